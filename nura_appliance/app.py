@@ -1,0 +1,118 @@
+"""``create_app()``: build the Sanic app from settings; each feature registers itself through its
+``setup(app)`` from the explicit list below, and builds its state in listeners, never at import."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from importlib import import_module
+
+from sanic import Sanic
+from sanic_ext import Extend
+
+from nura_appliance import __version__
+from nura_appliance.auth.access import PUBLIC, check_routes, level_of
+from nura_appliance.context import AppContext, build_context, load_default_knowledge
+from nura_appliance.http import setup_http
+from nura_appliance.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+_names = itertools.count()
+
+# Feature modules with a ``setup(app)``; order is registration order.
+FEATURES: tuple[str, ...] = (
+    "nura_appliance.health",
+    "nura_appliance.conversation.routes",
+    "nura_appliance.channels.web",
+)
+
+
+def create_app(settings: Settings | None = None, *, name: str | None = None,
+               features: tuple[str, ...] = FEATURES) -> Sanic:
+    settings = settings or load_settings()
+    app = Sanic(name or f"nura_{next(_names)}")
+    limit = max(settings.request_max_bytes, settings.upload_max_bytes) + 64_000
+    app.config.update(
+        REQUEST_MAX_SIZE=limit,
+        FALLBACK_ERROR_FORMAT="json",
+        KEEP_ALIVE_TIMEOUT=30,
+        RESPONSE_TIMEOUT=120,
+        REQUEST_TIMEOUT=30,
+        OAS_UI_DEFAULT="swagger",
+        OAS_URL_PREFIX="/docs",
+        OAS_UI_REDOC=False,
+        OAS_TITLE="NURA Appliance API",
+        OAS_VERSION=__version__,
+        CORS=False,
+        HEALTH=False,
+    )
+    app.ctx.settings = settings
+    app.ctx.context_hooks = []
+    Extend(app, config={"oas_autodoc": True, "cors": False, "health": False})
+    setup_http(app)
+
+    @app.before_server_start
+    async def open_context(app: Sanic) -> None:
+        ctx: AppContext = build_context(settings)
+        app.ctx.nura = ctx
+        await load_default_knowledge(ctx)
+        for hook in app.ctx.context_hooks:
+            await hook(app, ctx)
+        _declare_generated_routes(app)
+        check_routes(app)
+
+    @app.after_server_stop
+    async def close_context(app: Sanic) -> None:
+        ctx = getattr(app.ctx, "nura", None)
+        if ctx is not None:
+            ctx.close()
+
+    for module in features:
+        setup: Callable[[Sanic], None] = import_module(module).setup
+        setup(app)
+
+    return app
+
+
+def on_context(app: Sanic, hook: Callable[[Sanic, AppContext], Awaitable[None]]) -> None:
+    """Run ``hook(app, ctx)`` at start-up once the AppContext exists (features attach services)."""
+    app.ctx.context_hooks.append(hook)
+
+
+def _declare_generated_routes(app: Sanic) -> None:
+    """sanic-ext adds routes of its own at start-up: the OpenAPI UI (public), automatic OPTIONS
+    (preflight, answered by our CORS middleware: public) and automatic HEAD (same rule as the
+    GET it mirrors). Declare them in the access table so that the table stays complete."""
+    get_levels = {
+        route.path: level_of(route.handler)
+        for route in app.router.routes
+        if "GET" in route.methods and level_of(route.handler) is not None
+    }
+    for route in app.router.routes:
+        if level_of(route.handler) is not None:
+            continue
+        if route.path.startswith("docs") or route.methods <= {"OPTIONS"}:
+            level: str | None = PUBLIC
+        elif route.methods <= {"HEAD"}:
+            level = get_levels.get(route.path)
+        else:
+            continue
+        if level is None:
+            continue
+        handler = route.handler
+        try:
+            handler.__nura_access__ = level
+        except (AttributeError, TypeError):
+            try:
+                handler.__func__.__nura_access__ = level
+            except AttributeError:
+                route.handler = _with_level(handler, level)
+
+
+def _with_level(handler: Callable[..., Awaitable[object]], level: str) -> Callable[..., Awaitable[object]]:
+    async def declared(*args: object, **kwargs: object) -> object:
+        return await handler(*args, **kwargs)
+
+    declared.__nura_access__ = level  # type: ignore[attr-defined]
+    return declared

@@ -1,0 +1,58 @@
+"""The one access table: every route declares who may call it.
+
+Levels, weakest first: ``public`` (anyone), ``session`` (a customer holding that session's
+``session_token``; the handler checks which session), ``viewer``, ``agent``, ``admin`` (staff
+roles; a higher role includes the lower ones). A route without a declared level is refused at
+start-up (``check_routes``) and by the route-walk test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sanic import Request, Sanic
+
+from nura_appliance.errors import Forbidden, Unauthorized
+
+PUBLIC, SESSION, VIEWER, AGENT, ADMIN = "public", "session", "viewer", "agent", "admin"
+LEVELS = (PUBLIC, SESSION, VIEWER, AGENT, ADMIN)
+ROLE_RANK = {"viewer": 1, "agent": 2, "admin": 3}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def access(level: str) -> Callable[[F], F]:
+    """Declare the access level of a route handler."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown access level {level!r}")
+
+    def mark(handler: F) -> F:
+        handler.__nura_access__ = level  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+def level_of(handler: Any) -> str | None:
+    target = getattr(handler, "view_class", handler)
+    level = getattr(target, "__nura_access__", None)
+    if level is None:
+        level = getattr(getattr(handler, "__wrapped__", None), "__nura_access__", None)
+    return level
+
+
+def check_routes(app: Sanic) -> None:
+    """Refuse to start with a route that has no declared access level."""
+    missing = [route.path for route in app.router.routes if level_of(route.handler) is None]
+    if missing:
+        raise RuntimeError(f"routes without an access rule: {', '.join(sorted(missing))}")
+
+
+def require_role(request: Request, level: str) -> None:
+    """Enforce a staff level for the request's principal (set by the auth middleware)."""
+    principal = getattr(request.ctx, "principal", None)
+    if principal is None:
+        raise Unauthorized("sign in first: send 'Authorization: Bearer <token>'")
+    if ROLE_RANK.get(principal.role, 0) < ROLE_RANK[level]:
+        raise Forbidden(f"this needs the {level} role")

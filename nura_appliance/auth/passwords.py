@@ -1,0 +1,47 @@
+"""Password hashing (argon2id) and the password rules enforced in production."""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+_COMMON = {
+    "password", "password1", "password123", "123456789012", "qwertyuiopas", "iloveyou1234", "admin1234567",
+    "changeme1234", "letmein12345", "welcome12345", "administrator", "passwordpassword", "qwerty123456",
+    "111111111111", "000000000000", "123123123123", "abc123abc123", "nura12345678", "change-me",
+}
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def password_problem(password: str, username: str, *, strict: bool) -> str | None:
+    """Why ``password`` is not acceptable, or None. ``strict`` applies the production rules."""
+    if not password:
+        return "the password is empty"
+    if len(password) > 256:
+        return "the password is longer than 256 characters"
+    if not strict:
+        return None
+    if len(password) < 12:
+        return "use at least 12 characters"
+    if password.casefold() == username.casefold() or username.casefold() in password.casefold():
+        return "the password must not contain the username"
+    if password.casefold() in _COMMON or len(set(password)) < 4:
+        return "this password is too common"
+    return None
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(15)

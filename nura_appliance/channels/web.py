@@ -1,0 +1,104 @@
+"""Static assets served by the appliance: the widget files and the web admin."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from sanic import Blueprint, Request, Sanic
+from sanic.response import HTTPResponse, file, redirect
+
+from nura_appliance.auth.access import PUBLIC, access
+from nura_appliance.errors import NotFound
+from nura_appliance.paths import admin_static_dir, widget_dir
+
+bp = Blueprint("web_static")
+WIDGET_FILES = {"widget.js": "application/javascript", "widget-loader.js": "application/javascript",
+                "widget.html": "text/html"}
+ADMIN_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+ADMIN_HEADERS = {
+    "Content-Security-Policy": ADMIN_CSP,
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+async def _widget_file(name: str) -> HTTPResponse:
+    path = widget_dir() / name
+    if not path.is_file():
+        raise NotFound(f"{name} is not installed", code="asset_missing")
+    # The loader is tiny and its URL is what hosts embed, so it is revalidated often; the
+    # widget itself changes only with a release.
+    max_age = 300 if name != "widget.js" else 3600
+    return await file(path, mime_type=f"{WIDGET_FILES[name]}; charset=utf-8",
+                      headers={"Cache-Control": f"public, max-age={max_age}",
+                               "Cross-Origin-Resource-Policy": "cross-origin",
+                               "Access-Control-Allow-Origin": "*"})
+
+
+@bp.get("/widget.js")
+@access(PUBLIC)
+async def widget_js(request: Request) -> HTTPResponse:
+    return await _widget_file("widget.js")
+
+
+@bp.get("/widget-loader.js")
+@access(PUBLIC)
+async def widget_loader(request: Request) -> HTTPResponse:
+    return await _widget_file("widget-loader.js")
+
+
+@bp.get("/widget.html")
+@access(PUBLIC)
+async def widget_page(request: Request) -> HTTPResponse:
+    return await _widget_file("widget.html")
+
+
+@bp.get("/admin", strict_slashes=True)
+@access(PUBLIC)
+async def admin_redirect(request: Request) -> HTTPResponse:
+    return redirect("/admin/")
+
+
+def _admin_path(relative: str) -> Path:
+    root = admin_static_dir().resolve()
+    target = (root / (relative or "index.html")).resolve()
+    if root != target and root not in target.parents:
+        raise NotFound("no such file", code="asset_missing")
+    if target.is_dir():
+        target = target / "index.html"
+    if not target.is_file():
+        # Client-side routes fall back to the single page.
+        if "." in Path(relative).name:
+            raise NotFound("no such file", code="asset_missing")
+        target = root / "index.html"
+        if not target.is_file():
+            raise NotFound("the admin is not installed", code="asset_missing")
+    return target
+
+
+@bp.get("/admin/", strict_slashes=True)
+@access(PUBLIC)
+async def admin_index(request: Request) -> HTTPResponse:
+    return await admin_asset(request, "")
+
+
+@bp.get("/admin/<relative:path>")
+@access(PUBLIC)
+async def admin_asset(request: Request, relative: str) -> HTTPResponse:
+    """The web admin's static files (the page itself is public; its API calls need a token)."""
+    path = _admin_path(relative)
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if mime.startswith("text/") or mime in ("application/javascript", "application/json"):
+        mime += "; charset=utf-8"
+    cache = "no-cache" if path.suffix == ".html" else "public, max-age=300"
+    return await file(path, mime_type=mime, headers={**ADMIN_HEADERS, "Cache-Control": cache})
+
+
+def setup(app: Sanic) -> None:
+    app.blueprint(bp)

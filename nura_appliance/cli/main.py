@@ -1,0 +1,167 @@
+"""The ``nura`` command line (typer). Every command takes ``--data-dir``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from nura_appliance import __version__
+from nura_appliance.errors import NuraError
+from nura_appliance.settings import Settings, load_settings
+
+app = typer.Typer(
+    name="nura",
+    help="NURA Appliance: a self-hosted, Arabic-first AI customer-support desk in one process.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (default: $NURA_DATA_DIR, else ./data).", show_default=False),
+]
+
+
+def settings_for(data_dir: Path | None, **overrides: Any) -> Settings:
+    try:
+        return load_settings(overrides=overrides, data_dir=data_dir)
+    except NuraError as exc:
+        fail(exc.message)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def run_async(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+@app.command()
+def version() -> None:
+    """Print the version.
+
+    Example: nura version
+    """
+    typer.echo(f"nura-appliance {__version__}")
+
+
+@app.command()
+def init(data_dir: DataDir = None) -> None:
+    """Create the data dir and database, load the default knowledge, create the first admin.
+
+    Prints a generated one-time admin password unless ADMIN_PASSWORD is set.
+
+    Example: nura init --data-dir /var/lib/nura
+    """
+    from nura_appliance.cli.setup import initialise
+
+    settings = settings_for(data_dir)
+    try:
+        report = initialise(settings)
+    except NuraError as exc:
+        fail(exc.message)
+    typer.echo(f"data directory: {settings.data_dir}")
+    typer.echo(f"database: {report['database']} (migrations applied: {len(report['migrations'])})")
+    typer.echo(f"knowledge: {'default pack loaded' if report['knowledge_loaded'] else 'kept as it was'}")
+    admin = report.get("admin")
+    if admin:
+        typer.echo(f"admin user: {admin['username']}")
+        if admin.get("password"):
+            typer.secho(f"one-time admin password: {admin['password']}", fg=typer.colors.YELLOW)
+            typer.echo("(shown once; change it after the first login)")
+    typer.echo(f"next: nura serve --data-dir {settings.data_dir}")
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default 8080).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (more than 1 needs PostgreSQL + Redis).")] = 1,
+) -> None:
+    """Run the appliance: API, widget, admin and background jobs in one process.
+
+    Example: nura serve --host 0.0.0.0 --port 8080
+    """
+    from nura_appliance.cli.setup import serve_app
+
+    settings = settings_for(data_dir, NURA_HOST=host, NURA_PORT=port)
+    try:
+        serve_app(settings, workers=workers)
+    except NuraError as exc:
+        fail(exc.message)
+
+
+@app.command()
+def doctor(data_dir: DataDir = None,
+           as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Print effective settings (secrets masked) and check the data dir, database and extensions.
+
+    Example: nura doctor --json
+    """
+    from nura_appliance.cli.setup import diagnose
+
+    settings = settings_for(data_dir)
+    report = diagnose(settings)
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    else:
+        typer.echo(f"nura-appliance {__version__} — Python {sys.version.split()[0]}")
+        for name, check in report["checks"].items():
+            mark = "ok " if check["ok"] else "FAIL"
+            typer.echo(f"[{mark}] {name}: {check.get('detail', '')}")
+        typer.echo("\nsettings (origin):")
+        for name, value in report["settings"].items():
+            typer.echo(f"  {name} = {value!r}  ({report['origins'][name]})")
+    if not all(c["ok"] for c in report["checks"].values()):
+        raise typer.Exit(1)
+
+
+@db_app.command("migrate")
+def db_migrate(data_dir: DataDir = None) -> None:
+    """Apply pending database migrations.
+
+    Example: nura db migrate --data-dir ./data
+    """
+    from nura_appliance.context import open_database
+    from nura_appliance.storage.sqlite import migrations
+
+    settings = settings_for(data_dir)
+    _, db = open_database(settings)  # opening applies pending migrations
+    try:
+        done = migrations.applied(db)
+    finally:
+        db.close()
+    typer.echo(f"schema up to date: {len(done)} migrations applied ({done[-1] if done else 'none'})")
+
+
+@db_app.command("stats")
+def db_stats(data_dir: DataDir = None,
+             as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Row counts per table and file sizes.
+
+    Example: nura db stats
+    """
+    from nura_appliance.cli.setup import database_stats
+
+    stats = database_stats(settings_for(data_dir))
+    if as_json:
+        typer.echo(json.dumps(stats, indent=2))
+        return
+    for table, count in stats["tables"].items():
+        typer.echo(f"{table:28} {count:>10}")
+    typer.echo(f"database size: {stats['bytes']} bytes")
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,118 @@
+"""What ``nura init``, ``serve``, ``doctor`` and ``db stats`` do, kept apart from the typer layer."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import apsw
+import sqlite_vec
+
+from nura_appliance.auth.passwords import generate_password, hash_password, password_problem
+from nura_appliance.context import build_context, load_default_knowledge, open_database
+from nura_appliance.errors import ConfigError
+from nura_appliance.paths import admin_static_dir, default_pack_path, widget_dir
+from nura_appliance.settings import Settings
+from nura_appliance.storage.sqlite import migrations
+from nura_appliance.storage.sqlite.db import Database
+
+
+def create_first_admin(settings: Settings, db: Database) -> dict[str, Any] | None:
+    """Create the first admin when there is no user yet; returns its name and any generated password."""
+    if db.read_sync(lambda c: c.execute("SELECT count(*) AS n FROM users").fetchall()[0]["n"]):
+        return None
+    username = settings.admin_username
+    password = settings.admin_password
+    generated = not password
+    if generated:
+        password = generate_password()
+    problem = password_problem(password, username, strict=settings.is_production)
+    if problem:
+        raise ConfigError(f"ADMIN_PASSWORD: {problem}")
+    now = time.time()
+    db.write_sync(lambda c: c.execute(
+        "INSERT INTO users (username, password_hash, role, display_name, created_at, updated_at)"
+        " VALUES (?, ?, 'admin', ?, ?, ?)", (username, hash_password(password), username, now, now)))
+    return {"username": username, "password": password if generated else None}
+
+
+def initialise(settings: Settings) -> dict[str, Any]:
+    paths, db = open_database(settings)
+    try:
+        applied = migrations.applied(db)
+        admin = create_first_admin(settings, db)
+    finally:
+        db.close()
+    ctx = build_context(settings)
+    try:
+        loaded = asyncio.run(load_default_knowledge(ctx))
+    finally:
+        ctx.close()
+    return {"database": str(paths.database), "migrations": applied, "knowledge_loaded": loaded, "admin": admin}
+
+
+def serve_app(settings: Settings, *, workers: int = 1) -> None:
+    from nura_appliance.app import create_app
+
+    if workers > 1 and not settings.nura_database_url:
+        raise ConfigError("--workers above 1 needs NURA_DATABASE_URL (PostgreSQL) and NURA_REDIS_URL")
+    paths, db = open_database(settings)
+    try:
+        create_first_admin(settings, db) if settings.admin_password else None
+    finally:
+        db.close()
+    app = create_app(settings)
+    app.run(host=settings.nura_host, port=settings.nura_port, single_process=True, access_log=False,
+            motd=False)
+
+
+def diagnose(settings: Settings) -> dict[str, Any]:
+    checks: dict[str, dict[str, Any]] = {}
+    data_dir = settings.data_dir
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe = data_dir / ".write-probe"
+        probe.write_text("ok")
+        probe.unlink()
+        checks["data_dir"] = {"ok": True, "detail": str(data_dir)}
+    except OSError as exc:
+        checks["data_dir"] = {"ok": False, "detail": f"{data_dir}: {exc.strerror or exc}"}
+    try:
+        conn = apsw.Connection(":memory:")
+        conn.enable_load_extension(True)
+        conn.load_extension(sqlite_vec.loadable_path())
+        version = conn.execute("SELECT vec_version()").fetchall()[0][0]
+        checks["sqlite_vec"] = {"ok": True, "detail": f"sqlite {apsw.sqlite_lib_version()}, sqlite-vec {version}"}
+    except apsw.Error as exc:
+        checks["sqlite_vec"] = {"ok": False, "detail": str(exc)}
+    if checks["data_dir"]["ok"]:
+        try:
+            _, db = open_database(settings)
+            try:
+                pending = migrations.pending(db)
+                count = db.read_sync(lambda c: c.execute("SELECT count(*) AS n FROM articles").fetchall()[0]["n"])
+            finally:
+                db.close()
+            checks["database"] = {"ok": not pending, "detail": f"{settings.data_dir / 'nura.db'}, {count} articles"}
+        except Exception as exc:  # noqa: BLE001 - reported to the admin
+            checks["database"] = {"ok": False, "detail": str(exc)}
+    for name, folder in (("widget", widget_dir()), ("admin_static", admin_static_dir())):
+        checks[name] = {"ok": folder.is_dir(), "detail": str(folder)}
+    checks["default_knowledge"] = {"ok": default_pack_path().is_file(), "detail": str(default_pack_path())}
+    return {"checks": checks, "settings": settings.masked(), "origins": settings.origins}
+
+
+def database_stats(settings: Settings) -> dict[str, Any]:
+    paths, db = open_database(settings)
+    try:
+        def run(conn: apsw.Connection) -> dict[str, int]:
+            names = [r["name"] for r in conn.execute(
+                "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'virtual')"
+                " AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+            return {n: conn.execute(f'SELECT count(*) AS n FROM "{n}"').fetchall()[0]["n"] for n in names}
+
+        tables = db.read_sync(run)
+    finally:
+        db.close()
+    return {"tables": tables, "bytes": paths.database.stat().st_size}

@@ -1,0 +1,119 @@
+"""Customer-facing conversation API: messages, topic tree, articles and session reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint, Request, Sanic
+from sanic import json as json_response
+from sanic.response import HTTPResponse
+
+from nura_appliance.auth.access import PUBLIC, SESSION, access
+from nura_appliance.conversation.service import parse_message, session_summary, turn_payload
+from nura_appliance.errors import NotFound, ValidationFailed
+from nura_appliance.http import json_body
+from nura_appliance.knowledge.pack import pick_text
+
+bp = Blueprint("conversation", url_prefix="/v1")
+LANGS = ("ar", "ku", "en")
+
+
+def session_token(request: Request) -> str | None:
+    """The customer's session token from ``X-Session-Token`` or the ``session_token`` query."""
+    return request.headers.get("x-session-token") or request.args.get("session_token")
+
+
+def lang_arg(request: Request, default: str) -> str:
+    lang = request.args.get("lang") or default
+    if lang not in LANGS:
+        raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_field", details={"field": "lang"})
+    return lang
+
+
+def localize_tree(node: dict[str, Any], lang: str, titles: dict[str, str]) -> dict[str, Any]:
+    label, _ = pick_text(node["label"], lang)
+    out: dict[str, Any] = {"id": node["id"], "label": label}
+    if node.get("article"):
+        out["article_id"] = node["article"]
+        out["title"] = titles.get(node["article"], label)
+    else:
+        out["children"] = [localize_tree(c, lang, titles) for c in node.get("children", [])]
+    return out
+
+
+@bp.post("/message")
+@access(PUBLIC)
+async def post_message(request: Request) -> HTTPResponse:
+    """Send a customer message; a null session_id starts a new session.
+
+    openapi:
+    ---
+    summary: Send a customer message and get the bot's answer
+    tags: [conversation]
+    """
+    ctx = request.app.ctx.nura
+    incoming = parse_message(json_body(request), ctx.settings.message_max_chars, session_token(request))
+    limiter = ctx.services.get("limits")
+    if limiter is not None:
+        await limiter.check_message(request, incoming)
+    result = await ctx.conversations.handle(incoming)
+    return json_response(result)
+
+
+@bp.get("/topic-tree")
+@access(PUBLIC)
+async def topic_tree(request: Request) -> HTTPResponse:
+    """The guided topic tree in one language (labels localized, leaves name their article)."""
+    ctx = request.app.ctx.nura
+    lang = lang_arg(request, ctx.settings.default_lang)
+    tree = await ctx.knowledge.tree()
+    if tree is None:
+        return json_response({"lang": lang, "tree": None, "version": await ctx.knowledge.version()})
+    titles = {a["id"]: pick_text(a["title"], lang)[0] for a in await ctx.knowledge.articles()}
+    return json_response(
+        {"lang": lang, "tree": localize_tree(tree, lang, titles), "version": await ctx.knowledge.version()},
+        headers={"Cache-Control": "public, max-age=60"},
+    )
+
+
+@bp.get("/articles/<article_id:str>")
+@access(PUBLIC)
+async def get_article(request: Request, article_id: str) -> HTTPResponse:
+    """One article in one language."""
+    ctx = request.app.ctx.nura
+    lang = lang_arg(request, ctx.settings.default_lang)
+    article = await ctx.knowledge.article(article_id)
+    if article is None:
+        raise NotFound("no article with this id", code="article_not_found")
+    title, title_lang = pick_text(article["title"], lang)
+    body, body_lang = pick_text(article["body"], lang)
+    return json_response({"id": article["id"], "article_id": article["id"], "category": article["category"],
+                          "title": title, "body": body, "lang": body_lang, "requested_lang": lang})
+
+
+@bp.get("/session/<session_id:str>")
+@access(SESSION)
+async def get_session(request: Request, session_id: str) -> HTTPResponse:
+    """A session's state; needs that session's token."""
+    ctx = request.app.ctx.nura
+    session = await ctx.sessions.authorize(session_id, session_token(request))
+    return json_response(session_summary(session))
+
+
+@bp.get("/session/<session_id:str>/messages")
+@access(SESSION)
+async def get_messages(request: Request, session_id: str) -> HTTPResponse:
+    """A session's transcript; needs that session's token. ``after`` returns only newer messages."""
+    ctx = request.app.ctx.nura
+    session = await ctx.sessions.authorize(session_id, session_token(request))
+    try:
+        after = int(request.args.get("after", 0))
+    except ValueError:
+        raise ValidationFailed("'after' must be a message id", code="invalid_field") from None
+    turns = await ctx.sessions_store.turns(session.id, after_id=after)
+    return json_response({"session_id": session.id, "status": session.status,
+                          "messages": [turn_payload(t) for t in turns]})
+
+
+def setup(app: Sanic) -> None:
+    app.blueprint(bp)

@@ -1,0 +1,270 @@
+"""Handling one customer message end to end: validate, load or create the session, run the
+pipeline, apply hand-off triggers, persist the turn atomically, publish events."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from nura_appliance.conversation.messages import message
+from nura_appliance.conversation.pipeline import Answer, Pipeline
+from nura_appliance.conversation.sessions import SessionService
+from nura_appliance.errors import BadRequest, ValidationFailed
+from nura_appliance.knowledge.normalize import detect_language
+from nura_appliance.realtime.bus import EventBus
+from nura_appliance.settings import Settings
+from nura_appliance.storage.base import ExchangeLog, OutboxItem, SessionRecord, SessionStore, TurnRecord
+
+LANGS = ("ar", "ku", "en")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
+_ID = re.compile(r"^[\w.@:+-]{1,128}$")
+LOW_CONFIDENCE_KINDS = ("ambiguous", "out_of_scope", "fallback")
+HUMAN_STATUSES = ("pending_handoff", "human_active")
+
+
+@dataclass
+class IncomingMessage:
+    text: str
+    session_id: str | None
+    session_token: str | None
+    customer_id: str | None
+    channel: str
+    lang_hint: str | None
+
+
+def _opt_str(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed(f"'{key}' must be a string", code="invalid_field", details={"field": key})
+    return value
+
+
+def parse_message(body: Any, max_chars: int, header_token: str | None = None) -> IncomingMessage:
+    """Validate a ``POST /v1/message`` body; every problem is a 4xx naming the field."""
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object", code="invalid_body")
+    text = body.get("message")
+    if text is None:
+        raise ValidationFailed("'message' is required", code="missing_field", details={"field": "message"})
+    if not isinstance(text, str):
+        raise ValidationFailed("'message' must be a string", code="invalid_field", details={"field": "message"})
+    if _CONTROL.search(text):
+        raise ValidationFailed("'message' contains control characters", code="invalid_characters",
+                               details={"field": "message"})
+    text = text.strip()
+    if not text:
+        raise ValidationFailed("'message' is empty", code="empty_message", details={"field": "message"})
+    if len(text) > max_chars:
+        raise ValidationFailed(f"'message' is longer than {max_chars} characters", code="message_too_long",
+                               details={"field": "message", "max_chars": max_chars})
+    session_id = _opt_str(body, "session_id")
+    if session_id is not None and not _ID.match(session_id):
+        raise ValidationFailed("'session_id' is malformed", code="invalid_field", details={"field": "session_id"})
+    customer_id = _opt_str(body, "customer_id")
+    if customer_id is not None and not _ID.match(customer_id):
+        raise ValidationFailed("'customer_id' must be 1-128 letters, digits or . _ - @ : +",
+                               code="invalid_field", details={"field": "customer_id"})
+    channel = _opt_str(body, "channel") or "web"
+    if not _CHANNEL.match(channel):
+        raise ValidationFailed("'channel' must be a short lower-case name like 'web'", code="invalid_field",
+                               details={"field": "channel"})
+    lang = _opt_str(body, "lang")
+    if lang is not None and lang not in LANGS:
+        raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_field", details={"field": "lang"})
+    token = _opt_str(body, "session_token") or header_token
+    return IncomingMessage(text, session_id or None, token, customer_id, channel, lang)
+
+
+def choose_language(text: str, hint: str | None, fallback: str) -> str:
+    """The customer's language for this message: detected from the text; when the script cannot
+    tell Kurdish from English (short Latin text), the widget's choice decides."""
+    detected = detect_language(text, default=hint or fallback)
+    if hint and detected != hint and {detected, hint} <= {"ku", "en"}:
+        return hint
+    return detected
+
+
+class HandoffStarter(Protocol):
+    async def begin(self, session: SessionRecord, reason: str, lang: str) -> str:
+        """Move the session into the queue; returns the text to tell the customer."""
+        ...
+
+
+class BasicHandoff:
+    """Queue the session for a person (the hand-off feature replaces this with business hours,
+    webhooks and agent notifications)."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self.bus = bus
+
+    async def begin(self, session: SessionRecord, reason: str, lang: str) -> str:
+        session.status = "pending_handoff"
+        session.handoff_reason = reason
+        session.handoff_at = time.time()
+        return message("handoff_started", lang)
+
+
+class ConversationService:
+    def __init__(self, settings: Settings, sessions: SessionService, store: SessionStore, pipeline: Pipeline,
+                 bus: EventBus, handoff: HandoffStarter | None = None) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.store = store
+        self.pipeline = pipeline
+        self.bus = bus
+        self.handoff: HandoffStarter = handoff or BasicHandoff(bus)
+
+    async def open_session(self, incoming: IncomingMessage) -> tuple[SessionRecord, str, bool]:
+        """The session this message belongs to, its token, and whether it was created now."""
+        if incoming.session_id is None:
+            lang = choose_language(incoming.text, incoming.lang_hint, self.settings.default_lang)
+            session, token = self.sessions.new(customer_id=incoming.customer_id, channel=incoming.channel, lang=lang)
+            return session, token, True
+        session = await self.sessions.authorize(incoming.session_id, incoming.session_token)
+        return session, incoming.session_token or "", False
+
+    def _triggers(self, session: SessionRecord, answer: Answer) -> str | None:
+        settings = self.settings
+        if not settings.handoff_enabled:
+            return None
+        enabled = settings.handoff_triggers
+        if answer.kind == "handoff":
+            return answer.handoff_reason
+        if "sentiment" in enabled and session.negative_count >= settings.handoff_negative_sentiment_count:
+            return "negative_sentiment"
+        if "low_confidence" in enabled and session.low_confidence_streak >= settings.handoff_low_confidence_count:
+            return "low_confidence"
+        return None
+
+    async def handle(self, incoming: IncomingMessage) -> dict[str, Any]:
+        started = time.perf_counter()
+        session, token, created = await self.open_session(incoming)
+        now = time.time()
+        lang = choose_language(incoming.text, incoming.lang_hint, session.lang)
+        customer_turn = TurnRecord(session.id, "customer", incoming.text, now, meta={"lang": lang})
+        session.message_count += 1
+        session.updated_at = now
+        if incoming.customer_id and not session.customer_id:
+            session.customer_id = incoming.customer_id
+
+        if session.status in HUMAN_STATUSES:
+            # A person owns the conversation: deliver the message to the agent and stop.
+            turns = await self.store.record(session, [customer_turn])
+            await self.sessions.warm(session)
+            self._publish_customer_message(session, turns[0])
+            return self._response(session, token, turns[0].id, Answer(
+                "agent", "", "agent", 1.0, lang), escalated=True, created=created)
+
+        if session.status in ("resolved", "closed"):
+            # A resolved conversation that receives a new message starts a fresh bot exchange.
+            session.status = "bot"
+            session.low_confidence_streak = 0
+            session.negative_count = 0
+
+        session.lang = lang
+        answer = await self.pipeline.answer(incoming.text, lang, {"session": session})
+        if answer.sentiment == "negative":
+            session.negative_count += 1
+        if answer.kind in LOW_CONFIDENCE_KINDS:
+            session.low_confidence_streak += 1
+        elif answer.kind in ("article", "rag", "rule"):
+            session.low_confidence_streak = 0
+
+        reason = self._triggers(session, answer)
+        escalated = False
+        if reason:
+            text = await self.handoff.begin(session, reason, lang)
+            answer.response = text if answer.kind == "handoff" else f"{answer.response}\n\n{text}".strip()
+            answer.handoff_reason = reason
+            escalated = True
+
+        bot_turn = TurnRecord(
+            session.id, "bot", answer.response, time.time(), source=answer.source, confidence=answer.confidence,
+            article_id=answer.article_id, sources=answer.sources,
+            meta={"kind": answer.kind, "lang": lang, "candidates": answer.candidates},
+        )
+        log = ExchangeLog(
+            session_id=session.id, customer_message=incoming.text, created_at=now, customer_id=session.customer_id,
+            channel=session.channel, lang=lang, response=answer.response, source=answer.source,
+            confidence=answer.confidence, escalated=escalated, article_id=answer.article_id,
+            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        outbox = []
+        if self.settings.background_jobs_enabled:
+            outbox.append(OutboxItem("classify_message", {"session_id": session.id, "text": incoming.text,
+                                                          "lang": lang, "kind": answer.kind,
+                                                          "confidence": answer.confidence,
+                                                          "sentiment": answer.sentiment}))
+        if escalated:
+            outbox.append(OutboxItem("handoff_started", {"session_id": session.id, "reason": reason}))
+        turns = await self.store.record(session, [customer_turn, bot_turn], log, outbox)
+        await self.sessions.warm(session)
+        self._publish_exchange(session, turns, escalated)
+        return self._response(session, token, turns[1].id, answer, escalated=escalated, created=created)
+
+    def _publish_customer_message(self, session: SessionRecord, turn: TurnRecord) -> None:
+        payload = {"session_id": session.id, "message": turn_payload(turn)}
+        self.bus.publish(f"session:{session.id}", "message", payload)
+        self.bus.publish("agents", "customer_message", payload)
+
+    def _publish_exchange(self, session: SessionRecord, turns: list[TurnRecord], escalated: bool) -> None:
+        for turn in turns:
+            self.bus.publish(f"session:{session.id}", "message", {"session_id": session.id,
+                                                                   "message": turn_payload(turn)})
+        if escalated:
+            self.bus.publish(f"session:{session.id}", "status", {"session_id": session.id, "status": session.status,
+                                                                  "handoff_reason": session.handoff_reason})
+            self.bus.publish("agents", "handoff", session_summary(session))
+
+    @staticmethod
+    def _response(session: SessionRecord, token: str, message_id: int | None, answer: Answer, *,
+                  escalated: bool, created: bool) -> dict[str, Any]:
+        return {
+            "session_id": session.id,
+            "session_token": token,
+            "new_session": created,
+            "response": answer.response,
+            "channel": session.channel,
+            "escalated": escalated or session.status in HUMAN_STATUSES,
+            "confidence": round(float(answer.confidence), 3),
+            "source": answer.source,
+            "source_doc": answer.source_doc,
+            "article_id": answer.article_id,
+            "sources": answer.sources,
+            "quick_replies": answer.candidates if answer.kind in ("ambiguous", "out_of_scope") else [],
+            "handoff_reason": answer.handoff_reason or session.handoff_reason,
+            "kind": answer.kind,
+            "lang": answer.lang,
+            "message_id": message_id,
+            "status": session.status,
+        }
+
+
+def turn_payload(turn: TurnRecord) -> dict[str, Any]:
+    """The public shape of one transcript message."""
+    return {
+        "id": turn.id,
+        "role": turn.role,
+        "text": turn.text,
+        "source": turn.source,
+        "confidence": turn.confidence,
+        "article_id": turn.article_id,
+        "sources": turn.sources or [],
+        "sender_name": turn.sender_name,
+        "kind": turn.meta.get("kind"),
+        "lang": turn.meta.get("lang"),
+        "created_at": turn.created_at,
+    }
+
+
+def session_summary(session: SessionRecord) -> dict[str, Any]:
+    """The public shape of a session (no token hash)."""
+    data = session.to_dict()
+    data.pop("token_hash", None)
+    data["session_id"] = data.pop("id")
+    return data

@@ -1,0 +1,145 @@
+"""Request/response plumbing shared by every feature: JSON bodies with limits, the error
+envelope, request ids, slow-request logging, CORS and the access-table middleware."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from sanic import HTTPResponse, Request, Sanic
+from sanic import json as json_response
+from sanic.exceptions import SanicException
+
+from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, SESSION, VIEWER, level_of, require_role
+from nura_appliance.errors import BadRequest, NuraError, PayloadTooLarge, UnsupportedMediaType
+
+log = logging.getLogger("nura.http")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": {"code": code, "message": message}}
+    if details:
+        body["error"]["details"] = details
+    return body
+
+
+def json_body(request: Request, *, required: bool = True) -> Any:
+    """Parse the body as UTF-8 JSON within ``REQUEST_MAX_BYTES``; clear 4xx errors otherwise."""
+    settings = request.app.ctx.nura.settings
+    raw = request.body or b""
+    if len(raw) > settings.request_max_bytes:
+        raise PayloadTooLarge(f"the request body is larger than {settings.request_max_bytes} bytes")
+    if not raw.strip():
+        if required:
+            raise BadRequest("a JSON body is required", code="missing_body")
+        return {}
+    ctype = (request.content_type or "").split(";")[0].strip().lower()
+    if ctype and ctype not in ("application/json", "text/plain") and not ctype.endswith("+json"):
+        raise UnsupportedMediaType("send the body as application/json")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not valid UTF-8", code="invalid_encoding") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+                         code="invalid_json") from None
+    except RecursionError:
+        raise BadRequest("the JSON is nested too deeply", code="invalid_json") from None
+
+
+def json_object(request: Request, *, required: bool = True) -> dict[str, Any]:
+    body = json_body(request, required=required)
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object", code="invalid_body")
+    return body
+
+
+def _cors_headers(request: Request, response: HTTPResponse) -> None:
+    origin = request.headers.get("origin")
+    if not origin:
+        return
+    allowed = request.app.ctx.nura.settings.cors_origins
+    if "*" in allowed:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    elif origin in allowed:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    else:
+        return
+    response.headers["Access-Control-Expose-Headers"] = "X-Request-ID, Retry-After"
+
+
+def setup_http(app: Sanic) -> None:
+    @app.on_request(priority=100)
+    async def begin(request: Request) -> HTTPResponse | None:
+        incoming = request.headers.get("x-request-id", "")
+        request.ctx.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.ctx.started = time.perf_counter()
+        request.ctx.principal = None
+        if request.method == "OPTIONS":
+            response = HTTPResponse(status=204)
+            _cors_headers(request, response)
+            if "Access-Control-Allow-Origin" in response.headers:
+                response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+                response.headers["Access-Control-Allow-Headers"] = (
+                    "Content-Type, Authorization, X-Session-Token, X-Request-ID, Last-Event-ID"
+                )
+                response.headers["Access-Control-Max-Age"] = "600"
+            return response
+        return None
+
+    @app.on_request(priority=50)
+    async def enforce_access(request: Request) -> None:
+        route = request.route
+        if route is None:
+            return
+        level = level_of(route.handler)
+        if level is None:
+            raise NuraError("route has no access rule", code="access_undeclared")
+        authenticator = request.app.ctx.nura.services.get("auth")
+        if authenticator is not None and request.headers.get("authorization"):
+            request.ctx.principal = await authenticator.principal_from_request(request)
+        if level in (VIEWER, AGENT, ADMIN):
+            require_role(request, level)
+        elif level not in (PUBLIC, SESSION):
+            raise NuraError("unknown access level", code="access_undeclared")
+
+    @app.on_response(priority=100)
+    async def finish(request: Request, response: HTTPResponse) -> None:
+        request_id = getattr(request.ctx, "request_id", None) or uuid.uuid4().hex
+        response.headers["X-Request-ID"] = request_id
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        _cors_headers(request, response)
+        started = getattr(request.ctx, "started", None)
+        if started is not None:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            request.ctx.elapsed_ms = elapsed_ms
+            nura = getattr(request.app.ctx, "nura", None)
+            threshold = nura.settings.slow_request_ms if nura else 500
+            if elapsed_ms > threshold and not request.path.endswith("/stream"):
+                log.warning("slow request %s %s %.0f ms status=%s id=%s", request.method, request.path,
+                            elapsed_ms, response.status, request_id)
+
+    @app.exception(Exception)
+    async def render_error(request: Request, exc: Exception) -> HTTPResponse:
+        if isinstance(exc, NuraError):
+            if exc.status >= 500:
+                log.error("%s on %s %s: %s", exc.code, request.method, request.path, exc.message)
+            return json_response(error_body(exc.code, exc.message, exc.details), status=exc.status,
+                                 headers=exc.headers)
+        if isinstance(exc, SanicException):
+            status = getattr(exc, "status_code", 500) or 500
+            code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
+                    413: "payload_too_large", 416: "range_not_satisfiable"}.get(status, "http_error")
+            message = str(exc) if status < 500 else "internal error"
+            return json_response(error_body(code, message or code), status=status,
+                                 headers=getattr(exc, "headers", None) or {})
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return json_response(error_body("internal_error", "internal error; see the server log"), status=500)

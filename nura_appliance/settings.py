@@ -1,0 +1,299 @@
+"""One settings registry: every setting has a name, a default, a type, help text and validation.
+
+Precedence, lowest first: the defaults below < ``DATA_DIR/nura.toml`` < environment variables
+< explicit overrides (CLI flags). Environment names are the setting names themselves (the
+original NURA's names are kept, e.g. ``OPENAI_API_KEY``, ``HANDOFF_TRIGGERS``); a setting may
+also list aliases. ``nura.toml`` uses the same names, in upper or lower case.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nura_appliance.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value."""
+
+    name: str
+    default: Any
+    help: str
+    kind: type = str
+    secret: bool = False
+    aliases: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    check: Callable[[Any], str | None] | None = None
+    section: str = "core"
+
+
+def _list(value: Any) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"expected true/false, got {value!r}")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # -- core ---------------------------------------------------------------------------------
+    Setting("NURA_DATA_DIR", "./data", "Directory for the database, cache, jobs, uploads and models."),
+    Setting("NURA_HOST", "127.0.0.1", "Address `nura serve` listens on."),
+    Setting("NURA_PORT", 8080, "Port `nura serve` listens on.", kind=int, minimum=1),
+    Setting("APP_ENV", "development", "Runtime environment; `production` refuses weak secrets and open CORS.",
+            choices=("development", "staging", "production", "test")),
+    Setting("CORS_ORIGINS", "*", "Comma-separated browser origins allowed to call the API (`*` only outside production).",
+            kind=list),
+    Setting("COMPANY_NAME", "Sanad Telecom", "Company name used in prompts, canned replies and the widget."),
+    Setting("AGENT_NAME", "Nura", "Assistant name shown to customers."),
+    Setting("DEFAULT_LANG", "ar", "Language used when a message's language cannot be told.", choices=("ar", "ku", "en")),
+    Setting("MESSAGE_MAX_CHARS", 4000, "Longest customer message accepted, in characters.", kind=int, minimum=1,
+            aliases=("NURA_MESSAGE_MAX_CHARS",)),
+    Setting("REQUEST_MAX_BYTES", 1_000_000, "Largest JSON request body accepted, in bytes.", kind=int, minimum=1024),
+    Setting("UPLOAD_MAX_BYTES", 20_000_000, "Largest file upload accepted, in bytes.", kind=int, minimum=1024),
+    Setting("SESSION_TTL_SECONDS", 3600, "Live-cache lifetime of a bot-only session.", kind=int, minimum=1),
+    Setting("HANDOFF_SESSION_TTL_SECONDS", 86400, "Live-cache lifetime of a session in hand-off.", kind=int,
+            minimum=1),
+    Setting("SESSION_IDLE_CLOSE_SECONDS", 86400, "A bot-only session idle this long is closed by the expiry job.",
+            kind=int, minimum=60),
+    Setting("SLOW_REQUEST_MS", 500, "Requests slower than this are logged as slow.", kind=int, minimum=1),
+    Setting("LOG_JSON", False, "Write structured JSON log lines.", kind=bool, aliases=("NURA_LOG_JSON",)),
+    Setting("LOAD_DEFAULT_KNOWLEDGE", True, "Load the bundled knowledge pack into an empty database at start.",
+            kind=bool),
+    # -- auth -------------------------------------------------------------------------------
+    Setting("API_KEY", "change-me-api-key", "Legacy bearer key with admin scope for automation.", secret=True,
+            section="auth"),
+    Setting("API_KEY_ENABLED", True, "Accept the legacy `Authorization: Bearer $API_KEY`.", kind=bool,
+            section="auth"),
+    Setting("ADMIN_SECRET_KEY", "change-me-secret-key", "Key that signs admin/agent access tokens.", secret=True,
+            section="auth"),
+    Setting("ADMIN_USERNAME", "admin", "Username of the first admin created by `nura init`.", section="auth"),
+    Setting("ADMIN_PASSWORD", "", "Password of the first admin (generated and printed once when empty).",
+            secret=True, section="auth"),
+    Setting("ADMIN_TOKEN_TTL_SECONDS", 43200, "Lifetime of an access token.", kind=int, minimum=60,
+            section="auth"),
+    Setting("CUSTOMER_HMAC_SECRET", "", "Shared secret for verified customer identities (HMAC of customer_id).",
+            secret=True, section="auth"),
+    Setting("RATE_LIMIT_MESSAGES_PER_MINUTE", 30, "Customer messages per session per minute.", kind=int, minimum=1,
+            section="auth"),
+    Setting("RATE_LIMIT_IP_PER_MINUTE", 120, "Public API requests per IP per minute.", kind=int, minimum=1,
+            section="auth"),
+    Setting("RATE_LIMIT_NEW_SESSIONS_PER_MINUTE", 20, "New sessions per IP per minute.", kind=int, minimum=1,
+            section="auth"),
+    Setting("RATE_LIMIT_LOGIN_PER_MINUTE", 10, "Login attempts per IP per minute.", kind=int, minimum=1,
+            section="auth"),
+    Setting("MASK_PERSONAL_DATA", False, "Mask phone and national-ID-like numbers in exports.", kind=bool,
+            section="auth"),
+    # -- knowledge and retrieval ------------------------------------------------------------------
+    Setting("RAG_TOP_K", 4, "Handbook chunks retrieved per question.", kind=int, minimum=1, section="knowledge"),
+    Setting("RAG_CHUNK_SIZE", 800, "Target handbook chunk size in characters.", kind=int, minimum=100,
+            section="knowledge"),
+    Setting("RAG_CHUNK_OVERLAP", 120, "Characters shared by neighbouring chunks.", kind=int, minimum=0,
+            section="knowledge"),
+    Setting("EMBEDDING_PROVIDER", "builtin", "Embedding provider: builtin (no download), openai or local.",
+            choices=("builtin", "openai", "local"), aliases=("NURA_EMBEDDING_PROVIDER",), section="knowledge"),
+    Setting("LOCAL_EMBEDDING_MODEL", "", "GGUF embedding model for EMBEDDING_PROVIDER=local.",
+            aliases=("NURA_LOCAL_EMBEDDING_MODEL",), section="knowledge"),
+    Setting("ANSWER_THRESHOLD", 0.55, "Confidence at which the article tier answers directly.", kind=float,
+            minimum=0, section="knowledge"),
+    Setting("AMBIGUOUS_THRESHOLD", 0.35, "Confidence at which close candidates are offered as quick replies.",
+            kind=float, minimum=0, section="knowledge"),
+    # -- AI -----------------------------------------------------------------------------------
+    Setting("NURA_LLM_PROVIDER", "auto", "LLM provider: auto, openai, local or off.",
+            choices=("auto", "openai", "local", "off"), section="ai"),
+    Setting("AI_ENABLED", True, "Master switch for the LLM tier (also toggled at /v1/ai/enable|disable).",
+            kind=bool, section="ai"),
+    Setting("OPENAI_API_KEY", "", "API key for OpenAI or an OpenAI-compatible server.", secret=True, section="ai"),
+    Setting("OPENAI_BASE_URL", "", "Base URL of an OpenAI-compatible server (Ollama, vLLM, llama_cpp.server).",
+            section="ai"),
+    Setting("OPENAI_MODEL", "gpt-4o-mini", "Chat model for generated answers.", section="ai"),
+    Setting("OPENAI_EMBEDDING_MODEL", "text-embedding-3-small", "Embedding model for EMBEDDING_PROVIDER=openai.",
+            section="ai"),
+    Setting("NURA_LOCAL_MODEL", "", "Path of a GGUF chat model for the local provider (else DATA_DIR/models/).",
+            section="ai"),
+    Setting("LLM_TIMEOUT_SECONDS", 20.0, "Longest wait for one LLM answer before falling back.", kind=float,
+            minimum=0.1, section="ai"),
+    # -- hand-off ----------------------------------------------------------------------------------
+    Setting("HANDOFF_ENABLED", True, "Allow hand-off to human agents.", kind=bool, section="handoff"),
+    Setting("HANDOFF_TRIGGERS", "explicit,sentiment,low_confidence,feedback,button",
+            "Enabled hand-off triggers (comma-separated).", kind=list, section="handoff"),
+    Setting("HANDOFF_LOW_CONFIDENCE_COUNT", 3, "Low-confidence answers in a row that trigger a hand-off.",
+            kind=int, minimum=1, section="handoff"),
+    Setting("HANDOFF_NEGATIVE_SENTIMENT_COUNT", 2, "Negative messages in a session that trigger a hand-off.",
+            kind=int, minimum=1, section="handoff"),
+    Setting("BUSINESS_HOURS", "sat-thu 08:00-22:00",
+            "Working hours, e.g. `sat-thu 08:00-22:00; fri 14:00-20:00` (empty: always open).", section="handoff"),
+    Setting("BUSINESS_TIMEZONE", "Asia/Baghdad", "Time zone of BUSINESS_HOURS.", section="handoff"),
+    Setting("AGENT_CAPACITY", 5, "Most active chats one agent may hold.", kind=int, minimum=1, section="handoff"),
+    Setting("ESCALATION_WEBHOOK_URL", "", "URL that receives a signed JSON event on every hand-off.",
+            section="handoff"),
+    Setting("ESCALATION_WEBHOOK_SECRET", "", "HMAC-SHA256 key for escalation webhook signatures.", secret=True,
+            section="handoff"),
+    # -- jobs ----------------------------------------------------------------------------------------
+    Setting("BACKGROUND_JOBS_ENABLED", True, "Enqueue background jobs (intent classification, webhooks, …).",
+            kind=bool, section="jobs"),
+    Setting("JOB_WORKER_ENABLED", True, "Run the job consumer inside `nura serve`.", kind=bool, section="jobs"),
+    Setting("JOB_WORKERS", 2, "Consumer threads for background jobs.", kind=int, minimum=1, section="jobs"),
+    Setting("JOB_MAX_ATTEMPTS", 5, "Attempts before a job moves to the failed list.", kind=int, minimum=1,
+            section="jobs"),
+    Setting("JOB_RETRY_DELAY_SECONDS", 10, "Base delay between job retries (doubles each attempt).", kind=int,
+            minimum=0, section="jobs"),
+    # -- channels -----------------------------------------------------------------------------------
+    Setting("TELEGRAM_BOT_TOKEN", "", "Telegram bot token (empty: Telegram channel off).", secret=True,
+            section="channels"),
+    Setting("TELEGRAM_POLLER_ENABLED", False, "Poll Telegram for updates inside `nura serve`.", kind=bool,
+            section="channels"),
+    Setting("TELEGRAM_WEBHOOK_SECRET", "", "Secret path and header value for Telegram webhook mode.",
+            secret=True, section="channels"),
+    Setting("TELEGRAM_API_BASE", "https://api.telegram.org", "Base URL of the Telegram Bot API.",
+            section="channels"),
+    # -- scale-out and observability ----------------------------------------------------------------
+    Setting("NURA_DATABASE_URL", "", "postgresql://… to use PostgreSQL instead of SQLite.", secret=True,
+            section="scale"),
+    Setting("NURA_REDIS_URL", "", "redis://… to use Redis instead of diskcache.", secret=True, section="scale"),
+    Setting("METRICS_TOKEN", "", "Bearer token that may read /v1/metrics besides admins.", secret=True,
+            aliases=("NURA_METRICS_TOKEN",), section="scale"),
+)
+
+_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def _convert(setting: Setting, raw: Any) -> Any:
+    try:
+        if setting.kind is bool:
+            value: Any = _bool(raw)
+        elif setting.kind is list:
+            value = _list(raw)
+        elif setting.kind is int:
+            value = int(raw)
+        elif setting.kind is float:
+            value = float(raw)
+        else:
+            value = str(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{setting.name}: {exc}") from None
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(f"{setting.name} must be one of {', '.join(setting.choices)} (got {value!r})")
+    if setting.minimum is not None and value < setting.minimum:
+        raise ConfigError(f"{setting.name} must be at least {setting.minimum} (got {value!r})")
+    if setting.check is not None:
+        problem = setting.check(value)
+        if problem:
+            raise ConfigError(f"{setting.name}: {problem}")
+    return value
+
+
+def _lookup(source: Mapping[str, Any], setting: Setting) -> tuple[bool, Any]:
+    for key in (setting.name, *setting.aliases):
+        for candidate in (key, key.lower()):
+            if candidate in source:
+                return True, source[candidate]
+    return False, None
+
+
+@dataclass
+class Settings:
+    """Effective settings; read values as attributes in lower case (``settings.company_name``)."""
+
+    values: dict[str, Any]
+    origins: dict[str, str] = field(default_factory=dict)
+
+    def __getattr__(self, item: str) -> Any:
+        values = self.__dict__.get("values")
+        if values is None:
+            raise AttributeError(item)
+        try:
+            return values[item.upper()]
+        except KeyError:
+            raise AttributeError(item) from None
+
+    def get(self, name: str) -> Any:
+        return self.values[name]
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.values["NURA_DATA_DIR"]).expanduser().resolve()
+
+    @property
+    def is_production(self) -> bool:
+        return self.values["APP_ENV"] == "production"
+
+    def replace(self, **overrides: Any) -> Settings:
+        """A copy with some values replaced (validated like any other source)."""
+        values = dict(self.values)
+        origins = dict(self.origins)
+        for key, raw in overrides.items():
+            setting = _BY_NAME[key.upper()]
+            values[setting.name] = _convert(setting, raw)
+            origins[setting.name] = "override"
+        return Settings(values, origins)
+
+    def masked(self) -> dict[str, Any]:
+        """Values with secrets masked, for display (``nura doctor``, support bundles)."""
+        shown: dict[str, Any] = {}
+        for setting in SETTINGS:
+            value = self.values[setting.name]
+            if setting.secret and value:
+                value = "****" + (str(value)[-2:] if len(str(value)) > 8 else "")
+            shown[setting.name] = value
+        return shown
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> Settings:
+    """Build the effective settings from defaults, ``nura.toml``, the environment and overrides."""
+    env = os.environ if environ is None else environ
+    overrides = {k.upper(): v for k, v in (overrides or {}).items() if v is not None}
+    if data_dir is not None:
+        overrides["NURA_DATA_DIR"] = str(data_dir)
+    unknown = [k for k in overrides if k not in _BY_NAME]
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+
+    # The data dir decides where nura.toml lives, so resolve it first.
+    found, raw_dir = _lookup(overrides, _BY_NAME["NURA_DATA_DIR"])
+    if not found:
+        found, raw_dir = _lookup(env, _BY_NAME["NURA_DATA_DIR"])
+    directory = Path(str(raw_dir if found else _BY_NAME["NURA_DATA_DIR"].default)).expanduser()
+    file_values: dict[str, Any] = {}
+    toml_path = directory / "nura.toml"
+    if toml_path.is_file():
+        try:
+            file_values = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{toml_path}: {exc}") from None
+
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for setting in SETTINGS:
+        value, origin = _convert(setting, setting.default), "default"
+        for label, source in (("nura.toml", file_values), ("environment", env), ("override", overrides)):
+            hit, raw = _lookup(source, setting)
+            if hit:
+                value, origin = _convert(setting, raw), label
+        values[setting.name] = value
+        origins[setting.name] = origin
+    return Settings(values, origins)

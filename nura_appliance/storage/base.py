@@ -1,0 +1,143 @@
+"""Storage Protocols and records. Services talk to these, never to SQL, so that the SQLite
+implementation (default) and the PostgreSQL one (scale-out) are interchangeable."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+SESSION_STATUSES = ("bot", "pending_handoff", "human_active", "resolved", "closed")
+TURN_ROLES = ("customer", "bot", "agent", "system")
+
+
+@dataclass
+class SessionRecord:
+    """A customer conversation's durable state (the transcript lives in turns)."""
+
+    id: str
+    token_hash: str
+    created_at: float
+    updated_at: float
+    customer_id: str | None = None
+    channel: str = "web"
+    lang: str = "ar"
+    status: str = "bot"
+    handoff_reason: str | None = None
+    handoff_at: float | None = None
+    accepted_at: float | None = None
+    assigned_agent: str | None = None
+    resolved_at: float | None = None
+    closed_at: float | None = None
+    low_confidence_streak: int = 0
+    negative_count: int = 0
+    message_count: int = 0
+    rating: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SessionRecord:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass
+class TurnRecord:
+    """One message in a session's transcript."""
+
+    session_id: str
+    role: str
+    text: str
+    created_at: float
+    id: int | None = None
+    source: str | None = None
+    confidence: float | None = None
+    article_id: str | None = None
+    sources: list[dict[str, Any]] | None = None
+    sender_name: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ExchangeLog:
+    """The analytics row for one customer message and the answer it got."""
+
+    session_id: str
+    customer_message: str
+    created_at: float
+    customer_id: str | None = None
+    channel: str | None = None
+    lang: str | None = None
+    response: str | None = None
+    source: str | None = None
+    confidence: float | None = None
+    escalated: bool = False
+    article_id: str | None = None
+    latency_ms: float | None = None
+
+
+@dataclass
+class OutboxItem:
+    """Durable work to hand to the job queue, written with the data that caused it."""
+
+    kind: str
+    payload: dict[str, Any]
+
+
+class SessionStore(Protocol):
+    async def create(self, session: SessionRecord) -> None: ...
+
+    async def get(self, session_id: str) -> SessionRecord | None: ...
+
+    async def save(self, session: SessionRecord) -> None: ...
+
+    async def record(
+        self,
+        session: SessionRecord,
+        turns: list[TurnRecord],
+        log: ExchangeLog | None = None,
+        outbox: list[OutboxItem] | None = None,
+    ) -> list[TurnRecord]:
+        """Save the session, append turns (ids filled in), the log row and outbox items atomically."""
+        ...
+
+    async def turns(self, session_id: str, *, after_id: int = 0, limit: int = 500) -> list[TurnRecord]: ...
+
+    async def recent_turns(self, session_id: str, limit: int) -> list[TurnRecord]: ...
+
+    async def list(
+        self,
+        *,
+        status: str | None = None,
+        statuses: tuple[str, ...] | None = None,
+        customer_id: str | None = None,
+        text: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[SessionRecord], int]: ...
+
+
+class Cache(Protocol):
+    """The live cache: sessions, rate-limit counters, small lookups (diskcache by default, Redis
+    in scale-out). Async so that no cache I/O runs on the event loop."""
+
+    async def get(self, key: str) -> Any: ...
+
+    async def set(self, key: str, value: Any, ttl: float | None = None) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def incr(self, key: str, ttl: float) -> int:
+        """Add one to a counter that expires ``ttl`` seconds after it was created."""
+        ...
+
+    async def clear(self) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,237 @@
+"""apsw access to ``nura.db``: one writer thread with group commit, a pool of readers.
+
+Why this shape:
+
+* SQLite allows one writer at a time. Funnelling every write through one thread removes
+  ``SQLITE_BUSY`` between our own writers, and ``BEGIN IMMEDIATE`` takes the write lock up
+  front so a deferred transaction can never fail half-way on upgrade (DESIGN.md §10).
+* The writer drains whatever writes are queued and runs them in **one** transaction, each
+  inside its own savepoint (group commit). One fsync then covers many requests, and a write
+  that fails rolls back alone without touching its neighbours.
+* A write's future resolves only after ``COMMIT`` returns, so an acknowledged write is
+  committed. We run WAL with ``synchronous=FULL``: a committed transaction survives power
+  loss, not only a process crash (``NORMAL`` could lose the last commits on power loss).
+* Reads run on their own thread-local connections in a thread pool; WAL lets them proceed
+  while the writer writes. Nothing here ever runs on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import apsw
+import sqlite_vec
+
+from nura_appliance.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Row = dict[str, Any]
+
+_MAX_BATCH = 64
+
+
+def _dict_rows(cursor: apsw.Cursor, row: tuple[Any, ...]) -> Row:
+    return {d[0]: v for d, v in zip(cursor.get_description(), row, strict=False)}
+
+
+def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
+    """Open a connection with our pragmas and sqlite-vec loaded."""
+    flags = apsw.SQLITE_OPEN_READONLY if readonly else apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
+    try:
+        conn = apsw.Connection(str(path), flags=flags)
+    except apsw.Error as exc:
+        raise StorageError(f"cannot open database {path}: {exc}") from None
+    conn.enable_load_extension(True)
+    conn.load_extension(sqlite_vec.loadable_path())
+    conn.enable_load_extension(False)
+    conn.set_busy_timeout(5000)
+    conn.row_trace = _dict_rows
+    if not readonly:
+        conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA journal_size_limit=67108864")
+    return conn
+
+
+def storage_error(exc: BaseException) -> StorageError:
+    """Translate apsw's exceptions into the one error the API knows how to render."""
+    if isinstance(exc, apsw.ReadOnlyError):
+        return StorageError("the database is read-only; check the data directory's permissions")
+    if isinstance(exc, apsw.FullError):
+        return StorageError("the disk is full; free space in the data directory")
+    if isinstance(exc, apsw.BusyError):
+        return StorageError("the database is busy; try again")
+    return StorageError(f"database error: {exc}")
+
+
+class Database:
+    """Thread-safe access to one SQLite file for async and sync callers."""
+
+    def __init__(self, path: Path | str, *, readers: int = 4) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="nura-db-read")
+        self._queue: queue.Queue[tuple[Callable[[apsw.Connection], Any], Future[Any]] | None] = queue.Queue()
+        self._reader_conns: list[apsw.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._writer_conn = connect(self.path)
+        self._writer = threading.Thread(target=self._write_loop, name="nura-db-writer", daemon=True)
+        self._writer.start()
+
+    # -- writes -------------------------------------------------------------------------------
+    def _write_loop(self) -> None:
+        conn = self._writer_conn
+        while True:
+            item = self._queue.get()
+            if item is None:
+                break
+            batch = [item]
+            stop = False
+            while len(batch) < _MAX_BATCH:
+                try:
+                    extra = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if extra is None:
+                    stop = True
+                    break
+                batch.append(extra)
+            self._run_batch(conn, batch)
+            if stop:
+                break
+        conn.close()
+
+    @staticmethod
+    def _run_batch(conn: apsw.Connection, batch: list[tuple[Callable[[apsw.Connection], Any], Future[Any]]]) -> None:
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except apsw.Error as exc:
+            for _, fut in batch:
+                fut.set_exception(storage_error(exc))
+            return
+        for fn, _ in batch:
+            conn.execute("SAVEPOINT w")
+            try:
+                result = fn(conn)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's future
+                conn.execute("ROLLBACK TO w")
+                conn.execute("RELEASE w")
+                outcomes.append((False, exc))
+            else:
+                conn.execute("RELEASE w")
+                outcomes.append((True, result))
+        try:
+            conn.execute("COMMIT")
+        except apsw.Error as exc:
+            try:
+                conn.execute("ROLLBACK")
+            except apsw.Error:
+                pass
+            for _, fut in batch:
+                fut.set_exception(storage_error(exc))
+            return
+        for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
+            if ok:
+                fut.set_result(value)
+            elif isinstance(value, apsw.Error):
+                fut.set_exception(storage_error(value))
+            else:
+                fut.set_exception(value)
+
+    def submit_write(self, fn: Callable[[apsw.Connection], T]) -> Future[T]:
+        if self._closed:
+            raise StorageError("the database is closed")
+        fut: Future[T] = Future()
+        if threading.current_thread() is self._writer:
+            # A write issued from inside a write runs inline, in the same transaction.
+            fut.set_result(fn(self._writer_conn))
+            return fut
+        self._queue.put((fn, fut))
+        return fut
+
+    async def write(self, fn: Callable[[apsw.Connection], T]) -> T:
+        """Run ``fn(conn)`` in a write transaction; returns once it is committed."""
+        return await asyncio.wrap_future(self.submit_write(fn))
+
+    def write_sync(self, fn: Callable[[apsw.Connection], T]) -> T:
+        return self.submit_write(fn).result()
+
+    # -- reads ---------------------------------------------------------------------------------
+    def _reader(self) -> apsw.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path)
+            self._local.conn = conn
+            with self._lock:
+                self._reader_conns.append(conn)
+        return conn
+
+    def _read(self, fn: Callable[[apsw.Connection], T]) -> T:
+        try:
+            return fn(self._reader())
+        except apsw.Error as exc:
+            raise storage_error(exc) from None
+
+    async def read(self, fn: Callable[[apsw.Connection], T]) -> T:
+        """Run ``fn(conn)`` on a reader connection in the reader pool."""
+        if self._closed:
+            raise StorageError("the database is closed")
+        return await asyncio.wrap_future(self._readers.submit(self._read, fn))
+
+    def read_sync(self, fn: Callable[[apsw.Connection], T]) -> T:
+        return self._readers.submit(self._read, fn).result()
+
+    # -- helpers ----------------------------------------------------------------------------------
+    async def fetchall(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[Row]:
+        return await self.read(lambda c: list(c.execute(sql, params)))
+
+    async def fetchone(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> Row | None:
+        rows = await self.read(lambda c: list(c.execute(sql, params)))
+        return rows[0] if rows else None
+
+    async def execute(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> int:
+        """Run one write statement; returns the number of changed rows."""
+
+        def run(c: apsw.Connection) -> int:
+            c.execute(sql, params)
+            return c.changes()
+
+        return await self.write(run)
+
+    def backup_to(self, target: Path | str) -> None:
+        """Online, consistent copy of the database (SQLite's backup API) while serving."""
+        dest = apsw.Connection(str(target))
+        try:
+            with dest.backup("main", self._reader(), "main") as job:
+                while not job.done:
+                    job.step(256)
+        finally:
+            dest.close()
+
+    def checkpoint(self) -> None:
+        self.write_sync(lambda c: None)
+        self._reader().execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._writer.join(timeout=10)
+        self._readers.shutdown(wait=True)
+        with self._lock:
+            for conn in self._reader_conns:
+                conn.close()
+            self._reader_conns.clear()

@@ -1,0 +1,264 @@
+"""SQLite knowledge store: articles, topic tree, rules, scope message, canned replies, and the
+FTS5 index over their normalised text."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import apsw
+
+from nura_appliance.knowledge.normalize import normalize
+from nura_appliance.storage.sqlite.db import Database
+
+
+def _article_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "category": row["category"],
+        "title": json.loads(row["title"]),
+        "body": json.loads(row["body"]),
+        "examples": json.loads(row["examples"]),
+        "keywords": json.loads(row["keywords"]),
+        "updated_at": row["updated_at"],
+    }
+
+
+def index_article(conn: apsw.Connection, article: dict[str, Any]) -> None:
+    """(Re)write the FTS rows of one article: every field, every language, normalised."""
+    conn.execute("DELETE FROM kb_fts WHERE kind = 'article' AND ref = ?", (article["id"],))
+    rows: list[tuple[str, str, str]] = []
+    for lang, text in article["title"].items():
+        rows.append((normalize(text), "title", lang))
+    for lang, items in article.get("examples", {}).items():
+        for text in items:
+            rows.append((normalize(text), "example", lang))
+    if article.get("keywords"):
+        rows.append((normalize(" ".join(article["keywords"])), "keywords", ""))
+    for lang, text in article["body"].items():
+        rows.append((normalize(text), "body", lang))
+    conn.executemany(
+        "INSERT INTO kb_fts (text, kind, ref, field, lang) VALUES (?, 'article', ?, ?, ?)",
+        [(text, article["id"], field, lang) for text, field, lang in rows if text],
+    )
+
+
+def _write_article(conn: apsw.Connection, article: dict[str, Any], now: float) -> None:
+    conn.execute(
+        "INSERT INTO articles (id, category, title, body, examples, keywords, updated_at)"
+        " VALUES (?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET category = excluded.category,"
+        " title = excluded.title, body = excluded.body, examples = excluded.examples,"
+        " keywords = excluded.keywords, updated_at = excluded.updated_at",
+        (
+            article["id"],
+            article.get("category") or "general",
+            json.dumps(article["title"], ensure_ascii=False),
+            json.dumps(article["body"], ensure_ascii=False),
+            json.dumps(article.get("examples", {}), ensure_ascii=False),
+            json.dumps(article.get("keywords", []), ensure_ascii=False),
+            now,
+        ),
+    )
+    index_article(conn, article)
+
+
+def _write_tree(conn: apsw.Connection, tree: dict[str, Any]) -> None:
+    conn.execute("DELETE FROM topic_nodes")
+
+    def walk(node: dict[str, Any], parent: str | None, position: int) -> None:
+        conn.execute(
+            "INSERT INTO topic_nodes (id, parent_id, position, label, article_id) VALUES (?,?,?,?,?)",
+            (node["id"], parent, position, json.dumps(node["label"], ensure_ascii=False), node.get("article")),
+        )
+        for i, child in enumerate(node.get("children", [])):
+            walk(child, node["id"], i)
+
+    walk(tree, None, 0)
+
+
+class SqliteKnowledgeStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- writes -------------------------------------------------------------------------------------
+    async def load_pack(self, pack: dict[str, Any], *, merge: bool = False) -> dict[str, int]:
+        """Load a validated pack in one transaction: it all lands, or nothing changes."""
+        return await self.db.write(lambda c: self.load_pack_in(c, pack, merge=merge))
+
+    @staticmethod
+    def load_pack_in(conn: apsw.Connection, pack: dict[str, Any], *, merge: bool = False) -> dict[str, int]:
+        now = time.time()
+        if not merge:
+            conn.execute("DELETE FROM articles")
+            conn.execute("DELETE FROM kb_fts WHERE kind = 'article'")
+            conn.execute("DELETE FROM rules")
+            conn.execute("DELETE FROM topic_nodes")
+        for article in pack["articles"]:
+            _write_article(conn, article, now)
+        if pack.get("topic_tree"):
+            if merge:
+                # Merging keeps one tree: the incoming tree's branches are added under the root.
+                existing = {r["id"] for r in conn.execute("SELECT id FROM topic_nodes")}
+                if existing and "root" in existing:
+                    _merge_tree(conn, pack["topic_tree"], existing)
+                else:
+                    _write_tree(conn, pack["topic_tree"])
+            else:
+                _write_tree(conn, pack["topic_tree"])
+        for position, rule in enumerate(pack.get("rules", [])):
+            conn.execute(
+                "INSERT INTO rules (id, position, patterns, response) VALUES (?,?,?,?) ON CONFLICT (id)"
+                " DO UPDATE SET patterns = excluded.patterns, response = excluded.response",
+                (rule["id"], position, json.dumps(rule["patterns"], ensure_ascii=False),
+                 json.dumps(rule["response"], ensure_ascii=False)),
+            )
+        for reply in pack.get("canned_replies", []):
+            conn.execute(
+                "INSERT INTO canned_replies (id, lang, title, text, created_at, updated_at) VALUES (?,?,?,?,?,?)"
+                " ON CONFLICT (id) DO UPDATE SET lang = excluded.lang, title = excluded.title,"
+                " text = excluded.text, updated_at = excluded.updated_at",
+                (reply["id"], reply["lang"], reply["title"], reply["text"], now, now),
+            )
+        if pack.get("scope_message"):
+            conn.execute(
+                "INSERT INTO kb_meta (key, value) VALUES ('scope_message', ?) ON CONFLICT (key) DO UPDATE"
+                " SET value = excluded.value",
+                (json.dumps(pack["scope_message"], ensure_ascii=False),),
+            )
+        conn.execute(
+            "INSERT INTO kb_meta (key, value) VALUES ('pack_name', ?) ON CONFLICT (key) DO UPDATE"
+            " SET value = excluded.value",
+            (pack.get("name", ""),),
+        )
+        conn.execute(
+            "INSERT INTO kb_meta (key, value) VALUES ('version', ?) ON CONFLICT (key) DO UPDATE"
+            " SET value = excluded.value",
+            (str(now),),
+        )
+        return {
+            "articles": len(pack["articles"]),
+            "rules": len(pack.get("rules", [])),
+            "canned_replies": len(pack.get("canned_replies", [])),
+        }
+
+    async def save_article(self, article: dict[str, Any]) -> None:
+        def run(conn: apsw.Connection) -> None:
+            _write_article(conn, article, time.time())
+            _bump_version(conn)
+
+        await self.db.write(run)
+
+    async def delete_article(self, article_id: str) -> bool:
+        def run(conn: apsw.Connection) -> bool:
+            conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            gone = conn.changes() > 0
+            conn.execute("DELETE FROM kb_fts WHERE kind = 'article' AND ref = ?", (article_id,))
+            conn.execute("UPDATE topic_nodes SET article_id = NULL WHERE article_id = ?", (article_id,))
+            _bump_version(conn)
+            return gone
+
+        return await self.db.write(run)
+
+    async def save_tree(self, tree: dict[str, Any]) -> None:
+        def run(conn: apsw.Connection) -> None:
+            _write_tree(conn, tree)
+            _bump_version(conn)
+
+        await self.db.write(run)
+
+    # -- reads --------------------------------------------------------------------------------------
+    async def article(self, article_id: str) -> dict[str, Any] | None:
+        row = await self.db.fetchone("SELECT * FROM articles WHERE id = ?", (article_id,))
+        return _article_row(row) if row else None
+
+    async def articles(self) -> list[dict[str, Any]]:
+        return [_article_row(r) for r in await self.db.fetchall("SELECT * FROM articles ORDER BY id")]
+
+    async def tree(self) -> dict[str, Any] | None:
+        rows = await self.db.fetchall("SELECT * FROM topic_nodes ORDER BY parent_id, position")
+        if not rows:
+            return None
+        nodes = {
+            r["id"]: {"id": r["id"], "label": json.loads(r["label"]), "article": r["article_id"], "parent": r["parent_id"]}
+            for r in rows
+        }
+        children: dict[str | None, list[dict[str, Any]]] = {}
+        for r in rows:
+            children.setdefault(r["parent_id"], []).append(nodes[r["id"]])
+        for node in nodes.values():
+            kids = children.get(node["id"])
+            if kids is not None or not node["article"]:
+                node["children"] = kids or []
+            if not node["article"]:
+                node.pop("article")
+            node.pop("parent")
+        roots = children.get(None, [])
+        return roots[0] if roots else None
+
+    async def rules(self) -> list[dict[str, Any]]:
+        rows = await self.db.fetchall("SELECT * FROM rules ORDER BY position, id")
+        return [{"id": r["id"], "patterns": json.loads(r["patterns"]), "response": json.loads(r["response"])} for r in rows]
+
+    async def meta(self, key: str) -> Any:
+        row = await self.db.fetchone("SELECT value FROM kb_meta WHERE key = ?", (key,))
+        if row is None:
+            return None
+        try:
+            return json.loads(row["value"])
+        except json.JSONDecodeError:
+            return row["value"]
+
+    async def version(self) -> str:
+        row = await self.db.fetchone("SELECT value FROM kb_meta WHERE key = 'version'")
+        return row["value"] if row else "0"
+
+    async def canned_replies(self, lang: str | None = None) -> list[dict[str, Any]]:
+        if lang:
+            return await self.db.fetchall("SELECT * FROM canned_replies WHERE lang = ? ORDER BY id", (lang,))
+        return await self.db.fetchall("SELECT * FROM canned_replies ORDER BY lang, id")
+
+    async def is_empty(self) -> bool:
+        row = await self.db.fetchone("SELECT count(*) AS n FROM articles")
+        return not row or row["n"] == 0
+
+    async def export_pack(self) -> dict[str, Any]:
+        articles = await self.articles()
+        for article in articles:
+            article.pop("updated_at", None)
+        return {
+            "format": "nura-knowledge/1",
+            "name": await self.meta("pack_name") or "exported pack",
+            "scope_message": await self.meta("scope_message") or {},
+            "articles": articles,
+            "topic_tree": await self.tree(),
+            "rules": await self.rules(),
+            "canned_replies": [
+                {"id": r["id"], "lang": r["lang"], "title": r["title"], "text": r["text"]}
+                for r in await self.canned_replies()
+            ],
+        }
+
+
+def _bump_version(conn: apsw.Connection) -> None:
+    conn.execute(
+        "INSERT INTO kb_meta (key, value) VALUES ('version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (str(time.time()),),
+    )
+
+
+def _merge_tree(conn: apsw.Connection, tree: dict[str, Any], existing: set[str]) -> None:
+    start = conn.execute("SELECT coalesce(max(position), -1) + 1 AS p FROM topic_nodes WHERE parent_id = 'root'")
+    position = start.fetchall()[0]["p"]
+
+    def walk(node: dict[str, Any], parent: str, pos: int) -> None:
+        conn.execute(
+            "INSERT INTO topic_nodes (id, parent_id, position, label, article_id) VALUES (?,?,?,?,?)"
+            " ON CONFLICT (id) DO UPDATE SET label = excluded.label, article_id = excluded.article_id",
+            (node["id"], parent, pos, json.dumps(node["label"], ensure_ascii=False), node.get("article")),
+        )
+        for i, child in enumerate(node.get("children", [])):
+            walk(child, node["id"], i)
+
+    for i, child in enumerate(tree.get("children", [])):
+        walk(child, "root", position + i)

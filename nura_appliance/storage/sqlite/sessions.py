@@ -1,0 +1,197 @@
+"""SQLite implementation of :class:`~nura_appliance.storage.base.SessionStore`."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import fields
+from typing import Any
+
+import apsw
+
+from nura_appliance.storage.base import ExchangeLog, OutboxItem, SessionRecord, TurnRecord
+from nura_appliance.storage.sqlite.db import Database, Row
+
+_SESSION_COLUMNS = [f.name for f in fields(SessionRecord)]
+_INSERT_SESSION = (
+    f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _SESSION_COLUMNS)})"
+)
+_UPSERT_SESSION = _INSERT_SESSION + " ON CONFLICT (id) DO UPDATE SET " + ", ".join(
+    f"{c} = excluded.{c}" for c in _SESSION_COLUMNS if c not in ("id", "created_at", "token_hash")
+)
+
+
+def _session_params(session: SessionRecord) -> dict[str, Any]:
+    params = session.to_dict()
+    params["meta"] = json.dumps(session.meta, ensure_ascii=False)
+    return params
+
+
+def session_from_row(row: Row) -> SessionRecord:
+    data = dict(row)
+    data["meta"] = json.loads(data.get("meta") or "{}")
+    return SessionRecord.from_dict(data)
+
+
+def turn_from_row(row: Row) -> TurnRecord:
+    return TurnRecord(
+        id=row["id"],
+        session_id=row["session_id"],
+        role=row["role"],
+        text=row["text"],
+        created_at=row["created_at"],
+        source=row["source"],
+        confidence=row["confidence"],
+        article_id=row["article_id"],
+        sources=json.loads(row["sources"]) if row["sources"] else None,
+        sender_name=row["sender_name"],
+        meta=json.loads(row["meta"] or "{}"),
+    )
+
+
+def insert_turn(conn: apsw.Connection, turn: TurnRecord) -> int:
+    conn.execute(
+        "INSERT INTO chat_turns (session_id, role, text, source, confidence, article_id, sources,"
+        " sender_name, meta, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (
+            turn.session_id,
+            turn.role,
+            turn.text,
+            turn.source,
+            turn.confidence,
+            turn.article_id,
+            json.dumps(turn.sources, ensure_ascii=False) if turn.sources is not None else None,
+            turn.sender_name,
+            json.dumps(turn.meta, ensure_ascii=False),
+            turn.created_at,
+        ),
+    )
+    return conn.last_insert_rowid()
+
+
+def insert_outbox(conn: apsw.Connection, item: OutboxItem, *, max_attempts: int = 5) -> int:
+    now = time.time()
+    conn.execute(
+        "INSERT INTO outbox (kind, payload, status, attempts, max_attempts, next_attempt_at, created_at,"
+        " updated_at) VALUES (?, ?, 'pending', 0, ?, ?, ?, ?)",
+        (item.kind, json.dumps(item.payload, ensure_ascii=False), max_attempts, now, now, now),
+    )
+    return conn.last_insert_rowid()
+
+
+class SqliteSessionStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, session: SessionRecord) -> None:
+        await self.db.write(lambda c: c.execute(_INSERT_SESSION, _session_params(session)))
+
+    async def get(self, session_id: str) -> SessionRecord | None:
+        row = await self.db.fetchone("SELECT * FROM sessions WHERE id = ?", (session_id,))
+        return session_from_row(row) if row else None
+
+    async def save(self, session: SessionRecord) -> None:
+        await self.db.write(lambda c: c.execute(_UPSERT_SESSION, _session_params(session)))
+
+    async def record(
+        self,
+        session: SessionRecord,
+        turns: list[TurnRecord],
+        log: ExchangeLog | None = None,
+        outbox: list[OutboxItem] | None = None,
+    ) -> list[TurnRecord]:
+        def run(conn: apsw.Connection) -> list[TurnRecord]:
+            conn.execute(_UPSERT_SESSION, _session_params(session))
+            for turn in turns:
+                turn.id = insert_turn(conn, turn)
+            if log is not None:
+                customer = next((t.id for t in turns if t.role == "customer"), None)
+                bot = next((t.id for t in turns if t.role in ("bot", "system")), None)
+                conn.execute(
+                    "INSERT INTO conversation_logs (session_id, customer_id, channel, lang, customer_message,"
+                    " response, source, confidence, escalated, article_id, customer_turn_id, bot_turn_id,"
+                    " latency_ms, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        log.session_id,
+                        log.customer_id,
+                        log.channel,
+                        log.lang,
+                        log.customer_message,
+                        log.response,
+                        log.source,
+                        log.confidence,
+                        int(log.escalated),
+                        log.article_id,
+                        customer,
+                        bot,
+                        log.latency_ms,
+                        log.created_at,
+                    ),
+                )
+            first_id = turns[0].id if turns else None
+            for item in outbox or []:
+                item.payload.setdefault("message_id", first_id)
+                insert_outbox(conn, item)
+            return turns
+
+        return await self.db.write(run)
+
+    async def turns(self, session_id: str, *, after_id: int = 0, limit: int = 500) -> list[TurnRecord]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM chat_turns WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (session_id, after_id, limit),
+        )
+        return [turn_from_row(r) for r in rows]
+
+    async def recent_turns(self, session_id: str, limit: int) -> list[TurnRecord]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM (SELECT * FROM chat_turns WHERE session_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+            (session_id, limit),
+        )
+        return [turn_from_row(r) for r in rows]
+
+    async def list(
+        self,
+        *,
+        status: str | None = None,
+        statuses: tuple[str, ...] | None = None,
+        customer_id: str | None = None,
+        text: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[SessionRecord], int]:
+        where: list[str] = []
+        params: list[Any] = []
+        wanted = statuses or ((status,) if status else ())
+        if wanted:
+            where.append(f"status IN ({', '.join('?' for _ in wanted)})")
+            params.extend(wanted)
+        if customer_id:
+            where.append("customer_id = ?")
+            params.append(customer_id)
+        if since is not None:
+            where.append("updated_at >= ?")
+            params.append(since)
+        if until is not None:
+            where.append("updated_at < ?")
+            params.append(until)
+        if text:
+            where.append(
+                "(id LIKE ? OR customer_id LIKE ? OR id IN (SELECT session_id FROM chat_turns WHERE text LIKE ?))"
+            )
+            like = f"%{text}%"
+            params.extend([like, like, like])
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+
+        def run(conn: apsw.Connection) -> tuple[list[SessionRecord], int]:
+            total = conn.execute(f"SELECT count(*) AS n FROM sessions {clause}", params).fetchall()[0]["n"]
+            rows = conn.execute(
+                f"SELECT * FROM sessions {clause} ORDER BY updated_at DESC LIMIT ? OFFSET ?",
+                [*params, limit, offset],
+            ).fetchall()
+            return [session_from_row(r) for r in rows], total
+
+        return await self.db.read(run)

@@ -1,0 +1,142 @@
+"""Shared fixtures: every test gets its own data dir (real SQLite files in a temp dir) and, where
+needed, a fresh app with an async test client."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sanic import Sanic
+
+from nura_appliance.app import create_app
+from nura_appliance.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+Sanic.test_mode = True
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's environment or ./data."""
+    for name in list(os.environ):
+        if name.startswith(("NURA_", "OPENAI_", "HANDOFF_", "TELEGRAM_", "ADMIN_", "JOB_", "RAG_")) or name in (
+            "API_KEY", "APP_ENV", "CORS_ORIGINS", "COMPANY_NAME", "AGENT_NAME", "BACKGROUND_JOBS_ENABLED",
+        ):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NURA_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    base: dict[str, Any] = {"APP_ENV": "test", "JOB_WORKER_ENABLED": False}
+    base.update(overrides)
+    return load_settings(overrides=base, data_dir=data_dir, environ={})
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    return make_settings(data_dir)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Sanic]:
+    application = create_app(settings)
+    yield application
+
+
+class AppClient(httpx.AsyncClient):
+    """httpx client bound to the app over ASGI. Unlike sanic-testing's client, the app's
+    start-up and shut-down listeners run once per test, not once per request, so state such
+    as the event bus lives for the whole test."""
+
+
+async def start_app(app: Sanic) -> None:
+    app.asgi = True
+    await app._startup()
+    await app._server_event("init", "before")
+    await app._server_event("init", "after")
+
+
+async def stop_app(app: Sanic) -> None:
+    await app._server_event("shutdown", "before")
+    await app._server_event("shutdown", "after")
+
+
+@pytest.fixture
+async def client(app: Sanic) -> AsyncIterator[AppClient]:
+    await start_app(app)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with AppClient(transport=transport, base_url="http://testserver") as test_client:
+        yield test_client
+    await stop_app(app)
+
+
+async def new_session(client: httpx.AsyncClient, text: str = "مرحبا", **extra: Any) -> dict[str, Any]:
+    """Start a session with one message; returns the /v1/message answer."""
+    resp = await client.post("/v1/message", json={"session_id": None, "customer_id": "cust-001",
+                                                  "channel": "web", "message": text, **extra})
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """``nura serve`` as a real subprocess on a free port; yields its base URL and data dir."""
+    data = tmp_path / "live-data"
+    port = free_port()
+    env = {**os.environ, "NURA_DATA_DIR": str(data), "APP_ENV": "test", "ADMIN_PASSWORD": "test-admin-pass-123"}
+    proc = subprocess.Popen([sys.executable, "-m", "nura_appliance", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stdout.read().decode() if proc.stdout else "server exited")
+        try:
+            if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError("nura serve did not become healthy in 30 s")
+    try:
+        yield {"url": base, "data_dir": data, "process": proc, "port": port}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def need_service(host: str, port: int, what: str) -> None:
+    """Skip when a service is missing locally; under CI=true a missing service fails the test."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return
+    except OSError:
+        message = f"{what} is not reachable on {host}:{port}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)

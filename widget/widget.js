@@ -1,0 +1,1 @@
+// NURA widget placeholder
