@@ -1,0 +1,105 @@
+"""The `nura` CLI and one end-to-end run of `nura serve` as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+from conftest import free_port
+
+NURA = [sys.executable, "-m", "nura_appliance"]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*NURA, *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def test_version():
+    out = run_cli("version")
+    assert out.returncode == 0 and out.stdout.startswith("nura-appliance ")
+
+
+def test_init_creates_everything_and_prints_a_one_time_password(tmp_path):
+    data = tmp_path / "d"
+    out = run_cli("init", "--data-dir", str(data))
+    assert out.returncode == 0, out.stderr
+    assert "one-time admin password:" in out.stdout
+    assert (data / "nura.db").is_file() and (data / "cache").is_dir()
+    again = run_cli("init", "--data-dir", str(data))
+    assert again.returncode == 0 and "one-time admin password" not in again.stdout
+    assert "kept as it was" in again.stdout
+
+
+def test_init_uses_admin_password_from_env(tmp_path):
+    out = run_cli("init", "--data-dir", str(tmp_path / "d"), env={"ADMIN_PASSWORD": "a-strong-pass-4567"})
+    assert out.returncode == 0 and "one-time admin password" not in out.stdout
+
+
+def test_doctor_masks_secrets_and_checks(tmp_path):
+    out = run_cli("doctor", "--json", "--data-dir", str(tmp_path / "d"),
+                  env={"OPENAI_API_KEY": "sk-topsecret-value-123"})
+    assert out.returncode == 0, out.stdout + out.stderr
+    report = json.loads(out.stdout)
+    assert all(check["ok"] for check in report["checks"].values()), report["checks"]
+    assert "topsecret" not in out.stdout
+    assert report["origins"]["OPENAI_API_KEY"] == "environment"
+
+
+def test_db_migrate_and_stats(tmp_path):
+    data = str(tmp_path / "d")
+    out = run_cli("db", "migrate", "--data-dir", data)
+    assert out.returncode == 0 and "schema up to date" in out.stdout
+    stats = run_cli("db", "stats", "--json", "--data-dir", data)
+    assert stats.returncode == 0
+    assert "sessions" in json.loads(stats.stdout)["tables"]
+
+
+def test_bad_setting_is_a_clean_cli_error(tmp_path):
+    out = run_cli("doctor", "--data-dir", str(tmp_path / "d"), env={"NURA_PORT": "not-a-port"})
+    assert out.returncode == 1
+    assert "NURA_PORT" in out.stderr and "Traceback" not in out.stderr
+
+
+def _start(data, port):
+    env = {**os.environ, "NURA_DATA_DIR": str(data), "APP_ENV": "test"}
+    proc = subprocess.Popen([*NURA, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    started = time.perf_counter()
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
+                return proc, time.perf_counter() - started
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(proc.stdout.read().decode() if proc.stdout else "server did not start")
+
+
+def test_serve_end_to_end_and_restart(tmp_path):
+    data = tmp_path / "e2e"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc, _ = _start(data, port)
+    try:
+        assert httpx.get(f"{base}/v1/health").json()["status"] == "ok"
+        answer = httpx.post(f"{base}/v1/message", json={"session_id": None, "customer_id": "cust-001",
+                                                         "channel": "web", "message": "ما هي الباقات المتاحة؟"}).json()
+        assert answer["lang"] == "ar" and answer["source"] and answer["response"]
+        assert httpx.get(f"{base}/widget.js").status_code == 200
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=20) == 0
+    proc, _ = _start(data, port)
+    try:
+        resp = httpx.get(f"{base}/v1/session/{answer['session_id']}/messages",
+                         headers={"X-Session-Token": answer["session_token"]})
+        assert resp.status_code == 200
+        assert resp.json()["messages"][0]["text"] == "ما هي الباقات المتاحة؟"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
