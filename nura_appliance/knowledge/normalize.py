@@ -118,3 +118,82 @@ def detect_language(text: str, default: str = "ar") -> str:
     if ku_hits > en_hits:
         return "ku"
     return "en"
+
+
+# -- light stemming and stopwords -------------------------------------------------------------------
+# Why light stemming: Arabic glues articles, conjunctions and prepositions to the word ("بالموبايل",
+# "والنت") and Kurmanji adds case/definiteness suffixes ("înterneta", "înternetê"). Both defeat
+# exact-word BM25. We strip only the most frequent affixes and keep at least three letters, so
+# errors stay rare; character n-grams in the embedder cover what stemming misses.
+_AR_PREFIXES = ("وبال", "فبال", "وال", "فال", "بال", "كال", "لل", "ال", "و", "ب", "ل", "ف")
+_AR_SUFFIXES = ("هما", "كما", "ات", "ون", "ين", "ان", "ها", "هم", "كم", "نا", "تي", "ه", "ي", "ك")
+_LATIN_SUFFIXES = (
+    # Kurmanji (after folding ê→e, î→i): definite/indefinite and case endings
+    "ekê", "eke", "eki", "ekî", "ên", "en", "an", "ya", "ye", "yê", "ek", "a", "ê", "e", "î", "i",
+    # English
+    "ing", "ed", "es", "s",
+)
+_LATIN_SUFFIXES_FOLDED = tuple(sorted({normalize(s) for s in _LATIN_SUFFIXES}, key=len, reverse=True))
+
+
+def _is_arabic_word(word: str) -> bool:
+    return bool(word) and "\u0600" <= word[0] <= "\u06ff"
+
+
+def stem(word: str) -> str:
+    """Light stem of one *normalised* word (Arabic prefixes/suffixes, Kurmanji/English endings)."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    if _is_arabic_word(word):
+        for prefix in _AR_PREFIXES:
+            # The article "ال" may leave two letters ("النت" → "نت"); a lone letter needs three.
+            keep = 2 if prefix.endswith("ال") or prefix == "لل" else 3
+            if word.startswith(prefix) and len(word) - len(prefix) >= keep:
+                word = word[len(prefix):]
+                break
+        if len(word) <= 3:
+            return word
+        for suffix in _AR_SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                return word[: -len(suffix)]
+        return word
+    for suffix in _LATIN_SUFFIXES_FOLDED:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+# Function words in all three languages (and common dialect question words) carry no topic; they
+# are dropped from lexical queries and weighted down in the embedder.
+STOPWORDS: frozenset[str] = frozenset(
+    normalize(w)
+    for w in (
+        # Arabic, MSA and dialects
+        "في", "من", "على", "الى", "إلى", "عن", "ما", "ماذا", "هل", "كيف", "لماذا", "هو", "هي", "انا", "أنا",
+        "عندي", "لي", "مع", "او", "أو", "و", "يا", "شلون", "شو", "ليش", "وين", "اريد", "أريد", "ابي", "بدي",
+        "عايز", "عاوز", "ممكن", "هذا", "هذه", "هاي", "هذي", "ذلك", "التي", "الذي", "اللي", "انه", "ان", "إن",
+        "أن", "كان", "كانت", "يكون", "لا", "لم", "لن", "مو", "مش", "ماكو", "اكو", "شنو", "شني", "وش", "ايش",
+        "إيش", "ازاي", "إزاي", "ليه", "كده", "هيك", "هلق", "الحين", "هسه", "هسا", "اليوم", "يعني", "بس",
+        "لو", "اذا", "إذا", "ثم", "حتى", "كل", "شي", "شيء", "اي", "أي", "قد", "عند", "عندك", "عندنا", "لك",
+        "لكم", "لنا", "الله", "السلام", "عليكم", "مرحبا", "اهلا", "شكرا", "رجاء", "لو سمحت", "من فضلك",
+        "اخي", "أخي", "حبيبي", "كم", "متى", "مين", "منو", "شكد", "قديش", "بكم", "الي", "علي", "بي", "فيه",
+        "فيها", "به", "بها", "له", "لها", "احنا", "نحن", "انت", "إنت", "انتم", "هم", "يمكن", "يمكنني",
+        # English
+        "the", "a", "an", "is", "are", "was", "were", "be", "been", "my", "i", "im", "i'm", "me", "to", "how",
+        "what", "do", "does", "did", "can", "could", "of", "in", "on", "at", "for", "and", "or", "it", "its",
+        "with", "please", "pls", "plz", "why", "when", "where", "which", "who", "you", "your", "u", "this",
+        "that", "there", "here", "have", "has", "had", "not", "no", "dont", "doesnt", "cant", "will", "would",
+        "should", "from", "by", "about", "so", "if", "but", "any", "some", "get", "want", "need", "hi",
+        "hello", "hey", "thanks", "thank", "just", "still", "also", "very", "too", "all", "we", "our",
+        # Kurmanji
+        "ez", "tu", "min", "te", "em", "we", "ew", "wî", "wê", "ji", "li", "bi", "di", "de", "da", "re", "ra",
+        "û", "u", "ye", "e", "in", "im", "î", "çi", "ci", "çawa", "cawa", "çima", "cima", "kengî", "kengi",
+        "an", "jî", "ji", "ku", "vê", "ve", "ev", "hûn", "hun", "me", "xwe", "dikarim", "dixwazim", "heye",
+        "silav", "spas", "ka", "kî", "ki", "çend", "cend", "pir", "gelek", "ne", "na", "lê", "le", "ser",
+    )
+)
+
+
+def index_terms(text: str) -> list[str]:
+    """Stemmed content words of ``text`` (stopwords removed), for BM25 indexing and querying."""
+    return [stem(w) for w in normalize(text).split() if w not in STOPWORDS]

@@ -3,13 +3,16 @@ FTS5 index over their normalised text."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
 
 import apsw
 
-from nura_appliance.knowledge.normalize import normalize
+import numpy as np
+
+from nura_appliance.knowledge.indexer import VectorIndex, article_items, write_article_fts
 from nura_appliance.storage.sqlite.db import Database
 
 
@@ -25,26 +28,17 @@ def _article_row(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def index_article(conn: apsw.Connection, article: dict[str, Any]) -> None:
-    """(Re)write the FTS rows of one article: every field, every language, normalised."""
-    conn.execute("DELETE FROM kb_fts WHERE kind = 'article' AND ref = ?", (article["id"],))
-    rows: list[tuple[str, str, str]] = []
-    for lang, text in article["title"].items():
-        rows.append((normalize(text), "title", lang))
-    for lang, items in article.get("examples", {}).items():
-        for text in items:
-            rows.append((normalize(text), "example", lang))
-    if article.get("keywords"):
-        rows.append((normalize(" ".join(article["keywords"])), "keywords", ""))
-    for lang, text in article["body"].items():
-        rows.append((normalize(text), "body", lang))
-    conn.executemany(
-        "INSERT INTO kb_fts (text, kind, ref, field, lang) VALUES (?, 'article', ?, ?, ?)",
-        [(text, article["id"], field, lang) for text, field, lang in rows if text],
-    )
+def index_article(conn: apsw.Connection, article: dict[str, Any], vectors: VectorIndex,
+                  prepared: dict[str, np.ndarray] | None = None) -> None:
+    """(Re)write the FTS rows and vectors of one article: every field, every language, normalised."""
+    items = article_items(article)
+    write_article_fts(conn, article["id"], items)
+    vectors.delete(conn, "article", [article["id"]])
+    vectors.write(conn, items, prepared.get(article["id"]) if prepared else None)
 
 
-def _write_article(conn: apsw.Connection, article: dict[str, Any], now: float) -> None:
+def _write_article(conn: apsw.Connection, article: dict[str, Any], now: float, vectors: VectorIndex,
+                   prepared: dict[str, np.ndarray] | None = None) -> None:
     conn.execute(
         "INSERT INTO articles (id, category, title, body, examples, keywords, updated_at)"
         " VALUES (?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET category = excluded.category,"
@@ -60,7 +54,7 @@ def _write_article(conn: apsw.Connection, article: dict[str, Any], now: float) -
             now,
         ),
     )
-    index_article(conn, article)
+    index_article(conn, article, vectors, prepared)
 
 
 def _write_tree(conn: apsw.Connection, tree: dict[str, Any]) -> None:
@@ -78,24 +72,45 @@ def _write_tree(conn: apsw.Connection, tree: dict[str, Any]) -> None:
 
 
 class SqliteKnowledgeStore:
-    def __init__(self, db: Database) -> None:
+    """Articles, tree, rules and their indexes; ``vectors`` embeds with the active provider (the
+    knowledge feature swaps its embedder at start-up when EMBEDDING_PROVIDER is not builtin)."""
+
+    def __init__(self, db: Database, vectors: VectorIndex | None = None) -> None:
         self.db = db
+        self.vectors = vectors or VectorIndex()
+
+    def prepare_vectors(self, pack: dict[str, Any]) -> dict[str, np.ndarray]:
+        """Embed a pack's article items before the write transaction (a slow provider must not
+        hold the single writer); uses the embedding cache through a reader connection."""
+        out: dict[str, np.ndarray] = {}
+        texts: list[str] = []
+        spans: list[tuple[str, int, int]] = []
+        for article in pack["articles"]:
+            items = article_items(article)
+            spans.append((article["id"], len(texts), len(texts) + len(items)))
+            texts.extend(i.text for i in items)
+        matrix = self.db.read_sync(lambda c: self.vectors.embed(texts, c))
+        for article_id, start, end in spans:
+            out[article_id] = matrix[start:end]
+        return out
 
     # -- writes -------------------------------------------------------------------------------------
     async def load_pack(self, pack: dict[str, Any], *, merge: bool = False) -> dict[str, int]:
         """Load a validated pack in one transaction: it all lands, or nothing changes."""
-        return await self.db.write(lambda c: self.load_pack_in(c, pack, merge=merge))
+        prepared = await asyncio.to_thread(self.prepare_vectors, pack)
+        return await self.db.write(lambda c: self.load_pack_in(c, pack, merge=merge, prepared=prepared))
 
-    @staticmethod
-    def load_pack_in(conn: apsw.Connection, pack: dict[str, Any], *, merge: bool = False) -> dict[str, int]:
+    def load_pack_in(self, conn: apsw.Connection, pack: dict[str, Any], *, merge: bool = False,
+                     prepared: dict[str, np.ndarray] | None = None) -> dict[str, int]:
         now = time.time()
         if not merge:
             conn.execute("DELETE FROM articles")
             conn.execute("DELETE FROM kb_fts WHERE kind = 'article'")
+            self.vectors.delete(conn, "article")
             conn.execute("DELETE FROM rules")
             conn.execute("DELETE FROM topic_nodes")
         for article in pack["articles"]:
-            _write_article(conn, article, now)
+            _write_article(conn, article, now, self.vectors, prepared)
         if pack.get("topic_tree"):
             if merge:
                 # Merging keeps one tree: the incoming tree's branches are added under the root.
@@ -144,7 +159,7 @@ class SqliteKnowledgeStore:
 
     async def save_article(self, article: dict[str, Any]) -> None:
         def run(conn: apsw.Connection) -> None:
-            _write_article(conn, article, time.time())
+            _write_article(conn, article, time.time(), self.vectors)
             _bump_version(conn)
 
         await self.db.write(run)
@@ -154,6 +169,7 @@ class SqliteKnowledgeStore:
             conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             gone = conn.changes() > 0
             conn.execute("DELETE FROM kb_fts WHERE kind = 'article' AND ref = ?", (article_id,))
+            self.vectors.delete(conn, "article", [article_id])
             conn.execute("UPDATE topic_nodes SET article_id = NULL WHERE article_id = ?", (article_id,))
             _bump_version(conn)
             return gone
@@ -221,6 +237,25 @@ class SqliteKnowledgeStore:
     async def is_empty(self) -> bool:
         row = await self.db.fetchone("SELECT count(*) AS n FROM articles")
         return not row or row["n"] == 0
+
+    async def stats(self) -> dict[str, Any]:
+        """Counts and the embedding space, plus the last ingestion runs."""
+
+        def run(conn: apsw.Connection) -> dict[str, Any]:
+            one = conn.execute(
+                "SELECT (SELECT count(*) FROM articles) AS articles, (SELECT count(*) FROM topic_nodes) AS topic_nodes,"
+                " (SELECT count(*) FROM rules) AS rules, (SELECT count(*) FROM handbook_docs) AS documents,"
+                " (SELECT count(*) FROM handbook_chunks) AS chunks, (SELECT count(*) FROM kb_vectors) AS vectors,"
+                " (SELECT count(*) FROM embedding_cache) AS cached_embeddings").fetchall()[0]
+            meta = {r["key"]: r["value"] for r in conn.execute(
+                "SELECT key, value FROM kb_meta WHERE key IN ('vector_space', 'vector_dim', 'pack_name')")}
+            runs = list(conn.execute(
+                "SELECT id, source, status, files, skipped, chunks, error, started_at, finished_at"
+                " FROM ingestion_logs ORDER BY id DESC LIMIT 5"))
+            return {**one, "pack": meta.get("pack_name", ""), "embedding_space": meta.get("vector_space", ""),
+                    "vector_dim": int(meta.get("vector_dim", 0) or 0), "ingestions": runs}
+
+        return await self.db.read(run)
 
     async def export_pack(self) -> dict[str, Any]:
         articles = await self.articles()

@@ -1,0 +1,92 @@
+"""``nura eval CASES.jsonl [--json] [--with-llm]``: score the live pipeline on evaluation cases."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from nura_appliance.cli.main import DataDir, fail, settings_for
+from nura_appliance.errors import NuraError
+
+
+async def _evaluate(settings: Any, cases: list[dict[str, Any]], with_llm: bool) -> dict[str, Any]:
+    """Build the same context ``nura serve`` builds — every feature's start-up hook included —
+    and run the cases through its pipeline."""
+    from nura_appliance.app import create_app
+    from nura_appliance.context import build_context, load_default_knowledge
+    from nura_appliance.knowledge.evaluation import run_cases
+
+    app = create_app(settings)
+    ctx = build_context(settings)
+    app.ctx.nura = ctx
+    try:
+        await load_default_knowledge(ctx)
+        for hook in app.ctx.context_hooks:
+            await hook(app, ctx)
+        if not with_llm:
+            ctx.pipeline.retrieval = None  # the article tier alone: the offline numbers
+        return await run_cases(ctx, cases)
+    finally:
+        ctx.close()
+
+
+def _print_report(report: dict[str, Any], show_misses: int) -> None:
+    s = report["summary"]
+
+    def pct(value: float | None) -> str:
+        return "  n/a" if value is None else f"{100 * value:5.1f}%"
+
+    typer.echo(f"cases: {s['cases']}  ({s['counts']['article']} article, {s['counts']['out_of_scope']} out of scope,"
+               f" {s['counts']['handoff']} hand-off)   {s['ms_per_case']} ms/case")
+    typer.echo(f"top-1 accuracy           {pct(s['top1'])}")
+    typer.echo(f"answered and correct     {pct(s['answered_correct'])}")
+    typer.echo(f"out-of-scope rejection   {pct(s['out_of_scope_rejection'])}")
+    typer.echo(f"hand-off recall          {pct(s['handoff_recall'])}")
+    typer.echo("\nper language:")
+    for lang, row in s["per_language"].items():
+        typer.echo(f"  {lang}: {row['cases']:4} cases  ok {pct(row['ok'])}  top-1 {pct(row['top1'])}")
+    typer.echo("\nper article (top-1 / answered-and-correct):")
+    for article_id, row in s["per_article"].items():
+        typer.echo(f"  {article_id:24} {row['cases']:3}  {pct(row['top1'])}  {pct(row['answered_correct'])}")
+    misses = [c for c in report["cases"] if not c["ok"]]
+    if misses:
+        typer.echo(f"\nmisses ({len(misses)}):")
+        for case in misses[:show_misses]:
+            got = case["got"]
+            want = json.dumps(case["expect"], ensure_ascii=False)
+            typer.echo(f"  {want} got {got['kind']} {got['article'] or ''} ({got['confidence']:.2f}):"
+                       f" {case['text']}")
+        if len(misses) > show_misses:
+            typer.echo(f"  … and {len(misses) - show_misses} more (--json shows all)")
+
+
+def eval_command(
+    cases_file: Annotated[Path, typer.Argument(help="JSON-lines file of evaluation cases.")],
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object {summary, cases}.")] = False,
+    with_llm: Annotated[bool, typer.Option("--with-llm", help="Also let the LLM tier answer (slower).")] = False,
+    show_misses: Annotated[int, typer.Option(help="How many misses to list.")] = 40,
+) -> None:
+    """Run evaluation cases through the same pipeline as /v1/message and print the scores.
+
+    Each line: {"text": "...", "lang"?: "ar|ku|en", "expect": {"article": ID} | {"out_of_scope": true}
+    | {"handoff": true}}. Uses the knowledge in --data-dir (import a pack first).
+
+    Example: nura eval knowledge/eval/cases.jsonl --json
+    """
+    from nura_appliance.knowledge.evaluation import load_cases
+
+    settings = settings_for(data_dir, BACKGROUND_JOBS_ENABLED=False)
+    try:
+        cases = load_cases(cases_file)
+        report = asyncio.run(_evaluate(settings, cases, with_llm))
+    except NuraError as exc:
+        fail(exc.message)
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        _print_report(report, show_misses)

@@ -1,0 +1,191 @@
+"""Embedding providers behind one interface, and a content-hash cache in front of them.
+
+* ``builtin`` needs no download and no network, so vector search works on a fresh offline
+  install. It hashes character n-grams of the normalised text (robust to Arabic dialect
+  spellings, typos and Kurdish written with or without ê î û ç ş) plus light-stemmed words and
+  word pairs into a fixed number of dimensions with a random sign per feature (the "hashing
+  trick"), then L2-normalises. Cosine similarity then measures shared sub-word material.
+* ``openai`` calls any OpenAI-compatible ``/v1/embeddings`` endpoint through the openai client.
+* ``local`` runs a GGUF embedding model in-process with llama-cpp-python.
+
+Every provider has a ``space``: a string naming provider, model and dimension. Vectors from
+different spaces are never compared; switching provider re-indexes (see knowledge.indexer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from nura_appliance.errors import NuraError
+from nura_appliance.knowledge.normalize import STOPWORDS, normalize, stem
+
+BUILTIN_DIM = 384
+
+
+class EmbeddingError(NuraError):
+    """An embedding provider is misconfigured or failed."""
+
+    status = 503
+    code = "embedding_unavailable"
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors of one fixed dimension."""
+
+    space: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an array of shape ``(len(texts), dim)``, float32, rows L2-normalised."""
+        ...
+
+
+def _l2(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (matrix / norms).astype(np.float32)
+
+
+class BuiltinEmbedder:
+    """Hashed character n-grams + stemmed words + word pairs; zero download, deterministic.
+
+    Feature weights (why): whole stemmed words carry the topic and get the most weight; character
+    3- and 4-grams of each word tolerate typos, missing hamza, dialect spellings and Kurdish
+    suffixes; stopwords get a small weight so "how do I" does not make unrelated texts similar.
+    """
+
+    _WORD_WEIGHT = 2.0
+    _PAIR_WEIGHT = 1.0
+    _GRAM_WEIGHT = 0.6
+    _STOP_FACTOR = 0.15
+
+    def __init__(self, dim: int = BUILTIN_DIM) -> None:
+        self.dim = dim
+        self.space = f"builtin:v1:{dim}"
+        self._slots: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def _slot(self, feature: str) -> tuple[int, float]:
+        found = self._slots.get(feature)
+        if found is None:
+            # crc32 is stable across processes (unlike hash()), so cached vectors stay valid.
+            h = zlib.crc32(feature.encode("utf-8"))
+            found = (h % self.dim, 1.0 if (h >> 31) & 1 else -1.0)
+            if len(self._slots) < 2_000_000:
+                with self._lock:
+                    self._slots[feature] = found
+        return found
+
+    def features(self, text: str) -> dict[str, float]:
+        """Weighted features of one text (exposed for tests and for explaining matches)."""
+        out: dict[str, float] = {}
+        words = normalize(text).split()
+        stems: list[str] = []
+        for word in words:
+            factor = self._STOP_FACTOR if word in STOPWORDS else 1.0
+            root = stem(word)
+            stems.append(root if factor == 1.0 else "")
+            key = "w:" + root
+            out[key] = out.get(key, 0.0) + self._WORD_WEIGHT * factor
+            padded = f"<{root}>"
+            for n in (3, 4):
+                for i in range(len(padded) - n + 1):
+                    key = "g:" + padded[i : i + n]
+                    out[key] = out.get(key, 0.0) + self._GRAM_WEIGHT * factor
+        content = [s for s in stems if s]
+        for first, second in zip(content, content[1:], strict=False):
+            key = f"p:{first}_{second}"
+            out[key] = out.get(key, 0.0) + self._PAIR_WEIGHT
+        return out
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        matrix = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for feature, weight in self.features(text).items():
+                index, sign = self._slot(feature)
+                # sqrt dampens repeated features so long texts are not dominated by one word.
+                matrix[row, index] += sign * weight**0.5
+        return _l2(matrix)
+
+
+class OpenAIEmbedder:
+    """Any OpenAI-compatible ``/v1/embeddings`` endpoint via the official client."""
+
+    def __init__(self, *, api_key: str, base_url: str | None, model: str, timeout: float = 30.0) -> None:
+        try:
+            from openai import OpenAI
+        except ImportError as exc:  # pragma: no cover - openai is a declared dependency
+            raise EmbeddingError("the openai package is not installed") from exc
+        if not api_key and not base_url:
+            raise EmbeddingError("EMBEDDING_PROVIDER=openai needs OPENAI_API_KEY or OPENAI_BASE_URL")
+        self._client = OpenAI(api_key=api_key or "not-needed", base_url=base_url or None, timeout=timeout)
+        self.model = model
+        self.dim = 0
+        self.space = f"openai:{model}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), 256):
+            batch = [t or " " for t in texts[start : start + 256]]
+            try:
+                reply = self._client.embeddings.create(model=self.model, input=batch)
+            except Exception as exc:  # noqa: BLE001 - any client error means the provider is unusable
+                raise EmbeddingError(f"embedding request to {self.model} failed: {exc}") from None
+            vectors.extend(item.embedding for item in sorted(reply.data, key=lambda d: d.index))
+        matrix = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+        self.dim = matrix.shape[1] if len(texts) else self.dim
+        return _l2(matrix)
+
+
+class LocalEmbedder:
+    """A GGUF embedding model run in-process by llama-cpp-python (one call at a time)."""
+
+    def __init__(self, model_path: str) -> None:
+        path = Path(model_path)
+        if not model_path or not path.is_file():
+            raise EmbeddingError(f"LOCAL_EMBEDDING_MODEL {model_path!r} is not a file")
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise EmbeddingError("EMBEDDING_PROVIDER=local needs llama-cpp-python (pip install .[local])") from exc
+        self._model: Any = Llama(model_path=str(path), embedding=True, verbose=False)
+        self._lock = threading.Lock()
+        self.dim = int(self._model.n_embd())
+        self.space = f"local:{path.name}:{self.dim}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            rows = [self._model.embed(t or " ") for t in texts]
+        matrix = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, row in enumerate(rows):
+            vec = np.asarray(row, dtype=np.float32)
+            matrix[i] = vec.mean(axis=0) if vec.ndim == 2 else vec  # token-level output: mean-pool
+        return _l2(matrix)
+
+
+def content_key(space: str, text: str) -> str:
+    """Cache key of one text's vector in one embedding space."""
+    return hashlib.sha256(f"{space}\x00{text}".encode()).hexdigest()
+
+
+def make_embedder(settings: Any) -> Embedder:
+    """The embedder chosen by ``EMBEDDING_PROVIDER`` (builtin, openai or local)."""
+    provider = getattr(settings, "embedding_provider", "builtin") or "builtin"
+    if provider == "builtin":
+        return BuiltinEmbedder()
+    if provider == "openai":
+        return OpenAIEmbedder(
+            api_key=settings.openai_api_key,
+            base_url=settings.openai_base_url or None,
+            model=settings.openai_embedding_model,
+        )
+    if provider == "local":
+        return LocalEmbedder(settings.local_embedding_model)
+    raise EmbeddingError(f"unknown EMBEDDING_PROVIDER {provider!r} (use builtin, openai or local)")

@@ -1,0 +1,219 @@
+"""Writes the retrieval indexes: FTS5 rows (light-stemmed, normalised text) and vectors.
+
+Every article is indexed as small *items* — each title, example question, keyword and body
+sentence in every language — because a customer's short question matches one sentence far
+better than a whole article. One extra FTS row per article (field ``all``) concatenates every
+item, so BM25's IDF is computed over articles and rare topic words ("volte", "esim") count.
+
+Vectors: full-precision float32 rows in ``kb_vectors`` (for exact re-scoring) plus a
+binary-quantised sqlite-vec ``vec0`` table ``kb_vec`` for the coarse KNN step over many chunks.
+The vec0 table is created here for the active embedding space's dimension; when the space
+changes (another provider or model) it is dropped and rebuilt by :meth:`VectorIndex.reindex`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import apsw
+import numpy as np
+
+from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder, content_key
+from nura_appliance.knowledge.normalize import index_terms
+
+# Sentence ends: Latin and Arabic full stop, question marks (? ؟), semicolons (; ؛), ellipsis —
+# followed by white space, so "3.5 GB" and "*124#" never split — or any line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?؟؛;…])\s+|\s*\n+\s*")
+_MIN_SENTENCE = 8
+
+
+@dataclass(frozen=True)
+class Item:
+    """One indexed text of an article or a handbook chunk."""
+
+    kind: str  # "article" | "chunk"
+    ref: str
+    field: str  # title | example | keyword | body | chunk
+    lang: str
+    text: str
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split into sentences at Arabic and Latin sentence ends and line breaks (never inside numbers)."""
+    return [part.strip() for part in _SENTENCE_END.split(text or "") if part and part.strip()]
+
+
+def article_items(article: dict[str, Any]) -> list[Item]:
+    """The items one article is indexed as (every field, every language)."""
+    ref = article["id"]
+    items = [Item("article", ref, "title", lang, text) for lang, text in article["title"].items()]
+    for lang, examples in (article.get("examples") or {}).items():
+        items.extend(Item("article", ref, "example", lang, text) for text in examples)
+    items.extend(Item("article", ref, "keyword", "", text) for text in article.get("keywords") or [])
+    for lang, body in article["body"].items():
+        items.extend(
+            Item("article", ref, "body", lang, sentence)
+            for sentence in split_sentences(body)
+            if len(sentence) >= _MIN_SENTENCE
+        )
+    return items
+
+
+def write_article_fts(conn: apsw.Connection, article_id: str, items: Sequence[Item]) -> None:
+    """(Re)write an article's FTS rows: one per item plus the article-level ``all`` row."""
+    conn.execute("DELETE FROM kb_fts WHERE kind = 'article' AND ref = ?", (article_id,))
+    rows = [(" ".join(index_terms(item.text)), item.field, item.lang) for item in items]
+    rows = [row for row in rows if row[0]]
+    rows.append((" ".join(text for text, _, _ in rows), "all", ""))
+    conn.executemany(
+        "INSERT INTO kb_fts (text, kind, ref, field, lang) VALUES (?, 'article', ?, ?, ?)",
+        [(text, article_id, field, lang) for text, field, lang in rows],
+    )
+
+
+def to_blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def from_blob(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype=np.float32)
+
+
+class VectorIndex:
+    """Embeds items (through the content-hash cache) and writes them to kb_vectors / kb_vec."""
+
+    def __init__(self, embedder: Embedder | None = None) -> None:
+        self.embedder: Embedder = embedder or BuiltinEmbedder()
+
+    # -- embedding ----------------------------------------------------------------------------
+    def embed(self, texts: Sequence[str], conn: apsw.Connection | None = None) -> np.ndarray:
+        """Vectors for ``texts``; with ``conn``, reuse and fill the embedding cache.
+
+        The built-in embedder computes a vector faster than SQLite can look one up, so only the
+        model-backed providers go through the cache.
+        """
+        if not texts:
+            return np.zeros((0, max(self.embedder.dim, 1)), dtype=np.float32)
+        if conn is None or isinstance(self.embedder, BuiltinEmbedder):
+            return self.embedder.embed(list(texts))
+        space = self.embedder.space
+        keys = [content_key(space, t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(f"SELECT key, vector FROM embedding_cache WHERE key IN ({marks})", chunk):
+                found[row["key"]] = from_blob(row["vector"])
+        missing = [i for i, key in enumerate(keys) if key not in found]
+        if missing:
+            fresh = self.embedder.embed([texts[i] for i in missing])
+            now = time.time()
+            rows = []
+            for i, vector in zip(missing, fresh, strict=True):
+                found[keys[i]] = vector
+                rows.append((keys[i], space, to_blob(vector), now))
+            try:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO embedding_cache (key, space, vector, created_at) VALUES (?,?,?,?)", rows
+                )
+            except apsw.ReadOnlyError:
+                pass  # a reader connection: the cache is filled by the next write
+        return np.vstack([found[key] for key in keys]).astype(np.float32)
+
+    # -- vec0 table ---------------------------------------------------------------------------
+    def ensure_table(self, conn: apsw.Connection, dim: int) -> None:
+        """Create ``kb_vec`` for ``dim`` bits; rebuild it (empty) when the dimension changed."""
+        meta = {r["key"]: r["value"] for r in conn.execute(
+            "SELECT key, value FROM kb_meta WHERE key IN ('vector_dim', 'vector_space')")}
+        exists = bool(list(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'")))
+        space = self.embedder.space
+        if exists and meta.get("vector_dim") == str(dim) and meta.get("vector_space") == space:
+            return
+        if exists:
+            conn.execute("DROP TABLE kb_vec")
+        if meta.get("vector_space") not in (None, space):
+            conn.execute("DELETE FROM kb_vectors")  # vectors of another space are meaningless now
+        # Binary quantisation: one bit per dimension, Hamming distance. 50k × 384 bits is 2.4 MB,
+        # scanned in a few milliseconds; the top candidates are then re-scored in float32.
+        conn.execute(f"CREATE VIRTUAL TABLE kb_vec USING vec0 (kind text, embedding bit[{int(dim)}])")
+        conn.execute(
+            "INSERT INTO kb_vec (rowid, kind, embedding) SELECT id, kind, vec_quantize_binary(vector)"
+            " FROM kb_vectors WHERE length(vector) = ?",
+            (dim * 4,),
+        )
+        for key, value in (("vector_dim", str(dim)), ("vector_space", space)):
+            conn.execute(
+                "INSERT INTO kb_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def delete(self, conn: apsw.Connection, kind: str, refs: Sequence[str] | None = None) -> None:
+        """Remove the vectors of ``refs`` (all of ``kind`` when None)."""
+        has_vec = bool(list(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'")))
+        if refs is None:
+            if has_vec:
+                conn.execute("DELETE FROM kb_vec WHERE rowid IN (SELECT id FROM kb_vectors WHERE kind = ?)", (kind,))
+            conn.execute("DELETE FROM kb_vectors WHERE kind = ?", (kind,))
+            return
+        for ref in refs:
+            if has_vec:
+                conn.execute(
+                    "DELETE FROM kb_vec WHERE rowid IN (SELECT id FROM kb_vectors WHERE kind = ? AND ref = ?)",
+                    (kind, ref),
+                )
+            conn.execute("DELETE FROM kb_vectors WHERE kind = ? AND ref = ?", (kind, ref))
+
+    def write(self, conn: apsw.Connection, items: Sequence[Item], vectors: np.ndarray | None = None) -> int:
+        """Insert ``items`` with their vectors (computed here when not given); returns rows written."""
+        if not items:
+            return 0
+        if vectors is None:
+            vectors = self.embed([i.text for i in items], conn)
+        self.ensure_table(conn, int(vectors.shape[1]))
+        for item, vector in zip(items, vectors, strict=True):
+            conn.execute(
+                "INSERT INTO kb_vectors (kind, ref, field, lang, text, vector) VALUES (?,?,?,?,?,?)",
+                (item.kind, item.ref, item.field, item.lang, item.text, to_blob(vector)),
+            )
+            rowid = conn.last_insert_rowid()
+            conn.execute(
+                "INSERT INTO kb_vec (rowid, kind, embedding) VALUES (?, ?, vec_quantize_binary(?))",
+                (rowid, item.kind, to_blob(vector)),
+            )
+        return len(items)
+
+    def reindex(self, conn: apsw.Connection, progress: Callable[[int, int], None] | None = None) -> int:
+        """Re-embed every indexed text in the current space (after a provider switch)."""
+        rows = list(conn.execute("SELECT kind, ref, field, lang, text FROM kb_vectors ORDER BY id"))
+        items = [Item(r["kind"], r["ref"], r["field"], r["lang"], r["text"]) for r in rows]
+        if not items:
+            articles = list(conn.execute("SELECT * FROM articles"))
+            items = [it for row in articles for it in article_items(_article_from_row(row))]
+        vectors_parts = []
+        for start in range(0, len(items), 256):
+            vectors_parts.append(self.embed([i.text for i in items[start : start + 256]], conn))
+            if progress:
+                progress(min(start + 256, len(items)), len(items))
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'").fetchall():
+            conn.execute("DROP TABLE kb_vec")
+        conn.execute("DELETE FROM kb_vectors")
+        conn.execute("DELETE FROM kb_meta WHERE key IN ('vector_dim', 'vector_space')")
+        if not items:
+            return 0
+        return self.write(conn, items, np.vstack(vectors_parts))
+
+
+def _article_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    return {
+        "id": row["id"],
+        "title": json.loads(row["title"]),
+        "body": json.loads(row["body"]),
+        "examples": json.loads(row["examples"]),
+        "keywords": json.loads(row["keywords"]),
+    }

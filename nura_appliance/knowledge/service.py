@@ -1,0 +1,131 @@
+"""Knowledge feature services: install the embedder and ``ctx.services["retriever"]``, keep the
+vector index in the active embedding space, and import packs atomically."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import apsw
+import numpy as np
+
+from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder, EmbeddingError, make_embedder
+from nura_appliance.knowledge.indexer import Item
+from nura_appliance.knowledge.retrieval import HybridRetriever
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+def choose_embedder(settings: Any) -> Embedder:
+    """The configured embedder; a broken provider falls back to the built-in one (logged), so
+    the appliance still answers offline."""
+    try:
+        return make_embedder(settings)
+    except EmbeddingError as exc:
+        log.warning("embedding provider unavailable, using the built-in embedder: %s", exc.message)
+        return BuiltinEmbedder()
+
+
+def _space_state(conn: apsw.Connection) -> dict[str, Any]:
+    meta = {r["key"]: r["value"] for r in conn.execute(
+        "SELECT key, value FROM kb_meta WHERE key IN ('vector_space', 'vector_dim')")}
+    counts = conn.execute(
+        "SELECT (SELECT count(*) FROM articles) AS articles,"
+        " (SELECT count(*) FROM kb_vectors WHERE kind = 'article') AS article_vectors,"
+        " (SELECT count(*) FROM handbook_chunks) AS chunks,"
+        " (SELECT count(*) FROM kb_vectors WHERE kind = 'chunk') AS chunk_vectors").fetchall()[0]
+    return {**meta, **counts}
+
+
+async def needs_reindex(ctx: Any) -> bool:
+    """True when stored vectors belong to another embedding space or are missing."""
+    state = await ctx.db.read(_space_state)
+    space = ctx.knowledge.vectors.embedder.space
+    if state["articles"] == 0 and state["chunks"] == 0:
+        return False
+    if state["article_vectors"] < (1 if state["articles"] else 0) or state["chunk_vectors"] < state["chunks"]:
+        return True
+    stored = state.get("vector_space")
+    # An OpenAI space carries no dimension until the first call; compare the model part.
+    return stored is not None and stored.split(":")[:2] != space.split(":")[:2]
+
+
+async def reindex(ctx: Any, progress: Progress | None = None) -> int:
+    """Re-embed every article item and handbook chunk in the active space.
+
+    Embedding runs outside the write transaction (a slow provider must not hold the single
+    writer); the swap of old for new vectors is one transaction.
+    """
+    from nura_appliance.knowledge.indexer import article_items
+    from nura_appliance.storage.sqlite.knowledge import _article_row
+
+    def collect(conn: apsw.Connection) -> list[Item]:
+        items = [it for row in conn.execute("SELECT * FROM articles ORDER BY id")
+                 for it in article_items(_article_row(row))]
+        items += [Item("chunk", str(r["id"]), "chunk", r["lang"] or "", r["text"])
+                  for r in conn.execute("SELECT id, lang, text FROM handbook_chunks ORDER BY id")]
+        return items
+
+    items = await ctx.db.read(collect)
+    vectors_index = ctx.knowledge.vectors
+
+    def embed_all() -> np.ndarray:
+        parts = []
+        for start in range(0, len(items), 256):
+            batch = [i.text for i in items[start : start + 256]]
+            parts.append(ctx.db.read_sync(lambda c, b=batch: vectors_index.embed(b, c)))
+            if progress:
+                progress(min(start + 256, len(items)), len(items))
+        return np.vstack(parts) if parts else np.zeros((0, 1), dtype=np.float32)
+
+    matrix = await asyncio.to_thread(embed_all)
+
+    def swap(conn: apsw.Connection) -> int:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'").fetchall():
+            conn.execute("DROP TABLE kb_vec")
+        conn.execute("DELETE FROM kb_vectors")
+        conn.execute("DELETE FROM kb_meta WHERE key IN ('vector_dim', 'vector_space')")
+        written = vectors_index.write(conn, items, matrix) if items else 0
+        conn.execute("INSERT INTO kb_meta (key, value) VALUES ('version', strftime('%s','now') || random())"
+                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        return written
+
+    return await ctx.db.write(swap)
+
+
+async def install_knowledge(ctx: Any, *, background_reindex: bool = True) -> HybridRetriever:
+    """Start-up hook body: pick the embedder, install the retriever, re-index when the provider
+    changed (in the background when serving, so start-up stays fast)."""
+    embedder = choose_embedder(ctx.settings)
+    ctx.knowledge.vectors.embedder = embedder
+    ctx.pipeline.matcher.embedder = embedder
+    retriever = HybridRetriever(ctx.db, embedder)
+    ctx.services["retriever"] = retriever
+    if await needs_reindex(ctx):
+        if background_reindex:
+            task = asyncio.get_running_loop().create_task(reindex(ctx))
+            task.add_done_callback(_log_failure)
+            ctx.services["knowledge_reindex"] = _TaskHolder(task)
+        else:
+            await reindex(ctx)
+    return retriever
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("re-indexing failed: %s", task.exception())
+
+
+class _TaskHolder:
+    """Keeps a background task referenced; ``close`` cancels it at shut-down."""
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+
+    def close(self) -> None:
+        if not self.task.done():
+            self.task.cancel()
