@@ -13,6 +13,7 @@ from sanic_ext import Extend
 
 from nura_appliance import __version__
 from nura_appliance.auth.access import PUBLIC, check_routes, level_of
+from nura_appliance.auth.production import check_production
 from nura_appliance.context import AppContext, build_context, load_default_knowledge
 from nura_appliance.http import setup_http
 from nura_appliance.settings import Settings, load_settings
@@ -23,6 +24,7 @@ _names = itertools.count()
 # Feature modules with a ``setup(app)``; order is registration order.
 FEATURES: tuple[str, ...] = (
     "nura_appliance.health",
+    "nura_appliance.auth.routes",
     "nura_appliance.conversation.routes",
     "nura_appliance.channels.web",
 )
@@ -32,6 +34,7 @@ def create_app(settings: Settings | None = None, *, name: str | None = None,
                features: tuple[str, ...] = FEATURES) -> Sanic:
     settings = settings or load_settings()
     app = Sanic(name or f"nura_{next(_names)}")
+    check_production(settings)
     limit = max(settings.request_max_bytes, settings.upload_max_bytes) + 64_000
     app.config.update(
         REQUEST_MAX_SIZE=limit,

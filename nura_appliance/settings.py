@@ -102,6 +102,12 @@ SETTINGS: tuple[Setting, ...] = (
             section="auth"),
     Setting("RATE_LIMIT_LOGIN_PER_MINUTE", 10, "Login attempts per IP per minute.", kind=int, minimum=1,
             section="auth"),
+    Setting("RATE_LIMIT_EVENTS_PER_MINUTE", 120, "Widget analytics events per session (or IP) per minute.",
+            kind=int, minimum=1, section="auth"),
+    Setting("RATE_LIMIT_UPLOADS_PER_MINUTE", 10, "File uploads per user (or IP) per minute.", kind=int, minimum=1,
+            section="auth"),
+    Setting("LOGIN_BACKOFF_AFTER_FAILURES", 5, "Failed logins (per IP and username) before the back-off starts.",
+            kind=int, minimum=1, section="auth"),
     Setting("MASK_PERSONAL_DATA", False, "Mask phone and national-ID-like numbers in exports.", kind=bool,
             section="auth"),
     # -- knowledge and retrieval ------------------------------------------------------------------

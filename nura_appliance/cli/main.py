@@ -162,6 +162,11 @@ def db_stats(data_dir: DataDir = None,
     typer.echo(f"database size: {stats['bytes']} bytes")
 
 
+from nura_appliance.cli.users import users_app  # noqa: E402
+
+app.add_typer(users_app, name="user")
+
+
 def run() -> None:
     """Console-script entry point."""
     app()

@@ -54,7 +54,9 @@ def initialise(settings: Settings) -> dict[str, Any]:
 
 def serve_app(settings: Settings, *, workers: int = 1) -> None:
     from nura_appliance.app import create_app
+    from nura_appliance.auth.production import check_production
 
+    check_production(settings)  # before touching the data dir: refuse weak production set-ups first
     if workers > 1 and not settings.nura_database_url:
         raise ConfigError("--workers above 1 needs NURA_DATABASE_URL (PostgreSQL) and NURA_REDIS_URL")
     paths, db = open_database(settings)

@@ -1,0 +1,150 @@
+"""Rate limits: fixed windows counted in the live cache (diskcache, or Redis in scale-out), so
+every worker shares them. A refused call gets ``429`` with ``Retry-After``; the first refusal in
+each window is written to ``security_logs``.
+
+Buckets: ``ip`` (every public /v1 call per IP), ``new_session`` (per IP), ``message`` (per
+session), ``events`` (widget analytics per session or IP), ``uploads`` (per user or IP),
+``login`` (per IP) plus a login back-off per IP and username after repeated failures.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sanic import Request
+
+from nura_appliance.auth.audit import AuditService, client_ip
+from nura_appliance.auth.customer import verify_customer
+from nura_appliance.errors import RateLimited
+from nura_appliance.settings import Settings
+from nura_appliance.storage.base import Cache
+
+LANGS = ("ar", "ku", "en")
+MESSAGES = {
+    "rate_limited": {
+        "ar": "طلبات كثيرة جدًا. يرجى الانتظار قليلًا ثم المحاولة مرة أخرى.",
+        "ku": "Gelek daxwaz hatin şandin. Ji kerema xwe hinekî bisekine û dîsa biceribîne.",
+        "en": "Too many requests. Please wait a moment and try again.",
+    },
+    "login_locked": {
+        "ar": "محاولات دخول فاشلة كثيرة. يرجى الانتظار قبل المحاولة مرة أخرى.",
+        "ku": "Gelek hewldanên têketinê yên têkçûyî. Ji kerema xwe berî ku dîsa biceribînî bisekine.",
+        "en": "Too many failed sign-in attempts. Please wait before trying again.",
+    },
+}
+_LOGIN_WINDOW = 900.0
+_LOGIN_MAX_LOCK = 900.0
+
+
+def request_lang(request: Request, hint: str | None, default: str) -> str:
+    """The language to refuse in: the message's, the query's, the browser's, else the default."""
+    if hint in LANGS:
+        return str(hint)
+    query = request.args.get("lang")
+    if query in LANGS:
+        return str(query)
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGS:
+            return tag
+        if tag == "ckb" or tag == "kmr":
+            return "ku"
+    return default
+
+
+class RateLimiter:
+    """``ctx.services["limits"]``."""
+
+    def __init__(self, settings: Settings, cache: Cache, audit: AuditService) -> None:
+        self.settings = settings
+        self.cache = cache
+        self.audit = audit
+
+    async def hit(self, request: Request, bucket: str, key: str, limit: int, window_seconds: int,
+                  *, lang: str | None = None) -> int:
+        """Count one call against ``bucket``/``key``; raise :class:`RateLimited` over ``limit``."""
+        now = time.time()
+        window = max(1, int(window_seconds))
+        slot = int(now // window)
+        count = await self.cache.incr(f"rl:{bucket}:{key}:{slot}", window + 5)
+        if count <= limit:
+            return count
+        retry_after = max(1, int((slot + 1) * window - now + 0.999))
+        if count == limit + 1:
+            await self.audit.security("rate_limited", request, detail={"bucket": bucket, "limit": limit,
+                                                                       "window_seconds": window})
+        raise self._refusal("rate_limited", request, retry_after, lang, bucket)
+
+    def _refusal(self, kind: str, request: Request, retry_after: int, lang: str | None,
+                 bucket: str) -> RateLimited:
+        chosen = request_lang(request, lang, self.settings.default_lang)
+        exc = RateLimited(MESSAGES[kind][chosen], retry_after)
+        exc.details = {"bucket": bucket, "retry_after": retry_after, "lang": chosen}
+        if kind == "login_locked":
+            exc.code = "login_locked"
+        return exc
+
+    # -- the public API, per IP ---------------------------------------------------------------
+    async def check_public(self, request: Request) -> None:
+        await self.hit(request, "ip", client_ip(request), self.settings.rate_limit_ip_per_minute, 60)
+
+    async def check_message(self, request: Request, incoming: Any) -> None:
+        """Limits for ``POST /v1/message`` plus verified customer identity (see customer.py)."""
+        if incoming.session_id is None:
+            await self.hit(request, "new_session", client_ip(request),
+                           self.settings.rate_limit_new_sessions_per_minute, 60, lang=incoming.lang_hint)
+        else:
+            await self.hit(request, "message", incoming.session_id, self.settings.rate_limit_messages_per_minute,
+                           60, lang=incoming.lang_hint)
+        if incoming.customer_id and self.settings.customer_hmac_secret:
+            try:
+                body = request.json
+            except Exception:  # noqa: BLE001 - the route parsed it already; be defensive anyway
+                body = None
+            body = body if isinstance(body, dict) else {}
+            trusted = verify_customer(self.settings, incoming.customer_id, body.get("customer_signature"))
+            if trusted is None:
+                await self.audit.security("customer_unverified", request,
+                                          detail={"customer_id": incoming.customer_id})
+            incoming.customer_id = trusted
+
+    async def check_event(self, request: Request, session_id: str | None = None) -> None:
+        """Widget analytics events, per session when known, else per IP."""
+        key = f"s:{session_id}" if session_id else f"ip:{client_ip(request)}"
+        await self.hit(request, "events", key, self.settings.rate_limit_events_per_minute, 60)
+
+    async def check_upload(self, request: Request) -> None:
+        """File uploads, per signed-in user, else per IP."""
+        principal = getattr(request.ctx, "principal", None)
+        key = f"u:{principal.username}" if principal is not None else f"ip:{client_ip(request)}"
+        await self.hit(request, "uploads", key, self.settings.rate_limit_uploads_per_minute, 60)
+
+    # -- login back-off -----------------------------------------------------------------------
+    def _login_key(self, request: Request, username: str) -> str:
+        return f"{client_ip(request)}:{username.casefold()[:64]}"
+
+    async def before_login(self, request: Request, username: str) -> None:
+        """Per-IP login rate, then the back-off lock of this IP and username, if any."""
+        await self.hit(request, "login", client_ip(request), self.settings.rate_limit_login_per_minute, 60)
+        locked_until = await self.cache.get(f"login:lock:{self._login_key(request, username)}")
+        if locked_until and locked_until > time.time():
+            retry_after = max(1, int(locked_until - time.time() + 0.999))
+            await self.audit.security("login_locked", request, username=username[:64],
+                                      detail={"retry_after": retry_after})
+            raise self._refusal("login_locked", request, retry_after, None, "login_backoff")
+
+    async def login_failed(self, request: Request, username: str) -> None:
+        """Count a failure; from the Nth on, lock this IP and username for 2, 4, 8 … s (max 15 min)."""
+        key = self._login_key(request, username)
+        failures = await self.cache.incr(f"login:fail:{key}", _LOGIN_WINDOW)
+        await self.audit.security("login_failed", request, username=username[:64], detail={"failures": failures})
+        threshold = self.settings.login_backoff_after_failures
+        if failures >= threshold:
+            lock = min(_LOGIN_MAX_LOCK, 2.0 ** (failures - threshold + 1))
+            await self.cache.set(f"login:lock:{key}", time.time() + lock, ttl=lock + 1)
+
+    async def login_succeeded(self, request: Request, username: str) -> None:
+        key = self._login_key(request, username)
+        await self.cache.delete(f"login:fail:{key}")
+        await self.cache.delete(f"login:lock:{key}")

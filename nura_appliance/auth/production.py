@@ -1,0 +1,72 @@
+"""Production start-up refusals: with ``APP_ENV=production`` the appliance will not start with
+default or weak secrets, a weak admin password or an open CORS policy. Each refusal says what
+to set. Called from ``create_app`` and ``nura serve``."""
+
+from __future__ import annotations
+
+import re
+
+from nura_appliance.auth.passwords import password_problem
+from nura_appliance.errors import ConfigError
+from nura_appliance.settings import SETTINGS, Settings
+
+_DEFAULTS = {s.name: s.default for s in SETTINGS}
+_WEAK_WORDS = ("change-me", "changeme", "secret", "password", "example", "default", "nura", "test", "admin")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+_GENERATE = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+def _weak_secret(value: str, name: str, minimum: int) -> str | None:
+    if not value:
+        return f"{name} is empty"
+    if value == _DEFAULTS.get(name):
+        return f"{name} is still the shipped default"
+    if len(value) < minimum:
+        return f"{name} is shorter than {minimum} characters"
+    if len(set(value)) < 8 or any(word in value.lower() and len(value) < 2 * len(word) + 8 for word in _WEAK_WORDS):
+        return f"{name} is too easy to guess"
+    return None
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """Every reason this configuration must not run in production, each with what to set."""
+    problems: list[str] = []
+    if settings.api_key_enabled:
+        weak = _weak_secret(str(settings.api_key), "API_KEY", 24)
+        if weak:
+            problems.append(f"{weak}: set API_KEY to a random value of at least 24 characters "
+                            f"(e.g. `{_GENERATE}`), or set API_KEY_ENABLED=false")
+    weak = _weak_secret(str(settings.admin_secret_key), "ADMIN_SECRET_KEY", 32)
+    if weak:
+        problems.append(f"{weak}: set ADMIN_SECRET_KEY to a random value of at least 32 characters "
+                        f"(e.g. `{_GENERATE}`)")
+    if settings.admin_password:
+        weak = password_problem(str(settings.admin_password), str(settings.admin_username), strict=True)
+        if weak:
+            problems.append(f"ADMIN_PASSWORD is weak ({weak}): set ADMIN_PASSWORD to at least 12 characters that "
+                            "are not the username and not a common password, or leave it empty to have "
+                            "`nura init` generate one")
+    origins = list(settings.cors_origins)
+    if "*" in origins:
+        problems.append("CORS_ORIGINS=* lets every website call the API: set CORS_ORIGINS to the sites that embed "
+                        "the widget, e.g. CORS_ORIGINS=https://www.example.com,https://shop.example.com")
+    else:
+        bad = [o for o in origins if not _ORIGIN.match(o)]
+        if bad:
+            problems.append(f"CORS_ORIGINS has entries that are not origins ({', '.join(bad)}): use scheme://host"
+                            "[:port] with no path, e.g. https://www.example.com")
+    if settings.customer_hmac_secret:
+        weak = _weak_secret(str(settings.customer_hmac_secret), "CUSTOMER_HMAC_SECRET", 24)
+        if weak:
+            problems.append(f"{weak}: set CUSTOMER_HMAC_SECRET to a random value of at least 24 characters "
+                            "shared only with your website's server")
+    return problems
+
+
+def check_production(settings: Settings) -> None:
+    """Raise :class:`ConfigError` listing every problem when ``APP_ENV=production``."""
+    if not settings.is_production:
+        return
+    problems = production_problems(settings)
+    if problems:
+        raise ConfigError("refusing to start with APP_ENV=production:\n  - " + "\n  - ".join(problems))

@@ -1,0 +1,313 @@
+"""Auth feature: login/logout/me, user administration, the audit and security logs, and the
+request-wide guards (per-IP limits on the public API, upload and event limits, security
+headers). Services are built at start-up and published as ``ctx.services["auth"|"users"|
+"limits"|"audit"]``."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sanic import Blueprint, HTTPResponse, Request, Sanic
+from sanic import json as json_response
+
+from nura_appliance.auth.access import ADMIN, PUBLIC, SESSION, VIEWER, access, level_of
+from nura_appliance.auth.audit import AuditService
+from nura_appliance.auth.limits import RateLimiter
+from nura_appliance.auth.service import AuthService, UserService, check_username
+from nura_appliance.auth.store import SqliteAuthStore
+from nura_appliance.context import AppContext
+from nura_appliance.errors import BadRequest, Unauthorized, ValidationFailed
+from nura_appliance.http import json_object
+
+bp = Blueprint("auth", url_prefix="/v1")
+
+# Paths (as Sanic names them, without the leading slash) whose POSTs count as uploads or as
+# widget analytics events, whichever feature serves them.
+EVENT_PATHS = ("v1/analytics/click",)
+_NOT_IP_LIMITED = ("v1/health",)
+
+
+def _services(request: Request) -> tuple[AuthService, UserService, RateLimiter, AuditService]:
+    services = request.app.ctx.nura.services
+    return services["auth"], services["users"], services["limits"], services["audit"]
+
+
+def _text_field(body: dict[str, Any], key: str, *, required: bool = True, max_len: int = 256) -> str | None:
+    value = body.get(key)
+    if value is None:
+        if required:
+            raise ValidationFailed(f"'{key}' is required", code="missing_field", details={"field": key})
+        return None
+    if not isinstance(value, str) or len(value) > max_len:
+        raise ValidationFailed(f"'{key}' must be text of at most {max_len} characters", code="invalid_field",
+                               details={"field": key})
+    return value
+
+
+def _int_arg(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed(f"'{name}' must be a whole number", code="invalid_field",
+                               details={"field": name}) from None
+    if not low <= value <= high:
+        raise ValidationFailed(f"'{name}' must be between {low} and {high}", code="invalid_field",
+                               details={"field": name})
+    return value
+
+
+def _float_arg(request: Request, name: str) -> float | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValidationFailed(f"'{name}' must be a UNIX timestamp", code="invalid_field",
+                               details={"field": name}) from None
+    if value != value or abs(value) > 1e11:
+        raise ValidationFailed(f"'{name}' must be a UNIX timestamp", code="invalid_field", details={"field": name})
+    return value
+
+
+# -- sign-in ---------------------------------------------------------------------------------------
+@bp.post("/auth/login")
+@access(PUBLIC)
+async def login(request: Request) -> HTTPResponse:
+    """Sign in with username and password; returns a bearer access token.
+
+    openapi:
+    ---
+    summary: Sign in (staff)
+    tags: [auth]
+    requestBody:
+      content:
+        application/json:
+          schema:
+            type: object
+            required: [username, password]
+            properties:
+              username: {type: string, maxLength: 64}
+              password: {type: string, maxLength: 256}
+    """
+    auth, _, limits, _ = _services(request)
+    body = json_object(request)
+    username = _text_field(body, "username", max_len=64) or ""
+    password = _text_field(body, "password") or ""
+    await limits.before_login(request, username)
+    user = await auth.check_credentials(username, password)
+    if user is None:
+        await limits.login_failed(request, username)
+        raise Unauthorized("wrong username or password, or the account is disabled", code="invalid_credentials")
+    await limits.login_succeeded(request, username)
+    return json_response(await auth.issue(user), headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/auth/me")
+@access(VIEWER)
+async def me(request: Request) -> HTTPResponse:
+    """Who the bearer is."""
+    principal = request.ctx.principal
+    return json_response({"username": principal.username, "role": principal.role,
+                          "display_name": principal.display_name or principal.username, "kind": principal.kind,
+                          "expires_at": principal.expires_at})
+
+
+@bp.post("/auth/logout")
+@access(VIEWER)
+async def logout(request: Request) -> HTTPResponse:
+    """Revoke the bearer token at once (the API key cannot be logged out)."""
+    auth, _, _, _ = _services(request)
+    revoked = await auth.logout(request.ctx.principal)
+    return json_response({"ok": True, "revoked": revoked})
+
+
+@bp.post("/auth/password")
+@access(VIEWER)
+async def change_own_password(request: Request) -> HTTPResponse:
+    """Change your own password ({current_password, new_password}); your tokens are revoked.
+
+    openapi:
+    ---
+    summary: Change your own password
+    tags: [auth]
+    """
+    auth, users, limits, _ = _services(request)
+    principal = request.ctx.principal
+    if principal.kind != "user":
+        raise BadRequest("the API key has no password", code="not_a_user")
+    body = json_object(request)
+    current = _text_field(body, "current_password") or ""
+    new = _text_field(body, "new_password") or ""
+    await limits.before_login(request, principal.username)
+    if await auth.check_credentials(principal.username, current) is None:
+        await limits.login_failed(request, principal.username)
+        raise Unauthorized("the current password is wrong", code="invalid_credentials")
+    await users.set_password(principal.username, new, actor=principal.username)
+    return json_response({"ok": True})
+
+
+# -- users (admin) ---------------------------------------------------------------------------------
+@bp.get("/users")
+@access(ADMIN)
+async def list_users(request: Request) -> HTTPResponse:
+    """All staff accounts (``?role=`` filters)."""
+    _, users, _, _ = _services(request)
+    role = request.args.get("role")
+    if role is not None and role not in ("admin", "agent", "viewer"):
+        raise ValidationFailed("'role' must be admin, agent or viewer", code="invalid_field", details={"field": "role"})
+    return json_response({"users": [u.public() for u in await users.list(role=role)]})
+
+
+@bp.post("/users")
+@access(ADMIN)
+async def create_user(request: Request) -> HTTPResponse:
+    """Create a staff account {username, role, password?, display_name?}; without a password one
+    is generated and returned once.
+
+    openapi:
+    ---
+    summary: Create a staff account
+    tags: [users]
+    """
+    _, users, _, _ = _services(request)
+    body = json_object(request)
+    username = _text_field(body, "username", max_len=64) or ""
+    role = _text_field(body, "role", max_len=16) or ""
+    password = _text_field(body, "password", required=False)
+    display_name = _text_field(body, "display_name", required=False, max_len=100)
+    user, generated = await users.create(username, password, role, display_name,
+                                         actor=request.ctx.principal.username)
+    out = user.public()
+    if generated:
+        out["generated_password"] = generated
+    return json_response(out, status=201, headers={"Cache-Control": "no-store"})
+
+
+@bp.patch("/users/<username:str>")
+@access(ADMIN)
+async def update_user(request: Request, username: str) -> HTTPResponse:
+    """Change {role?, active?, display_name?}; disabling revokes the user's tokens at once."""
+    _, users, _, _ = _services(request)
+    check_username(username)
+    body = json_object(request)
+    unknown = sorted(set(body) - {"role", "active", "display_name"})
+    if unknown:
+        raise ValidationFailed(f"unknown field(s): {', '.join(unknown)}", code="invalid_field",
+                               details={"fields": unknown})
+    active = body.get("active")
+    if active is not None and not isinstance(active, bool):
+        raise ValidationFailed("'active' must be true or false", code="invalid_field", details={"field": "active"})
+    role = _text_field(body, "role", required=False, max_len=16)
+    display_name = _text_field(body, "display_name", required=False, max_len=100)
+    user = await users.update(username, actor=request.ctx.principal.username, role=role, active=active,
+                              display_name=display_name)
+    return json_response(user.public())
+
+
+@bp.post("/users/<username:str>/password")
+@access(ADMIN)
+async def set_user_password(request: Request, username: str) -> HTTPResponse:
+    """Set a user's password {password}; the user's tokens are revoked at once."""
+    _, users, _, _ = _services(request)
+    check_username(username)
+    body = json_object(request)
+    password = _text_field(body, "password") or ""
+    await users.set_password(username, password, actor=request.ctx.principal.username)
+    return json_response({"ok": True})
+
+
+# -- logs (admin) ----------------------------------------------------------------------------------
+@bp.get("/audit-log")
+@access(ADMIN)
+async def audit_log(request: Request) -> HTTPResponse:
+    """Admin actions, newest first (?actor=&action=&since=&limit=&offset=)."""
+    _, _, _, audit = _services(request)
+    page = await audit.audit_page(limit=_int_arg(request, "limit", 50, 1, 500),
+                                  offset=_int_arg(request, "offset", 0, 0, 10_000_000),
+                                  actor=request.args.get("actor"), action=request.args.get("action"),
+                                  since=_float_arg(request, "since"))
+    return json_response(page)
+
+
+@bp.get("/security-log")
+@access(ADMIN)
+async def security_log(request: Request) -> HTTPResponse:
+    """Auth failures and rate-limit hits, newest first (?event=&since=&limit=&offset=)."""
+    _, _, _, audit = _services(request)
+    page = await audit.security_page(limit=_int_arg(request, "limit", 50, 1, 500),
+                                     offset=_int_arg(request, "offset", 0, 0, 10_000_000),
+                                     event=request.args.get("event"), since=_float_arg(request, "since"))
+    return json_response(page)
+
+
+# -- wiring ----------------------------------------------------------------------------------------
+async def build_services(app: Sanic, ctx: AppContext) -> None:
+    """Create the auth services and the first admin from ADMIN_USERNAME/ADMIN_PASSWORD if needed."""
+    from nura_appliance.cli.setup import create_first_admin
+
+    store = SqliteAuthStore(ctx.db)
+    audit = AuditService(store)
+    users = UserService(ctx.settings, store, audit)
+    auth = AuthService(ctx.settings, users, ctx.cache, audit)
+    await auth.start()
+    ctx.services["audit"] = audit
+    ctx.services["users"] = users
+    ctx.services["auth"] = auth
+    ctx.services["limits"] = RateLimiter(ctx.settings, ctx.cache, audit)
+    if ctx.settings.admin_password:
+        await asyncio.to_thread(create_first_admin, ctx.settings, ctx.db)
+
+
+def _is_upload(request: Request) -> bool:
+    path = request.route.path if request.route else ""
+    return request.method in ("POST", "PUT") and (path.endswith("/upload") or path.endswith("/uploads")
+                                                  or "multipart/form-data" in (request.content_type or ""))
+
+
+def setup(app: Sanic) -> None:
+    from nura_appliance.app import on_context
+
+    on_context(app, build_services)
+    app.blueprint(bp)
+
+    @app.on_request(priority=40)
+    async def apply_limits(request: Request) -> None:
+        """Per-IP limit on the public /v1 API, and the event and upload limits, for every feature."""
+        route = request.route
+        nura = getattr(request.app.ctx, "nura", None)
+        if route is None or nura is None or request.method == "OPTIONS":
+            return
+        limits: RateLimiter | None = nura.services.get("limits")
+        if limits is None:
+            return
+        level = level_of(route.handler)
+        if level in (PUBLIC, SESSION) and route.path.startswith("v1/") and route.path not in _NOT_IP_LIMITED:
+            await limits.check_public(request)
+        if request.method == "POST" and route.path in EVENT_PATHS:
+            session_id = None
+            try:
+                body = request.json
+                session_id = body.get("session_id") if isinstance(body, dict) else None
+            except Exception:  # noqa: BLE001 - the handler reports bad bodies; here only the key matters
+                session_id = None
+            await limits.check_event(request, session_id if isinstance(session_id, str) else None)
+        if _is_upload(request):
+            await limits.check_upload(request)
+
+    @app.on_response(priority=90)
+    async def security_headers(request: Request, response: HTTPResponse) -> None:
+        """Headers every API answer gets; the admin's CSP is set where it is served."""
+        headers = response.headers
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.path.startswith("/v1/"):
+            headers.setdefault("Cache-Control", "no-store")
+            headers.setdefault("X-Frame-Options", "DENY")
+            headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        nura = getattr(request.app.ctx, "nura", None)
+        if nura is not None and nura.settings.is_production:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")

@@ -1,0 +1,4 @@
+-- Auth: lookups the security and audit log pages filter on.
+CREATE INDEX IF NOT EXISTS security_logs_event ON security_logs (event, created_at);
+CREATE INDEX IF NOT EXISTS audit_log_actor ON audit_log (actor, created_at);
+CREATE INDEX IF NOT EXISTS users_role ON users (role, active);
