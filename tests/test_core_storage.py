@@ -111,3 +111,22 @@ def test_backup_is_consistent(db, tmp_path):
         assert copy.read_sync(lambda c: c.execute("SELECT value FROM kb_meta WHERE key='k'").fetchall()[0]["value"]) == "v"
     finally:
         copy.close()
+
+
+async def test_cancelled_writes_do_not_stop_the_writer(db):
+    """A client that disconnects cancels its write; the writer thread must keep serving others."""
+    db.write_sync(lambda c: c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+    release, started = threading.Event(), threading.Event()
+    blocker = db.submit_write(lambda c: (started.set(), release.wait(5)))
+    assert started.wait(5)  # the writer is busy: the next writes queue up behind it
+    tasks = [asyncio.ensure_future(db.write(lambda c: c.execute("INSERT INTO t DEFAULT VALUES"))) for _ in range(20)]
+    await asyncio.sleep(0.05)
+    for task in tasks[:10]:
+        task.cancel()
+    await asyncio.sleep(0.05)  # cancellation reaches the concurrent futures via loop callbacks
+    release.set()
+    await asyncio.wrap_future(blocker)
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await db.write(lambda c: c.execute("INSERT INTO t DEFAULT VALUES"))
+    count = db.read_sync(lambda c: c.execute("SELECT count(*) AS n FROM t").fetchall()[0]["n"])
+    assert count == 11  # ten cancelled before they ran were skipped; ten plus one more committed

@@ -74,6 +74,19 @@ def storage_error(exc: BaseException) -> StorageError:
     return StorageError(f"database error: {exc}")
 
 
+def _settle(fut: Future[Any], *, result: Any = None, exc: BaseException | None = None) -> None:
+    """Resolve a future that nobody may be waiting for any more without raising."""
+    if fut.done():
+        return
+    try:
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(result)
+    except Exception:  # noqa: BLE001 - InvalidStateError on a racing cancel
+        pass
+
+
 class Database:
     """Thread-safe access to one SQLite file for async and sync callers."""
 
@@ -107,7 +120,15 @@ class Database:
                     stop = True
                     break
                 batch.append(extra)
-            self._run_batch(conn, batch)
+            # A request whose client went away cancels its future; skip work nobody waits for.
+            batch = [(fn, fut) for fn, fut in batch if fut.set_running_or_notify_cancel()]
+            if batch:
+                try:
+                    self._run_batch(conn, batch)
+                except BaseException:  # noqa: BLE001 - the writer thread must never die
+                    log.exception("database writer: batch failed")
+                    for _, fut in batch:
+                        _settle(fut, exc=StorageError("database write failed"))
             if stop:
                 break
         conn.close()
@@ -119,7 +140,7 @@ class Database:
             conn.execute("BEGIN IMMEDIATE")
         except apsw.Error as exc:
             for _, fut in batch:
-                fut.set_exception(storage_error(exc))
+                _settle(fut, exc=storage_error(exc))
             return
         for fn, _ in batch:
             conn.execute("SAVEPOINT w")
@@ -140,15 +161,15 @@ class Database:
             except apsw.Error:
                 pass
             for _, fut in batch:
-                fut.set_exception(storage_error(exc))
+                _settle(fut, exc=storage_error(exc))
             return
         for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
             if ok:
-                fut.set_result(value)
+                _settle(fut, result=value)
             elif isinstance(value, apsw.Error):
-                fut.set_exception(storage_error(value))
+                _settle(fut, exc=storage_error(value))
             else:
-                fut.set_exception(value)
+                _settle(fut, exc=value)
 
     def submit_write(self, fn: Callable[[apsw.Connection], T]) -> Future[T]:
         if self._closed:
@@ -156,6 +177,7 @@ class Database:
         fut: Future[T] = Future()
         if threading.current_thread() is self._writer:
             # A write issued from inside a write runs inline, in the same transaction.
+            fut.set_running_or_notify_cancel()
             fut.set_result(fn(self._writer_conn))
             return fut
         self._queue.put((fn, fut))

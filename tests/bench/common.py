@@ -1,0 +1,103 @@
+"""Shared helpers for the benchmarks: free ports, starting servers, running wrk, writing results.
+
+Benchmarks are not collected by pytest (`tests/bench` is excluded); run them with `make bench`
+or one by one (`.venv/bin/python tests/bench/bench_message.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+RESULTS = REPO / "bench-results"
+WRK_SCRIPT = Path(__file__).with_name("wrk_post.lua")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> float:
+    """Seconds until ``url`` answers 200."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=0.5).status_code == 200:
+                return time.perf_counter() - started
+        except httpx.HTTPError:
+            time.sleep(0.01)
+    raise RuntimeError(f"{url} not healthy after {timeout} s")
+
+
+def start_nura(data_dir: Path | None = None, env: dict[str, str] | None = None,
+               args: tuple[str, ...] = ()) -> tuple[subprocess.Popen[bytes], str, float, Path]:
+    """Start ``nura serve`` on a free port; returns (process, base URL, seconds to healthy, data dir)."""
+    data = data_dir or Path(tempfile.mkdtemp(prefix="nura-bench-"))
+    port = free_port()
+    full_env = {**os.environ, "NURA_DATA_DIR": str(data), "APP_ENV": "test",
+                "RATE_LIMIT_MESSAGES_PER_MINUTE": "1000000", "RATE_LIMIT_IP_PER_MINUTE": "1000000",
+                "RATE_LIMIT_NEW_SESSIONS_PER_MINUTE": "1000000", **(env or {})}
+    proc = subprocess.Popen([sys.executable, "-m", "nura_appliance", "serve", "--port", str(port), *args],
+                            env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    seconds = wait_healthy(f"{base}/v1/health", proc)
+    return proc, base, seconds, data
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def wrk(url: str, *, body: dict[str, Any] | None = None, connections: int = 50, seconds: int = 10,
+        threads: int = 1) -> dict[str, float]:
+    """Run wrk against ``url`` (POST JSON when ``body`` is given); returns rps and latency percentiles in ms."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed: apt-get install wrk")
+    env = {**os.environ, "WRK_BODY": json.dumps(body or {}, ensure_ascii=False),
+           "WRK_METHOD": "POST" if body is not None else "GET"}
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s",
+                          str(WRK_SCRIPT), url], capture_output=True, text=True, env=env, timeout=seconds + 60)
+    for line in out.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT "):])
+    raise RuntimeError(f"wrk printed no result:\n{out.stdout}\n{out.stderr}")
+
+
+def machine() -> dict[str, Any]:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO)
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit.stdout.strip()}
+
+
+def save(name: str, data: dict[str, Any]) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine(), **data}, indent=2, ensure_ascii=False))
+    return path
