@@ -8,6 +8,7 @@ start-up (``check_routes``) and by the route-walk test.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -35,6 +36,15 @@ def access(level: str) -> Callable[[F], F]:
 
 
 def level_of(handler: Any) -> str | None:
+    if isinstance(handler, functools.partial) and getattr(handler, "__nura_access__", None) is None:
+        # sanic-ext's automatic HEAD and OPTIONS routes: HEAD has the rule of the GET it
+        # mirrors, OPTIONS (preflight, answered by the CORS middleware) is public. Resolved here
+        # rather than only at start-up, because under ASGI those routes can be added later.
+        mirrored = handler.keywords.get("get_handler")
+        if mirrored is not None:
+            return level_of(mirrored)
+        if getattr(handler.func, "__name__", "") == "options_handler":
+            return PUBLIC
     target = getattr(handler, "view_class", handler)
     level = getattr(target, "__nura_access__", None)
     if level is None:
