@@ -19,6 +19,7 @@ ADMIN_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
+PREVIEW_PAGE = "widget-preview.html"
 ADMIN_HEADERS = {
     "Content-Security-Policy": ADMIN_CSP,
     "X-Frame-Options": "DENY",
@@ -97,7 +98,13 @@ async def admin_asset(request: Request, relative: str) -> HTTPResponse:
     if mime.startswith("text/") or mime in ("application/javascript", "application/json"):
         mime += "; charset=utf-8"
     cache = "no-cache" if path.suffix == ".html" else "public, max-age=300"
-    return await file(path, mime_type=mime, headers={**ADMIN_HEADERS, "Cache-Control": cache})
+    headers = {**ADMIN_HEADERS, "Cache-Control": cache}
+    if path.name == PREVIEW_PAGE:
+        # The settings page shows the real widget in a frame; only this page may be framed,
+        # and only by the admin itself.
+        headers["Content-Security-Policy"] = ADMIN_CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+        headers["X-Frame-Options"] = "SAMEORIGIN"
+    return await file(path, mime_type=mime, headers=headers)
 
 
 def setup(app: Sanic) -> None:

@@ -1,0 +1,60 @@
+// Canned replies: agents search and read them; admins create, edit and delete.
+import { api, qs } from "../api.js";
+import { debounce, dirOf, field, h, modal, mount, table, toast } from "../dom.js";
+import { t } from "../i18n.js";
+import { card, failure, rowsOf } from "../ui.js";
+
+export async function render(root, { user }) {
+  const isAdmin = user.role === "admin";
+  const lang = h("select", { id: "canned-filter-lang", "aria-label": t("Language") },
+    ["", "ar", "ku", "en"].map((l) => h("option", { value: l, text: l ? l.toUpperCase() : `${t("Language")}: ${t("All")}` })));
+  const search = h("input", { type: "search", id: "canned-filter-q", placeholder: t("Search") });
+  const list = h("div", { id: "canned-table" });
+  mount(root,
+    h("div", { class: "page-header" }, h("h1", { text: t("Canned replies") }), h("span", { class: "spacer" }),
+      isAdmin ? h("button", { type: "button", class: "primary", id: "new-canned", text: t("Create"), onclick: () => edit(null) }) : null),
+    h("div", { class: "filters" }, lang, search), card(null, list));
+
+  async function load() {
+    try {
+      const rows = rowsOf(await api("GET", `/v1/canned-replies${qs({ lang: lang.value, q: search.value.trim() })}`), "replies", "canned_replies");
+      mount(list, table(rows, [
+        { label: t("Language"), render: (r) => (r.lang || "").toUpperCase() },
+        { label: t("Title"), render: (r) => h("span", { dir: dirOf(r.lang), text: r.title || "" }) },
+        { label: t("Text"), render: (r) => h("span", { dir: dirOf(r.lang), text: r.text || "" }) },
+        isAdmin ? { label: "", render: (r) => h("span", { class: "row" },
+          h("button", { type: "button", class: "link", text: t("Edit"), onclick: () => edit(r) }),
+          h("button", { type: "button", class: "link", text: t("Delete"), onclick: () => remove(r) })) } : null,
+      ].filter(Boolean), { empty: t("Nothing here yet.") }));
+    } catch (err) {
+      mount(list, failure(err));
+    }
+  }
+
+  async function edit(reply) {
+    const langSel = h("select", { name: "lang" }, ["ar", "ku", "en"].map((l) => h("option", { value: l, selected: reply?.lang === l, text: l.toUpperCase() })));
+    const title = h("input", { name: "title", required: true, maxlength: 120, value: reply?.title || "" });
+    const text = h("textarea", { name: "text", required: true, maxlength: 4000 });
+    text.value = reply?.text || "";
+    langSel.addEventListener("change", () => { title.dir = text.dir = dirOf(langSel.value); });
+    title.dir = text.dir = dirOf(langSel.value);
+    const saved = await modal(reply ? t("Edit") : t("Create"),
+      h("div", {}, field(t("Language"), langSel), field(t("Title"), title), field(t("Text"), text, "{customer_name} {agent_name} {company_name}")),
+      { submitLabel: t("Save"), cancelLabel: t("Cancel"),
+        onSubmit: (data) => {
+          const payload = { lang: data.get("lang"), title: data.get("title").trim(), text: data.get("text").trim() };
+          return reply ? api("PATCH", `/v1/canned-replies/${encodeURIComponent(reply.id)}`, payload) : api("POST", "/v1/canned-replies", payload);
+        } });
+    if (saved) { toast(t("Saved.")); load(); }
+  }
+
+  async function remove(reply) {
+    if (!confirm(`${t("Delete")}: ${reply.title}?`)) return;
+    try { await api("DELETE", `/v1/canned-replies/${encodeURIComponent(reply.id)}`); load(); } catch (err) { toast(err.message, "error"); }
+  }
+
+  const reload = debounce(load, 250);
+  lang.addEventListener("change", load);
+  search.addEventListener("input", reload);
+  await load();
+}

@@ -1,0 +1,113 @@
+// Dashboard: KPIs, activity over time, source breakdown, latest conversations and the top
+// knowledge gaps for a chosen date range (GET /v1/analytics/dashboard).
+import { api, qs } from "../api.js";
+import { fmtDuration, fmtNumber, fmtPercent, fmtTime, h, mount, table } from "../dom.js";
+import { t } from "../i18n.js";
+import { barChart, timeChart } from "../charts.js";
+import { card, failure, labelOf, rangePicker } from "../ui.js";
+
+// Known KPI keys and how to show them; unknown numeric keys are shown too, as plain numbers.
+export const KPI_FORMATS = {
+  conversations: ["Conversations", fmtNumber], total_conversations: ["Conversations", fmtNumber],
+  sessions: ["Conversations", fmtNumber], messages: ["Messages", fmtNumber],
+  deflection_rate: ["Deflection rate", fmtPercent], handoff_rate: ["Hand-off rate", fmtPercent],
+  resolution_rate: ["Resolution rate", fmtPercent], satisfaction: ["Satisfaction", (v) => fmtNumber(v, 2)],
+  avg_rating: ["Satisfaction", (v) => fmtNumber(v, 2)], csat: ["Satisfaction", fmtPercent],
+  median_time_to_accept_s: ["Median time to accept", fmtDuration], median_accept_seconds: ["Median time to accept", fmtDuration],
+  median_time_to_resolve_s: ["Median time to resolve", fmtDuration], median_resolve_seconds: ["Median time to resolve", fmtDuration],
+  ai_cost: ["AI cost", (v) => `$${fmtNumber(v, 4)}`], ai_cost_usd: ["AI cost", (v) => `$${fmtNumber(v, 4)}`],
+  cost_usd: ["AI cost", (v) => `$${fmtNumber(v, 4)}`],
+};
+
+/** Turn {key: n} or [{name/source/label/..., count/value/n}] into [{label, value}]. */
+export function pairs(data) {
+  if (!data) return [];
+  if (Array.isArray(data)) {
+    return data.map((row) => {
+      if (typeof row !== "object" || row === null) return { label: String(row), value: 0 };
+      const label = row.label ?? row.name ?? row.source ?? row.tier ?? row.intent ?? row.reason ?? row.key ?? row.status
+        ?? row.category ?? row.issue_category ?? row.channel ?? row.agent ?? row.model ?? row.lang ?? "—";
+      const value = row.count ?? row.value ?? row.n ?? row.total ?? row.conversations ?? row.cost_usd ?? 0;
+      return { label: String(label), value: Number(value) || 0 };
+    });
+  }
+  if (typeof data === "object") return Object.entries(data).map(([label, value]) => ({ label, value: Number(value) || 0 }));
+  return [];
+}
+
+/** Find the first present key of an object. */
+export function pick(obj, ...keys) {
+  for (const key of keys) if (obj && obj[key] !== undefined && obj[key] !== null) return obj[key];
+  return undefined;
+}
+
+export function kpiTiles(kpis) {
+  const tiles = [];
+  const shown = new Set();
+  for (const [key, value] of Object.entries(kpis || {})) {
+    if (value !== null && typeof value === "object") continue;
+    const known = KPI_FORMATS[key];
+    const label = known ? t(known[0]) : labelOf(key);
+    if (shown.has(label)) continue;
+    shown.add(label);
+    const text = known ? known[1](value) : typeof value === "number" ? fmtNumber(value, 2) : String(value);
+    tiles.push(h("div", { class: "kpi", "data-kpi": key }, h("div", { class: "kpi-label", text: label }),
+      h("div", { class: "kpi-value", text })));
+  }
+  return h("div", { class: "kpis", id: "kpis" }, tiles);
+}
+
+/** Activity rows [{date, conversations, handoffs, ...}] into a stacked column chart. */
+export function activityChart(rows) {
+  if (!Array.isArray(rows) || !rows.length) return h("p", { class: "empty", text: "—" });
+  const xKey = ["date", "day", "bucket", "period"].find((k) => k in rows[0]) || Object.keys(rows[0])[0];
+  const numeric = Object.keys(rows[0]).filter((k) => k !== xKey && typeof rows[0][k] === "number");
+  // Prefer not to stack a total on top of its parts.
+  const parts = numeric.length > 1 ? numeric.filter((k) => !["total", "conversations", "sessions"].includes(k)) : numeric;
+  const series = (parts.length ? parts : numeric).map((key) => ({ key, label: labelOf(key) }));
+  return timeChart(rows.map((r) => ({ ...r, x: r[xKey] })), series, { title: t("Activity") });
+}
+
+export async function render(root) {
+  const body = h("div", { id: "dashboard-body" });
+  const picker = rangePicker((range) => load(range));
+  mount(root, h("div", { class: "page-header" }, h("h1", { text: t("Dashboard") }), h("span", { class: "spacer" }), picker.element), body);
+
+  async function load(range) {
+    mount(body, h("p", { class: "loading", text: t("Loading…") }));
+    let data;
+    try {
+      data = await api("GET", `/v1/analytics/dashboard${qs(range)}`);
+    } catch (err) {
+      mount(body, failure(err));
+      return;
+    }
+    const kpis = data.kpis || data.totals || data;
+    const activity = pick(data, "activity", "timeline", "daily", "series");
+    const sources = pick(data, "answers_by_source", "source_breakdown", "sources", "by_source");
+    const tiers = pick(data, "answers_by_tier", "by_tier", "tiers");
+    const latest = pick(data, "latest_conversations", "latest", "recent_conversations", "recent") || [];
+    const gaps = pick(data, "top_knowledge_gaps", "knowledge_gaps", "top_gaps", "gaps") || [];
+    mount(body,
+      kpiTiles(kpis),
+      h("div", { class: "grid" },
+        card(t("Activity"), h("div", { id: "activity-chart" }, activityChart(activity))),
+        card(t("Answers by source"), h("div", { id: "source-chart" }, barChart(pairs(sources), { title: t("Answers by source") })),
+          tiers ? barChart(pairs(tiers)) : null)),
+      h("div", { class: "grid" },
+        card(t("Latest conversations"), h("div", { id: "latest-conversations" }, table(latest, [
+          { label: t("Started"), render: (r) => fmtTime(r.created_at || r.started_at) },
+          { label: t("Customer"), render: (r) => r.customer_id },
+          { label: t("Channel"), render: (r) => r.channel },
+          { label: t("Status"), render: (r) => r.status },
+          { label: t("Messages"), render: (r) => r.message_count ?? r.messages },
+        ], { empty: t("Nothing here yet."), onRowClick: (r) => { location.hash = `#/sessions?id=${encodeURIComponent(r.session_id || r.id)}`; } }))),
+        card(t("Top knowledge gaps"), h("div", { id: "top-gaps" }, table(gaps, [
+          { label: t("Question"), render: (r) => r.question || r.text || r.example || r.label },
+          { label: t("Reason"), render: (r) => r.reason || r.kind },
+          { label: t("Count"), render: (r) => r.count ?? r.occurrences ?? r.n },
+        ], { empty: t("Nothing here yet.") })))));
+  }
+
+  await load(picker.value());
+}

@@ -1,0 +1,335 @@
+// Knowledge (admin): articles in ar/ku/en side by side, the topic tree, handbook uploads with
+// ingestion progress and history, "try a question", and pack import/export.
+import { api, download } from "../api.js";
+import { dirOf, field, fmtNumber, fmtTime, h, mount, table, toast } from "../dom.js";
+import { t } from "../i18n.js";
+import { card, failure, fill, rowsOf } from "../ui.js";
+
+const LANGS = ["ar", "ku", "en"];
+const LANG_NAMES = { ar: "العربية", ku: "Kurmancî", en: "English" };
+const SLUG = /^[a-z0-9][a-z0-9_-]*$/;
+
+export const K = {
+  articles: "/v1/knowledge/articles",
+  article: (id) => `/v1/knowledge/articles/${encodeURIComponent(id)}`,
+  tree: "/v1/knowledge/tree",
+  upload: "/v1/knowledge/upload",
+  ingest: "/v1/knowledge/ingest",
+  runs: "/v1/knowledge/ingest/runs",
+  documents: "/v1/knowledge/documents",
+  try: "/v1/knowledge/try",
+  exportPack: "/v1/knowledge/packs/export",
+  importPack: "/v1/knowledge/packs/import",
+};
+
+const perLang = (value) => (value && typeof value === "object" && !Array.isArray(value) ? value : {});
+
+export async function render(root) {
+  let tab = "articles";
+  const tabs = h("div", { class: "tabs", role: "tablist" });
+  const body = h("div", { id: "knowledge-body" });
+  mount(root, h("div", { class: "page-header" }, h("h1", { text: t("Knowledge") })), tabs, body);
+  const TABS = [["articles", "Articles", articlesTab], ["tree", "Topic tree", treeTab], ["handbook", "Handbook", handbookTab],
+    ["try", "Try a question", tryTab], ["packs", "Packs", packsTab]];
+
+  function show(name) {
+    tab = name;
+    mount(tabs, TABS.map(([key, label]) => h("button", { type: "button", role: "tab", class: key === tab ? "active" : "",
+      "data-tab": key, text: t(label), onclick: () => show(key) })));
+    mount(body);
+    TABS.find(([key]) => key === tab)[2](body);
+  }
+  show("articles");
+}
+
+// -- articles ---------------------------------------------------------------------------------
+async function articlesTab(box) {
+  const list = h("ul", { class: "list", id: "article-list" });
+  const editor = h("div", { id: "article-editor" });
+  const filter = h("input", { type: "search", placeholder: t("Search"), id: "article-filter" });
+  let articles = [];
+  let selected = null;
+  mount(box, h("div", { class: "split" },
+    card(null, h("div", { class: "row" }, filter,
+      h("button", { type: "button", class: "primary", id: "new-article", text: t("New article"), onclick: () => edit(null) })), list),
+    editor));
+
+  function renderList() {
+    const needle = filter.value.trim().toLowerCase();
+    const shown = articles.filter((a) => !needle || JSON.stringify([a.id, a.title]).toLowerCase().includes(needle));
+    mount(list, shown.map((a) => {
+      const titles = perLang(a.title);
+      return h("li", { class: a.id === selected ? "selected" : "", "data-article-id": a.id, tabindex: 0, onclick: () => edit(a.id) },
+        h("span", { dir: "auto", text: titles.ar || titles.en || titles.ku || a.id }), h("small", { text: `${a.id} · ${a.category || ""}` }));
+    }));
+  }
+  filter.addEventListener("input", renderList);
+
+  async function load() {
+    try {
+      articles = rowsOf(await api("GET", K.articles), "articles");
+      renderList();
+    } catch (err) {
+      mount(list, h("li", {}, failure(err)));
+    }
+  }
+
+  async function edit(id) {
+    selected = id;
+    renderList();
+    let article = { id: "", category: "", title: {}, body: {}, examples: {}, keywords: [] };
+    if (id) {
+      try {
+        const got = await api("GET", K.article(id));
+        article = got.article || got;
+      } catch (err) {
+        mount(editor, card(null, failure(err)));
+        return;
+      }
+    }
+    mount(editor, articleForm(article, !id, async (saved) => { toast(t("Saved.")); await load(); edit(saved); },
+      async () => { await load(); selected = null; renderList(); mount(editor); }));
+  }
+
+  await load();
+  if (articles.length) await edit(articles[0].id);
+}
+
+function articleForm(article, isNew, onSaved, onDeleted) {
+  const error = h("p", { class: "error", role: "alert" });
+  const id = h("input", { name: "id", value: article.id || "", required: true, readonly: !isNew, id: "article-id", dir: "ltr", pattern: "[a-z0-9][a-z0-9_\\-]*" });
+  const category = h("input", { name: "category", value: article.category || "", id: "article-category", dir: "ltr" });
+  const keywords = h("input", { name: "keywords", value: (article.keywords || []).join(", "), id: "article-keywords", dir: "auto" });
+  const inputs = {};
+  const columns = LANGS.map((lang) => {
+    const dir = dirOf(lang);
+    const title = h("input", { id: `article-title-${lang}`, dir, lang, value: perLang(article.title)[lang] || "" });
+    const text = h("textarea", { id: `article-body-${lang}`, class: "body", dir, lang });
+    text.value = perLang(article.body)[lang] || "";
+    const examples = h("textarea", { id: `article-examples-${lang}`, dir, lang });
+    examples.value = (perLang(article.examples)[lang] || []).join("\n");
+    inputs[lang] = { title, text, examples };
+    return h("div", { class: "lang-col", dir, lang, "data-lang": lang },
+      h("h3", { text: LANG_NAMES[lang] }), field(t("Title"), title), field(t("Body"), text), field(t("Examples (one per line)"), examples));
+  });
+
+  async function save(event) {
+    event.preventDefault();
+    error.textContent = "";
+    if (!SLUG.test(id.value.trim())) { error.textContent = "id: a-z 0-9 - _"; return; }
+    const payload = { id: id.value.trim(), category: category.value.trim() || null,
+      keywords: keywords.value.split(/[,،]/).map((k) => k.trim()).filter(Boolean), title: {}, body: {}, examples: {} };
+    for (const lang of LANGS) {
+      const { title, text, examples } = inputs[lang];
+      if (title.value.trim()) payload.title[lang] = title.value.trim();
+      if (text.value.trim()) payload.body[lang] = text.value.trim();
+      const lines = examples.value.split("\n").map((l) => l.trim()).filter(Boolean);
+      if (lines.length) payload.examples[lang] = lines;
+    }
+    try {
+      if (isNew) await api("POST", K.articles, payload);
+      else await api("PUT", K.article(payload.id), payload);
+      onSaved(payload.id);
+    } catch (err) {
+      error.textContent = err.unavailable ? t("Not available yet") : err.message;
+    }
+  }
+
+  async function remove() {
+    if (!confirm(`${t("Delete")}: ${article.id}?`)) return;
+    try { await api("DELETE", K.article(article.id)); onDeleted(); } catch (err) { error.textContent = err.message; }
+  }
+
+  const form = h("form", { class: "card article-form", id: "article-form" },
+    h("div", { class: "filters" }, field("ID", id), field(t("Category"), category), h("div", { class: "grow" }, field(t("Keywords (comma separated)"), keywords))),
+    h("div", { class: "lang-columns" }, columns), error,
+    h("div", { class: "row" }, h("button", { type: "submit", class: "primary", id: "save-article", text: t("Save") }),
+      isNew ? null : h("button", { type: "button", class: "danger", text: t("Delete"), onclick: remove })));
+  form.addEventListener("submit", save);
+  return form;
+}
+
+// -- topic tree -----------------------------------------------------------------------------------
+async function treeTab(box) {
+  let articles = [];
+  let tree = null;
+  const holder = h("div", { class: "tree", id: "tree-editor" });
+  const error = h("p", { class: "error", role: "alert" });
+  mount(box, card(null, holder, error, h("button", { type: "button", class: "primary", id: "save-tree", text: t("Save tree"), onclick: save })));
+  try {
+    [articles, tree] = await Promise.all([
+      api("GET", K.articles).then((b) => rowsOf(b, "articles")).catch(() => []),
+      api("GET", K.tree).then((b) => b?.tree ?? b),
+    ]);
+  } catch (err) {
+    mount(box, failure(err));
+    return;
+  }
+  tree = tree || { id: "root", label: { ar: "", ku: "", en: "" }, children: [] };
+
+  function nodeView(node, parent) {
+    const labels = LANGS.map((lang) => {
+      const input = h("input", { dir: dirOf(lang), lang, placeholder: lang.toUpperCase(), "aria-label": `${t("Label")} ${lang}`,
+        value: perLang(node.label)[lang] || "" });
+      input.addEventListener("input", () => { node.label = { ...perLang(node.label), [lang]: input.value }; });
+      return input;
+    });
+    const idInput = h("input", { value: node.id, dir: "ltr", "aria-label": "id", class: "node-id" });
+    idInput.addEventListener("input", () => { node.id = idInput.value.trim(); });
+    const articleSel = h("select", { "aria-label": t("Article") }, h("option", { value: "", text: "—" }),
+      articles.map((a) => h("option", { value: a.id, selected: a.id === node.article, text: a.id })));
+    articleSel.addEventListener("change", () => {
+      if (articleSel.value) { node.article = articleSel.value; delete node.children; } else { delete node.article; node.children = node.children || []; }
+      redraw();
+    });
+    const controls = h("span", { class: "row" },
+      node.article ? null : h("button", { type: "button", class: "link", text: `+ ${t("Add child")}`, onclick: () => {
+        node.children = node.children || [];
+        node.children.push({ id: `${node.id}-${node.children.length + 1}`.slice(0, 60), label: { ar: "", ku: "", en: "" }, children: [] });
+        redraw();
+      } }),
+      parent ? h("button", { type: "button", class: "link", text: t("Remove"), onclick: () => {
+        parent.children = parent.children.filter((c) => c !== node); redraw();
+      } }) : null);
+    return h("li", {}, h("div", { class: "node" }, idInput, labels, parent ? articleSel : null, controls),
+      node.children && node.children.length ? h("ul", {}, node.children.map((c) => nodeView(c, node))) : null);
+  }
+
+  function redraw() { mount(holder, h("ul", {}, nodeView(tree, null))); }
+
+  async function save() {
+    error.textContent = "";
+    try { await api("PUT", K.tree, { tree }); toast(t("Saved.")); } catch (err) { error.textContent = err.unavailable ? t("Not available yet") : err.message; }
+  }
+  redraw();
+}
+
+// -- handbook ------------------------------------------------------------------------------------
+async function handbookTab(box) {
+  const fileInput = h("input", { type: "file", id: "handbook-file", accept: ".md,.txt,.html,.htm,.pdf,.docx" });
+  const progress = h("div", { id: "ingest-progress" });
+  const history = h("div", { id: "ingest-history" });
+  const documents = h("div", { id: "handbook-documents" });
+  mount(box, card(t("Upload"), h("div", { class: "row" }, fileInput,
+    h("button", { type: "button", class: "primary", id: "upload-handbook", text: t("Upload"), onclick: upload }),
+    h("button", { type: "button", class: "secondary", id: "ingest-now", text: t("Ingest now"), onclick: () => start(K.ingest, {}) })), progress),
+  h("div", { class: "grid" }, card(t("Handbook"), documents), card(t("Upload history"), history)));
+
+  const loadHistory = () => {
+    fill(history, async () => table(rowsOf(await api("GET", K.runs), "runs"), [
+      { label: t("Time"), render: (r) => fmtTime(r.started_at || r.created_at) },
+      { label: t("File"), render: (r) => r.file || r.path || r.source || r.name },
+      { label: t("Status"), render: (r) => r.status },
+      { label: t("Chunks"), render: (r) => r.chunks ?? r.chunk_count },
+      { label: t("Error"), render: (r) => r.error },
+    ], { empty: t("Nothing here yet.") }));
+    fill(documents, async () => table(rowsOf(await api("GET", K.documents), "documents"), [
+      { label: t("File"), render: (r) => r.name || r.file || r.path || r.doc },
+      { label: t("Chunks"), render: (r) => r.chunks ?? r.chunk_count },
+      { label: t("Time"), render: (r) => fmtTime(r.updated_at || r.ingested_at) },
+    ], { empty: t("Nothing here yet.") }));
+  };
+
+  async function upload() {
+    const file = fileInput.files[0];
+    if (!file) return;
+    const form = new FormData();
+    form.append("file", file);
+    await start(K.upload, null, form);
+  }
+
+  async function start(path, body, form) {
+    mount(progress, h("p", { class: "loading", text: t("Loading…") }));
+    try {
+      const result = form ? await api("POST", path, undefined, { form }) : await api("POST", path, body);
+      const runId = result?.run_id ?? result?.id ?? result?.run?.id;
+      if (runId !== undefined) await follow(runId);
+      else mount(progress, h("p", { text: summary(result) }));
+      toast(t("Saved."));
+    } catch (err) {
+      mount(progress, failure(err));
+    }
+    loadHistory();
+  }
+
+  // Ingestion runs as a job; poll its run until it finishes so the bar shows real progress.
+  async function follow(runId) {
+    for (let i = 0; i < 600; i++) {
+      let run;
+      try { run = await api("GET", `${K.runs}/${encodeURIComponent(runId)}`); } catch (err) { mount(progress, failure(err)); return; }
+      run = run.run || run;
+      const done = Number(run.done ?? run.processed ?? 0);
+      const total = Number(run.total ?? 0);
+      const bar = h("span");
+      bar.style.width = `${total ? Math.min(100, (done / total) * 100) : run.status === "done" ? 100 : 10}%`;
+      mount(progress, h("div", { class: "progress", role: "progressbar", "aria-valuenow": done, "aria-valuemax": total }, bar),
+        h("p", { class: "hint", id: "ingest-status", text: `${run.status || ""} ${total ? `${done}/${total}` : ""} ${summary(run)}` }));
+      if (!["queued", "running", "pending", "started"].includes(run.status)) return;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  function summary(result) {
+    if (!result || typeof result !== "object") return "";
+    return ["chunks", "files", "added", "replaced", "removed", "error"].filter((k) => result[k] !== undefined && result[k] !== null)
+      .map((k) => `${k}: ${typeof result[k] === "object" ? JSON.stringify(result[k]) : result[k]}`).join(" · ");
+  }
+
+  loadHistory();
+}
+
+// -- try a question --------------------------------------------------------------------------------
+export function answerView(result) {
+  const sources = result.sources || [];
+  const candidates = result.candidates || [];
+  const confidence = result.confidence;
+  return h("div", { class: "try-result", id: "try-result" },
+    h("div", { class: "msg bot", dir: result.lang ? dirOf(result.lang) : "auto" }, h("div", { class: "msg-text", id: "try-answer", text: result.response ?? result.answer ?? "" })),
+    h("p", {},
+      h("span", { class: "pill", id: "try-source", text: `${t("Source")}: ${result.source ?? result.tier ?? "—"}` }), " ",
+      result.tier ? h("span", { class: "pill", text: `${t("Tier")}: ${result.tier}` }) : null, " ",
+      h("span", { class: "pill", id: "try-article", text: `${t("Article")}: ${result.article_id ?? "—"}` }), " ",
+      h("span", { class: "pill", id: "try-confidence", text: `${t("Confidence")}: ${confidence === null || confidence === undefined ? "—" : fmtNumber(confidence, 2)}` })),
+    result.reason || result.why ? h("p", { class: "hint", text: String(result.reason || result.why) }) : null,
+    sources.length ? table(sources, [
+      { label: t("Kind"), render: (s) => s.kind }, { label: "ID", render: (s) => s.id ?? s.ref },
+      { label: t("Title"), render: (s) => s.title }, { label: t("Confidence"), render: (s) => fmtNumber(s.score, 3) },
+    ]) : null,
+    candidates.length ? table(candidates, [
+      { label: t("Article"), render: (c) => c.article_id ?? c.id ?? c.ref }, { label: t("Confidence"), render: (c) => fmtNumber(c.score, 3) },
+    ]) : null);
+}
+
+async function tryTab(box) {
+  const question = h("input", { id: "try-question", class: "grow", dir: "auto", placeholder: t("Question") });
+  const lang = h("select", { id: "try-lang" }, LANGS.map((l) => h("option", { value: l, text: LANG_NAMES[l] })));
+  const out = h("div", { id: "try-output" });
+  const form = h("form", { class: "row" }, question, lang, h("button", { type: "submit", class: "primary", id: "try-ask", text: t("Ask") }));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!question.value.trim()) return;
+    fill(out, async () => answerView(await api("POST", K.try, { text: question.value.trim(), message: question.value.trim(), lang: lang.value })));
+  });
+  lang.addEventListener("change", () => { question.dir = dirOf(lang.value); });
+  mount(box, card(t("Try a question"), form, out));
+}
+
+// -- packs -------------------------------------------------------------------------------------
+async function packsTab(box) {
+  const fileInput = h("input", { type: "file", id: "pack-file", accept: ".json,application/json" });
+  const result = h("div", { id: "pack-result" });
+  mount(box, card(t("Packs"),
+    h("div", { class: "row" }, h("button", { type: "button", class: "secondary", id: "export-pack", text: t("Export pack"), onclick: async () => {
+      try { await download(K.exportPack, "nura-knowledge.json"); } catch (err) { mount(result, failure(err)); }
+    } })),
+    h("div", { class: "row" }, fileInput, h("button", { type: "button", class: "primary", id: "import-pack", text: t("Import pack"), onclick: async () => {
+      const file = fileInput.files[0];
+      if (!file) return;
+      let pack;
+      try { pack = JSON.parse(await file.text()); } catch { mount(result, h("p", { class: "error", text: "JSON?" })); return; }
+      fill(result, async () => {
+        const answer = await api("POST", K.importPack, pack);
+        return h("p", { text: Object.entries(answer || {}).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ") });
+      });
+    } })), result));
+}
