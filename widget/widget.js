@@ -1,1 +1,931 @@
-// NURA widget placeholder
+/* NURA chat widget: guided topic tree, free-text chat, live hand-off to a person.
+ * Vanilla JS, no dependencies, no build step. Mounts in an open Shadow DOM with a constructed
+ * stylesheet, renders every server or customer text with textContent (never as HTML), and uses no
+ * eval, inline handlers or style attributes, so it runs under a strict Content-Security-Policy.
+ * The only global is window.NuraWidget. Embed: see docs/WIDGET.md. */
+(function () {
+  'use strict';
+  var w = window, d = document, me = d.currentScript;
+  var ns = w.NuraWidget || (w.NuraWidget = {});
+  if (ns.loaded) return;
+  ns.loaded = true;
+  ns.version = '1.0.0';
+
+  /* ---------- configuration ---------- */
+  var cfg = ns.config;
+  if (!cfg) {
+    cfg = { base: '' };
+    if (me) {
+      cfg.base = me.src.slice(0, me.src.lastIndexOf('/') + 1);
+      cfg.nonce = me.nonce || '';
+      for (var i = 0; i < me.attributes.length; i++) {
+        var at = me.attributes[i];
+        if (at.name.indexOf('data-') === 0) cfg[at.name.slice(5).replace(/-(\w)/g, function (m, c) { return c.toUpperCase(); })] = at.value;
+      }
+    }
+    cfg.api = (cfg.api || (cfg.base ? new URL(cfg.base).origin : location.origin) + '/v1').replace(/\/+$/, '');
+    ns.config = cfg;
+  }
+  var API = cfg.api, LANGS = ['ar', 'ku', 'en'], LIVE = /^(pending_handoff|human_active)$/;
+  var KEY = 'nura-widget:' + API;
+
+  /* ---------- strings: every customer-facing text in ar, ku (Kurmanji) and en ---------- */
+  var S = {
+    ar: {
+      title: 'خدمة العملاء', open: 'افتح المحادثة', close: 'إغلاق المحادثة', sub: 'نحن هنا للمساعدة',
+      welcome: 'مرحباً! أنا {agent}، مساعدك الرقمي. اختر موضوعاً من القائمة أو اكتب سؤالك.',
+      pick: 'اختر موضوعاً', topics: 'المواضيع', home: 'الرئيسية', back: 'رجوع', crumbs: 'مسار التنقل',
+      placeholder: 'اكتب رسالتك…', send: 'إرسال', person: 'التحدث مع موظف', personMsg: 'أريد التحدث مع موظف',
+      waiting: 'بانتظار انضمام أحد الموظفين…', withAgent: 'أنت تتحدث الآن مع {agent}', agent: 'موظف خدمة العملاء',
+      typing: '{name} يكتب…', botTyping: 'جارٍ الرد…', source: 'المصدر: {s}', conf: 'الثقة {n}%',
+      src_tree: 'دليل المساعدة', src_rules: 'رد سريع', src_article: 'مقال المساعدة', src_rag: 'دليل الخدمة',
+      src_ai: 'المساعد الذكي', src_fallback: 'رد تلقائي', src_agent: 'موظف',
+      up: 'إجابة مفيدة', down: 'إجابة غير مفيدة', fbThanks: 'شكراً على ملاحظتك',
+      fbSorry: 'نأسف لذلك. هل تريد التحدث مع أحد الموظفين؟', menu: 'خيارات', startOver: 'بدء محادثة جديدة',
+      suggest: 'اقتراح أو شكوى', k_suggestion: 'اقتراح', k_complaint: 'شكوى', k_compliment: 'شكر وثناء',
+      kind: 'النوع', text: 'رسالتك', contact: 'رقم أو بريد للتواصل (اختياري)', submit: 'إرسال', cancel: 'إلغاء',
+      sent: 'تم الإرسال، شكراً لك!', required: 'يرجى ملء الحقول المطلوبة.',
+      offTitle: 'فريقنا غير متاح الآن', offIntro: 'اترك اسمك ورقمك ووصفاً قصيراً للمشكلة وسنتصل بك في أقرب وقت.',
+      name: 'الاسم', phone: 'رقم الهاتف', desc: 'وصف المشكلة',
+      error: 'تعذّر الإرسال. تحقّق من الاتصال وحاول مرة أخرى.', retry: 'إعادة المحاولة', busy: 'رسائل كثيرة، انتظر قليلاً ثم حاول مجدداً.',
+      offline: 'لا يوجد اتصال بالإنترنت', reconnecting: 'جارٍ إعادة الاتصال…', loadFail: 'تعذّر التحميل.',
+      rateAsk: 'انتهت المحادثة. كيف تقيّم الخدمة؟', rateN: '{n} من 5', rated: 'شكراً لتقييمك!',
+      lang: 'اللغة', unread: '{n} رسائل جديدة', chat: 'نافذة المحادثة', you: 'أنت', noTopics: 'لا توجد مواضيع بعد.'
+    },
+    ku: {
+      title: 'Xizmeta xerîdaran', open: 'Axaftinê veke', close: 'Axaftinê bigire', sub: 'Em li vir in ji bo alîkariyê',
+      welcome: 'Silav! Ez {agent} im, alîkara te ya dîjîtal. Ji lîsteyê mijarekê hilbijêre an pirsa xwe binivîse.',
+      pick: 'Mijarekê hilbijêre', topics: 'Mijar', home: 'Destpêk', back: 'Vegere', crumbs: 'Rêça gerê',
+      placeholder: 'Peyama xwe binivîse…', send: 'Bişîne', person: 'Bi karmendekî re biaxive', personMsg: 'Ez dixwazim bi karmendekî re biaxivim',
+      waiting: 'Li benda karmendekî ye…', withAgent: 'Tu niha bi {agent} re diaxivî', agent: 'karmendê xizmetê',
+      typing: '{name} dinivîse…', botTyping: 'Bersiv tê amadekirin…', source: 'Çavkanî: {s}', conf: 'Bawerî {n}%',
+      src_tree: 'Rêbera alîkariyê', src_rules: 'Bersiva bilez', src_article: 'Gotara alîkariyê', src_rag: 'Rêbera xizmetê',
+      src_ai: 'Alîkarê zîrek', src_fallback: 'Bersiva otomatîk', src_agent: 'Karmend',
+      up: 'Bersiv bi kêr hat', down: 'Bersiv bi kêr nehat', fbThanks: 'Spas ji bo nêrîna te',
+      fbSorry: 'Em xemgîn in. Tu dixwazî bi karmendekî re biaxivî?', menu: 'Vebijark', startOver: 'Axaftineke nû dest pê bike',
+      suggest: 'Pêşniyar an gilî', k_suggestion: 'Pêşniyar', k_complaint: 'Gilî', k_compliment: 'Pesn û spas',
+      kind: 'Cure', text: 'Peyama te', contact: 'Hejmar an e-name ji bo têkiliyê (bijarte)', submit: 'Bişîne', cancel: 'Betal bike',
+      sent: 'Hat şandin, spas!', required: 'Ji kerema xwe qadên pêwîst tije bike.',
+      offTitle: 'Tîma me niha ne berdest e', offIntro: 'Nav, hejmar û danasîneke kurt a pirsgirêkê bihêle, em ê zû li te vegerin.',
+      name: 'Nav', phone: 'Hejmara telefonê', desc: 'Danasîna pirsgirêkê',
+      error: 'Nehat şandin. Girêdanê kontrol bike û dîsa biceribîne.', retry: 'Dîsa biceribîne', busy: 'Gelek peyam. Hinekî bisekine û dîsa biceribîne.',
+      offline: 'Girêdana înternetê tune', reconnecting: 'Ji nû ve tê girêdan…', loadFail: 'Nehat barkirin.',
+      rateAsk: 'Axaftin qediya. Tu xizmetê çawa dinirxînî?', rateN: '{n} ji 5', rated: 'Spas ji bo nirxandina te!',
+      lang: 'Ziman', unread: '{n} peyamên nû', chat: 'Pencereya axaftinê', you: 'Tu', noTopics: 'Hê mijar tune ne.'
+    },
+    en: {
+      title: 'Customer support', open: 'Open chat', close: 'Close chat', sub: "We're here to help",
+      welcome: "Hi! I'm {agent}, your digital assistant. Pick a topic from the menu or type your question.",
+      pick: 'Pick a topic', topics: 'Topics', home: 'Home', back: 'Back', crumbs: 'Breadcrumbs',
+      placeholder: 'Type your message…', send: 'Send', person: 'Talk to a person', personMsg: 'I want to talk to a person',
+      waiting: 'Waiting for an agent to join…', withAgent: "You're chatting with {agent}", agent: 'a support agent',
+      typing: '{name} is typing…', botTyping: 'Replying…', source: 'Source: {s}', conf: 'Confidence {n}%',
+      src_tree: 'Help guide', src_rules: 'Quick answer', src_article: 'Help article', src_rag: 'Service handbook',
+      src_ai: 'AI assistant', src_fallback: 'Automatic reply', src_agent: 'Agent',
+      up: 'Helpful answer', down: 'Not helpful', fbThanks: 'Thanks for your feedback',
+      fbSorry: 'Sorry about that. Would you like to talk to a person?', menu: 'Options', startOver: 'Start a new conversation',
+      suggest: 'Suggestion or complaint', k_suggestion: 'Suggestion', k_complaint: 'Complaint', k_compliment: 'Compliment',
+      kind: 'Type', text: 'Your message', contact: 'Phone or email for a reply (optional)', submit: 'Send', cancel: 'Cancel',
+      sent: 'Sent — thank you!', required: 'Please fill in the required fields.',
+      offTitle: 'Our team is offline right now', offIntro: "Leave your name, number and a short description and we'll call you back soon.",
+      name: 'Name', phone: 'Phone number', desc: 'Describe the problem',
+      error: "Couldn't send. Check your connection and try again.", retry: 'Retry', busy: 'Too many messages. Wait a moment and try again.',
+      offline: "You're offline", reconnecting: 'Reconnecting…', loadFail: "Couldn't load.",
+      rateAsk: 'This conversation has ended. How would you rate our service?', rateN: '{n} out of 5', rated: 'Thanks for your rating!',
+      lang: 'Language', unread: '{n} new messages', chat: 'Chat window', you: 'You', noTopics: 'No topics yet.'
+    }
+  };
+  var LANG_NAMES = { ar: 'عربي', ku: 'Kurdî', en: 'English' };
+
+  /* ---------- state, persisted per API so a reload or another tab finds the conversation ---------- */
+  var st = {};
+  try { st = JSON.parse(w.localStorage.getItem(KEY) || '{}') || {}; } catch (e) { st = {}; }
+  if (!st.cid) st.cid = 'w-' + rand();
+  if (LANGS.indexOf(st.lang) < 0) st.lang = LANGS.indexOf(cfg.lang) >= 0 ? cfg.lang : 'ar';
+  var conf = { agent_name: 'Nura', handoff_enabled: true, business_open: true, languages: LANGS };
+  var seen = {}, lastId = 0, unread = 0, isOpen = false, booted = false, inFlight = 0, held = [], echoes = {};
+  var es = null, retryN = 0, retryTimer = 0, lastEventId = 0, typingOff = false, typingAt = 0, agentTypingTimer = 0;
+  var sending = Promise.resolve(), trees = {}, articles = {}, treeCard = null, treePath = [], bound = [];
+
+  function save() { try { w.localStorage.setItem(KEY, JSON.stringify(st)); } catch (e) { /* private mode */ } }
+  function rand() {
+    var a = new Uint8Array(12);
+    (w.crypto || w.msCrypto).getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return (b + 256).toString(16).slice(1); }).join('');
+  }
+  function t(key, vars) {
+    var s = (S[st.lang] || S.ar)[key] || S.en[key] || key;
+    return vars ? s.replace(/\{(\w+)\}/g, function (m, k) { return vars[k] == null ? '' : vars[k]; }) : s;
+  }
+  function enc(v) { return encodeURIComponent(v); }
+  function noop() {}
+
+  /* ---------- DOM helpers (text only, never innerHTML) ---------- */
+  function h(tag, props, kids) {
+    var el = d.createElement(tag);
+    for (var k in props || {}) {
+      var v = props[k];
+      if (v == null || v === false) continue;
+      if (k === 'text') el.textContent = v;
+      else if (k.slice(0, 2) === 'on') el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? '' : v);
+    }
+    [].concat(kids || []).forEach(function (c) { if (c != null) el.appendChild(typeof c === 'string' ? d.createTextNode(c) : c); });
+    return el;
+  }
+  var ICONS = {
+    chat: 'M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2zm3 6v2h10V9H7zm0 4v2h7v-2H7z',
+    close: 'M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6 10.6 12 5 6.4z',
+    send: 'M3 20.5 21 12 3 3.5v6.6L15 12 3 13.9z',
+    more: 'M12 7a2 2 0 1 1 0-4 2 2 0 0 1 0 4zm0 7a2 2 0 1 1 0-4 2 2 0 0 1 0 4zm0 7a2 2 0 1 1 0-4 2 2 0 0 1 0 4z',
+    person: 'M12 12a4.5 4.5 0 1 1 0-9 4.5 4.5 0 0 1 0 9zm-8 9c0-4 3.6-7 8-7s8 3 8 7H4z',
+    list: 'M4 5h16v2H4zm0 6h16v2H4zm0 6h16v2H4z',
+    up: 'M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6V3a1.5 1.5 0 0 0-.4-1L13.2 1 7.6 6.6A2 2 0 0 0 7 8v11a2 2 0 0 0 2 2h9a2 2 0 0 0 1.8-1.2l3-7 .2-.8v-2z',
+    down: 'M22 3h-4v12h4V3zM2 14a2 2 0 0 0 2 2h6.3l-1 4.6V21a1.5 1.5 0 0 0 .4 1l1.1 1 5.6-5.6A2 2 0 0 0 17 16V5a2 2 0 0 0-2-2H6a2 2 0 0 0-1.8 1.2l-3 7-.2.8v2z'
+  };
+  function icon(name) {
+    var svg = d.createElementNS('http://www.w3.org/2000/svg', 'svg'), p = d.createElementNS(svg.namespaceURI, 'path');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('class', 'nw-i nw-i-' + name);
+    p.setAttribute('d', ICONS[name]);
+    svg.appendChild(p);
+    return svg;
+  }
+  /** Text with http(s) links made clickable; every other character stays plain text. */
+  function richText(text) {
+    var frag = d.createDocumentFragment(), re = /\bhttps?:\/\/[^\s<>"']+/gi, at = 0, m;
+    text = String(text == null ? '' : text);
+    while ((m = re.exec(text))) {
+      var url = m[0].replace(/[.,;:!?»)\]]+$/, ''), ok = false;
+      try { ok = /^https?:$/.test(new URL(url).protocol); } catch (e) { ok = false; }
+      if (!ok) continue;
+      frag.appendChild(d.createTextNode(text.slice(at, m.index)));
+      frag.appendChild(h('a', { href: url, target: '_blank', rel: 'noopener noreferrer nofollow', dir: 'ltr', text: url }));
+      at = m.index + url.length;
+      re.lastIndex = at;
+    }
+    frag.appendChild(d.createTextNode(text.slice(at)));
+    return frag;
+  }
+  /** Set a localized attribute or text now and again after every language switch. */
+  function bind(el, attr, key, vars) { bound.push([el, attr, key, vars]); paintOne(bound[bound.length - 1]); return el; }
+  function paintOne(b) {
+    var v = typeof b[2] === 'function' ? b[2]() : t(b[2], b[3]);
+    if (b[1] === 'text') b[0].textContent = v; else b[0].setAttribute(b[1], v);
+  }
+
+  /* ---------- API: JSON over fetch; every optional endpoint fails soft ---------- */
+  function call(method, path, body, opt) {
+    opt = opt || {};
+    var headers = {}, ctl = w.AbortController ? new AbortController() : null;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (opt.auth && st.token) headers['X-Session-Token'] = st.token;
+    var timer = ctl && setTimeout(function () { ctl.abort(); }, opt.timeout || 30000);
+    return fetch(API + path, {
+      method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body),
+      signal: ctl ? ctl.signal : undefined, keepalive: !!opt.keepalive, credentials: 'omit', mode: 'cors'
+    }).then(function (r) {
+      return r.text().then(function (txt) {
+        var j = {};
+        try { j = txt ? JSON.parse(txt) : {}; } catch (e) { j = {}; }
+        if (!r.ok) {
+          var err = new Error((j.error && j.error.message) || 'HTTP ' + r.status);
+          err.status = r.status;
+          throw err;
+        }
+        return j;
+      });
+    }).then(function (j) { clearTimeout(timer); return j; }, function (e) { clearTimeout(timer); throw e; });
+  }
+  function track(type, label, extra) {
+    var body = { session_id: st.sid || null, customer_id: st.cid, event_type: type, label: label == null ? null : String(label).slice(0, 200),
+      meta: null, topic_id: null, article_id: null, lang: st.lang };
+    for (var k in extra || {}) body[k] = extra[k];
+    call('POST', '/analytics/click', body, { keepalive: true, timeout: 10000 }).catch(noop);
+  }
+
+  /* ---------- styles (constructed stylesheet: not subject to CSP style-src) ---------- */
+  function colour(v, dflt) { return v && w.CSS && CSS.supports('color', v) ? v : dflt; }
+  var CSS_TEXT = ':host{all:initial!important;display:contents!important}' +
+    '.nw-root{all:initial;display:block;--p:' + colour(cfg.primary, '#0f766e') + ';--a:' + colour(cfg.accent, '#f59e0b') + ';' +
+    'font:14.5px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",Arial,sans-serif;color:#1f2937;-webkit-font-smoothing:antialiased}' +
+    '.nw-root[lang=ar]{font-family:system-ui,"Segoe UI","Noto Sans Arabic","Noto Naskh Arabic",Tahoma,"Geeza Pro",Arial,sans-serif;font-size:15px;line-height:1.7}' +
+    ':where(.nw-root) *,:where(.nw-root) *::before,:where(.nw-root) *::after{box-sizing:border-box;font:inherit;color:inherit;letter-spacing:normal;text-transform:none}' +
+    '.nw-root [hidden]{display:none!important}' +
+    ':where(.nw-root) button{all:unset;cursor:pointer;box-sizing:border-box}:where(.nw-root) button:disabled{cursor:default}' +
+    '.nw-root button:focus-visible,.nw-root a:focus-visible,.nw-root textarea:focus-visible,.nw-root input:focus-visible,.nw-root select:focus-visible{outline:3px solid var(--a);outline-offset:2px}' +
+    '.nw-i{width:20px;height:20px;fill:currentColor;flex:none}' +
+    '.nw-root[dir=rtl] .nw-i-send{transform:scaleX(-1)}' +
+    '.nw-launch{position:fixed;bottom:20px;right:20px;z-index:2147483000;width:60px;height:60px;border-radius:50%;background:var(--p);color:#fff;' +
+    'display:flex;align-items:center;justify-content:center;box-shadow:0 6px 20px rgba(0,0,0,.25)}' +
+    '.nw-launch .nw-i{width:28px;height:28px}.nw-left .nw-launch{right:auto;left:20px}' +
+    '.nw-badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 5px;border-radius:10px;background:#dc2626;color:#fff;font-size:12px;line-height:20px;text-align:center;font-weight:700}' +
+    '.nw-panel{position:fixed;bottom:92px;right:20px;z-index:2147483000;width:380px;max-width:calc(100vw - 40px);height:620px;max-height:calc(100vh - 112px);' +
+    'background:#fff;border-radius:16px;box-shadow:0 12px 40px rgba(0,0,0,.22);display:flex;flex-direction:column;overflow:hidden}' +
+    '.nw-left .nw-panel{right:auto;left:20px}' +
+    '.nw-head{background:var(--p);color:#fff;padding:12px 12px 10px;display:flex;align-items:center;gap:10px}' +
+    '.nw-avatar{width:38px;height:38px;border-radius:50%;background:rgba(255,255,255,.18);display:flex;align-items:center;justify-content:center;flex:none}' +
+    '.nw-ttl{flex:1;min-width:0}.nw-ttl h2{margin:0;font-size:16px;font-weight:700;line-height:1.3;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}' +
+    '.nw-ttl p{margin:0;font-size:12.5px;opacity:.92}' +
+    '.nw-hbtn{width:34px;height:34px;border-radius:8px;display:flex;align-items:center;justify-content:center}.nw-hbtn:hover{background:rgba(255,255,255,.15)}' +
+    '.nw-langs{display:flex;gap:4px;padding:0 12px 10px;background:var(--p)}' +
+    '.nw-lang{font-size:12.5px;padding:3px 10px;border-radius:999px;color:#fff;background:rgba(255,255,255,.14)}' +
+    '.nw-lang[aria-pressed=true]{background:#fff;color:var(--p);font-weight:700}' +
+    '.nw-menu{position:absolute;top:56px;inset-inline-end:12px;background:#fff;border-radius:10px;box-shadow:0 8px 24px rgba(0,0,0,.18);padding:6px;z-index:3;min-width:210px}' +
+    '.nw-menu button{display:block;width:100%;padding:9px 12px;border-radius:6px;text-align:start}.nw-menu button:hover{background:#f3f4f6}' +
+    '.nw-banner{padding:9px 14px;font-size:13.5px;display:flex;align-items:center;gap:8px;background:#fff7ed;color:#9a3412;border-bottom:1px solid #fed7aa}' +
+    '.nw-banner.nw-live{background:#ecfdf5;color:#065f46;border-color:#a7f3d0}' +
+    '.nw-dot{width:8px;height:8px;border-radius:50%;background:currentColor;flex:none;animation:nw-pulse 1.4s infinite}' +
+    '.nw-net{padding:6px 14px;font-size:12.5px;background:#fef2f2;color:#991b1b;text-align:center}' +
+    '.nw-main{flex:1;display:flex;flex-direction:column;min-height:0;position:relative}' +
+    '.nw-log{flex:1;overflow-y:auto;overscroll-behavior:contain;padding:14px;display:flex;flex-direction:column;gap:10px;background:#f5f6f8}' +
+    '.nw-msg{max-width:86%;padding:9px 13px;border-radius:16px;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word}' +
+    '.nw-bot,.nw-agent{align-self:flex-start;background:#fff;border:1px solid #e5e7eb;border-start-start-radius:4px}' +
+    '.nw-agent{background:#eef6ff;border-color:#cfe0f7}' +
+    '.nw-cust{align-self:flex-end;background:var(--p);color:#fff;border-start-end-radius:4px}' +
+    '.nw-cust a{color:#fff}.nw-msg a{text-decoration:underline;color:var(--p)}.nw-cust.nw-pending{opacity:.7}' +
+    '.nw-failed{align-self:flex-end;font-size:12.5px;color:#b91c1c;display:flex;gap:8px;align-items:center}' +
+    '.nw-failed button{text-decoration:underline;font-weight:600}' +
+    '.nw-note{align-self:center;max-width:92%;text-align:center;font-size:12.5px;color:#4b5563;background:#eceef1;padding:6px 14px;border-radius:12px;white-space:pre-wrap}' +
+    '.nw-who{display:block;font-size:12px;font-weight:700;color:#1e40af;margin-bottom:2px}' +
+    '.nw-atitle{display:block;font-weight:700;margin-bottom:4px}' +
+    '.nw-meta{display:flex;flex-wrap:wrap;align-items:center;gap:4px 10px;margin-top:6px;font-size:12px;color:#6b7280;white-space:normal}' +
+    '.nw-src{background:#f0fdfa;color:#115e59;border-radius:999px;padding:1px 8px}' +
+    '.nw-fb{display:flex;gap:2px;margin-inline-start:auto}.nw-fb button{width:28px;height:28px;border-radius:6px;display:flex;align-items:center;justify-content:center;color:#6b7280}' +
+    '.nw-fb button:hover{background:#f3f4f6}.nw-fb button[aria-pressed=true]{color:var(--p);background:#e6f4f1}.nw-fb .nw-i{width:16px;height:16px}' +
+    '.nw-chips{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px;white-space:normal}' +
+    '.nw-chip{border:1px solid var(--p);color:var(--p);background:#fff;border-radius:999px;padding:5px 12px;font-size:13px}.nw-chip:hover{background:#f0fdfa}' +
+    '.nw-tree{width:86%;white-space:normal}.nw-tree h3{margin:0 0 8px;font-size:14.5px;font-weight:700}' +
+    '.nw-crumbs{display:flex;flex-wrap:wrap;gap:2px 6px;font-size:12px;color:#6b7280;margin-bottom:6px}.nw-crumbs span+span::before{content:"›";margin-inline-end:6px}' +
+    '.nw-root[dir=rtl] .nw-crumbs span+span::before{content:"‹"}' +
+    '.nw-nodes{display:flex;flex-direction:column;gap:6px}' +
+    '.nw-node{display:flex;justify-content:space-between;align-items:center;gap:8px;padding:9px 12px;border:1px solid #e5e7eb;border-radius:10px;background:#fafafa}' +
+    '.nw-node:hover{border-color:var(--p);background:#f0fdfa}.nw-node::after{content:"›";color:var(--p);font-weight:700}.nw-root[dir=rtl] .nw-node::after{content:"‹"}' +
+    '.nw-tnav{display:flex;gap:14px;margin-top:8px;font-size:13px;color:var(--p);font-weight:600}' +
+    '.nw-typing{font-size:12.5px;color:#6b7280;padding:0 16px 4px;min-height:4px;background:#f5f6f8}' +
+    '.nw-dots{align-self:flex-start;background:#fff;border:1px solid #e5e7eb;border-radius:16px;padding:10px 14px;display:flex;gap:4px}' +
+    '.nw-dots i{width:7px;height:7px;border-radius:50%;background:#9ca3af;animation:nw-pulse 1.2s infinite}.nw-dots i:nth-child(2){animation-delay:.2s}.nw-dots i:nth-child(3){animation-delay:.4s}' +
+    '.nw-foot{border-top:1px solid #e5e7eb;padding:8px 10px calc(10px + env(safe-area-inset-bottom,0px));background:#fff}' +
+    '.nw-acts{display:flex;gap:8px;margin-bottom:8px;flex-wrap:wrap}' +
+    '.nw-act{display:flex;align-items:center;gap:6px;font-size:13px;padding:5px 10px;border-radius:999px;background:#f3f4f6;color:#374151}.nw-act:hover{background:#e5e7eb}.nw-act .nw-i{width:16px;height:16px}' +
+    '.nw-form{display:flex;gap:8px;align-items:flex-end}' +
+    '.nw-in{flex:1;resize:none;border:1px solid #d1d5db;border-radius:12px;padding:9px 12px;background:#fff;max-height:120px;min-height:42px;line-height:1.45}' +
+    '.nw-root .nw-in:focus-visible{outline:2px solid var(--p);outline-offset:-1px;border-color:var(--p)}' +
+    '.nw-send{width:42px;height:42px;border-radius:50%;background:var(--p);color:#fff;display:flex;align-items:center;justify-content:center;flex:none}' +
+    '.nw-send:disabled{opacity:.5;cursor:default}' +
+    '.nw-sheet{position:absolute;inset:0;background:#fff;padding:16px;overflow-y:auto;z-index:2}' +
+    '.nw-sheet h3{margin:0 0 6px;font-size:16px;font-weight:700}.nw-sheet p{margin:0 0 12px;font-size:13.5px;color:#4b5563}' +
+    '.nw-sheet label{display:block;font-size:13px;font-weight:600;margin:10px 0 4px}' +
+    '.nw-sheet input,.nw-sheet textarea,.nw-sheet select{display:block;width:100%;border:1px solid #d1d5db;border-radius:8px;padding:8px 10px;background:#fff}' +
+    '.nw-sheet textarea{min-height:96px;resize:vertical}.nw-row{display:flex;gap:10px;margin-top:14px}' +
+    '.nw-btn{padding:8px 16px;border-radius:8px;background:var(--p);color:#fff;font-weight:600}.nw-btn2{padding:8px 16px;border-radius:8px;background:#f3f4f6}' +
+    '.nw-alert{color:#b91c1c;font-size:13px;margin-top:8px}.nw-ok{color:#065f46;font-size:14px;margin-top:8px}' +
+    '.nw-stars{display:flex;gap:4px;margin-top:6px}.nw-stars button{font-size:24px;line-height:1;color:#d1d5db;padding:2px}.nw-stars button:hover,.nw-stars button.nw-on{color:#f59e0b}' +
+    '@keyframes nw-pulse{0%,100%{opacity:.35}50%{opacity:1}}' +
+    '@media (prefers-reduced-motion:reduce){.nw-dot,.nw-dots i{animation:none}}' +
+    '@media (max-width:520px){.nw-panel,.nw-left .nw-panel{inset:0;width:100%;max-width:none;height:100%;max-height:none;border-radius:0}' +
+    '.nw-head{padding-top:calc(10px + env(safe-area-inset-top,0px))}.nw-open .nw-launch{display:none}.nw-in{font-size:16px}}';
+
+  /* ---------- mount ---------- */
+  var host, shadow, root, launcher, badge, panel, titleEl, subEl, langBtns = {}, menu, menuBtn, banner, netBar, log, typingEl,
+    mainEl, sheet, form, input, sendBtn, personBtn;
+
+  function mount() {
+    host = d.createElement('nura-chat-widget');
+    var native = !!host.attachShadow;
+    shadow = native ? host.attachShadow({ mode: 'open' }) : host;
+    var cssText = native ? CSS_TEXT : CSS_TEXT.replace(/:host/g, 'nura-chat-widget');
+    if (native && shadow.adoptedStyleSheets && 'replaceSync' in CSSStyleSheet.prototype) {
+      var sheetObj = new CSSStyleSheet();
+      sheetObj.replaceSync(cssText);
+      shadow.adoptedStyleSheets = [sheetObj];
+    } else {
+      // Older engines: a <style> element (the host's CSP must allow it via data-nonce); every class is nw- prefixed.
+      var styleEl = h('style', { nonce: cfg.nonce || null });
+      styleEl.textContent = cssText;
+      shadow.appendChild(styleEl);
+    }
+    root = h('div', { class: 'nw-root' + (cfg.position === 'bottom-left' ? ' nw-left' : '') });
+    badge = h('span', { class: 'nw-badge', hidden: true, 'aria-hidden': 'true' });
+    launcher = h('button', { type: 'button', class: 'nw-launch', 'aria-expanded': 'false', 'aria-controls': 'nw-panel', onclick: toggle },
+      [icon('chat'), badge]);
+    bind(launcher, 'aria-label', function () { return t('open') + (unread ? ' — ' + t('unread', { n: unread }) : ''); });
+
+    titleEl = h('h2', { id: 'nw-title' });
+    bind(titleEl, 'text', function () { return cfg.title || conf.company_name || t('title'); });
+    subEl = h('p');
+    bind(subEl, 'text', 'sub');
+    menuBtn = h('button', { type: 'button', class: 'nw-hbtn nw-menu-btn', 'aria-haspopup': 'true', 'aria-expanded': 'false', onclick: toggleMenu }, icon('more'));
+    bind(menuBtn, 'aria-label', 'menu');
+    var closeBtn = h('button', { type: 'button', class: 'nw-hbtn nw-close', onclick: close }, icon('close'));
+    bind(closeBtn, 'aria-label', 'close');
+    var langs = h('div', { class: 'nw-langs', role: 'group' });
+    bind(langs, 'aria-label', 'lang');
+    LANGS.forEach(function (l) {
+      langBtns[l] = h('button', { type: 'button', class: 'nw-lang', lang: l, 'data-lang': l, text: LANG_NAMES[l],
+        onclick: function () { setLang(l); } });
+      langs.appendChild(langBtns[l]);
+    });
+    var startBtn = h('button', { type: 'button', class: 'nw-start-over', onclick: function () { hideMenu(); startOver(); } });
+    var sugBtn = h('button', { type: 'button', class: 'nw-suggest', onclick: function () { hideMenu(); suggestionForm(); } });
+    menu = h('div', { class: 'nw-menu', hidden: true }, [bind(startBtn, 'text', 'startOver'), bind(sugBtn, 'text', 'suggest')]);
+    banner = h('div', { class: 'nw-banner', role: 'status', hidden: true });
+    netBar = h('div', { class: 'nw-net', role: 'status', hidden: true });
+    log = h('div', { class: 'nw-log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', tabindex: '0' });
+    bind(log, 'aria-label', 'chat');
+    typingEl = h('div', { class: 'nw-typing', 'aria-live': 'polite' });
+    input = h('textarea', { class: 'nw-in', rows: '1', maxlength: '4000', dir: 'auto', oninput: onInput, onkeydown: onKey });
+    bind(input, 'placeholder', 'placeholder');
+    bind(input, 'aria-label', 'placeholder');
+    sendBtn = h('button', { type: 'submit', class: 'nw-send' }, icon('send'));
+    bind(sendBtn, 'aria-label', 'send');
+    form = h('form', { class: 'nw-form', onsubmit: onSubmit }, [input, sendBtn]);
+    var topicsBtn = h('button', { type: 'button', class: 'nw-act nw-topics', onclick: function () { showTree(); } }, [icon('list'), bind(h('span'), 'text', 'topics')]);
+    personBtn = h('button', { type: 'button', class: 'nw-act nw-person', onclick: askPerson }, [icon('person'), bind(h('span'), 'text', 'person')]);
+    mainEl = h('div', { class: 'nw-main' }, [log, typingEl, h('div', { class: 'nw-foot' }, [h('div', { class: 'nw-acts' }, [topicsBtn, personBtn]), form])]);
+    panel = h('section', { class: 'nw-panel', id: 'nw-panel', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'nw-title', hidden: true, onkeydown: onPanelKey }, [
+      h('div', { class: 'nw-head' }, [h('div', { class: 'nw-avatar' }, icon('chat')), h('div', { class: 'nw-ttl' }, [titleEl, subEl]), menuBtn, closeBtn]),
+      langs, menu, banner, netBar, mainEl
+    ]);
+    root.appendChild(launcher);
+    root.appendChild(panel);
+    shadow.appendChild(root);
+    paintLang();
+    d.body.appendChild(host);
+    if (ns.loaderHost && ns.loaderHost.parentNode) ns.loaderHost.parentNode.removeChild(ns.loaderHost);
+    w.addEventListener('online', function () { net(null); reconnectSoon(0); });
+    w.addEventListener('offline', function () { net('offline'); });
+    w.addEventListener('storage', onStorage);
+  }
+
+  function paintLang() {
+    root.setAttribute('lang', st.lang);
+    root.setAttribute('dir', st.lang === 'ar' ? 'rtl' : 'ltr');
+    LANGS.forEach(function (l) {
+      langBtns[l].setAttribute('aria-pressed', String(l === st.lang));
+      langBtns[l].hidden = (conf.languages || LANGS).indexOf(l) < 0;
+    });
+    bound.forEach(paintOne);
+    personBtn.hidden = !conf.handoff_enabled;
+    showBanner();
+  }
+
+  /* ---------- open / close, keyboard ---------- */
+  function toggle() { if (isOpen) close(); else open(); }
+  function open() {
+    if (isOpen) return;
+    isOpen = true;
+    panel.hidden = false;
+    root.classList.add('nw-open');
+    launcher.setAttribute('aria-expanded', 'true');
+    unread = 0;
+    showBadge();
+    st.open = true;
+    save();
+    track('open');
+    boot();
+    setTimeout(function () { input.focus(); }, 30);
+  }
+  function close() {
+    if (!isOpen) return;
+    isOpen = false;
+    panel.hidden = true;
+    hideMenu();
+    root.classList.remove('nw-open');
+    launcher.setAttribute('aria-expanded', 'false');
+    st.open = false;
+    st.dismissed = true;
+    save();
+    track('close');
+    launcher.focus();
+  }
+  function focusables() {
+    return [].filter.call(panel.querySelectorAll('button,textarea,input,select,a[href],[tabindex]'), function (el) {
+      return !el.disabled && el.getAttribute('tabindex') !== '-1' && el.getClientRects().length > 0 && !el.closest('[inert]');
+    });
+  }
+  function onPanelKey(e) {
+    if (e.key === 'Escape') {
+      e.stopPropagation();
+      if (sheet) closeSheet(); else if (!menu.hidden) { hideMenu(); menuBtn.focus(); } else close();
+      return;
+    }
+    if (e.key !== 'Tab') return;
+    // Focus trap: Tab and Shift+Tab cycle inside the open panel.
+    var f = focusables(), cur = shadow.activeElement;
+    if (!f.length) return;
+    if (e.shiftKey && (cur === f[0] || f.indexOf(cur) < 0)) { f[f.length - 1].focus(); e.preventDefault(); }
+    else if (!e.shiftKey && cur === f[f.length - 1]) { f[0].focus(); e.preventDefault(); }
+  }
+  function toggleMenu() {
+    var show = menu.hidden;
+    menu.hidden = !show;
+    menuBtn.setAttribute('aria-expanded', String(show));
+    if (show) menu.querySelector('button').focus();
+  }
+  function hideMenu() { menu.hidden = true; menuBtn.setAttribute('aria-expanded', 'false'); }
+  function showBadge() {
+    badge.hidden = !unread;
+    badge.textContent = unread > 9 ? '9+' : String(unread);
+    paintOne(bound[0]);
+  }
+  function net(state) {
+    netBar.hidden = !state;
+    if (state) netBar.textContent = t(state);
+  }
+
+  /* ---------- first open: config, transcript or welcome ---------- */
+  function boot() {
+    if (booted) return;
+    booted = true;
+    call('GET', '/widget/config', undefined, { timeout: 10000 }).then(function (c) {
+      for (var k in c) conf[k] = c[k];
+      if (!Array.isArray(conf.languages) || !conf.languages.length) conf.languages = LANGS;
+      paintLang();
+    }).catch(noop);
+    if (st.sid) restore(); else welcome();
+  }
+  function welcome() {
+    addMsg('bot', t('welcome', { agent: conf.agent_name || 'Nura' }));
+    showTree();
+  }
+  function restore() {
+    var box = addNote(t('botTyping'));
+    call('GET', '/session/' + enc(st.sid) + '/messages', undefined, { auth: true }).then(function (r) {
+      box.remove();
+      (r.messages || []).forEach(renderServer);
+      if (!(r.messages || []).length) welcome();
+      setStatus(r.status);
+    }, function (e) {
+      box.remove();
+      if (e.status === 401 || e.status === 403 || e.status === 404) { forget(); welcome(); return; }
+      var n = addNote(t('loadFail') + ' ');
+      n.appendChild(h('button', { type: 'button', class: 'nw-chip', text: t('retry'), onclick: function () { n.remove(); booted = true; restore(); } }));
+    });
+  }
+  function forget() {
+    disconnect();
+    st.sid = st.token = null;
+    st.status = 'bot';
+    st.rated = false;
+    save();
+    seen = {};
+    lastId = 0;
+    lastEventId = 0;
+    showBanner();
+  }
+  function startOver() {
+    track('start_over');
+    forget();
+    while (log.firstChild) log.removeChild(log.firstChild);
+    treeCard = null;
+    welcome();
+    input.focus();
+  }
+  function onStorage(e) {
+    // Another tab started or continued a conversation: follow it.
+    if (e.key !== KEY || !e.newValue) return;
+    var other;
+    try { other = JSON.parse(e.newValue); } catch (x) { return; }
+    if (other.sid && other.sid !== st.sid) {
+      disconnect();
+      st.sid = other.sid;
+      st.token = other.token;
+      seen = {};
+      lastId = 0;
+      while (log.firstChild) log.removeChild(log.firstChild);
+      treeCard = null;
+      if (booted) restore();
+    }
+  }
+
+  /* ---------- messages ---------- */
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+  function addNote(text) {
+    var el = h('div', { class: 'nw-note', dir: 'auto', text: text });
+    log.appendChild(el);
+    scrollDown();
+    return el;
+  }
+  /** A chat bubble; role is customer, bot or agent. */
+  function addMsg(role, text, m) {
+    m = m || {};
+    var cls = role === 'customer' ? 'nw-cust' : role === 'agent' ? 'nw-agent' : 'nw-bot';
+    var el = h('div', { class: 'nw-msg ' + cls, 'data-role': role });
+    if (m.id) el.setAttribute('data-id', m.id);
+    if (role === 'agent') el.appendChild(h('span', { class: 'nw-who', dir: 'auto', text: m.sender_name || t('src_agent') }));
+    if (m.title) el.appendChild(h('span', { class: 'nw-atitle', dir: 'auto', text: m.title }));
+    el.appendChild(h('span', { class: 'nw-text', dir: 'auto' }, richText(text)));
+    if (role === 'bot' && m.source) addMeta(el, m);
+    log.appendChild(el);
+    scrollDown();
+    return el;
+  }
+  function sourceLabel(src) {
+    return t({ openai: 'src_ai', local_llm: 'src_ai', tree: 'src_tree', rules: 'src_rules', article: 'src_article', rag: 'src_rag',
+      agent: 'src_agent' }[src] || 'src_fallback');
+  }
+  function addMeta(el, m) {
+    var meta = h('div', { class: 'nw-meta' }, [h('span', { class: 'nw-src', text: t('source', { s: sourceLabel(m.source) }) })]);
+    if (typeof m.confidence === 'number' && m.source !== 'tree') meta.appendChild(h('span', { class: 'nw-conf', text: t('conf', { n: Math.round(m.confidence * 100) }) }));
+    if (m.id && st.sid) {
+      var fb = h('div', { class: 'nw-fb' });
+      ['up', 'down'].forEach(function (v) {
+        fb.appendChild(h('button', { type: 'button', class: 'nw-' + v, 'aria-pressed': 'false', 'aria-label': t(v), title: t(v),
+          onclick: function () { feedback(m.id, v, fb); } }, icon(v)));
+      });
+      meta.appendChild(fb);
+    }
+    el.appendChild(meta);
+    var qr = m.quick_replies || [];
+    if (qr.length) {
+      var chips = h('div', { class: 'nw-chips' });
+      qr.forEach(function (q) {
+        chips.appendChild(h('button', { type: 'button', class: 'nw-chip', dir: 'auto', text: q.title, onclick: function () {
+          track('quick_reply', q.title, { article_id: q.article_id });
+          addMsg('customer', q.title);
+          showArticle(q.article_id);
+        } }));
+      });
+      el.appendChild(chips);
+    }
+  }
+  function markSeen(id) { if (id) { seen[id] = true; if (+id > lastId) lastId = +id; } }
+  /** One transcript message from the server (transcript, SSE or catch-up), shown once. */
+  function renderServer(m) {
+    if (!m || (m.id && seen[m.id])) return;
+    markSeen(m.id);
+    if (m.role === 'customer') {
+      var mine = [].filter.call(log.querySelectorAll('.nw-cust:not([data-id])'), function (el) {
+        return el.querySelector('.nw-text').textContent === m.text;
+      })[0];
+      if (mine) { mine.setAttribute('data-id', m.id); return; }
+      addMsg('customer', m.text, m);
+    } else if (m.role === 'agent') {
+      agentTyping(false);
+      if (m.sender_name && m.sender_name !== st.agent) { st.agent = m.sender_name; save(); showBanner(); }
+      addMsg('agent', m.text, m);
+      if (!isOpen) { unread++; showBadge(); }
+    } else if (echoes[m.text]) {
+      delete echoes[m.text]; // already shown from the answer to our own request
+    } else if (m.role === 'bot') addMsg('bot', m.text, m);
+    else addNote(m.text);
+  }
+
+  /* ---------- sending ---------- */
+  function onKey(e) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); onSubmit(e); }
+  }
+  function onInput() {
+    input.setAttribute('rows', String(Math.min(4, input.value.split('\n').length)));
+    if (!st.sid || !LIVE.test(st.status || '') || typingOff || Date.now() - typingAt < 2000) return;
+    typingAt = Date.now();
+    call('POST', '/session/' + enc(st.sid) + '/typing', { sender: 'customer', text: input.value.slice(0, 500) }, { auth: true })
+      .catch(function (e) { if (e.status === 404 || e.status === 405) typingOff = true; });
+  }
+  function onSubmit(e) {
+    if (e) e.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    input.value = '';
+    input.setAttribute('rows', '1');
+    queueSend(text);
+  }
+  function queueSend(text, bubble) {
+    sending = sending.then(function () { return sendNow(text, bubble); });
+  }
+  function adopt(r) {
+    if (r.session_id && r.session_id !== st.sid) { st.sid = r.session_id; st.rated = false; }
+    if (r.session_token) st.token = r.session_token;
+    save();
+  }
+  function sendNow(text, bubble) {
+    bubble = bubble || addMsg('customer', text);
+    bubble.classList.add('nw-pending');
+    var dots = isLive() ? null : h('div', { class: 'nw-dots', 'aria-label': t('botTyping') }, [h('i'), h('i'), h('i')]);
+    if (dots) { log.appendChild(dots); scrollDown(); }
+    inFlight++;
+    var body = { session_id: st.sid || null, session_token: st.token || undefined, customer_id: st.cid, channel: 'web', message: text, lang: st.lang };
+    return call('POST', '/message', body, { timeout: 45000 }).then(function (r) {
+      adopt(r);
+      bubble.classList.remove('nw-pending');
+      if (r.status && LIVE.test(r.status) && !r.response) bubble.setAttribute('data-id', r.message_id);
+      else {
+        markSeen(r.message_id);
+        addMsg('bot', r.response, { id: r.message_id, source: r.source, confidence: r.confidence, quick_replies: r.quick_replies });
+      }
+      markSeen(r.message_id);
+      setStatus(r.status);
+    }, function (e) {
+      if ((e.status === 401 || e.status === 403 || e.status === 404) && st.sid) {
+        // The stored session is gone (expired or wiped): continue in a fresh one.
+        forget();
+        return sendNow(text, bubble);
+      }
+      bubble.classList.remove('nw-pending');
+      var fail = h('div', { class: 'nw-failed', role: 'alert' }, [h('span', { text: e.status === 429 ? t('busy') : t('error') })]);
+      fail.appendChild(h('button', { type: 'button', class: 'nw-retry', text: t('retry'), onclick: function () { fail.remove(); queueSend(text, bubble); } }));
+      bubble.after(fail);
+      scrollDown();
+    }).then(function () {
+      if (dots) dots.remove();
+      inFlight--;
+      if (!inFlight) held.splice(0).forEach(function (f) { f(); });
+    });
+  }
+
+  /* ---------- hand-off, status, live events ---------- */
+  function isLive() { return !!st.sid && LIVE.test(st.status || ''); }
+  function askPerson() {
+    track('handoff_button');
+    if (isLive()) { showBanner(); return; }
+    var body = { session_id: st.sid || null, session_token: st.token || undefined, customer_id: st.cid, channel: 'web', reason: 'button', lang: st.lang };
+    personBtn.disabled = true;
+    call('POST', '/handoff/direct', body, { timeout: 20000 }).then(function (r) {
+      adopt(r);
+      if (r.response) { echoes[r.response] = true; addNote(r.response); }
+      setStatus(r.status || (r.escalated ? 'pending_handoff' : st.status));
+      if (r.offline) offlineForm();
+    }, function (e) {
+      // Without the hand-off endpoint the message pipeline still understands a request for a person.
+      if (e.status === 404 || e.status === 405) queueSend(t('personMsg'));
+      else if (e.status === 401 || e.status === 403) { forget(); queueSend(t('personMsg')); }
+      else addNote(t('error'));
+    }).then(function () { personBtn.disabled = false; });
+  }
+  function showBanner() {
+    if (!banner) return;
+    var s = st.sid ? st.status : null;
+    banner.hidden = !LIVE.test(s || '');
+    banner.classList.toggle('nw-live', s === 'human_active');
+    while (banner.firstChild) banner.removeChild(banner.firstChild);
+    if (banner.hidden) return;
+    banner.appendChild(h('span', { class: 'nw-dot', 'aria-hidden': 'true' }));
+    banner.appendChild(h('span', { dir: 'auto', text: s === 'human_active' ? t('withAgent', { agent: st.agent || t('agent') }) : t('waiting') }));
+  }
+  function setStatus(status, agent) {
+    if (!status) return;
+    var before = st.status;
+    st.status = status;
+    if (agent) st.agent = agent;
+    save();
+    showBanner();
+    if (isLive()) connect();
+    else {
+      disconnect();
+      if (status === 'resolved' && LIVE.test(before || '') && !st.rated) ratingCard();
+    }
+  }
+  function connect() {
+    if (es || !isLive()) return;
+    if (!w.EventSource) { reconnectSoon(5000); return; }
+    var url = API + '/session/' + enc(st.sid) + '/stream?session_token=' + enc(st.token || '') + (lastEventId ? '&last_event_id=' + lastEventId : '');
+    var src = es = new EventSource(url);
+    src.addEventListener('open', function () { retryN = 0; net(null); });
+    src.addEventListener('message', live(function (data) { renderServer(data.message); }));
+    src.addEventListener('status', live(function (data) { setStatus(data.status, data.assigned_agent); }));
+    src.addEventListener('typing', live(function (data) { if (data.sender === 'agent') agentTyping(data.active !== false); }));
+    src.onerror = function () {
+      if (src.readyState === 2) { if (es === src) es = null; reconnectSoon(); }
+      else if (w.navigator.onLine !== false) net('reconnecting');
+    };
+  }
+  /** An SSE handler that parses the event, remembers its id and waits while a send is in flight. */
+  function live(fn) {
+    return function (ev) {
+      if (ev.lastEventId) lastEventId = +ev.lastEventId || lastEventId;
+      var data;
+      try { data = JSON.parse(ev.data); } catch (x) { return; }
+      net(null);
+      if (inFlight) held.push(function () { fn(data); }); else fn(data);
+    };
+  }
+  function disconnect() {
+    if (es) { es.close(); es = null; }
+    clearTimeout(retryTimer);
+    agentTyping(false);
+  }
+  function reconnectSoon(delay) {
+    clearTimeout(retryTimer);
+    if (!isLive()) return;
+    // Back off 1 s, 2 s, 4 s … up to 15 s; each attempt first fetches what was missed, which also
+    // keeps agent replies coming by polling when the stream endpoint is unavailable.
+    var wait = delay != null ? delay : Math.min(15000, 1000 * Math.pow(2, retryN++));
+    retryTimer = setTimeout(function () {
+      if (!isLive()) return;
+      call('GET', '/session/' + enc(st.sid) + '/messages?after=' + lastId, undefined, { auth: true }).then(function (r) {
+        (r.messages || []).forEach(renderServer);
+        setStatus(r.status);
+        connect();
+      }, function (e) {
+        if (e.status === 401 || e.status === 403 || e.status === 404) forget(); else reconnectSoon();
+      });
+    }, wait);
+  }
+  function agentTyping(on) {
+    clearTimeout(agentTypingTimer);
+    if (!typingEl) return;
+    typingEl.textContent = on ? t('typing', { name: st.agent || t('agent') }) : '';
+    if (on) agentTypingTimer = setTimeout(function () { agentTyping(false); }, 8000);
+  }
+
+  /* ---------- feedback and rating ---------- */
+  function feedback(id, value, box) {
+    [].forEach.call(box.querySelectorAll('button'), function (b) {
+      b.disabled = true;
+      b.setAttribute('aria-pressed', String(b.classList.contains('nw-' + value)));
+    });
+    track('feedback', value, { meta: String(id) });
+    var after = function (r) {
+      if (r && r.escalated && r.response) {
+        // Bad feedback handed the chat to a person (HANDOFF_TRIGGERS=bad_feedback).
+        echoes[r.response] = true;
+        addNote(r.response);
+        setStatus(r.status);
+        if (r.offline) offlineForm();
+        return;
+      }
+      if (value === 'up' || isLive()) { addNote(t('fbThanks')); return; }
+      var el = addMsg('bot', t('fbSorry'));
+      if (conf.handoff_enabled) el.appendChild(h('div', { class: 'nw-chips' }, h('button', { type: 'button', class: 'nw-chip', text: t('person'), onclick: askPerson })));
+    };
+    call('POST', '/session/' + enc(st.sid) + '/feedback', { message_id: id, value: value }, { auth: true }).then(after, function () { after(null); });
+  }
+  function ratingCard() {
+    var card = addMsg('bot', t('rateAsk')), stars = h('div', { class: 'nw-stars', role: 'group' });
+    [1, 2, 3, 4, 5].forEach(function (n) {
+      stars.appendChild(h('button', { type: 'button', 'aria-label': t('rateN', { n: n }), text: '★', onclick: function () {
+        [].forEach.call(stars.children, function (b, i) { b.disabled = true; b.classList.toggle('nw-on', i < n); });
+        st.rated = true;
+        save();
+        call('POST', '/session/' + enc(st.sid) + '/rating', { score: n }, { auth: true }).catch(noop);
+        addNote(t('rated'));
+      } }));
+    });
+    card.appendChild(stars);
+  }
+
+  /* ---------- topic tree and articles ---------- */
+  function getTree(lang) {
+    if (!trees[lang]) trees[lang] = call('GET', '/topic-tree?lang=' + lang).then(function (r) { return r.tree; });
+    trees[lang].catch(function () { delete trees[lang]; });
+    return trees[lang];
+  }
+  function showTree() {
+    if (treeCard) treeCard.remove();
+    treeCard = h('div', { class: 'nw-msg nw-bot nw-tree', role: 'navigation' });
+    treePath = [];
+    log.appendChild(treeCard);
+    renderTree();
+  }
+  function renderTree(focus) {
+    var card = treeCard, lang = st.lang;
+    getTree(lang).then(function (tree) {
+      if (card !== treeCard) return;
+      while (card.firstChild) card.removeChild(card.firstChild);
+      card.setAttribute('aria-label', t('topics'));
+      if (!tree || !tree.children || !tree.children.length) { card.appendChild(h('span', { text: t('noTopics') })); return; }
+      var node = tree, trail = [];
+      treePath.forEach(function (id) {
+        var next = (node.children || []).filter(function (c) { return c.id === id; })[0];
+        if (next) { node = next; trail.push(next); }
+      });
+      if (trail.length) {
+        var crumbs = h('nav', { class: 'nw-crumbs', 'aria-label': t('crumbs') }, h('span', { text: t('home') }));
+        trail.forEach(function (n) { crumbs.appendChild(h('span', { dir: 'auto', text: n.label })); });
+        card.appendChild(crumbs);
+      }
+      card.appendChild(h('h3', { dir: 'auto', text: trail.length ? node.label : t('pick') }));
+      var list = h('div', { class: 'nw-nodes' });
+      (node.children || []).forEach(function (c) {
+        list.appendChild(h('button', { type: 'button', class: 'nw-node', dir: 'auto', 'data-topic': c.id, text: c.label, onclick: function () { choose(c, trail); } }));
+      });
+      card.appendChild(list);
+      if (trail.length) {
+        var navRow = h('div', { class: 'nw-tnav' }, h('button', { type: 'button', class: 'nw-back', text: t('back'), onclick: function () { treePath.pop(); renderTree(true); } }));
+        if (trail.length > 1) navRow.appendChild(h('button', { type: 'button', class: 'nw-home', text: t('home'), onclick: function () { treePath = []; renderTree(true); } }));
+        card.appendChild(navRow);
+      }
+      if (focus) list.querySelector('button').focus();
+      scrollDown();
+    }, function () {
+      if (card !== treeCard) return;
+      while (card.firstChild) card.removeChild(card.firstChild);
+      card.appendChild(h('span', { text: t('loadFail') + ' ' }));
+      card.appendChild(h('button', { type: 'button', class: 'nw-chip', text: t('retry'), onclick: function () { renderTree(true); } }));
+    });
+  }
+  function choose(node, trail) {
+    track('tree_click', node.label, { topic_id: node.id, article_id: node.article_id || null,
+      meta: trail.map(function (n) { return n.id; }).concat(node.id).join('/') });
+    if (node.children) { treePath.push(node.id); renderTree(true); return; }
+    if (node.article_id) { addMsg('customer', node.label); showArticle(node.article_id); }
+  }
+  function showArticle(id) {
+    var lang = st.lang, k = id + '|' + lang;
+    var dots = h('div', { class: 'nw-dots' }, [h('i'), h('i'), h('i')]);
+    log.appendChild(dots);
+    scrollDown();
+    articles[k] = articles[k] || call('GET', '/articles/' + enc(id) + '?lang=' + lang);
+    articles[k].then(function (a) {
+      dots.remove();
+      addMsg('bot', a.body, { title: a.title, source: 'tree' });
+      track('article_view', a.title, { article_id: id });
+    }, function () {
+      delete articles[k];
+      dots.remove();
+      var n = addNote(t('loadFail') + ' ');
+      n.appendChild(h('button', { type: 'button', class: 'nw-chip', text: t('retry'), onclick: function () { n.remove(); showArticle(id); } }));
+    });
+  }
+  function setLang(l) {
+    if (l === st.lang || LANGS.indexOf(l) < 0) return;
+    st.lang = l;
+    save();
+    paintLang();
+    if (treeCard) renderTree();
+    track('lang_switch', l);
+  }
+
+  /* ---------- forms: suggestions / complaints, offline contact ---------- */
+  function closeSheet() {
+    if (!sheet) return;
+    sheet.remove();
+    sheet = null;
+    mainEl.removeAttribute('inert');
+    input.focus();
+  }
+  function openSheet(title, intro, fields, send) {
+    closeSheet();
+    var status = h('div', { 'aria-live': 'polite' }), els = {};
+    var f = h('form', { novalidate: true }, [h('h3', { text: title }), intro ? h('p', { text: intro }) : null]);
+    fields.forEach(function (fd) {
+      var id = 'nw-f-' + fd.name, el;
+      if (fd.options) {
+        el = h('select', { id: id, name: fd.name });
+        fd.options.forEach(function (o) { el.appendChild(h('option', { value: o, text: t('k_' + o) })); });
+      } else el = h(fd.area ? 'textarea' : 'input', { id: id, name: fd.name, dir: 'auto', type: fd.area ? null : fd.type || 'text',
+        required: !!fd.required, maxlength: fd.area ? '2000' : '120', autocomplete: fd.auto || null });
+      els[fd.name] = el;
+      f.appendChild(h('label', { for: id, text: t(fd.label) + (fd.required ? ' *' : '') }));
+      f.appendChild(el);
+    });
+    var submit = h('button', { type: 'submit', class: 'nw-btn', text: t('submit') });
+    f.appendChild(h('div', { class: 'nw-row' }, [submit, h('button', { type: 'button', class: 'nw-btn2', text: t('cancel'), onclick: closeSheet })]));
+    f.appendChild(status);
+    f.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var values = {}, missing = false;
+      fields.forEach(function (fd) { values[fd.name] = els[fd.name].value.trim(); if (fd.required && !values[fd.name]) missing = true; });
+      status.className = 'nw-alert';
+      if (missing) { status.textContent = t('required'); return; }
+      submit.disabled = true;
+      send(values).then(function () {
+        var box = sheet;
+        status.className = 'nw-ok';
+        status.textContent = t('sent');
+        addNote(t('sent'));
+        setTimeout(function () { if (sheet === box) closeSheet(); }, 1500);
+      }, function (err) {
+        submit.disabled = false;
+        status.textContent = err.status === 429 ? t('busy') : t('error');
+      });
+    });
+    sheet = h('div', { class: 'nw-sheet', role: 'dialog', 'aria-label': title }, f);
+    mainEl.setAttribute('inert', '');
+    panel.appendChild(sheet);
+    var first = f.querySelector('input,select,textarea');
+    if (first) first.focus();
+  }
+  function suggestionForm() {
+    openSheet(t('suggest'), null, [
+      { name: 'kind', label: 'kind', options: ['suggestion', 'complaint', 'compliment'] },
+      { name: 'text', label: 'text', area: true, required: true },
+      { name: 'contact', label: 'contact', auto: 'tel' }
+    ], function (v) {
+      return call('POST', '/suggestions', { session_id: st.sid || undefined, session_token: st.token || undefined, kind: v.kind,
+        text: v.text, contact: v.contact || undefined, lang: st.lang });
+    });
+  }
+  function offlineForm() {
+    openSheet(t('offTitle'), t('offIntro'), [
+      { name: 'name', label: 'name', required: true, auto: 'name' },
+      { name: 'phone', label: 'phone', type: 'tel', required: true, auto: 'tel' },
+      { name: 'description', label: 'desc', area: true, required: true }
+    ], function (v) {
+      return call('POST', '/offline-requests', { session_id: st.sid || undefined, name: v.name, phone: v.phone, description: v.description, lang: st.lang });
+    });
+  }
+
+  /* ---------- start ---------- */
+  ns.open = open;
+  ns.close = close;
+  ns.setLang = setLang;
+  function start() {
+    mount();
+    if (ns.wantOpen || st.open || (cfg.autoOpen === 'true' && !st.dismissed)) open();
+    else if (st.sid && LIVE.test(st.status || '')) boot(); // keep receiving the agent's replies while closed
+  }
+  if (d.body) start(); else d.addEventListener('DOMContentLoaded', start);
+})();

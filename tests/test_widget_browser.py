@@ -1,0 +1,336 @@
+"""The chat widget in real headless Chromium.
+
+A plain host page on another origin (a second small HTTP server on 127.0.0.1) embeds the widget with
+one script tag, under a strict Content-Security-Policy with Trusted Types, and with deliberately
+hostile page CSS. The API is a real ``nura serve`` (the ``live_server`` fixture) with the default
+knowledge pack. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import http.server
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import REPO, free_port
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+API_KEY = "widget-test-api-key-0123456789"
+ARTIFACTS = REPO / "test-artifacts"
+PRIMARY = "#0f766e"
+
+HOSTILE_CSS = """
+* { font-family: "Comic Sans MS", cursive !important; color: rgb(255, 0, 0) !important;
+    letter-spacing: 3px !important; text-transform: uppercase !important; }
+html, body { direction: ltr; font-size: 30px; line-height: 3; }
+button { background: rgb(255, 255, 0) !important; border: 5px solid green !important; width: 300px !important; }
+div { padding: 40px !important; margin: 20px !important; }
+nura-chat-widget, nura-widget-launcher { display: none; transform: scale(.5); }
+"""
+
+
+class HostSite:
+    """A tiny static site on its own port: the customer's website that embeds the widget."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, tuple[str, str, dict[str, str]]] = {}
+        site = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (stdlib naming)
+                page = site.pages.get(self.path.split("?")[0])
+                if page is None:
+                    self.send_error(404)
+                    return
+                body, ctype, headers = page
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Cache-Control", "no-store")
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.port = free_port()
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def add(self, path: str, body: str, ctype: str = "text/html; charset=utf-8", **headers: str) -> str:
+        self.pages[path] = (body, ctype, headers)
+        return self.url + path
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def strict_csp(api_origin: str) -> str:
+    return (f"default-src 'none'; script-src {api_origin}; connect-src {api_origin}; style-src 'self'; "
+            "img-src 'self'; font-src 'self'; base-uri 'none'; object-src 'none'; form-action 'none'; "
+            "require-trusted-types-for 'script'; trusted-types nura-widget")
+
+
+def host_page(api: str, *, widget: bool = True, attrs: str = "") -> str:
+    script = (f'<script src="{api}/widget-loader.js" data-api="{api}/v1" data-lang="ar" '
+              f'data-position="bottom-right" data-primary="{PRIMARY}" {attrs}></script>') if widget else ""
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
+<title>Customer site</title><link rel="stylesheet" href="/host.css"></head>
+<body><h1>Sanad Telecom</h1><p id="host-p">Welcome to our site.</p><button id="host-btn">Host button</button>
+{script}</body></html>"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_sync.sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def site() -> Iterator[HostSite]:
+    server = HostSite()
+    server.add("/host.css", HOSTILE_CSS, "text/css; charset=utf-8")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def api_server(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """``live_server`` with a known legacy API key so the test can act as the agent."""
+    monkeypatch.setenv("API_KEY", API_KEY)
+    for name, value in getattr(request, "param", {}).items():
+        monkeypatch.setenv(name, value)
+    return request.getfixturevalue("live_server")
+
+
+class Watch:
+    """Console errors, CSP violations and dialogs seen by a page."""
+
+    def __init__(self, page: Any) -> None:
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+        def on_dialog(dialog: Any) -> None:
+            self.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+
+    def csp_violations(self) -> list[str]:
+        return [e for e in self.errors if "Content Security Policy" in e or "Trusted Type" in e]
+
+
+def new_page(browser: Any, **context: Any) -> tuple[Any, Any, Watch]:
+    ctx = browser.new_context(**context)
+    page = ctx.new_page()
+    page.set_default_timeout(15000)
+    return ctx, page, Watch(page)
+
+
+def shot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path))
+    return path
+
+
+def stored_state(page: Any, api: str) -> dict[str, Any]:
+    return page.evaluate("key => JSON.parse(localStorage.getItem(key) || '{}')", f"nura-widget:{api}/v1")
+
+
+def open_widget(page: Any) -> None:
+    page.locator("nura-widget-launcher button").click()
+    page.locator(".nw-panel").wait_for(state="visible")
+
+
+def last_bot(page: Any) -> Any:
+    return page.locator(".nw-msg.nw-bot[data-role=bot]").last
+
+
+def send(page: Any, text: str) -> None:
+    page.locator(".nw-in").fill(text)
+    page.locator(".nw-in").press("Enter")
+
+
+def agent_call(api: str, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+    return httpx.request(method, f"{api}{path}", json=body, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10)
+
+
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("api_server", [{"HANDOFF_BAD_FEEDBACK_COUNT": "2"}], indirect=True)
+def test_arabic_flow_tree_answer_feedback_handoff_agent_reply_reload(browser: Any, site: HostSite,
+                                                                      api_server: dict[str, Any]) -> None:
+    api = api_server["url"]
+    url = site.add("/index.html", host_page(api), **{"Content-Security-Policy": strict_csp(api)})
+    ctx, page, watch = new_page(browser, viewport={"width": 1280, "height": 860}, locale="ar")
+    page.goto(url)
+
+    # The loader alone is on the page until the visitor opens the chat.
+    assert page.locator("nura-widget-launcher button").get_attribute("aria-label") == "افتح المحادثة"
+    assert page.locator("nura-chat-widget").count() == 0
+    open_widget(page)
+    assert page.locator("nura-widget-launcher").count() == 0  # the full widget replaced the loader's button
+
+    # Arabic, right to left, with the panel in the bottom-right corner.
+    root = page.locator(".nw-root")
+    assert root.get_attribute("dir") == "rtl" and root.get_attribute("lang") == "ar"
+    assert page.locator(".nw-text").first.evaluate("el => getComputedStyle(el).direction") == "rtl"
+    box = page.locator(".nw-panel").bounding_box()
+    assert box["x"] + box["width"] > 1280 - 40 and box["y"] + box["height"] > 860 - 120
+    assert "Noto Sans Arabic" in root.evaluate("el => getComputedStyle(el).fontFamily")
+    welcome = page.locator(".nw-bot .nw-text").first
+    assert "مرحباً" in welcome.inner_text()
+    wbox, pbox = welcome.bounding_box(), page.locator(".nw-log").bounding_box()
+    assert wbox["x"] + wbox["width"] > pbox["x"] + pbox["width"] - 40  # bot bubbles start at the right edge
+
+    # Guided tree: two levels down to an article, with breadcrumbs, back and home.
+    page.locator(".nw-node", has_text="الباقات").first.click()
+    page.locator(".nw-node", has_text="الباقات المحلية").click()
+    assert "الباقات المحلية" in page.locator(".nw-crumbs").inner_text()
+    page.locator(".nw-back").click()
+    page.locator(".nw-node", has_text="الباقات المحلية").click()
+    page.locator(".nw-node", has_text="الباقات والأسعار").click()
+    article = page.locator(".nw-bot:has(.nw-atitle)").last
+    article.wait_for()
+    expected = httpx.get(f"{api}/v1/articles/packages-prices?lang=ar").json()
+    assert article.locator(".nw-atitle").inner_text() == expected["title"]
+    assert "دليل المساعدة" in article.locator(".nw-src").inner_text()
+
+    # Free text: the answer shows where it came from and how sure it is.
+    send(page, "كيف أعرف رصيدي؟")
+    answer = page.locator(".nw-bot[data-id]").last
+    answer.wait_for()
+    assert "المصدر:" in answer.locator(".nw-src").inner_text()
+    assert "الثقة" in answer.locator(".nw-conf").inner_text() and "%" in answer.locator(".nw-conf").inner_text()
+    state = stored_state(page, api)
+    sid, token = state["sid"], state["token"]
+    assert sid and token
+    transcript = httpx.get(f"{api}/v1/session/{sid}/messages", headers={"X-Session-Token": token}).json()
+    assert [m["role"] for m in transcript["messages"]] == ["customer", "bot"]
+    assert transcript["messages"][0]["text"] == "كيف أعرف رصيدي؟"
+
+    # The customer's own XSS payload is shown as text.
+    xss = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    send(page, xss)
+    page.locator(".nw-cust", has_text="<img src=x").wait_for()
+    page.locator(".nw-bot[data-id]").nth(1).wait_for()
+
+    # Thumbs down: pressed, stored, and the widget offers a person (one vote is below this
+    # server's HANDOFF_BAD_FEEDBACK_COUNT, so it does not hand off by itself).
+    answer.locator(".nw-down").click()
+    assert answer.locator(".nw-down").get_attribute("aria-pressed") == "true"
+    assert answer.locator(".nw-up").is_disabled()
+    page.locator(".nw-bot", has_text="نأسف لذلك").wait_for()
+
+    # Ask for a person: the banner appears and the server queues the session.
+    page.locator(".nw-person").click()
+    banner = page.locator(".nw-banner")
+    banner.wait_for(state="visible")
+    assert "بانتظار" in banner.inner_text()
+    session = httpx.get(f"{api}/v1/session/{sid}", headers={"X-Session-Token": token}).json()
+    assert session["status"] == "pending_handoff"
+
+    # An agent takes the chat and replies through the API while the page is open.
+    accepted = agent_call(api, "POST", f"/v1/handoff/{sid}/accept?agent_id=sara")
+    assert accepted.status_code == 200, accepted.text
+    reply = 'مرحباً، أنا سارة <img src=x onerror="alert(3)"> <b>bold</b> https://example.com/help'
+    sent = agent_call(api, "POST", f"/v1/session/{sid}/agent-message", {"message": reply, "agent_name": "سارة"})
+    assert sent.status_code in (200, 201), sent.text
+    agent_bubble = page.locator(".nw-agent").last
+    agent_bubble.wait_for(timeout=20000)
+    assert agent_bubble.locator(".nw-text").inner_text() == reply
+    assert agent_bubble.locator(".nw-who").inner_text() == "سارة"
+    assert agent_bubble.locator("a").get_attribute("href") == "https://example.com/help"
+    page.locator(".nw-banner.nw-live").wait_for()
+
+    # Customer writes while a person owns the chat: no bot answer, the agent sees it.
+    send(page, "شكراً سارة")
+    page.wait_for_function(
+        "() => [...document.querySelector('nura-chat-widget').shadowRoot.querySelectorAll('.nw-cust')]"
+        ".some(el => el.textContent === 'شكراً سارة' && el.dataset.id)")
+    shot(page, "widget-arabic.png")
+
+    # Nothing from the server or the customer became markup; no script ran.
+    assert page.locator(".nw-root img, .nw-root script, .nw-root b").count() == 0
+    assert watch.dialogs == []
+
+    # Reload: the conversation, the banner and the live connection come back.
+    page.reload()
+    page.locator(".nw-panel").wait_for(state="visible")
+    page.locator(".nw-agent", has_text="مرحباً، أنا سارة").wait_for()
+    page.locator(".nw-cust", has_text="<img src=x").wait_for()
+    assert page.locator(".nw-banner").is_visible()
+    follow_up = agent_call(api, "POST", f"/v1/session/{sid}/agent-message",
+                           {"message": "هل تحتاج أي شيء آخر؟", "agent_name": "سارة"})
+    assert follow_up.status_code in (200, 201)
+    page.locator(".nw-agent", has_text="هل تحتاج أي شيء آخر؟").wait_for(timeout=20000)
+    assert page.locator(".nw-agent", has_text="هل تحتاج أي شيء آخر؟").count() == 1
+
+    # The agent types: the customer sees it live.
+    typing = agent_call(api, "POST", f"/v1/session/{sid}/typing", {"sender": "agent", "text": "..."})
+    assert typing.status_code == 200, typing.text
+    page.locator(".nw-typing", has_text="سارة يكتب").wait_for()
+
+    # The agent resolves: the widget asks for a rating, which reaches the session.
+    resolved = agent_call(api, "POST", f"/v1/session/{sid}/resolve",
+                          {"status": "solved", "issue_category": "billing", "root_cause": "none",
+                           "resolution_notes": "explained", "resolved_by": "sara"})
+    assert resolved.status_code == 200, resolved.text
+    page.locator(".nw-stars").wait_for(timeout=20000)
+    assert not page.locator(".nw-banner").is_visible()
+    page.locator(".nw-stars button[aria-label='5 من 5']").click()
+    page.locator(".nw-note", has_text="شكراً لتقييمك").wait_for()
+    wait_until(lambda: httpx.get(f"{api}/v1/session/{sid}", headers={"X-Session-Token": token}).json().get("rating") == 5)
+
+    # Feedback and telemetry were stored by the server.
+    db = api_server["data_dir"] / "nura.db"
+    assert query(db, "SELECT value FROM message_feedback WHERE session_id = ?", sid) == [("down",)]
+    wanted = {"open", "tree_click", "article_view", "feedback", "handoff_button"}
+    wait_until(lambda: wanted <= {r[0] for r in query(db, "SELECT event_type FROM widget_events")})
+    clicks = query(db, "SELECT topic_id, label FROM widget_events WHERE event_type = 'tree_click' ORDER BY id")
+    assert clicks[-1] == ("package-prices", "الباقات والأسعار")
+
+    assert watch.csp_violations() == []
+    assert watch.dialogs == []
+    ctx.close()
+
+
+def query(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Read the live server's SQLite file (WAL allows a reader beside the running server)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return [tuple(row) for row in conn.execute(sql, args).fetchall()]
+    finally:
+        conn.close()
+
+
+def wait_until(check: Any, timeout: float = 10.0) -> None:
+    deadline = time.time() + timeout
+    while not check():
+        if time.time() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.1)
