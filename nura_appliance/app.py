@@ -27,6 +27,9 @@ FEATURES: tuple[str, ...] = (
     "nura_appliance.auth.routes",
     "nura_appliance.conversation.routes",
     "nura_appliance.channels.web",
+    "nura_appliance.ops.runtime",
+    "nura_appliance.ops.metrics",
+    "nura_appliance.channels.telegram_routes",
 )
 
 

@@ -139,6 +139,32 @@ SETTINGS: tuple[Setting, ...] = (
             section="ai"),
     Setting("LLM_TIMEOUT_SECONDS", 20.0, "Longest wait for one LLM answer before falling back.", kind=float,
             minimum=0.1, section="ai"),
+    Setting("LLM_PRICES", "gpt-4o-mini=0.15/0.60,gpt-4o=2.50/10.00,gpt-4.1-mini=0.40/1.60,"
+            "text-embedding-3-small=0.02/0", "Price table in USD per million tokens, `model=input/output`, "
+            "comma-separated (unlisted models and local models cost 0).", section="ai"),
+    Setting("LLM_MAX_TOKENS", 350, "Longest generated answer, in tokens.", kind=int, minimum=16, section="ai"),
+    Setting("LLM_TEMPERATURE", 0.2, "Sampling temperature of generated answers.", kind=float, minimum=0,
+            section="ai"),
+    Setting("LLM_CONTEXT_TOKENS", 1500, "Token budget for retrieved passages in one prompt (capped by the "
+            "local model's context).", kind=int, minimum=100, section="ai"),
+    Setting("LLM_MEMORY_TURNS", 6, "Recent conversation turns given to the LLM as memory.", kind=int, minimum=0,
+            section="ai"),
+    Setting("LLM_MIN_OVERLAP", 0.5, "Share of an answer's content words that must occur in the retrieved "
+            "context, else the extractive answer is used.", kind=float, minimum=0, section="ai"),
+    Setting("LLM_STREAM", True, "Stream generated tokens to the widget as `token` events on the session "
+            "stream.", kind=bool, section="ai"),
+    Setting("LLM_BREAKER_COOLDOWN_SECONDS", 30.0, "After a provider failure, skip it this long before probing "
+            "it again (doubles while it stays down, up to 10 minutes).", kind=float, minimum=1, section="ai"),
+    Setting("LLM_HEALTH_TTL_SECONDS", 60.0, "How long a provider health probe result is reused.", kind=float,
+            minimum=1, section="ai"),
+    Setting("RAG_MIN_SCORE", 0.3, "Retrieved passages scoring below this are not used to answer.", kind=float,
+            minimum=0, section="ai"),
+    Setting("LOCAL_LLM_CONTEXT", 4096, "Context window (tokens) of the local llama.cpp model.", kind=int,
+            minimum=512, section="ai"),
+    Setting("LOCAL_LLM_THREADS", 0, "CPU threads for the local model (0: all cores).", kind=int, minimum=0,
+            section="ai"),
+    Setting("LOCAL_LLM_QUEUE_SIZE", 4, "Requests that may wait for the local model; more fall back at once.",
+            kind=int, minimum=1, section="ai"),
     # -- hand-off ----------------------------------------------------------------------------------
     Setting("HANDOFF_ENABLED", True, "Allow hand-off to human agents.", kind=bool, section="handoff"),
     Setting("HANDOFF_TRIGGERS", "explicit,sentiment,low_confidence,feedback,button",

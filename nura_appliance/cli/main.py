@@ -167,6 +167,13 @@ from nura_appliance.cli.users import users_app  # noqa: E402
 app.add_typer(users_app, name="user")
 
 
+# Operations commands (backup, restore, export, purge, support-bundle, telegram) live in their
+# own module; imported here, after the shared helpers above exist, so they can use them.
+from nura_appliance.cli import ops as _ops  # noqa: E402
+
+_ops.register(app)
+
+
 def run() -> None:
     """Console-script entry point."""
     app()

@@ -1,0 +1,384 @@
+"""The Telegram channel: the same message pipeline as the web widget, over the Bot API.
+
+* A chat maps to one session (``telegram_chats``); its messages go through
+  ``ctx.conversations.handle`` with channel ``telegram`` and customer id ``tg:<chat_id>``. A chat
+  whose session was resolved or closed starts a fresh session.
+* ``/start`` and ``/menu`` show the topic tree as inline keyboards; a leaf button
+  (``callback_query``) answers with its article. Answers carry a source label.
+* ``/agent`` (or the keyboard button) hands the chat off into the same agent queue as the web.
+* Agent replies and hand-off status notices are read from the transcript (``chat_turns``) by a
+  delivery loop, not from the in-process event bus: that works the same in ``nura serve``, in a
+  standalone ``nura telegram`` process and after a restart, and never loses a reply that arrived
+  while the bot was down. Each turn is claimed (compare-and-set on the chat's cursor) before it
+  is sent, so two processes never deliver it twice.
+* Updates arrive by long polling (:class:`TelegramPoller`) or by webhook
+  (``telegram_routes.py``); each update id is handled once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import apsw
+
+from nura_appliance.channels.telegram_api import TelegramApi, TelegramError
+from nura_appliance.conversation.service import parse_message
+from nura_appliance.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from nura_appliance.knowledge.pack import pick_text
+
+log = logging.getLogger(__name__)
+
+LANGS = ("ar", "ku", "en")
+TEXT_LIMIT = 4000  # Telegram's limit is 4096 characters per message
+CALLBACK_LIMIT = 64  # bytes of callback_data Telegram accepts
+
+TEXTS: dict[str, dict[str, str]] = {
+    "welcome": {
+        "ar": "أهلاً بك في خدمة عملاء {company}! اكتب سؤالك أو اختر موضوعاً:",
+        "ku": "Bi xêr hatî xizmeta xerîdaran a {company}! Pirsa xwe binivîse an mijarekê hilbijêre:",
+        "en": "Welcome to {company} customer service! Type your question or pick a topic:",
+    },
+    "pick_topic": {"ar": "اختر موضوعاً:", "ku": "Mijarekê hilbijêre:", "en": "Pick a topic:"},
+    "menu_button": {"ar": "🏠 القائمة الرئيسية", "ku": "🏠 Menuya sereke", "en": "🏠 Main menu"},
+    "agent_button": {"ar": "👤 التحدث مع موظف", "ku": "👤 Bi karmendekî re biaxive", "en": "👤 Talk to an agent"},
+    "agent_phrase": {"ar": "أريد التحدث مع موظف", "ku": "Ez dixwazim bi karmendekî re biaxivim",
+                     "en": "I want to talk to an agent"},
+    "source_article": {"ar": "📄 المصدر: {title}", "ku": "📄 Çavkanî: {title}", "en": "📄 Source: {title}"},
+    "source_ai": {"ar": "🤖 إجابة آلية مبنية على: {title}", "ku": "🤖 Bersiva otomatîk li ser bingeha: {title}",
+                  "en": "🤖 AI answer based on: {title}"},
+    "source_handbook": {"ar": "📘 من دليل الخدمة: {title}", "ku": "📘 Ji rêbera xizmetê: {title}",
+                        "en": "📘 From the service handbook: {title}"},
+    "text_only": {"ar": "أستطيع قراءة الرسائل النصية فقط حالياً. اكتب سؤالك من فضلك.",
+                  "ku": "Ez niha tenê peyamên nivîskî dikarim bixwînim. Ji kerema xwe pirsa xwe binivîse.",
+                  "en": "I can only read text messages for now. Please type your question."},
+    "invalid": {"ar": "تعذّرت قراءة رسالتك. أرسل نصاً أقصر من فضلك.",
+                "ku": "Min nikarî peyama te bixwînim. Ji kerema xwe nivîsekî kurttir bişîne.",
+                "en": "I couldn't read your message. Please send a shorter text."},
+    "unavailable": {"ar": "هذا الموضوع غير متاح الآن.", "ku": "Ev mijar niha ne berdest e.",
+                    "en": "This topic isn't available right now."},
+}
+
+
+def text(key: str, lang: str, **values: str) -> str:
+    found = TEXTS[key].get(lang) or TEXTS[key]["ar"]
+    return found.format(**values) if values else found
+
+
+def guess_lang(code: str | None, default: str) -> str:
+    """Telegram's ``language_code`` (``ar``, ``ckb``, ``kmr``, ``en-GB``…) as one of ours."""
+    base = (code or "").split("-")[0].lower()
+    if base in ("ku", "kmr", "ckb"):
+        return "ku"
+    return base if base in LANGS else default
+
+
+def source_label(answer: dict[str, Any], lang: str) -> str | None:
+    """The line that tells the customer where an answer came from (none for rules/fallback)."""
+    source = answer.get("source")
+    titles = [s.get("title") for s in answer.get("sources") or [] if s.get("title")]
+    title = answer.get("source_doc") or (titles[0] if titles else None)
+    if source in ("article", "tree") and title:
+        return text("source_article", lang, title=str(title))
+    if source in ("openai", "local_llm") and titles:
+        return text("source_ai", lang, title="، ".join(dict.fromkeys(titles[:3])) if lang == "ar"
+                    else ", ".join(dict.fromkeys(titles[:3])))
+    if source == "rag" and title:
+        return text("source_handbook", lang, title=str(title))
+    return None
+
+
+def split_text(body: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Pieces of at most ``limit`` characters, cut at paragraph or line ends where possible."""
+    pieces: list[str] = []
+    rest = body.strip()
+    while len(rest) > limit:
+        cut = max(rest.rfind("\n\n", 0, limit), rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
+        cut = cut if cut > limit // 2 else limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def _button(label: str, data: str) -> dict[str, str] | None:
+    if len(data.encode("utf-8")) > CALLBACK_LIMIT:
+        log.warning("telegram button %r skipped: callback data longer than 64 bytes", label)
+        return None
+    return {"text": label[:60], "callback_data": data}
+
+
+class TelegramChannel:
+    """Handles updates for one bot and delivers agent replies back to the chats."""
+
+    def __init__(self, ctx: Any, api: TelegramApi) -> None:
+        self.ctx = ctx
+        self.api = api
+        self.db = ctx.db
+
+    # -- chat ↔ session map --------------------------------------------------------------------
+    async def chat(self, chat_id: str) -> dict[str, Any] | None:
+        return await self.db.fetchone("SELECT * FROM telegram_chats WHERE chat_id = ?", (chat_id,))
+
+    async def _remember(self, chat_id: str, session_id: str | None, token: str | None, lang: str) -> None:
+        now = time.time()
+
+        def run(conn: apsw.Connection) -> None:
+            row = conn.execute("SELECT session_id FROM telegram_chats WHERE chat_id = ?", (chat_id,)).fetchall()
+            if not row:
+                conn.execute("INSERT INTO telegram_chats (chat_id, session_id, session_token, lang, last_turn_id,"
+                             " created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+                             (chat_id, session_id, token, lang, now, now))
+            elif row[0]["session_id"] != session_id:
+                # A new session: agent-reply delivery starts from its beginning.
+                conn.execute("UPDATE telegram_chats SET session_id = ?, session_token = ?, lang = ?, last_turn_id = 0,"
+                             " updated_at = ? WHERE chat_id = ?", (session_id, token, lang, now, chat_id))
+            else:
+                conn.execute("UPDATE telegram_chats SET lang = ?, updated_at = ? WHERE chat_id = ?",
+                             (lang, now, chat_id))
+
+        await self.db.write(run)
+
+    async def _live_session(self, chat: dict[str, Any] | None) -> tuple[str | None, str | None]:
+        """The chat's session to continue, or (None, None) when it must start fresh."""
+        if not chat or not chat.get("session_id"):
+            return None, None
+        session = await self.ctx.sessions.get(chat["session_id"])
+        if session is None or session.status in ("resolved", "closed"):
+            return None, None
+        return chat["session_id"], chat["session_token"]
+
+    async def _first_time(self, update_id: int | None) -> bool:
+        if update_id is None:
+            return True
+
+        def run(conn: apsw.Connection) -> bool:
+            conn.execute("INSERT OR IGNORE INTO telegram_updates (update_id, received_at) VALUES (?, ?)",
+                         (update_id, time.time()))
+            fresh = conn.changes() == 1
+            if fresh and update_id % 500 == 0:  # keep the table small
+                conn.execute("DELETE FROM telegram_updates WHERE update_id < ?", (update_id - 100_000,))
+            return fresh
+
+        return await self.db.write(run)
+
+    # -- updates --------------------------------------------------------------------------------
+    async def handle_update(self, update: dict[str, Any]) -> None:
+        """Answer one update (a message or a button press); redelivered updates are ignored."""
+        if not isinstance(update, dict) or not await self._first_time(update.get("update_id")):
+            return
+        if isinstance(update.get("message"), dict):
+            await self._on_message(update["message"])
+        elif isinstance(update.get("callback_query"), dict):
+            await self._on_callback(update["callback_query"])
+
+    async def _on_message(self, msg: dict[str, Any]) -> None:
+        chat_id = str((msg.get("chat") or {}).get("id", ""))
+        if not chat_id:
+            return
+        chat = await self.chat(chat_id)
+        sender_lang = (msg.get("from") or {}).get("language_code")
+        lang = (chat or {}).get("lang") or guess_lang(sender_lang, self.ctx.settings.default_lang)
+        body = msg.get("text")
+        if not isinstance(body, str) or not body.strip():
+            await self.send(chat_id, text("text_only", lang))
+            return
+        command = body.strip().split()[0].split("@")[0].lower() if body.startswith("/") else None
+        if command in ("/start", "/menu", "/help"):
+            if command == "/start" and not chat:
+                await self._remember(chat_id, None, None, guess_lang(sender_lang, lang))
+            await self.send_menu(chat_id, lang, welcome=command != "/menu")
+        elif command in ("/agent", "/human"):
+            await self.request_agent(chat_id, lang)
+        else:
+            await self.converse(chat_id, body, lang)
+
+    async def converse(self, chat_id: str, body: str, lang: str) -> dict[str, Any] | None:
+        """Send the text through the message pipeline and reply with the answer."""
+        chat = await self.chat(chat_id)
+        session_id, token = await self._live_session(chat)
+        raw = {"message": body, "session_id": session_id, "session_token": token, "customer_id": f"tg:{chat_id}",
+               "channel": "telegram", "lang": lang}
+        try:
+            incoming = parse_message(raw, self.ctx.settings.message_max_chars)
+            try:
+                result = await self.ctx.conversations.handle(incoming)
+            except (NotFound, Forbidden, Unauthorized):
+                # The mapped session is gone (restored backup, purged data): start a fresh one.
+                incoming.session_id = incoming.session_token = None
+                result = await self.ctx.conversations.handle(incoming)
+        except ValidationFailed:
+            await self.send(chat_id, text("invalid", lang))
+            return None
+        await self._remember(chat_id, result["session_id"], result["session_token"], result.get("lang") or lang)
+        reply = (result.get("response") or "").strip()
+        if reply:
+            label = source_label(result, result.get("lang") or lang)
+            if label:
+                reply = f"{reply}\n\n{label}"
+            await self.send(chat_id, reply, self._quick_replies(result, result.get("lang") or lang))
+        return result
+
+    async def request_agent(self, chat_id: str, lang: str) -> None:
+        """Hand the chat to a person: through the hand-off service when it is installed (same queue
+        as the web widget's agent button), else as an explicit request through the pipeline."""
+        handoff = self.ctx.services.get("handoff")
+        if handoff is None or not hasattr(handoff, "request"):
+            await self.converse(chat_id, text("agent_phrase", lang), lang)
+            return
+        session_id, token = await self._live_session(await self.chat(chat_id))
+        session = None
+        if session_id and token:
+            try:
+                session = await self.ctx.sessions.authorize(session_id, token)
+            except (NotFound, Forbidden, Unauthorized):
+                session, token = None, None
+        result = await handoff.request(session, token or "", customer_id=f"tg:{chat_id}", channel="telegram",
+                                       reason="button", lang=lang)
+        await self._remember(chat_id, result["session_id"], result["session_token"], lang)
+        if result.get("response"):
+            await self.send(chat_id, result["response"])
+
+    async def _on_callback(self, query: dict[str, Any]) -> None:
+        chat_id = str(((query.get("message") or {}).get("chat") or {}).get("id", ""))
+        data = str(query.get("data") or "")
+        try:
+            await self.api.answer_callback_query(str(query.get("id", "")))
+        except TelegramError as exc:  # an expired query id must not stop the answer itself
+            log.info("answerCallbackQuery failed: %s", exc)
+        if not chat_id:
+            return
+        chat = await self.chat(chat_id)
+        lang = (chat or {}).get("lang") or guess_lang((query.get("from") or {}).get("language_code"),
+                                                       self.ctx.settings.default_lang)
+        kind, _, ref = data.partition(":")
+        if kind == "m":
+            await self.send_menu(chat_id, lang, welcome=False)
+        elif kind == "t":
+            await self.send_menu(chat_id, lang, node_id=ref, welcome=False)
+        elif kind == "a":
+            await self.send_article(chat_id, ref, lang)
+        elif kind == "h":
+            await self.request_agent(chat_id, lang)
+
+    # -- topic tree and articles ------------------------------------------------------------------
+    async def send_menu(self, chat_id: str, lang: str, *, node_id: str | None = None, welcome: bool) -> None:
+        tree = await self.ctx.knowledge.tree()
+        node = _find(tree, node_id) if tree and node_id else tree
+        if node_id and node is None:
+            await self.send(chat_id, text("unavailable", lang))
+            return
+        rows: list[list[dict[str, str]]] = []
+        for child in (node or {}).get("children", []):
+            label, _ = pick_text(child["label"], lang)
+            data = f"a:{child['article']}" if child.get("article") else f"t:{child['id']}"
+            button = _button(label, data)
+            if button:
+                rows.append([button])
+        footer = []
+        if node_id:
+            footer.append(_button(text("menu_button", lang), "m"))
+        if self.ctx.settings.handoff_enabled:
+            footer.append(_button(text("agent_button", lang), "h"))
+        rows.append([b for b in footer if b])
+        if welcome:
+            heading = text("welcome", lang, company=self.ctx.settings.company_name)
+        elif node_id and node is not None:
+            heading = pick_text(node["label"], lang)[0] or text("pick_topic", lang)
+        else:
+            heading = text("pick_topic", lang)
+        await self.send(chat_id, heading, {"inline_keyboard": [r for r in rows if r]})
+
+    async def send_article(self, chat_id: str, article_id: str, lang: str) -> None:
+        answer = await self.ctx.pipeline.article_answer(article_id, lang, 1.0, kind="article", source="tree")
+        if answer is None:
+            await self.send(chat_id, text("unavailable", lang))
+            return
+        label = text("source_article", lang, title=answer.source_doc or article_id)
+        await self.send(chat_id, f"{answer.response}\n\n{label}", self._after_article(lang))
+        chat = await self.chat(chat_id)
+        await self.db.execute(
+            "INSERT INTO tree_clicks (session_id, customer_id, topic_id, article_id, label, lang, channel, created_at)"
+            " VALUES (?, ?, NULL, ?, ?, ?, 'telegram', ?)",
+            ((chat or {}).get("session_id"), f"tg:{chat_id}", article_id, answer.source_doc, lang, time.time()))
+
+    def _after_article(self, lang: str) -> dict[str, Any]:
+        row = [_button(text("menu_button", lang), "m")]
+        if self.ctx.settings.handoff_enabled:
+            row.append(_button(text("agent_button", lang), "h"))
+        return {"inline_keyboard": [[b for b in row if b]]}
+
+    def _quick_replies(self, result: dict[str, Any], lang: str) -> dict[str, Any] | None:
+        buttons = [_button(str(c.get("title") or c.get("article_id")), f"a:{c.get('article_id')}")
+                   for c in result.get("quick_replies") or [] if c.get("article_id")]
+        rows = [[b] for b in buttons if b]
+        return {"inline_keyboard": rows} if rows else None
+
+    # -- sending and agent-reply delivery ----------------------------------------------------------
+    async def send(self, chat_id: str, body: str, reply_markup: dict[str, Any] | None = None) -> None:
+        pieces = split_text(body) or [body]
+        for index, piece in enumerate(pieces):
+            markup = reply_markup if index == len(pieces) - 1 else None
+            try:
+                await self.api.send_message(chat_id, piece, markup)
+            except TelegramError as exc:
+                # 403: the customer blocked the bot; 400: the chat is gone. Nothing to retry.
+                log.warning("telegram sendMessage to %s failed: %s", chat_id, exc)
+                return
+
+    async def deliver_agent_replies(self, *, recent_seconds: float = 900.0) -> int:
+        """Send agent replies and hand-off notices not yet delivered; returns how many were sent."""
+        since = time.time() - recent_seconds
+
+        def pending(conn: apsw.Connection) -> list[dict[str, Any]]:
+            return list(conn.execute(
+                "SELECT c.chat_id, c.last_turn_id, t.id, t.role, t.text, t.sender_name FROM telegram_chats c"
+                " JOIN sessions s ON s.id = c.session_id"
+                " JOIN chat_turns t ON t.session_id = c.session_id AND t.id > c.last_turn_id"
+                " WHERE (s.status IN ('pending_handoff', 'human_active') OR s.updated_at >= ?)"
+                "   AND (t.role = 'agent' OR (t.role = 'system' AND json_extract(t.meta, '$.kind') = 'status'))"
+                " ORDER BY t.id LIMIT 200", (since,)))
+
+        sent = 0
+        for row in await self.db.read(pending):
+            if not await self._claim(row["chat_id"], row["id"]):
+                continue
+            body = row["text"]
+            if row["role"] == "agent" and row["sender_name"]:
+                body = f"👤 {row['sender_name']}: {body}"
+            await self.send(row["chat_id"], body)
+            sent += 1
+        return sent
+
+    async def _claim(self, chat_id: str, turn_id: int) -> bool:
+        def run(conn: apsw.Connection) -> bool:
+            conn.execute("UPDATE telegram_chats SET last_turn_id = ? WHERE chat_id = ? AND last_turn_id < ?",
+                         (turn_id, chat_id, turn_id))
+            return conn.changes() == 1
+
+        return await self.db.write(run)
+
+    async def delivery_loop(self, interval: float = 1.0) -> None:
+        while True:
+            try:
+                await self.deliver_agent_replies()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - one bad pass must not end delivery
+                log.exception("telegram agent-reply delivery failed")
+            await asyncio.sleep(interval)
+
+
+def _find(node: dict[str, Any] | None, node_id: str) -> dict[str, Any] | None:
+    if node is None:
+        return None
+    if node.get("id") == node_id:
+        return node
+    for child in node.get("children", []):
+        found = _find(child, node_id)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,197 @@
+"""Running the Telegram channel: the webhook route, the long-polling loop (inside ``nura serve``
+with ``TELEGRAM_POLLER_ENABLED``, or standalone as ``nura telegram``) and agent-reply delivery.
+
+Only one of polling and webhook may be active for a bot (Telegram answers getUpdates with 409
+while a webhook is set), and only one process should poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from typing import Any
+
+from sanic import Blueprint, Request, Sanic
+from sanic import json as json_response
+from sanic.response import HTTPResponse
+
+from nura_appliance.auth.access import PUBLIC, access
+from nura_appliance.channels.telegram import TelegramChannel
+from nura_appliance.channels.telegram_api import TelegramApi, TelegramError
+from nura_appliance.errors import NotFound, Unauthorized
+from nura_appliance.http import json_object
+from nura_appliance.settings import Settings
+
+log = logging.getLogger(__name__)
+bp = Blueprint("telegram", url_prefix="/v1/telegram")
+POLL_TIMEOUT = 25
+OFFSET_KEY = "poll_offset"
+
+
+class TelegramPoller:
+    """``getUpdates`` long polling; the next offset is stored so a restart neither skips nor
+    repeats updates (repeats are also caught by the channel's update-id check)."""
+
+    def __init__(self, channel: TelegramChannel, *, poll_timeout: int = POLL_TIMEOUT, idle_wait: float = 5.0) -> None:
+        self.channel = channel
+        self.poll_timeout = poll_timeout
+        self.idle_wait = idle_wait
+
+    async def _offset(self) -> int | None:
+        row = await self.channel.db.fetchone("SELECT value FROM telegram_state WHERE key = ?", (OFFSET_KEY,))
+        return int(row["value"]) if row else None
+
+    async def _save_offset(self, offset: int) -> None:
+        await self.channel.db.execute(
+            "INSERT INTO telegram_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (OFFSET_KEY, str(offset)))
+
+    async def poll_once(self) -> int:
+        """Fetch one batch and answer it; returns the number of updates handled."""
+        offset = await self._offset()
+        updates = await self.channel.api.get_updates(offset, self.poll_timeout)
+        for update in updates:
+            try:
+                await self.channel.handle_update(update)
+            except Exception:  # noqa: BLE001 - one bad update must not stop the bot
+                log.exception("telegram update %s failed", update.get("update_id"))
+            if isinstance(update.get("update_id"), int):
+                await self._save_offset(update["update_id"] + 1)
+        return len(updates)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.poll_once()
+            except asyncio.CancelledError:
+                raise
+            except TelegramError as exc:
+                if exc.code == 401 or exc.code == 404:
+                    log.error("telegram poller stopped: the bot token was refused (%s)", exc.description)
+                    return
+                if exc.code == 409:
+                    log.error("telegram getUpdates conflict (a webhook is set or another poller runs): %s",
+                              exc.description)
+                    await asyncio.sleep(max(self.idle_wait, 30.0))
+                else:
+                    log.warning("telegram poll failed: %s", exc)
+                    await asyncio.sleep(self.idle_wait)
+            except Exception:  # noqa: BLE001 - keep polling after unexpected failures
+                log.exception("telegram poll failed")
+                await asyncio.sleep(self.idle_wait)
+
+
+class TelegramRuntime:
+    """The channel plus its background tasks, held in ``ctx.services["telegram"]``."""
+
+    def __init__(self, channel: TelegramChannel) -> None:
+        self.channel = channel
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def start(self, *, poll: bool, poll_timeout: int = POLL_TIMEOUT, delivery_interval: float = 1.0) -> None:
+        loop = asyncio.get_running_loop()
+        if poll:
+            self.tasks.append(loop.create_task(TelegramPoller(self.channel, poll_timeout=poll_timeout).run()))
+        self.tasks.append(loop.create_task(self.channel.delivery_loop(delivery_interval)))
+
+    def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        self.tasks.clear()
+
+
+def make_api(settings: Settings) -> TelegramApi:
+    return TelegramApi(settings.telegram_bot_token, settings.telegram_api_base)
+
+
+@bp.post("/webhook/<secret:str>")
+@access(PUBLIC)  # authenticated by the secret path and Telegram's secret-token header, checked below
+async def webhook(request: Request, secret: str) -> HTTPResponse:
+    """Telegram webhook: one update per call.
+
+    openapi:
+    ---
+    summary: Telegram Bot API webhook (secret path and X-Telegram-Bot-Api-Secret-Token header)
+    tags: [channels]
+    """
+    ctx = request.app.ctx.nura
+    runtime: TelegramRuntime | None = ctx.services.get("telegram")
+    expected = str(ctx.settings.telegram_webhook_secret or "")
+    if runtime is None or not expected:
+        raise NotFound("the Telegram webhook is not enabled", code="telegram_disabled")
+    header = request.headers.get("x-telegram-bot-api-secret-token", "")
+    # Both must match: the path keeps the route unguessable, the header proves it is Telegram.
+    path_ok = hmac.compare_digest(secret.encode(), expected.encode())
+    header_ok = hmac.compare_digest(header.encode(), expected.encode())
+    if not (path_ok and header_ok):
+        raise Unauthorized("wrong Telegram webhook secret", code="telegram_secret_invalid")
+    update = json_object(request)
+    try:
+        await runtime.channel.handle_update(update)
+    except Exception:  # noqa: BLE001 - a 5xx would make Telegram redeliver the same update forever
+        log.exception("telegram webhook update %s failed", update.get("update_id"))
+    return json_response({"ok": True})
+
+
+async def _start(app: Sanic, ctx: Any) -> None:
+    settings = ctx.settings
+    if not settings.telegram_bot_token:
+        return
+    if not (settings.telegram_poller_enabled or settings.telegram_webhook_secret):
+        return
+    runtime = TelegramRuntime(TelegramChannel(ctx, make_api(settings)))
+    ctx.services["telegram"] = runtime
+    runtime.start(poll=bool(settings.telegram_poller_enabled))
+
+
+def setup(app: Sanic) -> None:
+    from nura_appliance.app import on_context
+
+    on_context(app, _start)
+    app.blueprint(bp)
+
+
+async def _standalone(settings: Settings, *, once: bool, webhook_url: str | None) -> None:
+    from nura_appliance.app import create_app
+    from nura_appliance.context import build_context, load_default_knowledge
+
+    secret = str(settings.telegram_webhook_secret or "")
+    # The same services `nura serve` builds (hand-off, retrieval, AI…), without an HTTP listener.
+    # Jobs are left to the server's consumer; this process only enqueues them.
+    settings = settings.replace(TELEGRAM_POLLER_ENABLED=False, TELEGRAM_WEBHOOK_SECRET="", JOB_WORKER_ENABLED=False)
+    app = create_app(settings)
+    ctx = build_context(settings)
+    app.ctx.nura = ctx
+    try:
+        await load_default_knowledge(ctx)
+        for hook in app.ctx.context_hooks:
+            await hook(app, ctx)
+        api = make_api(settings)
+        channel = TelegramChannel(ctx, api)
+        if webhook_url:
+            await api.set_webhook(webhook_address(webhook_url, secret), secret)
+            return
+        poller = TelegramPoller(channel, poll_timeout=0 if once else POLL_TIMEOUT)
+        if once:
+            await poller.poll_once()
+            await channel.deliver_agent_replies()
+            return
+        delivery = asyncio.get_running_loop().create_task(channel.delivery_loop())
+        try:
+            await poller.run()
+        finally:
+            delivery.cancel()
+    finally:
+        ctx.close()
+
+
+def webhook_address(public_base_url: str, secret: str) -> str:
+    """The URL Telegram posts updates to: the public base URL plus the secret path."""
+    return f"{public_base_url.rstrip('/')}/v1/telegram/webhook/{secret}"
+
+
+def run_standalone(settings: Settings, *, once: bool = False, webhook_url: str | None = None) -> None:
+    """``nura telegram``: poll in this process until interrupted; with ``webhook_url`` (the
+    server's public base URL) register the webhook with Telegram instead and return."""
+    asyncio.run(_standalone(settings, once=once, webhook_url=webhook_url))

@@ -1,0 +1,1 @@
+"""Operations: backups, exports, retention, support bundles, metrics and structured logs."""

@@ -1,0 +1,194 @@
+"""``GET /v1/metrics``: Prometheus text format, for admins or whoever holds ``METRICS_TOKEN``.
+
+Two kinds of numbers:
+
+* **per process** — requests by route, method and status with a latency histogram, counted by
+  a response middleware into a :class:`CollectorRegistry` that belongs to this app (no global
+  registry, so every test app and every worker counts on its own);
+* **from the database at scrape time** — messages by source tier, hand-offs, queue depth, job
+  states and failures, LLM calls, tokens and cost. Read on a reader thread (never on the event
+  loop) and cached for a few seconds so a tight scrape interval stays cheap. They are the
+  appliance's durable totals, so every worker reports the same values.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import apsw
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.process_collector import ProcessCollector
+from sanic import Blueprint, HTTPResponse, Request, Sanic
+
+from nura_appliance import __version__
+from nura_appliance.auth.access import PUBLIC, ROLE_RANK, access
+from nura_appliance.errors import Forbidden, Unauthorized
+
+bp = Blueprint("metrics", url_prefix="/v1")
+SNAPSHOT_SECONDS = 5.0
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class RequestMetrics:
+    """The per-app registry and the request counters the middleware feeds."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter("nura_http_requests", "HTTP requests by route, method and status.",
+                                ("route", "method", "status"), registry=self.registry)
+        self.latency = Histogram("nura_http_request_duration_seconds", "HTTP request latency by route.",
+                                 ("route", "method"), buckets=LATENCY_BUCKETS, registry=self.registry)
+        ProcessCollector(registry=self.registry)
+        self.snapshot: tuple[float, list[Metric]] | None = None
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        self.requests.labels(route, method, str(status)).inc()
+        self.latency.labels(route, method).observe(seconds)
+
+
+def _rows(conn: apsw.Connection, sql: str) -> list[dict[str, Any]]:
+    try:
+        return list(conn.execute(sql))
+    except apsw.SQLError:  # a table another feature adds is not there in this install
+        return []
+
+
+def read_database_metrics(conn: apsw.Connection) -> list[Metric]:
+    """Build the database-derived metric families (runs on a reader thread)."""
+    out: list[Metric] = []
+    info = GaugeMetricFamily("nura_build_info", "Version of the running appliance.", labels=("version",))
+    info.add_metric((__version__,), 1)
+    out.append(info)
+
+    messages = CounterMetricFamily("nura_messages", "Answered customer messages by source tier and channel.",
+                                   labels=("source", "channel"))
+    for row in _rows(conn, "SELECT coalesce(source, 'none') AS source, coalesce(channel, 'web') AS channel,"
+                           " count(*) AS n FROM conversation_logs GROUP BY 1, 2"):
+        messages.add_metric((row["source"], row["channel"]), row["n"])
+    out.append(messages)
+
+    handoffs = CounterMetricFamily("nura_handoffs", "Sessions handed off to a person, by reason.",
+                                   labels=("reason",))
+    for row in _rows(conn, "SELECT coalesce(handoff_reason, 'unknown') AS reason, count(*) AS n FROM sessions"
+                           " WHERE handoff_at IS NOT NULL GROUP BY 1"):
+        handoffs.add_metric((row["reason"],), row["n"])
+    out.append(handoffs)
+
+    queue = GaugeMetricFamily("nura_queue_depth", "Sessions waiting for or held by an agent.", labels=("status",))
+    depth = {r["status"]: r["n"] for r in _rows(
+        conn, "SELECT status, count(*) AS n FROM sessions WHERE status IN ('pending_handoff', 'human_active')"
+              " GROUP BY status")}
+    for status in ("pending_handoff", "human_active"):
+        queue.add_metric((status,), depth.get(status, 0))
+    out.append(queue)
+
+    jobs = GaugeMetricFamily("nura_jobs", "Background jobs in the outbox by kind and state.", labels=("kind", "state"))
+    failures = GaugeMetricFamily("nura_job_failures", "Jobs that used up their attempts, by kind.", labels=("kind",))
+    for row in _rows(conn, "SELECT kind, status, count(*) AS n FROM outbox GROUP BY kind, status"):
+        jobs.add_metric((row["kind"], row["status"]), row["n"])
+        if row["status"] == "failed":
+            failures.add_metric((row["kind"],), row["n"])
+    out += [jobs, failures]
+
+    calls = CounterMetricFamily("nura_llm_calls", "LLM calls by provider, purpose and outcome.",
+                                labels=("provider", "purpose", "outcome"))
+    tokens = CounterMetricFamily("nura_llm_tokens", "LLM tokens by provider and direction.",
+                                 labels=("provider", "direction"))
+    cost = CounterMetricFamily("nura_llm_cost_usd", "Estimated LLM cost in US dollars by provider.",
+                               labels=("provider",))
+    per_provider: dict[str, list[float]] = {}
+    for row in _rows(conn, "SELECT provider, purpose, ok, count(*) AS n, sum(prompt_tokens) AS p,"
+                           " sum(completion_tokens) AS c, sum(cost_usd) AS usd FROM llm_usage_logs"
+                           " GROUP BY provider, purpose, ok"):
+        calls.add_metric((row["provider"], row["purpose"], "ok" if row["ok"] else "error"), row["n"])
+        sums = per_provider.setdefault(row["provider"], [0, 0, 0.0])
+        sums[0] += row["p"] or 0
+        sums[1] += row["c"] or 0
+        sums[2] += row["usd"] or 0.0
+    for provider, (prompt, completion, usd) in sorted(per_provider.items()):
+        tokens.add_metric((provider, "prompt"), prompt)
+        tokens.add_metric((provider, "completion"), completion)
+        cost.add_metric((provider,), usd)
+    out += [calls, tokens, cost]
+
+    articles = GaugeMetricFamily("nura_knowledge_articles", "Articles in the knowledge base.")
+    rows = _rows(conn, "SELECT count(*) AS n FROM articles")
+    articles.add_metric((), rows[0]["n"] if rows else 0)
+    out.append(articles)
+    return out
+
+
+class _Families:
+    """A collector that hands out families read beforehand (so collecting never touches SQLite)."""
+
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self.families = list(families)
+
+    def collect(self) -> Iterable[Metric]:
+        return self.families
+
+
+async def render(app: Sanic) -> bytes:
+    metrics: RequestMetrics = app.ctx.request_metrics
+    cached = metrics.snapshot
+    if cached is None or time.monotonic() - cached[0] > SNAPSHOT_SECONDS:
+        families = await app.ctx.nura.db.read(read_database_metrics)
+        metrics.snapshot = cached = (time.monotonic(), families)
+    scrape = CollectorRegistry(auto_describe=False)
+    scrape.register(_Families(cached[1]))  # type: ignore[arg-type]
+    return generate_latest(metrics.registry) + generate_latest(scrape)
+
+
+def _authorize(request: Request) -> None:
+    """Admins, or the METRICS_TOKEN bearer (compared in constant time)."""
+    expected = request.app.ctx.nura.settings.metrics_token
+    header = request.headers.get("authorization", "")
+    if expected and header.lower().startswith("bearer "):
+        if hmac.compare_digest(header[7:].strip().encode(), str(expected).encode()):
+            return
+    principal = getattr(request.ctx, "principal", None)
+    if principal is None:
+        raise Unauthorized("send 'Authorization: Bearer <METRICS_TOKEN>' or an admin token")
+    if ROLE_RANK.get(principal.role, 0) < ROLE_RANK["admin"]:
+        raise Forbidden("metrics need the admin role or METRICS_TOKEN")
+
+
+@bp.get("/metrics")
+@access(PUBLIC)  # checked in the handler: admins or the METRICS_TOKEN bearer
+async def metrics(request: Request) -> HTTPResponse:
+    """Prometheus metrics (text exposition format).
+
+    openapi:
+    ---
+    summary: Prometheus metrics for admins or the METRICS_TOKEN bearer
+    tags: [operations]
+    """
+    _authorize(request)
+    body = await render(request.app)
+    return HTTPResponse(body, content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
+
+def route_label(request: Request) -> str:
+    """The route pattern, not the concrete path: ids in paths would explode label cardinality."""
+    route = request.route
+    if route is None:
+        return "unmatched"
+    return "/" + route.path.lstrip("/")
+
+
+def setup(app: Sanic) -> None:
+    app.ctx.request_metrics = RequestMetrics()
+
+    @app.on_response(priority=90)
+    async def count_request(request: Request, response: HTTPResponse) -> None:
+        started = getattr(request.ctx, "started", None)
+        if started is None or request.method == "OPTIONS":
+            return
+        app.ctx.request_metrics.observe(route_label(request), request.method, response.status,
+                                        time.perf_counter() - started)
+
+    app.blueprint(bp)

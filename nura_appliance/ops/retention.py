@@ -1,0 +1,104 @@
+"""``nura purge --older-than 90d``: retention for logs (and, on request, finished conversations).
+
+Deletes in small batches, each its own short write transaction through the one writer, so a
+purge of millions of rows never holds the write lock for long while the server is serving.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import apsw
+
+from nura_appliance.errors import ValidationFailed
+from nura_appliance.storage.sqlite.db import Database
+
+BATCH = 2000
+_AGE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400}
+
+# (table, time column, extra condition): the logs retention applies to.
+LOG_TABLES: tuple[tuple[str, str, str], ...] = (
+    ("conversation_logs", "created_at", ""),
+    ("widget_events", "created_at", ""),
+    ("tree_clicks", "created_at", ""),
+    ("message_feedback", "created_at", ""),
+    ("message_insights", "created_at", ""),
+    ("llm_usage_logs", "created_at", ""),
+    ("security_logs", "created_at", ""),
+    ("ingestion_logs", "started_at", ""),
+    # Finished jobs only: pending and failed ones are still work to do or to look at.
+    ("outbox", "created_at", "status = 'done'"),
+)
+# With --sessions: finished conversations (their transcript goes with them: ON DELETE CASCADE).
+SESSION_TABLE = ("sessions", "updated_at", "status IN ('resolved', 'closed')")
+AUDIT_TABLE = ("audit_log", "created_at", "")
+
+
+def parse_age(text: str) -> float:
+    """Seconds in ``90d``, ``12h`` or ``4w``."""
+    match = _AGE.match(text or "")
+    if not match or int(match.group(1)) <= 0:
+        raise ValidationFailed(f"--older-than must look like 90d, 12h or 4w (got {text!r})", code="invalid_age")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+
+
+@dataclass
+class PurgePlan:
+    cutoff: float
+    tables: tuple[tuple[str, str, str], ...]
+
+
+def plan(older_than: str, *, sessions: bool = False, audit: bool = False, now: float | None = None) -> PurgePlan:
+    tables = LOG_TABLES + ((SESSION_TABLE,) if sessions else ()) + ((AUDIT_TABLE,) if audit else ())
+    return PurgePlan((now or time.time()) - parse_age(older_than), tables)
+
+
+def _existing(conn: apsw.Connection) -> set[str]:
+    return {r["name"] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _where(column: str, condition: str) -> str:
+    return f'"{column}" < ?' + (f" AND {condition}" if condition else "")
+
+
+def count(db: Database, purge: PurgePlan) -> dict[str, int]:
+    """Rows each table would lose (``--dry-run``)."""
+
+    def run(conn: apsw.Connection) -> dict[str, int]:
+        present = _existing(conn)
+        return {
+            table: conn.execute(f'SELECT count(*) AS n FROM "{table}" WHERE {_where(column, cond)}',
+                                (purge.cutoff,)).fetchall()[0]["n"]
+            for table, column, cond in purge.tables if table in present
+        }
+
+    return db.read_sync(run)
+
+
+def purge(db: Database, purge_plan: PurgePlan, *, on_batch: Callable[[str, int], None] | None = None) -> dict[str, int]:
+    """Delete the rows; returns how many each table lost."""
+    present = db.read_sync(_existing)
+    removed: dict[str, int] = {}
+    for table, column, cond in purge_plan.tables:
+        if table not in present:
+            continue
+        removed[table] = 0
+        sql = (f'DELETE FROM "{table}" WHERE rowid IN (SELECT rowid FROM "{table}" '
+               f"WHERE {_where(column, cond)} LIMIT {BATCH})")
+        while True:
+
+            def run(conn: apsw.Connection, statement: str = sql) -> int:
+                conn.execute(statement, (purge_plan.cutoff,))
+                return conn.changes()
+
+            changed = db.write_sync(run)
+            removed[table] += changed
+            if on_batch:
+                on_batch(table, changed)
+            if changed < BATCH:
+                break
+    return removed
