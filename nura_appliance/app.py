@@ -24,9 +24,11 @@ _names = itertools.count()
 # Feature modules with a ``setup(app)``; order is registration order.
 FEATURES: tuple[str, ...] = (
     "nura_appliance.health",
+    "nura_appliance.jobs.routes",
     "nura_appliance.auth.routes",
     "nura_appliance.conversation.routes",
     "nura_appliance.channels.web",
+    "nura_appliance.analytics.routes",
     "nura_appliance.ops.runtime",
     "nura_appliance.ops.metrics",
     "nura_appliance.channels.telegram_routes",

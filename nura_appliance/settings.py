@@ -200,6 +200,8 @@ SETTINGS: tuple[Setting, ...] = (
             section="jobs"),
     Setting("JOB_RETRY_DELAY_SECONDS", 10, "Base delay between job retries (doubles each attempt).", kind=int,
             minimum=0, section="jobs"),
+    Setting("JOB_LEASE_SECONDS", 30, "A running job's lease; a job whose worker died is re-run after it expires.",
+            kind=int, minimum=2, section="jobs"),
     # -- channels -----------------------------------------------------------------------------------
     Setting("TELEGRAM_BOT_TOKEN", "", "Telegram bot token (empty: Telegram channel off).", secret=True,
             section="channels"),

@@ -102,6 +102,25 @@ def serve(
 
 
 @app.command()
+def worker(
+    data_dir: DataDir = None,
+    module: Annotated[list[str] | None, typer.Option(
+        "--module", help="Extra module(s) whose register_jobs(jobs) adds job kinds.")] = None,
+) -> None:
+    """Run background jobs in this process (pair with JOB_WORKER_ENABLED=false on `nura serve`).
+
+    Example: nura worker --data-dir /var/lib/nura
+    """
+    from nura_appliance.cli.worker import run_worker
+
+    settings = settings_for(data_dir)
+    try:
+        run_worker(settings, module or [])
+    except NuraError as exc:
+        fail(exc.message)
+
+
+@app.command()
 def doctor(data_dir: DataDir = None,
            as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Print effective settings (secrets masked) and check the data dir, database and extensions.

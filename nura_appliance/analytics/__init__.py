@@ -1,0 +1,1 @@
+"""Analytics: event logging, metrics, dashboard and reports, knowledge gaps, aggregates."""

@@ -1,0 +1,188 @@
+"""Knowledge gaps: questions the bot could not answer well, grouped by similar wording.
+
+Signals: low confidence and out-of-scope answers (from intent classification), thumbs down on
+a bot answer, and a hand-off requested right after a bot answer. A new gap joins the open group
+whose representative question is most similar (normalised text: token overlap or character
+similarity), else starts a group. Every recorder is idempotent per (message, reason), so a job
+that runs twice records one gap.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+import uuid
+from typing import Any
+
+import apsw
+
+from nura_appliance.analytics.metrics import ANSWER_SOURCES
+from nura_appliance.knowledge.normalize import normalize
+
+GAP_REASONS = ("low_confidence", "out_of_scope", "thumbs_down", "handoff_after_answer")
+TOKEN_OVERLAP_MIN = 0.5
+CHAR_SIMILARITY_MIN = 0.8
+# A hand-off counts as "right after a bot answer" when it comes within this many seconds of it.
+HANDOFF_AFTER_ANSWER_SECONDS = 600
+_STOPWORDS = {normalize(w) for w in (
+    "في", "من", "على", "الى", "إلى", "عن", "ما", "ماذا", "هل", "كيف", "لماذا", "انا", "أنا", "عندي", "لي", "مع",
+    "او", "و", "يا", "شلون", "شو", "ليش", "وين", "اريد", "أريد", "ابي", "بدي", "ممكن",
+    "the", "a", "an", "is", "are", "my", "i", "to", "how", "what", "do", "does", "can", "of", "in", "on", "for",
+    "and", "or", "me", "it", "with", "please", "why", "ez", "tu", "min", "te", "ji", "li", "bi", "u", "e", "ci",
+    "çi", "çawa", "cawa",
+)}
+
+
+def question_tokens(text: str) -> set[str]:
+    return {w for w in normalize(text).split() if w not in _STOPWORDS}
+
+
+def similarity(a: str, b: str) -> float:
+    """Similarity of two normalised questions in [0, 1]: the better of token overlap (Jaccard,
+    stop words dropped) and character similarity (catches typos and inflections)."""
+    ta, tb = question_tokens(a), question_tokens(b)
+    jaccard = len(ta & tb) / len(ta | tb) if ta and tb else 0.0
+    chars = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() if a and b else 0.0
+    return max(jaccard, chars)
+
+
+def similar_enough(a: str, b: str) -> bool:
+    ta, tb = question_tokens(a), question_tokens(b)
+    jaccard = len(ta & tb) / len(ta | tb) if ta and tb else 0.0
+    if jaccard >= TOKEN_OVERLAP_MIN:
+        return True
+    return bool(a and b) and difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= CHAR_SIMILARITY_MIN
+
+
+def find_group(conn: apsw.Connection, normalized: str) -> str | None:
+    """The open group whose first question is most similar to ``normalized``."""
+    best, best_score = None, 0.0
+    for row in conn.execute(
+            "SELECT group_key, normalized FROM knowledge_gaps WHERE id IN"
+            " (SELECT min(id) FROM knowledge_gaps WHERE status = 'open' GROUP BY group_key) LIMIT 5000"):
+        if similar_enough(normalized, row["normalized"]):
+            score = similarity(normalized, row["normalized"])
+            if score > best_score:
+                best, best_score = row["group_key"], score
+    return best
+
+
+def record_gap(conn: apsw.Connection, *, question: str, lang: str | None, reason: str, session_id: str | None,
+               message_id: int | None, now: float | None = None) -> int | None:
+    """Insert one gap (in the caller's write transaction); None when it was already recorded."""
+    if reason not in GAP_REASONS:
+        raise ValueError(f"unknown gap reason {reason!r}")
+    question = question.strip()
+    if not question:
+        return None
+    if message_id is not None and conn.execute(
+            "SELECT 1 FROM knowledge_gaps WHERE message_id = ? AND reason = ?", (message_id, reason)).fetchall():
+        return None
+    normalized = normalize(question)
+    group_key = find_group(conn, normalized) or uuid.uuid4().hex[:16]
+    conn.execute(
+        "INSERT INTO knowledge_gaps (question, normalized, lang, reason, session_id, message_id, group_key, status,"
+        " created_at) VALUES (?,?,?,?,?,?,?, 'open', ?)",
+        (question[:2000], normalized[:2000], lang, reason, session_id, message_id, group_key, now or time.time()))
+    return conn.last_insert_rowid()
+
+
+def collect_feedback_gaps(conn: apsw.Connection) -> int:
+    """Turn new thumbs-down feedback into gaps (question = the customer message the answer was
+    for). Remembers how far it scanned; returns how many gaps it added."""
+    rows = conn.execute("SELECT value FROM analytics_state WHERE key = 'feedback_scanned_id'").fetchall()
+    scanned = int(rows[0]["value"]) if rows else 0
+    top = conn.execute("SELECT max(id) AS n FROM message_feedback").fetchall()[0]["n"] or 0
+    if top <= scanned:
+        return 0
+    added = 0
+    for row in conn.execute(
+            "SELECT f.session_id, f.message_id, c.customer_message, c.lang FROM message_feedback f"
+            " JOIN conversation_logs c ON c.bot_turn_id = f.message_id"
+            " WHERE f.id > ? AND f.id <= ? AND f.value = 'down' ORDER BY f.id", (scanned, top)).fetchall():
+        if record_gap(conn, question=row["customer_message"], lang=row["lang"], reason="thumbs_down",
+                      session_id=row["session_id"], message_id=row["message_id"]):
+            added += 1
+    conn.execute("INSERT INTO analytics_state (key, value) VALUES ('feedback_scanned_id', ?) ON CONFLICT (key)"
+                 " DO UPDATE SET value = excluded.value", (str(top),))
+    return added
+
+
+def record_handoff_gap(conn: apsw.Connection, session_id: str, message_id: int | None, at: float) -> int | None:
+    """A hand-off right after a bot answer: the question that answer was for is a gap."""
+    params: list[Any] = [session_id]
+    clause = ""
+    if message_id is not None:
+        clause = " AND coalesce(customer_turn_id, 0) < ?"
+        params.append(message_id)
+    rows = conn.execute(
+        "SELECT customer_message, lang, source, escalated, bot_turn_id, created_at FROM conversation_logs"
+        f" WHERE session_id = ?{clause} ORDER BY id DESC LIMIT 1", params).fetchall()
+    if not rows:
+        return None
+    last = rows[0]
+    if last["escalated"] or last["source"] not in ANSWER_SOURCES:
+        return None
+    if at - float(last["created_at"]) > HANDOFF_AFTER_ANSWER_SECONDS:
+        return None
+    return record_gap(conn, question=last["customer_message"], lang=last["lang"], reason="handoff_after_answer",
+                      session_id=session_id, message_id=last["bot_turn_id"])
+
+
+def gap_groups(conn: apsw.Connection, *, start: float | None = None, end: float | None = None,
+               status: str | None = None, lang: str | None = None, channel: str | None = None,
+               session_filter: tuple[str, dict[str, Any]] | None = None, limit: int = 100,
+               offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """Gaps grouped: one row per group with its first question, size, reasons and status."""
+    where = ["1 = 1"]
+    params: dict[str, Any] = {}
+    if start is not None:
+        where.append("g.created_at >= :start")
+        params["start"] = start
+    if end is not None:
+        where.append("g.created_at < :end")
+        params["end"] = end
+    if lang:
+        where.append("g.lang = :lang")
+        params["lang"] = lang
+    if channel:
+        where.append("g.session_id IN (SELECT id FROM sessions WHERE channel = :channel)")
+        params["channel"] = channel
+    if session_filter:
+        where.append(session_filter[0].replace("{session}", "g.session_id"))
+        params.update(session_filter[1])
+    grouped = (
+        "SELECT g.group_key, min(g.id) AS first_id, max(g.id) AS last_id, count(*) AS count,"
+        " group_concat(DISTINCT g.reason) AS reasons, sum(g.status = 'open') AS open_count,"
+        " min(g.created_at) AS first_seen, max(g.created_at) AS last_seen"
+        f" FROM knowledge_gaps g WHERE {' AND '.join(where)} GROUP BY g.group_key"
+    )
+    # A group is open while any of its gaps is open; else it has its newest gap's status.
+    sql = (
+        "SELECT x.*, f.question, f.lang, CASE WHEN x.open_count > 0 THEN 'open' ELSE l.status END AS status"
+        f" FROM ({grouped}) x JOIN knowledge_gaps f ON f.id = x.first_id JOIN knowledge_gaps l ON l.id = x.last_id"
+    )
+    if status:
+        sql = f"SELECT * FROM ({sql}) WHERE status = :status"
+        params["status"] = status
+    total = conn.execute(f"SELECT count(*) AS n FROM ({sql})", params).fetchall()[0]["n"]
+    rows = conn.execute(f"{sql} ORDER BY count DESC, last_seen DESC, first_id LIMIT :limit OFFSET :offset",
+                        {**params, "limit": limit, "offset": offset}).fetchall()
+    groups = []
+    for row in rows:
+        reasons = sorted(set((row["reasons"] or "").split(","))) if row["reasons"] else []
+        groups.append({"group_id": row["first_id"], "question": row["question"], "lang": row["lang"],
+                       "count": row["count"], "reasons": reasons, "status": row["status"],
+                       "first_seen": row["first_seen"], "last_seen": row["last_seen"]})
+    return groups, total
+
+
+def group_members(conn: apsw.Connection, gap_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The gap ``gap_id`` and the open gaps of its group (including itself when open)."""
+    rows = conn.execute("SELECT * FROM knowledge_gaps WHERE id = ?", (gap_id,)).fetchall()
+    if not rows:
+        return None, []
+    gap = rows[0]
+    members = conn.execute("SELECT * FROM knowledge_gaps WHERE group_key = ? AND status = 'open' ORDER BY id",
+                           (gap["group_key"],)).fetchall()
+    return gap, members

@@ -1,0 +1,105 @@
+"""Analytics job handlers: intent classification of each customer message, the knowledge-gap
+signal of a hand-off right after a bot answer, and the periodic aggregate refresh."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import apsw
+
+from nura_appliance.analytics.gaps import record_gap, record_handoff_gap
+from nura_appliance.analytics.metrics import confidence_bucket, is_knowledge_gap
+from nura_appliance.conversation.signals import sentiment as word_sentiment
+
+log = logging.getLogger(__name__)
+
+SENTIMENTS = ("positive", "neutral", "negative")
+EXTRA_INTENTS = ("human_request", "smalltalk", "out_of_scope")
+
+
+async def intent_labels(ctx: Any) -> list[str]:
+    rows = await ctx.db.fetchall("SELECT DISTINCT category FROM articles WHERE category IS NOT NULL ORDER BY 1")
+    return [r["category"] for r in rows] + list(EXTRA_INTENTS)
+
+
+async def local_intent(ctx: Any, text: str, lang: str, kind: str | None) -> str:
+    """Intent without an LLM: the category of the best-matching article in the knowledge pack."""
+    if kind == "handoff":
+        return "human_request"
+    if kind == "rule":
+        return "smalltalk"
+    try:
+        decision = await ctx.pipeline.matcher.decide(text, lang)
+    except Exception:  # noqa: BLE001 - the matcher belongs to another feature; classify anyway
+        log.exception("article matcher failed while classifying")
+        return "out_of_scope"
+    candidates = getattr(decision, "candidates", None) or []
+    article_id = getattr(decision, "article_id", None) or (candidates[0].article_id if candidates else None)
+    if not article_id or getattr(decision, "kind", "none") == "none":
+        return "out_of_scope"
+    article = await ctx.knowledge.article(article_id)
+    return (article or {}).get("category") or "general"
+
+
+async def classify_message(ctx: Any, payload: dict[str, Any]) -> None:
+    """Outbox handler for ``classify_message``: one ``message_insights`` row per customer message
+    (upserted, so a re-run changes nothing) plus a knowledge gap when the answer was weak."""
+    text = str(payload.get("text") or "")
+    lang = str(payload.get("lang") or ctx.settings.default_lang)
+    kind = payload.get("kind")
+    confidence = payload.get("confidence")
+    message_id = payload.get("message_id")
+    session_id = payload.get("session_id") or ""
+    intent, mood, classifier = None, None, "local"
+    llm = ctx.services.get("llm")
+    if llm is not None and text:
+        try:
+            result = await llm.classify(text, lang, await intent_labels(ctx))
+        except Exception:  # noqa: BLE001 - an LLM outage falls back to the local classifier
+            log.warning("LLM classification failed; using the local classifier", exc_info=True)
+            result = None
+        if isinstance(result, dict) and result.get("intent"):
+            intent = str(result["intent"])[:80]
+            mood = result.get("sentiment") if result.get("sentiment") in SENTIMENTS else None
+            classifier = "llm"
+    if intent is None:
+        intent = await local_intent(ctx, text, lang, kind)
+    mood = mood or payload.get("sentiment") or word_sentiment(text)
+    bucket = confidence_bucket(confidence)
+    gap_reason = is_knowledge_gap(kind, confidence)
+    now = time.time()
+
+    def write(conn: apsw.Connection) -> None:
+        conn.execute(
+            "INSERT INTO message_insights (session_id, message_id, intent, sentiment, confidence_bucket,"
+            " knowledge_gap, classifier, lang, created_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (message_id)"
+            " DO UPDATE SET intent = excluded.intent, sentiment = excluded.sentiment,"
+            " confidence_bucket = excluded.confidence_bucket, knowledge_gap = excluded.knowledge_gap,"
+            " classifier = excluded.classifier, lang = excluded.lang",
+            (session_id, message_id, intent, mood, bucket, int(gap_reason is not None), classifier, lang, now))
+        if gap_reason:
+            record_gap(conn, question=text, lang=lang, reason=gap_reason, session_id=session_id or None,
+                       message_id=message_id, now=now)
+
+    await ctx.db.write(write)
+
+
+async def handoff_gap(ctx: Any, payload: dict[str, Any]) -> None:
+    """Outbox handler for ``handoff_started``: a hand-off right after a bot answer marks the
+    question that answer was for as a knowledge gap."""
+    session_id = payload.get("session_id")
+    if not session_id:
+        return
+    message_id = payload.get("message_id")
+
+    def write(conn: apsw.Connection) -> int | None:
+        at = payload.get("at")
+        if at is None and message_id is not None:
+            # When the hand-off happened, not when this job runs.
+            turn = conn.execute("SELECT created_at FROM chat_turns WHERE id = ?", (message_id,)).fetchall()
+            at = turn[0]["created_at"] if turn else None
+        return record_handoff_gap(conn, session_id, message_id, float(at or time.time()))
+
+    await ctx.db.write(write)

@@ -1,0 +1,148 @@
+"""Knowledge-gap review: list groups, approve with an answer (a new article, or the questions
+become example questions of an existing article), reject, resolve. Approved knowledge is written
+through the knowledge store, which re-indexes it at once, so the next message can match it."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import apsw
+
+from nura_appliance.analytics.gaps import gap_groups, group_members
+from nura_appliance.errors import Conflict, NotFound, ValidationFailed
+
+MAX_ANSWER = 8000
+_ARTICLE_ID = re.compile(r"^[\w.-]{1,64}$")
+REVIEW_STATUSES = ("open", "approved", "rejected", "resolved")
+
+
+def parse_approval(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """``(mode, answer, article_id)`` from ``{answer, article_id?, mode: "example"|"article"}``."""
+    mode = body.get("mode") or ("example" if body.get("article_id") and not body.get("answer") else "article")
+    if mode not in ("example", "article"):
+        raise ValidationFailed("'mode' must be 'example' or 'article'", code="invalid_field", details={"field": "mode"})
+    answer = body.get("answer")
+    if answer is not None and not isinstance(answer, str):
+        raise ValidationFailed("'answer' must be a string", code="invalid_field", details={"field": "answer"})
+    answer = (answer or "").strip() or None
+    if answer and len(answer) > MAX_ANSWER:
+        raise ValidationFailed(f"'answer' is longer than {MAX_ANSWER} characters", code="invalid_field",
+                               details={"field": "answer"})
+    article_id = body.get("article_id")
+    if isinstance(article_id, int) and not isinstance(article_id, bool):
+        article_id = str(article_id)
+    if article_id is not None and (not isinstance(article_id, str) or not _ARTICLE_ID.match(article_id)):
+        raise ValidationFailed("'article_id' must be 1-64 letters, digits, '.', '_' or '-'", code="invalid_field",
+                               details={"field": "article_id"})
+    if mode == "article" and not answer:
+        raise ValidationFailed("'answer' is required to create an article", code="missing_field",
+                               details={"field": "answer"})
+    if mode == "example" and not article_id:
+        raise ValidationFailed("'article_id' is required to add example questions", code="missing_field",
+                               details={"field": "article_id"})
+    return mode, answer, article_id
+
+
+class GapReview:
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.db = ctx.db
+
+    async def list(self, *, status: str | None, lang: str | None, limit: int, offset: int) -> dict[str, Any]:
+        if status is not None and status not in REVIEW_STATUSES:
+            raise ValidationFailed("'status' must be open, approved, rejected or resolved", code="invalid_query",
+                                   details={"field": "status"})
+        groups, total = await self.db.read(lambda c: gap_groups(c, status=status, lang=lang, limit=limit,
+                                                                offset=offset))
+        return {"groups": groups, "total": total}
+
+    async def _open_group(self, gap_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        gap, members = await self.db.read(lambda c: group_members(c, gap_id))
+        if gap is None:
+            raise NotFound(f"knowledge gap {gap_id} does not exist", code="gap_not_found")
+        if not members:
+            raise Conflict(f"knowledge gap {gap_id} is already {gap['status']}", code="gap_not_open")
+        return gap, members
+
+    async def _close(self, members: list[dict[str, Any]], status: str, reviewer: str, *, answer: str | None = None,
+                     article_id: str | None = None) -> int:
+        ids = [m["id"] for m in members]
+        now = time.time()
+
+        def run(conn: apsw.Connection) -> int:
+            marks = ", ".join("?" for _ in ids)
+            conn.execute(
+                f"UPDATE knowledge_gaps SET status = ?, answer = coalesce(?, answer), article_id = coalesce(?, article_id),"
+                f" reviewed_by = ?, reviewed_at = ? WHERE status = 'open' AND id IN ({marks})",
+                (status, answer, article_id, reviewer, now, *ids))
+            return conn.changes()
+
+        return await self.db.write(run)
+
+    async def approve(self, gap_id: int, mode: str, answer: str | None, article_id: str | None,
+                      reviewer: str) -> dict[str, Any]:
+        gap, members = await self._open_group(gap_id)
+        knowledge = self.ctx.knowledge
+        default_lang = gap["lang"] or self.ctx.settings.default_lang
+        questions: dict[str, list[str]] = {}
+        for member in members:
+            lang = member["lang"] or default_lang
+            if member["question"] not in questions.setdefault(lang, []):
+                questions[lang].append(member["question"])
+        if mode == "example":
+            article = await knowledge.article(article_id)
+            if article is None:
+                raise NotFound(f"article {article_id} does not exist", code="article_not_found")
+            examples = {lang: list(items) for lang, items in (article.get("examples") or {}).items()}
+            for lang, items in questions.items():
+                for question in items:
+                    if question not in examples.setdefault(lang, []):
+                        examples[lang].append(question)
+            article = {**article, "examples": examples}
+        else:
+            article_id = article_id or f"gap-{gap['id']}"
+            if await knowledge.article(article_id) is not None:
+                raise Conflict(f"article {article_id} already exists; use mode 'example' to extend it",
+                               code="article_exists")
+            article = {
+                "id": article_id,
+                "category": await self._category(members),
+                "title": {default_lang: gap["question"][:200]},
+                "body": {default_lang: answer},
+                "examples": questions,
+                "keywords": [],
+            }
+        await knowledge.save_article(article)
+        await self.ctx.pipeline.refresh(force=True)
+        closed = await self._close(members, "approved", reviewer, answer=answer, article_id=article_id)
+        await self._audit(reviewer, "knowledge_gap.approve", gap_id, {"mode": mode, "article_id": article_id,
+                                                                       "gaps": closed})
+        return {"ok": True, "gap_id": gap_id, "status": "approved", "mode": mode, "article_id": article_id,
+                "gaps": closed}
+
+    async def _category(self, members: list[dict[str, Any]]) -> str:
+        ids = [m["message_id"] for m in members if m["message_id"] is not None]
+        if ids:
+            marks = ", ".join("?" for _ in ids)
+            rows = await self.db.fetchall(
+                f"SELECT intent, count(*) AS n FROM message_insights WHERE message_id IN ({marks})"
+                " AND intent NOT IN ('out_of_scope', 'human_request', 'smalltalk') GROUP BY intent ORDER BY n DESC",
+                ids)
+            if rows:
+                return rows[0]["intent"]
+        return "faq"
+
+    async def close(self, gap_id: int, status: str, reviewer: str) -> dict[str, Any]:
+        """Reject (not worth answering) or resolve (fixed elsewhere) a gap and its open group."""
+        _, members = await self._open_group(gap_id)
+        closed = await self._close(members, status, reviewer)
+        action = "knowledge_gap.reject" if status == "rejected" else "knowledge_gap.resolve"
+        await self._audit(reviewer, action, gap_id, {"gaps": closed})
+        return {"ok": True, "gap_id": gap_id, "status": status, "gaps": closed}
+
+    async def _audit(self, actor: str, action: str, gap_id: int, detail: dict[str, Any]) -> None:
+        audit = self.ctx.services.get("audit")
+        if audit is not None:
+            await audit.record(actor, action, str(gap_id), detail)

@@ -1,0 +1,155 @@
+"""Analytics feature entry point: click events, dashboard, reports (JSON and CSV), ratings,
+aggregate refresh and knowledge-gap review; registers the analytics jobs."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, HTTPResponse, Request, Sanic
+from sanic import json as json_response
+from sanic.response import text as text_response
+
+from nura_appliance.analytics.events import parse_click
+from nura_appliance.analytics.jobs import classify_message, handoff_gap
+from nura_appliance.analytics.review import parse_approval
+from nura_appliance.analytics.service import LANGS, REPORT_TABS, AnalyticsService, parse_query
+from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, VIEWER, access
+from nura_appliance.context import AppContext
+from nura_appliance.errors import NotFound, ValidationFailed
+from nura_appliance.http import json_body, json_object
+
+bp = Blueprint("analytics", url_prefix="/v1/analytics")
+gaps_bp = Blueprint("knowledge_gaps", url_prefix="/v1/knowledge-gaps")
+
+
+def _service(request: Request) -> AnalyticsService:
+    return request.app.ctx.nura.services["analytics"]
+
+
+def _actor(request: Request) -> str:
+    return getattr(getattr(request.ctx, "principal", None), "username", None) or "admin"
+
+
+@bp.post("/click")
+@access(PUBLIC)
+async def click(request: Request) -> HTTPResponse:
+    """Record one widget event (``tree_click`` also lands in tree_clicks)."""
+    ctx = request.app.ctx.nura
+    limits = ctx.services.get("limits")
+    if limits is not None:
+        ip = request.remote_addr or request.ip or "unknown"
+        await limits.hit(request, "analytics_click", ip, ctx.settings.rate_limit_ip_per_minute, 60)
+    event = parse_click(json_body(request))
+    await _service(request).record_click(event)
+    return json_response({"ok": True})
+
+
+@bp.get("/dashboard")
+@access(VIEWER)
+async def dashboard(request: Request) -> HTTPResponse:
+    return json_response(await _service(request).dashboard(parse_query(request.args)))
+
+
+@bp.get("/reports")
+@access(VIEWER)
+async def reports(request: Request) -> HTTPResponse:
+    return json_response(await _service(request).reports(parse_query(request.args)))
+
+
+@bp.get("/reports/<name:str>")
+@access(VIEWER)
+async def report_csv(request: Request, name: str) -> HTTPResponse:
+    """``/v1/analytics/reports/<tab>.csv``: one tab's rows, the same values as the JSON report."""
+    tab = name.removesuffix(".csv")
+    if not name.endswith(".csv") or tab not in REPORT_TABS:
+        raise NotFound(f"no report {name!r}; use one of {', '.join(t + '.csv' for t in REPORT_TABS)}",
+                       code="report_not_found")
+    body = await _service(request).report_csv(tab, parse_query(request.args))
+    return text_response(body, content_type="text/csv; charset=utf-8",
+                         headers={"Content-Disposition": f'attachment; filename="nura-{tab}.csv"'})
+
+
+@bp.get("/ratings")
+@access(VIEWER)
+async def ratings(request: Request) -> HTTPResponse:
+    return json_response(await _service(request).ratings(parse_query(request.args)))
+
+
+@bp.post("/refresh")
+@access(ADMIN)
+async def refresh(request: Request) -> HTTPResponse:
+    """Recompute daily aggregates now (the periodic job does this every few minutes)."""
+    return json_response({"ok": True, **await _service(request).refresh()})
+
+
+def _int_arg(request: Request, name: str, default: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed(f"'{name}' must be an integer", code="invalid_query", details={"field": name}) from None
+    if not 0 <= value <= maximum:
+        raise ValidationFailed(f"'{name}' must be between 0 and {maximum}", code="invalid_query",
+                               details={"field": name})
+    return value
+
+
+@gaps_bp.get("")
+@access(AGENT)
+async def list_gaps(request: Request) -> HTTPResponse:
+    """Knowledge gaps grouped by similar question: ``{groups, total}`` (``?status=open`` default)."""
+    lang = request.args.get("lang") or None
+    if lang is not None and lang not in LANGS:
+        raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_query", details={"field": "lang"})
+    status = request.args.get("status", "open")
+    service = _service(request)
+    await service.db.write(_collect_feedback)
+    result = await service.gaps.list(status=None if status == "all" else status, lang=lang,
+                                     limit=_int_arg(request, "limit", 50, 500),
+                                     offset=_int_arg(request, "offset", 0, 10_000_000))
+    return json_response(result)
+
+
+def _collect_feedback(conn: object) -> int:
+    # Thumbs-down feedback becomes gaps on the next refresh; listing collects it first so that
+    # reviewers see it at once.
+    from nura_appliance.analytics.gaps import collect_feedback_gaps
+
+    return collect_feedback_gaps(conn)  # type: ignore[arg-type]
+
+
+@gaps_bp.post("/<gap_id:int>/approve")
+@access(ADMIN)
+async def approve_gap(request: Request, gap_id: int) -> HTTPResponse:
+    mode, answer, article_id = parse_approval(json_object(request))
+    return json_response(await _service(request).gaps.approve(gap_id, mode, answer, article_id, _actor(request)))
+
+
+@gaps_bp.post("/<gap_id:int>/reject")
+@access(ADMIN)
+async def reject_gap(request: Request, gap_id: int) -> HTTPResponse:
+    return json_response(await _service(request).gaps.close(gap_id, "rejected", _actor(request)))
+
+
+@gaps_bp.post("/<gap_id:int>/resolve")
+@access(ADMIN)
+async def resolve_gap(request: Request, gap_id: int) -> HTTPResponse:
+    return json_response(await _service(request).gaps.close(gap_id, "resolved", _actor(request)))
+
+
+async def create_analytics(app: Sanic, ctx: AppContext) -> None:
+    service = AnalyticsService(ctx)
+    ctx.services["analytics"] = service
+    jobs = ctx.services.get("jobs")
+    if jobs is not None:
+        jobs.register("classify_message", classify_message)
+        jobs.register("handoff_started", handoff_gap)
+        jobs.every(5, "nura.analytics_refresh", service.refresh_job)
+
+
+def setup(app: Sanic) -> None:
+    from nura_appliance.app import on_context
+
+    app.blueprint(bp)
+    app.blueprint(gaps_bp)
+    on_context(app, create_analytics)

@@ -1,0 +1,383 @@
+"""``ctx.services["analytics"]``: dashboard, reports, ratings, CSV export, aggregate refresh,
+click events and knowledge-gap review. Every figure comes from the counters in metrics.py."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import apsw
+
+from nura_appliance.analytics import aggregates
+from nura_appliance.analytics.aggregates import Filters, Window, collect, in_snapshot, window_for
+from nura_appliance.analytics.events import ClickEvent, store_click
+from nura_appliance.analytics.gaps import collect_feedback_gaps, gap_groups
+from nura_appliance.analytics.review import GapReview
+from nura_appliance.analytics.metrics import (
+    Totals,
+    as_number,
+    average,
+    derived,
+    rate,
+    split_key,
+    total,
+)
+from nura_appliance.errors import ValidationFailed
+
+log = logging.getLogger(__name__)
+
+REPORT_TABS = ("knowledge_gaps", "intents", "handoffs", "outcomes", "cost")
+LANGS = ("ar", "ku", "en")
+MAX_DAYS = 366
+_CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
+_NAME = re.compile(r"^[^\x00-\x1f]{1,128}$")
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    days: int
+    filters: Filters
+    since: str | None = None
+    until: str | None = None
+
+
+def parse_query(args: Any) -> ReportQuery:
+    """Validate ``days``, ``channel``, ``agent``, ``issue_category``, ``lang``, ``since``, ``until``."""
+    def one(name: str) -> str | None:
+        value = args.get(name)
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    def bad(name: str, message: str) -> ValidationFailed:
+        return ValidationFailed(message, code="invalid_query", details={"field": name})
+
+    raw_days = one("days")
+    try:
+        days = int(raw_days) if raw_days else 30
+    except ValueError:
+        raise bad("days", "'days' must be an integer") from None
+    if not 1 <= days <= MAX_DAYS:
+        raise bad("days", f"'days' must be between 1 and {MAX_DAYS}")
+    channel, lang = one("channel"), one("lang")
+    if channel and not _CHANNEL.match(channel):
+        raise bad("channel", "'channel' must be a short lower-case name like 'web'")
+    if lang and lang not in LANGS:
+        raise bad("lang", "'lang' must be one of ar, ku, en")
+    agent, category = one("agent"), one("issue_category")
+    for name, value in (("agent", agent), ("issue_category", category)):
+        if value and not _NAME.match(value):
+            raise bad(name, f"'{name}' is malformed or too long")
+    dates: dict[str, str | None] = {}
+    for name in ("since", "until"):
+        value = one(name)
+        if value:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise bad(name, f"'{name}' must be a date like 2026-01-31") from None
+        dates[name] = value
+    if dates["since"] and dates["until"] and dates["since"] > dates["until"]:
+        raise bad("since", "'since' must not be after 'until'")
+    return ReportQuery(days, Filters(channel, lang, agent, category), dates["since"], dates["until"])
+
+
+def _ranked(values: dict[str, float], label: str) -> list[dict[str, Any]]:
+    whole = sum(values.values())
+    rows = [{label: key, "count": as_number(v), "share": rate(v, whole)} for key, v in values.items() if v]
+    return sorted(rows, key=lambda r: (-r["count"], str(r[label])))
+
+
+def _plain(values: dict[str, float]) -> dict[str, int | float]:
+    return {key: as_number(v) for key, v in sorted(values.items()) if v}
+
+
+class AnalyticsService:
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.db = ctx.db
+        self.gaps = GapReview(ctx)
+
+    # -- collection ------------------------------------------------------------------------------
+    async def _collect(self, query: ReportQuery, *, use_aggregates: bool = True,
+                       now: float | None = None) -> tuple[Window, aggregates.Collected]:
+        now = now or time.time()
+        window = window_for(query.days, now, query.since, query.until)
+        collected = await self.db.read(lambda c: in_snapshot(
+            c, lambda conn: collect(conn, window, query.filters, now=now, use_aggregates=use_aggregates)))
+        return window, collected
+
+    @staticmethod
+    def _header(query: ReportQuery, window: Window, collected: aggregates.Collected) -> dict[str, Any]:
+        days = window.days()
+        return {
+            "days": query.days,
+            "since": days[0] if days else None,
+            "until": days[-1] if days else None,
+            "filters": query.filters.as_dict(),
+            "read": {"aggregated_days": len(collected.aggregated_days), "raw_days": len(collected.raw_days)},
+        }
+
+    def _session_filter(self, filters: Filters) -> tuple[str, dict[str, Any]] | None:
+        parts, params = [], {}
+        if filters.agent:
+            parts.append("{session} IN (SELECT id FROM sessions WHERE assigned_agent = :agent"
+                         " UNION SELECT session_id FROM session_outcomes WHERE resolved_by = :agent)")
+            params["agent"] = filters.agent
+        if filters.issue_category:
+            parts.append("{session} IN (SELECT session_id FROM session_outcomes WHERE issue_category = :category)")
+            params["category"] = filters.issue_category
+        return (" AND ".join(parts), params) if parts else None
+
+    # -- dashboard ---------------------------------------------------------------------------------
+    async def dashboard(self, query: ReportQuery, *, use_aggregates: bool = True,
+                        now: float | None = None) -> dict[str, Any]:
+        window, collected = await self._collect(query, use_aggregates=use_aggregates, now=now)
+        t = collected.totals
+        figures = derived(t)
+        latest, gaps_open, top_gaps = await self.db.read(lambda c: self._dashboard_rows(c, query, window))
+        return {
+            **self._header(query, window, collected),
+            "totals": {
+                "messages": figures["messages"],
+                "sessions": figures["sessions"],
+                "answered_messages": figures["answered_messages"],
+                "escalated_messages": figures["escalated_messages"],
+                "handoffs": figures["handed_off_sessions"],
+                "widget_events": as_number(total(t, "widget_events")),
+                "tree_clicks": as_number(total(t, "tree_clicks")),
+                "answer_rate": figures["answer_rate"],
+                "avg_latency_ms": figures["avg_latency_ms"],
+            },
+            "sources": _plain(t.get("messages_by_source", {})),
+            "activity": aggregates.per_day_list(collected, window, {
+                "messages": "messages", "sessions": "sessions_started", "escalated": "messages_escalated",
+                "handoffs": "sessions_handed_off"}),
+            "latest_conversations": latest,
+            "satisfaction": {k: figures[k] for k in ("rated_sessions", "average_rating", "satisfied_sessions",
+                                                     "satisfaction_rate", "thumbs_up", "thumbs_down",
+                                                     "thumbs_up_rate")},
+            "deflection": {k: figures[k] for k in ("engaged_sessions", "deflected_sessions", "deflection_rate",
+                                                   "handed_off_sessions", "handoff_rate")},
+            "resolution": {k: figures[k] for k in ("outcomes", "resolved_outcomes", "resolution_rate",
+                                                   "avg_time_to_accept_s", "avg_time_to_resolve_s")},
+            "knowledge_gaps": {"new": figures["knowledge_gaps"], "by_reason": _plain(t.get("gaps", {})),
+                               "open_groups": gaps_open, "top": top_gaps},
+            "ai_cost": {
+                "calls": figures["llm_calls"],
+                "prompt_tokens": as_number(total(t, "llm_prompt_tokens")),
+                "completion_tokens": as_number(total(t, "llm_completion_tokens")),
+                "total_tokens": figures["llm_total_tokens"],
+                "cost_usd": figures["llm_cost_usd"],
+                "errors": as_number(total(t, "llm_errors")),
+            },
+        }
+
+    def _dashboard_rows(self, conn: apsw.Connection, query: ReportQuery, window: Window
+                        ) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
+        where = ["created_at >= :start", "created_at < :end"]
+        params: dict[str, Any] = {"start": window.start, "end": window.end}
+        if query.filters.channel:
+            where.append("channel = :channel")
+            params["channel"] = query.filters.channel
+        if query.filters.lang:
+            where.append("lang = :lang")
+            params["lang"] = query.filters.lang
+        session_filter = self._session_filter(query.filters)
+        if session_filter:
+            where.append(session_filter[0].replace("{session}", "session_id"))
+            params.update(session_filter[1])
+        latest = [dict(r, escalated=bool(r["escalated"])) for r in conn.execute(
+            "SELECT id, session_id, customer_id, channel, lang, customer_message, response, source, confidence,"
+            f" escalated, article_id, created_at FROM conversation_logs WHERE {' AND '.join(where)}"
+            " ORDER BY created_at DESC, id DESC LIMIT 10", params)]
+        top, open_groups = gap_groups(conn, status="open", lang=query.filters.lang,
+                                      channel=query.filters.channel, session_filter=session_filter, limit=5)
+        return latest, open_groups, top
+
+    # -- reports -----------------------------------------------------------------------------------
+    async def reports(self, query: ReportQuery, *, use_aggregates: bool = True,
+                      now: float | None = None) -> dict[str, Any]:
+        window, collected = await self._collect(query, use_aggregates=use_aggregates, now=now)
+        t = collected.totals
+        figures = derived(t)
+        gap_rows, gap_total = await self.db.read(lambda c: gap_groups(
+            c, start=window.start, end=window.end, lang=query.filters.lang, channel=query.filters.channel,
+            session_filter=self._session_filter(query.filters), limit=500))
+        return {
+            **self._header(query, window, collected),
+            "knowledge_gaps": self._gaps_tab(t, gap_rows, gap_total),
+            "intents": self._intents_tab(t),
+            "handoffs": self._handoffs_tab(t, figures),
+            "outcomes": self._outcomes_tab(t, figures),
+            "cost": self._cost_tab(t),
+        }
+
+    @staticmethod
+    def _gaps_tab(t: Totals, groups: list[dict[str, Any]], group_total: int) -> dict[str, Any]:
+        rows = [{"group_id": g["group_id"], "question": g["question"], "lang": g["lang"] or "", "count": g["count"],
+                 "reasons": ";".join(g["reasons"]), "status": g["status"]} for g in groups]
+        return {"total": as_number(total(t, "gaps")), "by_reason": _plain(t.get("gaps", {})), "groups": group_total,
+                "rows": rows}
+
+    @staticmethod
+    def _intents_tab(t: Totals) -> dict[str, Any]:
+        return {
+            "classified": as_number(total(t, "insights_intent")),
+            "flagged_gaps": as_number(total(t, "insights_gap")),
+            "sentiments": _plain(t.get("insights_sentiment", {})),
+            "confidence_buckets": _plain(t.get("insights_confidence", {})),
+            "rows": _ranked(dict(t.get("insights_intent", {})), "intent"),
+        }
+
+    @staticmethod
+    def _handoffs_tab(t: Totals, figures: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "handed_off_sessions": figures["handed_off_sessions"],
+            "engaged_sessions": figures["engaged_sessions"],
+            "handoff_rate": figures["handoff_rate"],
+            "avg_time_to_accept_s": figures["avg_time_to_accept_s"],
+            "avg_time_to_resolve_s": figures["avg_time_to_resolve_s"],
+            "resolved_by_reason": _plain(t.get("outcomes_handoff_reason", {})),
+            "rows": _ranked(dict(t.get("sessions_handed_off", {})), "reason"),
+        }
+
+    @staticmethod
+    def _outcomes_tab(t: Totals, figures: dict[str, Any]) -> dict[str, Any]:
+        by_status: dict[str, float] = {}
+        by_category: dict[str, float] = {}
+        by_agent: dict[str, float] = {}
+        rows = []
+        for key, value in t.get("outcomes", {}).items():
+            if not value:
+                continue
+            status, category, agent = split_key(key, 3)
+            by_status[status] = by_status.get(status, 0) + value
+            by_category[category] = by_category.get(category, 0) + value
+            by_agent[agent] = by_agent.get(agent, 0) + value
+            rows.append({"status": status, "issue_category": category, "resolved_by": agent,
+                         "count": as_number(value)})
+        rows.sort(key=lambda r: (-r["count"], r["status"], r["issue_category"], r["resolved_by"]))
+        return {
+            "outcomes": figures["outcomes"],
+            "resolved": figures["resolved_outcomes"],
+            "resolution_rate": figures["resolution_rate"],
+            "by_status": _plain(by_status),
+            "by_category": _plain(by_category),
+            "by_agent": _plain(by_agent),
+            "by_root_cause": _plain(t.get("outcomes_root_cause", {})),
+            "rows": rows,
+        }
+
+    @staticmethod
+    def _cost_tab(t: Totals) -> dict[str, Any]:
+        rows = []
+        for key, calls in t.get("llm_calls", {}).items():
+            if not calls:
+                continue
+            provider, model = split_key(key, 2)
+            rows.append({
+                "provider": provider, "model": model, "calls": as_number(calls),
+                "prompt_tokens": as_number(total(t, "llm_prompt_tokens", key)),
+                "completion_tokens": as_number(total(t, "llm_completion_tokens", key)),
+                "total_tokens": as_number(total(t, "llm_total_tokens", key)),
+                "cost_usd": round(total(t, "llm_cost_usd", key), 6),
+                "errors": as_number(total(t, "llm_errors", key)),
+            })
+        rows.sort(key=lambda r: (-r["cost_usd"], -r["calls"], r["provider"], r["model"]))
+        return {
+            "calls": as_number(total(t, "llm_calls")),
+            "prompt_tokens": as_number(total(t, "llm_prompt_tokens")),
+            "completion_tokens": as_number(total(t, "llm_completion_tokens")),
+            "total_tokens": as_number(total(t, "llm_total_tokens")),
+            "cost_usd": round(total(t, "llm_cost_usd"), 6),
+            "errors": as_number(total(t, "llm_errors")),
+            "avg_cost_per_call_usd": average(total(t, "llm_cost_usd"), total(t, "llm_calls"), 6),
+            "by_purpose": _plain(t.get("llm_purpose", {})),
+            "rows": rows,
+        }
+
+    async def report_csv(self, tab: str, query: ReportQuery) -> str:
+        """One report tab's ``rows`` as CSV (header = the row keys, same values as the JSON)."""
+        report = await self.reports(query)
+        rows = report[tab]["rows"]
+        columns = list(CSV_COLUMNS[tab])
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if row[c] is None else row[c] for c in columns])
+        return out.getvalue()
+
+    # -- ratings -----------------------------------------------------------------------------------
+    async def ratings(self, query: ReportQuery, *, now: float | None = None) -> dict[str, Any]:
+        window, collected = await self._collect(query, now=now)
+        figures = derived(collected.totals)
+        distribution = {str(score): as_number(collected.totals.get("sessions_rated", {}).get(str(score), 0))
+                        for score in range(1, 6)}
+
+        def recent(conn: apsw.Connection) -> list[dict[str, Any]]:
+            where = ["rating IS NOT NULL", "created_at >= :start", "created_at < :end"]
+            params: dict[str, Any] = {"start": window.start, "end": window.end}
+            for col in ("channel", "lang"):
+                value = getattr(query.filters, col)
+                if value:
+                    where.append(f"{col} = :{col}")
+                    params[col] = value
+            session_filter = self._session_filter(query.filters)
+            if session_filter:
+                where.append(session_filter[0].replace("{session}", "id"))
+                params.update(session_filter[1])
+            return list(conn.execute(
+                "SELECT id AS session_id, customer_id, channel, lang, rating, status, assigned_agent, updated_at"
+                f" FROM sessions WHERE {' AND '.join(where)} ORDER BY updated_at DESC LIMIT 20", params))
+
+        return {
+            **self._header(query, window, collected),
+            **{k: figures[k] for k in ("rated_sessions", "average_rating", "satisfied_sessions", "satisfaction_rate",
+                                       "thumbs_up", "thumbs_down", "thumbs_up_rate")},
+            "distribution": distribution,
+            "recent": await self.db.read(recent),
+        }
+
+    # -- refresh -----------------------------------------------------------------------------------
+    async def refresh(self, *, now: float | None = None) -> dict[str, Any]:
+        """Recompute daily aggregates for past days that are missing or dirty, and turn new
+        thumbs-down feedback into knowledge gaps."""
+        now = now or time.time()
+        watermark = now - aggregates.WATERMARK_SLACK_SECONDS
+        started = time.perf_counter()
+
+        def compute(conn: apsw.Connection) -> tuple[list[str], list[tuple[str, str, str, str, str, float]]]:
+            days, _ = aggregates.days_to_refresh(conn, now)
+            return days, aggregates.compute_days(conn, days)
+
+        days, rows = await self.db.read(lambda c: in_snapshot(c, compute))
+        if days:
+            await self.db.write(lambda c: aggregates.store_days(c, days, rows, watermark))
+        gaps = await self.db.write(collect_feedback_gaps)
+        return {"days": days, "rows": len(rows), "feedback_gaps": gaps,
+                "seconds": round(time.perf_counter() - started, 3)}
+
+    async def refresh_job(self, ctx: Any) -> None:
+        result = await self.refresh()
+        if result["days"]:
+            log.info("analytics aggregates refreshed for %s day(s) in %.2f s", len(result["days"]),
+                     result["seconds"])
+
+    # -- events ------------------------------------------------------------------------------------
+    async def record_click(self, event: ClickEvent) -> int:
+        return await self.db.write(lambda c: store_click(c, event))
+
+
+CSV_COLUMNS: dict[str, tuple[str, ...]] = {
+    "knowledge_gaps": ("group_id", "question", "lang", "count", "reasons", "status"),
+    "intents": ("intent", "count", "share"),
+    "handoffs": ("reason", "count", "share"),
+    "outcomes": ("status", "issue_category", "resolved_by", "count"),
+    "cost": ("provider", "model", "calls", "prompt_tokens", "completion_tokens", "total_tokens", "cost_usd", "errors"),
+}

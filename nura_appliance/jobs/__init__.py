@@ -1,0 +1,1 @@
+"""Background jobs: the one Huey instance, the outbox, webhooks."""

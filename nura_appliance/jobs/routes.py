@@ -1,0 +1,77 @@
+"""Jobs feature entry point: creates ``ctx.services["jobs"]``, starts the in-process consumer
+after start-up (unless ``JOB_WORKER_ENABLED=false``), and serves the failed-jobs list."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sanic import Blueprint, HTTPResponse, Request, Sanic
+from sanic import json as json_response
+
+from nura_appliance.auth.access import ADMIN, access
+from nura_appliance.context import AppContext
+from nura_appliance.errors import ValidationFailed
+from nura_appliance.jobs.service import JobService
+from nura_appliance.jobs.tasks import WEBHOOK_KIND, expire_idle_sessions, run_webhook
+
+bp = Blueprint("jobs", url_prefix="/v1/jobs")
+
+
+def _int_arg(request: Request, name: str, default: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed(f"'{name}' must be an integer", code="invalid_query", details={"field": name}) from None
+    if value < 0 or value > maximum:
+        raise ValidationFailed(f"'{name}' must be between 0 and {maximum}", code="invalid_query",
+                               details={"field": name})
+    return value
+
+
+@bp.get("/failed")
+@access(ADMIN)
+async def failed_jobs(request: Request) -> HTTPResponse:
+    """Jobs that failed their last attempt: ``{jobs: [...], total}``."""
+    jobs: JobService = request.app.ctx.nura.services["jobs"]
+    limit = _int_arg(request, "limit", 100, 1000)
+    offset = _int_arg(request, "offset", 0, 10_000_000)
+    return json_response(await jobs.failed(limit=limit, offset=offset))
+
+
+@bp.post("/<job_id:int>/retry")
+@access(ADMIN)
+async def retry_job(request: Request, job_id: int) -> HTTPResponse:
+    """Put a failed job back in the queue with fresh attempts."""
+    ctx = request.app.ctx.nura
+    result = await ctx.services["jobs"].retry(job_id)
+    audit = ctx.services.get("audit")
+    principal = getattr(request.ctx, "principal", None)
+    if audit is not None:
+        await audit.record(getattr(principal, "username", "admin"), "job.retry", str(job_id), {"kind": result["kind"]})
+    return json_response({"ok": True, **result})
+
+
+async def create_jobs(app: Sanic, ctx: AppContext) -> None:
+    jobs = JobService(ctx)
+    jobs.bind_loop(asyncio.get_running_loop())
+    jobs.register(WEBHOOK_KIND, run_webhook)
+    jobs.every(10, "nura.expire_sessions", expire_idle_sessions)
+    ctx.services["jobs"] = jobs
+
+
+def setup(app: Sanic) -> None:
+    from nura_appliance.app import on_context
+
+    app.blueprint(bp)
+    on_context(app, create_jobs)
+
+    @app.after_server_start
+    async def start_consumer(app: Sanic) -> None:
+        # After every feature's hook ran, so all handlers and periodic jobs are registered.
+        ctx: AppContext = app.ctx.nura
+        wanted = getattr(app.ctx, "start_job_consumer", ctx.settings.job_worker_enabled)
+        if wanted:
+            ctx.services["jobs"].start_consumer(asyncio.get_running_loop())
