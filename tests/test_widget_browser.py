@@ -90,9 +90,9 @@ def strict_csp(api_origin: str) -> str:
             "require-trusted-types-for 'script'; trusted-types nura-widget")
 
 
-def host_page(api: str, *, widget: bool = True, attrs: str = "") -> str:
+def host_page(api: str, *, widget: bool = True, attrs: str = "", position: str = "bottom-right") -> str:
     script = (f'<script src="{api}/widget-loader.js" data-api="{api}/v1" data-lang="ar" '
-              f'data-position="bottom-right" data-primary="{PRIMARY}" {attrs}></script>') if widget else ""
+              f'data-position="{position}" data-primary="{PRIMARY}" {attrs}></script>') if widget else ""
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
 <title>Customer site</title><link rel="stylesheet" href="/host.css"></head>
@@ -334,3 +334,204 @@ def wait_until(check: Any, timeout: float = 10.0) -> None:
         if time.time() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.1)
+
+
+PROBE = """() => {
+  const pick = (el) => { const c = getComputedStyle(el); return [c.color, c.fontFamily, c.fontSize, c.letterSpacing,
+    c.textTransform, c.padding, c.margin, c.backgroundColor, c.borderTopWidth, c.width, c.direction, c.lineHeight]; };
+  return {globals: Object.getOwnPropertyNames(window), sheets: document.styleSheets.length,
+          adopted: document.adoptedStyleSheets.length,
+          styles: ['body', 'h1', '#host-p', '#host-btn'].map(s => pick(document.querySelector(s)))};
+}"""
+
+
+def test_kurdish_english_isolation_phone_and_soft_handoff(browser: Any, site: HostSite,
+                                                          api_server: dict[str, Any]) -> None:
+    api = api_server["url"]
+    csp = {"Content-Security-Policy": strict_csp(api)}
+    plain = site.add("/plain.html", host_page(api, widget=False), **csp)
+    url = site.add("/index.html", host_page(api, attrs='data-title="Sanad Help"'), **csp)
+    ctx, page, watch = new_page(browser, viewport={"width": 1280, "height": 860})
+    page.goto(plain)
+    before = page.evaluate(PROBE)
+    page.goto(url)
+    open_widget(page)
+
+    # The widget leaves the host page alone: same computed styles, no new style sheets, one global.
+    after = page.evaluate(PROBE)
+    assert after["styles"] == before["styles"]
+    assert (after["sheets"], after["adopted"]) == (before["sheets"], before["adopted"])
+    assert set(after["globals"]) - set(before["globals"]) == {"NuraWidget"}
+
+    # ... and the host page's hostile CSS does not reach the widget.
+    launcher = page.locator(".nw-launch").evaluate("el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).width]")
+    assert launcher == ["rgb(15, 118, 110)", "60px"]
+    text_style = page.locator(".nw-bot .nw-text").first.evaluate(
+        "el => { const c = getComputedStyle(el); return [c.color, c.fontFamily, c.letterSpacing, c.textTransform]; }")
+    assert text_style[0] != "rgb(255, 0, 0)" and "Comic" not in text_style[1]
+    assert text_style[2:] == ["normal", "none"]
+    assert page.locator(".nw-node").first.evaluate("el => getComputedStyle(el).paddingTop") == "9px"
+    assert page.locator("#nw-title").inner_text() == "Sanad Help"
+
+    # Kurdish: left to right, Kurdish strings, the tree and the answers in Kurdish from the API.
+    page.locator(".nw-lang[data-lang=ku]").click()
+    root = page.locator(".nw-root")
+    assert root.get_attribute("dir") == "ltr" and root.get_attribute("lang") == "ku"
+    assert page.locator(".nw-in").get_attribute("placeholder") == "Peyama xwe binivîse…"
+    tree_ku = httpx.get(f"{api}/v1/topic-tree?lang=ku").json()["tree"]
+    page.locator(".nw-tree h3", has_text="Mijarekê hilbijêre").wait_for()
+    assert page.locator(".nw-node").first.inner_text() == tree_ku["children"][0]["label"]
+    send(page, "Ez çawa balansa xwe kontrol bikim?")
+    answer = page.locator(".nw-bot[data-id]").last
+    answer.wait_for()
+    assert "Çavkanî:" in answer.locator(".nw-src").inner_text()
+    assert "Bawerî" in answer.locator(".nw-conf").inner_text()
+    shot(page, "widget-kurdish.png")
+
+    # English.
+    page.locator(".nw-lang[data-lang=en]").click()
+    assert page.locator(".nw-in").get_attribute("placeholder") == "Type your message…"
+    tree_en = httpx.get(f"{api}/v1/topic-tree?lang=en").json()["tree"]
+    page.locator(".nw-tree h3", has_text="Pick a topic").wait_for()
+    assert page.locator(".nw-node").first.inner_text() == tree_en["children"][0]["label"]
+    send(page, "How can I check my balance?")
+    page.locator(".nw-bot[data-id]").nth(1).wait_for()
+    english = page.locator(".nw-bot[data-id]").nth(1)
+    assert "Source:" in english.locator(".nw-src").inner_text()
+    assert "Confidence" in english.locator(".nw-conf").inner_text()
+    assert page.locator(".nw-bot[data-id]").count() == 2
+
+    # Fail soft: without the hand-off endpoint, "Talk to a person" still reaches a person through
+    # the message pipeline.
+    page.route(f"{api}/v1/handoff/direct", lambda route: route.fulfill(
+        status=404, content_type="application/json", headers={"Access-Control-Allow-Origin": "*"},
+        body='{"error": {"code": "not_found", "message": "no such route"}}'))
+    page.locator(".nw-person").click()
+    page.locator(".nw-cust", has_text="I want to talk to a person").wait_for()
+    page.locator(".nw-banner").wait_for(state="visible")
+    assert "Waiting for an agent" in page.locator(".nw-banner").inner_text()
+
+    # The language choice survives a reload.
+    page.reload()
+    page.locator(".nw-panel").wait_for(state="visible")
+    assert page.locator(".nw-root").get_attribute("lang") == "en"
+    page.locator(".nw-cust", has_text="How can I check my balance?").wait_for()
+    assert watch.csp_violations() == []
+    ctx.close()
+
+    # Phone: the open panel fills the screen and the launcher steps aside.
+    ctx, page, watch = new_page(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                device_scale_factor=2)
+    page.goto(url)
+    page.locator("nura-widget-launcher button").tap()
+    panel = page.locator(".nw-panel")
+    panel.wait_for(state="visible")
+    assert panel.bounding_box() == {"x": 0, "y": 0, "width": 390, "height": 844}
+    assert not page.locator(".nw-launch").is_visible()
+    page.locator(".nw-node").first.wait_for()
+    send(page, "الإنترنت عندي بطيء")
+    page.locator(".nw-bot[data-id]").last.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "widget-phone.png")
+    page.locator(".nw-close").tap()
+    assert page.locator(".nw-launch").is_visible()
+    assert watch.csp_violations() == []
+    ctx.close()
+
+
+def closed_hours() -> str:
+    """BUSINESS_HOURS that are closed now: one hour, two days from today (Asia/Baghdad)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    today = datetime.now(ZoneInfo("Asia/Baghdad")).weekday()
+    return f"{days[(today + 2) % 7]} 10:00-11:00"
+
+
+@pytest.mark.parametrize("api_server", [{"BUSINESS_HOURS": closed_hours()}], indirect=True)
+def test_offline_hours_forms_keyboard_and_network_errors(browser: Any, site: HostSite,
+                                                         api_server: dict[str, Any]) -> None:
+    api = api_server["url"]
+    url = site.add("/index.html", host_page(api, attrs='data-auto-open="true"', position="bottom-left"),
+                   **{"Content-Security-Policy": strict_csp(api)})
+    ctx, page, watch = new_page(browser, viewport={"width": 1280, "height": 860})
+    page.goto(url)
+
+    # data-auto-open opens the panel at once; data-position puts it bottom-left.
+    panel = page.locator(".nw-panel")
+    panel.wait_for(state="visible")
+    assert panel.bounding_box()["x"] < 40
+    page.locator(".nw-node").first.wait_for()
+
+    # Keyboard: focus starts in the message box, Tab and Shift+Tab stay inside the panel, Escape
+    # closes and returns focus to the chat button, Enter opens again.
+    active = "() => { const r = document.querySelector('nura-chat-widget').shadowRoot; " \
+             "const a = r.activeElement; return a ? a.className : null; }"
+    page.wait_for_function("() => document.querySelector('nura-chat-widget').shadowRoot.activeElement?.className"
+                           " === 'nw-in'")
+    page.keyboard.press("Tab")
+    assert page.evaluate(active) == "nw-send"
+    page.keyboard.press("Tab")
+    assert "nw-menu-btn" in page.evaluate(active)  # wrapped around to the first control
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(active) == "nw-send"
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        assert page.evaluate("() => document.activeElement.tagName") == "NURA-CHAT-WIDGET"
+    page.keyboard.press("Escape")
+    assert not panel.is_visible()
+    assert page.evaluate(active) == "nw-launch"
+    page.keyboard.press("Enter")
+    panel.wait_for(state="visible")
+
+    # Network failure: the message is kept with a retry button; retry delivers it.
+    page.route(f"{api}/v1/message", lambda route: route.abort())
+    send(page, "كم سعر باقة 15 GB؟")
+    page.locator(".nw-failed", has_text="تعذّر الإرسال").wait_for()
+    page.unroute(f"{api}/v1/message")
+    page.locator(".nw-retry").click()
+    page.locator(".nw-bot[data-id]").first.wait_for()
+    assert page.locator(".nw-failed").count() == 0
+    assert page.locator(".nw-cust", has_text="كم سعر باقة 15 GB؟").count() == 1
+
+    # Outside working hours "talk to a person" opens the contact form.
+    page.locator(".nw-person").click()
+    sheet = page.locator(".nw-sheet")
+    sheet.wait_for()
+    assert "فريقنا غير متاح الآن" in sheet.inner_text()
+    sheet.locator(".nw-btn").click()
+    assert "يرجى ملء الحقول المطلوبة" in sheet.locator(".nw-alert").inner_text()
+    sheet.locator("#nw-f-name").fill("أحمد")
+    sheet.locator("#nw-f-phone").fill("07701234567")
+    sheet.locator("#nw-f-description").fill("الإنترنت مقطوع منذ يومين <b>x</b>")
+    sheet.locator(".nw-btn").click()
+    sheet.locator(".nw-ok").wait_for()
+    requests = agent_call(api, "GET", "/v1/offline-requests").json()["items"]
+    assert [(r["name"], r["phone"]) for r in requests] == [("أحمد", "07701234567")]
+    assert requests[0]["description"] == "الإنترنت مقطوع منذ يومين <b>x</b>"
+    sheet.wait_for(state="detached")
+
+    # Suggestions and complaints from the menu.
+    page.locator(".nw-menu-btn").click()
+    page.locator(".nw-suggest").click()
+    sheet.wait_for()
+    sheet.locator("#nw-f-kind").select_option("complaint")
+    sheet.locator("#nw-f-text").fill("الخدمة بطيئة في المساء")
+    sheet.locator(".nw-btn").click()
+    sheet.locator(".nw-ok").wait_for()
+    items = agent_call(api, "GET", "/v1/suggestions").json()["items"]
+    assert [(i["kind"], i["text"]) for i in items] == [("complaint", "الخدمة بطيئة في المساء")]
+    sheet.wait_for(state="detached")
+
+    # Start over: a fresh conversation, the old one is no longer resumed.
+    old_sid = stored_state(page, api)["sid"]
+    page.locator(".nw-menu-btn").click()
+    page.locator(".nw-start-over").click()
+    assert page.locator(".nw-cust").count() == 0
+    page.locator(".nw-tree .nw-node").first.wait_for()
+    send(page, "مرحبا")
+    page.locator(".nw-bot[data-id]").first.wait_for()
+    assert stored_state(page, api)["sid"] not in (None, old_sid)
+    assert watch.csp_violations() == []
+    ctx.close()

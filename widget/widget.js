@@ -520,6 +520,10 @@
     if (role === 'bot' && m.source) addMeta(el, m);
     log.appendChild(el);
     scrollDown();
+    if (role !== 'customer' && el.offsetHeight > log.clientHeight * 0.7) {
+      // A long answer: show its beginning (and the question above it), not its last lines.
+      log.scrollTop += el.getBoundingClientRect().top - log.getBoundingClientRect().top - 56;
+    }
     return el;
   }
   function sourceLabel(src) {
