@@ -1,0 +1,288 @@
+"""Jobs: the outbox through Huey — back-off, failed list and retry, per-handler progress, the
+in-process consumer threads, and a ``nura worker`` killed with SIGKILL mid-job whose job
+completes after a restart and takes effect once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, make_settings
+
+from nura_appliance.context import AppContext, build_context
+from nura_appliance.jobs.service import JobService, retry_delay
+from nura_appliance.storage.base import OutboxItem
+from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.sessions import insert_outbox
+
+ADMIN = {"Authorization": "Bearer change-me-api-key"}
+
+
+# -- used by the `nura worker --module test_jobs` subprocess ---------------------------------------
+async def crash_probe(ctx: Any, payload: dict[str, Any]) -> None:
+    """Blocks until the test creates ``release`` (the first run is killed while blocking), then
+    applies its effect idempotently, keyed by the payload's key."""
+    folder = Path(payload["dir"])
+    (folder / f"started-{os.getpid()}-{time.monotonic_ns()}").touch()
+    while not (folder / "release").exists():
+        await asyncio.sleep(0.05)
+
+    def effect(conn: Any) -> None:
+        conn.execute("CREATE TABLE IF NOT EXISTS test_effects (key TEXT PRIMARY KEY, applied INTEGER NOT NULL)")
+        conn.execute("INSERT INTO test_effects (key, applied) VALUES (?, 1) ON CONFLICT (key)"
+                     " DO UPDATE SET applied = applied + 1", (payload["key"],))
+
+    await ctx.db.write(effect)
+
+
+def register_jobs(jobs: JobService) -> None:
+    jobs.register("crash_probe", crash_probe)
+
+
+# -- fixtures ------------------------------------------------------------------------------------
+@pytest.fixture
+async def ctx(data_dir: Path) -> AsyncIterator[AppContext]:
+    context = build_context(make_settings(data_dir, LOAD_DEFAULT_KNOWLEDGE=False, JOB_MAX_ATTEMPTS=3,
+                                          JOB_RETRY_DELAY_SECONDS=10))
+    yield context
+    await asyncio.get_running_loop().run_in_executor(None, context.close)
+
+
+async def outbox_row(ctx: AppContext, row_id: int) -> dict[str, Any]:
+    row = await ctx.db.fetchone("SELECT * FROM outbox WHERE id = ?", (row_id,))
+    assert row is not None
+    return row
+
+
+async def make_due(ctx: AppContext, row_id: int) -> None:
+    await ctx.db.execute("UPDATE outbox SET next_attempt_at = 0 WHERE id = ?", (row_id,))
+
+
+def test_retry_delay_doubles() -> None:
+    assert [retry_delay(10, n) for n in (1, 2, 3, 4)] == [10, 20, 40, 80]
+    assert retry_delay(0, 3) == 0
+
+
+async def test_backoff_then_failed_list_then_retry(ctx: AppContext) -> None:
+    jobs = JobService(ctx)
+    calls: list[dict[str, Any]] = []
+    healthy = {"now": False}
+
+    async def flaky(c: Any, payload: dict[str, Any]) -> None:
+        calls.append(payload)
+        if not healthy["now"]:
+            raise RuntimeError("downstream is down")
+
+    jobs.register("flaky", flaky)
+    row_id = await jobs.enqueue("flaky", {"n": 1})
+    assert row_id is not None
+    assert await jobs.run_row(row_id) == "pending"
+    row = await outbox_row(ctx, row_id)
+    assert row["attempts"] == 1 and row["last_error"] == "RuntimeError: downstream is down"
+    assert row["next_attempt_at"] - row["updated_at"] == pytest.approx(10, abs=0.01)
+    assert await jobs.run_row(row_id) == "skipped"  # not due yet: the back-off holds
+    await make_due(ctx, row_id)
+    assert await jobs.run_row(row_id) == "pending"
+    row = await outbox_row(ctx, row_id)
+    assert row["next_attempt_at"] - row["updated_at"] == pytest.approx(20, abs=0.01)
+    await make_due(ctx, row_id)
+    assert await jobs.run_row(row_id) == "failed"  # JOB_MAX_ATTEMPTS=3
+    assert len(calls) == 3
+    failed = await jobs.failed()
+    assert failed["total"] == 1 and failed["jobs"][0]["id"] == row_id
+    assert failed["jobs"][0]["payload"] == {"n": 1} and failed["jobs"][0]["attempts"] == 3
+    assert await jobs.run_pending() == 0  # failed rows are never picked up again on their own
+
+    healthy["now"] = True
+    assert (await jobs.retry(row_id))["status"] == "pending"
+    assert await jobs.run_pending() == 1
+    row = await outbox_row(ctx, row_id)
+    assert row["status"] == "done" and row["attempts"] == 1 and row["last_error"] is None
+    assert (await jobs.failed())["total"] == 0
+    jobs.close()
+
+
+async def test_retry_of_a_done_handler_is_skipped(ctx: AppContext) -> None:
+    """Two handlers for one kind: when the second fails, the retry does not repeat the first."""
+    jobs = JobService(ctx)
+    counts = {"webhook": 0, "gap": 0}
+
+    async def first(c: Any, payload: dict[str, Any]) -> None:
+        counts["webhook"] += 1
+
+    async def second(c: Any, payload: dict[str, Any]) -> None:
+        counts["gap"] += 1
+        if counts["gap"] == 1:
+            raise ValueError("once")
+
+    jobs.register("handoff_started", first)
+    jobs.register("handoff_started", second)
+    jobs.register("handoff_started", second)  # same handler again replaces, not duplicates
+    row_id = await jobs.enqueue("handoff_started", {"session_id": "s"})
+    assert await jobs.run_row(row_id) == "pending"
+    await make_due(ctx, row_id)
+    assert await jobs.run_row(row_id) == "done"
+    assert counts == {"webhook": 1, "gap": 2}
+    jobs.close()
+
+
+async def test_unknown_kind_fails_visibly(ctx: AppContext) -> None:
+    jobs = JobService(ctx)
+    row_id = await ctx.db.write(lambda c: insert_outbox(c, OutboxItem("nobody_handles_this", {})))
+    for _ in range(3):
+        await make_due(ctx, row_id)
+        await jobs.run_row(row_id)
+    row = await outbox_row(ctx, row_id)
+    assert row["status"] == "failed" and "no handler is registered" in row["last_error"]
+    jobs.close()
+
+
+async def test_background_jobs_disabled(data_dir: Path) -> None:
+    context = build_context(make_settings(data_dir, LOAD_DEFAULT_KNOWLEDGE=False, BACKGROUND_JOBS_ENABLED=False))
+    try:
+        jobs = JobService(context)
+        assert await jobs.enqueue("anything", {}) is None
+        assert not jobs.start_consumer()
+        assert await context.db.fetchall("SELECT id FROM outbox") == []
+        jobs.close()
+    finally:
+        context.close()
+
+
+async def test_consumer_threads_run_rows_written_in_other_transactions(ctx: AppContext) -> None:
+    """Rows inserted by another write (like ConversationService's) are found by the sweeper,
+    run in a consumer thread with its own loop, and their events reach the server's loop."""
+    jobs = JobService(ctx, sweep_interval=0.1)
+    loop = asyncio.get_running_loop()
+    seen: list[tuple[str, bool]] = []
+
+    async def probe(c: Any, payload: dict[str, Any]) -> None:
+        seen.append((threading.current_thread().name, asyncio.get_running_loop() is loop))
+        jobs.publish("agents", "probe", {"n": payload["n"]})
+
+    jobs.register("probe", probe)
+    received: list[dict[str, Any]] = []
+
+    async def listen() -> None:
+        async for event in ctx.bus.subscribe("agents"):
+            received.append(event.data)
+            if len(received) == 3:
+                return
+
+    listener = asyncio.create_task(listen())
+    await asyncio.sleep(0)
+    assert jobs.start_consumer(loop)
+    assert not jobs.start_consumer(loop)  # idempotent
+    await ctx.db.write(lambda c: [insert_outbox(c, OutboxItem("probe", {"n": n})) for n in (1, 2)])
+    await jobs.enqueue("probe", {"n": 3})
+    await asyncio.wait_for(listener, timeout=15)
+    assert sorted(e["n"] for e in received) == [1, 2, 3]
+    assert all(name != "MainThread" and not same_loop for name, same_loop in seen)
+    for _ in range(100):
+        if (await jobs.counts()).get("done") == 3:
+            break
+        await asyncio.sleep(0.05)
+    assert await jobs.counts() == {"done": 3}
+    await loop.run_in_executor(None, jobs.close)
+
+
+async def test_jobs_routes(client: Any) -> None:
+    assert (await client.get("/v1/jobs/failed")).status_code == 401
+    ctx = client._transport.app.ctx.nura
+    jobs = ctx.services["jobs"]
+    row_id = await ctx.db.write(lambda c: insert_outbox(c, OutboxItem("nobody_handles_this", {"x": 1})))
+    await ctx.db.execute("UPDATE outbox SET status = 'failed', attempts = 5, last_error = 'boom' WHERE id = ?",
+                         (row_id,))
+    listing = (await client.get("/v1/jobs/failed", headers=ADMIN)).json()
+    assert listing["total"] == 1 and listing["jobs"][0]["kind"] == "nobody_handles_this"
+    assert (await client.get("/v1/jobs/failed?limit=x", headers=ADMIN)).status_code == 422
+    resp = await client.post(f"/v1/jobs/{row_id}/retry", headers=ADMIN)
+    assert resp.status_code == 200 and resp.json()["status"] == "pending"
+    assert (await client.post(f"/v1/jobs/{row_id}/retry", headers=ADMIN)).status_code == 409
+    assert (await client.post("/v1/jobs/999999/retry", headers=ADMIN)).status_code == 404
+    assert "classify_message" in jobs.kinds() and "webhook" in jobs.kinds()
+
+
+# -- crash test ---------------------------------------------------------------------------------------
+def start_worker(data_dir: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "NURA_DATA_DIR": str(data_dir), "APP_ENV": "test", "JOB_LEASE_SECONDS": "2",
+           "LOAD_DEFAULT_KNOWLEDGE": "false", "JOB_WORKERS": "1",
+           "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), str(REPO)])}
+    proc = subprocess.Popen([sys.executable, "-m", "nura_appliance", "worker", "--module", "test_jobs"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO)
+    deadline = time.time() + 60
+    assert proc.stdout is not None
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            raise RuntimeError(f"worker exited with {proc.returncode}")
+        if "nura worker ready" in line:
+            assert "crash_probe" in line
+            # Keep draining output so the worker never blocks on a full pipe.
+            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+            return proc
+    proc.kill()
+    raise RuntimeError("worker did not become ready in 60 s")
+
+
+@pytest.fixture
+def workers() -> Iterator[list[subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def wait_for(check: Any, timeout: float, what: str) -> Any:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_worker_killed_mid_job_completes_after_restart_once(tmp_path: Path,
+                                                            workers: list[subprocess.Popen[str]]) -> None:
+    data_dir = tmp_path / "data"
+    probe_dir = tmp_path / "probe"
+    probe_dir.mkdir()
+    workers.append(start_worker(data_dir))
+    db = Database(data_dir / "nura.db")
+    try:
+        row_id = db.write_sync(lambda c: insert_outbox(c, OutboxItem(
+            "crash_probe", {"dir": str(probe_dir), "key": "k1"})))
+        wait_for(lambda: list(probe_dir.glob("started-*")), 20, "the job to start")
+        row = db.read_sync(lambda c: c.execute("SELECT * FROM outbox WHERE id = ?", (row_id,)).fetchall()[0])
+        assert row["status"] == "running" and row["attempts"] == 1
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait(timeout=10)
+        (probe_dir / "release").touch()
+
+        workers.append(start_worker(data_dir))
+
+        def finished() -> dict[str, Any] | None:
+            found = db.read_sync(lambda c: c.execute("SELECT * FROM outbox WHERE id = ?", (row_id,)).fetchall()[0])
+            return found if found["status"] == "done" else None
+
+        row = wait_for(finished, 30, "the job to complete after the restart")
+        assert row["attempts"] == 2
+        effects = db.read_sync(lambda c: c.execute("SELECT key, applied FROM test_effects").fetchall())
+        assert effects == [{"key": "k1", "applied": 1}]
+        assert len(list(probe_dir.glob("started-*"))) == 2
+        workers[1].send_signal(signal.SIGTERM)
+        assert workers[1].wait(timeout=20) == 0
+    finally:
+        db.close()
