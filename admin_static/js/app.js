@@ -26,6 +26,7 @@ export function allowed(route, user) {
 }
 
 let cleanup = null;
+let navigation = 0;  // pages that finish loading after the user moved on must not draw
 const app = $("#app");
 
 function defaultRoute(user) {
@@ -112,20 +113,26 @@ async function route() {
   document.body.classList.remove("nav-open");
   for (const link of document.querySelectorAll(".sidebar a")) link.classList.toggle("active", link.dataset.route === name);
   if (cleanup) { cleanup(); cleanup = null; }
+  navigation += 1;
   if (!target) { mount(page, h("h1", { text: t("Not found") })); return; }
   if (!allowed(target, user)) {
     mount(page, h("section", { class: "denied", id: "access-denied" }, h("h1", { text: t("Not permitted") }),
       h("p", { text: t("Your role cannot open this page.") })));
     return;
   }
+  const current = ++navigation;
   document.title = `${t(target.label)} · NURA`;
   mount(page, h("p", { class: "loading", text: t("Loading…") }));
   try {
     const module = await import(target.module);
+    if (current !== navigation) return;
     const container = h("section", { class: `page page-${target.name}`, id: `page-${target.name}` });
     mount(page, container);
-    cleanup = (await module.render(container, { user, route: target.name })) || null;
+    const stop = (await module.render(container, { user, route: target.name })) || null;
+    if (current !== navigation) { if (stop) stop(); return; }
+    cleanup = stop;
   } catch (err) {
+    if (current !== navigation) return;
     mount(page, h("p", { class: "error", text: err.message || String(err) }));
     console.error(err);
   }

@@ -31,8 +31,8 @@ export function rangePicker(onChange, initialDays = 30) {
   const presets = h("select", { "aria-label": t("Date"), class: "range-preset" },
     [7, 30, 90].map((d) => h("option", { value: d, selected: d === initialDays, text: t(`Last ${d} days`) })),
     h("option", { value: "custom", text: `${t("From")} … ${t("To")}` }));
-  const since = h("input", { type: "date", class: "range-since", "aria-label": t("From"), disabled: true });
-  const until = h("input", { type: "date", class: "range-until", "aria-label": t("To"), disabled: true });
+  const since = h("input", { type: "date", class: "range-since hidden", "aria-label": t("From"), disabled: true });
+  const until = h("input", { type: "date", class: "range-until hidden", "aria-label": t("To"), disabled: true });
   const value = () => {
     if (presets.value !== "custom") return { days: Number(presets.value) };
     const from = since.value ? new Date(since.value) : null;
@@ -43,6 +43,7 @@ export function rangePicker(onChange, initialDays = 30) {
   presets.addEventListener("change", () => {
     const custom = presets.value === "custom";
     since.disabled = !custom; until.disabled = !custom;
+    since.classList.toggle("hidden", !custom); until.classList.toggle("hidden", !custom);
     if (!custom) onChange(value());
   });
   for (const input of [since, until]) input.addEventListener("change", () => onChange(value()));

@@ -50,7 +50,8 @@ export function kpiTiles(kpis) {
     const label = known ? t(known[0]) : labelOf(key);
     if (shown.has(label)) continue;
     shown.add(label);
-    const text = known ? known[1](value) : typeof value === "number" ? fmtNumber(value, 2) : String(value);
+    const text = value === null || value === undefined ? "—"
+      : known ? known[1](value) : typeof value === "number" ? fmtNumber(value, 4) : String(value);
     tiles.push(h("div", { class: "kpi", "data-kpi": key }, h("div", { class: "kpi-label", text: label }),
       h("div", { class: "kpi-value", text })));
   }
@@ -68,6 +69,30 @@ export function activityChart(rows) {
   return timeChart(rows.map((r) => ({ ...r, x: r[xKey] })), series, { title: t("Activity") });
 }
 
+/** The headline figures, read from the dashboard answer's sections. */
+export function headline(data) {
+  const totals = data.totals || {};
+  const deflection = data.deflection || {};
+  const resolution = data.resolution || {};
+  const satisfaction = data.satisfaction || {};
+  const cost = data.ai_cost || {};
+  const tiles = [
+    ["conversations", "Conversations", totals.sessions, fmtNumber],
+    ["messages", "Messages", totals.messages, fmtNumber],
+    ["deflection_rate", "Deflection rate", deflection.deflection_rate, fmtPercent],
+    ["handoff_rate", "Hand-off rate", deflection.handoff_rate, fmtPercent],
+    ["resolution_rate", "Resolution rate", resolution.resolution_rate, fmtPercent],
+    ["satisfaction", "Satisfaction", satisfaction.average_rating, (v) => (v === null || v === undefined ? "—" : `${fmtNumber(v, 2)} / 5`)],
+    ["time_to_accept", "Time to accept", resolution.avg_time_to_accept_s, fmtDuration],
+    ["time_to_resolve", "Time to resolve", resolution.avg_time_to_resolve_s, fmtDuration],
+    ["answer_rate", "Answer rate", totals.answer_rate, fmtPercent],
+    ["ai_cost", "AI cost", cost.cost_usd, (v) => `$${fmtNumber(v || 0, 4)}`],
+  ];
+  return h("div", { class: "kpis", id: "kpis" }, tiles.map(([key, label, value, format]) =>
+    h("div", { class: "kpi", "data-kpi": key }, h("div", { class: "kpi-label", text: t(label) }),
+      h("div", { class: "kpi-value", text: format(value) }))));
+}
+
 export async function render(root) {
   const body = h("div", { id: "dashboard-body" });
   const picker = rangePicker((range) => load(range));
@@ -82,30 +107,25 @@ export async function render(root) {
       mount(body, failure(err));
       return;
     }
-    const kpis = data.kpis || data.totals || data;
-    const activity = pick(data, "activity", "timeline", "daily", "series");
-    const sources = pick(data, "answers_by_source", "source_breakdown", "sources", "by_source");
-    const tiers = pick(data, "answers_by_tier", "by_tier", "tiers");
-    const latest = pick(data, "latest_conversations", "latest", "recent_conversations", "recent") || [];
-    const gaps = pick(data, "top_knowledge_gaps", "knowledge_gaps", "top_gaps", "gaps") || [];
+    const latest = Array.isArray(data.latest_conversations) ? data.latest_conversations : [];
+    const gaps = data.knowledge_gaps && Array.isArray(data.knowledge_gaps.top) ? data.knowledge_gaps.top : [];
     mount(body,
-      kpiTiles(kpis),
+      data.totals ? headline(data) : kpiTiles(data),
       h("div", { class: "grid" },
-        card(t("Activity"), h("div", { id: "activity-chart" }, activityChart(activity))),
-        card(t("Answers by source"), h("div", { id: "source-chart" }, barChart(pairs(sources), { title: t("Answers by source") })),
-          tiers ? barChart(pairs(tiers)) : null)),
+        card(t("Activity"), h("div", { id: "activity-chart" }, activityChart(data.activity))),
+        card(t("Answers by source"), h("div", { id: "source-chart" }, barChart(pairs(data.sources), { title: t("Answers by source") })))),
       h("div", { class: "grid" },
         card(t("Latest conversations"), h("div", { id: "latest-conversations" }, table(latest, [
-          { label: t("Started"), render: (r) => fmtTime(r.created_at || r.started_at) },
-          { label: t("Customer"), render: (r) => r.customer_id },
-          { label: t("Channel"), render: (r) => r.channel },
-          { label: t("Status"), render: (r) => r.status },
-          { label: t("Messages"), render: (r) => r.message_count ?? r.messages },
-        ], { empty: t("Nothing here yet."), onRowClick: (r) => { location.hash = `#/sessions?id=${encodeURIComponent(r.session_id || r.id)}`; } }))),
+          { label: t("Time"), render: (r) => h("span", { class: "nowrap", text: fmtTime(r.created_at) }) },
+          { label: t("Question"), render: (r) => h("span", { dir: "auto", class: "clip", text: r.customer_message || "" }) },
+          { label: t("Answer"), render: (r) => h("span", { dir: "auto", class: "clip", text: r.response || "" }) },
+          { label: t("Source"), render: (r) => r.source },
+          { label: t("Confidence"), render: (r) => r.confidence === null || r.confidence === undefined ? "—" : fmtNumber(r.confidence, 2) },
+        ], { empty: t("Nothing here yet."), onRowClick: (r) => { location.hash = `#/sessions?id=${encodeURIComponent(r.session_id)}`; } }))),
         card(t("Top knowledge gaps"), h("div", { id: "top-gaps" }, table(gaps, [
-          { label: t("Question"), render: (r) => r.question || r.text || r.example || r.label },
-          { label: t("Reason"), render: (r) => r.reason || r.kind },
-          { label: t("Count"), render: (r) => r.count ?? r.occurrences ?? r.n },
+          { label: t("Question"), render: (r) => h("span", { dir: "auto", text: r.question || "" }) },
+          { label: t("Reason"), render: (r) => (Array.isArray(r.reasons) ? r.reasons.join(", ") : r.reasons) },
+          { label: t("Count"), render: (r) => r.count },
         ], { empty: t("Nothing here yet.") })))));
   }
 

@@ -2,29 +2,30 @@
 // out of scope, hand-off after a bot answer). Admins approve with an answer (a new article or
 // an example question on an existing one), reject or resolve.
 import { api, qs } from "../api.js";
-import { field, fmtNumber, fmtTime, h, modal, mount, table, toast } from "../dom.js";
+import { field, fmtTime, h, modal, mount, table, toast } from "../dom.js";
 import { t } from "../i18n.js";
 import { card, failure, rowsOf } from "../ui.js";
+
+const gapId = (g) => g.group_id ?? g.id;
 
 export async function render(root, { user }) {
   const isAdmin = user.role === "admin";
   const status = h("select", { id: "gap-status", "aria-label": t("Status") },
-    ["open", "approved", "rejected", "resolved", ""].map((s) => h("option", { value: s, text: s || t("All") })));
+    ["open", "approved", "rejected", "resolved", "all"].map((s) => h("option", { value: s, text: s === "all" ? t("All") : s })));
   const list = h("div", { id: "gaps-table" });
   mount(root, h("div", { class: "page-header" }, h("h1", { text: t("Knowledge gaps") }), h("span", { class: "spacer" }), status), card(null, list));
 
   async function load() {
     try {
-      const rows = rowsOf(await api("GET", `/v1/knowledge-gaps${qs({ status: status.value })}`), "gaps", "knowledge_gaps");
+      const rows = rowsOf(await api("GET", `/v1/knowledge-gaps${qs({ status: status.value, limit: 200 })}`), "groups", "gaps");
       mount(list, table(rows, [
         { label: t("Question"), render: (g) => h("span", { dir: "auto", text: g.question || g.text || "" }) },
-        { label: t("Reason"), render: (g) => g.reason || g.kind },
+        { label: t("Reason"), render: (g) => (Array.isArray(g.reasons) ? g.reasons.join(", ") : g.reasons || g.reason) },
         { label: t("Language"), render: (g) => (g.lang || "").toUpperCase() },
         { label: t("Count"), render: (g) => g.count ?? g.occurrences },
-        { label: t("Confidence"), render: (g) => g.confidence === null || g.confidence === undefined ? "—" : fmtNumber(g.confidence, 2) },
-        { label: t("Time"), render: (g) => fmtTime(g.last_seen_at || g.updated_at || g.created_at) },
+                { label: t("Time"), render: (g) => fmtTime(g.last_seen || g.created_at) },
         { label: t("Status"), render: (g) => g.status },
-        isAdmin ? { label: "", render: (g) => h("span", { class: "row", "data-gap": g.id },
+        isAdmin ? { label: "", render: (g) => h("span", { class: "row", "data-gap": gapId(g) },
           h("button", { type: "button", class: "link", "data-action": "approve", text: t("Approve"), onclick: () => approve(g) }),
           h("button", { type: "button", class: "link", "data-action": "reject", text: t("Reject"), onclick: () => act(g, "reject") }),
           h("button", { type: "button", class: "link", "data-action": "resolve", text: t("Mark resolved"), onclick: () => act(g, "resolve") })) } : null,
@@ -35,7 +36,7 @@ export async function render(root, { user }) {
   }
 
   async function act(gap, action) {
-    try { await api("POST", `/v1/knowledge-gaps/${encodeURIComponent(gap.id)}/${action}`, {}); toast(t("Saved.")); load(); } catch (err) { toast(err.message, "error"); }
+    try { await api("POST", `/v1/knowledge-gaps/${encodeURIComponent(gapId(gap))}/${action}`, {}); toast(t("Saved.")); load(); } catch (err) { toast(err.message, "error"); }
   }
 
   async function approve(gap) {
@@ -47,7 +48,7 @@ export async function render(root, { user }) {
       h("p", { dir: "auto", class: "hint", text: gap.question || gap.text || "" }),
       field(t("Mode"), mode), field(t("Answer"), answer), field(t("Article id"), articleId)), {
       submitLabel: t("Approve"), cancelLabel: t("Cancel"),
-      onSubmit: (data) => api("POST", `/v1/knowledge-gaps/${encodeURIComponent(gap.id)}/approve`, {
+      onSubmit: (data) => api("POST", `/v1/knowledge-gaps/${encodeURIComponent(gapId(gap))}/approve`, {
         mode: data.get("mode"), answer: data.get("answer").trim() || null, article_id: data.get("article_id").trim() || null }),
     });
     if (done) { toast(t("Saved.")); load(); }

@@ -266,9 +266,16 @@ export async function render(root, { user }) {
       list.classList.remove("hidden");
     }, 200);
     search.addEventListener("focus", load);
+    search.addEventListener("keydown", (e) => { if (e.key === "Escape") list.classList.add("hidden"); });
+    // Close the list when the agent clicks anywhere else.
+    refs.cannedAbort?.abort();
+    refs.cannedAbort = new AbortController();
+    document.addEventListener("click", (e) => { if (!picker.contains(e.target)) list.classList.add("hidden"); },
+      { signal: refs.cannedAbort.signal });
     search.addEventListener("input", load);
     langSel.addEventListener("change", load);
-    return h("div", { class: "canned-picker" }, h("div", { class: "row" }, search, langSel), list);
+    const picker = h("div", { class: "canned-picker" }, h("div", { class: "row" }, search, langSel), list);
+    return picker;
   }
 
   function showTyping(active) {
@@ -312,5 +319,5 @@ export async function render(root, { user }) {
   });
   // A slow poll as a safety net for waiting times and anything a proxy swallowed.
   const poll = setInterval(loadQueue, 30000);
-  return () => { stream.close(); clearInterval(poll); clearTimeout(state.typingTimer); };
+  return () => { stream.close(); clearInterval(poll); clearTimeout(state.typingTimer); refs.cannedAbort?.abort(); };
 }

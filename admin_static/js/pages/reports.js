@@ -26,7 +26,7 @@ export function renderSection(data) {
     else if (Array.isArray(value)) {
       if (!value.length) parts.push(card(labelOf(key), h("p", { class: "empty", text: t("Nothing here yet.") })));
       else if (isSeries(value)) parts.push(card(labelOf(key), activityChart(value)));
-      else parts.push(card(labelOf(key), chartFor(value), tableFor(value)));
+      else parts.push(card(key === "rows" ? t("Details") : labelOf(key), chartFor(value), tableFor(value)));
     } else if (Object.values(value).every((v) => typeof v === "number")) {
       parts.push(card(labelOf(key), barChart(pairs(value), { format: (v) => fmtNumber(v, 4) })));
     } else {

@@ -1,0 +1,315 @@
+"""The web admin in real headless Chromium against a real ``nura serve``: sign-in by role, the
+live queue over SSE (hand-off → accept → messages → resolve with outcomes), dashboard and
+reports with CSV that matches the API, knowledge editing that changes the answer, and XSS
+payloads shown as text. Screenshots land in test-artifacts/ (gitignored)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "test-artifacts"
+ADMIN_PASSWORD = "test-admin-pass-123"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """A live server that is always open for hand-offs (the tests must not depend on the clock)."""
+    monkeypatch.setenv("NURA_BUSINESS_HOURS", "always")
+    info = request.getfixturevalue("live_server")
+    info["admin_token"] = login_token(info["url"], "admin", ADMIN_PASSWORD)
+    return info
+
+
+def login_token(base: str, username: str, password: str) -> str:
+    resp = httpx.post(f"{base}/v1/auth/login", json={"username": username, "password": password}, timeout=10)
+    assert resp.status_code == 200, resp.text
+    return resp.json()["access_token"]
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def create_user(server: dict[str, Any], username: str, role: str) -> str:
+    password = f"{username}-pass-12345"
+    resp = httpx.post(f"{server['url']}/v1/users", headers=auth(server["admin_token"]), timeout=10,
+                      json={"username": username, "role": role, "password": password, "display_name": username.title()})
+    assert resp.status_code == 201, resp.text
+    return password
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Pages in fresh browser contexts, closed after the test (so their SSE streams end and the
+    server stops promptly)."""
+    contexts: list[BrowserContext] = []
+
+    def make(lang: str = "en", width: int = 1280) -> Page:
+        context = browser.new_context(viewport={"width": width, "height": 860}, accept_downloads=True)
+        contexts.append(context)
+        context.add_init_script(f"localStorage.setItem('nura.admin.lang', '{lang}')")
+        page = context.new_page()
+        page.errors = []  # type: ignore[attr-defined]
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page: Page, base: str, username: str, password: str, route: str = "") -> None:
+    page.goto(f"{base}/admin/#/{route}")
+    page.fill("#login-username", username)
+    page.fill("#login-password", password)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#current-user")).to_contain_text(username.title() if username != "admin" else "admin")
+
+
+def customer_message(base: str, text: str, session: dict[str, Any] | None = None, lang: str = "ar") -> dict[str, Any]:
+    body = {"session_id": session["session_id"] if session else None, "customer_id": "cust-ui-1", "channel": "web",
+            "message": text, "lang": lang}
+    headers = {"X-Session-Token": session["session_token"]} if session else {}
+    resp = httpx.post(f"{base}/v1/message", json=body, headers=headers, timeout=15)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_agent_runs_a_handoff_live(server: dict[str, Any], new_page: Callable[..., Page]) -> None:
+    base = server["url"]
+    password = create_user(server, "agent1", "agent")
+    page = new_page()
+    sign_in(page, base, "agent1", password, "queue")
+    expect(page.locator("#page-queue")).to_be_visible()
+    expect(page.locator("#stream-state")).to_have_attribute("data-state", "open", timeout=10000)
+    # Agents do not see admin-only pages.
+    assert page.locator(".sidebar a[data-route=users]").count() == 0
+    assert page.locator(".sidebar a[data-route=queue]").count() == 1
+
+    # The customer writes (with an XSS payload), then asks for a person: it appears live.
+    first = customer_message(base, f"مرحبا {XSS}")
+    session = {"session_id": first["session_id"], "session_token": first["session_token"]}
+    resp = httpx.post(f"{base}/v1/handoff/{session['session_id']}", headers={"X-Session-Token": session["session_token"]},
+                      json={"customer_id": "cust-ui-1", "channel": "web", "reason": "direct_request", "lang": "ar"}, timeout=10)
+    assert resp.status_code == 200, resp.text
+    item = page.locator(f"#pending-list [data-session-id='{session['session_id']}']")
+    expect(item).to_be_visible(timeout=10000)
+    expect(page.locator("#queue-badge")).to_have_text("1")
+    expect(item).to_contain_text("direct_request")
+
+    item.click()
+    expect(page.locator("#conv-reason")).to_have_text("direct_request")
+    lang = httpx.get(f"{base}/v1/sessions/{session['session_id']}", headers=auth(server["admin_token"]),
+                     timeout=10).json()["session"]["lang"]
+    expect(page.locator("#conv-lang")).to_have_text(lang.upper())
+    messages = page.locator("#messages")
+    expect(messages).to_contain_text(XSS)  # the payload is shown as text ...
+    assert messages.locator("img, script").count() == 0  # ... and never became markup
+    assert page.evaluate("window.__xss") is None
+
+    page.click("#accept")
+    expect(page.locator("#conv-status")).to_have_text("human_active", timeout=10000)
+    expect(page.locator(f"#active-list [data-session-id='{session['session_id']}']")).to_be_visible()
+
+    # Canned replies are searchable per language and fill the reply box.
+    page.fill("#canned-search", "")
+    page.locator("#canned-search").focus()
+    expect(page.locator("#canned-list li").first).to_be_visible()
+
+    # Agent → customer.
+    page.fill("#reply-text", "أهلاً، أنا هنا لمساعدتك")
+    page.click("#send-reply")
+    expect(messages).to_contain_text("أهلاً، أنا هنا لمساعدتك")
+    seen = httpx.get(f"{base}/v1/session/{session['session_id']}/messages",
+                     headers={"X-Session-Token": session["session_token"]}, timeout=10).json()
+    assert any(m["role"] == "agent" and "أنا هنا لمساعدتك" in m["text"] for m in seen["messages"])
+
+    # Customer typing and customer → agent arrive live.
+    resp = httpx.post(f"{base}/v1/session/{session['session_id']}/typing", json={"sender": "customer", "text": "…"},
+                      headers={"X-Session-Token": session["session_token"]}, timeout=10)
+    assert resp.status_code == 200, resp.text
+    expect(page.locator("#typing-indicator")).to_have_text("Customer is typing…", timeout=10000)
+    customer_message(base, "شكراً <b>جزيلاً</b>", session)
+    expect(messages).to_contain_text("شكراً <b>جزيلاً</b>", timeout=10000)
+    assert messages.locator("b").count() == 0
+    shot(page, "admin-queue.png")
+
+    # Resolve with outcomes.
+    page.click("#resolve")
+    page.select_option("#outcome-status", "solved")
+    page.fill("#outcome-category", "network")
+    page.fill("#outcome-cause", "tower maintenance")
+    page.fill("#outcome-notes", "Customer confirmed the fix")
+    page.click("dialog.modal [data-action=submit]")
+    expect(page.locator(f"[data-session-id='{session['session_id']}']")).to_have_count(0, timeout=10000)
+    detail = httpx.get(f"{base}/v1/sessions/{session['session_id']}", headers=auth(server["admin_token"]), timeout=10).json()
+    assert detail["session"]["status"] == "resolved"
+    assert detail["outcome"]["issue_category"] == "network"
+    assert detail["outcome"]["root_cause"] == "tower maintenance"
+    assert detail["outcome"]["resolved_by"] == "agent1"
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_viewer_cannot_reach_admin_pages(server: dict[str, Any], new_page: Callable[..., Page]) -> None:
+    base = server["url"]
+    password = create_user(server, "viewer1", "viewer")
+    page = new_page()
+    sign_in(page, base, "viewer1", password)
+    routes = page.locator(".sidebar a").evaluate_all("links => links.map(a => a.dataset.route)")
+    assert set(routes) == {"dashboard", "reports", "sessions"}
+    for route in ("users", "settings", "system", "queue", "knowledge"):
+        page.goto(f"{base}/admin/#/{route}")
+        expect(page.locator("#access-denied")).to_be_visible()
+    # The server refuses too: the page only hides what the API already forbids.
+    token = page.evaluate("sessionStorage.getItem('nura.admin.token')")
+    assert httpx.get(f"{base}/v1/users", headers=auth(token), timeout=10).status_code == 403
+    assert "token" not in page.url and token not in page.url
+
+
+def test_login_errors_expiry_and_headers(server: dict[str, Any], new_page: Callable[..., Page]) -> None:
+    base = server["url"]
+    resp = httpx.get(f"{base}/admin/", timeout=10)
+    csp = resp.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert resp.headers["x-frame-options"] == "DENY"
+
+    page = new_page()
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    page.goto(f"{base}/admin/")
+    page.fill("#login-username", "admin")
+    page.fill("#login-password", "wrong-password-123")
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-form .error")).to_have_text("Wrong username or password.")
+    sign_in(page, base, "admin", ADMIN_PASSWORD, "users")
+    expect(page.locator("#users-table")).to_contain_text("admin")
+    token = page.evaluate("sessionStorage.getItem('nura.admin.token')")
+    assert not any(token in u for u in urls)
+
+    # Revoking the token server-side (a logout elsewhere) sends the page back to sign-in.
+    assert httpx.post(f"{base}/v1/auth/logout", headers=auth(token), timeout=10).status_code == 200
+    page.click(".sidebar a[data-route=system]")
+    expect(page.locator("#login-form")).to_be_visible(timeout=10000)
+    expect(page.locator("#login-form .error")).to_contain_text("session has ended")
+    assert page.evaluate("sessionStorage.getItem('nura.admin.token')") is None
+
+    # Arabic interface is right-to-left.
+    page.click("#lang-toggle")
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    expect(page.locator("#login-form h1")).to_have_text("مكتب دعم نورا")
+
+
+def test_widget_customer_and_agent_chat_in_two_pages(server: dict[str, Any], new_page: Callable[..., Page]) -> None:
+    base = server["url"]
+    password = create_user(server, "agent2", "agent")
+    agent = new_page()
+    sign_in(agent, base, "agent2", password, "queue")
+    expect(agent.locator("#stream-state")).to_have_attribute("data-state", "open", timeout=10000)
+
+    customer = new_page()
+    customer.goto(f"{base}/widget.html")
+    customer.locator("nura-widget-launcher button").click()
+    customer.locator(".nw-panel").wait_for(state="visible")
+    customer.locator(".nw-in").fill("أريد التحدث مع موظف <i>الآن</i>")
+    customer.locator(".nw-in").press("Enter")
+    customer.locator(".nw-bot[data-id]").first.wait_for()
+    if agent.locator("#pending-list .queue-item").count() == 0:
+        customer.locator(".nw-person").click()  # the words alone did not hand off: use the button
+    item = agent.locator("#pending-list .queue-item").first
+    expect(item).to_be_visible(timeout=10000)
+    item.click()
+    expect(agent.locator("#messages")).to_contain_text("أريد التحدث مع موظف <i>الآن</i>")
+    assert agent.locator("#messages i").count() == 0
+    agent.click("#accept")
+    expect(agent.locator("#conv-status")).to_have_text("human_active", timeout=10000)
+
+    agent.fill("#reply-text", "مرحباً، معك Agent2")
+    agent.click("#send-reply")
+    customer.locator(".nw-agent", has_text="مرحباً، معك Agent2").wait_for(timeout=10000)
+
+    customer.locator(".nw-in").fill("شكراً لك")
+    customer.locator(".nw-in").press("Enter")
+    expect(agent.locator("#messages")).to_contain_text("شكراً لك", timeout=10000)
+
+    agent.click("#resolve")
+    agent.select_option("#outcome-status", "solved")
+    agent.fill("#outcome-category", "billing")
+    agent.click("dialog.modal [data-action=submit]")
+    expect(agent.locator("#active-list .queue-item")).to_have_count(0, timeout=10000)
+    assert agent.errors == []  # type: ignore[attr-defined]
+
+
+def test_dashboard_and_reports_show_the_days_work(server: dict[str, Any], new_page: Callable[..., Page]) -> None:
+    base = server["url"]
+    admin = auth(server["admin_token"])
+    # A small day: two bot conversations and one hand-off resolved with an outcome.
+    customer_message(base, "النت عندي بطيء")
+    customer_message(base, "Why is mobile data so slow today?", lang="en")
+    first = customer_message(base, "كم سعر الباقة الشهرية؟")
+    sid = first["session_id"]
+    resp = httpx.post(f"{base}/v1/handoff/{sid}", headers={"X-Session-Token": first["session_token"]},
+                      json={"reason": "direct_request"}, timeout=10)
+    assert resp.status_code == 200, resp.text
+    assert httpx.post(f"{base}/v1/handoff/{sid}/accept", headers=admin, timeout=10).status_code == 200
+    resp = httpx.post(f"{base}/v1/handoff/{sid}/resolve", headers=admin, timeout=10,
+                      json={"status": "solved", "issue_category": "billing", "root_cause": "price question",
+                            "resolution_notes": "explained", "resolved_by": "admin"})
+    assert resp.status_code == 200, resp.text
+    dashboard = httpx.get(f"{base}/v1/analytics/dashboard?days=30", headers=admin, timeout=10).json()
+
+    page = new_page()
+    sign_in(page, base, "admin", ADMIN_PASSWORD, "dashboard")
+    conversations = page.locator("#kpis [data-kpi=conversations] .kpi-value")
+    expect(conversations).to_have_text(str(dashboard["totals"]["sessions"]))
+    assert dashboard["totals"]["sessions"] >= 3
+    expect(page.locator("#activity-chart svg rect").first).to_be_attached()
+    expect(page.locator("#source-chart .bar-row").first).to_be_visible()
+    expect(page.locator("#latest-conversations")).to_contain_text("كم سعر الباقة الشهرية؟")
+    shot(page, "admin-dashboard.png")
+
+    page.click(".sidebar a[data-route=reports]")
+    for tab in ("knowledge_gaps", "intents", "handoffs", "outcomes", "cost"):
+        page.click(f".tabs button[data-tab={tab}]")
+        body = page.locator(f"#report-body .report-tab[data-tab={tab}]")
+        expect(body).to_be_visible()
+        assert page.locator("#report-body .error, #report-body .unavailable").count() == 0
+        with page.expect_download() as download_info:
+            page.click("#export-csv")
+        downloaded = Path(download_info.value.path()).read_bytes()
+        api_csv = httpx.get(f"{base}/v1/analytics/reports/{tab}.csv?days=30", headers=admin, timeout=10)
+        assert api_csv.status_code == 200
+        assert downloaded == api_csv.content, tab
+        if tab == "outcomes":
+            expect(body).to_contain_text("billing")
+            assert b"billing" in downloaded
+    shot(page, "admin-reports-outcomes.png")
+    assert page.errors == []  # type: ignore[attr-defined]
