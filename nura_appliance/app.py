@@ -27,7 +27,10 @@ FEATURES: tuple[str, ...] = (
     "nura_appliance.jobs.routes",
     "nura_appliance.auth.routes",
     "nura_appliance.conversation.routes",
+    "nura_appliance.ai.routes",
     "nura_appliance.channels.web",
+    "nura_appliance.realtime.sse",
+    "nura_appliance.handoff.routes",
     "nura_appliance.analytics.routes",
     "nura_appliance.ops.runtime",
     "nura_appliance.ops.metrics",
@@ -38,8 +41,8 @@ FEATURES: tuple[str, ...] = (
 def create_app(settings: Settings | None = None, *, name: str | None = None,
                features: tuple[str, ...] = FEATURES) -> Sanic:
     settings = settings or load_settings()
-    app = Sanic(name or f"nura_{next(_names)}")
     check_production(settings)
+    app = Sanic(name or f"nura_{next(_names)}")
     limit = max(settings.request_max_bytes, settings.upload_max_bytes) + 64_000
     app.config.update(
         REQUEST_MAX_SIZE=limit,

@@ -42,7 +42,9 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    base: dict[str, Any] = {"APP_ENV": "test", "JOB_WORKER_ENABLED": False}
+    # Always open for agents, so hand-off outcomes do not depend on the hour the tests run at
+    # (tests of working hours set BUSINESS_HOURS themselves).
+    base: dict[str, Any] = {"APP_ENV": "test", "JOB_WORKER_ENABLED": False, "BUSINESS_HOURS": ""}
     base.update(overrides)
     return load_settings(overrides=base, data_dir=data_dir, environ={})
 
@@ -98,7 +100,8 @@ def live_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """``nura serve`` as a real subprocess on a free port; yields its base URL and data dir."""
     data = tmp_path / "live-data"
     port = free_port()
-    env = {**os.environ, "NURA_DATA_DIR": str(data), "APP_ENV": "test", "ADMIN_PASSWORD": "test-admin-pass-123"}
+    env = {**os.environ, "NURA_DATA_DIR": str(data), "APP_ENV": "test", "ADMIN_PASSWORD": "test-admin-pass-123",
+           "BUSINESS_HOURS": os.environ.get("BUSINESS_HOURS", "")}
     proc = subprocess.Popen([sys.executable, "-m", "nura_appliance", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

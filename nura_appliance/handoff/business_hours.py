@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nura_appliance.errors import ConfigError
@@ -111,9 +111,9 @@ class BusinessHours:
 
     def _local(self, at: datetime | float | None) -> datetime:
         if at is None:
-            at = datetime.now(timezone.utc)
+            at = datetime.now(UTC)
         elif isinstance(at, int | float):
-            at = datetime.fromtimestamp(at, timezone.utc)
+            at = datetime.fromtimestamp(at, UTC)
         elif at.tzinfo is None:
             raise ValueError("pass an aware datetime (or a UNIX timestamp)")
         return at.astimezone(self.zone)

@@ -32,13 +32,27 @@ class EventBus:
     def __init__(self, buffer: int = _BUFFER) -> None:
         self._buffers: dict[str, deque[Event]] = {}
         self._subscribers: dict[str, set[asyncio.Queue[Event]]] = {}
-        self._ids = itertools.count(int(time.time() * 1000))
+        # Ids start at the clock in milliseconds, so a later process always issues larger ids
+        # than an earlier one and a stale Last-Event-ID is recognisable (see can_resume).
+        self.first_id = int(time.time() * 1000)
+        self._ids = itertools.count(self.first_id)
+        self._last_id = self.first_id - 1
+        self._evicted: dict[str, int] = {}
         self._size = buffer
 
-    def publish(self, channel: str, type_: str, data: dict[str, Any]) -> Event:
-        """Publish from the event loop thread (use :meth:`publish_threadsafe` from other threads)."""
+    def publish(self, channel: str, type_: str, data: dict[str, Any], *, buffered: bool = True) -> Event:
+        """Publish from the event loop thread.
+
+        ``buffered=False`` is for ephemeral events (typing indicators): delivered live but kept
+        out of the replay buffer, so a flood of them cannot push messages out of it.
+        """
         event = Event(next(self._ids), channel, type_, data)
-        self._buffers.setdefault(channel, deque(maxlen=self._size)).append(event)
+        self._last_id = event.id
+        if buffered:
+            buffer = self._buffers.setdefault(channel, deque(maxlen=self._size))
+            if len(buffer) == buffer.maxlen:
+                self._evicted[channel] = buffer[0].id
+            buffer.append(event)
         for queue in list(self._subscribers.get(channel, ())):
             if queue.qsize() < 1000:
                 queue.put_nowait(event)
@@ -46,6 +60,16 @@ class EventBus:
 
     def replay(self, channel: str, after_id: int) -> list[Event]:
         return [e for e in self._buffers.get(channel, ()) if e.id > after_id]
+
+    def can_resume(self, channel: str, after_id: int) -> bool:
+        """Whether everything buffered after ``after_id`` is still here: the id was issued by this
+        bus (not a previous process) and nothing newer than it has been evicted from the buffer."""
+        if after_id < self.first_id - 1 or after_id > self._last_id:
+            return False
+        return after_id >= self._evicted.get(channel, 0)
+
+    def subscriber_count(self, channel: str) -> int:
+        return len(self._subscribers.get(channel, ()))
 
     async def subscribe(self, channel: str, after_id: int | None = None) -> AsyncIterator[Event]:
         queue: asyncio.Queue[Event] = asyncio.Queue()
@@ -62,7 +86,7 @@ class EventBus:
                     last = event.id
                     yield event
         finally:
-            self._subscribers[channel].discard(queue)
+            self._subscribers.get(channel, set()).discard(queue)
 
     def close(self) -> None:
         self._subscribers.clear()

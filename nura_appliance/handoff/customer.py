@@ -1,0 +1,141 @@
+"""What a customer (or an agent) sends besides messages: typing indicators, ratings and
+per-message feedback, plus the small rate limiter used when the auth feature's is absent."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sanic import Request
+
+from nura_appliance.errors import NotFound, RateLimited, ValidationFailed
+from nura_appliance.handoff.service import HandoffService
+from nura_appliance.realtime.sse import AGENTS_CHANNEL
+from nura_appliance.storage.base import SessionRecord
+
+TYPING_PREVIEW_CHARS = 200
+
+
+class WindowLimiter:
+    """Fixed-window counters in process memory: the fallback when ``ctx.services["limits"]`` is absent."""
+
+    def __init__(self, max_keys: int = 10_000) -> None:
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._max_keys = max_keys
+
+    def hit(self, key: str, limit: int, window_seconds: float, now: float | None = None) -> None:
+        """Count one event for ``key``; raises RateLimited past ``limit`` per window."""
+        now = time.monotonic() if now is None else now
+        start, count = self._windows.get(key, (now, 0))
+        if now - start >= window_seconds:
+            start, count = now, 0
+        count += 1
+        if len(self._windows) >= self._max_keys and key not in self._windows:
+            # Drop expired windows; the map only ever holds recent keys.
+            self._windows = {k: v for k, v in self._windows.items() if now - v[0] < window_seconds}
+        self._windows[key] = (start, count)
+        if count > limit:
+            raise RateLimited("too many requests; slow down", retry_after=int(window_seconds - (now - start)) + 1)
+
+
+async def rate_limit(request: Request, bucket: str, key: str, limit: int, window_seconds: int) -> None:
+    """Use the auth feature's limiter when present (shared across workers), else the in-process one."""
+    ctx = request.app.ctx.nura
+    limits = ctx.services.get("limits")
+    if limits is not None:
+        await limits.hit(request, bucket, key, limit, window_seconds)
+        return
+    local: WindowLimiter = ctx.services["handoff_limiter"]
+    local.hit(f"{bucket}:{key}", limit, window_seconds)
+
+
+def parse_typing(body: dict[str, Any]) -> tuple[str, str]:
+    sender = body.get("sender")
+    if sender not in ("customer", "agent"):
+        raise ValidationFailed("'sender' must be 'customer' or 'agent'", code="invalid_field",
+                               details={"field": "sender"})
+    text = body.get("text", "")
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise ValidationFailed("'text' must be a string", code="invalid_field", details={"field": "text"})
+    return sender, text[:TYPING_PREVIEW_CHARS]
+
+
+def publish_typing(bus: Any, session_id: str, sender: str, text: str) -> None:
+    """Typing is ephemeral: delivered live, never replayed. Agents see a preview of the
+    customer's draft; the customer sees only that the agent is typing."""
+    active = bool(text.strip())
+    bus.publish(f"session:{session_id}", "typing", {"session_id": session_id, "sender": sender, "active": active},
+                buffered=False)
+    data: dict[str, Any] = {"session_id": session_id, "sender": sender, "active": active}
+    if sender == "customer":
+        data["text"] = text
+    bus.publish(AGENTS_CHANNEL, "typing", data, buffered=False)
+
+
+def parse_score(body: dict[str, Any]) -> int:
+    score = body.get("score")
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise ValidationFailed("'score' must be a whole number from 1 to 5", code="invalid_field",
+                               details={"field": "score"})
+    return score
+
+
+async def record_rating(ctx: Any, session: SessionRecord, score: int) -> dict[str, Any]:
+    session.rating = score
+    session.meta["rated_at"] = time.time()
+    await ctx.sessions.save(session)
+    ctx.bus.publish(AGENTS_CHANNEL, "rating", {"session_id": session.id, "score": score})
+    return {"ok": True, "session_id": session.id, "score": score}
+
+
+def parse_feedback(body: dict[str, Any]) -> tuple[int, str, str | None]:
+    message_id = body.get("message_id")
+    if isinstance(message_id, str) and message_id.isdigit():
+        message_id = int(message_id)
+    if isinstance(message_id, bool) or not isinstance(message_id, int) or message_id < 1:
+        raise ValidationFailed("'message_id' must be the id of a message in this session", code="invalid_field",
+                               details={"field": "message_id"})
+    value = body.get("value")
+    if value not in ("up", "down"):
+        raise ValidationFailed("'value' must be 'up' or 'down'", code="invalid_field", details={"field": "value"})
+    comment = body.get("comment")
+    if comment is not None:
+        if not isinstance(comment, str):
+            raise ValidationFailed("'comment' must be a string", code="invalid_field", details={"field": "comment"})
+        comment = comment.strip()[:1000] or None
+    return message_id, value, comment
+
+
+async def record_feedback(ctx: Any, handoff: HandoffService, session: SessionRecord, message_id: int, value: str,
+                          comment: str | None) -> dict[str, Any]:
+    """Store thumbs up/down for one answer (a second vote replaces the first). Thumbs-down votes in
+    the current conversation count toward ``HANDOFF_BAD_FEEDBACK_COUNT``."""
+    now = time.time()
+    since = session.resolved_at or 0.0
+
+    def run(conn: Any) -> int:
+        found = conn.execute("SELECT role FROM chat_turns WHERE id = ? AND session_id = ?",
+                             (message_id, session.id)).fetchall()
+        if not found:
+            raise NotFound("no message with this id in this session", code="message_not_found")
+        if found[0]["role"] not in ("bot", "agent"):
+            raise ValidationFailed("only answers can be rated", code="invalid_field", details={"field": "message_id"})
+        conn.execute("DELETE FROM message_feedback WHERE session_id = ? AND message_id = ?", (session.id, message_id))
+        conn.execute("INSERT INTO message_feedback (session_id, message_id, value, comment, created_at)"
+                     " VALUES (?, ?, ?, ?, ?)", (session.id, message_id, value, comment, now))
+        return int(conn.execute("SELECT count(*) AS n FROM message_feedback WHERE session_id = ? AND value = 'down'"
+                                " AND created_at > ?", (session.id, since)).fetchall()[0]["n"])
+
+    downs = await ctx.db.write(run)
+    result: dict[str, Any] = {"ok": True, "session_id": session.id, "message_id": message_id, "value": value,
+                              "escalated": session.status in ("pending_handoff", "human_active"),
+                              "status": session.status, "response": None}
+    if (value == "down" and session.status in ("bot", "resolved", "closed")
+            and downs >= ctx.settings.handoff_bad_feedback_count and handoff.trigger_enabled("bad_feedback")):
+        text = await handoff.begin(session, "bad_feedback", session.lang)
+        await handoff.escalate(session, "bad_feedback", session.lang, text)
+        result.update(escalated=True, status=session.status, response=text, handoff_reason="bad_feedback",
+                      offline=session.status == "bot")
+    return result

@@ -1,0 +1,137 @@
+"""Things customers leave for the team outside a live chat: suggestions, complaints and
+compliments, and offline requests (contact details + a description when no agent is available).
+Both are listed for agents with a status they move forward."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import apsw
+
+from nura_appliance.errors import NotFound, ValidationFailed
+
+LANGS = ("ar", "ku", "en")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Phone numbers as people type them, Western or Arabic-Indic digits.
+_PHONE = re.compile(r"^\+?[0-9\u0660-\u0669\u06f0-\u06f9 ()./-]{5,30}$")
+_DIGITS = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]")
+
+
+@dataclass(frozen=True)
+class InboxKind:
+    """One inbox table: its name, the statuses it moves through, and the first one."""
+
+    table: str
+    statuses: tuple[str, ...]
+    initial: str
+
+
+SUGGESTIONS = InboxKind("suggestions", ("new", "reviewed", "closed"), "new")
+OFFLINE_REQUESTS = InboxKind("offline_requests", ("open", "contacted", "closed"), "open")
+SUGGESTION_KINDS = ("suggestion", "complaint", "compliment")
+
+
+def text_field(body: dict[str, Any], key: str, max_chars: int, *, required: bool) -> str | None:
+    value = body.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationFailed(f"'{key}' is required", code="missing_field", details={"field": key})
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed(f"'{key}' must be a string", code="invalid_field", details={"field": key})
+    value = value.strip()
+    if _CONTROL.search(value):
+        raise ValidationFailed(f"'{key}' contains control characters", code="invalid_characters",
+                               details={"field": key})
+    if len(value) > max_chars:
+        raise ValidationFailed(f"'{key}' is longer than {max_chars} characters", code="invalid_field",
+                               details={"field": key, "max_chars": max_chars})
+    return value
+
+
+def lang_field(body: dict[str, Any]) -> str | None:
+    lang = body.get("lang")
+    if lang is not None and lang not in LANGS:
+        raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_field", details={"field": "lang"})
+    return lang
+
+
+def parse_suggestion(body: dict[str, Any]) -> dict[str, Any]:
+    kind = body.get("kind", "suggestion")
+    if kind not in SUGGESTION_KINDS:
+        raise ValidationFailed("'kind' must be suggestion, complaint or compliment", code="invalid_field",
+                               details={"field": "kind"})
+    return {"kind": kind, "text": text_field(body, "text", 4000, required=True),
+            "contact": text_field(body, "contact", 200, required=False), "lang": lang_field(body)}
+
+
+def parse_offline_request(body: dict[str, Any]) -> dict[str, Any]:
+    phone = text_field(body, "phone", 30, required=True)
+    assert phone is not None
+    if not _PHONE.match(phone) or len(_DIGITS.findall(phone)) < 5:
+        raise ValidationFailed("'phone' must be a phone number", code="invalid_field", details={"field": "phone"})
+    return {"name": text_field(body, "name", 100, required=True), "phone": phone,
+            "description": text_field(body, "description", 4000, required=True), "lang": lang_field(body)}
+
+
+def parse_update(body: dict[str, Any], kind: InboxKind) -> dict[str, Any]:
+    """A PATCH body: ``status`` and/or ``note``."""
+    changes: dict[str, Any] = {}
+    if "status" in body:
+        if body["status"] not in kind.statuses:
+            raise ValidationFailed(f"'status' must be one of {', '.join(kind.statuses)}", code="invalid_field",
+                                   details={"field": "status", "allowed": list(kind.statuses)})
+        changes["status"] = body["status"]
+    if "note" in body:
+        changes["note"] = text_field(body, "note", 4000, required=False)
+    if not changes:
+        raise ValidationFailed("send 'status' and/or 'note'", code="missing_field", details={"field": "status"})
+    return changes
+
+
+class InboxStore:
+    """Create, list and update rows of one inbox table."""
+
+    def __init__(self, db: Any, kind: InboxKind) -> None:
+        self.db = db
+        self.kind = kind
+
+    async def create(self, fields: dict[str, Any], session_id: str | None) -> dict[str, Any]:
+        now = time.time()
+        row = {**fields, "session_id": session_id, "status": self.kind.initial, "created_at": now, "updated_at": now}
+
+        def run(conn: apsw.Connection) -> dict[str, Any]:
+            conn.execute(f"INSERT INTO {self.kind.table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                         tuple(row.values()))
+            return {"id": conn.last_insert_rowid(), **row}
+
+        return await self.db.write(run)
+
+    async def list(self, *, status: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        if status is not None and status not in self.kind.statuses:
+            raise ValidationFailed(f"'status' must be one of {', '.join(self.kind.statuses)}", code="invalid_field",
+                                   details={"field": "status"})
+        where, params = ("WHERE status = ?", [status]) if status else ("", [])
+
+        def run(conn: apsw.Connection) -> tuple[list[dict[str, Any]], int]:
+            total = conn.execute(f"SELECT count(*) AS n FROM {self.kind.table} {where}", params).fetchall()[0]["n"]
+            rows = conn.execute(f"SELECT * FROM {self.kind.table} {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                                [*params, limit, offset]).fetchall()
+            return rows, total
+
+        return await self.db.read(run)
+
+    async def update(self, item_id: int, changes: dict[str, Any], actor: str) -> dict[str, Any]:
+        values = {**changes, "handled_by": actor, "updated_at": time.time()}
+
+        def run(conn: apsw.Connection) -> dict[str, Any]:
+            sets = ", ".join(f"{k} = ?" for k in values)
+            conn.execute(f"UPDATE {self.kind.table} SET {sets} WHERE id = ?", (*values.values(), item_id))
+            if conn.changes() == 0:
+                raise NotFound(f"no {self.kind.table[:-1].replace('_', ' ')} with this id", code="not_found")
+            return conn.execute(f"SELECT * FROM {self.kind.table} WHERE id = ?", (item_id,)).fetchall()[0]
+
+        return await self.db.write(run)

@@ -1,0 +1,85 @@
+"""Lifecycle jobs: close abandoned bot sessions, flag hand-offs that wait too long.
+
+Hand-off sessions (``pending_handoff``, ``human_active``) are never closed here: they stay open
+until an agent resolves them. Both jobs are idempotent and safe to run from several processes.
+They run as periodic jobs of the jobs feature when it offers periodic scheduling, else on a small
+loop inside ``nura serve`` (``LIFECYCLE_INTERVAL_SECONDS``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import apsw
+
+from nura_appliance.realtime.sse import AGENTS_CHANNEL
+from nura_appliance.storage.sqlite.sessions import session_from_row
+
+log = logging.getLogger(__name__)
+
+
+async def expire_sessions(ctx: Any, now: float | None = None) -> list[str]:
+    """Close bot-only sessions idle longer than ``SESSION_IDLE_CLOSE_SECONDS``; returns their ids."""
+    now = time.time() if now is None else now
+    cutoff = now - ctx.settings.session_idle_close_seconds
+
+    def run(conn: apsw.Connection) -> list[dict[str, Any]]:
+        return conn.execute(
+            "UPDATE sessions SET status = 'closed', closed_at = ?, updated_at = ?"
+            " WHERE status = 'bot' AND updated_at < ? RETURNING *", (now, now, cutoff)).fetchall()
+
+    rows = await ctx.db.write(run)
+    for row in rows:
+        session = session_from_row(row)
+        # Re-cache rather than forget: a reader then sees 'closed' at once, with no store round trip.
+        await ctx.sessions.warm(session)
+        ctx.bus.publish(f"session:{session.id}", "status", {"session_id": session.id, "status": "closed",
+                                                            "handoff_reason": session.handoff_reason,
+                                                            "assigned_agent": None})
+    if rows:
+        log.info("closed %d idle bot sessions", len(rows))
+    return [r["id"] for r in rows]
+
+
+async def flag_stale_pending(ctx: Any, now: float | None = None) -> list[str]:
+    """Flag sessions waiting for an agent longer than ``HANDOFF_PENDING_ALERT_SECONDS`` (once per
+    hand-off); agents get a ``stale_pending`` event. Returns the flagged ids."""
+    now = time.time() if now is None else now
+    cutoff = now - ctx.settings.handoff_pending_alert_seconds
+
+    def run(conn: apsw.Connection) -> list[dict[str, Any]]:
+        stale = conn.execute(
+            "SELECT id, handoff_at, handoff_reason FROM sessions s WHERE status = 'pending_handoff'"
+            " AND handoff_at < ? AND NOT EXISTS (SELECT 1 FROM handoff_events e WHERE e.session_id = s.id"
+            " AND e.action = 'stale_pending' AND e.created_at >= s.handoff_at)", (cutoff,)).fetchall()
+        for row in stale:
+            conn.execute("INSERT INTO handoff_events (session_id, action, agent, detail, created_at)"
+                         " VALUES (?, 'stale_pending', NULL, ?, ?)",
+                         (row["id"], f"waiting {now - row['handoff_at']:.0f} s", now))
+        return stale
+
+    rows = await ctx.db.write(run)
+    for row in rows:
+        ctx.bus.publish(AGENTS_CHANNEL, "stale_pending", {"session_id": row["id"], "handoff_reason": row["handoff_reason"],
+                                                          "waiting_s": round(now - row["handoff_at"], 1)})
+    return [r["id"] for r in rows]
+
+
+async def run_lifecycle(ctx: Any) -> None:
+    await expire_sessions(ctx)
+    await flag_stale_pending(ctx)
+
+
+async def lifecycle_loop(ctx: Any, interval: float) -> None:
+    """The in-process scheduler used when no jobs service schedules the two jobs."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_lifecycle(ctx)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a failed round must not stop the next ones
+            log.exception("session lifecycle jobs failed")

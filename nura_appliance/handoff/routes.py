@@ -1,0 +1,325 @@
+"""Hand-off API: the customer's request for a person, and the agent workflow (queue, accept,
+transfer, release, chat, resolve), with bodies compatible with the original NURA."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from sanic import Blueprint, Request, Sanic
+from sanic import json as json_response
+from sanic.response import HTTPResponse
+
+from nura_appliance.app import on_context
+from nura_appliance.auth.access import AGENT, PUBLIC, SESSION, VIEWER, access, require_role
+from nura_appliance.conversation.routes import session_token
+from nura_appliance.conversation.service import session_summary, turn_payload
+from nura_appliance.errors import Forbidden, ValidationFailed
+from nura_appliance.handoff import customer
+from nura_appliance.handoff.lifecycle import expire_sessions, flag_stale_pending, lifecycle_loop
+from nura_appliance.handoff.service import Actor, HandoffService, parse_outcome, parse_reason
+from nura_appliance.handoff.webhook import deliver_handoff_webhook
+from nura_appliance.http import json_object
+from nura_appliance.storage.base import SESSION_STATUSES
+
+bp = Blueprint("handoff", url_prefix="/v1")
+LANGS = ("ar", "ku", "en")
+_ID = re.compile(r"^[\w.@:+-]{1,128}$")
+_CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def service_of(request: Request) -> HandoffService:
+    return request.app.ctx.nura.services["handoff"]
+
+
+def actor_of(request: Request) -> Actor:
+    """The acting agent. ``?agent_id=`` (the original NURA's parameter) lets an admin or the API
+    key act as a named agent, with that agent's rights; agents can only act as themselves."""
+    principal = request.ctx.principal
+    name = str(getattr(principal, "username", "") or "admin")
+    is_admin = getattr(principal, "role", None) == "admin"
+    override = request.args.get("agent_id")
+    if override:
+        if not _ID.match(override):
+            raise ValidationFailed("'agent_id' is malformed", code="invalid_field", details={"field": "agent_id"})
+        if override.lower() != name.lower():
+            if not is_admin:
+                raise Forbidden("agents act only as themselves", code="not_yourself")
+            return Actor(override, is_admin=False)
+    return Actor(name, is_admin=is_admin)
+
+
+def _opt(body: dict[str, Any], key: str, pattern: re.Pattern[str], what: str) -> str | None:
+    value = body.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ValidationFailed(f"'{key}' must be {what}", code="invalid_field", details={"field": key})
+    return value
+
+
+def _lang(value: Any) -> str | None:
+    if value is None:
+        return None
+    if value not in LANGS:
+        raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_field", details={"field": "lang"})
+    return value
+
+
+async def _request_handoff(request: Request, session_id: str | None, body: dict[str, Any]) -> HTTPResponse:
+    ctx = request.app.ctx.nura
+    token = body.get("session_token") if isinstance(body.get("session_token"), str) else None
+    token = token or session_token(request)
+    customer_id = _opt(body, "customer_id", _ID, "1-128 letters, digits or . _ - @ : +")
+    channel = _opt(body, "channel", _CHANNEL, "a short lower-case name like 'web'") or "web"
+    reason = parse_reason(body.get("reason"))
+    lang = _lang(body.get("lang"))
+    await customer.rate_limit(request, "handoff", request.remote_addr or request.ip or "-",
+                              ctx.settings.rate_limit_new_sessions_per_minute, 60)
+    session = await ctx.sessions.authorize(session_id, token) if session_id else None
+    result = await service_of(request).request(session, token or "", customer_id=customer_id, channel=channel,
+                                               reason=reason, lang=lang)
+    return json_response(result)
+
+
+@bp.post("/handoff/direct")
+@access(PUBLIC)
+async def handoff_direct(request: Request) -> HTTPResponse:
+    """The widget's "talk to a person" button: `{session_id|null, session_token?, customer_id, channel,
+    reason?, lang?}` → `{ok, escalated, session_id, session_token, status, response, offline}`."""
+    body = json_object(request)
+    session_id = _opt(body, "session_id", _ID, "a session id")
+    return await _request_handoff(request, session_id, body)
+
+
+@bp.post("/handoff/<session_id:str>")
+@access(SESSION)
+async def handoff_session(request: Request, session_id: str) -> HTTPResponse:
+    """Hand an existing session to a person (session token required)."""
+    return await _request_handoff(request, session_id, json_object(request, required=False))
+
+
+@bp.post("/handoff/<session_id:str>/accept")
+@access(AGENT)
+async def accept(request: Request, session_id: str) -> HTTPResponse:
+    """Take a waiting session (`?agent_id=` or the signed-in agent); 409 if not pending or taken."""
+    session = await service_of(request).accept(session_id, actor_of(request))
+    return json_response({"ok": True, "session": session_summary(session)})
+
+
+@bp.post("/handoff/<session_id:str>/transfer")
+@access(AGENT)
+async def transfer(request: Request, session_id: str) -> HTTPResponse:
+    """Give an active session to another agent: `{agent}`."""
+    body = json_object(request)
+    target = _opt(body, "agent", _ID, "an agent's username")
+    if target is None:
+        raise ValidationFailed("'agent' is required", code="missing_field", details={"field": "agent"})
+    session = await service_of(request).transfer(session_id, target, actor_of(request))
+    return json_response({"ok": True, "session": session_summary(session)})
+
+
+@bp.post("/handoff/<session_id:str>/release")
+@access(AGENT)
+async def release(request: Request, session_id: str) -> HTTPResponse:
+    """Put an active session back in the queue."""
+    session = await service_of(request).release(session_id, actor_of(request))
+    return json_response({"ok": True, "session": session_summary(session)})
+
+
+async def _resolve(request: Request, session_id: str) -> HTTPResponse:
+    outcome = parse_outcome(json_object(request, required=False))
+    actor = actor_of(request)
+    if outcome.resolved_by is None:
+        outcome.resolved_by = getattr(request.ctx.principal, "display_name", None) or actor.name
+    return json_response(await service_of(request).resolve(session_id, outcome, actor))
+
+
+@bp.post("/handoff/<session_id:str>/resolve")
+@access(AGENT)
+async def resolve_handoff(request: Request, session_id: str) -> HTTPResponse:
+    """Resolve with outcome fields `{status, issue_category, root_cause, resolution_notes, resolved_by}`."""
+    return await _resolve(request, session_id)
+
+
+@bp.post("/session/<session_id:str>/resolve")
+@access(AGENT)
+async def resolve_session(request: Request, session_id: str) -> HTTPResponse:
+    """The original NURA's resolve path; same body and answer as `/v1/handoff/{id}/resolve`."""
+    return await _resolve(request, session_id)
+
+
+@bp.post("/session/<session_id:str>/agent-message")
+@access(AGENT)
+async def agent_message(request: Request, session_id: str) -> HTTPResponse:
+    """An agent's reply `{message, agent_name}`; 409 for a session that is not active."""
+    ctx = request.app.ctx.nura
+    body = json_object(request)
+    text = body.get("message")
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationFailed("'message' must be a non-empty string", code="missing_field",
+                               details={"field": "message"})
+    if _CONTROL.search(text):
+        raise ValidationFailed("'message' contains control characters", code="invalid_characters",
+                               details={"field": "message"})
+    if len(text) > ctx.settings.message_max_chars:
+        raise ValidationFailed(f"'message' is longer than {ctx.settings.message_max_chars} characters",
+                               code="message_too_long", details={"field": "message"})
+    actor = actor_of(request)
+    name = body.get("agent_name")
+    if name is not None and (not isinstance(name, str) or len(name) > 80 or _CONTROL.search(name)):
+        raise ValidationFailed("'agent_name' must be a short name", code="invalid_field",
+                               details={"field": "agent_name"})
+    sender = (name or "").strip() or getattr(request.ctx.principal, "display_name", None) or actor.name
+    turn = await service_of(request).agent_message(session_id, text.strip(), sender, actor)
+    return json_response({"ok": True, "session_id": session_id, "message": turn_payload(turn)})
+
+
+@bp.post("/session/<session_id:str>/typing")
+@access(SESSION)
+async def typing(request: Request, session_id: str) -> HTTPResponse:
+    """Typing indicator `{sender: customer|agent, text}`: customers with the session token, agents
+    signed in. Rate-limited per session and sender (429 with Retry-After)."""
+    ctx = request.app.ctx.nura
+    sender, text = customer.parse_typing(json_object(request))
+    if sender == "agent":
+        require_role(request, AGENT)
+        session = await ctx.sessions.require(session_id)
+    else:
+        session = await ctx.sessions.authorize(session_id, session_token(request))
+    await customer.rate_limit(request, "typing", f"{session.id}:{sender}", ctx.settings.rate_limit_typing_per_minute,
+                              60)
+    customer.publish_typing(ctx.bus, session.id, sender, text)
+    return json_response({"ok": True})
+
+
+@bp.post("/session/<session_id:str>/rating")
+@access(SESSION)
+async def rating(request: Request, session_id: str) -> HTTPResponse:
+    """The customer's satisfaction score `{score: 1..5}`."""
+    ctx = request.app.ctx.nura
+    session = await ctx.sessions.authorize(session_id, session_token(request))
+    return json_response(await customer.record_rating(ctx, session, customer.parse_score(json_object(request))))
+
+
+@bp.post("/session/<session_id:str>/feedback")
+@access(SESSION)
+async def feedback(request: Request, session_id: str) -> HTTPResponse:
+    """Thumbs up/down on one answer `{message_id, value: up|down, comment?}`; thumbs-down votes
+    count toward the bad-feedback hand-off trigger."""
+    ctx = request.app.ctx.nura
+    session = await ctx.sessions.authorize(session_id, session_token(request))
+    message_id, value, comment = customer.parse_feedback(json_object(request))
+    return json_response(await customer.record_feedback(ctx, service_of(request), session, message_id, value,
+                                                        comment))
+
+
+@bp.get("/queue")
+@access(AGENT)
+async def queue(request: Request) -> HTTPResponse:
+    """`{pending: [...], active: [...]}`: waiting sessions oldest first, with waiting time."""
+    return json_response(await service_of(request).queue())
+
+
+def _time_arg(request: Request, key: str) -> float | None:
+    raw = request.args.get(key)
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(f"'{key}' must be a UNIX time or an ISO 8601 date", code="invalid_field",
+                               details={"field": key}) from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
+def int_arg(request: Request, key: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed(f"'{key}' must be a whole number", code="invalid_field", details={"field": key}) from None
+    if not low <= value <= high:
+        raise ValidationFailed(f"'{key}' must be between {low} and {high}", code="invalid_field",
+                               details={"field": key})
+    return value
+
+
+@bp.get("/sessions/list")
+@access(VIEWER)
+async def list_sessions(request: Request) -> HTTPResponse:
+    """Sessions, newest activity first: `?status=&q=&customer_id=&since=&until=&limit=&offset=`."""
+    ctx = request.app.ctx.nura
+    status = request.args.get("status") or None
+    if status is not None and status not in SESSION_STATUSES:
+        raise ValidationFailed(f"'status' must be one of {', '.join(SESSION_STATUSES)}", code="invalid_field",
+                               details={"field": "status"})
+    query = (request.args.get("q") or "").strip()[:200] or None
+    sessions, total = await ctx.sessions_store.list(
+        status=status, customer_id=request.args.get("customer_id") or None, text=query,
+        since=_time_arg(request, "since"), until=_time_arg(request, "until"),
+        limit=int_arg(request, "limit", 50, 1, 200), offset=int_arg(request, "offset", 0, 0, 10_000_000))
+    return json_response({"sessions": [session_summary(s) for s in sessions], "total": total})
+
+
+@bp.get("/sessions/<session_id:str>")
+@access(AGENT)
+async def session_detail(request: Request, session_id: str) -> HTTPResponse:
+    """One session for agents: `{session, messages, outcome, handoff_events}`."""
+    return json_response(await service_of(request).session_detail(session_id))
+
+
+def _wire_jobs(app: Sanic, ctx: Any) -> None:
+    """Register the webhook handler and the periodic lifecycle jobs with the jobs feature, once.
+    Without a jobs service (or without a consumer in this process) the lifecycle jobs run on a
+    small in-process loop instead (see ``start_lifecycle``)."""
+    if getattr(app.ctx, "handoff_jobs_wired", False):
+        return
+    jobs = ctx.services.get("jobs")
+    app.ctx.handoff_lifecycle_interval = ctx.settings.lifecycle_interval_seconds
+    if jobs is None:
+        return
+    app.ctx.handoff_jobs_wired = True
+    jobs.register("handoff_started", deliver_handoff_webhook, name="handoff.escalation_webhook")
+    minutes = max(1, ctx.settings.lifecycle_interval_seconds // 60)
+    jobs.every(minutes, "handoff.expire_sessions", expire_sessions)
+    jobs.every(minutes, "handoff.flag_stale_pending", flag_stale_pending)
+    if ctx.settings.job_worker_enabled:
+        app.ctx.handoff_lifecycle_interval = None  # Huey's consumer schedules them here
+
+
+async def _attach(app: Sanic, ctx: Any) -> None:
+    """Install the hand-off service in place of the core's basic one."""
+    service = HandoffService(ctx)
+    ctx.services["handoff"] = service
+    ctx.services["handoff_limiter"] = customer.WindowLimiter()
+    ctx.conversations.handoff = service
+    _wire_jobs(app, ctx)
+
+
+def setup(app: Sanic) -> None:
+    from nura_appliance.handoff import routes_desk  # the desk endpoints share this feature's service
+
+    app.blueprint(bp)
+    app.blueprint(routes_desk.bp)
+    on_context(app, _attach)
+
+    @app.after_server_start
+    async def start_lifecycle(app: Sanic) -> None:
+        ctx = getattr(app.ctx, "nura", None)
+        if ctx is None or "handoff" not in ctx.services:
+            return
+        _wire_jobs(app, ctx)  # the jobs feature may have attached after this one
+        interval = getattr(app.ctx, "handoff_lifecycle_interval", None)
+        if interval:
+            ctx.services["handoff"].lifecycle_task = asyncio.get_running_loop().create_task(
+                lifecycle_loop(ctx, interval), name="handoff_lifecycle")

@@ -1,0 +1,483 @@
+"""The hand-off lifecycle: ``bot → pending_handoff → human_active → resolved`` (DESIGN.md §7).
+
+Every transition an agent makes (accept, transfer, release, resolve) is one write transaction
+with a conditional ``UPDATE … WHERE id = ? AND status = …``: when two agents accept the same
+session at once, exactly one UPDATE changes a row and the other caller gets 409. Those
+UPDATEs bump ``handoff_version``, which lets the guard trigger of migration 0004 undo a stale
+whole-row save from a request that read the session before the transition. After each
+transition the fresh row is written to the live cache (and once more a moment later, in case a
+stale writer re-cached its old copy in between), then the events are published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import apsw
+
+from nura_appliance.conversation.messages import message
+from nura_appliance.conversation.service import session_summary, turn_payload
+from nura_appliance.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from nura_appliance.handoff.business_hours import BusinessHours
+from nura_appliance.realtime.sse import AGENTS_CHANNEL
+from nura_appliance.storage.base import OutboxItem, SessionRecord, TurnRecord
+from nura_appliance.storage.sqlite.sessions import insert_turn, session_from_row
+
+log = logging.getLogger(__name__)
+
+HUMAN_STATUSES = ("pending_handoff", "human_active")
+OUTCOME_STATUSES = ("solved", "unsolved", "escalated", "follow_up", "no_response", "duplicate", "spam")
+# Which HANDOFF_TRIGGERS switch governs each hand-off reason; unknown reasons (a widget's own
+# label on the agent button) count as the button.
+REASON_TRIGGERS = {
+    "explicit_request": "explicit",
+    "negative_sentiment": "sentiment",
+    "low_confidence": "low_confidence",
+    "bad_feedback": "feedback",
+    "direct_request": "button",
+}
+_REASON = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: the agent name recorded on the session, and whether they may act for others."""
+
+    name: str
+    is_admin: bool
+
+
+@dataclass
+class Outcome:
+    """The outcome fields of a resolution (the original NURA's resolve body)."""
+
+    status: str
+    issue_category: str | None = None
+    root_cause: str | None = None
+    resolution_notes: str | None = None
+    resolved_by: str | None = None
+
+
+def _text_field(body: dict[str, Any], key: str, max_chars: int) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed(f"'{key}' must be a string", code="invalid_field", details={"field": key})
+    value = value.strip()
+    if len(value) > max_chars:
+        raise ValidationFailed(f"'{key}' is longer than {max_chars} characters", code="invalid_field",
+                               details={"field": key, "max_chars": max_chars})
+    return value or None
+
+
+def parse_outcome(body: dict[str, Any]) -> Outcome:
+    """Validate a resolve body; an unknown ``status`` is 422 naming the accepted values."""
+    status = body.get("status", "solved")
+    if not isinstance(status, str) or status not in OUTCOME_STATUSES:
+        raise ValidationFailed(f"'status' must be one of {', '.join(OUTCOME_STATUSES)}", code="invalid_outcome",
+                               details={"field": "status", "allowed": list(OUTCOME_STATUSES)})
+    return Outcome(status, _text_field(body, "issue_category", 100), _text_field(body, "root_cause", 200),
+                   _text_field(body, "resolution_notes", 4000), _text_field(body, "resolved_by", 100))
+
+
+def parse_reason(value: Any) -> str:
+    if value is None or value == "":
+        return "direct_request"
+    if not isinstance(value, str) or not _REASON.match(value.strip().lower().replace(" ", "_").replace("-", "_")):
+        raise ValidationFailed("'reason' must be a short name like 'direct_request'", code="invalid_field",
+                               details={"field": "reason"})
+    return value.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+class HandoffService:
+    """Hand-off state changes for customers (request) and agents (accept … resolve)."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.db = ctx.db
+        self.bus = ctx.bus
+        self.sessions = ctx.sessions
+        self.store = ctx.sessions_store
+        self.hours = BusinessHours(ctx.settings.business_hours, ctx.settings.business_timezone)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- customer side ----------------------------------------------------------------------------
+    def trigger_enabled(self, reason: str) -> bool:
+        settings = self.settings
+        return bool(settings.handoff_enabled) and REASON_TRIGGERS.get(reason, "button") in settings.handoff_triggers
+
+    def is_open(self, at: float | None = None) -> bool:
+        return self.hours.is_open(at)
+
+    async def begin(self, session: SessionRecord, reason: str, lang: str) -> str:
+        """Put ``session`` in the queue (the caller persists it); returns what to tell the customer.
+
+        Outside business hours the session stays with the bot, the request is remembered
+        (``handoff_reason``, ``handoff_at``, ``meta.offline_handoff_at``) and the customer gets the
+        offline message inviting them to leave contact details (``POST /v1/offline-requests``).
+        """
+        now = time.time()
+        session.handoff_reason = reason
+        session.handoff_at = now
+        session.assigned_agent = None
+        session.accepted_at = None
+        session.resolved_at = None
+        if not self.is_open(now):
+            session.meta["offline_handoff_at"] = now
+            return message("handoff_offline", lang)
+        session.meta.pop("offline_handoff_at", None)
+        session.status = "pending_handoff"
+        return message("handoff_started", lang)
+
+    async def request(self, session: SessionRecord | None, token: str, *, customer_id: str | None, channel: str,
+                      reason: str, lang: str | None) -> dict[str, Any]:
+        """The widget's agent button / ``POST /v1/handoff/direct``: escalate without asking the bot."""
+        created = session is None
+        if session is None:
+            session, token = self.sessions.new(customer_id=customer_id, channel=channel,
+                                               lang=lang or self.settings.default_lang)
+        lang = lang or session.lang
+        if session.status in HUMAN_STATUSES:
+            return self._request_answer(session, token, message("waiting_for_agent", lang), escalated=True,
+                                        created=created)
+        if not self.trigger_enabled(reason):
+            if created:
+                await self.sessions.save(session)
+            return self._request_answer(session, token, message("handoff_disabled", lang), escalated=False,
+                                        created=created)
+        text = await self.begin(session, reason, lang)
+        turn = await self.escalate(session, reason, lang, text)
+        answer = self._request_answer(session, token, text, escalated=True, created=created)
+        answer["message_id"] = turn.id
+        return answer
+
+    async def escalate(self, session: SessionRecord, reason: str, lang: str, text: str) -> TurnRecord:
+        """Persist a hand-off that :meth:`begin` started outside the message pipeline: the notice to
+        the customer, the outbox row for the webhook, then the cache and the events."""
+        if session.status in ("resolved", "closed"):
+            session.status = "bot"
+        session.updated_at = time.time()
+        turn = TurnRecord(session.id, "system", text, time.time(), source="handoff",
+                          meta={"kind": "handoff", "lang": lang})
+        outbox = []
+        if self.settings.background_jobs_enabled:
+            outbox.append(OutboxItem("handoff_started", {"session_id": session.id, "reason": reason}))
+        turns = await self.store.record(session, [turn], None, outbox)
+        await self.sessions.warm(session)
+        self._publish_turn(session.id, turns[0])
+        self._publish_status(session)
+        self.bus.publish(AGENTS_CHANNEL, "handoff", session_summary(session))
+        return turns[0]
+
+    def _request_answer(self, session: SessionRecord, token: str, text: str, *, escalated: bool,
+                        created: bool) -> dict[str, Any]:
+        return {"ok": True, "escalated": escalated, "session_id": session.id, "session_token": token,
+                "new_session": created, "status": session.status, "response": text,
+                "offline": escalated and session.status == "bot", "handoff_reason": session.handoff_reason}
+
+    # -- agent side -------------------------------------------------------------------------------
+    async def accept(self, session_id: str, actor: Actor) -> SessionRecord:
+        """``pending_handoff → human_active`` for ``actor``; 409 when not pending or already taken."""
+        now = time.time()
+
+        def run(conn: apsw.Connection) -> tuple[SessionRecord, TurnRecord]:
+            current = self._row(conn, session_id)
+            conn.execute(
+                "UPDATE sessions SET status = 'human_active', assigned_agent = ?, accepted_at = ?, updated_at = ?,"
+                " handoff_version = handoff_version + 1 WHERE id = ? AND status = 'pending_handoff'",
+                (actor.name, now, now, session_id))
+            if conn.changes() == 0:
+                taken = current.status == "human_active"
+                raise Conflict(
+                    f"session is already taken by {current.assigned_agent}" if taken
+                    else f"session is not waiting for an agent (status {current.status})",
+                    code="already_accepted" if taken else "not_pending",
+                    details={"status": current.status, "assigned_agent": current.assigned_agent})
+            # Counted after the UPDATE, so it includes this session; raising rolls the UPDATE back.
+            self._check_capacity(conn, actor.name, including_new=True)
+            self._event(conn, session_id, "accepted", actor.name, None, now)
+            session = self._row(conn, session_id)
+            turn = self._system_turn(conn, session, message("agent_joined", session.lang, agent=actor.name), now)
+            return session, turn
+
+        session, turn = await self.db.write(run)
+        await self._after_transition(session, turn)
+        self.bus.publish(AGENTS_CHANNEL, "assignment", {"session_id": session_id, "action": "accepted",
+                                                        "agent": actor.name})
+        return session
+
+    async def transfer(self, session_id: str, to_agent: str, actor: Actor) -> SessionRecord:
+        """Hand an active session to another agent (the holder or an admin may do it)."""
+        now = time.time()
+
+        def run(conn: apsw.Connection) -> tuple[SessionRecord, TurnRecord]:
+            current = self._row(conn, session_id)
+            if current.status != "human_active":
+                raise Conflict(f"only an active session can be transferred (status {current.status})",
+                               code="not_active", details={"status": current.status})
+            self._check_holder(current, actor)
+            if current.assigned_agent and current.assigned_agent.lower() == to_agent.lower():
+                raise Conflict(f"the session is already with {to_agent}", code="same_agent")
+            self._check_known_agent(conn, to_agent)
+            self._check_capacity(conn, to_agent)
+            conn.execute(
+                "UPDATE sessions SET assigned_agent = ?, updated_at = ?, handoff_version = handoff_version + 1"
+                " WHERE id = ? AND status = 'human_active' AND assigned_agent IS ?",
+                (to_agent, now, session_id, current.assigned_agent))
+            if conn.changes() == 0:
+                raise Conflict("the session changed meanwhile; reload it", code="session_changed")
+            self._event(conn, session_id, "transferred", actor.name, f"{current.assigned_agent} -> {to_agent}", now)
+            session = self._row(conn, session_id)
+            return session, self._system_turn(conn, session, message("agent_joined", session.lang, agent=to_agent),
+                                              now)
+
+        session, turn = await self.db.write(run)
+        await self._after_transition(session, turn)
+        self.bus.publish(AGENTS_CHANNEL, "assignment", {"session_id": session_id, "action": "transferred",
+                                                        "agent": to_agent, "by": actor.name})
+        return session
+
+    async def release(self, session_id: str, actor: Actor) -> SessionRecord:
+        """Put an active session back in the queue (``human_active → pending_handoff``)."""
+        now = time.time()
+
+        def run(conn: apsw.Connection) -> SessionRecord:
+            current = self._row(conn, session_id)
+            if current.status != "human_active":
+                raise Conflict(f"only an active session can be released (status {current.status})",
+                               code="not_active", details={"status": current.status})
+            self._check_holder(current, actor)
+            conn.execute(
+                "UPDATE sessions SET status = 'pending_handoff', assigned_agent = NULL, accepted_at = NULL,"
+                " updated_at = ?, handoff_version = handoff_version + 1"
+                " WHERE id = ? AND status = 'human_active' AND assigned_agent IS ?",
+                (now, session_id, current.assigned_agent))
+            if conn.changes() == 0:
+                raise Conflict("the session changed meanwhile; reload it", code="session_changed")
+            self._event(conn, session_id, "released", actor.name, current.assigned_agent, now)
+            return self._row(conn, session_id)
+
+        session = await self.db.write(run)
+        await self._after_transition(session, None)
+        self.bus.publish(AGENTS_CHANNEL, "assignment", {"session_id": session_id, "action": "released",
+                                                        "agent": actor.name})
+        self.bus.publish(AGENTS_CHANNEL, "handoff", session_summary(session))
+        return session
+
+    async def resolve(self, session_id: str, outcome: Outcome, actor: Actor) -> dict[str, Any]:
+        """Close a hand-off with its outcome; writes one ``session_outcomes`` row. 409 when resolved."""
+        now = time.time()
+
+        def run(conn: apsw.Connection) -> tuple[SessionRecord, TurnRecord, dict[str, Any]]:
+            current = self._row(conn, session_id)
+            if current.status == "resolved":
+                raise Conflict("the session is already resolved", code="already_resolved")
+            if current.status not in HUMAN_STATUSES:
+                raise Conflict(f"the session is not in hand-off (status {current.status})", code="not_in_handoff",
+                               details={"status": current.status})
+            if current.status == "human_active":
+                self._check_holder(current, actor)
+            conn.execute(
+                "UPDATE sessions SET status = 'resolved', resolved_at = ?, updated_at = ?,"
+                " handoff_version = handoff_version + 1 WHERE id = ? AND status = ?",
+                (now, now, session_id, current.status))
+            if conn.changes() == 0:
+                raise Conflict("the session changed meanwhile; reload it", code="session_changed")
+            row = {
+                "session_id": session_id, "status": outcome.status, "issue_category": outcome.issue_category,
+                "root_cause": outcome.root_cause, "resolution_notes": outcome.resolution_notes,
+                "resolved_by": outcome.resolved_by or actor.name, "handoff_reason": current.handoff_reason,
+                "handoff_at": current.handoff_at, "accepted_at": current.accepted_at, "resolved_at": now,
+                "time_to_accept_s": (current.accepted_at - current.handoff_at
+                                     if current.accepted_at and current.handoff_at else None),
+                "time_to_resolve_s": now - current.handoff_at if current.handoff_at else None,
+                "channel": current.channel, "lang": current.lang, "assigned_agent": current.assigned_agent,
+                "created_at": now,
+            }
+            conn.execute(f"INSERT INTO session_outcomes ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                         tuple(row.values()))
+            row["id"] = conn.last_insert_rowid()
+            self._event(conn, session_id, "resolved", actor.name, outcome.status, now)
+            session = self._row(conn, session_id)
+            return session, self._system_turn(conn, session, message("resolved", session.lang), now), row
+
+        session, turn, row = await self.db.write(run)
+        await self._after_transition(session, turn)
+        self.bus.publish(AGENTS_CHANNEL, "assignment", {"session_id": session_id, "action": "resolved",
+                                                        "agent": actor.name})
+        return {"ok": True, "session_id": session_id, "status": session.status, "outcome": row}
+
+    async def agent_message(self, session_id: str, text: str, sender_name: str, actor: Actor) -> TurnRecord:
+        """An agent's reply; 409 unless the session is active (never to a closed or resolved one)."""
+        now = time.time()
+
+        def run(conn: apsw.Connection) -> TurnRecord:
+            current = self._row(conn, session_id)
+            if current.status in ("resolved", "closed"):
+                raise Conflict(f"the session is {current.status}; it takes no more agent messages",
+                               code="session_closed", details={"status": current.status})
+            if current.status != "human_active":
+                raise Conflict("accept the session before replying", code="not_accepted",
+                               details={"status": current.status})
+            self._check_holder(current, actor)
+            turn = TurnRecord(session_id, "agent", text, now, source="agent", sender_name=sender_name,
+                              meta={"kind": "agent", "lang": current.lang, "agent": actor.name})
+            turn.id = insert_turn(conn, turn)
+            conn.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
+            return turn
+
+        turn = await self.db.write(run)
+        self._publish_turn(session_id, turn)
+        self.bus.publish(AGENTS_CHANNEL, "agent_message", {"session_id": session_id, "message": turn_payload(turn)})
+        return turn
+
+    async def set_capacity(self, agent: str, capacity: int | None) -> int:
+        """Set (or with None, clear) an agent's own capacity; returns the effective value."""
+        now = time.time()
+
+        def run(conn: apsw.Connection) -> int:
+            if capacity is None:
+                conn.execute("DELETE FROM agent_capacity WHERE agent = ?", (agent,))
+            else:
+                conn.execute("INSERT INTO agent_capacity (agent, capacity, updated_at) VALUES (?, ?, ?)"
+                             " ON CONFLICT (agent) DO UPDATE SET capacity = excluded.capacity,"
+                             " updated_at = excluded.updated_at", (agent, capacity, now))
+            return self._capacity(conn, agent)
+
+        return await self.db.write(run)
+
+    # -- reads ---------------------------------------------------------------------------------
+    async def queue(self) -> dict[str, Any]:
+        """Sessions waiting for an agent (oldest first) and active chats, with waiting time."""
+        now = time.time()
+
+        def run(conn: apsw.Connection) -> dict[str, Any]:
+            rows = conn.execute(
+                "SELECT s.*, (SELECT text FROM chat_turns t WHERE t.session_id = s.id AND t.role = 'customer'"
+                " ORDER BY t.id DESC LIMIT 1) AS last_customer_message,"
+                " EXISTS (SELECT 1 FROM handoff_events e WHERE e.session_id = s.id AND e.action = 'stale_pending'"
+                " AND e.created_at >= s.handoff_at) AS stale"
+                " FROM sessions s WHERE s.status IN ('pending_handoff', 'human_active')"
+                " ORDER BY s.handoff_at, s.id").fetchall()
+            pending, active = [], []
+            for row in rows:
+                extra = {"last_customer_message": row.pop("last_customer_message"), "stale": bool(row.pop("stale"))}
+                summary = {**session_summary(session_from_row(row)), **extra}
+                summary["waiting_s"] = round(now - summary["handoff_at"], 3) if summary["handoff_at"] else None
+                (pending if summary["status"] == "pending_handoff" else active).append(summary)
+            return {"pending": pending, "active": active, "business_open": self.is_open(now)}
+
+        return await self.db.read(run)
+
+    async def session_detail(self, session_id: str) -> dict[str, Any]:
+        def run(conn: apsw.Connection) -> dict[str, Any]:
+            session = self._row(conn, session_id)
+            outcome = conn.execute("SELECT * FROM session_outcomes WHERE session_id = ? ORDER BY id DESC LIMIT 1",
+                                   (session_id,)).fetchall()
+            events = conn.execute("SELECT action, agent, detail, created_at FROM handoff_events"
+                                  " WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
+            return {"session": session_summary(session), "outcome": outcome[0] if outcome else None,
+                    "handoff_events": events}
+
+        detail = await self.db.read(run)
+        detail["messages"] = [turn_payload(t) for t in await self.store.turns(session_id, limit=5000)]
+        return detail
+
+    # -- helpers ---------------------------------------------------------------------------------
+    @staticmethod
+    def _row(conn: apsw.Connection, session_id: str) -> SessionRecord:
+        rows = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchall()
+        if not rows:
+            raise NotFound("no session with this id", code="session_not_found")
+        return session_from_row(rows[0])
+
+    @staticmethod
+    def _check_holder(session: SessionRecord, actor: Actor) -> None:
+        if not actor.is_admin and (session.assigned_agent or "").lower() != actor.name.lower():
+            raise Forbidden(f"the session is assigned to {session.assigned_agent}", code="not_assigned")
+
+    def _capacity(self, conn: apsw.Connection, agent: str) -> int:
+        rows = conn.execute("SELECT capacity FROM agent_capacity WHERE agent = ?", (agent,)).fetchall()
+        return int(rows[0]["capacity"]) if rows else int(self.settings.agent_capacity)
+
+    def _check_capacity(self, conn: apsw.Connection, agent: str, *, including_new: bool = False) -> None:
+        limit = self._capacity(conn, agent)
+        held = conn.execute("SELECT count(*) AS n FROM sessions WHERE status = 'human_active'"
+                            " AND assigned_agent = ? COLLATE NOCASE", (agent,)).fetchall()[0]["n"]
+        if including_new:
+            held -= 1
+        if held >= limit:
+            raise Conflict(f"{agent} already holds {held} active chats (capacity {limit})", code="agent_at_capacity",
+                           details={"agent": agent, "active": held, "capacity": limit})
+
+    @staticmethod
+    def _check_known_agent(conn: apsw.Connection, agent: str) -> None:
+        """With staff accounts in place, a transfer must name an active agent or admin."""
+        if not conn.execute("SELECT 1 FROM users LIMIT 1").fetchall():
+            return  # no accounts yet (automation with the API key only): any name is an agent
+        found = conn.execute("SELECT 1 FROM users WHERE username = ? AND active = 1 AND role IN ('agent', 'admin')",
+                             (agent,)).fetchall()
+        if not found:
+            raise ValidationFailed(f"{agent!r} is not an active agent", code="unknown_agent",
+                                   details={"field": "agent"})
+
+    @staticmethod
+    def _event(conn: apsw.Connection, session_id: str, action: str, agent: str | None, detail: str | None,
+               at: float) -> None:
+        conn.execute("INSERT INTO handoff_events (session_id, action, agent, detail, created_at) VALUES (?,?,?,?,?)",
+                     (session_id, action, agent, detail, at))
+
+    @staticmethod
+    def _system_turn(conn: apsw.Connection, session: SessionRecord, text: str, at: float) -> TurnRecord:
+        turn = TurnRecord(session.id, "system", text, at, source="handoff",
+                          meta={"kind": "status", "lang": session.lang})
+        turn.id = insert_turn(conn, turn)
+        return turn
+
+    def _publish_turn(self, session_id: str, turn: TurnRecord) -> None:
+        self.bus.publish(f"session:{session_id}", "message", {"session_id": session_id, "message": turn_payload(turn)})
+
+    def _publish_status(self, session: SessionRecord) -> None:
+        data = {"session_id": session.id, "status": session.status, "handoff_reason": session.handoff_reason,
+                "assigned_agent": session.assigned_agent}
+        self.bus.publish(f"session:{session.id}", "status", data)
+        self.bus.publish(AGENTS_CHANNEL, "status", data)
+
+    async def _after_transition(self, session: SessionRecord, turn: TurnRecord | None) -> None:
+        await self.sessions.warm(session)
+        if turn is not None:
+            self._publish_turn(session.id, turn)
+        self._publish_status(session)
+        task = asyncio.get_running_loop().create_task(self._resync_cache(session.id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _resync_cache(self, session_id: str, delay: float = 1.0) -> None:
+        """Re-cache the durable row shortly after a transition: a request that read the session just
+        before it may have re-cached its stale copy (the guard trigger fixed the row, not the cache)."""
+        try:
+            await asyncio.sleep(delay)
+            session = await self.store.get(session_id)
+            if session is not None:
+                await self.sessions.warm(session)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - best effort; the next transition re-caches anyway
+            log.warning("re-caching session %s failed", session_id, exc_info=True)
+
+    def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        self._tasks.clear()
+        with contextlib.suppress(Exception):
+            lifecycle = getattr(self, "lifecycle_task", None)
+            if lifecycle is not None:
+                lifecycle.cancel()
