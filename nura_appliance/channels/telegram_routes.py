@@ -99,6 +99,11 @@ class TelegramRuntime:
         for task in self.tasks:
             task.cancel()
         self.tasks.clear()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop left: the process is exiting and takes the connections with it
+        self._closing = loop.create_task(self.channel.api.close())
 
 
 def make_api(settings: Settings) -> TelegramApi:

@@ -1,0 +1,229 @@
+"""The Telegram channel against a fake Bot API server on loopback: webhook mode, the topic tree
+as inline keyboards, answers with source labels, hand-off with agent replies delivered back,
+resolved chats starting fresh, and the Bot API's errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import make_settings
+from telegram_fake_api import FakeTelegram
+
+from nura_appliance.channels.telegram import split_text
+from nura_appliance.channels.telegram_api import TelegramApi, TelegramError
+from nura_appliance.settings import Settings
+
+SECRET = "webhook-secret-value-123"
+API_KEY = {"Authorization": "Bearer change-me-api-key"}
+
+
+@pytest.fixture
+def fake_tg() -> Iterator[FakeTelegram]:
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def settings(data_dir: Path, fake_tg: FakeTelegram) -> Settings:
+    # Business hours empty: always open, so a hand-off queues the chat instead of going offline.
+    return make_settings(data_dir, TELEGRAM_BOT_TOKEN=fake_tg.token, TELEGRAM_API_BASE=fake_tg.url,
+                         TELEGRAM_WEBHOOK_SECRET=SECRET, BUSINESS_HOURS="")
+
+
+async def hook(client: httpx.AsyncClient, update: dict[str, Any], *, secret: str = SECRET,
+               header: str | None = SECRET) -> httpx.Response:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": header} if header is not None else {}
+    return await client.post(f"/v1/telegram/webhook/{secret}", json=update, headers=headers)
+
+
+def channel_of(app: Any) -> Any:
+    return app.ctx.nura.services["telegram"].channel
+
+
+async def test_webhook_needs_the_secret_path_and_header(client: httpx.AsyncClient, fake_tg: FakeTelegram) -> None:
+    update = fake_tg.text_update(42, "/start")
+    assert (await hook(client, update, secret="wrong-secret-value-xx")).status_code == 401
+    assert (await hook(client, update, header="wrong")).status_code == 401
+    assert (await hook(client, update, header=None)).status_code == 401
+    resp = await client.post(f"/v1/telegram/webhook/{SECRET}", content=b"{not json",
+                             headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"})
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "invalid_json"
+    assert fake_tg.sent == []
+    ok = await hook(client, update)
+    assert ok.status_code == 200 and ok.json() == {"ok": True}
+    assert len(fake_tg.sent) == 1
+
+
+async def test_start_shows_the_topic_tree_and_buttons_answer_with_articles(
+        client: httpx.AsyncClient, fake_tg: FakeTelegram, app: Any) -> None:
+    await hook(client, fake_tg.text_update(42, "/start", lang="en"))
+    welcome = fake_tg.sent[-1]
+    assert "Welcome to Sanad Telecom" in welcome["text"]
+    rows = welcome["reply_markup"]["inline_keyboard"]
+    labels = [row[0]["text"] for row in rows]
+    assert "Network & internet" in labels
+    assert rows[-1][0]["callback_data"] == "h"  # talk to an agent
+
+    # A branch opens its children; a leaf answers with its article and a source label.
+    await hook(client, fake_tg.callback_update(42, "t:mobile-data", lang="en"))
+    branch = fake_tg.sent[-1]
+    assert branch["text"] == "Mobile internet"
+    assert ["a:internet-slow"] == [b["callback_data"] for b in branch["reply_markup"]["inline_keyboard"][0]]
+    await hook(client, fake_tg.callback_update(42, "a:internet-slow", lang="en"))
+    article = fake_tg.sent[-1]["text"]
+    assert "*124#" in article and article.endswith("📄 Source: Slow mobile internet")
+    assert [a["callback_query_id"] for a in fake_tg.answered][-2:] == ["cq-1001", "cq-1002"]
+    clicks = await app.ctx.nura.db.fetchall("SELECT * FROM tree_clicks WHERE channel = 'telegram'")
+    assert clicks[0]["article_id"] == "internet-slow" and clicks[0]["customer_id"] == "tg:42"
+
+    await hook(client, fake_tg.callback_update(42, "t:no-such-node", lang="en"))
+    assert fake_tg.sent[-1]["text"] == "This topic isn't available right now."
+
+
+async def test_messages_share_the_pipeline_and_continue_one_session(
+        client: httpx.AsyncClient, fake_tg: FakeTelegram, app: Any) -> None:
+    await hook(client, fake_tg.text_update(77, "الإنترنت بطيء جداً اليوم"))
+    first = fake_tg.sent[-1]["text"]
+    assert "*124#" in first and "📄 المصدر:" in first
+    await hook(client, fake_tg.text_update(77, "شكراً"))
+    sessions = await app.ctx.nura.db.fetchall("SELECT * FROM sessions WHERE customer_id = 'tg:77'")
+    assert len(sessions) == 1 and sessions[0]["channel"] == "telegram"
+    assert sessions[0]["message_count"] == 2
+    logs = await app.ctx.nura.db.fetchall("SELECT channel, source FROM conversation_logs")
+    assert {row["channel"] for row in logs} == {"telegram"}
+
+    # A redelivered update is answered once.
+    before = len(fake_tg.sent)
+    repeat = fake_tg.text_update(77, "شكراً", update_id=5000)
+    await hook(client, repeat)
+    await hook(client, repeat)
+    assert len(fake_tg.sent) == before + 1
+
+    # Stickers and photos get a polite note in the chat's language.
+    await hook(client, {"update_id": 6000, "message": {"message_id": 1, "date": 0, "chat": {"id": 77},
+                                                       "sticker": {"file_id": "x"}}})
+    assert fake_tg.sent[-1]["text"].startswith("أستطيع قراءة الرسائل النصية فقط")
+
+
+async def test_handoff_agent_replies_reach_telegram_and_resolved_chat_starts_fresh(
+        client: httpx.AsyncClient, fake_tg: FakeTelegram, app: Any) -> None:
+    chat = 900
+    await hook(client, fake_tg.text_update(chat, "مرحبا"))
+    await hook(client, fake_tg.text_update(chat, "/agent"))
+    assert "موظف" in fake_tg.sent[-1]["text"]
+    row = await app.ctx.nura.db.fetchone("SELECT session_id FROM telegram_chats WHERE chat_id = ?", (str(chat),))
+    session_id = row["session_id"]
+
+    queue = (await client.get("/v1/queue", headers=API_KEY)).json()
+    assert session_id in [s["session_id"] for s in queue["pending"]]
+    assert (await client.post(f"/v1/handoff/{session_id}/accept?agent_id=sara", headers=API_KEY)).status_code == 200
+    resp = await client.post(f"/v1/session/{session_id}/agent-message", headers=API_KEY,
+                             json={"message": "أهلاً، أنا سارة. كيف أساعدك؟", "agent_name": "سارة"})
+    assert resp.status_code == 200, resp.text
+
+    channel = channel_of(app)
+    await channel.deliver_agent_replies()
+    texts = fake_tg.texts(chat)
+    assert any("سارة" in t and "كيف أساعدك" in t for t in texts)
+    delivered = len(fake_tg.sent)
+    await channel.deliver_agent_replies()  # nothing is delivered twice
+    assert len(fake_tg.sent) == delivered
+
+    # While an agent holds the chat, customer messages go to the agent and the bot stays quiet.
+    await hook(client, fake_tg.text_update(chat, "عندي مشكلة في الفاتورة"))
+    assert len(fake_tg.sent) == delivered
+    turns = await app.ctx.nura.db.fetchall("SELECT role, text FROM chat_turns WHERE session_id = ? ORDER BY id",
+                                           (session_id,))
+    assert turns[-1] == {"role": "customer", "text": "عندي مشكلة في الفاتورة"}
+
+    resolve = await client.post(f"/v1/handoff/{session_id}/resolve", headers=API_KEY, json={
+        "status": "solved", "issue_category": "billing", "root_cause": "x", "resolution_notes": "y",
+        "resolved_by": "sara"})
+    assert resolve.status_code == 200, resolve.text
+    await channel.deliver_agent_replies()
+    assert "تم إغلاق المحادثة" in fake_tg.sent[-1]["text"]
+
+    await hook(client, fake_tg.text_update(chat, "مرحبا مرة أخرى"))
+    row = await app.ctx.nura.db.fetchone("SELECT session_id FROM telegram_chats WHERE chat_id = ?", (str(chat),))
+    assert row["session_id"] != session_id
+    fresh = await app.ctx.nura.db.fetchone("SELECT status, customer_id FROM sessions WHERE id = ?",
+                                           (row["session_id"],))
+    assert fresh == {"status": "bot", "customer_id": f"tg:{chat}"}
+
+
+async def test_flood_control_is_waited_out_and_bad_requests_do_not_break_the_bot(
+        client: httpx.AsyncClient, fake_tg: FakeTelegram, app: Any) -> None:
+    channel = channel_of(app)
+    waits: list[float] = []
+
+    async def record_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    channel.api.sleep = record_sleep
+    fake_tg.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
+    await hook(client, fake_tg.text_update(5, "/start", lang="en"))
+    assert waits == [3.0]
+    assert "Welcome" in fake_tg.sent[-1]["text"]
+    assert [c[0] for c in fake_tg.calls].count("sendMessage") == 2
+
+    # 400 (e.g. the chat is gone) is not retried and does not fail the webhook.
+    fake_tg.fail_next("sendMessage", 400, "Bad Request: chat not found")
+    before = len(fake_tg.calls)
+    resp = await hook(client, fake_tg.text_update(5, "hello", lang="en"))
+    assert resp.status_code == 200
+    assert len(fake_tg.calls) == before + 1
+
+    # An expired callback query id does not stop the answer.
+    fake_tg.fail_next("answerCallbackQuery", 400, "Bad Request: query is too old")
+    await hook(client, fake_tg.callback_update(5, "m", lang="en"))
+    assert fake_tg.sent[-1]["text"] == "Pick a topic:"
+
+
+async def test_api_client_errors_and_retries(fake_tg: FakeTelegram) -> None:
+    api = TelegramApi(fake_tg.token, fake_tg.url, backoff=0)
+    waits: list[float] = []
+
+    async def record_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    api.sleep = record_sleep
+    try:
+        fake_tg.fail_next("sendMessage", 502, "Bad Gateway")
+        assert (await api.send_message(1, "hi"))["text"] == "hi"
+        with pytest.raises(TelegramError) as empty:
+            await api.send_message(1, "   ")
+        assert empty.value.code == 400 and "empty" in empty.value.description
+        for _ in range(4):
+            fake_tg.fail_next("sendMessage", 429, "Too Many Requests", retry_after=500)
+        with pytest.raises(TelegramError) as flood:
+            await api.send_message(1, "hi")
+        assert flood.value.code == 429 and max(waits) == 60.0  # capped, not 500 s
+        with pytest.raises(TelegramError) as bad_url:
+            await api.set_webhook("http://plain.example/hook", "s")
+        assert bad_url.value.code == 400
+        assert await api.set_webhook("https://desk.example.com/v1/telegram/webhook/s", "s")
+        assert fake_tg.webhook == {"url": "https://desk.example.com/v1/telegram/webhook/s", "secret_token": "s",
+                                   "allowed_updates": ["message", "callback_query"]}
+        with pytest.raises(TelegramError) as conflict:
+            await api.get_updates(None, 0)
+        assert conflict.value.code == 409
+        assert await api.delete_webhook()
+        wrong = TelegramApi("999:wrong", fake_tg.url)
+        with pytest.raises(TelegramError) as refused:
+            await wrong.get_updates(None, 0)
+        assert refused.value.code == 401
+        await wrong.close()
+    finally:
+        await api.close()
+
+
+def test_long_answers_are_split_under_the_telegram_limit() -> None:
+    body = ("سطر طويل " * 50 + "\n") * 30
+    pieces = split_text(body, 4000)
+    assert len(pieces) > 1 and all(len(p) <= 4000 for p in pieces)
+    assert "".join(p.replace("\n", "") for p in pieces).replace(" ", "") == body.replace("\n", "").replace(" ", "")
