@@ -120,7 +120,7 @@
   function enc(v) { return encodeURIComponent(v); }
   function noop() {}
 
-  /* ---------- DOM helpers (text only, never innerHTML) ---------- */
+  /* ---------- DOM helpers: elements and text nodes only, no HTML parsing ---------- */
   function h(tag, props, kids) {
     var el = d.createElement(tag);
     for (var k in props || {}) {

@@ -29,15 +29,21 @@ ADMIN_HEADERS = {
 }
 
 
-async def _widget_file(name: str) -> HTTPResponse:
+async def _widget_file(request: Request, name: str) -> HTTPResponse:
+    """One widget asset, cacheable and loadable from any origin; ``If-Modified-Since`` gets a 304.
+
+    Sanic's ``file()`` adds its own lower-case ``cache-control`` unless that exact key is given;
+    two conflicting Cache-Control headers would make browsers treat the asset as ``no-cache``.
+    """
     path = widget_dir() / name
     if not path.is_file():
         raise NotFound(f"{name} is not installed", code="asset_missing")
-    # The loader is tiny and its URL is what hosts embed, so it is revalidated often; the
-    # widget itself changes only with a release.
-    max_age = 300 if name != "widget.js" else 3600
-    return await file(path, mime_type=f"{WIDGET_FILES[name]}; charset=utf-8",
-                      headers={"Cache-Control": f"public, max-age={max_age}",
+    # The loader's URL is what host pages embed, so a new release reaches them within minutes;
+    # the widget itself is fetched only when a visitor opens the chat and changes only with a
+    # release; the demo page is always revalidated.
+    cache = {"widget-loader.js": "public, max-age=300", "widget.js": "public, max-age=3600"}.get(name, "no-cache")
+    return await file(path, request_headers=request.headers, mime_type=f"{WIDGET_FILES[name]}; charset=utf-8",
+                      headers={"cache-control": cache,
                                "Cross-Origin-Resource-Policy": "cross-origin",
                                "Access-Control-Allow-Origin": "*"})
 
@@ -45,19 +51,19 @@ async def _widget_file(name: str) -> HTTPResponse:
 @bp.get("/widget.js")
 @access(PUBLIC)
 async def widget_js(request: Request) -> HTTPResponse:
-    return await _widget_file("widget.js")
+    return await _widget_file(request, "widget.js")
 
 
 @bp.get("/widget-loader.js")
 @access(PUBLIC)
 async def widget_loader(request: Request) -> HTTPResponse:
-    return await _widget_file("widget-loader.js")
+    return await _widget_file(request, "widget-loader.js")
 
 
 @bp.get("/widget.html")
 @access(PUBLIC)
 async def widget_page(request: Request) -> HTTPResponse:
-    return await _widget_file("widget.html")
+    return await _widget_file(request, "widget.html")
 
 
 @bp.get("/admin", strict_slashes=True)
@@ -98,7 +104,7 @@ async def admin_asset(request: Request, relative: str) -> HTTPResponse:
     if mime.startswith("text/") or mime in ("application/javascript", "application/json"):
         mime += "; charset=utf-8"
     cache = "no-cache" if path.suffix == ".html" else "public, max-age=300"
-    headers = {**ADMIN_HEADERS, "Cache-Control": cache}
+    headers = {**ADMIN_HEADERS, "cache-control": cache}  # the key sanic.file() checks; one header
     if path.name == PREVIEW_PAGE:
         # The settings page shows the real widget in a frame; only this page may be framed,
         # and only by the admin itself.
