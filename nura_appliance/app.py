@@ -66,6 +66,17 @@ def create_app(settings: Settings | None = None, *, name: str | None = None,
     Extend(app, config={"oas_autodoc": True, "cors": False, "health": False})
     setup_http(app)
 
+    # sanic-ext adds automatic HEAD/OPTIONS routes in a before_server_start listener; once the app
+    # counts as started, every add_route re-finalizes the whole router (~50 ms each with ~100
+    # routes, seconds per start-up). Let those listeners batch their changes, then mark it started.
+    @app.before_server_start(priority=1_000_000)
+    async def batch_route_changes(app: Sanic) -> None:
+        app.state.is_started = False
+
+    @app.before_server_start(priority=-1_000_000)
+    async def routes_settled(app: Sanic) -> None:
+        app.state.is_started = True
+
     @app.before_server_start
     async def open_context(app: Sanic) -> None:
         ctx: AppContext = build_context(settings)

@@ -254,7 +254,6 @@ async def build_services(app: Sanic, ctx: AppContext) -> None:
     audit = AuditService(store)
     users = UserService(ctx.settings, store, audit)
     auth = AuthService(ctx.settings, users, ctx.cache, audit)
-    await auth.start()
     ctx.services["audit"] = audit
     ctx.services["users"] = users
     ctx.services["auth"] = auth

@@ -16,7 +16,13 @@ from typing import Any
 from sanic import Request
 
 from nura_appliance.auth.audit import AuditService, client_ip
-from nura_appliance.auth.passwords import generate_password, hash_password, password_problem, verify_password
+from nura_appliance.auth.passwords import (
+    generate_password,
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
 from nura_appliance.auth.store import ROLES, UserRecord, UserStore
 from nura_appliance.auth.tokens import TokenSigner
 from nura_appliance.errors import NotFound, Unauthorized, ValidationFailed
@@ -141,11 +147,6 @@ class AuthService:
         self.signer = TokenSigner(settings.admin_secret_key, settings.admin_token_ttl_seconds)
         self._dummy_hash: str | None = None
 
-    async def start(self) -> None:
-        # A hash to verify against for unknown usernames, so that a miss costs as much time as a
-        # wrong password and response times do not reveal which usernames exist.
-        self._dummy_hash = await asyncio.to_thread(hash_password, generate_password())
-
     @staticmethod
     def bearer(request: Request) -> str | None:
         header = request.headers.get("authorization", "")
@@ -190,10 +191,15 @@ class AuthService:
         user = await self.users.get(username) if USERNAME.match(username) else None
         stored = user.password_hash if user is not None else self._dummy_hash
         if stored is None:
+            # Unknown usernames are checked against a throw-away hash, so that a miss costs as much
+            # time as a wrong password and response times do not reveal which usernames exist.
             stored = self._dummy_hash = await asyncio.to_thread(hash_password, generate_password())
         ok = await asyncio.to_thread(verify_password, stored, password)
         if user is None or not ok or not user.active:
             return None
+        if needs_rehash(user.password_hash):
+            new_hash = await asyncio.to_thread(hash_password, password)
+            await self.users.store.update(user.username, password_hash=new_hash)
         return user
 
     async def issue(self, user: UserRecord) -> dict[str, Any]:
