@@ -312,4 +312,52 @@ def test_dashboard_and_reports_show_the_days_work(server: dict[str, Any], new_pa
             expect(body).to_contain_text("billing")
             assert b"billing" in downloaded
     shot(page, "admin-reports-outcomes.png")
+
+    # Sessions: search by text, then the transcript shows each bot answer's source and confidence.
+    page.click(".sidebar a[data-route=sessions]")
+    page.fill("#session-q", "سعر الباقة")
+    page.click("#session-search button[type=submit]")
+    expect(page.locator("#session-total")).to_contain_text("1 ")
+    page.locator("#session-results tr.clickable").first.click()
+    transcript = page.locator("#transcript")
+    expect(transcript).to_contain_text("كم سعر الباقة الشهرية؟")
+    expect(transcript.locator(".msg.bot .msg-meta").first).to_contain_text("Confidence")
+    expect(page.locator("#transcript-outcome")).to_contain_text("billing")
+    with page.expect_download() as download_info:
+        page.click("#export-text")
+    assert "كم سعر الباقة الشهرية؟" in Path(download_info.value.path()).read_text(encoding="utf-8")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_arabic_article_edit_changes_the_answer(server: dict[str, Any], new_page: Callable[..., Page]) -> None:
+    base = server["url"]
+    marker = "اتصل بالرقم ٤١١ للمساعدة الفورية"
+    before = customer_message(base, "النت عندي بطيء")
+    assert before["article_id"] == "internet-slow"
+    assert marker not in before["response"]
+
+    page = new_page(lang="ar")
+    sign_in(page, base, "admin", ADMIN_PASSWORD, "knowledge")
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    page.click("#article-list [data-article-id=internet-slow]")
+    body_ar = page.locator("#article-body-ar")
+    expect(body_ar).to_have_attribute("dir", "rtl")
+    expect(page.locator("#article-body-en")).to_have_attribute("dir", "ltr")
+    original = body_ar.input_value()
+    assert original
+    body_ar.fill(f"{original}\n\n{marker}")
+    page.click("#save-article")
+    expect(page.locator(".toast")).to_contain_text("تم الحفظ")
+    shot(page, "admin-article-editor-ar.png")
+
+    after = customer_message(base, "النت عندي بطيء")
+    assert after["article_id"] == "internet-slow"
+    assert marker in after["response"]
+
+    # "Try a question" shows what the pipeline would answer and why.
+    page.click(".tabs button[data-tab=try]")
+    page.fill("#try-question", "النت عندي بطيء")
+    page.click("#try-ask")
+    expect(page.locator("#try-answer")).to_contain_text(marker)
+    expect(page.locator("#try-article")).to_contain_text("internet-slow")
     assert page.errors == []  # type: ignore[attr-defined]

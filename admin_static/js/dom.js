@@ -71,8 +71,9 @@ export function fmtTime(value) {
   const date = typeof value === "number" ? new Date(value < 1e12 ? value * 1000 : value) : new Date(value);
   if (Number.isNaN(date.getTime())) return String(value);
   // Today's times need no date; older ones do.
-  if (date.toDateString() === new Date().toDateString()) return date.toLocaleTimeString(undefined, { timeStyle: "short" });
-  return date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
+  const locale = document.documentElement.lang === "ar" ? "ar" : undefined;
+  if (date.toDateString() === new Date().toDateString()) return date.toLocaleTimeString(locale, { timeStyle: "short" });
+  return date.toLocaleString(locale, { dateStyle: "short", timeStyle: "short" });
 }
 
 /** Debounce a function (search boxes). */

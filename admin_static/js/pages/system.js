@@ -10,6 +10,22 @@ function detailText(value) {
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
+// Outbox counts by kind and state come from the Prometheus metrics (there is no JSON endpoint
+// for them); null when metrics are not installed.
+async function jobCounts() {
+  let text;
+  try { text = await api("GET", "/v1/metrics"); } catch { return null; }
+  if (typeof text !== "string") return null;
+  const counts = [];
+  for (const line of text.split("\n")) {
+    const match = /^nura_jobs\{([^}]*)\}\s+([0-9.eE+-]+)$/.exec(line.trim());
+    if (!match) continue;
+    const labels = Object.fromEntries([...match[1].matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    counts.push({ kind: labels.kind, state: labels.state, n: Number(match[2]) });
+  }
+  return counts;
+}
+
 export async function render(root) {
   const health = h("div", { id: "health" });
   const jobs = h("div", { id: "jobs" });
@@ -35,13 +51,18 @@ export async function render(root) {
   const loadJobs = () => fill(jobs, async () => {
     const body = await api("GET", "/v1/jobs/failed");
     const failed = rowsOf(body, "jobs", "failed");
-    const depth = body.queue_depth ?? body.pending ?? body.depth;
-    return [depth !== undefined ? h("p", {}, `${t("Queue depth")}: `, h("b", { id: "queue-depth", text: detailText(depth) })) : null,
+    const counts = await jobCounts();
+    const depth = counts ? counts.filter((c) => c.state === "pending").reduce((sum, c) => sum + c.n, 0) : null;
+    return [depth !== null ? h("p", {}, `${t("Queue depth")}: `, h("b", { id: "queue-depth", text: String(depth) }),
+      ` · ${t("Failed jobs")}: `, h("b", { id: "failed-count", text: String(body.total ?? failed.length) })) : null,
+      counts && counts.length ? table(counts, [
+        { label: t("Kind"), render: (c) => c.kind }, { label: t("Status"), render: (c) => c.state }, { label: t("Count"), render: (c) => c.n },
+      ]) : null,
       h("h3", { text: t("Failed jobs") }),
       table(failed, [
         { label: t("Kind"), render: (j) => j.kind },
         { label: t("Attempts"), render: (j) => j.attempts },
-        { label: t("Error"), render: (j) => j.error || j.last_error },
+        { label: t("Error"), render: (j) => h("span", { class: "clip", title: j.last_error || j.error || "", text: j.last_error || j.error || "" }) },
         { label: t("Time"), render: (j) => fmtTime(j.updated_at || j.failed_at || j.created_at) },
         { label: "", render: (j) => h("button", { type: "button", class: "link", text: t("Retry"), onclick: async () => {
           try { await api("POST", `/v1/jobs/${encodeURIComponent(j.id)}/retry`, {}); toast(t("Saved.")); loadJobs(); } catch (err) { toast(err.message, "error"); }
