@@ -64,10 +64,11 @@ def parse_typing(body: dict[str, Any]) -> tuple[str, str]:
 
 def publish_typing(bus: Any, session_id: str, sender: str, text: str) -> None:
     """Typing is ephemeral: delivered live, never replayed. Agents see a preview of the
-    customer's draft; the customer sees only that the agent is typing."""
+    customer's draft; the customer sees only that the agent is typing (never their own echo)."""
     active = bool(text.strip())
-    bus.publish(f"session:{session_id}", "typing", {"session_id": session_id, "sender": sender, "active": active},
-                buffered=False)
+    if sender == "agent":
+        bus.publish(f"session:{session_id}", "typing", {"session_id": session_id, "sender": sender, "active": active},
+                    buffered=False)
     data: dict[str, Any] = {"session_id": session_id, "sender": sender, "active": active}
     if sender == "customer":
         data["text"] = text
