@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from conftest import AppClient, make_settings, start_app, stop_app
 
-import httpx
 from nura_appliance.analytics.aggregates import DAY, today_start
 from nura_appliance.analytics.service import REPORT_TABS, parse_query
 from nura_appliance.app import create_app
@@ -347,3 +347,17 @@ async def test_aggregates_equal_raw(aclient: AppClient) -> None:
     await compare()
     await service.refresh(now=now + 120)
     assert (await service.dashboard(parse_query({"days": "7"}), now=now + 120))["read"]["aggregated_days"] == 5
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Any:
+    """For the ``client`` fixture in this module: a low per-IP limit."""
+    return make_settings(data_dir, LOAD_DEFAULT_KNOWLEDGE=False, RATE_LIMIT_IP_PER_MINUTE=3)
+
+
+async def test_click_is_rate_limited_per_ip(client: AppClient) -> None:
+    for _ in range(3):
+        assert (await client.post("/v1/analytics/click", json={"event_type": "open"})).status_code == 200
+    resp = await client.post("/v1/analytics/click", json={"event_type": "open"})
+    assert resp.status_code == 429 and int(resp.headers["retry-after"]) >= 1
+    assert resp.json()["error"]["code"] == "rate_limited"

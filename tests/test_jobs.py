@@ -286,3 +286,18 @@ def test_worker_killed_mid_job_completes_after_restart_once(tmp_path: Path,
         assert workers[1].wait(timeout=20) == 0
     finally:
         db.close()
+
+
+def test_serve_runs_the_consumer_in_process(live_server: dict[str, Any]) -> None:
+    """`nura serve` (JOB_WORKER_ENABLED defaults to true) classifies messages in its own threads."""
+    import httpx
+
+    base = live_server["url"]
+    resp = httpx.post(f"{base}/v1/message", json={"session_id": None, "message": "zzqx blorf", "lang": "en"})
+    assert resp.status_code == 200
+
+    def classified() -> int:
+        report = httpx.get(f"{base}/v1/analytics/reports?days=1", headers=ADMIN, timeout=5).json()
+        return int(report["intents"]["classified"])
+
+    assert wait_for(classified, 20, "the in-process consumer to classify the message") == 1

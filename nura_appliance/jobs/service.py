@@ -233,9 +233,9 @@ class JobService:
         count = 0
         while count < limit:
             now = time.time()
-            ids = await self.db.read(lambda c: [r["id"] for r in c.execute(
+            ids = await self.db.read(lambda c, t=now: [r["id"] for r in c.execute(
                 "SELECT id FROM outbox WHERE (status = 'pending' AND next_attempt_at <= ?)"
-                " OR (status = 'running' AND coalesce(lease_until, 0) < ?) ORDER BY id LIMIT 100", (now, now))])
+                " OR (status = 'running' AND coalesce(lease_until, 0) < ?) ORDER BY id LIMIT 100", (t, t))])
             if not ids:
                 break
             ran = 0
