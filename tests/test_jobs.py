@@ -167,7 +167,8 @@ async def test_consumer_threads_run_rows_written_in_other_transactions(ctx: AppC
 
     async def probe(c: Any, payload: dict[str, Any]) -> None:
         seen.append((threading.current_thread().name, asyncio.get_running_loop() is loop))
-        jobs.publish("agents", "probe", {"n": payload["n"]})
+        # Handlers may call ctx.bus.publish: the jobs view of ctx forwards it to the server's loop.
+        c.bus.publish("agents", "probe", {"n": payload["n"]})
 
     jobs.register("probe", probe)
     received: list[dict[str, Any]] = []

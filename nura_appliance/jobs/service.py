@@ -57,12 +57,41 @@ def retry_delay(base_seconds: float, attempts: int) -> float:
     return float(base_seconds) * (2 ** max(0, attempts - 1))
 
 
+class _ThreadSafeBus:
+    """The event bus as job handlers see it: ``publish`` is handed to the server's loop, so a
+    handler written against ``ctx.bus.publish`` is safe in a consumer thread too."""
+
+    def __init__(self, bus: Any, jobs: JobService) -> None:
+        self._bus = bus
+        self._jobs = jobs
+
+    def publish(self, channel: str, type_: str, data: dict[str, Any], **kwargs: Any) -> None:
+        self._jobs.publish(channel, type_, data, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bus, name)
+
+
+class _JobContext:
+    """The AppContext handed to job handlers: the same object except for a thread-safe bus."""
+
+    def __init__(self, ctx: Any, bus: _ThreadSafeBus) -> None:
+        self._ctx = ctx
+        self.bus = bus
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ctx, name)
+
+
 class JobService:
     """``ctx.services["jobs"]``: register handlers, enqueue durable work, run the consumer."""
 
     def __init__(self, ctx: Any, *, lease_seconds: float | None = None,
                  sweep_interval: float = SWEEP_INTERVAL_SECONDS) -> None:
         self.ctx = ctx
+        # Handlers get this view of ctx: ctx.bus.publish from a consumer thread is forwarded to
+        # the server's loop (the bus itself must only be touched there).
+        self.job_ctx = _JobContext(ctx, _ThreadSafeBus(ctx.bus, self))
         self.settings: Settings = ctx.settings
         self.db: Database = ctx.db
         self.lease_seconds = float(lease_seconds or self.settings.job_lease_seconds)
@@ -108,7 +137,7 @@ class JobService:
 
         def run_periodic() -> None:
             try:
-                asyncio.run(handler(self.ctx))
+                asyncio.run(handler(self.job_ctx))
             except Exception:  # noqa: BLE001 - logged; the next period tries again
                 log.exception("periodic job %s failed", name)
 
@@ -117,7 +146,7 @@ class JobService:
 
     async def run_periodic(self, name: str) -> None:
         """Run one periodic job now, on the calling loop (CLI, tests, admin actions)."""
-        await self._periodic[name](self.ctx)
+        await self._periodic[name](self.job_ctx)
 
     # -- enqueueing ------------------------------------------------------------------------------
     async def enqueue(self, kind: str, payload: dict[str, Any]) -> int | None:
@@ -192,7 +221,7 @@ class JobService:
             for name, handler in handlers:
                 if name in done:
                     continue
-                await handler(self.ctx, payload)
+                await handler(self.job_ctx, payload)
                 done.append(name)
                 progress = json.dumps(done)
                 await self.db.write(lambda c, p=progress: c.execute(
@@ -326,18 +355,18 @@ class JobService:
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
 
-    def publish(self, channel: str, type_: str, data: dict[str, Any]) -> None:
-        """Publish an event on the server's loop from any thread (job handlers use this, never
-        ``ctx.bus.publish`` directly)."""
+    def publish(self, channel: str, type_: str, data: dict[str, Any], **kwargs: Any) -> None:
+        """Publish an event on the server's loop from any thread (``ctx.bus.publish`` inside a job
+        handler comes here too)."""
         loop = self._loop
         try:
             current = asyncio.get_running_loop()
         except RuntimeError:
             current = None
         if loop is None or loop is current or loop.is_closed():
-            self.ctx.bus.publish(channel, type_, data)
+            self.ctx.bus.publish(channel, type_, data, **kwargs)
         else:
-            loop.call_soon_threadsafe(self.ctx.bus.publish, channel, type_, data)
+            loop.call_soon_threadsafe(lambda: self.ctx.bus.publish(channel, type_, data, **kwargs))
 
     # -- failed list -------------------------------------------------------------------------------
     async def failed(self, *, limit: int = 100, offset: int = 0) -> dict[str, Any]:
