@@ -73,6 +73,7 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
         contexts.append(context)
         context.add_init_script(f"localStorage.setItem('nura.admin.lang', '{lang}')")
         page = context.new_page()
+        page.set_default_timeout(10000)
         page.errors = []  # type: ignore[attr-defined]
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
         return page
@@ -124,10 +125,10 @@ def test_agent_runs_a_handoff_live(server: dict[str, Any], new_page: Callable[..
     item = page.locator(f"#pending-list [data-session-id='{session['session_id']}']")
     expect(item).to_be_visible(timeout=10000)
     expect(page.locator("#queue-badge")).to_have_text("1")
-    expect(item).to_contain_text("direct_request")
+    expect(item.locator("[data-reason=direct_request]")).to_have_text("Agent button")
 
     item.click()
-    expect(page.locator("#conv-reason")).to_have_text("direct_request")
+    expect(page.locator("#conv-reason")).to_have_attribute("data-reason", "direct_request")
     lang = httpx.get(f"{base}/v1/sessions/{session['session_id']}", headers=auth(server["admin_token"]),
                      timeout=10).json()["session"]["lang"]
     expect(page.locator("#conv-lang")).to_have_text(lang.upper())
@@ -137,7 +138,7 @@ def test_agent_runs_a_handoff_live(server: dict[str, Any], new_page: Callable[..
     assert page.evaluate("window.__xss") is None
 
     page.click("#accept")
-    expect(page.locator("#conv-status")).to_have_text("human_active", timeout=10000)
+    expect(page.locator("#conv-status")).to_have_attribute("data-status", "human_active", timeout=10000)
     expect(page.locator(f"#active-list [data-session-id='{session['session_id']}']")).to_be_visible()
 
     # Canned replies are searchable per language and fill the reply box.
@@ -179,20 +180,38 @@ def test_agent_runs_a_handoff_live(server: dict[str, Any], new_page: Callable[..
     assert page.errors == []  # type: ignore[attr-defined]
 
 
-def test_viewer_cannot_reach_admin_pages(server: dict[str, Any], new_page: Callable[..., Page]) -> None:
+def test_admin_manages_users_and_a_viewer_cannot_reach_admin_pages(server: dict[str, Any],
+                                                                    new_page: Callable[..., Page]) -> None:
     base = server["url"]
-    password = create_user(server, "viewer1", "viewer")
-    page = new_page()
-    sign_in(page, base, "viewer1", password)
-    routes = page.locator(".sidebar a").evaluate_all("links => links.map(a => a.dataset.route)")
+    admin = new_page()
+    sign_in(admin, base, "admin", ADMIN_PASSWORD, "users")
+    admin.click("#new-user")
+    admin.fill("#new-username", "viewer1")
+    admin.fill("#new-display-name", "Viewer1")
+    admin.select_option("dialog.modal select[name=role]", "viewer")
+    admin.fill("#new-password", "viewer1-pass-12345")
+    admin.click("dialog.modal [data-action=submit]")
+    row = admin.locator("#users-table tr", has_text="viewer1")
+    expect(row).to_contain_text("viewer")
+
+    viewer = new_page()
+    sign_in(viewer, base, "viewer1", "viewer1-pass-12345")
+    routes = viewer.locator(".sidebar a").evaluate_all("links => links.map(a => a.dataset.route)")
     assert set(routes) == {"dashboard", "reports", "sessions"}
     for route in ("users", "settings", "system", "queue", "knowledge"):
-        page.goto(f"{base}/admin/#/{route}")
-        expect(page.locator("#access-denied")).to_be_visible()
+        viewer.goto(f"{base}/admin/#/{route}")
+        expect(viewer.locator("#access-denied")).to_be_visible()
     # The server refuses too: the page only hides what the API already forbids.
-    token = page.evaluate("sessionStorage.getItem('nura.admin.token')")
+    token = viewer.evaluate("sessionStorage.getItem('nura.admin.token')")
     assert httpx.get(f"{base}/v1/users", headers=auth(token), timeout=10).status_code == 403
-    assert "token" not in page.url and token not in page.url
+    assert token not in viewer.url
+
+    # Deactivating the user revokes the token: the viewer's next call lands on sign-in.
+    row.locator("[data-action=toggle]").click()
+    expect(admin.locator("#users-table tr", has_text="viewer1")).to_contain_text("Disabled")
+    viewer.click(".sidebar a[data-route=sessions]")
+    expect(viewer.locator("#login-form")).to_be_visible(timeout=10000)
+    assert admin.errors == [] and viewer.errors == []  # type: ignore[attr-defined]
 
 
 def test_login_errors_expiry_and_headers(server: dict[str, Any], new_page: Callable[..., Page]) -> None:
@@ -250,7 +269,7 @@ def test_widget_customer_and_agent_chat_in_two_pages(server: dict[str, Any], new
     expect(agent.locator("#messages")).to_contain_text("أريد التحدث مع موظف <i>الآن</i>")
     assert agent.locator("#messages i").count() == 0
     agent.click("#accept")
-    expect(agent.locator("#conv-status")).to_have_text("human_active", timeout=10000)
+    expect(agent.locator("#conv-status")).to_have_attribute("data-status", "human_active", timeout=10000)
 
     agent.fill("#reply-text", "مرحباً، معك Agent2")
     agent.click("#send-reply")

@@ -61,6 +61,24 @@ const AR = {
   "Waiting": "الانتظار", "Escalated": "مصعّدة", "Handoffs": "التحويلات", "Database": "قاعدة البيانات", "Cache": "الذاكرة المؤقتة", "Ai": "الذكاء الاصطناعي", "Details": "التفاصيل", "Time to accept": "متوسط زمن القبول", "Time to resolve": "متوسط زمن الحل", "Answer rate": "نسبة الإجابة", "Server": "الخادم", "Position": "الموضع", "Colour": "اللون", "Article id": "معرّف المقالة", "Bot": "البوت", "System notice": "إشعار النظام",
 };
 
+// Values the server sends as codes (session status, hand-off reason, outcome) with readable names.
+const CODES = {
+  bot: ["With the bot", "مع البوت"], pending_handoff: ["Waiting for an agent", "بانتظار موظف"],
+  human_active: ["With an agent", "مع موظف"], resolved: ["Resolved", "تم الحل"], closed: ["Closed", "مغلقة"],
+  explicit_request: ["Asked for a person", "طلب التحدث مع موظف"], direct_request: ["Agent button", "زر التحدث مع موظف"],
+  negative_sentiment: ["Upset customer", "عميل منزعج"], low_confidence: ["Low confidence answers", "إجابات منخفضة الثقة"],
+  bad_feedback: ["Bad feedback", "تقييم سلبي"], solved: ["Solved", "تم الحل"], unsolved: ["Not solved", "لم يُحل"],
+  escalated: ["Escalated", "مُصعّد"], follow_up: ["Follow-up needed", "يحتاج متابعة"], no_response: ["No response", "لا رد"],
+  duplicate: ["Duplicate", "مكرر"], spam: ["Spam", "مزعج"],
+};
+
+/** A readable name for a server code (unknown codes are shown as they are). */
+export function label(code) {
+  const entry = CODES[code];
+  if (!entry) return code ?? "";
+  return currentLang() === "ar" ? entry[1] : entry[0];
+}
+
 const DICTS = { ar: AR };
 
 export function currentLang() {

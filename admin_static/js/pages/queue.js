@@ -2,7 +2,7 @@
 // conversation open at a time with reply box, canned replies, typing and the outcome modal.
 import { api, openStream, qs, session } from "../api.js";
 import { debounce, dirOf, field, fmtDuration, h, modal, mount, toast } from "../dom.js";
-import { t } from "../i18n.js";
+import { label, t } from "../i18n.js";
 import { messageBubble } from "../messages.js";
 import { failure, rowsOf } from "../ui.js";
 
@@ -70,7 +70,7 @@ export async function render(root, { user }) {
         unread ? h("span", { class: "unread", text: String(unread) }) : null),
       h("div", { class: "preview", dir: "auto", text: s.last_customer_message || "" }),
       h("div", { class: "meta" },
-        h("span", { text: s.handoff_reason || "" }),
+        h("span", { "data-reason": s.handoff_reason || "", text: label(s.handoff_reason) }),
         h("span", { text: (s.lang || "").toUpperCase() }),
         h("span", { text: s.channel || "" }),
         s.assigned_agent ? h("span", { text: `→ ${s.assigned_agent}` }) : null,
@@ -151,10 +151,10 @@ export async function render(root, { user }) {
     mount(refs.head,
       h("div", { class: "facts grow" },
         h("span", {}, `${t("Customer")}: `, h("b", { id: "conv-customer", text: s.customer_id || "—" })),
-        h("span", {}, `${t("Hand-off reason")}: `, h("b", { id: "conv-reason", text: s.handoff_reason || "—" })),
+        h("span", {}, `${t("Hand-off reason")}: `, h("b", { id: "conv-reason", "data-reason": s.handoff_reason || "", text: label(s.handoff_reason) || "—" })),
         h("span", {}, `${t("Language")}: `, h("b", { id: "conv-lang", text: (s.lang || "—").toUpperCase() })),
         h("span", {}, `${t("Channel")}: `, h("b", { text: s.channel || "—" })),
-        h("span", {}, `${t("Status")}: `, h("b", { id: "conv-status", text: s.status || "—" })),
+        h("span", {}, `${t("Status")}: `, h("b", { id: "conv-status", "data-status": s.status || "", text: label(s.status) || "—" })),
         s.assigned_agent ? h("span", {}, `${t("Assigned to")}: `, h("b", { text: s.assigned_agent })) : null),
       h("div", { class: "row" },
         pending ? h("button", { type: "button", class: "primary", id: "accept", text: t("Accept"), onclick: () => act(sid, "accept") }) : null,
@@ -196,7 +196,7 @@ export async function render(root, { user }) {
 
   async function resolve(sid) {
     const status = h("select", { name: "status", id: "outcome-status" },
-      OUTCOME_STATUSES.map((s) => h("option", { value: s, text: s.replace(/_/g, " ") })));
+      OUTCOME_STATUSES.map((s) => h("option", { value: s, text: label(s) })));
     const category = h("input", { name: "issue_category", id: "outcome-category", list: "issue-categories", maxlength: 100 });
     const cause = h("input", { name: "root_cause", id: "outcome-cause", maxlength: 200 });
     const notes = h("textarea", { name: "resolution_notes", id: "outcome-notes", maxlength: 4000 });

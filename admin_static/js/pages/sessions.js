@@ -2,7 +2,7 @@
 // confidence of every bot answer; transcript export (JSON or plain text, built in the browser).
 import { api, qs } from "../api.js";
 import { fmtNumber, fmtTime, h, mount, table, toast } from "../dom.js";
-import { t } from "../i18n.js";
+import { label, t } from "../i18n.js";
 import { messageBubble, roleLabel } from "../messages.js";
 import { card, failure } from "../ui.js";
 
@@ -33,7 +33,7 @@ export async function render(root) {
   const q = h("input", { type: "search", id: "session-q", placeholder: t("Text") });
   const customer = h("input", { id: "session-customer", placeholder: t("Customer id"), size: 14 });
   const status = h("select", { id: "session-status", "aria-label": t("Status") },
-    STATUSES.map((s) => h("option", { value: s, text: s || `${t("Status")}: ${t("All")}` })));
+    STATUSES.map((s) => h("option", { value: s, text: s ? label(s) : `${t("Status")}: ${t("All")}` })));
   const since = h("input", { type: "date", id: "session-since", "aria-label": t("From") });
   const until = h("input", { type: "date", id: "session-until", "aria-label": t("To") });
   const results = h("div", { id: "session-results" });
@@ -61,7 +61,7 @@ export async function render(root) {
           { label: t("Customer"), render: (r) => r.customer_id },
           { label: t("Channel"), render: (r) => r.channel },
           { label: t("Language"), render: (r) => r.lang },
-          { label: t("Status"), render: (r) => r.status },
+          { label: t("Status"), render: (r) => label(r.status) },
           { label: t("Messages"), render: (r) => r.message_count },
         ], { empty: t("Nothing here yet."), onRowClick: (r) => open(r.session_id || r.id) }),
         h("div", { class: "row" },
@@ -82,7 +82,7 @@ export async function render(root) {
       const s = detail.session || {};
       mount(detailBox, card(t("Transcript"),
         h("div", { class: "row" },
-          h("span", { class: "grow hint", text: `${s.customer_id || "—"} · ${s.channel || ""} · ${(s.lang || "").toUpperCase()} · ${s.status || ""}${s.handoff_reason ? ` · ${s.handoff_reason}` : ""}` }),
+          h("span", { class: "grow hint", text: `${s.customer_id || "—"} · ${s.channel || ""} · ${(s.lang || "").toUpperCase()} · ${label(s.status)}${s.handoff_reason ? ` · ${label(s.handoff_reason)}` : ""}` }),
           h("button", { type: "button", class: "secondary", id: "export-json", text: `${t("Export")} JSON`,
             onclick: () => saveBlob(JSON.stringify(detail, null, 2), `session-${sid}.json`, "application/json") }),
           h("button", { type: "button", class: "secondary", id: "export-text", text: `${t("Export")} TXT`,
