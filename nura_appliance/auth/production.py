@@ -23,7 +23,11 @@ def _weak_secret(value: str, name: str, minimum: int) -> str | None:
         return f"{name} is still the shipped default"
     if len(value) < minimum:
         return f"{name} is shorter than {minimum} characters"
-    if len(set(value)) < 8 or any(word in value.lower() and len(value) < 2 * len(word) + 8 for word in _WEAK_WORDS):
+    # Few distinct characters, or few distinct 4-character pieces (a word repeated to reach the
+    # length), or a common word padded a little: all far weaker than their length suggests.
+    pieces = {value[i:i + 4] for i in range(len(value) - 3)}
+    if (len(set(value)) < 8 or len(pieces) < (len(value) - 3) * 0.6
+            or any(word in value.lower() and len(value) < 2 * len(word) + 8 for word in _WEAK_WORDS)):
         return f"{name} is too easy to guess"
     return None
 
