@@ -208,9 +208,12 @@ def test_arabic_flow_tree_answer_feedback_handoff_agent_reply_reload(browser: An
     assert wbox["x"] + wbox["width"] > pbox["x"] + pbox["width"] - 40  # bot bubbles start at the right edge
 
     # Guided tree: two levels down to an article, with breadcrumbs, back and home.
+    page.locator(".nw-node").first.wait_for()
+    shot(page, "widget-arabic-welcome.png")
     page.locator(".nw-node", has_text="الباقات").first.click()
     page.locator(".nw-node", has_text="الباقات المحلية").click()
     assert "الباقات المحلية" in page.locator(".nw-crumbs").inner_text()
+    shot(page, "widget-arabic-tree.png")
     page.locator(".nw-back").click()
     page.locator(".nw-node", has_text="الباقات المحلية").click()
     page.locator(".nw-node", has_text="الباقات والأسعار").click()
@@ -533,5 +536,60 @@ def test_offline_hours_forms_keyboard_and_network_errors(browser: Any, site: Hos
     send(page, "مرحبا")
     page.locator(".nw-bot[data-id]").first.wait_for()
     assert stored_state(page, api)["sid"] not in (None, old_sid)
+    assert watch.csp_violations() == []
+    ctx.close()
+
+
+@pytest.fixture
+def streaming_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A live server whose LLM tier streams from a scripted OpenAI-compatible server, over a
+    handbook-only knowledge base (no articles, so handbook questions reach the LLM)."""
+    from ai_support import ScriptedOpenAI, seed_handbook
+    from conftest import make_settings
+
+    from nura_appliance.context import build_context
+
+    scripted = ScriptedOpenAI(default={"text": "Dial *155# to redeem your points for data bundles [1]."})
+    ctx = build_context(make_settings(tmp_path / "live-data", LOAD_DEFAULT_KNOWLEDGE=False))
+    seed_handbook(ctx.db)
+    ctx.close()
+    for name, value in {"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": "sk-test", "NURA_LLM_PROVIDER": "openai",
+                        "LLM_STREAM": "true", "LOAD_DEFAULT_KNOWLEDGE": "false"}.items():
+        monkeypatch.setenv(name, value)
+    yield request.getfixturevalue("live_server")
+    scripted.stop()
+
+
+RECORD_STREAM = """() => {
+  const log = document.querySelector('nura-chat-widget').shadowRoot.querySelector('.nw-log');
+  window.__streamed = [];
+  new MutationObserver(() => {
+    const el = log.querySelector('.nw-streaming .nw-text');
+    if (el) window.__streamed.push(el.textContent);
+  }).observe(log, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_streamed_ai_answer_grows_then_becomes_the_answer(browser: Any, site: HostSite, streaming_server: Any) -> None:
+    api = streaming_server["url"]
+    url = site.add("/index.html", host_page(api), **{"Content-Security-Policy": strict_csp(api)})
+    ctx, page, watch = new_page(browser, viewport={"width": 1280, "height": 860})
+    page.goto(url)
+    open_widget(page)
+    page.locator(".nw-lang[data-lang=en]").click()
+    with page.expect_response(lambda resp: "/stream?" in resp.url):
+        send(page, "hello")  # the session exists after this, so the open panel subscribes to its stream
+        page.locator(".nw-bot[data-id]").first.wait_for()
+    page.evaluate(RECORD_STREAM)
+    send(page, "How do I redeem Priority Club points?")
+    final = page.locator(".nw-bot[data-id]").nth(1)
+    final.wait_for()
+    assert final.locator(".nw-text").inner_text() == "Dial *155# to redeem your points for data bundles."
+    assert "AI assistant" in final.locator(".nw-src").inner_text()
+    streamed = page.evaluate("window.__streamed")
+    assert len(set(streamed)) >= 3 and streamed[0] != streamed[-1]  # it grew token by token
+    assert all("Dial *155# to redeem your points for data bundles [1].".startswith(text) for text in streamed)
+    assert page.locator(".nw-streaming").count() == 0  # the provisional bubble made way for the answer
+    assert page.locator(".nw-bot[data-id]").count() == 2
     assert watch.csp_violations() == []
     ctx.close()

@@ -105,7 +105,7 @@
   var conf = { agent_name: 'Nura', handoff_enabled: true, business_open: true, languages: LANGS };
   var seen = {}, lastId = 0, unread = 0, isOpen = false, booted = false, inFlight = 0, held = [], echoes = {};
   var es = null, retryN = 0, retryTimer = 0, lastEventId = 0, typingOff = false, typingAt = 0, agentTypingTimer = 0;
-  var sending = Promise.resolve(), trees = {}, articles = {}, treeCard = null, treePath = [], bound = [];
+  var streams = {}, sending = Promise.resolve(), trees = {}, articles = {}, treeCard = null, treePath = [], bound = [];
 
   function save() { try { w.localStorage.setItem(KEY, JSON.stringify(st)); } catch (e) { /* private mode */ } }
   function rand() {
@@ -385,6 +385,7 @@
     save();
     track('open');
     boot();
+    connect();
     setTimeout(function () { input.focus(); }, 30);
   }
   function close() {
@@ -398,6 +399,7 @@
     st.dismissed = true;
     save();
     track('close');
+    if (!isLive()) disconnect();
     launcher.focus();
   }
   function focusables() {
@@ -607,12 +609,13 @@
   function sendNow(text, bubble) {
     bubble = bubble || addMsg('customer', text);
     bubble.classList.add('nw-pending');
-    var dots = isLive() ? null : h('div', { class: 'nw-dots', 'aria-label': t('botTyping') }, [h('i'), h('i'), h('i')]);
+    var dots = isLive() ? null : h('div', { class: 'nw-dots', role: 'status', 'aria-label': t('botTyping') }, [h('i'), h('i'), h('i')]);
     if (dots) { log.appendChild(dots); scrollDown(); }
     inFlight++;
     var body = { session_id: st.sid || null, session_token: st.token || undefined, customer_id: st.cid, channel: 'web', message: text, lang: st.lang };
     return call('POST', '/message', body, { timeout: 45000 }).then(function (r) {
       adopt(r);
+      clearStreams();
       bubble.classList.remove('nw-pending');
       if (r.status && LIVE.test(r.status) && !r.response) bubble.setAttribute('data-id', r.message_id);
       else {
@@ -627,6 +630,7 @@
         forget();
         return sendNow(text, bubble);
       }
+      clearStreams();
       bubble.classList.remove('nw-pending');
       var fail = h('div', { class: 'nw-failed', role: 'alert' }, [h('span', { text: e.status === 429 ? t('busy') : t('error') })]);
       fail.appendChild(h('button', { type: 'button', class: 'nw-retry', text: t('retry'), onclick: function () { fail.remove(); queueSend(text, bubble); } }));
@@ -675,14 +679,31 @@
     if (agent) st.agent = agent;
     save();
     showBanner();
-    if (isLive()) connect();
-    else {
-      disconnect();
-      if (status === 'resolved' && LIVE.test(before || '') && !st.rated) ratingCard();
-    }
+    if (wantStream()) connect(); else disconnect();
+    if (status === 'resolved' && LIVE.test(before || '') && !st.rated) ratingCard();
   }
+  /** Streamed AI tokens: a provisional bubble that the answer of record replaces. */
+  function onToken(data) {
+    var el = streams[data.stream_id];
+    if (data.reset || (data.done && !data.accepted)) { if (el) el.remove(); delete streams[data.stream_id]; return; }
+    if (data.done || typeof data.delta !== 'string') return;
+    if (!el) {
+      [].forEach.call(log.querySelectorAll('.nw-dots'), function (x) { x.remove(); });
+      el = streams[data.stream_id] = addMsg('bot', '');
+      el.classList.add('nw-streaming');
+      el.setAttribute('aria-busy', 'true');
+    }
+    el.querySelector('.nw-text').textContent += data.delta;
+    scrollDown();
+  }
+  function clearStreams() {
+    for (var k in streams) streams[k].remove();
+    streams = {};
+  }
+  /** The stream is open while a person is involved, or while the panel is open (streamed answers). */
+  function wantStream() { return !!st.sid && (isLive() || isOpen); }
   function connect() {
-    if (es || !isLive()) return;
+    if (es || !wantStream()) return;
     if (!w.EventSource) { reconnectSoon(5000); return; }
     var url = API + '/session/' + enc(st.sid) + '/stream?session_token=' + enc(st.token || '') + (lastEventId ? '&last_event_id=' + lastEventId : '');
     var src = es = new EventSource(url);
@@ -690,6 +711,8 @@
     src.addEventListener('message', live(function (data) { renderServer(data.message); }));
     src.addEventListener('status', live(function (data) { setStatus(data.status, data.assigned_agent); }));
     src.addEventListener('typing', live(function (data) { if (data.sender === 'agent') agentTyping(data.active !== false); }));
+    src.addEventListener('token', function (ev) { try { onToken(JSON.parse(ev.data)); } catch (x) { /* malformed */ } });
+    src.addEventListener('reset', live(function () { reconnectSoon(0, true); }));
     src.onerror = function () {
       if (src.readyState === 2) { if (es === src) es = null; reconnectSoon(); }
       else if (w.navigator.onLine !== false) net('reconnecting');
@@ -710,18 +733,18 @@
     clearTimeout(retryTimer);
     agentTyping(false);
   }
-  function reconnectSoon(delay) {
+  function reconnectSoon(delay, keep) {
     clearTimeout(retryTimer);
-    if (!isLive()) return;
+    if (!wantStream()) return;
     // Back off 1 s, 2 s, 4 s … up to 15 s; each attempt first fetches what was missed, which also
     // keeps agent replies coming by polling when the stream endpoint is unavailable.
     var wait = delay != null ? delay : Math.min(15000, 1000 * Math.pow(2, retryN++));
     retryTimer = setTimeout(function () {
-      if (!isLive()) return;
+      if (!wantStream()) return;
       call('GET', '/session/' + enc(st.sid) + '/messages?after=' + lastId, undefined, { auth: true }).then(function (r) {
         (r.messages || []).forEach(renderServer);
         setStatus(r.status);
-        connect();
+        if (!keep) connect();
       }, function (e) {
         if (e.status === 401 || e.status === 403 || e.status === 404) forget(); else reconnectSoon();
       });
