@@ -142,9 +142,11 @@ def test_agent_runs_a_handoff_live(server: dict[str, Any], new_page: Callable[..
     expect(page.locator(f"#active-list [data-session-id='{session['session_id']}']")).to_be_visible()
 
     # Canned replies are searchable per language and fill the reply box.
-    page.fill("#canned-search", "")
-    page.locator("#canned-search").focus()
-    expect(page.locator("#canned-list li").first).to_be_visible()
+    page.select_option("#canned-lang", "en")
+    page.fill("#canned-search", "Closing")
+    page.locator("#canned-list li", has_text="Closing").click()
+    filled = page.locator("#reply-text").input_value()
+    assert "cust-ui-1" in filled and "{customer_name}" not in filled  # placeholders filled by the server
 
     # Agent → customer.
     page.fill("#reply-text", "أهلاً، أنا هنا لمساعدتك")

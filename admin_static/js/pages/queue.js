@@ -254,11 +254,13 @@ export async function render(root, { user }) {
     const list = h("ul", { class: "canned-list hidden", id: "canned-list" });
     const load = debounce(async () => {
       try {
-        const body = await api("GET", `/v1/canned-replies${qs({ lang: langSel.value, q: search.value.trim() })}`);
+        // With the session id the server fills {customer_name}, {agent_name} and {company_name}.
+        const body = await api("GET", `/v1/canned-replies${qs({ lang: langSel.value, q: search.value.trim(), session_id: state.selected })}`);
         const replies = listOf(body, "replies");
         mount(list, replies.length ? replies.map((r) =>
-          h("li", { dir: dirOf(r.lang || langSel.value), title: r.text, onclick: () => { onPick(r.text); list.classList.add("hidden"); } },
-            h("strong", { text: r.title || r.shortcut || "" }), r.title ? " — " : "", r.text))
+          h("li", { dir: dirOf(r.lang || langSel.value), title: r.rendered || r.text,
+            onclick: () => { onPick(r.rendered || r.text); list.classList.add("hidden"); } },
+            h("strong", { text: r.title || "" }), r.title ? " — " : "", r.rendered || r.text))
           : h("li", { class: "empty", text: t("Nothing here yet.") }));
       } catch (err) {
         mount(list, h("li", {}, failure(err)));
