@@ -347,6 +347,18 @@ def test_dashboard_and_reports_show_the_days_work(server: dict[str, Any], new_pa
     with page.expect_download() as download_info:
         page.click("#export-text")
     assert "كم سعر الباقة الشهرية؟" in Path(download_info.value.path()).read_text(encoding="utf-8")
+
+    # The hand-off after a bot answer became a knowledge gap; approve it as an example question.
+    page.click(".sidebar a[data-route=gaps]")
+    gap_row = page.locator("#gaps-table tr", has_text="كم سعر الباقة الشهرية؟")
+    expect(gap_row).to_be_visible()
+    gap_row.locator("[data-action=approve]").click()
+    page.select_option("#gap-mode", "example")
+    page.fill("#gap-article", first["article_id"])
+    page.click("dialog.modal [data-action=submit]")
+    expect(page.locator("#gaps-table tr", has_text="كم سعر الباقة الشهرية؟")).to_have_count(0)
+    approved = httpx.get(f"{base}/v1/knowledge-gaps?status=approved", headers=admin, timeout=10).json()
+    assert any(g["question"] == "كم سعر الباقة الشهرية؟" for g in approved["groups"])
     assert page.errors == []  # type: ignore[attr-defined]
 
 
@@ -374,6 +386,14 @@ def test_arabic_article_edit_changes_the_answer(server: dict[str, Any], new_page
     after = customer_message(base, "النت عندي بطيء")
     assert after["article_id"] == "internet-slow"
     assert marker in after["response"]
+
+    # The widget, in a customer's page, answers with the new text too.
+    customer = new_page()
+    customer.goto(f"{base}/widget.html")
+    customer.locator("nura-widget-launcher button").click()
+    customer.locator(".nw-in").fill("النت عندي بطيء")
+    customer.locator(".nw-in").press("Enter")
+    customer.locator(".nw-bot[data-id]", has_text=marker).wait_for()
 
     # "Try a question" shows what the pipeline would answer and why.
     page.click(".tabs button[data-tab=try]")
