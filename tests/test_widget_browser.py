@@ -216,6 +216,9 @@ def test_arabic_flow_tree_answer_feedback_handoff_agent_reply_reload(browser: An
     shot(page, "widget-arabic-tree.png")
     page.locator(".nw-back").click()
     page.locator(".nw-node", has_text="الباقات المحلية").click()
+    page.locator(".nw-crumbs button", has_text="الرئيسية").click()  # home from the breadcrumbs
+    page.locator(".nw-node", has_text="الباقات").first.click()
+    page.locator(".nw-node", has_text="الباقات المحلية").click()
     page.locator(".nw-node", has_text="الباقات والأسعار").click()
     article = page.locator(".nw-bot:has(.nw-atitle)").last
     article.wait_for()
@@ -373,7 +376,7 @@ def test_kurdish_english_isolation_phone_and_soft_handoff(browser: Any, site: Ho
         "el => { const c = getComputedStyle(el); return [c.color, c.fontFamily, c.letterSpacing, c.textTransform]; }")
     assert text_style[0] != "rgb(255, 0, 0)" and "Comic" not in text_style[1]
     assert text_style[2:] == ["normal", "none"]
-    assert page.locator(".nw-node").first.evaluate("el => getComputedStyle(el).paddingTop") == "9px"
+    assert page.locator(".nw-node").first.evaluate("el => getComputedStyle(el).paddingTop") == "7px"
     assert page.locator("#nw-title").inner_text() == "Sanad Help"
 
     # Kurdish: left to right, Kurdish strings, the tree and the answers in Kurdish from the API.
@@ -419,6 +422,17 @@ def test_kurdish_english_isolation_phone_and_soft_handoff(browser: Any, site: Ho
     page.locator(".nw-panel").wait_for(state="visible")
     assert page.locator(".nw-root").get_attribute("lang") == "en"
     page.locator(".nw-cust", has_text="How can I check my balance?").wait_for()
+    assert watch.csp_violations() == []
+    ctx.close()
+
+    # The original embed, widget.js itself in the script tag, works too (no loader).
+    direct = site.add("/direct.html", host_page(api, widget=False).replace(
+        "</body>", f'<script src="{api}/widget.js" data-api="{api}/v1" data-lang="en"></script></body>'), **csp)
+    ctx, page, watch = new_page(browser, viewport={"width": 1280, "height": 860})
+    page.goto(direct)
+    page.locator(".nw-launch").click()
+    page.locator(".nw-tree h3", has_text="Pick a topic").wait_for()
+    assert page.locator(".nw-root").get_attribute("dir") == "ltr"
     assert watch.csp_violations() == []
     ctx.close()
 

@@ -257,10 +257,10 @@
     '.nw-chips{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px;white-space:normal}' +
     '.nw-chip{border:1px solid var(--p);color:var(--p);background:#fff;border-radius:999px;padding:5px 12px;font-size:13px}.nw-chip:hover{background:#f0fdfa}' +
     '.nw-tree{width:86%;white-space:normal}.nw-tree h3{margin:0 0 8px;font-size:14.5px;font-weight:700}' +
-    '.nw-crumbs{display:flex;flex-wrap:wrap;gap:2px 6px;font-size:12px;color:#6b7280;margin-bottom:6px}.nw-crumbs span+span::before{content:"›";margin-inline-end:6px}' +
-    '.nw-root[dir=rtl] .nw-crumbs span+span::before{content:"‹"}' +
+    '.nw-crumbs{display:flex;flex-wrap:wrap;gap:2px 6px;font-size:12px;color:#6b7280;margin-bottom:6px}.nw-crumbs>*+*::before{content:"›";margin-inline-end:6px}.nw-crumbs button:hover{text-decoration:underline}' +
+    '.nw-root[dir=rtl] .nw-crumbs>*+*::before{content:"‹"}' +
     '.nw-nodes{display:flex;flex-direction:column;gap:6px}' +
-    '.nw-node{display:flex;justify-content:space-between;align-items:center;gap:8px;padding:9px 12px;border:1px solid #e5e7eb;border-radius:10px;background:#fafafa}' +
+    '.nw-node{display:flex;justify-content:space-between;align-items:center;gap:8px;padding:7px 12px;border:1px solid #e5e7eb;border-radius:10px;background:#fafafa}' +
     '.nw-node:hover{border-color:var(--p);background:#f0fdfa}.nw-node::after{content:"›";color:var(--p);font-weight:700}.nw-root[dir=rtl] .nw-node::after{content:"‹"}' +
     '.nw-tnav{display:flex;gap:14px;margin-top:8px;font-size:13px;color:var(--p);font-weight:600}' +
     '.nw-typing{font-size:12.5px;color:#6b7280;padding:0 16px 4px;min-height:4px;background:#f5f6f8}' +
@@ -504,6 +504,11 @@
 
   /* ---------- messages ---------- */
   function scrollDown() { log.scrollTop = log.scrollHeight; }
+  /** Scroll to a new bot element; when it is long, show its beginning (and what came just before). */
+  function reveal(el) {
+    scrollDown();
+    if (el.offsetHeight > log.clientHeight * 0.7) log.scrollTop += el.getBoundingClientRect().top - log.getBoundingClientRect().top - 56;
+  }
   function addNote(text) {
     var el = h('div', { class: 'nw-note', dir: 'auto', text: text });
     log.appendChild(el);
@@ -521,11 +526,7 @@
     el.appendChild(h('span', { class: 'nw-text', dir: 'auto' }, richText(text)));
     if (role === 'bot' && m.source) addMeta(el, m);
     log.appendChild(el);
-    scrollDown();
-    if (role !== 'customer' && el.offsetHeight > log.clientHeight * 0.7) {
-      // A long answer: show its beginning (and the question above it), not its last lines.
-      log.scrollTop += el.getBoundingClientRect().top - log.getBoundingClientRect().top - 56;
-    }
+    if (role === 'customer') scrollDown(); else reveal(el);
     return el;
   }
   function sourceLabel(src) {
@@ -819,8 +820,12 @@
         if (next) { node = next; trail.push(next); }
       });
       if (trail.length) {
-        var crumbs = h('nav', { class: 'nw-crumbs', 'aria-label': t('crumbs') }, h('span', { text: t('home') }));
-        trail.forEach(function (n) { crumbs.appendChild(h('span', { dir: 'auto', text: n.label })); });
+        var crumbs = h('nav', { class: 'nw-crumbs', 'aria-label': t('crumbs') }, h('button', { type: 'button', text: t('home'),
+          onclick: function () { treePath = []; renderTree(true); } }));
+        trail.forEach(function (n, i) {
+          crumbs.appendChild(i === trail.length - 1 ? h('span', { dir: 'auto', 'aria-current': 'location', text: n.label })
+            : h('button', { type: 'button', dir: 'auto', text: n.label, onclick: function () { treePath = treePath.slice(0, i + 1); renderTree(true); } }));
+        });
         card.appendChild(crumbs);
       }
       card.appendChild(h('h3', { dir: 'auto', text: trail.length ? node.label : t('pick') }));
@@ -834,8 +839,8 @@
         if (trail.length > 1) navRow.appendChild(h('button', { type: 'button', class: 'nw-home', text: t('home'), onclick: function () { treePath = []; renderTree(true); } }));
         card.appendChild(navRow);
       }
-      if (focus) list.querySelector('button').focus();
-      scrollDown();
+      reveal(card);
+      if (focus) list.querySelector('button').focus({ preventScroll: true });
     }, function () {
       if (card !== treeCard) return;
       while (card.firstChild) card.removeChild(card.firstChild);
