@@ -12,15 +12,22 @@ from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from ai_support import ScriptedOpenAI, seed_handbook
 from conftest import make_settings, start_app, stop_app
 
+from nura_appliance.ai.breaker import CircuitBreaker
 from nura_appliance.app import create_app
 
 ADMIN = {"Authorization": "Bearer test-api-key-123456"}
 
 
-@pytest.fixture
+# One app and one scripted server serve the module (app start-up is the slow part of a test); the
+# autouse fixture below resets what a test may change. Tests that need other settings start their own.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.fixture(scope="module")
 def scripted() -> Any:
     server = ScriptedOpenAI()
     yield server
@@ -46,15 +53,32 @@ async def _start(data_dir: Path, *, seed: bool = True, **overrides: Any) -> tupl
     return client, app
 
 
-@pytest.fixture
-async def ai(data_dir: Path, scripted: ScriptedOpenAI) -> AsyncIterator[tuple[httpx.AsyncClient, Any, ScriptedOpenAI]]:
-    client, app = await _start(data_dir, OPENAI_BASE_URL=scripted.base_url, NURA_LLM_PROVIDER="openai",
-                               LLM_TIMEOUT_SECONDS=1.5, LLM_STREAM=False, OPENAI_MODEL="gpt-4o-mini")
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shared(tmp_path_factory: pytest.TempPathFactory,
+                 scripted: ScriptedOpenAI) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    client, app = await _start(tmp_path_factory.mktemp("ai-openai") / "data", OPENAI_BASE_URL=scripted.base_url,
+                               NURA_LLM_PROVIDER="openai", LLM_TIMEOUT_SECONDS=1.5, LLM_STREAM=False,
+                               OPENAI_MODEL="gpt-4o-mini")
     try:
-        yield client, app, scripted
+        yield client, app
     finally:
         await client.aclose()
         await stop_app(app)
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def ai(shared: tuple[httpx.AsyncClient, Any],
+             scripted: ScriptedOpenAI) -> AsyncIterator[tuple[httpx.AsyncClient, Any, ScriptedOpenAI]]:
+    client, app = shared
+    llm = app.ctx.nura.services["llm"]
+    await asyncio.sleep(0.05)  # let the previous test's background work (probes, ledger links) finish
+    scripted.script.clear()
+    scripted.requests.clear()
+    llm.breakers = {p.name: CircuitBreaker(llm.settings.llm_breaker_cooldown_seconds) for p in llm.providers}
+    llm.health.clear()
+    llm.enabled = True
+    await app.ctx.nura.db.write(lambda c: c.execute("DELETE FROM llm_usage_logs"))
+    yield client, app, scripted
 
 
 async def ask(client: httpx.AsyncClient, text: str, session: dict[str, Any] | None = None,

@@ -22,6 +22,10 @@ from nura_appliance.knowledge.normalize import normalize
 log = logging.getLogger(__name__)
 _LINK_TIMEOUT = 30.0
 _SYSTEM_OVERHEAD_TOKENS = 250
+# Share of the question's content words a passage must contain. The retriever's score is rank-based
+# (reciprocal rank fusion) and vector search always returns neighbours, so a high score alone does
+# not mean the passage is about the question; this lexical floor is the "nothing relevant" decision.
+_MIN_COVERAGE = 0.3
 
 
 def passage_from_hit(hit: Any) -> Passage:
@@ -79,7 +83,17 @@ class GroundedAnswerTier:
             passages = [passage_from_hit(h) for h in hits]
         else:
             passages = await lexical_passages(self.ctx.db, text, k)
-        return [p for p in passages if p.score >= self.settings.rag_min_score and p.text.strip()]
+        wanted = set(content_terms(text))
+        relevant = []
+        for passage in passages:
+            if passage.score < self.settings.rag_min_score or not passage.text.strip():
+                continue
+            if wanted:
+                found = set(content_terms(f"{passage.title} {passage.text}"))
+                if len(wanted & found) / len(wanted) < _MIN_COVERAGE:
+                    continue
+            relevant.append(passage)
+        return relevant
 
     def _budget(self) -> int:
         budget = self.settings.llm_context_tokens

@@ -122,7 +122,12 @@ class LocalLlamaProvider:
         try:
             self._queue.put_nowait(job)
         except queue.Full:
-            raise ProviderError("the local model is busy (queue full)", kind="busy") from None
+            # Requests whose callers already gave up must not keep the slots: drop them, try again.
+            self._purge_abandoned()
+            try:
+                self._queue.put_nowait(job)
+            except queue.Full:
+                raise ProviderError("the local model is busy (queue full)", kind="busy") from None
         try:
             return await asyncio.wait_for(asyncio.shield(job.future), timeout)
         except TimeoutError:
@@ -164,6 +169,15 @@ class LocalLlamaProvider:
                 log.exception("closing the local model failed")
             self._llm = None
 
+    def _purge_abandoned(self) -> None:
+        now = time.monotonic()
+        with self._queue.mutex:
+            live = [j for j in self._queue.queue if j is None or not (j.cancel.is_set() or now > j.deadline)]
+            if len(live) != len(self._queue.queue):
+                self._queue.queue.clear()
+                self._queue.queue.extend(live)
+                self._queue.not_full.notify_all()
+
     # -- worker thread ------------------------------------------------------------------------------
     def _ensure_thread(self) -> None:
         with self._start_lock:
@@ -177,8 +191,10 @@ class LocalLlamaProvider:
 
             started = time.perf_counter()
             try:
+                # Batch threads = generation threads: llama.cpp's default (all cores) spins against
+                # other work on a busy appliance and measured twice as slow here under load.
                 llm = Llama(model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads,
-                            verbose=False)
+                            n_threads_batch=self.n_threads, verbose=False)
             except Exception as exc:  # noqa: BLE001 - a broken file disables the provider with a reason
                 self.load_error = f"cannot load {self.model_path.name}: {exc}"[:300]
                 raise ProviderError(self.load_error, kind="no_model") from None

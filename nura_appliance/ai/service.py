@@ -238,7 +238,9 @@ class LLMService:
         """What the admin sees at ``GET /v1/ai/status``; refreshes stale health probes."""
         stale = [p for p in self.providers
                  if time.time() - self.health.get(p.name, {}).get("checked_at", 0) > self.settings.llm_health_ttl_seconds
-                 and not self.breakers[p.name].probing and (self.enabled or not p.remote)]
+                 and not self.breakers[p.name].probing and (self.enabled or not p.remote)
+                 # an open breaker is left alone until its cool-down (e.g. a 429's Retry-After) ends
+                 and (self.breakers[p.name].allows_traffic() or self.breakers[p.name].probe_due())]
         for provider in stale:
             self.breakers[provider.name].probing = True
         if stale:
