@@ -120,9 +120,9 @@ SETTINGS: tuple[Setting, ...] = (
             choices=("builtin", "openai", "local"), aliases=("NURA_EMBEDDING_PROVIDER",), section="knowledge"),
     Setting("LOCAL_EMBEDDING_MODEL", "", "GGUF embedding model for EMBEDDING_PROVIDER=local.",
             aliases=("NURA_LOCAL_EMBEDDING_MODEL",), section="knowledge"),
-    Setting("ANSWER_THRESHOLD", 0.55, "Confidence at which the article tier answers directly.", kind=float,
+    Setting("ANSWER_THRESHOLD", 0.5, "Confidence at which the article tier answers directly (tuned on knowledge/eval).", kind=float,
             minimum=0, section="knowledge"),
-    Setting("AMBIGUOUS_THRESHOLD", 0.35, "Confidence at which close candidates are offered as quick replies.",
+    Setting("AMBIGUOUS_THRESHOLD", 0.4, "Confidence at which close candidates are offered as quick replies.",
             kind=float, minimum=0, section="knowledge"),
     # -- AI -----------------------------------------------------------------------------------
     Setting("NURA_LLM_PROVIDER", "auto", "LLM provider: auto, openai, local or off.",

@@ -181,16 +181,19 @@ def db_stats(data_dir: DataDir = None,
     typer.echo(f"database size: {stats['bytes']} bytes")
 
 
-from nura_appliance.cli.users import users_app  # noqa: E402
-
-app.add_typer(users_app, name="user")
-
-
 # Operations commands (backup, restore, export, purge, support-bundle, telegram) live in their
 # own module; imported here, after the shared helpers above exist, so they can use them.
 from nura_appliance.cli import ops as _ops  # noqa: E402
 
 _ops.register(app)
+from nura_appliance.cli.users import users_app  # noqa: E402
+
+app.add_typer(users_app, name="user")
+
+# Knowledge commands (`nura knowledge …`) and `nura eval`.
+from nura_appliance.cli import knowledge as _knowledge  # noqa: E402
+
+_knowledge.register(app)
 
 
 def run() -> None:

@@ -11,22 +11,33 @@ import re
 
 from nura_appliance.knowledge.normalize import normalize
 
-# Words for "a person / an agent / customer service" and verbs for "talk to / transfer me".
+# Words for "a person / an agent / customer service" and verbs for "talk to / transfer me / put me
+# through". Arabic words may carry a glued article or preposition (ال, لل, بال, ب, ل, و) and a
+# plural or possessive ending, hence the optional prefix and the short suffix in the patterns.
+_AR_PREFIX = r"(?:و|ف)?(?:بال|لل|ال|ب|ل)?"
 _PERSON = (
-    r"(موظف|موضف|مووظف|موظفه|موظفين|الموظف|شخص|انسان|بشر|حد|حدا|احد|واحد|مسؤول|مسوول|المسؤول|مدير|"
-    r"خدمه العملاء|خدمه الزبائن|خدمه الزباين|الدعم|دعم فني|الدعم الفني|عامل|اوبريتور|operator|agent|"
-    r"كول سنتر|call center|الكول سنتر|ممثل|مختص|فني)"
+    r"(?:موظف|موضف|مووظف|موظفين|شخص|انسان|بشر|بشري|حدا|احد|مسؤول|مسوول|مدير|ممثل|مختص|عامل|"
+    r"اوبريتور|اوبراتور|خدمه (?:ال)?عملاء|خدمه (?:ال)?زبائن|خدمه (?:ال)?زباين|دعم فني|كول سنتر|"
+    r"بني ادم|بنادم|ادمي|operator|agent|human)"
 )
+# Verbs that only make sense towards a person: talk, speak, connect, transfer, put me through.
 _TALK = (
-    r"(اكلم|اكلم|كلم|تكلم|اتكلم|احجي|حجي|اتحدث|تحدث|احكي|حكي|اتواصل|تواصل|حولني|حولوني|حولني|حول|"
-    r"وصلني|وصلوني|اوصل|ابي|ابغي|ابغى|اريد|اريد|بدي|عايز|عاوز|اطلب|طلب|محتاج|ممكن|يمكن|تحويل|خليني)"
+    r"(?:اكلم|كلم|تكلم|اتكلم|احجي|حجي|اتحدث|تحدث|احكي|حكي|اتواصل|تواصل|حولني|حولوني|تحويل|وصلني|"
+    r"وصلوني|اوصل|توصيل|حطني|حطوني|دزني|دزوني|ودني|ودوني|احاكي|اخاطب)"
 )
+# Verbs of wanting count only when a person word follows at once ("ابي موظف"), because "بدي"
+# or "ارغب" followed later by "شخص" is usually about something else ("transfer to another person").
+_WANT = r"(?:ممكن|ابي|ابغي|ابغى|ابا|اريد|نريد|نبي|بدي|بدنا|عايز|عاوز|اطلب|محتاج|ارغب ب|اود|اعطني|اعطيني|جيبلي|هاتلي|خليني مع)"
+_SOMEONE = r"(?:حد|حدا|احد|واحد)"
+# A person word followed by "talk to me / answer me" ("حد بشري يكلمني").
+_TALK_TO_ME = r"(?:يكلمني|يحكي معي|يحكي معايا|يحجي وياي|يحجيني|يرد علي|يرد عليا|يتواصل معي|يتصل بي|يكلمنا)"
 _AR_PATTERNS = [
-    re.compile(rf"\b{_TALK}\b.*\b{_PERSON}\b"),
+    re.compile(rf"\b{_AR_PREFIX}{_TALK}\w{{0,3}} (?:\S+ ){{0,4}}?{_AR_PREFIX}(?:{_PERSON}|{_SOMEONE})\w{{0,3}}\b"),
+    re.compile(rf"\b{_WANT} {_AR_PREFIX}{_PERSON}\w{{0,3}}\b"),
+    re.compile(rf"\b(?:{_SOMEONE}|{_AR_PREFIX}{_PERSON}\w{{0,3}})\b.*\b{_TALK_TO_ME}\b"),
     re.compile(r"\b(حولني|حولوني|وصلني|وصلوني)\b"),
-    re.compile(r"\b(موظف|موضف|مووظف) (حقيقي|بشري)\b"),
+    re.compile(rf"\b{_PERSON} (حقيقي|بشري)\b"),
     re.compile(r"\b(انسان|بشر) (حقيقي|مو روبوت|مش روبوت)\b"),
-    re.compile(r"^\s*(موظف|موضف|مووظف|خدمه العملاء|الدعم الفني)\s*$"),
     re.compile(r"\b(ما|مو|مش|لا) (ابي|اريد|بدي|عايز) (اكلم|احجي|احكي|اتكلم)? ?(روبوت|بوت|الة|الي)\b"),
 ]
 _KU_PATTERNS = [
@@ -36,10 +47,47 @@ _KU_PATTERNS = [
 _EN_PATTERNS = [
     re.compile(r"\b(talk|speak|chat|connect|transfer|put)\b.*\b(human|person|agent|agnet|agen|representative|rep|someone|somebody|operator|staff|people|support team|customer service|real person)\b"),
     re.compile(r"\b(human|live|real) (agent|person|support|being)\b"),
-    re.compile(r"^\s*(agent|human|operator|representative|customer service)\s*(please|pls|plz)?\s*$"),
     re.compile(r"\b(i want|i need|give me|get me|i would like|id like)\b.*\b(human|agent|agnet|person|representative|operator)\b"),
     re.compile(r"\b(not|no|stop) (a |the )?(bot|robot|machine)\b"),
 ]
+# A message that is only a word for a person (plus please / greetings) is a request too:
+# "موظف لو سمحت", "agent pls", "karmend". Typos within one edit of these words count.
+_BARE_PERSON = {normalize(w) for w in (
+    "موظف", "الموظف", "موظفه", "انسان", "بشري", "مسؤول", "المسؤول", "ممثل", "خدمة العملاء", "الدعم الفني",
+    "كول سنتر", "agent", "human", "operator", "representative", "person", "customer service", "live agent",
+    "karmend", "karmendek", "mirov",
+)}
+_FILLER = {normalize(w) for w in (
+    "لو", "سمحت", "سمحتي", "من", "فضلك", "رجاء", "ارجوك", "يا", "جماعه", "اخي", "الحين", "هسه", "هلق", "بسرعه",
+    "please", "pls", "plz", "now", "asap", "a", "an", "the", "hi", "hello", "ji", "kerema", "xwe", "ere", "bi",
+    "lutfen", "تكفى", "الله", "يخليك", "مرحبا", "السلام", "عليكم", "real", "حقيقي",
+)}
+
+
+def _within_one_edit(word: str, target: str) -> bool:
+    """True when ``word`` is ``target`` with at most one insertion, deletion, substitution or swap."""
+    if word == target:
+        return True
+    if abs(len(word) - len(target)) > 1 or min(len(word), len(target)) < 4:
+        return False
+    if len(word) == len(target):
+        diff = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
+        if len(diff) == 1:
+            return True
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and word[diff[0]] == target[diff[1]] \
+            and word[diff[1]] == target[diff[0]]
+    short, long_ = (word, target) if len(word) < len(target) else (target, word)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def _bare_request(norm: str) -> bool:
+    words = [w for w in norm.split() if w not in _FILLER]
+    if not words or len(words) > 3:
+        return False
+    phrase = " ".join(words)
+    if phrase in _BARE_PERSON:
+        return True
+    return len(words) == 1 and any(_within_one_edit(words[0], p) for p in _BARE_PERSON if " " not in p)
 
 
 def wants_human(text: str, lang: str | None = None) -> bool:
@@ -47,6 +95,8 @@ def wants_human(text: str, lang: str | None = None) -> bool:
     norm = normalize(text)
     if not norm:
         return False
+    if _bare_request(norm):
+        return True
     # Kurdish phrasing can arrive under any detected language; check every list.
     for pattern in (*_AR_PATTERNS, *_KU_PATTERNS, *_EN_PATTERNS):
         if pattern.search(norm):

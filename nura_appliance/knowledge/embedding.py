@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from nura_appliance.errors import NuraError
+from nura_appliance.knowledge.lexicon import concept_of, concepts
 from nura_appliance.knowledge.normalize import STOPWORDS, normalize, stem
 
 BUILTIN_DIM = 384
@@ -65,10 +66,12 @@ class BuiltinEmbedder:
     _PAIR_WEIGHT = 1.0
     _GRAM_WEIGHT = 0.6
     _STOP_FACTOR = 0.15
+    _CONCEPT_WEIGHT = 3.0
+    _SYNONYM_FACTOR = 0.2
 
     def __init__(self, dim: int = BUILTIN_DIM) -> None:
         self.dim = dim
-        self.space = f"builtin:v1:{dim}"
+        self.space = f"builtin:v3:{dim}"
         self._slots: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
@@ -91,6 +94,10 @@ class BuiltinEmbedder:
         for word in words:
             factor = self._STOP_FACTOR if word in STOPWORDS else 1.0
             root = stem(word)
+            if concept_of(root):
+                # A lexicon word is represented mostly by its concept, so synonyms ("متاح",
+                # "متوفر", "available") land close together instead of only sharing the concept.
+                factor *= self._SYNONYM_FACTOR
             stems.append(root if factor == 1.0 else "")
             key = "w:" + root
             out[key] = out.get(key, 0.0) + self._WORD_WEIGHT * factor
@@ -103,6 +110,9 @@ class BuiltinEmbedder:
         for first, second in zip(content, content[1:], strict=False):
             key = f"p:{first}_{second}"
             out[key] = out.get(key, 0.0) + self._PAIR_WEIGHT
+        for concept in concepts([stem(w) for w in words]):
+            key = "w:" + concept
+            out[key] = out.get(key, 0.0) + self._CONCEPT_WEIGHT
         return out
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

@@ -125,7 +125,7 @@ def detect_language(text: str, default: str = "ar") -> str:
 # "والنت") and Kurmanji adds case/definiteness suffixes ("înterneta", "înternetê"). Both defeat
 # exact-word BM25. We strip only the most frequent affixes and keep at least three letters, so
 # errors stay rare; character n-grams in the embedder cover what stemming misses.
-_AR_PREFIXES = ("وبال", "فبال", "وال", "فال", "بال", "كال", "لل", "ال", "و", "ب", "ل", "ف")
+_AR_PREFIXES = ("وبال", "فبال", "وال", "فال", "بال", "كال", "لل", "ال", "و", "ب")
 _AR_SUFFIXES = ("هما", "كما", "ات", "ون", "ين", "ان", "ها", "هم", "كم", "نا", "تي", "ه", "ي", "ك")
 _LATIN_SUFFIXES = (
     # Kurmanji (after folding ê→e, î→i): definite/indefinite and case endings
@@ -146,8 +146,9 @@ def stem(word: str) -> str:
         return word
     if _is_arabic_word(word):
         for prefix in _AR_PREFIXES:
-            # The article "ال" may leave two letters ("النت" → "نت"); a lone letter needs three.
-            keep = 2 if prefix.endswith("ال") or prefix == "لل" else 3
+            # The article "ال" may leave two letters ("النت" → "نت"),
+            # and a lone و or ب needs four, since many words simply begin with those letters.
+            keep = 2 if prefix.endswith("ال") or prefix == "لل" else (3 if prefix == "ب" else 4)
             if word.startswith(prefix) and len(word) - len(prefix) >= keep:
                 word = word[len(prefix):]
                 break
@@ -175,7 +176,7 @@ STOPWORDS: frozenset[str] = frozenset(
         "أن", "كان", "كانت", "يكون", "لا", "لم", "لن", "مو", "مش", "ماكو", "اكو", "شنو", "شني", "وش", "ايش",
         "إيش", "ازاي", "إزاي", "ليه", "كده", "هيك", "هلق", "الحين", "هسه", "هسا", "اليوم", "يعني", "بس",
         "لو", "اذا", "إذا", "ثم", "حتى", "كل", "شي", "شيء", "اي", "أي", "قد", "عند", "عندك", "عندنا", "لك",
-        "لكم", "لنا", "الله", "السلام", "عليكم", "مرحبا", "اهلا", "شكرا", "رجاء", "لو سمحت", "من فضلك",
+        "لكم", "لنا", "بسرعه", "الله", "السلام", "عليكم", "مرحبا", "اهلا", "شكرا", "رجاء", "لو سمحت", "من فضلك",
         "اخي", "أخي", "حبيبي", "كم", "متى", "مين", "منو", "شكد", "قديش", "بكم", "الي", "علي", "بي", "فيه",
         "فيها", "به", "بها", "له", "لها", "احنا", "نحن", "انت", "إنت", "انتم", "هم", "يمكن", "يمكنني",
         # English
@@ -195,5 +196,11 @@ STOPWORDS: frozenset[str] = frozenset(
 
 
 def index_terms(text: str) -> list[str]:
-    """Stemmed content words of ``text`` (stopwords removed), for BM25 indexing and querying."""
-    return [stem(w) for w in normalize(text).split() if w not in STOPWORDS]
+    """Stemmed content words of ``text`` (stopwords removed) plus its lexicon concepts
+    (``kcroaming`` for "رومنج" or "roaming"), for BM25 indexing and querying."""
+    from nura_appliance.knowledge.lexicon import concepts  # the lexicon itself uses normalize
+
+    words = normalize(text).split()
+    stems = [stem(w) for w in words]
+    content = [s for w, s in zip(words, stems, strict=True) if w not in STOPWORDS]
+    return content + concepts(stems)

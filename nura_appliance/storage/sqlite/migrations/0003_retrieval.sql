@@ -33,3 +33,7 @@ CREATE VIRTUAL TABLE chunk_fts USING fts5 (
 
 ALTER TABLE handbook_docs ADD COLUMN source_name TEXT;
 ALTER TABLE handbook_docs ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+
+-- The vocabulary of the article index: lets the matcher tell how much of a message the
+-- knowledge base knows at all (a strong out-of-scope signal).
+CREATE VIRTUAL TABLE kb_fts_vocab USING fts5vocab (kb_fts, 'row');
