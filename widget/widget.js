@@ -230,7 +230,7 @@
     '.nw-ttl p{margin:0;font-size:12.5px;opacity:.92}' +
     '.nw-hbtn{width:34px;height:34px;border-radius:8px;display:flex;align-items:center;justify-content:center}.nw-hbtn:hover{background:rgba(255,255,255,.15)}' +
     '.nw-langs{display:flex;gap:4px;padding:0 12px 10px;background:var(--p)}' +
-    '.nw-lang{font-size:12.5px;padding:3px 10px;border-radius:999px;color:#fff;background:rgba(255,255,255,.14)}' +
+    '.nw-lang{font-size:12.5px;padding:2px 10px;border-radius:999px;color:#fff;border:1px solid rgba(255,255,255,.55)}' +
     '.nw-lang[aria-pressed=true]{background:#fff;color:var(--p);font-weight:700}' +
     '.nw-menu{position:absolute;top:56px;inset-inline-end:12px;background:#fff;border-radius:10px;box-shadow:0 8px 24px rgba(0,0,0,.18);padding:6px;z-index:3;min-width:210px}' +
     '.nw-menu button{display:block;width:100%;padding:9px 12px;border-radius:6px;text-align:start}.nw-menu button:hover{background:#f3f4f6}' +
