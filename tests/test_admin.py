@@ -5,8 +5,6 @@ payloads shown as text. Screenshots land in test-artifacts/ (gitignored)."""
 
 from __future__ import annotations
 
-import re
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -234,11 +232,34 @@ def test_login_errors_expiry_and_headers(server: dict[str, Any], new_page: Calla
     sign_in(page, base, "admin", ADMIN_PASSWORD, "users")
     expect(page.locator("#users-table")).to_contain_text("admin")
     token = page.evaluate("sessionStorage.getItem('nura.admin.token')")
+
+    # Settings: AI switch round-trips through the API; the snippet preview runs the real widget.
+    page.click(".sidebar a[data-route=settings]")
+    expect(page.locator("#ai-enabled")).to_have_text("Enabled")
+    page.click("#ai-toggle")
+    expect(page.locator("#ai-enabled")).to_have_text("Disabled")
+    assert httpx.get(f"{base}/v1/ai/status", headers=auth(token), timeout=10).json()["enabled"] is False
+    page.click("#ai-toggle")
+    expect(page.locator("#ai-enabled")).to_have_text("Enabled")
+    page.select_option("#snippet-lang", "en")
+    expect(page.locator("#snippet-code")).to_contain_text(f'src="{base}/widget-loader.js"')
+    expect(page.locator("#snippet-code")).to_contain_text('data-lang="en"')
+    preview = page.frame_locator("#snippet-preview")
+    expect(preview.locator(".nw-panel")).to_be_visible()
+    framed = httpx.get(f"{base}/admin/widget-preview.html", timeout=10).headers
+    assert "frame-ancestors 'self'" in framed["content-security-policy"] and framed["x-frame-options"] == "SAMEORIGIN"
+
+    # System: component health and the job and log panels.
+    page.click(".sidebar a[data-route=system]")
+    expect(page.locator("#health-status")).to_have_text("ok")
+    expect(page.locator("#health")).to_contain_text("Database")
+    expect(page.locator("#queue-depth")).to_be_visible()
+    expect(page.locator("#audit-log")).to_contain_text("ai")
     assert not any(token in u for u in urls)
 
     # Revoking the token server-side (a logout elsewhere) sends the page back to sign-in.
     assert httpx.post(f"{base}/v1/auth/logout", headers=auth(token), timeout=10).status_code == 200
-    page.click(".sidebar a[data-route=system]")
+    page.click(".sidebar a[data-route=dashboard]")
     expect(page.locator("#login-form")).to_be_visible(timeout=10000)
     expect(page.locator("#login-form .error")).to_contain_text("session has ended")
     assert page.evaluate("sessionStorage.getItem('nura.admin.token')") is None
