@@ -195,6 +195,11 @@ from nura_appliance.cli import knowledge as _knowledge  # noqa: E402
 
 _knowledge.register(app)
 
+# `nura models list|add` (GGUF models of the local LLM provider).
+from nura_appliance.cli.models import models_app  # noqa: E402
+
+app.add_typer(models_app, name="models")
+
 
 def run() -> None:
     """Console-script entry point."""

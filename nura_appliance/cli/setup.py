@@ -102,6 +102,10 @@ def diagnose(settings: Settings) -> dict[str, Any]:
     for name, folder in (("widget", widget_dir()), ("admin_static", admin_static_dir())):
         checks[name] = {"ok": folder.is_dir(), "detail": str(folder)}
     checks["default_knowledge"] = {"ok": default_pack_path().is_file(), "detail": str(default_pack_path())}
+    if checks["data_dir"]["ok"]:
+        from nura_appliance.ai.doctor import describe_llm
+
+        checks["llm"] = describe_llm(settings)  # which provider would answer, and why
     return {"checks": checks, "settings": settings.masked(), "origins": settings.origins}
 
 
