@@ -17,6 +17,7 @@ export async function render(root, { user }) {
     soundOn: localStorage.getItem("nura.admin.sound") === "1", typingTimer: null, lastTypingSent: 0 };
 
   const streamState = h("span", { class: "stream-state", id: "stream-state", text: t("Reconnecting…") });
+  const hours = h("span", { class: "pill hidden", id: "business-hours" });
   const sound = h("input", { type: "checkbox", id: "sound-toggle", checked: state.soundOn,
     onchange: () => { state.soundOn = sound.checked; localStorage.setItem("nura.admin.sound", sound.checked ? "1" : "0"); } });
   const pendingList = h("ul", { class: "queue-list", id: "pending-list" });
@@ -28,7 +29,7 @@ export async function render(root, { user }) {
   const notice = h("div");
 
   mount(root,
-    h("div", { class: "page-header" }, h("h1", { text: t("Live queue") }), streamState,
+    h("div", { class: "page-header" }, h("h1", { text: t("Live queue") }), streamState, hours,
       h("label", { class: "row" }, sound, t("Sound"))),
     notice,
     h("div", { class: "queue-layout" },
@@ -63,7 +64,7 @@ export async function render(root, { user }) {
   function queueItem(s) {
     const sid = idOf(s);
     const unread = state.unread.get(sid) || 0;
-    return h("li", { class: `queue-item${state.selected === sid ? " selected" : ""}`, tabindex: 0,
+    return h("li", { class: `queue-item${state.selected === sid ? " selected" : ""}${s.stale ? " stale" : ""}`, tabindex: 0,
       "data-session-id": sid, onclick: () => select(sid),
       onkeydown: (e) => { if (e.key === "Enter") select(sid); } },
       h("div", { class: "row" }, h("strong", { class: "grow", text: s.customer_id || sid.slice(0, 8) }),
@@ -92,6 +93,10 @@ export async function render(root, { user }) {
       state.pending = listOf(body, "pending");
       state.active = listOf(body, "active");
       notice.replaceChildren();
+      if (typeof body.business_open === "boolean") {
+        hours.textContent = body.business_open ? t("Open now") : t("Closed now");
+        hours.className = `pill ${body.business_open ? "ok" : "warn"}`;
+      }
       renderLists();
       if (state.seen.size && state.pending.some((s) => !before.has(idOf(s)))) beep();
       for (const s of [...state.pending, ...state.active]) state.seen.add(idOf(s));
@@ -306,7 +311,9 @@ export async function render(root, { user }) {
       return;
     }
     if (type === "typing") { if (sid === state.selected && data.sender === "customer") showTyping(data.active !== false); return; }
-    if (type === "status" || type === "assignment" || type === "reset") { reloadQueue(); }
+    if (type === "status" || type === "assignment" || type === "reset") { reloadQueue(); return; }
+    if (type === "suggestion") toast(`${t("Suggestions")}: ${data.kind || ""}`);
+    if (type === "offline_request") toast(t("Contact requests"));
   }
 
   await loadQueue();
