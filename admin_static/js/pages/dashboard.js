@@ -107,13 +107,21 @@ export async function render(root) {
       mount(body, failure(err));
       return;
     }
+    // Ratings are a separate endpoint; the dashboard works without them.
+    const ratingsBox = h("div", { id: "ratings" });
+    api("GET", `/v1/analytics/ratings${qs(range)}`).then((r) => {
+      const items = Object.entries(r.distribution || {}).map(([score, n]) => ({ label: "★".repeat(Number(score)), value: n }));
+      mount(ratingsBox, h("h3", { text: `${t("Rating")} (${fmtNumber(r.rated_sessions || 0)})` }),
+        items.some((i) => i.value > 0) ? barChart(items) : h("p", { class: "empty", text: t("Nothing here yet.") }));
+    }).catch(() => mount(ratingsBox));
     const latest = Array.isArray(data.latest_conversations) ? data.latest_conversations : [];
     const gaps = data.knowledge_gaps && Array.isArray(data.knowledge_gaps.top) ? data.knowledge_gaps.top : [];
     mount(body,
       data.totals ? headline(data) : kpiTiles(data),
       h("div", { class: "grid" },
         card(t("Activity"), h("div", { id: "activity-chart" }, activityChart(data.activity))),
-        card(t("Answers by source"), h("div", { id: "source-chart" }, barChart(pairs(data.sources), { title: t("Answers by source") })))),
+        card(t("Answers by source"), h("div", { id: "source-chart" }, barChart(pairs(data.sources), { title: t("Answers by source") })),
+          ratingsBox)),
       h("div", { class: "grid" },
         card(t("Latest conversations"), h("div", { id: "latest-conversations" }, table(latest, [
           { label: t("Time"), render: (r) => h("span", { class: "nowrap", text: fmtTime(r.created_at) }) },
