@@ -296,6 +296,22 @@ def test_arabic_flow_tree_answer_feedback_handoff_agent_reply_reload(browser: An
     page.locator(".nw-agent", has_text="هل تحتاج أي شيء آخر؟").wait_for(timeout=20000)
     assert page.locator(".nw-agent", has_text="هل تحتاج أي شيء آخر؟").count() == 1
 
+    # With the panel closed, a reply still arrives and the chat button counts it.
+    page.locator(".nw-close").click()
+    agent_call(api, "POST", f"/v1/session/{sid}/agent-message", {"message": "أنا هنا إذا احتجت", "agent_name": "سارة"})
+    page.locator(".nw-badge", has_text="1").wait_for(timeout=20000)
+    assert page.locator(".nw-launch").get_attribute("aria-label") == "افتح المحادثة — رسائل جديدة: 1"
+    page.locator(".nw-launch").click()
+    assert not page.locator(".nw-badge").is_visible()
+
+    # A second tab finds the same conversation.
+    other = ctx.new_page()
+    other.goto(url)
+    other.locator(".nw-panel").wait_for(state="visible")
+    other.locator(".nw-agent", has_text="أنا هنا إذا احتجت").wait_for()
+    assert other.locator(".nw-agent").count() == page.locator(".nw-agent").count() == 3
+    other.close()
+
     # The agent types: the customer sees it live.
     typing = agent_call(api, "POST", f"/v1/session/{sid}/typing", {"sender": "agent", "text": "..."})
     assert typing.status_code == 200, typing.text

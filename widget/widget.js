@@ -50,7 +50,7 @@
       error: 'تعذّر الإرسال. تحقّق من الاتصال وحاول مرة أخرى.', retry: 'إعادة المحاولة', busy: 'رسائل كثيرة، انتظر قليلاً ثم حاول مجدداً.',
       offline: 'لا يوجد اتصال بالإنترنت', reconnecting: 'جارٍ إعادة الاتصال…', loadFail: 'تعذّر التحميل.',
       rateAsk: 'انتهت المحادثة. كيف تقيّم الخدمة؟', rateN: '{n} من 5', rated: 'شكراً لتقييمك!',
-      lang: 'اللغة', unread: '{n} رسائل جديدة', chat: 'نافذة المحادثة', you: 'أنت', noTopics: 'لا توجد مواضيع بعد.'
+      lang: 'اللغة', unread: 'رسائل جديدة: {n}', chat: 'نافذة المحادثة', you: 'أنت', noTopics: 'لا توجد مواضيع بعد.'
     },
     ku: {
       title: 'Xizmeta xerîdaran', open: 'Axaftinê veke', close: 'Axaftinê bigire', sub: 'Em li vir in ji bo alîkariyê',
@@ -71,7 +71,7 @@
       error: 'Nehat şandin. Girêdanê kontrol bike û dîsa biceribîne.', retry: 'Dîsa biceribîne', busy: 'Gelek peyam. Hinekî bisekine û dîsa biceribîne.',
       offline: 'Girêdana înternetê tune', reconnecting: 'Ji nû ve tê girêdan…', loadFail: 'Nehat barkirin.',
       rateAsk: 'Axaftin qediya. Tu xizmetê çawa dinirxînî?', rateN: '{n} ji 5', rated: 'Spas ji bo nirxandina te!',
-      lang: 'Ziman', unread: '{n} peyamên nû', chat: 'Pencereya axaftinê', you: 'Tu', noTopics: 'Hê mijar tune ne.'
+      lang: 'Ziman', unread: 'Peyamên nû: {n}', chat: 'Pencereya axaftinê', you: 'Tu', noTopics: 'Hê mijar tune ne.'
     },
     en: {
       title: 'Customer support', open: 'Open chat', close: 'Close chat', sub: "We're here to help",
@@ -92,7 +92,7 @@
       error: "Couldn't send. Check your connection and try again.", retry: 'Retry', busy: 'Too many messages. Wait a moment and try again.',
       offline: "You're offline", reconnecting: 'Reconnecting…', loadFail: "Couldn't load.",
       rateAsk: 'This conversation has ended. How would you rate our service?', rateN: '{n} out of 5', rated: 'Thanks for your rating!',
-      lang: 'Language', unread: '{n} new messages', chat: 'Chat window', you: 'You', noTopics: 'No topics yet.'
+      lang: 'Language', unread: 'New messages: {n}', chat: 'Chat window', you: 'You', noTopics: 'No topics yet.'
     }
   };
   var LANG_NAMES = { ar: 'عربي', ku: 'Kurdî', en: 'English' };
