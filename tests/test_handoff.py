@@ -397,3 +397,37 @@ async def test_stale_whole_row_save_cannot_undo_an_accept(app, client):
     row = await session_row(app, sid)
     assert (row["status"], row["assigned_agent"], row["accepted_at"], row["resolved_at"]) == (
         "pending_handoff", None, None, None)
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("ابي اكلم موظف", "ar"),           # Gulf
+    ("بدي احكي مع حدا من خدمة العملاء", "ar"),  # Levantine
+    ("اريد احجي وية موظف", "ar"),       # Iraqi
+    ("Ez dixwazim bi karmendekî re biaxivim", "ku"),
+    ("Can I talk to a real person please", "en"),
+])
+async def test_explicit_requests_in_every_language(app, client, text, lang):
+    answer = await new_session(client, text, lang=lang)
+    assert answer["status"] == "pending_handoff" and answer["handoff_reason"] == "explicit_request", answer
+    row = await session_row(app, answer["session_id"])
+    assert row["handoff_reason"] == "explicit_request" and row["handoff_at"] is not None
+    # The notice is in the customer's language.
+    expected = {"ar": "موظف", "ku": "karmend", "en": "agent"}[answer["lang"]]
+    assert expected in answer["response"].lower()
+
+
+async def test_accumulated_negative_sentiment_and_repeated_low_confidence(app, client):
+    first = await new_session(client, "this service is terrible", lang="en")
+    assert first["status"] == "bot"
+    headers = {"X-Session-Token": first["session_token"]}
+    second = (await client.post("/v1/message", json={"session_id": first["session_id"], "lang": "en",
+                                                     "message": "useless, I am angry"}, headers=headers)).json()
+    assert second["status"] == "pending_handoff" and second["handoff_reason"] == "negative_sentiment"
+
+    weak = await new_session(client, "qwzx plorf", lang="en")
+    sid, headers = weak["session_id"], {"X-Session-Token": weak["session_token"]}
+    for text in ("vrrmp snerk", "blorp quix"):
+        last = (await client.post("/v1/message", json={"session_id": sid, "message": text, "lang": "en"},
+                                  headers=headers)).json()
+    assert last["status"] == "pending_handoff" and last["handoff_reason"] == "low_confidence"
+    assert (await session_row(app, sid))["handoff_reason"] == "low_confidence"
