@@ -211,6 +211,13 @@ def test_admin_manages_users_and_a_viewer_cannot_reach_admin_pages(server: dict[
     expect(admin.locator("#users-table tr", has_text="viewer1")).to_contain_text("Disabled")
     viewer.click(".sidebar a[data-route=sessions]")
     expect(viewer.locator("#login-form")).to_be_visible(timeout=10000)
+
+    # Signing out revokes the admin's token on the server, not just in the page.
+    admin_token = admin.evaluate("sessionStorage.getItem('nura.admin.token')")
+    admin.click("#logout")
+    expect(admin.locator("#login-form")).to_be_visible()
+    assert admin.evaluate("sessionStorage.getItem('nura.admin.token')") is None
+    assert httpx.get(f"{base}/v1/auth/me", headers=auth(admin_token), timeout=10).status_code == 401
     assert admin.errors == [] and viewer.errors == []  # type: ignore[attr-defined]
 
 
