@@ -67,12 +67,13 @@ export async function render(root) {
     ["", "ar", "ku", "en"].map((l) => h("option", { value: l, text: l ? l.toUpperCase() : `${t("Language")}: ${t("All")}` })));
   const tabs = h("div", { class: "tabs", role: "tablist" });
   const body = h("div", { id: "report-body" });
+  let cache = null;  // one request serves all five tabs for the same filters
   const exportBtn = h("button", { type: "button", class: "secondary", id: "export-csv", text: t("Export CSV"), onclick: exportCsv });
 
   mount(root,
     h("div", { class: "page-header" }, h("h1", { text: t("Reports") }), h("span", { class: "spacer" }), exportBtn),
     h("div", { class: "filters" }, picker.element, channel, agent, category, lang,
-      h("button", { type: "button", class: "primary", id: "apply-filters", text: t("Apply"), onclick: () => load() })),
+      h("button", { type: "button", class: "primary", id: "apply-filters", text: t("Apply"), onclick: () => { cache = null; load(); } })),
     tabs, body);
 
   function filters() {
@@ -85,7 +86,6 @@ export async function render(root) {
       onclick: () => { active = tab.key; renderTabs(); load(); } })));
   }
 
-  let cache = null;
   async function load() {
     mount(body, h("p", { class: "loading", text: t("Loading…") }));
     const query = filters();
