@@ -42,7 +42,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         cwd=REPO, capture_output=True, text=True, timeout=900)
     assert build.returncode == 0, build.stderr[-4000:]
     folder = work / "dist" / "nura"
-    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
     print(f"\nbundle built in {time.monotonic() - started:.0f} s: {size / 1e6:.0f} MB in {folder}")
     yield folder
 

@@ -30,6 +30,7 @@ LOG_TABLES: tuple[tuple[str, str, str], ...] = (
     ("llm_usage_logs", "created_at", ""),
     ("security_logs", "created_at", ""),
     ("ingestion_logs", "started_at", ""),
+    ("telegram_updates", "received_at", ""),
     # Finished jobs only: pending and failed ones are still work to do or to look at.
     ("outbox", "created_at", "status = 'done'"),
 )
