@@ -290,3 +290,14 @@ async def test_blank_last_event_id_means_from_now(data_dir):
         for target, headers in ((url, {**token, "Last-Event-ID": ""}), (f"{url}?last_event_id=", token)):
             async with open_stream(client, target, headers) as stream:
                 assert (await stream.next())["event"] == "status"
+
+
+async def test_shutdown_ends_open_streams():
+    bus = EventBus()
+    subscription = bus.subscribe("agents")
+    waiting = asyncio.ensure_future(subscription.__anext__())
+    await asyncio.sleep(0)
+    bus.end_streams()
+    with contextlib.suppress(StopAsyncIteration):
+        await asyncio.wait_for(waiting, 1)
+    assert waiting.done() and isinstance(waiting.exception(), StopAsyncIteration)

@@ -12,7 +12,6 @@ stale writer re-cached its old copy in between), then the events are published.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
@@ -108,6 +107,8 @@ class HandoffService:
         self.store = ctx.sessions_store
         self.hours = BusinessHours(ctx.settings.business_hours, ctx.settings.business_timezone)
         self._tasks: set[asyncio.Task[None]] = set()
+        # The in-process lifecycle loop, when no job consumer schedules those jobs (routes.py).
+        self.lifecycle_task: asyncio.Task[None] | None = None
 
     # -- customer side ----------------------------------------------------------------------------
     def trigger_enabled(self, reason: str) -> bool:
@@ -477,7 +478,6 @@ class HandoffService:
         for task in list(self._tasks):
             task.cancel()
         self._tasks.clear()
-        with contextlib.suppress(Exception):
-            lifecycle = getattr(self, "lifecycle_task", None)
-            if lifecycle is not None:
-                lifecycle.cancel()
+        if self.lifecycle_task is not None:
+            self.lifecycle_task.cancel()
+            self.lifecycle_task = None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _BUFFER = 500
+_CLOSED = "__closed__"  # internal: ends a subscription
 
 
 @dataclass
@@ -82,11 +83,21 @@ class EventBus:
                     yield event
             while True:
                 event = await queue.get()
+                if event.type == _CLOSED:
+                    return
                 if event.id > last:
                     last = event.id
                     yield event
         finally:
             self._subscribers.get(channel, set()).discard(queue)
 
+    def end_streams(self) -> None:
+        """Make every open subscription finish (server shutdown: SSE responses end cleanly
+        instead of holding the graceful-shutdown timeout)."""
+        for queues in self._subscribers.values():
+            for queue in queues:
+                queue.put_nowait(Event(-1, "", _CLOSED, {}))
+
     def close(self) -> None:
+        self.end_streams()
         self._subscribers.clear()

@@ -151,3 +151,9 @@ async def agents_stream(request: Request) -> HTTPResponse:
 
 def setup(app: Sanic) -> None:
     app.blueprint(bp)
+
+    @app.before_server_stop
+    async def end_streams(app: Sanic) -> None:
+        ctx = getattr(app.ctx, "nura", None)
+        if ctx is not None:
+            ctx.bus.end_streams()
