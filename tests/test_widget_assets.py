@@ -8,7 +8,6 @@ import gzip
 import re
 
 import pytest
-
 from conftest import REPO
 
 WIDGET = REPO / "widget"
@@ -16,11 +15,14 @@ LOADER_BUDGET = 3 * 1024
 WIDGET_BUDGET = 40 * 1024
 
 
-@pytest.mark.parametrize(("name", "ctype", "cache"), [
-    ("widget-loader.js", "application/javascript", "public, max-age=300"),
-    ("widget.js", "application/javascript", "public, max-age=3600"),
-    ("widget.html", "text/html", "no-cache"),
-])
+@pytest.mark.parametrize(
+    ("name", "ctype", "cache"),
+    [
+        ("widget-loader.js", "application/javascript", "public, max-age=300"),
+        ("widget.js", "application/javascript", "public, max-age=3600"),
+        ("widget.html", "text/html", "no-cache"),
+    ],
+)
 async def test_assets_are_served_cacheable_and_embeddable(client, name: str, ctype: str, cache: str) -> None:
     resp = await client.get(f"/{name}", headers={"Origin": "https://shop.example"})
     assert resp.status_code == 200
@@ -34,9 +36,14 @@ async def test_assets_are_served_cacheable_and_embeddable(client, name: str, cty
 
 
 async def test_preflight_allows_the_widget_calls(client) -> None:
-    resp = await client.options("/v1/message", headers={
-        "Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type, x-session-token"})
+    resp = await client.options(
+        "/v1/message",
+        headers={
+            "Origin": "https://shop.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, x-session-token",
+        },
+    )
     assert resp.status_code == 204
     assert resp.headers["access-control-allow-origin"] == "*"
     allowed = resp.headers["access-control-allow-headers"].lower()
@@ -46,7 +53,9 @@ async def test_preflight_allows_the_widget_calls(client) -> None:
 def test_size_budget() -> None:
     loader = len(gzip.compress((WIDGET / "widget-loader.js").read_bytes(), 9))
     widget = len(gzip.compress((WIDGET / "widget.js").read_bytes(), 9))
-    print(f"widget-loader.js {loader} B gzip (budget {LOADER_BUDGET}); widget.js {widget} B gzip (budget {WIDGET_BUDGET})")
+    print(
+        f"widget-loader.js {loader} B gzip (budget {LOADER_BUDGET}); widget.js {widget} B gzip (budget {WIDGET_BUDGET})"
+    )
     assert loader < LOADER_BUDGET
     assert widget < WIDGET_BUDGET
 
@@ -55,9 +64,20 @@ def test_size_budget() -> None:
 def test_source_is_csp_and_markup_safe(name: str) -> None:
     """No code from strings, no HTML parsing of text, no style attributes, one global."""
     source = (WIDGET / name).read_text(encoding="utf-8")
-    for forbidden in ("eval(", "new Function", "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write",
-                      "setAttribute('style'", 'setAttribute("style"', ".style.", "setAttribute('on",
-                      "setTimeout('", 'setTimeout("'):
+    for forbidden in (
+        "eval(",
+        "new Function",
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "setAttribute('style'",
+        'setAttribute("style"',
+        ".style.",
+        "setAttribute('on",
+        "setTimeout('",
+        'setTimeout("',
+    ):
         assert forbidden not in source, forbidden
     assert source.lstrip().startswith("/*") and "(function () {\n  'use strict';" in source
     assert re.findall(r"\bw(?:indow)?\.([A-Za-z_$][\w$]*)\s*=(?!=)", source) == ["NuraWidget"]
@@ -65,9 +85,11 @@ def test_source_is_csp_and_markup_safe(name: str) -> None:
 
 def test_every_string_exists_in_arabic_kurdish_and_english() -> None:
     source = (WIDGET / "widget.js").read_text(encoding="utf-8")
-    table = source[source.index("var S = {"):source.index("var LANG_NAMES")]
+    table = source[source.index("var S = {") : source.index("var LANG_NAMES")]
     blocks = re.split(r"\n    (ar|ku|en): \{", table)
-    keys = {blocks[i]: re.findall(r"(?:^|[{,]\s*)(\w+):\s*['\"]", blocks[i + 1], re.M) for i in range(1, len(blocks), 2)}
+    keys = {
+        blocks[i]: re.findall(r"(?:^|[{,]\s*)(\w+):\s*['\"]", blocks[i + 1], re.M) for i in range(1, len(blocks), 2)
+    }
     assert set(keys) == {"ar", "ku", "en"}
     assert len(keys["ar"]) > 60
     assert sorted(keys["ar"]) == sorted(keys["ku"]) == sorted(keys["en"])

@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from conftest import REPO, free_port
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
@@ -26,8 +25,13 @@ playwright_sync = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 API_KEY = "widget-test-api-key-0123456789"
 ARTIFACTS = REPO / "test-artifacts"
 PRIMARY = "#0f766e"
@@ -85,14 +89,22 @@ class HostSite:
 
 
 def strict_csp(api_origin: str) -> str:
-    return (f"default-src 'none'; script-src {api_origin}; connect-src {api_origin}; style-src 'self'; "
-            "img-src 'self'; font-src 'self'; base-uri 'none'; object-src 'none'; form-action 'none'; "
-            "require-trusted-types-for 'script'; trusted-types nura-widget")
+    return (
+        f"default-src 'none'; script-src {api_origin}; connect-src {api_origin}; style-src 'self'; "
+        "img-src 'self'; font-src 'self'; base-uri 'none'; object-src 'none'; form-action 'none'; "
+        "require-trusted-types-for 'script'; trusted-types nura-widget"
+    )
 
 
 def host_page(api: str, *, widget: bool = True, attrs: str = "", position: str = "bottom-right") -> str:
-    script = (f'<script src="{api}/widget-loader.js" data-api="{api}/v1" data-lang="ar" '
-              f'data-position="{position}" data-primary="{PRIMARY}" {attrs}></script>') if widget else ""
+    script = (
+        (
+            f'<script src="{api}/widget-loader.js" data-api="{api}/v1" data-lang="ar" '
+            f'data-position="{position}" data-primary="{PRIMARY}" {attrs}></script>'
+        )
+        if widget
+        else ""
+    )
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
 <title>Customer site</title><link rel="stylesheet" href="/host.css"></head>
@@ -182,8 +194,9 @@ def agent_call(api: str, method: str, path: str, body: dict[str, Any] | None = N
 
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("api_server", [{"HANDOFF_BAD_FEEDBACK_COUNT": "2"}], indirect=True)
-def test_arabic_flow_tree_answer_feedback_handoff_agent_reply_reload(browser: Any, site: HostSite,
-                                                                      api_server: dict[str, Any]) -> None:
+def test_arabic_flow_tree_answer_feedback_handoff_agent_reply_reload(
+    browser: Any, site: HostSite, api_server: dict[str, Any]
+) -> None:
     api = api_server["url"]
     url = site.add("/index.html", host_page(api), **{"Content-Security-Policy": strict_csp(api)})
     ctx, page, watch = new_page(browser, viewport={"width": 1280, "height": 860}, locale="ar")
@@ -277,7 +290,8 @@ def test_arabic_flow_tree_answer_feedback_handoff_agent_reply_reload(browser: An
     send(page, "شكراً سارة")
     page.wait_for_function(
         "() => [...document.querySelector('nura-chat-widget').shadowRoot.querySelectorAll('.nw-cust')]"
-        ".some(el => el.textContent === 'شكراً سارة' && el.dataset.id)")
+        ".some(el => el.textContent === 'شكراً سارة' && el.dataset.id)"
+    )
     shot(page, "widget-arabic.png")
 
     # Nothing from the server or the customer became markup; no script ran.
@@ -290,8 +304,9 @@ def test_arabic_flow_tree_answer_feedback_handoff_agent_reply_reload(browser: An
     page.locator(".nw-agent", has_text="مرحباً، أنا سارة").wait_for()
     page.locator(".nw-cust", has_text="<img src=x").wait_for()
     assert page.locator(".nw-banner").is_visible()
-    follow_up = agent_call(api, "POST", f"/v1/session/{sid}/agent-message",
-                           {"message": "هل تحتاج أي شيء آخر؟", "agent_name": "سارة"})
+    follow_up = agent_call(
+        api, "POST", f"/v1/session/{sid}/agent-message", {"message": "هل تحتاج أي شيء آخر؟", "agent_name": "سارة"}
+    )
     assert follow_up.status_code in (200, 201)
     page.locator(".nw-agent", has_text="هل تحتاج أي شيء آخر؟").wait_for(timeout=20000)
     assert page.locator(".nw-agent", has_text="هل تحتاج أي شيء آخر؟").count() == 1
@@ -318,15 +333,26 @@ def test_arabic_flow_tree_answer_feedback_handoff_agent_reply_reload(browser: An
     page.locator(".nw-typing", has_text="سارة يكتب").wait_for()
 
     # The agent resolves: the widget asks for a rating, which reaches the session.
-    resolved = agent_call(api, "POST", f"/v1/session/{sid}/resolve",
-                          {"status": "solved", "issue_category": "billing", "root_cause": "none",
-                           "resolution_notes": "explained", "resolved_by": "sara"})
+    resolved = agent_call(
+        api,
+        "POST",
+        f"/v1/session/{sid}/resolve",
+        {
+            "status": "solved",
+            "issue_category": "billing",
+            "root_cause": "none",
+            "resolution_notes": "explained",
+            "resolved_by": "sara",
+        },
+    )
     assert resolved.status_code == 200, resolved.text
     page.locator(".nw-stars").wait_for(timeout=20000)
     assert not page.locator(".nw-banner").is_visible()
     page.locator(".nw-stars button[aria-label='5 من 5']").click()
     page.locator(".nw-note", has_text="شكراً لتقييمك").wait_for()
-    wait_until(lambda: httpx.get(f"{api}/v1/session/{sid}", headers={"X-Session-Token": token}).json().get("rating") == 5)
+    wait_until(
+        lambda: httpx.get(f"{api}/v1/session/{sid}", headers={"X-Session-Token": token}).json().get("rating") == 5
+    )
 
     # Feedback and telemetry were stored by the server.
     db = api_server["data_dir"] / "nura.db"
@@ -367,8 +393,9 @@ PROBE = """() => {
 }"""
 
 
-def test_kurdish_english_isolation_phone_and_soft_handoff(browser: Any, site: HostSite,
-                                                          api_server: dict[str, Any]) -> None:
+def test_kurdish_english_isolation_phone_and_soft_handoff(
+    browser: Any, site: HostSite, api_server: dict[str, Any]
+) -> None:
     api = api_server["url"]
     csp = {"Content-Security-Policy": strict_csp(api)}
     plain = site.add("/plain.html", host_page(api, widget=False), **csp)
@@ -386,10 +413,13 @@ def test_kurdish_english_isolation_phone_and_soft_handoff(browser: Any, site: Ho
     assert set(after["globals"]) - set(before["globals"]) == {"NuraWidget"}
 
     # ... and the host page's hostile CSS does not reach the widget.
-    launcher = page.locator(".nw-launch").evaluate("el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).width]")
+    launcher = page.locator(".nw-launch").evaluate(
+        "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).width]"
+    )
     assert launcher == ["rgb(15, 118, 110)", "60px"]
     text_style = page.locator(".nw-bot .nw-text").first.evaluate(
-        "el => { const c = getComputedStyle(el); return [c.color, c.fontFamily, c.letterSpacing, c.textTransform]; }")
+        "el => { const c = getComputedStyle(el); return [c.color, c.fontFamily, c.letterSpacing, c.textTransform]; }"
+    )
     assert text_style[0] != "rgb(255, 0, 0)" and "Comic" not in text_style[1]
     assert text_style[2:] == ["normal", "none"]
     assert page.locator(".nw-node").first.evaluate("el => getComputedStyle(el).paddingTop") == "7px"
@@ -425,9 +455,15 @@ def test_kurdish_english_isolation_phone_and_soft_handoff(browser: Any, site: Ho
 
     # Fail soft: without the hand-off endpoint, "Talk to a person" still reaches a person through
     # the message pipeline.
-    page.route(f"{api}/v1/handoff/direct", lambda route: route.fulfill(
-        status=404, content_type="application/json", headers={"Access-Control-Allow-Origin": "*"},
-        body='{"error": {"code": "not_found", "message": "no such route"}}'))
+    page.route(
+        f"{api}/v1/handoff/direct",
+        lambda route: route.fulfill(
+            status=404,
+            content_type="application/json",
+            headers={"Access-Control-Allow-Origin": "*"},
+            body='{"error": {"code": "not_found", "message": "no such route"}}',
+        ),
+    )
     page.locator(".nw-person").click()
     page.locator(".nw-cust", has_text="I want to talk to a person").wait_for()
     page.locator(".nw-banner").wait_for(state="visible")
@@ -442,8 +478,13 @@ def test_kurdish_english_isolation_phone_and_soft_handoff(browser: Any, site: Ho
     ctx.close()
 
     # The original embed, widget.js itself in the script tag, works too (no loader).
-    direct = site.add("/direct.html", host_page(api, widget=False).replace(
-        "</body>", f'<script src="{api}/widget.js" data-api="{api}/v1" data-lang="en"></script></body>'), **csp)
+    direct = site.add(
+        "/direct.html",
+        host_page(api, widget=False).replace(
+            "</body>", f'<script src="{api}/widget.js" data-api="{api}/v1" data-lang="en"></script></body>'
+        ),
+        **csp,
+    )
     ctx, page, watch = new_page(browser, viewport={"width": 1280, "height": 860})
     page.goto(direct)
     page.locator(".nw-launch").click()
@@ -453,8 +494,9 @@ def test_kurdish_english_isolation_phone_and_soft_handoff(browser: Any, site: Ho
     ctx.close()
 
     # Phone: the open panel fills the screen and the launcher steps aside.
-    ctx, page, watch = new_page(browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                device_scale_factor=2)
+    ctx, page, watch = new_page(
+        browser, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
     page.goto(url)
     page.locator("nura-widget-launcher button").tap()
     panel = page.locator(".nw-panel")
@@ -483,11 +525,15 @@ def closed_hours() -> str:
 
 
 @pytest.mark.parametrize("api_server", [{"BUSINESS_HOURS": closed_hours()}], indirect=True)
-def test_offline_hours_forms_keyboard_and_network_errors(browser: Any, site: HostSite,
-                                                         api_server: dict[str, Any]) -> None:
+def test_offline_hours_forms_keyboard_and_network_errors(
+    browser: Any, site: HostSite, api_server: dict[str, Any]
+) -> None:
     api = api_server["url"]
-    url = site.add("/index.html", host_page(api, attrs='data-auto-open="true"', position="bottom-left"),
-                   **{"Content-Security-Policy": strict_csp(api)})
+    url = site.add(
+        "/index.html",
+        host_page(api, attrs='data-auto-open="true"', position="bottom-left"),
+        **{"Content-Security-Policy": strict_csp(api)},
+    )
     ctx, page, watch = new_page(browser, viewport={"width": 1280, "height": 860})
     page.goto(url)
 
@@ -499,10 +545,13 @@ def test_offline_hours_forms_keyboard_and_network_errors(browser: Any, site: Hos
 
     # Keyboard: focus starts in the message box, Tab and Shift+Tab stay inside the panel, Escape
     # closes and returns focus to the chat button, Enter opens again.
-    active = "() => { const r = document.querySelector('nura-chat-widget').shadowRoot; " \
-             "const a = r.activeElement; return a ? a.className : null; }"
-    page.wait_for_function("() => document.querySelector('nura-chat-widget').shadowRoot.activeElement?.className"
-                           " === 'nw-in'")
+    active = (
+        "() => { const r = document.querySelector('nura-chat-widget').shadowRoot; "
+        "const a = r.activeElement; return a ? a.className : null; }"
+    )
+    page.wait_for_function(
+        "() => document.querySelector('nura-chat-widget').shadowRoot.activeElement?.className === 'nw-in'"
+    )
     page.keyboard.press("Tab")
     assert page.evaluate(active) == "nw-send"
     page.keyboard.press("Tab")
@@ -583,8 +632,13 @@ def streaming_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: p
     ctx = build_context(make_settings(tmp_path / "live-data", LOAD_DEFAULT_KNOWLEDGE=False))
     seed_handbook(ctx.db)
     ctx.close()
-    for name, value in {"OPENAI_BASE_URL": scripted.base_url, "OPENAI_API_KEY": "sk-test", "NURA_LLM_PROVIDER": "openai",
-                        "LLM_STREAM": "true", "LOAD_DEFAULT_KNOWLEDGE": "false"}.items():
+    for name, value in {
+        "OPENAI_BASE_URL": scripted.base_url,
+        "OPENAI_API_KEY": "sk-test",
+        "NURA_LLM_PROVIDER": "openai",
+        "LLM_STREAM": "true",
+        "LOAD_DEFAULT_KNOWLEDGE": "false",
+    }.items():
         monkeypatch.setenv(name, value)
     yield request.getfixturevalue("live_server")
     scripted.stop()
