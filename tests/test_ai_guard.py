@@ -1,0 +1,160 @@
+"""The pure parts of the AI feature: the answer guard, extractive answers, context compression,
+conversation memory, the circuit breaker, the price table and classification parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from nura_appliance.ai.breaker import CircuitBreaker
+from nura_appliance.ai.guard import check_answer, extract_answer, pick_passage, same_language
+from nura_appliance.ai.ledger import UsageLedger, parse_prices
+from nura_appliance.ai.prompts import Passage, build_messages, clean_text, compress, memory_messages
+from nura_appliance.ai.providers import ProviderError, estimate_tokens
+from nura_appliance.ai.service import parse_classification
+from nura_appliance.errors import ConfigError
+from nura_appliance.storage.base import TurnRecord
+
+EN = Passage("chunk", "1", "Roaming", "International roaming must be activated before travel by dialling *170#. "
+             "Roaming data costs 5000 IQD per day in neighbouring countries.", 0.9, doc="roaming.md", n=1)
+AR = Passage("chunk", "2", "التجوال", "يجب تفعيل التجوال الدولي قبل السفر بطلب *170#. تكلفة بيانات التجوال 5000 دينار "
+             "يومياً في الدول المجاورة.", 0.85, doc="roaming.md", n=2)
+KU = Passage("chunk", "3", "Roaming", "Roamînga navneteweyî divê berî rêwîtiyê bi lêxistina *170# were çalakkirin. "
+             "Daneyên roamîngê rojê 5000 IQD ne.", 0.8, doc="roaming.md", n=3)
+SCOPE = "I'm the customer service assistant and can only help with our services."
+
+
+def verdict(text: str, lang: str = "en", finish: str | None = "stop", passages: list[Passage] | None = None):
+    return check_answer(text, finish, lang, passages or [EN, AR, KU], SCOPE, min_overlap=0.5)
+
+
+def test_guard_accepts_a_grounded_answer_and_strips_citations() -> None:
+    result = verdict("Dial *170# before you travel to activate roaming [1].")
+    assert result.ok and result.cited == [1]
+    assert result.text == "Dial *170# before you travel to activate roaming."
+    arabic = verdict("فعّل التجوال الدولي قبل السفر بطلب *170# [2].", lang="ar")
+    assert arabic.ok and arabic.cited == [2]
+    kurdish = verdict("Berî rêwîtiyê roamînga navneteweyî bi *170# çalak bike [3].", lang="ku")
+    assert kurdish.ok, kurdish.reason
+
+
+def test_guard_attributes_uncited_answers_to_the_closest_passage() -> None:
+    result = verdict("Roaming data costs 5000 IQD per day in neighbouring countries.")
+    assert result.ok and result.cited == [1]
+
+
+@pytest.mark.parametrize(("text", "lang", "finish", "reason"), [
+    ("", "en", "stop", "empty"),
+    ("[1]", "en", "stop", "empty"),
+    ("Roaming must be activated before travel", "en", "length", "cut_off"),
+    ("يجب تفعيل التجوال قبل السفر [2].", "en", "stop", "wrong_language"),
+    ("Roaming must be activated before travel [1].", "ar", "stop", "wrong_language"),
+    ("Roaming must be activated before travel [1].", "ku", "stop", "wrong_language"),
+    ("Roaming must be activated before travel [9].", "en", "stop", "cites_nothing_retrieved"),
+    ("Roaming data costs 2500 IQD per day [1].", "en", "stop", "invented_number"),
+    ("Our friendly shop sells phones, chargers and lovely covers today.", "en", "stop", "low_overlap"),
+])
+def test_guard_rejects(text: str, lang: str, finish: str, reason: str) -> None:
+    result = verdict(text, lang=lang, finish=finish)
+    assert not result.ok and result.reason == reason
+
+
+def test_guard_recognises_the_scope_message_as_declining() -> None:
+    result = verdict(SCOPE)
+    assert result.declined and not result.ok
+
+
+def test_language_check() -> None:
+    assert same_language("Dial *170# to activate roaming.", "en")
+    assert same_language("فعّل التجوال بطلب *170#", "ar")
+    assert not same_language("Dial *170# to activate roaming.", "ar")
+
+
+def test_extractive_answer_prefers_the_customers_language_and_the_matching_sentences() -> None:
+    assert pick_passage([EN, AR, KU], "ar") is AR
+    assert pick_passage([EN, AR, KU], "en") is EN
+    weak_ar = Passage("chunk", "9", "", AR.text, 0.2)
+    assert pick_passage([EN, weak_ar], "ar") is EN  # a far weaker translation is not preferred
+    long = Passage("chunk", "5", "", " ".join(
+        [f"Filler sentence number {i} about nothing in particular." for i in range(20)]
+        + ["Roaming is activated by dialling *170# before travel."]), 0.9)
+    answer = extract_answer("How do I activate roaming?", long, max_chars=200)
+    assert "*170#" in answer and len(answer) <= 200
+
+
+def test_clean_text_keeps_ussd_codes_and_drops_markdown() -> None:
+    assert clean_text("## Roaming\n- **Dial** `*170#` | now\n---\n> note") == "Roaming\nDial *170# now\nnote"
+
+
+def test_compress_dedupes_strips_repeated_lines_and_respects_the_budget() -> None:
+    dup = Passage("article", "roaming", "Roaming", EN.text + " ", 0.7)
+    header = "Sanad Telecom handbook — internal\n"
+    a = Passage("chunk", "10", "A", header + "Bills are issued on the first day of each month.", 0.6)
+    b = Passage("chunk", "11", "B", header + "Payment is due by the fifteenth of the month.", 0.5)
+    kept = compress([dup, EN, a, b], budget_tokens=1000)
+    assert [p.ref for p in kept] == ["1", "10", "11"]  # the article duplicating chunk 1 went
+    assert [p.n for p in kept] == [1, 2, 3]
+    assert "internal" in kept[1].text and "internal" not in kept[2].text  # the repeated header went
+    long = Passage("chunk", "12", "", "This is a sentence about billing. " * 100, 0.95)
+    small = compress([long, EN], budget_tokens=120)
+    assert sum(estimate_tokens(p.text) + 8 for p in small) <= 120
+    assert small[0].text.endswith(".")  # cut at a sentence boundary
+
+
+def test_prompt_carries_names_numbered_context_and_memory() -> None:
+    turns = [TurnRecord("s", "customer", "hi", 1.0), TurnRecord("s", "bot", "Hello!", 2.0),
+             TurnRecord("s", "customer", "roaming?", 3.0), TurnRecord("s", "customer", "price?", 4.0)]
+    memory = memory_messages(turns)
+    assert memory == [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Hello!"}]
+    messages = build_messages(question="How much?", lang="ku", passages=[EN, KU], memory=memory,
+                              company="Sanad Telecom", agent="Nura", scope=SCOPE)
+    system = messages[0]["content"]
+    assert system.startswith("Tu Nura î") and "Sanad Telecom" in system and SCOPE in system
+    assert "[1] (Roaming) International roaming" in system and "[3] (Roaming)" in system
+    assert messages[-1] == {"role": "user", "content": "How much?"}
+
+
+def test_breaker_opens_at_once_on_outages_and_after_repeated_soft_failures() -> None:
+    now = [100.0]
+    breaker = CircuitBreaker(10, clock=lambda: now[0])
+    breaker.record_failure(ProviderError("refused", kind="unavailable"))
+    assert not breaker.allows_traffic() and not breaker.probe_due()
+    now[0] += 10
+    assert breaker.probe_due()
+    breaker.record_failure(ProviderError("still down", kind="timeout"))
+    assert breaker.snapshot().open_until == pytest.approx(20)  # the cool-down doubled
+    breaker.record_success()
+    assert breaker.allows_traffic() and breaker.snapshot().state == "closed"
+    for _ in range(2):
+        breaker.record_failure(ProviderError("500", kind="server_error"))
+    assert breaker.allows_traffic()
+    breaker.record_failure(ProviderError("500", kind="server_error"))
+    assert not breaker.allows_traffic()
+    busy = CircuitBreaker(10)
+    for _ in range(5):
+        busy.record_failure(ProviderError("queue full", kind="busy"))
+    assert busy.allows_traffic()  # load is not an outage
+    limited = CircuitBreaker(10, clock=lambda: 0.0)
+    limited.record_failure(ProviderError("429", kind="rate_limited", retry_after=90))
+    assert limited.snapshot().open_until == pytest.approx(90)
+
+
+def test_price_table_and_costs() -> None:
+    prices = parse_prices("gpt-4o-mini=0.15/0.60, my-model=1")
+    assert prices == {"gpt-4o-mini": (0.15, 0.60), "my-model": (1.0, 0.0)}
+    ledger = UsageLedger(None, prices)  # type: ignore[arg-type]
+    assert ledger.cost("openai", "gpt-4o-mini", 1_000_000, 1_000_000) == pytest.approx(0.75)
+    assert ledger.cost("openai", "gpt-4o-mini-2024-07-18", 1_000_000, 0) == pytest.approx(0.15)
+    assert ledger.cost("local", "gpt-4o-mini", 1_000_000, 0) == 0
+    assert ledger.cost("openai", "unknown", 1_000_000, 0) == 0
+    for bad in ("gpt-4o-mini", "=1/2", "m=abc/1"):
+        with pytest.raises(ConfigError):
+            parse_prices(bad)
+
+
+def test_classification_parsing() -> None:
+    labels = ["billing", "roaming"]
+    assert parse_classification('{"intent": "Roaming", "sentiment": "ANGRY", "confidence": 7}', labels) == {
+        "intent": "roaming", "sentiment": "neutral", "confidence": 1.0}
+    assert parse_classification('noise {"intent": "weather"} {"intent": "billing"}', labels)["intent"] == "billing"
+    assert parse_classification("billing", labels) is None
+    assert parse_classification('{"intent": "billing", "confidence": "high"}', labels)["confidence"] == 0.5
