@@ -49,16 +49,7 @@ def actor_of(request: Request) -> Actor:
             if not is_admin:
                 raise Forbidden("agents act only as themselves", code="not_yourself")
             return Actor(override, is_admin=False)
-    return Actor(name, is_admin=is_admin)
-
-
-def display_name(request: Request, actor: Actor) -> str:
-    """How the actor is shown to customers: the signed-in user's display name, unless an admin
-    acts as a named agent (``?agent_id=``), whose name is then used."""
-    principal = request.ctx.principal
-    if getattr(principal, "username", None) == actor.name:
-        return getattr(principal, "display_name", None) or actor.name
-    return actor.name
+    return Actor(name, is_admin=is_admin, display=getattr(principal, "display_name", None))
 
 
 def _opt(body: dict[str, Any], key: str, pattern: re.Pattern[str], what: str) -> str | None:
@@ -143,7 +134,7 @@ async def _resolve(request: Request, session_id: str) -> HTTPResponse:
     outcome = parse_outcome(json_object(request, required=False))
     actor = actor_of(request)
     if outcome.resolved_by is None:
-        outcome.resolved_by = display_name(request, actor)
+        outcome.resolved_by = actor.shown_as
     return json_response(await service_of(request).resolve(session_id, outcome, actor))
 
 
@@ -182,7 +173,7 @@ async def agent_message(request: Request, session_id: str) -> HTTPResponse:
     if name is not None and (not isinstance(name, str) or len(name) > 80 or _CONTROL.search(name)):
         raise ValidationFailed("'agent_name' must be a short name", code="invalid_field",
                                details={"field": "agent_name"})
-    sender = (name or "").strip() or display_name(request, actor)
+    sender = (name or "").strip() or actor.shown_as
     turn = await service_of(request).agent_message(session_id, text.strip(), sender, actor)
     return json_response({"ok": True, "session_id": session_id, "message": turn_payload(turn)})
 

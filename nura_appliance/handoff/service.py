@@ -50,6 +50,12 @@ class Actor:
 
     name: str
     is_admin: bool
+    display: str | None = None
+
+    @property
+    def shown_as(self) -> str:
+        """The name customers see."""
+        return self.display or self.name
 
 
 @dataclass
@@ -206,7 +212,7 @@ class HandoffService:
             self._check_capacity(conn, actor.name, including_new=True)
             self._event(conn, session_id, "accepted", actor.name, None, now)
             session = self._row(conn, session_id)
-            turn = self._system_turn(conn, session, message("agent_joined", session.lang, agent=actor.name), now)
+            turn = self._system_turn(conn, session, message("agent_joined", session.lang, agent=actor.shown_as), now)
             return session, turn
 
         session, turn = await self.db.write(run)
