@@ -567,6 +567,12 @@ def test_offline_hours_forms_keyboard_and_network_errors(
     page.keyboard.press("Enter")
     panel.wait_for(state="visible")
 
+    # The browser goes offline and back: the panel says so, then clears the notice.
+    ctx.set_offline(True)
+    page.locator(".nw-net", has_text="لا يوجد اتصال بالإنترنت").wait_for()
+    ctx.set_offline(False)
+    page.locator(".nw-net").wait_for(state="hidden")
+
     # Network failure: the message is kept with a retry button; retry delivers it.
     page.route(f"{api}/v1/message", lambda route: route.abort())
     send(page, "كم سعر باقة 15 GB؟")
