@@ -27,6 +27,7 @@ FEATURES: tuple[str, ...] = (
     "nura_appliance.jobs.routes",
     "nura_appliance.auth.routes",
     "nura_appliance.conversation.routes",
+    "nura_appliance.knowledge.routes",
     "nura_appliance.ai.routes",
     "nura_appliance.channels.web",
     "nura_appliance.realtime.sse",

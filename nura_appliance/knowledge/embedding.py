@@ -71,7 +71,7 @@ class BuiltinEmbedder:
 
     def __init__(self, dim: int = BUILTIN_DIM) -> None:
         self.dim = dim
-        self.space = f"builtin:v3:{dim}"
+        self.space = f"builtin:v4:{dim}"
         self._slots: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
 

@@ -145,12 +145,16 @@ def stem(word: str) -> str:
     if len(word) <= 3 or word.isdigit():
         return word
     if _is_arabic_word(word):
-        for prefix in _AR_PREFIXES:
-            # The article "ال" may leave two letters ("النت" → "نت"),
-            # and a lone و or ب needs four, since many words simply begin with those letters.
-            keep = 2 if prefix.endswith("ال") or prefix == "لل" else (3 if prefix == "ب" else 4)
-            if word.startswith(prefix) and len(word) - len(prefix) >= keep:
-                word = word[len(prefix):]
+        # Strip up to two prefixes, so "الباسورد" and "باسورد" reach the same stem. The article
+        # "ال" may leave two letters ("النت" → "نت"); a lone ب must leave three and a lone و
+        # four, since many words simply begin with those letters.
+        for _ in range(2):
+            for prefix in _AR_PREFIXES:
+                keep = 2 if prefix.endswith("ال") or prefix == "لل" else (3 if prefix == "ب" else 4)
+                if word.startswith(prefix) and len(word) - len(prefix) >= keep:
+                    word = word[len(prefix):]
+                    break
+            else:
                 break
         if len(word) <= 3:
             return word

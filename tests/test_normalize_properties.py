@@ -1,0 +1,87 @@
+"""Normaliser, stemmer, lexicon and built-in embedder: properties over any Unicode input, and the
+Arabic/Kurdish folding policy on concrete spellings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nura_appliance.knowledge.embedding import BuiltinEmbedder
+from nura_appliance.knowledge.normalize import detect_language, index_terms, normalize, stem
+
+ARABIC_TEXT = st.text(alphabet=st.characters(min_codepoint=0x0600, max_codepoint=0x06FF), max_size=60)
+ANY_TEXT = st.text(max_size=200)
+EMBEDDER = BuiltinEmbedder()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(ANY_TEXT, ARABIC_TEXT))
+def test_normalize_is_idempotent_and_total(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+    assert once == once.strip() and "  " not in once
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(ANY_TEXT, ARABIC_TEXT))
+def test_language_terms_and_vectors_never_crash(text: str) -> None:
+    assert detect_language(text) in ("ar", "ku", "en")
+    terms = index_terms(text)
+    assert all(t and " " not in t for t in terms)
+    vector = EMBEDDER.embed([text])[0]
+    norm = float(np.linalg.norm(vector))
+    assert vector.shape == (EMBEDDER.dim,) and (norm == 0.0 or abs(norm - 1.0) < 1e-4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=0x0621, max_codepoint=0x064A), min_size=1, max_size=12))
+def test_stem_never_grows_a_word(word: str) -> None:
+    folded = normalize(word)
+    for part in folded.split():
+        assert len(stem(part)) <= len(part) and stem(part)
+
+
+@pytest.mark.parametrize(("variant", "standard"), [
+    ("إنترنت", "انترنت"),                 # hamza on alef
+    ("باقة", "باقه"),                     # ta marbuta policy: ة → ه
+    ("مستشفى", "مستشفي"),                 # alef maqsura → ya
+    ("مَرْحَبًا", "مرحبا"),                  # harakat removed
+    ("مرحبـــا", "مرحبا"),                # tatweel removed
+    ("مرحباااااا", "مرحبا"),              # stretched letters
+    ("١٢٣ ۴۵۶", "123 456"),               # Arabic-Indic and Persian digits
+    ("گیگا", "كيكا"),                      # Persian/Kurdish letter forms
+    ("Înterneta min hêdî ye", "interneta min hedi ye"),  # Kurmanji diacritics
+    ("HELLO World", "hello world"),
+])
+def test_spelling_variants_fold_together(variant: str, standard: str) -> None:
+    assert normalize(variant) == normalize(standard)
+
+
+def test_light_stemming_and_concepts_bridge_dialects_and_languages() -> None:
+    assert stem(normalize("بالموبايل")) == stem(normalize("موبايل"))
+    assert "نت" in index_terms("والنت")
+    # loanwords in Arabic script meet their English and Kurdish forms through one concept
+    assert "kcroaming" in index_terms("شلون اشغل الرومنج") and "kcroaming" in index_terms("roaming prices")
+    assert "kcpassword" in index_terms("نسيت الباسورد") and "kcpassword" in index_terms("şîfreya min")
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("النت عندي بطيء", "ar"),
+    ("Înterneta min hêdî ye", "ku"),
+    ("internet hedi ye video venabe", "ku"),
+    ("my internet is very slow", "en"),
+    ("shlon a7weel raseed", "ar"),
+])
+def test_language_detection(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
+def test_builtin_embedder_is_deterministic_and_typo_tolerant() -> None:
+    first = BuiltinEmbedder().embed(["النت بطيء جدا"])[0]
+    again = BuiltinEmbedder().embed(["النت بطيء جدا"])[0]
+    assert np.array_equal(first, again)  # stable across instances (crc32, not hash())
+    typo = EMBEDDER.embed(["النت بطئ جدا"])[0]
+    other = EMBEDDER.embed(["كيف اغير كلمة السر"])[0]
+    assert float(first @ typo) > 0.6 > float(first @ other)
