@@ -5,6 +5,7 @@ payloads shown as text. Screenshots land in test-artifacts/ (gitignored)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,7 @@ def customer_message(base: str, text: str, session: dict[str, Any] | None = None
 
 def shot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar would otherwise land mid-picture
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
@@ -429,4 +431,35 @@ def test_arabic_article_edit_changes_the_answer(server: dict[str, Any], new_page
     page.click("#try-ask")
     expect(page.locator("#try-answer")).to_contain_text(marker)
     expect(page.locator("#try-article")).to_contain_text("internet-slow")
+
+    # Topic tree: rename a branch and save.
+    page.click(".tabs button[data-tab=tree]")
+    label_en = page.locator("#tree-editor input[lang=en]").nth(1)
+    label_en.fill("Internet and data (edited)")
+    page.click("#save-tree")
+    expect(page.locator(".toast").last).to_contain_text("تم الحفظ")
+    tree = httpx.get(f"{base}/v1/knowledge/tree", headers=auth(server["admin_token"]), timeout=10).json()["tree"]
+    assert any(child["label"].get("en") == "Internet and data (edited)" for child in tree["children"])
+
+    # Handbook: upload a file, follow the ingestion run to its end, and find the new text.
+    handbook = ARTIFACTS / "roaming-handbook.md"
+    ARTIFACTS.mkdir(exist_ok=True)
+    handbook.write_text("# Roaming in Narnia\n\nRoaming in Narnia costs 7 dinars per megabyte on every plan.\n",
+                        encoding="utf-8")
+    page.click(".tabs button[data-tab=handbook]")
+    page.set_input_files("#handbook-file", str(handbook))
+    page.click("#upload-handbook")
+    expect(page.locator("#ingest-status")).to_have_attribute("data-status", "done", timeout=30000)
+    expect(page.locator("#ingest-history")).to_contain_text("roaming-handbook.md")
+    hits = httpx.get(f"{base}/v1/knowledge/search", params={"q": "Narnia roaming", "lang": "en"},
+                     headers=auth(server["admin_token"]), timeout=10).json()["hits"]
+    assert any("Narnia" in hit["text"] for hit in hits)
+
+    # Packs: the export is a valid pack with the edited article.
+    page.click(".tabs button[data-tab=packs]")
+    with page.expect_download() as download_info:
+        page.click("#export-pack")
+    pack = json.loads(Path(download_info.value.path()).read_text(encoding="utf-8"))
+    assert pack["format"] == "nura-knowledge/1"
+    assert any(marker in a["body"]["ar"] for a in pack["articles"] if a["id"] == "internet-slow")
     assert page.errors == []  # type: ignore[attr-defined]

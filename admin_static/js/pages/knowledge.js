@@ -15,8 +15,8 @@ export const K = {
   tree: "/v1/knowledge/tree",
   upload: "/v1/knowledge/upload",
   ingest: "/v1/knowledge/ingest",
-  runs: "/v1/knowledge/ingest/runs",
-  documents: "/v1/knowledge/documents",
+  runs: "/v1/knowledge/ingestions",
+  stats: "/v1/knowledge/stats",
   try: "/v1/knowledge/try",
   exportPack: "/v1/knowledge/packs/export",
   importPack: "/v1/knowledge/packs/import",
@@ -205,36 +205,49 @@ async function treeTab(box) {
 }
 
 // -- handbook ------------------------------------------------------------------------------------
+const RUNNING = ["queued", "running"];
+const RUN_PROGRESS = { queued: 15, running: 55 };
+
+function runFiles(run) {
+  const rows = Array.isArray(run.detail) ? run.detail : [];
+  return rows.length ? table(rows, [
+    { label: t("File"), render: (r) => r.name },
+    { label: t("Status"), render: (r) => h("span", { class: `pill ${r.status === "failed" ? "bad" : "ok"}`, text: r.status }) },
+    { label: t("Chunks"), render: (r) => r.chunks },
+    { label: t("Error"), render: (r) => r.error },
+  ]) : null;
+}
+
 async function handbookTab(box) {
-  const fileInput = h("input", { type: "file", id: "handbook-file", accept: ".md,.txt,.html,.htm,.pdf,.docx" });
+  const fileInput = h("input", { type: "file", id: "handbook-file", multiple: true, accept: ".md,.txt,.html,.htm,.pdf,.docx" });
   const progress = h("div", { id: "ingest-progress" });
   const history = h("div", { id: "ingest-history" });
-  const documents = h("div", { id: "handbook-documents" });
+  const stats = h("div", { id: "knowledge-stats" });
   mount(box, card(t("Upload"), h("div", { class: "row" }, fileInput,
     h("button", { type: "button", class: "primary", id: "upload-handbook", text: t("Upload"), onclick: upload }),
     h("button", { type: "button", class: "secondary", id: "ingest-now", text: t("Ingest now"), onclick: () => start(K.ingest, {}) })), progress),
-  h("div", { class: "grid" }, card(t("Handbook"), documents), card(t("Upload history"), history)));
+  h("div", { class: "grid" }, card(t("Handbook"), stats), card(t("Upload history"), history)));
 
   const loadHistory = () => {
     fill(history, async () => table(rowsOf(await api("GET", K.runs), "runs"), [
-      { label: t("Time"), render: (r) => fmtTime(r.started_at || r.created_at) },
-      { label: t("File"), render: (r) => r.file || r.path || r.source || r.name },
+      { label: t("Time"), render: (r) => fmtTime(r.started_at) },
+      { label: t("Source"), render: (r) => r.source },
       { label: t("Status"), render: (r) => r.status },
-      { label: t("Chunks"), render: (r) => r.chunks ?? r.chunk_count },
+      { label: t("File"), render: (r) => (Array.isArray(r.detail) ? r.detail.map((d) => d.name).join(", ") : r.files) },
+      { label: t("Chunks"), render: (r) => r.chunks },
       { label: t("Error"), render: (r) => r.error },
     ], { empty: t("Nothing here yet.") }));
-    fill(documents, async () => table(rowsOf(await api("GET", K.documents), "documents"), [
-      { label: t("File"), render: (r) => r.name || r.file || r.path || r.doc },
-      { label: t("Chunks"), render: (r) => r.chunks ?? r.chunk_count },
-      { label: t("Time"), render: (r) => fmtTime(r.updated_at || r.ingested_at) },
-    ], { empty: t("Nothing here yet.") }));
+    fill(stats, async () => {
+      const s = await api("GET", K.stats);
+      return h("dl", { class: "facts-list" }, ["documents", "chunks", "articles", "topic_nodes", "rules", "vectors", "embedding_space", "pack"]
+        .filter((k) => s[k] !== undefined).flatMap((k) => [h("dt", { text: t(k.charAt(0).toUpperCase() + k.slice(1).replace(/_/g, " ")) }), h("dd", { text: String(s[k]) })]));
+    });
   };
 
   async function upload() {
-    const file = fileInput.files[0];
-    if (!file) return;
+    if (!fileInput.files.length) return;
     const form = new FormData();
-    form.append("file", file);
+    for (const file of fileInput.files) form.append("file", file, file.name);
     await start(K.upload, null, form);
   }
 
@@ -242,37 +255,34 @@ async function handbookTab(box) {
     mount(progress, h("p", { class: "loading", text: t("Loading…") }));
     try {
       const result = form ? await api("POST", path, undefined, { form }) : await api("POST", path, body);
-      const runId = result?.run_id ?? result?.id ?? result?.run?.id;
-      if (runId !== undefined) await follow(runId);
-      else mount(progress, h("p", { text: summary(result) }));
-      toast(t("Saved."));
+      if (result?.run_id !== undefined) await follow(result.run_id);
     } catch (err) {
       mount(progress, failure(err));
     }
     loadHistory();
   }
 
-  // Ingestion runs as a job; poll its run until it finishes so the bar shows real progress.
+  // Ingestion runs as a background job: follow its log row until it leaves queued/running.
   async function follow(runId) {
     for (let i = 0; i < 600; i++) {
       let run;
-      try { run = await api("GET", `${K.runs}/${encodeURIComponent(runId)}`); } catch (err) { mount(progress, failure(err)); return; }
-      run = run.run || run;
-      const done = Number(run.done ?? run.processed ?? 0);
-      const total = Number(run.total ?? 0);
+      try {
+        run = rowsOf(await api("GET", K.runs), "runs").find((r) => r.id === runId);
+      } catch (err) {
+        mount(progress, failure(err));
+        return;
+      }
+      if (!run) return;
       const bar = h("span");
-      bar.style.width = `${total ? Math.min(100, (done / total) * 100) : run.status === "done" ? 100 : 10}%`;
-      mount(progress, h("div", { class: "progress", role: "progressbar", "aria-valuenow": done, "aria-valuemax": total }, bar),
-        h("p", { class: "hint", id: "ingest-status", text: `${run.status || ""} ${total ? `${done}/${total}` : ""} ${summary(run)}` }));
-      if (!["queued", "running", "pending", "started"].includes(run.status)) return;
-      await new Promise((r) => setTimeout(r, 1000));
+      bar.style.width = `${RUN_PROGRESS[run.status] ?? 100}%`;
+      const done = !RUNNING.includes(run.status);
+      mount(progress, h("div", { class: "progress", role: "progressbar", "aria-valuenow": RUN_PROGRESS[run.status] ?? 100, "aria-valuemax": 100 }, bar),
+        h("p", { class: "hint", id: "ingest-status", "data-status": run.status,
+          text: `${run.status}${done ? ` · ${t("File")}: ${run.files} · ${t("Chunks")}: ${run.chunks}` : ""}${run.error ? ` · ${run.error}` : ""}` }),
+        done ? runFiles(run) : null);
+      if (done) { toast(t("Saved.")); return; }
+      await new Promise((r) => setTimeout(r, 800));
     }
-  }
-
-  function summary(result) {
-    if (!result || typeof result !== "object") return "";
-    return ["chunks", "files", "added", "replaced", "removed", "error"].filter((k) => result[k] !== undefined && result[k] !== null)
-      .map((k) => `${k}: ${typeof result[k] === "object" ? JSON.stringify(result[k]) : result[k]}`).join(" · ");
   }
 
   loadHistory();
@@ -282,22 +292,27 @@ async function handbookTab(box) {
 export function answerView(result) {
   const sources = result.sources || [];
   const candidates = result.candidates || [];
-  const confidence = result.confidence;
+  const decision = result.article_tier || {};
+  const pct = (v) => (v === null || v === undefined ? "—" : fmtNumber(v, 2));
   return h("div", { class: "try-result", id: "try-result" },
-    h("div", { class: "msg bot", dir: result.lang ? dirOf(result.lang) : "auto" }, h("div", { class: "msg-text", id: "try-answer", text: result.response ?? result.answer ?? "" })),
-    h("p", {},
-      h("span", { class: "pill", id: "try-source", text: `${t("Source")}: ${result.source ?? result.tier ?? "—"}` }), " ",
-      result.tier ? h("span", { class: "pill", text: `${t("Tier")}: ${result.tier}` }) : null, " ",
-      h("span", { class: "pill", id: "try-article", text: `${t("Article")}: ${result.article_id ?? "—"}` }), " ",
-      h("span", { class: "pill", id: "try-confidence", text: `${t("Confidence")}: ${confidence === null || confidence === undefined ? "—" : fmtNumber(confidence, 2)}` })),
-    result.reason || result.why ? h("p", { class: "hint", text: String(result.reason || result.why) }) : null,
-    sources.length ? table(sources, [
-      { label: t("Kind"), render: (s) => s.kind }, { label: "ID", render: (s) => s.id ?? s.ref },
-      { label: t("Title"), render: (s) => s.title }, { label: t("Confidence"), render: (s) => fmtNumber(s.score, 3) },
-    ]) : null,
-    candidates.length ? table(candidates, [
-      { label: t("Article"), render: (c) => c.article_id ?? c.id ?? c.ref }, { label: t("Confidence"), render: (c) => fmtNumber(c.score, 3) },
-    ]) : null);
+    h("div", { class: "msg bot", dir: result.lang ? dirOf(result.lang) : "auto" }, h("div", { class: "msg-text", id: "try-answer", text: result.response ?? "" })),
+    h("p", { class: "row" },
+      h("span", { class: "pill", id: "try-source", text: `${t("Tier")}: ${result.tier ?? result.source ?? "—"}` }),
+      result.kind ? h("span", { class: "pill", text: `${t("Kind")}: ${result.kind}` }) : null,
+      h("span", { class: "pill", id: "try-article", text: `${t("Article")}: ${result.article_id ?? "—"}` }),
+      h("span", { class: "pill", id: "try-confidence", text: `${t("Confidence")}: ${pct(result.confidence)}` }),
+      result.lang ? h("span", { class: "pill", text: `${t("Language")}: ${result.lang.toUpperCase()}` }) : null,
+      result.handoff_reason ? h("span", { class: "pill warn", text: `${t("Hand-off reason")}: ${result.handoff_reason}` }) : null),
+    decision.decision ? h("p", { class: "hint", id: "try-decision",
+      text: `${t("Article")}: ${decision.decision} · ${t("Confidence")} ${pct(decision.confidence)} (≥ ${pct(decision.answer_threshold)})` }) : null,
+    candidates.length ? h("div", {}, h("h3", { text: t("Candidates") }), table(candidates, [
+      { label: t("Article"), render: (c) => c.article_id }, { label: t("Title"), render: (c) => h("span", { dir: "auto", text: c.title || "" }) },
+      { label: t("Confidence"), render: (c) => fmtNumber(c.score, 3) },
+    ])) : null,
+    sources.length ? h("div", {}, h("h3", { text: t("Sources") }), table(sources, [
+      { label: t("Kind"), render: (x) => x.kind }, { label: "ID", render: (x) => x.id ?? x.ref },
+      { label: t("Title"), render: (x) => h("span", { dir: "auto", text: x.title || "" }) }, { label: t("Confidence"), render: (x) => fmtNumber(x.score, 3) },
+    ])) : null);
 }
 
 async function tryTab(box) {
@@ -308,7 +323,7 @@ async function tryTab(box) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     if (!question.value.trim()) return;
-    fill(out, async () => answerView(await api("POST", K.try, { text: question.value.trim(), message: question.value.trim(), lang: lang.value })));
+    fill(out, async () => answerView(await api("POST", K.try, { text: question.value.trim(), lang: lang.value })));
   });
   lang.addEventListener("change", () => { question.dir = dirOf(lang.value); });
   mount(box, card(t("Try a question"), form, out));
@@ -318,17 +333,18 @@ async function tryTab(box) {
 async function packsTab(box) {
   const fileInput = h("input", { type: "file", id: "pack-file", accept: ".json,application/json" });
   const result = h("div", { id: "pack-result" });
+  const merge = h("input", { type: "checkbox", id: "pack-merge", checked: true });
   mount(box, card(t("Packs"),
     h("div", { class: "row" }, h("button", { type: "button", class: "secondary", id: "export-pack", text: t("Export pack"), onclick: async () => {
       try { await download(K.exportPack, "nura-knowledge.json"); } catch (err) { mount(result, failure(err)); }
     } })),
-    h("div", { class: "row" }, fileInput, h("button", { type: "button", class: "primary", id: "import-pack", text: t("Import pack"), onclick: async () => {
+    h("div", { class: "row" }, fileInput, h("label", { class: "row" }, merge, t("Merge")), h("button", { type: "button", class: "primary", id: "import-pack", text: t("Import pack"), onclick: async () => {
       const file = fileInput.files[0];
       if (!file) return;
       let pack;
       try { pack = JSON.parse(await file.text()); } catch { mount(result, h("p", { class: "error", text: "JSON?" })); return; }
       fill(result, async () => {
-        const answer = await api("POST", K.importPack, pack);
+        const answer = await api("POST", `${K.importPack}${merge.checked ? "?merge=true" : ""}`, pack);
         return h("p", { text: Object.entries(answer || {}).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ") });
       });
     } })), result));
