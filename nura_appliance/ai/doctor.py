@@ -72,7 +72,7 @@ def describe_llm(settings: Settings) -> dict[str, Any]:
         return {"ok": True, "provider": None, "detail": f"AI switch off ({why_switch}): extractive answers only"}
     if choice == "off":
         return {"ok": True, "provider": None, "detail": "NURA_LLM_PROVIDER=off: extractive answers only"}
-    for name, (usable, why) in found.items():
+    for name, (usable, _) in found.items():
         if usable:
             return {"ok": True, "provider": name, "detail": f"{name} would answer — {details}"}
     return {"ok": choice == "auto", "provider": None,

@@ -202,6 +202,11 @@ class LLMService:
             return result, row_id
         return None
 
+    async def record_usage(self, usage: UsageRecord) -> int:
+        """Ledger entry for an LLM call made outside this service (e.g. OpenAI embeddings by the
+        knowledge feature: ``UsageRecord("openai", model, "embedding", prompt_tokens=n)``)."""
+        return await self._record_safely(usage)
+
     async def _record_safely(self, usage: UsageRecord) -> int:
         try:
             return await self.ledger.record(usage)

@@ -1,0 +1,51 @@
+"""The grounded tier on the knowledge feature's real hybrid retriever: the sample handbook is
+ingested by the real ingestion, the answer comes through the openai client from a scripted server."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+from ai_support import ScriptedOpenAI
+from conftest import REPO, make_settings, start_app, stop_app
+
+from nura_appliance.app import create_app
+
+
+async def test_handbook_question_answered_from_retrieved_chunks(data_dir: Path) -> None:
+    server = ScriptedOpenAI()
+    app = create_app(make_settings(data_dir, LOAD_DEFAULT_KNOWLEDGE=False, BACKGROUND_JOBS_ENABLED=False,
+                                   OPENAI_BASE_URL=server.base_url, NURA_LLM_PROVIDER="openai",
+                                   LLM_STREAM=False, LLM_TIMEOUT_SECONDS=5))
+    await start_app(app)
+    try:
+        ctx = app.ctx.nura
+        assert ctx.services.get("retriever") is not None, "the knowledge feature installs the retriever"
+        from nura_appliance.knowledge.ingest import ingest_file
+
+        for path in sorted((REPO / "knowledge" / "handbook").iterdir()):
+            await ingest_file(ctx, path.name, path.read_bytes(), path.name)
+        server.push({"text": "نرد على معظم الاعتراضات خلال 3 أيام عمل، وقد تستغرق بعض الحالات حتى 10 أيام عمل [1]."})
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000)),
+                                     base_url="http://testserver") as client:
+            resp = await client.post("/v1/message", json={"message": "كم يوماً يستغرق الرد على الاعتراض على الفاتورة؟"})
+            assert resp.status_code == 200
+            answer = resp.json()
+            assert answer["source"] == "openai", answer
+            assert answer["source_doc"] == "billing-policy.md"
+            assert all(s["kind"] == "chunk" for s in answer["sources"])
+            system = server.chat_requests()[-1]["body"]["messages"][0]["content"]
+            assert "[1]" in system and "10 أيام عمل" in system  # the retrieved policy is the context
+
+            # Nothing relevant in the handbook: no LLM call, the scope message.
+            calls = len(server.chat_requests())
+            resp = await client.post("/v1/message", json={"message": "Who won the football world cup?"})
+            assert resp.json()["kind"] == "out_of_scope"
+            assert len(server.chat_requests()) == calls
+        await asyncio.sleep(0.05)
+        rows = await ctx.db.fetchall("SELECT provider, outcome, message_id FROM llm_usage_logs")
+        assert rows == [{"provider": "openai", "outcome": "answered", "message_id": answer["message_id"]}]
+    finally:
+        await stop_app(app)
+        server.stop()
