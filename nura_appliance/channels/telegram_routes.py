@@ -95,10 +95,14 @@ class TelegramRuntime:
             self.tasks.append(loop.create_task(TelegramPoller(self.channel, poll_timeout=poll_timeout).run()))
         self.tasks.append(loop.create_task(self.channel.delivery_loop(delivery_interval)))
 
-    def close(self) -> None:
+    def stop_tasks(self) -> None:
+        """Stop polling and delivery (the channel itself stays usable)."""
         for task in self.tasks:
             task.cancel()
         self.tasks.clear()
+
+    def close(self) -> None:
+        self.stop_tasks()
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
