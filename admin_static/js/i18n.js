@@ -58,7 +58,7 @@ const AR = {
   "Add child": "إضافة فرع", "Label": "التسمية", "Save tree": "حفظ الشجرة", "Remove": "إزالة",
   "Unread": "غير مقروء", "Depth": "العمق", "Queue depth": "طول قائمة المهام", "Error": "خطأ",
   "Attempts": "المحاولات", "Customer id": "معرّف العميل", "Start": "البداية", "Filter": "تصفية", "Started": "البداية",
-  "Waiting": "الانتظار", "Candidates": "المرشحات", "Merge": "دمج", "Documents": "المستندات", "Topic nodes": "عقد المواضيع", "Rules": "القواعد", "Vectors": "المتجهات", "Embedding space": "فضاء التضمين", "Pack": "الحزمة", "Escalated": "مصعّدة", "Handoffs": "التحويلات", "Database": "قاعدة البيانات", "Cache": "الذاكرة المؤقتة", "Ai": "الذكاء الاصطناعي", "Details": "التفاصيل", "Time to accept": "متوسط زمن القبول", "Time to resolve": "متوسط زمن الحل", "Answer rate": "نسبة الإجابة", "Server": "الخادم", "Position": "الموضع", "Colour": "اللون", "Article id": "معرّف المقالة", "Bot": "البوت", "System notice": "إشعار النظام",
+  "Waiting": "الانتظار", "Score": "الدرجة", "Candidates": "المرشحات", "Merge": "دمج", "Documents": "المستندات", "Topic nodes": "عقد المواضيع", "Rules": "القواعد", "Vectors": "المتجهات", "Embedding space": "فضاء التضمين", "Pack": "الحزمة", "Escalated": "مصعّدة", "Handoffs": "التحويلات", "Database": "قاعدة البيانات", "Cache": "الذاكرة المؤقتة", "Ai": "الذكاء الاصطناعي", "Details": "التفاصيل", "Time to accept": "متوسط زمن القبول", "Time to resolve": "متوسط زمن الحل", "Answer rate": "نسبة الإجابة", "Server": "الخادم", "Position": "الموضع", "Colour": "اللون", "Article id": "معرّف المقالة", "Bot": "البوت", "System notice": "إشعار النظام",
 };
 
 // Values the server sends as codes (session status, hand-off reason, outcome) with readable names.

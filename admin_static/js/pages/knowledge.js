@@ -307,11 +307,11 @@ export function answerView(result) {
       text: `${t("Article")}: ${decision.decision} · ${t("Confidence")} ${pct(decision.confidence)} (≥ ${pct(decision.answer_threshold)})` }) : null,
     candidates.length ? h("div", {}, h("h3", { text: t("Candidates") }), table(candidates, [
       { label: t("Article"), render: (c) => c.article_id }, { label: t("Title"), render: (c) => h("span", { dir: "auto", text: c.title || "" }) },
-      { label: t("Confidence"), render: (c) => fmtNumber(c.score, 3) },
+      { label: t("Score"), render: (c) => fmtNumber(c.score, 3) },
     ])) : null,
     sources.length ? h("div", {}, h("h3", { text: t("Sources") }), table(sources, [
       { label: t("Kind"), render: (x) => x.kind }, { label: "ID", render: (x) => x.id ?? x.ref },
-      { label: t("Title"), render: (x) => h("span", { dir: "auto", text: x.title || "" }) }, { label: t("Confidence"), render: (x) => fmtNumber(x.score, 3) },
+      { label: t("Title"), render: (x) => h("span", { dir: "auto", text: x.title || "" }) }, { label: t("Score"), render: (x) => fmtNumber(x.score, 3) },
     ])) : null);
 }
 
