@@ -22,7 +22,7 @@ from typing import Any
 
 import apsw
 
-from nura_appliance.analytics.metrics import COUNTERS, LANGLESS_COUNTERS, Counter, Totals
+from nura_appliance.analytics.metrics import LANGLESS_COUNTERS, SOURCES, Source, Totals
 
 DAY = 86400
 MAX_REFRESH_DAYS = 400
@@ -88,7 +88,7 @@ def window_for(days: int, now: float, since: str | None = None, until: str | Non
 
 
 # -- raw -------------------------------------------------------------------------------------------
-def _filter_sql(counter: Counter, filters: Filters) -> tuple[str, dict[str, Any]]:
+def _filter_sql(counter: Source, filters: Filters) -> tuple[str, dict[str, Any]]:
     parts: list[str] = []
     params: dict[str, Any] = {}
     if filters.channel:
@@ -111,16 +111,15 @@ def _filter_sql(counter: Counter, filters: Filters) -> tuple[str, dict[str, Any]
 def raw_rows(conn: apsw.Connection, start: float, end: float, filters: Filters = Filters()
              ) -> list[tuple[str, str, str, str, str, float]]:
     """``(day, counter, channel, lang, key, value)`` computed from the source tables."""
-    out: list[tuple[str, str, str, str, str, float]] = []
+    sums: dict[tuple[str, str, str, str, str], float] = defaultdict(float)
     if end <= start:
-        return out
-    for counter in COUNTERS:
-        extra, params = _filter_sql(counter, filters)
-        for row in conn.execute(counter.select(extra), {"start": start, "end": end, **params}):
-            if row["value"] is None:
-                continue
-            out.append((row["day"], counter.name, row["channel"], row["lang"], row["key"], float(row["value"])))
-    return out
+        return []
+    for source in SOURCES:
+        extra, params = _filter_sql(source, filters)
+        for row in conn.execute(source.select(extra), {"start": start, "end": end, **params}):
+            for name, key, value in source.emit(row):
+                sums[(row["day"], name, row["channel"], row["lang"], str(key))] += value
+    return [(*group, value) for group, value in sums.items()]
 
 
 # -- reading ---------------------------------------------------------------------------------------

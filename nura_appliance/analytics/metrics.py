@@ -1,14 +1,16 @@
 """Every analytics figure, defined once (docs/ANALYTICS.md explains the same definitions).
 
-Reports are built from additive *counters*: one SQL group-by per counter over one source
-table, keyed by UTC day, channel, language and a counter-specific key. The same query fills
-the daily aggregate table (``analytics_daily``) and answers raw reads, so a report computed
-from aggregates for past days plus raw rows for today equals a raw-only computation by
-construction; rates and averages are derived from the summed counters at the very end.
+Reports are built from additive *counters*, keyed by UTC day, channel, language and a
+counter-specific key. Each source table is scanned once per read (one SQL group-by, see
+:class:`Source`) and its groups are turned into counter contributions. The same code fills the
+daily aggregate table (``analytics_daily``) and answers raw reads, so a report computed from
+aggregates for past days plus raw rows for today equals a raw-only computation by construction;
+rates and averages are derived from the summed counters at the very end.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,13 +55,16 @@ _BUCKET_SQL = (f"CASE WHEN coalesce(t.confidence, 0) >= {HIGH_CONFIDENCE} THEN '
                f" WHEN coalesce(t.confidence, 0) >= {MEDIUM_CONFIDENCE} THEN 'medium' ELSE 'low' END")
 _ANSWERED_SQL = "t.escalated = 0 AND t.source IN ({})".format(", ".join(f"'{s}'" for s in ANSWER_SOURCES))
 
+Emitted = Iterable[tuple[str, str, float]]  # (counter name, key, value)
+
 
 @dataclass(frozen=True)
-class Counter:
-    """One additive counter: ``value`` aggregated over rows of ``table`` grouped by ``key``.
+class Source:
+    """One source table, scanned once per read: rows grouped by day, channel, language and the
+    ``dims``; ``emit`` turns each group into contributions to named counters.
 
     ``lang`` is None when the source has no language of its own (LLM usage): the language
-    filter then does not narrow that counter.
+    filter then does not narrow its counters.
     """
 
     name: str
@@ -68,89 +73,164 @@ class Counter:
     channel: str
     lang: str | None
     session: str
-    key: str = "''"
-    value: str = "count(*)"
-    where: str = ""
+    dims: tuple[tuple[str, str], ...]
+    values: tuple[tuple[str, str], ...]
+    emit: Callable[[dict[str, Any]], Emitted]
+    counters: tuple[str, ...]
 
     def select(self, extra_where: str = "") -> str:
         lang = f"coalesce({self.lang}, '')" if self.lang else "''"
         conditions = [f"{self.time} >= :start", f"{self.time} < :end"]
-        if self.where:
-            conditions.append(f"({self.where})")
         if extra_where:
             conditions.append(extra_where)
+        dims = "".join(f", coalesce({expr}, '') AS {alias}" for alias, expr in self.dims)
+        values = "".join(f", {expr} AS {alias}" for alias, expr in self.values)
+        group = ", ".join(str(i) for i in range(1, 4 + len(self.dims)))
         return (
             f"SELECT date({self.time}, 'unixepoch') AS day, coalesce({self.channel}, '') AS channel,"
-            f" {lang} AS lang, coalesce({self.key}, '') AS key, {self.value} AS value"
-            f" FROM {self.table} WHERE {' AND '.join(conditions)} GROUP BY 1, 2, 3, 4"
+            f" {lang} AS lang{dims}{values} FROM {self.table} WHERE {' AND '.join(conditions)} GROUP BY {group}"
         )
 
 
-_LOGS = dict(table="conversation_logs t", time="t.created_at", channel="t.channel", lang="t.lang",
-             session="t.session_id")
-_SESSIONS = dict(table="sessions t", time="t.created_at", channel="t.channel", lang="t.lang", session="t.id")
-_FEEDBACK = dict(table="message_feedback t LEFT JOIN conversation_logs c ON c.bot_turn_id = t.message_id",
-                 time="t.created_at", channel="c.channel", lang="c.lang", session="t.session_id")
-_INSIGHTS = dict(table="message_insights t LEFT JOIN sessions s ON s.id = t.session_id", time="t.created_at",
-                 channel="s.channel", lang="t.lang", session="t.session_id")
-_GAPS = dict(table="knowledge_gaps t LEFT JOIN sessions s ON s.id = t.session_id", time="t.created_at",
-             channel="s.channel", lang="t.lang", session="t.session_id")
-_OUTCOMES = dict(table="session_outcomes t", time="t.created_at", channel="t.channel", lang="t.lang",
-                 session="t.session_id")
-_USAGE = dict(table="llm_usage_logs t LEFT JOIN sessions s ON s.id = t.session_id", time="t.created_at",
-              channel="s.channel", lang=None, session="t.session_id")
-_WIDGET = dict(table="widget_events t", time="t.created_at", channel="t.channel", lang="t.lang",
-               session="t.session_id")
-_TREE = dict(table="tree_clicks t", time="t.created_at", channel="t.channel", lang="t.lang", session="t.session_id")
-_MODEL_KEY = f"coalesce(t.provider, '') || '{SEP}' || coalesce(t.model, '')"
+def _num(value: Any) -> float:
+    return float(value or 0)
 
-COUNTERS: tuple[Counter, ...] = (
+
+def _logs(r: dict[str, Any]) -> Emitted:
+    n = _num(r["n"])
+    yield "messages", "", n
+    yield "messages_by_source", r["source"], n
+    if r["escalated"]:
+        yield "messages_escalated", "", n
+    if r["answered"]:
+        yield "messages_answered", "", n
+    yield "messages_confidence", r["bucket"], n
+    yield "latency_ms", "", _num(r["latency"])
+
+
+def _sessions(r: dict[str, Any]) -> Emitted:
+    n = _num(r["n"])
+    yield "sessions_started", "", n
+    if r["engaged"]:
+        yield "sessions_engaged", "", n
+    if r["handed_off"]:
+        yield "sessions_handed_off", r["reason"], n
+    elif r["engaged"]:
+        yield "sessions_deflected", "", n
+    if r["rating"] != "":
+        yield "sessions_rated", r["rating"], n
+
+
+def _feedback(r: dict[str, Any]) -> Emitted:
+    yield "feedback", r["value"], _num(r["n"])
+
+
+def _insights(r: dict[str, Any]) -> Emitted:
+    n = _num(r["n"])
+    yield "insights_intent", r["intent"], n
+    yield "insights_sentiment", r["sentiment"], n
+    yield "insights_confidence", r["bucket"], n
+    if r["gap"]:
+        yield "insights_gap", "", n
+
+
+def _gaps(r: dict[str, Any]) -> Emitted:
+    yield "gaps", r["reason"], _num(r["n"])
+
+
+def _outcomes(r: dict[str, Any]) -> Emitted:
+    n = _num(r["n"])
+    yield "outcomes", SEP.join((r["status"], r["category"], r["agent"])), n
+    yield "outcomes_root_cause", r["root_cause"], n
+    yield "outcomes_handoff_reason", r["reason"], n
+    if r["has_accept"]:
+        yield "accept_seconds", "", _num(r["accept"])
+        yield "accept_count", "", n
+    if r["has_resolve"]:
+        yield "resolve_seconds", "", _num(r["resolve"])
+        yield "resolve_count", "", n
+
+
+def _usage(r: dict[str, Any]) -> Emitted:
+    n, key = _num(r["n"]), SEP.join((r["provider"], r["model"]))
+    yield "llm_calls", key, n
+    yield "llm_prompt_tokens", key, _num(r["prompt"])
+    yield "llm_completion_tokens", key, _num(r["completion"])
+    yield "llm_total_tokens", key, _num(r["total"])
+    yield "llm_cost_usd", key, _num(r["cost"])
+    if not r["ok"]:
+        yield "llm_errors", key, n
+    yield "llm_purpose", r["purpose"], n
+
+
+def _widget(r: dict[str, Any]) -> Emitted:
+    yield "widget_events", r["event_type"], _num(r["n"])
+
+
+def _tree(r: dict[str, Any]) -> Emitted:
+    yield "tree_clicks", r["topic"], _num(r["n"])
+
+
+_COUNT = (("n", "count(*)"),)
+
+SOURCES: tuple[Source, ...] = (
     # Messages: one conversation_logs row per customer message the pipeline answered.
-    Counter("messages", **_LOGS),
-    Counter("messages_by_source", key="t.source", **_LOGS),
-    Counter("messages_escalated", where="t.escalated = 1", **_LOGS),
-    Counter("messages_answered", where=_ANSWERED_SQL, **_LOGS),
-    Counter("messages_confidence", key=_BUCKET_SQL, **_LOGS),
-    Counter("latency_ms", value="coalesce(sum(t.latency_ms), 0)", **_LOGS),
+    Source("messages", "conversation_logs t", "t.created_at", "t.channel", "t.lang", "t.session_id",
+           dims=(("source", "t.source"), ("bucket", _BUCKET_SQL), ("escalated", "t.escalated = 1"),
+                 ("answered", _ANSWERED_SQL)),
+           values=(*_COUNT, ("latency", "sum(coalesce(t.latency_ms, 0))")), emit=_logs,
+           counters=("messages", "messages_by_source", "messages_escalated", "messages_answered",
+                     "messages_confidence", "latency_ms")),
     # Sessions, counted on the day they started (their later state included).
-    Counter("sessions_started", **_SESSIONS),
-    Counter("sessions_engaged", where="t.message_count > 0", **_SESSIONS),
-    Counter("sessions_handed_off", key="t.handoff_reason", where="t.handoff_at IS NOT NULL", **_SESSIONS),
-    Counter("sessions_deflected", where="t.message_count > 0 AND t.handoff_at IS NULL", **_SESSIONS),
-    Counter("sessions_rated", key="CAST(t.rating AS TEXT)", where="t.rating IS NOT NULL", **_SESSIONS),
-    # Thumbs up/down on bot messages.
-    Counter("feedback", key="t.value", **_FEEDBACK),
+    Source("sessions", "sessions t", "t.created_at", "t.channel", "t.lang", "t.id",
+           dims=(("engaged", "t.message_count > 0"), ("handed_off", "t.handoff_at IS NOT NULL"),
+                 ("reason", "CASE WHEN t.handoff_at IS NOT NULL THEN t.handoff_reason END"),
+                 ("rating", "CAST(t.rating AS TEXT)")),
+           values=_COUNT, emit=_sessions,
+           counters=("sessions_started", "sessions_engaged", "sessions_handed_off", "sessions_deflected",
+                     "sessions_rated")),
+    # Thumbs up/down on bot messages; channel and language of the message they rate.
+    Source("feedback", "message_feedback t LEFT JOIN conversation_logs c ON c.bot_turn_id = t.message_id",
+           "t.created_at", "c.channel", "c.lang", "t.session_id", dims=(("value", "t.value"),), values=_COUNT,
+           emit=_feedback, counters=("feedback",)),
     # Intent classification.
-    Counter("insights_intent", key="t.intent", **_INSIGHTS),
-    Counter("insights_sentiment", key="t.sentiment", **_INSIGHTS),
-    Counter("insights_confidence", key="t.confidence_bucket", **_INSIGHTS),
-    Counter("insights_gap", where="t.knowledge_gap = 1", **_INSIGHTS),
+    Source("insights", "message_insights t LEFT JOIN sessions s ON s.id = t.session_id", "t.created_at",
+           "s.channel", "t.lang", "t.session_id",
+           dims=(("intent", "t.intent"), ("sentiment", "t.sentiment"), ("bucket", "t.confidence_bucket"),
+                 ("gap", "t.knowledge_gap = 1")),
+           values=_COUNT, emit=_insights,
+           counters=("insights_intent", "insights_sentiment", "insights_confidence", "insights_gap")),
     # Knowledge gaps, by the signal that raised them.
-    Counter("gaps", key="t.reason", **_GAPS),
+    Source("gaps", "knowledge_gaps t LEFT JOIN sessions s ON s.id = t.session_id", "t.created_at", "s.channel",
+           "t.lang", "t.session_id", dims=(("reason", "t.reason"),), values=_COUNT, emit=_gaps,
+           counters=("gaps",)),
     # Outcomes recorded by agents when resolving a hand-off.
-    Counter("outcomes", key=f"coalesce(t.status, '') || '{SEP}' || coalesce(t.issue_category, '') || '{SEP}'"
-                            f" || coalesce(t.resolved_by, '')", **_OUTCOMES),
-    Counter("outcomes_root_cause", key="t.root_cause", **_OUTCOMES),
-    Counter("outcomes_handoff_reason", key="t.handoff_reason", **_OUTCOMES),
-    Counter("accept_seconds", value="sum(t.time_to_accept_s)", where="t.time_to_accept_s IS NOT NULL", **_OUTCOMES),
-    Counter("accept_count", where="t.time_to_accept_s IS NOT NULL", **_OUTCOMES),
-    Counter("resolve_seconds", value="sum(t.time_to_resolve_s)", where="t.time_to_resolve_s IS NOT NULL",
-            **_OUTCOMES),
-    Counter("resolve_count", where="t.time_to_resolve_s IS NOT NULL", **_OUTCOMES),
-    # LLM usage and estimated cost.
-    Counter("llm_calls", key=_MODEL_KEY, **_USAGE),
-    Counter("llm_prompt_tokens", key=_MODEL_KEY, value="sum(t.prompt_tokens)", **_USAGE),
-    Counter("llm_completion_tokens", key=_MODEL_KEY, value="sum(t.completion_tokens)", **_USAGE),
-    Counter("llm_total_tokens", key=_MODEL_KEY, value="sum(t.total_tokens)", **_USAGE),
-    Counter("llm_cost_usd", key=_MODEL_KEY, value="sum(t.cost_usd)", **_USAGE),
-    Counter("llm_errors", key=_MODEL_KEY, where="t.ok = 0", **_USAGE),
-    Counter("llm_purpose", key="t.purpose", **_USAGE),
+    Source("outcomes", "session_outcomes t", "t.created_at", "t.channel", "t.lang", "t.session_id",
+           dims=(("status", "t.status"), ("category", "t.issue_category"), ("agent", "t.resolved_by"),
+                 ("root_cause", "t.root_cause"), ("reason", "t.handoff_reason"),
+                 ("has_accept", "t.time_to_accept_s IS NOT NULL"),
+                 ("has_resolve", "t.time_to_resolve_s IS NOT NULL")),
+           values=(*_COUNT, ("accept", "sum(t.time_to_accept_s)"), ("resolve", "sum(t.time_to_resolve_s)")),
+           emit=_outcomes,
+           counters=("outcomes", "outcomes_root_cause", "outcomes_handoff_reason", "accept_seconds",
+                     "accept_count", "resolve_seconds", "resolve_count")),
+    # LLM usage and estimated cost (no language of its own).
+    Source("llm_usage", "llm_usage_logs t LEFT JOIN sessions s ON s.id = t.session_id", "t.created_at",
+           "s.channel", None, "t.session_id",
+           dims=(("provider", "t.provider"), ("model", "t.model"), ("purpose", "t.purpose"), ("ok", "t.ok != 0")),
+           values=(*_COUNT, ("prompt", "sum(t.prompt_tokens)"), ("completion", "sum(t.completion_tokens)"),
+                   ("total", "sum(t.total_tokens)"), ("cost", "sum(t.cost_usd)")),
+           emit=_usage,
+           counters=("llm_calls", "llm_prompt_tokens", "llm_completion_tokens", "llm_total_tokens",
+                     "llm_cost_usd", "llm_errors", "llm_purpose")),
     # Widget telemetry and guided-tree clicks.
-    Counter("widget_events", key="t.event_type", **_WIDGET),
-    Counter("tree_clicks", key="t.topic_id", **_TREE),
+    Source("widget_events", "widget_events t", "t.created_at", "t.channel", "t.lang", "t.session_id",
+           dims=(("event_type", "t.event_type"),), values=_COUNT, emit=_widget, counters=("widget_events",)),
+    Source("tree_clicks", "tree_clicks t", "t.created_at", "t.channel", "t.lang", "t.session_id",
+           dims=(("topic", "t.topic_id"),), values=_COUNT, emit=_tree, counters=("tree_clicks",)),
 )
-COUNTER_BY_NAME = {c.name: c for c in COUNTERS}
-LANGLESS_COUNTERS = tuple(c.name for c in COUNTERS if c.lang is None)
+COUNTER_NAMES = tuple(name for source in SOURCES for name in source.counters)
+LANGLESS_COUNTERS = tuple(name for source in SOURCES if source.lang is None for name in source.counters)
 
 
 def rate(part: float, whole: float) -> float | None:
