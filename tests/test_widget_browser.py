@@ -590,6 +590,7 @@ def test_offline_hours_forms_keyboard_and_network_errors(
     assert "فريقنا غير متاح الآن" in sheet.inner_text()
     sheet.locator(".nw-btn").click()
     assert "يرجى ملء الحقول المطلوبة" in sheet.locator(".nw-alert").inner_text()
+    shot(page, "widget-offline-form.png")
     sheet.locator("#nw-f-name").fill("أحمد")
     sheet.locator("#nw-f-phone").fill("07701234567")
     sheet.locator("#nw-f-description").fill("الإنترنت مقطوع منذ يومين <b>x</b>")

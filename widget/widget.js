@@ -238,7 +238,7 @@
     '.nw-banner.nw-live{background:#ecfdf5;color:#065f46;border-color:#a7f3d0}' +
     '.nw-dot{width:8px;height:8px;border-radius:50%;background:currentColor;flex:none;animation:nw-pulse 1.4s infinite}' +
     '.nw-net{padding:6px 14px;font-size:12.5px;background:#fef2f2;color:#991b1b;text-align:center}' +
-    '.nw-main{flex:1;display:flex;flex-direction:column;min-height:0;position:relative}' +
+    '.nw-body,.nw-main{flex:1;display:flex;flex-direction:column;min-height:0}.nw-body{position:relative}' +
     '.nw-log{flex:1;overflow-y:auto;overscroll-behavior:contain;padding:14px;display:flex;flex-direction:column;gap:10px;background:#f5f6f8}' +
     '.nw-msg{max-width:86%;padding:9px 13px;border-radius:16px;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word}' +
     '.nw-bot,.nw-agent{align-self:flex-start;background:#fff;border:1px solid #e5e7eb;border-start-start-radius:4px}' +
@@ -280,7 +280,7 @@
     '.nw-sheet input,.nw-sheet textarea,.nw-sheet select{display:block;width:100%;border:1px solid #d1d5db;border-radius:8px;padding:8px 10px;background:#fff}' +
     '.nw-sheet textarea{min-height:96px;resize:vertical}.nw-row{display:flex;gap:10px;margin-top:14px}' +
     '.nw-btn{padding:8px 16px;border-radius:8px;background:var(--p);color:#fff;font-weight:600}.nw-btn2{padding:8px 16px;border-radius:8px;background:#f3f4f6}' +
-    '.nw-alert{color:#b91c1c;font-size:13px;margin-top:8px}.nw-ok{color:#065f46;font-size:14px;margin-top:8px}' +
+    '.nw-sheet [aria-invalid=true]{border-color:#b91c1c}.nw-alert{color:#b91c1c;font-size:13px;margin-top:8px}.nw-ok{color:#065f46;font-size:14px;margin-top:8px}' +
     '.nw-stars{display:flex;gap:4px;margin-top:6px}.nw-stars button{font-size:24px;line-height:1;color:#d1d5db;padding:2px}.nw-stars button:hover,.nw-stars button.nw-on{color:#f59e0b}' +
     '@keyframes nw-pulse{0%,100%{opacity:.35}50%{opacity:1}}' +
     '@media (prefers-reduced-motion:reduce){.nw-dot,.nw-dots i{animation:none}}' +
@@ -289,7 +289,7 @@
 
   /* ---------- mount ---------- */
   var host, shadow, root, launcher, badge, panel, titleEl, subEl, langBtns = {}, menu, menuBtn, banner, netBar, log, typingEl,
-    mainEl, sheet, form, input, sendBtn, personBtn;
+    bodyEl, mainEl, sheet, form, input, sendBtn, personBtn;
 
   function mount() {
     host = d.createElement('nura-chat-widget');
@@ -344,9 +344,10 @@
     var topicsBtn = h('button', { type: 'button', class: 'nw-act nw-topics', onclick: function () { showTree(); } }, [icon('list'), bind(h('span'), 'text', 'topics')]);
     personBtn = h('button', { type: 'button', class: 'nw-act nw-person', onclick: askPerson }, [icon('person'), bind(h('span'), 'text', 'person')]);
     mainEl = h('div', { class: 'nw-main' }, [log, typingEl, h('div', { class: 'nw-foot' }, [h('div', { class: 'nw-acts' }, [topicsBtn, personBtn]), form])]);
+    bodyEl = h('div', { class: 'nw-body' }, mainEl);
     panel = h('section', { class: 'nw-panel', id: 'nw-panel', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'nw-title', hidden: true, onkeydown: onPanelKey }, [
       h('div', { class: 'nw-head' }, [h('div', { class: 'nw-avatar' }, icon('chat')), h('div', { class: 'nw-ttl' }, [titleEl, subEl]), menuBtn, closeBtn]),
-      langs, menu, banner, netBar, mainEl
+      langs, menu, banner, netBar, bodyEl
     ]);
     root.appendChild(launcher);
     root.appendChild(panel);
@@ -357,6 +358,9 @@
     w.addEventListener('online', function () { net(null); reconnectSoon(0); });
     w.addEventListener('offline', function () { net('offline'); });
     w.addEventListener('storage', onStorage);
+    panel.addEventListener('click', function (e) {
+      if (!menu.hidden && !menu.contains(e.target) && !menuBtn.contains(e.target)) hideMenu();
+    });
   }
 
   function paintLang() {
@@ -441,12 +445,12 @@
   function boot() {
     if (booted) return;
     booted = true;
-    call('GET', '/widget/config', undefined, { timeout: 10000 }).then(function (c) {
+    // The welcome names the assistant from the config, so wait for it briefly; without it the defaults apply.
+    call('GET', '/widget/config', undefined, { timeout: 4000 }).then(function (c) {
       for (var k in c) conf[k] = c[k];
       if (!Array.isArray(conf.languages) || !conf.languages.length) conf.languages = LANGS;
       paintLang();
-    }).catch(noop);
-    if (st.sid) restore(); else welcome();
+    }).catch(noop).then(function () { if (st.sid) restore(); else welcome(); });
   }
   function welcome() {
     addMsg('bot', t('welcome', { agent: conf.agent_name || 'Nura' }));
@@ -908,10 +912,16 @@
     f.appendChild(status);
     f.addEventListener('submit', function (e) {
       e.preventDefault();
-      var values = {}, missing = false;
-      fields.forEach(function (fd) { values[fd.name] = els[fd.name].value.trim(); if (fd.required && !values[fd.name]) missing = true; });
+      var values = {}, missing = null;
+      fields.forEach(function (fd) {
+        values[fd.name] = els[fd.name].value.trim();
+        var empty = fd.required && !values[fd.name];
+        if (empty && !missing) missing = els[fd.name];
+        if (fd.required) els[fd.name].setAttribute('aria-invalid', String(empty));
+      });
       status.className = 'nw-alert';
-      if (missing) { status.textContent = t('required'); return; }
+      status.setAttribute('role', 'alert');
+      if (missing) { status.textContent = t('required'); missing.focus(); return; }
       submit.disabled = true;
       send(values).then(function () {
         var box = sheet;
@@ -926,7 +936,7 @@
     });
     sheet = h('div', { class: 'nw-sheet', role: 'dialog', 'aria-label': title }, f);
     mainEl.setAttribute('inert', '');
-    panel.appendChild(sheet);
+    bodyEl.appendChild(sheet);
     var first = f.querySelector('input,select,textarea');
     if (first) first.focus();
   }
