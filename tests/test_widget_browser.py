@@ -285,6 +285,7 @@ def test_arabic_flow_tree_answer_feedback_handoff_agent_reply_reload(
     assert agent_bubble.locator(".nw-who").inner_text() == "سارة"
     assert agent_bubble.locator("a").get_attribute("href") == "https://example.com/help"
     page.locator(".nw-banner.nw-live").wait_for()
+    assert page.locator(".nw-banner").inner_text().strip() == "أنت تتحدث الآن مع سارة"  # display name, not the id
 
     # Customer writes while a person owns the chat: no bot answer, the agent sees it.
     send(page, "شكراً سارة")
@@ -303,7 +304,7 @@ def test_arabic_flow_tree_answer_feedback_handoff_agent_reply_reload(
     page.locator(".nw-panel").wait_for(state="visible")
     page.locator(".nw-agent", has_text="مرحباً، أنا سارة").wait_for()
     page.locator(".nw-cust", has_text="<img src=x").wait_for()
-    assert page.locator(".nw-banner").is_visible()
+    assert page.locator(".nw-banner").inner_text().strip() == "أنت تتحدث الآن مع سارة"
     follow_up = agent_call(
         api, "POST", f"/v1/session/{sid}/agent-message", {"message": "هل تحتاج أي شيء آخر؟", "agent_name": "سارة"}
     )

@@ -681,7 +681,9 @@
     if (!status) return;
     var before = st.status;
     st.status = status;
-    if (agent) st.agent = agent;
+    // The status names the agent's username; keep the display name from their messages until the
+    // chat moves to someone else.
+    if (agent && agent !== st.agentId) { st.agentId = agent; st.agent = agent; }
     save();
     showBanner();
     if (wantStream()) connect(); else disconnect();
