@@ -272,6 +272,9 @@ def test_arabic_flow_tree_answer_feedback_handoff_agent_reply_reload(
     assert "بانتظار" in banner.inner_text()
     session = httpx.get(f"{api}/v1/session/{sid}", headers={"X-Session-Token": token}).json()
     assert session["status"] == "pending_handoff"
+    notice = page.locator(".nw-note", has_text="تم تحويل محادثتك")
+    page.wait_for_timeout(500)  # the same notice also arrives over the stream: it must not show twice
+    assert notice.count() == 1
 
     # An agent takes the chat and replies through the API while the page is open.
     accepted = agent_call(api, "POST", f"/v1/handoff/{sid}/accept?agent_id=sara")
@@ -304,6 +307,7 @@ def test_arabic_flow_tree_answer_feedback_handoff_agent_reply_reload(
     page.locator(".nw-panel").wait_for(state="visible")
     page.locator(".nw-agent", has_text="مرحباً، أنا سارة").wait_for()
     page.locator(".nw-cust", has_text="<img src=x").wait_for()
+    assert notice.count() == 1
     assert page.locator(".nw-banner").inner_text().strip() == "أنت تتحدث الآن مع سارة"
     follow_up = agent_call(
         api, "POST", f"/v1/session/{sid}/agent-message", {"message": "هل تحتاج أي شيء آخر؟", "agent_name": "سارة"}

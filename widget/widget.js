@@ -616,9 +616,8 @@
     bubble.classList.add('nw-pending');
     var dots = isLive() ? null : h('div', { class: 'nw-dots', role: 'status', 'aria-label': t('botTyping') }, [h('i'), h('i'), h('i')]);
     if (dots) { log.appendChild(dots); scrollDown(); }
-    inFlight++;
     var body = { session_id: st.sid || null, session_token: st.token || undefined, customer_id: st.cid, channel: 'web', message: text, lang: st.lang };
-    return call('POST', '/message', body, { timeout: 45000 }).then(function (r) {
+    return holding(call('POST', '/message', body, { timeout: 45000 })).then(function (r) {
       adopt(r);
       clearStreams();
       bubble.classList.remove('nw-pending');
@@ -643,9 +642,14 @@
       scrollDown();
     }).then(function () {
       if (dots) dots.remove();
-      inFlight--;
-      if (!inFlight) held.splice(0).forEach(function (f) { f(); });
+      release();
     });
+  }
+  /** Hold live events while a request whose answer they may repeat is under way (see release). */
+  function holding(promise) { inFlight++; return promise; }
+  function release() {
+    inFlight--;
+    if (!inFlight) held.splice(0).forEach(function (f) { f(); });
   }
 
   /* ---------- hand-off, status, live events ---------- */
@@ -655,7 +659,7 @@
     if (isLive()) { showBanner(); return; }
     var body = { session_id: st.sid || null, session_token: st.token || undefined, customer_id: st.cid, channel: 'web', reason: 'button', lang: st.lang };
     personBtn.disabled = true;
-    call('POST', '/handoff/direct', body, { timeout: 20000 }).then(function (r) {
+    holding(call('POST', '/handoff/direct', body, { timeout: 20000 })).then(function (r) {
       adopt(r);
       if (r.response) { echoes[r.response] = true; addNote(r.response); }
       setStatus(r.status || (r.escalated ? 'pending_handoff' : st.status));
@@ -665,7 +669,7 @@
       if (e.status === 404 || e.status === 405) queueSend(t('personMsg'));
       else if (e.status === 401 || e.status === 403) { forget(); queueSend(t('personMsg')); }
       else addNote(t('error'));
-    }).then(function () { personBtn.disabled = false; });
+    }).then(function () { personBtn.disabled = false; release(); });
   }
   function showBanner() {
     if (!banner) return;
@@ -784,7 +788,8 @@
       var el = addMsg('bot', t('fbSorry'));
       if (conf.handoff_enabled) el.appendChild(h('div', { class: 'nw-chips' }, h('button', { type: 'button', class: 'nw-chip', text: t('person'), onclick: askPerson })));
     };
-    call('POST', '/session/' + enc(st.sid) + '/feedback', { message_id: id, value: value }, { auth: true }).then(after, function () { after(null); });
+    holding(call('POST', '/session/' + enc(st.sid) + '/feedback', { message_id: id, value: value }, { auth: true }))
+      .then(after, function () { after(null); }).then(release);
   }
   function ratingCard() {
     var card = addMsg('bot', t('rateAsk')), stars = h('div', { class: 'nw-stars', role: 'group' });
