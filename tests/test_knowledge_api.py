@@ -14,6 +14,7 @@ from conftest import make_settings
 
 from nura_appliance.paths import default_pack_path
 
+
 @pytest.fixture
 def settings(data_dir: Any) -> Any:
     """Run the job consumer, so uploads are ingested by the real jobs feature."""
@@ -112,8 +113,8 @@ async def test_tree_replace_checks_articles(app: Any, client: Any) -> None:
 
 async def test_upload_ingests_in_background_and_search_finds_it(app: Any, client: Any) -> None:
     admin = bearer((await staff_tokens(app, client))["admin"])
-    handbook = ("# Roaming desk\n\nThe roaming desk at the airport branch opens at 6 am. "
-                "Travellers can buy a daily roaming pass there.\n").encode()
+    handbook = (b"# Roaming desk\n\nThe roaming desk at the airport branch opens at 6 am. "
+                b"Travellers can buy a daily roaming pass there.\n")
     resp = await client.post("/v1/knowledge/upload", files={"file": ("airport.md", handbook, "text/markdown")},
                              headers=admin)
     assert resp.status_code == 202, resp.text

@@ -11,8 +11,8 @@ import pytest
 from conftest import make_settings
 
 from nura_appliance.context import build_context
-from nura_appliance.knowledge.ingest import Section, chunk_sections, extract, ingest_paths
 from nura_appliance.knowledge.indexer import split_sentences
+from nura_appliance.knowledge.ingest import Section, chunk_sections, extract, ingest_paths
 from nura_appliance.knowledge.service import install_knowledge
 
 

@@ -14,8 +14,9 @@ changes (another provider or model) it is dropped and rebuilt by :meth:`VectorIn
 from __future__ import annotations
 
 import re
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,10 +89,13 @@ class VectorIndex:
 
     def __init__(self, embedder: Embedder | None = None) -> None:
         self.embedder: Embedder = embedder or BuiltinEmbedder()
+        self._pending: dict[str, tuple[str, bytes, float]] = {}
+        self._lock = threading.Lock()
 
     # -- embedding ----------------------------------------------------------------------------
     def embed(self, texts: Sequence[str], conn: apsw.Connection | None = None) -> np.ndarray:
-        """Vectors for ``texts``; with ``conn``, reuse and fill the embedding cache.
+        """Vectors for ``texts``; with ``conn``, reuse cached vectors (new ones are queued for the
+        cache and written by the next :meth:`write`, on the writer thread).
 
         The built-in embedder computes a vector faster than SQLite can look one up, so only the
         model-backed providers go through the cache.
@@ -112,17 +116,21 @@ class VectorIndex:
         if missing:
             fresh = self.embedder.embed([texts[i] for i in missing])
             now = time.time()
-            rows = []
-            for i, vector in zip(missing, fresh, strict=True):
-                found[keys[i]] = vector
-                rows.append((keys[i], space, to_blob(vector), now))
-            try:
-                conn.executemany(
-                    "INSERT OR IGNORE INTO embedding_cache (key, space, vector, created_at) VALUES (?,?,?,?)", rows
-                )
-            except apsw.ReadOnlyError:
-                pass  # a reader connection: the cache is filled by the next write
+            with self._lock:
+                for i, vector in zip(missing, fresh, strict=True):
+                    found[keys[i]] = vector
+                    self._pending[keys[i]] = (space, to_blob(vector), now)
         return np.vstack([found[key] for key in keys]).astype(np.float32)
+
+    def flush_cache(self, conn: apsw.Connection) -> None:
+        """Write vectors computed on reader connections into the cache (writer thread only: the
+        cache is filled inside the same transaction that stores the vectors)."""
+        with self._lock:
+            rows = [(key, *value) for key, value in self._pending.items()]
+            self._pending.clear()
+        if rows:
+            conn.executemany(
+                "INSERT OR IGNORE INTO embedding_cache (key, space, vector, created_at) VALUES (?,?,?,?)", rows)
 
     # -- vec0 table ---------------------------------------------------------------------------
     def ensure_table(self, conn: apsw.Connection, dim: int) -> None:
@@ -173,6 +181,7 @@ class VectorIndex:
             return 0
         if vectors is None:
             vectors = self.embed([i.text for i in items], conn)
+        self.flush_cache(conn)
         self.ensure_table(conn, int(vectors.shape[1]))
         for item, vector in zip(items, vectors, strict=True):
             conn.execute(
@@ -185,35 +194,3 @@ class VectorIndex:
                 (rowid, item.kind, to_blob(vector)),
             )
         return len(items)
-
-    def reindex(self, conn: apsw.Connection, progress: Callable[[int, int], None] | None = None) -> int:
-        """Re-embed every indexed text in the current space (after a provider switch)."""
-        rows = list(conn.execute("SELECT kind, ref, field, lang, text FROM kb_vectors ORDER BY id"))
-        items = [Item(r["kind"], r["ref"], r["field"], r["lang"], r["text"]) for r in rows]
-        if not items:
-            articles = list(conn.execute("SELECT * FROM articles"))
-            items = [it for row in articles for it in article_items(_article_from_row(row))]
-        vectors_parts = []
-        for start in range(0, len(items), 256):
-            vectors_parts.append(self.embed([i.text for i in items[start : start + 256]], conn))
-            if progress:
-                progress(min(start + 256, len(items)), len(items))
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'").fetchall():
-            conn.execute("DROP TABLE kb_vec")
-        conn.execute("DELETE FROM kb_vectors")
-        conn.execute("DELETE FROM kb_meta WHERE key IN ('vector_dim', 'vector_space')")
-        if not items:
-            return 0
-        return self.write(conn, items, np.vstack(vectors_parts))
-
-
-def _article_from_row(row: dict[str, Any]) -> dict[str, Any]:
-    import json
-
-    return {
-        "id": row["id"],
-        "title": json.loads(row["title"]),
-        "body": json.loads(row["body"]),
-        "examples": json.loads(row["examples"]),
-        "keywords": json.loads(row["keywords"]),
-    }

@@ -69,8 +69,7 @@ _KURMANJI_WORDS = {
     "kengi", "ji", "li", "bi", "û", "ye", "e", "nabe", "naxebite", "dixwazim", "dixwazin", "heye", "tune",
     "kar", "nake", "karmend", "bikim", "bike", "silav", "spas", "rojbaş", "rojbas", "çend", "cend", "kîjan",
     "kijan", "hêdî", "hedi", "pir", "xêra", "xera", "bêje", "beje", "re", "biaxivim", "pere", "hejmara",
-    "hejmar", "xeta", "xetê", "kirin", "dikim", "nikarim", "im", "in", "we", "vê", "ve", "wê", "jî", "ji",
-    "baş", "bas", "bo", "naçe", "nace", "hatiye", "bû", "bu", "ne", "mala", "malê", "şîfre", "sifre",
+    "hejmar", "xeta", "xetê", "kirin", "dikim", "nikarim", "im", "in", "we", "vê", "ve", "wê", "jî", "baş", "bas", "bo", "naçe", "nace", "hatiye", "bû", "bu", "ne", "mala", "malê", "şîfre", "sifre",
 }
 _ENGLISH_WORDS = {
     "the", "is", "are", "my", "i", "you", "to", "how", "what", "can", "not", "do", "does", "a", "an", "and",

@@ -23,7 +23,9 @@ sqlite-vec scan and re-scored in float32.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +35,7 @@ import numpy as np
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
 from nura_appliance.knowledge.indexer import from_blob, to_blob
 from nura_appliance.knowledge.normalize import index_terms
+from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.storage.sqlite.db import Database
 
 # Fusion weights and calibration (see the module docstring and docs/KNOWLEDGE.md).
@@ -233,9 +236,10 @@ class HybridRetriever:
         self.db = db
         self.embedder: Embedder = embedder or BuiltinEmbedder()
         self.oversample = oversample
+        self._down_until = 0.0
 
     def search_sync(self, conn: apsw.Connection, text: str, query: np.ndarray | None, k: int,
-                    kinds: tuple[str, ...]) -> list[Hit]:
+                    kinds: tuple[str, ...], lang: str = "ar") -> list[Hit]:
         """The search on one connection (used by the async API, the CLI and the benchmark)."""
         terms = index_terms(text)
         pool = max(k * 4, 20)
@@ -253,7 +257,7 @@ class HybridRetriever:
         lexical.sort(key=lambda r: -r[2])
         vector: list[tuple[str, str, float]] = []
         has_vec = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'").fetchall()
-        if query is not None and has_vec:
+        if query is not None and has_vec and float(np.abs(query).sum()) > 0:
             for kind in kinds:
                 coarse = list(conn.execute(
                     "SELECT v.rowid AS id FROM kb_vec v WHERE v.embedding MATCH vec_quantize_binary(?)"
@@ -281,10 +285,10 @@ class HybridRetriever:
             fused.setdefault((kind, ref), [0.0, 0.0])[1] = 1.0 / (RRF_K + rank + 1)
         ranked = sorted(fused.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:k]
         ceiling = 2.0 / (RRF_K + 1)
-        return [self._hit(conn, kind, ref, parts, ceiling) for (kind, ref), parts in ranked]
+        return [self._hit(conn, kind, ref, parts, ceiling, lang) for (kind, ref), parts in ranked]
 
     @staticmethod
-    def _hit(conn: apsw.Connection, kind: str, ref: str, parts: list[float], ceiling: float) -> Hit:
+    def _hit(conn: apsw.Connection, kind: str, ref: str, parts: list[float], ceiling: float, lang: str) -> Hit:
         tier = "hybrid" if parts[0] and parts[1] else ("fts" if parts[0] else "vector")
         score = round(min(1.0, (parts[0] + parts[1]) / ceiling), 4)
         if kind == "chunk":
@@ -295,30 +299,26 @@ class HybridRetriever:
                 r = rows[0]
                 return Hit("chunk", ref, r["heading"] or r["title"] or "", r["text"], score, tier, r["doc"] or "")
             return Hit("chunk", ref, "", "", score, tier, "")
-        import json
-
         rows = list(conn.execute("SELECT title, body FROM articles WHERE id = ?", (ref,)))
         title = text = ""
         if rows:
-            titles, bodies = json.loads(rows[0]["title"]), json.loads(rows[0]["body"])
-            title = next(iter(titles.values()), "")
-            text = next(iter(bodies.values()), "")
+            title, _ = pick_text(json.loads(rows[0]["title"]), lang)
+            text, _ = pick_text(json.loads(rows[0]["body"]), lang)
         return Hit("article", ref, title, text, score, tier, ref)
 
     async def search(self, text: str, lang: str, k: int = 5,
                      kinds: tuple[str, ...] = ("chunk", "article")) -> list[Hit]:
         """Ranked hits for ``text`` (``lang`` picks the article language shown)."""
         k = max(1, min(int(k), 50))
+        if not text or not text.strip():
+            return []
         if isinstance(self.embedder, BuiltinEmbedder):
             query: np.ndarray | None = self.embedder.embed([text])[0]
         else:
-            try:
-                query = (await asyncio.to_thread(self.embedder.embed, [text]))[0]
-            except Exception:  # noqa: BLE001 - a dead provider degrades search to FTS only
-                query = None
-        hits = await self.db.read(lambda c: self.search_sync(c, text, query, k, kinds))
-        return [self._localise(h, lang) for h in hits] if lang else hits
-
-    @staticmethod
-    def _localise(hit: Hit, lang: str) -> Hit:
-        return hit
+            query = None
+            if time.monotonic() >= self._down_until:
+                try:
+                    query = (await asyncio.to_thread(self.embedder.embed, [text]))[0]
+                except Exception:  # noqa: BLE001 - a dead provider degrades search to FTS only
+                    self._down_until = time.monotonic() + 60.0  # and is not retried on every query
+        return await self.db.read(lambda c: self.search_sync(c, text, query, k, kinds, lang or "ar"))

@@ -9,7 +9,6 @@ import time
 from typing import Any
 
 import apsw
-
 import numpy as np
 
 from nura_appliance.knowledge.indexer import VectorIndex, article_items, write_article_fts

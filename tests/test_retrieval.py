@@ -1,0 +1,159 @@
+"""Hybrid retrieval and embedding providers on real SQLite files: fusion tiers, binary KNN with
+float re-scoring, the embedding cache, and re-indexing when the provider changes (the `openai`
+provider runs through the real openai client against an OpenAI-compatible server on loopback)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import make_settings
+
+from nura_appliance.context import build_context, load_default_knowledge
+from nura_appliance.knowledge.embedding import BuiltinEmbedder, EmbeddingError, OpenAIEmbedder
+from nura_appliance.knowledge.service import install_knowledge, needs_reindex
+
+DIM = 16
+
+
+class EmbeddingServer:
+    """A tiny OpenAI-compatible ``POST /v1/embeddings``: deterministic vectors from word hashes."""
+
+    def __init__(self) -> None:
+        self.requests: list[list[str]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                outer.requests.append(texts)
+                data = [{"object": "embedding", "index": i, "embedding": outer.vector(t)} for i, t in enumerate(texts)]
+                payload = json.dumps({"object": "list", "data": data, "model": body["model"],
+                                      "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def vector(text: str) -> list[float]:
+        vec = np.zeros(DIM)
+        for word in text.lower().split():
+            digest = hashlib.sha256(word.encode()).digest()
+            vec[digest[0] % DIM] += 1.0
+        return vec.tolist()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def embedding_server() -> Iterator[EmbeddingServer]:
+    server = EmbeddingServer()
+    yield server
+    server.stop()
+
+
+async def test_hybrid_search_fuses_fts_and_vectors(data_dir: Path) -> None:
+    ctx = build_context(make_settings(data_dir))
+    try:
+        await load_default_knowledge(ctx)
+        retriever = await install_knowledge(ctx, background_reindex=False)
+        assert ctx.services["retriever"] is retriever
+        hits = await retriever.search("النت عندي بطيء", "ar", k=5)
+        assert hits[0].kind == "article" and hits[0].ref == "internet-slow" and hits[0].tier == "hybrid"
+        assert all(0 < h.score <= 1 for h in hits) and hits == sorted(hits, key=lambda h: -h.score)
+        english = await retriever.search("my internet is slow", "en", k=1)
+        assert english[0].title == "Slow mobile internet"  # titles in the asked language
+        typo_only = await retriever.search("انترنيتتت بطيئئ", "ar", k=3)  # no exact word in the index
+        assert "internet-slow" in [h.ref for h in typo_only]
+        assert await retriever.search("\"; DROP TABLE articles; --", "en", k=3) is not None
+        assert await retriever.search("", "ar") == []
+    finally:
+        ctx.close()
+
+
+async def test_openai_provider_caches_and_switching_reindexes(data_dir: Path,
+                                                              embedding_server: EmbeddingServer) -> None:
+    ctx = build_context(make_settings(data_dir))
+    try:
+        await load_default_knowledge(ctx)
+        await install_knowledge(ctx, background_reindex=False)
+        builtin_count = (await ctx.knowledge.stats())["vectors"]
+        assert (await ctx.knowledge.stats())["embedding_space"] == BuiltinEmbedder().space
+    finally:
+        ctx.close()
+
+    settings = make_settings(data_dir, EMBEDDING_PROVIDER="openai", OPENAI_BASE_URL=embedding_server.url,
+                             OPENAI_API_KEY="test-key", OPENAI_EMBEDDING_MODEL="tiny-embed")
+    ctx = build_context(settings)
+    try:
+        assert await needs_reindex(ctx) is False  # builtin embedder installed by default
+        ctx.knowledge.vectors.embedder = OpenAIEmbedder(api_key="k", base_url=embedding_server.url, model="tiny-embed")
+        assert await needs_reindex(ctx) is True
+        await install_knowledge(ctx, background_reindex=False)
+        stats = await ctx.knowledge.stats()
+        assert stats["embedding_space"] == "openai:tiny-embed" and stats["vector_dim"] == DIM
+        assert stats["vectors"] == builtin_count and stats["cached_embeddings"] > 0
+        sent = sum(len(r) for r in embedding_server.requests)
+        hits = await ctx.services["retriever"].search("roaming abroad", "en", k=3)
+        assert hits and all(h.tier in ("fts", "vector", "hybrid") for h in hits)
+        decision = await ctx.pipeline.matcher.decide("my internet is slow", "en")
+        assert decision.kind in ("article", "ambiguous", "none")
+
+        # re-indexing the same texts in the same space is served from the cache
+        from nura_appliance.knowledge.service import reindex
+
+        before = sum(len(r) for r in embedding_server.requests)
+        await reindex(ctx)
+        assert sum(len(r) for r in embedding_server.requests) == before
+        assert sent > 0
+    finally:
+        ctx.close()
+
+
+def test_misconfigured_providers_fail_clearly() -> None:
+    from nura_appliance.knowledge.embedding import LocalEmbedder, make_embedder
+
+    with pytest.raises(EmbeddingError, match="OPENAI_API_KEY or OPENAI_BASE_URL"):
+        OpenAIEmbedder(api_key="", base_url=None, model="m")
+    with pytest.raises(EmbeddingError, match="is not a file"):
+        LocalEmbedder("/nonexistent/model.gguf")
+
+    class Fake:
+        embedding_provider = "quantum"
+
+    with pytest.raises(EmbeddingError, match="unknown EMBEDDING_PROVIDER"):
+        make_embedder(Fake())
+
+
+async def test_unreachable_provider_falls_back_to_builtin_search(data_dir: Path) -> None:
+    settings = make_settings(data_dir, EMBEDDING_PROVIDER="openai", OPENAI_API_KEY="k",
+                             OPENAI_BASE_URL="http://127.0.0.1:9/v1")
+    ctx = build_context(settings)
+    try:
+        await load_default_knowledge(ctx)
+        retriever = await install_knowledge(ctx, background_reindex=True)
+        hits = await retriever.search("roaming", "en", k=3)  # vector half unavailable: FTS still answers
+        assert hits and all(h.tier == "fts" for h in hits)
+        holder = ctx.services.get("knowledge_reindex")
+        if holder is not None:
+            holder.close()
+    finally:
+        ctx.close()
