@@ -214,6 +214,15 @@ def test_admin_manages_users_and_a_viewer_cannot_reach_admin_pages(server: dict[
     viewer.click(".sidebar a[data-route=sessions]")
     expect(viewer.locator("#login-form")).to_be_visible(timeout=10000)
 
+    # On a tablet in portrait the menu folds behind a button.
+    admin.set_viewport_size({"width": 800, "height": 1100})
+    expect(admin.locator(".sidebar")).to_be_hidden()
+    admin.click(".menu-toggle")
+    expect(admin.locator(".sidebar")).to_be_visible()
+    admin.click(".sidebar a[data-route=users]")
+    expect(admin.locator(".sidebar")).to_be_hidden()
+    assert admin.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
     # Signing out revokes the admin's token on the server, not just in the page.
     admin_token = admin.evaluate("sessionStorage.getItem('nura.admin.token')")
     admin.click("#logout")
@@ -301,6 +310,11 @@ def test_widget_customer_and_agent_chat_in_two_pages(server: dict[str, Any], new
     assert agent.locator("#messages i").count() == 0
     agent.click("#accept")
     expect(agent.locator("#conv-status")).to_have_attribute("data-status", "human_active", timeout=10000)
+    # Release puts it back in the queue; accept again.
+    agent.click("#release")
+    expect(agent.locator("#conv-status")).to_have_attribute("data-status", "pending_handoff", timeout=10000)
+    agent.click("#accept")
+    expect(agent.locator("#conv-status")).to_have_attribute("data-status", "human_active", timeout=10000)
 
     agent.fill("#reply-text", "مرحباً، معك Agent2")
     agent.click("#send-reply")
@@ -310,10 +324,21 @@ def test_widget_customer_and_agent_chat_in_two_pages(server: dict[str, Any], new
     customer.locator(".nw-in").press("Enter")
     expect(agent.locator("#messages")).to_contain_text("شكراً لك", timeout=10000)
 
-    agent.click("#resolve")
-    agent.select_option("#outcome-status", "solved")
-    agent.fill("#outcome-category", "billing")
+    # Transfer to a colleague: the chat stays active but is no longer this agent's to answer.
+    colleague = create_user(server, "agent3", "agent")
+    sid = agent.locator("#active-list .queue-item").first.get_attribute("data-session-id")
+    agent.click("#transfer")
+    agent.fill("#transfer-agent", "agent3")
     agent.click("dialog.modal [data-action=submit]")
+    expect(agent.locator("#conv-head")).to_contain_text("agent3")
+    expect(agent.locator("#reply-text")).to_be_hidden()
+    expect(agent.locator("#resolve")).to_have_count(0)
+
+    # The colleague resolves it; the first agent's queue empties live.
+    token3 = login_token(base, "agent3", colleague)
+    resp = httpx.post(f"{base}/v1/handoff/{sid}/resolve", headers=auth(token3), timeout=10,
+                      json={"status": "solved", "issue_category": "billing", "resolved_by": "agent3"})
+    assert resp.status_code == 200, resp.text
     expect(agent.locator("#active-list .queue-item")).to_have_count(0, timeout=10000)
     assert agent.errors == []  # type: ignore[attr-defined]
 

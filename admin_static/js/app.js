@@ -87,7 +87,8 @@ function renderShell() {
   const user = session.user;
   const nav = h("nav", { class: "sidebar", "aria-label": t("Main") },
     ROUTES.filter((r) => allowed(r, user)).map((r) =>
-      h("a", { href: `#/${r.name}`, "data-route": r.name }, h("span", { text: t(r.label) }),
+      h("a", { href: `#/${r.name}`, "data-route": r.name, onclick: () => document.body.classList.remove("nav-open") },
+        h("span", { text: t(r.label) }),
         r.name === "queue" ? h("span", { class: "badge hidden", id: "queue-badge", text: "0" }) : null)));
   const header = h("header", { class: "topbar" },
     h("button", { type: "button", class: "menu-toggle secondary", "aria-label": t("Menu"), text: "☰",
