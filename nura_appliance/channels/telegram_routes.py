@@ -89,7 +89,7 @@ class TelegramRuntime:
         self.channel = channel
         self.tasks: list[asyncio.Task[None]] = []
 
-    def start(self, *, poll: bool, poll_timeout: int = POLL_TIMEOUT, delivery_interval: float = 1.0) -> None:
+    def start(self, *, poll: bool, poll_timeout: int = POLL_TIMEOUT, delivery_interval: float = 2.0) -> None:
         loop = asyncio.get_running_loop()
         if poll:
             self.tasks.append(loop.create_task(TelegramPoller(self.channel, poll_timeout=poll_timeout).run()))
