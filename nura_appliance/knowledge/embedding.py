@@ -15,6 +15,7 @@ different spaces are never compared; switching provider re-indexes (see knowledg
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import zlib
 from collections.abc import Sequence
@@ -73,6 +74,7 @@ class BuiltinEmbedder:
         self.dim = dim
         self.space = f"builtin:v4:{dim}"
         self._slots: dict[str, tuple[int, float]] = {}
+        self._words: dict[str, tuple[str, str, tuple[tuple[str, float], ...]]] = {}
         self._lock = threading.Lock()
 
     def _slot(self, feature: str) -> tuple[int, float]:
@@ -86,42 +88,61 @@ class BuiltinEmbedder:
                     self._slots[feature] = found
         return found
 
+    def _word(self, word: str) -> tuple[str, str, tuple[tuple[str, float], ...]]:
+        """(stem, stem or "" when the word takes no part in word pairs, weighted features); memoised
+        because a knowledge base repeats a small vocabulary many times."""
+        found = self._words.get(word)
+        if found is not None:
+            return found
+        factor = self._STOP_FACTOR if word in STOPWORDS else 1.0
+        root = stem(word)
+        if concept_of(root):
+            # A lexicon word is represented mostly by its concept, so synonyms ("متاح",
+            # "متوفر", "available") land close together instead of only sharing the concept.
+            factor *= self._SYNONYM_FACTOR
+        feats = [("w:" + root, self._WORD_WEIGHT * factor)]
+        padded = f"<{root}>"
+        for n in (3, 4):
+            feats.extend(("g:" + padded[i : i + n], self._GRAM_WEIGHT * factor) for i in range(len(padded) - n + 1))
+        found = (root, root if factor == 1.0 else "", tuple(feats))
+        if len(self._words) < 500_000:
+            self._words[word] = found
+        return found
+
     def features(self, text: str) -> dict[str, float]:
         """Weighted features of one text (exposed for tests and for explaining matches)."""
         out: dict[str, float] = {}
         words = normalize(text).split()
         stems: list[str] = []
+        roots: list[str] = []
         for word in words:
-            factor = self._STOP_FACTOR if word in STOPWORDS else 1.0
-            root = stem(word)
-            if concept_of(root):
-                # A lexicon word is represented mostly by its concept, so synonyms ("متاح",
-                # "متوفر", "available") land close together instead of only sharing the concept.
-                factor *= self._SYNONYM_FACTOR
-            stems.append(root if factor == 1.0 else "")
-            key = "w:" + root
-            out[key] = out.get(key, 0.0) + self._WORD_WEIGHT * factor
-            padded = f"<{root}>"
-            for n in (3, 4):
-                for i in range(len(padded) - n + 1):
-                    key = "g:" + padded[i : i + n]
-                    out[key] = out.get(key, 0.0) + self._GRAM_WEIGHT * factor
+            root, pair_root, feats = self._word(word)
+            roots.append(root)
+            stems.append(pair_root)
+            for key, weight in feats:
+                out[key] = out.get(key, 0.0) + weight
         content = [s for s in stems if s]
         for first, second in zip(content, content[1:], strict=False):
             key = f"p:{first}_{second}"
             out[key] = out.get(key, 0.0) + self._PAIR_WEIGHT
-        for concept in concepts([stem(w) for w in words]):
+        for concept in concepts(roots):
             key = "w:" + concept
             out[key] = out.get(key, 0.0) + self._CONCEPT_WEIGHT
         return out
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         matrix = np.zeros((len(texts), self.dim), dtype=np.float32)
+        slot = self._slot
         for row, text in enumerate(texts):
+            indexes: list[int] = []
+            values: list[float] = []
             for feature, weight in self.features(text).items():
-                index, sign = self._slot(feature)
+                index, sign = slot(feature)
+                indexes.append(index)
                 # sqrt dampens repeated features so long texts are not dominated by one word.
-                matrix[row, index] += sign * weight**0.5
+                values.append(sign * math.sqrt(weight))
+            if indexes:
+                matrix[row] = np.bincount(indexes, weights=values, minlength=self.dim)
         return _l2(matrix)
 
 
