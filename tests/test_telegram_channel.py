@@ -237,3 +237,20 @@ def test_long_answers_are_split_under_the_telegram_limit() -> None:
     pieces = split_text(body, 4000)
     assert len(pieces) > 1 and all(len(p) <= 4000 for p in pieces)
     assert "".join(p.replace("\n", "") for p in pieces).replace(" ", "") == body.replace("\n", "").replace(" ", "")
+
+
+async def test_a_chat_flooding_messages_is_limited_like_a_web_session(client: httpx.AsyncClient, app: Any,
+                                                                     fake_tg: FakeTelegram,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    limit = app.ctx.nura.settings.rate_limit_messages_per_minute
+    channel = channel_of(app)
+    monkeypatch.setattr(channel, "_minute", lambda: 424242)  # one window, whatever the clock does
+    for _ in range(limit):
+        await channel.converse("313", "مرحبا", "ar")
+    answered = len(fake_tg.sent)
+    assert answered == limit
+    await channel.converse("313", "مرحبا", "ar")
+    await channel.converse("313", "مرحبا", "ar")
+    assert fake_tg.texts(313)[answered:] == ["رسائل كثيرة خلال وقت قصير. انتظر دقيقة ثم أعد المحاولة من فضلك."]
+    logged = await app.ctx.nura.db.fetchone("SELECT count(*) AS n FROM conversation_logs WHERE channel = 'telegram'")
+    assert logged["n"] == limit

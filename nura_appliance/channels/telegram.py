@@ -59,6 +59,9 @@ TEXTS: dict[str, dict[str, str]] = {
                 "en": "I couldn't read your message. Please send a shorter text."},
     "unavailable": {"ar": "هذا الموضوع غير متاح الآن.", "ku": "Ev mijar niha ne berdest e.",
                     "en": "This topic isn't available right now."},
+    "slow_down": {"ar": "رسائل كثيرة خلال وقت قصير. انتظر دقيقة ثم أعد المحاولة من فضلك.",
+                  "ku": "Di demeke kurt de gelek peyam hatin. Ji kerema xwe deqeyekê bisekine û dîsa biceribîne.",
+                  "en": "Too many messages in a short time. Please wait a minute and try again."},
 }
 
 
@@ -196,8 +199,26 @@ class TelegramChannel:
         else:
             await self.converse(chat_id, body, lang)
 
+    async def _over_limit(self, chat_id: str) -> bool:
+        """Per-chat message limit (RATE_LIMIT_MESSAGES_PER_MINUTE), like the web's per-session one;
+        the customer is told once per minute, further messages are dropped silently."""
+        limit = int(self.ctx.settings.rate_limit_messages_per_minute)
+        count = await self.ctx.cache.incr(f"rl:telegram:{chat_id}:{self._minute()}", 65)
+        return count > limit
+
+    @staticmethod
+    def _minute() -> int:
+        return int(time.time() // 60)
+
     async def converse(self, chat_id: str, body: str, lang: str) -> dict[str, Any] | None:
         """Send the text through the message pipeline and reply with the answer."""
+        if await self._over_limit(chat_id):
+            limit = int(self.ctx.settings.rate_limit_messages_per_minute)
+            count = await self.ctx.cache.incr(f"rl:telegram-told:{chat_id}:{self._minute()}", 65)
+            if count == 1:
+                await self.send(chat_id, text("slow_down", lang))
+            log.info("telegram chat %s is over %d messages a minute", chat_id, limit)
+            return None
         chat = await self.chat(chat_id)
         session_id, token = await self._live_session(chat)
         raw = {"message": body, "session_id": session_id, "session_token": token, "customer_id": f"tg:{chat_id}",
