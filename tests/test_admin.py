@@ -109,8 +109,29 @@ def test_agent_runs_a_handoff_live(server: dict[str, Any], new_page: Callable[..
     base = server["url"]
     password = create_user(server, "agent1", "agent")
     page = new_page()
+    # The first agent stream ends after one event (as a dropped connection would); the page must
+    # reconnect to the real stream with Last-Event-ID and the token in the header, not the URL.
+    streams: list[dict[str, str]] = []
+
+    def agent_stream(route: Any) -> None:
+        streams.append({"last_event_id": route.request.headers.get("last-event-id", ""),
+                        "authorization": route.request.headers.get("authorization", ""), "url": route.request.url})
+        if len(streams) == 1:
+            route.fulfill(status=200, headers={"Content-Type": "text/event-stream"},
+                          body=": ping\n\nid: 41\nevent: ping\ndata: {}\n\n")
+        else:
+            route.continue_()
+
+    page.route("**/v1/agents/stream*", agent_stream)
     sign_in(page, base, "agent1", password, "queue")
     expect(page.locator("#page-queue")).to_be_visible()
+    for _ in range(100):
+        if len(streams) >= 2:
+            break
+        page.wait_for_timeout(100)
+    assert len(streams) >= 2, streams
+    assert streams[1]["last_event_id"] == "41"
+    assert streams[1]["authorization"].startswith("Bearer ") and "token" not in streams[1]["url"]
     expect(page.locator("#stream-state")).to_have_attribute("data-state", "open", timeout=10000)
     # Agents do not see admin-only pages.
     assert page.locator(".sidebar a[data-route=users]").count() == 0
