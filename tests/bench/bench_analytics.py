@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import sys
 import tempfile
@@ -55,7 +56,7 @@ def populate(conn: Any, messages: int, now: float) -> None:
                CASE i % 5 WHEN 0 THEN 'fallback' WHEN 1 THEN 'rag' WHEN 2 THEN 'rules' ELSE 'article' END,
                (i % 100) / 100.0, (i % 29 = 0), 2 * i, 2 * i + 1, 20 + i % 50, {start} + i * {span} / {messages}
         FROM n""")
-    conn.execute(f"""
+    conn.execute("""
         INSERT INTO message_insights (session_id, message_id, intent, sentiment, confidence_bucket, knowledge_gap,
                                       classifier, lang, created_at)
         SELECT session_id, customer_turn_id, CASE id % 4 WHEN 0 THEN 'billing' WHEN 1 THEN 'internet'
@@ -148,6 +149,7 @@ def run_size(messages: int, repeat: int) -> dict[str, Any]:
     finally:
         loop.close()
         ctx.close()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def main(sizes: tuple[int, ...] = (10_000, 1_000_000), repeat: int = 5) -> dict[str, Any]:
