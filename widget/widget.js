@@ -220,6 +220,7 @@
     '.nw-launch{position:fixed;bottom:20px;right:20px;z-index:2147483000;width:60px;height:60px;border-radius:50%;background:var(--p);color:#fff;' +
     'display:flex;align-items:center;justify-content:center;box-shadow:0 6px 20px rgba(0,0,0,.25)}' +
     '.nw-launch .nw-i{width:28px;height:28px}.nw-left .nw-launch{right:auto;left:20px}' +
+    '.nw-launch .nw-i-close,.nw-open .nw-launch .nw-i-chat{display:none}.nw-open .nw-launch .nw-i-close{display:block}' +
     '.nw-badge{position:absolute;top:-2px;right:-2px;min-width:20px;height:20px;padding:0 5px;border-radius:10px;background:#dc2626;color:#fff;font-size:12px;line-height:20px;text-align:center;font-weight:700}' +
     '.nw-panel{position:fixed;bottom:92px;right:20px;z-index:2147483000;width:380px;max-width:calc(100vw - 40px);height:620px;max-height:calc(100vh - 112px);' +
     'background:#fff;border-radius:16px;box-shadow:0 12px 40px rgba(0,0,0,.22);display:flex;flex-direction:column;overflow:hidden}' +
@@ -309,8 +310,8 @@
     root = h('div', { class: 'nw-root' + (cfg.position === 'bottom-left' ? ' nw-left' : '') });
     badge = h('span', { class: 'nw-badge', hidden: true, 'aria-hidden': 'true' });
     launcher = h('button', { type: 'button', class: 'nw-launch', 'aria-expanded': 'false', 'aria-controls': 'nw-panel', onclick: toggle },
-      [icon('chat'), badge]);
-    bind(launcher, 'aria-label', function () { return t('open') + (unread ? ' — ' + t('unread', { n: unread }) : ''); });
+      [icon('chat'), icon('close'), badge]);
+    bind(launcher, 'aria-label', function () { return isOpen ? t('close') : t('open') + (unread ? ' — ' + t('unread', { n: unread }) : ''); });
 
     titleEl = h('h2', { id: 'nw-title' });
     bind(titleEl, 'text', function () { return cfg.title || conf.company_name || t('title'); });
@@ -399,6 +400,7 @@
     hideMenu();
     root.classList.remove('nw-open');
     launcher.setAttribute('aria-expanded', 'false');
+    showBadge();
     st.open = false;
     st.dismissed = true;
     save();
