@@ -165,7 +165,11 @@ async def test_consumer_threads_run_rows_written_in_other_transactions(ctx: AppC
     loop = asyncio.get_running_loop()
     seen: list[tuple[str, bool]] = []
 
+    async def on_loop() -> bool:
+        return asyncio.get_running_loop() is loop
+
     async def probe(c: Any, payload: dict[str, Any]) -> None:
+        assert await jobs.on_server_loop(on_loop())  # loop-bound services are reached on the server's loop
         seen.append((threading.current_thread().name, asyncio.get_running_loop() is loop))
         # Handlers may call ctx.bus.publish: the jobs view of ctx forwards it to the server's loop.
         c.bus.publish("agents", "probe", {"n": payload["n"]})

@@ -368,6 +368,19 @@ class JobService:
         else:
             loop.call_soon_threadsafe(lambda: self.ctx.bus.publish(channel, type_, data, **kwargs))
 
+    async def on_server_loop(self, coro: Awaitable[Any]) -> Any:
+        """Await ``coro`` on the server's loop. For handlers that call services holding
+        loop-bound state (the LLM client's connection pool, locks): a consumer thread's own
+        loop must not touch them."""
+        loop = self._loop
+        try:
+            current = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        if loop is None or loop is current or loop.is_closed() or not loop.is_running():
+            return await coro
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))  # type: ignore[arg-type]
+
     # -- failed list -------------------------------------------------------------------------------
     async def failed(self, *, limit: int = 100, offset: int = 0) -> dict[str, Any]:
         def run(conn: apsw.Connection) -> dict[str, Any]:
