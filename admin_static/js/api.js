@@ -3,6 +3,7 @@
 
 const TOKEN_KEY = "nura.admin.token";
 const USER_KEY = "nura.admin.user";
+const EXPIRES_KEY = "nura.admin.expires";
 
 export class ApiError extends Error {
   constructor(status, code, message, details) {
@@ -23,18 +24,21 @@ export const session = {
   get user() {
     try { return JSON.parse(sessionStorage.getItem(USER_KEY) || "null"); } catch { return null; }
   },
-  save(token, user) {
+  /** When the token stops working (ms since the epoch), or null when the server did not say. */
+  get expiresAt() { return Number(sessionStorage.getItem(EXPIRES_KEY)) || null; },
+  save(token, user, expiresInSeconds) {
     sessionStorage.setItem(TOKEN_KEY, token);
     sessionStorage.setItem(USER_KEY, JSON.stringify(user));
+    if (expiresInSeconds) sessionStorage.setItem(EXPIRES_KEY, String(Date.now() + expiresInSeconds * 1000));
   },
-  clear() { sessionStorage.removeItem(TOKEN_KEY); sessionStorage.removeItem(USER_KEY); },
+  clear() { for (const key of [TOKEN_KEY, USER_KEY, EXPIRES_KEY]) sessionStorage.removeItem(key); },
 };
 
 const expiryListeners = new Set();
 /** Called when the server says the token is no longer valid (expired, revoked, user deactivated). */
 export function onSessionExpired(listener) { expiryListeners.add(listener); }
 
-function expired() {
+export function expired() {
   if (!session.token) return;
   session.clear();
   for (const listener of expiryListeners) listener();

@@ -1,5 +1,5 @@
 // The admin shell: login, navigation by role, hash routing, language and direction.
-import { api, ApiError, onSessionExpired, session } from "./api.js";
+import { api, ApiError, expired, onSessionExpired, session } from "./api.js";
 import { $, h, mount, toast } from "./dom.js";
 import { applyLanguage, currentLang, setLang, t } from "./i18n.js";
 
@@ -50,7 +50,7 @@ function renderLogin(message) {
     error.textContent = "";
     try {
       const result = await api("POST", "/v1/auth/login", { username: username.value.trim(), password: password.value });
-      session.save(result.access_token, result.user);
+      session.save(result.access_token, result.user, result.expires_in);
       try {
         const me = await api("GET", "/v1/auth/me");
         session.save(result.access_token, { ...result.user, ...me });
@@ -77,14 +77,40 @@ function languageToggle() {
 }
 
 async function logout() {
+  clearInterval(badgeTimer);
+  clearTimeout(expiryTimer);
   try { await api("POST", "/v1/auth/logout", {}); } catch { /* the token is dropped either way */ }
   session.clear();
   location.hash = "";
   renderLogin();
 }
 
+// Between pages an agent still wants to know that someone is waiting: a light poll keeps the
+// menu badge current (the queue page itself updates it live from the stream).
+let badgeTimer = null;
+let expiryTimer = null;
+function startBackground(user) {
+  clearInterval(badgeTimer);
+  clearTimeout(expiryTimer);
+  if (RANK[user?.role] >= RANK.agent) {
+    badgeTimer = setInterval(async () => {
+      if (!session.token || location.hash.startsWith("#/queue")) return;
+      try {
+        const queue = await api("GET", "/v1/queue");
+        const badge = document.getElementById("queue-badge");
+        const waiting = (queue.pending || []).length;
+        if (badge) { badge.textContent = String(waiting); badge.classList.toggle("hidden", waiting === 0); }
+      } catch { /* the next tick tries again; a 401 already sent the page to sign-in */ }
+    }, 20000);
+  }
+  // When the token's lifetime ends, say so at once instead of on the next click.
+  const left = session.expiresAt ? session.expiresAt - Date.now() : null;
+  if (left !== null) expiryTimer = setTimeout(() => expired(), Math.max(0, Math.min(left, 2 ** 31 - 1)));
+}
+
 function renderShell() {
   const user = session.user;
+  startBackground(user);
   const nav = h("nav", { class: "sidebar", "aria-label": t("Main") },
     ROUTES.filter((r) => allowed(r, user)).map((r) =>
       h("a", { href: `#/${r.name}`, "data-route": r.name, onclick: () => document.body.classList.remove("nav-open") },
@@ -140,6 +166,8 @@ async function route() {
 }
 
 onSessionExpired(() => {
+  clearInterval(badgeTimer);
+  clearTimeout(expiryTimer);
   toast(t("Your session has ended. Sign in again."), "warn");
   renderLogin(t("Your session has ended. Sign in again."));
 });
