@@ -99,10 +99,10 @@ def customer_message(base: str, text: str, session: dict[str, Any] | None = None
     return resp.json()
 
 
-def shot(page: Page, name: str) -> None:
+def shot(page: Page, name: str, *, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar would otherwise land mid-picture
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
 
 
 def test_agent_runs_a_handoff_live(server: dict[str, Any], new_page: Callable[..., Page]) -> None:
@@ -185,7 +185,7 @@ def test_agent_runs_a_handoff_live(server: dict[str, Any], new_page: Callable[..
     customer_message(base, "شكراً <b>جزيلاً</b>", session)
     expect(messages).to_contain_text("شكراً <b>جزيلاً</b>", timeout=10000)
     assert messages.locator("b").count() == 0
-    shot(page, "admin-queue.png")
+    shot(page, "admin-queue.png", full_page=False)  # the queue fills the window exactly
 
     # Resolve with outcomes.
     page.click("#resolve")

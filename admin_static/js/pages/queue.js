@@ -134,6 +134,16 @@ export async function render(root, { user }) {
     const lang = s?.lang || "ar";
     refs.head = h("div", { class: "conv-head", id: "conv-head" });
     refs.messages = h("div", { class: "messages", id: "messages", "aria-live": "polite" });
+    // Stay at the newest message while the agent has not scrolled up, also when the composer
+    // grows or shrinks (canned list, typing line) and the message area changes height.
+    refs.pinned = true;
+    refs.messages.addEventListener("scroll", () => {
+      const m = refs.messages;
+      refs.pinned = m.scrollTop + m.clientHeight >= m.scrollHeight - 30;
+    });
+    refs.resize?.disconnect();
+    refs.resize = new ResizeObserver(() => { if (refs.pinned) refs.messages.scrollTop = refs.messages.scrollHeight; });
+    refs.resize.observe(refs.messages);
     refs.typing = h("div", { class: "typing", id: "typing-indicator" });
     refs.input = h("textarea", { id: "reply-text", placeholder: t("Type a reply…"), dir: dirOf(lang), rows: 2,
       oninput: sendTyping,
@@ -175,7 +185,7 @@ export async function render(root, { user }) {
     if (message.id !== undefined && message.id !== null
         && refs.messages.querySelector(`[data-message-id="${CSS.escape(String(message.id))}"]`)) return;
     refs.messages.append(messageBubble(message));
-    refs.messages.scrollTop = refs.messages.scrollHeight;
+    if (refs.pinned || message.role === "agent") refs.messages.scrollTop = refs.messages.scrollHeight;
   }
 
   async function act(sid, action) {
@@ -328,5 +338,5 @@ export async function render(root, { user }) {
   });
   // A slow poll as a safety net for waiting times and anything a proxy swallowed.
   const poll = setInterval(loadQueue, 30000);
-  return () => { stream.close(); clearInterval(poll); clearTimeout(state.typingTimer); refs.cannedAbort?.abort(); };
+  return () => { stream.close(); clearInterval(poll); clearTimeout(state.typingTimer); refs.cannedAbort?.abort(); refs.resize?.disconnect(); };
 }
