@@ -55,6 +55,34 @@ def _l2(matrix: np.ndarray) -> np.ndarray:
     return (matrix / norms).astype(np.float32)
 
 
+def _hadamard(n: int) -> np.ndarray:
+    """Sylvester's Hadamard matrix of order ``n`` (a power of two), scaled to be orthogonal."""
+    h = np.ones((1, 1))
+    while h.shape[0] < n:
+        h = np.block([[h, h], [h, -h]])
+    return h / np.sqrt(n)
+
+
+def dense_rotation(dim: int) -> np.ndarray:
+    """A fixed orthogonal matrix that spreads every input dimension over all outputs.
+
+    Hashed features give sparse vectors, whose sign bits say little (most are "not positive"), so
+    binary-quantised search would find the wrong neighbours. Rotating by an orthogonal matrix
+    keeps every cosine exactly and makes the vectors dense, so one bit per dimension becomes a
+    good locality-sensitive hash. Built only from exact ±1 operations (sign flips, a fixed
+    permutation and block Hadamard transforms, twice), so it is identical on every machine.
+    """
+    block = 1
+    while block * 2 <= dim and dim % (block * 2) == 0:
+        block *= 2
+    blocks = np.kron(np.eye(dim // block), _hadamard(block))
+    signs1 = np.diag([1.0 if zlib.crc32(b"s1:%d" % i) & 1 else -1.0 for i in range(dim)])
+    signs2 = np.diag([1.0 if zlib.crc32(b"s2:%d" % i) & 1 else -1.0 for i in range(dim)])
+    step = next(s for s in range(dim // 3 + 1, dim) if math.gcd(s, dim) == 1)
+    permutation = np.eye(dim)[[(i * step) % dim for i in range(dim)]]
+    return (blocks @ signs2 @ permutation @ blocks @ signs1).astype(np.float32)
+
+
 class BuiltinEmbedder:
     """Hashed character n-grams + stemmed words + word pairs; zero download, deterministic.
 
@@ -72,9 +100,10 @@ class BuiltinEmbedder:
 
     def __init__(self, dim: int = BUILTIN_DIM) -> None:
         self.dim = dim
-        self.space = f"builtin:v4:{dim}"
+        self.space = f"builtin:v5:{dim}"
         self._slots: dict[str, tuple[int, float]] = {}
         self._words: dict[str, tuple[str, str, tuple[tuple[str, float], ...]]] = {}
+        self._rotation = dense_rotation(dim)
         self._lock = threading.Lock()
 
     def _slot(self, feature: str) -> tuple[int, float]:
@@ -143,7 +172,7 @@ class BuiltinEmbedder:
                 values.append(sign * math.sqrt(weight))
             if indexes:
                 matrix[row] = np.bincount(indexes, weights=values, minlength=self.dim)
-        return _l2(matrix)
+        return _l2(matrix @ self._rotation.T)
 
 
 class OpenAIEmbedder:

@@ -232,7 +232,7 @@ class ArticleMatcher:
 class HybridRetriever:
     """``ctx.services["retriever"]``: hybrid search over handbook chunks and articles."""
 
-    def __init__(self, db: Database, embedder: Embedder | None = None, *, oversample: int = 8) -> None:
+    def __init__(self, db: Database, embedder: Embedder | None = None, *, oversample: int = 16) -> None:
         self.db = db
         self.embedder: Embedder = embedder or BuiltinEmbedder()
         self.oversample = oversample
