@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import REPO, save  # noqa: E402
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder  # noqa: E402
-from nura_appliance.knowledge.indexer import Item, split_sentences, to_blob  # noqa: E402
+from nura_appliance.knowledge.indexer import split_sentences, to_blob  # noqa: E402
 from nura_appliance.knowledge.normalize import index_terms  # noqa: E402
 from nura_appliance.knowledge.retrieval import HybridRetriever  # noqa: E402
 from nura_appliance.storage.sqlite import migrations  # noqa: E402
