@@ -288,6 +288,25 @@ def test_login_errors_expiry_and_headers(server: dict[str, Any], new_page: Calla
     framed = httpx.get(f"{base}/admin/widget-preview.html", timeout=10).headers
     assert "frame-ancestors 'self'" in framed["content-security-policy"] and framed["x-frame-options"] == "SAMEORIGIN"
 
+    # Inboxes: a complaint and an offline contact request, shown as text, handled from the list.
+    resp = httpx.post(f"{base}/v1/suggestions", timeout=10,
+                      json={"kind": "complaint", "text": f"الخدمة سيئة {XSS}", "contact": "0770 000 0000", "lang": "ar"})
+    assert resp.status_code == 201, resp.text
+    resp = httpx.post(f"{base}/v1/offline-requests", timeout=10,
+                      json={"name": "<b>Layla</b>", "phone": "07701234567", "description": "اتصلوا بي صباحاً", "lang": "ar"})
+    assert resp.status_code == 201, resp.text
+    page.click(".sidebar a[data-route=suggestions]")
+    expect(page.locator("#inbox-table")).to_contain_text(f"الخدمة سيئة {XSS}")
+    assert page.locator("#inbox-table img, #inbox-table script").count() == 0
+    page.locator("#inbox-table tr", has_text="الخدمة سيئة").locator("button").click()
+    page.select_option("dialog.modal select[name=status]", "reviewed")
+    page.fill("dialog.modal textarea[name=note]", "called back")
+    page.click("dialog.modal [data-action=submit]")
+    expect(page.locator("#inbox-table tr", has_text="الخدمة سيئة")).to_contain_text("reviewed")
+    page.click(".sidebar a[data-route=offline]")
+    expect(page.locator("#inbox-table")).to_contain_text("<b>Layla</b>")
+    assert page.locator("#inbox-table b").count() == 0
+
     # System: component health and the job and log panels.
     page.click(".sidebar a[data-route=system]")
     expect(page.locator("#health-status")).to_have_text("ok")
