@@ -6,6 +6,7 @@ payloads shown as text. Screenshots land in test-artifacts/ (gitignored)."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,10 @@ XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+        message = "Chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield instance
@@ -306,6 +310,16 @@ def test_login_errors_expiry_and_headers(server: dict[str, Any], new_page: Calla
     page.click(".sidebar a[data-route=offline]")
     expect(page.locator("#inbox-table")).to_contain_text("<b>Layla</b>")
     assert page.locator("#inbox-table b").count() == 0
+
+    # Canned replies: an admin adds one; it is listed for its language.
+    page.click(".sidebar a[data-route=canned]")
+    page.click("#new-canned")
+    page.select_option("dialog.modal select[name=lang]", "ar")
+    page.fill("dialog.modal input[name=title]", "تحية المساء")
+    page.fill("dialog.modal textarea[name=text]", "مساء الخير {customer_name}، كيف أساعدك؟")
+    page.click("dialog.modal [data-action=submit]")
+    page.select_option("#canned-filter-lang", "ar")
+    expect(page.locator("#canned-table")).to_contain_text("تحية المساء")
 
     # System: component health and the job and log panels.
     page.click(".sidebar a[data-route=system]")
