@@ -131,6 +131,9 @@ def test_arabic_flow_tree_answer_feedback_handoff_agent_reply_reload(
     assert page.locator(".nw-banner").inner_text().strip() == "أنت تتحدث الآن مع سارة"  # display name, not the id
 
     # Customer writes while a person owns the chat: no bot answer, the agent sees it.
+    with page.expect_response(lambda r: r.url.endswith("/typing") and r.request.method == "POST") as typing_sent:
+        page.locator(".nw-in").fill("شكراً سارة")  # the agent sees the customer typing
+    assert typing_sent.value.status == 200
     send(page, "شكراً سارة")
     page.wait_for_function(
         "() => [...document.querySelector('nura-chat-widget').shadowRoot.querySelectorAll('.nw-cust')]"
