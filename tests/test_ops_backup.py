@@ -120,6 +120,10 @@ def test_backup_while_serving_then_restore_round_trips(lenient_limits: None, liv
     # A consistent snapshot: at least the sessions answered before the backup, every one complete.
     assert 5 <= sessions <= len(sent)
     assert turns == 2 * sessions
+    # The appliance opens the restored dir as its own: migrations recorded, the same rows.
+    stats = nura("db", "stats", "--json", "--data-dir", str(target))
+    assert stats.exit_code == 0, stats.output
+    assert json.loads(stats.stdout)["tables"]["sessions"] == sessions
     assert (target / "uploads" / "handbook" / "policy.md").read_text(encoding="utf-8") == "# سياسة\nنص"
     assert "Backup Test Co" in (target / "nura.toml").read_text(encoding="utf-8")
 
