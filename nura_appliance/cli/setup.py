@@ -65,8 +65,10 @@ def serve_app(settings: Settings, *, workers: int = 1) -> None:
     finally:
         db.close()
     app = create_app(settings)
+    # Sanic's default listen backlog (100) overflows when a few hundred widgets connect at once:
+    # the kernel drops the extra SYNs and those browsers retry after 1, 3, 7 … seconds.
     app.run(host=settings.nura_host, port=settings.nura_port, single_process=True, access_log=False,
-            motd=False)
+            motd=False, backlog=1024)
 
 
 def diagnose(settings: Settings) -> dict[str, Any]:
