@@ -54,21 +54,46 @@ def similar_enough(a: str, b: str) -> bool:
     return bool(a and b) and difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= CHAR_SIMILARITY_MIN
 
 
+class GroupIndex:
+    """The open groups' first questions, loaded once per write so that recording many gaps does
+    not re-read them; cheap upper bounds skip most character comparisons."""
+
+    def __init__(self, conn: apsw.Connection) -> None:
+        self.groups: list[tuple[str, str, set[str]]] = [
+            (row["group_key"], row["normalized"], question_tokens(row["normalized"])) for row in conn.execute(
+                "SELECT group_key, normalized FROM knowledge_gaps WHERE id IN"
+                " (SELECT min(id) FROM knowledge_gaps WHERE status = 'open' GROUP BY group_key) LIMIT 5000")]
+
+    def find(self, normalized: str) -> str | None:
+        """The most similar open group, or None."""
+        tokens = question_tokens(normalized)
+        best, best_score = None, 0.0
+        for key, text, group_tokens in self.groups:
+            union = tokens | group_tokens
+            jaccard = len(tokens & group_tokens) / len(union) if tokens and group_tokens else 0.0
+            score = jaccard
+            matcher = difflib.SequenceMatcher(None, normalized, text, autojunk=False)
+            # real_quick_ratio and quick_ratio are upper bounds of ratio: compute it only if useful.
+            if (normalized and text and matcher.real_quick_ratio() > max(best_score, CHAR_SIMILARITY_MIN - 1e-9)
+                    and matcher.quick_ratio() > max(best_score, CHAR_SIMILARITY_MIN - 1e-9)):
+                chars = matcher.ratio()
+                if chars >= CHAR_SIMILARITY_MIN:
+                    score = max(score, chars)
+            if (jaccard >= TOKEN_OVERLAP_MIN or score >= CHAR_SIMILARITY_MIN) and score > best_score:
+                best, best_score = key, score
+        return best
+
+    def add(self, group_key: str, normalized: str) -> None:
+        self.groups.append((group_key, normalized, question_tokens(normalized)))
+
+
 def find_group(conn: apsw.Connection, normalized: str) -> str | None:
     """The open group whose first question is most similar to ``normalized``."""
-    best, best_score = None, 0.0
-    for row in conn.execute(
-            "SELECT group_key, normalized FROM knowledge_gaps WHERE id IN"
-            " (SELECT min(id) FROM knowledge_gaps WHERE status = 'open' GROUP BY group_key) LIMIT 5000"):
-        if similar_enough(normalized, row["normalized"]):
-            score = similarity(normalized, row["normalized"])
-            if score > best_score:
-                best, best_score = row["group_key"], score
-    return best
+    return GroupIndex(conn).find(normalized)
 
 
 def record_gap(conn: apsw.Connection, *, question: str, lang: str | None, reason: str, session_id: str | None,
-               message_id: int | None, now: float | None = None) -> int | None:
+               message_id: int | None, now: float | None = None, index: GroupIndex | None = None) -> int | None:
     """Insert one gap (in the caller's write transaction); None when it was already recorded."""
     if reason not in GAP_REASONS:
         raise ValueError(f"unknown gap reason {reason!r}")
@@ -79,7 +104,11 @@ def record_gap(conn: apsw.Connection, *, question: str, lang: str | None, reason
             "SELECT 1 FROM knowledge_gaps WHERE message_id = ? AND reason = ?", (message_id, reason)).fetchall():
         return None
     normalized = normalize(question)
-    group_key = find_group(conn, normalized) or uuid.uuid4().hex[:16]
+    index = index or GroupIndex(conn)
+    group_key = index.find(normalized)
+    if group_key is None:
+        group_key = uuid.uuid4().hex[:16]
+        index.add(group_key, normalized)
     conn.execute(
         "INSERT INTO knowledge_gaps (question, normalized, lang, reason, session_id, message_id, group_key, status,"
         " created_at) VALUES (?,?,?,?,?,?,?, 'open', ?)",
@@ -87,25 +116,31 @@ def record_gap(conn: apsw.Connection, *, question: str, lang: str | None, reason
     return conn.last_insert_rowid()
 
 
+FEEDBACK_BATCH = 500
+
+
 def collect_feedback_gaps(conn: apsw.Connection) -> int:
     """Turn new thumbs-down feedback into gaps (question = the customer message the answer was
-    for). Remembers how far it scanned; returns how many gaps it added."""
+    for), at most ``FEEDBACK_BATCH`` feedback rows per call so that one write transaction stays
+    short. Remembers how far it scanned; returns how many feedback rows it scanned."""
     rows = conn.execute("SELECT value FROM analytics_state WHERE key = 'feedback_scanned_id'").fetchall()
     scanned = int(rows[0]["value"]) if rows else 0
-    top = conn.execute("SELECT max(id) AS n FROM message_feedback").fetchall()[0]["n"] or 0
-    if top <= scanned:
+    batch = conn.execute(
+        "SELECT f.id, f.value, f.session_id, f.message_id, c.customer_message, c.lang FROM message_feedback f"
+        " LEFT JOIN conversation_logs c ON c.bot_turn_id = f.message_id WHERE f.id > ? ORDER BY f.id LIMIT ?",
+        (scanned, FEEDBACK_BATCH)).fetchall()
+    if not batch:
         return 0
-    added = 0
-    for row in conn.execute(
-            "SELECT f.session_id, f.message_id, c.customer_message, c.lang FROM message_feedback f"
-            " JOIN conversation_logs c ON c.bot_turn_id = f.message_id"
-            " WHERE f.id > ? AND f.id <= ? AND f.value = 'down' ORDER BY f.id", (scanned, top)).fetchall():
-        if record_gap(conn, question=row["customer_message"], lang=row["lang"], reason="thumbs_down",
-                      session_id=row["session_id"], message_id=row["message_id"]):
-            added += 1
+    index: GroupIndex | None = None
+    for row in batch:
+        if row["value"] != "down" or not row["customer_message"]:
+            continue
+        index = index or GroupIndex(conn)
+        record_gap(conn, question=row["customer_message"], lang=row["lang"], reason="thumbs_down",
+                   session_id=row["session_id"], message_id=row["message_id"], index=index)
     conn.execute("INSERT INTO analytics_state (key, value) VALUES ('feedback_scanned_id', ?) ON CONFLICT (key)"
-                 " DO UPDATE SET value = excluded.value", (str(top),))
-    return added
+                 " DO UPDATE SET value = excluded.value", (str(batch[-1]["id"]),))
+    return len(batch)
 
 
 def record_handoff_gap(conn: apsw.Connection, session_id: str, message_id: int | None, at: float) -> int | None:

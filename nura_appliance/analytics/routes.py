@@ -8,6 +8,7 @@ from sanic import json as json_response
 from sanic.response import text as text_response
 
 from nura_appliance.analytics.events import parse_click
+from nura_appliance.analytics.gaps import collect_feedback_gaps
 from nura_appliance.analytics.jobs import classify_message, handoff_gap
 from nura_appliance.analytics.review import parse_approval
 from nura_appliance.analytics.service import LANGS, REPORT_TABS, AnalyticsService, parse_query
@@ -103,19 +104,13 @@ async def list_gaps(request: Request) -> HTTPResponse:
         raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_query", details={"field": "lang"})
     status = request.args.get("status", "open")
     service = _service(request)
-    await service.db.write(_collect_feedback)
+    # Thumbs-down feedback becomes gaps on the periodic refresh; listing collects the newest
+    # batch first so that reviewers see it at once.
+    await service.db.write(collect_feedback_gaps)
     result = await service.gaps.list(status=None if status == "all" else status, lang=lang,
                                      limit=_int_arg(request, "limit", 50, 500),
                                      offset=_int_arg(request, "offset", 0, 10_000_000))
     return json_response(result)
-
-
-def _collect_feedback(conn: object) -> int:
-    # Thumbs-down feedback becomes gaps on the next refresh; listing collects it first so that
-    # reviewers see it at once.
-    from nura_appliance.analytics.gaps import collect_feedback_gaps
-
-    return collect_feedback_gaps(conn)  # type: ignore[arg-type]
 
 
 @gaps_bp.post("/<gap_id:int>/approve")

@@ -18,7 +18,6 @@ from nura_appliance.analytics import aggregates
 from nura_appliance.analytics.aggregates import Filters, Window, collect, in_snapshot, window_for
 from nura_appliance.analytics.events import ClickEvent, store_click
 from nura_appliance.analytics.gaps import collect_feedback_gaps, gap_groups
-from nura_appliance.analytics.review import GapReview
 from nura_appliance.analytics.metrics import (
     Totals,
     as_number,
@@ -28,6 +27,7 @@ from nura_appliance.analytics.metrics import (
     split_key,
     total,
 )
+from nura_appliance.analytics.review import GapReview
 from nura_appliance.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -359,8 +359,12 @@ class AnalyticsService:
         days, rows = await self.db.read(lambda c: in_snapshot(c, compute))
         if days:
             await self.db.write(lambda c: aggregates.store_days(c, days, rows, watermark))
-        gaps = await self.db.write(collect_feedback_gaps)
-        return {"days": days, "rows": len(rows), "feedback_gaps": gaps,
+        before = await self.db.fetchone("SELECT count(*) AS n FROM knowledge_gaps WHERE reason = 'thumbs_down'")
+        # In batches: each is one short write, so that other writes interleave.
+        while await self.db.write(collect_feedback_gaps):
+            pass
+        after = await self.db.fetchone("SELECT count(*) AS n FROM knowledge_gaps WHERE reason = 'thumbs_down'")
+        return {"days": days, "rows": len(rows), "feedback_gaps": after["n"] - before["n"],
                 "seconds": round(time.perf_counter() - started, 3)}
 
     async def refresh_job(self, ctx: Any) -> None:
