@@ -112,10 +112,12 @@ class GroundedAnswerTier:
         except Exception:  # noqa: BLE001 - a broken retriever must not cost a 500; the pipeline goes on
             log.exception("retrieval failed")
             return None
-        if not found:
+        if not any(p.kind == "chunk" for p in found):
+            # Articles alone were already judged by the article tier (answer / ambiguous / none);
+            # re-answering from them here would overrule its calibrated decision.
             return None
         passages = compress(found, self._budget())
-        if not passages:
+        if not any(p.kind == "chunk" for p in passages):
             return None
         extractive = self._extractive(text, lang, passages)
         if not self.llm.usable():
@@ -159,7 +161,7 @@ class GroundedAnswerTier:
                       lang, sources=[p.source() for p in cited], source_doc=cited[0].doc or cited[0].title)
 
     def _extractive(self, text: str, lang: str, passages: list[Passage]) -> Answer | None:
-        best = pick_passage(passages, lang)
+        best = pick_passage([p for p in passages if p.kind == "chunk"], lang)
         if best is None:
             return None
         body = extract_answer(text, best)
