@@ -9,11 +9,11 @@ import uuid
 from typing import Any
 
 import pytest
+from auth_helpers import bearer, staff_tokens
+from conftest import make_settings, new_session, start_app, stop_app
 from sanic import Sanic
 from sanic.response import json as json_response
 
-from auth_helpers import bearer, staff_tokens
-from conftest import make_settings, new_session, start_app, stop_app
 from nura_appliance.app import FEATURES, create_app
 from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, ROLE_RANK, SESSION, VIEWER, level_of
 

@@ -7,10 +7,10 @@ import time
 
 import jwt
 import pytest
-from typer.testing import CliRunner
-
 from auth_helpers import PASSWORDS, bearer, login, make_user, staff_tokens
 from conftest import make_settings
+from typer.testing import CliRunner
+
 from nura_appliance.auth.tokens import TokenSigner
 from nura_appliance.cli.main import app as cli_app
 
@@ -140,9 +140,10 @@ async def test_the_legacy_api_key_has_admin_scope(client):
 
 
 async def test_the_api_key_can_be_disabled(data_dir):
-    from conftest import AppClient, start_app, stop_app
-    from nura_appliance.app import create_app
     import httpx
+    from conftest import AppClient, start_app, stop_app
+
+    from nura_appliance.app import create_app
 
     app = create_app(make_settings(data_dir, API_KEY="automation-key-0123456789abcdef", API_KEY_ENABLED=False))
     await start_app(app)
@@ -236,9 +237,10 @@ def test_the_user_cli(data_dir):
 
 
 async def test_first_admin_comes_from_admin_password(data_dir):
-    from conftest import AppClient, start_app, stop_app
-    from nura_appliance.app import create_app
     import httpx
+    from conftest import AppClient, start_app, stop_app
+
+    from nura_appliance.app import create_app
 
     app = create_app(make_settings(data_dir, ADMIN_USERNAME="boss", ADMIN_PASSWORD="boss-pass-2024!x"))
     await start_app(app)

@@ -4,7 +4,6 @@ Retry-After, and one security-log row per refusal window."""
 from __future__ import annotations
 
 import pytest
-
 from auth_helpers import PASSWORDS, bearer, make_user, staff_tokens
 from conftest import make_settings, new_session
 
@@ -76,9 +75,10 @@ async def test_a_successful_login_resets_the_failure_count(app, client):
 
 
 async def test_login_attempts_per_ip_are_capped(data_dir):
-    from conftest import AppClient, start_app, stop_app
-    from nura_appliance.app import create_app
     import httpx
+    from conftest import AppClient, start_app, stop_app
+
+    from nura_appliance.app import create_app
 
     app = create_app(make_settings(data_dir, RATE_LIMIT_LOGIN_PER_MINUTE=4))
     await start_app(app)
@@ -126,9 +126,10 @@ async def test_messages_per_session_are_capped_but_other_sessions_continue(clien
 
 
 async def test_the_public_api_is_capped_per_ip_but_health_and_staff_are_not(data_dir):
-    from conftest import AppClient, start_app, stop_app
-    from nura_appliance.app import create_app
     import httpx
+    from conftest import AppClient, start_app, stop_app
+
+    from nura_appliance.app import create_app
 
     app = create_app(make_settings(data_dir, RATE_LIMIT_IP_PER_MINUTE=5))
     await start_app(app)

@@ -17,7 +17,6 @@ from typing import Any
 import apsw
 import httpx
 import pytest
-
 from conftest import REPO, free_port
 
 pytestmark = pytest.mark.slow

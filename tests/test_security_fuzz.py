@@ -13,13 +13,12 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
-import httpx
+from conftest import free_port
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-
-from conftest import free_port
 from test_crash_durability import start_server
 
 API_KEY = "fuzz-automation-key-7Qm2vX9pL4tR8sW"

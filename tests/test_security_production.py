@@ -8,8 +8,8 @@ import sys
 
 import httpx
 import pytest
-
 from conftest import REPO, AppClient, make_settings, start_app, stop_app
+
 from nura_appliance.app import create_app
 from nura_appliance.auth.production import production_problems
 from nura_appliance.errors import ConfigError

@@ -8,8 +8,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import make_settings, new_session
+
 from nura_appliance.auth.customer import customer_signature
 from nura_appliance.auth.masking import mask_personal, maybe_mask
 from nura_appliance.auth.uploads import check_upload, download_headers, stored_path
