@@ -440,7 +440,7 @@ def test_dashboard_and_reports_show_the_days_work(server: dict[str, Any], new_pa
         if tab == "outcomes":
             expect(body).to_contain_text("billing")
             assert b"billing" in downloaded
-    shot(page, "admin-reports-outcomes.png")
+            shot(page, "admin-reports-outcomes.png")
 
     # Sessions: search by text, then the transcript shows each bot answer's source and confidence.
     page.click(".sidebar a[data-route=sessions]")

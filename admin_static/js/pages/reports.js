@@ -20,20 +20,23 @@ export function renderSection(data) {
   if (Array.isArray(data)) return [chartFor(data), tableFor(data)];
   if (!data || typeof data !== "object") return [h("p", { class: "empty", text: t("Nothing here yet.") })];
   const scalars = {};
+  const breakdowns = [];  // small bar charts sit side by side
   const parts = [];
   for (const [key, value] of Object.entries(data)) {
     if (value === null || typeof value !== "object") scalars[key] = value;
     else if (Array.isArray(value)) {
-      if (!value.length) parts.push(card(labelOf(key), h("p", { class: "empty", text: t("Nothing here yet.") })));
-      else if (isSeries(value)) parts.push(card(labelOf(key), activityChart(value)));
-      else parts.push(card(key === "rows" ? t("Details") : labelOf(key), chartFor(value), tableFor(value)));
+      const title = key === "rows" ? t("Details") : labelOf(key);
+      if (!value.length) parts.push(card(title, h("p", { class: "empty", text: t("Nothing here yet.") })));
+      else if (isSeries(value)) parts.push(card(title, activityChart(value)));
+      else parts.push(card(title, chartFor(value), tableFor(value)));
     } else if (Object.values(value).every((v) => typeof v === "number")) {
-      parts.push(card(labelOf(key), barChart(pairs(value), { format: (v) => fmtNumber(v, 4) })));
+      breakdowns.push(card(labelOf(key), barChart(pairs(value), { format: (v) => fmtNumber(v, 4) })));
     } else {
       parts.push(card(labelOf(key), ...renderSection(value)));
     }
   }
-  return [Object.keys(scalars).length ? kpiTiles(scalars) : null, ...parts];
+  return [Object.keys(scalars).length ? kpiTiles(scalars) : null,
+    breakdowns.length ? h("div", { class: "grid" }, breakdowns) : null, ...parts];
 }
 
 function isSeries(rows) {
