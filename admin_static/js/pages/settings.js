@@ -17,7 +17,7 @@ export async function render(root) {
   const widget = h("div", { id: "widget-config" });
   const snippet = h("div", { id: "snippet" });
   mount(root, h("div", { class: "page-header" }, h("h1", { text: t("Settings") })),
-    h("div", { class: "grid" }, card(t("AI answers"), ai), card(t("Company name"), widget)),
+    h("div", { class: "grid" }, card(t("AI answers"), ai), card(t("What customers see"), widget)),
     card(t("Widget snippet"), snippet));
 
   const loadAi = () => fill(ai, async () => {
@@ -29,7 +29,11 @@ export async function render(root) {
           onclick: async () => {
             try { await api("POST", `/v1/ai/${enabled ? "disable" : "enable"}`, {}); toast(t("Saved.")); loadAi(); } catch (err) { toast(err.message, "error"); }
           } })),
-      facts(Object.fromEntries(Object.entries(status).filter(([k]) => !["enabled", "ai_enabled"].includes(k)))),
+      facts(Object.fromEntries(Object.entries(status).filter(([k]) => !["enabled", "ai_enabled", "providers"].includes(k)))),
+      status.providers && typeof status.providers === "object" ? h("ul", { class: "providers", id: "ai-providers" },
+        Object.entries(status.providers).map(([name, p]) => h("li", {},
+          h("span", { class: `pill ${p?.available ? "ok" : "bad"}`, text: name }), " ",
+          p?.available ? t("Enabled") : String(p?.reason ?? "")))) : null,
     ];
   });
 
@@ -40,7 +44,7 @@ export async function render(root) {
       ? [hours.always_open ? "24/7" : hours.spec, hours.timezone].filter(Boolean).join(" · ") : hours;
     return [facts({ company_name: config.company_name, agent_name: config.agent_name, handoff_enabled: config.handoff_enabled,
       business_open: config.business_open, business_hours: hoursText, languages: (config.languages || []).join(", "),
-      handoff_triggers: config.handoff_triggers }),
+      ...(config.handoff_triggers ? { handoff_triggers: config.handoff_triggers } : {}) }),
     h("p", { class: "hint", text: "nura config set COMPANY_NAME … · AGENT_NAME · HANDOFF_TRIGGERS · BUSINESS_HOURS (data/nura.toml)" })];
   });
 
