@@ -149,9 +149,15 @@ async def _start(app: Sanic, ctx: Any) -> None:
         return
     if not (settings.telegram_poller_enabled or settings.telegram_webhook_secret):
         return
+    poll = bool(settings.telegram_poller_enabled)
+    if poll and settings.nura_database_url:
+        # Scale-out runs several workers; each would poll and Telegram answers all but one with
+        # 409. Exactly one `nura telegram` process polls there instead.
+        log.error("TELEGRAM_POLLER_ENABLED is ignored with NURA_DATABASE_URL: run `nura telegram` once instead")
+        poll = False
     runtime = TelegramRuntime(TelegramChannel(ctx, make_api(settings)))
     ctx.services["telegram"] = runtime
-    runtime.start(poll=bool(settings.telegram_poller_enabled))
+    runtime.start(poll=poll)
 
 
 def setup(app: Sanic) -> None:
