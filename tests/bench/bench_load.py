@@ -223,7 +223,7 @@ def main(sessions: int = 200, agents: int = 3, messages: int = 4) -> dict[str, A
         print("error:", sample)
     save("bench_load", result)
     if result["errors"]:
-        raise SystemExit(f"{result['errors']} errors under load")
+        raise RuntimeError(f"{result['errors']} errors under load")
     return result
 
 
