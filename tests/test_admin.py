@@ -370,6 +370,13 @@ def test_widget_customer_and_agent_chat_in_two_pages(server: dict[str, Any], new
     agent.click("#accept")
     expect(agent.locator("#conv-status")).to_have_attribute("data-status", "human_active", timeout=10000)
 
+    # Typing shows on both sides.
+    agent.locator("#reply-text").press_sequentially("مر")
+    customer.locator(".nw-typing", has_text="يكتب").wait_for(timeout=10000)
+    customer.locator(".nw-in").press_sequentially("لحظة")
+    expect(agent.locator("#typing-indicator")).to_have_text("Customer is typing…", timeout=10000)
+    customer.locator(".nw-in").fill("")
+
     agent.fill("#reply-text", "مرحباً، معك Agent2")
     agent.click("#send-reply")
     customer.locator(".nw-agent", has_text="مرحباً، معك Agent2").wait_for(timeout=10000)
