@@ -50,6 +50,17 @@ EXCLUDED_MODULES: tuple[str, ...] = (
     "matplotlib",
     "numpy.testing",
     "PyInstaller",
+    # Reached only through optional paths we never take: llama-cpp-python's from_pretrained
+    # (Hugging Face downloads), tracerite's FastAPI adapter and redis-py's OpenTelemetry hooks.
+    # Left in, they add ~45 MB (grpc, protobuf, fastapi, huggingface_hub).
+    "huggingface_hub",
+    "fsspec",
+    "fastapi",
+    "starlette",
+    "opentelemetry",
+    "grpc",
+    "grpc_tools",
+    "google.protobuf",
 )
 
 
