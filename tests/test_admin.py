@@ -191,6 +191,19 @@ def test_agent_runs_a_handoff_live(server: dict[str, Any], new_page: Callable[..
     assert messages.locator("b").count() == 0
     shot(page, "admin-queue.png", full_page=False)  # the queue fills the window exactly
 
+    # A message in another waiting chat shows as unread on that chat, not in the open one.
+    other = customer_message(base, "مرحبا، عندي سؤال")
+    other_session = {"session_id": other["session_id"], "session_token": other["session_token"]}
+    resp = httpx.post(f"{base}/v1/handoff/{other['session_id']}", headers={"X-Session-Token": other["session_token"]},
+                      json={"reason": "direct_request"}, timeout=10)
+    assert resp.status_code == 200, resp.text
+    other_item = page.locator(f"#pending-list [data-session-id='{other['session_id']}']")
+    expect(other_item).to_be_visible()
+    customer_message(base, "هل من أحد هنا؟", other_session)
+    expect(other_item.locator(".unread")).to_have_text("1")
+    expect(page.locator("#queue-badge")).to_have_text("2")  # one waiting chat + one unread message
+    assert "هل من أحد هنا؟" not in messages.inner_text()
+
     # Resolve with outcomes.
     page.click("#resolve")
     page.select_option("#outcome-status", "solved")
