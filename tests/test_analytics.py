@@ -15,7 +15,7 @@ import pytest
 from conftest import AppClient, make_settings, start_app, stop_app
 
 from nura_appliance.analytics.aggregates import DAY, today_start
-from nura_appliance.analytics.service import REPORT_TABS, parse_query
+from nura_appliance.analytics.service import REPORT_TABS, csv_cell, parse_query
 from nura_appliance.app import create_app
 from nura_appliance.knowledge.pack import validate_pack
 
@@ -255,7 +255,7 @@ async def test_csv_export_matches_json(aclient: AppClient) -> None:
         resp = await aclient.get(f"/v1/analytics/reports/{tab}.csv?days=30", headers=ADMIN)
         assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(resp.text)))
-        expected = [{k: "" if v is None else str(v) for k, v in row.items()} for row in rep[tab]["rows"]]
+        expected = [{k: str(csv_cell(v)) for k, v in row.items()} for row in rep[tab]["rows"]]
         assert rows == expected, tab
         assert rows, f"{tab} has rows in this traffic"
 
@@ -361,3 +361,8 @@ async def test_click_is_rate_limited_per_ip(client: AppClient) -> None:
     resp = await client.post("/v1/analytics/click", json={"event_type": "open"})
     assert resp.status_code == 429 and int(resp.headers["retry-after"]) >= 1
     assert resp.json()["error"]["code"] == "rate_limited"
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    assert [csv_cell(v) for v in ("=HYPERLINK(\"x\")", "+1", "-2", "@a", "plain", None, 3, 0.5)] == [
+        "'=HYPERLINK(\"x\")", "'+1", "'-2", "'@a", "plain", "", 3, 0.5]

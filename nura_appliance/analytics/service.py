@@ -310,7 +310,7 @@ class AnalyticsService:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow(["" if row[c] is None else row[c] for c in columns])
+            writer.writerow([csv_cell(row[c]) for c in columns])
         return out.getvalue()
 
     # -- ratings -----------------------------------------------------------------------------------
@@ -376,6 +376,19 @@ class AnalyticsService:
     # -- events ------------------------------------------------------------------------------------
     async def record_click(self, event: ClickEvent) -> int:
         return await self.db.write(lambda c: store_click(c, event))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell: None as empty, and text that a spreadsheet would run as a formula (customer
+    questions can start with ``=``) prefixed with an apostrophe (OWASP's CSV-injection advice)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 CSV_COLUMNS: dict[str, tuple[str, ...]] = {
