@@ -13,6 +13,7 @@ changes (another provider or model) it is dropped and rebuilt by :meth:`VectorIn
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -76,6 +77,45 @@ def write_article_fts(conn: apsw.Connection, article_id: str, items: Sequence[It
     )
 
 
+COARSE_BITS = 1024
+
+
+def ensure_chunk_vocab(conn: apsw.Connection) -> None:
+    """The document-frequency view of ``chunk_fts`` used to prune common query terms (created
+    here rather than in a migration so that databases migrated before it get it too)."""
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts_vocab USING fts5vocab (chunk_fts, 'row')")
+
+
+def coarse_dim(dim: int) -> int:
+    """Bits per vector in the coarse (binary) index."""
+    return max(dim, COARSE_BITS)
+
+
+@functools.lru_cache(maxsize=4)
+def _hyperplanes(dim: int) -> np.ndarray:
+    """``COARSE_BITS`` fixed ±1 hyperplanes over ``dim`` dimensions, scaled so projected values stay
+    near unit size. The signs come from PCG64's raw output (numpy keeps that stream stable across
+    versions and machines); crc32 of "row:col" would not do — CRC is linear, so its bits form a
+    nearly rank-one sign pattern and every hyperplane would be the same one."""
+    raw = np.random.PCG64(20241124).random_raw(COARSE_BITS * dim)
+    signs = np.where(raw & np.uint64(1), 1.0, -1.0).astype(np.float32).reshape(COARSE_BITS, dim)
+    return signs / np.sqrt(dim)
+
+
+def coarse(vector: np.ndarray) -> np.ndarray:
+    """The float vector whose sign bits form the coarse code.
+
+    One sign bit per dimension estimates the angle between two vectors; 384 bits estimate it too
+    roughly (recall@5 of 0.84 at 10k chunks, measured), so small embeddings are first projected
+    onto 1024 fixed random hyperplanes (SimHash). Embeddings of 1024 dimensions or more are
+    dense already and use their own signs.
+    """
+    vector = np.asarray(vector, dtype=np.float32)
+    if vector.shape[-1] >= COARSE_BITS:
+        return vector
+    return (vector @ _hyperplanes(vector.shape[-1]).T).astype(np.float32)
+
+
 def to_blob(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype=np.float32).tobytes()
 
@@ -136,24 +176,24 @@ class VectorIndex:
     def ensure_table(self, conn: apsw.Connection, dim: int) -> None:
         """Create ``kb_vec`` for ``dim`` bits; rebuild it (empty) when the dimension changed."""
         meta = {r["key"]: r["value"] for r in conn.execute(
-            "SELECT key, value FROM kb_meta WHERE key IN ('vector_dim', 'vector_space')")}
+            "SELECT key, value FROM kb_meta WHERE key IN ('vector_dim', 'vector_space', 'vector_coarse')")}
         exists = bool(list(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'")))
         space = self.embedder.space
-        if exists and meta.get("vector_dim") == str(dim) and meta.get("vector_space") == space:
+        if exists and meta.get("vector_dim") == str(dim) and meta.get("vector_space") == space \
+                and meta.get("vector_coarse") == str(coarse_dim(dim)):
             return
         if exists:
             conn.execute("DROP TABLE kb_vec")
         if meta.get("vector_space") not in (None, space):
             conn.execute("DELETE FROM kb_vectors")  # vectors of another space are meaningless now
-        # Binary quantisation: one bit per dimension, Hamming distance. 50k × 384 bits is 2.4 MB,
-        # scanned in a few milliseconds; the top candidates are then re-scored in float32.
-        conn.execute(f"CREATE VIRTUAL TABLE kb_vec USING vec0 (kind text, embedding bit[{int(dim)}])")
-        conn.execute(
-            "INSERT INTO kb_vec (rowid, kind, embedding) SELECT id, kind, vec_quantize_binary(vector)"
-            " FROM kb_vectors WHERE length(vector) = ?",
-            (dim * 4,),
-        )
-        for key, value in (("vector_dim", str(dim)), ("vector_space", space)):
+        # Binary quantisation (SimHash): one bit per coarse dimension, Hamming distance. 50k × 1024
+        # bits is 6.4 MB, scanned in a few milliseconds; the candidates are re-scored in float32.
+        conn.execute(f"CREATE VIRTUAL TABLE kb_vec USING vec0 (kind text, embedding bit[{coarse_dim(dim)}])")
+        rows = list(conn.execute("SELECT id, kind, vector FROM kb_vectors WHERE length(vector) = ?", (dim * 4,)))
+        for row in rows:
+            conn.execute("INSERT INTO kb_vec (rowid, kind, embedding) VALUES (?, ?, vec_quantize_binary(?))",
+                         (row["id"], row["kind"], to_blob(coarse(from_blob(row["vector"])))))
+        for key, value in (("vector_dim", str(dim)), ("vector_space", space), ("vector_coarse", str(coarse_dim(dim)))):
             conn.execute(
                 "INSERT INTO kb_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
@@ -191,6 +231,6 @@ class VectorIndex:
             rowid = conn.last_insert_rowid()
             conn.execute(
                 "INSERT INTO kb_vec (rowid, kind, embedding) VALUES (?, ?, vec_quantize_binary(?))",
-                (rowid, item.kind, to_blob(vector)),
+                (rowid, item.kind, to_blob(coarse(vector))),
             )
         return len(items)

@@ -33,7 +33,7 @@ import apsw
 import numpy as np
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
-from nura_appliance.knowledge.indexer import from_blob, to_blob
+from nura_appliance.knowledge.indexer import coarse, from_blob, to_blob
 from nura_appliance.knowledge.normalize import index_terms
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.storage.sqlite.db import Database
@@ -90,6 +90,32 @@ class Hit:
 def fts_query(terms: list[str]) -> str:
     """An FTS5 OR-query of quoted terms (quotes make any user text safe to MATCH)."""
     return " OR ".join('"' + t.replace('"', "") + '"' for t in dict.fromkeys(terms) if t.replace('"', ""))
+
+
+MAX_QUERY_TERMS = 8
+
+
+def selective_terms(conn: apsw.Connection, terms: list[str]) -> list[str]:
+    """The query terms worth a BM25 pass over handbook chunks.
+
+    BM25 must score every chunk that contains any query term, so one very common word in a large
+    handbook costs thousands of postings while adding almost nothing to the ranking. Terms found
+    in more than 5 % of the chunks (at least 500) are dropped, the rest capped at the 8 rarest;
+    when every term is common the two rarest are kept.
+    """
+    unique = list(dict.fromkeys(terms))
+    if not unique or not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunk_fts_vocab'").fetchall():
+        return unique[:MAX_QUERY_TERMS]
+    marks = ",".join("?" * len(unique))
+    counts = {r["term"]: r["doc"] for r in conn.execute(
+        f"SELECT term, doc FROM chunk_fts_vocab WHERE term IN ({marks})", unique)}
+    present = sorted((counts[t], t) for t in unique if t in counts)
+    if not present:
+        return []
+    total = conn.execute("SELECT coalesce(max(rowid), 0) AS n FROM chunk_fts").fetchall()[0]["n"]
+    limit = max(500, total // 20)
+    kept = [t for n, t in present if n <= limit][:MAX_QUERY_TERMS]
+    return kept or [t for _, t in present[:2]]
 
 
 @dataclass
@@ -232,7 +258,7 @@ class ArticleMatcher:
 class HybridRetriever:
     """``ctx.services["retriever"]``: hybrid search over handbook chunks and articles."""
 
-    def __init__(self, db: Database, embedder: Embedder | None = None, *, oversample: int = 16) -> None:
+    def __init__(self, db: Database, embedder: Embedder | None = None, *, oversample: int = 8) -> None:
         self.db = db
         self.embedder: Embedder = embedder or BuiltinEmbedder()
         self.oversample = oversample
@@ -246,10 +272,11 @@ class HybridRetriever:
         lexical: list[tuple[str, str, float]] = []  # (kind, ref, bm25)
         if terms:
             match = fts_query(terms)
-            if "chunk" in kinds:
+            chunk_terms = selective_terms(conn, terms) if "chunk" in kinds else []
+            if chunk_terms:
                 lexical += [("chunk", r["ref"], r["s"]) for r in conn.execute(
                     "SELECT ref, -bm25(chunk_fts) AS s FROM chunk_fts WHERE chunk_fts MATCH ? ORDER BY rank LIMIT ?",
-                    (match, pool))]
+                    (fts_query(chunk_terms), pool))]
             if "article" in kinds:
                 lexical += [("article", r["ref"], r["s"]) for r in conn.execute(
                     "SELECT ref, -bm25(kb_fts) AS s FROM kb_fts WHERE kb_fts MATCH ? AND field = 'all'"
@@ -258,14 +285,15 @@ class HybridRetriever:
         vector: list[tuple[str, str, float]] = []
         has_vec = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'").fetchall()
         if query is not None and has_vec and float(np.abs(query).sum()) > 0:
+            coarse_query = coarse(query)
             for kind in kinds:
-                coarse = list(conn.execute(
+                candidates = list(conn.execute(
                     "SELECT v.rowid AS id FROM kb_vec v WHERE v.embedding MATCH vec_quantize_binary(?)"
                     " AND k = ? AND v.kind = ?",
-                    (to_blob(query), pool * self.oversample, kind)))
-                if not coarse:
+                    (to_blob(coarse_query), pool * self.oversample, kind)))
+                if not candidates:
                     continue
-                ids = [r["id"] for r in coarse]
+                ids = [r["id"] for r in candidates]
                 marks = ",".join("?" * len(ids))
                 rows = list(conn.execute(f"SELECT ref, vector FROM kb_vectors WHERE id IN ({marks})", ids))
                 if not rows or len(rows[0]["vector"]) != query.shape[0] * 4:

@@ -12,7 +12,7 @@ import apsw
 import numpy as np
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder, EmbeddingError, make_embedder
-from nura_appliance.knowledge.indexer import Item
+from nura_appliance.knowledge.indexer import Item, coarse_dim, ensure_chunk_vocab
 from nura_appliance.knowledge.retrieval import HybridRetriever
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def choose_embedder(settings: Any) -> Embedder:
 
 def _space_state(conn: apsw.Connection) -> dict[str, Any]:
     meta = {r["key"]: r["value"] for r in conn.execute(
-        "SELECT key, value FROM kb_meta WHERE key IN ('vector_space', 'vector_dim')")}
+        "SELECT key, value FROM kb_meta WHERE key IN ('vector_space', 'vector_dim', 'vector_coarse')")}
     counts = conn.execute(
         "SELECT (SELECT count(*) FROM articles) AS articles,"
         " (SELECT count(*) FROM kb_vectors WHERE kind = 'article') AS article_vectors,"
@@ -49,6 +49,8 @@ async def needs_reindex(ctx: Any) -> bool:
         return False
     if state["article_vectors"] < (1 if state["articles"] else 0) or state["chunk_vectors"] < state["chunks"]:
         return True
+    if state.get("vector_dim") and state.get("vector_coarse") != str(coarse_dim(int(state["vector_dim"]))):
+        return True  # the coarse code's format changed: rebuild it
     stored = state.get("vector_space")
     # An OpenAI space carries no dimension until the first call; compare the model part.
     return stored is not None and stored.split(":")[:2] != space.split(":")[:2]
@@ -88,7 +90,7 @@ async def reindex(ctx: Any, progress: Progress | None = None) -> int:
         if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'").fetchall():
             conn.execute("DROP TABLE kb_vec")
         conn.execute("DELETE FROM kb_vectors")
-        conn.execute("DELETE FROM kb_meta WHERE key IN ('vector_dim', 'vector_space')")
+        conn.execute("DELETE FROM kb_meta WHERE key IN ('vector_dim', 'vector_space', 'vector_coarse')")
         written = vectors_index.write(conn, items, matrix) if items else 0
         conn.execute("INSERT INTO kb_meta (key, value) VALUES ('version', strftime('%s','now') || random())"
                      " ON CONFLICT (key) DO UPDATE SET value = excluded.value")
@@ -105,6 +107,7 @@ async def install_knowledge(ctx: Any, *, background_reindex: bool = True) -> Hyb
     ctx.pipeline.matcher.embedder = embedder
     retriever = HybridRetriever(ctx.db, embedder)
     ctx.services["retriever"] = retriever
+    await ctx.db.write(ensure_chunk_vocab)
     if await needs_reindex(ctx):
         if background_reindex:
             task = asyncio.get_running_loop().create_task(reindex(ctx))

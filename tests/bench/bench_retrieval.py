@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import REPO, save  # noqa: E402
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder  # noqa: E402
-from nura_appliance.knowledge.indexer import split_sentences, to_blob  # noqa: E402
+from nura_appliance.knowledge.indexer import coarse, coarse_dim, ensure_chunk_vocab, split_sentences, to_blob  # noqa: E402
 from nura_appliance.knowledge.normalize import index_terms  # noqa: E402
 from nura_appliance.knowledge.retrieval import HybridRetriever  # noqa: E402
 from nura_appliance.storage.sqlite import migrations  # noqa: E402
@@ -87,7 +87,7 @@ def build_db(folder: Path, texts: list[str], vectors: np.ndarray) -> Database:
     def write(conn: Any) -> None:
         conn.execute("INSERT INTO handbook_docs (path, title, content_hash, chunks, updated_at, source_name)"
                      " VALUES ('bench', 'bench', 'x', ?, 0, 'bench.md')", (len(texts),))
-        conn.execute(f"CREATE VIRTUAL TABLE kb_vec USING vec0 (kind text, embedding bit[{dim}])")
+        conn.execute(f"CREATE VIRTUAL TABLE kb_vec USING vec0 (kind text, embedding bit[{coarse_dim(dim)}])")
         conn.execute(f"CREATE VIRTUAL TABLE bench_float USING vec0 (embedding float[{dim}])")
         for i, (text, vector) in enumerate(zip(texts, vectors, strict=True), 1):
             blob = to_blob(vector)
@@ -96,13 +96,16 @@ def build_db(folder: Path, texts: list[str], vectors: np.ndarray) -> Database:
             conn.execute("INSERT INTO chunk_fts (text, ref) VALUES (?, ?)", (" ".join(index_terms(text)), str(i)))
             conn.execute("INSERT INTO kb_vectors (id, kind, ref, field, lang, text, vector) VALUES (?,?,?,?,?,?,?)",
                          (i, "chunk", str(i), "chunk", "ar", "", blob))
+        codes = coarse(vectors)
+        for i, code in enumerate(codes, 1):
             conn.execute("INSERT INTO kb_vec (rowid, kind, embedding) VALUES (?, 'chunk', vec_quantize_binary(?))",
-                         (i, blob))
-            conn.execute("INSERT INTO bench_float (rowid, embedding) VALUES (?, ?)", (i, blob))
+                         (i, to_blob(code)))
+            conn.execute("INSERT INTO bench_float (rowid, embedding) VALUES (?, ?)", (i, to_blob(vectors[i - 1])))
         for key, value in (("vector_dim", str(dim)), ("vector_space", space)):
             conn.execute("INSERT OR REPLACE INTO kb_meta (key, value) VALUES (?, ?)", (key, value))
 
     db.write_sync(write)
+    db.write_sync(ensure_chunk_vocab)
     return db
 
 
@@ -151,7 +154,7 @@ def vector_stage(conn: Any, retriever: HybridRetriever, q: np.ndarray) -> list[i
     pool = max(K * 4, 20) * retriever.oversample
     ids = [r["id"] for r in conn.execute(
         "SELECT rowid AS id FROM kb_vec WHERE embedding MATCH vec_quantize_binary(?) AND k = ? AND kind = 'chunk'",
-        (to_blob(q), pool))]
+        (to_blob(coarse(q)), pool))]
     marks = ",".join("?" * len(ids))
     rows = list(conn.execute(f"SELECT id, vector FROM kb_vectors WHERE id IN ({marks})", ids))
     matrix = np.vstack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows])
