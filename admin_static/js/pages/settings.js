@@ -45,7 +45,7 @@ export async function render(root) {
     return [facts({ company_name: config.company_name, agent_name: config.agent_name, handoff_enabled: config.handoff_enabled,
       business_open: config.business_open, business_hours: hoursText, languages: (config.languages || []).join(", "),
       ...(config.handoff_triggers ? { handoff_triggers: config.handoff_triggers } : {}) }),
-    h("p", { class: "hint", text: "nura config set COMPANY_NAME … · AGENT_NAME · HANDOFF_TRIGGERS · BUSINESS_HOURS (data/nura.toml)" })];
+    h("p", { class: "hint", text: t("Change COMPANY_NAME, AGENT_NAME, HANDOFF_TRIGGERS and BUSINESS_HOURS in data/nura.toml (or the environment) and restart; `nura doctor` prints the values in effect.") })];
   });
 
   // Snippet generator: only display options; the API address defaults to this server.
