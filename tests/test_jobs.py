@@ -306,3 +306,21 @@ def test_serve_runs_the_consumer_in_process(live_server: dict[str, Any]) -> None
         return int(report["intents"]["classified"])
 
     assert wait_for(classified, 20, "the in-process consumer to classify the message") == 1
+
+
+async def test_purge_keeps_recent_and_unfinished_rows(ctx: AppContext) -> None:
+    from nura_appliance.jobs.tasks import KEEP_DONE_SECONDS, purge_done_jobs
+
+    now = 2_000_000_000.0
+    rows = [("done", now - KEEP_DONE_SECONDS - 10), ("done", now - 60), ("failed", now - KEEP_DONE_SECONDS - 10),
+            ("pending", None)]
+
+    def seed(conn: Any) -> None:
+        for status, done_at in rows:
+            row_id = insert_outbox(conn, OutboxItem("k", {}))
+            conn.execute("UPDATE outbox SET status = ?, done_at = ? WHERE id = ?", (status, done_at, row_id))
+
+    await ctx.db.write(seed)
+    assert await purge_done_jobs(ctx, now=now) == 1
+    left = await ctx.db.fetchall("SELECT status, done_at FROM outbox ORDER BY id")
+    assert [r["status"] for r in left] == ["done", "failed", "pending"] and left[0]["done_at"] == now - 60

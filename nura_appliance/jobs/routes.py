@@ -12,7 +12,7 @@ from nura_appliance.auth.access import ADMIN, access
 from nura_appliance.context import AppContext
 from nura_appliance.errors import ValidationFailed
 from nura_appliance.jobs.service import JobService
-from nura_appliance.jobs.tasks import WEBHOOK_KIND, run_webhook
+from nura_appliance.jobs.tasks import WEBHOOK_KIND, purge_done_jobs, run_webhook
 
 bp = Blueprint("jobs", url_prefix="/v1/jobs")
 
@@ -58,6 +58,7 @@ async def create_jobs(app: Sanic, ctx: AppContext) -> None:
     jobs = JobService(ctx)
     jobs.bind_loop(asyncio.get_running_loop())
     jobs.register(WEBHOOK_KIND, run_webhook)
+    jobs.every(60, "nura.purge_done_jobs", purge_done_jobs)
     ctx.services["jobs"] = jobs
 
 

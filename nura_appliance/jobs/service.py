@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import apsw
-from huey import SqliteHuey, crontab
+from huey import Huey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
 from nura_appliance.errors import Conflict, NotFound
@@ -55,6 +55,17 @@ def handler_name(handler: Callable[..., Any]) -> str:
 def retry_delay(base_seconds: float, attempts: int) -> float:
     """Exponential back-off: base, 2×base, 4×base, … after the 1st, 2nd, 3rd failed attempt."""
     return float(base_seconds) * (2 ** max(0, attempts - 1))
+
+
+def make_huey(settings: Settings, jobs_database: Any) -> Huey:
+    """SqliteHuey next to nura.db by default; RedisHuey in scale-out mode (NURA_REDIS_URL), so
+    the API workers and ``nura worker`` on other hosts share one queue."""
+    if settings.nura_redis_url:
+        from huey import RedisHuey
+
+        name = str(settings.nura_redis_prefix or "nura:").rstrip(":") or "nura"
+        return RedisHuey(name=name, url=settings.nura_redis_url, results=False, utc=True)
+    return SqliteHuey(name="nura", filename=str(jobs_database), results=False, utc=True)
 
 
 class _ThreadSafeBus:
@@ -96,7 +107,7 @@ class JobService:
         self.db: Database = ctx.db
         self.lease_seconds = float(lease_seconds or self.settings.job_lease_seconds)
         self.sweep_interval = sweep_interval
-        self.huey = SqliteHuey(name="nura", filename=str(ctx.paths.jobs_database), results=False, utc=True)
+        self.huey = make_huey(self.settings, ctx.paths.jobs_database)
         self._run_task = self.huey.task(name="nura.run_outbox")(self._execute_in_thread)
         self._handlers: dict[str, list[tuple[str, JobHandler]]] = {}
         self._periodic: dict[str, PeriodicHandler] = {}

@@ -3,6 +3,7 @@ lifecycle jobs are the hand-off feature's, registered through ``jobs.every``).""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -10,6 +11,9 @@ from nura_appliance.errors import ValidationFailed
 from nura_appliance.jobs.webhooks import deliver_webhook
 
 WEBHOOK_KIND = "webhook"
+# Finished outbox rows are kept this long (to inspect recent work), then deleted.
+KEEP_DONE_SECONDS = 7 * 86400
+_PURGE_BATCH = 5000
 
 
 def webhook_payload(url: str, event: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -26,3 +30,20 @@ async def run_webhook(ctx: Any, payload: dict[str, Any]) -> None:
     await deliver_webhook(payload["url"], ctx.settings.escalation_webhook_secret, payload["event"],
                           payload.get("data") or {}, db=ctx.db, attempts=3, base_delay=1.0,
                           delivery_id=payload.get("delivery_id"))
+
+
+async def purge_done_jobs(ctx: Any, *, now: float | None = None) -> int:
+    """Delete outbox rows finished more than 7 days ago, in short batches (one message makes
+    one row, so the table would otherwise grow with the logs). Failed rows stay until retried."""
+    cutoff = (now or time.time()) - KEEP_DONE_SECONDS
+    removed = 0
+    while True:
+        def run(conn: Any) -> int:
+            conn.execute("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status = 'done'"
+                         " AND done_at < ? LIMIT ?)", (cutoff, _PURGE_BATCH))
+            return int(conn.changes())
+
+        batch = await ctx.db.write(run)
+        removed += batch
+        if batch < _PURGE_BATCH:
+            return removed
