@@ -153,7 +153,11 @@ class JobService:
                 log.exception("periodic job %s failed", name)
 
         run_periodic.__name__ = name.replace(".", "_")
-        self.huey.periodic_task(crontab(minute=f"*/{max(1, int(minutes))}"), name=name)(run_periodic)
+        minutes = max(1, int(minutes))
+        # Cron steps only count within the hour: 90 minutes becomes every 2 hours (rounded up).
+        schedule = (crontab(minute=f"*/{minutes}") if minutes < 60
+                    else crontab(minute="0", hour=f"*/{min(24, -(-minutes // 60))}"))
+        self.huey.periodic_task(schedule, name=name)(run_periodic)
 
     async def run_periodic(self, name: str) -> None:
         """Run one periodic job now, on the calling loop (CLI, tests, admin actions)."""
