@@ -3,6 +3,7 @@ aggregates for past days give the same reports as raw rows; CSV equals JSON; cli
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import time
@@ -43,10 +44,10 @@ PACK = {
 
 
 def analytics_settings(data_dir: Path, **extra: Any) -> Any:
-    return make_settings(data_dir, LOAD_DEFAULT_KNOWLEDGE=False, BUSINESS_HOURS="",
-                         HANDOFF_TRIGGERS="explicit", RATE_LIMIT_NEW_SESSIONS_PER_MINUTE=1000,
-                         RATE_LIMIT_IP_PER_MINUTE=1000, RATE_LIMIT_MESSAGES_PER_MINUTE=1000,
-                         NURA_LLM_PROVIDER="off", **extra)
+    base: dict[str, Any] = {"LOAD_DEFAULT_KNOWLEDGE": False, "BUSINESS_HOURS": "", "HANDOFF_TRIGGERS": "explicit",
+                            "RATE_LIMIT_NEW_SESSIONS_PER_MINUTE": 1000, "RATE_LIMIT_IP_PER_MINUTE": 1000,
+                            "RATE_LIMIT_MESSAGES_PER_MINUTE": 1000, "NURA_LLM_PROVIDER": "off"}
+    return make_settings(data_dir, **{**base, **extra})
 
 
 @pytest.fixture
@@ -366,3 +367,33 @@ async def test_click_is_rate_limited_per_ip(client: AppClient) -> None:
 def test_csv_cells_never_start_a_formula() -> None:
     assert [csv_cell(v) for v in ("=HYPERLINK(\"x\")", "+1", "-2", "@a", "plain", None, 3, 0.5)] == [
         "'=HYPERLINK(\"x\")", "'+1", "'-2", "'@a", "plain", "", 3, 0.5]
+
+
+async def test_llm_classification_from_consumer_threads(data_dir: Path) -> None:
+    """With an LLM available, classify_message uses it — called on the server's loop from a
+    consumer thread — against a scripted OpenAI-compatible server on loopback."""
+    from ai_support import ScriptedOpenAI
+
+    server = ScriptedOpenAI(default={"text": '{"intent": "billing", "sentiment": "negative", "confidence": 0.9}',
+                                     "usage": (50, 10)})
+    app = create_app(analytics_settings(data_dir, JOB_WORKER_ENABLED=True, OPENAI_BASE_URL=server.base_url,
+                                        NURA_LLM_PROVIDER="openai", LLM_STREAM=False, LLM_TIMEOUT_SECONDS=5))
+    await start_app(app)
+    try:
+        ctx = app.ctx.nura
+        await ctx.knowledge.load_pack(validate_pack(PACK))
+        await ctx.pipeline.refresh(force=True)
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with AppClient(transport=transport, base_url="http://testserver") as client:
+            answer = await say(client, "how do I pay my bill")
+            assert answer["source"] == "article"
+            for _ in range(200):
+                rows = await ctx.db.fetchall("SELECT intent, sentiment, classifier FROM message_insights")
+                if rows:
+                    break
+                await asyncio.sleep(0.05)
+            assert rows == [{"intent": "billing", "sentiment": "negative", "classifier": "llm"}]
+            assert any("Classify" in str(r["body"]) for r in server.chat_requests())
+    finally:
+        await stop_app(app)
+        server.stop()
