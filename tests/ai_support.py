@@ -78,6 +78,10 @@ class ScriptedOpenAI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in one segment: with Nagle's algorithm and delayed ACKs, a
+            # separate small body write waits ~40 ms, which would swamp the latency we measure.
+            disable_nagle_algorithm = True
+            wbufsize = 1 << 16
 
             def log_message(self, *args: Any) -> None:
                 pass
