@@ -41,7 +41,7 @@ _AR_PATTERNS = [
     re.compile(r"\b(ما|مو|مش|لا) (ابي|اريد|بدي|عايز) (اكلم|احجي|احكي|اتكلم)? ?(روبوت|بوت|الة|الي)\b"),
 ]
 _KU_PATTERNS = [
-    re.compile(r"\b(karmend|karmendek|karmendeki|karmende|mirov|mirovek|mirovekî|insan|operator|agent)\w*\b"),
+    re.compile(r"\b(karmend|karmendek|karmendeki|karmende|mirov|mirovek|mirovekî)\w*\b"),
     re.compile(r"\b(biaxivim|biaxive|axaftin|axivim|peyivim|girede|girêde|veguhez|veguhêze)\b.*\b(kes|kesek|kesekî|mirov|karmend)\w*"),
 ]
 _EN_PATTERNS = [
@@ -87,7 +87,8 @@ def _bare_request(norm: str) -> bool:
     phrase = " ".join(words)
     if phrase in _BARE_PERSON:
         return True
-    return len(words) == 1 and any(_within_one_edit(words[0], p) for p in _BARE_PERSON if " " not in p)
+    singles = [p for p in _BARE_PERSON if " " not in p]
+    return all(any(_within_one_edit(word, p) for p in singles) for word in words)
 
 
 def wants_human(text: str, lang: str | None = None) -> bool:
