@@ -134,9 +134,13 @@ class GroundedAnswerTier:
         messages = build_messages(question=text, lang=lang, passages=passages, memory=memory,
                                   company=self.settings.company_name, agent=self.settings.agent_name, scope=scope)
         stream = _TokenStream(self.ctx.bus, session_id) if session_id and self.settings.llm_stream else None
-        outcome = await self.llm.chat(messages, purpose="chat", session_id=session_id,
-                                      on_token=stream.push if stream else None,
-                                      on_restart=stream.restart if stream else None)
+        try:
+            outcome = await self.llm.chat(messages, purpose="chat", session_id=session_id,
+                                          on_token=stream.push if stream else None,
+                                          on_restart=stream.restart if stream else None)
+        except Exception:  # noqa: BLE001 - providers raise ProviderError; anything else is a bug, not a 500
+            log.exception("the LLM call failed unexpectedly; answering extractively")
+            outcome = None
         if outcome is None:
             if stream:
                 stream.finish(accepted=False)
@@ -182,7 +186,11 @@ class GroundedAnswerTier:
         """The bot message id exists only after the conversation service persists the turn, which
         it announces as a ``message`` event on the session channel: link the ledger rows then."""
         channel = f"session:{session_id}"
-        buffered = self.ctx.bus.replay(channel, 0)
+        try:
+            buffered = self.ctx.bus.replay(channel, 0)
+        except Exception:  # noqa: BLE001 - a bus without replay only loses the message link
+            log.debug("event bus replay failed", exc_info=True)
+            buffered = []
         after = buffered[-1].id if buffered else 0
 
         async def link() -> None:
