@@ -257,6 +257,7 @@ async def test_streaming_publishes_tokens_then_the_message(data_dir: Path, scrip
         tokens = [e.data for e in events if e.type == "token"]
         assert "".join(t.get("delta", "") for t in tokens) == "Dial *155# to redeem points for data bundles [1]."
         assert tokens[-1]["done"] is True and tokens[-1]["accepted"] is True
+        assert [t["index"] for t in tokens if "delta" in t] == [0, 1]  # 9 tokens in batches of 8
         last_token = max(e.id for e in events if e.type == "token")
         bot = [e for e in events if e.type == "message" and e.data["message"]["role"] == "bot"]
         assert bot and bot[0].id > last_token  # the persisted answer follows the stream

@@ -212,8 +212,12 @@ class GroundedAnswerTier:
 class _TokenStream:
     """Publishes generated tokens as ``token`` events on the session's SSE channel.
 
-    Tokens are provisional: the final ``finish`` event says whether the streamed text was accepted
-    by the guard; the persisted ``message`` event that follows is the answer of record."""
+    Tokens are provisional: the final ``done`` event says whether the streamed text was accepted
+    by the guard; the persisted ``message`` event that follows is the answer of record. Tokens are
+    sent in small batches: the channel's replay buffer (for ``Last-Event-ID`` resumes) holds a
+    fixed number of events, and one event per token would push the messages out of it."""
+
+    BATCH_TOKENS = 8
 
     def __init__(self, bus: Any, session_id: str) -> None:
         self.bus = bus
@@ -221,21 +225,32 @@ class _TokenStream:
         self.channel = f"session:{session_id}"
         self.stream_id = uuid.uuid4().hex[:12]
         self.index = 0
+        self.pending: list[str] = []
 
     def push(self, delta: str) -> None:
+        self.pending.append(delta)
+        if len(self.pending) >= self.BATCH_TOKENS or "\n" in delta:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
         self.bus.publish(self.channel, "token", {"session_id": self.session_id, "stream_id": self.stream_id,
-                                                 "index": self.index, "delta": delta})
+                                                 "index": self.index, "delta": "".join(self.pending)})
+        self.pending = []
         self.index += 1
 
     def restart(self) -> None:
         """A fallback provider takes over: the widget drops what it showed so far."""
-        if self.index:
+        if self.index or self.pending:
             self.bus.publish(self.channel, "token", {"session_id": self.session_id, "stream_id": self.stream_id,
                                                      "reset": True})
         self.stream_id = uuid.uuid4().hex[:12]
         self.index = 0
+        self.pending = []
 
     def finish(self, *, accepted: bool) -> None:
+        self._flush()
         if self.index:
             self.bus.publish(self.channel, "token", {"session_id": self.session_id, "stream_id": self.stream_id,
                                                      "done": True, "accepted": accepted})
