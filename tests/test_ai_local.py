@@ -31,10 +31,10 @@ CONTEXT = " ".join(text for _, _, text in HANDBOOK)
 
 
 async def _start(data_dir: Any, **overrides: Any) -> tuple[httpx.AsyncClient, Any]:
-    settings = make_settings(data_dir, LOAD_DEFAULT_KNOWLEDGE=False, BACKGROUND_JOBS_ENABLED=False,
-                             NURA_LOCAL_MODEL=str(smollm_path()), LOCAL_LLM_CONTEXT=2048, LLM_MAX_TOKENS=32,
-                             LOCAL_LLM_THREADS=1, RAG_TOP_K=2, LLM_CONTEXT_TOKENS=400,
-                             **overrides)
+    values: dict[str, Any] = {"LOAD_DEFAULT_KNOWLEDGE": False, "BACKGROUND_JOBS_ENABLED": False,
+                              "NURA_LOCAL_MODEL": str(smollm_path()), "LOCAL_LLM_CONTEXT": 2048,
+                              "LLM_MAX_TOKENS": 32, "LOCAL_LLM_THREADS": 1, "RAG_TOP_K": 2, "LLM_CONTEXT_TOKENS": 400}
+    settings = make_settings(data_dir, **{**values, **overrides})
     app = create_app(settings)
     await start_app(app)
     app.ctx.nura.services.pop("retriever", None)  # pin the lexical search over the seeded handbook
@@ -211,6 +211,25 @@ async def test_openai_provider_against_llama_cpp_server_then_offline_switch_over
         status = (await client.get("/v1/ai/status", headers={"Authorization": "Bearer change-me-api-key"})).json()
         assert status["active_provider"] == "local"
         assert status["providers"]["openai"]["breaker"] == "open"
+    finally:
+        await client.aclose()
+        await stop_app(app)
+
+
+async def test_broken_model_file_falls_back_and_is_reported(tmp_path: Any) -> None:
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 256)
+    client, app = await _start(tmp_path / "data", NURA_LLM_PROVIDER="local", LLM_TIMEOUT_SECONDS=30,
+                               NURA_LOCAL_MODEL=str(broken))
+    try:
+        for _ in range(2):
+            answer = await ask(client, QUESTION)
+            assert answer["source"] == "rag" and "*155#" in answer["response"]
+        rows = await app.ctx.nura.db.fetchall("SELECT provider, ok, error FROM llm_usage_logs")
+        assert len(rows) == 1 and rows[0]["ok"] == 0 and rows[0]["error"].startswith("no_model")
+        status = (await client.get("/v1/ai/status", headers={"Authorization": "Bearer change-me-api-key"})).json()
+        assert status["active_provider"] is None
+        assert "cannot load broken.gguf" in status["providers"]["local"]["load_error"]
     finally:
         await client.aclose()
         await stop_app(app)
