@@ -109,7 +109,7 @@ async def test_local_provider_generates_streams_and_never_blocks_the_loop() -> N
         provider.close()
 
 
-def test_model_discovery_and_inspection(tmp_path: Any) -> None:
+async def test_model_discovery_and_inspection(tmp_path: Any) -> None:
     info = inspect_model(smollm_path())
     assert info["chat_template"] is True and info["architecture"] == "llama"
     settings = make_settings(tmp_path / "data")
