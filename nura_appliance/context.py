@@ -23,6 +23,7 @@ from nura_appliance.storage.sqlite import migrations
 from nura_appliance.storage.sqlite.db import Database
 from nura_appliance.storage.sqlite.knowledge import SqliteKnowledgeStore
 from nura_appliance.storage.sqlite.sessions import SqliteSessionStore
+from nura_appliance.storage.stores import open_scale_stores, scale_out
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,12 @@ def open_database(settings: Settings) -> tuple[DataPaths, Database]:
 
 
 def build_context(settings: Settings) -> AppContext:
-    paths, db = open_database(settings)
-    cache = DiskCache(paths.cache)
-    bus = EventBus()
+    if scale_out(settings):
+        paths, db, cache, bus = open_scale_stores(settings, open_database)
+    else:
+        paths, db = open_database(settings)
+        cache = DiskCache(paths.cache)
+        bus = EventBus()
     sessions_store = SqliteSessionStore(db)
     knowledge = SqliteKnowledgeStore(db)
     sessions = SessionService(settings, sessions_store, cache)

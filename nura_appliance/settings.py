@@ -215,6 +215,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NURA_DATABASE_URL", "", "postgresql://… to use PostgreSQL instead of SQLite.", secret=True,
             section="scale"),
     Setting("NURA_REDIS_URL", "", "redis://… to use Redis instead of diskcache.", secret=True, section="scale"),
+    Setting("NURA_REDIS_PREFIX", "nura:", "Key prefix in Redis (several appliances may share one Redis).",
+            section="scale"),
     Setting("METRICS_TOKEN", "", "Bearer token that may read /v1/metrics besides admins.", secret=True,
             aliases=("NURA_METRICS_TOKEN",), section="scale"),
 )

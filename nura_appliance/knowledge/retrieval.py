@@ -36,6 +36,7 @@ from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
 from nura_appliance.knowledge.indexer import coarse, from_blob, to_blob
 from nura_appliance.knowledge.normalize import index_terms
 from nura_appliance.knowledge.pack import pick_text
+from nura_appliance.storage.postgres import search as pg_search
 from nura_appliance.storage.sqlite.db import Database
 
 # Fusion weights and calibration (see the module docstring and docs/KNOWLEDGE.md).
@@ -174,6 +175,10 @@ class ArticleMatcher:
         """BM25 rows for ``terms`` and the share of the message's words the index knows at all."""
         if not terms:
             return [], 0.0
+        if getattr(conn, "dialect", "sqlite") == "postgres":  # scale-out: tsvector tables, same BM25
+            rows = pg_search.bm25(conn, "kb_fts", terms, columns=("ref", "field"), where="kind = 'article'")
+            words = list(dict.fromkeys(t for t in terms if not t.startswith("kc")))
+            return rows, (len(pg_search.known_terms(conn, words)) / len(words) if words else 1.0)
         rows = list(conn.execute(
             "SELECT ref, field, -bm25(kb_fts) AS score FROM kb_fts WHERE kb_fts MATCH ? AND kind = 'article'",
             (fts_query(terms),),
@@ -270,6 +275,8 @@ class HybridRetriever:
         terms = index_terms(text)
         pool = max(k * 4, 20)
         lexical: list[tuple[str, str, float]] = []  # (kind, ref, bm25)
+        if getattr(conn, "dialect", "sqlite") == "postgres":
+            return self._search_postgres(conn, terms, query, k, kinds, lang, pool)
         if terms:
             match = fts_query(terms)
             chunk_terms = selective_terms(conn, terms) if "chunk" in kinds else []
@@ -306,6 +313,34 @@ class HybridRetriever:
                         best[row["ref"]] = float(cos)
                 vector += [(kind, ref, cos) for ref, cos in best.items()]
             vector.sort(key=lambda r: -r[2])
+        fused: dict[tuple[str, str], list[float]] = {}
+        for rank, (kind, ref, _) in enumerate(lexical[:pool]):
+            fused.setdefault((kind, ref), [0.0, 0.0])[0] = 1.0 / (RRF_K + rank + 1)
+        for rank, (kind, ref, _) in enumerate(vector[:pool]):
+            fused.setdefault((kind, ref), [0.0, 0.0])[1] = 1.0 / (RRF_K + rank + 1)
+        ranked = sorted(fused.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:k]
+        ceiling = 2.0 / (RRF_K + 1)
+        return [self._hit(conn, kind, ref, parts, ceiling, lang) for (kind, ref), parts in ranked]
+
+    def _search_postgres(self, conn: Any, terms: list[str], query: np.ndarray | None, k: int,
+                         kinds: tuple[str, ...], lang: str, pool: int) -> list[Hit]:
+        """Scale-out path: BM25 over the tsvector tables and the worker's in-memory vector index,
+        fused exactly like the SQLite path."""
+        lexical: list[tuple[str, str, float]] = []
+        if terms and "chunk" in kinds:
+            lexical += [("chunk", r["ref"], r["score"]) for r in pg_search.bm25(
+                conn, "chunk_fts", list(dict.fromkeys(terms))[:MAX_QUERY_TERMS], columns=("ref",), limit=pool)]
+        if terms and "article" in kinds:
+            lexical += [("article", r["ref"], r["score"]) for r in pg_search.bm25(
+                conn, "kb_fts", terms, columns=("ref",), where="field = 'all'", limit=pool)]
+        lexical.sort(key=lambda r: -r[2])
+        vector: list[tuple[str, str, float]] = []
+        if query is not None and float(np.abs(query).sum()) > 0:
+            vector = sorted(conn.database.vector_index.search(conn, query, kinds, pool), key=lambda r: -r[2])
+        return self._fuse(conn, lexical, vector, k, lang, pool)
+
+    def _fuse(self, conn: Any, lexical: list[tuple[str, str, float]], vector: list[tuple[str, str, float]], k: int,
+              lang: str, pool: int) -> list[Hit]:
         fused: dict[tuple[str, str], list[float]] = {}
         for rank, (kind, ref, _) in enumerate(lexical[:pool]):
             fused.setdefault((kind, ref), [0.0, 0.0])[0] = 1.0 / (RRF_K + rank + 1)

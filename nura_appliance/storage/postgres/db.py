@@ -1,0 +1,386 @@
+"""PostgreSQL access with the SQLite :class:`~nura_appliance.storage.sqlite.db.Database` interface.
+
+Feature code hands ``fn(conn)`` to ``db.read`` / ``db.write`` and writes SQLite-flavoured SQL
+(``?`` and ``:name`` parameters, ``INSERT OR IGNORE``, ``last_insert_rowid()``). So that the same
+code runs here unchanged, ``fn`` receives :class:`PgConnection`, a thin adapter over a psycopg
+connection that translates the statement text once (cached) and returns dict rows. What cannot be
+translated textually is provided in the schema instead (``migrations/0001_core.sql`` defines
+SQLite-compatible functions and aggregates, a ``sqlite_master`` view and the FTS vocabulary view).
+
+Semantics kept from SQLite:
+
+* **One writer at a time.** SQLite serialises every write transaction; feature code relies on it
+  (read-then-update inside one ``db.write``). Each write transaction here takes one transaction-
+  scoped advisory lock first, so writes from every worker process are serialised the same way,
+  while reads run concurrently. Acknowledged = committed: ``write`` returns after ``COMMIT``.
+* **Never on the event loop.** Calls run on a thread pool over a synchronous ``psycopg_pool``.
+* **Clear failures.** A connection problem (PostgreSQL restarting, pool exhausted) becomes
+  :class:`StorageError` (HTTP 503 with a retry hint), never a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import sql as pgsql
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from nura_appliance.errors import StorageError
+from nura_appliance.storage.postgres.search import VectorIndex
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Row = dict[str, Any]
+
+DIALECT = "postgres"
+# pg_advisory_xact_lock key for "the writer" (any constant; "nura" in ASCII).
+WRITER_LOCK_KEY = 0x6E757261
+
+_TOKEN = re.compile(
+    r"""('(?:[^']|'')*')"""  # string literal
+    r'''|("(?:[^"]|"")*")'''  # quoted identifier
+    r"|(--[^\n]*)"  # comment
+    r"|(\?)"  # qmark parameter
+    r"|(?<!:):([A-Za-z_][A-Za-z0-9_]*)"  # named parameter (not a ::cast)
+    r"|(%)",
+)
+_INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(([^)]*)\)",
+                        re.IGNORECASE)
+_VIRTUAL = re.compile(r"^\s*CREATE\s+VIRTUAL\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s+USING\s+"
+                      r"([A-Za-z0-9_]+)", re.IGNORECASE)
+_RETURNING = re.compile(r"\sRETURNING\s", re.IGNORECASE)
+
+
+def _rewrite_params(statement: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match.group(4):
+            return "%s"
+        if match.group(5):
+            return f"%({match.group(5)})s"
+        if match.group(6):
+            return "%%"
+        return match.group(0)
+
+    return _TOKEN.sub(replace, statement)
+
+
+def _blank_coalesce(text: str) -> str:
+    """``coalesce(x, '')`` → ``nura_blank(x)``. SQLite mixes types freely (a boolean or a number
+    coalesced with ''); PostgreSQL needs one type, so an overloaded function gives booleans as
+    0/1 and numbers as text (what SQLite shows once the value has been stored in a TEXT key)."""
+    lower = text.lower()
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = lower.find("coalesce(", pos)
+        if start < 0 or (start > 0 and (lower[start - 1].isalnum() or lower[start - 1] == "_")):
+            if start < 0:
+                out.append(text[pos:])
+                return "".join(out)
+            out.append(text[pos:start + 9])
+            pos = start + 9
+            continue
+        depth, index, in_string, comma = 0, start + 8, False, -1
+        while index < len(text):
+            char = text[index]
+            if char == "'":
+                in_string = not in_string
+            elif not in_string:
+                if char == "(":
+                    depth += 1
+                elif char == ")":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                elif char == "," and depth == 1:
+                    comma = index if comma < 0 else -2
+            index += 1
+        inner_first = text[start + 9:comma] if comma > 0 else ""
+        if comma > 0 and text[comma + 1:index].strip() == "''":
+            out.append(text[pos:start] + "nura_blank(" + _blank_coalesce(inner_first) + ")")
+        else:
+            out.append(text[pos:start + 9])
+            index = start + 8
+        pos = index + 1
+        if comma <= 0 or text[comma + 1:index].strip() != "''":
+            pos = start + 9
+
+
+def _closing(text: str, open_index: int) -> int:
+    """Index of the parenthesis closing the one at ``open_index`` (string literals skipped)."""
+    depth, in_string = 0, False
+    for index in range(open_index, len(text)):
+        char = text[index]
+        if char == "'":
+            in_string = not in_string
+        elif not in_string:
+            if char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+                if depth == 0:
+                    return index
+    return -1
+
+
+_SUBQUERY = re.compile(r"\b(FROM|JOIN)\s*\(\s*SELECT\b", re.IGNORECASE)
+_ALIAS_FOLLOWS = re.compile(r"\s*(AS\b|[A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+_NOT_ALIAS = {"where", "group", "order", "limit", "offset", "union", "join", "left", "inner", "on", "having",
+              "window", "except", "intersect", "cross", "returning"}
+
+
+def _alias_subqueries(text: str) -> str:
+    """PostgreSQL 15 needs an alias on every subquery in FROM; SQLite does not."""
+    count = 0
+    pos = 0
+    while True:
+        match = _SUBQUERY.search(text, pos)
+        if not match:
+            return text
+        open_index = text.index("(", match.start())
+        close = _closing(text, open_index)
+        if close < 0:
+            return text
+        follow = _ALIAS_FOLLOWS.match(text, close + 1)
+        if not follow or follow.group(1).lower() in _NOT_ALIAS:
+            count += 1
+            text = f"{text[:close + 1]} AS _nura_sub{count}{text[close + 1:]}"
+        pos = open_index + 1
+
+
+@lru_cache(maxsize=4096)
+def translate(statement: str, conflict_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> str:
+    """SQLite statement text → PostgreSQL statement text (parameters, a few dialect words)."""
+    text = statement
+    text = re.sub(r"\s+COLLATE\s+NOCASE", "", text, flags=re.IGNORECASE)
+    if "''" in text:
+        text = _blank_coalesce(text)
+    text = _alias_subqueries(text)
+    text = re.sub(r"(?<![A-Za-z_])LIKE(?![A-Za-z_])", "ILIKE", text)  # SQLite's LIKE ignores ASCII case
+    text = re.sub(r"\bIS\s+NOT\s+\?", "IS DISTINCT FROM ?", text, flags=re.IGNORECASE)
+    text = re.sub(r"\bIS\s+\?", "IS NOT DISTINCT FROM ?", text, flags=re.IGNORECASE)
+    text = re.sub(r"\bBEGIN\s+IMMEDIATE\b", "BEGIN", text, flags=re.IGNORECASE)
+    virtual = _VIRTUAL.match(text)
+    if virtual:
+        # fts5vocab views are SQL views here (or not needed); the sqlite-vec coarse index becomes a
+        # plain table so existence checks and row bookkeeping keep working (searches use the
+        # in-memory vector index, see storage/postgres/search.py).
+        if virtual.group(3).lower() == "vec0":
+            return f"CREATE TABLE {virtual.group(2)} (rowid bigint PRIMARY KEY, kind text, embedding bytea)"
+        return "SELECT 1"
+    match = _INSERT_OR.match(text)
+    if match:
+        mode, table, columns = match.group(1).upper(), match.group(2), match.group(3)
+        text = re.sub(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO", "INSERT INTO", text, count=1,
+                      flags=re.IGNORECASE)
+        if mode == "IGNORE":
+            clause = " ON CONFLICT DO NOTHING"
+        else:
+            keys = dict(conflict_keys).get(table.lower(), ())
+            cols = [c.strip() for c in columns.split(",")]
+            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c not in keys)
+            clause = f" ON CONFLICT ({', '.join(keys)}) DO " + (f"UPDATE SET {updates}" if updates else "NOTHING")
+        ret = _RETURNING.search(text)
+        body = text.rstrip().rstrip(";")
+        text = body[:ret.start()] + clause + body[ret.start():] if ret else body + clause
+    return _rewrite_params(text)
+
+
+def _convert(value: Any) -> Any:
+    # sum()/avg() over integers are numeric in PostgreSQL; SQLite hands back int or float.
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, memoryview):
+        return bytes(value)
+    return value
+
+
+def _params(params: Iterable[Any] | dict[str, Any] | None) -> Any:
+    if params is None:
+        return None
+    if isinstance(params, dict):
+        return params
+    return tuple(params)
+
+
+class PgCursor:
+    """What ``conn.execute(...)`` returns: iterable, with ``fetchall``/``fetchone``."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        self._rows = rows
+
+    def fetchall(self) -> list[Row]:
+        return self._rows
+
+    def fetchone(self) -> Row | None:
+        return self._rows[0] if self._rows else None
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self._rows)
+
+
+class PgConnection:
+    """The apsw-like face of a psycopg connection that ``fn(conn)`` sees."""
+
+    dialect = DIALECT
+
+    def __init__(self, raw: psycopg.Connection[Any], conflict_keys: tuple[tuple[str, tuple[str, ...]], ...],
+                 database: PgDatabase | None = None) -> None:
+        self.raw = raw
+        self.database = database
+        self._conflict_keys = conflict_keys
+        self._changes = 0
+
+    def execute(self, statement: str, params: Iterable[Any] | dict[str, Any] | None = None) -> PgCursor:
+        text = translate(statement, self._conflict_keys)
+        with self.raw.cursor() as cur:
+            args = _params(params)
+            cur.execute(text, args if args else None)  # type: ignore[arg-type]
+            self._changes = max(cur.rowcount, 0)
+            if cur.description is None:
+                return PgCursor([])
+            return PgCursor([{k: _convert(v) for k, v in row.items()} for row in cur.fetchall()])
+
+    def executemany(self, statement: str, seq: Iterable[Iterable[Any] | dict[str, Any]]) -> None:
+        text = translate(statement, self._conflict_keys)
+        with self.raw.cursor() as cur:
+            cur.executemany(text, [_params(p) for p in seq])
+            self._changes = max(cur.rowcount, 0)
+
+    def changes(self) -> int:
+        return self._changes
+
+    def last_insert_rowid(self) -> int:
+        with self.raw.cursor() as cur:
+            cur.execute("SELECT lastval() AS id")
+            row = cur.fetchone()
+        return int(row["id"]) if row else 0
+
+
+def storage_error(exc: BaseException) -> StorageError:
+    if isinstance(exc, PoolTimeout):
+        return StorageError("the database is busy or unavailable; try again")
+    if isinstance(exc, psycopg.OperationalError):
+        return StorageError("the database is unavailable; try again shortly")
+    return StorageError(f"database error: {exc}")
+
+
+def _is_connection_problem(exc: BaseException) -> bool:
+    return isinstance(exc, PoolTimeout | psycopg.OperationalError) and not isinstance(
+        exc, psycopg.errors.QueryCanceled)
+
+
+class PgDatabase:
+    """PostgreSQL with the SQLite ``Database`` interface (see the module docstring)."""
+
+    dialect = DIALECT
+
+    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 12, timeout: float = 5.0) -> None:
+        self.url = url
+        self.path = None  # no file: code that backs up files checks for this
+        self._closed = False
+        self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, timeout=timeout, open=False,
+                                   kwargs={"row_factory": dict_row, "autocommit": True},
+                                   reconnect_timeout=30.0, name="nura-pg")
+        try:
+            self.pool.open(wait=True, timeout=timeout)
+        except PoolTimeout as exc:
+            self.pool.close()
+            raise StorageError(f"cannot connect to PostgreSQL: {exc}") from None
+        self.vector_index = VectorIndex()
+        self._executor = ThreadPoolExecutor(max_workers=max_size, thread_name_prefix="nura-pg")
+        self._conflict_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
+        self._keys_lock = threading.Lock()
+        self.refresh_schema()
+
+    def refresh_schema(self) -> None:
+        """Primary keys per table, used to translate ``INSERT OR REPLACE`` (after migrations)."""
+        query = (
+            "SELECT tc.table_name AS t, kcu.column_name AS c FROM information_schema.table_constraints tc"
+            " JOIN information_schema.key_column_usage kcu ON tc.constraint_name = kcu.constraint_name"
+            " AND tc.table_schema = kcu.table_schema WHERE tc.constraint_type = 'PRIMARY KEY'"
+            " AND tc.table_schema = current_schema() ORDER BY tc.table_name, kcu.ordinal_position")
+        keys: dict[str, list[str]] = {}
+        with self.pool.connection() as raw:
+            for row in raw.execute(query).fetchall():
+                keys.setdefault(row["t"], []).append(row["c"])
+        with self._keys_lock:
+            self._conflict_keys = tuple(sorted((t, tuple(c)) for t, c in keys.items()))
+
+    # -- sync core (runs in the thread pool) --------------------------------------------------
+    def _run(self, fn: Callable[[PgConnection], T], *, write: bool) -> T:
+        if self._closed:
+            raise StorageError("the database is closed")
+        try:
+            with self.pool.connection() as raw:
+                conn = PgConnection(raw, self._conflict_keys, self)
+                if not write:
+                    return fn(conn)
+                with raw.transaction():
+                    raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK_KEY,))
+                    return fn(conn)
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            if _is_connection_problem(exc):
+                log.warning("PostgreSQL unavailable: %s", exc)
+                raise storage_error(exc) from None
+            raise
+        except psycopg.errors.InterfaceError as exc:
+            raise storage_error(exc) from None
+
+    def read_sync(self, fn: Callable[[PgConnection], T]) -> T:
+        return self._run(fn, write=False)
+
+    def write_sync(self, fn: Callable[[PgConnection], T]) -> T:
+        return self._run(fn, write=True)
+
+    async def read(self, fn: Callable[[PgConnection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: self._run(fn, write=False))
+
+    async def write(self, fn: Callable[[PgConnection], T]) -> T:
+        """Run ``fn(conn)`` in one serialised write transaction; returns once committed."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: self._run(fn, write=True))
+
+    # -- helpers ----------------------------------------------------------------------------------
+    async def fetchall(self, statement: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[Row]:
+        return await self.read(lambda c: c.execute(statement, params).fetchall())
+
+    async def fetchone(self, statement: str, params: Iterable[Any] | dict[str, Any] = ()) -> Row | None:
+        return await self.read(lambda c: c.execute(statement, params).fetchone())
+
+    async def execute(self, statement: str, params: Iterable[Any] | dict[str, Any] = ()) -> int:
+        def run(c: PgConnection) -> int:
+            c.execute(statement, params)
+            return c.changes()
+
+        return await self.write(run)
+
+    def checkpoint(self) -> None:
+        """Nothing to do: PostgreSQL manages its WAL (kept for interface parity)."""
+
+    def table_names(self) -> list[str]:
+        rows = self.read_sync(lambda c: c.execute(
+            "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()"
+            " AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall())
+        return [r["name"] for r in rows]
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._executor.shutdown(wait=True)
+        self.pool.close()
+
+
+def quote_ident(name: str) -> pgsql.Identifier:
+    return pgsql.Identifier(name)

@@ -1,0 +1,51 @@
+"""Numbered PostgreSQL migrations with the same names as the SQLite ones (``0001_core`` …),
+applied in order, each in one transaction, recorded in ``schema_migrations``.
+
+Several workers start at once in scale-out mode: the whole run holds a transaction-scoped
+advisory lock, so exactly one process applies a migration and the others find it applied.
+"""
+
+from __future__ import annotations
+
+import time
+from importlib import resources
+
+from nura_appliance.storage.postgres.db import PgDatabase
+from nura_appliance.storage.sqlite.migrations import Migration
+
+MIGRATION_LOCK_KEY = 0x6E75726D  # "nurm"
+
+
+def available() -> list[Migration]:
+    folder = resources.files("nura_appliance.storage.postgres") / "migrations"
+    found = [
+        Migration(entry.name.removesuffix(".sql"), entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql") and entry.name[:4].isdigit()
+    ]
+    return sorted(found, key=lambda m: m.name)
+
+
+def applied(db: PgDatabase) -> list[str]:
+    with db.pool.connection() as raw:
+        raw.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY,"
+                    " applied_at double precision NOT NULL)")
+        return [r["name"] for r in raw.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
+
+
+def migrate(db: PgDatabase) -> list[str]:
+    """Apply every pending migration; returns the names applied (empty when up to date)."""
+    applied(db)  # creates schema_migrations outside the lock's transaction
+    names: list[str] = []
+    for migration in available():
+        with db.pool.connection() as raw, raw.transaction():
+            raw.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
+            if raw.execute("SELECT 1 FROM schema_migrations WHERE name = %s", (migration.name,)).fetchall():
+                continue
+            raw.execute(migration.sql)  # type: ignore[arg-type] - our own file, no parameters
+            raw.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)",
+                        (migration.name, time.time()))
+        names.append(migration.name)
+    if names:
+        db.refresh_schema()
+    return names

@@ -1,0 +1,263 @@
+"""Realtime events between workers over Redis, with the EventBus interface.
+
+Each channel (``session:<id>``, ``agents``) has a capped Redis stream (``XADD MAXLEN ~``) that is
+the replay buffer shared by every worker, so a client that reconnects to *another* worker with
+``Last-Event-ID`` still gets what it missed. One Lua script appends to the stream and announces
+the entry on one pub/sub channel in the same atomic step, so every worker sees every event once,
+in stream order, with the same id. The id of an event is its stream id ``<ms>-<seq>`` packed into
+one integer (``ms * 1000 + seq``), increasing per channel across all workers.
+
+Ephemeral events (typing) get an id the same way but are deleted from the stream right away
+(``XDEL``): delivered live, never replayed, and they cannot push messages out of the buffer.
+
+Threads, not the loop: a publisher thread runs the scripts in publish order and a reader thread
+listens to pub/sub; they hand events to subscribers with ``call_soon_threadsafe``. ``publish``
+stays a cheap synchronous call on the loop, as with the in-process bus. When Redis is down,
+events are delivered to this worker's own subscribers (local ids) with a log line, and the
+threads reconnect on their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+import redis
+
+from nura_appliance.realtime.bus import Event
+
+log = logging.getLogger(__name__)
+
+_BUFFER = 500
+_STREAM_TTL_SECONDS = 7 * 86400
+_CLOSED = "__closed__"
+_SEQ_SPAN = 1000
+
+_PUBLISH_SCRIPT = """
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 't', ARGV[2], 'd', ARGV[3])
+if ARGV[4] == '0' then redis.call('XDEL', KEYS[1], id) end
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('PUBLISH', KEYS[2], cjson.encode({c = ARGV[6], i = id, t = ARGV[2], d = ARGV[3]}))
+return id
+"""
+
+
+def pack_id(stream_id: str | bytes) -> int:
+    """``"1700000000000-3"`` → ``1700000000000003`` (an SSE id the browser echoes back)."""
+    text = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
+    ms, _, seq = text.partition("-")
+    return int(ms) * _SEQ_SPAN + min(int(seq or 0), _SEQ_SPAN - 1)
+
+
+def unpack_id(event_id: int) -> str:
+    return f"{event_id // _SEQ_SPAN}-{event_id % _SEQ_SPAN}"
+
+
+class _Subscriber:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+
+    def deliver(self, event: Event) -> None:
+        def put() -> None:
+            if self.queue.qsize() < 1000:
+                self.queue.put_nowait(event)
+
+        try:
+            self.loop.call_soon_threadsafe(put)
+        except RuntimeError:  # the subscriber's loop is closed
+            pass
+
+
+class RedisEventBus:
+    """``ctx.bus`` in scale-out mode (see the module docstring)."""
+
+    def __init__(self, url: str, *, prefix: str = "nura:", buffer: int = _BUFFER) -> None:
+        self.url = url
+        self.prefix = prefix
+        self._size = buffer
+        self.client = redis.Redis.from_url(url, socket_timeout=3.0, socket_connect_timeout=1.0)
+        self._script = self.client.register_script(_PUBLISH_SCRIPT)
+        self._pubsub_channel = f"{prefix}bus"
+        self._subscribers: dict[str, set[_Subscriber]] = {}
+        self._buffers: dict[str, deque[Event]] = {}
+        self._lock = threading.Lock()
+        self._outbox: queue.Queue[tuple[str, str, dict[str, Any], bool, asyncio.AbstractEventLoop | None] | None]
+        self._outbox = queue.Queue()
+        self.first_id = int(time.time() * 1000) * _SEQ_SPAN
+        self._last_local = self.first_id
+        self._id_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._last_logged = 0.0
+        self._publisher = threading.Thread(target=self._publish_loop, name="nura-bus-publish", daemon=True)
+        self._reader = threading.Thread(target=self._read_loop, name="nura-bus-read", daemon=True)
+        self._publisher.start()
+        self._reader.start()
+
+    def _local_id(self) -> int:
+        # Clock-based like the Redis ids, so an event delivered locally during an outage still
+        # sorts after the Redis events a subscriber has seen.
+        with self._id_lock:
+            self._last_local = max(self._last_local + 1, int(time.time() * 1000) * _SEQ_SPAN)
+            return self._last_local
+
+    def _stream(self, channel: str) -> str:
+        return f"{self.prefix}ev:{channel}"
+
+    def _warn(self, what: str, exc: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._last_logged >= 10.0:
+            self._last_logged = now
+            log.warning("redis unavailable for realtime %s (%s); events reach this worker's clients only", what, exc)
+
+    def wait_ready(self, timeout: float = 5.0) -> bool:
+        """Block until the reader is subscribed (tests, start-up): events published before that
+        would reach other workers but not this one's live subscribers."""
+        return self._connected.wait(timeout)
+
+    # -- publishing --------------------------------------------------------------------------------
+    def publish(self, channel: str, type_: str, data: dict[str, Any], *, buffered: bool = True) -> Event:
+        """Queue the event for Redis and return at once. The returned Event carries a local id;
+        subscribers receive it with its Redis id."""
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        self._outbox.put((channel, type_, data, buffered, loop))
+        return Event(self._local_id(), channel, type_, data)
+
+    def _publish_loop(self) -> None:
+        while True:
+            item = self._outbox.get()
+            if item is None:
+                return
+            channel, type_, data, buffered, _loop = item
+            payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+            try:
+                self._script(keys=[self._stream(channel), self._pubsub_channel],
+                             args=[self._size, type_, payload, "1" if buffered else "0", _STREAM_TTL_SECONDS,
+                                   channel])
+            except redis.RedisError as exc:
+                self._warn("publish", exc)
+                self._dispatch(Event(self._local_id(), channel, type_, data), buffered)
+
+    # -- receiving ---------------------------------------------------------------------------------
+    def _read_loop(self) -> None:
+        backoff = 0.2
+        while not self._stop.is_set():
+            pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(self._pubsub_channel)
+                self._connected.set()
+                backoff = 0.2
+                while not self._stop.is_set():
+                    message = pubsub.get_message(timeout=0.5)
+                    if message is None or message.get("type") != "message":
+                        continue
+                    self._on_message(message["data"])
+            except redis.RedisError as exc:
+                self._connected.clear()
+                self._warn("subscribe", exc)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 2.0)
+            finally:
+                try:
+                    pubsub.close()
+                except Exception:  # noqa: BLE001 - closing a broken connection
+                    pass
+
+    def _on_message(self, raw: bytes) -> None:
+        try:
+            item = json.loads(raw)
+            event = Event(pack_id(item["i"]), item["c"], item["t"], json.loads(item["d"]))
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignoring a malformed bus message")
+            return
+        self._dispatch(event, buffered=True)
+
+    def _dispatch(self, event: Event, buffered: bool) -> None:
+        with self._lock:
+            if buffered:
+                self._buffers.setdefault(event.channel, deque(maxlen=self._size)).append(event)
+            targets = list(self._subscribers.get(event.channel, ()))
+        for subscriber in targets:
+            subscriber.deliver(event)
+
+    # -- the EventBus interface ------------------------------------------------------------------
+    def replay(self, channel: str, after_id: int) -> list[Event]:
+        """Events this worker has seen on ``channel`` after ``after_id`` (no I/O: safe on the loop).
+        ``subscribe(after_id=…)`` replays from Redis, which covers every worker."""
+        with self._lock:
+            return [e for e in self._buffers.get(channel, ()) if e.id > after_id]
+
+    def can_resume(self, channel: str, after_id: int) -> bool:
+        """Whether ``after_id`` looks like an id this bus issued (a Redis stream id of the last
+        week); the stream itself decides what is still there."""
+        ms = after_id // _SEQ_SPAN
+        now_ms = time.time() * 1000
+        return now_ms - _STREAM_TTL_SECONDS * 1000 <= ms <= now_ms + 60_000
+
+    def subscriber_count(self, channel: str) -> int:
+        """Subscribers on this worker (the hello message's ``agents_online`` is per worker)."""
+        with self._lock:
+            return len(self._subscribers.get(channel, ()))
+
+    def _history(self, channel: str, after_id: int) -> list[Event]:
+        rows = self.client.xrange(self._stream(channel), min=f"({unpack_id(after_id)}", max="+", count=self._size)
+        events = []
+        for stream_id, fields in rows:
+            events.append(Event(pack_id(stream_id), channel, fields[b"t"].decode(), json.loads(fields[b"d"])))
+        return events
+
+    async def subscribe(self, channel: str, after_id: int | None = None) -> AsyncIterator[Event]:
+        subscriber = _Subscriber(asyncio.get_running_loop())
+        with self._lock:
+            self._subscribers.setdefault(channel, set()).add(subscriber)
+        try:
+            last = after_id or 0
+            if after_id is not None:
+                # Registered before reading history: an event published in between arrives on
+                # the queue too and is skipped below by its id.
+                try:
+                    history = await asyncio.get_running_loop().run_in_executor(
+                        None, self._history, channel, after_id)
+                except redis.RedisError as exc:
+                    self._warn("replay", exc)
+                    history = self.replay(channel, after_id)
+                for event in history:
+                    last = event.id
+                    yield event
+            while True:
+                event = await subscriber.queue.get()
+                if event.type == _CLOSED:
+                    return
+                if event.id > last:
+                    last = event.id
+                    yield event
+        finally:
+            with self._lock:
+                self._subscribers.get(channel, set()).discard(subscriber)
+
+    def end_streams(self) -> None:
+        with self._lock:
+            targets = [s for subs in self._subscribers.values() for s in subs]
+        for subscriber in targets:
+            subscriber.deliver(Event(-1, "", _CLOSED, {}))
+
+    def close(self) -> None:
+        self.end_streams()
+        with self._lock:
+            self._subscribers.clear()
+        self._stop.set()
+        self._outbox.put(None)
+        self._publisher.join(timeout=5)
+        self._reader.join(timeout=3)
+        self.client.close()
