@@ -3,6 +3,7 @@ envelope, request ids, slow-request logging, CORS and the access-table middlewar
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -19,6 +20,14 @@ from nura_appliance.errors import BadRequest, NuraError, PayloadTooLarge, Unsupp
 
 log = logging.getLogger("nura.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Request ids: a random per-process prefix plus a counter. Unique across workers and restarts
+# without a uuid4 (an os.urandom system call) on every request; ids are for tracing, not secrets.
+_ID_PREFIX = uuid.uuid4().hex[:16]
+_ID_COUNTER = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -80,7 +89,7 @@ def setup_http(app: Sanic) -> None:
     @app.on_request(priority=100)
     async def begin(request: Request) -> HTTPResponse | None:
         incoming = request.headers.get("x-request-id", "")
-        request.ctx.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.ctx.request_id = incoming if _REQUEST_ID.match(incoming) else new_request_id()
         request.ctx.started = time.perf_counter()
         request.ctx.principal = None
         if request.method == "OPTIONS":
@@ -113,7 +122,7 @@ def setup_http(app: Sanic) -> None:
 
     @app.on_response(priority=100)
     async def finish(request: Request, response: HTTPResponse) -> None:
-        request_id = getattr(request.ctx, "request_id", None) or uuid.uuid4().hex
+        request_id = getattr(request.ctx, "request_id", None) or new_request_id()
         response.headers["X-Request-ID"] = request_id
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         _cors_headers(request, response)

@@ -56,6 +56,10 @@ class Pipeline:
         self._scope: dict[str, str] = {}
         self._version: str | None = None
         self._checked_at = 0.0
+        # Articles by id, valid for one knowledge version (see _article): an answer and its
+        # candidates used to cost four reader-pool round trips and JSON decodes per message.
+        self._articles: dict[str, dict[str, Any] | None] = {}
+        self._articles_version: str | None = None
 
     async def refresh(self, force: bool = False) -> None:
         """Reload rules and the scope message when the knowledge base changed (checked every 2 s)."""
@@ -69,13 +73,41 @@ class Pipeline:
             self._scope = await self.knowledge.meta("scope_message") or {}
             self._version = version
 
+    def _seen_version(self) -> str | None:
+        """The knowledge version the article matcher read for this message (it reads it on every
+        call, in the same round trip as its search), else the one :meth:`refresh` saw."""
+        snapshot = getattr(self.matcher, "_snapshot", None)
+        return getattr(snapshot, "version", None) or self._version
+
+    async def _article(self, article_id: str) -> dict[str, Any] | None:
+        """One article, from memory while the knowledge version is unchanged.
+
+        Every article change bumps the version in the same transaction, and the version is read
+        before the article, so a cached article is never older than the version it is kept under.
+        """
+        version = self._seen_version()
+        if version is None:
+            return await self.knowledge.article(article_id)
+        if version != self._articles_version:
+            self._articles = {}
+            self._articles_version = version
+        cache = self._articles  # this version's dict, even if a newer version replaces it meanwhile
+        if article_id in cache:
+            return cache[article_id]
+        if len(cache) >= 4096:  # bound memory for huge knowledge bases
+            cache.clear()
+        article = cache[article_id] = await self.knowledge.article(article_id)
+        return article
+
     def scope_message(self, lang: str) -> str:
         text, _ = pick_text(self._scope, lang)
         return text or message("scope_default", lang)
 
     async def article_answer(self, article_id: str, lang: str, confidence: float, kind: str = "article",
-                             source: str = "article") -> Answer | None:
-        article = await self.knowledge.article(article_id)
+                             source: str = "article", *, cached: bool = False) -> Answer | None:
+        """An article as an answer. ``cached`` only right after the matcher ran for this message
+        (it has just read the knowledge version); other callers read the article fresh."""
+        article = await (self._article(article_id) if cached else self.knowledge.article(article_id))
         if article is None:
             return None
         title, _ = pick_text(article["title"], lang)
@@ -94,7 +126,7 @@ class Pipeline:
     async def _candidates(self, decision: Decision, lang: str) -> list[dict[str, Any]]:
         out = []
         for cand in decision.candidates[:3]:
-            article = await self.knowledge.article(cand.article_id)
+            article = await self._article(cand.article_id)
             if article:
                 title, _ = pick_text(article["title"], lang)
                 out.append({"article_id": cand.article_id, "title": title, "score": round(cand.score, 3)})
@@ -122,7 +154,7 @@ class Pipeline:
         if rule is not None and (rule.exact or decision.kind != "article"):
             return Answer("rule", rule.response, "rules", 1.0, lang, rule_id=rule.rule_id, sentiment=mood)
         if decision.kind == "article" and decision.article_id:
-            found = await self.article_answer(decision.article_id, lang, decision.confidence)
+            found = await self.article_answer(decision.article_id, lang, decision.confidence, cached=True)
             if found is not None:
                 found.candidates = await self._candidates(decision, lang)
                 found.sentiment = mood
