@@ -57,13 +57,22 @@ def serve_app(settings: Settings, *, workers: int = 1) -> None:
     from nura_appliance.auth.production import check_production
 
     check_production(settings)  # before touching the data dir: refuse weak production set-ups first
-    if workers > 1 and not settings.nura_database_url:
-        raise ConfigError("--workers above 1 needs NURA_DATABASE_URL (PostgreSQL) and NURA_REDIS_URL")
-    paths, db = open_database(settings)
+    from nura_appliance.cli.scale import check_workers, serve_workers
+
+    check_workers(settings, workers)
+    if settings.nura_database_url:
+        from nura_appliance.storage.stores import open_pg_database
+
+        db: Any = open_pg_database(settings.nura_database_url)  # migrated once, before the workers start
+    else:
+        _, db = open_database(settings)
     try:
         create_first_admin(settings, db) if settings.admin_password else None
     finally:
         db.close()
+    if workers > 1:
+        serve_workers(settings, workers)
+        return
     app = create_app(settings)
     # Sanic's default listen backlog (100) overflows when a few hundred widgets connect at once:
     # the kernel drops the extra SYNs and those browsers retry after 1, 3, 7 … seconds.

@@ -1,0 +1,55 @@
+"""Scale-out commands: ``nura serve --workers N`` (through Sanic's worker manager) and
+``nura migrate-data`` (SQLite ↔ PostgreSQL, see :mod:`nura_appliance.cli.migrate_data`)."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import Any
+
+from nura_appliance.errors import ConfigError
+from nura_appliance.settings import Settings
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "nura"
+
+
+def api_worker_settings(settings: Settings) -> Settings:
+    """API worker processes never run the job consumer or the Telegram poller: with several
+    workers each would run its own (N consumers sweeping, N pollers fighting over one bot).
+    ``nura worker`` and ``nura telegram`` run them once, as separate services."""
+    if settings.job_worker_enabled or settings.telegram_poller_enabled:
+        log.warning("several API workers: job consumer and Telegram poller are off in them;"
+                    " run `nura worker` (and `nura telegram`) as their own services")
+    return settings.replace(JOB_WORKER_ENABLED=False, TELEGRAM_POLLER_ENABLED=False)
+
+
+def check_workers(settings: Settings, workers: int) -> None:
+    if workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    if workers > 1 and not (settings.nura_database_url and settings.nura_redis_url):
+        raise ConfigError("--workers above 1 needs NURA_DATABASE_URL (PostgreSQL) and NURA_REDIS_URL (Redis):"
+                          " SQLite, diskcache and the in-process event bus belong to one process")
+
+
+def worker_app(values: dict[str, Any], origins: dict[str, str]) -> Any:
+    """The app factory Sanic's worker manager calls in each worker process (spawned, so it gets
+    plain values rather than objects)."""
+    from nura_appliance.app import create_app
+
+    return create_app(Settings(dict(values), dict(origins)), name=APP_NAME)
+
+
+def serve_workers(settings: Settings, workers: int) -> None:
+    """Run ``workers`` API processes on one port (Sanic's manager restarts a worker that dies)."""
+    from sanic import Sanic
+    from sanic.worker.loader import AppLoader
+
+    check_workers(settings, workers)
+    settings = api_worker_settings(settings)
+    loader = AppLoader(factory=partial(worker_app, dict(settings.values), dict(settings.origins)))
+    app = loader.load()
+    app.prepare(host=settings.nura_host, port=settings.nura_port, workers=workers, access_log=False, motd=False,
+                backlog=1024)
+    Sanic.serve(primary=app, app_loader=loader)

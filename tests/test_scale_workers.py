@@ -1,0 +1,189 @@
+"""Scale-out end to end with real processes: two API workers and ``nura worker`` on PostgreSQL +
+Redis. A customer talks to worker 1, an agent to worker 2; the customer's live stream on worker 1
+shows the agent's message, and the job worker (RedisHuey) finishes the outbox rows both API
+workers wrote. Also: ``nura serve --workers 2`` serves through Sanic's worker manager, and
+several workers without PostgreSQL + Redis are refused."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from conftest import free_port
+from test_store_contract import scale_backends
+
+API_KEY = "scale-workers-api-key-0123456789"
+ADMIN = {"Authorization": f"Bearer {API_KEY}"}
+
+
+def _env(data: Path, backend: dict[str, str], **extra: str) -> dict[str, str]:
+    env = {**os.environ, "NURA_DATA_DIR": str(data), "APP_ENV": "test", "API_KEY": API_KEY, "BUSINESS_HOURS": "",
+           "LOAD_DEFAULT_KNOWLEDGE": "false", **{k: v for k, v in backend.items() if k.startswith("NURA_")}}
+    env.update(extra)
+    return env
+
+
+@contextlib.contextmanager
+def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "nura_appliance", *args], env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+        try:
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{base} not healthy:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+class StreamReader(threading.Thread):
+    """Reads one SSE stream in the background and keeps its parsed events."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.events: list[dict[str, Any]] = []
+        self.connected = threading.Event()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=httpx.Timeout(5, read=30)) as client, client.stream("GET", self.url) as resp:
+            assert resp.status_code == 200
+            self.connected.set()
+            current: dict[str, Any] = {}
+            for line in resp.iter_lines():
+                if self.stop.is_set():
+                    return
+                if line.startswith("id: "):
+                    current["id"] = int(line[4:])
+                elif line.startswith("event: "):
+                    current["event"] = line[7:]
+                elif line.startswith("data: "):
+                    current["data"] = json.loads(line[6:])
+                elif not line and current:
+                    self.events.append(current)
+                    current = {}
+
+    def wait_for(self, predicate: Any, timeout: float = 15) -> dict[str, Any]:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for event in list(self.events):
+                if predicate(event):
+                    return event
+            time.sleep(0.05)
+        raise AssertionError(f"event not seen; got {self.events}")
+
+
+def test_customer_and_agent_on_different_workers_with_a_job_worker(tmp_path):
+    with scale_backends() as backend:
+        data = tmp_path / "data"
+        ports = [free_port(), free_port()]
+        api_env = _env(data, backend, JOB_WORKER_ENABLED="false")
+        with contextlib.ExitStack() as stack:
+            procs = [stack.enter_context(process(["serve", "--port", str(p)], api_env, tmp_path / f"api{i}.log"))
+                     for i, p in enumerate(ports)]
+            worker = stack.enter_context(process(["worker"], _env(data, backend), tmp_path / "worker.log"))
+            bases = [f"http://127.0.0.1:{p}" for p in ports]
+            for base, proc, i in zip(bases, procs, range(2), strict=True):
+                wait_healthy(base, proc, tmp_path / f"api{i}.log")
+            customer, agent = httpx.Client(base_url=bases[0], timeout=10), httpx.Client(base_url=bases[1], timeout=10)
+
+            answer = customer.post("/v1/message", json={"session_id": None, "customer_id": "cust-77", "channel": "web",
+                                                        "message": "أريد التحدث مع موظف خدمة العملاء"}).json()
+            assert answer["status"] == "pending_handoff", answer
+            sid, token = answer["session_id"], answer["session_token"]
+            stream = StreamReader(f"{bases[0]}/v1/session/{sid}/stream?session_token={token}")
+            stream.start()
+            assert stream.connected.wait(10)
+            time.sleep(0.3)
+
+            # The agent works on the other worker: queue, accept, reply.
+            queue = agent.get("/v1/queue", headers=ADMIN).json()
+            assert sid in [s.get("session_id") or s.get("id") for s in queue["pending"]]
+            assert agent.post(f"/v1/handoff/{sid}/accept?agent_id=alice", headers=ADMIN).status_code == 200
+            assert agent.post(f"/v1/handoff/{sid}/accept?agent_id=bob", headers=ADMIN).status_code == 409
+            sent = agent.post(f"/v1/session/{sid}/agent-message?agent_id=alice", headers=ADMIN,
+                              json={"message": "مرحبا، أنا علياء", "agent_name": "Alia"})
+            assert sent.status_code == 200, sent.text
+
+            status = stream.wait_for(lambda e: e.get("event") == "status"
+                                     and e["data"].get("status") == "human_active")
+            message = stream.wait_for(lambda e: e.get("event") == "message"
+                                      and e["data"]["message"]["role"] == "agent")
+            assert message["data"]["message"]["text"] == "مرحبا، أنا علياء"
+            assert message["id"] > status["id"]
+
+            # Resuming on the agent's worker with the first event's id replays the rest.
+            replay = StreamReader(f"{bases[1]}/v1/session/{sid}/stream?session_token={token}"
+                                  f"&last_event_id={status['id']}")
+            replay.start()
+            replayed = replay.wait_for(lambda e: e.get("event") == "message" and "id" in e)
+            assert replayed["id"] == message["id"]
+            stream.stop.set()
+            replay.stop.set()
+
+            # Both API workers wrote outbox rows; only `nura worker` consumes them (RedisHuey).
+            with psycopg.connect(backend["NURA_DATABASE_URL"], autocommit=True) as conn:
+                deadline = time.time() + 30
+                while True:
+                    rows = conn.execute("SELECT kind, status FROM outbox ORDER BY id").fetchall()
+                    if rows and all(status == "done" for _, status in rows):
+                        break
+                    assert time.time() < deadline, f"outbox not drained: {rows}"
+                    assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-2000:]
+                    time.sleep(0.3)
+            assert {"classify_message", "handoff_started"} <= {kind for kind, _ in rows}
+
+
+def test_serve_with_two_workers_through_sanics_manager(tmp_path):
+    with scale_backends() as backend:
+        port = free_port()
+        log = tmp_path / "serve.log"
+        with process(["serve", "--workers", "2", "--port", str(port)], _env(tmp_path / "data", backend), log) as proc:
+            base = f"http://127.0.0.1:{port}"
+            wait_healthy(base, proc, log)
+            with httpx.Client(base_url=base, timeout=10) as client:
+                for _ in range(6):
+                    resp = client.post("/v1/message", json={"session_id": None, "customer_id": "c", "channel": "web",
+                                                            "message": "مرحبا"}, headers={"Connection": "close"})
+                    assert resp.status_code == 200, resp.text
+            deadline = time.time() + 10
+            while log.read_text(errors="replace").count("Worker ready") < 2 and time.time() < deadline:
+                time.sleep(0.2)
+            assert log.read_text(errors="replace").count("Worker ready") >= 2
+
+
+def test_several_workers_need_postgres_and_redis(tmp_path):
+    env = {**os.environ, "NURA_DATA_DIR": str(tmp_path / "data"), "APP_ENV": "test"}
+    env.pop("NURA_DATABASE_URL", None)
+    env.pop("NURA_REDIS_URL", None)
+    done = subprocess.run([sys.executable, "-m", "nura_appliance", "serve", "--workers", "2"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "NURA_DATABASE_URL" in done.stdout + done.stderr and "Traceback" not in done.stderr
