@@ -152,9 +152,7 @@ def measure(label: str, texts: list[str], vectors: np.ndarray, query_texts: list
 def vector_stage(conn: Any, retriever: HybridRetriever, q: np.ndarray) -> list[int]:
     """The retriever's vector half alone: binary KNN, then float re-scoring of the candidates."""
     pool = max(K * 4, 20) * retriever.oversample
-    ids = [r["id"] for r in conn.execute(
-        "SELECT rowid AS id FROM kb_vec WHERE embedding MATCH vec_quantize_binary(?) AND k = ? AND kind = 'chunk'",
-        (to_blob(coarse(q)), pool))]
+    ids = retriever._coarse_knn(conn, "chunk", coarse(q), pool)
     marks = ",".join("?" * len(ids))
     rows = list(conn.execute(f"SELECT id, vector FROM kb_vectors WHERE id IN ({marks})", ids))
     matrix = np.vstack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows])
