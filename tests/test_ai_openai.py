@@ -286,6 +286,11 @@ async def test_ai_switch_is_admin_only_persisted_and_keeps_text_local(data_dir: 
     try:
         assert (await client.post("/v1/ai/disable")).status_code == 401
         assert (await client.get("/v1/ai/status")).status_code == 401
+        llm = app.ctx.nura.services["llm"]
+        for _ in range(200):  # the start-up health probe (no customer text) finishes first
+            if "openai" in llm.health:
+                break
+            await asyncio.sleep(0.025)
         resp = await client.post("/v1/ai/disable", headers=ADMIN)
         assert resp.status_code == 200 and resp.json()["enabled"] is False
         scripted.requests.clear()
