@@ -58,6 +58,7 @@ async def shared(tmp_path_factory: pytest.TempPathFactory,
     client, app = await _start(tmp_path_factory.mktemp("ai-openai") / "data", OPENAI_BASE_URL=scripted.base_url,
                                NURA_LLM_PROVIDER="openai", LLM_TIMEOUT_SECONDS=1.5, LLM_STREAM=False,
                                OPENAI_MODEL="gpt-4o-mini")
+    await startup_probe_done(app)
     try:
         yield client, app
     finally:
@@ -78,6 +79,15 @@ async def ai(shared: tuple[httpx.AsyncClient, Any],
     llm.enabled = True
     await app.ctx.nura.db.write(lambda c: c.execute("DELETE FROM llm_usage_logs"))
     yield client, app, scripted
+
+
+async def startup_probe_done(app: Any) -> None:
+    """Wait for the background health probe sent at start-up (its success would reset breakers)."""
+    llm = app.ctx.nura.services["llm"]
+    for _ in range(400):
+        if "openai" in llm.health:
+            return
+        await asyncio.sleep(0.025)
 
 
 async def ask(client: httpx.AsyncClient, text: str, session: dict[str, Any] | None = None,
@@ -226,6 +236,7 @@ async def test_timeout_costs_one_wait_then_breaker_skips(ai: Any) -> None:
 async def test_breaker_probe_brings_provider_back(data_dir: Path, scripted: ScriptedOpenAI) -> None:
     client, app = await _start(data_dir, OPENAI_BASE_URL=scripted.base_url, NURA_LLM_PROVIDER="openai",
                                LLM_TIMEOUT_SECONDS=1.5, LLM_STREAM=False, LLM_BREAKER_COOLDOWN_SECONDS=1)
+    await startup_probe_done(app)
     try:
         scripted.push({"status": 503})
         scripted.push({"status": 503})
@@ -237,7 +248,10 @@ async def test_breaker_probe_brings_provider_back(data_dir: Path, scripted: Scri
         await asyncio.sleep(1.1)
         # The cooled-down breaker sends a background probe, not the customer's message.
         assert (await ask(client, "How do I redeem Priority Club points?", lang="en"))["source"] == "rag"
-        await asyncio.sleep(0.3)
+        for _ in range(200):  # the probe runs in the background
+            if not llm.breakers["openai"].is_open:
+                break
+            await asyncio.sleep(0.025)
         assert not llm.breakers["openai"].is_open
         scripted.push({"text": "Dial *155# to redeem points [1]."})
         assert (await ask(client, "How do I redeem Priority Club points?", lang="en"))["source"] == "openai"
@@ -286,11 +300,7 @@ async def test_ai_switch_is_admin_only_persisted_and_keeps_text_local(data_dir: 
     try:
         assert (await client.post("/v1/ai/disable")).status_code == 401
         assert (await client.get("/v1/ai/status")).status_code == 401
-        llm = app.ctx.nura.services["llm"]
-        for _ in range(200):  # the start-up health probe (no customer text) finishes first
-            if "openai" in llm.health:
-                break
-            await asyncio.sleep(0.025)
+        await startup_probe_done(app)  # the start-up health probe (no customer text) finishes first
         resp = await client.post("/v1/ai/disable", headers=ADMIN)
         assert resp.status_code == 200 and resp.json()["enabled"] is False
         scripted.requests.clear()
