@@ -185,3 +185,17 @@ class ScriptedOpenAI:
         """Take the server away (an outage): the port refuses connections afterwards."""
         self.server.shutdown()
         self.server.server_close()
+
+
+async def ledger_when_linked(db: Any, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """``llm_usage_logs`` rows once every successful chat call is linked to its message (the link
+    is written in the background right after the answer is persisted)."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = await db.fetchall("SELECT * FROM llm_usage_logs ORDER BY id")
+        pending = [r for r in rows if r["purpose"] == "chat" and r["ok"] and r["session_id"] and not r["message_id"]]
+        if not pending or time.monotonic() > deadline:
+            return rows
+        await asyncio.sleep(0.02)

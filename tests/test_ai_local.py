@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from ai_support import HANDBOOK, seed_handbook, smollm_path
+from ai_support import HANDBOOK, ledger_when_linked, seed_handbook, smollm_path
 from conftest import free_port, make_settings, start_app, stop_app
 
 from nura_appliance.ai.local import LocalLlamaProvider, find_local_model, inspect_model
@@ -134,8 +134,7 @@ async def test_message_answered_through_the_local_model(local_app: Any) -> None:
     client, app = local_app
     answer = await ask(client, QUESTION)
     assert_grounded(answer, {"local_llm", "rag"})
-    await asyncio.sleep(0.05)
-    rows = await app.ctx.nura.db.fetchall("SELECT * FROM llm_usage_logs")
+    rows = await ledger_when_linked(app.ctx.nura.db)
     assert len(rows) == 1
     row = rows[0]
     assert row["provider"] == "local" and row["model"] == smollm_path().name and row["ok"] == 1

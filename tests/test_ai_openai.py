@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from ai_support import ScriptedOpenAI, seed_handbook
+from ai_support import ScriptedOpenAI, ledger_when_linked, seed_handbook
 from conftest import make_settings, start_app, stop_app
 
 from nura_appliance.ai.breaker import CircuitBreaker
@@ -123,8 +123,7 @@ async def test_grounded_answer_with_sources_and_ledger_row(ai: Any) -> None:
     assert "[1] (Priority Club)" in system and "*155#" in system
     assert request["messages"][-1] == {"role": "user", "content": "How many points does the Priority Club give?"}
 
-    await asyncio.sleep(0.05)  # the ledger row is linked to the persisted message right after the reply
-    rows = await ledger(app)
+    rows = await ledger_when_linked(app.ctx.nura.db)  # linked to the persisted message after the reply
     assert len(rows) == 1
     row = rows[0]
     assert (row["provider"], row["purpose"], row["ok"], row["outcome"]) == ("openai", "chat", 1, "answered")

@@ -3,11 +3,10 @@ ingested by the real ingestion, the answer comes through the openai client from 
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import httpx
-from ai_support import ScriptedOpenAI
+from ai_support import ScriptedOpenAI, ledger_when_linked
 from conftest import REPO, make_settings, start_app, stop_app
 
 from nura_appliance.app import create_app
@@ -43,8 +42,7 @@ async def test_handbook_question_answered_from_retrieved_chunks(data_dir: Path) 
             resp = await client.post("/v1/message", json={"message": "Who won the football world cup?"})
             assert resp.json()["kind"] == "out_of_scope"
             assert len(server.chat_requests()) == calls
-        await asyncio.sleep(0.05)
-        rows = await ctx.db.fetchall("SELECT provider, outcome, message_id FROM llm_usage_logs")
+        rows = [{k: r[k] for k in ("provider", "outcome", "message_id")} for r in await ledger_when_linked(ctx.db)]
         assert rows == [{"provider": "openai", "outcome": "answered", "message_id": answer["message_id"]}]
     finally:
         await stop_app(app)
