@@ -48,7 +48,7 @@ def plot(levels: dict[int, dict[str, Any]], path: Path = PLOT) -> Path | None:
         rps.plot(conns, [levels[c][key]["rps"] for c in conns], "o-", color=color, label=label)
     lat.axhline(TARGET_P99_MS, color="tab:red", linewidth=0.8, linestyle=":", label="p99 target (25 ms)")
     lat.set(xlabel="concurrent connections", ylabel="latency (ms)", yscale="log", title="Latency vs concurrency")
-    rps.set(xlabel="concurrent connections", ylabel="requests/s", title="Throughput")
+    rps.set(xlabel="concurrent connections", ylabel="requests/s", yscale="log", title="Throughput")
     lat.legend(fontsize=7)
     rps.legend(fontsize=7)
     for ax in (lat, rps):
@@ -104,4 +104,12 @@ def main(seconds: int = 8, levels: tuple[int, ...] = (1, 10, 25, 50, 100)) -> di
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--plot"]:  # redraw from the last run's bench-results/message.json
+        import json
+
+        from common import RESULTS
+
+        saved = json.loads((RESULTS / "message.json").read_text())
+        print(plot({int(c): v for c, v in saved["levels"].items()}))
+    else:
+        main()
