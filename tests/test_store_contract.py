@@ -69,7 +69,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
 
 def backend_settings(data_dir: Any, backend: dict[str, str], **overrides: Any) -> Settings:
     values = {k: v for k, v in backend.items() if k.startswith("NURA_")}
-    return make_settings(data_dir, API_KEY=API_KEY, LOAD_DEFAULT_KNOWLEDGE=False, **values, **overrides)
+    return make_settings(data_dir, **{"API_KEY": API_KEY, "LOAD_DEFAULT_KNOWLEDGE": False, **values, **overrides})
 
 
 @contextlib.asynccontextmanager
@@ -275,3 +275,35 @@ def test_pg_database_unreachable_is_a_storage_error():
 
     with pytest.raises(StorageError):
         PgDatabase("postgresql://postgres@127.0.0.1:1/none", timeout=1.0)
+
+
+# -- retrieval parity ----------------------------------------------------------------------------
+PARITY_MESSAGES = ("كيف أشحن رصيدي؟", "الانترنت بطيء جدا", "I want to change my package", "مرحبا",
+                   "ما هي أسعار الباقات", "how do I reset my router password", "Înternet hêdî ye")
+
+
+async def _decisions(settings: Settings) -> tuple[list[tuple[str, float, str | None]], list[tuple[str, str, str]]]:
+    from nura_appliance.context import load_default_knowledge
+    from nura_appliance.knowledge.service import install_knowledge
+
+    ctx = build_context(settings)
+    try:
+        await install_knowledge(ctx, background_reindex=False)
+        assert await load_default_knowledge(ctx)
+        decisions = []
+        for text in PARITY_MESSAGES:
+            decision = await ctx.pipeline.matcher.decide(text, "ar")
+            decisions.append((decision.kind, decision.confidence, decision.article_id))
+        hits = await ctx.services["retriever"].search(PARITY_MESSAGES[0], "ar", k=3)
+        return decisions, [(h.kind, h.ref, h.tier) for h in hits]
+    finally:
+        ctx.close()
+
+
+async def test_article_tier_and_retriever_decide_the_same_on_postgres(data_dir):
+    """BM25 over tsvector + the in-memory vector index give the SQLite FTS5/sqlite-vec answers."""
+    sqlite = await _decisions(make_settings(data_dir / "sqlite", LOAD_DEFAULT_KNOWLEDGE=True))
+    with scale_backends() as env:
+        postgres = await _decisions(backend_settings(data_dir / "pg", env, LOAD_DEFAULT_KNOWLEDGE=True))
+    assert postgres == sqlite
+    assert sum(1 for kind, _, _ in sqlite[0] if kind == "article") >= 4

@@ -200,6 +200,11 @@ from nura_appliance.cli.models import models_app  # noqa: E402
 
 app.add_typer(models_app, name="models")
 
+# `nura migrate-data` (SQLite <-> PostgreSQL, scale-out).
+from nura_appliance.cli import scale as _scale  # noqa: E402
+
+_scale.register(app)
+
 
 def run() -> None:
     """Console-script entry point."""

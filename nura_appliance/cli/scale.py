@@ -7,6 +7,8 @@ import logging
 from functools import partial
 from typing import Any
 
+import typer
+
 from nura_appliance.errors import ConfigError
 from nura_appliance.settings import Settings
 
@@ -53,3 +55,46 @@ def serve_workers(settings: Settings, workers: int) -> None:
     app.prepare(host=settings.nura_host, port=settings.nura_port, workers=workers, access_log=False, motd=False,
                 backlog=1024)
     Sanic.serve(primary=app, app_loader=loader)
+
+
+def migrate_data_command(
+    source: str = typer.Option(..., "--from", help="Source: an appliance data dir or a postgresql:// URL."),
+    target: str = typer.Option(..., "--to", help="Target: a postgresql:// URL or a data dir (small installs)."),
+    batch: int = typer.Option(1000, min=1, help="Rows per batch (one target transaction each)."),
+) -> None:
+    """Copy every table between SQLite and PostgreSQL in batches, resumably, then verify counts
+    and checksums per table. Stop the appliance first.
+
+    Example: nura migrate-data --from /var/lib/nura --to postgresql://nura@127.0.0.1/nura
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.table import Table
+
+    from nura_appliance.cli.migrate_data import migrate_data
+    from nura_appliance.errors import NuraError
+    from nura_appliance.settings import load_settings
+
+    console = Console()
+    try:
+        with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=console) as progress:
+            report = migrate_data(source, target, load_settings(), batch=batch, progress=progress)
+    except NuraError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+    table = Table("table", "rows", "copied now", "checksum", "verified")
+    for item in report.tables:
+        table.add_row(item.name, str(item.target_rows), str(item.copied), item.target_checksum[:12],
+                      "[green]ok[/green]" if item.ok else f"[red]MISMATCH[/red] (source {item.source_rows} rows)")
+    console.print(table)
+    if not report.ok:
+        console.print("[red]verification failed[/red]: the target differs from the source (see above)")
+        raise typer.Exit(2)
+    console.print(f"[green]done[/green]: {len(report.tables)} tables, {sum(t.target_rows for t in report.tables)}"
+                  " rows verified")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``nura migrate-data`` to the ``nura`` app."""
+    app.command("migrate-data")(migrate_data_command)
