@@ -147,6 +147,12 @@ class Database:
             try:
                 result = fn(conn)
             except BaseException as exc:  # noqa: BLE001 - handed to the caller's future
+                if not conn.in_transaction:
+                    # SQLite itself rolled the whole transaction back (disk full, I/O error):
+                    # nothing in this batch was committed, so every caller gets this error.
+                    for _, fut in batch:
+                        _settle(fut, exc=storage_error(exc) if isinstance(exc, apsw.Error) else exc)
+                    return
                 conn.execute("ROLLBACK TO w")
                 conn.execute("RELEASE w")
                 outcomes.append((False, exc))
