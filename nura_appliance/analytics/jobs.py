@@ -59,7 +59,7 @@ async def classify_message(ctx: Any, payload: dict[str, Any]) -> None:
             labels = await intent_labels(ctx)
             jobs = ctx.services.get("jobs")
             # The LLM client lives on the server's loop; this handler may run in a consumer thread.
-            call = llm.classify(text, lang, labels)
+            call = llm.classify(text, lang, labels, session_id=session_id or None, message_id=message_id)
             result = await (jobs.on_server_loop(call) if jobs is not None else call)
         except Exception:  # noqa: BLE001 - an LLM outage falls back to the local classifier
             log.warning("LLM classification failed; using the local classifier", exc_info=True)
