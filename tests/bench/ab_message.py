@@ -7,6 +7,8 @@ Not part of ``make bench`` (it needs a "before" tree). Make one with, for exampl
       && git show HEAD~1:nura_appliance/conversation/pipeline.py > /tmp/before/nura_appliance/conversation/pipeline.py
     .venv/bin/python tests/bench/ab_message.py /tmp/before . --rounds 3
 
+or one tree with two configurations (``ab_message.py . . --after-env BACKGROUND_JOBS_ENABLED=false``).
+
 Alternating rounds (before, after, before, after …) keep a busy shared machine from favouring
 one side; the medians of the rounds are compared.
 """
@@ -28,10 +30,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def serve_from(tree: Path) -> tuple:
-    """``nura serve`` importing ``nura_appliance`` from ``tree`` (PYTHONPATH wins over the editable install)."""
+def serve_from(tree: Path, extra: list[str]) -> tuple:
+    """``nura serve`` importing ``nura_appliance`` from ``tree`` (PYTHONPATH wins over the editable
+    install), with ``KEY=VALUE`` settings from ``extra``."""
     env = {"BACKGROUND_JOBS_ENABLED": "true", "PYTHONPATH": str(tree.resolve()) + os.pathsep
            + os.environ.get("PYTHONPATH", "")}
+    env.update(item.split("=", 1) for item in extra)
     return start_nura(env=env)
 
 
@@ -42,8 +46,11 @@ def main() -> dict:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--before-env", nargs="*", default=[], help="KEY=VALUE settings for the before server")
+    parser.add_argument("--after-env", nargs="*", default=[], help="KEY=VALUE settings for the after server")
+    parser.add_argument("--name", default="message_ab", help="bench-results/<name>.json")
     args = parser.parse_args()
-    servers = {"before": serve_from(args.before), "after": serve_from(args.after)}
+    servers = {"before": serve_from(args.before, args.before_env), "after": serve_from(args.after, args.after_env)}
     runs: dict[str, dict[str, list[dict]]] = {side: {"article": [], "rule": []} for side in servers}
     try:
         for _ in range(args.rounds):
@@ -76,7 +83,8 @@ def main() -> dict:
               f"{med['before']['cpu_ms_per_request']:.2f} → {med['after']['cpu_ms_per_request']:.2f} ms "
               f"(×{summary[tier]['cpu_ratio']})")
     summary["runs"] = runs
-    save("message_ab", summary)
+    summary["env"] = {"before": args.before_env, "after": args.after_env}
+    save(args.name, summary)
     return summary
 
 
