@@ -1,0 +1,75 @@
+"""SQLite mode vs PostgreSQL + Redis mode at 1, 2 and 4 API workers: ``POST /v1/message`` starting a
+new session per request (session, two turns, log and outbox row written durably, session cached),
+50 connections, with wrk. Ratios are against SQLite mode measured in the same run.
+
+Needs PostgreSQL on 127.0.0.1:5432 (trust auth) and Redis on 127.0.0.1:6379; creates and drops its
+own database and Redis prefix. Job consumers are off in every configuration (the outbox rows are
+still written), so the comparison is about the request path and the stores.
+
+    .venv/bin/python tests/bench/bench_scale.py [--seconds 10] [--connections 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from typing import Any
+
+import psycopg
+import redis
+from common import save, start_nura, stop, wrk
+
+BODY = {"session_id": None, "customer_id": "bench", "channel": "web", "message": "مرحبا"}
+ARTICLE = {"session_id": None, "customer_id": "bench", "channel": "web", "message": "النت عندي بطيء جدا"}
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/6"
+
+
+def measure(env: dict[str, str], workers: int, seconds: int, connections: int) -> dict[str, Any]:
+    args = ("--workers", str(workers)) if workers > 1 else ()
+    proc, base, startup, _ = start_nura(env={"JOB_WORKER_ENABLED": "false", **env}, args=args)
+    try:
+        wrk(f"{base}/v1/message", body=BODY, connections=connections, seconds=2)  # warm-up
+        rule = wrk(f"{base}/v1/message", body=BODY, connections=connections, seconds=seconds)
+        article = wrk(f"{base}/v1/message", body=ARTICLE, connections=connections, seconds=seconds)
+        return {"startup_s": round(startup, 2), "rule": rule, "article": article}
+    finally:
+        stop(proc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4])
+    opts = parser.parse_args()
+    results: dict[str, Any] = {"sqlite_1": measure({}, 1, opts.seconds, opts.connections)}
+    for workers in opts.workers:
+        name = f"nura_bench_{uuid.uuid4().hex[:10]}"
+        prefix = f"nurabench{uuid.uuid4().hex[:6]}:"
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            env = {"NURA_DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{name}", "NURA_REDIS_URL": REDIS_URL,
+                   "NURA_REDIS_PREFIX": prefix}
+            results[f"pg_redis_{workers}"] = measure(env, workers, opts.seconds, opts.connections)
+        finally:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            client = redis.Redis.from_url(REDIS_URL)
+            keys = list(client.scan_iter(match=f"*{prefix.rstrip(':')}*", count=1000))
+            if keys:
+                client.delete(*keys)
+    base_rule, base_article = results["sqlite_1"]["rule"]["rps"], results["sqlite_1"]["article"]["rps"]
+    print(f"{'mode':<14} {'rule rps':>9} {'ratio':>6} {'p99 ms':>7} {'article rps':>12} {'ratio':>6} {'p99 ms':>7}")
+    for mode, data in results.items():
+        rule, article = data["rule"], data["article"]
+        data["rule_ratio"] = round(rule["rps"] / base_rule, 2) if base_rule else None
+        data["article_ratio"] = round(article["rps"] / base_article, 2) if base_article else None
+        print(f"{mode:<14} {rule['rps']:>9.0f} {data['rule_ratio']:>6} {rule['p99_ms']:>7.1f} {article['rps']:>12.0f}"
+              f" {data['article_ratio']:>6} {article['p99_ms']:>7.1f}")
+    print(save("scale", {"connections": opts.connections, "seconds": opts.seconds, "results": results}))
+
+
+if __name__ == "__main__":
+    main()
