@@ -147,7 +147,8 @@ def test_streamed_ai_answer_grows_then_becomes_the_answer(browser: Any, site: Ho
     assert final.locator(".nw-text").inner_text() == "Dial *155# to redeem your points for data bundles."
     assert "AI assistant" in final.locator(".nw-src").inner_text()
     streamed = page.evaluate("window.__streamed")
-    assert len(set(streamed)) >= 3 and streamed[0] != streamed[-1]  # it grew token by token
+    # Tokens arrive in batches of 8 (ai/grounded.py), so a short answer grows in at least two steps.
+    assert len(set(streamed)) >= 2 and streamed[0] != streamed[-1]
     assert all("Dial *155# to redeem your points for data bundles [1].".startswith(text) for text in streamed)
     assert page.locator(".nw-streaming").count() == 0  # the provisional bubble made way for the answer
     assert page.locator(".nw-bot[data-id]").count() == 2
