@@ -10,9 +10,11 @@ SQLite-compatible functions and aggregates, a ``sqlite_master`` view and the FTS
 Semantics kept from SQLite:
 
 * **One writer at a time.** SQLite serialises every write transaction; feature code relies on it
-  (read-then-update inside one ``db.write``). Each write transaction here takes one transaction-
-  scoped advisory lock first, so writes from every worker process are serialised the same way,
-  while reads run concurrently. Acknowledged = committed: ``write`` returns after ``COMMIT``.
+  (read-then-update inside one ``db.write``). Here one writer thread per process drains the queued
+  writes into one transaction, each in its own savepoint (group commit: one WAL flush for many
+  requests, a failing write rolls back alone), and each such transaction first takes a
+  transaction-scoped advisory lock, so writes from every worker process are serialised the same
+  way while reads run concurrently. Acknowledged = committed: ``write`` returns after ``COMMIT``.
 * **Never on the event loop.** Calls run on a thread pool over a synchronous ``psycopg_pool``.
 * **Clear failures.** A connection problem (PostgreSQL restarting, pool exhausted) becomes
   :class:`StorageError` (HTTP 503 with a retry hint), never a 500.
@@ -22,10 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -37,6 +40,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from nura_appliance.errors import StorageError
 from nura_appliance.storage.postgres.search import VectorIndex
+from nura_appliance.storage.sqlite.db import _settle
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,7 @@ Row = dict[str, Any]
 DIALECT = "postgres"
 # pg_advisory_xact_lock key for "the writer" (any constant; "nura" in ASCII).
 WRITER_LOCK_KEY = 0x6E757261
+_MAX_BATCH = 64
 
 _TOKEN = re.compile(
     r"""('(?:[^']|'')*')"""  # string literal
@@ -276,11 +281,6 @@ def storage_error(exc: BaseException) -> StorageError:
     return StorageError(f"database error: {exc}")
 
 
-def _is_connection_problem(exc: BaseException) -> bool:
-    return isinstance(exc, PoolTimeout | psycopg.OperationalError) and not isinstance(
-        exc, psycopg.errors.QueryCanceled)
-
-
 class PgDatabase:
     """PostgreSQL with the SQLite ``Database`` interface (see the module docstring)."""
 
@@ -299,7 +299,12 @@ class PgDatabase:
             self.pool.close()
             raise StorageError(f"cannot connect to PostgreSQL: {exc}") from None
         self.vector_index = VectorIndex()
-        self._executor = ThreadPoolExecutor(max_workers=max_size, thread_name_prefix="nura-pg")
+        # Readers leave two pool connections free for the writer thread.
+        self._executor = ThreadPoolExecutor(max_workers=max(2, max_size - 2), thread_name_prefix="nura-pg")
+        self._queue: queue.Queue[tuple[Callable[[PgConnection], Any], Future[Any]] | None] = queue.Queue()
+        self._writer_conn: PgConnection | None = None
+        self._writer = threading.Thread(target=self._write_loop, name="nura-pg-writer", daemon=True)
+        self._writer.start()
         self._conflict_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
         self._keys_lock = threading.Lock()
         self.refresh_schema()
@@ -318,38 +323,105 @@ class PgDatabase:
         with self._keys_lock:
             self._conflict_keys = tuple(sorted((t, tuple(c)) for t, c in keys.items()))
 
-    # -- sync core (runs in the thread pool) --------------------------------------------------
-    def _run(self, fn: Callable[[PgConnection], T], *, write: bool) -> T:
+    # -- reads (thread pool) ------------------------------------------------------------------
+    def _read(self, fn: Callable[[PgConnection], T]) -> T:
         if self._closed:
             raise StorageError("the database is closed")
         try:
             with self.pool.connection() as raw:
-                conn = PgConnection(raw, self._conflict_keys, self)
-                if not write:
-                    return fn(conn)
-                with raw.transaction():
-                    raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK_KEY,))
-                    return fn(conn)
-        except (PoolTimeout, psycopg.OperationalError) as exc:
-            if _is_connection_problem(exc):
-                log.warning("PostgreSQL unavailable: %s", exc)
-                raise storage_error(exc) from None
-            raise
-        except psycopg.errors.InterfaceError as exc:
+                return fn(PgConnection(raw, self._conflict_keys, self))
+        except (PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            log.warning("PostgreSQL unavailable: %s", exc)
             raise storage_error(exc) from None
 
     def read_sync(self, fn: Callable[[PgConnection], T]) -> T:
-        return self._run(fn, write=False)
-
-    def write_sync(self, fn: Callable[[PgConnection], T]) -> T:
-        return self._run(fn, write=True)
+        return self._read(fn)
 
     async def read(self, fn: Callable[[PgConnection], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: self._run(fn, write=False))
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._read, fn)
+
+    # -- writes: one writer thread, group commit -------------------------------------------------
+    def _write_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            stop = False
+            while len(batch) < _MAX_BATCH:
+                try:
+                    extra = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if extra is None:
+                    stop = True
+                    break
+                batch.append(extra)
+            batch = [(fn, fut) for fn, fut in batch if fut.set_running_or_notify_cancel()]
+            if batch:
+                try:
+                    self._run_batch(batch)
+                except BaseException:  # noqa: BLE001 - the writer thread must never die
+                    log.exception("PostgreSQL writer: batch failed")
+                    for _, fut in batch:
+                        _settle(fut, exc=StorageError("database write failed"))
+            if stop:
+                return
+
+    def _run_batch(self, batch: list[tuple[Callable[[PgConnection], Any], Future[Any]]]) -> None:
+        """Run queued writes in one transaction, each in its own savepoint: one commit (one WAL
+        flush) covers the batch, and a write that fails rolls back alone."""
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            with self.pool.connection() as raw:
+                conn = PgConnection(raw, self._conflict_keys, self)
+                with raw.transaction():
+                    raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK_KEY,))
+                    self._writer_conn = conn
+                    try:
+                        for fn, _ in batch:
+                            try:
+                                with raw.transaction():  # SAVEPOINT
+                                    result = fn(conn)
+                            except BaseException as exc:  # noqa: BLE001 - handed to the caller's future
+                                if raw.broken or raw.closed:
+                                    raise
+                                outcomes.append((False, exc))
+                            else:
+                                outcomes.append((True, result))
+                    finally:
+                        self._writer_conn = None
+        except (PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            log.warning("PostgreSQL unavailable: %s", exc)
+            for _, fut in batch:
+                _settle(fut, exc=storage_error(exc))
+            return
+        for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
+            if ok:
+                _settle(fut, result=value)
+            elif isinstance(value, psycopg.Error):
+                _settle(fut, exc=storage_error(value))
+            else:
+                _settle(fut, exc=value)
+
+    def submit_write(self, fn: Callable[[PgConnection], T]) -> Future[T]:
+        if self._closed:
+            raise StorageError("the database is closed")
+        fut: Future[T] = Future()
+        if threading.current_thread() is self._writer and self._writer_conn is not None:
+            # A write issued from inside a write runs inline, in the same transaction.
+            fut.set_running_or_notify_cancel()
+            fut.set_result(fn(self._writer_conn))
+            return fut
+        self._queue.put((fn, fut))
+        return fut
+
+    def write_sync(self, fn: Callable[[PgConnection], T]) -> T:
+        return self.submit_write(fn).result()
 
     async def write(self, fn: Callable[[PgConnection], T]) -> T:
-        """Run ``fn(conn)`` in one serialised write transaction; returns once committed."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: self._run(fn, write=True))
+        """Run ``fn(conn)`` in a serialised write transaction; returns once it is committed."""
+        return await asyncio.wrap_future(self.submit_write(fn))
 
     # -- helpers ----------------------------------------------------------------------------------
     async def fetchall(self, statement: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[Row]:
@@ -378,6 +450,8 @@ class PgDatabase:
         if self._closed:
             return
         self._closed = True
+        self._queue.put(None)
+        self._writer.join(timeout=10)
         self._executor.shutdown(wait=True)
         self.pool.close()
 
