@@ -21,7 +21,9 @@ from typing import Any
 import httpx
 
 REPO = Path(__file__).resolve().parents[2]
-RESULTS = REPO / "bench-results"
+# NURA_BENCH_RESULTS sends a run's JSON elsewhere (e.g. a trial run that must not overwrite the
+# figures the docs quote).
+RESULTS = Path(os.environ.get("NURA_BENCH_RESULTS") or REPO / "bench-results")
 WRK_SCRIPT = Path(__file__).with_name("wrk_post.lua")
 
 
