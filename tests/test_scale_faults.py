@@ -98,7 +98,11 @@ async def test_redis_restart_mid_traffic_degrades_and_recovers(tmp_path, redis_b
             await asyncio.wait_for(task, 5)
 
             server.start()  # Redis is back (empty: it kept nothing)
+            # A Redis that persisted its data would bring back entries from before the outage
+            # (e.g. a session whose invalidation was skipped): the first call clears them.
+            probe.set("fault:c:stale", "1")
             assert await message(client, answer) == 200
+            assert not probe.exists("fault:c:stale")
             fresh = await new_session(client, "مرحبا")
             assert list(probe.scan_iter("fault:c:*")), "the cache is written again"
             assert await ctx.cache.get(f"session:{fresh['session_id']}") is not None

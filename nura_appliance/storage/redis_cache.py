@@ -8,7 +8,8 @@ run in a consumer thread's own loop can use ``ctx.cache`` too.
 Faults: Redis restarting must not take the API down. A failing ``get`` is a cache miss (the
 caller falls back to the database), ``set``/``delete`` are skipped, and ``incr`` — the rate
 limiter's counter — fails *open* (returns 1) with a log line at most every few seconds. Every
-call reconnects on its own once Redis is back.
+call reconnects on its own once Redis is back, and the first call that reaches it again empties
+this appliance's keys (an entry invalidated during the outage must not come back).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class RedisCache:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="nura-redis-cache")
         self._last_logged = 0.0
         self.failures = 0
+        self._dirty = False
 
     def _key(self, key: str) -> str:
         return self.prefix + key
@@ -46,6 +48,7 @@ class RedisCache:
     def _degraded(self, action: str, exc: BaseException) -> None:
         """Count and log (rate-limited) a Redis failure; the caller degrades gracefully."""
         self.failures += 1
+        self._dirty = True
         now = time.monotonic()
         if now - self._last_logged >= _LOG_EVERY_SECONDS:
             self._last_logged = now
@@ -53,7 +56,18 @@ class RedisCache:
                         action, exc)
 
     async def _run(self, fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        loop = asyncio.get_running_loop()
+        if self._dirty:
+            # Redis is reachable again after failures: drop this appliance's keys once, because a
+            # delete skipped during the outage (an invalidated session) may have left a stale
+            # entry behind in a Redis that persisted it. A cache may always be emptied.
+            try:
+                await loop.run_in_executor(self._pool, self._clear)
+                self._dirty = False
+                log.warning("redis is back; cleared the cache so no entry from before the outage is used")
+            except redis.RedisError:
+                pass  # still down: the call below fails and degrades as usual
+        return await loop.run_in_executor(self._pool, fn, *args)
 
     # -- the Cache protocol -----------------------------------------------------------------------
     async def get(self, key: str) -> Any:
