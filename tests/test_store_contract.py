@@ -266,7 +266,9 @@ async def test_postgres_connections_lost_gives_503_then_recovers(data_dir):
                 statuses.append(resp.status_code)
                 if resp.status_code == 503:
                     assert resp.json()["error"]["code"] == "storage_unavailable"
+                    assert resp.headers["Retry-After"] == "2"
             assert set(statuses) <= {200, 503}, statuses
+            assert 503 in statuses, statuses  # the dead connections were noticed, not hidden as 500s
             assert statuses[-1] == 200  # the pool replaced the dead connections
 
 

@@ -274,10 +274,13 @@ class PgConnection:
 
 
 def storage_error(exc: BaseException) -> StorageError:
+    # Connection problems are transient (PostgreSQL restarting, pool exhausted): tell clients when
+    # to retry; the pool replaces broken connections in the meantime.
+    retry = {"Retry-After": "2"}
     if isinstance(exc, PoolTimeout):
-        return StorageError("the database is busy or unavailable; try again")
-    if isinstance(exc, psycopg.OperationalError):
-        return StorageError("the database is unavailable; try again shortly")
+        return StorageError("the database is busy or unavailable; try again", headers=retry)
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return StorageError("the database is unavailable; try again shortly", headers=retry)
     return StorageError(f"database error: {exc}")
 
 
