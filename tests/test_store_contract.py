@@ -221,9 +221,12 @@ async def test_message_handoff_accept_race_resolve_report(data_dir, backend):
         assert [m["role"] for m in detail["messages"]].count("agent") == 1
         assert detail["session"]["status"] == "resolved"
 
-        jobs = app.ctx.nura.services.get("jobs")
-        if jobs is not None:
-            await jobs.run_pending()
+        jobs = app.ctx.nura.services["jobs"]
+        await jobs.run_pending()
+        assert await jobs.counts() == {"done": (await jobs.counts())["done"]}  # every outbox row ran
+        # Every periodic job (aggregate refresh, session expiry, outbox purge, …) runs on this backend.
+        for name in sorted(jobs._periodic):
+            await jobs.run_periodic(name)
         dashboard = await client.get("/v1/analytics/dashboard?days=7", headers=ADMIN)
         assert dashboard.status_code == 200, dashboard.text
         reports = await client.get("/v1/analytics/reports?days=7", headers=ADMIN)
