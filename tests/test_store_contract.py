@@ -312,3 +312,29 @@ async def test_article_tier_and_retriever_decide_the_same_on_postgres(data_dir):
         postgres = await _decisions(backend_settings(data_dir / "pg", env, LOAD_DEFAULT_KNOWLEDGE=True))
     assert postgres == sqlite
     assert sum(1 for kind, _, _ in sqlite[0] if kind == "article") >= 4
+
+
+async def test_resume_from_an_evicted_id_is_refused(data_dir, backend):
+    """When more events than the replay buffer holds came after a client's last id, resuming is
+    refused (the SSE layer then sends a reset) instead of silently skipping events."""
+    ctx = build_context(backend_settings(data_dir, backend))
+    try:
+        bus = ctx.bus
+        seen: list[Any] = []
+
+        async def listen() -> None:
+            async for event in bus.subscribe("session:flood"):
+                seen.append(event)
+                if len(seen) == 520:
+                    return
+
+        task = asyncio.create_task(listen())
+        await asyncio.sleep(0.1)
+        for n in range(520):
+            bus.publish("session:flood", "message", {"n": n})
+        await asyncio.wait_for(task, 20)
+        assert [e.data["n"] for e in seen] == list(range(520))
+        assert not bus.can_resume("session:flood", seen[0].id)
+        assert bus.can_resume("session:flood", seen[-2].id)
+    finally:
+        ctx.close()

@@ -88,6 +88,7 @@ class RedisEventBus:
         self._pubsub_channel = f"{prefix}bus"
         self._subscribers: dict[str, set[_Subscriber]] = {}
         self._buffers: dict[str, deque[Event]] = {}
+        self._evicted: dict[str, int] = {}
         self._lock = threading.Lock()
         self._outbox: queue.Queue[tuple[str, str, dict[str, Any], bool, asyncio.AbstractEventLoop | None] | None]
         self._outbox = queue.Queue()
@@ -186,7 +187,12 @@ class RedisEventBus:
     def _dispatch(self, event: Event, buffered: bool) -> None:
         with self._lock:
             if buffered:
-                self._buffers.setdefault(event.channel, deque(maxlen=self._size)).append(event)
+                buffer = self._buffers.setdefault(event.channel, deque(maxlen=self._size))
+                if len(buffer) == buffer.maxlen:
+                    # The stream is capped at (at least) the same length: ids older than this one
+                    # may be gone from Redis too, so a resume from before it gets a reset.
+                    self._evicted[event.channel] = buffer[0].id
+                buffer.append(event)
             targets = list(self._subscribers.get(event.channel, ()))
         for subscriber in targets:
             subscriber.deliver(event)
@@ -200,10 +206,13 @@ class RedisEventBus:
 
     def can_resume(self, channel: str, after_id: int) -> bool:
         """Whether ``after_id`` looks like an id this bus issued (a Redis stream id of the last
-        week); the stream itself decides what is still there."""
+        week) that has not been pushed out of the capped stream as far as this worker has seen;
+        the stream itself decides what is replayed."""
         ms = after_id // _SEQ_SPAN
         now_ms = time.time() * 1000
-        return now_ms - _STREAM_TTL_SECONDS * 1000 <= ms <= now_ms + 60_000
+        with self._lock:
+            evicted = self._evicted.get(channel, 0)
+        return now_ms - _STREAM_TTL_SECONDS * 1000 <= ms <= now_ms + 60_000 and after_id >= evicted
 
     def subscriber_count(self, channel: str) -> int:
         """Subscribers on this worker (the hello message's ``agents_online`` is per worker)."""
