@@ -338,3 +338,33 @@ async def test_resume_from_an_evicted_id_is_refused(data_dir, backend):
         assert bus.can_resume("session:flood", seen[-2].id)
     finally:
         ctx.close()
+
+
+async def test_agents_online_counts_every_worker():
+    """Two Redis buses (two workers): an agent stream on one is counted by the other."""
+    need_service("127.0.0.1", 6379, "Redis")
+    from nura_appliance.storage.redis_bus import RedisEventBus
+
+    prefix = f"nuratest{uuid.uuid4().hex[:8]}:"
+    one, two = RedisEventBus(REDIS_URL, prefix=prefix), RedisEventBus(REDIS_URL, prefix=prefix)
+    try:
+        stream = one.subscribe("agents")
+        waiting = asyncio.create_task(stream.__anext__())
+        await asyncio.sleep(0.05)
+        assert one.subscriber_count("agents") == 1
+        deadline = asyncio.get_running_loop().time() + 8
+        while two.subscriber_count("agents") != 1:
+            assert asyncio.get_running_loop().time() < deadline, "the other worker never counted the agent"
+            await asyncio.sleep(0.2)
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        await stream.aclose()
+    finally:
+        one.close()
+        two.close()
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()

@@ -25,6 +25,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
@@ -39,6 +40,7 @@ _BUFFER = 500
 _STREAM_TTL_SECONDS = 7 * 86400
 _CLOSED = "__closed__"
 _SEQ_SPAN = 1000
+_PRESENCE_SECONDS = 2.0
 
 _PUBLISH_SCRIPT = """
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 't', ARGV[2], 'd', ARGV[3])
@@ -89,6 +91,8 @@ class RedisEventBus:
         self._subscribers: dict[str, set[_Subscriber]] = {}
         self._buffers: dict[str, deque[Event]] = {}
         self._evicted: dict[str, int] = {}
+        self._others: dict[str, int] = {}
+        self.worker_id = uuid.uuid4().hex[:12]
         self._lock = threading.Lock()
         self._outbox: queue.Queue[tuple[str, str, dict[str, Any], bool, asyncio.AbstractEventLoop | None] | None]
         self._outbox = queue.Queue()
@@ -100,8 +104,10 @@ class RedisEventBus:
         self._last_logged = 0.0
         self._publisher = threading.Thread(target=self._publish_loop, name="nura-bus-publish", daemon=True)
         self._reader = threading.Thread(target=self._read_loop, name="nura-bus-read", daemon=True)
+        self._presence = threading.Thread(target=self._presence_loop, name="nura-bus-presence", daemon=True)
         self._publisher.start()
         self._reader.start()
+        self._presence.start()
 
     def _local_id(self) -> int:
         # Clock-based like the Redis ids, so an event delivered locally during an outage still
@@ -215,9 +221,32 @@ class RedisEventBus:
         return now_ms - _STREAM_TTL_SECONDS * 1000 <= ms <= now_ms + 60_000 and after_id >= evicted
 
     def subscriber_count(self, channel: str) -> int:
-        """Subscribers on this worker (the hello message's ``agents_online`` is per worker)."""
+        """Subscribers on every worker: this worker's own now, the others' as of their last
+        presence report (every 2 s). Customer channels count this worker only."""
         with self._lock:
-            return len(self._subscribers.get(channel, ()))
+            local = len(self._subscribers.get(channel, ()))
+            others = self._others.get(channel, 0)
+        return local + others
+
+    def _presence_loop(self) -> None:
+        """Share this worker's subscriber counts of the shared channels (``agents``) so the desk's
+        ``agents_online`` counts agents on every worker; reports expire with a dead worker."""
+        own = f"{self.prefix}presence:{self.worker_id}"
+        while not self._stop.wait(_PRESENCE_SECONDS):
+            with self._lock:
+                counts = {c: len(s) for c, s in self._subscribers.items() if s and not c.startswith("session:")}
+            try:
+                self.client.set(own, json.dumps(counts), ex=int(_PRESENCE_SECONDS * 3))
+                others: dict[str, int] = {}
+                keys = [k for k in self.client.scan_iter(match=f"{self.prefix}presence:*", count=100)
+                        if k.decode() != own]
+                for raw in self.client.mget(keys) if keys else []:
+                    for channel, n in json.loads(raw or "{}").items():
+                        others[channel] = others.get(channel, 0) + int(n)
+                with self._lock:
+                    self._others = others
+            except (redis.RedisError, ValueError) as exc:
+                self._warn("presence", exc)
 
     def _history(self, channel: str, after_id: int) -> list[Event]:
         rows = self.client.xrange(self._stream(channel), min=f"({unpack_id(after_id)}", max="+", count=self._size)
@@ -269,4 +298,9 @@ class RedisEventBus:
         self._outbox.put(None)
         self._publisher.join(timeout=5)
         self._reader.join(timeout=3)
+        self._presence.join(timeout=3)
+        try:
+            self.client.delete(f"{self.prefix}presence:{self.worker_id}")
+        except redis.RedisError:
+            pass
         self.client.close()
