@@ -10,8 +10,8 @@ one integer (``ms * 1000 + seq``), increasing per channel across all workers.
 Ephemeral events (typing) get an id the same way but are deleted from the stream right away
 (``XDEL``): delivered live, never replayed, and they cannot push messages out of the buffer.
 
-Threads, not the loop: a publisher thread runs the scripts in publish order and a reader thread
-listens to pub/sub; they hand events to subscribers with ``call_soon_threadsafe``. ``publish``
+Threads, not the loop: a publisher thread runs the scripts in publish order, a reader thread
+listens to pub/sub and a presence thread shares subscriber counts between workers; they hand events to subscribers with ``call_soon_threadsafe``. ``publish``
 stays a cheap synchronous call on the loop, as with the in-process bus. When Redis is down,
 events are delivered to this worker's own subscribers (local ids) with a log line, and the
 threads reconnect on their own.
