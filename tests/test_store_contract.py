@@ -368,3 +368,21 @@ async def test_agents_online_counts_every_worker():
         if keys:
             client.delete(*keys)
         client.close()
+
+
+def test_workers_starting_together_migrate_once():
+    """Several processes open a fresh PostgreSQL database at the same moment (``--workers N``,
+    ``nura worker``): one applies the migrations, none fails on a concurrent CREATE."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nura_appliance.storage.postgres import migrations
+    from nura_appliance.storage.stores import open_pg_database
+
+    with scale_backends() as env:
+        with ThreadPoolExecutor(4) as pool:
+            dbs = list(pool.map(lambda _: open_pg_database(env["NURA_DATABASE_URL"]), range(4)))
+        try:
+            assert migrations.applied(dbs[0]) == [m.name for m in migrations.available()]
+        finally:
+            for db in dbs:
+                db.close()

@@ -27,7 +27,10 @@ def available() -> list[Migration]:
 
 
 def applied(db: PgDatabase) -> list[str]:
-    with db.pool.connection() as raw:
+    # Under the lock: two processes running CREATE TABLE IF NOT EXISTS at the same moment can
+    # both try to create it, and one fails on PostgreSQL's catalog unique index.
+    with db.pool.connection() as raw, raw.transaction():
+        raw.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
         raw.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY,"
                     " applied_at double precision NOT NULL)")
         return [r["name"] for r in raw.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
