@@ -14,9 +14,10 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import openai
+if TYPE_CHECKING:
+    import openai
 
 TokenCallback = Callable[[str], None]
 Message = dict[str, str]
@@ -98,6 +99,8 @@ def _translate(exc: BaseException) -> ProviderError:
     """Map the openai client's exceptions onto our failure kinds."""
     if isinstance(exc, ProviderError):
         return exc
+    import openai  # already loaded: only an OpenAIProvider raises these
+
     if isinstance(exc, TimeoutError | openai.APITimeoutError):
         return ProviderError("the OpenAI-compatible server did not answer in time", kind="timeout")
     if isinstance(exc, openai.RateLimitError):
@@ -126,6 +129,10 @@ class OpenAIProvider:
         self.base_url = base_url or "https://api.openai.com/v1"
         # Loopback and private servers need no key, but the client insists on one.
         # max_retries=0: our own timeout is the whole budget and the breaker decides on retries.
+        # Imported here: the openai package costs about a second at start-up, and an appliance
+        # without an OpenAI-compatible server configured never needs it.
+        import openai
+
         self.client = openai.AsyncOpenAI(api_key=api_key or "not-needed", base_url=base_url or None, max_retries=0)
         self.remote = True
 
