@@ -39,8 +39,9 @@ FEATURES: tuple[str, ...] = (
 )
 
 
-def create_app(settings: Settings | None = None, *, name: str | None = None,
-               features: tuple[str, ...] = FEATURES) -> Sanic:
+def create_app(
+    settings: Settings | None = None, *, name: str | None = None, features: tuple[str, ...] = FEATURES
+) -> Sanic:
     settings = settings or load_settings()
     check_production(settings)
     app = Sanic(name or f"nura_{next(_names)}")

@@ -78,8 +78,9 @@ def build_context(settings: Settings) -> AppContext:
     sessions_store = SqliteSessionStore(db)
     knowledge = SqliteKnowledgeStore(db)
     sessions = SessionService(settings, sessions_store, cache)
-    matcher = ArticleMatcher(db, answer_threshold=settings.answer_threshold,
-                             ambiguous_threshold=settings.ambiguous_threshold)
+    matcher = ArticleMatcher(
+        db, answer_threshold=settings.answer_threshold, ambiguous_threshold=settings.ambiguous_threshold
+    )
     pipeline = Pipeline(settings, knowledge, matcher)
     conversations = ConversationService(settings, sessions, sessions_store, pipeline, bus)
     return AppContext(settings, paths, db, cache, bus, sessions_store, knowledge, sessions, pipeline, conversations)

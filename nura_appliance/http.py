@@ -57,8 +57,9 @@ def json_body(request: Request, *, required: bool = True) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadRequest(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
-                         code="invalid_json") from None
+        raise BadRequest(
+            f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", code="invalid_json"
+        ) from None
     except RecursionError:
         raise BadRequest("the JSON is nested too deeply", code="invalid_json") from None
 
@@ -133,22 +134,34 @@ def setup_http(app: Sanic) -> None:
             nura = getattr(request.app.ctx, "nura", None)
             threshold = nura.settings.slow_request_ms if nura else 500
             if elapsed_ms > threshold and not request.path.endswith("/stream"):
-                log.warning("slow request %s %s %.0f ms status=%s id=%s", request.method, request.path,
-                            elapsed_ms, response.status, request_id)
+                log.warning(
+                    "slow request %s %s %.0f ms status=%s id=%s",
+                    request.method,
+                    request.path,
+                    elapsed_ms,
+                    response.status,
+                    request_id,
+                )
 
     @app.exception(Exception)
     async def render_error(request: Request, exc: Exception) -> HTTPResponse:
         if isinstance(exc, NuraError):
             if exc.status >= 500:
                 log.error("%s on %s %s: %s", exc.code, request.method, request.path, exc.message)
-            return json_response(error_body(exc.code, exc.message, exc.details), status=exc.status,
-                                 headers=exc.headers)
+            return json_response(error_body(exc.code, exc.message, exc.details), status=exc.status, headers=exc.headers)
         if isinstance(exc, SanicException):
             status = getattr(exc, "status_code", 500) or 500
-            code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 408: "request_timeout",
-                    413: "payload_too_large", 416: "range_not_satisfiable"}.get(status, "http_error")
+            code = {
+                400: "bad_request",
+                404: "not_found",
+                405: "method_not_allowed",
+                408: "request_timeout",
+                413: "payload_too_large",
+                416: "range_not_satisfiable",
+            }.get(status, "http_error")
             message = str(exc) if status < 500 else "internal error"
-            return json_response(error_body(code, message or code), status=status,
-                                 headers=getattr(exc, "headers", None) or {})
+            return json_response(
+                error_body(code, message or code), status=status, headers=getattr(exc, "headers", None) or {}
+            )
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_response(error_body("internal_error", "internal error; see the server log"), status=500)

@@ -15,18 +15,30 @@ from typing import Any
 from nura_appliance.knowledge.normalize import normalize
 
 HANDBOOK = [
-    ("Priority Club", "en",
-     "Members of the Sanad Priority Club earn 3 points for every 1000 IQD spent on bills and top-ups. "
-     "Points expire after 12 months. Redeem points for data bundles by dialling *155#."),
-    ("نادي الأولوية", "ar",
-     "يحصل أعضاء نادي سند للأولوية على 3 نقاط مقابل كل 1000 دينار تُنفق على الفواتير وإعادة الشحن. "
-     "تنتهي صلاحية النقاط بعد 12 شهراً. يمكن استبدال النقاط بباقات إنترنت بطلب ‎*155#‎."),
-    ("Klûba Pêşîniyê", "ku",
-     "Endamên Klûba Pêşîniyê ya Sanad ji bo her 1000 IQD ku li fatûre û barkirinê xerc dikin 3 xal "
-     "werdigirin. Xal piştî 12 mehan diqedin. Xalan bi lêxistina *155# bi pakêtên înternetê biguherîne."),
-    ("Roaming", "en",
-     "International roaming must be activated before travel by dialling *170#. Roaming data costs 5000 IQD "
-     "per day in neighbouring countries. Roaming stays active for 30 days."),
+    (
+        "Priority Club",
+        "en",
+        "Members of the Sanad Priority Club earn 3 points for every 1000 IQD spent on bills and top-ups. "
+        "Points expire after 12 months. Redeem points for data bundles by dialling *155#.",
+    ),
+    (
+        "نادي الأولوية",
+        "ar",
+        "يحصل أعضاء نادي سند للأولوية على 3 نقاط مقابل كل 1000 دينار تُنفق على الفواتير وإعادة الشحن. "
+        "تنتهي صلاحية النقاط بعد 12 شهراً. يمكن استبدال النقاط بباقات إنترنت بطلب ‎*155#‎.",
+    ),
+    (
+        "Klûba Pêşîniyê",
+        "ku",
+        "Endamên Klûba Pêşîniyê ya Sanad ji bo her 1000 IQD ku li fatûre û barkirinê xerc dikin 3 xal "
+        "werdigirin. Xal piştî 12 mehan diqedin. Xalan bi lêxistina *155# bi pakêtên înternetê biguherîne.",
+    ),
+    (
+        "Roaming",
+        "en",
+        "International roaming must be activated before travel by dialling *170#. Roaming data costs 5000 IQD "
+        "per day in neighbouring countries. Roaming stays active for 30 days.",
+    ),
 ]
 
 
@@ -35,17 +47,25 @@ def seed_handbook(db: Any, entries: list[tuple[str, str, str]] = HANDBOOK) -> li
 
     def run(conn: Any) -> list[int]:
         now = time.time()
-        conn.execute("INSERT INTO handbook_docs (path, title, content_hash, chunks, updated_at)"
-                     " VALUES ('loyalty-and-roaming.md', 'Loyalty and roaming', 'h', ?, ?)", (len(entries), now))
+        conn.execute(
+            "INSERT INTO handbook_docs (path, title, content_hash, chunks, updated_at)"
+            " VALUES ('loyalty-and-roaming.md', 'Loyalty and roaming', 'h', ?, ?)",
+            (len(entries), now),
+        )
         doc_id = conn.last_insert_rowid()
         ids = []
         for position, (heading, lang, text) in enumerate(entries):
-            conn.execute("INSERT INTO handbook_chunks (doc_id, position, heading, text, lang, content_hash)"
-                         " VALUES (?, ?, ?, ?, ?, ?)", (doc_id, position, heading, text, lang, f"c{position}"))
+            conn.execute(
+                "INSERT INTO handbook_chunks (doc_id, position, heading, text, lang, content_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (doc_id, position, heading, text, lang, f"c{position}"),
+            )
             chunk_id = conn.last_insert_rowid()
             ids.append(chunk_id)
-            conn.execute("INSERT INTO kb_fts (text, kind, ref, field, lang) VALUES (?, 'chunk', ?, 'chunk', ?)",
-                         (normalize(f"{heading} {text}"), str(chunk_id), lang))
+            conn.execute(
+                "INSERT INTO kb_fts (text, kind, ref, field, lang) VALUES (?, 'chunk', ?, 'chunk', ?)",
+                (normalize(f"{heading} {text}"), str(chunk_id), lang),
+            )
         return ids
 
     return db.write_sync(run)
@@ -93,8 +113,13 @@ class ScriptedOpenAI:
                     if reply is not None:
                         outer.script.popleft()
                         return self._status(reply)
-                    return self._json(200, {"object": "list", "data": [{"id": outer.model, "object": "model",
-                                                                          "created": 0, "owned_by": "test"}]})
+                    return self._json(
+                        200,
+                        {
+                            "object": "list",
+                            "data": [{"id": outer.model, "object": "model", "created": 0, "owned_by": "test"}],
+                        },
+                    )
                 self._json(404, {"error": {"message": "not found"}})
 
             def do_POST(self) -> None:  # noqa: N802
@@ -117,18 +142,34 @@ class ScriptedOpenAI:
                 if body.get("stream"):
                     return self._stream(reply)
                 prompt, completion = reply.get("usage", (100, 10))
-                self._json(200, {
-                    "id": "chatcmpl-1", "object": "chat.completion", "created": int(time.time()),
-                    "model": outer.model,
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": reply["text"]},
-                                 "finish_reason": reply.get("finish", "stop")}],
-                    "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                              "total_tokens": prompt + completion},
-                })
+                self._json(
+                    200,
+                    {
+                        "id": "chatcmpl-1",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": outer.model,
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": reply["text"]},
+                                "finish_reason": reply.get("finish", "stop"),
+                            }
+                        ],
+                        "usage": {
+                            "prompt_tokens": prompt,
+                            "completion_tokens": completion,
+                            "total_tokens": prompt + completion,
+                        },
+                    },
+                )
 
             def _status(self, reply: dict[str, Any]) -> None:
-                self._json(reply["status"], {"error": {"message": f"scripted {reply['status']}",
-                                                       "type": "scripted"}}, reply.get("headers"))
+                self._json(
+                    reply["status"],
+                    {"error": {"message": f"scripted {reply['status']}", "type": "scripted"}},
+                    reply.get("headers"),
+                )
 
             def _json(self, status: int, data: dict[str, Any], headers: dict[str, str] | None = None) -> None:
                 raw = json.dumps(data).encode()
@@ -152,14 +193,39 @@ class ScriptedOpenAI:
                     if drop is not None and i >= drop:
                         self.close_connection = True
                         return  # the connection ends mid-answer
-                    self._event({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": outer.model,
-                                 "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
+                    self._event(
+                        {
+                            "id": "c",
+                            "object": "chat.completion.chunk",
+                            "created": 0,
+                            "model": outer.model,
+                            "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+                        }
+                    )
                 prompt, completion = reply.get("usage", (100, len(pieces)))
-                self._event({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": outer.model,
-                             "choices": [{"index": 0, "delta": {}, "finish_reason": reply.get("finish", "stop")}]})
-                self._event({"id": "c", "object": "chat.completion.chunk", "created": 0, "model": outer.model,
-                             "choices": [], "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                                                      "total_tokens": prompt + completion}})
+                self._event(
+                    {
+                        "id": "c",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": outer.model,
+                        "choices": [{"index": 0, "delta": {}, "finish_reason": reply.get("finish", "stop")}],
+                    }
+                )
+                self._event(
+                    {
+                        "id": "c",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": outer.model,
+                        "choices": [],
+                        "usage": {
+                            "prompt_tokens": prompt,
+                            "completion_tokens": completion,
+                            "total_tokens": prompt + completion,
+                        },
+                    }
+                )
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
                 self.close_connection = True

@@ -30,7 +30,12 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's environment or ./data."""
     for name in list(os.environ):
         if name.startswith(("NURA_", "OPENAI_", "HANDOFF_", "TELEGRAM_", "ADMIN_", "JOB_", "RAG_")) or name in (
-            "API_KEY", "APP_ENV", "CORS_ORIGINS", "COMPANY_NAME", "AGENT_NAME", "BACKGROUND_JOBS_ENABLED",
+            "API_KEY",
+            "APP_ENV",
+            "CORS_ORIGINS",
+            "COMPANY_NAME",
+            "AGENT_NAME",
+            "BACKGROUND_JOBS_ENABLED",
         ):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NURA_DATA_DIR", str(tmp_path / "data"))
@@ -89,8 +94,9 @@ async def client(app: Sanic) -> AsyncIterator[AppClient]:
 
 async def new_session(client: httpx.AsyncClient, text: str = "مرحبا", **extra: Any) -> dict[str, Any]:
     """Start a session with one message; returns the /v1/message answer."""
-    resp = await client.post("/v1/message", json={"session_id": None, "customer_id": "cust-001",
-                                                  "channel": "web", "message": text, **extra})
+    resp = await client.post(
+        "/v1/message", json={"session_id": None, "customer_id": "cust-001", "channel": "web", "message": text, **extra}
+    )
     assert resp.status_code == 200, resp.text
     return resp.json()
 
@@ -100,10 +106,19 @@ def live_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """``nura serve`` as a real subprocess on a free port; yields its base URL and data dir."""
     data = tmp_path / "live-data"
     port = free_port()
-    env = {**os.environ, "NURA_DATA_DIR": str(data), "APP_ENV": "test", "ADMIN_PASSWORD": "test-admin-pass-123",
-           "BUSINESS_HOURS": os.environ.get("BUSINESS_HOURS", "")}
-    proc = subprocess.Popen([sys.executable, "-m", "nura_appliance", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "NURA_DATA_DIR": str(data),
+        "APP_ENV": "test",
+        "ADMIN_PASSWORD": "test-admin-pass-123",
+        "BUSINESS_HOURS": os.environ.get("BUSINESS_HOURS", ""),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nura_appliance", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while time.time() < deadline:

@@ -60,18 +60,30 @@ class FakeTelegram:
     def text_update(self, chat_id: int, text: str, lang: str = "ar", update_id: int | None = None) -> dict[str, Any]:
         update_id = update_id or self._next_update_id
         self._next_update_id = max(self._next_update_id, update_id) + 1
-        return {"update_id": update_id, "message": {
-            "message_id": update_id, "date": int(time.time()), "text": text,
-            "chat": {"id": chat_id, "type": "private"},
-            "from": {"id": chat_id, "is_bot": False, "first_name": "Test", "language_code": lang}}}
+        return {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": int(time.time()),
+                "text": text,
+                "chat": {"id": chat_id, "type": "private"},
+                "from": {"id": chat_id, "is_bot": False, "first_name": "Test", "language_code": lang},
+            },
+        }
 
     def callback_update(self, chat_id: int, data: str, lang: str = "ar") -> dict[str, Any]:
         update_id = self._next_update_id
         self._next_update_id += 1
-        return {"update_id": update_id, "callback_query": {
-            "id": f"cq-{update_id}", "data": data, "chat_instance": "x",
-            "from": {"id": chat_id, "is_bot": False, "first_name": "Test", "language_code": lang},
-            "message": {"message_id": 1, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"}}}}
+        return {
+            "update_id": update_id,
+            "callback_query": {
+                "id": f"cq-{update_id}",
+                "data": data,
+                "chat_instance": "x",
+                "from": {"id": chat_id, "is_bot": False, "first_name": "Test", "language_code": lang},
+                "message": {"message_id": 1, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"}},
+            },
+        }
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
         """Wait until at least ``count`` messages were sent; returns them."""
@@ -102,8 +114,11 @@ class FakeTelegram:
             return self._error(*scripted.pop(0))
         if method == "getUpdates":
             if self.webhook:
-                return self._error(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                        "use deleteWebhook to delete the webhook first")
+                return self._error(
+                    409,
+                    "Conflict: can't use getUpdates method while webhook is active; "
+                    "use deleteWebhook to delete the webhook first",
+                )
             offset = payload.get("offset")
             wait = min(float(payload.get("timeout") or 0), self.max_poll_wait)
             with self._cond:
@@ -130,12 +145,20 @@ class FakeTelegram:
             with self._cond:
                 self._message_id += 1
                 self.sent.append(payload)
-            return 200, {"ok": True, "result": {"message_id": self._message_id, "date": int(time.time()),
-                                                "chat": {"id": payload["chat_id"]}, "text": text}}
+            return 200, {
+                "ok": True,
+                "result": {
+                    "message_id": self._message_id,
+                    "date": int(time.time()),
+                    "chat": {"id": payload["chat_id"]},
+                    "text": text,
+                },
+            }
         if method == "answerCallbackQuery":
             if not payload.get("callback_query_id"):
-                return self._error(400, "Bad Request: query is too old and response timeout expired or query ID "
-                                        "is invalid")
+                return self._error(
+                    400, "Bad Request: query is too old and response timeout expired or query ID is invalid"
+                )
             self.answered.append(payload)
             return 200, {"ok": True, "result": True}
         if method == "setWebhook":

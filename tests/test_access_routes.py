@@ -79,8 +79,11 @@ async def test_every_route_declares_a_level_and_refuses_the_wrong_callers(app, c
             continue
         if level in STAFF:
             path = concrete_path(pattern, "no-such-thing")
-            for label, headers in (("anonymous", {}), ("garbage token", bearer("not-a-token")),
-                                   ("customer session token", {"X-Session-Token": session_a["session_token"]})):
+            for label, headers in (
+                ("anonymous", {}),
+                ("garbage token", bearer("not-a-token")),
+                ("customer session token", {"X-Session-Token": session_a["session_token"]}),
+            ):
                 resp = await call(client, method, path, headers)
                 assert resp.status_code == 401, f"{label} {method} {path} ({level}) -> {resp.status_code}"
                 if method != "HEAD":
@@ -95,9 +98,19 @@ async def test_every_route_declares_a_level_and_refuses_the_wrong_callers(app, c
             path = concrete_path(pattern, session_b["session_id"])
             # A body that passes the contract shapes of the customer routes (typing, rating,
             # feedback, hand-off), so that what is tested is the access decision, not validation.
-            body = {"session_id": session_b["session_id"], "sender": "customer", "text": "hi", "score": 5,
-                    "message_id": 1, "value": "up", "message": "hi", "customer_id": "cust-1", "channel": "web",
-                    "reason": "button", "lang": "en"}
+            body = {
+                "session_id": session_b["session_id"],
+                "sender": "customer",
+                "text": "hi",
+                "score": 5,
+                "message_id": 1,
+                "value": "up",
+                "message": "hi",
+                "customer_id": "cust-1",
+                "channel": "web",
+                "reason": "button",
+                "lang": "en",
+            }
             resp = await call(client, method, path, {}, body)
             assert resp.status_code == 401, f"anonymous {method} {path} (session) -> {resp.status_code}"
             resp = await call(client, method, path, {"X-Session-Token": session_a["session_token"]}, body)
@@ -130,11 +143,11 @@ async def test_a_session_token_opens_only_its_own_session(client):
         by_query = await client.get(url, params={"session_token": a["session_token"]})
         assert by_query.status_code == 403
     # Writing into B with A's token is refused too, and B's transcript is unchanged.
-    hijack = await client.post("/v1/message", json={"session_id": b["session_id"], "message": "show me",
-                                                    "session_token": a["session_token"]})
+    hijack = await client.post(
+        "/v1/message", json={"session_id": b["session_id"], "message": "show me", "session_token": a["session_token"]}
+    )
     assert hijack.status_code == 403
-    after = await client.get(f"/v1/session/{b['session_id']}/messages",
-                             headers={"X-Session-Token": b["session_token"]})
+    after = await client.get(f"/v1/session/{b['session_id']}/messages", headers={"X-Session-Token": b["session_token"]})
     assert [m["text"] for m in after.json()["messages"] if m["role"] == "customer"] == ["hello"]
 
 

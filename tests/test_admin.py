@@ -20,8 +20,13 @@ pytestmark = pytest.mark.browser
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
 ADMIN_PASSWORD = "test-admin-pass-123"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
 
@@ -59,8 +64,12 @@ def auth(token: str) -> dict[str, str]:
 
 def create_user(server: dict[str, Any], username: str, role: str) -> str:
     password = f"{username}-pass-12345"
-    resp = httpx.post(f"{server['url']}/v1/users", headers=auth(server["admin_token"]), timeout=10,
-                      json={"username": username, "role": role, "password": password, "display_name": username.title()})
+    resp = httpx.post(
+        f"{server['url']}/v1/users",
+        headers=auth(server["admin_token"]),
+        timeout=10,
+        json={"username": username, "role": role, "password": password, "display_name": username.title()},
+    )
     assert resp.status_code == 201, resp.text
     return password
 
@@ -95,8 +104,13 @@ def sign_in(page: Page, base: str, username: str, password: str, route: str = ""
 
 
 def customer_message(base: str, text: str, session: dict[str, Any] | None = None, lang: str = "ar") -> dict[str, Any]:
-    body = {"session_id": session["session_id"] if session else None, "customer_id": "cust-ui-1", "channel": "web",
-            "message": text, "lang": lang}
+    body = {
+        "session_id": session["session_id"] if session else None,
+        "customer_id": "cust-ui-1",
+        "channel": "web",
+        "message": text,
+        "lang": lang,
+    }
     headers = {"X-Session-Token": session["session_token"]} if session else {}
     resp = httpx.post(f"{base}/v1/message", json=body, headers=headers, timeout=15)
     assert resp.status_code == 200, resp.text
@@ -118,11 +132,19 @@ def test_agent_runs_a_handoff_live(server: dict[str, Any], new_page: Callable[..
     streams: list[dict[str, str]] = []
 
     def agent_stream(route: Any) -> None:
-        streams.append({"last_event_id": route.request.headers.get("last-event-id", ""),
-                        "authorization": route.request.headers.get("authorization", ""), "url": route.request.url})
+        streams.append(
+            {
+                "last_event_id": route.request.headers.get("last-event-id", ""),
+                "authorization": route.request.headers.get("authorization", ""),
+                "url": route.request.url,
+            }
+        )
         if len(streams) == 1:
-            route.fulfill(status=200, headers={"Content-Type": "text/event-stream"},
-                          body=": ping\n\nid: 41\nevent: ping\ndata: {}\n\n")
+            route.fulfill(
+                status=200,
+                headers={"Content-Type": "text/event-stream"},
+                body=": ping\n\nid: 41\nevent: ping\ndata: {}\n\n",
+            )
         else:
             route.continue_()
 
@@ -144,8 +166,12 @@ def test_agent_runs_a_handoff_live(server: dict[str, Any], new_page: Callable[..
     # The customer writes (with an XSS payload), then asks for a person: it appears live.
     first = customer_message(base, f"مرحبا {XSS}")
     session = {"session_id": first["session_id"], "session_token": first["session_token"]}
-    resp = httpx.post(f"{base}/v1/handoff/{session['session_id']}", headers={"X-Session-Token": session["session_token"]},
-                      json={"customer_id": "cust-ui-1", "channel": "web", "reason": "direct_request", "lang": "ar"}, timeout=10)
+    resp = httpx.post(
+        f"{base}/v1/handoff/{session['session_id']}",
+        headers={"X-Session-Token": session["session_token"]},
+        json={"customer_id": "cust-ui-1", "channel": "web", "reason": "direct_request", "lang": "ar"},
+        timeout=10,
+    )
     assert resp.status_code == 200, resp.text
     item = page.locator(f"#pending-list [data-session-id='{session['session_id']}']")
     expect(item).to_be_visible(timeout=10000)
@@ -154,8 +180,9 @@ def test_agent_runs_a_handoff_live(server: dict[str, Any], new_page: Callable[..
 
     item.click()
     expect(page.locator("#conv-reason")).to_have_attribute("data-reason", "direct_request")
-    lang = httpx.get(f"{base}/v1/sessions/{session['session_id']}", headers=auth(server["admin_token"]),
-                     timeout=10).json()["session"]["lang"]
+    lang = httpx.get(
+        f"{base}/v1/sessions/{session['session_id']}", headers=auth(server["admin_token"]), timeout=10
+    ).json()["session"]["lang"]
     expect(page.locator("#conv-lang")).to_have_text(lang.upper())
     messages = page.locator("#messages")
     expect(messages).to_contain_text(XSS)  # the payload is shown as text ...
@@ -177,13 +204,20 @@ def test_agent_runs_a_handoff_live(server: dict[str, Any], new_page: Callable[..
     page.fill("#reply-text", "أهلاً، أنا هنا لمساعدتك")
     page.click("#send-reply")
     expect(messages).to_contain_text("أهلاً، أنا هنا لمساعدتك")
-    seen = httpx.get(f"{base}/v1/session/{session['session_id']}/messages",
-                     headers={"X-Session-Token": session["session_token"]}, timeout=10).json()
+    seen = httpx.get(
+        f"{base}/v1/session/{session['session_id']}/messages",
+        headers={"X-Session-Token": session["session_token"]},
+        timeout=10,
+    ).json()
     assert any(m["role"] == "agent" and "أنا هنا لمساعدتك" in m["text"] for m in seen["messages"])
 
     # Customer typing and customer → agent arrive live.
-    resp = httpx.post(f"{base}/v1/session/{session['session_id']}/typing", json={"sender": "customer", "text": "…"},
-                      headers={"X-Session-Token": session["session_token"]}, timeout=10)
+    resp = httpx.post(
+        f"{base}/v1/session/{session['session_id']}/typing",
+        json={"sender": "customer", "text": "…"},
+        headers={"X-Session-Token": session["session_token"]},
+        timeout=10,
+    )
     assert resp.status_code == 200, resp.text
     expect(page.locator("#typing-indicator")).to_have_text("Customer is typing…", timeout=10000)
     customer_message(base, "شكراً <b>جزيلاً</b>", session)
@@ -194,8 +228,12 @@ def test_agent_runs_a_handoff_live(server: dict[str, Any], new_page: Callable[..
     # A message in another waiting chat shows as unread on that chat, not in the open one.
     other = customer_message(base, "مرحبا، عندي سؤال")
     other_session = {"session_id": other["session_id"], "session_token": other["session_token"]}
-    resp = httpx.post(f"{base}/v1/handoff/{other['session_id']}", headers={"X-Session-Token": other["session_token"]},
-                      json={"reason": "direct_request"}, timeout=10)
+    resp = httpx.post(
+        f"{base}/v1/handoff/{other['session_id']}",
+        headers={"X-Session-Token": other["session_token"]},
+        json={"reason": "direct_request"},
+        timeout=10,
+    )
     assert resp.status_code == 200, resp.text
     other_item = page.locator(f"#pending-list [data-session-id='{other['session_id']}']")
     expect(other_item).to_be_visible()
@@ -212,7 +250,9 @@ def test_agent_runs_a_handoff_live(server: dict[str, Any], new_page: Callable[..
     page.fill("#outcome-notes", "Customer confirmed the fix")
     page.click("dialog.modal [data-action=submit]")
     expect(page.locator(f"[data-session-id='{session['session_id']}']")).to_have_count(0, timeout=10000)
-    detail = httpx.get(f"{base}/v1/sessions/{session['session_id']}", headers=auth(server["admin_token"]), timeout=10).json()
+    detail = httpx.get(
+        f"{base}/v1/sessions/{session['session_id']}", headers=auth(server["admin_token"]), timeout=10
+    ).json()
     assert detail["session"]["status"] == "resolved"
     assert detail["outcome"]["issue_category"] == "network"
     assert detail["outcome"]["root_cause"] == "tower maintenance"
@@ -220,8 +260,9 @@ def test_agent_runs_a_handoff_live(server: dict[str, Any], new_page: Callable[..
     assert page.errors == []  # type: ignore[attr-defined]
 
 
-def test_admin_manages_users_and_a_viewer_cannot_reach_admin_pages(server: dict[str, Any],
-                                                                    new_page: Callable[..., Page]) -> None:
+def test_admin_manages_users_and_a_viewer_cannot_reach_admin_pages(
+    server: dict[str, Any], new_page: Callable[..., Page]
+) -> None:
     base = server["url"]
     admin = new_page()
     sign_in(admin, base, "admin", ADMIN_PASSWORD, "users")
@@ -306,11 +347,17 @@ def test_login_errors_expiry_and_headers(server: dict[str, Any], new_page: Calla
     assert "frame-ancestors 'self'" in framed["content-security-policy"] and framed["x-frame-options"] == "SAMEORIGIN"
 
     # Inboxes: a complaint and an offline contact request, shown as text, handled from the list.
-    resp = httpx.post(f"{base}/v1/suggestions", timeout=10,
-                      json={"kind": "complaint", "text": f"الخدمة سيئة {XSS}", "contact": "0770 000 0000", "lang": "ar"})
+    resp = httpx.post(
+        f"{base}/v1/suggestions",
+        timeout=10,
+        json={"kind": "complaint", "text": f"الخدمة سيئة {XSS}", "contact": "0770 000 0000", "lang": "ar"},
+    )
     assert resp.status_code == 201, resp.text
-    resp = httpx.post(f"{base}/v1/offline-requests", timeout=10,
-                      json={"name": "<b>Layla</b>", "phone": "07701234567", "description": "اتصلوا بي صباحاً", "lang": "ar"})
+    resp = httpx.post(
+        f"{base}/v1/offline-requests",
+        timeout=10,
+        json={"name": "<b>Layla</b>", "phone": "07701234567", "description": "اتصلوا بي صباحاً", "lang": "ar"},
+    )
     assert resp.status_code == 201, resp.text
     page.click(".sidebar a[data-route=suggestions]")
     expect(page.locator("#inbox-table")).to_contain_text(f"الخدمة سيئة {XSS}")
@@ -410,8 +457,12 @@ def test_widget_customer_and_agent_chat_in_two_pages(server: dict[str, Any], new
 
     # The colleague resolves it; the first agent's queue empties live.
     token3 = login_token(base, "agent3", colleague)
-    resp = httpx.post(f"{base}/v1/handoff/{sid}/resolve", headers=auth(token3), timeout=10,
-                      json={"status": "solved", "issue_category": "billing", "resolved_by": "agent3"})
+    resp = httpx.post(
+        f"{base}/v1/handoff/{sid}/resolve",
+        headers=auth(token3),
+        timeout=10,
+        json={"status": "solved", "issue_category": "billing", "resolved_by": "agent3"},
+    )
     assert resp.status_code == 200, resp.text
     expect(agent.locator("#active-list .queue-item")).to_have_count(0, timeout=10000)
     assert agent.errors == []  # type: ignore[attr-defined]
@@ -425,13 +476,26 @@ def test_dashboard_and_reports_show_the_days_work(server: dict[str, Any], new_pa
     customer_message(base, "Why is mobile data so slow today?", lang="en")
     first = customer_message(base, "كم سعر الباقة الشهرية؟")
     sid = first["session_id"]
-    resp = httpx.post(f"{base}/v1/handoff/{sid}", headers={"X-Session-Token": first["session_token"]},
-                      json={"reason": "direct_request"}, timeout=10)
+    resp = httpx.post(
+        f"{base}/v1/handoff/{sid}",
+        headers={"X-Session-Token": first["session_token"]},
+        json={"reason": "direct_request"},
+        timeout=10,
+    )
     assert resp.status_code == 200, resp.text
     assert httpx.post(f"{base}/v1/handoff/{sid}/accept", headers=admin, timeout=10).status_code == 200
-    resp = httpx.post(f"{base}/v1/handoff/{sid}/resolve", headers=admin, timeout=10,
-                      json={"status": "solved", "issue_category": "billing", "root_cause": "price question",
-                            "resolution_notes": "explained", "resolved_by": "admin"})
+    resp = httpx.post(
+        f"{base}/v1/handoff/{sid}/resolve",
+        headers=admin,
+        timeout=10,
+        json={
+            "status": "solved",
+            "issue_category": "billing",
+            "root_cause": "price question",
+            "resolution_notes": "explained",
+            "resolved_by": "admin",
+        },
+    )
     assert resp.status_code == 200, resp.text
     dashboard = httpx.get(f"{base}/v1/analytics/dashboard?days=30", headers=admin, timeout=10).json()
 
@@ -542,15 +606,20 @@ def test_arabic_article_edit_changes_the_answer(server: dict[str, Any], new_page
     # Handbook: upload a file, follow the ingestion run to its end, and find the new text.
     handbook = ARTIFACTS / "roaming-handbook.md"
     ARTIFACTS.mkdir(exist_ok=True)
-    handbook.write_text("# Roaming in Narnia\n\nRoaming in Narnia costs 7 dinars per megabyte on every plan.\n",
-                        encoding="utf-8")
+    handbook.write_text(
+        "# Roaming in Narnia\n\nRoaming in Narnia costs 7 dinars per megabyte on every plan.\n", encoding="utf-8"
+    )
     page.click(".tabs button[data-tab=handbook]")
     page.set_input_files("#handbook-file", str(handbook))
     page.click("#upload-handbook")
     expect(page.locator("#ingest-status")).to_have_attribute("data-status", "done", timeout=30000)
     expect(page.locator("#ingest-history")).to_contain_text("roaming-handbook.md")
-    hits = httpx.get(f"{base}/v1/knowledge/search", params={"q": "Narnia roaming", "lang": "en"},
-                     headers=auth(server["admin_token"]), timeout=10).json()["hits"]
+    hits = httpx.get(
+        f"{base}/v1/knowledge/search",
+        params={"q": "Narnia roaming", "lang": "en"},
+        headers=auth(server["admin_token"]),
+        timeout=10,
+    ).json()["hits"]
     assert any("Narnia" in hit["text"] for hit in hits)
 
     # Packs: the export is a valid pack with the edited article.

@@ -32,7 +32,8 @@ def test_models_add_list_and_refuse_broken_files(tmp_path: Path) -> None:
 
     listed = json.loads(runner.invoke(app, ["models", "list", "--json", "--data-dir", str(data)]).stdout)
     assert [(m["file"], m["active"], m["chat_template"]) for m in listed["models"]] == [
-        (smollm_path().name, True, True)]
+        (smollm_path().name, True, True)
+    ]
 
     not_gguf = tmp_path / "notes.gguf"
     not_gguf.write_text("hello")
@@ -49,8 +50,9 @@ def test_models_add_list_and_refuse_broken_files(tmp_path: Path) -> None:
     assert smollm_path().name in doctor["checks"]["llm"]["detail"]
 
 
-def test_doctor_reports_the_openai_provider_and_an_unreachable_one(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doctor_reports_the_openai_provider_and_an_unreachable_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     server = ScriptedOpenAI()
     try:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)

@@ -14,12 +14,34 @@ from nura_appliance.ai.service import parse_classification
 from nura_appliance.errors import ConfigError
 from nura_appliance.storage.base import TurnRecord
 
-EN = Passage("chunk", "1", "Roaming", "International roaming must be activated before travel by dialling *170#. "
-             "Roaming data costs 5000 IQD per day in neighbouring countries.", 0.9, doc="roaming.md", n=1)
-AR = Passage("chunk", "2", "التجوال", "يجب تفعيل التجوال الدولي قبل السفر بطلب *170#. تكلفة بيانات التجوال 5000 دينار "
-             "يومياً في الدول المجاورة.", 0.85, doc="roaming.md", n=2)
-KU = Passage("chunk", "3", "Roaming", "Roamînga navneteweyî divê berî rêwîtiyê bi lêxistina *170# were çalakkirin. "
-             "Daneyên roamîngê rojê 5000 IQD ne.", 0.8, doc="roaming.md", n=3)
+EN = Passage(
+    "chunk",
+    "1",
+    "Roaming",
+    "International roaming must be activated before travel by dialling *170#. "
+    "Roaming data costs 5000 IQD per day in neighbouring countries.",
+    0.9,
+    doc="roaming.md",
+    n=1,
+)
+AR = Passage(
+    "chunk",
+    "2",
+    "التجوال",
+    "يجب تفعيل التجوال الدولي قبل السفر بطلب *170#. تكلفة بيانات التجوال 5000 دينار يومياً في الدول المجاورة.",
+    0.85,
+    doc="roaming.md",
+    n=2,
+)
+KU = Passage(
+    "chunk",
+    "3",
+    "Roaming",
+    "Roamînga navneteweyî divê berî rêwîtiyê bi lêxistina *170# were çalakkirin. Daneyên roamîngê rojê 5000 IQD ne.",
+    0.8,
+    doc="roaming.md",
+    n=3,
+)
 SCOPE = "I'm the customer service assistant and can only help with our services."
 
 
@@ -42,17 +64,20 @@ def test_guard_attributes_uncited_answers_to_the_closest_passage() -> None:
     assert result.ok and result.cited == [1]
 
 
-@pytest.mark.parametrize(("text", "lang", "finish", "reason"), [
-    ("", "en", "stop", "empty"),
-    ("[1]", "en", "stop", "empty"),
-    ("Roaming must be activated before travel", "en", "length", "cut_off"),
-    ("يجب تفعيل التجوال قبل السفر [2].", "en", "stop", "wrong_language"),
-    ("Roaming must be activated before travel [1].", "ar", "stop", "wrong_language"),
-    ("Roaming must be activated before travel [1].", "ku", "stop", "wrong_language"),
-    ("Roaming must be activated before travel [9].", "en", "stop", "cites_nothing_retrieved"),
-    ("Roaming data costs 2500 IQD per day [1].", "en", "stop", "invented_number"),
-    ("Our friendly shop sells phones, chargers and lovely covers today.", "en", "stop", "low_overlap"),
-])
+@pytest.mark.parametrize(
+    ("text", "lang", "finish", "reason"),
+    [
+        ("", "en", "stop", "empty"),
+        ("[1]", "en", "stop", "empty"),
+        ("Roaming must be activated before travel", "en", "length", "cut_off"),
+        ("يجب تفعيل التجوال قبل السفر [2].", "en", "stop", "wrong_language"),
+        ("Roaming must be activated before travel [1].", "ar", "stop", "wrong_language"),
+        ("Roaming must be activated before travel [1].", "ku", "stop", "wrong_language"),
+        ("Roaming must be activated before travel [9].", "en", "stop", "cites_nothing_retrieved"),
+        ("Roaming data costs 2500 IQD per day [1].", "en", "stop", "invented_number"),
+        ("Our friendly shop sells phones, chargers and lovely covers today.", "en", "stop", "low_overlap"),
+    ],
+)
 def test_guard_rejects(text: str, lang: str, finish: str, reason: str) -> None:
     result = verdict(text, lang=lang, finish=finish)
     assert not result.ok and result.reason == reason
@@ -74,9 +99,16 @@ def test_extractive_answer_prefers_the_customers_language_and_the_matching_sente
     assert pick_passage([EN, AR, KU], "en") is EN
     weak_ar = Passage("chunk", "9", "", AR.text, 0.2)
     assert pick_passage([EN, weak_ar], "ar") is EN  # a far weaker translation is not preferred
-    long = Passage("chunk", "5", "", " ".join(
-        [f"Filler sentence number {i} about nothing in particular." for i in range(20)]
-        + ["Roaming is activated by dialling *170# before travel."]), 0.9)
+    long = Passage(
+        "chunk",
+        "5",
+        "",
+        " ".join(
+            [f"Filler sentence number {i} about nothing in particular." for i in range(20)]
+            + ["Roaming is activated by dialling *170# before travel."]
+        ),
+        0.9,
+    )
     answer = extract_answer("How do I activate roaming?", long, max_chars=200)
     assert "*170#" in answer and len(answer) <= 200
 
@@ -101,12 +133,23 @@ def test_compress_dedupes_strips_repeated_lines_and_respects_the_budget() -> Non
 
 
 def test_prompt_carries_names_numbered_context_and_memory() -> None:
-    turns = [TurnRecord("s", "customer", "hi", 1.0), TurnRecord("s", "bot", "Hello!", 2.0),
-             TurnRecord("s", "customer", "roaming?", 3.0), TurnRecord("s", "customer", "price?", 4.0)]
+    turns = [
+        TurnRecord("s", "customer", "hi", 1.0),
+        TurnRecord("s", "bot", "Hello!", 2.0),
+        TurnRecord("s", "customer", "roaming?", 3.0),
+        TurnRecord("s", "customer", "price?", 4.0),
+    ]
     memory = memory_messages(turns)
     assert memory == [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Hello!"}]
-    messages = build_messages(question="How much?", lang="ku", passages=[EN, KU], memory=memory,
-                              company="Sanad Telecom", agent="Nura", scope=SCOPE)
+    messages = build_messages(
+        question="How much?",
+        lang="ku",
+        passages=[EN, KU],
+        memory=memory,
+        company="Sanad Telecom",
+        agent="Nura",
+        scope=SCOPE,
+    )
     system = messages[0]["content"]
     assert system.startswith("Tu Nura î") and "Sanad Telecom" in system and SCOPE in system
     assert "[1] (Roaming) International roaming" in system and "[3] (Roaming)" in system
@@ -154,7 +197,10 @@ def test_price_table_and_costs() -> None:
 def test_classification_parsing() -> None:
     labels = ["billing", "roaming"]
     assert parse_classification('{"intent": "Roaming", "sentiment": "ANGRY", "confidence": 7}', labels) == {
-        "intent": "roaming", "sentiment": "neutral", "confidence": 1.0}
+        "intent": "roaming",
+        "sentiment": "neutral",
+        "confidence": 1.0,
+    }
     assert parse_classification('noise {"intent": "weather"} {"intent": "billing"}', labels)["intent"] == "billing"
     assert parse_classification("billing", labels) is None
     assert parse_classification('{"intent": "billing", "confidence": "high"}', labels)["confidence"] == 0.5

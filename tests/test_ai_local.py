@@ -31,16 +31,24 @@ CONTEXT = " ".join(text for _, _, text in HANDBOOK)
 
 
 async def _start(data_dir: Any, **overrides: Any) -> tuple[httpx.AsyncClient, Any]:
-    values: dict[str, Any] = {"LOAD_DEFAULT_KNOWLEDGE": False, "BACKGROUND_JOBS_ENABLED": False,
-                              "NURA_LOCAL_MODEL": str(smollm_path()), "LOCAL_LLM_CONTEXT": 2048,
-                              "LLM_MAX_TOKENS": 32, "LOCAL_LLM_THREADS": 1, "RAG_TOP_K": 2, "LLM_CONTEXT_TOKENS": 400}
+    values: dict[str, Any] = {
+        "LOAD_DEFAULT_KNOWLEDGE": False,
+        "BACKGROUND_JOBS_ENABLED": False,
+        "NURA_LOCAL_MODEL": str(smollm_path()),
+        "LOCAL_LLM_CONTEXT": 2048,
+        "LLM_MAX_TOKENS": 32,
+        "LOCAL_LLM_THREADS": 1,
+        "RAG_TOP_K": 2,
+        "LLM_CONTEXT_TOKENS": 400,
+    }
     settings = make_settings(data_dir, **{**values, **overrides})
     app = create_app(settings)
     await start_app(app)
     app.ctx.nura.services.pop("retriever", None)  # pin the lexical search over the seeded handbook
     seed_handbook(app.ctx.nura.db)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000)),
-                               base_url="http://testserver")
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000)), base_url="http://testserver"
+    )
     return client, app
 
 
@@ -75,8 +83,13 @@ async def test_local_provider_generates_streams_and_never_blocks_the_loop() -> N
 
         tokens: list[str] = []
         task = asyncio.create_task(ticker())
-        result = await provider.chat([{"role": "user", "content": "Say hello in one short sentence."}],
-                                     max_tokens=24, temperature=0.0, timeout=30, on_token=tokens.append)
+        result = await provider.chat(
+            [{"role": "user", "content": "Say hello in one short sentence."}],
+            max_tokens=24,
+            temperature=0.0,
+            timeout=30,
+            on_token=tokens.append,
+        )
         task.cancel()
         assert result.text.strip() and result.provider == "local"
         assert "".join(tokens) == result.text
@@ -87,14 +100,18 @@ async def test_local_provider_generates_streams_and_never_blocks_the_loop() -> N
         assert len(ticks) >= 3
 
         # A full queue falls back at once; a timed-out request is cancelled, not left running.
-        slow = asyncio.create_task(provider.chat([{"role": "user", "content": "Count from 1 to 200."}],
-                                                 max_tokens=400, temperature=0.0, timeout=0.3))
+        slow = asyncio.create_task(
+            provider.chat(
+                [{"role": "user", "content": "Count from 1 to 200."}], max_tokens=400, temperature=0.0, timeout=0.3
+            )
+        )
         for _ in range(100):  # until the worker has taken the slow request off the queue
             await asyncio.sleep(0.001)
             if provider.queue_depth == 0:
                 break
-        queued = asyncio.create_task(provider.chat([{"role": "user", "content": "Hi"}], max_tokens=4,
-                                                   temperature=0.0, timeout=0.3))
+        queued = asyncio.create_task(
+            provider.chat([{"role": "user", "content": "Hi"}], max_tokens=4, temperature=0.0, timeout=0.3)
+        )
         await asyncio.sleep(0)
         with pytest.raises(ProviderError) as busy:
             await provider.chat([{"role": "user", "content": "Hi"}], max_tokens=4, temperature=0.0, timeout=5)
@@ -139,8 +156,11 @@ async def test_message_answered_through_the_local_model(local_app: Any) -> None:
     row = rows[0]
     assert row["provider"] == "local" and row["model"] == smollm_path().name and row["ok"] == 1
     assert row["cost_usd"] == 0 and row["prompt_tokens"] > 50 and row["completion_tokens"] > 0
-    assert row["outcome"] == "answered" if answer["source"] == "local_llm" else row["outcome"].startswith(
-        ("rejected:", "declined"))
+    assert (
+        row["outcome"] == "answered"
+        if answer["source"] == "local_llm"
+        else row["outcome"].startswith(("rejected:", "declined"))
+    )
     assert row["message_id"] == answer["message_id"]
     status = (await client.get("/v1/ai/status", headers={"Authorization": "Bearer change-me-api-key"})).json()
     assert status["active_provider"] == "local"
@@ -155,9 +175,28 @@ def llama_server(tmp_path: Any) -> Iterator[dict[str, Any]]:
     log_path = tmp_path / "llama-server.log"
     log_file = log_path.open("wb")  # a file, not a pipe: llama.cpp logs enough to fill a pipe and stall
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm_path()), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--n_threads", "1", "--n_threads_batch", "1", "--model_alias", "smollm2"],
-        stdout=log_file, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(smollm_path()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--n_threads",
+            "1",
+            "--n_threads_batch",
+            "1",
+            "--model_alias",
+            "smollm2",
+        ],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -181,9 +220,16 @@ def llama_server(tmp_path: Any) -> Iterator[dict[str, Any]]:
 
 
 async def test_openai_provider_against_llama_cpp_server_then_offline_switch_over(
-        tmp_path: Any, llama_server: dict[str, Any]) -> None:
-    client, app = await _start(tmp_path / "data", NURA_LLM_PROVIDER="auto", OPENAI_BASE_URL=llama_server["url"],
-                               OPENAI_MODEL="smollm2", LLM_TIMEOUT_SECONDS=90, LLM_STREAM=True)
+    tmp_path: Any, llama_server: dict[str, Any]
+) -> None:
+    client, app = await _start(
+        tmp_path / "data",
+        NURA_LLM_PROVIDER="auto",
+        OPENAI_BASE_URL=llama_server["url"],
+        OPENAI_MODEL="smollm2",
+        LLM_TIMEOUT_SECONDS=90,
+        LLM_STREAM=True,
+    )
     try:
         first = await ask(client, QUESTION)
         assert_grounded(first, {"openai", "rag"})
@@ -218,8 +264,9 @@ async def test_openai_provider_against_llama_cpp_server_then_offline_switch_over
 async def test_broken_model_file_falls_back_and_is_reported(tmp_path: Any) -> None:
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF" + b"\0" * 256)
-    client, app = await _start(tmp_path / "data", NURA_LLM_PROVIDER="local", LLM_TIMEOUT_SECONDS=30,
-                               NURA_LOCAL_MODEL=str(broken))
+    client, app = await _start(
+        tmp_path / "data", NURA_LLM_PROVIDER="local", LLM_TIMEOUT_SECONDS=30, NURA_LOCAL_MODEL=str(broken)
+    )
     try:
         for _ in range(2):
             answer = await ask(client, QUESTION)

@@ -37,8 +37,13 @@ def scripted() -> Any:
 
 
 async def _start(data_dir: Path, *, seed: bool = True, **overrides: Any) -> tuple[httpx.AsyncClient, Any]:
-    settings = make_settings(data_dir, LOAD_DEFAULT_KNOWLEDGE=False, BACKGROUND_JOBS_ENABLED=False,
-                             API_KEY="test-api-key-123456", **overrides)
+    settings = make_settings(
+        data_dir,
+        LOAD_DEFAULT_KNOWLEDGE=False,
+        BACKGROUND_JOBS_ENABLED=False,
+        API_KEY="test-api-key-123456",
+        **overrides,
+    )
     app = create_app(settings)
     await start_app(app)
     ctx = app.ctx.nura
@@ -47,17 +52,24 @@ async def _start(data_dir: Path, *, seed: bool = True, **overrides: Any) -> tupl
     ctx.services.pop("retriever", None)
     if seed:
         seed_handbook(ctx.db)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000)),
-                               base_url="http://testserver")
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000)), base_url="http://testserver"
+    )
     return client, app
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def shared(tmp_path_factory: pytest.TempPathFactory,
-                 scripted: ScriptedOpenAI) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    client, app = await _start(tmp_path_factory.mktemp("ai-openai") / "data", OPENAI_BASE_URL=scripted.base_url,
-                               NURA_LLM_PROVIDER="openai", LLM_TIMEOUT_SECONDS=1.5, LLM_STREAM=False,
-                               OPENAI_MODEL="gpt-4o-mini")
+async def shared(
+    tmp_path_factory: pytest.TempPathFactory, scripted: ScriptedOpenAI
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    client, app = await _start(
+        tmp_path_factory.mktemp("ai-openai") / "data",
+        OPENAI_BASE_URL=scripted.base_url,
+        NURA_LLM_PROVIDER="openai",
+        LLM_TIMEOUT_SECONDS=1.5,
+        LLM_STREAM=False,
+        OPENAI_MODEL="gpt-4o-mini",
+    )
     await startup_probe_done(app)
     try:
         yield client, app
@@ -67,8 +79,9 @@ async def shared(tmp_path_factory: pytest.TempPathFactory,
 
 
 @pytest_asyncio.fixture(loop_scope="module")
-async def ai(shared: tuple[httpx.AsyncClient, Any],
-             scripted: ScriptedOpenAI) -> AsyncIterator[tuple[httpx.AsyncClient, Any, ScriptedOpenAI]]:
+async def ai(
+    shared: tuple[httpx.AsyncClient, Any], scripted: ScriptedOpenAI
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any, ScriptedOpenAI]]:
     client, app = shared
     llm = app.ctx.nura.services["llm"]
     await asyncio.sleep(0.05)  # let the previous test's background work (probes, ledger links) finish
@@ -90,8 +103,9 @@ async def startup_probe_done(app: Any) -> None:
         await asyncio.sleep(0.025)
 
 
-async def ask(client: httpx.AsyncClient, text: str, session: dict[str, Any] | None = None,
-              lang: str | None = None) -> dict[str, Any]:
+async def ask(
+    client: httpx.AsyncClient, text: str, session: dict[str, Any] | None = None, lang: str | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"message": text, "customer_id": "cust-ai"}
     if session:
         body.update(session_id=session["session_id"], session_token=session["session_token"])
@@ -147,14 +161,17 @@ async def test_arabic_question_gets_arabic_prompt_and_memory(ai: Any) -> None:
     assert body["messages"][1]["content"] == "متى تنتهي صلاحية نقاط نادي الأولوية؟"
 
 
-@pytest.mark.parametrize(("reply", "reason"), [
-    ({"text": "The Priority Club gives 50 points per 1000 IQD [1]."}, "rejected:invented_number"),
-    ({"text": "Points expire after 12 months [7]."}, "rejected:cites_nothing_retrieved"),
-    ({"text": "نقاط النادي تنتهي بعد 12 شهرا [1]."}, "rejected:wrong_language"),
-    ({"text": "   "}, "rejected:empty"),
-    ({"text": "Members earn 3 points for every", "finish": "length"}, "rejected:cut_off"),
-    ({"text": "Our shop sells lovely phones and friendly chargers today [1]."}, "rejected:low_overlap"),
-])
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        ({"text": "The Priority Club gives 50 points per 1000 IQD [1]."}, "rejected:invented_number"),
+        ({"text": "Points expire after 12 months [7]."}, "rejected:cites_nothing_retrieved"),
+        ({"text": "نقاط النادي تنتهي بعد 12 شهرا [1]."}, "rejected:wrong_language"),
+        ({"text": "   "}, "rejected:empty"),
+        ({"text": "Members earn 3 points for every", "finish": "length"}, "rejected:cut_off"),
+        ({"text": "Our shop sells lovely phones and friendly chargers today [1]."}, "rejected:low_overlap"),
+    ],
+)
 async def test_guard_falls_back_to_extractive_answer(ai: Any, reply: dict[str, Any], reason: str) -> None:
     client, app, server = ai
     server.push(reply)
@@ -183,11 +200,14 @@ async def test_nothing_retrieved_means_no_llm_call(ai: Any) -> None:
     assert server.chat_requests() == []
 
 
-@pytest.mark.parametrize("failure", [
-    {"status": 500},
-    {"malformed": "{this is not json"},
-    {"malformed": '{"unexpected": true}'},
-])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        {"status": 500},
+        {"malformed": "{this is not json"},
+        {"malformed": '{"unexpected": true}'},
+    ],
+)
 async def test_server_errors_and_malformed_bodies_fall_back(ai: Any, failure: dict[str, Any]) -> None:
     client, app, server = ai
     server.push(failure)
@@ -233,8 +253,14 @@ async def test_timeout_costs_one_wait_then_breaker_skips(ai: Any) -> None:
 
 
 async def test_breaker_probe_brings_provider_back(data_dir: Path, scripted: ScriptedOpenAI) -> None:
-    client, app = await _start(data_dir, OPENAI_BASE_URL=scripted.base_url, NURA_LLM_PROVIDER="openai",
-                               LLM_TIMEOUT_SECONDS=1.5, LLM_STREAM=False, LLM_BREAKER_COOLDOWN_SECONDS=1)
+    client, app = await _start(
+        data_dir,
+        OPENAI_BASE_URL=scripted.base_url,
+        NURA_LLM_PROVIDER="openai",
+        LLM_TIMEOUT_SECONDS=1.5,
+        LLM_STREAM=False,
+        LLM_BREAKER_COOLDOWN_SECONDS=1,
+    )
     await startup_probe_done(app)
     try:
         scripted.push({"status": 503})
@@ -260,8 +286,9 @@ async def test_breaker_probe_brings_provider_back(data_dir: Path, scripted: Scri
 
 
 async def test_streaming_publishes_tokens_then_the_message(data_dir: Path, scripted: ScriptedOpenAI) -> None:
-    client, app = await _start(data_dir, OPENAI_BASE_URL=scripted.base_url, NURA_LLM_PROVIDER="openai",
-                               LLM_TIMEOUT_SECONDS=2, LLM_STREAM=True)
+    client, app = await _start(
+        data_dir, OPENAI_BASE_URL=scripted.base_url, NURA_LLM_PROVIDER="openai", LLM_TIMEOUT_SECONDS=2, LLM_STREAM=True
+    )
     try:
         scripted.push({"text": "Dial *155# to redeem points for data bundles [1].", "usage": (300, 12)})
         answer = await ask(client, "How do I redeem Priority Club points?", lang="en")
@@ -292,10 +319,10 @@ async def test_streaming_publishes_tokens_then_the_message(data_dir: Path, scrip
         await stop_app(app)
 
 
-async def test_ai_switch_is_admin_only_persisted_and_keeps_text_local(data_dir: Path,
-                                                                      scripted: ScriptedOpenAI) -> None:
-    client, app = await _start(data_dir, OPENAI_BASE_URL=scripted.base_url, NURA_LLM_PROVIDER="auto",
-                               LLM_TIMEOUT_SECONDS=2, LLM_STREAM=False)
+async def test_ai_switch_is_admin_only_persisted_and_keeps_text_local(data_dir: Path, scripted: ScriptedOpenAI) -> None:
+    client, app = await _start(
+        data_dir, OPENAI_BASE_URL=scripted.base_url, NURA_LLM_PROVIDER="auto", LLM_TIMEOUT_SECONDS=2, LLM_STREAM=False
+    )
     try:
         assert (await client.post("/v1/ai/disable")).status_code == 401
         assert (await client.get("/v1/ai/status")).status_code == 401
@@ -315,8 +342,9 @@ async def test_ai_switch_is_admin_only_persisted_and_keeps_text_local(data_dir: 
         await stop_app(app)
 
     # The switch survives a restart.
-    client, app = await _start(data_dir, seed=False, OPENAI_BASE_URL=scripted.base_url, NURA_LLM_PROVIDER="auto",
-                               LLM_STREAM=False)
+    client, app = await _start(
+        data_dir, seed=False, OPENAI_BASE_URL=scripted.base_url, NURA_LLM_PROVIDER="auto", LLM_STREAM=False
+    )
     try:
         assert app.ctx.nura.services["llm"].enabled is False
         resp = await client.post("/v1/ai/enable", headers=ADMIN)
@@ -332,14 +360,17 @@ async def test_classify_and_usage_report(ai: Any) -> None:
     client, app, server = ai
     llm = app.ctx.nura.services["llm"]
     server.push({"text": 'Sure: {"intent": "Billing", "sentiment": "negative", "confidence": 0.9}', "usage": (80, 20)})
-    result = await llm.classify("my bill is wrong!", "en", ["billing", "roaming", "other"], session_id="s-1",
-                                message_id=7)
+    result = await llm.classify(
+        "my bill is wrong!", "en", ["billing", "roaming", "other"], session_id="s-1", message_id=7
+    )
     assert result == {"intent": "billing", "sentiment": "negative", "confidence": 0.9}
     server.push({"text": "I think it is about bills."})
     assert await llm.classify("my bill", "en", ["billing", "other"]) is None
     rows = await ledger(app)
     assert [(r["purpose"], r["session_id"], r["message_id"], r["outcome"]) for r in rows] == [
-        ("classify", "s-1", 7, "answered"), ("classify", None, None, "rejected:unparsable")]
+        ("classify", "s-1", 7, "answered"),
+        ("classify", None, None, "rejected:unparsable"),
+    ]
 
     usage = (await client.get("/v1/ai/usage?days=7", headers=ADMIN)).json()
     assert usage["calls"] == 2 and usage["total_tokens"] == 210

@@ -14,9 +14,17 @@ from nura_appliance.app import create_app
 
 async def test_handbook_question_answered_from_retrieved_chunks(data_dir: Path) -> None:
     server = ScriptedOpenAI()
-    app = create_app(make_settings(data_dir, LOAD_DEFAULT_KNOWLEDGE=False, BACKGROUND_JOBS_ENABLED=False,
-                                   OPENAI_BASE_URL=server.base_url, NURA_LLM_PROVIDER="openai",
-                                   LLM_STREAM=False, LLM_TIMEOUT_SECONDS=5))
+    app = create_app(
+        make_settings(
+            data_dir,
+            LOAD_DEFAULT_KNOWLEDGE=False,
+            BACKGROUND_JOBS_ENABLED=False,
+            OPENAI_BASE_URL=server.base_url,
+            NURA_LLM_PROVIDER="openai",
+            LLM_STREAM=False,
+            LLM_TIMEOUT_SECONDS=5,
+        )
+    )
     await start_app(app)
     try:
         ctx = app.ctx.nura
@@ -26,8 +34,9 @@ async def test_handbook_question_answered_from_retrieved_chunks(data_dir: Path) 
         for path in sorted((REPO / "knowledge" / "handbook").iterdir()):
             await ingest_file(ctx, path.name, path.read_bytes(), path.name)
         server.push({"text": "نرد على معظم الاعتراضات خلال 3 أيام عمل، وقد تستغرق بعض الحالات حتى 10 أيام عمل [1]."})
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000)),
-                                     base_url="http://testserver") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000)), base_url="http://testserver"
+        ) as client:
             resp = await client.post("/v1/message", json={"message": "كم يوماً يستغرق الرد على الاعتراض على الفاتورة؟"})
             assert resp.status_code == 200
             answer = resp.json()

@@ -26,27 +26,45 @@ PACK = {
     "format": "nura-knowledge/1",
     "name": "analytics-test",
     "articles": [
-        {"id": "bill-pay", "category": "billing",
-         "title": {"en": "Pay your bill", "ar": "دفع الفاتورة"},
-         "body": {"en": "Pay your bill in the app under Payments.", "ar": "ادفع فاتورتك من التطبيق."},
-         "examples": {"en": ["how do I pay my bill"], "ar": ["كيف ادفع الفاتورة"]}},
-        {"id": "router-reset", "category": "internet",
-         "title": {"en": "Reset the home router"},
-         "body": {"en": "Hold the reset button for ten seconds."},
-         "examples": {"en": ["how to reset my router"]}},
+        {
+            "id": "bill-pay",
+            "category": "billing",
+            "title": {"en": "Pay your bill", "ar": "دفع الفاتورة"},
+            "body": {"en": "Pay your bill in the app under Payments.", "ar": "ادفع فاتورتك من التطبيق."},
+            "examples": {"en": ["how do I pay my bill"], "ar": ["كيف ادفع الفاتورة"]},
+        },
+        {
+            "id": "router-reset",
+            "category": "internet",
+            "title": {"en": "Reset the home router"},
+            "body": {"en": "Hold the reset button for ten seconds."},
+            "examples": {"en": ["how to reset my router"]},
+        },
     ],
-    "topic_tree": {"id": "root", "label": {"en": "All"}, "children": [
-        {"id": "billing", "label": {"en": "Billing"}, "article": "bill-pay"}]},
+    "topic_tree": {
+        "id": "root",
+        "label": {"en": "All"},
+        "children": [{"id": "billing", "label": {"en": "Billing"}, "article": "bill-pay"}],
+    },
     "rules": [],
-    "scope_message": {"en": "I can only help with our services.", "ar": "أستطيع المساعدة في خدماتنا فقط.",
-                      "ku": "Ez tenê dikarim di karûbarên me de alîkarî bikim."},
+    "scope_message": {
+        "en": "I can only help with our services.",
+        "ar": "أستطيع المساعدة في خدماتنا فقط.",
+        "ku": "Ez tenê dikarim di karûbarên me de alîkarî bikim.",
+    },
 }
 
 
 def analytics_settings(data_dir: Path, **extra: Any) -> Any:
-    base: dict[str, Any] = {"LOAD_DEFAULT_KNOWLEDGE": False, "BUSINESS_HOURS": "", "HANDOFF_TRIGGERS": "explicit",
-                            "RATE_LIMIT_NEW_SESSIONS_PER_MINUTE": 1000, "RATE_LIMIT_IP_PER_MINUTE": 1000,
-                            "RATE_LIMIT_MESSAGES_PER_MINUTE": 1000, "NURA_LLM_PROVIDER": "off"}
+    base: dict[str, Any] = {
+        "LOAD_DEFAULT_KNOWLEDGE": False,
+        "BUSINESS_HOURS": "",
+        "HANDOFF_TRIGGERS": "explicit",
+        "RATE_LIMIT_NEW_SESSIONS_PER_MINUTE": 1000,
+        "RATE_LIMIT_IP_PER_MINUTE": 1000,
+        "RATE_LIMIT_MESSAGES_PER_MINUTE": 1000,
+        "NURA_LLM_PROVIDER": "off",
+    }
     return make_settings(data_dir, **{**base, **extra})
 
 
@@ -64,8 +82,9 @@ async def aclient(data_dir: Path) -> AsyncIterator[AppClient]:
     await stop_app(app)
 
 
-async def say(client: AppClient, text: str, *, session: dict[str, Any] | None = None, channel: str = "web",
-              lang: str = "en") -> dict[str, Any]:
+async def say(
+    client: AppClient, text: str, *, session: dict[str, Any] | None = None, channel: str = "web", lang: str = "en"
+) -> dict[str, Any]:
     body: dict[str, Any] = {"message": text, "channel": channel, "lang": lang, "customer_id": "c-1"}
     if session:
         body.update(session_id=session["session_id"], session_token=session["session_token"])
@@ -77,24 +96,37 @@ async def say(client: AppClient, text: str, *, session: dict[str, Any] | None = 
 
 
 async def test_click_event_seed_example_is_stored(aclient: AppClient) -> None:
-    seed = {"session_id": "abc123", "customer_id": "widget-xyz", "event_type": "tree_click",
-            "label": "الإنترنت بطيء", "meta": "slow", "topic_id": "slow", "article_id": 6}
+    seed = {
+        "session_id": "abc123",
+        "customer_id": "widget-xyz",
+        "event_type": "tree_click",
+        "label": "الإنترنت بطيء",
+        "meta": "slow",
+        "topic_id": "slow",
+        "article_id": 6,
+    }
     resp = await aclient.post("/v1/analytics/click", json=seed)
     assert resp.status_code == 200 and resp.json() == {"ok": True}
-    resp = await aclient.post("/v1/analytics/click", json={"event_type": "open", "meta": {"page": "/help"},
-                                                           "lang": "ku"})
+    resp = await aclient.post(
+        "/v1/analytics/click", json={"event_type": "open", "meta": {"page": "/help"}, "lang": "ku"}
+    )
     assert resp.status_code == 200
     db = aclient.nura.db  # type: ignore[attr-defined]
     events = await db.fetchall("SELECT event_type, article_id, meta, lang FROM widget_events ORDER BY id")
-    assert events == [{"event_type": "tree_click", "article_id": "6", "meta": "slow", "lang": None},
-                      {"event_type": "open", "article_id": None, "meta": '{"page": "/help"}', "lang": "ku"}]
+    assert events == [
+        {"event_type": "tree_click", "article_id": "6", "meta": "slow", "lang": None},
+        {"event_type": "open", "article_id": None, "meta": '{"page": "/help"}', "lang": "ku"},
+    ]
     clicks = await db.fetchall("SELECT topic_id, article_id, label FROM tree_clicks")
     assert clicks == [{"topic_id": "slow", "article_id": "6", "label": "الإنترنت بطيء"}]
 
 
 BAD_CLICKS = [
-    ({}, 422), ({"event_type": "Bad Type!"}, 422), ({"event_type": "open", "lang": "fr"}, 422),
-    ({"event_type": "open", "article_id": [1]}, 422), ({"event_type": "open", "meta": "x" * 3000}, 422),
+    ({}, 422),
+    ({"event_type": "Bad Type!"}, 422),
+    ({"event_type": "open", "lang": "fr"}, 422),
+    ({"event_type": "open", "article_id": [1]}, 422),
+    ({"event_type": "open", "meta": "x" * 3000}, 422),
     ([1, 2], 400),
 ]
 
@@ -110,8 +142,13 @@ async def test_click_rejects_bad_input(aclient: AppClient) -> None:
 
 
 async def test_analytics_routes_need_staff(aclient: AppClient) -> None:
-    for path in ("/v1/analytics/dashboard", "/v1/analytics/reports", "/v1/analytics/ratings",
-                 "/v1/analytics/reports/intents.csv", "/v1/knowledge-gaps"):
+    for path in (
+        "/v1/analytics/dashboard",
+        "/v1/analytics/reports",
+        "/v1/analytics/ratings",
+        "/v1/analytics/reports/intents.csv",
+        "/v1/knowledge-gaps",
+    ):
         assert (await aclient.get(path)).status_code == 401
     assert (await aclient.post("/v1/analytics/refresh")).status_code == 401
     assert (await aclient.get("/v1/analytics/dashboard?days=0", headers=ADMIN)).status_code == 422
@@ -124,43 +161,62 @@ async def test_analytics_routes_need_staff(aclient: AppClient) -> None:
 async def scripted_traffic(client: AppClient) -> dict[str, Any]:
     """Known traffic: 4 sessions, 7 customer messages, one hand-off, feedback, ratings, outcome, LLM use."""
     ctx = client.nura  # type: ignore[attr-defined]
-    a = await say(client, "how do I pay my bill")                     # article, web/en
+    a = await say(client, "how do I pay my bill")  # article, web/en
     assert a["source"] == "article" and a["article_id"] == "bill-pay"
-    a2 = await say(client, "how to reset my router", session=a)       # article
+    a2 = await say(client, "how to reset my router", session=a)  # article
     assert a2["article_id"] == "router-reset"
-    b = await say(client, "zzqx blorf wibble", channel="telegram")    # out of scope, telegram/en
+    b = await say(client, "zzqx blorf wibble", channel="telegram")  # out of scope, telegram/en
     assert b["kind"] == "out_of_scope" and not b["escalated"]
     b2 = await say(client, "zzqx blorf wibble again", session=b, channel="telegram")
     assert b2["kind"] == "out_of_scope"
-    c = await say(client, "كيف ادفع الفاتورة", lang="ar")             # article, web/ar
+    c = await say(client, "كيف ادفع الفاتورة", lang="ar")  # article, web/ar
     assert c["article_id"] == "bill-pay" and c["lang"] == "ar"
-    c2 = await say(client, "اريد اكلم موظف", session=c, lang="ar")   # explicit hand-off
+    c2 = await say(client, "اريد اكلم موظف", session=c, lang="ar")  # explicit hand-off
     assert c2["escalated"] and c2["source"] == "rules"
-    d = await say(client, "how do I pay my bill", lang="en")          # article, engaged, rated later
+    d = await say(client, "how do I pay my bill", lang="en")  # article, engaged, rated later
     assert d["article_id"] == "bill-pay"
     now = time.time()
 
     def extra(conn: Any) -> None:
         # Rows other features write (feedback, rating, outcome, LLM usage), inserted as they would.
-        conn.execute("INSERT INTO message_feedback (session_id, message_id, value, created_at) VALUES (?,?,?,?)",
-                     (a["session_id"], a["message_id"], "up", now))
-        conn.execute("INSERT INTO message_feedback (session_id, message_id, value, created_at) VALUES (?,?,?,?)",
-                     (d["session_id"], d["message_id"], "down", now))
+        conn.execute(
+            "INSERT INTO message_feedback (session_id, message_id, value, created_at) VALUES (?,?,?,?)",
+            (a["session_id"], a["message_id"], "up", now),
+        )
+        conn.execute(
+            "INSERT INTO message_feedback (session_id, message_id, value, created_at) VALUES (?,?,?,?)",
+            (d["session_id"], d["message_id"], "down", now),
+        )
         conn.execute("UPDATE sessions SET rating = 5, updated_at = ? WHERE id = ?", (now, a["session_id"]))
         conn.execute("UPDATE sessions SET rating = 2, updated_at = ? WHERE id = ?", (now, d["session_id"]))
-        conn.execute("UPDATE sessions SET assigned_agent = 'sara', accepted_at = ? WHERE id = ?",
-                     (now, c["session_id"]))
+        conn.execute(
+            "UPDATE sessions SET assigned_agent = 'sara', accepted_at = ? WHERE id = ?", (now, c["session_id"])
+        )
         conn.execute(
             "INSERT INTO session_outcomes (session_id, status, issue_category, root_cause, resolved_by,"
             " handoff_reason, resolved_at, time_to_accept_s, time_to_resolve_s, channel, lang, created_at)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (c["session_id"], "solved", "billing", "payment_failed", "sara", "explicit_request", now, 30.0, 90.0,
-             "web", "ar", now))
+            (
+                c["session_id"],
+                "solved",
+                "billing",
+                "payment_failed",
+                "sara",
+                "explicit_request",
+                now,
+                30.0,
+                90.0,
+                "web",
+                "ar",
+                now,
+            ),
+        )
         for tokens, cost, ok in ((100, 0.002, 1), (50, 0.001, 0)):
             conn.execute(
                 "INSERT INTO llm_usage_logs (session_id, provider, model, purpose, prompt_tokens, completion_tokens,"
                 " total_tokens, cost_usd, ok, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (b["session_id"], "openai", "gpt-4o-mini", "answer", tokens - 20, 20, tokens, cost, ok, now))
+                (b["session_id"], "openai", "gpt-4o-mini", "answer", tokens - 20, 20, tokens, cost, ok, now),
+            )
 
     await ctx.db.write(extra)
     for event in ("open", "open", "tree_click"):
@@ -175,29 +231,59 @@ async def test_scripted_traffic_dashboard_exact(aclient: AppClient) -> None:
     resp = await aclient.get("/v1/analytics/dashboard?days=7", headers=ADMIN)
     assert resp.status_code == 200, resp.text
     dash = resp.json()
-    assert dash["totals"] == {"messages": 7, "sessions": 4, "answered_messages": 4, "escalated_messages": 1,
-                              "handoffs": 1, "widget_events": 3, "tree_clicks": 1, "answer_rate": round(4 / 7, 4),
-                              "avg_latency_ms": dash["totals"]["avg_latency_ms"]}
+    assert dash["totals"] == {
+        "messages": 7,
+        "sessions": 4,
+        "answered_messages": 4,
+        "escalated_messages": 1,
+        "handoffs": 1,
+        "widget_events": 3,
+        "tree_clicks": 1,
+        "answer_rate": round(4 / 7, 4),
+        "avg_latency_ms": dash["totals"]["avg_latency_ms"],
+    }
     assert dash["totals"]["avg_latency_ms"] > 0
     assert dash["sources"] == {"article": 4, "fallback": 2, "rules": 1}
     today = dash["activity"][-1]
     assert len(dash["activity"]) == 7
     assert today == {"day": dash["until"], "messages": 7, "sessions": 4, "escalated": 1, "handoffs": 1}
     assert all(day["messages"] == 0 for day in dash["activity"][:-1])
-    assert dash["satisfaction"] == {"rated_sessions": 2, "average_rating": 3.5, "satisfied_sessions": 1,
-                                    "satisfaction_rate": 0.5, "thumbs_up": 1, "thumbs_down": 1,
-                                    "thumbs_up_rate": 0.5}
-    assert dash["deflection"] == {"engaged_sessions": 4, "deflected_sessions": 3, "deflection_rate": 0.75,
-                                  "handed_off_sessions": 1, "handoff_rate": 0.25}
-    assert dash["resolution"] == {"outcomes": 1, "resolved_outcomes": 1, "resolution_rate": 1.0,
-                                  "avg_time_to_accept_s": 30.0, "avg_time_to_resolve_s": 90.0}
+    assert dash["satisfaction"] == {
+        "rated_sessions": 2,
+        "average_rating": 3.5,
+        "satisfied_sessions": 1,
+        "satisfaction_rate": 0.5,
+        "thumbs_up": 1,
+        "thumbs_down": 1,
+        "thumbs_up_rate": 0.5,
+    }
+    assert dash["deflection"] == {
+        "engaged_sessions": 4,
+        "deflected_sessions": 3,
+        "deflection_rate": 0.75,
+        "handed_off_sessions": 1,
+        "handoff_rate": 0.25,
+    }
+    assert dash["resolution"] == {
+        "outcomes": 1,
+        "resolved_outcomes": 1,
+        "resolution_rate": 1.0,
+        "avg_time_to_accept_s": 30.0,
+        "avg_time_to_resolve_s": 90.0,
+    }
     # Gaps: 2 out-of-scope messages (grouped: similar wording), the hand-off after an article
     # answer ("كيف ادفع الفاتورة"); thumbs down is collected by the refresh, not yet here.
     assert dash["knowledge_gaps"]["new"] == 3
     assert dash["knowledge_gaps"]["by_reason"] == {"handoff_after_answer": 1, "out_of_scope": 2}
     assert dash["knowledge_gaps"]["open_groups"] == 2
-    assert dash["ai_cost"] == {"calls": 2, "prompt_tokens": 110, "completion_tokens": 40, "total_tokens": 150,
-                               "cost_usd": 0.003, "errors": 1}
+    assert dash["ai_cost"] == {
+        "calls": 2,
+        "prompt_tokens": 110,
+        "completion_tokens": 40,
+        "total_tokens": 150,
+        "cost_usd": 0.003,
+        "errors": 1,
+    }
     latest = dash["latest_conversations"]
     assert len(latest) == 7 and latest[0]["customer_message"] == "how do I pay my bill"
     assert latest[0]["session_id"] == sessions["d"]["session_id"]
@@ -236,11 +322,22 @@ async def test_scripted_traffic_reports_exact(aclient: AppClient) -> None:
     assert intents["confidence_buckets"]["low"] == 2
     assert rep["handoffs"]["rows"] == [{"reason": "explicit_request", "count": 1, "share": 1.0}]
     assert rep["handoffs"]["handoff_rate"] == 0.25 and rep["handoffs"]["avg_time_to_accept_s"] == 30.0
-    assert rep["outcomes"]["rows"] == [{"status": "solved", "issue_category": "billing", "resolved_by": "sara",
-                                        "count": 1}]
+    assert rep["outcomes"]["rows"] == [
+        {"status": "solved", "issue_category": "billing", "resolved_by": "sara", "count": 1}
+    ]
     assert rep["outcomes"]["by_root_cause"] == {"payment_failed": 1} and rep["outcomes"]["resolution_rate"] == 1.0
-    assert rep["cost"]["rows"] == [{"provider": "openai", "model": "gpt-4o-mini", "calls": 2, "prompt_tokens": 110,
-                                    "completion_tokens": 40, "total_tokens": 150, "cost_usd": 0.003, "errors": 1}]
+    assert rep["cost"]["rows"] == [
+        {
+            "provider": "openai",
+            "model": "gpt-4o-mini",
+            "calls": 2,
+            "prompt_tokens": 110,
+            "completion_tokens": 40,
+            "total_tokens": 150,
+            "cost_usd": 0.003,
+            "errors": 1,
+        }
+    ]
     assert rep["cost"]["by_purpose"] == {"answer": 2}
     billing = (await aclient.get("/v1/analytics/reports?days=30&issue_category=billing", headers=ADMIN)).json()
     assert billing["intents"]["classified"] == 2 and billing["handoffs"]["handed_off_sessions"] == 1
@@ -278,33 +375,88 @@ async def seed_history(ctx: Any, now: float) -> None:
                 conn.execute(
                     "INSERT INTO sessions (id, token_hash, customer_id, channel, lang, status, handoff_reason,"
                     " handoff_at, message_count, rating, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (sid, "x", f"c{i}", channel, lang, "bot", "explicit_request" if handoff else None, handoff,
-                     i % 5, (i % 5) + 1 if i % 2 else None, at, at))
+                    (
+                        sid,
+                        "x",
+                        f"c{i}",
+                        channel,
+                        lang,
+                        "bot",
+                        "explicit_request" if handoff else None,
+                        handoff,
+                        i % 5,
+                        (i % 5) + 1 if i % 2 else None,
+                        at,
+                        at,
+                    ),
+                )
                 for j in range(i % 5):
                     conn.execute(
                         "INSERT INTO conversation_logs (session_id, channel, lang, customer_message, response, source,"
                         " confidence, escalated, bot_turn_id, latency_ms, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                        (sid, channel, lang, f"q{j}", "a", ("article", "fallback", "rag", "rules")[j % 4],
-                         (0.9, 0.2, 0.6, 1.0)[j % 4], int(j == 3), day * 1000 + i * 10 + j, 12.5 + j, at + j))
-                conn.execute("INSERT INTO message_feedback (session_id, message_id, value, created_at)"
-                             " VALUES (?,?,?,?)", (sid, day * 1000 + i * 10, "up" if i % 2 else "down", at + 1))
-                conn.execute("INSERT INTO message_insights (session_id, message_id, intent, sentiment,"
-                             " confidence_bucket, knowledge_gap, lang, created_at) VALUES (?,?,?,?,?,?,?,?)",
-                             (sid, day * 1000 + i * 10 + 7, ("billing", "internet")[i % 2], "neutral", "high",
-                              i % 2, lang, at + 2))
-                conn.execute("INSERT INTO knowledge_gaps (question, normalized, lang, reason, session_id, group_key,"
-                             " created_at) VALUES (?,?,?,?,?,?,?)",
-                             (f"q{i}", f"q{i}", lang, "out_of_scope", sid, f"g{i}", at + 3))
-                conn.execute("INSERT INTO session_outcomes (session_id, status, issue_category, resolved_by,"
-                             " resolved_at, time_to_accept_s, time_to_resolve_s, channel, lang, created_at)"
-                             " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                             (sid, ("solved", "unsolved")[i % 2], ("billing", "network")[i % 2],
-                              ("sara", "omar")[i % 2], at + 4, 10.0 + i, 100.0 + i, channel, lang, at + 4))
-                conn.execute("INSERT INTO llm_usage_logs (session_id, provider, model, purpose, prompt_tokens,"
-                             " completion_tokens, total_tokens, cost_usd, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                             (sid, "openai", "m", "answer", 10, 5, 15, 0.0001 * (i + 1), at + 5))
-                conn.execute("INSERT INTO widget_events (session_id, event_type, channel, lang, created_at)"
-                             " VALUES (?,?,?,?,?)", (sid, "open", channel, lang, at + 6))
+                        (
+                            sid,
+                            channel,
+                            lang,
+                            f"q{j}",
+                            "a",
+                            ("article", "fallback", "rag", "rules")[j % 4],
+                            (0.9, 0.2, 0.6, 1.0)[j % 4],
+                            int(j == 3),
+                            day * 1000 + i * 10 + j,
+                            12.5 + j,
+                            at + j,
+                        ),
+                    )
+                conn.execute(
+                    "INSERT INTO message_feedback (session_id, message_id, value, created_at) VALUES (?,?,?,?)",
+                    (sid, day * 1000 + i * 10, "up" if i % 2 else "down", at + 1),
+                )
+                conn.execute(
+                    "INSERT INTO message_insights (session_id, message_id, intent, sentiment,"
+                    " confidence_bucket, knowledge_gap, lang, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                    (
+                        sid,
+                        day * 1000 + i * 10 + 7,
+                        ("billing", "internet")[i % 2],
+                        "neutral",
+                        "high",
+                        i % 2,
+                        lang,
+                        at + 2,
+                    ),
+                )
+                conn.execute(
+                    "INSERT INTO knowledge_gaps (question, normalized, lang, reason, session_id, group_key,"
+                    " created_at) VALUES (?,?,?,?,?,?,?)",
+                    (f"q{i}", f"q{i}", lang, "out_of_scope", sid, f"g{i}", at + 3),
+                )
+                conn.execute(
+                    "INSERT INTO session_outcomes (session_id, status, issue_category, resolved_by,"
+                    " resolved_at, time_to_accept_s, time_to_resolve_s, channel, lang, created_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        sid,
+                        ("solved", "unsolved")[i % 2],
+                        ("billing", "network")[i % 2],
+                        ("sara", "omar")[i % 2],
+                        at + 4,
+                        10.0 + i,
+                        100.0 + i,
+                        channel,
+                        lang,
+                        at + 4,
+                    ),
+                )
+                conn.execute(
+                    "INSERT INTO llm_usage_logs (session_id, provider, model, purpose, prompt_tokens,"
+                    " completion_tokens, total_tokens, cost_usd, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (sid, "openai", "m", "answer", 10, 5, 15, 0.0001 * (i + 1), at + 5),
+                )
+                conn.execute(
+                    "INSERT INTO widget_events (session_id, event_type, channel, lang, created_at) VALUES (?,?,?,?,?)",
+                    (sid, "open", channel, lang, at + 6),
+                )
 
     await ctx.db.write(run)
 
@@ -318,9 +470,17 @@ async def test_aggregates_equal_raw(aclient: AppClient) -> None:
     await seed_history(ctx, now)
     refreshed = await service.refresh(now=now)
     assert len(refreshed["days"]) == 5 and refreshed["rows"] > 0
-    queries = ["days=7", "days=3", "days=7&channel=web", "days=7&lang=ku", "days=7&channel=telegram&lang=ar",
-               "days=7&agent=sara", "days=7&issue_category=network", "days=1",
-               "since=" + time.strftime("%Y-%m-%d", time.gmtime(now - 3 * DAY))]
+    queries = [
+        "days=7",
+        "days=3",
+        "days=7&channel=web",
+        "days=7&lang=ku",
+        "days=7&channel=telegram&lang=ar",
+        "days=7&agent=sara",
+        "days=7&issue_category=network",
+        "days=1",
+        "since=" + time.strftime("%Y-%m-%d", time.gmtime(now - 3 * DAY)),
+    ]
 
     async def compare() -> None:
         for raw_query in queries:
@@ -338,11 +498,14 @@ async def test_aggregates_equal_raw(aclient: AppClient) -> None:
     await compare()
     full = await service.dashboard(parse_query({"days": "7"}), now=now)
     assert full["read"] == {"aggregated_days": 5, "raw_days": 2}  # 6 and 7 days ago are empty but never
-    assert full["totals"]["messages"] > 0                           # aggregated: before the first data
+    assert full["totals"]["messages"] > 0  # aggregated: before the first data
 
     # A session of a past day changes after the refresh: its day is read raw until the next refresh.
-    await ctx.db.write(lambda c: c.execute("UPDATE sessions SET rating = 5, handoff_at = ?, updated_at = ?"
-                                           " WHERE id = 's-3-1'", (now, now)))
+    await ctx.db.write(
+        lambda c: c.execute(
+            "UPDATE sessions SET rating = 5, handoff_at = ?, updated_at = ? WHERE id = 's-3-1'", (now, now)
+        )
+    )
     dirty = await service.dashboard(parse_query({"days": "7"}), now=now)
     assert dirty["read"]["aggregated_days"] == 4
     await compare()
@@ -365,8 +528,16 @@ async def test_click_is_rate_limited_per_ip(client: AppClient) -> None:
 
 
 def test_csv_cells_never_start_a_formula() -> None:
-    assert [csv_cell(v) for v in ("=HYPERLINK(\"x\")", "+1", "-2", "@a", "plain", None, 3, 0.5)] == [
-        "'=HYPERLINK(\"x\")", "'+1", "'-2", "'@a", "plain", "", 3, 0.5]
+    assert [csv_cell(v) for v in ('=HYPERLINK("x")', "+1", "-2", "@a", "plain", None, 3, 0.5)] == [
+        '\'=HYPERLINK("x")',
+        "'+1",
+        "'-2",
+        "'@a",
+        "plain",
+        "",
+        3,
+        0.5,
+    ]
 
 
 async def test_llm_classification_from_consumer_threads(data_dir: Path) -> None:
@@ -374,10 +545,19 @@ async def test_llm_classification_from_consumer_threads(data_dir: Path) -> None:
     consumer thread — against a scripted OpenAI-compatible server on loopback."""
     from ai_support import ScriptedOpenAI
 
-    server = ScriptedOpenAI(default={"text": '{"intent": "billing", "sentiment": "negative", "confidence": 0.9}',
-                                     "usage": (50, 10)})
-    app = create_app(analytics_settings(data_dir, JOB_WORKER_ENABLED=True, OPENAI_BASE_URL=server.base_url,
-                                        NURA_LLM_PROVIDER="openai", LLM_STREAM=False, LLM_TIMEOUT_SECONDS=5))
+    server = ScriptedOpenAI(
+        default={"text": '{"intent": "billing", "sentiment": "negative", "confidence": 0.9}', "usage": (50, 10)}
+    )
+    app = create_app(
+        analytics_settings(
+            data_dir,
+            JOB_WORKER_ENABLED=True,
+            OPENAI_BASE_URL=server.base_url,
+            NURA_LLM_PROVIDER="openai",
+            LLM_STREAM=False,
+            LLM_TIMEOUT_SECONDS=5,
+        )
+    )
     await start_app(app)
     try:
         ctx = app.ctx.nura

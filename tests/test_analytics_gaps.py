@@ -32,14 +32,23 @@ def test_similarity_rules() -> None:
 async def test_record_gap_groups_and_is_idempotent(ctx: AppContext) -> None:
     def run(conn: object) -> list[int | None]:
         return [
-            record_gap(conn, question="How do I pay my bill?", lang="en", reason="out_of_scope", session_id="s1",
-                       message_id=1),
-            record_gap(conn, question="how can I pay the bill", lang="en", reason="low_confidence",
-                       session_id="s2", message_id=2),
-            record_gap(conn, question="reset my router please", lang="en", reason="thumbs_down", session_id="s3",
-                       message_id=3),
-            record_gap(conn, question="How do I pay my bill?", lang="en", reason="out_of_scope", session_id="s1",
-                       message_id=1),  # the same job again
+            record_gap(
+                conn, question="How do I pay my bill?", lang="en", reason="out_of_scope", session_id="s1", message_id=1
+            ),
+            record_gap(
+                conn,
+                question="how can I pay the bill",
+                lang="en",
+                reason="low_confidence",
+                session_id="s2",
+                message_id=2,
+            ),
+            record_gap(
+                conn, question="reset my router please", lang="en", reason="thumbs_down", session_id="s3", message_id=3
+            ),
+            record_gap(
+                conn, question="How do I pay my bill?", lang="en", reason="out_of_scope", session_id="s1", message_id=1
+            ),  # the same job again
         ]
 
     ids = await ctx.db.write(run)
@@ -64,26 +73,34 @@ async def test_review_flow_and_pipeline_uses_approved_answer(aclient: AppClient)
     assert shop["reasons"] == ["out_of_scope"] and shop["status"] == "open" and other["count"] == 1
 
     # Bad requests are 4xx, never 500.
-    assert (await aclient.post(f"/v1/knowledge-gaps/{shop['group_id']}/approve", json={"mode": "article"},
-                               headers=ADMIN)).status_code == 422
-    assert (await aclient.post(f"/v1/knowledge-gaps/{shop['group_id']}/approve", json={"mode": "bogus"},
-                               headers=ADMIN)).status_code == 422
-    assert (await aclient.post("/v1/knowledge-gaps/99999/approve", json={"answer": "x"},
-                               headers=ADMIN)).status_code == 404
-    assert (await aclient.post(f"/v1/knowledge-gaps/{other['group_id']}/approve",
-                               json={"mode": "example", "article_id": "no-such-article"},
-                               headers=ADMIN)).status_code == 404
-    assert (await aclient.post(f"/v1/knowledge-gaps/{shop['group_id']}/approve", json={"answer": "x"})
-            ).status_code == 401
+    assert (
+        await aclient.post(f"/v1/knowledge-gaps/{shop['group_id']}/approve", json={"mode": "article"}, headers=ADMIN)
+    ).status_code == 422
+    assert (
+        await aclient.post(f"/v1/knowledge-gaps/{shop['group_id']}/approve", json={"mode": "bogus"}, headers=ADMIN)
+    ).status_code == 422
+    assert (
+        await aclient.post("/v1/knowledge-gaps/99999/approve", json={"answer": "x"}, headers=ADMIN)
+    ).status_code == 404
+    assert (
+        await aclient.post(
+            f"/v1/knowledge-gaps/{other['group_id']}/approve",
+            json={"mode": "example", "article_id": "no-such-article"},
+            headers=ADMIN,
+        )
+    ).status_code == 404
+    assert (
+        await aclient.post(f"/v1/knowledge-gaps/{shop['group_id']}/approve", json={"answer": "x"})
+    ).status_code == 401
 
     answer = "Our Erbil shop is on 100m Street, open 9-21."
-    resp = await aclient.post(f"/v1/knowledge-gaps/{shop['group_id']}/approve",
-                              json={"mode": "article", "answer": answer}, headers=ADMIN)
+    resp = await aclient.post(
+        f"/v1/knowledge-gaps/{shop['group_id']}/approve", json={"mode": "article", "answer": answer}, headers=ADMIN
+    )
     assert resp.status_code == 200, resp.text
     approved = resp.json()
     assert approved["gaps"] == 2 and approved["article_id"] == f"gap-{shop['group_id']}"
-    again = await aclient.post(f"/v1/knowledge-gaps/{shop['group_id']}/approve", json={"answer": answer},
-                               headers=ADMIN)
+    again = await aclient.post(f"/v1/knowledge-gaps/{shop['group_id']}/approve", json={"answer": answer}, headers=ADMIN)
     assert again.status_code == 409
 
     reply = await say(aclient, "where is the shop in erbil")
@@ -91,8 +108,11 @@ async def test_review_flow_and_pipeline_uses_approved_answer(aclient: AppClient)
     assert reply["response"] == answer
 
     # Example mode: the question becomes an example of an existing article.
-    resp = await aclient.post(f"/v1/knowledge-gaps/{other['group_id']}/approve",
-                              json={"mode": "example", "article_id": "bill-pay"}, headers=ADMIN)
+    resp = await aclient.post(
+        f"/v1/knowledge-gaps/{other['group_id']}/approve",
+        json={"mode": "example", "article_id": "bill-pay"},
+        headers=ADMIN,
+    )
     assert resp.status_code == 200
     article = await ctx.knowledge.article("bill-pay")
     assert "qwerty asdf zxcv" in article["examples"]["en"]
@@ -110,8 +130,10 @@ async def test_reject_resolve_and_thumbs_down(aclient: AppClient) -> None:  # no
     await say(aclient, "blorp florp glorp")
     await say(aclient, "totally unrelated cucumber question")
     await ctx.services["jobs"].run_pending()
-    await ctx.db.execute("INSERT INTO message_feedback (session_id, message_id, value, created_at)"
-                         " VALUES (?, ?, 'down', 0)", (answered["session_id"], answered["message_id"]))
+    await ctx.db.execute(
+        "INSERT INTO message_feedback (session_id, message_id, value, created_at) VALUES (?, ?, 'down', 0)",
+        (answered["session_id"], answered["message_id"]),
+    )
     listing = (await aclient.get("/v1/knowledge-gaps", headers=ADMIN)).json()
     by_question = {g["question"]: g for g in listing["groups"]}
     assert by_question["how to reset my router"]["reasons"] == ["thumbs_down"]

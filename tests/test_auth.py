@@ -20,8 +20,11 @@ async def test_login_returns_a_bearer_token_and_me_describes_the_user(app, clien
     resp = await client.post("/v1/auth/login", json={"username": "amal", "password": PASSWORDS["agent"]})
     assert resp.status_code == 200
     body = resp.json()
-    assert body["token_type"] == "bearer" and body["user"] == {"username": "amal", "role": "agent",
-                                                              "display_name": "amal"}
+    assert body["token_type"] == "bearer" and body["user"] == {
+        "username": "amal",
+        "role": "agent",
+        "display_name": "amal",
+    }
     assert 0 < body["expires_in"] <= app.ctx.nura.settings.admin_token_ttl_seconds
     assert resp.headers["cache-control"] == "no-store"
     me = await client.get("/v1/auth/me", headers=bearer(body["access_token"]))
@@ -29,9 +32,14 @@ async def test_login_returns_a_bearer_token_and_me_describes_the_user(app, clien
     assert me.json()["username"] == "amal" and me.json()["role"] == "agent" and me.json()["display_name"] == "amal"
 
 
-@pytest.mark.parametrize("body", [{"username": "amal", "password": "wrong-password-1"},
-                                  {"username": "nobody", "password": PASSWORDS["agent"]},
-                                  {"username": "AMAL ", "password": PASSWORDS["agent"]}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "amal", "password": "wrong-password-1"},
+        {"username": "nobody", "password": PASSWORDS["agent"]},
+        {"username": "AMAL ", "password": PASSWORDS["agent"]},
+    ],
+)
 async def test_wrong_credentials_get_the_same_401(app, client, body):
     await make_user(app, "amal", "agent")
     resp = await client.post("/v1/auth/login", json=body)
@@ -39,11 +47,16 @@ async def test_wrong_credentials_get_the_same_401(app, client, body):
     assert resp.json()["error"]["code"] == "invalid_credentials"
 
 
-@pytest.mark.parametrize("body", [None, [], {"username": "amal"}, {"username": 5, "password": "x"},
-                                  {"username": "amal", "password": "x" * 300}])
+@pytest.mark.parametrize(
+    "body",
+    [None, [], {"username": "amal"}, {"username": 5, "password": "x"}, {"username": "amal", "password": "x" * 300}],
+)
 async def test_malformed_login_bodies_are_4xx(client, body):
-    resp = await client.post("/v1/auth/login", json=body) if body is not None else await client.post(
-        "/v1/auth/login", content=b"{not json")
+    resp = (
+        await client.post("/v1/auth/login", json=body)
+        if body is not None
+        else await client.post("/v1/auth/login", content=b"{not json")
+    )
     assert 400 <= resp.status_code < 500, resp.text
     assert "error" in resp.json()
 
@@ -65,8 +78,9 @@ async def test_disabling_a_user_revokes_their_tokens_and_blocks_login(app, clien
     resp = await client.patch("/v1/users/agent-user", json={"active": False}, headers=bearer(tokens["admin"]))
     assert resp.status_code == 200 and resp.json()["active"] is False
     assert (await client.get("/v1/auth/me", headers=bearer(victim))).status_code == 401
-    assert (await client.post("/v1/auth/login", json={"username": "agent-user",
-                                                      "password": PASSWORDS["agent"]})).status_code == 401
+    assert (
+        await client.post("/v1/auth/login", json={"username": "agent-user", "password": PASSWORDS["agent"]})
+    ).status_code == 401
     # Re-enabling lets them sign in again, but the old token stays dead.
     await client.patch("/v1/users/agent-user", json={"active": True}, headers=bearer(tokens["admin"]))
     assert (await client.get("/v1/auth/me", headers=bearer(victim))).status_code == 401
@@ -76,19 +90,27 @@ async def test_disabling_a_user_revokes_their_tokens_and_blocks_login(app, clien
 async def test_a_password_change_revokes_old_tokens(app, client):
     tokens = await staff_tokens(app, client)
     old = await login(client, "viewer-user", PASSWORDS["viewer"])
-    resp = await client.post("/v1/users/viewer-user/password", json={"password": "brand-new-pass-99"},
-                             headers=bearer(tokens["admin"]))
+    resp = await client.post(
+        "/v1/users/viewer-user/password", json={"password": "brand-new-pass-99"}, headers=bearer(tokens["admin"])
+    )
     assert resp.status_code == 200
     assert (await client.get("/v1/auth/me", headers=bearer(old))).status_code == 401
-    assert (await client.post("/v1/auth/login", json={"username": "viewer-user",
-                                                      "password": PASSWORDS["viewer"]})).status_code == 401
+    assert (
+        await client.post("/v1/auth/login", json={"username": "viewer-user", "password": PASSWORDS["viewer"]})
+    ).status_code == 401
     new = await login(client, "viewer-user", "brand-new-pass-99")
     # Changing one's own password needs the current one and also revokes one's tokens.
-    wrong = await client.post("/v1/auth/password", json={"current_password": "nope-nope-nope",
-                                                         "new_password": "another-pass-77"}, headers=bearer(new))
+    wrong = await client.post(
+        "/v1/auth/password",
+        json={"current_password": "nope-nope-nope", "new_password": "another-pass-77"},
+        headers=bearer(new),
+    )
     assert wrong.status_code == 401
-    ok = await client.post("/v1/auth/password", json={"current_password": "brand-new-pass-99",
-                                                      "new_password": "another-pass-77"}, headers=bearer(new))
+    ok = await client.post(
+        "/v1/auth/password",
+        json={"current_password": "brand-new-pass-99", "new_password": "another-pass-77"},
+        headers=bearer(new),
+    )
     assert ok.status_code == 200
     assert (await client.get("/v1/auth/me", headers=bearer(new))).status_code == 401
 
@@ -110,7 +132,9 @@ async def test_expired_tampered_and_foreign_tokens_are_refused(app, client):
     good = await login(client, "amal", PASSWORDS["admin"])
     head, payload, sig = good.split(".")
     claims = jwt.decode(good, options={"verify_signature": False})
-    forged_payload = jwt.encode({**claims, "sub": "amal", "ver": 7, "exp": claims["exp"] + 99999}, "guess", algorithm="HS256").split(".")[1]
+    forged_payload = jwt.encode(
+        {**claims, "sub": "amal", "ver": 7, "exp": claims["exp"] + 99999}, "guess", algorithm="HS256"
+    ).split(".")[1]
     none_alg = jwt.encode({**claims}, None, algorithm="none")
     for token in (expired, foreign, f"{head}.{forged_payload}.{sig}", none_alg, good[:-4] + "AAAA"):
         resp = await client.get("/v1/users", headers=bearer(token))
@@ -159,19 +183,25 @@ async def test_the_api_key_can_be_disabled(data_dir):
 async def test_user_administration_is_audited_and_guards_the_last_admin(app, client):
     tokens = await staff_tokens(app, client)
     admin = bearer(tokens["admin"])
-    created = await client.post("/v1/users", json={"username": "omar", "role": "agent", "display_name": "Omar"},
-                                headers=admin)
+    created = await client.post(
+        "/v1/users", json={"username": "omar", "role": "agent", "display_name": "Omar"}, headers=admin
+    )
     assert created.status_code == 201
     assert created.json()["generated_password"] and created.json()["display_name"] == "Omar"
     await login(client, "omar", created.json()["generated_password"])
-    dup = await client.post("/v1/users", json={"username": "OMAR", "role": "agent", "password": "x-pass-1234567"},
-                            headers=admin)
+    dup = await client.post(
+        "/v1/users", json={"username": "OMAR", "role": "agent", "password": "x-pass-1234567"}, headers=admin
+    )
     assert dup.status_code == 409
-    for bad in ({"username": "../etc", "role": "agent"}, {"username": "ok", "role": "root"},
-                {"username": "api-key", "role": "agent"}):
+    for bad in (
+        {"username": "../etc", "role": "agent"},
+        {"username": "ok", "role": "root"},
+        {"username": "api-key", "role": "agent"},
+    ):
         assert (await client.post("/v1/users", json=bad, headers=admin)).status_code == 422
-    assert (await client.patch("/v1/users/omar", json={"role": "viewer", "active": "no"},
-                               headers=admin)).status_code == 422
+    assert (
+        await client.patch("/v1/users/omar", json={"role": "viewer", "active": "no"}, headers=admin)
+    ).status_code == 422
     assert (await client.patch("/v1/users/nobody", json={"role": "viewer"}, headers=admin)).status_code == 404
     listed = (await client.get("/v1/users?role=agent", headers=admin)).json()["users"]
     assert {u["username"] for u in listed} == {"agent-user", "omar"}
@@ -218,12 +248,15 @@ def test_the_user_cli(data_dir):
     env = {"NURA_DATA_DIR": str(data_dir)}
     out = runner.invoke(cli_app, ["user", "add", "amal", "--role", "admin", "--password", "amal-pass-2024!x"], env=env)
     assert out.exit_code == 0, out.output
-    out = runner.invoke(cli_app, ["user", "add", "omar", "--display-name", "Omar"], input="omar-pass-2024!\n"
-                        "omar-pass-2024!\n", env=env)
+    out = runner.invoke(
+        cli_app, ["user", "add", "omar", "--display-name", "Omar"], input="omar-pass-2024!\nomar-pass-2024!\n", env=env
+    )
     assert out.exit_code == 0, out.output
     out = runner.invoke(cli_app, ["user", "list", "--json"], env=env)
     rows = {r["username"]: r for r in json.loads(out.stdout)}
-    assert rows["amal"]["role"] == "admin" and rows["omar"]["role"] == "agent" and rows["omar"]["display_name"] == "Omar"
+    assert (
+        rows["amal"]["role"] == "admin" and rows["omar"]["role"] == "agent" and rows["omar"]["display_name"] == "Omar"
+    )
     assert runner.invoke(cli_app, ["user", "set-role", "omar", "viewer"], env=env).exit_code == 0
     assert runner.invoke(cli_app, ["user", "disable", "omar"], env=env).exit_code == 0
     out = runner.invoke(cli_app, ["user", "disable", "amal"], env=env)

@@ -10,9 +10,15 @@ from conftest import make_settings, new_session
 
 @pytest.fixture
 def settings(data_dir):
-    return make_settings(data_dir, RATE_LIMIT_LOGIN_PER_MINUTE=50, LOGIN_BACKOFF_AFTER_FAILURES=3,
-                         RATE_LIMIT_NEW_SESSIONS_PER_MINUTE=3, RATE_LIMIT_MESSAGES_PER_MINUTE=4,
-                         RATE_LIMIT_EVENTS_PER_MINUTE=5, RATE_LIMIT_IP_PER_MINUTE=1000)
+    return make_settings(
+        data_dir,
+        RATE_LIMIT_LOGIN_PER_MINUTE=50,
+        LOGIN_BACKOFF_AFTER_FAILURES=3,
+        RATE_LIMIT_NEW_SESSIONS_PER_MINUTE=3,
+        RATE_LIMIT_MESSAGES_PER_MINUTE=4,
+        RATE_LIMIT_EVENTS_PER_MINUTE=5,
+        RATE_LIMIT_IP_PER_MINUTE=1000,
+    )
 
 
 async def _security_events(app) -> list[dict]:
@@ -65,13 +71,16 @@ async def test_a_successful_login_resets_the_failure_count(app, client):
     await make_user(app, "amal", "admin")
     for _ in range(2):
         await client.post("/v1/auth/login", json={"username": "amal", "password": "wrong-guess-123"})
-    assert (await client.post("/v1/auth/login", json={"username": "amal",
-                                                      "password": PASSWORDS["admin"]})).status_code == 200
+    assert (
+        await client.post("/v1/auth/login", json={"username": "amal", "password": PASSWORDS["admin"]})
+    ).status_code == 200
     for _ in range(2):
-        assert (await client.post("/v1/auth/login", json={"username": "amal",
-                                                          "password": "wrong-guess-123"})).status_code == 401
-    assert (await client.post("/v1/auth/login", json={"username": "amal",
-                                                      "password": PASSWORDS["admin"]})).status_code == 200
+        assert (
+            await client.post("/v1/auth/login", json={"username": "amal", "password": "wrong-guess-123"})
+        ).status_code == 401
+    assert (
+        await client.post("/v1/auth/login", json={"username": "amal", "password": PASSWORDS["admin"]})
+    ).status_code == 200
 
 
 async def test_login_attempts_per_ip_are_capped(data_dir):
@@ -85,8 +94,10 @@ async def test_login_attempts_per_ip_are_capped(data_dir):
     try:
         transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 50000))
         async with AppClient(transport=transport, base_url="http://testserver") as client:
-            codes = [(await client.post("/v1/auth/login", json={"username": f"user{i}", "password": "x"})).status_code
-                     for i in range(6)]
+            codes = [
+                (await client.post("/v1/auth/login", json={"username": f"user{i}", "password": "x"})).status_code
+                for i in range(6)
+            ]
             assert codes == [401, 401, 401, 401, 429, 429]
         events = await _security_events(app)
         limited = [e for e in events if e["event"] == "rate_limited"]
@@ -113,15 +124,19 @@ async def test_messages_per_session_are_capped_but_other_sessions_continue(clien
     second = await new_session(client, "hi")
     ok = 1  # the message that created the session does not count against the per-session limit
     for _ in range(6):
-        resp = await client.post("/v1/message", json={"session_id": first["session_id"], "message": "prices?",
-                                                      "session_token": first["session_token"]})
+        resp = await client.post(
+            "/v1/message",
+            json={"session_id": first["session_id"], "message": "prices?", "session_token": first["session_token"]},
+        )
         if resp.status_code == 429:
             break
         assert resp.status_code == 200
         ok += 1
     assert resp.status_code == 429 and ok == 5
-    other = await client.post("/v1/message", json={"session_id": second["session_id"], "message": "prices?",
-                                                   "session_token": second["session_token"]})
+    other = await client.post(
+        "/v1/message",
+        json={"session_id": second["session_id"], "message": "prices?", "session_token": second["session_token"]},
+    )
     assert other.status_code == 200
 
 
@@ -153,7 +168,8 @@ async def test_analytics_events_are_capped_per_session(app, client):
     session = await new_session(client, "hello")
     codes = []
     for _ in range(7):
-        resp = await client.post("/v1/analytics/click", json={"session_id": session["session_id"],
-                                                              "customer_id": "c1", "event_type": "open"})
+        resp = await client.post(
+            "/v1/analytics/click", json={"session_id": session["session_id"], "customer_id": "c1", "event_type": "open"}
+        )
         codes.append(resp.status_code)
     assert 429 in codes and codes.index(429) == 5, codes

@@ -26,13 +26,29 @@ def test_parse_days_ranges_and_lists():
     # sat-thu wraps over the end of the week: sat, sun, mon, tue, wed, thu.
     assert [i.weekday for i in parse_business_hours("sat-thu 08:00-22:00")] == [5, 6, 0, 1, 2, 3]
     two = parse_business_hours("Monday,wed 08:00-12:00 13:00-17:00; sun 20:00-24:00")
-    assert set(two) == {Interval(0, 480, 720), Interval(0, 780, 1020), Interval(2, 480, 720), Interval(2, 780, 1020),
-                        Interval(6, 1200, 1440)}
+    assert set(two) == {
+        Interval(0, 480, 720),
+        Interval(0, 780, 1020),
+        Interval(2, 480, 720),
+        Interval(2, 780, 1020),
+        Interval(6, 1200, 1440),
+    }
     assert parse_business_hours("fri 22:00-02:00") == [Interval(4, 1320, 1560)]
 
 
-@pytest.mark.parametrize("spec", ["xyz 08:00-10:00", "sat 25:00-26:00", "sat 08:00", "sat 8-10", "sat 08:60-10:00",
-                                  "sat 24:00-02:00", "sat-fun 08:00-10:00", "08:00-10:00"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "xyz 08:00-10:00",
+        "sat 25:00-26:00",
+        "sat 08:00",
+        "sat 8-10",
+        "sat 08:60-10:00",
+        "sat 24:00-02:00",
+        "sat-fun 08:00-10:00",
+        "08:00-10:00",
+    ],
+)
 def test_malformed_hours_are_config_errors(spec):
     with pytest.raises(ConfigError):
         parse_business_hours(spec)

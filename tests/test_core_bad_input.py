@@ -78,8 +78,11 @@ async def test_message_limit_is_configurable(data_dir):
 
 async def test_oversized_body_is_refused(client, app):
     limit = app.ctx.nura.settings.request_max_bytes
-    resp = await client.post("/v1/message", content=b'{"message": "' + b"a" * (limit + 10) + b'"}',
-                             headers={"Content-Type": "application/json"})
+    resp = await client.post(
+        "/v1/message",
+        content=b'{"message": "' + b"a" * (limit + 10) + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
     assert resp.status_code == 413
     assert resp.json()["error"]["code"] == "payload_too_large"
 
@@ -92,15 +95,17 @@ async def test_wrong_method_and_unknown_route(client):
 
 async def test_text_plain_json_is_accepted(client):
     """Browsers may post JSON as text/plain to skip the CORS preflight."""
-    resp = await client.post("/v1/message", content='{"message": "مرحبا"}'.encode(),
-                             headers={"Content-Type": "text/plain;charset=UTF-8"})
+    resp = await client.post(
+        "/v1/message", content='{"message": "مرحبا"}'.encode(), headers={"Content-Type": "text/plain;charset=UTF-8"}
+    )
     assert resp.status_code == 200
 
 
 async def test_bad_input_on_existing_session_changes_nothing(client, app):
     first = await new_session(client, "مرحبا")
     before = await _count(app, "chat_turns")
-    resp = await client.post("/v1/message", json={"session_id": first["session_id"],
-                                                  "session_token": first["session_token"], "message": " "})
+    resp = await client.post(
+        "/v1/message", json={"session_id": first["session_id"], "session_token": first["session_token"], "message": " "}
+    )
     assert resp.status_code == 422
     assert await _count(app, "chat_turns") == before

@@ -15,8 +15,9 @@ NURA = [sys.executable, "-m", "nura_appliance"]
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*NURA, *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [*NURA, *args], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
+    )
 
 
 def test_version():
@@ -41,8 +42,9 @@ def test_init_uses_admin_password_from_env(tmp_path):
 
 
 def test_doctor_masks_secrets_and_checks(tmp_path):
-    out = run_cli("doctor", "--json", "--data-dir", str(tmp_path / "d"),
-                  env={"OPENAI_API_KEY": "sk-topsecret-value-123"})
+    out = run_cli(
+        "doctor", "--json", "--data-dir", str(tmp_path / "d"), env={"OPENAI_API_KEY": "sk-topsecret-value-123"}
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     report = json.loads(out.stdout)
     assert all(check["ok"] for check in report["checks"].values()), report["checks"]
@@ -67,8 +69,9 @@ def test_bad_setting_is_a_clean_cli_error(tmp_path):
 
 def _start(data, port):
     env = {**os.environ, "NURA_DATA_DIR": str(data), "APP_ENV": "test"}
-    proc = subprocess.Popen([*NURA, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [*NURA, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     started = time.perf_counter()
     for _ in range(300):
         try:
@@ -87,8 +90,10 @@ def test_serve_end_to_end_and_restart(tmp_path):
     proc, _ = _start(data, port)
     try:
         assert httpx.get(f"{base}/v1/health").json()["status"] == "ok"
-        answer = httpx.post(f"{base}/v1/message", json={"session_id": None, "customer_id": "cust-001",
-                                                         "channel": "web", "message": "ما هي الباقات المتاحة؟"}).json()
+        answer = httpx.post(
+            f"{base}/v1/message",
+            json={"session_id": None, "customer_id": "cust-001", "channel": "web", "message": "ما هي الباقات المتاحة؟"},
+        ).json()
         assert answer["lang"] == "ar" and answer["source"] and answer["response"]
         assert httpx.get(f"{base}/widget.js").status_code == 200
     finally:
@@ -96,8 +101,9 @@ def test_serve_end_to_end_and_restart(tmp_path):
         assert proc.wait(timeout=20) == 0
     proc, _ = _start(data, port)
     try:
-        resp = httpx.get(f"{base}/v1/session/{answer['session_id']}/messages",
-                         headers={"X-Session-Token": answer["session_token"]})
+        resp = httpx.get(
+            f"{base}/v1/session/{answer['session_id']}/messages", headers={"X-Session-Token": answer["session_token"]}
+        )
         assert resp.status_code == 200
         assert resp.json()["messages"][0]["text"] == "ما هي الباقات المتاحة؟"
     finally:

@@ -31,36 +31,58 @@ async def test_message_round_trip_in_each_language(client, text, lang):
 async def test_seed_example_shape(client):
     """The original NURA's curl example keeps its response keys."""
     answer = await new_session(client, "ما هي الباقات المتاحة؟")
-    for key in ("session_id", "response", "channel", "escalated", "confidence", "source", "session_token",
-                "article_id", "sources", "lang", "message_id"):
+    for key in (
+        "session_id",
+        "response",
+        "channel",
+        "escalated",
+        "confidence",
+        "source",
+        "session_token",
+        "article_id",
+        "sources",
+        "lang",
+        "message_id",
+    ):
         assert key in answer
 
 
 async def test_session_continues_with_its_token(client):
     first = await new_session(client, "مرحبا")
     assert first["kind"] == "rule"
-    resp = await client.post("/v1/message", json={"session_id": first["session_id"],
-                                                  "session_token": first["session_token"],
-                                                  "message": "كيف اشحن رصيدي بكارت؟"})
+    resp = await client.post(
+        "/v1/message",
+        json={
+            "session_id": first["session_id"],
+            "session_token": first["session_token"],
+            "message": "كيف اشحن رصيدي بكارت؟",
+        },
+    )
     assert resp.status_code == 200
     second = resp.json()
     assert second["session_id"] == first["session_id"]
     assert second["new_session"] is False
-    resp = await client.get(f"/v1/session/{first['session_id']}/messages",
-                            headers={"X-Session-Token": first["session_token"]})
+    resp = await client.get(
+        f"/v1/session/{first['session_id']}/messages", headers={"X-Session-Token": first["session_token"]}
+    )
     messages = resp.json()["messages"]
     assert [m["role"] for m in messages] == ["customer", "bot", "customer", "bot"]
     assert messages[2]["text"] == "كيف اشحن رصيدي بكارت؟"
     # ?after= returns only newer messages
-    resp = await client.get(f"/v1/session/{first['session_id']}/messages",
-                            params={"session_token": first["session_token"], "after": messages[1]["id"]})
+    resp = await client.get(
+        f"/v1/session/{first['session_id']}/messages",
+        params={"session_token": first["session_token"], "after": messages[1]["id"]},
+    )
     assert [m["id"] for m in resp.json()["messages"]] == [messages[2]["id"], messages[3]["id"]]
 
 
 async def test_session_token_header_works_for_posting(client):
     first = await new_session(client, "مرحبا")
-    resp = await client.post("/v1/message", headers={"X-Session-Token": first["session_token"]},
-                             json={"session_id": first["session_id"], "message": "شكرا"})
+    resp = await client.post(
+        "/v1/message",
+        headers={"X-Session-Token": first["session_token"]},
+        json={"session_id": first["session_id"], "message": "شكرا"},
+    )
     assert resp.status_code == 200
 
 
@@ -84,11 +106,13 @@ async def test_posting_to_a_session_needs_its_token(client):
     b = await new_session(client, "hello")
     no_token = await client.post("/v1/message", json={"session_id": a["session_id"], "message": "hi"})
     assert no_token.status_code == 401
-    foreign = await client.post("/v1/message", json={"session_id": a["session_id"],
-                                                     "session_token": b["session_token"], "message": "hi"})
+    foreign = await client.post(
+        "/v1/message", json={"session_id": a["session_id"], "session_token": b["session_token"], "message": "hi"}
+    )
     assert foreign.status_code == 403
-    unknown = await client.post("/v1/message", json={"session_id": "no-such-session",
-                                                     "session_token": b["session_token"], "message": "hi"})
+    unknown = await client.post(
+        "/v1/message", json={"session_id": "no-such-session", "session_token": b["session_token"], "message": "hi"}
+    )
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "session_not_found"
 
@@ -110,8 +134,9 @@ async def test_explicit_request_for_a_person_hands_off(client):
 async def test_durable_restore_after_cache_is_cleared(client, app):
     first = await new_session(client, "مرحبا")
     await app.ctx.nura.cache.clear()
-    resp = await client.get(f"/v1/session/{first['session_id']}/messages",
-                            headers={"X-Session-Token": first["session_token"]})
+    resp = await client.get(
+        f"/v1/session/{first['session_id']}/messages", headers={"X-Session-Token": first["session_token"]}
+    )
     assert resp.status_code == 200 and len(resp.json()["messages"]) == 2
     # the miss re-warmed the cache
     assert await app.ctx.nura.cache.get(f"session:{first['session_id']}") is not None
@@ -131,8 +156,9 @@ async def test_restart_keeps_sessions_and_history(data_dir):
     await start_app(app2)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app2), base_url="http://t") as c2:
-            resp = await c2.get(f"/v1/session/{first['session_id']}/messages",
-                                headers={"X-Session-Token": first["session_token"]})
+            resp = await c2.get(
+                f"/v1/session/{first['session_id']}/messages", headers={"X-Session-Token": first["session_token"]}
+            )
             assert resp.status_code == 200
             assert [m["role"] for m in resp.json()["messages"]] == ["customer", "bot"]
     finally:

@@ -27,8 +27,7 @@ def test_precedence_defaults_toml_env_override(tmp_path):
     s = load_settings(data_dir=tmp_path, environ={"COMPANY_NAME": "From Env"})
     assert s.company_name == "From Env" and s.agent_name == "TomlAgent"
     assert s.origins["COMPANY_NAME"] == "environment"
-    s = load_settings(data_dir=tmp_path, environ={"COMPANY_NAME": "From Env"},
-                      overrides={"COMPANY_NAME": "From Flag"})
+    s = load_settings(data_dir=tmp_path, environ={"COMPANY_NAME": "From Env"}, overrides={"COMPANY_NAME": "From Flag"})
     assert s.company_name == "From Flag" and s.origins["COMPANY_NAME"] == "override"
 
 
@@ -39,8 +38,14 @@ def test_data_dir_from_env_locates_toml(tmp_path):
 
 
 def test_original_nura_names_and_aliases(tmp_path):
-    env = {"OPENAI_MODEL": "gpt-x", "HANDOFF_ENABLED": "false", "HANDOFF_TRIGGERS": "explicit, button",
-           "JOB_MAX_ATTEMPTS": "3", "NURA_MESSAGE_MAX_CHARS": "500", "CORS_ORIGINS": "https://a.example,https://b.example"}
+    env = {
+        "OPENAI_MODEL": "gpt-x",
+        "HANDOFF_ENABLED": "false",
+        "HANDOFF_TRIGGERS": "explicit, button",
+        "JOB_MAX_ATTEMPTS": "3",
+        "NURA_MESSAGE_MAX_CHARS": "500",
+        "CORS_ORIGINS": "https://a.example,https://b.example",
+    }
     s = load_settings(data_dir=tmp_path, environ=env)
     assert s.openai_model == "gpt-x" and s.handoff_enabled is False
     assert s.handoff_triggers == ["explicit", "button"] and s.job_max_attempts == 3

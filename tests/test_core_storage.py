@@ -13,10 +13,26 @@ from nura_appliance.storage.sqlite import migrations
 from nura_appliance.storage.sqlite.db import Database
 
 CORE_TABLES = {
-    "sessions", "conversation_logs", "chat_turns", "tree_clicks", "widget_events", "message_feedback",
-    "message_insights", "knowledge_gaps", "session_outcomes", "llm_usage_logs", "security_logs",
-    "ingestion_logs", "users", "audit_log", "canned_replies", "outbox", "articles", "topic_nodes",
-    "handbook_chunks", "kb_fts",
+    "sessions",
+    "conversation_logs",
+    "chat_turns",
+    "tree_clicks",
+    "widget_events",
+    "message_feedback",
+    "message_insights",
+    "knowledge_gaps",
+    "session_outcomes",
+    "llm_usage_logs",
+    "security_logs",
+    "ingestion_logs",
+    "users",
+    "audit_log",
+    "canned_replies",
+    "outbox",
+    "articles",
+    "topic_nodes",
+    "handbook_chunks",
+    "kb_fts",
 }
 
 
@@ -46,8 +62,9 @@ def test_pragmas(db):
 
 async def test_concurrent_writes_all_commit(db):
     db.write_sync(lambda c: c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
-    await asyncio.gather(*(db.write(lambda c, i=i: c.execute("INSERT INTO t (v) VALUES (?)", (str(i),)))
-                           for i in range(300)))
+    await asyncio.gather(
+        *(db.write(lambda c, i=i: c.execute("INSERT INTO t (v) VALUES (?)", (str(i),))) for i in range(300))
+    )
     assert db.read_sync(lambda c: c.execute("SELECT count(*) AS n FROM t").fetchall()[0]["n"]) == 300
 
 
@@ -108,7 +125,9 @@ def test_backup_is_consistent(db, tmp_path):
     db.backup_to(target)
     copy = Database(target)
     try:
-        assert copy.read_sync(lambda c: c.execute("SELECT value FROM kb_meta WHERE key='k'").fetchall()[0]["value"]) == "v"
+        assert (
+            copy.read_sync(lambda c: c.execute("SELECT value FROM kb_meta WHERE key='k'").fetchall()[0]["value"]) == "v"
+        )
     finally:
         copy.close()
 

@@ -26,10 +26,22 @@ MIN_ACKED = 60
 
 def start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NURA_", "RATE_LIMIT_"))}
-    env.update({"NURA_DATA_DIR": str(data), "APP_ENV": "test", "RATE_LIMIT_IP_PER_MINUTE": "1000000",
-                "RATE_LIMIT_NEW_SESSIONS_PER_MINUTE": "1000000", "RATE_LIMIT_MESSAGES_PER_MINUTE": "1000000"})
-    proc = subprocess.Popen([sys.executable, "-m", "nura_appliance", "serve", "--port", str(port)], env=env,
-                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env.update(
+        {
+            "NURA_DATA_DIR": str(data),
+            "APP_ENV": "test",
+            "RATE_LIMIT_IP_PER_MINUTE": "1000000",
+            "RATE_LIMIT_NEW_SESSIONS_PER_MINUTE": "1000000",
+            "RATE_LIMIT_MESSAGES_PER_MINUTE": "1000000",
+        }
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nura_appliance", "serve", "--port", str(port)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -94,8 +106,9 @@ async def test_every_acknowledged_message_survives_sigkill(tmp_path):
             for item in acked:
                 by_session.setdefault(item["session_id"], []).append(item)
             for session_id, items in by_session.items():
-                resp = await http.get(f"/v1/session/{session_id}/messages",
-                                      headers={"X-Session-Token": items[0]["session_token"]})
+                resp = await http.get(
+                    f"/v1/session/{session_id}/messages", headers={"X-Session-Token": items[0]["session_token"]}
+                )
                 assert resp.status_code == 200, resp.text
                 messages = resp.json()["messages"]
                 texts = {m["text"] for m in messages if m["role"] == "customer"}
@@ -127,9 +140,10 @@ async def test_a_read_only_database_answers_503_and_recovers(app, client):
     try:
         resp = await client.post("/v1/message", json={"session_id": None, "message": "hello"})
         assert resp.status_code == 503
-        assert resp.json()["error"] == {"code": "storage_unavailable",
-                                        "message": "the database is read-only; check the data directory's "
-                                                   "permissions"}
+        assert resp.json()["error"] == {
+            "code": "storage_unavailable",
+            "message": "the database is read-only; check the data directory's permissions",
+        }
     finally:
         db._writer_conn.execute("PRAGMA query_only = 0")
     assert await _count(app, "chat_turns") == before
@@ -144,9 +158,14 @@ async def test_a_full_disk_answers_503_without_corrupting_anything(app, client):
     try:
         statuses = []
         for i in range(200):
-            resp = await client.post("/v1/message", json={
-                "session_id": first["session_id"], "session_token": first["session_token"],
-                "message": f"message number {i} " + "x" * 1500})
+            resp = await client.post(
+                "/v1/message",
+                json={
+                    "session_id": first["session_id"],
+                    "session_token": first["session_token"],
+                    "message": f"message number {i} " + "x" * 1500,
+                },
+            )
             statuses.append(resp.status_code)
             if resp.status_code == 503:
                 # SQLITE_FULL rolls the whole group-commit transaction back; the writer then fails
@@ -157,8 +176,9 @@ async def test_a_full_disk_answers_503_without_corrupting_anything(app, client):
     finally:
         db.write_sync(lambda c: c.execute("PRAGMA max_page_count = 1073741823"))
     acknowledged = statuses.count(200)
-    transcript = await client.get(f"/v1/session/{first['session_id']}/messages",
-                                  headers={"X-Session-Token": first["session_token"]})
+    transcript = await client.get(
+        f"/v1/session/{first['session_id']}/messages", headers={"X-Session-Token": first["session_token"]}
+    )
     customer_turns = [m for m in transcript.json()["messages"] if m["role"] == "customer"]
     assert len(customer_turns) == 1 + acknowledged  # the refused message left nothing half-written
     assert db.read_sync(lambda c: c.execute("PRAGMA integrity_check").fetchall()) == [{"integrity_check": "ok"}]

@@ -59,14 +59,19 @@ def test_eval_floors_without_any_example_questions(data_dir: Path, tmp_path: Pat
 
 def test_eval_human_report_and_bad_case_files(data_dir: Path, tmp_path: Path) -> None:
     cases = tmp_path / "cases.jsonl"
-    cases.write_text('{"text": "النت بطيء", "expect": {"article": "internet-slow"}}\n'
-                     '{"text": "tell me a joke", "lang": "en", "expect": {"out_of_scope": true}}\n', encoding="utf-8")
+    cases.write_text(
+        '{"text": "النت بطيء", "expect": {"article": "internet-slow"}}\n'
+        '{"text": "tell me a joke", "lang": "en", "expect": {"out_of_scope": true}}\n',
+        encoding="utf-8",
+    )
     result = runner.invoke(cli, ["eval", str(cases), "--data-dir", str(data_dir)])
     assert result.exit_code == 0, result.output
     assert "top-1 accuracy" in result.output and "100.0%" in result.output
-    for line, message in (("not json", "line 1: invalid JSON"),
-                          ('{"text": "x", "expect": {"article": 3}}', 'line 1: "expect" must be'),
-                          ('{"text": "x", "lang": "fr", "expect": {"handoff": true}}', '"lang" must be')):
+    for line, message in (
+        ("not json", "line 1: invalid JSON"),
+        ('{"text": "x", "expect": {"article": 3}}', 'line 1: "expect" must be'),
+        ('{"text": "x", "lang": "fr", "expect": {"handoff": true}}', '"lang" must be'),
+    ):
         cases.write_text(line + "\n", encoding="utf-8")
         result = runner.invoke(cli, ["eval", str(cases), "--data-dir", str(data_dir)])
         assert result.exit_code == 1 and message in result.output

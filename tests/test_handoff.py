@@ -82,40 +82,58 @@ async def test_whole_life_of_a_session_with_two_agents(app, client):
     assert row["status"] == "human_active" and row["assigned_agent"] == winner
     accepted_at = row["accepted_at"]
     assert accepted_at >= handoff_at
-    assert (await db_row(app, "SELECT count(*) AS n FROM handoff_events WHERE session_id = ? AND action = 'accepted'",
-                         (sid,)))[0]["n"] == 1
+    assert (
+        await db_row(
+            app, "SELECT count(*) AS n FROM handoff_events WHERE session_id = ? AND action = 'accepted'", (sid,)
+        )
+    )[0]["n"] == 1
 
     # The customer writes: the message goes to the agent, not to the bot.
     sent = await client.post("/v1/message", json={"session_id": sid, "session_token": token, "message": "مرحبا؟"})
     assert sent.status_code == 200 and sent.json()["source"] == "agent" and sent.json()["response"] == ""
 
     # Both type; both chat. The loser may not write into the winner's chat.
-    assert (await client.post(f"/v1/session/{sid}/typing", json={"sender": "customer", "text": "اك"},
-                              headers=customer)).status_code == 200
-    assert (await client.post(f"/v1/session/{sid}/typing?agent_id={winner}", json={"sender": "agent", "text": "."},
-                              headers=ADMIN)).status_code == 200
-    reply = await client.post(f"/v1/session/{sid}/agent-message?agent_id={winner}",
-                              json={"message": "أهلاً، كيف أساعدك؟", "agent_name": "سارة"}, headers=ADMIN)
+    assert (
+        await client.post(f"/v1/session/{sid}/typing", json={"sender": "customer", "text": "اك"}, headers=customer)
+    ).status_code == 200
+    assert (
+        await client.post(
+            f"/v1/session/{sid}/typing?agent_id={winner}", json={"sender": "agent", "text": "."}, headers=ADMIN
+        )
+    ).status_code == 200
+    reply = await client.post(
+        f"/v1/session/{sid}/agent-message?agent_id={winner}",
+        json={"message": "أهلاً، كيف أساعدك؟", "agent_name": "سارة"},
+        headers=ADMIN,
+    )
     assert reply.status_code == 200, reply.text
     assert reply.json()["message"]["role"] == "agent" and reply.json()["message"]["sender_name"] == "سارة"
-    other = await client.post(f"/v1/session/{sid}/agent-message?agent_id={loser}", json={"message": "x"},
-                              headers=ADMIN)
+    other = await client.post(f"/v1/session/{sid}/agent-message?agent_id={loser}", json={"message": "x"}, headers=ADMIN)
     assert other.status_code == 403 and other.json()["error"]["code"] == "not_assigned"
 
     # Transfer to the other agent, who can then reply; the first one no longer can.
     moved = await client.post(f"/v1/handoff/{sid}/transfer?agent_id={winner}", json={"agent": loser}, headers=ADMIN)
     assert moved.status_code == 200, moved.text
     assert moved.json()["session"]["assigned_agent"] == loser
-    assert (await client.post(f"/v1/session/{sid}/agent-message?agent_id={loser}", json={"message": "معك زميلي"},
-                              headers=ADMIN)).status_code == 200
-    assert (await client.post(f"/v1/session/{sid}/agent-message?agent_id={winner}", json={"message": "x"},
-                              headers=ADMIN)).status_code == 403
+    assert (
+        await client.post(
+            f"/v1/session/{sid}/agent-message?agent_id={loser}", json={"message": "معك زميلي"}, headers=ADMIN
+        )
+    ).status_code == 200
+    assert (
+        await client.post(f"/v1/session/{sid}/agent-message?agent_id={winner}", json={"message": "x"}, headers=ADMIN)
+    ).status_code == 403
     row = await session_row(app, sid)
     assert row["accepted_at"] == accepted_at  # a transfer keeps the original acceptance time
 
     # Resolve with the original NURA's body.
-    outcome_body = {"status": "solved", "issue_category": "connectivity", "root_cause": "apn_settings",
-                    "resolution_notes": "Customer was guided through APN setup.", "resolved_by": "Agent"}
+    outcome_body = {
+        "status": "solved",
+        "issue_category": "connectivity",
+        "root_cause": "apn_settings",
+        "resolution_notes": "Customer was guided through APN setup.",
+        "resolved_by": "Agent",
+    }
     done = await client.post(f"/v1/session/{sid}/resolve?agent_id={loser}", json=outcome_body, headers=ADMIN)
     assert done.status_code == 200, done.text
     row = await session_row(app, sid)
@@ -137,8 +155,7 @@ async def test_whole_life_of_a_session_with_two_agents(app, client):
     # Resolving twice and writing to a resolved chat are refused, and nothing changes.
     again = await client.post(f"/v1/handoff/{sid}/resolve?agent_id={loser}", json=outcome_body, headers=ADMIN)
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_resolved"
-    late = await client.post(f"/v1/session/{sid}/agent-message?agent_id={loser}", json={"message": "x"},
-                             headers=ADMIN)
+    late = await client.post(f"/v1/session/{sid}/agent-message?agent_id={loser}", json={"message": "x"}, headers=ADMIN)
     assert late.status_code == 409 and late.json()["error"]["code"] == "session_closed"
     assert len(await db_row(app, "SELECT id FROM session_outcomes WHERE session_id = ?", (sid,))) == 1
     assert (await session_row(app, sid))["resolved_at"] == row["resolved_at"]
@@ -168,12 +185,19 @@ async def test_accept_refuses_sessions_that_are_not_waiting(app, client):
 async def test_unknown_outcome_status_is_422_and_changes_nothing(app, client):
     sid = (await ask_for_agent(client))["session_id"]
     assert (await client.post(f"/v1/handoff/{sid}/accept?agent_id=alice", headers=ADMIN)).status_code == 200
-    for body in ({"status": "fixed-ish"}, {"status": 3}, {"status": "solved", "resolution_notes": "x" * 5000},
-                 {"status": "solved", "issue_category": ["a"]}):
+    for body in (
+        {"status": "fixed-ish"},
+        {"status": 3},
+        {"status": "solved", "resolution_notes": "x" * 5000},
+        {"status": "solved", "issue_category": ["a"]},
+    ):
         resp = await client.post(f"/v1/session/{sid}/resolve?agent_id=alice", json=body, headers=ADMIN)
         assert resp.status_code == 422, body
-    bad_json = await client.post(f"/v1/session/{sid}/resolve?agent_id=alice", content=b"{nope",
-                                 headers={**ADMIN, "Content-Type": "application/json"})
+    bad_json = await client.post(
+        f"/v1/session/{sid}/resolve?agent_id=alice",
+        content=b"{nope",
+        headers={**ADMIN, "Content-Type": "application/json"},
+    )
     assert bad_json.status_code == 400 and bad_json.json()["error"]["code"] == "invalid_json"
     row = await session_row(app, sid)
     assert row["status"] == "human_active" and row["resolved_at"] is None
@@ -185,39 +209,62 @@ async def test_agent_messages_need_an_accepted_session(client):
     resp = await client.post(f"/v1/session/{pending}/agent-message", json={"message": "hi"}, headers=ADMIN)
     assert resp.status_code == 409 and resp.json()["error"]["code"] == "not_accepted"
     assert (await client.post(f"/v1/handoff/{pending}/accept", headers=ADMIN)).status_code == 200
-    for body in ({}, {"message": ""}, {"message": "   "}, {"message": 5}, {"message": "a\x00b"},
-                 {"message": "x" * 5000}, {"message": "ok", "agent_name": "n" * 100}):
-        assert (await client.post(f"/v1/session/{pending}/agent-message", json=body,
-                                  headers=ADMIN)).status_code == 422, body
+    for body in (
+        {},
+        {"message": ""},
+        {"message": "   "},
+        {"message": 5},
+        {"message": "a\x00b"},
+        {"message": "x" * 5000},
+        {"message": "ok", "agent_name": "n" * 100},
+    ):
+        assert (
+            await client.post(f"/v1/session/{pending}/agent-message", json=body, headers=ADMIN)
+        ).status_code == 422, body
 
 
 async def test_typing_flood_is_rate_limited(data_dir):
     async with app_client(data_dir, RATE_LIMIT_TYPING_PER_MINUTE=5) as (_, client):
         answer = await ask_for_agent(client)
         sid, token = answer["session_id"], answer["session_token"]
-        codes = [(await client.post(f"/v1/session/{sid}/typing", json={"sender": "customer", "text": "a"},
-                                    headers={"X-Session-Token": token})).status_code for _ in range(8)]
+        codes = [
+            (
+                await client.post(
+                    f"/v1/session/{sid}/typing",
+                    json={"sender": "customer", "text": "a"},
+                    headers={"X-Session-Token": token},
+                )
+            ).status_code
+            for _ in range(8)
+        ]
         assert codes == [200] * 5 + [429] * 3
-        limited = await client.post(f"/v1/session/{sid}/typing", json={"sender": "customer", "text": "a"},
-                                    headers={"X-Session-Token": token})
+        limited = await client.post(
+            f"/v1/session/{sid}/typing", json={"sender": "customer", "text": "a"}, headers={"X-Session-Token": token}
+        )
         assert int(limited.headers["Retry-After"]) >= 1 and limited.json()["error"]["code"] == "rate_limited"
         # The agent's indicator has its own budget.
-        assert (await client.post(f"/v1/session/{sid}/typing", json={"sender": "agent", "text": ""},
-                                  headers=ADMIN)).status_code == 200
+        assert (
+            await client.post(f"/v1/session/{sid}/typing", json={"sender": "agent", "text": ""}, headers=ADMIN)
+        ).status_code == 200
 
 
 async def test_typing_bad_input(client):
     answer = await ask_for_agent(client)
     sid, token = answer["session_id"], answer["session_token"]
     for body in ({"sender": "bot"}, {"sender": None}, {"sender": "customer", "text": 3}):
-        assert (await client.post(f"/v1/session/{sid}/typing", json=body,
-                                  headers={"X-Session-Token": token})).status_code == 422, body
+        assert (
+            await client.post(f"/v1/session/{sid}/typing", json=body, headers={"X-Session-Token": token})
+        ).status_code == 422, body
     assert (await client.post(f"/v1/session/{sid}/typing", json={"sender": "customer"})).status_code == 401
-    assert (await client.post(f"/v1/session/{sid}/typing", json={"sender": "customer"},
-                              headers={"X-Session-Token": "wrong"})).status_code == 403
+    assert (
+        await client.post(
+            f"/v1/session/{sid}/typing", json={"sender": "customer"}, headers={"X-Session-Token": "wrong"}
+        )
+    ).status_code == 403
     # A customer token does not make anyone an agent.
-    assert (await client.post(f"/v1/session/{sid}/typing", json={"sender": "agent"},
-                              headers={"X-Session-Token": token})).status_code == 401
+    assert (
+        await client.post(f"/v1/session/{sid}/typing", json={"sender": "agent"}, headers={"X-Session-Token": token})
+    ).status_code == 401
 
 
 async def test_capacity_limits_accepts(app, client):
@@ -278,8 +325,10 @@ async def test_signed_in_agents_act_only_as_themselves(app, client):
 
 
 async def test_direct_handoff_button(app, client):
-    resp = await client.post("/v1/handoff/direct", json={"session_id": None, "customer_id": "cust-9", "channel": "web",
-                                                         "reason": "direct_request", "lang": "ku"})
+    resp = await client.post(
+        "/v1/handoff/direct",
+        json={"session_id": None, "customer_id": "cust-9", "channel": "web", "reason": "direct_request", "lang": "ku"},
+    )
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["ok"] is True and body["escalated"] is True and body["offline"] is False
@@ -287,20 +336,28 @@ async def test_direct_handoff_button(app, client):
     assert "karmend" in body["response"].lower()
     row = await session_row(app, body["session_id"])
     assert (row["status"], row["handoff_reason"], row["customer_id"], row["lang"]) == (
-        "pending_handoff", "direct_request", "cust-9", "ku")
+        "pending_handoff",
+        "direct_request",
+        "cust-9",
+        "ku",
+    )
     outbox = await db_row(app, "SELECT payload FROM outbox WHERE kind = 'handoff_started'")
     assert len(outbox) == 1 and body["session_id"] in outbox[0]["payload"]
     # Pressing it again does not start a second hand-off.
-    again = await client.post(f"/v1/handoff/{body['session_id']}", json={},
-                              headers={"X-Session-Token": body["session_token"]})
+    again = await client.post(
+        f"/v1/handoff/{body['session_id']}", json={}, headers={"X-Session-Token": body["session_token"]}
+    )
     assert again.status_code == 200 and again.json()["escalated"] is True
     assert len(await db_row(app, "SELECT id FROM outbox WHERE kind = 'handoff_started'")) == 1
     # An existing bot session, by path, with its token.
     bot = await new_session(client, "ما هي الباقات المتاحة؟")
     wrong = await client.post(f"/v1/handoff/{bot['session_id']}", json={}, headers={"X-Session-Token": "nope"})
     assert wrong.status_code == 403
-    ok = await client.post(f"/v1/handoff/{bot['session_id']}", json={"reason": "widget button"},
-                           headers={"X-Session-Token": bot["session_token"]})
+    ok = await client.post(
+        f"/v1/handoff/{bot['session_id']}",
+        json={"reason": "widget button"},
+        headers={"X-Session-Token": bot["session_token"]},
+    )
     assert ok.json()["status"] == "pending_handoff" and ok.json()["handoff_reason"] == "widget_button"
     for bad in ({"session_id": 5}, {"channel": "WEB!"}, {"lang": "fr"}, {"reason": "x" * 100}, {"customer_id": ""}):
         if bad == {"customer_id": ""}:
@@ -323,18 +380,23 @@ async def test_bad_feedback_triggers_a_handoff(data_dir):
         first = await new_session(client, "ما هي الباقات المتاحة؟")
         sid, token = first["session_id"], first["session_token"]
         headers = {"X-Session-Token": token}
-        second = (await client.post("/v1/message", json={"session_id": sid, "message": "كيف أشحن الرصيد؟"},
-                                    headers=headers)).json()
-        one = await client.post(f"/v1/session/{sid}/feedback", json={"message_id": first["message_id"],
-                                                                     "value": "down", "comment": "غلط"},
-                                headers=headers)
+        second = (
+            await client.post("/v1/message", json={"session_id": sid, "message": "كيف أشحن الرصيد؟"}, headers=headers)
+        ).json()
+        one = await client.post(
+            f"/v1/session/{sid}/feedback",
+            json={"message_id": first["message_id"], "value": "down", "comment": "غلط"},
+            headers=headers,
+        )
         assert one.status_code == 200 and one.json()["escalated"] is False
         # Voting again on the same answer replaces the vote; it does not count twice.
-        repeat = await client.post(f"/v1/session/{sid}/feedback",
-                                   json={"message_id": first["message_id"], "value": "down"}, headers=headers)
+        repeat = await client.post(
+            f"/v1/session/{sid}/feedback", json={"message_id": first["message_id"], "value": "down"}, headers=headers
+        )
         assert repeat.json()["escalated"] is False
-        two = await client.post(f"/v1/session/{sid}/feedback", json={"message_id": second["message_id"],
-                                                                     "value": "down"}, headers=headers)
+        two = await client.post(
+            f"/v1/session/{sid}/feedback", json={"message_id": second["message_id"], "value": "down"}, headers=headers
+        )
         assert two.json()["escalated"] is True and two.json()["status"] == "pending_handoff"
         rows = await app.ctx.nura.db.fetchall("SELECT value FROM message_feedback WHERE session_id = ?", (sid,))
         assert [r["value"] for r in rows] == ["down", "down"]
@@ -343,22 +405,27 @@ async def test_bad_feedback_triggers_a_handoff(data_dir):
         # Bad feedback input.
         other = await new_session(client, "مرحبا")
         for body in ({"message_id": other["message_id"], "value": "down"},):
-            assert (await client.post(f"/v1/session/{sid}/feedback", json=body,
-                                      headers=headers)).status_code == 404
-        for body in ({"message_id": first["message_id"], "value": "meh"}, {"message_id": "x", "value": "up"},
-                     {"message_id": True, "value": "up"}, {"value": "up"},
-                     {"message_id": first["message_id"] - 1, "value": "up"},
-                     {"message_id": first["message_id"], "value": "up", "comment": 5}):
-            assert (await client.post(f"/v1/session/{sid}/feedback", json=body,
-                                      headers=headers)).status_code == 422, body
+            assert (await client.post(f"/v1/session/{sid}/feedback", json=body, headers=headers)).status_code == 404
+        for body in (
+            {"message_id": first["message_id"], "value": "meh"},
+            {"message_id": "x", "value": "up"},
+            {"message_id": True, "value": "up"},
+            {"value": "up"},
+            {"message_id": first["message_id"] - 1, "value": "up"},
+            {"message_id": first["message_id"], "value": "up", "comment": 5},
+        ):
+            assert (await client.post(f"/v1/session/{sid}/feedback", json=body, headers=headers)).status_code == 422, (
+                body
+            )
 
 
 async def test_rating(app, client):
     answer = await new_session(client, "مرحبا")
     sid, headers = answer["session_id"], {"X-Session-Token": answer["session_token"]}
     for score in (0, 6, "5", True, 4.5, None):
-        assert (await client.post(f"/v1/session/{sid}/rating", json={"score": score},
-                                  headers=headers)).status_code == 422, score
+        assert (
+            await client.post(f"/v1/session/{sid}/rating", json={"score": score}, headers=headers)
+        ).status_code == 422, score
     ok = await client.post(f"/v1/session/{sid}/rating", json={"score": 5}, headers=headers)
     assert ok.status_code == 200 and ok.json()["score"] == 5
     assert (await session_row(app, sid))["rating"] == 5
@@ -381,31 +448,41 @@ async def test_stale_whole_row_save_cannot_undo_an_accept(app, client):
     assert row["message_count"] == stale.message_count  # the rest of the write went through
     # Same after resolve: a stale 'human_active' copy does not reopen the session.
     stale_active = await ctx.sessions_store.get(sid)
-    assert (await client.post(f"/v1/session/{sid}/resolve?agent_id=alice", json={"status": "solved"},
-                              headers=ADMIN)).status_code == 200
+    assert (
+        await client.post(f"/v1/session/{sid}/resolve?agent_id=alice", json={"status": "solved"}, headers=ADMIN)
+    ).status_code == 200
     await ctx.sessions_store.save(stale_active)
     assert (await session_row(app, sid))["status"] == "resolved"
     # A customer writing again after the resolution starts a fresh bot conversation, and may be
     # handed off again (a newer handoff_at is not a stale write).
     await ctx.sessions.forget(sid)
-    fresh = await client.post("/v1/message", json={"session_id": sid, "session_token": token,
-                                                   "message": "ما هي الباقات المتاحة؟"})
+    fresh = await client.post(
+        "/v1/message", json={"session_id": sid, "session_token": token, "message": "ما هي الباقات المتاحة؟"}
+    )
     assert fresh.json()["status"] == "bot"
-    again = await client.post("/v1/message", json={"session_id": sid, "session_token": token,
-                                                   "message": "بدي احكي مع موظف"})
+    again = await client.post(
+        "/v1/message", json={"session_id": sid, "session_token": token, "message": "بدي احكي مع موظف"}
+    )
     assert again.json()["status"] == "pending_handoff"
     row = await session_row(app, sid)
     assert (row["status"], row["assigned_agent"], row["accepted_at"], row["resolved_at"]) == (
-        "pending_handoff", None, None, None)
+        "pending_handoff",
+        None,
+        None,
+        None,
+    )
 
 
-@pytest.mark.parametrize(("text", "lang"), [
-    ("ابي اكلم موظف", "ar"),           # Gulf
-    ("بدي احكي مع حدا من خدمة العملاء", "ar"),  # Levantine
-    ("اريد احجي وية موظف", "ar"),       # Iraqi
-    ("Ez dixwazim bi karmendekî re biaxivim", "ku"),
-    ("Can I talk to a real person please", "en"),
-])
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("ابي اكلم موظف", "ar"),  # Gulf
+        ("بدي احكي مع حدا من خدمة العملاء", "ar"),  # Levantine
+        ("اريد احجي وية موظف", "ar"),  # Iraqi
+        ("Ez dixwazim bi karmendekî re biaxivim", "ku"),
+        ("Can I talk to a real person please", "en"),
+    ],
+)
 async def test_explicit_requests_in_every_language(app, client, text, lang):
     answer = await new_session(client, text, lang=lang)
     assert answer["status"] == "pending_handoff" and answer["handoff_reason"] == "explicit_request", answer
@@ -420,14 +497,20 @@ async def test_accumulated_negative_sentiment_and_repeated_low_confidence(app, c
     first = await new_session(client, "this service is terrible", lang="en")
     assert first["status"] == "bot"
     headers = {"X-Session-Token": first["session_token"]}
-    second = (await client.post("/v1/message", json={"session_id": first["session_id"], "lang": "en",
-                                                     "message": "useless, I am angry"}, headers=headers)).json()
+    second = (
+        await client.post(
+            "/v1/message",
+            json={"session_id": first["session_id"], "lang": "en", "message": "useless, I am angry"},
+            headers=headers,
+        )
+    ).json()
     assert second["status"] == "pending_handoff" and second["handoff_reason"] == "negative_sentiment"
 
     weak = await new_session(client, "qwzx plorf", lang="en")
     sid, headers = weak["session_id"], {"X-Session-Token": weak["session_token"]}
     for text in ("vrrmp snerk", "blorp quix"):
-        last = (await client.post("/v1/message", json={"session_id": sid, "message": text, "lang": "en"},
-                                  headers=headers)).json()
+        last = (
+            await client.post("/v1/message", json={"session_id": sid, "message": text, "lang": "en"}, headers=headers)
+        ).json()
     assert last["status"] == "pending_handoff" and last["handoff_reason"] == "low_confidence"
     assert (await session_row(app, sid))["handoff_reason"] == "low_confidence"

@@ -68,53 +68,82 @@ async def test_outside_business_hours_the_customer_can_leave_details(data_dir):
         direct = (await client.post("/v1/handoff/direct", json={"session_id": None, "lang": "en"})).json()
         assert direct["offline"] is True and direct["status"] == "bot" and "offline" in direct["response"]
 
-        left = await client.post("/v1/offline-requests", json={
-            "session_id": answer["session_id"], "name": "أحمد", "phone": "+964 750 123 4567",
-            "description": "الانترنت مقطوع منذ الصباح", "lang": "ar"})
+        left = await client.post(
+            "/v1/offline-requests",
+            json={
+                "session_id": answer["session_id"],
+                "name": "أحمد",
+                "phone": "+964 750 123 4567",
+                "description": "الانترنت مقطوع منذ الصباح",
+                "lang": "ar",
+            },
+        )
         assert left.status_code == 201, left.text
         assert left.json()["status"] == "open" and left.json()["session_id"] == answer["session_id"]
-        for bad in ({"name": "a", "phone": "abc", "description": "d"}, {"phone": "07501234567", "description": "d"},
-                    {"name": "a", "phone": "07501234567"}, {"name": "a", "phone": "123", "description": "d"},
-                    {"name": "a", "phone": "07501234567", "description": "d", "lang": "de"},
-                    {"name": 5, "phone": "07501234567", "description": "d"}):
+        for bad in (
+            {"name": "a", "phone": "abc", "description": "d"},
+            {"phone": "07501234567", "description": "d"},
+            {"name": "a", "phone": "07501234567"},
+            {"name": "a", "phone": "123", "description": "d"},
+            {"name": "a", "phone": "07501234567", "description": "d", "lang": "de"},
+            {"name": 5, "phone": "07501234567", "description": "d"},
+        ):
             assert (await client.post("/v1/offline-requests", json=bad)).status_code == 422, bad
-        ghost = await client.post("/v1/offline-requests", json={"session_id": "nope", "name": "a",
-                                                                "phone": "٠٧٥٠١٢٣٤٥٦٧", "description": "d"})
+        ghost = await client.post(
+            "/v1/offline-requests", json={"session_id": "nope", "name": "a", "phone": "٠٧٥٠١٢٣٤٥٦٧", "description": "d"}
+        )
         assert ghost.status_code == 404
 
         assert (await client.get("/v1/offline-requests")).status_code == 401
         listed = (await client.get("/v1/offline-requests?status=open", headers=ADMIN)).json()
         assert listed["total"] == 1 and listed["items"][0]["phone"] == "+964 750 123 4567"
         item_id = listed["items"][0]["id"]
-        patched = await client.patch(f"/v1/offline-requests/{item_id}", json={"status": "contacted", "note": "called"},
-                                     headers=ADMIN)
+        patched = await client.patch(
+            f"/v1/offline-requests/{item_id}", json={"status": "contacted", "note": "called"}, headers=ADMIN
+        )
         assert patched.status_code == 200 and patched.json()["status"] == "contacted"
         assert patched.json()["handled_by"] == "api-key"
-        assert (await client.patch(f"/v1/offline-requests/{item_id}", json={"status": "done"},
-                                   headers=ADMIN)).status_code == 422
-        assert (await client.patch("/v1/offline-requests/999", json={"status": "closed"},
-                                   headers=ADMIN)).status_code == 404
+        assert (
+            await client.patch(f"/v1/offline-requests/{item_id}", json={"status": "done"}, headers=ADMIN)
+        ).status_code == 422
+        assert (
+            await client.patch("/v1/offline-requests/999", json={"status": "closed"}, headers=ADMIN)
+        ).status_code == 404
         assert (await client.get("/v1/offline-requests?status=weird", headers=ADMIN)).status_code == 422
 
 
 async def test_suggestions_and_complaints(app, client):
     answer = await new_session(client, "مرحبا")
     for kind in ("suggestion", "complaint", "compliment"):
-        resp = await client.post("/v1/suggestions", json={"kind": kind, "text": f"{kind} text", "lang": "en",
-                                                          "session_id": answer["session_id"],
-                                                          "session_token": answer["session_token"]})
+        resp = await client.post(
+            "/v1/suggestions",
+            json={
+                "kind": kind,
+                "text": f"{kind} text",
+                "lang": "en",
+                "session_id": answer["session_id"],
+                "session_token": answer["session_token"],
+            },
+        )
         assert resp.status_code == 201 and resp.json()["kind"] == kind and resp.json()["status"] == "new"
-    for bad in ({"kind": "rant", "text": "x"}, {"kind": "complaint", "text": ""}, {"kind": "complaint"},
-                {"text": "x" * 5000}, {"text": "a\x07b"}):
+    for bad in (
+        {"kind": "rant", "text": "x"},
+        {"kind": "complaint", "text": ""},
+        {"kind": "complaint"},
+        {"text": "x" * 5000},
+        {"text": "a\x07b"},
+    ):
         assert (await client.post("/v1/suggestions", json=bad)).status_code == 422, bad
-    wrong = await client.post("/v1/suggestions", json={"text": "x", "session_id": answer["session_id"],
-                                                       "session_token": "wrong"})
+    wrong = await client.post(
+        "/v1/suggestions", json={"text": "x", "session_id": answer["session_id"], "session_token": "wrong"}
+    )
     assert wrong.status_code == 403
     listed = (await client.get("/v1/suggestions", headers=ADMIN)).json()
     assert listed["total"] == 3 and [i["kind"] for i in listed["items"]] == ["compliment", "complaint", "suggestion"]
     first = listed["items"][0]["id"]
     assert (await client.patch(f"/v1/suggestions/{first}", json={"status": "reviewed"}, headers=ADMIN)).json()[
-        "status"] == "reviewed"
+        "status"
+    ] == "reviewed"
     assert (await client.get("/v1/suggestions?status=reviewed", headers=ADMIN)).json()["total"] == 1
     assert (await client.patch(f"/v1/suggestions/{first}", json={}, headers=ADMIN)).status_code == 422
     assert (await client.get("/v1/suggestions?limit=0", headers=ADMIN)).status_code == 422
@@ -122,33 +151,45 @@ async def test_suggestions_and_complaints(app, client):
 
 async def test_canned_replies_crud_and_placeholders(app, client):
     agent = bearer(await login(client, "sara", await make_user(app, "sara", "agent")))
-    body = {"id": "greet-ar", "lang": "ar", "title": "ترحيب",
-            "text": "مرحباً {customer_name}، معك {agent_name} من {company_name}. {unknown}"}
+    body = {
+        "id": "greet-ar",
+        "lang": "ar",
+        "title": "ترحيب",
+        "text": "مرحباً {customer_name}، معك {agent_name} من {company_name}. {unknown}",
+    }
     assert (await client.post("/v1/canned-replies", json=body, headers=agent)).status_code == 403
     created = await client.post("/v1/canned-replies", json=body, headers=ADMIN)
     assert created.status_code == 201
     assert (await client.post("/v1/canned-replies", json=body, headers=ADMIN)).status_code == 409
-    other = await client.post("/v1/canned-replies", json={"lang": "en", "title": "Bye", "text": "Goodbye {agent_name}"},
-                              headers=ADMIN)
+    other = await client.post(
+        "/v1/canned-replies", json={"lang": "en", "title": "Bye", "text": "Goodbye {agent_name}"}, headers=ADMIN
+    )
     assert other.status_code == 201 and other.json()["id"]
-    for bad in ({**body, "id": "x y"}, {**body, "lang": "fr"}, {"lang": "ar", "title": "t"},
-                {"lang": "ar", "title": "", "text": "t"}):
+    for bad in (
+        {**body, "id": "x y"},
+        {**body, "lang": "fr"},
+        {"lang": "ar", "title": "t"},
+        {"lang": "ar", "title": "", "text": "t"},
+    ):
         assert (await client.post("/v1/canned-replies", json=bad, headers=ADMIN)).status_code == 422, bad
 
     assert len((await client.get("/v1/canned-replies", headers=agent)).json()["canned_replies"]) == 2
     arabic = (await client.get("/v1/canned-replies?lang=ar", headers=agent)).json()["canned_replies"]
     assert [r["id"] for r in arabic] == ["greet-ar"]
-    assert [r["id"] for r in (await client.get("/v1/canned-replies?q=Goodbye", headers=agent)).json()[
-        "canned_replies"]] == [other.json()["id"]]
+    assert [
+        r["id"] for r in (await client.get("/v1/canned-replies?q=Goodbye", headers=agent)).json()["canned_replies"]
+    ] == [other.json()["id"]]
     assert (await client.get("/v1/canned-replies?lang=xx", headers=agent)).status_code == 422
 
     session = await new_session(client, "مرحبا", customer_id="cust-77")
-    rendered = (await client.get(f"/v1/canned-replies?lang=ar&session_id={session['session_id']}",
-                                 headers=agent)).json()["canned_replies"][0]["rendered"]
+    rendered = (
+        await client.get(f"/v1/canned-replies?lang=ar&session_id={session['session_id']}", headers=agent)
+    ).json()["canned_replies"][0]["rendered"]
     assert rendered == "مرحباً cust-77، معك sara من Sanad Telecom. {unknown}"
 
     assert (await client.patch("/v1/canned-replies/greet-ar", json={"title": "أهلاً"}, headers=ADMIN)).json()[
-        "title"] == "أهلاً"
+        "title"
+    ] == "أهلاً"
     assert (await client.patch("/v1/canned-replies/greet-ar", json={}, headers=ADMIN)).status_code == 422
     assert (await client.patch("/v1/canned-replies/none", json={"title": "x"}, headers=ADMIN)).status_code == 404
     assert (await client.delete("/v1/canned-replies/greet-ar", headers=ADMIN)).status_code == 200
@@ -187,15 +228,20 @@ async def test_lifecycle_jobs_close_idle_bot_sessions_and_flag_waiting_handoffs(
     bot = await new_session(client, "مرحبا")
     waiting = await new_session(client, "أريد موظف")
     active = await new_session(client, "بدي احكي مع موظف")
-    assert (await client.post(f"/v1/handoff/{active['session_id']}/accept?agent_id=a", headers=ADMIN)).status_code == 200
+    assert (
+        await client.post(f"/v1/handoff/{active['session_id']}/accept?agent_id=a", headers=ADMIN)
+    ).status_code == 200
 
     later = time.time() + ctx.settings.session_idle_close_seconds + 5
     closed = await expire_sessions(ctx, now=later)
     assert closed == [bot["session_id"]]
     assert (await ctx.sessions.get(bot["session_id"])).status == "closed"  # the cache agrees with the store
     statuses = {r["id"]: r["status"] for r in await ctx.db.fetchall("SELECT id, status FROM sessions")}
-    assert statuses == {bot["session_id"]: "closed", waiting["session_id"]: "pending_handoff",
-                        active["session_id"]: "human_active"}
+    assert statuses == {
+        bot["session_id"]: "closed",
+        waiting["session_id"]: "pending_handoff",
+        active["session_id"]: "human_active",
+    }
     assert await expire_sessions(ctx, now=later) == []
 
     assert await flag_stale_pending(ctx) == []  # not waiting long enough yet
@@ -205,8 +251,9 @@ async def test_lifecycle_jobs_close_idle_bot_sessions_and_flag_waiting_handoffs(
     queue = (await client.get("/v1/queue", headers=ADMIN)).json()
     assert [s["stale"] for s in queue["pending"]] == [True]
     # A closed session that hears from its customer again becomes a bot conversation again.
-    back = await client.post("/v1/message", json={"session_id": bot["session_id"], "message": "مرحبا",
-                                                  "session_token": bot["session_token"]})
+    back = await client.post(
+        "/v1/message", json={"session_id": bot["session_id"], "message": "مرحبا", "session_token": bot["session_token"]}
+    )
     assert back.json()["status"] == "bot"
     jobs = ctx.services["jobs"]
     assert {"handoff.expire_sessions", "handoff.flag_stale_pending"} <= set(jobs._periodic)
@@ -263,8 +310,9 @@ async def test_escalation_webhook_is_signed_and_retried(data_dir, receiver):
         handler.status = 500
         await client.post("/v1/handoff/direct", json={"session_id": None})
         await jobs.run_pending()
-        rows = await app.ctx.nura.db.fetchall("SELECT status, attempts, last_error FROM outbox"
-                                              " WHERE kind = 'handoff_started' ORDER BY id")
+        rows = await app.ctx.nura.db.fetchall(
+            "SELECT status, attempts, last_error FROM outbox WHERE kind = 'handoff_started' ORDER BY id"
+        )
         assert rows[0]["status"] == "done"
         assert rows[1]["status"] != "done" and rows[1]["attempts"] == 1 and "500" in rows[1]["last_error"]
         assert len(handler.received) == 2

@@ -38,8 +38,11 @@ async def crash_probe(ctx: Any, payload: dict[str, Any]) -> None:
 
     def effect(conn: Any) -> None:
         conn.execute("CREATE TABLE IF NOT EXISTS test_effects (key TEXT PRIMARY KEY, applied INTEGER NOT NULL)")
-        conn.execute("INSERT INTO test_effects (key, applied) VALUES (?, 1) ON CONFLICT (key)"
-                     " DO UPDATE SET applied = applied + 1", (payload["key"],))
+        conn.execute(
+            "INSERT INTO test_effects (key, applied) VALUES (?, 1) ON CONFLICT (key)"
+            " DO UPDATE SET applied = applied + 1",
+            (payload["key"],),
+        )
 
     await ctx.db.write(effect)
 
@@ -51,8 +54,9 @@ def register_jobs(jobs: JobService) -> None:
 # -- fixtures ------------------------------------------------------------------------------------
 @pytest.fixture
 async def ctx(data_dir: Path) -> AsyncIterator[AppContext]:
-    context = build_context(make_settings(data_dir, LOAD_DEFAULT_KNOWLEDGE=False, JOB_MAX_ATTEMPTS=3,
-                                          JOB_RETRY_DELAY_SECONDS=10))
+    context = build_context(
+        make_settings(data_dir, LOAD_DEFAULT_KNOWLEDGE=False, JOB_MAX_ATTEMPTS=3, JOB_RETRY_DELAY_SECONDS=10)
+    )
     yield context
     await asyncio.get_running_loop().run_in_executor(None, context.close)
 
@@ -205,8 +209,9 @@ async def test_jobs_routes(client: Any) -> None:
     ctx = client._transport.app.ctx.nura
     jobs = ctx.services["jobs"]
     row_id = await ctx.db.write(lambda c: insert_outbox(c, OutboxItem("nobody_handles_this", {"x": 1})))
-    await ctx.db.execute("UPDATE outbox SET status = 'failed', attempts = 5, last_error = 'boom' WHERE id = ?",
-                         (row_id,))
+    await ctx.db.execute(
+        "UPDATE outbox SET status = 'failed', attempts = 5, last_error = 'boom' WHERE id = ?", (row_id,)
+    )
     listing = (await client.get("/v1/jobs/failed", headers=ADMIN)).json()
     assert listing["total"] == 1 and listing["jobs"][0]["kind"] == "nobody_handles_this"
     assert (await client.get("/v1/jobs/failed?limit=x", headers=ADMIN)).status_code == 422
@@ -219,11 +224,23 @@ async def test_jobs_routes(client: Any) -> None:
 
 # -- crash test ---------------------------------------------------------------------------------------
 def start_worker(data_dir: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "NURA_DATA_DIR": str(data_dir), "APP_ENV": "test", "JOB_LEASE_SECONDS": "2",
-           "LOAD_DEFAULT_KNOWLEDGE": "false", "JOB_WORKERS": "1",
-           "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), str(REPO)])}
-    proc = subprocess.Popen([sys.executable, "-m", "nura_appliance", "worker", "--module", "test_jobs"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO)
+    env = {
+        **os.environ,
+        "NURA_DATA_DIR": str(data_dir),
+        "APP_ENV": "test",
+        "JOB_LEASE_SECONDS": "2",
+        "LOAD_DEFAULT_KNOWLEDGE": "false",
+        "JOB_WORKERS": "1",
+        "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), str(REPO)]),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nura_appliance", "worker", "--module", "test_jobs"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=REPO,
+    )
     deadline = time.time() + 60
     assert proc.stdout is not None
     while time.time() < deadline:
@@ -259,16 +276,18 @@ def wait_for(check: Any, timeout: float, what: str) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_worker_killed_mid_job_completes_after_restart_once(tmp_path: Path,
-                                                            workers: list[subprocess.Popen[str]]) -> None:
+def test_worker_killed_mid_job_completes_after_restart_once(
+    tmp_path: Path, workers: list[subprocess.Popen[str]]
+) -> None:
     data_dir = tmp_path / "data"
     probe_dir = tmp_path / "probe"
     probe_dir.mkdir()
     workers.append(start_worker(data_dir))
     db = Database(data_dir / "nura.db")
     try:
-        row_id = db.write_sync(lambda c: insert_outbox(c, OutboxItem(
-            "crash_probe", {"dir": str(probe_dir), "key": "k1"})))
+        row_id = db.write_sync(
+            lambda c: insert_outbox(c, OutboxItem("crash_probe", {"dir": str(probe_dir), "key": "k1"}))
+        )
         wait_for(lambda: list(probe_dir.glob("started-*")), 20, "the job to start")
         row = db.read_sync(lambda c: c.execute("SELECT * FROM outbox WHERE id = ?", (row_id,)).fetchall()[0])
         assert row["status"] == "running" and row["attempts"] == 1
@@ -312,8 +331,12 @@ async def test_purge_keeps_recent_and_unfinished_rows(ctx: AppContext) -> None:
     from nura_appliance.jobs.tasks import KEEP_DONE_SECONDS, purge_done_jobs
 
     now = 2_000_000_000.0
-    rows = [("done", now - KEEP_DONE_SECONDS - 10), ("done", now - 60), ("failed", now - KEEP_DONE_SECONDS - 10),
-            ("pending", None)]
+    rows = [
+        ("done", now - KEEP_DONE_SECONDS - 10),
+        ("done", now - 60),
+        ("failed", now - KEEP_DONE_SECONDS - 10),
+        ("pending", None),
+    ]
 
     def seed(conn: Any) -> None:
         for status, done_at in rows:

@@ -25,7 +25,10 @@ ARTICLE = {
     "id": "gift-cards",
     "category": "billing",
     "title": {"ar": "بطاقات الهدايا", "en": "Gift cards", "ku": "Kartên diyariyê"},
-    "body": {"ar": "يمكنك شراء بطاقة هدية من أي فرع وإهداؤها لأي رقم.", "en": "Buy a gift card at any branch and give it to any number."},
+    "body": {
+        "ar": "يمكنك شراء بطاقة هدية من أي فرع وإهداؤها لأي رقم.",
+        "en": "Buy a gift card at any branch and give it to any number.",
+    },
     "examples": {"en": ["can i buy a gift card for my friend"]},
     "keywords": ["gift card", "هدية"],
 }
@@ -102,8 +105,11 @@ async def test_pack_import_is_atomic_and_round_trips(app: Any, client: Any) -> N
 
 async def test_tree_replace_checks_articles(app: Any, client: Any) -> None:
     admin = bearer((await staff_tokens(app, client))["admin"])
-    tree = {"id": "root", "label": {"ar": "الكل"}, "children": [
-        {"id": "slow", "label": {"ar": "بطء"}, "article": "internet-slow"}]}
+    tree = {
+        "id": "root",
+        "label": {"ar": "الكل"},
+        "children": [{"id": "slow", "label": {"ar": "بطء"}, "article": "internet-slow"}],
+    }
     assert (await client.put("/v1/knowledge/tree", json={"tree": tree}, headers=admin)).status_code == 200
     assert (await client.get("/v1/knowledge/tree", headers=admin)).json()["tree"] == tree
     tree["children"][0]["article"] = "missing"
@@ -113,10 +119,13 @@ async def test_tree_replace_checks_articles(app: Any, client: Any) -> None:
 
 async def test_upload_ingests_in_background_and_search_finds_it(app: Any, client: Any) -> None:
     admin = bearer((await staff_tokens(app, client))["admin"])
-    handbook = (b"# Roaming desk\n\nThe roaming desk at the airport branch opens at 6 am. "
-                b"Travellers can buy a daily roaming pass there.\n")
-    resp = await client.post("/v1/knowledge/upload", files={"file": ("airport.md", handbook, "text/markdown")},
-                             headers=admin)
+    handbook = (
+        b"# Roaming desk\n\nThe roaming desk at the airport branch opens at 6 am. "
+        b"Travellers can buy a daily roaming pass there.\n"
+    )
+    resp = await client.post(
+        "/v1/knowledge/upload", files={"file": ("airport.md", handbook, "text/markdown")}, headers=admin
+    )
     assert resp.status_code == 202, resp.text
     run_id = resp.json()["run_id"]
     for _ in range(200):
@@ -127,8 +136,9 @@ async def test_upload_ingests_in_background_and_search_finds_it(app: Any, client
         await asyncio.sleep(0.05)
     assert run["status"] == "done" and run["chunks"] >= 1 and run["detail"][0]["name"] == "airport.md"
 
-    found = await client.get("/v1/knowledge/search", params={"q": "airport roaming desk", "lang": "en", "k": 3},
-                             headers=admin)
+    found = await client.get(
+        "/v1/knowledge/search", params={"q": "airport roaming desk", "lang": "en", "k": 3}, headers=admin
+    )
     hits = found.json()["hits"]
     chunk = next(h for h in hits if h["kind"] == "chunk")
     assert found.status_code == 200 and chunk["doc"] == "airport.md" and "6 am" in chunk["text"]
@@ -137,11 +147,11 @@ async def test_upload_ingests_in_background_and_search_finds_it(app: Any, client
     again = await client.post("/v1/knowledge/ingest", json={}, headers=admin)
     assert again.status_code == 202
 
-    bad = await client.post("/v1/knowledge/upload", files={"file": ("tool.exe", b"MZ\x90\x00", "application/x")},
-                            headers=admin)
+    bad = await client.post(
+        "/v1/knowledge/upload", files={"file": ("tool.exe", b"MZ\x90\x00", "application/x")}, headers=admin
+    )
     assert bad.status_code == 415 and bad.json()["error"]["code"] == "upload_type_not_allowed"
-    empty = await client.post("/v1/knowledge/upload", files={"file": ("empty.md", b"", "text/markdown")},
-                              headers=admin)
+    empty = await client.post("/v1/knowledge/upload", files={"file": ("empty.md", b"", "text/markdown")}, headers=admin)
     assert empty.status_code == 422
     missing = await client.post("/v1/knowledge/upload", headers=admin)
     assert missing.status_code == 422
@@ -157,8 +167,9 @@ async def test_search_and_try_validate_input(app: Any, client: Any) -> None:
     for body in ({}, {"text": "  "}, {"text": "hi", "lang": "de"}):
         resp = await client.post("/v1/knowledge/try", json=body, headers=agent)
         assert resp.status_code == 422
-    resp = await client.post("/v1/knowledge/try", content=b"{not json",
-                             headers={**agent, "content-type": "application/json"})
+    resp = await client.post(
+        "/v1/knowledge/try", content=b"{not json", headers={**agent, "content-type": "application/json"}
+    )
     assert resp.status_code == 400
     handoff = await client.post("/v1/knowledge/try", json={"text": "ابي اكلم موظف"}, headers=agent)
     assert handoff.json()["kind"] == "handoff"

@@ -66,8 +66,11 @@ def docx_bytes() -> bytes:
 
 @pytest.fixture
 async def kctx(data_dir: Path) -> Any:
-    ctx = build_context(make_settings(data_dir, LOAD_DEFAULT_KNOWLEDGE=False, UPLOAD_MAX_BYTES=60_000,
-                                      RAG_CHUNK_SIZE=200, RAG_CHUNK_OVERLAP=60))
+    ctx = build_context(
+        make_settings(
+            data_dir, LOAD_DEFAULT_KNOWLEDGE=False, UPLOAD_MAX_BYTES=60_000, RAG_CHUNK_SIZE=200, RAG_CHUNK_OVERLAP=60
+        )
+    )
     await install_knowledge(ctx, background_reindex=False)
     yield ctx
     ctx.close()
@@ -75,14 +78,14 @@ async def kctx(data_dir: Path) -> Any:
 
 def test_arabic_sentence_splitting_keeps_numbers_and_codes_whole() -> None:
     text = "اطلب *124# لمعرفة الرصيد. السعر 2.5 دولار؟ نعم؛ جرّب الآن\nسطر جديد"
-    assert split_sentences(text) == ["اطلب *124# لمعرفة الرصيد.", "السعر 2.5 دولار؟", "نعم؛", "جرّب الآن",
-                                     "سطر جديد"]
+    assert split_sentences(text) == ["اطلب *124# لمعرفة الرصيد.", "السعر 2.5 دولار؟", "نعم؛", "جرّب الآن", "سطر جديد"]
 
 
 def test_chunks_respect_size_overlap_and_headings() -> None:
     sentences = [f"الجملة رقم {i} تشرح خطوة من خطوات ضبط الراوتر في المنزل." for i in range(12)]
-    chunks = chunk_sections([Section("الراوتر", " ".join(sentences)), Section("الفاتورة", "ادفع قبل يوم 15.")],
-                            size=200, overlap=60)
+    chunks = chunk_sections(
+        [Section("الراوتر", " ".join(sentences)), Section("الفاتورة", "ادفع قبل يوم 15.")], size=200, overlap=60
+    )
     router = [c for c in chunks if c.heading == "الراوتر"]
     assert len(router) > 2 and all(len(c.text) <= 200 for c in router)
     for first, second in zip(router, router[1:], strict=False):
@@ -94,23 +97,27 @@ def test_chunks_respect_size_overlap_and_headings() -> None:
 def test_every_file_type_extracts_with_headings() -> None:
     title, sections = extract("guide.md", "# دليل\n\nمقدمة.\n\n## الدفع\n\nادفع قبل يوم 15.".encode())
     assert title == "دليل" and sections[-1].heading == "دليل › الدفع"
-    title, sections = extract("page.html", b"<html><title>Help</title><script>x=1</script><h2>APN</h2>"
-                                           b"<p>Set APN to sanad.</p></html>")
+    title, sections = extract(
+        "page.html", b"<html><title>Help</title><script>x=1</script><h2>APN</h2><p>Set APN to sanad.</p></html>"
+    )
     assert title == "Help" and sections == [Section("APN", "\nSet APN to sanad.\n")]
     assert "roaming" in extract("p.pdf", simple_pdf("Enable roaming before travel"))[1][0].text.lower()
     title, sections = extract("guide.docx", docx_bytes())
     assert title == "Roaming guide" and [s.heading for s in sections] == ["Roaming guide", "Prices"]
 
 
-@pytest.mark.parametrize(("name", "data", "message"), [
-    ("empty.md", b"   \n", "empty.md: the file is empty"),
-    ("tool.exe", b"MZ\x90", "tool.exe: unsupported file type .exe"),
-    ("broken.pdf", b"%PDF-1.4\nthis is not a pdf", "broken.pdf: "),
-    ("locked.pdf", None, "locked.pdf: the PDF is encrypted"),
-    ("blank.pdf", None, "blank.pdf: no text found"),
-    ("broken.docx", b"PK\x03\x04 not really a zip", "broken.docx: not a readable .docx"),
-    ("scripts.html", b"<script>alert(1)</script>", "scripts.html: no text found"),
-])
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.md", b"   \n", "empty.md: the file is empty"),
+        ("tool.exe", b"MZ\x90", "tool.exe: unsupported file type .exe"),
+        ("broken.pdf", b"%PDF-1.4\nthis is not a pdf", "broken.pdf: "),
+        ("locked.pdf", None, "locked.pdf: the PDF is encrypted"),
+        ("blank.pdf", None, "blank.pdf: no text found"),
+        ("broken.docx", b"PK\x03\x04 not really a zip", "broken.docx: not a readable .docx"),
+        ("scripts.html", b"<script>alert(1)</script>", "scripts.html: no text found"),
+    ],
+)
 def test_bad_files_get_errors_naming_the_file(name: str, data: bytes | None, message: str) -> None:
     from nura_appliance.knowledge.ingest import IngestError
 
@@ -160,8 +167,9 @@ async def test_failed_files_are_reported_and_leave_nothing_half_indexed(kctx: An
     (tmp_path / "big.md").write_text("# big\n\n" + "كلمة " * 8000, encoding="utf-8")  # over 60 000 bytes
     (tmp_path / "locked.pdf").write_bytes(encrypted_pdf())
     (tmp_path / "ok.txt").write_text("Dial *100# to check your balance.", encoding="utf-8")
-    report = await ingest_paths(kctx, [tmp_path / "big.md", tmp_path / "locked.pdf", tmp_path / "ok.txt",
-                                       tmp_path / "missing.md"])
+    report = await ingest_paths(
+        kctx, [tmp_path / "big.md", tmp_path / "locked.pdf", tmp_path / "ok.txt", tmp_path / "missing.md"]
+    )
     errors = {row["name"]: row.get("error", "") for row in report["files"]}
     assert "larger than the 60000-byte limit" in errors["big.md"]
     assert "encrypted" in errors["locked.pdf"] and errors["ok.txt"] == ""

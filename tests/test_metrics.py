@@ -55,8 +55,9 @@ async def test_metrics_need_admin_or_the_metrics_token(client: httpx.AsyncClient
 
 async def test_requests_are_counted_by_route_pattern_and_status(client: httpx.AsyncClient) -> None:
     answer = await new_session(client, "ما هي الباقات المتاحة؟")
-    await client.get(f"/v1/session/{answer['session_id']}/messages",
-                     headers={"X-Session-Token": answer["session_token"]})
+    await client.get(
+        f"/v1/session/{answer['session_id']}/messages", headers={"X-Session-Token": answer["session_token"]}
+    )
     await client.get("/v1/no-such-route")
     await client.post("/v1/message", content=b"{oops", headers={"Content-Type": "application/json"})
     found = await scrape(client)
@@ -68,13 +69,13 @@ async def test_requests_are_counted_by_route_pattern_and_status(client: httpx.As
     assert not any(answer["session_id"] in (r or "") for r in routes)
     assert any(r and r.startswith("/v1/session/<") for r in routes)
     assert value(found, "nura_http_request_duration_seconds_count", route="/v1/message", method="POST") == 2
-    assert value(found, "nura_http_request_duration_seconds_bucket", route="/v1/message", method="POST",
-                 le="+Inf") == 2
+    assert value(found, "nura_http_request_duration_seconds_bucket", route="/v1/message", method="POST", le="+Inf") == 2
     assert value(found, "process_resident_memory_bytes") > 0
 
 
-async def test_database_totals_tiers_handoffs_queue_jobs_and_llm_cost(client: httpx.AsyncClient, app: Any,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_database_totals_tiers_handoffs_queue_jobs_and_llm_cost(
+    client: httpx.AsyncClient, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(metrics_module, "SNAPSHOT_SECONDS", 0.0)
     await new_session(client, "ما هي الباقات المتاحة؟")
     await new_session(client, "مرحبا")
@@ -82,11 +83,17 @@ async def test_database_totals_tiers_handoffs_queue_jobs_and_llm_cost(client: ht
     now = time.time()
 
     def seed(conn: Any) -> None:
-        conn.execute("INSERT INTO llm_usage_logs (provider, model, purpose, prompt_tokens, completion_tokens,"
-                     " total_tokens, cost_usd, ok, created_at) VALUES ('openai', 'gpt-4o-mini', 'answer', 900, 100,"
-                     " 1000, 0.0002, 1, ?), ('openai', 'gpt-4o-mini', 'answer', 50, 0, 50, 0, 0, ?)", (now, now))
-        conn.execute("INSERT INTO outbox (kind, payload, status, attempts, next_attempt_at, created_at, updated_at)"
-                     " VALUES ('webhook', '{}', 'failed', 5, ?, ?, ?)", (now, now, now))
+        conn.execute(
+            "INSERT INTO llm_usage_logs (provider, model, purpose, prompt_tokens, completion_tokens,"
+            " total_tokens, cost_usd, ok, created_at) VALUES ('openai', 'gpt-4o-mini', 'answer', 900, 100,"
+            " 1000, 0.0002, 1, ?), ('openai', 'gpt-4o-mini', 'answer', 50, 0, 50, 0, 0, ?)",
+            (now, now),
+        )
+        conn.execute(
+            "INSERT INTO outbox (kind, payload, status, attempts, next_attempt_at, created_at, updated_at)"
+            " VALUES ('webhook', '{}', 'failed', 5, ?, ?, ?)",
+            (now, now, now),
+        )
 
     await app.ctx.nura.db.write(seed)
     found = await scrape(client)

@@ -33,13 +33,34 @@ async def fill_sqlite_appliance(data_dir: Path) -> dict[str, Any]:
         handed = await new_session(client, "أريد التحدث مع موظف خدمة العملاء")
         sid = handed["session_id"]
         assert (await client.post(f"/v1/handoff/{sid}/accept?agent_id=alia", headers=ADMIN)).status_code == 200
-        await client.post(f"/v1/session/{sid}/agent-message?agent_id=alia", headers=ADMIN,
-                          json={"message": "أهلاً، كيف أساعدك؟", "agent_name": "Alia"})
-        await client.post(f"/v1/session/{sid}/resolve?agent_id=alia", headers=ADMIN,
-                          json={"status": "solved", "issue_category": "internet", "root_cause": "apn",
-                                "resolution_notes": "ok", "resolved_by": "alia"})
-        await client.post("/v1/analytics/click", json={"session_id": sid, "customer_id": "c", "event_type": "open",
-                                                       "label": "x", "meta": {}, "topic_id": None, "article_id": 7})
+        await client.post(
+            f"/v1/session/{sid}/agent-message?agent_id=alia",
+            headers=ADMIN,
+            json={"message": "أهلاً، كيف أساعدك؟", "agent_name": "Alia"},
+        )
+        await client.post(
+            f"/v1/session/{sid}/resolve?agent_id=alia",
+            headers=ADMIN,
+            json={
+                "status": "solved",
+                "issue_category": "internet",
+                "root_cause": "apn",
+                "resolution_notes": "ok",
+                "resolved_by": "alia",
+            },
+        )
+        await client.post(
+            "/v1/analytics/click",
+            json={
+                "session_id": sid,
+                "customer_id": "c",
+                "event_type": "open",
+                "label": "x",
+                "meta": {},
+                "topic_id": None,
+                "article_id": 7,
+            },
+        )
         return {"bot": bot, "handed": handed}
 
 
@@ -94,8 +115,19 @@ async def test_round_trip_sqlite_postgres_sqlite_is_lossless_and_resumable(tmp_p
         report = migrate_data(str(source), url, base, batch=7)
         assert report.ok, [(t.name, t.source_rows, t.target_rows) for t in report.tables if not t.ok]
         by_name = {t.name: t for t in report.tables}
-        for table in ("sessions", "chat_turns", "conversation_logs", "articles", "kb_fts", "kb_vectors", "users",
-                      "outbox", "session_outcomes", "handoff_events", "widget_events"):
+        for table in (
+            "sessions",
+            "chat_turns",
+            "conversation_logs",
+            "articles",
+            "kb_fts",
+            "kb_vectors",
+            "users",
+            "outbox",
+            "session_outcomes",
+            "handoff_events",
+            "widget_events",
+        ):
             assert by_name[table].target_rows > 0, table
         # A second run has nothing left to copy and still verifies.
         again = migrate_data(str(source), url, base, batch=7)
@@ -103,19 +135,29 @@ async def test_round_trip_sqlite_postgres_sqlite_is_lossless_and_resumable(tmp_p
 
         # The moved appliance serves from PostgreSQL: knowledge answers, old sessions go on.
         async with app_client(backend_settings(tmp_path / "pg-data", backend, LOAD_DEFAULT_KNOWLEDGE=True)) as (
-                app, client):
-            assert await app.ctx.nura.db.fetchone("SELECT count(*) AS n FROM users WHERE username = ?",
-                                                  ("agent.alia",)) == {"n": 1}
+            app,
+            client,
+        ):
+            assert await app.ctx.nura.db.fetchone(
+                "SELECT count(*) AS n FROM users WHERE username = ?", ("agent.alia",)
+            ) == {"n": 1}
             answer = await new_session(client, "كيف أشحن رصيدي؟")
             assert answer["article_id"] == "recharge-card", answer  # the moved knowledge answers
             bot = ids["bot"]
-            more = await client.post("/v1/message", json={"session_id": bot["session_id"],
-                                                          "session_token": bot["session_token"],
-                                                          "customer_id": "cust-001", "channel": "web",
-                                                          "message": "شكرا"})
+            more = await client.post(
+                "/v1/message",
+                json={
+                    "session_id": bot["session_id"],
+                    "session_token": bot["session_token"],
+                    "customer_id": "cust-001",
+                    "channel": "web",
+                    "message": "شكرا",
+                },
+            )
             assert more.status_code == 200, more.text
-            turns = await app.ctx.nura.db.fetchone("SELECT count(*) AS n FROM chat_turns WHERE session_id = ?",
-                                                   (bot["session_id"],))
+            turns = await app.ctx.nura.db.fetchone(
+                "SELECT count(*) AS n FROM chat_turns WHERE session_id = ?", (bot["session_id"],)
+            )
             assert turns["n"] >= 4  # the migrated two plus the new exchange (new ids did not collide)
 
         # And back to a fresh data dir (small installs): same data as the original where untouched.
@@ -146,8 +188,21 @@ def test_cli_copies_with_a_progress_report(tmp_path):
     build_context(settings).close()  # an empty, migrated appliance
     with scale_backends() as backend:
         env = {**os.environ, "APP_ENV": "test"}
-        done = subprocess.run([sys.executable, "-m", "nura_appliance", "migrate-data", "--from", str(source),
-                               "--to", backend["NURA_DATABASE_URL"]], env=env, capture_output=True, text=True,
-                              timeout=120)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "nura_appliance",
+                "migrate-data",
+                "--from",
+                str(source),
+                "--to",
+                backend["NURA_DATABASE_URL"],
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         assert "rows verified" in done.stdout and "sessions" in done.stdout

@@ -43,18 +43,21 @@ def test_stem_never_grows_a_word(word: str) -> None:
         assert len(stem(part)) <= len(part) and stem(part)
 
 
-@pytest.mark.parametrize(("variant", "standard"), [
-    ("إنترنت", "انترنت"),                 # hamza on alef
-    ("باقة", "باقه"),                     # ta marbuta policy: ة → ه
-    ("مستشفى", "مستشفي"),                 # alef maqsura → ya
-    ("مَرْحَبًا", "مرحبا"),                  # harakat removed
-    ("مرحبـــا", "مرحبا"),                # tatweel removed
-    ("مرحباااااا", "مرحبا"),              # stretched letters
-    ("١٢٣ ۴۵۶", "123 456"),               # Arabic-Indic and Persian digits
-    ("گیگا", "كيكا"),                      # Persian/Kurdish letter forms
-    ("Înterneta min hêdî ye", "interneta min hedi ye"),  # Kurmanji diacritics
-    ("HELLO World", "hello world"),
-])
+@pytest.mark.parametrize(
+    ("variant", "standard"),
+    [
+        ("إنترنت", "انترنت"),  # hamza on alef
+        ("باقة", "باقه"),  # ta marbuta policy: ة → ه
+        ("مستشفى", "مستشفي"),  # alef maqsura → ya
+        ("مَرْحَبًا", "مرحبا"),  # harakat removed
+        ("مرحبـــا", "مرحبا"),  # tatweel removed
+        ("مرحباااااا", "مرحبا"),  # stretched letters
+        ("١٢٣ ۴۵۶", "123 456"),  # Arabic-Indic and Persian digits
+        ("گیگا", "كيكا"),  # Persian/Kurdish letter forms
+        ("Înterneta min hêdî ye", "interneta min hedi ye"),  # Kurmanji diacritics
+        ("HELLO World", "hello world"),
+    ],
+)
 def test_spelling_variants_fold_together(variant: str, standard: str) -> None:
     assert normalize(variant) == normalize(standard)
 
@@ -67,13 +70,16 @@ def test_light_stemming_and_concepts_bridge_dialects_and_languages() -> None:
     assert "kcpassword" in index_terms("نسيت الباسورد") and "kcpassword" in index_terms("şîfreya min")
 
 
-@pytest.mark.parametrize(("text", "lang"), [
-    ("النت عندي بطيء", "ar"),
-    ("Înterneta min hêdî ye", "ku"),
-    ("internet hedi ye video venabe", "ku"),
-    ("my internet is very slow", "en"),
-    ("shlon a7weel raseed", "ar"),
-])
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("النت عندي بطيء", "ar"),
+        ("Înterneta min hêdî ye", "ku"),
+        ("internet hedi ye video venabe", "ku"),
+        ("my internet is very slow", "en"),
+        ("shlon a7weel raseed", "ar"),
+    ],
+)
 def test_language_detection(text: str, lang: str) -> None:
     assert detect_language(text) == lang
 

@@ -65,8 +65,9 @@ def lenient_limits(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, "100000")
 
 
-def test_backup_while_serving_then_restore_round_trips(lenient_limits: None, live_server: dict[str, Any],
-                                                       tmp_path: Path) -> None:
+def test_backup_while_serving_then_restore_round_trips(
+    lenient_limits: None, live_server: dict[str, Any], tmp_path: Path
+) -> None:
     base, data_dir = live_server["url"], live_server["data_dir"]
     uploads = data_dir / "uploads" / "handbook"
     uploads.mkdir(parents=True, exist_ok=True)
@@ -80,8 +81,15 @@ def test_backup_while_serving_then_restore_round_trips(lenient_limits: None, liv
     def chatter() -> None:
         with httpx.Client(base_url=base, timeout=10) as http:
             while not stop.is_set():
-                resp = http.post("/v1/message", json={"session_id": None, "customer_id": "bk-1", "channel": "web",
-                                                      "message": "ما هي الباقات المتاحة؟"})
+                resp = http.post(
+                    "/v1/message",
+                    json={
+                        "session_id": None,
+                        "customer_id": "bk-1",
+                        "channel": "web",
+                        "message": "ما هي الباقات المتاحة؟",
+                    },
+                )
                 if resp.status_code == 200:
                     sent.append(resp.json()["session_id"])
                 else:

@@ -46,23 +46,40 @@ def seeded(template: Path, tmp_path: Path) -> Path:
     now = time.time()
     conn = sqlite3.connect(path / "nura.db")
     conn.execute("PRAGMA foreign_keys=ON")
-    for sid, status, age in (("old-resolved", "resolved", 200), ("old-open", "pending_handoff", 200),
-                             ("new-resolved", "resolved", 1)):
+    for sid, status, age in (
+        ("old-resolved", "resolved", 200),
+        ("old-open", "pending_handoff", 200),
+        ("new-resolved", "resolved", 1),
+    ):
         at = now - age * DAY
-        conn.execute("INSERT INTO sessions (id, token_hash, customer_id, status, created_at, updated_at)"
-                     " VALUES (?, 'secret-token-hash', 'cust-9', ?, ?, ?)", (sid, status, at, at))
-        conn.execute("INSERT INTO chat_turns (session_id, role, text, created_at) VALUES (?, 'customer', ?, ?)",
-                     (sid, "رقمي 07701234567 وهويتي 19876543210", at))
+        conn.execute(
+            "INSERT INTO sessions (id, token_hash, customer_id, status, created_at, updated_at)"
+            " VALUES (?, 'secret-token-hash', 'cust-9', ?, ?, ?)",
+            (sid, status, at, at),
+        )
+        conn.execute(
+            "INSERT INTO chat_turns (session_id, role, text, created_at) VALUES (?, 'customer', ?, ?)",
+            (sid, "رقمي 07701234567 وهويتي 19876543210", at),
+        )
     for age, text in ((200, "قديم: اتصل بي على +964 770 123 4567"), (1, "جديد: الباقات؟ رقمي 0750 987 6543")):
         at = now - age * DAY
-        conn.execute("INSERT INTO conversation_logs (session_id, customer_id, channel, lang, customer_message,"
-                     " response, source, confidence, created_at) VALUES ('old-resolved', 'cust-9', 'web', 'ar', ?,"
-                     " 'جواب', 'article', 0.9, ?)", (text, at))
+        conn.execute(
+            "INSERT INTO conversation_logs (session_id, customer_id, channel, lang, customer_message,"
+            " response, source, confidence, created_at) VALUES ('old-resolved', 'cust-9', 'web', 'ar', ?,"
+            " 'جواب', 'article', 0.9, ?)",
+            (text, at),
+        )
         conn.execute("INSERT INTO security_logs (event, ip, created_at) VALUES ('login_failed', '10.0.0.1', ?)", (at,))
-        conn.execute("INSERT INTO outbox (kind, payload, status, next_attempt_at, created_at, updated_at)"
-                     " VALUES ('classify_message', '{}', 'done', ?, ?, ?)", (at, at, at))
-        conn.execute("INSERT INTO outbox (kind, payload, status, next_attempt_at, created_at, updated_at, last_error)"
-                     " VALUES ('webhook', '{\"text\": \"customer words\"}', 'failed', ?, ?, ?, 'HTTP 502')", (at, at, at))
+        conn.execute(
+            "INSERT INTO outbox (kind, payload, status, next_attempt_at, created_at, updated_at)"
+            " VALUES ('classify_message', '{}', 'done', ?, ?, ?)",
+            (at, at, at),
+        )
+        conn.execute(
+            "INSERT INTO outbox (kind, payload, status, next_attempt_at, created_at, updated_at, last_error)"
+            " VALUES ('webhook', '{\"text\": \"customer words\"}', 'failed', ?, ?, ?, 'HTTP 502')",
+            (at, at, at),
+        )
     conn.commit()
     conn.close()
     return path
@@ -78,8 +95,7 @@ def test_export_tables_and_reports_as_csv_and_json_with_masking(seeded: Path, tm
     joined = " ".join(r["customer_message"] for r in rows)
     assert "07701234567" not in joined and "987 6543" not in joined and "543" in joined
 
-    result = nura("export", "conversations", "--format", "json", "--no-mask", "--days", "30", "--data-dir",
-                  str(seeded))
+    result = nura("export", "conversations", "--format", "json", "--no-mask", "--days", "30", "--data-dir", str(seeded))
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert len(data) == 1 and "0750 987 6543" in data[0]["customer_message"]
@@ -147,10 +163,15 @@ def test_purge_deletes_only_old_log_rows_and_keeps_pending_work(seeded: Path) ->
     assert parse_age("12h") == 43200 and parse_age("4w") == 28 * DAY
 
 
-def test_support_bundle_holds_diagnostics_but_no_secrets_or_customer_text(seeded: Path, tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    secrets = {"OPENAI_API_KEY": "sk-test-SECRET-openai-1234", "TELEGRAM_BOT_TOKEN": "777:SECRET-telegram-token",
-               "ADMIN_SECRET_KEY": "SECRET-signing-key-abcdefghijklmnop", "API_KEY": "SECRET-api-key-xyz-123456"}
+def test_support_bundle_holds_diagnostics_but_no_secrets_or_customer_text(
+    seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = {
+        "OPENAI_API_KEY": "sk-test-SECRET-openai-1234",
+        "TELEGRAM_BOT_TOKEN": "777:SECRET-telegram-token",
+        "ADMIN_SECRET_KEY": "SECRET-signing-key-abcdefghijklmnop",
+        "API_KEY": "SECRET-api-key-xyz-123456",
+    }
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
     result = nura("support-bundle", str(tmp_path), "--data-dir", str(seeded))

@@ -56,8 +56,9 @@ def fake_bundle(tmp_path: Path) -> Path:
 
 def run_script(script: str, root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ROOT": str(root)}
-    return subprocess.run(["bash", str(LINUX / script), *args], env=env, capture_output=True, text=True,
-                          input=stdin, timeout=60)
+    return subprocess.run(
+        ["bash", str(LINUX / script), *args], env=env, capture_output=True, text=True, input=stdin, timeout=60
+    )
 
 
 def test_build_info_lists_everything_the_bundle_needs() -> None:
@@ -98,8 +99,16 @@ def test_install_into_a_temp_root_then_upgrade_then_uninstall(tmp_path: Path, fa
     unit = (root / "etc" / "systemd" / "system" / "nura.service").read_text(encoding="utf-8")
     assert "@" not in unit.replace("@system-service", "")
     assert f"ExecStart={prefix}/nura serve --data-dir {data}" in unit
-    for line in ("Restart=on-failure", "User=nura", "NoNewPrivileges=yes", "ProtectSystem=strict",
-                 f"ReadWritePaths={data}", "PrivateTmp=yes", "CapabilityBoundingSet=", "WantedBy=multi-user.target"):
+    for line in (
+        "Restart=on-failure",
+        "User=nura",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        f"ReadWritePaths={data}",
+        "PrivateTmp=yes",
+        "CapabilityBoundingSet=",
+        "WantedBy=multi-user.target",
+    ):
         assert line in unit.splitlines(), line
 
     toml = data / "nura.toml"
@@ -143,8 +152,16 @@ def test_installer_refuses_bad_input_clearly(tmp_path: Path, fake_bundle: Path) 
 
 def test_windows_and_macos_packaging_scripts_are_complete() -> None:
     iss = (REPO / "packaging" / "windows" / "nura.iss").read_text(encoding="utf-8")
-    for needle in ("#define AppVersion", "[Files]", "dist\\nura\\*", "[Icons]", "/admin/", "[Run]",
-                   "service.ps1", "[UninstallRun]"):
+    for needle in (
+        "#define AppVersion",
+        "[Files]",
+        "dist\\nura\\*",
+        "[Icons]",
+        "/admin/",
+        "[Run]",
+        "service.ps1",
+        "[UninstallRun]",
+    ):
         assert needle in iss, needle
     ps = (REPO / "packaging" / "windows" / "service.ps1").read_text(encoding="utf-8")
     assert "nura-service.exe" in ps and "nura.exe" in ps and "init --data-dir" in ps and "onfailure" in ps
@@ -152,7 +169,11 @@ def test_windows_and_macos_packaging_scripts_are_complete() -> None:
     assert plist["Label"] == "com.nura.appliance"
     assert plist["ProgramArguments"][1:3] == ["serve", "--data-dir"]
     assert plist["KeepAlive"] and plist["UserName"] == "_nura"
-    for script in (REPO / "packaging" / "macos" / "install.sh", LINUX / "install.sh", LINUX / "uninstall.sh",
-                   LINUX / "make-tarball.sh"):
+    for script in (
+        REPO / "packaging" / "macos" / "install.sh",
+        LINUX / "install.sh",
+        LINUX / "uninstall.sh",
+        LINUX / "make-tarball.sh",
+    ):
         check = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
         assert check.returncode == 0, (script, check.stderr)

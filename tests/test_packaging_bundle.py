@@ -27,8 +27,11 @@ pytestmark = pytest.mark.slow
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("NURA_", "OPENAI_", "TELEGRAM_", "ADMIN_", "APP_ENV", "API_KEY"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("NURA_", "OPENAI_", "TELEGRAM_", "ADMIN_", "APP_ENV", "API_KEY"))
+    }
     env.update(extra)
     return env
 
@@ -38,9 +41,24 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     work = tmp_path_factory.mktemp("pyinstaller")
     started = time.monotonic()
     build = subprocess.run(
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN", "--distpath", str(work / "dist"),
-         "--workpath", str(work / "build"), str(REPO / "nura.spec")],
-        cwd=REPO, capture_output=True, text=True, timeout=900)
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--log-level",
+            "WARN",
+            "--distpath",
+            str(work / "dist"),
+            "--workpath",
+            str(work / "build"),
+            str(REPO / "nura.spec"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert build.returncode == 0, build.stderr[-4000:]
     folder = work / "dist" / "nura"
     size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
@@ -61,9 +79,12 @@ def find_small_gguf() -> Path | None:
 def serve(executable: Path, data_dir: Path, port: int, **env: str) -> tuple[subprocess.Popen[bytes], float]:
     """Start `nura serve`; returns the process and the seconds until /v1/health answered."""
     started = time.monotonic()
-    proc = subprocess.Popen([str(executable), "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1",
-                             "--port", str(port)], env=clean_env(**env), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(executable), "serve", "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port)],
+        env=clean_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     deadline = started + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -100,8 +121,9 @@ def test_frozen_bundle_runs_the_whole_appliance(bundle: Path, tmp_path: Path) ->
     assert version.returncode == 0 and version.stdout.strip().startswith("nura-appliance ")
 
     data = tmp_path / "data"
-    init = subprocess.run([str(nura), "init", "--data-dir", str(data)], capture_output=True, text=True,
-                          env=clean_env(), timeout=120)
+    init = subprocess.run(
+        [str(nura), "init", "--data-dir", str(data)], capture_output=True, text=True, env=clean_env(), timeout=120
+    )
     assert init.returncode == 0, init.stderr
     password = re.search(r"one-time admin password: (\S+)", init.stdout)
     assert password, init.stdout
@@ -110,12 +132,22 @@ def test_frozen_bundle_runs_the_whole_appliance(bundle: Path, tmp_path: Path) ->
     # real GGUF model and runs a test completion with it.
     smollm = find_small_gguf()
     if smollm is not None:
-        added = subprocess.run([str(nura), "models", "add", str(smollm), "--link", "--data-dir", str(data)],
-                               capture_output=True, text=True, env=clean_env(), timeout=300)
+        added = subprocess.run(
+            [str(nura), "models", "add", str(smollm), "--link", "--data-dir", str(data)],
+            capture_output=True,
+            text=True,
+            env=clean_env(),
+            timeout=300,
+        )
         assert added.returncode == 0, added.stdout + added.stderr
         assert "added" in added.stdout
-    doctor = subprocess.run([str(nura), "doctor", "--json", "--data-dir", str(data)], capture_output=True,
-                            text=True, env=clean_env(), timeout=120)
+    doctor = subprocess.run(
+        [str(nura), "doctor", "--json", "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=120,
+    )
     checks = json.loads(doctor.stdout)["checks"]
     for name in ("sqlite_vec", "database", "widget", "admin_static", "default_knowledge"):
         assert checks[name]["ok"], (name, checks[name])
@@ -125,9 +157,16 @@ def test_frozen_bundle_runs_the_whole_appliance(bundle: Path, tmp_path: Path) ->
     print(f"frozen `nura serve` healthy after {cold_start:.2f} s")
     base = f"http://127.0.0.1:{port}"
     try:
-        answer = httpx.post(f"{base}/v1/message", json={"session_id": None, "customer_id": "frozen-1",
-                                                       "channel": "web", "message": "الإنترنت بطيء جداً اليوم"},
-                            timeout=30)
+        answer = httpx.post(
+            f"{base}/v1/message",
+            json={
+                "session_id": None,
+                "customer_id": "frozen-1",
+                "channel": "web",
+                "message": "الإنترنت بطيء جداً اليوم",
+            },
+            timeout=30,
+        )
         assert answer.status_code == 200, answer.text
         body = answer.json()
         assert body["lang"] == "ar" and body["response"] and body["source"] in ("article", "rag", "tree", "local_llm")
@@ -146,13 +185,18 @@ def test_frozen_bundle_runs_the_whole_appliance(bundle: Path, tmp_path: Path) ->
     assert code == 0
 
 
-def test_installer_with_the_real_bundle_reaches_the_admin_with_the_printed_password(bundle: Path,
-                                                                                    tmp_path: Path) -> None:
+def test_installer_with_the_real_bundle_reaches_the_admin_with_the_printed_password(
+    bundle: Path, tmp_path: Path
+) -> None:
     root = tmp_path / "root"
     port = free_port()
-    install = subprocess.run(["bash", str(REPO / "packaging" / "linux" / "install.sh"), "--bundle", str(bundle),
-                              "--port", str(port)], env=clean_env(ROOT=str(root)), capture_output=True, text=True,
-                             timeout=300)
+    install = subprocess.run(
+        ["bash", str(REPO / "packaging" / "linux" / "install.sh"), "--bundle", str(bundle), "--port", str(port)],
+        env=clean_env(ROOT=str(root)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert install.returncode == 0, install.stderr + install.stdout
     password = re.search(r"one-time password: (\S+)", install.stdout)
     assert password and f":{port}/admin/" in install.stdout

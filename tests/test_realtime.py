@@ -25,8 +25,9 @@ ADMIN = {"Authorization": f"Bearer {API_KEY}"}
 @contextlib.asynccontextmanager
 async def served(data_dir, **overrides: Any) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
     """The app on 127.0.0.1:<free port> in this event loop, and an HTTP client pointed at it."""
-    settings = make_settings(data_dir, API_KEY=API_KEY, LOAD_DEFAULT_KNOWLEDGE=False, SSE_PING_SECONDS=0.25,
-                             **overrides)
+    settings = make_settings(
+        data_dir, API_KEY=API_KEY, LOAD_DEFAULT_KNOWLEDGE=False, SSE_PING_SECONDS=0.25, **overrides
+    )
     app = create_app(settings)
     port = free_port()
     server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
@@ -99,14 +100,16 @@ async def open_stream(client: httpx.AsyncClient, url: str, headers: dict[str, st
 
 
 async def test_done_when_scenario_over_real_sockets(data_dir):
-    async with served(data_dir) as (app, client), \
-            open_stream(client, "/v1/agents/stream", ADMIN) as agents:
+    async with served(data_dir) as (app, client), open_stream(client, "/v1/agents/stream", ADMIN) as agents:
         hello = await agents.next("hello")
         assert hello.get("id") is None and hello["data"]["agent"] == "api-key"
 
         # The customer asks for a person in Arabic; the agent sees it live.
-        answer = (await client.post("/v1/message", json={"session_id": None, "customer_id": "cust-1",
-                                                         "message": "لو سمحت بدي احكي مع موظف"})).json()
+        answer = (
+            await client.post(
+                "/v1/message", json={"session_id": None, "customer_id": "cust-1", "message": "لو سمحت بدي احكي مع موظف"}
+            )
+        ).json()
         sid, token = answer["session_id"], answer["session_token"]
         assert answer["status"] == "pending_handoff"
         handoff = await agents.next("handoff")
@@ -122,39 +125,57 @@ async def test_done_when_scenario_over_real_sockets(data_dir):
             joined = await customer.next("message")
             assert joined["data"]["message"]["role"] == "system" and "sara" in joined["data"]["message"]["text"]
             status = await customer.next("status")
-            assert status["data"] == {"session_id": sid, "status": "human_active",
-                                      "handoff_reason": "explicit_request", "assigned_agent": "sara"}
+            assert status["data"] == {
+                "session_id": sid,
+                "status": "human_active",
+                "handoff_reason": "explicit_request",
+                "assigned_agent": "sara",
+            }
             assignment = await agents.next("assignment")
             assert assignment["data"] == {"session_id": sid, "action": "accepted", "agent": "sara"}
 
             # Typing both ways: the agent sees the customer's draft, the customer only "typing".
-            await client.post(f"/v1/session/{sid}/typing", json={"sender": "customer", "text": "عندي مشك"},
-                              headers={"X-Session-Token": token})
+            await client.post(
+                f"/v1/session/{sid}/typing",
+                json={"sender": "customer", "text": "عندي مشك"},
+                headers={"X-Session-Token": token},
+            )
             typing = await agents.next("typing")
             assert typing["data"] == {"session_id": sid, "sender": "customer", "active": True, "text": "عندي مشك"}
-            await client.post(f"/v1/session/{sid}/typing?agent_id=sara", json={"sender": "agent", "text": "..."},
-                              headers=ADMIN)
+            await client.post(
+                f"/v1/session/{sid}/typing?agent_id=sara", json={"sender": "agent", "text": "..."}, headers=ADMIN
+            )
             agent_typing = await customer.next("typing")
             assert agent_typing["data"] == {"session_id": sid, "sender": "agent", "active": True}
 
             # Both chat.
-            await client.post("/v1/message", json={"session_id": sid, "session_token": token,
-                                                   "message": "الانترنت مقطوع"})
+            await client.post(
+                "/v1/message", json={"session_id": sid, "session_token": token, "message": "الانترنت مقطوع"}
+            )
             incoming = await agents.next("customer_message")
             assert incoming["data"]["message"]["text"] == "الانترنت مقطوع"
             own_echo = await customer.next("message")
             assert own_echo["data"]["message"]["role"] == "customer"
-            await client.post(f"/v1/session/{sid}/agent-message?agent_id=sara",
-                              json={"message": "سأفحص الخط الآن", "agent_name": "سارة"}, headers=ADMIN)
+            await client.post(
+                f"/v1/session/{sid}/agent-message?agent_id=sara",
+                json={"message": "سأفحص الخط الآن", "agent_name": "سارة"},
+                headers=ADMIN,
+            )
             reply = await customer.next("message")
             assert reply["data"]["message"]["text"] == "سأفحص الخط الآن"
             assert reply["data"]["message"]["sender_name"] == "سارة"
 
             # The agent resolves with outcome fields; the customer's stream shows it.
-            done = await client.post(f"/v1/handoff/{sid}/resolve?agent_id=sara",
-                                     json={"status": "solved", "issue_category": "connectivity",
-                                           "root_cause": "line_fault", "resolution_notes": "Line reset."},
-                                     headers=ADMIN)
+            done = await client.post(
+                f"/v1/handoff/{sid}/resolve?agent_id=sara",
+                json={
+                    "status": "solved",
+                    "issue_category": "connectivity",
+                    "root_cause": "line_fault",
+                    "resolution_notes": "Line reset.",
+                },
+                headers=ADMIN,
+            )
             assert done.status_code == 200
             await customer.next("message")  # the closing notice
             closed = await customer.next("status")
@@ -174,8 +195,9 @@ async def test_reconnect_with_last_event_id_loses_and_repeats_nothing(data_dir):
         assert (await client.post(f"/v1/handoff/{sid}/accept?agent_id=omar", headers=ADMIN)).status_code == 200
 
         async def say(text: str) -> None:
-            resp = await client.post(f"/v1/session/{sid}/agent-message?agent_id=omar", json={"message": text},
-                                     headers=ADMIN)
+            resp = await client.post(
+                f"/v1/session/{sid}/agent-message?agent_id=omar", json={"message": text}, headers=ADMIN
+            )
             assert resp.status_code == 200
 
         url = f"/v1/session/{sid}/stream"
@@ -190,8 +212,9 @@ async def test_reconnect_with_last_event_id_loses_and_repeats_nothing(data_dir):
         # Missed while disconnected, including a typing flood (ephemeral, not replayed).
         await say("three")
         for _ in range(5):
-            await client.post(f"/v1/session/{sid}/typing?agent_id=omar", json={"sender": "agent", "text": "x"},
-                              headers=ADMIN)
+            await client.post(
+                f"/v1/session/{sid}/typing?agent_id=omar", json={"sender": "agent", "text": "x"}, headers=ADMIN
+            )
         await say("four")
 
         async with open_stream(client, url, {"X-Session-Token": token, "Last-Event-ID": str(last_id)}) as second:

@@ -39,8 +39,14 @@ class EmbeddingServer:
                 texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
                 outer.requests.append(texts)
                 data = [{"object": "embedding", "index": i, "embedding": outer.vector(t)} for i, t in enumerate(texts)]
-                payload = json.dumps({"object": "list", "data": data, "model": body["model"],
-                                      "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
+                payload = json.dumps(
+                    {
+                        "object": "list",
+                        "data": data,
+                        "model": body["model"],
+                        "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                    }
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -83,14 +89,15 @@ async def test_hybrid_search_fuses_fts_and_vectors(data_dir: Path) -> None:
         assert english[0].title == "Slow mobile internet"  # titles in the asked language
         typo_only = await retriever.search("انترنيتتت بطيئئ", "ar", k=3)  # no exact word in the index
         assert "internet-slow" in [h.ref for h in typo_only]
-        assert await retriever.search("\"; DROP TABLE articles; --", "en", k=3) is not None
+        assert await retriever.search('"; DROP TABLE articles; --', "en", k=3) is not None
         assert await retriever.search("", "ar") == []
     finally:
         ctx.close()
 
 
-async def test_openai_provider_caches_and_switching_reindexes(data_dir: Path,
-                                                              embedding_server: EmbeddingServer) -> None:
+async def test_openai_provider_caches_and_switching_reindexes(
+    data_dir: Path, embedding_server: EmbeddingServer
+) -> None:
     ctx = build_context(make_settings(data_dir))
     try:
         await load_default_knowledge(ctx)
@@ -100,8 +107,13 @@ async def test_openai_provider_caches_and_switching_reindexes(data_dir: Path,
     finally:
         ctx.close()
 
-    settings = make_settings(data_dir, EMBEDDING_PROVIDER="openai", OPENAI_BASE_URL=embedding_server.url,
-                             OPENAI_API_KEY="test-key", OPENAI_EMBEDDING_MODEL="tiny-embed")
+    settings = make_settings(
+        data_dir,
+        EMBEDDING_PROVIDER="openai",
+        OPENAI_BASE_URL=embedding_server.url,
+        OPENAI_API_KEY="test-key",
+        OPENAI_EMBEDDING_MODEL="tiny-embed",
+    )
     ctx = build_context(settings)
     try:
         assert await needs_reindex(ctx) is False  # builtin embedder installed by default
@@ -144,8 +156,9 @@ def test_misconfigured_providers_fail_clearly() -> None:
 
 
 async def test_unreachable_provider_falls_back_to_builtin_search(data_dir: Path) -> None:
-    settings = make_settings(data_dir, EMBEDDING_PROVIDER="openai", OPENAI_API_KEY="k",
-                             OPENAI_BASE_URL="http://127.0.0.1:9/v1")
+    settings = make_settings(
+        data_dir, EMBEDDING_PROVIDER="openai", OPENAI_API_KEY="k", OPENAI_BASE_URL="http://127.0.0.1:9/v1"
+    )
     ctx = build_context(settings)
     try:
         await load_default_knowledge(ctx)

@@ -26,9 +26,23 @@ class RedisServer:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no", "--dir", str(self.directory)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         client = redis.Redis(port=self.port)
         deadline = time.time() + 10
         while True:
@@ -57,9 +71,16 @@ def redis_binary() -> None:
 
 
 async def message(client, answer: dict) -> int:
-    resp = await client.post("/v1/message", json={"session_id": answer["session_id"],
-                                                  "session_token": answer["session_token"],
-                                                  "customer_id": "cust-001", "channel": "web", "message": "مرحبا"})
+    resp = await client.post(
+        "/v1/message",
+        json={
+            "session_id": answer["session_id"],
+            "session_token": answer["session_token"],
+            "customer_id": "cust-001",
+            "channel": "web",
+            "message": "مرحبا",
+        },
+    )
     return resp.status_code
 
 
@@ -79,8 +100,14 @@ async def test_redis_restart_mid_traffic_degrades_and_recovers(tmp_path, redis_b
 
             server.stop()  # Redis goes away mid-traffic
             statuses = [await message(client, answer) for _ in range(5)]
-            statuses.append((await client.post("/v1/message", json={
-                "session_id": None, "customer_id": "c2", "channel": "web", "message": "مرحبا"})).status_code)
+            statuses.append(
+                (
+                    await client.post(
+                        "/v1/message",
+                        json={"session_id": None, "customer_id": "c2", "channel": "web", "message": "مرحبا"},
+                    )
+                ).status_code
+            )
             assert statuses == [200] * 6
             assert ctx.cache.failures > 0
             assert any("redis unavailable" in r.getMessage() for r in caplog.records)

@@ -27,8 +27,15 @@ ADMIN = {"Authorization": f"Bearer {API_KEY}"}
 
 
 def _env(data: Path, backend: dict[str, str], **extra: str) -> dict[str, str]:
-    env = {**os.environ, "NURA_DATA_DIR": str(data), "APP_ENV": "test", "API_KEY": API_KEY, "BUSINESS_HOURS": "",
-           "LOAD_DEFAULT_KNOWLEDGE": "false", **{k: v for k, v in backend.items() if k.startswith("NURA_")}}
+    env = {
+        **os.environ,
+        "NURA_DATA_DIR": str(data),
+        "APP_ENV": "test",
+        "API_KEY": API_KEY,
+        "BUSINESS_HOURS": "",
+        "LOAD_DEFAULT_KNOWLEDGE": "false",
+        **{k: v for k, v in backend.items() if k.startswith("NURA_")},
+    }
     env.update(extra)
     return env
 
@@ -36,8 +43,9 @@ def _env(data: Path, backend: dict[str, str], **extra: str) -> dict[str, str]:
 @contextlib.contextmanager
 def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "nura_appliance", *args], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "nura_appliance", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
         try:
             yield proc
         finally:
@@ -106,16 +114,25 @@ def test_customer_and_agent_on_different_workers_with_a_job_worker(tmp_path):
         ports = [free_port(), free_port()]
         api_env = _env(data, backend, JOB_WORKER_ENABLED="false")
         with contextlib.ExitStack() as stack:
-            procs = [stack.enter_context(process(["serve", "--port", str(p)], api_env, tmp_path / f"api{i}.log"))
-                     for i, p in enumerate(ports)]
+            procs = [
+                stack.enter_context(process(["serve", "--port", str(p)], api_env, tmp_path / f"api{i}.log"))
+                for i, p in enumerate(ports)
+            ]
             worker = stack.enter_context(process(["worker"], _env(data, backend), tmp_path / "worker.log"))
             bases = [f"http://127.0.0.1:{p}" for p in ports]
             for base, proc, i in zip(bases, procs, range(2), strict=True):
                 wait_healthy(base, proc, tmp_path / f"api{i}.log")
             customer, agent = httpx.Client(base_url=bases[0], timeout=10), httpx.Client(base_url=bases[1], timeout=10)
 
-            answer = customer.post("/v1/message", json={"session_id": None, "customer_id": "cust-77", "channel": "web",
-                                                        "message": "أريد التحدث مع موظف خدمة العملاء"}).json()
+            answer = customer.post(
+                "/v1/message",
+                json={
+                    "session_id": None,
+                    "customer_id": "cust-77",
+                    "channel": "web",
+                    "message": "أريد التحدث مع موظف خدمة العملاء",
+                },
+            ).json()
             assert answer["status"] == "pending_handoff", answer
             sid, token = answer["session_id"], answer["session_token"]
             stream = StreamReader(f"{bases[0]}/v1/session/{sid}/stream?session_token={token}")
@@ -128,20 +145,22 @@ def test_customer_and_agent_on_different_workers_with_a_job_worker(tmp_path):
             assert sid in [s.get("session_id") or s.get("id") for s in queue["pending"]]
             assert agent.post(f"/v1/handoff/{sid}/accept?agent_id=alice", headers=ADMIN).status_code == 200
             assert agent.post(f"/v1/handoff/{sid}/accept?agent_id=bob", headers=ADMIN).status_code == 409
-            sent = agent.post(f"/v1/session/{sid}/agent-message?agent_id=alice", headers=ADMIN,
-                              json={"message": "مرحبا، أنا علياء", "agent_name": "Alia"})
+            sent = agent.post(
+                f"/v1/session/{sid}/agent-message?agent_id=alice",
+                headers=ADMIN,
+                json={"message": "مرحبا، أنا علياء", "agent_name": "Alia"},
+            )
             assert sent.status_code == 200, sent.text
 
-            status = stream.wait_for(lambda e: e.get("event") == "status"
-                                     and e["data"].get("status") == "human_active")
-            message = stream.wait_for(lambda e: e.get("event") == "message"
-                                      and e["data"]["message"]["role"] == "agent")
+            status = stream.wait_for(lambda e: e.get("event") == "status" and e["data"].get("status") == "human_active")
+            message = stream.wait_for(lambda e: e.get("event") == "message" and e["data"]["message"]["role"] == "agent")
             assert message["data"]["message"]["text"] == "مرحبا، أنا علياء"
             assert message["id"] > status["id"]
 
             # Resuming on the agent's worker with the first event's id replays the rest.
-            replay = StreamReader(f"{bases[1]}/v1/session/{sid}/stream?session_token={token}"
-                                  f"&last_event_id={status['id']}")
+            replay = StreamReader(
+                f"{bases[1]}/v1/session/{sid}/stream?session_token={token}&last_event_id={status['id']}"
+            )
             replay.start()
             replayed = replay.wait_for(lambda e: e.get("event") == "message" and "id" in e)
             assert replayed["id"] == message["id"]
@@ -170,8 +189,11 @@ def test_serve_with_two_workers_through_sanics_manager(tmp_path):
             wait_healthy(base, proc, log)
             with httpx.Client(base_url=base, timeout=10) as client:
                 for _ in range(6):
-                    resp = client.post("/v1/message", json={"session_id": None, "customer_id": "c", "channel": "web",
-                                                            "message": "مرحبا"}, headers={"Connection": "close"})
+                    resp = client.post(
+                        "/v1/message",
+                        json={"session_id": None, "customer_id": "c", "channel": "web", "message": "مرحبا"},
+                        headers={"Connection": "close"},
+                    )
                     assert resp.status_code == 200, resp.text
             deadline = time.time() + 10
             while log.read_text(errors="replace").count("Worker ready") < 2 and time.time() < deadline:
@@ -183,7 +205,12 @@ def test_several_workers_need_postgres_and_redis(tmp_path):
     env = {**os.environ, "NURA_DATA_DIR": str(tmp_path / "data"), "APP_ENV": "test"}
     env.pop("NURA_DATABASE_URL", None)
     env.pop("NURA_REDIS_URL", None)
-    done = subprocess.run([sys.executable, "-m", "nura_appliance", "serve", "--workers", "2"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "nura_appliance", "serve", "--workers", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0
     assert "NURA_DATABASE_URL" in done.stdout + done.stderr and "Traceback" not in done.stderr

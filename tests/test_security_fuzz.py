@@ -48,28 +48,89 @@ def api_schema(fuzz_server: str) -> Any:
     return schema.exclude(path_regex=r"/stream$")
 
 
-FUZZ_SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                         phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
 
 # Most request bodies are not described in the OpenAPI document, so the body test sends
 # arbitrary JSON whose keys are the field names the API's handlers read: that drives requests
 # past "missing field" into each handler's type and range checks.
-FIELDS = ["message", "session_id", "session_token", "customer_id", "customer_signature", "channel", "lang",
-          "username", "password", "role", "active", "display_name", "current_password", "new_password", "text",
-          "sender", "score", "value", "comment", "message_id", "reason", "kind", "contact", "name", "phone",
-          "description", "status", "issue_category", "root_cause", "resolution_notes", "resolved_by", "agent",
-          "agent_name", "event_type", "label", "meta", "topic_id", "article_id", "answer", "mode", "title",
-          "body", "id", "capacity", "enabled", "days", "limit", "offset"]
-SCALARS = (st.none() | st.booleans() | st.integers(min_value=-2**63, max_value=2**63) | st.floats(allow_nan=False, allow_infinity=False)
-           | st.text(max_size=40) | st.sampled_from(["", "ar", "ku", "en", "web", "agent", "admin", "up", "1",
-                                                     "../../etc/passwd", "\u0000", "x" * 5000]))
-JSON_VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
-                           | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+FIELDS = [
+    "message",
+    "session_id",
+    "session_token",
+    "customer_id",
+    "customer_signature",
+    "channel",
+    "lang",
+    "username",
+    "password",
+    "role",
+    "active",
+    "display_name",
+    "current_password",
+    "new_password",
+    "text",
+    "sender",
+    "score",
+    "value",
+    "comment",
+    "message_id",
+    "reason",
+    "kind",
+    "contact",
+    "name",
+    "phone",
+    "description",
+    "status",
+    "issue_category",
+    "root_cause",
+    "resolution_notes",
+    "resolved_by",
+    "agent",
+    "agent_name",
+    "event_type",
+    "label",
+    "meta",
+    "topic_id",
+    "article_id",
+    "answer",
+    "mode",
+    "title",
+    "body",
+    "id",
+    "capacity",
+    "enabled",
+    "days",
+    "limit",
+    "offset",
+]
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40)
+    | st.sampled_from(
+        ["", "ar", "ku", "en", "web", "agent", "admin", "up", "1", "../../etc/passwd", "\u0000", "x" * 5000]
+    )
+)
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
 BODIES = st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=6) | JSON_VALUES
 
 
-def fuzz(api_schema: Any, base_url: str, headers: dict[str, str], *,
-         json_bodies: bool = False) -> tuple[int, list[str], Counter[int]]:
+def fuzz(
+    api_schema: Any, base_url: str, headers: dict[str, str], *, json_bodies: bool = False
+) -> tuple[int, list[str], Counter[int]]:
     """Run every operation's generated cases; returns (operations, failures, status counts)."""
     failures: list[str] = []
     statuses: Counter[int] = Counter()
@@ -84,14 +145,21 @@ def fuzz(api_schema: Any, base_url: str, headers: dict[str, str], *,
         @FUZZ_SETTINGS
         def run(case: Any, body: Any) -> None:
             if json_bodies:
-                response = httpx.request(case.method, base_url + case.formatted_path, params=case.query or None,
-                                         json=body, headers=headers, timeout=15)
+                response = httpx.request(
+                    case.method,
+                    base_url + case.formatted_path,
+                    params=case.query or None,
+                    json=body,
+                    headers=headers,
+                    timeout=15,
+                )
             else:
                 response = case.call(base_url=base_url, headers=headers, timeout=15)
             statuses[response.status_code] += 1
             assert response.status_code < 500, (
                 f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]} "
-                f"query={case.query!r} body={body if json_bodies else getattr(case, 'body', None)!r}")
+                f"query={case.query!r} body={body if json_bodies else getattr(case, 'body', None)!r}"
+            )
 
         try:
             run()
@@ -117,8 +185,9 @@ def test_admin_requests_never_get_a_5xx(api_schema: Any, fuzz_server: str) -> No
 
 
 def test_arbitrary_json_bodies_never_get_a_5xx(api_schema: Any, fuzz_server: str) -> None:
-    operations, failures, statuses = fuzz(api_schema, fuzz_server, {"Authorization": f"Bearer {API_KEY}"},
-                                          json_bodies=True)
+    operations, failures, statuses = fuzz(
+        api_schema, fuzz_server, {"Authorization": f"Bearer {API_KEY}"}, json_bodies=True
+    )
     print(f"json bodies: {operations} operations, {sum(statuses.values())} requests, statuses {dict(statuses)}")
     assert operations >= 10 and sum(statuses.values()) >= operations * 2
     assert not failures, "\n".join(failures)

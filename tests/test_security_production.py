@@ -26,22 +26,30 @@ def test_production_refuses_the_shipped_defaults_and_says_what_to_set(data_dir):
     with pytest.raises(ConfigError) as caught:
         create_app(make_settings(data_dir, APP_ENV="production"))
     message = caught.value.message
-    for needle in ("set API_KEY", "API_KEY_ENABLED=false", "set ADMIN_SECRET_KEY", "CORS_ORIGINS=*",
-                   "set CORS_ORIGINS"):
+    for needle in (
+        "set API_KEY",
+        "API_KEY_ENABLED=false",
+        "set ADMIN_SECRET_KEY",
+        "CORS_ORIGINS=*",
+        "set CORS_ORIGINS",
+    ):
         assert needle in message, message
 
 
-@pytest.mark.parametrize("override, expected", [
-    ({"API_KEY": "short-key"}, "API_KEY is shorter than 24"),
-    ({"API_KEY": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, "API_KEY is too easy to guess"),
-    ({"ADMIN_SECRET_KEY": "change-me-secret-key"}, "ADMIN_SECRET_KEY is still the shipped default"),
-    ({"ADMIN_SECRET_KEY": "secret-secret-secret-secret-1234"}, "ADMIN_SECRET_KEY is too easy to guess"),
-    ({"ADMIN_PASSWORD": "admin"}, "ADMIN_PASSWORD is weak"),
-    ({"ADMIN_PASSWORD": "password123"}, "ADMIN_PASSWORD is weak"),
-    ({"CORS_ORIGINS": "*"}, "CORS_ORIGINS=* lets every website"),
-    ({"CORS_ORIGINS": "shop.example.com/path"}, "not origins"),
-    ({"CUSTOMER_HMAC_SECRET": "abc"}, "CUSTOMER_HMAC_SECRET is shorter"),
-])
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ({"API_KEY": "short-key"}, "API_KEY is shorter than 24"),
+        ({"API_KEY": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, "API_KEY is too easy to guess"),
+        ({"ADMIN_SECRET_KEY": "change-me-secret-key"}, "ADMIN_SECRET_KEY is still the shipped default"),
+        ({"ADMIN_SECRET_KEY": "secret-secret-secret-secret-1234"}, "ADMIN_SECRET_KEY is too easy to guess"),
+        ({"ADMIN_PASSWORD": "admin"}, "ADMIN_PASSWORD is weak"),
+        ({"ADMIN_PASSWORD": "password123"}, "ADMIN_PASSWORD is weak"),
+        ({"CORS_ORIGINS": "*"}, "CORS_ORIGINS=* lets every website"),
+        ({"CORS_ORIGINS": "shop.example.com/path"}, "not origins"),
+        ({"CUSTOMER_HMAC_SECRET": "abc"}, "CUSTOMER_HMAC_SECRET is shorter"),
+    ],
+)
 def test_each_weak_setting_is_named(data_dir, override, expected):
     problems = production_problems(make_settings(data_dir, **{**STRONG, **override}))
     assert len(problems) == 1 and expected in problems[0], problems
@@ -67,8 +75,14 @@ async def test_a_strong_production_configuration_starts(data_dir):
 def test_nura_serve_refuses_weak_production_settings(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NURA_", "API_", "ADMIN_", "CORS_"))}
     env.update({"APP_ENV": "production", "NURA_DATA_DIR": str(tmp_path / "prod")})
-    proc = subprocess.run([sys.executable, "-m", "nura_appliance", "serve", "--port", "1"], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nura_appliance", "serve", "--port", "1"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "refusing to start with APP_ENV=production" in proc.stderr and "set ADMIN_SECRET_KEY" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -86,12 +100,18 @@ async def test_cors_allows_only_listed_origins_and_never_credentials(client):
     assert "origin" in allowed.headers["vary"].lower()
     evil = await client.get("/v1/topic-tree", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in evil.headers
-    preflight = await client.options("/v1/message", headers={"Origin": "https://evil.example",
-                                                              "Access-Control-Request-Method": "POST"})
+    preflight = await client.options(
+        "/v1/message", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
     assert "access-control-allow-origin" not in preflight.headers
-    good = await client.options("/v1/message", headers={"Origin": "https://shop.example.com",
-                                                         "Access-Control-Request-Method": "POST",
-                                                         "Access-Control-Request-Headers": "content-type"})
+    good = await client.options(
+        "/v1/message",
+        headers={
+            "Origin": "https://shop.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
     assert good.status_code == 204 and "POST" in good.headers["access-control-allow-methods"]
     for resp in (allowed, evil, preflight, good):
         assert "access-control-allow-credentials" not in resp.headers

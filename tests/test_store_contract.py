@@ -47,8 +47,12 @@ def scale_backends() -> Iterator[dict[str, str]]:
         conn.execute(f'CREATE DATABASE "{name}"')
     prefix = f"nuratest{uuid.uuid4().hex[:8]}:"
     try:
-        yield {"NURA_DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{name}", "NURA_REDIS_URL": REDIS_URL,
-               "NURA_REDIS_PREFIX": prefix, "db_name": name}
+        yield {
+            "NURA_DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{name}",
+            "NURA_REDIS_URL": REDIS_URL,
+            "NURA_REDIS_PREFIX": prefix,
+            "db_name": name,
+        }
     finally:
         _drop_database(name)
         client = redis.Redis.from_url(REDIS_URL)
@@ -91,8 +95,10 @@ async def test_database_interface(data_dir, backend):
         db = ctx.db
 
         def insert(conn: Any) -> tuple[int, int]:
-            conn.execute("INSERT INTO audit_log (actor, action, target, detail, created_at) VALUES (?, ?, ?, ?, ?)",
-                         ("tester", "contract", "t-1", "مرحبا", 1.5))
+            conn.execute(
+                "INSERT INTO audit_log (actor, action, target, detail, created_at) VALUES (?, ?, ?, ?, ?)",
+                ("tester", "contract", "t-1", "مرحبا", 1.5),
+            )
             return conn.last_insert_rowid(), conn.changes()
 
         row_id, changed = await db.write(insert)
@@ -101,7 +107,8 @@ async def test_database_interface(data_dir, backend):
         assert row is not None and row["detail"] == "مرحبا" and row["created_at"] == 1.5
         assert await db.execute("UPDATE audit_log SET target = ? WHERE actor = ?", ("t-2", "tester")) == 1
         assert [r["target"] for r in await db.fetchall("SELECT target FROM audit_log WHERE actor LIKE 'TEST%'")] == [
-            "t-2"]
+            "t-2"
+        ]
         # INSERT OR IGNORE / OR REPLACE keep SQLite's meaning.
         await db.execute("INSERT OR REPLACE INTO kb_meta (key, value) VALUES (?, ?)", ("contract", "1"))
         await db.execute("INSERT OR REPLACE INTO kb_meta (key, value) VALUES (?, ?)", ("contract", "2"))
@@ -196,8 +203,9 @@ async def test_message_handoff_accept_race_resolve_report(data_dir, backend):
         queue = await client.get("/v1/queue", headers=ADMIN)
         assert sid in [s.get("session_id") or s.get("id") for s in queue.json()["pending"]]
 
-        accepts = await asyncio.gather(*(client.post(f"/v1/handoff/{sid}/accept?agent_id={name}", headers=ADMIN)
-                                         for name in ("alice", "bob")))
+        accepts = await asyncio.gather(
+            *(client.post(f"/v1/handoff/{sid}/accept?agent_id={name}", headers=ADMIN) for name in ("alice", "bob"))
+        )
         codes = sorted(r.status_code for r in accepts)
         assert codes == [200, 409], [r.text for r in accepts]
         winner = next(r for r in accepts if r.status_code == 200).json()
@@ -206,15 +214,30 @@ async def test_message_handoff_accept_race_resolve_report(data_dir, backend):
         assert row["status"] == "human_active" and row["assigned_agent"] in ("alice", "bob")
         agent = row["assigned_agent"]
 
-        sent = await client.post(f"/v1/session/{sid}/agent-message?agent_id={agent}", headers=ADMIN,
-                                 json={"message": "مرحبا، كيف أساعدك؟", "agent_name": agent})
+        sent = await client.post(
+            f"/v1/session/{sid}/agent-message?agent_id={agent}",
+            headers=ADMIN,
+            json={"message": "مرحبا، كيف أساعدك؟", "agent_name": agent},
+        )
         assert sent.status_code == 200, sent.text
-        reply = await client.post("/v1/message", json={"session_id": sid, "session_token": token,
-                                                       "customer_id": "cust-001", "channel": "web",
-                                                       "message": "الانترنت لا يعمل"})
+        reply = await client.post(
+            "/v1/message",
+            json={
+                "session_id": sid,
+                "session_token": token,
+                "customer_id": "cust-001",
+                "channel": "web",
+                "message": "الانترنت لا يعمل",
+            },
+        )
         assert reply.status_code == 200, reply.text
-        outcome = {"status": "solved", "issue_category": "internet", "root_cause": "apn",
-                   "resolution_notes": "APN fixed", "resolved_by": agent}
+        outcome = {
+            "status": "solved",
+            "issue_category": "internet",
+            "root_cause": "apn",
+            "resolution_notes": "APN fixed",
+            "resolved_by": agent,
+        }
         done = await client.post(f"/v1/session/{sid}/resolve?agent_id={agent}", json=outcome, headers=ADMIN)
         assert done.status_code == 200, done.text
         detail = (await client.get(f"/v1/sessions/{sid}", headers=ADMIN)).json()
@@ -258,14 +281,23 @@ async def test_postgres_connections_lost_gives_503_then_recovers(data_dir):
             first = await new_session(client, "مرحبا")
             # Kill every server connection the app holds (PostgreSQL restarted under it).
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
-                             " AND pid <> pg_backend_pid()", (env["db_name"],))
+                conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s"
+                    " AND pid <> pg_backend_pid()",
+                    (env["db_name"],),
+                )
             statuses = []
             for _ in range(8):
-                resp = await client.post("/v1/message", json={"session_id": first["session_id"],
-                                                              "session_token": first["session_token"],
-                                                              "customer_id": "cust-001", "channel": "web",
-                                                              "message": "مرحبا"})
+                resp = await client.post(
+                    "/v1/message",
+                    json={
+                        "session_id": first["session_id"],
+                        "session_token": first["session_token"],
+                        "customer_id": "cust-001",
+                        "channel": "web",
+                        "message": "مرحبا",
+                    },
+                )
                 statuses.append(resp.status_code)
                 if resp.status_code == 503:
                     assert resp.json()["error"]["code"] == "storage_unavailable"
@@ -283,8 +315,15 @@ def test_pg_database_unreachable_is_a_storage_error():
 
 
 # -- retrieval parity ----------------------------------------------------------------------------
-PARITY_MESSAGES = ("كيف أشحن رصيدي؟", "الانترنت بطيء جدا", "I want to change my package", "مرحبا",
-                   "ما هي أسعار الباقات", "how do I reset my router password", "Înternet hêdî ye")
+PARITY_MESSAGES = (
+    "كيف أشحن رصيدي؟",
+    "الانترنت بطيء جدا",
+    "I want to change my package",
+    "مرحبا",
+    "ما هي أسعار الباقات",
+    "how do I reset my router password",
+    "Înternet hêdî ye",
+)
 
 
 async def _decisions(settings: Settings) -> tuple[list[tuple[str, float, str | None]], list[tuple[str, str, str]]]:

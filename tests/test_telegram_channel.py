@@ -32,12 +32,18 @@ def fake_tg() -> Iterator[FakeTelegram]:
 @pytest.fixture
 def settings(data_dir: Path, fake_tg: FakeTelegram) -> Settings:
     # Business hours empty: always open, so a hand-off queues the chat instead of going offline.
-    return make_settings(data_dir, TELEGRAM_BOT_TOKEN=fake_tg.token, TELEGRAM_API_BASE=fake_tg.url,
-                         TELEGRAM_WEBHOOK_SECRET=SECRET, BUSINESS_HOURS="")
+    return make_settings(
+        data_dir,
+        TELEGRAM_BOT_TOKEN=fake_tg.token,
+        TELEGRAM_API_BASE=fake_tg.url,
+        TELEGRAM_WEBHOOK_SECRET=SECRET,
+        BUSINESS_HOURS="",
+    )
 
 
-async def hook(client: httpx.AsyncClient, update: dict[str, Any], *, secret: str = SECRET,
-               header: str | None = SECRET) -> httpx.Response:
+async def hook(
+    client: httpx.AsyncClient, update: dict[str, Any], *, secret: str = SECRET, header: str | None = SECRET
+) -> httpx.Response:
     headers = {"X-Telegram-Bot-Api-Secret-Token": header} if header is not None else {}
     return await client.post(f"/v1/telegram/webhook/{secret}", json=update, headers=headers)
 
@@ -60,8 +66,11 @@ async def test_webhook_needs_the_secret_path_and_header(client: httpx.AsyncClien
     assert (await hook(client, update, secret="wrong-secret-value-xx")).status_code == 401
     assert (await hook(client, update, header="wrong")).status_code == 401
     assert (await hook(client, update, header=None)).status_code == 401
-    resp = await client.post(f"/v1/telegram/webhook/{SECRET}", content=b"{not json",
-                             headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"})
+    resp = await client.post(
+        f"/v1/telegram/webhook/{SECRET}",
+        content=b"{not json",
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
+    )
     assert resp.status_code == 400 and resp.json()["error"]["code"] == "invalid_json"
     assert fake_tg.sent == []
     ok = await hook(client, update)
@@ -70,7 +79,8 @@ async def test_webhook_needs_the_secret_path_and_header(client: httpx.AsyncClien
 
 
 async def test_start_shows_the_topic_tree_and_buttons_answer_with_articles(
-        client: httpx.AsyncClient, fake_tg: FakeTelegram, app: Any) -> None:
+    client: httpx.AsyncClient, fake_tg: FakeTelegram, app: Any
+) -> None:
     await hook(client, fake_tg.text_update(42, "/start", lang="en"))
     welcome = fake_tg.sent[-1]
     assert "Welcome to Sanad Telecom" in welcome["text"]
@@ -96,7 +106,8 @@ async def test_start_shows_the_topic_tree_and_buttons_answer_with_articles(
 
 
 async def test_messages_share_the_pipeline_and_continue_one_session(
-        client: httpx.AsyncClient, fake_tg: FakeTelegram, app: Any) -> None:
+    client: httpx.AsyncClient, fake_tg: FakeTelegram, app: Any
+) -> None:
     await hook(client, fake_tg.text_update(77, "الإنترنت بطيء جداً اليوم"))
     first = fake_tg.sent[-1]["text"]
     assert "*124#" in first and "📄 المصدر:" in first
@@ -115,13 +126,16 @@ async def test_messages_share_the_pipeline_and_continue_one_session(
     assert len(fake_tg.sent) == before + 1
 
     # Stickers and photos get a polite note in the chat's language.
-    await hook(client, {"update_id": 6000, "message": {"message_id": 1, "date": 0, "chat": {"id": 77},
-                                                       "sticker": {"file_id": "x"}}})
+    await hook(
+        client,
+        {"update_id": 6000, "message": {"message_id": 1, "date": 0, "chat": {"id": 77}, "sticker": {"file_id": "x"}}},
+    )
     assert fake_tg.sent[-1]["text"].startswith("أستطيع قراءة الرسائل النصية فقط")
 
 
 async def test_handoff_agent_replies_reach_telegram_and_resolved_chat_starts_fresh(
-        client: httpx.AsyncClient, fake_tg: FakeTelegram, app: Any) -> None:
+    client: httpx.AsyncClient, fake_tg: FakeTelegram, app: Any
+) -> None:
     chat = 900
     await hook(client, fake_tg.text_update(chat, "مرحبا"))
     await hook(client, fake_tg.text_update(chat, "/agent"))
@@ -132,8 +146,11 @@ async def test_handoff_agent_replies_reach_telegram_and_resolved_chat_starts_fre
     queue = (await client.get("/v1/queue", headers=API_KEY)).json()
     assert session_id in [s["session_id"] for s in queue["pending"]]
     assert (await client.post(f"/v1/handoff/{session_id}/accept?agent_id=sara", headers=API_KEY)).status_code == 200
-    resp = await client.post(f"/v1/session/{session_id}/agent-message", headers=API_KEY,
-                             json={"message": "أهلاً، أنا سارة. كيف أساعدك؟", "agent_name": "سارة"})
+    resp = await client.post(
+        f"/v1/session/{session_id}/agent-message",
+        headers=API_KEY,
+        json={"message": "أهلاً، أنا سارة. كيف أساعدك؟", "agent_name": "سارة"},
+    )
     assert resp.status_code == 200, resp.text
 
     # Delivered by the running delivery loop, woken by the agent-message event.
@@ -146,13 +163,22 @@ async def test_handoff_agent_replies_reach_telegram_and_resolved_chat_starts_fre
     # While an agent holds the chat, customer messages go to the agent and the bot stays quiet.
     await hook(client, fake_tg.text_update(chat, "عندي مشكلة في الفاتورة"))
     assert len(fake_tg.sent) == delivered
-    turns = await app.ctx.nura.db.fetchall("SELECT role, text FROM chat_turns WHERE session_id = ? ORDER BY id",
-                                           (session_id,))
+    turns = await app.ctx.nura.db.fetchall(
+        "SELECT role, text FROM chat_turns WHERE session_id = ? ORDER BY id", (session_id,)
+    )
     assert turns[-1] == {"role": "customer", "text": "عندي مشكلة في الفاتورة"}
 
-    resolve = await client.post(f"/v1/handoff/{session_id}/resolve", headers=API_KEY, json={
-        "status": "solved", "issue_category": "billing", "root_cause": "x", "resolution_notes": "y",
-        "resolved_by": "sara"})
+    resolve = await client.post(
+        f"/v1/handoff/{session_id}/resolve",
+        headers=API_KEY,
+        json={
+            "status": "solved",
+            "issue_category": "billing",
+            "root_cause": "x",
+            "resolution_notes": "y",
+            "resolved_by": "sara",
+        },
+    )
     assert resolve.status_code == 200, resolve.text
     await channel.deliver_agent_replies()  # racing the running loop: the claim lets one of them send
     assert await arrives(fake_tg, lambda t: "تم إغلاق المحادثة" in t)
@@ -161,13 +187,15 @@ async def test_handoff_agent_replies_reach_telegram_and_resolved_chat_starts_fre
     await hook(client, fake_tg.text_update(chat, "مرحبا مرة أخرى"))
     row = await app.ctx.nura.db.fetchone("SELECT session_id FROM telegram_chats WHERE chat_id = ?", (str(chat),))
     assert row["session_id"] != session_id
-    fresh = await app.ctx.nura.db.fetchone("SELECT status, customer_id FROM sessions WHERE id = ?",
-                                           (row["session_id"],))
+    fresh = await app.ctx.nura.db.fetchone(
+        "SELECT status, customer_id FROM sessions WHERE id = ?", (row["session_id"],)
+    )
     assert fresh == {"status": "bot", "customer_id": f"tg:{chat}"}
 
 
 async def test_flood_control_is_waited_out_and_bad_requests_do_not_break_the_bot(
-        client: httpx.AsyncClient, fake_tg: FakeTelegram, app: Any) -> None:
+    client: httpx.AsyncClient, fake_tg: FakeTelegram, app: Any
+) -> None:
     channel = channel_of(app)
     waits: list[float] = []
 
@@ -217,8 +245,11 @@ async def test_api_client_errors_and_retries(fake_tg: FakeTelegram) -> None:
             await api.set_webhook("http://plain.example/hook", "s")
         assert bad_url.value.code == 400
         assert await api.set_webhook("https://desk.example.com/v1/telegram/webhook/s", "s")
-        assert fake_tg.webhook == {"url": "https://desk.example.com/v1/telegram/webhook/s", "secret_token": "s",
-                                   "allowed_updates": ["message", "callback_query"]}
+        assert fake_tg.webhook == {
+            "url": "https://desk.example.com/v1/telegram/webhook/s",
+            "secret_token": "s",
+            "allowed_updates": ["message", "callback_query"],
+        }
         with pytest.raises(TelegramError) as conflict:
             await api.get_updates(None, 0)
         assert conflict.value.code == 409
@@ -239,9 +270,9 @@ def test_long_answers_are_split_under_the_telegram_limit() -> None:
     assert "".join(p.replace("\n", "") for p in pieces).replace(" ", "") == body.replace("\n", "").replace(" ", "")
 
 
-async def test_a_chat_flooding_messages_is_limited_like_a_web_session(client: httpx.AsyncClient, app: Any,
-                                                                     fake_tg: FakeTelegram,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_chat_flooding_messages_is_limited_like_a_web_session(
+    client: httpx.AsyncClient, app: Any, fake_tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
     limit = app.ctx.nura.settings.rate_limit_messages_per_minute
     channel = channel_of(app)
     monkeypatch.setattr(channel, "_minute", lambda: 424242)  # one window, whatever the clock does

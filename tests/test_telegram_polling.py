@@ -29,12 +29,14 @@ def fake_tg() -> Iterator[FakeTelegram]:
 
 @pytest.fixture
 def settings(data_dir: Path, fake_tg: FakeTelegram) -> Settings:
-    return make_settings(data_dir, TELEGRAM_BOT_TOKEN=fake_tg.token, TELEGRAM_API_BASE=fake_tg.url,
-                         TELEGRAM_POLLER_ENABLED=True)
+    return make_settings(
+        data_dir, TELEGRAM_BOT_TOKEN=fake_tg.token, TELEGRAM_API_BASE=fake_tg.url, TELEGRAM_POLLER_ENABLED=True
+    )
 
 
-async def test_in_process_poller_answers_and_remembers_its_offset(client: httpx.AsyncClient, app: Any,
-                                                                  fake_tg: FakeTelegram) -> None:
+async def test_in_process_poller_answers_and_remembers_its_offset(
+    client: httpx.AsyncClient, app: Any, fake_tg: FakeTelegram
+) -> None:
     fake_tg.push_update(**fake_tg.text_update(11, "/start", lang="ku"))
     for _ in range(200):
         if fake_tg.sent:
@@ -66,8 +68,9 @@ async def test_in_process_poller_answers_and_remembers_its_offset(client: httpx.
     assert len(fake_tg.sent) == before + 1
 
 
-async def test_poller_stops_on_a_refused_token_and_waits_on_flood_control(app: Any, client: httpx.AsyncClient,
-                                                                         fake_tg: FakeTelegram) -> None:
+async def test_poller_stops_on_a_refused_token_and_waits_on_flood_control(
+    app: Any, client: httpx.AsyncClient, fake_tg: FakeTelegram
+) -> None:
     runtime = app.ctx.nura.services["telegram"]
     runtime.stop_tasks()
     channel = runtime.channel
@@ -86,8 +89,9 @@ async def test_poller_stops_on_a_refused_token_and_waits_on_flood_control(app: A
     await asyncio.wait_for(TelegramPoller(channel, poll_timeout=0, idle_wait=0).run(), timeout=5)
 
 
-def test_standalone_command_polls_once_and_sets_the_webhook(tmp_path: Path, fake_tg: FakeTelegram,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_standalone_command_polls_once_and_sets_the_webhook(
+    tmp_path: Path, fake_tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runner = CliRunner()
     data = tmp_path / "standalone"
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", fake_tg.token)
@@ -101,8 +105,9 @@ def test_standalone_command_polls_once_and_sets_the_webhook(tmp_path: Path, fake
     result = runner.invoke(cli, ["telegram", "--set-webhook", "https://desk.example.com", "--data-dir", str(data)])
     assert result.exit_code == 1 and "TELEGRAM_WEBHOOK_SECRET" in result.output
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "hook-secret-abcdef")
-    result = runner.invoke(cli, ["telegram", "--set-webhook", "https://desk.example.com", "--data-dir", str(data)],
-                           catch_exceptions=False)
+    result = runner.invoke(
+        cli, ["telegram", "--set-webhook", "https://desk.example.com", "--data-dir", str(data)], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     assert fake_tg.webhook is not None
     assert fake_tg.webhook["url"] == "https://desk.example.com/v1/telegram/webhook/hook-secret-abcdef"

@@ -33,8 +33,9 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                receiver.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body,
-                                          "path": self.path})
+                receiver.requests.append(
+                    {"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body, "path": self.path}
+                )
                 status = 500 if len(receiver.requests) <= receiver.fail_first else 204
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -62,8 +63,11 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 async def ctx(data_dir: Path) -> AsyncIterator[AppContext]:
-    context = build_context(make_settings(data_dir, LOAD_DEFAULT_KNOWLEDGE=False, ESCALATION_WEBHOOK_SECRET=SECRET,
-                                          JOB_RETRY_DELAY_SECONDS=10))
+    context = build_context(
+        make_settings(
+            data_dir, LOAD_DEFAULT_KNOWLEDGE=False, ESCALATION_WEBHOOK_SECRET=SECRET, JOB_RETRY_DELAY_SECONDS=10
+        )
+    )
     yield context
     await asyncio.get_running_loop().run_in_executor(None, context.close)
 
@@ -80,8 +84,15 @@ def test_sign_and_verify() -> None:
 
 
 async def test_receiver_sees_signed_retries_after_failures(ctx: AppContext, receiver: Receiver) -> None:
-    result = await deliver_webhook(receiver.url, SECRET, "handoff.started", {"session_id": "s-1", "reason": "x"},
-                                   db=ctx.db, attempts=4, base_delay=0.05)
+    result = await deliver_webhook(
+        receiver.url,
+        SECRET,
+        "handoff.started",
+        {"session_id": "s-1", "reason": "x"},
+        db=ctx.db,
+        attempts=4,
+        base_delay=0.05,
+    )
     assert result["attempts"] == 3 and result["status_code"] == 204
     assert len(receiver.requests) == 3
     deliveries = {r["headers"]["x-nura-delivery"] for r in receiver.requests}
@@ -93,8 +104,11 @@ async def test_receiver_sees_signed_retries_after_failures(ctx: AppContext, rece
         payload = json.loads(request["body"])
         assert payload["data"] == {"session_id": "s-1", "reason": "x"} and payload["event"] == "handoff.started"
     log = await ctx.db.fetchall("SELECT attempt, status_code, ok FROM webhook_deliveries ORDER BY id")
-    assert log == [{"attempt": 1, "status_code": 500, "ok": 0}, {"attempt": 2, "status_code": 500, "ok": 0},
-                   {"attempt": 3, "status_code": 204, "ok": 1}]
+    assert log == [
+        {"attempt": 1, "status_code": 500, "ok": 0},
+        {"attempt": 2, "status_code": 500, "ok": 0},
+        {"attempt": 3, "status_code": 204, "ok": 1},
+    ]
 
 
 async def test_unreachable_receiver_raises_after_last_attempt(ctx: AppContext) -> None:
@@ -112,15 +126,18 @@ async def test_durable_webhook_job_keeps_its_delivery_id(ctx: AppContext) -> Non
         jobs.register(WEBHOOK_KIND, run_webhook)
         row_id = await jobs.enqueue(WEBHOOK_KIND, webhook_payload(server.url, "handoff.started", {"n": 1}))
         assert await jobs.run_row(row_id) == "pending"
-        row = await ctx.db.fetchone("SELECT attempts, last_error, next_attempt_at - updated_at AS wait FROM outbox"
-                                    " WHERE id = ?", (row_id,))
+        row = await ctx.db.fetchone(
+            "SELECT attempts, last_error, next_attempt_at - updated_at AS wait FROM outbox WHERE id = ?", (row_id,)
+        )
         assert row["attempts"] == 1 and "HTTP 500" in row["last_error"] and row["wait"] == pytest.approx(10, abs=0.01)
         await ctx.db.execute("UPDATE outbox SET next_attempt_at = 0 WHERE id = ?", (row_id,))
         assert await jobs.run_row(row_id) == "done"
         assert len(server.requests) == 5
         assert len({r["headers"]["x-nura-delivery"] for r in server.requests}) == 1
-        assert all(verify(SECRET, r["headers"]["x-nura-timestamp"], r["body"], r["headers"]["x-nura-signature"])
-                   for r in server.requests)
+        assert all(
+            verify(SECRET, r["headers"]["x-nura-timestamp"], r["body"], r["headers"]["x-nura-signature"])
+            for r in server.requests
+        )
         jobs.close()
     finally:
         server.close()

@@ -83,5 +83,6 @@ class CircuitBreaker:
         else:
             state = "open"
         remaining = None if self.open_until is None else max(0.0, self.open_until - self.clock())
-        return BreakerState(state, self.failures, self.last_error, self.last_kind, remaining,
-                            self.last_success_at, self.last_failure_at)
+        return BreakerState(
+            state, self.failures, self.last_error, self.last_kind, remaining, self.last_success_at, self.last_failure_at
+        )

@@ -63,8 +63,11 @@ def describe_llm(settings: Settings) -> dict[str, Any]:
     enabled, why_switch = _switch_enabled(settings)
     found: dict[str, tuple[bool, str]] = {}
     if choice in ("auto", "openai"):
-        found["openai"] = probe_openai(settings) if openai_configured(settings) else (
-            False, "not configured (OPENAI_API_KEY / OPENAI_BASE_URL)")
+        found["openai"] = (
+            probe_openai(settings)
+            if openai_configured(settings)
+            else (False, "not configured (OPENAI_API_KEY / OPENAI_BASE_URL)")
+        )
     if choice in ("auto", "local"):
         found["local"] = probe_local(settings)
     details = "; ".join(f"{name}: {why}" for name, (_, why) in found.items())
@@ -75,5 +78,8 @@ def describe_llm(settings: Settings) -> dict[str, Any]:
     for name, (usable, _) in found.items():
         if usable:
             return {"ok": True, "provider": name, "detail": f"{name} would answer — {details}"}
-    return {"ok": choice == "auto", "provider": None,
-            "detail": f"no LLM would answer, extractive answers only — {details}"}
+    return {
+        "ok": choice == "auto",
+        "provider": None,
+        "detail": f"no LLM would answer, extractive answers only — {details}",
+    }

@@ -30,10 +30,15 @@ _MIN_COVERAGE = 0.3
 
 def passage_from_hit(hit: Any) -> Passage:
     """A retriever ``Hit`` (see the contracts: kind, ref, title, text, score, tier, doc) as a Passage."""
-    return Passage(kind=str(getattr(hit, "kind", "chunk")), ref=str(getattr(hit, "ref", "")),
-                   title=str(getattr(hit, "title", "") or ""), text=str(getattr(hit, "text", "") or ""),
-                   score=float(getattr(hit, "score", 0.0) or 0.0), doc=getattr(hit, "doc", None),
-                   tier=getattr(hit, "tier", None))
+    return Passage(
+        kind=str(getattr(hit, "kind", "chunk")),
+        ref=str(getattr(hit, "ref", "")),
+        title=str(getattr(hit, "title", "") or ""),
+        text=str(getattr(hit, "text", "") or ""),
+        score=float(getattr(hit, "score", 0.0) or 0.0),
+        doc=getattr(hit, "doc", None),
+        tier=getattr(hit, "tier", None),
+    )
 
 
 async def lexical_passages(db: Any, text: str, k: int) -> list[Passage]:
@@ -45,11 +50,15 @@ async def lexical_passages(db: Any, text: str, k: int) -> list[Passage]:
     query = " OR ".join(f'"{w}"' for w in words)
 
     def run(conn: apsw.Connection) -> list[dict[str, Any]]:
-        return list(conn.execute(
-            "SELECT f.ref, f.text AS norm, c.text, c.heading, d.path FROM kb_fts f"
-            " JOIN handbook_chunks c ON c.id = CAST(f.ref AS INTEGER)"
-            " JOIN handbook_docs d ON d.id = c.doc_id"
-            " WHERE kb_fts MATCH ? AND f.kind = 'chunk' ORDER BY bm25(kb_fts) LIMIT ?", (query, k * 3)))
+        return list(
+            conn.execute(
+                "SELECT f.ref, f.text AS norm, c.text, c.heading, d.path FROM kb_fts f"
+                " JOIN handbook_chunks c ON c.id = CAST(f.ref AS INTEGER)"
+                " JOIN handbook_docs d ON d.id = c.doc_id"
+                " WHERE kb_fts MATCH ? AND f.kind = 'chunk' ORDER BY bm25(kb_fts) LIMIT ?",
+                (query, k * 3),
+            )
+        )
 
     try:
         rows = await db.read(run)
@@ -61,8 +70,17 @@ async def lexical_passages(db: Any, text: str, k: int) -> list[Passage]:
     for row in rows:
         found = set(content_terms(row["norm"])) | set(normalize(row["norm"]).split())
         score = len(wanted & found) / len(wanted)
-        passages.append(Passage("chunk", str(row["ref"]), row["heading"] or "", row["text"], round(score, 3),
-                                doc=row["path"], tier="fts"))
+        passages.append(
+            Passage(
+                "chunk",
+                str(row["ref"]),
+                row["heading"] or "",
+                row["text"],
+                round(score, 3),
+                doc=row["path"],
+                tier="fts",
+            )
+        )
     passages.sort(key=lambda p: p.score, reverse=True)
     return passages[:k]
 
@@ -126,18 +144,30 @@ class GroundedAnswerTier:
         memory: list[dict[str, str]] = []
         if session_id and self.settings.llm_memory_turns:
             try:
-                memory = memory_messages(await self.ctx.sessions_store.recent_turns(
-                    session_id, self.settings.llm_memory_turns))
+                memory = memory_messages(
+                    await self.ctx.sessions_store.recent_turns(session_id, self.settings.llm_memory_turns)
+                )
             except Exception:  # noqa: BLE001 - memory is an aid, not a requirement
                 log.exception("loading conversation memory failed")
         scope = self.ctx.pipeline.scope_message(lang)
-        messages = build_messages(question=text, lang=lang, passages=passages, memory=memory,
-                                  company=self.settings.company_name, agent=self.settings.agent_name, scope=scope)
+        messages = build_messages(
+            question=text,
+            lang=lang,
+            passages=passages,
+            memory=memory,
+            company=self.settings.company_name,
+            agent=self.settings.agent_name,
+            scope=scope,
+        )
         stream = _TokenStream(self.ctx.bus, session_id) if session_id and self.settings.llm_stream else None
         try:
-            outcome = await self.llm.chat(messages, purpose="chat", session_id=session_id,
-                                          on_token=stream.push if stream else None,
-                                          on_restart=stream.restart if stream else None)
+            outcome = await self.llm.chat(
+                messages,
+                purpose="chat",
+                session_id=session_id,
+                on_token=stream.push if stream else None,
+                on_restart=stream.restart if stream else None,
+            )
         except Exception:  # noqa: BLE001 - providers raise ProviderError; anything else is a bug, not a 500
             log.exception("the LLM call failed unexpectedly; answering extractively")
             outcome = None
@@ -146,8 +176,9 @@ class GroundedAnswerTier:
                 stream.finish(accepted=False)
             return extractive
         result, row_id = outcome
-        verdict = check_answer(result.text, result.finish_reason, lang, passages, scope,
-                               min_overlap=self.settings.llm_min_overlap)
+        verdict = check_answer(
+            result.text, result.finish_reason, lang, passages, scope, min_overlap=self.settings.llm_min_overlap
+        )
         if stream:
             stream.finish(accepted=verdict.ok)
         label = "answered" if verdict.ok else "declined" if verdict.declined else f"rejected:{verdict.reason}"
@@ -161,8 +192,15 @@ class GroundedAnswerTier:
         cited = [p for p in passages if p.n in verdict.cited] or passages[:1]
         provider = next((p for p in self.llm.providers if p.name == result.provider), None)
         confidence = min(0.95, 0.6 * max(p.score for p in cited) + 0.4 * verdict.overlap)
-        return Answer("rag", verdict.text, provider.source if provider else result.provider, round(confidence, 3),
-                      lang, sources=[p.source() for p in cited], source_doc=cited[0].doc or cited[0].title)
+        return Answer(
+            "rag",
+            verdict.text,
+            provider.source if provider else result.provider,
+            round(confidence, 3),
+            lang,
+            sources=[p.source() for p in cited],
+            source_doc=cited[0].doc or cited[0].title,
+        )
 
     def _extractive(self, text: str, lang: str, passages: list[Passage]) -> Answer | None:
         best = pick_passage([p for p in passages if p.kind == "chunk"], lang)
@@ -171,8 +209,15 @@ class GroundedAnswerTier:
         body = extract_answer(text, best)
         if not body:
             return None
-        return Answer("rag", body, "rag", round(min(0.9, best.score), 3), lang, sources=[best.source()],
-                      source_doc=best.doc or best.title)
+        return Answer(
+            "rag",
+            body,
+            "rag",
+            round(min(0.9, best.score), 3),
+            lang,
+            sources=[best.source()],
+            source_doc=best.doc or best.title,
+        )
 
     async def _settle_ledger(self, row_id: int, label: str, session_id: str | None) -> None:
         try:
@@ -235,16 +280,25 @@ class _TokenStream:
     def _flush(self) -> None:
         if not self.pending:
             return
-        self.bus.publish(self.channel, "token", {"session_id": self.session_id, "stream_id": self.stream_id,
-                                                 "index": self.index, "delta": "".join(self.pending)})
+        self.bus.publish(
+            self.channel,
+            "token",
+            {
+                "session_id": self.session_id,
+                "stream_id": self.stream_id,
+                "index": self.index,
+                "delta": "".join(self.pending),
+            },
+        )
         self.pending = []
         self.index += 1
 
     def restart(self) -> None:
         """A fallback provider takes over: the widget drops what it showed so far."""
         if self.index or self.pending:
-            self.bus.publish(self.channel, "token", {"session_id": self.session_id, "stream_id": self.stream_id,
-                                                     "reset": True})
+            self.bus.publish(
+                self.channel, "token", {"session_id": self.session_id, "stream_id": self.stream_id, "reset": True}
+            )
         self.stream_id = uuid.uuid4().hex[:12]
         self.index = 0
         self.pending = []
@@ -252,5 +306,8 @@ class _TokenStream:
     def finish(self, *, accepted: bool) -> None:
         self._flush()
         if self.index:
-            self.bus.publish(self.channel, "token", {"session_id": self.session_id, "stream_id": self.stream_id,
-                                                     "done": True, "accepted": accepted})
+            self.bus.publish(
+                self.channel,
+                "token",
+                {"session_id": self.session_id, "stream_id": self.stream_id, "done": True, "accepted": accepted},
+            )

@@ -18,14 +18,17 @@ _CITATION = re.compile(r"\s*\[(\d{1,2})\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _SENTENCE = re.compile(r"(?<=[.!?؟۔])\s+|\n+")
 # Function words carry no evidence of grounding, so they are left out of the overlap measure.
-_FUNCTION_WORDS = frozenset(normalize(w) for w in (
-    "the a an is are was be to of in on at for and or it this that with you your we our can will not "
-    "by from as if do does please yes no".split()
-    + "في من على الى إلى عن ما هل كيف هو هي ان أن إن او أو و لا لم مع هذا هذه ذلك التي الذي كل قد يمكن "
-    "يمكنك عند لك".split()
-    + "ez tu em ew ji li bi di de da re û u ye e in im î çi ci çawa ku vê ev hûn me xwe ne na lê ser "
-    "dikarî dikarin an jî".split()
-))
+_FUNCTION_WORDS = frozenset(
+    normalize(w)
+    for w in (
+        "the a an is are was be to of in on at for and or it this that with you your we our can will not "
+        "by from as if do does please yes no".split()
+        + "في من على الى إلى عن ما هل كيف هو هي ان أن إن او أو و لا لم مع هذا هذه ذلك التي الذي كل قد يمكن "
+        "يمكنك عند لك".split()
+        + "ez tu em ew ji li bi di de da re û u ye e in im î çi ci çawa ku vê ev hûn me xwe ne na lê ser "
+        "dikarî dikarin an jî".split()
+    )
+)
 _AR_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل", "ف")
 
 
@@ -33,7 +36,7 @@ def _stem(word: str) -> str:
     if len(word) > 4 and "\u0600" <= word[0] <= "\u06ff":
         for prefix in _AR_PREFIXES:
             if word.startswith(prefix) and len(word) - len(prefix) >= 3:
-                return word[len(prefix):]
+                return word[len(prefix) :]
     if len(word) > 5 and word.isascii() and word.endswith("s"):
         return word[:-1]
     return word
@@ -41,8 +44,7 @@ def _stem(word: str) -> str:
 
 def content_terms(text: str) -> list[str]:
     """Normalised, lightly stemmed words that carry meaning (no function words, no one-letter words)."""
-    return [_stem(w) for w in normalize(text).split() if len(w) > 1 and w not in _FUNCTION_WORDS
-            and not w.isdigit()]
+    return [_stem(w) for w in normalize(text).split() if len(w) > 1 and w not in _FUNCTION_WORDS and not w.isdigit()]
 
 
 def same_language(text: str, lang: str) -> bool:
@@ -64,13 +66,14 @@ class Verdict:
     declined: bool = False
 
 
-def check_answer(text: str, finish_reason: str | None, lang: str, passages: list[Passage], scope: str, *,
-                 min_overlap: float) -> Verdict:
+def check_answer(
+    text: str, finish_reason: str | None, lang: str, passages: list[Passage], scope: str, *, min_overlap: float
+) -> Verdict:
     """Judge one generated answer against what was retrieved."""
     raw = (text or "").strip()
     for prefix in ("assistant:", "answer:", "الإجابة:", "bersiv:"):
         if raw.lower().startswith(prefix):
-            raw = raw[len(prefix):].strip()
+            raw = raw[len(prefix) :].strip()
     if not raw:
         return Verdict(False, "empty", "")
     if finish_reason == "length":

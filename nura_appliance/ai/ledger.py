@@ -28,8 +28,10 @@ def parse_prices(text: str) -> dict[str, tuple[float, float]]:
                 raise ValueError
             prices[model.strip()] = (float(inp), float(out) if slash else 0.0)
         except ValueError:
-            raise ConfigError(f"LLM_PRICES: cannot read {part!r}; write model=input/output in USD per "
-                              "million tokens, e.g. gpt-4o-mini=0.15/0.60") from None
+            raise ConfigError(
+                f"LLM_PRICES: cannot read {part!r}; write model=input/output in USD per "
+                "million tokens, e.g. gpt-4o-mini=0.15/0.60"
+            ) from None
     return prices
 
 
@@ -72,36 +74,56 @@ class UsageLedger:
         cost = self.cost(usage.provider, usage.model, usage.prompt_tokens, usage.completion_tokens)
         if not cost and usage.requested_model and usage.requested_model != usage.model:
             cost = self.cost(usage.provider, usage.requested_model, usage.prompt_tokens, usage.completion_tokens)
-        params = (usage.session_id, usage.message_id, usage.provider, usage.model, usage.purpose,
-                  usage.prompt_tokens, usage.completion_tokens, usage.prompt_tokens + usage.completion_tokens,
-                  usage.latency_ms, cost, int(usage.ok), (usage.error or None) and usage.error[:500], usage.outcome,
-                  time.time())
+        params = (
+            usage.session_id,
+            usage.message_id,
+            usage.provider,
+            usage.model,
+            usage.purpose,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.prompt_tokens + usage.completion_tokens,
+            usage.latency_ms,
+            cost,
+            int(usage.ok),
+            (usage.error or None) and usage.error[:500],
+            usage.outcome,
+            time.time(),
+        )
 
         def run(conn: apsw.Connection) -> int:
             conn.execute(
                 "INSERT INTO llm_usage_logs (session_id, message_id, provider, model, purpose, prompt_tokens,"
                 " completion_tokens, total_tokens, latency_ms, cost_usd, ok, error, outcome, created_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", params)
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                params,
+            )
             return conn.last_insert_rowid()
 
         return await self.db.write(run)
 
     async def set_outcome(self, row_id: int, outcome: str) -> None:
-        await self.db.write(lambda c: c.execute("UPDATE llm_usage_logs SET outcome = ? WHERE id = ?",
-                                                (outcome, row_id)))
+        await self.db.write(
+            lambda c: c.execute("UPDATE llm_usage_logs SET outcome = ? WHERE id = ?", (outcome, row_id))
+        )
 
     async def link_message(self, row_ids: list[int], message_id: int) -> None:
         """Attach the persisted answer's message id to the calls that produced it."""
         if not row_ids:
             return
         marks = ",".join("?" * len(row_ids))
-        await self.db.write(lambda c: c.execute(
-            f"UPDATE llm_usage_logs SET message_id = ? WHERE id IN ({marks})", (message_id, *row_ids)))
+        await self.db.write(
+            lambda c: c.execute(
+                f"UPDATE llm_usage_logs SET message_id = ? WHERE id IN ({marks})", (message_id, *row_ids)
+            )
+        )
 
     async def session_cost(self, session_id: str) -> dict[str, Any]:
         row = await self.db.fetchone(
             "SELECT count(*) AS calls, coalesce(sum(total_tokens), 0) AS tokens,"
-            " coalesce(sum(cost_usd), 0) AS cost_usd FROM llm_usage_logs WHERE session_id = ?", (session_id,))
+            " coalesce(sum(cost_usd), 0) AS cost_usd FROM llm_usage_logs WHERE session_id = ?",
+            (session_id,),
+        )
         return {"session_id": session_id, **(row or {"calls": 0, "tokens": 0, "cost_usd": 0.0})}
 
     async def summary(self, since: float, until: float | None = None) -> dict[str, Any]:
@@ -111,28 +133,53 @@ class UsageLedger:
         def run(conn: apsw.Connection) -> dict[str, Any]:
             where = "created_at >= ? AND created_at < ?"
             args = (since, until)
-            total = list(conn.execute(
-                "SELECT count(*) AS calls, coalesce(sum(prompt_tokens), 0) AS prompt_tokens,"
-                " coalesce(sum(completion_tokens), 0) AS completion_tokens, coalesce(sum(total_tokens), 0)"
-                " AS total_tokens, coalesce(sum(cost_usd), 0) AS cost_usd, coalesce(sum(1 - ok), 0) AS failed,"
-                f" count(DISTINCT session_id) AS sessions FROM llm_usage_logs WHERE {where}", args))[0]
-            resolved = list(conn.execute(
-                "SELECT count(DISTINCT u.session_id) AS sessions, coalesce(sum(u.cost_usd), 0) AS cost_usd"
-                " FROM llm_usage_logs u JOIN sessions s ON s.id = u.session_id"
-                f" WHERE s.status = 'resolved' AND u.{where.replace(' AND ', ' AND u.')}", args))[0]
-            by_provider = list(conn.execute(
-                "SELECT provider, model, count(*) AS calls, sum(total_tokens) AS tokens, sum(cost_usd) AS cost_usd,"
-                " avg(latency_ms) AS avg_latency_ms, sum(1 - ok) AS failed"
-                f" FROM llm_usage_logs WHERE {where} GROUP BY provider, model ORDER BY calls DESC", args))
-            by_purpose = list(conn.execute(
-                "SELECT purpose, count(*) AS calls, sum(total_tokens) AS tokens, sum(cost_usd) AS cost_usd"
-                f" FROM llm_usage_logs WHERE {where} GROUP BY purpose ORDER BY calls DESC", args))
-            by_outcome = list(conn.execute(
-                "SELECT coalesce(outcome, CASE ok WHEN 1 THEN 'answered' ELSE 'failed' END) AS outcome,"
-                f" count(*) AS calls FROM llm_usage_logs WHERE {where} AND purpose = 'chat' GROUP BY 1"
-                " ORDER BY calls DESC", args))
-            return {"total": total, "resolved": resolved, "by_provider": by_provider, "by_purpose": by_purpose,
-                    "by_outcome": by_outcome}
+            total = list(
+                conn.execute(
+                    "SELECT count(*) AS calls, coalesce(sum(prompt_tokens), 0) AS prompt_tokens,"
+                    " coalesce(sum(completion_tokens), 0) AS completion_tokens, coalesce(sum(total_tokens), 0)"
+                    " AS total_tokens, coalesce(sum(cost_usd), 0) AS cost_usd, coalesce(sum(1 - ok), 0) AS failed,"
+                    f" count(DISTINCT session_id) AS sessions FROM llm_usage_logs WHERE {where}",
+                    args,
+                )
+            )[0]
+            resolved = list(
+                conn.execute(
+                    "SELECT count(DISTINCT u.session_id) AS sessions, coalesce(sum(u.cost_usd), 0) AS cost_usd"
+                    " FROM llm_usage_logs u JOIN sessions s ON s.id = u.session_id"
+                    f" WHERE s.status = 'resolved' AND u.{where.replace(' AND ', ' AND u.')}",
+                    args,
+                )
+            )[0]
+            by_provider = list(
+                conn.execute(
+                    "SELECT provider, model, count(*) AS calls, sum(total_tokens) AS tokens, sum(cost_usd) AS cost_usd,"
+                    " avg(latency_ms) AS avg_latency_ms, sum(1 - ok) AS failed"
+                    f" FROM llm_usage_logs WHERE {where} GROUP BY provider, model ORDER BY calls DESC",
+                    args,
+                )
+            )
+            by_purpose = list(
+                conn.execute(
+                    "SELECT purpose, count(*) AS calls, sum(total_tokens) AS tokens, sum(cost_usd) AS cost_usd"
+                    f" FROM llm_usage_logs WHERE {where} GROUP BY purpose ORDER BY calls DESC",
+                    args,
+                )
+            )
+            by_outcome = list(
+                conn.execute(
+                    "SELECT coalesce(outcome, CASE ok WHEN 1 THEN 'answered' ELSE 'failed' END) AS outcome,"
+                    f" count(*) AS calls FROM llm_usage_logs WHERE {where} AND purpose = 'chat' GROUP BY 1"
+                    " ORDER BY calls DESC",
+                    args,
+                )
+            )
+            return {
+                "total": total,
+                "resolved": resolved,
+                "by_provider": by_provider,
+                "by_purpose": by_purpose,
+                "by_outcome": by_outcome,
+            }
 
         data = await self.db.read(run)
         total, resolved = data["total"], data["resolved"]
@@ -144,7 +191,8 @@ class UsageLedger:
             "cost_per_session": round(total["cost_usd"] / total["sessions"], 6) if total["sessions"] else 0.0,
             "resolved_sessions": resolved["sessions"],
             "cost_per_resolved_session": round(resolved["cost_usd"] / resolved["sessions"], 6)
-            if resolved["sessions"] else 0.0,
+            if resolved["sessions"]
+            else 0.0,
             "by_provider": data["by_provider"],
             "by_purpose": data["by_purpose"],
             "by_outcome": data["by_outcome"],

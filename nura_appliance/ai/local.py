@@ -111,14 +111,20 @@ class LocalLlamaProvider:
     def queue_depth(self) -> int:
         return self._queue.qsize()
 
-    async def chat(self, messages: list[Message], *, max_tokens: int, temperature: float, timeout: float,
-                   on_token: TokenCallback | None = None) -> ChatResult:
+    async def chat(
+        self,
+        messages: list[Message],
+        *,
+        max_tokens: int,
+        temperature: float,
+        timeout: float,
+        on_token: TokenCallback | None = None,
+    ) -> ChatResult:
         if self.load_error:
             raise ProviderError(self.load_error, kind="no_model")
         self._ensure_thread()
         loop = asyncio.get_running_loop()
-        job = _Job(messages, max_tokens, temperature, time.monotonic() + timeout, loop, loop.create_future(),
-                   on_token)
+        job = _Job(messages, max_tokens, temperature, time.monotonic() + timeout, loop, loop.create_future(), on_token)
         try:
             self._queue.put_nowait(job)
         except queue.Full:
@@ -193,8 +199,13 @@ class LocalLlamaProvider:
             try:
                 # Batch threads = generation threads: llama.cpp's default (all cores) spins against
                 # other work on a busy appliance and measured twice as slow here under load.
-                llm = Llama(model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads,
-                            n_threads_batch=self.n_threads, verbose=False)
+                llm = Llama(
+                    model_path=str(self.model_path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads,
+                    verbose=False,
+                )
             except Exception as exc:  # noqa: BLE001 - a broken file disables the provider with a reason
                 self.load_error = f"cannot load {self.model_path.name}: {exc}"[:300]
                 raise ProviderError(self.load_error, kind="no_model") from None
@@ -233,8 +244,9 @@ class LocalLlamaProvider:
         chunks = 0
         # The GGUF's own chat template formats the messages (llama-cpp-python reads
         # tokenizer.chat_template from the file when no chat_format is forced).
-        stream = llm.create_chat_completion(messages=job.messages, max_tokens=job.max_tokens,
-                                            temperature=job.temperature, stream=True)
+        stream = llm.create_chat_completion(
+            messages=job.messages, max_tokens=job.max_tokens, temperature=job.temperature, stream=True
+        )
         for chunk in stream:
             if job.cancel.is_set():
                 finish = "cancelled"
@@ -256,8 +268,16 @@ class LocalLlamaProvider:
         prompt_text = "\n".join(m["content"] for m in job.messages)
         prompt_tokens = len(llm.tokenize(prompt_text.encode("utf-8"), add_bos=True)) + 4 * len(job.messages)
         completion_tokens = len(llm.tokenize(text.encode("utf-8"), add_bos=False)) if text else chunks
-        return ChatResult(text, finish, prompt_tokens, completion_tokens, self.model, self.name,
-                          (time.perf_counter() - started) * 1000, first_token_ms=first)
+        return ChatResult(
+            text,
+            finish,
+            prompt_tokens,
+            completion_tokens,
+            self.model,
+            self.name,
+            (time.perf_counter() - started) * 1000,
+            first_token_ms=first,
+        )
 
     @staticmethod
     def _settle(job: _Job, outcome: ChatResult | ProviderError) -> None:

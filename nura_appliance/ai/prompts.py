@@ -30,8 +30,13 @@ class Passage:
 
     def source(self) -> dict[str, Any]:
         """The shape of one entry in an answer's ``sources``."""
-        return {"kind": self.kind, "id": self.ref, "title": self.title, "score": round(float(self.score), 3),
-                "doc": self.doc}
+        return {
+            "kind": self.kind,
+            "id": self.ref,
+            "title": self.title,
+            "score": round(float(self.score), 3),
+            "doc": self.doc,
+        }
 
 
 SYSTEM_PROMPTS: dict[str, str] = {
@@ -80,7 +85,7 @@ def clean_text(text: str) -> str:
 
 def _shingles(text: str) -> set[str]:
     words = normalize(text).split()
-    return {" ".join(words[i:i + 3]) for i in range(max(1, len(words) - 2))}
+    return {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
 
 
 def compress(passages: list[Passage], budget_tokens: int) -> list[Passage]:
@@ -153,8 +158,9 @@ def render_context(passages: list[Passage]) -> str:
     return "\n\n".join(blocks)
 
 
-def build_messages(*, question: str, lang: str, passages: list[Passage], memory: list[Message], company: str,
-                   agent: str, scope: str) -> list[Message]:
+def build_messages(
+    *, question: str, lang: str, passages: list[Passage], memory: list[Message], company: str, agent: str, scope: str
+) -> list[Message]:
     """The chat messages for one grounded answer."""
     template = SYSTEM_PROMPTS.get(lang, SYSTEM_PROMPTS["en"])
     system = template.format(agent=agent, company=company, scope=scope, context=render_context(passages))

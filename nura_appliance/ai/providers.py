@@ -69,8 +69,15 @@ class ChatProvider(Protocol):
     model: str
     remote: bool  # whether customer text leaves the machine
 
-    async def chat(self, messages: list[Message], *, max_tokens: int, temperature: float, timeout: float,
-                   on_token: TokenCallback | None = None) -> ChatResult: ...
+    async def chat(
+        self,
+        messages: list[Message],
+        *,
+        max_tokens: int,
+        temperature: float,
+        timeout: float,
+        on_token: TokenCallback | None = None,
+    ) -> ChatResult: ...
 
     async def probe(self, timeout: float) -> str: ...
 
@@ -104,8 +111,9 @@ def _translate(exc: BaseException) -> ProviderError:
     if isinstance(exc, TimeoutError | openai.APITimeoutError):
         return ProviderError("the OpenAI-compatible server did not answer in time", kind="timeout")
     if isinstance(exc, openai.RateLimitError):
-        return ProviderError("rate limited by the OpenAI-compatible server (429)", kind="rate_limited",
-                             retry_after=_retry_after(exc))
+        return ProviderError(
+            "rate limited by the OpenAI-compatible server (429)", kind="rate_limited", retry_after=_retry_after(exc)
+        )
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
         if status >= 500:
@@ -114,8 +122,9 @@ def _translate(exc: BaseException) -> ProviderError:
         return ProviderError(f"the OpenAI-compatible server refused the request ({status})", kind="rejected")
     if isinstance(exc, openai.APIConnectionError):
         return ProviderError(f"cannot reach the OpenAI-compatible server: {exc}", kind="unavailable")
-    return ProviderError(f"unusable answer from the OpenAI-compatible server: {type(exc).__name__}: {exc}"[:300],
-                         kind="bad_response")
+    return ProviderError(
+        f"unusable answer from the OpenAI-compatible server: {type(exc).__name__}: {exc}"[:300], kind="bad_response"
+    )
 
 
 class OpenAIProvider:
@@ -136,8 +145,15 @@ class OpenAIProvider:
         self.client = openai.AsyncOpenAI(api_key=api_key or "not-needed", base_url=base_url or None, max_retries=0)
         self.remote = True
 
-    async def chat(self, messages: list[Message], *, max_tokens: int, temperature: float, timeout: float,
-                   on_token: TokenCallback | None = None) -> ChatResult:
+    async def chat(
+        self,
+        messages: list[Message],
+        *,
+        max_tokens: int,
+        temperature: float,
+        timeout: float,
+        on_token: TokenCallback | None = None,
+    ) -> ChatResult:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(timeout):
@@ -147,10 +163,14 @@ class OpenAIProvider:
         except Exception as exc:  # noqa: BLE001 - every failure becomes a ProviderError for the breaker
             raise _translate(exc) from exc
 
-    async def _complete(self, messages: list[Message], max_tokens: int, temperature: float, timeout: float,
-                        started: float) -> ChatResult:
+    async def _complete(
+        self, messages: list[Message], max_tokens: int, temperature: float, timeout: float, started: float
+    ) -> ChatResult:
         resp = await self.client.chat.completions.create(
-            model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature,  # type: ignore[arg-type]
+            model=self.model,
+            messages=messages,
+            max_tokens=max_tokens,
+            temperature=temperature,  # type: ignore[arg-type]
             timeout=timeout,
         )
         choice = resp.choices[0]
@@ -160,14 +180,35 @@ class OpenAIProvider:
         prompt = usage.prompt_tokens if usage else estimate_tokens(" ".join(m["content"] for m in messages))
         completion = usage.completion_tokens if usage else estimate_tokens(text)
         elapsed = (time.perf_counter() - started) * 1000
-        return ChatResult(text, choice.finish_reason, prompt, completion, resp.model or self.model, self.name,
-                          elapsed, first_token_ms=elapsed, estimated_usage=estimated)
+        return ChatResult(
+            text,
+            choice.finish_reason,
+            prompt,
+            completion,
+            resp.model or self.model,
+            self.name,
+            elapsed,
+            first_token_ms=elapsed,
+            estimated_usage=estimated,
+        )
 
-    async def _stream(self, messages: list[Message], max_tokens: int, temperature: float, timeout: float,
-                      started: float, on_token: TokenCallback) -> ChatResult:
+    async def _stream(
+        self,
+        messages: list[Message],
+        max_tokens: int,
+        temperature: float,
+        timeout: float,
+        started: float,
+        on_token: TokenCallback,
+    ) -> ChatResult:
         stream = await self.client.chat.completions.create(
-            model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature,  # type: ignore[arg-type]
-            stream=True, stream_options={"include_usage": True}, timeout=timeout,
+            model=self.model,
+            messages=messages,
+            max_tokens=max_tokens,
+            temperature=temperature,  # type: ignore[arg-type]
+            stream=True,
+            stream_options={"include_usage": True},
+            timeout=timeout,
         )
         parts: list[str] = []
         finish: str | None = None
@@ -194,8 +235,17 @@ class OpenAIProvider:
         estimated = usage is None
         prompt = usage.prompt_tokens if usage else estimate_tokens(" ".join(m["content"] for m in messages))
         completion = usage.completion_tokens if usage else estimate_tokens(text)
-        return ChatResult(text, finish, prompt, completion, model, self.name, (time.perf_counter() - started) * 1000,
-                          first_token_ms=first, estimated_usage=estimated)
+        return ChatResult(
+            text,
+            finish,
+            prompt,
+            completion,
+            model,
+            self.name,
+            (time.perf_counter() - started) * 1000,
+            first_token_ms=first,
+            estimated_usage=estimated,
+        )
 
     async def probe(self, timeout: float) -> str:
         """Cheap reachability check (``GET /models``); returns a short description."""

@@ -73,8 +73,9 @@ async def ai_usage(request: Request) -> HTTPResponse:
     try:
         days = int(raw)
     except ValueError:
-        raise ValidationFailed("'days' must be a whole number", code="invalid_field",
-                               details={"field": "days"}) from None
+        raise ValidationFailed(
+            "'days' must be a whole number", code="invalid_field", details={"field": "days"}
+        ) from None
     if not 1 <= days <= 3660:
         raise ValidationFailed("'days' must be between 1 and 3660", code="invalid_field", details={"field": "days"})
     return json_response(await _llm(request).ledger.summary(time.time() - days * 86400))

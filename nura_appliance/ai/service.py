@@ -41,8 +41,11 @@ def build_providers(settings: Settings) -> tuple[list[ChatProvider], dict[str, s
     absent: dict[str, str] = {}
     if choice in ("auto", "openai"):
         if openai_configured(settings):
-            providers.append(OpenAIProvider(api_key=settings.openai_api_key, base_url=settings.openai_base_url,
-                                            model=settings.openai_model))
+            providers.append(
+                OpenAIProvider(
+                    api_key=settings.openai_api_key, base_url=settings.openai_base_url, model=settings.openai_model
+                )
+            )
         else:
             absent["openai"] = "not configured (set OPENAI_API_KEY or OPENAI_BASE_URL)"
     else:
@@ -52,13 +55,20 @@ def build_providers(settings: Settings) -> tuple[list[ChatProvider], dict[str, s
         if not llama_available():
             absent["local"] = "llama-cpp-python is not installed (pip install 'nura-appliance[local]')"
         elif path is None:
-            absent["local"] = (f"no model: NURA_LOCAL_MODEL={settings.nura_local_model!r} is not a file"
-                               if settings.nura_local_model else
-                               f"no *.gguf in {settings.data_dir / 'models'} (add one with `nura models add`)")
+            absent["local"] = (
+                f"no model: NURA_LOCAL_MODEL={settings.nura_local_model!r} is not a file"
+                if settings.nura_local_model
+                else f"no *.gguf in {settings.data_dir / 'models'} (add one with `nura models add`)"
+            )
         else:
-            providers.append(LocalLlamaProvider(path, n_ctx=settings.local_llm_context,
-                                                n_threads=settings.local_llm_threads,
-                                                queue_size=settings.local_llm_queue_size))
+            providers.append(
+                LocalLlamaProvider(
+                    path,
+                    n_ctx=settings.local_llm_context,
+                    n_threads=settings.local_llm_threads,
+                    queue_size=settings.local_llm_queue_size,
+                )
+            )
     else:
         absent["local"] = f"NURA_LLM_PROVIDER={choice}"
     return providers, absent
@@ -67,8 +77,14 @@ def build_providers(settings: Settings) -> tuple[list[ChatProvider], dict[str, s
 class LLMService:
     """The one entry point to generation for every feature."""
 
-    def __init__(self, settings: Settings, db: Database, *, providers: list[ChatProvider] | None = None,
-                 absent: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        providers: list[ChatProvider] | None = None,
+        absent: dict[str, str] | None = None,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.ledger = UsageLedger(db, parse_prices(settings.llm_prices))
@@ -112,10 +128,14 @@ class LLMService:
     # -- the AI switch ---------------------------------------------------------------------------
     async def set_enabled(self, enabled: bool, actor: str | None = None) -> None:
         now = time.time()
-        await self.db.write(lambda c: c.execute(
-            "INSERT INTO ai_state (key, value, updated_by, updated_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by,"
-            " updated_at = excluded.updated_at", (_SWITCH_KEY, "1" if enabled else "0", actor, now)))
+        await self.db.write(
+            lambda c: c.execute(
+                "INSERT INTO ai_state (key, value, updated_by, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by,"
+                " updated_at = excluded.updated_at",
+                (_SWITCH_KEY, "1" if enabled else "0", actor, now),
+            )
+        )
         self.enabled = enabled
 
     # -- choosing -----------------------------------------------------------------------------
@@ -164,15 +184,27 @@ class LLMService:
             self.health[provider.name] = {"ok": False, "detail": str(exc)[:200], "checked_at": time.time()}
         else:
             breaker.record_success()
-            self.health[provider.name] = {"ok": True, "detail": detail, "checked_at": time.time(),
-                                          "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+            self.health[provider.name] = {
+                "ok": True,
+                "detail": detail,
+                "checked_at": time.time(),
+                "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+            }
         finally:
             breaker.probing = False
 
     # -- calls ----------------------------------------------------------------------------------
-    async def chat(self, messages: list[Message], *, purpose: str = "chat", session_id: str | None = None,
-                   message_id: int | None = None, on_token: TokenCallback | None = None,
-                   max_tokens: int | None = None, on_restart: Any = None) -> tuple[ChatResult, int] | None:
+    async def chat(
+        self,
+        messages: list[Message],
+        *,
+        purpose: str = "chat",
+        session_id: str | None = None,
+        message_id: int | None = None,
+        on_token: TokenCallback | None = None,
+        max_tokens: int | None = None,
+        on_restart: Any = None,
+    ) -> tuple[ChatResult, int] | None:
         """Try the usable providers in order; returns the first result and its ledger row id, or
         None when nothing could generate. Every attempt, failed or not, is written to the ledger.
         ``on_restart()`` is called before a fallback provider starts streaming again."""
@@ -184,21 +216,44 @@ class LLMService:
             breaker = self.breakers[provider.name]
             started = time.perf_counter()
             try:
-                result = await provider.chat(messages, max_tokens=max_tokens or self.settings.llm_max_tokens,
-                                             temperature=self.settings.llm_temperature,
-                                             timeout=self.settings.llm_timeout_seconds, on_token=on_token)
+                result = await provider.chat(
+                    messages,
+                    max_tokens=max_tokens or self.settings.llm_max_tokens,
+                    temperature=self.settings.llm_temperature,
+                    timeout=self.settings.llm_timeout_seconds,
+                    on_token=on_token,
+                )
             except ProviderError as exc:
                 breaker.record_failure(exc)
                 log.warning("%s provider failed (%s): %s", provider.name, exc.kind, exc)
-                await self._record_safely(UsageRecord(
-                    provider.name, provider.model, purpose, latency_ms=(time.perf_counter() - started) * 1000,
-                    ok=False, error=f"{exc.kind}: {exc}", outcome="failed", session_id=session_id,
-                    message_id=message_id))
+                await self._record_safely(
+                    UsageRecord(
+                        provider.name,
+                        provider.model,
+                        purpose,
+                        latency_ms=(time.perf_counter() - started) * 1000,
+                        ok=False,
+                        error=f"{exc.kind}: {exc}",
+                        outcome="failed",
+                        session_id=session_id,
+                        message_id=message_id,
+                    )
+                )
                 continue
             breaker.record_success()
-            row_id = await self._record_safely(UsageRecord(
-                provider.name, result.model, purpose, result.prompt_tokens, result.completion_tokens,
-                result.latency_ms, session_id=session_id, message_id=message_id, requested_model=provider.model))
+            row_id = await self._record_safely(
+                UsageRecord(
+                    provider.name,
+                    result.model,
+                    purpose,
+                    result.prompt_tokens,
+                    result.completion_tokens,
+                    result.latency_ms,
+                    session_id=session_id,
+                    message_id=message_id,
+                    requested_model=provider.model,
+                )
+            )
             return result, row_id
         return None
 
@@ -214,8 +269,9 @@ class LLMService:
             log.exception("writing the LLM ledger failed")
             return 0
 
-    async def classify(self, text: str, lang: str, labels: list[str], *, session_id: str | None = None,
-                       message_id: int | None = None) -> dict[str, Any] | None:
+    async def classify(
+        self, text: str, lang: str, labels: list[str], *, session_id: str | None = None, message_id: int | None = None
+    ) -> dict[str, Any] | None:
         """``{intent, sentiment, confidence}`` by the LLM, or None when no LLM is available or its
         answer is unusable (callers then use their local classifier)."""
         if not labels or not self.usable():
@@ -226,8 +282,13 @@ class LLMService:
             f"intent is one of: {', '.join(labels)}. sentiment is one of: positive, neutral, negative. "
             "confidence is a number from 0 to 1."
         )
-        outcome = await self.chat([{"role": "system", "content": prompt}, {"role": "user", "content": text[:2000]}],
-                                  purpose="classify", session_id=session_id, message_id=message_id, max_tokens=60)
+        outcome = await self.chat(
+            [{"role": "system", "content": prompt}, {"role": "user", "content": text[:2000]}],
+            purpose="classify",
+            session_id=session_id,
+            message_id=message_id,
+            max_tokens=60,
+        )
         if outcome is None:
             return None
         result, row_id = outcome
@@ -241,11 +302,15 @@ class LLMService:
 
     async def status(self) -> dict[str, Any]:
         """What the admin sees at ``GET /v1/ai/status``; refreshes stale health probes."""
-        stale = [p for p in self.providers
-                 if time.time() - self.health.get(p.name, {}).get("checked_at", 0) > self.settings.llm_health_ttl_seconds
-                 and not self.breakers[p.name].probing and (self.enabled or not p.remote)
-                 # an open breaker is left alone until its cool-down (e.g. a 429's Retry-After) ends
-                 and (self.breakers[p.name].allows_traffic() or self.breakers[p.name].probe_due())]
+        stale = [
+            p
+            for p in self.providers
+            if time.time() - self.health.get(p.name, {}).get("checked_at", 0) > self.settings.llm_health_ttl_seconds
+            and not self.breakers[p.name].probing
+            and (self.enabled or not p.remote)
+            # an open breaker is left alone until its cool-down (e.g. a 429's Retry-After) ends
+            and (self.breakers[p.name].allows_traffic() or self.breakers[p.name].probe_due())
+        ]
         for provider in stale:
             self.breakers[provider.name].probing = True
         if stale:
@@ -255,15 +320,24 @@ class LLMService:
         for provider in self.providers:
             snap = self.breakers[provider.name].snapshot()
             info: dict[str, Any] = {
-                "available": True, "model": provider.model, "remote": provider.remote, "breaker": snap.state,
-                "failures": snap.failures, "last_error": snap.last_error, "retry_in_s": snap.open_until,
+                "available": True,
+                "model": provider.model,
+                "remote": provider.remote,
+                "breaker": snap.state,
+                "failures": snap.failures,
+                "last_error": snap.last_error,
+                "retry_in_s": snap.open_until,
                 "health": self.health.get(provider.name),
             }
             if isinstance(provider, OpenAIProvider):
                 info["base_url"] = provider.base_url
             if isinstance(provider, LocalLlamaProvider):
-                info.update(path=str(provider.model_path), loaded=provider.loaded_at is not None,
-                            queue_depth=provider.queue_depth, load_error=provider.load_error)
+                info.update(
+                    path=str(provider.model_path),
+                    loaded=provider.loaded_at is not None,
+                    queue_depth=provider.queue_depth,
+                    load_error=provider.load_error,
+                )
             providers[provider.name] = info
         for name, why in self.absent.items():
             providers[name] = {"available": False, "reason": why}
@@ -298,6 +372,9 @@ def parse_classification(text: str, labels: list[str]) -> dict[str, Any] | None:
             confidence = min(1.0, max(0.0, float(data.get("confidence", 0.5))))
         except (TypeError, ValueError):
             confidence = 0.5
-        return {"intent": lookup[intent.lower()], "sentiment": sentiment if sentiment in SENTIMENTS else "neutral",
-                "confidence": round(confidence, 3)}
+        return {
+            "intent": lookup[intent.lower()],
+            "sentiment": sentiment if sentiment in SENTIMENTS else "neutral",
+            "confidence": round(confidence, 3),
+        }
     return None

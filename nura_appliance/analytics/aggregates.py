@@ -45,8 +45,16 @@ class Filters:
         return bool(self.agent or self.issue_category)
 
     def as_dict(self) -> dict[str, str]:
-        return {k: v for k, v in (("channel", self.channel), ("lang", self.lang), ("agent", self.agent),
-                                  ("issue_category", self.issue_category)) if v}
+        return {
+            k: v
+            for k, v in (
+                ("channel", self.channel),
+                ("lang", self.lang),
+                ("agent", self.agent),
+                ("issue_category", self.issue_category),
+            )
+            if v
+        }
 
 
 @dataclass(frozen=True)
@@ -98,18 +106,22 @@ def _filter_sql(counter: Source, filters: Filters) -> tuple[str, dict[str, Any]]
         parts.append(f"coalesce({counter.lang}, '') = :lang")
         params["lang"] = filters.lang
     if filters.agent:
-        parts.append(f"{counter.session} IN (SELECT id FROM sessions WHERE assigned_agent = :agent"
-                     " UNION SELECT session_id FROM session_outcomes WHERE resolved_by = :agent)")
+        parts.append(
+            f"{counter.session} IN (SELECT id FROM sessions WHERE assigned_agent = :agent"
+            " UNION SELECT session_id FROM session_outcomes WHERE resolved_by = :agent)"
+        )
         params["agent"] = filters.agent
     if filters.issue_category:
-        parts.append(f"{counter.session} IN (SELECT session_id FROM session_outcomes"
-                     " WHERE issue_category = :issue_category)")
+        parts.append(
+            f"{counter.session} IN (SELECT session_id FROM session_outcomes WHERE issue_category = :issue_category)"
+        )
         params["issue_category"] = filters.issue_category
     return " AND ".join(parts), params
 
 
-def raw_rows(conn: apsw.Connection, start: float, end: float, filters: Filters = Filters()
-             ) -> list[tuple[str, str, str, str, str, float]]:
+def raw_rows(
+    conn: apsw.Connection, start: float, end: float, filters: Filters = Filters()
+) -> list[tuple[str, str, str, str, str, float]]:
     """``(day, counter, channel, lang, key, value)`` computed from the source tables."""
     sums: dict[tuple[str, str, str, str, str], float] = defaultdict(float)
     if end <= start:
@@ -143,20 +155,30 @@ def state(conn: apsw.Connection, key: str) -> str | None:
 
 def dirty_days(conn: apsw.Connection, start: float, end: float) -> set[str]:
     watermark = float(state(conn, "refreshed_at") or 0.0)
-    return {r["day"] for r in conn.execute(
-        "SELECT DISTINCT date(created_at, 'unixepoch') AS day FROM sessions"
-        " WHERE updated_at >= ? AND created_at >= ? AND created_at < ?", (watermark, start, end))}
+    return {
+        r["day"]
+        for r in conn.execute(
+            "SELECT DISTINCT date(created_at, 'unixepoch') AS day FROM sessions"
+            " WHERE updated_at >= ? AND created_at >= ? AND created_at < ?",
+            (watermark, start, end),
+        )
+    }
 
 
-def collect(conn: apsw.Connection, window: Window, filters: Filters, *, now: float,
-            use_aggregates: bool = True) -> Collected:
+def collect(
+    conn: apsw.Connection, window: Window, filters: Filters, *, now: float, use_aggregates: bool = True
+) -> Collected:
     """Summed counters over the window, per day and in total (run inside one read snapshot)."""
     collected = Collected({}, {}, [], [])
     boundary = min(today_start(now), window.end)
     agg_days: list[str] = []
     if use_aggregates and not filters.needs_raw and window.start < boundary:
-        computed = {r["day"] for r in conn.execute(
-            "SELECT day FROM analytics_days WHERE day >= ? AND day < ?", (day_of(window.start), day_of(boundary)))}
+        computed = {
+            r["day"]
+            for r in conn.execute(
+                "SELECT day FROM analytics_days WHERE day >= ? AND day < ?", (day_of(window.start), day_of(boundary))
+            )
+        }
         clean = computed - dirty_days(conn, window.start, boundary)
         agg_days = sorted(d for d in clean if window.start <= day_start(d) and day_start(d) + DAY <= boundary)
     if agg_days:
@@ -170,8 +192,10 @@ def collect(conn: apsw.Connection, window: Window, filters: Filters, *, now: flo
             where.append(f"(lang = ? OR metric IN ({marks}))")
             params.extend([filters.lang, *LANGLESS_COUNTERS])
         for row in conn.execute(
-                f"SELECT day, metric, key, sum(value) AS value FROM analytics_daily WHERE {' AND '.join(where)}"
-                " GROUP BY day, metric, key", params):
+            f"SELECT day, metric, key, sum(value) AS value FROM analytics_daily WHERE {' AND '.join(where)}"
+            " GROUP BY day, metric, key",
+            params,
+        ):
             _add(collected, row["day"], row["metric"], row["key"], float(row["value"]))
     # Everything not covered by aggregates is read raw, in contiguous ranges.
     covered = set(agg_days)
@@ -204,8 +228,17 @@ def in_snapshot(conn: apsw.Connection, fn: Any) -> Any:
 
 
 # -- refresh ---------------------------------------------------------------------------------------
-_EARLIEST_SOURCES = ("conversation_logs", "sessions", "message_feedback", "message_insights", "knowledge_gaps",
-                     "session_outcomes", "llm_usage_logs", "widget_events", "tree_clicks")
+_EARLIEST_SOURCES = (
+    "conversation_logs",
+    "sessions",
+    "message_feedback",
+    "message_insights",
+    "knowledge_gaps",
+    "session_outcomes",
+    "llm_usage_logs",
+    "widget_events",
+    "tree_clicks",
+)
 
 
 def days_to_refresh(conn: apsw.Connection, now: float) -> tuple[list[str], float]:
@@ -214,8 +247,9 @@ def days_to_refresh(conn: apsw.Connection, now: float) -> tuple[list[str], float
     floor = boundary - MAX_REFRESH_DAYS * DAY
     earliest = None
     for table in _EARLIEST_SOURCES:
-        value = conn.execute(f"SELECT min(created_at) AS t FROM {table} WHERE created_at >= ?", (floor,)
-                             ).fetchall()[0]["t"]
+        value = conn.execute(f"SELECT min(created_at) AS t FROM {table} WHERE created_at >= ?", (floor,)).fetchall()[0][
+            "t"
+        ]
         if value is not None and (earliest is None or value < earliest):
             earliest = value
     if earliest is None or earliest >= boundary:
@@ -240,18 +274,24 @@ def compute_days(conn: apsw.Connection, days: list[str]) -> list[tuple[str, str,
     return rows
 
 
-def store_days(conn: apsw.Connection, days: list[str], rows: list[tuple[str, str, str, str, str, float]],
-               watermark: float) -> None:
+def store_days(
+    conn: apsw.Connection, days: list[str], rows: list[tuple[str, str, str, str, str, float]], watermark: float
+) -> None:
     """Replace the aggregates of ``days`` (in the caller's write transaction)."""
     now = time.time()
     for day in days:
         conn.execute("DELETE FROM analytics_daily WHERE day = ?", (day,))
-        conn.execute("INSERT INTO analytics_days (day, computed_at) VALUES (?, ?) ON CONFLICT (day)"
-                     " DO UPDATE SET computed_at = excluded.computed_at", (day, now))
-    conn.executemany("INSERT INTO analytics_daily (day, metric, channel, lang, key, value) VALUES (?,?,?,?,?,?)",
-                     rows)
-    conn.execute("INSERT INTO analytics_state (key, value) VALUES ('refreshed_at', ?) ON CONFLICT (key)"
-                 " DO UPDATE SET value = excluded.value", (str(watermark),))
+        conn.execute(
+            "INSERT INTO analytics_days (day, computed_at) VALUES (?, ?) ON CONFLICT (day)"
+            " DO UPDATE SET computed_at = excluded.computed_at",
+            (day, now),
+        )
+    conn.executemany("INSERT INTO analytics_daily (day, metric, channel, lang, key, value) VALUES (?,?,?,?,?,?)", rows)
+    conn.execute(
+        "INSERT INTO analytics_state (key, value) VALUES ('refreshed_at', ?) ON CONFLICT (key)"
+        " DO UPDATE SET value = excluded.value",
+        (str(watermark),),
+    )
 
 
 def per_day_list(collected: Collected, window: Window, names: dict[str, str]) -> list[dict[str, Any]]:

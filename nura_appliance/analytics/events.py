@@ -13,8 +13,17 @@ import apsw
 from nura_appliance.errors import BadRequest, ValidationFailed
 
 # The widget sends these; other names are accepted (custom telemetry) if they look like names.
-WIDGET_EVENT_TYPES = ("open", "close", "lang_switch", "tree_click", "article_view", "feedback", "handoff_button",
-                      "quick_reply", "start_over")
+WIDGET_EVENT_TYPES = (
+    "open",
+    "close",
+    "lang_switch",
+    "tree_click",
+    "article_view",
+    "feedback",
+    "handoff_button",
+    "quick_reply",
+    "start_over",
+)
 LANGS = ("ar", "ku", "en")
 _EVENT = re.compile(r"^[a-z][a-z0-9_.-]{0,39}$")
 _ID = re.compile(r"^[\w.@:+-]{1,128}$")
@@ -36,8 +45,14 @@ class ClickEvent:
     channel: str
 
 
-def _field(body: dict[str, Any], key: str, *, pattern: re.Pattern[str] | None = None, max_len: int = 128,
-           allow_int: bool = False) -> str | None:
+def _field(
+    body: dict[str, Any],
+    key: str,
+    *,
+    pattern: re.Pattern[str] | None = None,
+    max_len: int = 128,
+    allow_int: bool = False,
+) -> str | None:
     value = body.get(key)
     if value is None or value == "":
         return None
@@ -59,14 +74,18 @@ def parse_click(body: Any) -> ClickEvent:
     if event_type is None:
         raise ValidationFailed("'event_type' is required", code="missing_field", details={"field": "event_type"})
     if not isinstance(event_type, str) or not _EVENT.match(event_type):
-        raise ValidationFailed("'event_type' must be a short lower-case name like 'tree_click'",
-                               code="invalid_field", details={"field": "event_type"})
+        raise ValidationFailed(
+            "'event_type' must be a short lower-case name like 'tree_click'",
+            code="invalid_field",
+            details={"field": "event_type"},
+        )
     meta = body.get("meta")
     if meta is not None and not isinstance(meta, str):
         meta = json.dumps(meta, ensure_ascii=False)
     if meta is not None and len(meta) > MAX_META:
-        raise ValidationFailed(f"'meta' is longer than {MAX_META} characters", code="invalid_field",
-                               details={"field": "meta"})
+        raise ValidationFailed(
+            f"'meta' is longer than {MAX_META} characters", code="invalid_field", details={"field": "meta"}
+        )
     label = _field(body, "label", max_len=MAX_LABEL)
     lang = _field(body, "lang", max_len=2)
     if lang is not None and lang not in LANGS:
@@ -90,13 +109,33 @@ def store_click(conn: apsw.Connection, event: ClickEvent, now: float | None = No
     conn.execute(
         "INSERT INTO widget_events (session_id, customer_id, event_type, label, meta, topic_id, article_id, lang,"
         " channel, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (event.session_id, event.customer_id, event.event_type, event.label, event.meta, event.topic_id,
-         event.article_id, event.lang, event.channel, now))
+        (
+            event.session_id,
+            event.customer_id,
+            event.event_type,
+            event.label,
+            event.meta,
+            event.topic_id,
+            event.article_id,
+            event.lang,
+            event.channel,
+            now,
+        ),
+    )
     event_id = conn.last_insert_rowid()
     if event.event_type == "tree_click":
         conn.execute(
             "INSERT INTO tree_clicks (session_id, customer_id, topic_id, article_id, label, lang, channel, created_at)"
             " VALUES (?,?,?,?,?,?,?,?)",
-            (event.session_id, event.customer_id, event.topic_id, event.article_id, event.label, event.lang,
-             event.channel, now))
+            (
+                event.session_id,
+                event.customer_id,
+                event.topic_id,
+                event.article_id,
+                event.label,
+                event.lang,
+                event.channel,
+                now,
+            ),
+        )
     return event_id

@@ -24,13 +24,76 @@ TOKEN_OVERLAP_MIN = 0.5
 CHAR_SIMILARITY_MIN = 0.8
 # A hand-off counts as "right after a bot answer" when it comes within this many seconds of it.
 HANDOFF_AFTER_ANSWER_SECONDS = 600
-_STOPWORDS = {normalize(w) for w in (
-    "في", "من", "على", "الى", "إلى", "عن", "ما", "ماذا", "هل", "كيف", "لماذا", "انا", "أنا", "عندي", "لي", "مع",
-    "او", "و", "يا", "شلون", "شو", "ليش", "وين", "اريد", "أريد", "ابي", "بدي", "ممكن",
-    "the", "a", "an", "is", "are", "my", "i", "to", "how", "what", "do", "does", "can", "of", "in", "on", "for",
-    "and", "or", "me", "it", "with", "please", "why", "ez", "tu", "min", "te", "ji", "li", "bi", "u", "e", "ci",
-    "çi", "çawa", "cawa",
-)}
+_STOPWORDS = {
+    normalize(w)
+    for w in (
+        "في",
+        "من",
+        "على",
+        "الى",
+        "إلى",
+        "عن",
+        "ما",
+        "ماذا",
+        "هل",
+        "كيف",
+        "لماذا",
+        "انا",
+        "أنا",
+        "عندي",
+        "لي",
+        "مع",
+        "او",
+        "و",
+        "يا",
+        "شلون",
+        "شو",
+        "ليش",
+        "وين",
+        "اريد",
+        "أريد",
+        "ابي",
+        "بدي",
+        "ممكن",
+        "the",
+        "a",
+        "an",
+        "is",
+        "are",
+        "my",
+        "i",
+        "to",
+        "how",
+        "what",
+        "do",
+        "does",
+        "can",
+        "of",
+        "in",
+        "on",
+        "for",
+        "and",
+        "or",
+        "me",
+        "it",
+        "with",
+        "please",
+        "why",
+        "ez",
+        "tu",
+        "min",
+        "te",
+        "ji",
+        "li",
+        "bi",
+        "u",
+        "e",
+        "ci",
+        "çi",
+        "çawa",
+        "cawa",
+    )
+}
 
 
 def question_tokens(text: str) -> set[str]:
@@ -60,9 +123,12 @@ class GroupIndex:
 
     def __init__(self, conn: apsw.Connection) -> None:
         self.groups: list[tuple[str, str, set[str]]] = [
-            (row["group_key"], row["normalized"], question_tokens(row["normalized"])) for row in conn.execute(
+            (row["group_key"], row["normalized"], question_tokens(row["normalized"]))
+            for row in conn.execute(
                 "SELECT group_key, normalized FROM knowledge_gaps WHERE id IN"
-                " (SELECT min(id) FROM knowledge_gaps WHERE status = 'open' GROUP BY group_key) LIMIT 5000")]
+                " (SELECT min(id) FROM knowledge_gaps WHERE status = 'open' GROUP BY group_key) LIMIT 5000"
+            )
+        ]
 
     def find(self, normalized: str) -> str | None:
         """The most similar open group, or None."""
@@ -74,8 +140,12 @@ class GroupIndex:
             score = jaccard
             matcher = difflib.SequenceMatcher(None, normalized, text, autojunk=False)
             # real_quick_ratio and quick_ratio are upper bounds of ratio: compute it only if useful.
-            if (normalized and text and matcher.real_quick_ratio() > max(best_score, CHAR_SIMILARITY_MIN - 1e-9)
-                    and matcher.quick_ratio() > max(best_score, CHAR_SIMILARITY_MIN - 1e-9)):
+            if (
+                normalized
+                and text
+                and matcher.real_quick_ratio() > max(best_score, CHAR_SIMILARITY_MIN - 1e-9)
+                and matcher.quick_ratio() > max(best_score, CHAR_SIMILARITY_MIN - 1e-9)
+            ):
                 chars = matcher.ratio()
                 if chars >= CHAR_SIMILARITY_MIN:
                     score = max(score, chars)
@@ -92,16 +162,29 @@ def find_group(conn: apsw.Connection, normalized: str) -> str | None:
     return GroupIndex(conn).find(normalized)
 
 
-def record_gap(conn: apsw.Connection, *, question: str, lang: str | None, reason: str, session_id: str | None,
-               message_id: int | None, now: float | None = None, index: GroupIndex | None = None) -> int | None:
+def record_gap(
+    conn: apsw.Connection,
+    *,
+    question: str,
+    lang: str | None,
+    reason: str,
+    session_id: str | None,
+    message_id: int | None,
+    now: float | None = None,
+    index: GroupIndex | None = None,
+) -> int | None:
     """Insert one gap (in the caller's write transaction); None when it was already recorded."""
     if reason not in GAP_REASONS:
         raise ValueError(f"unknown gap reason {reason!r}")
     question = question.strip()
     if not question:
         return None
-    if message_id is not None and conn.execute(
-            "SELECT 1 FROM knowledge_gaps WHERE message_id = ? AND reason = ?", (message_id, reason)).fetchall():
+    if (
+        message_id is not None
+        and conn.execute(
+            "SELECT 1 FROM knowledge_gaps WHERE message_id = ? AND reason = ?", (message_id, reason)
+        ).fetchall()
+    ):
         return None
     normalized = normalize(question)
     index = index or GroupIndex(conn)
@@ -112,7 +195,8 @@ def record_gap(conn: apsw.Connection, *, question: str, lang: str | None, reason
     conn.execute(
         "INSERT INTO knowledge_gaps (question, normalized, lang, reason, session_id, message_id, group_key, status,"
         " created_at) VALUES (?,?,?,?,?,?,?, 'open', ?)",
-        (question[:2000], normalized[:2000], lang, reason, session_id, message_id, group_key, now or time.time()))
+        (question[:2000], normalized[:2000], lang, reason, session_id, message_id, group_key, now or time.time()),
+    )
     return conn.last_insert_rowid()
 
 
@@ -128,7 +212,8 @@ def collect_feedback_gaps(conn: apsw.Connection) -> int:
     batch = conn.execute(
         "SELECT f.id, f.value, f.session_id, f.message_id, c.customer_message, c.lang FROM message_feedback f"
         " LEFT JOIN conversation_logs c ON c.bot_turn_id = f.message_id WHERE f.id > ? ORDER BY f.id LIMIT ?",
-        (scanned, FEEDBACK_BATCH)).fetchall()
+        (scanned, FEEDBACK_BATCH),
+    ).fetchall()
     if not batch:
         return 0
     index: GroupIndex | None = None
@@ -136,10 +221,20 @@ def collect_feedback_gaps(conn: apsw.Connection) -> int:
         if row["value"] != "down" or not row["customer_message"]:
             continue
         index = index or GroupIndex(conn)
-        record_gap(conn, question=row["customer_message"], lang=row["lang"], reason="thumbs_down",
-                   session_id=row["session_id"], message_id=row["message_id"], index=index)
-    conn.execute("INSERT INTO analytics_state (key, value) VALUES ('feedback_scanned_id', ?) ON CONFLICT (key)"
-                 " DO UPDATE SET value = excluded.value", (str(batch[-1]["id"]),))
+        record_gap(
+            conn,
+            question=row["customer_message"],
+            lang=row["lang"],
+            reason="thumbs_down",
+            session_id=row["session_id"],
+            message_id=row["message_id"],
+            index=index,
+        )
+    conn.execute(
+        "INSERT INTO analytics_state (key, value) VALUES ('feedback_scanned_id', ?) ON CONFLICT (key)"
+        " DO UPDATE SET value = excluded.value",
+        (str(batch[-1]["id"]),),
+    )
     return len(batch)
 
 
@@ -152,7 +247,9 @@ def record_handoff_gap(conn: apsw.Connection, session_id: str, message_id: int |
         params.append(message_id)
     rows = conn.execute(
         "SELECT customer_message, lang, source, escalated, bot_turn_id, created_at FROM conversation_logs"
-        f" WHERE session_id = ?{clause} ORDER BY id DESC LIMIT 1", params).fetchall()
+        f" WHERE session_id = ?{clause} ORDER BY id DESC LIMIT 1",
+        params,
+    ).fetchall()
     if not rows:
         return None
     last = rows[0]
@@ -160,14 +257,28 @@ def record_handoff_gap(conn: apsw.Connection, session_id: str, message_id: int |
         return None
     if at - float(last["created_at"]) > HANDOFF_AFTER_ANSWER_SECONDS:
         return None
-    return record_gap(conn, question=last["customer_message"], lang=last["lang"], reason="handoff_after_answer",
-                      session_id=session_id, message_id=last["bot_turn_id"])
+    return record_gap(
+        conn,
+        question=last["customer_message"],
+        lang=last["lang"],
+        reason="handoff_after_answer",
+        session_id=session_id,
+        message_id=last["bot_turn_id"],
+    )
 
 
-def gap_groups(conn: apsw.Connection, *, start: float | None = None, end: float | None = None,
-               status: str | None = None, lang: str | None = None, channel: str | None = None,
-               session_filter: tuple[str, dict[str, Any]] | None = None, limit: int = 100,
-               offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+def gap_groups(
+    conn: apsw.Connection,
+    *,
+    start: float | None = None,
+    end: float | None = None,
+    status: str | None = None,
+    lang: str | None = None,
+    channel: str | None = None,
+    session_filter: tuple[str, dict[str, Any]] | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
     """Gaps grouped: one row per group with its first question, size, reasons and status."""
     where = ["1 = 1"]
     params: dict[str, Any] = {}
@@ -201,14 +312,25 @@ def gap_groups(conn: apsw.Connection, *, start: float | None = None, end: float 
         sql = f"SELECT * FROM ({sql}) WHERE status = :status"
         params["status"] = status
     total = conn.execute(f"SELECT count(*) AS n FROM ({sql})", params).fetchall()[0]["n"]
-    rows = conn.execute(f"{sql} ORDER BY count DESC, last_seen DESC, first_id LIMIT :limit OFFSET :offset",
-                        {**params, "limit": limit, "offset": offset}).fetchall()
+    rows = conn.execute(
+        f"{sql} ORDER BY count DESC, last_seen DESC, first_id LIMIT :limit OFFSET :offset",
+        {**params, "limit": limit, "offset": offset},
+    ).fetchall()
     groups = []
     for row in rows:
         reasons = sorted(set((row["reasons"] or "").split(","))) if row["reasons"] else []
-        groups.append({"group_id": row["first_id"], "question": row["question"], "lang": row["lang"],
-                       "count": row["count"], "reasons": reasons, "status": row["status"],
-                       "first_seen": row["first_seen"], "last_seen": row["last_seen"]})
+        groups.append(
+            {
+                "group_id": row["first_id"],
+                "question": row["question"],
+                "lang": row["lang"],
+                "count": row["count"],
+                "reasons": reasons,
+                "status": row["status"],
+                "first_seen": row["first_seen"],
+                "last_seen": row["last_seen"],
+            }
+        )
     return groups, total
 
 
@@ -218,6 +340,7 @@ def group_members(conn: apsw.Connection, gap_id: int) -> tuple[dict[str, Any] | 
     if not rows:
         return None, []
     gap = rows[0]
-    members = conn.execute("SELECT * FROM knowledge_gaps WHERE group_key = ? AND status = 'open' ORDER BY id",
-                           (gap["group_key"],)).fetchall()
+    members = conn.execute(
+        "SELECT * FROM knowledge_gaps WHERE group_key = ? AND status = 'open' ORDER BY id", (gap["group_key"],)
+    ).fetchall()
     return gap, members

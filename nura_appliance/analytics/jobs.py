@@ -82,10 +82,18 @@ async def classify_message(ctx: Any, payload: dict[str, Any]) -> None:
             " DO UPDATE SET intent = excluded.intent, sentiment = excluded.sentiment,"
             " confidence_bucket = excluded.confidence_bucket, knowledge_gap = excluded.knowledge_gap,"
             " classifier = excluded.classifier, lang = excluded.lang",
-            (session_id, message_id, intent, mood, bucket, int(gap_reason is not None), classifier, lang, now))
+            (session_id, message_id, intent, mood, bucket, int(gap_reason is not None), classifier, lang, now),
+        )
         if gap_reason:
-            record_gap(conn, question=text, lang=lang, reason=gap_reason, session_id=session_id or None,
-                       message_id=message_id, now=now)
+            record_gap(
+                conn,
+                question=text,
+                lang=lang,
+                reason=gap_reason,
+                session_id=session_id or None,
+                message_id=message_id,
+                now=now,
+            )
 
     await ctx.db.write(write)
 

@@ -28,20 +28,26 @@ def parse_approval(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
         raise ValidationFailed("'answer' must be a string", code="invalid_field", details={"field": "answer"})
     answer = (answer or "").strip() or None
     if answer and len(answer) > MAX_ANSWER:
-        raise ValidationFailed(f"'answer' is longer than {MAX_ANSWER} characters", code="invalid_field",
-                               details={"field": "answer"})
+        raise ValidationFailed(
+            f"'answer' is longer than {MAX_ANSWER} characters", code="invalid_field", details={"field": "answer"}
+        )
     article_id = body.get("article_id")
     if isinstance(article_id, int) and not isinstance(article_id, bool):
         article_id = str(article_id)
     if article_id is not None and (not isinstance(article_id, str) or not _ARTICLE_ID.match(article_id)):
-        raise ValidationFailed("'article_id' must be 1-64 letters, digits, '.', '_' or '-'", code="invalid_field",
-                               details={"field": "article_id"})
+        raise ValidationFailed(
+            "'article_id' must be 1-64 letters, digits, '.', '_' or '-'",
+            code="invalid_field",
+            details={"field": "article_id"},
+        )
     if mode == "article" and not answer:
-        raise ValidationFailed("'answer' is required to create an article", code="missing_field",
-                               details={"field": "answer"})
+        raise ValidationFailed(
+            "'answer' is required to create an article", code="missing_field", details={"field": "answer"}
+        )
     if mode == "example" and not article_id:
-        raise ValidationFailed("'article_id' is required to add example questions", code="missing_field",
-                               details={"field": "article_id"})
+        raise ValidationFailed(
+            "'article_id' is required to add example questions", code="missing_field", details={"field": "article_id"}
+        )
     return mode, answer, article_id
 
 
@@ -52,10 +58,14 @@ class GapReview:
 
     async def list(self, *, status: str | None, lang: str | None, limit: int, offset: int) -> dict[str, Any]:
         if status is not None and status not in REVIEW_STATUSES:
-            raise ValidationFailed("'status' must be open, approved, rejected or resolved", code="invalid_query",
-                                   details={"field": "status"})
-        groups, total = await self.db.read(lambda c: gap_groups(c, status=status, lang=lang, limit=limit,
-                                                                offset=offset))
+            raise ValidationFailed(
+                "'status' must be open, approved, rejected or resolved",
+                code="invalid_query",
+                details={"field": "status"},
+            )
+        groups, total = await self.db.read(
+            lambda c: gap_groups(c, status=status, lang=lang, limit=limit, offset=offset)
+        )
         return {"groups": groups, "total": total}
 
     async def _open_group(self, gap_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -66,8 +76,15 @@ class GapReview:
             raise Conflict(f"knowledge gap {gap_id} is already {gap['status']}", code="gap_not_open")
         return gap, members
 
-    async def _close(self, members: list[dict[str, Any]], status: str, reviewer: str, *, answer: str | None = None,
-                     article_id: str | None = None) -> int:
+    async def _close(
+        self,
+        members: list[dict[str, Any]],
+        status: str,
+        reviewer: str,
+        *,
+        answer: str | None = None,
+        article_id: str | None = None,
+    ) -> int:
         ids = [m["id"] for m in members]
         now = time.time()
 
@@ -76,13 +93,15 @@ class GapReview:
             conn.execute(
                 f"UPDATE knowledge_gaps SET status = ?, answer = coalesce(?, answer), article_id = coalesce(?, article_id),"
                 f" reviewed_by = ?, reviewed_at = ? WHERE status = 'open' AND id IN ({marks})",
-                (status, answer, article_id, reviewer, now, *ids))
+                (status, answer, article_id, reviewer, now, *ids),
+            )
             return conn.changes()
 
         return await self.db.write(run)
 
-    async def approve(self, gap_id: int, mode: str, answer: str | None, article_id: str | None,
-                      reviewer: str) -> dict[str, Any]:
+    async def approve(
+        self, gap_id: int, mode: str, answer: str | None, article_id: str | None, reviewer: str
+    ) -> dict[str, Any]:
         gap, members = await self._open_group(gap_id)
         knowledge = self.ctx.knowledge
         default_lang = gap["lang"] or self.ctx.settings.default_lang
@@ -104,8 +123,9 @@ class GapReview:
         else:
             article_id = article_id or f"gap-{gap['id']}"
             if await knowledge.article(article_id) is not None:
-                raise Conflict(f"article {article_id} already exists; use mode 'example' to extend it",
-                               code="article_exists")
+                raise Conflict(
+                    f"article {article_id} already exists; use mode 'example' to extend it", code="article_exists"
+                )
             article = {
                 "id": article_id,
                 "category": await self._category(members),
@@ -117,10 +137,17 @@ class GapReview:
         await knowledge.save_article(article)
         await self.ctx.pipeline.refresh(force=True)
         closed = await self._close(members, "approved", reviewer, answer=answer, article_id=article_id)
-        await self._audit(reviewer, "knowledge_gap.approve", gap_id, {"mode": mode, "article_id": article_id,
-                                                                       "gaps": closed})
-        return {"ok": True, "gap_id": gap_id, "status": "approved", "mode": mode, "article_id": article_id,
-                "gaps": closed}
+        await self._audit(
+            reviewer, "knowledge_gap.approve", gap_id, {"mode": mode, "article_id": article_id, "gaps": closed}
+        )
+        return {
+            "ok": True,
+            "gap_id": gap_id,
+            "status": "approved",
+            "mode": mode,
+            "article_id": article_id,
+            "gaps": closed,
+        }
 
     async def _category(self, members: list[dict[str, Any]]) -> str:
         ids = [m["message_id"] for m in members if m["message_id"] is not None]
@@ -129,7 +156,8 @@ class GapReview:
             rows = await self.db.fetchall(
                 f"SELECT intent, count(*) AS n FROM message_insights WHERE message_id IN ({marks})"
                 " AND intent NOT IN ('out_of_scope', 'human_request', 'smalltalk') GROUP BY intent ORDER BY n DESC",
-                ids)
+                ids,
+            )
             if rows:
                 return rows[0]["intent"]
         return "faq"

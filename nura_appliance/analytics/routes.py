@@ -61,11 +61,15 @@ async def report_csv(request: Request, name: str) -> HTTPResponse:
     """``/v1/analytics/reports/<tab>.csv``: one tab's rows, the same values as the JSON report."""
     tab = name.removesuffix(".csv")
     if not name.endswith(".csv") or tab not in REPORT_TABS:
-        raise NotFound(f"no report {name!r}; use one of {', '.join(t + '.csv' for t in REPORT_TABS)}",
-                       code="report_not_found")
+        raise NotFound(
+            f"no report {name!r}; use one of {', '.join(t + '.csv' for t in REPORT_TABS)}", code="report_not_found"
+        )
     body = await _service(request).report_csv(tab, parse_query(request.args))
-    return text_response(body, content_type="text/csv; charset=utf-8",
-                         headers={"Content-Disposition": f'attachment; filename="nura-{tab}.csv"'})
+    return text_response(
+        body,
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="nura-{tab}.csv"'},
+    )
 
 
 @bp.get("/ratings")
@@ -90,8 +94,9 @@ def _int_arg(request: Request, name: str, default: int, maximum: int) -> int:
     except ValueError:
         raise ValidationFailed(f"'{name}' must be an integer", code="invalid_query", details={"field": name}) from None
     if not 0 <= value <= maximum:
-        raise ValidationFailed(f"'{name}' must be between 0 and {maximum}", code="invalid_query",
-                               details={"field": name})
+        raise ValidationFailed(
+            f"'{name}' must be between 0 and {maximum}", code="invalid_query", details={"field": name}
+        )
     return value
 
 
@@ -107,9 +112,12 @@ async def list_gaps(request: Request) -> HTTPResponse:
     # Thumbs-down feedback becomes gaps on the periodic refresh; listing collects the newest
     # batch first so that reviewers see it at once.
     await service.db.write(collect_feedback_gaps)
-    result = await service.gaps.list(status=None if status == "all" else status, lang=lang,
-                                     limit=_int_arg(request, "limit", 50, 500),
-                                     offset=_int_arg(request, "offset", 0, 10_000_000))
+    result = await service.gaps.list(
+        status=None if status == "all" else status,
+        lang=lang,
+        limit=_int_arg(request, "limit", 50, 500),
+        offset=_int_arg(request, "offset", 0, 10_000_000),
+    )
     return json_response(result)
 
 

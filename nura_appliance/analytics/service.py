@@ -49,6 +49,7 @@ class ReportQuery:
 
 def parse_query(args: Any) -> ReportQuery:
     """Validate ``days``, ``channel``, ``agent``, ``issue_category``, ``lang``, ``since``, ``until``."""
+
     def one(name: str) -> str | None:
         value = args.get(name)
         return value.strip() if isinstance(value, str) and value.strip() else None
@@ -103,12 +104,16 @@ class AnalyticsService:
         self.gaps = GapReview(ctx)
 
     # -- collection ------------------------------------------------------------------------------
-    async def _collect(self, query: ReportQuery, *, use_aggregates: bool = True,
-                       now: float | None = None) -> tuple[Window, aggregates.Collected]:
+    async def _collect(
+        self, query: ReportQuery, *, use_aggregates: bool = True, now: float | None = None
+    ) -> tuple[Window, aggregates.Collected]:
         now = now or time.time()
         window = window_for(query.days, now, query.since, query.until)
-        collected = await self.db.read(lambda c: in_snapshot(
-            c, lambda conn: collect(conn, window, query.filters, now=now, use_aggregates=use_aggregates)))
+        collected = await self.db.read(
+            lambda c: in_snapshot(
+                c, lambda conn: collect(conn, window, query.filters, now=now, use_aggregates=use_aggregates)
+            )
+        )
         return window, collected
 
     @staticmethod
@@ -125,8 +130,10 @@ class AnalyticsService:
     def _session_filter(self, filters: Filters) -> tuple[str, dict[str, Any]] | None:
         parts, params = [], {}
         if filters.agent:
-            parts.append("{session} IN (SELECT id FROM sessions WHERE assigned_agent = :agent"
-                         " UNION SELECT session_id FROM session_outcomes WHERE resolved_by = :agent)")
+            parts.append(
+                "{session} IN (SELECT id FROM sessions WHERE assigned_agent = :agent"
+                " UNION SELECT session_id FROM session_outcomes WHERE resolved_by = :agent)"
+            )
             params["agent"] = filters.agent
         if filters.issue_category:
             parts.append("{session} IN (SELECT session_id FROM session_outcomes WHERE issue_category = :category)")
@@ -134,8 +141,9 @@ class AnalyticsService:
         return (" AND ".join(parts), params) if parts else None
 
     # -- dashboard ---------------------------------------------------------------------------------
-    async def dashboard(self, query: ReportQuery, *, use_aggregates: bool = True,
-                        now: float | None = None) -> dict[str, Any]:
+    async def dashboard(
+        self, query: ReportQuery, *, use_aggregates: bool = True, now: float | None = None
+    ) -> dict[str, Any]:
         window, collected = await self._collect(query, use_aggregates=use_aggregates, now=now)
         t = collected.totals
         figures = derived(t)
@@ -154,19 +162,55 @@ class AnalyticsService:
                 "avg_latency_ms": figures["avg_latency_ms"],
             },
             "sources": _plain(t.get("messages_by_source", {})),
-            "activity": aggregates.per_day_list(collected, window, {
-                "messages": "messages", "sessions": "sessions_started", "escalated": "messages_escalated",
-                "handoffs": "sessions_handed_off"}),
+            "activity": aggregates.per_day_list(
+                collected,
+                window,
+                {
+                    "messages": "messages",
+                    "sessions": "sessions_started",
+                    "escalated": "messages_escalated",
+                    "handoffs": "sessions_handed_off",
+                },
+            ),
             "latest_conversations": latest,
-            "satisfaction": {k: figures[k] for k in ("rated_sessions", "average_rating", "satisfied_sessions",
-                                                     "satisfaction_rate", "thumbs_up", "thumbs_down",
-                                                     "thumbs_up_rate")},
-            "deflection": {k: figures[k] for k in ("engaged_sessions", "deflected_sessions", "deflection_rate",
-                                                   "handed_off_sessions", "handoff_rate")},
-            "resolution": {k: figures[k] for k in ("outcomes", "resolved_outcomes", "resolution_rate",
-                                                   "avg_time_to_accept_s", "avg_time_to_resolve_s")},
-            "knowledge_gaps": {"new": figures["knowledge_gaps"], "by_reason": _plain(t.get("gaps", {})),
-                               "open_groups": gaps_open, "top": top_gaps},
+            "satisfaction": {
+                k: figures[k]
+                for k in (
+                    "rated_sessions",
+                    "average_rating",
+                    "satisfied_sessions",
+                    "satisfaction_rate",
+                    "thumbs_up",
+                    "thumbs_down",
+                    "thumbs_up_rate",
+                )
+            },
+            "deflection": {
+                k: figures[k]
+                for k in (
+                    "engaged_sessions",
+                    "deflected_sessions",
+                    "deflection_rate",
+                    "handed_off_sessions",
+                    "handoff_rate",
+                )
+            },
+            "resolution": {
+                k: figures[k]
+                for k in (
+                    "outcomes",
+                    "resolved_outcomes",
+                    "resolution_rate",
+                    "avg_time_to_accept_s",
+                    "avg_time_to_resolve_s",
+                )
+            },
+            "knowledge_gaps": {
+                "new": figures["knowledge_gaps"],
+                "by_reason": _plain(t.get("gaps", {})),
+                "open_groups": gaps_open,
+                "top": top_gaps,
+            },
             "ai_cost": {
                 "calls": figures["llm_calls"],
                 "prompt_tokens": as_number(total(t, "llm_prompt_tokens")),
@@ -177,8 +221,9 @@ class AnalyticsService:
             },
         }
 
-    def _dashboard_rows(self, conn: apsw.Connection, query: ReportQuery, window: Window
-                        ) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
+    def _dashboard_rows(
+        self, conn: apsw.Connection, query: ReportQuery, window: Window
+    ) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
         where = ["created_at >= :start", "created_at < :end"]
         params: dict[str, Any] = {"start": window.start, "end": window.end}
         if query.filters.channel:
@@ -191,23 +236,43 @@ class AnalyticsService:
         if session_filter:
             where.append(session_filter[0].replace("{session}", "session_id"))
             params.update(session_filter[1])
-        latest = [dict(r, escalated=bool(r["escalated"])) for r in conn.execute(
-            "SELECT id, session_id, customer_id, channel, lang, customer_message, response, source, confidence,"
-            f" escalated, article_id, created_at FROM conversation_logs WHERE {' AND '.join(where)}"
-            " ORDER BY created_at DESC, id DESC LIMIT 10", params)]
-        top, open_groups = gap_groups(conn, status="open", lang=query.filters.lang,
-                                      channel=query.filters.channel, session_filter=session_filter, limit=5)
+        latest = [
+            dict(r, escalated=bool(r["escalated"]))
+            for r in conn.execute(
+                "SELECT id, session_id, customer_id, channel, lang, customer_message, response, source, confidence,"
+                f" escalated, article_id, created_at FROM conversation_logs WHERE {' AND '.join(where)}"
+                " ORDER BY created_at DESC, id DESC LIMIT 10",
+                params,
+            )
+        ]
+        top, open_groups = gap_groups(
+            conn,
+            status="open",
+            lang=query.filters.lang,
+            channel=query.filters.channel,
+            session_filter=session_filter,
+            limit=5,
+        )
         return latest, open_groups, top
 
     # -- reports -----------------------------------------------------------------------------------
-    async def reports(self, query: ReportQuery, *, use_aggregates: bool = True,
-                      now: float | None = None) -> dict[str, Any]:
+    async def reports(
+        self, query: ReportQuery, *, use_aggregates: bool = True, now: float | None = None
+    ) -> dict[str, Any]:
         window, collected = await self._collect(query, use_aggregates=use_aggregates, now=now)
         t = collected.totals
         figures = derived(t)
-        gap_rows, gap_total = await self.db.read(lambda c: gap_groups(
-            c, start=window.start, end=window.end, lang=query.filters.lang, channel=query.filters.channel,
-            session_filter=self._session_filter(query.filters), limit=500))
+        gap_rows, gap_total = await self.db.read(
+            lambda c: gap_groups(
+                c,
+                start=window.start,
+                end=window.end,
+                lang=query.filters.lang,
+                channel=query.filters.channel,
+                session_filter=self._session_filter(query.filters),
+                limit=500,
+            )
+        )
         return {
             **self._header(query, window, collected),
             "knowledge_gaps": self._gaps_tab(t, gap_rows, gap_total),
@@ -219,10 +284,23 @@ class AnalyticsService:
 
     @staticmethod
     def _gaps_tab(t: Totals, groups: list[dict[str, Any]], group_total: int) -> dict[str, Any]:
-        rows = [{"group_id": g["group_id"], "question": g["question"], "lang": g["lang"] or "", "count": g["count"],
-                 "reasons": ";".join(g["reasons"]), "status": g["status"]} for g in groups]
-        return {"total": as_number(total(t, "gaps")), "by_reason": _plain(t.get("gaps", {})), "groups": group_total,
-                "rows": rows}
+        rows = [
+            {
+                "group_id": g["group_id"],
+                "question": g["question"],
+                "lang": g["lang"] or "",
+                "count": g["count"],
+                "reasons": ";".join(g["reasons"]),
+                "status": g["status"],
+            }
+            for g in groups
+        ]
+        return {
+            "total": as_number(total(t, "gaps")),
+            "by_reason": _plain(t.get("gaps", {})),
+            "groups": group_total,
+            "rows": rows,
+        }
 
     @staticmethod
     def _intents_tab(t: Totals) -> dict[str, Any]:
@@ -259,8 +337,7 @@ class AnalyticsService:
             by_status[status] = by_status.get(status, 0) + value
             by_category[category] = by_category.get(category, 0) + value
             by_agent[agent] = by_agent.get(agent, 0) + value
-            rows.append({"status": status, "issue_category": category, "resolved_by": agent,
-                         "count": as_number(value)})
+            rows.append({"status": status, "issue_category": category, "resolved_by": agent, "count": as_number(value)})
         rows.sort(key=lambda r: (-r["count"], r["status"], r["issue_category"], r["resolved_by"]))
         return {
             "outcomes": figures["outcomes"],
@@ -280,14 +357,18 @@ class AnalyticsService:
             if not calls:
                 continue
             provider, model = split_key(key, 2)
-            rows.append({
-                "provider": provider, "model": model, "calls": as_number(calls),
-                "prompt_tokens": as_number(total(t, "llm_prompt_tokens", key)),
-                "completion_tokens": as_number(total(t, "llm_completion_tokens", key)),
-                "total_tokens": as_number(total(t, "llm_total_tokens", key)),
-                "cost_usd": round(total(t, "llm_cost_usd", key), 6),
-                "errors": as_number(total(t, "llm_errors", key)),
-            })
+            rows.append(
+                {
+                    "provider": provider,
+                    "model": model,
+                    "calls": as_number(calls),
+                    "prompt_tokens": as_number(total(t, "llm_prompt_tokens", key)),
+                    "completion_tokens": as_number(total(t, "llm_completion_tokens", key)),
+                    "total_tokens": as_number(total(t, "llm_total_tokens", key)),
+                    "cost_usd": round(total(t, "llm_cost_usd", key), 6),
+                    "errors": as_number(total(t, "llm_errors", key)),
+                }
+            )
         rows.sort(key=lambda r: (-r["cost_usd"], -r["calls"], r["provider"], r["model"]))
         return {
             "calls": as_number(total(t, "llm_calls")),
@@ -317,8 +398,10 @@ class AnalyticsService:
     async def ratings(self, query: ReportQuery, *, now: float | None = None) -> dict[str, Any]:
         window, collected = await self._collect(query, now=now)
         figures = derived(collected.totals)
-        distribution = {str(score): as_number(collected.totals.get("sessions_rated", {}).get(str(score), 0))
-                        for score in range(1, 6)}
+        distribution = {
+            str(score): as_number(collected.totals.get("sessions_rated", {}).get(str(score), 0))
+            for score in range(1, 6)
+        }
 
         def recent(conn: apsw.Connection) -> list[dict[str, Any]]:
             where = ["rating IS NOT NULL", "created_at >= :start", "created_at < :end"]
@@ -332,14 +415,28 @@ class AnalyticsService:
             if session_filter:
                 where.append(session_filter[0].replace("{session}", "id"))
                 params.update(session_filter[1])
-            return list(conn.execute(
-                "SELECT id AS session_id, customer_id, channel, lang, rating, status, assigned_agent, updated_at"
-                f" FROM sessions WHERE {' AND '.join(where)} ORDER BY updated_at DESC LIMIT 20", params))
+            return list(
+                conn.execute(
+                    "SELECT id AS session_id, customer_id, channel, lang, rating, status, assigned_agent, updated_at"
+                    f" FROM sessions WHERE {' AND '.join(where)} ORDER BY updated_at DESC LIMIT 20",
+                    params,
+                )
+            )
 
         return {
             **self._header(query, window, collected),
-            **{k: figures[k] for k in ("rated_sessions", "average_rating", "satisfied_sessions", "satisfaction_rate",
-                                       "thumbs_up", "thumbs_down", "thumbs_up_rate")},
+            **{
+                k: figures[k]
+                for k in (
+                    "rated_sessions",
+                    "average_rating",
+                    "satisfied_sessions",
+                    "satisfaction_rate",
+                    "thumbs_up",
+                    "thumbs_down",
+                    "thumbs_up_rate",
+                )
+            },
             "distribution": distribution,
             "recent": await self.db.read(recent),
         }
@@ -364,14 +461,17 @@ class AnalyticsService:
         while await self.db.write(collect_feedback_gaps):
             pass
         after = await self.db.fetchone("SELECT count(*) AS n FROM knowledge_gaps WHERE reason = 'thumbs_down'")
-        return {"days": days, "rows": len(rows), "feedback_gaps": after["n"] - before["n"],
-                "seconds": round(time.perf_counter() - started, 3)}
+        return {
+            "days": days,
+            "rows": len(rows),
+            "feedback_gaps": after["n"] - before["n"],
+            "seconds": round(time.perf_counter() - started, 3),
+        }
 
     async def refresh_job(self, ctx: Any) -> None:
         result = await self.refresh()
         if result["days"]:
-            log.info("analytics aggregates refreshed for %s day(s) in %.2f s", len(result["days"]),
-                     result["seconds"])
+            log.info("analytics aggregates refreshed for %s day(s) in %.2f s", len(result["days"]), result["seconds"])
 
     # -- events ------------------------------------------------------------------------------------
     async def record_click(self, event: ClickEvent) -> int:

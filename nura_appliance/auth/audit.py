@@ -24,8 +24,10 @@ def scrub(detail: Any, depth: int = 0) -> Any:
     if depth > 4:
         return "…"
     if isinstance(detail, dict):
-        return {str(k): ("[redacted]" if _SECRET_KEY.search(str(k)) else scrub(v, depth + 1))
-                for k, v in list(detail.items())[:50]}
+        return {
+            str(k): ("[redacted]" if _SECRET_KEY.search(str(k)) else scrub(v, depth + 1))
+            for k, v in list(detail.items())[:50]
+        }
     if isinstance(detail, list | tuple):
         return [scrub(v, depth + 1) for v in list(detail)[:50]]
     if isinstance(detail, str) and len(detail) > _MAX_TEXT:
@@ -44,25 +46,40 @@ class AuditService:
     def __init__(self, store: LogStore) -> None:
         self.store = store
 
-    async def record(self, actor: str, action: str, target: str | None = None,
-                     detail: dict[str, Any] | None = None) -> None:
+    async def record(
+        self, actor: str, action: str, target: str | None = None, detail: dict[str, Any] | None = None
+    ) -> None:
         """Append one admin action, e.g. ``record("amal", "user.create", "omar", {"role": "agent"})``."""
         await self.store.add_audit(actor, action, target, scrub(detail) if detail else None)
 
-    async def security(self, event: str, request: Request | None = None, *, username: str | None = None,
-                       detail: dict[str, Any] | None = None) -> None:
+    async def security(
+        self,
+        event: str,
+        request: Request | None = None,
+        *,
+        username: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         """Append one security event (``login_failed``, ``rate_limited``, ``token_rejected``, …)."""
         ip = client_ip(request) if request is not None else None
         path = request.path if request is not None else None
         log.info("security event %s ip=%s user=%s path=%s", event, ip, username, path)
         await self.store.add_security(event, ip, username, path, scrub(detail) if detail else None)
 
-    async def audit_page(self, *, limit: int = 50, offset: int = 0, actor: str | None = None,
-                         action: str | None = None, since: float | None = None) -> dict[str, Any]:
+    async def audit_page(
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        actor: str | None = None,
+        action: str | None = None,
+        since: float | None = None,
+    ) -> dict[str, Any]:
         rows, total = await self.store.audit(limit, offset, actor, action, since)
         return {"entries": rows, "total": total}
 
-    async def security_page(self, *, limit: int = 50, offset: int = 0, event: str | None = None,
-                            since: float | None = None) -> dict[str, Any]:
+    async def security_page(
+        self, *, limit: int = 50, offset: int = 0, event: str | None = None, since: float | None = None
+    ) -> dict[str, Any]:
         rows, total = await self.store.security(limit, offset, event, since)
         return {"entries": rows, "total": total}

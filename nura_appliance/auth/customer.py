@@ -34,6 +34,7 @@ def verify_customer(settings: Settings, customer_id: str | None, signature: obje
     if signature is None or signature == "":
         return None
     if not isinstance(signature, str) or not hmac.compare_digest(
-            signature.strip().lower().encode("ascii", "replace"), customer_signature(secret, customer_id).encode()):
+        signature.strip().lower().encode("ascii", "replace"), customer_signature(secret, customer_id).encode()
+    ):
         raise Forbidden("customer_signature does not match customer_id", code="customer_signature_invalid")
     return customer_id

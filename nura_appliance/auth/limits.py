@@ -61,8 +61,9 @@ class RateLimiter:
         self.cache = cache
         self.audit = audit
 
-    async def hit(self, request: Request, bucket: str, key: str, limit: int, window_seconds: int,
-                  *, lang: str | None = None) -> int:
+    async def hit(
+        self, request: Request, bucket: str, key: str, limit: int, window_seconds: int, *, lang: str | None = None
+    ) -> int:
         """Count one call against ``bucket``/``key``; raise :class:`RateLimited` over ``limit``."""
         now = time.time()
         window = max(1, int(window_seconds))
@@ -72,12 +73,12 @@ class RateLimiter:
             return count
         retry_after = max(1, int((slot + 1) * window - now + 0.999))
         if count == limit + 1:
-            await self.audit.security("rate_limited", request, detail={"bucket": bucket, "limit": limit,
-                                                                       "window_seconds": window})
+            await self.audit.security(
+                "rate_limited", request, detail={"bucket": bucket, "limit": limit, "window_seconds": window}
+            )
         raise self._refusal("rate_limited", request, retry_after, lang, bucket)
 
-    def _refusal(self, kind: str, request: Request, retry_after: int, lang: str | None,
-                 bucket: str) -> RateLimited:
+    def _refusal(self, kind: str, request: Request, retry_after: int, lang: str | None, bucket: str) -> RateLimited:
         chosen = request_lang(request, lang, self.settings.default_lang)
         exc = RateLimited(MESSAGES[kind][chosen], retry_after)
         exc.details = {"bucket": bucket, "retry_after": retry_after, "lang": chosen}
@@ -92,11 +93,23 @@ class RateLimiter:
     async def check_message(self, request: Request, incoming: Any) -> None:
         """Limits for ``POST /v1/message`` plus verified customer identity (see customer.py)."""
         if incoming.session_id is None:
-            await self.hit(request, "new_session", client_ip(request),
-                           self.settings.rate_limit_new_sessions_per_minute, 60, lang=incoming.lang_hint)
+            await self.hit(
+                request,
+                "new_session",
+                client_ip(request),
+                self.settings.rate_limit_new_sessions_per_minute,
+                60,
+                lang=incoming.lang_hint,
+            )
         else:
-            await self.hit(request, "message", incoming.session_id, self.settings.rate_limit_messages_per_minute,
-                           60, lang=incoming.lang_hint)
+            await self.hit(
+                request,
+                "message",
+                incoming.session_id,
+                self.settings.rate_limit_messages_per_minute,
+                60,
+                lang=incoming.lang_hint,
+            )
         if incoming.customer_id and self.settings.customer_hmac_secret:
             try:
                 body = request.json
@@ -105,8 +118,7 @@ class RateLimiter:
             body = body if isinstance(body, dict) else {}
             trusted = verify_customer(self.settings, incoming.customer_id, body.get("customer_signature"))
             if trusted is None:
-                await self.audit.security("customer_unverified", request,
-                                          detail={"customer_id": incoming.customer_id})
+                await self.audit.security("customer_unverified", request, detail={"customer_id": incoming.customer_id})
             incoming.customer_id = trusted
 
     async def check_event(self, request: Request, session_id: str | None = None) -> None:
@@ -130,8 +142,9 @@ class RateLimiter:
         locked_until = await self.cache.get(f"login:lock:{self._login_key(request, username)}")
         if locked_until and locked_until > time.time():
             retry_after = max(1, int(locked_until - time.time() + 0.999))
-            await self.audit.security("login_locked", request, username=username[:64],
-                                      detail={"retry_after": retry_after})
+            await self.audit.security(
+                "login_locked", request, username=username[:64], detail={"retry_after": retry_after}
+            )
             raise self._refusal("login_locked", request, retry_after, None, "login_backoff")
 
     async def login_failed(self, request: Request, username: str) -> None:

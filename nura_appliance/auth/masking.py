@@ -14,8 +14,10 @@ from nura_appliance.settings import Settings
 
 _DIGIT = r"[0-9\u0660-\u0669\u06f0-\u06f9]"
 _NUMBER = re.compile(r"(?<![\w.,])\+?" + _DIGIT + r"(?:[ \-]?" + _DIGIT + r"){6,}(?!\w|[.,]" + _DIGIT + ")")
-_DATE = re.compile(rf"^{_DIGIT}{{4}}[-./]{_DIGIT}{{1,2}}[-./]{_DIGIT}{{1,2}}$"
-                   rf"|^{_DIGIT}{{1,2}}[-./]{_DIGIT}{{1,2}}[-./]{_DIGIT}{{4}}$")
+_DATE = re.compile(
+    rf"^{_DIGIT}{{4}}[-./]{_DIGIT}{{1,2}}[-./]{_DIGIT}{{1,2}}$"
+    rf"|^{_DIGIT}{{1,2}}[-./]{_DIGIT}{{1,2}}[-./]{_DIGIT}{{4}}$"
+)
 _KEEP = 3
 
 

@@ -12,9 +12,25 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 # which made every login a 64 MiB, half-second job that a burst of logins could stack up.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 _COMMON = {
-    "password", "password1", "password123", "123456789012", "qwertyuiopas", "iloveyou1234", "admin1234567",
-    "changeme1234", "letmein12345", "welcome12345", "administrator", "passwordpassword", "qwerty123456",
-    "111111111111", "000000000000", "123123123123", "abc123abc123", "nura12345678", "change-me",
+    "password",
+    "password1",
+    "password123",
+    "123456789012",
+    "qwertyuiopas",
+    "iloveyou1234",
+    "admin1234567",
+    "changeme1234",
+    "letmein12345",
+    "welcome12345",
+    "administrator",
+    "passwordpassword",
+    "qwerty123456",
+    "111111111111",
+    "000000000000",
+    "123123123123",
+    "abc123abc123",
+    "nura12345678",
+    "change-me",
 }
 
 

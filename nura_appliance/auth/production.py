@@ -25,9 +25,12 @@ def _weak_secret(value: str, name: str, minimum: int) -> str | None:
         return f"{name} is shorter than {minimum} characters"
     # Few distinct characters, or few distinct 4-character pieces (a word repeated to reach the
     # length), or a common word padded a little: all far weaker than their length suggests.
-    pieces = {value[i:i + 4] for i in range(len(value) - 3)}
-    if (len(set(value)) < 8 or len(pieces) < (len(value) - 3) * 0.6
-            or any(word in value.lower() and len(value) < 2 * len(word) + 8 for word in _WEAK_WORDS)):
+    pieces = {value[i : i + 4] for i in range(len(value) - 3)}
+    if (
+        len(set(value)) < 8
+        or len(pieces) < (len(value) - 3) * 0.6
+        or any(word in value.lower() and len(value) < 2 * len(word) + 8 for word in _WEAK_WORDS)
+    ):
         return f"{name} is too easy to guess"
     return None
 
@@ -38,32 +41,43 @@ def production_problems(settings: Settings) -> list[str]:
     if settings.api_key_enabled:
         weak = _weak_secret(str(settings.api_key), "API_KEY", 24)
         if weak:
-            problems.append(f"{weak}: set API_KEY to a random value of at least 24 characters "
-                            f"(e.g. `{_GENERATE}`), or set API_KEY_ENABLED=false")
+            problems.append(
+                f"{weak}: set API_KEY to a random value of at least 24 characters "
+                f"(e.g. `{_GENERATE}`), or set API_KEY_ENABLED=false"
+            )
     weak = _weak_secret(str(settings.admin_secret_key), "ADMIN_SECRET_KEY", 32)
     if weak:
-        problems.append(f"{weak}: set ADMIN_SECRET_KEY to a random value of at least 32 characters "
-                        f"(e.g. `{_GENERATE}`)")
+        problems.append(
+            f"{weak}: set ADMIN_SECRET_KEY to a random value of at least 32 characters (e.g. `{_GENERATE}`)"
+        )
     if settings.admin_password:
         weak = password_problem(str(settings.admin_password), str(settings.admin_username), strict=True)
         if weak:
-            problems.append(f"ADMIN_PASSWORD is weak ({weak}): set ADMIN_PASSWORD to at least 12 characters that "
-                            "are not the username and not a common password, or leave it empty to have "
-                            "`nura init` generate one")
+            problems.append(
+                f"ADMIN_PASSWORD is weak ({weak}): set ADMIN_PASSWORD to at least 12 characters that "
+                "are not the username and not a common password, or leave it empty to have "
+                "`nura init` generate one"
+            )
     origins = list(settings.cors_origins)
     if "*" in origins:
-        problems.append("CORS_ORIGINS=* lets every website call the API: set CORS_ORIGINS to the sites that embed "
-                        "the widget, e.g. CORS_ORIGINS=https://www.example.com,https://shop.example.com")
+        problems.append(
+            "CORS_ORIGINS=* lets every website call the API: set CORS_ORIGINS to the sites that embed "
+            "the widget, e.g. CORS_ORIGINS=https://www.example.com,https://shop.example.com"
+        )
     else:
         bad = [o for o in origins if not _ORIGIN.match(o)]
         if bad:
-            problems.append(f"CORS_ORIGINS has entries that are not origins ({', '.join(bad)}): use scheme://host"
-                            "[:port] with no path, e.g. https://www.example.com")
+            problems.append(
+                f"CORS_ORIGINS has entries that are not origins ({', '.join(bad)}): use scheme://host"
+                "[:port] with no path, e.g. https://www.example.com"
+            )
     if settings.customer_hmac_secret:
         weak = _weak_secret(str(settings.customer_hmac_secret), "CUSTOMER_HMAC_SECRET", 24)
         if weak:
-            problems.append(f"{weak}: set CUSTOMER_HMAC_SECRET to a random value of at least 24 characters "
-                            "shared only with your website's server")
+            problems.append(
+                f"{weak}: set CUSTOMER_HMAC_SECRET to a random value of at least 24 characters "
+                "shared only with your website's server"
+            )
     return problems
 
 

@@ -40,8 +40,9 @@ def _text_field(body: dict[str, Any], key: str, *, required: bool = True, max_le
             raise ValidationFailed(f"'{key}' is required", code="missing_field", details={"field": key})
         return None
     if not isinstance(value, str) or len(value) > max_len:
-        raise ValidationFailed(f"'{key}' must be text of at most {max_len} characters", code="invalid_field",
-                               details={"field": key})
+        raise ValidationFailed(
+            f"'{key}' must be text of at most {max_len} characters", code="invalid_field", details={"field": key}
+        )
     return value
 
 
@@ -52,11 +53,13 @@ def _int_arg(request: Request, name: str, default: int, low: int, high: int) -> 
     try:
         value = int(raw)
     except ValueError:
-        raise ValidationFailed(f"'{name}' must be a whole number", code="invalid_field",
-                               details={"field": name}) from None
+        raise ValidationFailed(
+            f"'{name}' must be a whole number", code="invalid_field", details={"field": name}
+        ) from None
     if not low <= value <= high:
-        raise ValidationFailed(f"'{name}' must be between {low} and {high}", code="invalid_field",
-                               details={"field": name})
+        raise ValidationFailed(
+            f"'{name}' must be between {low} and {high}", code="invalid_field", details={"field": name}
+        )
     return value
 
 
@@ -67,8 +70,9 @@ def _float_arg(request: Request, name: str) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        raise ValidationFailed(f"'{name}' must be a UNIX timestamp", code="invalid_field",
-                               details={"field": name}) from None
+        raise ValidationFailed(
+            f"'{name}' must be a UNIX timestamp", code="invalid_field", details={"field": name}
+        ) from None
     if value != value or abs(value) > 1e11:
         raise ValidationFailed(f"'{name}' must be a UNIX timestamp", code="invalid_field", details={"field": name})
     return value
@@ -112,9 +116,15 @@ async def login(request: Request) -> HTTPResponse:
 async def me(request: Request) -> HTTPResponse:
     """Who the bearer is."""
     principal = request.ctx.principal
-    return json_response({"username": principal.username, "role": principal.role,
-                          "display_name": principal.display_name or principal.username, "kind": principal.kind,
-                          "expires_at": principal.expires_at})
+    return json_response(
+        {
+            "username": principal.username,
+            "role": principal.role,
+            "display_name": principal.display_name or principal.username,
+            "kind": principal.kind,
+            "expires_at": principal.expires_at,
+        }
+    )
 
 
 @bp.post("/auth/logout")
@@ -180,8 +190,7 @@ async def create_user(request: Request) -> HTTPResponse:
     role = _text_field(body, "role", max_len=16) or ""
     password = _text_field(body, "password", required=False)
     display_name = _text_field(body, "display_name", required=False, max_len=100)
-    user, generated = await users.create(username, password, role, display_name,
-                                         actor=request.ctx.principal.username)
+    user, generated = await users.create(username, password, role, display_name, actor=request.ctx.principal.username)
     out = user.public()
     if generated:
         out["generated_password"] = generated
@@ -197,15 +206,17 @@ async def update_user(request: Request, username: str) -> HTTPResponse:
     body = json_object(request)
     unknown = sorted(set(body) - {"role", "active", "display_name"})
     if unknown:
-        raise ValidationFailed(f"unknown field(s): {', '.join(unknown)}", code="invalid_field",
-                               details={"fields": unknown})
+        raise ValidationFailed(
+            f"unknown field(s): {', '.join(unknown)}", code="invalid_field", details={"fields": unknown}
+        )
     active = body.get("active")
     if active is not None and not isinstance(active, bool):
         raise ValidationFailed("'active' must be true or false", code="invalid_field", details={"field": "active"})
     role = _text_field(body, "role", required=False, max_len=16)
     display_name = _text_field(body, "display_name", required=False, max_len=100)
-    user = await users.update(username, actor=request.ctx.principal.username, role=role, active=active,
-                              display_name=display_name)
+    user = await users.update(
+        username, actor=request.ctx.principal.username, role=role, active=active, display_name=display_name
+    )
     return json_response(user.public())
 
 
@@ -227,10 +238,13 @@ async def set_user_password(request: Request, username: str) -> HTTPResponse:
 async def audit_log(request: Request) -> HTTPResponse:
     """Admin actions, newest first (?actor=&action=&since=&limit=&offset=)."""
     _, _, _, audit = _services(request)
-    page = await audit.audit_page(limit=_int_arg(request, "limit", 50, 1, 500),
-                                  offset=_int_arg(request, "offset", 0, 0, 10_000_000),
-                                  actor=request.args.get("actor"), action=request.args.get("action"),
-                                  since=_float_arg(request, "since"))
+    page = await audit.audit_page(
+        limit=_int_arg(request, "limit", 50, 1, 500),
+        offset=_int_arg(request, "offset", 0, 0, 10_000_000),
+        actor=request.args.get("actor"),
+        action=request.args.get("action"),
+        since=_float_arg(request, "since"),
+    )
     return json_response(page)
 
 
@@ -239,9 +253,12 @@ async def audit_log(request: Request) -> HTTPResponse:
 async def security_log(request: Request) -> HTTPResponse:
     """Auth failures and rate-limit hits, newest first (?event=&since=&limit=&offset=)."""
     _, _, _, audit = _services(request)
-    page = await audit.security_page(limit=_int_arg(request, "limit", 50, 1, 500),
-                                     offset=_int_arg(request, "offset", 0, 0, 10_000_000),
-                                     event=request.args.get("event"), since=_float_arg(request, "since"))
+    page = await audit.security_page(
+        limit=_int_arg(request, "limit", 50, 1, 500),
+        offset=_int_arg(request, "offset", 0, 0, 10_000_000),
+        event=request.args.get("event"),
+        since=_float_arg(request, "since"),
+    )
     return json_response(page)
 
 
@@ -264,8 +281,9 @@ async def build_services(app: Sanic, ctx: AppContext) -> None:
 
 def _is_upload(request: Request) -> bool:
     path = request.route.path if request.route else ""
-    return request.method in ("POST", "PUT") and (path.endswith("/upload") or path.endswith("/uploads")
-                                                  or "multipart/form-data" in (request.content_type or ""))
+    return request.method in ("POST", "PUT") and (
+        path.endswith("/upload") or path.endswith("/uploads") or "multipart/form-data" in (request.content_type or "")
+    )
 
 
 def setup(app: Sanic) -> None:

@@ -48,18 +48,19 @@ class Principal:
 
 def check_username(username: Any) -> str:
     if not isinstance(username, str) or not USERNAME.match(username):
-        raise ValidationFailed("'username' must be 1-64 letters, digits or . _ @ - (starting with a letter or digit)",
-                               code="invalid_field", details={"field": "username"})
+        raise ValidationFailed(
+            "'username' must be 1-64 letters, digits or . _ @ - (starting with a letter or digit)",
+            code="invalid_field",
+            details={"field": "username"},
+        )
     if username.lower() == API_KEY_USERNAME:
-        raise ValidationFailed(f"'{API_KEY_USERNAME}' is reserved", code="invalid_field",
-                               details={"field": "username"})
+        raise ValidationFailed(f"'{API_KEY_USERNAME}' is reserved", code="invalid_field", details={"field": "username"})
     return username
 
 
 def check_role(role: Any) -> str:
     if role not in ROLES:
-        raise ValidationFailed("'role' must be admin, agent or viewer", code="invalid_field",
-                               details={"field": "role"})
+        raise ValidationFailed("'role' must be admin, agent or viewer", code="invalid_field", details={"field": "role"})
     return str(role)
 
 
@@ -76,8 +77,7 @@ class UserService:
             raise ValidationFailed("'password' must be a string", code="invalid_field", details={"field": "password"})
         problem = password_problem(password, username, strict=self.settings.is_production)
         if problem:
-            raise ValidationFailed(f"password rejected: {problem}", code="weak_password",
-                                   details={"field": "password"})
+            raise ValidationFailed(f"password rejected: {problem}", code="weak_password", details={"field": "password"})
         return password
 
     async def get(self, username: str) -> UserRecord | None:
@@ -92,8 +92,9 @@ class UserService:
     async def list(self, role: str | None = None, active: bool | None = None) -> list[UserRecord]:
         return await self.store.list(role, active)
 
-    async def create(self, username: str, password: str | None, role: str, display_name: str | None = None, *,
-                     actor: str) -> tuple[UserRecord, str | None]:
+    async def create(
+        self, username: str, password: str | None, role: str, display_name: str | None = None, *, actor: str
+    ) -> tuple[UserRecord, str | None]:
         """Create a user; with no password one is generated and returned (shown once)."""
         check_username(username)
         check_role(role)
@@ -102,25 +103,39 @@ class UserService:
             password = generated = generate_password()
         self._password_ok(password, username)
         if display_name is not None and (not isinstance(display_name, str) or len(display_name) > 100):
-            raise ValidationFailed("'display_name' must be text of at most 100 characters", code="invalid_field",
-                                   details={"field": "display_name"})
+            raise ValidationFailed(
+                "'display_name' must be text of at most 100 characters",
+                code="invalid_field",
+                details={"field": "display_name"},
+            )
         password_hash = await asyncio.to_thread(hash_password, password)
         user = await self.store.create(username, password_hash, role, display_name)
         await self.audit.record(actor, "user.create", username, {"role": role})
         return user, generated
 
-    async def update(self, username: str, *, actor: str, role: str | None = None, active: bool | None = None,
-                     display_name: str | None = None) -> UserRecord:
+    async def update(
+        self,
+        username: str,
+        *,
+        actor: str,
+        role: str | None = None,
+        active: bool | None = None,
+        display_name: str | None = None,
+    ) -> UserRecord:
         """Change role, active flag or display name; disabling revokes the user's tokens at once."""
         if role is not None:
             check_role(role)
         before = await self.require(username)
-        user = await self.store.update(username, role=role, active=active, display_name=display_name,
-                                       bump_version=active is False)
+        user = await self.store.update(
+            username, role=role, active=active, display_name=display_name, bump_version=active is False
+        )
         if user is None:
             raise NotFound("no user with this name", code="user_not_found")
-        changes = {k: v for k, v in (("role", role), ("active", active), ("display_name", display_name))
-                   if v is not None and getattr(before, k) != v}
+        changes = {
+            k: v
+            for k, v in (("role", role), ("active", active), ("display_name", display_name))
+            if v is not None and getattr(before, k) != v
+        }
         if changes:
             await self.audit.record(actor, "user.update", user.username, changes)
         return user
@@ -160,27 +175,32 @@ class AuthService:
         token = self.bearer(request)
         if token is None:
             return None
-        if self.settings.api_key_enabled and self.settings.api_key and hmac.compare_digest(
-                token.encode("utf-8"), str(self.settings.api_key).encode("utf-8")):
+        if (
+            self.settings.api_key_enabled
+            and self.settings.api_key
+            and hmac.compare_digest(token.encode("utf-8"), str(self.settings.api_key).encode("utf-8"))
+        ):
             return Principal(API_KEY_USERNAME, "admin", "api_key", "API key")
         claims = self.signer.verify(token)
         if claims is None:
             await self.log_throttled("token_rejected", request, detail={"reason": "invalid or expired"})
             return None
         if await self.cache.get(f"auth:revoked:{claims.token_id}"):
-            await self.log_throttled("token_rejected", request, username=claims.username,
-                                     detail={"reason": "logged out"})
+            await self.log_throttled(
+                "token_rejected", request, username=claims.username, detail={"reason": "logged out"}
+            )
             return None
         user = await self.users.get(claims.username)
         if user is None or not user.active or user.token_version != claims.version:
-            await self.log_throttled("token_rejected", request, username=claims.username,
-                                     detail={"reason": "revoked"})
+            await self.log_throttled("token_rejected", request, username=claims.username, detail={"reason": "revoked"})
             return None
-        return Principal(user.username, user.role, "user", user.display_name or user.username, claims.token_id,
-                         claims.expires_at)
+        return Principal(
+            user.username, user.role, "user", user.display_name or user.username, claims.token_id, claims.expires_at
+        )
 
-    async def log_throttled(self, event: str, request: Request, *, username: str | None = None,
-                            detail: dict[str, Any] | None = None) -> None:
+    async def log_throttled(
+        self, event: str, request: Request, *, username: str | None = None, detail: dict[str, Any] | None = None
+    ) -> None:
         """A security-log row, at most a few per IP and minute, so a flood cannot fill the disk."""
         key = f"seclog:{event}:{client_ip(request)}:{int(time.time() // 60)}"
         if await self.cache.incr(key, 120) <= _SECURITY_LOG_PER_MINUTE:
@@ -205,9 +225,12 @@ class AuthService:
     async def issue(self, user: UserRecord) -> dict[str, Any]:
         token, claims = self.signer.issue(user.username, user.token_version)
         await self.users.store.touch_login(user.username)
-        return {"access_token": token, "token_type": "bearer", "expires_in": int(claims.expires_at - time.time()),
-                "user": {"username": user.username, "role": user.role,
-                         "display_name": user.display_name or user.username}}
+        return {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": int(claims.expires_at - time.time()),
+            "user": {"username": user.username, "role": user.role, "display_name": user.display_name or user.username},
+        }
 
     async def logout(self, principal: Principal) -> bool:
         """Deny-list the principal's token until it would have expired; False for the API key."""

@@ -37,35 +37,61 @@ class UserRecord:
 
     def public(self) -> dict[str, Any]:
         """The shape the API and CLI show: everything but the hash and the token version."""
-        return {"username": self.username, "role": self.role, "display_name": self.display_name or self.username,
-                "active": self.active, "created_at": self.created_at, "updated_at": self.updated_at,
-                "last_login_at": self.last_login_at}
+        return {
+            "username": self.username,
+            "role": self.role,
+            "display_name": self.display_name or self.username,
+            "active": self.active,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "last_login_at": self.last_login_at,
+        }
 
 
 def _user(row: dict[str, Any]) -> UserRecord:
-    return UserRecord(row["id"], row["username"], row["password_hash"], row["role"], row["display_name"],
-                      bool(row["active"]), int(row["token_version"]), row["created_at"], row["updated_at"],
-                      row["last_login_at"])
+    return UserRecord(
+        row["id"],
+        row["username"],
+        row["password_hash"],
+        row["role"],
+        row["display_name"],
+        bool(row["active"]),
+        int(row["token_version"]),
+        row["created_at"],
+        row["updated_at"],
+        row["last_login_at"],
+    )
 
 
 class UserStore(Protocol):
     async def get(self, username: str) -> UserRecord | None: ...
     async def list(self, role: str | None = None, active: bool | None = None) -> list[UserRecord]: ...
     async def create(self, username: str, password_hash: str, role: str, display_name: str | None) -> UserRecord: ...
-    async def update(self, username: str, *, role: str | None = None, active: bool | None = None,
-                     display_name: str | None = None, password_hash: str | None = None,
-                     bump_version: bool = False, keep_an_admin: bool = True) -> UserRecord | None: ...
+    async def update(
+        self,
+        username: str,
+        *,
+        role: str | None = None,
+        active: bool | None = None,
+        display_name: str | None = None,
+        password_hash: str | None = None,
+        bump_version: bool = False,
+        keep_an_admin: bool = True,
+    ) -> UserRecord | None: ...
     async def touch_login(self, username: str) -> None: ...
 
 
 class LogStore(Protocol):
     async def add_audit(self, actor: str, action: str, target: str | None, detail: dict[str, Any] | None) -> None: ...
-    async def add_security(self, event: str, ip: str | None, username: str | None, path: str | None,
-                           detail: dict[str, Any] | None) -> None: ...
-    async def audit(self, limit: int, offset: int, actor: str | None, action: str | None,
-                    since: float | None) -> tuple[list[dict[str, Any]], int]: ...
-    async def security(self, limit: int, offset: int, event: str | None,
-                       since: float | None) -> tuple[list[dict[str, Any]], int]: ...
+    async def add_security(
+        self, event: str, ip: str | None, username: str | None, path: str | None, detail: dict[str, Any] | None
+    ) -> None: ...
+    async def audit(
+        self, limit: int, offset: int, actor: str | None, action: str | None, since: float | None
+    ) -> tuple[list[dict[str, Any]], int]: ...
+    async def security(
+        self, limit: int, offset: int, event: str | None, since: float | None
+    ) -> tuple[list[dict[str, Any]], int]: ...
 
 
 class LastAdminError(Conflict):
@@ -99,15 +125,26 @@ class SqliteAuthStore:
             if conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchall():
                 raise Conflict(f"a user named {username!r} exists already", code="user_exists")
             now = time.time()
-            conn.execute("INSERT INTO users (username, password_hash, role, display_name, created_at, updated_at)"
-                         " VALUES (?, ?, ?, ?, ?, ?)", (username, password_hash, role, display_name, now, now))
+            conn.execute(
+                "INSERT INTO users (username, password_hash, role, display_name, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (username, password_hash, role, display_name, now, now),
+            )
             return conn.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchall()[0]
 
         return _user(await self.db.write(run))
 
-    async def update(self, username: str, *, role: str | None = None, active: bool | None = None,
-                     display_name: str | None = None, password_hash: str | None = None,
-                     bump_version: bool = False, keep_an_admin: bool = True) -> UserRecord | None:
+    async def update(
+        self,
+        username: str,
+        *,
+        role: str | None = None,
+        active: bool | None = None,
+        display_name: str | None = None,
+        password_hash: str | None = None,
+        bump_version: bool = False,
+        keep_an_admin: bool = True,
+    ) -> UserRecord | None:
         """Change a user in one transaction; refuses to leave no active admin behind."""
 
         def run(conn: apsw.Connection) -> dict[str, Any] | None:
@@ -144,33 +181,50 @@ class SqliteAuthStore:
     async def add_audit(self, actor: str, action: str, target: str | None, detail: dict[str, Any] | None) -> None:
         await self.db.execute(
             "INSERT INTO audit_log (actor, action, target, detail, created_at) VALUES (?, ?, ?, ?, ?)",
-            (actor, action, target, json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
-             time.time()))
+            (
+                actor,
+                action,
+                target,
+                json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+                time.time(),
+            ),
+        )
 
-    async def add_security(self, event: str, ip: str | None, username: str | None, path: str | None,
-                           detail: dict[str, Any] | None) -> None:
+    async def add_security(
+        self, event: str, ip: str | None, username: str | None, path: str | None, detail: dict[str, Any] | None
+    ) -> None:
         await self.db.execute(
             "INSERT INTO security_logs (event, ip, username, path, detail, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (event, ip, username, path, json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
-             time.time()))
+            (
+                event,
+                ip,
+                username,
+                path,
+                json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+                time.time(),
+            ),
+        )
 
-    async def _page(self, table: str, filters: list[tuple[str, Any]], limit: int,
-                    offset: int) -> tuple[list[dict[str, Any]], int]:
+    async def _page(
+        self, table: str, filters: list[tuple[str, Any]], limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
         where = " AND ".join(clause for clause, _ in filters) or "1 = 1"
         params = [value for _, value in filters]
 
         def run(conn: apsw.Connection) -> tuple[list[dict[str, Any]], int]:
             total = conn.execute(f"SELECT count(*) AS n FROM {table} WHERE {where}", params).fetchall()[0]["n"]
-            rows = conn.execute(f"SELECT * FROM {table} WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
-                                (*params, limit, offset)).fetchall()
+            rows = conn.execute(
+                f"SELECT * FROM {table} WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?", (*params, limit, offset)
+            ).fetchall()
             for row in rows:
                 row["detail"] = json.loads(row["detail"]) if row.get("detail") else None
             return rows, total
 
         return await self.db.read(run)
 
-    async def audit(self, limit: int, offset: int, actor: str | None, action: str | None,
-                    since: float | None) -> tuple[list[dict[str, Any]], int]:
+    async def audit(
+        self, limit: int, offset: int, actor: str | None, action: str | None, since: float | None
+    ) -> tuple[list[dict[str, Any]], int]:
         filters: list[tuple[str, Any]] = []
         if actor:
             filters.append(("actor = ?", actor))
@@ -180,8 +234,9 @@ class SqliteAuthStore:
             filters.append(("created_at >= ?", since))
         return await self._page("audit_log", filters, limit, offset)
 
-    async def security(self, limit: int, offset: int, event: str | None,
-                       since: float | None) -> tuple[list[dict[str, Any]], int]:
+    async def security(
+        self, limit: int, offset: int, event: str | None, since: float | None
+    ) -> tuple[list[dict[str, Any]], int]:
         filters: list[tuple[str, Any]] = []
         if event:
             filters.append(("event = ?", event))

@@ -60,7 +60,11 @@ class TokenSigner:
         """The claims of a valid, unexpired token signed by us; None for anything else."""
         try:
             payload = jwt.decode(
-                token, self._key, algorithms=[_ALGORITHM], issuer=_ISSUER, leeway=_LEEWAY_SECONDS,
+                token,
+                self._key,
+                algorithms=[_ALGORITHM],
+                issuer=_ISSUER,
+                leeway=_LEEWAY_SECONDS,
                 options={"require": ["exp", "iat", "sub", "jti", "iss"]},
             )
         except jwt.PyJWTError:
@@ -69,5 +73,4 @@ class TokenSigner:
             return None
         if not isinstance(payload["sub"], str) or not isinstance(payload["jti"], str):
             return None
-        return TokenClaims(payload["sub"], payload["ver"], payload["jti"], float(payload["iat"]),
-                           float(payload["exp"]))
+        return TokenClaims(payload["sub"], payload["ver"], payload["jti"], float(payload["iat"]), float(payload["exp"]))

@@ -35,9 +35,23 @@ CONTENT_TYPES = {
     "gif": "image/gif",
     "webp": "image/webp",
 }
-EXTENSIONS = {"pdf": "pdf", "docx": "docx", "txt": "txt", "text": "txt", "md": "md", "markdown": "md",
-              "csv": "csv", "json": "json", "html": "html", "htm": "html", "png": "png", "jpg": "jpeg",
-              "jpeg": "jpeg", "gif": "gif", "webp": "webp"}
+EXTENSIONS = {
+    "pdf": "pdf",
+    "docx": "docx",
+    "txt": "txt",
+    "text": "txt",
+    "md": "md",
+    "markdown": "md",
+    "csv": "csv",
+    "json": "json",
+    "html": "html",
+    "htm": "html",
+    "png": "png",
+    "jpg": "jpeg",
+    "jpeg": "jpeg",
+    "gif": "gif",
+    "webp": "webp",
+}
 TEXT_KINDS = ("txt", "md", "csv", "json", "html")
 _MARKUP = re.compile(rb"<\s*(script|html|body|iframe|svg|object|embed)\b|<\?php|javascript:", re.IGNORECASE)
 _PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA)\b")
@@ -139,8 +153,9 @@ def check_upload(filename: str, data: bytes, allowed: Iterable[str], *, max_byte
     claimed = EXTENSIONS.get(extension)
     accepted = ", ".join(sorted(allowed_kinds))
     if claimed is None or claimed not in allowed_kinds:
-        raise UnsupportedMediaType(f"files of this type are not accepted here (accepted: {accepted})",
-                                   code="upload_type_not_allowed")
+        raise UnsupportedMediaType(
+            f"files of this type are not accepted here (accepted: {accepted})", code="upload_type_not_allowed"
+        )
     found = sniff(data)
     if found == "zip":
         found = _check_zip(data, max_bytes)
@@ -148,19 +163,22 @@ def check_upload(filename: str, data: bytes, allowed: Iterable[str], *, max_byte
         if claimed not in TEXT_KINDS:
             raise UnsupportedMediaType(f"the file's content is text, not {claimed}", code="upload_type_mismatch")
         if claimed != "html" and _MARKUP.search(data):
-            raise UnsupportedMediaType("the file contains HTML or script; upload it as .html if that is intended",
-                                       code="upload_rejected")
+            raise UnsupportedMediaType(
+                "the file contains HTML or script; upload it as .html if that is intended", code="upload_rejected"
+            )
         found = claimed
     if found is None:
-        raise UnsupportedMediaType(f"the file's content is not a recognised {claimed} file",
-                                   code="upload_type_mismatch")
+        raise UnsupportedMediaType(
+            f"the file's content is not a recognised {claimed} file", code="upload_type_mismatch"
+        )
     if found != claimed:
         raise UnsupportedMediaType(f"the file's content is {found}, not {claimed}", code="upload_type_mismatch")
     if found in ("png", "jpeg", "gif", "webp") and _MARKUP.search(data):
         raise UnsupportedMediaType("the image also contains HTML or script", code="upload_rejected")
     if found == "pdf" and (_PDF_ACTIVE.search(data) or _MARKUP.search(data)):
-        raise UnsupportedMediaType("PDFs with scripts, launch actions or embedded files are not accepted",
-                                   code="upload_rejected")
+        raise UnsupportedMediaType(
+            "PDFs with scripts, launch actions or embedded files are not accepted", code="upload_rejected"
+        )
     stored = f"{uuid.uuid4().hex}.{'jpg' if found == 'jpeg' else found}"
     return CheckedUpload(found, stored, name, CONTENT_TYPES[found], len(data))
 

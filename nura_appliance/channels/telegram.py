@@ -44,24 +44,42 @@ TEXTS: dict[str, dict[str, str]] = {
     "pick_topic": {"ar": "اختر موضوعاً:", "ku": "Mijarekê hilbijêre:", "en": "Pick a topic:"},
     "menu_button": {"ar": "🏠 القائمة الرئيسية", "ku": "🏠 Menuya sereke", "en": "🏠 Main menu"},
     "agent_button": {"ar": "👤 التحدث مع موظف", "ku": "👤 Bi karmendekî re biaxive", "en": "👤 Talk to an agent"},
-    "agent_phrase": {"ar": "أريد التحدث مع موظف", "ku": "Ez dixwazim bi karmendekî re biaxivim",
-                     "en": "I want to talk to an agent"},
+    "agent_phrase": {
+        "ar": "أريد التحدث مع موظف",
+        "ku": "Ez dixwazim bi karmendekî re biaxivim",
+        "en": "I want to talk to an agent",
+    },
     "source_article": {"ar": "📄 المصدر: {title}", "ku": "📄 Çavkanî: {title}", "en": "📄 Source: {title}"},
-    "source_ai": {"ar": "🤖 إجابة آلية مبنية على: {title}", "ku": "🤖 Bersiva otomatîk li ser bingeha: {title}",
-                  "en": "🤖 AI answer based on: {title}"},
-    "source_handbook": {"ar": "📘 من دليل الخدمة: {title}", "ku": "📘 Ji rêbera xizmetê: {title}",
-                        "en": "📘 From the service handbook: {title}"},
-    "text_only": {"ar": "أستطيع قراءة الرسائل النصية فقط حالياً. اكتب سؤالك من فضلك.",
-                  "ku": "Ez niha tenê peyamên nivîskî dikarim bixwînim. Ji kerema xwe pirsa xwe binivîse.",
-                  "en": "I can only read text messages for now. Please type your question."},
-    "invalid": {"ar": "تعذّرت قراءة رسالتك. أرسل نصاً أقصر من فضلك.",
-                "ku": "Min nikarî peyama te bixwînim. Ji kerema xwe nivîsekî kurttir bişîne.",
-                "en": "I couldn't read your message. Please send a shorter text."},
-    "unavailable": {"ar": "هذا الموضوع غير متاح الآن.", "ku": "Ev mijar niha ne berdest e.",
-                    "en": "This topic isn't available right now."},
-    "slow_down": {"ar": "رسائل كثيرة خلال وقت قصير. انتظر دقيقة ثم أعد المحاولة من فضلك.",
-                  "ku": "Di demeke kurt de gelek peyam hatin. Ji kerema xwe deqeyekê bisekine û dîsa biceribîne.",
-                  "en": "Too many messages in a short time. Please wait a minute and try again."},
+    "source_ai": {
+        "ar": "🤖 إجابة آلية مبنية على: {title}",
+        "ku": "🤖 Bersiva otomatîk li ser bingeha: {title}",
+        "en": "🤖 AI answer based on: {title}",
+    },
+    "source_handbook": {
+        "ar": "📘 من دليل الخدمة: {title}",
+        "ku": "📘 Ji rêbera xizmetê: {title}",
+        "en": "📘 From the service handbook: {title}",
+    },
+    "text_only": {
+        "ar": "أستطيع قراءة الرسائل النصية فقط حالياً. اكتب سؤالك من فضلك.",
+        "ku": "Ez niha tenê peyamên nivîskî dikarim bixwînim. Ji kerema xwe pirsa xwe binivîse.",
+        "en": "I can only read text messages for now. Please type your question.",
+    },
+    "invalid": {
+        "ar": "تعذّرت قراءة رسالتك. أرسل نصاً أقصر من فضلك.",
+        "ku": "Min nikarî peyama te bixwînim. Ji kerema xwe nivîsekî kurttir bişîne.",
+        "en": "I couldn't read your message. Please send a shorter text.",
+    },
+    "unavailable": {
+        "ar": "هذا الموضوع غير متاح الآن.",
+        "ku": "Ev mijar niha ne berdest e.",
+        "en": "This topic isn't available right now.",
+    },
+    "slow_down": {
+        "ar": "رسائل كثيرة خلال وقت قصير. انتظر دقيقة ثم أعد المحاولة من فضلك.",
+        "ku": "Di demeke kurt de gelek peyam hatin. Ji kerema xwe deqeyekê bisekine û dîsa biceribîne.",
+        "en": "Too many messages in a short time. Please wait a minute and try again.",
+    },
 }
 
 
@@ -86,8 +104,11 @@ def source_label(answer: dict[str, Any], lang: str) -> str | None:
     if source in ("article", "tree") and title:
         return text("source_article", lang, title=str(title))
     if source in ("openai", "local_llm") and titles:
-        return text("source_ai", lang, title="، ".join(dict.fromkeys(titles[:3])) if lang == "ar"
-                    else ", ".join(dict.fromkeys(titles[:3])))
+        return text(
+            "source_ai",
+            lang,
+            title="، ".join(dict.fromkeys(titles[:3])) if lang == "ar" else ", ".join(dict.fromkeys(titles[:3])),
+        )
     if source == "rag" and title:
         return text("source_handbook", lang, title=str(title))
     return None
@@ -132,16 +153,22 @@ class TelegramChannel:
         def run(conn: apsw.Connection) -> None:
             row = conn.execute("SELECT session_id FROM telegram_chats WHERE chat_id = ?", (chat_id,)).fetchall()
             if not row:
-                conn.execute("INSERT INTO telegram_chats (chat_id, session_id, session_token, lang, last_turn_id,"
-                             " created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
-                             (chat_id, session_id, token, lang, now, now))
+                conn.execute(
+                    "INSERT INTO telegram_chats (chat_id, session_id, session_token, lang, last_turn_id,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+                    (chat_id, session_id, token, lang, now, now),
+                )
             elif row[0]["session_id"] != session_id:
                 # A new session: agent-reply delivery starts from its beginning.
-                conn.execute("UPDATE telegram_chats SET session_id = ?, session_token = ?, lang = ?, last_turn_id = 0,"
-                             " updated_at = ? WHERE chat_id = ?", (session_id, token, lang, now, chat_id))
+                conn.execute(
+                    "UPDATE telegram_chats SET session_id = ?, session_token = ?, lang = ?, last_turn_id = 0,"
+                    " updated_at = ? WHERE chat_id = ?",
+                    (session_id, token, lang, now, chat_id),
+                )
             else:
-                conn.execute("UPDATE telegram_chats SET lang = ?, updated_at = ? WHERE chat_id = ?",
-                             (lang, now, chat_id))
+                conn.execute(
+                    "UPDATE telegram_chats SET lang = ?, updated_at = ? WHERE chat_id = ?", (lang, now, chat_id)
+                )
 
         await self.db.write(run)
 
@@ -159,8 +186,10 @@ class TelegramChannel:
             return True
 
         def run(conn: apsw.Connection) -> bool:
-            conn.execute("INSERT OR IGNORE INTO telegram_updates (update_id, received_at) VALUES (?, ?)",
-                         (update_id, time.time()))
+            conn.execute(
+                "INSERT OR IGNORE INTO telegram_updates (update_id, received_at) VALUES (?, ?)",
+                (update_id, time.time()),
+            )
             fresh = conn.changes() == 1
             if fresh and update_id % 500 == 0:  # keep the table small
                 conn.execute("DELETE FROM telegram_updates WHERE update_id < ?", (update_id - 100_000,))
@@ -221,8 +250,14 @@ class TelegramChannel:
             return None
         chat = await self.chat(chat_id)
         session_id, token = await self._live_session(chat)
-        raw = {"message": body, "session_id": session_id, "session_token": token, "customer_id": f"tg:{chat_id}",
-               "channel": "telegram", "lang": lang}
+        raw = {
+            "message": body,
+            "session_id": session_id,
+            "session_token": token,
+            "customer_id": f"tg:{chat_id}",
+            "channel": "telegram",
+            "lang": lang,
+        }
         try:
             incoming = parse_message(raw, self.ctx.settings.message_max_chars)
             try:
@@ -257,8 +292,9 @@ class TelegramChannel:
                 session = await self.ctx.sessions.authorize(session_id, token)
             except (NotFound, Forbidden, Unauthorized):
                 session, token = None, None
-        result = await handoff.request(session, token or "", customer_id=f"tg:{chat_id}", channel="telegram",
-                                       reason="button", lang=lang)
+        result = await handoff.request(
+            session, token or "", customer_id=f"tg:{chat_id}", channel="telegram", reason="button", lang=lang
+        )
         await self._remember(chat_id, result["session_id"], result["session_token"], lang)
         if result.get("response"):
             await self.send(chat_id, result["response"])
@@ -273,8 +309,9 @@ class TelegramChannel:
         if not chat_id:
             return
         chat = await self.chat(chat_id)
-        lang = (chat or {}).get("lang") or guess_lang((query.get("from") or {}).get("language_code"),
-                                                       self.ctx.settings.default_lang)
+        lang = (chat or {}).get("lang") or guess_lang(
+            (query.get("from") or {}).get("language_code"), self.ctx.settings.default_lang
+        )
         kind, _, ref = data.partition(":")
         if kind == "m":
             await self.send_menu(chat_id, lang, welcome=False)
@@ -324,7 +361,8 @@ class TelegramChannel:
         await self.db.execute(
             "INSERT INTO tree_clicks (session_id, customer_id, topic_id, article_id, label, lang, channel, created_at)"
             " VALUES (?, ?, NULL, ?, ?, ?, 'telegram', ?)",
-            ((chat or {}).get("session_id"), f"tg:{chat_id}", article_id, answer.source_doc, lang, time.time()))
+            ((chat or {}).get("session_id"), f"tg:{chat_id}", article_id, answer.source_doc, lang, time.time()),
+        )
 
     def _after_article(self, lang: str) -> dict[str, Any]:
         row = [_button(text("menu_button", lang), "m")]
@@ -333,8 +371,11 @@ class TelegramChannel:
         return {"inline_keyboard": [[b for b in row if b]]}
 
     def _quick_replies(self, result: dict[str, Any], lang: str) -> dict[str, Any] | None:
-        buttons = [_button(str(c.get("title") or c.get("article_id")), f"a:{c.get('article_id')}")
-                   for c in result.get("quick_replies") or [] if c.get("article_id")]
+        buttons = [
+            _button(str(c.get("title") or c.get("article_id")), f"a:{c.get('article_id')}")
+            for c in result.get("quick_replies") or []
+            if c.get("article_id")
+        ]
         rows = [[b] for b in buttons if b]
         return {"inline_keyboard": rows} if rows else None
 
@@ -355,13 +396,17 @@ class TelegramChannel:
         since = time.time() - recent_seconds
 
         def pending(conn: apsw.Connection) -> list[dict[str, Any]]:
-            return list(conn.execute(
-                "SELECT c.chat_id, c.last_turn_id, t.id, t.role, t.text, t.sender_name FROM telegram_chats c"
-                " JOIN sessions s ON s.id = c.session_id"
-                " JOIN chat_turns t ON t.session_id = c.session_id AND t.id > c.last_turn_id"
-                " WHERE (s.status IN ('pending_handoff', 'human_active') OR s.updated_at >= ?)"
-                "   AND (t.role = 'agent' OR (t.role = 'system' AND json_extract(t.meta, '$.kind') = 'status'))"
-                " ORDER BY t.id LIMIT 200", (since,)))
+            return list(
+                conn.execute(
+                    "SELECT c.chat_id, c.last_turn_id, t.id, t.role, t.text, t.sender_name FROM telegram_chats c"
+                    " JOIN sessions s ON s.id = c.session_id"
+                    " JOIN chat_turns t ON t.session_id = c.session_id AND t.id > c.last_turn_id"
+                    " WHERE (s.status IN ('pending_handoff', 'human_active') OR s.updated_at >= ?)"
+                    "   AND (t.role = 'agent' OR (t.role = 'system' AND json_extract(t.meta, '$.kind') = 'status'))"
+                    " ORDER BY t.id LIMIT 200",
+                    (since,),
+                )
+            )
 
         sent = 0
         for row in await self.db.read(pending):
@@ -376,8 +421,10 @@ class TelegramChannel:
 
     async def _claim(self, chat_id: str, turn_id: int) -> bool:
         def run(conn: apsw.Connection) -> bool:
-            conn.execute("UPDATE telegram_chats SET last_turn_id = ? WHERE chat_id = ? AND last_turn_id < ?",
-                         (turn_id, chat_id, turn_id))
+            conn.execute(
+                "UPDATE telegram_chats SET last_turn_id = ? WHERE chat_id = ? AND last_turn_id < ?",
+                (turn_id, chat_id, turn_id),
+            )
             return conn.changes() == 1
 
         return await self.db.write(run)

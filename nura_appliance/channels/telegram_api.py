@@ -36,8 +36,14 @@ class TelegramError(Exception):
 class TelegramApi:
     """Calls the Bot API for one bot token."""
 
-    def __init__(self, token: str, base_url: str = "https://api.telegram.org", *,
-                 client: httpx.AsyncClient | None = None, backoff: float = 1.0) -> None:
+    def __init__(
+        self,
+        token: str,
+        base_url: str = "https://api.telegram.org",
+        *,
+        client: httpx.AsyncClient | None = None,
+        backoff: float = 1.0,
+    ) -> None:
         self._base = f"{base_url.rstrip('/')}/bot{token}/"
         self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
         self._backoff = backoff
@@ -52,11 +58,14 @@ class TelegramApi:
         last: TelegramError | None = None
         for attempt in range(ATTEMPTS):
             try:
-                response = await self._client.post(self._base + method, json=payload or {},
-                                                   timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
+                response = await self._client.post(
+                    self._base + method,
+                    json=payload or {},
+                    timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                )
             except httpx.HTTPError as exc:
                 last = TelegramError(method, 0, f"network error: {exc.__class__.__name__}")
-                await self.sleep(self._backoff * 2 ** attempt)
+                await self.sleep(self._backoff * 2**attempt)
                 continue
             try:
                 body = response.json()
@@ -64,7 +73,9 @@ class TelegramApi:
                 body = {"ok": False, "error_code": response.status_code, "description": response.text[:200]}
             if isinstance(body, dict) and body.get("ok") is True:
                 return body.get("result")
-            code = int(body.get("error_code") or response.status_code) if isinstance(body, dict) else response.status_code
+            code = (
+                int(body.get("error_code") or response.status_code) if isinstance(body, dict) else response.status_code
+            )
             description = str(body.get("description", "")) if isinstance(body, dict) else ""
             params = body.get("parameters") or {} if isinstance(body, dict) else {}
             retry_after = params.get("retry_after") if isinstance(params, dict) else None
@@ -75,7 +86,7 @@ class TelegramApi:
                 await self.sleep(wait)
                 continue
             if code >= 500:
-                await self.sleep(self._backoff * 2 ** attempt)
+                await self.sleep(self._backoff * 2**attempt)
                 continue
             raise last
         assert last is not None
@@ -88,8 +99,9 @@ class TelegramApi:
         # The HTTP timeout must outlast the long poll itself.
         return list(await self.call("getUpdates", payload, timeout=timeout + 15))
 
-    async def send_message(self, chat_id: int | str, text: str,
-                           reply_markup: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def send_message(
+        self, chat_id: int | str, text: str, reply_markup: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         # No parse_mode: customer and agent text goes out as plain text, never as markup.
         payload: dict[str, Any] = {"chat_id": chat_id, "text": text, "disable_web_page_preview": True}
         if reply_markup:
@@ -103,8 +115,12 @@ class TelegramApi:
         return bool(await self.call("answerCallbackQuery", payload))
 
     async def set_webhook(self, url: str, secret_token: str) -> bool:
-        return bool(await self.call("setWebhook", {"url": url, "secret_token": secret_token,
-                                                   "allowed_updates": ["message", "callback_query"]}))
+        return bool(
+            await self.call(
+                "setWebhook",
+                {"url": url, "secret_token": secret_token, "allowed_updates": ["message", "callback_query"]},
+            )
+        )
 
     async def delete_webhook(self) -> bool:
         return bool(await self.call("deleteWebhook", {}))

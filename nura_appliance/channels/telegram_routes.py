@@ -45,7 +45,8 @@ class TelegramPoller:
     async def _save_offset(self, offset: int) -> None:
         await self.channel.db.execute(
             "INSERT INTO telegram_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (OFFSET_KEY, str(offset)))
+            (OFFSET_KEY, str(offset)),
+        )
 
     async def poll_once(self) -> int:
         """Fetch one batch and answer it; returns the number of updates handled."""
@@ -71,8 +72,9 @@ class TelegramPoller:
                     log.error("telegram poller stopped: the bot token was refused (%s)", exc.description)
                     return
                 if exc.code == 409:
-                    log.error("telegram getUpdates conflict (a webhook is set or another poller runs): %s",
-                              exc.description)
+                    log.error(
+                        "telegram getUpdates conflict (a webhook is set or another poller runs): %s", exc.description
+                    )
                     await asyncio.sleep(max(self.idle_wait, 30.0))
                 else:
                     log.warning("telegram poll failed: %s", exc)

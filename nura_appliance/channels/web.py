@@ -13,8 +13,11 @@ from nura_appliance.errors import NotFound
 from nura_appliance.paths import admin_static_dir, widget_dir
 
 bp = Blueprint("web_static")
-WIDGET_FILES = {"widget.js": "application/javascript", "widget-loader.js": "application/javascript",
-                "widget.html": "text/html"}
+WIDGET_FILES = {
+    "widget.js": "application/javascript",
+    "widget-loader.js": "application/javascript",
+    "widget.html": "text/html",
+}
 ADMIN_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -42,10 +45,16 @@ async def _widget_file(request: Request, name: str) -> HTTPResponse:
     # the widget itself is fetched only when a visitor opens the chat and changes only with a
     # release; the demo page is always revalidated.
     cache = {"widget-loader.js": "public, max-age=300", "widget.js": "public, max-age=3600"}.get(name, "no-cache")
-    return await file(path, request_headers=request.headers, mime_type=f"{WIDGET_FILES[name]}; charset=utf-8",
-                      headers={"cache-control": cache,
-                               "Cross-Origin-Resource-Policy": "cross-origin",
-                               "Access-Control-Allow-Origin": "*"})
+    return await file(
+        path,
+        request_headers=request.headers,
+        mime_type=f"{WIDGET_FILES[name]}; charset=utf-8",
+        headers={
+            "cache-control": cache,
+            "Cross-Origin-Resource-Policy": "cross-origin",
+            "Access-Control-Allow-Origin": "*",
+        },
+    )
 
 
 @bp.get("/widget.js")

@@ -40,8 +40,10 @@ def _print_report(report: dict[str, Any], show_misses: int) -> None:
     def pct(value: float | None) -> str:
         return "  n/a" if value is None else f"{100 * value:5.1f}%"
 
-    typer.echo(f"cases: {s['cases']}  ({s['counts']['article']} article, {s['counts']['out_of_scope']} out of scope,"
-               f" {s['counts']['handoff']} hand-off)   {s['ms_per_case']} ms/case")
+    typer.echo(
+        f"cases: {s['cases']}  ({s['counts']['article']} article, {s['counts']['out_of_scope']} out of scope,"
+        f" {s['counts']['handoff']} hand-off)   {s['ms_per_case']} ms/case"
+    )
     typer.echo(f"top-1 accuracy           {pct(s['top1'])}")
     typer.echo(f"answered and correct     {pct(s['answered_correct'])}")
     typer.echo(f"out-of-scope rejection   {pct(s['out_of_scope_rejection'])}")
@@ -58,8 +60,7 @@ def _print_report(report: dict[str, Any], show_misses: int) -> None:
         for case in misses[:show_misses]:
             got = case["got"]
             want = json.dumps(case["expect"], ensure_ascii=False)
-            typer.echo(f"  {want} got {got['kind']} {got['article'] or ''} ({got['confidence']:.2f}):"
-                       f" {case['text']}")
+            typer.echo(f"  {want} got {got['kind']} {got['article'] or ''} ({got['confidence']:.2f}): {case['text']}")
         if len(misses) > show_misses:
             typer.echo(f"  … and {len(misses) - show_misses} more (--json shows all)")
 

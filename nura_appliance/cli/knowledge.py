@@ -19,8 +19,9 @@ T = TypeVar("T")
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    transient=True)
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
+    )
 
 
 def _with_context(data_dir: Path | None, body: Callable[[Any], Awaitable[T]], *, install: bool = True) -> T:
@@ -49,7 +50,9 @@ def _with_context(data_dir: Path | None, body: Callable[[Any], Awaitable[T]], *,
 def import_pack(
     pack_file: Annotated[Path, typer.Argument(help="A nura-knowledge/1 JSON pack.")],
     data_dir: DataDir = None,
-    merge: Annotated[bool, typer.Option("--merge", help="Add to / update the current knowledge instead of replacing it.")] = False,
+    merge: Annotated[
+        bool, typer.Option("--merge", help="Add to / update the current knowledge instead of replacing it.")
+    ] = False,
 ) -> None:
     """Import a knowledge pack (validated first; a failed import changes nothing).
 
@@ -62,8 +65,10 @@ def import_pack(
     except NuraError as exc:
         fail(exc.message)
     counts = _with_context(data_dir, lambda ctx: ctx.knowledge.load_pack(pack, merge=merge))
-    typer.echo(f"imported {pack_file.name} ({'merged' if merge else 'replaced'}): "
-               + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
+    typer.echo(
+        f"imported {pack_file.name} ({'merged' if merge else 'replaced'}): "
+        + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+    )
 
 
 @knowledge_app.command("import-legacy")
@@ -137,8 +142,10 @@ def ingest(
     for row in report["files"]:
         detail = row.get("error") or f"{row['chunks']} chunks"
         typer.echo(f"{row['status']:9} {row['name']}: {detail}")
-    typer.echo(f"done: {report['ingested']} ingested, {report['skipped']} unchanged, {report['failed']} failed,"
-               f" {report['chunks']} chunks")
+    typer.echo(
+        f"done: {report['ingested']} ingested, {report['skipped']} unchanged, {report['failed']} failed,"
+        f" {report['chunks']} chunks"
+    )
     if report["failed"]:
         raise typer.Exit(1)
 
@@ -155,12 +162,19 @@ def search(
 
     Example: nura knowledge search "النت بطيء" --json
     """
+
     async def body(ctx: Any) -> dict[str, Any]:
         hits = await ctx.services["retriever"].search(query, lang, k)
         decision = await ctx.pipeline.matcher.decide(query, lang)
-        return {"hits": [h.as_dict() for h in hits], "decision": {
-            "kind": decision.kind, "article": decision.article_id, "confidence": decision.confidence,
-            "candidates": [c.article_id for c in decision.candidates]}}
+        return {
+            "hits": [h.as_dict() for h in hits],
+            "decision": {
+                "kind": decision.kind,
+                "article": decision.article_id,
+                "confidence": decision.confidence,
+                "candidates": [c.article_id for c in decision.candidates],
+            },
+        }
 
     result = _with_context(data_dir, body)
     if as_json:
@@ -174,8 +188,9 @@ def search(
 
 
 @knowledge_app.command("stats")
-def stats(data_dir: DataDir = None,
-          as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def stats(
+    data_dir: DataDir = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
     """Articles, chunks, vectors, embedding space, last ingestion runs.
 
     Example: nura knowledge stats
@@ -188,8 +203,10 @@ def stats(data_dir: DataDir = None,
         if key != "ingestions":
             typer.echo(f"{key:18} {value}")
     for run in result.get("ingestions", []):
-        typer.echo(f"  run {run['id']}: {run['status']} files={run['files']} skipped={run['skipped']}"
-                   f" chunks={run['chunks']} {run.get('error') or ''}")
+        typer.echo(
+            f"  run {run['id']}: {run['status']} files={run['files']} skipped={run['skipped']}"
+            f" chunks={run['chunks']} {run.get('error') or ''}"
+        )
 
 
 @knowledge_app.command("reindex")

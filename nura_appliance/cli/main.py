@@ -104,8 +104,9 @@ def serve(
 @app.command()
 def worker(
     data_dir: DataDir = None,
-    module: Annotated[list[str] | None, typer.Option(
-        "--module", help="Extra module(s) whose register_jobs(jobs) adds job kinds.")] = None,
+    module: Annotated[
+        list[str] | None, typer.Option("--module", help="Extra module(s) whose register_jobs(jobs) adds job kinds.")
+    ] = None,
 ) -> None:
     """Run background jobs in this process (pair with JOB_WORKER_ENABLED=false on `nura serve`).
 
@@ -121,8 +122,9 @@ def worker(
 
 
 @app.command()
-def doctor(data_dir: DataDir = None,
-           as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def doctor(
+    data_dir: DataDir = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
     """Print effective settings (secrets masked) and check the data dir, database and extensions.
 
     Example: nura doctor --json
@@ -164,8 +166,9 @@ def db_migrate(data_dir: DataDir = None) -> None:
 
 
 @db_app.command("stats")
-def db_stats(data_dir: DataDir = None,
-             as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def db_stats(
+    data_dir: DataDir = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
     """Row counts per table and file sizes.
 
     Example: nura db stats

@@ -31,8 +31,10 @@ SKIP_TABLES = {"schema_migrations", "sqlite_sequence", "kb_vec", "nura_migrate_s
 FIRST_TABLES = ("sessions", "handbook_docs")
 ROWID_TABLES = {"kb_fts": ("rowid",), "chunk_fts": ("rowid",)}
 GENERATED_COLUMNS = {"tsv"}
-STATE_DDL = ("CREATE TABLE IF NOT EXISTS nura_migrate_state (table_name TEXT PRIMARY KEY, last_key TEXT,"
-             " copied INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0)")
+STATE_DDL = (
+    "CREATE TABLE IF NOT EXISTS nura_migrate_state (table_name TEXT PRIMARY KEY, last_key TEXT,"
+    " copied INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0)"
+)
 
 
 @dataclass
@@ -80,16 +82,21 @@ def open_store(location: str, base: Settings) -> Any:
 def _tables(db: Any) -> set[str]:
     if getattr(db, "dialect", "sqlite") == "postgres":
         return set(db.table_names())
-    rows = db.read_sync(lambda c: list(c.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")))
+    rows = db.read_sync(
+        lambda c: list(c.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
+    )
     return {r["name"] for r in rows}
 
 
 def _columns(db: Any, table: str) -> list[str]:
     if getattr(db, "dialect", "sqlite") == "postgres":
-        rows = db.read_sync(lambda c: c.execute(
-            "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema()"
-            " AND table_name = ? ORDER BY ordinal_position", (table,)).fetchall())
+        rows = db.read_sync(
+            lambda c: c.execute(
+                "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema()"
+                " AND table_name = ? ORDER BY ordinal_position",
+                (table,),
+            ).fetchall()
+        )
         return [r["name"] for r in rows]
     rows = db.read_sync(lambda c: list(c.execute(f'PRAGMA table_info("{table}")')))
     return [r["name"] for r in rows]
@@ -119,8 +126,9 @@ def canonical(value: Any) -> Any:
     return str(value)
 
 
-def _select(table: str, columns: list[str], keys: tuple[str, ...], after: list[Any] | None, limit: int) -> tuple[
-        str, list[Any]]:
+def _select(
+    table: str, columns: list[str], keys: tuple[str, ...], after: list[Any] | None, limit: int
+) -> tuple[str, list[Any]]:
     cols = ", ".join(f'"{c}"' if c != "rowid" else "rowid" for c in columns)
     order = ", ".join(keys)
     if after is None:
@@ -147,8 +155,11 @@ def checksum(db: Any, table: str, columns: list[str], keys: tuple[str, ...], bat
 
 
 def _state(target: Any, table: str) -> dict[str, Any] | None:
-    rows = target.read_sync(lambda c: list(c.execute(
-        "SELECT last_key, copied, done FROM nura_migrate_state WHERE table_name = ?", (table,))))
+    rows = target.read_sync(
+        lambda c: list(
+            c.execute("SELECT last_key, copied, done FROM nura_migrate_state WHERE table_name = ?", (table,))
+        )
+    )
     return rows[0] if rows else None
 
 
@@ -161,8 +172,9 @@ def plan(source: Any, target: Any) -> list[str]:
     return [t for t in FIRST_TABLES if t in common] + sorted(common - set(FIRST_TABLES))
 
 
-def copy_table(source: Any, target: Any, table: str, keys: tuple[str, ...], *, batch: int,
-               advance: Callable[[int], None]) -> int:
+def copy_table(
+    source: Any, target: Any, table: str, keys: tuple[str, ...], *, batch: int, advance: Callable[[int], None]
+) -> int:
     """Copy ``table`` from its high-water mark on; returns rows copied in this run."""
     src_cols = set(_columns(source, table))
     columns = [c for c in _columns(target, table) if c in src_cols and c not in GENERATED_COLUMNS]
@@ -172,8 +184,10 @@ def copy_table(source: Any, target: Any, table: str, keys: tuple[str, ...], *, b
     if state and state["done"]:
         return 0
     if state is None and _count(target, table):
-        raise ConfigError(f"the target's table {table} already has rows; migrate into an empty database"
-                          " (or resume the run that filled it)")
+        raise ConfigError(
+            f"the target's table {table} already has rows; migrate into an empty database"
+            " (or resume the run that filled it)"
+        )
     after = json.loads(state["last_key"]) if state and state["last_key"] else None
     copied = 0
     names = ", ".join(f'"{c}"' if c != "rowid" else "rowid" for c in columns)
@@ -189,10 +203,12 @@ def copy_table(source: Any, target: Any, table: str, keys: tuple[str, ...], *, b
         def write(conn: Any, v: list[tuple[Any, ...]] = values, key: Any = last, finished: bool = done) -> None:
             if v:
                 conn.executemany(insert, v)
-            conn.execute("INSERT INTO nura_migrate_state (table_name, last_key, copied, done) VALUES (?, ?, ?, ?)"
-                         " ON CONFLICT (table_name) DO UPDATE SET last_key = excluded.last_key,"
-                         " copied = nura_migrate_state.copied + ?, done = excluded.done",
-                         (table, json.dumps(key), len(v), int(finished), len(v)))
+            conn.execute(
+                "INSERT INTO nura_migrate_state (table_name, last_key, copied, done) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (table_name) DO UPDATE SET last_key = excluded.last_key,"
+                " copied = nura_migrate_state.copied + ?, done = excluded.done",
+                (table, json.dumps(key), len(v), int(finished), len(v)),
+            )
 
         target.write_sync(write)  # rows and high-water mark commit together: resumable, no duplicates
         copied += len(rows)
@@ -206,18 +222,24 @@ def _after_copy(target: Any) -> None:
     """Identity sequences continue after the copied ids (PostgreSQL); the coarse vector index is
     rebuilt from the copied vectors (SQLite)."""
     if getattr(target, "dialect", "sqlite") == "postgres":
+
         def fix(conn: Any) -> None:
             rows = conn.execute(
                 "SELECT table_name AS t, column_name AS c FROM information_schema.columns"
-                " WHERE table_schema = current_schema() AND is_identity = 'YES'").fetchall()
+                " WHERE table_schema = current_schema() AND is_identity = 'YES'"
+            ).fetchall()
             for row in rows:
-                conn.execute(f"SELECT setval(pg_get_serial_sequence('\"{row['t']}\"', '{row['c']}'),"
-                             f" greatest((SELECT max(\"{row['c']}\") FROM \"{row['t']}\"), 1))")
+                conn.execute(
+                    f"SELECT setval(pg_get_serial_sequence('\"{row['t']}\"', '{row['c']}'),"
+                    f' greatest((SELECT max("{row["c"]}") FROM "{row["t"]}"), 1))'
+                )
 
         target.write_sync(fix)
         return
-    meta = {r["key"]: r["value"] for r in target.read_sync(lambda c: list(c.execute(
-        "SELECT key, value FROM kb_meta WHERE key = 'vector_dim'")))}
+    meta = {
+        r["key"]: r["value"]
+        for r in target.read_sync(lambda c: list(c.execute("SELECT key, value FROM kb_meta WHERE key = 'vector_dim'")))
+    }
     if not meta.get("vector_dim"):
         return
     from nura_appliance.knowledge.indexer import coarse, coarse_dim, from_blob, to_blob
@@ -230,16 +252,22 @@ def _after_copy(target: Any) -> None:
             conn.execute("DROP TABLE kb_vec")
         conn.execute(f"CREATE VIRTUAL TABLE kb_vec USING vec0 (kind text, embedding bit[{coarse_dim(dim)}])")
         for row in list(conn.execute("SELECT id, kind, vector FROM kb_vectors WHERE length(vector) = ?", (dim * 4,))):
-            conn.execute("INSERT INTO kb_vec (rowid, kind, embedding) VALUES (?, ?, vec_quantize_binary(?))",
-                         (row["id"], row["kind"], to_blob(coarse(from_blob(row["vector"])))))
-        conn.execute("INSERT INTO kb_meta (key, value) VALUES ('vector_coarse', ?)"
-                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(coarse_dim(dim)),))
+            conn.execute(
+                "INSERT INTO kb_vec (rowid, kind, embedding) VALUES (?, ?, vec_quantize_binary(?))",
+                (row["id"], row["kind"], to_blob(coarse(from_blob(row["vector"])))),
+            )
+        conn.execute(
+            "INSERT INTO kb_meta (key, value) VALUES ('vector_coarse', ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(coarse_dim(dim)),),
+        )
 
     target.write_sync(rebuild)
 
 
-def migrate_data(source_location: str, target_location: str, base: Settings, *, batch: int = 1000,
-                 progress: Any = None) -> Report:
+def migrate_data(
+    source_location: str, target_location: str, base: Settings, *, batch: int = 1000, progress: Any = None
+) -> Report:
     """Copy, then verify. ``progress`` is a rich Progress (or None for silence)."""
     if is_postgres(source_location) == is_postgres(target_location):
         raise ConfigError("migrate-data copies between a data dir (SQLite) and a postgresql:// URL")

@@ -16,8 +16,12 @@ models_app = typer.Typer(help="Local LLM models (GGUF files for llama.cpp).", no
 
 
 def _describe(path: Path, active: Path | None) -> dict[str, Any]:
-    info: dict[str, Any] = {"file": path.name, "path": str(path), "bytes": path.stat().st_size,
-                            "active": active is not None and path.resolve() == active.resolve()}
+    info: dict[str, Any] = {
+        "file": path.name,
+        "path": str(path),
+        "bytes": path.stat().st_size,
+        "active": active is not None and path.resolve() == active.resolve(),
+    }
     if llama_available():
         try:
             info.update({k: v for k, v in inspect_model(path).items() if k not in ("path", "bytes")})
@@ -27,8 +31,9 @@ def _describe(path: Path, active: Path | None) -> dict[str, Any]:
 
 
 @models_app.command("list")
-def list_models(data_dir: DataDir = None,
-                as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def list_models(
+    data_dir: DataDir = None, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
     """List the GGUF models in DATA_DIR/models and which one the local provider uses.
 
     Example: nura models list
@@ -58,8 +63,9 @@ def list_models(data_dir: DataDir = None,
 
 @models_app.command("add")
 def add_model(
-    path: Annotated[Path, typer.Argument(help="A GGUF chat model file.", exists=True, dir_okay=False,
-                                         resolve_path=True)],
+    path: Annotated[
+        Path, typer.Argument(help="A GGUF chat model file.", exists=True, dir_okay=False, resolve_path=True)
+    ],
     data_dir: DataDir = None,
     link: Annotated[bool, typer.Option("--link", help="Symlink instead of copying.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace a model of the same name.")] = False,

@@ -19,14 +19,23 @@ from nura_appliance.errors import NuraError
 
 
 def _spinner() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), transient=True,
-                    disable=not sys.stderr.isatty(), console=None)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+        console=None,
+    )
 
 
 def backup(
-    output: Annotated[Path | None, typer.Argument(
-        help="Archive file (*.tar.gz) or a folder to put it in (default: DATA_DIR/backups/).",
-        show_default=False)] = None,
+    output: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Archive file (*.tar.gz) or a folder to put it in (default: DATA_DIR/backups/).", show_default=False
+        ),
+    ] = None,
     data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
 ) -> None:
@@ -47,13 +56,19 @@ def backup(
     with _spinner() as progress:
         task = progress.add_task("backing up", total=None)
         try:
-            result = create_backup(settings.data_dir, target,
-                                   progress=lambda msg: progress.update(task, description=msg))
+            result = create_backup(
+                settings.data_dir, target, progress=lambda msg: progress.update(task, description=msg)
+            )
         except NuraError as exc:
             fail(exc.message)
     if as_json:
-        typer.echo(json.dumps({"archive": str(result.path), "bytes": result.bytes, "manifest": result.manifest},
-                              ensure_ascii=False, indent=2))
+        typer.echo(
+            json.dumps(
+                {"archive": str(result.path), "bytes": result.bytes, "manifest": result.manifest},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     typer.echo(f"backup written: {result.path} ({result.bytes} bytes, {len(result.manifest['files'])} files)")
 
@@ -61,8 +76,12 @@ def backup(
 def restore(
     archive: Annotated[Path, typer.Argument(help="A backup archive made by `nura backup`.", show_default=False)],
     data_dir: DataDir = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace a data dir that already holds data "
-                                                         "(its files are moved to pre-restore-<time>/).")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace a data dir that already holds data (its files are moved to pre-restore-<time>/)."
+        ),
+    ] = False,
     verify_only: Annotated[bool, typer.Option("--verify-only", help="Check the archive and stop.")] = False,
 ) -> None:
     """Restore a backup archive into the data dir, after verifying every checksum.
@@ -81,8 +100,9 @@ def restore(
             return
         with _spinner() as progress:
             task = progress.add_task("restoring", total=None)
-            report = restore_backup(archive, settings.data_dir, force=force,
-                                    progress=lambda msg: progress.update(task, description=msg))
+            report = restore_backup(
+                archive, settings.data_dir, force=force, progress=lambda msg: progress.update(task, description=msg)
+            )
     except NuraError as exc:
         fail(exc.message)
     typer.echo(f"restored {report['files']} files into {report['data_dir']}")
@@ -92,14 +112,22 @@ def restore(
 
 
 def export(
-    name: Annotated[str, typer.Argument(
-        help="A table (e.g. conversation_logs, sessions) or a report: conversations, handoffs, llm-cost, "
-             "intents, tiers.", show_default=False)],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="A table (e.g. conversation_logs, sessions) or a report: conversations, handoffs, llm-cost, "
+            "intents, tiers.",
+            show_default=False,
+        ),
+    ],
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
-    mask: Annotated[bool | None, typer.Option(
-        "--mask/--no-mask", help="Mask phone and ID numbers (default: MASK_PERSONAL_DATA).",
-        show_default=False)] = None,
+    mask: Annotated[
+        bool | None,
+        typer.Option(
+            "--mask/--no-mask", help="Mask phone and ID numbers (default: MASK_PERSONAL_DATA).", show_default=False
+        ),
+    ] = None,
     days: Annotated[int | None, typer.Option(help="Only rows from the last N days.", min=1)] = None,
     limit: Annotated[int | None, typer.Option(help="At most N rows.", min=1)] = None,
     data_dir: DataDir = None,
@@ -120,12 +148,14 @@ def export(
     since = time.time() - days * 86400 if days else 0.0
     try:
         if output is None:
-            rows = run_export(DataPaths(settings.data_dir).database, name, fmt, sys.stdout, mask=masked,
-                              since=since, limit=limit)
+            rows = run_export(
+                DataPaths(settings.data_dir).database, name, fmt, sys.stdout, mask=masked, since=since, limit=limit
+            )
         else:
             with open(output, "w", encoding="utf-8", newline="") as handle:
-                rows = run_export(DataPaths(settings.data_dir).database, name, fmt, handle, mask=masked,
-                                  since=since, limit=limit)
+                rows = run_export(
+                    DataPaths(settings.data_dir).database, name, fmt, handle, mask=masked, since=since, limit=limit
+                )
     except NuraError as exc:
         if output is not None:
             output.unlink(missing_ok=True)
@@ -135,10 +165,10 @@ def export(
 
 
 def purge(
-    older_than: Annotated[str, typer.Option("--older-than", help="Age like 90d, 12h or 4w.",
-                                            show_default=False)],
-    sessions: Annotated[bool, typer.Option("--sessions", help="Also delete resolved/closed conversations "
-                                                               "and their transcripts.")] = False,
+    older_than: Annotated[str, typer.Option("--older-than", help="Age like 90d, 12h or 4w.", show_default=False)],
+    sessions: Annotated[
+        bool, typer.Option("--sessions", help="Also delete resolved/closed conversations and their transcripts.")
+    ] = False,
     audit: Annotated[bool, typer.Option("--audit", help="Also delete audit-log entries.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would go.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
@@ -182,8 +212,9 @@ def purge(
 
 
 def support_bundle(
-    output: Annotated[Path | None, typer.Argument(help="Archive file or folder (default: current folder).",
-                                                  show_default=False)] = None,
+    output: Annotated[
+        Path | None, typer.Argument(help="Archive file or folder (default: current folder).", show_default=False)
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Write a diagnostics archive (versions, checks, table sizes, job failures) without secrets.
@@ -200,9 +231,15 @@ def support_bundle(
 def telegram(
     data_dir: DataDir = None,
     once: Annotated[bool, typer.Option("--once", help="Fetch and answer one batch of updates, then stop.")] = False,
-    set_webhook: Annotated[str | None, typer.Option(
-        "--set-webhook", help="Instead of polling, register webhook mode with Telegram: give the server's public "
-                              "https base URL (needs TELEGRAM_WEBHOOK_SECRET).", show_default=False)] = None,
+    set_webhook: Annotated[
+        str | None,
+        typer.Option(
+            "--set-webhook",
+            help="Instead of polling, register webhook mode with Telegram: give the server's public "
+            "https base URL (needs TELEGRAM_WEBHOOK_SECRET).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the Telegram bot with long polling, outside `nura serve` (needs TELEGRAM_BOT_TOKEN).
 

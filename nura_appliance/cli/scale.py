@@ -22,8 +22,10 @@ def api_worker_settings(settings: Settings) -> Settings:
     workers each would run its own (N consumers sweeping, N pollers fighting over one bot).
     ``nura worker`` and ``nura telegram`` run them once, as separate services."""
     if settings.job_worker_enabled or settings.telegram_poller_enabled:
-        log.warning("several API workers: job consumer and Telegram poller are off in them;"
-                    " run `nura worker` (and `nura telegram`) as their own services")
+        log.warning(
+            "several API workers: job consumer and Telegram poller are off in them;"
+            " run `nura worker` (and `nura telegram`) as their own services"
+        )
     return settings.replace(JOB_WORKER_ENABLED=False, TELEGRAM_POLLER_ENABLED=False)
 
 
@@ -31,8 +33,10 @@ def check_workers(settings: Settings, workers: int) -> None:
     if workers < 1:
         raise ConfigError("--workers must be at least 1")
     if workers > 1 and not (settings.nura_database_url and settings.nura_redis_url):
-        raise ConfigError("--workers above 1 needs NURA_DATABASE_URL (PostgreSQL) and NURA_REDIS_URL (Redis):"
-                          " SQLite, diskcache and the in-process event bus belong to one process")
+        raise ConfigError(
+            "--workers above 1 needs NURA_DATABASE_URL (PostgreSQL) and NURA_REDIS_URL (Redis):"
+            " SQLite, diskcache and the in-process event bus belong to one process"
+        )
 
 
 def worker_app(values: dict[str, Any], origins: dict[str, str]) -> Any:
@@ -52,8 +56,9 @@ def serve_workers(settings: Settings, workers: int) -> None:
     settings = api_worker_settings(settings)
     loader = AppLoader(factory=partial(worker_app, dict(settings.values), dict(settings.origins)))
     app = loader.load()
-    app.prepare(host=settings.nura_host, port=settings.nura_port, workers=workers, access_log=False, motd=False,
-                backlog=1024)
+    app.prepare(
+        host=settings.nura_host, port=settings.nura_port, workers=workers, access_log=False, motd=False, backlog=1024
+    )
     Sanic.serve(primary=app, app_loader=loader)
 
 
@@ -77,22 +82,33 @@ def migrate_data_command(
 
     console = Console()
     try:
-        with Progress(TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      console=console) as progress:
+        with Progress(
+            TextColumn("{task.description:<22}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress:
             report = migrate_data(source, target, load_settings(), batch=batch, progress=progress)
     except NuraError as exc:
         console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(1) from None
     table = Table("table", "rows", "copied now", "checksum", "verified")
     for item in report.tables:
-        table.add_row(item.name, str(item.target_rows), str(item.copied), item.target_checksum[:12],
-                      "[green]ok[/green]" if item.ok else f"[red]MISMATCH[/red] (source {item.source_rows} rows)")
+        table.add_row(
+            item.name,
+            str(item.target_rows),
+            str(item.copied),
+            item.target_checksum[:12],
+            "[green]ok[/green]" if item.ok else f"[red]MISMATCH[/red] (source {item.source_rows} rows)",
+        )
     console.print(table)
     if not report.ok:
         console.print("[red]verification failed[/red]: the target differs from the source (see above)")
         raise typer.Exit(2)
-    console.print(f"[green]done[/green]: {len(report.tables)} tables, {sum(t.target_rows for t in report.tables)}"
-                  " rows verified")
+    console.print(
+        f"[green]done[/green]: {len(report.tables)} tables, {sum(t.target_rows for t in report.tables)} rows verified"
+    )
 
 
 def register(app: typer.Typer) -> None:

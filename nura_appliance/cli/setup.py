@@ -31,9 +31,13 @@ def create_first_admin(settings: Settings, db: Database) -> dict[str, Any] | Non
     if problem:
         raise ConfigError(f"ADMIN_PASSWORD: {problem}")
     now = time.time()
-    db.write_sync(lambda c: c.execute(
-        "INSERT INTO users (username, password_hash, role, display_name, created_at, updated_at)"
-        " VALUES (?, ?, 'admin', ?, ?, ?)", (username, hash_password(password), username, now, now)))
+    db.write_sync(
+        lambda c: c.execute(
+            "INSERT INTO users (username, password_hash, role, display_name, created_at, updated_at)"
+            " VALUES (?, ?, 'admin', ?, ?, ?)",
+            (username, hash_password(password), username, now, now),
+        )
+    )
     return {"username": username, "password": password if generated else None}
 
 
@@ -76,8 +80,14 @@ def serve_app(settings: Settings, *, workers: int = 1) -> None:
     app = create_app(settings)
     # Sanic's default listen backlog (100) overflows when a few hundred widgets connect at once:
     # the kernel drops the extra SYNs and those browsers retry after 1, 3, 7 … seconds.
-    app.run(host=settings.nura_host, port=settings.nura_port, single_process=True, access_log=False,
-            motd=False, backlog=1024)
+    app.run(
+        host=settings.nura_host,
+        port=settings.nura_port,
+        single_process=True,
+        access_log=False,
+        motd=False,
+        backlog=1024,
+    )
 
 
 def diagnose(settings: Settings) -> dict[str, Any]:
@@ -123,10 +133,15 @@ def diagnose(settings: Settings) -> dict[str, Any]:
 def database_stats(settings: Settings) -> dict[str, Any]:
     paths, db = open_database(settings)
     try:
+
         def run(conn: apsw.Connection) -> dict[str, int]:
-            names = [r["name"] for r in conn.execute(
-                "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'virtual')"
-                " AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+            names = [
+                r["name"]
+                for r in conn.execute(
+                    "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'virtual')"
+                    " AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
+            ]
             return {n: conn.execute(f'SELECT count(*) AS n FROM "{n}"').fetchall()[0]["n"] for n in names}
 
         tables = db.read_sync(run)

@@ -89,8 +89,7 @@ def add(
     Example: nura user add omar --role agent --display-name "Omar"
     """
     secret = _ask_password(password, generate)
-    user, generated = _with_users(data_dir, lambda s: s.create(username, secret, role, display_name,
-                                                               actor=_actor()))
+    user, generated = _with_users(data_dir, lambda s: s.create(username, secret, role, display_name, actor=_actor()))
     typer.echo(f"created {user.role} {user.username}")
     if generated:
         typer.secho(f"one-time password: {generated}", fg=typer.colors.YELLOW)

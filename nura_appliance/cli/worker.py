@@ -37,8 +37,7 @@ async def _run(settings: Settings, modules: list[str], ready_message: bool) -> N
             log.warning("background jobs are disabled (BACKGROUND_JOBS_ENABLED=false); nothing to run")
             return
         if ready_message:
-            print(f"nura worker ready: {settings.job_workers} thread(s), kinds: {', '.join(jobs.kinds())}",
-                  flush=True)
+            print(f"nura worker ready: {settings.job_workers} thread(s), kinds: {', '.join(jobs.kinds())}", flush=True)
         await stop.wait()
     finally:
         # Closing joins the consumer threads: do it off the loop.

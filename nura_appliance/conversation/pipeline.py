@@ -103,8 +103,16 @@ class Pipeline:
         text, _ = pick_text(self._scope, lang)
         return text or message("scope_default", lang)
 
-    async def article_answer(self, article_id: str, lang: str, confidence: float, kind: str = "article",
-                             source: str = "article", *, cached: bool = False) -> Answer | None:
+    async def article_answer(
+        self,
+        article_id: str,
+        lang: str,
+        confidence: float,
+        kind: str = "article",
+        source: str = "article",
+        *,
+        cached: bool = False,
+    ) -> Answer | None:
         """An article as an answer. ``cached`` only right after the matcher ran for this message
         (it has just read the knowledge version); other callers read the article fresh."""
         article = await (self._article(article_id) if cached else self.knowledge.article(article_id))
@@ -142,8 +150,15 @@ class Pipeline:
         # 3. explicit request for a human
         if wants_human(text, lang):
             key = "handoff_started" if handoff_on else "handoff_disabled"
-            return Answer("handoff", message(key, lang), "rules", 1.0, lang,
-                          handoff_reason="explicit_request" if handoff_on else None, sentiment=mood)
+            return Answer(
+                "handoff",
+                message(key, lang),
+                "rules",
+                1.0,
+                lang,
+                handoff_reason="explicit_request" if handoff_on else None,
+                sentiment=mood,
+            )
 
         # 4. rules
         assert self._rules is not None
@@ -168,9 +183,23 @@ class Pipeline:
                 return rag
 
         if decision.kind == "ambiguous":
-            return Answer("ambiguous", message("ambiguous", lang), "article", decision.confidence, lang,
-                          candidates=await self._candidates(decision, lang), sentiment=mood)
+            return Answer(
+                "ambiguous",
+                message("ambiguous", lang),
+                "article",
+                decision.confidence,
+                lang,
+                candidates=await self._candidates(decision, lang),
+                sentiment=mood,
+            )
 
         # 7. out of scope: the configured scope message, never an invented answer
-        return Answer("out_of_scope", self.scope_message(lang), "fallback", decision.confidence, lang,
-                      candidates=await self._candidates(decision, lang), sentiment=mood)
+        return Answer(
+            "out_of_scope",
+            self.scope_message(lang),
+            "fallback",
+            decision.confidence,
+            lang,
+            candidates=await self._candidates(decision, lang),
+            sentiment=mood,
+        )

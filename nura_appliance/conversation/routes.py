@@ -87,8 +87,17 @@ async def get_article(request: Request, article_id: str) -> HTTPResponse:
         raise NotFound("no article with this id", code="article_not_found")
     title, title_lang = pick_text(article["title"], lang)
     body, body_lang = pick_text(article["body"], lang)
-    return json_response({"id": article["id"], "article_id": article["id"], "category": article["category"],
-                          "title": title, "body": body, "lang": body_lang, "requested_lang": lang})
+    return json_response(
+        {
+            "id": article["id"],
+            "article_id": article["id"],
+            "category": article["category"],
+            "title": title,
+            "body": body,
+            "lang": body_lang,
+            "requested_lang": lang,
+        }
+    )
 
 
 @bp.get("/session/<session_id:str>")
@@ -111,8 +120,9 @@ async def get_messages(request: Request, session_id: str) -> HTTPResponse:
     except ValueError:
         raise ValidationFailed("'after' must be a message id", code="invalid_field") from None
     turns = await ctx.sessions_store.turns(session.id, after_id=after)
-    return json_response({"session_id": session.id, "status": session.status,
-                          "messages": [turn_payload(t) for t in turns]})
+    return json_response(
+        {"session_id": session.id, "status": session.status, "messages": [turn_payload(t) for t in turns]}
+    )
 
 
 def setup(app: Sanic) -> None:

@@ -54,25 +54,33 @@ def parse_message(body: Any, max_chars: int, header_token: str | None = None) ->
     if not isinstance(text, str):
         raise ValidationFailed("'message' must be a string", code="invalid_field", details={"field": "message"})
     if _CONTROL.search(text):
-        raise ValidationFailed("'message' contains control characters", code="invalid_characters",
-                               details={"field": "message"})
+        raise ValidationFailed(
+            "'message' contains control characters", code="invalid_characters", details={"field": "message"}
+        )
     text = text.strip()
     if not text:
         raise ValidationFailed("'message' is empty", code="empty_message", details={"field": "message"})
     if len(text) > max_chars:
-        raise ValidationFailed(f"'message' is longer than {max_chars} characters", code="message_too_long",
-                               details={"field": "message", "max_chars": max_chars})
+        raise ValidationFailed(
+            f"'message' is longer than {max_chars} characters",
+            code="message_too_long",
+            details={"field": "message", "max_chars": max_chars},
+        )
     session_id = _opt_str(body, "session_id")
     if session_id is not None and not _ID.match(session_id):
         raise ValidationFailed("'session_id' is malformed", code="invalid_field", details={"field": "session_id"})
     customer_id = _opt_str(body, "customer_id")
     if customer_id is not None and not _ID.match(customer_id):
-        raise ValidationFailed("'customer_id' must be 1-128 letters, digits or . _ - @ : +",
-                               code="invalid_field", details={"field": "customer_id"})
+        raise ValidationFailed(
+            "'customer_id' must be 1-128 letters, digits or . _ - @ : +",
+            code="invalid_field",
+            details={"field": "customer_id"},
+        )
     channel = _opt_str(body, "channel") or "web"
     if not _CHANNEL.match(channel):
-        raise ValidationFailed("'channel' must be a short lower-case name like 'web'", code="invalid_field",
-                               details={"field": "channel"})
+        raise ValidationFailed(
+            "'channel' must be a short lower-case name like 'web'", code="invalid_field", details={"field": "channel"}
+        )
     lang = _opt_str(body, "lang")
     if lang is not None and lang not in LANGS:
         raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_field", details={"field": "lang"})
@@ -110,8 +118,15 @@ class BasicHandoff:
 
 
 class ConversationService:
-    def __init__(self, settings: Settings, sessions: SessionService, store: SessionStore, pipeline: Pipeline,
-                 bus: EventBus, handoff: HandoffStarter | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: SessionService,
+        store: SessionStore,
+        pipeline: Pipeline,
+        bus: EventBus,
+        handoff: HandoffStarter | None = None,
+    ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.store = store
@@ -157,8 +172,9 @@ class ConversationService:
             turns = await self.store.record(session, [customer_turn])
             await self.sessions.warm(session)
             self._publish_customer_message(session, turns[0])
-            return self._response(session, token, turns[0].id, Answer(
-                "agent", "", "agent", 1.0, lang), escalated=True, created=created)
+            return self._response(
+                session, token, turns[0].id, Answer("agent", "", "agent", 1.0, lang), escalated=True, created=created
+            )
 
         if session.status in ("resolved", "closed"):
             # A resolved conversation that receives a new message starts a fresh bot exchange.
@@ -184,22 +200,45 @@ class ConversationService:
             escalated = True
 
         bot_turn = TurnRecord(
-            session.id, "bot", answer.response, time.time(), source=answer.source, confidence=answer.confidence,
-            article_id=answer.article_id, sources=answer.sources,
+            session.id,
+            "bot",
+            answer.response,
+            time.time(),
+            source=answer.source,
+            confidence=answer.confidence,
+            article_id=answer.article_id,
+            sources=answer.sources,
             meta={"kind": answer.kind, "lang": lang, "candidates": answer.candidates},
         )
         log = ExchangeLog(
-            session_id=session.id, customer_message=incoming.text, created_at=now, customer_id=session.customer_id,
-            channel=session.channel, lang=lang, response=answer.response, source=answer.source,
-            confidence=answer.confidence, escalated=escalated, article_id=answer.article_id,
+            session_id=session.id,
+            customer_message=incoming.text,
+            created_at=now,
+            customer_id=session.customer_id,
+            channel=session.channel,
+            lang=lang,
+            response=answer.response,
+            source=answer.source,
+            confidence=answer.confidence,
+            escalated=escalated,
+            article_id=answer.article_id,
             latency_ms=round((time.perf_counter() - started) * 1000, 2),
         )
         outbox = []
         if self.settings.background_jobs_enabled:
-            outbox.append(OutboxItem("classify_message", {"session_id": session.id, "text": incoming.text,
-                                                          "lang": lang, "kind": answer.kind,
-                                                          "confidence": answer.confidence,
-                                                          "sentiment": answer.sentiment}))
+            outbox.append(
+                OutboxItem(
+                    "classify_message",
+                    {
+                        "session_id": session.id,
+                        "text": incoming.text,
+                        "lang": lang,
+                        "kind": answer.kind,
+                        "confidence": answer.confidence,
+                        "sentiment": answer.sentiment,
+                    },
+                )
+            )
         if escalated:
             outbox.append(OutboxItem("handoff_started", {"session_id": session.id, "reason": reason}))
         turns = await self.store.record(session, [customer_turn, bot_turn], log, outbox)
@@ -214,16 +253,21 @@ class ConversationService:
 
     def _publish_exchange(self, session: SessionRecord, turns: list[TurnRecord], escalated: bool) -> None:
         for turn in turns:
-            self.bus.publish(f"session:{session.id}", "message", {"session_id": session.id,
-                                                                   "message": turn_payload(turn)})
+            self.bus.publish(
+                f"session:{session.id}", "message", {"session_id": session.id, "message": turn_payload(turn)}
+            )
         if escalated:
-            self.bus.publish(f"session:{session.id}", "status", {"session_id": session.id, "status": session.status,
-                                                                  "handoff_reason": session.handoff_reason})
+            self.bus.publish(
+                f"session:{session.id}",
+                "status",
+                {"session_id": session.id, "status": session.status, "handoff_reason": session.handoff_reason},
+            )
             self.bus.publish("agents", "handoff", session_summary(session))
 
     @staticmethod
-    def _response(session: SessionRecord, token: str, message_id: int | None, answer: Answer, *,
-                  escalated: bool, created: bool) -> dict[str, Any]:
+    def _response(
+        session: SessionRecord, token: str, message_id: int | None, answer: Answer, *, escalated: bool, created: bool
+    ) -> dict[str, Any]:
         return {
             "session_id": session.id,
             "session_token": token,

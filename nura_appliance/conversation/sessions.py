@@ -42,8 +42,9 @@ class SessionService:
             return int(self.settings.handoff_session_ttl_seconds)
         return int(self.settings.session_ttl_seconds)
 
-    def new(self, *, customer_id: str | None, channel: str, lang: str,
-            meta: dict[str, Any] | None = None) -> tuple[SessionRecord, str]:
+    def new(
+        self, *, customer_id: str | None, channel: str, lang: str, meta: dict[str, Any] | None = None
+    ) -> tuple[SessionRecord, str]:
         """A new session record (not yet stored) and its secret token."""
         # One 48-byte read from the OS random source gives both the 32-byte token (what
         # secrets.token_urlsafe(32) makes) and the uuid4 id: one system call per new session, not two.

@@ -42,26 +42,91 @@ _AR_PATTERNS = [
 ]
 _KU_PATTERNS = [
     re.compile(r"\b(karmend|karmendek|karmendeki|karmende|mirov|mirovek|mirovekî)\w*\b"),
-    re.compile(r"\b(biaxivim|biaxive|axaftin|axivim|peyivim|girede|girêde|veguhez|veguhêze)\b.*\b(kes|kesek|kesekî|mirov|karmend)\w*"),
+    re.compile(
+        r"\b(biaxivim|biaxive|axaftin|axivim|peyivim|girede|girêde|veguhez|veguhêze)\b.*\b(kes|kesek|kesekî|mirov|karmend)\w*"
+    ),
 ]
 _EN_PATTERNS = [
-    re.compile(r"\b(talk|speak|chat|connect|transfer|put)\b.*\b(human|person|agent|agnet|agen|representative|rep|someone|somebody|operator|staff|people|support team|customer service|real person)\b"),
+    re.compile(
+        r"\b(talk|speak|chat|connect|transfer|put)\b.*\b(human|person|agent|agnet|agen|representative|rep|someone|somebody|operator|staff|people|support team|customer service|real person)\b"
+    ),
     re.compile(r"\b(human|live|real) (agent|person|support|being)\b"),
-    re.compile(r"\b(i want|i need|give me|get me|i would like|id like)\b.*\b(human|agent|agnet|person|representative|operator)\b"),
+    re.compile(
+        r"\b(i want|i need|give me|get me|i would like|id like)\b.*\b(human|agent|agnet|person|representative|operator)\b"
+    ),
     re.compile(r"\b(not|no|stop) (a |the )?(bot|robot|machine)\b"),
 ]
 # A message that is only a word for a person (plus please / greetings) is a request too:
 # "موظف لو سمحت", "agent pls", "karmend". Typos within one edit of these words count.
-_BARE_PERSON = {normalize(w) for w in (
-    "موظف", "الموظف", "موظفه", "انسان", "بشري", "مسؤول", "المسؤول", "ممثل", "خدمة العملاء", "الدعم الفني",
-    "كول سنتر", "agent", "human", "operator", "representative", "person", "customer service", "live agent",
-    "karmend", "karmendek", "mirov",
-)}
-_FILLER = {normalize(w) for w in (
-    "لو", "سمحت", "سمحتي", "من", "فضلك", "رجاء", "ارجوك", "يا", "جماعه", "اخي", "الحين", "هسه", "هلق", "بسرعه",
-    "please", "pls", "plz", "now", "asap", "a", "an", "the", "hi", "hello", "ji", "kerema", "xwe", "ere", "bi",
-    "lutfen", "تكفى", "الله", "يخليك", "مرحبا", "السلام", "عليكم", "real", "حقيقي",
-)}
+_BARE_PERSON = {
+    normalize(w)
+    for w in (
+        "موظف",
+        "الموظف",
+        "موظفه",
+        "انسان",
+        "بشري",
+        "مسؤول",
+        "المسؤول",
+        "ممثل",
+        "خدمة العملاء",
+        "الدعم الفني",
+        "كول سنتر",
+        "agent",
+        "human",
+        "operator",
+        "representative",
+        "person",
+        "customer service",
+        "live agent",
+        "karmend",
+        "karmendek",
+        "mirov",
+    )
+}
+_FILLER = {
+    normalize(w)
+    for w in (
+        "لو",
+        "سمحت",
+        "سمحتي",
+        "من",
+        "فضلك",
+        "رجاء",
+        "ارجوك",
+        "يا",
+        "جماعه",
+        "اخي",
+        "الحين",
+        "هسه",
+        "هلق",
+        "بسرعه",
+        "please",
+        "pls",
+        "plz",
+        "now",
+        "asap",
+        "a",
+        "an",
+        "the",
+        "hi",
+        "hello",
+        "ji",
+        "kerema",
+        "xwe",
+        "ere",
+        "bi",
+        "lutfen",
+        "تكفى",
+        "الله",
+        "يخليك",
+        "مرحبا",
+        "السلام",
+        "عليكم",
+        "real",
+        "حقيقي",
+    )
+}
 
 
 def _within_one_edit(word: str, target: str) -> bool:
@@ -74,10 +139,14 @@ def _within_one_edit(word: str, target: str) -> bool:
         diff = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
         if len(diff) == 1:
             return True
-        return len(diff) == 2 and diff[1] == diff[0] + 1 and word[diff[0]] == target[diff[1]] \
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and word[diff[0]] == target[diff[1]]
             and word[diff[1]] == target[diff[0]]
+        )
     short, long_ = (word, target) if len(word) < len(target) else (target, word)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 def _bare_request(norm: str) -> bool:
@@ -107,20 +176,100 @@ def wants_human(text: str, lang: str | None = None) -> bool:
 
 _NEGATIVE = {
     # Arabic (normalised spellings)
-    "سيء", "سيي", "زفت", "خايس", "خربان", "فاشل", "فاشلين", "نصابين", "حراميه", "حرامي", "سرقه", "سرقتوني",
-    "تعبت", "زهقت", "مليت", "طفرت", "غاضب", "زعلان", "معصب", "مقرف", "كارثه", "اسوا", "تافه", "تخلف",
-    "مهزله", "لعنه", "يلعن", "خرا", "حقير", "نصب", "احتيال", "اشتكي", "ساشتكي", "مستحيل", "قرفتوني",
+    "سيء",
+    "سيي",
+    "زفت",
+    "خايس",
+    "خربان",
+    "فاشل",
+    "فاشلين",
+    "نصابين",
+    "حراميه",
+    "حرامي",
+    "سرقه",
+    "سرقتوني",
+    "تعبت",
+    "زهقت",
+    "مليت",
+    "طفرت",
+    "غاضب",
+    "زعلان",
+    "معصب",
+    "مقرف",
+    "كارثه",
+    "اسوا",
+    "تافه",
+    "تخلف",
+    "مهزله",
+    "لعنه",
+    "يلعن",
+    "خرا",
+    "حقير",
+    "نصب",
+    "احتيال",
+    "اشتكي",
+    "ساشتكي",
+    "مستحيل",
+    "قرفتوني",
     # Kurdish
-    "xirab", "xerab", "qels", "hêrs", "hers", "aciz", "bêzar", "bezar", "diz", "dizî", "dizi", "rezîl", "rezil",
+    "xirab",
+    "xerab",
+    "qels",
+    "hêrs",
+    "hers",
+    "aciz",
+    "bêzar",
+    "bezar",
+    "diz",
+    "dizî",
+    "dizi",
+    "rezîl",
+    "rezil",
     # English
-    "terrible", "awful", "worst", "useless", "angry", "furious", "scam", "scammers", "ridiculous", "horrible",
-    "hate", "stupid", "pathetic", "disgusting", "unacceptable", "rubbish", "garbage", "fraud", "thieves",
+    "terrible",
+    "awful",
+    "worst",
+    "useless",
+    "angry",
+    "furious",
+    "scam",
+    "scammers",
+    "ridiculous",
+    "horrible",
+    "hate",
+    "stupid",
+    "pathetic",
+    "disgusting",
+    "unacceptable",
+    "rubbish",
+    "garbage",
+    "fraud",
+    "thieves",
 }
 _NEGATIVE_NORMALISED = {normalize(w) for w in _NEGATIVE}
-_POSITIVE = {normalize(w) for w in (
-    "شكرا", "مشكور", "ممتاز", "رائع", "حلو", "تسلم", "يعطيك العافيه", "spas", "baş", "bas", "thanks", "thank",
-    "great", "excellent", "perfect", "awesome", "good", "helpful",
-)}
+_POSITIVE = {
+    normalize(w)
+    for w in (
+        "شكرا",
+        "مشكور",
+        "ممتاز",
+        "رائع",
+        "حلو",
+        "تسلم",
+        "يعطيك العافيه",
+        "spas",
+        "baş",
+        "bas",
+        "thanks",
+        "thank",
+        "great",
+        "excellent",
+        "perfect",
+        "awesome",
+        "good",
+        "helpful",
+    )
+}
 
 
 def sentiment(text: str) -> str:

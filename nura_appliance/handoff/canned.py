@@ -34,8 +34,9 @@ def parse_reply(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
             out[key] = text_field(body, key, limit, required=True)
     if not partial and body.get("id") is not None:
         if not isinstance(body["id"], str) or not _ID.match(body["id"]):
-            raise ValidationFailed("'id' must be 1-64 lower-case letters, digits, - or _", code="invalid_field",
-                                   details={"field": "id"})
+            raise ValidationFailed(
+                "'id' must be 1-64 lower-case letters, digits, - or _", code="invalid_field", details={"field": "id"}
+            )
         out["id"] = body["id"]
     if partial and not out:
         raise ValidationFailed("send lang, title and/or text", code="missing_field")
@@ -59,14 +60,23 @@ class CannedReplies:
 
     async def create(self, fields: dict[str, Any]) -> dict[str, Any]:
         now = time.time()
-        row = {"id": fields.get("id") or uuid.uuid4().hex[:12], "lang": fields["lang"], "title": fields["title"],
-               "text": fields["text"], "created_at": now, "updated_at": now}
+        row = {
+            "id": fields.get("id") or uuid.uuid4().hex[:12],
+            "lang": fields["lang"],
+            "title": fields["title"],
+            "text": fields["text"],
+            "created_at": now,
+            "updated_at": now,
+        }
 
         def run(conn: apsw.Connection) -> dict[str, Any]:
             if conn.execute("SELECT 1 FROM canned_replies WHERE id = ?", (row["id"],)).fetchall():
                 raise Conflict("a canned reply with this id exists", code="duplicate_id")
-            conn.execute("INSERT INTO canned_replies (id, lang, title, text, created_at, updated_at)"
-                         " VALUES (:id, :lang, :title, :text, :created_at, :updated_at)", row)
+            conn.execute(
+                "INSERT INTO canned_replies (id, lang, title, text, created_at, updated_at)"
+                " VALUES (:id, :lang, :title, :text, :created_at, :updated_at)",
+                row,
+            )
             return row
 
         return await self.db.write(run)
@@ -75,8 +85,10 @@ class CannedReplies:
         values = {**fields, "updated_at": time.time()}
 
         def run(conn: apsw.Connection) -> dict[str, Any]:
-            conn.execute(f"UPDATE canned_replies SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
-                         (*values.values(), reply_id))
+            conn.execute(
+                f"UPDATE canned_replies SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+                (*values.values(), reply_id),
+            )
             if conn.changes() == 0:
                 raise NotFound("no canned reply with this id", code="canned_reply_not_found")
             return conn.execute("SELECT * FROM canned_replies WHERE id = ?", (reply_id,)).fetchall()[0]

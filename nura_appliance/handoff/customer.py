@@ -52,8 +52,9 @@ async def rate_limit(request: Request, bucket: str, key: str, limit: int, window
 def parse_typing(body: dict[str, Any]) -> tuple[str, str]:
     sender = body.get("sender")
     if sender not in ("customer", "agent"):
-        raise ValidationFailed("'sender' must be 'customer' or 'agent'", code="invalid_field",
-                               details={"field": "sender"})
+        raise ValidationFailed(
+            "'sender' must be 'customer' or 'agent'", code="invalid_field", details={"field": "sender"}
+        )
     text = body.get("text", "")
     if text is None:
         text = ""
@@ -67,8 +68,12 @@ def publish_typing(bus: Any, session_id: str, sender: str, text: str) -> None:
     customer's draft; the customer sees only that the agent is typing (never their own echo)."""
     active = bool(text.strip())
     if sender == "agent":
-        bus.publish(f"session:{session_id}", "typing", {"session_id": session_id, "sender": sender, "active": active},
-                    buffered=False)
+        bus.publish(
+            f"session:{session_id}",
+            "typing",
+            {"session_id": session_id, "sender": sender, "active": active},
+            buffered=False,
+        )
     data: dict[str, Any] = {"session_id": session_id, "sender": sender, "active": active}
     if sender == "customer":
         data["text"] = text
@@ -78,8 +83,9 @@ def publish_typing(bus: Any, session_id: str, sender: str, text: str) -> None:
 def parse_score(body: dict[str, Any]) -> int:
     score = body.get("score")
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-        raise ValidationFailed("'score' must be a whole number from 1 to 5", code="invalid_field",
-                               details={"field": "score"})
+        raise ValidationFailed(
+            "'score' must be a whole number from 1 to 5", code="invalid_field", details={"field": "score"}
+        )
     return score
 
 
@@ -96,8 +102,11 @@ def parse_feedback(body: dict[str, Any]) -> tuple[int, str, str | None]:
     if isinstance(message_id, str) and message_id.isdigit():
         message_id = int(message_id)
     if isinstance(message_id, bool) or not isinstance(message_id, int) or message_id < 1:
-        raise ValidationFailed("'message_id' must be the id of a message in this session", code="invalid_field",
-                               details={"field": "message_id"})
+        raise ValidationFailed(
+            "'message_id' must be the id of a message in this session",
+            code="invalid_field",
+            details={"field": "message_id"},
+        )
     value = body.get("value")
     if value not in ("up", "down"):
         raise ValidationFailed("'value' must be 'up' or 'down'", code="invalid_field", details={"field": "value"})
@@ -109,34 +118,57 @@ def parse_feedback(body: dict[str, Any]) -> tuple[int, str, str | None]:
     return message_id, value, comment
 
 
-async def record_feedback(ctx: Any, handoff: HandoffService, session: SessionRecord, message_id: int, value: str,
-                          comment: str | None) -> dict[str, Any]:
+async def record_feedback(
+    ctx: Any, handoff: HandoffService, session: SessionRecord, message_id: int, value: str, comment: str | None
+) -> dict[str, Any]:
     """Store thumbs up/down for one answer (a second vote replaces the first). Thumbs-down votes in
     the current conversation count toward ``HANDOFF_BAD_FEEDBACK_COUNT``."""
     now = time.time()
     since = session.resolved_at or 0.0
 
     def run(conn: Any) -> int:
-        found = conn.execute("SELECT role FROM chat_turns WHERE id = ? AND session_id = ?",
-                             (message_id, session.id)).fetchall()
+        found = conn.execute(
+            "SELECT role FROM chat_turns WHERE id = ? AND session_id = ?", (message_id, session.id)
+        ).fetchall()
         if not found:
             raise NotFound("no message with this id in this session", code="message_not_found")
         if found[0]["role"] not in ("bot", "agent"):
             raise ValidationFailed("only answers can be rated", code="invalid_field", details={"field": "message_id"})
         conn.execute("DELETE FROM message_feedback WHERE session_id = ? AND message_id = ?", (session.id, message_id))
-        conn.execute("INSERT INTO message_feedback (session_id, message_id, value, comment, created_at)"
-                     " VALUES (?, ?, ?, ?, ?)", (session.id, message_id, value, comment, now))
-        return int(conn.execute("SELECT count(*) AS n FROM message_feedback WHERE session_id = ? AND value = 'down'"
-                                " AND created_at > ?", (session.id, since)).fetchall()[0]["n"])
+        conn.execute(
+            "INSERT INTO message_feedback (session_id, message_id, value, comment, created_at) VALUES (?, ?, ?, ?, ?)",
+            (session.id, message_id, value, comment, now),
+        )
+        return int(
+            conn.execute(
+                "SELECT count(*) AS n FROM message_feedback WHERE session_id = ? AND value = 'down' AND created_at > ?",
+                (session.id, since),
+            ).fetchall()[0]["n"]
+        )
 
     downs = await ctx.db.write(run)
-    result: dict[str, Any] = {"ok": True, "session_id": session.id, "message_id": message_id, "value": value,
-                              "escalated": session.status in ("pending_handoff", "human_active"),
-                              "status": session.status, "response": None}
-    if (value == "down" and session.status in ("bot", "resolved", "closed")
-            and downs >= ctx.settings.handoff_bad_feedback_count and handoff.trigger_enabled("bad_feedback")):
+    result: dict[str, Any] = {
+        "ok": True,
+        "session_id": session.id,
+        "message_id": message_id,
+        "value": value,
+        "escalated": session.status in ("pending_handoff", "human_active"),
+        "status": session.status,
+        "response": None,
+    }
+    if (
+        value == "down"
+        and session.status in ("bot", "resolved", "closed")
+        and downs >= ctx.settings.handoff_bad_feedback_count
+        and handoff.trigger_enabled("bad_feedback")
+    ):
         text = await handoff.begin(session, "bad_feedback", session.lang)
         await handoff.escalate(session, "bad_feedback", session.lang, text)
-        result.update(escalated=True, status=session.status, response=text, handoff_reason="bad_feedback",
-                      offline=session.status == "bot")
+        result.update(
+            escalated=True,
+            status=session.status,
+            response=text,
+            handoff_reason="bad_feedback",
+            offline=session.status == "bot",
+        )
     return result

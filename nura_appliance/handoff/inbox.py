@@ -44,11 +44,15 @@ def text_field(body: dict[str, Any], key: str, max_chars: int, *, required: bool
         raise ValidationFailed(f"'{key}' must be a string", code="invalid_field", details={"field": key})
     value = value.strip()
     if _CONTROL.search(value):
-        raise ValidationFailed(f"'{key}' contains control characters", code="invalid_characters",
-                               details={"field": key})
+        raise ValidationFailed(
+            f"'{key}' contains control characters", code="invalid_characters", details={"field": key}
+        )
     if len(value) > max_chars:
-        raise ValidationFailed(f"'{key}' is longer than {max_chars} characters", code="invalid_field",
-                               details={"field": key, "max_chars": max_chars})
+        raise ValidationFailed(
+            f"'{key}' is longer than {max_chars} characters",
+            code="invalid_field",
+            details={"field": key, "max_chars": max_chars},
+        )
     return value
 
 
@@ -62,10 +66,15 @@ def lang_field(body: dict[str, Any]) -> str | None:
 def parse_suggestion(body: dict[str, Any]) -> dict[str, Any]:
     kind = body.get("kind", "suggestion")
     if kind not in SUGGESTION_KINDS:
-        raise ValidationFailed("'kind' must be suggestion, complaint or compliment", code="invalid_field",
-                               details={"field": "kind"})
-    return {"kind": kind, "text": text_field(body, "text", 4000, required=True),
-            "contact": text_field(body, "contact", 200, required=False), "lang": lang_field(body)}
+        raise ValidationFailed(
+            "'kind' must be suggestion, complaint or compliment", code="invalid_field", details={"field": "kind"}
+        )
+    return {
+        "kind": kind,
+        "text": text_field(body, "text", 4000, required=True),
+        "contact": text_field(body, "contact", 200, required=False),
+        "lang": lang_field(body),
+    }
 
 
 def parse_offline_request(body: dict[str, Any]) -> dict[str, Any]:
@@ -73,8 +82,12 @@ def parse_offline_request(body: dict[str, Any]) -> dict[str, Any]:
     assert phone is not None
     if not _PHONE.match(phone) or len(_DIGITS.findall(phone)) < 5:
         raise ValidationFailed("'phone' must be a phone number", code="invalid_field", details={"field": "phone"})
-    return {"name": text_field(body, "name", 100, required=True), "phone": phone,
-            "description": text_field(body, "description", 4000, required=True), "lang": lang_field(body)}
+    return {
+        "name": text_field(body, "name", 100, required=True),
+        "phone": phone,
+        "description": text_field(body, "description", 4000, required=True),
+        "lang": lang_field(body),
+    }
 
 
 def parse_update(body: dict[str, Any], kind: InboxKind) -> dict[str, Any]:
@@ -82,8 +95,11 @@ def parse_update(body: dict[str, Any], kind: InboxKind) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     if "status" in body:
         if body["status"] not in kind.statuses:
-            raise ValidationFailed(f"'status' must be one of {', '.join(kind.statuses)}", code="invalid_field",
-                                   details={"field": "status", "allowed": list(kind.statuses)})
+            raise ValidationFailed(
+                f"'status' must be one of {', '.join(kind.statuses)}",
+                code="invalid_field",
+                details={"field": "status", "allowed": list(kind.statuses)},
+            )
         changes["status"] = body["status"]
     if "note" in body:
         changes["note"] = text_field(body, "note", 4000, required=False)
@@ -104,22 +120,28 @@ class InboxStore:
         row = {**fields, "session_id": session_id, "status": self.kind.initial, "created_at": now, "updated_at": now}
 
         def run(conn: apsw.Connection) -> dict[str, Any]:
-            conn.execute(f"INSERT INTO {self.kind.table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-                         tuple(row.values()))
+            conn.execute(
+                f"INSERT INTO {self.kind.table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                tuple(row.values()),
+            )
             return {"id": conn.last_insert_rowid(), **row}
 
         return await self.db.write(run)
 
     async def list(self, *, status: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
         if status is not None and status not in self.kind.statuses:
-            raise ValidationFailed(f"'status' must be one of {', '.join(self.kind.statuses)}", code="invalid_field",
-                                   details={"field": "status"})
+            raise ValidationFailed(
+                f"'status' must be one of {', '.join(self.kind.statuses)}",
+                code="invalid_field",
+                details={"field": "status"},
+            )
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
 
         def run(conn: apsw.Connection) -> tuple[list[dict[str, Any]], int]:
             total = conn.execute(f"SELECT count(*) AS n FROM {self.kind.table} {where}", params).fetchall()[0]["n"]
-            rows = conn.execute(f"SELECT * FROM {self.kind.table} {where} ORDER BY id DESC LIMIT ? OFFSET ?",
-                                [*params, limit, offset]).fetchall()
+            rows = conn.execute(
+                f"SELECT * FROM {self.kind.table} {where} ORDER BY id DESC LIMIT ? OFFSET ?", [*params, limit, offset]
+            ).fetchall()
             return rows, total
 
         return await self.db.read(run)

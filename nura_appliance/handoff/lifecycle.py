@@ -29,16 +29,25 @@ async def expire_sessions(ctx: Any, now: float | None = None) -> list[str]:
     def run(conn: apsw.Connection) -> list[dict[str, Any]]:
         return conn.execute(
             "UPDATE sessions SET status = 'closed', closed_at = ?, updated_at = ?"
-            " WHERE status = 'bot' AND updated_at < ? RETURNING *", (now, now, cutoff)).fetchall()
+            " WHERE status = 'bot' AND updated_at < ? RETURNING *",
+            (now, now, cutoff),
+        ).fetchall()
 
     rows = await ctx.db.write(run)
     for row in rows:
         session = session_from_row(row)
         # Re-cache rather than forget: a reader then sees 'closed' at once, with no store round trip.
         await ctx.sessions.warm(session)
-        ctx.bus.publish(f"session:{session.id}", "status", {"session_id": session.id, "status": "closed",
-                                                            "handoff_reason": session.handoff_reason,
-                                                            "assigned_agent": None})
+        ctx.bus.publish(
+            f"session:{session.id}",
+            "status",
+            {
+                "session_id": session.id,
+                "status": "closed",
+                "handoff_reason": session.handoff_reason,
+                "assigned_agent": None,
+            },
+        )
     if rows:
         log.info("closed %d idle bot sessions", len(rows))
     return [r["id"] for r in rows]
@@ -54,17 +63,28 @@ async def flag_stale_pending(ctx: Any, now: float | None = None) -> list[str]:
         stale = conn.execute(
             "SELECT id, handoff_at, handoff_reason FROM sessions s WHERE status = 'pending_handoff'"
             " AND handoff_at < ? AND NOT EXISTS (SELECT 1 FROM handoff_events e WHERE e.session_id = s.id"
-            " AND e.action = 'stale_pending' AND e.created_at >= s.handoff_at)", (cutoff,)).fetchall()
+            " AND e.action = 'stale_pending' AND e.created_at >= s.handoff_at)",
+            (cutoff,),
+        ).fetchall()
         for row in stale:
-            conn.execute("INSERT INTO handoff_events (session_id, action, agent, detail, created_at)"
-                         " VALUES (?, 'stale_pending', NULL, ?, ?)",
-                         (row["id"], f"waiting {now - row['handoff_at']:.0f} s", now))
+            conn.execute(
+                "INSERT INTO handoff_events (session_id, action, agent, detail, created_at)"
+                " VALUES (?, 'stale_pending', NULL, ?, ?)",
+                (row["id"], f"waiting {now - row['handoff_at']:.0f} s", now),
+            )
         return stale
 
     rows = await ctx.db.write(run)
     for row in rows:
-        ctx.bus.publish(AGENTS_CHANNEL, "stale_pending", {"session_id": row["id"], "handoff_reason": row["handoff_reason"],
-                                                          "waiting_s": round(now - row["handoff_at"], 1)})
+        ctx.bus.publish(
+            AGENTS_CHANNEL,
+            "stale_pending",
+            {
+                "session_id": row["id"],
+                "handoff_reason": row["handoff_reason"],
+                "waiting_s": round(now - row["handoff_at"], 1),
+            },
+        )
     return [r["id"] for r in rows]
 
 

@@ -77,11 +77,17 @@ async def _request_handoff(request: Request, session_id: str | None, body: dict[
     channel = _opt(body, "channel", _CHANNEL, "a short lower-case name like 'web'") or "web"
     reason = parse_reason(body.get("reason"))
     lang = _lang(body.get("lang"))
-    await customer.rate_limit(request, "handoff", request.remote_addr or request.ip or "-",
-                              ctx.settings.rate_limit_new_sessions_per_minute, 60)
+    await customer.rate_limit(
+        request,
+        "handoff",
+        request.remote_addr or request.ip or "-",
+        ctx.settings.rate_limit_new_sessions_per_minute,
+        60,
+    )
     session = await ctx.sessions.authorize(session_id, token) if session_id else None
-    result = await service_of(request).request(session, token or "", customer_id=customer_id, channel=channel,
-                                               reason=reason, lang=lang)
+    result = await service_of(request).request(
+        session, token or "", customer_id=customer_id, channel=channel, reason=reason, lang=lang
+    )
     return json_response(result)
 
 
@@ -160,19 +166,25 @@ async def agent_message(request: Request, session_id: str) -> HTTPResponse:
     body = json_object(request)
     text = body.get("message")
     if not isinstance(text, str) or not text.strip():
-        raise ValidationFailed("'message' must be a non-empty string", code="missing_field",
-                               details={"field": "message"})
+        raise ValidationFailed(
+            "'message' must be a non-empty string", code="missing_field", details={"field": "message"}
+        )
     if _CONTROL.search(text):
-        raise ValidationFailed("'message' contains control characters", code="invalid_characters",
-                               details={"field": "message"})
+        raise ValidationFailed(
+            "'message' contains control characters", code="invalid_characters", details={"field": "message"}
+        )
     if len(text) > ctx.settings.message_max_chars:
-        raise ValidationFailed(f"'message' is longer than {ctx.settings.message_max_chars} characters",
-                               code="message_too_long", details={"field": "message"})
+        raise ValidationFailed(
+            f"'message' is longer than {ctx.settings.message_max_chars} characters",
+            code="message_too_long",
+            details={"field": "message"},
+        )
     actor = actor_of(request)
     name = body.get("agent_name")
     if name is not None and (not isinstance(name, str) or len(name) > 80 or _CONTROL.search(name)):
-        raise ValidationFailed("'agent_name' must be a short name", code="invalid_field",
-                               details={"field": "agent_name"})
+        raise ValidationFailed(
+            "'agent_name' must be a short name", code="invalid_field", details={"field": "agent_name"}
+        )
     sender = (name or "").strip() or actor.shown_as
     turn = await service_of(request).agent_message(session_id, text.strip(), sender, actor)
     return json_response({"ok": True, "session_id": session_id, "message": turn_payload(turn)})
@@ -190,8 +202,9 @@ async def typing(request: Request, session_id: str) -> HTTPResponse:
         session = await ctx.sessions.require(session_id)
     else:
         session = await ctx.sessions.authorize(session_id, session_token(request))
-    await customer.rate_limit(request, "typing", f"{session.id}:{sender}", ctx.settings.rate_limit_typing_per_minute,
-                              60)
+    await customer.rate_limit(
+        request, "typing", f"{session.id}:{sender}", ctx.settings.rate_limit_typing_per_minute, 60
+    )
     customer.publish_typing(ctx.bus, session.id, sender, text)
     return json_response({"ok": True})
 
@@ -213,8 +226,7 @@ async def feedback(request: Request, session_id: str) -> HTTPResponse:
     ctx = request.app.ctx.nura
     session = await ctx.sessions.authorize(session_id, session_token(request))
     message_id, value, comment = customer.parse_feedback(json_object(request))
-    return json_response(await customer.record_feedback(ctx, service_of(request), session, message_id, value,
-                                                        comment))
+    return json_response(await customer.record_feedback(ctx, service_of(request), session, message_id, value, comment))
 
 
 @bp.get("/queue")
@@ -235,8 +247,9 @@ def _time_arg(request: Request, key: str) -> float | None:
     try:
         parsed = datetime.fromisoformat(raw)
     except ValueError:
-        raise ValidationFailed(f"'{key}' must be a UNIX time or an ISO 8601 date", code="invalid_field",
-                               details={"field": key}) from None
+        raise ValidationFailed(
+            f"'{key}' must be a UNIX time or an ISO 8601 date", code="invalid_field", details={"field": key}
+        ) from None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
 
@@ -247,10 +260,13 @@ def int_arg(request: Request, key: str, default: int, low: int, high: int) -> in
     try:
         value = int(raw)
     except ValueError:
-        raise ValidationFailed(f"'{key}' must be a whole number", code="invalid_field", details={"field": key}) from None
+        raise ValidationFailed(
+            f"'{key}' must be a whole number", code="invalid_field", details={"field": key}
+        ) from None
     if not low <= value <= high:
-        raise ValidationFailed(f"'{key}' must be between {low} and {high}", code="invalid_field",
-                               details={"field": key})
+        raise ValidationFailed(
+            f"'{key}' must be between {low} and {high}", code="invalid_field", details={"field": key}
+        )
     return value
 
 
@@ -261,13 +277,19 @@ async def list_sessions(request: Request) -> HTTPResponse:
     ctx = request.app.ctx.nura
     status = request.args.get("status") or None
     if status is not None and status not in SESSION_STATUSES:
-        raise ValidationFailed(f"'status' must be one of {', '.join(SESSION_STATUSES)}", code="invalid_field",
-                               details={"field": "status"})
+        raise ValidationFailed(
+            f"'status' must be one of {', '.join(SESSION_STATUSES)}", code="invalid_field", details={"field": "status"}
+        )
     query = (request.args.get("q") or "").strip()[:200] or None
     sessions, total = await ctx.sessions_store.list(
-        status=status, customer_id=request.args.get("customer_id") or None, text=query,
-        since=_time_arg(request, "since"), until=_time_arg(request, "until"),
-        limit=int_arg(request, "limit", 50, 1, 200), offset=int_arg(request, "offset", 0, 0, 10_000_000))
+        status=status,
+        customer_id=request.args.get("customer_id") or None,
+        text=query,
+        since=_time_arg(request, "since"),
+        until=_time_arg(request, "until"),
+        limit=int_arg(request, "limit", 50, 1, 200),
+        offset=int_arg(request, "offset", 0, 0, 10_000_000),
+    )
     return json_response({"sessions": [session_summary(s) for s in sessions], "total": total})
 
 
@@ -322,4 +344,5 @@ def setup(app: Sanic) -> None:
         interval = getattr(app.ctx, "handoff_lifecycle_interval", None)
         if interval:
             ctx.services["handoff"].lifecycle_task = asyncio.get_running_loop().create_task(
-                lifecycle_loop(ctx, interval), name="handoff_lifecycle")
+                lifecycle_loop(ctx, interval), name="handoff_lifecycle"
+            )

@@ -74,7 +74,8 @@ async def list_canned(request: Request) -> HTTPResponse:
 async def create_canned(request: Request) -> HTTPResponse:
     """Add a canned reply `{id?, lang, title, text}`."""
     reply = await canned.CannedReplies(request.app.ctx.nura.db).create(
-        canned.parse_reply(json_object(request), partial=False))
+        canned.parse_reply(json_object(request), partial=False)
+    )
     return json_response(reply, status=201)
 
 
@@ -82,8 +83,11 @@ async def create_canned(request: Request) -> HTTPResponse:
 @access(ADMIN)
 async def update_canned(request: Request, reply_id: str) -> HTTPResponse:
     """Change a canned reply's `lang`, `title` and/or `text`."""
-    return json_response(await canned.CannedReplies(request.app.ctx.nura.db).update(
-        reply_id, canned.parse_reply(json_object(request), partial=True)))
+    return json_response(
+        await canned.CannedReplies(request.app.ctx.nura.db).update(
+            reply_id, canned.parse_reply(json_object(request), partial=True)
+        )
+    )
 
 
 @bp.delete("/canned-replies/<reply_id:str>")
@@ -106,15 +110,18 @@ async def _inbox_post(request: Request, kind: inbox.InboxKind, parse: Any, event
 
 async def _inbox_list(request: Request, kind: inbox.InboxKind) -> HTTPResponse:
     rows, total = await inbox.InboxStore(request.app.ctx.nura.db, kind).list(
-        status=request.args.get("status") or None, limit=int_arg(request, "limit", 50, 1, 200),
-        offset=int_arg(request, "offset", 0, 0, 10_000_000))
+        status=request.args.get("status") or None,
+        limit=int_arg(request, "limit", 50, 1, 200),
+        offset=int_arg(request, "offset", 0, 0, 10_000_000),
+    )
     return json_response({"items": rows, "total": total})
 
 
 async def _inbox_patch(request: Request, kind: inbox.InboxKind, item_id: int) -> HTTPResponse:
     changes = inbox.parse_update(json_object(request), kind)
-    return json_response(await inbox.InboxStore(request.app.ctx.nura.db, kind).update(
-        item_id, changes, _staff_name(request)))
+    return json_response(
+        await inbox.InboxStore(request.app.ctx.nura.db, kind).update(item_id, changes, _staff_name(request))
+    )
 
 
 @bp.post("/suggestions")
@@ -167,10 +174,14 @@ async def put_capacity(request: Request, username: str) -> HTTPResponse:
     if not _USERNAME.match(username):
         raise NotFound("no such agent", code="not_found")
     capacity = json_object(request).get("capacity")
-    if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int)
-                                 or not 0 <= capacity <= 1000):
-        raise ValidationFailed("'capacity' must be a whole number from 0 to 1000, or null", code="invalid_field",
-                               details={"field": "capacity"})
+    if capacity is not None and (
+        isinstance(capacity, bool) or not isinstance(capacity, int) or not 0 <= capacity <= 1000
+    ):
+        raise ValidationFailed(
+            "'capacity' must be a whole number from 0 to 1000, or null",
+            code="invalid_field",
+            details={"field": "capacity"},
+        )
     effective = await service_of(request).set_capacity(username, capacity)
     return json_response({"agent": username, "capacity": effective})
 
@@ -183,9 +194,16 @@ async def widget_config(request: Request) -> HTTPResponse:
     service = service_of(request)
     next_open = service.hours.next_open()
     hours = {**service.hours.describe(), "next_open": next_open.isoformat() if next_open else None}
-    return json_response({
-        "company_name": ctx.settings.company_name, "agent_name": ctx.settings.agent_name,
-        "handoff_enabled": bool(ctx.settings.handoff_enabled), "business_open": service.is_open(),
-        "languages": LANGS, "default_lang": ctx.settings.default_lang, "business_hours": hours,
-        "agents_online": ctx.bus.subscriber_count(AGENTS_CHANNEL),
-    }, headers={"Cache-Control": "no-cache"})
+    return json_response(
+        {
+            "company_name": ctx.settings.company_name,
+            "agent_name": ctx.settings.agent_name,
+            "handoff_enabled": bool(ctx.settings.handoff_enabled),
+            "business_open": service.is_open(),
+            "languages": LANGS,
+            "default_lang": ctx.settings.default_lang,
+            "business_hours": hours,
+            "agents_online": ctx.bus.subscriber_count(AGENTS_CHANNEL),
+        },
+        headers={"Cache-Control": "no-cache"},
+    )

@@ -77,8 +77,11 @@ def _text_field(body: dict[str, Any], key: str, max_chars: int) -> str | None:
         raise ValidationFailed(f"'{key}' must be a string", code="invalid_field", details={"field": key})
     value = value.strip()
     if len(value) > max_chars:
-        raise ValidationFailed(f"'{key}' is longer than {max_chars} characters", code="invalid_field",
-                               details={"field": key, "max_chars": max_chars})
+        raise ValidationFailed(
+            f"'{key}' is longer than {max_chars} characters",
+            code="invalid_field",
+            details={"field": key, "max_chars": max_chars},
+        )
     return value or None
 
 
@@ -86,18 +89,27 @@ def parse_outcome(body: dict[str, Any]) -> Outcome:
     """Validate a resolve body; an unknown ``status`` is 422 naming the accepted values."""
     status = body.get("status", "solved")
     if not isinstance(status, str) or status not in OUTCOME_STATUSES:
-        raise ValidationFailed(f"'status' must be one of {', '.join(OUTCOME_STATUSES)}", code="invalid_outcome",
-                               details={"field": "status", "allowed": list(OUTCOME_STATUSES)})
-    return Outcome(status, _text_field(body, "issue_category", 100), _text_field(body, "root_cause", 200),
-                   _text_field(body, "resolution_notes", 4000), _text_field(body, "resolved_by", 100))
+        raise ValidationFailed(
+            f"'status' must be one of {', '.join(OUTCOME_STATUSES)}",
+            code="invalid_outcome",
+            details={"field": "status", "allowed": list(OUTCOME_STATUSES)},
+        )
+    return Outcome(
+        status,
+        _text_field(body, "issue_category", 100),
+        _text_field(body, "root_cause", 200),
+        _text_field(body, "resolution_notes", 4000),
+        _text_field(body, "resolved_by", 100),
+    )
 
 
 def parse_reason(value: Any) -> str:
     if value is None or value == "":
         return "direct_request"
     if not isinstance(value, str) or not _REASON.match(value.strip().lower().replace(" ", "_").replace("-", "_")):
-        raise ValidationFailed("'reason' must be a short name like 'direct_request'", code="invalid_field",
-                               details={"field": "reason"})
+        raise ValidationFailed(
+            "'reason' must be a short name like 'direct_request'", code="invalid_field", details={"field": "reason"}
+        )
     return value.strip().lower().replace(" ", "_").replace("-", "_")
 
 
@@ -144,22 +156,33 @@ class HandoffService:
         session.status = "pending_handoff"
         return message("handoff_started", lang)
 
-    async def request(self, session: SessionRecord | None, token: str, *, customer_id: str | None, channel: str,
-                      reason: str, lang: str | None) -> dict[str, Any]:
+    async def request(
+        self,
+        session: SessionRecord | None,
+        token: str,
+        *,
+        customer_id: str | None,
+        channel: str,
+        reason: str,
+        lang: str | None,
+    ) -> dict[str, Any]:
         """The widget's agent button / ``POST /v1/handoff/direct``: escalate without asking the bot."""
         created = session is None
         if session is None:
-            session, token = self.sessions.new(customer_id=customer_id, channel=channel,
-                                               lang=lang or self.settings.default_lang)
+            session, token = self.sessions.new(
+                customer_id=customer_id, channel=channel, lang=lang or self.settings.default_lang
+            )
         lang = lang or session.lang
         if session.status in HUMAN_STATUSES:
-            return self._request_answer(session, token, message("waiting_for_agent", lang), escalated=True,
-                                        created=created)
+            return self._request_answer(
+                session, token, message("waiting_for_agent", lang), escalated=True, created=created
+            )
         if not self.trigger_enabled(reason):
             if created:
                 await self.sessions.save(session)
-            return self._request_answer(session, token, message("handoff_disabled", lang), escalated=False,
-                                        created=created)
+            return self._request_answer(
+                session, token, message("handoff_disabled", lang), escalated=False, created=created
+            )
         text = await self.begin(session, reason, lang)
         turn = await self.escalate(session, reason, lang, text)
         answer = self._request_answer(session, token, text, escalated=True, created=created)
@@ -172,8 +195,9 @@ class HandoffService:
         if session.status in ("resolved", "closed"):
             session.status = "bot"
         session.updated_at = time.time()
-        turn = TurnRecord(session.id, "system", text, time.time(), source="handoff",
-                          meta={"kind": "handoff", "lang": lang})
+        turn = TurnRecord(
+            session.id, "system", text, time.time(), source="handoff", meta={"kind": "handoff", "lang": lang}
+        )
         outbox = []
         if self.settings.background_jobs_enabled:
             outbox.append(OutboxItem("handoff_started", {"session_id": session.id, "reason": reason}))
@@ -184,11 +208,20 @@ class HandoffService:
         self.bus.publish(AGENTS_CHANNEL, "handoff", session_summary(session))
         return turns[0]
 
-    def _request_answer(self, session: SessionRecord, token: str, text: str, *, escalated: bool,
-                        created: bool) -> dict[str, Any]:
-        return {"ok": True, "escalated": escalated, "session_id": session.id, "session_token": token,
-                "new_session": created, "status": session.status, "response": text,
-                "offline": escalated and session.status == "bot", "handoff_reason": session.handoff_reason}
+    def _request_answer(
+        self, session: SessionRecord, token: str, text: str, *, escalated: bool, created: bool
+    ) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "escalated": escalated,
+            "session_id": session.id,
+            "session_token": token,
+            "new_session": created,
+            "status": session.status,
+            "response": text,
+            "offline": escalated and session.status == "bot",
+            "handoff_reason": session.handoff_reason,
+        }
 
     # -- agent side -------------------------------------------------------------------------------
     async def accept(self, session_id: str, actor: Actor) -> SessionRecord:
@@ -200,14 +233,17 @@ class HandoffService:
             conn.execute(
                 "UPDATE sessions SET status = 'human_active', assigned_agent = ?, accepted_at = ?, updated_at = ?,"
                 " handoff_version = handoff_version + 1 WHERE id = ? AND status = 'pending_handoff'",
-                (actor.name, now, now, session_id))
+                (actor.name, now, now, session_id),
+            )
             if conn.changes() == 0:
                 taken = current.status == "human_active"
                 raise Conflict(
-                    f"session is already taken by {current.assigned_agent}" if taken
+                    f"session is already taken by {current.assigned_agent}"
+                    if taken
                     else f"session is not waiting for an agent (status {current.status})",
                     code="already_accepted" if taken else "not_pending",
-                    details={"status": current.status, "assigned_agent": current.assigned_agent})
+                    details={"status": current.status, "assigned_agent": current.assigned_agent},
+                )
             # Counted after the UPDATE, so it includes this session; raising rolls the UPDATE back.
             self._check_capacity(conn, actor.name, including_new=True)
             self._event(conn, session_id, "accepted", actor.name, None, now)
@@ -217,8 +253,9 @@ class HandoffService:
 
         session, turn = await self.db.write(run)
         await self._after_transition(session, turn)
-        self.bus.publish(AGENTS_CHANNEL, "assignment", {"session_id": session_id, "action": "accepted",
-                                                        "agent": actor.name})
+        self.bus.publish(
+            AGENTS_CHANNEL, "assignment", {"session_id": session_id, "action": "accepted", "agent": actor.name}
+        )
         return session
 
     async def transfer(self, session_id: str, to_agent: str, actor: Actor) -> SessionRecord:
@@ -228,8 +265,11 @@ class HandoffService:
         def run(conn: apsw.Connection) -> tuple[SessionRecord, TurnRecord]:
             current = self._row(conn, session_id)
             if current.status != "human_active":
-                raise Conflict(f"only an active session can be transferred (status {current.status})",
-                               code="not_active", details={"status": current.status})
+                raise Conflict(
+                    f"only an active session can be transferred (status {current.status})",
+                    code="not_active",
+                    details={"status": current.status},
+                )
             self._check_holder(current, actor)
             if current.assigned_agent and current.assigned_agent.lower() == to_agent.lower():
                 raise Conflict(f"the session is already with {to_agent}", code="same_agent")
@@ -238,18 +278,21 @@ class HandoffService:
             conn.execute(
                 "UPDATE sessions SET assigned_agent = ?, updated_at = ?, handoff_version = handoff_version + 1"
                 " WHERE id = ? AND status = 'human_active' AND assigned_agent IS ?",
-                (to_agent, now, session_id, current.assigned_agent))
+                (to_agent, now, session_id, current.assigned_agent),
+            )
             if conn.changes() == 0:
                 raise Conflict("the session changed meanwhile; reload it", code="session_changed")
             self._event(conn, session_id, "transferred", actor.name, f"{current.assigned_agent} -> {to_agent}", now)
             session = self._row(conn, session_id)
-            return session, self._system_turn(conn, session, message("agent_joined", session.lang, agent=to_agent),
-                                              now)
+            return session, self._system_turn(conn, session, message("agent_joined", session.lang, agent=to_agent), now)
 
         session, turn = await self.db.write(run)
         await self._after_transition(session, turn)
-        self.bus.publish(AGENTS_CHANNEL, "assignment", {"session_id": session_id, "action": "transferred",
-                                                        "agent": to_agent, "by": actor.name})
+        self.bus.publish(
+            AGENTS_CHANNEL,
+            "assignment",
+            {"session_id": session_id, "action": "transferred", "agent": to_agent, "by": actor.name},
+        )
         return session
 
     async def release(self, session_id: str, actor: Actor) -> SessionRecord:
@@ -259,14 +302,18 @@ class HandoffService:
         def run(conn: apsw.Connection) -> SessionRecord:
             current = self._row(conn, session_id)
             if current.status != "human_active":
-                raise Conflict(f"only an active session can be released (status {current.status})",
-                               code="not_active", details={"status": current.status})
+                raise Conflict(
+                    f"only an active session can be released (status {current.status})",
+                    code="not_active",
+                    details={"status": current.status},
+                )
             self._check_holder(current, actor)
             conn.execute(
                 "UPDATE sessions SET status = 'pending_handoff', assigned_agent = NULL, accepted_at = NULL,"
                 " updated_at = ?, handoff_version = handoff_version + 1"
                 " WHERE id = ? AND status = 'human_active' AND assigned_agent IS ?",
-                (now, session_id, current.assigned_agent))
+                (now, session_id, current.assigned_agent),
+            )
             if conn.changes() == 0:
                 raise Conflict("the session changed meanwhile; reload it", code="session_changed")
             self._event(conn, session_id, "released", actor.name, current.assigned_agent, now)
@@ -274,8 +321,9 @@ class HandoffService:
 
         session = await self.db.write(run)
         await self._after_transition(session, None)
-        self.bus.publish(AGENTS_CHANNEL, "assignment", {"session_id": session_id, "action": "released",
-                                                        "agent": actor.name})
+        self.bus.publish(
+            AGENTS_CHANNEL, "assignment", {"session_id": session_id, "action": "released", "agent": actor.name}
+        )
         self.bus.publish(AGENTS_CHANNEL, "handoff", session_summary(session))
         return session
 
@@ -288,29 +336,44 @@ class HandoffService:
             if current.status == "resolved":
                 raise Conflict("the session is already resolved", code="already_resolved")
             if current.status not in HUMAN_STATUSES:
-                raise Conflict(f"the session is not in hand-off (status {current.status})", code="not_in_handoff",
-                               details={"status": current.status})
+                raise Conflict(
+                    f"the session is not in hand-off (status {current.status})",
+                    code="not_in_handoff",
+                    details={"status": current.status},
+                )
             if current.status == "human_active":
                 self._check_holder(current, actor)
             conn.execute(
                 "UPDATE sessions SET status = 'resolved', resolved_at = ?, updated_at = ?,"
                 " handoff_version = handoff_version + 1 WHERE id = ? AND status = ?",
-                (now, now, session_id, current.status))
+                (now, now, session_id, current.status),
+            )
             if conn.changes() == 0:
                 raise Conflict("the session changed meanwhile; reload it", code="session_changed")
             row = {
-                "session_id": session_id, "status": outcome.status, "issue_category": outcome.issue_category,
-                "root_cause": outcome.root_cause, "resolution_notes": outcome.resolution_notes,
-                "resolved_by": outcome.resolved_by or actor.name, "handoff_reason": current.handoff_reason,
-                "handoff_at": current.handoff_at, "accepted_at": current.accepted_at, "resolved_at": now,
-                "time_to_accept_s": (current.accepted_at - current.handoff_at
-                                     if current.accepted_at and current.handoff_at else None),
+                "session_id": session_id,
+                "status": outcome.status,
+                "issue_category": outcome.issue_category,
+                "root_cause": outcome.root_cause,
+                "resolution_notes": outcome.resolution_notes,
+                "resolved_by": outcome.resolved_by or actor.name,
+                "handoff_reason": current.handoff_reason,
+                "handoff_at": current.handoff_at,
+                "accepted_at": current.accepted_at,
+                "resolved_at": now,
+                "time_to_accept_s": (
+                    current.accepted_at - current.handoff_at if current.accepted_at and current.handoff_at else None
+                ),
                 "time_to_resolve_s": now - current.handoff_at if current.handoff_at else None,
-                "channel": current.channel, "lang": current.lang, "assigned_agent": current.assigned_agent,
+                "channel": current.channel,
+                "lang": current.lang,
+                "assigned_agent": current.assigned_agent,
                 "created_at": now,
             }
-            conn.execute(f"INSERT INTO session_outcomes ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-                         tuple(row.values()))
+            conn.execute(
+                f"INSERT INTO session_outcomes ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                tuple(row.values()),
+            )
             row["id"] = conn.last_insert_rowid()
             self._event(conn, session_id, "resolved", actor.name, outcome.status, now)
             session = self._row(conn, session_id)
@@ -318,8 +381,9 @@ class HandoffService:
 
         session, turn, row = await self.db.write(run)
         await self._after_transition(session, turn)
-        self.bus.publish(AGENTS_CHANNEL, "assignment", {"session_id": session_id, "action": "resolved",
-                                                        "agent": actor.name})
+        self.bus.publish(
+            AGENTS_CHANNEL, "assignment", {"session_id": session_id, "action": "resolved", "agent": actor.name}
+        )
         return {"ok": True, "session_id": session_id, "status": session.status, "outcome": row}
 
     async def agent_message(self, session_id: str, text: str, sender_name: str, actor: Actor) -> TurnRecord:
@@ -329,14 +393,25 @@ class HandoffService:
         def run(conn: apsw.Connection) -> TurnRecord:
             current = self._row(conn, session_id)
             if current.status in ("resolved", "closed"):
-                raise Conflict(f"the session is {current.status}; it takes no more agent messages",
-                               code="session_closed", details={"status": current.status})
+                raise Conflict(
+                    f"the session is {current.status}; it takes no more agent messages",
+                    code="session_closed",
+                    details={"status": current.status},
+                )
             if current.status != "human_active":
-                raise Conflict("accept the session before replying", code="not_accepted",
-                               details={"status": current.status})
+                raise Conflict(
+                    "accept the session before replying", code="not_accepted", details={"status": current.status}
+                )
             self._check_holder(current, actor)
-            turn = TurnRecord(session_id, "agent", text, now, source="agent", sender_name=sender_name,
-                              meta={"kind": "agent", "lang": current.lang, "agent": actor.name})
+            turn = TurnRecord(
+                session_id,
+                "agent",
+                text,
+                now,
+                source="agent",
+                sender_name=sender_name,
+                meta={"kind": "agent", "lang": current.lang, "agent": actor.name},
+            )
             turn.id = insert_turn(conn, turn)
             conn.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
             return turn
@@ -354,9 +429,12 @@ class HandoffService:
             if capacity is None:
                 conn.execute("DELETE FROM agent_capacity WHERE agent = ?", (agent,))
             else:
-                conn.execute("INSERT INTO agent_capacity (agent, capacity, updated_at) VALUES (?, ?, ?)"
-                             " ON CONFLICT (agent) DO UPDATE SET capacity = excluded.capacity,"
-                             " updated_at = excluded.updated_at", (agent, capacity, now))
+                conn.execute(
+                    "INSERT INTO agent_capacity (agent, capacity, updated_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (agent) DO UPDATE SET capacity = excluded.capacity,"
+                    " updated_at = excluded.updated_at",
+                    (agent, capacity, now),
+                )
             return self._capacity(conn, agent)
 
         return await self.db.write(run)
@@ -373,7 +451,8 @@ class HandoffService:
                 " EXISTS (SELECT 1 FROM handoff_events e WHERE e.session_id = s.id AND e.action = 'stale_pending'"
                 " AND e.created_at >= s.handoff_at) AS stale"
                 " FROM sessions s WHERE s.status IN ('pending_handoff', 'human_active')"
-                " ORDER BY s.handoff_at, s.id").fetchall()
+                " ORDER BY s.handoff_at, s.id"
+            ).fetchall()
             pending, active = [], []
             for row in rows:
                 extra = {"last_customer_message": row.pop("last_customer_message"), "stale": bool(row.pop("stale"))}
@@ -387,12 +466,18 @@ class HandoffService:
     async def session_detail(self, session_id: str) -> dict[str, Any]:
         def run(conn: apsw.Connection) -> dict[str, Any]:
             session = self._row(conn, session_id)
-            outcome = conn.execute("SELECT * FROM session_outcomes WHERE session_id = ? ORDER BY id DESC LIMIT 1",
-                                   (session_id,)).fetchall()
-            events = conn.execute("SELECT action, agent, detail, created_at FROM handoff_events"
-                                  " WHERE session_id = ? ORDER BY id", (session_id,)).fetchall()
-            return {"session": session_summary(session), "outcome": outcome[0] if outcome else None,
-                    "handoff_events": events}
+            outcome = conn.execute(
+                "SELECT * FROM session_outcomes WHERE session_id = ? ORDER BY id DESC LIMIT 1", (session_id,)
+            ).fetchall()
+            events = conn.execute(
+                "SELECT action, agent, detail, created_at FROM handoff_events WHERE session_id = ? ORDER BY id",
+                (session_id,),
+            ).fetchall()
+            return {
+                "session": session_summary(session),
+                "outcome": outcome[0] if outcome else None,
+                "handoff_events": events,
+            }
 
         detail = await self.db.read(run)
         detail["messages"] = [turn_payload(t) for t in await self.store.turns(session_id, limit=5000)]
@@ -417,35 +502,46 @@ class HandoffService:
 
     def _check_capacity(self, conn: apsw.Connection, agent: str, *, including_new: bool = False) -> None:
         limit = self._capacity(conn, agent)
-        held = conn.execute("SELECT count(*) AS n FROM sessions WHERE status = 'human_active'"
-                            " AND assigned_agent = ? COLLATE NOCASE", (agent,)).fetchall()[0]["n"]
+        held = conn.execute(
+            "SELECT count(*) AS n FROM sessions WHERE status = 'human_active' AND assigned_agent = ? COLLATE NOCASE",
+            (agent,),
+        ).fetchall()[0]["n"]
         if including_new:
             held -= 1
         if held >= limit:
-            raise Conflict(f"{agent} already holds {held} active chats (capacity {limit})", code="agent_at_capacity",
-                           details={"agent": agent, "active": held, "capacity": limit})
+            raise Conflict(
+                f"{agent} already holds {held} active chats (capacity {limit})",
+                code="agent_at_capacity",
+                details={"agent": agent, "active": held, "capacity": limit},
+            )
 
     @staticmethod
     def _check_known_agent(conn: apsw.Connection, agent: str) -> None:
         """With staff accounts in place, a transfer must name an active agent or admin."""
         if not conn.execute("SELECT 1 FROM users LIMIT 1").fetchall():
             return  # no accounts yet (automation with the API key only): any name is an agent
-        found = conn.execute("SELECT 1 FROM users WHERE username = ? AND active = 1 AND role IN ('agent', 'admin')",
-                             (agent,)).fetchall()
+        found = conn.execute(
+            "SELECT 1 FROM users WHERE username = ? AND active = 1 AND role IN ('agent', 'admin')", (agent,)
+        ).fetchall()
         if not found:
-            raise ValidationFailed(f"{agent!r} is not an active agent", code="unknown_agent",
-                                   details={"field": "agent"})
+            raise ValidationFailed(
+                f"{agent!r} is not an active agent", code="unknown_agent", details={"field": "agent"}
+            )
 
     @staticmethod
-    def _event(conn: apsw.Connection, session_id: str, action: str, agent: str | None, detail: str | None,
-               at: float) -> None:
-        conn.execute("INSERT INTO handoff_events (session_id, action, agent, detail, created_at) VALUES (?,?,?,?,?)",
-                     (session_id, action, agent, detail, at))
+    def _event(
+        conn: apsw.Connection, session_id: str, action: str, agent: str | None, detail: str | None, at: float
+    ) -> None:
+        conn.execute(
+            "INSERT INTO handoff_events (session_id, action, agent, detail, created_at) VALUES (?,?,?,?,?)",
+            (session_id, action, agent, detail, at),
+        )
 
     @staticmethod
     def _system_turn(conn: apsw.Connection, session: SessionRecord, text: str, at: float) -> TurnRecord:
-        turn = TurnRecord(session.id, "system", text, at, source="handoff",
-                          meta={"kind": "status", "lang": session.lang})
+        turn = TurnRecord(
+            session.id, "system", text, at, source="handoff", meta={"kind": "status", "lang": session.lang}
+        )
         turn.id = insert_turn(conn, turn)
         return turn
 
@@ -453,8 +549,12 @@ class HandoffService:
         self.bus.publish(f"session:{session_id}", "message", {"session_id": session_id, "message": turn_payload(turn)})
 
     def _publish_status(self, session: SessionRecord) -> None:
-        data = {"session_id": session.id, "status": session.status, "handoff_reason": session.handoff_reason,
-                "assigned_agent": session.assigned_agent}
+        data = {
+            "session_id": session.id,
+            "status": session.status,
+            "handoff_reason": session.handoff_reason,
+            "assigned_agent": session.assigned_agent,
+        }
         self.bus.publish(f"session:{session.id}", "status", data)
         self.bus.publish(AGENTS_CHANNEL, "status", data)
 

@@ -27,8 +27,13 @@ async def handoff_event(ctx: Any, payload: dict[str, Any]) -> dict[str, Any] | N
         return None
     summary = session_summary(session)
     summary.pop("meta", None)
-    return {"session_id": session.id, "reason": payload.get("reason") or session.handoff_reason,
-            "message_id": payload.get("message_id"), "offline": session.status == "bot", "session": summary}
+    return {
+        "session_id": session.id,
+        "reason": payload.get("reason") or session.handoff_reason,
+        "message_id": payload.get("message_id"),
+        "offline": session.status == "bot",
+        "session": summary,
+    }
 
 
 def delivery_id(payload: dict[str, Any]) -> str:
@@ -44,5 +49,12 @@ async def deliver_handoff_webhook(ctx: Any, payload: dict[str, Any]) -> None:
     if data is None:
         return
     # One attempt per job run: the outbox's own back-off spaces the retries.
-    await deliver_webhook(url, ctx.settings.escalation_webhook_secret, EVENT, data, db=ctx.db, attempts=1,
-                          delivery_id=delivery_id(payload))
+    await deliver_webhook(
+        url,
+        ctx.settings.escalation_webhook_secret,
+        EVENT,
+        data,
+        db=ctx.db,
+        attempts=1,
+        delivery_id=delivery_id(payload),
+    )

@@ -26,8 +26,9 @@ def _int_arg(request: Request, name: str, default: int, maximum: int) -> int:
     except ValueError:
         raise ValidationFailed(f"'{name}' must be an integer", code="invalid_query", details={"field": name}) from None
     if value < 0 or value > maximum:
-        raise ValidationFailed(f"'{name}' must be between 0 and {maximum}", code="invalid_query",
-                               details={"field": name})
+        raise ValidationFailed(
+            f"'{name}' must be between 0 and {maximum}", code="invalid_query", details={"field": name}
+        )
     return value
 
 

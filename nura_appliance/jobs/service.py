@@ -97,8 +97,9 @@ class _JobContext:
 class JobService:
     """``ctx.services["jobs"]``: register handlers, enqueue durable work, run the consumer."""
 
-    def __init__(self, ctx: Any, *, lease_seconds: float | None = None,
-                 sweep_interval: float = SWEEP_INTERVAL_SECONDS) -> None:
+    def __init__(
+        self, ctx: Any, *, lease_seconds: float | None = None, sweep_interval: float = SWEEP_INTERVAL_SECONDS
+    ) -> None:
         self.ctx = ctx
         # Handlers get this view of ctx: ctx.bus.publish from a consumer thread is forwarded to
         # the server's loop (the bus itself must only be touched there).
@@ -155,8 +156,11 @@ class JobService:
         run_periodic.__name__ = name.replace(".", "_")
         minutes = max(1, int(minutes))
         # Cron steps only count within the hour: 90 minutes becomes every 2 hours (rounded up).
-        schedule = (crontab(minute=f"*/{minutes}") if minutes < 60
-                    else crontab(minute="0", hour=f"*/{min(24, -(-minutes // 60))}"))
+        schedule = (
+            crontab(minute=f"*/{minutes}")
+            if minutes < 60
+            else crontab(minute="0", hour=f"*/{min(24, -(-minutes // 60))}")
+        )
         self.huey.periodic_task(schedule, name=name)(run_periodic)
 
     async def run_periodic(self, name: str) -> None:
@@ -175,8 +179,7 @@ class JobService:
         self._dispatch(row_id)
         return row_id
 
-    def enqueue_in(self, conn: apsw.Connection, kind: str, payload: dict[str, Any], *,
-                   dispatched: bool = False) -> int:
+    def enqueue_in(self, conn: apsw.Connection, kind: str, payload: dict[str, Any], *, dispatched: bool = False) -> int:
         """Insert an outbox row on ``conn`` (inside the caller's write transaction). The sweeper
         dispatches it within about a second of the commit."""
         row_id = insert_outbox(conn, OutboxItem(kind, payload), max_attempts=self.settings.job_max_attempts)
@@ -239,14 +242,21 @@ class JobService:
                 await handler(self.job_ctx, payload)
                 done.append(name)
                 progress = json.dumps(done)
-                await self.db.write(lambda c, p=progress: c.execute(
-                    "UPDATE outbox SET handlers_done = ? WHERE id = ? AND status = 'running'", (p, row_id)))
+                await self.db.write(
+                    lambda c, p=progress: c.execute(
+                        "UPDATE outbox SET handlers_done = ? WHERE id = ? AND status = 'running'", (p, row_id)
+                    )
+                )
         except Exception as exc:  # noqa: BLE001 - recorded on the row, retried or failed
             return await self._record_failure(row, exc)
         now = time.time()
-        await self.db.write(lambda c: c.execute(
-            "UPDATE outbox SET status = 'done', done_at = ?, updated_at = ?, lease_until = NULL, last_error = NULL"
-            " WHERE id = ? AND status = 'running'", (now, now, row_id)))
+        await self.db.write(
+            lambda c: c.execute(
+                "UPDATE outbox SET status = 'done', done_at = ?, updated_at = ?, lease_until = NULL, last_error = NULL"
+                " WHERE id = ? AND status = 'running'",
+                (now, now, row_id),
+            )
+        )
         return "done"
 
     async def _record_failure(self, row: dict[str, Any], exc: BaseException) -> str:
@@ -256,17 +266,25 @@ class JobService:
         now = time.time()
         if attempts >= max_attempts:
             log.error("job %s (%s) failed after %s attempts: %s", row_id, row["kind"], attempts, error)
-            await self.db.write(lambda c: c.execute(
-                "UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ?, lease_until = NULL,"
-                " max_attempts = ? WHERE id = ?", (error, now, max_attempts, row_id)))
+            await self.db.write(
+                lambda c: c.execute(
+                    "UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ?, lease_until = NULL,"
+                    " max_attempts = ? WHERE id = ?",
+                    (error, now, max_attempts, row_id),
+                )
+            )
             return "failed"
         delay = retry_delay(self.settings.job_retry_delay_seconds, attempts)
-        log.warning("job %s (%s) attempt %s failed, retrying in %.0f s: %s", row_id, row["kind"], attempts, delay,
-                    error)
-        await self.db.write(lambda c: c.execute(
-            "UPDATE outbox SET status = 'pending', last_error = ?, updated_at = ?, lease_until = NULL,"
-            " next_attempt_at = ?, dispatched_at = ?, max_attempts = ? WHERE id = ?",
-            (error, now, now + delay, now, max_attempts, row_id)))
+        log.warning(
+            "job %s (%s) attempt %s failed, retrying in %.0f s: %s", row_id, row["kind"], attempts, delay, error
+        )
+        await self.db.write(
+            lambda c: c.execute(
+                "UPDATE outbox SET status = 'pending', last_error = ?, updated_at = ?, lease_until = NULL,"
+                " next_attempt_at = ?, dispatched_at = ?, max_attempts = ? WHERE id = ?",
+                (error, now, now + delay, now, max_attempts, row_id),
+            )
+        )
         if self._consumer is not None:
             self._dispatch(row_id, delay)
         return "pending"
@@ -277,9 +295,16 @@ class JobService:
         count = 0
         while count < limit:
             now = time.time()
-            ids = await self.db.read(lambda c, t=now: [r["id"] for r in c.execute(
-                "SELECT id FROM outbox WHERE (status = 'pending' AND next_attempt_at <= ?)"
-                " OR (status = 'running' AND coalesce(lease_until, 0) < ?) ORDER BY id LIMIT 100", (t, t))])
+            ids = await self.db.read(
+                lambda c, t=now: [
+                    r["id"]
+                    for r in c.execute(
+                        "SELECT id FROM outbox WHERE (status = 'pending' AND next_attempt_at <= ?)"
+                        " OR (status = 'running' AND coalesce(lease_until, 0) < ?) ORDER BY id LIMIT 100",
+                        (t, t),
+                    )
+                ]
+            )
             if not ids:
                 break
             ran = 0
@@ -300,18 +325,25 @@ class JobService:
             mine = sorted(self._running)
         if mine:
             marks = ", ".join("?" for _ in mine)
-            self.db.write_sync(lambda c: c.execute(
-                f"UPDATE outbox SET lease_until = ? WHERE status = 'running' AND id IN ({marks})",
-                (now + self.lease_seconds, *mine)))
+            self.db.write_sync(
+                lambda c: c.execute(
+                    f"UPDATE outbox SET lease_until = ? WHERE status = 'running' AND id IN ({marks})",
+                    (now + self.lease_seconds, *mine),
+                )
+            )
 
         def pick(conn: apsw.Connection) -> list[int]:
-            return [r["id"] for r in conn.execute(
-                "UPDATE outbox SET dispatched_at = :now WHERE id IN (SELECT id FROM outbox WHERE"
-                " (status = 'pending' AND next_attempt_at <= :now AND coalesce(dispatched_at, 0) < :stale)"
-                " OR (status = 'running' AND coalesce(lease_until, 0) < :now"
-                "     AND coalesce(dispatched_at, 0) < :now - :lease)"
-                " ORDER BY id LIMIT 500) RETURNING id",
-                {"now": now, "stale": now - REDISPATCH_AFTER_SECONDS, "lease": self.lease_seconds})]
+            return [
+                r["id"]
+                for r in conn.execute(
+                    "UPDATE outbox SET dispatched_at = :now WHERE id IN (SELECT id FROM outbox WHERE"
+                    " (status = 'pending' AND next_attempt_at <= :now AND coalesce(dispatched_at, 0) < :stale)"
+                    " OR (status = 'running' AND coalesce(lease_until, 0) < :now"
+                    "     AND coalesce(dispatched_at, 0) < :now - :lease)"
+                    " ORDER BY id LIMIT 500) RETURNING id",
+                    {"now": now, "stale": now - REDISPATCH_AFTER_SECONDS, "lease": self.lease_seconds},
+                )
+            ]
 
         due = self.db.write_sync(pick)
         for row_id in due:
@@ -332,8 +364,15 @@ class JobService:
             self._loop = loop
         if self._consumer is not None or not self.enabled:
             return False
-        consumer = Consumer(self.huey, workers=int(self.settings.job_workers), worker_type="thread",
-                            periodic=True, initial_delay=0.05, max_delay=1.0, check_worker_health=False)
+        consumer = Consumer(
+            self.huey,
+            workers=int(self.settings.job_workers),
+            worker_type="thread",
+            periodic=True,
+            initial_delay=0.05,
+            max_delay=1.0,
+            check_worker_health=False,
+        )
         # Not consumer.start(): it installs signal handlers, which only the main thread may do.
         consumer.scheduler.start()
         for _, thread in consumer.worker_threads:
@@ -342,8 +381,11 @@ class JobService:
         self._stop.clear()
         self._sweeper = threading.Thread(target=self._sweep_loop, name="nura-jobs-sweeper", daemon=True)
         self._sweeper.start()
-        log.info("job consumer started: %s worker thread(s), jobs db %s", self.settings.job_workers,
-                 self.ctx.paths.jobs_database)
+        log.info(
+            "job consumer started: %s worker thread(s), jobs db %s",
+            self.settings.job_workers,
+            self.ctx.paths.jobs_database,
+        )
         return True
 
     @property
@@ -402,7 +444,8 @@ class JobService:
             total = conn.execute("SELECT count(*) AS n FROM outbox WHERE status = 'failed'").fetchall()[0]["n"]
             rows = conn.execute(
                 "SELECT id, kind, payload, attempts, max_attempts, last_error, created_at, updated_at FROM outbox"
-                " WHERE status = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?", (limit, offset),
+                " WHERE status = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?",
+                (limit, offset),
             ).fetchall()
             return {"jobs": [{**r, "payload": json.loads(r["payload"])} for r in rows], "total": total}
 
@@ -421,7 +464,8 @@ class JobService:
             conn.execute(
                 "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?,"
                 " dispatched_at = ?, lease_until = NULL, max_attempts = ? WHERE id = ?",
-                (now, now, now, self.settings.job_max_attempts, row_id))
+                (now, now, now, self.settings.job_max_attempts, row_id),
+            )
             return {"id": row_id, "kind": rows[0]["kind"], "status": "pending"}
 
         result = await self.db.write(run)

@@ -27,9 +27,16 @@ def webhook_payload(url: str, event: str, data: dict[str, Any]) -> dict[str, Any
 async def run_webhook(ctx: Any, payload: dict[str, Any]) -> None:
     """Outbox handler for kind ``webhook``: signed with ``ESCALATION_WEBHOOK_SECRET``; a few quick
     retries here, then the outbox's exponential back-off between job attempts."""
-    await deliver_webhook(payload["url"], ctx.settings.escalation_webhook_secret, payload["event"],
-                          payload.get("data") or {}, db=ctx.db, attempts=3, base_delay=1.0,
-                          delivery_id=payload.get("delivery_id"))
+    await deliver_webhook(
+        payload["url"],
+        ctx.settings.escalation_webhook_secret,
+        payload["event"],
+        payload.get("data") or {},
+        db=ctx.db,
+        attempts=3,
+        base_delay=1.0,
+        delivery_id=payload.get("delivery_id"),
+    )
 
 
 async def purge_done_jobs(ctx: Any, *, now: float | None = None) -> int:
@@ -38,9 +45,12 @@ async def purge_done_jobs(ctx: Any, *, now: float | None = None) -> int:
     cutoff = (now or time.time()) - KEEP_DONE_SECONDS
     removed = 0
     while True:
+
         def run(conn: Any) -> int:
-            conn.execute("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status = 'done'"
-                         " AND done_at < ? LIMIT ?)", (cutoff, _PURGE_BATCH))
+            conn.execute(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status = 'done' AND done_at < ? LIMIT ?)",
+                (cutoff, _PURGE_BATCH),
+            )
             return int(conn.changes())
 
         batch = await ctx.db.write(run)

@@ -41,8 +41,9 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
-def verify(secret: str, timestamp: str, body: bytes, signature: str, *, max_age_seconds: float = 300,
-           now: float | None = None) -> bool:
+def verify(
+    secret: str, timestamp: str, body: bytes, signature: str, *, max_age_seconds: float = 300, now: float | None = None
+) -> bool:
     """Receiver-side check: a valid signature over a recent timestamp."""
     try:
         age = abs((now or time.time()) - float(timestamp))
@@ -55,16 +56,29 @@ async def _log_attempt(db: Database | None, row: tuple[Any, ...]) -> None:
     if db is None:
         return
     try:
-        await db.write(lambda c: c.execute(
-            "INSERT INTO webhook_deliveries (delivery_id, url, event, attempt, status_code, ok, error, duration_ms,"
-            " created_at) VALUES (?,?,?,?,?,?,?,?,?)", row))
+        await db.write(
+            lambda c: c.execute(
+                "INSERT INTO webhook_deliveries (delivery_id, url, event, attempt, status_code, ok, error, duration_ms,"
+                " created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                row,
+            )
+        )
     except Exception:  # noqa: BLE001 - the log must not break the delivery
         log.exception("could not log a webhook attempt")
 
 
-async def deliver_webhook(url: str, secret: str, event: str, payload: dict[str, Any], *,
-                          db: Database | None = None, attempts: int = 3, base_delay: float = 1.0,
-                          timeout: float = 10.0, delivery_id: str | None = None) -> dict[str, Any]:
+async def deliver_webhook(
+    url: str,
+    secret: str,
+    event: str,
+    payload: dict[str, Any],
+    *,
+    db: Database | None = None,
+    attempts: int = 3,
+    base_delay: float = 1.0,
+    timeout: float = 10.0,
+    delivery_id: str | None = None,
+) -> dict[str, Any]:
     """POST a signed event to ``url``; retry with exponential back-off (``base_delay``, 2×, 4×…)
     on network errors and non-2xx answers; log every attempt in ``webhook_deliveries`` when
     ``db`` is given.
@@ -74,8 +88,11 @@ async def deliver_webhook(url: str, secret: str, event: str, payload: dict[str, 
     job (``jobs.enqueue("webhook", {...})``), whose own back-off takes over from there.
     """
     delivery = delivery_id or uuid.uuid4().hex
-    body = json.dumps({"event": event, "delivery_id": delivery, "data": payload, "sent_at": time.time()},
-                      ensure_ascii=False, default=str).encode("utf-8")
+    body = json.dumps(
+        {"event": event, "delivery_id": delivery, "data": payload, "sent_at": time.time()},
+        ensure_ascii=False,
+        default=str,
+    ).encode("utf-8")
     last_error = "not attempted"
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
         for attempt in range(1, max(1, attempts) + 1):
@@ -100,8 +117,9 @@ async def deliver_webhook(url: str, secret: str, event: str, payload: dict[str, 
                 ok = False
                 last_error = f"{type(exc).__name__}: {exc}"[:500]
             elapsed = round((time.perf_counter() - started) * 1000, 2)
-            await _log_attempt(db, (delivery, url, event, attempt, status, int(ok), last_error or None, elapsed,
-                                    time.time()))
+            await _log_attempt(
+                db, (delivery, url, event, attempt, status, int(ok), last_error or None, elapsed, time.time())
+            )
             if ok:
                 return {"delivery_id": delivery, "attempts": attempt, "status_code": status}
             if attempt < attempts:

@@ -186,8 +186,9 @@ class OpenAIEmbedder:
         if not api_key and not base_url:
             raise EmbeddingError("EMBEDDING_PROVIDER=openai needs OPENAI_API_KEY or OPENAI_BASE_URL")
         # One retry only: a dead endpoint must not stall searches for the client's default backoff.
-        self._client = OpenAI(api_key=api_key or "not-needed", base_url=base_url or None, timeout=timeout,
-                              max_retries=1)
+        self._client = OpenAI(
+            api_key=api_key or "not-needed", base_url=base_url or None, timeout=timeout, max_retries=1
+        )
         self.model = model
         self.dim = 0
         self.space = f"openai:{model}"

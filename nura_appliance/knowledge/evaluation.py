@@ -48,18 +48,24 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError as exc:
             raise ValidationFailed(f"{path.name} line {number}: invalid JSON ({exc.msg})") from None
         if not isinstance(case, dict) or not isinstance(case.get("text"), str) or not case["text"].strip():
-            raise ValidationFailed(f"{path.name} line {number}: needs a non-empty \"text\"")
+            raise ValidationFailed(f'{path.name} line {number}: needs a non-empty "text"')
         expect = case.get("expect")
-        if not isinstance(expect, dict) or len(expect) != 1 or not (
-            isinstance(expect.get("article"), str) or expect.get("out_of_scope") is True
-            or expect.get("handoff") is True
+        if (
+            not isinstance(expect, dict)
+            or len(expect) != 1
+            or not (
+                isinstance(expect.get("article"), str)
+                or expect.get("out_of_scope") is True
+                or expect.get("handoff") is True
+            )
         ):
             raise ValidationFailed(
-                f"{path.name} line {number}: \"expect\" must be {{\"article\": ID}}, "
-                "{\"out_of_scope\": true} or {\"handoff\": true}")
+                f'{path.name} line {number}: "expect" must be {{"article": ID}}, '
+                '{"out_of_scope": true} or {"handoff": true}'
+            )
         lang = case.get("lang")
         if lang is not None and lang not in ("ar", "ku", "en"):
-            raise ValidationFailed(f"{path.name} line {number}: \"lang\" must be ar, ku or en")
+            raise ValidationFailed(f'{path.name} line {number}: "lang" must be ar, ku or en')
         cases.append({"text": case["text"], "lang": lang, "expect": expect})
     if not cases:
         raise ValidationFailed(f"{path.name}: no cases")
@@ -90,8 +96,12 @@ async def run_cases(ctx: Any, cases: list[dict[str, Any]]) -> dict[str, Any]:
         if answer.article_id and answer.article_id not in candidates:
             candidates.insert(0, answer.article_id)
         kind = answer.kind if answer.kind != "rag" else "fallback"
-        got = {"kind": kind, "article": answer.article_id, "candidates": candidates,
-               "confidence": round(float(answer.confidence), 4)}
+        got = {
+            "kind": kind,
+            "article": answer.article_id,
+            "candidates": candidates,
+            "confidence": round(float(answer.confidence), 4),
+        }
         langs.append(lang)
         expect = case["expect"]
         wanted = _expected_kind(expect)
@@ -122,15 +132,21 @@ def summarise(results: list[dict[str, Any]], elapsed: float = 0.0, langs: list[s
         by_lang[lang].append(r)
     for lang, rows in sorted(by_lang.items()):
         arts = [r for r in rows if "article" in r["expect"]]
-        per_lang[lang] = {"cases": len(rows), "ok": _ratio(sum(r["ok"] for r in rows), len(rows)),
-                          "top1": _ratio(sum(top1(r) for r in arts), len(arts))}
+        per_lang[lang] = {
+            "cases": len(rows),
+            "ok": _ratio(sum(r["ok"] for r in rows), len(rows)),
+            "top1": _ratio(sum(top1(r) for r in arts), len(arts)),
+        }
     per_article: dict[str, dict[str, Any]] = {}
     by_article: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in articles:
         by_article[r["expect"]["article"]].append(r)
     for article_id, rows in sorted(by_article.items()):
-        per_article[article_id] = {"cases": len(rows), "top1": _ratio(sum(top1(r) for r in rows), len(rows)),
-                                   "answered_correct": _ratio(sum(r["ok"] for r in rows), len(rows))}
+        per_article[article_id] = {
+            "cases": len(rows),
+            "top1": _ratio(sum(top1(r) for r in rows), len(rows)),
+            "answered_correct": _ratio(sum(r["ok"] for r in rows), len(rows)),
+        }
     return {
         "cases": len(results),
         "ok": _ratio(sum(r["ok"] for r in results), len(results)),

@@ -170,17 +170,26 @@ class VectorIndex:
             self._pending.clear()
         if rows:
             conn.executemany(
-                "INSERT OR IGNORE INTO embedding_cache (key, space, vector, created_at) VALUES (?,?,?,?)", rows)
+                "INSERT OR IGNORE INTO embedding_cache (key, space, vector, created_at) VALUES (?,?,?,?)", rows
+            )
 
     # -- vec0 table ---------------------------------------------------------------------------
     def ensure_table(self, conn: apsw.Connection, dim: int) -> None:
         """Create ``kb_vec`` for ``dim`` bits; rebuild it (empty) when the dimension changed."""
-        meta = {r["key"]: r["value"] for r in conn.execute(
-            "SELECT key, value FROM kb_meta WHERE key IN ('vector_dim', 'vector_space', 'vector_coarse')")}
+        meta = {
+            r["key"]: r["value"]
+            for r in conn.execute(
+                "SELECT key, value FROM kb_meta WHERE key IN ('vector_dim', 'vector_space', 'vector_coarse')"
+            )
+        }
         exists = bool(list(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'")))
         space = self.embedder.space
-        if exists and meta.get("vector_dim") == str(dim) and meta.get("vector_space") == space \
-                and meta.get("vector_coarse") == str(coarse_dim(dim)):
+        if (
+            exists
+            and meta.get("vector_dim") == str(dim)
+            and meta.get("vector_space") == space
+            and meta.get("vector_coarse") == str(coarse_dim(dim))
+        ):
             return
         if exists:
             conn.execute("DROP TABLE kb_vec")
@@ -191,8 +200,10 @@ class VectorIndex:
         conn.execute(f"CREATE VIRTUAL TABLE kb_vec USING vec0 (kind text, embedding bit[{coarse_dim(dim)}])")
         rows = list(conn.execute("SELECT id, kind, vector FROM kb_vectors WHERE length(vector) = ?", (dim * 4,)))
         for row in rows:
-            conn.execute("INSERT INTO kb_vec (rowid, kind, embedding) VALUES (?, ?, vec_quantize_binary(?))",
-                         (row["id"], row["kind"], to_blob(coarse(from_blob(row["vector"])))))
+            conn.execute(
+                "INSERT INTO kb_vec (rowid, kind, embedding) VALUES (?, ?, vec_quantize_binary(?))",
+                (row["id"], row["kind"], to_blob(coarse(from_blob(row["vector"])))),
+            )
         for key, value in (("vector_dim", str(dim)), ("vector_space", space), ("vector_coarse", str(coarse_dim(dim)))):
             conn.execute(
                 "INSERT INTO kb_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

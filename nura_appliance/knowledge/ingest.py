@@ -34,8 +34,16 @@ from nura_appliance.errors import ValidationFailed
 from nura_appliance.knowledge.indexer import Item, split_sentences
 from nura_appliance.knowledge.normalize import detect_language, index_terms
 
-SUPPORTED = {".md": "md", ".markdown": "md", ".txt": "txt", ".text": "txt", ".html": "html", ".htm": "html",
-             ".pdf": "pdf", ".docx": "docx"}
+SUPPORTED = {
+    ".md": "md",
+    ".markdown": "md",
+    ".txt": "txt",
+    ".text": "txt",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+    ".docx": "docx",
+}
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 Progress = Callable[[int, int, str], None]
 
@@ -210,7 +218,7 @@ def extract(name: str, data: bytes) -> tuple[str, list[Section]]:
     suffix = Path(name).suffix.lower()
     kind = SUPPORTED.get(suffix)
     if kind is None:
-        accepted = ", ".join(sorted({s.lstrip('.') for s in SUPPORTED}))
+        accepted = ", ".join(sorted({s.lstrip(".") for s in SUPPORTED}))
         raise IngestError(f"{name}: unsupported file type {suffix or '(none)'} (supported: {accepted})")
     if not data or not data.strip():
         raise IngestError(f"{name}: the file is empty")
@@ -289,8 +297,17 @@ def _make_chunk(position: int, heading: str, sentences: list[str]) -> Chunk:
 
 
 # -- indexing --------------------------------------------------------------------------------------
-def _write_file(conn: apsw.Connection, ctx: Any, path_key: str, name: str, title: str, digest: str, size: int,
-                chunks: list[Chunk], vectors: np.ndarray) -> int:
+def _write_file(
+    conn: apsw.Connection,
+    ctx: Any,
+    path_key: str,
+    name: str,
+    title: str,
+    digest: str,
+    size: int,
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+) -> int:
     """Replace one document's chunks, FTS rows and vectors (inside the caller's transaction)."""
     old = list(conn.execute("SELECT id FROM handbook_docs WHERE path = ?", (path_key,)))
     if old:
@@ -299,19 +316,25 @@ def _write_file(conn: apsw.Connection, ctx: Any, path_key: str, name: str, title
         ctx.knowledge.vectors.delete(conn, "chunk", old_ids)
         conn.executemany("DELETE FROM chunk_fts WHERE ref = ?", [(i,) for i in old_ids])
         conn.execute("DELETE FROM handbook_chunks WHERE doc_id = ?", (doc_id,))
-        conn.execute("UPDATE handbook_docs SET title = ?, content_hash = ?, chunks = ?, updated_at = ?,"
-                     " source_name = ?, bytes = ? WHERE id = ?",
-                     (title, digest, len(chunks), time.time(), name, size, doc_id))
+        conn.execute(
+            "UPDATE handbook_docs SET title = ?, content_hash = ?, chunks = ?, updated_at = ?,"
+            " source_name = ?, bytes = ? WHERE id = ?",
+            (title, digest, len(chunks), time.time(), name, size, doc_id),
+        )
     else:
-        conn.execute("INSERT INTO handbook_docs (path, title, content_hash, chunks, updated_at, source_name, bytes)"
-                     " VALUES (?,?,?,?,?,?,?)", (path_key, title, digest, len(chunks), time.time(), name, size))
+        conn.execute(
+            "INSERT INTO handbook_docs (path, title, content_hash, chunks, updated_at, source_name, bytes)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (path_key, title, digest, len(chunks), time.time(), name, size),
+        )
         doc_id = conn.last_insert_rowid()
     items: list[Item] = []
     for chunk in chunks:
         text = f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text
-        conn.execute("INSERT INTO handbook_chunks (doc_id, position, heading, text, lang, content_hash)"
-                     " VALUES (?,?,?,?,?,?)", (doc_id, chunk.position, chunk.heading, chunk.text, chunk.lang,
-                                                hashlib.sha256(text.encode()).hexdigest()))
+        conn.execute(
+            "INSERT INTO handbook_chunks (doc_id, position, heading, text, lang, content_hash) VALUES (?,?,?,?,?,?)",
+            (doc_id, chunk.position, chunk.heading, chunk.text, chunk.lang, hashlib.sha256(text.encode()).hexdigest()),
+        )
         chunk_id = str(conn.last_insert_rowid())
         conn.execute("INSERT INTO chunk_fts (text, ref) VALUES (?, ?)", (" ".join(index_terms(text)), chunk_id))
         items.append(Item("chunk", chunk_id, "chunk", chunk.lang, text))
@@ -342,7 +365,8 @@ async def ingest_file(ctx: Any, name: str, data: bytes, path_key: str) -> dict[s
 
         title, chunks, vectors = await asyncio.to_thread(prepare)
         count = await ctx.db.write(
-            lambda c: _write_file(c, ctx, path_key, name, title, digest, len(data), chunks, vectors))
+            lambda c: _write_file(c, ctx, path_key, name, title, digest, len(data), chunks, vectors)
+        )
         return {"name": name, "status": "ingested", "chunks": count}
     except IngestError as exc:
         return {"name": name, "status": "failed", "chunks": 0, "error": exc.message}
@@ -355,8 +379,11 @@ def expand_paths(paths: list[Path]) -> list[tuple[Path, str | None]]:
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and not any(p.startswith(".") for p in child.relative_to(path).parts) \
-                        and child.suffix.lower() in SUPPORTED:
+                if (
+                    child.is_file()
+                    and not any(p.startswith(".") for p in child.relative_to(path).parts)
+                    and child.suffix.lower() in SUPPORTED
+                ):
                     found.append((child, None))
         elif path.is_file():
             found.append((path, None))
@@ -365,13 +392,19 @@ def expand_paths(paths: list[Path]) -> list[tuple[Path, str | None]]:
     return found
 
 
-async def ingest_paths(ctx: Any, paths: list[Path], *, progress: Progress | None = None,
-                       source: str = "cli") -> dict[str, Any]:
+async def ingest_paths(
+    ctx: Any, paths: list[Path], *, progress: Progress | None = None, source: str = "cli"
+) -> dict[str, Any]:
     """Ingest files and folders; logs the run in ``ingestion_logs``; returns a report."""
     started = time.time()
-    run_id = await ctx.db.write(lambda c: (c.execute(
-        "INSERT INTO ingestion_logs (source, status, started_at) VALUES (?, 'running', ?)", (source, started)),
-        c.last_insert_rowid())[1])
+    run_id = await ctx.db.write(
+        lambda c: (
+            c.execute(
+                "INSERT INTO ingestion_logs (source, status, started_at) VALUES (?, 'running', ?)", (source, started)
+            ),
+            c.last_insert_rowid(),
+        )[1]
+    )
     files = expand_paths(paths)
     rows: list[dict[str, Any]] = []
     for done, (path, error) in enumerate(files):
@@ -383,14 +416,19 @@ async def ingest_paths(ctx: Any, paths: list[Path], *, progress: Progress | None
         try:
             size = path.stat().st_size
             if size > ctx.settings.upload_max_bytes:
-                rows.append({"name": path.name, "status": "failed", "chunks": 0, "error":
-                             f"{path.name}: {size} bytes is larger than the {ctx.settings.upload_max_bytes}-byte"
-                             " limit (UPLOAD_MAX_BYTES)"})
+                rows.append(
+                    {
+                        "name": path.name,
+                        "status": "failed",
+                        "chunks": 0,
+                        "error": f"{path.name}: {size} bytes is larger than the {ctx.settings.upload_max_bytes}-byte"
+                        " limit (UPLOAD_MAX_BYTES)",
+                    }
+                )
                 continue
             data = await asyncio.to_thread(path.read_bytes)
         except OSError as exc:
-            rows.append({"name": path.name, "status": "failed", "chunks": 0,
-                         "error": f"{path}: {exc.strerror or exc}"})
+            rows.append({"name": path.name, "status": "failed", "chunks": 0, "error": f"{path}: {exc.strerror or exc}"})
             continue
         rows.append(await ingest_file(ctx, path.name, data, str(path.resolve())))
     if progress:
@@ -408,14 +446,25 @@ async def finish_run(ctx: Any, run_id: int, rows: list[dict[str, Any]]) -> dict[
     errors = "; ".join(r["error"] for r in rows if r.get("error"))[:2000] or None
 
     def close(conn: apsw.Connection) -> None:
-        conn.execute("UPDATE ingestion_logs SET status = ?, files = ?, skipped = ?, chunks = ?, error = ?,"
-                     " detail = ?, finished_at = ? WHERE id = ?",
-                     (status, ingested, skipped, chunks, errors, json.dumps(rows, ensure_ascii=False),
-                      time.time(), run_id))
+        conn.execute(
+            "UPDATE ingestion_logs SET status = ?, files = ?, skipped = ?, chunks = ?, error = ?,"
+            " detail = ?, finished_at = ? WHERE id = ?",
+            (status, ingested, skipped, chunks, errors, json.dumps(rows, ensure_ascii=False), time.time(), run_id),
+        )
         if ingested:
-            conn.execute("INSERT INTO kb_meta (key, value) VALUES ('version', ?) ON CONFLICT (key) DO UPDATE"
-                         " SET value = excluded.value", (str(time.time()),))
+            conn.execute(
+                "INSERT INTO kb_meta (key, value) VALUES ('version', ?) ON CONFLICT (key) DO UPDATE"
+                " SET value = excluded.value",
+                (str(time.time()),),
+            )
 
     await ctx.db.write(close)
-    return {"run_id": run_id, "status": status, "ingested": ingested, "skipped": skipped, "failed": failed,
-            "chunks": chunks, "files": rows}
+    return {
+        "run_id": run_id,
+        "status": status,
+        "ingested": ingested,
+        "skipped": skipped,
+        "failed": failed,
+        "chunks": chunks,
+        "files": rows,
+    }

@@ -26,9 +26,9 @@ def _texts(value: Any, where: str, *, required: bool) -> dict[str, str]:
     if value is None and not required:
         return {}
     if isinstance(value, str):
-        raise PackError(f"{where}: expected an object of languages like {{\"ar\": \"…\"}}, got a string")
+        raise PackError(f'{where}: expected an object of languages like {{"ar": "…"}}, got a string')
     if not isinstance(value, dict):
-        raise PackError(f"{where}: expected an object of languages like {{\"ar\": \"…\"}}")
+        raise PackError(f'{where}: expected an object of languages like {{"ar": "…"}}')
     out: dict[str, str] = {}
     for lang, text in value.items():
         if lang not in LANGS:
@@ -265,8 +265,9 @@ def from_legacy(articles: Any, tree: Any | None) -> dict[str, Any]:
             tree = {"id": "root", "label": {"ar": "المواضيع"}, "children": tree}
         pack_tree = convert(tree, "topic_tree.json")
         pack_tree["id"] = "root"
-    return validate_pack({"format": FORMAT, "name": "imported NURA knowledge", "articles": out_articles,
-                          "topic_tree": pack_tree})
+    return validate_pack(
+        {"format": FORMAT, "name": "imported NURA knowledge", "articles": out_articles, "topic_tree": pack_tree}
+    )
 
 
 def pick_text(texts: dict[str, str], lang: str) -> tuple[str, str]:

@@ -85,8 +85,15 @@ class Hit:
     doc: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "ref": self.ref, "title": self.title, "text": self.text,
-                "score": self.score, "tier": self.tier, "doc": self.doc}
+        return {
+            "kind": self.kind,
+            "ref": self.ref,
+            "title": self.title,
+            "text": self.text,
+            "score": self.score,
+            "tier": self.tier,
+            "doc": self.doc,
+        }
 
 
 def fts_query(terms: list[str]) -> str:
@@ -109,8 +116,10 @@ def selective_terms(conn: apsw.Connection, terms: list[str]) -> list[str]:
     if not unique or not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunk_fts_vocab'").fetchall():
         return unique[:MAX_QUERY_TERMS]
     marks = ",".join("?" * len(unique))
-    counts = {r["term"]: r["doc"] for r in conn.execute(
-        f"SELECT term, doc FROM chunk_fts_vocab WHERE term IN ({marks})", unique)}
+    counts = {
+        r["term"]: r["doc"]
+        for r in conn.execute(f"SELECT term, doc FROM chunk_fts_vocab WHERE term IN ({marks})", unique)
+    }
     present = sorted((counts[t], t) for t in unique if t in counts)
     if not present:
         return []
@@ -146,15 +155,23 @@ def _load_snapshot(conn: apsw.Connection, version: str) -> _Snapshot:
     norms = np.linalg.norm(centroids, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     starts = np.flatnonzero(np.r_[True, item_article[1:] != item_article[:-1]])
-    return _Snapshot(version, space_row[0]["value"] if space_row else "", article_ids, item_article,
-                     vectors, centroids / norms, starts)
+    return _Snapshot(
+        version,
+        space_row[0]["value"] if space_row else "",
+        article_ids,
+        item_article,
+        vectors,
+        centroids / norms,
+        starts,
+    )
 
 
 class ArticleMatcher:
     """The article tier: scores articles and decides answer / ambiguous / none."""
 
-    def __init__(self, db: Database, *, answer_threshold: float, ambiguous_threshold: float,
-                 embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, db: Database, *, answer_threshold: float, ambiguous_threshold: float, embedder: Embedder | None = None
+    ) -> None:
         self.db = db
         self.answer_threshold = answer_threshold
         self.ambiguous_threshold = ambiguous_threshold
@@ -180,10 +197,12 @@ class ArticleMatcher:
             rows = pg_search.bm25(conn, "kb_fts", terms, columns=("ref", "field"), where="kind = 'article'")
             words = list(dict.fromkeys(t for t in terms if not t.startswith("kc")))
             return rows, (len(pg_search.known_terms(conn, words)) / len(words) if words else 1.0)
-        rows = list(conn.execute(
-            "SELECT ref, field, -bm25(kb_fts) AS score FROM kb_fts WHERE kb_fts MATCH ? AND kind = 'article'",
-            (fts_query(terms),),
-        ))
+        rows = list(
+            conn.execute(
+                "SELECT ref, field, -bm25(kb_fts) AS score FROM kb_fts WHERE kb_fts MATCH ? AND kind = 'article'",
+                (fts_query(terms),),
+            )
+        )
         words = list(dict.fromkeys(t for t in terms if not t.startswith("kc")))
         if not words:
             return rows, 1.0
@@ -226,12 +245,21 @@ class ArticleMatcher:
                 bm_article[index] = max(bm_article[index], row["score"])
             else:
                 bm_item[index] = max(bm_item[index], row["score"])
-        signals = {"vmax": vmax, "v2": v2, "centroid": centroid,
-                   "bm25_item": bm_item / (bm_item.max() + BM25_DAMPING),
-                   "bm25_article": bm_article / (bm_article.max() + BM25_DAMPING),
-                   "known": np.full(n, known)}
-        fused = (W_VMAX * vmax + W_V2 * v2 + W_CENTROID * centroid
-                 + W_BM25_ITEM * signals["bm25_item"] + W_BM25_ARTICLE * signals["bm25_article"])
+        signals = {
+            "vmax": vmax,
+            "v2": v2,
+            "centroid": centroid,
+            "bm25_item": bm_item / (bm_item.max() + BM25_DAMPING),
+            "bm25_article": bm_article / (bm_article.max() + BM25_DAMPING),
+            "known": np.full(n, known),
+        }
+        fused = (
+            W_VMAX * vmax
+            + W_V2 * v2
+            + W_CENTROID * centroid
+            + W_BM25_ITEM * signals["bm25_item"]
+            + W_BM25_ARTICLE * signals["bm25_article"]
+        )
         return snap.article_ids, fused, signals
 
     @staticmethod
@@ -251,8 +279,9 @@ class ArticleMatcher:
         runner = float(fused[order[1]]) if len(order) > 1 else 0.0
         known = float(signals["known"][0])
         confidence = round(self.calibrate(best, best - runner, known), 3)
-        candidates = [Candidate(article_ids[i], round(float(fused[i]), 4), round(float(signals["vmax"][i]), 4))
-                      for i in order[:5]]
+        candidates = [
+            Candidate(article_ids[i], round(float(fused[i]), 4), round(float(signals["vmax"][i]), 4)) for i in order[:5]
+        ]
         detail = {"best": round(best, 4), "margin": round(best - runner, 4), "known": round(known, 3)}
         if confidence >= self.answer_threshold:
             return Decision("article", confidence, candidates[0].article_id, candidates, detail)
@@ -272,8 +301,15 @@ class HybridRetriever:
         self._codes: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
 
-    def search_sync(self, conn: apsw.Connection, text: str, query: np.ndarray | None, k: int,
-                    kinds: tuple[str, ...], lang: str = "ar") -> list[Hit]:
+    def search_sync(
+        self,
+        conn: apsw.Connection,
+        text: str,
+        query: np.ndarray | None,
+        k: int,
+        kinds: tuple[str, ...],
+        lang: str = "ar",
+    ) -> list[Hit]:
         """The search on one connection (used by the async API, the CLI and the benchmark)."""
         terms = index_terms(text)
         pool = max(k * 4, 20)
@@ -284,13 +320,22 @@ class HybridRetriever:
             match = fts_query(terms)
             chunk_terms = selective_terms(conn, terms) if "chunk" in kinds else []
             if chunk_terms:
-                lexical += [("chunk", r["ref"], r["s"]) for r in conn.execute(
-                    "SELECT ref, -bm25(chunk_fts) AS s FROM chunk_fts WHERE chunk_fts MATCH ? ORDER BY rank LIMIT ?",
-                    (fts_query(chunk_terms), pool))]
+                lexical += [
+                    ("chunk", r["ref"], r["s"])
+                    for r in conn.execute(
+                        "SELECT ref, -bm25(chunk_fts) AS s FROM chunk_fts WHERE chunk_fts MATCH ? ORDER BY rank LIMIT ?",
+                        (fts_query(chunk_terms), pool),
+                    )
+                ]
             if "article" in kinds:
-                lexical += [("article", r["ref"], r["s"]) for r in conn.execute(
-                    "SELECT ref, -bm25(kb_fts) AS s FROM kb_fts WHERE kb_fts MATCH ? AND field = 'all'"
-                    " ORDER BY rank LIMIT ?", (match, pool))]
+                lexical += [
+                    ("article", r["ref"], r["s"])
+                    for r in conn.execute(
+                        "SELECT ref, -bm25(kb_fts) AS s FROM kb_fts WHERE kb_fts MATCH ? AND field = 'all'"
+                        " ORDER BY rank LIMIT ?",
+                        (match, pool),
+                    )
+                ]
         lexical.sort(key=lambda r: -r[2])
         vector: list[tuple[str, str, float]] = []
         has_vec = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'").fetchall()
@@ -321,25 +366,46 @@ class HybridRetriever:
         ceiling = 2.0 / (RRF_K + 1)
         return [self._hit(conn, kind, ref, parts, ceiling, lang) for (kind, ref), parts in ranked]
 
-    def _search_postgres(self, conn: Any, terms: list[str], query: np.ndarray | None, k: int,
-                         kinds: tuple[str, ...], lang: str, pool: int) -> list[Hit]:
+    def _search_postgres(
+        self,
+        conn: Any,
+        terms: list[str],
+        query: np.ndarray | None,
+        k: int,
+        kinds: tuple[str, ...],
+        lang: str,
+        pool: int,
+    ) -> list[Hit]:
         """Scale-out path: BM25 over the tsvector tables and the worker's in-memory vector index,
         fused exactly like the SQLite path."""
         lexical: list[tuple[str, str, float]] = []
         if terms and "chunk" in kinds:
-            lexical += [("chunk", r["ref"], r["score"]) for r in pg_search.bm25(
-                conn, "chunk_fts", list(dict.fromkeys(terms))[:MAX_QUERY_TERMS], columns=("ref",), limit=pool)]
+            lexical += [
+                ("chunk", r["ref"], r["score"])
+                for r in pg_search.bm25(
+                    conn, "chunk_fts", list(dict.fromkeys(terms))[:MAX_QUERY_TERMS], columns=("ref",), limit=pool
+                )
+            ]
         if terms and "article" in kinds:
-            lexical += [("article", r["ref"], r["score"]) for r in pg_search.bm25(
-                conn, "kb_fts", terms, columns=("ref",), where="field = 'all'", limit=pool)]
+            lexical += [
+                ("article", r["ref"], r["score"])
+                for r in pg_search.bm25(conn, "kb_fts", terms, columns=("ref",), where="field = 'all'", limit=pool)
+            ]
         lexical.sort(key=lambda r: -r[2])
         vector: list[tuple[str, str, float]] = []
         if query is not None and float(np.abs(query).sum()) > 0:
             vector = sorted(conn.database.vector_index.search(conn, query, kinds, pool), key=lambda r: -r[2])
         return self._fuse(conn, lexical, vector, k, lang, pool)
 
-    def _fuse(self, conn: Any, lexical: list[tuple[str, str, float]], vector: list[tuple[str, str, float]], k: int,
-              lang: str, pool: int) -> list[Hit]:
+    def _fuse(
+        self,
+        conn: Any,
+        lexical: list[tuple[str, str, float]],
+        vector: list[tuple[str, str, float]],
+        k: int,
+        lang: str,
+        pool: int,
+    ) -> list[Hit]:
         fused: dict[tuple[str, str], list[float]] = {}
         for rank, (kind, ref, _) in enumerate(lexical[:pool]):
             fused.setdefault((kind, ref), [0.0, 0.0])[0] = 1.0 / (RRF_K + rank + 1)
@@ -385,9 +451,13 @@ class HybridRetriever:
         tier = "hybrid" if parts[0] and parts[1] else ("fts" if parts[0] else "vector")
         score = round(min(1.0, (parts[0] + parts[1]) / ceiling), 4)
         if kind == "chunk":
-            rows = list(conn.execute(
-                "SELECT c.text, c.heading, d.title, coalesce(d.source_name, d.path) AS doc FROM handbook_chunks c"
-                " JOIN handbook_docs d ON d.id = c.doc_id WHERE c.id = ?", (int(ref),)))
+            rows = list(
+                conn.execute(
+                    "SELECT c.text, c.heading, d.title, coalesce(d.source_name, d.path) AS doc FROM handbook_chunks c"
+                    " JOIN handbook_docs d ON d.id = c.doc_id WHERE c.id = ?",
+                    (int(ref),),
+                )
+            )
             if rows:
                 r = rows[0]
                 return Hit("chunk", ref, r["heading"] or r["title"] or "", r["text"], score, tier, r["doc"] or "")
@@ -399,8 +469,9 @@ class HybridRetriever:
             text, _ = pick_text(json.loads(rows[0]["body"]), lang)
         return Hit("article", ref, title, text, score, tier, ref)
 
-    async def search(self, text: str, lang: str, k: int = 5,
-                     kinds: tuple[str, ...] = ("chunk", "article")) -> list[Hit]:
+    async def search(
+        self, text: str, lang: str, k: int = 5, kinds: tuple[str, ...] = ("chunk", "article")
+    ) -> list[Hit]:
         """Ranked hits for ``text`` (``lang`` picks the article language shown)."""
         k = max(1, min(int(k), 50))
         if not text or not text.strip():

@@ -53,8 +53,9 @@ def _one_article(body: dict[str, Any], article_id: str | None = None) -> dict[st
     """Validate one article with the pack rules (errors name the field)."""
     if article_id is not None:
         if body.get("id") not in (None, article_id):
-            raise ValidationFailed("the id in the body differs from the id in the path", code="invalid_field",
-                                   details={"field": "id"})
+            raise ValidationFailed(
+                "the id in the body differs from the id in the path", code="invalid_field", details={"field": "id"}
+            )
         body = {**body, "id": article_id}
     pack = validate_pack({"format": "nura-knowledge/1", "articles": [body]})
     return pack["articles"][0]
@@ -232,12 +233,17 @@ async def ingest(request: Request) -> HTTPResponse:
     elif isinstance(wanted, list) and all(isinstance(w, str) for w in wanted):
         names = {w: w for w in wanted}
     else:
-        raise ValidationFailed("'files' must be a list of stored file names", code="invalid_field",
-                               details={"field": "files"})
+        raise ValidationFailed(
+            "'files' must be a list of stored file names", code="invalid_field", details={"field": "files"}
+        )
     files = []
     for stored_name, name in names.items():
-        if "/" in stored_name or "\\" in stored_name or stored_name.startswith(".") \
-                or not (folder / stored_name).is_file():
+        if (
+            "/" in stored_name
+            or "\\" in stored_name
+            or stored_name.startswith(".")
+            or not (folder / stored_name).is_file()
+        ):
             raise NotFound(f"no uploaded file {stored_name!r}", code="upload_not_found")
         files.append({"stored_name": stored_name, "name": name})
     run_id = await start_ingest(ctx, files, source="api")
@@ -259,9 +265,14 @@ async def ingestions(request: Request) -> HTTPResponse:
 
 async def start_ingest(ctx: Any, files: list[dict[str, Any]], *, source: str) -> int:
     """Log a run and hand it to the jobs feature (durable) or to an in-process task."""
-    run_id = await ctx.db.write(lambda c: (c.execute(
-        "INSERT INTO ingestion_logs (source, status, started_at) VALUES (?, 'queued', ?)", (source, time.time())),
-        c.last_insert_rowid())[1])
+    run_id = await ctx.db.write(
+        lambda c: (
+            c.execute(
+                "INSERT INTO ingestion_logs (source, status, started_at) VALUES (?, 'queued', ?)", (source, time.time())
+            ),
+            c.last_insert_rowid(),
+        )[1]
+    )
     payload = {"run_id": run_id, "files": files}
     jobs = ctx.services.get("jobs")
     if jobs is not None and await jobs.enqueue(INGEST_JOB, payload) is not None:
@@ -281,8 +292,14 @@ async def run_ingest_job(ctx: Any, payload: dict[str, Any]) -> None:
         try:
             data = await asyncio.to_thread(path.read_bytes)
         except OSError as exc:
-            rows.append({"name": item["name"], "status": "failed", "chunks": 0,
-                         "error": f"{item['name']}: {exc.strerror or exc}"})
+            rows.append(
+                {
+                    "name": item["name"],
+                    "status": "failed",
+                    "chunks": 0,
+                    "error": f"{item['name']}: {exc.strerror or exc}",
+                }
+            )
             continue
         # The display name carries the type for extraction; the stored name is the identity.
         display = item["name"] if Path(item["name"]).suffix.lower() == path.suffix.lower() else path.name
@@ -347,22 +364,29 @@ async def try_message(request: Request) -> HTTPResponse:
     answer = await ctx.pipeline.answer(text, lang, {"try": True})
     decision = await ctx.pipeline.matcher.decide(text, lang)
     titles = {a["id"]: pick_text(a["title"], lang)[0] for a in await ctx.knowledge.articles()}
-    return json_response({
-        "lang": lang,
-        "kind": answer.kind,
-        "tier": answer.source,
-        "response": answer.response,
-        "article_id": answer.article_id,
-        "confidence": answer.confidence,
-        "sources": answer.sources,
-        "candidates": [{"article_id": c.article_id, "title": titles.get(c.article_id, ""), "score": c.score}
-                       for c in decision.candidates],
-        "article_tier": {"decision": decision.kind, "confidence": decision.confidence,
-                         "signals": decision.signals,
-                         "answer_threshold": ctx.pipeline.matcher.answer_threshold,
-                         "ambiguous_threshold": ctx.pipeline.matcher.ambiguous_threshold},
-        "handoff_reason": answer.handoff_reason,
-    })
+    return json_response(
+        {
+            "lang": lang,
+            "kind": answer.kind,
+            "tier": answer.source,
+            "response": answer.response,
+            "article_id": answer.article_id,
+            "confidence": answer.confidence,
+            "sources": answer.sources,
+            "candidates": [
+                {"article_id": c.article_id, "title": titles.get(c.article_id, ""), "score": c.score}
+                for c in decision.candidates
+            ],
+            "article_tier": {
+                "decision": decision.kind,
+                "confidence": decision.confidence,
+                "signals": decision.signals,
+                "answer_threshold": ctx.pipeline.matcher.answer_threshold,
+                "ambiguous_threshold": ctx.pipeline.matcher.ambiguous_threshold,
+            },
+            "handoff_reason": answer.handoff_reason,
+        }
+    )
 
 
 @bp.get("/stats")

@@ -31,13 +31,18 @@ def choose_embedder(settings: Any) -> Embedder:
 
 
 def _space_state(conn: apsw.Connection) -> dict[str, Any]:
-    meta = {r["key"]: r["value"] for r in conn.execute(
-        "SELECT key, value FROM kb_meta WHERE key IN ('vector_space', 'vector_dim', 'vector_coarse')")}
+    meta = {
+        r["key"]: r["value"]
+        for r in conn.execute(
+            "SELECT key, value FROM kb_meta WHERE key IN ('vector_space', 'vector_dim', 'vector_coarse')"
+        )
+    }
     counts = conn.execute(
         "SELECT (SELECT count(*) FROM articles) AS articles,"
         " (SELECT count(*) FROM kb_vectors WHERE kind = 'article') AS article_vectors,"
         " (SELECT count(*) FROM handbook_chunks) AS chunks,"
-        " (SELECT count(*) FROM kb_vectors WHERE kind = 'chunk') AS chunk_vectors").fetchall()[0]
+        " (SELECT count(*) FROM kb_vectors WHERE kind = 'chunk') AS chunk_vectors"
+    ).fetchall()[0]
     return {**meta, **counts}
 
 
@@ -66,10 +71,13 @@ async def reindex(ctx: Any, progress: Progress | None = None) -> int:
     from nura_appliance.storage.sqlite.knowledge import _article_row
 
     def collect(conn: apsw.Connection) -> list[Item]:
-        items = [it for row in conn.execute("SELECT * FROM articles ORDER BY id")
-                 for it in article_items(_article_row(row))]
-        items += [Item("chunk", str(r["id"]), "chunk", r["lang"] or "", r["text"])
-                  for r in conn.execute("SELECT id, lang, text FROM handbook_chunks ORDER BY id")]
+        items = [
+            it for row in conn.execute("SELECT * FROM articles ORDER BY id") for it in article_items(_article_row(row))
+        ]
+        items += [
+            Item("chunk", str(r["id"]), "chunk", r["lang"] or "", r["text"])
+            for r in conn.execute("SELECT id, lang, text FROM handbook_chunks ORDER BY id")
+        ]
         return items
 
     items = await ctx.db.read(collect)
@@ -92,8 +100,10 @@ async def reindex(ctx: Any, progress: Progress | None = None) -> int:
         conn.execute("DELETE FROM kb_vectors")
         conn.execute("DELETE FROM kb_meta WHERE key IN ('vector_dim', 'vector_space', 'vector_coarse')")
         written = vectors_index.write(conn, items, matrix) if items else 0
-        conn.execute("INSERT INTO kb_meta (key, value) VALUES ('version', strftime('%s','now') || random())"
-                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        conn.execute(
+            "INSERT INTO kb_meta (key, value) VALUES ('version', strftime('%s','now') || random())"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        )
         return written
 
     return await ctx.db.write(swap)

@@ -35,8 +35,17 @@ FORMAT = "nura-backup/1"
 MANIFEST = "manifest.json"
 DATABASES = ("nura.db", "jobs.db")
 # What a data dir holds that a restore replaces; the cache is rebuilt from the database.
-REPLACED = ("nura.db", "nura.db-wal", "nura.db-shm", "jobs.db", "jobs.db-wal", "jobs.db-shm", "nura.toml",
-            "uploads", "cache")
+REPLACED = (
+    "nura.db",
+    "nura.db-wal",
+    "nura.db-shm",
+    "jobs.db",
+    "jobs.db-wal",
+    "jobs.db-shm",
+    "nura.toml",
+    "uploads",
+    "cache",
+)
 Progress = Callable[[str], None]
 
 
@@ -188,7 +197,9 @@ def verify_archive(archive_path: Path, extract_to: Path | None = None) -> dict[s
         except (KeyError, ValueError, AttributeError, tarfile.TarError, EOFError) as exc:
             raise BackupError(f"the archive has no readable {MANIFEST}: {exc}") from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise BackupError(f"unknown backup format {manifest.get('format') if isinstance(manifest, dict) else None!r}")
+            raise BackupError(
+                f"unknown backup format {manifest.get('format') if isinstance(manifest, dict) else None!r}"
+            )
         listed = {entry["path"]: entry for entry in manifest.get("files", []) if isinstance(entry, dict)}
         seen: set[str] = set()
         try:
@@ -211,8 +222,9 @@ def verify_archive(archive_path: Path, extract_to: Path | None = None) -> dict[s
                         size += len(block)
                         sink.write(block)
                 if size != entry.get("bytes") or digest.hexdigest() != entry.get("sha256"):
-                    raise BackupError(f"checksum mismatch for {name}: the archive is damaged or was altered",
-                                      code="backup_checksum")
+                    raise BackupError(
+                        f"checksum mismatch for {name}: the archive is damaged or was altered", code="backup_checksum"
+                    )
                 seen.add(name)
         except (tarfile.TarError, OSError, EOFError) as exc:
             raise BackupError(f"the archive is truncated or unreadable: {exc}") from None
@@ -237,8 +249,9 @@ def _has_data(data_dir: Path) -> bool:
     return paths.uploads.is_dir() and any(paths.uploads.iterdir())
 
 
-def restore_backup(archive_path: Path, data_dir: Path, *, force: bool = False,
-                   progress: Progress | None = None) -> dict[str, Any]:
+def restore_backup(
+    archive_path: Path, data_dir: Path, *, force: bool = False, progress: Progress | None = None
+) -> dict[str, Any]:
     """Verify ``archive_path`` and restore it into ``data_dir``.
 
     Raises:
@@ -251,8 +264,11 @@ def restore_backup(archive_path: Path, data_dir: Path, *, force: bool = False,
     if is_live(data_dir):
         raise Conflict(f"{data_dir} is in use by a running nura server; stop it first", code="data_dir_live")
     if _has_data(data_dir) and not force:
-        raise Conflict(f"{data_dir} already holds data; pass --force to replace it (the current files are kept "
-                       "in a pre-restore-<time> folder)", code="data_dir_not_empty")
+        raise Conflict(
+            f"{data_dir} already holds data; pass --force to replace it (the current files are kept "
+            "in a pre-restore-<time> folder)",
+            code="data_dir_not_empty",
+        )
     data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".restore-", dir=data_dir) as work:
         staging = Path(work)
@@ -273,7 +289,9 @@ def restore_backup(archive_path: Path, data_dir: Path, *, force: bool = False,
         (data_dir / folder).mkdir(exist_ok=True)
     if not moved and aside.exists():
         aside.rmdir()
-    return {"data_dir": str(data_dir), "manifest": manifest, "moved_aside": str(aside) if moved else None,
-            "files": len(manifest.get("files", []))}
-
-
+    return {
+        "data_dir": str(data_dir),
+        "manifest": manifest,
+        "moved_aside": str(aside) if moved else None,
+        "files": len(manifest.get("files", [])),
+    }

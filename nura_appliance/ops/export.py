@@ -108,8 +108,16 @@ def _rows(db: sqlite_utils.Database, name: str, since: float, limit: int | None)
     return columns, (dict(zip(columns, row, strict=True)) for row in cursor)
 
 
-def export(database: Path, name: str, fmt: str, out: io.TextIOBase | Any, *, mask: bool = False,
-           since: float = 0.0, limit: int | None = None) -> int:
+def export(
+    database: Path,
+    name: str,
+    fmt: str,
+    out: io.TextIOBase | Any,
+    *,
+    mask: bool = False,
+    since: float = 0.0,
+    limit: int | None = None,
+) -> int:
     """Write table or report ``name`` to ``out`` as CSV or JSON; returns the number of rows."""
     if fmt not in FORMATS:
         raise ValidationFailed(f"--format must be one of {', '.join(FORMATS)}", code="invalid_format")

@@ -38,10 +38,19 @@ class RequestMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter("nura_http_requests", "HTTP requests by route, method and status.",
-                                ("route", "method", "status"), registry=self.registry)
-        self.latency = Histogram("nura_http_request_duration_seconds", "HTTP request latency by route.",
-                                 ("route", "method"), buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.requests = Counter(
+            "nura_http_requests",
+            "HTTP requests by route, method and status.",
+            ("route", "method", "status"),
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "nura_http_request_duration_seconds",
+            "HTTP request latency by route.",
+            ("route", "method"),
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         ProcessCollector(registry=self.registry)
         self.snapshot: tuple[float, list[Metric]] | None = None
 
@@ -64,24 +73,35 @@ def read_database_metrics(conn: apsw.Connection) -> list[Metric]:
     info.add_metric((__version__,), 1)
     out.append(info)
 
-    messages = CounterMetricFamily("nura_messages", "Answered customer messages by source tier and channel.",
-                                   labels=("source", "channel"))
-    for row in _rows(conn, "SELECT coalesce(source, 'none') AS source, coalesce(channel, 'web') AS channel,"
-                           " count(*) AS n FROM conversation_logs GROUP BY 1, 2"):
+    messages = CounterMetricFamily(
+        "nura_messages", "Answered customer messages by source tier and channel.", labels=("source", "channel")
+    )
+    for row in _rows(
+        conn,
+        "SELECT coalesce(source, 'none') AS source, coalesce(channel, 'web') AS channel,"
+        " count(*) AS n FROM conversation_logs GROUP BY 1, 2",
+    ):
         messages.add_metric((row["source"], row["channel"]), row["n"])
     out.append(messages)
 
-    handoffs = CounterMetricFamily("nura_handoffs", "Sessions handed off to a person, by reason.",
-                                   labels=("reason",))
-    for row in _rows(conn, "SELECT coalesce(handoff_reason, 'unknown') AS reason, count(*) AS n FROM sessions"
-                           " WHERE handoff_at IS NOT NULL GROUP BY 1"):
+    handoffs = CounterMetricFamily("nura_handoffs", "Sessions handed off to a person, by reason.", labels=("reason",))
+    for row in _rows(
+        conn,
+        "SELECT coalesce(handoff_reason, 'unknown') AS reason, count(*) AS n FROM sessions"
+        " WHERE handoff_at IS NOT NULL GROUP BY 1",
+    ):
         handoffs.add_metric((row["reason"],), row["n"])
     out.append(handoffs)
 
     queue = GaugeMetricFamily("nura_queue_depth", "Sessions waiting for or held by an agent.", labels=("status",))
-    depth = {r["status"]: r["n"] for r in _rows(
-        conn, "SELECT status, count(*) AS n FROM sessions WHERE status IN ('pending_handoff', 'human_active')"
-              " GROUP BY status")}
+    depth = {
+        r["status"]: r["n"]
+        for r in _rows(
+            conn,
+            "SELECT status, count(*) AS n FROM sessions WHERE status IN ('pending_handoff', 'human_active')"
+            " GROUP BY status",
+        )
+    }
     for status in ("pending_handoff", "human_active"):
         queue.add_metric((status,), depth.get(status, 0))
     out.append(queue)
@@ -94,16 +114,22 @@ def read_database_metrics(conn: apsw.Connection) -> list[Metric]:
             failures.add_metric((row["kind"],), row["n"])
     out += [jobs, failures]
 
-    calls = CounterMetricFamily("nura_llm_calls", "LLM calls by provider, purpose and outcome.",
-                                labels=("provider", "purpose", "outcome"))
-    tokens = CounterMetricFamily("nura_llm_tokens", "LLM tokens by provider and direction.",
-                                 labels=("provider", "direction"))
-    cost = CounterMetricFamily("nura_llm_cost_usd", "Estimated LLM cost in US dollars by provider.",
-                               labels=("provider",))
+    calls = CounterMetricFamily(
+        "nura_llm_calls", "LLM calls by provider, purpose and outcome.", labels=("provider", "purpose", "outcome")
+    )
+    tokens = CounterMetricFamily(
+        "nura_llm_tokens", "LLM tokens by provider and direction.", labels=("provider", "direction")
+    )
+    cost = CounterMetricFamily(
+        "nura_llm_cost_usd", "Estimated LLM cost in US dollars by provider.", labels=("provider",)
+    )
     per_provider: dict[str, list[float]] = {}
-    for row in _rows(conn, "SELECT provider, purpose, ok, count(*) AS n, sum(prompt_tokens) AS p,"
-                           " sum(completion_tokens) AS c, sum(cost_usd) AS usd FROM llm_usage_logs"
-                           " GROUP BY provider, purpose, ok"):
+    for row in _rows(
+        conn,
+        "SELECT provider, purpose, ok, count(*) AS n, sum(prompt_tokens) AS p,"
+        " sum(completion_tokens) AS c, sum(cost_usd) AS usd FROM llm_usage_logs"
+        " GROUP BY provider, purpose, ok",
+    ):
         calls.add_metric((row["provider"], row["purpose"], "ok" if row["ok"] else "error"), row["n"])
         sums = per_provider.setdefault(row["provider"], [0, 0, 0.0])
         sums[0] += row["p"] or 0
@@ -188,7 +214,8 @@ def setup(app: Sanic) -> None:
         started = getattr(request.ctx, "started", None)
         if started is None or request.method == "OPTIONS":
             return
-        app.ctx.request_metrics.observe(route_label(request), request.method, response.status,
-                                        time.perf_counter() - started)
+        app.ctx.request_metrics.observe(
+            route_label(request), request.method, response.status, time.perf_counter() - started
+        )
 
     app.blueprint(bp)

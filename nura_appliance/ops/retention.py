@@ -72,9 +72,11 @@ def count(db: Database, purge: PurgePlan) -> dict[str, int]:
     def run(conn: apsw.Connection) -> dict[str, int]:
         present = _existing(conn)
         return {
-            table: conn.execute(f'SELECT count(*) AS n FROM "{table}" WHERE {_where(column, cond)}',
-                                (purge.cutoff,)).fetchall()[0]["n"]
-            for table, column, cond in purge.tables if table in present
+            table: conn.execute(
+                f'SELECT count(*) AS n FROM "{table}" WHERE {_where(column, cond)}', (purge.cutoff,)
+            ).fetchall()[0]["n"]
+            for table, column, cond in purge.tables
+            if table in present
         }
 
     return db.read_sync(run)
@@ -88,8 +90,10 @@ def purge(db: Database, purge_plan: PurgePlan, *, on_batch: Callable[[str, int],
         if table not in present:
             continue
         removed[table] = 0
-        sql = (f'DELETE FROM "{table}" WHERE rowid IN (SELECT rowid FROM "{table}" '
-               f"WHERE {_where(column, cond)} LIMIT {BATCH})")
+        sql = (
+            f'DELETE FROM "{table}" WHERE rowid IN (SELECT rowid FROM "{table}" '
+            f"WHERE {_where(column, cond)} LIMIT {BATCH})"
+        )
         while True:
 
             def run(conn: apsw.Connection, statement: str = sql) -> int:

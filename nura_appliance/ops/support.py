@@ -26,8 +26,22 @@ from nura_appliance.paths import DataPaths, is_frozen
 from nura_appliance.settings import SETTINGS, Settings
 from nura_appliance.storage.sqlite.db import Database
 
-PACKAGES = ("sanic", "sanic-ext", "apsw", "sqlite-vec", "sqlite-utils", "diskcache", "huey", "openai", "typer",
-            "llama-cpp-python", "prometheus-client", "httpx", "psycopg", "redis")
+PACKAGES = (
+    "sanic",
+    "sanic-ext",
+    "apsw",
+    "sqlite-vec",
+    "sqlite-utils",
+    "diskcache",
+    "huey",
+    "openai",
+    "typer",
+    "llama-cpp-python",
+    "prometheus-client",
+    "httpx",
+    "psycopg",
+    "redis",
+)
 
 
 def _versions() -> dict[str, str | None]:
@@ -45,9 +59,14 @@ def _database_facts(paths: DataPaths) -> dict[str, Any]:
         return {"present": False}
     db = Database(paths.database, readers=1)
     try:
+
         def run(conn: apsw.Connection) -> dict[str, Any]:
-            tables = [r["name"] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+            tables = [
+                r["name"]
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
+            ]
             counts = {}
             for name in tables:
                 try:
@@ -56,25 +75,43 @@ def _database_facts(paths: DataPaths) -> dict[str, Any]:
                     counts[name] = f"unreadable: {exc}"
             migrations = [r["name"] for r in conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
             # Kinds, attempts and errors only: payloads carry customer text.
-            failed = list(conn.execute(
-                "SELECT id, kind, attempts, substr(coalesce(last_error, ''), 1, 300) AS last_error, created_at,"
-                " updated_at FROM outbox WHERE status = 'failed' ORDER BY id DESC LIMIT 50"))
-            ingestion = list(conn.execute(
-                "SELECT id, status, files, skipped, chunks, substr(coalesce(error, ''), 1, 300) AS error, started_at,"
-                " finished_at FROM ingestion_logs ORDER BY id DESC LIMIT 20"))
-            statuses = {r["status"]: r["n"] for r in conn.execute(
-                "SELECT status, count(*) AS n FROM sessions GROUP BY status")}
-            pragmas = {name: conn.execute(f"PRAGMA {name}").fetchall()[0] for name in (
-                "journal_mode", "page_size", "page_count", "freelist_count")}
-            return {"tables": counts, "migrations": migrations, "failed_jobs": failed, "ingestion_runs": ingestion,
-                    "sessions_by_status": statuses, "pragmas": pragmas}
+            failed = list(
+                conn.execute(
+                    "SELECT id, kind, attempts, substr(coalesce(last_error, ''), 1, 300) AS last_error, created_at,"
+                    " updated_at FROM outbox WHERE status = 'failed' ORDER BY id DESC LIMIT 50"
+                )
+            )
+            ingestion = list(
+                conn.execute(
+                    "SELECT id, status, files, skipped, chunks, substr(coalesce(error, ''), 1, 300) AS error, started_at,"
+                    " finished_at FROM ingestion_logs ORDER BY id DESC LIMIT 20"
+                )
+            )
+            statuses = {
+                r["status"]: r["n"] for r in conn.execute("SELECT status, count(*) AS n FROM sessions GROUP BY status")
+            }
+            pragmas = {
+                name: conn.execute(f"PRAGMA {name}").fetchall()[0]
+                for name in ("journal_mode", "page_size", "page_count", "freelist_count")
+            }
+            return {
+                "tables": counts,
+                "migrations": migrations,
+                "failed_jobs": failed,
+                "ingestion_runs": ingestion,
+                "sessions_by_status": statuses,
+                "pragmas": pragmas,
+            }
 
         facts = db.read_sync(run)
     finally:
         db.close()
     facts["present"] = True
-    facts["bytes"] = {name: (paths.root / name).stat().st_size for name in ("nura.db", "nura.db-wal", "jobs.db")
-                      if (paths.root / name).is_file()}
+    facts["bytes"] = {
+        name: (paths.root / name).stat().st_size
+        for name in ("nura.db", "nura.db-wal", "jobs.db")
+        if (paths.root / name).is_file()
+    }
     return facts
 
 
@@ -137,6 +174,8 @@ def write_bundle(settings: Settings, destination: Path) -> Path:
 
 
 def _readme() -> str:
-    return ("NURA Appliance support bundle.\n\nreport.json holds versions, platform, the effective settings with "
-            "secrets masked, health checks, table sizes, migrations, recent job failures and ingestion runs.\n"
-            "It holds no customer messages, no passwords and no tokens.\n")
+    return (
+        "NURA Appliance support bundle.\n\nreport.json holds versions, platform, the effective settings with "
+        "secrets masked, health checks, table sizes, migrations, recent job failures and ingestion runs.\n"
+        "It holds no customer messages, no passwords and no tokens.\n"
+    )

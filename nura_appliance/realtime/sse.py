@@ -47,11 +47,15 @@ def last_event_id(request: Request) -> int | None:
     try:
         value = int(raw.strip())
     except ValueError:
-        raise ValidationFailed("Last-Event-ID must be an event id from this stream", code="invalid_field",
-                               details={"field": "last_event_id"}) from None
+        raise ValidationFailed(
+            "Last-Event-ID must be an event id from this stream",
+            code="invalid_field",
+            details={"field": "last_event_id"},
+        ) from None
     if value < 0:
-        raise ValidationFailed("Last-Event-ID must not be negative", code="invalid_field",
-                               details={"field": "last_event_id"})
+        raise ValidationFailed(
+            "Last-Event-ID must not be negative", code="invalid_field", details={"field": "last_event_id"}
+        )
     return value
 
 
@@ -84,8 +88,15 @@ async def _events_with_pings(events: AsyncIterator[Event], ping_seconds: float) 
         await events.aclose()  # type: ignore[attr-defined]
 
 
-async def stream_channel(request: Request, bus: EventBus, channel: str, *, after_id: int | None,
-                         snapshot: list[tuple[str, dict[str, Any]]], ping_seconds: float) -> HTTPResponse:
+async def stream_channel(
+    request: Request,
+    bus: EventBus,
+    channel: str,
+    *,
+    after_id: int | None,
+    snapshot: list[tuple[str, dict[str, Any]]],
+    ping_seconds: float,
+) -> HTTPResponse:
     """Send ``snapshot`` (no ids), then the channel's events from ``after_id`` on, until the client leaves."""
     response = await request.respond(content_type="text/event-stream; charset=utf-8", headers=SSE_HEADERS)
     assert response is not None
@@ -119,10 +130,20 @@ async def session_stream(request: Request, session_id: str) -> HTTPResponse:
     ctx = request.app.ctx.nura
     session = await ctx.sessions.authorize(session_id, session_token(request))
     after = last_event_id(request)
-    status = {"session_id": session.id, "status": session.status, "handoff_reason": session.handoff_reason,
-              "assigned_agent": session.assigned_agent}
-    return await stream_channel(request, ctx.bus, f"session:{session.id}", after_id=after,
-                                snapshot=[("status", status)], ping_seconds=ctx.settings.sse_ping_seconds)
+    status = {
+        "session_id": session.id,
+        "status": session.status,
+        "handoff_reason": session.handoff_reason,
+        "assigned_agent": session.assigned_agent,
+    }
+    return await stream_channel(
+        request,
+        ctx.bus,
+        f"session:{session.id}",
+        after_id=after,
+        snapshot=[("status", status)],
+        ping_seconds=ctx.settings.sse_ping_seconds,
+    )
 
 
 @bp.get("/agents/stream")
@@ -140,13 +161,18 @@ async def agents_stream(request: Request) -> HTTPResponse:
     tags: [realtime]
     """
     if any(name in request.args for name in _URL_TOKEN_PARAMS):
-        raise BadRequest("send staff credentials in the Authorization header, not in the URL",
-                         code="token_in_url")
+        raise BadRequest("send staff credentials in the Authorization header, not in the URL", code="token_in_url")
     ctx = request.app.ctx.nura
     principal = request.ctx.principal
     hello = {"agent": getattr(principal, "username", None), "agents_online": ctx.bus.subscriber_count(AGENTS_CHANNEL)}
-    return await stream_channel(request, ctx.bus, AGENTS_CHANNEL, after_id=last_event_id(request),
-                                snapshot=[("hello", hello)], ping_seconds=ctx.settings.sse_ping_seconds)
+    return await stream_channel(
+        request,
+        ctx.bus,
+        AGENTS_CHANNEL,
+        after_id=last_event_id(request),
+        snapshot=[("hello", hello)],
+        ping_seconds=ctx.settings.sse_ping_seconds,
+    )
 
 
 def setup(app: Sanic) -> None:

@@ -149,9 +149,10 @@ class RedisEventBus:
             channel, type_, data, buffered, _loop = item
             payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
             try:
-                self._script(keys=[self._stream(channel), self._pubsub_channel],
-                             args=[self._size, type_, payload, "1" if buffered else "0", _STREAM_TTL_SECONDS,
-                                   channel])
+                self._script(
+                    keys=[self._stream(channel), self._pubsub_channel],
+                    args=[self._size, type_, payload, "1" if buffered else "0", _STREAM_TTL_SECONDS, channel],
+                )
             except redis.RedisError as exc:
                 self._warn("publish", exc)
                 self._dispatch(Event(self._local_id(), channel, type_, data), buffered)
@@ -238,8 +239,9 @@ class RedisEventBus:
             try:
                 self.client.set(own, json.dumps(counts), ex=int(_PRESENCE_SECONDS * 3))
                 others: dict[str, int] = {}
-                keys = [k for k in self.client.scan_iter(match=f"{self.prefix}presence:*", count=100)
-                        if k.decode() != own]
+                keys = [
+                    k for k in self.client.scan_iter(match=f"{self.prefix}presence:*", count=100) if k.decode() != own
+                ]
                 for raw in self.client.mget(keys) if keys else []:
                     for channel, n in json.loads(raw or "{}").items():
                         others[channel] = others.get(channel, 0) + int(n)
@@ -265,8 +267,7 @@ class RedisEventBus:
                 # Registered before reading history: an event published in between arrives on
                 # the queue too and is skipped below by its id.
                 try:
-                    history = await asyncio.get_running_loop().run_in_executor(
-                        None, self._history, channel, after_id)
+                    history = await asyncio.get_running_loop().run_in_executor(None, self._history, channel, after_id)
                 except redis.RedisError as exc:
                     self._warn("replay", exc)
                     history = self.replay(channel, after_id)

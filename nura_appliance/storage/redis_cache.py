@@ -35,8 +35,9 @@ class RedisCache:
     def __init__(self, url: str, *, prefix: str = "nura:c:", threads: int = 8) -> None:
         self.url = url
         self.prefix = prefix
-        self.client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=1.0,
-                                           health_check_interval=15, max_connections=threads * 2)
+        self.client = redis.Redis.from_url(
+            url, socket_timeout=2.0, socket_connect_timeout=1.0, health_check_interval=15, max_connections=threads * 2
+        )
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="nura-redis-cache")
         self._last_logged = 0.0
         self.failures = 0
@@ -52,8 +53,9 @@ class RedisCache:
         now = time.monotonic()
         if now - self._last_logged >= _LOG_EVERY_SECONDS:
             self._last_logged = now
-            log.warning("redis unavailable during cache %s (%s); degrading to the database, rate limits open",
-                        action, exc)
+            log.warning(
+                "redis unavailable during cache %s (%s); degrading to the database, rate limits open", action, exc
+            )
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         loop = asyncio.get_running_loop()

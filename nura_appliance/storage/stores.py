@@ -65,6 +65,9 @@ def open_scale_stores(settings: Settings, open_sqlite: Any) -> tuple[DataPaths, 
     except Exception:
         db.close()
         raise
-    log.info("stores: database %s, cache and events %s", "PostgreSQL" if settings.nura_database_url else "SQLite",
-             "Redis" if settings.nura_redis_url else "local")
+    log.info(
+        "stores: database %s, cache and events %s",
+        "PostgreSQL" if settings.nura_database_url else "SQLite",
+        "Redis" if settings.nura_redis_url else "local",
+    )
     return paths, db, cache, bus

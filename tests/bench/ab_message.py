@@ -33,8 +33,10 @@ def cpu_seconds(pid: int) -> float:
 def serve_from(tree: Path, extra: list[str]) -> tuple:
     """``nura serve`` importing ``nura_appliance`` from ``tree`` (PYTHONPATH wins over the editable
     install), with ``KEY=VALUE`` settings from ``extra``."""
-    env = {"BACKGROUND_JOBS_ENABLED": "true", "PYTHONPATH": str(tree.resolve()) + os.pathsep
-           + os.environ.get("PYTHONPATH", "")}
+    env = {
+        "BACKGROUND_JOBS_ENABLED": "true",
+        "PYTHONPATH": str(tree.resolve()) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
     env.update(item.split("=", 1) for item in extra)
     return start_nura(env=env)
 
@@ -57,31 +59,43 @@ def main() -> dict:
             for tier, body in (("article", ARTICLE), ("rule", RULE)):
                 for side, (proc, base, _, _) in servers.items():
                     cpu = cpu_seconds(proc.pid)
-                    result = wrk(f"{base}/v1/message", body=body, connections=args.connections,
-                                 seconds=args.seconds)
+                    result = wrk(f"{base}/v1/message", body=body, connections=args.connections, seconds=args.seconds)
                     # CPU per request barely depends on how busy the rest of the machine is,
                     # unlike requests/s and latency on a shared host.
-                    result["cpu_ms_per_request"] = round(1000 * (cpu_seconds(proc.pid) - cpu)
-                                                         / max(1, result["requests"]), 3)
+                    result["cpu_ms_per_request"] = round(
+                        1000 * (cpu_seconds(proc.pid) - cpu) / max(1, result["requests"]), 3
+                    )
                     runs[side][tier].append(result)
-                    print(f"{side:6} {tier:7} {result['rps']:7.0f} rps p50 {result['p50_ms']:6.1f} "
-                          f"p99 {result['p99_ms']:6.1f} ms cpu {result['cpu_ms_per_request']:.2f} ms/req errors {result['errors']}",
-                          flush=True)
+                    print(
+                        f"{side:6} {tier:7} {result['rps']:7.0f} rps p50 {result['p50_ms']:6.1f} "
+                        f"p99 {result['p99_ms']:6.1f} ms cpu {result['cpu_ms_per_request']:.2f} ms/req errors {result['errors']}",
+                        flush=True,
+                    )
     finally:
         for proc, *_ in servers.values():
             stop(proc)
     summary: dict = {"connections": args.connections, "rounds": args.rounds, "seconds": args.seconds}
     for tier in ("article", "rule"):
-        med = {side: {k: statistics.median(r[k] for r in runs[side][tier]) for k in ("rps", "p50_ms", "p99_ms", "cpu_ms_per_request")}
-               for side in servers}
-        summary[tier] = {**med, "rps_ratio": round(med["after"]["rps"] / med["before"]["rps"], 3),
-                         "p99_ratio": round(med["after"]["p99_ms"] / med["before"]["p99_ms"], 3),
-                         "cpu_ratio": round(med["after"]["cpu_ms_per_request"] / med["before"]["cpu_ms_per_request"], 3)}
-        print(f"{tier}: before {med['before']['rps']:.0f} rps p99 {med['before']['p99_ms']:.1f} ms → after "
-              f"{med['after']['rps']:.0f} rps p99 {med['after']['p99_ms']:.1f} ms "
-              f"(rps ×{summary[tier]['rps_ratio']}, p99 ×{summary[tier]['p99_ratio']}); CPU per request "
-              f"{med['before']['cpu_ms_per_request']:.2f} → {med['after']['cpu_ms_per_request']:.2f} ms "
-              f"(×{summary[tier]['cpu_ratio']})")
+        med = {
+            side: {
+                k: statistics.median(r[k] for r in runs[side][tier])
+                for k in ("rps", "p50_ms", "p99_ms", "cpu_ms_per_request")
+            }
+            for side in servers
+        }
+        summary[tier] = {
+            **med,
+            "rps_ratio": round(med["after"]["rps"] / med["before"]["rps"], 3),
+            "p99_ratio": round(med["after"]["p99_ms"] / med["before"]["p99_ms"], 3),
+            "cpu_ratio": round(med["after"]["cpu_ms_per_request"] / med["before"]["cpu_ms_per_request"], 3),
+        }
+        print(
+            f"{tier}: before {med['before']['rps']:.0f} rps p99 {med['before']['p99_ms']:.1f} ms → after "
+            f"{med['after']['rps']:.0f} rps p99 {med['after']['p99_ms']:.1f} ms "
+            f"(rps ×{summary[tier]['rps_ratio']}, p99 ×{summary[tier]['p99_ratio']}); CPU per request "
+            f"{med['before']['cpu_ms_per_request']:.2f} → {med['after']['cpu_ms_per_request']:.2f} ms "
+            f"(×{summary[tier]['cpu_ratio']})"
+        )
     summary["runs"] = runs
     summary["env"] = {"before": args.before_env, "after": args.after_env}
     save(args.name, summary)

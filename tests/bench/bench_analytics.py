@@ -99,8 +99,7 @@ def timed(fn: Any, repeat: int) -> tuple[float, Any]:
 
 def run_size(messages: int, repeat: int) -> dict[str, Any]:
     data = Path(tempfile.mkdtemp(prefix="nura-bench-analytics-"))
-    settings = load_settings(overrides={"APP_ENV": "test", "LOAD_DEFAULT_KNOWLEDGE": False}, data_dir=data,
-                             environ={})
+    settings = load_settings(overrides={"APP_ENV": "test", "LOAD_DEFAULT_KNOWLEDGE": False}, data_dir=data, environ={})
     ctx = build_context(settings)
     loop = asyncio.new_event_loop()
     try:
@@ -118,10 +117,12 @@ def run_size(messages: int, repeat: int) -> dict[str, Any]:
             rep = loop.run_until_complete(service.reports(query, use_aggregates=use, now=now))
             return dash, rep
 
-        raw_dash_ms, _ = timed(lambda: loop.run_until_complete(
-            service.dashboard(query, use_aggregates=False, now=now)), repeat)
-        raw_rep_ms, _ = timed(lambda: loop.run_until_complete(
-            service.reports(query, use_aggregates=False, now=now)), repeat)
+        raw_dash_ms, _ = timed(
+            lambda: loop.run_until_complete(service.dashboard(query, use_aggregates=False, now=now)), repeat
+        )
+        raw_rep_ms, _ = timed(
+            lambda: loop.run_until_complete(service.reports(query, use_aggregates=False, now=now)), repeat
+        )
         started = time.perf_counter()
         refreshed = loop.run_until_complete(service.refresh(now=now))
         refresh_s = time.perf_counter() - started
@@ -157,11 +158,14 @@ def main(sizes: tuple[int, ...] = (10_000, 1_000_000), repeat: int = 5) -> dict[
     for size in sizes:
         result = run_size(size, repeat)
         results.append(result)
-        print(f"{size:>9} messages: dashboard raw {result['dashboard_raw_ms']} ms vs aggregate"
-              f" {result['dashboard_aggregate_ms']} ms ({result['dashboard_speedup']}x); reports raw"
-              f" {result['reports_raw_ms']} ms vs aggregate {result['reports_aggregate_ms']} ms"
-              f" ({result['reports_speedup']}x); refresh {result['refresh_s']} s for {result['refreshed_days']} days;"
-              f" identical figures", flush=True)
+        print(
+            f"{size:>9} messages: dashboard raw {result['dashboard_raw_ms']} ms vs aggregate"
+            f" {result['dashboard_aggregate_ms']} ms ({result['dashboard_speedup']}x); reports raw"
+            f" {result['reports_raw_ms']} ms vs aggregate {result['reports_aggregate_ms']} ms"
+            f" ({result['reports_speedup']}x); refresh {result['refresh_s']} s for {result['refreshed_days']} days;"
+            f" identical figures",
+            flush=True,
+        )
     data = {"days": DAYS, "repeat": repeat, "results": results}
     save("bench_analytics", data)
     return data

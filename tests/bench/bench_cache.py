@@ -16,9 +16,18 @@ from common import save
 
 from nura_appliance.storage.cache import DiskCache
 
-SESSION = {"id": "5b0c2d1e-0000-4000-8000-000000000000", "token_hash": "x" * 64, "customer_id": "cust-001",
-           "channel": "web", "lang": "ar", "status": "bot", "message_count": 7, "meta": {"note": "مرحبا" * 10},
-           "created_at": 1.0, "updated_at": 2.0}
+SESSION = {
+    "id": "5b0c2d1e-0000-4000-8000-000000000000",
+    "token_hash": "x" * 64,
+    "customer_id": "cust-001",
+    "channel": "web",
+    "lang": "ar",
+    "status": "bot",
+    "message_count": 7,
+    "meta": {"note": "مرحبا" * 10},
+    "created_at": 1.0,
+    "updated_at": 2.0,
+}
 
 
 async def _timed(op, n: int) -> list[float]:
@@ -32,9 +41,11 @@ async def _timed(op, n: int) -> list[float]:
 
 def _summary(samples: list[float]) -> dict:
     samples = sorted(samples)
-    return {"p50_us": round(statistics.median(samples), 1),
-            "p99_us": round(samples[int(len(samples) * 0.99) - 1], 1),
-            "ops_per_s": round(1e6 / statistics.mean(samples))}
+    return {
+        "p50_us": round(statistics.median(samples), 1),
+        "p99_us": round(samples[int(len(samples) * 0.99) - 1], 1),
+        "ops_per_s": round(1e6 / statistics.mean(samples)),
+    }
 
 
 async def bench_disk(n: int) -> dict:
@@ -75,11 +86,15 @@ def main(n: int = 5000) -> dict:
         result["ratio_set_p50"] = round(red["set"]["p50_us"] / disk["set"]["p50_us"], 2)
     for name, data in (("diskcache", disk), ("redis", red)):
         if data:
-            print(f"{name:9} get p50 {data['get']['p50_us']:7.1f} µs p99 {data['get']['p99_us']:7.1f} µs | "
-                  f"set p50 {data['set']['p50_us']:7.1f} µs p99 {data['set']['p99_us']:7.1f} µs")
+            print(
+                f"{name:9} get p50 {data['get']['p50_us']:7.1f} µs p99 {data['get']['p99_us']:7.1f} µs | "
+                f"set p50 {data['set']['p50_us']:7.1f} µs p99 {data['set']['p99_us']:7.1f} µs"
+            )
     if red:
-        print(f"redis/diskcache p50 ratio: get {result['ratio_get_p50']}, set {result['ratio_set_p50']} "
-              "(>1 means diskcache is faster)")
+        print(
+            f"redis/diskcache p50 ratio: get {result['ratio_get_p50']}, set {result['ratio_set_p50']} "
+            "(>1 means diskcache is faster)"
+        )
     save("cache", result)
     return result
 

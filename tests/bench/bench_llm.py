@@ -49,16 +49,26 @@ def _prompt(run: int = 0) -> list[dict[str, str]]:
     from ai_support import HANDBOOK
 
     passages = compress([Passage("chunk", str(i), h, t, 0.9 - i / 10) for i, (h, _, t) in enumerate(HANDBOOK)], 800)
-    messages = build_messages(question=QUESTION, lang="en", passages=passages, memory=[], company="Sanad Telecom",
-                              agent="Nura", scope="I can only help with Sanad Telecom services.")
+    messages = build_messages(
+        question=QUESTION,
+        lang="en",
+        passages=passages,
+        memory=[],
+        company="Sanad Telecom",
+        agent="Nura",
+        scope="I can only help with Sanad Telecom services.",
+    )
     messages[0]["content"] = f"Conversation {run}. " + messages[0]["content"]
     return messages
 
 
 def _ms(values: list[float]) -> dict[str, float]:
     values = sorted(values)
-    return {"median": round(statistics.median(values), 2), "p90": round(values[int(len(values) * 0.9) - 1], 2),
-            "min": round(values[0], 2)}
+    return {
+        "median": round(statistics.median(values), 2),
+        "p90": round(values[int(len(values) * 0.9) - 1], 2),
+        "min": round(values[0], 2),
+    }
 
 
 def bench_local() -> dict[str, Any]:
@@ -72,8 +82,7 @@ def bench_local() -> dict[str, Any]:
         started = time.perf_counter()
         first = None
         count = 0
-        for chunk in llm.create_chat_completion(messages=messages, max_tokens=MAX_TOKENS, temperature=0.0,
-                                                stream=True):
+        for chunk in llm.create_chat_completion(messages=messages, max_tokens=MAX_TOKENS, temperature=0.0, stream=True):
             if chunk["choices"][0]["delta"].get("content"):
                 count += 1
                 first = first or time.perf_counter()
@@ -90,8 +99,13 @@ def bench_local() -> dict[str, Any]:
                 ttft, tps = direct(_prompt(2 * run))
                 out["direct_ttft"].append(ttft)
                 out["direct_tps"].append(tps)
-                result = await provider.chat(_prompt(2 * run + 1), max_tokens=MAX_TOKENS, temperature=0.0,
-                                             timeout=300, on_token=lambda _delta: None)
+                result = await provider.chat(
+                    _prompt(2 * run + 1),
+                    max_tokens=MAX_TOKENS,
+                    temperature=0.0,
+                    timeout=300,
+                    on_token=lambda _delta: None,
+                )
                 out["ttft"].append(result.first_token_ms or result.latency_ms)
                 generating_s = (result.latency_ms - (result.first_token_ms or 0)) / 1000
                 out["tps"].append(max(0, result.completion_tokens - 1) / max(1e-6, generating_s))
@@ -102,9 +116,14 @@ def bench_local() -> dict[str, Any]:
 
     out = asyncio.run(runs())
     return {
-        "model": smollm_path().name, "threads": threads, "prompt_tokens": prompt_tokens, "max_tokens": MAX_TOKENS,
-        "baseline_direct_llama": {"ttft_ms": _ms(out["direct_ttft"]),
-                                  "tokens_per_s": round(statistics.median(out["direct_tps"]), 1)},
+        "model": smollm_path().name,
+        "threads": threads,
+        "prompt_tokens": prompt_tokens,
+        "max_tokens": MAX_TOKENS,
+        "baseline_direct_llama": {
+            "ttft_ms": _ms(out["direct_ttft"]),
+            "tokens_per_s": round(statistics.median(out["direct_tps"]), 1),
+        },
         "provider": {"ttft_ms": _ms(out["ttft"]), "tokens_per_s": round(statistics.median(out["tps"]), 1)},
         "ttft_ratio_vs_direct": round(statistics.median(out["ttft"]) / statistics.median(out["direct_ttft"]), 3),
     }
@@ -132,10 +151,19 @@ async def bench_openai_path(server: ScriptedOpenAI) -> dict[str, Any]:
     await provider.aclose()
 
     data = Path(tempfile.mkdtemp(prefix="nura-bench-llm-"))
-    app = create_app(make_settings(data, LOAD_DEFAULT_KNOWLEDGE=False, BACKGROUND_JOBS_ENABLED=False,
-                                   OPENAI_BASE_URL=server.base_url, NURA_LLM_PROVIDER="openai", LLM_STREAM=False,
-                                   RATE_LIMIT_MESSAGES_PER_MINUTE=1_000_000, RATE_LIMIT_IP_PER_MINUTE=1_000_000,
-                                   RATE_LIMIT_NEW_SESSIONS_PER_MINUTE=1_000_000))
+    app = create_app(
+        make_settings(
+            data,
+            LOAD_DEFAULT_KNOWLEDGE=False,
+            BACKGROUND_JOBS_ENABLED=False,
+            OPENAI_BASE_URL=server.base_url,
+            NURA_LLM_PROVIDER="openai",
+            LLM_STREAM=False,
+            RATE_LIMIT_MESSAGES_PER_MINUTE=1_000_000,
+            RATE_LIMIT_IP_PER_MINUTE=1_000_000,
+            RATE_LIMIT_NEW_SESSIONS_PER_MINUTE=1_000_000,
+        )
+    )
     await start_app(app)
     ctx = app.ctx.nura
     ctx.services.pop("retriever", None)  # the seeded handbook is searched lexically, as in the tests
@@ -143,8 +171,9 @@ async def bench_openai_path(server: ScriptedOpenAI) -> dict[str, Any]:
     llm = ctx.services["llm"]
     timings: dict[str, list[float]] = {"extractive": [], "openai": []}
     sources: dict[str, set[str]] = {"extractive": set(), "openai": set()}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000)),
-                                 base_url="http://testserver") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000)), base_url="http://testserver"
+    ) as client:
         for round_ in range(RUNS_HTTP + 5):
             for mode in ("extractive", "openai"):  # interleaved so load changes hit both alike
                 llm.enabled = mode == "openai"
@@ -171,26 +200,36 @@ async def bench_openai_path(server: ScriptedOpenAI) -> dict[str, Any]:
 def main() -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     local = bench_local()
-    server = ScriptedOpenAI(default={"text": "Dial *155# to redeem Priority Club points for data bundles [1].",
-                                     "usage": (300, 14)})
+    server = ScriptedOpenAI(
+        default={"text": "Dial *155# to redeem Priority Club points for data bundles [1].", "usage": (300, 14)}
+    )
     try:
         http = asyncio.run(bench_openai_path(server))
     finally:
         server.stop()
-    result = {"local": local, "openai_path": http, "load_average_1m": [round(load_before, 2),
-                                                                      round(os.getloadavg()[0], 2)]}
+    result = {
+        "local": local,
+        "openai_path": http,
+        "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
     save("bench_llm", result)
     lp, ld = local["provider"], local["baseline_direct_llama"]
     print(f"local {local['model']} ({local['prompt_tokens']} prompt tokens, {local['threads']} threads):")
     print(f"  provider  TTFT median {lp['ttft_ms']['median']} ms, {lp['tokens_per_s']} tokens/s")
-    print(f"  direct    TTFT median {ld['ttft_ms']['median']} ms, {ld['tokens_per_s']} tokens/s "
-          f"(provider/direct TTFT ratio {local['ttft_ratio_vs_direct']})")
+    print(
+        f"  direct    TTFT median {ld['ttft_ms']['median']} ms, {ld['tokens_per_s']} tokens/s "
+        f"(provider/direct TTFT ratio {local['ttft_ratio_vs_direct']})"
+    )
     print("openai path against the scripted server:")
-    print(f"  raw httpx {http['baseline_raw_httpx_ms']['median']} ms, openai client "
-          f"{http['openai_client_ms']['median']} ms (ratio {http['client_ratio_vs_raw']})")
-    print(f"  /v1/message extractive {http['message_extractive_ms']['median']} ms, with the LLM "
-          f"{http['message_openai_ms']['median']} ms: +{http['message_added_ms']} ms "
-          f"(ratio {http['message_ratio_vs_extractive']}); sources {http['sources']}")
+    print(
+        f"  raw httpx {http['baseline_raw_httpx_ms']['median']} ms, openai client "
+        f"{http['openai_client_ms']['median']} ms (ratio {http['client_ratio_vs_raw']})"
+    )
+    print(
+        f"  /v1/message extractive {http['message_extractive_ms']['median']} ms, with the LLM "
+        f"{http['message_openai_ms']['median']} ms: +{http['message_added_ms']} ms "
+        f"(ratio {http['message_ratio_vs_extractive']}); sources {http['sources']}"
+    )
     print(f"load average (1 min) before/after: {result['load_average_1m']}")
     return result
 

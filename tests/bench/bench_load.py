@@ -30,8 +30,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import save, start_nura, stop  # noqa: E402
 
 API_KEY = "bench-automation-key-7Qm2vX9pL4tR8sWz"
-QUESTIONS = ["ما هي الباقات المتاحة؟", "كيف أشحن رصيدي؟", "How do I check my balance?", "Çawa ez bikarim internetê çalak bikim?",
-             "الانترنت بطيء عندي", "what are your working hours?"]
+QUESTIONS = [
+    "ما هي الباقات المتاحة؟",
+    "كيف أشحن رصيدي؟",
+    "How do I check my balance?",
+    "Çawa ez bikarim internetê çalak bikim?",
+    "الانترنت بطيء عندي",
+    "what are your working hours?",
+]
 HUMAN = "أريد التحدث مع موظف خدمة العملاء"
 # A person reads the answer and types the next question: seconds, not milliseconds. With 200
 # customers this offers the server ~60 messages per second.
@@ -47,8 +53,9 @@ class Recorder:
         self.conflicts = 0
         self.events = 0
 
-    async def call(self, http: httpx.AsyncClient, kind: str, method: str, url: str, *,
-                   allow: tuple[int, ...] = (), **kwargs: Any) -> httpx.Response | None:
+    async def call(
+        self, http: httpx.AsyncClient, kind: str, method: str, url: str, *, allow: tuple[int, ...] = (), **kwargs: Any
+    ) -> httpx.Response | None:
         started = time.perf_counter()
         try:
             resp = await http.request(method, url, **kwargs)
@@ -70,8 +77,12 @@ def percentiles(values: list[float]) -> dict[str, float]:
     if not ordered:
         return {"n": 0}
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {"n": len(ordered), "p50": round(statistics.median(ordered), 1), "p99": round(pick(0.99), 1),
-            "max": round(ordered[-1], 1)}
+    return {
+        "n": len(ordered),
+        "p50": round(statistics.median(ordered), 1),
+        "p99": round(pick(0.99), 1),
+        "max": round(ordered[-1], 1),
+    }
 
 
 async def read_stream(http: httpx.AsyncClient, url: str, token: str, rec: Recorder, stop: asyncio.Event) -> None:
@@ -90,8 +101,14 @@ async def read_stream(http: httpx.AsyncClient, url: str, token: str, rec: Record
         return
 
 
-async def widget_session(http: httpx.AsyncClient, number: int, messages: int, rec: Recorder,
-                         stop: asyncio.Event, streams: list[asyncio.Task[None]] | None) -> None:
+async def widget_session(
+    http: httpx.AsyncClient,
+    number: int,
+    messages: int,
+    rec: Recorder,
+    stop: asyncio.Event,
+    streams: list[asyncio.Task[None]] | None,
+) -> None:
     """One customer's browser with its own connections, like a real browser: one shared pool for
     200 customers made the load generator's pool, not the server, the bottleneck."""
     await asyncio.sleep(random.uniform(0, 2.0))  # customers arrive over two seconds, not in one instant
@@ -99,14 +116,24 @@ async def widget_session(http: httpx.AsyncClient, number: int, messages: int, re
         await _widget_conversation(http, number, messages, rec, stop, streams)
 
 
-async def _widget_conversation(http: httpx.AsyncClient, number: int, messages: int, rec: Recorder,
-                               stop: asyncio.Event, streams: list[asyncio.Task[None]] | None) -> None:
+async def _widget_conversation(
+    http: httpx.AsyncClient,
+    number: int,
+    messages: int,
+    rec: Recorder,
+    stop: asyncio.Event,
+    streams: list[asyncio.Task[None]] | None,
+) -> None:
     await rec.call(http, "widget_config", "GET", "/v1/widget/config")
     await rec.call(http, "topic_tree", "GET", "/v1/topic-tree", params={"lang": "ar"})
     session: dict[str, Any] | None = None
     for n in range(messages):
-        body: dict[str, Any] = {"session_id": None, "customer_id": f"bench-{number}", "channel": "web",
-                                "message": QUESTIONS[(number + n) % len(QUESTIONS)]}
+        body: dict[str, Any] = {
+            "session_id": None,
+            "customer_id": f"bench-{number}",
+            "channel": "web",
+            "message": QUESTIONS[(number + n) % len(QUESTIONS)],
+        }
         if n == messages - 1 and number % 10 == 0:
             body["message"] = HUMAN
         if session:
@@ -117,8 +144,13 @@ async def _widget_conversation(http: httpx.AsyncClient, number: int, messages: i
         if session is None:
             session = resp.json()
             if streams is not None:
-                streams.append(asyncio.create_task(read_stream(
-                    http, f"/v1/session/{session['session_id']}/stream", session["session_token"], rec, stop)))
+                streams.append(
+                    asyncio.create_task(
+                        read_stream(
+                            http, f"/v1/session/{session['session_id']}/stream", session["session_token"], rec, stop
+                        )
+                    )
+                )
         await asyncio.sleep(random.uniform(*THINK_SECONDS))
 
 
@@ -131,16 +163,33 @@ async def agent(http: httpx.AsyncClient, name: str, token: str, rec: Recorder, d
         await rec.call(http, "agent_sessions", "GET", "/v1/sessions/list", params={"limit": 20}, headers=headers)
         for item in (queue.json().get("pending", []) if queue is not None else [])[:2]:
             session_id = item.get("session_id") or item.get("id")
-            accepted = await rec.call(http, "agent_accept", "POST", f"/v1/handoff/{session_id}/accept",
-                                      headers=headers, allow=(409,))
+            accepted = await rec.call(
+                http, "agent_accept", "POST", f"/v1/handoff/{session_id}/accept", headers=headers, allow=(409,)
+            )
             if accepted is None or accepted.status_code == 409:
                 continue
-            await rec.call(http, "agent_message", "POST", f"/v1/session/{session_id}/agent-message",
-                           json={"message": "مرحبا، كيف أساعدك؟", "agent_name": name}, headers=headers)
-            done_resp = await rec.call(http, "agent_resolve", "POST", f"/v1/handoff/{session_id}/resolve",
-                                       json={"status": "solved", "issue_category": "billing",
-                                             "root_cause": "question", "resolution_notes": "answered",
-                                             "resolved_by": name}, headers=headers)
+            await rec.call(
+                http,
+                "agent_message",
+                "POST",
+                f"/v1/session/{session_id}/agent-message",
+                json={"message": "مرحبا، كيف أساعدك؟", "agent_name": name},
+                headers=headers,
+            )
+            done_resp = await rec.call(
+                http,
+                "agent_resolve",
+                "POST",
+                f"/v1/handoff/{session_id}/resolve",
+                json={
+                    "status": "solved",
+                    "issue_category": "billing",
+                    "root_cause": "question",
+                    "resolution_notes": "answered",
+                    "resolved_by": name,
+                },
+                headers=headers,
+            )
             resolved += done_resp is not None
         await asyncio.sleep(0.3)
     return resolved
@@ -152,8 +201,10 @@ async def baseline(base: str, rounds: int = 20) -> list[float]:
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         for i in range(rounds):
             started = time.perf_counter()
-            resp = await http.post("/v1/message", json={"session_id": None, "customer_id": "baseline",
-                                                        "message": QUESTIONS[i % len(QUESTIONS)]})
+            resp = await http.post(
+                "/v1/message",
+                json={"session_id": None, "customer_id": "baseline", "message": QUESTIONS[i % len(QUESTIONS)]},
+            )
             resp.raise_for_status()
             latencies.append((time.perf_counter() - started) * 1000)
     return latencies
@@ -166,9 +217,11 @@ async def run(base: str, sessions: int, agents: int, messages: int) -> dict[str,
         tokens = []
         for i in range(agents):
             name = f"bench-agent-{i}"
-            await http.post("/v1/users", json={"username": name, "role": "agent", "password": "bench-pass-2024!x",
-                                               "display_name": f"Agent {i}"},
-                            headers={"Authorization": f"Bearer {API_KEY}"})
+            await http.post(
+                "/v1/users",
+                json={"username": name, "role": "agent", "password": "bench-pass-2024!x", "display_name": f"Agent {i}"},
+                headers={"Authorization": f"Bearer {API_KEY}"},
+            )
             login = await http.post("/v1/auth/login", json={"username": name, "password": "bench-pass-2024!x"})
             login.raise_for_status()
             tokens.append((name, login.json()["access_token"]))
@@ -181,8 +234,9 @@ async def run(base: str, sessions: int, agents: int, messages: int) -> dict[str,
         # CPU (TLS context), which would otherwise be measured as server latency.
         tls = ssl.create_default_context()
         browsers = [httpx.AsyncClient(base_url=base, timeout=60, verify=tls) for _ in range(sessions)]
-        await asyncio.gather(*(widget_session(browsers[i], i, messages, rec, stop_streams, streams)
-                               for i in range(sessions)))
+        await asyncio.gather(
+            *(widget_session(browsers[i], i, messages, rec, stop_streams, streams) for i in range(sessions))
+        )
         customers_done = time.perf_counter() - started
         await asyncio.sleep(3)  # let the agents drain the queue
         done.set()
@@ -194,31 +248,48 @@ async def run(base: str, sessions: int, agents: int, messages: int) -> dict[str,
     table = {kind: percentiles(values) for kind, values in sorted(rec.latency.items())}
     base_p50 = statistics.median(base_latency)
     return {
-        "sessions": sessions, "agents": agents, "messages_per_session": messages,
-        "seconds": round(customers_done, 1), "requests": sum(len(v) for v in rec.latency.values()),
-        "errors": len(rec.errors), "error_samples": rec.errors[:5], "accept_conflicts": rec.conflicts,
-        "stream_events": rec.events, "handoffs_resolved": resolved,
-        "baseline_message": percentiles(base_latency), "latency_ms": table,
+        "sessions": sessions,
+        "agents": agents,
+        "messages_per_session": messages,
+        "seconds": round(customers_done, 1),
+        "requests": sum(len(v) for v in rec.latency.values()),
+        "errors": len(rec.errors),
+        "error_samples": rec.errors[:5],
+        "accept_conflicts": rec.conflicts,
+        "stream_events": rec.events,
+        "handoffs_resolved": resolved,
+        "baseline_message": percentiles(base_latency),
+        "latency_ms": table,
         "message_p50_vs_idle": round(table.get("message", {}).get("p50", 0) / base_p50, 2) if base_p50 else None,
     }
 
 
 def main(sessions: int = 200, agents: int = 3, messages: int = 4) -> dict[str, Any]:
-    proc, base, _, _ = start_nura(env={"API_KEY": API_KEY, "BUSINESS_HOURS": "", "AGENT_CAPACITY": "50",
-                                       "RATE_LIMIT_EVENTS_PER_MINUTE": "1000000"})
+    proc, base, _, _ = start_nura(
+        env={
+            "API_KEY": API_KEY,
+            "BUSINESS_HOURS": "",
+            "AGENT_CAPACITY": "50",
+            "RATE_LIMIT_EVENTS_PER_MINUTE": "1000000",
+        }
+    )
     try:
         result = asyncio.run(run(base, sessions, agents, messages))
     finally:
         stop(proc)
-    print(f"{result['sessions']} widget sessions + {result['agents']} agents: {result['requests']} requests in "
-          f"{result['seconds']} s, errors {result['errors']}, accept races {result['accept_conflicts']}, "
-          f"stream events {result['stream_events']}, hand-offs resolved {result['handoffs_resolved']}")
+    print(
+        f"{result['sessions']} widget sessions + {result['agents']} agents: {result['requests']} requests in "
+        f"{result['seconds']} s, errors {result['errors']}, accept races {result['accept_conflicts']}, "
+        f"stream events {result['stream_events']}, hand-offs resolved {result['handoffs_resolved']}"
+    )
     print(f"{'request':16} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for kind, p in result["latency_ms"].items():
         print(f"{kind:16} {p['n']:>6} {p.get('p50', 0):>8} {p.get('p99', 0):>8} {p.get('max', 0):>8}")
     idle = result["baseline_message"]
-    print(f"baseline (one customer, idle server) message p50 {idle['p50']} ms p99 {idle['p99']} ms; "
-          f"loaded/idle p50 ratio {result['message_p50_vs_idle']}")
+    print(
+        f"baseline (one customer, idle server) message p50 {idle['p50']} ms p99 {idle['p99']} ms; "
+        f"loaded/idle p50 ratio {result['message_p50_vs_idle']}"
+    )
     for sample in result["error_samples"]:
         print("error:", sample)
     save("bench_load", result)

@@ -40,12 +40,14 @@ def plot(levels: dict[int, dict[str, Any]], path: Path = PLOT) -> Path | None:
         return None
     conns = sorted(levels)
     fig, (lat, rps) = plt.subplots(1, 2, figsize=(10, 4), dpi=90)
-    series = (("bare_sanic", "bare Sanic (ceiling)", "tab:gray"), ("nura_article", "/v1/message article", "tab:blue"),
-              ("nura_rule", "/v1/message rules tier", "tab:green"))
+    series = (
+        ("bare_sanic", "bare Sanic (ceiling)", "tab:gray"),
+        ("nura_article", "/v1/message article", "tab:blue"),
+        ("nura_rule", "/v1/message rules tier", "tab:green"),
+    )
     for key, label, color in series:
         lat.plot(conns, [levels[c][key]["p99_ms"] for c in conns], "o-", color=color, label=f"{label} p99")
-        lat.plot(conns, [levels[c][key]["p50_ms"] for c in conns], "o--", color=color, alpha=0.6,
-                 label=f"{label} p50")
+        lat.plot(conns, [levels[c][key]["p50_ms"] for c in conns], "o--", color=color, alpha=0.6, label=f"{label} p50")
         rps.plot(conns, [levels[c][key]["rps"] for c in conns], "o-", color=color, label=label)
     lat.axhline(TARGET_P99_MS, color="tab:red", linewidth=0.8, linestyle=":", label="p99 target (25 ms)")
     lat.set(xlabel="concurrent connections", ylabel="latency (ms)", yscale="log", title="Latency vs concurrency")
@@ -63,8 +65,11 @@ def plot(levels: dict[int, dict[str, Any]], path: Path = PLOT) -> Path | None:
 
 def main(seconds: int = 8, levels: tuple[int, ...] = (1, 10, 25, 50, 100)) -> dict:
     port = free_port()
-    bare = subprocess.Popen([sys.executable, str(Path(__file__).with_name("bare_sanic.py")), str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bare = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("bare_sanic.py")), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     results: dict = {"levels": {}, "targets": {"ratio": TARGET_RATIO, "p99_ms_at_50": TARGET_P99_MS}}
     try:
         wait_healthy(f"http://127.0.0.1:{port}/v1/health", bare)
@@ -72,20 +77,23 @@ def main(seconds: int = 8, levels: tuple[int, ...] = (1, 10, 25, 50, 100)) -> di
         try:
             wrk(f"{base}/v1/message", body=ARTICLE, connections=10, seconds=2)  # warm caches and snapshots
             for conns in levels:
-                ceiling = wrk(f"http://127.0.0.1:{port}/v1/message", body=ARTICLE, connections=conns,
-                              seconds=seconds)
+                ceiling = wrk(f"http://127.0.0.1:{port}/v1/message", body=ARTICLE, connections=conns, seconds=seconds)
                 article = wrk(f"{base}/v1/message", body=ARTICLE, connections=conns, seconds=seconds)
                 rule = wrk(f"{base}/v1/message", body=RULE, connections=conns, seconds=seconds)
                 results["levels"][conns] = {
-                    "bare_sanic": ceiling, "nura_article": article, "nura_rule": rule,
+                    "bare_sanic": ceiling,
+                    "nura_article": article,
+                    "nura_rule": rule,
                     "ratio_article": round(article["rps"] / ceiling["rps"], 3),
                     "ratio_rule": round(rule["rps"] / ceiling["rps"], 3),
                 }
-                print(f"c={conns:>3}  bare {ceiling['rps']:>8.0f} rps p99 {ceiling['p99_ms']:.1f} ms | "
-                      f"article {article['rps']:>7.0f} rps p50 {article['p50_ms']:.1f} p99 {article['p99_ms']:.1f} ms "
-                      f"ratio {article['rps'] / ceiling['rps']:.2f} errors {article['errors']} | "
-                      f"rule {rule['rps']:>7.0f} rps p99 {rule['p99_ms']:.1f} ms ratio {rule['rps'] / ceiling['rps']:.2f}",
-                      flush=True)
+                print(
+                    f"c={conns:>3}  bare {ceiling['rps']:>8.0f} rps p99 {ceiling['p99_ms']:.1f} ms | "
+                    f"article {article['rps']:>7.0f} rps p50 {article['p50_ms']:.1f} p99 {article['p99_ms']:.1f} ms "
+                    f"ratio {article['rps'] / ceiling['rps']:.2f} errors {article['errors']} | "
+                    f"rule {rule['rps']:>7.0f} rps p99 {rule['p99_ms']:.1f} ms ratio {rule['rps'] / ceiling['rps']:.2f}",
+                    flush=True,
+                )
         finally:
             stop(nura)
     finally:
@@ -93,8 +101,12 @@ def main(seconds: int = 8, levels: tuple[int, ...] = (1, 10, 25, 50, 100)) -> di
     at50 = results["levels"].get(50)
     if at50:
         results["targets_met"] = {
-            tier: {"ratio": at50[f"ratio_{tier}"] >= TARGET_RATIO,
-                   "p99": at50[f"nura_{tier}"]["p99_ms"] < TARGET_P99_MS} for tier in ("article", "rule")}
+            tier: {
+                "ratio": at50[f"ratio_{tier}"] >= TARGET_RATIO,
+                "p99": at50[f"nura_{tier}"]["p99_ms"] < TARGET_P99_MS,
+            }
+            for tier in ("article", "rule")
+        }
         print(f"targets at c=50 (ratio ≥ {TARGET_RATIO}, p99 < {TARGET_P99_MS:.0f} ms): {results['targets_met']}")
     drawn = plot(results["levels"])
     if drawn:

@@ -40,8 +40,22 @@ from nura_appliance.settings import load_settings
 CASES = REPO / "knowledge" / "eval" / "cases.jsonl"
 PACK = REPO / "knowledge" / "default-pack.json"
 THRESHOLD = 0.70
-HANDOFF_WORDS = ("agent", "human", "person", "representative", "موظف", "انسان", "إنسان", "بشري", "ممثل",
-                 "خدمة العملاء", "karmend", "mirov", "nûner", "kesek")
+HANDOFF_WORDS = (
+    "agent",
+    "human",
+    "person",
+    "representative",
+    "موظف",
+    "انسان",
+    "إنسان",
+    "بشري",
+    "ممثل",
+    "خدمة العملاء",
+    "karmend",
+    "mirov",
+    "nûner",
+    "kesek",
+)
 _SPACE = re.compile(r"\s+")
 
 
@@ -50,7 +64,7 @@ def char_ngrams(text: str, low: int = 1, high: int = 3) -> Counter[str]:
     text = _SPACE.sub(" ", text.lower())
     grams: Counter[str] = Counter()
     for n in range(low, high + 1):
-        grams.update(text[i:i + n] for i in range(len(text) - n + 1))
+        grams.update(text[i : i + n] for i in range(len(text) - n + 1))
     return grams
 
 
@@ -104,8 +118,15 @@ def run_baseline(cases: list[dict[str, Any]], pack: dict[str, Any]) -> dict[str,
         else:
             article, score = model.nearest(text)
             kind = "article" if score >= THRESHOLD else "fallback"
-        rows.append({"expect": expect, "kind": kind, "top": article, "score": score,
-                     "answered": article if kind == "article" else None})
+        rows.append(
+            {
+                "expect": expect,
+                "kind": kind,
+                "top": article,
+                "score": score,
+                "answered": article if kind == "article" else None,
+            }
+        )
     elapsed = time.perf_counter() - started
     arts = [r for r in rows if "article" in r["expect"]]
     oos = [r for r in rows if r["expect"].get("out_of_scope")]
@@ -133,10 +154,13 @@ def run_ours(cases: list[dict[str, Any]]) -> dict[str, Any]:
     finally:
         shutil.rmtree(data, ignore_errors=True)
     summary = report["summary"]
-    wrong = sum(c["got"]["kind"] == "article" and c["got"]["article"] != c["expect"].get("article")
-                for c in report["cases"])
-    return {key: summary[key] for key in ("top1", "answered_correct", "out_of_scope_rejection", "handoff_recall",
-                                          "ms_per_case", "counts")} | {"wrong_answers": wrong}
+    wrong = sum(
+        c["got"]["kind"] == "article" and c["got"]["article"] != c["expect"].get("article") for c in report["cases"]
+    )
+    return {
+        key: summary[key]
+        for key in ("top1", "answered_correct", "out_of_scope_rejection", "handoff_recall", "ms_per_case", "counts")
+    } | {"wrong_answers": wrong}
 
 
 def main() -> dict[str, Any]:
@@ -144,8 +168,13 @@ def main() -> dict[str, Any]:
     pack = json.loads(PACK.read_text(encoding="utf-8"))
     ours = run_ours(cases)
     base = run_baseline(cases, pack)
-    result = {"cases": len(cases), "counts": ours.pop("counts"), "ours": ours, "baseline_char_tfidf": base,
-              "threshold": THRESHOLD}
+    result = {
+        "cases": len(cases),
+        "counts": ours.pop("counts"),
+        "ours": ours,
+        "baseline_char_tfidf": base,
+        "threshold": THRESHOLD,
+    }
 
     def pct(value: float | None) -> str:
         return "  n/a " if value is None else f"{100 * value:5.1f}%"

@@ -74,8 +74,10 @@ def questions() -> list[str]:
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    return {"p50_ms": round(statistics.median(ordered) * 1000, 2),
-            "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 2)}
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 2),
+        "p99_ms": round(ordered[int(len(ordered) * 0.99) - 1] * 1000, 2),
+    }
 
 
 def build_db(folder: Path, texts: list[str], vectors: np.ndarray) -> Database:
@@ -85,21 +87,31 @@ def build_db(folder: Path, texts: list[str], vectors: np.ndarray) -> Database:
     dim = vectors.shape[1]
 
     def write(conn: Any) -> None:
-        conn.execute("INSERT INTO handbook_docs (path, title, content_hash, chunks, updated_at, source_name)"
-                     " VALUES ('bench', 'bench', 'x', ?, 0, 'bench.md')", (len(texts),))
+        conn.execute(
+            "INSERT INTO handbook_docs (path, title, content_hash, chunks, updated_at, source_name)"
+            " VALUES ('bench', 'bench', 'x', ?, 0, 'bench.md')",
+            (len(texts),),
+        )
         conn.execute(f"CREATE VIRTUAL TABLE kb_vec USING vec0 (kind text, embedding bit[{coarse_dim(dim)}])")
         conn.execute(f"CREATE VIRTUAL TABLE bench_float USING vec0 (embedding float[{dim}])")
         for i, (text, vector) in enumerate(zip(texts, vectors, strict=True), 1):
             blob = to_blob(vector)
-            conn.execute("INSERT INTO handbook_chunks (id, doc_id, position, heading, text, lang, content_hash)"
-                         " VALUES (?, 1, ?, '', ?, 'ar', '')", (i, i, text))
+            conn.execute(
+                "INSERT INTO handbook_chunks (id, doc_id, position, heading, text, lang, content_hash)"
+                " VALUES (?, 1, ?, '', ?, 'ar', '')",
+                (i, i, text),
+            )
             conn.execute("INSERT INTO chunk_fts (text, ref) VALUES (?, ?)", (" ".join(index_terms(text)), str(i)))
-            conn.execute("INSERT INTO kb_vectors (id, kind, ref, field, lang, text, vector) VALUES (?,?,?,?,?,?,?)",
-                         (i, "chunk", str(i), "chunk", "ar", "", blob))
+            conn.execute(
+                "INSERT INTO kb_vectors (id, kind, ref, field, lang, text, vector) VALUES (?,?,?,?,?,?,?)",
+                (i, "chunk", str(i), "chunk", "ar", "", blob),
+            )
         codes = coarse(vectors)
         for i, code in enumerate(codes, 1):
-            conn.execute("INSERT INTO kb_vec (rowid, kind, embedding) VALUES (?, 'chunk', vec_quantize_binary(?))",
-                         (i, to_blob(code)))
+            conn.execute(
+                "INSERT INTO kb_vec (rowid, kind, embedding) VALUES (?, 'chunk', vec_quantize_binary(?))",
+                (i, to_blob(code)),
+            )
             conn.execute("INSERT INTO bench_float (rowid, embedding) VALUES (?, ?)", (i, to_blob(vectors[i - 1])))
         for key, value in (("vector_dim", str(dim)), ("vector_space", space)):
             conn.execute("INSERT OR REPLACE INTO kb_meta (key, value) VALUES (?, ?)", (key, value))
@@ -109,8 +121,9 @@ def build_db(folder: Path, texts: list[str], vectors: np.ndarray) -> Database:
     return db
 
 
-def measure(label: str, texts: list[str], vectors: np.ndarray, query_texts: list[str],
-            query_vectors: np.ndarray) -> dict[str, Any]:
+def measure(
+    label: str, texts: list[str], vectors: np.ndarray, query_texts: list[str], query_vectors: np.ndarray
+) -> dict[str, Any]:
     exact = [set(np.argsort(-np.einsum("ij,j->i", vectors, q))[:K] + 1) for q in query_vectors]
     out: dict[str, Any] = {"chunks": len(texts), "dim": int(vectors.shape[1])}
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,8 +144,9 @@ def measure(label: str, texts: list[str], vectors: np.ndarray, query_texts: list
                 vector_only.append(time.perf_counter() - t)
                 recall_vec.append(len(truth & set(ranked[:K])) / K)
                 t = time.perf_counter()
-                rows = list(conn.execute("SELECT rowid FROM bench_float WHERE embedding MATCH ? AND k = ?",
-                                         (to_blob(q), K)))
+                rows = list(
+                    conn.execute("SELECT rowid FROM bench_float WHERE embedding MATCH ? AND k = ?", (to_blob(q), K))
+                )
                 baseline.append(time.perf_counter() - t)
                 recall_base.append(len(truth & {r["rowid"] for r in rows}) / K)
             out["nura_hybrid"] = percentiles(hybrid)
@@ -142,10 +156,14 @@ def measure(label: str, texts: list[str], vectors: np.ndarray, query_texts: list
             db.close()
     out["chromadb"] = chroma(texts, vectors, query_vectors, exact)
     base = out["sqlite_vec_float"]["p50_ms"]
-    out["speedup_vs_float_p50"] = round(base / out["nura_vector"]["p50_ms"], 2) if out["nura_vector"]["p50_ms"] else None
-    print(f"{label}: hybrid p50 {out['nura_hybrid']['p50_ms']} ms p99 {out['nura_hybrid']['p99_ms']} ms |"
-          f" vector {out['nura_vector']} | float baseline {out['sqlite_vec_float']} | chroma {out['chromadb']}",
-          flush=True)
+    out["speedup_vs_float_p50"] = (
+        round(base / out["nura_vector"]["p50_ms"], 2) if out["nura_vector"]["p50_ms"] else None
+    )
+    print(
+        f"{label}: hybrid p50 {out['nura_hybrid']['p50_ms']} ms p99 {out['nura_hybrid']['p99_ms']} ms |"
+        f" vector {out['nura_vector']} | float baseline {out['sqlite_vec_float']} | chroma {out['chromadb']}",
+        flush=True,
+    )
     return out
 
 
@@ -171,8 +189,11 @@ def chroma(texts: list[str], vectors: np.ndarray, query_vectors: np.ndarray, exa
         started = time.perf_counter()
         for start in range(0, len(texts), 5000):
             end = min(start + 5000, len(texts))
-            collection.add(ids=[str(i + 1) for i in range(start, end)], embeddings=vectors[start:end].tolist(),
-                           documents=texts[start:end])
+            collection.add(
+                ids=[str(i + 1) for i in range(start, end)],
+                embeddings=vectors[start:end].tolist(),
+                documents=texts[start:end],
+            )
         build = time.perf_counter() - started
         samples, recall = [], []
         collection.query(query_embeddings=[query_vectors[0].tolist()], n_results=K)
@@ -203,7 +224,9 @@ def main() -> dict[str, Any]:
         wide = matrix @ projection
         return (wide / np.linalg.norm(wide, axis=1, keepdims=True)).astype(np.float32)
 
-    results[f"{max(SIZES)}x1536"] = measure(f"{max(SIZES)}x1536", largest, widen(all_vectors), query_texts, widen(query_vectors))
+    results[f"{max(SIZES)}x1536"] = measure(
+        f"{max(SIZES)}x1536", largest, widen(all_vectors), query_texts, widen(query_vectors)
+    )
     save("bench_retrieval", results)
     return results
 

@@ -50,8 +50,11 @@ def main() -> None:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         try:
-            env = {"NURA_DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{name}", "NURA_REDIS_URL": REDIS_URL,
-                   "NURA_REDIS_PREFIX": prefix}
+            env = {
+                "NURA_DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{name}",
+                "NURA_REDIS_URL": REDIS_URL,
+                "NURA_REDIS_PREFIX": prefix,
+            }
             results[f"pg_redis_{workers}"] = measure(env, workers, opts.seconds, opts.connections)
         finally:
             with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
@@ -66,8 +69,10 @@ def main() -> None:
         rule, article = data["rule"], data["article"]
         data["rule_ratio"] = round(rule["rps"] / base_rule, 2) if base_rule else None
         data["article_ratio"] = round(article["rps"] / base_article, 2) if base_article else None
-        print(f"{mode:<14} {rule['rps']:>9.0f} {data['rule_ratio']:>6} {rule['p99_ms']:>7.1f} {article['rps']:>12.0f}"
-              f" {data['article_ratio']:>6} {article['p99_ms']:>7.1f}")
+        print(
+            f"{mode:<14} {rule['rps']:>9.0f} {data['rule_ratio']:>6} {rule['p99_ms']:>7.1f} {article['rps']:>12.0f}"
+            f" {data['article_ratio']:>6} {article['p99_ms']:>7.1f}"
+        )
     print(save("scale", {"connections": opts.connections, "seconds": opts.seconds, "results": results}))
 
 

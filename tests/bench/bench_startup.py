@@ -37,9 +37,11 @@ def main(runs: int = 3) -> dict:
         "idle_rss_mb": round(statistics.median(rss), 1),
         "targets": {"cold_start_s": 2.0, "idle_rss_mb": 150},
     }
-    print(f"cold start (fresh data dir) {result['cold_start_fresh_s']:.2f} s, (restart) "
-          f"{result['cold_start_warm_s']:.2f} s — target < 2 s; idle RSS {result['idle_rss_mb']:.0f} MB — "
-          f"target < 150 MB")
+    print(
+        f"cold start (fresh data dir) {result['cold_start_fresh_s']:.2f} s, (restart) "
+        f"{result['cold_start_warm_s']:.2f} s — target < 2 s; idle RSS {result['idle_rss_mb']:.0f} MB — "
+        f"target < 150 MB"
+    )
     save("startup", result)
     return result
 

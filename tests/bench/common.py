@@ -47,16 +47,27 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -
     raise RuntimeError(f"{url} not healthy after {timeout} s")
 
 
-def start_nura(data_dir: Path | None = None, env: dict[str, str] | None = None,
-               args: tuple[str, ...] = ()) -> tuple[subprocess.Popen[bytes], str, float, Path]:
+def start_nura(
+    data_dir: Path | None = None, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen[bytes], str, float, Path]:
     """Start ``nura serve`` on a free port; returns (process, base URL, seconds to healthy, data dir)."""
     data = data_dir or Path(tempfile.mkdtemp(prefix="nura-bench-"))
     port = free_port()
-    full_env = {**os.environ, "NURA_DATA_DIR": str(data), "APP_ENV": "test",
-                "RATE_LIMIT_MESSAGES_PER_MINUTE": "1000000", "RATE_LIMIT_IP_PER_MINUTE": "1000000",
-                "RATE_LIMIT_NEW_SESSIONS_PER_MINUTE": "1000000", **(env or {})}
-    proc = subprocess.Popen([sys.executable, "-m", "nura_appliance", "serve", "--port", str(port), *args],
-                            env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    full_env = {
+        **os.environ,
+        "NURA_DATA_DIR": str(data),
+        "APP_ENV": "test",
+        "RATE_LIMIT_MESSAGES_PER_MINUTE": "1000000",
+        "RATE_LIMIT_IP_PER_MINUTE": "1000000",
+        "RATE_LIMIT_NEW_SESSIONS_PER_MINUTE": "1000000",
+        **(env or {}),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nura_appliance", "serve", "--port", str(port), *args],
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     seconds = wait_healthy(f"{base}/v1/health", proc)
     return proc, base, seconds, data
@@ -77,25 +88,39 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def wrk(url: str, *, body: dict[str, Any] | None = None, connections: int = 50, seconds: int = 10,
-        threads: int = 1) -> dict[str, float]:
+def wrk(
+    url: str, *, body: dict[str, Any] | None = None, connections: int = 50, seconds: int = 10, threads: int = 1
+) -> dict[str, float]:
     """Run wrk against ``url`` (POST JSON when ``body`` is given); returns rps and latency percentiles in ms."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed: apt-get install wrk")
-    env = {**os.environ, "WRK_BODY": json.dumps(body or {}, ensure_ascii=False),
-           "WRK_METHOD": "POST" if body is not None else "GET"}
-    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s",
-                          str(WRK_SCRIPT), url], capture_output=True, text=True, env=env, timeout=seconds + 60)
+    env = {
+        **os.environ,
+        "WRK_BODY": json.dumps(body or {}, ensure_ascii=False),
+        "WRK_METHOD": "POST" if body is not None else "GET",
+    }
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", str(WRK_SCRIPT), url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=seconds + 60,
+    )
     for line in out.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return json.loads(line[len("RESULT ") :])
     raise RuntimeError(f"wrk printed no result:\n{out.stdout}\n{out.stderr}")
 
 
 def machine() -> dict[str, Any]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO)
-    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit.stdout.strip()}
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": commit.stdout.strip(),
+    }
 
 
 def save(name: str, data: dict[str, Any]) -> Path:

@@ -18,8 +18,19 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from common import RESULTS, machine  # noqa: E402
 
-ORDER = ("bench_startup", "bench_message", "bench_cache", "bench_retrieval", "bench_ingest", "bench_quality",
-         "bench_analytics", "bench_load", "bench_llm", "bench_scale", "bench_bundle")
+ORDER = (
+    "bench_startup",
+    "bench_message",
+    "bench_cache",
+    "bench_retrieval",
+    "bench_ingest",
+    "bench_quality",
+    "bench_analytics",
+    "bench_load",
+    "bench_llm",
+    "bench_scale",
+    "bench_bundle",
+)
 # Arguments that keep the whole run under 15 minutes on 2 cores (each script's own defaults may
 # be heavier when it is run alone).
 KWARGS: dict[str, dict[str, object]] = {"bench_analytics": {"sizes": (10_000, 1_000_000), "repeat": 3}}
@@ -44,7 +55,9 @@ def main() -> int:
     summary["total_seconds"] = round(time.perf_counter() - started, 1)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
-    print(f"\nall benchmarks: {summary['total_seconds']} s; results in {RESULTS}; failed: {summary['failed'] or 'none'}")
+    print(
+        f"\nall benchmarks: {summary['total_seconds']} s; results in {RESULTS}; failed: {summary['failed'] or 'none'}"
+    )
     return 1 if summary["failed"] else 0
 
 

@@ -54,16 +54,20 @@ _MAX_BATCH = 64
 
 _TOKEN = re.compile(
     r"""('(?:[^']|'')*')"""  # string literal
-    r'''|("(?:[^"]|"")*")'''  # quoted identifier
+    r"""|("(?:[^"]|"")*")"""  # quoted identifier
     r"|(--[^\n]*)"  # comment
     r"|(\?)"  # qmark parameter
     r"|(?<!:):([A-Za-z_][A-Za-z0-9_]*)"  # named parameter (not a ::cast)
     r"|(%)",
 )
-_INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(([^)]*)\)",
-                        re.IGNORECASE)
-_VIRTUAL = re.compile(r"^\s*CREATE\s+VIRTUAL\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s+USING\s+"
-                      r"([A-Za-z0-9_]+)", re.IGNORECASE)
+_INSERT_OR = re.compile(
+    r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(([^)]*)\)", re.IGNORECASE
+)
+_VIRTUAL = re.compile(
+    r"^\s*CREATE\s+VIRTUAL\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s+USING\s+"
+    r"([A-Za-z0-9_]+)",
+    re.IGNORECASE,
+)
 _RETURNING = re.compile(r"\sRETURNING\s", re.IGNORECASE)
 
 
@@ -93,7 +97,7 @@ def _blank_coalesce(text: str) -> str:
             if start < 0:
                 out.append(text[pos:])
                 return "".join(out)
-            out.append(text[pos:start + 9])
+            out.append(text[pos : start + 9])
             pos = start + 9
             continue
         depth, index, in_string, comma = 0, start + 8, False, -1
@@ -111,14 +115,14 @@ def _blank_coalesce(text: str) -> str:
                 elif char == "," and depth == 1:
                     comma = index if comma < 0 else -2
             index += 1
-        inner_first = text[start + 9:comma] if comma > 0 else ""
-        if comma > 0 and text[comma + 1:index].strip() == "''":
+        inner_first = text[start + 9 : comma] if comma > 0 else ""
+        if comma > 0 and text[comma + 1 : index].strip() == "''":
             out.append(text[pos:start] + "nura_blank(" + _blank_coalesce(inner_first) + ")")
         else:
-            out.append(text[pos:start + 9])
+            out.append(text[pos : start + 9])
             index = start + 8
         pos = index + 1
-        if comma <= 0 or text[comma + 1:index].strip() != "''":
+        if comma <= 0 or text[comma + 1 : index].strip() != "''":
             pos = start + 9
 
 
@@ -141,8 +145,24 @@ def _closing(text: str, open_index: int) -> int:
 
 _SUBQUERY = re.compile(r"\b(FROM|JOIN)\s*\(\s*SELECT\b", re.IGNORECASE)
 _ALIAS_FOLLOWS = re.compile(r"\s*(AS\b|[A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
-_NOT_ALIAS = {"where", "group", "order", "limit", "offset", "union", "join", "left", "inner", "on", "having",
-              "window", "except", "intersect", "cross", "returning"}
+_NOT_ALIAS = {
+    "where",
+    "group",
+    "order",
+    "limit",
+    "offset",
+    "union",
+    "join",
+    "left",
+    "inner",
+    "on",
+    "having",
+    "window",
+    "except",
+    "intersect",
+    "cross",
+    "returning",
+}
 
 
 def _alias_subqueries(text: str) -> str:
@@ -160,7 +180,7 @@ def _alias_subqueries(text: str) -> str:
         follow = _ALIAS_FOLLOWS.match(text, close + 1)
         if not follow or follow.group(1).lower() in _NOT_ALIAS:
             count += 1
-            text = f"{text[:close + 1]} AS _nura_sub{count}{text[close + 1:]}"
+            text = f"{text[: close + 1]} AS _nura_sub{count}{text[close + 1 :]}"
         pos = open_index + 1
 
 
@@ -187,8 +207,7 @@ def translate(statement: str, conflict_keys: tuple[tuple[str, tuple[str, ...]], 
     match = _INSERT_OR.match(text)
     if match:
         mode, table, columns = match.group(1).upper(), match.group(2), match.group(3)
-        text = re.sub(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO", "INSERT INTO", text, count=1,
-                      flags=re.IGNORECASE)
+        text = re.sub(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO", "INSERT INTO", text, count=1, flags=re.IGNORECASE)
         if mode == "IGNORE":
             clause = " ON CONFLICT DO NOTHING"
         else:
@@ -198,7 +217,7 @@ def translate(statement: str, conflict_keys: tuple[tuple[str, tuple[str, ...]], 
             clause = f" ON CONFLICT ({', '.join(keys)}) DO " + (f"UPDATE SET {updates}" if updates else "NOTHING")
         ret = _RETURNING.search(text)
         body = text.rstrip().rstrip(";")
-        text = body[:ret.start()] + clause + body[ret.start():] if ret else body + clause
+        text = body[: ret.start()] + clause + body[ret.start() :] if ret else body + clause
     return _rewrite_params(text)
 
 
@@ -240,8 +259,12 @@ class PgConnection:
 
     dialect = DIALECT
 
-    def __init__(self, raw: psycopg.Connection[Any], conflict_keys: tuple[tuple[str, tuple[str, ...]], ...],
-                 database: PgDatabase | None = None) -> None:
+    def __init__(
+        self,
+        raw: psycopg.Connection[Any],
+        conflict_keys: tuple[tuple[str, tuple[str, ...]], ...],
+        database: PgDatabase | None = None,
+    ) -> None:
         self.raw = raw
         self.database = database
         self._conflict_keys = conflict_keys
@@ -293,9 +316,16 @@ class PgDatabase:
         self.url = url
         self.path = None  # no file: code that backs up files checks for this
         self._closed = False
-        self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, timeout=timeout, open=False,
-                                   kwargs={"row_factory": dict_row, "autocommit": True},
-                                   reconnect_timeout=30.0, name="nura-pg")
+        self.pool = ConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout,
+            open=False,
+            kwargs={"row_factory": dict_row, "autocommit": True},
+            reconnect_timeout=30.0,
+            name="nura-pg",
+        )
         try:
             self.pool.open(wait=True, timeout=timeout)
         except PoolTimeout as exc:
@@ -318,7 +348,8 @@ class PgDatabase:
             "SELECT tc.table_name AS t, kcu.column_name AS c FROM information_schema.table_constraints tc"
             " JOIN information_schema.key_column_usage kcu ON tc.constraint_name = kcu.constraint_name"
             " AND tc.table_schema = kcu.table_schema WHERE tc.constraint_type = 'PRIMARY KEY'"
-            " AND tc.table_schema = current_schema() ORDER BY tc.table_name, kcu.ordinal_position")
+            " AND tc.table_schema = current_schema() ORDER BY tc.table_name, kcu.ordinal_position"
+        )
         keys: dict[str, list[str]] = {}
         with self.pool.connection() as raw:
             for row in raw.execute(query).fetchall():
@@ -444,9 +475,12 @@ class PgDatabase:
         """Nothing to do: PostgreSQL manages its WAL (kept for interface parity)."""
 
     def table_names(self) -> list[str]:
-        rows = self.read_sync(lambda c: c.execute(
-            "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()"
-            " AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall())
+        rows = self.read_sync(
+            lambda c: c.execute(
+                "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()"
+                " AND table_type = 'BASE TABLE' ORDER BY table_name"
+            ).fetchall()
+        )
         return [r["name"] for r in rows]
 
     def close(self) -> None:

@@ -31,8 +31,9 @@ def applied(db: PgDatabase) -> list[str]:
     # both try to create it, and one fails on PostgreSQL's catalog unique index.
     with db.pool.connection() as raw, raw.transaction():
         raw.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
-        raw.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY,"
-                    " applied_at double precision NOT NULL)")
+        raw.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at double precision NOT NULL)"
+        )
         return [r["name"] for r in raw.execute("SELECT name FROM schema_migrations ORDER BY name").fetchall()]
 
 
@@ -46,8 +47,9 @@ def migrate(db: PgDatabase) -> list[str]:
             if raw.execute("SELECT 1 FROM schema_migrations WHERE name = %s", (migration.name,)).fetchall():
                 continue
             raw.execute(migration.sql)  # type: ignore[arg-type] - our own file, no parameters
-            raw.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)",
-                        (migration.name, time.time()))
+            raw.execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)", (migration.name, time.time())
+            )
         names.append(migration.name)
     if names:
         db.refresh_schema()

@@ -51,7 +51,8 @@ class _StatsCache:
             return cached[1], cached[2]
         row = conn.execute(
             f"SELECT count(*) AS n, coalesce(avg(array_length(regexp_split_to_array(btrim(text), '\\s+'), 1)), 0)"
-            f" AS avgdl FROM {table}").fetchall()[0]
+            f" AS avgdl FROM {table}"
+        ).fetchall()[0]
         value = (now, int(row["n"]), float(row["avgdl"] or 0.0))
         with self._lock:
             self._values[table] = value
@@ -61,8 +62,9 @@ class _StatsCache:
 _STATS = _StatsCache()
 
 
-def bm25(conn: Any, table: str, terms: list[str], *, columns: tuple[str, ...], where: str = "",
-         limit: int | None = None) -> list[dict[str, Any]]:
+def bm25(
+    conn: Any, table: str, terms: list[str], *, columns: tuple[str, ...], where: str = "", limit: int | None = None
+) -> list[dict[str, Any]]:
     """Rows of ``table`` matching any of ``terms`` with ``columns`` and a positive BM25 ``score``
     (what ``-bm25(table)`` gives in SQLite), best first."""
     unique = [t for t in dict.fromkeys(terms) if t.strip("'\\")]
@@ -72,13 +74,19 @@ def bm25(conn: Any, table: str, terms: list[str], *, columns: tuple[str, ...], w
     extra = f" AND ({where})" if where else ""
     rows = conn.execute(
         f"SELECT {', '.join(columns)}, text FROM {table} WHERE tsv @@ to_tsquery('simple', ?){extra} LIMIT ?",
-        (query, _MAX_MATCHES)).fetchall()
+        (query, _MAX_MATCHES),
+    ).fetchall()
     if not rows:
         return []
     total, avgdl = _STATS.get(conn, table)
-    frequency = {r["term"]: int(r["n"]) for r in conn.execute(
-        f"SELECT t AS term, (SELECT count(*) FROM {table} WHERE tsv @@ to_tsquery('simple', quote_literal(t)))"
-        " AS n FROM unnest(?::text[]) AS t", (unique,)).fetchall()}
+    frequency = {
+        r["term"]: int(r["n"])
+        for r in conn.execute(
+            f"SELECT t AS term, (SELECT count(*) FROM {table} WHERE tsv @@ to_tsquery('simple', quote_literal(t)))"
+            " AS n FROM unnest(?::text[]) AS t",
+            (unique,),
+        ).fetchall()
+    }
     total = max(total, 1)
     avgdl = avgdl or 1.0
     idf = {}
@@ -103,9 +111,14 @@ def known_terms(conn: Any, words: list[str]) -> set[str]:
     """Which ``words`` occur anywhere in the article index (the fts5vocab lookup)."""
     if not words:
         return set()
-    return {r["t"] for r in conn.execute(
-        "SELECT t FROM unnest(?::text[]) AS t WHERE EXISTS"
-        " (SELECT 1 FROM kb_fts WHERE tsv @@ to_tsquery('simple', quote_literal(t)))", (list(words),)).fetchall()}
+    return {
+        r["t"]
+        for r in conn.execute(
+            "SELECT t FROM unnest(?::text[]) AS t WHERE EXISTS"
+            " (SELECT 1 FROM kb_fts WHERE tsv @@ to_tsquery('simple', quote_literal(t)))",
+            (list(words),),
+        ).fetchall()
+    }
 
 
 @dataclass

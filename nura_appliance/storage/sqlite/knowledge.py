@@ -27,8 +27,9 @@ def _article_row(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def index_article(conn: apsw.Connection, article: dict[str, Any], vectors: VectorIndex,
-                  prepared: dict[str, np.ndarray] | None = None) -> None:
+def index_article(
+    conn: apsw.Connection, article: dict[str, Any], vectors: VectorIndex, prepared: dict[str, np.ndarray] | None = None
+) -> None:
     """(Re)write the FTS rows and vectors of one article: every field, every language, normalised."""
     items = article_items(article)
     write_article_fts(conn, article["id"], items)
@@ -36,8 +37,13 @@ def index_article(conn: apsw.Connection, article: dict[str, Any], vectors: Vecto
     vectors.write(conn, items, prepared.get(article["id"]) if prepared else None)
 
 
-def _write_article(conn: apsw.Connection, article: dict[str, Any], now: float, vectors: VectorIndex,
-                   prepared: dict[str, np.ndarray] | None = None) -> None:
+def _write_article(
+    conn: apsw.Connection,
+    article: dict[str, Any],
+    now: float,
+    vectors: VectorIndex,
+    prepared: dict[str, np.ndarray] | None = None,
+) -> None:
     conn.execute(
         "INSERT INTO articles (id, category, title, body, examples, keywords, updated_at)"
         " VALUES (?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET category = excluded.category,"
@@ -99,8 +105,14 @@ class SqliteKnowledgeStore:
         prepared = await asyncio.to_thread(self.prepare_vectors, pack)
         return await self.db.write(lambda c: self.load_pack_in(c, pack, merge=merge, prepared=prepared))
 
-    def load_pack_in(self, conn: apsw.Connection, pack: dict[str, Any], *, merge: bool = False,
-                     prepared: dict[str, np.ndarray] | None = None) -> dict[str, int]:
+    def load_pack_in(
+        self,
+        conn: apsw.Connection,
+        pack: dict[str, Any],
+        *,
+        merge: bool = False,
+        prepared: dict[str, np.ndarray] | None = None,
+    ) -> dict[str, int]:
         now = time.time()
         if not merge:
             conn.execute("DELETE FROM articles")
@@ -124,8 +136,12 @@ class SqliteKnowledgeStore:
             conn.execute(
                 "INSERT INTO rules (id, position, patterns, response) VALUES (?,?,?,?) ON CONFLICT (id)"
                 " DO UPDATE SET patterns = excluded.patterns, response = excluded.response",
-                (rule["id"], position, json.dumps(rule["patterns"], ensure_ascii=False),
-                 json.dumps(rule["response"], ensure_ascii=False)),
+                (
+                    rule["id"],
+                    position,
+                    json.dumps(rule["patterns"], ensure_ascii=False),
+                    json.dumps(rule["response"], ensure_ascii=False),
+                ),
             )
         for reply in pack.get("canned_replies", []):
             conn.execute(
@@ -195,7 +211,12 @@ class SqliteKnowledgeStore:
         if not rows:
             return None
         nodes = {
-            r["id"]: {"id": r["id"], "label": json.loads(r["label"]), "article": r["article_id"], "parent": r["parent_id"]}
+            r["id"]: {
+                "id": r["id"],
+                "label": json.loads(r["label"]),
+                "article": r["article_id"],
+                "parent": r["parent_id"],
+            }
             for r in rows
         }
         children: dict[str | None, list[dict[str, Any]]] = {}
@@ -213,7 +234,9 @@ class SqliteKnowledgeStore:
 
     async def rules(self) -> list[dict[str, Any]]:
         rows = await self.db.fetchall("SELECT * FROM rules ORDER BY position, id")
-        return [{"id": r["id"], "patterns": json.loads(r["patterns"]), "response": json.loads(r["response"])} for r in rows]
+        return [
+            {"id": r["id"], "patterns": json.loads(r["patterns"]), "response": json.loads(r["response"])} for r in rows
+        ]
 
     async def meta(self, key: str) -> Any:
         row = await self.db.fetchone("SELECT value FROM kb_meta WHERE key = ?", (key,))
@@ -245,14 +268,27 @@ class SqliteKnowledgeStore:
                 "SELECT (SELECT count(*) FROM articles) AS articles, (SELECT count(*) FROM topic_nodes) AS topic_nodes,"
                 " (SELECT count(*) FROM rules) AS rules, (SELECT count(*) FROM handbook_docs) AS documents,"
                 " (SELECT count(*) FROM handbook_chunks) AS chunks, (SELECT count(*) FROM kb_vectors) AS vectors,"
-                " (SELECT count(*) FROM embedding_cache) AS cached_embeddings").fetchall()[0]
-            meta = {r["key"]: r["value"] for r in conn.execute(
-                "SELECT key, value FROM kb_meta WHERE key IN ('vector_space', 'vector_dim', 'pack_name')")}
-            runs = list(conn.execute(
-                "SELECT id, source, status, files, skipped, chunks, error, started_at, finished_at"
-                " FROM ingestion_logs ORDER BY id DESC LIMIT 5"))
-            return {**one, "pack": meta.get("pack_name", ""), "embedding_space": meta.get("vector_space", ""),
-                    "vector_dim": int(meta.get("vector_dim", 0) or 0), "ingestions": runs}
+                " (SELECT count(*) FROM embedding_cache) AS cached_embeddings"
+            ).fetchall()[0]
+            meta = {
+                r["key"]: r["value"]
+                for r in conn.execute(
+                    "SELECT key, value FROM kb_meta WHERE key IN ('vector_space', 'vector_dim', 'pack_name')"
+                )
+            }
+            runs = list(
+                conn.execute(
+                    "SELECT id, source, status, files, skipped, chunks, error, started_at, finished_at"
+                    " FROM ingestion_logs ORDER BY id DESC LIMIT 5"
+                )
+            )
+            return {
+                **one,
+                "pack": meta.get("pack_name", ""),
+                "embedding_space": meta.get("vector_space", ""),
+                "vector_dim": int(meta.get("vector_dim", 0) or 0),
+                "ingestions": runs,
+            }
 
         return await self.db.read(run)
 

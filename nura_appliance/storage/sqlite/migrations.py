@@ -29,9 +29,7 @@ def available() -> list[Migration]:
 
 
 def _ensure_table(conn: apsw.Connection) -> None:
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
-    )
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
 
 
 def applied(db: Database) -> list[str]:

@@ -14,11 +14,12 @@ from nura_appliance.storage.sqlite.db import Database, Row
 
 _SESSION_COLUMNS = [f.name for f in fields(SessionRecord)]
 _INSERT_SESSION = (
-    f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + c for c in _SESSION_COLUMNS)})"
+    f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}) VALUES ({', '.join(':' + c for c in _SESSION_COLUMNS)})"
 )
-_UPSERT_SESSION = _INSERT_SESSION + " ON CONFLICT (id) DO UPDATE SET " + ", ".join(
-    f"{c} = excluded.{c}" for c in _SESSION_COLUMNS if c not in ("id", "created_at", "token_hash")
+_UPSERT_SESSION = (
+    _INSERT_SESSION
+    + " ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _SESSION_COLUMNS if c not in ("id", "created_at", "token_hash"))
 )
 
 
