@@ -17,87 +17,17 @@ from typing import Any
 import apsw
 
 from nura_appliance.analytics.metrics import ANSWER_SOURCES
-from nura_appliance.knowledge.normalize import normalize
+from nura_appliance.knowledge.normalize import STOPWORDS, normalize
 
 GAP_REASONS = ("low_confidence", "out_of_scope", "thumbs_down", "handoff_after_answer")
 TOKEN_OVERLAP_MIN = 0.5
 CHAR_SIMILARITY_MIN = 0.8
 # A hand-off counts as "right after a bot answer" when it comes within this many seconds of it.
 HANDOFF_AFTER_ANSWER_SECONDS = 600
-_STOPWORDS = {
-    normalize(w)
-    for w in (
-        "في",
-        "من",
-        "على",
-        "الى",
-        "إلى",
-        "عن",
-        "ما",
-        "ماذا",
-        "هل",
-        "كيف",
-        "لماذا",
-        "انا",
-        "أنا",
-        "عندي",
-        "لي",
-        "مع",
-        "او",
-        "و",
-        "يا",
-        "شلون",
-        "شو",
-        "ليش",
-        "وين",
-        "اريد",
-        "أريد",
-        "ابي",
-        "بدي",
-        "ممكن",
-        "the",
-        "a",
-        "an",
-        "is",
-        "are",
-        "my",
-        "i",
-        "to",
-        "how",
-        "what",
-        "do",
-        "does",
-        "can",
-        "of",
-        "in",
-        "on",
-        "for",
-        "and",
-        "or",
-        "me",
-        "it",
-        "with",
-        "please",
-        "why",
-        "ez",
-        "tu",
-        "min",
-        "te",
-        "ji",
-        "li",
-        "bi",
-        "u",
-        "e",
-        "ci",
-        "çi",
-        "çawa",
-        "cawa",
-    )
-}
 
 
 def question_tokens(text: str) -> set[str]:
-    return {w for w in normalize(text).split() if w not in _STOPWORDS}
+    return {w for w in normalize(text).split() if w not in STOPWORDS}
 
 
 def similarity(a: str, b: str) -> float:
