@@ -16,7 +16,7 @@ from sanic import json as json_response
 from sanic.exceptions import SanicException
 
 from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, SESSION, VIEWER, level_of, require_role
-from nura_appliance.errors import BadRequest, NuraError, PayloadTooLarge, UnsupportedMediaType
+from nura_appliance.errors import BadRequest, NuraError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 log = logging.getLogger("nura.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -69,6 +69,40 @@ def json_object(request: Request, *, required: bool = True) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object", code="invalid_body")
     return body
+
+
+def int_arg(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query argument within ``[low, high]``; absent or empty gives ``default``."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed(
+            f"'{name}' must be a whole number", code="invalid_field", details={"field": name}
+        ) from None
+    if not low <= value <= high:
+        raise ValidationFailed(
+            f"'{name}' must be between {low} and {high}", code="invalid_field", details={"field": name}
+        )
+    return value
+
+
+def timestamp_arg(request: Request, name: str) -> float | None:
+    """A UNIX-time query argument, or None when absent."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValidationFailed(
+            f"'{name}' must be a UNIX timestamp", code="invalid_field", details={"field": name}
+        ) from None
+    if value != value or abs(value) > 1e11:
+        raise ValidationFailed(f"'{name}' must be a UNIX timestamp", code="invalid_field", details={"field": name})
+    return value
 
 
 def _cors_headers(request: Request, response: HTTPResponse) -> None:

@@ -15,7 +15,7 @@ from sanic.response import HTTPResponse
 from nura_appliance.ai.grounded import GroundedAnswerTier
 from nura_appliance.ai.service import LLMService
 from nura_appliance.auth.access import ADMIN, VIEWER, access
-from nura_appliance.errors import ValidationFailed
+from nura_appliance.http import int_arg
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ai", url_prefix="/v1/ai")
@@ -69,15 +69,7 @@ async def ai_disable(request: Request) -> HTTPResponse:
 async def ai_usage(request: Request) -> HTTPResponse:
     """Token and cost ledger summary for the last ``days`` (default 30): totals, cost per session
     and per resolved session, by provider, purpose and outcome."""
-    raw = request.args.get("days", "30")
-    try:
-        days = int(raw)
-    except ValueError:
-        raise ValidationFailed(
-            "'days' must be a whole number", code="invalid_field", details={"field": "days"}
-        ) from None
-    if not 1 <= days <= 3660:
-        raise ValidationFailed("'days' must be between 1 and 3660", code="invalid_field", details={"field": "days"})
+    days = int_arg(request, "days", 30, 1, 3660)
     return json_response(await _llm(request).ledger.summary(time.time() - days * 86400))
 
 

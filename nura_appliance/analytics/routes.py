@@ -15,7 +15,7 @@ from nura_appliance.analytics.service import LANGS, REPORT_TABS, AnalyticsServic
 from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, VIEWER, access
 from nura_appliance.context import AppContext
 from nura_appliance.errors import NotFound, ValidationFailed
-from nura_appliance.http import json_body, json_object
+from nura_appliance.http import int_arg, json_body, json_object
 
 bp = Blueprint("analytics", url_prefix="/v1/analytics")
 gaps_bp = Blueprint("knowledge_gaps", url_prefix="/v1/knowledge-gaps")
@@ -85,21 +85,6 @@ async def refresh(request: Request) -> HTTPResponse:
     return json_response({"ok": True, **await _service(request).refresh()})
 
 
-def _int_arg(request: Request, name: str, default: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed(f"'{name}' must be an integer", code="invalid_query", details={"field": name}) from None
-    if not 0 <= value <= maximum:
-        raise ValidationFailed(
-            f"'{name}' must be between 0 and {maximum}", code="invalid_query", details={"field": name}
-        )
-    return value
-
-
 @gaps_bp.get("")
 @access(AGENT)
 async def list_gaps(request: Request) -> HTTPResponse:
@@ -115,8 +100,8 @@ async def list_gaps(request: Request) -> HTTPResponse:
     result = await service.gaps.list(
         status=None if status == "all" else status,
         lang=lang,
-        limit=_int_arg(request, "limit", 50, 500),
-        offset=_int_arg(request, "offset", 0, 10_000_000),
+        limit=int_arg(request, "limit", 50, 0, 500),
+        offset=int_arg(request, "offset", 0, 0, 10_000_000),
     )
     return json_response(result)
 

@@ -18,7 +18,7 @@ from nura_appliance.auth.service import AuthService, UserService, check_username
 from nura_appliance.auth.store import SqliteAuthStore
 from nura_appliance.context import AppContext
 from nura_appliance.errors import BadRequest, Unauthorized, ValidationFailed
-from nura_appliance.http import json_object
+from nura_appliance.http import int_arg, json_object, timestamp_arg
 
 bp = Blueprint("auth", url_prefix="/v1")
 
@@ -43,38 +43,6 @@ def _text_field(body: dict[str, Any], key: str, *, required: bool = True, max_le
         raise ValidationFailed(
             f"'{key}' must be text of at most {max_len} characters", code="invalid_field", details={"field": key}
         )
-    return value
-
-
-def _int_arg(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed(
-            f"'{name}' must be a whole number", code="invalid_field", details={"field": name}
-        ) from None
-    if not low <= value <= high:
-        raise ValidationFailed(
-            f"'{name}' must be between {low} and {high}", code="invalid_field", details={"field": name}
-        )
-    return value
-
-
-def _float_arg(request: Request, name: str) -> float | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValidationFailed(
-            f"'{name}' must be a UNIX timestamp", code="invalid_field", details={"field": name}
-        ) from None
-    if value != value or abs(value) > 1e11:
-        raise ValidationFailed(f"'{name}' must be a UNIX timestamp", code="invalid_field", details={"field": name})
     return value
 
 
@@ -239,11 +207,11 @@ async def audit_log(request: Request) -> HTTPResponse:
     """Admin actions, newest first (?actor=&action=&since=&limit=&offset=)."""
     _, _, _, audit = _services(request)
     page = await audit.audit_page(
-        limit=_int_arg(request, "limit", 50, 1, 500),
-        offset=_int_arg(request, "offset", 0, 0, 10_000_000),
+        limit=int_arg(request, "limit", 50, 1, 500),
+        offset=int_arg(request, "offset", 0, 0, 10_000_000),
         actor=request.args.get("actor"),
         action=request.args.get("action"),
-        since=_float_arg(request, "since"),
+        since=timestamp_arg(request, "since"),
     )
     return json_response(page)
 
@@ -254,10 +222,10 @@ async def security_log(request: Request) -> HTTPResponse:
     """Auth failures and rate-limit hits, newest first (?event=&since=&limit=&offset=)."""
     _, _, _, audit = _services(request)
     page = await audit.security_page(
-        limit=_int_arg(request, "limit", 50, 1, 500),
-        offset=_int_arg(request, "offset", 0, 0, 10_000_000),
+        limit=int_arg(request, "limit", 50, 1, 500),
+        offset=int_arg(request, "offset", 0, 0, 10_000_000),
         event=request.args.get("event"),
-        since=_float_arg(request, "since"),
+        since=timestamp_arg(request, "since"),
     )
     return json_response(page)
 

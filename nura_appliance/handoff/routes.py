@@ -21,7 +21,7 @@ from nura_appliance.handoff import customer
 from nura_appliance.handoff.lifecycle import expire_sessions, flag_stale_pending, lifecycle_loop
 from nura_appliance.handoff.service import Actor, HandoffService, parse_outcome, parse_reason
 from nura_appliance.handoff.webhook import deliver_handoff_webhook
-from nura_appliance.http import json_object
+from nura_appliance.http import int_arg, json_object
 from nura_appliance.storage.base import SESSION_STATUSES
 
 bp = Blueprint("handoff", url_prefix="/v1")
@@ -251,23 +251,6 @@ def _time_arg(request: Request, key: str) -> float | None:
             f"'{key}' must be a UNIX time or an ISO 8601 date", code="invalid_field", details={"field": key}
         ) from None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
-
-
-def int_arg(request: Request, key: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed(
-            f"'{key}' must be a whole number", code="invalid_field", details={"field": key}
-        ) from None
-    if not low <= value <= high:
-        raise ValidationFailed(
-            f"'{key}' must be between {low} and {high}", code="invalid_field", details={"field": key}
-        )
-    return value
 
 
 @bp.get("/sessions/list")

@@ -15,8 +15,8 @@ from nura_appliance.conversation.routes import session_token
 from nura_appliance.errors import NotFound, ValidationFailed
 from nura_appliance.handoff import canned, inbox
 from nura_appliance.handoff.customer import rate_limit
-from nura_appliance.handoff.routes import int_arg, service_of
-from nura_appliance.http import json_object
+from nura_appliance.handoff.routes import service_of
+from nura_appliance.http import int_arg, json_object
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
 
 bp = Blueprint("handoff_desk", url_prefix="/v1")

@@ -10,26 +10,11 @@ from sanic import json as json_response
 
 from nura_appliance.auth.access import ADMIN, access
 from nura_appliance.context import AppContext
-from nura_appliance.errors import ValidationFailed
+from nura_appliance.http import int_arg
 from nura_appliance.jobs.service import JobService
 from nura_appliance.jobs.tasks import WEBHOOK_KIND, purge_done_jobs, run_webhook
 
 bp = Blueprint("jobs", url_prefix="/v1/jobs")
-
-
-def _int_arg(request: Request, name: str, default: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed(f"'{name}' must be an integer", code="invalid_query", details={"field": name}) from None
-    if value < 0 or value > maximum:
-        raise ValidationFailed(
-            f"'{name}' must be between 0 and {maximum}", code="invalid_query", details={"field": name}
-        )
-    return value
 
 
 @bp.get("/failed")
@@ -37,8 +22,8 @@ def _int_arg(request: Request, name: str, default: int, maximum: int) -> int:
 async def failed_jobs(request: Request) -> HTTPResponse:
     """Jobs that failed their last attempt: ``{jobs: [...], total}``."""
     jobs: JobService = request.app.ctx.nura.services["jobs"]
-    limit = _int_arg(request, "limit", 100, 1000)
-    offset = _int_arg(request, "offset", 0, 10_000_000)
+    limit = int_arg(request, "limit", 100, 0, 1000)
+    offset = int_arg(request, "offset", 0, 0, 10_000_000)
     return json_response(await jobs.failed(limit=limit, offset=offset))
 
 
