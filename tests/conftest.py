@@ -3,6 +3,7 @@ needed, a fresh app with an async test client."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -83,13 +84,30 @@ async def stop_app(app: Sanic) -> None:
     await app._server_event("shutdown", "after")
 
 
+@contextlib.asynccontextmanager
+async def serving(app: Sanic) -> AsyncIterator[AppClient]:
+    """Start ``app`` once, yield an httpx client on it over ASGI, stop it afterwards."""
+    await start_app(app)
+    try:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with AppClient(transport=transport, base_url="http://testserver") as test_client:
+            yield test_client
+    finally:
+        await stop_app(app)
+
+
+@contextlib.asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[tuple[Sanic, AppClient]]:
+    """A fresh app for ``settings`` and a client on it, for tests that need custom settings."""
+    app = create_app(settings)
+    async with serving(app) as test_client:
+        yield app, test_client
+
+
 @pytest.fixture
 async def client(app: Sanic) -> AsyncIterator[AppClient]:
-    await start_app(app)
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-    async with AppClient(transport=transport, base_url="http://testserver") as test_client:
+    async with serving(app) as test_client:
         yield test_client
-    await stop_app(app)
 
 
 async def new_session(client: httpx.AsyncClient, text: str = "مرحبا", **extra: Any) -> dict[str, Any]:

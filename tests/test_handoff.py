@@ -5,17 +5,11 @@ session_outcomes row are checked exactly, and every bad input leaves the state u
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from auth_helpers import bearer, login, make_user
-from conftest import make_settings, new_session, start_app, stop_app
-from sanic import Sanic
-
-from nura_appliance.app import create_app
+from conftest import make_settings, new_session, running_app
 
 API_KEY = "handoff-test-api-key-0123456789"
 ADMIN = {"Authorization": f"Bearer {API_KEY}"}
@@ -26,18 +20,10 @@ def settings(data_dir):
     return make_settings(data_dir, API_KEY=API_KEY, LOAD_DEFAULT_KNOWLEDGE=False)
 
 
-@contextlib.asynccontextmanager
-async def app_client(data_dir, **overrides: Any) -> AsyncIterator[tuple[Sanic, httpx.AsyncClient]]:
-    """An app with custom settings and an ASGI client on it (start-up and shut-down run once)."""
-    # No knowledge pack: these tests need hand-off behaviour, not answers (and start faster).
-    app = create_app(make_settings(data_dir, API_KEY=API_KEY, LOAD_DEFAULT_KNOWLEDGE=False, **overrides))
-    await start_app(app)
-    try:
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield app, client
-    finally:
-        await stop_app(app)
+def app_client(data_dir, **overrides: Any):
+    """An app with custom settings and an ASGI client on it (start-up and shut-down run once).
+    No knowledge pack: these tests need hand-off behaviour, not answers (and start faster)."""
+    return running_app(make_settings(data_dir, API_KEY=API_KEY, LOAD_DEFAULT_KNOWLEDGE=False, **overrides))
 
 
 async def ask_for_agent(client) -> dict[str, Any]:

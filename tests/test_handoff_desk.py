@@ -3,22 +3,18 @@ the session list, the widget config, lifecycle jobs and the signed escalation we
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
 from auth_helpers import bearer, login, make_user
-from conftest import free_port, make_settings, new_session, start_app, stop_app
-from sanic import Sanic
+from conftest import free_port, make_settings, new_session, running_app
 
-from nura_appliance.app import create_app
 from nura_appliance.handoff.business_hours import DAY_NAMES
 from nura_appliance.handoff.lifecycle import expire_sessions, flag_stale_pending
 from nura_appliance.jobs.webhooks import verify
@@ -32,16 +28,10 @@ def settings(data_dir):
     return make_settings(data_dir, API_KEY=API_KEY, LOAD_DEFAULT_KNOWLEDGE=False)
 
 
-@contextlib.asynccontextmanager
-async def app_client(data_dir, **overrides: Any) -> AsyncIterator[tuple[Sanic, httpx.AsyncClient]]:
-    app = create_app(make_settings(data_dir, API_KEY=API_KEY, LOAD_DEFAULT_KNOWLEDGE=False, **overrides))
-    await start_app(app)
-    try:
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield app, client
-    finally:
-        await stop_app(app)
+def app_client(data_dir, **overrides: Any):
+    """An app with custom settings and an ASGI client on it (start-up and shut-down run once).
+    No knowledge pack: these tests need hand-off behaviour, not answers (and start faster)."""
+    return running_app(make_settings(data_dir, API_KEY=API_KEY, LOAD_DEFAULT_KNOWLEDGE=False, **overrides))
 
 
 def closed_now_hours() -> str:

@@ -10,17 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import psycopg
 import pytest
 import redis
-from conftest import make_settings, need_service, new_session, start_app, stop_app
-from sanic import Sanic
+from conftest import make_settings, need_service, new_session, running_app
 
-from nura_appliance.app import create_app
 from nura_appliance.context import build_context
 from nura_appliance.errors import StorageError
 from nura_appliance.settings import Settings
@@ -76,16 +73,8 @@ def backend_settings(data_dir: Any, backend: dict[str, str], **overrides: Any) -
     return make_settings(data_dir, **{"API_KEY": API_KEY, "LOAD_DEFAULT_KNOWLEDGE": False, **values, **overrides})
 
 
-@contextlib.asynccontextmanager
-async def app_client(settings: Settings) -> AsyncIterator[tuple[Sanic, httpx.AsyncClient]]:
-    app = create_app(settings)
-    await start_app(app)
-    try:
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield app, client
-    finally:
-        await stop_app(app)
+def app_client(settings: Settings):
+    return running_app(settings)
 
 
 # -- database -----------------------------------------------------------------------------------
