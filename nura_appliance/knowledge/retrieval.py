@@ -178,16 +178,14 @@ class ArticleMatcher:
         self.embedder: Embedder = embedder or BuiltinEmbedder()
         self._snapshot: _Snapshot | None = None
 
-    async def _current(self) -> _Snapshot:
-        def read(conn: apsw.Connection) -> _Snapshot:
-            rows = list(conn.execute("SELECT value FROM kb_meta WHERE key = 'version'"))
-            version = rows[0]["value"] if rows else "0"
-            if self._snapshot is not None and self._snapshot.version == version:
-                return self._snapshot
-            return _load_snapshot(conn, version)
-
-        self._snapshot = await self.db.read(read)
-        return self._snapshot
+    def _snapshot_in(self, conn: apsw.Connection) -> _Snapshot:
+        """The article index for the knowledge version ``conn`` sees (reloaded when it changed)."""
+        rows = list(conn.execute("SELECT value FROM kb_meta WHERE key = 'version'"))
+        version = rows[0]["value"] if rows else "0"
+        snap = self._snapshot
+        if snap is None or snap.version != version:
+            snap = self._snapshot = _load_snapshot(conn, version)
+        return snap
 
     def _lexical(self, conn: apsw.Connection, terms: list[str]) -> tuple[list[dict[str, Any]], float]:
         """BM25 rows for ``terms`` and the share of the message's words the index knows at all."""
@@ -211,17 +209,35 @@ class ArticleMatcher:
         return rows, len(known) / len(words)
 
     async def scores(self, text: str) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
-        """Fused score per article (and the raw signals) for one message."""
-        snap = await self._current()
-        if not snap.article_ids:
-            return [], np.zeros(0), {}
+        """Fused score per article (and the raw signals) for one message.
+
+        The version check, the BM25 query, the built-in embedding and the fusion run together on
+        a reader thread: one hop, and no CPU-heavy work on the event loop."""
         terms = index_terms(text)
-        rows, known = await self.db.read(lambda c: self._lexical(c, terms))
-        embedder = self.embedder
-        if isinstance(embedder, BuiltinEmbedder):
-            query = embedder.embed([text])[0]
-        else:
-            query = (await asyncio.to_thread(embedder.embed, [text]))[0]
+        builtin = isinstance(self.embedder, BuiltinEmbedder)
+
+        def work(conn: apsw.Connection) -> tuple[_Snapshot, Any]:
+            snap = self._snapshot_in(conn)
+            if not snap.article_ids:
+                return snap, None
+            rows, known = self._lexical(conn, terms)
+            if not builtin:
+                return snap, (rows, known)
+            return snap, self._fuse(snap, rows, known, self.embedder.embed([text])[0])
+
+        snap, result = await self.db.read(work)
+        if result is None:
+            return [], np.zeros(0), {}
+        if not builtin:  # a provider may do network I/O: embed outside the reader pool
+            rows, known = result
+            query = (await asyncio.to_thread(self.embedder.embed, [text]))[0]
+            result = self._fuse(snap, rows, known, query)
+        return result
+
+    @staticmethod
+    def _fuse(
+        snap: _Snapshot, rows: list[dict[str, Any]], known: float, query: np.ndarray
+    ) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
         n = len(snap.article_ids)
         if query.shape[0] != snap.vectors.shape[1]:
             vmax = v2 = centroid = np.zeros(n)  # the index is being rebuilt for another provider
