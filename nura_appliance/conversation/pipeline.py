@@ -60,6 +60,24 @@ class Pipeline:
         # candidates used to cost four reader-pool round trips and JSON decodes per message.
         self._articles: dict[str, dict[str, Any] | None] = {}
         self._articles_version: str | None = None
+        # The localized topic tree per language for one knowledge version: the widget asks for it
+        # on every open, and building it decodes every article.
+        self._trees: dict[str, dict[str, Any] | None] = {}
+        self._trees_version: str | None = None
+
+    async def topic_tree(self, lang: str) -> tuple[dict[str, Any] | None, str]:
+        """The topic tree with labels and leaf titles in ``lang``, and the knowledge version."""
+        version = await self.knowledge.version()
+        if version != self._trees_version:
+            self._trees, self._trees_version = {}, version
+        trees = self._trees
+        if lang not in trees:
+            tree = await self.knowledge.tree()
+            if tree is not None:
+                titles = {a["id"]: pick_text(a["title"], lang)[0] for a in await self.knowledge.articles()}
+                tree = localize_tree(tree, lang, titles)
+            trees[lang] = tree
+        return trees[lang], version
 
     async def refresh(self, force: bool = False) -> None:
         """Reload rules and the scope message when the knowledge base changed (checked every 2 s)."""
@@ -203,3 +221,15 @@ class Pipeline:
             candidates=await self._candidates(decision, lang),
             sentiment=mood,
         )
+
+
+def localize_tree(node: dict[str, Any], lang: str, titles: dict[str, str]) -> dict[str, Any]:
+    """A topic-tree node with its label (and, for a leaf, the article title) in ``lang``."""
+    label, _ = pick_text(node["label"], lang)
+    out: dict[str, Any] = {"id": node["id"], "label": label}
+    if node.get("article"):
+        out["article_id"] = node["article"]
+        out["title"] = titles.get(node["article"], label)
+    else:
+        out["children"] = [localize_tree(c, lang, titles) for c in node.get("children", [])]
+    return out

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sanic import Blueprint, Request, Sanic
 from sanic import json as json_response
 from sanic.response import HTTPResponse
@@ -28,17 +26,6 @@ def lang_arg(request: Request, default: str) -> str:
     if lang not in LANGS:
         raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_field", details={"field": "lang"})
     return lang
-
-
-def localize_tree(node: dict[str, Any], lang: str, titles: dict[str, str]) -> dict[str, Any]:
-    label, _ = pick_text(node["label"], lang)
-    out: dict[str, Any] = {"id": node["id"], "label": label}
-    if node.get("article"):
-        out["article_id"] = node["article"]
-        out["title"] = titles.get(node["article"], label)
-    else:
-        out["children"] = [localize_tree(c, lang, titles) for c in node.get("children", [])]
-    return out
 
 
 @bp.post("/message")
@@ -66,12 +53,9 @@ async def topic_tree(request: Request) -> HTTPResponse:
     """The guided topic tree in one language (labels localized, leaves name their article)."""
     ctx = request.app.ctx.nura
     lang = lang_arg(request, ctx.settings.default_lang)
-    tree = await ctx.knowledge.tree()
-    if tree is None:
-        return json_response({"lang": lang, "tree": None, "version": await ctx.knowledge.version()})
-    titles = {a["id"]: pick_text(a["title"], lang)[0] for a in await ctx.knowledge.articles()}
+    tree, version = await ctx.pipeline.topic_tree(lang)
     return json_response(
-        {"lang": lang, "tree": localize_tree(tree, lang, titles), "version": await ctx.knowledge.version()},
+        {"lang": lang, "tree": tree, "version": version},
         headers={"Cache-Control": "public, max-age=60"},
     )
 
