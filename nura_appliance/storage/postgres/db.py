@@ -40,7 +40,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from nura_appliance.errors import StorageError
 from nura_appliance.storage.postgres.search import VectorIndex
-from nura_appliance.storage.sqlite.db import _settle
+from nura_appliance.storage.writer import serve_writes, settle
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,6 @@ Row = dict[str, Any]
 DIALECT = "postgres"
 # pg_advisory_xact_lock key for "the writer" (any constant; "nura" in ASCII).
 WRITER_LOCK_KEY = 0x6E757261
-_MAX_BATCH = 64
 
 _TOKEN = re.compile(
     r"""('(?:[^']|'')*')"""  # string literal
@@ -376,31 +375,7 @@ class PgDatabase:
 
     # -- writes: one writer thread, group commit -------------------------------------------------
     def _write_loop(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            batch = [item]
-            stop = False
-            while len(batch) < _MAX_BATCH:
-                try:
-                    extra = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if extra is None:
-                    stop = True
-                    break
-                batch.append(extra)
-            batch = [(fn, fut) for fn, fut in batch if fut.set_running_or_notify_cancel()]
-            if batch:
-                try:
-                    self._run_batch(batch)
-                except BaseException:  # noqa: BLE001 - the writer thread must never die
-                    log.exception("PostgreSQL writer: batch failed")
-                    for _, fut in batch:
-                        _settle(fut, exc=StorageError("database write failed"))
-            if stop:
-                return
+        serve_writes(self._queue, self._run_batch, "PostgreSQL writer")
 
     def _run_batch(self, batch: list[tuple[Callable[[PgConnection], Any], Future[Any]]]) -> None:
         """Run queued writes in one transaction, each in its own savepoint: one commit (one WAL
@@ -428,15 +403,15 @@ class PgDatabase:
         except (PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError) as exc:
             log.warning("PostgreSQL unavailable: %s", exc)
             for _, fut in batch:
-                _settle(fut, exc=storage_error(exc))
+                settle(fut, exc=storage_error(exc))
             return
         for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
             if ok:
-                _settle(fut, result=value)
+                settle(fut, result=value)
             elif isinstance(value, psycopg.Error):
-                _settle(fut, exc=storage_error(value))
+                settle(fut, exc=storage_error(value))
             else:
-                _settle(fut, exc=value)
+                settle(fut, exc=value)
 
     def submit_write(self, fn: Callable[[PgConnection], T]) -> Future[T]:
         if self._closed:

@@ -30,13 +30,12 @@ import apsw
 import sqlite_vec
 
 from nura_appliance.errors import StorageError
+from nura_appliance.storage.writer import serve_writes, settle
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Row = dict[str, Any]
-
-_MAX_BATCH = 64
 
 
 def _dict_rows(cursor: apsw.Cursor, row: tuple[Any, ...]) -> Row:
@@ -74,19 +73,6 @@ def storage_error(exc: BaseException) -> StorageError:
     return StorageError(f"database error: {exc}")
 
 
-def _settle(fut: Future[Any], *, result: Any = None, exc: BaseException | None = None) -> None:
-    """Resolve a future that nobody may be waiting for any more without raising."""
-    if fut.done():
-        return
-    try:
-        if exc is not None:
-            fut.set_exception(exc)
-        else:
-            fut.set_result(result)
-    except Exception:  # noqa: BLE001 - InvalidStateError on a racing cancel
-        pass
-
-
 class Database:
     """Thread-safe access to one SQLite file for async and sync callers."""
 
@@ -104,34 +90,8 @@ class Database:
 
     # -- writes -------------------------------------------------------------------------------
     def _write_loop(self) -> None:
-        conn = self._writer_conn
-        while True:
-            item = self._queue.get()
-            if item is None:
-                break
-            batch = [item]
-            stop = False
-            while len(batch) < _MAX_BATCH:
-                try:
-                    extra = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if extra is None:
-                    stop = True
-                    break
-                batch.append(extra)
-            # A request whose client went away cancels its future; skip work nobody waits for.
-            batch = [(fn, fut) for fn, fut in batch if fut.set_running_or_notify_cancel()]
-            if batch:
-                try:
-                    self._run_batch(conn, batch)
-                except BaseException:  # noqa: BLE001 - the writer thread must never die
-                    log.exception("database writer: batch failed")
-                    for _, fut in batch:
-                        _settle(fut, exc=StorageError("database write failed"))
-            if stop:
-                break
-        conn.close()
+        serve_writes(self._queue, lambda batch: self._run_batch(self._writer_conn, batch), "database writer")
+        self._writer_conn.close()
 
     @staticmethod
     def _run_batch(conn: apsw.Connection, batch: list[tuple[Callable[[apsw.Connection], Any], Future[Any]]]) -> None:
@@ -140,7 +100,7 @@ class Database:
             conn.execute("BEGIN IMMEDIATE")
         except apsw.Error as exc:
             for _, fut in batch:
-                _settle(fut, exc=storage_error(exc))
+                settle(fut, exc=storage_error(exc))
             return
         for fn, _ in batch:
             conn.execute("SAVEPOINT w")
@@ -151,7 +111,7 @@ class Database:
                     # SQLite itself rolled the whole transaction back (disk full, I/O error):
                     # nothing in this batch was committed, so every caller gets this error.
                     for _, fut in batch:
-                        _settle(fut, exc=storage_error(exc) if isinstance(exc, apsw.Error) else exc)
+                        settle(fut, exc=storage_error(exc) if isinstance(exc, apsw.Error) else exc)
                     return
                 conn.execute("ROLLBACK TO w")
                 conn.execute("RELEASE w")
@@ -167,15 +127,15 @@ class Database:
             except apsw.Error:
                 pass
             for _, fut in batch:
-                _settle(fut, exc=storage_error(exc))
+                settle(fut, exc=storage_error(exc))
             return
         for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
             if ok:
-                _settle(fut, result=value)
+                settle(fut, result=value)
             elif isinstance(value, apsw.Error):
-                _settle(fut, exc=storage_error(value))
+                settle(fut, exc=storage_error(value))
             else:
-                _settle(fut, exc=value)
+                settle(fut, exc=value)
 
     def submit_write(self, fn: Callable[[apsw.Connection], T]) -> Future[T]:
         if self._closed:
