@@ -68,11 +68,13 @@ async def reindex(ctx: Any, progress: Progress | None = None) -> int:
     writer); the swap of old for new vectors is one transaction.
     """
     from nura_appliance.knowledge.indexer import article_items
-    from nura_appliance.storage.sqlite.knowledge import _article_row
+    from nura_appliance.storage.sqlite.knowledge import article_from_row
 
     def collect(conn: apsw.Connection) -> list[Item]:
         items = [
-            it for row in conn.execute("SELECT * FROM articles ORDER BY id") for it in article_items(_article_row(row))
+            it
+            for row in conn.execute("SELECT * FROM articles ORDER BY id")
+            for it in article_items(article_from_row(row))
         ]
         items += [
             Item("chunk", str(r["id"]), "chunk", r["lang"] or "", r["text"])

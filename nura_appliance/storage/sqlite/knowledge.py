@@ -15,7 +15,7 @@ from nura_appliance.knowledge.indexer import VectorIndex, article_items, write_a
 from nura_appliance.storage.sqlite.db import Database
 
 
-def _article_row(row: dict[str, Any]) -> dict[str, Any]:
+def article_from_row(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "category": row["category"],
@@ -201,10 +201,10 @@ class SqliteKnowledgeStore:
     # -- reads --------------------------------------------------------------------------------------
     async def article(self, article_id: str) -> dict[str, Any] | None:
         row = await self.db.fetchone("SELECT * FROM articles WHERE id = ?", (article_id,))
-        return _article_row(row) if row else None
+        return article_from_row(row) if row else None
 
     async def articles(self) -> list[dict[str, Any]]:
-        return [_article_row(r) for r in await self.db.fetchall("SELECT * FROM articles ORDER BY id")]
+        return [article_from_row(r) for r in await self.db.fetchall("SELECT * FROM articles ORDER BY id")]
 
     async def tree(self) -> dict[str, Any] | None:
         rows = await self.db.fetchall("SELECT * FROM topic_nodes ORDER BY parent_id, position")
