@@ -77,7 +77,8 @@ def build_context(settings: Settings) -> AppContext:
         bus = EventBus()
     sessions_store = SqliteSessionStore(db)
     knowledge = SqliteKnowledgeStore(db)
-    sessions = SessionService(settings, sessions_store, cache)
+    # diskcache means one HTTP process (several workers need Redis): live sessions in memory.
+    sessions = SessionService(settings, sessions_store, cache, local=isinstance(cache, DiskCache))
     matcher = ArticleMatcher(
         db, answer_threshold=settings.answer_threshold, ambiguous_threshold=settings.ambiguous_threshold
     )

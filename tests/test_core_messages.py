@@ -133,13 +133,16 @@ async def test_explicit_request_for_a_person_hands_off(client):
 
 async def test_durable_restore_after_cache_is_cleared(client, app):
     first = await new_session(client, "مرحبا")
-    await app.ctx.nura.cache.clear()
+    sessions = app.ctx.nura.sessions
+    assert await sessions.cached(first["session_id"]) is not None
+    await sessions.forget_all()
+    assert await sessions.cached(first["session_id"]) is None
     resp = await client.get(
         f"/v1/session/{first['session_id']}/messages", headers={"X-Session-Token": first["session_token"]}
     )
     assert resp.status_code == 200 and len(resp.json()["messages"]) == 2
     # the miss re-warmed the cache
-    assert await app.ctx.nura.cache.get(f"session:{first['session_id']}") is not None
+    assert (await sessions.cached(first["session_id"]))["id"] == first["session_id"]
 
 
 async def test_restart_keeps_sessions_and_history(data_dir):

@@ -31,7 +31,7 @@ async def local_intent(ctx: Any, text: str, lang: str, kind: str | None) -> str:
     if kind == "rule":
         return "smalltalk"
     try:
-        decision = await ctx.pipeline.matcher.decide(text, lang)
+        decision = await ctx.pipeline.decide(text, lang)
     except Exception:  # noqa: BLE001 - the matcher belongs to another feature; classify anyway
         log.exception("article matcher failed while classifying")
         return "out_of_scope"

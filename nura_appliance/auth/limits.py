@@ -53,13 +53,36 @@ def request_lang(request: Request, hint: str | None, default: str) -> str:
     return default
 
 
-class RateLimiter:
-    """``ctx.services["limits"]``."""
+class LocalWindows:
+    """Fixed-window counters in this process's memory, for a cache no other process serves HTTP
+    from (the SQLite appliance is one process). Counting in diskcache cost two thread hops and
+    two SQLite write transactions per customer message; here it is a dict update. Counts start
+    again after a restart, which only ever lets a client through, never locks it out."""
 
-    def __init__(self, settings: Settings, cache: Cache, audit: AuditService) -> None:
+    def __init__(self) -> None:
+        self._counts: dict[str, list[float]] = {}  # key → [count, expires at]
+        self._next_sweep = 0.0
+
+    def incr(self, key: str, ttl: float, now: float) -> int:
+        if now >= self._next_sweep:  # drop ended windows, at most once a second
+            self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
+            self._next_sweep = now + 1.0
+        entry = self._counts.get(key)
+        if entry is None or entry[1] <= now:
+            entry = self._counts[key] = [0, now + ttl]
+        entry[0] += 1
+        return int(entry[0])
+
+
+class RateLimiter:
+    """``ctx.services["limits"]``. ``local``: count the request buckets in this process (see
+    :class:`LocalWindows`); otherwise in the shared cache (Redis when several workers serve)."""
+
+    def __init__(self, settings: Settings, cache: Cache, audit: AuditService, *, local: bool = False) -> None:
         self.settings = settings
         self.cache = cache
         self.audit = audit
+        self.local = LocalWindows() if local else None
 
     async def hit(
         self, request: Request, bucket: str, key: str, limit: int, window_seconds: int, *, lang: str | None = None
@@ -68,7 +91,11 @@ class RateLimiter:
         now = time.time()
         window = max(1, int(window_seconds))
         slot = int(now // window)
-        count = await self.cache.incr(f"rl:{bucket}:{key}:{slot}", window + 5)
+        name = f"rl:{bucket}:{key}:{slot}"
+        if self.local is not None:
+            count = self.local.incr(name, window + 5, now)
+        else:
+            count = await self.cache.incr(name, window + 5)
         if count <= limit:
             return count
         retry_after = max(1, int((slot + 1) * window - now + 0.999))

@@ -19,6 +19,7 @@ from nura_appliance.auth.store import SqliteAuthStore
 from nura_appliance.context import AppContext
 from nura_appliance.errors import BadRequest, Unauthorized, ValidationFailed
 from nura_appliance.http import int_arg, json_object, timestamp_arg
+from nura_appliance.storage.cache import DiskCache
 
 bp = Blueprint("auth", url_prefix="/v1")
 
@@ -242,7 +243,8 @@ async def build_services(app: Sanic, ctx: AppContext) -> None:
     ctx.services["audit"] = audit
     ctx.services["users"] = users
     ctx.services["auth"] = auth
-    ctx.services["limits"] = RateLimiter(ctx.settings, ctx.cache, audit)
+    # diskcache means one HTTP process (several workers need Redis): count requests in memory.
+    ctx.services["limits"] = RateLimiter(ctx.settings, ctx.cache, audit, local=isinstance(ctx.cache, DiskCache))
     if ctx.settings.admin_password:
         await asyncio.to_thread(create_first_admin, ctx.settings, ctx.db)
 

@@ -20,6 +20,8 @@ from nura_appliance.settings import Settings
 from nura_appliance.storage.sqlite.knowledge import SqliteKnowledgeStore
 
 KINDS = ("article", "ambiguous", "out_of_scope", "handoff", "rule", "fallback", "rag")
+REFRESH_SECONDS = 2.0  # how soon another process's knowledge change is noticed
+MAX_DECISIONS = 8192  # remembered article decisions per knowledge version
 
 
 @dataclass
@@ -64,6 +66,17 @@ class Pipeline:
         # on every open, and building it decodes every article.
         self._trees: dict[str, dict[str, Any] | None] = {}
         self._trees_version: str | None = None
+        # Article-tier decisions per message text for one knowledge version. Support traffic
+        # repeats itself ("the internet is slow", tree labels, greetings), and a decision costs a
+        # BM25 query and a scan of every article vector. Only where this process can notice its
+        # own knowledge writes at once (the SQLite writer's change counter, see refresh); other
+        # processes' writes are noticed within REFRESH_SECONDS.
+        self._generation = getattr(knowledge.db, "generation", None)
+        if self._generation is not None:
+            knowledge.db.watch("kb_meta")  # every knowledge change bumps kb_meta's version
+        self._seen_generation = -1
+        self._decisions: dict[tuple[str, str], Decision] = {}
+        self._decisions_version: str | None = None
 
     async def topic_tree(self, lang: str) -> tuple[dict[str, Any] | None, str]:
         """The topic tree with labels and leaf titles in ``lang``, and the knowledge version."""
@@ -80,30 +93,51 @@ class Pipeline:
         return trees[lang], version
 
     async def refresh(self, force: bool = False) -> None:
-        """Reload rules and the scope message when the knowledge base changed (checked every 2 s)."""
+        """Reload rules and the scope message when the knowledge base changed: at once after a
+        knowledge write in this process, every REFRESH_SECONDS for other processes' writes."""
         now = time.monotonic()
-        if not force and self._rules is not None and now - self._checked_at < 2.0:
+        generation = self._generation("kb_meta") if self._generation is not None else 0
+        if (
+            not force
+            and self._rules is not None
+            and generation == self._seen_generation
+            and now - self._checked_at < REFRESH_SECONDS
+        ):
             return
         self._checked_at = now
+        self._seen_generation = generation  # read before the version: a later write bumps it again
         version = await self.knowledge.version()
         if force or version != self._version or self._rules is None:
             self._rules = RuleMatcher(await self.knowledge.rules())
             self._scope = await self.knowledge.meta("scope_message") or {}
             self._version = version
 
-    def _seen_version(self) -> str | None:
-        """The knowledge version the article matcher read for this message (it reads it on every
-        call, in the same round trip as its search), else the one :meth:`refresh` saw."""
-        snapshot = getattr(self.matcher, "_snapshot", None)
-        return getattr(snapshot, "version", None) or self._version
+    async def decide(self, text: str, lang: str) -> Decision:
+        """The article tier's decision for ``text``, remembered for this knowledge version."""
+        if self._generation is None:
+            return await self.matcher.decide(text, lang)
+        version = self._version
+        if version != self._decisions_version:
+            self._decisions, self._decisions_version = {}, version
+        decisions = self._decisions  # this version's dict, even if a newer one replaces it meanwhile
+        key = (text, lang)
+        found = decisions.get(key)
+        if found is not None:
+            return found
+        decision = await self.matcher.decide(text, lang)
+        if decision.version == version:  # decided on the version the cache is kept under
+            if len(decisions) >= MAX_DECISIONS:
+                decisions.clear()
+            decisions[key] = decision
+        return decision
 
-    async def _article(self, article_id: str) -> dict[str, Any] | None:
+    async def _article(self, article_id: str, version: str | None) -> dict[str, Any] | None:
         """One article, from memory while the knowledge version is unchanged.
 
-        Every article change bumps the version in the same transaction, and the version is read
-        before the article, so a cached article is never older than the version it is kept under.
+        ``version`` is the one the article tier decided on (it was read before any article is):
+        every article change bumps the version in the same transaction, so a cached article is
+        never older than the version it is kept under.
         """
-        version = self._seen_version()
         if version is None:
             return await self.knowledge.article(article_id)
         if version != self._articles_version:
@@ -129,11 +163,11 @@ class Pipeline:
         kind: str = "article",
         source: str = "article",
         *,
-        cached: bool = False,
+        version: str | None = None,
     ) -> Answer | None:
-        """An article as an answer. ``cached`` only right after the matcher ran for this message
-        (it has just read the knowledge version); other callers read the article fresh."""
-        article = await (self._article(article_id) if cached else self.knowledge.article(article_id))
+        """An article as an answer. ``version``: the knowledge version a decision was made on (the
+        article then comes from memory); without it the article is read fresh."""
+        article = await self._article(article_id, version)
         if article is None:
             return None
         title, _ = pick_text(article["title"], lang)
@@ -152,7 +186,7 @@ class Pipeline:
     async def _candidates(self, decision: Decision, lang: str) -> list[dict[str, Any]]:
         out = []
         for cand in decision.candidates[:3]:
-            article = await self._article(cand.article_id)
+            article = await self._article(cand.article_id, decision.version)
             if article:
                 title, _ = pick_text(article["title"], lang)
                 out.append({"article_id": cand.article_id, "title": title, "score": round(cand.score, 3)})
@@ -178,16 +212,18 @@ class Pipeline:
                 sentiment=mood,
             )
 
-        # 4. rules
+        # 4. rules (an exact rule phrase answers without the article tier)
         assert self._rules is not None
         rule = self._rules.match(text, lang)
+        if rule is not None and rule.exact:
+            return Answer("rule", rule.response, "rules", 1.0, lang, rule_id=rule.rule_id, sentiment=mood)
 
         # 5. article match
-        decision = await self.matcher.decide(text, lang)
-        if rule is not None and (rule.exact or decision.kind != "article"):
+        decision = await self.decide(text, lang)
+        if rule is not None and decision.kind != "article":
             return Answer("rule", rule.response, "rules", 1.0, lang, rule_id=rule.rule_id, sentiment=mood)
         if decision.kind == "article" and decision.article_id:
-            found = await self.article_answer(decision.article_id, lang, decision.confidence, cached=True)
+            found = await self.article_answer(decision.article_id, lang, decision.confidence, version=decision.version)
             if found is not None:
                 found.candidates = await self._candidates(decision, lang)
                 found.sentiment = mood

@@ -1,8 +1,9 @@
 """Customer sessions: creation with a secret token, the live cache in front of the durable store,
 and token checks.
 
-The cache holds the session record for ``SESSION_TTL_SECONDS`` (``HANDOFF_SESSION_TTL_SECONDS``
-once a person is involved). Every change is written to the durable store first; a cache miss
+The cache (this process's memory in the one-process SQLite appliance, else the shared cache)
+holds the session record for ``SESSION_TTL_SECONDS`` (``HANDOFF_SESSION_TTL_SECONDS`` once a
+person is involved). Every change is written to the durable store first; a cache miss
 restores the session from the store and re-warms the cache.
 """
 
@@ -12,9 +13,12 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 import uuid
 from typing import Any
+
+from cachetools import TLRUCache
 
 from nura_appliance.errors import Forbidden, NotFound, Unauthorized
 from nura_appliance.settings import Settings
@@ -32,10 +36,28 @@ def _key(session_id: str) -> str:
 
 
 class SessionService:
-    def __init__(self, settings: Settings, store: SessionStore, cache: Cache) -> None:
+    """``local``: keep live sessions in this process's memory instead of the shared cache.
+
+    The SQLite appliance serves HTTP from one process, so its live sessions need no shared
+    cache: a diskcache write per message (a thread hop and an SQLite transaction) was the largest
+    cost of ``POST /v1/message`` after the article tier (docs/PERFORMANCE.md). A miss — after a
+    restart, or once an entry expired or was evicted — restores the session from the durable store,
+    as a diskcache miss did. With several workers (Redis) the cache stays shared.
+    """
+
+    def __init__(
+        self, settings: Settings, store: SessionStore, cache: Cache, *, local: bool = False, max_local: int = 50_000
+    ) -> None:
         self.settings = settings
         self.store = store
         self.cache = cache
+        self._memory: TLRUCache[str, tuple[float, dict[str, Any]]] | None = None
+        if local:
+            # Each entry expires after its own TTL (bot and hand-off sessions differ); least
+            # recently used entries go first when full.
+            self._memory = TLRUCache(maxsize=max_local, ttu=lambda _key, entry, now: now + entry[0])
+        # Job handlers call in from consumer threads; cachetools is not thread-safe on its own.
+        self._lock = threading.Lock()
 
     def ttl_for(self, session: SessionRecord) -> int:
         if session.status in _HUMAN_STATUSES or session.handoff_at:
@@ -64,11 +86,20 @@ class SessionService:
         return record, token
 
     async def warm(self, session: SessionRecord) -> None:
+        if self._memory is not None:
+            with self._lock:
+                self._memory[session.id] = (float(self.ttl_for(session)), session.to_dict())
+            return
         await self.cache.set(_key(session.id), session.to_dict(), ttl=self.ttl_for(session))
 
     async def get(self, session_id: str) -> SessionRecord | None:
         """Cache first; on a miss restore from the durable store and re-warm the cache."""
-        cached = await self.cache.get(_key(session_id))
+        if self._memory is not None:
+            with self._lock:
+                entry = self._memory.get(session_id)
+            cached = entry[1] if entry is not None else None
+        else:
+            cached = await self.cache.get(_key(session_id))
         if cached is not None:
             return SessionRecord.from_dict(cached)
         session = await self.store.get(session_id)
@@ -97,4 +128,24 @@ class SessionService:
         await self.warm(session)
 
     async def forget(self, session_id: str) -> None:
+        if self._memory is not None:
+            with self._lock:
+                self._memory.pop(session_id, None)
+            return
         await self.cache.delete(_key(session_id))
+
+    async def cached(self, session_id: str) -> dict[str, Any] | None:
+        """The cached copy of a session, if any (no store fallback)."""
+        if self._memory is not None:
+            with self._lock:
+                entry = self._memory.get(session_id)
+            return dict(entry[1]) if entry is not None else None
+        return await self.cache.get(_key(session_id))
+
+    async def forget_all(self) -> None:
+        """Drop every cached session (the durable store restores each on its next use)."""
+        if self._memory is not None:
+            with self._lock:
+                self._memory.clear()
+            return
+        await self.cache.clear()

@@ -47,6 +47,10 @@ CAL_BIAS, CAL_SCORE, CAL_MARGIN, CAL_KNOWN = -6.0, 5.7, 6.3, 0.0
 RRF_K = 60
 
 
+def _as_tuple(cursor: apsw.Cursor, row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return row
+
+
 def dot_rows(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
     """``matrix @ vector`` without BLAS: for one query vector numpy's einsum loop is as fast, and
     it does not wake OpenBLAS's thread pool, which on a busy 2-core machine made a 2k × 384
@@ -70,6 +74,7 @@ class Decision:
     article_id: str | None = None
     candidates: list[Candidate] = field(default_factory=list)
     signals: dict[str, float] = field(default_factory=dict)
+    version: str | None = None  # the knowledge version it was decided on
 
 
 @dataclass
@@ -138,6 +143,13 @@ class _Snapshot:
     vectors: np.ndarray  # (items, dim)
     centroids: np.ndarray  # (articles, dim)
     starts: np.ndarray  # first item row of each article (rows are grouped by article)
+    # Whether a word occurs anywhere in the article index, learnt per word for this version (the
+    # fts5vocab lookup was a second query on every message).
+    vocab: dict[str, bool] = field(default_factory=dict)
+    position: dict[str, int] = field(default_factory=dict)  # article id → index
+
+    def __post_init__(self) -> None:
+        self.position = {a: i for i, a in enumerate(self.article_ids)}
 
 
 def _load_snapshot(conn: apsw.Connection, version: str) -> _Snapshot:
@@ -187,29 +199,45 @@ class ArticleMatcher:
             snap = self._snapshot = _load_snapshot(conn, version)
         return snap
 
-    def _lexical(self, conn: apsw.Connection, terms: list[str]) -> tuple[list[dict[str, Any]], float]:
-        """BM25 rows for ``terms`` and the share of the message's words the index knows at all."""
+    def _lexical(
+        self, conn: apsw.Connection, snap: _Snapshot, terms: list[str]
+    ) -> tuple[list[tuple[str, str, float]], float]:
+        """BM25 ``(ref, field, score)`` rows for ``terms`` and the share of the message's words the
+        index knows at all."""
         if not terms:
             return [], 0.0
-        if getattr(conn, "dialect", "sqlite") == "postgres":  # scale-out: tsvector tables, same BM25
-            rows = pg_search.bm25(conn, "kb_fts", terms, columns=("ref", "field"), where="kind = 'article'")
-            words = list(dict.fromkeys(t for t in terms if not t.startswith("kc")))
-            return rows, (len(pg_search.known_terms(conn, words)) / len(words) if words else 1.0)
-        rows = list(
-            conn.execute(
-                "SELECT ref, field, -bm25(kb_fts) AS score FROM kb_fts WHERE kb_fts MATCH ? AND kind = 'article'",
-                (fts_query(terms),),
-            )
-        )
         words = list(dict.fromkeys(t for t in terms if not t.startswith("kc")))
+        if getattr(conn, "dialect", "sqlite") == "postgres":  # scale-out: tsvector tables, same BM25
+            found = pg_search.bm25(conn, "kb_fts", terms, columns=("ref", "field"), where="kind = 'article'")
+            rows = [(r["ref"], r["field"], r["score"]) for r in found]
+            return rows, (len(pg_search.known_terms(conn, words)) / len(words) if words else 1.0)
+        cursor = conn.cursor()
+        cursor.row_trace = _as_tuple  # hundreds of rows: no per-row dict (the connection's default)
+        rows = cursor.execute(
+            "SELECT ref, field, -bm25(kb_fts) FROM kb_fts WHERE kb_fts MATCH ? AND kind = 'article'",
+            (fts_query(terms),),
+        ).fetchall()
         if not words:
             return rows, 1.0
-        marks = ",".join("?" * len(words))
-        known = {r["term"] for r in conn.execute(f"SELECT term FROM kb_fts_vocab WHERE term IN ({marks})", words)}
-        return rows, len(known) / len(words)
+        vocab = snap.vocab
+        unseen = [w for w in words if w not in vocab]
+        if unseen:
+            if len(vocab) > 50_000:  # bound memory against floods of made-up words
+                vocab.clear()
+            marks = ",".join("?" * len(unseen))
+            known = {r["term"] for r in conn.execute(f"SELECT term FROM kb_fts_vocab WHERE term IN ({marks})", unseen)}
+            for word in unseen:
+                vocab[word] = word in known
+        return rows, sum(1 for w in words if vocab.get(w)) / len(words)
 
     async def scores(self, text: str) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
-        """Fused score per article (and the raw signals) for one message.
+        """Fused score per article (and the raw signals) for one message."""
+        return (await self._versioned_scores(text))[1]
+
+    async def _versioned_scores(
+        self, text: str
+    ) -> tuple[str | None, tuple[list[str], np.ndarray, dict[str, np.ndarray]]]:
+        """The knowledge version the scores were computed on, and the scores.
 
         The version check, the BM25 query, the built-in embedding and the fusion run together on
         a reader thread: one hop, and no CPU-heavy work on the event loop."""
@@ -220,23 +248,23 @@ class ArticleMatcher:
             snap = self._snapshot_in(conn)
             if not snap.article_ids:
                 return snap, None
-            rows, known = self._lexical(conn, terms)
+            rows, known = self._lexical(conn, snap, terms)
             if not builtin:
                 return snap, (rows, known)
             return snap, self._fuse(snap, rows, known, self.embedder.embed([text])[0])
 
         snap, result = await self.db.read(work)
         if result is None:
-            return [], np.zeros(0), {}
+            return snap.version, ([], np.zeros(0), {})
         if not builtin:  # a provider may do network I/O: embed outside the reader pool
             rows, known = result
             query = (await asyncio.to_thread(self.embedder.embed, [text]))[0]
             result = self._fuse(snap, rows, known, query)
-        return result
+        return snap.version, result
 
     @staticmethod
     def _fuse(
-        snap: _Snapshot, rows: list[dict[str, Any]], known: float, query: np.ndarray
+        snap: _Snapshot, rows: list[tuple[str, str, float]], known: float, query: np.ndarray
     ) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
         n = len(snap.article_ids)
         if query.shape[0] != snap.vectors.shape[1]:
@@ -251,16 +279,15 @@ class ArticleMatcher:
             v2 = np.where(v2 < -1.5, -1.0, v2)
             v2 = np.where(v2 < -0.5, vmax, v2)
             centroid = dot_rows(snap.centroids, query)
-        position = {a: i for i, a in enumerate(snap.article_ids)}
+        position = snap.position
         bm_item, bm_article = np.zeros(n), np.zeros(n)
-        for row in rows:
-            index = position.get(row["ref"])
+        for ref, kind, score in rows:
+            index = position.get(ref)
             if index is None:
                 continue
-            if row["field"] == "all":
-                bm_article[index] = max(bm_article[index], row["score"])
-            else:
-                bm_item[index] = max(bm_item[index], row["score"])
+            target = bm_article if kind == "all" else bm_item
+            if score > target[index]:
+                target[index] = score
         signals = {
             "vmax": vmax,
             "v2": v2,
@@ -287,9 +314,9 @@ class ArticleMatcher:
 
     async def decide(self, text: str, lang: str) -> Decision:
         """Answer with one article, offer candidates (ambiguous) or nothing (out of scope)."""
-        article_ids, fused, signals = await self.scores(text)
+        version, (article_ids, fused, signals) = await self._versioned_scores(text)
         if not article_ids or not index_terms(text) and not text.strip():
-            return Decision("none", 0.0)
+            return Decision("none", 0.0, version=version)
         order = np.argsort(-fused, kind="stable")
         best = float(fused[order[0]])
         runner = float(fused[order[1]]) if len(order) > 1 else 0.0
@@ -300,10 +327,10 @@ class ArticleMatcher:
         ]
         detail = {"best": round(best, 4), "margin": round(best - runner, 4), "known": round(known, 3)}
         if confidence >= self.answer_threshold:
-            return Decision("article", confidence, candidates[0].article_id, candidates, detail)
+            return Decision("article", confidence, candidates[0].article_id, candidates, detail, version)
         if confidence >= self.ambiguous_threshold:
-            return Decision("ambiguous", confidence, None, candidates[:3], detail)
-        return Decision("none", confidence, None, candidates, detail)
+            return Decision("ambiguous", confidence, None, candidates[:3], detail, version)
+        return Decision("none", confidence, None, candidates, detail, version)
 
 
 class HybridRetriever:

@@ -3,6 +3,8 @@ implementation (default) and the PostgreSQL one (scale-out) are interchangeable.
 
 from __future__ import annotations
 
+import copy
+
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -35,11 +37,17 @@ class SessionRecord:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # The fields are scalars but ``meta``: a shallow copy plus a copy of meta is what
+        # dataclasses.asdict gives, without its recursive walk (it ran on every message).
+        data = dict(self.__dict__)
+        data["meta"] = copy.deepcopy(self.meta) if self.meta else {}
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SessionRecord:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        if known.get("meta"):
+            known["meta"] = copy.deepcopy(known["meta"])
         return cls(**known)
 
 

@@ -85,16 +85,46 @@ class Database:
         self._lock = threading.Lock()
         self._closed = False
         self._writer_conn = connect(self.path)
+        # Tables whose committed changes are counted (see watch / generation).
+        self._watched: set[str] = set()
+        self._touched: set[str] = set()
+        self._generations: dict[str, int] = {}
+        self._writer_conn.set_update_hook(self._on_update)
         self._writer = threading.Thread(target=self._write_loop, name="nura-db-writer", daemon=True)
         self._writer.start()
+
+    # -- change counters -----------------------------------------------------------------------
+    def watch(self, table: str) -> None:
+        """Count committed changes to ``table`` made through this process's writer."""
+        self._watched.add(table)
+        self._generations.setdefault(table, 0)
+
+    def generation(self, table: str) -> int:
+        """How many committed write batches of this process changed ``table`` (a watched one).
+
+        Lets an in-memory cache notice this process's own changes at once, without a query; other
+        processes' changes still need a read (their writes never pass through this counter)."""
+        return self._generations[table]
+
+    def _on_update(self, _op: int, _db: str, table: str, _rowid: int) -> None:
+        if table in self._watched:
+            self._touched.add(table)
+
+    def _count_commit(self, committed: bool) -> None:
+        if committed:
+            for table in self._touched:
+                self._generations[table] += 1
+        self._touched.clear()
 
     # -- writes -------------------------------------------------------------------------------
     def _write_loop(self) -> None:
         serve_writes(self._queue, lambda batch: self._run_batch(self._writer_conn, batch), "database writer")
         self._writer_conn.close()
 
-    @staticmethod
-    def _run_batch(conn: apsw.Connection, batch: list[tuple[Callable[[apsw.Connection], Any], Future[Any]]]) -> None:
+    def _run_batch(
+        self, conn: apsw.Connection, batch: list[tuple[Callable[[apsw.Connection], Any], Future[Any]]]
+    ) -> None:
+        self._touched.clear()
         outcomes: list[tuple[bool, Any]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -129,6 +159,9 @@ class Database:
             for _, fut in batch:
                 settle(fut, exc=storage_error(exc))
             return
+        # Counted after COMMIT and before any caller's future resolves: a caller that awaited its
+        # write sees the new count.
+        self._count_commit(True)
         for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
             if ok:
                 settle(fut, result=value)
