@@ -4,7 +4,6 @@ implementation (default) and the PostgreSQL one (scale-out) are interchangeable.
 from __future__ import annotations
 
 import copy
-
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
