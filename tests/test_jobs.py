@@ -347,3 +347,33 @@ async def test_purge_keeps_recent_and_unfinished_rows(ctx: AppContext) -> None:
     assert await purge_done_jobs(ctx, now=now) == 1
     left = await ctx.db.fetchall("SELECT status, done_at FROM outbox ORDER BY id")
     assert [r["status"] for r in left] == ["done", "failed", "pending"] and left[0]["done_at"] == now - 60
+
+
+async def test_a_batch_claims_once_and_keeps_each_rows_own_outcome(ctx: AppContext) -> None:
+    """The sweeper hands many due rows to one queue task: each row is still claimed once, a failing
+    row is retried on its own back-off and the others are done."""
+    jobs = JobService(ctx)
+    seen: list[int] = []
+
+    async def count(c: Any, payload: dict[str, Any]) -> None:
+        seen.append(payload["n"])
+        if payload["n"] == 3:
+            raise RuntimeError("row 3 is bad")
+
+    jobs.register("count", count)
+    ids = [
+        await ctx.db.write(lambda c, n=n: insert_outbox(c, OutboxItem("count", {"n": n}), max_attempts=3))
+        for n in range(6)
+    ]
+    statuses = await jobs.run_rows(ids)
+    assert statuses == {i: ("pending" if n == 3 else "done") for n, i in enumerate(ids)}
+    assert sorted(seen) == list(range(6))
+    rows = {i: await outbox_row(ctx, i) for i in ids}
+    assert [rows[i]["status"] for i in ids] == ["done", "done", "done", "pending", "done", "done"]
+    assert rows[ids[3]]["attempts"] == 1 and rows[ids[3]]["last_error"] == "RuntimeError: row 3 is bad"
+    assert all(rows[i]["lease_until"] is None for i in ids)
+    # A second dispatch of the same batch (a duplicate queue message) claims nothing: the done rows
+    # are finished and row 3 is waiting for its back-off.
+    assert await jobs.run_rows(ids) == {}
+    assert len(seen) == 6
+    jobs.close()

@@ -170,3 +170,47 @@ async def test_unreachable_provider_falls_back_to_builtin_search(data_dir: Path)
             holder.close()
     finally:
         ctx.close()
+
+
+async def test_in_memory_bm25_scores_exactly_as_fts5(data_dir: Path) -> None:
+    """The article tier scores BM25 from an in-memory copy of the FTS5 index; on every evaluation
+    question (and a few odd inputs) it gives FTS5's own bm25() per article, and it follows an
+    article edit (a new knowledge version rebuilds it)."""
+    from nura_appliance.knowledge.normalize import index_terms
+
+    cases_file = Path(__file__).resolve().parents[1] / "knowledge" / "eval" / "cases.jsonl"
+    texts = [json.loads(line)["text"] for line in cases_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts += ["hello there", "zzqx", "النت", "Internet hêdî ye", '"; DROP TABLE articles; --']
+    ctx = build_context(make_settings(data_dir))
+    try:
+        await load_default_knowledge(ctx)
+        matcher = ctx.pipeline.matcher
+
+        def compare(conn: Any) -> tuple[int, float, int]:
+            snap = matcher._snapshot_in(conn)
+            assert snap.lexicon is not None
+            worst, scored = 0.0, 0
+            for text in texts:
+                terms = index_terms(text)
+                mine = matcher._lexical(conn, snap, terms)
+                fts5 = matcher._lexical(conn, snap, terms, use_lexicon=False)
+                assert mine[2] == pytest.approx(fts5[2])
+                for a, b in zip(mine[:2], fts5[:2], strict=True):
+                    worst = max(worst, float(np.max(np.abs(a - b))))
+                    scored += int(np.count_nonzero(b))
+            return len(texts), worst, scored
+
+        count, worst, scored = await ctx.db.read(compare)
+        assert count > 300 and scored > 1000  # the comparison covered real matches
+        assert worst < 1e-9
+
+        article = await ctx.knowledge.article("internet-slow")
+        assert article is not None
+        article["keywords"] = [*article.get("keywords", []), "zzqx"]
+        await ctx.knowledge.save_article(article)
+        count, worst, scored = await ctx.db.read(compare)
+        assert worst < 1e-9
+        decision = await matcher.decide("zzqx", "en")
+        assert decision.candidates[0].article_id == "internet-slow"
+    finally:
+        ctx.close()

@@ -153,6 +153,11 @@ class LLMService:
                 self._spawn(self._probe(provider))
         return out
 
+    def may_answer(self) -> bool:
+        """Whether any provider could be asked at all (switch on, a provider configured). No side
+        effects, safe from any thread: callers use it to skip preparing an LLM call."""
+        return bool(self.enabled and self.settings.nura_llm_provider != "off" and self.providers)
+
     def decision(self) -> tuple[str | None, str]:
         """Which provider would answer the next message, and why (for status and ``nura doctor``)."""
         if not self.enabled:

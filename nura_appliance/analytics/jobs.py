@@ -54,7 +54,7 @@ async def classify_message(ctx: Any, payload: dict[str, Any]) -> None:
     session_id = payload.get("session_id") or ""
     intent, mood, classifier = None, None, "local"
     llm = ctx.services.get("llm")
-    if llm is not None and text:
+    if llm is not None and text and getattr(llm, "may_answer", lambda: True)():
         try:
             labels = await intent_labels(ctx)
             jobs = ctx.services.get("jobs")

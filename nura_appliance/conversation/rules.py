@@ -32,12 +32,17 @@ class RuleMatcher:
                         self._patterns.append((words, rule))
         # Longest patterns first so "good morning" wins over "good".
         self._patterns.sort(key=lambda item: -len(item[0]))
+        # A pattern matches the message's first words, so only patterns that start with the
+        # message's first word can match: one dict lookup instead of a scan of every pattern.
+        self._by_first: dict[str, list[tuple[list[str], dict[str, Any]]]] = {}
+        for item in self._patterns:
+            self._by_first.setdefault(item[0][0], []).append(item)
 
     def match(self, text: str, lang: str) -> RuleHit | None:
         words = normalize(text).split()
         if not words:
             return None
-        for pattern, rule in self._patterns:
+        for pattern, rule in self._by_first.get(words[0], ()):
             n = len(pattern)
             if words[:n] == pattern and len(words) - n <= _MAX_EXTRA_WORDS:
                 response, used = pick_text(rule["response"], lang)

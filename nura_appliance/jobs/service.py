@@ -46,6 +46,8 @@ PeriodicHandler = Callable[[Any], Awaitable[None]]
 # message was lost, e.g. jobs.db was deleted); duplicates are harmless because claims are atomic.
 REDISPATCH_AFTER_SECONDS = 60.0
 SWEEP_INTERVAL_SECONDS = 1.0
+BATCH_SIZE = 100  # outbox rows per queue task when the sweeper dispatches many at once
+BATCH_CONCURRENCY = 16  # rows of one batch running at the same time
 
 
 def handler_name(handler: Callable[..., Any]) -> str:
@@ -110,6 +112,7 @@ class JobService:
         self.sweep_interval = sweep_interval
         self.huey = make_huey(self.settings, ctx.paths.jobs_database)
         self._run_task = self.huey.task(name="nura.run_outbox")(self._execute_in_thread)
+        self._run_batch_task = self.huey.task(name="nura.run_outbox_batch")(self._execute_batch_in_thread)
         self._handlers: dict[str, list[tuple[str, JobHandler]]] = {}
         self._periodic: dict[str, PeriodicHandler] = {}
         self._running: set[int] = set()
@@ -196,10 +199,61 @@ class JobService:
         except Exception:  # noqa: BLE001 - the sweeper dispatches it later
             log.exception("could not hand outbox row %s to the queue; the sweeper will retry", row_id)
 
+    def _dispatch_many(self, row_ids: list[int]) -> None:
+        """Hand rows to the queue in batches: one Huey task (one queue write, one event loop) per
+        BATCH_SIZE rows instead of per row — a busy widget makes a ``classify_message`` row per
+        customer message."""
+        for start in range(0, len(row_ids), BATCH_SIZE):
+            chunk = row_ids[start : start + BATCH_SIZE]
+            if len(chunk) == 1:
+                self._dispatch(chunk[0])
+                continue
+            try:
+                self._run_batch_task(chunk)
+            except Exception:  # noqa: BLE001 - the sweeper dispatches them later
+                log.exception("could not hand %d outbox rows to the queue; the sweeper will retry", len(chunk))
+
     # -- execution --------------------------------------------------------------------------------
     def _execute_in_thread(self, row_id: int) -> None:
         """Huey task body: runs in a consumer thread with a fresh event loop."""
         asyncio.run(self.run_row(row_id))
+
+    def _execute_batch_in_thread(self, row_ids: list[int]) -> None:
+        asyncio.run(self.run_rows(row_ids))
+
+    async def run_rows(self, row_ids: list[int]) -> dict[int, str]:
+        """Claim the claimable ones of ``row_ids`` in one write and run them concurrently (at most
+        BATCH_CONCURRENCY at a time, so their writes share commits). Each row keeps its own lease,
+        retries and failure accounting, as with :meth:`run_row`. Returns each claimed row's status."""
+        now = time.time()
+        lease = self.lease_seconds
+        marks = ", ".join("?" for _ in row_ids)
+
+        def claim(conn: apsw.Connection) -> list[dict[str, Any]]:
+            return conn.execute(
+                "UPDATE outbox SET status = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?"
+                f" WHERE id IN ({marks}) AND ((status = 'pending' AND next_attempt_at <= ?)"
+                " OR (status = 'running' AND coalesce(lease_until, 0) < ?)) RETURNING *",
+                (now + lease, now, *row_ids, now + 0.001, now),
+            ).fetchall()
+
+        rows = await self.db.write(claim)
+        if not rows:
+            return {}
+        with self._running_lock:
+            self._running.update(r["id"] for r in rows)
+        gate = asyncio.Semaphore(BATCH_CONCURRENCY)
+
+        async def one(row: dict[str, Any]) -> str:
+            async with gate:
+                try:
+                    return await self._run_claimed(row)
+                finally:
+                    with self._running_lock:
+                        self._running.discard(row["id"])
+
+        statuses = await asyncio.gather(*(one(r) for r in rows))
+        return {r["id"]: status for r, status in zip(rows, statuses, strict=True)}
 
     async def run_row(self, row_id: int) -> str:
         """Claim row ``row_id`` and run its handlers. Returns the resulting status, or
@@ -241,6 +295,8 @@ class JobService:
                     continue
                 await handler(self.job_ctx, payload)
                 done.append(name)
+                if len(handlers) == 1:
+                    break  # one handler: the 'done' write below is its progress record
                 progress = json.dumps(done)
                 await self.db.write(
                     lambda c, p=progress: c.execute(
@@ -346,8 +402,7 @@ class JobService:
             ]
 
         due = self.db.write_sync(pick)
-        for row_id in due:
-            self._dispatch(row_id)
+        self._dispatch_many(due)
         return due
 
     def _sweep_loop(self) -> None:

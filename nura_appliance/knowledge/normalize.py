@@ -19,6 +19,7 @@ Everything that is not a letter or digit becomes a space; runs of spaces collaps
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -89,6 +90,20 @@ def normalize(text: str) -> str:
     """Normalise ``text`` for matching; idempotent, total over any Unicode string."""
     if not text:
         return ""
+    # One message is normalised by several tiers (signals, rules, articles); short texts repeat
+    # across customers too. Long texts (handbook pages) are not worth remembering.
+    return _normalize_short(text) if len(text) <= _MEMO_MAX_CHARS else _normalize(text)
+
+
+_MEMO_MAX_CHARS = 300
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalize_short(text: str) -> str:
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     text = _ARABIC_MARKS.sub("", text)
     text = text.translate(_CHAR_MAP)

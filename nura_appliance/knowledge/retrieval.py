@@ -51,6 +51,20 @@ def _as_tuple(cursor: apsw.Cursor, row: tuple[Any, ...]) -> tuple[Any, ...]:
     return row
 
 
+def _best_per_article(snap: _Snapshot, rows: list[tuple[str, str, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """Best BM25 per article from ``(ref, field, score)`` rows: over its items, and as one document."""
+    position = snap.position
+    bm_item, bm_article = np.zeros(len(snap.article_ids)), np.zeros(len(snap.article_ids))
+    for ref, kind, score in rows:
+        index = position.get(ref)
+        if index is None:
+            continue
+        target = bm_article if kind == "all" else bm_item
+        if score > target[index]:
+            target[index] = score
+    return bm_item, bm_article
+
+
 def dot_rows(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
     """``matrix @ vector`` without BLAS: for one query vector numpy's einsum loop is as fast, and
     it does not wake OpenBLAS's thread pool, which on a busy 2-core machine made a 2k × 384
@@ -134,6 +148,86 @@ def selective_terms(conn: apsw.Connection, terms: list[str]) -> list[str]:
     return kept or [t for _, t in present[:2]]
 
 
+BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() constants
+
+
+@dataclass
+class _Lexicon:
+    """The article rows of ``kb_fts`` as an in-memory inverted index, scored exactly as FTS5's
+    ``bm25()`` scores them (same k1, b, IDF floor, row count and average length — the postings
+    are read from FTS5 itself through an fts5vocab ``instance`` table).
+
+    An OR query over a few common words made SQLite score hundreds of rows and Python turn each
+    into a dict: the largest cost of a message the decision cache had not seen (PERFORMANCE.md).
+    Here it is a few numpy operations over the postings of the message's terms."""
+
+    postings: dict[str, tuple[np.ndarray, np.ndarray]]  # term → (row positions, term frequencies)
+    row_article: np.ndarray  # row position → article index, -1 for rows of no known article
+    row_whole: np.ndarray  # row position → True for the article-as-one-document row (field 'all')
+    length_norm: np.ndarray  # row position → k1 · (1 − b + b · length / average length)
+    rows: int  # rows in kb_fts (FTS5's N)
+
+    def idf(self, hits: int) -> float:
+        value = math.log((self.rows - hits + 0.5) / (hits + 0.5))
+        return value if value > 0 else 1e-6
+
+    def score(self, terms: list[str], articles: int) -> tuple[np.ndarray, np.ndarray]:
+        """Best BM25 per article over its item rows and over its whole-article row."""
+        total = np.zeros(len(self.row_article))
+        for term in dict.fromkeys(terms):
+            found = self.postings.get(term)
+            if found is None:
+                continue
+            at, tf = found
+            total[at] += self.idf(len(at)) * tf * (BM25_K1 + 1) / (tf + self.length_norm[at])
+        hit = np.flatnonzero(total)
+        owner = self.row_article[hit]
+        known = owner >= 0
+        hit, owner = hit[known], owner[known]
+        whole = self.row_whole[hit]
+        bm_item, bm_article = np.zeros(articles), np.zeros(articles)
+        np.maximum.at(bm_item, owner[~whole], total[hit[~whole]])
+        np.maximum.at(bm_article, owner[whole], total[hit[whole]])
+        return bm_item, bm_article
+
+
+def _load_lexicon(conn: apsw.Connection, position: dict[str, int]) -> _Lexicon | None:
+    """Build the :class:`_Lexicon` from FTS5's own index, or None where that cannot be read (the
+    matcher then asks FTS5 per message)."""
+    try:
+        conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.kb_fts_instance USING fts5vocab(main, kb_fts, instance)")
+        cursor = conn.cursor()
+        cursor.row_trace = _as_tuple
+        meta = cursor.execute("SELECT rowid, kind, ref, field FROM kb_fts ORDER BY rowid").fetchall()
+        cursor = conn.cursor()
+        cursor.row_trace = _as_tuple
+        counts = cursor.execute("SELECT term, doc, count(*) FROM temp.kb_fts_instance GROUP BY term, doc").fetchall()
+    except apsw.Error:
+        return None
+    row_of = {rowid: i for i, (rowid, _, _, _) in enumerate(meta)}
+    row_article = np.array(
+        [position.get(ref, -1) if kind == "article" else -1 for _, kind, ref, _ in meta], dtype=np.int64
+    )
+    row_whole = np.array([field == "all" for _, _, _, field in meta], dtype=bool)
+    lengths = np.zeros(len(meta))
+    grouped: dict[str, tuple[list[int], list[int]]] = {}
+    for term, doc, tf in counts:
+        at = row_of.get(doc)
+        if at is None:
+            continue
+        lengths[at] += tf
+        rows, freqs = grouped.setdefault(term, ([], []))
+        rows.append(at)
+        freqs.append(tf)
+    average = lengths.mean() if len(meta) else 1.0
+    postings = {
+        term: (np.array(rows, dtype=np.int64), np.array(freqs, dtype=np.float64))
+        for term, (rows, freqs) in grouped.items()
+    }
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / (average or 1.0))
+    return _Lexicon(postings, row_article, row_whole, norm, len(meta))
+
+
 @dataclass
 class _Snapshot:
     version: str
@@ -147,6 +241,7 @@ class _Snapshot:
     # fts5vocab lookup was a second query on every message).
     vocab: dict[str, bool] = field(default_factory=dict)
     position: dict[str, int] = field(default_factory=dict)  # article id → index
+    lexicon: _Lexicon | None = None  # SQLite only; the other stores are asked per message
 
     def __post_init__(self) -> None:
         self.position = {a: i for i, a in enumerate(self.article_ids)}
@@ -167,7 +262,7 @@ def _load_snapshot(conn: apsw.Connection, version: str) -> _Snapshot:
     norms = np.linalg.norm(centroids, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     starts = np.flatnonzero(np.r_[True, item_article[1:] != item_article[:-1]])
-    return _Snapshot(
+    snap = _Snapshot(
         version,
         space_row[0]["value"] if space_row else "",
         article_ids,
@@ -176,6 +271,9 @@ def _load_snapshot(conn: apsw.Connection, version: str) -> _Snapshot:
         centroids / norms,
         starts,
     )
+    if getattr(conn, "dialect", "sqlite") == "sqlite":
+        snap.lexicon = _load_lexicon(conn, snap.position)
+    return snap
 
 
 class ArticleMatcher:
@@ -200,25 +298,32 @@ class ArticleMatcher:
         return snap
 
     def _lexical(
-        self, conn: apsw.Connection, snap: _Snapshot, terms: list[str]
-    ) -> tuple[list[tuple[str, str, float]], float]:
-        """BM25 ``(ref, field, score)`` rows for ``terms`` and the share of the message's words the
-        index knows at all."""
+        self, conn: apsw.Connection, snap: _Snapshot, terms: list[str], *, use_lexicon: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, float]:
+        """Best BM25 per article over its items and as one document, and the share of the
+        message's words the index knows at all."""
+        n = len(snap.article_ids)
         if not terms:
-            return [], 0.0
+            return np.zeros(n), np.zeros(n), 0.0
         words = list(dict.fromkeys(t for t in terms if not t.startswith("kc")))
+        lexicon = snap.lexicon if use_lexicon else None
+        if lexicon is not None:
+            bm_item, bm_article = lexicon.score(terms, n)
+            known = sum(1 for w in words if w in lexicon.postings) / len(words) if words else 1.0
+            return bm_item, bm_article, known
         if getattr(conn, "dialect", "sqlite") == "postgres":  # scale-out: tsvector tables, same BM25
             found = pg_search.bm25(conn, "kb_fts", terms, columns=("ref", "field"), where="kind = 'article'")
-            rows = [(r["ref"], r["field"], r["score"]) for r in found]
-            return rows, (len(pg_search.known_terms(conn, words)) / len(words) if words else 1.0)
+            bm_item, bm_article = _best_per_article(snap, [(r["ref"], r["field"], r["score"]) for r in found])
+            return bm_item, bm_article, (len(pg_search.known_terms(conn, words)) / len(words) if words else 1.0)
         cursor = conn.cursor()
         cursor.row_trace = _as_tuple  # hundreds of rows: no per-row dict (the connection's default)
         rows = cursor.execute(
             "SELECT ref, field, -bm25(kb_fts) FROM kb_fts WHERE kb_fts MATCH ? AND kind = 'article'",
             (fts_query(terms),),
         ).fetchall()
+        bm_item, bm_article = _best_per_article(snap, rows)
         if not words:
-            return rows, 1.0
+            return bm_item, bm_article, 1.0
         vocab = snap.vocab
         unseen = [w for w in words if w not in vocab]
         if unseen:
@@ -228,7 +333,7 @@ class ArticleMatcher:
             known = {r["term"] for r in conn.execute(f"SELECT term FROM kb_fts_vocab WHERE term IN ({marks})", unseen)}
             for word in unseen:
                 vocab[word] = word in known
-        return rows, sum(1 for w in words if vocab.get(w)) / len(words)
+        return bm_item, bm_article, sum(1 for w in words if vocab.get(w)) / len(words)
 
     async def scores(self, text: str) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
         """Fused score per article (and the raw signals) for one message."""
@@ -248,23 +353,22 @@ class ArticleMatcher:
             snap = self._snapshot_in(conn)
             if not snap.article_ids:
                 return snap, None
-            rows, known = self._lexical(conn, snap, terms)
+            lexical = self._lexical(conn, snap, terms)
             if not builtin:
-                return snap, (rows, known)
-            return snap, self._fuse(snap, rows, known, self.embedder.embed([text])[0])
+                return snap, lexical
+            return snap, self._fuse(snap, lexical, self.embedder.embed([text])[0])
 
         snap, result = await self.db.read(work)
         if result is None:
             return snap.version, ([], np.zeros(0), {})
         if not builtin:  # a provider may do network I/O: embed outside the reader pool
-            rows, known = result
             query = (await asyncio.to_thread(self.embedder.embed, [text]))[0]
-            result = self._fuse(snap, rows, known, query)
+            result = self._fuse(snap, result, query)
         return snap.version, result
 
     @staticmethod
     def _fuse(
-        snap: _Snapshot, rows: list[tuple[str, str, float]], known: float, query: np.ndarray
+        snap: _Snapshot, lexical: tuple[np.ndarray, np.ndarray, float], query: np.ndarray
     ) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
         n = len(snap.article_ids)
         if query.shape[0] != snap.vectors.shape[1]:
@@ -279,15 +383,7 @@ class ArticleMatcher:
             v2 = np.where(v2 < -1.5, -1.0, v2)
             v2 = np.where(v2 < -0.5, vmax, v2)
             centroid = dot_rows(snap.centroids, query)
-        position = snap.position
-        bm_item, bm_article = np.zeros(n), np.zeros(n)
-        for ref, kind, score in rows:
-            index = position.get(ref)
-            if index is None:
-                continue
-            target = bm_article if kind == "all" else bm_item
-            if score > target[index]:
-                target[index] = score
+        bm_item, bm_article, known = lexical
         signals = {
             "vmax": vmax,
             "v2": v2,

@@ -89,15 +89,23 @@ def rss_mb(pid: int) -> float:
 
 
 def wrk(
-    url: str, *, body: dict[str, Any] | None = None, connections: int = 50, seconds: int = 10, threads: int = 1
+    url: str,
+    *,
+    body: dict[str, Any] | None = None,
+    bodies: Path | None = None,
+    connections: int = 50,
+    seconds: int = 10,
+    threads: int = 1,
 ) -> dict[str, float]:
-    """Run wrk against ``url`` (POST JSON when ``body`` is given); returns rps and latency percentiles in ms."""
+    """Run wrk against ``url`` (POST JSON when ``body`` or ``bodies`` is given: ``bodies`` is a file
+    of one JSON body per line, sent in turn); returns rps and latency percentiles in ms."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed: apt-get install wrk")
     env = {
         **os.environ,
         "WRK_BODY": json.dumps(body or {}, ensure_ascii=False),
-        "WRK_METHOD": "POST" if body is not None else "GET",
+        "WRK_METHOD": "POST" if body is not None or bodies is not None else "GET",
+        "WRK_BODIES_FILE": str(bodies or ""),
     }
     out = subprocess.run(
         ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", str(WRK_SCRIPT), url],
