@@ -45,8 +45,8 @@ class SessionRecord:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SessionRecord:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        if known.get("meta"):
-            known["meta"] = copy.deepcopy(known["meta"])
+        if "meta" in known:  # never share the mutable meta with the dict it came from (a cache entry)
+            known["meta"] = copy.deepcopy(known["meta"]) if known["meta"] else {}
         return cls(**known)
 
 

@@ -1,0 +1,127 @@
+"""The message hot path's in-process memory: remembered article decisions and their invalidation
+(this process's knowledge writes at once, another process's within REFRESH_SECONDS), live sessions
+in memory in the one-process SQLite mode (per-status lifetime, restore from the durable store),
+and request rate limits counted in memory."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import apsw
+from auth_helpers import bearer, staff_tokens
+from conftest import make_settings, new_session, running_app
+
+from nura_appliance.auth.limits import LocalWindows
+from nura_appliance.conversation.pipeline import REFRESH_SECONDS
+from nura_appliance.conversation.sessions import SessionService
+
+QUESTION = "النت عندي بطيء جدا"
+
+
+async def ask(client: Any, text: str = QUESTION) -> dict[str, Any]:
+    return await new_session(client, text, lang="ar")
+
+
+async def test_an_article_edit_changes_the_next_answer_at_once(app: Any, client: Any) -> None:
+    first = await ask(client)
+    assert first["kind"] == "article"
+    article_id = first["article_id"]
+    assert (await ask(client))["response"] == first["response"]  # answered from the remembered decision
+    pipeline = app.ctx.nura.pipeline
+    assert (QUESTION, "ar") in pipeline._decisions
+
+    admin = bearer((await staff_tokens(app, client))["admin"])
+    article = (await client.get(f"/v1/knowledge/articles/{article_id}", headers=admin)).json()
+    article["body"]["ar"] = "نص جديد للاختبار: أعد تشغيل الراوتر ثم جرّب مرة أخرى."
+    saved = await client.put(f"/v1/knowledge/articles/{article_id}", json=article, headers=admin)
+    assert saved.status_code == 200, saved.text
+
+    after = await ask(client)  # no wait: the writer's change counter told the pipeline
+    assert after["article_id"] == article_id
+    assert after["response"] == "نص جديد للاختبار: أعد تشغيل الراوتر ثم جرّب مرة أخرى."
+
+
+async def test_another_processs_knowledge_change_is_noticed_within_the_refresh_interval(app: Any, client: Any) -> None:
+    first = await ask(client)
+    article_id = first["article_id"]
+    # Another process (e.g. `nura knowledge import`) writes the database directly: this process's
+    # writer never sees it, so only the periodic version check can notice it.
+    other = apsw.Connection(str(app.ctx.nura.paths.database))
+    try:
+        other.set_busy_timeout(5000)
+        with other:
+            other.execute(
+                "UPDATE articles SET body = json_set(body, '$.ar', 'تغيير من عملية أخرى') WHERE id = ?", (article_id,)
+            )
+            other.execute("UPDATE kb_meta SET value = value || '-other' WHERE key = 'version'")
+    finally:
+        other.close()
+    deadline = time.monotonic() + REFRESH_SECONDS + 3
+    while True:
+        answer = await ask(client)
+        if answer["response"] == "تغيير من عملية أخرى":
+            break
+        assert time.monotonic() < deadline, "the other process's change was never noticed"
+        await asyncio.sleep(0.25)
+
+
+async def test_live_sessions_in_memory_expire_per_status_and_restore_from_the_store(data_dir: Path) -> None:
+    settings = make_settings(data_dir, SESSION_TTL_SECONDS=1, HANDOFF_SESSION_TTL_SECONDS=3600)
+    async with running_app(settings) as (app, client):
+        sessions: SessionService = app.ctx.nura.sessions
+        assert sessions._memory is not None  # diskcache mode: one HTTP process
+        bot = await new_session(client, "مرحبا")
+        handed = await new_session(client, "اريد اكلم موظف خدمة العملاء")
+        assert handed["status"] == "pending_handoff"
+        assert await sessions.cached(bot["session_id"]) is not None
+        await asyncio.sleep(1.3)
+        # The bot session's 1 s lifetime ended; the hand-off session lives an hour.
+        assert await sessions.cached(bot["session_id"]) is None
+        assert (await sessions.cached(handed["session_id"]))["status"] == "pending_handoff"
+        # Its next message restores it from the durable store, with its history and counters.
+        again = await client.post(
+            "/v1/message",
+            json={"session_id": bot["session_id"], "session_token": bot["session_token"], "message": "شكرا"},
+        )
+        assert again.status_code == 200 and again.json()["session_id"] == bot["session_id"]
+        restored = await sessions.cached(bot["session_id"])
+        assert restored is not None and restored["message_count"] == 2
+        # A cached copy is a copy: changing a record never changes the cache behind it.
+        record = await sessions.get(bot["session_id"])
+        assert record is not None
+        record.meta["note"] = "changed"
+        assert "note" not in (await sessions.cached(bot["session_id"]))["meta"]
+
+
+async def test_the_memory_of_sessions_is_bounded(data_dir: Path) -> None:
+    async with running_app(make_settings(data_dir)) as (app, _client):
+        ctx = app.ctx.nura
+        small = SessionService(ctx.settings, ctx.sessions_store, ctx.cache, local=True, max_local=3)
+        records = [small.new(customer_id=None, channel="web", lang="ar")[0] for _ in range(5)]
+        for record in records:
+            await small.warm(record)
+        kept = [r.id for r in records if await small.cached(r.id) is not None]
+        assert kept == [r.id for r in records[2:]]  # the least recently used went first
+
+
+def test_local_rate_windows_count_per_window_and_forget_ended_ones() -> None:
+    windows = LocalWindows()
+    assert [windows.incr("rl:message:s1:100", 65, now=1000.0) for _ in range(3)] == [1, 2, 3]
+    assert windows.incr("rl:message:s2:100", 65, now=1000.5) == 1  # another key counts alone
+    assert windows.incr("rl:message:s1:100", 65, now=1066.0) == 1  # the window ended
+    assert set(windows._counts) == {"rl:message:s1:100"}  # the ended s2 window was dropped
+
+
+async def test_message_rate_limit_refuses_over_the_limit_in_memory_mode(data_dir: Path) -> None:
+    settings = make_settings(data_dir, RATE_LIMIT_MESSAGES_PER_MINUTE=2)
+    async with running_app(settings) as (app, client):
+        assert app.ctx.nura.services["limits"].local is not None
+        first = await new_session(client, "مرحبا")
+        body = {"session_id": first["session_id"], "session_token": first["session_token"], "message": "شكرا"}
+        codes = [(await client.post("/v1/message", json=body)).status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        refused = await client.post("/v1/message", json=body)
+        assert refused.json()["error"]["code"] == "rate_limited" and int(refused.headers["retry-after"]) >= 1
