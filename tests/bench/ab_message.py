@@ -1,10 +1,9 @@
 """Before/after check for a change in the request path: two copies of ``nura_appliance`` served
 side by side, measured in alternating rounds under the same load, ratio printed.
 
-Not part of ``make bench`` (it needs a "before" tree). Make one with, for example::
+Not part of ``make bench`` (it needs a "before" tree). Make one from a commit with, for example::
 
-    mkdir -p /tmp/before && cp -r nura_appliance /tmp/before/ \\
-      && git show HEAD~1:nura_appliance/conversation/pipeline.py > /tmp/before/nura_appliance/conversation/pipeline.py
+    mkdir -p /tmp/before && git archive <commit> nura_appliance knowledge | tar -x -C /tmp/before
     .venv/bin/python tests/bench/ab_message.py /tmp/before . --rounds 3
 
 or one tree with two configurations (``ab_message.py . . --after-env BACKGROUND_JOBS_ENABLED=false``).
@@ -20,7 +19,7 @@ import os
 import statistics
 from pathlib import Path
 
-from bench_message import ARTICLE, RULE
+from bench_message import ARTICLE, RULE, varied_bodies
 from common import save, start_nura, stop, wrk
 
 
@@ -31,14 +30,17 @@ def cpu_seconds(pid: int) -> float:
 
 
 def serve_from(tree: Path, extra: list[str]) -> tuple:
-    """``nura serve`` importing ``nura_appliance`` from ``tree`` (PYTHONPATH wins over the editable
-    install), with ``KEY=VALUE`` settings from ``extra``."""
+    """``nura serve`` importing ``nura_appliance`` from ``tree`` (run from there, with ``tree`` on
+    PYTHONPATH too, ahead of the editable install), with ``KEY=VALUE`` settings from ``extra``.
+    ``tree`` needs its own ``knowledge/`` (the default pack is found next to the package)."""
     env = {
         "BACKGROUND_JOBS_ENABLED": "true",
         "PYTHONPATH": str(tree.resolve()) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
     env.update(item.split("=", 1) for item in extra)
-    return start_nura(env=env)
+    # The tree as working directory: `python -m` imports from there first. (Before this, PYTHONPATH
+    # alone lost to the working directory, and both sides of a comparison ran the same code.)
+    return start_nura(env=env, cwd=tree.resolve())
 
 
 def main() -> dict:
@@ -53,13 +55,21 @@ def main() -> dict:
     parser.add_argument("--name", default="message_ab", help="bench-results/<name>.json")
     args = parser.parse_args()
     servers = {"before": serve_from(args.before, args.before_env), "after": serve_from(args.after, args.after_env)}
-    runs: dict[str, dict[str, list[dict]]] = {side: {"article": [], "rule": []} for side in servers}
+    tiers = ("article", "rule", "varied")  # varied: a different message on every request
+    runs: dict[str, dict[str, list[dict]]] = {side: {tier: [] for tier in tiers} for side in servers}
+    bodies = varied_bodies()
     try:
         for _ in range(args.rounds):
-            for tier, body in (("article", ARTICLE), ("rule", RULE)):
+            for tier, body in (("article", ARTICLE), ("rule", RULE), ("varied", None)):
                 for side, (proc, base, _, _) in servers.items():
                     cpu = cpu_seconds(proc.pid)
-                    result = wrk(f"{base}/v1/message", body=body, connections=args.connections, seconds=args.seconds)
+                    result = wrk(
+                        f"{base}/v1/message",
+                        body=body,
+                        bodies=bodies if body is None else None,
+                        connections=args.connections,
+                        seconds=args.seconds,
+                    )
                     # CPU per request barely depends on how busy the rest of the machine is,
                     # unlike requests/s and latency on a shared host.
                     result["cpu_ms_per_request"] = round(
@@ -74,8 +84,9 @@ def main() -> dict:
     finally:
         for proc, *_ in servers.values():
             stop(proc)
+        bodies.unlink(missing_ok=True)
     summary: dict = {"connections": args.connections, "rounds": args.rounds, "seconds": args.seconds}
-    for tier in ("article", "rule"):
+    for tier in tiers:
         med = {
             side: {
                 k: statistics.median(r[k] for r in runs[side][tier])

@@ -48,9 +48,15 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -
 
 
 def start_nura(
-    data_dir: Path | None = None, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    data_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    cwd: Path | None = None,
 ) -> tuple[subprocess.Popen[bytes], str, float, Path]:
-    """Start ``nura serve`` on a free port; returns (process, base URL, seconds to healthy, data dir)."""
+    """Start ``nura serve`` on a free port; returns (process, base URL, seconds to healthy, data dir).
+
+    ``python -m`` puts the working directory first on ``sys.path`` (ahead of ``PYTHONPATH``), so
+    the ``nura_appliance`` under ``cwd`` (default: this one) is the one that runs."""
     data = data_dir or Path(tempfile.mkdtemp(prefix="nura-bench-"))
     port = free_port()
     full_env = {
@@ -67,6 +73,7 @@ def start_nura(
         env=full_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        cwd=cwd,
     )
     base = f"http://127.0.0.1:{port}"
     seconds = wait_healthy(f"{base}/v1/health", proc)
