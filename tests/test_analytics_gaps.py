@@ -64,7 +64,8 @@ async def test_review_flow_and_pipeline_uses_approved_answer(aclient: AppClient)
     assert first["kind"] == "out_of_scope"
     await say(aclient, "where is the shop in erbil")
     await say(aclient, "qwerty asdf zxcv")
-    assert await ctx.services["jobs"].run_pending() == 3
+    # Classified with each message (no LLM configured): the gaps exist without any job running.
+    assert await ctx.services["jobs"].run_pending() == 0
 
     listing = (await aclient.get("/v1/knowledge-gaps", headers=ADMIN)).json()
     assert listing["total"] == 2

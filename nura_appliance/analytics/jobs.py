@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import apsw
@@ -39,17 +40,86 @@ async def local_intent(ctx: Any, text: str, lang: str, kind: str | None) -> str:
     article_id = getattr(decision, "article_id", None) or (candidates[0].article_id if candidates else None)
     if not article_id or getattr(decision, "kind", "none") == "none":
         return "out_of_scope"
-    article = await ctx.knowledge.article(article_id)
+    article = await ctx.pipeline.article(article_id, getattr(decision, "version", None))
     return (article or {}).get("category") or "general"
 
 
+def write_insight(
+    conn: apsw.Connection,
+    payload: dict[str, Any],
+    *,
+    intent: str,
+    mood: str | None,
+    classifier: str,
+    message_id: int | None,
+    now: float,
+) -> None:
+    """The ``message_insights`` row of one customer message (upserted, so a re-run changes
+    nothing) plus a knowledge gap when the answer was weak."""
+    text = str(payload.get("text") or "")
+    lang = str(payload.get("lang") or "")
+    confidence = payload.get("confidence")
+    session_id = payload.get("session_id") or ""
+    mood = mood or payload.get("sentiment") or word_sentiment(text)
+    gap_reason = is_knowledge_gap(payload.get("kind"), confidence)
+    conn.execute(
+        "INSERT INTO message_insights (session_id, message_id, intent, sentiment, confidence_bucket,"
+        " knowledge_gap, classifier, lang, created_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (message_id)"
+        " DO UPDATE SET intent = excluded.intent, sentiment = excluded.sentiment,"
+        " confidence_bucket = excluded.confidence_bucket, knowledge_gap = excluded.knowledge_gap,"
+        " classifier = excluded.classifier, lang = excluded.lang",
+        (
+            session_id,
+            message_id,
+            intent,
+            mood,
+            confidence_bucket(confidence),
+            int(gap_reason is not None),
+            classifier,
+            lang,
+            now,
+        ),
+    )
+    if gap_reason:
+        record_gap(
+            conn,
+            question=text,
+            lang=lang,
+            reason=gap_reason,
+            session_id=session_id or None,
+            message_id=message_id,
+            now=now,
+        )
+
+
+async def inline_insight(ctx: Any, payload: dict[str, Any]) -> Callable[[apsw.Connection, int | None], None] | None:
+    """The local classification of a customer message, to be written in the same transaction as
+    the message itself; None when an LLM could classify it (the ``classify_message`` job does).
+
+    The local method needs nothing the request has not already computed (the article tier's
+    decision is remembered, the article is in memory), while the job cost as much database work
+    as the message (outbox row, dispatch, claim, done): doing it inline halved the CPU per message
+    (docs/PERFORMANCE.md)."""
+    llm = ctx.services.get("llm")
+    if llm is not None and getattr(llm, "may_answer", lambda: True)():
+        return None
+    text = str(payload.get("text") or "")
+    lang = str(payload.get("lang") or ctx.settings.default_lang)
+    intent = await local_intent(ctx, text, lang, payload.get("kind"))
+    now = time.time()
+
+    def write(conn: apsw.Connection, message_id: int | None) -> None:
+        write_insight(conn, payload, intent=intent, mood=None, classifier="local", message_id=message_id, now=now)
+
+    return write
+
+
 async def classify_message(ctx: Any, payload: dict[str, Any]) -> None:
-    """Outbox handler for ``classify_message``: one ``message_insights`` row per customer message
-    (upserted, so a re-run changes nothing) plus a knowledge gap when the answer was weak."""
+    """Outbox handler for ``classify_message``: the LLM's classification when one is available,
+    else the local one (see :func:`inline_insight`, which handles that case without a job)."""
     text = str(payload.get("text") or "")
     lang = str(payload.get("lang") or ctx.settings.default_lang)
     kind = payload.get("kind")
-    confidence = payload.get("confidence")
     message_id = payload.get("message_id")
     session_id = payload.get("session_id") or ""
     intent, mood, classifier = None, None, "local"
@@ -70,32 +140,12 @@ async def classify_message(ctx: Any, payload: dict[str, Any]) -> None:
             classifier = "llm"
     if intent is None:
         intent = await local_intent(ctx, text, lang, kind)
-    mood = mood or payload.get("sentiment") or word_sentiment(text)
-    bucket = confidence_bucket(confidence)
-    gap_reason = is_knowledge_gap(kind, confidence)
     now = time.time()
-
-    def write(conn: apsw.Connection) -> None:
-        conn.execute(
-            "INSERT INTO message_insights (session_id, message_id, intent, sentiment, confidence_bucket,"
-            " knowledge_gap, classifier, lang, created_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (message_id)"
-            " DO UPDATE SET intent = excluded.intent, sentiment = excluded.sentiment,"
-            " confidence_bucket = excluded.confidence_bucket, knowledge_gap = excluded.knowledge_gap,"
-            " classifier = excluded.classifier, lang = excluded.lang",
-            (session_id, message_id, intent, mood, bucket, int(gap_reason is not None), classifier, lang, now),
+    await ctx.db.write(
+        lambda conn: write_insight(
+            conn, payload, intent=intent, mood=mood, classifier=classifier, message_id=message_id, now=now
         )
-        if gap_reason:
-            record_gap(
-                conn,
-                question=text,
-                lang=lang,
-                reason=gap_reason,
-                session_id=session_id or None,
-                message_id=message_id,
-                now=now,
-            )
-
-    await ctx.db.write(write)
+    )
 
 
 async def handoff_gap(ctx: Any, payload: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from sanic.response import text as text_response
 
 from nura_appliance.analytics.events import parse_click
 from nura_appliance.analytics.gaps import collect_feedback_gaps
-from nura_appliance.analytics.jobs import classify_message, handoff_gap
+from nura_appliance.analytics.jobs import classify_message, handoff_gap, inline_insight
 from nura_appliance.analytics.review import parse_approval
 from nura_appliance.analytics.service import LANGS, REPORT_TABS, AnalyticsService, parse_query
 from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, VIEWER, access
@@ -131,6 +131,9 @@ async def create_analytics(app: Sanic, ctx: AppContext) -> None:
     jobs = ctx.services.get("jobs")
     if jobs is not None:
         jobs.register("classify_message", classify_message)
+        # Local classification is written with the message itself; only LLM classification waits
+        # for a job.
+        ctx.conversations.inline_insight = lambda payload: inline_insight(ctx, payload)
         jobs.register("handoff_started", handoff_gap)
         jobs.every(5, "nura.analytics_refresh", service.refresh_job)
 

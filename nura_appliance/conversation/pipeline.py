@@ -131,6 +131,11 @@ class Pipeline:
             decisions[key] = decision
         return decision
 
+    async def article(self, article_id: str, version: str | None) -> dict[str, Any] | None:
+        """An article as of the knowledge version a decision was made on (from memory), or read
+        fresh when ``version`` is None."""
+        return await self._article(article_id, version)
+
     async def _article(self, article_id: str, version: str | None) -> dict[str, Any] | None:
         """One article, from memory while the knowledge version is unchanged.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,6 +23,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
 _ID = re.compile(r"^[\w.@:+-]{1,128}$")
 LOW_CONFIDENCE_KINDS = ("ambiguous", "out_of_scope", "fallback")
+InsightWrite = Callable[[Any, "int | None"], None]  # (connection, customer message id)
 HUMAN_STATUSES = ("pending_handoff", "human_active")
 
 
@@ -133,6 +135,9 @@ class ConversationService:
         self.pipeline = pipeline
         self.bus = bus
         self.handoff: HandoffStarter = handoff or BasicHandoff(bus)
+        # Set by the analytics feature: the local classification of a message as a write to run in
+        # the message's own transaction, or None to leave it to the classify_message job.
+        self.inline_insight: Callable[[dict[str, Any]], Awaitable[InsightWrite | None]] | None = None
 
     async def open_session(self, incoming: IncomingMessage) -> tuple[SessionRecord, str, bool]:
         """The session this message belongs to, its token, and whether it was created now."""
@@ -225,23 +230,30 @@ class ConversationService:
             latency_ms=round((time.perf_counter() - started) * 1000, 2),
         )
         outbox = []
+        insight: InsightWrite | None = None
         if self.settings.background_jobs_enabled:
-            outbox.append(
-                OutboxItem(
-                    "classify_message",
-                    {
-                        "session_id": session.id,
-                        "text": incoming.text,
-                        "lang": lang,
-                        "kind": answer.kind,
-                        "confidence": answer.confidence,
-                        "sentiment": answer.sentiment,
-                    },
-                )
-            )
+            classify = {
+                "session_id": session.id,
+                "text": incoming.text,
+                "lang": lang,
+                "kind": answer.kind,
+                "confidence": answer.confidence,
+                "sentiment": answer.sentiment,
+            }
+            if self.inline_insight is not None:
+                insight = await self.inline_insight(classify)
+            if insight is None:
+                outbox.append(OutboxItem("classify_message", classify))
         if escalated:
             outbox.append(OutboxItem("handoff_started", {"session_id": session.id, "reason": reason}))
-        turns = await self.store.record(session, [customer_turn, bot_turn], log, outbox)
+        after = None
+        if insight is not None:
+            write_insight = insight
+
+            def after(conn: Any, written: list[TurnRecord]) -> None:
+                write_insight(conn, written[0].id)
+
+        turns = await self.store.record(session, [customer_turn, bot_turn], log, outbox, after=after)
         await self.sessions.warm(session)
         self._publish_exchange(session, turns, escalated)
         return self._response(session, token, turns[1].id, answer, escalated=escalated, created=created)

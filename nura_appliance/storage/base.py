@@ -4,6 +4,7 @@ implementation (default) and the PostgreSQL one (scale-out) are interchangeable.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -109,8 +110,11 @@ class SessionStore(Protocol):
         turns: list[TurnRecord],
         log: ExchangeLog | None = None,
         outbox: list[OutboxItem] | None = None,
+        *,
+        after: Callable[[Any, list[TurnRecord]], None] | None = None,
     ) -> list[TurnRecord]:
-        """Save the session, append turns (ids filled in), the log row and outbox items atomically."""
+        """Save the session, append turns (ids filled in), the log row and outbox items atomically;
+        ``after(conn, turns)`` runs last in the same transaction (e.g. the message's insight row)."""
         ...
 
     async def turns(self, session_id: str, *, after_id: int = 0, limit: int = 500) -> list[TurnRecord]: ...

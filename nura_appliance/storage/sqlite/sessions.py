@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
@@ -101,6 +102,8 @@ class SqliteSessionStore:
         turns: list[TurnRecord],
         log: ExchangeLog | None = None,
         outbox: list[OutboxItem] | None = None,
+        *,
+        after: Callable[[apsw.Connection, list[TurnRecord]], None] | None = None,
     ) -> list[TurnRecord]:
         def run(conn: apsw.Connection) -> list[TurnRecord]:
             conn.execute(_UPSERT_SESSION, _session_params(session))
@@ -134,6 +137,8 @@ class SqliteSessionStore:
             for item in outbox or []:
                 item.payload.setdefault("message_id", first_id)
                 insert_outbox(conn, item)
+            if after is not None:
+                after(conn, turns)
             return turns
 
         return await self.db.write(run)
