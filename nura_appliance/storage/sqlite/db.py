@@ -30,7 +30,7 @@ import apsw
 import sqlite_vec
 
 from nura_appliance.errors import StorageError
-from nura_appliance.storage.writer import serve_writes, settle
+from nura_appliance.storage.writer import LoopFuture, serve_writes, settle
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,11 @@ class Database:
 
     async def write(self, fn: Callable[[apsw.Connection], T]) -> T:
         """Run ``fn(conn)`` in a write transaction; returns once it is committed."""
-        return await asyncio.wrap_future(self.submit_write(fn))
+        if self._closed:
+            raise StorageError("the database is closed")
+        slot = LoopFuture(asyncio.get_running_loop())
+        self._queue.put((fn, slot))
+        return await slot.future
 
     def write_sync(self, fn: Callable[[apsw.Connection], T]) -> T:
         return self.submit_write(fn).result()
