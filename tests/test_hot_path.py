@@ -125,3 +125,25 @@ async def test_message_rate_limit_refuses_over_the_limit_in_memory_mode(data_dir
         assert codes == [200, 200, 429]
         refused = await client.post("/v1/message", json=body)
         assert refused.json()["error"]["code"] == "rate_limited" and int(refused.headers["retry-after"]) >= 1
+
+
+def test_replay_buffers_of_idle_channels_are_dropped_and_their_resume_refused() -> None:
+    from nura_appliance.realtime.bus import ChannelBuffers, Event, EventBus
+
+    buffers = ChannelBuffers(3, keep_seconds=60, max_channels=2)
+    for i, (channel, at) in enumerate([("session:a", 0.0), ("session:b", 10.0), ("session:a", 20.0)], start=1):
+        buffers.append(Event(i, channel, "message", {}, at=at))
+    assert len(buffers) == 2 and buffers.evicted("session:a") == 0
+    buffers.append(Event(4, "session:c", "message", {}, at=30.0))  # over max_channels: b (least recent) goes
+    assert list(buffers.events("session:b")) == [] and buffers.evicted("session:b") == 2
+    assert buffers.evicted("session:b", unknown=0) == 0  # the Redis bus: the stream still has them
+    buffers.append(Event(5, "session:c", "message", {}, at=85.0))  # a's last event (at 20) is now idle > 60 s
+    assert [e.id for e in buffers.events("session:a")] == []
+    assert [e.id for e in buffers.events("session:c")] == [4, 5]
+
+    bus = EventBus(buffer=10)
+    first = bus.publish("session:x", "message", {"n": 1})
+    bus._buffers.keep_seconds = -1  # every channel but the one being published to is idle now
+    bus.publish("session:y", "message", {"n": 2})
+    assert bus.replay("session:x", 0) == []
+    assert not bus.can_resume("session:x", first.id - 1)  # its events are gone: the client must reset

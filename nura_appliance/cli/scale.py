@@ -43,8 +43,11 @@ def worker_app(values: dict[str, Any], origins: dict[str, str]) -> Any:
     """The app factory Sanic's worker manager calls in each worker process (spawned, so it gets
     plain values rather than objects)."""
     from nura_appliance.app import create_app
+    from nura_appliance.cli.setup import freeze_startup_heap
 
-    return create_app(Settings(dict(values), dict(origins)), name=APP_NAME)
+    app = create_app(Settings(dict(values), dict(origins)), name=APP_NAME)
+    app.after_server_start(freeze_startup_heap)
+    return app
 
 
 def serve_workers(settings: Settings, workers: int) -> None:

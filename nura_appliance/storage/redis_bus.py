@@ -26,13 +26,12 @@ import queue
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
 import redis
 
-from nura_appliance.realtime.bus import Event
+from nura_appliance.realtime.bus import ChannelBuffers, Event
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +88,7 @@ class RedisEventBus:
         self._script = self.client.register_script(_PUBLISH_SCRIPT)
         self._pubsub_channel = f"{prefix}bus"
         self._subscribers: dict[str, set[_Subscriber]] = {}
-        self._buffers: dict[str, deque[Event]] = {}
-        self._evicted: dict[str, int] = {}
+        self._buffers = ChannelBuffers(buffer)
         self._others: dict[str, int] = {}
         self.worker_id = uuid.uuid4().hex[:12]
         self._lock = threading.Lock()
@@ -194,12 +192,9 @@ class RedisEventBus:
     def _dispatch(self, event: Event, buffered: bool) -> None:
         with self._lock:
             if buffered:
-                buffer = self._buffers.setdefault(event.channel, deque(maxlen=self._size))
-                if len(buffer) == buffer.maxlen:
-                    # The stream is capped at (at least) the same length: ids older than this one
-                    # may be gone from Redis too, so a resume from before it gets a reset.
-                    self._evicted[event.channel] = buffer[0].id
-                buffer.append(event)
+                # The stream is capped at (at least) the buffer's length: ids older than the
+                # buffer's first may be gone from Redis too, so a resume from before it gets a reset.
+                self._buffers.append(event)
             targets = list(self._subscribers.get(event.channel, ()))
         for subscriber in targets:
             subscriber.deliver(event)
@@ -209,7 +204,7 @@ class RedisEventBus:
         """Events this worker has seen on ``channel`` after ``after_id`` (no I/O: safe on the loop).
         ``subscribe(after_id=…)`` replays from Redis, which covers every worker."""
         with self._lock:
-            return [e for e in self._buffers.get(channel, ()) if e.id > after_id]
+            return [e for e in self._buffers.events(channel) if e.id > after_id]
 
     def can_resume(self, channel: str, after_id: int) -> bool:
         """Whether ``after_id`` looks like an id this bus issued (a Redis stream id of the last
@@ -218,7 +213,8 @@ class RedisEventBus:
         ms = after_id // _SEQ_SPAN
         now_ms = time.time() * 1000
         with self._lock:
-            evicted = self._evicted.get(channel, 0)
+            # A channel this worker dropped (idle) is still in the Redis stream: no local limit.
+            evicted = self._buffers.evicted(channel, unknown=0)
         return now_ms - _STREAM_TTL_SECONDS * 1000 <= ms <= now_ms + 60_000 and after_id >= evicted
 
     def subscriber_count(self, channel: str) -> int:
@@ -283,7 +279,11 @@ class RedisEventBus:
                     yield event
         finally:
             with self._lock:
-                self._subscribers.get(channel, set()).discard(subscriber)
+                subscribers = self._subscribers.get(channel)
+                if subscribers is not None:
+                    subscribers.discard(subscriber)
+                    if not subscribers:  # no empty set left behind per channel ever subscribed
+                        del self._subscribers[channel]
 
     def end_streams(self) -> None:
         with self._lock:
