@@ -274,6 +274,8 @@ async def test_scripted_traffic_dashboard_exact(aclient: AppClient) -> None:
         "resolution_rate": 1.0,
         "avg_time_to_accept_s": 30.0,
         "avg_time_to_resolve_s": 90.0,
+        "median_time_to_accept_s": 30.0,
+        "median_time_to_resolve_s": 90.0,
     }
     # Gaps: 2 out-of-scope messages (grouped: similar wording), the hand-off after an article
     # answer ("كيف ادفع الفاتورة"); thumbs down is collected by the refresh, not yet here.
@@ -581,3 +583,44 @@ async def test_llm_classification_from_consumer_threads(data_dir: Path) -> None:
     finally:
         await stop_app(app)
         server.stop()
+
+
+async def test_median_times_to_accept_and_resolve(aclient: AppClient) -> None:
+    """Medians come from the outcome rows (odd and even counts, filters), the same on the
+    aggregate and the raw path; a window without outcomes gives null, not 0."""
+    ctx = aclient.nura  # type: ignore[attr-defined]
+    empty = (await aclient.get("/v1/analytics/dashboard?days=7", headers=ADMIN)).json()["resolution"]
+    assert empty["median_time_to_accept_s"] is None and empty["median_time_to_resolve_s"] is None
+
+    now = time.time()
+    old = today_start(now) - 3 * DAY + 3600  # a past day: readable from aggregates after a refresh
+    rows = [  # (agent, channel, accept s, resolve s, when)
+        ("sara", "web", 10.0, 100.0, old),
+        ("sara", "web", 20.0, 400.0, old),
+        ("omar", "telegram", 90.0, 200.0, old),
+        ("omar", "web", None, 50.0, now - 60),  # resolved without being accepted first
+    ]
+
+    def seed(conn: Any) -> None:
+        for i, (agent, channel, accept, resolve, at) in enumerate(rows):
+            conn.execute(
+                "INSERT INTO session_outcomes (session_id, status, issue_category, resolved_by, resolved_at,"
+                " time_to_accept_s, time_to_resolve_s, channel, lang, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (f"median-{i}", "solved", "billing", agent, at, accept, resolve, channel, "ar", at),
+            )
+
+    await ctx.db.write(seed)
+    dash = (await aclient.get("/v1/analytics/dashboard?days=7", headers=ADMIN)).json()["resolution"]
+    assert dash["median_time_to_accept_s"] == 20.0  # 10, 20, 90
+    assert dash["median_time_to_resolve_s"] == 150.0  # 50, 100, 200, 400 → mean of the middle two
+    assert dash["avg_time_to_accept_s"] == 40.0
+    sara = (await aclient.get("/v1/analytics/dashboard?days=7&agent=sara", headers=ADMIN)).json()["resolution"]
+    assert (sara["median_time_to_accept_s"], sara["median_time_to_resolve_s"]) == (15.0, 250.0)
+    web = (await aclient.get("/v1/analytics/reports?days=7&channel=web", headers=ADMIN)).json()
+    assert web["handoffs"]["median_time_to_accept_s"] == 15.0
+    assert web["outcomes"]["median_time_to_resolve_s"] == 100.0  # 50, 100, 400
+
+    await ctx.services["analytics"].refresh()
+    after = (await aclient.get("/v1/analytics/dashboard?days=7", headers=ADMIN)).json()
+    assert after["read"]["aggregated_days"] > 0  # the past day now comes from aggregates
+    assert after["resolution"] == dash

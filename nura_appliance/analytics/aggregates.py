@@ -14,9 +14,10 @@ that the aggregates do not carry (documented in docs/ANALYTICS.md).
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -141,6 +142,7 @@ class Collected:
     per_day: dict[str, Totals]
     aggregated_days: list[str]
     raw_days: list[str]
+    medians: dict[str, float | None] = field(default_factory=dict)
 
 
 def _add(collected: Collected, day: str, name: str, key: str, value: float) -> None:
@@ -215,7 +217,32 @@ def collect(
         for day, name, _channel, _lang, key, value in raw_rows(conn, start, end, filters):
             _add(collected, day, name, key, value)
     collected.aggregated_days = agg_days
+    collected.medians = outcome_medians(conn, window, filters)
     return collected
+
+
+def outcome_medians(conn: apsw.Connection, window: Window, filters: Filters) -> dict[str, float | None]:
+    """Median time to accept and to resolve over the window's outcomes (seconds, None without any).
+
+    A median cannot be built from daily sums, so it is always read from the outcome rows, by the
+    aggregate and the raw path alike (one duration pair per resolved hand-off: small tables)."""
+    source = next(s for s in SOURCES if s.name == "outcomes")
+    extra, params = _filter_sql(source, filters)
+    where = "t.created_at >= :start AND t.created_at < :end" + (f" AND {extra}" if extra else "")
+    accepts: list[float] = []
+    resolves: list[float] = []
+    for row in conn.execute(
+        f"SELECT t.time_to_accept_s AS accept, t.time_to_resolve_s AS resolve FROM session_outcomes t WHERE {where}",
+        {"start": window.start, "end": window.end, **params},
+    ):
+        if row["accept"] is not None:
+            accepts.append(float(row["accept"]))
+        if row["resolve"] is not None:
+            resolves.append(float(row["resolve"]))
+    return {
+        "median_time_to_accept_s": round(statistics.median(accepts), 2) if accepts else None,
+        "median_time_to_resolve_s": round(statistics.median(resolves), 2) if resolves else None,
+    }
 
 
 def in_snapshot(conn: apsw.Connection, fn: Any) -> Any:

@@ -146,7 +146,7 @@ class AnalyticsService:
     ) -> dict[str, Any]:
         window, collected = await self._collect(query, use_aggregates=use_aggregates, now=now)
         t = collected.totals
-        figures = derived(t)
+        figures = {**derived(t), **collected.medians}
         latest, gaps_open, top_gaps = await self.db.read(lambda c: self._dashboard_rows(c, query, window))
         return {
             **self._header(query, window, collected),
@@ -203,6 +203,8 @@ class AnalyticsService:
                     "resolution_rate",
                     "avg_time_to_accept_s",
                     "avg_time_to_resolve_s",
+                    "median_time_to_accept_s",
+                    "median_time_to_resolve_s",
                 )
             },
             "knowledge_gaps": {
@@ -261,7 +263,7 @@ class AnalyticsService:
     ) -> dict[str, Any]:
         window, collected = await self._collect(query, use_aggregates=use_aggregates, now=now)
         t = collected.totals
-        figures = derived(t)
+        figures = {**derived(t), **collected.medians}
         gap_rows, gap_total = await self.db.read(
             lambda c: gap_groups(
                 c,
@@ -320,6 +322,8 @@ class AnalyticsService:
             "handoff_rate": figures["handoff_rate"],
             "avg_time_to_accept_s": figures["avg_time_to_accept_s"],
             "avg_time_to_resolve_s": figures["avg_time_to_resolve_s"],
+            "median_time_to_accept_s": figures["median_time_to_accept_s"],
+            "median_time_to_resolve_s": figures["median_time_to_resolve_s"],
             "resolved_by_reason": _plain(t.get("outcomes_handoff_reason", {})),
             "rows": _ranked(dict(t.get("sessions_handed_off", {})), "reason"),
         }
@@ -343,6 +347,8 @@ class AnalyticsService:
             "outcomes": figures["outcomes"],
             "resolved": figures["resolved_outcomes"],
             "resolution_rate": figures["resolution_rate"],
+            "median_time_to_accept_s": figures["median_time_to_accept_s"],
+            "median_time_to_resolve_s": figures["median_time_to_resolve_s"],
             "by_status": _plain(by_status),
             "by_category": _plain(by_category),
             "by_agent": _plain(by_agent),

@@ -83,8 +83,8 @@ export function headline(data) {
     ["handoff_rate", "Hand-off rate", deflection.handoff_rate, fmtPercent],
     ["resolution_rate", "Resolution rate", resolution.resolution_rate, fmtPercent],
     ["satisfaction", "Satisfaction", satisfaction.average_rating, (v) => (v === null || v === undefined ? "—" : `${fmtNumber(v, 2)} / 5`)],
-    ["time_to_accept", "Time to accept", resolution.avg_time_to_accept_s, fmtDuration],
-    ["time_to_resolve", "Time to resolve", resolution.avg_time_to_resolve_s, fmtDuration],
+    ["time_to_accept", "Median time to accept", resolution.median_time_to_accept_s, fmtDuration],
+    ["time_to_resolve", "Median time to resolve", resolution.median_time_to_resolve_s, fmtDuration],
     ["answer_rate", "Answer rate", totals.answer_rate, fmtPercent],
     ["ai_cost", "AI cost", cost.cost_usd, (v) => `$${fmtNumber(v || 0, 4)}`],
   ];
