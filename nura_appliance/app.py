@@ -33,6 +33,7 @@ FEATURES: tuple[str, ...] = (
     "nura_appliance.realtime.sse",
     "nura_appliance.handoff.routes",
     "nura_appliance.analytics.routes",
+    "nura_appliance.ops.admin_settings",
     "nura_appliance.ops.runtime",
     "nura_appliance.ops.metrics",
     "nura_appliance.channels.telegram_routes",

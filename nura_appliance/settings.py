@@ -518,6 +518,11 @@ def _convert(setting: Setting, raw: Any) -> Any:
     return value
 
 
+def convert_setting(setting: Setting, raw: Any) -> Any:
+    """``raw`` converted and checked by ``setting``'s rules; ConfigError naming it otherwise."""
+    return _convert(setting, raw)
+
+
 def _lookup(source: Mapping[str, Any], setting: Setting) -> tuple[bool, Any]:
     for key in (setting.name, *setting.aliases):
         for candidate in (key, key.lower()):
