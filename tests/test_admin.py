@@ -512,7 +512,9 @@ def test_dashboard_and_reports_show_the_days_work(server: dict[str, Any], new_pa
     expect(accept_tile.locator(".kpi-label")).to_have_text("Median time to accept")
     expect(accept_tile.locator(".kpi-value")).to_have_text(f"{math.floor(median + 0.5)}s")  # JS Math.round
     resolve_median = dashboard["resolution"]["median_time_to_resolve_s"]
-    expect(page.locator("#kpis [data-kpi=time_to_resolve] .kpi-value")).to_have_text(f"{math.floor(resolve_median + 0.5)}s")
+    expect(page.locator("#kpis [data-kpi=time_to_resolve] .kpi-value")).to_have_text(
+        f"{math.floor(resolve_median + 0.5)}s"
+    )
     expect(page.locator("#activity-chart svg rect").first).to_be_attached()
     expect(page.locator("#source-chart .bar-row").first).to_be_visible()
     expect(page.locator("#latest-conversations")).to_contain_text("كم سعر الباقة الشهرية؟")
