@@ -641,3 +641,73 @@ def test_arabic_article_edit_changes_the_answer(server: dict[str, Any], new_page
     assert pack["format"] == "nura-knowledge/1"
     assert any(marker in a["body"]["ar"] for a in pack["articles"] if a["id"] == "internet-slow")
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_admin_edits_what_customers_get_in_arabic(server: dict[str, Any], new_page: Callable[..., Page]) -> None:
+    base = server["url"]
+    before = httpx.get(f"{base}/v1/widget/config", timeout=10).json()
+    page = new_page(lang="ar")
+    sign_in(page, base, "admin", ADMIN_PASSWORD, "settings")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    form = page.locator("#settings-form")
+    expect(form.locator("[data-source=COMPANY_NAME]")).to_contain_text("الافتراضي")  # from: default
+
+    page.fill("#set-company_name", "زاگروس موبايل")
+    page.uncheck("[data-trigger=explicit]")
+    page.fill("#set-business_hours", "sat-thu 09:00-17:00")
+    page.click("#settings-save")
+    expect(form.locator("[data-source=COMPANY_NAME]")).to_contain_text("مدير")  # from: admin
+    config = httpx.get(f"{base}/v1/widget/config", timeout=10).json()
+    assert config["company_name"] == "زاگروس موبايل"
+    assert config["business_hours"]["spec"] == "sat-thu 09:00-17:00"
+    # The explicit trigger is off: asking for a person stays with the bot.
+    asked = customer_message(base, "اريد اكلم موظف خدمة العملاء")
+    assert asked["escalated"] is False
+    shot(page, "admin-settings-ar.png")
+
+    # A bad time zone is refused, the row is marked and nothing changes.
+    page.fill("#set-business_timezone", "Mars/Olympus")
+    page.click("#settings-save")
+    expect(page.locator("[data-setting=BUSINESS_TIMEZONE].invalid")).to_be_visible()
+    assert httpx.get(f"{base}/v1/widget/config", timeout=10).json()["business_hours"]["timezone"] == "Asia/Baghdad"
+
+    # Reset takes the admin's value away: back to the configured one.
+    page.click("[data-reset=COMPANY_NAME]")
+    expect(form.locator("[data-source=COMPANY_NAME]")).to_contain_text("الافتراضي")
+    assert httpx.get(f"{base}/v1/widget/config", timeout=10).json()["company_name"] == before["company_name"]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+# Counts the oscillators the page starts: the queue's new-hand-off sound is a short WebAudio tone.
+COUNT_BEEPS = """
+window.__beeps = 0;
+const start = OscillatorNode.prototype.start;
+OscillatorNode.prototype.start = function (...args) { window.__beeps += 1; return start.apply(this, args); };
+"""
+
+
+def test_new_handoffs_raise_the_badge_and_sound_only_when_switched_on(
+    server: dict[str, Any], new_page: Callable[..., Page]
+) -> None:
+    base = server["url"]
+    page = new_page()
+    page.context.add_init_script(COUNT_BEEPS)
+    sign_in(page, base, "admin", ADMIN_PASSWORD, "queue")
+    expect(page.locator("#stream-state")).not_to_have_text("Reconnecting…")
+    expect(page.locator("#sound-toggle")).not_to_be_checked()
+
+    first = customer_message(base, "اريد اكلم موظف خدمة العملاء")
+    assert first["escalated"] is True
+    expect(page.locator("#pending-list li")).to_have_count(1)
+    expect(page.locator("#queue-badge")).to_have_text("1")
+    assert page.evaluate("window.__beeps") == 0  # sound is off by default
+
+    page.check("#sound-toggle")
+    second = customer_message(base, "I want to talk to a human agent please", lang="en")
+    assert second["escalated"] is True
+    expect(page.locator("#pending-list li")).to_have_count(2)
+    expect(page.locator("#queue-badge")).to_have_text("2")
+    page.wait_for_function("window.__beeps >= 1")
+    # The choice is remembered for the next visit.
+    assert page.evaluate("localStorage.getItem('nura.admin.sound')") == "1"
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -59,6 +59,15 @@ const AR = {
   "Unread": "غير مقروء", "Depth": "العمق", "Queue depth": "طول قائمة المهام", "Error": "خطأ",
   "Attempts": "المحاولات", "Customer id": "معرّف العميل", "Start": "البداية", "Filter": "تصفية", "Started": "البداية",
   "Waiting": "الانتظار", "Change COMPANY_NAME, AGENT_NAME, HANDOFF_TRIGGERS and BUSINESS_HOURS in data/nura.toml (or the environment) and restart; `nura doctor` prints the values in effect.": "غيّر COMPANY_NAME وAGENT_NAME وHANDOFF_TRIGGERS وBUSINESS_HOURS في data/nura.toml (أو متغيرات البيئة) ثم أعد التشغيل؛ الأمر `nura doctor` يعرض القيم الفعّالة.", "What customers see": "ما يراه العملاء", "Handoff enabled": "التحويل مفعّل", "Business open": "مفتوح الآن", "Languages": "اللغات", "Provider setting": "إعداد المزود", "Active provider": "المزود النشط", "Streaming": "البث", "Score": "الدرجة", "Candidates": "المرشحات", "Merge": "دمج", "Documents": "المستندات", "Topic nodes": "عقد المواضيع", "Rules": "القواعد", "Vectors": "المتجهات", "Embedding space": "فضاء التضمين", "Pack": "الحزمة", "Escalated": "مصعّدة", "Handoffs": "التحويلات", "Database": "قاعدة البيانات", "Cache": "الذاكرة المؤقتة", "Ai": "الذكاء الاصطناعي", "Details": "التفاصيل", "Time to accept": "متوسط زمن القبول", "Time to resolve": "متوسط زمن الحل", "Answer rate": "نسبة الإجابة", "Server": "الخادم", "Position": "الموضع", "Colour": "اللون", "Article id": "معرّف المقالة", "Bot": "البوت", "System notice": "إشعار النظام",
+  "Reset": "إعادة", "Back to": "العودة إلى", "Customer asks for a person": "العميل يطلب موظفًا",
+  "Negative sentiment": "مشاعر سلبية", "Low-confidence answers in a row": "إجابات منخفضة الثقة متتالية",
+  "Thumbs down": "تقييم سلبي", "Agent button in the widget": "زر الموظف في نافذة الدردشة",
+  "Customers may be handed to a person": "يمكن تحويل العملاء إلى موظف", "Nothing changed.": "لم يتغير شيء.",
+  "default": "الافتراضي", "file": "ملف الإعدادات", "env": "متغيرات البيئة", "override": "خيار التشغيل",
+  "Handoff low confidence count": "عدد الإجابات منخفضة الثقة قبل التحويل",
+  "Handoff negative sentiment count": "عدد الرسائل السلبية قبل التحويل",
+  "Handoff bad feedback count": "عدد التقييمات السلبية قبل التحويل", "Business timezone": "المنطقة الزمنية لساعات العمل",
+  "Days and HH:MM-HH:MM ranges separated by ';' — empty means always open.": "الأيام ونطاقات HH:MM-HH:MM مفصولة بـ ';' — الحقل الفارغ يعني مفتوحًا دائمًا.",
 };
 
 // Values the server sends as codes (session status, hand-off reason, outcome) with readable names.

@@ -1,5 +1,6 @@
-// Settings (admin): AI on/off with provider status, what the widget shows (company and agent
-// names, hand-off, business hours), and a snippet generator with a live preview.
+// Settings (admin): AI on/off with provider status, what customers see (company and agent names,
+// hand-off switch, triggers and thresholds, business hours — editable, see /v1/admin/settings),
+// and a snippet generator with a live preview.
 import { api } from "../api.js";
 import { field, h, mount, toast } from "../dom.js";
 import { t } from "../i18n.js";
@@ -10,6 +11,81 @@ function facts(obj) {
     h("dt", { text: labelOf(key) }),
     h("dd", { text: value === null || value === undefined ? "—" : typeof value === "object" ? JSON.stringify(value) : String(value) }),
   ]));
+}
+
+const TRIGGER_LABELS = {
+  explicit: "Customer asks for a person", sentiment: "Negative sentiment", low_confidence: "Low-confidence answers in a row",
+  feedback: "Thumbs down", button: "Agent button in the widget",
+};
+
+/** The run-time settings form (GET/PATCH /v1/admin/settings): each value with where it comes from. */
+async function settingsForm(container) {
+  const [listing, config] = await Promise.all([api("GET", "/v1/admin/settings"), api("GET", "/v1/widget/config")]);
+  const items = Object.fromEntries(listing.settings.map((item) => [item.name, item]));
+  const inputs = {};
+  const source = (name) => {
+    const item = items[name];
+    const from = h("small", { class: `source source-${item.source}`, "data-source": name, text: `${t("From")}: ${t(item.source)}` });
+    if (item.source !== "admin") return from;
+    return h("span", {}, from, " ", h("button", { type: "button", class: "link", "data-reset": name, text: t("Reset"),
+      title: `${t("Back to")}: ${JSON.stringify(item.fallback)}`, onclick: () => save({ [item.key]: null }) }));
+  };
+  const text = (name, attrs = {}) => (inputs[name] = h("input", { id: `set-${items[name].key}`, value: items[name].value ?? "", maxlength: 200, ...attrs }));
+  const number = (name) => (inputs[name] = h("input", { id: `set-${items[name].key}`, type: "number", min: items[name].minimum ?? 1, step: 1, value: items[name].value }));
+  const enabled = (inputs.HANDOFF_ENABLED = h("input", { id: "set-handoff_enabled", type: "checkbox" }));
+  enabled.checked = Boolean(items.HANDOFF_ENABLED.value);
+  const triggers = listing.triggers.map((name) => {
+    const box = h("input", { type: "checkbox", value: name, "data-trigger": name });
+    box.checked = (items.HANDOFF_TRIGGERS.value || []).includes(name);
+    return h("label", { class: "check" }, box, " ", t(TRIGGER_LABELS[name] || name));
+  });
+  inputs.HANDOFF_TRIGGERS = { get value() { return [...container.querySelectorAll("[data-trigger]")].filter((b) => b.checked).map((b) => b.value); } };
+
+  const row = (name, control, hint) => h("div", { class: "setting-row", "data-setting": name }, field(t(labelOf(items[name].key)), control, hint), source(name));
+  const form = h("form", { id: "settings-form", class: "settings-form" },
+    row("COMPANY_NAME", text("COMPANY_NAME")),
+    row("AGENT_NAME", text("AGENT_NAME")),
+    row("HANDOFF_ENABLED", h("label", { class: "check" }, enabled, " ", t("Customers may be handed to a person"))),
+    h("fieldset", { id: "set-handoff_triggers", class: "setting-row", "data-setting": "HANDOFF_TRIGGERS" },
+      h("legend", { text: t("Hand-off triggers") }), ...triggers, h("div", {}, source("HANDOFF_TRIGGERS"))),
+    row("HANDOFF_LOW_CONFIDENCE_COUNT", number("HANDOFF_LOW_CONFIDENCE_COUNT")),
+    row("HANDOFF_NEGATIVE_SENTIMENT_COUNT", number("HANDOFF_NEGATIVE_SENTIMENT_COUNT")),
+    row("HANDOFF_BAD_FEEDBACK_COUNT", number("HANDOFF_BAD_FEEDBACK_COUNT")),
+    row("BUSINESS_HOURS", text("BUSINESS_HOURS", { dir: "ltr", placeholder: "sat-thu 08:00-22:00; fri 14:00-20:00" }),
+      t("Days and HH:MM-HH:MM ranges separated by ';' — empty means always open.")),
+    row("BUSINESS_TIMEZONE", text("BUSINESS_TIMEZONE", { dir: "ltr", placeholder: "Asia/Baghdad" })),
+    h("p", { class: "hint", id: "business-open", text: `${t("Business open")}: ${config.business_open ? t("Yes") : t("No")}` }),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary", id: "settings-save", text: t("Save") })));
+
+  function current(name) {
+    const item = items[name];
+    if (name === "HANDOFF_ENABLED") return enabled.checked;
+    if (item.type === "int") return Number(inputs[name].value);
+    return inputs[name].value;
+  }
+  async function save(changes) {
+    for (const el of container.querySelectorAll(".setting-row.invalid")) el.classList.remove("invalid");
+    try {
+      await api("PATCH", "/v1/admin/settings", changes);
+      toast(t("Saved."));
+      fill(container, () => settingsForm(container));
+    } catch (err) {
+      const fieldName = err.details?.field;
+      if (fieldName) container.querySelector(`[data-setting="${fieldName.toUpperCase()}"]`)?.classList.add("invalid");
+      toast(err.message, "error");
+    }
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const changes = {};
+    for (const name of Object.keys(inputs)) {
+      const value = current(name);
+      if (JSON.stringify(value) !== JSON.stringify(items[name].value)) changes[items[name].key] = value;
+    }
+    if (Object.keys(changes).length === 0) { toast(t("Nothing changed.")); return; }
+    save(changes);
+  });
+  return [form];
 }
 
 export async function render(root) {
@@ -37,16 +113,7 @@ export async function render(root) {
     ];
   });
 
-  fill(widget, async () => {
-    const config = await api("GET", "/v1/widget/config");
-    const hours = config.business_hours;
-    const hoursText = hours && typeof hours === "object"
-      ? [hours.always_open ? "24/7" : hours.spec, hours.timezone].filter(Boolean).join(" · ") : hours;
-    return [facts({ company_name: config.company_name, agent_name: config.agent_name, handoff_enabled: config.handoff_enabled,
-      business_open: config.business_open, business_hours: hoursText, languages: (config.languages || []).join(", "),
-      ...(config.handoff_triggers ? { handoff_triggers: config.handoff_triggers } : {}) }),
-    h("p", { class: "hint", text: t("Change COMPANY_NAME, AGENT_NAME, HANDOFF_TRIGGERS and BUSINESS_HOURS in data/nura.toml (or the environment) and restart; `nura doctor` prints the values in effect.") })];
-  });
+  fill(widget, () => settingsForm(widget));
 
   // Snippet generator: only display options; the API address defaults to this server.
   const origin = location.origin;
