@@ -711,3 +711,27 @@ def test_new_handoffs_raise_the_badge_and_sound_only_when_switched_on(
     # The choice is remembered for the next visit.
     assert page.evaluate("localStorage.getItem('nura.admin.sound')") == "1"
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_tablet_width_in_arabic(server: dict[str, Any], new_page: Callable[..., Page]) -> None:
+    """At a tablet's width the menu folds behind a button and no page scrolls sideways."""
+    base = server["url"]
+    customer_message(base, "اريد اكلم موظف خدمة العملاء")
+    page = new_page(lang="ar", width=768)
+    sign_in(page, base, "admin", ADMIN_PASSWORD, "queue")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator(".sidebar")).to_be_hidden()
+    expect(page.locator("#pending-list li")).to_have_count(1)
+    for route in ("queue", "dashboard", "reports", "knowledge", "settings"):
+        page.goto(f"{base}/admin/#/{route}")
+        expect(page.locator("main h1, .page-header h1").first).to_be_visible()
+        overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, (route, overflow)
+    page.goto(f"{base}/admin/#/queue")
+    expect(page.locator("#pending-list li")).to_have_count(1)
+    shot(page, "admin-queue-tablet-ar.png")
+    page.click(".menu-toggle")
+    expect(page.locator(".sidebar")).to_be_visible()
+    page.click(".sidebar a[data-route=dashboard]")
+    expect(page.locator("#kpis")).to_be_visible()
+    assert page.errors == []  # type: ignore[attr-defined]
