@@ -52,11 +52,13 @@ def start_nura(
     env: dict[str, str] | None = None,
     args: tuple[str, ...] = (),
     cwd: Path | None = None,
+    command: list[str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str, float, Path]:
     """Start ``nura serve`` on a free port; returns (process, base URL, seconds to healthy, data dir).
 
     ``python -m`` puts the working directory first on ``sys.path`` (ahead of ``PYTHONPATH``), so
-    the ``nura_appliance`` under ``cwd`` (default: this one) is the one that runs."""
+    the ``nura_appliance`` under ``cwd`` (default: this one) is the one that runs. ``command``
+    replaces ``python -m nura_appliance`` (e.g. the PyInstaller bundle's ``nura``)."""
     data = data_dir or Path(tempfile.mkdtemp(prefix="nura-bench-"))
     port = free_port()
     full_env = {
@@ -69,7 +71,7 @@ def start_nura(
         **(env or {}),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nura_appliance", "serve", "--port", str(port), *args],
+        [*(command or [sys.executable, "-m", "nura_appliance"]), "serve", "--port", str(port), *args],
         env=full_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
