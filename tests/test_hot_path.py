@@ -44,6 +44,23 @@ async def test_an_article_edit_changes_the_next_answer_at_once(app: Any, client:
     assert after["response"] == "نص جديد للاختبار: أعد تشغيل الراوتر ثم جرّب مرة أخرى."
 
 
+async def test_an_article_edit_changes_the_next_answer_at_once_in_postgresql_mode(data_dir: Path) -> None:
+    from test_store_contract import scale_backends
+
+    with scale_backends() as backend:
+        values = {k: v for k, v in backend.items() if k.startswith("NURA_")}
+        async with running_app(make_settings(data_dir, **values)) as (app, client):
+            assert app.ctx.nura.pipeline._generation is not None  # the PostgreSQL writer counts too
+            first = await ask(client)
+            assert first["kind"] == "article" and (QUESTION, "ar") in app.ctx.nura.pipeline._decisions
+            admin = bearer((await staff_tokens(app, client))["admin"])
+            article = (await client.get(f"/v1/knowledge/articles/{first['article_id']}", headers=admin)).json()
+            article["body"]["ar"] = "نص جديد من قاعدة PostgreSQL."
+            saved = await client.put(f"/v1/knowledge/articles/{first['article_id']}", json=article, headers=admin)
+            assert saved.status_code == 200, saved.text
+            assert (await ask(client))["response"] == "نص جديد من قاعدة PostgreSQL."
+
+
 async def test_another_processs_knowledge_change_is_noticed_within_the_refresh_interval(app: Any, client: Any) -> None:
     first = await ask(client)
     article_id = first["article_id"]

@@ -268,8 +268,11 @@ class PgConnection:
         self.database = database
         self._conflict_keys = conflict_keys
         self._changes = 0
+        self.on_write: Callable[[str], None] | None = None  # the writer's change counter
 
     def execute(self, statement: str, params: Iterable[Any] | dict[str, Any] | None = None) -> PgCursor:
+        if self.on_write is not None:
+            self.on_write(statement)
         text = translate(statement, self._conflict_keys)
         with self.raw.cursor() as cur:
             args = _params(params)
@@ -280,6 +283,8 @@ class PgConnection:
             return PgCursor([{k: _convert(v) for k, v in row.items()} for row in cur.fetchall()])
 
     def executemany(self, statement: str, seq: Iterable[Iterable[Any] | dict[str, Any]]) -> None:
+        if self.on_write is not None:
+            self.on_write(statement)
         text = translate(statement, self._conflict_keys)
         with self.raw.cursor() as cur:
             cur.executemany(text, [_params(p) for p in seq])
@@ -335,6 +340,10 @@ class PgDatabase:
         self._executor = ThreadPoolExecutor(max_workers=max(2, max_size - 2), thread_name_prefix="nura-pg")
         self._queue: queue.Queue[tuple[Callable[[PgConnection], Any], Future[Any]] | None] = queue.Queue()
         self._writer_conn: PgConnection | None = None
+        # Committed changes to watched tables made through this process's writer (see watch).
+        self._watched: set[str] = set()
+        self._touched: set[str] = set()
+        self._generations: dict[str, int] = {}
         self._writer = threading.Thread(target=self._write_loop, name="nura-pg-writer", daemon=True)
         self._writer.start()
         self._conflict_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -373,6 +382,25 @@ class PgDatabase:
     async def read(self, fn: Callable[[PgConnection], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._read, fn)
 
+    # -- change counters (the SQLite Database's interface) ----------------------------------------
+    def watch(self, table: str) -> None:
+        """Count committed changes to ``table`` made through this process's writer."""
+        self._watched.add(table)
+        self._generations.setdefault(table, 0)
+
+    def generation(self, table: str) -> int:
+        return self._generations[table]
+
+    def _note_write(self, statement: str) -> None:
+        """Called by the writer's connection for every statement: remember watched tables that a
+        data-changing statement names (SQLite has an update hook for this; PostgreSQL's client has
+        none, and the statements are our own, so naming the table is the signal)."""
+        head = statement.lstrip()[:7].upper()
+        if head.startswith(("INSERT", "UPDATE", "DELETE", "REPLACE")):
+            for table in self._watched:
+                if table in statement:
+                    self._touched.add(table)
+
     # -- writes: one writer thread, group commit -------------------------------------------------
     def _write_loop(self) -> None:
         serve_writes(self._queue, self._run_batch, "PostgreSQL writer")
@@ -381,9 +409,11 @@ class PgDatabase:
         """Run queued writes in one transaction, each in its own savepoint: one commit (one WAL
         flush) covers the batch, and a write that fails rolls back alone."""
         outcomes: list[tuple[bool, Any]] = []
+        self._touched.clear()
         try:
             with self.pool.connection() as raw:
                 conn = PgConnection(raw, self._conflict_keys, self)
+                conn.on_write = self._note_write if self._watched else None
                 with raw.transaction():
                     raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK_KEY,))
                     self._writer_conn = conn
@@ -405,6 +435,9 @@ class PgDatabase:
             for _, fut in batch:
                 settle(fut, exc=storage_error(exc))
             return
+        for table in self._touched:  # committed: counted before any caller's future resolves
+            self._generations[table] += 1
+        self._touched.clear()
         for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
             if ok:
                 settle(fut, result=value)
