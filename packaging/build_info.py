@@ -61,6 +61,17 @@ EXCLUDED_MODULES: tuple[str, ...] = (
     "grpc",
     "grpc_tools",
     "google.protobuf",
+    # Optional imports of packages that are only installed in a developer's venv (the bench
+    # extra: ChromaDB and matplotlib bring Pillow, fontTools, aiohttp, onnxruntime): openai and
+    # pypdf try them when present. Without this the bundle depended on what the venv held
+    # (227 MB instead of ~190 MB, docs/PERFORMANCE.md).
+    "PIL",
+    "fontTools",
+    "aiohttp",
+    "chromadb",
+    "onnxruntime",
+    "kubernetes",
+    "tokenizers",
 )
 
 
