@@ -119,11 +119,20 @@ async def new_session(client: httpx.AsyncClient, text: str = "مرحبا", **ext
     return resp.json()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keep each phase's report on the test item, so a fixture's teardown can tell a failure."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
+def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     """``nura serve`` as a real subprocess on a free port; yields its base URL and data dir."""
     data = tmp_path / "live-data"
     port = free_port()
+    log_path = tmp_path / "server.log"
     env = {
         **os.environ,
         "NURA_DATA_DIR": str(data),
@@ -131,17 +140,21 @@ def live_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
         "ADMIN_PASSWORD": "test-admin-pass-123",
         "BUSINESS_HOURS": os.environ.get("BUSINESS_HOURS", ""),
     }
+    # The server's output goes to a file: a pipe nobody reads fills up (64 KiB) and then blocks
+    # the server on its next log line.
+    log_file = log_path.open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "nura_appliance", "serve", "--port", str(port)],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log_file,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(proc.stdout.read().decode() if proc.stdout else "server exited")
+            log_file.close()
+            raise RuntimeError(log_path.read_text(errors="replace") or "server exited")
         try:
             if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
                 break
@@ -149,15 +162,22 @@ def live_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
             time.sleep(0.1)
     else:
         proc.kill()
-        raise RuntimeError("nura serve did not become healthy in 30 s")
+        log_file.close()
+        raise RuntimeError(
+            f"nura serve did not become healthy in 30 s:\n{log_path.read_text(errors='replace')[-4000:]}"
+        )
     try:
-        yield {"url": base, "data_dir": data, "process": proc, "port": port}
+        yield {"url": base, "data_dir": data, "process": proc, "port": port, "log": log_path}
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log_file.close()
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:  # shown under "Captured stdout teardown"
+            print(f"--- the server's output ({log_path}) ---\n{log_path.read_text(errors='replace')[-8000:]}")
 
 
 def free_port() -> int:

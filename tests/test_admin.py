@@ -5,6 +5,7 @@ payloads shown as text. Screenshots land in test-artifacts/ (gitignored)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -17,6 +18,9 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 pytestmark = pytest.mark.browser
+# A loaded machine (CI shares it with whatever else runs) can take longer than Playwright's 5 s
+# default for a save and the re-render after it; a real hang still fails, just later.
+expect.set_options(timeout=10_000)
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
@@ -76,22 +80,39 @@ def create_user(server: dict[str, Any], username: str, role: str) -> str:
 
 
 @pytest.fixture
-def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Callable[..., Page]]:
     """Pages in fresh browser contexts, closed after the test (so their SSE streams end and the
-    server stops promptly)."""
+    server stops promptly). When the test fails, each page's screenshot lands in test-artifacts/
+    and what its console said and which API calls failed are printed."""
     contexts: list[BrowserContext] = []
+    pages: list[Page] = []
+    notes: list[str] = []
 
     def make(lang: str = "en", width: int = 1280) -> Page:
         context = browser.new_context(viewport={"width": width, "height": 860}, accept_downloads=True)
         contexts.append(context)
         context.add_init_script(f"localStorage.setItem('nura.admin.lang', '{lang}')")
         page = context.new_page()
+        pages.append(page)
         page.set_default_timeout(10000)
         page.errors = []  # type: ignore[attr-defined]
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
+        page.on("console", lambda msg: notes.append(f"console {msg.type}: {msg.text}"))
+        page.on(
+            "response",
+            lambda resp: (
+                notes.append(f"{resp.request.method} {resp.url} -> {resp.status}") if resp.status >= 400 else None
+            ),
+        )
         return page
 
     yield make
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        for number, page in enumerate(pages):
+            with contextlib.suppress(Exception):
+                shot(page, f"failed-{request.node.name}-{number}.png")
+        print("--- the browser ---", *notes, sep="\n")
     for context in contexts:
         context.close()
 
@@ -655,7 +676,14 @@ def test_admin_edits_what_customers_get_in_arabic(server: dict[str, Any], new_pa
     page.fill("#set-company_name", "زاگروس موبايل")
     page.uncheck("[data-trigger=explicit]")
     page.fill("#set-business_hours", "sat-thu 09:00-17:00")
-    page.click("#settings-save")
+    with page.expect_response(lambda r: r.url.endswith("/v1/admin/settings") and r.request.method == "PATCH") as saved:
+        page.click("#settings-save")
+    assert saved.value.status == 200, saved.value.text()
+    assert json.loads(saved.value.request.post_data or "{}") == {
+        "company_name": "زاگروس موبايل",
+        "handoff_triggers": ["sentiment", "low_confidence", "feedback", "button"],
+        "business_hours": "sat-thu 09:00-17:00",
+    }
     expect(form.locator("[data-source=COMPANY_NAME]")).to_contain_text("مدير")  # from: admin
     config = httpx.get(f"{base}/v1/widget/config", timeout=10).json()
     assert config["company_name"] == "زاگروس موبايل"
