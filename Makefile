@@ -5,7 +5,7 @@ NURA := $(VENV)/bin/nura
 PYTHON ?= python3
 DATA_DIR ?= ./data
 
-.PHONY: install install-app install-local run serve init test lint format bench build clean
+.PHONY: install install-app install-local llama-wheel run serve init test lint format bench build clean
 
 # The appliance itself (SQLite, built-in embedder, OpenAI-compatible client): no compiler needed.
 install-app: $(VENV)/.installed-app
@@ -16,19 +16,40 @@ $(VENV)/.installed-app: pyproject.toml
 	$(PY) -m pip install -q -e .
 	touch $@
 
-# Everything the tests need: dev tools, llama.cpp (compiled once, ~7 min; pip caches the wheel),
-# PostgreSQL/Redis clients.
+# llama-cpp-python compiles llama.cpp (~7 min). Its default build targets the compiling CPU
+# (-march=native), and on Xeons with AMX that build crashes in its AMX matrix kernels (seen with
+# 0.3.36: SIGSEGV in ggml_backend_amx_mul_mat on the first completion); such a build also cannot
+# move to an older CPU inside the bundle. So on x86-64 we compile once for x86-64-v3 (AVX2/FMA,
+# every server CPU since 2013) into a wheel kept outside the checkout, named by version and
+# target: pip's own wheel cache ignores CMAKE_ARGS and would hand back a native build.
+LLAMA_CPP_VERSION ?= 0.3.36
+ifeq ($(shell uname -m),x86_64)
+LLAMA_TARGET ?= x86-64-v3
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+else
+LLAMA_TARGET ?= native
+LLAMA_CMAKE_ARGS ?=
+endif
+LLAMA_WHEELS ?= $(HOME)/.cache/nura-appliance/wheels/llama-$(LLAMA_TARGET)
+LLAMA_PIN := llama-cpp-python==$(LLAMA_CPP_VERSION)
+
+llama-wheel: install-app
+	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip wheel -q --no-cache-dir --no-deps -w $(LLAMA_WHEELS) $(LLAMA_PIN)
+
+# Everything the tests need: dev tools, llama.cpp (the wheel above), PostgreSQL/Redis clients.
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,local,scale]'
+$(VENV)/.installed: pyproject.toml Makefile
+	$(MAKE) llama-wheel
+	$(PY) -m pip install -q --no-deps --force-reinstall --no-index --find-links $(LLAMA_WHEELS) '$(LLAMA_PIN)'
+	$(PY) -m pip install -q --find-links $(LLAMA_WHEELS) '$(LLAMA_PIN)' -e '.[dev,local,scale]'
 	touch $@ $(VENV)/.installed-app
 
 # The in-process local LLM (llama-cpp-python) for offline generated answers.
-install-local: install-app
-	$(PY) -m pip install -q -e '.[local]'
+install-local: llama-wheel
+	$(PY) -m pip install -q --no-deps --force-reinstall --no-index --find-links $(LLAMA_WHEELS) '$(LLAMA_PIN)'
+	$(PY) -m pip install -q --find-links $(LLAMA_WHEELS) '$(LLAMA_PIN)' -e '.[local]'
 
 # Install, initialise the data dir on first run (prints the one-time admin password), serve.
 run: install-app
