@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,28 @@ def test_models_add_list_and_refuse_broken_files(tmp_path: Path) -> None:
     doctor = json.loads(runner.invoke(app, ["doctor", "--json", "--data-dir", str(data)]).stdout)
     assert doctor["checks"]["llm"]["provider"] == "local"
     assert smollm_path().name in doctor["checks"]["llm"]["detail"]
+
+
+def test_a_model_that_crashes_llama_cpp_is_reported_and_not_added(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load check runs in a child process: when llama.cpp takes that process down (as its AMX
+    kernels did on one Xeon), the add says so and leaves no model behind."""
+    from nura_appliance.cli import models
+
+    crash = [sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"]
+    monkeypatch.setattr(models, "_check_command", lambda path: crash)
+    data = tmp_path / "data"
+    result = runner.invoke(app, ["models", "add", str(smollm_path()), "--data-dir", str(data)])
+    assert result.exit_code == 1
+    assert "crashed (SIGSEGV)" in result.output
+    assert list((data / "models").iterdir()) == []
+
+    silent = [sys.executable, "-c", "print('no answer here')"]
+    monkeypatch.setattr(models, "_check_command", lambda path: silent)
+    result = runner.invoke(app, ["models", "add", str(smollm_path()), "--data-dir", str(data)])
+    assert result.exit_code == 1 and "ended without an answer" in result.output
+    assert list((data / "models").iterdir()) == []
 
 
 def test_doctor_reports_the_openai_provider_and_an_unreachable_one(

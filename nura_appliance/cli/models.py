@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,8 +15,10 @@ import typer
 
 from nura_appliance.ai.local import find_local_model, inspect_model, llama_available, models_dir
 from nura_appliance.cli.main import DataDir, fail, settings_for
+from nura_appliance.paths import is_frozen
 
 models_app = typer.Typer(help="Local LLM models (GGUF files for llama.cpp).", no_args_is_help=True)
+CHECK_SECONDS = 300  # loading a multi-GB model from a slow disk, then two tokens on a small CPU
 
 
 def _describe(path: Path, active: Path | None) -> dict[str, Any]:
@@ -111,8 +117,41 @@ def add_model(
         typer.echo(f"note: the local provider uses {active.name}; set NURA_LOCAL_MODEL={target.name} to use this one")
 
 
+def _check_command(path: Path) -> list[str]:
+    """How to run ``nura models check PATH`` in a child process (the bundle is its own Python)."""
+    command = [sys.executable] if is_frozen() else [sys.executable, "-m", "nura_appliance"]
+    return [*command, "models", "check", str(path)]
+
+
 def _check_loads(path: Path) -> str | None:
-    """None when llama.cpp loads the model and it can chat; else the reason it cannot."""
+    """None when llama.cpp loads the model and it can chat; else the reason it cannot.
+
+    Runs in a child process: llama.cpp can take the whole process down on a model or a CPU it
+    mishandles (a segfault, an abort), and the add must still say so and remove the file."""
+    try:
+        done = subprocess.run(_check_command(path), capture_output=True, text=True, timeout=CHECK_SECONDS)
+    except subprocess.TimeoutExpired:
+        return f"llama.cpp did not load it and answer a test message within {CHECK_SECONDS} s"
+    if done.returncode < 0:
+        try:
+            name = signal.Signals(-done.returncode).name
+        except ValueError:
+            name = f"signal {-done.returncode}"
+        return f"llama.cpp crashed ({name}) while loading it or answering a test message (see docs/AI.md)"
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith("{"):
+            with contextlib.suppress(ValueError):
+                return json.loads(line).get("problem")
+    return f"the check ended without an answer (exit {done.returncode}): {(done.stderr or done.stdout)[-300:].strip()}"
+
+
+@models_app.command("check", hidden=True)
+def check_model(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Load PATH with llama.cpp and ask for two tokens; print {"problem": null | reason} (used by add)."""
+    typer.echo(json.dumps({"problem": _load_and_chat(path)}))
+
+
+def _load_and_chat(path: Path) -> str | None:
     from llama_cpp import Llama
 
     try:
