@@ -147,7 +147,11 @@ def _check_loads(path: Path) -> str | None:
 
 @models_app.command("check", hidden=True)
 def check_model(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
-    """Load PATH with llama.cpp and ask for two tokens; print {"problem": null | reason} (used by add)."""
+    """Load PATH with llama.cpp and ask for two tokens; print {"problem": null | reason}. `add`
+    runs it in a child process.
+
+    Example: nura models check data/models/qwen2.5-1.5b-instruct-q4_k_m.gguf
+    """
     typer.echo(json.dumps({"problem": _load_and_chat(path)}))
 
 
