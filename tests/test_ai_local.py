@@ -95,6 +95,7 @@ async def test_local_provider_generates_streams_and_never_blocks_the_loop() -> N
         assert "".join(tokens) == result.text
         assert result.prompt_tokens > 5 and result.completion_tokens > 0
         assert result.first_token_ms is not None and result.first_token_ms <= result.latency_ms
+        assert result.completion_tokens >= len(tokens)  # every streamed piece is a generated token
         # Generation ran in the worker thread: the loop kept running the ticker meanwhile (a
         # generation on the loop would have let it tick at most once).
         assert len(ticks) >= 3
@@ -122,6 +123,12 @@ async def test_local_provider_generates_streams_and_never_blocks_the_loop() -> N
             assert late.value.kind == "timeout"
         again = await provider.chat([{"role": "user", "content": "Hi"}], max_tokens=8, temperature=0.0, timeout=30)
         assert again.text.strip()  # the worker is free again after the cancelled requests
+        # Stopped by max_tokens: the ledger gets the tokens the model generated (counting by
+        # tokenizing the text again undercounted runs like "#####" by a factor of four).
+        capped = await provider.chat(
+            [{"role": "user", "content": "Count from 1 to 200."}], max_tokens=20, temperature=0.0, timeout=30
+        )
+        assert capped.finish_reason == "length" and capped.completion_tokens == 20
     finally:
         provider.close()
 

@@ -267,7 +267,10 @@ class LocalLlamaProvider:
         text = "".join(parts)
         prompt_text = "\n".join(m["content"] for m in job.messages)
         prompt_tokens = len(llm.tokenize(prompt_text.encode("utf-8"), add_bos=True)) + 4 * len(job.messages)
-        completion_tokens = len(llm.tokenize(text.encode("utf-8"), add_bos=False)) if text else chunks
+        # Each content chunk of the stream is one sampled token (a token ending mid-character joins
+        # the next chunk). Tokenizing the text again undercounts: runs such as "#####" merge into
+        # fewer tokens than the model generated (64 generated read back as 17).
+        completion_tokens = max(chunks, len(llm.tokenize(text.encode("utf-8"), add_bos=False)) if text else 0)
         return ChatResult(
             text,
             finish,
