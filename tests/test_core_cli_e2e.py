@@ -109,3 +109,39 @@ def test_serve_end_to_end_and_restart(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_a_stop_during_start_up_is_carried_out_once_started(tmp_path):
+    """Sanic answers requests before its start-up is over. A SIGTERM sent as soon as the health
+    check answered used to be lost (the server ran on until SIGKILL) or, a moment earlier, killed
+    it without its shut-down. Now each ends in an orderly stop (exit status 0): sent right after
+    the first answer (first start and restart), and sent while the server is still starting."""
+    data = tmp_path / "stop"
+    for _ in range(2):
+        proc, _ = _start(data, free_port())
+        proc.terminate()
+        _assert_orderly_stop(proc)
+    env = {**os.environ, "NURA_DATA_DIR": str(data), "APP_ENV": "test"}
+    proc = subprocess.Popen(
+        [*NURA, "serve", "--port", str(free_port())], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    seen = []
+    for line in proc.stdout:  # type: ignore[union-attr]
+        seen.append(line.decode())
+        if "Starting worker" in seen[-1]:  # Sanic is starting: the context and knowledge come next
+            break
+    proc.terminate()
+    output = "".join(seen) + _assert_orderly_stop(proc)
+    assert "a stop signal came during start-up" in output, output
+
+
+def _assert_orderly_stop(proc: subprocess.Popen[bytes]) -> str:
+    try:
+        code = proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("nura serve ignored a SIGTERM sent during its start-up") from None
+    output = proc.stdout.read().decode() if proc.stdout else ""
+    assert code == 0, f"exit status {code} (a negative one is the signal's default action):\n{output}"
+    assert "Server Stopped" in output  # Sanic's shut-down ran
+    return output

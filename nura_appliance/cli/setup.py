@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import signal
 import time
+from functools import partial
 from typing import Any
 
 import apsw
@@ -66,6 +68,49 @@ async def freeze_startup_heap(_app: Any) -> None:
     gc.freeze()
 
 
+def honour_stop_during_startup(app: Any) -> None:
+    """Carry out a SIGTERM or SIGINT that arrives while ``nura serve`` starts, once it has started.
+
+    Sanic starts answering requests (``/v1/health`` included) before its start-up is over, and a
+    stop signal then was either lost or abrupt: in the ``after_server_start`` listeners Sanic's
+    handler calls ``loop.stop()`` inside ``run_until_complete``, which is swallowed, and the
+    server ran on until SIGKILL (20 s per start in bench_startup); a moment earlier, before Sanic
+    installs its handlers, the default action killed the process without its shut-down (no
+    closing of the database, no job hand-back). Here the signal is only recorded until start-up
+    is over, then the server stops the ordinary way. Call before ``app.run``."""
+    requested: list[int] = []
+
+    def record(signum: int, _frame: Any) -> None:
+        requested.append(signum)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):  # until Sanic installs its own (just before serving)
+        signal.signal(sig, record)
+
+    async def hold(_app: Any) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, requested.append, sig)
+
+    def settle(app: Any) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, partial(app.stop, terminate=False))
+        if requested:
+            from sanic.log import logger  # Sanic's own lines ("Starting worker" …) go there too
+
+            logger.info("a stop signal came during start-up: stopping now")
+            app.stop(terminate=False)
+
+    async def release(app: Any) -> None:
+        # Not from inside the listeners: a stop there is the very thing that got lost (and a
+        # signal that is delivered now is only handled after this listener returns). A moment
+        # later the loop runs the server: restore Sanic's handlers and stop if it was asked to.
+        asyncio.get_running_loop().call_later(0.05, settle, app)
+
+    app.after_server_start(hold, priority=1_000_000)
+    app.after_server_start(release, priority=-1_000_000)
+
+
 def serve_app(settings: Settings, *, workers: int = 1) -> None:
     from nura_appliance.app import create_app
     from nura_appliance.auth.production import check_production
@@ -89,6 +134,7 @@ def serve_app(settings: Settings, *, workers: int = 1) -> None:
         return
     app = create_app(settings)
     app.after_server_start(freeze_startup_heap)
+    honour_stop_during_startup(app)
     # Sanic's default listen backlog (100) overflows when a few hundred widgets connect at once:
     # the kernel drops the extra SYNs and those browsers retry after 1, 3, 7 … seconds.
     app.run(
