@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from widget_support import (  # noqa: F401 - *_fixture are fixtures
     HostSite,
     agent_call,
@@ -341,5 +342,44 @@ def test_kurdish_english_isolation_phone_and_soft_handoff(
     shot(page, "widget-phone.png")
     page.locator(".nw-close").tap()
     assert page.locator(".nw-launch").is_visible()
+    assert watch.csp_violations() == []
+    ctx.close()
+
+
+def test_an_open_widget_leaves_the_host_pages_focus_alone_until_the_visitor_opens_it(
+    browser: Any, site: HostSite, api_server: dict[str, Any]
+) -> None:
+    """A widget that opens by itself (data-auto-open, or restored open on the next page) shows
+    without taking the keyboard from the host page: typing goes on into the page's own field.
+    Opened by the visitor (launcher) or by the host page's NuraWidget.open(), it takes the focus
+    into the chat. (Before, every automatic open focused the chat input 30 ms after load.)"""
+    api = api_server["url"]
+    page_html = host_page(api, attrs='data-auto-open="true"').replace(
+        '<button id="host-btn">', '<input id="host-search" autofocus aria-label="Search"><button id="host-btn">'
+    )
+    url = site.add("/focus.html", page_html, **{"Content-Security-Policy": strict_csp(api)})
+    ctx, page, watch = new_page(browser, viewport={"width": 1280, "height": 860}, locale="ar")
+    for visit in ("auto-open", "restored open"):
+        page.goto(url)
+        page.locator(".nw-panel").wait_for(state="visible")
+        page.locator(".nw-node").first.wait_for()  # the widget has booted, long past its 30 ms focus timer
+        assert page.evaluate("document.activeElement && document.activeElement.id") == "host-search", visit
+        page.keyboard.type("roaming")
+        assert page.input_value("#host-search") == "roaming", visit
+        assert page.locator(".nw-in").input_value() == "", visit
+    assert stored_state(page, api).get("open") is True  # the second visit was a restore
+
+    # The visitor closes and opens it: now the chat input has the keyboard.
+    page.locator(".nw-close").click()
+    page.locator(".nw-launch").click()
+    expect(page.locator(".nw-in")).to_be_focused()
+    page.keyboard.type("مرحبا")
+    assert page.locator(".nw-in").input_value() == "مرحبا"
+
+    # The host page's own "chat with us" button calls NuraWidget.open(): that is the visitor too.
+    page.locator(".nw-close").click()
+    page.focus("#host-search")
+    page.evaluate("window.NuraWidget.open()")
+    expect(page.locator(".nw-in")).to_be_focused()
     assert watch.csp_violations() == []
     ctx.close()

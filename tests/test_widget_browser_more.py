@@ -47,8 +47,11 @@ def test_offline_hours_forms_keyboard_and_network_errors(
     assert panel.bounding_box()["x"] < 40
     page.locator(".nw-node").first.wait_for()
 
-    # Keyboard: focus starts in the message box, Tab and Shift+Tab stay inside the panel, Escape
-    # closes and returns focus to the chat button, Enter opens again.
+    # Keyboard: an auto-opened panel leaves the focus on the page (test_widget_browser.py checks
+    # that); once the visitor is in the message box, Tab and Shift+Tab stay inside the panel,
+    # Escape closes and returns focus to the chat button, Enter opens again.
+    assert page.evaluate("() => document.activeElement.tagName") == "BODY"
+    page.locator(".nw-in").click()
     active = (
         "() => { const r = document.querySelector('nura-chat-widget').shadowRoot; "
         "const a = r.activeElement; return a ? a.className : null; }"

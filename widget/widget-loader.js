@@ -19,8 +19,10 @@
 
   function color(v, dflt) { return v && w.CSS && CSS.supports('color', v) ? v : dflt; }
 
-  function start(open) {
-    if (open) ns.wantOpen = true;
+  // quiet: opened because the page loaded (restored open, or data-auto-open), not by the
+  // visitor: the widget must not take the keyboard focus from the host page.
+  function start(open, quiet) {
+    if (open) { ns.wantOpen = true; ns.quietOpen = quiet === true; }
     if (loading) return;
     loading = true;
     if (button) button.setAttribute('aria-busy', 'true');
@@ -73,8 +75,8 @@
   }
 
   function ready() {
-    if (saved && (saved.open || /handoff|human/.test(saved.status || ''))) start(!!saved.open);
-    else if (cfg.autoOpen === 'true') start(true);
+    if (saved && (saved.open || /handoff|human/.test(saved.status || ''))) start(!!saved.open, true);
+    else if (cfg.autoOpen === 'true') start(true, true);
     mount();
   }
   if (d.body) ready(); else d.addEventListener('DOMContentLoaded', ready);

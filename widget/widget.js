@@ -378,7 +378,9 @@
 
   /* ---------- open / close, keyboard ---------- */
   function toggle() { if (isOpen) close(); else open(); }
-  function open() {
+  // quiet: opened by the page loading (auto-open, or restored open from the previous page), not
+  // by the customer: the widget shows but leaves the keyboard focus where the host page has it.
+  function open(quiet) {
     if (isOpen) return;
     isOpen = true;
     panel.hidden = false;
@@ -391,7 +393,7 @@
     track('open');
     boot();
     connect();
-    setTimeout(function () { input.focus(); }, 30);
+    if (quiet !== true) setTimeout(function () { input.focus(); }, 30);
   }
   function close() {
     if (!isOpen) return;
@@ -970,12 +972,15 @@
   }
 
   /* ---------- start ---------- */
-  ns.open = open;
+  ns.open = function () { open(); };
   ns.close = close;
   ns.setLang = setLang;
   function start() {
     mount();
-    if (ns.wantOpen || st.open || (cfg.autoOpen === 'true' && !st.dismissed)) open();
+    // Asked for through the loader: a click (or the host page's NuraWidget.open()) takes the focus
+    // into the chat; a restore or an auto-open leaves it where the host page has it.
+    if (ns.wantOpen) open(ns.quietOpen === true);
+    else if (st.open || (cfg.autoOpen === 'true' && !st.dismissed)) open(true);
     else if (st.sid && LIVE.test(st.status || '')) boot(); // keep receiving the agent's replies while closed
   }
   if (d.body) start(); else d.addEventListener('DOMContentLoaded', start);
