@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -43,8 +44,15 @@ def _env(data: Path, backend: dict[str, str], **extra: str) -> dict[str, str]:
 @contextlib.contextmanager
 def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
+        # A process group of its own: Sanic's manager spawns the workers and a multiprocessing
+        # manager process; if the main process has to be killed, none of them may outlive the
+        # test (one such orphan was seen after a full run).
         proc = subprocess.Popen(
-            [sys.executable, "-m", "nura_appliance", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "nura_appliance", *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             yield proc
@@ -54,6 +62,8 @@ def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # whatever of the group is still there
 
 
 def wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
