@@ -33,23 +33,24 @@ endif
 LLAMA_WHEELS ?= $(HOME)/.cache/nura-appliance/wheels/llama-$(LLAMA_TARGET)
 LLAMA_PIN := llama-cpp-python==$(LLAMA_CPP_VERSION)
 
+# Build the wheel if this version/target has none yet, then install exactly it (replacing any
+# other build of the same version, e.g. a native one from pip's cache).
 llama-wheel: install-app
 	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1 || \
 	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip wheel -q --no-cache-dir --no-deps -w $(LLAMA_WHEELS) $(LLAMA_PIN)
+	$(PY) -m pip install -q --no-deps --force-reinstall --no-index --find-links $(LLAMA_WHEELS) '$(LLAMA_PIN)'
 
 # Everything the tests need: dev tools, llama.cpp (the wheel above), PostgreSQL/Redis clients.
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(MAKE) llama-wheel
-	$(PY) -m pip install -q --no-deps --force-reinstall --no-index --find-links $(LLAMA_WHEELS) '$(LLAMA_PIN)'
-	$(PY) -m pip install -q --find-links $(LLAMA_WHEELS) '$(LLAMA_PIN)' -e '.[dev,local,scale]'
+	$(PY) -m pip install -q -e '.[dev,local,scale]'
 	touch $@ $(VENV)/.installed-app
 
 # The in-process local LLM (llama-cpp-python) for offline generated answers.
 install-local: llama-wheel
-	$(PY) -m pip install -q --no-deps --force-reinstall --no-index --find-links $(LLAMA_WHEELS) '$(LLAMA_PIN)'
-	$(PY) -m pip install -q --find-links $(LLAMA_WHEELS) '$(LLAMA_PIN)' -e '.[local]'
+	$(PY) -m pip install -q -e '.[local]'
 
 # Install, initialise the data dir on first run (prints the one-time admin password), serve.
 run: install-app
