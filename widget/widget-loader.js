@@ -19,10 +19,10 @@
 
   function color(v, dflt) { return v && w.CSS && CSS.supports('color', v) ? v : dflt; }
 
-  // quiet: opened because the page loaded (restored open, or data-auto-open), not by the
-  // visitor: the widget must not take the keyboard focus from the host page.
+  // wantOpen is 'quiet' when the page loading opens it (restored open, or data-auto-open) rather
+  // than the visitor: the widget must not take the keyboard focus from the host page then.
   function start(open, quiet) {
-    if (open) { ns.wantOpen = true; ns.quietOpen = quiet === true; }
+    if (open) ns.wantOpen = quiet ? 'quiet' : true;
     if (loading) return;
     loading = true;
     if (button) button.setAttribute('aria-busy', 'true');

@@ -979,7 +979,7 @@
     mount();
     // Asked for through the loader: a click (or the host page's NuraWidget.open()) takes the focus
     // into the chat; a restore or an auto-open leaves it where the host page has it.
-    if (ns.wantOpen) open(ns.quietOpen === true);
+    if (ns.wantOpen) open(ns.wantOpen === 'quiet');
     else if (st.open || (cfg.autoOpen === 'true' && !st.dismissed)) open(true);
     else if (st.sid && LIVE.test(st.status || '')) boot(); // keep receiving the agent's replies while closed
   }
