@@ -68,6 +68,9 @@ async def freeze_startup_heap(_app: Any) -> None:
     gc.freeze()
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def honour_stop_during_startup(app: Any) -> None:
     """Carry out a SIGTERM or SIGINT that arrives while ``nura serve`` starts, once it has started.
 
@@ -83,17 +86,17 @@ def honour_stop_during_startup(app: Any) -> None:
     def record(signum: int, _frame: Any) -> None:
         requested.append(signum)
 
-    for sig in (signal.SIGINT, signal.SIGTERM):  # until Sanic installs its own (just before serving)
+    for sig in STOP_SIGNALS:  # until Sanic installs its own (just before serving)
         signal.signal(sig, record)
 
     async def hold(_app: Any) -> None:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, requested.append, sig)
 
     def settle(app: Any) -> None:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, partial(app.stop, terminate=False))
         if requested:
             from sanic.log import logger  # Sanic's own lines ("Starting worker" …) go there too
