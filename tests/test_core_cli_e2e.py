@@ -67,11 +67,15 @@ def test_bad_setting_is_a_clean_cli_error(tmp_path):
     assert "NURA_PORT" in out.stderr and "Traceback" not in out.stderr
 
 
-def _start(data, port):
+def _spawn(data, port):
     env = {**os.environ, "NURA_DATA_DIR": str(data), "APP_ENV": "test"}
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [*NURA, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
+
+
+def _start(data, port):
+    proc = _spawn(data, port)
     started = time.perf_counter()
     for _ in range(300):
         try:
@@ -121,10 +125,7 @@ def test_a_stop_during_start_up_is_carried_out_once_started(tmp_path):
         proc, _ = _start(data, free_port())
         proc.terminate()
         _assert_orderly_stop(proc)
-    env = {**os.environ, "NURA_DATA_DIR": str(data), "APP_ENV": "test"}
-    proc = subprocess.Popen(
-        [*NURA, "serve", "--port", str(free_port())], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    proc = _spawn(data, free_port())
     seen = []
     for line in proc.stdout:  # type: ignore[union-attr]
         seen.append(line.decode())

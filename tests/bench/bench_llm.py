@@ -121,8 +121,12 @@ def bench_local() -> dict[str, Any]:
     prompt_tokens = baseline["prompt_tokens"]
 
     async def runs() -> dict[str, list[float]]:
-        out: dict[str, list[float]] = {"direct_ttft": baseline["direct_ttft"], "direct_tps": baseline["direct_tps"]}
-        out.update(ttft=[], tps=[])
+        out: dict[str, list[float]] = {
+            "direct_ttft": baseline["direct_ttft"],
+            "direct_tps": baseline["direct_tps"],
+            "ttft": [],
+            "tps": [],
+        }
         provider = LocalLlamaProvider(smollm_path(), n_ctx=2048, n_threads=threads, queue_size=4)
         try:
             await provider.chat(_prompt(999), max_tokens=2, temperature=0.0, timeout=300)  # load the model
