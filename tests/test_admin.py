@@ -9,6 +9,8 @@ import contextlib
 import json
 import math
 import os
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -137,6 +139,23 @@ def customer_message(base: str, text: str, session: dict[str, Any] | None = None
     resp = httpx.post(f"{base}/v1/message", json=body, headers=headers, timeout=15)
     assert resp.status_code == 200, resp.text
     return resp.json()
+
+
+def wait_for_jobs(server: dict[str, Any], timeout: float = 20.0) -> None:
+    """Until the server's background jobs (classification, hand-off gaps, ...) have all run.
+
+    They run after the request that queued them has answered, so a test that compares what the
+    browser shows at one moment with what the API says a moment later must let them finish first.
+    """
+    db = Path(server["data_dir"]) / "nura.db"
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
+            busy = conn.execute("SELECT count(*) FROM outbox WHERE status IN ('pending', 'running')").fetchone()[0]
+        if busy == 0:
+            return
+        assert time.monotonic() < deadline, f"{busy} background jobs still queued after {timeout} s"
+        time.sleep(0.1)
 
 
 def shot(page: Page, name: str, *, full_page: bool = True) -> None:
@@ -519,6 +538,9 @@ def test_dashboard_and_reports_show_the_days_work(server: dict[str, Any], new_pa
         },
     )
     assert resp.status_code == 200, resp.text
+    # The hand-off's knowledge gap and the intents are recorded by background jobs; the browser's
+    # CSV and the API's must both see them (CI once downloaded the gaps tab before the job ran).
+    wait_for_jobs(server)
     dashboard = httpx.get(f"{base}/v1/analytics/dashboard?days=30", headers=admin, timeout=10).json()
 
     page = new_page()
