@@ -419,6 +419,39 @@ async def test_rating(app, client):
     assert (await client.post(f"/v1/session/{sid}/rating", json={"score": 5})).status_code == 401
 
 
+async def test_a_rating_given_while_a_message_is_answered_is_kept(app, client, monkeypatch):
+    """The message path reads the session, answers (seconds, with an LLM), then saves it whole; a
+    rating stored in between must survive that save, in the row and in what the API shows."""
+    answer = await new_session(client, "مرحبا")
+    sid, headers = answer["session_id"], {"X-Session-Token": answer["session_token"]}
+    pipeline = app.ctx.nura.pipeline
+    answering, release = asyncio.Event(), asyncio.Event()
+    real_answer = pipeline.answer
+
+    async def slow_answer(*args: Any, **kwargs: Any) -> Any:
+        answering.set()
+        await release.wait()
+        return await real_answer(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "answer", slow_answer)
+    body = {"session_id": sid, "message": "ما هي الباقات المتاحة؟"}
+    in_flight = asyncio.create_task(client.post("/v1/message", json=body, headers=headers))
+    await asyncio.wait_for(answering.wait(), 10)
+    rated = await client.post(f"/v1/session/{sid}/rating", json={"score": 4}, headers=headers)
+    assert rated.status_code == 200
+    release.set()
+    reply = await asyncio.wait_for(in_flight, 10)
+    assert reply.status_code == 200, reply.text
+    row = await session_row(app, sid)
+    assert row["rating"] == 4
+    assert row["message_count"] == 2  # the message's own changes were saved too
+    assert (await client.get(f"/v1/session/{sid}", headers=headers)).json()["rating"] == 4
+    # A later rating replaces it, through the cache as well.
+    assert (await client.post(f"/v1/session/{sid}/rating", json={"score": 2}, headers=headers)).status_code == 200
+    assert (await session_row(app, sid))["rating"] == 2
+    assert (await client.get(f"/v1/session/{sid}", headers=headers)).json()["rating"] == 2
+
+
 async def test_stale_whole_row_save_cannot_undo_an_accept(app, client):
     """A request that read the session before an agent accepted it saves its old copy afterwards:
     the guard trigger keeps the accepted state."""

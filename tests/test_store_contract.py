@@ -233,6 +233,16 @@ async def test_message_handoff_accept_race_resolve_report(data_dir, backend):
         assert [m["role"] for m in detail["messages"]].count("agent") == 1
         assert detail["session"]["status"] == "resolved"
 
+        # The rating is its own write: a whole-session save from a copy read before it keeps it.
+        store = app.ctx.nura.sessions_store
+        stale = await store.get(sid)
+        rated = await client.post(f"/v1/session/{sid}/rating", json={"score": 5}, headers={"X-Session-Token": token})
+        assert rated.status_code == 200, rated.text
+        assert stale.rating is None
+        await store.save(stale)
+        assert stale.rating == 5  # read back from the row
+        assert (await store.get(sid)).rating == 5
+
         jobs = app.ctx.nura.services["jobs"]
         await jobs.run_pending()
         assert await jobs.counts() == {"done": (await jobs.counts())["done"]}  # every outbox row ran

@@ -131,6 +131,13 @@ class SessionService:
         await self.store.save(session)
         await self.warm(session)
 
+    async def set_rating(self, session: SessionRecord, score: int) -> None:
+        """Store the customer's rating on its own (a message saved meanwhile keeps it), then cache."""
+        session.updated_at = time.time()
+        await self.store.set_rating(session.id, score, session.updated_at)
+        session.rating = score
+        await self.warm(session)
+
     async def forget(self, session_id: str) -> None:
         if self._memory is not None:
             with self._lock:

@@ -90,9 +90,7 @@ def parse_score(body: dict[str, Any]) -> int:
 
 
 async def record_rating(ctx: Any, session: SessionRecord, score: int) -> dict[str, Any]:
-    session.rating = score
-    session.meta["rated_at"] = time.time()
-    await ctx.sessions.save(session)
+    await ctx.sessions.set_rating(session, score)
     ctx.bus.publish(AGENTS_CHANNEL, "rating", {"session_id": session.id, "score": score})
     return {"ok": True, "session_id": session.id, "score": score}
 

@@ -17,10 +17,16 @@ _SESSION_COLUMNS = [f.name for f in fields(SessionRecord)]
 _INSERT_SESSION = (
     f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}) VALUES ({', '.join(':' + c for c in _SESSION_COLUMNS)})"
 )
+# Columns a whole-session save never overwrites: identity, and the customer's rating, which only
+# ``set_rating`` writes (a message in flight holds a copy read before the rating came; saving that
+# copy must not undo it). The saved copy gets the stored rating back (``RETURNING``), so what the
+# caller caches next agrees with the row.
+_KEPT_ON_SAVE = ("id", "created_at", "token_hash", "rating")
 _UPSERT_SESSION = (
     _INSERT_SESSION
     + " ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _SESSION_COLUMNS if c not in ("id", "created_at", "token_hash"))
+    + ", ".join(f"{c} = excluded.{c}" for c in _SESSION_COLUMNS if c not in _KEPT_ON_SAVE)
+    + " RETURNING rating"
 )
 
 
@@ -28,6 +34,11 @@ def _session_params(session: SessionRecord) -> dict[str, Any]:
     params = session.to_dict()
     params["meta"] = json.dumps(session.meta, ensure_ascii=False)
     return params
+
+
+def upsert_session(conn: apsw.Connection, session: SessionRecord) -> None:
+    rows = conn.execute(_UPSERT_SESSION, _session_params(session)).fetchall()
+    session.rating = rows[0]["rating"]
 
 
 def session_from_row(row: Row) -> SessionRecord:
@@ -94,7 +105,13 @@ class SqliteSessionStore:
         return session_from_row(row) if row else None
 
     async def save(self, session: SessionRecord) -> None:
-        await self.db.write(lambda c: c.execute(_UPSERT_SESSION, _session_params(session)))
+        await self.db.write(lambda c: upsert_session(c, session))
+
+    async def set_rating(self, session_id: str, score: int, at: float) -> None:
+        """The customer's rating: the one write of that column (a whole-session save keeps it)."""
+        await self.db.write(
+            lambda c: c.execute("UPDATE sessions SET rating = ?, updated_at = ? WHERE id = ?", (score, at, session_id))
+        )
 
     async def record(
         self,
@@ -106,7 +123,7 @@ class SqliteSessionStore:
         after: Callable[[apsw.Connection, list[TurnRecord]], None] | None = None,
     ) -> list[TurnRecord]:
         def run(conn: apsw.Connection) -> list[TurnRecord]:
-            conn.execute(_UPSERT_SESSION, _session_params(session))
+            upsert_session(conn, session)
             for turn in turns:
                 turn.id = insert_turn(conn, turn)
             if log is not None:
