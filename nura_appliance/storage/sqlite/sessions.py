@@ -63,10 +63,12 @@ def turn_from_row(row: Row) -> TurnRecord:
     )
 
 
+# Inserts hand back their id with RETURNING rather than a second statement (last_insert_rowid):
+# the same in SQLite, one network round trip fewer per row in PostgreSQL mode.
 def insert_turn(conn: apsw.Connection, turn: TurnRecord) -> int:
-    conn.execute(
+    rows = conn.execute(
         "INSERT INTO chat_turns (session_id, role, text, source, confidence, article_id, sources,"
-        " sender_name, meta, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        " sender_name, meta, created_at) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id",
         (
             turn.session_id,
             turn.role,
@@ -79,18 +81,18 @@ def insert_turn(conn: apsw.Connection, turn: TurnRecord) -> int:
             json.dumps(turn.meta, ensure_ascii=False),
             turn.created_at,
         ),
-    )
-    return conn.last_insert_rowid()
+    ).fetchall()
+    return int(rows[0]["id"])
 
 
 def insert_outbox(conn: apsw.Connection, item: OutboxItem, *, max_attempts: int = 5) -> int:
     now = time.time()
-    conn.execute(
+    rows = conn.execute(
         "INSERT INTO outbox (kind, payload, status, attempts, max_attempts, next_attempt_at, created_at,"
-        " updated_at) VALUES (?, ?, 'pending', 0, ?, ?, ?, ?)",
+        " updated_at) VALUES (?, ?, 'pending', 0, ?, ?, ?, ?) RETURNING id",
         (item.kind, json.dumps(item.payload, ensure_ascii=False), max_attempts, now, now, now),
-    )
-    return conn.last_insert_rowid()
+    ).fetchall()
+    return int(rows[0]["id"])
 
 
 class SqliteSessionStore:
