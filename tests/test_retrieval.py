@@ -15,9 +15,12 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import make_settings
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nura_appliance.context import build_context, load_default_knowledge
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, EmbeddingError, OpenAIEmbedder
+from nura_appliance.knowledge.retrieval import nearest_rows
 from nura_appliance.knowledge.service import install_knowledge, needs_reindex
 
 DIM = 16
@@ -214,3 +217,12 @@ async def test_in_memory_bm25_scores_exactly_as_fts5(data_dir: Path) -> None:
         assert decision.candidates[0].article_id == "internet-slow"
     finally:
         ctx.close()
+
+
+@given(st.lists(st.integers(0, 1024), max_size=300), st.integers(1, 320))
+def test_nearest_rows_are_the_smallest_distances_ties_to_the_lower_index(values: list[int], count: int) -> None:
+    distances = np.array(values, dtype=np.int16)
+    picked = nearest_rows(distances, count)
+    # A stable sort gives the same rows: smallest distance first, equal distances by index.
+    expected = np.argsort(distances, kind="stable")[:count]
+    assert sorted(picked.tolist()) == sorted(expected.tolist())

@@ -429,6 +429,19 @@ class ArticleMatcher:
         return Decision("none", confidence, None, candidates, detail, version)
 
 
+def nearest_rows(distances: np.ndarray, count: int) -> np.ndarray:
+    """Indexes of the ``count`` smallest of ``distances`` (small non-negative integers), ties going
+    to the lower index. A histogram finds the cut-off distance in one pass, then two comparisons
+    pick the rows: about a fifth of ``np.argpartition``'s time at 50k rows."""
+    if len(distances) <= count:
+        return np.arange(len(distances))
+    reached = np.cumsum(np.bincount(distances))
+    cut = int(np.searchsorted(reached, count))  # the smallest distance with >= count rows at or below it
+    below = np.flatnonzero(distances < cut)
+    at_cut = np.flatnonzero(distances == cut)[: count - len(below)]
+    return np.concatenate([below, at_cut])
+
+
 class HybridRetriever:
     """``ctx.services["retriever"]``: hybrid search over handbook chunks and articles."""
 
@@ -578,12 +591,10 @@ class HybridRetriever:
                 self._codes[kind] = snapshot
         _, ids, codes = snapshot
         query_code = np.frombuffer(code_blob, dtype=codes.dtype)
-        distances = np.bitwise_count(codes ^ query_code).sum(axis=1, dtype=np.int32)
-        if len(distances) > count:
-            nearest = np.argpartition(distances, count)[:count]
-        else:
-            nearest = np.arange(len(distances))
-        return [int(i) for i in ids[nearest]]
+        # Hamming distances (at most the code's bit count, so int16). einsum sums the per-word
+        # counts about 3x faster than .sum(axis=1) does here.
+        distances = np.einsum("ij->i", np.bitwise_count(codes ^ query_code), dtype=np.int16)
+        return [int(i) for i in ids[nearest_rows(distances, count)]]
 
     @staticmethod
     def _hit(conn: apsw.Connection, kind: str, ref: str, parts: list[float], ceiling: float, lang: str) -> Hit:
