@@ -494,19 +494,7 @@ class HybridRetriever:
         if query is not None and has_vec and float(np.abs(query).sum()) > 0:
             coarse_query = coarse(query)
             for kind in kinds:
-                ids = self._coarse_knn(conn, kind, coarse_query, pool * self.oversample)
-                if not ids:
-                    continue
-                marks = ",".join("?" * len(ids))
-                rows = list(conn.execute(f"SELECT ref, vector FROM kb_vectors WHERE id IN ({marks})", ids))
-                if not rows or len(rows[0]["vector"]) != query.shape[0] * 4:
-                    continue
-                matrix = np.vstack([from_blob(r["vector"]) for r in rows])
-                cosines = dot_rows(matrix, query)  # float re-scoring of the binary candidates
-                best: dict[str, float] = {}
-                for row, cos in zip(rows, cosines, strict=True):
-                    if cos > best.get(row["ref"], -2.0):
-                        best[row["ref"]] = float(cos)
+                best = self.vector_candidates(conn, kind, query, coarse_query, pool * self.oversample)
                 vector += [(kind, ref, cos) for ref, cos in best.items()]
             vector.sort(key=lambda r: -r[2])
         fused: dict[tuple[str, str], list[float]] = {}
@@ -566,6 +554,27 @@ class HybridRetriever:
         ranked = sorted(fused.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:k]
         ceiling = 2.0 / (RRF_K + 1)
         return [self._hit(conn, kind, ref, parts, ceiling, lang) for (kind, ref), parts in ranked]
+
+    def vector_candidates(
+        self, conn: apsw.Connection, kind: str, query: np.ndarray, coarse_query: np.ndarray, count: int
+    ) -> dict[str, float]:
+        """The vector half of a search: the ``count`` nearest binary codes of ``kind``, re-scored
+        with the float vectors; the best cosine per ref."""
+        ids = self._coarse_knn(conn, kind, coarse_query, count)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        cursor = conn.cursor()
+        cursor.row_trace = _as_tuple  # ~160 rows: a dict each cost more than the re-scoring
+        rows = cursor.execute(f"SELECT ref, vector FROM kb_vectors WHERE id IN ({marks})", ids).fetchall()
+        if not rows or len(rows[0][1]) != query.shape[0] * 4:
+            return {}
+        cosines = dot_rows(np.vstack([from_blob(vector) for _, vector in rows]), query)
+        best: dict[str, float] = {}
+        for (ref, _), cos in zip(rows, cosines, strict=True):
+            if cos > best.get(ref, -2.0):
+                best[ref] = float(cos)
+        return best
 
     def _coarse_knn(self, conn: apsw.Connection, kind: str, coarse_query: np.ndarray, count: int) -> list[int]:
         """Row ids of the ``count`` nearest binary codes of ``kind`` (Hamming distance).

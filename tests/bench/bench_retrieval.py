@@ -170,12 +170,8 @@ def measure(
 def vector_stage(conn: Any, retriever: HybridRetriever, q: np.ndarray) -> list[int]:
     """The retriever's vector half alone: binary KNN, then float re-scoring of the candidates."""
     pool = max(K * 4, 20) * retriever.oversample
-    ids = retriever._coarse_knn(conn, "chunk", coarse(q), pool)
-    marks = ",".join("?" * len(ids))
-    rows = list(conn.execute(f"SELECT id, vector FROM kb_vectors WHERE id IN ({marks})", ids))
-    matrix = np.vstack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows])
-    scores = np.einsum("ij,j->i", matrix, q)
-    return [rows[i]["id"] for i in np.argsort(-scores)]
+    best = retriever.vector_candidates(conn, "chunk", q, coarse(q), pool)
+    return [int(ref) for ref, _ in sorted(best.items(), key=lambda item: -item[1])]
 
 
 def chroma(texts: list[str], vectors: np.ndarray, query_vectors: np.ndarray, exact: list[set[int]]) -> dict[str, Any]:
