@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 from conftest import free_port
 from test_store_contract import scale_backends
 
@@ -64,6 +65,18 @@ def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
                 proc.kill()
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)  # whatever of the group is still there
+
+
+def live_in_group(pgid: int) -> list[str]:
+    """Command lines of the processes of process group ``pgid`` that still run (not zombies)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # "pid (comm) state ppid pgrp ...": comm may hold spaces, so split after its ')'
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                found.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+    return found
 
 
 def wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
@@ -212,6 +225,42 @@ def test_serve_with_two_workers_through_sanics_manager(tmp_path):
             while log.read_text(errors="replace").count("Worker ready") < 2 and time.time() < deadline:
                 time.sleep(0.2)
             assert log.read_text(errors="replace").count("Worker ready") >= 2
+
+
+@pytest.mark.parametrize("when", ["right after the first health answer", "before the workers answer"])
+def test_a_stop_while_the_workers_start_is_carried_out(tmp_path, when):
+    """SIGTERM while Sanic's manager waits for the workers' start-up acknowledgements: the
+    manager used to wait out its 30-s threshold and SIGKILL everything (sanic-org/sanic#2997);
+    earlier still, the signal killed the main process and orphaned Sanic's multiprocessing
+    manager. Now the stop is carried out once the workers are up, the ordinary way."""
+    with scale_backends() as backend:
+        port = free_port()
+        log = tmp_path / "serve.log"
+        with process(["serve", "--workers", "2", "--port", str(port)], _env(tmp_path / "data", backend), log) as proc:
+            if when == "before the workers answer":  # the manager is about to spawn them
+                deadline = time.time() + 30
+                while "starting 2 API workers" not in log.read_text(errors="replace") and time.time() < deadline:
+                    time.sleep(0.01)
+            else:
+                wait_healthy(f"http://127.0.0.1:{port}", proc, log)
+            proc.send_signal(signal.SIGTERM)
+            try:
+                code = proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                raise AssertionError(
+                    f"still running 20 s after SIGTERM:\n{log.read_text(errors='replace')[-3000:]}"
+                ) from None
+            output = log.read_text(errors="replace")
+            assert code == 0, output[-3000:]
+            assert "Server Stopped" in output
+            assert "Killing" not in output and "Not all workers acknowledged" not in output
+            if when == "before the workers answer":
+                assert "a stop signal came while the workers started: stopping now" in output
+            # Nothing of the group outlived the main process (zombies waiting for init aside).
+            deadline = time.time() + 5
+            while live_in_group(proc.pid) and time.time() < deadline:
+                time.sleep(0.1)
+            assert live_in_group(proc.pid) == []
 
 
 def test_several_workers_need_postgres_and_redis(tmp_path):

@@ -4,6 +4,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -50,18 +55,93 @@ def worker_app(values: dict[str, Any], origins: dict[str, str]) -> Any:
     return app
 
 
+def hold_stop_signals() -> Callable[[Any], None]:
+    """Record SIGTERM/SIGINT from now on; returns the ``main_process_ready`` listener that carries
+    a recorded (or later) stop out once every worker has acknowledged its start.
+
+    Sanic's manager (25.12) handles a stop signal that comes while the workers start by
+    terminating them, then keeps waiting for their start-up acknowledgements, which never come:
+    ``nura serve --workers N`` hung for its 30-s threshold and then SIGKILLed everything
+    (sanic-org/sanic#2997, open). A signal before the manager existed killed the main process and
+    orphaned Sanic's multiprocessing manager. Here the signal waits until the workers are up and
+    then goes to Sanic's own handler, whose ordinary shut-down works once the workers run.
+    """
+    from nura_appliance.cli.setup import STOP_SIGNALS
+
+    requested: list[int] = []
+
+    def record(signum: int, _frame: Any) -> None:
+        requested.append(signum)
+
+    for sig in STOP_SIGNALS:  # until the manager installs its own
+        signal.signal(sig, record)
+
+    def ready(app: Any) -> None:  # the manager exists (with its handlers); the workers do not yet
+        manager = app.manager
+        if not hasattr(manager, "transient_processes"):  # another Sanic: keep its own handling
+            return
+
+        def serving() -> bool:
+            # The main process marks its server processes ACKED in its monitor loop, after it has
+            # stopped waiting for the acknowledgements: a stop handed over before that would land
+            # in the very wait that cannot end (the shared worker state says ACKED earlier).
+            servers = list(manager.transient_processes)
+            return bool(servers) and all(p.state.name == "ACKED" for p in servers)
+
+        sanic_handlers = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+        started = threading.Event()
+        # Whether a signal is recorded or passed on, and the watcher's last look at the record,
+        # must not interleave (a signal recorded just after that look would be lost). Re-entrant:
+        # a second signal may interrupt the handler in the main thread.
+        switch = threading.RLock()
+
+        def handle(signum: int, frame: Any) -> None:
+            with switch:
+                if not started.is_set():
+                    requested.append(signum)
+                    return
+            handler = sanic_handlers[signal.Signals(signum)]
+            if callable(handler):
+                handler(signum, frame)
+
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, handle)
+
+        def watch() -> None:
+            # Only the main thread may set signal handlers, so this thread re-sends the recorded
+            # signal once the workers are up; ``handle`` then passes it to Sanic.
+            while not serving():  # if they never start, Sanic's own threshold ends the process
+                time.sleep(0.05)
+            with switch:
+                started.set()
+                pending = bool(requested)
+            if pending:
+                from sanic.log import logger  # Sanic's own lines ("Worker ready" …) go there too
+
+                logger.info("a stop signal came while the workers started: stopping now")
+                os.kill(os.getpid(), requested[0])
+
+        threading.Thread(target=watch, name="nura-start-watch", daemon=True).start()
+
+    return ready
+
+
 def serve_workers(settings: Settings, workers: int) -> None:
     """Run ``workers`` API processes on one port (Sanic's manager restarts a worker that dies)."""
     from sanic import Sanic
+    from sanic.log import logger
     from sanic.worker.loader import AppLoader
 
     check_workers(settings, workers)
+    carry_out_stop = hold_stop_signals()
     settings = api_worker_settings(settings)
     loader = AppLoader(factory=partial(worker_app, dict(settings.values), dict(settings.origins)))
     app = loader.load()
     app.prepare(
         host=settings.nura_host, port=settings.nura_port, workers=workers, access_log=False, motd=False, backlog=1024
     )
+    app.main_process_ready(carry_out_stop)
+    logger.info("starting %d API workers on %s:%s", workers, settings.nura_host, settings.nura_port)
     Sanic.serve(primary=app, app_loader=loader)
 
 
