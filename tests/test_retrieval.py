@@ -20,8 +20,11 @@ from hypothesis import strategies as st
 
 from nura_appliance.context import build_context, load_default_knowledge
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, EmbeddingError, OpenAIEmbedder
-from nura_appliance.knowledge.retrieval import nearest_rows
+from nura_appliance.knowledge.indexer import ensure_chunk_vocab
+from nura_appliance.knowledge.retrieval import ChunkFrequencies, nearest_rows
 from nura_appliance.knowledge.service import install_knowledge, needs_reindex
+from nura_appliance.storage.sqlite import migrations
+from nura_appliance.storage.sqlite.db import Database
 
 DIM = 16
 
@@ -226,3 +229,39 @@ def test_nearest_rows_are_the_smallest_distances_ties_to_the_lower_index(values:
     # A stable sort gives the same rows: smallest distance first, equal distances by index.
     expected = np.argsort(distances, kind="stable")[:count]
     assert sorted(picked.tolist()) == sorted(expected.tolist())
+
+
+def test_chunk_frequencies_are_remembered_until_the_knowledge_version_changes(tmp_path: Path) -> None:
+    db = Database(tmp_path / "nura.db")
+    try:
+        migrations.migrate(db)
+
+        def add(*texts: str, version: str | None = None) -> None:
+            def write(conn: Any) -> None:
+                for text in texts:
+                    conn.execute("INSERT INTO chunk_fts (text, ref) VALUES (?, 'x')", (text,))
+                if version is not None:
+                    conn.execute(
+                        "INSERT INTO kb_meta (key, value) VALUES ('version', ?) ON CONFLICT (key)"
+                        " DO UPDATE SET value = excluded.value",
+                        (version,),
+                    )
+
+            db.write_sync(write)
+
+        frequencies = ChunkFrequencies()
+        conn = db._reader()
+        add("roaming bundle", "roaming", version="1")
+        assert frequencies.lookup(conn, ["roaming"]) is None  # no vocabulary table yet: no pruning
+        db.write_sync(ensure_chunk_vocab)
+        add(version="2")
+        assert frequencies.lookup(conn, ["roaming", "bundle", "absent"]) == (
+            {"roaming": 2, "bundle": 1, "absent": 0},
+            2,
+        )
+        add("roaming again")  # chunks change within an ingestion; the version moves at its end
+        assert frequencies.lookup(conn, ["roaming"]) == ({"roaming": 2}, 2)
+        add(version="3")
+        assert frequencies.lookup(conn, ["roaming", "absent"]) == ({"roaming": 3, "absent": 0}, 3)
+    finally:
+        db.close()
