@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from nura_appliance.context import build_context, load_default_knowledge
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, EmbeddingError, OpenAIEmbedder
 from nura_appliance.knowledge.indexer import ensure_chunk_vocab
-from nura_appliance.knowledge.retrieval import ChunkFrequencies, nearest_rows
+from nura_appliance.knowledge.retrieval import ChunkFrequencies, knowledge_version, nearest_rows
 from nura_appliance.knowledge.service import install_knowledge, needs_reindex
 from nura_appliance.storage.sqlite import migrations
 from nura_appliance.storage.sqlite.db import Database
@@ -252,16 +252,21 @@ def test_chunk_frequencies_are_remembered_until_the_knowledge_version_changes(tm
         frequencies = ChunkFrequencies()
         conn = db._reader()
         add("roaming bundle", "roaming", version="1")
-        assert frequencies.lookup(conn, ["roaming"]) is None  # no vocabulary table yet: no pruning
+        assert (
+            frequencies.lookup(conn, knowledge_version(conn), ["roaming"]) is None
+        )  # no vocabulary table yet: no pruning
         db.write_sync(ensure_chunk_vocab)
         add(version="2")
-        assert frequencies.lookup(conn, ["roaming", "bundle", "absent"]) == (
+        assert frequencies.lookup(conn, knowledge_version(conn), ["roaming", "bundle", "absent"]) == (
             {"roaming": 2, "bundle": 1, "absent": 0},
             2,
         )
         add("roaming again")  # chunks change within an ingestion; the version moves at its end
-        assert frequencies.lookup(conn, ["roaming"]) == ({"roaming": 2}, 2)
+        assert frequencies.lookup(conn, knowledge_version(conn), ["roaming"]) == ({"roaming": 2}, 2)
         add(version="3")
-        assert frequencies.lookup(conn, ["roaming", "absent"]) == ({"roaming": 3, "absent": 0}, 3)
+        assert frequencies.lookup(conn, knowledge_version(conn), ["roaming", "absent"]) == (
+            {"roaming": 3, "absent": 0},
+            3,
+        )
     finally:
         db.close()

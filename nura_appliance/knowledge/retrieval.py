@@ -123,6 +123,13 @@ def fts_query(terms: list[str]) -> str:
 MAX_QUERY_TERMS = 8
 
 
+def knowledge_version(conn: apsw.Connection) -> str:
+    """The knowledge version ``conn`` sees; every change of articles or handbook bumps it, and the
+    in-memory indexes (article snapshot, binary codes, term frequencies) are kept per version."""
+    rows = conn.execute("SELECT value FROM kb_meta WHERE key = 'version'").fetchall()
+    return rows[0]["value"] if rows else "0"
+
+
 class ChunkFrequencies:
     """How many handbook chunks hold each term (FTS5's ``chunk_fts_vocab``), remembered per
     knowledge version.
@@ -140,10 +147,9 @@ class ChunkFrequencies:
         self._has_vocab = False
         self._lock = threading.Lock()
 
-    def lookup(self, conn: apsw.Connection, terms: list[str]) -> tuple[dict[str, int], int] | None:
-        """``({term: chunks holding it}, chunk count)``, or None without the vocabulary table."""
-        rows = conn.execute("SELECT value FROM kb_meta WHERE key = 'version'").fetchall()
-        version = rows[0]["value"] if rows else "0"
+    def lookup(self, conn: apsw.Connection, version: str, terms: list[str]) -> tuple[dict[str, int], int] | None:
+        """``({term: chunks holding it}, chunk count)`` under knowledge ``version``, or None
+        without the vocabulary table."""
         with self._lock:
             if version != self._version or len(self._counts) > self.max_terms:
                 self._version, self._counts = version, {}
@@ -170,7 +176,7 @@ class ChunkFrequencies:
         return known, chunks
 
 
-def selective_terms(conn: apsw.Connection, terms: list[str], frequencies: ChunkFrequencies) -> list[str]:
+def selective_terms(conn: apsw.Connection, terms: list[str], frequencies: ChunkFrequencies, version: str) -> list[str]:
     """The query terms worth a BM25 pass over handbook chunks.
 
     BM25 must score every chunk that contains any query term, so one very common word in a large
@@ -179,7 +185,7 @@ def selective_terms(conn: apsw.Connection, terms: list[str], frequencies: ChunkF
     when every term is common the two rarest are kept.
     """
     unique = list(dict.fromkeys(terms))
-    looked_up = frequencies.lookup(conn, unique) if unique else None
+    looked_up = frequencies.lookup(conn, version, unique) if unique else None
     if looked_up is None:
         return unique[:MAX_QUERY_TERMS]
     counts, total = looked_up
@@ -333,8 +339,7 @@ class ArticleMatcher:
 
     def _snapshot_in(self, conn: apsw.Connection) -> _Snapshot:
         """The article index for the knowledge version ``conn`` sees (reloaded when it changed)."""
-        rows = list(conn.execute("SELECT value FROM kb_meta WHERE key = 'version'"))
-        version = rows[0]["value"] if rows else "0"
+        version = knowledge_version(conn)
         snap = self._snapshot
         if snap is None or snap.version != version:
             snap = self._snapshot = _load_snapshot(conn, version)
@@ -512,9 +517,10 @@ class HybridRetriever:
         lexical: list[tuple[str, str, float]] = []  # (kind, ref, bm25)
         if getattr(conn, "dialect", "sqlite") == "postgres":
             return self._search_postgres(conn, terms, query, k, kinds, lang, pool)
+        version = knowledge_version(conn)
         if terms:
             match = fts_query(terms)
-            chunk_terms = selective_terms(conn, terms, self._frequencies) if "chunk" in kinds else []
+            chunk_terms = selective_terms(conn, terms, self._frequencies, version) if "chunk" in kinds else []
             if chunk_terms:
                 lexical += [
                     ("chunk", r["ref"], r["s"])
@@ -538,7 +544,7 @@ class HybridRetriever:
         if query is not None and has_vec and float(np.abs(query).sum()) > 0:
             coarse_query = coarse(query)
             for kind in kinds:
-                best = self.vector_candidates(conn, kind, query, coarse_query, pool * self.oversample)
+                best = self.vector_candidates(conn, kind, query, coarse_query, pool * self.oversample, version)
                 vector += [(kind, ref, cos) for ref, cos in best.items()]
             vector.sort(key=lambda r: -r[2])
         fused: dict[tuple[str, str], list[float]] = {}
@@ -600,11 +606,11 @@ class HybridRetriever:
         return [self._hit(conn, kind, ref, parts, ceiling, lang) for (kind, ref), parts in ranked]
 
     def vector_candidates(
-        self, conn: apsw.Connection, kind: str, query: np.ndarray, coarse_query: np.ndarray, count: int
+        self, conn: apsw.Connection, kind: str, query: np.ndarray, coarse_query: np.ndarray, count: int, version: str
     ) -> dict[str, float]:
         """The vector half of a search: the ``count`` nearest binary codes of ``kind``, re-scored
         with the float vectors; the best cosine per ref."""
-        ids = self._coarse_knn(conn, kind, coarse_query, count)
+        ids = self._coarse_knn(conn, kind, coarse_query, count, version)
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
@@ -620,7 +626,9 @@ class HybridRetriever:
                 best[ref] = float(cos)
         return best
 
-    def _coarse_knn(self, conn: apsw.Connection, kind: str, coarse_query: np.ndarray, count: int) -> list[int]:
+    def _coarse_knn(
+        self, conn: apsw.Connection, kind: str, coarse_query: np.ndarray, count: int, version: str
+    ) -> list[int]:
         """Row ids of the ``count`` nearest binary codes of ``kind`` (Hamming distance).
 
         The codes are stored in sqlite-vec's ``kb_vec``; a scan there costs about a microsecond
@@ -628,8 +636,6 @@ class HybridRetriever:
         (6.4 MB for 50k chunks), reloaded when the knowledge version changes, and scanned with
         XOR + popcount in numpy. Without a snapshot yet, sqlite-vec answers.
         """
-        version_rows = conn.execute("SELECT value FROM kb_meta WHERE key = 'version'").fetchall()
-        version = version_rows[0]["value"] if version_rows else "0"
         code_blob = conn.execute("SELECT vec_quantize_binary(?) AS c", (to_blob(coarse_query),)).fetchall()[0]["c"]
         with self._lock:
             snapshot = self._codes.get(kind)

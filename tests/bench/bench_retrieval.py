@@ -38,7 +38,7 @@ from common import REPO, save  # noqa: E402
 from nura_appliance.knowledge.embedding import BuiltinEmbedder  # noqa: E402
 from nura_appliance.knowledge.indexer import coarse, coarse_dim, ensure_chunk_vocab, split_sentences, to_blob  # noqa: E402
 from nura_appliance.knowledge.normalize import index_terms  # noqa: E402
-from nura_appliance.knowledge.retrieval import HybridRetriever  # noqa: E402
+from nura_appliance.knowledge.retrieval import HybridRetriever, knowledge_version  # noqa: E402
 from nura_appliance.storage.sqlite import migrations  # noqa: E402
 from nura_appliance.storage.sqlite.db import Database  # noqa: E402
 
@@ -170,7 +170,7 @@ def measure(
 def vector_stage(conn: Any, retriever: HybridRetriever, q: np.ndarray) -> list[int]:
     """The retriever's vector half alone: binary KNN, then float re-scoring of the candidates."""
     pool = max(K * 4, 20) * retriever.oversample
-    best = retriever.vector_candidates(conn, "chunk", q, coarse(q), pool)
+    best = retriever.vector_candidates(conn, "chunk", q, coarse(q), pool, knowledge_version(conn))
     return [int(ref) for ref, _ in sorted(best.items(), key=lambda item: -item[1])]
 
 
