@@ -66,15 +66,9 @@ def hold_stop_signals() -> Callable[[Any], None]:
     orphaned Sanic's multiprocessing manager. Here the signal waits until the workers are up and
     then goes to Sanic's own handler, whose ordinary shut-down works once the workers run.
     """
-    from nura_appliance.cli.setup import STOP_SIGNALS
+    from nura_appliance.cli.setup import STOP_SIGNALS, record_stop_signals
 
-    requested: list[int] = []
-
-    def record(signum: int, _frame: Any) -> None:
-        requested.append(signum)
-
-    for sig in STOP_SIGNALS:  # until the manager installs its own
-        signal.signal(sig, record)
+    requested = record_stop_signals()  # until the manager installs its own
 
     def ready(app: Any) -> None:  # the manager exists (with its handlers); the workers do not yet
         manager = app.manager

@@ -71,6 +71,20 @@ async def freeze_startup_heap(_app: Any) -> None:
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+def record_stop_signals() -> list[int]:
+    """From now until the server installs its own handlers, a SIGINT/SIGTERM is only recorded in
+    the returned list (rather than killing the process half-started); the caller carries it out
+    once start-up is over."""
+    requested: list[int] = []
+
+    def record(signum: int, _frame: Any) -> None:
+        requested.append(signum)
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, record)
+    return requested
+
+
 def honour_stop_during_startup(app: Any) -> None:
     """Carry out a SIGTERM or SIGINT that arrives while ``nura serve`` starts, once it has started.
 
@@ -81,13 +95,7 @@ def honour_stop_during_startup(app: Any) -> None:
     installs its handlers, the default action killed the process without its shut-down (no
     closing of the database, no job hand-back). Here the signal is only recorded until start-up
     is over, then the server stops the ordinary way. Call before ``app.run``."""
-    requested: list[int] = []
-
-    def record(signum: int, _frame: Any) -> None:
-        requested.append(signum)
-
-    for sig in STOP_SIGNALS:  # until Sanic installs its own (just before serving)
-        signal.signal(sig, record)
+    requested = record_stop_signals()  # until Sanic installs its own (just before serving)
 
     async def hold(_app: Any) -> None:
         loop = asyncio.get_running_loop()
