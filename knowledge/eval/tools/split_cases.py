@@ -10,7 +10,10 @@ dev. So anyone can check a committed split with
 
 which re-splits the union of the two files and compares.
 
-Usage: split_cases.py POOL.jsonl [POOL2.jsonl ...] --dev DEV.jsonl --test TEST.jsonl
+Usage: split_cases.py POOL.jsonl [POOL2.jsonl ...] --dev DEV.jsonl --test TEST.jsonl [--strata kind,lang]
+
+Strata used: kind,lang,variety (the default) for operator2, default-more and sentiment;
+kind,lang for the handbook questions (handbooks/*).
 """
 
 from __future__ import annotations
@@ -29,11 +32,22 @@ SEED = 20240917
 DEV_SHARE = 0.4
 
 
-def split(cases: list[dict]) -> tuple[list[dict], list[dict]]:
-    """Return (dev, test) for a pool of cases; deterministic for a given set of cases."""
-    groups: dict[tuple[str, str, str], list[dict]] = {}
+STRATA = {
+    "kind": kind_of,
+    "lang": lambda case: case["lang"],
+    "variety": variety_of,
+}
+
+
+def split(cases: list[dict], strata: tuple[str, ...] = ("kind", "lang", "variety")) -> tuple[list[dict], list[dict]]:
+    """Return (dev, test) for a pool of cases; deterministic for a given set of cases.
+
+    Small sets (the handbook questions) use strata ("kind", "lang"): split three ways most of
+    their groups would hold one case, which always lands in test.
+    """
+    groups: dict[tuple[str, ...], list[dict]] = {}
     for case in cases:
-        key = (kind_of(case), case["lang"], variety_of(case))
+        key = tuple(STRATA[name](case) for name in strata)
         groups.setdefault(key, []).append(case)
     dev: list[dict] = []
     test: list[dict] = []
@@ -53,6 +67,7 @@ def main() -> int:
     parser.add_argument("--dev", type=Path)
     parser.add_argument("--test", type=Path)
     parser.add_argument("--check", action="store_true", help="pool = committed dev + test; verify")
+    parser.add_argument("--strata", default="kind,lang,variety", help="comma-separated: kind, lang, variety")
     args = parser.parse_args()
     pool = [case for path in args.pool for case in read_cases(path)]
     texts = [c["text"] for c in pool]
@@ -60,7 +75,7 @@ def main() -> int:
         dupes = sorted({t for t in texts if texts.count(t) > 1})
         print(f"duplicate texts: {dupes}", file=sys.stderr)
         return 1
-    dev, test = split(pool)
+    dev, test = split(pool, tuple(args.strata.split(",")))
     if args.check:
         committed_dev = read_cases(args.pool[0])
         canon = lambda cs: sorted(json.dumps(c, sort_keys=True, ensure_ascii=False) for c in cs)  # noqa: E731

@@ -43,10 +43,27 @@ def article_ids(pack: Path) -> set[str] | None:
     return {article["id"] for article in json.loads(pack.read_text(encoding="utf-8"))["articles"]}
 
 
+def handbook_text(folder: Path) -> tuple[str, set[str]]:
+    """The source text of a handbook folder's documents and their file names.
+
+    Markdown is read as is; for a PDF the script that wrote it (``make_guide.py``) stands in,
+    since the facts are written there verbatim.
+    """
+    docs = folder / "docs"
+    if not docs.is_dir():
+        return "", set()
+    names = {path.name for path in docs.iterdir()}
+    parts = [path.read_text(encoding="utf-8") for path in sorted(docs.glob("*.md"))]
+    if (folder / "make_guide.py").exists():
+        parts.append((folder / "make_guide.py").read_text(encoding="utf-8"))
+    return "\n".join(parts), names
+
+
 def check_folder(folder: str, problems: list[str]) -> int:
     """Validate the case files of one folder; return how many cases were checked."""
     pack = PACK_OF[folder]
     ids = article_ids(pack) if pack else None
+    source_text, source_names = handbook_text(EVAL / folder)
     checked = 0
     texts: dict[str, Path] = {}
     for path in sorted((EVAL / folder).glob("*.jsonl")):
@@ -75,6 +92,12 @@ def check_folder(folder: str, problems: list[str]) -> int:
                     problems.append(f"{where}: article case in a folder without a pack")
                 elif ids is not None and case["expect"]["article"] not in ids:
                     problems.append(f"{where}: article {case['expect']['article']!r} not in {pack.name}")
+            fact = case["expect"].get("fact")
+            if fact is not None and fact not in source_text:
+                problems.append(f"{where}: fact {fact!r} is not in the handbook")
+            source = case["expect"].get("source")
+            if source is not None and source not in source_names:
+                problems.append(f"{where}: source {source!r} is not a file in docs/")
             if case["text"] in texts:
                 problems.append(f"{where}: duplicate of a case in {texts[case['text']].name}")
             texts[case["text"]] = path
