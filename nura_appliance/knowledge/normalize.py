@@ -380,8 +380,12 @@ def _is_arabic_word(word: str) -> bool:
     return bool(word) and "\u0600" <= word[0] <= "\u06ff"
 
 
+@functools.lru_cache(maxsize=262_144)
 def stem(word: str) -> str:
-    """Light stem of one *normalised* word (Arabic prefixes/suffixes, Kurmanji/English endings)."""
+    """Light stem of one *normalised* word (Arabic prefixes/suffixes, Kurmanji/English endings).
+
+    Memoised: a pack repeats a small vocabulary thousands of times (importing 1,000 articles
+    stemmed 220k words, 6 s of the import's 20)."""
     if len(word) <= 3 or word.isdigit():
         return word
     if _is_arabic_word(word):
