@@ -64,11 +64,8 @@ def synthetic_pack(articles: int, examples: int, seed: int = 16) -> dict[str, An
         topic_ar = [_word(rng, LETTERS_AR) for _ in range(6)]
         topic_en = [_word(rng, LETTERS_EN) for _ in range(6)]
 
-        def sentence_ar(words: int = 10) -> str:
-            return " ".join(rng.choice(topic_ar + SHARED_AR) for _ in range(words)) + "."
-
-        def sentence_en(words: int = 10) -> str:
-            return " ".join(rng.choice(topic_en + SHARED_EN) for _ in range(words)) + "."
+        def sentence(topic: list[str], shared: list[str], words: int = 10) -> str:
+            return " ".join(rng.choice(topic + shared) for _ in range(words)) + "."
 
         questions: dict[str, list[str]] = {"ar": [], "en": [], "ku": []}
         for i in range(examples):
@@ -87,8 +84,8 @@ def synthetic_pack(articles: int, examples: int, seed: int = 16) -> dict[str, An
                 "category": f"cat-{n % 12}",
                 "title": {"ar": " ".join(topic_ar[:3]), "en": " ".join(topic_en[:3])},
                 "body": {
-                    "ar": " ".join(sentence_ar() for _ in range(8)),
-                    "en": " ".join(sentence_en() for _ in range(8)),
+                    "ar": " ".join(sentence(topic_ar, SHARED_AR) for _ in range(8)),
+                    "en": " ".join(sentence(topic_en, SHARED_EN) for _ in range(8)),
                 },
                 "examples": {lang: items for lang, items in questions.items() if items},
                 "keywords": topic_ar[:3] + topic_en[:2],
