@@ -30,6 +30,8 @@ FEATURES: tuple[str, ...] = (
     "nura_appliance.knowledge.routes",
     "nura_appliance.ai.routes",
     "nura_appliance.channels.web",
+    "nura_appliance.channels.identity",
+    "nura_appliance.attachments.routes",
     "nura_appliance.realtime.sse",
     "nura_appliance.handoff.routes",
     "nura_appliance.analytics.routes",
@@ -46,7 +48,8 @@ def create_app(
     settings = settings or load_settings()
     check_production(settings)
     app = Sanic(name or f"nura_{next(_names)}")
-    limit = max(settings.request_max_bytes, settings.upload_max_bytes) + 64_000
+    attachments = settings.attachment_max_bytes * settings.attachment_max_files  # one message's files
+    limit = max(settings.request_max_bytes, settings.upload_max_bytes, attachments) + 64_000
     app.config.update(
         REQUEST_MAX_SIZE=limit,
         FALLBACK_ERROR_FORMAT="json",

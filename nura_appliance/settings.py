@@ -87,6 +87,20 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("REQUEST_MAX_BYTES", 1_000_000, "Largest JSON request body accepted, in bytes.", kind=int, minimum=1024),
     Setting("UPLOAD_MAX_BYTES", 20_000_000, "Largest file upload accepted, in bytes.", kind=int, minimum=1024),
+    Setting(
+        "ATTACHMENTS_ENABLED",
+        True,
+        "Customers (widget, Telegram) and agents may attach photos and PDF files to a conversation.",
+        kind=bool,
+    ),
+    Setting(
+        "ATTACHMENT_MAX_BYTES",
+        10_000_000,
+        "Largest attached photo or PDF, in bytes (photos are checked before they are re-encoded).",
+        kind=int,
+        minimum=1024,
+    ),
+    Setting("ATTACHMENT_MAX_FILES", 4, "Most files attached in one message.", kind=int, minimum=1),
     Setting("SESSION_TTL_SECONDS", 3600, "Live-cache lifetime of a bot-only session.", kind=int, minimum=1),
     Setting("HANDOFF_SESSION_TTL_SECONDS", 86400, "Live-cache lifetime of a session in hand-off.", kind=int, minimum=1),
     Setting(

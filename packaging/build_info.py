@@ -55,6 +55,9 @@ EXCLUDED_MODULES: tuple[str, ...] = (
     # Left in, they add ~45 MB (grpc, protobuf, fastapi, huggingface_hub).
     "huggingface_hub",
     "fsspec",
+    # HEIC attachments (the optional `heic` extra): its wheels carry the GPL x265 encoder, so the
+    # bundle goes without it and HEIC photos are refused with a "send JPEG" message there.
+    "pillow_heif",
     "fastapi",
     "starlette",
     "opentelemetry",

@@ -194,9 +194,9 @@ class AuthService:
         if user is None or not user.active or user.token_version != claims.version:
             await self.log_throttled("token_rejected", request, username=claims.username, detail={"reason": "revoked"})
             return None
-        return Principal(
-            user.username, user.role, "user", user.display_name or user.username, claims.token_id, claims.expires_at
-        )
+        # The display name as set (None when there is none): customers are shown it, never the
+        # username, so a fallback here would leak the username into chats (issue 20).
+        return Principal(user.username, user.role, "user", user.display_name, claims.token_id, claims.expires_at)
 
     async def log_throttled(
         self, event: str, request: Request, *, username: str | None = None, detail: dict[str, Any] | None = None

@@ -18,8 +18,9 @@ WIDGET_FILES = {
     "widget-loader.js": "application/javascript",
     "widget.html": "text/html",
 }
+# img-src blob:: the admin shows chat attachments from blob: URLs (fetched with the bearer token).
 ADMIN_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
     "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 PREVIEW_PAGE = "widget-preview.html"

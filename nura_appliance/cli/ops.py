@@ -170,6 +170,9 @@ def purge(
         bool, typer.Option("--sessions", help="Also delete resolved/closed conversations and their transcripts.")
     ] = False,
     audit: Annotated[bool, typer.Option("--audit", help="Also delete audit-log entries.")] = False,
+    attachments: Annotated[
+        bool, typer.Option("--attachments", help="Also delete photos and PDFs attached to conversations.")
+    ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would go.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print counts as JSON.")] = False,
@@ -178,7 +181,8 @@ def purge(
     """Delete log rows older than an age (retention); safe while serving.
 
     Logs: conversation logs, widget events, tree clicks, feedback, insights, LLM usage, security
-    and ingestion logs, finished jobs. Pending and failed jobs are kept.
+    and ingestion logs, finished jobs. Pending and failed jobs are kept. Attachment files whose
+    conversation (or, with --attachments, whose own row) went are removed too.
 
     Example: nura purge --older-than 90d --yes
     """
@@ -188,7 +192,7 @@ def purge(
 
     settings = settings_for(data_dir)
     try:
-        purge_plan = retention.plan(older_than, sessions=sessions, audit=audit)
+        purge_plan = retention.plan(older_than, sessions=sessions, audit=audit, attachments=attachments)
     except NuraError as exc:
         fail(exc.message)
     database = DataPaths(settings.data_dir).database
@@ -200,6 +204,11 @@ def purge(
         if not dry_run and sum(counts.values()) and not yes:
             typer.confirm(f"delete {sum(counts.values())} rows older than {older_than}?", abort=True)
         done = counts if dry_run else retention.purge(db, purge_plan)
+        if not dry_run:
+            # Files of attachments whose rows went (with their sessions, or --attachments).
+            files = retention.sweep_attachments(db, DataPaths(settings.data_dir).uploads)
+            if files:
+                done = {**done, "attachment files": files}
     finally:
         db.close()
     if as_json:

@@ -55,6 +55,33 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
+# Widget and attachments (issue 20), in ar, ckb (Sorani), ku (Kurmanji) and en: what the bot says when
+# a customer sends a photo or a PDF while no person owns the chat (the bot never reads the file), and
+# the agent-joined notice for an agent without a display name.
+MESSAGES.update(
+    {
+        "attachment_bot": {
+            "ar": "شكراً، وصلني الملف. لا أستطيع الاطلاع على الصور والمستندات بنفسي؛ ليطّلع عليه أحد الموظفين اطلب التحدث مع موظف، أو اكتب سؤالك.",
+            "ckb": "سوپاس، فایلەکەت گەیشت. من خۆم ناتوانم سەیری وێنە و بەڵگەنامەکان بکەم؛ بۆ ئەوەی کارمەندێک سەیری بکات داوای قسەکردن لەگەڵ کارمەند بکە، یان پرسیارەکەت بنووسە.",
+            "ku": "Spas, pelê te gihîşt min. Ez bi xwe nikarim li wêne û belgeyan binêrim; da ku karmendek lê binêre, daxwaza axaftina bi karmendekî re bike, an pirsa xwe binivîse.",
+            "en": "Thanks, I received your file. I can't look at photos or documents myself; to have an agent check it, ask to talk to a person, or type your question.",
+        },
+        # An agent without a display name joined: customers never see usernames (issue 20).
+        "agent_joined_neutral": {
+            "ar": "انضم أحد موظفي خدمة العملاء إلى المحادثة.",
+            "ckb": "کارمەندێکی خزمەتگوزاری کڕیاران پەیوەندی بە گفتوگۆکەوە کرد.",
+            "ku": "Karmendekî xizmeta xerîdaran tevlî axaftinê bû.",
+            "en": "A customer service agent joined the conversation.",
+        },
+        "attachment_bot_no_handoff": {
+            "ar": "شكراً، وصلني الملف. لا أستطيع الاطلاع على الصور والمستندات؛ اكتب وصفاً للمشكلة في رسالة من فضلك.",
+            "ckb": "سوپاس، فایلەکەت گەیشت. ناتوانم سەیری وێنە و بەڵگەنامەکان بکەم؛ تکایە کێشەکە لە نامەیەکدا بنووسە.",
+            "ku": "Spas, pelê te gihîşt min. Ez nikarim li wêne û belgeyan binêrim; ji kerema xwe pirsgirêkê di peyamekê de binivîse.",
+            "en": "Thanks, I received your file. I can't look at photos or documents; please describe the problem in a message.",
+        },
+    }
+)
+
 
 def message(key: str, lang: str, **values: str) -> str:
     """A localized message; unknown languages fall back to Arabic."""

@@ -39,11 +39,15 @@ async def post_message(request: Request) -> HTTPResponse:
     tags: [conversation]
     """
     ctx = request.app.ctx.nura
-    incoming = parse_message(json_body(request), ctx.settings.message_max_chars, session_token(request))
+    body = json_body(request)
+    incoming = parse_message(body, ctx.settings.message_max_chars, session_token(request))
     limiter = ctx.services.get("limits")
     if limiter is not None:
         await limiter.check_message(request, incoming)
     result = await ctx.conversations.handle(incoming)
+    identities = ctx.services.get("identities")
+    if identities is not None:  # the widget's customer identity (channels/identity.py)
+        await identities.remember_from_body(result["session_id"], body, new_session=result["new_session"])
     return json_response(result)
 
 

@@ -258,6 +258,42 @@ class ConversationService:
         self._publish_exchange(session, turns, escalated)
         return self._response(session, token, turns[1].id, answer, escalated=escalated, created=created)
 
+    async def attachment_turn(
+        self,
+        session: SessionRecord,
+        turn: TurnRecord,
+        lang: str,
+        *,
+        after: Callable[[Any, list[TurnRecord]], None],
+    ) -> list[TurnRecord]:
+        """Persist a customer's attachment turn; ``after(conn, turns)`` writes the attachment rows
+        in the same transaction. The bot never looks at the file: a person owning the chat gets it
+        in the agent queue; otherwise a bot turn suggests asking for a person (or, without
+        hand-off, describing the problem in text). Returns the written turns."""
+        session.message_count += 1
+        session.updated_at = turn.created_at
+        if session.status in HUMAN_STATUSES:
+            turns = await self.store.record(session, [turn], after=after)
+            await self.sessions.warm(session)
+            self._publish_customer_message(session, turns[0])
+            return turns
+        if session.status in ("resolved", "closed"):
+            session.status = "bot"
+            session.low_confidence_streak = 0
+            session.negative_count = 0
+        offer_person = bool(self.settings.handoff_enabled) and "button" in self.settings.handoff_triggers
+        reply = TurnRecord(
+            session.id,
+            "bot",
+            message("attachment_bot" if offer_person else "attachment_bot_no_handoff", lang),
+            time.time(),
+            meta={"kind": "attachment_reply", "lang": lang, "offer_person": offer_person},
+        )
+        turns = await self.store.record(session, [turn, reply], after=after)
+        await self.sessions.warm(session)
+        self._publish_exchange(session, turns, False)
+        return turns
+
     def _publish_customer_message(self, session: SessionRecord, turn: TurnRecord) -> None:
         payload = {"session_id": session.id, "message": turn_payload(turn)}
         self.bus.publish(f"session:{session.id}", "message", payload)
@@ -315,6 +351,8 @@ def turn_payload(turn: TurnRecord) -> dict[str, Any]:
         "kind": turn.meta.get("kind"),
         "lang": turn.meta.get("lang"),
         "created_at": turn.created_at,
+        # Photos and PDFs shown with this message (issue 20): see nura_appliance/attachments.
+        "attachments": turn.meta.get("attachments") or [],
     }
 
 

@@ -14,6 +14,7 @@ from sanic.response import HTTPResponse
 
 from nura_appliance.app import on_context
 from nura_appliance.auth.access import AGENT, PUBLIC, SESSION, VIEWER, access, require_role
+from nura_appliance.channels.identity import parse_identity
 from nura_appliance.conversation.routes import session_token
 from nura_appliance.conversation.service import session_summary, turn_payload
 from nura_appliance.errors import Forbidden, ValidationFailed
@@ -85,9 +86,15 @@ async def _request_handoff(request: Request, session_id: str | None, body: dict[
         60,
     )
     session = await ctx.sessions.authorize(session_id, token) if session_id else None
+    identities = ctx.services.get("identities")
+    identity = parse_identity(ctx.settings, body) if identities is not None else None
+    if identity is not None and not identity.verified and ctx.settings.customer_hmac_secret:
+        customer_id = None  # as on /v1/message: only a signed id is trusted as the session's customer
     result = await service_of(request).request(
         session, token or "", customer_id=customer_id, channel=channel, reason=reason, lang=lang
     )
+    if identities is not None:
+        await identities.remember_from_body(result["session_id"], body, new_session=result["new_session"])
     return json_response(result)
 
 
@@ -185,7 +192,7 @@ async def agent_message(request: Request, session_id: str) -> HTTPResponse:
         raise ValidationFailed(
             "'agent_name' must be a short name", code="invalid_field", details={"field": "agent_name"}
         )
-    sender = (name or "").strip() or actor.shown_as
+    sender = (name or "").strip() or actor.customer_name  # never the username (None: "an agent")
     turn = await service_of(request).agent_message(session_id, text.strip(), sender, actor)
     return json_response({"ok": True, "session_id": session_id, "message": turn_payload(turn)})
 
@@ -232,8 +239,18 @@ async def feedback(request: Request, session_id: str) -> HTTPResponse:
 @bp.get("/queue")
 @access(AGENT)
 async def queue(request: Request) -> HTTPResponse:
-    """`{pending: [...], active: [...]}`: waiting sessions oldest first, with waiting time."""
-    return json_response(await service_of(request).queue())
+    """`{pending: [...], active: [...]}`: waiting sessions oldest first, with waiting time; each
+    with `customer` (the host site's identity of the customer, or null)."""
+    result = await service_of(request).queue()
+    await _with_identity(request, result["pending"] + result["active"])
+    return json_response(result)
+
+
+async def _with_identity(request: Request, summaries: list[dict[str, Any]]) -> None:
+    identities = request.app.ctx.nura.services.get("identities")
+    if identities is not None:
+        role = getattr(request.ctx.principal, "role", None)
+        await identities.decorate(summaries, "admin" if role is None else role)
 
 
 def _time_arg(request: Request, key: str) -> float | None:
@@ -273,14 +290,22 @@ async def list_sessions(request: Request) -> HTTPResponse:
         limit=int_arg(request, "limit", 50, 1, 200),
         offset=int_arg(request, "offset", 0, 0, 10_000_000),
     )
-    return json_response({"sessions": [session_summary(s) for s in sessions], "total": total})
+    summaries = [session_summary(s) for s in sessions]
+    await _with_identity(request, summaries)
+    return json_response({"sessions": summaries, "total": total})
 
 
 @bp.get("/sessions/<session_id:str>")
 @access(AGENT)
 async def session_detail(request: Request, session_id: str) -> HTTPResponse:
-    """One session for agents: `{session, messages, outcome, handoff_events}`."""
-    return json_response(await service_of(request).session_detail(session_id))
+    """One session for agents: `{session, messages, outcome, handoff_events, linked_sessions}`
+    (`linked_sessions`: the other sessions of the same verified customer)."""
+    detail = await service_of(request).session_detail(session_id)
+    await _with_identity(request, [detail["session"]])
+    identities = request.app.ctx.nura.services.get("identities")
+    customer = detail["session"].get("customer")
+    detail["linked_sessions"] = await identities.linked_sessions(session_id, customer) if identities else []
+    return json_response(detail)
 
 
 def _wire_jobs(app: Sanic, ctx: Any) -> None:

@@ -194,6 +194,7 @@ async def widget_config(request: Request) -> HTTPResponse:
     service = service_of(request)
     next_open = service.hours.next_open()
     hours = {**service.hours.describe(), "next_open": next_open.isoformat() if next_open else None}
+    attachments = ctx.services.get("attachments")
     return json_response(
         {
             "company_name": ctx.settings.company_name,
@@ -204,6 +205,10 @@ async def widget_config(request: Request) -> HTTPResponse:
             "default_lang": ctx.settings.default_lang,
             "business_hours": hours,
             "agents_online": ctx.bus.subscriber_count(AGENTS_CHANNEL),
+            # Issue 20: what the widget may attach, and whether customer ids must be signed (the
+            # widget then sends no anonymous id, only a host-given identity).
+            "attachments": attachments.config() if attachments is not None else {"enabled": False},
+            "identity_verification": bool(ctx.settings.customer_hmac_secret),
         },
         headers={"Cache-Control": "no-cache"},
     )

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,8 +55,14 @@ class Actor:
 
     @property
     def shown_as(self) -> str:
-        """The name customers see."""
+        """The name staff records show (display name, else username)."""
         return self.display or self.name
+
+    @property
+    def customer_name(self) -> str | None:
+        """The name customers see: the display name only, never the username (None: the widget
+        and Telegram say "an agent" in the customer's language)."""
+        return (self.display or "").strip() or None
 
 
 @dataclass
@@ -111,6 +118,17 @@ def parse_reason(value: Any) -> str:
             "'reason' must be a short name like 'direct_request'", code="invalid_field", details={"field": "reason"}
         )
     return value.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def _joined(lang: str, agent: str | None) -> str:
+    """ "Omar joined the conversation", or "An agent joined …" without a display name."""
+    return message("agent_joined", lang, agent=agent) if agent else message("agent_joined_neutral", lang)
+
+
+def _display_name(conn: apsw.Connection, username: str) -> str | None:
+    """A staff member's display name (customers never see usernames); None when there is none."""
+    rows = conn.execute("SELECT display_name FROM users WHERE username = ?", (username,)).fetchall()
+    return ((rows[0]["display_name"] or "").strip() or None) if rows else None
 
 
 class HandoffService:
@@ -248,7 +266,9 @@ class HandoffService:
             self._check_capacity(conn, actor.name, including_new=True)
             self._event(conn, session_id, "accepted", actor.name, None, now)
             session = self._row(conn, session_id)
-            turn = self._system_turn(conn, session, message("agent_joined", session.lang, agent=actor.shown_as), now)
+            # The turn carries the display name: the widget's banner names the agent from it.
+            shown = actor.customer_name
+            turn = self._system_turn(conn, session, _joined(session.lang, shown), now, shown)
             return session, turn
 
         session, turn = await self.db.write(run)
@@ -284,7 +304,8 @@ class HandoffService:
                 raise Conflict("the session changed meanwhile; reload it", code="session_changed")
             self._event(conn, session_id, "transferred", actor.name, f"{current.assigned_agent} -> {to_agent}", now)
             session = self._row(conn, session_id)
-            return session, self._system_turn(conn, session, message("agent_joined", session.lang, agent=to_agent), now)
+            shown = _display_name(conn, to_agent)
+            return session, self._system_turn(conn, session, _joined(session.lang, shown), now, shown)
 
         session, turn = await self.db.write(run)
         await self._after_transition(session, turn)
@@ -386,8 +407,20 @@ class HandoffService:
         )
         return {"ok": True, "session_id": session_id, "status": session.status, "outcome": row}
 
-    async def agent_message(self, session_id: str, text: str, sender_name: str, actor: Actor) -> TurnRecord:
-        """An agent's reply; 409 unless the session is active (never to a closed or resolved one)."""
+    async def agent_message(
+        self,
+        session_id: str,
+        text: str,
+        sender_name: str | None,
+        actor: Actor,
+        *,
+        attachments: list[dict[str, Any]] | None = None,
+        after: Callable[[Any, TurnRecord], None] | None = None,
+    ) -> TurnRecord:
+        """An agent's reply; 409 unless the session is active (never to a closed or resolved one).
+
+        ``attachments`` (public attachment dicts) are shown with the turn; ``after(conn, turn)``
+        runs in the same transaction once the turn has its id (it writes the attachment rows)."""
         now = time.time()
 
         def run(conn: apsw.Connection) -> TurnRecord:
@@ -412,7 +445,11 @@ class HandoffService:
                 sender_name=sender_name,
                 meta={"kind": "agent", "lang": current.lang, "agent": actor.name},
             )
+            if attachments:
+                turn.meta["attachments"] = attachments
             turn.id = insert_turn(conn, turn)
+            if after is not None:
+                after(conn, turn)
             conn.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
             return turn
 
@@ -538,9 +575,17 @@ class HandoffService:
         )
 
     @staticmethod
-    def _system_turn(conn: apsw.Connection, session: SessionRecord, text: str, at: float) -> TurnRecord:
+    def _system_turn(
+        conn: apsw.Connection, session: SessionRecord, text: str, at: float, sender_name: str | None = None
+    ) -> TurnRecord:
         turn = TurnRecord(
-            session.id, "system", text, at, source="handoff", meta={"kind": "status", "lang": session.lang}
+            session.id,
+            "system",
+            text,
+            at,
+            source="handoff",
+            sender_name=sender_name,
+            meta={"kind": "status", "lang": session.lang},
         )
         turn.id = insert_turn(conn, turn)
         return turn

@@ -55,6 +55,12 @@ REPORTS: dict[str, tuple[str, str]] = {
         "coalesce(sentiment, 'unknown') AS sentiment, count(*) AS messages, sum(knowledge_gap) AS gaps "
         "FROM message_insights WHERE created_at >= :since GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
     ),
+    "files": (
+        "Photos and PDFs attached to conversations: who sent them, type and size (files stay in uploads/).",
+        "SELECT datetime(created_at, 'unixepoch') AS time, session_id, turn_id, uploader_role, uploader, channel, "
+        "kind, original_name, size, width, height, sha256 FROM attachments WHERE created_at >= :since "
+        "ORDER BY created_at",
+    ),
     "tiers": (
         "Answers per day by source tier (rules, tree, article, rag, LLM, fallback, agent).",
         "SELECT date(created_at, 'unixepoch') AS day, coalesce(source, 'none') AS source, count(*) AS messages, "

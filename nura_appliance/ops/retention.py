@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import apsw
 
@@ -37,6 +38,8 @@ LOG_TABLES: tuple[tuple[str, str, str], ...] = (
 # With --sessions: finished conversations (their transcript goes with them: ON DELETE CASCADE).
 SESSION_TABLE = ("sessions", "updated_at", "status IN ('resolved', 'closed')")
 AUDIT_TABLE = ("audit_log", "created_at", "")
+# With --attachments: photos and PDFs in conversations (rows here; their files by sweep_attachments).
+ATTACHMENT_TABLE = ("attachments", "created_at", "")
 
 
 def parse_age(text: str) -> float:
@@ -53,8 +56,20 @@ class PurgePlan:
     tables: tuple[tuple[str, str, str], ...]
 
 
-def plan(older_than: str, *, sessions: bool = False, audit: bool = False, now: float | None = None) -> PurgePlan:
-    tables = LOG_TABLES + ((SESSION_TABLE,) if sessions else ()) + ((AUDIT_TABLE,) if audit else ())
+def plan(
+    older_than: str,
+    *,
+    sessions: bool = False,
+    audit: bool = False,
+    attachments: bool = False,
+    now: float | None = None,
+) -> PurgePlan:
+    tables = (
+        LOG_TABLES
+        + ((SESSION_TABLE,) if sessions else ())
+        + ((AUDIT_TABLE,) if audit else ())
+        + ((ATTACHMENT_TABLE,) if attachments else ())
+    )
     return PurgePlan((now or time.time()) - parse_age(older_than), tables)
 
 
@@ -107,3 +122,16 @@ def purge(db: Database, purge_plan: PurgePlan, *, on_batch: Callable[[str, int],
             if changed < BATCH:
                 break
     return removed
+
+
+def sweep_attachments(db: Database, uploads: Path) -> int:
+    """Remove attachment files whose row is gone (purged sessions take their attachment rows with
+    them; ``--attachments`` deletes the rows): returns how many files went."""
+    from nura_appliance.attachments.service import FOLDER, remove_orphans
+
+    def names(conn: apsw.Connection) -> set[str]:
+        if "attachments" not in _existing(conn):
+            return set()
+        return {r["stored_name"] for r in conn.execute("SELECT stored_name FROM attachments")}
+
+    return remove_orphans(uploads / FOLDER, db.read_sync(names))

@@ -139,6 +139,109 @@ class SessionStore(Protocol):
     ) -> tuple[list[SessionRecord], int]: ...
 
 
+@dataclass
+class AttachmentRecord:
+    """A photo or PDF attached to a conversation (the file is ``uploads/attachments/<stored_name>``)."""
+
+    id: str
+    session_id: str
+    uploader_role: str  # "customer" | "agent"
+    kind: str  # "jpeg" | "png" | "webp" | "pdf" (what the stored bytes are)
+    content_type: str
+    stored_name: str
+    original_name: str
+    size: int
+    sha256: str
+    created_at: float
+    uploader: str | None = None  # the agent's username; None for the customer
+    channel: str = "web"
+    width: int | None = None
+    height: int | None = None
+    turn_id: int | None = None
+
+    def public(self) -> dict[str, Any]:
+        """What customers and agents see (never the stored name or the uploader's username)."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "content_type": self.content_type,
+            "name": self.original_name,
+            "size": self.size,
+            "width": self.width,
+            "height": self.height,
+            "uploader_role": self.uploader_role,
+            "created_at": self.created_at,
+            # Relative to the API's origin; needs the session's token (X-Session-Token) or staff.
+            "url": f"/v1/session/{self.session_id}/attachments/{self.id}",
+        }
+
+
+class AttachmentStore(Protocol):
+    """The rows of ``attachments``; the files are the attachment service's business."""
+
+    def insert_in(self, conn: Any, records: list[AttachmentRecord], turn_id: int | None) -> None:
+        """Insert inside a transaction the caller holds (the turn that shows them)."""
+        ...
+
+    async def get(self, session_id: str, attachment_id: str) -> AttachmentRecord | None: ...
+
+    async def for_session(self, session_id: str) -> list[AttachmentRecord]: ...
+
+    async def stored_names(self) -> set[str]:
+        """Every stored name with a row (what the orphan sweep keeps)."""
+        ...
+
+    async def delete_older(self, cutoff: float, *, limit: int = 2000) -> list[str]:
+        """Delete up to ``limit`` rows created before ``cutoff``; returns their stored names."""
+        ...
+
+    async def totals(self) -> dict[str, int]:
+        """``{"count", "bytes"}`` over every attachment."""
+        ...
+
+
+@dataclass
+class CustomerIdentity:
+    """Who the host site says a session's customer is (the widget's data-customer-* / setUser)."""
+
+    session_id: str
+    updated_at: float
+    customer_id: str | None = None
+    verified: bool = False
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        """The ``customer`` object of session summaries (agents' view)."""
+        return {
+            "id": self.customer_id,
+            "verified": self.verified,
+            "name": self.name,
+            "phone": self.phone,
+            "email": self.email,
+            "attributes": dict(self.attributes),
+        }
+
+
+class IdentityStore(Protocol):
+    """The rows of ``session_identities``."""
+
+    async def save(self, identity: CustomerIdentity) -> None:
+        """Insert or replace the session's identity."""
+        ...
+
+    async def get(self, session_id: str) -> CustomerIdentity | None: ...
+
+    async def for_sessions(self, session_ids: list[str]) -> dict[str, CustomerIdentity]: ...
+
+    async def sessions_of(self, customer_id: str, *, limit: int = 50) -> list[dict[str, Any]]:
+        """Sessions whose identity is this **verified** customer id, newest first:
+        ``{session_id, status, channel, lang, created_at, updated_at}``."""
+        ...
+
+
 class Cache(Protocol):
     """The live cache: sessions, rate-limit counters, small lookups (diskcache by default, Redis
     in scale-out). Async so that no cache I/O runs on the event loop."""

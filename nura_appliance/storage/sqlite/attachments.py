@@ -1,0 +1,61 @@
+"""The ``attachments`` rows (:class:`~nura_appliance.storage.base.AttachmentStore`).
+
+The SQL is plain enough to run unchanged on PostgreSQL through ``PgDatabase`` (``?`` parameters,
+``RETURNING``, no SQLite-only functions), so this one class serves both backends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from nura_appliance.storage.base import AttachmentRecord
+
+_COLUMNS = [f.name for f in fields(AttachmentRecord)]
+_INSERT = f"INSERT INTO attachments ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+
+
+def _record(row: dict[str, Any]) -> AttachmentRecord:
+    return AttachmentRecord(**{name: row[name] for name in _COLUMNS})
+
+
+class SqlAttachmentStore:
+    """Attachment rows through the app's ``Database`` (SQLite) or ``PgDatabase``."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    def insert_in(self, conn: Any, records: list[AttachmentRecord], turn_id: int | None) -> None:
+        for record in records:
+            record.turn_id = turn_id
+            conn.execute(_INSERT, tuple(getattr(record, name) for name in _COLUMNS))
+
+    async def get(self, session_id: str, attachment_id: str) -> AttachmentRecord | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM attachments WHERE id = ? AND session_id = ?", (attachment_id, session_id)
+        )
+        return _record(row) if row else None
+
+    async def for_session(self, session_id: str) -> list[AttachmentRecord]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM attachments WHERE session_id = ? ORDER BY created_at, id", (session_id,)
+        )
+        return [_record(r) for r in rows]
+
+    async def stored_names(self) -> set[str]:
+        return {r["stored_name"] for r in await self.db.fetchall("SELECT stored_name FROM attachments")}
+
+    async def delete_older(self, cutoff: float, *, limit: int = 2000) -> list[str]:
+        def run(conn: Any) -> list[str]:
+            rows = conn.execute(
+                "DELETE FROM attachments WHERE id IN (SELECT id FROM attachments WHERE created_at < ?"
+                " ORDER BY created_at LIMIT ?) RETURNING stored_name",
+                (cutoff, limit),
+            ).fetchall()
+            return [r["stored_name"] for r in rows]
+
+        return await self.db.write(run)
+
+    async def totals(self) -> dict[str, int]:
+        row = await self.db.fetchone("SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM attachments")
+        return {"count": int(row["n"]), "bytes": int(row["b"])}

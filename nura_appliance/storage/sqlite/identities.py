@@ -1,0 +1,75 @@
+"""The ``session_identities`` rows (:class:`~nura_appliance.storage.base.IdentityStore`).
+
+Plain SQL that runs on SQLite and, unchanged, on PostgreSQL through ``PgDatabase``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nura_appliance.storage.base import CustomerIdentity
+
+_UPSERT = (
+    "INSERT INTO session_identities (session_id, customer_id, verified, name, phone, email, attributes, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET customer_id = excluded.customer_id,"
+    " verified = excluded.verified, name = excluded.name, phone = excluded.phone, email = excluded.email,"
+    " attributes = excluded.attributes, updated_at = excluded.updated_at"
+)
+
+
+def _identity(row: dict[str, Any]) -> CustomerIdentity:
+    return CustomerIdentity(
+        session_id=row["session_id"],
+        customer_id=row["customer_id"],
+        verified=bool(row["verified"]),
+        name=row["name"],
+        phone=row["phone"],
+        email=row["email"],
+        attributes=json.loads(row["attributes"] or "{}"),
+        updated_at=row["updated_at"],
+    )
+
+
+class SqlIdentityStore:
+    """Session identities through the app's ``Database`` (SQLite) or ``PgDatabase``."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    async def save(self, identity: CustomerIdentity) -> None:
+        params = (
+            identity.session_id,
+            identity.customer_id,
+            1 if identity.verified else 0,
+            identity.name,
+            identity.phone,
+            identity.email,
+            json.dumps(identity.attributes, ensure_ascii=False),
+            identity.updated_at,
+        )
+        await self.db.write(lambda conn: conn.execute(_UPSERT, params))
+
+    async def get(self, session_id: str) -> CustomerIdentity | None:
+        row = await self.db.fetchone("SELECT * FROM session_identities WHERE session_id = ?", (session_id,))
+        return _identity(row) if row else None
+
+    async def for_sessions(self, session_ids: list[str]) -> dict[str, CustomerIdentity]:
+        found: dict[str, CustomerIdentity] = {}
+        ids = list(dict.fromkeys(session_ids))
+        for start in range(0, len(ids), 500):  # stay far below any bound-parameter limit
+            chunk = ids[start : start + 500]
+            rows = await self.db.fetchall(
+                f"SELECT * FROM session_identities WHERE session_id IN ({', '.join('?' for _ in chunk)})",
+                tuple(chunk),
+            )
+            found.update({r["session_id"]: _identity(r) for r in rows})
+        return found
+
+    async def sessions_of(self, customer_id: str, *, limit: int = 50) -> list[dict[str, Any]]:
+        return await self.db.fetchall(
+            "SELECT s.id AS session_id, s.status, s.channel, s.lang, s.created_at, s.updated_at"
+            " FROM session_identities i JOIN sessions s ON s.id = i.session_id"
+            " WHERE i.customer_id = ? AND i.verified = 1 ORDER BY s.updated_at DESC LIMIT ?",
+            (customer_id, limit),
+        )
