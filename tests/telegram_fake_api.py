@@ -3,7 +3,9 @@
 It speaks the real HTTP API shape — ``POST /bot<token>/<method>`` with a JSON body, answers
 ``{"ok": true, "result": …}`` or ``{"ok": false, "error_code", "description", "parameters"}`` —
 for getUpdates (long polling with offsets that confirm earlier updates), sendMessage,
-answerCallbackQuery, setWebhook and deleteWebhook, including the errors the real one gives:
+answerCallbackQuery, setWebhook and deleteWebhook, and for files getFile, the file download
+(``GET /file/bot<token>/<path>``) and multipart sendPhoto / sendDocument, including the errors the
+real one gives:
 401 for a wrong token, 400 for an empty or too long text, 409 for getUpdates while a webhook is
 set, and 429 flood control with ``retry_after`` (scripted with :meth:`FakeTelegram.fail_next`).
 """
@@ -26,6 +28,8 @@ class FakeTelegram:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.webhook: dict[str, Any] | None = None
         self._failures: dict[str, list[tuple[int, str, dict[str, Any] | None]]] = {}
+        self.files: dict[str, bytes] = {}  # file_id -> bytes a customer "sent"
+        self.uploads: list[dict[str, Any]] = []  # sendPhoto / sendDocument calls
         self._next_update_id = 1000
         self._message_id = 1
         self._cond = threading.Condition()
@@ -70,6 +74,38 @@ class FakeTelegram:
                 "from": {"id": chat_id, "is_bot": False, "first_name": "Test", "language_code": lang},
             },
         }
+
+    def add_file(self, data: bytes) -> str:
+        file_id = f"file-{len(self.files) + 1}"
+        self.files[file_id] = data
+        return file_id
+
+    def photo_update(self, chat_id: int, file_id: str, caption: str | None = None, lang: str = "ar") -> dict[str, Any]:
+        """A photo message as Telegram sends it: several sizes, the largest last."""
+        update = self.text_update(chat_id, "", lang)
+        message = update["message"]
+        del message["text"]
+        size = len(self.files[file_id])
+        message["photo"] = [
+            {"file_id": "thumb-" + file_id, "file_unique_id": "t", "width": 90, "height": 45, "file_size": 900},
+            {"file_id": file_id, "file_unique_id": "u", "width": 800, "height": 400, "file_size": size},
+        ]
+        if caption:
+            message["caption"] = caption
+        return update
+
+    def document_update(self, chat_id: int, file_id: str, name: str, mime: str, lang: str = "ar") -> dict[str, Any]:
+        update = self.text_update(chat_id, "", lang)
+        message = update["message"]
+        del message["text"]
+        message["document"] = {
+            "file_id": file_id,
+            "file_unique_id": "d",
+            "file_name": name,
+            "mime_type": mime,
+            "file_size": len(self.files.get(file_id, b"")),
+        }
+        return update
 
     def callback_update(self, chat_id: int, data: str, lang: str = "ar") -> dict[str, Any]:
         update_id = self._next_update_id
@@ -154,6 +190,23 @@ class FakeTelegram:
                     "text": text,
                 },
             }
+        if method == "getFile":
+            file_id = payload.get("file_id")
+            if file_id not in self.files:
+                return self._error(400, "Bad Request: invalid file_id")
+            return 200, {
+                "ok": True,
+                "result": {"file_id": file_id, "file_size": len(self.files[file_id]), "file_path": f"files/{file_id}"},
+            }
+        if method in ("sendPhoto", "sendDocument"):
+            field = "photo" if method == "sendPhoto" else "document"
+            upload = payload.get(field)
+            if not payload.get("chat_id") or not isinstance(upload, dict) or not upload.get("data"):
+                return self._error(400, f"Bad Request: there is no {field} in the request")
+            with self._cond:
+                self._message_id += 1
+                self.uploads.append({"method": method, **payload})
+            return 200, {"ok": True, "result": {"message_id": self._message_id, "chat": {"id": payload["chat_id"]}}}
         if method == "answerCallbackQuery":
             if not payload.get("callback_query_id"):
                 return self._error(
@@ -179,12 +232,30 @@ class FakeTelegram:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet test output
                 return
 
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                # File downloads: /file/bot<token>/files/<file_id>
+                parts = self.path.strip("/").split("/")
+                data = None
+                if len(parts) == 4 and parts[0] == "file" and parts[1] == f"bot{fake.token}":
+                    data = fake.files.get(parts[3])
+                if data is None:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 parts = self.path.strip("/").split("/")
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b"{}"
                 if len(parts) != 2 or not parts[0].startswith("bot"):
                     status, body = fake._error(404, "Not Found")
+                elif (self.headers.get("content-type") or "").startswith("multipart/form-data"):
+                    status, body = fake.handle(parts[0][3:], parts[1], _multipart(self.headers["content-type"], raw))
                 else:
                     try:
                         payload = json.loads(raw or b"{}")
@@ -200,3 +271,21 @@ class FakeTelegram:
                 self.wfile.write(data)
 
         return Handler
+
+
+def _multipart(content_type: str, raw: bytes) -> dict[str, Any]:
+    """Form fields as text and file parts as ``{"filename", "content_type", "data"}``."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            fields[name] = {"filename": filename, "content_type": part.get_content_type(), "data": data}
+        else:
+            fields[name] = data.decode("utf-8")
+    return fields

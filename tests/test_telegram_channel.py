@@ -285,3 +285,65 @@ async def test_a_chat_flooding_messages_is_limited_like_a_web_session(
     assert fake_tg.texts(313)[answered:] == ["رسائل كثيرة خلال وقت قصير. انتظر دقيقة ثم أعد المحاولة من فضلك."]
     logged = await app.ctx.nura.db.fetchone("SELECT count(*) AS n FROM conversation_logs WHERE channel = 'telegram'")
     assert logged["n"] == limit
+
+
+async def test_photos_and_documents_in_and_out(client: httpx.AsyncClient, fake_tg: FakeTelegram, app: Any) -> None:
+    """Issue 20: a customer's photo is fetched, cleaned and stored; the bot does not read it and
+    offers a person; once an agent holds the chat, files go both ways."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (80, 40), (0, 90, 200))
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (33.0, 18.0, 54.0)}
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif.tobytes())
+    chat = 950
+    file_id = fake_tg.add_file(buffer.getvalue())
+    await hook(client, fake_tg.photo_update(chat, file_id, caption="ظهر الشريحة"))
+    reply = fake_tg.sent[-1]
+    assert "موظف" in reply["text"]  # no person yet: the bot suggests one, with the agent button
+    assert reply["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "h"
+    row = await app.ctx.nura.db.fetchone("SELECT session_id FROM telegram_chats WHERE chat_id = ?", (str(chat),))
+    sid = row["session_id"]
+    [stored] = await app.ctx.nura.services["attachments"].store.for_session(sid)
+    assert stored.kind == "jpeg" and stored.channel == "telegram"
+    data = await app.ctx.nura.services["attachments"].read_bytes(stored)
+    assert Image.open(io.BytesIO(data)).getexif() == {}
+    turns = await app.ctx.nura.db.fetchall("SELECT role, text FROM chat_turns WHERE session_id = ? ORDER BY id", (sid,))
+    assert turns[0] == {"role": "customer", "text": "ظهر الشريحة"}
+
+    # A file that is not a photo or PDF is refused with a reason, nothing stored.
+    bad = fake_tg.add_file(b"MZ\x90\x00 an executable")
+    await hook(client, fake_tg.document_update(chat, bad, "setup.exe", "application/x-msdownload"))
+    assert "PDF" in fake_tg.sent[-1]["text"]
+    assert len(await app.ctx.nura.services["attachments"].store.for_session(sid)) == 1
+
+    # A person takes the chat: the customer's PDF goes to the agent without a bot answer …
+    await hook(client, fake_tg.text_update(chat, "/agent"))
+    assert (await client.post(f"/v1/handoff/{sid}/accept?agent_id=sara", headers=API_KEY)).status_code == 200
+    sent_before = len(fake_tg.sent)
+    pdf = fake_tg.add_file(b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+    await hook(client, fake_tg.document_update(chat, pdf, "bill.pdf", "application/pdf"))
+    queue = (await client.get("/v1/queue", headers=API_KEY)).json()
+    [item] = [s for s in queue["active"] if s["session_id"] == sid]
+    assert item["last_customer_message"] == "(document)"
+    # … and the agent's photo arrives in Telegram as a photo.
+    out = io.BytesIO()
+    Image.new("RGB", (30, 30), (250, 200, 0)).save(out, format="PNG")
+    resp = await client.post(
+        f"/v1/session/{sid}/agent-attachments",
+        files=[("file", ("steps.png", out.getvalue(), "image/png"))],
+        data={"caption": "اتبع هذه الخطوات"},
+        headers=API_KEY,
+    )
+    assert resp.status_code == 200, resp.text
+    for _ in range(200):
+        if fake_tg.uploads:
+            break
+        await asyncio.sleep(0.05)
+    [upload] = fake_tg.uploads
+    assert upload["method"] == "sendPhoto" and upload["chat_id"] == str(chat)
+    assert upload["caption"].endswith("اتبع هذه الخطوات") and upload["photo"]["data"].startswith(b"\x89PNG")
+    assert all("(photo)" not in m["text"] for m in fake_tg.sent[sent_before:])

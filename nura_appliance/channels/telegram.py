@@ -18,7 +18,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 LANGS = ("ar", "ku", "en")
 TEXT_LIMIT = 4000  # Telegram's limit is 4096 characters per message
 CALLBACK_LIMIT = 64  # bytes of callback_data Telegram accepts
+_PLACEHOLDER = re.compile(r"^\((photos?|documents?|files)\)$")  # attachments/service.py placeholder()
 
 TEXTS: dict[str, dict[str, str]] = {
     "welcome": {
@@ -81,6 +84,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Too many messages in a short time. Please wait a minute and try again.",
     },
 }
+
+
+# Attachments (issue 20), in ar, ckb, ku and en.
+TEXTS.update(
+    {
+        "file_refused": {
+            "ar": "تعذّر استلام هذا الملف: {reason}. أرسل صورة (JPEG أو PNG) أو ملف PDF من فضلك.",
+            "ckb": "نەتوانرا ئەم فایلە وەربگیرێت: {reason}. تکایە وێنەیەک (JPEG یان PNG) یان فایلێکی PDF بنێرە.",
+            "ku": "Ev pel nehat wergirtin: {reason}. Ji kerema xwe wêneyek (JPEG an PNG) an pelê PDF bişîne.",
+            "en": "I couldn't take this file: {reason}. Please send a photo (JPEG or PNG) or a PDF.",
+        },
+        "file_too_large": {
+            "ar": "الملف أكبر من المسموح ({mb} ميغابايت). أرسل ملفاً أصغر من فضلك.",
+            "ckb": "فایلەکە لە ڕێگەپێدراو گەورەترە ({mb} مێگابایت). تکایە فایلێکی بچووکتر بنێرە.",
+            "ku": "Pel ji sînorê mezintir e ({mb} MB). Ji kerema xwe pelekî piçûktir bişîne.",
+            "en": "The file is larger than allowed ({mb} MB). Please send a smaller one.",
+        },
+    }
+)
+ACCEPTED_DOCUMENTS = ("application/pdf", "image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")
 
 
 def text(key: str, lang: str, **values: str) -> str:
@@ -215,6 +238,9 @@ class TelegramChannel:
         sender_lang = (msg.get("from") or {}).get("language_code")
         lang = (chat or {}).get("lang") or guess_lang(sender_lang, self.ctx.settings.default_lang)
         body = msg.get("text")
+        if self._file_of(msg) is not None:
+            await self.receive_file(chat_id, msg, lang)
+            return
         if not isinstance(body, str) or not body.strip():
             await self.send(chat_id, text("text_only", lang))
             return
@@ -277,6 +303,79 @@ class TelegramChannel:
                 reply = f"{reply}\n\n{label}"
             await self.send(chat_id, reply, self._quick_replies(result, result.get("lang") or lang))
         return result
+
+    # -- attachments (photos and PDFs) --------------------------------------------------------------
+    def _file_of(self, msg: dict[str, Any]) -> dict[str, Any] | None:
+        """The photo (largest size) or document a message carries, when attachments are on."""
+        if not self.ctx.settings.attachments_enabled or "attachments" not in self.ctx.services:
+            return None
+        photos = msg.get("photo")
+        if isinstance(photos, list) and photos:
+            sizes = [p for p in photos if isinstance(p, dict) and p.get("file_id")]
+            limit = int(self.ctx.settings.attachment_max_bytes)
+            fitting = [p for p in sizes if int(p.get("file_size") or 0) <= limit] or sizes
+            if fitting:
+                best = max(fitting, key=lambda p: int(p.get("width") or 0) * int(p.get("height") or 0))
+                return {**best, "file_name": f"photo-{msg.get('message_id', '')}.jpg"}
+        document = msg.get("document")
+        if isinstance(document, dict) and document.get("file_id"):
+            return document
+        return None
+
+    async def receive_file(self, chat_id: str, msg: dict[str, Any], lang: str) -> None:
+        """A customer's photo or document: fetched from Telegram, checked and stored like a widget
+        attachment (the bot never processes it; a person owning the chat gets it)."""
+        from nura_appliance.errors import NuraError
+
+        found = self._file_of(msg) or {}
+        limit = int(self.ctx.settings.attachment_max_bytes)
+        mb = f"{limit / 1_000_000:g}"
+        if await self._over_limit(chat_id):
+            return
+        mime = found.get("mime_type")
+        if "photo" not in msg and mime and mime not in ACCEPTED_DOCUMENTS:
+            await self.send(chat_id, text("file_refused", lang, reason=str(mime)))
+            return
+        if int(found.get("file_size") or 0) > limit:
+            await self.send(chat_id, text("file_too_large", lang, mb=mb))
+            return
+        try:
+            info = await self.api.get_file(str(found["file_id"]))
+            data = await self.api.download(str(info.get("file_path") or ""), limit)
+        except TelegramError as exc:
+            log.warning("telegram file from %s could not be fetched: %s", chat_id, exc)
+            await self.send(chat_id, text("file_too_large", lang, mb=mb) if exc.code == 413 else text("invalid", lang))
+            return
+        service = self.ctx.services["attachments"]
+        try:
+            prepared = await service.prepare_all([(str(found.get("file_name") or "file"), data)])
+        except NuraError as exc:
+            await self.send(chat_id, text("file_refused", lang, reason=exc.message))
+            return
+        session_id, token = await self._live_session(await self.chat(chat_id))
+        session = None
+        if session_id and token:
+            try:
+                session = await self.ctx.sessions.authorize(session_id, token)
+            except (NotFound, Forbidden, Unauthorized):
+                session = None
+        if session is None:
+            session, token = self.ctx.sessions.new(customer_id=f"tg:{chat_id}", channel="telegram", lang=lang)
+        caption = msg.get("caption") if isinstance(msg.get("caption"), str) else None
+        turns, _records = await service.from_customer(
+            session,
+            prepared,
+            caption=(caption or "").strip()[: self.ctx.settings.message_max_chars] or None,
+            lang=lang,
+            channel="telegram",
+        )
+        await self._remember(chat_id, session.id, token, lang)
+        if len(turns) > 1:  # the bot's answer: it cannot look at files; offer a person
+            markup = None
+            if turns[1].meta.get("offer_person"):
+                button = _button(text("agent_button", lang), "h")
+                markup = {"inline_keyboard": [[button]]} if button else None
+            await self.send(chat_id, turns[1].text, markup)
 
     async def request_agent(self, chat_id: str, lang: str) -> None:
         """Hand the chat to a person: through the hand-off service when it is installed (same queue
@@ -398,7 +497,8 @@ class TelegramChannel:
         def pending(conn: apsw.Connection) -> list[dict[str, Any]]:
             return list(
                 conn.execute(
-                    "SELECT c.chat_id, c.last_turn_id, t.id, t.role, t.text, t.sender_name FROM telegram_chats c"
+                    "SELECT c.chat_id, c.last_turn_id, t.id, t.session_id, t.role, t.text, t.sender_name, t.meta"
+                    " FROM telegram_chats c"
                     " JOIN sessions s ON s.id = c.session_id"
                     " JOIN chat_turns t ON t.session_id = c.session_id AND t.id > c.last_turn_id"
                     " WHERE (s.status IN ('pending_handoff', 'human_active') OR s.updated_at >= ?)"
@@ -413,11 +513,37 @@ class TelegramChannel:
             if not await self._claim(row["chat_id"], row["id"]):
                 continue
             body = row["text"]
+            files = (json.loads(row["meta"] or "{}") or {}).get("attachments") or []
+            if files and _PLACEHOLDER.match(body):
+                body = ""  # "(photo)": the photo itself says it
             if row["role"] == "agent" and row["sender_name"]:
-                body = f"👤 {row['sender_name']}: {body}"
-            await self.send(row["chat_id"], body)
+                body = f"👤 {row['sender_name']}: {body}" if body else f"👤 {row['sender_name']}"
+            if files:
+                await self._send_files(row["chat_id"], row["session_id"], files, body)
+            else:
+                await self.send(row["chat_id"], body)
             sent += 1
         return sent
+
+    async def _send_files(self, chat_id: str, session_id: str, files: list[dict[str, Any]], caption: str) -> None:
+        """An agent's attachments: photos inline, PDFs as documents; the caption on the first."""
+        service = self.ctx.services.get("attachments")
+        for index, item in enumerate(files):
+            record = await service.store.get(session_id, item["id"]) if service else None
+            if record is None:
+                continue  # purged meanwhile
+            try:
+                await self.api.send_file(
+                    chat_id,
+                    await service.read_bytes(record),
+                    record.original_name,
+                    record.content_type,
+                    photo=record.kind != "pdf",
+                    caption=caption if index == 0 else "",
+                )
+            except (TelegramError, OSError) as exc:
+                log.warning("telegram file to %s failed: %s", chat_id, exc)
+                return
 
     async def _claim(self, chat_id: str, turn_id: int) -> bool:
         def run(conn: apsw.Connection) -> bool:

@@ -1,4 +1,4 @@
-"""A small client for the Telegram Bot API (the four methods the channel uses), over httpx.
+"""A small client for the Telegram Bot API (the methods the channel uses), over httpx.
 
 Every method is ``POST {TELEGRAM_API_BASE}/bot<token>/<method>`` with a JSON body; replies are
 ``{"ok": true, "result": …}`` or ``{"ok": false, "error_code": …, "description": …,
@@ -45,6 +45,7 @@ class TelegramApi:
         backoff: float = 1.0,
     ) -> None:
         self._base = f"{base_url.rstrip('/')}/bot{token}/"
+        self._files = f"{base_url.rstrip('/')}/file/bot{token}/"
         self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
         self._backoff = backoff
         self.sleep = asyncio.sleep  # replaced by tests that count waits
@@ -55,12 +56,16 @@ class TelegramApi:
         Raises:
             TelegramError: the API refused the call, or it still failed after the retries.
         """
+        return await self._call(method, {"json": payload or {}}, timeout)
+
+    async def _call(self, method: str, request: dict[str, Any], timeout: float | None = None) -> Any:
+        """``call`` with the request body as httpx keyword arguments (JSON, or multipart files)."""
         last: TelegramError | None = None
         for attempt in range(ATTEMPTS):
             try:
                 response = await self._client.post(
                     self._base + method,
-                    json=payload or {},
+                    **request,
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
             except httpx.HTTPError as exc:
@@ -107,6 +112,37 @@ class TelegramApi:
         if reply_markup:
             payload["reply_markup"] = reply_markup
         return dict(await self.call("sendMessage", payload))
+
+    async def get_file(self, file_id: str) -> dict[str, Any]:
+        """``{file_id, file_size, file_path}`` of a file a customer sent (bots may fetch up to 20 MB)."""
+        return dict(await self.call("getFile", {"file_id": file_id}))
+
+    async def download(self, file_path: str, max_bytes: int) -> bytes:
+        """The bytes of ``file_path`` (from ``get_file``); refuses more than ``max_bytes``."""
+        try:
+            async with self._client.stream("GET", self._files + file_path) as response:
+                if response.status_code != 200:
+                    raise TelegramError("download", response.status_code, "file download failed")
+                chunks, size = [], 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise TelegramError("download", 413, f"file is larger than {max_bytes} bytes")
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except httpx.HTTPError as exc:
+            raise TelegramError("download", 0, f"network error: {exc.__class__.__name__}") from None
+
+    async def send_file(
+        self, chat_id: int | str, data: bytes, filename: str, content_type: str, *, photo: bool, caption: str = ""
+    ) -> dict[str, Any]:
+        """Upload a photo (shown inline) or a document (a PDF) to a chat; the caption is plain text."""
+        method, field = ("sendPhoto", "photo") if photo else ("sendDocument", "document")
+        fields: dict[str, str] = {"chat_id": str(chat_id)}
+        if caption:
+            fields["caption"] = caption[:1024]  # Telegram's caption limit
+        files = {field: (filename, data, content_type)}
+        return dict(await self._call(method, {"data": fields, "files": files}))
 
     async def answer_callback_query(self, callback_query_id: str, text: str | None = None) -> bool:
         payload: dict[str, Any] = {"callback_query_id": callback_query_id}
