@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nura_appliance.errors import ConfigError
+from nura_appliance.languages import LANGS
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("COMPANY_NAME", "Sanad Telecom", "Company name used in prompts, canned replies and the widget."),
     Setting("AGENT_NAME", "Nura", "Assistant name shown to customers."),
-    Setting(
-        "DEFAULT_LANG", "ar", "Language used when a message's language cannot be told.", choices=("ar", "ku", "en")
-    ),
+    Setting("DEFAULT_LANG", "ar", "Language used when a message's language cannot be told.", choices=LANGS),
     Setting(
         "MESSAGE_MAX_CHARS",
         4000,

@@ -43,7 +43,7 @@ async def test_outside_business_hours_the_customer_can_leave_details(data_dir):
     async with app_client(data_dir, BUSINESS_HOURS=closed_now_hours(), BUSINESS_TIMEZONE="UTC") as (app, client):
         config = (await client.get("/v1/widget/config")).json()
         assert config["business_open"] is False and config["handoff_enabled"] is True
-        assert config["languages"] == ["ar", "ku", "en"] and config["business_hours"]["timezone"] == "UTC"
+        assert config["languages"] == ["ar", "ckb", "ku", "en"] and config["business_hours"]["timezone"] == "UTC"
         assert config["business_hours"]["next_open"].endswith("+00:00")
 
         answer = await new_session(client, "أريد التحدث مع موظف")

@@ -11,6 +11,7 @@ from typing import Any
 import apsw
 
 from nura_appliance.errors import BadRequest, ValidationFailed
+from nura_appliance.languages import LANG_LIST, LANGS
 
 # The widget sends these; other names are accepted (custom telemetry) if they look like names.
 WIDGET_EVENT_TYPES = (
@@ -24,7 +25,6 @@ WIDGET_EVENT_TYPES = (
     "quick_reply",
     "start_over",
 )
-LANGS = ("ar", "ku", "en")
 _EVENT = re.compile(r"^[a-z][a-z0-9_.-]{0,39}$")
 _ID = re.compile(r"^[\w.@:+-]{1,128}$")
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
@@ -87,9 +87,9 @@ def parse_click(body: Any) -> ClickEvent:
             f"'meta' is longer than {MAX_META} characters", code="invalid_field", details={"field": "meta"}
         )
     label = _field(body, "label", max_len=MAX_LABEL)
-    lang = _field(body, "lang", max_len=2)
+    lang = _field(body, "lang", max_len=3)
     if lang is not None and lang not in LANGS:
-        raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_field", details={"field": "lang"})
+        raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
     return ClickEvent(
         event_type=event_type,
         session_id=_field(body, "session_id", pattern=_ID),

@@ -11,11 +11,12 @@ from nura_appliance.analytics.events import parse_click
 from nura_appliance.analytics.gaps import collect_feedback_gaps
 from nura_appliance.analytics.jobs import classify_message, handoff_gap, inline_insight
 from nura_appliance.analytics.review import parse_approval
-from nura_appliance.analytics.service import LANGS, REPORT_TABS, AnalyticsService, parse_query
+from nura_appliance.analytics.service import REPORT_TABS, AnalyticsService, parse_query
 from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, VIEWER, access
 from nura_appliance.context import AppContext
 from nura_appliance.errors import NotFound, ValidationFailed
 from nura_appliance.http import int_arg, json_body, json_object
+from nura_appliance.languages import LANG_LIST, LANGS
 
 bp = Blueprint("analytics", url_prefix="/v1/analytics")
 gaps_bp = Blueprint("knowledge_gaps", url_prefix="/v1/knowledge-gaps")
@@ -91,7 +92,7 @@ async def list_gaps(request: Request) -> HTTPResponse:
     """Knowledge gaps grouped by similar question: ``{groups, total}`` (``?status=open`` default)."""
     lang = request.args.get("lang") or None
     if lang is not None and lang not in LANGS:
-        raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_query", details={"field": "lang"})
+        raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_query", details={"field": "lang"})
     status = request.args.get("status", "open")
     service = _service(request)
     # Thumbs-down feedback becomes gaps on the periodic refresh; listing collects the newest

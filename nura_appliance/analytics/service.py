@@ -29,11 +29,11 @@ from nura_appliance.analytics.metrics import (
 )
 from nura_appliance.analytics.review import GapReview
 from nura_appliance.errors import ValidationFailed
+from nura_appliance.languages import LANG_LIST, LANGS
 
 log = logging.getLogger(__name__)
 
 REPORT_TABS = ("knowledge_gaps", "intents", "handoffs", "outcomes", "cost")
-LANGS = ("ar", "ku", "en")
 MAX_DAYS = 366
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
 _NAME = re.compile(r"^[^\x00-\x1f]{1,128}$")
@@ -68,7 +68,7 @@ def parse_query(args: Any) -> ReportQuery:
     if channel and not _CHANNEL.match(channel):
         raise bad("channel", "'channel' must be a short lower-case name like 'web'")
     if lang and lang not in LANGS:
-        raise bad("lang", "'lang' must be one of ar, ku, en")
+        raise bad("lang", f"'lang' must be one of {LANG_LIST}")
     agent, category = one("agent"), one("issue_category")
     for name, value in (("agent", agent), ("issue_category", category)):
         if value and not _NAME.match(value):

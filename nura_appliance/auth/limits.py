@@ -17,18 +17,20 @@ from sanic import Request
 from nura_appliance.auth.audit import AuditService, client_ip
 from nura_appliance.auth.customer import verify_customer
 from nura_appliance.errors import RateLimited
+from nura_appliance.languages import LANGS
 from nura_appliance.settings import Settings
 from nura_appliance.storage.base import Cache
 
-LANGS = ("ar", "ku", "en")
 MESSAGES = {
     "rate_limited": {
         "ar": "طلبات كثيرة جدًا. يرجى الانتظار قليلًا ثم المحاولة مرة أخرى.",
+        "ckb": "داواکاریی زۆر نێردراون. تکایە کەمێک چاوەڕێ بکە و دووبارە هەوڵ بدەرەوە.",
         "ku": "Gelek daxwaz hatin şandin. Ji kerema xwe hinekî bisekine û dîsa biceribîne.",
         "en": "Too many requests. Please wait a moment and try again.",
     },
     "login_locked": {
         "ar": "محاولات دخول فاشلة كثيرة. يرجى الانتظار قبل المحاولة مرة أخرى.",
+        "ckb": "هەوڵی چوونەژوورەوەی شکستخواردوو زۆر بوون. تکایە پێش ئەوەی دووبارە هەوڵ بدەیتەوە کەمێک چاوەڕێ بکە.",
         "ku": "Gelek hewldanên têketinê yên têkçûyî. Ji kerema xwe berî ku dîsa biceribînî bisekine.",
         "en": "Too many failed sign-in attempts. Please wait before trying again.",
     },
@@ -45,10 +47,10 @@ def request_lang(request: Request, hint: str | None, default: str) -> str:
     if query in LANGS:
         return str(query)
     for part in request.headers.get("accept-language", "").split(","):
-        tag = part.split(";")[0].strip().lower()[:2]
+        tag = part.split(";")[0].strip().lower().split("-")[0]
         if tag in LANGS:
             return tag
-        if tag == "ckb" or tag == "kmr":
+        if tag == "kmr":  # ISO 639-3 for Kurmanji
             return "ku"
     return default
 

@@ -30,10 +30,10 @@ from nura_appliance.channels.telegram_api import TelegramApi, TelegramError
 from nura_appliance.conversation.service import parse_message
 from nura_appliance.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from nura_appliance.knowledge.pack import pick_text
+from nura_appliance.languages import LANGS, fallback_order
 
 log = logging.getLogger(__name__)
 
-LANGS = ("ar", "ku", "en")
 TEXT_LIMIT = 4000  # Telegram's limit is 4096 characters per message
 CALLBACK_LIMIT = 64  # bytes of callback_data Telegram accepts
 _PLACEHOLDER = re.compile(r"^\((photos?|documents?|files)\)$")  # attachments/service.py placeholder()
@@ -41,45 +41,73 @@ _PLACEHOLDER = re.compile(r"^\((photos?|documents?|files)\)$")  # attachments/se
 TEXTS: dict[str, dict[str, str]] = {
     "welcome": {
         "ar": "أهلاً بك في خدمة عملاء {company}! اكتب سؤالك أو اختر موضوعاً:",
+        "ckb": "بەخێربێیت بۆ خزمەتگوزاریی کڕیارانی {company}! پرسیارەکەت بنووسە یان بابەتێک هەڵبژێرە:",
         "ku": "Bi xêr hatî xizmeta xerîdaran a {company}! Pirsa xwe binivîse an mijarekê hilbijêre:",
         "en": "Welcome to {company} customer service! Type your question or pick a topic:",
     },
-    "pick_topic": {"ar": "اختر موضوعاً:", "ku": "Mijarekê hilbijêre:", "en": "Pick a topic:"},
-    "menu_button": {"ar": "🏠 القائمة الرئيسية", "ku": "🏠 Menuya sereke", "en": "🏠 Main menu"},
-    "agent_button": {"ar": "👤 التحدث مع موظف", "ku": "👤 Bi karmendekî re biaxive", "en": "👤 Talk to an agent"},
+    "pick_topic": {
+        "ar": "اختر موضوعاً:",
+        "ckb": "بابەتێک هەڵبژێرە:",
+        "ku": "Mijarekê hilbijêre:",
+        "en": "Pick a topic:",
+    },
+    "menu_button": {
+        "ar": "🏠 القائمة الرئيسية",
+        "ckb": "🏠 لیستی سەرەکی",
+        "ku": "🏠 Menuya sereke",
+        "en": "🏠 Main menu",
+    },
+    "agent_button": {
+        "ar": "👤 التحدث مع موظف",
+        "ckb": "👤 قسەکردن لەگەڵ کارمەند",
+        "ku": "👤 Bi karmendekî re biaxive",
+        "en": "👤 Talk to an agent",
+    },
     "agent_phrase": {
         "ar": "أريد التحدث مع موظف",
+        "ckb": "دەمەوێت قسە لەگەڵ کارمەندێک بکەم",
         "ku": "Ez dixwazim bi karmendekî re biaxivim",
         "en": "I want to talk to an agent",
     },
-    "source_article": {"ar": "📄 المصدر: {title}", "ku": "📄 Çavkanî: {title}", "en": "📄 Source: {title}"},
+    "source_article": {
+        "ar": "📄 المصدر: {title}",
+        "ckb": "📄 سەرچاوە: {title}",
+        "ku": "📄 Çavkanî: {title}",
+        "en": "📄 Source: {title}",
+    },
     "source_ai": {
         "ar": "🤖 إجابة آلية مبنية على: {title}",
+        "ckb": "🤖 وەڵامی خۆکار لەسەر بنەمای: {title}",
         "ku": "🤖 Bersiva otomatîk li ser bingeha: {title}",
         "en": "🤖 AI answer based on: {title}",
     },
     "source_handbook": {
         "ar": "📘 من دليل الخدمة: {title}",
+        "ckb": "📘 لە ڕێبەری خزمەتگوزارییەوە: {title}",
         "ku": "📘 Ji rêbera xizmetê: {title}",
         "en": "📘 From the service handbook: {title}",
     },
     "text_only": {
         "ar": "أستطيع قراءة الرسائل النصية فقط حالياً. اكتب سؤالك من فضلك.",
+        "ckb": "لە ئێستادا تەنها دەتوانم نامەی نووسراو بخوێنمەوە. تکایە پرسیارەکەت بنووسە.",
         "ku": "Ez niha tenê peyamên nivîskî dikarim bixwînim. Ji kerema xwe pirsa xwe binivîse.",
         "en": "I can only read text messages for now. Please type your question.",
     },
     "invalid": {
         "ar": "تعذّرت قراءة رسالتك. أرسل نصاً أقصر من فضلك.",
+        "ckb": "نەمتوانی نامەکەت بخوێنمەوە. تکایە دەقێکی کورتتر بنێرە.",
         "ku": "Min nikarî peyama te bixwînim. Ji kerema xwe nivîsekî kurttir bişîne.",
         "en": "I couldn't read your message. Please send a shorter text.",
     },
     "unavailable": {
         "ar": "هذا الموضوع غير متاح الآن.",
+        "ckb": "ئەم بابەتە لە ئێستادا بەردەست نییە.",
         "ku": "Ev mijar niha ne berdest e.",
         "en": "This topic isn't available right now.",
     },
     "slow_down": {
         "ar": "رسائل كثيرة خلال وقت قصير. انتظر دقيقة ثم أعد المحاولة من فضلك.",
+        "ckb": "لە ماوەیەکی کورتدا نامەی زۆر هاتن. تکایە خولەکێک چاوەڕێ بکە و دووبارە هەوڵ بدەرەوە.",
         "ku": "Di demeke kurt de gelek peyam hatin. Ji kerema xwe deqeyekê bisekine û dîsa biceribîne.",
         "en": "Too many messages in a short time. Please wait a minute and try again.",
     },
@@ -107,14 +135,15 @@ ACCEPTED_DOCUMENTS = ("application/pdf", "image/jpeg", "image/png", "image/webp"
 
 
 def text(key: str, lang: str, **values: str) -> str:
-    found = TEXTS[key].get(lang) or TEXTS[key]["ar"]
+    texts = TEXTS[key]
+    found = next((texts[c] for c in fallback_order(lang) if texts.get(c)), texts["ar"])
     return found.format(**values) if values else found
 
 
 def guess_lang(code: str | None, default: str) -> str:
     """Telegram's ``language_code`` (``ar``, ``ckb``, ``kmr``, ``en-GB``…) as one of ours."""
     base = (code or "").split("-")[0].lower()
-    if base in ("ku", "kmr", "ckb"):
+    if base == "kmr":  # ISO 639-3 for Kurmanji
         return "ku"
     return base if base in LANGS else default
 

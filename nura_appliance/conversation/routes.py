@@ -11,9 +11,9 @@ from nura_appliance.conversation.service import parse_message, session_summary, 
 from nura_appliance.errors import NotFound, ValidationFailed
 from nura_appliance.http import json_body
 from nura_appliance.knowledge.pack import pick_text
+from nura_appliance.languages import LANG_LIST, LANGS
 
 bp = Blueprint("conversation", url_prefix="/v1")
-LANGS = ("ar", "ku", "en")
 
 
 def session_token(request: Request) -> str | None:
@@ -24,7 +24,7 @@ def session_token(request: Request) -> str | None:
 def lang_arg(request: Request, default: str) -> str:
     lang = request.args.get("lang") or default
     if lang not in LANGS:
-        raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_field", details={"field": "lang"})
+        raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
     return lang
 
 

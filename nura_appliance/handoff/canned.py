@@ -12,7 +12,8 @@ from typing import Any
 import apsw
 
 from nura_appliance.errors import Conflict, NotFound, ValidationFailed
-from nura_appliance.handoff.inbox import LANGS, text_field
+from nura_appliance.handoff.inbox import text_field
+from nura_appliance.languages import LANG_LIST, LANGS
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -27,7 +28,9 @@ def parse_reply(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if not partial or "lang" in body:
         if body.get("lang") not in LANGS:
-            raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_field", details={"field": "lang"})
+            raise ValidationFailed(
+                f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"}
+            )
         out["lang"] = body["lang"]
     for key, limit in (("title", 120), ("text", 4000)):
         if not partial or key in body:

@@ -17,10 +17,10 @@ from nura_appliance.handoff import canned, inbox
 from nura_appliance.handoff.customer import rate_limit
 from nura_appliance.handoff.routes import service_of
 from nura_appliance.http import int_arg, json_object
+from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
 
 bp = Blueprint("handoff_desk", url_prefix="/v1")
-LANGS = ["ar", "ku", "en"]
 INBOX_POSTS_PER_HOUR = 20
 _USERNAME = re.compile(r"^[\w.@:+-]{1,128}$")
 
@@ -52,7 +52,7 @@ async def list_canned(request: Request) -> HTTPResponse:
     ctx = request.app.ctx.nura
     lang = request.args.get("lang") or None
     if lang is not None and lang not in LANGS:
-        raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_field", details={"field": "lang"})
+        raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
     replies = await canned.CannedReplies(ctx.db).list(lang=lang, query=(request.args.get("q") or "").strip() or None)
     session_id = request.args.get("session_id")
     if session_id:

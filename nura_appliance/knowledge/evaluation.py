@@ -27,6 +27,7 @@ from typing import Any
 
 from nura_appliance.conversation.service import choose_language
 from nura_appliance.errors import ValidationFailed
+from nura_appliance.languages import LANG_LIST, LANGS
 
 REJECTED = ("out_of_scope", "fallback", "rule")
 
@@ -64,8 +65,8 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
                 '{"out_of_scope": true} or {"handoff": true}'
             )
         lang = case.get("lang")
-        if lang is not None and lang not in ("ar", "ku", "en"):
-            raise ValidationFailed(f'{path.name} line {number}: "lang" must be ar, ku or en')
+        if lang is not None and lang not in LANGS:
+            raise ValidationFailed(f'{path.name} line {number}: "lang" must be one of {LANG_LIST}')
         cases.append({"text": case["text"], "lang": lang, "expect": expect})
     if not cases:
         raise ValidationFailed(f"{path.name}: no cases")

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from nura_appliance.errors import ValidationFailed
+from nura_appliance.languages import LANG_LIST, LANGS, fallback_order
 
 FORMAT = "nura-knowledge/1"
-LANGS = ("ar", "ku", "en")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 MAX_PACK_BYTES = 50_000_000
 
@@ -32,13 +32,13 @@ def _texts(value: Any, where: str, *, required: bool) -> dict[str, str]:
     out: dict[str, str] = {}
     for lang, text in value.items():
         if lang not in LANGS:
-            raise PackError(f"{where}: unknown language {lang!r} (use ar, ku or en)")
+            raise PackError(f"{where}: unknown language {lang!r} (use {LANG_LIST})")
         if not isinstance(text, str):
             raise PackError(f"{where}.{lang}: expected text")
         if text.strip():
             out[lang] = text.strip()
     if required and not out:
-        raise PackError(f"{where}: needs text in at least one of ar, ku, en")
+        raise PackError(f"{where}: needs text in at least one of {LANG_LIST}")
     return out
 
 
@@ -52,7 +52,7 @@ def _examples(value: Any, where: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for lang, items in value.items():
         if lang not in LANGS:
-            raise PackError(f"{where}: unknown language {lang!r} (use ar, ku or en)")
+            raise PackError(f"{where}: unknown language {lang!r} (use {LANG_LIST})")
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             raise PackError(f"{where}.{lang}: expected a list of texts")
         kept = [i.strip() for i in items if i.strip()]
@@ -168,21 +168,71 @@ def validate_pack(data: Any) -> dict[str, Any]:
         canned_ids.add(reply_id)
         lang = raw.get("lang", "ar")
         if lang not in LANGS:
-            raise PackError(f"canned reply {reply_id!r}.lang: use ar, ku or en")
+            raise PackError(f"canned reply {reply_id!r}.lang: use {LANG_LIST}")
         title, text = raw.get("title"), raw.get("text")
         if not isinstance(text, str) or not text.strip():
             raise PackError(f"canned reply {reply_id!r}.text: required")
         canned.append({"id": reply_id, "lang": lang, "title": str(title or reply_id), "text": text.strip()})
 
-    return {
+    clean = {
         "format": FORMAT,
         "name": str(data.get("name") or "knowledge pack"),
+        "languages": [],
         "scope_message": _texts(data.get("scope_message"), "pack.scope_message", required=False),
         "articles": articles,
         "topic_tree": tree,
         "rules": rules,
         "canned_replies": canned,
     }
+    used = _languages_used(clean)
+    declared = _declared_languages(data.get("languages"))
+    if declared is not None:
+        for lang, where in used.items():
+            if lang not in declared:
+                raise PackError(
+                    f"{where}: text in {lang!r}, which the pack does not declare"
+                    f" (pack.languages is {declared}; add {lang!r} there or remove the text)"
+                )
+    clean["languages"] = declared if declared is not None else [lang for lang in LANGS if lang in used]
+    return clean
+
+
+def _declared_languages(value: Any) -> list[str] | None:
+    """``pack.languages``: None when absent (every known language may appear), else the list."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise PackError(f'pack.languages: expected a non-empty list of language codes like ["ar", "ckb"] ({LANG_LIST})')
+    for lang in value:
+        if lang not in LANGS:
+            raise PackError(f"pack.languages: unknown language {lang!r} (use {LANG_LIST})")
+    return list(dict.fromkeys(value))
+
+
+def _languages_used(pack: dict[str, Any]) -> dict[str, str]:
+    """Every language that carries text in ``pack`` → the first place it does (for errors)."""
+    used: dict[str, str] = {}
+
+    def note(texts: dict[str, Any], where: str) -> None:
+        for lang in texts:
+            used.setdefault(lang, f"{where}.{lang}")
+
+    note(pack["scope_message"], "pack.scope_message")
+    for article in pack["articles"]:
+        where = f"article {article['id']!r}"
+        for part in ("title", "body", "examples"):
+            note(article[part], f"{where}.{part}")
+    stack = [pack["topic_tree"]] if pack["topic_tree"] else []
+    while stack:
+        node = stack.pop()
+        note(node["label"], f"topic node {node['id']!r}.label")
+        stack.extend(node.get("children", []))
+    for rule in pack["rules"]:
+        note(rule["patterns"], f"rule {rule['id']!r}.patterns")
+        note(rule["response"], f"rule {rule['id']!r}.response")
+    for reply in pack["canned_replies"]:
+        used.setdefault(reply["lang"], f"canned reply {reply['id']!r}.lang")
+    return used
 
 
 def read_pack_file(path: Path) -> dict[str, Any]:
@@ -222,7 +272,7 @@ def from_legacy(articles: Any, tree: Any | None) -> dict[str, Any]:
             raise PackError(f"articals.json[{index}].content_ar: required")
         texts_title = {"ar": title}
         texts_body = {"ar": body}
-        for lang in ("ku", "en"):
+        for lang in LANGS[1:]:
             if isinstance(raw.get(f"title_{lang}"), str):
                 texts_title[lang] = raw[f"title_{lang}"]
             if isinstance(raw.get(f"content_{lang}"), str):
@@ -271,8 +321,10 @@ def from_legacy(articles: Any, tree: Any | None) -> dict[str, Any]:
 
 
 def pick_text(texts: dict[str, str], lang: str) -> tuple[str, str]:
-    """The text in ``lang``, else the first available of ar → en → ku; returns (text, its lang)."""
-    for candidate in (lang, "ar", "en", "ku"):
+    """The text in ``lang``, else the next language its reader most likely reads
+    (:func:`nura_appliance.languages.fallback_order`: Sorani → Arabic → English → Kurmanji, …);
+    returns (text, its lang)."""
+    for candidate in fallback_order(lang):
         if texts.get(candidate):
             return texts[candidate], candidate
     return "", lang

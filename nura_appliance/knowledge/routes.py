@@ -22,8 +22,9 @@ from nura_appliance.auth.access import ADMIN, AGENT, access
 from nura_appliance.errors import NotFound, ValidationFailed
 from nura_appliance.http import json_object
 from nura_appliance.knowledge.ingest import SUPPORTED, finish_run, ingest_file
-from nura_appliance.knowledge.pack import LANGS, PackError, pick_text, validate_pack
+from nura_appliance.knowledge.pack import PackError, pick_text, validate_pack
 from nura_appliance.knowledge.service import install_knowledge
+from nura_appliance.languages import LANG_LIST, LANGS
 
 log = logging.getLogger(__name__)
 bp = Blueprint("knowledge", url_prefix="/v1/knowledge")
@@ -38,7 +39,7 @@ def _ctx(request: Request) -> Any:
 def _lang(request: Request, default: str = "ar") -> str:
     lang = request.args.get("lang") or default
     if lang not in LANGS:
-        raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_field", details={"field": "lang"})
+        raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
     return lang
 
 
@@ -359,7 +360,7 @@ async def try_message(request: Request) -> HTTPResponse:
         raise ValidationFailed("'text' is too long", code="invalid_field", details={"field": "text"})
     hint = body.get("lang")
     if hint is not None and hint not in LANGS:
-        raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_field", details={"field": "lang"})
+        raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
     lang = choose_language(text, hint, ctx.settings.default_lang)
     answer = await ctx.pipeline.answer(text, lang, {"try": True})
     decision = await ctx.pipeline.matcher.decide(text, lang)
