@@ -12,9 +12,9 @@ from typing import Any
 import apsw
 
 from nura_appliance.errors import NotFound, ValidationFailed
+from nura_appliance.languages import LANG_LIST, LANGS
+from nura_appliance.text_policy import describe, forbidden_character
 
-LANGS = ("ar", "ku", "en")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Phone numbers as people type them, Western or Arabic-Indic digits.
 _PHONE = re.compile(r"^\+?[0-9\u0660-\u0669\u06f0-\u06f9 ()./-]{5,30}$")
 _DIGITS = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]")
@@ -43,9 +43,12 @@ def text_field(body: dict[str, Any], key: str, max_chars: int, *, required: bool
     if not isinstance(value, str):
         raise ValidationFailed(f"'{key}' must be a string", code="invalid_field", details={"field": key})
     value = value.strip()
-    if _CONTROL.search(value):
+    bad = forbidden_character(value)
+    if bad is not None:
         raise ValidationFailed(
-            f"'{key}' contains control characters", code="invalid_characters", details={"field": key}
+            f"'{key}' contains a character that cannot be stored or shown ({describe(bad)})",
+            code="invalid_characters",
+            details={"field": key, "character": describe(bad)},
         )
     if len(value) > max_chars:
         raise ValidationFailed(
@@ -59,7 +62,7 @@ def text_field(body: dict[str, Any], key: str, max_chars: int, *, required: bool
 def lang_field(body: dict[str, Any]) -> str | None:
     lang = body.get("lang")
     if lang is not None and lang not in LANGS:
-        raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_field", details={"field": "lang"})
+        raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
     return lang
 
 

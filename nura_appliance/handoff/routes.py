@@ -23,13 +23,13 @@ from nura_appliance.handoff.lifecycle import expire_sessions, flag_stale_pending
 from nura_appliance.handoff.service import Actor, HandoffService, parse_outcome, parse_reason
 from nura_appliance.handoff.webhook import deliver_handoff_webhook
 from nura_appliance.http import int_arg, json_object
+from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.storage.base import SESSION_STATUSES
+from nura_appliance.text_policy import describe, forbidden_character
 
 bp = Blueprint("handoff", url_prefix="/v1")
-LANGS = ("ar", "ku", "en")
 _ID = re.compile(r"^[\w.@:+-]{1,128}$")
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 def service_of(request: Request) -> HandoffService:
@@ -66,7 +66,7 @@ def _lang(value: Any) -> str | None:
     if value is None:
         return None
     if value not in LANGS:
-        raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_field", details={"field": "lang"})
+        raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
     return value
 
 
@@ -176,9 +176,12 @@ async def agent_message(request: Request, session_id: str) -> HTTPResponse:
         raise ValidationFailed(
             "'message' must be a non-empty string", code="missing_field", details={"field": "message"}
         )
-    if _CONTROL.search(text):
+    bad = forbidden_character(text)
+    if bad is not None:
         raise ValidationFailed(
-            "'message' contains control characters", code="invalid_characters", details={"field": "message"}
+            f"'message' contains a character that cannot be stored or shown ({describe(bad)})",
+            code="invalid_characters",
+            details={"field": "message", "character": describe(bad)},
         )
     if len(text) > ctx.settings.message_max_chars:
         raise ValidationFailed(
@@ -188,7 +191,9 @@ async def agent_message(request: Request, session_id: str) -> HTTPResponse:
         )
     actor = actor_of(request)
     name = body.get("agent_name")
-    if name is not None and (not isinstance(name, str) or len(name) > 80 or _CONTROL.search(name)):
+    if name is not None and (
+        not isinstance(name, str) or len(name) > 80 or forbidden_character(name, single_line=True)
+    ):
         raise ValidationFailed(
             "'agent_name' must be a short name", code="invalid_field", details={"field": "agent_name"}
         )
