@@ -49,10 +49,10 @@ def content_terms(text: str) -> list[str]:
 
 def same_language(text: str, lang: str) -> bool:
     """Whether ``text`` is written in ``lang``; Arabic-script Kurdish letters in an Arabic answer
-    (a loan word) are not a language switch."""
+    (a loan word) are not a language switch, but an Arabic answer to a Sorani speaker is."""
     detected = detect_language(text, default=lang)
     if lang == "ar":
-        return detected in ("ar", "ku") and bool(re.search("[\u0600-\u06ff]", text))
+        return detected in ("ar", "ckb") and bool(re.search("[\u0600-\u06ff]", text))
     return detected == lang
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from nura_appliance.errors import NuraError
 from nura_appliance.knowledge.lexicon import concept_of, concepts
-from nura_appliance.knowledge.normalize import STOPWORDS, normalize, stem
+from nura_appliance.knowledge.normalize import ANALYSIS_VERSION, STOPWORDS, normalize, stem
 
 BUILTIN_DIM = 384
 
@@ -100,7 +100,9 @@ class BuiltinEmbedder:
 
     def __init__(self, dim: int = BUILTIN_DIM) -> None:
         self.dim = dim
-        self.space = f"builtin:v5:{dim}"
+        # The features are built from the text analysis (stems, stopwords, concepts): a new
+        # analysis is a new space, so stored vectors are rebuilt (knowledge.service.needs_reindex).
+        self.space = f"builtin:v5.{ANALYSIS_VERSION}:{dim}"
         self._slots: dict[str, tuple[int, float]] = {}
         self._words: dict[str, tuple[str, str, tuple[tuple[str, float], ...]]] = {}
         self._rotation = dense_rotation(dim)

@@ -25,7 +25,7 @@ import apsw
 import numpy as np
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder, content_key
-from nura_appliance.knowledge.normalize import index_terms
+from nura_appliance.knowledge.normalize import ANALYSIS_VERSION, index_terms
 
 # Sentence ends: Latin and Arabic full stop, question marks (? ؟), semicolons (; ؛), ellipsis —
 # followed by white space, so "3.5 GB" and "*124#" never split — or any line break.
@@ -65,9 +65,38 @@ def article_items(article: dict[str, Any]) -> list[Item]:
     return items
 
 
+def mark_analysis_if_new(conn: apsw.Connection) -> None:
+    """Record the text-analysis version on a database whose FTS tables are still empty (a fresh
+    one), so its first start does not re-index text that was just indexed with this analysis.
+    A database with rows and no record predates the record: it is re-indexed once at start-up."""
+    if conn.execute("SELECT 1 FROM kb_meta WHERE key = 'text_analysis'").fetchall():
+        return
+    if (
+        conn.execute("SELECT 1 FROM kb_fts LIMIT 1").fetchall()
+        or conn.execute("SELECT 1 FROM chunk_fts LIMIT 1").fetchall()
+    ):
+        return
+    set_analysis_version(conn)
+
+
+def set_analysis_version(conn: apsw.Connection) -> None:
+    """Record that every FTS row and vector was built with this :data:`ANALYSIS_VERSION`."""
+    conn.execute(
+        "INSERT INTO kb_meta (key, value) VALUES ('text_analysis', ?) ON CONFLICT (key) DO UPDATE"
+        " SET value = excluded.value",
+        (ANALYSIS_VERSION,),
+    )
+
+
+def chunk_fts_text(heading: str | None, text: str) -> str:
+    """What a handbook chunk is indexed and embedded as: its heading, then its text."""
+    return f"{heading}\n{text}" if heading else text
+
+
 def write_article_fts(conn: apsw.Connection, article_id: str, items: Sequence[Item], *, fresh: bool = False) -> None:
     """(Re)write an article's FTS rows: one per item plus the article-level ``all`` row
     (``fresh``: it has none yet, nothing to delete)."""
+    mark_analysis_if_new(conn)
     if not fresh:
         conn.execute("DELETE FROM kb_fts WHERE kind = 'article' AND ref = ?", (article_id,))
     rows = [(" ".join(index_terms(item.text)), item.field, item.lang) for item in items]

@@ -31,7 +31,7 @@ import apsw
 import numpy as np
 
 from nura_appliance.errors import ValidationFailed
-from nura_appliance.knowledge.indexer import Item, split_sentences
+from nura_appliance.knowledge.indexer import Item, chunk_fts_text, mark_analysis_if_new, split_sentences
 from nura_appliance.knowledge.normalize import detect_language, index_terms
 
 SUPPORTED = {
@@ -309,6 +309,7 @@ def _write_file(
     vectors: np.ndarray,
 ) -> int:
     """Replace one document's chunks, FTS rows and vectors (inside the caller's transaction)."""
+    mark_analysis_if_new(conn)
     old = list(conn.execute("SELECT id FROM handbook_docs WHERE path = ?", (path_key,)))
     if old:
         doc_id = old[0]["id"]
@@ -330,7 +331,7 @@ def _write_file(
         doc_id = conn.last_insert_rowid()
     items: list[Item] = []
     for chunk in chunks:
-        text = f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text
+        text = chunk_fts_text(chunk.heading, chunk.text)
         conn.execute(
             "INSERT INTO handbook_chunks (doc_id, position, heading, text, lang, content_hash) VALUES (?,?,?,?,?,?)",
             (doc_id, chunk.position, chunk.heading, chunk.text, chunk.lang, hashlib.sha256(text.encode()).hexdigest()),
@@ -359,7 +360,7 @@ async def ingest_file(ctx: Any, name: str, data: bytes, path_key: str) -> dict[s
             chunks = chunk_sections(sections, settings.rag_chunk_size, settings.rag_chunk_overlap)
             if not chunks:
                 raise IngestError(f"{name}: no text found in the document")
-            texts = [f"{c.heading}\n{c.text}" if c.heading else c.text for c in chunks]
+            texts = [chunk_fts_text(c.heading, c.text) for c in chunks]
             vectors = ctx.db.read_sync(lambda c: ctx.knowledge.vectors.embed(texts, c))
             return title, chunks, vectors
 

@@ -12,7 +12,15 @@ import apsw
 import numpy as np
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder, EmbeddingError, make_embedder
-from nura_appliance.knowledge.indexer import Item, coarse_dim, ensure_chunk_vocab
+from nura_appliance.knowledge.indexer import (
+    Item,
+    chunk_fts_text,
+    coarse_dim,
+    ensure_chunk_vocab,
+    set_analysis_version,
+    write_article_fts,
+)
+from nura_appliance.knowledge.normalize import ANALYSIS_VERSION, index_terms
 from nura_appliance.knowledge.retrieval import HybridRetriever
 
 log = logging.getLogger(__name__)
@@ -34,7 +42,7 @@ def _space_state(conn: apsw.Connection) -> dict[str, Any]:
     meta = {
         r["key"]: r["value"]
         for r in conn.execute(
-            "SELECT key, value FROM kb_meta WHERE key IN ('vector_space', 'vector_dim', 'vector_coarse')"
+            "SELECT key, value FROM kb_meta WHERE key IN ('vector_space', 'vector_dim', 'vector_coarse', 'text_analysis')"
         )
     }
     counts = conn.execute(
@@ -47,11 +55,14 @@ def _space_state(conn: apsw.Connection) -> dict[str, Any]:
 
 
 async def needs_reindex(ctx: Any) -> bool:
-    """True when stored vectors belong to another embedding space or are missing."""
+    """True when stored vectors belong to another embedding space or are missing, or the FTS
+    rows and vectors were built by another text analysis (normaliser, stemmer, lexicon)."""
     state = await ctx.db.read(_space_state)
     space = ctx.knowledge.vectors.embedder.space
     if state["articles"] == 0 and state["chunks"] == 0:
         return False
+    if state.get("text_analysis") != ANALYSIS_VERSION:
+        return True
     if state["article_vectors"] < (1 if state["articles"] else 0) or state["chunk_vectors"] < state["chunks"]:
         return True
     if state.get("vector_dim") and state.get("vector_coarse") != str(coarse_dim(int(state["vector_dim"]))):
@@ -62,10 +73,11 @@ async def needs_reindex(ctx: Any) -> bool:
 
 
 async def reindex(ctx: Any, progress: Progress | None = None) -> int:
-    """Re-embed every article item and handbook chunk in the active space.
+    """Rebuild every article item's and handbook chunk's FTS row and vector with the active text
+    analysis and embedding space.
 
-    Embedding runs outside the write transaction (a slow provider must not hold the single
-    writer); the swap of old for new vectors is one transaction.
+    Analysis and embedding run outside the write transaction (a slow provider must not hold the
+    single writer); the swap of old for new rows is one transaction.
     """
     from nura_appliance.knowledge.indexer import article_items
     from nura_appliance.storage.sqlite.knowledge import article_from_row
@@ -77,13 +89,20 @@ async def reindex(ctx: Any, progress: Progress | None = None) -> int:
             for it in article_items(article_from_row(row))
         ]
         items += [
-            Item("chunk", str(r["id"]), "chunk", r["lang"] or "", r["text"])
-            for r in conn.execute("SELECT id, lang, text FROM handbook_chunks ORDER BY id")
+            Item("chunk", str(r["id"]), "chunk", r["lang"] or "", chunk_fts_text(r["heading"], r["text"]))
+            for r in conn.execute("SELECT id, lang, heading, text FROM handbook_chunks ORDER BY id")
         ]
         return items
 
     items = await ctx.db.read(collect)
     vectors_index = ctx.knowledge.vectors
+    articles: dict[str, list[Item]] = {}
+    for item in items:
+        if item.kind == "article":
+            articles.setdefault(item.ref, []).append(item)
+    chunk_terms = await asyncio.to_thread(
+        lambda: [(" ".join(index_terms(i.text)), i.ref) for i in items if i.kind == "chunk"]
+    )
 
     def embed_all() -> np.ndarray:
         parts = []
@@ -102,6 +121,12 @@ async def reindex(ctx: Any, progress: Progress | None = None) -> int:
         conn.execute("DELETE FROM kb_vectors")
         conn.execute("DELETE FROM kb_meta WHERE key IN ('vector_dim', 'vector_space', 'vector_coarse')")
         written = vectors_index.write(conn, items, matrix) if items else 0
+        conn.execute("DELETE FROM kb_fts WHERE kind = 'article'")
+        for article_id, article_rows in articles.items():
+            write_article_fts(conn, article_id, article_rows, fresh=True)
+        conn.execute("DELETE FROM chunk_fts")
+        conn.executemany("INSERT INTO chunk_fts (text, ref) VALUES (?, ?)", chunk_terms)
+        set_analysis_version(conn)
         conn.execute(
             "INSERT INTO kb_meta (key, value) VALUES ('version', strftime('%s','now') || random())"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value"

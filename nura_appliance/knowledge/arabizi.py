@@ -1,0 +1,286 @@
+"""Arabizi: Arabic written in Latin letters and digits ("shlon a3ref rasidi", "el net 3indi kulish
+ba6i2"), recognised and transliterated to Arabic script before matching.
+
+The method, per word:
+
+1. a dialect word list (Iraqi, Gulf, Levantine, Egyptian; greetings, question words, verbs of
+   wanting and talking, telecom nouns, insults) maps the most frequent words directly — these are
+   the words whose vowels and letters no rule can guess ("wiya" → "ويا", "mako" → "ماكو");
+2. otherwise the word is spelled letter by letter: digit letters (2 ء/ق, 3 ع, 3' غ, 5 خ, 6 ط, 6' ظ,
+   7 ح, 7' خ, 8 ق, 9 ص, 9' ض) and letter clusters (sh ش, ch چ, kh خ, gh غ, th ث, dh ذ …) first;
+   short vowels are unwritten in Arabic, so every vowel is either dropped or written long, and the
+   consonants Latin letters merge (s س/ص, t ت/ط, d د/ض, h ه/ح, k ك/ق, g گ/ق, z ز/ظ, th ث/ذ,
+   dh ذ/ض/ظ) branch too. The candidate spellings are checked against the words the normaliser
+   and lexicon know (telecom vocabulary in every dialect); of the known ones the fullest wins;
+3. when none is known, the plain spelling (long vowels kept only where doubled or final, an
+   initial vowel written ا) is used — character n-grams still match most of it;
+4. an article written apart ("el net", "il rasid", "bil internet") is glued on ("النت", "بالانترنت");
+   English telecom words the lexicon already bridges ("internet", "sim", "roaming") stay as they are.
+
+The normaliser folds the result (hamza, ta marbuta, Iraqi چ/گ), so candidates only need to reach
+one of the folded spellings.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+
+from nura_appliance.knowledge.folding import normalize
+from nura_appliance.knowledge.stemming import ENGLISH_STOPWORDS as _ENGLISH_STOPWORDS
+from nura_appliance.knowledge.stemming import is_known, is_known_word
+
+# Words that are spelled so irregularly, or are so frequent, that they are listed (Latin → Arabic).
+_DIALECT_WORDS = """
+salam سلام|marhaba مرحبا|marhaban مرحبا|ahlan اهلا|ahla اهلا|hala هلا|hallo هلو|shukran شكرا|shokran شكرا
+mashkoor مشكور|mashkour مشكور|tislam تسلم|habibi حبيبي|7abibi حبيبي|akhi اخي|a5i اخي|akhoy اخوي|a5oy اخوي
+wallah والله|walla والله|wallahi والله|inshallah انشالله|yalla يلا|law لو|sama7t سمحت|samaht سمحت|smaht سمحت
+fadlak فضلك|fadlik فضلك|rajaan رجاء|shlon شلون|shlonak شلونك|chlon شلون|ashlon اشلون|shno شنو|shinu شنو
+shnu شنو|sheno شنو|shu شو|shou شو|sho شو|shi شي|esh ايش|aish ايش|eish ايش|wesh وش|wish وش|leish ليش|lesh ليش
+laish ليش|leesh ليش|leh ليه|lei ليه|ezay ازاي|ezzay ازاي|izzay ازاي|ezai ازاي|wein وين|wen وين|wain وين
+ween وين|mita متى|emta امتى|imta امتى|meta متى|kam كم|kem كم|shgad شكد|shged شكد|chgad شكد|addesh قديش
+2adesh قديش|2addeish قديش|mino منو|meno منو|minu منو|meen مين|mien مين|ana انا|inta انت|enta انت|inti انتي
+enti انتي|e7na احنا|i7na احنا|ehna احنا|ihna احنا|ma ما|mako ماكو|maku ماكو|aku اكو|ako اكو|mu مو|mo مو
+mou مو|mish مش|mesh مش|msh مش|mush مش|la2 لا|la لا|mafi مافي|mafee مافي|fi في|fee في|3ala على|3la على
+3an عن|ma3 مع|m3a مع|wiya ويا|wiyya ويا|wyah ويا|waya ويا|wayak وياك|wiyak وياك|ya يا|ya3ni يعني|yani يعني
+y3ni يعني|bas بس|bs بس|hassa هسه|hessa هسه|hasa هسه|hala2 هلق|halla2 هلق|hal2 هلق|el7in الحين|al7een الحين
+alheen الحين|lissa لسه|lessa لسه|kulish كلش|kullish كلش|kolish كلش|kilish كلش|kteer كثير|ktir كتير
+kter كتير|kthir كثير|katheer كثير|awi اوي|2awi اوي|awy اوي|jiddan جدا|jedan جدا|hwaya هواية|hwaaya هواية
+hwaye هواية|shway شوي|shwaya شوية|shwai شوي|zain زين|zein زين|zen زين|mnee7 منيح|mni7 منيح|kwayes كويس
+tamam تمام|tmam تمام|areed اريد|arid اريد|ared اريد|aridd اريد|3ayez عايز|3ayz عايز|3awez عاوز|3awz عاوز
+abi ابي|abgha ابغى|abga ابغى|baddi بدي|badi بدي|bidi بدي|biddi بدي|bedi بدي|a3ref اعرف|a3rif اعرف
+a3raf اعرف|a7chi احجي|achi احجي|a7ki احكي|ahki احكي|ahchi احجي|a7ky احكي|akalem اكلم|akallem اكلم
+aklm اكلم|atkalam اتكلم|atkallam اتكلم|kalimni كلمني|kalemni كلمني|7awelni حولني|7awilni حولني
+hawelni حولني|7welni حولني|wasselni وصلني|wasilni وصلني|ash7an اشحن|ashhan اشحن|ashi7n اشحن
+sha7n شحن|shahn شحن|sha7ant شحنت|agayer اغير|aghayer اغير|aghayyer اغير|algi الغي|alghi الغي|al3'i الغي
+ashtirik اشترك|ashtrik اشترك|ashtarek اشترك|fa3el فعل|fa33el فعل|afa3el افعل|afa33el افعل|yishtighil يشتغل
+yeshteghel يشتغل|yshtghl يشتغل|yeshtaghel يشتغل|yishtaghil يشتغل|shaghal شغال|shaghaal شغال|sha3'al شغال
+yit2ata3 يتقطع|yet2ata3 يتقطع|yitgata3 يتقطع|yetqata3 يتقطع|yi2ta3 يقطع|yfasel يفصل|yfassel يفصل
+wa2ef واقف|waqef واقف|wagef واقف|ba6i2 بطيء|bati2 بطيء|batee2 بطيء|ba6ee2 بطيء|bate2 بطيء|ba6i بطيء
+tha2eel ثقيل|thgeel ثقيل|tgeel ثقيل|ti2eel ثقيل|t2eel ثقيل|teqil ثقيل|thageel ثقيل|khirban خربان
+5irban خربان|5arban خربان|kharban خربان|3a6lan عطلان|3atlan عطلان|3atel عاطل|net نت|nett نت|internet انترنت
+intarnet انترنت|enternet انترنت|internit انترنت|data داتا|wifi وايفاي|wayfay وايفاي|rasid رصيد|raseed رصيد
+rased رصيد|rasidi رصيدي|raseedi رصيدي|rasedi رصيدي|baqa باقه|ba2a باقه|ba8a باقه|bakeh باقه|baqat باقات
+ba2at باقات|bakij باكيج|shari7a شريحه|shariha شريحه|shre7a شريحه|shree7a شريحه|shri7a شريحه|sim سيم
+seem سيم|kart كارت|kard كارت|khat خط|5at خط|5a6 خط|khatt خط|raqam رقم|ra8am رقم|ra2am رقم|rakam رقم
+fatoora فاتوره|fatura فاتوره|fatora فاتوره|fatoura فاتوره|tatbee8 تطبيق|tatbeeq تطبيق|tatbiq تطبيق
+tatbee2 تطبيق|basword باسورد|pasword باسورد|baswurd باسورد|mowadhaf موظف|mowazaf موظف|mwazaf موظف
+muwazaf موظف|mowazzaf موظف|mwadhaf موظف|mwdf موظف|muwadhaf موظف|mowaddaf موظف|mowadaf موظف|mwa6af موظف
+shakwa شكوى|shakwe شكوى|khidma خدمه|5idma خدمه|5edma خدمه|khedma خدمه|5dma خدمه|3amil عميل|3umala2 عملاء
+3omala عملاء|shabaka شبكه|shabake شبكه|irsal ارسال|ersal ارسال|tajwal تجوال|mukalama مكالمه|mokalma مكالمه
+mokalmat مكالمات|mukalmat مكالمات|masaj مسج|msj مسج|risala رساله|resala رساله|tahweel تحويل|ta7weel تحويل
+t7weel تحويل|nuqat نقاط|no2at نقاط|nu8at نقاط|far3 فرع|fer3 فرع|dawam دوام|dwam دوام|youm يوم|yom يوم
+yoom يوم|ayam ايام|ayyam ايام|iyam ايام|thlath ثلاث|tlat تلات|thalath ثلاث|usbu3 اسبوع|esbo3 اسبوع
+sbu3 اسبوع|sa3a ساعه|sa3at ساعات|bidun بدون|bdoon بدون|bdun بدون|bidoon بدون|blesh بلاش|bala بلا
+fulus فلوس|flous فلوس|floos فلوس|jiga جيجا|giga جيجا|mobail موبايل|mobayl موبايل|telefon تلفون
+tilifon تلفون|jawal جوال|jwal جوال|hatif هاتف|hatef هاتف|rawter راوتر|fayber فايبر|zbala زباله
+zibala زباله|zbale زباله|zbaleh زباله|khara خرا|5ara خرا|zift زفت|zeft زفت|ta3ban تعبان|ta3bana تعبانه
+t3bana تعبانه|fashil فاشل|fashel فاشل|fashleen فاشلين|nasabeen نصابين|nasabin نصابين|7aramiya حراميه
+haramiya حراميه|sar8a سرقه|sarqa سرقه|dhimma ذمه|thimma ذمه|zimma ذمه|dameer ضمير|dhamir ضمير|3eib عيب
+3eb عيب|7aram حرام|3indi عندي|3ndi عندي|3andi عندي|3indkum عندكم|3ndkm عندكم|3andkom عندكم|3indak عندك
+ma3ndkm ماعندكم|wala ولا|kul كل|kil كل|nafs نفس|mushkila مشكله|mushkile مشكله|moshkela مشكله
+mshkle مشكله|mushkla مشكله|el ال|il ال|al ال|bil بال|bel بال|bl بال|wel وال|wil وال|lil لل
+""".strip()
+_DIALECT: dict[str, str] = dict(
+    pair.split(" ", 1) for line in _DIALECT_WORDS.splitlines() for pair in line.split("|") if pair.strip()
+)
+# Dialect words that mark a Latin message as Arabizi (those that are also English, Kurmanji or
+# international words — "net", "la", "kem", "telefon" — do not count; digit words always do).
+_MARKERS = frozenset(
+    """
+shlon shlonak chlon ashlon shno shinu shnu sheno shou aish eish wesh leish lesh laish leesh ezay ezzay
+izzay ezai wein wain ween mita emta imta shgad shged chgad addesh mino meno minu meen ana inta enta inti
+enti ehna ihna mako maku aku ako mish mesh msh mush mafi mafee wiya wiyya wyah waya wayak wiyak yani
+hassa hessa hasa lissa lessa kulish kullish kolish kilish kteer ktir kter kthir katheer awi awy jiddan
+jedan hwaya hwaaya hwaye shway shwaya shwai zain zein mnee7 kwayes areed arid ared aridd abi abgha abga
+baddi badi bidi biddi bedi akalem akallem atkalam atkallam kalimni kalemni hawelni wasselni wasilni
+ashhan shahn agayer aghayer aghayyer algi alghi ashtirik ashtrik ashtarek yishtighil yeshteghel yshtghl
+yeshtaghel yishtaghil shaghal shaghaal wagef waqef thgeel tgeel thageel khirban kharban rasid raseed
+rased rasidi raseedi rasedi baqa baqat shariha khidma khedma mowadhaf mowazaf mwazaf muwazaf mowazzaf
+mwadhaf muwadhaf mowaddaf mowadaf shakwa shakwe shabaka shabake fatoora fatura fatora fatoura tatbeeq
+tatbiq salam marhaba marhaban ahlan shukran shokran mashkoor mashkour habibi akhi akhoy wallah walla
+wallahi inshallah yalla samaht smaht fadlak fadlik zbala zibala zbale zbaleh khara zift zeft fashil
+fashleen nasabeen nasabin haramiya sarqa dhimma thimma zimma dameer dhamir mushkila mushkile moshkela
+mshkle mushkla bidun bdoon bdun bidoon ayam ayyam iyam youm yoom thlath thalath flous floos fulus
+mukalama mokalma mokalmat mukalmat risala resala tahweel dawam dwam irsal ersal raqam rakam wala
+""".split()
+)
+_ARTICLES = {
+    "el": "ال",
+    "il": "ال",
+    "al": "ال",
+    "bil": "بال",
+    "bel": "بال",
+    "bl": "بال",
+    "wel": "وال",
+    "wil": "وال",
+    "lil": "لل",
+}
+
+# Latin spellings → Arabic letters. Each entry lists the alternatives to try, most likely first;
+# "" means "not written" (a short vowel).
+_CLUSTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("3'", ("غ",)),
+    ("6'", ("ظ",)),
+    ("7'", ("خ",)),
+    ("9'", ("ض",)),
+    ("sh", ("ش",)),
+    ("ch", ("چ", "ش")),
+    ("kh", ("خ",)),
+    ("gh", ("غ",)),
+    ("th", ("ث", "ذ", "ت")),
+    ("dh", ("ذ", "ض", "ظ")),
+    ("ph", ("ف",)),
+    ("aa", ("ا",)),
+    ("ee", ("ي",)),
+    ("ii", ("ي",)),
+    ("oo", ("و",)),
+    ("ou", ("و",)),
+    ("ai", ("ي", "اي")),
+    ("ay", ("ي", "اي")),
+    ("ei", ("ي",)),
+    ("aw", ("و", "او")),
+    ("2", ("ء", "ا", "ق")),  # hamza, and ق as Levantine and Egyptian pronounce it
+    ("3", ("ع",)),
+    ("5", ("خ",)),
+    ("6", ("ط",)),
+    ("7", ("ح",)),
+    ("8", ("ق",)),
+    ("9", ("ص", "ق")),
+    ("a", ("", "ا")),
+    ("e", ("", "ي")),
+    ("i", ("", "ي")),
+    ("o", ("", "و")),
+    ("u", ("", "و")),
+    ("b", ("ب",)),
+    ("p", ("ب",)),
+    ("t", ("ت", "ط")),
+    ("j", ("ج",)),
+    ("d", ("د", "ض")),
+    ("r", ("ر",)),
+    ("z", ("ز", "ظ")),
+    ("s", ("س", "ص")),
+    ("f", ("ف",)),
+    ("v", ("ف",)),
+    ("q", ("ق",)),
+    ("k", ("ك", "ق")),
+    ("c", ("ك", "س")),
+    ("g", ("گ", "ق", "ج")),
+    ("l", ("ل",)),
+    ("m", ("م",)),
+    ("n", ("ن",)),
+    ("h", ("ه", "ح")),
+    ("w", ("و",)),
+    ("y", ("ي",)),
+    ("x", ("كس",)),
+)
+_CLUSTER_RE = re.compile("|".join(re.escape(c) for c, _ in _CLUSTERS))
+_OPTIONS = dict(_CLUSTERS)
+_INITIAL_VOWEL = {"a": "ا", "e": "ا", "i": "ا", "o": "ا", "u": "ا"}
+_FINAL_VOWEL = {"a": ("ه", "ا"), "e": ("ه", "ي"), "i": ("ي",), "o": ("و",), "u": ("و",)}
+MAX_CANDIDATES = 512
+
+# Digits inside Latin words that are units or technology names, not letters ("4g", "10gb").
+_NOT_ARABIZI = re.compile(r"^\d+(?:g|gb|mb|kb|tb|k|m|x|h|hr|hrs|min|mins|sec|s|st|nd|rd|th|am|pm|iqd|d|p|mp|w)$")
+_DIGIT_LETTER = re.compile(r"^(?=.*[a-z])(?=.*[235679])[a-z0-9']+$")
+
+
+def arabizi_word(word: str) -> bool:
+    """Whether one normalised Latin word marks Arabizi: a distinctive dialect word, or letters
+    mixed with the digits that stand for Arabic letters (not "4g", "10gb", "2nd")."""
+    if word in _MARKERS:
+        return True
+    return bool(_DIGIT_LETTER.match(word)) and not _NOT_ARABIZI.match(word)
+
+
+def _pieces(word: str) -> list[tuple[str, ...]]:
+    """The letter options of each Latin cluster of ``word``, position-aware for vowels."""
+    clusters = _CLUSTER_RE.findall(word)
+    out: list[tuple[str, ...]] = []
+    for i, cluster in enumerate(clusters):
+        options = _OPTIONS.get(cluster, ("",))
+        if cluster in _INITIAL_VOWEL:
+            if i == 0:
+                options = (_INITIAL_VOWEL[cluster],)
+            elif i == len(clusters) - 1:
+                options = _FINAL_VOWEL[cluster]
+        out.append(options)
+    return out
+
+
+@functools.lru_cache(maxsize=8192)
+def transliterate_word(word: str) -> str:
+    """One normalised Latin word in Arabic script (see the module docstring for the method)."""
+    if word in _DIALECT:
+        return _DIALECT[word]
+    if word.isdigit():
+        return word
+    pieces = _pieces(word)
+    if not pieces:
+        return word
+    total = 1
+    for options in pieces:
+        total *= len(options)
+    if total <= MAX_CANDIDATES:
+        # Of the spellings the normaliser and lexicon know, the fullest wins: a short one is
+        # usually a function word the vowels collapsed into ("ba2i" is "باقي", not "بي").
+        known = {c for c in (normalize("".join(choice)) for choice in itertools.product(*pieces)) if c and is_known(c)}
+        if known:
+            return max(known, key=lambda c: (is_known_word(c), len(c), c))
+    plain = "".join(_plain(options) for options in pieces)
+    return normalize(plain) or word
+
+
+def _plain(options: tuple[str, ...]) -> str:
+    """The default spelling of one cluster: a consonant's first letter, no short vowel."""
+    return options[0]
+
+
+_APOSTROPHE_DIGITS = (("3'", "gh"), ("6'", "dh"), ("7'", "kh"), ("9'", "dh"))
+
+
+def transliterate(text: str) -> str:
+    """Arabizi words of ``text`` in Arabic script; other words (English telecom and function
+    words, numbers) kept. Articles written apart are glued onto the next word."""
+    for digit, letters in _APOSTROPHE_DIGITS:  # the normaliser would split 3' into 3 and a space
+        text = text.replace(digit, letters).replace(digit.replace("'", "’"), letters)
+    out: list[str] = []
+    pending = ""
+    for word in normalize(text).split():
+        if word in _ARTICLES:
+            pending = _ARTICLES[word]
+            continue
+        if not _is_latin(word) or (_KEEP_LATIN(word) and word not in _DIALECT):
+            arabic = word
+        else:
+            arabic = transliterate_word(word)
+        if pending:
+            arabic = pending + arabic if _is_arabic(arabic) else f"{pending} {arabic}"
+            pending = ""
+        out.append(arabic)
+    if pending:
+        out.append(pending)
+    return " ".join(out)
+
+
+def _is_latin(word: str) -> bool:
+    return bool(word) and word.isascii() and any(c.isalpha() for c in word)
+
+
+def _is_arabic(word: str) -> bool:
+    return bool(word) and "\u0600" <= word[0] <= "\u06ff"
+
+
+def _keep_latin(word: str) -> bool:
+    """English function words, and telecom words the lexicon already maps to a concept, stay in
+    Latin letters."""
+    from nura_appliance.knowledge.lexicon import concept_of
+    from nura_appliance.knowledge.stemming import stem
+
+    if any(c.isdigit() for c in word):
+        return False
+    return word in _ENGLISH_STOPWORDS or concept_of(stem(word)) is not None
+
+
+_KEEP_LATIN = functools.lru_cache(maxsize=8192)(_keep_latin)
