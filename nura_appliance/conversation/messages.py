@@ -1,55 +1,88 @@
-"""Every customer-facing string the server sends, in Arabic, Kurdish Kurmanji and English."""
+"""Every customer-facing string the conversation sends, in Arabic, Kurdish Sorani (Arabic script),
+Kurdish Kurmanji (Latin script) and English. A missing language falls back as pack texts do
+(``languages.fallback_order``); a test checks that every key has all four."""
 
 from __future__ import annotations
+
+from nura_appliance.languages import fallback_order
 
 MESSAGES: dict[str, dict[str, str]] = {
     "fallback": {
         "ar": "عذراً، لم أجد إجابة مناسبة لسؤالك. سأحوّلك إلى أحد موظفي خدمة العملاء ليساعدك.",
+        "ckb": "ببورە، وەڵامێکی گونجاوم بۆ پرسیارەکەت نەدۆزییەوە. دەتگوازمەوە بۆ یەکێک لە کارمەندانی خزمەتگوزاریی کڕیاران بۆ ئەوەی یارمەتیت بدات.",
         "ku": "Bibore, min bersiveke guncav ji pirsa te re nedît. Ez ê te bi karmendekî xizmeta xerîdaran re girêdim.",
         "en": "Sorry, I couldn't find a good answer to your question. I'll connect you with a customer service agent.",
     },
     "fallback_no_handoff": {
         "ar": "عذراً، لم أجد إجابة مناسبة لسؤالك. جرّب صياغة أخرى أو اختر موضوعاً من القائمة.",
+        "ckb": "ببورە، وەڵامێکی گونجاوم نەدۆزییەوە. پرسیارەکەت بە شێوەیەکی تر بنووسە یان بابەتێک لە لیستەکە هەڵبژێرە.",
         "ku": "Bibore, min bersiveke guncav nedît. Bi gotinên din biceribîne an mijarekê ji lîsteyê hilbijêre.",
         "en": "Sorry, I couldn't find a good answer. Try rephrasing, or pick a topic from the menu.",
     },
     "handoff_started": {
         "ar": "تم تحويل محادثتك إلى موظف خدمة العملاء. سينضم إليك أحد الموظفين قريباً، يرجى البقاء في المحادثة.",
+        "ckb": "گفتوگۆکەت گوازرایەوە بۆ کارمەندێکی خزمەتگوزاریی کڕیاران. بەم زووانە یەکێک لە کارمەندان دێتە ناو گفتوگۆکە، تکایە لێرە بمێنەرەوە.",
         "ku": "Axaftina te ji karmendekî xizmeta xerîdaran re hat şandin. Karmendek dê zû tevlî te bibe, ji kerema xwe li vir bimîne.",
         "en": "You're being connected to a customer service agent. Someone will join you shortly — please stay in the chat.",
     },
     "handoff_offline": {
         "ar": "فريق خدمة العملاء غير متاح الآن خارج ساعات العمل. اترك رقمك ووصف المشكلة وسنتواصل معك في أقرب وقت.",
+        "ckb": "تیمی خزمەتگوزاریی کڕیاران ئێستا لە دەرەوەی کاتی دەوامە. ژمارەی مۆبایلەکەت و کورتەیەک لە کێشەکەت بەجێبهێڵە، بەم زووانە پەیوەندیت پێوە دەکەین.",
         "ku": "Tîma xizmeta xerîdaran niha li derveyî demjimêrên kar e. Hejmara xwe û danasîna pirsgirêkê bihêle, em ê zû bi te re têkilî daynin.",
         "en": "Our support team is offline outside working hours. Leave your number and a short description and we'll get back to you soon.",
     },
     "handoff_disabled": {
         "ar": "التحويل إلى موظف غير متاح حالياً. يمكنك الاتصال بخدمة العملاء على الرقم 411.",
+        "ckb": "گواستنەوە بۆ کارمەند لە ئێستادا بەردەست نییە. دەتوانیت لەسەر ژمارە 411 پەیوەندی بە خزمەتگوزاریی کڕیارانەوە بکەیت.",
         "ku": "Veguhastina bo karmendekî niha ne berdest e. Tu dikarî li xizmeta xerîdaran bi hejmara 411 bigerî.",
         "en": "Transfer to an agent isn't available right now. You can call customer service on 411.",
     },
+    "apology": {
+        "ar": "نأسف جداً لما حصل معك، ونتفهّم انزعاجك.",
+        "ckb": "زۆر داوای لێبوردن دەکەین بۆ ئەوەی بەسەرت هاتووە و تێدەگەین کە بێزار بوویت.",
+        "ku": "Em ji ber tiştê ku hat serê te pir xemgîn in û em aciziya te fêm dikin.",
+        "en": "We're very sorry about what happened, and we understand your frustration.",
+    },
+    "complaint": {
+        # An upset customer's message that matched no article: never the scope refusal.
+        "ar": "نأسف جداً لما حصل معك، ونتفهّم انزعاجك. اكتب لي المشكلة باختصار أو اختر موضوعاً.",
+        "ckb": "زۆر داوای لێبوردن دەکەین بۆ ئەوەی بەسەرت هاتووە و تێدەگەین کە بێزار بوویت. بە کورتی کێشەکەم بۆ بنووسە یان بابەتێک هەڵبژێرە.",
+        "ku": "Em ji ber tiştê ku hat serê te pir xemgîn in û em aciziya te fêm dikin. Pirsgirêkê bi kurtî ji min re binivîse an mijarekê hilbijêre.",
+        "en": "We're very sorry about what happened, and we understand your frustration. Tell me the problem in a few words, or pick a topic.",
+    },
+    "complaint_offer": {
+        "ar": "وإذا أردت، أحوّلك فوراً إلى أحد موظفينا: اكتب «موظف».",
+        "ckb": "ئەگەر بتەوێت، یەکسەر دەتگوازمەوە بۆ یەکێک لە کارمەندانمان: بنووسە «کارمەند».",
+        "ku": "Heke tu bixwazî, ez ê te yekser bi karmendekî me re girêdim: binivîse «karmend».",
+        "en": 'If you prefer, I\'ll connect you with one of our agents right away: just type "agent".',
+    },
     "ambiguous": {
         "ar": "هل تقصد أحد هذه المواضيع؟",
+        "ckb": "مەبەستت یەکێک لەم بابەتانەیە؟",
         "ku": "Mebesta te yek ji van mijaran e?",
         "en": "Did you mean one of these topics?",
     },
     "scope_default": {
         "ar": "أنا مساعد خدمة العملاء وأستطيع المساعدة فقط في خدماتنا: الإنترنت، الباقات، الرصيد، الشريحة والتطبيق. اختر موضوعاً أو اطلب التحدث مع موظف.",
+        "ckb": "من یاریدەدەری خزمەتگوزاریی کڕیارانم و تەنها لە خزمەتگوزارییەکانی خۆمان دەتوانم یارمەتیت بدەم: ئینتەرنێت، پاکێجەکان، باڵانس، سیمکارت و ئەپەکە. بابەتێک هەڵبژێرە یان داوا بکە قسە لەگەڵ کارمەندێک بکەیت.",
         "ku": "Ez alîkarê xizmeta xerîdaran im û tenê di derbarê xizmetên me de dikarim alîkariyê bikim. Mijarekê hilbijêre an daxwaza karmendekî bike.",
         "en": "I'm the customer service assistant and can only help with our services: internet, packages, balance, SIM and the app. Pick a topic or ask for an agent.",
     },
     "agent_joined": {
         "ar": "انضم {agent} إلى المحادثة.",
+        "ckb": "{agent} هاتە ناو گفتوگۆکەوە.",
         "ku": "{agent} tevlî axaftinê bû.",
         "en": "{agent} joined the conversation.",
     },
     "resolved": {
         "ar": "تم إغلاق المحادثة. شكراً لتواصلك معنا!",
+        "ckb": "گفتوگۆکە داخرا. سوپاس بۆ پەیوەندیکردنت لەگەڵمان!",
         "ku": "Axaftin hat girtin. Spas ji bo têkiliya te!",
         "en": "This conversation has been closed. Thank you for contacting us!",
     },
     "waiting_for_agent": {
         "ar": "رسالتك وصلت، وسيرد عليك الموظف قريباً.",
+        "ckb": "نامەکەت گەیشت، کارمەندەکە بەم زووانە وەڵامت دەداتەوە.",
         "ku": "Peyama te gihîşt, karmend dê zû bersivê bide.",
         "en": "Your message was received; an agent will reply shortly.",
     },
@@ -84,7 +117,7 @@ MESSAGES.update(
 
 
 def message(key: str, lang: str, **values: str) -> str:
-    """A localized message; unknown languages fall back to Arabic."""
+    """A localized message; a language it lacks falls back like pack texts (Sorani → Arabic …)."""
     texts = MESSAGES[key]
-    text = texts.get(lang) or texts["ar"]
+    text = next((texts[c] for c in fallback_order(lang) if texts.get(c)), texts["ar"])
     return text.format(**values) if values else text

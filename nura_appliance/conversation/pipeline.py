@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from nura_appliance.conversation.messages import message
 from nura_appliance.conversation.rules import RuleMatcher
-from nura_appliance.conversation.signals import sentiment, wants_human
+from nura_appliance.conversation.signals import matching_text, sentiment, wants_human
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.knowledge.retrieval import ArticleMatcher, Decision
 from nura_appliance.settings import Settings
@@ -223,8 +223,8 @@ class Pipeline:
         if rule is not None and rule.exact:
             return Answer("rule", rule.response, "rules", 1.0, lang, rule_id=rule.rule_id, sentiment=mood)
 
-        # 5. article match
-        decision = await self.decide(text, lang)
+        # 5. article match (Arabizi in Arabic script; an upset customer's insults left out)
+        decision = await self.decide(matching_text(text, mood), lang)
         if rule is not None and decision.kind != "article":
             return Answer("rule", rule.response, "rules", 1.0, lang, rule_id=rule.rule_id, sentiment=mood)
         if decision.kind == "article" and decision.article_id:
@@ -244,7 +244,9 @@ class Pipeline:
         if decision.kind == "ambiguous":
             return Answer(
                 "ambiguous",
-                message("ambiguous", lang),
+                f"{message('apology', lang)} {message('ambiguous', lang)}"
+                if mood == "negative"
+                else message("ambiguous", lang),
                 "article",
                 decision.confidence,
                 lang,
@@ -252,7 +254,22 @@ class Pipeline:
                 sentiment=mood,
             )
 
-        # 7. out of scope: the configured scope message, never an invented answer
+        # 7. an upset customer (a complaint, an outage) is never told "out of scope": an apology,
+        # topics to pick, and the offer of a person; a second negative message hands off
+        # (HANDOFF_NEGATIVE_SENTIMENT_COUNT)
+        if mood == "negative":
+            offer = message("complaint_offer", lang) if handoff_on else ""
+            return Answer(
+                "fallback",
+                f"{message('complaint', lang)} {offer}".strip(),
+                "fallback",
+                decision.confidence,
+                lang,
+                candidates=await self._candidates(decision, lang),
+                sentiment=mood,
+            )
+
+        # 8. out of scope: the configured scope message, never an invented answer
         return Answer(
             "out_of_scope",
             self.scope_message(lang),

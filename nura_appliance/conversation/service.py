@@ -13,13 +13,13 @@ from nura_appliance.conversation.messages import message
 from nura_appliance.conversation.pipeline import Answer, Pipeline
 from nura_appliance.conversation.sessions import SessionService
 from nura_appliance.errors import BadRequest, ValidationFailed
-from nura_appliance.knowledge.normalize import detect_language
+from nura_appliance.knowledge.language import detect_with_hint
+from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.realtime.bus import EventBus
 from nura_appliance.settings import Settings
 from nura_appliance.storage.base import ExchangeLog, OutboxItem, SessionRecord, SessionStore, TurnRecord
+from nura_appliance.text_policy import describe, forbidden_character
 
-LANGS = ("ar", "ku", "en")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
 _ID = re.compile(r"^[\w.@:+-]{1,128}$")
 LOW_CONFIDENCE_KINDS = ("ambiguous", "out_of_scope", "fallback")
@@ -55,9 +55,12 @@ def parse_message(body: Any, max_chars: int, header_token: str | None = None) ->
         raise ValidationFailed("'message' is required", code="missing_field", details={"field": "message"})
     if not isinstance(text, str):
         raise ValidationFailed("'message' must be a string", code="invalid_field", details={"field": "message"})
-    if _CONTROL.search(text):
+    bad = forbidden_character(text)
+    if bad is not None:
         raise ValidationFailed(
-            "'message' contains control characters", code="invalid_characters", details={"field": "message"}
+            f"'message' contains a character that cannot be stored or shown ({describe(bad)})",
+            code="invalid_characters",
+            details={"field": "message", "character": describe(bad)},
         )
     text = text.strip()
     if not text:
@@ -85,18 +88,16 @@ def parse_message(body: Any, max_chars: int, header_token: str | None = None) ->
         )
     lang = _opt_str(body, "lang")
     if lang is not None and lang not in LANGS:
-        raise ValidationFailed("'lang' must be one of ar, ku, en", code="invalid_field", details={"field": "lang"})
+        raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
     token = _opt_str(body, "session_token") or header_token
     return IncomingMessage(text, session_id or None, token, customer_id, channel, lang)
 
 
 def choose_language(text: str, hint: str | None, fallback: str) -> str:
-    """The customer's language for this message: detected from the text; when the script cannot
-    tell Kurdish from English (short Latin text), the widget's choice decides."""
-    detected = detect_language(text, default=hint or fallback)
-    if hint and detected != hint and {detected, hint} <= {"ku", "en"}:
-        return hint
-    return detected
+    """The customer's language for this message: detected from the text; when the evidence is
+    weak (a short Latin text: Kurmanji or English? Arabic script without Sorani or Arabic
+    markers), the widget's choice of the same script decides (knowledge.language)."""
+    return detect_with_hint(text, hint, fallback)
 
 
 class HandoffStarter(Protocol):
@@ -328,7 +329,7 @@ class ConversationService:
             "source_doc": answer.source_doc,
             "article_id": answer.article_id,
             "sources": answer.sources,
-            "quick_replies": answer.candidates if answer.kind in ("ambiguous", "out_of_scope") else [],
+            "quick_replies": answer.candidates if answer.kind in ("ambiguous", "out_of_scope", "fallback") else [],
             "handoff_reason": answer.handoff_reason or session.handoff_reason,
             "kind": answer.kind,
             "lang": answer.lang,

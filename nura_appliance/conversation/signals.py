@@ -1,15 +1,19 @@
-"""Signals read from one customer message: an explicit request for a human, and sentiment.
+"""Signals read from one customer message: an explicit request for a human, sentiment, and
+the text the article tier should match.
 
 Phrase lists cover Modern Standard Arabic and Iraqi, Gulf, Levantine and Egyptian dialects,
-Kurdish Kurmanji and English. Matching runs on normalised text (see knowledge.normalize), so
-hamza, ta marbuta and elongation variants are covered once.
+Kurdish Sorani and Kurmanji, English, and Arabizi (read after transliteration to Arabic script).
+Matching runs on normalised text (see knowledge.normalize), so hamza, ta marbuta, elongation and
+Kurdish keyboard variants are covered once. Anger and complaints: conversation.anger.
 """
 
 from __future__ import annotations
 
 import re
 
-from nura_appliance.knowledge.normalize import normalize
+from nura_appliance.conversation.anger import is_negative, without_anger
+from nura_appliance.knowledge.folding import SORANI_E, fold_letters
+from nura_appliance.knowledge.normalize import arabizi_text, normalize
 
 # Words for "a person / an agent / customer service" and verbs for "talk to / transfer me / put me
 # through". Arabic words may carry a glued article or preposition (ال, لل, بال, ب, ل, و) and a
@@ -39,6 +43,26 @@ _AR_PATTERNS = [
     re.compile(rf"\b{_PERSON} (حقيقي|بشري)\b"),
     re.compile(r"\b(انسان|بشر) (حقيقي|مو روبوت|مش روبوت)\b"),
     re.compile(r"\b(ما|مو|مش|لا) (ابي|اريد|بدي|عايز) (اكلم|احجي|احكي|اتكلم)? ?(روبوت|بوت|الة|الي)\b"),
+]
+
+
+def _sorani(pattern: str) -> re.Pattern[str]:
+    """A Sorani pattern in natural spelling, folded like normalised text (ە also matches ه)."""
+    return re.compile(fold_letters(pattern).replace(SORANI_E, f"[{SORANI_E}ه]"))
+
+
+# Sorani: a person ("کارمەند", "فەرمانبەر", "مرۆڤ", "کەسێک") with "talk with", "transfer me",
+# "I want/need" or "contact me"; the person must be the object ("کارمەندێکم دەوێت"), not the
+# subject of another sentence ("کارمەندەکانی کۆمپانیاکەم سیمیان دەوێت").
+_CKB_PERSON = r"(?:کارمەند|فەرمانبەر|مرۆڤ|ئینسان|کەسێک|کەسێکی|ئۆپەرەیتەر|خزمەتگوزاری کڕیار|خزمەتگوزاریی کڕیار)\w{0,5}"
+_CKB_PATTERNS = [
+    _sorani(rf"\bقسە (?:\S+ ){{0,3}}?لەگەڵ (?:\S+ ){{0,2}}?{_CKB_PERSON}"),
+    _sorani(rf"\bلەگەڵ (?:\S+ )?{_CKB_PERSON} (?:\S+ ){{0,2}}?(?:قسە|بدوێم|بئاخڤم)"),
+    _sorani(rf"\b{_CKB_PERSON} ?م? (?:دەوێت|ئەوێت|دەوێ|ئەوێ|پێویستە|بدەن|بنێرن)\b"),
+    _sorani(r"\b(?:بمگوازەرەوە|بمگوازنەوە|بمگوێزەرەوە|بمگوێزنەوە|بمبەستەوە|بمبەستنەوە|گواستنەوەم)\b"),
+    _sorani(rf"\b{_CKB_PERSON} (?:\S+ ){{0,2}}?پەیوەندیم (?:پێوە )?(?:بکات|بکەن|بکا)"),
+    _sorani(r"\b(?:مرۆڤێکی|کەسێکی|کارمەندێکی) (?:ڕاستەقینە|ڕاستی|زیندوو)"),
+    _sorani(r"\b(?:نامەوێت|نامەوێ|نامەوێت) (?:\S+ )?(?:لەگەڵ )?(?:ڕۆبۆت|ڕۆبات|بۆت|ئامێر)"),
 ]
 _KU_PATTERNS = [
     re.compile(r"\b(karmend|karmendek|karmendeki|karmende|mirov|mirovek|mirovekî)\w*\b"),
@@ -82,6 +106,10 @@ _BARE_PERSON = {
         "karmend",
         "karmendek",
         "mirov",
+        "کارمەند",
+        "کارمەندێک",
+        "فەرمانبەر",
+        "مرۆڤ",
     )
 }
 _FILLER = {
@@ -125,6 +153,12 @@ _FILLER = {
         "عليكم",
         "real",
         "حقيقي",
+        "تکایە",
+        "تكايه",
+        "ببورە",
+        "سڵاو",
+        "ئێستا",
+        "زوو",
     )
 }
 
@@ -161,92 +195,42 @@ def _bare_request(norm: str) -> bool:
 
 
 def wants_human(text: str, lang: str | None = None) -> bool:
-    """True when the customer explicitly asks to talk to a person."""
-    norm = normalize(text)
-    if not norm:
-        return False
-    if _bare_request(norm):
-        return True
-    # Kurdish phrasing can arrive under any detected language; check every list.
-    for pattern in (*_AR_PATTERNS, *_KU_PATTERNS, *_EN_PATTERNS):
-        if pattern.search(norm):
+    """True when the customer explicitly asks to talk to a person (Arabizi is read in Arabic
+    script too: "areed a7chi wiya mowadhaf")."""
+    for norm in _readings(text):
+        if _bare_request(norm):
             return True
+        # Kurdish phrasing can arrive under any detected language; check every list.
+        for pattern in (*_AR_PATTERNS, *_CKB_PATTERNS, *_KU_PATTERNS, *_EN_PATTERNS):
+            if pattern.search(norm):
+                return True
     return False
 
 
-_NEGATIVE = {
-    # Arabic (normalised spellings)
-    "سيء",
-    "سيي",
-    "زفت",
-    "خايس",
-    "خربان",
-    "فاشل",
-    "فاشلين",
-    "نصابين",
-    "حراميه",
-    "حرامي",
-    "سرقه",
-    "سرقتوني",
-    "تعبت",
-    "زهقت",
-    "مليت",
-    "طفرت",
-    "غاضب",
-    "زعلان",
-    "معصب",
-    "مقرف",
-    "كارثه",
-    "اسوا",
-    "تافه",
-    "تخلف",
-    "مهزله",
-    "لعنه",
-    "يلعن",
-    "خرا",
-    "حقير",
-    "نصب",
-    "احتيال",
-    "اشتكي",
-    "ساشتكي",
-    "مستحيل",
-    "قرفتوني",
-    # Kurdish
-    "xirab",
-    "xerab",
-    "qels",
-    "hêrs",
-    "hers",
-    "aciz",
-    "bêzar",
-    "bezar",
-    "diz",
-    "dizî",
-    "dizi",
-    "rezîl",
-    "rezil",
-    # English
-    "terrible",
-    "awful",
-    "worst",
-    "useless",
-    "angry",
-    "furious",
-    "scam",
-    "scammers",
-    "ridiculous",
-    "horrible",
-    "hate",
-    "stupid",
-    "pathetic",
-    "disgusting",
-    "unacceptable",
-    "rubbish",
-    "garbage",
-    "fraud",
-    "thieves",
-}
-_NEGATIVE_NORMALISED = {normalize(w) for w in _NEGATIVE}
+def _readings(text: str) -> list[str]:
+    """The normalised text, and its Arabic-script reading when it is Arabizi."""
+    norm = normalize(text)
+    if not norm:
+        return []
+    arabic = arabizi_text(text)
+    return [norm, normalize(arabic)] if arabic else [norm]
+
+
+def matching_text(text: str, mood: str | None = None) -> str:
+    """What the article tier should match for ``text``: Arabizi in Arabic script, and an upset
+    customer's message without the words that only express anger ("خدمتكم زبالة… ثلاث أيام
+    بدون نت" is about "ثلاث أيام بدون نت"). ``text`` itself when neither applies."""
+    readings = _readings(text)
+    if not readings:
+        return text
+    query = readings[-1] if len(readings) > 1 else text
+    if (mood or sentiment(text)) == "negative":
+        calm = without_anger(normalize(query))
+        if calm:
+            return calm
+    return query
+
+
 _POSITIVE = {
     normalize(w)
     for w in (
@@ -257,6 +241,10 @@ _POSITIVE = {
         "حلو",
         "تسلم",
         "يعطيك العافيه",
+        "سوپاس",
+        "دەستخۆش",
+        "نایاب",
+        "زۆر باشە",
         "spas",
         "baş",
         "bas",
@@ -273,10 +261,11 @@ _POSITIVE = {
 
 
 def sentiment(text: str) -> str:
-    """``negative``, ``positive`` or ``neutral`` from a word list (offline, all three languages)."""
-    words = set(normalize(text).split())
-    if words & _NEGATIVE_NORMALISED or "!!!" in text:
+    """``negative``, ``positive`` or ``neutral`` (offline, every language NURA reads): anger and
+    complaints by the phrase families of conversation.anger, then thanks and praise."""
+    readings = _readings(text)
+    if any(is_negative(norm, text) for norm in readings):
         return "negative"
-    if words & _POSITIVE:
+    if any(set(norm.split()) & _POSITIVE for norm in readings):
         return "positive"
     return "neutral"

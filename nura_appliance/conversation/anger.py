@@ -1,0 +1,146 @@
+"""Anger and complaints, in the dialects customers write them: insults, accusations, threats to
+leave, outage complaints and exasperation — Iraqi, Gulf, Levantine, Egyptian and Modern Standard
+Arabic, Kurdish Sorani and Kurmanji, English, and Arabizi (matched after transliteration).
+
+The families are written as phrase patterns over normalised text (knowledge.folding), in natural
+spelling: the letters are folded the same way as the text, and a Sorani ە also matches the ه that
+Arabic keyboards type for it. They describe how people complain, not any evaluation case:
+
+* insults and contempt for the service ("زبالة", "خدمة تعبانة", "rubbish", "xirab e", "زبڵ");
+* accusations of theft or fraud ("حرامية", "سرقتونا", "scam", "دز");
+* no conscience, shame ("ما عندكم ذمة", "حرام عليكم", "şerm e", "بێ ویژدان");
+* curses and exasperation ("حسبي الله", "زهقت", "fed up", "bes e", "بێزار بووم");
+* threats to leave or to complain ("بدي ألغي الخط", "cancel my contract", "هێڵەکەم هەڵدەوەشێنمەوە");
+* outage complaints — a length of time without the service ("ثلاث أيام بدون نت",
+  "three days without internet", "sê roj e înternet tune", "سێ ڕۆژە ئینتەرنێت نییە");
+* repetition ("للمرة الثالثة", "how many times", "كل يوم نفس المشكلة");
+* shouting: three exclamation marks, or a Latin message of four or more words in capitals.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nura_appliance.knowledge.folding import SORANI_E, fold_letters
+
+
+def _family(*patterns: str) -> re.Pattern[str]:
+    """One regular expression of word-bounded alternatives, letters folded like normalised text."""
+    body = "|".join(f"(?:{fold_letters(p)})" for p in patterns)
+    body = body.replace(SORANI_E, f"[{SORANI_E}ه]")
+    return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
+
+
+_P = r"(?:و|ف|يا|ال|بال)?"  # a glued conjunction, vocative or article before an insult
+_DURATION_AR = (
+    r"(?:\d+|ثلاث|ثلاثه|تلات|تلاته|اربع|اربعه|خمس|خمسه|عشر|عشره|يومين|اسبوع|اسبوعين|شهر|ساعتين|"
+    r"ساعات|ايام|يوم|امس|امبارح|البارحه|الصبح|الصبحيه|الفجر|الظهر|العصر|الليل)"
+)
+_SERVICE_AR = r"(?:ال|بال|ب)?(?:نت|انترنت|انترنيت|شبكه|ارسال|خط|اتصال|تغطيه|داتا|واي فاي|وايفاي|خدمه)\w{0,3}"
+_WITHOUT_AR = r"(?:بدون|بلا|بلاش|ماكو|ما في|مافي|مفيش|ما فيه|ما اكو|مقطوع|مقطوعه|طافي|طافيه|ميت|واقف|واقفه)"
+
+ARABIC = _family(
+    # insults and contempt
+    _P + r"(?:زباله|زبالتكم|زبالتكن|زبالين|خرا|خره|زفت|خايس|خايسه|خايسين|خربانه|فاشل|فاشله|فاشلين|فاشلون|"
+    r"تعبانه|بايظ|بايظه|معفن|معفنه|معفنين|مبهدل|مبهدله|مقرف|مقرفه|مقرفين|مهزله|مسخره|مهزلة|فضيحه|كارثه|"
+    r"تخلف|متخلف|متخلفين|تافه|تافهين|حقير|حقيرين|وسخ|وسخين|قذر|قذرين|اسوا|اسوء|اتعس|اخس|تعيس|تعيسه)",
+    r"(?:ال)?(?:خدم|شبك|شرك|نت|انترنت|انترنيت|خط)\w{0,4} (?:كلش |جدا |كتير |كثير |اوي |مره )?(?:تعبان|تعبانه|سيء|سيئه|سيئة|بطاله|زق|تبن|ما تسوى|ما تسوا|مو خوش)",
+    # thieves and cheats
+    _P
+    + r"(?:نصابين|نصابون|نصاب|حراميه|حراميه|حرامي|حراميين|سراق|سراقين|لصوص|كذابين|كذابون|كذاب|غشاشين|غشاش|محتالين|محتال|"
+    r"سرقه|سرقتوني|سرقتونا|سرقتوا|تسرقون|تسرقوا|بتسرقوا|بتسرقونا|تسرقونا|نهبتونا|نصبتوا|نصبتو علينا|احتيال|نصب واحتيال)",
+    # no conscience, shame, religion invoked
+    r"ما ?عندكم ?(?:ش ?)?(?:ذمه|ضمير|شرف|دين|اخلاق|احترام|حيا|رحمه|انسانيه)",
+    r"ما ?عندكن ?(?:ذمه|ضمير|شرف|اخلاق)|معندكمش (?:ذمه|ضمير|دم)|ما عندكو (?:ذمه|ضمير)|ما عندكمش \w+",
+    r"(?:حسبي|حسبنا) الله|الله (?:ياخذكم|ياخذكن|ينتقم منكم|لا يوفقكم|يلعنكم|لا يسامحكم|يحرقكم)|يلعن \w+|لعنه الله",
+    r"(?:حرام|عيب|عار) عليكم|(?:حرام|عيب) عليكن|(?:حرام|عيب) عليك|والله عيب|ما تستحون|ما تستحوا|ما تخجلون|ما تختشوش",
+    r"ضحك على الذقون|تضحكون علينا|بتضحكوا علينا|استهزاء",
+    # exasperation
+    r"زهقت|طهقت|طفرت|مليت|قرفت|قرفتونا|قرفتوني|كرهتونا|فاض بي|فاض بيا|انقهرت|انجلطت|اتنرفزت|عصبتوني|معصب|متضايق|متنرفز|زعلان|غاضب|غضبان|تعبت منكم|طلعتوا روحي|طلعتو روحي|جننتوني|فقعتوا مرارتي",
+    # threats to leave or to complain
+    r"(?:بدي|اريد|ابي|ابغي|ابغى|عايز|عاوز|رح|راح|حا|ح|سوف|بكره|هلا|هسه|خلاص) (?:\w+ )?(?:الغي|الغيه|الغيها|اقطع|اسكر|اقفل|اترك|اطلع من)\w{0,3} (?:\w+ ){0,2}?(?:ال|ب|ل)?(?:خط|خطي|خطوط|شريحه|شريحتي|رقم|رقمي|شركه|شركتكم|شبكه|شبكتكم)\w{0,3}",
+    r"(?:انتقل|انقل|احول|اروح|رايح|رح روح|راح اروح) (?:ل|على|الى|عند) ?(?:شركه|شبكه) (?:ثانيه|تانيه|اخرى|غيركم)|(?:عند|على|مع) غيركم",
+    r"ساشتكي|سوف اشتكي|رح اشتكي|راح اشتكي|حشتكي|هشتكي|اشتكي عليكم|بشتكي عليكم|رفع (?:دعوه|شكوى) عليكم|للمحكمه",
+    # outage complaints: a length of time without the service
+    _DURATION_AR + r"\w{0,2} (?:\w+ ){0,3}?" + _WITHOUT_AR + r" (?:\w+ )?" + _SERVICE_AR,
+    _DURATION_AR + r"\w{0,2} (?:\w+ ){0,2}?" + _SERVICE_AR + r" (?:\w+ )?" + _WITHOUT_AR,
+    _SERVICE_AR
+    + r" (?:\w+ ){0,2}?"
+    + _WITHOUT_AR
+    + r" (?:\w+ )?(?:من|صار له|صارله|له|الو|بقاله|بئاله|صرلو|صرله) (?:\w+ )?"
+    + _DURATION_AR,
+    # repetition
+    r"(?:لل|ل)?مره (?:ال)?(?:ثالثه|ثانيه|رابعه|خامسه|عاشره|مليون|\d+)|كم مره (?:\w+ )?(?:اتصلت|اشتكيت|بلغت|قلتلكم|حكيت|كتبت|راجعت)|"
+    r"كل (?:يوم|مره|شهر) (?:نفس|هاي|هذي|ذات) (?:ال)?(?:مشكله|قصه|حاله|سالفه)|ولا (?:احد|حد|حدا|واحد) (?:يرد|يجاوب|بيرد|رد)|"
+    r"محد (?:يرد|يجاوب|رد)|ما ?حد (?:يرد|بيرد|رد)|ماكو احد (?:يرد|يجاوب)|محدش (?:بيرد|رد)",
+)
+
+SORANI = _family(
+    r"خراپ|خراپە|خراپن|خراپترین|زۆر خراپ|زبڵ|زبڵە|گەندەڵ|گەندەڵن|درۆزن|درۆزنن|فێڵباز|فێڵبازن|تاڵانچی|دزن|دزی|دزین|دەدزن|دزیتان|"
+    r"تووڕە|تووڕەم|بێزار|بێزارم|بێزار بووم|وەڕس|وەڕسم|وەڕس بووم|شەرمە|شەرم بکەن|شەرمتان|بێ ?شەرم|بێ ?ویژدان|بێ ?ئینساف|"
+    r"گاڵتەیە|گاڵتە جاڕ|گاڵتەجاڕی|ئەمە چ خزمەتگوزارییەکە|هەمیشە هەمان کێشە|تاکەی|تا کەی|هیچ کەس وەڵام نادا(?:تەوە)?",
+    r"(?:\d+|دوو|سێ|چوار|پێنج|شەش|حەوت|چەند|یەک) (?:ڕۆژ|رۆژ|هەفتە|سەعات|کاتژمێر|مانگ)\w* (?:\w+ ){0,3}?(?:نییە|نیە|نیه|بێ|بەبێ|ناکات|ناکا|بڕاوە|پچڕاوە|کوژاوەتەوە)",
+    r"(?:بێ|بەبێ) (?:ئینتەرنێت|ئینتەرنیت|نێت|هێڵ|تۆڕ|داتا)\w* (?:\w+ ){0,2}?(?:\d+|دوو|سێ|چوار|پێنج|چەند) (?:ڕۆژ|رۆژ|هەفتە|سەعات|مانگ)",
+    r"(?:هەڵدەوەشێنمەوە|هەڵیدەوەشێنمەوە|هەڵی دەوەشێنمەوە|بەتاڵی دەکەمەوە|دەیگۆڕم|دەچم بۆ کۆمپانیایەکی تر|کۆمپانیایەکی تر)",
+)
+
+KURMANJI = _family(
+    r"xirab|xerab|xirabe|pir xirab|qels|hêrs bûm|hêrs im|aciz|aciz im|bezar|bêzar|bêzar bûm|diz|dizî|dizan|dizin|"
+    r"rezil|rezîl|serm e|şerm e|serma we|şerma we|besermin|bêşerm|bêsermin|bêwijdan|bewijdan|derewin|derewîn|derewkar|"
+    r"felbaz|fêlbaz|xapandin|xapînok|bes e|êdî bes e|edi bes e|westiyam|ez westiyam|ev ci xizmet e|ev çi xizmet e|"
+    r"ev ci rezilî ye|tu kes bersiv nade|kes bersiv nade",
+    r"(?:\d+|du|sê|se|car|çar|pênc|penc|çend|cend) (?:roj|hefte|hefteyan|saet|seet|meh)\w* (?:e |ye )?(?:\w+ ){0,2}?(?:tune|tuneye|nîne|nine|naxebite|kar nake|qut e|qutbûye)",
+    r"(?:xet|xeta|xeta xwe|xeta min|abonetiya xwe)\w* (?:\w+ )?(?:betal|betal bikim|betal dikim|diguherînim|diguherinim)",
+)
+
+ENGLISH = _family(
+    r"terrible|awful|worst|useless|angry|furious|scam|scammers|scamming|ridiculous|horrible|hate|stupid|pathetic|"
+    r"disgusting|unacceptable|rubbish|garbage|trash|crap|crappy|sucks|fraud|frauds|thieves|thief|robbery|incompetent|"
+    r"shameful|shame on you|ripoff|rip off|rip offs|joke of a|what a joke|what a mess|fed up|sick of|sick and tired|"
+    r"wtf|damn|bullshit|f+ck|fucking|fuck|idiots|morons|clowns|a disgrace|disgrace|outrageous|lousy|shit|shitty",
+    r"(?:\d+|two|three|four|five|six|seven|several|many|few|couple of) (?:whole )?(?:days?|weeks?|hours?|months?) "
+    r"(?:\w+ ){0,2}?(?:without|with no|no|and no|still no|of no) (?:\w+ )?(?:internet|service|signal|network|data|connection|coverage|wifi)",
+    r"(?:no|without) (?:\w+ )?(?:internet|service|signal|network|data|connection|coverage|wifi) (?:for|since) (?:\w+ )?"
+    r"(?:\d+|two|three|four|five|several|days|weeks|a week|hours|yesterday|last)",
+    r"cancel(?:ling)? (?:my|the) (?:\w+ )?(?:line|contract|subscription|account|number|service)|"
+    r"switch(?:ing)? to (?:another|a different|a new) (?:provider|operator|company|network|carrier)|leave (?:your|this) (?:company|network)",
+    r"how many times|(?:third|fourth|fifth|tenth|\d+(?:st|nd|rd|th)) time|again and again|every single day|nobody (?:answers|replies|helps)|no one (?:answers|replies|helps)",
+)
+
+_SHOUTING_MIN_WORDS = 4
+
+
+def is_negative(norm: str, raw: str) -> bool:
+    """Whether a message (``norm``: its normalised text, ``raw``: as typed) is angry or a
+    complaint, in any language NURA reads."""
+    if "!!!" in raw or "!!!" in raw.replace("！", "!"):
+        return True
+    letters = [c for c in raw if c.isascii() and c.isalpha()]
+    if (
+        len(raw.split()) >= _SHOUTING_MIN_WORDS
+        and len(letters) >= 12
+        and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+    ):
+        return True
+    return any(family.search(norm) for family in (ARABIC, SORANI, KURMANJI, ENGLISH))
+
+
+def without_anger(norm: str) -> str:
+    """``norm`` with the words that only express anger removed (what the question is about stays):
+    "خدمتكم زباله ثلاث ايام بدون نت" → "خدمتكم ثلاث ايام بدون نت". Outage phrases are kept."""
+    out = norm
+    for family in (ARABIC, SORANI, KURMANJI, ENGLISH):
+        out = family.sub(lambda m: m.group() if _is_outage(m.group()) else " ", out)
+    return " ".join(out.split())
+
+
+_OUTAGE_WORDS = re.compile(
+    fold_letters(
+        r"(?<!\w)(?:ال|بال|ب)?(?:نت|انترنت|انترنيت|شبكه|ارسال|خط|اتصال|تغطيه|داتا|وايفاي|خدمه|internet|service|signal|"
+        r"network|data|connection|coverage|wifi|înternet|internet|xet|xeta|ئینتەرنێت|ئینتەرنیت|نێت|هێڵ|تۆڕ|داتا)\w*"
+    )
+)
+
+
+def _is_outage(phrase: str) -> bool:
+    return bool(_OUTAGE_WORDS.search(phrase))
