@@ -146,3 +146,20 @@ def _assert_orderly_stop(proc: subprocess.Popen[bytes]) -> str:
     assert code == 0, f"exit status {code} (a negative one is the signal's default action):\n{output}"
     assert "Server Stopped" in output  # Sanic's shut-down ran
     return output
+
+
+def test_start_up_log_names_the_widget_admin_and_docs_addresses(live_server):
+    """The server's start-up log says where the widget demo, the admin and the API docs are (it
+    used to print only sanic-ext's /docs line)."""
+    base = live_server["url"]
+    wanted = [f"{base}/widget.html", f"{base}/admin/", f"{base}/docs"]
+    deadline = time.monotonic() + 20
+    while True:
+        log = live_server["log"].read_text(errors="replace")
+        lines = [line for line in log.splitlines() if "NURA is serving" in line or "  - " in line]
+        if all(any(url in line for line in lines) for url in wanted):
+            break
+        assert time.monotonic() < deadline, log[-3000:]
+        time.sleep(0.1)
+    for url in wanted:
+        assert httpx.get(url, timeout=10).status_code == 200, url

@@ -211,3 +211,41 @@ def test_backup_of_missing_database_is_a_clean_error(tmp_path: Path) -> None:
     result = nura("backup", str(tmp_path / "x.tar.gz"), "--data-dir", str(tmp_path / "empty"))
     assert result.exit_code == 1
     assert "nothing to back up" in result.output
+
+
+def test_backup_to_a_folder_creates_it_and_puts_the_archive_inside(initialised: Path, tmp_path: Path) -> None:
+    """`nura backup DIR/` (issue 20): a trailing slash, an existing folder or a name without an
+    archive suffix means "a folder to put the archive in" — created when missing — never a file
+    named like the folder."""
+    data = tmp_path / "data"
+    init_dir(initialised, data)
+    # A missing folder given with a trailing slash: created, the archive goes inside.
+    missing = tmp_path / "some" / "missing" / "dir"
+    result = nura("backup", f"{missing}/", "--data-dir", str(data), "--json")
+    assert result.exit_code == 0, result.output
+    archive = Path(json.loads(result.output)["archive"])
+    assert missing.is_dir() and archive.parent == missing
+    assert archive.name.startswith("nura-backup-") and archive.name.endswith(".tar.gz")
+    assert verify_archive(archive)["files"]
+    # An existing folder without the slash: inside as well.
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    result = nura("backup", str(existing), "--data-dir", str(data), "--json")
+    assert result.exit_code == 0, result.output
+    assert Path(json.loads(result.output)["archive"]).parent == existing
+    # A missing path without an archive suffix is a folder too, not a file called "nightly".
+    nightly = tmp_path / "nightly"
+    result = nura("backup", str(nightly), "--data-dir", str(data), "--json")
+    assert result.exit_code == 0, result.output
+    assert nightly.is_dir() and Path(json.loads(result.output)["archive"]).parent == nightly
+    # An explicit archive name is kept, its folder created.
+    named = tmp_path / "deep" / "er" / "mine.tar.gz"
+    result = nura("backup", str(named), "--data-dir", str(data), "--json")
+    assert result.exit_code == 0, result.output
+    assert Path(json.loads(result.output)["archive"]) == named and named.is_file()
+    # A path that names an existing file that is not an archive is refused, and left alone.
+    other = tmp_path / "notes"
+    other.write_text("keep me")
+    result = nura("backup", f"{other}/", "--data-dir", str(data))
+    assert result.exit_code == 1 and "not a folder" in result.output
+    assert other.read_text() == "keep me"

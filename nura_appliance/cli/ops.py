@@ -31,9 +31,11 @@ def _spinner() -> Progress:
 
 def backup(
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Argument(
-            help="Archive file (*.tar.gz) or a folder to put it in (default: DATA_DIR/backups/).", show_default=False
+            help="A folder to put the archive in (created when missing; a trailing slash, an existing folder or a"
+            " name without .tar.gz means a folder) or the archive's own name (*.tar.gz). Default: DATA_DIR/backups/.",
+            show_default=False,
         ),
     ] = None,
     data_dir: DataDir = None,
@@ -46,13 +48,14 @@ def backup(
 
     Example: nura backup /mnt/backups/ --data-dir /var/lib/nura
     """
-    from nura_appliance.ops.backup import create_backup
+    from nura_appliance.ops.backup import backup_destination, create_backup
     from nura_appliance.paths import DataPaths
 
     settings = settings_for(data_dir)
-    target = output or DataPaths(settings.data_dir).backups
-    if output is None:
-        target.mkdir(parents=True, exist_ok=True)
+    try:
+        target = backup_destination(output if output is not None else f"{DataPaths(settings.data_dir).backups}/")
+    except NuraError as exc:
+        fail(exc.message)
     with _spinner() as progress:
         task = progress.add_task("backing up", total=None)
         try:

@@ -136,6 +136,9 @@ def serve_workers(settings: Settings, workers: int) -> None:
     )
     app.main_process_ready(carry_out_stop)
     logger.info("starting %d API workers on %s:%s", workers, settings.nura_host, settings.nura_port)
+    from nura_appliance.cli.setup import log_addresses
+
+    log_addresses(settings)
     Sanic.serve(primary=app, app_loader=loader)
 
 

@@ -122,6 +122,26 @@ def honour_stop_during_startup(app: Any) -> None:
     app.after_server_start(release, priority=-1_000_000)
 
 
+def service_addresses(settings: Settings) -> dict[str, str]:
+    """Where people open the appliance: the widget demo page, the admin and the API docs. A
+    wildcard listen address is shown as loopback (a browser cannot open ``0.0.0.0``)."""
+    host = settings.nura_host or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1" if host == "0.0.0.0" else "::1"
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{settings.nura_port}"
+    return {"widget demo": f"{base}/widget.html", "admin": f"{base}/admin/", "API docs": f"{base}/docs"}
+
+
+def log_addresses(settings: Settings) -> None:
+    """Print the addresses in the server's log (Sanic's logger, next to its own start-up lines)."""
+    from sanic.log import logger
+
+    logger.info("NURA is serving:")
+    for name, url in service_addresses(settings).items():
+        logger.info("  - %-12s %s", name, url)
+
+
 def serve_app(settings: Settings, *, workers: int = 1) -> None:
     from nura_appliance.app import create_app
     from nura_appliance.auth.production import check_production
@@ -145,6 +165,11 @@ def serve_app(settings: Settings, *, workers: int = 1) -> None:
         return
     app = create_app(settings)
     app.after_server_start(freeze_startup_heap)
+
+    async def announce(_app: Any) -> None:
+        log_addresses(settings)
+
+    app.after_server_start(announce)
     honour_stop_during_startup(app)
     # Sanic's default listen backlog (100) overflows when a few hundred widgets connect at once:
     # the kernel drops the extra SYNs and those browsers retry after 1, 3, 7 … seconds.

@@ -117,6 +117,33 @@ def default_archive_name(now: float | None = None) -> str:
     return time.strftime("nura-backup-%Y%m%d-%H%M%S.tar.gz", time.localtime(now or time.time()))
 
 
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
+
+
+def backup_destination(raw: str) -> Path:
+    """Where ``nura backup RAW`` writes, creating the folder it names.
+
+    ``RAW`` is a folder to put a dated archive in when it ends with a slash, is an existing
+    folder, or (missing) does not end in ``.tar.gz``/``.tgz``; otherwise it is the archive's own
+    name. The folder, or the archive's parent folder, is created when missing. Checked on the
+    raw text because ``Path`` drops a trailing slash (``nura backup /mnt/missing/`` once wrote a
+    file called ``missing``).
+
+    Raises:
+        NuraError: when a folder is meant but the path is an existing file.
+    """
+    path = Path(raw).expanduser()
+    folder = raw.endswith(("/", "\\")) or path.is_dir() or not path.name.endswith(ARCHIVE_SUFFIXES)
+    target = path if folder else path.parent
+    if target.exists() and not target.is_dir():
+        raise NuraError(f"{target} is a file, not a folder to put the backup in", code="backup_target", status=400)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NuraError(f"cannot create {target}: {exc.strerror or exc}", code="backup_target", status=400) from exc
+    return path / default_archive_name() if folder else path
+
+
 def create_backup(data_dir: Path, destination: Path, *, progress: Progress | None = None) -> BackupResult:
     """Write a backup of ``data_dir`` to ``destination`` (a file path, or a folder to put it in)."""
     say = progress or (lambda _msg: None)
