@@ -16,9 +16,10 @@ import pytest
 from conftest import AppClient, make_settings, start_app, stop_app
 
 from nura_appliance.analytics.aggregates import DAY, today_start
-from nura_appliance.analytics.service import REPORT_TABS, csv_cell, parse_query
+from nura_appliance.analytics.service import REPORT_TABS, parse_query
 from nura_appliance.app import create_app
 from nura_appliance.knowledge.pack import validate_pack
+from nura_appliance.spreadsheet import UTF8_BOM, csv_cell
 
 ADMIN = {"Authorization": "Bearer change-me-api-key"}
 
@@ -358,7 +359,9 @@ async def test_csv_export_matches_json(aclient: AppClient) -> None:
     for tab in REPORT_TABS:
         resp = await aclient.get(f"/v1/analytics/reports/{tab}.csv?days=30", headers=ADMIN)
         assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/csv")
-        rows = list(csv.DictReader(io.StringIO(resp.text)))
+        # UTF-8 with a byte-order mark, so Excel shows Arabic as Arabic (not mojibake).
+        assert resp.content.startswith(UTF8_BOM.encode("utf-8")), tab
+        rows = list(csv.DictReader(io.StringIO(resp.content.decode("utf-8-sig"))))
         expected = [{k: str(csv_cell(v)) for k, v in row.items()} for row in rep[tab]["rows"]]
         assert rows == expected, tab
         assert rows, f"{tab} has rows in this traffic"

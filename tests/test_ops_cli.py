@@ -89,7 +89,8 @@ def test_export_tables_and_reports_as_csv_and_json_with_masking(seeded: Path, tm
     out = tmp_path / "conv.csv"
     result = nura("export", "conversations", "--format", "csv", "--mask", "-o", str(out), "--data-dir", str(seeded))
     assert result.exit_code == 0, result.output
-    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel then reads Arabic as Arabic
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert len(rows) == 2
     assert {"time", "session_id", "customer_message", "source", "confidence"} <= set(rows[0])
     joined = " ".join(r["customer_message"] for r in rows)
@@ -123,6 +124,30 @@ def test_export_tables_and_reports_as_csv_and_json_with_masking(seeded: Path, tm
     assert bad.exit_code == 1 and "csv, json" in bad.output
     missing = nura("export", "sessions", "--data-dir", str(tmp_path / "nothing"))
     assert missing.exit_code == 1 and "nura init" in missing.output
+
+
+def test_export_csv_guards_formulas_and_keeps_arabic_readable(seeded: Path, tmp_path: Path) -> None:
+    """Customer text that starts like a spreadsheet formula is exported with a leading apostrophe;
+    numbers stay numbers; `--no-bom` leaves the byte-order mark out for tools that do not want it."""
+    conn = sqlite3.connect(seeded / "nura.db")
+    conn.execute(
+        "INSERT INTO conversation_logs (session_id, customer_id, channel, lang, customer_message, response, source,"
+        " confidence, created_at) VALUES ('new-resolved', 'cust-9', 'web', 'ar', ?, '@SUM(A1)', 'article', -0.5, ?)",
+        ('=HYPERLINK("http://evil.example","اضغط هنا")', time.time()),
+    )
+    conn.commit()
+    conn.close()
+    out = tmp_path / "conv.csv"
+    result = nura("export", "conversations", "-o", str(out), "--no-mask", "--data-dir", str(seeded))
+    assert result.exit_code == 0, result.output
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    evil = next(r for r in rows if "HYPERLINK" in r["customer_message"])
+    assert evil["customer_message"] == '\'=HYPERLINK("http://evil.example","اضغط هنا")'
+    assert evil["response"] == "'@SUM(A1)" and evil["confidence"] == "-0.5"
+    plain = nura("export", "conversations", "--no-bom", "--no-mask", "--data-dir", str(seeded))
+    assert plain.exit_code == 0 and plain.stdout.startswith("time,")
 
 
 def test_purge_deletes_only_old_log_rows_and_keeps_pending_work(seeded: Path) -> None:

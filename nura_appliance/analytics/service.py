@@ -3,8 +3,6 @@ click events and knowledge-gap review. Every figure comes from the counters in m
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 import time
@@ -30,6 +28,7 @@ from nura_appliance.analytics.metrics import (
 from nura_appliance.analytics.review import GapReview
 from nura_appliance.errors import ValidationFailed
 from nura_appliance.languages import LANG_LIST, LANGS
+from nura_appliance.spreadsheet import csv_text
 
 log = logging.getLogger(__name__)
 
@@ -393,12 +392,7 @@ class AnalyticsService:
         report = await self.reports(query)
         rows = report[tab]["rows"]
         columns = list(CSV_COLUMNS[tab])
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([csv_cell(row[c]) for c in columns])
-        return out.getvalue()
+        return csv_text(columns, ([row[c] for c in columns] for row in rows))
 
     # -- ratings -----------------------------------------------------------------------------------
     async def ratings(self, query: ReportQuery, *, now: float | None = None) -> dict[str, Any]:
@@ -482,19 +476,6 @@ class AnalyticsService:
     # -- events ------------------------------------------------------------------------------------
     async def record_click(self, event: ClickEvent) -> int:
         return await self.db.write(lambda c: store_click(c, event))
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: Any) -> Any:
-    """A CSV cell: None as empty, and text that a spreadsheet would run as a formula (customer
-    questions can start with ``=``) prefixed with an apostrophe (OWASP's CSV-injection advice)."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 CSV_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -133,11 +133,16 @@ def export(
     ] = None,
     days: Annotated[int | None, typer.Option(help="Only rows from the last N days.", min=1)] = None,
     limit: Annotated[int | None, typer.Option(help="At most N rows.", min=1)] = None,
+    bom: Annotated[
+        bool, typer.Option("--bom/--no-bom", help="Start CSV with a UTF-8 byte-order mark (Excel needs it for Arabic).")
+    ] = True,
     data_dir: DataDir = None,
 ) -> None:
     """Export a table or a report to CSV or JSON (read-only; safe while serving).
 
-    Password and token hashes are never exported.
+    Password and token hashes are never exported. CSV is UTF-8 with a byte-order mark (so Excel
+    shows Arabic and Kurdish correctly) and cells that would run as spreadsheet formulas
+    (starting with = + - @) get a leading apostrophe.
 
     Example: nura export conversations --format csv --mask --days 30 -o conversations.csv
     """
@@ -152,12 +157,26 @@ def export(
     try:
         if output is None:
             rows = run_export(
-                DataPaths(settings.data_dir).database, name, fmt, sys.stdout, mask=masked, since=since, limit=limit
+                DataPaths(settings.data_dir).database,
+                name,
+                fmt,
+                sys.stdout,
+                mask=masked,
+                since=since,
+                limit=limit,
+                bom=bom,
             )
         else:
             with open(output, "w", encoding="utf-8", newline="") as handle:
                 rows = run_export(
-                    DataPaths(settings.data_dir).database, name, fmt, handle, mask=masked, since=since, limit=limit
+                    DataPaths(settings.data_dir).database,
+                    name,
+                    fmt,
+                    handle,
+                    mask=masked,
+                    since=since,
+                    limit=limit,
+                    bom=bom,
                 )
     except NuraError as exc:
         if output is not None:

@@ -10,7 +10,6 @@ never exported, whatever is asked.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sqlite3
@@ -22,6 +21,7 @@ import sqlite_utils
 
 from nura_appliance.errors import NotFound, ValidationFailed
 from nura_appliance.ops.masking import mask_value
+from nura_appliance.spreadsheet import write_csv
 
 FORMATS = ("csv", "json")
 # Never leave the database, even with --no-mask: they are credentials, not data.
@@ -123,8 +123,13 @@ def export(
     mask: bool = False,
     since: float = 0.0,
     limit: int | None = None,
+    bom: bool = True,
 ) -> int:
-    """Write table or report ``name`` to ``out`` as CSV or JSON; returns the number of rows."""
+    """Write table or report ``name`` to ``out`` as CSV or JSON; returns the number of rows.
+
+    CSV starts with a UTF-8 byte-order mark (``bom=False`` leaves it out) and text cells that a
+    spreadsheet would run as a formula are prefixed with ``'``.
+    """
     if fmt not in FORMATS:
         raise ValidationFailed(f"--format must be one of {', '.join(FORMATS)}", code="invalid_format")
     db = open_readonly(database)
@@ -132,11 +137,10 @@ def export(
         columns, rows = _rows(db, name, since, limit)
         count = 0
         if fmt == "csv":
-            writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: mask_value(v) if mask else v for k, v in row.items()})
-                count += 1
+            # UTF-8 BOM and the formula guard, as every CSV the appliance writes (spreadsheet.py).
+            count = write_csv(
+                out, columns, ([mask_value(row[c]) if mask else row[c] for c in columns] for row in rows), bom=bom
+            )
         else:
             out.write("[")
             for row in rows:
