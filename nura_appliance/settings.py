@@ -132,6 +132,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("ADMIN_USERNAME", "admin", "Username of the first admin created by `nura init`.", section="auth"),
     Setting(
+        "ADMIN_DISPLAY_NAME",
+        "",
+        "Display name of the first admin, shown to customers who chat with them (empty: customers see a"
+        " generic 'customer service'; set it later on the Users page).",
+        section="auth",
+    ),
+    Setting(
         "ADMIN_PASSWORD",
         "",
         "Password of the first admin (generated and printed once when empty).",

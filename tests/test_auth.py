@@ -24,6 +24,7 @@ async def test_login_returns_a_bearer_token_and_me_describes_the_user(app, clien
         "username": "amal",
         "role": "agent",
         "display_name": "amal",
+        "display_name_set": False,  # only the username: customers see a generic name instead
     }
     assert 0 < body["expires_in"] <= app.ctx.nura.settings.admin_token_ttl_seconds
     assert resp.headers["cache-control"] == "no-store"

@@ -175,7 +175,9 @@ async def test_canned_replies_crud_and_placeholders(app, client):
     rendered = (
         await client.get(f"/v1/canned-replies?lang=ar&session_id={session['session_id']}", headers=agent)
     ).json()["canned_replies"][0]["rendered"]
-    assert rendered == "مرحباً cust-77، معك sara من Sanad Telecom. {unknown}"
+    # {agent_name} is what the customer reads: sara has no display name, so a generic name, never
+    # the login name (issue 20).
+    assert rendered == "مرحباً cust-77، معك خدمة العملاء من Sanad Telecom. {unknown}"
 
     assert (await client.patch("/v1/canned-replies/greet-ar", json={"title": "أهلاً"}, headers=ADMIN)).json()[
         "title"

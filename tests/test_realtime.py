@@ -103,6 +103,8 @@ async def test_done_when_scenario_over_real_sockets(data_dir):
     async with served(data_dir) as (app, client), open_stream(client, "/v1/agents/stream", ADMIN) as agents:
         hello = await agents.next("hello")
         assert hello.get("id") is None and hello["data"]["agent"] == "api-key"
+        # Customers see the agent's display name, never the login name (issue 20).
+        await app.ctx.nura.services["users"].create("sara", "sara-long-pass-2024", "agent", "سارة", actor="test")
 
         # The customer asks for a person in Arabic; the agent sees it live.
         answer = (
@@ -123,16 +125,23 @@ async def test_done_when_scenario_over_real_sockets(data_dir):
             accepted = await client.post(f"/v1/handoff/{sid}/accept?agent_id=sara", headers=ADMIN)
             assert accepted.status_code == 200
             joined = await customer.next("message")
-            assert joined["data"]["message"]["role"] == "system" and "sara" in joined["data"]["message"]["text"]
+            assert joined["data"]["message"]["role"] == "system" and "سارة" in joined["data"]["message"]["text"]
+            assert "sara" not in joined["data"]["message"]["text"]
             status = await customer.next("status")
             assert status["data"] == {
                 "session_id": sid,
                 "status": "human_active",
                 "handoff_reason": "explicit_request",
                 "assigned_agent": "sara",
+                "display_name": "سارة",
             }
             assignment = await agents.next("assignment")
-            assert assignment["data"] == {"session_id": sid, "action": "accepted", "agent": "sara"}
+            assert assignment["data"] == {
+                "session_id": sid,
+                "action": "accepted",
+                "agent": "sara",
+                "display_name": "سارة",
+            }
 
             # Typing both ways: the agent sees the customer's draft, the customer only "typing".
             await client.post(

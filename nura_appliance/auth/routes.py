@@ -90,6 +90,7 @@ async def me(request: Request) -> HTTPResponse:
             "username": principal.username,
             "role": principal.role,
             "display_name": principal.display_name or principal.username,
+            "display_name_set": bool(principal.display_name) and principal.kind == "user",
             "kind": principal.kind,
             "expires_at": principal.expires_at,
         }

@@ -83,6 +83,14 @@ class UserService:
     async def get(self, username: str) -> UserRecord | None:
         return await self.store.get(username)
 
+    async def display_name(self, username: str | None) -> str | None:
+        """The name customers see for a staff user: the display name, or None when there is none
+        (customers are then shown a generic "customer service", never the username)."""
+        if not username:
+            return None
+        user = await self.store.get(username)
+        return ((user.display_name or "").strip() or None) if user is not None else None
+
     async def require(self, username: str) -> UserRecord:
         user = await self.store.get(username)
         if user is None:
@@ -229,7 +237,12 @@ class AuthService:
             "access_token": token,
             "token_type": "bearer",
             "expires_in": int(claims.expires_at - time.time()),
-            "user": {"username": user.username, "role": user.role, "display_name": user.display_name or user.username},
+            "user": {
+                "username": user.username,
+                "role": user.role,
+                "display_name": user.display_name or user.username,
+                "display_name_set": bool(user.display_name),
+            },
         }
 
     async def logout(self, principal: Principal) -> bool:

@@ -41,6 +41,9 @@ class UserRecord:
             "username": self.username,
             "role": self.role,
             "display_name": self.display_name or self.username,
+            # False when the name above is only the username: customers then see a generic
+            # "customer service" instead (the admin's Users page asks for a real name).
+            "display_name_set": bool(self.display_name),
             "active": self.active,
             "created_at": self.created_at,
             "updated_at": self.updated_at,

@@ -55,16 +55,26 @@ def version() -> None:
 
 
 @app.command()
-def init(data_dir: DataDir = None) -> None:
+def init(
+    data_dir: DataDir = None,
+    admin_name: Annotated[
+        str | None,
+        typer.Option(
+            "--admin-name",
+            help="Display name of the first admin, shown to customers (default: ADMIN_DISPLAY_NAME).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Create the data dir and database, load the default knowledge, create the first admin.
 
     Prints a generated one-time admin password unless ADMIN_PASSWORD is set.
 
-    Example: nura init --data-dir /var/lib/nura
+    Example: nura init --data-dir /var/lib/nura --admin-name "Layla"
     """
     from nura_appliance.cli.setup import initialise
 
-    settings = settings_for(data_dir)
+    settings = settings_for(data_dir, ADMIN_DISPLAY_NAME=admin_name)
     try:
         report = initialise(settings)
     except NuraError as exc:
@@ -75,6 +85,10 @@ def init(data_dir: DataDir = None) -> None:
     admin = report.get("admin")
     if admin:
         typer.echo(f"admin user: {admin['username']}")
+        if admin.get("display_name"):
+            typer.echo(f"shown to customers as: {admin['display_name']}")
+        else:
+            typer.echo('no display name: customers see "customer service" (set one with --admin-name or on Users)')
         if admin.get("password"):
             typer.secho(f"one-time admin password: {admin['password']}", fg=typer.colors.YELLOW)
             typer.echo("(shown once; change it after the first login)")

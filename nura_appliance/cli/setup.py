@@ -38,10 +38,16 @@ def create_first_admin(settings: Settings, db: Database) -> dict[str, Any] | Non
         lambda c: c.execute(
             "INSERT INTO users (username, password_hash, role, display_name, created_at, updated_at)"
             " VALUES (?, ?, 'admin', ?, ?, ?)",
-            (username, hash_password(password), username, now, now),
+            # The display name is what customers read ("Layla joined the conversation"); without one
+            # they see a generic "customer service" rather than the login name.
+            (username, hash_password(password), settings.admin_display_name or None, now, now),
         )
     )
-    return {"username": username, "password": password if generated else None}
+    return {
+        "username": username,
+        "password": password if generated else None,
+        "display_name": settings.admin_display_name or None,
+    }
 
 
 def initialise(settings: Settings) -> dict[str, Any]:

@@ -79,18 +79,23 @@ def _ask_password(password: str | None, generate: bool) -> str | None:
 def add(
     username: Annotated[str, typer.Argument(help="Login name.")],
     role: Annotated[str, typer.Option(help="admin, agent or viewer.")] = "agent",
-    display_name: Annotated[str | None, typer.Option(help="Name shown to colleagues and customers.")] = None,
+    display_name: Annotated[
+        str | None,
+        typer.Option("--name", "--display-name", help='Name shown to customers and colleagues (e.g. "Layla").'),
+    ] = None,
     password: PasswordOpt = None,
     generate: GenerateOpt = False,
     data_dir: DataDir = None,
 ) -> None:
     """Create a staff account.
 
-    Example: nura user add omar --role agent --display-name "Omar"
+    Example: nura user add omar --role agent --name "Omar"
     """
     secret = _ask_password(password, generate)
     user, generated = _with_users(data_dir, lambda s: s.create(username, secret, role, display_name, actor=_actor()))
     typer.echo(f"created {user.role} {user.username}")
+    if user.role != "viewer" and not user.display_name:
+        typer.echo('no display name: customers see "customer service"; add one with --name (or on the Users page)')
     if generated:
         typer.secho(f"one-time password: {generated}", fg=typer.colors.YELLOW)
 

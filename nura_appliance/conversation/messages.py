@@ -74,6 +74,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ku": "{agent} tevlî axaftinê bû.",
         "en": "{agent} joined the conversation.",
     },
+    # What a canned reply's {agent_name} says when the agent has no display name (never the username).
+    "agent_title": {
+        "ar": "خدمة العملاء",
+        "ckb": "خزمەتگوزاریی کڕیاران",
+        "ku": "Xizmeta xerîdaran",
+        "en": "Customer service",
+    },
     "resolved": {
         "ar": "تم إغلاق المحادثة. شكراً لتواصلك معنا!",
         "ckb": "گفتوگۆکە داخرا. سوپاس بۆ پەیوەندیکردنت لەگەڵمان!",

@@ -11,6 +11,7 @@ from sanic import json as json_response
 from sanic.response import HTTPResponse
 
 from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, access
+from nura_appliance.conversation.messages import message
 from nura_appliance.conversation.routes import session_token
 from nura_appliance.errors import NotFound, ValidationFailed
 from nura_appliance.handoff import canned, inbox
@@ -60,7 +61,8 @@ async def list_canned(request: Request) -> HTTPResponse:
         principal = request.ctx.principal
         values = {
             "customer_name": session.meta.get("customer_name") or session.customer_id,
-            "agent_name": getattr(principal, "display_name", None) or _staff_name(request),
+            # What the customer will read: the display name, never the username.
+            "agent_name": getattr(principal, "display_name", None) or message("agent_title", session.lang),
             "company_name": ctx.settings.company_name,
             "session_id": session.id,
         }

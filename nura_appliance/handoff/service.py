@@ -267,14 +267,16 @@ class HandoffService:
             self._event(conn, session_id, "accepted", actor.name, None, now)
             session = self._row(conn, session_id)
             # The turn carries the display name: the widget's banner names the agent from it.
-            shown = actor.customer_name
+            shown = actor.customer_name or _display_name(conn, actor.name)  # also for ?agent_id= actors
             turn = self._system_turn(conn, session, _joined(session.lang, shown), now, shown)
             return session, turn
 
         session, turn = await self.db.write(run)
         await self._after_transition(session, turn)
         self.bus.publish(
-            AGENTS_CHANNEL, "assignment", {"session_id": session_id, "action": "accepted", "agent": actor.name}
+            AGENTS_CHANNEL,
+            "assignment",
+            {"session_id": session_id, "action": "accepted", "agent": actor.name, "display_name": turn.sender_name},
         )
         return session
 
@@ -312,7 +314,13 @@ class HandoffService:
         self.bus.publish(
             AGENTS_CHANNEL,
             "assignment",
-            {"session_id": session_id, "action": "transferred", "agent": to_agent, "by": actor.name},
+            {
+                "session_id": session_id,
+                "action": "transferred",
+                "agent": to_agent,
+                "by": actor.name,
+                "display_name": turn.sender_name,
+            },
         )
         return session
 
@@ -442,7 +450,8 @@ class HandoffService:
                 text,
                 now,
                 source="agent",
-                sender_name=sender_name,
+                # The display name (also for agents acting through ?agent_id=), never the username.
+                sender_name=sender_name or _display_name(conn, actor.name),
                 meta={"kind": "agent", "lang": current.lang, "agent": actor.name},
             )
             if attachments:
@@ -593,12 +602,19 @@ class HandoffService:
     def _publish_turn(self, session_id: str, turn: TurnRecord) -> None:
         self.bus.publish(f"session:{session_id}", "message", {"session_id": session_id, "message": turn_payload(turn)})
 
-    def _publish_status(self, session: SessionRecord) -> None:
+    async def agent_display_name(self, username: str | None) -> str | None:
+        """The name customers see for a staff user (None: they see a generic "customer service")."""
+        users = self.ctx.services.get("users")
+        return await users.display_name(username) if users is not None else None
+
+    def _publish_status(self, session: SessionRecord, display_name: str | None = None) -> None:
         data = {
             "session_id": session.id,
             "status": session.status,
             "handoff_reason": session.handoff_reason,
             "assigned_agent": session.assigned_agent,
+            # The assigned agent's display name for customers' banners (None: show a generic name).
+            "display_name": display_name,
         }
         self.bus.publish(f"session:{session.id}", "status", data)
         self.bus.publish(AGENTS_CHANNEL, "status", data)
@@ -607,7 +623,7 @@ class HandoffService:
         await self.sessions.warm(session)
         if turn is not None:
             self._publish_turn(session.id, turn)
-        self._publish_status(session)
+        self._publish_status(session, await self.agent_display_name(session.assigned_agent))
         task = asyncio.get_running_loop().create_task(self._resync_cache(session.id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -117,6 +117,12 @@ async def stream_channel(
     return response
 
 
+async def _display_name(ctx: Any, username: str | None) -> str | None:
+    """The assigned agent's display name for the customer's banner (auth's UserService)."""
+    users = ctx.services.get("users")
+    return await users.display_name(username) if users is not None else None
+
+
 @bp.get("/session/<session_id:str>/stream")
 @access(SESSION)
 async def session_stream(request: Request, session_id: str) -> HTTPResponse:
@@ -135,6 +141,7 @@ async def session_stream(request: Request, session_id: str) -> HTTPResponse:
         "status": session.status,
         "handoff_reason": session.handoff_reason,
         "assigned_agent": session.assigned_agent,
+        "display_name": await _display_name(ctx, session.assigned_agent),
     }
     return await stream_channel(
         request,
