@@ -200,6 +200,24 @@ SETTINGS: tuple[Setting, ...] = (
     # -- knowledge and retrieval ------------------------------------------------------------------
     Setting("RAG_TOP_K", 4, "Handbook chunks retrieved per question.", kind=int, minimum=1, section="knowledge"),
     Setting(
+        "RAG_ANSWER_THRESHOLD",
+        0.85,
+        "Calibrated handbook relevance at which the handbook answers outright without an LLM "
+        "(the sentence or table row that holds the answer).",
+        kind=float,
+        minimum=0,
+        section="knowledge",
+    ),
+    Setting(
+        "RAG_FOUND_THRESHOLD",
+        0.77,
+        "Without an LLM, a handbook passage this relevant (below RAG_ANSWER_THRESHOLD) is offered as "
+        '"here is what I found"; below it the customer gets the scope message.',
+        kind=float,
+        minimum=0,
+        section="knowledge",
+    ),
+    Setting(
         "RAG_CHUNK_SIZE", 800, "Target handbook chunk size in characters.", kind=int, minimum=100, section="knowledge"
     ),
     Setting(
@@ -337,7 +355,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "RAG_MIN_SCORE",
         0.3,
-        "Retrieved passages scoring below this are not used to answer.",
+        "Calibrated handbook relevance below which no passage goes to the LLM (the customer gets the "
+        "scope message); the LLM is told to decline when the passages do not answer.",
         kind=float,
         minimum=0,
         section="ai",

@@ -103,7 +103,7 @@ def test_every_file_type_extracts_with_headings() -> None:
     assert title == "Help" and sections == [Section("APN", "\nSet APN to sanad.\n")]
     assert "roaming" in extract("p.pdf", simple_pdf("Enable roaming before travel"))[1][0].text.lower()
     title, sections = extract("guide.docx", docx_bytes())
-    assert title == "Roaming guide" and [s.heading for s in sections] == ["Roaming guide", "Prices"]
+    assert title == "Roaming guide" and [s.heading for s in sections] == ["Roaming guide", "Roaming guide › Prices"]
 
 
 @pytest.mark.parametrize(

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 from nura_appliance.context import build_context, load_default_knowledge
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, EmbeddingError, OpenAIEmbedder
+from nura_appliance.knowledge.hybrid import ChunkFrequencies, nearest_rows
 from nura_appliance.knowledge.indexer import ensure_chunk_vocab
-from nura_appliance.knowledge.retrieval import ChunkFrequencies, knowledge_version, nearest_rows
+from nura_appliance.knowledge.retrieval import knowledge_version
 from nura_appliance.knowledge.service import install_knowledge, needs_reindex
 from nura_appliance.storage.sqlite import migrations
 from nura_appliance.storage.sqlite.db import Database

@@ -16,16 +16,19 @@ import apsw
 from nura_appliance.ai.guard import check_answer, content_terms, extract_answer, pick_passage
 from nura_appliance.ai.prompts import Passage, build_messages, compress, memory_messages
 from nura_appliance.ai.service import LLMService
+from nura_appliance.conversation.messages import message
 from nura_appliance.conversation.pipeline import Answer
 from nura_appliance.knowledge.normalize import normalize
 
 log = logging.getLogger(__name__)
 _LINK_TIMEOUT = 30.0
 _SYSTEM_OVERHEAD_TOKENS = 250
-# Share of the question's content words a passage must contain. The retriever's score is rank-based
-# (reciprocal rank fusion) and vector search always returns neighbours, so a high score alone does
-# not mean the passage is about the question; this lexical floor is the "nothing relevant" decision.
-_MIN_COVERAGE = 0.3
+# The retriever's relevance is calibrated (a probability that the passage answers), so the tier
+# decides on it: RAG_ANSWER_THRESHOLD and up answers, RAG_MIN_SCORE and up answers as "here is what
+# I found" when no LLM phrases it, below is the scope message. A handbook passage overrules a
+# confident article answer only when it covers clearly more of the question (words the article
+# lacks: a product name, a place, a code) — by this share of the question's idf-weighted words.
+_OUTRANK_MARGIN = 0.1
 
 
 def passage_from_hit(hit: Any) -> Passage:
@@ -38,6 +41,8 @@ def passage_from_hit(hit: Any) -> Passage:
         score=float(getattr(hit, "score", 0.0) or 0.0),
         doc=getattr(hit, "doc", None),
         tier=getattr(hit, "tier", None),
+        unit=str(getattr(hit, "unit", "text") or "text"),
+        coverage=float(getattr(hit, "coverage", 0.0) or 0.0),
     )
 
 
@@ -79,6 +84,7 @@ async def lexical_passages(db: Any, text: str, k: int) -> list[Passage]:
                 round(score, 3),
                 doc=row["path"],
                 tier="fts",
+                coverage=round(score, 3),
             )
         )
     passages.sort(key=lambda p: p.score, reverse=True)
@@ -93,25 +99,20 @@ class GroundedAnswerTier:
         self.llm = llm
         self.settings = ctx.settings
 
-    async def retrieve(self, text: str, lang: str) -> list[Passage]:
+    async def retrieve(
+        self, text: str, lang: str, article_id: str | None = None
+    ) -> tuple[list[Passage], list[Passage]]:
+        """Handbook chunks and articles for ``text``, each list best first by calibrated
+        relevance (``article_id``: an article the article tier chose, scored in any case)."""
         k = self.settings.rag_top_k
         retriever = self.ctx.services.get("retriever")
-        if retriever is not None:
-            hits = await retriever.search(text, lang, k=k)
-            passages = [passage_from_hit(h) for h in hits]
-        else:
-            passages = await lexical_passages(self.ctx.db, text, k)
-        wanted = set(content_terms(text))
-        relevant = []
-        for passage in passages:
-            if passage.score < self.settings.rag_min_score or not passage.text.strip():
-                continue
-            if wanted:
-                found = set(content_terms(f"{passage.title} {passage.text}"))
-                if len(wanted & found) / len(wanted) < _MIN_COVERAGE:
-                    continue
-            relevant.append(passage)
-        return relevant
+        if retriever is None:
+            chunks = await lexical_passages(self.ctx.db, text, k)
+            return chunks, []
+        lists = await retriever.search_lists(text, lang, k=k, focus_article=article_id)
+        chunks = [passage_from_hit(h) for h in lists.get("chunk", []) if (h.text or "").strip()]
+        articles = [passage_from_hit(h) for h in lists.get("article", []) if (h.text or "").strip()]
+        return chunks, articles
 
     def _budget(self) -> int:
         budget = self.settings.llm_context_tokens
@@ -123,22 +124,51 @@ class GroundedAnswerTier:
         return max(100, budget)
 
     async def answer(self, text: str, lang: str, context: dict[str, Any]) -> Answer | None:
+        """The handbook's answer, or None (the pipeline goes on: candidates or the scope message).
+
+        ``context["article_id"]``: the article tier is confident in that article; the handbook
+        answers instead only when it clearly covers more of the question."""
         session = context.get("session")
         session_id = getattr(session, "id", None)
+        article_id = context.get("article_id")
         try:
-            found = await self.retrieve(text, lang)
+            chunks, articles = await self.retrieve(text, lang, article_id)
         except Exception:  # noqa: BLE001 - a broken retriever must not cost a 500; the pipeline goes on
             log.exception("retrieval failed")
             return None
-        if not any(p.kind == "chunk" for p in found):
+        best = chunks[0] if chunks else None
+        settings = self.settings
+        generating = bool(self.llm.usable())
+        calibrated = self.ctx.services.get("retriever") is not None
+        # With an LLM the passages go to it from RAG_MIN_SCORE (it declines what they do not
+        # answer); without one the tier quotes a passage only from RAG_FOUND_THRESHOLD. The
+        # fallback search's score is the share of the question's words, not a calibrated
+        # relevance: it answers from RAG_MIN_SCORE in both cases.
+        floor = settings.rag_min_score if generating or not calibrated else settings.rag_found_threshold
+        if best is None or best.score < min(floor, settings.rag_min_score):
             # Articles alone were already judged by the article tier (answer / ambiguous / none);
             # re-answering from them here would overrule its calibrated decision.
             return None
-        passages = compress(found, self._budget())
+        confident = best.score >= settings.rag_answer_threshold or not calibrated
+        if article_id is not None:
+            chosen = next((a for a in articles if a.ref == article_id), None)
+            if (
+                best.score < settings.rag_found_threshold
+                or best.coverage < (chosen.coverage if chosen else 0.0) + _OUTRANK_MARGIN
+            ):
+                return None
+        wanted = [p for p in chunks if p.score >= settings.rag_min_score / 2] + [
+            a for a in articles if a.score >= settings.rag_min_score and a.ref != article_id
+        ]
+        passages = compress(wanted, self._budget())
         if not any(p.kind == "chunk" for p in passages):
             return None
-        extractive = self._extractive(text, lang, passages)
-        if not self.llm.usable():
+        if "trace" in context:  # nura eval: what the LLM prompt carries, whether or not one is called
+            context["trace"].update(best=best.score, passages=passages)
+        if best.score < floor:
+            return None
+        extractive = self._extractive(text, lang, passages, confident)
+        if not generating:
             return extractive
 
         memory: list[dict[str, str]] = []
@@ -159,6 +189,8 @@ class GroundedAnswerTier:
             agent=self.settings.agent_name,
             scope=scope,
         )
+        if "trace" in context:
+            context["trace"]["messages"] = messages
         stream = _TokenStream(self.ctx.bus, session_id) if session_id and self.settings.llm_stream else None
         try:
             outcome = await self.llm.chat(
@@ -202,13 +234,18 @@ class GroundedAnswerTier:
             source_doc=cited[0].doc or cited[0].title,
         )
 
-    def _extractive(self, text: str, lang: str, passages: list[Passage]) -> Answer | None:
+    def _extractive(self, text: str, lang: str, passages: list[Passage], confident: bool) -> Answer | None:
+        """The sentence or table row that answers, from the best handbook passage (in the
+        customer's language when one is nearly as good); below RAG_ANSWER_THRESHOLD it is
+        offered as "here is what I found in our handbook"."""
         best = pick_passage([p for p in passages if p.kind == "chunk"], lang)
         if best is None:
             return None
         body = extract_answer(text, best)
         if not body:
             return None
+        if not confident:
+            body = f"{message('handbook_found', lang)}\n{body}"
         return Answer(
             "rag",
             body,

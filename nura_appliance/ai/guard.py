@@ -8,10 +8,13 @@ extractive answer, built from the best retrieved passage, instead of an invented
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from nura_appliance.ai.prompts import Passage, clean_text
+from nura_appliance.knowledge.hybrid import QueryTerms
 from nura_appliance.knowledge.normalize import detect_language, normalize
 
 _CITATION = re.compile(r"\s*\[(\d{1,2})\]")
@@ -92,9 +95,8 @@ def check_answer(
     if markers and not valid:
         return Verdict(False, "cites_nothing_retrieved", plain)
     context = "\n".join(p.text + " " + p.title for p in passages)
-    context_norm = normalize(context)
-    context_numbers = set(_NUMBER.findall(context_norm))
-    for number in _NUMBER.findall(normalize(plain)):
+    context_numbers = set(numbers(context))
+    for number in numbers(plain):
         if number not in context_numbers:
             return Verdict(False, "invented_number", plain)
     context_terms = set(content_terms(context))
@@ -110,6 +112,17 @@ def check_answer(
     return Verdict(True, None, plain, cited=valid, overlap=overlap)
 
 
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_GROUPED = re.compile(r"(?<=\d)[,٬'’](?=\d{3}\b)")
+
+
+def numbers(text: str) -> list[str]:
+    """The numbers of a text as written (Arabic-Indic digits as ASCII, "27,000" as "27000"). Not
+    through the search normaliser, which folds a repeated letter and so "5000" into "50"."""
+    folded = unicodedata.normalize("NFKC", text or "").translate(_DIGITS)
+    return _NUMBER.findall(_GROUPED.sub("", folded))
+
+
 def pick_passage(passages: list[Passage], lang: str) -> Passage | None:
     """The passage to quote: the best one in the customer's language when it scores close to the
     best overall (a translated handbook section), else the best overall."""
@@ -120,22 +133,73 @@ def pick_passage(passages: list[Passage], lang: str) -> Passage | None:
     return max(same, key=lambda p: p.score) if same else best
 
 
+# Words that ask for an amount, a count or a date: the sentence that answers them holds a number.
+_QUANTITY_WORDS = frozenset(
+    normalize(w)
+    for w in (
+        "كم بكم قديش شقد سعر أسعار اسعار رسوم كلفة تكلفة ثمن عدد متى ساعات چەند چەندە نرخ نرخی کەی "
+        "çend çiqas kengî biha bihayê buha how much many price prices cost costs fee fees when number"
+    ).split()
+)
+
+
+def _units(text: str) -> set[str]:
+    """A text's matching units: light stems of its content words and their lexicon concepts."""
+    query = QueryTerms.of(text)
+    found: set[str] = set(query.terms)
+    for unit, forms in query.units:
+        found.add(unit)
+        found.update(forms)
+    return found
+
+
+def asks_quantity(question: str) -> bool:
+    """Whether the question asks for an amount, a count or a date."""
+    return any(w in _QUANTITY_WORDS for w in normalize(question).split())
+
+
 def extract_answer(question: str, passage: Passage, *, max_chars: int = 600) -> str:
-    """The sentences of ``passage`` that best match the question, in their original order."""
+    """The sentence, line or table row of ``passage`` that answers the question.
+
+    Each sentence (table rows and list items are lines, so they are sentences here) scores the
+    question's words it holds, each weighted by how few of the passage's sentences hold it (the
+    word that tells the sentences apart — "رسوم", a product name — decides, not "رقم" which all
+    share). A question asking for an amount or a date prefers a sentence with a number. A
+    sentence that introduces a list (ends with ":") brings the list with it. A table row passage
+    is its own answer."""
     text = clean_text(passage.text)
-    if len(text) <= max_chars:
-        return text
+    if getattr(passage, "unit", "text") == "row" or len(text) <= 80:
+        return text[:max_chars].rstrip()
     sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
-    wanted = set(content_terms(question))
-    scored = sorted(range(len(sentences)), key=lambda i: (-len(wanted & set(content_terms(sentences[i]))), i))
-    chosen: list[int] = []
-    length = 0
-    for index in scored:
-        if length + len(sentences[index]) > max_chars and chosen:
-            break
-        chosen.append(index)
-        length += len(sentences[index]) + 1
-        if len(chosen) >= 3:
-            break
-    picked = " ".join(sentences[i] for i in sorted(chosen))
-    return picked[:max_chars].rstrip()
+    if not sentences:
+        return ""
+    query = QueryTerms.of(question)
+    # The question's words that the passage's heading already holds are its topic (every
+    # sentence is about them); the other words decide which sentence answers.
+    topic = _units(passage.title) if passage.title else set()
+    asked = [(u, forms) for u, forms in query.units if u not in topic and forms.isdisjoint(topic)]
+    if asked:
+        query = QueryTerms(query.terms, asked)
+    found = [_units(s) for s in sentences]
+    holding = {unit: sum(1 for f in found if unit in f or not forms.isdisjoint(f)) for unit, forms in query.units}
+    weights = {u: math.log(1 + len(sentences) / (1 + n)) for u, n in holding.items() if n}
+    wants_number = asks_quantity(question)
+
+    def key(i: int) -> tuple[float, int, int]:
+        got = sum(
+            w
+            for (u, forms) in query.units
+            if (w := weights.get(u, 0.0)) and (u in found[i] or not forms.isdisjoint(found[i]))
+        )
+        return (round(got, 6), int(wants_number and bool(_NUMBER.search(sentences[i]))), -i)
+
+    best = max(range(len(sentences)), key=key)
+    if key(best)[0] == 0:
+        best = 0  # nothing matched: the passage's opening, it was retrieved as a whole
+    picked = [sentences[best]]
+    if sentences[best].rstrip().endswith((":", "：")):  # a list's introduction brings its items
+        for following in sentences[best + 1 :]:
+            if len(" ".join(picked)) + len(following) + 1 > max_chars:
+                break
+            picked.append(following)
+    return "\n".join(picked)[:max_chars].rstrip()

@@ -23,6 +23,8 @@ class Passage:
     doc: str | None = None
     tier: str | None = None
     n: int = 0
+    unit: str = "text"  # "text" | "row" (a table row with its column names) | "article"
+    coverage: float = 0.0  # idf-weighted share of the question's words the passage holds
 
     @property
     def lang(self) -> str:

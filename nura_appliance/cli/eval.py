@@ -27,8 +27,11 @@ async def _evaluate(settings: Any, cases: list[dict[str, Any]], with_llm: bool) 
         await load_default_knowledge(ctx)
         for hook in app.ctx.context_hooks:
             await hook(app, ctx)
-        if not with_llm:
-            ctx.pipeline.retrieval = None  # the article tier alone: the offline numbers
+        llm = ctx.services.get("llm")
+        if not with_llm and llm is not None:
+            # Offline: handbook questions get the extractive answer, exactly as with the AI
+            # switch off (in memory only; the stored switch is not touched).
+            llm.enabled = False
         return await run_cases(ctx, cases)
     finally:
         ctx.close()
@@ -48,6 +51,20 @@ def _print_report(report: dict[str, Any], show_misses: int) -> None:
     typer.echo(f"answered and correct     {pct(s['answered_correct'])}")
     typer.echo(f"out-of-scope rejection   {pct(s['out_of_scope_rejection'])}")
     typer.echo(f"hand-off recall          {pct(s['handoff_recall'])}")
+    handbook = s.get("handbook")
+    if handbook:
+        typer.echo(f"\nhandbook cases: {handbook['cases']}")
+        typer.echo(f"  answer carries the fact   {pct(handbook['answer_has_fact'])}")
+        typer.echo(f"  fact in the prompt passages {pct(handbook['fact_in_context'])}")
+        if handbook["llm_called"]:
+            typer.echo(
+                f"  fact in the prompt sent   {pct(handbook['fact_in_prompt'])} ({handbook['llm_called']} LLM calls)"
+            )
+        hits = "  ".join(f"hit@{k} {pct(handbook[f'hit@{k}'])}" for k in (1, 3, 5))
+        typer.echo(f"  retrieval                 {hits}")
+        typer.echo(
+            f"  out of scope: no passage  {pct(handbook['no_passage'])}   scope message {pct(handbook['scope_kept'])}"
+        )
     typer.echo("\nper language:")
     for lang, row in s["per_language"].items():
         typer.echo(f"  {lang}: {row['cases']:4} cases  ok {pct(row['ok'])}  top-1 {pct(row['top1'])}")
@@ -69,13 +86,17 @@ def eval_command(
     cases_file: Annotated[Path, typer.Argument(help="JSON-lines file of evaluation cases.")],
     data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object {summary, cases}.")] = False,
-    with_llm: Annotated[bool, typer.Option("--with-llm", help="Also let the LLM tier answer (slower).")] = False,
+    with_llm: Annotated[
+        bool,
+        typer.Option("--with-llm", help="Let the configured LLM answer handbook questions (else extractive answers)."),
+    ] = False,
     show_misses: Annotated[int, typer.Option(help="How many misses to list.")] = 40,
 ) -> None:
     """Run evaluation cases through the same pipeline as /v1/message and print the scores.
 
     Each line: {"text": "...", "lang"?: "ar|ku|en", "expect": {"article": ID} | {"out_of_scope": true}
-    | {"handoff": true}}. Uses the knowledge in --data-dir (import a pack first).
+    | {"handoff": true} | {"fact": "55000"} | {"source": "file.md"}}. Uses the knowledge in
+    --data-dir (import a pack and ingest the handbook first).
 
     Example: nura eval knowledge/eval/cases.jsonl --json
     """

@@ -140,11 +140,20 @@ def ingest(
 
     report = _with_context(data_dir, body)
     for row in report["files"]:
-        detail = row.get("error") or f"{row['chunks']} chunks"
+        if row.get("error"):
+            detail = row["error"]
+        elif row["status"] == "ingested":
+            rows = f" ({row['rows']} of them table rows)" if row.get("rows") else ""
+            detail = f"{row['chunks']} chunks{rows}, language {row.get('lang') or '?'}"
+        else:
+            detail = f"{row['chunks']} chunks"
         typer.echo(f"{row['status']:9} {row['name']}: {detail}")
+        for warning in row.get("warnings", []):
+            typer.echo(f"  warning: {warning}")
+    unchanged = report["skipped"] - report.get("duplicates", 0)
     typer.echo(
-        f"done: {report['ingested']} ingested, {report['skipped']} unchanged, {report['failed']} failed,"
-        f" {report['chunks']} chunks"
+        f"done: {report['ingested']} ingested, {unchanged} unchanged, {report.get('duplicates', 0)} duplicate,"
+        f" {report['failed']} failed, {report['chunks']} chunks"
     )
     if report["failed"]:
         raise typer.Exit(1)

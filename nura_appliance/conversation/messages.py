@@ -68,6 +68,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ku": "Ez alîkarê xizmeta xerîdaran im û tenê di derbarê xizmetên me de dikarim alîkariyê bikim. Mijarekê hilbijêre an daxwaza karmendekî bike.",
         "en": "I'm the customer service assistant and can only help with our services: internet, packages, balance, SIM and the app. Pick a topic or ask for an agent.",
     },
+    "handbook_found": {
+        "ar": "هذا ما وجدته في دليل الخدمة بخصوص سؤالك:",
+        "ckb": "ئەمە ئەوەیە کە لە ڕێنمای خزمەتگوزارییەکەدا دەربارەی پرسیارەکەت دۆزیمەوە:",
+        "ku": "Min di rêbera xizmetê de li ser pirsa te ev dît:",
+        "en": "Here is what I found in our service handbook about your question:",
+    },
     "agent_joined": {
         "ar": "انضم {agent} إلى المحادثة.",
         "ckb": "{agent} هاتە ناو گفتوگۆکەوە.",

@@ -228,6 +228,13 @@ class Pipeline:
         if rule is not None and decision.kind != "article":
             return Answer("rule", rule.response, "rules", 1.0, lang, rule_id=rule.rule_id, sentiment=mood)
         if decision.kind == "article" and decision.article_id:
+            # ... unless the handbook answers what this article cannot: a handbook passage holding
+            # words of the question the article lacks (a product name, a place, a code).
+            if self.retrieval is not None:
+                rag = await self.retrieval.answer(text, lang, {**context, "article_id": decision.article_id})
+                if rag is not None:
+                    rag.sentiment = mood
+                    return rag
             found = await self.article_answer(decision.article_id, lang, decision.confidence, version=decision.version)
             if found is not None:
                 found.candidates = await self._candidates(decision, lang)

@@ -5,7 +5,7 @@ the language chosen exactly as the conversation service chooses it, so the numbe
 product, not a copy of it.
 
 Case format (JSON lines): ``{"text", "lang"?, "expect": {"article": ID} | {"out_of_scope": true}
-| {"handoff": true}}``.
+| {"handoff": true} | {"fact": TEXT, "source"?: FILE}}`` (handbook cases: see the last section).
 
 Metrics (each over the cases of its kind):
 
@@ -20,7 +20,9 @@ Metrics (each over the cases of its kind):
 from __future__ import annotations
 
 import json
+import re
 import time
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -51,7 +53,7 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
         if not isinstance(case, dict) or not isinstance(case.get("text"), str) or not case["text"].strip():
             raise ValidationFailed(f'{path.name} line {number}: needs a non-empty "text"')
         expect = case.get("expect")
-        if (
+        if not is_handbook_expectation(expect) and (
             not isinstance(expect, dict)
             or len(expect) != 1
             or not (
@@ -62,7 +64,7 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
         ):
             raise ValidationFailed(
                 f'{path.name} line {number}: "expect" must be {{"article": ID}}, '
-                '{"out_of_scope": true} or {"handoff": true}'
+                '{"out_of_scope": true}, {"handoff": true}, {"fact": TEXT} or {"source": FILE}'
             )
         lang = case.get("lang")
         if lang is not None and lang not in LANGS:
@@ -76,6 +78,8 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
 def _expected_kind(expect: dict[str, Any]) -> str:
     if "article" in expect:
         return "article"
+    if is_handbook_expectation(expect):
+        return "handbook"
     return "handoff" if expect.get("handoff") else "out_of_scope"
 
 
@@ -89,10 +93,12 @@ async def run_cases(ctx: Any, cases: list[dict[str, Any]]) -> dict[str, Any]:
     await pipeline.refresh(force=True)
     results = []
     langs: list[str] = []  # the language each case was answered in (kept out of the case shape)
+    kinds: list[str] = []  # the answer kind before "rag" is folded into "fallback" (same)
     started = time.perf_counter()
     for case in cases:
         lang = choose_language(case["text"], case["lang"], ctx.settings.default_lang)
-        answer = await pipeline.answer(case["text"], lang, {"eval": True})
+        trace: dict[str, Any] = {}
+        answer = await pipeline.answer(case["text"], lang, {"eval": True, "trace": trace})
         candidates = [c["article_id"] for c in answer.candidates]
         if answer.article_id and answer.article_id not in candidates:
             candidates.insert(0, answer.article_id)
@@ -104,17 +110,25 @@ async def run_cases(ctx: Any, cases: list[dict[str, Any]]) -> dict[str, Any]:
             "confidence": round(float(answer.confidence), 4),
         }
         langs.append(lang)
+        kinds.append(answer.kind)
         expect = case["expect"]
         wanted = _expected_kind(expect)
         if wanted == "article":
             ok = kind == "article" and answer.article_id == expect["article"]
+        elif wanted == "handbook":
+            got["handbook"] = await score_handbook_case(ctx, case["text"], lang, expect, answer, trace)
+            ok = got["handbook"]["answered"]
         elif wanted == "handoff":
             ok = kind == "handoff"
         else:
             ok = kind in REJECTED
         results.append({"text": case["text"], "expect": expect, "got": got, "ok": ok})
     elapsed = time.perf_counter() - started
-    return {"summary": summarise(results, elapsed, langs), "cases": results}
+    summary = summarise(results, elapsed, langs)
+    handbook = summarise_handbook(results, langs, kinds)
+    if handbook is not None:
+        summary["handbook"] = handbook
+    return {"summary": summary, "cases": results}
 
 
 def summarise(results: list[dict[str, Any]], elapsed: float = 0.0, langs: list[str] | None = None) -> dict[str, Any]:
@@ -161,3 +175,127 @@ def summarise(results: list[dict[str, Any]], elapsed: float = 0.0, langs: list[s
         "misses": sum(not r["ok"] for r in results),
         "ms_per_case": round(1000 * elapsed / len(results), 2) if results else 0.0,
     }
+
+
+# -- handbook cases (issue 17) --------------------------------------------------------------------
+# {"text", "expect": {"fact": "55000"}}: the fact must appear in the answer (and, with an LLM, in
+# the prompt); {"expect": {"source": "file.md"}}: the answer must come from that handbook file.
+# Both may be given together. Out-of-scope cases in a handbook file also get the handbook metric
+# "scope message kept" (no handbook passage offered), stricter than out_of_scope_rejection.
+HIT_AT = (1, 3, 5)
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_GROUPED = re.compile(r"(?<=\d)[,٬'’ ](?=\d{3}\b)")
+
+
+def is_handbook_expectation(expect: Any) -> bool:
+    """``{"fact": text}``, ``{"source": file}`` or both."""
+    return (
+        isinstance(expect, dict)
+        and bool(expect)
+        and set(expect) <= {"fact", "source"}
+        and all(isinstance(v, str) and v.strip() for v in expect.values())
+    )
+
+
+def fact_key(text: str) -> str:
+    """Text as facts are compared: NFKC, Arabic-Indic digits as ASCII, thousands separators
+    dropped ("27,000" = "27000"), case and spacing folded. Not the search normaliser, which folds
+    letters a fact must keep."""
+    folded = unicodedata.normalize("NFKC", text or "").translate(_DIGITS)
+    return " ".join(_GROUPED.sub("", folded).casefold().split())
+
+
+def _holds(fact: str, text: str) -> bool:
+    return fact_key(fact) in fact_key(text)
+
+
+def _from_source(source: str, doc: str | None) -> bool:
+    return bool(doc) and Path(str(doc)).name.casefold() == Path(source).name.casefold()
+
+
+async def score_handbook_case(
+    ctx: Any, text: str, lang: str, expect: dict[str, Any], answer: Any, trace: dict[str, Any]
+) -> dict[str, Any]:
+    """One handbook case: did the answer carry the fact (and come from the file), did the fact
+    reach the passages chosen for the prompt, did the LLM prompt carry it, and at which rank the
+    retriever found it among the handbook chunks."""
+    fact, source = expect.get("fact"), expect.get("source")
+    docs = [answer.source_doc, *[s.get("doc") for s in answer.sources]]
+    in_answer = answer.kind == "rag" and (fact is None or _holds(fact, answer.response))
+    if source is not None:
+        in_answer = in_answer and any(_from_source(source, d) for d in docs)
+    passages = trace.get("passages") or []
+    context = "\n".join(f"{p.title}\n{p.text}" for p in passages)
+    in_context = bool(passages) and (fact is None or _holds(fact, context))
+    if source is not None:
+        in_context = in_context and any(_from_source(source, p.doc) for p in passages)
+    messages = trace.get("messages")
+    prompt = "\n".join(m["content"] for m in messages) if messages else None
+    rank = None
+    retriever = ctx.services.get("retriever")
+    if retriever is not None:
+        hits = (await retriever.search_lists(text, lang, k=max(HIT_AT), kinds=("chunk",))).get("chunk", [])
+        for position, hit in enumerate(hits, 1):
+            if (fact is None or _holds(fact, f"{hit.title}\n{hit.text}")) and (
+                source is None or _from_source(source, hit.doc)
+            ):
+                rank = position
+                break
+    return {
+        "answered": in_answer,
+        "kind": answer.kind,
+        "source": answer.source,
+        "in_context": in_context,
+        "in_prompt": None if prompt is None else (fact is None or _holds(fact, prompt)),
+        "rank": rank,
+        "relevance": trace.get("best"),
+        "response": answer.response[:300],
+    }
+
+
+def summarise_handbook(
+    results: list[dict[str, Any]], langs: list[str] | None = None, kinds: list[str] | None = None
+) -> dict[str, Any] | None:
+    """Handbook metrics over the handbook cases (None when a file has none):
+
+    * ``answer_has_fact`` — the answer came from the handbook and carries the fact (and file);
+    * ``fact_in_context`` — the fact is in the passages chosen for the LLM prompt (computed
+      whether or not an LLM is called: the prompt is built from exactly these);
+    * ``fact_in_prompt`` — with an LLM: the fact was in the prompt actually sent (over the cases
+      where an LLM was called);
+    * ``hit@k`` — the retriever ranks a chunk holding the fact (from the file) in its top k;
+    * ``no_passage`` — out-of-scope cases that got no handbook passage (the handbook tier's own
+      share: whatever the article tier did);
+    * ``scope_kept`` — out-of-scope cases answered with the scope message (or a rule): no
+      article, no quick replies, no handbook passage.
+    """
+    cases = [(r, lang) for r, lang in zip(results, langs or [""] * len(results), strict=True)]
+    handbook = [(r, lang) for r, lang in cases if "handbook" in r["got"]]
+    raw = kinds or [r["got"]["kind"] for r in results]
+    oos = [kind for r, kind in zip(results, raw, strict=True) if r["expect"].get("out_of_scope")]
+    if not handbook:
+        return None
+    rows = [r["got"]["handbook"] for r, _ in handbook]
+    prompted = [h for h in rows if h["in_prompt"] is not None]
+    out: dict[str, Any] = {
+        "cases": len(rows),
+        "answer_has_fact": _ratio(sum(h["answered"] for h in rows), len(rows)),
+        "fact_in_context": _ratio(sum(h["in_context"] for h in rows), len(rows)),
+        "fact_in_prompt": _ratio(sum(bool(h["in_prompt"]) for h in prompted), len(prompted)),
+        "llm_called": len(prompted),
+    }
+    for k in HIT_AT:
+        out[f"hit@{k}"] = _ratio(sum(h["rank"] is not None and h["rank"] <= k for h in rows), len(rows))
+    out["no_passage"] = _ratio(sum(kind != "rag" for kind in oos), len(oos))
+    out["scope_kept"] = _ratio(sum(kind in REJECTED for kind in oos), len(oos))
+    per_lang: dict[str, dict[str, Any]] = {}
+    for lang in sorted({lang for _, lang in handbook}):
+        mine = [r["got"]["handbook"] for r, case_lang in handbook if case_lang == lang]
+        per_lang[lang] = {
+            "cases": len(mine),
+            "answer_has_fact": _ratio(sum(h["answered"] for h in mine), len(mine)),
+            "fact_in_context": _ratio(sum(h["in_context"] for h in mine), len(mine)),
+            "hit@5": _ratio(sum(h["rank"] is not None and h["rank"] <= 5 for h in mine), len(mine)),
+        }
+    out["per_language"] = per_lang
+    return out

@@ -23,7 +23,6 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +30,9 @@ import apsw
 import numpy as np
 
 from nura_appliance.errors import ValidationFailed
-from nura_appliance.knowledge.indexer import Item, chunk_fts_text, mark_analysis_if_new, split_sentences
-from nura_appliance.knowledge.normalize import detect_language, index_terms
+from nura_appliance.knowledge.chunking import Chunk, Section, chunk_sections
+from nura_appliance.knowledge.pdf import pdf_sections
+from nura_appliance.storage.sqlite.handbook import HandbookDocument, SqliteHandbookStore, index_text
 
 SUPPORTED = {
     ".md": "md",
@@ -52,20 +52,6 @@ class IngestError(ValidationFailed):
     """A file cannot be ingested; the message names the file and the reason."""
 
     code = "ingest_failed"
-
-
-@dataclass
-class Section:
-    heading: str
-    text: str
-
-
-@dataclass
-class Chunk:
-    position: int
-    heading: str
-    text: str
-    lang: str
 
 
 # -- extraction ------------------------------------------------------------------------------------
@@ -102,10 +88,11 @@ def _markdown_sections(text: str) -> list[Section]:
 
 
 class _HtmlText(html.parser.HTMLParser):
-    """Collect visible text per heading (h1–h6); script/style content is dropped."""
+    """Collect visible text per heading (h1–h6); script/style content is dropped; table rows
+    become pipe rows (a first row of ``<th>`` cells is the header)."""
 
     _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-    _BLOCKS = {"p", "div", "li", "br", "tr", "section", "article", "ul", "ol", "table", "blockquote"}
+    _BLOCKS = {"p", "div", "li", "br", "section", "article", "ul", "ol", "table", "blockquote"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -117,6 +104,9 @@ class _HtmlText(html.parser.HTMLParser):
         self._heading_parts: list[str] = []
         self._skip = 0
         self._in_title = False
+        self._cell = False  # inside a <td>/<th>: line breaks in the text are spaces
+        self._row_headers = 0  # <th> cells in the current row
+        self._rows = 0  # rows of the current table so far
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style", "noscript", "template"):
@@ -126,7 +116,15 @@ class _HtmlText(html.parser.HTMLParser):
         elif tag in self._HEADINGS:
             self._flush()
             self._in_heading, self._heading_parts = True, []
+        elif tag == "tr":
+            self._buffer.append("\n|")
+            self._row_headers = 0
+        elif tag in ("td", "th"):
+            self._cell = True
+            self._row_headers += tag == "th"
         elif tag in self._BLOCKS:
+            if tag == "table":
+                self._rows = 0
             self._buffer.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
@@ -137,6 +135,13 @@ class _HtmlText(html.parser.HTMLParser):
         elif tag in self._HEADINGS and self._in_heading:
             self._in_heading = False
             self._heading = " ".join("".join(self._heading_parts).split())
+        elif tag in ("td", "th"):
+            self._cell = False
+            self._buffer.append(" |")
+        elif tag == "tr":
+            if self._rows == 0 and self._row_headers:
+                self._buffer.append("\n|---|")
+            self._rows += 1
         elif tag in self._BLOCKS:
             self._buffer.append("\n")
 
@@ -147,6 +152,8 @@ class _HtmlText(html.parser.HTMLParser):
             self.title += data
         elif self._in_heading:
             self._heading_parts.append(data)
+        elif self._cell:
+            self._buffer.append(" ".join(data.split()) + " " if data.strip() else "")
         else:
             self._buffer.append(data)
 
@@ -174,20 +181,38 @@ def _pdf_sections(data: bytes, name: str) -> list[Section]:
                 opened = 0
             if not opened:
                 raise IngestError(f"{name}: the PDF is encrypted (password-protected); save an unprotected copy")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = None if _readable_by_pdfplumber(data) else [page.extract_text() or "" for page in reader.pages]
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
         raise IngestError(f"{name}: not a readable PDF ({type(exc).__name__}: {exc})") from None
     except Exception as exc:  # noqa: BLE001 - pypdf may raise anything on a corrupt file
         raise IngestError(f"{name}: not a readable PDF ({type(exc).__name__})") from None
+    if pages is None:
+        try:
+            return [Section(heading, text) for heading, text in pdf_sections(data) if text.strip()]
+        except Exception:  # noqa: BLE001 - pdfminer may fail where pypdf did not: use pypdf's text
+            pages = [page.extract_text() or "" for page in reader.pages]
     return [Section(f"page {i}", text) for i, text in enumerate(pages, 1) if text.strip()]
 
 
+def _readable_by_pdfplumber(data: bytes) -> bool:
+    """pdfplumber (layout, tables, right-to-left lines) is used when it is installed."""
+    try:
+        import pdfplumber  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _docx_sections(data: bytes, name: str) -> list[Section]:
+    """Paragraphs and tables in document order: Heading/Title styles start sections (their level
+    builds the heading path, as in Markdown), tables become pipe rows (the first row is the
+    header) under the heading they follow."""
     import zipfile
 
     from docx import Document
+    from docx.table import Table
 
     try:
         document = Document(io.BytesIO(data))
@@ -197,20 +222,43 @@ def _docx_sections(data: bytes, name: str) -> list[Section]:
         raise IngestError(f"{name}: not a readable .docx file ({type(exc).__name__})") from None
     sections: list[Section] = []
     heading, lines = "", []
-    for paragraph in document.paragraphs:
-        style = (paragraph.style.name if paragraph.style is not None else "") or ""
-        if style.lower().startswith(("heading", "title")) and paragraph.text.strip():
+    trail: list[tuple[int, str]] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            rows = [_row_texts(row) for row in block.rows]
+            rows = [r for r in rows if any(r)]
+            if rows:
+                lines.append("| " + " | ".join(rows[0]) + " |")
+                if len(rows) > 1:
+                    lines.append("|" + "---|" * len(rows[0]))
+                lines.extend("| " + " | ".join(r) + " |" for r in rows[1:])
+                lines.append("")
+            continue
+        style = (block.style.name if block.style is not None else "") or ""
+        text = block.text.strip()
+        if style.lower().startswith(("heading", "title")) and text:
             if any(line.strip() for line in lines):
                 sections.append(Section(heading, "\n".join(lines)))
-            heading, lines = paragraph.text.strip(), []
+            digits = "".join(ch for ch in style if ch.isdigit())
+            level = int(digits) if digits else 1
+            trail = [(lv, t) for lv, t in trail if lv < level] + [(level, text)]
+            heading, lines = " › ".join(t for _, t in trail[-2:]), []
         else:
-            lines.append(paragraph.text)
-    for table in document.tables:
-        for row in table.rows:
-            lines.append(" | ".join(cell.text.strip() for cell in row.cells))
+            lines.append(block.text)
     if any(line.strip() for line in lines):
         sections.append(Section(heading, "\n".join(lines)))
     return sections
+
+
+def _row_texts(row: Any) -> list[str]:
+    """A docx table row's cell texts; python-docx yields a merged cell once per grid column it
+    spans (the same cell element), so its text is kept once."""
+    texts: list[str] = []
+    previous = None
+    for cell in row.cells:
+        texts.append("" if cell._tc is previous else " ".join(cell.text.split()))
+        previous = cell._tc
+    return texts
 
 
 def extract(name: str, data: bytes) -> tuple[str, list[Section]]:
@@ -246,113 +294,47 @@ def extract(name: str, data: bytes) -> tuple[str, list[Section]]:
     return title, sections
 
 
-# -- chunking --------------------------------------------------------------------------------------
-def _hard_split(sentence: str, size: int) -> list[str]:
-    """A sentence longer than a chunk is cut at word boundaries (never inside a word)."""
-    words, parts, current = sentence.split(), [], ""
-    for word in words:
-        if current and len(current) + 1 + len(word) > size:
-            parts.append(current)
-            current = word
-        else:
-            current = f"{current} {word}" if current else word
-    if current:
-        parts.append(current)
-    return parts
-
-
-def chunk_sections(sections: list[Section], size: int = 800, overlap: int = 120) -> list[Chunk]:
-    """Pack each section's sentences into chunks of about ``size`` characters, neighbours sharing
-    about ``overlap`` characters of whole sentences; chunks never span two sections."""
-    size = max(size, 100)
-    overlap = max(0, min(overlap, size // 2))
-    chunks: list[Chunk] = []
-    for section in sections:
-        sentences: list[str] = []
-        for sentence in split_sentences(section.text):
-            sentences.extend(_hard_split(sentence, size) if len(sentence) > size else [sentence])
-        current: list[str] = []
-        length = 0
-        for sentence in sentences:
-            if current and length + len(sentence) + 1 > size:
-                chunks.append(_make_chunk(len(chunks), section.heading, current))
-                carried: list[str] = []
-                carried_len = 0
-                for previous in reversed(current):
-                    if carried_len + len(previous) > overlap:
-                        break
-                    carried.insert(0, previous)
-                    carried_len += len(previous) + 1
-                current, length = carried, carried_len
-            current.append(sentence)
-            length += len(sentence) + 1
-        if current:
-            chunks.append(_make_chunk(len(chunks), section.heading, current))
-    return chunks
-
-
-def _make_chunk(position: int, heading: str, sentences: list[str]) -> Chunk:
-    body = " ".join(sentences)
-    return Chunk(position, heading, body, detect_language(body))
-
-
 # -- indexing --------------------------------------------------------------------------------------
-def _write_file(
-    conn: apsw.Connection,
-    ctx: Any,
-    path_key: str,
-    name: str,
-    title: str,
-    digest: str,
-    size: int,
-    chunks: list[Chunk],
-    vectors: np.ndarray,
-) -> int:
-    """Replace one document's chunks, FTS rows and vectors (inside the caller's transaction)."""
-    mark_analysis_if_new(conn)
-    old = list(conn.execute("SELECT id FROM handbook_docs WHERE path = ?", (path_key,)))
-    if old:
-        doc_id = old[0]["id"]
-        old_ids = [str(r["id"]) for r in conn.execute("SELECT id FROM handbook_chunks WHERE doc_id = ?", (doc_id,))]
-        ctx.knowledge.vectors.delete(conn, "chunk", old_ids)
-        conn.executemany("DELETE FROM chunk_fts WHERE ref = ?", [(i,) for i in old_ids])
-        conn.execute("DELETE FROM handbook_chunks WHERE doc_id = ?", (doc_id,))
-        conn.execute(
-            "UPDATE handbook_docs SET title = ?, content_hash = ?, chunks = ?, updated_at = ?,"
-            " source_name = ?, bytes = ? WHERE id = ?",
-            (title, digest, len(chunks), time.time(), name, size, doc_id),
-        )
-    else:
-        conn.execute(
-            "INSERT INTO handbook_docs (path, title, content_hash, chunks, updated_at, source_name, bytes)"
-            " VALUES (?,?,?,?,?,?,?)",
-            (path_key, title, digest, len(chunks), time.time(), name, size),
-        )
-        doc_id = conn.last_insert_rowid()
-    items: list[Item] = []
+def document_language(chunks: list[Chunk]) -> str:
+    """The language most of a document's text is written in (by characters)."""
+    weight: dict[str, int] = {}
     for chunk in chunks:
-        text = chunk_fts_text(chunk.heading, chunk.text)
-        conn.execute(
-            "INSERT INTO handbook_chunks (doc_id, position, heading, text, lang, content_hash) VALUES (?,?,?,?,?,?)",
-            (doc_id, chunk.position, chunk.heading, chunk.text, chunk.lang, hashlib.sha256(text.encode()).hexdigest()),
-        )
-        chunk_id = str(conn.last_insert_rowid())
-        conn.execute("INSERT INTO chunk_fts (text, ref) VALUES (?, ?)", (" ".join(index_terms(text)), chunk_id))
-        items.append(Item("chunk", chunk_id, "chunk", chunk.lang, text))
-    ctx.knowledge.vectors.write(conn, items, vectors)
-    return len(chunks)
+        weight[chunk.lang] = weight.get(chunk.lang, 0) + len(chunk.text)
+    return max(weight, key=lambda lang: weight[lang]) if weight else ""
+
+
+LANGUAGE_NAMES = {
+    "ar": "Arabic (ar)",
+    "ckb": "Sorani Kurdish (ckb)",
+    "ku": "Kurmanji Kurdish (ku)",
+    "en": "English (en)",
+}
 
 
 async def ingest_file(ctx: Any, name: str, data: bytes, path_key: str) -> dict[str, Any]:
-    """Ingest one file's bytes; returns ``{name, status: ingested|unchanged|failed, chunks, error?}``."""
+    """Ingest one file's bytes; returns ``{name, status: ingested|unchanged|duplicate|failed,
+    chunks, rows, lang, warnings, error?}``.
+
+    The file is read, chunked and embedded off the event loop, then written in one transaction
+    (its old chunks replaced), so a failure at any step leaves the previous state whole. A file
+    whose exact content is already indexed under another name is not indexed twice (duplicate
+    passages would crowd the prompt)."""
     limit = ctx.settings.upload_max_bytes
+    store = SqliteHandbookStore(ctx.db, ctx.knowledge.vectors)
     try:
         if len(data) > limit:
             raise IngestError(f"{name}: {len(data)} bytes is larger than the {limit}-byte limit (UPLOAD_MAX_BYTES)")
         digest = hashlib.sha256(data).hexdigest()
-        known = await ctx.db.fetchone("SELECT content_hash FROM handbook_docs WHERE path = ?", (path_key,))
-        if known and known["content_hash"] == digest:
+        if await store.content_hash(path_key) == digest:
             return {"name": name, "status": "unchanged", "chunks": 0}
+        twin = await store.same_content(digest, path_key)
+        if twin is not None:
+            return {
+                "name": name,
+                "status": "duplicate",
+                "chunks": 0,
+                "warnings": [f"{name}: the same content is already indexed as {twin}; not indexed twice"],
+            }
         settings = ctx.settings
 
         def prepare() -> tuple[str, list[Chunk], np.ndarray]:
@@ -360,15 +342,27 @@ async def ingest_file(ctx: Any, name: str, data: bytes, path_key: str) -> dict[s
             chunks = chunk_sections(sections, settings.rag_chunk_size, settings.rag_chunk_overlap)
             if not chunks:
                 raise IngestError(f"{name}: no text found in the document")
-            texts = [chunk_fts_text(c.heading, c.text) for c in chunks]
+            texts = [index_text(c) for c in chunks]
             vectors = ctx.db.read_sync(lambda c: ctx.knowledge.vectors.embed(texts, c))
             return title, chunks, vectors
 
         title, chunks, vectors = await asyncio.to_thread(prepare)
-        count = await ctx.db.write(
-            lambda c: _write_file(c, ctx, path_key, name, title, digest, len(data), chunks, vectors)
-        )
-        return {"name": name, "status": "ingested", "chunks": count}
+        lang = document_language([c for c in chunks if c.unit == "text"] or chunks)
+        doc = HandbookDocument(path_key, name, title, digest, len(data), lang)
+        count = await ctx.db.write(lambda c: store.replace_document(c, doc, chunks, vectors))
+        warnings = []
+        declared = await store.declared_languages()
+        if declared and lang and lang not in declared:
+            listed = ", ".join(sorted(declared))
+            warnings.append(
+                f"{name}: written in {LANGUAGE_NAMES.get(lang, lang)}, a language the knowledge pack does not"
+                f" declare ({listed}); customers asking in {listed} get its passages in {lang}"
+            )
+        rows = sum(c.unit == "row" for c in chunks)
+        result: dict[str, Any] = {"name": name, "status": "ingested", "chunks": count, "rows": rows, "lang": lang}
+        if warnings:
+            result["warnings"] = warnings
+        return result
     except IngestError as exc:
         return {"name": name, "status": "failed", "chunks": 0, "error": exc.message}
 
@@ -438,13 +432,17 @@ async def ingest_paths(
 
 
 async def finish_run(ctx: Any, run_id: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Close an ``ingestion_logs`` row with the outcome and return the run report."""
+    """Close an ``ingestion_logs`` row with the outcome and return the run report (each file's
+    outcome, warnings and errors are in ``files``; every ingested file already bumped the
+    knowledge version in its own transaction)."""
     ingested = sum(r["status"] == "ingested" for r in rows)
-    skipped = sum(r["status"] == "unchanged" for r in rows)
+    skipped = sum(r["status"] in ("unchanged", "duplicate") for r in rows)
+    duplicates = sum(r["status"] == "duplicate" for r in rows)
     failed = sum(r["status"] == "failed" for r in rows)
     chunks = sum(r["chunks"] for r in rows)
     status = "failed" if failed and not (ingested or skipped) else ("partial" if failed else "done")
     errors = "; ".join(r["error"] for r in rows if r.get("error"))[:2000] or None
+    warnings = [w for r in rows for w in r.get("warnings", [])]
 
     def close(conn: apsw.Connection) -> None:
         conn.execute(
@@ -452,12 +450,6 @@ async def finish_run(ctx: Any, run_id: int, rows: list[dict[str, Any]]) -> dict[
             " detail = ?, finished_at = ? WHERE id = ?",
             (status, ingested, skipped, chunks, errors, json.dumps(rows, ensure_ascii=False), time.time(), run_id),
         )
-        if ingested:
-            conn.execute(
-                "INSERT INTO kb_meta (key, value) VALUES ('version', ?) ON CONFLICT (key) DO UPDATE"
-                " SET value = excluded.value",
-                (str(time.time()),),
-            )
 
     await ctx.db.write(close)
     return {
@@ -465,7 +457,9 @@ async def finish_run(ctx: Any, run_id: int, rows: list[dict[str, Any]]) -> dict[
         "status": status,
         "ingested": ingested,
         "skipped": skipped,
+        "duplicates": duplicates,
         "failed": failed,
         "chunks": chunks,
+        "warnings": warnings,
         "files": rows,
     }

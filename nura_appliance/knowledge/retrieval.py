@@ -1,4 +1,4 @@
-"""Article decisions and hybrid search (BM25 over FTS5 + vectors over sqlite-vec).
+"""Article decisions (BM25 over FTS5 + vectors).
 
 :class:`ArticleMatcher` is the pipeline's article tier. For one message it scores every article
 from five signals, fuses them linearly and turns the best score and its margin over the runner-up
@@ -15,18 +15,14 @@ The fusion weights and the calibration were chosen on the evaluation set as a wh
 held-out split, with and without example questions in the pack (docs/KNOWLEDGE.md); the
 answer/ambiguous thresholds are settings.
 
-:class:`HybridRetriever` (``ctx.services["retriever"]``) ranks handbook chunks and articles by
-reciprocal rank fusion of FTS5 and vector results; vectors are found by a binary-quantised
-sqlite-vec scan and re-scored in float32.
+The hybrid search over handbook chunks and articles (``ctx.services["retriever"]``) is
+:class:`nura_appliance.knowledge.hybrid.HybridRetriever`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import math
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,9 +30,8 @@ import apsw
 import numpy as np
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
-from nura_appliance.knowledge.indexer import coarse, from_blob, to_blob
+from nura_appliance.knowledge.indexer import from_blob
 from nura_appliance.knowledge.normalize import index_terms
-from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.storage.postgres import search as pg_search
 from nura_appliance.storage.sqlite.db import Database
 
@@ -44,7 +39,6 @@ from nura_appliance.storage.sqlite.db import Database
 W_VMAX, W_V2, W_CENTROID, W_BM25_ITEM, W_BM25_ARTICLE = 1.0, 0.2, 0.4, 0.4, 0.4
 BM25_DAMPING = 3.0  # bm25 / (best + damping): a weak lexical best match stays small
 CAL_BIAS, CAL_SCORE, CAL_MARGIN, CAL_KNOWN = -6.0, 5.7, 6.3, 0.0
-RRF_K = 60
 
 
 def _as_tuple(cursor: apsw.Cursor, row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -91,36 +85,9 @@ class Decision:
     version: str | None = None  # the knowledge version it was decided on
 
 
-@dataclass
-class Hit:
-    """One search result (the ``retriever`` contract)."""
-
-    kind: str  # "chunk" | "article"
-    ref: str
-    title: str
-    text: str
-    score: float
-    tier: str  # "fts" | "vector" | "hybrid"
-    doc: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "ref": self.ref,
-            "title": self.title,
-            "text": self.text,
-            "score": self.score,
-            "tier": self.tier,
-            "doc": self.doc,
-        }
-
-
 def fts_query(terms: list[str]) -> str:
     """An FTS5 OR-query of quoted terms (quotes make any user text safe to MATCH)."""
     return " OR ".join('"' + t.replace('"', "") + '"' for t in dict.fromkeys(terms) if t.replace('"', ""))
-
-
-MAX_QUERY_TERMS = 8
 
 
 def knowledge_version(conn: apsw.Connection) -> str:
@@ -128,73 +95,6 @@ def knowledge_version(conn: apsw.Connection) -> str:
     in-memory indexes (article snapshot, binary codes, term frequencies) are kept per version."""
     rows = conn.execute("SELECT value FROM kb_meta WHERE key = 'version'").fetchall()
     return rows[0]["value"] if rows else "0"
-
-
-class ChunkFrequencies:
-    """How many handbook chunks hold each term (FTS5's ``chunk_fts_vocab``), remembered per
-    knowledge version.
-
-    fts5vocab counts a term's documents by walking its whole posting list, so looking up one
-    common word in a 50k-chunk handbook took milliseconds (p99 6.6 ms for a question's terms);
-    customers' words repeat, so each is counted once per version. Terms the handbook lacks are
-    remembered as 0. Every ingestion bumps the version."""
-
-    def __init__(self, max_terms: int = 50_000) -> None:
-        self.max_terms = max_terms
-        self._version: str | None = None
-        self._counts: dict[str, int] = {}
-        self._chunks = 0
-        self._has_vocab = False
-        self._lock = threading.Lock()
-
-    def lookup(self, conn: apsw.Connection, version: str, terms: list[str]) -> tuple[dict[str, int], int] | None:
-        """``({term: chunks holding it}, chunk count)`` under knowledge ``version``, or None
-        without the vocabulary table."""
-        with self._lock:
-            if version != self._version or len(self._counts) > self.max_terms:
-                self._version, self._counts = version, {}
-                self._has_vocab = bool(
-                    conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunk_fts_vocab'").fetchall()
-                )
-                self._chunks = conn.execute("SELECT coalesce(max(rowid), 0) AS n FROM chunk_fts").fetchall()[0]["n"]
-            if not self._has_vocab:
-                return None
-            known = {t: self._counts[t] for t in terms if t in self._counts}
-            chunks = self._chunks
-        missing = [t for t in terms if t not in known]
-        if missing:
-            marks = ",".join("?" * len(missing))
-            found = {
-                r["term"]: r["doc"]
-                for r in conn.execute(f"SELECT term, doc FROM chunk_fts_vocab WHERE term IN ({marks})", missing)
-            }
-            fresh = {t: int(found.get(t, 0)) for t in missing}
-            with self._lock:
-                if self._version == version:
-                    self._counts.update(fresh)
-            known.update(fresh)
-        return known, chunks
-
-
-def selective_terms(conn: apsw.Connection, terms: list[str], frequencies: ChunkFrequencies, version: str) -> list[str]:
-    """The query terms worth a BM25 pass over handbook chunks.
-
-    BM25 must score every chunk that contains any query term, so one very common word in a large
-    handbook costs thousands of postings while adding almost nothing to the ranking. Terms found
-    in more than 5 % of the chunks (at least 500) are dropped, the rest capped at the 8 rarest;
-    when every term is common the two rarest are kept.
-    """
-    unique = list(dict.fromkeys(terms))
-    looked_up = frequencies.lookup(conn, version, unique) if unique else None
-    if looked_up is None:
-        return unique[:MAX_QUERY_TERMS]
-    counts, total = looked_up
-    present = sorted((counts[t], t) for t in unique if counts.get(t))
-    if not present:
-        return []
-    limit = max(500, total // 20)
-    kept = [t for n, t in present if n <= limit][:MAX_QUERY_TERMS]
-    return kept or [t for _, t in present[:2]]
 
 
 BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() constants
@@ -475,223 +375,3 @@ class ArticleMatcher:
         if confidence >= self.ambiguous_threshold:
             return Decision("ambiguous", confidence, None, candidates[:3], detail, version)
         return Decision("none", confidence, None, candidates, detail, version)
-
-
-def nearest_rows(distances: np.ndarray, count: int) -> np.ndarray:
-    """Indexes of the ``count`` smallest of ``distances`` (small non-negative integers), ties going
-    to the lower index. A histogram finds the cut-off distance in one pass, then two comparisons
-    pick the rows: about a fifth of ``np.argpartition``'s time at 50k rows."""
-    if len(distances) <= count:
-        return np.arange(len(distances))
-    reached = np.cumsum(np.bincount(distances))
-    cut = int(np.searchsorted(reached, count))  # the smallest distance with >= count rows at or below it
-    below = np.flatnonzero(distances < cut)
-    at_cut = np.flatnonzero(distances == cut)[: count - len(below)]
-    return np.concatenate([below, at_cut])
-
-
-class HybridRetriever:
-    """``ctx.services["retriever"]``: hybrid search over handbook chunks and articles."""
-
-    def __init__(self, db: Database, embedder: Embedder | None = None, *, oversample: int = 8) -> None:
-        self.db = db
-        self.embedder: Embedder = embedder or BuiltinEmbedder()
-        self.oversample = oversample
-        self._down_until = 0.0
-        self._codes: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
-        self._frequencies = ChunkFrequencies()
-        self._lock = threading.Lock()
-
-    def search_sync(
-        self,
-        conn: apsw.Connection,
-        text: str,
-        query: np.ndarray | None,
-        k: int,
-        kinds: tuple[str, ...],
-        lang: str = "ar",
-    ) -> list[Hit]:
-        """The search on one connection (used by the async API, the CLI and the benchmark)."""
-        terms = index_terms(text)
-        pool = max(k * 4, 20)
-        lexical: list[tuple[str, str, float]] = []  # (kind, ref, bm25)
-        if getattr(conn, "dialect", "sqlite") == "postgres":
-            return self._search_postgres(conn, terms, query, k, kinds, lang, pool)
-        version = knowledge_version(conn)
-        if terms:
-            match = fts_query(terms)
-            chunk_terms = selective_terms(conn, terms, self._frequencies, version) if "chunk" in kinds else []
-            if chunk_terms:
-                lexical += [
-                    ("chunk", r["ref"], r["s"])
-                    for r in conn.execute(
-                        "SELECT ref, -bm25(chunk_fts) AS s FROM chunk_fts WHERE chunk_fts MATCH ? ORDER BY rank LIMIT ?",
-                        (fts_query(chunk_terms), pool),
-                    )
-                ]
-            if "article" in kinds:
-                lexical += [
-                    ("article", r["ref"], r["s"])
-                    for r in conn.execute(
-                        "SELECT ref, -bm25(kb_fts) AS s FROM kb_fts WHERE kb_fts MATCH ? AND field = 'all'"
-                        " ORDER BY rank LIMIT ?",
-                        (match, pool),
-                    )
-                ]
-        lexical.sort(key=lambda r: -r[2])
-        vector: list[tuple[str, str, float]] = []
-        has_vec = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'").fetchall()
-        if query is not None and has_vec and float(np.abs(query).sum()) > 0:
-            coarse_query = coarse(query)
-            for kind in kinds:
-                best = self.vector_candidates(conn, kind, query, coarse_query, pool * self.oversample, version)
-                vector += [(kind, ref, cos) for ref, cos in best.items()]
-            vector.sort(key=lambda r: -r[2])
-        fused: dict[tuple[str, str], list[float]] = {}
-        for rank, (kind, ref, _) in enumerate(lexical[:pool]):
-            fused.setdefault((kind, ref), [0.0, 0.0])[0] = 1.0 / (RRF_K + rank + 1)
-        for rank, (kind, ref, _) in enumerate(vector[:pool]):
-            fused.setdefault((kind, ref), [0.0, 0.0])[1] = 1.0 / (RRF_K + rank + 1)
-        ranked = sorted(fused.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:k]
-        ceiling = 2.0 / (RRF_K + 1)
-        return [self._hit(conn, kind, ref, parts, ceiling, lang) for (kind, ref), parts in ranked]
-
-    def _search_postgres(
-        self,
-        conn: Any,
-        terms: list[str],
-        query: np.ndarray | None,
-        k: int,
-        kinds: tuple[str, ...],
-        lang: str,
-        pool: int,
-    ) -> list[Hit]:
-        """Scale-out path: BM25 over the tsvector tables and the worker's in-memory vector index,
-        fused exactly like the SQLite path."""
-        lexical: list[tuple[str, str, float]] = []
-        if terms and "chunk" in kinds:
-            lexical += [
-                ("chunk", r["ref"], r["score"])
-                for r in pg_search.bm25(
-                    conn, "chunk_fts", list(dict.fromkeys(terms))[:MAX_QUERY_TERMS], columns=("ref",), limit=pool
-                )
-            ]
-        if terms and "article" in kinds:
-            lexical += [
-                ("article", r["ref"], r["score"])
-                for r in pg_search.bm25(conn, "kb_fts", terms, columns=("ref",), where="field = 'all'", limit=pool)
-            ]
-        lexical.sort(key=lambda r: -r[2])
-        vector: list[tuple[str, str, float]] = []
-        if query is not None and float(np.abs(query).sum()) > 0:
-            vector = sorted(conn.database.vector_index.search(conn, query, kinds, pool), key=lambda r: -r[2])
-        return self._fuse(conn, lexical, vector, k, lang, pool)
-
-    def _fuse(
-        self,
-        conn: Any,
-        lexical: list[tuple[str, str, float]],
-        vector: list[tuple[str, str, float]],
-        k: int,
-        lang: str,
-        pool: int,
-    ) -> list[Hit]:
-        fused: dict[tuple[str, str], list[float]] = {}
-        for rank, (kind, ref, _) in enumerate(lexical[:pool]):
-            fused.setdefault((kind, ref), [0.0, 0.0])[0] = 1.0 / (RRF_K + rank + 1)
-        for rank, (kind, ref, _) in enumerate(vector[:pool]):
-            fused.setdefault((kind, ref), [0.0, 0.0])[1] = 1.0 / (RRF_K + rank + 1)
-        ranked = sorted(fused.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:k]
-        ceiling = 2.0 / (RRF_K + 1)
-        return [self._hit(conn, kind, ref, parts, ceiling, lang) for (kind, ref), parts in ranked]
-
-    def vector_candidates(
-        self, conn: apsw.Connection, kind: str, query: np.ndarray, coarse_query: np.ndarray, count: int, version: str
-    ) -> dict[str, float]:
-        """The vector half of a search: the ``count`` nearest binary codes of ``kind``, re-scored
-        with the float vectors; the best cosine per ref."""
-        ids = self._coarse_knn(conn, kind, coarse_query, count, version)
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        cursor = conn.cursor()
-        cursor.row_trace = _as_tuple  # ~160 rows: a dict each cost more than the re-scoring
-        rows = cursor.execute(f"SELECT ref, vector FROM kb_vectors WHERE id IN ({marks})", ids).fetchall()
-        if not rows or len(rows[0][1]) != query.shape[0] * 4:
-            return {}
-        cosines = dot_rows(np.vstack([from_blob(vector) for _, vector in rows]), query)
-        best: dict[str, float] = {}
-        for (ref, _), cos in zip(rows, cosines, strict=True):
-            if cos > best.get(ref, -2.0):
-                best[ref] = float(cos)
-        return best
-
-    def _coarse_knn(
-        self, conn: apsw.Connection, kind: str, coarse_query: np.ndarray, count: int, version: str
-    ) -> list[int]:
-        """Row ids of the ``count`` nearest binary codes of ``kind`` (Hamming distance).
-
-        The codes are stored in sqlite-vec's ``kb_vec``; a scan there costs about a microsecond
-        per row in per-row overhead, so the codes are also held in memory as packed 64-bit words
-        (6.4 MB for 50k chunks), reloaded when the knowledge version changes, and scanned with
-        XOR + popcount in numpy. Without a snapshot yet, sqlite-vec answers.
-        """
-        code_blob = conn.execute("SELECT vec_quantize_binary(?) AS c", (to_blob(coarse_query),)).fetchall()[0]["c"]
-        with self._lock:
-            snapshot = self._codes.get(kind)
-        if snapshot is None or snapshot[0] != version:
-            rows = list(conn.execute("SELECT rowid AS id, embedding FROM kb_vec WHERE kind = ?", (kind,)))
-            if not rows or any(len(r["embedding"]) != len(code_blob) for r in rows[:1]):
-                return []
-            word = np.uint64 if len(code_blob) % 8 == 0 else np.uint8
-            codes = np.frombuffer(b"".join(r["embedding"] for r in rows), dtype=word).reshape(len(rows), -1)
-            snapshot = (version, np.array([r["id"] for r in rows], dtype=np.int64), codes)
-            with self._lock:
-                self._codes[kind] = snapshot
-        _, ids, codes = snapshot
-        query_code = np.frombuffer(code_blob, dtype=codes.dtype)
-        # Hamming distances (at most the code's bit count, so int16). einsum sums the per-word
-        # counts about 3x faster than .sum(axis=1) does here.
-        distances = np.einsum("ij->i", np.bitwise_count(codes ^ query_code), dtype=np.int16)
-        return [int(i) for i in ids[nearest_rows(distances, count)]]
-
-    @staticmethod
-    def _hit(conn: apsw.Connection, kind: str, ref: str, parts: list[float], ceiling: float, lang: str) -> Hit:
-        tier = "hybrid" if parts[0] and parts[1] else ("fts" if parts[0] else "vector")
-        score = round(min(1.0, (parts[0] + parts[1]) / ceiling), 4)
-        if kind == "chunk":
-            rows = list(
-                conn.execute(
-                    "SELECT c.text, c.heading, d.title, coalesce(d.source_name, d.path) AS doc FROM handbook_chunks c"
-                    " JOIN handbook_docs d ON d.id = c.doc_id WHERE c.id = ?",
-                    (int(ref),),
-                )
-            )
-            if rows:
-                r = rows[0]
-                return Hit("chunk", ref, r["heading"] or r["title"] or "", r["text"], score, tier, r["doc"] or "")
-            return Hit("chunk", ref, "", "", score, tier, "")
-        rows = list(conn.execute("SELECT title, body FROM articles WHERE id = ?", (ref,)))
-        title = text = ""
-        if rows:
-            title, _ = pick_text(json.loads(rows[0]["title"]), lang)
-            text, _ = pick_text(json.loads(rows[0]["body"]), lang)
-        return Hit("article", ref, title, text, score, tier, ref)
-
-    async def search(
-        self, text: str, lang: str, k: int = 5, kinds: tuple[str, ...] = ("chunk", "article")
-    ) -> list[Hit]:
-        """Ranked hits for ``text`` (``lang`` picks the article language shown)."""
-        k = max(1, min(int(k), 50))
-        if not text or not text.strip():
-            return []
-        if isinstance(self.embedder, BuiltinEmbedder):
-            query: np.ndarray | None = self.embedder.embed([text])[0]
-        else:
-            query = None
-            if time.monotonic() >= self._down_until:
-                try:
-                    query = (await asyncio.to_thread(self.embedder.embed, [text]))[0]
-                except Exception:  # noqa: BLE001 - a dead provider degrades search to FTS only
-                    self._down_until = time.monotonic() + 60.0  # and is not retried on every query
-        return await self.db.read(lambda c: self.search_sync(c, text, query, k, kinds, lang or "ar"))

@@ -12,6 +12,7 @@ import apsw
 import numpy as np
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder, EmbeddingError, make_embedder
+from nura_appliance.knowledge.hybrid import HybridRetriever
 from nura_appliance.knowledge.indexer import (
     Item,
     chunk_fts_text,
@@ -21,7 +22,6 @@ from nura_appliance.knowledge.indexer import (
     write_article_fts,
 )
 from nura_appliance.knowledge.normalize import ANALYSIS_VERSION, index_terms
-from nura_appliance.knowledge.retrieval import HybridRetriever
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,7 @@ async def reindex(ctx: Any, progress: Progress | None = None) -> int:
             for row in conn.execute("SELECT * FROM articles ORDER BY id")
             for it in article_items(article_from_row(row))
         ]
+        # A chunk is embedded as it was at ingestion: its heading path, then its text.
         items += [
             Item("chunk", str(r["id"]), "chunk", r["lang"] or "", chunk_fts_text(r["heading"], r["text"]))
             for r in conn.execute("SELECT id, lang, heading, text FROM handbook_chunks ORDER BY id")
@@ -100,8 +101,9 @@ async def reindex(ctx: Any, progress: Progress | None = None) -> int:
     for item in items:
         if item.kind == "article":
             articles.setdefault(item.ref, []).append(item)
+    # A chunk's FTS row has the chunk's id as its rowid (the retriever reads terms by rowid).
     chunk_terms = await asyncio.to_thread(
-        lambda: [(" ".join(index_terms(i.text)), i.ref) for i in items if i.kind == "chunk"]
+        lambda: [(int(i.ref), " ".join(index_terms(i.text)), i.ref) for i in items if i.kind == "chunk"]
     )
 
     def embed_all() -> np.ndarray:
@@ -125,7 +127,7 @@ async def reindex(ctx: Any, progress: Progress | None = None) -> int:
         for article_id, article_rows in articles.items():
             write_article_fts(conn, article_id, article_rows, fresh=True)
         conn.execute("DELETE FROM chunk_fts")
-        conn.executemany("INSERT INTO chunk_fts (text, ref) VALUES (?, ?)", chunk_terms)
+        conn.executemany("INSERT INTO chunk_fts (rowid, text, ref) VALUES (?, ?, ?)", chunk_terms)
         set_analysis_version(conn)
         conn.execute(
             "INSERT INTO kb_meta (key, value) VALUES ('version', strftime('%s','now') || random())"

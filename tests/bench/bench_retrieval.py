@@ -36,9 +36,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import REPO, save  # noqa: E402
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder  # noqa: E402
+from nura_appliance.knowledge.hybrid import HybridRetriever  # noqa: E402
 from nura_appliance.knowledge.indexer import coarse, coarse_dim, ensure_chunk_vocab, split_sentences, to_blob  # noqa: E402
 from nura_appliance.knowledge.normalize import index_terms  # noqa: E402
-from nura_appliance.knowledge.retrieval import HybridRetriever, knowledge_version  # noqa: E402
+from nura_appliance.knowledge.retrieval import knowledge_version  # noqa: E402
 from nura_appliance.storage.sqlite import migrations  # noqa: E402
 from nura_appliance.storage.sqlite.db import Database  # noqa: E402
 

@@ -18,7 +18,7 @@ import math
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -63,10 +63,18 @@ _STATS = _StatsCache()
 
 
 def bm25(
-    conn: Any, table: str, terms: list[str], *, columns: tuple[str, ...], where: str = "", limit: int | None = None
+    conn: Any,
+    table: str,
+    terms: list[str],
+    *,
+    columns: tuple[str, ...],
+    where: str = "",
+    limit: int | None = None,
+    keep_text: bool = False,
 ) -> list[dict[str, Any]]:
     """Rows of ``table`` matching any of ``terms`` with ``columns`` and a positive BM25 ``score``
-    (what ``-bm25(table)`` gives in SQLite), best first."""
+    (what ``-bm25(table)`` gives in SQLite), best first; with ``keep_text`` each row keeps its
+    indexed ``text`` (the handbook retriever re-scores and reads the terms)."""
     unique = [t for t in dict.fromkeys(terms) if t.strip("'\\")]
     if not unique:
         return []
@@ -97,7 +105,7 @@ def bm25(
     wanted = set(unique)
     scored = []
     for row in rows:
-        tokens = row.pop("text").split()
+        tokens = (row["text"] if keep_text else row.pop("text")).split()
         counts = Counter(t for t in tokens if t in wanted)
         length = len(tokens) or 1
         score = sum(idf[t] * (tf * (K1 + 1)) / (tf + K1 * (1 - B + B * length / avgdl)) for t, tf in counts.items())
@@ -105,6 +113,26 @@ def bm25(
         scored.append(row)
     scored.sort(key=lambda r: -r["score"])
     return scored[:limit] if limit else scored
+
+
+def document_frequencies(conn: Any, table: str, terms: list[str]) -> tuple[dict[str, int], int]:
+    """``({term: rows holding it}, row count)`` of ``table`` (what ``chunk_fts_vocab`` gives in
+    SQLite)."""
+    unique = [t for t in dict.fromkeys(terms) if t.strip("'\\")]
+    total, _ = _STATS.get(conn, table)
+    if not unique:
+        return {}, total
+    rows = conn.execute(
+        f"SELECT t AS term, (SELECT count(*) FROM {table} WHERE tsv @@ to_tsquery('simple', quote_literal(t)))"
+        " AS n FROM unnest(?::text[]) AS t",
+        (unique,),
+    ).fetchall()
+    return {r["term"]: int(r["n"]) for r in rows}, total
+
+
+def average_length(conn: Any, table: str) -> float:
+    """Average row length of ``table`` in terms (BM25's avgdl)."""
+    return _STATS.get(conn, table)[1] or 1.0
 
 
 def known_terms(conn: Any, words: list[str]) -> set[str]:
@@ -125,6 +153,16 @@ def known_terms(conn: Any, words: list[str]) -> set[str]:
 class _VectorSnapshot:
     version: str
     kinds: dict[str, tuple[list[str], np.ndarray]]  # kind → (refs per row, matrix)
+    _rows: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+
+    def rows_of(self, kind: str) -> dict[str, list[int]]:
+        """ref → its row numbers in ``kinds[kind]``'s matrix (built on first use)."""
+        if kind not in self._rows:
+            index: dict[str, list[int]] = {}
+            for row, ref in enumerate(self.kinds[kind][0]):
+                index.setdefault(ref, []).append(row)
+            self._rows[kind] = index
+        return self._rows[kind]
 
 
 class VectorIndex:
@@ -155,6 +193,19 @@ class VectorIndex:
                     kinds[kind] = (refs, np.vstack(vectors))
             self._snapshot = _VectorSnapshot(version, kinds)
             return self._snapshot
+
+    def cosine(self, conn: Any, query: np.ndarray, kind: str, ref: str) -> float | None:
+        """The best cosine between ``query`` and the vectors of one ref (None when it has none)."""
+        snap = self._current(conn)
+        if kind not in snap.kinds:
+            return None
+        refs, matrix = snap.kinds[kind]
+        if matrix.shape[1] != query.shape[0]:
+            return None
+        rows = snap.rows_of(kind).get(ref)
+        if not rows:
+            return None
+        return float(np.max(np.einsum("ij,j->i", matrix[rows], query.astype(np.float32))))
 
     def search(self, conn: Any, query: np.ndarray, kinds: tuple[str, ...], pool: int) -> list[tuple[str, str, float]]:
         """``(kind, ref, cosine)`` of the best ``pool`` refs per kind (best item per ref)."""
