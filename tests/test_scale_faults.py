@@ -1,11 +1,16 @@
-"""Redis restarting mid-traffic: a real ``redis-server`` of this test's own on a free port is
-stopped and started again while customers keep writing. Requests keep succeeding (cache misses
-go to the database, rate limits fail open with a log line) and, once Redis is back, the cache and
-the cross-worker event bus work again without a restart of the appliance."""
+"""Faults of the scale-out services, each with a ``redis-server`` of this test's own on a free
+port where the test stops it or empties it (never the shared Redis):
+
+* Redis restarting mid-traffic: requests keep succeeding (cache misses go to the database, rate
+  limits fail open with a log line) and, once Redis is back, the cache and the cross-worker event
+  bus work again without a restart of the appliance.
+* The cache losing its data (FLUSHDB, a deleted diskcache): logouts, disabled accounts, password
+  and role changes still hold, because the database records them."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import subprocess
 import time
@@ -14,7 +19,7 @@ from pathlib import Path
 import pytest
 import redis
 from conftest import IN_CI, free_port, new_session
-from test_store_contract import app_client, backend_settings
+from test_store_contract import app_client, backend_settings, scale_backends
 
 
 class RedisServer:
@@ -143,3 +148,84 @@ async def test_redis_restart_mid_traffic_degrades_and_recovers(tmp_path, redis_b
             probe.close()
     finally:
         server.stop()
+
+
+# -- revocation survives a cache that lost its data ------------------------------------------------
+ADMIN_PASSWORD = "Faults-admin-pass-0123"
+AGENT_PASSWORD = "Faults-agent-pass-0123"
+
+
+async def login(client, username: str, password: str) -> dict[str, str]:
+    resp = await client.post("/v1/auth/login", json={"username": username, "password": password})
+    assert resp.status_code == 200, resp.text
+    return {"Authorization": f"Bearer {resp.json()['access_token']}"}
+
+
+@pytest.mark.parametrize("mode", ["postgres_own_redis", "sqlite_diskcache"])
+async def test_revocations_survive_a_cache_that_lost_its_data(tmp_path, redis_binary, mode):
+    """Logout, disable, password change and role change hold after the cache is emptied (Redis
+    FLUSHDB, a Redis restart without persistence, a deleted diskcache): before, a logged-out admin
+    token read /v1/auth/me and /v1/users with 200 once Redis had lost ``auth:revoked:*``."""
+    port = free_port()
+    server = RedisServer(port, tmp_path)
+    with contextlib.ExitStack() as stack:
+        if mode == "postgres_own_redis":
+            backend = stack.enter_context(scale_backends())
+            server.start()
+            stack.callback(server.stop)
+            backend = {**backend, "NURA_REDIS_URL": f"redis://127.0.0.1:{port}/0", "NURA_REDIS_PREFIX": "revoke:"}
+        else:
+            backend = {}
+        settings = backend_settings(tmp_path / "data", backend, ADMIN_PASSWORD=ADMIN_PASSWORD)
+        async with app_client(settings) as (app, client):
+
+            async def lose_the_cache() -> None:
+                if mode == "postgres_own_redis":
+                    redis.Redis(port=port).flushdb()  # this test's own redis-server, never the shared one
+                else:
+                    await app.ctx.nura.cache.clear()
+
+            admin = await login(client, "admin", ADMIN_PASSWORD)
+            assert (await client.get("/v1/auth/me", headers=admin)).status_code == 200
+            created = await client.post(
+                "/v1/users", headers=admin, json={"username": "agent1", "role": "agent", "password": AGENT_PASSWORD}
+            )
+            assert created.status_code == 201, created.text
+            other = await client.post(
+                "/v1/users", headers=admin, json={"username": "agent2", "role": "agent", "password": AGENT_PASSWORD}
+            )
+            assert other.status_code == 201, other.text
+            agent1 = await login(client, "agent1", AGENT_PASSWORD)
+            agent2 = await login(client, "agent2", AGENT_PASSWORD)
+            second_admin_session = await login(client, "admin", ADMIN_PASSWORD)
+
+            assert (await client.post("/v1/auth/logout", headers=admin)).json()["revoked"] is True
+            disabled = await client.patch("/v1/users/agent1", headers=second_admin_session, json={"active": False})
+            assert disabled.status_code == 200
+            viewer = await client.patch("/v1/users/agent2", headers=second_admin_session, json={"role": "viewer"})
+            assert viewer.status_code == 200
+            assert (await client.get("/v1/auth/me", headers=admin)).status_code == 401
+
+            await lose_the_cache()
+
+            for path in ("/v1/auth/me", "/v1/users"):
+                assert (await client.get(path, headers=admin)).status_code == 401, f"logged-out token read {path}"
+            assert (await client.get("/v1/auth/me", headers=agent1)).status_code == 401
+            me = await client.get("/v1/auth/me", headers=agent2)
+            assert me.status_code == 200 and me.json()["role"] == "viewer"
+            assert (await client.get("/v1/queue", headers=agent2)).status_code == 403
+            # The other session of the logged-out admin is a different token: it still works.
+            assert (await client.get("/v1/users", headers=second_admin_session)).status_code == 200
+
+            # A password change revokes every earlier token, durably too.
+            changed = await client.post(
+                "/v1/auth/password",
+                headers=second_admin_session,
+                json={"current_password": ADMIN_PASSWORD, "new_password": ADMIN_PASSWORD + "-new"},
+            )
+            assert changed.status_code == 200, changed.text
+            await lose_the_cache()
+            assert (await client.get("/v1/auth/me", headers=second_admin_session)).status_code == 401
+            fresh = await login(client, "admin", ADMIN_PASSWORD + "-new")
+            assert (await client.get("/v1/auth/me", headers=fresh)).status_code == 200
+            assert (await client.get("/v1/auth/me", headers=admin)).status_code == 401

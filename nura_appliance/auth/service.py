@@ -46,6 +46,15 @@ class Principal:
     expires_at: float | None = None
 
 
+def _revoked_key(token_id: str) -> str:
+    return f"auth:revoked:{token_id}"
+
+
+def _revoked_ttl(expires_at: float) -> float:
+    """Keep a revocation until the token would have expired (plus the signature check's leeway)."""
+    return max(1.0, expires_at - time.time() + 15)
+
+
 def check_username(username: Any) -> str:
     if not isinstance(username, str) or not USERNAME.match(username):
         raise ValidationFailed(
@@ -193,12 +202,19 @@ class AuthService:
         if claims is None:
             await self.log_throttled("token_rejected", request, detail={"reason": "invalid or expired"})
             return None
-        if await self.cache.get(f"auth:revoked:{claims.token_id}"):
+        # The cache only short-cuts a token known to be logged out; the database decides (in the
+        # same read as the user), so a cache that lost its data cannot bring a logged-out token back.
+        revoked = bool(await self.cache.get(_revoked_key(claims.token_id)))
+        user = None
+        if not revoked:
+            user, revoked = await self.users.store.get_for_token(claims.username, claims.token_id)
+            if revoked:
+                await self.cache.set(_revoked_key(claims.token_id), True, ttl=_revoked_ttl(claims.expires_at))
+        if revoked:
             await self.log_throttled(
                 "token_rejected", request, username=claims.username, detail={"reason": "logged out"}
             )
             return None
-        user = await self.users.get(claims.username)
         if user is None or not user.active or user.token_version != claims.version:
             await self.log_throttled("token_rejected", request, username=claims.username, detail={"reason": "revoked"})
             return None
@@ -246,11 +262,15 @@ class AuthService:
         }
 
     async def logout(self, principal: Principal) -> bool:
-        """Deny-list the principal's token until it would have expired; False for the API key."""
+        """Deny-list the principal's token until it would have expired; False for the API key.
+
+        The database record is what holds (written first: a logout that could not be stored
+        fails with 503 rather than pretending); the cache entry lets later requests with the token
+        be refused without reading the database."""
         if principal.token_id is None or principal.expires_at is None:
             return False
-        remaining = max(1.0, principal.expires_at - time.time() + 15)
-        await self.cache.set(f"auth:revoked:{principal.token_id}", True, ttl=remaining)
+        await self.users.store.revoke_token(principal.token_id, principal.username, principal.expires_at)
+        await self.cache.set(_revoked_key(principal.token_id), True, ttl=_revoked_ttl(principal.expires_at))
         return True
 
     @staticmethod

@@ -68,6 +68,8 @@ def _user(row: dict[str, Any]) -> UserRecord:
 
 class UserStore(Protocol):
     async def get(self, username: str) -> UserRecord | None: ...
+    async def get_for_token(self, username: str, token_id: str) -> tuple[UserRecord | None, bool]: ...
+    async def revoke_token(self, token_id: str, username: str, expires_at: float) -> None: ...
     async def list(self, role: str | None = None, active: bool | None = None) -> list[UserRecord]: ...
     async def create(self, username: str, password_hash: str, role: str, display_name: str | None) -> UserRecord: ...
     async def update(
@@ -111,6 +113,31 @@ class SqliteAuthStore:
     async def get(self, username: str) -> UserRecord | None:
         row = await self.db.fetchone("SELECT * FROM users WHERE username = ?", (username,))
         return _user(row) if row else None
+
+    async def get_for_token(self, username: str, token_id: str) -> tuple[UserRecord | None, bool]:
+        """The user a token names and whether that token was logged out, in one read (the request
+        path reads the user anyway, so the durable revocation check costs no extra round trip)."""
+        row = await self.db.fetchone(
+            "SELECT users.*, EXISTS (SELECT 1 FROM revoked_tokens WHERE token_id = ?) AS token_revoked"
+            " FROM users WHERE username = ?",
+            (token_id, username),
+        )
+        return (_user(row), bool(row["token_revoked"])) if row else (None, False)
+
+    async def revoke_token(self, token_id: str, username: str, expires_at: float) -> None:
+        """Record a logout until the token would have expired; drops records that have."""
+        now = time.time()
+
+        def run(conn: apsw.Connection) -> None:
+            conn.execute(
+                "INSERT INTO revoked_tokens (token_id, username, expires_at, revoked_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (token_id) DO NOTHING",
+                (token_id, username, expires_at, now),
+            )
+            # An expired token is refused by its signature check already: its record is no use.
+            conn.execute("DELETE FROM revoked_tokens WHERE expires_at < ?", (now,))
+
+        await self.db.write(run)
 
     async def list(self, role: str | None = None, active: bool | None = None) -> list[UserRecord]:
         sql, params = "SELECT * FROM users WHERE 1 = 1", []

@@ -3,7 +3,8 @@
 A token names the user (``sub``), the user's ``token_version`` at issue time (``ver``) and a
 random id (``jti``). The server checks all three on every request: bumping a user's
 ``token_version`` (disable, password change) revokes every token issued before, and logout
-puts the ``jti`` on a deny list until the token would have expired anyway.
+records the ``jti`` in the ``revoked_tokens`` table until the token would have expired anyway.
+Both live in the database; the cache only short-cuts a known revoked ``jti``.
 """
 
 from __future__ import annotations
