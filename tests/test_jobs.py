@@ -17,11 +17,13 @@ from typing import Any
 
 import pytest
 from conftest import REPO, make_settings
+from test_store_contract import backend_settings, scale_backends
 
 from nura_appliance.context import AppContext, build_context
 from nura_appliance.jobs.service import JobService, retry_delay
-from nura_appliance.storage.base import OutboxItem
+from nura_appliance.storage.base import DeliveryAttempt, OutboxItem
 from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
 from nura_appliance.storage.sqlite.sessions import insert_outbox
 
 ADMIN = {"Authorization": "Bearer change-me-api-key"}
@@ -376,4 +378,82 @@ async def test_a_batch_claims_once_and_keeps_each_rows_own_outcome(ctx: AppConte
     # are finished and row 3 is waiting for its back-off.
     assert await jobs.run_rows(ids) == {}
     assert len(seen) == 6
+    jobs.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres_redis"])
+def outbox_backend(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    if request.param == "sqlite":
+        yield {}
+        return
+    with scale_backends() as env:
+        yield env
+
+
+def _attempt(delivery: str, ok: bool = True) -> DeliveryAttempt:
+    return DeliveryAttempt(delivery, "http://127.0.0.1/hook", "e", 1, 204 if ok else 500, ok, None, 1.0, time.time())
+
+
+async def test_an_outcome_is_recorded_once_per_claim(data_dir: Path, outbox_backend: dict[str, str]) -> None:
+    """Claims carry a token: a claim or an outcome whose commit the runner did not see (the
+    database went away while it answered) can be written again without counting an attempt twice
+    or logging a delivery twice, and a claim that expired cannot overwrite the one that took over."""
+    ctx = build_context(backend_settings(data_dir, outbox_backend))
+    try:
+        store = SqliteOutboxStore(ctx.db)
+        first, second = [await ctx.db.write(lambda c: insert_outbox(c, OutboxItem("k", {}))) for _ in range(2)]
+
+        [row] = await store.claim([first], "token-a", 30)
+        assert row["attempts"] == 1 and row["claim_token"] == "token-a"
+        [again] = await store.claim([first], "token-a", 30)  # the same claim, retried
+        assert again["attempts"] == 1
+        assert await store.claim([first], "token-b", 30) == []  # held by a live claim
+        deliveries = [store.delivery_write(_attempt("d-1"))]
+        assert await store.finish(first, "token-a", deliveries) == "recorded"
+        assert await store.finish(first, "token-a", deliveries) == "already"  # retried after an unseen commit
+        logged = await ctx.db.fetchall("SELECT delivery_id FROM webhook_deliveries")
+        assert [r["delivery_id"] for r in logged] == ["d-1"]
+        assert (await store.counts())["done"] == 1
+
+        # A claim that outlived its lease: another worker claimed the row. The late outcome is not
+        # recorded, but what the job did (a delivery) is logged: it happened.
+        await store.claim([second], "token-c", 0)
+        [taken] = await store.claim([second], "token-d", 30)
+        assert taken["attempts"] == 2
+        assert await store.fail(second, "token-c", "boom", 5, None, [store.delivery_write(_attempt("d-2"))]) == "lost"
+        row = await ctx.db.fetchone("SELECT status, claim_token FROM outbox WHERE id = ?", (second,))
+        assert row == {"status": "running", "claim_token": "token-d"}
+        assert await ctx.db.fetchone("SELECT count(*) AS n FROM webhook_deliveries WHERE delivery_id = 'd-2'") == {
+            "n": 1
+        }
+    finally:
+        ctx.close()
+
+
+async def test_what_a_handler_defers_is_written_with_its_outcome(ctx: AppContext) -> None:
+    """``ctx.with_outcome`` writes go with the outcome: with the failure record when the handler
+    fails, with the done record when it succeeds; nothing is written while the handler runs."""
+    jobs = JobService(ctx)
+    store = SqliteOutboxStore(ctx.db)
+    calls: list[int] = []
+
+    async def deliver(job_ctx: Any, payload: dict[str, Any]) -> None:
+        calls.append(1)
+        job_ctx.with_outcome(store.delivery_write(_attempt(f"try-{len(calls)}", ok=len(calls) > 1)))
+        assert (
+            await ctx.db.fetchall("SELECT id FROM webhook_deliveries WHERE delivery_id = ?", (f"try-{len(calls)}",))
+            == []
+        )
+        if len(calls) == 1:
+            raise RuntimeError("receiver said 500")
+
+    jobs.register("deliver", deliver)
+    row_id = await jobs.enqueue("deliver", {})
+    assert await jobs.run_row(row_id) == "pending"
+    log = await ctx.db.fetchall("SELECT delivery_id, ok FROM webhook_deliveries ORDER BY id")
+    assert log == [{"delivery_id": "try-1", "ok": 0}]
+    await make_due(ctx, row_id)
+    assert await jobs.run_row(row_id) == "done"
+    log = await ctx.db.fetchall("SELECT delivery_id, ok FROM webhook_deliveries ORDER BY id")
+    assert log == [{"delivery_id": "try-1", "ok": 0}, {"delivery_id": "try-2", "ok": 1}]
     jobs.close()

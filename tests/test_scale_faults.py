@@ -5,21 +5,33 @@ port where the test stops it or empties it (never the shared Redis):
   limits fail open with a log line) and, once Redis is back, the cache and the cross-worker event
   bus work again without a restart of the appliance.
 * The cache losing its data (FLUSHDB, a deleted diskcache): logouts, disabled accounts, password
-  and role changes still hold, because the database records them."""
+  and role changes still hold, because the database records them.
+* PostgreSQL dropping every connection while jobs run: each job is done, delivered and logged
+  exactly once, and none waits for its lease."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import shutil
 import subprocess
+import threading
 import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 import redis
 from conftest import IN_CI, free_port, new_session
-from test_store_contract import app_client, backend_settings, scale_backends
+from test_store_contract import PG_ADMIN_URL, app_client, backend_settings, scale_backends
+
+from nura_appliance.context import build_context
+from nura_appliance.jobs.service import JobService
+from nura_appliance.jobs.tasks import WEBHOOK_KIND, run_webhook, webhook_payload
 
 
 class RedisServer:
@@ -229,3 +241,111 @@ async def test_revocations_survive_a_cache_that_lost_its_data(tmp_path, redis_bi
             fresh = await login(client, "admin", ADMIN_PASSWORD + "-new")
             assert (await client.get("/v1/auth/me", headers=fresh)).status_code == 200
             assert (await client.get("/v1/auth/me", headers=admin)).status_code == 401
+
+
+# -- jobs while PostgreSQL drops every connection --------------------------------------------------
+class KillingReceiver:
+    """A webhook receiver on loopback that, on every other delivery, terminates every PostgreSQL
+    connection to the test database before it answers 204: the job that sent it must record its
+    outcome on a database whose connections just died."""
+
+    def __init__(self, db_name: str) -> None:
+        self.db_name = db_name
+        self.deliveries: list[str] = []
+        self.kills = 0
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with receiver.lock:
+                    receiver.deliveries.append(json.loads(body)["delivery_id"])
+                    kill = len(receiver.deliveries) % 2 == 1
+                if kill:
+                    receiver.terminate_connections()
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def terminate_connections(self) -> None:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            killed = conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s"
+                " AND pid <> pg_backend_pid()",
+                (self.db_name,),
+            ).fetchone()[0]
+        with self.lock:
+            self.kills += killed
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def outbox_state(database_url: str) -> list[tuple[int, str, int]]:
+    """(id, status, attempts) of every outbox row, on a fresh connection (the receiver kills them)."""
+    for _ in range(20):
+        try:
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                return conn.execute("SELECT id, status, attempts FROM outbox ORDER BY id").fetchall()
+        except psycopg.OperationalError:
+            time.sleep(0.05)
+    raise AssertionError("cannot read the outbox")
+
+
+async def test_jobs_finish_exactly_once_while_postgres_drops_every_connection(tmp_path):
+    """pg_terminate_backend on every connection right after each webhook is received: every job
+    is done once, delivered once, logged once, and none waits for its lease. Before, the job could
+    not record its outcome (StorageError in the outcome write or in ``_record_failure``), its row
+    waited for the lease, the webhook went out twice and the delivery log missed successes."""
+    jobs_count = 24
+    with scale_backends() as backend:
+        settings = backend_settings(
+            tmp_path / "data",
+            backend,
+            ESCALATION_WEBHOOK_SECRET="whsec-faults-0123456789",
+            JOB_WORKERS=4,
+            # A lease far beyond the wait below: a job that waited for one fails the test.
+            JOB_LEASE_SECONDS=600,
+            JOB_RETRY_DELAY_SECONDS=600,
+        )
+        receiver = KillingReceiver(backend["db_name"])
+        ctx = build_context(settings)
+        jobs = JobService(ctx)
+        loop = asyncio.get_running_loop()
+        try:
+            jobs.register(WEBHOOK_KIND, run_webhook)
+            ids = [
+                await jobs.enqueue(WEBHOOK_KIND, webhook_payload(receiver.url, "fault.test", {"n": n}))
+                for n in range(jobs_count)
+            ]
+            assert jobs.start_consumer(loop)
+            deadline = time.monotonic() + 90
+            while True:
+                rows = await asyncio.to_thread(outbox_state, backend["NURA_DATABASE_URL"])
+                if rows and all(status == "done" for _, status, _ in rows):
+                    break
+                assert time.monotonic() < deadline, f"jobs not finished (a lease is 600 s): {rows}"
+                await asyncio.sleep(0.2)
+        finally:
+            receiver.close()
+            await loop.run_in_executor(None, jobs.close)
+            await loop.run_in_executor(None, ctx.close)
+        assert receiver.kills >= jobs_count // 2, "the receiver did not terminate connections"
+        assert sorted(row_id for row_id, _, _ in rows) == sorted(ids)
+        assert [attempts for _, _, attempts in rows] == [1] * jobs_count, "a job was claimed again"
+        payload_ids = Counter(receiver.deliveries)
+        assert len(payload_ids) == jobs_count and set(payload_ids.values()) == {1}, payload_ids
+        with psycopg.connect(backend["NURA_DATABASE_URL"], autocommit=True) as conn:
+            logged = conn.execute("SELECT delivery_id, ok FROM webhook_deliveries").fetchall()
+        assert sorted(d for d, _ in logged) == sorted(payload_ids), "the delivery log is not one row per delivery"
+        assert all(ok == 1 for _, ok in logged)

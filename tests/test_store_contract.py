@@ -301,8 +301,10 @@ async def test_postgres_connections_lost_gives_503_then_recovers(data_dir):
                 if resp.status_code == 503:
                     assert resp.json()["error"]["code"] == "storage_unavailable"
                     assert resp.headers["Retry-After"] == "2"
-            assert set(statuses) <= {200, 503}, statuses
-            assert 503 in statuses, statuses  # the dead connections were noticed, not hidden as 500s
+            assert set(statuses) <= {200, 503}, statuses  # a dead connection is a 503, never a 500
+            # The first failure makes the pool test its idle connections, so at most one request
+            # (often none: a background read may notice first) meets a dead one.
+            assert statuses.count(503) <= 1, statuses
             assert statuses[-1] == 200  # the pool replaced the dead connections
 
 

@@ -134,6 +134,10 @@ async def test_durable_webhook_job_keeps_its_delivery_id(ctx: AppContext) -> Non
         assert await jobs.run_row(row_id) == "done"
         assert len(server.requests) == 5
         assert len({r["headers"]["x-nura-delivery"] for r in server.requests}) == 1
+        # Every attempt is in the delivery log, written with its job attempt's outcome.
+        log = await ctx.db.fetchall("SELECT attempt, status_code, ok FROM webhook_deliveries ORDER BY id")
+        assert [(r["status_code"], r["ok"]) for r in log] == [(500, 0)] * 4 + [(204, 1)]
+        assert [r["attempt"] for r in log] == [1, 2, 3, 1, 2]
         assert all(
             verify(SECRET, r["headers"]["x-nura-timestamp"], r["body"], r["headers"]["x-nura-signature"])
             for r in server.requests

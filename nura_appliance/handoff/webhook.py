@@ -55,6 +55,7 @@ async def deliver_handoff_webhook(ctx: Any, payload: dict[str, Any]) -> None:
         EVENT,
         data,
         db=ctx.db,
+        defer=getattr(ctx, "with_outcome", None),  # logged with the job's outcome (jobs.service)
         attempts=1,
         delivery_id=delivery_id(payload),
     )

@@ -11,6 +11,15 @@ time, and per-handler progress (``handlers_done``) keeps a retry from repeating 
 already succeeded. Handlers must still be idempotent for the crash window between a handler's
 side effect and its progress write ("runs once in effect").
 
+Database errors (PostgreSQL restarting, every connection killed): the runner retries the claim
+and the outcome write with back-off (50 ms doubling to 2 s, for up to ``STORAGE_RETRY_SECONDS``)
+while the sweeper keeps the row's lease, so a job finishes as soon as the database answers again
+instead of waiting out its lease. Each claim has a random token, and an outcome is recorded only
+for the claim that holds the row, so a write retried after an unseen commit changes nothing twice.
+What a handler hands to ``ctx.with_outcome(write)`` (the webhook delivery log) is written in the
+outcome's own transaction. A job is run a second time only when its outcome could not be recorded
+at all: its process died, or the database stayed away longer than the retries (then the lease).
+
 Threads: Huey's consumer runs in threads (never ``Consumer.start()``, which installs signal
 handlers — allowed only on the main thread and owned by Sanic there). Each task runs its async
 handlers in its own event loop (``asyncio.run``); events for SSE clients are handed to the
@@ -24,20 +33,24 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 import apsw
 from huey import Huey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
-from nura_appliance.errors import Conflict, NotFound
+from nura_appliance.errors import Conflict, NotFound, StorageError
 from nura_appliance.settings import Settings
-from nura_appliance.storage.base import OutboxItem
+from nura_appliance.storage.base import OutboxItem, OutboxStore, OutcomeWrite, Recorded
 from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
 from nura_appliance.storage.sqlite.sessions import insert_outbox
+from nura_appliance.storage.stores import describe_url
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 JobHandler = Callable[[Any, dict[str, Any]], Awaitable[None]]
 PeriodicHandler = Callable[[Any], Awaitable[None]]
@@ -48,6 +61,11 @@ REDISPATCH_AFTER_SECONDS = 60.0
 SWEEP_INTERVAL_SECONDS = 1.0
 BATCH_SIZE = 100  # outbox rows per queue task when the sweeper dispatches many at once
 BATCH_CONCURRENCY = 16  # rows of one batch running at the same time
+# How long the runner keeps retrying a claim or an outcome write that the database refused
+# (back-off from 50 ms doubling to 2 s); beyond it the row is left to its lease.
+STORAGE_RETRY_SECONDS = 120.0
+_STORAGE_RETRY_FIRST = 0.05
+_STORAGE_RETRY_MAX = 2.0
 
 
 def handler_name(handler: Callable[..., Any]) -> str:
@@ -96,6 +114,23 @@ class _JobContext:
         return getattr(self._ctx, name)
 
 
+class _RunContext(_JobContext):
+    """The context of one run of one outbox row: adds :meth:`with_outcome`."""
+
+    def __init__(self, ctx: Any, bus: _ThreadSafeBus) -> None:
+        super().__init__(ctx, bus)
+        self._writes: list[OutcomeWrite] = []
+
+    def with_outcome(self, write: OutcomeWrite) -> None:
+        """Run ``write(conn)`` in the transaction that records this handler's outcome (success or
+        failure), e.g. a delivery log row: it is stored exactly when the outcome is."""
+        self._writes.append(write)
+
+    def take_writes(self) -> list[OutcomeWrite]:
+        writes, self._writes = self._writes, []
+        return writes
+
+
 class JobService:
     """``ctx.services["jobs"]``: register handlers, enqueue durable work, run the consumer."""
 
@@ -110,6 +145,13 @@ class JobService:
         self.db: Database = ctx.db
         self.lease_seconds = float(lease_seconds or self.settings.job_lease_seconds)
         self.sweep_interval = sweep_interval
+        self.store: OutboxStore = SqliteOutboxStore(ctx.db)
+        self.storage_retry_seconds = STORAGE_RETRY_SECONDS
+        # Set when a claim, a sweep or a hand-over to the queue failed: the next sweep hands every
+        # due row to the queue again rather than after REDISPATCH_AFTER_SECONDS (duplicates are
+        # harmless, claims are atomic).
+        self._redispatch_soon = False
+        self._sweep_failing = False
         self.huey = make_huey(self.settings, ctx.paths.jobs_database)
         self._run_task = self.huey.task(name="nura.run_outbox")(self._execute_in_thread)
         self._run_batch_task = self.huey.task(name="nura.run_outbox_batch")(self._execute_batch_in_thread)
@@ -187,7 +229,7 @@ class JobService:
         dispatches it within about a second of the commit."""
         row_id = insert_outbox(conn, OutboxItem(kind, payload), max_attempts=self.settings.job_max_attempts)
         if dispatched:
-            conn.execute("UPDATE outbox SET dispatched_at = ? WHERE id = ?", (time.time(), row_id))
+            SqliteOutboxStore.mark_dispatched(conn, row_id)
         return row_id
 
     def _dispatch(self, row_id: int, delay: float = 0.0) -> None:
@@ -197,6 +239,7 @@ class JobService:
             else:
                 self._run_task(row_id)
         except Exception:  # noqa: BLE001 - the sweeper dispatches it later
+            self._redispatch_soon = True
             log.exception("could not hand outbox row %s to the queue; the sweeper will retry", row_id)
 
     def _dispatch_many(self, row_ids: list[int]) -> None:
@@ -211,33 +254,63 @@ class JobService:
             try:
                 self._run_batch_task(chunk)
             except Exception:  # noqa: BLE001 - the sweeper dispatches them later
+                self._redispatch_soon = True
                 log.exception("could not hand %d outbox rows to the queue; the sweeper will retry", len(chunk))
 
     # -- execution --------------------------------------------------------------------------------
     def _execute_in_thread(self, row_id: int) -> None:
         """Huey task body: runs in a consumer thread with a fresh event loop."""
-        asyncio.run(self.run_row(row_id))
+        self._in_thread(self.run_row(row_id), [row_id])
 
     def _execute_batch_in_thread(self, row_ids: list[int]) -> None:
-        asyncio.run(self.run_rows(row_ids))
+        self._in_thread(self.run_rows(row_ids), row_ids)
+
+    @staticmethod
+    def _in_thread(run: Coroutine[Any, Any, Any], row_ids: list[int]) -> None:
+        try:
+            asyncio.run(run)
+        except StorageError as exc:
+            # Retried for STORAGE_RETRY_SECONDS already: the database is still away. The rows are
+            # handed out again by the sweeper (unclaimed) or after their lease (claimed).
+            log.error("background job(s) %s stopped: the database stayed unavailable (%s)", row_ids[:10], exc)
+
+    async def _with_retries(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        """``await call()``, retried with back-off while the database raises StorageError (for up
+        to ``storage_retry_seconds``, and not once this service is closing)."""
+        delay = _STORAGE_RETRY_FIRST
+        deadline = time.monotonic() + self.storage_retry_seconds
+        failures = 0
+        while True:
+            try:
+                result = await call()
+            except StorageError as exc:
+                failures += 1
+                if self._stop.is_set() or time.monotonic() + delay > deadline:
+                    raise
+                if failures == 1:
+                    log.warning("could not %s (%s); retrying until the database answers", what, exc)
+                await asyncio.sleep(delay)
+                delay = min(_STORAGE_RETRY_MAX, delay * 2)
+                continue
+            if failures:
+                log.info("%s: succeeded after %d failed tries", what, failures)
+            return result
+
+    async def _claim(self, row_ids: list[int]) -> list[dict[str, Any]]:
+        token = uuid.uuid4().hex  # the same token on every retry: a claim that committed unseen is found again
+        try:
+            return await self._with_retries(
+                f"claim job(s) {row_ids[:5]}", lambda: self.store.claim(row_ids, token, self.lease_seconds)
+            )
+        except StorageError:
+            self._redispatch_soon = True
+            raise
 
     async def run_rows(self, row_ids: list[int]) -> dict[int, str]:
         """Claim the claimable ones of ``row_ids`` in one write and run them concurrently (at most
         BATCH_CONCURRENCY at a time, so their writes share commits). Each row keeps its own lease,
         retries and failure accounting, as with :meth:`run_row`. Returns each claimed row's status."""
-        now = time.time()
-        lease = self.lease_seconds
-        marks = ", ".join("?" for _ in row_ids)
-
-        def claim(conn: apsw.Connection) -> list[dict[str, Any]]:
-            return conn.execute(
-                "UPDATE outbox SET status = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?"
-                f" WHERE id IN ({marks}) AND ((status = 'pending' AND next_attempt_at <= ?)"
-                " OR (status = 'running' AND coalesce(lease_until, 0) < ?)) RETURNING *",
-                (now + lease, now, *row_ids, now + 0.001, now),
-            ).fetchall()
-
-        rows = await self.db.write(claim)
+        rows = await self._claim(row_ids)
         if not rows:
             return {}
         with self._running_lock:
@@ -248,6 +321,9 @@ class JobService:
             async with gate:
                 try:
                     return await self._run_claimed(row)
+                except StorageError as exc:
+                    log.error("job %s stopped: the database stayed unavailable (%s)", row["id"], exc)
+                    return "running"
                 finally:
                     with self._running_lock:
                         self._running.discard(row["id"])
@@ -256,93 +332,83 @@ class JobService:
         return {r["id"]: status for r, status in zip(rows, statuses, strict=True)}
 
     async def run_row(self, row_id: int) -> str:
-        """Claim row ``row_id`` and run its handlers. Returns the resulting status, or
-        ``"skipped"`` when the row is not claimable (done, failed, not due, or held by a live
-        worker)."""
-        now = time.time()
-        lease = self.lease_seconds
-
-        def claim(conn: apsw.Connection) -> dict[str, Any] | None:
-            rows = conn.execute(
-                "UPDATE outbox SET status = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?"
-                " WHERE id = ? AND ((status = 'pending' AND next_attempt_at <= ?)"
-                " OR (status = 'running' AND coalesce(lease_until, 0) < ?)) RETURNING *",
-                (now + lease, now, row_id, now + 0.001, now),
-            ).fetchall()
-            return rows[0] if rows else None
-
-        row = await self.db.write(claim)
-        if row is None:
+        """Claim row ``row_id`` and run its handlers. Returns the resulting status (``done``,
+        ``pending``, ``failed``; ``lost`` when the claim expired meanwhile and another worker
+        holds the row), or ``"skipped"`` when the row is not claimable (done, failed, not due, or
+        held by a live worker)."""
+        rows = await self._claim([row_id])
+        if not rows:
             return "skipped"
         with self._running_lock:
             self._running.add(row_id)
         try:
-            return await self._run_claimed(row)
+            return await self._run_claimed(rows[0])
         finally:
             with self._running_lock:
                 self._running.discard(row_id)
 
     async def _run_claimed(self, row: dict[str, Any]) -> str:
-        row_id = row["id"]
+        row_id, token = row["id"], row["claim_token"]
         payload = json.loads(row["payload"])
         done: list[str] = json.loads(row.get("handlers_done") or "[]")
         handlers = self._handlers.get(row["kind"], [])
-        try:
-            if not handlers:
-                raise LookupError(f"no handler is registered for job kind {row['kind']!r} in this process")
-            for name, handler in handlers:
-                if name in done:
-                    continue
-                await handler(self.job_ctx, payload)
-                done.append(name)
-                if len(handlers) == 1:
-                    break  # one handler: the 'done' write below is its progress record
-                progress = json.dumps(done)
-                await self.db.write(
-                    lambda c, p=progress: c.execute(
-                        "UPDATE outbox SET handlers_done = ? WHERE id = ? AND status = 'running'", (p, row_id)
-                    )
+        if not handlers:
+            error = LookupError(f"no handler is registered for job kind {row['kind']!r} in this process")
+            return await self._record_failure(row, error, [])
+        run = _RunContext(self.ctx, self.job_ctx.bus)
+        todo = [(name, handler) for name, handler in handlers if name not in done]
+        for index, (name, handler) in enumerate(todo):
+            try:
+                await handler(run, payload)
+            except Exception as exc:  # noqa: BLE001 - recorded on the row, retried or failed
+                return await self._record_failure(row, exc, run.take_writes())
+            done.append(name)
+            if index < len(todo) - 1:  # the last handler's record is the 'done' write below
+                writes, progress = run.take_writes(), list(done)
+                outcome = await self._with_retries(
+                    f"record the progress of job {row_id}",
+                    lambda p=progress, w=writes: self.store.progress(row_id, token, p, w),
                 )
-        except Exception as exc:  # noqa: BLE001 - recorded on the row, retried or failed
-            return await self._record_failure(row, exc)
-        now = time.time()
-        await self.db.write(
-            lambda c: c.execute(
-                "UPDATE outbox SET status = 'done', done_at = ?, updated_at = ?, lease_until = NULL, last_error = NULL"
-                " WHERE id = ? AND status = 'running'",
-                (now, now, row_id),
-            )
+                if outcome == "lost":
+                    return self._lost(row)
+        writes = run.take_writes()
+        outcome = await self._with_retries(
+            f"record job {row_id} as done", lambda: self.store.finish(row_id, token, writes)
         )
-        return "done"
+        return "done" if outcome != "lost" else self._lost(row)
 
-    async def _record_failure(self, row: dict[str, Any], exc: BaseException) -> str:
-        row_id, attempts = row["id"], int(row["attempts"])
+    @staticmethod
+    def _lost(row: dict[str, Any]) -> str:
+        log.warning(
+            "job %s (%s) ran past its lease and another claim holds it now; it may run again",
+            row["id"],
+            row["kind"],
+        )
+        return "lost"
+
+    async def _record_failure(self, row: dict[str, Any], exc: BaseException, writes: list[OutcomeWrite]) -> str:
+        row_id, attempts, token = row["id"], int(row["attempts"]), row["claim_token"]
         max_attempts = int(self.settings.job_max_attempts)
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        now = time.time()
         if attempts >= max_attempts:
             log.error("job %s (%s) failed after %s attempts: %s", row_id, row["kind"], attempts, error)
-            await self.db.write(
-                lambda c: c.execute(
-                    "UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ?, lease_until = NULL,"
-                    " max_attempts = ? WHERE id = ?",
-                    (error, now, max_attempts, row_id),
-                )
+            retry_at: float | None = None
+        else:
+            delay = retry_delay(self.settings.job_retry_delay_seconds, attempts)
+            log.warning(
+                "job %s (%s) attempt %s failed, retrying in %.0f s: %s", row_id, row["kind"], attempts, delay, error
             )
+            retry_at = time.time() + delay
+        outcome: Recorded = await self._with_retries(
+            f"record the failure of job {row_id}",
+            lambda: self.store.fail(row_id, token, error, max_attempts, retry_at, writes),
+        )
+        if outcome == "lost":
+            return self._lost(row)
+        if retry_at is None:
             return "failed"
-        delay = retry_delay(self.settings.job_retry_delay_seconds, attempts)
-        log.warning(
-            "job %s (%s) attempt %s failed, retrying in %.0f s: %s", row_id, row["kind"], attempts, delay, error
-        )
-        await self.db.write(
-            lambda c: c.execute(
-                "UPDATE outbox SET status = 'pending', last_error = ?, updated_at = ?, lease_until = NULL,"
-                " next_attempt_at = ?, dispatched_at = ?, max_attempts = ? WHERE id = ?",
-                (error, now, now + delay, now, max_attempts, row_id),
-            )
-        )
-        if self._consumer is not None:
-            self._dispatch(row_id, delay)
+        if self._consumer is not None and outcome == "recorded":
+            self._dispatch(row_id, max(0.0, retry_at - time.time()))
         return "pending"
 
     async def run_pending(self, *, limit: int = 1000) -> int:
@@ -350,17 +416,7 @@ class JobService:
         For tests, the CLI and set-ups without a consumer."""
         count = 0
         while count < limit:
-            now = time.time()
-            ids = await self.db.read(
-                lambda c, t=now: [
-                    r["id"]
-                    for r in c.execute(
-                        "SELECT id FROM outbox WHERE (status = 'pending' AND next_attempt_at <= ?)"
-                        " OR (status = 'running' AND coalesce(lease_until, 0) < ?) ORDER BY id LIMIT 100",
-                        (t, t),
-                    )
-                ]
-            )
+            ids = await self.store.due_ids(time.time())
             if not ids:
                 break
             ran = 0
@@ -380,28 +436,15 @@ class JobService:
         with self._running_lock:
             mine = sorted(self._running)
         if mine:
-            marks = ", ".join("?" for _ in mine)
-            self.db.write_sync(
-                lambda c: c.execute(
-                    f"UPDATE outbox SET lease_until = ? WHERE status = 'running' AND id IN ({marks})",
-                    (now + self.lease_seconds, *mine),
-                )
-            )
-
-        def pick(conn: apsw.Connection) -> list[int]:
-            return [
-                r["id"]
-                for r in conn.execute(
-                    "UPDATE outbox SET dispatched_at = :now WHERE id IN (SELECT id FROM outbox WHERE"
-                    " (status = 'pending' AND next_attempt_at <= :now AND coalesce(dispatched_at, 0) < :stale)"
-                    " OR (status = 'running' AND coalesce(lease_until, 0) < :now"
-                    "     AND coalesce(dispatched_at, 0) < :now - :lease)"
-                    " ORDER BY id LIMIT 500) RETURNING id",
-                    {"now": now, "stale": now - REDISPATCH_AFTER_SECONDS, "lease": self.lease_seconds},
-                )
-            ]
-
-        due = self.db.write_sync(pick)
+            self.store.extend_leases(mine, now + self.lease_seconds)
+        # After a failed claim, sweep or hand-over, every due row goes to the queue again at once.
+        stale = now if self._redispatch_soon else now - REDISPATCH_AFTER_SECONDS
+        self._redispatch_soon = False
+        try:
+            due = self.store.pick_due(now, stale, self.lease_seconds)
+        except StorageError:
+            self._redispatch_soon = True
+            raise
         self._dispatch_many(due)
         return due
 
@@ -409,8 +452,18 @@ class JobService:
         while not self._stop.wait(self.sweep_interval):
             try:
                 self.sweep_once()
+            except StorageError as exc:  # the database is away for a moment: say so once
+                self._redispatch_soon = True
+                if not self._sweep_failing:
+                    log.warning("outbox sweep failed (%s); retrying every %.1f s", exc, self.sweep_interval)
+                self._sweep_failing = True
+                continue
             except Exception:  # noqa: BLE001 - keep sweeping; the database may be busy briefly
                 log.exception("outbox sweep failed")
+                continue
+            if self._sweep_failing:
+                log.info("outbox sweep works again")
+                self._sweep_failing = False
 
     # -- consumer ----------------------------------------------------------------------------------
     def start_consumer(self, loop: asyncio.AbstractEventLoop | None = None) -> bool:
@@ -436,12 +489,30 @@ class JobService:
         self._stop.clear()
         self._sweeper = threading.Thread(target=self._sweep_loop, name="nura-jobs-sweeper", daemon=True)
         self._sweeper.start()
+        queue = self.queue_description()
+        where = queue.get("path") or f"{queue['host']}:{queue['port']}/{queue['database']} as {queue['name']!r}"
         log.info(
-            "job consumer started: %s worker thread(s), jobs db %s",
+            "job consumer started: %s worker thread(s), queue %s (%s)",
             self.settings.job_workers,
-            self.ctx.paths.jobs_database,
+            queue["backend"],
+            where,
+            extra={"queue": queue["backend"]},
         )
         return True
+
+    def queue_description(self) -> dict[str, Any]:
+        """Which queue carries the jobs: ``{"backend": "redis", host, port, database, name}`` or
+        ``{"backend": "sqlite", "path"}`` (for health checks and logs; never a password)."""
+        if self.settings.nura_redis_url:
+            where = describe_url(self.settings.nura_redis_url)
+            return {
+                "backend": "redis",
+                "host": where["host"],
+                "port": where["port"],
+                "database": where["database"],
+                "name": self.huey.name,
+            }
+        return {"backend": "sqlite", "path": str(self.ctx.paths.jobs_database)}
 
     @property
     def consumer_running(self) -> bool:
@@ -495,38 +566,17 @@ class JobService:
 
     # -- failed list -------------------------------------------------------------------------------
     async def failed(self, *, limit: int = 100, offset: int = 0) -> dict[str, Any]:
-        def run(conn: apsw.Connection) -> dict[str, Any]:
-            total = conn.execute("SELECT count(*) AS n FROM outbox WHERE status = 'failed'").fetchall()[0]["n"]
-            rows = conn.execute(
-                "SELECT id, kind, payload, attempts, max_attempts, last_error, created_at, updated_at FROM outbox"
-                " WHERE status = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?",
-                (limit, offset),
-            ).fetchall()
-            return {"jobs": [{**r, "payload": json.loads(r["payload"])} for r in rows], "total": total}
-
-        return await self.db.read(run)
+        return await self.store.failed(limit, offset)
 
     async def retry(self, row_id: int) -> dict[str, Any]:
         """Move a failed row back to pending with fresh attempts, and dispatch it."""
-        now = time.time()
-
-        def run(conn: apsw.Connection) -> dict[str, Any]:
-            rows = conn.execute("SELECT id, kind, status FROM outbox WHERE id = ?", (row_id,)).fetchall()
-            if not rows:
-                raise NotFound(f"job {row_id} does not exist", code="job_not_found")
-            if rows[0]["status"] != "failed":
-                raise Conflict(f"job {row_id} is {rows[0]['status']}, not failed", code="job_not_failed")
-            conn.execute(
-                "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?,"
-                " dispatched_at = ?, lease_until = NULL, max_attempts = ? WHERE id = ?",
-                (now, now, now, self.settings.job_max_attempts, row_id),
-            )
-            return {"id": row_id, "kind": rows[0]["kind"], "status": "pending"}
-
-        result = await self.db.write(run)
+        row = await self.store.retry(row_id, int(self.settings.job_max_attempts))
+        if row is None:
+            raise NotFound(f"job {row_id} does not exist", code="job_not_found")
+        if row["status"] != "failed":
+            raise Conflict(f"job {row_id} is {row['status']}, not failed", code="job_not_failed")
         self._dispatch(row_id)
-        return result
+        return {"id": row_id, "kind": row["kind"], "status": "pending"}
 
     async def counts(self) -> dict[str, int]:
-        rows = await self.db.fetchall("SELECT status, count(*) AS n FROM outbox GROUP BY status")
-        return {r["status"]: r["n"] for r in rows}
+        return await self.store.counts()

@@ -33,6 +33,7 @@ async def run_webhook(ctx: Any, payload: dict[str, Any]) -> None:
         payload["event"],
         payload.get("data") or {},
         db=ctx.db,
+        defer=getattr(ctx, "with_outcome", None),  # logged with the job's outcome (jobs.service)
         attempts=3,
         base_delay=1.0,
         delivery_id=payload.get("delivery_id"),

@@ -9,6 +9,10 @@ Each request carries::
 
 The body is ``{"event", "delivery_id", "data", "sent_at"}`` as UTF-8 JSON. A receiver checks
 the signature over the raw body and rejects timestamps older than a few minutes (replay).
+
+Delivery is at least once: a job whose outcome could not be recorded (its process died between
+the HTTP answer and the commit, or the database stayed away longer than the job runner waits)
+runs again and sends the same ``delivery_id`` again. Receivers dedupe on ``X-Nura-Delivery``.
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from nura_appliance.storage.base import DeliveryAttempt, OutcomeWrite
 from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +59,10 @@ def verify(
     return age <= max_age_seconds and hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-async def _log_attempt(db: Database | None, row: tuple[Any, ...]) -> None:
-    if db is None:
-        return
+async def _log_now(db: Database, attempt: DeliveryAttempt) -> None:
     try:
-        await db.write(
-            lambda c: c.execute(
-                "INSERT INTO webhook_deliveries (delivery_id, url, event, attempt, status_code, ok, error, duration_ms,"
-                " created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                row,
-            )
-        )
-    except Exception:  # noqa: BLE001 - the log must not break the delivery
+        await SqliteOutboxStore(db).log_deliveries([attempt])
+    except Exception:  # noqa: BLE001 - the log must not break a delivery made outside a job
         log.exception("could not log a webhook attempt")
 
 
@@ -74,14 +73,18 @@ async def deliver_webhook(
     payload: dict[str, Any],
     *,
     db: Database | None = None,
+    defer: Callable[[OutcomeWrite], None] | None = None,
     attempts: int = 3,
     base_delay: float = 1.0,
     timeout: float = 10.0,
     delivery_id: str | None = None,
 ) -> dict[str, Any]:
     """POST a signed event to ``url``; retry with exponential back-off (``base_delay``, 2×, 4×…)
-    on network errors and non-2xx answers; log every attempt in ``webhook_deliveries`` when
-    ``db`` is given.
+    on network errors and non-2xx answers; log every attempt in ``webhook_deliveries``.
+
+    Inside a job pass ``defer=ctx.with_outcome``: the attempts are then logged in the same
+    transaction that records the job's outcome (done, or failed and retried later), so the log
+    and the outbox never disagree. Outside a job, ``db`` logs each attempt at once (best effort).
 
     Returns ``{"delivery_id", "attempts", "status_code"}`` on success; raises
     :class:`WebhookFailed` after the last attempt. For durable delivery call it from an outbox
@@ -117,9 +120,13 @@ async def deliver_webhook(
                 ok = False
                 last_error = f"{type(exc).__name__}: {exc}"[:500]
             elapsed = round((time.perf_counter() - started) * 1000, 2)
-            await _log_attempt(
-                db, (delivery, url, event, attempt, status, int(ok), last_error or None, elapsed, time.time())
+            record = DeliveryAttempt(
+                delivery, url, event, attempt, status, ok, last_error or None, elapsed, time.time()
             )
+            if defer is not None:
+                defer(SqliteOutboxStore.delivery_write(record))
+            elif db is not None:
+                await _log_now(db, record)
             if ok:
                 return {"delivery_id": delivery, "attempts": attempt, "status_code": status}
             if attempt < attempts:

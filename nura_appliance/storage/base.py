@@ -4,9 +4,9 @@ implementation (default) and the PostgreSQL one (scale-out) are interchangeable.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 SESSION_STATUSES = ("bot", "pending_handoff", "human_active", "resolved", "closed")
 TURN_ROLES = ("customer", "bot", "agent", "system")
@@ -95,6 +95,58 @@ class OutboxItem:
 
     kind: str
     payload: dict[str, Any]
+
+
+# A function the job runner calls on the connection of the transaction that records a job's
+# outcome (e.g. to insert the webhook delivery log rows of the attempts the job made).
+OutcomeWrite = Callable[[Any], None]
+# How an outcome write went: "recorded" (this call wrote it), "already" (an earlier try of the
+# same claim had, its commit unseen), "lost" (another claim holds the row now: ours expired). The
+# outcome's own writes run for "recorded" and "lost" (what the job did happened either way),
+# never twice for one claim.
+Recorded = Literal["recorded", "already", "lost"]
+
+
+@dataclass(frozen=True)
+class DeliveryAttempt:
+    """One HTTP attempt of a webhook delivery, as the delivery log keeps it."""
+
+    delivery_id: str
+    url: str
+    event: str
+    attempt: int
+    status_code: int | None
+    ok: bool
+    error: str | None
+    duration_ms: float
+    created_at: float
+
+
+class OutboxStore(Protocol):
+    """The outbox's life cycle (claims with a token, leases, outcomes) and the delivery log."""
+
+    async def claim(self, row_ids: Sequence[int], token: str, lease_seconds: float) -> list[dict[str, Any]]: ...
+    def extend_leases(self, row_ids: Sequence[int], until: float) -> None: ...
+    def pick_due(self, now: float, stale_before: float, lease_seconds: float, limit: int = 500) -> list[int]: ...
+    async def due_ids(self, now: float, limit: int = 100) -> list[int]: ...
+    async def progress(
+        self, row_id: int, token: str, handlers_done: list[str], writes: Sequence[OutcomeWrite]
+    ) -> Recorded: ...
+    async def finish(self, row_id: int, token: str, writes: Sequence[OutcomeWrite]) -> Recorded: ...
+    async def fail(
+        self,
+        row_id: int,
+        token: str,
+        error: str,
+        max_attempts: int,
+        retry_at: float | None,
+        writes: Sequence[OutcomeWrite],
+    ) -> Recorded: ...
+    async def failed(self, limit: int, offset: int) -> dict[str, Any]: ...
+    async def retry(self, row_id: int, max_attempts: int) -> dict[str, Any] | None: ...
+    async def counts(self) -> dict[str, int]: ...
+    def delivery_write(self, attempt: DeliveryAttempt) -> OutcomeWrite: ...
+    async def log_deliveries(self, attempts: Sequence[DeliveryAttempt]) -> None: ...
 
 
 class SessionStore(Protocol):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from nura_appliance.paths import DataPaths
 from nura_appliance.settings import Settings
@@ -24,6 +25,28 @@ def scale_out(settings: Settings) -> bool:
 def redis_prefix(settings: Settings) -> str:
     prefix = str(settings.nura_redis_prefix or "nura:")
     return prefix if prefix.endswith(":") else prefix + ":"
+
+
+def describe_url(url: str) -> dict[str, Any]:
+    """Where a PostgreSQL or Redis URL points, for health checks and logs: kind, host, port,
+    database and user. Never the password, nor the query string (options may carry secrets)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return {"kind": "unknown"}
+    scheme = parts.scheme.lower()
+    kind = "postgresql" if scheme.startswith("postgres") else "redis" if scheme.startswith("redis") else scheme
+    host = parts.hostname
+    if not host:  # libpq's "postgresql:///db?host=/run/postgresql" (a Unix socket folder)
+        host = (parse_qs(parts.query).get("host") or [None])[0]
+    described: dict[str, Any] = {"kind": kind, "host": host or "localhost"}
+    described["port"] = port or (5432 if kind == "postgresql" else 6379 if kind == "redis" else None)
+    database = unquote(parts.path.lstrip("/"))
+    described["database"] = database or ("0" if kind == "redis" else None)
+    if parts.username and kind != "redis":  # Redis URLs carry a password in the user part
+        described["user"] = unquote(parts.username)
+    return described
 
 
 def open_pg_database(url: str) -> Any:

@@ -348,6 +348,7 @@ class PgDatabase:
         self._writer.start()
         self._conflict_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
         self._keys_lock = threading.Lock()
+        self._checking = threading.Lock()
         self.refresh_schema()
 
     def refresh_schema(self) -> None:
@@ -374,7 +375,21 @@ class PgDatabase:
                 return fn(PgConnection(raw, self._conflict_keys, self))
         except (PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError) as exc:
             log.warning("PostgreSQL unavailable: %s", exc)
+            self._connection_lost()
             raise storage_error(exc) from None
+
+    def _connection_lost(self) -> None:
+        """Test the idle pooled connections once one failed: after PostgreSQL restarted or ended
+        every backend, the next callers then get fresh connections rather than finding the dead
+        ones one by one (a 503 or a job retry each). One check at a time; cheap when all is well."""
+        if not self._checking.acquire(blocking=False):
+            return
+        try:
+            self.pool.check()
+        except Exception:  # noqa: BLE001 - best effort: the pool also replaces bad connections itself
+            log.debug("pool check failed", exc_info=True)
+        finally:
+            self._checking.release()
 
     def read_sync(self, fn: Callable[[PgConnection], T]) -> T:
         return self._read(fn)
@@ -434,6 +449,7 @@ class PgDatabase:
             log.warning("PostgreSQL unavailable: %s", exc)
             for _, fut in batch:
                 settle(fut, exc=storage_error(exc))
+            self._connection_lost()
             return
         for table in self._touched:  # committed: counted before any caller's future resolves
             self._generations[table] += 1
