@@ -12,6 +12,9 @@ from nura_appliance.errors import ValidationFailed
 from nura_appliance.languages import LANG_LIST, LANGS, fallback_order
 
 FORMAT = "nura-knowledge/1"
+# How a rule's phrases match a message: the whole message (a word or two around tolerated), or
+# anywhere in it. See conversation/rules.py.
+RULE_MATCHES = ("exact", "contains")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 MAX_PACK_BYTES = 50_000_000
 
@@ -148,11 +151,19 @@ def validate_pack(data: Any) -> dict[str, Any]:
         if rule_id in rule_ids:
             raise PackError(f"rule {rule_id!r}: duplicate id")
         rule_ids.add(rule_id)
+        match = raw.get("match", "exact")
+        if match not in RULE_MATCHES:
+            raise PackError(f"rule {rule_id!r}.match: use one of {', '.join(RULE_MATCHES)} (got {match!r})")
+        enabled = raw.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise PackError(f"rule {rule_id!r}.enabled: expected true or false")
         rules.append(
             {
                 "id": rule_id,
                 "patterns": _examples(raw.get("patterns"), f"rule {rule_id!r}.patterns"),
                 "response": _texts(raw.get("response"), f"rule {rule_id!r}.response", required=True),
+                "match": match,
+                "enabled": enabled,
             }
         )
 

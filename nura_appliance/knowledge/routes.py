@@ -407,6 +407,8 @@ async def _on_context(app: Sanic, ctx: Any) -> None:
 
 def setup(app: Sanic) -> None:
     from nura_appliance.app import on_context
+    from nura_appliance.knowledge import rules_routes
 
     app.blueprint(bp)
+    app.blueprint(rules_routes.bp)  # /v1/knowledge/rules: the admin's rules editor
     on_context(app, _on_context)

@@ -294,6 +294,22 @@ class IdentityStore(Protocol):
         ...
 
 
+class RuleStore(Protocol):
+    """The knowledge base's rules as the admin edits them (a rule is the pack shape: ``{id,
+    patterns: {lang: [phrase]}, response: {lang: text}, match, enabled}`` plus ``position`` and
+    ``updated_at``). Every change bumps the knowledge version in the same transaction."""
+
+    async def list(self) -> list[dict[str, Any]]: ...
+
+    async def get(self, rule_id: str) -> dict[str, Any] | None: ...
+
+    async def save(self, rule: dict[str, Any]) -> dict[str, Any]:
+        """Insert (at the end) or replace (in place) one validated rule; returns it as stored."""
+        ...
+
+    async def delete(self, rule_id: str) -> bool: ...
+
+
 class Cache(Protocol):
     """The live cache: sessions, rate-limit counters, small lookups (diskcache by default, Redis
     in scale-out). Async so that no cache I/O runs on the event loop."""

@@ -145,16 +145,7 @@ class SqliteKnowledgeStore:
             else:
                 _write_tree(conn, pack["topic_tree"])
         for position, rule in enumerate(pack.get("rules", [])):
-            conn.execute(
-                "INSERT INTO rules (id, position, patterns, response) VALUES (?,?,?,?) ON CONFLICT (id)"
-                " DO UPDATE SET patterns = excluded.patterns, response = excluded.response",
-                (
-                    rule["id"],
-                    position,
-                    json.dumps(rule["patterns"], ensure_ascii=False),
-                    json.dumps(rule["response"], ensure_ascii=False),
-                ),
-            )
+            write_rule(conn, rule, position, now)
         for reply in pack.get("canned_replies", []):
             conn.execute(
                 "INSERT INTO canned_replies (id, lang, title, text, created_at, updated_at) VALUES (?,?,?,?,?,?)"
@@ -245,10 +236,9 @@ class SqliteKnowledgeStore:
         return roots[0] if roots else None
 
     async def rules(self) -> list[dict[str, Any]]:
+        """Every rule, switched-off ones included (the matcher skips those), in pack order."""
         rows = await self.db.fetchall("SELECT * FROM rules ORDER BY position, id")
-        return [
-            {"id": r["id"], "patterns": json.loads(r["patterns"]), "response": json.loads(r["response"])} for r in rows
-        ]
+        return [rule_from_row(r) for r in rows]
 
     async def meta(self, key: str) -> Any:
         row = await self.db.fetchone("SELECT value FROM kb_meta WHERE key = ?", (key,))
@@ -314,12 +304,48 @@ class SqliteKnowledgeStore:
             "scope_message": await self.meta("scope_message") or {},
             "articles": articles,
             "topic_tree": await self.tree(),
-            "rules": await self.rules(),
+            "rules": [{k: v for k, v in r.items() if k not in ("position", "updated_at")} for r in await self.rules()],
             "canned_replies": [
                 {"id": r["id"], "lang": r["lang"], "title": r["title"], "text": r["text"]}
                 for r in await self.canned_replies()
             ],
         }
+
+
+def rule_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "patterns": json.loads(row["patterns"]),
+        "response": json.loads(row["response"]),
+        "match": row.get("match_mode") or "exact",
+        "enabled": bool(row.get("enabled", 1)),
+        "position": row["position"],
+        "updated_at": row.get("updated_at"),
+    }
+
+
+def write_rule(conn: apsw.Connection, rule: dict[str, Any], position: int, now: float) -> None:
+    """Insert or replace one rule (a validated pack rule) at ``position``."""
+    conn.execute(
+        "INSERT INTO rules (id, position, patterns, response, match_mode, enabled, updated_at) VALUES (?,?,?,?,?,?,?)"
+        " ON CONFLICT (id) DO UPDATE SET position = excluded.position, patterns = excluded.patterns,"
+        " response = excluded.response, match_mode = excluded.match_mode, enabled = excluded.enabled,"
+        " updated_at = excluded.updated_at",
+        (
+            rule["id"],
+            position,
+            json.dumps(rule["patterns"], ensure_ascii=False),
+            json.dumps(rule["response"], ensure_ascii=False),
+            rule.get("match", "exact"),
+            int(rule.get("enabled", True)),
+            now,
+        ),
+    )
+
+
+def bump_version(conn: apsw.Connection) -> None:
+    """Mark the knowledge base changed (the pipeline reloads rules, decisions and caches)."""
+    _bump_version(conn)
 
 
 def _bump_version(conn: apsw.Connection) -> None:
