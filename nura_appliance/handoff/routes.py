@@ -342,10 +342,14 @@ async def _attach(app: Sanic, ctx: Any) -> None:
 
 
 def setup(app: Sanic) -> None:
-    from nura_appliance.handoff import routes_desk  # the desk endpoints share this feature's service
+    from nura_appliance.handoff import (
+        routes_desk,  # the desk endpoints share this feature's service
+        transcript_routes,  # transcript exports (CSV, JSON, printable HTML)
+    )
 
     app.blueprint(bp)
     app.blueprint(routes_desk.bp)
+    app.blueprint(transcript_routes.bp)
     on_context(app, _attach)
 
     @app.after_server_start
