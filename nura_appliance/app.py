@@ -39,6 +39,7 @@ FEATURES: tuple[str, ...] = (
     "nura_appliance.ops.runtime",
     "nura_appliance.ops.metrics",
     "nura_appliance.channels.telegram_routes",
+    "nura_appliance.original.wire",
 )
 
 

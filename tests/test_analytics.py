@@ -115,11 +115,12 @@ async def test_click_event_seed_example_is_stored(aclient: AppClient) -> None:
     db = aclient.nura.db  # type: ignore[attr-defined]
     events = await db.fetchall("SELECT event_type, article_id, meta, lang FROM widget_events ORDER BY id")
     assert events == [
-        {"event_type": "tree_click", "article_id": "6", "meta": "slow", "lang": None},
+        # The original widget's number is the article's position in articals.json: our article-6.
+        {"event_type": "tree_click", "article_id": "article-6", "meta": "slow", "lang": None},
         {"event_type": "open", "article_id": None, "meta": '{"page": "/help"}', "lang": "ku"},
     ]
     clicks = await db.fetchall("SELECT topic_id, article_id, label FROM tree_clicks")
-    assert clicks == [{"topic_id": "slow", "article_id": "6", "label": "الإنترنت بطيء"}]
+    assert clicks == [{"topic_id": "slow", "article_id": "article-6", "label": "الإنترنت بطيء"}]
 
 
 BAD_CLICKS = [

@@ -866,6 +866,8 @@
   function choose(node, trail) {
     track('tree_click', node.label, { topic_id: node.id, article_id: node.article_id || null,
       meta: trail.map(function (n) { return n.id; }).concat(node.id).join('/') });
+    if (node.action === 'agent') { askPerson(); return; }
+    if (node.action === 'complaint') { suggestionForm(); return; }
     if (node.children) { treePath.push(node.id); renderTree(true); return; }
     if (node.article_id) { addMsg('customer', node.label); showArticle(node.article_id); }
   }

@@ -12,6 +12,7 @@ import apsw
 
 from nura_appliance.errors import BadRequest, ValidationFailed
 from nura_appliance.languages import LANG_LIST, LANGS
+from nura_appliance.original.ids import article_id_for
 
 # The widget sends these; other names are accepted (custom telemetry) if they look like names.
 WIDGET_EVENT_TYPES = (
@@ -88,6 +89,10 @@ def parse_click(body: Any) -> ClickEvent:
         )
     label = _field(body, "label", max_len=MAX_LABEL)
     lang = _field(body, "lang", max_len=3)
+    position = body.get("article_id")
+    if isinstance(position, int) and not isinstance(position, bool) and position >= 0:
+        # The original NURA widget names a tree leaf's article by its position in articals.json.
+        body = {**body, "article_id": article_id_for(position)}
     if lang is not None and lang not in LANGS:
         raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
     return ClickEvent(

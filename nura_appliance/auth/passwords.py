@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 # small 2-core appliance. The library default (64 MiB, 3 passes, 4 lanes) took ~0.5 s there,
 # which made every login a 64 MiB, half-second job that a burst of logins could stack up.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
+_BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 _COMMON = {
     "password",
     "password1",
@@ -39,9 +40,24 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    if password_hash.startswith(_BCRYPT_PREFIXES):
+        return _verify_bcrypt(password_hash, password)
     try:
         return _HASHER.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _verify_bcrypt(password_hash: str, password: str) -> bool:
+    """A bcrypt hash imported from the original NURA (``nura import-original``). Accepted so that
+    agents keep their passwords; :func:`needs_rehash` is true for it, so the first login stores
+    an argon2id hash instead. bcrypt reads at most 72 bytes of a password (the original's library
+    cut longer ones silently), so the same prefix is compared."""
+    import bcrypt
+
+    try:
+        return bool(bcrypt.checkpw(password.encode("utf-8")[:72], password_hash.encode("ascii")))
+    except (ValueError, UnicodeEncodeError):
         return False
 
 

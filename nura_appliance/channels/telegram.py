@@ -460,7 +460,13 @@ class TelegramChannel:
         rows: list[list[dict[str, str]]] = []
         for child in (node or {}).get("children", []):
             label, _ = pick_text(child["label"], lang)
-            data = f"a:{child['article']}" if child.get("article") else f"t:{child['id']}"
+            action = child.get("action")
+            if action == "complaint" or (action == "agent" and not self.ctx.settings.handoff_enabled):
+                continue  # the chat has no complaint form; the agent button is in the footer
+            if action == "agent":
+                data = "h"
+            else:
+                data = f"a:{child['article']}" if child.get("article") else f"t:{child['id']}"
             button = _button(label, data)
             if button:
                 rows.append([button])

@@ -99,6 +99,32 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ku": "Peyama te gihîşt, karmend dê zû bersivê bide.",
         "en": "Your message was received; an agent will reply shortly.",
     },
+    # The original NURA widget's topic tree (GET /v1/topic-tree without lang, nura_appliance/original):
+    # the branch with its complaint form and agent button, when the tree has none.
+    "original_tree_root": {
+        "ar": "كيف يمكنني مساعدتك؟",
+        "ckb": "چۆن دەتوانم یارمەتیت بدەم؟",
+        "ku": "Çawa dikarim alîkariya te bikim?",
+        "en": "How can I help you?",
+    },
+    "original_tree_other": {
+        "ar": "أخرى",
+        "ckb": "بابەتی تر",
+        "ku": "Yên din",
+        "en": "Other",
+    },
+    "original_tree_complaint": {
+        "ar": "تقديم شكوى أو اقتراح",
+        "ckb": "ناردنی سکاڵا یان پێشنیار",
+        "ku": "Gilî an pêşniyarekê bişîne",
+        "en": "Send a complaint or suggestion",
+    },
+    "original_tree_agent": {
+        "ar": "التحدث مع موظف",
+        "ckb": "قسەکردن لەگەڵ کارمەندێک",
+        "ku": "Bi karmendekî re biaxive",
+        "en": "Talk to a person",
+    },
 }
 
 # Widget and attachments (issue 20), in ar, ckb (Sorani), ku (Kurmanji) and en: what the bot says when

@@ -295,6 +295,8 @@ def localize_tree(node: dict[str, Any], lang: str, titles: dict[str, str]) -> di
     if node.get("article"):
         out["article_id"] = node["article"]
         out["title"] = titles.get(node["article"], label)
+    elif node.get("action"):
+        out["action"] = node["action"]
     else:
         out["children"] = [localize_tree(c, lang, titles) for c in node.get("children", [])]
     return out

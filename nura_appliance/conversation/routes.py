@@ -54,8 +54,22 @@ async def post_message(request: Request) -> HTTPResponse:
 @bp.get("/topic-tree")
 @access(PUBLIC)
 async def topic_tree(request: Request) -> HTTPResponse:
-    """The guided topic tree in one language (labels localized, leaves name their article)."""
+    """The guided topic tree in one language (labels localized, leaves name their article).
+
+    openapi:
+    ---
+    summary: The guided topic tree
+    description: >
+      With `?lang=ar|ku|en`: `{lang, tree, version}`, labels in that language, leaves with
+      `article_id`, action nodes with `action` (`agent` or `complaint`). Without `lang` (the
+      original NURA widget's call): the bare root `{id, label, children}` with a label per
+      language, leaves with `article` (docs/WIDGET.md, "Original NURA embeds").
+    tags: [conversation]
+    """
     ctx = request.app.ctx.nura
+    original = ctx.services.get("original")
+    if original is not None and original.wants_tree(request):
+        return await original.topic_tree(request)
     lang = lang_arg(request, ctx.settings.default_lang)
     tree, version = await ctx.pipeline.topic_tree(lang)
     return json_response(

@@ -100,14 +100,16 @@ async def delete_canned(request: Request, reply_id: str) -> HTTPResponse:
 
 
 # -- suggestions and offline requests ----------------------------------------------------------------
-async def _inbox_post(request: Request, kind: inbox.InboxKind, parse: Any, event: str) -> HTTPResponse:
+async def _inbox_post(
+    request: Request, kind: inbox.InboxKind, parse: Any, event: str, answer: Any = None
+) -> HTTPResponse:
     ctx = request.app.ctx.nura
     body = json_object(request)
     fields = parse(body)
     await rate_limit(request, kind.table, request.remote_addr or request.ip or "-", INBOX_POSTS_PER_HOUR, 3600)
     row = await inbox.InboxStore(ctx.db, kind).create(fields, await _linked_session(request, body))
     ctx.bus.publish(AGENTS_CHANNEL, event, row)
-    return json_response({"ok": True, **row}, status=201)
+    return json_response(answer(row) if answer else {"ok": True, **row}, status=201)
 
 
 async def _inbox_list(request: Request, kind: inbox.InboxKind) -> HTTPResponse:
@@ -129,7 +131,15 @@ async def _inbox_patch(request: Request, kind: inbox.InboxKind, item_id: int) ->
 @bp.post("/suggestions")
 @access(PUBLIC)
 async def post_suggestion(request: Request) -> HTTPResponse:
-    """A suggestion, complaint or compliment `{session_id?, session_token?, kind, text, contact?, lang?}`."""
+    """A suggestion, complaint or compliment `{session_id?, session_token?, kind, text, contact?, lang?}`.
+
+    The original NURA widget's body (`message` instead of `text`) is answered in its shape, with a
+    `case_number` (docs/WIDGET.md, "Original NURA embeds")."""
+    original = request.app.ctx.nura.services.get("original")
+    if original is not None and original.wants_suggestion(request):
+        return await _inbox_post(
+            request, inbox.SUGGESTIONS, original.suggestion_fields, "suggestion", original.suggestion_answer
+        )
     return await _inbox_post(request, inbox.SUGGESTIONS, inbox.parse_suggestion, "suggestion")
 
 

@@ -16,6 +16,9 @@ FORMAT = "nura-knowledge/1"
 # anywhere in it. See conversation/rules.py.
 RULE_MATCHES = ("exact", "contains")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
+# What a topic-tree node without children or article can do: hand the chat to a person, or open
+# the suggestion/complaint form (the original NURA's topic_tree.json has both).
+TREE_ACTIONS = ("agent", "complaint")
 MAX_PACK_BYTES = 50_000_000
 
 
@@ -125,9 +128,14 @@ def validate_pack(data: Any) -> dict[str, Any]:
         node: dict[str, Any] = {"id": node_id, "label": _texts(raw.get("label"), f"{where}.label", required=True)}
         children = raw.get("children")
         article = raw.get("article")
-        if children is not None and article is not None:
-            raise PackError(f"{where}: a node has either children or an article, not both")
-        if article is not None:
+        action = raw.get("action")
+        if sum(x is not None for x in (children, article, action)) > 1:
+            raise PackError(f"{where}: a node has children, an article or an action, only one of them")
+        if action is not None:
+            if action not in TREE_ACTIONS:
+                raise PackError(f"{where}.action: expected one of {', '.join(TREE_ACTIONS)} (got {action!r})")
+            node["action"] = action
+        elif article is not None:
             article = _slug(article, f"{where}.article")
             if article not in seen:
                 raise PackError(f"{where}.article: no article with id {article!r}")
@@ -308,7 +316,9 @@ def from_legacy(articles: Any, tree: Any | None) -> dict[str, Any]:
         node_id = re.sub(r"[^a-z0-9_-]", "-", node_id).strip("-") or f"node-{next(counter)}"
         out: dict[str, Any] = {"id": node_id, "label": labels}
         ref = node.get("article_id", node.get("article", node.get("article_index")))
-        if ref is not None:
+        if node.get("action") is not None and ref is None and not node.get("children"):
+            out["action"] = node["action"]  # validated below (agent or complaint)
+        elif ref is not None:
             try:
                 position = int(ref)
             except (TypeError, ValueError):

@@ -131,9 +131,16 @@ async def session_stream(request: Request, session_id: str) -> HTTPResponse:
     openapi:
     ---
     summary: Customer event stream (SSE)
+    description: >
+      With `?session_token=` (or the `X-Session-Token` header): named, replayable events. With
+      `?stream_token=` from `POST /v1/session/{id}/stream-token` (the original NURA widget):
+      unnamed `turn`/`typing`/`status` frames in its shapes (docs/WIDGET.md, "Original NURA embeds").
     tags: [realtime]
     """
     ctx = request.app.ctx.nura
+    original = ctx.services.get("original")
+    if original is not None and original.wants_stream(request):
+        return await original.session_stream(request, session_id)
     session = await ctx.sessions.authorize(session_id, session_token(request))
     after = last_event_id(request)
     status = {

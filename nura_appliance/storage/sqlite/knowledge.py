@@ -78,8 +78,15 @@ def _write_tree(conn: apsw.Connection, tree: dict[str, Any]) -> None:
 
     def walk(node: dict[str, Any], parent: str | None, position: int) -> None:
         conn.execute(
-            "INSERT INTO topic_nodes (id, parent_id, position, label, article_id) VALUES (?,?,?,?,?)",
-            (node["id"], parent, position, json.dumps(node["label"], ensure_ascii=False), node.get("article")),
+            "INSERT INTO topic_nodes (id, parent_id, position, label, article_id, action) VALUES (?,?,?,?,?,?)",
+            (
+                node["id"],
+                parent,
+                position,
+                json.dumps(node["label"], ensure_ascii=False),
+                node.get("article"),
+                node.get("action"),
+            ),
         )
         for i, child in enumerate(node.get("children", [])):
             walk(child, node["id"], i)
@@ -218,6 +225,7 @@ class SqliteKnowledgeStore:
                 "id": r["id"],
                 "label": json.loads(r["label"]),
                 "article": r["article_id"],
+                "action": r["action"],
                 "parent": r["parent_id"],
             }
             for r in rows
@@ -227,10 +235,12 @@ class SqliteKnowledgeStore:
             children.setdefault(r["parent_id"], []).append(nodes[r["id"]])
         for node in nodes.values():
             kids = children.get(node["id"])
-            if kids is not None or not node["article"]:
+            if kids is not None or not (node["article"] or node["action"]):
                 node["children"] = kids or []
             if not node["article"]:
                 node.pop("article")
+            if not node["action"] or "children" in node or "article" in node:
+                node.pop("action")
             node.pop("parent")
         roots = children.get(None, [])
         return roots[0] if roots else None
@@ -361,9 +371,17 @@ def _merge_tree(conn: apsw.Connection, tree: dict[str, Any], existing: set[str])
 
     def walk(node: dict[str, Any], parent: str, pos: int) -> None:
         conn.execute(
-            "INSERT INTO topic_nodes (id, parent_id, position, label, article_id) VALUES (?,?,?,?,?)"
-            " ON CONFLICT (id) DO UPDATE SET label = excluded.label, article_id = excluded.article_id",
-            (node["id"], parent, pos, json.dumps(node["label"], ensure_ascii=False), node.get("article")),
+            "INSERT INTO topic_nodes (id, parent_id, position, label, article_id, action) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT (id) DO UPDATE SET label = excluded.label, article_id = excluded.article_id,"
+            " action = excluded.action",
+            (
+                node["id"],
+                parent,
+                pos,
+                json.dumps(node["label"], ensure_ascii=False),
+                node.get("article"),
+                node.get("action"),
+            ),
         )
         for i, child in enumerate(node.get("children", [])):
             walk(child, node["id"], i)

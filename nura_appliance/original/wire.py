@@ -1,0 +1,355 @@
+"""The original NURA widget's wire shapes, so its embeds keep working against NURA Appliance.
+
+The original ``widget.js`` (served from the host's own copy, ``data-api`` pointing here) makes a
+few calls whose shapes differ from ours. They are recognisable, so each is answered in the shape
+its caller reads, and nothing changes for our own widget (docs/WIDGET.md, "Original NURA embeds"):
+
+* ``GET /v1/topic-tree`` **without** ``lang``: the bare tree root ``{id, label, children}`` with a
+  ``label`` per language, leaves carrying ``article`` (the article's position in the original
+  ``articals.json`` when it came from there, else its id) and action nodes ``action: "agent"`` /
+  ``"complaint"``. Ours (with ``lang``) stays ``{lang, tree, version}``.
+* ``POST /v1/session/{id}/stream-token`` (``X-Session-Token``): a short-lived token bound to the
+  session, for ``EventSource`` URLs (defined here).
+* ``GET /v1/session/{id}/stream?stream_token=…``: unnamed SSE frames
+  ``{"type": "turn", "turn": {...}}``, ``{"type": "typing", ...}`` and
+  ``{"type": "status", "status": "RESOLVED"}`` with the original's status names. Ours (with
+  ``session_token``) keeps named, replayable events.
+* ``POST /v1/suggestions`` with ``message`` (ours has ``text``): stored as a suggestion, answered
+  with a ``case_number`` the widget shows.
+* ``POST /v1/upload`` (multipart, ``X-Session-Token``): the file goes into the attachment store
+  (defined here).
+
+The shared paths keep one handler each; it hands an original-shaped request to
+:class:`OriginalWire` (``ctx.services["original"]``), which holds every legacy shape, so the
+compatibility lives in this module and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sanic import Blueprint, Request, Sanic
+from sanic import json as json_response
+from sanic.response import HTTPResponse
+
+from nura_appliance.app import on_context
+from nura_appliance.auth.access import SESSION, access
+from nura_appliance.context import AppContext
+from nura_appliance.conversation.messages import message
+from nura_appliance.conversation.routes import session_token
+from nura_appliance.errors import NotFound, Unauthorized
+from nura_appliance.http import json_object
+from nura_appliance.knowledge.pack import LANGS, pick_text
+from nura_appliance.original.ids import position_of
+from nura_appliance.realtime.bus import Event
+from nura_appliance.realtime.sse import SSE_HEADERS
+from nura_appliance.storage.base import SessionRecord
+
+bp = Blueprint("original_wire", url_prefix="/v1")
+
+# Lifetime of a stream token. The original widget asks for a fresh one before every connection
+# attempt and only presents it when the stream opens, so minutes are plenty; an open stream is
+# not cut when its token expires.
+STREAM_TOKEN_SECONDS = 600
+# Our session statuses in the original's names (its SessionStatus enum). The original had no
+# separate "closed": a closed session is over, which its widget knows as RESOLVED.
+STATUS_NAMES = {
+    "bot": "ACTIVE",
+    "pending_handoff": "PENDING_HANDOFF",
+    "human_active": "HUMAN_ACTIVE",
+    "resolved": "RESOLVED",
+    "closed": "RESOLVED",
+}
+_TOKEN = re.compile(r"^(\d{1,12})\.([A-Za-z0-9_-]{43})$")
+
+
+# -- stream tokens ---------------------------------------------------------------------------------
+def _stream_signature(secret: str, session: SessionRecord, expires: int) -> str:
+    """HMAC over the session id and expiry, keyed by the server secret *and* the session's token
+    hash: a token is bound to this session and dies when the session's token changes."""
+    key = hashlib.sha256(
+        b"nura-original-stream\x00" + secret.encode("utf-8") + b"\x00" + session.token_hash.encode("ascii")
+    ).digest()
+    mac = hmac.new(key, f"{session.id}|{expires}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+
+
+def issue_stream_token(secret: str, session: SessionRecord, now: float) -> str:
+    """A stream token for ``session``, valid for :data:`STREAM_TOKEN_SECONDS` from ``now``."""
+    expires = int(now) + STREAM_TOKEN_SECONDS
+    return f"{expires}.{_stream_signature(secret, session, expires)}"
+
+
+def stream_token_valid(secret: str, session: SessionRecord, token: str, now: float) -> bool:
+    match = _TOKEN.match(token or "")
+    if not match:
+        return False
+    expires = int(match.group(1))
+    if expires < now:
+        return False
+    return hmac.compare_digest(match.group(2), _stream_signature(secret, session, expires))
+
+
+# -- shapes ----------------------------------------------------------------------------------------
+def _labels(texts: dict[str, str]) -> dict[str, str]:
+    """A label in every widget language (the original widget reads ``label[lang] || label.ar``);
+    a missing language falls back like pack texts do."""
+    return {lang: pick_text(texts, lang)[0] for lang in LANGS}
+
+
+def _strings(key: str) -> dict[str, str]:
+    return {lang: message(key, lang) for lang in LANGS}
+
+
+def _has_action(node: dict[str, Any], action: str) -> bool:
+    return node.get("action") == action or any(_has_action(c, action) for c in node.get("children", []))
+
+
+def original_tree(tree: dict[str, Any] | None) -> dict[str, Any]:
+    """Our stored topic tree (per-language labels) in the original widget's shape.
+
+    The original widget shows an article leaf from the article table it carries, by the article's
+    position in ``articals.json``; articles imported from there keep that position in their id
+    (``article-6``), so such leaves carry the number. Other leaves carry our article id (and
+    every leaf carries ``article_id``, which ``GET /v1/articles/{id}`` serves). The original's
+    complaint form and agent button are reached through action nodes; a tree without them gets
+    an "Other" branch with both, as the original's own tree had.
+    """
+
+    def convert(node: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": node["id"], "label": _labels(node["label"])}
+        if node.get("article"):
+            position = position_of(node["article"])
+            out["article"] = position if position is not None else node["article"]
+            out["article_id"] = node["article"]
+        elif node.get("action"):
+            out["action"] = node["action"]
+        else:
+            out["children"] = [convert(c) for c in node.get("children", [])]
+        return out
+
+    root = (
+        convert(tree) if tree is not None else {"id": "root", "label": _strings("original_tree_root"), "children": []}
+    )
+    missing = [a for a in ("complaint", "agent") if tree is None or not _has_action(tree, a)]
+    if missing:
+        root.setdefault("children", []).append(
+            {
+                "id": "nura-other",
+                "label": _strings("original_tree_other"),
+                "children": [
+                    {"id": f"nura-{a}", "label": _strings(f"original_tree_{a}"), "action": a} for a in missing
+                ],
+            }
+        )
+    return root
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat() if ts is not None else None
+
+
+def original_frame(event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    """One of our session events as the original stream's frame, or None when it has none.
+
+    The original widget shows a ``turn`` whose role is ``agent`` and source ``human`` (a person's
+    reply), agent ``typing``, and on ``status`` ``RESOLVED`` closes the chat and asks for a rating.
+    Bot answers reach it in the ``POST /v1/message`` response, as before; they are sent here as the
+    original did (role ``agent``, the answering tier as source) and it ignores them.
+    """
+    if event_type == "message":
+        turn = data.get("message") or {}
+        role = turn.get("role")
+        if role == "agent":
+            shown_role, source = "agent", "human"
+        elif role == "bot":
+            shown_role, source = "agent", turn.get("source") or "bot"
+        elif role == "customer":
+            shown_role, source = "customer", "customer"
+        else:
+            shown_role, source = "system", turn.get("source") or "system"
+        return {
+            "type": "turn",
+            "turn": {
+                "id": turn.get("id"),
+                "role": shown_role,
+                "source": source,
+                "message": turn.get("text") or "",
+                "timestamp": _iso(turn.get("created_at")),
+                "confidence": turn.get("confidence"),
+                "agent_name": turn.get("sender_name") if role == "agent" else None,
+                "attachments": turn.get("attachments") or [],
+            },
+        }
+    if event_type == "typing":
+        if not data.get("active", True):
+            return None  # the original widget hides the dots by itself after 3 s
+        return {"type": "typing", "sender": data.get("sender")}
+    if event_type == "status":
+        status = str(data.get("status") or "")
+        return {
+            "type": "status",
+            "status": STATUS_NAMES.get(status, status.upper()),
+            "session_id": data.get("session_id"),
+            "handoff_reason": data.get("handoff_reason"),
+            "assigned_agent": data.get("assigned_agent"),
+        }
+    return None  # token streaming, resets, identity: our widget's own events
+
+
+def _frame(payload: dict[str, Any]) -> str:
+    """An unnamed SSE frame (no ``event:`` and no ``id:``), as the original's server sent."""
+    return f"data: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n"
+
+
+# -- the service the shared routes delegate to -------------------------------------------------------
+class OriginalWire:
+    """``ctx.services["original"]``: recognises the original widget's requests on the paths we
+    share with it and answers them in its shapes."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self._tree: tuple[str, dict[str, Any]] | None = None
+
+    @property
+    def secret(self) -> str:
+        return str(self.ctx.settings.admin_secret_key)
+
+    # GET /v1/topic-tree -----------------------------------------------------------------------
+    @staticmethod
+    def wants_tree(request: Request) -> bool:
+        """Ours always names the language; the original widget never does."""
+        return "lang" not in request.args
+
+    async def topic_tree(self, request: Request) -> HTTPResponse:
+        version = await self.ctx.knowledge.version()
+        if self._tree is None or self._tree[0] != version:
+            self._tree = (version, original_tree(await self.ctx.knowledge.tree()))
+        return json_response(self._tree[1], headers={"Cache-Control": "public, max-age=60"})
+
+    # GET /v1/session/{id}/stream --------------------------------------------------------------
+    @staticmethod
+    def wants_stream(request: Request) -> bool:
+        return "stream_token" in request.args
+
+    async def session_stream(self, request: Request, session_id: str) -> HTTPResponse:
+        ctx = self.ctx
+        session = await ctx.sessions.get(session_id)
+        if session is None:
+            raise NotFound("no session with this id", code="session_not_found")
+        if not stream_token_valid(self.secret, session, request.args.get("stream_token", ""), time.time()):
+            raise Unauthorized(
+                "the stream_token is invalid or expired; ask POST /v1/session/{id}/stream-token for a new one",
+                code="stream_token_invalid",
+            )
+        response = await request.respond(content_type="text/event-stream; charset=utf-8", headers=SSE_HEADERS)
+        assert response is not None
+        events = ctx.bus.subscribe(f"session:{session.id}")
+        pending: asyncio.Future[Event] | None = asyncio.ensure_future(events.__anext__())
+        try:
+            await asyncio.sleep(0)  # the subscription is listening before the current status is read
+            current = await ctx.sessions.get(session.id) or session
+            await response.send(": connected\n\n")
+            await response.send(
+                _frame(
+                    original_frame(
+                        "status",
+                        {
+                            "session_id": current.id,
+                            "status": current.status,
+                            "handoff_reason": current.handoff_reason,
+                            "assigned_agent": current.assigned_agent,
+                        },
+                    )
+                    or {}
+                )
+            )
+            ping = ctx.settings.sse_ping_seconds
+            while True:
+                assert pending is not None
+                done, _ = await asyncio.wait({pending}, timeout=ping)
+                if not done:
+                    await response.send(": ping\n\n")
+                    continue
+                try:
+                    event = pending.result()
+                except StopAsyncIteration:
+                    break
+                pending = asyncio.ensure_future(events.__anext__())
+                frame = original_frame(event.type, event.data)
+                if frame is not None:
+                    await response.send(_frame(frame))
+        finally:
+            if pending is not None and not pending.done():
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                    await pending
+            await events.aclose()  # type: ignore[attr-defined]
+        await response.eof()
+        return response
+
+    # POST /v1/suggestions ---------------------------------------------------------------------
+    @staticmethod
+    def wants_suggestion(request: Request) -> bool:
+        body = json_object(request)
+        return "message" in body and "text" not in body
+
+    @staticmethod
+    def suggestion_fields(body: dict[str, Any]) -> dict[str, Any]:
+        """The original's body ``{session_id, customer_id, channel, kind, message}`` as ours."""
+        from nura_appliance.handoff.inbox import parse_suggestion
+
+        ours = {k: v for k, v in body.items() if k not in ("message", "text")}
+        ours["text"] = body.get("message")
+        if ours.get("kind") not in ("suggestion", "complaint", "compliment"):
+            ours["kind"] = "suggestion"  # the original sent other kinds as suggestions too
+        return parse_suggestion(ours)
+
+    @staticmethod
+    def suggestion_answer(row: dict[str, Any]) -> dict[str, Any]:
+        """Ours plus the original's ``case_number`` (shown to the customer as a reference)."""
+        return {"ok": True, **row, "case_number": f"S-{row['id']}"}
+
+
+# -- routes that exist only for the original widget --------------------------------------------------
+@bp.post("/session/<session_id:str>/stream-token")
+@access(SESSION)
+async def create_stream_token(request: Request, session_id: str) -> HTTPResponse:
+    """A short-lived token for the original widget's live stream (session token required).
+
+    openapi:
+    ---
+    summary: Stream token for the original NURA widget
+    description: >
+      The original NURA widget asks for this before opening
+      `GET /v1/session/{id}/stream?stream_token=…` (EventSource cannot send headers). The token is
+      bound to the session and its session token, and expires after `expires_in` seconds; a
+      stream opened with it stays open. Send the session token as `X-Session-Token`.
+    tags: [original-nura]
+    responses:
+      "200": {description: "`{stream_token, expires_in}`"}
+    """
+    wire: OriginalWire = request.app.ctx.nura.services["original"]
+    session = await wire.ctx.sessions.authorize(session_id, session_token(request))
+    token = issue_stream_token(wire.secret, session, time.time())
+    return json_response(
+        {"stream_token": token, "expires_in": STREAM_TOKEN_SECONDS}, headers={"Cache-Control": "no-store"}
+    )
+
+
+def setup(app: Sanic) -> None:
+    app.blueprint(bp)
+
+    async def attach(app: Sanic, ctx: AppContext) -> None:
+        ctx.services["original"] = OriginalWire(ctx)
+
+    on_context(app, attach)
