@@ -331,3 +331,124 @@ async def test_bad_feedback_hands_off(client):
     assert resp.status_code == 200, resp.text
     session = await client.get(f"/v1/session/{chat['session_id']}", headers={"X-Session-Token": chat["session_token"]})
     assert session.json()["status"] in ("pending_handoff", "human_active")
+
+
+# -- attachments --------------------------------------------------------------------------------------
+def _png(color: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (24, 16), color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def test_upload_stores_in_the_attachment_store_and_links_for_img_src(app, client):
+    chat = await _start_chat(client, "عندي مشكلة بالشريحة")
+    sid, token = chat["session_id"], chat["session_token"]
+    # fileInput change: FormData {file, session_id}, X-Session-Token header.
+    resp = await client.post(
+        "/v1/upload",
+        headers={"X-Session-Token": token},
+        data={"session_id": sid},
+        files={"file": ("صورة الشريحة.png", _png(), "image/png")},
+    )
+    assert resp.status_code == 200, resp.text
+    upload = resp.json()
+    assert upload["url"].startswith("http://testserver/v1/uploads/")  # absolute: the host page's <img src>
+    assert upload["content_type"] == "image/png" and upload["filename"] == "صورة الشريحة.png"
+    attachment_id = upload["attachment"]["id"]
+
+    # The image loads without headers (the link carries its own short-lived token).
+    image = await client.get(upload["url"].removeprefix("http://testserver"))
+    assert image.status_code == 200 and image.headers["content-type"].startswith("image/png")
+    assert image.headers["cache-control"] == "private, no-store"
+    assert image.content.startswith(b"\x89PNG")
+
+    # It is in the same store as our widget's attachments, in the transcript as the customer's turn.
+    rows = await app.ctx.nura.db.fetchall("SELECT session_id, uploader_role FROM attachments")
+    assert [(r["session_id"], r["uploader_role"]) for r in rows] == [(sid, "customer")]
+    ours = await client.get(f"/v1/session/{sid}/attachments/{attachment_id}", headers={"X-Session-Token": token})
+    assert ours.status_code == 200 and ours.content == image.content
+
+    before = (await client.get(f"/v1/session/{sid}/messages", headers={"X-Session-Token": token})).json()["messages"]
+    # The widget then sends "[صورة]" naming the link: confirmed, no second turn, no bot answer.
+    follow = await client.post(
+        "/v1/message",
+        headers={"X-Session-Token": token},
+        json={
+            "session_id": sid,
+            "channel": "web",
+            "customer_id": "widget-x1y2z3",
+            "message": "[صورة]",
+            "attachment_url": upload["url"],
+            "message_type": "image",
+        },
+    )
+    assert follow.status_code == 200, follow.text
+    assert follow.json()["session_id"] == sid and follow.json()["session_token"] == token
+    after = (await client.get(f"/v1/session/{sid}/messages", headers={"X-Session-Token": token})).json()["messages"]
+    assert after == before
+    attachment_turns = [m for m in after if m["attachments"]]
+    assert len(attachment_turns) == 1 and attachment_turns[0]["role"] == "customer"
+    assert "[صورة]" not in [m["text"] for m in after]
+
+
+async def test_upload_refuses_without_credentials_and_bad_files(client):
+    a = await _start_chat(client, "مرحبا")
+    b = await _start_chat(client, "hello")
+    png = {"file": ("a.png", _png(), "image/png")}
+    no_token = await client.post("/v1/upload", data={"session_id": a["session_id"]}, files=png)
+    assert no_token.status_code == 401
+    no_session = await client.post("/v1/upload", headers={"X-Session-Token": a["session_token"]}, files=png)
+    assert no_session.status_code == 401
+    stolen = await client.post(
+        "/v1/upload", headers={"X-Session-Token": b["session_token"]}, data={"session_id": a["session_id"]}, files=png
+    )
+    assert stolen.status_code == 403
+    own = {"X-Session-Token": a["session_token"]}
+    as_json = await client.post("/v1/upload", headers=own, json={"session_id": a["session_id"]})
+    assert as_json.status_code == 415
+    script = await client.post(
+        "/v1/upload",
+        headers=own,
+        data={"session_id": a["session_id"]},
+        files={"file": ("x.png", b"<script>alert(1)</script>", "image/png")},
+    )
+    assert script.status_code == 415 and script.json()["error"]["code"].startswith("attachment_")
+    nothing = await client.post("/v1/upload", headers=own, data={"session_id": a["session_id"]}, files={})
+    assert nothing.status_code in (415, 422)
+
+    # Links: another file's token, a tampered one, and another session's upload in a message.
+    first = (await client.post("/v1/upload", headers=own, data={"session_id": a["session_id"]}, files=png)).json()
+    second = (
+        await client.post(
+            "/v1/upload",
+            headers=own,
+            data={"session_id": a["session_id"]},
+            files={"file": ("b.png", _png((0, 90, 200)), "image/png")},
+        )
+    ).json()
+    token_of_first = first["url"].split("file_token=")[1]
+    path_of_second = second["url"].removeprefix("http://testserver").split("?")[0]
+    crossed = await client.get(path_of_second, params={"file_token": token_of_first})
+    assert crossed.status_code == 401 and crossed.json()["error"]["code"] == "file_token_invalid"
+    tampered = await client.get(path_of_second, params={"file_token": token_of_first[:-3] + "abc"})
+    assert tampered.status_code == 401
+    bare = await client.get(path_of_second)
+    assert bare.status_code == 401
+    with_session = await client.get(path_of_second, headers=own)
+    assert with_session.status_code == 200
+    foreign = await client.post(
+        "/v1/message",
+        headers={"X-Session-Token": b["session_token"]},
+        json={"session_id": b["session_id"], "message": "[صورة]", "attachment_url": first["url"]},
+    )
+    assert foreign.status_code == 422
+    foreign_token = await client.post(
+        "/v1/message",
+        headers={"X-Session-Token": b["session_token"]},
+        json={"session_id": a["session_id"], "message": "[صورة]", "attachment_url": first["url"]},
+    )
+    assert foreign_token.status_code == 403

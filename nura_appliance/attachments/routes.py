@@ -242,6 +242,11 @@ async def download(request: Request, session_id: str, attachment_id: str) -> HTT
     principal = getattr(request.ctx, "principal", None)
     if principal is None or ROLE_RANK.get(principal.role, 0) < ROLE_RANK[AGENT]:
         await ctx.sessions.authorize(session_id, session_token(request))
+    return await send_attachment(request, session_id, attachment_id)
+
+
+async def send_attachment(request: Request, session_id: str, attachment_id: str) -> HTTPResponse:
+    """The file of one attachment, sandboxed and never cached (the caller checked who may read it)."""
     record, path = await service_of(request).open(session_id, attachment_id)
     ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", record.original_name)[:100] or "file"
     disposition = "attachment" if request.args.get("download") in ("1", "true") else "inline"

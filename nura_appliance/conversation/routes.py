@@ -40,6 +40,10 @@ async def post_message(request: Request) -> HTTPResponse:
     """
     ctx = request.app.ctx.nura
     body = json_body(request)
+    original = ctx.services.get("original")
+    if original is not None and original.wants_attachment_message(body):
+        # The original NURA widget's confirmation of its upload (docs/WIDGET.md, "Original NURA embeds").
+        return await original.attachment_message(request, body)
     incoming = parse_message(body, ctx.settings.message_max_chars, session_token(request))
     limiter = ctx.services.get("limits")
     if limiter is not None:

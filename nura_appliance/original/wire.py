@@ -46,7 +46,7 @@ from nura_appliance.auth.access import SESSION, access
 from nura_appliance.context import AppContext
 from nura_appliance.conversation.messages import message
 from nura_appliance.conversation.routes import session_token
-from nura_appliance.errors import NotFound, Unauthorized
+from nura_appliance.errors import NotFound, Unauthorized, UnsupportedMediaType, ValidationFailed
 from nura_appliance.http import json_object
 from nura_appliance.knowledge.pack import LANGS, pick_text
 from nura_appliance.original.ids import position_of
@@ -70,33 +70,56 @@ STATUS_NAMES = {
     "closed": "RESOLVED",
 }
 _TOKEN = re.compile(r"^(\d{1,12})\.([A-Za-z0-9_-]{43})$")
+# Lifetime of the link to an uploaded file that /v1/upload returns: the widget shows the image at
+# once and opens it on click; an hour covers a conversation without making the link a standing key.
+FILE_TOKEN_SECONDS = 3600
+# What /v1/upload's links look like, so the widget's follow-up message can be recognised.
+_UPLOAD_URL = re.compile(r"/v1/uploads/([\w.@:+-]{1,128})/([A-Za-z0-9_-]{1,64})(?:\?|$)")
 
 
-# -- stream tokens ---------------------------------------------------------------------------------
-def _stream_signature(secret: str, session: SessionRecord, expires: int) -> str:
-    """HMAC over the session id and expiry, keyed by the server secret *and* the session's token
-    hash: a token is bound to this session and dies when the session's token changes."""
+# -- stream and file tokens --------------------------------------------------------------------------
+def _signature(secret: str, session: SessionRecord, purpose: str, expires: int) -> str:
+    """HMAC over what the token is for and its expiry, keyed by the server secret *and* the
+    session's token hash: a token opens one thing of one session and dies when the session's token
+    changes. Nothing is stored, so every worker checks it alike."""
     key = hashlib.sha256(
-        b"nura-original-stream\x00" + secret.encode("utf-8") + b"\x00" + session.token_hash.encode("ascii")
+        b"nura-original-token\x00" + secret.encode("utf-8") + b"\x00" + session.token_hash.encode("ascii")
     ).digest()
-    mac = hmac.new(key, f"{session.id}|{expires}".encode(), hashlib.sha256).digest()
+    mac = hmac.new(key, f"{purpose}|{session.id}|{expires}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
 
 
-def issue_stream_token(secret: str, session: SessionRecord, now: float) -> str:
-    """A stream token for ``session``, valid for :data:`STREAM_TOKEN_SECONDS` from ``now``."""
-    expires = int(now) + STREAM_TOKEN_SECONDS
-    return f"{expires}.{_stream_signature(secret, session, expires)}"
+def _issue(secret: str, session: SessionRecord, purpose: str, now: float, lifetime: int) -> str:
+    expires = int(now) + lifetime
+    return f"{expires}.{_signature(secret, session, purpose, expires)}"
 
 
-def stream_token_valid(secret: str, session: SessionRecord, token: str, now: float) -> bool:
+def _valid(secret: str, session: SessionRecord, purpose: str, token: str, now: float) -> bool:
     match = _TOKEN.match(token or "")
     if not match:
         return False
     expires = int(match.group(1))
     if expires < now:
         return False
-    return hmac.compare_digest(match.group(2), _stream_signature(secret, session, expires))
+    return hmac.compare_digest(match.group(2), _signature(secret, session, purpose, expires))
+
+
+def issue_stream_token(secret: str, session: SessionRecord, now: float) -> str:
+    """A stream token for ``session``, valid for :data:`STREAM_TOKEN_SECONDS` from ``now``."""
+    return _issue(secret, session, "stream", now, STREAM_TOKEN_SECONDS)
+
+
+def stream_token_valid(secret: str, session: SessionRecord, token: str, now: float) -> bool:
+    return _valid(secret, session, "stream", token, now)
+
+
+def issue_file_token(secret: str, session: SessionRecord, attachment_id: str, now: float) -> str:
+    """A token for the URL of one uploaded file (``<img src>`` cannot send the session token)."""
+    return _issue(secret, session, f"file:{attachment_id}", now, FILE_TOKEN_SECONDS)
+
+
+def file_token_valid(secret: str, session: SessionRecord, attachment_id: str, token: str, now: float) -> bool:
+    return _valid(secret, session, f"file:{attachment_id}", token, now)
 
 
 # -- shapes ----------------------------------------------------------------------------------------
@@ -319,6 +342,52 @@ class OriginalWire:
         """Ours plus the original's ``case_number`` (shown to the customer as a reference)."""
         return {"ok": True, **row, "case_number": f"S-{row['id']}"}
 
+    # POST /v1/message after POST /v1/upload ----------------------------------------------------
+    @staticmethod
+    def wants_attachment_message(body: Any) -> bool:
+        """The original widget follows an upload with a message ``[صورة]`` / ``[ملف: name]`` that
+        names the upload's link in ``attachment_url``."""
+        url = body.get("attachment_url") if isinstance(body, dict) else None
+        return isinstance(url, str) and _UPLOAD_URL.search(url) is not None
+
+    async def attachment_message(self, request: Request, body: dict[str, Any]) -> HTTPResponse:
+        """The upload already put the file in the transcript (as the customer's turn, with the
+        bot's note when no person owns the chat); this message only confirms it, so it adds no
+        second turn and the bot does not answer the placeholder text."""
+        found = _UPLOAD_URL.search(body["attachment_url"])
+        assert found is not None
+        session_id, attachment_id = found.group(1), found.group(2)
+        if body.get("session_id") not in (None, session_id):
+            raise ValidationFailed(
+                "'attachment_url' belongs to another session", code="invalid_field", details={"field": "attachment_url"}
+            )
+        token = session_token(request) or (
+            body.get("session_token") if isinstance(body.get("session_token"), str) else None
+        )
+        session = await self.ctx.sessions.authorize(session_id, token)
+        record = await self.ctx.services["attachments"].store.get(session.id, attachment_id)
+        if record is None:
+            raise NotFound("no upload with this link in this session", code="attachment_not_found")
+        return json_response(
+            {
+                "session_id": session.id,
+                "session_token": token,
+                "response": "",
+                "channel": session.channel,
+                "escalated": session.status in ("pending_handoff", "human_active"),
+                "confidence": 1.0,
+                "source": None,
+                "source_doc": None,
+                "article_id": None,
+                "sources": [],
+                "handoff_reason": session.handoff_reason,
+                "lang": session.lang,
+                "message_id": None,
+                "status": session.status,
+                "attachments": [record.public()],
+            }
+        )
+
 
 # -- routes that exist only for the original widget --------------------------------------------------
 @bp.post("/session/<session_id:str>/stream-token")
@@ -344,6 +413,103 @@ async def create_stream_token(request: Request, session_id: str) -> HTTPResponse
     return json_response(
         {"stream_token": token, "expires_in": STREAM_TOKEN_SECONDS}, headers={"Cache-Control": "no-store"}
     )
+
+
+def _upload_session_id(request: Request) -> str | None:
+    """The original sends ``session_id`` as a form field (or in the query); a JSON body is read
+    too, so that a wrong request is refused for its credentials before its format."""
+    form = request.form or {}
+    value = form.get("session_id") or request.args.get("session_id")
+    if not value and (request.content_type or "").startswith("application/json"):
+        with contextlib.suppress(Exception):
+            body = json_object(request, required=False)
+            value = body.get("session_id")
+    return value if isinstance(value, str) and value else None
+
+
+@bp.post("/upload")
+@access(SESSION)
+async def upload(request: Request) -> HTTPResponse:
+    """The original NURA widget's attachment upload (multipart `file`, `session_id`; session token).
+
+    openapi:
+    ---
+    summary: Attachment upload of the original NURA widget
+    description: >
+      Stores the file in the attachment store exactly like `POST /v1/session/{id}/attachments`
+      (same checks, limits and cleaning; it becomes the customer's turn in the transcript) and
+      answers in the original's shape `{url, filename, content_type}`: `url` is an absolute link
+      `/v1/uploads/{session_id}/{attachment_id}?file_token=…` that works in `<img src>` for an
+      hour. The widget's follow-up `POST /v1/message` naming that link in `attachment_url` is
+      confirmed without a second turn.
+    tags: [original-nura]
+    requestBody:
+      content:
+        multipart/form-data:
+          schema:
+            type: object
+            properties:
+              file: {type: string, format: binary}
+              session_id: {type: string}
+    responses:
+      "200": {description: "`{ok, url, filename, content_type, attachment, session_id}`"}
+    """
+    wire: OriginalWire = request.app.ctx.nura.services["original"]
+    ctx = wire.ctx
+    session_id = _upload_session_id(request)
+    if session_id is None:
+        raise Unauthorized("send the session_id and its session token", code="session_token_required")
+    session = await ctx.sessions.authorize(session_id, session_token(request))
+    if not (request.content_type or "").startswith("multipart/form-data"):
+        raise UnsupportedMediaType("send the file as multipart/form-data (field 'file')")
+    limits = ctx.services.get("limits")
+    if limits is not None:
+        await limits.hit(request, "message", session.id, ctx.settings.rate_limit_messages_per_minute, 60)
+    service = ctx.services["attachments"]
+    parts = request.files.getlist("file") if request.files else []
+    prepared = await service.prepare_all([(part.name or "", part.body) for part in parts or []])
+    _turns, records = await service.from_customer(
+        session, prepared, caption=None, lang=session.lang, channel=session.channel
+    )
+    record = records[0]
+    token = issue_file_token(wire.secret, session, record.id, time.time())
+    origin = f"{request.scheme}://{request.host}"
+    return json_response(
+        {
+            "ok": True,
+            "url": f"{origin}/v1/uploads/{session.id}/{record.id}?file_token={token}",
+            "filename": record.original_name,
+            "content_type": record.content_type,
+            "session_id": session.id,
+            "attachment": record.public(),
+        }
+    )
+
+
+@bp.get("/uploads/<session_id:str>/<attachment_id:str>")
+@access(SESSION)
+async def uploaded_file(request: Request, session_id: str, attachment_id: str) -> HTTPResponse:
+    """A file uploaded through `POST /v1/upload`, by the link it returned.
+
+    openapi:
+    ---
+    summary: Uploaded file (original NURA widget link)
+    description: >
+      `?file_token=` from the upload's `url` (valid for an hour, for this file only), or the
+      session token / a staff bearer as for `GET /v1/session/{id}/attachments/{attachment_id}`.
+      Served sandboxed and never cached.
+    tags: [original-nura]
+    """
+    from nura_appliance.attachments.routes import download, send_attachment
+
+    wire: OriginalWire = request.app.ctx.nura.services["original"]
+    file_token = request.args.get("file_token")
+    if file_token:
+        session = await wire.ctx.sessions.require(session_id)
+        if not file_token_valid(wire.secret, session, attachment_id, file_token, time.time()):
+            raise Unauthorized("the file_token is invalid or expired", code="file_token_invalid")
+        return await send_attachment(request, session_id, attachment_id)
+    return await download(request, session_id, attachment_id)
 
 
 def setup(app: Sanic) -> None:
