@@ -51,7 +51,7 @@ from nura_appliance.storage.sqlite.db import Database
 RRF_K = 60
 MAX_QUERY_TERMS = 8
 COMMON_SHARE, COMMON_MIN_CHUNKS = 0.05, 500  # a term this common is not sent to FTS5
-LEXICAL_CANDIDATES = 32  # FTS5 candidates re-scored per search (all matching rows of a small handbook)
+SHORTLIST = 10  # candidates per source scored in full (at least 2k)
 BM25_K1, BM25_B = 1.2, 0.75
 # Calibrated relevance (logistic regression on the handbook dev questions; docs/KNOWLEDGE.md).
 REL_BIAS, REL_COVERAGE, REL_RARE, REL_COSINE = -1.83, 2.75, 1.94, 0.71
@@ -323,7 +323,7 @@ class _Candidate:
     ref: str
     bm25: float = 0.0
     cosine: float | None = None
-    terms: frozenset[str] | None = None
+    terms: frozenset[str] | str | None = None  # the index terms (as stored: one string) once read
     lexical_rank: int | None = None
     vector_rank: int | None = None
     relevance: float = 0.0
@@ -337,9 +337,7 @@ class _Candidate:
         return "fts" if self.lexical_rank is not None else "vector"
 
 
-def _rank(
-    lexical: list[tuple[str, float, frozenset[str]]], vector: dict[str, float], pool: int
-) -> dict[str, _Candidate]:
+def _rank(lexical: list[tuple[str, float, Any]], vector: dict[str, float], pool: int) -> dict[str, _Candidate]:
     """One source's candidates: the lexical and vector lists, each ranked, with their RRF sum."""
     found: dict[str, _Candidate] = {}
     for rank, (ref, score, terms) in enumerate(sorted(lexical, key=lambda r: -r[1])[:pool]):
@@ -352,10 +350,23 @@ def _rank(
     return found
 
 
+def _shortlist(found: dict[str, _Candidate], k: int) -> dict[str, _Candidate]:
+    """The candidates worth scoring in full: the best ``max(2k, 10)`` by reciprocal rank fusion
+    (reading the other half of up to 40 candidates was a third of a search at 50k chunks)."""
+    keep = max(2 * k, SHORTLIST)
+    if len(found) <= keep:
+        return found
+    best = sorted(found.values(), key=lambda c: (-c.fused, c.ref))[:keep]
+    return {c.ref: c for c in best}
+
+
 def _finish(found: dict[str, _Candidate], query: QueryTerms, weights: Weights, k: int) -> list[_Candidate]:
     """Relevance of every candidate; the best ``k`` by relevance (RRF breaks ties)."""
     for cand in found.values():
-        cand.evidence = evidence(query, cand.terms or frozenset(), weights)
+        terms = cand.terms
+        if isinstance(terms, str):
+            terms = cand.terms = frozenset(terms.split())
+        cand.evidence = evidence(query, terms or frozenset(), weights)
         cand.relevance = relevance(cand.evidence, cand.cosine or 0.0)
     return sorted(found.values(), key=lambda c: (-round(c.relevance, 6), -c.fused, c.ref))[:k]
 
@@ -420,16 +431,21 @@ class HybridRetriever:
                     cursor = conn.cursor()
                     cursor.row_trace = _as_tuple
                     rows = cursor.execute(
-                        "SELECT ref, text FROM chunk_fts WHERE chunk_fts MATCH ? ORDER BY rank LIMIT ?",
-                        (fts_query(sent), max(pool, LEXICAL_CANDIDATES)),
+                        "SELECT ref, -bm25(chunk_fts), text FROM chunk_fts WHERE chunk_fts MATCH ? ORDER BY rank LIMIT ?",
+                        (fts_query(sent), pool),
                     ).fetchall()
-                    for ref, indexed in rows:
-                        tokens = indexed.split()
-                        lexical.append((str(ref), bm25(tokens, weights.term, average), frozenset(tokens)))
+                    # FTS5 floors the idf of a term in half the chunks or more to 1e-6: then (a small
+                    # handbook) its ranking is re-done with the always-positive idf. Elsewhere FTS5's
+                    # idf and Lucene's differ by a few per cent and its order stands.
+                    floored = any(2 * counts.get(t, 0) >= total for t in sent)
+                    for ref, score, indexed in rows:
+                        if floored:
+                            score = bm25(indexed.split(), weights.term, average)
+                        lexical.append((str(ref), score, indexed))
             vector: dict[str, float] = {}
             if coarse_query is not None and query is not None:
                 vector = self.vector_candidates(conn, "chunk", query, coarse_query, pool * self.oversample, version)
-            found = _rank(lexical, vector, pool)
+            found = _shortlist(_rank(lexical, vector, pool), k)
             self._complete_chunks(conn, found, query if usable else None)
             hits = (self._chunk_hit(conn, c) for c in _finish(found, terms, weights, k))
             out["chunk"] = [h for h in hits if h is not None]
@@ -556,7 +572,7 @@ class HybridRetriever:
                     "chunk_fts",
                     sent,
                     columns=("ref",),
-                    limit=max(pool, LEXICAL_CANDIDATES),
+                    limit=pool,
                     keep_text=True,
                 )
                 if sent
@@ -567,7 +583,7 @@ class HybridRetriever:
             for row in rows:
                 tokens = row["text"].split()
                 lexical.append((str(row["ref"]), bm25(tokens, weights.term, average), frozenset(tokens)))
-            found = _rank(lexical, {ref: cos for kind, ref, cos in vectors if kind == "chunk"}, pool)
+            found = _shortlist(_rank(lexical, {ref: cos for kind, ref, cos in vectors if kind == "chunk"}, pool), k)
             missing = [c.ref for c in found.values() if c.terms is None]
             if missing:
                 texts = {
@@ -672,11 +688,12 @@ class HybridRetriever:
     def _chunk_hit(conn: Any, cand: _Candidate) -> Hit | None:
         rows = conn.execute(
             "SELECT c.text, c.heading, c.unit, c.lang, d.title, coalesce(d.source_name, d.path) AS doc"
-            " FROM handbook_chunks c JOIN handbook_docs d ON d.id = c.doc_id WHERE c.id = ?",
+            " FROM handbook_chunks c JOIN handbook_docs d ON d.id = c.doc_id WHERE c.id = ?"
+            " AND d.path NOT LIKE 'staging:%' AND d.path NOT LIKE 'retired:%'",
             (int(cand.ref),),
         ).fetchall()
         if not rows:
-            return None  # an FTS row whose chunk is gone (a concurrent re-ingestion)
+            return None  # a chunk being staged or purged (an ingestion in progress), or gone
         r = rows[0]
         return Hit(
             "chunk",

@@ -22,6 +22,7 @@ import io
 import json
 import re
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,9 @@ import numpy as np
 
 from nura_appliance.errors import ValidationFailed
 from nura_appliance.knowledge.chunking import Chunk, Section, chunk_sections
+from nura_appliance.knowledge.normalize import index_terms
 from nura_appliance.knowledge.pdf import pdf_sections
-from nura_appliance.storage.sqlite.handbook import HandbookDocument, SqliteHandbookStore, index_text
+from nura_appliance.storage.sqlite.handbook import STAGE_BATCH, HandbookDocument, SqliteHandbookStore, index_text
 
 SUPPORTED = {
     ".md": "md",
@@ -337,19 +339,30 @@ async def ingest_file(ctx: Any, name: str, data: bytes, path_key: str) -> dict[s
             }
         settings = ctx.settings
 
-        def prepare() -> tuple[str, list[Chunk], np.ndarray]:
+        def prepare() -> tuple[str, list[Chunk], np.ndarray, list[str]]:
             title, sections = extract(name, data)
             chunks = chunk_sections(sections, settings.rag_chunk_size, settings.rag_chunk_overlap)
             if not chunks:
                 raise IngestError(f"{name}: no text found in the document")
             texts = [index_text(c) for c in chunks]
+            terms = [" ".join(index_terms(t)) for t in texts]
             vectors = ctx.db.read_sync(lambda c: ctx.knowledge.vectors.embed(texts, c))
-            return title, chunks, vectors
+            return title, chunks, vectors, terms
 
-        title, chunks, vectors = await asyncio.to_thread(prepare)
+        title, chunks, vectors, terms = await asyncio.to_thread(prepare)
         lang = document_language([c for c in chunks if c.unit == "text"] or chunks)
         doc = HandbookDocument(path_key, name, title, digest, len(data), lang)
-        count = await ctx.db.write(lambda c: store.replace_document(c, doc, chunks, vectors))
+        key = f"staging:{uuid.uuid4().hex}"
+        try:
+            for start in range(0, len(chunks), STAGE_BATCH):
+                end = start + STAGE_BATCH
+                await ctx.db.write(
+                    lambda c, s=start, e=end: store.stage(c, doc, key, chunks[s:e], vectors[s:e], terms[s:e])
+                )
+            await ctx.db.write(lambda c: store.publish(c, doc, key, len(chunks)))
+        finally:
+            await purge_hidden(ctx, store)
+        count = len(chunks)
         warnings = []
         declared = await store.declared_languages()
         if declared and lang and lang not in declared:
@@ -365,6 +378,16 @@ async def ingest_file(ctx: Any, name: str, data: bytes, path_key: str) -> dict[s
         return result
     except IngestError as exc:
         return {"name": name, "status": "failed", "chunks": 0, "error": exc.message}
+
+
+async def purge_hidden(ctx: Any, store: SqliteHandbookStore | None = None) -> None:
+    """Delete, in short transactions, the chunks of documents that are no longer shown: the
+    previous version of a re-ingested file and anything a failed or interrupted ingestion left
+    staged."""
+    store = store or SqliteHandbookStore(ctx.db, ctx.knowledge.vectors)
+    for doc_id in await ctx.db.read(store.hidden_documents):
+        while await ctx.db.write(lambda c, d=doc_id: store.purge_batch(c, d, STAGE_BATCH)):
+            pass
 
 
 def expand_paths(paths: list[Path]) -> list[tuple[Path, str | None]]:

@@ -21,6 +21,7 @@ from nura_appliance.knowledge.indexer import (
     set_analysis_version,
     write_article_fts,
 )
+from nura_appliance.knowledge.ingest import purge_hidden
 from nura_appliance.knowledge.normalize import ANALYSIS_VERSION, index_terms
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,7 @@ async def install_knowledge(ctx: Any, *, background_reindex: bool = True) -> Hyb
     retriever = HybridRetriever(ctx.db, embedder)
     ctx.services["retriever"] = retriever
     await ctx.db.write(ensure_chunk_vocab)
+    await purge_hidden(ctx)  # what an interrupted ingestion left staged
     if await needs_reindex(ctx):
         if background_reindex:
             task = asyncio.get_running_loop().create_task(reindex(ctx))

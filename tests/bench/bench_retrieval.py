@@ -102,7 +102,9 @@ def build_db(folder: Path, texts: list[str], vectors: np.ndarray) -> Database:
                 " VALUES (?, 1, ?, '', ?, 'ar', '')",
                 (i, i, text),
             )
-            conn.execute("INSERT INTO chunk_fts (text, ref) VALUES (?, ?)", (" ".join(index_terms(text)), str(i)))
+            conn.execute(
+                "INSERT INTO chunk_fts (rowid, text, ref) VALUES (?, ?, ?)", (i, " ".join(index_terms(text)), str(i))
+            )
             conn.execute(
                 "INSERT INTO kb_vectors (id, kind, ref, field, lang, text, vector) VALUES (?,?,?,?,?,?,?)",
                 (i, "chunk", str(i), "chunk", "ar", "", blob),

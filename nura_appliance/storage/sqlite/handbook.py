@@ -14,7 +14,6 @@ import numpy as np
 
 from nura_appliance.knowledge.chunking import Chunk
 from nura_appliance.knowledge.indexer import Item, VectorIndex, chunk_fts_text, mark_analysis_if_new
-from nura_appliance.knowledge.normalize import index_terms
 from nura_appliance.storage.sqlite.db import Database
 
 
@@ -28,6 +27,9 @@ class HandbookDocument:
     content_hash: str
     size: int
     lang: str
+
+
+STAGE_BATCH = 200  # chunks per write transaction while a document is staged or purged
 
 
 def bump_version(conn: apsw.Connection) -> None:
@@ -45,7 +47,13 @@ def index_text(chunk: Chunk) -> str:
 
 
 class SqliteHandbookStore:
-    """Handbook documents and chunks on the single writer."""
+    """Handbook documents and chunks on the single writer.
+
+    A document is written in batches of :data:`STAGE_BATCH` chunks under a hidden staging key, then
+    published in one short transaction; the version it replaces is hidden in that same
+    transaction and purged in batches afterwards. So customers never see half a file, and a large
+    file never holds the single writer for more than a batch (a 5 MB file held it for 10 s in one
+    transaction, and every customer message waited)."""
 
     def __init__(self, db: Database, vectors: VectorIndex) -> None:
         self.db = db
@@ -59,7 +67,8 @@ class SqliteHandbookStore:
     async def same_content(self, digest: str, path: str) -> str | None:
         """The name of another document with exactly this content, if one is indexed."""
         row = await self.db.fetchone(
-            "SELECT coalesce(source_name, path) AS name FROM handbook_docs WHERE content_hash = ? AND path <> ?",
+            "SELECT coalesce(source_name, path) AS name FROM handbook_docs WHERE content_hash = ? AND path <> ?"
+            " AND path NOT LIKE 'staging:%' AND path NOT LIKE 'retired:%'",
             (digest, path),
         )
         return row["name"] if row else None
@@ -75,34 +84,16 @@ class SqliteHandbookStore:
                 continue
         return found
 
-    def replace_document(
-        self, conn: apsw.Connection, doc: HandbookDocument, chunks: list[Chunk], vectors: np.ndarray
-    ) -> int:
-        """Replace one document's chunks, FTS rows and vectors and bump the knowledge version, inside
-        the caller's write transaction (a failure leaves the old version of the file whole)."""
-        mark_analysis_if_new(conn)
-        old = conn.execute("SELECT id FROM handbook_docs WHERE path = ?", (doc.path,)).fetchall()
-        now = time.time()
-        if old:
-            doc_id = old[0]["id"]
-            old_ids = [r["id"] for r in conn.execute("SELECT id FROM handbook_chunks WHERE doc_id = ?", (doc_id,))]
-            self.vectors.delete(conn, "chunk", [str(i) for i in old_ids])
-            conn.executemany("DELETE FROM chunk_fts WHERE rowid = ?", [(i,) for i in old_ids])
-            conn.execute("DELETE FROM handbook_chunks WHERE doc_id = ?", (doc_id,))
-            conn.execute(
-                "UPDATE handbook_docs SET title = ?, content_hash = ?, chunks = ?, updated_at = ?,"
-                " source_name = ?, bytes = ?, lang = ? WHERE id = ?",
-                (doc.title, doc.content_hash, len(chunks), now, doc.name, doc.size, doc.lang, doc_id),
-            )
-        else:
-            conn.execute(
-                "INSERT INTO handbook_docs (path, title, content_hash, chunks, updated_at, source_name, bytes, lang)"
-                " VALUES (?,?,?,?,?,?,?,?)",
-                (doc.path, doc.title, doc.content_hash, len(chunks), now, doc.name, doc.size, doc.lang),
-            )
-            doc_id = conn.last_insert_rowid()
+    def _insert_chunks(
+        self,
+        conn: apsw.Connection,
+        doc_id: int,
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+        terms: list[str],
+    ) -> None:
         items: list[Item] = []
-        for chunk in chunks:
+        for chunk, indexed in zip(chunks, terms, strict=True):
             text = index_text(chunk)
             conn.execute(
                 "INSERT INTO handbook_chunks (doc_id, position, heading, text, lang, content_hash, unit, label)"
@@ -120,13 +111,73 @@ class SqliteHandbookStore:
             )
             chunk_id = conn.last_insert_rowid()
             conn.execute(
-                "INSERT INTO chunk_fts (rowid, text, ref) VALUES (?, ?, ?)",
-                (chunk_id, " ".join(index_terms(text)), str(chunk_id)),
+                "INSERT INTO chunk_fts (rowid, text, ref) VALUES (?, ?, ?)", (chunk_id, indexed, str(chunk_id))
             )
             items.append(Item("chunk", str(chunk_id), "chunk", chunk.lang, text))
         self.vectors.write(conn, items, vectors)
+
+    def stage(
+        self,
+        conn: apsw.Connection,
+        doc: HandbookDocument,
+        key: str,
+        chunks: list[Chunk],
+        vectors: np.ndarray,
+        terms: list[str],
+    ) -> None:
+        """Write one batch of a document's chunks under the staging key ``key`` (a path starting
+        with ``staging:``): the retriever never shows chunks of a staged document, and nothing
+        bumps the knowledge version until :meth:`publish`."""
+        mark_analysis_if_new(conn)
+        row = conn.execute("SELECT id FROM handbook_docs WHERE path = ?", (key,)).fetchall()
+        if row:
+            doc_id = row[0]["id"]
+        else:
+            conn.execute(
+                "INSERT INTO handbook_docs (path, title, content_hash, chunks, updated_at, source_name, bytes, lang)"
+                " VALUES (?,?,?,0,?,?,?,?)",
+                (key, doc.title, doc.content_hash, time.time(), doc.name, doc.size, doc.lang),
+            )
+            doc_id = conn.last_insert_rowid()
+        self._insert_chunks(conn, doc_id, chunks, vectors, terms)
+
+    def publish(self, conn: apsw.Connection, doc: HandbookDocument, key: str, count: int) -> None:
+        """Make a staged document the one customers see, in one short transaction: the previous
+        version of the file is retired (hidden, its rows purged afterwards) and the knowledge
+        version bumped."""
+        old = conn.execute("SELECT id FROM handbook_docs WHERE path = ?", (doc.path,)).fetchall()
+        if old:
+            conn.execute("UPDATE handbook_docs SET path = ? WHERE id = ?", (f"retired:{old[0]['id']}", old[0]["id"]))
+        conn.execute(
+            "UPDATE handbook_docs SET path = ?, title = ?, content_hash = ?, chunks = ?, updated_at = ?,"
+            " source_name = ?, bytes = ?, lang = ? WHERE path = ?",
+            (doc.path, doc.title, doc.content_hash, count, time.time(), doc.name, doc.size, doc.lang, key),
+        )
         bump_version(conn)
-        return len(chunks)
+
+    def hidden_documents(self, conn: apsw.Connection) -> list[int]:
+        """Documents being staged or retired (left behind by a failure or a crash, or waiting to be
+        purged)."""
+        return [
+            r["id"]
+            for r in conn.execute(
+                "SELECT id FROM handbook_docs WHERE path LIKE 'staging:%' OR path LIKE 'retired:%'"
+            ).fetchall()
+        ]
+
+    def purge_batch(self, conn: apsw.Connection, doc_id: int, limit: int) -> int:
+        """Delete up to ``limit`` chunks (rows, FTS rows, vectors) of a hidden document, and the
+        document itself once it has none; returns the chunks deleted."""
+        ids = [
+            r["id"] for r in conn.execute("SELECT id FROM handbook_chunks WHERE doc_id = ? LIMIT ?", (doc_id, limit))
+        ]
+        if ids:
+            self.vectors.delete(conn, "chunk", [str(i) for i in ids])
+            conn.executemany("DELETE FROM chunk_fts WHERE rowid = ?", [(i,) for i in ids])
+            conn.executemany("DELETE FROM handbook_chunks WHERE id = ?", [(i,) for i in ids])
+        else:
+            conn.execute("DELETE FROM handbook_docs WHERE id = ?", (doc_id,))
+        return len(ids)
 
     async def documents(self) -> list[dict[str, Any]]:
         """Every indexed document (name, title, chunks, language, size, when)."""
