@@ -80,12 +80,13 @@ def test_arabic_flow_tree_answer_feedback_handoff_agent_reply_reload(
     assert article.locator(".nw-atitle").inner_text() == expected["title"]
     assert "دليل المساعدة" in article.locator(".nw-src").inner_text()
 
-    # Free text: the answer shows where it came from and how sure it is.
+    # Free text: the answer shows where it came from.
     send(page, "كيف أعرف رصيدي؟")
     answer = page.locator(".nw-bot[data-id]").last
     answer.wait_for()
     assert "المصدر:" in answer.locator(".nw-src").inner_text()
-    assert "الثقة" in answer.locator(".nw-conf").inner_text() and "%" in answer.locator(".nw-conf").inner_text()
+    # No confidence percentage for customers (issue 20: "الثقة 99%" beside a wrong answer misleads).
+    assert answer.locator(".nw-conf").count() == 0 and "%" not in answer.locator(".nw-meta").inner_text()
     state = stored_state(page, api)
     sid, token = state["sid"], state["token"]
     assert sid and token
@@ -269,7 +270,7 @@ def test_kurdish_english_isolation_phone_and_soft_handoff(
     answer = page.locator(".nw-bot[data-id]").last
     answer.wait_for()
     assert "Çavkanî:" in answer.locator(".nw-src").inner_text()
-    assert "Bawerî" in answer.locator(".nw-conf").inner_text()
+    assert answer.locator(".nw-conf").count() == 0
     shot(page, "widget-kurdish.png")
 
     # English.
@@ -282,7 +283,7 @@ def test_kurdish_english_isolation_phone_and_soft_handoff(
     page.locator(".nw-bot[data-id]").nth(1).wait_for()
     english = page.locator(".nw-bot[data-id]").nth(1)
     assert "Source:" in english.locator(".nw-src").inner_text()
-    assert "Confidence" in english.locator(".nw-conf").inner_text()
+    assert english.locator(".nw-conf").count() == 0
     assert page.locator(".nw-bot[data-id]").count() == 2
 
     # Fail soft: without the hand-off endpoint, "Talk to a person" still reaches a person through

@@ -139,3 +139,14 @@ async def test_customers_see_the_agents_display_name_never_the_username(app, cli
         await client.get(f"/v1/session/{sid}/messages", headers={"X-Session-Token": session["session_token"]})
     ).json()
     assert messages["messages"][-1]["sender_name"] == "Omar"
+
+
+async def test_canned_replies_greet_the_customer_by_the_host_sites_name(app, client):
+    signed = {"customer_id": "cust-42", "customer_signature": customer_signature(SECRET, "cust-42")}
+    session = await start(client, "I want to talk to a person", customer=PROFILE, **signed)
+    created = await client.post(
+        "/v1/canned-replies", json={"lang": "ar", "title": "ترحيب", "text": "مرحباً {customer_name}"}, headers=STAFF
+    )
+    assert created.status_code in (200, 201), created.text
+    replies = (await client.get(f"/v1/canned-replies?session_id={session['session_id']}", headers=STAFF)).json()
+    assert "مرحباً ليلى حسن" in [r["rendered"] for r in replies["canned_replies"]]

@@ -85,7 +85,7 @@ class HostSite:
 def strict_csp(api_origin: str) -> str:
     return (
         f"default-src 'none'; script-src {api_origin}; connect-src {api_origin}; style-src 'self'; "
-        "img-src 'self'; font-src 'self'; base-uri 'none'; object-src 'none'; form-action 'none'; "
+        "img-src 'self' blob:; font-src 'self'; base-uri 'none'; object-src 'none'; form-action 'none'; "
         "require-trusted-types-for 'script'; trusted-types nura-widget"
     )
 

@@ -12,7 +12,9 @@
     if (a.name.indexOf('data-') === 0) cfg[a.name.slice(5).replace(/-(\w)/g, function (m, c) { return c.toUpperCase(); })] = a.value;
   }
   cfg.api = (cfg.api || new URL(cfg.base).origin + '/v1').replace(/\/+$/, '');
-  var ns = w.NuraWidget = { config: cfg, wantOpen: false, open: function () { start(true); } };
+  var ns = w.NuraWidget = { config: cfg, wantOpen: false, queue: [], open: function () { start(true); } };
+  // Calls made before widget.js arrives are queued and replayed by it (setUser, on, setLanguage …).
+  'close setLang setLanguage setUser on off'.split(' ').forEach(function (n) { ns[n] = function () { ns.queue.push([n, arguments]); }; });
   var saved = null;
   try { saved = JSON.parse(w.localStorage.getItem('nura-widget:' + cfg.api) || 'null'); } catch (e) { /* storage blocked */ }
   var host, button, loading = false;
@@ -45,7 +47,7 @@
     var css = ':host{all:initial!important}button{all:initial;position:fixed;bottom:20px;' + side + ':20px;z-index:2147483000;' +
       'width:60px;height:60px;border-radius:50%;background:' + color(cfg.primary, '#0f766e') + ';color:#fff;cursor:pointer;' +
       'display:flex;align-items:center;justify-content:center;box-shadow:0 6px 20px rgba(0,0,0,.25)}' +
-      'button:focus-visible{outline:3px solid ' + color(cfg.accent, '#f59e0b') + ';outline-offset:3px}' +
+      'button:focus-visible{outline:none;box-shadow:0 0 0 3px #fff,0 0 0 6px ' + color(cfg.accent, '#1e3a8a') + '}' +
       'button[aria-busy]{opacity:.7;cursor:progress}svg{width:28px;height:28px;fill:currentColor}';
     if (root.adoptedStyleSheets && w.CSSStyleSheet && 'replaceSync' in CSSStyleSheet.prototype) {
       var sheet = new CSSStyleSheet();
@@ -59,8 +61,14 @@
     }
     button = d.createElement('button');
     button.type = 'button';
-    var lang = (saved && saved.lang) || cfg.lang || 'ar';
-    button.setAttribute('aria-label', { ar: 'افتح المحادثة', ku: 'Axaftinê veke', en: 'Open chat' }[lang] || 'Open chat');
+    // As widget.js picks it: the visitor's choice, data-lang, <html lang>, the browser's (Sorani: ckb, ku-Arab/IQ/IR).
+    var tags = [saved && saved.picked && saved.lang, cfg.lang, d.documentElement.lang].concat([].slice.call(w.navigator.languages || [])), lang;
+    for (var j = 0; j < tags.length && !lang; j++) {
+      var tag = String(tags[j] || '').toLowerCase();
+      lang = /^(ckb|ku-(arab|iq|ir))/.test(tag) ? 'ckb' : /^(ku|kmr)/.test(tag) ? 'ku' : /^(ar|en)/.test(tag) ? tag.slice(0, 2) : '';
+    }
+    var labels = { ar: 'افتح المحادثة', ckb: 'گفتوگۆ بکەرەوە', ku: 'Axaftinê veke', en: 'Open chat' };
+    button.setAttribute('aria-label', labels[lang] || labels.ar);
     var svg = d.createElementNS('http://www.w3.org/2000/svg', 'svg'), path = d.createElementNS(svg.namespaceURI, 'path');
     svg.setAttribute('viewBox', '0 0 24 24');
     svg.setAttribute('aria-hidden', 'true');

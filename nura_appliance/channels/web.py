@@ -17,6 +17,7 @@ WIDGET_FILES = {
     "widget.js": "application/javascript",
     "widget-loader.js": "application/javascript",
     "widget.html": "text/html",
+    "favicon.ico": "image/x-icon",
 }
 # img-src blob:: the admin shows chat attachments from blob: URLs (fetched with the bearer token).
 ADMIN_CSP = (
@@ -45,11 +46,16 @@ async def _widget_file(request: Request, name: str) -> HTTPResponse:
     # The loader's URL is what host pages embed, so a new release reaches them within minutes;
     # the widget itself is fetched only when a visitor opens the chat and changes only with a
     # release; the demo page is always revalidated.
-    cache = {"widget-loader.js": "public, max-age=300", "widget.js": "public, max-age=3600"}.get(name, "no-cache")
+    cache = {
+        "widget-loader.js": "public, max-age=300",
+        "widget.js": "public, max-age=3600",
+        "favicon.ico": "public, max-age=86400",
+    }.get(name, "no-cache")
+    mime = WIDGET_FILES[name] + ("" if name.endswith(".ico") else "; charset=utf-8")
     return await file(
         path,
         request_headers=request.headers,
-        mime_type=f"{WIDGET_FILES[name]}; charset=utf-8",
+        mime_type=mime,
         headers={
             "cache-control": cache,
             "Cross-Origin-Resource-Policy": "cross-origin",
@@ -74,6 +80,13 @@ async def widget_loader(request: Request) -> HTTPResponse:
 @access(PUBLIC)
 async def widget_page(request: Request) -> HTTPResponse:
     return await _widget_file(request, "widget.html")
+
+
+@bp.get("/favicon.ico")
+@access(PUBLIC)
+async def favicon(request: Request) -> HTTPResponse:
+    """The appliance's icon (browsers ask for it on every page: the demo, /docs, the admin)."""
+    return await _widget_file(request, "favicon.ico")
 
 
 @bp.get("/admin", strict_slashes=True)

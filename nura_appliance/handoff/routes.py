@@ -50,7 +50,9 @@ def actor_of(request: Request) -> Actor:
             if not is_admin:
                 raise Forbidden("agents act only as themselves", code="not_yourself")
             return Actor(override, is_admin=False)
-    return Actor(name, is_admin=is_admin, display=getattr(principal, "display_name", None))
+    # The legacy API key's "API key" label is for staff screens; customers see "an agent" instead.
+    display = None if getattr(principal, "kind", "user") == "api_key" else getattr(principal, "display_name", None)
+    return Actor(name, is_admin=is_admin, display=display)
 
 
 def _opt(body: dict[str, Any], key: str, pattern: re.Pattern[str], what: str) -> str | None:

@@ -59,8 +59,13 @@ async def list_canned(request: Request) -> HTTPResponse:
     if session_id:
         session = await ctx.sessions.require(session_id)
         principal = request.ctx.principal
+        identities = ctx.services.get("identities")
+        identity = await identities.store.get(session.id) if identities is not None else None
         values = {
-            "customer_name": session.meta.get("customer_name") or session.customer_id,
+            # The host site's name for the customer (widget identity), else what the session knows.
+            "customer_name": (identity.name if identity else None)
+            or session.meta.get("customer_name")
+            or session.customer_id,
             # What the customer will read: the display name, never the username.
             "agent_name": getattr(principal, "display_name", None) or message("agent_title", session.lang),
             "company_name": ctx.settings.company_name,
