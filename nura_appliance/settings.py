@@ -201,7 +201,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RAG_TOP_K", 4, "Handbook chunks retrieved per question.", kind=int, minimum=1, section="knowledge"),
     Setting(
         "RAG_ANSWER_THRESHOLD",
-        0.85,
+        0.8,
         "Calibrated handbook relevance at which the handbook answers outright without an LLM "
         "(the sentence or table row that holds the answer).",
         kind=float,
@@ -210,7 +210,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "RAG_FOUND_THRESHOLD",
-        0.77,
+        0.73,
         "Without an LLM, a handbook passage this relevant (below RAG_ANSWER_THRESHOLD) is offered as "
         '"here is what I found"; below it the customer gets the scope message.',
         kind=float,

@@ -28,7 +28,7 @@ _SYSTEM_OVERHEAD_TOKENS = 250
 # I found" when no LLM phrases it, below is the scope message. A handbook passage overrules a
 # confident article answer only when it covers clearly more of the question (words the article
 # lacks: a product name, a place, a code) — by this share of the question's idf-weighted words.
-_OUTRANK_MARGIN = 0.1
+_OUTRANK_MARGIN = 0.05
 
 
 def passage_from_hit(hit: Any) -> Passage:
@@ -43,6 +43,7 @@ def passage_from_hit(hit: Any) -> Passage:
         tier=getattr(hit, "tier", None),
         unit=str(getattr(hit, "unit", "text") or "text"),
         coverage=float(getattr(hit, "coverage", 0.0) or 0.0),
+        rare=float(getattr(getattr(hit, "evidence", None), "rare", 0.0) or 0.0),
     )
 
 
@@ -152,10 +153,11 @@ class GroundedAnswerTier:
         confident = best.score >= settings.rag_answer_threshold or not calibrated
         if article_id is not None:
             chosen = next((a for a in articles if a.ref == article_id), None)
-            if (
-                best.score < settings.rag_found_threshold
-                or best.coverage < (chosen.coverage if chosen else 0.0) + _OUTRANK_MARGIN
-            ):
+            # The handbook passage must be relevant in its own right and hold more of the question
+            # than the article: more of its words, or a rarer one (a product name the article lacks).
+            held = chosen.coverage if chosen else 0.0
+            rarer = best.rare > (chosen.rare if chosen else 0.0) + _OUTRANK_MARGIN and best.coverage >= held
+            if best.score < settings.rag_found_threshold or not (best.coverage >= held + _OUTRANK_MARGIN or rarer):
                 return None
         wanted = [p for p in chunks if p.score >= settings.rag_min_score / 2] + [
             a for a in articles if a.score >= settings.rag_min_score and a.ref != article_id

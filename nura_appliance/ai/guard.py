@@ -153,6 +153,9 @@ def _units(text: str) -> set[str]:
     return found
 
 
+TOPIC_WEIGHT = 0.3  # a question word the passage's heading holds, in choosing the sentence
+
+
 def asks_quantity(question: str) -> bool:
     """Whether the question asks for an amount, a count or a date."""
     return any(w in _QUANTITY_WORDS for w in normalize(question).split())
@@ -174,15 +177,16 @@ def extract_answer(question: str, passage: Passage, *, max_chars: int = 600) -> 
     if not sentences:
         return ""
     query = QueryTerms.of(question)
-    # The question's words that the passage's heading already holds are its topic (every
-    # sentence is about them); the other words decide which sentence answers.
+    # The question's words that the passage's heading already holds are its topic (every sentence
+    # is about them): they count a third, the other words decide which sentence answers.
     topic = _units(passage.title) if passage.title else set()
-    asked = [(u, forms) for u, forms in query.units if u not in topic and forms.isdisjoint(topic)]
-    if asked:
-        query = QueryTerms(query.terms, asked)
     found = [_units(s) for s in sentences]
     holding = {unit: sum(1 for f in found if unit in f or not forms.isdisjoint(f)) for unit, forms in query.units}
-    weights = {u: math.log(1 + len(sentences) / (1 + n)) for u, n in holding.items() if n}
+    weights = {
+        u: math.log(1 + len(sentences) / (1 + n)) * (TOPIC_WEIGHT if u in topic or not forms.isdisjoint(topic) else 1.0)
+        for (u, forms), n in zip(query.units, holding.values(), strict=True)
+        if n
+    }
     wants_number = asks_quantity(question)
 
     def key(i: int) -> tuple[float, int, int]:

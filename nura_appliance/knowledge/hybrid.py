@@ -51,10 +51,11 @@ from nura_appliance.storage.sqlite.db import Database
 RRF_K = 60
 MAX_QUERY_TERMS = 8
 COMMON_SHARE, COMMON_MIN_CHUNKS = 0.05, 500  # a term this common is not sent to FTS5
+UNSEEN_SHARE = 0.1  # see Weights.of
 SHORTLIST = 10  # candidates per source scored in full (at least 2k)
 BM25_K1, BM25_B = 1.2, 0.75
 # Calibrated relevance (logistic regression on the handbook dev questions; docs/KNOWLEDGE.md).
-REL_BIAS, REL_COVERAGE, REL_RARE, REL_COSINE = -1.83, 2.75, 1.94, 0.71
+REL_BIAS, REL_COVERAGE, REL_RARE, REL_COSINE = -2.52, 2.70, 2.48, 0.80
 
 
 def _as_tuple(cursor: apsw.Cursor, row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -180,9 +181,13 @@ class Weights:
     def of(cls, query: QueryTerms, counts: dict[str, int], total: int) -> Weights:
         unit: dict[str, float] = {}
         seen: dict[str, bool] = {}
+        # A word the handbook lacks is as often a filler of the customer's dialect ("وين",
+        # "بالضبط") as the name of something the handbook does not offer: it weighs like a word in
+        # one chunk of UNSEEN_SHARE, not like the rarest word of all.
+        unseen_df = max(1, int(total * UNSEEN_SHARE))
         for name, forms in query.units:
             df = max((counts.get(f, 0) for f in forms | {name}), default=0)
-            unit[name] = idf(df, total)
+            unit[name] = idf(df if df else unseen_df, total)
             seen[name] = df > 0
         terms = {t: idf(counts.get(t, 0), total) for t in query.lookup_terms()}
         return cls(unit, seen, idf(1, max(total, 1)), terms)

@@ -29,6 +29,7 @@ _LATIN = re.compile("[A-Za-z]")
 _UNMAPPED = re.compile(r"\(cid:\d+\)")
 _NEUTRAL = set("*#.,:;!?%()[]/-+«»\"'")
 _EMBEDDED_LTR = re.compile(r"[0-9A-Za-z](?:[0-9A-Za-z.,:/%-]*[0-9A-Za-z])?")
+_SENTENCE_END = (".", "!", "?", "؟", ":", "：", "؛", ";")
 _HEADING_RATIO = 1.15  # a line this much larger than the body text is a heading
 _MAX_HEADING = 90  # characters
 
@@ -126,9 +127,20 @@ def pdf_sections(data: bytes) -> list[tuple[str, str]]:
             for line in page.filter(outside).extract_text_lines():
                 size = max((c.get("size", 0.0) for c in line["chars"]), default=0.0)
                 text = logical(line["text"]).strip()
-                if text:
+                if not text:
+                    continue
+                sizes.extend([size] * len(text))
+                previous = items[-1] if items else None
+                if (
+                    previous is not None
+                    and not previous[3]
+                    and abs(previous[1] - size) < 0.5
+                    and not previous[2].endswith(_SENTENCE_END)
+                ):
+                    # A paragraph the page wrapped: its printed lines are one text again.
+                    items[-1] = (previous[0], size, f"{previous[2]} {text}", False)
+                else:
                     items.append((line["top"], size, text, False))
-                    sizes.extend([size] * len(text))
             for table in tables:
                 rows = _table_rows(table.extract())
                 if rows:
