@@ -4,6 +4,8 @@ policy for customer text, and the fallback order of texts between languages."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from nura_appliance.knowledge.arabizi import arabizi_word, transliterate
@@ -82,6 +84,20 @@ def test_stemming(word: str, expected: str) -> None:
     assert stem(normalize(word)) == expected
 
 
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("باڵانسم", "بالانس"),  # "my balance": no ە, so only a Sorani text strips the م
+        ("پاکێجێکی", "باكيج"),  # "a package (of)"
+        ("فرۆشگاکان", "فروشكا"),  # after a vowel the plural has no ە
+        ("پەیوەندییەکانم", "بيوند"),  # the doubled ی of پەیوەندیی
+        ("نێت", "نيت"),  # a one-letter suffix leaves at least three letters
+    ],
+)
+def test_stemming_inside_a_sorani_text(word: str, expected: str) -> None:
+    assert stem(normalize(word), True) == expected
+
+
 def test_sorani_and_arabic_share_concepts() -> None:
     assert "kcbalance" in index_terms("باڵانسەکەم چەندە؟") and "kcbalance" in index_terms("كم رصيدي")
     assert "kcinternet" in index_terms("ئینتەرنێتەکەم خاوە") and "kcslow" in index_terms("ئینتەرنێتەکەم خاوە")
@@ -150,3 +166,20 @@ def test_texts_fall_back_to_the_language_a_reader_most_likely_reads() -> None:
     assert pick_text({"ku": "kurmancî", "en": "english"}, "ckb") == ("english", "en")
     assert pick_text({"ckb": "سۆرانی", "ar": "عربي"}, "ckb") == ("سۆرانی", "ckb")
     assert pick_text({"ckb": "سۆرانی"}, "en") == ("سۆرانی", "ckb")
+
+
+def test_every_server_string_exists_in_every_language() -> None:
+    from nura_appliance.ai.prompts import SYSTEM_PROMPTS
+    from nura_appliance.auth.limits import MESSAGES as LIMIT_MESSAGES
+    from nura_appliance.channels.telegram import TEXTS
+    from nura_appliance.conversation.messages import MESSAGES
+    from nura_appliance.languages import LANGS
+
+    for table in (MESSAGES, LIMIT_MESSAGES, TEXTS):
+        for key, texts in table.items():
+            assert set(texts) == set(LANGS), key
+    assert set(SYSTEM_PROMPTS) == set(LANGS)
+    sorani = re.compile("[ڕڵێۆەھ]")
+    for table in (MESSAGES, LIMIT_MESSAGES, TEXTS):
+        for key, texts in table.items():
+            assert sorani.search(texts["ckb"]), key  # written in Sorani, not Arabic or Kurmanji

@@ -8,16 +8,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nura_appliance.knowledge.arabizi import transliterate
 from nura_appliance.knowledge.embedding import BuiltinEmbedder
 from nura_appliance.knowledge.normalize import detect_language, index_terms, normalize, stem
 
 ARABIC_TEXT = st.text(alphabet=st.characters(min_codepoint=0x0600, max_codepoint=0x06FF), max_size=60)
+# Sorani letters with the joiners and marks people type between them, and spaces.
+SORANI_TEXT = st.text(alphabet="ئابپتجچحخدرڕزژسشعغفڤقکگلڵمنوۆەهھیێ \u200c\u200d\u200e\u200f", max_size=60)
+# Arabizi: Latin letters, the digits that stand for letters, apostrophes and spaces.
+ARABIZI_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz2356789' ", max_size=60)
 ANY_TEXT = st.text(max_size=200)
 EMBEDDER = BuiltinEmbedder()
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(ANY_TEXT, ARABIC_TEXT))
+@given(st.one_of(ANY_TEXT, ARABIC_TEXT, SORANI_TEXT, ARABIZI_TEXT))
 def test_normalize_is_idempotent_and_total(text: str) -> None:
     once = normalize(text)
     assert normalize(once) == once
@@ -25,7 +30,7 @@ def test_normalize_is_idempotent_and_total(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.one_of(ANY_TEXT, ARABIC_TEXT))
+@given(st.one_of(ANY_TEXT, ARABIC_TEXT, SORANI_TEXT, ARABIZI_TEXT))
 def test_language_terms_and_vectors_never_crash(text: str) -> None:
     assert detect_language(text) in ("ar", "ckb", "ku", "en")
     terms = index_terms(text)
@@ -91,3 +96,26 @@ def test_builtin_embedder_is_deterministic_and_typo_tolerant() -> None:
     typo = EMBEDDER.embed(["النت بطئ جدا"])[0]
     other = EMBEDDER.embed(["كيف اغير كلمة السر"])[0]
     assert float(first @ typo) > 0.6 > float(first @ other)
+
+
+@settings(max_examples=200, deadline=None)
+@given(SORANI_TEXT)
+def test_sorani_stems_never_grow_and_joiners_never_split_words(text: str) -> None:
+    folded = normalize(text)
+    assert "\u200c" not in folded and "\u200d" not in folded
+    assert len(folded.split()) <= len(text.split()) or not text.strip()
+    for word in folded.split():
+        for sorani in (False, True):
+            root = stem(word, sorani)
+            assert root and len(root) <= len(word)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ARABIZI_TEXT)
+def test_arabizi_transliteration_is_total(text: str) -> None:
+    arabic = transliterate(text)
+    assert normalize(arabic) == normalize(normalize(arabic))
+    # every word comes out in Arabic script, or stays as typed (an English word, "4g", a number)
+    typed = set(normalize(text).split())
+    for word in arabic.split():
+        assert word in typed or "\u0600" <= word[0] <= "\u06ff", (text, word)

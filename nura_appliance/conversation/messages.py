@@ -56,6 +56,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ku": "Heke tu bixwazî, ez ê te yekser bi karmendekî me re girêdim: binivîse «karmend».",
         "en": 'If you prefer, I\'ll connect you with one of our agents right away: just type "agent".',
     },
+    "no_words": {
+        # A message of only digits, emoji or symbols: there is no question to match.
+        "ar": "لم أفهم رسالتك. اكتب سؤالك بالكلمات من فضلك، أو اختر موضوعاً من القائمة.",
+        "ckb": "لە نامەکەت تێنەگەیشتم. تکایە پرسیارەکەت بە وشە بنووسە، یان بابەتێک لە لیستەکە هەڵبژێرە.",
+        "ku": "Min peyama te fêm nekir. Ji kerema xwe pirsa xwe bi peyvan binivîse, an mijarekê ji lîsteyê hilbijêre.",
+        "en": "I didn't understand your message. Please type your question in words, or pick a topic from the menu.",
+    },
     "ambiguous": {
         "ar": "هل تقصد أحد هذه المواضيع؟",
         "ckb": "مەبەستت یەکێک لەم بابەتانەیە؟",

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from nura_appliance.conversation.messages import message
 from nura_appliance.conversation.rules import RuleMatcher
 from nura_appliance.conversation.signals import matching_text, sentiment, wants_human
+from nura_appliance.knowledge.language import has_letters
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.knowledge.retrieval import ArticleMatcher, Decision
 from nura_appliance.settings import Settings
@@ -223,7 +224,10 @@ class Pipeline:
         if rule is not None and rule.exact:
             return Answer("rule", rule.response, "rules", 1.0, lang, rule_id=rule.rule_id, sentiment=mood)
 
-        # 5. article match (Arabizi in Arabic script; an upset customer's insults left out)
+        # 5. article match (Arabizi in Arabic script; an upset customer's insults left out). Digits,
+        # emoji and symbols alone are no question: "123" must not match an article about *123#.
+        if not has_letters(text):
+            return Answer("fallback", message("no_words", lang), "fallback", 0.0, lang, sentiment=mood)
         decision = await self.decide(matching_text(text, mood), lang)
         if rule is not None and decision.kind != "article":
             return Answer("rule", rule.response, "rules", 1.0, lang, rule_id=rule.rule_id, sentiment=mood)

@@ -79,8 +79,8 @@ zibala زباله|zbale زباله|zbaleh زباله|khara خرا|5ara خرا|zi
 t3bana تعبانه|fashil فاشل|fashel فاشل|fashleen فاشلين|nasabeen نصابين|nasabin نصابين|7aramiya حراميه
 haramiya حراميه|sar8a سرقه|sarqa سرقه|dhimma ذمه|thimma ذمه|zimma ذمه|dameer ضمير|dhamir ضمير|3eib عيب
 3eb عيب|7aram حرام|3indi عندي|3ndi عندي|3andi عندي|3indkum عندكم|3ndkm عندكم|3andkom عندكم|3indak عندك
-ma3ndkm ماعندكم|wala ولا|kul كل|kil كل|nafs نفس|mushkila مشكله|mushkile مشكله|moshkela مشكله
-mshkle مشكله|mushkla مشكله|el ال|il ال|al ال|bil بال|bel بال|bl بال|wel وال|wil وال|lil لل
+ma3ndkm ماعندكم|3al على|3a على|mal مال|mali مالي|malti مالتي|bdi بدي|shakhis شخص|5alas خلاص|khalas خلاص|5ls خلاص|mobile موبايل|mobayil موبايل|phone تلفون|network شبكه|settings اعدادات|account حساب|number رقم|shakhs شخص|wala ولا|kul كل|kil كل|nafs نفس|mushkila مشكله|mushkile مشكله|moshkela مشكله
+mshkle مشكله|mushkla مشكله|el ال|il ال|al ال|bil بال|bel بال|bl بال|wel وال|wil وال|lil لل|lel لل|lal لل
 """.strip()
 _DIALECT: dict[str, str] = dict(
     pair.split(" ", 1) for line in _DIALECT_WORDS.splitlines() for pair in line.split("|") if pair.strip()
@@ -116,6 +116,8 @@ _ARTICLES = {
     "wel": "وال",
     "wil": "وال",
     "lil": "لل",
+    "lel": "لل",
+    "lal": "لل",
 }
 
 # Latin spellings → Arabic letters. Each entry lists the alternatives to try, most likely first;
@@ -146,7 +148,7 @@ _CLUSTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("5", ("خ",)),
     ("6", ("ط",)),
     ("7", ("ح",)),
-    ("8", ("ق",)),
+    ("8", ("ق", "غ")),  # ق in Levantine and Iraqi writing, غ in some Gulf writing
     ("9", ("ص", "ق")),
     ("a", ("", "ا")),
     ("e", ("", "ي")),
@@ -195,8 +197,11 @@ def arabizi_word(word: str) -> bool:
 
 
 def _pieces(word: str) -> list[tuple[str, ...]]:
-    """The letter options of each Latin cluster of ``word``, position-aware for vowels."""
-    clusters = _CLUSTER_RE.findall(word)
+    """The letter options of each Latin cluster of ``word``, position-aware for vowels. A doubled
+    consonant is written once (Arabic leaves the shadda unwritten: "afa33il" is "افعل"), and a
+    final "at" is the feminine plural ات ("e3dadat" is "اعدادات")."""
+    raw = _CLUSTER_RE.findall(word)
+    clusters = [c for i, c in enumerate(raw) if not (i and c == raw[i - 1] and c in _DOUBLED)]
     out: list[tuple[str, ...]] = []
     for i, cluster in enumerate(clusters):
         options = _OPTIONS.get(cluster, ("",))
@@ -205,8 +210,23 @@ def _pieces(word: str) -> list[tuple[str, ...]]:
                 options = (_INITIAL_VOWEL[cluster],)
             elif i == len(clusters) - 1:
                 options = _FINAL_VOWEL[cluster]
+            elif cluster == "a" and i == len(clusters) - 2 and clusters[-1] == "t":
+                options = ("ا",)
+        elif cluster == "2" and i and _next_to_consonant(clusters, i):
+            # Next to a consonant a hamza is rare in Arabic spelling; there 2 is the ق that
+            # Levantine and Egyptian pronounce as a glottal stop ("zh2na" is "زهقنا").
+            options = ("ق", "ء", "ا")
         out.append(options)
     return out
+
+
+def _next_to_consonant(clusters: list[str], i: int) -> bool:
+    before = clusters[i - 1] not in _INITIAL_VOWEL
+    after = i + 1 < len(clusters) and clusters[i + 1] not in _INITIAL_VOWEL
+    return before or after
+
+
+_DOUBLED = frozenset(c for c, _ in _CLUSTERS if c not in _INITIAL_VOWEL and len(c) == 1)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -251,7 +271,7 @@ def transliterate(text: str) -> str:
         if word in _ARTICLES:
             pending = _ARTICLES[word]
             continue
-        if not _is_latin(word) or (_KEEP_LATIN(word) and word not in _DIALECT):
+        if not _is_latin(word) or _NOT_ARABIZI.match(word) or (_KEEP_LATIN(word) and word not in _DIALECT):
             arabic = word
         else:
             arabic = transliterate_word(word)

@@ -26,7 +26,7 @@ import numpy as np
 
 from nura_appliance.errors import NuraError
 from nura_appliance.knowledge.lexicon import concept_of, concepts
-from nura_appliance.knowledge.normalize import ANALYSIS_VERSION, STOPWORDS, normalize, stem
+from nura_appliance.knowledge.normalize import ANALYSIS_VERSION, STOPWORDS, has_sorani_letters, normalize, stem
 
 BUILTIN_DIM = 384
 
@@ -104,7 +104,7 @@ class BuiltinEmbedder:
         # analysis is a new space, so stored vectors are rebuilt (knowledge.service.needs_reindex).
         self.space = f"builtin:v5.{ANALYSIS_VERSION}:{dim}"
         self._slots: dict[str, tuple[int, float]] = {}
-        self._words: dict[str, tuple[str, str, tuple[tuple[str, float], ...]]] = {}
+        self._words: dict[tuple[str, bool], tuple[str, str, tuple[tuple[str, float], ...]]] = {}
         self._rotation = dense_rotation(dim)
         self._lock = threading.Lock()
 
@@ -119,14 +119,14 @@ class BuiltinEmbedder:
                     self._slots[feature] = found
         return found
 
-    def _word(self, word: str) -> tuple[str, str, tuple[tuple[str, float], ...]]:
+    def _word(self, word: str, sorani: bool = False) -> tuple[str, str, tuple[tuple[str, float], ...]]:
         """(stem, stem or "" when the word takes no part in word pairs, weighted features); memoised
         because a knowledge base repeats a small vocabulary many times."""
-        found = self._words.get(word)
+        found = self._words.get((word, sorani))
         if found is not None:
             return found
         factor = self._STOP_FACTOR if word in STOPWORDS else 1.0
-        root = stem(word)
+        root = stem(word, sorani)
         if concept_of(root):
             # A lexicon word is represented mostly by its concept, so synonyms ("متاح",
             # "متوفر", "available") land close together instead of only sharing the concept.
@@ -137,17 +137,18 @@ class BuiltinEmbedder:
             feats.extend(("g:" + padded[i : i + n], self._GRAM_WEIGHT * factor) for i in range(len(padded) - n + 1))
         found = (root, root if factor == 1.0 else "", tuple(feats))
         if len(self._words) < 500_000:
-            self._words[word] = found
+            self._words[(word, sorani)] = found
         return found
 
     def features(self, text: str) -> dict[str, float]:
         """Weighted features of one text (exposed for tests and for explaining matches)."""
         out: dict[str, float] = {}
         words = normalize(text).split()
+        sorani = has_sorani_letters(text)  # stem its words as Sorani (knowledge.stemming)
         stems: list[str] = []
         roots: list[str] = []
         for word in words:
-            root, pair_root, feats = self._word(word)
+            root, pair_root, feats = self._word(word, sorani)
             roots.append(root)
             stems.append(pair_root)
             for key, weight in feats:

@@ -32,7 +32,7 @@ import unicodedata
 # Bumped whenever the folding, the stemmer, the stopwords or the lexicon change what a text
 # indexes as: stored FTS rows and vectors of an older analysis are rebuilt at start-up
 # (knowledge.service.needs_reindex).
-ANALYSIS_VERSION = "2"
+ANALYSIS_VERSION = "3"
 
 SORANI_E = "\u06d5"  # ە, the Sorani vowel letter kept by the normaliser
 SORANI_ALEF = "ئ"  # word-initial vowel carrier, kept at the start of a word
@@ -165,3 +165,12 @@ def fold_letters(pattern: str) -> str:
     """The letter folding alone (no removal of punctuation), for writing regular expressions in
     natural spelling that match normalised text: "ما عندكم ذمة" → "ما عندكم ذمه"."""
     return _INNER_HAMZA_YA.sub("ي", pattern).translate(_CHAR_MAP)
+
+
+_SORANI_MARKS = re.compile("[\u0695\u06b5\u06ce\u06c6\u06d5\u06be]|[\u0647\u06be]\u200c")
+
+
+def has_sorani_letters(text: str) -> bool:
+    """Whether raw ``text`` carries a letter only Sorani writes (ڕ ڵ ێ ۆ ە ھ, or ه + ZWNJ): its
+    Arabic-script words are then stemmed as Sorani (stemming.stem(..., sorani=True))."""
+    return bool(_SORANI_MARKS.search(text))

@@ -86,16 +86,36 @@ def _arabic_script_scores(text: str) -> tuple[float, float]:
     return sorani, arabic
 
 
+def writing_script(text: str) -> str | None:
+    """``arabic``, ``latin`` or None (no letters) for a message, by its words: Arabic script
+    when it has at least as many Arabic-script words as Latin ones, or two of them — an English
+    speaker rarely writes Arabic words, while Arabic and Kurdish speakers mix in English ones
+    ("النت slow جدا today", "my رصيد finished بسرعة")."""
+    arabic = latin = 0
+    for word in text.split():
+        if _ARABIC_SCRIPT.search(word):
+            arabic += 1
+        elif _LATIN.search(word):
+            latin += 1
+    if not arabic and not latin:
+        return None
+    return "arabic" if arabic >= latin or arabic >= 2 else "latin"
+
+
+def has_letters(text: str) -> bool:
+    """Whether a message has any word at all (not only digits, emoji or punctuation)."""
+    return writing_script(text) is not None
+
+
 def detect(text: str, default: str = "ar") -> tuple[str, bool]:
     """``(language, strong)``: the language of one message and whether the evidence is strong
     enough to override a client's hint. Text with no letters is ``default``, weak."""
     if not text or not text.strip():
         return default, False
-    arabic_letters = len(_ARABIC_SCRIPT.findall(text))
-    latin_letters = len(_LATIN.findall(text))
-    if arabic_letters == 0 and latin_letters == 0:
+    script = writing_script(text)
+    if script is None:
         return default, False
-    if arabic_letters >= latin_letters:
+    if script == "arabic":
         sorani, arabic = _arabic_script_scores(text)
         if sorani > arabic:
             return "ckb", sorani >= STRONG and sorani - arabic >= STRONG
@@ -128,8 +148,7 @@ def detect_with_hint(text: str, hint: str | None, default: str) -> str:
     detected, strong = detect(text, default=hint or default)
     if not hint or hint == detected or strong:
         return detected
-    arabic_script = len(_ARABIC_SCRIPT.findall(text)) >= len(_LATIN.findall(text))
-    if hint in (_ARABIC_SCRIPT_LANGS if arabic_script else _LATIN_SCRIPT_LANGS):
+    if hint in (_ARABIC_SCRIPT_LANGS if writing_script(text) == "arabic" else _LATIN_SCRIPT_LANGS):
         return hint
     return detected
 
@@ -142,7 +161,7 @@ def detect_language(text: str, default: str = "ar") -> str:
 def arabizi_text(text: str) -> str | None:
     """``text`` transliterated to Arabic script when it is Arabizi (mostly Latin letters, detected
     as Arabic), else None."""
-    if not text or len(_ARABIC_SCRIPT.findall(text)) >= len(_LATIN.findall(text)):
+    if not text or writing_script(text) != "latin":
         return None
     if detect(text)[0] != "ar":
         return None

@@ -16,7 +16,7 @@ Every index built from this analysis records :data:`ANALYSIS_VERSION`; a change 
 
 from __future__ import annotations
 
-from nura_appliance.knowledge.folding import ANALYSIS_VERSION, normalize, tokens
+from nura_appliance.knowledge.folding import ANALYSIS_VERSION, has_sorani_letters, normalize, tokens
 from nura_appliance.knowledge.language import arabizi_text, detect, detect_language
 from nura_appliance.knowledge.lexicon import concepts
 from nura_appliance.knowledge.stemming import STOPWORDS, stem
@@ -27,6 +27,7 @@ __all__ = [
     "arabizi_text",
     "detect",
     "detect_language",
+    "has_sorani_letters",
     "index_terms",
     "normalize",
     "stem",
@@ -38,6 +39,7 @@ def index_terms(text: str) -> list[str]:
     """Stemmed content words of ``text`` (stopwords removed) plus its lexicon concepts
     (``kcroaming`` for "رومنج" or "roaming"), for BM25 indexing and querying."""
     words = normalize(text).split()
-    stems = [stem(w) for w in words]
+    sorani = has_sorani_letters(text)
+    stems = [stem(w, sorani) for w in words]
     content = [s for w, s in zip(words, stems, strict=True) if w not in STOPWORDS]
     return content + concepts(stems)

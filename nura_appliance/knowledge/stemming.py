@@ -15,7 +15,7 @@ The method, and why it errs on the side of keeping letters:
   and a preposition + article (بال، وال، لل …) is not stripped from a known word ("بالانس").
   "Known" means the telecom lexicon's words plus a short list of common words below.
 * Sorani words (they carry the vowel letter ە or start with ئ) lose one suffix from a closed list
-  (ەکە ەکان ەکەم ەکەت ەکەی ەکانم … ەوە یەک), unless the whole word is known ("شەبەکە" is the
+  (ەکە ەکان ەکەم ەکەت ەکەی ەکانم … ەوە یەک, the ezafe ی), unless the whole word is known ("شەبەکە" is the
   network, not "شەب" + the article). Then the Sorani spelling is folded onto the Arabic consonant
   skeleton — a word-initial ئ becomes ا, an inner ە is dropped and a final ە becomes ه — so
   "باڵانسەکەم" meets "بالانس", "باقەکە" meets "باقة" and "ئینتەرنێت" shares most of its
@@ -39,13 +39,26 @@ _SORANI_SUFFIXES = tuple(
             normalize(s)
             for s in (
                 "ەکانمان ەکانتان ەکانیان ەکەمان ەکەتان ەکەیان ەکانم ەکانت ەکانی ەکەم ەکەت ەکەی ەکەش "
-                "ەکان ەکە ەوە یەکی یەک"
+                "ەکان ەکە ەوە یەکی یەک ی"
             ).split()
         ),
         key=len,
         reverse=True,
     )
 )
+# In a Sorani text also the indefinite article and "my"/"our" on words without ە; a one-letter
+# suffix only when three letters remain ("کارتم" → "کارت", never "نێت" → "نێ").
+# After a vowel the definite suffixes lose their ە ("فرۆشگاکان" the shops, "پارەکە" the money).
+_AFTER_VOWEL = tuple(normalize(s) for s in "کانمان کانتان کانیان کەمان کەتان کانم کانت کانی کەم کەت کەی کان کە".split())
+_SORANI_TEXT_SUFFIXES = tuple(
+    sorted(
+        {*_SORANI_SUFFIXES, *_AFTER_VOWEL, *(normalize(s) for s in "ێکی ێکم ێک م مان دا".split())},
+        key=len,
+        reverse=True,
+    )
+)
+_SORANI_MIN_STEM = {normalize("م"): 3, normalize("ی"): 2, normalize("دا"): 3}
+_VOWEL_LETTERS = frozenset("اويە")
 _LATIN_SUFFIXES = (
     # Kurmanji (after folding ê→e, î→i): definite/indefinite and case endings
     "ekê",
@@ -97,25 +110,33 @@ _DICTIONARY = (
     "وقت وحده وحدات وصل وصول واتساب واي وايفاي ويفي ورقه وثيقه وظيفه وكيل ولايه ولايات واحد وارد وطني "
     "وكاله وزاره وسيله وضع وسط ورق وجه ويب "
     "فاتوره فواتير فايبر فرع فروع فلوس فيديو فيسبوك فولتي فتح فني فصل فشل فكره فوري "
-    "شەبەکە شبكه شبكات تۆڕ هێڵ"
+    "شەبەکە شبكه شبكات تۆڕ هێڵ "
+    # frequent support words, for Arabizi candidates ("e3dadat" → "اعدادات")
+    "اعدادات اعداد ضبط تشغيل مشكله مشاكل خدمه خدمات شخص حقيقي موبايل جهاز هاتف تلفون ايفون اندرويد "
+    "رمز صفحه حساب عرض عروض سرعه منطقه مكان عنوان رسايل اتصال اتصالات مسافر سفر تحويل دقيقه دقايق"
 )
 
 
 def fold_sorani(word: str) -> str:
-    """A normalised Sorani-spelled word on the Arabic consonant skeleton (no ە, no initial ئ)."""
+    """A normalised Sorani-spelled word on the Arabic consonant skeleton (no ە, no initial ئ, and
+    the doubled ی of "پەیوەندییەکان" once)."""
     if word.startswith(SORANI_ALEF):
         word = "ا" + word[2:] if word[1:2] == SORANI_E else "ا" + word[1:]
     if SORANI_E in word:
         word = word[:-1].replace(SORANI_E, "") + ("ه" if word[-1] == SORANI_E else word[-1])
-    return word
+    return word[:-1] if word.endswith("يي") else word
 
 
-@functools.lru_cache(maxsize=1)
-def _known() -> frozenset[str]:
+@functools.lru_cache(maxsize=2)
+def _known(content_only: bool = False) -> frozenset[str]:
+    """Known words (folded): the lexicon's, the dictionary above and, unless ``content_only``,
+    the stopwords of every language."""
     from nura_appliance.knowledge.lexicon import vocabulary  # the lexicon itself builds on stem()
 
     words: set[str] = set()
-    for text in (*_DICTIONARY.split(), *vocabulary(), *STOPWORDS):
+    # Single-word entries only: a phrase's words may be inflected ("ئینتەرنێتی ماڵەوە").
+    single = [form for form in vocabulary() if len(normalize(form).split()) == 1]
+    for text in (*_DICTIONARY.split(), *single, *(() if content_only else STOPWORDS)):
         for part in normalize(text).split():
             words.add(fold_sorani(part))
     return frozenset(words)
@@ -175,25 +196,35 @@ def _bare_proclitic(prefix: str, rest: str) -> bool:
     return prefix == "ب" and rest[0] in "يتن" and len(rest) >= 4
 
 
-def _stem_sorani(word: str) -> str:
-    if not is_known(fold_sorani(word)):
-        for suffix in _SORANI_SUFFIXES:
-            if word.endswith(suffix) and len(fold_sorani(word[: -len(suffix)])) >= 2:
-                word = word[: -len(suffix)]
-                break
+def _stem_sorani(word: str, suffixes: tuple[str, ...] = _SORANI_SUFFIXES) -> str:
+    # Only content words protect a suffix: "ئەپی" (the app of) folds to "ابي", an Arabic stopword.
+    if fold_sorani(word) not in _known(content_only=True):
+        for suffix in suffixes:
+            rest = word[: -len(suffix)]
+            if not word.endswith(suffix) or len(fold_sorani(rest)) < _SORANI_MIN_STEM.get(suffix, 2):
+                continue
+            if suffix in _AFTER_VOWEL and rest[-1] not in _VOWEL_LETTERS:
+                continue
+            word = rest
+            break
     return fold_sorani(word)
 
 
 @functools.lru_cache(maxsize=262_144)
-def stem(word: str) -> str:
+def stem(word: str, sorani: bool = False) -> str:
     """Light stem of one *normalised* word (Arabic clitics, Sorani suffixes, Kurmanji/English endings).
+
+    ``sorani``: the word is part of a Sorani text, so a Sorani suffix is stripped even from a word
+    that shows no Sorani letter once normalised ("باڵانسم" my balance, "پاکێجێک" a package).
 
     Memoised: a pack repeats a small vocabulary thousands of times (importing 1,000 articles
     stemmed 220k words, 6 s of the import's 20)."""
     if len(word) <= 2 or word.isdigit():
         return word
     if is_arabic_word(word):
-        if SORANI_E in word or word.startswith(SORANI_ALEF):
+        if sorani:
+            word = _stem_sorani(word, _SORANI_TEXT_SUFFIXES)
+        elif SORANI_E in word or word.startswith(SORANI_ALEF):
             word = _stem_sorani(word)
         else:
             word = _strip_proclitics(word)
@@ -221,7 +252,7 @@ _STOP_SORANI = (
     "کەی کوا کێ کام چەند هەیە نییە نیە یە بوو بووە دەبێت دەکرێت دەتوانم ناتوانم دەمەوێت ئەمەوێت "
     "دەمانەوێت مەوێت تکایە سوپاس سڵاو زۆر هەر هیچ ئێستا ئەمڕۆ بەڵام ئایا دا لێ پێ تێ خۆم خۆت خۆی "
     "هەموو هەندێک ئیتر تر کاکە کاک براکەم ببورە بەڕێز ئەگەر تا هێشتا بکەم بکەین بکەیت دەکەم دەکەیت "
-    "چۆنە چیم منیش"
+    "چۆنە چیم منیش دەوێت دەوێ ئەوێت"
 )
 _STOP_ENGLISH = (
     "the a an is are was were be been my i im i'm me to how what do does did can could of in on at for "
