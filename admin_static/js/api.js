@@ -91,12 +91,17 @@ export function qs(params) {
   return text ? `?${text}` : "";
 }
 
-/** Download a file that needs the token (CSV exports): fetch it, then save the blob. */
-export async function download(path, filename) {
+/** A file that needs the token (attachments, exports) as a Blob. */
+export async function fetchBlob(path) {
   const resp = await fetch(path, { headers: headers({ Accept: "*/*" }) });
   if (resp.status === 401) expired();
   if (!resp.ok) throw await errorFrom(resp);
-  const blob = await resp.blob();
+  return resp.blob();
+}
+
+/** Download a file that needs the token (CSV exports): fetch it, then save the blob. */
+export async function download(path, filename) {
+  const blob = await fetchBlob(path);
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;

@@ -1,13 +1,16 @@
 // Live queue: pending and active hand-offs kept current over the agents' SSE stream, one
-// conversation open at a time with reply box, canned replies, typing and the outcome modal.
-import { api, openStream, qs, session } from "../api.js";
-import { debounce, dirOf, field, fmtDuration, h, modal, mount, toast } from "../dom.js";
-import { label, t } from "../i18n.js";
-import { messageBubble } from "../messages.js";
-import { failure, rowsOf } from "../ui.js";
+// conversation open at a time with reply box, canned replies, attachments, typing and the outcome
+// modal. Keyboard focus never drops to <body>: a re-render of the lists puts it back on the same
+// chat, and every action moves it to where the agent goes next.
+import { api, openStream, qs } from "../api.js";
+import { debounce, dirOf, field, fmtDuration, focusTarget, h, keepFocus, modal, mount, toast, uid } from "../dom.js";
+import { LANG_NAMES, LANGS, label, t } from "../i18n.js";
+import { customerFacts, customerName, messageBubble } from "../messages.js";
+import { failure, rowsOf, setBadge } from "../ui.js";
 
 export const OUTCOME_STATUSES = ["solved", "unsolved", "escalated", "follow_up", "no_response", "duplicate", "spam"];
 const ISSUE_CATEGORIES = ["billing", "network", "device", "account", "sim", "roaming", "internet", "other"];
+const ATTACH_TYPES = "image/jpeg,image/png,image/webp,image/heic,application/pdf";
 
 const idOf = (s) => s.session_id || s.id;
 const listOf = (body, key) => rowsOf(body, key, "canned_replies");
@@ -16,26 +19,28 @@ export async function render(root, { user }) {
   const state = { pending: [], active: [], selected: null, detail: null, unread: new Map(), seen: new Set(),
     soundOn: localStorage.getItem("nura.admin.sound") === "1", typingTimer: null, lastTypingSent: 0 };
 
-  const streamState = h("span", { class: "stream-state", id: "stream-state", text: t("Reconnecting…") });
+  const streamState = h("span", { class: "stream-state", id: "stream-state", role: "status", text: t("Reconnecting…") });
   const hours = h("span", { class: "pill hidden", id: "business-hours" });
   const sound = h("input", { type: "checkbox", id: "sound-toggle", checked: state.soundOn,
     onchange: () => { state.soundOn = sound.checked; localStorage.setItem("nura.admin.sound", sound.checked ? "1" : "0"); } });
-  const pendingList = h("ul", { class: "queue-list", id: "pending-list" });
-  const activeList = h("ul", { class: "queue-list", id: "active-list" });
+  const pendingList = h("ul", { class: "queue-list", id: "pending-list", "aria-labelledby": "pending-heading" });
+  const activeList = h("ul", { class: "queue-list", id: "active-list", "aria-labelledby": "active-heading" });
   const pendingCount = h("span", { class: "pill", id: "pending-count", text: "0" });
   const activeCount = h("span", { class: "pill", id: "active-count", text: "0" });
-  const pane = h("div", { class: "conversation", id: "conversation" },
+  const pane = h("section", { class: "conversation", id: "conversation", "aria-label": t("Conversation") },
     h("div", { class: "placeholder", text: t("Select a conversation") }));
   const notice = h("div");
+  const pendingHeading = h("h2", { id: "pending-heading" }, h("span", { text: t("Pending") }), pendingCount);
+  const activeHeading = h("h2", { id: "active-heading" }, h("span", { text: t("Active") }), activeCount);
 
   mount(root,
     h("div", { class: "page-header" }, h("h1", { text: t("Live queue") }), streamState, hours,
-      h("label", { class: "row" }, sound, t("Sound"))),
+      h("label", { class: "check" }, sound, t("Sound for new hand-offs"))),
     notice,
     h("div", { class: "queue-layout" },
       h("div", { class: "queue-columns" },
-        h("section", { class: "queue-column" }, h("h2", {}, t("Pending"), pendingCount), pendingList),
-        h("section", { class: "queue-column" }, h("h2", {}, t("Active"), activeCount), activeList)),
+        h("section", { class: "queue-column" }, pendingHeading, pendingList),
+        h("section", { class: "queue-column" }, activeHeading, activeList)),
       pane));
 
   function beep() {
@@ -52,39 +57,45 @@ export async function render(root, { user }) {
   }
 
   function updateBadge() {
-    const badge = document.getElementById("queue-badge");
-    if (!badge) return;
     let unread = 0;
     for (const n of state.unread.values()) unread += n;
-    const count = state.pending.length + unread;
-    badge.textContent = String(count);
-    badge.classList.toggle("hidden", count === 0);
+    setBadge(state.pending.length + unread);
   }
 
   function queueItem(s) {
     const sid = idOf(s);
     const unread = state.unread.get(sid) || 0;
-    return h("li", { class: `queue-item${state.selected === sid ? " selected" : ""}${s.stale ? " stale" : ""}`, tabindex: 0,
-      "data-session-id": sid, onclick: () => select(sid),
-      onkeydown: (e) => { if (e.key === "Enter") select(sid); } },
-      h("div", { class: "row" }, h("strong", { class: "grow", text: s.customer_id || sid.slice(0, 8) }),
-        unread ? h("span", { class: "unread", text: String(unread) }) : null),
-      h("div", { class: "preview", dir: "auto", text: s.last_customer_message || "" }),
-      h("div", { class: "meta" },
-        h("span", { "data-reason": s.handoff_reason || "", text: label(s.handoff_reason) }),
-        h("span", { text: (s.lang || "").toUpperCase() }),
-        h("span", { text: s.channel || "" }),
-        s.assigned_agent ? h("span", { text: `→ ${s.assigned_agent}` }) : null,
+    const verified = s.customer ? (s.customer.verified ? t("Verified") : t("Not verified")) : null;
+    // One real button per chat: Enter/Space open it, screen readers read its facts in order.
+    const open = h("button", { type: "button", class: "queue-open", "data-focus-key": `chat-${sid}`,
+      "aria-current": state.selected === sid ? "true" : null, onclick: () => select(sid, true) },
+      h("span", { class: "row" }, h("strong", { class: "grow" }, h("bdi", { text: customerName(s) })),
+        verified ? h("span", { class: `pill ${s.customer.verified ? "ok" : "warn"}`, text: verified }) : null,
+        unread ? h("span", { class: "unread", text: String(unread) }) : null,
+        unread ? h("span", { class: "visually-hidden", text: ` ${t("unread")}` }) : null),
+      h("span", { class: "preview", dir: "auto", text: s.last_customer_message || "" }),
+      h("span", { class: "meta" },
+        h("span", { "data-reason": s.handoff_reason || "", text: label(s.handoff_reason, "handoff_reason") }),
+        h("span", { text: LANG_NAMES[s.lang] || (s.lang || "").toUpperCase(), lang: s.lang || null }),
+        h("span", { text: label(s.channel, "channel") }),
+        s.assigned_agent ? h("span", {}, "→ ", h("bdi", { text: s.assigned_agent })) : null,
         s.waiting_s !== null && s.waiting_s !== undefined ? h("span", { text: fmtDuration(s.waiting_s) }) : null));
+    return h("li", { class: `queue-item${state.selected === sid ? " selected" : ""}${s.stale ? " stale" : ""}`,
+      "data-session-id": sid }, open);
   }
 
   function renderLists() {
+    const restore = keepFocus(root.querySelector(".queue-columns"),
+      () => pendingList.querySelector(".queue-open") || activeList.querySelector(".queue-open") || focusable(pendingHeading));
     mount(pendingList, state.pending.length ? state.pending.map(queueItem) : h("li", { class: "empty", text: t("No conversations waiting.") }));
     mount(activeList, state.active.length ? state.active.map(queueItem) : h("li", { class: "empty", text: t("No active conversations.") }));
     pendingCount.textContent = String(state.pending.length);
     activeCount.textContent = String(state.active.length);
     updateBadge();
+    restore();
   }
+
+  function focusable(el) { if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1"); return el; }
 
   async function loadQueue() {
     try {
@@ -111,10 +122,14 @@ export async function render(root, { user }) {
   const refs = {};
 
   function current() {
-    return [...state.pending, ...state.active].find((s) => idOf(s) === state.selected) || state.detail?.session;
+    const listed = [...state.pending, ...state.active].find((s) => idOf(s) === state.selected);
+    if (listed && state.detail?.session && idOf(state.detail.session) === state.selected) {
+      return { ...state.detail.session, ...listed, customer: listed.customer ?? state.detail.session.customer };
+    }
+    return listed || state.detail?.session;
   }
 
-  async function select(sid) {
+  async function select(sid, byUser = false) {
     state.selected = sid;
     state.unread.delete(sid);
     renderLists();
@@ -127,13 +142,16 @@ export async function render(root, { user }) {
     }
     if (state.selected !== sid) return;
     renderPane();
+    // The agent picked this chat: the next Tab reaches its actions (accept, reply).
+    if (byUser) focusTarget(refs.title);
   }
 
   function renderPane() {
     const s = current();
     const lang = s?.lang || "ar";
+    refs.title = h("h2", { class: "conv-title", id: "conv-title", tabindex: "-1" }, h("bdi", { text: customerName(s) }));
     refs.head = h("div", { class: "conv-head", id: "conv-head" });
-    refs.messages = h("div", { class: "messages", id: "messages", "aria-live": "polite" });
+    refs.messages = h("div", { class: "messages", id: "messages", role: "log", "aria-live": "polite", "aria-labelledby": "conv-title", tabindex: "0" });
     // Stay at the newest message while the agent has not scrolled up, also when the composer
     // grows or shrinks (canned list, typing line) and the message area changes height.
     refs.pinned = true;
@@ -144,15 +162,24 @@ export async function render(root, { user }) {
     refs.resize?.disconnect();
     refs.resize = new ResizeObserver(() => { if (refs.pinned) refs.messages.scrollTop = refs.messages.scrollHeight; });
     refs.resize.observe(refs.messages);
-    refs.typing = h("div", { class: "typing", id: "typing-indicator" });
-    refs.input = h("textarea", { id: "reply-text", placeholder: t("Type a reply…"), dir: dirOf(lang), rows: 2,
+    refs.typing = h("div", { class: "typing", id: "typing-indicator", role: "status" });
+    const replyLabel = uid("reply-label");
+    refs.input = h("textarea", { id: "reply-text", placeholder: t("Type a reply…"), dir: dirOf(lang), lang, rows: 2,
+      "aria-labelledby": replyLabel, "aria-describedby": "reply-hint",
       oninput: sendTyping,
       onkeydown: (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); sendReply(); } } });
+    refs.file = h("input", { type: "file", id: "attach-file", class: "visually-hidden", multiple: true, accept: ATTACH_TYPES,
+      tabindex: "-1", "aria-hidden": "true", onchange: sendFiles });
     refs.canned = cannedPicker(lang, (text) => { refs.input.value = text; refs.input.focus(); });
     refs.composer = h("div", { class: "composer" }, refs.canned,
+      h("span", { class: "visually-hidden", id: replyLabel, text: t("Reply") }),
       h("div", { class: "row" }, h("div", { class: "grow" }, refs.input),
-        h("button", { type: "button", class: "primary", id: "send-reply", text: t("Send"), onclick: sendReply })));
-    mount(pane, refs.head, refs.messages, refs.typing, refs.composer);
+        h("div", { class: "composer-actions" },
+          h("button", { type: "button", class: "secondary", id: "attach", text: `📎 ${t("Attach")}`,
+            "aria-label": t("Attach a photo or PDF"), onclick: () => refs.file.click() }), refs.file,
+          h("button", { type: "button", class: "primary", id: "send-reply", text: t("Send"), onclick: sendReply }))),
+      h("small", { class: "hint", id: "reply-hint", text: t("Ctrl+Enter sends.") }));
+    mount(pane, refs.title, refs.head, refs.messages, refs.typing, refs.composer);
     for (const m of state.detail.messages || []) appendMessage(m);
     refreshHeader();
   }
@@ -160,24 +187,29 @@ export async function render(root, { user }) {
   function refreshHeader() {
     const s = current();
     if (!s || !refs.head) return;
+    const restore = keepFocus(refs.head, () => refs.title);
     const mine = s.status === "human_active" && s.assigned_agent === user.username;
     const pending = s.status === "pending_handoff";
     const sid = idOf(s);
+    mount(refs.title, h("bdi", { text: customerName(s) }));
     mount(refs.head,
-      h("div", { class: "facts grow" },
-        h("span", {}, `${t("Customer")}: `, h("b", { id: "conv-customer", text: s.customer_id || "—" })),
-        h("span", {}, `${t("Hand-off reason")}: `, h("b", { id: "conv-reason", "data-reason": s.handoff_reason || "", text: label(s.handoff_reason) || "—" })),
-        h("span", {}, `${t("Language")}: `, h("b", { id: "conv-lang", text: (s.lang || "—").toUpperCase() })),
-        h("span", {}, `${t("Channel")}: `, h("b", { text: s.channel || "—" })),
-        h("span", {}, `${t("Status")}: `, h("b", { id: "conv-status", "data-status": s.status || "", text: label(s.status) || "—" })),
-        s.assigned_agent ? h("span", {}, `${t("Assigned to")}: `, h("b", { text: s.assigned_agent })) : null),
-      h("div", { class: "row" },
+      h("dl", { class: "facts grow" },
+        h("div", {}, h("dt", { text: t("Customer") }), h("dd", { id: "conv-customer" }, customerFacts(s))),
+        h("div", {}, h("dt", { text: t("Hand-off reason") }),
+          h("dd", { id: "conv-reason", "data-reason": s.handoff_reason || "", text: label(s.handoff_reason, "handoff_reason") || "—" })),
+        h("div", {}, h("dt", { text: t("Language") }), h("dd", { id: "conv-lang", "data-lang": s.lang || "", lang: s.lang || null,
+          text: LANG_NAMES[s.lang] || (s.lang || "—").toUpperCase() })),
+        h("div", {}, h("dt", { text: t("Channel") }), h("dd", { text: label(s.channel, "channel") || "—" })),
+        h("div", {}, h("dt", { text: t("Status") }), h("dd", { id: "conv-status", "data-status": s.status || "", text: label(s.status, "session_status") || "—" })),
+        s.assigned_agent ? h("div", {}, h("dt", { text: t("Assigned to") }), h("dd", {}, h("bdi", { text: s.assigned_agent }))) : null),
+      h("div", { class: "row conv-actions" },
         pending ? h("button", { type: "button", class: "primary", id: "accept", text: t("Accept"), onclick: () => act(sid, "accept") }) : null,
         mine ? h("button", { type: "button", class: "secondary", id: "transfer", text: t("Transfer"), onclick: () => transfer(sid) }) : null,
         mine ? h("button", { type: "button", class: "secondary", id: "release", text: t("Release"), onclick: () => act(sid, "release") }) : null,
         mine || (user.role === "admin" && s.status === "human_active")
           ? h("button", { type: "button", class: "primary", id: "resolve", text: t("Resolve"), onclick: () => resolve(sid) }) : null));
     if (refs.composer) refs.composer.classList.toggle("hidden", !mine);
+    restore();
   }
 
   function appendMessage(message) {
@@ -194,6 +226,9 @@ export async function render(root, { user }) {
       toast(t(action === "accept" ? "Accepted." : "Released."));
       await loadQueue();
       await select(sid);
+      // Accepted: the agent writes next. Released: back to the chat's heading.
+      if (action === "accept" && refs.input && !refs.composer.classList.contains("hidden")) refs.input.focus();
+      else focusTarget(refs.title);
     } catch (err) {
       toast(err.message, "error");
       await loadQueue();
@@ -201,26 +236,29 @@ export async function render(root, { user }) {
   }
 
   async function transfer(sid) {
-    const agent = h("input", { name: "agent", required: true, id: "transfer-agent" });
+    const agent = h("input", { name: "agent", required: true, id: "transfer-agent", dir: "ltr", autocomplete: "off" });
     const done = await modal(t("Transfer to agent"), field(t("Agent username"), agent), {
-      submitLabel: t("Transfer"), cancelLabel: t("Cancel"),
+      submitLabel: t("Transfer"), cancelLabel: t("Cancel"), returnFocus: () => refs.title,
       onSubmit: (data) => api("POST", `/v1/handoff/${encodeURIComponent(sid)}/transfer`, { agent: data.get("agent").trim() }),
     });
-    if (done) { toast(t("Transferred.")); await loadQueue(); await select(sid); }
+    if (done) { toast(t("Transferred.")); await loadQueue(); await select(sid); focusTarget(refs.title); }
   }
 
   async function resolve(sid) {
     const status = h("select", { name: "status", id: "outcome-status" },
-      OUTCOME_STATUSES.map((s) => h("option", { value: s, text: label(s) })));
-    const category = h("input", { name: "issue_category", id: "outcome-category", list: "issue-categories", maxlength: 100 });
-    const cause = h("input", { name: "root_cause", id: "outcome-cause", maxlength: 200 });
-    const notes = h("textarea", { name: "resolution_notes", id: "outcome-notes", maxlength: 4000 });
-    const body = h("div", {},
+      OUTCOME_STATUSES.map((s) => h("option", { value: s, text: label(s, "outcome_status") })));
+    const category = h("select", { name: "issue_category", id: "outcome-category" },
+      h("option", { value: "", text: "—" }),
+      ISSUE_CATEGORIES.map((c) => h("option", { value: c, text: label(c, "issue_category") })));
+    const cause = h("input", { name: "root_cause", id: "outcome-cause", maxlength: 200, dir: "auto" });
+    const notes = h("textarea", { name: "resolution_notes", id: "outcome-notes", maxlength: 4000, dir: "auto" });
+    const body = h("div", { class: "resolve-fields" },
       field(t("Outcome"), status), field(t("Issue category"), category),
-      h("datalist", { id: "issue-categories" }, ISSUE_CATEGORIES.map((c) => h("option", { value: c }))),
       field(t("Root cause"), cause), field(t("Resolution notes"), notes));
+    // Others (issue 16) may add fields to this form: they go into `extra` below.
     const done = await modal(t("Resolve"), body, {
       submitLabel: t("Resolve"), cancelLabel: t("Cancel"),
+      returnFocus: () => pendingList.querySelector(".queue-open") || activeList.querySelector(".queue-open") || focusable(pendingHeading),
       onSubmit: (data) => api("POST", `/v1/handoff/${encodeURIComponent(sid)}/resolve`, {
         status: data.get("status"), issue_category: data.get("issue_category") || null,
         root_cause: data.get("root_cause") || null, resolution_notes: data.get("resolution_notes") || null,
@@ -232,6 +270,7 @@ export async function render(root, { user }) {
       state.selected = null; state.detail = null;
       mount(pane, h("div", { class: "placeholder", text: t("Select a conversation") }));
       await loadQueue();
+      (pendingList.querySelector(".queue-open") || activeList.querySelector(".queue-open") || focusable(pendingHeading)).focus();
     }
   }
 
@@ -241,8 +280,8 @@ export async function render(root, { user }) {
     const sid = state.selected;
     refs.input.disabled = true;
     try {
-      const result = await api("POST", `/v1/session/${encodeURIComponent(sid)}/agent-message`,
-        { message: text, agent_name: user.display_name || user.username });
+      // No agent_name: the server shows customers the agent's display name (never the username).
+      const result = await api("POST", `/v1/session/${encodeURIComponent(sid)}/agent-message`, { message: text });
       refs.input.value = "";
       const message = result?.message || (result?.id ? result : null);
       if (message) appendMessage(message);
@@ -254,6 +293,25 @@ export async function render(root, { user }) {
     }
   }
 
+  async function sendFiles() {
+    const files = [...refs.file.files];
+    if (!files.length || !state.selected) return;
+    const form = new FormData();
+    for (const file of files) form.append("file", file, file.name);
+    if (refs.input.value.trim()) form.append("caption", refs.input.value.trim());
+    try {
+      const result = await api("POST", `/v1/session/${encodeURIComponent(state.selected)}/agent-attachments`, undefined, { form });
+      refs.input.value = "";
+      if (result?.message) appendMessage(result.message);
+      toast(t("Sent."));
+    } catch (err) {
+      toast(err.unavailable ? t("Not available yet") : err.message, "error");
+    } finally {
+      refs.file.value = "";
+      pane.querySelector("#attach")?.focus();
+    }
+  }
+
   function sendTyping() {
     const now = Date.now();
     if (!state.selected || now - state.lastTypingSent < 2500) return;
@@ -262,34 +320,52 @@ export async function render(root, { user }) {
       .catch(() => { /* typing is a courtesy; never interrupt the agent over it */ });
   }
 
+  /**
+   * Canned replies: a search box and a list of buttons. Down arrow moves from the box into the
+   * list, up/down move through it, Enter picks, Escape goes back to the box.
+   */
   function cannedPicker(lang, onPick) {
-    const search = h("input", { type: "search", id: "canned-search", placeholder: t("Search canned replies"), class: "grow" });
-    const langSel = h("select", { id: "canned-lang", "aria-label": t("Language") },
-      ["ar", "ku", "en"].map((l) => h("option", { value: l, selected: l === lang, text: l.toUpperCase() })));
-    const list = h("ul", { class: "canned-list hidden", id: "canned-list" });
+    const listId = "canned-list";
+    const search = h("input", { type: "search", id: "canned-search", placeholder: t("Search canned replies"), class: "grow",
+      "aria-label": t("Search canned replies"), "aria-controls": listId, "aria-expanded": "false", autocomplete: "off" });
+    const langSel = h("select", { id: "canned-lang", "aria-label": t("Language of the canned replies") },
+      LANGS.map((l) => h("option", { value: l, lang: l, selected: l === lang, text: LANG_NAMES[l] })));
+    const list = h("ul", { class: "canned-list hidden", id: listId, "aria-label": t("Canned replies") });
+    const show = (on) => { list.classList.toggle("hidden", !on); search.setAttribute("aria-expanded", on ? "true" : "false"); };
+    const buttons = () => [...list.querySelectorAll("button")];
     const load = debounce(async () => {
       try {
         // With the session id the server fills {customer_name}, {agent_name} and {company_name}.
         const body = await api("GET", `/v1/canned-replies${qs({ lang: langSel.value, q: search.value.trim(), session_id: state.selected })}`);
         const replies = listOf(body, "replies");
-        mount(list, replies.length ? replies.map((r) =>
-          h("li", { dir: dirOf(r.lang || langSel.value), title: r.rendered || r.text,
-            onclick: () => { onPick(r.rendered || r.text); list.classList.add("hidden"); } },
-            h("strong", { text: r.title || "" }), r.title ? " — " : "", r.rendered || r.text))
+        mount(list, replies.length ? replies.map((r) => h("li", {},
+          h("button", { type: "button", class: "canned-item", dir: dirOf(r.lang || langSel.value), lang: r.lang || langSel.value,
+            onclick: () => { onPick(r.rendered || r.text); show(false); } },
+            h("strong", { text: r.title || "" }), r.title ? " — " : "", r.rendered || r.text)))
           : h("li", { class: "empty", text: t("Nothing here yet.") }));
       } catch (err) {
         mount(list, h("li", {}, failure(err)));
       }
-      list.classList.remove("hidden");
+      show(true);
     }, 200);
     search.addEventListener("focus", load);
-    search.addEventListener("keydown", (e) => { if (e.key === "Escape") list.classList.add("hidden"); });
+    search.addEventListener("input", load);
+    search.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") show(false);
+      if (e.key === "ArrowDown" && buttons().length) { e.preventDefault(); show(true); buttons()[0].focus(); }
+    });
+    list.addEventListener("keydown", (e) => {
+      const all = buttons();
+      const index = all.indexOf(document.activeElement);
+      if (e.key === "ArrowDown" && index >= 0) { e.preventDefault(); all[Math.min(index + 1, all.length - 1)].focus(); }
+      if (e.key === "ArrowUp" && index >= 0) { e.preventDefault(); (index === 0 ? search : all[index - 1]).focus(); }
+      if (e.key === "Escape") { e.preventDefault(); show(false); search.focus(); }
+    });
     // Close the list when the agent clicks anywhere else.
     refs.cannedAbort?.abort();
     refs.cannedAbort = new AbortController();
-    document.addEventListener("click", (e) => { if (!picker.contains(e.target)) list.classList.add("hidden"); },
+    document.addEventListener("click", (e) => { if (!picker.contains(e.target)) show(false); },
       { signal: refs.cannedAbort.signal });
-    search.addEventListener("input", load);
     langSel.addEventListener("change", load);
     const picker = h("div", { class: "canned-picker" }, h("div", { class: "row" }, search, langSel), list);
     return picker;
@@ -320,9 +396,15 @@ export async function render(root, { user }) {
       renderLists();
       return;
     }
+    if (type === "identity") {
+      const item = [...state.pending, ...state.active].find((s) => idOf(s) === sid);
+      if (item) { item.customer = data.customer; renderLists(); }
+      if (sid === state.selected && state.detail?.session) { state.detail.session.customer = data.customer; refreshHeader(); }
+      return;
+    }
     if (type === "typing") { if (sid === state.selected && data.sender === "customer") showTyping(data.active !== false); return; }
     if (type === "status" || type === "assignment" || type === "reset") { reloadQueue(); return; }
-    if (type === "suggestion") toast(`${t("Suggestions")}: ${data.kind || ""}`);
+    if (type === "suggestion") toast(`${t("Suggestions")}: ${label(data.kind, "suggestion_kind")}`);
     if (type === "offline_request") toast(t("Contact requests"));
   }
 

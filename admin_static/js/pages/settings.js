@@ -1,21 +1,15 @@
-// Settings (admin): AI on/off with provider status, what customers see (company and agent names,
-// hand-off switch, triggers and thresholds, business hours — editable, see /v1/admin/settings),
-// and a snippet generator with a live preview.
+// Settings (admin): AI on/off with provider status and what it means, what customers see
+// (company and assistant names, hand-off switch, triggers and thresholds, business hours —
+// editable, see /v1/admin/settings), and a snippet generator with a live preview.
 import { api } from "../api.js";
 import { field, h, mount, toast } from "../dom.js";
-import { t } from "../i18n.js";
-import { card, fill, labelOf } from "../ui.js";
+import { LANG_NAMES, LANGS, label, t } from "../i18n.js";
+import { card, fill, foreign, labelOf } from "../ui.js";
 
-function facts(obj) {
-  return h("dl", { class: "facts-list" }, Object.entries(obj || {}).flatMap(([key, value]) => [
-    h("dt", { text: labelOf(key) }),
-    h("dd", { text: value === null || value === undefined ? "—" : typeof value === "object" ? JSON.stringify(value) : String(value) }),
-  ]));
-}
-
-const TRIGGER_LABELS = {
-  explicit: "Customer asks for a person", sentiment: "Negative sentiment", low_confidence: "Low-confidence answers in a row",
-  feedback: "Thumbs down", button: "Agent button in the widget",
+const SETTING_LABELS = {
+  COMPANY_NAME: "Company name", AGENT_NAME: "Assistant name", HANDOFF_ENABLED: "Hand-off to a person",
+  HANDOFF_LOW_CONFIDENCE_COUNT: "Handoff low confidence count", HANDOFF_NEGATIVE_SENTIMENT_COUNT: "Handoff negative sentiment count",
+  HANDOFF_BAD_FEEDBACK_COUNT: "Handoff bad feedback count", BUSINESS_HOURS: "Business hours", BUSINESS_TIMEZONE: "Business timezone",
 };
 
 /** The run-time settings form (GET/PATCH /v1/admin/settings): each value with where it comes from. */
@@ -25,9 +19,10 @@ async function settingsForm(container) {
   const inputs = {};
   const source = (name) => {
     const item = items[name];
-    const from = h("small", { class: `source source-${item.source}`, "data-source": name, text: `${t("From")}: ${t(item.source)}` });
+    const from = h("small", { class: `source source-${item.source}`, "data-source": name, text: `${t("Value from")}: ${label(item.source, "setting_source")}` });
     if (item.source !== "admin") return from;
     return h("span", {}, from, " ", h("button", { type: "button", class: "link", "data-reset": name, text: t("Reset"),
+      "aria-label": `${t("Reset")}: ${t(SETTING_LABELS[name] || labelOf(item.key))}`,
       title: `${t("Back to")}: ${JSON.stringify(item.fallback)}`, onclick: () => save({ [item.key]: null }) }));
   };
   const text = (name, attrs = {}) => (inputs[name] = h("input", { id: `set-${items[name].key}`, value: items[name].value ?? "", maxlength: 200, ...attrs }));
@@ -37,14 +32,15 @@ async function settingsForm(container) {
   const triggers = listing.triggers.map((name) => {
     const box = h("input", { type: "checkbox", value: name, "data-trigger": name });
     box.checked = (items.HANDOFF_TRIGGERS.value || []).includes(name);
-    return h("label", { class: "check" }, box, " ", t(TRIGGER_LABELS[name] || name));
+    return h("label", { class: "check" }, box, " ", label(name, "trigger"));
   });
   inputs.HANDOFF_TRIGGERS = { get value() { return [...container.querySelectorAll("[data-trigger]")].filter((b) => b.checked).map((b) => b.value); } };
 
-  const row = (name, control, hint) => h("div", { class: "setting-row", "data-setting": name }, field(t(labelOf(items[name].key)), control, hint), source(name));
+  const row = (name, control, hint) => h("div", { class: "setting-row", "data-setting": name },
+    field(t(SETTING_LABELS[name] || labelOf(items[name].key)), control, hint), source(name));
   const form = h("form", { id: "settings-form", class: "settings-form" },
-    row("COMPANY_NAME", text("COMPANY_NAME")),
-    row("AGENT_NAME", text("AGENT_NAME")),
+    row("COMPANY_NAME", text("COMPANY_NAME", { dir: "auto" })),
+    row("AGENT_NAME", text("AGENT_NAME", { dir: "auto" }), t("The bot's name in the chat.")),
     row("HANDOFF_ENABLED", h("label", { class: "check" }, enabled, " ", t("Customers may be handed to a person"))),
     h("fieldset", { id: "set-handoff_triggers", class: "setting-row", "data-setting": "HANDOFF_TRIGGERS" },
       h("legend", { text: t("Hand-off triggers") }), ...triggers, h("div", {}, source("HANDOFF_TRIGGERS"))),
@@ -88,6 +84,28 @@ async function settingsForm(container) {
   return [form];
 }
 
+/** What "AI answers" means right now, and what to do when no model is reachable. */
+function aiExplanation(enabled, active) {
+  const code = (text) => h("code", { dir: "ltr", text });
+  if (!enabled) {
+    return h("div", { class: "explain", id: "ai-explain" },
+      h("p", { text: t("AI answers are off: the bot answers only from rules, the topic menu, articles and handbook extracts, and hands off to a person when it has no answer.") }));
+  }
+  if (active) {
+    return h("div", { class: "explain", id: "ai-explain" },
+      h("p", { text: t("AI answers are on: the bot writes answers with the active provider, grounded on the articles and handbook it finds.") }));
+  }
+  return h("div", { class: "explain warn", id: "ai-explain", "data-state": "no-provider" },
+    h("p", { text: t("AI answers are on, but no language model can be reached, so no provider is active.") }),
+    h("p", { text: t("Until one is, the bot answers from rules, articles and short extracts of the handbook, without generated sentences: it invents nothing.") }),
+    h("p", { text: t("To get generated answers, do one of these and restart the server:") }),
+    h("ul", {},
+      h("li", {}, t("connect an OpenAI-compatible server (OpenAI, Ollama, llama.cpp): set"), " ", code("OPENAI_API_KEY"), " ", t("or"), " ",
+        code("OPENAI_BASE_URL"), " ", t("in nura.toml or the environment;")),
+      h("li", {}, t("or install the local model:"), " ", code("make install-local"), " ", t("then"), " ", code("nura models add MODEL.gguf"), "."),
+      h("li", {}, t("The command"), " ", code("nura doctor"), " ", t("shows which one would answer."))));
+}
+
 export async function render(root) {
   const ai = h("div", { id: "ai-status" });
   const widget = h("div", { id: "widget-config" });
@@ -99,17 +117,26 @@ export async function render(root) {
   const loadAi = () => fill(ai, async () => {
     const status = await api("GET", "/v1/ai/status");
     const enabled = status.enabled ?? status.ai_enabled ?? status.active ?? false;
+    const active = status.active_provider;
+    const providers = status.providers && typeof status.providers === "object" ? status.providers : {};
     return [
-      h("p", {}, h("span", { class: `pill ${enabled ? "ok" : "bad"}`, id: "ai-enabled", text: enabled ? t("Enabled") : t("Disabled") }), " ",
-        h("button", { type: "button", class: enabled ? "danger" : "primary", id: "ai-toggle", text: enabled ? t("Turn off") : t("Turn on"),
-          onclick: async () => {
-            try { await api("POST", `/v1/ai/${enabled ? "disable" : "enable"}`, {}); toast(t("Saved.")); loadAi(); } catch (err) { toast(err.message, "error"); }
-          } })),
-      facts(Object.fromEntries(Object.entries(status).filter(([k]) => !["enabled", "ai_enabled", "providers"].includes(k)))),
-      status.providers && typeof status.providers === "object" ? h("ul", { class: "providers", id: "ai-providers" },
-        Object.entries(status.providers).map(([name, p]) => h("li", {},
-          h("span", { class: `pill ${p?.available ? "ok" : "bad"}`, text: name }), " ",
-          p?.available ? t("Enabled") : String(p?.reason ?? "")))) : null,
+      h("dl", { class: "facts-list", id: "ai-facts" },
+        h("dt", { text: t("AI answers") }),
+        h("dd", {}, h("span", { class: `pill ${enabled ? "ok" : "bad"}`, id: "ai-enabled", text: enabled ? t("Enabled") : t("Disabled") })),
+        h("dt", { text: t("Provider setting") }), h("dd", { id: "ai-setting", text: label(status.provider_setting, "ai_provider") || "—" }),
+        h("dt", { text: t("Active provider") }),
+        h("dd", { id: "ai-active", text: active ? label(active, "ai_provider") : t("None") }),
+        status.streaming !== undefined ? [h("dt", { text: t("Streaming") }), h("dd", { text: status.streaming ? t("Yes") : t("No") })] : null),
+      aiExplanation(enabled, active),
+      Object.keys(providers).length ? h("div", {}, h("h3", { text: t("Providers") }),
+        h("ul", { class: "providers", id: "ai-providers" }, Object.entries(providers).map(([name, p]) => h("li", { "data-provider": name },
+          h("span", { class: `pill ${p?.available ? "ok" : "bad"}`, text: label(name, "ai_provider") }), " ",
+          p?.available ? t("Ready") : [t("Not ready"), ": ", foreign(String(p?.reason ?? ""))])))) : null,
+      h("p", {}, h("button", { type: "button", class: enabled ? "danger" : "primary", id: "ai-toggle", text: enabled ? t("Turn off") : t("Turn on"),
+        onclick: async () => {
+          try { await api("POST", `/v1/ai/${enabled ? "disable" : "enable"}`, {}); toast(t("Saved.")); await loadAi(); ai.querySelector("#ai-toggle")?.focus(); }
+          catch (err) { toast(err.message, "error"); }
+        } })),
     ];
   });
 
@@ -118,11 +145,12 @@ export async function render(root) {
   // Snippet generator: only display options; the API address defaults to this server.
   const origin = location.origin;
   const server = h("input", { id: "snippet-server", value: origin, dir: "ltr" });
-  const lang = h("select", { id: "snippet-lang" }, ["ar", "ku", "en"].map((l) => h("option", { value: l, text: l.toUpperCase() })));
-  const position = h("select", { id: "snippet-position" }, ["bottom-right", "bottom-left"].map((p) => h("option", { value: p, text: p })));
+  const lang = h("select", { id: "snippet-lang" }, LANGS.map((l) => h("option", { value: l, lang: l, text: LANG_NAMES[l] })));
+  const position = h("select", { id: "snippet-position" }, [["bottom-right", "Bottom right"], ["bottom-left", "Bottom left"]]
+    .map(([p, name]) => h("option", { value: p, text: t(name) })));
   const primary = h("input", { type: "color", id: "snippet-primary", value: "#0f766e" });
-  const code = h("pre", { class: "snippet", id: "snippet-code" });
-  const frame = h("iframe", { class: "preview-frame", id: "snippet-preview", title: t("Preview") });
+  const code = h("pre", { class: "snippet", id: "snippet-code", dir: "ltr", tabindex: "0", "aria-label": t("Widget snippet") });
+  const frame = h("iframe", { class: "preview-frame", id: "snippet-preview", title: t("Preview of the widget") });
   const copy = h("button", { type: "button", class: "secondary", text: t("Copy"), onclick: async () => {
     try { await navigator.clipboard.writeText(code.textContent); toast(t("Copied.")); } catch { toast(code.textContent); }
   } });

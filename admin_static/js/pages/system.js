@@ -1,9 +1,9 @@
 // System (admin): component health, job queue depth and failed jobs with retry, and the
 // recent security and audit logs.
 import { api } from "../api.js";
-import { fmtTime, h, mount, table, toast } from "../dom.js";
-import { t } from "../i18n.js";
-import { card, fill, labelOf, rowsOf } from "../ui.js";
+import { fmtNumber, fmtTime, h, mount, table, toast } from "../dom.js";
+import { label, t } from "../i18n.js";
+import { card, fill, foreign, rowsOf } from "../ui.js";
 
 function detailText(value) {
   if (value === null || value === undefined) return "—";
@@ -32,19 +32,20 @@ export async function render(root) {
   const security = h("div", { id: "security-log" });
   const audit = h("div", { id: "audit-log" });
   mount(root, h("div", { class: "page-header" }, h("h1", { text: t("System") }), h("span", { class: "spacer" }),
-    h("button", { type: "button", class: "secondary", text: t("Refresh"), onclick: () => loadAll() })),
+    h("button", { type: "button", class: "secondary", id: "system-refresh", text: t("Refresh"), onclick: () => loadAll() })),
     h("div", { class: "grid" }, card(t("Health"), health), card(t("Jobs"), jobs)),
     card(t("Security log"), security), card(t("Audit log"), audit));
 
   const loadHealth = () => fill(health, async () => {
     const body = await api("GET", "/v1/health");
     const rows = Object.entries(body.components || {}).map(([name, c]) => ({ name, ...c }));
-    return [h("p", {}, h("span", { class: `pill ${body.status === "ok" ? "ok" : "warn"}`, id: "health-status", text: body.status }),
-      ` v${body.version || ""}`),
+    return [h("p", {}, h("span", { class: `pill ${body.status === "ok" ? "ok" : "warn"}`, id: "health-status", "data-status": body.status,
+      text: body.status === "ok" ? t("All working") : t("Something needs attention") }),
+      " ", h("span", { dir: "ltr", text: `v${body.version || ""}` })),
       table(rows, [
-        { label: t("Name"), render: (r) => labelOf(r.name) },
-        { label: t("Status"), render: (r) => h("span", { class: `pill ${r.ok ? "ok" : "bad"}`, text: r.ok ? "ok" : "fail" }) },
-        { label: "", render: (r) => Object.entries(r).filter(([k]) => !["name", "ok"].includes(k)).map(([k, v]) => `${k}: ${detailText(v)}`).join(" · ") },
+        { label: t("Component"), render: (r) => h("span", { "data-component": r.name, text: label(r.name, "health_component") }) },
+        { label: t("Status"), render: (r) => h("span", { class: `pill ${r.ok ? "ok" : "bad"}`, text: r.ok ? t("Working") : t("Failing") }) },
+        { label: t("Details"), render: (r) => foreign(Object.entries(r).filter(([k]) => !["name", "ok"].includes(k)).map(([k, v]) => `${k}: ${detailText(v)}`).join(" · ") || "—") },
       ])];
   });
 
@@ -53,36 +54,38 @@ export async function render(root) {
     const failed = rowsOf(body, "jobs", "failed");
     const counts = await jobCounts();
     const depth = counts ? counts.filter((c) => c.state === "pending").reduce((sum, c) => sum + c.n, 0) : null;
-    return [depth !== null ? h("p", {}, `${t("Queue depth")}: `, h("b", { id: "queue-depth", text: String(depth) }),
+    return [depth !== null ? h("p", {}, `${t("Waiting jobs")}: `, h("b", { id: "queue-depth", text: String(depth) }),
       ` · ${t("Failed jobs")}: `, h("b", { id: "failed-count", text: String(body.total ?? failed.length) })) : null,
       counts && counts.length ? table(counts, [
-        { label: t("Kind"), render: (c) => c.kind }, { label: t("Status"), render: (c) => c.state }, { label: t("Count"), render: (c) => c.n },
-      ]) : null,
+        { label: t("Kind"), render: (c) => h("span", { "data-kind": c.kind, text: label(c.kind, "job_kind") }) },
+        { label: t("Status"), render: (c) => label(c.state, "job_status") }, { label: t("Count"), render: (c) => fmtNumber(c.n) },
+      ], { caption: t("Jobs") }) : null,
       h("h3", { text: t("Failed jobs") }),
       table(failed, [
-        { label: t("Kind"), render: (j) => j.kind },
-        { label: t("Attempts"), render: (j) => j.attempts },
-        { label: t("Error"), render: (j) => h("span", { class: "clip", title: j.last_error || j.error || "", text: j.last_error || j.error || "" }) },
+        { label: t("Kind"), render: (j) => label(j.kind, "job_kind") },
+        { label: t("Attempts"), render: (j) => fmtNumber(j.attempts) },
+        { label: t("Error"), render: (j) => foreign(j.last_error || j.error || "—") },
         { label: t("Time"), render: (j) => fmtTime(j.updated_at || j.failed_at || j.created_at) },
-        { label: "", render: (j) => h("button", { type: "button", class: "link", text: t("Retry"), onclick: async () => {
-          try { await api("POST", `/v1/jobs/${encodeURIComponent(j.id)}/retry`, {}); toast(t("Saved.")); loadJobs(); } catch (err) { toast(err.message, "error"); }
-        } }) },
+        { label: t("Actions"), render: (j) => h("button", { type: "button", class: "link", text: t("Retry"),
+          "aria-label": `${t("Retry")} #${j.id}`, onclick: async () => {
+            try { await api("POST", `/v1/jobs/${encodeURIComponent(j.id)}/retry`, {}); toast(t("Saved.")); await loadJobs(); jobs.querySelector("h3")?.focus(); } catch (err) { toast(err.message, "error"); }
+          } }) },
       ], { empty: t("Nothing here yet.") })];
   });
 
-  const logTable = (rows) => table(rows, [
+  const logTable = (rows, group) => table(rows, [
     { label: t("Time"), render: (r) => fmtTime(r.created_at || r.at) },
-    { label: t("Actor"), render: (r) => r.actor || r.username || r.ip },
-    { label: t("Action"), render: (r) => r.action || r.event },
-    { label: t("Target"), render: (r) => r.target || r.path },
-    { label: "", render: (r) => detailText(r.detail) },
+    { label: t("Actor"), render: (r) => h("bdi", { dir: "ltr", text: r.actor || r.username || r.ip || "—" }) },
+    { label: t("Action"), render: (r) => h("span", { "data-action": r.action || r.event || "", text: label(r.action || r.event, group) }) },
+    { label: t("Target"), render: (r) => h("bdi", { dir: "auto", text: r.target || r.path || "—" }) },
+    { label: t("Details"), render: (r) => (r.detail ? foreign(detailText(r.detail)) : "—") },
   ], { empty: t("Nothing here yet.") });
 
   function loadAll() {
     loadHealth();
     loadJobs();
-    fill(security, async () => logTable(rowsOf(await api("GET", "/v1/security-log?limit=50"), "entries")));
-    fill(audit, async () => logTable(rowsOf(await api("GET", "/v1/audit-log?limit=50"), "entries")));
+    fill(security, async () => logTable(rowsOf(await api("GET", "/v1/security-log?limit=50"), "entries"), "security_event"));
+    fill(audit, async () => logTable(rowsOf(await api("GET", "/v1/audit-log?limit=50"), "entries"), "audit_action"));
   }
   loadAll();
 }
