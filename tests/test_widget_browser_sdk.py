@@ -249,6 +249,16 @@ def test_attachments_from_the_customer_and_the_agent(
     assert page.locator(".nw-cam").is_visible()  # a phone: the camera button shows
     page.locator("input[type=file][multiple]").set_input_files([str(bad)])
     assert "only photos" in page.locator(".nw-ferr").inner_text()
+    # A file dropped on the panel joins the picked ones (pasting into the message box does too).
+    page.evaluate(
+        """() => { const dt = new DataTransfer();
+          dt.items.add(new File([new Uint8Array([37, 80, 68, 70, 45])], 'bill.pdf', {type: 'application/pdf'}));
+          const panel = document.querySelector('nura-chat-widget').shadowRoot.querySelector('.nw-panel');
+          panel.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})); }"""
+    )
+    page.locator(".nw-file", has_text="bill.pdf").wait_for()
+    page.locator(".nw-file", has_text="bill.pdf").locator("button").click()
+    assert page.locator(".nw-file").count() == 0
     page.locator("input[type=file][multiple]").set_input_files([str(photo)])
     page.locator(".nw-file img").wait_for()
     shot(page, "widget-attachment-preview-390.png")

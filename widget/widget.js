@@ -144,7 +144,7 @@
   var user = cleanUser({ id: cfg.customerId, name: cfg.customerName, signature: cfg.customerSignature, phone: cfg.customerPhone,
     email: cfg.customerEmail });
   adoptUser(user);
-  var handlers = {};
+  var handlers = {}, restoring = false;
   var seen = {}, lastId = 0, unread = 0, isOpen = false, booted = false, inFlight = 0, held = [], echoes = {};
   var es = null, retryN = 0, retryTimer = 0, lastEventId = 0, typingOff = false, typingAt = 0, agentTypingTimer = 0;
   var streams = {}, sending = Promise.resolve(), trees = {}, articles = {}, treeCard = null, treePath = [], bound = [];
@@ -443,7 +443,7 @@
       onscroll: onLogScroll });
     bind(log, 'aria-label', 'chat');
     typingEl = h('div', { class: 'nw-typing', 'aria-live': 'polite' });
-    input = h('textarea', { class: 'nw-in', rows: '1', maxlength: '4000', dir: 'auto', oninput: onInput, onkeydown: onKey });
+    input = h('textarea', { class: 'nw-in', rows: '1', maxlength: '4000', dir: 'auto', oninput: onInput, onkeydown: onKey, onpaste: onPaste });
     bind(input, 'placeholder', 'placeholder');
     bind(input, 'aria-label', 'placeholder');
     sendBtn = h('button', { type: 'submit', class: 'nw-send' }, icon('send'));
@@ -476,6 +476,8 @@
     w.addEventListener('online', function () { net(null); reconnectSoon(0); });
     w.addEventListener('offline', function () { net('offline'); });
     w.addEventListener('storage', onStorage);
+    panel.addEventListener('dragover', function (e) { if ((conf.attachments || {}).enabled) e.preventDefault(); });
+    panel.addEventListener('drop', onDrop);
     panel.addEventListener('click', function (e) {
       if (!menu.hidden && !menu.contains(e.target) && !menuBtn.contains(e.target)) hideMenu();
     });
@@ -596,7 +598,9 @@
     var box = addNote(t('botTyping'));
     call('GET', '/session/' + enc(st.sid) + '/messages', undefined, { auth: true }).then(function (r) {
       box.remove();
+      restoring = true; // history, not news: no 'message' events for the host page
       (r.messages || []).forEach(renderServer);
+      restoring = false;
       if (!(r.messages || []).length) welcome();
       setStatus(r.status);
     }, function (e) {
@@ -688,7 +692,7 @@
     }
     log.appendChild(el);
     if (role === 'customer') scrollDown(); else reveal(el);
-    if (text || files.length) emit('message', { role: role, text: text, id: m.id || null, attachments: files });
+    if ((text || files.length) && !restoring) emit('message', { role: role, text: text, id: m.id || null, attachments: files });
     return el;
   }
   /** Photos inline and PDFs as links; the file is fetched with the session token and shown from a blob: URL. */
@@ -799,6 +803,17 @@
   }
 
   /* ---------- attachments: pick, preview, send ---------- */
+  /** Files pasted into the message box or dropped on the panel join the picked ones. */
+  function onPaste(e) {
+    var files = e.clipboardData && e.clipboardData.files;
+    if (files && files.length && (conf.attachments || {}).enabled) { e.preventDefault(); onPick({ target: { files: files } }); }
+  }
+  function onDrop(e) {
+    var files = e.dataTransfer && e.dataTransfer.files;
+    if (!files || !files.length) return;
+    e.preventDefault();
+    if ((conf.attachments || {}).enabled) onPick({ target: { files: files } });
+  }
   function onPick(e) {
     var att = conf.attachments || {}, max = att.max_bytes || 1e7, errs = [];
     [].forEach.call(e.target.files || [], function (f) {
@@ -808,7 +823,7 @@
       else if (picked.length >= (att.max_files || 4)) errs.push(t('attTooMany', { n: att.max_files || 4 }));
       else picked.push({ file: f, url: /^image\/(jpeg|png|webp)$/.test(f.type) ? URL.createObjectURL(f) : null });
     });
-    e.target.value = '';
+    if ('value' in e.target) e.target.value = '';
     renderPicked(errs);
     input.focus();
   }
