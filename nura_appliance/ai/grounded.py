@@ -169,7 +169,11 @@ class GroundedAnswerTier:
             context["trace"].update(best=best.score, passages=passages)
         if best.score < floor:
             return None
-        extractive = self._extractive(text, lang, passages, confident)
+        # Below RAG_FOUND_THRESHOLD only the LLM may answer (it declines what the passages do not
+        # answer); if it fails or its answer is rejected, the customer gets the scope message.
+        quotable = best.score >= settings.rag_found_threshold or not calibrated
+        extractive = self._extractive(text, lang, passages, confident) if quotable else None
+
         if not generating:
             return extractive
 

@@ -261,8 +261,8 @@ def summarise_handbook(
     * ``answer_has_fact`` — the answer came from the handbook and carries the fact (and file);
     * ``fact_in_context`` — the fact is in the passages chosen for the LLM prompt (computed
       whether or not an LLM is called: the prompt is built from exactly these);
-    * ``fact_in_prompt`` — with an LLM: the fact was in the prompt actually sent (over the cases
-      where an LLM was called);
+    * ``fact_in_prompt`` — with an LLM: the fact was in the prompt actually sent (over all the
+      handbook cases; None when no LLM was called in the run);
     * ``hit@k`` — the retriever ranks a chunk holding the fact (from the file) in its top k;
     * ``no_passage`` — out-of-scope cases that got no handbook passage (the handbook tier's own
       share: whatever the article tier did);
@@ -281,7 +281,8 @@ def summarise_handbook(
         "cases": len(rows),
         "answer_has_fact": _ratio(sum(h["answered"] for h in rows), len(rows)),
         "fact_in_context": _ratio(sum(h["in_context"] for h in rows), len(rows)),
-        "fact_in_prompt": _ratio(sum(bool(h["in_prompt"]) for h in prompted), len(prompted)),
+        # Over every handbook case (a case the LLM never saw did not get the fact into a prompt).
+        "fact_in_prompt": _ratio(sum(bool(h["in_prompt"]) for h in prompted), len(rows)) if prompted else None,
         "llm_called": len(prompted),
     }
     for k in HIT_AT:
