@@ -874,6 +874,13 @@
         if (r.reply) { markSeen(r.reply.id); addMsg('bot', r.reply.text, r.reply); }
         setStatus(r.status);
       }, function (e) {
+        if ((e.status === 401 || e.status === 403 || e.status === 404) && /^session/.test(e.code || '') && st.sid) {
+          // The stored session is gone (expired or wiped): send the files in a fresh one.
+          forget();
+          bubble.remove();
+          sendFiles(items, caption);
+          return;
+        }
         bubble.classList.remove('nw-pending');
         var msg = e.status === 429 ? t('busy') : e.code === 'attachment_too_large' ? t('attTooBig', { name: items[0].file.name, mb: Math.round(((conf.attachments || {}).max_bytes || 1e7) / 1e5) / 10 })
           : /type|rejected|damaged|heic/.test(e.code || '') ? t('attType', { name: items[0].file.name }) : t('attFail');
