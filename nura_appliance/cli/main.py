@@ -222,6 +222,11 @@ from nura_appliance.cli import scale as _scale  # noqa: E402
 
 _scale.register(app)
 
+# `nura import-original` (switching from the original NURA).
+from nura_appliance.cli import import_original as _import_original  # noqa: E402
+
+_import_original.register(app)
+
 
 def run() -> None:
     """Console-script entry point."""

@@ -1,0 +1,364 @@
+"""The rows ``nura import-original`` writes (:class:`~nura_appliance.storage.base.OriginalImportStore`).
+
+Every batch of converted rows is written in **one transaction together with its ledger rows**
+(``original_import_rows``): a row of the original database is imported exactly once however often
+the import runs or wherever it was interrupted, and the ledger accounts for every source row
+(imported, merged, archived or skipped, with the reason). Sessions go in through the session
+store's own row helpers, so their shape is the one the sessions feature writes.
+
+The SQL is plain enough to run unchanged on PostgreSQL through ``PgDatabase``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from nura_appliance.storage.sqlite.sessions import insert_turn, upsert_session
+
+# Tables this store inserts into, and the columns it may name (never taken from the source).
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "conversation_logs": (
+        "session_id",
+        "customer_id",
+        "channel",
+        "lang",
+        "customer_message",
+        "response",
+        "source",
+        "confidence",
+        "escalated",
+        "article_id",
+        "customer_turn_id",
+        "bot_turn_id",
+        "latency_ms",
+        "created_at",
+    ),
+    "message_insights": (
+        "session_id",
+        "message_id",
+        "intent",
+        "sentiment",
+        "confidence_bucket",
+        "knowledge_gap",
+        "classifier",
+        "lang",
+        "created_at",
+    ),
+    "session_outcomes": (
+        "session_id",
+        "status",
+        "issue_category",
+        "root_cause",
+        "resolution_notes",
+        "resolved_by",
+        "handoff_reason",
+        "handoff_at",
+        "accepted_at",
+        "resolved_at",
+        "time_to_accept_s",
+        "time_to_resolve_s",
+        "channel",
+        "lang",
+        "assigned_agent",
+        "created_at",
+    ),
+    "users": (
+        "username",
+        "password_hash",
+        "role",
+        "display_name",
+        "active",
+        "token_version",
+        "created_at",
+        "updated_at",
+        "last_login_at",
+    ),
+    "canned_replies": ("id", "lang", "title", "text", "created_at", "updated_at"),
+    "suggestions": (
+        "session_id",
+        "kind",
+        "text",
+        "contact",
+        "lang",
+        "status",
+        "note",
+        "handled_by",
+        "created_at",
+        "updated_at",
+    ),
+    "message_feedback": ("session_id", "message_id", "value", "comment", "created_at"),
+    "llm_usage_logs": (
+        "session_id",
+        "provider",
+        "model",
+        "purpose",
+        "prompt_tokens",
+        "completion_tokens",
+        "total_tokens",
+        "cost_usd",
+        "ok",
+        "created_at",
+    ),
+    "tree_clicks": ("session_id", "customer_id", "topic_id", "article_id", "label", "lang", "channel", "created_at"),
+    "widget_events": (
+        "session_id",
+        "customer_id",
+        "event_type",
+        "label",
+        "meta",
+        "topic_id",
+        "article_id",
+        "lang",
+        "channel",
+        "created_at",
+    ),
+    "security_logs": ("event", "ip", "username", "path", "detail", "created_at"),
+    "audit_log": ("actor", "action", "target", "detail", "created_at"),
+    "ingestion_logs": (
+        "source",
+        "status",
+        "files",
+        "skipped",
+        "chunks",
+        "error",
+        "detail",
+        "started_at",
+        "finished_at",
+    ),
+}
+# Tables the dashboard's daily figures come from (analytics/metrics.py SOURCES).
+_DASHBOARD_TABLES = (
+    "sessions",
+    "conversation_logs",
+    "message_feedback",
+    "message_insights",
+    "knowledge_gaps",
+    "session_outcomes",
+    "llm_usage_logs",
+    "widget_events",
+    "tree_clicks",
+)
+_LEDGER = (
+    "INSERT INTO original_import_rows (source_table, source_key, outcome, target_table, target_key, data, imported_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_table, source_key) DO NOTHING"
+)
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """What became of one source row."""
+
+    source_table: str
+    source_key: str
+    outcome: str  # imported | merged | archived | skipped
+    target_table: str | None = None
+    target_key: str | None = None
+    data: str | None = None  # the archived row (JSON), or the reason a row was skipped
+
+
+@dataclass
+class Insert:
+    """One row for one of our tables, and the source row it comes from."""
+
+    table: str
+    row: dict[str, Any]
+    source_table: str
+    source_key: str
+
+
+def _insert(conn: Any, table: str, row: dict[str, Any]) -> str:
+    columns = [c for c in _COLUMNS[table] if c in row]
+    marks = ", ".join("?" for _ in columns)
+    key = "id"
+    rows = conn.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) RETURNING {key}",
+        tuple(row[c] for c in columns),
+    ).fetchall()
+    return str(rows[0][key])
+
+
+def _ledger(conn: Any, entries: list[LedgerEntry], now: float) -> None:
+    if entries:
+        conn.executemany(
+            _LEDGER,
+            [(e.source_table, e.source_key, e.outcome, e.target_table, e.target_key, e.data, now) for e in entries],
+        )
+
+
+class SqlOriginalImportStore:
+    """Writes of the original-NURA import, and the ledger that makes it idempotent."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    # -- the ledger ------------------------------------------------------------------------------
+    async def done_keys(self, source_table: str) -> set[str]:
+        rows = await self.db.fetchall(
+            "SELECT source_key FROM original_import_rows WHERE source_table = ?", (source_table,)
+        )
+        return {r["source_key"] for r in rows}
+
+    async def ledger_counts(self) -> dict[tuple[str, str], int]:
+        rows = await self.db.fetchall(
+            "SELECT source_table, outcome, count(*) AS n FROM original_import_rows GROUP BY source_table, outcome"
+        )
+        return {(r["source_table"], r["outcome"]): int(r["n"]) for r in rows}
+
+    async def record(self, entries: list[LedgerEntry]) -> None:
+        """Ledger rows for source rows that write nothing else (merged, archived, skipped)."""
+        if entries:
+            now = time.time()
+            await self.db.write(lambda conn: _ledger(conn, entries, now))
+
+    # -- what the target already has -------------------------------------------------------------
+    async def existing_sessions(self, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        rows = await self.db.fetchall(
+            "SELECT id FROM sessions WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
+        )
+        return {r["id"] for r in rows}
+
+    async def usernames(self) -> set[str]:
+        return {str(r["username"]).lower() for r in await self.db.fetchall("SELECT username FROM users")}
+
+    async def canned_ids(self) -> set[str]:
+        return {r["id"] for r in await self.db.fetchall("SELECT id FROM canned_replies")}
+
+    async def bot_turn_before(self, session_id: str, at: float) -> int | None:
+        """The last bot answer of a session at ``at``: what a thumbs up/down of then rated."""
+        row = await self.db.fetchone(
+            "SELECT id FROM chat_turns WHERE session_id = ? AND role = 'bot' AND created_at <= ?"
+            " ORDER BY created_at DESC, id DESC LIMIT 1",
+            (session_id, at),
+        )
+        return int(row["id"]) if row else None
+
+    # -- writes ----------------------------------------------------------------------------------
+    async def write_rows(self, inserts: list[Insert], others: list[LedgerEntry]) -> None:
+        """Insert rows into our tables and ledger each (and ``others``) in one transaction."""
+
+        def run(conn: Any) -> None:
+            entries = list(others)
+            for item in inserts:
+                target = _insert(conn, item.table, item.row)
+                entries.append(LedgerEntry(item.source_table, item.source_key, "imported", item.table, target))
+            _ledger(conn, entries, time.time())
+
+        if inserts or others:
+            await self.db.write(run)
+
+    async def write_sessions(
+        self,
+        plans: list[Any],
+        others: list[LedgerEntry],
+        gaps: Callable[[Any], Callable[[dict[str, Any]], None]] | None = None,
+    ) -> None:
+        """Sessions with their transcript, logs linked to their turns, insights, outcomes and the
+        knowledge gaps their insights flagged, with every ledger row, in one transaction.
+
+        ``plans`` are :class:`~nura_appliance.original.importer.WritablePlan` items (a session
+        plan plus its converted rows and ledger keys). ``gaps(conn)`` gives the function that
+        records one flagged gap in this transaction (the analytics feature's grouping)."""
+
+        def run(conn: Any) -> None:
+            entries = list(others)
+            record_gap = gaps(conn) if gaps is not None else None
+            for item in plans:
+                plan = item.plan
+                upsert_session(conn, plan.record)
+                entries.append(LedgerEntry(item.session_table, plan.record.id, "imported", "sessions", plan.record.id))
+                turn_ids = [insert_turn(conn, turn) for turn in plan.turns]
+                for key, turn_id in zip(item.turn_keys, turn_ids, strict=True):
+                    if key is not None:  # a turn made from one of the original's chat_turns rows
+                        entries.append(LedgerEntry("chat_turns", key, "imported", "chat_turns", str(turn_id)))
+                for (row, key), (_log, customer, bot) in zip(item.logs, plan.logs, strict=True):
+                    row = {
+                        **row,
+                        "customer_turn_id": turn_ids[customer] if customer is not None else None,
+                        "bot_turn_id": turn_ids[bot] if bot is not None else None,
+                    }
+                    target = _insert(conn, "conversation_logs", row)
+                    entries.append(LedgerEntry("conversation_logs", key, "imported", "conversation_logs", target))
+                for (row, key, gap), (_insight, turn) in zip(item.insights, plan.insights, strict=True):
+                    message_id = turn_ids[turn] if turn is not None else None
+                    target = _insert(conn, "message_insights", {**row, "message_id": message_id})
+                    entries.append(LedgerEntry("message_insights", key, "imported", "message_insights", target))
+                    if gap is not None and record_gap is not None:
+                        record_gap({**gap, "session_id": plan.record.id, "message_id": message_id})
+                if item.outcome is not None:
+                    row, key = item.outcome
+                    target = _insert(conn, "session_outcomes", row)
+                    entries.append(LedgerEntry("session_outcomes", key, "imported", "session_outcomes", target))
+                entries.extend(item.merged)
+            _ledger(conn, entries, time.time())
+
+        if plans or others:
+            await self.db.write(run)
+
+    async def write_gaps(
+        self,
+        gaps: list[tuple[dict[str, Any], str]],
+        others: list[LedgerEntry],
+        group_of: Callable[[Any], Callable[[dict[str, Any]], str]],
+    ) -> None:
+        """Reviewed knowledge gaps (the original's review queue) with their review state;
+        ``group_of(conn)`` gives each its group of similar questions."""
+
+        def run(conn: Any) -> None:
+            entries = list(others)
+            group = group_of(conn)
+            for gap, key in gaps:
+                rows = conn.execute(
+                    "INSERT INTO knowledge_gaps (question, normalized, lang, reason, session_id, message_id,"
+                    " group_key, status, answer, reviewed_by, reviewed_at, created_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+                    (
+                        gap["question"][:2000],
+                        gap["normalized"][:2000],
+                        gap["lang"],
+                        gap["reason"],
+                        gap["session_id"],
+                        gap["message_id"],
+                        group(gap),
+                        gap["status"],
+                        gap["answer"],
+                        gap["reviewed_by"],
+                        gap["reviewed_at"],
+                        gap["created_at"],
+                    ),
+                ).fetchall()
+                entries.append(
+                    LedgerEntry("knowledge_gap_reviews", key, "imported", "knowledge_gaps", str(rows[0]["id"]))
+                )
+            _ledger(conn, entries, time.time())
+
+        if gaps or others:
+            await self.db.write(run)
+
+    async def insight_turn(self, source_insight_key: str) -> tuple[str | None, int | None]:
+        """The session and message an imported insight was linked to (by its ledger row)."""
+        row = await self.db.fetchone(
+            "SELECT i.session_id, i.message_id FROM original_import_rows r JOIN message_insights i"
+            " ON CAST(i.id AS TEXT) = r.target_key WHERE r.source_table = 'message_insights' AND r.source_key = ?",
+            (source_insight_key,),
+        )
+        return (row["session_id"], row["message_id"]) if row else (None, None)
+
+    # -- after the import --------------------------------------------------------------------------
+    async def imported_days(self) -> list[str]:
+        """UTC days that received imported rows in any table the dashboard reads."""
+        days: set[str] = set()
+        for table in _DASHBOARD_TABLES:
+            key = "id" if table == "sessions" else "CAST(id AS TEXT)"
+            rows = await self.db.fetchall(
+                f"SELECT DISTINCT date(created_at, 'unixepoch') AS day FROM {table} WHERE {key} IN"
+                " (SELECT target_key FROM original_import_rows WHERE target_table = ?)",
+                (table,),
+            )
+            days.update(r["day"] for r in rows if r["day"])
+        return sorted(days)
