@@ -148,6 +148,8 @@ def _check_report(report: dict[str, Any], expected: Expected) -> dict[str, dict[
     assert tables["support_cases"]["imported"] == expected.suggestion_cases
     reasons = {t["table"]: t["skip_reasons"] for t in report["tables"] if t["skip_reasons"]}
     assert reasons["message_feedback"] == {"unknown score 'meh'": expected.bad_feedback_scores}
+    examples = tables["message_feedback"]["skip_examples"]["unknown score 'meh'"]
+    assert 0 < len(examples) <= 5 and all(key.isdigit() for key in examples)  # the rows' ids, to look up
     assert reasons["canned_replies"] == {"empty reply text": 1}
     assert reasons["daily_message_stats"] == {"derived daily counts: recomputed from the imported rows": 5}
     assert report["password_resets"] == ["legacy"]

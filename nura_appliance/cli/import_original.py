@@ -37,14 +37,16 @@ def _print_report(report: Any) -> None:
     console.print(table)
     if report.schema_version:
         console.print(f"original schema: Alembic revision {report.schema_version}")
-    reasons = [(t.table, reason, n) for t in report.tables.values() for reason, n in t.reasons.items()]
+    reasons = [(t, reason, n) for t in report.tables.values() for reason, n in t.reasons.items()]
     if reasons:
-        console.print("[bold]skipped, and why:[/bold]")
-        for name, reason, n in reasons:
-            console.print(f"  {name}: {n} × {reason}")
+        console.print("[bold]skipped, and why[/bold] (the keys of a few; all are in original_import_rows):")
+        for item, reason, n in reasons:
+            keys = ", ".join(item.examples.get(reason, []))
+            console.print(f"  {item.table}: {n} × {reason}  (e.g. {keys})", highlight=False)
     for name, rows in report.unknown_tables.items():
         console.print(
-            f"[yellow]not imported: table {name} ({rows} rows) is not part of the original NURA schema[/yellow]"
+            f"[yellow]not imported: table {name} ({rows} row{'s' if rows != 1 else ''})"
+            " is not part of the original NURA schema[/yellow]"
         )
     if report.knowledge:
         knowledge = report.knowledge

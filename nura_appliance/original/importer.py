@@ -56,6 +56,7 @@ class TableReport:
     skipped: int = 0
     already: int = 0  # dealt with by an earlier run
     reasons: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)  # a few source keys per reason
 
     @property
     def accounted(self) -> int:
@@ -71,6 +72,7 @@ class TableReport:
             "skipped": self.skipped,
             "already_imported": self.already,
             "skip_reasons": dict(self.reasons),
+            "skip_examples": self.examples,
         }
 
 
@@ -186,8 +188,12 @@ class OriginalImporter:
         for entry in entries:
             report = self.report.table(entry.source_table)
             if entry.outcome == "skipped":
+                reason = entry.data or "skipped"
                 report.skipped += 1
-                report.reasons[entry.data or "skipped"] += 1
+                report.reasons[reason] += 1
+                keys = report.examples.setdefault(reason, [])
+                if len(keys) < 5:
+                    keys.append(entry.source_key)
             else:
                 setattr(report, entry.outcome, getattr(report, entry.outcome) + 1)
 
