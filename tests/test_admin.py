@@ -407,7 +407,9 @@ def test_login_errors_expiry_and_headers(server: dict[str, Any], new_page: Calla
     page.select_option("dialog.modal select[name=status]", "reviewed")
     page.fill("dialog.modal textarea[name=note]", "called back")
     page.click("dialog.modal [data-action=submit]")
-    expect(page.locator("#inbox-table tr", has_text="الخدمة سيئة").locator("[data-status]")).to_have_attribute("data-status", "reviewed")
+    expect(page.locator("#inbox-table tr", has_text="الخدمة سيئة").locator("[data-status]")).to_have_attribute(
+        "data-status", "reviewed"
+    )
     page.click(".sidebar a[data-route=offline]")
     expect(page.locator("#inbox-table")).to_contain_text("<b>Layla</b>")
     assert page.locator("#inbox-table b").count() == 0

@@ -340,7 +340,20 @@ async def _decisions(settings: Settings) -> tuple[list[tuple[str, float, str | N
             decision = await ctx.pipeline.matcher.decide(text, "ar")
             decisions.append((decision.kind, decision.confidence, decision.article_id))
         hits = await ctx.services["retriever"].search(PARITY_MESSAGES[0], "ar", k=3)
-        return decisions, [(h.kind, h.ref, h.tier) for h in hits]
+        found = [(h.kind, h.ref, h.tier) for h in hits]
+        # Handbook chunks next to the pack (issue 17): the same chunks, relevance and order on both
+        # backends (articles' cosines come from the approximate binary scan on SQLite).
+        from handbook_support import PRICE_TABLE
+
+        from nura_appliance.knowledge.ingest import ingest_file
+
+        assert (await ingest_file(ctx, "call-centre.md", PRICE_TABLE.encode(), "call-centre.md"))[
+            "status"
+        ] == "ingested"
+        for question in ("كم سعر باقة المريخ؟", "ما هي إعدادات APN الصحيحة؟"):
+            hits = await ctx.services["retriever"].search(question, "ar", k=3, kinds=("chunk",))
+            found += [(h.kind, h.ref, h.tier, h.unit, round(h.score, 3)) for h in hits]
+        return decisions, found
     finally:
         ctx.close()
 

@@ -47,6 +47,7 @@ from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.knowledge.retrieval import dot_rows, fts_query, knowledge_version
 from nura_appliance.storage.postgres import search as pg_search
 from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.handbook import HIDDEN
 
 RRF_K = 60
 MAX_QUERY_TERMS = 8
@@ -694,8 +695,8 @@ class HybridRetriever:
         rows = conn.execute(
             "SELECT c.text, c.heading, c.unit, c.lang, d.title, coalesce(d.source_name, d.path) AS doc"
             " FROM handbook_chunks c JOIN handbook_docs d ON d.id = c.doc_id WHERE c.id = ?"
-            " AND d.path NOT LIKE 'staging:%' AND d.path NOT LIKE 'retired:%'",
-            (int(cand.ref),),
+            " AND d.path NOT LIKE ? AND d.path NOT LIKE ?",
+            (int(cand.ref), *HIDDEN),
         ).fetchall()
         if not rows:
             return None  # a chunk being staged or purged (an ingestion in progress), or gone

@@ -95,7 +95,8 @@ def bm25(
             (unique,),
         ).fetchall()
     }
-    total = max(total, 1)
+    # The row count is cached for 30 s: right after an ingestion it may be below a term's count.
+    total = max(total, *frequency.values(), 1)
     avgdl = avgdl or 1.0
     idf = {}
     for term in unique:
@@ -119,7 +120,9 @@ def document_frequencies(conn: Any, table: str, terms: list[str]) -> tuple[dict[
     """``({term: rows holding it}, row count)`` of ``table`` (what ``chunk_fts_vocab`` gives in
     SQLite)."""
     unique = [t for t in dict.fromkeys(terms) if t.strip("'\\")]
-    total, _ = _STATS.get(conn, table)
+    # Counted, not the 30-second cache: the handbook's size decides every weight (and the
+    # relevance must match SQLite's right after an ingestion).
+    total = int(conn.execute(f"SELECT count(*) AS n FROM {table}").fetchall()[0]["n"])
     if not unique:
         return {}, total
     rows = conn.execute(
@@ -127,7 +130,8 @@ def document_frequencies(conn: Any, table: str, terms: list[str]) -> tuple[dict[
         " AS n FROM unnest(?::text[]) AS t",
         (unique,),
     ).fetchall()
-    return {r["term"]: int(r["n"]) for r in rows}, total
+    counts = {r["term"]: int(r["n"]) for r in rows}
+    return counts, max(total, *counts.values(), 0)  # the cached count may predate an ingestion
 
 
 def average_length(conn: Any, table: str) -> float:

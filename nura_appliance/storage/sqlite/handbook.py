@@ -29,6 +29,9 @@ class HandbookDocument:
     lang: str
 
 
+# Paths of documents customers do not see (being staged, or replaced and waiting to be purged);
+# passed as parameters: a literal % in SQL is a placeholder to psycopg.
+HIDDEN = ("staging:%", "retired:%")
 STAGE_BATCH = 200  # chunks per write transaction while a document is staged or purged
 
 
@@ -68,8 +71,8 @@ class SqliteHandbookStore:
         """The name of another document with exactly this content, if one is indexed."""
         row = await self.db.fetchone(
             "SELECT coalesce(source_name, path) AS name FROM handbook_docs WHERE content_hash = ? AND path <> ?"
-            " AND path NOT LIKE 'staging:%' AND path NOT LIKE 'retired:%'",
-            (digest, path),
+            " AND path NOT LIKE ? AND path NOT LIKE ?",
+            (digest, path, *HIDDEN),
         )
         return row["name"] if row else None
 
@@ -160,9 +163,7 @@ class SqliteHandbookStore:
         purged)."""
         return [
             r["id"]
-            for r in conn.execute(
-                "SELECT id FROM handbook_docs WHERE path LIKE 'staging:%' OR path LIKE 'retired:%'"
-            ).fetchall()
+            for r in conn.execute("SELECT id FROM handbook_docs WHERE path LIKE ? OR path LIKE ?", HIDDEN).fetchall()
         ]
 
     def purge_batch(self, conn: apsw.Connection, doc_id: int, limit: int) -> int:
