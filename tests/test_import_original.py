@@ -403,13 +403,22 @@ async def test_an_original_at_20260430_002_imports_what_it_has(tmp_path):
         expected = build(url, sessions=60, rebuilt=20, oldest=True)
         ctx = build_context(make_settings(tmp_path / "data", LOAD_DEFAULT_KNOWLEDGE=False))
         try:
+            # A conversation of NURA Appliance that happens to have an original's id is left alone.
+            clash = expected.session_ids[7]
+            mine, _token = ctx.sessions.new(customer_id="here", channel="web", lang="ar")
+            mine.id = clash
+            await ctx.sessions_store.create(mine)
             with OriginalDatabase(url) as source:
+                clash_logs = len(source.rows_for_sessions("conversation_logs", [clash]))
                 report = await OriginalImporter(source, ctx).run()
             assert report.complete and report.schema_version == "20260430_002"
             assert "admin_users" not in report.tables and report.unknown_tables == {}
-            assert report.table("sessions").imported == 60 and report.table(REBUILT).imported == 20
+            assert report.table("sessions").imported == 59 and report.table(REBUILT).imported == 20
+            assert report.table("sessions").reasons == {"a session with this id exists here (kept as it is)": 1}
+            assert report.table("conversation_logs").reasons == {"its session was skipped": clash_logs}
             counts = await _counts(ctx.db)
-            assert counts["conversation_logs"] == expected.rows["conversation_logs"]
+            assert counts["conversation_logs"] == expected.rows["conversation_logs"] - clash_logs
+            assert (await ctx.sessions_store.get(clash)).customer_id == "here"
             assert counts["users"] == 0
         finally:
             ctx.close()
