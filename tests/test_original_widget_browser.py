@@ -117,3 +117,38 @@ def test_original_widget_calls_work_from_another_origin(browser: Any, site: Host
         assert page.evaluate("window.__legacy.errors") == [] and watch.errors == []
     finally:
         ctx.close()
+
+
+def test_our_widget_runs_the_tree_actions_of_an_imported_original_tree(
+    browser: Any, site: HostSite, api_server: dict[str, Any]
+):
+    """After `nura import-original`, the tree has the original's action nodes; our widget opens its
+    complaint form for `complaint` and hands off for `agent`."""
+    from widget_support import host_page, open_widget
+
+    api = api_server["url"]
+    imported = agent_call(api, "POST", "/v1/knowledge/packs/import", from_legacy(ORIGINAL_ARTICLES, ORIGINAL_TREE))
+    assert imported.status_code == 200, imported.text
+    site.add("/favicon.ico", "", "image/x-icon")
+    url = site.add("/index.html", host_page(api))
+    ctx, page, watch = new_page(browser, viewport={"width": 900, "height": 900})
+    try:
+        page.goto(url)
+        open_widget(page)
+        page.locator(".nw-node[data-topic=more]").click()
+        page.locator(".nw-node[data-topic=more_complaint]").click()
+        sheet = page.locator(".nw-sheet")
+        sheet.wait_for()
+        sheet.locator("#nw-f-text").fill("التغطية ضعيفة في قريتنا")
+        sheet.locator(".nw-btn").click()
+        sheet.locator(".nw-ok").wait_for()
+        items = agent_call(api, "GET", "/v1/suggestions").json()["items"]
+        assert [i["text"] for i in items] == ["التغطية ضعيفة في قريتنا"]
+        sheet.wait_for(state="detached")
+        page.locator(".nw-node[data-topic=more_agent]").click()
+        page.locator(".nw-banner:not([hidden])").wait_for()
+        queue = agent_call(api, "GET", "/v1/queue").json()
+        assert len(queue["pending"]) == 1
+        assert watch.errors == []
+    finally:
+        ctx.close()

@@ -347,3 +347,17 @@ async def test_photos_and_documents_in_and_out(client: httpx.AsyncClient, fake_t
     assert upload["method"] == "sendPhoto" and upload["chat_id"] == str(chat)
     assert upload["caption"].endswith("اتبع هذه الخطوات") and upload["photo"]["data"].startswith(b"\x89PNG")
     assert all("(photo)" not in m["text"] for m in fake_tg.sent[sent_before:])
+
+
+async def test_tree_actions_from_the_original_nura(client: httpx.AsyncClient, fake_tg: FakeTelegram, app: Any) -> None:
+    """The original NURA's tree has `action` nodes: `agent` becomes the bot's agent button,
+    `complaint` (a form the chat does not have) is left out."""
+    from original_support import ORIGINAL_ARTICLES, ORIGINAL_TREE
+
+    from nura_appliance.knowledge.pack import from_legacy
+
+    await app.ctx.nura.knowledge.load_pack(from_legacy(ORIGINAL_ARTICLES, ORIGINAL_TREE))
+    await hook(client, fake_tg.callback_update(42, "t:more", lang="ar"))
+    rows = fake_tg.sent[-1]["reply_markup"]["inline_keyboard"]
+    data = [button["callback_data"] for row in rows for button in row]
+    assert data[0] == "h" and not any("more_complaint" in d for d in data)
