@@ -659,6 +659,16 @@ def test_arabic_article_edit_changes_the_answer(server: dict[str, Any], new_page
     expect(page.locator(".toast").last).to_contain_text("تم الحفظ")
     tree = httpx.get(f"{base}/v1/knowledge/tree", headers=auth(server["admin_token"]), timeout=10).json()["tree"]
     assert any(child["label"].get("en") == "Internet and data (edited)" for child in tree["children"])
+    # A leaf can start an action instead of showing an article (the original NURA's tree has these).
+    page.locator("#tree-editor select").last.select_option("@complaint")
+    page.click("#save-tree")
+    expect(page.locator(".toast").last).to_contain_text("تم الحفظ")
+    tree = httpx.get(f"{base}/v1/knowledge/tree", headers=auth(server["admin_token"]), timeout=10).json()["tree"]
+
+    def actions(node: dict[str, Any]) -> list[str]:
+        return [node.get("action", "")] + [a for c in node.get("children", []) for a in actions(c)]
+
+    assert "complaint" in actions(tree)
 
     # Handbook: upload a file, follow the ingestion run to its end, and find the new text.
     handbook = ARTIFACTS / "roaming-handbook.md"

@@ -191,14 +191,21 @@ async function treeTab(box) {
     });
     const idInput = h("input", { value: node.id, dir: "ltr", "aria-label": `${t("ID")} · ${node.id}`, class: "node-id" });
     idInput.addEventListener("input", () => { node.id = idInput.value.trim(); });
+    // A leaf names an article or starts an action (the original NURA's agent and complaint nodes).
     const articleSel = h("select", { "aria-label": `${t("Article")} · ${node.id}` }, h("option", { value: "", text: "—" }),
+      h("option", { value: "@agent", selected: node.action === "agent", text: t("Action: talk to a person") }),
+      h("option", { value: "@complaint", selected: node.action === "complaint", text: t("Action: complaint form") }),
       articles.map((a) => h("option", { value: a.id, selected: a.id === node.article, text: a.id })));
     articleSel.addEventListener("change", () => {
-      if (articleSel.value) { node.article = articleSel.value; delete node.children; } else { delete node.article; node.children = node.children || []; }
+      const value = articleSel.value;
+      delete node.article; delete node.action; delete node.children;
+      if (value.startsWith("@")) node.action = value.slice(1);
+      else if (value) node.article = value;
+      else node.children = [];
       redraw();
     });
     const controls = h("span", { class: "row" },
-      node.article ? null : h("button", { type: "button", class: "link", "data-focus-key": `add-${node.id}`,
+      node.article || node.action ? null : h("button", { type: "button", class: "link", "data-focus-key": `add-${node.id}`,
         "aria-label": `${t("Add child")} · ${node.id}`, text: `+ ${t("Add child")}`, onclick: () => {
           node.children = node.children || [];
           const child = { id: `${node.id}-${node.children.length + 1}`.slice(0, 60), label: {}, children: [] };
