@@ -1,8 +1,13 @@
 """``GET /v1/health``: status for everyone; per-component checks for admins (cached briefly so
-frequent probes stay cheap). Features add checks with :func:`register_check`."""
+frequent probes stay cheap). Features add checks with :func:`register_check`.
+
+The components say where each store really is, in both modes: the database (SQLite file, or
+PostgreSQL host, port, database and user — never a password), the cache (diskcache folder or
+Redis) and the job queue (``jobs.db`` or Redis)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -13,20 +18,47 @@ from sanic.response import HTTPResponse
 
 from nura_appliance import __version__
 from nura_appliance.auth.access import PUBLIC, ROLE_RANK, access
+from nura_appliance.storage.stores import describe_url, redis_prefix
+
+__all__ = ["bp", "components", "describe_url", "register_check", "setup"]
 
 bp = Blueprint("health", url_prefix="/v1")
 Check = Callable[[Any], Awaitable[dict[str, Any]]]
 _CACHE_SECONDS = 10.0
 
 
+def _where(url: str | None, local: dict[str, Any]) -> dict[str, Any]:
+    """Where a store lives: kind, host, port, database (and user) for a URL, never its password;
+    ``local`` for the built-in file-based store."""
+    return describe_url(url) if url else local
+
+
 async def _database(ctx: Any) -> dict[str, Any]:
     row = await ctx.db.fetchone("SELECT count(*) AS n FROM schema_migrations")
-    return {"ok": True, "migrations": row["n"] if row else 0, "path": str(ctx.paths.database)}
+    where = _where(ctx.settings.nura_database_url, {"kind": "sqlite", "path": str(ctx.paths.database)})
+    return {"ok": True, **where, "migrations": row["n"] if row else 0}
 
 
 async def _cache(ctx: Any) -> dict[str, Any]:
     await ctx.cache.set("health:probe", time.time(), ttl=60)
-    return {"ok": (await ctx.cache.get("health:probe")) is not None}
+    url = ctx.settings.nura_redis_url
+    where = _where(url, {"kind": "diskcache", "path": str(ctx.paths.cache)})
+    if url:
+        where["prefix"] = redis_prefix(ctx.settings)
+    return {"ok": (await ctx.cache.get("health:probe")) is not None, **where}
+
+
+async def _queue(ctx: Any) -> dict[str, Any]:
+    """The job queue this process hands work to, and whether it answers."""
+    jobs = ctx.services.get("jobs")
+    if jobs is None:
+        return {"ok": True, "backend": "none"}
+    where = jobs.queue_description()
+    ok, error = await asyncio.to_thread(jobs.queue_reachable)
+    out = {"ok": ok, **where}
+    if error:
+        out["error"] = error
+    return out
 
 
 async def _knowledge(ctx: Any) -> dict[str, Any]:
@@ -69,5 +101,5 @@ async def health(request: Request) -> HTTPResponse:
 
 
 def setup(app: Sanic) -> None:
-    app.ctx.health_checks = {"database": _database, "cache": _cache, "knowledge": _knowledge}
+    app.ctx.health_checks = {"database": _database, "cache": _cache, "queue": _queue, "knowledge": _knowledge}
     app.blueprint(bp)

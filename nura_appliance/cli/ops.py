@@ -286,6 +286,10 @@ def telegram(
         fail("TELEGRAM_BOT_TOKEN is not set")
     if set_webhook and not settings.telegram_webhook_secret:
         fail("--set-webhook needs TELEGRAM_WEBHOOK_SECRET (it becomes the secret path and header)")
+    if not set_webhook:
+        from nura_appliance.ops.logs import configure_logging
+
+        configure_logging(json_lines=bool(settings.log_json), process="telegram")
     try:
         run_standalone(settings, once=once, webhook_url=set_webhook)
     except NuraError as exc:

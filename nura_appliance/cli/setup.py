@@ -91,7 +91,7 @@ def record_stop_signals() -> list[int]:
     return requested
 
 
-def honour_stop_during_startup(app: Any) -> None:
+def honour_stop_during_startup(app: Any, requested: list[int] | None = None) -> None:
     """Carry out a SIGTERM or SIGINT that arrives while ``nura serve`` starts, once it has started.
 
     Sanic starts answering requests (``/v1/health`` included) before its start-up is over, and a
@@ -100,8 +100,10 @@ def honour_stop_during_startup(app: Any) -> None:
     server ran on until SIGKILL (20 s per start in bench_startup); a moment earlier, before Sanic
     installs its handlers, the default action killed the process without its shut-down (no
     closing of the database, no job hand-back). Here the signal is only recorded until start-up
-    is over, then the server stops the ordinary way. Call before ``app.run``."""
-    requested = record_stop_signals()  # until Sanic installs its own (just before serving)
+    is over, then the server stops the ordinary way. Call before ``app.run``; ``requested`` is the
+    list of a :func:`record_stop_signals` made earlier (an API worker records from its first line)."""
+    if requested is None:
+        requested = record_stop_signals()  # until Sanic installs its own (just before serving)
 
     async def hold(_app: Any) -> None:
         loop = asyncio.get_running_loop()
@@ -151,7 +153,11 @@ def log_addresses(settings: Settings) -> None:
 def serve_app(settings: Settings, *, workers: int = 1) -> None:
     from nura_appliance.app import create_app
     from nura_appliance.auth.production import check_production
+    from nura_appliance.ops.logs import configure_logging
 
+    # Before anything logs: every line with its time and level (or JSON), in this process; the
+    # supervisor of --workers is "main", its workers "api-N".
+    configure_logging(json_lines=bool(settings.log_json), process="main" if workers > 1 else "serve")
     check_production(settings)  # before touching the data dir: refuse weak production set-ups first
     from nura_appliance.cli.scale import check_workers, serve_workers
 
@@ -189,6 +195,52 @@ def serve_app(settings: Settings, *, workers: int = 1) -> None:
     )
 
 
+def _location(url: str) -> str:
+    from nura_appliance.storage.stores import describe_url
+
+    where = describe_url(url)
+    user = f"{where['user']}@" if where.get("user") else ""
+    return f"{user}{where['host']}:{where['port']}/{where['database']}"
+
+
+def _postgres_check(url: str) -> dict[str, Any]:
+    """PostgreSQL mode: reachable, migrated, how many articles (no password in the detail)."""
+    from nura_appliance.storage.postgres import migrations as pg_migrations
+    from nura_appliance.storage.postgres.db import PgDatabase
+
+    where = f"PostgreSQL {_location(url)}"
+    try:
+        db = PgDatabase(url, min_size=1, max_size=2)
+    except Exception as exc:  # noqa: BLE001 - reported to the admin
+        return {"ok": False, "detail": f"{where}: {exc}"}
+    try:
+        applied = set(pg_migrations.applied(db))
+        pending = [m.name for m in pg_migrations.available() if m.name not in applied]
+        count = (
+            db.read_sync(lambda c: c.execute("SELECT count(*) AS n FROM articles").fetchall()[0]["n"]) if applied else 0
+        )
+    except Exception as exc:  # noqa: BLE001 - reported to the admin
+        return {"ok": False, "detail": f"{where}: {exc}"}
+    finally:
+        db.close()
+    detail = f"{where}, {count} articles" + (f", migrations pending: {', '.join(pending)}" if pending else "")
+    return {"ok": not pending, "detail": detail}
+
+
+def _redis_check(url: str) -> dict[str, Any]:
+    import redis
+
+    where = f"Redis {_location(url)}"
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        return {"ok": False, "detail": f"{where}: {exc}"}
+    finally:
+        client.close()
+    return {"ok": True, "detail": where}
+
+
 def diagnose(settings: Settings) -> dict[str, Any]:
     checks: dict[str, dict[str, Any]] = {}
     data_dir = settings.data_dir
@@ -208,7 +260,9 @@ def diagnose(settings: Settings) -> dict[str, Any]:
         checks["sqlite_vec"] = {"ok": True, "detail": f"sqlite {apsw.sqlite_lib_version()}, sqlite-vec {version}"}
     except apsw.Error as exc:
         checks["sqlite_vec"] = {"ok": False, "detail": str(exc)}
-    if checks["data_dir"]["ok"]:
+    if settings.nura_database_url:
+        checks["database"] = _postgres_check(settings.nura_database_url)
+    elif checks["data_dir"]["ok"]:
         try:
             _, db = open_database(settings)
             try:
@@ -219,6 +273,8 @@ def diagnose(settings: Settings) -> dict[str, Any]:
             checks["database"] = {"ok": not pending, "detail": f"{settings.data_dir / 'nura.db'}, {count} articles"}
         except Exception as exc:  # noqa: BLE001 - reported to the admin
             checks["database"] = {"ok": False, "detail": str(exc)}
+    if settings.nura_redis_url:
+        checks["redis"] = _redis_check(settings.nura_redis_url)
     for name, folder in (("widget", widget_dir()), ("admin_static", admin_static_dir())):
         checks[name] = {"ok": folder.is_dir(), "detail": str(folder)}
     checks["default_knowledge"] = {"ok": default_pack_path().is_file(), "detail": str(default_pack_path())}

@@ -37,7 +37,7 @@ async def _run(settings: Settings, modules: list[str], ready_message: bool) -> N
             log.warning("background jobs are disabled (BACKGROUND_JOBS_ENABLED=false); nothing to run")
             return
         if ready_message:
-            print(f"nura worker ready: {settings.job_workers} thread(s), kinds: {', '.join(jobs.kinds())}", flush=True)
+            log.info("nura worker ready: %s thread(s), kinds: %s", settings.job_workers, ", ".join(jobs.kinds()))
         await stop.wait()
     finally:
         # Closing joins the consumer threads: do it off the loop.
@@ -45,5 +45,7 @@ async def _run(settings: Settings, modules: list[str], ready_message: bool) -> N
 
 
 def run_worker(settings: Settings, modules: list[str] | None = None, *, ready_message: bool = True) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from nura_appliance.ops.logs import configure_logging
+
+    configure_logging(json_lines=bool(settings.log_json), process="worker")
     asyncio.run(_run(settings, list(modules or []), ready_message))

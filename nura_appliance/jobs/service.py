@@ -514,6 +514,18 @@ class JobService:
             }
         return {"backend": "sqlite", "path": str(self.ctx.paths.jobs_database)}
 
+    def queue_reachable(self) -> tuple[bool, str | None]:
+        """Whether the queue answers now (a Redis ping; the SQLite queue is a local file): ``(ok,
+        error)``. Blocking: call it from a thread."""
+        try:
+            if self.settings.nura_redis_url:
+                self.huey.storage.conn.ping()
+            else:
+                self.huey.storage.queue_size()
+        except Exception as exc:  # noqa: BLE001 - reported by the health check
+            return False, f"{type(exc).__name__}: {exc}"[:200]
+        return True, None
+
     @property
     def consumer_running(self) -> bool:
         return self._consumer is not None

@@ -1,60 +1,26 @@
 """Process-level operations wiring for ``nura serve``: the data-dir lock that tells ``nura
-restore`` the directory is live, and optional structured JSON logs (``LOG_JSON``)."""
+restore`` the directory is live, and the log format (:mod:`nura_appliance.ops.logs`; structured
+JSON lines with ``LOG_JSON``)."""
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
-import time
 from typing import Any
 
 from sanic import Sanic
 
 from nura_appliance.context import AppContext
+from nura_appliance.ops import logs
 from nura_appliance.ops.live import ServeLock
+from nura_appliance.ops.logs import JsonFormatter
 
 log = logging.getLogger(__name__)
-# LogRecord attributes that are plumbing, not information worth a JSON field.
-_RECORD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, any ``extra=`` fields, exception."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": round(record.created, 3),
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for key, value in vars(record).items():
-            if key not in _RECORD_FIELDS and not key.startswith("_"):
-                entry[key] = value if isinstance(value, str | int | float | bool | type(None)) else repr(value)
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+__all__ = ["JsonFormatter", "configure_json_logging", "setup"]
 
 
 def configure_json_logging(stream: Any = None) -> logging.Handler:
-    """Route the root logger and Sanic's loggers through one JSON handler (idempotent)."""
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    handler.set_name("nura-json")
-    for name in ("", "sanic.root", "sanic.error", "sanic.access", "sanic.server"):
-        logger = logging.getLogger(name)
-        # Sanic's loggers lose their text handlers; the root logger only a previous JSON handler.
-        stale = logger.handlers if name else [h for h in logger.handlers if h.get_name() == "nura-json"]
-        for old in list(stale):
-            logger.removeHandler(old)
-        logger.addHandler(handler)
-        if name:
-            logger.propagate = False
-    if logging.getLogger().level > logging.INFO or logging.getLogger().level == logging.NOTSET:
-        logging.getLogger().setLevel(logging.INFO)
-    return handler
+    """JSON lines for an app run without a ``nura`` entry point's own log set-up (embedded)."""
+    return logs.configure_logging(json_lines=True, process="nura", stream=stream)
 
 
 class _LockService:
@@ -79,6 +45,8 @@ async def _take_lock(app: Sanic, ctx: AppContext) -> None:
 def setup(app: Sanic) -> None:
     from nura_appliance.app import on_context
 
-    if app.ctx.settings.log_json:
+    if logs.configured():
+        logs.reapply()  # this app's Sanic() replaced the handlers of Sanic's loggers
+    elif app.ctx.settings.log_json:
         configure_json_logging()
     on_context(app, _take_lock)
