@@ -230,4 +230,9 @@ _import_original.register(app)
 
 def run() -> None:
     """Console-script entry point."""
+    import multiprocessing
+
+    # A frozen (PyInstaller) nura started as a worker process by `nura serve --workers` runs that
+    # worker here instead of the command line; a no-op otherwise.
+    multiprocessing.freeze_support()
     app()

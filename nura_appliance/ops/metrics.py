@@ -158,6 +158,24 @@ class _Families:
         return self.families
 
 
+def supervision_metrics(app: Sanic) -> list[Metric]:
+    """API workers of ``nura serve --workers`` as their supervisor counts them (shared memory,
+    read fresh: the same in every worker). Empty for a single-process server."""
+    view = app.ctx.nura.services.get("supervision")
+    if view is None:
+        return []
+    snapshot = view.board.snapshot()
+    workers = GaugeMetricFamily("nura_api_workers", "API worker processes by state.", labels=("state",))
+    workers.add_metric(("serving",), snapshot["serving"])
+    workers.add_metric(("starting",), snapshot["starting"])
+    workers.add_metric(("expected",), snapshot["expected"])
+    restarts = CounterMetricFamily(
+        "nura_api_worker_restarts", "API workers started again by the supervisor after one died."
+    )
+    restarts.add_metric((), snapshot["restarts"])
+    return [workers, restarts]
+
+
 async def render(app: Sanic) -> bytes:
     metrics: RequestMetrics = app.ctx.request_metrics
     cached = metrics.snapshot
@@ -165,7 +183,7 @@ async def render(app: Sanic) -> bytes:
         families = await app.ctx.nura.db.read(read_database_metrics)
         metrics.snapshot = cached = (time.monotonic(), families)
     scrape = CollectorRegistry(auto_describe=False)
-    scrape.register(_Families(cached[1]))  # type: ignore[arg-type]
+    scrape.register(_Families(cached[1] + supervision_metrics(app)))  # type: ignore[arg-type]
     return generate_latest(metrics.registry) + generate_latest(scrape)
 
 

@@ -29,6 +29,7 @@ ORDER = (
     "bench_load",
     "bench_llm",
     "bench_scale",
+    "bench_worker_restart",
     "bench_bundle",
 )
 # Arguments that keep the whole run under 15 minutes on 2 cores (each script's own defaults may
@@ -36,6 +37,7 @@ ORDER = (
 KWARGS: dict[str, dict[str, object]] = {
     "bench_analytics": {"sizes": (10_000, 1_000_000), "repeat": 3},
     "bench_bundle": {"runs": 2},
+    "bench_worker_restart": {"kills": 3},
 }
 # Results one benchmark passes to another in the same run (the bundle's baseline is the venv's
 # start-up measured by bench_startup a few minutes earlier).
