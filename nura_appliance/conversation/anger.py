@@ -128,14 +128,23 @@ def is_negative(norm: str, raw: str) -> bool:
         and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
     ):
         return True
-    return any(family.search(norm) for family in (ARABIC, SORANI, KURMANJI, ENGLISH))
+    # Only the families of the scripts the text is written in (half the cost of a message).
+    arabic_script = _ARABIC_LETTER.search(norm) is not None
+    latin_script = _LATIN_LETTER.search(norm) is not None
+    families = ((ARABIC, SORANI) if arabic_script else ()) + ((KURMANJI, ENGLISH) if latin_script else ())
+    return any(family.search(norm) for family in families)
+
+
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
+_LATIN_LETTER = re.compile("[a-z]")
 
 
 def without_anger(norm: str) -> str:
     """``norm`` with the words that only express anger removed (what the question is about stays):
     "خدمتكم زباله ثلاث ايام بدون نت" → "خدمتكم ثلاث ايام بدون نت". Outage phrases are kept."""
     out = norm
-    for family in (ARABIC, SORANI, KURMANJI, ENGLISH):
+    arabic_script = _ARABIC_LETTER.search(norm) is not None
+    for family in (ARABIC, SORANI) if arabic_script else (KURMANJI, ENGLISH):
         out = family.sub(lambda m: m.group() if _is_outage(m.group()) else " ", out)
     return " ".join(out.split())
 

@@ -9,6 +9,7 @@ Kurdish keyboard variants are covered once. Anger and complaints: conversation.a
 
 from __future__ import annotations
 
+import functools
 import re
 
 from nura_appliance.conversation.anger import is_negative, without_anger
@@ -210,13 +211,15 @@ def wants_human(text: str, lang: str | None = None) -> bool:
     return False
 
 
-def _readings(text: str) -> list[str]:
-    """The normalised text, and its Arabic-script reading when it is Arabizi."""
+@functools.lru_cache(maxsize=4096)
+def _readings(text: str) -> tuple[str, ...]:
+    """The normalised text, and its Arabic-script reading when it is Arabizi. Remembered: the
+    hand-off check, sentiment and the article tier all read one message."""
     norm = normalize(text)
     if not norm:
-        return []
+        return ()
     arabic = arabizi_text(text)
-    return [norm, normalize(arabic)] if arabic else [norm]
+    return (norm, normalize(arabic)) if arabic else (norm,)
 
 
 def matching_text(text: str, mood: str | None = None) -> str:
@@ -263,6 +266,7 @@ _POSITIVE = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def sentiment(text: str) -> str:
     """``negative``, ``positive`` or ``neutral`` (offline, every language NURA reads): anger and
     complaints by the phrase families of conversation.anger, then thanks and praise."""

@@ -16,6 +16,7 @@ tab): weak evidence yields to the hint (``conversation.service.choose_language``
 
 from __future__ import annotations
 
+import functools
 import re
 
 from nura_appliance.knowledge.arabizi import arabizi_word, transliterate
@@ -107,6 +108,7 @@ def has_letters(text: str) -> bool:
     return writing_script(text) is not None
 
 
+@functools.lru_cache(maxsize=4096)
 def detect(text: str, default: str = "ar") -> tuple[str, bool]:
     """``(language, strong)``: the language of one message and whether the evidence is strong
     enough to override a client's hint. Text with no letters is ``default``, weak."""
