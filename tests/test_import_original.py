@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -453,3 +455,93 @@ def test_bad_input_gets_clear_errors_and_writes_nothing(tmp_path, knowledge_file
     )
     assert missing.exit_code == 1 and "nope.json" in missing.output
     assert not (data / "nura.db").exists()
+
+
+async def test_a_later_run_brings_what_changed_in_the_original(tmp_path):
+    """The original kept serving after the first import: a conversation that went on there is
+    imported again whole (nobody wrote in it here); one that also went on here keeps ours, and the
+    original's later rows of it are reported; a new conversation comes over; nothing doubles."""
+    need_service("127.0.0.1", 5432, "PostgreSQL")
+    name = _create_db()
+    try:
+        url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+        expected = build(url, sessions=40, rebuilt=10, seed=7)
+        ctx = build_context(make_settings(tmp_path / "data", LOAD_DEFAULT_KNOWLEDGE=False))
+        try:
+            with OriginalDatabase(url) as source:
+                assert (await OriginalImporter(source, ctx).run()).complete
+            went_on, both = expected.session_ids[3], expected.session_ids[4]
+            with psycopg.connect(url, autocommit=True) as conn:
+                for sid in (went_on, both):
+                    row = conn.execute(
+                        "SELECT history, updated_at FROM sessions WHERE session_id = %s", (sid,)
+                    ).fetchone()
+                    at = row[1] + timedelta(minutes=5)
+                    history = row[0] + [
+                        {
+                            "role": "customer",
+                            "message": "وصلني الحل، شكراً",
+                            "timestamp": at.isoformat(),
+                            "source": "customer",
+                        },
+                        {
+                            "role": "agent",
+                            "message": "العفو!",
+                            "timestamp": (at + timedelta(seconds=1)).isoformat(),
+                            "source": "bot",
+                        },
+                    ]
+                    conn.execute(
+                        "UPDATE sessions SET history = %s, updated_at = %s WHERE session_id = %s",
+                        (json.dumps(history, ensure_ascii=False), at, sid),
+                    )
+                    conn.execute(
+                        "INSERT INTO conversation_logs (session_id, customer_id, channel, customer_message,"
+                        " agent_response, confidence, escalated, source, created_at)"
+                        " VALUES (%s, 'c', 'web', 'وصلني الحل، شكراً', 'العفو!', 0.9, false, 'rules', %s)",
+                        (sid, at),
+                    )
+                conn.execute(
+                    "INSERT INTO sessions (session_id, customer_id, channel, status, history, metadata, created_at,"
+                    " updated_at) VALUES ('late-1', 'c', 'web', 'ACTIVE', '[]', '{}', now(), now())"
+                )
+            # Here, an agent wrote in `both` meanwhile.
+            before_both = await ctx.sessions_store.turns(both)
+            await ctx.db.write(
+                lambda conn: conn.execute(
+                    "INSERT INTO chat_turns (session_id, role, text, created_at, meta) VALUES (?, 'agent', ?, ?, '{}')",
+                    (both, "متابعة من هنا", time.time()),
+                )
+            )
+            logs_before = (await _counts(ctx.db))["conversation_logs"]
+            with OriginalDatabase(url) as source:
+                report = await OriginalImporter(source, ctx).run()
+            assert report.complete
+            sessions = report.table("sessions")
+            assert (sessions.imported, sessions.already) == (2, 39)  # went_on again, late-1 new
+            logs = report.table("conversation_logs")
+            assert logs.reasons == {
+                "came after its conversation was imported, which has continued here since: not merged": 1
+            }
+            turns = await ctx.sessions_store.turns(went_on)
+            assert [t.text for t in turns[-2:]] == ["وصلني الحل، شكراً", "العفو!"]
+            assert turns[-2].role == "customer" and turns[-1].role == "bot"
+            assert [t.text for t in await ctx.sessions_store.turns(both)] == [t.text for t in before_both] + [
+                "متابعة من هنا"
+            ]
+            assert await ctx.sessions_store.get("late-1") is not None
+            counts = await _counts(ctx.db)
+            assert counts["conversation_logs"] == logs_before + 1  # went_on's new one; both's is left out
+            twice = await ctx.db.fetchone(
+                "SELECT count(*) AS n FROM (SELECT session_id, customer_message, created_at FROM conversation_logs"
+                " GROUP BY 1, 2, 3 HAVING count(*) > 1) d"
+            )
+            assert twice["n"] == 0
+            with OriginalDatabase(url) as source:
+                third = await OriginalImporter(source, ctx).run()
+            assert third.complete and all(t.imported == 0 for t in third.tables.values())
+            assert await _counts(ctx.db) == counts
+        finally:
+            ctx.close()
+    finally:
+        _drop_db(name)

@@ -121,10 +121,21 @@ class WritablePlan:
     insights: list[tuple[dict[str, Any], str, dict[str, Any] | None]]
     outcome: tuple[dict[str, Any], str] | None
     merged: list[LedgerEntry]
+    state: str = "{}"  # the ledger's note on the session: its state on both sides at the import
 
     @property
     def turn_keys(self) -> list[str | None]:
         return self.plan.turn_keys
+
+    def source_keys(self) -> list[tuple[str, str]]:
+        """Every source row this conversation is made of (to forget an earlier run's copy)."""
+        keys = [("conversation_logs", k) for _row, k in self.logs]
+        keys += [("message_insights", k) for _row, k, _gap in self.insights]
+        keys += [("chat_turns", k) for k in self.turn_keys if k is not None]
+        keys += [(e.source_table, e.source_key) for e in self.merged]
+        if self.outcome is not None:
+            keys.append(("session_outcomes", self.outcome[1]))
+        return keys
 
 
 def read_knowledge(articles: Path | None, tree: Path | None) -> dict[str, Any] | None:
@@ -337,6 +348,8 @@ class OriginalImporter:
                 if row.get("session_id"):
                     cases.setdefault(row["session_id"], []).append(str(row["case_number"]))
         done = await self._done("sessions") | await self._done(REBUILT)
+        # Keys of the conversations' rows imported before: what an earlier run already has.
+        self._related_done = {t: await self._done(t) for t in _SESSION_TABLES[1:]}
         context = (outcomes, reviewed, cases, done)
         pending: list[tuple[str, dict[str, Any] | None]] = []
         for batch in source.rows("sessions"):
@@ -356,27 +369,18 @@ class OriginalImporter:
     async def _session_batch(self, items: list[tuple[str, dict[str, Any] | None]], context: Any) -> None:
         outcomes, reviewed, cases, done = context
         source = self.source
-        todo = [(sid, row) for sid, row in items if sid not in done]
-        for _sid, row in items:
-            if _sid in done:
-                self.report.table("sessions" if row is not None else REBUILT).already += 1
-        if len(todo) < len(items):
-            # Their logs were imported with them; count them as already imported too.
-            gone = [sid for sid, _row in items if sid in done]
-            for table in _SESSION_TABLES[1:]:
-                self.report.table(table).already += len(source.rows_for_sessions(table, gone))
-            if "sessions" in source.tables:
-                self._advance("sessions", sum(1 for sid, row in items if sid in done and row is not None))
-        if not todo:
-            return
-        ids = [sid for sid, _row in todo]
+        ids = [sid for sid, _row in items]
         rows = {table: _by_session(source.rows_for_sessions(table, ids)) for table in _SESSION_TABLES[1:]}
-        taken = await self.store.existing_sessions(ids) if self.store is not None else set()
+        related_of = {sid: {t: rows[t].get(sid, []) for t in _SESSION_TABLES[1:]} for sid in ids}
+        todo, refresh = await self._sort_out_done(items, related_of, done)
+        todo_ids = [sid for sid, _row in todo]
+        taken = await self.store.existing_sessions(todo_ids) if self.store is not None else set()
+        taken -= refresh  # ours because an earlier run imported them: replaced below
         plans: list[WritablePlan] = []
         others: list[LedgerEntry] = []
         for sid, row in todo:
             table = "sessions" if row is not None else REBUILT
-            related = {t: rows[t].get(sid, []) for t in _SESSION_TABLES[1:]}
+            related = related_of[sid]
             if sid in taken:
                 reason = "a session with this id exists here (kept as it is)"
                 others.append(self._skip(table, sid, reason))
@@ -387,11 +391,63 @@ class OriginalImporter:
         self._count(others)
         for item in plans:
             self._count_plan(item)
-        if not self.dry_run and self.store is not None:
-            await self.store.write_sessions(plans, others, gaps=self._gap_recorder)
-        self._advance("sessions", sum(1 for _sid, row in todo if row is not None))
+        if not self.dry_run and self.store is not None and (plans or others):
+            await self.store.write_sessions(plans, others, gaps=self._gap_recorder, replace=refresh)
+        self._advance("sessions", sum(1 for _sid, row in items if row is not None))
         for table in _SESSION_TABLES[1:]:
             self._advance(table, sum(len(rows[table].get(sid, [])) for sid in ids))
+
+    async def _sort_out_done(
+        self,
+        items: list[tuple[str, dict[str, Any] | None]],
+        related_of: dict[str, dict[str, list[dict[str, Any]]]],
+        done: set[str],
+    ) -> tuple[list[tuple[str, dict[str, Any] | None]], set[str]]:
+        """Split a batch: conversations to import, and among earlier runs' ones those that changed
+        in the original since (``refresh``: imported again whole, when nobody touched them here).
+
+        A conversation that changed on both sides keeps what is here; the original's later rows
+        of it are reported as skipped."""
+        todo = [(sid, row) for sid, row in items if sid not in done]
+        earlier = [(sid, row) for sid, row in items if sid in done]
+        refresh: set[str] = set()
+        if not earlier:
+            return todo, refresh
+        states = await self.store.session_states([sid for sid, _row in earlier]) if self.store is not None else {}
+        others: list[LedgerEntry] = []
+        for sid, row in earlier:
+            table = "sessions" if row is not None else REBUILT
+            related = related_of[sid]
+            state = states.get(sid) or {}
+            recorded = state.get("recorded") or {}
+            if recorded.get("source") == source_state(row, related):
+                self.report.table(table).already += 1
+                for t, found in related.items():
+                    self.report.table(t).already += len(found)
+            elif state.get("updated_at") is not None and state.get("turns") == recorded.get("turns"):
+                # Nobody wrote in it here (our idle sweep may have closed it: that is no message).
+                refresh.add(sid)
+                todo.append((sid, row))
+            else:
+                self.report.table(table).already += 1
+                for t, found in related.items():
+                    for r in found:
+                        key = source_key(t, r)
+                        if key in self._related_done[t]:
+                            self.report.table(t).already += 1
+                        else:
+                            others.append(
+                                self._skip(
+                                    t,
+                                    key,
+                                    "came after its conversation was imported, which has continued here since:"
+                                    " not merged",
+                                )
+                            )
+        self._count(others)
+        if others and not self.dry_run and self.store is not None:
+            await self.store.record(others)
+        return todo, refresh
 
     def _plan(
         self,
@@ -434,7 +490,13 @@ class OriginalImporter:
         if plan.outcome is not None:
             result = (convert.outcome_row(plan.outcome, record), source_key("session_outcomes", plan.outcome))
         merged = [LedgerEntry(t, k, "merged", "sessions", sid) for t, k in plan.merged]
-        return WritablePlan(plan, table, logs, insights, result, merged)
+        # What the session looked like on both sides, so a later run can tell whether it changed.
+        state = {
+            "source": source_state(row, related),
+            "updated_at": record.updated_at,
+            "turns": len(plan.turns),
+        }
+        return WritablePlan(plan, table, logs, insights, result, merged, json.dumps(state))
 
     def _count_plan(self, item: WritablePlan) -> None:
         self.report.table(item.session_table).imported += 1
@@ -703,6 +765,14 @@ class OriginalImporter:
 
             await db.write(store)
         return len(past)
+
+
+def source_state(row: dict[str, Any] | None, related: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """A conversation's state in the original: its last change and how many rows it has."""
+    return {
+        "updated": epoch(row.get("updated_at")) if row is not None else None,
+        "rows": {t: len(found) for t, found in sorted(related.items())},
+    }
 
 
 def _by_session(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -335,7 +335,16 @@ class OriginalImportStore(Protocol):
 
     async def write_rows(self, inserts: list[Any], others: list[Any]) -> None: ...
 
-    async def write_sessions(self, plans: list[Any], others: list[Any], gaps: Any = None) -> None: ...
+    async def session_states(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Imported conversations: the ledger's note from their import and their state here now."""
+        ...
+
+    async def write_sessions(
+        self, plans: list[Any], others: list[Any], gaps: Any = None, replace: set[str] | None = None
+    ) -> None:
+        """Conversations with everything they hold; those in ``replace`` first lose the copy an
+        earlier run imported."""
+        ...
 
     async def write_gaps(self, gaps: list[tuple[dict[str, Any], str]], others: list[Any], group_of: Any) -> None: ...
 

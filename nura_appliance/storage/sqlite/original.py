@@ -181,6 +181,17 @@ def _insert(conn: Any, table: str, row: dict[str, Any]) -> str:
     return str(rows[0][key])
 
 
+def _forget_session(conn: Any, session_id: str, item: Any) -> None:
+    """Remove what an earlier run imported of one conversation (and those ledger rows), so that
+    it is imported again whole: the original changed it since, and nobody here did."""
+    for table in ("conversation_logs", "message_insights", "session_outcomes", "knowledge_gaps", "chat_turns"):
+        conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
+    conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+    keys = [("sessions", session_id), ("(sessions rebuilt from logs)", session_id)]
+    keys += [(table, key) for table, key in item.source_keys()]
+    conn.executemany("DELETE FROM original_import_rows WHERE source_table = ? AND source_key = ?", keys)
+
+
 def _ledger(conn: Any, entries: list[LedgerEntry], now: float) -> None:
     if entries:
         conn.executemany(
@@ -213,6 +224,27 @@ class SqlOriginalImportStore:
         if entries:
             now = time.time()
             await self.db.write(lambda conn: _ledger(conn, entries, now))
+
+    async def session_states(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """For conversations an earlier run imported: what the ledger noted then (``recorded``)
+        and their state here now (``updated_at``, number of ``turns``)."""
+        if not ids:
+            return {}
+        rows = await self.db.fetchall(
+            "SELECT r.source_key, r.data, s.updated_at,"
+            " (SELECT count(*) FROM chat_turns t WHERE t.session_id = r.source_key) AS turns"
+            " FROM original_import_rows r LEFT JOIN sessions s ON s.id = r.source_key"
+            " WHERE r.target_table = 'sessions' AND r.source_key IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),),
+        )
+        return {
+            r["source_key"]: {
+                "recorded": json.loads(r["data"]) if r["data"] else {},
+                "updated_at": r["updated_at"],
+                "turns": int(r["turns"]),
+            }
+            for r in rows
+        }
 
     # -- what the target already has -------------------------------------------------------------
     async def existing_sessions(self, ids: list[str]) -> set[str]:
@@ -257,6 +289,7 @@ class SqlOriginalImportStore:
         plans: list[Any],
         others: list[LedgerEntry],
         gaps: Callable[[Any], Callable[[dict[str, Any]], None]] | None = None,
+        replace: set[str] | None = None,
     ) -> None:
         """Sessions with their transcript, logs linked to their turns, insights, outcomes and the
         knowledge gaps their insights flagged, with every ledger row, in one transaction.
@@ -270,9 +303,22 @@ class SqlOriginalImportStore:
             record_gap = gaps(conn) if gaps is not None else None
             for item in plans:
                 plan = item.plan
+                if replace and plan.record.id in replace:
+                    _forget_session(conn, plan.record.id, item)
                 upsert_session(conn, plan.record)
-                entries.append(LedgerEntry(item.session_table, plan.record.id, "imported", "sessions", plan.record.id))
+                entries.append(
+                    LedgerEntry(item.session_table, plan.record.id, "imported", "sessions", plan.record.id, item.state)
+                )
                 turn_ids = [insert_turn(conn, turn) for turn in plan.turns]
+                if replace and plan.record.id in replace:
+                    # Feedback rates the answer given just before it: point it at the new turns.
+                    conn.execute(
+                        "UPDATE message_feedback SET message_id = (SELECT t.id FROM chat_turns t"
+                        " WHERE t.session_id = message_feedback.session_id AND t.role = 'bot'"
+                        " AND t.created_at <= message_feedback.created_at ORDER BY t.created_at DESC, t.id DESC"
+                        " LIMIT 1) WHERE session_id = ?",
+                        (plan.record.id,),
+                    )
                 for key, turn_id in zip(item.turn_keys, turn_ids, strict=True):
                     if key is not None:  # a turn made from one of the original's chat_turns rows
                         entries.append(LedgerEntry("chat_turns", key, "imported", "chat_turns", str(turn_id)))
