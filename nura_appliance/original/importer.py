@@ -247,7 +247,8 @@ class OriginalImporter:
             await self._archive(table)
         for table in _DERIVED:
             await self._derived(table)
-        if not self.dry_run and self.ctx is not None:
+        wrote = any(t.imported or t.merged for t in self.report.tables.values())
+        if wrote and not self.dry_run and self.ctx is not None:
             self.report.aggregated_days = await self._rebuild_aggregates()
         self.report.seconds = time.perf_counter() - started
         return self.report
