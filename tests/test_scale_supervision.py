@@ -76,6 +76,21 @@ def _owners(inodes: set[int]) -> dict[int, int]:
     return owners
 
 
+def listening_sockets(port: int) -> dict[int, set[int]]:
+    """inode of each listening socket on ``port`` -> the processes that hold it."""
+    inodes = {inode for local, _, state, inode in _tcp_sockets() if local == port and state == "0A" and inode}
+    holders: dict[int, set[int]] = {inode: set() for inode in inodes}
+    wanted = {f"socket:[{i}]": i for i in inodes}
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        with contextlib.suppress(OSError):
+            for fd in fd_dir.iterdir():
+                with contextlib.suppress(OSError):
+                    inode = wanted.get(os.readlink(fd))
+                    if inode is not None:
+                        holders[inode].add(int(fd_dir.parent.name))
+    return holders
+
+
 def listening_pids(port: int) -> set[int]:
     """Processes that hold a listening socket on ``port``."""
     inodes = {inode for local, _, state, inode in _tcp_sockets() if local == port and state == "0A" and inode}
@@ -227,19 +242,29 @@ def test_exit_descriptions_and_the_board() -> None:
 
 # -- tests -----------------------------------------------------------------------------------------
 def test_connections_spread_over_the_workers(tmp_path):
-    """20 keep-alive connections opened at once: before, all 20 sat on one worker (the shared
-    listening socket and an accept loop that takes every pending connection)."""
+    """20 keep-alive connections opened at once spread over both workers. Before, the workers
+    shared one listening socket and the spread was luck: 20/0 in the fault run and in a run here,
+    9/11 or 3/17 in others."""
     with scale_backends() as backend:
         port = free_port()
         log = tmp_path / "serve.log"
         env = _env(tmp_path / "data", backend, **LOAD_ENV)
         with process(["serve", "--workers", "2", "--port", str(port)], env, log) as proc:
             wait_healthy(f"http://127.0.0.1:{port}", proc, log)
-            wait_for_workers(port, proc.pid, 2, log)
+            workers = wait_for_workers(port, proc.pid, 2, log)
             conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(20)]
             try:
-                for conn in conns:  # all connected before any request: they wait in the accept queue
-                    conn.connect()
+                # All 20 connect while the workers are paused, so that none is accepted before the
+                # others arrive (a load balancer opening its pool, clients reconnecting after a
+                # restart): they wait in the kernel's accept queue(s), then the workers go on.
+                for pid in workers:
+                    os.kill(pid, signal.SIGSTOP)
+                try:
+                    for conn in conns:
+                        conn.connect()
+                finally:
+                    for pid in workers:
+                        os.kill(pid, signal.SIGCONT)
                 owners: dict[int, int] = {}
                 for conn in conns:
                     conn.request("GET", "/v1/health")
@@ -253,7 +278,12 @@ def test_connections_spread_over_the_workers(tmp_path):
                 for conn in conns:
                     conn.close()
             print(f"connections per worker: {sorted(owners.values())}")
-            # Random hashing over two workers: each gets at least 2 of 20 except ~4 times in 100,000.
+            # How: every worker listens on a socket of its own (the kernel balances new connections
+            # over them, SO_REUSEPORT); the main process holds none. Before, one socket was shared
+            # by the main process and all workers, and whoever woke first took the queue.
+            sockets = listening_sockets(port)
+            assert sorted(sorted(holders) for holders in sockets.values()) == sorted([pid] for pid in workers), sockets
+            # Hashing over two sockets: each gets at least 2 of 20 except ~4 times in 100,000.
             assert len(owners) == 2 and min(owners.values()) >= 2, owners
 
 
