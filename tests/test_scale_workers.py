@@ -1,8 +1,9 @@
 """Scale-out end to end with real processes: two API workers and ``nura worker`` on PostgreSQL +
 Redis. A customer talks to worker 1, an agent to worker 2; the customer's live stream on worker 1
 shows the agent's message, and the job worker (RedisHuey) finishes the outbox rows both API
-workers wrote. Also: ``nura serve --workers 2`` serves through Sanic's worker manager, and
-several workers without PostgreSQL + Redis are refused."""
+workers wrote. Also: ``nura serve --workers 2`` serves through its supervisor (faults of the
+supervised workers are in test_scale_supervision.py), and several workers without PostgreSQL +
+Redis are refused."""
 
 from __future__ import annotations
 
@@ -206,7 +207,7 @@ def test_customer_and_agent_on_different_workers_with_a_job_worker(tmp_path):
             assert insights[0] >= 1
 
 
-def test_serve_with_two_workers_through_sanics_manager(tmp_path):
+def test_serve_with_two_workers_under_the_supervisor(tmp_path):
     with scale_backends() as backend:
         port = free_port()
         log = tmp_path / "serve.log"
@@ -221,18 +222,17 @@ def test_serve_with_two_workers_through_sanics_manager(tmp_path):
                         headers={"Connection": "close"},
                     )
                     assert resp.status_code == 200, resp.text
-            deadline = time.time() + 10
-            while log.read_text(errors="replace").count("Worker ready") < 2 and time.time() < deadline:
-                time.sleep(0.2)
-            assert log.read_text(errors="replace").count("Worker ready") >= 2
+            output = log.read_text(errors="replace")
+            assert "API worker 1 ready" in output and "API worker 2 ready" in output
+            assert "2 API workers serving" in output
 
 
 @pytest.mark.parametrize("when", ["right after the first health answer", "before the workers answer"])
 def test_a_stop_while_the_workers_start_is_carried_out(tmp_path, when):
-    """SIGTERM while Sanic's manager waits for the workers' start-up acknowledgements: the
-    manager used to wait out its 30-s threshold and SIGKILL everything (sanic-org/sanic#2997);
-    earlier still, the signal killed the main process and orphaned Sanic's multiprocessing
-    manager. Now the stop is carried out once the workers are up, the ordinary way."""
+    """SIGTERM while the workers start: under Sanic's manager the stop waited out its 30-s
+    threshold and SIGKILLed everything (sanic-org/sanic#2997), and a signal even earlier killed
+    the main process and orphaned Sanic's multiprocessing helper. The supervisor passes the stop
+    on; each worker carries it out once it has started, the ordinary way."""
     with scale_backends() as backend:
         port = free_port()
         log = tmp_path / "serve.log"
