@@ -36,6 +36,16 @@ from nura_appliance.knowledge.normalize import normalize
         "areed a7chi wiya mowadhaf",  # Arabizi, Iraqi
         "abi akalem mowazaf",  # Arabizi, Gulf
         "baddi e7ki ma3 7ada",  # Arabizi, Levantine
+        "areed agent",  # Arabizi with an English person word
+        "پێویستم بە کارمەندێکە",  # Sorani: "I need an employee"
+        "دەمەوێت پەیوەندی بە کارمەندێکەوە بکەم",  # "contact an employee"
+        "بمدە بە کارمەندێک",  # "hand me to an employee"
+        "دەمەوێت لەگەڵ مووەزەفێک قسە بکەم",  # colloquial loanword for employee
+        "اريد اتكلم مع خدمة العملاء",  # العملاء: the hamza is folded away
+        "momken a7ki ma3 customer service",  # Arabizi verb, English person
+        "bade7ki ma3 mwazzaf",  # Levantine, ظ said as ز
+        "ana bidi insan mish robot",
+        "بۆتێکی زیرەک نامەوێت",  # Sorani: "I don't want a bot"
     ],
 )
 def test_requests_for_a_person_are_recognised(text: str) -> None:
@@ -92,6 +102,23 @@ def test_near_misses_are_not_requests_for_a_person(text: str) -> None:
         "ma 3indkum dhimma",  # Arabizi
         "internetkom zbala",
         "e7na zh2na mnkom",
+        "هذا احتيال، سحبتوا رصيدي",
+        "what a scam, you stole my credit",
+        "ضوجتونا والله",  # Iraqi: fed up
+        "شو هالخدمة",
+        "يخرب بيتكم",
+        "صار لي ساعة انتظر حدا يرد",
+        "بەسە ئیتر، هەموو ڕۆژێک هەمان کێشە",
+        "xwedê we xera bike",
+        "been waiting for two hours, unbelievable",
+        "ليش؟؟؟",
+        "انتو شركة نصب",
+        "يا ريت ما اشتركت معكم",
+        "اكره شركتكم",
+        "ma fi faydeh mnkom",
+        "خەریکە شێت دەبم لە دەستتان",
+        "ev çi ye, her roj qut dibe",
+        "this company is a joke",
     ],
 )
 def test_anger_and_complaints_are_negative(text: str) -> None:
@@ -114,6 +141,11 @@ def test_anger_and_complaints_are_negative(text: str) -> None:
         "my internet is not working",
         "she gave hers to me",
         "shlon a3ref rasidi",
+        "got a scam sms saying i won a prize",  # reporting a scam is not accusing us
+        "عم تجيني رسايل احتيال كيف بلغ عنها",
+        "دەمەوێت ماڵپەڕە خراپەکان دابخەم",  # "bad websites": an adjective, not a verdict
+        "انسحب مبلغ الباقه مره ثانيه",  # "again" on its own
+        "sinyal li male qels e",  # a weak signal, said calmly
     ],
 )
 def test_calm_questions_are_not_negative(text: str) -> None:

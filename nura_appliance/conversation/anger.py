@@ -14,7 +14,8 @@ Arabic keyboards type for it. They describe how people complain, not any evaluat
 * outage complaints — a length of time without the service ("ثلاث أيام بدون نت",
   "three days without internet", "sê roj e înternet tune", "سێ ڕۆژە ئینتەرنێت نییە");
 * repetition ("للمرة الثالثة", "how many times", "كل يوم نفس المشكلة");
-* shouting: three exclamation marks, or a Latin message of four or more words in capitals.
+* shouting: three exclamation or question marks, or a Latin message of four or more words in
+  capitals.
 """
 
 from __future__ import annotations
@@ -48,13 +49,22 @@ ARABIC = _family(
     # thieves and cheats
     _P
     + r"(?:نصابين|نصابون|نصاب|حراميه|حراميه|حرامي|حراميين|سراق|سراقين|لصوص|كذابين|كذابون|كذاب|غشاشين|غشاش|محتالين|محتال|"
-    r"سرقه|سرقتوني|سرقتونا|سرقتوا|تسرقون|تسرقوا|بتسرقوا|بتسرقونا|تسرقونا|نهبتونا|نصبتوا|نصبتو علينا|احتيال|نصب واحتيال)",
+    r"سرقه|سرقتوني|سرقتونا|سرقتوا|تسرقون|تسرقوا|بتسرقوا|بتسرقونا|تسرقونا|نهبتونا|نصبتوا|نصبتو علينا|نصب واحتيال)",
+    r"(?:ال)?شرك(?:ه|تكم|تكن) (?:\w+ )?(?:نصب|حراميه|فاشله|زباله|تعبانه|خايسه|سرقه|زفت|خرا)",
+    r"(?:يا ?ريت|ليتني|ليت) ما (?:اشتركت|اخذت|شريت|جبت|فتحت)|اكرهكم|اكره (?:ال)?(?:شرك|خدم|شبك|نت)\w*|كرهتكم",
+    # "this is fraud" accuses us; "fraud messages" (a scam SMS) is a question about spam
+    r"(?:هذا|هاد|هاذا|ده|هذي|هاي) (?:نصب|احتيال|سرقه)",
     # no conscience, shame, religion invoked
     r"ما ?(?:عندكم|عدكم|عندكو|عندكن|عدكن) ?(?:ش ?)?(?:ذمه|ضمير|شرف|دين|اخلاق|احترام|حيا|رحمه|انسانيه|ذوق)",
     r"ما ?عندكن ?(?:ذمه|ضمير|شرف|اخلاق)|معندكمش (?:ذمه|ضمير|دم)|ما عندكو (?:ذمه|ضمير)|ما عندكمش \w+",
     r"(?:حسبي|حسبنا) الله|الله (?:ياخذ|ينتقم|لا يوفق|يلعن|لا يسامح|يحرق|يخرب)\w*|يلعن \w+|لعنه الله|تبا لكم|سحقا",
     r"(?:حرام|عيب|عار) عليكم|(?:حرام|عيب) عليكن|(?:حرام|عيب) عليك|والله عيب|ما تستحون|ما تستحوا|ما تخجلون|ما تختشوش",
     r"ضحك على الذقون|تضحكون علينا|بتضحكوا علينا|استهزاء",
+    # "what is this service!", no use, injustice, stupidity, curses on the house
+    r"(?:شو|ايش|وش|شنو|ايه) (?:هال|هاي ال|هذي ال|هذا ال|ده ال|دي ال)?(?:خدمه|شبكه|شركه|نت|زفت|قرف|هبل|خرابيط|مهزله)(?: ده| دي)?",
+    r"(?:ما|مو|مش) (?:في|فيه|منكم|منكن) (?:فايده|فائده|امل)|بلا فايده|على الفاضي|هدر|خرابيط|تهريج|استهبال|بتستهبلوا|بتهرجوا|"
+    r"استغلال|ظلم|ظالمين|غبي|اغبياء|غباء|حمير|كلاب|تفو|تف عليكم|استحوا|اخجلوا|يخرب بيت\w*|ما تفهمون|ما بتفهموا|مش فاهمين",
+    r"(?:ت|ي|ن|ا|م)?(?:ضوج|دوخ|خنق)\w*|ضايج|تعبتونا|تعبتوني|تعبتو|طلعتوا روحنا|(?:رح|راح|ح|ه|حا|بكره) (?:اترك|اسيب)(?:كم|كن|ها)",
     # worthless, disrespectful, "enough already"
     r"ما (?:ي|ت)?سو(?:ى|ا|ه|ي) (?:فلس|شي|قرش|شيء|بصله)|ما تسوى|ما يسوى|لا تسوى|لا يسوى|ما تنفع|ما ينفع بشي|ولا بتسوى",
     r"غير محترم\w*|مو محترمين|مش محترمين|قله (?:ادب|احترام|ذوق)|وقاحه|وقحين|ما يحترمون|ما تحترمون",
@@ -64,7 +74,9 @@ ARABIC = _family(
     # threats to leave or to complain
     r"(?:بدي|اريد|ابي|ابغي|ابغى|عايز|عاوز|رح|راح|حا|ح|سوف|بكره|هلا|هسه|خلاص) (?:\w+ )?(?:الغي|الغيه|الغيها|اقطع|اسكر|اقفل|اترك|اطلع من)\w{0,3} (?:\w+ ){0,2}?(?:ال|ب|ل)?(?:خط|خطي|خطوط|شريحه|شريحتي|رقم|رقمي|شركه|شركتكم|شبكه|شبكتكم)\w{0,3}",
     r"(?:انتقل|انقل|احول|اروح|رايح|رح روح|راح اروح) (?:ل|على|الى|عند) ?(?:شركه|شبكه) (?:ثانيه|تانيه|اخرى|غيركم)|(?:عند|على|مع) غيركم",
-    r"ساشتكي|سوف اشتكي|رح اشتكي|راح اشتكي|حشتكي|هشتكي|اشتكي عليكم|بشتكي عليكم|رفع (?:دعوه|شكوى) عليكم|للمحكمه",
+    r"(?:بدي|اريد|ابي|ابغي|ابغى|عايز|عاوز|رح|راح|حا|ح|سوف|خلاص) (?:\w+ )?(?:اغير|غير|ابدل|بدل) (?:ال)?(?:شركه|شبكه)\w{0,3}",
+    r"ساشتكي|سوف اشتكي|رح اشتكي|راح اشتكي|حشتكي|هشتكي|اشتكي عليكم|بشتكي عليكم|رفع (?:دعوه|شكوى) عليكم|للمحكمه|"
+    r"(?:اشتكي|بشتكي|ساشتكي|رح اشتكي) (?:لل|ل)?(?:هيئه|وزاره|اتصالات|حمايه المستهلك)",
     # outage complaints: a length of time without the service
     _DURATION_AR + r"\w{0,2} (?:\w+ ){0,3}?" + _WITHOUT_AR + r" (?:\w+ )?" + _SERVICE_AR,
     _DURATION_AR + r"\w{0,2} (?:\w+ ){0,2}?" + _SERVICE_AR + r" (?:\w+ )?" + _WITHOUT_AR,
@@ -74,15 +86,20 @@ ARABIC = _family(
     + r" (?:\w+ )?(?:من|صار له|صارله|له|الو|بقاله|بئاله|صرلو|صرله) (?:\w+ )?"
     + _DURATION_AR,
     # repetition
-    r"(?:لل|ل)?مره (?:ال)?(?:ثالثه|ثانيه|رابعه|خامسه|عاشره|مليون|\d+)|كم مره (?:\w+ )?(?:اتصلت|اشتكيت|بلغت|قلتلكم|حكيت|كتبت|راجعت)|"
+    r"(?:لل|ل)?مره (?:ال)?(?:ثالثه|رابعه|خامسه|عاشره|مليون|\d+)|كم مره (?:\w+ )?(?:اتصلت|اشتكيت|بلغت|قلتلكم|حكيت|كتبت|راجعت)|"
     r"كل (?:يوم|مره|شهر) (?:نفس|هاي|هذي|ذات) (?:ال)?(?:مشكله|قصه|حاله|سالفه)|ولا (?:احد|حد|حدا|واحد) (?:يرد|يجاوب|بيرد|رد)|"
-    r"محد (?:يرد|يجاوب|رد)|ما ?حد (?:يرد|بيرد|رد)|ماكو احد (?:يرد|يجاوب)|محدش (?:بيرد|رد)",
+    r"محد (?:يرد|يجاوب|رد)|ما ?حد (?:يرد|بيرد|رد)|ماكو احد (?:يرد|يجاوب)|محدش (?:بيرد|رد)|ما حدا عم يرد|"
+    r"(?:صار لي|صارلي|صرلي|صرلى|بقالي|الي|لي) (?:\w+ )?(?:ساعه|ساعتين|ساعات|يوم|يومين|ايام|اسبوع) (?:\w+ )?(?:انتظر|استنى|انطر|اتصل|احاول|احكي)",
 )
 
 SORANI = _family(
-    r"(?:خراپ|خراپترین|زۆر خراپ|زبڵ|زبڵە|گەندەڵ|گەندەڵن|درۆزن|درۆزنن|فێڵباز|فێڵبازن|تاڵانچی|دزن|دزی|دزین|دەدزن|دزیتان|"
+    # "bad" as a verdict ("خراپە", "زۆر خراپن"), not as an adjective ("ماڵپەڕە خراپەکان", bad sites)
+    r"(?:زۆر )?خراپ(?:ە|ن|ترین|ترینە)?",
+    r"(?:خراپترین|زۆر خراپ|زبڵ|زبڵە|گەندەڵ|گەندەڵن|درۆزن|درۆزنن|فێڵباز|فێڵبازن|تاڵانچی|دزن|دزی|دزین|دەدزن|دزیتان|"
     r"ڕقم ل\w*|ڕقمان ل\w*|ڕق لێبوونەوە|بێ ?کەڵک|بێکەڵکن|بێ ?سوود|بێ ?بەها|تووڕە|تووڕەم|بێزار|بێزارم|بێزار بووم|وەڕس|وەڕسم|وەڕس بووم|شەرمە|شەرم بکەن|شەرمتان|بێ ?شەرم|بێ ?ویژدان|بێ ?ئینساف|"
-    r"گاڵتەیە|گاڵتە جاڕ|گاڵتەجاڕی|ئەمە چ خزمەتگوزارییەکە|هەمیشە هەمان کێشە|تاکەی|تا کەی|هیچ کەس وەڵام نادا(?:تەوە)?)"
+    r"گاڵتەیە|گاڵتە جاڕ|گاڵتەجاڕی|ئەمە چ خزمەتگوزارییەکە|هەمیشە هەمان کێشە|تاکەی|تا کەی|هیچ کەس وەڵام نادا(?:تەوە)?|"
+    r"شێت\w* (?:دەبم|بووم|کردم|کردین|کردووین)|شێتتان کرد\w*|ڕۆحم دەرچوو|ڕۆحمان دەرچوو|بەسە|ئیتر بەسە|بێ ?ئەخلاق|بێ ?ڕەوشت|گەمژە|گێل|لەعنەت|خوا لێتان|خودا لێتان|درۆ دەکەن|درۆمان لەگەڵ|"
+    r"پارەکەم\w* خوارد|پارەمان دەخۆن|پارەی خەڵک دەخۆن|ماندووتان کرد|بێزارتان کرد|هەموو ڕۆژێک هەمان)"
     # Sorani glues the copula and pronouns on: "بێ کەڵکە", "خراپن", "تووڕەم"
     r"\w{0,5}",
     r"(?:\d+|دوو|سێ|چوار|پێنج|شەش|حەوت|چەند|یەک) (?:ڕۆژ|رۆژ|هەفتە|سەعات|کاتژمێر|مانگ)\w* (?:\w+ ){0,3}?(?:نییە|نیە|نیه|بێ|بەبێ|ناکات|ناکا|بڕاوە|پچڕاوە|کوژاوەتەوە)",
@@ -91,19 +108,28 @@ SORANI = _family(
 )
 
 KURMANJI = _family(
-    r"xirab|xerab|xirabe|pir xirab|qels|hêrs bûm|hêrs im|aciz|aciz im|bezar|bêzar|bêzar bûm|diz|dizî|dizan|dizin|"
+    r"xirab|xerab|xirabe|pir xirab|hêrs bûm|hêrs im|aciz|aciz im|bezar|bêzar|bêzar bûm|diz|dizî|dizan|dizin|"
     r"rezil|rezîl|serm e|şerm e|serma we|şerma we|besermin|bêşerm|bêsermin|bêwijdan|bewijdan|derewin|derewîn|derewkar|"
     r"felbaz|fêlbaz|xapandin|xapînok|bes e|êdî bes e|edi bes e|westiyam|ez westiyam|ev ci xizmet e|ev çi xizmet e|"
-    r"ev ci rezilî ye|tu kes bersiv nade|kes bersiv nade|ne hêja|ne hêjayî|ne heja|ne hejayi|pûç|puc e|nefret",
+    r"ev ci rezilî ye|tu kes bersiv nade|kes bersiv nade|ne hêja|ne hêjayî|ne heja|ne hejayi|pûç|puc e|nefret|"
+    r"lanet|lenet|ehmeq|aqilsiz|xwedê we|xwede we|serê me êşand|sere me esand|pereyê me dixwin|pereyên me dixwin|"
+    r"pere me dixwin|her roj heman|her roj eynî|şirketeke din|sirketeke din|kompaniyeke din|"
+    r"her roj (?:qut|diqete|naxebite|xirab)",
     r"(?:\d+|du|sê|se|car|çar|pênc|penc|çend|cend) (?:roj|hefte|hefteyan|saet|seet|meh)\w* (?:e |ye )?(?:\w+ ){0,2}?(?:tune|tuneye|nîne|nine|naxebite|kar nake|qut e|qutbûye)",
     r"(?:xet|xeta|xeta xwe|xeta min|abonetiya xwe)\w* (?:\w+ )?(?:betal|betal bikim|betal dikim|diguherînim|diguherinim)",
 )
 
 ENGLISH = _family(
-    r"terrible|awful|worst|useless|angry|furious|scam|scammers|scamming|ridiculous|horrible|hate|stupid|pathetic|"
-    r"disgusting|unacceptable|rubbish|garbage|trash|crap|crappy|sucks|fraud|frauds|thieves|thief|robbery|incompetent|"
+    r"terrible|awful|worst|useless|angry|furious|scammers|scamming|(?:this is|what a|it s a|its a) (?:scam|fraud|joke|rip off|ripoff)|ridiculous|horrible|hate|stupid|pathetic|"
+    r"disgusting|unacceptable|rubbish|garbage|trash|crap|crappy|sucks|frauds|fraudsters|thieves|thief|robbery|incompetent|"
     r"shameful|shame on you|ripoff|rip off|rip offs|joke of a|what a joke|what a mess|fed up|sick of|sick and tired|"
-    r"wtf|damn|bullshit|f+ck|fucking|fuck|idiots|morons|clowns|a disgrace|disgrace|outrageous|lousy|shit|shitty",
+    r"wtf|damn|bullshit|f+ck|fucking|fuck|idiots|morons|clowns|a disgrace|disgrace|outrageous|lousy|shit|shitty|"
+    r"unbelievable|what the hell|what the heck|wth|done with you|done with your|never again|waste of (?:money|time)|"
+    r"steal|stealing|stole|liars|lying to (?:me|us)|nobody cares|no one cares|annoyed|annoying|frustrated|frustrating|"
+    r"disappointed|disappointing|upset|(?:poor|bad|awful|crappy|lousy|worst) (?:service|network|company|support|customer service)|"
+    r"(?:i will|i ll|gonna|going to) (?:report|sue|complain about) you|consumer protection|is a (?:total )?joke|"
+    r"(?:so|really|very) (?:angry|mad|pissed)|pissed off|hate (?:you|this|your)|"
+    r"(?:been )?waiting (?:for )?(?:an|one|two|three|\d+|several) (?:hours?|days?)",
     r"(?:\d+|two|three|four|five|six|seven|several|many|few|couple of) (?:whole )?(?:days?|weeks?|hours?|months?) "
     r"(?:\w+ ){0,2}?(?:without|with no|no|and no|still no|of no) (?:\w+ )?(?:internet|service|signal|network|data|connection|coverage|wifi)",
     r"(?:no|without) (?:\w+ )?(?:internet|service|signal|network|data|connection|coverage|wifi) (?:for|since) (?:\w+ )?"
@@ -119,7 +145,7 @@ _SHOUTING_MIN_WORDS = 4
 def is_negative(norm: str, raw: str) -> bool:
     """Whether a message (``norm``: its normalised text, ``raw``: as typed) is angry or a
     complaint, in any language NURA reads."""
-    if "!!!" in raw or "!!!" in raw.replace("！", "!"):
+    if "!!!" in raw.replace("！", "!") or "???" in raw.replace("؟", "?"):
         return True
     letters = [c for c in raw if c.isascii() and c.isalpha()]
     if (
@@ -149,10 +175,13 @@ def without_anger(norm: str) -> str:
     return " ".join(out.split())
 
 
+# Words that say what a complaint is about: a phrase holding one stays in the text the article
+# tier matches (an outage, a scam, a charge), only the pure insults are left out.
 _OUTAGE_WORDS = re.compile(
     fold_letters(
-        r"(?<!\w)(?:ال|بال|ب)?(?:نت|انترنت|انترنيت|شبكه|ارسال|خط|اتصال|تغطيه|داتا|وايفاي|خدمه|internet|service|signal|"
-        r"network|data|connection|coverage|wifi|înternet|internet|xet|xeta|ئینتەرنێت|ئینتەرنیت|نێت|هێڵ|تۆڕ|داتا)\w*"
+        r"(?<!\w)(?:ال|بال|ب)?(?:نت|انترنت|انترنيت|شبكه|ارسال|خط|اتصال|تغطيه|داتا|وايفاي|خدمه|رصيد|فلوس|رسايل|رساله|"
+        r"احتيال|نصب|سرقه|internet|service|signal|network|data|connection|coverage|wifi|balance|credit|money|scam|fraud|"
+        r"înternet|internet|xet|xeta|ئینتەرنێت|ئینتەرنیت|نێت|هێڵ|تۆڕ|داتا|باڵانس|پارە)\w*"
     )
 )
 

@@ -22,13 +22,13 @@ from nura_appliance.knowledge.normalize import arabizi_text, normalize
 _AR_PREFIX = r"(?:و|ف)?(?:بال|لل|ال|ب|ل)?"
 _PERSON = (
     r"(?:موظف|موضف|مووظف|موظفين|شخص|انسان|بشر|بشري|حدا|احد|مسؤول|مسوول|مدير|ممثل|مختص|عامل|"
-    r"اوبريتور|اوبراتور|خدمه (?:ال)?عملاء|خدمه (?:ال)?زبائن|خدمه (?:ال)?زباين|دعم فني|كول سنتر|"
+    r"اوبريتور|اوبراتور|خدم(?:ه|ت|ات) (?:ال)?(?:عملا|زباين|زبائن|زبون)|دعم فني|كول سنتر|"
     r"بني ادم|بنادم|ادمي|operator|agent|human)"
 )
 # Verbs that only make sense towards a person: talk, speak, connect, transfer, put me through.
 _TALK = (
     r"(?:اكلم|كلم|تكلم|اتكلم|احجي|حجي|اتحدث|تحدث|احكي|حكي|اتواصل|تواصل|حولني|حولوني|تحويل|وصلني|"
-    r"وصلوني|اوصل|توصيل|حطني|حطوني|دزني|دزوني|ودني|ودوني|احاكي|اخاطب)"
+    r"وصلوني|اوصل|توصيل|حطني|حطوني|دزني|دزوني|ودني|ودوني|وديني|احاكي|اخاطب|اسولف|سولف|ادردش)"
 )
 # Verbs of wanting count only when a person word follows at once ("ابي موظف"), because "بدي"
 # or "ارغب" followed later by "شخص" is usually about something else ("transfer to another person").
@@ -55,18 +55,27 @@ def _sorani(pattern: str) -> re.Pattern[str]:
 # Sorani: a person ("کارمەند", "فەرمانبەر", "مرۆڤ", "کەسێک") with "talk with", "transfer me",
 # "I want/need" or "contact me"; the person must be the object ("کارمەندێکم دەوێت"), not the
 # subject of another sentence ("کارمەندەکانی کۆمپانیاکەم سیمیان دەوێت").
-_CKB_PERSON = r"(?:کارمەند|فەرمانبەر|مرۆڤ|ئینسان|کەسێک|کەسێکی|ئۆپەرەیتەر|خزمەتگوزاری کڕیار|خزمەتگوزاریی کڕیار)\w{0,5}"
+_CKB_PERSON = (
+    r"(?:کارمە?ند|فەرمانبەر|مرۆڤ|ئینسان|ئادەمیزاد|کەسێک|کەسێکی|بەرپرس|مووەزەف|موەزەف|موظف|ئۆپەرەیتەر|"
+    r"خزمەتگوزاری کڕیار|خزمەتگوزاریی کڕیار)\w{0,5}"
+)
 _CKB_PATTERNS = [
     _sorani(rf"\bقسە (?:\S+ ){{0,3}}?لەگەڵ (?:\S+ ){{0,2}}?{_CKB_PERSON}"),
     _sorani(rf"\bلەگەڵ (?:\S+ )?{_CKB_PERSON} (?:\S+ ){{0,2}}?(?:قسە|بدوێم|بئاخڤم)"),
     _sorani(rf"\b{_CKB_PERSON} ?م? (?:دەوێت|ئەوێت|دەوێ|ئەوێ|پێویستە|بدەن|بنێرن)\b"),
     _sorani(r"\b(?:بمگوازەرەوە|بمگوازنەوە|بمگوێزەرەوە|بمگوێزنەوە|بمبەستەوە|بمبەستنەوە|گواستنەوەم)\b"),
     # an imperative with the "me" clitic next to a person: "بمگەیەننە کارمەندێک", "بمنێرە بۆ کارمەند"
-    _sorani(rf"\bبم\w{{3,}} (?:\S+ )?{_CKB_PERSON}"),
-    _sorani(rf"\b{_CKB_PERSON} (?:\S+ )?بم\w{{3,}}"),
+    _sorani(rf"\bبم\w{{2,}} (?:\S+ )?(?:\S+ )?{_CKB_PERSON}"),
+    _sorani(rf"\b{_CKB_PERSON} (?:\S+ )?بم\w{{2,}}"),
+    # "contact an employee", "I need an employee", "an employee to answer me", "chat with"
+    _sorani(rf"\bپەیوەندی (?:بە )?{_CKB_PERSON}"),
+    _sorani(rf"\bپێویستم بە {_CKB_PERSON}"),
+    _sorani(rf"\b{_CKB_PERSON} (?:\S+ )?(?:وەڵامم|قسەم لەگەڵ|قسەم بۆ)"),
+    _sorani(rf"\b(?:گفتوگۆ|چات|قسەکردن) (?:\S+ ){{0,2}}?لەگەڵ (?:\S+ )?{_CKB_PERSON}"),
     _sorani(rf"\b{_CKB_PERSON} (?:\S+ ){{0,2}}?پەیوەندیم (?:پێوە )?(?:بکات|بکەن|بکا)"),
     _sorani(r"\b(?:مرۆڤێکی|کەسێکی|کارمەندێکی) (?:ڕاستەقینە|ڕاستی|زیندوو)"),
     _sorani(r"\b(?:نامەوێت|نامەوێ|نامەوێت) (?:\S+ )?(?:لەگەڵ )?(?:ڕۆبۆت|ڕۆبات|بۆت|ئامێر)"),
+    _sorani(r"\b(?:ڕۆبۆت|ڕۆبات|بۆت|ئامێر)\w{0,5} (?:\S+ )?(?:نامەوێت|نامەوێ|ناوێت)"),
 ]
 _KU_PATTERNS = [
     re.compile(r"\b(karmend|karmendek|karmendeki|karmende|mirov|mirovek|mirovekî)\w*\b"),
@@ -198,10 +207,21 @@ def _bare_request(norm: str) -> bool:
     return all(any(_within_one_edit(word, p) for p in singles) for word in words)
 
 
+# In Arabizi an English phrase for a person often follows an Arabic verb: "momken a7ki ma3
+# customer service", "abi agent".
+_EN_PERSON = re.compile(
+    r"\b(customer (?:service|support|care)|support team|call cent(?:er|re)|agent|human|operator|representative|employee|staff)\b"
+)
+_AR_VERB = re.compile(rf"\b(?:{_TALK}|{_WANT})")
+
+
 def wants_human(text: str, lang: str | None = None) -> bool:
     """True when the customer explicitly asks to talk to a person (Arabizi is read in Arabic
     script too: "areed a7chi wiya mowadhaf")."""
-    for norm in _readings(text):
+    readings = _readings(text)
+    if len(readings) > 1 and _EN_PERSON.search(readings[0]) and _AR_VERB.search(readings[1]):
+        return True
+    for norm in readings:
         if _bare_request(norm):
             return True
         # Kurdish phrasing can arrive under any detected language; check every list.

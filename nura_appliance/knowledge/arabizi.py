@@ -79,7 +79,7 @@ zibala زباله|zbale زباله|zbaleh زباله|khara خرا|5ara خرا|zi
 t3bana تعبانه|fashil فاشل|fashel فاشل|fashleen فاشلين|nasabeen نصابين|nasabin نصابين|7aramiya حراميه
 haramiya حراميه|sar8a سرقه|sarqa سرقه|dhimma ذمه|thimma ذمه|zimma ذمه|dameer ضمير|dhamir ضمير|3eib عيب
 3eb عيب|7aram حرام|3indi عندي|3ndi عندي|3andi عندي|3indkum عندكم|3ndkm عندكم|3andkom عندكم|3indak عندك
-ma3ndkm ماعندكم|3al على|3a على|mal مال|mali مالي|malti مالتي|bdi بدي|shakhis شخص|5alas خلاص|khalas خلاص|5ls خلاص|mobile موبايل|mobayil موبايل|phone تلفون|network شبكه|settings اعدادات|account حساب|number رقم|shakhs شخص|wala ولا|kul كل|kil كل|nafs نفس|mushkila مشكله|mushkile مشكله|moshkela مشكله
+ma3ndkm ماعندكم|3al على|3a على|mal مال|mali مالي|malti مالتي|bdi بدي|shakhis شخص|mnkom منكم|minkom منكم|menkom منكم|mnkon منكن|3alaikom عليكم|3alaykom عليكم|3lekom عليكم|ilkom الكم|ma3kom معكم|m3kom معكم|wiyakom وياكم|faydeh فايده|fayde فايده|fayda فايده|mas2ool مسؤول|mas2ol مسؤول|mas2oul مسؤول|masool مسؤول|masoul مسؤول|robot روبوت|rubot روبوت|robo روبوت|bot بوت|bade7ki بدي احكي|bde7ki بدي احكي|bidi7ki بدي احكي|allah الله|alla الله|allh الله|alah الله|2araf قرف|2arf قرف|2arafouni قرفوني|2arafouna قرفونا|2erfan قرفان|agent موظف|operator موظف|employee موظف|representative موظف|staff موظف|human انسان|person شخص|khedmet خدمه|5edmet خدمه|khidmat خدمه|5idmat خدمه|5alas خلاص|khalas خلاص|5ls خلاص|mobile موبايل|mobayil موبايل|phone تلفون|network شبكه|settings اعدادات|account حساب|number رقم|shakhs شخص|wala ولا|kul كل|kil كل|nafs نفس|mushkila مشكله|mushkile مشكله|moshkela مشكله
 mshkle مشكله|mushkla مشكله|el ال|il ال|al ال|bil بال|bel بال|bl بال|wel وال|wil وال|lil لل|lel لل|lal لل
 """.strip()
 _DIALECT: dict[str, str] = dict(
@@ -104,6 +104,7 @@ wallahi inshallah yalla samaht smaht fadlak fadlik zbala zibala zbale zbaleh kha
 fashleen nasabeen nasabin haramiya sarqa dhimma thimma zimma dameer dhamir mushkila mushkile moshkela
 mshkle mushkla bidun bdoon bdun bidoon ayam ayyam iyam youm yoom thlath thalath flous floos fulus
 mukalama mokalma mokalmat mukalmat risala resala tahweel dawam dwam irsal ersal raqam rakam wala
+mnkom minkom menkom mnkon 3alaikom 3alaykom 3lekom ilkom ma3kom m3kom wiyakom faydeh fayde fayda
 """.split()
 )
 _ARTICLES = {
