@@ -38,6 +38,7 @@ FEATURES: tuple[str, ...] = (
     "nura_appliance.ops.admin_settings",
     "nura_appliance.ops.runtime",
     "nura_appliance.ops.metrics",
+    "nura_appliance.ops.scheduled_backups",
     "nura_appliance.channels.telegram_routes",
     "nura_appliance.original.wire",
 )

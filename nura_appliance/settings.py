@@ -9,11 +9,14 @@ also list aliases. ``nura.toml`` uses the same names, in upper or lower case.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from croniter import croniter
 
 from nura_appliance.errors import ConfigError
 from nura_appliance.languages import LANGS
@@ -54,6 +57,25 @@ def _bool(value: Any) -> bool:
     if text in _FALSE:
         return False
     raise ValueError(f"expected true/false, got {value!r}")
+
+
+_DAILY_TIME = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
+
+
+def _schedule_problem(value: Any) -> str | None:
+    """BACKUP_SCHEDULE: off, daily ``HH:MM`` times, or a five-field cron line (ops/schedule.py
+    reads it; checked here so that a typo stops start-up with the setting's name)."""
+    text = str(value).strip()
+    if text.lower() in ("", "off", "none", "disabled"):
+        return None
+    if all(_DAILY_TIME.match(part.strip()) for part in text.split(",")):
+        return None
+    if len(text.split()) == 5 and croniter.is_valid(text):
+        return None
+    return (
+        f"{text!r} is neither daily times like 03:00 (or 03:00, 15:30) nor a five-field cron line like"
+        " '0 3 * * *'; use 'off' to turn scheduled backups off"
+    )
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -511,6 +533,76 @@ SETTINGS: tuple[Setting, ...] = (
         section="channels",
     ),
     Setting("TELEGRAM_API_BASE", "https://api.telegram.org", "Base URL of the Telegram Bot API.", section="channels"),
+    Setting(
+        "WHATSAPP_TOKEN",
+        "",
+        "Access token of the WhatsApp Business Cloud API, a permanent system-user token (empty: WhatsApp off).",
+        secret=True,
+        section="channels",
+    ),
+    Setting(
+        "WHATSAPP_PHONE_NUMBER_ID",
+        "",
+        "Phone number ID of the WhatsApp Business number that customers write to.",
+        section="channels",
+    ),
+    Setting(
+        "WHATSAPP_APP_SECRET",
+        "",
+        "Meta app secret: every webhook POST must carry its X-Hub-Signature-256.",
+        secret=True,
+        section="channels",
+    ),
+    Setting(
+        "WHATSAPP_VERIFY_TOKEN",
+        "",
+        "Token Meta sends when it verifies the webhook address (GET /v1/whatsapp/webhook).",
+        secret=True,
+        section="channels",
+    ),
+    Setting(
+        "WHATSAPP_API_BASE",
+        "https://graph.facebook.com/v21.0",
+        "Base URL of the Graph API, with its version.",
+        section="channels",
+    ),
+    Setting(
+        "WHATSAPP_TEMPLATE_NAME",
+        "",
+        "Approved message template agents may send once a customer's 24-hour window has closed (empty: none).",
+        section="channels",
+    ),
+    Setting(
+        "WHATSAPP_TEMPLATE_LANG",
+        "ar",
+        "Language code of that template as Meta approved it (ar, en_US, …).",
+        section="channels",
+    ),
+    Setting(
+        "WHATSAPP_TEMPLATE_PARAMS",
+        "",
+        "Values of the template body's {{1}}, {{2}}… in order; `{agent_name}` and `{company_name}` are filled in.",
+        kind=list,
+        section="channels",
+    ),
+    # -- backups -------------------------------------------------------------------------------------
+    Setting(
+        "BACKUP_SCHEDULE",
+        "03:00",
+        "When scheduled backups run, in BUSINESS_TIMEZONE: daily times (`03:00`, `03:00, 15:30`) or a"
+        " five-field cron line (`0 3 * * *`); `off` turns them off.",
+        check=_schedule_problem,
+        section="backups",
+    ),
+    Setting(
+        "BACKUP_KEEP",
+        7,
+        "Scheduled backup archives kept; older ones are deleted after each successful backup.",
+        kind=int,
+        minimum=1,
+        section="backups",
+    ),
+    Setting("BACKUP_DIR", "", "Folder of scheduled backups (empty: DATA_DIR/backups).", section="backups"),
     # -- scale-out and observability ----------------------------------------------------------------
     Setting(
         "NURA_DATABASE_URL", "", "postgresql://… to use PostgreSQL instead of SQLite.", secret=True, section="scale"

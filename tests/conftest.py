@@ -49,8 +49,15 @@ def data_dir(tmp_path: Path) -> Path:
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     # Always open for agents, so hand-off outcomes do not depend on the hour the tests run at
-    # (tests of working hours set BUSINESS_HOURS themselves).
-    base: dict[str, Any] = {"APP_ENV": "test", "JOB_WORKER_ENABLED": False, "BUSINESS_HOURS": ""}
+    # (tests of working hours set BUSINESS_HOURS themselves). No scheduled backups either: a test
+    # running across 03:00 would otherwise find a backup job in the queue (tests/test_backup_schedule.py
+    # sets its own schedule).
+    base: dict[str, Any] = {
+        "APP_ENV": "test",
+        "JOB_WORKER_ENABLED": False,
+        "BUSINESS_HOURS": "",
+        "BACKUP_SCHEDULE": "off",
+    }
     base.update(overrides)
     return load_settings(overrides=base, data_dir=data_dir, environ={})
 
@@ -139,6 +146,7 @@ def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict
         "APP_ENV": "test",
         "ADMIN_PASSWORD": "test-admin-pass-123",
         "BUSINESS_HOURS": os.environ.get("BUSINESS_HOURS", ""),
+        "BACKUP_SCHEDULE": os.environ.get("BACKUP_SCHEDULE", "off"),
     }
     # The server's output goes to a file: a pipe nobody reads fills up (64 KiB) and then blocks
     # the server on its next log line.

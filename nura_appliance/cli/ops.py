@@ -16,6 +16,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
 from nura_appliance.cli.main import DataDir, fail, settings_for
 from nura_appliance.errors import NuraError
+from nura_appliance.settings import Settings
 
 
 def _spinner() -> Progress:
@@ -43,8 +44,9 @@ def backup(
 ) -> None:
     """Back up the database, job queue, uploads and nura.toml into one archive, while serving.
 
-    SQLite's online backup API copies consistent snapshots while the server keeps answering.
-    The archive holds a manifest.json with the SHA-256 of every file.
+    SQLite's online backup API copies consistent snapshots while the server keeps answering; in
+    PostgreSQL mode (NURA_DATABASE_URL) pg_dump writes the database in its custom format. The
+    archive holds a manifest.json with the SHA-256 of every file.
 
     Example: nura backup /mnt/backups/ --data-dir /var/lib/nura
     """
@@ -60,7 +62,10 @@ def backup(
         task = progress.add_task("backing up", total=None)
         try:
             result = create_backup(
-                settings.data_dir, target, progress=lambda msg: progress.update(task, description=msg)
+                settings.data_dir,
+                target,
+                database_url=settings.nura_database_url or None,
+                progress=lambda msg: progress.update(task, description=msg),
             )
         except NuraError as exc:
             fail(exc.message)
@@ -89,7 +94,9 @@ def restore(
 ) -> None:
     """Restore a backup archive into the data dir, after verifying every checksum.
 
-    Refuses a data dir that a running server uses, and one that holds data unless --force.
+    Refuses a data dir that a running server uses, and one that holds data unless --force. An
+    archive made in PostgreSQL mode is restored into NURA_DATABASE_URL in one transaction (the
+    database it replaces is dumped into pre-restore-<time>/ first); stop every worker first.
 
     Example: nura restore nura-backup-20250101-020000.tar.gz --data-dir /var/lib/nura --force
     """
@@ -104,14 +111,35 @@ def restore(
         with _spinner() as progress:
             task = progress.add_task("restoring", total=None)
             report = restore_backup(
-                archive, settings.data_dir, force=force, progress=lambda msg: progress.update(task, description=msg)
+                archive,
+                settings.data_dir,
+                force=force,
+                database_url=settings.nura_database_url or None,
+                progress=lambda msg: progress.update(task, description=msg),
             )
+        if settings.nura_redis_url:
+            _forget_cached_state(settings)
     except NuraError as exc:
         fail(exc.message)
     typer.echo(f"restored {report['files']} files into {report['data_dir']}")
     if report["moved_aside"]:
         typer.echo(f"previous files kept in {report['moved_aside']}")
     typer.echo(f"next: nura serve --data-dir {report['data_dir']}")
+
+
+def _forget_cached_state(settings: Settings) -> None:
+    """After a restore the live cache in Redis holds sessions newer than the database: drop this
+    appliance's keys (its prefix only, never FLUSHDB)."""
+    import asyncio
+
+    from nura_appliance.storage.redis_cache import RedisCache
+    from nura_appliance.storage.stores import redis_prefix
+
+    cache = RedisCache(settings.nura_redis_url, prefix=redis_prefix(settings) + "c:")
+    try:
+        asyncio.run(cache.clear())
+    finally:
+        cache.close()
 
 
 def export(

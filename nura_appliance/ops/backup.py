@@ -1,13 +1,16 @@
 """Online backups and verified restores of one data directory.
 
-A backup is one ``.tar.gz`` holding ``manifest.json`` (format, version, time, and the size and
-SHA-256 of every other member), ``nura.db`` and ``jobs.db`` copied with SQLite's online backup
-API (consistent snapshots while the server keeps writing: WAL lets the copy read a fixed
-snapshot while writers go on), the ``uploads/`` folder and ``nura.toml``.
+A backup is one ``.tar.gz`` holding ``manifest.json`` (format, version, time, storage mode, and
+the size and SHA-256 of every other member), the ``uploads/`` folder, ``nura.toml`` and the
+database: in SQLite mode ``nura.db`` and ``jobs.db`` copied with SQLite's online backup API
+(consistent snapshots while the server keeps writing: WAL lets the copy read a fixed snapshot
+while writers go on); in PostgreSQL mode ``postgres.dump``, a ``pg_dump`` custom-format dump
+(``ops/pgdump.py``).
 
 A restore first verifies the whole archive — the manifest, every checksum, no member outside
-the data dir, no links, the databases' integrity — and only then replaces files. Files it
-replaces are moved aside into ``DATA_DIR/pre-restore-<time>/`` rather than deleted.
+the data dir, no links, the databases' integrity (``pg_restore --list`` for a dump) — and only
+then replaces files. Files it replaces are moved aside into ``DATA_DIR/pre-restore-<time>/``
+rather than deleted; in PostgreSQL mode the database it replaces is dumped there first.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 
 from nura_appliance import __version__
 from nura_appliance.errors import Conflict, NuraError
+from nura_appliance.ops import pgdump
 from nura_appliance.ops.live import is_live
 from nura_appliance.paths import DataPaths
 from nura_appliance.storage.sqlite.db import Database
@@ -144,11 +148,16 @@ def backup_destination(raw: str) -> Path:
     return path / default_archive_name() if folder else path
 
 
-def create_backup(data_dir: Path, destination: Path, *, progress: Progress | None = None) -> BackupResult:
-    """Write a backup of ``data_dir`` to ``destination`` (a file path, or a folder to put it in)."""
+def create_backup(
+    data_dir: Path, destination: Path, *, database_url: str | None = None, progress: Progress | None = None
+) -> BackupResult:
+    """Write a backup of ``data_dir`` to ``destination`` (a file path, or a folder to put it in).
+
+    With ``database_url`` (PostgreSQL mode) the database is that PostgreSQL database, dumped with
+    ``pg_dump``; ``nura.db`` is not used in that mode."""
     say = progress or (lambda _msg: None)
     paths = DataPaths(data_dir)
-    if not paths.database.is_file():
+    if not database_url and not paths.database.is_file():
         raise NuraError(f"{paths.database} does not exist: nothing to back up", code="no_database", status=400)
     if destination.is_dir():
         destination = destination / default_archive_name()
@@ -157,7 +166,14 @@ def create_backup(data_dir: Path, destination: Path, *, progress: Progress | Non
     with tempfile.TemporaryDirectory(prefix="nura-backup-", dir=destination.parent) as work:
         staging = Path(work)
         members: list[tuple[Path, str]] = []
-        for name in DATABASES:
+        extra: dict[str, Any] = {"database": "sqlite"}
+        if database_url:
+            say("dumping the PostgreSQL database (pg_dump)")
+            dumped = staging / pgdump.DUMP_NAME
+            pgdump.dump(database_url, dumped)
+            members.append((dumped, pgdump.DUMP_NAME))
+            extra = {"database": "postgresql", "pg_dump_version": pgdump.client_version()}
+        for name in () if database_url else DATABASES:
             source = paths.root / name
             if not source.is_file():
                 continue
@@ -176,6 +192,7 @@ def create_backup(data_dir: Path, destination: Path, *, progress: Progress | Non
             "nura_version": __version__,
             "created_at": time.time(),
             "source_data_dir": str(paths.root),
+            **extra,
             "files": files,
         }
         say(f"writing {destination.name}")
@@ -197,7 +214,7 @@ def _safe_name(name: str) -> str:
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or not path.parts or name.startswith("/"):
         raise BackupError(f"unsafe path in archive: {name!r}")
-    if path.parts[0] not in (MANIFEST, "nura.db", "jobs.db", "nura.toml", "uploads"):
+    if path.parts[0] not in (MANIFEST, "nura.db", "jobs.db", "nura.toml", "uploads", pgdump.DUMP_NAME):
         raise BackupError(f"unexpected member in archive: {name!r}")
     return path.as_posix()
 
@@ -258,14 +275,27 @@ def verify_archive(archive_path: Path, extract_to: Path | None = None) -> dict[s
         missing = sorted(set(listed) - seen)
         if missing:
             raise BackupError(f"files listed in the manifest are missing from the archive: {', '.join(missing)}")
-        if "nura.db" not in seen:
-            raise BackupError("the archive holds no nura.db")
+        if "nura.db" not in seen and pgdump.DUMP_NAME not in seen:
+            raise BackupError("the archive holds no database (nura.db or postgres.dump)")
         for name in DATABASES:
             if name in seen:
                 verdict = _integrity(target / name)
                 if verdict != "ok":
                     raise BackupError(f"{name} in the archive fails its integrity check: {verdict}")
+        if pgdump.DUMP_NAME in seen:
+            try:
+                pgdump.check_dump(target / pgdump.DUMP_NAME)
+            except pgdump.PgToolError as exc:
+                if exc.code == "pg_tool_missing":
+                    raise
+                raise BackupError(f"{pgdump.DUMP_NAME} in the archive is not a readable dump: {exc.message}") from None
     return manifest
+
+
+def archive_mode(manifest: dict[str, Any]) -> str:
+    """``sqlite`` or ``postgresql``: which storage mode made the archive."""
+    names = {entry.get("path") for entry in manifest.get("files", []) if isinstance(entry, dict)}
+    return "postgresql" if pgdump.DUMP_NAME in names else "sqlite"
 
 
 def _has_data(data_dir: Path) -> bool:
@@ -277,12 +307,19 @@ def _has_data(data_dir: Path) -> bool:
 
 
 def restore_backup(
-    archive_path: Path, data_dir: Path, *, force: bool = False, progress: Progress | None = None
+    archive_path: Path,
+    data_dir: Path,
+    *,
+    force: bool = False,
+    database_url: str | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Verify ``archive_path`` and restore it into ``data_dir``.
+    """Verify ``archive_path`` and restore it into ``data_dir`` (and, for an archive made in
+    PostgreSQL mode, into the database at ``database_url``).
 
     Raises:
-        BackupError: the archive fails verification (nothing is touched).
+        BackupError: the archive fails verification, or was made in the other storage mode
+            (nothing is touched).
         Conflict: the data dir is in use by a running server (always refused: replacing a
             database under a live process corrupts it), or holds data and ``force`` is False.
     """
@@ -290,22 +327,44 @@ def restore_backup(
     data_dir = data_dir.resolve()
     if is_live(data_dir):
         raise Conflict(f"{data_dir} is in use by a running nura server; stop it first", code="data_dir_live")
-    if _has_data(data_dir) and not force:
-        raise Conflict(
-            f"{data_dir} already holds data; pass --force to replace it (the current files are kept "
-            "in a pre-restore-<time> folder)",
-            code="data_dir_not_empty",
-        )
     data_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".restore-", dir=data_dir) as work:
         staging = Path(work)
         say(f"verifying {archive_path.name}")
         manifest = verify_archive(archive_path, extract_to=staging)
+        mode = archive_mode(manifest)
+        if mode == "postgresql" and not database_url:
+            raise BackupError(
+                "this archive was made in PostgreSQL mode: set NURA_DATABASE_URL to the database to restore into",
+                code="backup_mode",
+            )
+        if mode == "sqlite" and database_url:
+            raise BackupError(
+                "this archive was made in SQLite mode: restore it without NURA_DATABASE_URL, then copy it into"
+                " PostgreSQL with `nura migrate-data`",
+                code="backup_mode",
+            )
+        holds_data = _has_data(data_dir) or bool(database_url and pgdump.has_data(database_url))
+        if holds_data and not force:
+            raise Conflict(
+                f"{data_dir if not database_url else 'the database'} already holds data; pass --force to replace it"
+                " (what it replaces is kept in a pre-restore-<time> folder)",
+                code="data_dir_not_empty",
+            )
         aside = data_dir / time.strftime("pre-restore-%Y%m%d-%H%M%S")
         moved: list[str] = []
+        if database_url:
+            if pgdump.has_data(database_url):
+                say("dumping the current database aside")
+                aside.mkdir(exist_ok=True)
+                pgdump.dump(database_url, aside / pgdump.DUMP_NAME)
+                moved.append(pgdump.DUMP_NAME)
+            say("restoring the PostgreSQL database (one transaction)")
+            pgdump.restore(database_url, staging / pgdump.DUMP_NAME)
+            (staging / pgdump.DUMP_NAME).unlink()
         for name in REPLACED:
             current = data_dir / name
-            if current.exists():
+            if current.exists() and (name in ("nura.toml", "uploads", "cache") or not database_url):
                 aside.mkdir(exist_ok=True)
                 shutil.move(str(current), str(aside / name))
                 moved.append(name)
@@ -318,6 +377,7 @@ def restore_backup(
         aside.rmdir()
     return {
         "data_dir": str(data_dir),
+        "database": mode,
         "manifest": manifest,
         "moved_aside": str(aside) if moved else None,
         "files": len(manifest.get("files", [])),

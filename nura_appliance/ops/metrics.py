@@ -27,6 +27,7 @@ from sanic import Blueprint, HTTPResponse, Request, Sanic
 from nura_appliance import __version__
 from nura_appliance.auth.access import PUBLIC, ROLE_RANK, access
 from nura_appliance.errors import Forbidden, Unauthorized
+from nura_appliance.storage.sqlite.backups import SqlBackupStore
 
 bp = Blueprint("metrics", url_prefix="/v1")
 SNAPSHOT_SECONDS = 5.0
@@ -141,11 +142,50 @@ def read_database_metrics(conn: apsw.Connection) -> list[Metric]:
         cost.add_metric((provider,), usd)
     out += [calls, tokens, cost]
 
+    out += _backup_metrics(conn)
+
     articles = GaugeMetricFamily("nura_knowledge_articles", "Articles in the knowledge base.")
     rows = _rows(conn, "SELECT count(*) AS n FROM articles")
     articles.add_metric((), rows[0]["n"] if rows else 0)
     out.append(articles)
     return out
+
+
+def _backup_metrics(conn: apsw.Connection) -> list[Metric]:
+    """Scheduled backups (ops/scheduled_backups.py): when the last one succeeded and failed, how
+    big the last good archive is, whether the last run succeeded, and runs by outcome."""
+    try:
+        rows = SqlBackupStore.metric_rows(conn)
+    except apsw.SQLError:  # an install without the table
+        return []
+    ok, failed = rows["ok"], rows["failed"]
+    families: list[Metric] = []
+    for name, text, value in (
+        (
+            "nura_backup_last_success_timestamp_seconds",
+            "When the last successful backup finished (UNIX time; 0: never).",
+            ok["finished_at"] if ok else 0,
+        ),
+        (
+            "nura_backup_last_failure_timestamp_seconds",
+            "When the last failed backup finished (UNIX time; 0: never).",
+            failed["finished_at"] if failed else 0,
+        ),
+        ("nura_backup_last_success_bytes", "Size of the last successful backup archive.", ok["bytes"] if ok else 0),
+        (
+            "nura_backup_last_run_ok",
+            "1 when the most recent backup succeeded, 0 when it failed or none has run.",
+            int(bool(ok) and (not failed or (ok["finished_at"] or 0) >= (failed["finished_at"] or 0))),
+        ),
+    ):
+        gauge = GaugeMetricFamily(name, text)
+        gauge.add_metric((), float(value or 0))
+        families.append(gauge)
+    runs = CounterMetricFamily("nura_backups", "Backups the appliance made, by result.", labels=("result",))
+    for result in ("ok", "failed"):
+        runs.add_metric((result,), rows["counts"].get(result, 0))
+    families.append(runs)
+    return families
 
 
 class _Families:

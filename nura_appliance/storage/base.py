@@ -353,6 +353,73 @@ class OriginalImportStore(Protocol):
     async def imported_days(self) -> list[str]: ...
 
 
+@dataclass
+class BackupRun:
+    """One backup the appliance made by itself (``backup_runs``): scheduled or an admin's."""
+
+    id: int
+    origin: str  # "schedule" | "manual"
+    status: str  # "queued" | "running" | "ok" | "failed"
+    queued_at: float
+    slot: float | None = None  # the scheduled time it ran for
+    started_at: float | None = None
+    finished_at: float | None = None
+    archive: str | None = None  # the archive's file name in BACKUP_DIR
+    bytes: int | None = None
+    files: int | None = None
+    database: str | None = None  # "sqlite" | "postgresql"
+    pruned: int = 0  # older archives deleted after it
+    error: str | None = None
+    requested_by: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# Inside the transaction that queues a run: ``enqueue(conn, run_id)`` writes its outbox row.
+RunEnqueue = Callable[[Any, int], None]
+
+
+class BackupStore(Protocol):
+    """``backup_runs`` and the scheduler's state (``storage/sqlite/backups.py``)."""
+
+    async def tick(
+        self, schedule: str, now: float, owed: Callable[[float], float | None], enqueue: RunEnqueue
+    ) -> int | None:
+        """Check the schedule up to ``now`` in one transaction: ``owed(checked_until)`` is the slot
+        due since the last check (None: nothing); a due slot is queued once (its run row and, through
+        ``enqueue``, its outbox row). A new or changed schedule only starts counting from ``now``.
+        Returns the queued run's id."""
+        ...
+
+    async def queue_manual(self, requested_by: str | None, now: float, enqueue: RunEnqueue) -> int:
+        """Queue a run now; :class:`~nura_appliance.errors.Conflict` while one is queued or running."""
+        ...
+
+    async def start(self, run_id: int, now: float) -> BackupRun | None:
+        """Mark the run running (again, after a crash); None when it does not exist or is finished."""
+        ...
+
+    async def finish(self, run: BackupRun, after: Callable[[Any], None] | None = None) -> None:
+        """Record the run's outcome (status, archive, size, error …); ``after(conn)`` runs in the
+        same transaction (the failure's webhook row)."""
+        ...
+
+    async def get(self, run_id: int) -> BackupRun | None: ...
+
+    async def recent(self, limit: int = 10) -> list[BackupRun]: ...
+
+    async def last_finished(self, status: str | None = None) -> BackupRun | None: ...
+
+    async def schedule_since(self, schedule: str) -> float | None:
+        """When the scheduler began following ``schedule`` (None: it does not follow it)."""
+        ...
+
+    async def clear_schedule(self) -> None:
+        """Forget the schedule's state (schedule turned off: a later one starts counting afresh)."""
+        ...
+
+
 class Cache(Protocol):
     """The live cache: sessions, rate-limit counters, small lookups (diskcache by default, Redis
     in scale-out). Async so that no cache I/O runs on the event loop."""

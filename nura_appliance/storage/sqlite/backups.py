@@ -1,0 +1,156 @@
+"""``backup_runs`` and ``backup_schedule_state`` (:class:`~nura_appliance.storage.base.BackupStore`).
+
+Plain SQL both backends accept (``?`` parameters, ``RETURNING``), so this one class serves SQLite
+and PostgreSQL through ``PgDatabase``. Read-then-write sequences run inside one ``db.write``:
+the single writer (SQLite) or the writers' advisory lock (PostgreSQL) makes them atomic across
+every process, which is what makes a scheduled slot run once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields
+from typing import Any
+
+from nura_appliance.errors import Conflict
+from nura_appliance.storage.base import BackupRun, RunEnqueue
+
+_COLUMNS = [f.name for f in fields(BackupRun)]
+_ACTIVE = ("queued", "running")
+# What /v1/metrics reads, in one statement per figure (see metric_rows).
+_LAST = "SELECT * FROM backup_runs WHERE status = ? ORDER BY finished_at DESC, id DESC LIMIT 1"
+
+
+def _run(row: dict[str, Any]) -> BackupRun:
+    return BackupRun(**{name: row[name] for name in _COLUMNS})
+
+
+class SqlBackupStore:
+    """Backup runs through the app's ``Database`` (SQLite) or ``PgDatabase``."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    @staticmethod
+    def _insert(conn: Any, origin: str, slot: float | None, now: float, requested_by: str | None) -> int:
+        rows = conn.execute(
+            "INSERT INTO backup_runs (origin, slot, status, queued_at, requested_by) VALUES (?, ?, 'queued', ?, ?)"
+            " RETURNING id",
+            (origin, slot, now, requested_by),
+        ).fetchall()
+        return int(rows[0]["id"])
+
+    async def tick(
+        self, schedule: str, now: float, owed: Callable[[float], float | None], enqueue: RunEnqueue
+    ) -> int | None:
+        def run(conn: Any) -> int | None:
+            rows = conn.execute("SELECT schedule, checked_until FROM backup_schedule_state WHERE id = 1").fetchall()
+            if not rows or rows[0]["schedule"] != schedule:
+                # First check of this schedule: nothing is owed for the time before it existed.
+                conn.execute("DELETE FROM backup_schedule_state WHERE id = 1")
+                conn.execute(
+                    "INSERT INTO backup_schedule_state (id, schedule, since, checked_until) VALUES (1, ?, ?, ?)",
+                    (schedule, now, now),
+                )
+                return None
+            checked_until = float(rows[0]["checked_until"])
+            if now <= checked_until:
+                return None  # another process checked this stretch already
+            conn.execute("UPDATE backup_schedule_state SET checked_until = ? WHERE id = 1", (now,))
+            slot = owed(checked_until)
+            if slot is None:
+                return None
+            run_id = self._insert(conn, "schedule", slot, now, None)
+            enqueue(conn, run_id)
+            return run_id
+
+        return await self.db.write(run)
+
+    async def queue_manual(self, requested_by: str | None, now: float, enqueue: RunEnqueue) -> int:
+        def run(conn: Any) -> int:
+            busy = conn.execute(
+                "SELECT id, status FROM backup_runs WHERE status IN (?, ?) ORDER BY id LIMIT 1", _ACTIVE
+            ).fetchall()
+            if busy:
+                raise Conflict(
+                    f"backup {busy[0]['id']} is {busy[0]['status']}; wait for it to finish",
+                    code="backup_running",
+                    details={"run_id": busy[0]["id"], "status": busy[0]["status"]},
+                )
+            run_id = self._insert(conn, "manual", None, now, requested_by)
+            enqueue(conn, run_id)
+            return run_id
+
+        return await self.db.write(run)
+
+    async def start(self, run_id: int, now: float) -> BackupRun | None:
+        def run(conn: Any) -> BackupRun | None:
+            rows = conn.execute(
+                "UPDATE backup_runs SET status = 'running', started_at = ? WHERE id = ? AND status IN (?, ?)"
+                " RETURNING *",
+                (now, run_id, *_ACTIVE),
+            ).fetchall()
+            return _run(rows[0]) if rows else None
+
+        return await self.db.write(run)
+
+    async def finish(self, run: BackupRun, after: Callable[[Any], None] | None = None) -> None:
+        def write(conn: Any) -> None:
+            conn.execute(
+                "UPDATE backup_runs SET status = ?, finished_at = ?, archive = ?, bytes = ?, files = ?, database = ?,"
+                " pruned = ?, error = ? WHERE id = ?",
+                (
+                    run.status,
+                    run.finished_at,
+                    run.archive,
+                    run.bytes,
+                    run.files,
+                    run.database,
+                    run.pruned,
+                    run.error,
+                    run.id,
+                ),
+            )
+            if after is not None:
+                after(conn)
+
+        await self.db.write(write)
+
+    async def get(self, run_id: int) -> BackupRun | None:
+        row = await self.db.fetchone("SELECT * FROM backup_runs WHERE id = ?", (run_id,))
+        return _run(row) if row else None
+
+    async def recent(self, limit: int = 10) -> list[BackupRun]:
+        rows = await self.db.fetchall("SELECT * FROM backup_runs ORDER BY id DESC LIMIT ?", (limit,))
+        return [_run(r) for r in rows]
+
+    async def last_finished(self, status: str | None = None) -> BackupRun | None:
+        if status is None:
+            row = await self.db.fetchone(
+                "SELECT * FROM backup_runs WHERE status IN ('ok', 'failed') ORDER BY finished_at DESC, id DESC LIMIT 1"
+            )
+        else:
+            row = await self.db.fetchone(_LAST, (status,))
+        return _run(row) if row else None
+
+    async def schedule_since(self, schedule: str) -> float | None:
+        row = await self.db.fetchone("SELECT schedule, since FROM backup_schedule_state WHERE id = 1")
+        return float(row["since"]) if row and row["schedule"] == schedule else None
+
+    async def clear_schedule(self) -> None:
+        await self.db.execute("DELETE FROM backup_schedule_state WHERE id = 1")
+
+    @staticmethod
+    def metric_rows(conn: Any) -> dict[str, Any]:
+        """For /v1/metrics (on the caller's reader connection): the last successful and failed
+        runs, the last finished one, and run counts by outcome."""
+        ok = conn.execute(_LAST, ("ok",)).fetchall()
+        failed = conn.execute(_LAST, ("failed",)).fetchall()
+        counts = conn.execute(
+            "SELECT status, count(*) AS n FROM backup_runs WHERE status IN ('ok', 'failed') GROUP BY status"
+        ).fetchall()
+        return {
+            "ok": ok[0] if ok else None,
+            "failed": failed[0] if failed else None,
+            "counts": {r["status"]: int(r["n"]) for r in counts},
+        }
