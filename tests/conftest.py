@@ -134,12 +134,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-@pytest.fixture
-def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
-    """``nura serve`` as a real subprocess on a free port; yields its base URL and data dir."""
-    data = tmp_path / "live-data"
+@contextlib.contextmanager
+def serving_subprocess(folder: Path, extra_env: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+    """``nura serve`` as a real subprocess on a free port with its data dir under ``folder``;
+    yields its base URL and data dir (and stops it afterwards)."""
+    data = folder / "live-data"
     port = free_port()
-    log_path = tmp_path / "server.log"
+    log_path = folder / "server.log"
     env = {
         **os.environ,
         "NURA_DATA_DIR": str(data),
@@ -147,6 +148,7 @@ def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict
         "ADMIN_PASSWORD": "test-admin-pass-123",
         "BUSINESS_HOURS": os.environ.get("BUSINESS_HOURS", ""),
         "BACKUP_SCHEDULE": os.environ.get("BACKUP_SCHEDULE", "off"),
+        **(extra_env or {}),
     }
     # The server's output goes to a file: a pipe nobody reads fills up (64 KiB) and then blocks
     # the server on its next log line.
@@ -183,9 +185,19 @@ def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict
         except subprocess.TimeoutExpired:
             proc.kill()
         log_file.close()
-        report = getattr(request.node, "report_call", None)
-        if report is not None and report.failed:  # shown under "Captured stdout teardown"
-            print(f"--- the server's output ({log_path}) ---\n{log_path.read_text(errors='replace')[-8000:]}")
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """``nura serve`` as a real subprocess on a free port; yields its base URL and data dir."""
+    with serving_subprocess(tmp_path) as info:
+        try:
+            yield info
+        finally:
+            report = getattr(request.node, "report_call", None)
+            if report is not None and report.failed:  # shown under "Captured stdout teardown"
+                log = info["log"]
+                print(f"--- the server's output ({log}) ---\n{log.read_text(errors='replace')[-8000:]}")
 
 
 def free_port() -> int:

@@ -1,6 +1,6 @@
 // Tiny DOM helpers. Every piece of data goes in as a text node or an attribute value, never
 // as HTML, so customer and agent text can never inject markup.
-import { dirOfLang, locale, t } from "./i18n.js";
+import { dirOfLang, locale, ownUnits, t, tf } from "./i18n.js";
 
 /**
  * Create an element.
@@ -90,7 +90,9 @@ export function fmtDuration(seconds) {
   if (seconds === null || seconds === undefined) return "—";
   const s = Number(seconds);
   if (!Number.isFinite(s)) return String(seconds);
-  const unit = (n, u) => new Intl.NumberFormat(locale(), { style: "unit", unit: u, unitDisplay: "narrow" }).format(n);
+  const own = { second: "{n} s", minute: "{n} min", hour: "{n} h" };
+  const unit = (n, u) => (ownUnits() ? tf(own[u], { n: fmtNumber(n) })
+    : new Intl.NumberFormat(locale(), { style: "unit", unit: u, unitDisplay: "narrow" }).format(n));
   if (s < 60) return unit(Math.round(s), "second");
   if (s < 3600) return `${unit(Math.floor(s / 60), "minute")} ${unit(Math.round(s % 60), "second")}`;
   return `${unit(Math.floor(s / 3600), "hour")} ${unit(Math.round((s % 3600) / 60), "minute")}`;
@@ -107,9 +109,9 @@ export function fmtTime(value) {
 
 export function fmtBytes(bytes) {
   const n = Number(bytes) || 0;
-  if (n < 1024) return `${fmtNumber(n)} B`;
-  if (n < 1024 * 1024) return `${fmtNumber(n / 1024, 0)} KB`;
-  return `${fmtNumber(n / 1024 / 1024, 1)} MB`;
+  const [value, unit, digits] = n < 1000 ? [n, "byte", 0] : n < 1e6 ? [n / 1000, "kilobyte", 0] : [n / 1e6, "megabyte", 1];
+  // Intl writes the unit in the interface language and in the right order for its direction.
+  return new Intl.NumberFormat(locale(), { style: "unit", unit, unitDisplay: "short", maximumFractionDigits: digits }).format(value);
 }
 
 /** Debounce a function (search boxes). */
@@ -220,7 +222,7 @@ export function scrollableRegion(box, name) {
     if (scrolls && !box.hasAttribute("tabindex")) {
       box.setAttribute("tabindex", "0");
       box.setAttribute("role", "region");
-      box.setAttribute("aria-label", name || t("Table, scrolls sideways"));
+      box.setAttribute("aria-label", regionName(box, name));
     } else if (!scrolls && box.getAttribute("tabindex") === "0") {
       box.removeAttribute("tabindex");
       box.removeAttribute("role");
@@ -229,6 +231,20 @@ export function scrollableRegion(box, name) {
   };
   new ResizeObserver(update).observe(box);
   return box;
+}
+
+/** A unique name for a scrolling region: its caption, else the heading above it, numbered if needed. */
+function regionName(box, name) {
+  let heading = name;
+  for (let el = box.previousElementSibling; !heading && el; el = el.previousElementSibling) {
+    if (/^H[1-4]$/.test(el.tagName)) heading = el.textContent.trim();
+  }
+  if (!heading) heading = box.closest("section")?.querySelector("h1, h2, h3")?.textContent.trim();
+  const base = `${heading || t("Table")} (${t("scrolls sideways")})`;
+  const taken = new Set([...document.querySelectorAll("[role=region][aria-label]")].filter((el) => el !== box).map((el) => el.getAttribute("aria-label")));
+  let label = base;
+  for (let n = 2; taken.has(label); n += 1) label = `${base} ${n}`;
+  return label;
 }
 
 let toastBox = null;

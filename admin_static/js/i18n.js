@@ -84,6 +84,9 @@ export function label(code, group) {
   return String(code);
 }
 
+/** A content language's name in the interface language ("Kurdish (Sorani)" / "الكردية (السورانية)"). */
+export function langName(code) { return code ? label(code, "language") : "—"; }
+
 /** True when the table has a name for this code in this group. */
 export function hasLabel(code, group) { return !!(CODES[group] && CODES[group][code]); }
 
@@ -91,8 +94,15 @@ export function hasLabel(code, group) { return !!(CODES[group] && CODES[group][c
 export function codeTable() { return CODES; }
 export function stringTable() { return STRINGS; }
 
-/** The locale for dates and numbers: the interface language, always with Latin digits. */
+/**
+ * The locale for dates and numbers: the interface language with Latin digits. Browsers ship no
+ * date data for Sorani or Kurmanji (they fall back to US English, "3:15 PM"), so those get a
+ * neutral day-first, 24-hour format instead.
+ */
 export function locale() {
   const lang = currentLang();
-  return `${lang}-u-nu-latn`;
+  return lang === "ckb" || lang === "ku" ? "en-GB-u-nu-latn-hc-h23" : `${lang}-u-nu-latn`;
 }
+
+/** True when the browser's Intl has no unit names for the interface language. */
+export function ownUnits() { return ["ckb", "ku"].includes(currentLang()); }

@@ -55,7 +55,7 @@ function attachmentView(attachment) {
   }
   return h("p", { class: "attachment attachment-file" },
     h("button", { type: "button", class: "link", "data-attachment-id": attachment.id, onclick: () => save(url, name) },
-      `📄 ${label(attachment.kind, "attachment_kind") || t("File")}: `, h("bdi", { text: name })),
+      `${label(attachment.kind, "attachment_kind") || t("File")}: `, h("bdi", { text: name })),
     ` · ${fmtBytes(attachment.size)}`);
 }
 

@@ -233,7 +233,7 @@ def html_document(transcripts: list[dict[str, Any]], lang: str = "ar", codes: di
                 if m.get("confidence") is not None:
                     extra += f" · {_e(label('confidence', lang))}: {round(float(m['confidence']) * 100)}%"
             attachments = "".join(
-                f'<p class="att">📎 {_e(label("attachment", lang))}: <bdi>{_e(a.get("name") or a.get("id"))}</bdi>'
+                f'<p class="att">{_e(label("attachment", lang))}: <bdi>{_e(a.get("name") or a.get("id"))}</bdi>'
                 f" ({_e(a.get('content_type'))})</p>"
                 for a in m.get("attachments") or []
             )

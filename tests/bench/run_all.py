@@ -31,6 +31,7 @@ ORDER = (
     "bench_scale",
     "bench_worker_restart",
     "bench_bundle",
+    "bench_a11y",
 )
 # Arguments that keep the whole run under 15 minutes on 2 cores (each script's own defaults may
 # be heavier when it is run alone).

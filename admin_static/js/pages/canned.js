@@ -1,13 +1,13 @@
 // Canned replies: agents search and read them; admins create, edit and delete.
 import { api, qs } from "../api.js";
 import { debounce, dirOf, field, h, keepFocus, modal, mount, table, toast } from "../dom.js";
-import { LANG_NAMES, LANGS, t, tf } from "../i18n.js";
+import { langName, LANGS, t, tf } from "../i18n.js";
 import { card, failure, rowsOf } from "../ui.js";
 
 export async function render(root, { user }) {
   const isAdmin = user.role === "admin";
   const lang = h("select", { id: "canned-filter-lang", "aria-label": t("Language") },
-    ["", ...LANGS].map((l) => h("option", { value: l, lang: l || null, text: l ? LANG_NAMES[l] : `${t("Language")}: ${t("All")}` })));
+    ["", ...LANGS].map((l) => h("option", { value: l, text: l ? langName(l) : `${t("Language")}: ${t("All")}` })));
   const search = h("input", { type: "search", id: "canned-filter-q", placeholder: t("Search"), "aria-label": t("Search canned replies") });
   const list = h("div", { id: "canned-table" });
   mount(root,
@@ -21,7 +21,7 @@ export async function render(root, { user }) {
       const restore = keepFocus(list, () => search);
       mount(list, table(rows, [
         { label: t("Title"), render: (r) => h("span", { dir: dirOf(r.lang), lang: r.lang || null, text: r.title || "" }) },
-        { label: t("Language"), render: (r) => h("span", { lang: r.lang || null, text: LANG_NAMES[r.lang] || r.lang || "—" }) },
+        { label: t("Language"), render: (r) => langName(r.lang) },
         { label: t("Text"), render: (r) => h("span", { dir: dirOf(r.lang), lang: r.lang || null, class: "pre", text: r.text || "" }) },
         isAdmin ? { label: t("Actions"), render: (r) => h("span", { class: "row" },
           h("button", { type: "button", class: "link", "data-focus-key": `edit-${r.id}`, text: t("Edit"),
@@ -36,7 +36,7 @@ export async function render(root, { user }) {
   }
 
   async function edit(reply) {
-    const langSel = h("select", { name: "lang" }, LANGS.map((l) => h("option", { value: l, lang: l, selected: reply?.lang === l, text: LANG_NAMES[l] })));
+    const langSel = h("select", { name: "lang" }, LANGS.map((l) => h("option", { value: l, selected: reply?.lang === l, text: langName(l) })));
     const title = h("input", { name: "title", required: true, maxlength: 120, value: reply?.title || "" });
     const text = h("textarea", { name: "text", required: true, maxlength: 4000 });
     text.value = reply?.text || "";

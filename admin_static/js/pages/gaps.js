@@ -3,7 +3,7 @@
 // an example question on an existing one), reject or resolve.
 import { api, qs } from "../api.js";
 import { field, fmtNumber, fmtTime, h, keepFocus, modal, mount, table, toast } from "../dom.js";
-import { LANG_NAMES, label, t } from "../i18n.js";
+import { label, langName, t } from "../i18n.js";
 import { reasonsText } from "./dashboard.js";
 import { card, failure, rowsOf } from "../ui.js";
 
@@ -23,7 +23,7 @@ export async function render(root, { user }) {
       mount(list, table(rows, [
         { label: t("Question"), render: (g) => h("span", { dir: "auto", lang: g.lang || null, text: g.question || g.text || "" }) },
         { label: t("Reason"), render: (g) => reasonsText(g.reasons ?? g.reason) },
-        { label: t("Language"), render: (g) => h("span", { lang: g.lang || null, text: LANG_NAMES[g.lang] || g.lang || "—" }) },
+        { label: t("Language"), render: (g) => langName(g.lang) },
         { label: t("Count"), render: (g) => fmtNumber(g.count ?? g.occurrences) },
         { label: t("Time"), render: (g) => fmtTime(g.last_seen || g.created_at) },
         { label: t("Status"), render: (g) => label(g.status, "review_status") },

@@ -2,7 +2,7 @@
 // (a list with a status filter; agents change the status and leave a note).
 import { api, qs } from "../api.js";
 import { field, fmtTime, h, keepFocus, modal, mount, table, toast } from "../dom.js";
-import { LANG_NAMES, label, t } from "../i18n.js";
+import { label, langName, t } from "../i18n.js";
 import { card, failure, rowsOf } from "../ui.js";
 
 const KINDS = {
@@ -30,7 +30,7 @@ export async function render(root, { route }) {
       mount(list, table(rows, [
         ...kind.columns.map(([name, render]) => ({ label: t(name), render })),
         { label: t("Time"), render: (r) => fmtTime(r.created_at) },
-        { label: t("Language"), render: (r) => h("span", { lang: r.lang || null, text: LANG_NAMES[r.lang] || r.lang || "—" }) },
+        { label: t("Language"), render: (r) => langName(r.lang) },
         { label: t("Status"), render: (r) => h("span", { class: "pill", "data-status": r.status || "", text: label(r.status, kind.group) }) },
         { label: t("Actions"), render: (r) => h("button", { type: "button", class: "link", "data-focus-key": `edit-${r.id}`,
           text: t("Edit"), "aria-label": `${t("Edit")} #${r.id}`, onclick: () => update(r) }) },

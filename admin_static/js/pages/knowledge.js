@@ -4,7 +4,7 @@
 // attribute: the interface labels inside them stay in the interface language.
 import { api, download } from "../api.js";
 import { dirOf, field, fmtNumber, fmtTime, focusTarget, h, keepFocus, mount, table, toast } from "../dom.js";
-import { LANG_NAMES, label, t, tf } from "../i18n.js";
+import { label, langName, t, tf } from "../i18n.js";
 import { card, failure, fill, foreign, rowsOf, tabs } from "../ui.js";
 import { rulesTab } from "./rules.js";
 
@@ -28,7 +28,7 @@ const perLang = (value) => (value && typeof value === "object" && !Array.isArray
 
 /** A language column's heading: the language's own name, marked as that language. */
 export function langHeading(lang, tag = "h3") {
-  return h(tag, { class: "lang-name", lang, dir: dirOf(lang), text: LANG_NAMES[lang] });
+  return h(tag, { class: "lang-name", text: langName(lang) });
 }
 
 export async function render(root) {
@@ -120,9 +120,8 @@ function articleForm(article, isNew, onSaved, onDeleted) {
     const examples = h("textarea", { id: `article-examples-${lang}`, dir, lang });
     examples.value = (perLang(article.examples)[lang] || []).join("\n");
     inputs[lang] = { title, text, examples };
-    // The column lays out in its language's direction; only its heading and fields are in that
-    // language (lang attribute), the labels stay in the interface language.
-    return h("fieldset", { class: "lang-col", dir, "data-lang": lang },
+    // Only the fields are in the column's language (lang, dir): the column and its labels follow the interface.
+    return h("fieldset", { class: "lang-col", "data-lang": lang },
       h("legend", {}, langHeading(lang, "span")),
       field(t("Title"), title), field(t("Body"), text), field(t("Examples (one per line)"), examples));
   });
@@ -351,7 +350,7 @@ export function answerView(result) {
 
 async function tryTab(box) {
   const question = h("input", { id: "try-question", class: "grow", dir: "auto", placeholder: t("Question"), "aria-label": t("Question") });
-  const lang = h("select", { id: "try-lang", "aria-label": t("Customer language") }, LANGS.map((l) => h("option", { value: l, lang: l, text: LANG_NAMES[l] })));
+  const lang = h("select", { id: "try-lang", "aria-label": t("Customer language") }, LANGS.map((l) => h("option", { value: l, text: langName(l) })));
   const out = h("div", { id: "try-output" });
   const form = h("form", { class: "row" }, question, lang, h("button", { type: "submit", class: "primary", id: "try-ask", text: t("Ask") }));
   form.addEventListener("submit", async (e) => {

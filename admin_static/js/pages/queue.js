@@ -4,7 +4,7 @@
 // chat, and every action moves it to where the agent goes next.
 import { api, openStream, qs } from "../api.js";
 import { debounce, dirOf, field, fmtDuration, focusTarget, h, keepFocus, modal, mount, toast, uid } from "../dom.js";
-import { LANG_NAMES, LANGS, label, t } from "../i18n.js";
+import { label, langName, LANGS, t } from "../i18n.js";
 import { customerFacts, customerName, messageBubble } from "../messages.js";
 import { failure, rowsOf, setBadge } from "../ui.js";
 
@@ -76,7 +76,7 @@ export async function render(root, { user }) {
       h("span", { class: "preview", dir: "auto", text: s.last_customer_message || "" }),
       h("span", { class: "meta" },
         h("span", { "data-reason": s.handoff_reason || "", text: label(s.handoff_reason, "handoff_reason") }),
-        h("span", { text: LANG_NAMES[s.lang] || (s.lang || "").toUpperCase(), lang: s.lang || null }),
+        h("span", { text: langName(s.lang) }),
         h("span", { text: label(s.channel, "channel") }),
         s.assigned_agent ? h("span", {}, "→ ", h("bdi", { text: s.assigned_agent })) : null,
         s.waiting_s !== null && s.waiting_s !== undefined ? h("span", { text: fmtDuration(s.waiting_s) }) : null));
@@ -175,7 +175,7 @@ export async function render(root, { user }) {
       h("span", { class: "visually-hidden", id: replyLabel, text: t("Reply") }),
       h("div", { class: "row" }, h("div", { class: "grow" }, refs.input),
         h("div", { class: "composer-actions" },
-          h("button", { type: "button", class: "secondary", id: "attach", text: `📎 ${t("Attach")}`,
+          h("button", { type: "button", class: "secondary", id: "attach", text: t("Attach"),
             "aria-label": t("Attach a photo or PDF"), onclick: () => refs.file.click() }), refs.file,
           h("button", { type: "button", class: "primary", id: "send-reply", text: t("Send"), onclick: sendReply }))),
       h("small", { class: "hint", id: "reply-hint", text: t("Ctrl+Enter sends.") }));
@@ -197,8 +197,7 @@ export async function render(root, { user }) {
         h("div", {}, h("dt", { text: t("Customer") }), h("dd", { id: "conv-customer" }, customerFacts(s))),
         h("div", {}, h("dt", { text: t("Hand-off reason") }),
           h("dd", { id: "conv-reason", "data-reason": s.handoff_reason || "", text: label(s.handoff_reason, "handoff_reason") || "—" })),
-        h("div", {}, h("dt", { text: t("Language") }), h("dd", { id: "conv-lang", "data-lang": s.lang || "", lang: s.lang || null,
-          text: LANG_NAMES[s.lang] || (s.lang || "—").toUpperCase() })),
+        h("div", {}, h("dt", { text: t("Language") }), h("dd", { id: "conv-lang", "data-lang": s.lang || "", text: langName(s.lang) })),
         h("div", {}, h("dt", { text: t("Channel") }), h("dd", { text: label(s.channel, "channel") || "—" })),
         h("div", {}, h("dt", { text: t("Status") }), h("dd", { id: "conv-status", "data-status": s.status || "", text: label(s.status, "session_status") || "—" })),
         s.assigned_agent ? h("div", {}, h("dt", { text: t("Assigned to") }), h("dd", {}, h("bdi", { text: s.assigned_agent }))) : null),
@@ -329,7 +328,7 @@ export async function render(root, { user }) {
     const search = h("input", { type: "search", id: "canned-search", placeholder: t("Search canned replies"), class: "grow",
       "aria-label": t("Search canned replies"), "aria-controls": listId, "aria-expanded": "false", autocomplete: "off" });
     const langSel = h("select", { id: "canned-lang", "aria-label": t("Language of the canned replies") },
-      LANGS.map((l) => h("option", { value: l, lang: l, selected: l === lang, text: LANG_NAMES[l] })));
+      LANGS.map((l) => h("option", { value: l, selected: l === lang, text: langName(l) })));
     const list = h("ul", { class: "canned-list hidden", id: listId, "aria-label": t("Canned replies") });
     const show = (on) => { list.classList.toggle("hidden", !on); search.setAttribute("aria-expanded", on ? "true" : "false"); };
     const buttons = () => [...list.querySelectorAll("button")];

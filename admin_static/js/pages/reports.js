@@ -4,7 +4,7 @@
 // (the details chart once showed 13 bars all labelled "open": the gap groups' status).
 import { api, download, qs } from "../api.js";
 import { fmtNumber, fmtPercent, h, mount, table, toast } from "../dom.js";
-import { LANG_NAMES, hasLabel, label, t } from "../i18n.js";
+import { hasLabel, label, langName, t } from "../i18n.js";
 import { barChart } from "../charts.js";
 import { activityChart, kpiTiles, pairs, reasonsText } from "./dashboard.js";
 import { card, failure, labelOf, rangePicker, tabs } from "../ui.js";
@@ -18,7 +18,6 @@ export const TABS = [
 ];
 
 const code = (group) => (value) => (hasLabel(value, group) ? label(value, group) : value === "" || value === null || value === undefined ? "—" : String(value));
-const langName = (value) => LANG_NAMES[value] || (value || "—");
 const share = (value) => fmtPercent(value);
 
 // Per tab: the breakdown objects (and the code group of their keys), the detail rows' columns
@@ -112,7 +111,7 @@ export async function render(root) {
   const agent = h("input", { id: "filter-agent", placeholder: t("Agent"), "aria-label": t("Agent"), size: 12, dir: "ltr" });
   const category = h("input", { id: "filter-category", placeholder: t("Issue category"), "aria-label": t("Issue category"), size: 14 });
   const lang = h("select", { id: "filter-lang", "aria-label": t("Language") },
-    ["", "ar", "ckb", "ku", "en"].map((l) => h("option", { value: l, lang: l || null, text: l ? LANG_NAMES[l] : `${t("Language")}: ${t("All")}` })));
+    ["", "ar", "ckb", "ku", "en"].map((l) => h("option", { value: l, text: l ? langName(l) : `${t("Language")}: ${t("All")}` })));
   let cache = null;  // one request serves all five tabs for the same filters
   const exportBtn = h("button", { type: "button", class: "secondary", id: "export-csv", text: t("Export CSV"), onclick: exportCsv });
   const tabBar = tabs(TABS.map((tab) => ({ key: tab.key, label: t(tab.label) })), {

@@ -4,7 +4,7 @@
 // being edited (before saving) and what the bot would really answer. API: /v1/knowledge/rules.
 import { api } from "../api.js";
 import { dirOf, field, focusTarget, fmtTime, h, keepFocus, mount, toast, uid } from "../dom.js";
-import { LANG_NAMES, label, t, tf } from "../i18n.js";
+import { label, langName, t, tf } from "../i18n.js";
 import { card, failure } from "../ui.js";
 
 const LANGS = ["ar", "ckb", "ku", "en"];
@@ -21,6 +21,7 @@ export async function rulesTab(box) {
   const editor = h("div", { id: "rule-editor" });
   let rules = [];
   let selected = null;
+  const memory = { text: "", lang: "" };  // the test box keeps its message across saves
   mount(box, h("div", { class: "split" },
     card(null, h("div", { class: "row" },
       h("button", { type: "button", class: "primary", id: "new-rule", text: t("New rule"), onclick: () => edit(null, true) })),
@@ -55,7 +56,7 @@ export async function rulesTab(box) {
     renderList();
     const rule = id ? rules.find((r) => r.id === id) : { id: "", patterns: {}, response: {}, match: "exact", enabled: true };
     if (!rule) { mount(editor); return; }
-    mount(editor, ruleForm(rule, !id, {
+    mount(editor, ruleForm(rule, !id, memory, {
       saved: async (saved) => { toast(t("Saved.")); await load(); await edit(saved.id); },
       deleted: async () => {
         toast(t("Deleted."));
@@ -73,7 +74,7 @@ export async function rulesTab(box) {
   else await edit(null);
 }
 
-function ruleForm(rule, isNew, { saved, deleted }) {
+function ruleForm(rule, isNew, memory, { saved, deleted }) {
   const error = h("p", { class: "error", role: "alert", id: "rule-error" });
   const id = h("input", { name: "id", id: "rule-id", dir: "ltr", value: rule.id || "", readonly: !isNew,
     pattern: "[a-z0-9][a-z0-9_\\-]*", placeholder: isNew ? t("made up when empty") : null });
@@ -93,8 +94,8 @@ function ruleForm(rule, isNew, { saved, deleted }) {
     const answer = h("textarea", { id: `rule-answer-${lang}`, dir, lang, rows: 4, maxlength: 4000 });
     answer.value = perLang(rule.response)[lang] || "";
     inputs[lang] = { phrases, answer };
-    return h("fieldset", { class: "lang-col", dir, "data-lang": lang },
-      h("legend", {}, h("span", { class: "lang-name", lang, dir, text: LANG_NAMES[lang] })),
+    return h("fieldset", { class: "lang-col", "data-lang": lang },
+      h("legend", {}, h("span", { class: "lang-name", text: langName(lang) })),
       field(t("Phrases (one per line)"), phrases), field(t("Answer"), answer));
   });
 
@@ -139,11 +140,13 @@ function ruleForm(rule, isNew, { saved, deleted }) {
   const testText = h("input", { id: "rule-test-text", class: "grow", dir: "auto", placeholder: t("A customer message"),
     "aria-label": t("A customer message") });
   const testLang = h("select", { id: "rule-test-lang", "aria-label": t("Customer language") },
-    h("option", { value: "", text: t("Detect") }), LANGS.map((l) => h("option", { value: l, lang: l, text: LANG_NAMES[l] })));
+    h("option", { value: "", text: t("Detect") }), LANGS.map((l) => h("option", { value: l, text: langName(l) })));
   const testOut = h("div", { id: "rule-test-result", role: "status", "aria-live": "polite" });
   async function runTest(event) {
-    event.preventDefault();
-    if (!testText.value.trim()) { testText.focus(); return; }
+    event?.preventDefault();
+    if (!testText.value.trim()) { if (event) testText.focus(); return; }
+    memory.text = testText.value;
+    memory.lang = testLang.value;
     const body = { text: testText.value.trim() };
     if (testLang.value) body.lang = testLang.value;
     const current = draft();
@@ -160,6 +163,12 @@ function ruleForm(rule, isNew, { saved, deleted }) {
     h("div", { class: "row" }, testText, testLang, h("button", { type: "submit", class: "secondary", id: "rule-test-run", text: t("Test") })),
     testOut);
   testForm.addEventListener("submit", runTest);
+  // After a save the same message is tested again, so the admin sees the saved rule at work.
+  if (memory.text) {
+    testText.value = memory.text;
+    testLang.value = memory.lang;
+    runTest();
+  }
 
   const form = h("form", { class: "card rule-form", id: "rule-form", "aria-labelledby": "rule-form-title" },
     h("h2", { id: "rule-form-title", tabindex: "-1" }, isNew ? t("New rule") : [t("Rule"), " ", h("bdi", { dir: "ltr", text: rule.id })]),

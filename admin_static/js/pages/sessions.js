@@ -4,7 +4,7 @@
 // printable HTML page (GET /v1/sessions/{id}/transcript, GET /v1/sessions/export).
 import { api, download, qs } from "../api.js";
 import { fmtNumber, fmtTime, focusTarget, h, mount, table, toast } from "../dom.js";
-import { LANG_NAMES, currentLang, label, t } from "../i18n.js";
+import { currentLang, label, langName, t } from "../i18n.js";
 import { customerFacts, customerName, messageBubble } from "../messages.js";
 import { card, failure } from "../ui.js";
 
@@ -13,11 +13,13 @@ const PAGE = 25;
 const FORMATS = [["csv", "CSV"], ["json", "JSON"], ["html", "Printable page"]];
 
 /** Export buttons for one format set; `path(format)` is the API address to download. */
-function exportButtons(idPrefix, path, filename, { canExport }) {
+function exportButtons(idPrefix, title, path, filename, { canExport }) {
   if (!canExport) return null;
-  return h("div", { class: "row export-buttons", role: "group", "aria-label": t("Export") },
+  const titleId = `${idPrefix}-title`;
+  return h("div", { class: "row export-buttons", role: "group", "aria-labelledby": titleId },
+    h("span", { class: "export-title", id: titleId, text: title }),
     FORMATS.map(([format, name]) => h("button", { type: "button", class: "secondary", id: `${idPrefix}-${format}`,
-      text: `${t("Export")} ${t(name)}`, onclick: async (event) => {
+      text: t(name), onclick: async (event) => {
         const button = event.currentTarget;
         button.disabled = true;
         try { await download(path(format), `${filename}.${format}`); toast(t("Downloaded.")); }
@@ -47,7 +49,7 @@ export async function render(root, { user }) {
     q, customer, status, since, until, h("button", { type: "submit", class: "primary", text: t("Search") }));
   form.addEventListener("submit", (e) => { e.preventDefault(); offset = 0; search(); });
   mount(root, h("div", { class: "page-header" }, h("h1", { text: t("Sessions") }), h("span", { class: "spacer" }),
-    exportButtons("export-list", (format) => `/v1/sessions/export${qs({ ...filters(), format, lang: currentLang() })}`,
+    exportButtons("export-list", t("Export the conversations found:"), (format) => `/v1/sessions/export${qs({ ...filters(), format, lang: currentLang() })}`,
       "nura-transcripts", { canExport })),
   form, h("div", { class: "grid" }, card(t("Conversations"), results), detailBox));
 
@@ -74,7 +76,7 @@ export async function render(root, { user }) {
           { label: t("Customer"), render: (r) => h("span", {}, h("bdi", { text: customerName(r) }),
             r.customer ? [" ", h("span", { class: `pill ${r.customer.verified ? "ok" : "warn"}`, text: r.customer.verified ? t("Verified") : t("Not verified") })] : null) },
           { label: t("Channel"), render: (r) => label(r.channel, "channel") },
-          { label: t("Language"), render: (r) => h("span", { lang: r.lang || null, text: LANG_NAMES[r.lang] || r.lang || "—" }) },
+          { label: t("Language"), render: (r) => langName(r.lang) },
           { label: t("Status"), render: (r) => label(r.status, "session_status") },
           { label: t("Messages"), render: (r) => fmtNumber(r.message_count) },
         ], { empty: t("Nothing here yet."), onRowClick: (r) => open(r.session_id || r.id, true),
@@ -103,10 +105,10 @@ export async function render(root, { user }) {
         h("dl", { class: "facts-list", id: "transcript-facts" },
           h("dt", { text: t("Customer") }), h("dd", {}, customerFacts(s)),
           h("dt", { text: t("Channel") }), h("dd", { text: label(s.channel, "channel") || "—" }),
-          h("dt", { text: t("Language") }), h("dd", { lang: s.lang || null, text: LANG_NAMES[s.lang] || s.lang || "—" }),
+          h("dt", { text: t("Language") }), h("dd", { text: langName(s.lang) }),
           h("dt", { text: t("Status") }), h("dd", { text: label(s.status, "session_status") || "—" }),
           s.handoff_reason ? [h("dt", { text: t("Hand-off reason") }), h("dd", { text: label(s.handoff_reason, "handoff_reason") })] : null),
-        exportButtons("export-one", (format) => `/v1/sessions/${encodeURIComponent(sid)}/transcript${qs({ format, lang: currentLang() })}`,
+        exportButtons("export-one", t("Export this conversation:"), (format) => `/v1/sessions/${encodeURIComponent(sid)}/transcript${qs({ format, lang: currentLang() })}`,
           `transcript-${sid}`, { canExport }),
         h("div", { class: "messages transcript", id: "transcript", role: "log", tabindex: "0", "aria-labelledby": "transcript-title" },
           (detail.messages || []).map((m) => messageBubble(m, { details: true }))),

@@ -3,7 +3,7 @@
 // editable, see /v1/admin/settings), and a snippet generator with a live preview.
 import { api } from "../api.js";
 import { field, h, mount, toast } from "../dom.js";
-import { LANG_NAMES, LANGS, label, t } from "../i18n.js";
+import { label, langName, LANGS, t } from "../i18n.js";
 import { card, fill, foreign, labelOf } from "../ui.js";
 
 const SETTING_LABELS = {
@@ -145,7 +145,7 @@ export async function render(root) {
   // Snippet generator: only display options; the API address defaults to this server.
   const origin = location.origin;
   const server = h("input", { id: "snippet-server", value: origin, dir: "ltr" });
-  const lang = h("select", { id: "snippet-lang" }, LANGS.map((l) => h("option", { value: l, lang: l, text: LANG_NAMES[l] })));
+  const lang = h("select", { id: "snippet-lang" }, LANGS.map((l) => h("option", { value: l, text: langName(l) })));
   const position = h("select", { id: "snippet-position" }, [["bottom-right", "Bottom right"], ["bottom-left", "Bottom left"]]
     .map(([p, name]) => h("option", { value: p, text: t(name) })));
   const primary = h("input", { type: "color", id: "snippet-primary", value: "#0f766e" });
