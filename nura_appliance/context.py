@@ -19,13 +19,13 @@ from nura_appliance.paths import DataPaths, default_pack_path
 from nura_appliance.realtime.bus import EventBus
 from nura_appliance.settings import Settings
 from nura_appliance.storage.cache import DiskCache
-from nura_appliance.storage.sqlite import migrations
 from nura_appliance.storage.sqlite.db import Database
 from nura_appliance.storage.sqlite.knowledge import SqliteKnowledgeStore
 from nura_appliance.storage.sqlite.sessions import SqliteSessionStore
-from nura_appliance.storage.stores import open_scale_stores, scale_out
+from nura_appliance.storage.stores import open_database, open_scale_stores, scale_out
 
 log = logging.getLogger(__name__)
+__all__ = ["AppContext", "build_context", "load_default_knowledge", "open_database"]
 
 
 @dataclass
@@ -54,18 +54,6 @@ class AppContext:
         self.bus.close()
         self.cache.close()
         self.db.close()
-
-
-def open_database(settings: Settings) -> tuple[DataPaths, Database]:
-    """Create the data dir and open ``nura.db``, migrated to the newest schema."""
-    paths = DataPaths(settings.data_dir).ensure()
-    db = Database(paths.database)
-    try:
-        migrations.migrate(db)
-    except Exception:
-        db.close()
-        raise
-    return paths, db
 
 
 def build_context(settings: Settings) -> AppContext:

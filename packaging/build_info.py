@@ -21,6 +21,10 @@ ENTRY_SCRIPT = PACKAGE / "__main__.py"
 # Folders shipped next to the code; paths.resource_root() finds them under sys._MEIPASS.
 DATA_FOLDERS: tuple[str, ...] = ("widget", "admin_static", "knowledge")
 
+# Numbered schema migrations, read with importlib.resources: SQLite for the appliance, PostgreSQL
+# for scale-out mode (NURA_DATABASE_URL). The wheel carries the same two sets (pyproject.toml).
+MIGRATION_SETS: tuple[str, ...] = ("sqlite", "postgres")
+
 # Packages whose modules are imported by name at run time (FEATURES in app.py, sanic's
 # worker machinery, typer's completion scripts), so static analysis alone misses them.
 HIDDEN_PACKAGES: tuple[str, ...] = (
@@ -118,9 +122,12 @@ def data_files() -> list[tuple[str, str]]:
         if not source.is_dir():
             raise FileNotFoundError(f"{source} is missing: the bundle would have no {folder}/")
         pairs.append((str(source), folder))
-    migrations = PACKAGE / "storage" / "sqlite" / "migrations"
-    for sql in sorted(migrations.glob("*.sql")):
-        pairs.append((str(sql), "nura_appliance/storage/sqlite/migrations"))
+    for backend in MIGRATION_SETS:
+        folder = PACKAGE / "storage" / backend / "migrations"
+        found = sorted(folder.glob("*.sql"))
+        if not found:
+            raise FileNotFoundError(f"{folder} holds no migrations")
+        pairs.extend((str(sql), f"nura_appliance/storage/{backend}/migrations") for sql in found)
     return pairs
 
 

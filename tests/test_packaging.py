@@ -66,8 +66,12 @@ def test_build_info_lists_everything_the_bundle_needs() -> None:
     datas = build_info.data_files()
     destinations = {dest for _, dest in datas}
     assert {"widget", "admin_static", "knowledge"} <= destinations
-    migrations = sorted(Path(src).name for src, dest in datas if dest.endswith("migrations"))
-    assert migrations[0] == "0001_core.sql" and "0007_ops.sql" in migrations
+    for backend in ("sqlite", "postgres"):
+        shipped = sorted(
+            Path(src).name for src, dest in datas if dest == f"nura_appliance/storage/{backend}/migrations"
+        )
+        on_disk = sorted(p.name for p in (REPO / "nura_appliance" / "storage" / backend / "migrations").glob("*.sql"))
+        assert shipped == on_disk and shipped[0] == "0001_core.sql", backend
     modules = build_info.own_modules()
     assert "nura_appliance.channels.telegram_routes" in modules and "nura_appliance.ops.metrics" in modules
     binaries = build_info.native_libraries()

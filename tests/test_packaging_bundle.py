@@ -113,6 +113,13 @@ def sign_in(base: str, password: str) -> str:
     return resp.json()["access_token"]
 
 
+def test_the_bundle_carries_both_migration_sets(bundle: Path) -> None:
+    for backend in ("sqlite", "postgres"):
+        folder = Path("nura_appliance") / "storage" / backend / "migrations"
+        shipped = sorted(p.name for p in (bundle / "_internal" / folder).glob("*.sql"))
+        assert shipped and shipped == sorted(p.name for p in (REPO / folder).glob("*.sql")), backend
+
+
 def test_frozen_bundle_runs_the_whole_appliance(bundle: Path, tmp_path: Path) -> None:
     nura = bundle / "nura"
     started = time.monotonic()

@@ -9,16 +9,15 @@ import httpx
 from nura_appliance.ai.local import find_local_model, inspect_model, llama_available
 from nura_appliance.ai.service import openai_configured
 from nura_appliance.settings import Settings
+from nura_appliance.storage.stores import open_main_database
 
 _PROBE_TIMEOUT = 3.0
 
 
 def _switch_enabled(settings: Settings) -> tuple[bool, str]:
     """The AI switch as the server will see it (persisted value, else AI_ENABLED)."""
-    from nura_appliance.context import open_database
-
     try:
-        _, db = open_database(settings)
+        _, db = open_main_database(settings)
     except Exception as exc:  # noqa: BLE001 - the database check reports this problem itself
         return bool(settings.ai_enabled), f"AI_ENABLED (database unreadable: {exc})"
     try:

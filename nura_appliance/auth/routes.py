@@ -5,7 +5,6 @@ headers). Services are built at start-up and published as ``ctx.services["auth"|
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from sanic import Blueprint, HTTPResponse, Request, Sanic
@@ -14,7 +13,7 @@ from sanic import json as json_response
 from nura_appliance.auth.access import ADMIN, PUBLIC, SESSION, VIEWER, access, level_of
 from nura_appliance.auth.audit import AuditService
 from nura_appliance.auth.limits import RateLimiter
-from nura_appliance.auth.service import AuthService, UserService, check_username
+from nura_appliance.auth.service import AuthService, UserService, check_username, create_first_admin
 from nura_appliance.auth.store import SqliteAuthStore
 from nura_appliance.context import AppContext
 from nura_appliance.errors import BadRequest, Unauthorized, ValidationFailed
@@ -235,8 +234,6 @@ async def security_log(request: Request) -> HTTPResponse:
 # -- wiring ----------------------------------------------------------------------------------------
 async def build_services(app: Sanic, ctx: AppContext) -> None:
     """Create the auth services and the first admin from ADMIN_USERNAME/ADMIN_PASSWORD if needed."""
-    from nura_appliance.cli.setup import create_first_admin
-
     store = SqliteAuthStore(ctx.db)
     audit = AuditService(store)
     users = UserService(ctx.settings, store, audit)
@@ -247,7 +244,7 @@ async def build_services(app: Sanic, ctx: AppContext) -> None:
     # diskcache means one HTTP process (several workers need Redis): count requests in memory.
     ctx.services["limits"] = RateLimiter(ctx.settings, ctx.cache, audit, local=isinstance(ctx.cache, DiskCache))
     if ctx.settings.admin_password:
-        await asyncio.to_thread(create_first_admin, ctx.settings, ctx.db)
+        await create_first_admin(ctx.settings, store)
 
 
 def _is_upload(request: Request) -> bool:

@@ -25,7 +25,7 @@ from nura_appliance.auth.passwords import (
 )
 from nura_appliance.auth.store import ROLES, UserRecord, UserStore
 from nura_appliance.auth.tokens import TokenSigner
-from nura_appliance.errors import NotFound, Unauthorized, ValidationFailed
+from nura_appliance.errors import ConfigError, Conflict, NotFound, Unauthorized, ValidationFailed
 from nura_appliance.settings import Settings
 from nura_appliance.storage.base import Cache
 
@@ -71,6 +71,32 @@ def check_role(role: Any) -> str:
     if role not in ROLES:
         raise ValidationFailed("'role' must be admin, agent or viewer", code="invalid_field", details={"field": "role"})
     return str(role)
+
+
+async def create_first_admin(settings: Settings, store: UserStore) -> dict[str, Any] | None:
+    """Create the first admin (``ADMIN_USERNAME``; ``ADMIN_PASSWORD``, else a generated password)
+    when there is no user yet; returns its name, display name and any generated password (shown
+    once). Called by ``nura init`` and, when ``ADMIN_PASSWORD`` is set, at every start-up, on the
+    store of the configured database (SQLite or PostgreSQL)."""
+    if await store.list():
+        return None
+    username = settings.admin_username
+    password = settings.admin_password
+    generated = not password
+    if generated:
+        password = generate_password()
+    problem = password_problem(password, username, strict=settings.is_production)
+    if problem:
+        raise ConfigError(f"ADMIN_PASSWORD: {problem}")
+    password_hash = await asyncio.to_thread(hash_password, password)
+    # The display name is what customers read ("Layla joined the conversation"); without one they
+    # see a generic "customer service" rather than the login name.
+    display_name = settings.admin_display_name or None
+    try:
+        await store.create(username, password_hash, "admin", display_name)
+    except Conflict:
+        return None  # another worker process created it a moment ago
+    return {"username": username, "password": password if generated else None, "display_name": display_name}
 
 
 class UserService:

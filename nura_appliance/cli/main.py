@@ -143,7 +143,7 @@ def doctor(
 
     Example: nura doctor --json
     """
-    from nura_appliance.cli.setup import diagnose
+    from nura_appliance.ops.doctor import diagnose
 
     settings = settings_for(data_dir)
     report = diagnose(settings)

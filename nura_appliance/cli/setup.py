@@ -1,68 +1,39 @@
-"""What ``nura init``, ``serve``, ``doctor`` and ``db stats`` do, kept apart from the typer layer."""
+"""What ``nura init``, ``serve`` and ``db stats`` do, kept apart from the typer layer (``nura doctor``
+is :func:`nura_appliance.ops.doctor.diagnose`)."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import signal
-import time
 from functools import partial
 from typing import Any
 
 import apsw
-import sqlite_vec
 
-from nura_appliance.auth.passwords import generate_password, hash_password, password_problem
-from nura_appliance.context import build_context, load_default_knowledge, open_database
-from nura_appliance.errors import ConfigError
-from nura_appliance.paths import admin_static_dir, default_pack_path, widget_dir
+from nura_appliance.auth.service import create_first_admin
+from nura_appliance.auth.store import SqliteAuthStore
+from nura_appliance.context import build_context, load_default_knowledge
 from nura_appliance.settings import Settings
-from nura_appliance.storage.sqlite import migrations
-from nura_appliance.storage.sqlite.db import Database
-
-
-def create_first_admin(settings: Settings, db: Database) -> dict[str, Any] | None:
-    """Create the first admin when there is no user yet; returns its name and any generated password."""
-    if db.read_sync(lambda c: c.execute("SELECT count(*) AS n FROM users").fetchall()[0]["n"]):
-        return None
-    username = settings.admin_username
-    password = settings.admin_password
-    generated = not password
-    if generated:
-        password = generate_password()
-    problem = password_problem(password, username, strict=settings.is_production)
-    if problem:
-        raise ConfigError(f"ADMIN_PASSWORD: {problem}")
-    now = time.time()
-    db.write_sync(
-        lambda c: c.execute(
-            "INSERT INTO users (username, password_hash, role, display_name, created_at, updated_at)"
-            " VALUES (?, ?, 'admin', ?, ?, ?)",
-            # The display name is what customers read ("Layla joined the conversation"); without one
-            # they see a generic "customer service" rather than the login name.
-            (username, hash_password(password), settings.admin_display_name or None, now, now),
-        )
-    )
-    return {
-        "username": username,
-        "password": password if generated else None,
-        "display_name": settings.admin_display_name or None,
-    }
+from nura_appliance.storage.stores import applied_migrations, database_location, open_database, open_main_database
 
 
 def initialise(settings: Settings) -> dict[str, Any]:
-    paths, db = open_database(settings)
-    try:
-        applied = migrations.applied(db)
-        admin = create_first_admin(settings, db)
-    finally:
-        db.close()
+    """``nura init``: create (or migrate) the configured database — the data dir's SQLite file, or
+    PostgreSQL when ``NURA_DATABASE_URL`` is set — create the first admin there and load the default
+    knowledge into an empty knowledge base."""
     ctx = build_context(settings)
     try:
-        loaded = asyncio.run(load_default_knowledge(ctx))
+
+        async def first_run() -> tuple[dict[str, Any] | None, bool]:
+            admin = await create_first_admin(settings, SqliteAuthStore(ctx.db))
+            return admin, await load_default_knowledge(ctx)
+
+        admin, loaded = asyncio.run(first_run())
+        applied = applied_migrations(ctx.db)
     finally:
         ctx.close()
-    return {"database": str(paths.database), "migrations": applied, "knowledge_loaded": loaded, "admin": admin}
+    return {"database": database_location(settings), "migrations": applied, "knowledge_loaded": loaded, "admin": admin}
 
 
 async def freeze_startup_heap(_app: Any) -> None:
@@ -162,14 +133,10 @@ def serve_app(settings: Settings, *, workers: int = 1) -> None:
     from nura_appliance.cli.scale import check_workers, serve_workers
 
     check_workers(settings, workers)
-    if settings.nura_database_url:
-        from nura_appliance.storage.stores import open_pg_database
-
-        db: Any = open_pg_database(settings.nura_database_url)  # migrated once, before the workers start
-    else:
-        _, db = open_database(settings)
+    _, db = open_main_database(settings)  # migrated once, before the workers start
     try:
-        create_first_admin(settings, db) if settings.admin_password else None
+        if settings.admin_password:
+            asyncio.run(create_first_admin(settings, SqliteAuthStore(db)))
     finally:
         db.close()
     if workers > 1:
@@ -193,96 +160,6 @@ def serve_app(settings: Settings, *, workers: int = 1) -> None:
         motd=False,
         backlog=1024,
     )
-
-
-def _location(url: str) -> str:
-    from nura_appliance.storage.stores import describe_url
-
-    where = describe_url(url)
-    user = f"{where['user']}@" if where.get("user") else ""
-    return f"{user}{where['host']}:{where['port']}/{where['database']}"
-
-
-def _postgres_check(url: str) -> dict[str, Any]:
-    """PostgreSQL mode: reachable, migrated, how many articles (no password in the detail)."""
-    from nura_appliance.storage.postgres import migrations as pg_migrations
-    from nura_appliance.storage.postgres.db import PgDatabase
-
-    where = f"PostgreSQL {_location(url)}"
-    try:
-        db = PgDatabase(url, min_size=1, max_size=2)
-    except Exception as exc:  # noqa: BLE001 - reported to the admin
-        return {"ok": False, "detail": f"{where}: {exc}"}
-    try:
-        applied = set(pg_migrations.applied(db))
-        pending = [m.name for m in pg_migrations.available() if m.name not in applied]
-        count = (
-            db.read_sync(lambda c: c.execute("SELECT count(*) AS n FROM articles").fetchall()[0]["n"]) if applied else 0
-        )
-    except Exception as exc:  # noqa: BLE001 - reported to the admin
-        return {"ok": False, "detail": f"{where}: {exc}"}
-    finally:
-        db.close()
-    detail = f"{where}, {count} articles" + (f", migrations pending: {', '.join(pending)}" if pending else "")
-    return {"ok": not pending, "detail": detail}
-
-
-def _redis_check(url: str) -> dict[str, Any]:
-    import redis
-
-    where = f"Redis {_location(url)}"
-    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        return {"ok": False, "detail": f"{where}: {exc}"}
-    finally:
-        client.close()
-    return {"ok": True, "detail": where}
-
-
-def diagnose(settings: Settings) -> dict[str, Any]:
-    checks: dict[str, dict[str, Any]] = {}
-    data_dir = settings.data_dir
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        probe = data_dir / ".write-probe"
-        probe.write_text("ok")
-        probe.unlink()
-        checks["data_dir"] = {"ok": True, "detail": str(data_dir)}
-    except OSError as exc:
-        checks["data_dir"] = {"ok": False, "detail": f"{data_dir}: {exc.strerror or exc}"}
-    try:
-        conn = apsw.Connection(":memory:")
-        conn.enable_load_extension(True)
-        conn.load_extension(sqlite_vec.loadable_path())
-        version = conn.execute("SELECT vec_version()").fetchall()[0][0]
-        checks["sqlite_vec"] = {"ok": True, "detail": f"sqlite {apsw.sqlite_lib_version()}, sqlite-vec {version}"}
-    except apsw.Error as exc:
-        checks["sqlite_vec"] = {"ok": False, "detail": str(exc)}
-    if settings.nura_database_url:
-        checks["database"] = _postgres_check(settings.nura_database_url)
-    elif checks["data_dir"]["ok"]:
-        try:
-            _, db = open_database(settings)
-            try:
-                pending = migrations.pending(db)
-                count = db.read_sync(lambda c: c.execute("SELECT count(*) AS n FROM articles").fetchall()[0]["n"])
-            finally:
-                db.close()
-            checks["database"] = {"ok": not pending, "detail": f"{settings.data_dir / 'nura.db'}, {count} articles"}
-        except Exception as exc:  # noqa: BLE001 - reported to the admin
-            checks["database"] = {"ok": False, "detail": str(exc)}
-    if settings.nura_redis_url:
-        checks["redis"] = _redis_check(settings.nura_redis_url)
-    for name, folder in (("widget", widget_dir()), ("admin_static", admin_static_dir())):
-        checks[name] = {"ok": folder.is_dir(), "detail": str(folder)}
-    checks["default_knowledge"] = {"ok": default_pack_path().is_file(), "detail": str(default_pack_path())}
-    if checks["data_dir"]["ok"]:
-        from nura_appliance.ai.doctor import describe_llm
-
-        checks["llm"] = describe_llm(settings)  # which provider would answer, and why
-    return {"checks": checks, "settings": settings.masked(), "origins": settings.origins}
 
 
 def database_stats(settings: Settings) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from nura_appliance.auth.service import UserService
 from nura_appliance.auth.store import SqliteAuthStore
 from nura_appliance.errors import NuraError
 from nura_appliance.settings import load_settings
+from nura_appliance.storage.stores import open_main_database
 
 users_app = typer.Typer(help="Staff accounts: admins, agents and viewers.", no_args_is_help=True)
 T = TypeVar("T")
@@ -49,12 +50,11 @@ def _actor() -> str:
 
 
 def _with_users(data_dir: Path | None, work: Callable[[UserService], Awaitable[T]]) -> T:
-    """Open the database, run ``work`` with a UserService, close; domain errors become one line."""
-    from nura_appliance.context import open_database
-
+    """Open the configured database (SQLite, or PostgreSQL with ``NURA_DATABASE_URL``), run ``work``
+    with a UserService, close; domain errors become one line."""
     try:
         settings = load_settings(data_dir=data_dir)
-        _, db = open_database(settings)
+        _, db = open_main_database(settings)
     except NuraError as exc:
         _fail(exc.message)
     try:

@@ -22,6 +22,7 @@ from typing import Any
 import apsw
 
 from nura_appliance import __version__
+from nura_appliance.ops.doctor import diagnose
 from nura_appliance.paths import DataPaths, is_frozen
 from nura_appliance.settings import SETTINGS, Settings
 from nura_appliance.storage.sqlite.db import Database
@@ -117,8 +118,6 @@ def _database_facts(paths: DataPaths) -> dict[str, Any]:
 
 def collect(settings: Settings) -> dict[str, Any]:
     """The diagnostics as one JSON-able dict (secrets masked)."""
-    from nura_appliance.cli.setup import diagnose
-
     paths = DataPaths(settings.data_dir)
     try:
         doctor = diagnose(settings)

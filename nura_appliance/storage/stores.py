@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from nura_appliance.paths import DataPaths
 from nura_appliance.settings import Settings
+from nura_appliance.storage.sqlite import migrations as sqlite_migrations
+from nura_appliance.storage.sqlite.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,47 @@ def describe_url(url: str) -> dict[str, Any]:
     if parts.username and kind != "redis":  # Redis URLs carry a password in the user part
         described["user"] = unquote(parts.username)
     return described
+
+
+def open_database(settings: Settings) -> tuple[DataPaths, Database]:
+    """Create the data dir and open its SQLite ``nura.db``, migrated to the newest schema."""
+    paths = DataPaths(settings.data_dir).ensure()
+    db = Database(paths.database)
+    try:
+        sqlite_migrations.migrate(db)
+    except Exception:
+        db.close()
+        raise
+    return paths, db
+
+
+def open_main_database(settings: Settings) -> tuple[DataPaths, Any]:
+    """The database this set-up keeps its data in, migrated: PostgreSQL when
+    ``NURA_DATABASE_URL`` is set, else the data dir's SQLite file. Every command that reads or
+    writes users, knowledge or settings outside the server opens it here, so that no command
+    writes to a ``nura.db`` that a PostgreSQL set-up never reads."""
+    if settings.nura_database_url:
+        return DataPaths(settings.data_dir).ensure(), open_pg_database(settings.nura_database_url)
+    return open_database(settings)
+
+
+def applied_migrations(db: Any) -> list[str]:
+    """The migrations recorded in ``db`` (either backend)."""
+    if getattr(db, "dialect", "sqlite") == "postgres":
+        from nura_appliance.storage.postgres import migrations as pg_migrations
+
+        return pg_migrations.applied(db)
+    return sqlite_migrations.applied(db)
+
+
+def database_location(settings: Settings) -> str:
+    """Where the data lives, for people: the SQLite file, or ``PostgreSQL user@host:port/db``
+    (never the password)."""
+    if not settings.nura_database_url:
+        return str(DataPaths(settings.data_dir).database)
+    where = describe_url(settings.nura_database_url)
+    user = f"{where['user']}@" if where.get("user") else ""
+    return f"PostgreSQL {user}{where['host']}:{where['port']}/{where['database']}"
 
 
 def open_pg_database(url: str) -> Any:

@@ -1,0 +1,105 @@
+"""``nura doctor``: is this installation able to run? The data dir, SQLite with sqlite-vec, the
+configured database (SQLite or PostgreSQL) and Redis, the bundled widget, admin and knowledge, and
+which LLM would answer. Used by the command and by the support bundle (``ops/support.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import apsw
+import sqlite_vec
+
+from nura_appliance.ai.doctor import describe_llm
+from nura_appliance.paths import admin_static_dir, default_pack_path, widget_dir
+from nura_appliance.settings import Settings
+from nura_appliance.storage.sqlite import migrations
+from nura_appliance.storage.stores import describe_url, open_database
+
+
+def _location(url: str) -> str:
+    where = describe_url(url)
+    user = f"{where['user']}@" if where.get("user") else ""
+    return f"{user}{where['host']}:{where['port']}/{where['database']}"
+
+
+def _postgres_check(url: str) -> dict[str, Any]:
+    """PostgreSQL mode: reachable, migrated, how many articles (no password in the detail)."""
+    # psycopg is the optional `scale` extra: imported only when PostgreSQL is configured.
+    from nura_appliance.storage.postgres import migrations as pg_migrations
+    from nura_appliance.storage.postgres.db import PgDatabase
+
+    where = f"PostgreSQL {_location(url)}"
+    try:
+        db = PgDatabase(url, min_size=1, max_size=2)
+    except Exception as exc:  # noqa: BLE001 - reported to the admin
+        return {"ok": False, "detail": f"{where}: {exc}"}
+    try:
+        applied = set(pg_migrations.applied(db))
+        pending = [m.name for m in pg_migrations.available() if m.name not in applied]
+        count = (
+            db.read_sync(lambda c: c.execute("SELECT count(*) AS n FROM articles").fetchall()[0]["n"]) if applied else 0
+        )
+    except Exception as exc:  # noqa: BLE001 - reported to the admin
+        return {"ok": False, "detail": f"{where}: {exc}"}
+    finally:
+        db.close()
+    detail = f"{where}, {count} articles" + (f", migrations pending: {', '.join(pending)}" if pending else "")
+    return {"ok": not pending, "detail": detail}
+
+
+def _redis_check(url: str) -> dict[str, Any]:
+    import redis  # the optional `scale` extra: imported only when Redis is configured
+
+    where = f"Redis {_location(url)}"
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        return {"ok": False, "detail": f"{where}: {exc}"}
+    finally:
+        client.close()
+    return {"ok": True, "detail": where}
+
+
+def diagnose(settings: Settings) -> dict[str, Any]:
+    """``nura doctor`` (and the support bundle): each check with ``ok`` and a detail for people,
+    plus the effective settings (secrets masked) and where each came from."""
+    checks: dict[str, dict[str, Any]] = {}
+    data_dir = settings.data_dir
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe = data_dir / ".write-probe"
+        probe.write_text("ok")
+        probe.unlink()
+        checks["data_dir"] = {"ok": True, "detail": str(data_dir)}
+    except OSError as exc:
+        checks["data_dir"] = {"ok": False, "detail": f"{data_dir}: {exc.strerror or exc}"}
+    try:
+        conn = apsw.Connection(":memory:")
+        conn.enable_load_extension(True)
+        conn.load_extension(sqlite_vec.loadable_path())
+        version = conn.execute("SELECT vec_version()").fetchall()[0][0]
+        checks["sqlite_vec"] = {"ok": True, "detail": f"sqlite {apsw.sqlite_lib_version()}, sqlite-vec {version}"}
+    except apsw.Error as exc:
+        checks["sqlite_vec"] = {"ok": False, "detail": str(exc)}
+    if settings.nura_database_url:
+        checks["database"] = _postgres_check(settings.nura_database_url)
+    elif checks["data_dir"]["ok"]:
+        try:
+            _, db = open_database(settings)
+            try:
+                pending = migrations.pending(db)
+                count = db.read_sync(lambda c: c.execute("SELECT count(*) AS n FROM articles").fetchall()[0]["n"])
+            finally:
+                db.close()
+            checks["database"] = {"ok": not pending, "detail": f"{settings.data_dir / 'nura.db'}, {count} articles"}
+        except Exception as exc:  # noqa: BLE001 - reported to the admin
+            checks["database"] = {"ok": False, "detail": str(exc)}
+    if settings.nura_redis_url:
+        checks["redis"] = _redis_check(settings.nura_redis_url)
+    for name, folder in (("widget", widget_dir()), ("admin_static", admin_static_dir())):
+        checks[name] = {"ok": folder.is_dir(), "detail": str(folder)}
+    checks["default_knowledge"] = {"ok": default_pack_path().is_file(), "detail": str(default_pack_path())}
+    if checks["data_dir"]["ok"]:
+        checks["llm"] = describe_llm(settings)  # which provider would answer, and why
+    return {"checks": checks, "settings": settings.masked(), "origins": settings.origins}
