@@ -110,6 +110,12 @@ export function fmtTime(value) {
 export function fmtBytes(bytes) {
   const n = Number(bytes) || 0;
   const [value, unit, digits] = n < 1000 ? [n, "byte", 0] : n < 1e6 ? [n / 1000, "kilobyte", 0] : [n / 1e6, "megabyte", 1];
+  if (ownUnits()) {
+    // No unit names for Sorani/Kurmanji in the browser: the technical symbol, kept left-to-right
+    // (a left-to-right isolate) so "501 B" does not turn into "B 501" in a right-to-left line.
+    const symbol = { byte: "B", kilobyte: "kB", megabyte: "MB" }[unit];
+    return `\u2066${fmtNumber(value, digits)} ${symbol}\u2069`;
+  }
   // Intl writes the unit in the interface language and in the right order for its direction.
   return new Intl.NumberFormat(locale(), { style: "unit", unit, unitDisplay: "short", maximumFractionDigits: digits }).format(value);
 }
