@@ -40,6 +40,7 @@ FEATURES: tuple[str, ...] = (
     "nura_appliance.ops.metrics",
     "nura_appliance.ops.scheduled_backups",
     "nura_appliance.channels.telegram_routes",
+    "nura_appliance.channels.whatsapp_routes",
     "nura_appliance.original.wire",
 )
 

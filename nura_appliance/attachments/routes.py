@@ -213,10 +213,11 @@ async def upload_by_agent(request: Request, session_id: str) -> HTTPResponse:
               file: {type: array, items: {type: string, format: binary}}
               caption: {type: string}
     """
-    from nura_appliance.handoff.routes import actor_of
+    from nura_appliance.handoff.routes import actor_of, check_reply_guards
 
     ctx = request.app.ctx.nura
     actor = actor_of(request)
+    await check_reply_guards(ctx, session_id)
     caption = _caption(request, ctx.settings.message_max_chars)
     service = service_of(request)
     prepared = await service.prepare_all(_files(request))

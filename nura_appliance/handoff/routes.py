@@ -36,6 +36,14 @@ def service_of(request: Request) -> HandoffService:
     return request.app.ctx.nura.services["handoff"]
 
 
+async def check_reply_guards(ctx: Any, session_id: str) -> None:
+    """Channels that cannot always deliver an agent's reply refuse it first, loudly (WhatsApp after
+    its 24-hour window: 409 ``whatsapp_window_closed``); they add ``async guard(ctx, session_id)``
+    to ``ctx.services["reply_guards"]``."""
+    for guard in ctx.services.get("reply_guards", ()):
+        await guard(ctx, session_id)
+
+
 def actor_of(request: Request) -> Actor:
     """The acting agent. ``?agent_id=`` (the original NURA's parameter) lets an admin or the API
     key act as a named agent, with that agent's rights; agents can only act as themselves."""
@@ -200,6 +208,7 @@ async def agent_message(request: Request, session_id: str) -> HTTPResponse:
             "'agent_name' must be a short name", code="invalid_field", details={"field": "agent_name"}
         )
     sender = (name or "").strip() or actor.customer_name  # never the username (None: "an agent")
+    await check_reply_guards(ctx, session_id)
     turn = await service_of(request).agent_message(session_id, text.strip(), sender, actor)
     return json_response({"ok": True, "session_id": session_id, "message": turn_payload(turn)})
 

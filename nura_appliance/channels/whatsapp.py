@@ -1,0 +1,713 @@
+"""The WhatsApp Business (Cloud API) channel: the same message pipeline and hand-off as the web
+widget and Telegram, over Meta's Graph API.
+
+* A WhatsApp number (``wa_id``) maps to one session (``whatsapp_contacts``); its messages go
+  through ``ctx.conversations.handle`` with channel ``whatsapp`` and customer id ``wa:<number>``.
+  The language is detected from the text. A number whose session was resolved or closed starts a
+  fresh session. Numbers are masked in logs (last three digits).
+* The topic tree is sent as interactive list messages (at most 10 rows per list: a longer level
+  continues in a further list behind a "More" row; a branch opens its own list); answers carry a
+  source label and quick-reply buttons for the main menu and "talk to an agent".
+* Photos and documents are fetched through the media endpoint into the attachment store (or,
+  without attachments, acknowledged and handed to a person); a location is passed to the agent.
+* Every outbound message is queued in ``whatsapp_outbound`` and sent at once in order; what could
+  not be sent (the Graph API down or throttling) is retried with back-off by the outbox
+  (``whatsapp_send`` jobs), and a circuit breaker like the LLM providers' stops calling an API
+  that is down. Delivery statuses (sent, delivered, read, failed) from the webhook are recorded.
+* Agent replies and status notices are read from the transcript by a delivery loop, as for
+  Telegram. WhatsApp only lets a business write freely within 24 hours of the customer's last
+  message; after that an agent's reply is refused with 409 ``whatsapp_window_closed`` and the
+  admin offers the approved template (``WHATSAPP_TEMPLATE_NAME``) instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import time
+from typing import Any
+
+from nura_appliance.ai.breaker import CircuitBreaker
+from nura_appliance.ai.providers import ProviderError
+from nura_appliance.channels.telegram import source_label, split_text
+from nura_appliance.channels.telegram import text as telegram_text
+from nura_appliance.channels.whatsapp_api import WhatsAppApi, WhatsAppError
+from nura_appliance.conversation.service import parse_message
+from nura_appliance.errors import Conflict, Forbidden, NotFound, NuraError, RateLimited, Unauthorized, ValidationFailed
+from nura_appliance.knowledge.pack import pick_text
+from nura_appliance.languages import fallback_order
+from nura_appliance.storage.base import CustomerIdentity, WhatsAppStore
+
+log = logging.getLogger(__name__)
+
+WINDOW_SECONDS = 24 * 3600
+LIST_ROWS = 10  # the Cloud API's limit per list message
+BODY_LIMIT = 4096  # text message body
+INTERACTIVE_BODY_LIMIT = 1024
+SEND_LEASE_SECONDS = 60.0
+STALE_AFTER_SECONDS = 6 * 3600  # a queued answer older than this is not worth sending any more
+BREAKER_COOLDOWN_SECONDS = 30.0
+SEND_JOB = "whatsapp_send"
+ACCEPTED_MEDIA = ("application/pdf", "image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")
+
+# Labels that must fit WhatsApp's limits: button titles ≤ 20 characters, list button ≤ 20,
+# row titles ≤ 24 (longer topic labels are cut and shown whole in the row's description).
+TEXTS: dict[str, dict[str, str]] = {
+    "agent_button": {
+        "ar": "التحدث مع موظف",
+        "ckb": "قسە لەگەڵ کارمەند",
+        "ku": "Karmendekî bixwaze",
+        "en": "Talk to an agent",
+    },
+    "menu_button": {"ar": "القائمة الرئيسية", "ckb": "لیستی سەرەکی", "ku": "Menuya sereke", "en": "Main menu"},
+    "list_button": {"ar": "اختر موضوعاً", "ckb": "بابەتێک هەڵبژێرە", "ku": "Mijarekê hilbijêre", "en": "Pick a topic"},
+    "more_row": {"ar": "المزيد…", "ckb": "زیاتر…", "ku": "Zêdetir…", "en": "More…"},
+    "more_heading": {
+        "ar": "مواضيع أخرى:",
+        "ckb": "بابەتی تر:",
+        "ku": "Mijarên din:",
+        "en": "More topics:",
+    },
+    "location_received": {
+        "ar": "وصلنا موقعك. إذا أردت أن يستخدمه موظف، اختر «التحدث مع موظف».",
+        "ckb": "شوێنەکەت گەیشت. ئەگەر دەتەوێت کارمەندێک بەکاری بهێنێت، «قسە لەگەڵ کارمەند» هەڵبژێرە.",
+        "ku": "Cihê te gihîşt. Heke tu dixwazî karmendek wî bi kar bîne, «Karmendekî bixwaze» hilbijêre.",
+        "en": "We received your location. If you want an agent to use it, choose “Talk to an agent”.",
+    },
+    "file_to_agent": {
+        "ar": "وصل ملفك. سيطّلع عليه أحد الموظفين.",
+        "ckb": "فایلەکەت گەیشت. کارمەندێک سەیری دەکات.",
+        "ku": "Pelê te gihîşt. Karmendek dê lê binêre.",
+        "en": "We received your file. An agent will look at it.",
+    },
+}
+
+
+def wa_text(key: str, lang: str, **values: str) -> str:
+    """A WhatsApp label, else the Telegram channel's text of the same key (shared wording)."""
+    texts = TEXTS.get(key)
+    if texts is None:
+        return telegram_text(key, lang, **values)
+    found = next((texts[c] for c in fallback_order(lang) if texts.get(c)), texts["ar"])
+    return found.format(**values) if values else found
+
+
+def mask_number(wa_id: str) -> str:
+    """A number as logs show it: only its last three digits."""
+    return "*" * max(0, len(wa_id) - 3) + wa_id[-3:]
+
+
+def signature_valid(app_secret: str, raw_body: bytes, header: str | None) -> bool:
+    """Whether ``X-Hub-Signature-256`` is ``sha256=<hex HMAC-SHA256 of the raw body>`` with the app
+    secret (compared in constant time)."""
+    if not app_secret or not header or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(header[len("sha256=") :].strip().lower().encode(), expected.encode())
+
+
+def _clip(value: str, limit: int) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
+def text_message(body: str) -> dict[str, Any]:
+    return {"type": "text", "text": {"body": body, "preview_url": False}}
+
+
+def buttons_message(body: str, buttons: list[tuple[str, str]]) -> dict[str, Any]:
+    """Up to three quick-reply buttons under a body of at most 1024 characters."""
+    return {
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": {"text": body[:INTERACTIVE_BODY_LIMIT]},
+            "action": {
+                "buttons": [{"type": "reply", "reply": {"id": i, "title": _clip(t, 20)}} for i, t in buttons[:3]]
+            },
+        },
+    }
+
+
+def list_message(body: str, button: str, rows: list[tuple[str, str]]) -> dict[str, Any]:
+    """A list of at most 10 rows ``(id, label)``; a label longer than a row title (24) is cut there
+    and shown whole in the row's description (72)."""
+    items = []
+    for row_id, label in rows[:LIST_ROWS]:
+        item = {"id": row_id[:200], "title": _clip(label, 24)}
+        if len(" ".join(label.split())) > 24:
+            item["description"] = _clip(label, 72)
+        items.append(item)
+    return {
+        "type": "interactive",
+        "interactive": {
+            "type": "list",
+            "body": {"text": body[:INTERACTIVE_BODY_LIMIT]},
+            "action": {"button": _clip(button, 20), "sections": [{"title": _clip(button, 24), "rows": items}]},
+        },
+    }
+
+
+def _find(node: dict[str, Any] | None, node_id: str) -> dict[str, Any] | None:
+    if node is None:
+        return None
+    if node.get("id") == node_id:
+        return node
+    for child in node.get("children", []):
+        found = _find(child, node_id)
+        if found is not None:
+            return found
+    return None
+
+
+class WhatsAppChannel:
+    """Handles webhook notifications for one business number and sends through the Graph API."""
+
+    def __init__(self, ctx: Any, api: WhatsAppApi, store: WhatsAppStore) -> None:
+        self.ctx = ctx
+        self.api = api
+        self.store = store
+        self.settings = ctx.settings
+        self.breaker = CircuitBreaker(BREAKER_COOLDOWN_SECONDS)
+
+    # -- sessions ---------------------------------------------------------------------------------
+    async def _live_session(self, contact: dict[str, Any] | None) -> tuple[str | None, str | None]:
+        """The number's session to continue, or (None, None) when it must start fresh."""
+        if not contact or not contact.get("session_id"):
+            return None, None
+        session = await self.ctx.sessions.get(contact["session_id"])
+        if session is None or session.status in ("resolved", "closed"):
+            return None, None
+        return contact["session_id"], contact["session_token"]
+
+    async def _session(self, wa_id: str, lang: str) -> tuple[Any, str]:
+        """The number's live session record and token, a new one when it has none."""
+        contact = await self.store.contact(wa_id)
+        session_id, token = await self._live_session(contact)
+        if session_id and token:
+            try:
+                return await self.ctx.sessions.authorize(session_id, token), token
+            except (NotFound, Forbidden, Unauthorized):
+                pass
+        return self.ctx.sessions.new(customer_id=f"wa:{wa_id}", channel="whatsapp", lang=lang)
+
+    async def _remember(self, wa_id: str, session_id: str, token: str, lang: str) -> None:
+        before = await self.store.contact(wa_id)
+        await self.store.remember(wa_id, session_id=session_id, token=token, lang=lang)
+        if (before or {}).get("session_id") != session_id and "identities" in self.ctx.services:
+            # WhatsApp has proven the number: the session's customer is that number, and the
+            # agent sees the profile name and the number.
+            identity = CustomerIdentity(
+                session_id=session_id,
+                updated_at=time.time(),
+                customer_id=f"wa:{wa_id}",
+                verified=True,
+                name=(before or {}).get("profile_name"),
+                phone=f"+{wa_id}",
+                attributes={"channel": "WhatsApp"},
+            )
+            await self.ctx.services["identities"].remember(session_id, identity)
+
+    def _lang(self, contact: dict[str, Any] | None) -> str:
+        return str((contact or {}).get("lang") or self.settings.default_lang)
+
+    # -- inbound ----------------------------------------------------------------------------------
+    async def handle_payload(self, body: dict[str, Any], request: Any = None) -> dict[str, int]:
+        """One webhook notification: every message (once per message id) and every status."""
+        counts = {"messages": 0, "duplicates": 0, "statuses": 0}
+        if body.get("object") not in (None, "whatsapp_business_account"):
+            return counts
+        for entry in body.get("entry") or []:
+            for change in (entry or {}).get("changes") or [] if isinstance(entry, dict) else []:
+                value = change.get("value") if isinstance(change, dict) else None
+                if not isinstance(value, dict):
+                    continue
+                phone_id = str((value.get("metadata") or {}).get("phone_number_id") or "")
+                if phone_id and phone_id != str(self.settings.whatsapp_phone_number_id):
+                    log.warning("whatsapp notification for another phone number id ignored")
+                    continue
+                names = {
+                    str(c.get("wa_id")): str((c.get("profile") or {}).get("name") or "")[:120] or None
+                    for c in value.get("contacts") or []
+                    if isinstance(c, dict)
+                }
+                for status in value.get("statuses") or []:
+                    if isinstance(status, dict) and await self._on_status(status):
+                        counts["statuses"] += 1
+                for message in value.get("messages") or []:
+                    if not isinstance(message, dict) or not message.get("from") or not message.get("id"):
+                        continue
+                    wa_id = str(message["from"])
+                    if not await self.store.first_time(str(message["id"]), wa_id):
+                        counts["duplicates"] += 1
+                        continue
+                    counts["messages"] += 1
+                    try:
+                        await self._on_message(wa_id, message, names.get(wa_id), request)
+                    except Exception:  # noqa: BLE001 - one bad message must not lose the others
+                        log.exception("whatsapp message from %s failed", mask_number(wa_id))
+        return counts
+
+    async def _on_status(self, status: dict[str, Any]) -> bool:
+        errors = status.get("errors") or []
+        error = None
+        if errors and isinstance(errors[0], dict):
+            first = errors[0]
+            error = f"{first.get('code', '')} {first.get('title') or first.get('message') or ''}".strip()
+        return await self.store.status(str(status.get("id") or ""), str(status.get("status") or ""), error)
+
+    async def _on_message(self, wa_id: str, msg: dict[str, Any], name: str | None, request: Any) -> None:
+        contact = await self.store.contact(wa_id)
+        lang = self._lang(contact)
+        # The customer wrote: the 24-hour window (re)opens from now.
+        await self.store.remember(
+            wa_id,
+            session_id=None,
+            token=None,
+            lang=lang,
+            profile_name=name,
+            inbound_at=time.time(),
+        )
+        await self._mark_read(str(msg["id"]))
+        kind = msg.get("type")
+        if kind == "text":
+            await self.converse(wa_id, str((msg.get("text") or {}).get("body") or ""), request=request)
+        elif kind in ("interactive", "button"):
+            await self._on_choice(wa_id, msg, lang, request)
+        elif kind in ("image", "document"):
+            await self.receive_media(wa_id, msg, lang)
+        elif kind == "location":
+            await self._on_location(wa_id, msg.get("location") or {}, lang, request)
+        elif kind in ("reaction", "system", "unsupported", "ephemeral"):
+            return
+        else:  # audio, video, stickers, contacts: ask for text
+            await self.send(wa_id, None, [("text", text_message(wa_text("text_only", lang)))])
+
+    async def _mark_read(self, message_id: str) -> None:
+        if not self.breaker.allows_traffic():
+            return
+        try:
+            await self.api.mark_read(message_id, typing=True)
+        except WhatsAppError as exc:  # blue ticks are a courtesy; the answer matters
+            log.info("whatsapp mark-read failed: %s", exc)
+
+    async def _on_choice(self, wa_id: str, msg: dict[str, Any], lang: str, request: Any) -> None:
+        """A tapped list row or reply button (ids: ``t:<node>``, ``p:<node>:<offset>``,
+        ``a:<article>``, ``m`` menu, ``h`` agent)."""
+        interactive = msg.get("interactive") or {}
+        picked = interactive.get("list_reply") or interactive.get("button_reply") or {}
+        choice = str(picked.get("id") or (msg.get("button") or {}).get("payload") or "")
+        title = str(picked.get("title") or (msg.get("button") or {}).get("text") or "")
+        kind, _, ref = choice.partition(":")
+        if kind == "m":
+            await self.send_menu(wa_id, lang)
+        elif kind == "t":
+            await self.send_menu(wa_id, lang, node_id=ref)
+        elif kind == "p":
+            node_id, _, offset = ref.rpartition(":")
+            await self.send_menu(wa_id, lang, node_id=node_id or None, offset=int(offset) if offset.isdigit() else 0)
+        elif kind == "a":
+            await self.send_article(wa_id, ref, lang)
+        elif kind == "h":
+            await self.request_agent(wa_id, lang)
+        elif title:  # a template's quick reply or an id we do not know: treat the words as text
+            await self.converse(wa_id, title, request=request)
+
+    async def _over_limit(self, wa_id: str, session_id: str | None, lang: str, request: Any) -> bool:
+        """The web's per-session message budget (RATE_LIMIT_MESSAGES_PER_MINUTE, bucket ``message``
+        keyed by the session): the customer is told once per window, further messages dropped."""
+        limit = int(self.settings.rate_limit_messages_per_minute)
+        key = session_id or f"wa:{wa_id}"
+        limits = self.ctx.services.get("limits")
+        if limits is not None and request is not None:
+            try:
+                await limits.hit(request, "message", key, limit, 60, lang=lang)
+                return False
+            except RateLimited:
+                pass
+        else:
+            count = await self.ctx.cache.incr(f"rl:message:{key}:{int(time.time() // 60)}", 65)
+            if count <= limit:
+                return False
+        told = await self.ctx.cache.incr(f"rl:whatsapp-told:{wa_id}:{int(time.time() // 60)}", 65)
+        if told == 1:
+            await self.send(wa_id, session_id, [("text", text_message(wa_text("slow_down", lang)))])
+        log.info("whatsapp number %s is over %d messages a minute", mask_number(wa_id), limit)
+        return True
+
+    async def converse(self, wa_id: str, body: str, *, request: Any = None) -> dict[str, Any] | None:
+        """Send the text through the message pipeline and reply with the answer."""
+        contact = await self.store.contact(wa_id)
+        lang = self._lang(contact)
+        session_id, token = await self._live_session(contact)
+        if await self._over_limit(wa_id, session_id, lang, request):
+            return None
+        raw = {
+            "message": body,
+            "session_id": session_id,
+            "session_token": token,
+            "customer_id": f"wa:{wa_id}",
+            "channel": "whatsapp",
+        }
+        try:
+            incoming = parse_message(raw, self.settings.message_max_chars)
+            # The language comes from the text; the number's earlier language decides a tie.
+            incoming.lang_hint = (contact or {}).get("lang") or None
+            try:
+                result = await self.ctx.conversations.handle(incoming)
+            except (NotFound, Forbidden, Unauthorized):
+                incoming.session_id = incoming.session_token = None
+                result = await self.ctx.conversations.handle(incoming)
+        except ValidationFailed:
+            await self.send(wa_id, session_id, [("text", text_message(wa_text("invalid", lang)))])
+            return None
+        lang = result.get("lang") or lang
+        await self._remember(wa_id, result["session_id"], result["session_token"], lang)
+        reply = (result.get("response") or "").strip()
+        if reply:
+            label = source_label(result, lang)
+            if label:
+                reply = f"{reply}\n\n{label}"
+            await self.send(wa_id, result["session_id"], self._answer(reply, result, lang))
+        return result
+
+    def _answer(self, reply: str, result: dict[str, Any], lang: str) -> list[tuple[str, dict[str, Any]]]:
+        """The answer's messages: text pieces; the last one with the menu/agent buttons when it
+        fits an interactive body; the ambiguous answer's candidates as a list."""
+        pieces = split_text(reply, BODY_LIMIT) or [reply]
+        out: list[tuple[str, dict[str, Any]]] = [("text", text_message(p)) for p in pieces[:-1]]
+        candidates = [
+            (f"a:{c['article_id']}", str(c.get("title") or c["article_id"]))
+            for c in result.get("quick_replies") or []
+            if c.get("article_id")
+        ]
+        last = pieces[-1]
+        if candidates and len(last) <= INTERACTIVE_BODY_LIMIT:
+            out.append(("list", list_message(last, wa_text("list_button", lang), candidates[:LIST_ROWS])))
+        elif len(last) <= INTERACTIVE_BODY_LIMIT and not result.get("escalated"):
+            out.append(("buttons", buttons_message(last, self._footer_buttons(lang))))
+        else:
+            out.append(("text", text_message(last)))
+        return out
+
+    def _footer_buttons(self, lang: str) -> list[tuple[str, str]]:
+        buttons = [("m", wa_text("menu_button", lang))]
+        if self.settings.handoff_enabled:
+            buttons.append(("h", wa_text("agent_button", lang)))
+        return buttons
+
+    async def request_agent(self, wa_id: str, lang: str) -> None:
+        """Hand the number's conversation to a person (the same queue as the widget's button)."""
+        handoff = self.ctx.services.get("handoff")
+        if handoff is None or not hasattr(handoff, "request"):
+            await self.converse(wa_id, wa_text("agent_phrase", lang))
+            return
+        contact = await self.store.contact(wa_id)
+        session_id, token = await self._live_session(contact)
+        session = None
+        if session_id and token:
+            try:
+                session = await self.ctx.sessions.authorize(session_id, token)
+            except (NotFound, Forbidden, Unauthorized):
+                session, token = None, None
+        result = await handoff.request(
+            session, token or "", customer_id=f"wa:{wa_id}", channel="whatsapp", reason="button", lang=lang
+        )
+        await self._remember(wa_id, result["session_id"], result["session_token"], lang)
+        if result.get("response"):
+            await self.send(wa_id, result["session_id"], [("text", text_message(result["response"]))])
+
+    async def _on_location(self, wa_id: str, location: dict[str, Any], lang: str, request: Any) -> None:
+        """A shared location: to the agent when a person holds the conversation; otherwise noted
+        with the offer of a person (the bot cannot use it)."""
+        lat, lon = location.get("latitude"), location.get("longitude")
+        if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+            return
+        place = " — ".join(str(location[k]) for k in ("name", "address") if location.get(k))
+        line = f"📍 {lat:.6f}, {lon:.6f}" + (f" ({place})" if place else "")
+        line += f"\nhttps://maps.google.com/?q={lat:.6f},{lon:.6f}"
+        contact = await self.store.contact(wa_id)
+        session_id, _ = await self._live_session(contact)
+        session = await self.ctx.sessions.get(session_id) if session_id else None
+        if session is not None and session.status in ("pending_handoff", "human_active"):
+            await self.converse(wa_id, line, request=request)
+            return
+        buttons = [("h", wa_text("agent_button", lang))] if self.settings.handoff_enabled else []
+        message = (
+            buttons_message(wa_text("location_received", lang), buttons)
+            if buttons
+            else text_message(wa_text("location_received", lang))
+        )
+        await self.send(wa_id, session_id, [("buttons" if buttons else "text", message)])
+
+    # -- photos and documents ------------------------------------------------------------------------
+    async def receive_media(self, wa_id: str, msg: dict[str, Any], lang: str) -> None:
+        """A photo or document: fetched through the media endpoint, checked and stored like a widget
+        attachment. Without attachments it is acknowledged and the conversation handed to a person."""
+        kind = str(msg.get("type"))
+        media = msg.get(kind) or {}
+        service = self.ctx.services.get("attachments")
+        if not self.settings.attachments_enabled or service is None:
+            await self.send(wa_id, None, [("text", text_message(wa_text("file_to_agent", lang)))])
+            if self.settings.handoff_enabled:
+                await self.request_agent(wa_id, lang)
+            return
+        limit = int(self.settings.attachment_max_bytes)
+        mb = f"{limit / 1_000_000:g}"
+        mime = str(media.get("mime_type") or "").split(";")[0].strip()
+        if kind == "document" and mime and mime not in ACCEPTED_MEDIA:
+            await self.send(wa_id, None, [("text", text_message(wa_text("file_refused", lang, reason=mime)))])
+            return
+        try:
+            info = await self.api.media(str(media.get("id") or ""))
+            if int(info.get("file_size") or 0) > limit:
+                raise WhatsAppError("media", 413, None, "too large")
+            data = await self.api.download(str(info["url"]), limit)
+        except WhatsAppError as exc:
+            log.warning("whatsapp file from %s could not be fetched: %s", mask_number(wa_id), exc)
+            key = "file_too_large" if exc.status == 413 else "invalid"
+            await self.send(wa_id, None, [("text", text_message(wa_text(key, lang, mb=mb)))])
+            return
+        name = str(media.get("filename") or f"{kind}-{str(msg.get('id', ''))[-8:]}")
+        try:
+            prepared = await service.prepare_all([(name, data)])
+        except NuraError as exc:
+            await self.send(wa_id, None, [("text", text_message(wa_text("file_refused", lang, reason=exc.message)))])
+            return
+        session, token = await self._session(wa_id, lang)
+        caption = str(media.get("caption") or "").strip()[: self.settings.message_max_chars] or None
+        turns, _records = await service.from_customer(session, prepared, caption=caption, lang=lang, channel="whatsapp")
+        await self._remember(wa_id, session.id, token, lang)
+        if len(turns) > 1:  # the bot cannot look at files; it offers a person
+            body = turns[1].text
+            if turns[1].meta.get("offer_person") and len(body) <= INTERACTIVE_BODY_LIMIT:
+                await self.send(
+                    wa_id, session.id, [("buttons", buttons_message(body, [("h", wa_text("agent_button", lang))]))]
+                )
+            else:
+                await self.send(wa_id, session.id, [("text", text_message(body))])
+
+    # -- topic tree and articles ---------------------------------------------------------------------
+    async def send_menu(self, wa_id: str, lang: str, *, node_id: str | None = None, offset: int = 0) -> None:
+        tree = await self.ctx.knowledge.tree()
+        node = _find(tree, node_id) if tree and node_id else tree
+        contact = await self.store.contact(wa_id)
+        session_id = (contact or {}).get("session_id")
+        if node_id and node is None or not node:
+            await self.send(wa_id, session_id, [("text", text_message(wa_text("unavailable", lang)))])
+            return
+        rows: list[tuple[str, str]] = []
+        for child in node.get("children", []):
+            label, _ = pick_text(child["label"], lang)
+            action = child.get("action")
+            if action == "complaint" or (action == "agent" and not self.settings.handoff_enabled):
+                continue  # the chat has no complaint form
+            if action == "agent":
+                rows.append(("h", label))
+            elif child.get("article"):
+                rows.append((f"a:{child['article']}", label))
+            else:
+                rows.append((f"t:{child['id']}", label))
+        if node_id:
+            rows.append(("m", wa_text("menu_button", lang)))
+        if self.settings.handoff_enabled and not any(r[0] == "h" for r in rows):
+            rows.append(("h", wa_text("agent_button", lang)))
+        # At most 10 rows a list: a longer level shows 9 and a "More" row that opens the rest.
+        page = rows[offset:]
+        if len(page) > LIST_ROWS:
+            page = page[: LIST_ROWS - 1] + [(f"p:{node_id or ''}:{offset + LIST_ROWS - 1}", wa_text("more_row", lang))]
+        if offset:
+            heading = wa_text("more_heading", lang)
+        elif node_id:
+            heading = pick_text(node["label"], lang)[0] or wa_text("pick_topic", lang)
+        else:
+            heading = wa_text("welcome", lang, company=self.settings.company_name)
+        await self.send(wa_id, session_id, [("list", list_message(heading, wa_text("list_button", lang), page))])
+
+    async def send_article(self, wa_id: str, article_id: str, lang: str) -> None:
+        contact = await self.store.contact(wa_id)
+        session_id = (contact or {}).get("session_id")
+        answer = await self.ctx.pipeline.article_answer(article_id, lang, 1.0, kind="article", source="tree")
+        if answer is None:
+            await self.send(wa_id, session_id, [("text", text_message(wa_text("unavailable", lang)))])
+            return
+        label = wa_text("source_article", lang, title=answer.source_doc or article_id)
+        reply = f"{answer.response}\n\n{label}"
+        await self.send(wa_id, session_id, self._answer(reply, {}, lang))
+        await self.ctx.db.execute(
+            "INSERT INTO tree_clicks (session_id, customer_id, topic_id, article_id, label, lang, channel, created_at)"
+            " VALUES (?, ?, NULL, ?, ?, ?, 'whatsapp', ?)",
+            (session_id, f"wa:{wa_id}", article_id, answer.source_doc, lang, time.time()),
+        )
+
+    # -- sending --------------------------------------------------------------------------------------
+    async def send(self, wa_id: str, session_id: str | None, messages: list[tuple[str, dict[str, Any]]]) -> bool:
+        """Queue ``messages`` for the number and send them now, in order, after any still waiting.
+        Returns whether all went out; what did not is retried through the outbox."""
+        if not messages:
+            return True
+        ids = await self.store.queue(wa_id, session_id, messages)
+        return await self.deliver(wa_id, ids[-1])
+
+    async def deliver(self, wa_id: str, up_to: int, *, from_job: bool = False) -> bool:
+        """Send the number's waiting messages up to id ``up_to``, oldest first.
+
+        A retryable failure (network, 5xx, throttling) leaves the message queued: from a request
+        it queues a ``whatsapp_send`` outbox job and returns False; inside that job it raises, and
+        the outbox retries with back-off. A refused message (bad request, closed window) is failed
+        for good and the next one is tried. While the breaker is open nothing is called; once it
+        has cooled down one job's send is the probe."""
+        probe = False
+        if not self.breaker.allows_traffic():
+            if from_job and self.breaker.probe_due():
+                self.breaker.probing = probe = True
+            elif from_job:
+                raise WhatsAppError("send", 503, None, "circuit breaker open: the Graph API failed recently")
+            else:
+                await self._retry_later(wa_id, up_to)
+                return False
+        try:
+            for row_id in await self.store.waiting(wa_id, up_to=up_to):
+                row = await self.store.claim(row_id, SEND_LEASE_SECONDS)
+                if row is None:
+                    continue  # another sender has it
+                if row["created_at"] < time.time() - STALE_AFTER_SECONDS:
+                    await self.store.unsent(row_id, "expired before it could be sent", final=True)
+                    continue
+                try:
+                    wamid = await self.api.send(wa_id, json.loads(row["payload"]))
+                except WhatsAppError as exc:
+                    if exc.outage:
+                        kind = "unavailable" if exc.status == 0 else "server_error"
+                        self.breaker.record_failure(ProviderError(str(exc), kind=kind))
+                    if not exc.retryable:
+                        log.warning("whatsapp message to %s refused: %s", mask_number(wa_id), exc)
+                        await self.store.unsent(row_id, str(exc), final=True)
+                        continue
+                    await self.store.unsent(row_id, str(exc), final=False)
+                    log.warning("whatsapp message to %s not sent, retrying later: %s", mask_number(wa_id), exc)
+                    if from_job:
+                        raise
+                    await self._retry_later(wa_id, up_to)
+                    return False
+                self.breaker.record_success()
+                await self.store.sent(row_id, wamid)
+        finally:
+            if probe:
+                self.breaker.probing = False
+        return True
+
+    async def _retry_later(self, wa_id: str, up_to: int) -> None:
+        jobs = self.ctx.services.get("jobs")
+        if jobs is None or not jobs.enabled:
+            log.error("whatsapp messages to %s wait: background jobs are off, nothing retries them", mask_number(wa_id))
+            return
+        await self.store.enqueue_later(lambda conn: jobs.enqueue_in(conn, SEND_JOB, {"wa_id": wa_id, "up_to": up_to}))
+
+    # -- the 24-hour window and templates ----------------------------------------------------------------
+    @staticmethod
+    def window(contact: dict[str, Any] | None, now: float | None = None) -> dict[str, Any]:
+        now = time.time() if now is None else now
+        last = (contact or {}).get("last_inbound_at")
+        closes = float(last) + WINDOW_SECONDS if last else None
+        return {
+            "open": bool(closes and closes > now),
+            "last_customer_message_at": last,
+            "closes_at": closes,
+            "seconds_left": max(0, int(closes - now)) if closes else 0,
+            "template_sent_at": (contact or {}).get("template_sent_at"),
+        }
+
+    async def check_reply(self, session_id: str) -> None:
+        """Before an agent's reply: 409 ``whatsapp_window_closed`` when the session is a WhatsApp
+        conversation whose 24-hour window has closed (the admin offers the template then)."""
+        contact = await self.store.contact_of_session(session_id)
+        if contact is None:
+            return
+        window = self.window(contact)
+        if window["open"]:
+            return
+        raise Conflict(
+            "the customer's 24-hour WhatsApp window has closed: only an approved template can be sent",
+            code="whatsapp_window_closed",
+            details={"window": window, "template": self.settings.whatsapp_template_name or None},
+        )
+
+    def template_message(self, agent_name: str | None) -> dict[str, Any]:
+        values = {"agent_name": agent_name or "", "company_name": str(self.settings.company_name)}
+        params = [
+            str(p).replace("{agent_name}", values["agent_name"]).replace("{company_name}", values["company_name"])
+            for p in self.settings.whatsapp_template_params or []
+        ]
+        template: dict[str, Any] = {
+            "name": self.settings.whatsapp_template_name,
+            "language": {"code": self.settings.whatsapp_template_lang},
+        }
+        if params:
+            template["components"] = [{"type": "body", "parameters": [{"type": "text", "text": p} for p in params]}]
+        return {"type": "template", "template": template}
+
+    async def send_template(self, session_id: str, agent_name: str | None) -> dict[str, Any]:
+        """Send the configured template to the session's number (to reopen the conversation)."""
+        if not self.settings.whatsapp_template_name:
+            raise Conflict("no WhatsApp template is configured (WHATSAPP_TEMPLATE_NAME)", code="whatsapp_no_template")
+        contact = await self.store.contact_of_session(session_id)
+        if contact is None:
+            raise NotFound("this session is not a WhatsApp conversation", code="not_whatsapp")
+        wa_id = str(contact["wa_id"])
+        ids = await self.store.queue(wa_id, session_id, [("template", self.template_message(agent_name))])
+        sent = await self.deliver(wa_id, ids[-1])
+        await self.store.template_sent(wa_id, time.time())
+        [row] = [m for m in await self.store.messages(session_id=session_id, limit=5) if m["id"] == ids[-1]]
+        return {"sent": sent, "message": row}
+
+    # -- agent replies --------------------------------------------------------------------------------
+    async def deliver_agent_replies(self, *, recent_seconds: float = 900.0) -> int:
+        """Send agent replies and hand-off notices not yet delivered; returns how many were sent."""
+        sent = 0
+        for row in await self.store.pending_turns(time.time() - recent_seconds):
+            if not await self.store.claim_turn(row["wa_id"], row["id"]):
+                continue
+            if not self.window(row)["open"]:
+                log.warning("whatsapp reply to %s not sent: the 24-hour window is closed", mask_number(row["wa_id"]))
+                continue
+            body = row["text"]
+            files = (json.loads(row["meta"] or "{}") or {}).get("attachments") or []
+            if row["role"] == "agent" and row["sender_name"]:
+                body = f"👤 {row['sender_name']}: {body}"
+            if files:
+                body = f"{body}\n({len(files)} 📎)"
+            await self.send(
+                row["wa_id"], row["session_id"], [("text", text_message(p)) for p in split_text(body, BODY_LIMIT)]
+            )
+            sent += 1
+        return sent
+
+    async def delivery_loop(self, interval: float = 2.0) -> None:
+        """Deliver agent replies every ``interval`` seconds, and at once when this process's event
+        bus announces an agent message or a status change."""
+        wake = asyncio.Event()
+        listener = asyncio.get_running_loop().create_task(self._listen(wake))
+        try:
+            while True:
+                try:
+                    await self.deliver_agent_replies()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - one bad pass must not end delivery
+                    log.exception("whatsapp agent-reply delivery failed")
+                try:
+                    await asyncio.wait_for(wake.wait(), timeout=interval)
+                except TimeoutError:
+                    pass
+                wake.clear()
+        finally:
+            listener.cancel()
+
+    async def _listen(self, wake: asyncio.Event) -> None:
+        async for event in self.ctx.bus.subscribe("agents"):
+            if event.type in ("agent_message", "status", "assignment"):
+                wake.set()
