@@ -23,6 +23,9 @@ PACK_OF = {
     "handbooks/zagros": EVAL / "operator2" / "pack.json",
     "handbooks/nahr": EVAL / "handbooks" / "nahr" / "pack.json",
     "handbooks/tiny": None,
+    "lang-dev2/default": KNOWLEDGE / "default-pack.json",
+    "lang-dev2/operator2": EVAL / "operator2" / "pack.json",
+    "lang-dev2/sentiment": None,
 }
 EXPECT_KEYS = {
     "article": {"article", "handoff_ok"},
