@@ -43,14 +43,27 @@ def _print_report(report: dict[str, Any], show_misses: int) -> None:
     def pct(value: float | None) -> str:
         return "  n/a" if value is None else f"{100 * value:5.1f}%"
 
+    mood = f", {s['counts']['sentiment']} sentiment" if s["counts"].get("sentiment") else ""
     typer.echo(
         f"cases: {s['cases']}  ({s['counts']['article']} article, {s['counts']['out_of_scope']} out of scope,"
-        f" {s['counts']['handoff']} hand-off)   {s['ms_per_case']} ms/case"
+        f" {s['counts']['handoff']} hand-off{mood})   {s['ms_per_case']} ms/case"
     )
     typer.echo(f"top-1 accuracy           {pct(s['top1'])}")
     typer.echo(f"answered and correct     {pct(s['answered_correct'])}")
     typer.echo(f"out-of-scope rejection   {pct(s['out_of_scope_rejection'])}")
     typer.echo(f"hand-off recall          {pct(s['handoff_recall'])}")
+    complaints = s.get("complaints")
+    if complaints:
+        typer.echo(
+            f"complaints (article or hand-off) {pct(complaints['ok'])} of {complaints['cases']},"
+            f" scope refusals {complaints['scope_refusals']}"
+        )
+    mood_row = s.get("sentiment")
+    if mood_row:
+        typer.echo(
+            f"anger: negative recall {pct(mood_row['negative_recall'])} of {mood_row['negative']},"
+            f" neutral read as negative {mood_row['neutral_false_positives']} of {mood_row['neutral']}"
+        )
     handbook = s.get("handbook")
     if handbook:
         typer.echo(f"\nhandbook cases: {handbook['cases']}")
@@ -68,6 +81,10 @@ def _print_report(report: dict[str, Any], show_misses: int) -> None:
     typer.echo("\nper language:")
     for lang, row in s["per_language"].items():
         typer.echo(f"  {lang}: {row['cases']:4} cases  ok {pct(row['ok'])}  top-1 {pct(row['top1'])}")
+    if s.get("per_variety"):
+        typer.echo("\nper written variety:")
+        for variety, row in s["per_variety"].items():
+            typer.echo(f"  {variety:10} {row['cases']:4} cases  ok {pct(row['ok'])}  top-1 {pct(row['top1'])}")
     typer.echo("\nper article (top-1 / answered-and-correct):")
     for article_id, row in s["per_article"].items():
         typer.echo(f"  {article_id:24} {row['cases']:3}  {pct(row['top1'])}  {pct(row['answered_correct'])}")
@@ -94,9 +111,10 @@ def eval_command(
 ) -> None:
     """Run evaluation cases through the same pipeline as /v1/message and print the scores.
 
-    Each line: {"text": "...", "lang"?: "ar|ku|en", "expect": {"article": ID} | {"out_of_scope": true}
-    | {"handoff": true} | {"fact": "55000"} | {"source": "file.md"}}. Uses the knowledge in
-    --data-dir (import a pack and ingest the handbook first).
+    Each line: {"text": "...", "lang"?: "ar|ckb|ku|en", "variety"?: "iraqi", "expect": {"article": ID}
+    | {"article": ID, "handoff_ok": true} | {"out_of_scope": true} | {"handoff": true}
+    | {"sentiment": "negative|neutral"} | {"fact": "55000"} | {"source": "file.md"}}. Uses the
+    knowledge in --data-dir (import a pack and ingest the handbook first).
 
     Example: nura eval knowledge/eval/cases.jsonl --json
     """

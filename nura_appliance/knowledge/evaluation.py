@@ -4,8 +4,10 @@ The cases go through ``ctx.pipeline.answer`` — the very object ``POST /v1/mess
 the language chosen exactly as the conversation service chooses it, so the numbers describe the
 product, not a copy of it.
 
-Case format (JSON lines): ``{"text", "lang"?, "expect": {"article": ID} | {"out_of_scope": true}
-| {"handoff": true} | {"fact": TEXT, "source"?: FILE}}`` (handbook cases: see the last section).
+Case format (JSON lines): ``{"text", "lang"?, "variety"?, "expect": {"article": ID} |
+{"article": ID, "handoff_ok": true} | {"out_of_scope": true} | {"handoff": true} |
+{"sentiment": "negative" | "neutral"} | {"fact": TEXT, "source"?: FILE}}`` (handbook cases: see the
+last section). ``variety`` (msa, iraqi, arabizi, sorani …) only groups the report.
 
 Metrics (each over the cases of its kind):
 
@@ -14,7 +16,12 @@ Metrics (each over the cases of its kind):
   configured threshold (ambiguous offers do not count);
 * ``out_of_scope_rejection`` — out-of-scope cases that got no article answer and no quick-reply
   offer (kind ``out_of_scope``, ``fallback`` or ``rule``);
-* ``handoff_recall`` — hand-off cases that started a hand-off.
+* ``handoff_recall`` — hand-off cases that started a hand-off;
+* ``{"article": ID, "handoff_ok": true}`` (an outage complaint): right when answered with the
+  article *or* handed off; ``scope_refusals`` counts those given the scope refusal instead;
+* ``sentiment`` — ``negative_recall``: negative cases the pipeline read as negative;
+  ``neutral_false_positives``: neutral cases it read as negative (thanks and praise, read as
+  positive, are not negative).
 """
 
 from __future__ import annotations
@@ -53,29 +60,40 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
         if not isinstance(case, dict) or not isinstance(case.get("text"), str) or not case["text"].strip():
             raise ValidationFailed(f'{path.name} line {number}: needs a non-empty "text"')
         expect = case.get("expect")
-        if not is_handbook_expectation(expect) and (
-            not isinstance(expect, dict)
-            or len(expect) != 1
-            or not (
-                isinstance(expect.get("article"), str)
-                or expect.get("out_of_scope") is True
-                or expect.get("handoff") is True
-            )
-        ):
+        if not is_handbook_expectation(expect) and not _valid_expectation(expect):
             raise ValidationFailed(
-                f'{path.name} line {number}: "expect" must be {{"article": ID}}, '
-                '{"out_of_scope": true}, {"handoff": true}, {"fact": TEXT} or {"source": FILE}'
+                f'{path.name} line {number}: "expect" must be {{"article": ID}} (with "handoff_ok": true '
+                'for a complaint a hand-off also answers), {"out_of_scope": true}, {"handoff": true}, '
+                '{"sentiment": "negative"|"neutral"}, {"fact": TEXT} or {"source": FILE}'
             )
         lang = case.get("lang")
         if lang is not None and lang not in LANGS:
             raise ValidationFailed(f'{path.name} line {number}: "lang" must be one of {LANG_LIST}')
-        cases.append({"text": case["text"], "lang": lang, "expect": expect})
+        variety = case.get("variety")
+        if variety is not None and (not isinstance(variety, str) or not variety.strip()):
+            raise ValidationFailed(f'{path.name} line {number}: "variety" must be a non-empty text')
+        cases.append({"text": case["text"], "lang": lang, "expect": expect, "variety": variety})
     if not cases:
         raise ValidationFailed(f"{path.name}: no cases")
     return cases
 
 
+SENTIMENTS = ("negative", "neutral")
+
+
+def _valid_expectation(expect: Any) -> bool:
+    if not isinstance(expect, dict):
+        return False
+    if isinstance(expect.get("article"), str):
+        return set(expect) == {"article"} or (set(expect) == {"article", "handoff_ok"} and expect["handoff_ok"] is True)
+    if "sentiment" in expect:
+        return len(expect) == 1 and expect["sentiment"] in SENTIMENTS
+    return len(expect) == 1 and (expect.get("out_of_scope") is True or expect.get("handoff") is True)
+
+
 def _expected_kind(expect: dict[str, Any]) -> str:
+    if "sentiment" in expect:
+        return "sentiment"
     if "article" in expect:
         return "article"
     if is_handbook_expectation(expect):
@@ -113,8 +131,13 @@ async def run_cases(ctx: Any, cases: list[dict[str, Any]]) -> dict[str, Any]:
         kinds.append(answer.kind)
         expect = case["expect"]
         wanted = _expected_kind(expect)
-        if wanted == "article":
+        if wanted == "sentiment":
+            got["sentiment"] = answer.sentiment
+            ok = (answer.sentiment == "negative") == (expect["sentiment"] == "negative")
+        elif wanted == "article":
             ok = kind == "article" and answer.article_id == expect["article"]
+            if expect.get("handoff_ok"):
+                ok = ok or kind == "handoff"
         elif wanted == "handbook":
             got["handbook"] = await score_handbook_case(ctx, case["text"], lang, expect, answer, trace)
             ok = got["handbook"]["answered"]
@@ -122,7 +145,10 @@ async def run_cases(ctx: Any, cases: list[dict[str, Any]]) -> dict[str, Any]:
             ok = kind == "handoff"
         else:
             ok = kind in REJECTED
-        results.append({"text": case["text"], "expect": expect, "got": got, "ok": ok})
+        result = {"text": case["text"], "expect": expect, "got": got, "ok": ok}
+        if case.get("variety"):
+            result["variety"] = case["variety"]
+        results.append(result)
     elapsed = time.perf_counter() - started
     summary = summarise(results, elapsed, langs)
     handbook = summarise_handbook(results, langs, kinds)
@@ -137,6 +163,9 @@ def summarise(results: list[dict[str, Any]], elapsed: float = 0.0, langs: list[s
     articles = [r for r in results if "article" in r["expect"]]
     oos = [r for r in results if r["expect"].get("out_of_scope")]
     handoffs = [r for r in results if r["expect"].get("handoff")]
+    complaints = [r for r in articles if r["expect"].get("handoff_ok")]
+    negative = [r for r in results if r["expect"].get("sentiment") == "negative"]
+    neutral = [r for r in results if r["expect"].get("sentiment") == "neutral"]
 
     def top1(r: dict[str, Any]) -> bool:
         return bool(r["got"]["candidates"]) and r["got"]["candidates"][0] == r["expect"]["article"]
@@ -152,6 +181,18 @@ def summarise(results: list[dict[str, Any]], elapsed: float = 0.0, langs: list[s
             "ok": _ratio(sum(r["ok"] for r in rows), len(rows)),
             "top1": _ratio(sum(top1(r) for r in arts), len(arts)),
         }
+    per_variety: dict[str, dict[str, Any]] = {}
+    by_variety: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in results:
+        if r.get("variety"):
+            by_variety[r["variety"]].append(r)
+    for variety, rows in sorted(by_variety.items()):
+        arts = [r for r in rows if "article" in r["expect"]]
+        per_variety[variety] = {
+            "cases": len(rows),
+            "ok": _ratio(sum(r["ok"] for r in rows), len(rows)),
+            "top1": _ratio(sum(top1(r) for r in arts), len(arts)),
+        }
     per_article: dict[str, dict[str, Any]] = {}
     by_article: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in articles:
@@ -162,7 +203,7 @@ def summarise(results: list[dict[str, Any]], elapsed: float = 0.0, langs: list[s
             "top1": _ratio(sum(top1(r) for r in rows), len(rows)),
             "answered_correct": _ratio(sum(r["ok"] for r in rows), len(rows)),
         }
-    return {
+    out = {
         "cases": len(results),
         "ok": _ratio(sum(r["ok"] for r in results), len(results)),
         "top1": _ratio(sum(top1(r) for r in articles), len(articles)),
@@ -175,6 +216,23 @@ def summarise(results: list[dict[str, Any]], elapsed: float = 0.0, langs: list[s
         "misses": sum(not r["ok"] for r in results),
         "ms_per_case": round(1000 * elapsed / len(results), 2) if results else 0.0,
     }
+    if per_variety:
+        out["per_variety"] = per_variety
+    if complaints:
+        out["complaints"] = {
+            "cases": len(complaints),
+            "ok": _ratio(sum(r["ok"] for r in complaints), len(complaints)),
+            "scope_refusals": sum(r["got"]["kind"] == "out_of_scope" for r in complaints),
+        }
+    if negative or neutral:
+        out["counts"]["sentiment"] = len(negative) + len(neutral)
+        out["sentiment"] = {
+            "negative": len(negative),
+            "neutral": len(neutral),
+            "negative_recall": _ratio(sum(r["ok"] for r in negative), len(negative)),
+            "neutral_false_positives": sum(not r["ok"] for r in neutral),
+        }
+    return out
 
 
 # -- handbook cases (issue 17) --------------------------------------------------------------------
