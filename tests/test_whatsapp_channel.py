@@ -5,7 +5,9 @@ statuses, retries through the outbox and the circuit breaker when the API is dow
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -183,3 +185,521 @@ def test_list_rows_fit_the_cloud_api_limits() -> None:
     assert len(items) == LIST_ROWS
     assert all(len(r["title"]) <= 24 and len(r.get("description", "")) <= 72 for r in items)
     assert items[0]["description"].startswith("عنوان طويل جداً")
+
+
+def rows_of(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for s in message["interactive"]["action"]["sections"] for r in s["rows"]]
+
+
+async def arrives(fake: FakeWhatsApp, wa_id: str, wanted: Any, timeout: float = 10.0) -> bool:
+    """Whether a message whose text matches ``wanted`` reaches the fake API within ``timeout``."""
+    for _ in range(int(timeout / 0.05)):
+        if any(wanted(t) for t in fake.texts(wa_id)):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def sent_count(fake: FakeWhatsApp, wa_id: str, count: int, timeout: float = 10.0) -> bool:
+    for _ in range(int(timeout / 0.05)):
+        if len(fake.to(wa_id)) >= count:
+            await asyncio.sleep(0.1)  # nothing more on its way
+            return len(fake.to(wa_id)) == count
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_the_topic_tree_as_lists_nested_levels_and_articles(
+    client: httpx.AsyncClient, fake_wa: FakeWhatsApp, app: Any
+) -> None:
+    who = "447700900200"
+    await say(client, fake_wa, fake_wa.text(who, "menu"))
+    root = fake_wa.to(who)[-1]
+    assert root["interactive"]["type"] == "list"
+    assert "Sanad Telecom" in root["interactive"]["body"]["text"]
+    ids = [r["id"] for r in rows_of(root)]
+    assert ids[0] == "t:connectivity" and ids[-1] == "h" and len(ids) <= 10
+
+    # A branch opens a further list with its children, the main menu and the agent row.
+    await say(client, fake_wa, fake_wa.list_reply(who, "t:connectivity", "Network & internet"))
+    await say(client, fake_wa, fake_wa.list_reply(who, "t:mobile-data", "Mobile internet"))
+    branch = fake_wa.to(who)[-1]
+    assert branch["interactive"]["body"]["text"] == "Mobile internet"
+    assert [r["id"] for r in rows_of(branch)] == [
+        "a:internet-slow",
+        "a:no-connection",
+        "a:apn-settings",
+        "a:hotspot",
+        "m",
+        "h",
+    ]
+    # A leaf answers with its article, its source and the reply buttons.
+    await say(client, fake_wa, fake_wa.list_reply(who, "a:internet-slow", "Slow internet"))
+    article = fake_wa.to(who)[-1]["interactive"]
+    assert "*124#" in article["body"]["text"] and article["body"]["text"].endswith("📄 Source: Slow mobile internet")
+    clicks = await app.ctx.nura.db.fetchall("SELECT * FROM tree_clicks WHERE channel = 'whatsapp'")
+    assert [(c["article_id"], c["customer_id"]) for c in clicks] == [("internet-slow", f"wa:{who}")]
+    await say(client, fake_wa, fake_wa.list_reply(who, "t:no-such-node"))
+    assert fake_wa.texts(who)[-1] == "This topic isn't available right now."
+    # The main-menu button goes back to the root list.
+    await say(client, fake_wa, fake_wa.button_reply(who, "m", "Main menu"))
+    assert [r["id"] for r in rows_of(fake_wa.to(who)[-1])] == ids
+
+
+async def test_a_level_longer_than_ten_rows_continues_in_a_further_list(
+    client: httpx.AsyncClient, fake_wa: FakeWhatsApp, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    children = [{"id": f"n{i}", "label": {"en": f"Topic number {i}"}, "article": "internet-slow"} for i in range(14)]
+
+    async def tree() -> dict[str, Any]:
+        return {"id": "root", "label": {"en": "All"}, "children": children}
+
+    monkeypatch.setattr(app.ctx.nura.knowledge, "tree", tree)
+    who = "447700900201"
+    await say(client, fake_wa, fake_wa.text(who, "start"))
+    first = rows_of(fake_wa.to(who)[-1])
+    assert len(first) == 10 and first[-1]["id"] == "p::9" and first[-1]["title"] == "More…"
+    await say(client, fake_wa, fake_wa.list_reply(who, "p::9", "More…"))
+    second = fake_wa.to(who)[-1]
+    assert second["interactive"]["body"]["text"] == "More topics:"
+    # 14 topics + the agent row = 15 rows: 9 on the first list, the other 6 here; ids stay unique
+    # although every topic opens the same article.
+    assert [r["id"] for r in rows_of(second)] == [f"l:n{i}" for i in range(9, 14)] + ["h"]
+    assert first[0]["id"] == "a:internet-slow" and first[1]["id"] == "l:n1"
+    await say(client, fake_wa, fake_wa.list_reply(who, "l:n12", "Topic number 12"))
+    assert "*124#" in fake_wa.texts(who)[-1]
+    assert [r["title"] for r in rows_of(second)] == [f"Topic number {i}" for i in range(9, 14)] + ["Talk to an agent"]
+
+
+async def test_handoff_both_ways_agent_replies_and_a_resolved_chat_starts_fresh(
+    client: httpx.AsyncClient, fake_wa: FakeWhatsApp, app: Any
+) -> None:
+    who = "9647709000300"
+    await say(client, fake_wa, fake_wa.text(who, "مرحبا"))
+    await say(client, fake_wa, fake_wa.button_reply(who, "h", "التحدث مع موظف"))
+    assert "موظف" in fake_wa.texts(who)[-1]
+    session_id = (await contact(app, who))["session_id"]
+    queue = (await client.get("/v1/queue", headers=API_KEY)).json()
+    [waiting] = [s for s in queue["pending"] if s["session_id"] == session_id]
+    assert waiting["channel"] == "whatsapp"
+    assert waiting["customer"]["phone"] == f"+{who}" and waiting["customer"]["verified"] is True
+
+    assert (await client.post(f"/v1/handoff/{session_id}/accept?agent_id=sara", headers=API_KEY)).status_code == 200
+    resp = await client.post(
+        f"/v1/session/{session_id}/agent-message",
+        headers=API_KEY,
+        json={"message": "أهلاً، أنا سارة. كيف أساعدك؟", "agent_name": "سارة"},
+    )
+    assert resp.status_code == 200, resp.text
+    assert await arrives(fake_wa, who, lambda t: t == "👤 سارة: أهلاً، أنا سارة. كيف أساعدك؟")
+    delivered = len(fake_wa.to(who))
+    assert await channel_of(app).deliver_agent_replies() == 0  # nothing twice
+    assert len(fake_wa.to(who)) == delivered
+
+    # The customer's messages go to the agent; the bot stays quiet.
+    await say(client, fake_wa, fake_wa.text(who, "عندي مشكلة في الفاتورة"))
+    assert len(fake_wa.to(who)) == delivered
+    turns = await app.ctx.nura.db.fetchall(
+        "SELECT role, text FROM chat_turns WHERE session_id = ? ORDER BY id", (session_id,)
+    )
+    assert turns[-1] == {"role": "customer", "text": "عندي مشكلة في الفاتورة"}
+
+    # The agent resolves: the customer is told once, and the next message starts a fresh bot session.
+    outcome = {"status": "solved", "issue_category": "billing", "root_cause": "x", "resolution_notes": "y"}
+    resolved = await client.post(f"/v1/handoff/{session_id}/resolve?agent_id=sara", headers=API_KEY, json=outcome)
+    assert resolved.status_code == 200, resolved.text
+    assert await arrives(fake_wa, who, lambda t: "تم إغلاق المحادثة" in t)
+    await channel_of(app).deliver_agent_replies()
+    assert sum("تم إغلاق المحادثة" in t for t in fake_wa.texts(who)) == 1
+    await say(client, fake_wa, fake_wa.text(who, "الإنترنت بطيء جداً"))
+    assert "*124#" in fake_wa.texts(who)[-1]
+    fresh = (await contact(app, who))["session_id"]
+    assert fresh != session_id
+    row = await app.ctx.nura.db.fetchone("SELECT status, customer_id FROM sessions WHERE id = ?", (fresh,))
+    assert row == {"status": "bot", "customer_id": f"wa:{who}"}
+
+
+async def test_the_24_hour_window_refuses_free_replies_and_offers_the_template(
+    client: httpx.AsyncClient, fake_wa: FakeWhatsApp, app: Any
+) -> None:
+    who = "9647709000400"
+    await say(client, fake_wa, fake_wa.button_reply(who, "h", "التحدث مع موظف"))
+    session_id = (await contact(app, who))["session_id"]
+    assert (await client.post(f"/v1/handoff/{session_id}/accept?agent_id=sara", headers=API_KEY)).status_code == 200
+    assert await sent_count(fake_wa, who, 2)  # the hand-off notice and the agent's joining
+    info = (await client.get(f"/v1/whatsapp/sessions/{session_id}", headers=API_KEY)).json()
+    assert info["window"]["open"] and 86000 < info["window"]["seconds_left"] <= 86400
+    assert info["template"] == "support_reply"
+
+    # 25 hours later the window is closed: the reply is refused loudly, nothing is stored.
+    await app.ctx.nura.db.execute(
+        "UPDATE whatsapp_contacts SET last_inbound_at = ? WHERE wa_id = ?", (time.time() - 25 * 3600, who)
+    )
+    before = len(fake_wa.to(who))
+    refused = await client.post(
+        f"/v1/session/{session_id}/agent-message", headers=API_KEY, json={"message": "هل ما زلت هناك؟"}
+    )
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "whatsapp_window_closed" and error["details"]["template"] == "support_reply"
+    assert error["details"]["window"]["open"] is False
+    agent_turns = await app.ctx.nura.db.fetchall(
+        "SELECT * FROM chat_turns WHERE session_id = ? AND role = 'agent'", (session_id,)
+    )
+    assert agent_turns == []
+    info = (await client.get(f"/v1/whatsapp/sessions/{session_id}", headers=API_KEY)).json()
+    assert info["window"]["open"] is False and info["window"]["seconds_left"] == 0
+
+    # The agent sends the approved template instead.
+    sent = await client.post(
+        f"/v1/whatsapp/sessions/{session_id}/template", headers=API_KEY, json={"agent_name": "سارة"}
+    )
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["sent"] is True and sent.json()["message"]["status"] == "sent"
+    template = fake_wa.to(who)[-1]
+    assert len(fake_wa.to(who)) == before + 1
+    assert template["type"] == "template" and template["template"]["name"] == "support_reply"
+    assert template["template"]["language"] == {"code": "ar"}
+    info = (await client.get(f"/v1/whatsapp/sessions/{session_id}", headers=API_KEY)).json()
+    assert info["window"]["template_sent_at"] is not None
+
+    # The customer answers the template: the window is open again and the agent can reply.
+    await say(client, fake_wa, fake_wa.text(who, "نعم أنا هنا"))
+    ok = await client.post(f"/v1/session/{session_id}/agent-message", headers=API_KEY, json={"message": "ممتاز"})
+    assert ok.status_code == 200
+    assert await arrives(fake_wa, who, lambda t: t.endswith("ممتاز"))
+
+    # A window Meta still considers closed: the message fails for good with Meta's reason, no retry.
+    fake_wa.close_window(who)
+    await channel_of(app).send(who, session_id, [("text", {"type": "text", "text": {"body": "x"}})])
+    row = await app.ctx.nura.db.fetchone("SELECT status, error FROM whatsapp_outbound ORDER BY id DESC LIMIT 1")
+    assert row["status"] == "failed" and "131047" in row["error"]
+    jobs = await app.ctx.nura.db.fetchall("SELECT * FROM outbox WHERE kind = 'whatsapp_send'")
+    assert jobs == []
+
+
+async def test_template_route_without_a_template_or_for_a_web_session(data_dir: Path, fake_wa: FakeWhatsApp) -> None:
+    from conftest import new_session, running_app
+
+    async with running_app(wa_settings(data_dir, fake_wa)) as (app, client):
+        web = await new_session(client)
+        missing = await client.post(f"/v1/whatsapp/sessions/{web['session_id']}/template", headers=API_KEY)
+        assert missing.status_code == 409 and missing.json()["error"]["code"] == "whatsapp_no_template"
+        assert (await client.get(f"/v1/whatsapp/sessions/{web['session_id']}", headers=API_KEY)).status_code == 404
+        assert (await client.get(f"/v1/whatsapp/sessions/{web['session_id']}")).status_code == 401
+
+
+async def test_delivery_statuses_are_recorded_and_never_go_backwards(
+    client: httpx.AsyncClient, fake_wa: FakeWhatsApp, app: Any
+) -> None:
+    who = "9647709000500"
+    await say(client, fake_wa, fake_wa.text(who, "مرحبا"))
+    wamid = fake_wa.to(who)[-1]["id"]
+
+    async def status(value: str, **extra: Any) -> None:
+        note = {"id": wamid, "status": value, "timestamp": str(int(time.time())), "recipient_id": who, **extra}
+        resp = await post(client, fake_wa, fake_wa.notification(statuses=[note]))
+        assert resp.status_code == 200
+
+    async def current() -> dict[str, Any]:
+        return await app.ctx.nura.db.fetchone(
+            "SELECT status, error FROM whatsapp_outbound WHERE wa_message_id = ?", (wamid,)
+        )
+
+    await status("delivered")
+    assert (await current())["status"] == "delivered"
+    await status("read")
+    await status("delivered")  # late and out of order
+    assert (await current())["status"] == "read"
+    await say(client, fake_wa, fake_wa.text(who, "شكراً"))
+    wamid = fake_wa.to(who)[-1]["id"]
+    await status("failed", errors=[{"code": 131026, "title": "Message undeliverable"}])
+    assert await current() == {"status": "failed", "error": "131026 Message undeliverable"}
+
+
+async def test_a_failed_send_is_retried_through_the_outbox_in_order(data_dir: Path, fake_wa: FakeWhatsApp) -> None:
+    from conftest import running_app
+
+    settings = wa_settings(data_dir, fake_wa, JOB_RETRY_DELAY_SECONDS=0)
+    async with running_app(settings) as (app, client):
+        jobs = app.ctx.nura.services["jobs"]
+        who = "9647709000600"
+        fake_wa.fail_next(500, 1, "An unknown error occurred")
+        await say(client, fake_wa, fake_wa.text(who, "مرحبا"))
+        assert fake_wa.to(who) == []
+        rows = await app.ctx.nura.db.fetchall("SELECT status, attempts, error FROM whatsapp_outbound")
+        assert [(r["status"], r["attempts"]) for r in rows] == [("queued", 1)] and "500" in rows[0]["error"]
+        [job] = await app.ctx.nura.db.fetchall("SELECT * FROM outbox WHERE kind = 'whatsapp_send'")
+        assert json.loads(job["payload"])["wa_id"] == who
+
+        # Throttled once more (Meta's 130429: retryable, the API is there so the breaker stays closed).
+        fake_wa.fail_next(429, 130429, "Rate limit hit")
+        assert await jobs.run_pending() >= 1
+        assert fake_wa.to(who) and channel_of(app).breaker.allows_traffic()
+        # A second answer waits behind nothing now and goes straight out, after the first.
+        await say(client, fake_wa, fake_wa.text(who, "الإنترنت بطيء جداً"))
+        texts = fake_wa.texts(who)
+        assert len(texts) == 2 and "*124#" in texts[1]
+        rows = await app.ctx.nura.db.fetchall("SELECT status, attempts FROM whatsapp_outbound ORDER BY id")
+        assert [(r["status"], r["attempts"]) for r in rows] == [("sent", 3), ("sent", 1)]
+
+        # A bad request is not retried: failed for good with Meta's reason.
+        fake_wa.fail_next(400, 100, "Invalid parameter")
+        await say(client, fake_wa, fake_wa.text(who, "شكراً"))
+        last = await app.ctx.nura.db.fetchone("SELECT status, error FROM whatsapp_outbound ORDER BY id DESC LIMIT 1")
+        assert last["status"] == "failed" and "Invalid parameter" in last["error"]
+        assert (
+            await app.ctx.nura.db.fetchall("SELECT id FROM outbox WHERE kind = 'whatsapp_send' AND status != 'done'")
+            == []
+        )
+
+
+async def test_the_provider_down_opens_the_breaker_and_messages_wait_for_it(
+    data_dir: Path, fake_wa: FakeWhatsApp
+) -> None:
+    from conftest import running_app
+
+    settings = wa_settings(data_dir, fake_wa, JOB_RETRY_DELAY_SECONDS=0)
+    async with running_app(settings) as (app, client):
+        jobs = app.ctx.nura.services["jobs"]
+        channel = channel_of(app)
+        who = "9647709000700"
+        fake_wa.down = True
+        first = await say(client, fake_wa, fake_wa.text(who, "مرحبا"))
+        assert first.json()["messages"] == 1  # Meta gets its 200 and does not redeliver
+        assert channel.breaker.snapshot().state == "open"
+        calls = len(fake_wa.calls)
+        # While the breaker is open nothing calls the API: the answers queue up in order.
+        await say(client, fake_wa, fake_wa.text(who, "الإنترنت بطيء جداً"))
+        await say(client, fake_wa, fake_wa.text(who, "شكراً"))
+        assert len(fake_wa.calls) == calls
+        queued = await app.ctx.nura.db.fetchall("SELECT status FROM whatsapp_outbound ORDER BY id")
+        assert [r["status"] for r in queued] == ["queued"] * 3
+        # The outbox retries: still open (cooling down), the job fails and is rescheduled.
+        await jobs.run_pending(limit=3)
+        assert len(fake_wa.calls) == calls
+        failed = await app.ctx.nura.db.fetchall("SELECT attempts, last_error FROM outbox WHERE kind = 'whatsapp_send'")
+        assert failed and all("circuit breaker open" in (r["last_error"] or "") for r in failed)
+
+        # The API is back and the cool-down has passed: one job probes, the breaker closes, and the
+        # three answers go out in the order they were given.
+        fake_wa.down = False
+        channel.breaker.open_until = channel.breaker.clock() - 1
+        await jobs.run_pending()
+        texts = fake_wa.texts(who)
+        assert len(texts) == 3 and "*124#" in texts[1]
+        assert channel.breaker.snapshot().state == "closed"
+        rows = await app.ctx.nura.db.fetchall("SELECT status FROM whatsapp_outbound ORDER BY id")
+        assert [r["status"] for r in rows] == ["sent"] * 3
+
+
+async def test_photos_and_documents_through_the_media_endpoint(
+    client: httpx.AsyncClient, fake_wa: FakeWhatsApp, app: Any
+) -> None:
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (80, 40), (0, 90, 200))
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (33.0, 18.0, 54.0)}
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif.tobytes())
+    who = "9647709000800"
+    media_id = fake_wa.add_media(buffer.getvalue(), "image/jpeg")
+    photo = fake_wa.message(who, "image", {"id": media_id, "mime_type": "image/jpeg", "caption": "ظهر الشريحة"})
+    await say(client, fake_wa, photo)
+    reply = fake_wa.to(who)[-1]
+    assert "موظف" in reply["interactive"]["body"]["text"]
+    assert [b["reply"]["id"] for b in reply["interactive"]["action"]["buttons"]] == ["h"]
+    session_id = (await contact(app, who))["session_id"]
+    service = app.ctx.nura.services["attachments"]
+    [stored] = await service.store.for_session(session_id)
+    assert stored.kind == "jpeg" and stored.channel == "whatsapp"
+    assert Image.open(io.BytesIO(await service.read_bytes(stored))).getexif() == {}  # location data gone
+    turns = await app.ctx.nura.db.fetchall(
+        "SELECT role, text FROM chat_turns WHERE session_id = ? ORDER BY id", (session_id,)
+    )
+    assert turns[0] == {"role": "customer", "text": "ظهر الشريحة"}
+
+    # Not a photo or PDF: refused with the reason, nothing fetched or stored.
+    exe = fake_wa.add_media(b"MZ\x90\x00", "application/x-msdownload")
+    fetched = len(fake_wa.calls)
+    doc = {"id": exe, "filename": "setup.exe", "mime_type": "application/x-msdownload"}
+    await say(client, fake_wa, fake_wa.message(who, "document", doc))
+    assert "PDF" in fake_wa.texts(who)[-1]
+    assert not any(path.endswith(exe) for _, path in fake_wa.calls[fetched:])
+    # A PDF is stored; an unknown media id is answered, not a crash.
+    pdf = fake_wa.add_media(
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n", "application/pdf"
+    )
+    await say(
+        client,
+        fake_wa,
+        fake_wa.message(who, "document", {"id": pdf, "filename": "bill.pdf", "mime_type": "application/pdf"}),
+    )
+    assert [r.kind for r in await service.store.for_session(session_id)] == ["jpeg", "pdf"]
+    await say(client, fake_wa, fake_wa.message(who, "image", {"id": "404404", "mime_type": "image/jpeg"}))
+    assert "أرسل نصاً أقصر" in fake_wa.texts(who)[-1] or "تعذّرت" in fake_wa.texts(who)[-1]
+
+
+async def test_without_attachments_a_file_is_acknowledged_and_handed_to_a_person(
+    data_dir: Path, fake_wa: FakeWhatsApp
+) -> None:
+    from conftest import running_app
+
+    async with running_app(wa_settings(data_dir, fake_wa, ATTACHMENTS_ENABLED=False)) as (app, client):
+        who = "9647709000900"
+        media_id = fake_wa.add_media(b"\xff\xd8\xff", "image/jpeg")
+        await say(client, fake_wa, fake_wa.message(who, "image", {"id": media_id, "mime_type": "image/jpeg"}))
+        texts = fake_wa.texts(who)
+        assert texts[0] == "وصل ملفك. سيطّلع عليه أحد الموظفين." and "موظف" in texts[1]
+        session_id = (await contact(app, who))["session_id"]
+        queue = (await client.get("/v1/queue", headers=API_KEY)).json()
+        assert session_id in [s["session_id"] for s in queue["pending"]]
+
+
+async def test_a_location_goes_to_the_agent_or_is_noted_with_the_offer_of_one(
+    client: httpx.AsyncClient, fake_wa: FakeWhatsApp, app: Any
+) -> None:
+    who = "9647709001000"
+    place = {"latitude": 33.312805, "longitude": 44.361488, "name": "Sanad shop", "address": "Karrada, Baghdad"}
+    await say(client, fake_wa, fake_wa.message(who, "location", place))
+    noted = fake_wa.to(who)[-1]["interactive"]
+    assert noted["body"]["text"].startswith("وصلنا موقعك")
+    assert [b["reply"]["id"] for b in noted["action"]["buttons"]] == ["h"]
+    await say(client, fake_wa, fake_wa.button_reply(who, "h"))
+    session_id = (await contact(app, who))["session_id"]
+    await say(client, fake_wa, fake_wa.message(who, "location", place))
+    turns = await app.ctx.nura.db.fetchall(
+        "SELECT role, text FROM chat_turns WHERE session_id = ? ORDER BY id", (session_id,)
+    )
+    assert turns[-1]["role"] == "customer"
+    assert turns[-1]["text"].startswith("📍 33.312805, 44.361488 (Sanad shop — Karrada, Baghdad)")
+    assert "maps.google.com/?q=33.312805,44.361488" in turns[-1]["text"]
+    # A voice note or a sticker: asked for text.
+    await say(client, fake_wa, fake_wa.message(who, "sticker", {"id": "1", "mime_type": "image/webp"}))
+    assert fake_wa.texts(who)[-1].startswith("أستطيع قراءة الرسائل النصية فقط")
+
+
+async def test_a_number_flooding_messages_is_limited_like_a_web_session(data_dir: Path, fake_wa: FakeWhatsApp) -> None:
+    from conftest import running_app
+
+    async with running_app(wa_settings(data_dir, fake_wa, RATE_LIMIT_MESSAGES_PER_MINUTE=3)) as (app, client):
+        who = "9647709001100"
+        for i in range(6):
+            await say(client, fake_wa, fake_wa.text(who, f"مرحبا {i}"))
+        texts = fake_wa.texts(who)
+        assert texts[-1] == "رسائل كثيرة خلال وقت قصير. انتظر دقيقة ثم أعد المحاولة من فضلك."
+        # Like the web: the message that opens the session is not in the session's budget, then three
+        # answers, then one notice; the sixth message is dropped silently.
+        assert len(texts) == 5
+        logged = await app.ctx.nura.db.fetchone(
+            "SELECT count(*) AS n FROM conversation_logs WHERE channel = 'whatsapp'"
+        )
+        assert logged["n"] == 4
+        limited = await app.ctx.nura.db.fetchall("SELECT * FROM security_logs WHERE event = 'rate_limited'")
+        assert len(limited) == 1
+
+
+async def test_a_whole_conversation_tree_answer_handoff_and_agent_reply(
+    client: httpx.AsyncClient, fake_wa: FakeWhatsApp, app: Any
+) -> None:
+    """Done-when of issue 21: the tree, a free-text answer, a hand-off and an agent reply."""
+    who = "9647709001200"
+    await say(client, fake_wa, fake_wa.text(who, "القائمة"))
+    assert fake_wa.to(who)[-1]["interactive"]["type"] == "list"
+    await say(client, fake_wa, fake_wa.list_reply(who, "t:sim"))
+    await say(client, fake_wa, fake_wa.list_reply(who, "a:esim"))
+    assert "📄 المصدر:" in fake_wa.texts(who)[-1]
+    await say(client, fake_wa, fake_wa.text(who, "كيف أعرف رصيدي؟"))
+    answer = fake_wa.texts(who)[-1]
+    assert "📄 المصدر:" in answer or "📘" in answer
+    await say(client, fake_wa, fake_wa.button_reply(who, "h", "التحدث مع موظف"))
+    session_id = (await contact(app, who))["session_id"]
+    assert (await client.post(f"/v1/handoff/{session_id}/accept?agent_id=sara", headers=API_KEY)).status_code == 200
+    reply = await client.post(
+        f"/v1/session/{session_id}/agent-message", headers=API_KEY, json={"message": "سأفعّل لك الشريحة الآن"}
+    )
+    assert reply.status_code == 200
+    assert await arrives(fake_wa, who, lambda t: t.endswith("سأفعّل لك الشريحة الآن"))
+    await say(client, fake_wa, fake_wa.text(who, "شكراً جزيلاً"))
+    detail = (await client.get(f"/v1/sessions/{session_id}", headers=API_KEY)).json()
+    roles = [m["role"] for m in detail["messages"]]
+    assert roles.count("customer") >= 2 and roles[-1] == "customer" and "agent" in roles
+    assert detail["session"]["channel"] == "whatsapp"
+    statuses = await app.ctx.nura.db.fetchall("SELECT DISTINCT status FROM whatsapp_outbound WHERE wa_id = ?", (who,))
+    assert {r["status"] for r in statuses} == {"sent"}
+
+
+@pytest.fixture(params=["sqlite", "postgres_redis"])
+def backend(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    from test_store_contract import scale_backends
+
+    if request.param == "sqlite":
+        yield {}
+        return
+    with scale_backends() as env:
+        yield env
+
+
+async def test_the_whatsapp_store_on_both_backends(data_dir: Path, backend: dict[str, str]) -> None:
+    from test_store_contract import backend_settings
+
+    from nura_appliance.context import build_context
+    from nura_appliance.storage.sqlite.whatsapp import SqlWhatsAppStore
+
+    ctx = build_context(backend_settings(data_dir, backend))
+    try:
+        store = SqlWhatsAppStore(ctx.db)
+        session, token = ctx.sessions.new(customer_id=f"wa:{CUSTOMER}", channel="whatsapp", lang="ar")
+        await ctx.sessions.save(session)
+        await store.remember(CUSTOMER, session_id=None, token=None, lang="ar", profile_name="Ali", inbound_at=100.0)
+        await store.remember(CUSTOMER, session_id=session.id, token=token, lang="ckb")
+        row = await store.contact(CUSTOMER)
+        assert (row["session_id"], row["lang"], row["profile_name"], row["last_inbound_at"]) == (
+            session.id,
+            "ckb",
+            "Ali",
+            100.0,
+        )
+        assert (await store.contact_of_session(session.id))["wa_id"] == CUSTOMER
+        assert await store.first_time("wamid.1", CUSTOMER) and not await store.first_time("wamid.1", CUSTOMER)
+        assert await store.forget_inbound_before(time.time() + 1) == 1
+
+        ids = await store.queue(CUSTOMER, session.id, [("text", {"n": 1}), ("list", {"n": "ب"})])
+        assert ids == sorted(ids) and await store.waiting(CUSTOMER) == ids
+        first = await store.claim(ids[0], 60)
+        assert first is not None and first["attempts"] == 1 and json.loads(first["payload"]) == {"n": 1}
+        assert await store.claim(ids[0], 60) is None  # held
+        assert await store.waiting(CUSTOMER) == ids[1:]
+        assert await store.waiting(CUSTOMER, now=time.time() + 120) == ids  # its lease ran out
+        await store.sent(ids[0], "wamid.out.1")
+        assert await store.status("wamid.out.1", "read") and not await store.status("wamid.out.1", "delivered")
+        assert not await store.status("wamid.unknown", "read")
+        await store.claim(ids[1], 60)
+        await store.unsent(ids[1], "500 try again", final=False)
+        assert await store.waiting(CUSTOMER, up_to=ids[1]) == [ids[1]]
+        assert await store.give_up(CUSTOMER, ids[1], "gave up") == 1
+        assert await store.counts() == {"read": 1, "failed": 1}
+        listed = await store.messages(session_id=session.id)
+        assert [m["status"] for m in listed] == ["failed", "read"]
+
+        def agent_turn(conn: Any) -> None:
+            conn.execute(
+                "INSERT INTO chat_turns (session_id, role, text, created_at, meta) VALUES (?, 'agent', 'hi', ?, '{}')",
+                (session.id, time.time()),
+            )
+            conn.execute(
+                "INSERT INTO chat_turns (session_id, role, text, created_at, meta) VALUES (?, 'system', 's', ?, ?)",
+                (session.id, time.time(), json.dumps({"kind": "status"})),
+            )
+
+        await ctx.db.write(agent_turn)
+        pending = await store.pending_turns(0.0)
+        assert [p["role"] for p in pending] == ["agent", "system"]
+        assert await store.claim_turn(CUSTOMER, pending[0]["id"])
+        assert not await store.claim_turn(CUSTOMER, pending[0]["id"])
+        assert [p["role"] for p in await store.pending_turns(0.0)] == ["system"]
+    finally:
+        ctx.close()

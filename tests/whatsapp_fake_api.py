@@ -45,7 +45,7 @@ class FakeWhatsApp:
         self.templates: set[str] = {"support_reply"}
         self.closed_windows: set[str] = set()
         self.down = False
-        self._failures: list[tuple[int, int, str]] = []
+        self._failures: dict[str, list[tuple[int, int, str]]] = {}
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.server.daemon_threads = True
@@ -62,9 +62,13 @@ class FakeWhatsApp:
         self.server.shutdown()
         self.server.server_close()
 
-    def fail_next(self, status: int, code: int, message: str = "scripted failure", times: int = 1) -> None:
+    def fail_next(
+        self, status: int, code: int, message: str = "scripted failure", times: int = 1, *, what: str = "send"
+    ) -> None:
+        """Answer the next ``times`` calls of a kind (``send`` a message, ``read`` a receipt,
+        ``media``) with this error."""
         with self._lock:
-            self._failures.extend([(status, code, message)] * times)
+            self._failures.setdefault(what, []).extend([(status, code, message)] * times)
 
     def close_window(self, wa_id: str) -> None:
         """Meta refuses free-form messages to this number (more than 24 h since it wrote)."""
@@ -196,11 +200,13 @@ class FakeWhatsApp:
         self.calls.append((method, path))
         if headers.get("authorization") != f"Bearer {self.token}":
             return self._error(401, 190, "Invalid OAuth access token - Cannot parse access token")
+        parts = path.strip("/").split("/")
+        what = "media" if method == "GET" else "read" if (payload or {}).get("status") == "read" else "send"
         with self._lock:
-            scripted = self._failures.pop(0) if self._failures else None
+            queue = self._failures.get(what) or []
+            scripted = queue.pop(0) if queue else None
         if scripted:
             return self._error(*scripted)
-        parts = path.strip("/").split("/")
         if method == "GET" and len(parts) == 3 and parts[0] == "media-files" and parts[1] in self.media:
             return 200, self.media[parts[1]]
         if len(parts) < 2 or parts[0] != VERSION:

@@ -86,6 +86,23 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+# A text that asks for the topic menu (WhatsApp has no slash commands), with its language, which
+# a number that has not written before takes.
+MENU_WORDS = {
+    "menu": "en",
+    "/menu": "en",
+    "start": "en",
+    "/start": "en",
+    "القائمة": "ar",
+    "قائمة": "ar",
+    "المواضيع": "ar",
+    "لیست": "ckb",
+    "مێنیو": "ckb",
+    "menû": "ku",
+    "lîste": "ku",
+}
+
+
 def wa_text(key: str, lang: str, **values: str) -> str:
     """A WhatsApp label, else the Telegram channel's text of the same key (shared wording)."""
     texts = TEXTS.get(key)
@@ -274,7 +291,15 @@ class WhatsAppChannel:
         await self._mark_read(str(msg["id"]))
         kind = msg.get("type")
         if kind == "text":
-            await self.converse(wa_id, str((msg.get("text") or {}).get("body") or ""), request=request)
+            body = str((msg.get("text") or {}).get("body") or "")
+            word = body.strip().lower()
+            if word in MENU_WORDS:
+                if not (contact or {}).get("lang"):
+                    lang = MENU_WORDS[word]
+                    await self.store.remember(wa_id, session_id=None, token=None, lang=lang)
+                await self.send_menu(wa_id, lang)
+            else:
+                await self.converse(wa_id, body, request=request)
         elif kind in ("interactive", "button"):
             await self._on_choice(wa_id, msg, lang, request)
         elif kind in ("image", "document"):
@@ -295,8 +320,8 @@ class WhatsAppChannel:
             log.info("whatsapp mark-read failed: %s", exc)
 
     async def _on_choice(self, wa_id: str, msg: dict[str, Any], lang: str, request: Any) -> None:
-        """A tapped list row or reply button (ids: ``t:<node>``, ``p:<node>:<offset>``,
-        ``a:<article>``, ``m`` menu, ``h`` agent)."""
+        """A tapped list row or reply button (ids: ``t:<node>`` a branch, ``p:<node>:<offset>`` the
+        rest of a long level, ``a:<article>`` / ``l:<leaf node>`` an article, ``m`` menu, ``h`` agent)."""
         interactive = msg.get("interactive") or {}
         picked = interactive.get("list_reply") or interactive.get("button_reply") or {}
         choice = str(picked.get("id") or (msg.get("button") or {}).get("payload") or "")
@@ -311,6 +336,9 @@ class WhatsAppChannel:
             await self.send_menu(wa_id, lang, node_id=node_id or None, offset=int(offset) if offset.isdigit() else 0)
         elif kind == "a":
             await self.send_article(wa_id, ref, lang)
+        elif kind == "l":
+            node = _find(await self.ctx.knowledge.tree(), ref)
+            await self.send_article(wa_id, str((node or {}).get("article") or ""), lang)
         elif kind == "h":
             await self.request_agent(wa_id, lang)
         elif title:  # a template's quick reply or an id we do not know: treat the words as text
@@ -508,7 +536,9 @@ class WhatsAppChannel:
             if action == "agent":
                 rows.append(("h", label))
             elif child.get("article"):
-                rows.append((f"a:{child['article']}", label))
+                # Row ids must be unique in a list: a second leaf of the same article names its node.
+                row_id = f"a:{child['article']}"
+                rows.append((row_id if all(r[0] != row_id for r in rows) else f"l:{child['id']}", label))
             else:
                 rows.append((f"t:{child['id']}", label))
         if node_id:
