@@ -3,8 +3,8 @@
 // modal. Keyboard focus never drops to <body>: a re-render of the lists puts it back on the same
 // chat, and every action moves it to where the agent goes next.
 import { api, openStream, qs } from "../api.js";
-import { debounce, dirOf, field, fmtDuration, focusTarget, h, keepFocus, modal, mount, toast, uid } from "../dom.js";
-import { label, langName, LANGS, t } from "../i18n.js";
+import { debounce, dirOf, field, fmtDuration, fmtTime, focusTarget, h, keepFocus, modal, mount, toast, uid } from "../dom.js";
+import { label, langName, LANGS, t, tf } from "../i18n.js";
 import { customerFacts, customerName, messageBubble } from "../messages.js";
 import { failure, rowsOf, setBadge } from "../ui.js";
 
@@ -179,9 +179,55 @@ export async function render(root, { user }) {
             "aria-label": t("Attach a photo or PDF"), onclick: () => refs.file.click() }), refs.file,
           h("button", { type: "button", class: "primary", id: "send-reply", text: t("Send"), onclick: sendReply }))),
       h("small", { class: "hint", id: "reply-hint", text: t("Ctrl+Enter sends.") }));
-    mount(pane, refs.title, refs.head, refs.messages, refs.typing, refs.composer);
+    // WhatsApp: the 24-hour window, and the approved template once it has closed.
+    refs.wa = s?.channel === "whatsapp" ? h("div", { class: "wa-window", id: "wa-window", role: "status" }) : null;
+    mount(pane, refs.title, refs.head, refs.wa, refs.messages, refs.typing, refs.composer);
     for (const m of state.detail.messages || []) appendMessage(m);
     refreshHeader();
+    if (refs.wa) loadWindow(idOf(s));
+  }
+
+  async function loadWindow(sid) {
+    let info;
+    try {
+      info = await api("GET", `/v1/whatsapp/sessions/${encodeURIComponent(sid)}`);
+    } catch (err) {
+      if (refs.wa) mount(refs.wa, h("span", { class: "hint", text: err.unavailable ? t("WhatsApp is not connected.") : err.message }));
+      return;
+    }
+    if (!refs.wa || state.selected !== sid) return;
+    const w = info.window || {};
+    const parts = [];
+    if (w.open) {
+      parts.push(h("span", { class: "pill ok", id: "wa-window-state", "data-open": "true",
+        text: tf("WhatsApp window open: {time} left", { time: fmtDuration(w.seconds_left) }) }));
+    } else {
+      parts.push(h("span", { class: "pill warn", id: "wa-window-state", "data-open": "false",
+        text: t("The customer's 24-hour WhatsApp window has closed: only an approved template can be sent.") }));
+      if (info.template) {
+        parts.push(h("button", { type: "button", class: "secondary", id: "wa-send-template",
+          text: tf("Send the template “{name}”", { name: info.template }), onclick: () => sendTemplate(sid) }));
+      } else {
+        parts.push(h("span", { class: "hint", id: "wa-no-template",
+          text: t("No WhatsApp template is configured (WHATSAPP_TEMPLATE_NAME in Settings).") }));
+      }
+    }
+    if (w.template_sent_at) {
+      parts.push(h("span", { class: "hint", id: "wa-template-sent",
+        text: tf("Template sent {time}. You can reply when the customer answers.", { time: fmtTime(w.template_sent_at) }) }));
+    }
+    mount(refs.wa, ...parts);
+  }
+
+  async function sendTemplate(sid) {
+    try {
+      const result = await api("POST", `/v1/whatsapp/sessions/${encodeURIComponent(sid)}/template`, {});
+      toast(result.sent ? t("Template sent.") : t("The template waits: WhatsApp is not answering; it is retried."));
+    } catch (err) {
+      toast(err.message, "error");
+    }
+    await loadWindow(sid);
+    refs.input?.focus();
   }
 
   function refreshHeader() {
@@ -285,7 +331,13 @@ export async function render(root, { user }) {
       const message = result?.message || (result?.id ? result : null);
       if (message) appendMessage(message);
     } catch (err) {
-      toast(err.message, "error");
+      if (err.code === "whatsapp_window_closed") {
+        // Kept in the box: the agent sends the template first, then this text once the customer answers.
+        toast(t("The customer's 24-hour WhatsApp window has closed: only an approved template can be sent."), "error");
+        await loadWindow(sid);
+      } else {
+        toast(err.message, "error");
+      }
     } finally {
       refs.input.disabled = false;
       refs.input.focus();
