@@ -69,10 +69,10 @@ EXCLUDED_MODULES: tuple[str, ...] = (
     "grpc_tools",
     "google.protobuf",
     # Optional imports of packages that are only installed in a developer's venv (the bench
-    # extra: ChromaDB and matplotlib bring Pillow, fontTools, aiohttp, onnxruntime): openai and
-    # pypdf try them when present. Without this the bundle depended on what the venv held
-    # (227 MB instead of ~190 MB, docs/PERFORMANCE.md).
-    "PIL",
+    # extra: ChromaDB and matplotlib bring fontTools, aiohttp, onnxruntime): openai and pypdf
+    # try them when present. Without this the bundle depended on what the venv held (227 MB
+    # instead of ~190 MB, docs/PERFORMANCE.md). Pillow is not among them: photo attachments
+    # (EXIF stripping) and pdfplumber import it, so it is a runtime dependency of the bundle.
     "fontTools",
     "aiohttp",
     "chromadb",
