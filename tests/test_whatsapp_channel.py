@@ -475,6 +475,17 @@ async def test_the_provider_down_opens_the_breaker_and_messages_wait_for_it(
         assert len(fake_wa.calls) == calls
         queued = await app.ctx.nura.db.fetchall("SELECT status FROM whatsapp_outbound ORDER BY id")
         assert [r["status"] for r in queued] == ["queued"] * 3
+        health = (await client.get("/v1/health", headers=API_KEY)).json()
+        assert health["status"] == "degraded"
+        assert health["components"]["whatsapp"] | {"last_error": None} == {
+            "ok": False,
+            "breaker": "open",
+            "last_error": None,
+            "waiting": 3,
+            "failed": 0,
+        }
+        metrics = (await client.get("/v1/metrics", headers=API_KEY)).text
+        assert 'nura_whatsapp_messages{status="queued"} 3.0' in metrics
         # The outbox retries: still open (cooling down), the job fails and is rescheduled.
         await jobs.run_pending(limit=3)
         assert len(fake_wa.calls) == calls
@@ -703,3 +714,22 @@ async def test_the_whatsapp_store_on_both_backends(data_dir: Path, backend: dict
         assert [p["role"] for p in await store.pending_turns(0.0)] == ["system"]
     finally:
         ctx.close()
+
+
+def test_doctor_masks_the_whatsapp_secrets_and_says_what_is_missing(data_dir: Path, fake_wa: FakeWhatsApp) -> None:
+    from nura_appliance.ops.doctor import diagnose
+
+    report = diagnose(wa_settings(data_dir, fake_wa))
+    text = json.dumps(report, default=str)
+    for secret in (fake_wa.token, fake_wa.app_secret, VERIFY):
+        assert secret not in text
+    assert report["settings"]["WHATSAPP_PHONE_NUMBER_ID"] == fake_wa.phone_number_id
+    assert report["checks"]["whatsapp"]["ok"] and "…2922" in report["checks"]["whatsapp"]["detail"]
+    partial = diagnose(make_settings(data_dir, WHATSAPP_TOKEN="EAAG-partial-secret"))
+    assert partial["checks"]["whatsapp"] == {
+        "ok": False,
+        "detail": "incomplete: WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN not set"
+        " (the channel stays off)",
+    }
+    assert "EAAG-partial-secret" not in json.dumps(partial, default=str)
+    assert "whatsapp" not in diagnose(make_settings(data_dir))["checks"]

@@ -199,8 +199,27 @@ async def _start(app: Sanic, ctx: Any) -> None:
     log.info("whatsapp channel on (phone number id …%s)", str(settings.whatsapp_phone_number_id)[-4:])
 
 
+async def _health(ctx: Any) -> dict[str, Any]:
+    """``whatsapp`` in the detailed /v1/health: the Graph API's breaker and the outbound queue."""
+    runtime = ctx.services.get("whatsapp")
+    if runtime is None:
+        return {"ok": False, "error": "not running"}
+    snap = runtime.channel.breaker.snapshot()
+    counts = await runtime.channel.store.counts()
+    return {
+        "ok": snap.state == "closed",
+        "breaker": snap.state,
+        "last_error": snap.last_error,
+        "waiting": counts.get("queued", 0) + counts.get("sending", 0),
+        "failed": counts.get("failed", 0),
+    }
+
+
 def setup(app: Sanic) -> None:
     from nura_appliance.app import on_context
+    from nura_appliance.health import register_check
 
     on_context(app, _start)
     app.blueprint(bp)
+    if enabled(app.ctx.settings):
+        register_check(app, "whatsapp", _health)

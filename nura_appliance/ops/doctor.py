@@ -61,6 +61,25 @@ def _redis_check(url: str) -> dict[str, Any]:
     return {"ok": True, "detail": where}
 
 
+def _whatsapp_check(settings: Settings) -> dict[str, Any] | None:
+    """Whether the WhatsApp settings are complete (None when none is set); never the secrets."""
+    names = ("WHATSAPP_TOKEN", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN")
+    values = {name: str(getattr(settings, name.lower()) or "") for name in names}
+    if not any(values.values()):
+        return None
+    missing = [name for name, value in values.items() if not value]
+    if missing:
+        # Without the verify token the channel runs, but Meta cannot check the webhook address.
+        effect = "the channel stays off" if missing != ["WHATSAPP_VERIFY_TOKEN"] else "Meta cannot verify the webhook"
+        return {"ok": False, "detail": f"incomplete: {', '.join(missing)} not set ({effect})"}
+    template = settings.whatsapp_template_name or "none (agents cannot write after the 24-hour window)"
+    return {
+        "ok": True,
+        "detail": f"phone number id …{values['WHATSAPP_PHONE_NUMBER_ID'][-4:]}, webhook /v1/whatsapp/webhook,"
+        f" Graph API {settings.whatsapp_api_base}, template {template}",
+    }
+
+
 def diagnose(settings: Settings) -> dict[str, Any]:
     """``nura doctor`` (and the support bundle): each check with ``ok`` and a detail for people,
     plus the effective settings (secrets masked) and where each came from."""
@@ -102,4 +121,7 @@ def diagnose(settings: Settings) -> dict[str, Any]:
     checks["default_knowledge"] = {"ok": default_pack_path().is_file(), "detail": str(default_pack_path())}
     if checks["data_dir"]["ok"]:
         checks["llm"] = describe_llm(settings)  # which provider would answer, and why
+    whatsapp = _whatsapp_check(settings)
+    if whatsapp is not None:
+        checks["whatsapp"] = whatsapp
     return {"checks": checks, "settings": settings.masked(), "origins": settings.origins}

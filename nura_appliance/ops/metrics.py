@@ -144,6 +144,13 @@ def read_database_metrics(conn: apsw.Connection) -> list[Metric]:
 
     out += _backup_metrics(conn)
 
+    whatsapp = GaugeMetricFamily(
+        "nura_whatsapp_messages", "Messages sent to WhatsApp customers, by delivery status.", labels=("status",)
+    )
+    for row in _rows(conn, "SELECT status, count(*) AS n FROM whatsapp_outbound GROUP BY status"):
+        whatsapp.add_metric((row["status"],), row["n"])
+    out.append(whatsapp)
+
     articles = GaugeMetricFamily("nura_knowledge_articles", "Articles in the knowledge base.")
     rows = _rows(conn, "SELECT count(*) AS n FROM articles")
     articles.add_metric((), rows[0]["n"] if rows else 0)
