@@ -7,6 +7,7 @@ decides; persisting, hand-off state changes and events belong to the conversatio
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -14,6 +15,7 @@ from typing import Any, Protocol
 from nura_appliance.conversation.messages import message
 from nura_appliance.conversation.rules import RuleMatcher
 from nura_appliance.conversation.signals import matching_text, sentiment, wants_human
+from nura_appliance.knowledge.arabizi import NO_VOCABULARY, vocabulary_of
 from nura_appliance.knowledge.language import has_letters
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.knowledge.retrieval import ArticleMatcher, Decision
@@ -78,6 +80,10 @@ class Pipeline:
         self._seen_generation = -1
         self._decisions: dict[tuple[str, str], Decision] = {}
         self._decisions_version: str | None = None
+        # The knowledge base's own Arabic words, for reading Arabizi (an operator's product words
+        # are in no dialect dictionary); rebuilt when an article changes.
+        self.vocabulary: frozenset[str] = NO_VOCABULARY
+        self._vocabulary_stamp: tuple[int, float] | None = None
 
     async def topic_tree(self, lang: str) -> tuple[dict[str, Any] | None, str]:
         """The topic tree with labels and leaf titles in ``lang``, and the knowledge version."""
@@ -111,6 +117,11 @@ class Pipeline:
         if force or version != self._version or self._rules is None:
             self._rules = RuleMatcher(await self.knowledge.rules())
             self._scope = await self.knowledge.meta("scope_message") or {}
+            stamp = await self.knowledge.articles_stamp()
+            if stamp != self._vocabulary_stamp:
+                articles = await self.knowledge.articles()
+                self.vocabulary = await asyncio.to_thread(arabic_vocabulary, articles)
+                self._vocabulary_stamp = stamp
             self._version = version
 
     async def decide(self, text: str, lang: str) -> Decision:
@@ -202,11 +213,12 @@ class Pipeline:
         """Run the tiers for one message in language ``lang``."""
         context = context or {}
         await self.refresh()
-        mood = sentiment(text)
+        vocabulary = self.vocabulary
+        mood = sentiment(text, vocabulary)
         handoff_on = self.settings.handoff_enabled and "explicit" in self.settings.handoff_triggers
 
         # 3. explicit request for a human
-        if wants_human(text, lang):
+        if wants_human(text, lang, vocabulary):
             key = "handoff_started" if handoff_on else "handoff_disabled"
             return Answer(
                 "handoff",
@@ -228,7 +240,7 @@ class Pipeline:
         # emoji and symbols alone are no question: "123" must not match an article about *123#.
         if not has_letters(text):
             return Answer("fallback", message("no_words", lang), "fallback", 0.0, lang, sentiment=mood)
-        decision = await self.decide(matching_text(text, mood), lang)
+        decision = await self.decide(matching_text(text, mood, vocabulary), lang)
         if rule is not None and decision.kind != "article":
             return Answer("rule", rule.response, "rules", 1.0, lang, rule_id=rule.rule_id, sentiment=mood)
         if decision.kind == "article" and decision.article_id:
@@ -290,6 +302,21 @@ class Pipeline:
             candidates=await self._candidates(decision, lang),
             sentiment=mood,
         )
+
+
+def arabic_vocabulary(articles: list[dict[str, Any]]) -> frozenset[str]:
+    """The words of the articles' Arabic titles, bodies, example questions and keywords (what an
+    Arabizi message is read against, besides the dialect lexicon)."""
+    texts: list[str] = []
+    for article in articles:
+        for field_name in ("title", "body", "examples"):
+            value = (article.get(field_name) or {}).get("ar")
+            if isinstance(value, str):
+                texts.append(value)
+            elif isinstance(value, list):
+                texts.extend(v for v in value if isinstance(v, str))
+        texts.extend(k for k in article.get("keywords") or [] if isinstance(k, str))
+    return vocabulary_of(texts)
 
 
 def localize_tree(node: dict[str, Any], lang: str, titles: dict[str, str]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import functools
 import re
 
 from nura_appliance.conversation.anger import is_negative, without_anger
+from nura_appliance.knowledge.arabizi import NO_VOCABULARY
 from nura_appliance.knowledge.folding import SORANI_E, fold_letters
 from nura_appliance.knowledge.normalize import arabizi_text, normalize
 
@@ -215,10 +216,11 @@ _EN_PERSON = re.compile(
 _AR_VERB = re.compile(rf"\b(?:{_TALK}|{_WANT})")
 
 
-def wants_human(text: str, lang: str | None = None) -> bool:
+def wants_human(text: str, lang: str | None = None, vocabulary: frozenset[str] = NO_VOCABULARY) -> bool:
     """True when the customer explicitly asks to talk to a person (Arabizi is read in Arabic
-    script too: "areed a7chi wiya mowadhaf")."""
-    readings = _readings(text)
+    script too: "areed a7chi wiya mowadhaf"). ``vocabulary``: the knowledge base's words, for
+    reading Arabizi (knowledge.arabizi.vocabulary_of)."""
+    readings = _readings(text, vocabulary)
     if len(readings) > 1 and _EN_PERSON.search(readings[0]) and _AR_VERB.search(readings[1]):
         return True
     for norm in readings:
@@ -232,25 +234,25 @@ def wants_human(text: str, lang: str | None = None) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def _readings(text: str) -> tuple[str, ...]:
+def _readings(text: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> tuple[str, ...]:
     """The normalised text, and its Arabic-script reading when it is Arabizi. Remembered: the
     hand-off check, sentiment and the article tier all read one message."""
     norm = normalize(text)
     if not norm:
         return ()
-    arabic = arabizi_text(text)
+    arabic = arabizi_text(text, vocabulary)
     return (norm, normalize(arabic)) if arabic else (norm,)
 
 
-def matching_text(text: str, mood: str | None = None) -> str:
+def matching_text(text: str, mood: str | None = None, vocabulary: frozenset[str] = NO_VOCABULARY) -> str:
     """What the article tier should match for ``text``: Arabizi in Arabic script, and an upset
     customer's message without the words that only express anger ("خدمتكم زبالة… ثلاث أيام
     بدون نت" is about "ثلاث أيام بدون نت"). ``text`` itself when neither applies."""
-    readings = _readings(text)
+    readings = _readings(text, vocabulary)
     if not readings:
         return text
     query = readings[-1] if len(readings) > 1 else text
-    if (mood or sentiment(text)) == "negative":
+    if (mood or sentiment(text, vocabulary)) == "negative":
         calm = without_anger(normalize(query))
         if calm:
             return calm
@@ -287,10 +289,10 @@ _POSITIVE = {
 
 
 @functools.lru_cache(maxsize=4096)
-def sentiment(text: str) -> str:
+def sentiment(text: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> str:
     """``negative``, ``positive`` or ``neutral`` (offline, every language NURA reads): anger and
     complaints by the phrase families of conversation.anger, then thanks and praise."""
-    readings = _readings(text)
+    readings = _readings(text, vocabulary)
     if any(is_negative(norm, text) for norm in readings):
         return "negative"
     if any(set(norm.split()) & _POSITIVE for norm in readings):

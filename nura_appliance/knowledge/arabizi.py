@@ -26,8 +26,10 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections.abc import Iterable
 
 from nura_appliance.knowledge.folding import normalize
+from nura_appliance.knowledge.stemming import CHECK_SUFFIXES as _CHECK_SUFFIXES
 from nura_appliance.knowledge.stemming import ENGLISH_STOPWORDS as _ENGLISH_STOPWORDS
 from nura_appliance.knowledge.stemming import is_known, is_known_word
 
@@ -162,7 +164,7 @@ _CLUSTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("j", ("ج",)),
     ("d", ("د", "ض")),
     ("r", ("ر",)),
-    ("z", ("ز", "ظ")),
+    ("z", ("ز", "ظ", "ذ")),  # ذ as Levantine and Egyptian say it ("haza", "kaza")
     ("s", ("س", "ص")),
     ("f", ("ف",)),
     ("v", ("ف",)),
@@ -181,7 +183,9 @@ _CLUSTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _CLUSTER_RE = re.compile("|".join(re.escape(c) for c, _ in _CLUSTERS))
 _OPTIONS = dict(_CLUSTERS)
 _INITIAL_VOWEL = {"a": "ا", "e": "ا", "i": "ا", "o": "ا", "u": "ا"}
-_FINAL_VOWEL = {"a": ("ه", "ا"), "e": ("ه", "ي"), "i": ("ي",), "o": ("و",), "u": ("و",)}
+# An initial vowel is ا, or a long vowel after it ("iphone" → "ايفون", "ootel" → "اوتيل").
+_INITIAL_OPTIONS = {"a": ("ا",), "e": ("ا", "اي"), "i": ("ا", "اي"), "o": ("ا", "او"), "u": ("ا", "او")}
+_FINAL_VOWEL = {"a": ("ه", "ا"), "e": ("ه", "ي", ""), "i": ("ي",), "o": ("و",), "u": ("و",)}  # "" : "iphone"
 MAX_CANDIDATES = 512
 # The candidates' letters come from the table above, so folding them as the normaliser does
 # (hamza dropped, Iraqi چ and گ to ج and ك) needs no full normalisation: 20x faster per word.
@@ -189,15 +193,55 @@ _CANDIDATE_FOLD = str.maketrans({"ء": "", "چ": "ج", "گ": "ك"})
 
 # Digits inside Latin words that are units or technology names, not letters ("4g", "10gb").
 _NOT_ARABIZI = re.compile(r"^\d+(?:g|gb|mb|kb|tb|k|m|x|h|hr|hrs|min|mins|sec|s|st|nd|rd|th|am|pm|iqd|d|p|mp|w)$")
-_DIGIT_LETTER = re.compile(r"^(?=.*[a-z])(?=.*[235679])[a-z0-9']+$")
+_DIGIT_LETTER = re.compile(r"^(?=.*[a-z])(?=.*[2356789])[a-z0-9']+$")
+# English chat spellings with a digit for a sound ("gr8", "2day"): not Arabic letters.
+_ENGLISH_DIGIT_WORDS = frozenset("gr8 l8r l8 m8 h8 w8 str8 sk8 2day 2nite 2night 2moro 2morrow 2mrw".split())
+# The Arabic article or a preposition with it, written as a word of its own ("el net", "bil app"):
+# English does not write them, so each is evidence of Arabizi ("al" only half: a name too).
+_ARTICLE_WORDS = {
+    "el": 1.0,
+    "il": 1.0,
+    "bil": 1.0,
+    "bel": 1.0,
+    "wel": 1.0,
+    "wil": 1.0,
+    "lil": 1.0,
+    "lel": 1.0,
+    "al": 0.5,
+}
+# Listed dialect words that are also English, Kurmanji or international words (or too short to
+# tell): they say nothing about the language of a Latin message.
+_SHARED = frozenset(
+    """
+net nett internet data wifi sim seem kart kard agent operator employee representative staff human person mobile
+phone network settings account number robot bot robo giga jiga telefon tilifon law fee fi ma mo mu la ya bas bs
+wen meta kem kam leh lei mal shi hallo ana wish abi bot
+""".split()
+)
 
 
 def arabizi_word(word: str) -> bool:
     """Whether one normalised Latin word marks Arabizi: a distinctive dialect word, or letters
-    mixed with the digits that stand for Arabic letters (not "4g", "10gb", "2nd")."""
+    mixed with the digits that stand for Arabic letters (not "4g", "10gb", "2nd", "gr8")."""
     if word in _MARKERS:
         return True
-    return bool(_DIGIT_LETTER.match(word)) and not _NOT_ARABIZI.match(word)
+    return bool(_DIGIT_LETTER.match(word)) and not _NOT_ARABIZI.match(word) and word not in _ENGLISH_DIGIT_WORDS
+
+
+def arabizi_evidence(words: list[str]) -> float:
+    """How much the normalised Latin ``words`` of a message look like Arabizi: 1 per marker or
+    digit-letter word (``arabizi_word``) and per article written apart before another word, 0.5
+    per other listed dialect word that is not also an English, Kurmanji or international word."""
+    score = 0.0
+    for i, word in enumerate(words):
+        if arabizi_word(word):
+            score += 1.0
+        elif word in _ARTICLE_WORDS:
+            if i + 1 < len(words) and words[i + 1].isalpha():
+                score += _ARTICLE_WORDS[word]
+        elif word in _DIALECT and word not in _SHARED:
+            score += 0.5
+    return score
 
 
 def _pieces(word: str) -> list[tuple[str, ...]]:
@@ -211,11 +255,11 @@ def _pieces(word: str) -> list[tuple[str, ...]]:
         options = _OPTIONS.get(cluster, ("",))
         if cluster in _INITIAL_VOWEL:
             if i == 0:
-                options = (_INITIAL_VOWEL[cluster],)
+                options = _INITIAL_OPTIONS[cluster]
             elif i == len(clusters) - 1:
                 options = _FINAL_VOWEL[cluster]
             elif cluster == "a" and i == len(clusters) - 2 and clusters[-1] == "t":
-                options = ("ا",)
+                options = ("ا", "")  # the plural ات, or a verb's feminine past ("sara2at")
         elif cluster == "2" and i and _next_to_consonant(clusters, i):
             # Next to a consonant a hamza is rare in Arabic spelling; there 2 is the ق that
             # Levantine and Egyptian pronounce as a glottal stop ("zh2na" is "زهقنا").
@@ -233,9 +277,54 @@ def _next_to_consonant(clusters: list[str], i: int) -> bool:
 _DOUBLED = frozenset(c for c, _ in _CLUSTERS if c not in _INITIAL_VOWEL and len(c) == 1)
 
 
+NO_VOCABULARY: frozenset[str] = frozenset()
+_VOCABULARY_MIN = 3  # a knowledge base's word decides a spelling only from three letters on
+# Glued before a word: conjunction, prepositions and the article, and the Levantine/Egyptian b-
+# of the present tense ("byo5las" → "بيخلص" is ب + "يخلص").
+_PREFIXES = ("وال", "بال", "فال", "لل", "ال", "و", "ب", "ل", "ف")
+
+
+def vocabulary_of(texts: Iterable[str]) -> frozenset[str]:
+    """The words of a knowledge base's own texts, as transliteration candidates are compared with
+    them: normalised Arabic-script words (also without a glued article or preposition + article)
+    and the Latin words written inside Arabic text (product and brand names: "eSIM", "iPhone",
+    "MyZagros"). Give it the Arabic texts of the articles (titles, bodies, example questions,
+    keywords): an operator's own product words are what a dictionary of the dialects cannot know."""
+    words: set[str] = set()
+    for text in texts:
+        for word in normalize(text).split():
+            if _is_latin(word):
+                if word.isalpha() and len(word) >= _VOCABULARY_MIN:
+                    words.add("latin:" + word)
+                continue
+            words.add(word)
+            for prefix in _PREFIXES[:5]:
+                if word.startswith(prefix) and len(word) - len(prefix) >= _VOCABULARY_MIN:
+                    words.add(word[len(prefix) :])
+                    break
+    return frozenset(words)
+
+
+def _in_vocabulary(c: str, vocabulary: frozenset[str]) -> int:
+    """2: a word of the knowledge base; 1: one with a suffix ("رصيدي") or a glued prefix
+    ("بيخلص", "بالاقساط"); 0: neither."""
+    if len(c) < _VOCABULARY_MIN:
+        return 0
+    if c in vocabulary:
+        return 2
+    for suffix in _CHECK_SUFFIXES:
+        if c.endswith(suffix) and len(c) - len(suffix) >= _VOCABULARY_MIN and c[: -len(suffix)] in vocabulary:
+            return 1
+    for prefix in _PREFIXES:
+        if c.startswith(prefix) and len(c) - len(prefix) >= _VOCABULARY_MIN and c[len(prefix) :] in vocabulary:
+            return 1
+    return 0
+
+
 @functools.lru_cache(maxsize=8192)
-def transliterate_word(word: str) -> str:
-    """One normalised Latin word in Arabic script (see the module docstring for the method)."""
+def transliterate_word(word: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> str:
+    """One normalised Latin word in Arabic script (see the module docstring for the method).
+    ``vocabulary``: the knowledge base's own words (``vocabulary_of``), consulted after the lexicon."""
     if word in _DIALECT:
         return _DIALECT[word]
     if word.isdigit():
@@ -247,14 +336,22 @@ def transliterate_word(word: str) -> str:
     for options in pieces:
         total *= len(options)
     if total <= MAX_CANDIDATES:
-        # Of the spellings the normaliser and lexicon know, the fullest wins: a short one is
-        # usually a function word the vowels collapsed into ("ba2i" is "باقي", not "بي").
+        # Of the spellings the normaliser, the lexicon and the knowledge base know, the fullest
+        # wins: a short one is usually a function word the vowels collapsed into ("ba2i" is
+        # "باقي", not "بي").
         spellings = {"".join(choice).translate(_CANDIDATE_FOLD) for choice in itertools.product(*pieces)}
-        known = {c for c in spellings if c and is_known_word(c)}  # a set lookup each
-        if not known:  # then the known words with a suffix ("rasidi" → "رصيدي" is "رصيد" + ي)
+        # Whole words first, from the lexicon (written for the dialects) or the knowledge base (the
+        # operator's own words: "a8sa6" → "اقساط", "awra8" → "اوراق" rather than "ورق"); the
+        # fullest wins. Then a known word with a suffix or prefix ("rasidi" → "رصيدي"), the
+        # lexicon's before the knowledge base's (a clitic reading of a large vocabulary is the
+        # likelier accident: "7awlni" is "حولني", not "حاولني").
+        known = {c for c in spellings if c and (is_known_word(c) or _in_vocabulary(c, vocabulary) == 2)}
+        if not known:
             known = {c for c in spellings if c and is_known(c)}
+        if not known and vocabulary:
+            known = {c for c in spellings if c and _in_vocabulary(c, vocabulary)}
         if known:
-            return max(known, key=lambda c: (is_known_word(c), len(c), c))
+            return max(known, key=lambda c: (len(c), is_known_word(c), c))
     plain = "".join(_plain(options) for options in pieces)
     return normalize(plain) or word
 
@@ -267,9 +364,10 @@ def _plain(options: tuple[str, ...]) -> str:
 _APOSTROPHE_DIGITS = (("3'", "gh"), ("6'", "dh"), ("7'", "kh"), ("9'", "dh"))
 
 
-def transliterate(text: str) -> str:
+def transliterate(text: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> str:
     """Arabizi words of ``text`` in Arabic script; other words (English telecom and function
-    words, numbers) kept. Articles written apart are glued onto the next word."""
+    words, numbers, and Latin product names the knowledge base writes inside its Arabic text)
+    kept. Articles written apart are glued onto the next word."""
     for digit, letters in _APOSTROPHE_DIGITS:  # the normaliser would split 3' into 3 and a space
         text = text.replace(digit, letters).replace(digit.replace("'", "’"), letters)
     out: list[str] = []
@@ -278,10 +376,14 @@ def transliterate(text: str) -> str:
         if word in _ARTICLES:
             pending = _ARTICLES[word]
             continue
-        if not _is_latin(word) or _NOT_ARABIZI.match(word) or (_KEEP_LATIN(word) and word not in _DIALECT):
+        if (
+            not _is_latin(word)
+            or _NOT_ARABIZI.match(word)
+            or (word not in _DIALECT and (_KEEP_LATIN(word) or "latin:" + word in vocabulary))
+        ):
             arabic = word
         else:
-            arabic = transliterate_word(word)
+            arabic = transliterate_word(word, vocabulary)
         if pending:
             arabic = pending + arabic if _is_arabic(arabic) else f"{pending} {arabic}"
             pending = ""

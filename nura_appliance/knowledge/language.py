@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 
-from nura_appliance.knowledge.arabizi import arabizi_word, transliterate
+from nura_appliance.knowledge.arabizi import arabizi_evidence, transliterate
 from nura_appliance.knowledge.folding import normalize
 
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
@@ -128,8 +128,8 @@ def detect(text: str, default: str = "ar") -> tuple[str, bool]:
     words = normalize(lowered).split()
     ku_hits = sum(1 for w in words if w in _KURMANJI_WORDS)
     en_hits = sum(1 for w in words if w in _ENGLISH_WORDS)
-    arabizi_hits = sum(1 for w in words if arabizi_word(w))
-    if arabizi_hits and arabizi_hits >= max(ku_hits, en_hits):
+    arabizi_hits = arabizi_evidence(words)
+    if arabizi_hits >= 1 and arabizi_hits >= max(ku_hits, en_hits):
         return "ar", arabizi_hits > max(ku_hits, en_hits)
     if ku_hits > en_hits:
         return "ku", ku_hits - en_hits >= 2
@@ -160,11 +160,11 @@ def detect_language(text: str, default: str = "ar") -> str:
     return detect(text, default)[0]
 
 
-def arabizi_text(text: str) -> str | None:
+def arabizi_text(text: str, vocabulary: frozenset[str] = frozenset()) -> str | None:
     """``text`` transliterated to Arabic script when it is Arabizi (mostly Latin letters, detected
-    as Arabic), else None."""
+    as Arabic), else None. ``vocabulary``: the knowledge base's own words (arabizi.vocabulary_of)."""
     if not text or writing_script(text) != "latin":
         return None
     if detect(text)[0] != "ar":
         return None
-    return transliterate(text)
+    return transliterate(text, vocabulary)

@@ -33,6 +33,7 @@ from nura_appliance.knowledge.folding import SORANI_ALEF, SORANI_E, is_arabic_wo
 _AR_SUFFIXES = ("هما", "كما", "ات", "ون", "ين", "ان", "ها", "هم", "كم", "نا", "تي", "ه", "ي", "ك")
 # Suffixes a known word may carry when checking a candidate stem ("شحنت" is "شحن" + ت).
 _CHECK_SUFFIXES = (*_AR_SUFFIXES, "ت", "وا", "تو", "ني", "يه", "اتي")
+CHECK_SUFFIXES = _CHECK_SUFFIXES  # the suffixes is_known looks behind (Arabizi candidates use them too)
 _SORANI_SUFFIXES = tuple(
     sorted(
         (

@@ -216,6 +216,13 @@ class SqliteKnowledgeStore:
     async def articles(self) -> list[dict[str, Any]]:
         return [article_from_row(r) for r in await self.db.fetchall("SELECT * FROM articles ORDER BY id")]
 
+    async def articles_stamp(self) -> tuple[int, float]:
+        """How many articles there are and when the last was saved: changes with every article
+        write, not with rule, tree or handbook changes (what is derived from the articles alone is
+        rebuilt only when this changes)."""
+        row = await self.db.fetchone("SELECT count(*) AS n, max(updated_at) AS last FROM articles")
+        return (int(row["n"]), float(row["last"] or 0.0)) if row else (0, 0.0)
+
     async def tree(self) -> dict[str, Any] | None:
         rows = await self.db.fetchall("SELECT * FROM topic_nodes ORDER BY parent_id, position")
         if not rows:

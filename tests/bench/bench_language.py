@@ -1,0 +1,110 @@
+"""Per-message cost of the language layer, in process: language detection with the widget's hint,
+the hand-off check, sentiment, the text the article tier matches (Arabizi transliterated, insults
+left out) and the query's index terms — what every new message pays before retrieval.
+
+Every message is made unique by a number (nothing is answered from the per-message memo; the
+per-word caches are warm, as in a serving process). Messages: every case text of the evaluation
+sets (Arabic dialects, Arabizi, Sorani, Kurmanji, English, outage complaints, anger).
+
+Before/after: give two source trees; they run in separate processes in alternating rounds (a busy
+shared machine slows both alike) and the ratio of the medians is printed::
+
+    mkdir -p /tmp/before && git archive <commit> nura_appliance knowledge | tar -x -C /tmp/before
+    .venv/bin/python tests/bench/bench_language.py /tmp/before . --rounds 5
+
+With no tree, measures this checkout once. Writes ``bench-results/language.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from common import REPO, save
+
+CASE_FILES = sorted((REPO / "knowledge" / "eval").rglob("*.jsonl"))
+
+
+def messages() -> list[tuple[str, str | None]]:
+    out = []
+    for path in CASE_FILES:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                case = json.loads(line)
+                out.append((case["text"], case.get("lang")))
+    return out
+
+
+def measure(passes: int) -> float:
+    """Microseconds per message of the language layer of the tree on sys.path."""
+    from nura_appliance.conversation.service import choose_language
+    from nura_appliance.conversation.signals import matching_text, sentiment, wants_human
+    from nura_appliance.knowledge.normalize import index_terms
+
+    texts = messages()
+    words: dict[str, Any] = {}
+    try:  # a tree that reads Arabizi with the knowledge base's words gets the default pack's
+        from nura_appliance.conversation.pipeline import arabic_vocabulary
+        from nura_appliance.paths import default_pack_path
+
+        pack = json.loads(default_pack_path().read_text(encoding="utf-8"))
+        words["vocabulary"] = arabic_vocabulary(pack["articles"])
+    except ImportError:
+        pass
+
+    def one(text: str, hint: str | None) -> None:
+        lang = choose_language(text, hint, "ar")
+        mood = sentiment(text, **words)
+        wants_human(text, lang, **words)
+        index_terms(matching_text(text, mood, **words))
+
+    for i, (text, hint) in enumerate(texts):  # warm the per-word caches
+        one(f"{text} {i}", hint)
+    best = float("inf")
+    for p in range(passes):
+        started = time.perf_counter()
+        for i, (text, hint) in enumerate(texts):
+            one(f"{text} {100000 * (p + 1) + i}", hint)
+        best = min(best, (time.perf_counter() - started) / len(texts))
+    return best * 1e6
+
+
+def run_tree(tree: Path, passes: int) -> float:
+    env = {**os.environ, "PYTHONPATH": str(tree.resolve()) + os.pathsep + str(Path(__file__).parent)}
+    code = f"import bench_language as b; print(b.measure({passes}))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=tree, env=env, capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("trees", nargs="*", type=Path, help="before and after source trees")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--passes", type=int, default=3)
+    args = parser.parse_args()
+    trees = args.trees or [REPO]
+    samples: dict[str, list[float]] = {str(t): [] for t in trees}
+    for _ in range(args.rounds):
+        for tree in trees:
+            samples[str(tree)].append(run_tree(tree, args.passes))
+    result = {
+        "messages": len(messages()),
+        "us_per_message": {tree: round(statistics.median(v), 1) for tree, v in samples.items()},
+        "samples": samples,
+    }
+    if len(trees) == 2:
+        before, after = (statistics.median(samples[str(t)]) for t in trees)
+        result["ratio_after_before"] = round(after / before, 3)
+    print(json.dumps(result, indent=1))
+    save("language", result)
+
+
+if __name__ == "__main__":
+    main()

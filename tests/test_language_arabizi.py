@@ -1,0 +1,86 @@
+"""Arabizi read with the knowledge base's own words (issue 16, second pass): detection evidence,
+candidate spellings checked against the operator's vocabulary, Latin product names kept, and the
+message pipeline reading an article's words as soon as the article is saved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from auth_helpers import bearer, staff_tokens
+from conftest import new_session
+
+from nura_appliance.conversation.pipeline import arabic_vocabulary
+from nura_appliance.knowledge.arabizi import arabizi_evidence, arabizi_word, transliterate, vocabulary_of
+from nura_appliance.knowledge.language import arabizi_text, detect
+from nura_appliance.knowledge.normalize import normalize
+
+PRODUCT = {
+    "id": "phone-instalments",
+    "category": "devices",
+    "title": {"ar": "شراء الهواتف بالأقساط الشهرية", "en": "Phones in monthly instalments"},
+    "body": {
+        "ar": "يمكنك شراء iPhone أو Samsung بالأقساط على 12 شهراً من أي فرع، مع عقد ونسخة من الهوية.",
+        "en": "Buy an iPhone or a Samsung phone in 12 monthly instalments at any branch.",
+    },
+    "examples": {"ar": ["اريد اشتري موبايل بالتقسيط"]},
+    "keywords": ["أقساط", "تقسيط"],
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "arabizi"),
+    [
+        ("kam tkallif el di8i8a lel almanya", True),  # 8 is ق; "el" written apart
+        ("nseet el basword mal el app shsawi", True),  # no digit, but the article and dialect words
+        ("shu hal sharika el fashle", True),
+        ("ma da a8dar asawwi login bil tatbee8", True),
+        ("gr8 service thanks", False),  # English chat spelling, not Arabic letters
+        ("my data is slow in the el mansour area", False),  # one "el" among English words
+        ("5g and 4g not working", False),
+        ("internet hedi ye", False),  # Kurmanji
+    ],
+)
+def test_arabizi_detection_by_its_evidence(text: str, arabizi: bool) -> None:
+    assert (arabizi_text(text) is not None) == arabizi
+    assert detect(text)[0] == ("ar" if arabizi else detect(text)[0])
+
+
+def test_evidence_weights() -> None:
+    assert arabizi_word("di8i8a") and not arabizi_word("gr8") and not arabizi_word("10gb")
+    assert arabizi_evidence(["el", "net"]) == 1.0  # the article before a word
+    assert arabizi_evidence(["net", "el"]) == 0.0  # a trailing "el" is nothing
+    assert arabizi_evidence(["basword"]) == 0.5  # a listed dialect word
+    assert arabizi_evidence(["internet", "data", "sim"]) == 0.0  # shared with English
+
+
+def test_the_knowledge_bases_words_decide_unlisted_spellings() -> None:
+    vocabulary = arabic_vocabulary([PRODUCT])
+    assert "اقساط" in vocabulary and "latin:iphone" in vocabulary  # article stripped; Latin kept apart
+    text = "abi ashtiri iphone bil a8sa6"
+    without, with_words = transliterate(text), transliterate(text, vocabulary)
+    assert "بالاقساط" not in normalize(without)
+    assert normalize(with_words) == normalize("ابي اشتري iphone بالاقساط")  # the product name stays Latin
+    # the dialect lexicon keeps its readings: a clitic reading of the vocabulary does not override it
+    tries = vocabulary_of(["حاول مرة أخرى"])
+    assert normalize(transliterate("7awlni 3ala mowaddaf", tries)) == normalize("حولني على موظف")
+    # short words are not decided by the vocabulary
+    assert transliterate("ma", vocabulary_of(["مع"])) == transliterate("ma")
+
+
+def test_vocabulary_of_ignores_what_is_not_a_word() -> None:
+    words = vocabulary_of(["📞 *211# 5G", "", "والباقات، بالانترنت!"])
+    assert "باقات" in words and "والباقات" in words and "انترنت" in words
+    assert not any(w.startswith("latin:") and not w[6:].isalpha() for w in words)
+
+
+async def test_the_pipeline_reads_arabizi_with_a_new_articles_words(app: Any, client: Any) -> None:
+    question = "abi ashtiri iphone bil a8sa6"
+    before = await new_session(client, question, lang="ar")
+    assert before.get("article_id") != "phone-instalments"
+    admin = bearer((await staff_tokens(app, client))["admin"])
+    created = await client.post("/v1/knowledge/articles", json=PRODUCT, headers=admin)
+    assert created.status_code == 201, created.text
+    after = await new_session(client, question, lang="ar")
+    assert after["kind"] == "article" and after["article_id"] == "phone-instalments", after
+    assert "اقساط" in app.ctx.nura.pipeline.vocabulary
