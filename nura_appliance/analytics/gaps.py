@@ -19,7 +19,7 @@ import apsw
 from nura_appliance.analytics.metrics import ANSWER_SOURCES
 from nura_appliance.knowledge.normalize import STOPWORDS, normalize
 
-GAP_REASONS = ("low_confidence", "out_of_scope", "thumbs_down", "handoff_after_answer")
+GAP_REASONS = ("low_confidence", "out_of_scope", "thumbs_down", "handoff_after_answer", "agent_resolved")
 TOKEN_OVERLAP_MIN = 0.5
 CHAR_SIMILARITY_MIN = 0.8
 # A hand-off counts as "right after a bot answer" when it comes within this many seconds of it.
@@ -197,6 +197,37 @@ def record_handoff_gap(conn: apsw.Connection, session_id: str, message_id: int |
     )
 
 
+def propose_from_handoff(
+    conn: apsw.Connection, session_id: str, article_id: str | None, before: float, now: float
+) -> dict[str, Any] | None:
+    """An agent resolved a hand-off and named the article that answers the customer (None: a new
+    topic). The customer's last question before the hand-off that was not itself the request for a
+    person becomes an open gap (reason ``agent_resolved``) proposing that article; an admin
+    accepts it on the Knowledge gaps page, which adds it as an example question. Nothing is added
+    to the knowledge here."""
+    rows = conn.execute(
+        "SELECT customer_message, lang, bot_turn_id FROM conversation_logs WHERE session_id = ? AND created_at <= ?"
+        " AND escalated = 0 AND coalesce(source, '') <> 'rules' ORDER BY id DESC LIMIT 1",
+        (session_id, before),
+    ).fetchall()
+    if not rows or not (rows[0]["customer_message"] or "").strip():
+        return None
+    row = rows[0]
+    gap_id = record_gap(
+        conn,
+        question=row["customer_message"],
+        lang=row["lang"],
+        reason="agent_resolved",
+        session_id=session_id,
+        message_id=row["bot_turn_id"],
+        now=now,
+    )
+    if gap_id is None:
+        return None
+    conn.execute("UPDATE knowledge_gaps SET article_id = ? WHERE id = ?", (article_id, gap_id))
+    return {"gap_id": gap_id, "question": row["customer_message"], "article_id": article_id}
+
+
 def gap_groups(
     conn: apsw.Connection,
     *,
@@ -230,6 +261,8 @@ def gap_groups(
     grouped = (
         "SELECT g.group_key, min(g.id) AS first_id, max(g.id) AS last_id, count(*) AS count,"
         " group_concat(DISTINCT g.reason) AS reasons, sum(g.status = 'open') AS open_count,"
+        " max(CASE WHEN g.reason = 'agent_resolved' AND g.status = 'open' THEN g.article_id END)"
+        " AS proposed_article,"
         " min(g.created_at) AS first_seen, max(g.created_at) AS last_seen"
         f" FROM knowledge_gaps g WHERE {' AND '.join(where)} GROUP BY g.group_key"
     )
@@ -257,6 +290,8 @@ def gap_groups(
                 "count": row["count"],
                 "reasons": reasons,
                 "status": row["status"],
+                # an agent named the article that answers this question (accept adds it as an example)
+                "proposed_article": row["proposed_article"],
                 "first_seen": row["first_seen"],
                 "last_seen": row["last_seen"],
             }

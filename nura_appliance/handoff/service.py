@@ -21,6 +21,7 @@ from typing import Any
 
 import apsw
 
+from nura_appliance.analytics.gaps import propose_from_handoff
 from nura_appliance.conversation.messages import message
 from nura_appliance.conversation.service import session_summary, turn_payload
 from nura_appliance.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -74,6 +75,13 @@ class Outcome:
     root_cause: str | None = None
     resolution_notes: str | None = None
     resolved_by: str | None = None
+    # The article that answers the customer's question (issue 16), or NEW_TOPIC: the question is
+    # then proposed on the Knowledge gaps page as an example question (or a new topic).
+    answer_article: str | None = None
+
+
+NEW_TOPIC = "none"
+_ARTICLE_REF = re.compile(r"^[\w.-]{1,64}$")
 
 
 def _text_field(body: dict[str, Any], key: str, max_chars: int) -> str | None:
@@ -101,12 +109,20 @@ def parse_outcome(body: dict[str, Any]) -> Outcome:
             code="invalid_outcome",
             details={"field": "status", "allowed": list(OUTCOME_STATUSES)},
         )
+    answer_article = _text_field(body, "answer_article", 64)
+    if answer_article is not None and not _ARTICLE_REF.match(answer_article):
+        raise ValidationFailed(
+            f"'answer_article' must be an article id or '{NEW_TOPIC}'",
+            code="invalid_field",
+            details={"field": "answer_article"},
+        )
     return Outcome(
         status,
         _text_field(body, "issue_category", 100),
         _text_field(body, "root_cause", 200),
         _text_field(body, "resolution_notes", 4000),
         _text_field(body, "resolved_by", 100),
+        answer_article,
     )
 
 
@@ -372,6 +388,14 @@ class HandoffService:
                 )
             if current.status == "human_active":
                 self._check_holder(current, actor)
+            article = outcome.answer_article
+            if (
+                article not in (None, NEW_TOPIC)
+                and not conn.execute("SELECT 1 FROM articles WHERE id = ?", (article,)).fetchall()
+            ):
+                raise ValidationFailed(
+                    f"article {article} does not exist", code="article_not_found", details={"field": "answer_article"}
+                )
             conn.execute(
                 "UPDATE sessions SET status = 'resolved', resolved_at = ?, updated_at = ?,"
                 " handoff_version = handoff_version + 1 WHERE id = ? AND status = ?",
@@ -404,6 +428,10 @@ class HandoffService:
                 tuple(row.values()),
             )
             row["id"] = conn.last_insert_rowid()
+            if article is not None:
+                row["proposed"] = propose_from_handoff(
+                    conn, session_id, None if article == NEW_TOPIC else article, current.handoff_at or now, now
+                )
             self._event(conn, session_id, "resolved", actor.name, outcome.status, now)
             session = self._row(conn, session_id)
             return session, self._system_turn(conn, session, message("resolved", session.lang), now), row

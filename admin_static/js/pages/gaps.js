@@ -1,9 +1,10 @@
 // Knowledge gaps review: questions the bot could not answer well (low confidence, thumbs down,
 // out of scope, hand-off after a bot answer). Admins approve with an answer (a new article or
-// an example question on an existing one), reject or resolve.
+// an example question on an existing one), reject or resolve. A question an agent matched to an
+// article when resolving a hand-off shows that article and is accepted with one click.
 import { api, qs } from "../api.js";
 import { field, fmtNumber, fmtTime, h, keepFocus, modal, mount, table, toast } from "../dom.js";
-import { label, langName, t } from "../i18n.js";
+import { currentLang, label, langName, t } from "../i18n.js";
 import { reasonsText } from "./dashboard.js";
 import { card, failure, rowsOf } from "../ui.js";
 
@@ -16,6 +17,15 @@ export async function render(root, { user }) {
   const list = h("div", { id: "gaps-table" });
   mount(root, h("div", { class: "page-header" }, h("h1", { text: t("Knowledge gaps") }), h("span", { class: "spacer" }), status), card(null, list));
 
+  const titles = {};
+  async function loadTitles() {
+    try {
+      const { articles = [] } = await api("GET", "/v1/knowledge/articles");
+      const lang = currentLang();
+      for (const a of articles) titles[a.id] = (a.title && (a.title[lang] || a.title.ar || Object.values(a.title)[0])) || a.id;
+    } catch { /* ids are shown instead */ }
+  }
+
   async function load() {
     try {
       const rows = rowsOf(await api("GET", `/v1/knowledge-gaps${qs({ status: status.value, limit: 200 })}`), "groups", "gaps");
@@ -27,7 +37,12 @@ export async function render(root, { user }) {
         { label: t("Count"), render: (g) => fmtNumber(g.count ?? g.occurrences) },
         { label: t("Time"), render: (g) => fmtTime(g.last_seen || g.created_at) },
         { label: t("Status"), render: (g) => label(g.status, "review_status") },
+        { label: t("Proposed article"), render: (g) => g.proposed_article
+          ? h("span", { dir: "auto", text: titles[g.proposed_article] ? `${titles[g.proposed_article]} (${g.proposed_article})` : g.proposed_article }) : "—" },
         isAdmin ? { label: t("Actions"), render: (g) => h("span", { class: "row", "data-gap": gapId(g) },
+          g.proposed_article && g.status === "open" ? h("button", { type: "button", class: "link", "data-action": "accept",
+            "data-focus-key": `accept-${gapId(g)}`, text: t("Accept as example"),
+            "aria-label": `${t("Accept as example")}: ${g.question || ""}`, onclick: () => accept(g) }) : null,
           h("button", { type: "button", class: "link", "data-action": "approve", "data-focus-key": `approve-${gapId(g)}`, text: t("Approve"),
             "aria-label": `${t("Approve")}: ${g.question || ""}`, onclick: () => approve(g) }),
           h("button", { type: "button", class: "link", "data-action": "reject", text: t("Reject"),
@@ -39,6 +54,15 @@ export async function render(root, { user }) {
     } catch (err) {
       mount(list, failure(err));
     }
+  }
+
+  // One click: the question (and the open questions grouped with it) become example questions
+  // of the article the agent named when resolving the hand-off.
+  async function accept(gap) {
+    try {
+      await api("POST", `/v1/knowledge-gaps/${encodeURIComponent(gapId(gap))}/approve`, { mode: "example", article_id: gap.proposed_article });
+      toast(t("Added as an example question.")); load();
+    } catch (err) { toast(err.message, "error"); }
   }
 
   async function act(gap, action) {
@@ -62,5 +86,6 @@ export async function render(root, { user }) {
   }
 
   status.addEventListener("change", load);
+  await loadTitles();
   await load();
 }

@@ -4,7 +4,7 @@
 // chat, and every action moves it to where the agent goes next.
 import { api, openStream, qs } from "../api.js";
 import { debounce, dirOf, field, fmtDuration, fmtTime, focusTarget, h, keepFocus, modal, mount, toast, uid } from "../dom.js";
-import { label, langName, LANGS, t, tf } from "../i18n.js";
+import { currentLang, label, langName, LANGS, t, tf } from "../i18n.js";
 import { customerFacts, customerName, messageBubble } from "../messages.js";
 import { failure, rowsOf, setBadge } from "../ui.js";
 
@@ -297,17 +297,29 @@ export async function render(root, { user }) {
       ISSUE_CATEGORIES.map((c) => h("option", { value: c, text: label(c, "issue_category") })));
     const cause = h("input", { name: "root_cause", id: "outcome-cause", maxlength: 200, dir: "auto" });
     const notes = h("textarea", { name: "resolution_notes", id: "outcome-notes", maxlength: 4000, dir: "auto" });
+    // The article that answers the customer (issue 16): the customer's question is then proposed
+    // as an example question of that article on the Knowledge gaps page ("none": a new topic).
+    const answerArticle = h("select", { name: "answer_article", id: "outcome-article" },
+      h("option", { value: "", text: t("Not chosen") }), h("option", { value: "none", text: t("None: a new topic") }));
+    try {
+      const { articles = [] } = await api("GET", "/v1/knowledge/articles");
+      const lang = currentLang();
+      for (const a of articles) {
+        const title = (a.title && (a.title[lang] || a.title.ar || Object.values(a.title)[0])) || a.id;
+        answerArticle.append(h("option", { value: a.id, text: `${title} (${a.id})` }));
+      }
+    } catch { /* the form still resolves without the list */ }
     const body = h("div", { class: "resolve-fields" },
       field(t("Outcome"), status), field(t("Issue category"), category),
-      field(t("Root cause"), cause), field(t("Resolution notes"), notes));
-    // Others (issue 16) may add fields to this form: they go into `extra` below.
+      field(t("Root cause"), cause), field(t("Resolution notes"), notes),
+      field(t("Article that answers the question"), answerArticle));
     const done = await modal(t("Resolve"), body, {
       submitLabel: t("Resolve"), cancelLabel: t("Cancel"),
       returnFocus: () => pendingList.querySelector(".queue-open") || activeList.querySelector(".queue-open") || focusable(pendingHeading),
       onSubmit: (data) => api("POST", `/v1/handoff/${encodeURIComponent(sid)}/resolve`, {
         status: data.get("status"), issue_category: data.get("issue_category") || null,
         root_cause: data.get("root_cause") || null, resolution_notes: data.get("resolution_notes") || null,
-        resolved_by: user.username,
+        resolved_by: user.username, answer_article: data.get("answer_article") || null,
       }),
     });
     if (done) {
