@@ -733,3 +733,35 @@ def test_doctor_masks_the_whatsapp_secrets_and_says_what_is_missing(data_dir: Pa
     }
     assert "EAAG-partial-secret" not in json.dumps(partial, default=str)
     assert "whatsapp" not in diagnose(make_settings(data_dir))["checks"]
+
+
+async def test_an_agents_photo_and_pdf_are_uploaded_and_sent(
+    client: httpx.AsyncClient, fake_wa: FakeWhatsApp, app: Any
+) -> None:
+    import io
+
+    from PIL import Image
+
+    who = "9647709001300"
+    await say(client, fake_wa, fake_wa.button_reply(who, "h", "التحدث مع موظف"))
+    session_id = (await contact(app, who))["session_id"]
+    assert (await client.post(f"/v1/handoff/{session_id}/accept?agent_id=sara", headers=API_KEY)).status_code == 200
+    assert await sent_count(fake_wa, who, 2)
+    png = io.BytesIO()
+    Image.new("RGB", (30, 30), (250, 200, 0)).save(png, format="PNG")
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    resp = await client.post(
+        f"/v1/session/{session_id}/agent-attachments?agent_id=sara",
+        files=[("file", ("steps.png", png.getvalue(), "image/png")), ("file", ("bill.pdf", pdf, "application/pdf"))],
+        data={"caption": "اتبع هذه الخطوات"},
+        headers=API_KEY,
+    )
+    assert resp.status_code == 200, resp.text
+    assert await sent_count(fake_wa, who, 4)
+    image, document = fake_wa.to(who)[-2:]
+    assert image["type"] == "image" and image["image"]["caption"].endswith("اتبع هذه الخطوات")
+    assert document["type"] == "document" and document["document"]["filename"] == "bill.pdf"
+    assert "caption" not in document["document"]
+    uploaded = fake_wa.uploads[image["image"]["id"]]
+    assert uploaded["file"]["data"].startswith(b"\x89PNG") and uploaded["type"] == "image/png"
+    assert fake_wa.uploads[document["document"]["id"]]["file"]["data"] == pdf

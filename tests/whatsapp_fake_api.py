@@ -25,6 +25,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from telegram_fake_api import _multipart  # the same multipart reading as the Telegram fake
+
 VERSION = "v21.0"
 
 
@@ -42,6 +44,7 @@ class FakeWhatsApp:
         self.reads: list[dict[str, Any]] = []  # read receipts (with typing indicators)
         self.calls: list[tuple[str, str]] = []  # (method, path) of every request
         self.media: dict[str, tuple[bytes, str]] = {}
+        self.uploads: dict[str, dict[str, Any]] = {}  # media id -> the multipart fields we were sent
         self.templates: set[str] = {"support_reply"}
         self.closed_windows: set[str] = set()
         self.down = False
@@ -182,6 +185,12 @@ class FakeWhatsApp:
                     return self._error(400, 131009, "Parameter value is not valid: 1-3 buttons, titles ≤ 20")
             else:
                 return self._error(400, 100, "Invalid parameter: interactive.type")
+        elif kind in ("image", "document"):
+            media = payload.get(kind) or {}
+            if media.get("id") not in self.uploads:
+                return self._error(400, 131053, "Media upload error: unknown media id")
+            if kind == "document" and not media.get("filename"):
+                return self._error(400, 100, "Invalid parameter: document.filename")
         elif kind == "template":
             if (payload.get("template") or {}).get("name") not in self.templates:
                 return self._error(404, 132001, "Template name does not exist in the translation")
@@ -224,6 +233,15 @@ class FakeWhatsApp:
                 "file_size": len(data),
                 "id": parts[1],
             }
+        if method == "POST" and len(parts) == 3 and parts[2] == "media":
+            upload = (payload or {}).get("file")
+            if (payload or {}).get("messaging_product") != "whatsapp" or not isinstance(upload, dict):
+                return self._error(400, 100, "Invalid parameter: file and messaging_product are required")
+            if upload["content_type"] not in ("image/jpeg", "image/png", "application/pdf"):
+                return self._error(400, 131053, f"Media upload error: {upload['content_type']} is not supported")
+            media_id = f"9{len(self.uploads) + 1:014d}"
+            self.uploads[media_id] = dict(payload or {})
+            return 200, {"id": media_id}
         if method == "POST" and len(parts) == 3 and parts[2] == "messages":
             if parts[1] != self.phone_number_id:
                 return self._error(400, 100, "Unsupported post request: phone number id")
@@ -277,8 +295,11 @@ class FakeWhatsApp:
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b"{}"
+                content_type = self.headers.get("content-type") or ""
                 try:
-                    payload = json.loads(raw or b"{}")
+                    payload = (
+                        _multipart(content_type, raw) if content_type.startswith("multipart/") else json.loads(raw)
+                    )
                 except ValueError:
                     payload = None
                 if not isinstance(payload, dict):

@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -44,6 +45,7 @@ from nura_appliance.storage.base import CustomerIdentity, WhatsAppStore
 log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 24 * 3600
+_PLACEHOLDER = re.compile(r"^\((photos?|documents?|files)\)$")  # attachments/service.py placeholder()
 LIST_ROWS = 10  # the Cloud API's limit per list message
 BODY_LIMIT = 4096  # text message body
 INTERACTIVE_BODY_LIMIT = 1024
@@ -608,7 +610,11 @@ class WhatsAppChannel:
                     await self.store.unsent(row_id, "expired before it could be sent", final=True)
                     continue
                 try:
-                    wamid = await self.api.send(wa_id, json.loads(row["payload"]))
+                    message = await self._with_media(row)
+                    if message is None:
+                        await self.store.unsent(row_id, "the attachment was deleted before it was sent", final=True)
+                        continue
+                    wamid = await self.api.send(wa_id, message)
                 except WhatsAppError as exc:
                     if exc.outage:
                         kind = "unavailable" if exc.status == 0 else "server_error"
@@ -629,6 +635,29 @@ class WhatsAppChannel:
             if probe:
                 self.breaker.probing = False
         return True
+
+    async def _with_media(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        """The message to send; an agent's file (queued as ``{"attachment": {session_id, id}}``) is
+        uploaded first, at send time, so that a failed upload is retried like a failed send. None
+        when the file is gone (purged meanwhile)."""
+        message = json.loads(row["payload"])
+        kind = message.get("type")
+        media = message.get(kind) if kind in ("image", "document") else None
+        if not isinstance(media, dict) or "attachment" not in media:
+            return message
+        ref = media.pop("attachment")
+        service = self.ctx.services.get("attachments")
+        record = await service.store.get(ref["session_id"], ref["id"]) if service else None
+        if record is None:
+            return None
+        try:
+            data = await service.read_bytes(record)
+        except OSError:
+            return None
+        media["id"] = await self.api.upload(data, record.original_name, record.content_type)
+        if kind == "document":
+            media["filename"] = record.original_name
+        return message
 
     async def _retry_later(self, wa_id: str, up_to: int) -> None:
         jobs = self.ctx.services.get("jobs")
@@ -706,15 +735,29 @@ class WhatsAppChannel:
                 continue
             body = row["text"]
             files = (json.loads(row["meta"] or "{}") or {}).get("attachments") or []
+            if files and _PLACEHOLDER.match(body):
+                body = ""  # "(photo)": the photo itself says it
             if row["role"] == "agent" and row["sender_name"]:
-                body = f"👤 {row['sender_name']}: {body}"
+                body = f"👤 {row['sender_name']}: {body}" if body else f"👤 {row['sender_name']}"
             if files:
-                body = f"{body}\n({len(files)} 📎)"
-            await self.send(
-                row["wa_id"], row["session_id"], [("text", text_message(p)) for p in split_text(body, BODY_LIMIT)]
-            )
+                # Photos inline and PDFs as documents, the text as the first one's caption.
+                messages = [
+                    self._file_message(row["session_id"], item, body if index == 0 else "")
+                    for index, item in enumerate(files)
+                ]
+            else:
+                messages = [("text", text_message(p)) for p in split_text(body, BODY_LIMIT)]
+            await self.send(row["wa_id"], row["session_id"], messages)
             sent += 1
         return sent
+
+    @staticmethod
+    def _file_message(session_id: str, item: dict[str, Any], caption: str) -> tuple[str, dict[str, Any]]:
+        kind = "document" if item.get("kind") == "pdf" else "image"
+        media: dict[str, Any] = {"attachment": {"session_id": session_id, "id": item["id"]}}
+        if caption:
+            media["caption"] = caption[:1024]
+        return kind, {"type": kind, kind: media}
 
     async def delivery_loop(self, interval: float = 2.0) -> None:
         """Deliver agent replies every ``interval`` seconds, and at once when this process's event

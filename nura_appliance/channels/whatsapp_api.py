@@ -116,6 +116,34 @@ class WhatsAppApi:
             payload["typing_indicator"] = {"type": "text"}
         await self._request("mark_read", "POST", f"{self._base}/{self._phone}/messages", payload)
 
+    async def upload(self, data: bytes, filename: str, content_type: str) -> str:
+        """Upload a file for sending (``POST /{phone-number-id}/media``, multipart); returns its
+        media id."""
+        try:
+            response = await self._http().post(
+                f"{self._base}/{self._phone}/media",
+                data={"messaging_product": "whatsapp", "type": content_type},
+                files={"file": (filename, data, content_type)},
+                headers=self._headers,
+            )
+        except httpx.HTTPError as exc:
+            raise WhatsAppError("upload", 0, None, f"network error: {exc.__class__.__name__}") from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code == 200 and isinstance(body, dict) and body.get("id"):
+            return str(body["id"])
+        error = (body or {}).get("error") if isinstance(body, dict) else None
+        error = error if isinstance(error, dict) else {}
+        code = error.get("code")
+        raise WhatsAppError(
+            "upload",
+            response.status_code,
+            int(code) if isinstance(code, int) else None,
+            str(error.get("message") or response.text[:200] or "no media id"),
+        )
+
     async def media(self, media_id: str) -> dict[str, Any]:
         """``{url, mime_type, file_size, sha256}`` of a file a customer sent."""
         body = await self._request("media", "GET", f"{self._base}/{media_id}")
