@@ -13,7 +13,9 @@ from nura_appliance.cli.main import DataDir, fail, settings_for
 from nura_appliance.errors import NuraError
 
 
-async def _evaluate(settings: Any, cases: list[dict[str, Any]], with_llm: bool) -> dict[str, Any]:
+async def _evaluate(
+    settings: Any, cases: list[dict[str, Any]], with_llm: bool, pack: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Build the same context ``nura serve`` builds — every feature's start-up hook included —
     and run the cases through its pipeline."""
     from nura_appliance.app import create_app
@@ -27,6 +29,8 @@ async def _evaluate(settings: Any, cases: list[dict[str, Any]], with_llm: bool) 
         await load_default_knowledge(ctx)
         for hook in app.ctx.context_hooks:
             await hook(app, ctx)
+        if pack is not None:  # k-fold: this fold's pack into this fold's scratch data dir
+            await ctx.knowledge.load_pack(pack)
         llm = ctx.services.get("llm")
         if not with_llm and llm is not None:
             # Offline: handbook questions get the extractive answer, exactly as with the AI
@@ -108,6 +112,14 @@ def eval_command(
         typer.Option("--with-llm", help="Let the configured LLM answer handbook questions (else extractive answers)."),
     ] = False,
     show_misses: Annotated[int, typer.Option(help="How many misses to list.")] = 40,
+    kfold: Annotated[
+        int | None,
+        typer.Option(
+            "--kfold",
+            help="K-fold over example questions: the argument is a pack; each fold imports it without"
+            " 1/K of its examples (into a scratch data dir) and asks those as questions.",
+        ),
+    ] = None,
 ) -> None:
     """Run evaluation cases through the same pipeline as /v1/message and print the scores.
 
@@ -120,6 +132,15 @@ def eval_command(
     """
     from nura_appliance.knowledge.evaluation import load_cases
 
+    if kfold is not None:
+        report = _kfold_report(cases_file, kfold)
+        if as_json:
+            typer.echo(json.dumps(report, ensure_ascii=False))
+        else:
+            _print_report(report, show_misses)
+            folds = "  ".join(f"{f['top1']:.3f}/{f['answered_correct']:.3f}" for f in report["summary"]["folds"])
+            typer.echo(f"\nper fold (top-1/answered-and-correct): {folds}")
+        return
     settings = settings_for(data_dir, BACKGROUND_JOBS_ENABLED=False)
     try:
         cases = load_cases(cases_file)
@@ -130,3 +151,24 @@ def eval_command(
         typer.echo(json.dumps(report, ensure_ascii=False))
     else:
         _print_report(report, show_misses)
+
+
+def _kfold_report(pack_file: Path, k: int) -> dict[str, Any]:
+    """Run every fold of ``nura eval PACK --kfold K`` in its own scratch data dir (never the
+    configured one) and combine the folds."""
+    import tempfile
+
+    from nura_appliance.knowledge.kfold import combine, folds
+    from nura_appliance.knowledge.pack import read_pack_file, validate_pack
+
+    try:
+        pack = read_pack_file(pack_file)
+        reports, asked = [], []
+        for trained, cases in folds(pack, k):
+            asked.append(cases)
+            with tempfile.TemporaryDirectory(prefix="nura-kfold-") as scratch:
+                settings = settings_for(Path(scratch), BACKGROUND_JOBS_ENABLED=False, LOAD_DEFAULT_KNOWLEDGE=False)
+                reports.append(asyncio.run(_evaluate(settings, cases, False, validate_pack(trained))))
+    except NuraError as exc:
+        fail(exc.message)
+    return combine(reports, asked)
