@@ -164,3 +164,33 @@ def test_replay_buffers_of_idle_channels_are_dropped_and_their_resume_refused() 
     bus.publish("session:y", "message", {"n": 2})
     assert bus.replay("session:x", 0) == []
     assert not bus.can_resume("session:x", first.id - 1)  # its events are gone: the client must reset
+
+
+async def test_an_article_answer_searches_the_handbook_only_when_there_is_one_and_once(data_dir: Path) -> None:
+    """The confident article path's handbook check (issue 17): no search at all without a
+    handbook; with one, the chunks only (not the article list) and once per question and
+    knowledge version."""
+    from handbook_support import TWO_CHUNK
+    from test_handbook_answers import _upload
+
+    async with running_app(
+        make_settings(data_dir, NURA_LLM_PROVIDER="off", LLM_STREAM=False, BACKGROUND_JOBS_ENABLED=False)
+    ) as (app, client):
+        retriever = app.ctx.nura.services["retriever"]
+        searches: list[tuple[str, tuple[str, ...]]] = []
+        search_lists = retriever.search_lists
+
+        async def counted(text: str, lang: str, k: int = 5, kinds: tuple[str, ...] = ("chunk", "article"), **kw: Any):
+            searches.append((text, kinds))
+            return await search_lists(text, lang, k, kinds, **kw)
+
+        retriever.search_lists = counted
+        assert (await ask(client))["kind"] == "article"
+        assert searches == []  # no handbook: nothing to search
+
+        await _upload(app, client, "numbers.md", TWO_CHUNK)
+        assert (await ask(client))["kind"] == "article"
+        assert (await ask(client))["kind"] == "article"
+        assert searches == [(QUESTION, ("chunk",))], searches
+        fee = await ask(client, "ما هي رسوم حجز الرقم المميز")
+        assert fee["kind"] == "rag" and "2500" in fee["response"], fee

@@ -67,6 +67,13 @@ def test_spelling_variants_fold_together(variant: str, standard: str) -> None:
     assert normalize(variant) == normalize(standard)
 
 
+@pytest.mark.parametrize("number", ["27000", "5000", "1111", "*111#", "٢٥٠٠٠"])
+def test_repeated_digits_are_a_value_not_a_stretched_letter(number: str) -> None:
+    digits = number.translate(str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")).strip("*#")
+    assert normalize(f"السعر {number} دينار") == f"السعر {digits} دينار"
+    assert normalize("27000") != normalize("270")
+
+
 def test_light_stemming_and_concepts_bridge_dialects_and_languages() -> None:
     assert stem(normalize("بالموبايل")) == stem(normalize("موبايل"))
     assert "نت" in index_terms("والنت")

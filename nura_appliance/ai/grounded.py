@@ -29,6 +29,7 @@ _SYSTEM_OVERHEAD_TOKENS = 250
 # confident article answer only when it covers clearly more of the question (words the article
 # lacks: a product name, a place, a code) — by this share of the question's idf-weighted words.
 _OUTRANK_MARGIN = 0.05
+_MAX_REMEMBERED = 512
 
 
 def passage_from_hit(hit: Any) -> Passage:
@@ -99,20 +100,44 @@ class GroundedAnswerTier:
         self.ctx = ctx
         self.llm = llm
         self.settings = ctx.settings
+        # Retrieved passages per (knowledge version, text, lang, article): customers' questions
+        # repeat, and the article tier's own decisions are remembered the same way.
+        self._retrieved: dict[tuple[str, str, str, str | None], tuple[list[Passage], list[Passage]]] = {}
+        self._retrieved_version: str | None = None
 
     async def retrieve(
-        self, text: str, lang: str, article_id: str | None = None
+        self, text: str, lang: str, article_id: str | None = None, version: str | None = None
     ) -> tuple[list[Passage], list[Passage]]:
         """Handbook chunks and articles for ``text``, each list best first by calibrated
-        relevance (``article_id``: an article the article tier chose, scored in any case)."""
+        relevance.
+
+        ``article_id``: the article tier is confident in that article. Then only the chunks and
+        that one article's evidence are needed (the article list is most of a search's cost),
+        which is what an article answer pays for the handbook check. ``version``: the knowledge
+        version the caller works on; with it an install without a handbook costs no search and a
+        repeated question no second one."""
         k = self.settings.rag_top_k
         retriever = self.ctx.services.get("retriever")
         if retriever is None:
             chunks = await lexical_passages(self.ctx.db, text, k)
             return chunks, []
-        lists = await retriever.search_lists(text, lang, k=k, focus_article=article_id)
+        if await retriever.chunk_count(version) == 0:
+            return [], []
+        key = (version or "", text, lang, article_id)
+        if version is not None:
+            if version != self._retrieved_version:
+                self._retrieved, self._retrieved_version = {}, version
+            found = self._retrieved.get(key)
+            if found is not None:
+                return found
+        kinds = ("chunk",) if article_id is not None else ("chunk", "article")
+        lists = await retriever.search_lists(text, lang, k=k, kinds=kinds, focus_article=article_id)
         chunks = [passage_from_hit(h) for h in lists.get("chunk", []) if (h.text or "").strip()]
         articles = [passage_from_hit(h) for h in lists.get("article", []) if (h.text or "").strip()]
+        if version is not None and version == self._retrieved_version:
+            if len(self._retrieved) >= _MAX_REMEMBERED:
+                self._retrieved.clear()
+            self._retrieved[key] = (chunks, articles)
         return chunks, articles
 
     def _budget(self) -> int:
@@ -133,7 +158,7 @@ class GroundedAnswerTier:
         session_id = getattr(session, "id", None)
         article_id = context.get("article_id")
         try:
-            chunks, articles = await self.retrieve(text, lang, article_id)
+            chunks, articles = await self.retrieve(text, lang, article_id, context.get("knowledge_version"))
         except Exception:  # noqa: BLE001 - a broken retriever must not cost a 500; the pipeline goes on
             log.exception("retrieval failed")
             return None

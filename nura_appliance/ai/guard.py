@@ -117,8 +117,8 @@ _GROUPED = re.compile(r"(?<=\d)[,٬'’](?=\d{3}\b)")
 
 
 def numbers(text: str) -> list[str]:
-    """The numbers of a text as written (Arabic-Indic digits as ASCII, "27,000" as "27000"). Not
-    through the search normaliser, which folds a repeated letter and so "5000" into "50"."""
+    """The numbers of a text as written (Arabic-Indic digits as ASCII, "27,000" as "27000"), with
+    their decimal point ("2.5"), which the search normaliser turns into a space."""
     folded = unicodedata.normalize("NFKC", text or "").translate(_DIGITS)
     return _NUMBER.findall(_GROUPED.sub("", folded))
 

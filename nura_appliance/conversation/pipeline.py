@@ -247,7 +247,11 @@ class Pipeline:
             # ... unless the handbook answers what this article cannot: a handbook passage holding
             # words of the question the article lacks (a product name, a place, a code).
             if self.retrieval is not None:
-                rag = await self.retrieval.answer(text, lang, {**context, "article_id": decision.article_id})
+                rag = await self.retrieval.answer(
+                    text,
+                    lang,
+                    {**context, "article_id": decision.article_id, "knowledge_version": decision.version},
+                )
                 if rag is not None:
                     rag.sentiment = mood
                     return rag
@@ -259,7 +263,7 @@ class Pipeline:
 
         # 6. handbook retrieval (grounded LLM or extractive)
         if self.retrieval is not None:
-            rag = await self.retrieval.answer(text, lang, context)
+            rag = await self.retrieval.answer(text, lang, {**context, "knowledge_version": decision.version})
             if rag is not None:
                 rag.sentiment = mood
                 return rag

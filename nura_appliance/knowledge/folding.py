@@ -16,7 +16,8 @@ Arabic script:
 * zero-width non-joiner and joiner, word joiner and direction marks (U+200C–U+200F, U+2060,
   U+061C, U+FEFF) are removed, so they join a word instead of splitting it ("ده‌مه‌وێت");
 * Arabic-Indic and Persian digits → ASCII digits;
-* a letter repeated three or more times is kept once ("مرحباااا" → "مرحبا").
+* a letter repeated three or more times is kept once ("مرحباااا" → "مرحبا"); digits never are
+  ("27000" stays 27000).
 
 Latin script: NFKC, casefold, Kurdish ê î û ç ş → e i u c s, other accents stripped.
 Everything that is not a letter or digit becomes a space; runs of spaces collapse.
@@ -32,7 +33,7 @@ import unicodedata
 # Bumped whenever the folding, the stemmer, the stopwords or the lexicon change what a text
 # indexes as: stored FTS rows and vectors of an older analysis are rebuilt at start-up
 # (knowledge.service.needs_reindex).
-ANALYSIS_VERSION = "4"
+ANALYSIS_VERSION = "5"
 
 SORANI_E = "\u06d5"  # ە, the Sorani vowel letter kept by the normaliser
 SORANI_ALEF = "ئ"  # word-initial vowel carrier, kept at the start of a word
@@ -97,7 +98,8 @@ _CHAR_MAP = str.maketrans(
         "ş": "s",
     }
 )
-_REPEATS = re.compile(r"(\w)\1{2,}")
+# Letters only: a number's repeated digits are its value ("27000", "*111#"), not a stretched word.
+_REPEATS = re.compile(r"([^\W\d_])\1{2,}")
 _NON_WORD = re.compile(r"[\W_]+")
 
 

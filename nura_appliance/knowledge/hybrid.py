@@ -387,6 +387,7 @@ class HybridRetriever:
         self._down_until = 0.0
         self._codes: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
         self._frequencies = ChunkFrequencies()
+        self._chunk_count: tuple[str, int] | None = None  # (knowledge version, chunks)
         self._lock = threading.Lock()
 
     # -- the search ---------------------------------------------------------------------------
@@ -460,6 +461,9 @@ class HybridRetriever:
                 conn, terms, weights, query if has_vec else None, coarse_query, k, pool, focus_article
             )
             out["article"] = [self._article_hit(conn, c, lang) for c in best]
+        elif focus_article is not None:
+            focus = self._focus_article(conn, terms, weights, query if usable else None, focus_article)
+            out["article"] = [self._article_hit(conn, focus, lang)]
         return out
 
     def _complete_chunks(self, conn: apsw.Connection, found: dict[str, _Candidate], query: np.ndarray | None) -> None:
@@ -524,15 +528,37 @@ class HybridRetriever:
             vector = self.vector_candidates(conn, "article", query, coarse_query, pool * self.oversample, version)
         found = _rank(lexical, vector, pool)
         if focus is not None and focus not in found:
-            found[focus] = _Candidate(focus)
-            if query is not None:
-                cursor = conn.cursor()
-                cursor.row_trace = _as_tuple
-                rows = cursor.execute(
-                    "SELECT vector FROM kb_vectors WHERE kind = 'article' AND ref = ?", (focus,)
-                ).fetchall()
-                if rows and len(rows[0][0]) == query.shape[0] * 4:
-                    found[focus].cosine = float(dot_rows(np.vstack([from_blob(v) for (v,) in rows]), query).max())
+            found[focus] = self._article_cosine(conn, _Candidate(focus), query)
+        self._article_terms(conn, found)
+        best = _finish(found, terms, weights, k)
+        if focus is not None and all(c.ref != focus for c in best):
+            best.append(found[focus])
+        return best
+
+    def _focus_article(
+        self, conn: apsw.Connection, terms: QueryTerms, weights: Weights, query: np.ndarray | None, focus: str
+    ) -> _Candidate:
+        """One article's evidence and best item cosine, without searching the article list (the
+        grounded tier compares the article the article tier chose with the handbook)."""
+        cand = self._article_cosine(conn, _Candidate(focus), query)
+        self._article_terms(conn, {focus: cand})
+        _finish({focus: cand}, terms, weights, 1)
+        return cand
+
+    @staticmethod
+    def _article_cosine(conn: apsw.Connection, cand: _Candidate, query: np.ndarray | None) -> _Candidate:
+        if query is not None:
+            cursor = conn.cursor()
+            cursor.row_trace = _as_tuple
+            rows = cursor.execute(
+                "SELECT vector FROM kb_vectors WHERE kind = 'article' AND ref = ?", (cand.ref,)
+            ).fetchall()
+            if rows and len(rows[0][0]) == query.shape[0] * 4:
+                cand.cosine = float(dot_rows(np.vstack([from_blob(v) for (v,) in rows]), query).max())
+        return cand
+
+    @staticmethod
+    def _article_terms(conn: apsw.Connection, found: dict[str, _Candidate]) -> None:
         missing = [c for c in found.values() if c.terms is None]
         if missing:
             marks = ",".join("?" * len(missing))
@@ -543,10 +569,6 @@ class HybridRetriever:
             texts = {r["ref"]: frozenset(r["text"].split()) for r in rows}
             for cand in missing:
                 cand.terms = texts.get(cand.ref, frozenset())
-        best = _finish(found, terms, weights, k)
-        if focus is not None and all(c.ref != focus for c in best):
-            best.append(found[focus])
-        return best
 
     # -- scale-out ----------------------------------------------------------------------------
     def _search_postgres(
@@ -636,6 +658,16 @@ class HybridRetriever:
             if focus is not None and all(c.ref != focus for c in best):
                 best.append(found[focus])
             out["article"] = [self._article_hit(conn, c, lang) for c in best]
+        elif focus is not None:
+            cand = _Candidate(focus)
+            if usable and query is not None:
+                cand.cosine = conn.database.vector_index.cosine(conn, query, "article", focus)
+            rows = conn.execute(
+                "SELECT text FROM kb_fts WHERE kind = 'article' AND field = 'all' AND ref = ?", (focus,)
+            ).fetchall()
+            cand.terms = frozenset(rows[0]["text"].split()) if rows else frozenset()
+            _finish({focus: cand}, terms, weights, 1)
+            out["article"] = [self._article_hit(conn, cand, lang)]
         return out
 
     # -- the vector half ------------------------------------------------------------------------
@@ -750,6 +782,24 @@ class HybridRetriever:
         except Exception:  # noqa: BLE001 - a dead provider degrades search to FTS only
             self._down_until = time.monotonic() + 60.0  # and is not retried on every query
             return None
+
+    async def chunk_count(self, version: str | None = None) -> int:
+        """How many handbook chunks are indexed (0: no handbook, nothing to search), remembered
+        per knowledge version: a caller that knows the version (the pipeline does) pays no
+        database round trip."""
+        with self._lock:
+            known = self._chunk_count
+        if version is not None and known is not None and known[0] == version:
+            return known[1]
+
+        def count(conn: Any) -> tuple[str, int]:
+            seen = knowledge_version(conn)  # first: a later ingestion only adds to the count
+            return seen, int(conn.execute("SELECT count(*) AS n FROM chunk_fts").fetchall()[0]["n"])
+
+        found = await self.db.read(count)
+        with self._lock:
+            self._chunk_count = found
+        return found[1]
 
     async def search(
         self, text: str, lang: str, k: int = 5, kinds: tuple[str, ...] = ("chunk", "article")
