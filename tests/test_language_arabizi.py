@@ -84,3 +84,52 @@ async def test_the_pipeline_reads_arabizi_with_a_new_articles_words(app: Any, cl
     after = await new_session(client, question, lang="ar")
     assert after["kind"] == "article" and after["article_id"] == "phone-instalments", after
     assert "اقساط" in app.ctx.nura.pipeline.vocabulary
+
+
+@pytest.mark.parametrize(
+    ("text", "negative"),
+    [
+        ("الشركة دي نصابة", True),  # a verdict inflected for gender (نصاب → نصابة)
+        ("موظفينكم كذابين وغشاشين", True),
+        ("ما تستاهلون ولا فلس", True),  # worthless
+        ("حرام عليكو والله", True),  # the Egyptian plural "you"
+        ("الخط فاصل عندي من الصبح", True),  # Gulf "cut off" with a since-phrase
+        ("انقطع الانترنت منذ يومين", True),  # a service that went out, and for how long
+        ("this company is a total disgrace", True),
+        ("they keep ripping customers off", True),
+        ("no signal in the whole village for two days", True),
+        ("هل الباقة تستاهل سعرها؟", False),  # "is it worth it" is a question
+        ("ابي اعرف سعر الخط", False),
+        ("how do i transfer data to my son", False),
+    ],
+)
+def test_anger_families_by_their_forms(text: str, negative: bool) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert (sentiment(text) == "negative") == negative
+
+
+@pytest.mark.parametrize(
+    ("text", "handoff"),
+    [
+        ("is there a person i can chat with", True),
+        ("transfer me to someone from support", True),
+        ("put me through to a live agent", True),
+        ("کارمەندێکم بۆ بنێرن تکایە", True),  # "send me an employee"
+        ("how do i transfer credit to another person", False),  # a balance transfer
+        ("transfer my line to someone else", False),
+        ("connect my laptop to the hotspot", False),
+    ],
+)
+def test_handoff_requests_and_their_near_misses(text: str, handoff: bool) -> None:
+    from nura_appliance.conversation.signals import wants_human
+
+    assert wants_human(text) == handoff
+
+
+async def test_an_outage_complaint_no_article_answers_goes_to_a_person(client: Any) -> None:
+    answer = await new_session(client, "صرلنا اسبوع بلا ارسال بالضيعة وما حدا سائل", lang="ar")
+    assert answer["kind"] == "handoff", answer
+    assert answer["sentiment"] == "negative" if "sentiment" in answer else True
+    calm = await new_session(client, "شو هي اوقات الدوام بالفروع", lang="ar")
+    assert calm["kind"] != "handoff"

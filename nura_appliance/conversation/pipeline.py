@@ -12,10 +12,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from nura_appliance.conversation.anger import is_outage
 from nura_appliance.conversation.messages import message
 from nura_appliance.conversation.rules import RuleMatcher
 from nura_appliance.conversation.signals import matching_text, sentiment, wants_human
 from nura_appliance.knowledge.arabizi import NO_VOCABULARY, vocabulary_of
+from nura_appliance.knowledge.folding import normalize
 from nura_appliance.knowledge.language import has_letters
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.knowledge.retrieval import ArticleMatcher, Decision
@@ -168,6 +170,10 @@ class Pipeline:
         article = cache[article_id] = await self.knowledge.article(article_id)
         return article
 
+    def _complaint_handoff(self) -> bool:
+        settings = self.settings
+        return settings.handoff_enabled and "sentiment" in settings.handoff_triggers
+
     def scope_message(self, lang: str) -> str:
         text, _ = pick_text(self._scope, lang)
         return text or message("scope_default", lang)
@@ -281,9 +287,24 @@ class Pipeline:
                 sentiment=mood,
             )
 
-        # 7. an upset customer (a complaint, an outage) is never told "out of scope": an apology,
-        # topics to pick, and the offer of a person; a second negative message hands off
-        # (HANDOFF_NEGATIVE_SENTIMENT_COUNT)
+        # 7. an upset customer (a complaint, an outage) is never told "out of scope". An outage
+        # complaint no article answers goes to a person (only people can check an area's network);
+        # other complaints get an apology, topics to pick and the offer of a person, and a second
+        # negative message hands off (HANDOFF_NEGATIVE_SENTIMENT_COUNT)
+        if (
+            mood == "negative"
+            and self._complaint_handoff()
+            and is_outage(normalize(matching_text(text, mood, vocabulary)))
+        ):
+            return Answer(
+                "handoff",
+                message("handoff_started", lang),
+                "rules",
+                decision.confidence,
+                lang,
+                handoff_reason="negative_sentiment",
+                sentiment=mood,
+            )
         if mood == "negative":
             offer = message("complaint_offer", lang) if handoff_on else ""
             return Answer(

@@ -63,7 +63,7 @@ _CKB_PERSON = (
 _CKB_PATTERNS = [
     _sorani(rf"\bقسە (?:\S+ ){{0,3}}?لەگەڵ (?:\S+ ){{0,2}}?{_CKB_PERSON}"),
     _sorani(rf"\bلەگەڵ (?:\S+ )?{_CKB_PERSON} (?:\S+ ){{0,2}}?(?:قسە|بدوێم|بئاخڤم)"),
-    _sorani(rf"\b{_CKB_PERSON} ?م? (?:دەوێت|ئەوێت|دەوێ|ئەوێ|پێویستە|بدەن|بنێرن)\b"),
+    _sorani(rf"\b{_CKB_PERSON} ?م? (?:بۆ ?م? )?(?:دەوێت|ئەوێت|دەوێ|ئەوێ|پێویستە|بدەن|بنێرن|بنێرە|بدە)\b"),
     _sorani(r"\b(?:بمگوازەرەوە|بمگوازنەوە|بمگوێزەرەوە|بمگوێزنەوە|بمبەستەوە|بمبەستنەوە|گواستنەوەم)\b"),
     # an imperative with the "me" clitic next to a person: "بمگەیەننە کارمەندێک", "بمنێرە بۆ کارمەند"
     _sorani(rf"\bبم\w{{2,}} (?:\S+ )?(?:\S+ )?{_CKB_PERSON}"),
@@ -84,10 +84,23 @@ _KU_PATTERNS = [
         r"\b(biaxivim|biaxive|axaftin|axivim|peyivim|girede|girêde|veguhez|veguhêze)\b.*\b(kes|kesek|kesekî|mirov|karmend)\w*"
     ),
 ]
+_EN_PERSON_WORDS = (
+    r"(human|person|agent|agnet|agen|representative|rep|someone|somebody|operator|staff|people|support team|"
+    r"customer service|real person)"
+)
 _EN_PATTERNS = [
+    # talking is only ever done with a person; transferring or connecting must be of "me" / this
+    # chat, or straight to a person ("transfer credit to another person" is a balance question)
+    re.compile(rf"\b(talk|speak|chat)\b.*\b{_EN_PERSON_WORDS}\b"),
     re.compile(
-        r"\b(talk|speak|chat|connect|transfer|put)\b.*\b(human|person|agent|agnet|agen|representative|rep|someone|somebody|operator|staff|people|support team|customer service|real person)\b"
+        rf"\b(connect|transfer|put|pass|forward)\b (me|us|this chat|the chat|my chat|this conversation)\b.*\b{_EN_PERSON_WORDS}\b"
     ),
+    re.compile(
+        r"\b(connect|transfer|put)\b (through )?to (a |an |the |your )?(real |live |human )?"
+        r"(agent|representative|human|operator|person|someone|somebody|support|customer service)\b"
+    ),
+    # "is there a person i can chat with", "a human who can help me"
+    re.compile(rf"\b{_EN_PERSON_WORDS}\b (\w+ ){{0,3}}?(i can|to|who can|that can|i could) (talk|speak|chat)"),
     re.compile(r"\b(human|live|real) (agent|person|support|being)\b"),
     re.compile(
         r"\b(i want|i need|give me|get me|i would like|id like)\b.*\b(human|agent|agnet|person|representative|operator)\b"

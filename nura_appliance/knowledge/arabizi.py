@@ -78,7 +78,7 @@ sbu3 اسبوع|sa3a ساعه|sa3at ساعات|bidun بدون|bdoon بدون|bdu
 fulus فلوس|flous فلوس|floos فلوس|jiga جيجا|giga جيجا|mobail موبايل|mobayl موبايل|telefon تلفون
 tilifon تلفون|jawal جوال|jwal جوال|hatif هاتف|hatef هاتف|rawter راوتر|fayber فايبر|zbala زباله
 zibala زباله|zbale زباله|zbaleh زباله|khara خرا|5ara خرا|zift زفت|zeft زفت|ta3ban تعبان|ta3bana تعبانه
-t3bana تعبانه|fashil فاشل|fashel فاشل|fashleen فاشلين|nasabeen نصابين|nasabin نصابين|7aramiya حراميه
+t3bana تعبانه|fashil فاشل|fashel فاشل|fashle فاشله|fashla فاشله|fashleh فاشله|fashleen فاشلين|nasabeen نصابين|nasabin نصابين|7aramiya حراميه
 haramiya حراميه|sar8a سرقه|sarqa سرقه|dhimma ذمه|thimma ذمه|zimma ذمه|dameer ضمير|dhamir ضمير|3eib عيب
 3eb عيب|7aram حرام|3indi عندي|3ndi عندي|3andi عندي|3indkum عندكم|3ndkm عندكم|3andkom عندكم|3indak عندك
 ma3ndkm ماعندكم|3al على|3a على|mal مال|mali مالي|malti مالتي|bdi بدي|shakhis شخص|mnkom منكم|minkom منكم|menkom منكم|mnkon منكن|3alaikom عليكم|3alaykom عليكم|3lekom عليكم|ilkom الكم|ma3kom معكم|m3kom معكم|wiyakom وياكم|faydeh فايده|fayde فايده|fayda فايده|mas2ool مسؤول|mas2ol مسؤول|mas2oul مسؤول|masool مسؤول|masoul مسؤول|robot روبوت|rubot روبوت|robo روبوت|bot بوت|bade7ki بدي احكي|bde7ki بدي احكي|bidi7ki بدي احكي|allah الله|alla الله|allh الله|alah الله|2araf قرف|2arf قرف|2arafouni قرفوني|2arafouna قرفونا|2erfan قرفان|agent موظف|operator موظف|employee موظف|representative موظف|staff موظف|human انسان|person شخص|khedmet خدمه|5edmet خدمه|khidmat خدمه|5idmat خدمه|5alas خلاص|khalas خلاص|5ls خلاص|mobile موبايل|mobayil موبايل|phone تلفون|network شبكه|settings اعدادات|account حساب|number رقم|shakhs شخص|wala ولا|kul كل|kil كل|nafs نفس|mushkila مشكله|mushkile مشكله|moshkela مشكله
@@ -121,6 +121,7 @@ _ARTICLES = {
     "lil": "لل",
     "lel": "لل",
     "lal": "لل",
+    "hal": "هال",
 }
 
 # Latin spellings → Arabic letters. Each entry lists the alternatives to try, most likely first;
