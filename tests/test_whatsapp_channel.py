@@ -765,3 +765,51 @@ async def test_an_agents_photo_and_pdf_are_uploaded_and_sent(
     uploaded = fake_wa.uploads[image["image"]["id"]]
     assert uploaded["file"]["data"].startswith(b"\x89PNG") and uploaded["type"] == "image/png"
     assert fake_wa.uploads[document["document"]["id"]]["file"]["data"] == pdf
+
+
+def test_button_and_list_labels_fit_whatsapps_limits_in_every_language() -> None:
+    from nura_appliance.channels.whatsapp import TEXTS, buttons_message, wa_text
+    from nura_appliance.languages import LANGS
+
+    for lang in LANGS:
+        for key, limit in (("agent_button", 20), ("menu_button", 20), ("list_button", 20), ("more_row", 24)):
+            assert len(TEXTS[key][lang]) <= limit, (key, lang)
+        # Nothing is cut: the buttons show the whole label.
+        message = buttons_message("x", [("m", wa_text("menu_button", lang)), ("h", wa_text("agent_button", lang))])
+        titles = [b["reply"]["title"] for b in message["interactive"]["action"]["buttons"]]
+        assert titles == [TEXTS["menu_button"][lang], TEXTS["agent_button"][lang]]
+        assert all(TEXTS[key].get(lang) for key in TEXTS)
+
+
+async def test_a_conversation_on_postgresql_and_redis(data_dir: Path, fake_wa: FakeWhatsApp) -> None:
+    """The channel's SQL on the scale-out backends: an answer, a duplicate, a hand-off with an agent
+    reply, a delivery status."""
+    from conftest import running_app
+    from test_store_contract import scale_backends
+
+    with scale_backends() as env:
+        values = {k: v for k, v in env.items() if k.startswith("NURA_")}
+        settings = wa_settings(data_dir, fake_wa, LOAD_DEFAULT_KNOWLEDGE=True, **values)
+        async with running_app(settings) as (app, client):
+            assert app.ctx.nura.db.dialect == "postgres"
+            who = "9647709001400"
+            first = fake_wa.text(who, "الإنترنت بطيء جداً اليوم")
+            await say(client, fake_wa, first)
+            assert (await say(client, fake_wa, first)).json()["duplicates"] == 1
+            assert "*124#" in fake_wa.texts(who)[-1]
+            await say(client, fake_wa, fake_wa.button_reply(who, "h"))
+            session_id = (await contact(app, who))["session_id"]
+            accepted = await client.post(f"/v1/handoff/{session_id}/accept?agent_id=sara", headers=API_KEY)
+            assert accepted.status_code == 200, accepted.text
+            reply = await client.post(
+                f"/v1/session/{session_id}/agent-message", headers=API_KEY, json={"message": "مرحباً من سارة"}
+            )
+            assert reply.status_code == 200, reply.text
+            assert await arrives(fake_wa, who, lambda t: t.endswith("مرحباً من سارة"))
+            wamid = fake_wa.to(who)[-1]["id"]
+            note = {"id": wamid, "status": "read", "timestamp": str(int(time.time())), "recipient_id": who}
+            await post(client, fake_wa, fake_wa.notification(statuses=[note]))
+            row = await app.ctx.nura.db.fetchone(
+                "SELECT status FROM whatsapp_outbound WHERE wa_message_id = ?", (wamid,)
+            )
+            assert row["status"] == "read"
