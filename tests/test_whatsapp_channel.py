@@ -813,3 +813,22 @@ async def test_a_conversation_on_postgresql_and_redis(data_dir: Path, fake_wa: F
                 "SELECT status FROM whatsapp_outbound WHERE wa_message_id = ?", (wamid,)
             )
             assert row["status"] == "read"
+
+
+async def test_purge_removes_old_whatsapp_rows_but_not_queued_messages(
+    client: httpx.AsyncClient, fake_wa: FakeWhatsApp, app: Any
+) -> None:
+    from nura_appliance.ops.retention import plan, purge
+
+    who = "9647709001500"
+    await say(client, fake_wa, fake_wa.text(who, "مرحبا"))
+    fake_wa.down = True
+    await say(client, fake_wa, fake_wa.text(who, "شكراً"))  # stays queued: the API is down
+    db = app.ctx.nura.db
+    old = time.time() - 100 * 86400
+    await db.execute("UPDATE whatsapp_outbound SET created_at = ?", (old,))
+    await db.execute("UPDATE whatsapp_inbound SET received_at = ?", (old,))
+    counts = await asyncio.to_thread(purge, db, plan("90d"))
+    assert counts["whatsapp_outbound"] == 1 and counts["whatsapp_inbound"] == 2
+    left = await db.fetchall("SELECT status FROM whatsapp_outbound")
+    assert [r["status"] for r in left] == ["queued"]

@@ -32,6 +32,9 @@ LOG_TABLES: tuple[tuple[str, str, str], ...] = (
     ("security_logs", "created_at", ""),
     ("ingestion_logs", "started_at", ""),
     ("telegram_updates", "received_at", ""),
+    ("whatsapp_inbound", "received_at", ""),
+    # Messages to WhatsApp customers whose fate is known (still-queued ones are work to do).
+    ("whatsapp_outbound", "created_at", "status NOT IN ('queued', 'sending')"),
     # Finished jobs only: pending and failed ones are still work to do or to look at.
     ("outbox", "created_at", "status = 'done'"),
 )
