@@ -14,6 +14,7 @@ from sanic_ext import Extend
 from nura_appliance import __version__
 from nura_appliance.auth.access import PUBLIC, check_routes, level_of
 from nura_appliance.auth.production import check_production
+from nura_appliance.auth.secrets import ensure_secrets
 from nura_appliance.context import AppContext, build_context, load_default_knowledge
 from nura_appliance.http import setup_http
 from nura_appliance.settings import Settings, load_settings
@@ -50,6 +51,7 @@ def create_app(
 ) -> Sanic:
     settings = settings or load_settings()
     check_production(settings)
+    settings = ensure_secrets(settings)  # no shared default: a random API key and signing key per install
     app = Sanic(name or f"nura_{next(_names)}")
     attachments = settings.attachment_max_bytes * settings.attachment_max_files  # one message's files
     limit = max(settings.request_max_bytes, settings.upload_max_bytes, attachments) + 64_000

@@ -80,6 +80,8 @@ class DataPaths:
         return self.root / "nura.toml"
 
     def ensure(self) -> DataPaths:
-        for folder in (self.root, self.cache, self.uploads, self.models, self.backups):
-            folder.mkdir(parents=True, exist_ok=True)
+        # Private (0700) from the start: transcripts, uploads and backups are nobody else's.
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for folder in (self.cache, self.uploads, self.models, self.backups):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         return self

@@ -21,6 +21,9 @@ from croniter import croniter
 from nura_appliance.errors import ConfigError
 from nura_appliance.languages import LANGS
 
+# Generated secrets (``nura_appliance/auth/secrets.py``), read below nura.toml and the environment.
+SECRETS_FILE = "secrets.toml"
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -139,16 +142,18 @@ SETTINGS: tuple[Setting, ...] = (
     # -- auth -------------------------------------------------------------------------------
     Setting(
         "API_KEY",
-        "change-me-api-key",
-        "Legacy bearer key with admin scope for automation.",
+        "",
+        "Legacy bearer key with admin scope for automation (empty: a random one is generated into"
+        " `DATA_DIR/secrets.toml` on first start).",
         secret=True,
         section="auth",
     ),
     Setting("API_KEY_ENABLED", True, "Accept the legacy `Authorization: Bearer $API_KEY`.", kind=bool, section="auth"),
     Setting(
         "ADMIN_SECRET_KEY",
-        "change-me-secret-key",
-        "Key that signs admin/agent access tokens.",
+        "",
+        "Key that signs admin/agent access tokens (empty: a random one is generated into"
+        " `DATA_DIR/secrets.toml` on first start; set the same value on every machine in scale-out).",
         secret=True,
         section="auth",
     ),
@@ -737,11 +742,26 @@ def load_settings(
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{toml_path}: {exc}") from None
 
+    secret_values: dict[str, Any] = {}
+    secrets_path = directory / SECRETS_FILE
+    if secrets_path.is_file():
+        try:
+            generated = tomllib.loads(secrets_path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{secrets_path}: {exc}") from None
+        secret_values = {k: v for k, v in generated.items() if k in ("API_KEY", "ADMIN_SECRET_KEY") and v}
+
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for setting in SETTINGS:
         value, origin = _convert(setting, setting.default), "default"
-        for label, source in (("nura.toml", file_values), ("environment", env), ("override", overrides)):
+        sources = (
+            ("secrets.toml", secret_values),
+            ("nura.toml", file_values),
+            ("environment", env),
+            ("override", overrides),
+        )
+        for label, source in sources:
             hit, raw = _lookup(source, setting)
             if hit:
                 value, origin = _convert(setting, raw), label

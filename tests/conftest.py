@@ -49,6 +49,10 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+# The API key (admin scope) of settings made by make_settings: there is no shipped default any more.
+TEST_API_KEY = "suite-api-key-Vb4Rz8Kq2Wn6Tx9M"
+
+
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     # Always open for agents, so hand-off outcomes do not depend on the hour the tests run at
     # (tests of working hours set BUSINESS_HOURS themselves). No scheduled backups either: a test
@@ -59,6 +63,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "JOB_WORKER_ENABLED": False,
         "BUSINESS_HOURS": "",
         "BACKUP_SCHEDULE": "off",
+        "API_KEY": TEST_API_KEY,
     }
     base.update(overrides)
     return load_settings(overrides=base, data_dir=data_dir, environ={})
@@ -148,6 +153,7 @@ def serving_subprocess(folder: Path, extra_env: dict[str, str] | None = None) ->
         "NURA_DATA_DIR": str(data),
         "APP_ENV": "test",
         "ADMIN_PASSWORD": "test-admin-pass-123",
+        "API_KEY": os.environ.get("API_KEY", TEST_API_KEY),
         "BUSINESS_HOURS": os.environ.get("BUSINESS_HOURS", ""),
         "BACKUP_SCHEDULE": os.environ.get("BACKUP_SCHEDULE", "off"),
         **(extra_env or {}),

@@ -14,7 +14,7 @@ from test_store_contract import scale_backends
 from nura_appliance.ops.admin_settings import AdminSettings
 
 URL = "/v1/admin/settings"
-API_KEY_ADMIN = {"Authorization": "Bearer change-me-api-key"}  # the test settings' API key (admin)
+API_KEY_ADMIN = {"Authorization": "Bearer suite-api-key-Vb4Rz8Kq2Wn6Tx9M"}  # the test settings' API key (admin)
 
 
 def by_name(listing: dict[str, Any]) -> dict[str, dict[str, Any]]:

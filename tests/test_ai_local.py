@@ -169,7 +169,9 @@ async def test_message_answered_through_the_local_model(local_app: Any) -> None:
         else row["outcome"].startswith(("rejected:", "declined"))
     )
     assert row["message_id"] == answer["message_id"]
-    status = (await client.get("/v1/ai/status", headers={"Authorization": "Bearer change-me-api-key"})).json()
+    status = (
+        await client.get("/v1/ai/status", headers={"Authorization": "Bearer suite-api-key-Vb4Rz8Kq2Wn6Tx9M"})
+    ).json()
     assert status["active_provider"] == "local"
     assert status["providers"]["local"]["loaded"] is True
     assert status["providers"]["openai"]["available"] is False
@@ -260,7 +262,9 @@ async def test_openai_provider_against_llama_cpp_server_then_offline_switch_over
         assert failures[0]["error"].startswith("unavailable")  # refused at once: no timeout waited out
         assert failures[0]["latency_ms"] < 2000
         assert [r["provider"] for r in rows[2:]] == ["local", "local"]
-        status = (await client.get("/v1/ai/status", headers={"Authorization": "Bearer change-me-api-key"})).json()
+        status = (
+            await client.get("/v1/ai/status", headers={"Authorization": "Bearer suite-api-key-Vb4Rz8Kq2Wn6Tx9M"})
+        ).json()
         assert status["active_provider"] == "local"
         assert status["providers"]["openai"]["breaker"] == "open"
     finally:
@@ -280,7 +284,9 @@ async def test_broken_model_file_falls_back_and_is_reported(tmp_path: Any) -> No
             assert answer["source"] == "rag" and "*155#" in answer["response"]
         rows = await app.ctx.nura.db.fetchall("SELECT provider, ok, error FROM llm_usage_logs")
         assert len(rows) == 1 and rows[0]["ok"] == 0 and rows[0]["error"].startswith("no_model")
-        status = (await client.get("/v1/ai/status", headers={"Authorization": "Bearer change-me-api-key"})).json()
+        status = (
+            await client.get("/v1/ai/status", headers={"Authorization": "Bearer suite-api-key-Vb4Rz8Kq2Wn6Tx9M"})
+        ).json()
         assert status["active_provider"] is None
         assert "cannot load broken.gguf" in status["providers"]["local"]["load_error"]
     finally:

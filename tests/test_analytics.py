@@ -21,7 +21,7 @@ from nura_appliance.app import create_app
 from nura_appliance.knowledge.pack import validate_pack
 from nura_appliance.spreadsheet import UTF8_BOM, csv_cell
 
-ADMIN = {"Authorization": "Bearer change-me-api-key"}
+ADMIN = {"Authorization": "Bearer suite-api-key-Vb4Rz8Kq2Wn6Tx9M"}
 
 PACK = {
     "format": "nura-knowledge/1",

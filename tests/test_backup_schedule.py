@@ -32,7 +32,7 @@ from nura_appliance.ops.scheduled_backups import ARCHIVE, prune
 from nura_appliance.settings import load_settings
 from nura_appliance.storage.stores import open_database
 
-API_KEY = {"Authorization": "Bearer change-me-api-key"}
+API_KEY = {"Authorization": "Bearer suite-api-key-Vb4Rz8Kq2Wn6Tx9M"}
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 

@@ -26,7 +26,7 @@ from nura_appliance.storage.sqlite.db import Database
 from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
 from nura_appliance.storage.sqlite.sessions import insert_outbox
 
-ADMIN = {"Authorization": "Bearer change-me-api-key"}
+ADMIN = {"Authorization": "Bearer suite-api-key-Vb4Rz8Kq2Wn6Tx9M"}
 
 
 # -- used by the `nura worker --module test_jobs` subprocess ---------------------------------------

@@ -16,7 +16,7 @@ from nura_appliance.ops import metrics as metrics_module
 from nura_appliance.settings import Settings
 
 TOKEN = "scrape-token-0123456789"
-ADMIN = {"Authorization": "Bearer change-me-api-key"}
+ADMIN = {"Authorization": "Bearer suite-api-key-Vb4Rz8Kq2Wn6Tx9M"}
 
 
 @pytest.fixture

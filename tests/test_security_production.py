@@ -22,9 +22,9 @@ STRONG = {
 }
 
 
-def test_production_refuses_the_shipped_defaults_and_says_what_to_set(data_dir):
+def test_production_refuses_weak_secrets_and_open_cors_and_says_what_to_set(data_dir):
     with pytest.raises(ConfigError) as caught:
-        create_app(make_settings(data_dir, APP_ENV="production"))
+        create_app(make_settings(data_dir, APP_ENV="production", API_KEY="short-key", ADMIN_SECRET_KEY="abc"))
     message = caught.value.message
     for needle in (
         "set API_KEY",
@@ -39,15 +39,16 @@ def test_production_refuses_the_shipped_defaults_and_says_what_to_set(data_dir):
 @pytest.mark.parametrize(
     "override, expected",
     [
-        ({"API_KEY": "short-key"}, "API_KEY is shorter than 24"),
+        ({"API_KEY": "short-key"}, "API_KEY is too easy to guess"),
+        ({"API_KEY": "Password123456789012345678"}, "API_KEY is too easy to guess"),  # 26 characters, ~26 bits
         ({"API_KEY": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}, "API_KEY is too easy to guess"),
-        ({"ADMIN_SECRET_KEY": "change-me-secret-key"}, "ADMIN_SECRET_KEY is still the shipped default"),
+        ({"ADMIN_SECRET_KEY": "change-me-secret-key"}, "ADMIN_SECRET_KEY is still the published placeholder"),
         ({"ADMIN_SECRET_KEY": "secret-secret-secret-secret-1234"}, "ADMIN_SECRET_KEY is too easy to guess"),
         ({"ADMIN_PASSWORD": "admin"}, "ADMIN_PASSWORD is weak"),
         ({"ADMIN_PASSWORD": "password123"}, "ADMIN_PASSWORD is weak"),
         ({"CORS_ORIGINS": "*"}, "CORS_ORIGINS=* lets every website"),
         ({"CORS_ORIGINS": "shop.example.com/path"}, "not origins"),
-        ({"CUSTOMER_HMAC_SECRET": "abc"}, "CUSTOMER_HMAC_SECRET is shorter"),
+        ({"CUSTOMER_HMAC_SECRET": "abc"}, "CUSTOMER_HMAC_SECRET is too easy to guess"),
     ],
 )
 def test_each_weak_setting_is_named(data_dir, override, expected):
@@ -84,7 +85,7 @@ def test_nura_serve_refuses_weak_production_settings(tmp_path):
         timeout=60,
     )
     assert proc.returncode == 1
-    assert "refusing to start with APP_ENV=production" in proc.stderr and "set ADMIN_SECRET_KEY" in proc.stderr
+    assert "refusing to start with APP_ENV=production" in proc.stderr and "set CORS_ORIGINS" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "prod" / "nura.db").exists()  # refused before touching the data dir
 

@@ -19,7 +19,7 @@ from nura_appliance.channels.telegram_api import TelegramApi, TelegramError
 from nura_appliance.settings import Settings
 
 SECRET = "webhook-secret-value-123"
-API_KEY = {"Authorization": "Bearer change-me-api-key"}
+API_KEY = {"Authorization": "Bearer suite-api-key-Vb4Rz8Kq2Wn6Tx9M"}
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from nura_appliance.channels.whatsapp import LIST_ROWS, list_message, mask_numbe
 from nura_appliance.settings import Settings
 
 VERIFY = "verify-token-for-tests-123"
-API_KEY = {"Authorization": "Bearer change-me-api-key"}
+API_KEY = {"Authorization": "Bearer suite-api-key-Vb4Rz8Kq2Wn6Tx9M"}
 CUSTOMER = "9647701234567"
 
 

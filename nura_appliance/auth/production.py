@@ -7,49 +7,32 @@ from __future__ import annotations
 import re
 
 from nura_appliance.auth.passwords import password_problem
+from nura_appliance.auth.secrets import MIN_BITS, secret_problem
 from nura_appliance.errors import ConfigError
-from nura_appliance.settings import SETTINGS, Settings
+from nura_appliance.settings import Settings
 
-_DEFAULTS = {s.name: s.default for s in SETTINGS}
-_WEAK_WORDS = ("change-me", "changeme", "secret", "password", "example", "default", "nura", "test", "admin")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 _GENERATE = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
-
-
-def _weak_secret(value: str, name: str, minimum: int) -> str | None:
-    if not value:
-        return f"{name} is empty"
-    if value == _DEFAULTS.get(name):
-        return f"{name} is still the shipped default"
-    if len(value) < minimum:
-        return f"{name} is shorter than {minimum} characters"
-    # Few distinct characters, or few distinct 4-character pieces (a word repeated to reach the
-    # length), or a common word padded a little: all far weaker than their length suggests.
-    pieces = {value[i : i + 4] for i in range(len(value) - 3)}
-    if (
-        len(set(value)) < 8
-        or len(pieces) < (len(value) - 3) * 0.6
-        or any(word in value.lower() and len(value) < 2 * len(word) + 8 for word in _WEAK_WORDS)
-    ):
-        return f"{name} is too easy to guess"
-    return None
 
 
 def production_problems(settings: Settings) -> list[str]:
     """Every reason this configuration must not run in production, each with what to set."""
     problems: list[str] = []
-    if settings.api_key_enabled:
-        weak = _weak_secret(str(settings.api_key), "API_KEY", 24)
+    # An empty API_KEY/ADMIN_SECRET_KEY is generated at start (auth/secrets.py): strong by design.
+    if settings.api_key_enabled and settings.api_key:
+        weak = secret_problem(str(settings.api_key), "API_KEY")
         if weak:
             problems.append(
-                f"{weak}: set API_KEY to a random value of at least 24 characters "
-                f"(e.g. `{_GENERATE}`), or set API_KEY_ENABLED=false"
+                f"{weak}: set API_KEY to a random value (e.g. `{_GENERATE}`), leave it empty to have one "
+                "generated, or set API_KEY_ENABLED=false"
             )
-    weak = _weak_secret(str(settings.admin_secret_key), "ADMIN_SECRET_KEY", 32)
-    if weak:
-        problems.append(
-            f"{weak}: set ADMIN_SECRET_KEY to a random value of at least 32 characters (e.g. `{_GENERATE}`)"
-        )
+    if settings.admin_secret_key:
+        weak = secret_problem(str(settings.admin_secret_key), "ADMIN_SECRET_KEY")
+        if weak:
+            problems.append(
+                f"{weak}: set ADMIN_SECRET_KEY to a random value (e.g. `{_GENERATE}`) or leave it empty to "
+                "have one generated"
+            )
     if settings.admin_password:
         weak = password_problem(str(settings.admin_password), str(settings.admin_username), strict=True)
         if weak:
@@ -72,11 +55,11 @@ def production_problems(settings: Settings) -> list[str]:
                 "[:port] with no path, e.g. https://www.example.com"
             )
     if settings.customer_hmac_secret:
-        weak = _weak_secret(str(settings.customer_hmac_secret), "CUSTOMER_HMAC_SECRET", 24)
+        weak = secret_problem(str(settings.customer_hmac_secret), "CUSTOMER_HMAC_SECRET")
         if weak:
             problems.append(
-                f"{weak}: set CUSTOMER_HMAC_SECRET to a random value of at least 24 characters "
-                "shared only with your website's server"
+                f"{weak}: set CUSTOMER_HMAC_SECRET to a random value (about {MIN_BITS['CUSTOMER_HMAC_SECRET'] // 6 + 1}"
+                " random letters and digits or more) shared only with your website's server"
             )
     return problems
 

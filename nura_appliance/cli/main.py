@@ -104,7 +104,9 @@ def serve(
 ) -> None:
     """Run the appliance: API, widget, admin and background jobs in one process.
 
-    Example: nura serve --host 0.0.0.0 --port 8080
+    Listens on 127.0.0.1 unless told otherwise; put a reverse proxy (TLS) in front to serve others.
+
+    Example: nura serve --host 127.0.0.1 --port 8080
     """
     from nura_appliance.cli.setup import serve_app
 

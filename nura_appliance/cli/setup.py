@@ -11,9 +11,11 @@ from typing import Any
 
 import apsw
 
+from nura_appliance.auth.secrets import ensure_secrets
 from nura_appliance.auth.service import create_first_admin
 from nura_appliance.auth.store import SqliteAuthStore
 from nura_appliance.context import build_context, load_default_knowledge
+from nura_appliance.ops.private import make_private
 from nura_appliance.settings import Settings
 from nura_appliance.storage.stores import applied_migrations, database_location, open_database, open_main_database
 
@@ -21,7 +23,10 @@ from nura_appliance.storage.stores import applied_migrations, database_location,
 def initialise(settings: Settings) -> dict[str, Any]:
     """``nura init``: create (or migrate) the configured database — the data dir's SQLite file, or
     PostgreSQL when ``NURA_DATABASE_URL`` is set — create the first admin there and load the default
-    knowledge into an empty knowledge base."""
+    knowledge into an empty knowledge base. The data dir is made private (0700/0600) and gets its
+    own random API key and signing key (``secrets.toml``) unless they are configured."""
+    make_private(settings.data_dir)
+    settings = ensure_secrets(settings)
     ctx = build_context(settings)
     try:
 
@@ -130,6 +135,8 @@ def serve_app(settings: Settings, *, workers: int = 1) -> None:
     # supervisor of --workers is "main", its workers "api-N".
     configure_logging(json_lines=bool(settings.log_json), process="main" if workers > 1 else "serve")
     check_production(settings)  # before touching the data dir: refuse weak production set-ups first
+    make_private(settings.data_dir)  # umask 077 from here on, and what exists already tightened
+    settings = ensure_secrets(settings)  # generated once, before any worker starts
     from nura_appliance.cli.scale import check_workers, serve_workers
 
     check_workers(settings, workers)

@@ -9,6 +9,7 @@ import logging
 import signal
 from importlib import import_module
 
+from nura_appliance.ops.private import make_private
 from nura_appliance.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,4 +49,5 @@ def run_worker(settings: Settings, modules: list[str] | None = None, *, ready_me
     from nura_appliance.ops.logs import configure_logging
 
     configure_logging(json_lines=bool(settings.log_json), process="worker")
+    make_private(settings.data_dir)
     asyncio.run(_run(settings, list(modules or []), ready_message))

@@ -10,8 +10,10 @@ import apsw
 import sqlite_vec
 
 from nura_appliance.ai.doctor import describe_llm
+from nura_appliance.auth.secrets import secret_problem
+from nura_appliance.ops.private import exposed_entries
 from nura_appliance.paths import admin_static_dir, default_pack_path, widget_dir
-from nura_appliance.settings import Settings
+from nura_appliance.settings import SECRETS_FILE, Settings
 from nura_appliance.storage.sqlite import migrations
 from nura_appliance.storage.stores import describe_url, open_database
 
@@ -80,6 +82,25 @@ def _whatsapp_check(settings: Settings) -> dict[str, Any] | None:
     }
 
 
+def _secrets_check(settings: Settings) -> dict[str, Any]:
+    """Weak or published secrets, in every mode (production refuses to start with them)."""
+    problems: list[str] = []
+    notes: list[str] = []
+    for name in ("API_KEY", "ADMIN_SECRET_KEY", "CUSTOMER_HMAC_SECRET"):
+        value = str(settings.get(name) or "")
+        if name == "API_KEY" and not settings.api_key_enabled:
+            continue
+        if not value:
+            if name != "CUSTOMER_HMAC_SECRET":
+                notes.append(f"{name} is generated into {SECRETS_FILE} at the first start")
+            continue
+        problem = secret_problem(value, name)
+        if problem:
+            problems.append(problem)
+    detail = "; ".join(problems) or "; ".join(notes) or "API key and signing key are strong"
+    return {"ok": not problems, "detail": detail}
+
+
 def diagnose(settings: Settings) -> dict[str, Any]:
     """``nura doctor`` (and the support bundle): each check with ``ok`` and a detail for people,
     plus the effective settings (secrets masked) and where each came from."""
@@ -119,6 +140,14 @@ def diagnose(settings: Settings) -> dict[str, Any]:
     for name, folder in (("widget", widget_dir()), ("admin_static", admin_static_dir())):
         checks[name] = {"ok": folder.is_dir(), "detail": str(folder)}
     checks["default_knowledge"] = {"ok": default_pack_path().is_file(), "detail": str(default_pack_path())}
+    checks["secrets"] = _secrets_check(settings)
+    exposed = exposed_entries(data_dir) if data_dir.is_dir() else []
+    checks["data_dir_private"] = {
+        "ok": not exposed,
+        "detail": "folders 0700, files 0600"
+        if not exposed
+        else "others can read: " + ", ".join(exposed) + " (run `nura serve` or `nura init` once, or chmod -R go-rwx)",
+    }
     if checks["data_dir"]["ok"]:
         checks["llm"] = describe_llm(settings)  # which provider would answer, and why
     whatsapp = _whatsapp_check(settings)
