@@ -683,6 +683,7 @@ async def test_the_whatsapp_store_on_both_backends(data_dir: Path, backend: dict
         first = await store.claim(ids[0], 60)
         assert first is not None and first["attempts"] == 1 and json.loads(first["payload"]) == {"n": 1}
         assert await store.claim(ids[0], 60) is None  # held
+        assert await store.claim(ids[1], 60) is None  # an older message of the number is being sent
         assert await store.waiting(CUSTOMER) == ids[1:]
         assert await store.waiting(CUSTOMER, now=time.time() + 120) == ids  # its lease ran out
         await store.sent(ids[0], "wamid.out.1")
@@ -832,3 +833,22 @@ async def test_purge_removes_old_whatsapp_rows_but_not_queued_messages(
     assert counts["whatsapp_outbound"] == 1 and counts["whatsapp_inbound"] == 2
     left = await db.fetchall("SELECT status FROM whatsapp_outbound")
     assert [r["status"] for r in left] == ["queued"]
+
+
+async def test_a_numbers_messages_keep_their_order_across_senders(
+    client: httpx.AsyncClient, fake_wa: FakeWhatsApp, app: Any
+) -> None:
+    """Another process is sending this number's older message: a second sender sends nothing after
+    it, and the first goes on with the newer ones once its own is out."""
+    channel = channel_of(app)
+    who = "9647709001600"
+    ids = await channel.store.queue(
+        who, None, [("text", {"type": "text", "text": {"body": f"answer {i}"}}) for i in range(3)]
+    )
+    held = await channel.store.claim(ids[0], 60)  # the other process, mid-send
+    assert held is not None
+    assert await channel.deliver(who, ids[-1]) is True
+    assert fake_wa.to(who) == []
+    await channel.store.sent(ids[0], "wamid.out.elsewhere")  # the other process's send went out
+    assert await channel.deliver(who, ids[0]) is True  # and it looks again: the rest, in order
+    assert fake_wa.texts(who) == ["answer 1", "answer 2"]

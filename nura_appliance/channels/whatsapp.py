@@ -585,13 +585,19 @@ class WhatsAppChannel:
         return await self.deliver(wa_id, ids[-1])
 
     async def deliver(self, wa_id: str, up_to: int, *, from_job: bool = False) -> bool:
-        """Send the number's waiting messages up to id ``up_to``, oldest first.
+        """Send the number's waiting messages, oldest first, until none is left.
+
+        Order across processes: a message is claimed only while no older message of the number is
+        being sent; a sender that cannot claim stops, and the one holding the older message goes on
+        with the newer ones after it (it looks again once its own are out). ``up_to`` (the newest
+        message the caller queued) only names the work in the retry job.
 
         A retryable failure (network, 5xx, throttling) leaves the message queued: from a request
         it queues a ``whatsapp_send`` outbox job and returns False; inside that job it raises, and
         the outbox retries with back-off. A refused message (bad request, closed window) is failed
         for good and the next one is tried. While the breaker is open nothing is called; once it
-        has cooled down one job's send is the probe."""
+        has cooled down one job's send is the probe. Returns False only when messages wait for a
+        retry."""
         probe = False
         if not self.breaker.allows_traffic():
             if from_job and self.breaker.probe_due():
@@ -602,38 +608,46 @@ class WhatsAppChannel:
                 await self._retry_later(wa_id, up_to)
                 return False
         try:
-            for row_id in await self.store.waiting(wa_id, up_to=up_to):
-                row = await self.store.claim(row_id, SEND_LEASE_SECONDS)
-                if row is None:
-                    continue  # another sender has it
-                if row["created_at"] < time.time() - STALE_AFTER_SECONDS:
-                    await self.store.unsent(row_id, "expired before it could be sent", final=True)
-                    continue
-                try:
-                    message = await self._with_media(row)
-                    if message is None:
-                        await self.store.unsent(row_id, "the attachment was deleted before it was sent", final=True)
-                        continue
-                    wamid = await self.api.send(wa_id, message)
-                except WhatsAppError as exc:
-                    if exc.outage:
-                        kind = "unavailable" if exc.status == 0 else "server_error"
-                        self.breaker.record_failure(ProviderError(str(exc), kind=kind))
-                    if not exc.retryable:
-                        log.warning("whatsapp message to %s refused: %s", mask_number(wa_id), exc)
-                        await self.store.unsent(row_id, str(exc), final=True)
-                        continue
-                    await self.store.unsent(row_id, str(exc), final=False)
-                    log.warning("whatsapp message to %s not sent, retrying later: %s", mask_number(wa_id), exc)
-                    if from_job:
-                        raise
-                    await self._retry_later(wa_id, up_to)
-                    return False
-                self.breaker.record_success()
-                await self.store.sent(row_id, wamid)
+            while ids := await self.store.waiting(wa_id):
+                for row_id in ids:
+                    row = await self.store.claim(row_id, SEND_LEASE_SECONDS)
+                    if row is None:
+                        return True  # another sender holds an older message and goes on after it
+                    if not await self._send_row(wa_id, row, from_job=from_job):
+                        await self._retry_later(wa_id, up_to)
+                        return False
+            return True
         finally:
             if probe:
                 self.breaker.probing = False
+
+    async def _send_row(self, wa_id: str, row: dict[str, Any], *, from_job: bool) -> bool:
+        """Send one claimed message; False when it must wait for a retry (raised inside a job)."""
+        row_id = int(row["id"])
+        if row["created_at"] < time.time() - STALE_AFTER_SECONDS:
+            await self.store.unsent(row_id, "expired before it could be sent", final=True)
+            return True
+        try:
+            message = await self._with_media(row)
+            if message is None:
+                await self.store.unsent(row_id, "the attachment was deleted before it was sent", final=True)
+                return True
+            wamid = await self.api.send(wa_id, message)
+        except WhatsAppError as exc:
+            if exc.outage:
+                kind = "unavailable" if exc.status == 0 else "server_error"
+                self.breaker.record_failure(ProviderError(str(exc), kind=kind))
+            if not exc.retryable:
+                log.warning("whatsapp message to %s refused: %s", mask_number(wa_id), exc)
+                await self.store.unsent(row_id, str(exc), final=True)
+                return True
+            await self.store.unsent(row_id, str(exc), final=False)
+            log.warning("whatsapp message to %s not sent, retrying later: %s", mask_number(wa_id), exc)
+            if from_job:
+                raise
+            return False
+        self.breaker.record_success()
+        await self.store.sent(row_id, wamid)
         return True
 
     async def _with_media(self, row: dict[str, Any]) -> dict[str, Any] | None:

@@ -134,13 +134,17 @@ class SqlWhatsAppStore:
         return [int(r["id"]) for r in rows]
 
     async def claim(self, row_id: int, lease_seconds: float) -> dict[str, Any] | None:
-        """Take one message for sending (compare-and-set), so two senders never send it twice."""
+        """Take one message for sending (compare-and-set), so two senders never send it twice;
+        refused while an older message of the same number waits or is being sent, so a number's
+        messages go out in order whichever process sends them."""
         now = time.time()
 
         def run(conn: Any) -> dict[str, Any] | None:
             conn.execute(
                 "UPDATE whatsapp_outbound SET status = 'sending', claimed_until = ?, attempts = attempts + 1,"
-                " updated_at = ? WHERE id = ? AND (status = 'queued' OR (status = 'sending' AND claimed_until < ?))",
+                " updated_at = ? WHERE id = ? AND (status = 'queued' OR (status = 'sending' AND claimed_until < ?))"
+                " AND NOT EXISTS (SELECT 1 FROM whatsapp_outbound o WHERE o.wa_id = whatsapp_outbound.wa_id"
+                "   AND o.id < whatsapp_outbound.id AND o.status IN ('queued', 'sending'))",
                 (now + lease_seconds, now, row_id, now),
             )
             if conn.changes() != 1:
