@@ -22,6 +22,7 @@ The hybrid search over handbook chunks and articles (``ctx.services["retriever"]
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,18 +37,19 @@ from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, in
 from nura_appliance.storage.postgres import search as pg_search
 from nura_appliance.storage.sqlite.db import Database
 
-# Fusion weights and calibration (see the module docstring and docs/KNOWLEDGE.md).
-W_VMAX, W_V2, W_CENTROID, W_BM25_ITEM, W_BM25_ARTICLE = 1.0, 0.2, 0.4, 0.4, 0.4
-W_LEARNED = 1.0
+# Fusion weights and calibration (docs/KNOWLEDGE.md). Weights: grid search for the best mean
+# top-1 over the dev splits, cases.jsonl (packs with and without example questions) and the
+# default pack's 5-fold example questions (operator2's k-fold only checked).
+W_VMAX, W_V2, W_CENTROID, W_BM25_ITEM, W_BM25_ARTICLE = 1.0, 0.2, 0.4, 0.2, 0.4
+W_LEARNED, W_SPARSE = 0.5, 2.0
 BM25_DAMPING = 3.0  # bm25 / (best + damping): a weak lexical best match stays small
-# Calibration (logistic regression fitted on the dev splits and knowledge/eval/cases.jsonl, packs
-# with and without example questions, out-of-scope cases weighted 3: a confident wrong answer is
-# the worst outcome). Inputs: the best fused score and its margin over the runner-up; the
-# IDF-weighted share of the message's content words the winning article covers; whether at most
-# one of them is covered; the largest IDF among the covered ones (a match carried by one generic
-# word has a small one); the learned model's margin for the winner (docs/KNOWLEDGE.md).
-CAL_BIAS, CAL_SCORE, CAL_MARGIN = -4.237, 3.066, 2.463
-CAL_COVERED, CAL_ONE_WORD, CAL_RAREST, CAL_LEARNED = 0.031, -1.321, 0.948, 0.897
+# Calibration: logistic regression on the same data, out-of-scope cases weighted 3 (a confident
+# wrong answer is the worst outcome). Inputs: the best fused score and its margin over the
+# runner-up; the IDF-weighted share of the message's content words the winning article covers;
+# whether at most one of them is covered; the largest IDF among the covered ones (a match carried
+# by one generic word has a small one); the learned model's margin for the winner.
+CAL_BIAS, CAL_SCORE, CAL_MARGIN = -2.819, 2.25, 2.452
+CAL_COVERED, CAL_ONE_WORD, CAL_RAREST, CAL_LEARNED = -0.262, -1.322, 0.282, 1.157
 
 
 def _as_tuple(cursor: apsw.Cursor, row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -206,6 +208,7 @@ class _Snapshot:
     df: dict[str, int] = field(default_factory=dict)
     # The pack's learned model (see :func:`train_model`): query vector @ weights → a score per article.
     weights: np.ndarray | None = None
+    sparse: SparseModel | None = None  # the pack's term model (see :class:`SparseModel`)
 
     def __post_init__(self) -> None:
         self.position = {a: i for i, a in enumerate(self.article_ids)}
@@ -238,11 +241,15 @@ def _load_snapshot(conn: apsw.Connection, version: str) -> _Snapshot:
     if getattr(conn, "dialect", "sqlite") == "sqlite":
         snap.lexicon = _load_lexicon(conn, snap.position)
     terms: list[set[str]] = [set() for _ in article_ids]
-    for row in conn.execute("SELECT ref, text FROM kb_fts WHERE kind = 'article' AND field = 'all'"):
+    docs: list[dict[str, float]] = [{} for _ in article_ids]
+    for row in conn.execute("SELECT ref, field, text FROM kb_fts WHERE kind = 'article' AND field <> 'all'"):
         index = position.get(row["ref"])
         if index is not None:
-            terms[index].update(row["text"].split())
+            words = row["text"].split()
+            terms[index].update(words)
+            add_features(docs[index], words, TERM_FIELD_WEIGHT.get(row["field"], 0.3))
     snap.terms = [frozenset(t) for t in terms]
+    snap.sparse = SparseModel.build(docs)
     df: dict[str, int] = {}
     for found in snap.terms:
         for term in found:
@@ -252,6 +259,83 @@ def _load_snapshot(conn: apsw.Connection, version: str) -> _Snapshot:
     if len(fields) == len(item_article):
         snap.weights = train_model(vectors, item_article, fields, len(article_ids))
     return snap
+
+
+# The term model: each article as one weighted bag of its items' index terms (stems and concepts)
+# and their character 3/4-grams, TF-IDF over articles, L2-normalised (a Rocchio classifier).
+TERM_FIELD_WEIGHT = {"example": 1.0, "title": 1.0, "keyword": 0.7, "body": 0.3}
+GRAM_WEIGHT = 0.3
+
+
+@functools.lru_cache(maxsize=200_000)
+def _grams(term: str) -> tuple[str, ...]:
+    padded = f"<{term}>"
+    return tuple("g:" + padded[i : i + n] for n in (3, 4) for i in range(len(padded) - n + 1))
+
+
+def add_features(bag: dict[str, float], terms: list[str], weight: float = 1.0) -> dict[str, float]:
+    """Add the term model's features of ``terms`` (index terms of one text) to ``bag``."""
+    for term in terms:
+        key = "w:" + term
+        bag[key] = bag.get(key, 0.0) + weight
+        if not term.startswith("kc"):
+            part = GRAM_WEIGHT * weight
+            for gram in _grams(term):
+                bag[gram] = bag.get(gram, 0.0) + part
+    return bag
+
+
+@dataclass
+class SparseModel:
+    """A per-pack term model learnt from the articles' items, example questions weighing most.
+
+    Where ``vmax`` lets one near-duplicate example decide, this pools every example of an article
+    (with its title, keywords and, lightly, its body) into one profile, and IDF over articles
+    discounts the words many articles' examples share. Character n-grams keep typos and dialect
+    spellings close. Scoring a message is one bincount over the postings of its features."""
+
+    postings: dict[str, tuple[np.ndarray, np.ndarray]]  # feature → (article indexes, weights)
+    idf: dict[str, float]
+    articles: int
+
+    @classmethod
+    def build(cls, docs: list[dict[str, float]]) -> SparseModel:
+        n = len(docs)
+        df: dict[str, int] = {}
+        for doc in docs:
+            for feature in doc:
+                df[feature] = df.get(feature, 0) + 1
+        idf = {f: math.log((n + 1) / (c + 0.5)) for f, c in df.items()}
+        grouped: dict[str, tuple[list[int], list[float]]] = {}
+        for index, doc in enumerate(docs):
+            weighted = {f: math.sqrt(v) * idf[f] for f, v in doc.items()}
+            norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
+            for feature, value in weighted.items():
+                at, values = grouped.setdefault(feature, ([], []))
+                at.append(index)
+                values.append(value / norm)
+        postings = {f: (np.array(a, dtype=np.int64), np.array(v)) for f, (a, v) in grouped.items()}
+        return cls(postings, idf, n)
+
+    def score(self, terms: list[str]) -> np.ndarray:
+        """Cosine between the message's TF-IDF features and each article's profile."""
+        bag = add_features({}, terms)
+        at: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        norm = 0.0
+        for feature, count in bag.items():
+            weight = math.sqrt(count) * self.idf.get(feature, 0.0)
+            if weight <= 0.0:
+                continue
+            norm += weight * weight
+            found = self.postings.get(feature)
+            if found is not None:
+                at.append(found[0])
+                values.append(found[1] * weight)
+        if not at:
+            return np.zeros(self.articles)
+        total = np.bincount(np.concatenate(at), weights=np.concatenate(values), minlength=self.articles)
+        return total / math.sqrt(norm)
 
 
 # How much each kind of item teaches the learned model: example questions are what customers
@@ -394,19 +478,19 @@ class ArticleMatcher:
             lexical = self._lexical(conn, snap, terms)
             if not builtin:
                 return snap, lexical
-            return snap, self._fuse(snap, lexical, self.embedder.embed([text])[0])
+            return snap, self._fuse(snap, lexical, self.embedder.embed([text])[0], terms)
 
         snap, result = await self.db.read(work)
         if result is None:
             return snap.version, ([], np.zeros(0), {})
         if not builtin:  # a provider may do network I/O: embed outside the reader pool
             query = (await asyncio.to_thread(self.embedder.embed, [text]))[0]
-            result = self._fuse(snap, result, query)
+            result = self._fuse(snap, result, query, terms)
         return snap.version, result
 
     @staticmethod
     def _fuse(
-        snap: _Snapshot, lexical: tuple[np.ndarray, np.ndarray, float], query: np.ndarray
+        snap: _Snapshot, lexical: tuple[np.ndarray, np.ndarray, float], query: np.ndarray, terms: list[str] = ()
     ) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
         n = len(snap.article_ids)
         if query.shape[0] != snap.vectors.shape[1]:
@@ -435,6 +519,7 @@ class ArticleMatcher:
             "bm25_article": bm_article / (bm_article.max() + BM25_DAMPING),
             "known": np.full(n, known),
             "learned": learned,
+            "sparse": snap.sparse.score(list(terms)) if snap.sparse is not None else np.zeros(n),
         }
         fused = (
             W_VMAX * vmax
@@ -443,6 +528,7 @@ class ArticleMatcher:
             + W_BM25_ITEM * signals["bm25_item"]
             + W_BM25_ARTICLE * signals["bm25_article"]
             + W_LEARNED * learned
+            + W_SPARSE * signals["sparse"]
         )
         return snap.article_ids, fused, signals
 
