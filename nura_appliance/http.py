@@ -17,6 +17,7 @@ from sanic.exceptions import SanicException
 
 from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, SESSION, VIEWER, level_of, require_role
 from nura_appliance.errors import BadRequest, NuraError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from nura_appliance.errors import NotFound as NotFoundError
 
 log = logging.getLogger("nura.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -37,8 +38,80 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return body
 
 
+# The largest whole number any field or id may carry: SQLite and PostgreSQL store 64-bit integers,
+# and a larger one raised OverflowError deep in a store (a 500) instead of a 4xx.
+INT_MAX = 2**63 - 1
+_NUMBER_DIGITS = 40  # longer number literals are refused before Python converts them
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _json_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > _NUMBER_DIGITS:
+        raise _AbsurdNumber(literal)
+    value = int(literal)
+    if not -INT_MAX - 1 <= value <= INT_MAX:
+        raise _AbsurdNumber(literal)
+    return value
+
+
+def _json_float(literal: str) -> float:
+    if len(literal) > _NUMBER_DIGITS + 10:
+        raise _AbsurdNumber(literal)
+    value = float(literal)
+    if value in (float("inf"), float("-inf")):
+        raise _AbsurdNumber(literal)
+    return value
+
+
+def _json_constant(name: str) -> Any:
+    raise _AbsurdNumber(name)  # NaN, Infinity, -Infinity are not JSON
+
+
+class _AbsurdNumber(ValueError):
+    pass
+
+
+def _lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_lone_surrogate(v) for v in value)
+    return False
+
+
+def parse_json_text(text: str) -> Any:
+    """The one JSON decoder for request bodies: numbers within 64-bit integers and finite floats,
+    no NaN/Infinity, no lone surrogates (``"\\ud800"`` decodes to a string UTF-8 cannot encode, so
+    every store and export would fail on it). Raises :class:`BadRequest` or :class:`ValidationFailed`."""
+    try:
+        value = json.loads(text, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant)
+    except _AbsurdNumber as exc:
+        shown = str(exc)[:20] + ("…" if len(str(exc)) > 20 else "")
+        raise ValidationFailed(
+            f"the number {shown} is out of range (whole numbers up to {INT_MAX}, finite decimals)",
+            code="invalid_number",
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise BadRequest(
+            f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", code="invalid_json"
+        ) from None
+    except RecursionError:
+        raise BadRequest("the JSON is nested too deeply", code="invalid_json") from None
+    if _ESCAPED_SURROGATE.search(text) and _lone_surrogate(value):
+        raise ValidationFailed(
+            "the body contains a lone surrogate (\\ud800–\\udfff without its pair), which is not text",
+            code="invalid_characters",
+        )
+    return value
+
+
 def json_body(request: Request, *, required: bool = True) -> Any:
     """Parse the body as UTF-8 JSON within ``REQUEST_MAX_BYTES``; clear 4xx errors otherwise."""
+    cached = getattr(request.ctx, "json_body", None)
+    if cached is not None:
+        return cached
     settings = request.app.ctx.nura.settings
     raw = request.body or b""
     if len(raw) > settings.request_max_bytes:
@@ -54,14 +127,33 @@ def json_body(request: Request, *, required: bool = True) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest("the body is not valid UTF-8", code="invalid_encoding") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadRequest(
-            f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", code="invalid_json"
-        ) from None
-    except RecursionError:
-        raise BadRequest("the JSON is nested too deeply", code="invalid_json") from None
+    value = parse_json_text(text)
+    request.ctx.json_body = value
+    return value
+
+
+def bounded_int(raw: Any, name: str, low: int = 1, high: int = INT_MAX) -> int:
+    """``raw`` (a number, or its digits as text) as a whole number within ``[low, high]``; 422
+    naming ``name`` otherwise. The one check for ids and counts from query strings, paths and
+    bodies: a value a 64-bit column cannot hold is a client error, not a 500."""
+    if isinstance(raw, bool):
+        value = None
+    elif isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, str) and 0 < len(raw.strip()) <= 20:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            value = None
+    else:
+        value = None
+    if value is None:
+        raise ValidationFailed(f"'{name}' must be a whole number", code="invalid_field", details={"field": name})
+    if not low <= value <= high:
+        raise ValidationFailed(
+            f"'{name}' must be between {low} and {high}", code="invalid_field", details={"field": name}
+        )
+    return value
 
 
 def json_object(request: Request, *, required: bool = True) -> dict[str, Any]:
@@ -76,17 +168,7 @@ def int_arg(request: Request, name: str, default: int, low: int, high: int) -> i
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed(
-            f"'{name}' must be a whole number", code="invalid_field", details={"field": name}
-        ) from None
-    if not low <= value <= high:
-        raise ValidationFailed(
-            f"'{name}' must be between {low} and {high}", code="invalid_field", details={"field": name}
-        )
-    return value
+    return bounded_int(raw, name, low, high)
 
 
 def timestamp_arg(request: Request, name: str) -> float | None:
@@ -154,6 +236,9 @@ def setup_http(app: Sanic) -> None:
             require_role(request, level)
         elif level not in (PUBLIC, SESSION):
             raise NuraError("unknown access level", code="access_undeclared")
+        for name, value in request.match_info.items():
+            if isinstance(value, int) and not 1 <= value <= INT_MAX:  # <id:int> path parts: no such row
+                raise NotFoundError(f"no {name.replace('_', ' ')} {value}", code="not_found")
 
     @app.on_response(priority=100)
     async def finish(request: Request, response: HTTPResponse) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from auth_helpers import make_user
-from conftest import REPO, make_settings, running_app
+from conftest import REPO, make_settings, new_session, running_app
 
 from nura_appliance.app import create_app
 from nura_appliance.auth.secrets import entropy_bits, secret_problem
@@ -147,3 +147,77 @@ def test_serve_help_example_binds_loopback():
         timeout=60,
     )
     assert "127.0.0.1" in proc.stdout and "0.0.0.0" not in proc.stdout
+
+
+# -- 3. every user-input error is a 4xx --------------------------------------------------------
+
+BIG = str(2**64)  # one more bit than SQLite's and PostgreSQL's integers hold
+
+
+async def test_one_json_parser_refuses_lone_surrogates_and_absurd_numbers(client):
+    cases = {
+        '"message": "\\ud800"': ("invalid_characters", 422),
+        '"message": "ok \\udfff x"': ("invalid_characters", 422),
+        '"message": "hi", "n": ' + "1" * 5001: ("invalid_number", 422),  # a 500 before
+        '"message": "hi", "n": ' + BIG: ("invalid_number", 422),
+        '"message": "hi", "n": 1e400': ("invalid_number", 422),
+        '"message": "hi", "n": NaN': ("invalid_number", 422),
+        '"message": "hi", "n": -Infinity': ("invalid_number", 422),
+    }
+    for fragment, (code, status) in cases.items():
+        body = '{"session_id": null, "customer_id": "c", "channel": "web", ' + fragment + "}"
+        resp = await client.post("/v1/message", content=body, headers={"content-type": "application/json"})
+        assert resp.status_code == status and resp.json()["error"]["code"] == code, (fragment[:40], resp.text)
+    # A surrogate pair is one ordinary character (an emoji), not refused.
+    ok = '{"session_id": null, "customer_id": "c", "channel": "web", "message": "\\ud83d\\ude00 hi"}'
+    assert (
+        await client.post("/v1/message", content=ok, headers={"content-type": "application/json"})
+    ).status_code == 200
+
+
+async def test_out_of_range_integers_in_query_body_and_path_are_4xx(app, client):
+    from auth_helpers import bearer, staff_tokens
+
+    started = await new_session(client)
+    sid, token = started["session_id"], started["session_token"]
+    customer = {"X-Session-Token": token}
+    admin = bearer((await staff_tokens(app, client))["admin"])
+    probes = [
+        ("GET", f"/v1/session/{sid}/messages?after={BIG}", None, customer),
+        ("GET", f"/v1/session/{sid}/messages?after=-1", None, customer),
+        ("GET", f"/v1/session/{sid}/messages?after={'9' * 5001}", None, customer),
+        ("POST", f"/v1/session/{sid}/feedback", {"message_id": BIG, "value": "up"}, customer),
+        ("POST", f"/v1/session/{sid}/feedback", {"message_id": 2**63, "value": "up"}, customer),
+        ("POST", f"/v1/jobs/{BIG}/retry", None, admin),
+        ("PATCH", f"/v1/suggestions/{BIG}", {"status": "done"}, admin),
+        ("PATCH", f"/v1/offline-requests/{BIG}", {"status": "done"}, admin),
+        ("POST", f"/v1/knowledge-gaps/{BIG}/approve", {}, admin),
+        ("POST", f"/v1/knowledge-gaps/{BIG}/reject", {}, admin),
+        ("POST", f"/v1/knowledge-gaps/{BIG}/resolve", {}, admin),
+        ("GET", f"/v1/knowledge/search?q=hi&k={BIG}", None, admin),
+        ("GET", f"/v1/audit-log?limit={BIG}", None, admin),
+    ]
+    for method, path, body, headers in probes:
+        resp = await client.request(method, path, json=body, headers=headers)
+        assert 400 <= resp.status_code < 500, (method, path, resp.status_code, resp.text[:200])
+        assert "error" in resp.json(), (path, resp.text[:200])
+
+
+async def test_every_integer_path_parameter_is_bounded(app, client):
+    """Walk every route with an ``<…:int>`` part: an id no 64-bit column can hold is a 404, never a 500."""
+    from auth_helpers import bearer, staff_tokens
+
+    admin = bearer((await staff_tokens(app, client))["admin"])
+    walked = 0
+    for route in app.router.routes:
+        if ":int>" not in route.raw_path and "int" not in str(route.params):
+            continue
+        path = "/" + "/".join(
+            BIG if part.startswith("<") and ":int" in part else ("x" if part.startswith("<") else part)
+            for part in route.raw_path.split("/")
+        )
+        for method in route.methods - {"HEAD", "OPTIONS"}:
+            resp = await client.request(method, path, json={}, headers=admin)
+            assert 400 <= resp.status_code < 500, (method, path, resp.status_code, resp.text[:200])
+            walked += 1
+    assert walked >= 6

@@ -16,7 +16,8 @@ from sanic import Request
 
 from nura_appliance.auth.audit import AuditService, client_ip
 from nura_appliance.auth.customer import verify_customer
-from nura_appliance.errors import RateLimited
+from nura_appliance.errors import NuraError, RateLimited
+from nura_appliance.http import json_body
 from nura_appliance.languages import LANGS
 from nura_appliance.settings import Settings
 from nura_appliance.storage.base import Cache
@@ -141,8 +142,8 @@ class RateLimiter:
             )
         if incoming.customer_id and self.settings.customer_hmac_secret:
             try:
-                body = request.json
-            except Exception:  # noqa: BLE001 - the route parsed it already; be defensive anyway
+                body = json_body(request)  # parsed by the route already (cached on the request)
+            except NuraError:
                 body = None
             body = body if isinstance(body, dict) else {}
             trusted = verify_customer(self.settings, incoming.customer_id, body.get("customer_signature"))

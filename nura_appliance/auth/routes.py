@@ -16,8 +16,8 @@ from nura_appliance.auth.limits import RateLimiter
 from nura_appliance.auth.service import AuthService, UserService, check_username, create_first_admin
 from nura_appliance.auth.store import SqliteAuthStore
 from nura_appliance.context import AppContext
-from nura_appliance.errors import BadRequest, Unauthorized, ValidationFailed
-from nura_appliance.http import int_arg, json_object, timestamp_arg
+from nura_appliance.errors import BadRequest, NuraError, Unauthorized, ValidationFailed
+from nura_appliance.http import int_arg, json_body, json_object, timestamp_arg
 from nura_appliance.storage.cache import DiskCache
 
 bp = Blueprint("auth", url_prefix="/v1")
@@ -276,9 +276,9 @@ def setup(app: Sanic) -> None:
         if request.method == "POST" and route.path in EVENT_PATHS:
             session_id = None
             try:
-                body = request.json
+                body = json_body(request, required=False)
                 session_id = body.get("session_id") if isinstance(body, dict) else None
-            except Exception:  # noqa: BLE001 - the handler reports bad bodies; here only the key matters
+            except NuraError:  # the handler reports bad bodies; here only the key matters
                 session_id = None
             await limits.check_event(request, session_id if isinstance(session_id, str) else None)
         if _is_upload(request):

@@ -9,7 +9,7 @@ from sanic.response import HTTPResponse
 from nura_appliance.auth.access import PUBLIC, SESSION, access
 from nura_appliance.conversation.service import parse_message, session_summary, turn_payload
 from nura_appliance.errors import NotFound, ValidationFailed
-from nura_appliance.http import json_body
+from nura_appliance.http import INT_MAX, int_arg, json_body
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.languages import LANG_LIST, LANGS
 
@@ -121,10 +121,7 @@ async def get_messages(request: Request, session_id: str) -> HTTPResponse:
     """A session's transcript; needs that session's token. ``after`` returns only newer messages."""
     ctx = request.app.ctx.nura
     session = await ctx.sessions.authorize(session_id, session_token(request))
-    try:
-        after = int(request.args.get("after", 0))
-    except ValueError:
-        raise ValidationFailed("'after' must be a message id", code="invalid_field") from None
+    after = int_arg(request, "after", 0, 0, INT_MAX)
     turns = await ctx.sessions_store.turns(session.id, after_id=after)
     return json_response(
         {"session_id": session.id, "status": session.status, "messages": [turn_payload(t) for t in turns]}

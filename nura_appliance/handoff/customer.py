@@ -10,6 +10,7 @@ from sanic import Request
 
 from nura_appliance.errors import NotFound, RateLimited, ValidationFailed
 from nura_appliance.handoff.service import HandoffService
+from nura_appliance.http import bounded_int
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
 from nura_appliance.storage.base import SessionRecord
 
@@ -96,15 +97,7 @@ async def record_rating(ctx: Any, session: SessionRecord, score: int) -> dict[st
 
 
 def parse_feedback(body: dict[str, Any]) -> tuple[int, str, str | None]:
-    message_id = body.get("message_id")
-    if isinstance(message_id, str) and message_id.isdigit():
-        message_id = int(message_id)
-    if isinstance(message_id, bool) or not isinstance(message_id, int) or message_id < 1:
-        raise ValidationFailed(
-            "'message_id' must be the id of a message in this session",
-            code="invalid_field",
-            details={"field": "message_id"},
-        )
+    message_id = bounded_int(body.get("message_id"), "message_id")
     value = body.get("value")
     if value not in ("up", "down"):
         raise ValidationFailed("'value' must be 'up' or 'down'", code="invalid_field", details={"field": "value"})

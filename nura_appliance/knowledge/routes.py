@@ -20,7 +20,7 @@ from sanic.response import HTTPResponse
 
 from nura_appliance.auth.access import ADMIN, AGENT, access
 from nura_appliance.errors import NotFound, ValidationFailed
-from nura_appliance.http import json_object
+from nura_appliance.http import int_arg, json_object
 from nura_appliance.knowledge.ingest import SUPPORTED, finish_run, ingest_file
 from nura_appliance.knowledge.pack import PackError, pick_text, validate_pack
 from nura_appliance.knowledge.service import install_knowledge
@@ -334,12 +334,7 @@ async def search(request: Request) -> HTTPResponse:
         raise ValidationFailed("'q' is required", code="invalid_field", details={"field": "q"})
     if len(query) > ctx.settings.message_max_chars:
         raise ValidationFailed("'q' is too long", code="invalid_field", details={"field": "q"})
-    try:
-        k = int(request.args.get("k") or 5)
-    except ValueError:
-        raise ValidationFailed("'k' must be a number", code="invalid_field", details={"field": "k"}) from None
-    if not 1 <= k <= 50:
-        raise ValidationFailed("'k' must be between 1 and 50", code="invalid_field", details={"field": "k"})
+    k = int_arg(request, "k", 5, 1, 50)
     hits = await ctx.services["retriever"].search(query, _lang(request), k)
     return json_response({"query": query, "hits": [h.as_dict() for h in hits]})
 

@@ -23,7 +23,8 @@ from sanic.response import HTTPResponse
 
 from nura_appliance.auth.access import AGENT, SESSION, access
 from nura_appliance.conversation.routes import session_token
-from nura_appliance.errors import BadRequest, ValidationFailed
+from nura_appliance.errors import BadRequest
+from nura_appliance.http import bounded_int
 from nura_appliance.realtime.bus import Event, EventBus
 
 bp = Blueprint("realtime", url_prefix="/v1")
@@ -44,19 +45,7 @@ def last_event_id(request: Request) -> int | None:
     raw = request.headers.get("last-event-id") or request.args.get("last_event_id")
     if raw is None or raw.strip() == "":
         return None
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise ValidationFailed(
-            "Last-Event-ID must be an event id from this stream",
-            code="invalid_field",
-            details={"field": "last_event_id"},
-        ) from None
-    if value < 0:
-        raise ValidationFailed(
-            "Last-Event-ID must not be negative", code="invalid_field", details={"field": "last_event_id"}
-        )
-    return value
+    return bounded_int(raw, "last_event_id", 0)
 
 
 async def _events_with_pings(events: AsyncIterator[Event], ping_seconds: float) -> AsyncIterator[Event | None]:
