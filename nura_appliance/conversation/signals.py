@@ -239,11 +239,23 @@ def wants_human(text: str, lang: str | None = None, vocabulary: frozenset[str] =
     for norm in readings:
         if _bare_request(norm):
             return True
-        # Kurdish phrasing can arrive under any detected language; check every list.
-        for pattern in (*_AR_PATTERNS, *_CKB_PATTERNS, *_KU_PATTERNS, *_EN_PATTERNS):
-            if pattern.search(norm):
-                return True
+        # Kurdish phrasing can arrive under any detected language: the lists of every language
+        # written in the text's scripts are checked, as one expression per script.
+        if _ARABIC_LETTER.search(norm) and _ARABIC_SCRIPT_REQUEST.search(norm):
+            return True
+        if _LATIN_LETTER.search(norm) and _LATIN_SCRIPT_REQUEST.search(norm):
+            return True
     return False
+
+
+def _one_of(*patterns: re.Pattern[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+
+
+_ARABIC_SCRIPT_REQUEST = _one_of(*_AR_PATTERNS, *_CKB_PATTERNS)
+_LATIN_SCRIPT_REQUEST = _one_of(*_KU_PATTERNS, *_EN_PATTERNS)
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
+_LATIN_LETTER = re.compile("[a-z]")
 
 
 @functools.lru_cache(maxsize=4096)
