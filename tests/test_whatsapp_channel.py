@@ -17,7 +17,8 @@ import pytest
 from conftest import make_settings
 from whatsapp_fake_api import FakeWhatsApp
 
-from nura_appliance.channels.whatsapp import LIST_ROWS, list_message, mask_number, signature_valid
+from nura_appliance.channels.whatsapp import signature_valid
+from nura_appliance.channels.whatsapp_outbound import LIST_ROWS, list_message, mask_number
 from nura_appliance.settings import Settings
 
 VERIFY = "verify-token-for-tests-123"
@@ -769,7 +770,8 @@ async def test_an_agents_photo_and_pdf_are_uploaded_and_sent(
 
 
 def test_button_and_list_labels_fit_whatsapps_limits_in_every_language() -> None:
-    from nura_appliance.channels.whatsapp import TEXTS, buttons_message, wa_text
+    from nura_appliance.channels.whatsapp import TEXTS, wa_text
+    from nura_appliance.channels.whatsapp_outbound import buttons_message
     from nura_appliance.languages import LANGS
 
     for lang in LANGS:

@@ -18,8 +18,9 @@ from sanic import json as json_response
 from sanic.response import HTTPResponse, text
 
 from nura_appliance.auth.access import AGENT, PUBLIC, access
-from nura_appliance.channels.whatsapp import SEND_JOB, WhatsAppChannel, signature_valid
+from nura_appliance.channels.whatsapp import WhatsAppChannel, signature_valid
 from nura_appliance.channels.whatsapp_api import WhatsAppApi
+from nura_appliance.channels.whatsapp_outbound import SEND_JOB
 from nura_appliance.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from nura_appliance.http import json_object
 from nura_appliance.settings import Settings

@@ -218,6 +218,16 @@ class SqlWhatsAppStore:
         rows = await self.db.fetchall("SELECT status, count(*) AS n FROM whatsapp_outbound GROUP BY status")
         return {r["status"]: int(r["n"]) for r in rows}
 
+    async def tree_click(
+        self, session_id: str | None, customer_id: str, article_id: str, label: str | None, lang: str
+    ) -> None:
+        """An article opened from the topic lists (the analytics' ``tree_clicks``)."""
+        await self.db.execute(
+            "INSERT INTO tree_clicks (session_id, customer_id, topic_id, article_id, label, lang, channel, created_at)"
+            " VALUES (?, ?, NULL, ?, ?, ?, 'whatsapp', ?)",
+            (session_id, customer_id, article_id, label, lang, time.time()),
+        )
+
     # -- agent replies ----------------------------------------------------------------------------
     async def pending_turns(self, since: float, limit: int = 200) -> list[dict[str, Any]]:
         """Agent replies and hand-off notices of WhatsApp sessions not yet delivered."""
