@@ -45,6 +45,7 @@ def passage_from_hit(hit: Any) -> Passage:
         unit=str(getattr(hit, "unit", "text") or "text"),
         coverage=float(getattr(hit, "coverage", 0.0) or 0.0),
         rare=float(getattr(getattr(hit, "evidence", None), "rare", 0.0) or 0.0),
+        words=getattr(getattr(hit, "evidence", None), "words", None) or None,
     )
 
 
@@ -176,17 +177,27 @@ class GroundedAnswerTier:
             # re-answering from them here would overrule its calibrated decision.
             return None
         confident = best.score >= settings.rag_answer_threshold or not calibrated
+        beside: list[Passage] = []  # the confident article, given to the LLM with the handbook
         if article_id is not None:
             chosen = next((a for a in articles if a.ref == article_id), None)
-            # The handbook passage must be relevant in its own right and hold more of the question
-            # than the article: more of its words, or a rarer one (a product name the article lacks).
+            # To be quoted instead of the article, a handbook passage must be relevant in its own
+            # right and hold more of the question: more of its words, or a rarer one (a product
+            # name the article lacks).
             held = chosen.coverage if chosen else 0.0
             rarer = best.rare > (chosen.rare if chosen else 0.0) + _OUTRANK_MARGIN and best.coverage >= held
-            if best.score < settings.rag_found_threshold or not (best.coverage >= held + _OUTRANK_MARGIN or rarer):
-                return None
-        wanted = [p for p in chunks if p.score >= settings.rag_min_score / 2] + [
-            a for a in articles if a.score >= settings.rag_min_score and a.ref != article_id
-        ]
+            outranks = best.score >= settings.rag_found_threshold and (best.coverage >= held + _OUTRANK_MARGIN or rarer)
+            if not outranks:
+                # An LLM gets the article and a passage that holds as much of the question
+                # together: the article answers the topic, the handbook the particulars it may
+                # lack (a price, an address, a code). Quoting gives one of them: the article.
+                if not generating or chosen is None or best.coverage < held:
+                    return None
+                beside = [chosen]
+        wanted = (
+            beside
+            + [p for p in chunks if p.score >= settings.rag_min_score / 2]
+            + [a for a in articles if a.score >= settings.rag_min_score and a.ref != article_id]
+        )
         passages = compress(wanted, self._budget())
         if not any(p.kind == "chunk" for p in passages):
             return None
@@ -196,7 +207,8 @@ class GroundedAnswerTier:
             return None
         # Below RAG_FOUND_THRESHOLD only the LLM may answer (it declines what the passages do not
         # answer); if it fails or its answer is rejected, the customer gets the scope message.
-        quotable = best.score >= settings.rag_found_threshold or not calibrated
+        # With the article beside it, a failed generation leaves the answer to the article.
+        quotable = (best.score >= settings.rag_found_threshold or not calibrated) and not beside
         extractive = self._extractive(text, lang, passages, confident) if quotable else None
 
         if not generating:

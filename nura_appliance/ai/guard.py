@@ -129,7 +129,9 @@ def pick_passage(passages: list[Passage], lang: str) -> Passage | None:
     if not passages:
         return None
     best = max(passages, key=lambda p: p.score)
-    same = [p for p in passages if p.score >= 0.8 * best.score and p.lang == lang]
+    # ... and holds as much of the question: a passage in the customer's language that merely
+    # shares a word ("code") must not replace the one holding the answer in another language.
+    same = [p for p in passages if p.score >= 0.8 * best.score and p.lang == lang and p.coverage >= best.coverage]
     return max(same, key=lambda p: p.score) if same else best
 
 
@@ -188,10 +190,16 @@ def extract_answer(question: str, passage: Passage, *, max_chars: int = 600) -> 
         if n
     }
     wants_number = asks_quantity(question)
+    # How rare each word is in the whole handbook (from the retriever): the company's name is in
+    # every passage, "proxy" in one; within this passage both may be in one sentence each.
+    rarity = getattr(passage, "words", None) or {}
+    # A "label: value" line whose label names a word of the question is that word's value
+    # ("MCC: 418" for "mcc code", "وكيل MMS (MMS proxy): 10.44.0.8"): its label words count twice.
+    labels = [_units(s.split(":", 1)[0]) if ":" in s.strip(":") else set() for s in sentences]
 
     def key(i: int) -> tuple[float, int, int]:
         got = sum(
-            w
+            w * rarity.get(u, 1.0) * (2.0 if u in labels[i] or not forms.isdisjoint(labels[i]) else 1.0)
             for (u, forms) in query.units
             if (w := weights.get(u, 0.0)) and (u in found[i] or not forms.isdisjoint(found[i]))
         )

@@ -26,6 +26,7 @@ class Passage:
     unit: str = "text"  # "text" | "row" (a table row with its column names) | "article"
     coverage: float = 0.0  # idf-weighted share of the question's words the passage holds
     rare: float = 0.0  # how rare the rarest question word it holds is (see knowledge.hybrid.Evidence)
+    words: dict[str, float] | None = None  # the question's words it holds: their rarity (same)
 
     @property
     def lang(self) -> str:

@@ -42,7 +42,7 @@ import numpy as np
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
 from nura_appliance.knowledge.indexer import coarse, from_blob, to_blob
 from nura_appliance.knowledge.lexicon import concepts
-from nura_appliance.knowledge.normalize import STOPWORDS, index_terms, normalize, stem
+from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, index_terms, normalize, stem
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.knowledge.retrieval import dot_rows, fts_query, knowledge_version
 from nura_appliance.storage.postgres import search as pg_search
@@ -110,7 +110,9 @@ class Hit:
             "lang": self.lang,
             "coverage": self.coverage,
             "cosine": self.cosine,
-            "evidence": None if self.evidence is None else {k: round(v, 4) for k, v in vars(self.evidence).items()},
+            "evidence": None
+            if self.evidence is None
+            else {k: v if isinstance(v, dict) else round(v, 4) for k, v in vars(self.evidence).items()},
         }
 
 
@@ -120,13 +122,15 @@ _ARABIC_LETTERS = frozenset("ابتثجحخدذرزسشصضطظعغفقكلمن�
 _VERB_PREFIXES = "يتنا"  # the person prefixes of an Arabic present-tense verb
 
 
-def word_forms(word: str) -> frozenset[str]:
-    """The index terms one normalised question word may appear as in a passage: its light stem,
-    its lexicon concept, and for Arabic script the stem with or without a last ي/ه (the light
-    stemmer gives "الشهرية" → "شهري" but "الشهري" → "شهر") and a present-tense verb in its other
-    persons ("يستغرق" asked, "تستغرق" written; "الرد" asked, "نرد" written)."""
+def word_forms(word: str, sorani: bool = False) -> frozenset[str]:
+    """The index terms one normalised question word may appear as in a passage: its light stem
+    (read as Sorani too in a Sorani question: "ڕۆمینگی" → "رومين"), its lexicon concepts, and for
+    Arabic script the stem with or without a last ي/ه (the light stemmer gives "الشهرية" → "شهري"
+    but "الشهري" → "شهر") and a present-tense verb in its other persons ("يستغرق" asked, "تستغرق"
+    written; "الرد" asked, "نرد" written)."""
     unit = stem(word)
-    forms = {unit, *concepts([unit])}
+    readings = {unit, stem(word, True)} if sorani else {unit}
+    forms = {*readings, *concepts(list(readings))}
     if len(unit) >= 2 and unit[-1] in _ARABIC_LETTERS:
         if len(unit) >= 3:
             if len(unit) >= 4 and unit[-1] in "يه":
@@ -136,6 +140,12 @@ def word_forms(word: str) -> frozenset[str]:
         forms.add(base)
         forms.update(prefix + base for prefix in _VERB_PREFIXES)
     return frozenset(forms)
+
+
+def passage_terms(text: str) -> list[str]:
+    """A handbook passage's index terms, line by line: a Sorani line is stemmed as Sorani, the
+    Arabic lines around it as Arabic (a chunk quoting the Sorani greeting kept "الترحيب" whole)."""
+    return [term for line in text.splitlines() for term in index_terms(line)]
 
 
 @dataclass
@@ -149,12 +159,13 @@ class QueryTerms:
     @classmethod
     def of(cls, text: str) -> QueryTerms:
         units: dict[str, frozenset[str]] = {}
+        sorani = has_sorani_letters(text)
         for word in normalize(text).split():
             if word in STOPWORDS:
                 continue
-            unit = stem(word)
+            unit = stem(word, sorani)
             if unit and unit not in units:
-                units[unit] = word_forms(word)
+                units[unit] = word_forms(word, sorani)
         return cls(list(dict.fromkeys(index_terms(text))), list(units.items()))
 
     def lookup_terms(self) -> list[str]:
@@ -202,18 +213,24 @@ class Evidence:
     known: float = 0.0  # the same over the words the handbook has at all
     rare: float = 0.0  # the rarest matched word's idf / the idf of a one-chunk term (0..1)
     unseen: float = 0.0  # share of the question's words the handbook has nowhere
+    # The question's words the passage holds, each with its idf over the handbook / the idf of a
+    # one-chunk term: the extractive answer prefers the sentence with the rarer ones.
+    words: dict[str, float] = field(default_factory=dict)
 
 
 def evidence(query: QueryTerms, found: frozenset[str], weights: Weights) -> Evidence:
     """The lexical evidence of one passage (its index terms ``found``) for the question."""
     total = got = known_total = known_got = rare = 0.0
     unseen = 0
+    words: dict[str, float] = {}
     for name, forms in query.units:
         weight = weights.unit.get(name, 0.0)
         total += weight
         matched = name in found or not forms.isdisjoint(found)
         if matched:
             got += weight
+            if weights.rarest:
+                words[name] = round(min(1.0, weight / weights.rarest), 4)
         if weights.seen.get(name):
             known_total += weight
             if matched:
@@ -226,6 +243,7 @@ def evidence(query: QueryTerms, found: frozenset[str], weights: Weights) -> Evid
         known_got / known_total if known_total else 0.0,
         min(1.0, rare / weights.rarest) if weights.rarest else 0.0,
         unseen / len(query.units) if query.units else 0.0,
+        words,
     )
 
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from nura_appliance.errors import ValidationFailed
 from nura_appliance.knowledge.chunking import Chunk, Section, chunk_sections
-from nura_appliance.knowledge.normalize import index_terms
+from nura_appliance.knowledge.hybrid import passage_terms
 from nura_appliance.knowledge.pdf import pdf_sections
 from nura_appliance.storage.sqlite.handbook import STAGE_BATCH, HandbookDocument, SqliteHandbookStore, index_text
 
@@ -345,7 +345,7 @@ async def ingest_file(ctx: Any, name: str, data: bytes, path_key: str) -> dict[s
             if not chunks:
                 raise IngestError(f"{name}: no text found in the document")
             texts = [index_text(c) for c in chunks]
-            terms = [" ".join(index_terms(t)) for t in texts]
+            terms = [" ".join(passage_terms(t)) for t in texts]
             vectors = ctx.db.read_sync(lambda c: ctx.knowledge.vectors.embed(texts, c))
             return title, chunks, vectors, terms
 

@@ -12,7 +12,7 @@ import apsw
 import numpy as np
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder, EmbeddingError, make_embedder
-from nura_appliance.knowledge.hybrid import HybridRetriever
+from nura_appliance.knowledge.hybrid import HybridRetriever, passage_terms
 from nura_appliance.knowledge.indexer import (
     Item,
     chunk_fts_text,
@@ -22,7 +22,7 @@ from nura_appliance.knowledge.indexer import (
     write_article_fts,
 )
 from nura_appliance.knowledge.ingest import purge_hidden
-from nura_appliance.knowledge.normalize import ANALYSIS_VERSION, index_terms
+from nura_appliance.knowledge.normalize import ANALYSIS_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ async def reindex(ctx: Any, progress: Progress | None = None) -> int:
             articles.setdefault(item.ref, []).append(item)
     # A chunk's FTS row has the chunk's id as its rowid (the retriever reads terms by rowid).
     chunk_terms = await asyncio.to_thread(
-        lambda: [(int(i.ref), " ".join(index_terms(i.text)), i.ref) for i in items if i.kind == "chunk"]
+        lambda: [(int(i.ref), " ".join(passage_terms(i.text)), i.ref) for i in items if i.kind == "chunk"]
     )
 
     def embed_all() -> np.ndarray:
