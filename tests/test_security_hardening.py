@@ -221,3 +221,52 @@ async def test_every_integer_path_parameter_is_bounded(app, client):
             assert 400 <= resp.status_code < 500, (method, path, resp.status_code, resp.text[:200])
             walked += 1
     assert walked >= 6
+
+
+# -- 4. least privilege: viewers see aggregates, not transcripts --------------------------------
+
+
+async def test_a_viewer_cannot_recover_message_text_through_session_search(app, client):
+    """The attack: a viewer grew ``/v1/sessions/list?q=`` one character at a time over message text
+    (unescaped LIKE) and recovered a planted PIN."""
+    from auth_helpers import bearer, staff_tokens
+
+    planted = await new_session(client, "my pin is 4917")
+    await new_session(client, "hello there")
+    tokens = await staff_tokens(app, client)
+    viewer, agent = bearer(tokens["viewer"]), bearer(tokens["agent"])
+
+    async def found(q: str, headers: dict) -> set[str]:
+        resp = await client.get("/v1/sessions/list", params={"q": q}, headers=headers)
+        assert resp.status_code == 200, resp.text
+        return {s["session_id"] for s in resp.json()["sessions"]}
+
+    assert await found("pin is 4917", viewer) == set()  # message text is not searchable for viewers
+    assert await found("pin is 49", viewer) == set()
+    assert await found(planted["session_id"][:8], viewer) == {planted["session_id"]}  # ids still are
+    assert await found("pin is 4917", agent) == {planted["session_id"]}  # agents search transcripts
+    # LIKE wildcards are literal: '%' and '_' match only themselves.
+    assert await found("%", agent) == set() and await found("_", agent) == set()
+    assert await found("pin is 49_7", agent) == set()
+    assert (await client.get(f"/v1/sessions/{planted['session_id']}", headers=viewer)).status_code == 403
+
+
+async def test_viewers_get_knowledge_gap_counts_without_the_questions(app, client):
+    from auth_helpers import bearer, staff_tokens
+
+    ctx = app.ctx.nura
+    await ctx.db.write(
+        lambda c: c.execute(
+            "INSERT INTO knowledge_gaps (question, normalized, lang, reason, created_at) VALUES (?, ?, ?, ?, ?)",
+            ("my pin 4917 is blocked", "my pin 4917 is blocked", "en", "no_answer", __import__("time").time()),
+        )
+    )
+    tokens = await staff_tokens(app, client)
+    for role, visible in (("viewer", False), ("agent", True)):
+        await client.post("/v1/analytics/refresh", headers=bearer(tokens["admin"]))
+        report = (await client.get("/v1/analytics/reports?days=2", headers=bearer(tokens[role]))).json()
+        rows = report["knowledge_gaps"]["rows"]
+        assert rows and sum(r["count"] for r in rows) >= 1
+        assert any("4917" in r["question"] for r in rows) is visible, (role, rows)
+        csv = (await client.get("/v1/analytics/reports/knowledge_gaps.csv?days=2", headers=bearer(tokens[role]))).text
+        assert ("4917" in csv) is visible

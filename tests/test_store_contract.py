@@ -255,6 +255,10 @@ async def test_message_handoff_accept_race_resolve_report(data_dir, backend):
         assert reports.status_code == 200, reports.text
         listing = await client.get("/v1/sessions/list?status=resolved", headers=ADMIN)
         assert listing.status_code == 200 and listing.json()["total"] == 1
+        # Search is literal on both backends: LIKE wildcards are escaped (issue 19).
+        for q, hits in (("%", 0), ("_", 0), (sid[:8], 1), (sid[:4] + "%", 0)):
+            listing = await client.get("/v1/sessions/list", params={"q": q}, headers=ADMIN)
+            assert listing.status_code == 200 and listing.json()["total"] == hits, (q, listing.text)
 
 
 # -- faults (scale-out only) ------------------------------------------------------------------

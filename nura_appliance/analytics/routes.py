@@ -12,7 +12,7 @@ from nura_appliance.analytics.gaps import collect_feedback_gaps
 from nura_appliance.analytics.jobs import classify_message, handoff_gap, inline_insight
 from nura_appliance.analytics.review import parse_approval
 from nura_appliance.analytics.service import REPORT_TABS, AnalyticsService, parse_query
-from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, VIEWER, access
+from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, VIEWER, access, sees_transcripts
 from nura_appliance.context import AppContext
 from nura_appliance.errors import NotFound, ValidationFailed
 from nura_appliance.http import int_arg, json_body, json_object
@@ -53,7 +53,9 @@ async def dashboard(request: Request) -> HTTPResponse:
 @bp.get("/reports")
 @access(VIEWER)
 async def reports(request: Request) -> HTTPResponse:
-    return json_response(await _service(request).reports(parse_query(request.args)))
+    return json_response(
+        await _service(request).reports(parse_query(request.args), with_text=sees_transcripts(request))
+    )
 
 
 @bp.get("/reports/<name:str>")
@@ -65,7 +67,7 @@ async def report_csv(request: Request, name: str) -> HTTPResponse:
         raise NotFound(
             f"no report {name!r}; use one of {', '.join(t + '.csv' for t in REPORT_TABS)}", code="report_not_found"
         )
-    body = await _service(request).report_csv(tab, parse_query(request.args))
+    body = await _service(request).report_csv(tab, parse_query(request.args), with_text=sees_transcripts(request))
     return text_response(
         body,
         content_type="text/csv; charset=utf-8",

@@ -258,8 +258,17 @@ class AnalyticsService:
 
     # -- reports -----------------------------------------------------------------------------------
     async def reports(
-        self, query: ReportQuery, *, use_aggregates: bool = True, now: float | None = None
+        self, query: ReportQuery, *, use_aggregates: bool = True, now: float | None = None, with_text: bool = True
     ) -> dict[str, Any]:
+        """The report tabs; ``with_text=False`` (viewers) leaves out what customers wrote (the
+        knowledge-gap questions), keeping the counts."""
+        report = await self._reports(query, use_aggregates=use_aggregates, now=now)
+        if not with_text:
+            for row in report["knowledge_gaps"]["rows"]:
+                row["question"] = ""
+        return report
+
+    async def _reports(self, query: ReportQuery, *, use_aggregates: bool, now: float | None) -> dict[str, Any]:
         window, collected = await self._collect(query, use_aggregates=use_aggregates, now=now)
         t = collected.totals
         figures = {**derived(t), **collected.medians}
@@ -387,9 +396,9 @@ class AnalyticsService:
             "rows": rows,
         }
 
-    async def report_csv(self, tab: str, query: ReportQuery) -> str:
+    async def report_csv(self, tab: str, query: ReportQuery, *, with_text: bool = True) -> str:
         """One report tab's ``rows`` as CSV (header = the row keys, same values as the JSON)."""
-        report = await self.reports(query)
+        report = await self.reports(query, with_text=with_text)
         rows = report[tab]["rows"]
         columns = list(CSV_COLUMNS[tab])
         return csv_text(columns, ([row[c] for c in columns] for row in rows))

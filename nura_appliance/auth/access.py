@@ -1,5 +1,10 @@
 """The one access table: every route declares who may call it.
 
+What a **viewer** may see: aggregates (dashboard, reports, ratings, AI usage) and session metadata
+(ids, channel, language, status, times, counts). Never what a customer or agent wrote: no
+transcript, no search over message text, no knowledge-gap question text. Routes that serve a
+viewer and others alike ask :func:`sees_transcripts` before they include or search text.
+
 Levels, weakest first: ``public`` (anyone), ``session`` (a customer holding that session's
 ``session_token``; the handler checks which session), ``viewer``, ``agent``, ``admin`` (staff
 roles; a higher role includes the lower ones). A route without a declared level is refused at
@@ -66,3 +71,9 @@ def require_role(request: Request, level: str) -> None:
         raise Unauthorized("sign in first: send 'Authorization: Bearer <token>'")
     if ROLE_RANK.get(principal.role, 0) < ROLE_RANK[level]:
         raise Forbidden(f"this needs the {level} role")
+
+
+def sees_transcripts(request: Request) -> bool:
+    """Whether the caller may read or search what customers and agents wrote (agents and admins)."""
+    principal = getattr(request.ctx, "principal", None)
+    return principal is not None and ROLE_RANK.get(principal.role, 0) >= ROLE_RANK[AGENT]

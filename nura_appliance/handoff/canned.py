@@ -14,6 +14,7 @@ import apsw
 from nura_appliance.errors import Conflict, NotFound, ValidationFailed
 from nura_appliance.handoff.inbox import text_field
 from nura_appliance.languages import LANG_LIST, LANGS
+from nura_appliance.storage.base import like_contains
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -56,8 +57,8 @@ class CannedReplies:
             where.append("lang = ?")
             params.append(lang)
         if query:
-            where.append("(title LIKE ? OR text LIKE ?)")
-            params.extend([f"%{query}%", f"%{query}%"])
+            where.append("(title LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\')")
+            params.extend([like_contains(query), like_contains(query)])
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         return await self.db.fetchall(f"SELECT * FROM canned_replies {clause} ORDER BY lang, title, id", params)
 

@@ -13,7 +13,7 @@ from sanic import json as json_response
 from sanic.response import HTTPResponse
 
 from nura_appliance.app import on_context
-from nura_appliance.auth.access import AGENT, PUBLIC, SESSION, VIEWER, access, require_role
+from nura_appliance.auth.access import AGENT, PUBLIC, SESSION, VIEWER, access, require_role, sees_transcripts
 from nura_appliance.channels.identity import parse_identity
 from nura_appliance.conversation.routes import session_token
 from nura_appliance.conversation.service import session_summary, turn_payload
@@ -289,7 +289,8 @@ def _time_arg(request: Request, key: str) -> float | None:
 @bp.get("/sessions/list")
 @access(VIEWER)
 async def list_sessions(request: Request) -> HTTPResponse:
-    """Sessions, newest activity first: `?status=&q=&customer_id=&since=&until=&limit=&offset=`."""
+    """Sessions, newest activity first: `?status=&q=&customer_id=&since=&until=&limit=&offset=`.
+    `q` matches session and customer ids, and message text for agents and admins only."""
     ctx = request.app.ctx.nura
     status = request.args.get("status") or None
     if status is not None and status not in SESSION_STATUSES:
@@ -301,6 +302,7 @@ async def list_sessions(request: Request) -> HTTPResponse:
         status=status,
         customer_id=request.args.get("customer_id") or None,
         text=query,
+        search_messages=sees_transcripts(request),  # a viewer's q matches ids, never message text
         since=_time_arg(request, "since"),
         until=_time_arg(request, "until"),
         limit=int_arg(request, "limit", 50, 1, 200),

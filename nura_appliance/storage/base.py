@@ -188,6 +188,7 @@ class SessionStore(Protocol):
         until: float | None = None,
         limit: int = 50,
         offset: int = 0,
+        search_messages: bool = True,
     ) -> tuple[list[SessionRecord], int]: ...
 
 
@@ -482,3 +483,15 @@ class Cache(Protocol):
     async def clear(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+LIKE_ESCAPE = "\\"
+
+
+def like_contains(text: str) -> str:
+    """A ``LIKE ? ESCAPE '\\'`` pattern matching ``text`` anywhere, its ``%`` and ``_`` literal.
+
+    Unescaped, a search for ``%`` matched every row and ``_`` any one character, so a caller could
+    read hidden text one character at a time."""
+    escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return f"%{escaped}%"

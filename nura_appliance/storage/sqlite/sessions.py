@@ -10,7 +10,7 @@ from typing import Any
 
 import apsw
 
-from nura_appliance.storage.base import ExchangeLog, OutboxItem, SessionRecord, TurnRecord
+from nura_appliance.storage.base import ExchangeLog, OutboxItem, SessionRecord, TurnRecord, like_contains
 from nura_appliance.storage.sqlite.db import Database, Row
 
 _SESSION_COLUMNS = [f.name for f in fields(SessionRecord)]
@@ -187,6 +187,7 @@ class SqliteSessionStore:
         until: float | None = None,
         limit: int = 50,
         offset: int = 0,
+        search_messages: bool = True,
     ) -> tuple[list[SessionRecord], int]:
         where: list[str] = []
         params: list[Any] = []
@@ -204,11 +205,16 @@ class SqliteSessionStore:
             where.append("updated_at < ?")
             params.append(until)
         if text:
-            where.append(
-                "(id LIKE ? OR customer_id LIKE ? OR id IN (SELECT session_id FROM chat_turns WHERE text LIKE ?))"
-            )
-            like = f"%{text}%"
-            params.extend([like, like, like])
+            like = like_contains(text)
+            if search_messages:
+                where.append(
+                    "(id LIKE ? ESCAPE '\\' OR customer_id LIKE ? ESCAPE '\\'"
+                    " OR id IN (SELECT session_id FROM chat_turns WHERE text LIKE ? ESCAPE '\\'))"
+                )
+                params.extend([like, like, like])
+            else:
+                where.append("(id LIKE ? ESCAPE '\\' OR customer_id LIKE ? ESCAPE '\\')")
+                params.extend([like, like])
         clause = f"WHERE {' AND '.join(where)}" if where else ""
 
         def run(conn: apsw.Connection) -> tuple[list[SessionRecord], int]:
