@@ -214,7 +214,7 @@ class _Snapshot:
         self.position = {a: i for i, a in enumerate(self.article_ids)}
 
 
-def _load_snapshot(conn: apsw.Connection, version: str) -> _Snapshot:
+def _load_snapshot(conn: apsw.Connection, version: str, learn: bool = True) -> _Snapshot:
     rows = list(conn.execute("SELECT ref, vector FROM kb_vectors WHERE kind = 'article' ORDER BY ref, id"))
     space_row = list(conn.execute("SELECT value FROM kb_meta WHERE key = 'vector_space'"))
     article_ids = sorted({r["ref"] for r in rows})
@@ -224,11 +224,11 @@ def _load_snapshot(conn: apsw.Connection, version: str) -> _Snapshot:
         return _Snapshot(version, "", [], np.zeros(0, dtype=np.int64), empty, empty, np.zeros(0, dtype=np.int64))
     vectors = np.vstack([from_blob(r["vector"]) for r in rows])
     item_article = np.array([position[r["ref"]] for r in rows], dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, item_article[1:] != item_article[:-1]])
     centroids = np.zeros((len(article_ids), vectors.shape[1]), dtype=np.float32)
-    np.add.at(centroids, item_article, vectors)
+    centroids[item_article[starts]] = np.add.reduceat(vectors, starts, axis=0)  # rows grouped by article
     norms = np.linalg.norm(centroids, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    starts = np.flatnonzero(np.r_[True, item_article[1:] != item_article[:-1]])
     snap = _Snapshot(
         version,
         space_row[0]["value"] if space_row else "",
@@ -241,22 +241,26 @@ def _load_snapshot(conn: apsw.Connection, version: str) -> _Snapshot:
     if getattr(conn, "dialect", "sqlite") == "sqlite":
         snap.lexicon = _load_lexicon(conn, snap.position)
     terms: list[set[str]] = [set() for _ in article_ids]
-    docs: list[dict[str, float]] = [{} for _ in article_ids]
+    counts: list[dict[str, float]] = [{} for _ in article_ids]  # term → field-weighted count
     for row in conn.execute("SELECT ref, field, text FROM kb_fts WHERE kind = 'article' AND field <> 'all'"):
         index = position.get(row["ref"])
         if index is not None:
             words = row["text"].split()
             terms[index].update(words)
-            add_features(docs[index], words, TERM_FIELD_WEIGHT.get(row["field"], 0.3))
+            weight = TERM_FIELD_WEIGHT.get(row["field"], 0.3)
+            bag = counts[index]
+            for word in words:
+                bag[word] = bag.get(word, 0.0) + weight
     snap.terms = [frozenset(t) for t in terms]
-    snap.sparse = SparseModel.build(docs)
+    if learn:
+        snap.sparse = SparseModel.build([term_features(bag) for bag in counts])
     df: dict[str, int] = {}
     for found in snap.terms:
         for term in found:
             df[term] = df.get(term, 0) + 1
     snap.df = df
     fields = [r["field"] for r in conn.execute("SELECT field FROM kb_vectors WHERE kind = 'article' ORDER BY ref, id")]
-    if len(fields) == len(item_article):
+    if learn and len(fields) == len(item_article):
         snap.weights = train_model(vectors, item_article, fields, len(article_ids))
     return snap
 
@@ -271,6 +275,18 @@ GRAM_WEIGHT = 0.3
 def _grams(term: str) -> tuple[str, ...]:
     padded = f"<{term}>"
     return tuple("g:" + padded[i : i + n] for n in (3, 4) for i in range(len(padded) - n + 1))
+
+
+def term_features(counts: dict[str, float]) -> dict[str, float]:
+    """The term model's features of a bag of index terms with (weighted) counts."""
+    bag: dict[str, float] = {}
+    for term, weight in counts.items():
+        bag["w:" + term] = bag.get("w:" + term, 0.0) + weight
+        if not term.startswith("kc"):
+            part = GRAM_WEIGHT * weight
+            for gram in _grams(term):
+                bag[gram] = bag.get(gram, 0.0) + part
+    return bag
 
 
 def add_features(bag: dict[str, float], terms: list[str], weight: float = 1.0) -> dict[str, float]:
@@ -306,15 +322,32 @@ class SparseModel:
             for feature in doc:
                 df[feature] = df.get(feature, 0) + 1
         idf = {f: math.log((n + 1) / (c + 0.5)) for f, c in df.items()}
-        grouped: dict[str, tuple[list[int], list[float]]] = {}
+        # One flat (feature, article, value) list, sorted by feature, cut into postings.
+        slot = {f: i for i, f in enumerate(idf)}
+        weights = np.fromiter(idf.values(), dtype=np.float64, count=len(idf))
+        feature_of: list[int] = []
+        article_of: list[int] = []
+        raw: list[float] = []
         for index, doc in enumerate(docs):
-            weighted = {f: math.sqrt(v) * idf[f] for f, v in doc.items()}
-            norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
-            for feature, value in weighted.items():
-                at, values = grouped.setdefault(feature, ([], []))
-                at.append(index)
-                values.append(value / norm)
-        postings = {f: (np.array(a, dtype=np.int64), np.array(v)) for f, (a, v) in grouped.items()}
+            feature_of.extend(slot[f] for f in doc)
+            article_of.extend([index] * len(doc))
+            raw.extend(doc.values())
+        features = np.array(feature_of, dtype=np.int64)
+        owners = np.array(article_of, dtype=np.int64)
+        values = np.sqrt(np.array(raw)) * weights[features]
+        norms = np.sqrt(np.bincount(owners, weights=values * values, minlength=n))
+        norms[norms == 0] = 1.0
+        values /= norms[owners]
+        order = np.argsort(features, kind="stable")
+        features, owners, values = features[order], owners[order], values[order]
+        if not len(features):
+            return cls({}, idf, n)
+        cuts = np.flatnonzero(np.r_[True, features[1:] != features[:-1]])
+        ends = np.r_[cuts[1:], len(features)]
+        names = list(idf)
+        postings = {
+            names[features[a]]: (owners[a:b], values[a:b]) for a, b in zip(cuts.tolist(), ends.tolist(), strict=True)
+        }
         return cls(postings, idf, n)
 
     def score(self, terms: list[str]) -> np.ndarray:
@@ -353,13 +386,18 @@ def train_model(vectors: np.ndarray, item_article: np.ndarray, fields: list[str]
     only one article's examples use count), so one near-duplicate example does not decide alone.
     The closed form costs one d × d solve (d = the embedding dimension): 10,000 examples train in
     well under a second, so it is trained when a knowledge version is loaded."""
-    x = np.asarray(vectors, dtype=np.float64)
-    w = np.array([FIELD_WEIGHT.get(f, 0.25) for f in fields])
+    x = np.asarray(vectors, dtype=np.float32)
+    w = np.array([FIELD_WEIGHT.get(f, 0.25) for f in fields], dtype=np.float32)
     xw = x * w[:, None]
-    gram = xw.T @ x + RIDGE * np.eye(x.shape[1])
-    target = np.zeros((x.shape[0], articles))
-    target[np.arange(x.shape[0]), item_article] = 1.0
-    return np.linalg.solve(gram, xw.T @ target).astype(np.float32)
+    gram = (xw.T @ x).astype(np.float64) + RIDGE * np.eye(x.shape[1])
+    # Xᵀ·W·Y for one-hot Y: the weighted item vectors summed per article (no items × articles matrix)
+    per_article = np.zeros((articles, x.shape[1]), dtype=np.float64)
+    if len(item_article) and np.all(item_article[1:] >= item_article[:-1]):  # grouped by article
+        starts = np.flatnonzero(np.r_[True, item_article[1:] != item_article[:-1]])
+        per_article[item_article[starts]] = np.add.reduceat(xw, starts, axis=0)
+    else:
+        np.add.at(per_article, item_article, xw)
+    return np.linalg.solve(gram, per_article.T).astype(np.float32)
 
 
 def query_units(text: str) -> list[tuple[str, str | None]]:
@@ -410,13 +448,16 @@ class ArticleMatcher:
         self.ambiguous_threshold = ambiguous_threshold
         self.embedder: Embedder = embedder or BuiltinEmbedder()
         self._snapshot: _Snapshot | None = None
+        # The pack's learned models (term model, ridge model); off only to measure what they cost
+        # (tests/bench/bench_pack_import.py).
+        self.learn = True
 
     def _snapshot_in(self, conn: apsw.Connection) -> _Snapshot:
         """The article index for the knowledge version ``conn`` sees (reloaded when it changed)."""
         version = knowledge_version(conn)
         snap = self._snapshot
         if snap is None or snap.version != version:
-            snap = self._snapshot = _load_snapshot(conn, version)
+            snap = self._snapshot = _load_snapshot(conn, version, self.learn)
         return snap
 
     def _lexical(
