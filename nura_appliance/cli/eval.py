@@ -56,6 +56,13 @@ def _print_report(report: dict[str, Any], show_misses: int) -> None:
     typer.echo(f"answered and correct     {pct(s['answered_correct'])}")
     typer.echo(f"out-of-scope rejection   {pct(s['out_of_scope_rejection'])}")
     typer.echo(f"hand-off recall          {pct(s['handoff_recall'])}")
+    sure = s.get("confident") or {}
+    if sure.get("answered"):
+        top = sure["max_out_of_scope_answered"]
+        typer.echo(
+            f"answers at >= 0.9 right  {pct(sure['precision'])} of {sure['answered']}"
+            + (f"   out of scope answered at up to {top:.2f}" if top is not None else "")
+        )
     complaints = s.get("complaints")
     if complaints:
         typer.echo(

@@ -216,6 +216,7 @@ def summarise(results: list[dict[str, Any]], elapsed: float = 0.0, langs: list[s
         "misses": sum(not r["ok"] for r in results),
         "ms_per_case": round(1000 * elapsed / len(results), 2) if results else 0.0,
     }
+    out["confident"] = confident_answers(articles + oos)
     if per_variety:
         out["per_variety"] = per_variety
     if complaints:
@@ -233,6 +234,25 @@ def summarise(results: list[dict[str, Any]], elapsed: float = 0.0, langs: list[s
             "neutral_false_positives": sum(not r["ok"] for r in neutral),
         }
     return out
+
+
+CONFIDENT = 0.9
+
+
+def confident_answers(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Is the confidence calibrated? Over article and out-of-scope cases answered with an article
+    at confidence >= 0.9: how many, and the share with the right article (target: >= 0.95).
+    Also the highest confidence any out-of-scope case was answered with (target: <= 0.8)."""
+    sure = [r for r in results if r["got"]["kind"] == "article" and r["got"]["confidence"] >= CONFIDENT]
+    right = sum(r["got"]["article"] == r["expect"].get("article") for r in sure)
+    wrong_scope = [
+        r["got"]["confidence"] for r in results if r["expect"].get("out_of_scope") and r["got"]["kind"] == "article"
+    ]
+    return {
+        "answered": len(sure),
+        "precision": _ratio(right, len(sure)),
+        "max_out_of_scope_answered": max(wrong_scope, default=None),
+    }
 
 
 # -- handbook cases (issue 17) --------------------------------------------------------------------
