@@ -270,3 +270,41 @@ async def test_viewers_get_knowledge_gap_counts_without_the_questions(app, clien
         assert any("4917" in r["question"] for r in rows) is visible, (role, rows)
         csv = (await client.get("/v1/analytics/reports/knowledge_gaps.csv?days=2", headers=bearer(tokens[role]))).text
         assert ("4917" in csv) is visible
+
+
+# -- 6. session-linked writes need the session's token ------------------------------------------
+
+
+async def test_writes_link_to_a_session_only_with_its_token_and_never_tell_whether_it_exists(app, client):
+    victim = await new_session(client, "hello")
+    vid, vtoken = victim["session_id"], victim["session_token"]
+    offline = {"name": "Sara", "phone": "07501234567", "description": "call me"}
+    suggestion = {"kind": "complaint", "text": "slow"}
+    click = {"event_type": "open", "customer_id": "c9"}
+    for path, body in (
+        ("/v1/offline-requests", offline),
+        ("/v1/suggestions", suggestion),
+        ("/v1/analytics/click", click),
+    ):
+        answers = []
+        for session_id, token in (
+            (vid, None),
+            (vid, "wrong-token"),
+            ("no-such-session", None),
+            ("no-such-session", "x"),
+        ):
+            resp = await client.post(path, json={**body, "session_id": session_id, "session_token": token})
+            answers.append(resp.status_code)
+            if path != "/v1/analytics/click":
+                assert resp.json()["session_id"] is None, (path, session_id, token, resp.text)
+        assert len(set(answers)) == 1 and answers[0] in (200, 201), (path, answers)  # no existence oracle
+        linked = await client.post(path, json={**body, "session_id": vid, "session_token": vtoken})
+        assert linked.status_code in (200, 201)
+        if path != "/v1/analytics/click":
+            assert linked.json()["session_id"] == vid
+    events = await app.ctx.nura.db.fetchall("SELECT session_id FROM widget_events WHERE customer_id = 'c9'")
+    assert sorted(e["session_id"] or "" for e in events) == ["", "", "", "", vid]
+    # Ratings and feedback were already session routes: another token is refused.
+    assert (await client.post(f"/v1/session/{vid}/rating", json={"score": 1})).status_code == 401
+    rated = await client.post(f"/v1/session/{vid}/rating", json={"score": 1}, headers={"X-Session-Token": "x"})
+    assert rated.status_code == 403

@@ -277,7 +277,7 @@
     }).then(function (j) { clearTimeout(timer); return j; }, function (e) { clearTimeout(timer); throw e; });
   }
   function track(type, label, extra) {
-    var body = { session_id: st.sid || null, customer_id: st.cid, event_type: type, label: label == null ? null : String(label).slice(0, 200),
+    var body = { session_id: st.sid || null, session_token: st.token || undefined, customer_id: st.cid, event_type: type, label: label == null ? null : String(label).slice(0, 200),
       meta: null, topic_id: null, article_id: null, lang: st.lang };
     for (var k in extra || {}) body[k] = extra[k];
     call('POST', '/analytics/click', body, { keepalive: true, timeout: 10000 }).catch(noop);
@@ -1292,7 +1292,7 @@
       { name: 'phone', label: 'phone', type: 'tel', required: true, auto: 'tel' },
       { name: 'description', label: 'desc', area: true, required: true }
     ], function (v) {
-      return call('POST', '/offline-requests', { session_id: st.sid || undefined, name: v.name, phone: v.phone, description: v.description, lang: st.lang });
+      return call('POST', '/offline-requests', { session_id: st.sid || undefined, session_token: st.token || undefined, name: v.name, phone: v.phone, description: v.description, lang: st.lang });
     });
   }
 

@@ -3,6 +3,8 @@ aggregate refresh and knowledge-gap review; registers the analytics jobs."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sanic import Blueprint, HTTPResponse, Request, Sanic
 from sanic import json as json_response
 from sanic.response import text as text_response
@@ -39,7 +41,13 @@ async def click(request: Request) -> HTTPResponse:
     if limits is not None:
         ip = request.remote_addr or request.ip or "unknown"
         await limits.hit(request, "analytics_click", ip, ctx.settings.rate_limit_ip_per_minute, 60)
-    event = parse_click(json_body(request))
+    body = json_body(request)
+    event = parse_click(body)
+    if event.session_id is not None:
+        # Linked to a session only with its token; otherwise kept unlinked (same answer either way).
+        token = body.get("session_token") if isinstance(body, dict) else None
+        token = token if isinstance(token, str) else request.headers.get("x-session-token")
+        event = replace(event, session_id=await ctx.sessions.linked(event.session_id, token))
     await _service(request).record_click(event)
     return json_response({"ok": True})
 

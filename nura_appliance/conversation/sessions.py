@@ -126,6 +126,17 @@ class SessionService:
             raise Forbidden("the session_token does not belong to this session", code="session_token_invalid")
         return session
 
+    async def linked(self, session_id: Any, token: Any) -> str | None:
+        """The id to link a customer's write (suggestion, offline request, widget event) to: the
+        session when ``token`` is its token, else None, so the write is stored unlinked. Whether a
+        session exists is never told: an unknown id, a wrong token and no token all give None."""
+        if not isinstance(session_id, str) or not isinstance(token, str) or not session_id or not token:
+            return None
+        session = await self.get(session_id)
+        if session is None or not hmac.compare_digest(session.token_hash, hash_token(token)):
+            return None
+        return session.id
+
     async def save(self, session: SessionRecord) -> None:
         session.updated_at = time.time()
         await self.store.save(session)

@@ -31,7 +31,9 @@ def _staff_name(request: Request) -> str:
 
 
 async def _linked_session(request: Request, body: dict[str, Any]) -> str | None:
-    """The session a suggestion or offline request belongs to (checked with its token when given)."""
+    """The session a suggestion or offline request belongs to: linked only with that session's
+    token; without it (or with another's, or for an unknown id) the request is stored unlinked
+    and answered the same, so nobody learns whether a session exists or attaches to another's."""
     ctx = request.app.ctx.nura
     session_id = body.get("session_id")
     if session_id is None or session_id == "":
@@ -39,9 +41,7 @@ async def _linked_session(request: Request, body: dict[str, Any]) -> str | None:
     if not isinstance(session_id, str) or not _USERNAME.match(session_id):
         raise ValidationFailed("'session_id' is malformed", code="invalid_field", details={"field": "session_id"})
     token = body.get("session_token") if isinstance(body.get("session_token"), str) else session_token(request)
-    if token:
-        return (await ctx.sessions.authorize(session_id, token)).id
-    return (await ctx.sessions.require(session_id)).id
+    return await ctx.sessions.linked(session_id, token)
 
 
 # -- canned replies ---------------------------------------------------------------------------------
