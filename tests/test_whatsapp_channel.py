@@ -854,3 +854,68 @@ async def test_a_numbers_messages_keep_their_order_across_senders(
     await channel.store.sent(ids[0], "wamid.out.elsewhere")  # the other process's send went out
     assert await channel.deliver(who, ids[0]) is True  # and it looks again: the rest, in order
     assert fake_wa.texts(who) == ["answer 1", "answer 2"]
+
+
+def _junk(rng: Any, depth: int = 0) -> Any:
+    """A random JSON value (seeded): what a broken or hostile sender might put in any field."""
+    kinds = ["str", "int", "float", "bool", "none", "list", "dict"] if depth < 3 else ["str", "int", "none"]
+    kind = rng.choice(kinds)
+    if kind == "str":
+        return rng.choice(["", "x", "مرحبا", "a" * 5000, "\u202e\x00", "t:", "p::x", "a:", "l:none", "h", "m"])
+    if kind == "int":
+        return rng.choice([0, -1, 2**53, 7])
+    if kind == "float":
+        return rng.choice([1e308, -0.0, 33.3])
+    if kind == "bool":
+        return rng.choice([True, False])
+    if kind == "none":
+        return None
+    if kind == "list":
+        return [_junk(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    keys = ["body", "id", "type", "list_reply", "button_reply", "latitude", "longitude", "mime_type", "caption"]
+    return {rng.choice(keys): _junk(rng, depth + 1) for _ in range(rng.randint(0, 4))}
+
+
+async def test_malformed_notifications_are_answered_200_and_never_crash_the_handler(
+    client: httpx.AsyncClient, fake_wa: FakeWhatsApp, app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import os
+    import random
+
+    rng = random.Random(21)
+    kinds = ["text", "interactive", "button", "image", "document", "location", "sticker", "reaction", "weird"]
+    bodies: list[Any] = [
+        {},
+        {"object": "page"},
+        {"entry": "x"},
+        {"entry": [None, 1, {"changes": "x"}, {"changes": [None, {"value": []}]}]},
+        fake_wa.notification(statuses=[{"id": None, "status": 5}, "x"]),
+    ]
+    for _ in range(int(os.environ.get("WA_JUNK", "60"))):
+        message = {"from": rng.choice([CUSTOMER, "", 5, None]), "id": f"wamid.junk.{rng.random()}"}
+        kind = rng.choice(kinds)
+        message.update({"type": rng.choice([kind, _junk(rng)]), kind: _junk(rng)})
+        bodies.append(fake_wa.notification([message]))
+    caplog.set_level(logging.WARNING, logger="nura_appliance")
+    for body in bodies:
+        resp = await post(client, fake_wa, body)
+        assert resp.status_code == 200, (body, resp.text)
+    crashes = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert crashes == [], [r.getMessage() for r in crashes][:3]
+
+
+async def test_metas_signed_calls_are_not_held_to_the_per_ip_limit_but_unsigned_ones_are(
+    data_dir: Path, fake_wa: FakeWhatsApp
+) -> None:
+    """Meta posts every customer's messages from a few addresses: a busy number must not be
+    throttled per IP (signed calls are limited per number instead); unsigned calls are."""
+    from conftest import running_app
+
+    async with running_app(wa_settings(data_dir, fake_wa, RATE_LIMIT_IP_PER_MINUTE=5)) as (_app, client):
+        note = fake_wa.notification(statuses=[{"id": "wamid.x", "status": "read"}])
+        for _ in range(12):
+            assert (await post(client, fake_wa, note)).status_code == 200
+        codes = [(await post(client, fake_wa, note, signature="sha256=00")).status_code for _ in range(7)]
+        assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}
+        assert (await post(client, fake_wa, note)).status_code == 200

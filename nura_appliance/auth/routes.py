@@ -25,7 +25,9 @@ bp = Blueprint("auth", url_prefix="/v1")
 # Paths (as Sanic names them, without the leading slash) whose POSTs count as uploads or as
 # widget analytics events, whichever feature serves them.
 EVENT_PATHS = ("v1/analytics/click",)
-_NOT_IP_LIMITED = ("v1/health", "v1/auth/login")  # health probes; login has its own limit
+# Health probes; login has its own limit; Meta's few servers carry every WhatsApp customer's
+# messages (the webhook limits unsigned calls per IP itself, signed ones per number).
+_NOT_IP_LIMITED = ("v1/health", "v1/auth/login", "v1/whatsapp/webhook")
 
 
 def _services(request: Request) -> tuple[AuthService, UserService, RateLimiter, AuditService]:

@@ -119,6 +119,15 @@ def signature_valid(app_secret: str, raw_body: bytes, header: str | None) -> boo
     return hmac.compare_digest(header[len("sha256=") :].strip().lower().encode(), expected.encode())
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    """``value`` when it is an object, else an empty one (notifications are read defensively)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _find(node: dict[str, Any] | None, node_id: str) -> dict[str, Any] | None:
     if node is None:
         return None
@@ -181,27 +190,29 @@ class WhatsAppChannel(WhatsAppOutbound):
         counts = {"messages": 0, "duplicates": 0, "statuses": 0}
         if body.get("object") not in (None, "whatsapp_business_account"):
             return counts
-        for entry in body.get("entry") or []:
-            for change in (entry or {}).get("changes") or [] if isinstance(entry, dict) else []:
-                value = change.get("value") if isinstance(change, dict) else None
+        for entry in _list(body.get("entry")):
+            for change in _list(_obj(entry).get("changes")):
+                value = _obj(change).get("value")
                 if not isinstance(value, dict):
                     continue
-                phone_id = str((value.get("metadata") or {}).get("phone_number_id") or "")
+                phone_id = str(_obj(value.get("metadata")).get("phone_number_id") or "")
                 if phone_id and phone_id != str(self.settings.whatsapp_phone_number_id):
                     log.warning("whatsapp notification for another phone number id ignored")
                     continue
                 names = {
-                    str(c.get("wa_id")): str((c.get("profile") or {}).get("name") or "")[:120] or None
-                    for c in value.get("contacts") or []
+                    str(c.get("wa_id")): str(_obj(c.get("profile")).get("name") or "")[:120] or None
+                    for c in _list(value.get("contacts"))
                     if isinstance(c, dict)
                 }
-                for status in value.get("statuses") or []:
+                for status in _list(value.get("statuses")):
                     if isinstance(status, dict) and await self._on_status(status):
                         counts["statuses"] += 1
-                for message in value.get("messages") or []:
+                for message in _list(value.get("messages")):
                     if not isinstance(message, dict) or not message.get("from") or not message.get("id"):
                         continue
                     wa_id = str(message["from"])
+                    if not wa_id.isdigit() or len(wa_id) > 20:  # a WhatsApp id is the number's digits
+                        continue
                     if not await self.store.first_time(str(message["id"]), wa_id):
                         counts["duplicates"] += 1
                         continue
@@ -213,7 +224,7 @@ class WhatsAppChannel(WhatsAppOutbound):
         return counts
 
     async def _on_status(self, status: dict[str, Any]) -> bool:
-        errors = status.get("errors") or []
+        errors = _list(status.get("errors"))
         error = None
         if errors and isinstance(errors[0], dict):
             first = errors[0]
@@ -235,7 +246,7 @@ class WhatsAppChannel(WhatsAppOutbound):
         await self._mark_read(str(msg["id"]))
         kind = msg.get("type")
         if kind == "text":
-            body = str((msg.get("text") or {}).get("body") or "")
+            body = str(_obj(msg.get("text")).get("body") or "")
             word = body.strip().lower()
             if word in MENU_WORDS:
                 if not (contact or {}).get("lang"):
@@ -249,7 +260,7 @@ class WhatsAppChannel(WhatsAppOutbound):
         elif kind in ("image", "document"):
             await self.receive_media(wa_id, msg, lang)
         elif kind == "location":
-            await self._on_location(wa_id, msg.get("location") or {}, lang, request)
+            await self._on_location(wa_id, _obj(msg.get("location")), lang, request)
         elif kind in ("reaction", "system", "unsupported", "ephemeral"):
             return
         else:  # audio, video, stickers, contacts: ask for text
@@ -266,10 +277,11 @@ class WhatsAppChannel(WhatsAppOutbound):
     async def _on_choice(self, wa_id: str, msg: dict[str, Any], lang: str, request: Any) -> None:
         """A tapped list row or reply button (ids: ``t:<node>`` a branch, ``p:<node>:<offset>`` the
         rest of a long level, ``a:<article>`` / ``l:<leaf node>`` an article, ``m`` menu, ``h`` agent)."""
-        interactive = msg.get("interactive") or {}
-        picked = interactive.get("list_reply") or interactive.get("button_reply") or {}
-        choice = str(picked.get("id") or (msg.get("button") or {}).get("payload") or "")
-        title = str(picked.get("title") or (msg.get("button") or {}).get("text") or "")
+        interactive = _obj(msg.get("interactive"))
+        picked = _obj(interactive.get("list_reply") or interactive.get("button_reply"))
+        button = _obj(msg.get("button"))  # a template's quick-reply button
+        choice = str(picked.get("id") or button.get("payload") or "")[:256]
+        title = str(picked.get("title") or button.get("text") or "")[:256]
         kind, _, ref = choice.partition(":")
         if kind == "m":
             await self.send_menu(wa_id, lang)
@@ -420,7 +432,7 @@ class WhatsAppChannel(WhatsAppOutbound):
         """A photo or document: fetched through the media endpoint, checked and stored like a widget
         attachment. Without attachments it is acknowledged and the conversation handed to a person."""
         kind = str(msg.get("type"))
-        media = msg.get(kind) or {}
+        media = _obj(msg.get(kind))
         service = self.ctx.services.get("attachments")
         if not self.settings.attachments_enabled or service is None:
             await self.send(wa_id, None, [("text", text_message(wa_text("file_to_agent", lang)))])

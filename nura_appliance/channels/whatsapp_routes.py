@@ -63,6 +63,12 @@ def runtime_of(request: Request) -> WhatsAppRuntime:
     return runtime
 
 
+async def _limit_per_ip(request: Request) -> None:
+    limits = request.app.ctx.nura.services.get("limits")
+    if limits is not None:
+        await limits.check_public(request)
+
+
 @bp.get("/webhook")
 @access(PUBLIC)  # Meta's address check: answered only with the configured verify token
 async def verify(request: Request) -> HTTPResponse:
@@ -75,6 +81,7 @@ async def verify(request: Request) -> HTTPResponse:
     tags: [channels]
     """
     settings = request.app.ctx.nura.settings
+    await _limit_per_ip(request)
     expected = str(settings.whatsapp_verify_token or "")
     if not expected or not enabled(settings):
         raise NotFound("the WhatsApp channel is not enabled", code="whatsapp_disabled")
@@ -100,9 +107,10 @@ async def webhook(request: Request) -> HTTPResponse:
     """
     runtime = runtime_of(request)
     settings = request.app.ctx.nura.settings
-    if not signature_valid(
-        str(settings.whatsapp_app_secret), request.body or b"", request.headers.get("x-hub-signature-256")
-    ):
+    signature = request.headers.get("x-hub-signature-256")
+    if not signature_valid(str(settings.whatsapp_app_secret), request.body or b"", signature):
+        # Signed calls are Meta's (limited per number); anyone else is limited per IP like the API.
+        await _limit_per_ip(request)
         raise Unauthorized("missing or wrong X-Hub-Signature-256", code="whatsapp_signature_invalid")
     body = json_object(request)
     try:
