@@ -133,3 +133,30 @@ async def test_an_outage_complaint_no_article_answers_goes_to_a_person(client: A
     assert answer["sentiment"] == "negative" if "sentiment" in answer else True
     calm = await new_session(client, "شو هي اوقات الدوام بالفروع", lang="ar")
     assert calm["kind"] != "handoff"
+
+
+def test_a_long_latin_paste_searches_spellings_for_its_first_words_only() -> None:
+    from nura_appliance.knowledge.arabizi import MAX_SEARCHED_WORDS, transliterate_word
+
+    filler = " ".join(f"kalima{n}" for n in range(MAX_SEARCHED_WORDS))
+    out = transliterate(f"{filler} ba2i").split()
+    assert out[-1] == transliterate_word("ba2i", search=False) != "باقي"  # the plain spelling
+    assert transliterate("ba2i") == "باقي"  # searched when it is among the first words
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ya jama3a " * 400,  # a 4,000-character Arabizi paste
+        "النت بطيء " * 400,
+        "el net زفت كلش 3indi 😡 " * 160,  # mixed scripts and emoji
+        "😡😡😡",
+        "0770 123 4567",
+    ],
+)
+async def test_bad_input_gets_a_clear_answer(client: Any, text: str) -> None:
+    answer = await new_session(client, text[:4000], lang="ar")
+    assert answer["kind"] in ("article", "ambiguous", "out_of_scope", "handoff", "fallback", "rule")
+    assert answer["response"].strip()
+    if not any(c.isalpha() for c in text):
+        assert answer["kind"] == "fallback"  # "please type your question in words"

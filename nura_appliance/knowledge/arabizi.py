@@ -188,6 +188,10 @@ _INITIAL_VOWEL = {"a": "ا", "e": "ا", "i": "ا", "o": "ا", "u": "ا"}
 _INITIAL_OPTIONS = {"a": ("ا",), "e": ("ا", "اي"), "i": ("ا", "اي"), "o": ("ا", "او"), "u": ("ا", "او")}
 _FINAL_VOWEL = {"a": ("ه", "ا"), "e": ("ه", "ي", ""), "i": ("ي",), "o": ("و",), "u": ("و",)}  # "" : "iphone"
 MAX_CANDIDATES = 512
+# Words of one message whose candidate spellings are searched; later ones get the plain spelling.
+# A question is a few dozen words; a 4,000-character paste of unseen Latin words would otherwise
+# cost ~140 ms of candidate search.
+MAX_SEARCHED_WORDS = 32
 # The candidates' letters come from the table above, so folding them as the normaliser does
 # (hamza dropped, Iraqi چ and گ to ج and ك) needs no full normalisation: 20x faster per word.
 _CANDIDATE_FOLD = str.maketrans({"ء": "", "چ": "ج", "گ": "ك"})
@@ -323,7 +327,7 @@ def _in_vocabulary(c: str, vocabulary: frozenset[str]) -> int:
 
 
 @functools.lru_cache(maxsize=8192)
-def transliterate_word(word: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> str:
+def transliterate_word(word: str, vocabulary: frozenset[str] = NO_VOCABULARY, search: bool = True) -> str:
     """One normalised Latin word in Arabic script (see the module docstring for the method).
     ``vocabulary``: the knowledge base's own words (``vocabulary_of``), consulted after the lexicon."""
     if word in _DIALECT:
@@ -336,7 +340,7 @@ def transliterate_word(word: str, vocabulary: frozenset[str] = NO_VOCABULARY) ->
     total = 1
     for options in pieces:
         total *= len(options)
-    if total <= MAX_CANDIDATES:
+    if search and total <= MAX_CANDIDATES:
         # Of the spellings the normaliser, the lexicon and the knowledge base know, the fullest
         # wins: a short one is usually a function word the vowels collapsed into ("ba2i" is
         # "باقي", not "بي").
@@ -373,6 +377,7 @@ def transliterate(text: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> str:
         text = text.replace(digit, letters).replace(digit.replace("'", "’"), letters)
     out: list[str] = []
     pending = ""
+    searched = 0
     for word in normalize(text).split():
         if word in _ARTICLES:
             pending = _ARTICLES[word]
@@ -384,7 +389,8 @@ def transliterate(text: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> str:
         ):
             arabic = word
         else:
-            arabic = transliterate_word(word, vocabulary)
+            searched += 1
+            arabic = transliterate_word(word, vocabulary, searched <= MAX_SEARCHED_WORDS)
         if pending:
             arabic = pending + arabic if _is_arabic(arabic) else f"{pending} {arabic}"
             pending = ""
