@@ -160,3 +160,36 @@ async def test_bad_input_gets_a_clear_answer(client: Any, text: str) -> None:
     assert answer["response"].strip()
     if not any(c.isalpha() for c in text):
         assert answer["kind"] == "fallback"  # "please type your question in words"
+
+
+@pytest.mark.parametrize(
+    ("text", "negative"),
+    [
+        ("2erfna minkom", True),  # 2 for ق in an exasperation verb
+        ("sharikatkom nasaba wallah", True),
+        ("tfashna mn el shabaka", True),
+        ("kaif a8adem shakwa", False),
+        ("3indi moshkila bil shari7a", False),
+    ],
+)
+def test_arabizi_anger_reaches_the_families(text: str, negative: bool) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert (sentiment(text) == "negative") == negative
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bidi 7ada yiklimni min el sharika",
+        "momken tawsilni b wa7ad min el mowazafeen",
+        "ممكن حد من الدعم يتصل عليا",
+        "let me speak to a manager",
+        "need a human asap",
+        "can a real person call me back",
+    ],
+)
+def test_more_ways_to_ask_for_a_person(text: str) -> None:
+    from nura_appliance.conversation.signals import wants_human
+
+    assert wants_human(text)

@@ -29,6 +29,7 @@ _PERSON = (
 # Verbs that only make sense towards a person: talk, speak, connect, transfer, put me through.
 _TALK = (
     r"(?:اكلم|كلم|تكلم|اتكلم|احجي|حجي|اتحدث|تحدث|احكي|حكي|اتواصل|تواصل|حولني|حولوني|تحويل|وصلني|"
+    r"تحولني|تحولوني|توصلني|توصلوني|تحطني|تدزني|توديني|تكلمني|"
     r"وصلوني|اوصل|توصيل|حطني|حطوني|دزني|دزوني|ودني|ودوني|وديني|احاكي|اخاطب|اسولف|سولف|ادردش)"
 )
 # Verbs of wanting count only when a person word follows at once ("ابي موظف"), because "بدي"
@@ -36,7 +37,10 @@ _TALK = (
 _WANT = r"(?:ممكن|ابي|ابغي|ابغى|ابا|اريد|نريد|نبي|بدي|بدنا|عايز|عاوز|اطلب|محتاج|ارغب ب|اود|اعطني|اعطيني|جيبلي|هاتلي|خليني مع)"
 _SOMEONE = r"(?:حد|حدا|احد|واحد)"
 # A person word followed by "talk to me / answer me" ("حد بشري يكلمني").
-_TALK_TO_ME = r"(?:يكلمني|يحكي معي|يحكي معايا|يحجي وياي|يحجيني|يرد علي|يرد عليا|يتواصل معي|يتصل بي|يكلمنا)"
+_TALK_TO_ME = (
+    r"(?:يكلمني|يحكي معي|يحكي معايا|يحكيني|يحاكيني|يحجي وياي|يحجيني|يرد علي|يرد عليا|يتواصل معي|يتصل بي|"
+    r"يتصل علي|يتصل عليا|يتصل عليه|يرن علي|يرن عليا|يكلمنا|يساعدني)"
+)
 _AR_PATTERNS = [
     re.compile(rf"\b{_AR_PREFIX}{_TALK}\w{{0,3}} (?:\S+ ){{0,4}}?{_AR_PREFIX}(?:{_PERSON}|{_SOMEONE})\w{{0,3}}\b"),
     re.compile(rf"\b{_WANT} {_AR_PREFIX}{_PERSON}\w{{0,3}}\b"),
@@ -86,7 +90,7 @@ _KU_PATTERNS = [
 ]
 _EN_PERSON_WORDS = (
     r"(human|person|agent|agnet|agen|representative|rep|someone|somebody|operator|staff|people|support team|"
-    r"customer service|real person)"
+    r"customer service|real person|manager|supervisor)"
 )
 _EN_PATTERNS = [
     # talking is only ever done with a person; transferring or connecting must be of "me" / this
@@ -101,7 +105,9 @@ _EN_PATTERNS = [
     ),
     # "is there a person i can chat with", "a human who can help me"
     re.compile(rf"\b{_EN_PERSON_WORDS}\b (\w+ ){{0,3}}?(i can|to|who can|that can|i could) (talk|speak|chat)"),
-    re.compile(r"\b(human|live|real) (agent|person|support|being)\b"),
+    re.compile(r"\b(human|live|real) (agent|person|support|being|chat)\b"),
+    re.compile(r"\bneed (a |an )?(human|agent|person|representative|operator|manager)\b"),
+    re.compile(r"\b(person|human|someone|somebody|agent) (\w+ )?(call|ring|phone) me\b"),
     re.compile(
         r"\b(i want|i need|give me|get me|i would like|id like)\b.*\b(human|agent|agnet|person|representative|operator)\b"
     ),

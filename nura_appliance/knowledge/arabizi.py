@@ -82,7 +82,7 @@ t3bana تعبانه|fashil فاشل|fashel فاشل|fashle فاشله|fashla ف�
 haramiya حراميه|sar8a سرقه|sarqa سرقه|dhimma ذمه|thimma ذمه|zimma ذمه|dameer ضمير|dhamir ضمير|3eib عيب
 3eb عيب|7aram حرام|3indi عندي|3ndi عندي|3andi عندي|3indkum عندكم|3ndkm عندكم|3andkom عندكم|3indak عندك
 ma3ndkm ماعندكم|3al على|3a على|mal مال|mali مالي|malti مالتي|bdi بدي|shakhis شخص|mnkom منكم|minkom منكم|menkom منكم|mnkon منكن|3alaikom عليكم|3alaykom عليكم|3lekom عليكم|ilkom الكم|ma3kom معكم|m3kom معكم|wiyakom وياكم|faydeh فايده|fayde فايده|fayda فايده|mas2ool مسؤول|mas2ol مسؤول|mas2oul مسؤول|masool مسؤول|masoul مسؤول|robot روبوت|rubot روبوت|robo روبوت|bot بوت|bade7ki بدي احكي|bde7ki بدي احكي|bidi7ki بدي احكي|allah الله|alla الله|allh الله|alah الله|2araf قرف|2arf قرف|2arafouni قرفوني|2arafouna قرفونا|2erfan قرفان|agent موظف|operator موظف|employee موظف|representative موظف|staff موظف|human انسان|person شخص|khedmet خدمه|5edmet خدمه|khidmat خدمه|5idmat خدمه|5alas خلاص|khalas خلاص|5ls خلاص|mobile موبايل|mobayil موبايل|phone تلفون|network شبكه|settings اعدادات|account حساب|number رقم|shakhs شخص|wala ولا|kul كل|kil كل|nafs نفس|mushkila مشكله|mushkile مشكله|moshkela مشكله
-mshkle مشكله|mushkla مشكله|el ال|il ال|al ال|bil بال|bel بال|bl بال|wel وال|wil وال|lil لل|lel لل|lal لل
+min من|mn من|men من|7ada حدا|7adan حدا|7ad حد|a7ad احد|wa7ad واحد|wa7id واحد|mshkle مشكله|mushkla مشكله|el ال|il ال|al ال|bil بال|bel بال|bl بال|wel وال|wil وال|lil لل|lel لل|lal لل
 """.strip()
 _DIALECT: dict[str, str] = dict(
     pair.split(" ", 1) for line in _DIALECT_WORDS.splitlines() for pair in line.split("|") if pair.strip()
@@ -122,6 +122,7 @@ _ARTICLES = {
     "lel": "لل",
     "lal": "لل",
     "hal": "هال",
+    "b": "ب",  # the preposition written apart ("b wa7ad", "b el app")
 }
 
 # Latin spellings → Arabic letters. Each entry lists the alternatives to try, most likely first;
@@ -180,6 +181,20 @@ _CLUSTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("w", ("و",)),
     ("y", ("ي",)),
     ("x", ("كس",)),
+)
+# Words of anger, complaint and asking for a person that the signal families (conversation.anger,
+# conversation.signals) look for, so that their Arabizi spellings reach them ("2erfna" → "قرفنا",
+# "nasaba" → "نصابه", "tawsilni" → "توصلني"); known to the transliteration only (the stemmer's
+# dictionary, and so the index, stays as it is).
+_EXPRESSIVE = frozenset(
+    normalize(w)
+    for w in """
+زباله قرف قرفان قرفانه زهق زهقان طفش طفشان مليت ملينا نصاب نصابه نصابين حرامي حراميه حراميين سراق سرقه سرقتوا
+سرقتونا سرقت ينسرق نهب فاشل فاشله فاشلين خرا زفت تعبان تعبانه بايخ بايخه غالي ضمير ذمه عيب حرام حسبي اشتكي شكوى
+مقطوع مقطوعه منقطع طافي طافيه عطلان خربان كذاب كذابين غشاش غشاشين تضحكون استغلال ظلم قصه سالفه مشكله محترمين
+احترام فايده ضوجتونا تعبتونا جننتونا مهزله مسخره كارثه فضيحه خايس معفن مقرف
+وصلني وصلوني توصلني توصلوني حولني حولوني تحولني تحولوني كلمني تكلمني يكلمني يحكيني يتصل اتواصل تواصل
+""".split()
 )
 _CLUSTER_RE = re.compile("|".join(re.escape(c) for c, _ in _CLUSTERS))
 _OPTIONS = dict(_CLUSTERS)
@@ -310,6 +325,10 @@ def vocabulary_of(texts: Iterable[str]) -> frozenset[str]:
     return frozenset(words)
 
 
+def _known_word(c: str) -> bool:
+    return is_known_word(c) or c in _EXPRESSIVE
+
+
 def _in_vocabulary(c: str, vocabulary: frozenset[str]) -> int:
     """2: a word of the knowledge base; 1: one with a suffix ("رصيدي") or a glued prefix
     ("بيخلص", "بالاقساط"); 0: neither."""
@@ -350,13 +369,13 @@ def transliterate_word(word: str, vocabulary: frozenset[str] = NO_VOCABULARY, se
         # fullest wins. Then a known word with a suffix or prefix ("rasidi" → "رصيدي"), the
         # lexicon's before the knowledge base's (a clitic reading of a large vocabulary is the
         # likelier accident: "7awlni" is "حولني", not "حاولني").
-        known = {c for c in spellings if c and (is_known_word(c) or _in_vocabulary(c, vocabulary) == 2)}
+        known = {c for c in spellings if c and (_known_word(c) or _in_vocabulary(c, vocabulary) == 2)}
         if not known:
-            known = {c for c in spellings if c and is_known(c)}
+            known = {c for c in spellings if c and (is_known(c) or _in_vocabulary(c, _EXPRESSIVE))}
         if not known and vocabulary:
             known = {c for c in spellings if c and _in_vocabulary(c, vocabulary)}
         if known:
-            return max(known, key=lambda c: (len(c), is_known_word(c), c))
+            return max(known, key=lambda c: (len(c), _known_word(c), c))
     plain = "".join(_plain(options) for options in pieces)
     return normalize(plain) or word
 
