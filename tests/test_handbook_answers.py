@@ -190,3 +190,20 @@ async def test_named_product_offline_answer_is_the_row(offline: tuple[Any, httpx
     assert apn["kind"] == "rag" and "najma.net" in apn["response"], apn
     count = await _ask(client, "كم عدد المشتركين؟")
     assert count["kind"] == "rag" and "4.2" in count["response"], count
+
+
+async def test_a_question_in_another_language_reaches_the_arabic_handbook(
+    with_llm: tuple[Any, httpx.AsyncClient], scripted: ScriptedOpenAI
+) -> None:
+    """The pack's parallel article lines bridge English words to the Arabic handbook's ("fee" →
+    "رسوم", "number" → "رقم"), and a confident article goes to the LLM with the handbook passage
+    beside it: the fee reaches the prompt."""
+    app, client = with_llm
+    await _upload(app, client, "numbers.md", TWO_CHUNK)
+    hits = (await app.ctx.nura.services["retriever"].search_lists("what is the fee for a number", "en", k=2))["chunk"]
+    assert "2500" in hits[0].text and hits[0].coverage > 0.5, hits
+    scripted.push({"text": "The fee is 2500 dinars [1]."})
+    answer = await _ask(client, "what is the fee for a number", "en")
+    system = _system_prompt(scripted)
+    assert "2500" in system, system
+    assert "2500" in answer["response"], answer

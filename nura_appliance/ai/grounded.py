@@ -284,7 +284,9 @@ class GroundedAnswerTier:
         best = pick_passage([p for p in passages if p.kind == "chunk"], lang)
         if best is None:
             return None
-        body = extract_answer(text, best)
+        retriever = self.ctx.services.get("retriever")
+        query = retriever.query_terms(text) if hasattr(retriever, "query_terms") else None
+        body = extract_answer(text, best, query=query)
         if not body:
             return None
         if not confident:

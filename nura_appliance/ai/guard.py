@@ -155,6 +155,8 @@ def _units(text: str) -> set[str]:
     return found
 
 
+# "label: value" — a short label (not the "8:30" of a time inside a sentence) and its value.
+_LABEL = re.compile(r"^\W*((?:[^\s:：]+\s+){0,5}[^\s:：]+)\s*[:：]\s+\S")
 TOPIC_WEIGHT = 0.3  # a question word the passage's heading holds, in choosing the sentence
 
 
@@ -163,7 +165,7 @@ def asks_quantity(question: str) -> bool:
     return any(w in _QUANTITY_WORDS for w in normalize(question).split())
 
 
-def extract_answer(question: str, passage: Passage, *, max_chars: int = 600) -> str:
+def extract_answer(question: str, passage: Passage, *, max_chars: int = 600, query: QueryTerms | None = None) -> str:
     """The sentence, line or table row of ``passage`` that answers the question.
 
     Each sentence (table rows and list items are lines, so they are sentences here) scores the
@@ -178,7 +180,7 @@ def extract_answer(question: str, passage: Passage, *, max_chars: int = 600) -> 
     sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
     if not sentences:
         return ""
-    query = QueryTerms.of(question)
+    query = query or QueryTerms.of(question)  # the retriever's, with the pack's word bridge
     # The question's words that the passage's heading already holds are its topic (every sentence
     # is about them): they count a third, the other words decide which sentence answers.
     topic = _units(passage.title) if passage.title else set()
@@ -195,7 +197,7 @@ def extract_answer(question: str, passage: Passage, *, max_chars: int = 600) -> 
     rarity = getattr(passage, "words", None) or {}
     # A "label: value" line whose label names a word of the question is that word's value
     # ("MCC: 418" for "mcc code", "وكيل MMS (MMS proxy): 10.44.0.8"): its label words count twice.
-    labels = [_units(s.split(":", 1)[0]) if ":" in s.strip(":") else set() for s in sentences]
+    labels = [_units(m.group(1)) if (m := _LABEL.match(s)) else set() for s in sentences]
 
     def key(i: int) -> tuple[float, int, int]:
         got = sum(

@@ -39,6 +39,7 @@ from typing import Any
 import apsw
 import numpy as np
 
+from nura_appliance.knowledge.bridge import Bridge
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
 from nura_appliance.knowledge.indexer import coarse, from_blob, to_blob
 from nura_appliance.knowledge.lexicon import concepts
@@ -157,16 +158,24 @@ class QueryTerms:
     units: list[tuple[str, frozenset[str]]]
 
     @classmethod
-    def of(cls, text: str) -> QueryTerms:
+    def of(cls, text: str, bridge: Bridge | None = None) -> QueryTerms:
+        """``bridge``: Arabic translations of Sorani, Kurmanji and English words (learnt from the
+        pack) are added to a word's forms and to the BM25 terms."""
         units: dict[str, frozenset[str]] = {}
         sorani = has_sorani_letters(text)
+        bridged: list[str] = []
         for word in normalize(text).split():
             if word in STOPWORDS:
                 continue
             unit = stem(word, sorani)
             if unit and unit not in units:
-                units[unit] = word_forms(word, sorani)
-        return cls(list(dict.fromkeys(index_terms(text))), list(units.items()))
+                forms = word_forms(word, sorani)
+                translated = bridge.translations(word, sorani) if bridge is not None else set()
+                if translated:
+                    bridged.extend(sorted(translated))
+                    forms = forms | translated | set(concepts(sorted(translated)))
+                units[unit] = forms
+        return cls(list(dict.fromkeys(index_terms(text) + bridged)), list(units.items()))
 
     def lookup_terms(self) -> list[str]:
         """Every term whose document frequency the features need."""
@@ -406,6 +415,7 @@ class HybridRetriever:
         self._codes: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
         self._frequencies = ChunkFrequencies()
         self._chunk_count: tuple[str, int] | None = None  # (knowledge version, chunks)
+        self._bridge: tuple[str, Bridge] | None = None  # (knowledge version, the pack's word bridge)
         self._lock = threading.Lock()
 
     # -- the search ---------------------------------------------------------------------------
@@ -435,11 +445,12 @@ class HybridRetriever:
     ) -> dict[str, list[Hit]]:
         """The best ``k`` hits of each kind, as separate lists; ``focus_article`` is scored and
         listed in any case (the grounded tier compares it with the handbook)."""
-        terms = QueryTerms.of(text)
         pool = max(k * 4, 20)
         if getattr(conn, "dialect", "sqlite") == "postgres":
+            terms = QueryTerms.of(text, self.bridge(conn, knowledge_version(conn)))
             return self._search_postgres(conn, terms, query, k, kinds, lang, pool, focus_article)
         version = knowledge_version(conn)
+        terms = QueryTerms.of(text, self.bridge(conn, version))
         looked = self._frequencies.lookup(conn, version, terms.lookup_terms()) if terms.terms else None
         counts, total = looked if looked is not None else ({}, 0)
         weights = Weights.of(terms, counts, total)
@@ -483,6 +494,24 @@ class HybridRetriever:
             focus = self._focus_article(conn, terms, weights, query if usable else None, focus_article)
             out["article"] = [self._article_hit(conn, focus, lang)]
         return out
+
+    def query_terms(self, text: str) -> QueryTerms:
+        """``text`` as the last search saw it: with the word bridge of the latest knowledge
+        version searched (the extractive answer picks its sentence with the same words)."""
+        with self._lock:
+            known = self._bridge
+        return QueryTerms.of(text, known[1] if known else None)
+
+    def bridge(self, conn: Any, version: str) -> Bridge:
+        """The pack's word bridge (knowledge/bridge.py) for knowledge ``version``."""
+        with self._lock:
+            known = self._bridge
+        if known is not None and known[0] == version:
+            return known[1]
+        learnt = Bridge.from_rows(conn.execute("SELECT title, body, examples FROM articles").fetchall())
+        with self._lock:
+            self._bridge = (version, learnt)
+        return learnt
 
     def _complete_chunks(self, conn: apsw.Connection, found: dict[str, _Candidate], query: np.ndarray | None) -> None:
         """Read the missing half of each candidate: the terms of chunks found by vectors only, the

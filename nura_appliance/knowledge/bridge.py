@@ -1,0 +1,113 @@
+"""A word bridge from Sorani, Kurmanji and English to Arabic, learnt from the knowledge pack.
+
+A team's handbook is usually written in Arabic while customers also ask in Sorani, Kurmanji and
+English; their words share nothing with the handbook's ("ڕۆژانە" / "rojane" / "daily" and
+"يومية"). The pack the team imported already holds the translations: each article carries its
+title, body and example questions in every language it declares, written line for line (the
+body's n-th line in Sorani says what its n-th line in Arabic says). So every aligned pair of lines
+is a small parallel text, and a word's translation is the Arabic word that occurs in the same
+aligned lines as it does — Dice's coefficient over the lines, as in classic lexicon extraction
+from parallel corpora. Only pairs seen together in at least :data:`MIN_LINES` lines and with a
+Dice of at least :data:`MIN_DICE` are kept (a word seen once would pair with every word of its
+one line).
+
+The bridge is rebuilt per knowledge version (articles change rarely) and adds the translations
+to a question word's forms in the handbook retriever; it never replaces the word itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, normalize, stem
+
+MIN_LINES = 2  # lines a pair must share
+MIN_DICE = 0.5
+MAX_TRANSLATIONS = 2
+OTHER_LANGS = ("ckb", "ku", "en")
+
+
+def _stems(text: str, sorani: bool) -> set[str]:
+    words = normalize(text).split()
+    return {s for w in words if w not in STOPWORDS and not w.isdigit() and len(s := stem(w, sorani)) > 1}
+
+
+def _aligned(article: dict[str, Any], lang: str) -> Iterable[tuple[str, str]]:
+    """Pairs of (Arabic, ``lang``) texts of one article that say the same thing."""
+    title, body, examples = article["title"], article["body"], article["examples"]
+    if title.get("ar") and title.get(lang):
+        yield title["ar"], title[lang]
+    ar_lines = [line for line in (body.get("ar") or "").splitlines() if line.strip()]
+    other_lines = [line for line in (body.get(lang) or "").splitlines() if line.strip()]
+    if ar_lines and len(ar_lines) == len(other_lines):
+        yield from zip(ar_lines, other_lines, strict=True)
+    ar_examples, other_examples = examples.get("ar") or [], examples.get(lang) or []
+    if ar_examples and len(ar_examples) == len(other_examples):
+        yield from zip(ar_examples, other_examples, strict=True)
+
+
+class Bridge:
+    """``translations(word_stem, lang)`` → Arabic stems (see the module docstring)."""
+
+    def __init__(self, table: dict[str, dict[str, tuple[str, ...]]] | None = None) -> None:
+        self.table = table or {}
+
+    @classmethod
+    def learn(cls, articles: Iterable[dict[str, Any]]) -> Bridge:
+        articles = list(articles)
+        table: dict[str, dict[str, tuple[str, ...]]] = {}
+        for lang in OTHER_LANGS:
+            seen: Counter[str] = Counter()
+            seen_ar: Counter[str] = Counter()
+            together: dict[str, Counter[str]] = defaultdict(Counter)
+            for article in articles:
+                for ar_text, text in _aligned(article, lang):
+                    ar = _stems(ar_text, False)
+                    other = (
+                        _stems(text, lang == "ckb" or has_sorani_letters(text)) - ar
+                    )  # a shared word needs no bridge
+                    seen_ar.update(ar)
+                    seen.update(other)
+                    for word in other:
+                        together[word].update(ar)
+            learnt: dict[str, tuple[str, ...]] = {}
+            for word, pairs in together.items():
+                scored = [
+                    (2 * n / (seen[word] + seen_ar[ar]), ar)
+                    for ar, n in pairs.items()
+                    if n >= MIN_LINES and 2 * n / (seen[word] + seen_ar[ar]) >= MIN_DICE
+                ]
+                if scored:
+                    scored.sort(key=lambda s: (-s[0], s[1]))
+                    learnt[word] = tuple(ar for _, ar in scored[:MAX_TRANSLATIONS])
+            table[lang] = learnt
+        return cls(table)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Any]) -> Bridge:
+        """From ``articles`` rows (title, body, examples as stored: JSON text)."""
+        return cls.learn(
+            {
+                "title": json.loads(r["title"] or "{}"),
+                "body": json.loads(r["body"] or "{}"),
+                "examples": json.loads(r["examples"] or "{}"),
+            }
+            for r in rows
+        )
+
+    def translations(self, word: str, sorani: bool) -> set[str]:
+        """Arabic stems for one normalised question word: through the Sorani table for a word of a
+        Sorani question, the Kurmanji and English ones for a Latin word."""
+        if not self.table or not word:
+            return set()
+        if word.isascii():
+            found: set[str] = set()
+            for lang in ("ku", "en"):
+                found.update(self.table.get(lang, {}).get(stem(word), ()))
+            return found
+        if sorani:
+            return set(self.table.get("ckb", {}).get(stem(word, True), ()))
+        return set()

@@ -1,0 +1,46 @@
+"""The word bridge learnt from a pack's parallel article lines (knowledge/bridge.py)."""
+
+from __future__ import annotations
+
+from nura_appliance.knowledge.bridge import Bridge
+from nura_appliance.knowledge.normalize import normalize
+
+
+def _article(ar: list[str], ckb: list[str], en: list[str]) -> dict:
+    return {
+        "title": {},
+        "body": {"ar": "\n".join(ar), "ckb": "\n".join(ckb), "en": "\n".join(en)},
+        "examples": {},
+    }
+
+
+PACK = [
+    _article(
+        ["باقة التجوال اليومية متاحة", "سعر التجوال اليومي ثابت"],
+        ["پاکێجی ڕۆمینگی ڕۆژانە بەردەستە", "نرخی ڕۆمینگی ڕۆژانە جێگیرە"],
+        ["The daily roaming package is available", "The daily roaming price is fixed"],
+    ),
+    _article(
+        ["الفاتورة اليومية تصل برسالة", "فرع بغداد يفتح يوميا"],
+        ["پسوولەی ڕۆژانە بە نامە دێت", "لقی بەغدا ڕۆژانە دەکرێتەوە"],
+        ["The daily bill arrives by SMS", "The Baghdad branch opens daily"],
+    ),
+]
+
+
+def test_words_that_share_aligned_lines_become_translations() -> None:
+    bridge = Bridge.learn(PACK)
+    assert "يومي" in bridge.translations(normalize("daily"), False)
+    assert "يومي" in bridge.translations(normalize("ڕۆژانە"), True)
+    # seen in one line pair only: no evidence which Arabic word it is
+    assert bridge.translations(normalize("fixed"), False) == set()
+    # Arabic-script words of an Arabic question are never "translated"
+    assert bridge.translations(normalize("يومي"), False) == set()
+
+
+def test_lines_that_do_not_align_teach_nothing() -> None:
+    broken = [
+        {"title": {}, "body": {"ar": "سطر واحد", "en": "one line\nand another"}, "examples": {}},
+        {"title": {}, "body": {"ar": "سطر واحد", "en": "one line\nand another"}, "examples": {}},
+    ]
+    assert Bridge.learn(broken).table["en"] == {}
