@@ -62,6 +62,17 @@ def _bool(value: Any) -> bool:
     raise ValueError(f"expected true/false, got {value!r}")
 
 
+def _networks_problem(value: Any) -> str | None:
+    import ipaddress
+
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            return f"{item!r} is not an IP address or network"
+    return None
+
+
 _DAILY_TIME = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
 
 
@@ -189,10 +200,39 @@ SETTINGS: tuple[Setting, ...] = (
         section="auth",
     ),
     Setting(
-        "RATE_LIMIT_IP_PER_MINUTE", 120, "Public API requests per IP per minute.", kind=int, minimum=1, section="auth"
+        "RATE_LIMIT_IP_PER_MINUTE",
+        600,
+        "Public API requests per IP per minute (a flood stop: many customers of a mobile carrier share one"
+        " address; the fine-grained limits are per session).",
+        kind=int,
+        minimum=1,
+        section="auth",
     ),
     Setting(
-        "RATE_LIMIT_NEW_SESSIONS_PER_MINUTE", 20, "New sessions per IP per minute.", kind=int, minimum=1, section="auth"
+        "RATE_LIMIT_NEW_SESSIONS_PER_MINUTE",
+        60,
+        "New sessions per IP per minute, one budget for every route that starts a session (message,"
+        " direct hand-off, attachment upload); sized for carrier NAT.",
+        kind=int,
+        minimum=1,
+        section="auth",
+    ),
+    Setting(
+        "HANDOFF_PENDING_PER_IP",
+        20,
+        "Hand-offs one IP may have waiting in the agents' queue at once (further requests get 429).",
+        kind=int,
+        minimum=1,
+        section="auth",
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        "",
+        "Comma-separated addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For is"
+        " believed; from any other peer the header is ignored.",
+        kind=list,
+        check=_networks_problem,
+        section="auth",
     ),
     Setting(
         "RATE_LIMIT_LOGIN_PER_MINUTE", 10, "Login attempts per IP per minute.", kind=int, minimum=1, section="auth"

@@ -308,3 +308,63 @@ async def test_writes_link_to_a_session_only_with_its_token_and_never_tell_wheth
     assert (await client.post(f"/v1/session/{vid}/rating", json={"score": 1})).status_code == 401
     rated = await client.post(f"/v1/session/{vid}/rating", json={"score": 1}, headers={"X-Session-Token": "x"})
     assert rated.status_code == 403
+
+
+# -- 5. one session-creation budget, pending hand-offs per IP, trusted proxies ------------------
+
+
+async def test_every_route_that_starts_a_session_shares_one_budget_per_ip(data_dir):
+    settings = make_settings(data_dir, RATE_LIMIT_NEW_SESSIONS_PER_MINUTE=6, HANDOFF_PENDING_PER_IP=50)
+    async with running_app(settings) as (_app, client):
+        codes = []
+        for _ in range(4):  # alternate: before, the hand-off button had a counter of its own
+            message = await client.post("/v1/message", json={"session_id": None, "message": "hi", "lang": "en"})
+            direct = await client.post("/v1/handoff/direct", json={"session_id": None, "lang": "en"})
+            codes += [message.status_code, direct.status_code]
+        assert codes == [200] * 6 + [429, 429], codes
+        refused = await client.post("/v1/handoff/direct", json={"session_id": None, "lang": "ar"})
+        assert refused.json()["error"]["details"]["bucket"] == "new_session"
+
+
+async def test_one_ip_cannot_fill_the_agents_queue(data_dir):
+    settings = make_settings(data_dir, HANDOFF_PENDING_PER_IP=3, LOAD_DEFAULT_KNOWLEDGE=False)
+    async with running_app(settings) as (app, client):
+        started = [await client.post("/v1/handoff/direct", json={"session_id": None, "lang": "en"}) for _ in range(3)]
+        assert all(r.status_code == 200 and r.json()["status"] == "pending_handoff" for r in started)
+        fourth = await client.post("/v1/handoff/direct", json={"session_id": None, "lang": "en"})
+        assert fourth.status_code == 429 and fourth.json()["error"]["details"]["bucket"] == "handoff_pending"
+        # Another address (a different customer behind another IP) is not affected.
+        transport = __import__("httpx").ASGITransport(app=app, client=("10.1.2.3", 40000))
+        async with __import__("httpx").AsyncClient(transport=transport, base_url="http://testserver") as other:
+            assert (await other.post("/v1/handoff/direct", json={"session_id": None})).status_code == 200
+        # Once an agent takes one, this address may ask again.
+        from auth_helpers import bearer, staff_tokens
+
+        agent = bearer((await staff_tokens(app, client))["agent"])
+        sid = started[0].json()["session_id"]
+        assert (await client.post(f"/v1/handoff/{sid}/accept", headers=agent)).status_code == 200
+        assert (await client.post("/v1/handoff/direct", json={"session_id": None, "lang": "en"})).status_code == 200
+
+
+async def test_x_forwarded_for_counts_only_from_a_trusted_proxy(data_dir):
+    async def new_sessions(settings, forwarded_for) -> list[int]:
+        async with running_app(settings) as (_app, client):
+            return [
+                (
+                    await client.post(
+                        "/v1/message",
+                        json={"session_id": None, "message": "hi"},
+                        headers={"X-Forwarded-For": f"203.0.113.{n}"} if forwarded_for else {},
+                    )
+                ).status_code
+                for n in range(4)
+            ]
+
+    # The test client's peer is 127.0.0.1. Not trusted: a fresh X-Forwarded-For per request does not
+    # escape the per-IP budget (before, Sanic's proxy settings would believe it from anyone).
+    untrusted = make_settings(data_dir, RATE_LIMIT_NEW_SESSIONS_PER_MINUTE=2)
+    assert await new_sessions(untrusted, True) == [200, 200, 429, 429]
+    trusted = make_settings(data_dir, RATE_LIMIT_NEW_SESSIONS_PER_MINUTE=2, TRUSTED_PROXIES="127.0.0.1/32")
+    assert await new_sessions(trusted, True) == [200, 200, 200, 200]  # each forwarded client its own budget
+    with pytest.raises(ConfigError):
+        make_settings(data_dir, TRUSTED_PROXIES="not-an-address")

@@ -15,6 +15,7 @@ from nura_appliance.analytics.jobs import classify_message, handoff_gap, inline_
 from nura_appliance.analytics.review import parse_approval
 from nura_appliance.analytics.service import REPORT_TABS, AnalyticsService, parse_query
 from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, VIEWER, access, sees_transcripts
+from nura_appliance.auth.audit import client_ip
 from nura_appliance.context import AppContext
 from nura_appliance.errors import NotFound, ValidationFailed
 from nura_appliance.http import int_arg, json_body, json_object
@@ -39,7 +40,7 @@ async def click(request: Request) -> HTTPResponse:
     ctx = request.app.ctx.nura
     limits = ctx.services.get("limits")
     if limits is not None:
-        ip = request.remote_addr or request.ip or "unknown"
+        ip = client_ip(request)
         await limits.hit(request, "analytics_click", ip, ctx.settings.rate_limit_ip_per_minute, 60)
     body = json_body(request)
     event = parse_click(body)

@@ -25,6 +25,7 @@ from sanic.response import HTTPResponse, file
 
 from nura_appliance.attachments.service import AttachmentService
 from nura_appliance.auth.access import AGENT, PUBLIC, ROLE_RANK, SESSION, access
+from nura_appliance.auth.audit import client_ip
 from nura_appliance.channels.identity import parse_identity
 from nura_appliance.conversation.routes import session_token
 from nura_appliance.conversation.service import LANGS, turn_payload
@@ -112,7 +113,7 @@ async def _customer_upload(request: Request, session_id: str | None) -> HTTPResp
         await _limit(
             request,
             "new_session",
-            request.remote_addr or request.ip or "-",
+            client_ip(request),
             ctx.settings.rate_limit_new_sessions_per_minute,
         )
         trusted = None

@@ -6,6 +6,8 @@ secret, signature, authorization) is replaced, so secrets and tokens never reach
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import logging
 import re
 from typing import Any
@@ -36,8 +38,50 @@ def scrub(detail: Any, depth: int = 0) -> Any:
 
 
 def client_ip(request: Request) -> str:
-    """The caller's address: the proxy-reported one when Sanic's proxy settings allow it."""
-    return request.remote_addr or request.ip or "unknown"
+    """The caller's address, the key of every per-IP limit.
+
+    The socket peer, unless the peer is one of ``TRUSTED_PROXIES``: then the right-most address in
+    ``X-Forwarded-For`` that is not itself a trusted proxy (what the nearest untrusted hop said;
+    addresses further left can be forged by the client). From any other peer the header is ignored,
+    so a client cannot pick a fresh address per request to escape its limits."""
+    holder = getattr(request, "ctx", None)
+    cached = getattr(holder, "client_ip", None)
+    if cached is not None:
+        return str(cached)
+    peer = request.ip or "unknown"
+    nura = getattr(getattr(getattr(request, "app", None), "ctx", None), "nura", None)
+    proxies = _proxy_networks(tuple(nura.settings.trusted_proxies) if nura is not None else ())
+    address = peer
+    if proxies and _in(peer, proxies):
+        hops = [h.strip() for h in ",".join(request.headers.getall("x-forwarded-for", [])).split(",") if h.strip()]
+        for hop in reversed(hops):
+            if not _in(hop, proxies):
+                address = hop if _valid(hop) else peer
+                break
+    if holder is not None:
+        holder.client_ip = address
+    return address
+
+
+@functools.lru_cache(maxsize=8)
+def _proxy_networks(items: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in items)
+
+
+def _valid(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
+
+
+def _in(address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
 
 
 class AuditService:

@@ -8,6 +8,8 @@ from typing import Any
 
 from sanic import Request
 
+from nura_appliance.auth.limits import MESSAGES as LIMIT_MESSAGES
+from nura_appliance.auth.limits import request_lang
 from nura_appliance.errors import NotFound, RateLimited, ValidationFailed
 from nura_appliance.handoff.service import HandoffService
 from nura_appliance.http import bounded_int
@@ -48,6 +50,33 @@ async def rate_limit(request: Request, bucket: str, key: str, limit: int, window
         return
     local: WindowLimiter = ctx.services["handoff_limiter"]
     local.hit(f"{bucket}:{key}", limit, window_seconds)
+
+
+def _pending_key(ip: str) -> str:
+    return f"handoff:pending-by-ip:{ip}"
+
+
+async def pending_handoffs_of(ctx: Any, request: Request, ip: str) -> list[str]:
+    """The sessions this IP handed to people that still wait in the queue; 429 when there are
+    ``HANDOFF_PENDING_PER_IP`` already (one address filled the agents' queue with 22 before).
+    Accepted, resolved and closed ones no longer count."""
+    limit = int(ctx.settings.handoff_pending_per_ip)
+    known = await ctx.cache.get(_pending_key(ip)) or []
+    waiting = []
+    for session_id in known[-2 * limit :]:
+        session = await ctx.sessions.get(session_id)
+        if session is not None and session.status == "pending_handoff":
+            waiting.append(session_id)
+    if len(waiting) >= limit:
+        lang = request_lang(request, None, ctx.settings.default_lang)
+        exc = RateLimited(LIMIT_MESSAGES["rate_limited"][lang], retry_after=60)
+        exc.details = {"bucket": "handoff_pending", "retry_after": 60, "lang": lang}
+        raise exc
+    return waiting
+
+
+async def remember_pending_handoff(ctx: Any, ip: str, waiting: list[str]) -> None:
+    await ctx.cache.set(_pending_key(ip), waiting, ttl=86_400)
 
 
 def parse_typing(body: dict[str, Any]) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from sanic.response import HTTPResponse
 
 from nura_appliance.app import on_context
 from nura_appliance.auth.access import AGENT, PUBLIC, SESSION, VIEWER, access, require_role, sees_transcripts
+from nura_appliance.auth.audit import client_ip
 from nura_appliance.channels.identity import parse_identity
 from nura_appliance.conversation.routes import session_token
 from nura_appliance.conversation.service import session_summary, turn_payload
@@ -88,14 +89,13 @@ async def _request_handoff(request: Request, session_id: str | None, body: dict[
     channel = _opt(body, "channel", _CHANNEL, "a short lower-case name like 'web'") or "web"
     reason = parse_reason(body.get("reason"))
     lang = _lang(body.get("lang"))
-    await customer.rate_limit(
-        request,
-        "handoff",
-        request.remote_addr or request.ip or "-",
-        ctx.settings.rate_limit_new_sessions_per_minute,
-        60,
-    )
+    ip = client_ip(request)
+    if session_id is None:  # starts a session: the same per-IP budget as /v1/message and uploads
+        await customer.rate_limit(request, "new_session", ip, ctx.settings.rate_limit_new_sessions_per_minute, 60)
     session = await ctx.sessions.authorize(session_id, token) if session_id else None
+    if session is not None:
+        await customer.rate_limit(request, "handoff", session.id, ctx.settings.rate_limit_messages_per_minute, 60)
+    waiting = await customer.pending_handoffs_of(ctx, request, ip)
     identities = ctx.services.get("identities")
     identity = parse_identity(ctx.settings, body) if identities is not None else None
     if identity is not None and not identity.verified and ctx.settings.customer_hmac_secret:
@@ -103,6 +103,8 @@ async def _request_handoff(request: Request, session_id: str | None, body: dict[
     result = await service_of(request).request(
         session, token or "", customer_id=customer_id, channel=channel, reason=reason, lang=lang
     )
+    if result.get("status") == "pending_handoff" and result["session_id"] not in waiting:
+        await customer.remember_pending_handoff(ctx, ip, [*waiting, result["session_id"]])
     if identities is not None:
         await identities.remember_from_body(result["session_id"], body, new_session=result["new_session"])
     return json_response(result)

@@ -11,6 +11,7 @@ from sanic import json as json_response
 from sanic.response import HTTPResponse
 
 from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, access
+from nura_appliance.auth.audit import client_ip
 from nura_appliance.conversation.messages import message
 from nura_appliance.conversation.routes import session_token
 from nura_appliance.errors import NotFound, ValidationFailed
@@ -111,7 +112,7 @@ async def _inbox_post(
     ctx = request.app.ctx.nura
     body = json_object(request)
     fields = parse(body)
-    await rate_limit(request, kind.table, request.remote_addr or request.ip or "-", INBOX_POSTS_PER_HOUR, 3600)
+    await rate_limit(request, kind.table, client_ip(request), INBOX_POSTS_PER_HOUR, 3600)
     row = await inbox.InboxStore(ctx.db, kind).create(fields, await _linked_session(request, body))
     ctx.bus.publish(AGENTS_CHANNEL, event, row)
     return json_response(answer(row) if answer else {"ok": True, **row}, status=201)
