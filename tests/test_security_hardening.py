@@ -368,3 +368,24 @@ async def test_x_forwarded_for_counts_only_from_a_trusted_proxy(data_dir):
     assert await new_sessions(trusted, True) == [200, 200, 200, 200]  # each forwarded client its own budget
     with pytest.raises(ConfigError):
         make_settings(data_dir, TRUSTED_PROXIES="not-an-address")
+
+
+# -- 7. all-or-nothing uploads ------------------------------------------------------------------
+
+
+async def test_a_refused_file_refuses_the_whole_upload_and_leaves_nothing_on_disk(app, client, data_dir):
+    from auth_helpers import bearer, staff_tokens
+
+    admin = bearer((await staff_tokens(app, client))["admin"])
+    good = ("file", ("handbook.md", b"# Prices\n\nThe monthly plan costs 10 dollars.\n", "text/markdown"))
+    for bad in (
+        ("file", ("tool.exe", b"MZ\x90\x00" + b"\x00" * 200, "application/octet-stream")),  # type not allowed
+        ("file", ("notes.md", b"", "text/markdown")),  # empty
+        ("file", ("fake.pdf", b"# not a pdf\n", "application/pdf")),  # extension does not match
+    ):
+        resp = await client.post("/v1/knowledge/upload", files=[good, bad], headers=admin)
+        assert 400 <= resp.status_code < 500 and "error" in resp.json(), resp.text
+        left = [p for p in (data_dir / "uploads").rglob("*") if p.is_file()]
+        assert left == [], left  # the valid first file was left behind before
+    ingest = await client.post("/v1/knowledge/ingest", json={}, headers=admin)
+    assert ingest.status_code == 202 and ingest.json()["files"] == 0

@@ -207,13 +207,23 @@ async def upload(request: Request) -> HTTPResponse:
     files = request.files.getlist("file") if request.files else None
     if not files:
         raise ValidationFailed("send the handbook as multipart form field 'file'", code="invalid_upload")
-    stored = []
-    for item in files:
-        stored_name, name = _check(item.name or "", item.body, ctx.settings.upload_max_bytes)
-        path = _upload_dir(ctx) / stored_name
-        await asyncio.to_thread(path.write_bytes, item.body)
-        stored.append({"stored_name": stored_name, "name": name, "bytes": len(item.body)})
-    run_id = await start_ingest(ctx, stored, source="upload")
+    # All or nothing: every part is checked before any is written, and what was written is removed
+    # when a later step fails (a refused second file left the first in uploads/, where the next
+    # POST /v1/knowledge/ingest picked it up).
+    checked = [(*_check(item.name or "", item.body, ctx.settings.upload_max_bytes), item.body) for item in files]
+    stored: list[dict[str, Any]] = []
+    written: list[Path] = []
+    try:
+        for stored_name, name, data in checked:
+            path = _upload_dir(ctx) / stored_name
+            await asyncio.to_thread(path.write_bytes, data)
+            written.append(path)
+            stored.append({"stored_name": stored_name, "name": name, "bytes": len(data)})
+        run_id = await start_ingest(ctx, stored, source="upload")
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
     await _audit(request, "knowledge.upload", ",".join(s["name"] for s in stored), {"run_id": run_id})
     return json_response({"ok": True, "files": stored, "run_id": run_id}, status=202)
 
