@@ -193,3 +193,31 @@ def test_more_ways_to_ask_for_a_person(text: str) -> None:
     from nura_appliance.conversation.signals import wants_human
 
     assert wants_human(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "negative"),
+    [
+        ("والله حيف عليكم هالخدمة", True),  # Gulf
+        ("خلص بقى بكفي تقطيع", True),  # Levantine
+        ("هو ده اسمه خدمة؟", True),  # Egyptian
+        ("ما بيكم خير", True),  # Iraqi
+        ("what kind of service is this", True),
+        ("الشبكه عندنا زفت بالحي من اسبوع", True),
+        ("الشبكة ضعيفة شوي بالبيت", False),  # a calm report is not anger
+        ("وحشتني خدمتكم الحلوة", False),
+    ],
+)
+def test_dialect_verdicts(text: str, negative: bool) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert (sentiment(text) == "negative") == negative
+
+
+def test_an_outage_is_an_insult_and_a_length_of_time_on_a_service() -> None:
+    from nura_appliance.conversation.anger import is_outage
+
+    assert is_outage(normalize("الشبكه عندنا زفت بالحي من اسبوع"))
+    assert is_outage(normalize("no signal in the whole village for two days"))
+    assert not is_outage(normalize("الشبكه زفت"))  # an insult without a length of time
+    assert not is_outage(normalize("how long does a sim swap take, two days?"))

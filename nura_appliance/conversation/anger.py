@@ -44,6 +44,8 @@ _WITHOUT_AR = (
     r"(?:مقطوع|منقطع|قاطع|فاصل|مفصول|طافي|ميت|واقف|عاطل|عطلان|خربان|معطل|بايظ|ضارب)(?:ه)?|"
     r"(?:مو|مش|ما|مب|ماهو) (?:شغال|شغاله|يشتغل|تشتغل|بيشتغل|بتشتغل|موجود|موجوده|راضي|راضيه|يمشي|تمشي))"
 )
+# a service called lousy, for a length of time, is out of service as the customer lives it
+_BAD_AR = r"(?:زفت|خرا|زباله|خربان|خربانه|تعبان|تعبانه|بايظ|بايظه|معفن|معفنه|خايس|خايسه|ميت|ميته)"
 _SINCE_AR = r"(?:من|منذ|من يوم|صار له|صارله|صارلها|صار لها|له|الو|الها|بقاله|بقالها|بئاله|صرلو|صرله|صرلها)"
 # a service that went out: "انقطعت الخدمة منذ ثلاثة أيام", "طفت الشبكه من الصبح"
 _WENT_OUT_AR = r"(?:و|ف)?(?:انقطع|انقطعت|قطع|قطعت|طفى|طفت|طافت|وقف|وقفت|فصل|فصلت|راح|راحت|مات|ماتت)"
@@ -55,6 +57,7 @@ _OUTAGE_AR = (
     _DURATION_AR + r"\w{0,2} (?:\w+ ){0,2}?" + _SERVICE_AR + r" (?:\w+ )?" + _WITHOUT_AR,
     _SERVICE_AR + r" (?:\w+ ){0,2}?" + _WITHOUT_AR + r" (?:\w+ ){0,3}?" + _SINCE_AR + r" (?:\w+ )?" + _DURATION_AR,
     _WENT_OUT_AR + r" (?:\w+ )?" + _SERVICE_AR + r" (?:\w+ ){0,3}?" + _SINCE_AR + r" (?:\w+ )?" + _DURATION_AR,
+    _SERVICE_AR + r" (?:\w+ ){0,2}?" + _BAD_AR + r" (?:\w+ ){0,3}?" + _SINCE_AR + r" (?:\w+ )?" + _DURATION_AR,
 )
 _OUTAGE_CKB = (
     r"(?:\d+|دوو|سێ|چوار|پێنج|شەش|حەوت|چەند|یەک) (?:ڕۆژ|رۆژ|هەفتە|سەعات|کاتژمێر|مانگ)\w* (?:\w+ ){0,5}?(?:نییە|نیە|نیه|بێ|بەبێ|ناکات|ناکا|بڕاوە|پچڕاوە|کوژاوەتەوە)",
@@ -102,6 +105,9 @@ ARABIC = _family(
     # worthless, disrespectful, "enough already"
     r"(?:ما|مو|مش|لا|ولا) (?:ت|ي|ن)?(?:ستاهل|تستاهل|ستحق|يستحق|تستحق)\w{0,3} (?:\w+ )?(?:فلس|قرش|شي|شيء|ربع|نص|الفلوس|فلوس|المال|مال|المبلغ|السعر|الاشتراك)|"
     r"ما (?:ي|ت)?سو(?:ى|ا|ه|ي) (?:فلس|شي|قرش|شيء|بصله)|ما تسوى|ما يسوى|لا تسوى|لا يسوى|ما تنفع|ما ينفع بشي|ولا بتسوى",
+    r"(?:يا )?(?:شين|شينه|شينين)(?: كم)?|(?:يا )?حيف(?: عليكم)?|تعتير|بلا طعمه|سخيف|سخيفه|سخيفين|(?:خدمه|شبكه|شركه) وحشه|وحشين|"
+    r"ما بيكم (?:خير|فايده)|انذال|نذلين|ما (?:بتستحوا|بتستحو|تستحو)|بتستحوش|(?:حاج|حاجه|خلص|خلاص) بقى|بكفي|بيكفي|"
+    r"مش معقول|مو معقول|(?:بيقهر|بتقهر|شي بقهر)|(?:هو )?(?:ده|هذا|هاي) اسمه (?:شغل|خدمه)|الله لا يوفق\w*|"
     r"غير محترم\w*|مو محترمين|مش محترمين|قله (?:ادب|احترام|ذوق)|وقاحه|وقحين|ما يحترمون|ما تحترمون",
     r"(?:كافي|بس|خلص|يكفي|خلاص) عاد|طفح الكيل|وصلت لحد|فاض الكيل",
     # exasperation
@@ -159,7 +165,9 @@ ENGLISH = _family(
     r"(?:so|really|very) (?:angry|mad|pissed)|pissed off|hate (?:you|this|your)|"
     r"(?:is|are|s|re) (?:a |an )?(?:complete|total|absolute|utter|bloody|fucking) (?:joke|scam|disgrace|mess|nightmare|rip ?off)|"
     r"rip(?:ping|ped|s)? (?:us|me|people|everyone|customers) off|(?:robbing|robbed|scammed|scamming|cheating|cheated) (?:us|me|people|customers)|"
-    r"(?:been )?waiting (?:for )?(?:an|one|two|three|\d+|several) (?:hours?|days?)",
+    r"(?:been )?waiting (?:for )?(?:an|one|two|three|\d+|several) (?:hours?|days?)|"
+    r"what kind of (?:service|company|network|support) is this|i m (?:so )?done with|im done with|this is insane|"
+    r"beyond (?:frustrating|annoying|ridiculous)|you (?:guys |people )?suck|you re a joke|youre a joke|absolute (?:garbage|joke|trash)",
     *_OUTAGE_EN,
     r"cancel(?:ling)? (?:my|the) (?:\w+ )?(?:line|contract|subscription|account|number|service)|"
     r"switch(?:ing)? to (?:another|a different|a new) (?:provider|operator|company|network|carrier)|leave (?:your|this) (?:company|network)",

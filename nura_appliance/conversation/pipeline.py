@@ -274,23 +274,10 @@ class Pipeline:
                 rag.sentiment = mood
                 return rag
 
-        if decision.kind == "ambiguous":
-            return Answer(
-                "ambiguous",
-                f"{message('apology', lang)} {message('ambiguous', lang)}"
-                if mood == "negative"
-                else message("ambiguous", lang),
-                "article",
-                decision.confidence,
-                lang,
-                candidates=await self._candidates(decision, lang),
-                sentiment=mood,
-            )
-
         # 7. an upset customer (a complaint, an outage) is never told "out of scope". An outage
-        # complaint no article answers goes to a person (only people can check an area's network);
-        # other complaints get an apology, topics to pick and the offer of a person, and a second
-        # negative message hands off (HANDOFF_NEGATIVE_SENTIMENT_COUNT)
+        # complaint no article answers outright goes to a person (only people can check an area's
+        # network); other complaints get an apology, topics to pick and the offer of a person, and
+        # a second negative message hands off (HANDOFF_NEGATIVE_SENTIMENT_COUNT)
         if (
             mood == "negative"
             and self._complaint_handoff()
@@ -305,6 +292,21 @@ class Pipeline:
                 handoff_reason="negative_sentiment",
                 sentiment=mood,
             )
+
+        if decision.kind == "ambiguous":
+            return Answer(
+                "ambiguous",
+                f"{message('apology', lang)} {message('ambiguous', lang)}"
+                if mood == "negative"
+                else message("ambiguous", lang),
+                "article",
+                decision.confidence,
+                lang,
+                candidates=await self._candidates(decision, lang),
+                sentiment=mood,
+            )
+
+        # (7, continued) other complaints: an apology, topics to pick and the offer of a person
         if mood == "negative":
             offer = message("complaint_offer", lang) if handoff_on else ""
             return Answer(
