@@ -91,6 +91,7 @@ async def server_enums(tmp_path: Path) -> dict[str, set[str]]:
     from nura_appliance.ops.admin_settings import TRIGGERS
     from nura_appliance.settings import SETTINGS, load_settings
     from nura_appliance.storage.base import SESSION_STATUSES, TURN_ROLES
+    from nura_appliance.storage.sqlite.whatsapp import STATUS_RANK as WHATSAPP_STATUS_RANK
 
     widget_reasons = set(re.findall(r"reason: '([a-z_]+)'", (REPO / "widget/widget.js").read_text(encoding="utf-8")))
     # Where a setting's value came from: a real load with a file, the environment and an override.
@@ -134,7 +135,8 @@ async def server_enums(tmp_path: Path) -> dict[str, set[str]]:
         "language": set(CONTENT_LANGS),
         "rule_match": set(RULE_MATCHES),
         "attachment_kind": set(IMAGE_KINDS) | {"pdf"},
-        "job_kind": jobs,
+        "job_kind": jobs | {"whatsapp_send"},  # registered only where WhatsApp is configured
+        "whatsapp_status": set(WHATSAPP_STATUS_RANK),
         "job_status": set(
             re.findall(r"status = '([a-z]+)'", (PACKAGE / "jobs/service.py").read_text(encoding="utf-8"))
         ),

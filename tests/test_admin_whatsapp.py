@@ -78,5 +78,8 @@ def test_the_window_and_the_template_in_the_live_queue(
     button.click()
     expect(page.locator("#wa-template-sent")).to_contain_text("أُرسل القالب", timeout=10_000)
     assert [m["template"]["name"] for m in fake_wa.to(CUSTOMER) if m["type"] == "template"] == ["support_reply"]
+    last = page.locator("#wa-last-status")
+    expect(last).to_have_attribute("data-status", "sent")
+    expect(last).to_have_text("آخر رسالة إلى العميل: أُرسلت")
     assert page.evaluate("[...window.__nuraMissingStrings]") == []
     assert page.evaluate("document.documentElement.dir") == "rtl"

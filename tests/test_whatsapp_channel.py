@@ -919,3 +919,37 @@ async def test_metas_signed_calls_are_not_held_to_the_per_ip_limit_but_unsigned_
         codes = [(await post(client, fake_wa, note, signature="sha256=00")).status_code for _ in range(7)]
         assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}
         assert (await post(client, fake_wa, note)).status_code == 200
+
+
+def test_the_template_carries_its_language_and_filled_parameters(data_dir: Path, fake_wa: FakeWhatsApp) -> None:
+    from types import SimpleNamespace
+
+    from nura_appliance.channels.whatsapp_outbound import WhatsAppOutbound
+
+    settings = wa_settings(
+        data_dir,
+        fake_wa,
+        WHATSAPP_TEMPLATE_NAME="support_reply",
+        WHATSAPP_TEMPLATE_LANG="en_US",
+        WHATSAPP_TEMPLATE_PARAMS="{company_name}, {agent_name} from {company_name}",
+        COMPANY_NAME="Sanad Telecom",
+    )
+    message = WhatsAppOutbound.template_message(SimpleNamespace(settings=settings), "Sara")  # type: ignore[arg-type]
+    assert message == {
+        "type": "template",
+        "template": {
+            "name": "support_reply",
+            "language": {"code": "en_US"},
+            "components": [
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "text": "Sanad Telecom"},
+                        {"type": "text", "text": "Sara from Sanad Telecom"},
+                    ],
+                }
+            ],
+        },
+    }
+    bare = wa_settings(data_dir, fake_wa, WHATSAPP_TEMPLATE_NAME="hello_world", WHATSAPP_TEMPLATE_LANG="ar")
+    assert "components" not in WhatsAppOutbound.template_message(SimpleNamespace(settings=bare), None)["template"]  # type: ignore[arg-type]

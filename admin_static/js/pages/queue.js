@@ -212,6 +212,11 @@ export async function render(root, { user }) {
           text: t("No WhatsApp template is configured (WHATSAPP_TEMPLATE_NAME in Settings).") }));
       }
     }
+    const last = (info.messages || [])[0];
+    if (last) {
+      parts.push(h("span", { class: "hint", id: "wa-last-status", "data-status": last.status,
+        text: tf("Last message to the customer: {status}", { status: label(last.status, "whatsapp_status") }) }));
+    }
     if (w.template_sent_at) {
       parts.push(h("span", { class: "hint", id: "wa-template-sent",
         text: tf("Template sent {time}. You can reply when the customer answers.", { time: fmtTime(w.template_sent_at) }) }));
