@@ -311,8 +311,11 @@ def vocabulary_of(texts: Iterable[str]) -> frozenset[str]:
     "MyZagros"). Give it the Arabic texts of the articles (titles, bodies, example questions,
     keywords): an operator's own product words are what a dictionary of the dialects cannot know."""
     words: set[str] = set()
-    for text in texts:
-        for word in normalize(text).split():
+    tokens: set[str] = set()
+    for text in texts:  # a pack repeats its words: each distinct token is normalised once
+        tokens.update(text.split())
+    for token in tokens:
+        for word in normalize(token).split():
             if _is_latin(word):
                 if word.isalpha() and len(word) >= _VOCABULARY_MIN:
                     words.add("latin:" + word)
