@@ -207,3 +207,23 @@ async def test_a_question_in_another_language_reaches_the_arabic_handbook(
     system = _system_prompt(scripted)
     assert "2500" in system, system
     assert "2500" in answer["response"], answer
+
+
+CALLER_TUNES = """# نغمات الانتظار
+
+لتفعيل نغمة الانتظار اطلب *321# واختر النغمة من القائمة. رسوم خدمة نغمة الانتظار 250 دينار أسبوعياً.
+"""
+
+
+async def test_a_confident_article_is_followed_by_what_the_handbook_adds_offline(
+    offline: tuple[Any, httpx.AsyncClient],
+) -> None:
+    """The default pack's article on content services answers "how do I switch on a caller tune"
+    confidently but has no code; the handbook has it: offline, the article's answer comes first,
+    then the handbook's sentence with its code, introduced as found in the handbook."""
+    app, client = offline
+    await _upload(app, client, "tunes.md", CALLER_TUNES)
+    answer = await _ask(client, "شلون افعل نغمة انتظار", "ar")
+    assert answer["kind"] == "rag" and answer["article_id"], answer
+    assert "*321#" in answer["response"] and "دليل الخدمة" in answer["response"], answer["response"]
+    assert [s["kind"] for s in answer["sources"]] == ["article", "chunk"], answer["sources"]

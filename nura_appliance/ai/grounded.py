@@ -187,10 +187,13 @@ class GroundedAnswerTier:
             rarer = best.rare > (chosen.rare if chosen else 0.0) + _OUTRANK_MARGIN and best.coverage >= held
             outranks = best.score >= settings.rag_found_threshold and (best.coverage >= held + _OUTRANK_MARGIN or rarer)
             if not outranks:
-                # An LLM gets the article and a passage that holds as much of the question
-                # together: the article answers the topic, the handbook the particulars it may
-                # lack (a price, an address, a code). Quoting gives one of them: the article.
-                if not generating or chosen is None or best.coverage < held:
+                # A passage that holds as much of the question goes with the article: the article
+                # answers the topic, the handbook the particulars it may lack (a price, an address,
+                # a code). An LLM gets both; offline the article is followed by the handbook's
+                # sentence when that passage is relevant in its own right.
+                if chosen is None or best.coverage < held:
+                    return None
+                if not generating and best.score < settings.rag_found_threshold:
                     return None
                 beside = [chosen]
         wanted = (
@@ -207,12 +210,16 @@ class GroundedAnswerTier:
             return None
         # Below RAG_FOUND_THRESHOLD only the LLM may answer (it declines what the passages do not
         # answer); if it fails or its answer is rejected, the customer gets the scope message.
-        # With the article beside it, a failed generation leaves the answer to the article.
-        quotable = (best.score >= settings.rag_found_threshold or not calibrated) and not beside
-        extractive = self._extractive(text, lang, passages, confident) if quotable else None
-
+        quotable = best.score >= settings.rag_found_threshold or not calibrated
         if not generating:
-            return extractive
+            if not quotable:
+                return None
+            if beside:
+                found = self._extractive(text, lang, passages, confident=False)
+                return self._after_article(beside[0], found) if found is not None else None
+            return self._extractive(text, lang, passages, confident)
+        # With the article beside it, a failed generation leaves the answer to the article.
+        extractive = self._extractive(text, lang, passages, confident) if quotable and not beside else None
 
         memory: list[dict[str, str]] = []
         if session_id and self.settings.llm_memory_turns:
@@ -299,6 +306,21 @@ class GroundedAnswerTier:
             lang,
             sources=[best.source()],
             source_doc=best.doc or best.title,
+        )
+
+    @staticmethod
+    def _after_article(article: Passage, found: Answer) -> Answer:
+        """The confident article's answer, then what the handbook adds ("here is what I found in
+        our service handbook: …" and its sentence or row)."""
+        return Answer(
+            "rag",
+            f"{article.text.strip()}\n\n{found.response}",
+            "rag",
+            found.confidence,
+            found.lang,
+            article_id=article.ref,
+            sources=[article.source(), *found.sources],
+            source_doc=found.source_doc,
         )
 
     async def _settle_ledger(self, row_id: int, label: str, session_id: str | None) -> None:
