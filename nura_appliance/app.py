@@ -12,7 +12,7 @@ from sanic import Sanic
 from sanic_ext import Extend
 
 from nura_appliance import __version__
-from nura_appliance.auth.access import PUBLIC, check_routes, level_of
+from nura_appliance.auth.access import ADMIN, PUBLIC, check_routes, level_of
 from nura_appliance.auth.production import check_production
 from nura_appliance.auth.secrets import ensure_secrets
 from nura_appliance.context import AppContext, build_context, load_default_knowledge
@@ -74,7 +74,8 @@ def create_app(
     )
     app.ctx.settings = settings
     app.ctx.context_hooks = []
-    Extend(app, config={"oas_autodoc": True, "cors": False, "health": False})
+    docs = settings.api_docs_access  # off by default in production (API_DOCS)
+    Extend(app, config={"oas": docs != "off", "oas_autodoc": True, "cors": False, "health": False})
     setup_http(app)
 
     # sanic-ext adds automatic HEAD/OPTIONS routes in a before_server_start listener; once the app
@@ -128,8 +129,10 @@ def _declare_generated_routes(app: Sanic) -> None:
     for route in app.router.routes:
         if level_of(route.handler) is not None:
             continue
-        if route.path.startswith("docs") or route.methods <= {"OPTIONS"}:
-            level: str | None = PUBLIC
+        if route.path.startswith("docs"):
+            level: str | None = ADMIN if app.ctx.settings.api_docs_access == "admin" else PUBLIC
+        elif route.methods <= {"OPTIONS"}:
+            level = PUBLIC
         elif route.methods <= {"HEAD"}:
             level = get_levels.get(route.path)
         else:

@@ -109,6 +109,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Comma-separated browser origins allowed to call the API (`*` only outside production).",
         kind=list,
     ),
+    Setting(
+        "API_DOCS",
+        "auto",
+        "Who may open /docs and /docs/openapi.json: `public`, `admin` (an admin's bearer token), `off`;"
+        " `auto` is off with APP_ENV=production and public otherwise.",
+        choices=("auto", "public", "admin", "off"),
+    ),
     Setting("COMPANY_NAME", "Sanad Telecom", "Company name used in prompts, canned replies and the widget."),
     Setting("AGENT_NAME", "Nura", "Assistant name shown to customers."),
     Setting("DEFAULT_LANG", "ar", "Language used when a message's language cannot be told.", choices=LANGS),
@@ -733,6 +740,14 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.values["APP_ENV"] == "production"
+
+    @property
+    def api_docs_access(self) -> str:
+        """``public``, ``admin`` or ``off`` (``API_DOCS=auto`` resolved by ``APP_ENV``)."""
+        chosen = self.values["API_DOCS"]
+        if chosen == "auto":
+            return "off" if self.is_production else "public"
+        return str(chosen)
 
     def replace(self, **overrides: Any) -> Settings:
         """A copy with some values replaced (validated like any other source)."""

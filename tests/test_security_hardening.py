@@ -389,3 +389,68 @@ async def test_a_refused_file_refuses_the_whole_upload_and_leaves_nothing_on_dis
         assert left == [], left  # the valid first file was left behind before
     ingest = await client.post("/v1/knowledge/ingest", json={}, headers=admin)
     assert ingest.status_code == 202 and ingest.json()["files"] == 0
+
+
+# -- production: API docs and CSP on every HTML page ----------------------------------------------
+
+PRODUCTION = {
+    "APP_ENV": "production",
+    "API_KEY": "Qm7vY2pLx9TfR4sWk8ZbN3hJ",
+    "ADMIN_SECRET_KEY": "p8XwV3nT6rQ1mK9sL4yB7cF2dG5hJ0zA",
+    "CORS_ORIGINS": "https://shop.example.com",
+}
+
+
+@pytest.mark.parametrize(
+    "overrides, anonymous, admin",
+    [
+        (PRODUCTION, 404, 404),  # public before
+        ({**PRODUCTION, "API_DOCS": "admin"}, 401, 200),
+        ({**PRODUCTION, "API_DOCS": "public"}, 200, 200),
+        ({"API_DOCS": "off"}, 404, 404),
+        ({}, 200, 200),  # development: public
+    ],
+)
+async def test_api_docs_are_off_in_production_or_admin_only_by_setting(data_dir, overrides, anonymous, admin):
+    async with running_app(make_settings(data_dir, **overrides)) as (app, client):
+        key = {"Authorization": f"Bearer {app.ctx.nura.settings.api_key}"}
+        for path in ("/docs", "/docs/openapi.json"):
+            assert (await client.get(path)).status_code == anonymous, path
+            assert (await client.get(path, headers=key)).status_code == admin, path
+
+
+async def test_every_html_page_has_a_csp(client):
+    for path in ("/docs", "/widget.html", "/admin/"):
+        resp = await client.get(path)
+        assert resp.status_code == 200 and "text/html" in resp.headers["content-type"], path
+        csp = resp.headers.get("content-security-policy", "")
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, (path, csp)
+        script_src = csp.split("script-src")[1].split(";")[0]
+        assert "unsafe-inline" not in script_src and "unsafe-eval" not in csp and "*" not in csp, (path, csp)
+        if path != "/docs":  # Swagger UI writes style attributes; every other page has none inline
+            assert "unsafe-inline" not in csp, (path, csp)
+
+
+def test_docs_and_widget_page_work_under_their_csp_in_chromium(live_server):
+    """The CSP allows exactly what the pages need: Swagger UI renders the operations, the demo page
+    opens the widget, and Chromium reports no CSP violation on either."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    from widget_support import CHROMIUM, CHROMIUM_ARGS
+
+    base = live_server["url"]
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
+            page.goto(f"{base}/docs")
+            page.wait_for_selector(".opblock", timeout=20_000)
+            assert page.locator(".opblock").count() > 20
+            page.goto(f"{base}/widget.html")
+            page.locator("nura-widget-launcher button").click()
+            page.locator(".nw-root").wait_for(state="attached", timeout=20_000)
+            page.locator(".nw-text").first.wait_for(timeout=20_000)  # the welcome message is shown
+            assert problems == [], problems
+        finally:
+            browser.close()

@@ -5,6 +5,9 @@ headers). Services are built at start-up and published as ``ctx.services["auth"|
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from typing import Any
 
 from sanic import Blueprint, HTTPResponse, Request, Sanic
@@ -256,6 +259,27 @@ def _is_upload(request: Request) -> bool:
     )
 
 
+_INLINE = re.compile(rb"<(script|style)(?![^>]*\bsrc=)[^>]*>(.*?)</\1\s*>", re.S | re.I)
+
+
+def html_csp(body: bytes, *, style_attributes: bool = False) -> str:
+    """A strict CSP for an HTML page: scripts and styles from this origin, plus the page's own
+    inline ``<script>``/``<style>`` blocks by SHA-256 (a changed block stops running).
+    ``style_attributes``: also inline styles (Swagger UI on /docs writes style attributes; a style
+    cannot run code, scripts stay hash-only)."""
+    hashes: dict[bytes, list[str]] = {b"script": [], b"style": []}
+    for kind, content in _INLINE.findall(body):
+        digest = base64.b64encode(hashlib.sha256(content).digest()).decode()
+        hashes[kind.lower()].append(f"'sha256-{digest}'")
+    scripts = " ".join(["'self'", *hashes[b"script"]])
+    styles = "'self' 'unsafe-inline'" if style_attributes else " ".join(["'self'", *hashes[b"style"]])
+    return (
+        f"default-src 'self'; script-src {scripts}; style-src {styles}; img-src 'self' data:; "
+        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        "form-action 'self'"
+    )
+
+
 def setup(app: Sanic) -> None:
     from nura_appliance.app import on_context
 
@@ -295,6 +319,13 @@ def setup(app: Sanic) -> None:
             headers.setdefault("Cache-Control", "no-store")
             headers.setdefault("X-Frame-Options", "DENY")
             headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        if "Content-Security-Policy" not in headers and "text/html" in (response.content_type or ""):
+            # Every HTML page gets a CSP (/docs and /widget.html had none): its own inline scripts and
+            # styles allowed by hash, nothing from other origins, no framing.
+            headers["Content-Security-Policy"] = html_csp(
+                response.body or b"", style_attributes=request.path.startswith("/docs")
+            )
+            headers.setdefault("X-Frame-Options", "DENY")
         nura = getattr(request.app.ctx, "nura", None)
         if nura is not None and nura.settings.is_production:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")

@@ -114,7 +114,10 @@ def service_addresses(settings: Settings) -> dict[str, str]:
         host = "127.0.0.1" if host == "0.0.0.0" else "::1"
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{settings.nura_port}"
-    return {"widget demo": f"{base}/widget.html", "admin": f"{base}/admin/", "API docs": f"{base}/docs"}
+    shown_addresses = {"widget demo": f"{base}/widget.html", "admin": f"{base}/admin/"}
+    if settings.api_docs_access != "off":  # API_DOCS: off by default in production
+        shown_addresses["API docs"] = f"{base}/docs"
+    return shown_addresses
 
 
 def log_addresses(settings: Settings) -> None:
