@@ -62,3 +62,22 @@ def test_confidence_falls_with_uncovered_words_one_generic_word_and_a_small_marg
     assert calibrate(1.6, 0.5, covered=0.9, words=3, rarest=0.1, learned=0.3) < strong  # only generic words
     assert calibrate(1.6, 0.5, covered=0.9, words=3, rarest=0.8, learned=-0.3) < strong  # the model disagrees
     assert 0.0 <= calibrate(-50, -50) <= calibrate(50, 50) <= 1.0
+
+
+def test_one_analysis_gives_the_index_terms_and_the_content_words() -> None:
+    from nura_appliance.knowledge.normalize import index_terms
+    from nura_appliance.knowledge.retrieval import analyse
+
+    for text in (
+        "شلون اعرف رصيدي؟",
+        "باڵانسەکەم چەندە",
+        "ez çawa krediya xwe kontrol bikim",
+        "why is my credit vanishing so fast",
+        "رومنج roaming 5G",
+        "",
+        "🙂🙂 123",
+    ):
+        terms, units = analyse(text)
+        assert terms == index_terms(text)
+        assert all(not root.startswith("kc") and (c is None or c.startswith("kc")) for root, c in units)
+    assert [root for root, _ in analyse("how do i pay my bill")[1]] == ["pay", "bill"]

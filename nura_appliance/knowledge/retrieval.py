@@ -32,8 +32,8 @@ import numpy as np
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
 from nura_appliance.knowledge.indexer import from_blob
-from nura_appliance.knowledge.lexicon import concept_of
-from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, index_terms, normalize, stem
+from nura_appliance.knowledge.lexicon import concept_of, concepts
+from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, normalize, stem
 from nura_appliance.storage.postgres import search as pg_search
 from nura_appliance.storage.sqlite.db import Database
 
@@ -206,7 +206,8 @@ class _Snapshot:
     # term occurs: what part of a message an article covers, and how telling each word is.
     terms: list[frozenset[str]] = field(default_factory=list)
     df: dict[str, int] = field(default_factory=dict)
-    # The pack's learned model (see :func:`train_model`): query vector @ weights → a score per article.
+    # The pack's learned model (see :func:`train_model`), one row per article: weights @ query
+    # vector → a score per article.
     weights: np.ndarray | None = None
     sparse: SparseModel | None = None  # the pack's term model (see :class:`SparseModel`)
 
@@ -261,7 +262,7 @@ def _load_snapshot(conn: apsw.Connection, version: str, learn: bool = True) -> _
     snap.df = df
     fields = [r["field"] for r in conn.execute("SELECT field FROM kb_vectors WHERE kind = 'article' ORDER BY ref, id")]
     if learn and len(fields) == len(item_article):
-        snap.weights = train_model(vectors, item_article, fields, len(article_ids))
+        snap.weights = np.ascontiguousarray(train_model(vectors, item_article, fields, len(article_ids)).T)
     return snap
 
 
@@ -308,11 +309,16 @@ class SparseModel:
     Where ``vmax`` lets one near-duplicate example decide, this pools every example of an article
     (with its title, keywords and, lightly, its body) into one profile, and IDF over articles
     discounts the words many articles' examples share. Character n-grams keep typos and dialect
-    spellings close. Scoring a message is one bincount over the postings of its features."""
+    spellings close. The profiles are stored as postings sorted by feature (CSR), so scoring a
+    message is a handful of vectorised numpy operations over its features' postings."""
 
-    postings: dict[str, tuple[np.ndarray, np.ndarray]]  # feature → (article indexes, weights)
-    idf: dict[str, float]
+    slot: dict[str, int]  # feature → its row
+    idf: np.ndarray  # row → IDF over articles
+    indptr: np.ndarray  # row → start of its postings (len = rows + 1)
+    owners: np.ndarray  # posting → article index
+    values: np.ndarray  # posting → the article profile's (normalised) weight
     articles: int
+    _terms: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, docs: list[dict[str, float]]) -> SparseModel:
@@ -321,10 +327,8 @@ class SparseModel:
         for doc in docs:
             for feature in doc:
                 df[feature] = df.get(feature, 0) + 1
-        idf = {f: math.log((n + 1) / (c + 0.5)) for f, c in df.items()}
-        # One flat (feature, article, value) list, sorted by feature, cut into postings.
-        slot = {f: i for i, f in enumerate(idf)}
-        weights = np.fromiter(idf.values(), dtype=np.float64, count=len(idf))
+        slot = {f: i for i, f in enumerate(df)}
+        idf = np.log((n + 1) / (np.fromiter(df.values(), dtype=np.float64, count=len(df)) + 0.5))
         feature_of: list[int] = []
         article_of: list[int] = []
         raw: list[float] = []
@@ -334,41 +338,48 @@ class SparseModel:
             raw.extend(doc.values())
         features = np.array(feature_of, dtype=np.int64)
         owners = np.array(article_of, dtype=np.int64)
-        values = np.sqrt(np.array(raw)) * weights[features]
+        values = np.sqrt(np.array(raw, dtype=np.float64)) * idf[features] if len(features) else np.zeros(0)
         norms = np.sqrt(np.bincount(owners, weights=values * values, minlength=n))
         norms[norms == 0] = 1.0
-        values /= norms[owners]
+        values = values / norms[owners] if len(features) else values
         order = np.argsort(features, kind="stable")
         features, owners, values = features[order], owners[order], values[order]
-        if not len(features):
-            return cls({}, idf, n)
-        cuts = np.flatnonzero(np.r_[True, features[1:] != features[:-1]])
-        ends = np.r_[cuts[1:], len(features)]
-        names = list(idf)
-        postings = {
-            names[features[a]]: (owners[a:b], values[a:b]) for a, b in zip(cuts.tolist(), ends.tolist(), strict=True)
-        }
-        return cls(postings, idf, n)
+        indptr = np.searchsorted(features, np.arange(len(slot) + 1))
+        return cls(slot, idf, indptr, owners, values, n)
+
+    def _features(self, term: str) -> tuple[list[int], list[float]]:
+        """The rows and weights of one index term's features the model knows (memoised)."""
+        found = self._terms.get(term)
+        if found is None:
+            bag = add_features({}, [term])
+            rows = [(self.slot[f], w) for f, w in bag.items() if f in self.slot]
+            found = ([r for r, _ in rows], [w for _, w in rows])
+            if len(self._terms) < 200_000:
+                self._terms[term] = found
+        return found
 
     def score(self, terms: list[str]) -> np.ndarray:
         """Cosine between the message's TF-IDF features and each article's profile."""
-        bag = add_features({}, terms)
-        at: list[np.ndarray] = []
-        values: list[np.ndarray] = []
-        norm = 0.0
-        for feature, count in bag.items():
-            weight = math.sqrt(count) * self.idf.get(feature, 0.0)
-            if weight <= 0.0:
-                continue
-            norm += weight * weight
-            found = self.postings.get(feature)
-            if found is not None:
-                at.append(found[0])
-                values.append(found[1] * weight)
-        if not at:
+        bag: dict[int, float] = {}
+        for term in terms:
+            rows, weights = self._features(term)
+            for row, weight in zip(rows, weights, strict=True):
+                bag[row] = bag.get(row, 0.0) + weight
+        if not bag:
             return np.zeros(self.articles)
-        total = np.bincount(np.concatenate(at), weights=np.concatenate(values), minlength=self.articles)
-        return total / math.sqrt(norm)
+        unique = np.fromiter(bag.keys(), dtype=np.int64, count=len(bag))
+        query = np.sqrt(np.fromiter(bag.values(), dtype=np.float64, count=len(bag))) * self.idf[unique]
+        starts = self.indptr[unique]
+        counts = self.indptr[unique + 1] - starts
+        total = int(counts.sum())
+        if total == 0:
+            return np.zeros(self.articles)
+        # positions of every posting of every query feature, without a Python loop
+        offsets = np.repeat(starts - np.cumsum(np.r_[0, counts[:-1]]), counts) + np.arange(total)
+        scores = np.bincount(
+            self.owners[offsets], weights=self.values[offsets] * np.repeat(query, counts), minlength=self.articles
+        )
+        return scores / math.sqrt(float(query @ query))
 
 
 # How much each kind of item teaches the learned model: example questions are what customers
@@ -400,19 +411,25 @@ def train_model(vectors: np.ndarray, item_article: np.ndarray, fields: list[str]
     return np.linalg.solve(gram, per_article.T).astype(np.float32)
 
 
+def analyse(text: str) -> tuple[list[str], list[tuple[str, str | None]]]:
+    """One pass of text analysis for the article tier: the message's index terms (exactly
+    :func:`~nura_appliance.knowledge.normalize.index_terms`) and its content words as
+    (stem, concept term or None), stopwords left out."""
+    words = normalize(text).split()
+    sorani = has_sorani_letters(text)
+    stems = [stem(w, sorani) for w in words]
+    content = [s for w, s in zip(words, stems, strict=True) if w not in STOPWORDS]
+    units: dict[str, str | None] = {}
+    for root in content:
+        if root and root not in STOPWORDS and root not in units:
+            concept = concept_of(root)
+            units[root] = "kc" + concept if concept else None
+    return content + concepts(stems), list(units.items())
+
+
 def query_units(text: str) -> list[tuple[str, str | None]]:
     """The content words of a message as (stem, concept term or None), stopwords left out."""
-    sorani = has_sorani_letters(text)
-    units: dict[str, str | None] = {}
-    for word in normalize(text).split():
-        if word in STOPWORDS:
-            continue
-        root = stem(word, sorani)
-        if not root or root in STOPWORDS:
-            continue
-        concept = concept_of(root)
-        units.setdefault(root, "kc" + concept if concept else None)
-    return list(units.items())
+    return analyse(text)[1]
 
 
 def coverage(snap: _Snapshot, units: list[tuple[str, str | None]], index: int) -> tuple[float, int, float]:
@@ -503,13 +520,16 @@ class ArticleMatcher:
         return (await self._versioned_scores(text))[1]
 
     async def _versioned_scores(
-        self, text: str
-    ) -> tuple[str | None, tuple[list[str], np.ndarray, dict[str, np.ndarray]]]:
-        """The knowledge version the scores were computed on, and the scores.
+        self, text: str, units: list[tuple[str, str | None]] | None = None
+    ) -> tuple[str | None, tuple[list[str], np.ndarray, dict[str, np.ndarray]], _Snapshot]:
+        """The knowledge version the scores were computed on, the scores and the snapshot.
 
         The version check, the BM25 query, the built-in embedding and the fusion run together on
-        a reader thread: one hop, and no CPU-heavy work on the event loop."""
-        terms = index_terms(text)
+        a reader thread: one hop, and no CPU-heavy work on the event loop. ``units`` (filled in
+        when given): the message's content words, from the same analysis as its terms."""
+        terms, found = analyse(text)
+        if units is not None:
+            units.extend(found)
         builtin = isinstance(self.embedder, BuiltinEmbedder)
 
         def work(conn: apsw.Connection) -> tuple[_Snapshot, Any]:
@@ -523,11 +543,11 @@ class ArticleMatcher:
 
         snap, result = await self.db.read(work)
         if result is None:
-            return snap.version, ([], np.zeros(0), {})
+            return snap.version, ([], np.zeros(0), {}), snap
         if not builtin:  # a provider may do network I/O: embed outside the reader pool
             query = (await asyncio.to_thread(self.embedder.embed, [text]))[0]
             result = self._fuse(snap, result, query, terms)
-        return snap.version, result
+        return snap.version, result, snap
 
     @staticmethod
     def _fuse(
@@ -547,10 +567,10 @@ class ArticleMatcher:
             v2 = np.where(v2 < -0.5, vmax, v2)
             centroid = dot_rows(snap.centroids, query)
         weights = snap.weights
-        if weights is None or query.shape[0] != weights.shape[0]:
+        if weights is None or query.shape[0] != weights.shape[1]:
             learned = np.zeros(n)
         else:
-            learned = np.einsum("j,jk->k", query, weights).astype(np.float64)
+            learned = dot_rows(weights, query).astype(np.float64)
         bm_item, bm_article, known = lexical
         signals = {
             "vmax": vmax,
@@ -594,16 +614,16 @@ class ArticleMatcher:
 
     async def decide(self, text: str, lang: str) -> Decision:
         """Answer with one article, offer candidates (ambiguous) or nothing (out of scope)."""
-        version, (article_ids, fused, signals) = await self._versioned_scores(text)
-        if not article_ids or not index_terms(text) and not text.strip():
+        units: list[tuple[str, str | None]] = []
+        version, (article_ids, fused, signals), snap = await self._versioned_scores(text, units)
+        if not article_ids or not text.strip():
             return Decision("none", 0.0, version=version)
         order = np.argsort(-fused, kind="stable")
         best = float(fused[order[0]])
         runner = float(fused[order[1]]) if len(order) > 1 else 0.0
         known = float(signals["known"][0])
         top = int(order[0])
-        snap = self._snapshot
-        covered, words, rarest = coverage(snap, query_units(text), top) if snap is not None else (0.0, 0, 0.0)
+        covered, words, rarest = coverage(snap, units, top)
         learned = signals["learned"]
         learned_margin = float(learned[top] - np.max(np.delete(learned, top))) if len(learned) > 1 else 0.0
         confidence = round(self.calibrate(best, best - runner, covered, words, rarest, learned_margin), 3)
