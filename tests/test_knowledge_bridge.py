@@ -44,3 +44,14 @@ def test_lines_that_do_not_align_teach_nothing() -> None:
         {"title": {}, "body": {"ar": "سطر واحد", "en": "one line\nand another"}, "examples": {}},
     ]
     assert Bridge.learn(broken).table["en"] == {}
+
+
+def test_an_arabizi_question_keeps_its_latin_words_and_gains_their_arabic_reading() -> None:
+    from nura_appliance.knowledge.hybrid import QueryTerms
+
+    query = QueryTerms.of("shgad se3r ba8at gara")
+    units = dict(query.units)
+    assert "shgad" not in units  # "how much" reads as a function word: no evidence either way
+    assert "سعر" in units["se3r"] and "باق" in units["ba8at"]
+    assert "gar" in units  # the Latin product name the handbook may write "(Gara)" stays a form
+    assert "سعر" in query.terms

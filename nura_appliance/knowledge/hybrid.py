@@ -39,9 +39,11 @@ from typing import Any
 import apsw
 import numpy as np
 
+from nura_appliance.knowledge.arabizi import transliterate_word
 from nura_appliance.knowledge.bridge import Bridge
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
 from nura_appliance.knowledge.indexer import coarse, from_blob, to_blob
+from nura_appliance.knowledge.language import arabizi_text
 from nura_appliance.knowledge.lexicon import concepts
 from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, index_terms, normalize, stem
 from nura_appliance.knowledge.pack import pick_text
@@ -164,12 +166,22 @@ class QueryTerms:
         units: dict[str, frozenset[str]] = {}
         sorani = has_sorani_letters(text)
         bridged: list[str] = []
+        arabizi = arabizi_text(text) is not None  # Latin letters, Arabic words
         for word in normalize(text).split():
             if word in STOPWORDS:
                 continue
             unit = stem(word, sorani)
             if unit and unit not in units:
                 forms = word_forms(word, sorani)
+                if arabizi and word.isascii() and not word.isdigit():
+                    # The Arabic-script reading joins the Latin one ("gara" is also "(Gara)" in
+                    # the handbook); a word that reads as a function word is no evidence.
+                    spelt = normalize(transliterate_word(word))
+                    if spelt in STOPWORDS:
+                        continue
+                    if spelt and spelt != word:
+                        forms = forms | word_forms(spelt)
+                        bridged.extend(index_terms(spelt))
                 translated = bridge.translations(word, sorani) if bridge is not None else set()
                 if translated:
                     bridged.extend(sorted(translated))
