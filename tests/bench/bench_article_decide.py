@@ -1,0 +1,109 @@
+"""Per-message cost of the article tier's decision, in process: ``ArticleMatcher.decide`` (BM25,
+the built-in embedding, the fusion, and since issue 16 the pack's term and ridge models and the
+coverage evidence) on the default pack, for every article and out-of-scope case text of
+``knowledge/eval/cases.jsonl`` and ``default-more`` (the pipeline's decision cache is not used).
+
+Before/after: give two source trees; each imports the default pack into its own scratch data dir
+and measures in its own process, in alternating rounds (a busy shared machine slows both alike);
+the ratio of the medians is printed::
+
+    mkdir -p /tmp/before && git archive <commit> nura_appliance knowledge | tar -x -C /tmp/before
+    .venv/bin/python tests/bench/bench_article_decide.py /tmp/before . --rounds 5
+
+With no tree, measures this checkout once. Writes ``bench-results/article_decide.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import REPO, save
+
+CASE_FILES = [REPO / "knowledge/eval/cases.jsonl", *sorted((REPO / "knowledge/eval/default-more").glob("*.jsonl"))]
+
+
+def messages() -> list[str]:
+    out = []
+    for path in CASE_FILES:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                case = json.loads(line)
+                if "article" in case["expect"] or case["expect"].get("out_of_scope"):
+                    out.append(case["text"])
+    return out
+
+
+def measure(passes: int) -> float:
+    """CPU microseconds per decision of the tree on sys.path (best pass)."""
+    from nura_appliance.context import build_context
+    from nura_appliance.knowledge.pack import read_pack_file
+    from nura_appliance.knowledge.service import install_knowledge
+    from nura_appliance.paths import default_pack_path
+    from nura_appliance.settings import load_settings
+
+    texts = messages()
+
+    async def run(folder: Path) -> float:
+        settings = load_settings(data_dir=folder, overrides={"LOAD_DEFAULT_KNOWLEDGE": False})
+        ctx = build_context(settings)
+        try:
+            await install_knowledge(ctx, background_reindex=False)
+            await ctx.knowledge.load_pack(read_pack_file(default_pack_path()))
+            matcher = ctx.pipeline.matcher
+            for text in texts:  # warm the snapshot and the per-word caches
+                await matcher.decide(text, "ar")
+            best = float("inf")
+            for _ in range(passes):
+                started = time.process_time()  # every thread of this process, nothing else
+                for text in texts:
+                    await matcher.decide(text, "ar")
+                best = min(best, (time.process_time() - started) / len(texts))
+            return best * 1e6
+        finally:
+            ctx.close()
+
+    with tempfile.TemporaryDirectory(prefix="nura-bench-decide-") as folder:
+        return asyncio.run(run(Path(folder)))
+
+
+def run_tree(tree: Path, passes: int) -> float:
+    env = {**os.environ, "PYTHONPATH": str(tree.resolve()) + os.pathsep + str(Path(__file__).parent)}
+    code = f"import bench_article_decide as b; print(b.measure({passes}))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=tree, env=env, capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("trees", nargs="*", type=Path, help="before and after source trees")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--passes", type=int, default=3)
+    args = parser.parse_args()
+    trees = args.trees or [REPO]
+    samples: dict[str, list[float]] = {str(t): [] for t in trees}
+    for _ in range(args.rounds):
+        for tree in trees:
+            samples[str(tree)].append(run_tree(tree, args.passes))
+    result = {
+        "messages": len(messages()),
+        "us_per_decision": {tree: round(statistics.median(v), 1) for tree, v in samples.items()},
+        "samples": samples,
+    }
+    if len(trees) == 2:
+        before, after = (statistics.median(samples[str(t)]) for t in trees)
+        result["ratio_after_before"] = round(after / before, 3)
+    print(json.dumps(result, indent=1))
+    save("article_decide", result)
+
+
+if __name__ == "__main__":
+    main()
