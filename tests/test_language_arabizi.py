@@ -221,3 +221,17 @@ def test_an_outage_is_an_insult_and_a_length_of_time_on_a_service() -> None:
     assert is_outage(normalize("no signal in the whole village for two days"))
     assert not is_outage(normalize("الشبكه زفت"))  # an insult without a length of time
     assert not is_outage(normalize("how long does a sim swap take, two days?"))
+
+
+@pytest.mark.parametrize(
+    ("text", "negative"),
+    [
+        ("ez pir aciz im", True),
+        ("hûn me aciz dikin", True),  # "you annoy us"
+        ("kesek her şev bang dike û aciz dike", False),  # a nuisance caller: a question about blocking
+    ],
+)
+def test_kurmanji_annoyance_is_the_writers(text: str, negative: bool) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert (sentiment(text) == "negative") == negative

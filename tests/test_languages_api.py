@@ -88,7 +88,8 @@ async def test_characters_that_break_storage_are_refused(client: Any) -> None:
     )
     assert resp.status_code == 422
     error = resp.json()["error"]
-    assert error["code"] == "invalid_characters" and "U+D83D" in error["message"]
+    assert error["code"] == "invalid_characters"
+    assert "U+D83D" in error["message"] or "lone surrogate" in error["message"]  # named by the JSON decoder
 
 
 @pytest.mark.parametrize(

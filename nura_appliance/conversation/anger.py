@@ -142,7 +142,7 @@ SORANI = _family(
 )
 
 KURMANJI = _family(
-    r"xirab|xerab|xirabe|pir xirab|hêrs bûm|hêrs im|aciz|aciz im|bezar|bêzar|bêzar bûm|diz|dizî|dizan|dizin|"
+    r"xirab|xerab|xirabe|pir xirab|hêrs bûm|hêrs im|aciz (?:im|in|bûm|bûn|bûne|kirin)|(?:ez|em) (?:pir )?aciz|(?:me|min) aciz (?:kir\w*|dikin|diki)|bezar|bêzar|bêzar bûm|diz|dizî|dizan|dizin|"
     r"rezil|rezîl|serm e|şerm e|serma we|şerma we|besermin|bêşerm|bêsermin|bêwijdan|bewijdan|derewin|derewîn|derewkar|"
     r"felbaz|fêlbaz|xapandin|xapînok|bes e|êdî bes e|edi bes e|westiyam|ez westiyam|ev ci xizmet e|ev çi xizmet e|"
     r"ev ci rezilî ye|tu kes bersiv nade|kes bersiv nade|ne hêja|ne hêjayî|ne heja|ne hejayi|pûç|puc e|nefret|"
