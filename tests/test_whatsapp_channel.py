@@ -953,3 +953,20 @@ def test_the_template_carries_its_language_and_filled_parameters(data_dir: Path,
     }
     bare = wa_settings(data_dir, fake_wa, WHATSAPP_TEMPLATE_NAME="hello_world", WHATSAPP_TEMPLATE_LANG="ar")
     assert "components" not in WhatsAppOutbound.template_message(SimpleNamespace(settings=bare), None)["template"]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "menu"),
+    [
+        ("ئینتەرنێتەکەم زۆر خاوە", "ckb", "لیستی سەرەکی"),
+        ("Înterneta min pir hêdî ye", "ku", "Menuya sereke"),
+    ],
+)
+async def test_a_new_number_in_kurdish_is_answered_in_its_language(
+    client: httpx.AsyncClient, fake_wa: FakeWhatsApp, app: Any, text: str, lang: str, menu: str
+) -> None:
+    who = "9647709001700"
+    await say(client, fake_wa, fake_wa.text(who, text))
+    assert (await contact(app, who))["lang"] == lang
+    answer = fake_wa.to(who)[-1]
+    assert answer["interactive"]["action"]["buttons"][0]["reply"]["title"] == menu

@@ -234,12 +234,13 @@ class WhatsAppChannel(WhatsAppOutbound):
     async def _on_message(self, wa_id: str, msg: dict[str, Any], name: str | None, request: Any) -> None:
         contact = await self.store.contact(wa_id)
         lang = self._lang(contact)
-        # The customer wrote: the 24-hour window (re)opens from now.
+        # The customer wrote: the 24-hour window (re)opens from now. A new number has no language
+        # yet (its first text decides, without a default tipping a close call).
         await self.store.remember(
             wa_id,
             session_id=None,
             token=None,
-            lang=lang,
+            lang=(contact or {}).get("lang"),
             profile_name=name,
             inbound_at=time.time(),
         )

@@ -434,7 +434,7 @@ class WhatsAppStore(Protocol):
         *,
         session_id: str | None,
         token: str | None,
-        lang: str,
+        lang: str | None,
         profile_name: str | None = None,
         inbound_at: float | None = None,
     ) -> None: ...

@@ -36,12 +36,13 @@ class SqlWhatsAppStore:
         *,
         session_id: str | None,
         token: str | None,
-        lang: str,
+        lang: str | None,
         profile_name: str | None = None,
         inbound_at: float | None = None,
     ) -> None:
         """Insert or update the number's row; a different session restarts agent-reply delivery
-        from its beginning. ``inbound_at`` (the customer wrote) reopens the 24-hour window."""
+        from its beginning. ``inbound_at`` (the customer wrote) reopens the 24-hour window; a
+        ``lang`` of None keeps the one known (a new number has none until its text shows it)."""
         now = time.time()
 
         def run(conn: Any) -> None:
@@ -59,7 +60,7 @@ class SqlWhatsAppStore:
                     (session_id, token, wa_id),
                 )
             conn.execute(
-                "UPDATE whatsapp_contacts SET lang = ?, profile_name = COALESCE(?, profile_name),"
+                "UPDATE whatsapp_contacts SET lang = COALESCE(?, lang), profile_name = COALESCE(?, profile_name),"
                 " last_inbound_at = COALESCE(?, last_inbound_at), updated_at = ? WHERE wa_id = ?",
                 (lang, profile_name, inbound_at, now, wa_id),
             )
