@@ -81,3 +81,36 @@ def test_one_analysis_gives_the_index_terms_and_the_content_words() -> None:
         assert terms == index_terms(text)
         assert all(not root.startswith("kc") and (c is None or c.startswith("kc")) for root, c in units)
     assert [root for root, _ in analyse("how do i pay my bill")[1]] == ["pay", "bill"]
+
+
+async def test_bad_input_gets_a_clear_answer_never_a_confident_wrong_article(data_dir) -> None:  # noqa: ANN001
+    import random
+
+    from conftest import make_settings
+
+    from nura_appliance.context import build_context, load_default_knowledge
+    from nura_appliance.knowledge.service import install_knowledge
+
+    ctx = build_context(make_settings(data_dir))
+    try:
+        await load_default_knowledge(ctx)
+        await install_knowledge(ctx, background_reindex=False)
+        await ctx.pipeline.refresh(force=True)
+        rng = random.Random(1)
+        news = (
+            "الحكومة أعلنت اليوم عن خطة جديدة لتطوير البنية التحتية في المدن الكبرى وسيتم تنفيذ المشاريع خلال"
+            " السنوات القادمة بالتعاون مع شركات محلية ودولية"
+        ).split()
+        paste = " ".join(rng.choice(news) for _ in range(700))[:4000]
+        answer = await ctx.pipeline.answer(paste, "ar")
+        assert answer.kind != "article", (answer.kind, answer.article_id, answer.confidence)
+        for text in ("🙂🙂🙂", "12345", "👨‍👩‍👧"):
+            answer = await ctx.pipeline.answer(text, "ar")
+            assert answer.kind != "article" and answer.response
+        mixed = await ctx.pipeline.answer("النت slow جدا today ئینتەرنێت", "ar")
+        assert mixed.kind == "article" and mixed.article_id == "internet-slow"
+        # a short question is still answered directly
+        short = await ctx.pipeline.answer("النت عندي بطيء جدا", "ar")
+        assert short.kind == "article" and short.article_id == "internet-slow" and short.confidence >= 0.9
+    finally:
+        ctx.close()

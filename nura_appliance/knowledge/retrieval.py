@@ -43,6 +43,7 @@ from nura_appliance.storage.sqlite.db import Database
 W_VMAX, W_V2, W_CENTROID, W_BM25_ITEM, W_BM25_ARTICLE = 1.0, 0.2, 0.4, 0.2, 0.4
 W_LEARNED, W_SPARSE = 0.5, 2.0
 BM25_DAMPING = 3.0  # bm25 / (best + damping): a weak lexical best match stays small
+LONG_MESSAGE_WORDS = 40  # more content words than this: offer topics, never answer directly
 # Calibration: logistic regression on the same data, out-of-scope cases weighted 3 (a confident
 # wrong answer is the worst outcome). Inputs: the best fused score and its margin over the
 # runner-up; the IDF-weighted share of the message's content words the winning article covers;
@@ -520,16 +521,16 @@ class ArticleMatcher:
         return (await self._versioned_scores(text))[1]
 
     async def _versioned_scores(
-        self, text: str, units: list[tuple[str, str | None]] | None = None
+        self, text: str, analysis: dict[str, Any] | None = None
     ) -> tuple[str | None, tuple[list[str], np.ndarray, dict[str, np.ndarray]], _Snapshot]:
         """The knowledge version the scores were computed on, the scores and the snapshot.
 
         The version check, the BM25 query, the built-in embedding and the fusion run together on
-        a reader thread: one hop, and no CPU-heavy work on the event loop. ``units`` (filled in
-        when given): the message's content words, from the same analysis as its terms."""
-        terms, found = analyse(text)
-        if units is not None:
-            units.extend(found)
+        a reader thread: one hop, and no CPU-heavy work on the event loop. ``analysis`` (filled in
+        when given): the message's ``terms`` and content words (``units``) from the same pass."""
+        terms, units = analyse(text)
+        if analysis is not None:
+            analysis.update(terms=terms, units=units)
         builtin = isinstance(self.embedder, BuiltinEmbedder)
 
         def work(conn: apsw.Connection) -> tuple[_Snapshot, Any]:
@@ -614,8 +615,9 @@ class ArticleMatcher:
 
     async def decide(self, text: str, lang: str) -> Decision:
         """Answer with one article, offer candidates (ambiguous) or nothing (out of scope)."""
-        units: list[tuple[str, str | None]] = []
-        version, (article_ids, fused, signals), snap = await self._versioned_scores(text, units)
+        analysis: dict[str, Any] = {}
+        version, (article_ids, fused, signals), snap = await self._versioned_scores(text, analysis)
+        units, length = analysis["units"], len(analysis["terms"])
         if not article_ids or not text.strip():
             return Decision("none", 0.0, version=version)
         order = np.argsort(-fused, kind="stable")
@@ -627,6 +629,11 @@ class ArticleMatcher:
         learned = signals["learned"]
         learned_margin = float(learned[top] - np.max(np.delete(learned, top))) if len(learned) > 1 else 0.0
         confidence = round(self.calibrate(best, best - runner, covered, words, rarest, learned_margin), 3)
+        if length > LONG_MESSAGE_WORDS and confidence >= self.answer_threshold:
+            # A pasted text, not a question: the calibration never saw one (its questions have
+            # 1-25 content words), and a long text shares generic words with every article. Offer
+            # the best topics instead of answering with one.
+            confidence = round(max(self.ambiguous_threshold, self.answer_threshold - 0.01), 3)
         candidates = [
             Candidate(article_ids[i], round(float(fused[i]), 4), round(float(signals["vmax"][i]), 4)) for i in order[:5]
         ]
