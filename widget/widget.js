@@ -729,8 +729,13 @@
     return t({ openai: 'src_ai', local_llm: 'src_ai', tree: 'src_tree', rules: 'src_rules', article: 'src_article', rag: 'src_rag',
       agent: 'src_agent' }[src] || 'src_fallback');
   }
+  function handbookSection(m) {
+    // A handbook answer names the section it quotes (the last part of the chunk's heading path).
+    var chunk = (m.sources || []).filter(function (s) { return s && s.kind === 'chunk' && s.title; })[0];
+    return m.source === 'rag' && chunk ? ' · ' + String(chunk.title).split('\u203a').pop().trim() : '';
+  }
   function addMeta(el, m) {
-    var meta = h('div', { class: 'nw-meta' }, [h('span', { class: 'nw-src', text: t('source', { s: sourceLabel(m.source) }) })]);
+    var meta = h('div', { class: 'nw-meta' }, [h('span', { class: 'nw-src', text: t('source', { s: sourceLabel(m.source) + handbookSection(m) }) })]);
     // No confidence percentage for customers ("99%" beside a wrong answer misleads); agents see it.
     if (m.id && st.sid) {
       var fb = h('div', { class: 'nw-fb' });
@@ -933,7 +938,7 @@
       if (r.status && LIVE.test(r.status) && !r.response) bubble.setAttribute('data-id', r.message_id);
       else {
         markSeen(r.message_id);
-        addMsg('bot', r.response, { id: r.message_id, source: r.source, confidence: r.confidence, quick_replies: r.quick_replies });
+        addMsg('bot', r.response, { id: r.message_id, source: r.source, sources: r.sources, confidence: r.confidence, quick_replies: r.quick_replies });
       }
       markSeen(r.message_id);
       setStatus(r.status);
