@@ -297,9 +297,11 @@ async def test_handoff_both_ways_agent_replies_and_a_resolved_chat_starts_fresh(
     assert await channel_of(app).deliver_agent_replies() == 0  # nothing twice
     assert len(fake_wa.to(who)) == delivered
 
-    # The customer's messages go to the agent; the bot stays quiet.
-    await say(client, fake_wa, fake_wa.text(who, "عندي مشكلة في الفاتورة"))
+    # The customer's messages go to the agent; the bot stays quiet (and shows no "typing…").
+    await say(client, fake_wa, fake_wa.text(who, "عندي مشكلة في الفاتورة", message_id="wamid.in.to-agent"))
     assert len(fake_wa.to(who)) == delivered
+    [read] = [r for r in fake_wa.reads if r["message_id"] == "wamid.in.to-agent"]
+    assert "typing_indicator" not in read
     turns = await app.ctx.nura.db.fetchall(
         "SELECT role, text FROM chat_turns WHERE session_id = ? ORDER BY id", (session_id,)
     )

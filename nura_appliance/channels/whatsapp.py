@@ -244,7 +244,7 @@ class WhatsAppChannel(WhatsAppOutbound):
             profile_name=name,
             inbound_at=time.time(),
         )
-        await self._mark_read(str(msg["id"]))
+        await self._mark_read(str(msg["id"]), typing=not await self._with_person(contact))
         kind = msg.get("type")
         if kind == "text":
             body = str(_obj(msg.get("text")).get("body") or "")
@@ -267,11 +267,19 @@ class WhatsAppChannel(WhatsAppOutbound):
         else:  # audio, video, stickers, contacts: ask for text
             await self.send(wa_id, None, [("text", text_message(wa_text("text_only", lang)))])
 
-    async def _mark_read(self, message_id: str) -> None:
+    async def _with_person(self, contact: dict[str, Any] | None) -> bool:
+        """Whether a person holds (or is about to take) the number's conversation."""
+        session_id, _ = await self._live_session(contact)
+        session = await self.ctx.sessions.get(session_id) if session_id else None
+        return session is not None and session.status in ("pending_handoff", "human_active")
+
+    async def _mark_read(self, message_id: str, *, typing: bool) -> None:
+        """Blue ticks; "typing…" only when the bot is about to answer (not while a person holds
+        the conversation: the customer would wait for an answer that is not coming)."""
         if not self.breaker.allows_traffic():
             return
         try:
-            await self.api.mark_read(message_id, typing=True)
+            await self.api.mark_read(message_id, typing=typing)
         except WhatsAppError as exc:  # blue ticks are a courtesy; the answer matters
             log.info("whatsapp mark-read failed: %s", exc)
 
@@ -416,8 +424,7 @@ class WhatsAppChannel(WhatsAppOutbound):
         line += f"\nhttps://maps.google.com/?q={lat:.6f},{lon:.6f}"
         contact = await self.store.contact(wa_id)
         session_id, _ = await self._live_session(contact)
-        session = await self.ctx.sessions.get(session_id) if session_id else None
-        if session is not None and session.status in ("pending_handoff", "human_active"):
+        if await self._with_person(contact):
             await self.converse(wa_id, line, request=request)
             return
         buttons = [("h", wa_text("agent_button", lang))] if self.settings.handoff_enabled else []
