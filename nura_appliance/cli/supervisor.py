@@ -214,6 +214,9 @@ class Supervisor:
         self.stop_signal: int | None = None
         self.stop_during_startup = False
         self.serving_once = False
+        # Some worker has been ready at least once: from then on a death is a crash (restarted,
+        # within the crash-loop limit), not a failed start-up.
+        self.ready_once = False
 
     # -- signals -----------------------------------------------------------------------------------
     def _on_signal(self, signum: int, _frame: Any) -> None:
@@ -246,7 +249,8 @@ class Supervisor:
 
     def _on_exit(self, slot: _Slot) -> int | None:
         """A worker process ended; returns an exit status when the service has to stop."""
-        process, was_serving = slot.process, slot.serving
+        process, was_serving = slot.process, slot.serving or self.board.state(slot.number) == SERVING
+        self.ready_once = self.ready_once or was_serving
         process.join(timeout=1)
         code = process.exitcode
         slot.process, slot.serving = None, False
@@ -254,11 +258,17 @@ class Supervisor:
         if self.stop_signal is not None:
             return None
         what = exit_description(code)
-        if not self.serving_once:
+        if not self.ready_once:
             log.error("API worker %d (pid %s) ended during start-up (%s)", slot.number, process.pid, what)
             return EXIT_STARTUP_FAILED
-        # Alive and serving now: when several died at once, their exits may not be seen yet.
-        if not any(s.serving and s.process is not None and s.process.is_alive() for s in self.slots):
+        # A worker that died after one of them was ready (even while another was still starting) is
+        # a crash like any other, not a failed start-up. Alive and serving now: the board's state counts
+        # too (a worker can be ready before this loop has seen it), and when several died at once
+        # their exits may not be seen yet.
+        if not any(
+            (s.serving or self.board.state(s.number) == SERVING) and s.process is not None and s.process.is_alive()
+            for s in self.slots
+        ):
             log.error(
                 "API worker %d (pid %s) died (%s) and no API worker is serving: stopping, so that the service"
                 " manager starts nura again (exit status %d)",
@@ -301,7 +311,7 @@ class Supervisor:
             if slot.serving:
                 continue
             if self.board.state(slot.number) == SERVING:
-                slot.serving = True
+                slot.serving = self.ready_once = True
                 log.info("API worker %d ready (pid %s) after %.1f s", slot.number, slot.process.pid, now - slot.started)
             elif now - slot.started > START_TIMEOUT:
                 log.error(
