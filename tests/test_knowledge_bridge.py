@@ -55,3 +55,11 @@ def test_an_arabizi_question_keeps_its_latin_words_and_gains_their_arabic_readin
     assert "سعر" in units["se3r"] and "باق" in units["ba8at"]
     assert "gar" in units  # the Latin product name the handbook may write "(Gara)" stays a form
     assert "سعر" in query.terms
+
+
+def test_words_that_only_ask_how_much_or_where_are_no_evidence_either_way() -> None:
+    from nura_appliance.knowledge.hybrid import QueryTerms
+
+    for question in ("ڕۆمینگی ڕۆژانە بۆ ئەوروپا چەندە", "pakêta Halgurd bi çend e", "باقه سفين بيش"):
+        units = [unit for unit, _ in QueryTerms.of(question).units]
+        assert not {"جند", "cend", "بيش"} & set(units), units

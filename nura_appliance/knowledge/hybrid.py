@@ -151,6 +151,18 @@ def passage_terms(text: str) -> list[str]:
     return [term for line in text.splitlines() for term in index_terms(line)]
 
 
+# Words that ask for an amount, a place or a time in the four languages: what is asked, not what
+# about — no handbook holds them, and counted as missing words they made every such question look
+# out of scope ("ڕۆمینگی ڕۆژانە بۆ ئەوروپا چەندە").
+ASKING_WORDS = frozenset(
+    normalize(w)
+    for w in (
+        "كم بكم بكام قديش شقد شكد بيش چەند چەندە کوێ کوێیە کەی çend çiqas kengî kîjan li ku derê "
+        "how much many where when which"
+    ).split()
+)
+
+
 @dataclass
 class QueryTerms:
     """A question as the retriever sees it: its BM25 terms (stems and lexicon concepts) and its
@@ -168,7 +180,7 @@ class QueryTerms:
         bridged: list[str] = []
         arabizi = arabizi_text(text) is not None  # Latin letters, Arabic words
         for word in normalize(text).split():
-            if word in STOPWORDS:
+            if word in STOPWORDS or word in ASKING_WORDS:
                 continue
             unit = stem(word, sorani)
             if unit and unit not in units:
