@@ -235,3 +235,25 @@ def test_kurmanji_annoyance_is_the_writers(text: str, negative: bool) -> None:
     from nura_appliance.conversation.signals import sentiment
 
     assert (sentiment(text) == "negative") == negative
+
+
+@pytest.mark.parametrize(
+    ("text", "handoff"),
+    [
+        ("هل يوجد موظف متاح الآن؟", True),  # is a person available
+        ("اكو احد يرد علينا؟", True),
+        ("any human here?", True),
+        ("is anybody there", True),
+        ("can i get an agent please", True),
+        ("ez dixwazim bi kesekî re biaxivim", True),  # the person before the verb
+        ("دەمەوێت لەگەڵ بەڕێوەبەر قسە بکەم", True),  # a manager
+        ("هل يوجد فرع قريب مني", False),
+        ("في موظف بالفرع يتكلم كردي؟", False),  # a question about a branch's staff
+        ("can i get a new sim for my son", False),
+        ("is there an agent shop near me", False),
+    ],
+)
+def test_is_there_a_person_and_its_near_misses(text: str, handoff: bool) -> None:
+    from nura_appliance.conversation.signals import wants_human
+
+    assert wants_human(text) == handoff

@@ -47,6 +47,10 @@ _AR_PATTERNS = [
     re.compile(rf"\b(?:{_SOMEONE}|{_AR_PREFIX}{_PERSON}\w{{0,3}})\b.*\b{_TALK_TO_ME}\b"),
     re.compile(r"\b(حولني|حولوني|وصلني|وصلوني)\b"),
     re.compile(rf"\b{_PERSON} (حقيقي|بشري)\b"),
+    # is there a person / someone (available): "هل يوجد موظف متاح", "في حدا بيرد", "اكو احد"
+    re.compile(
+        rf"\b(?:هل )?(?:يوجد|في|فيه|فيش|اكو|هناك|ماكو|مافي) (?:\S+ )?(?:{_SOMEONE}|{_PERSON})\w{{0,3}} (?:\S+ )?(?:متاح|متوفر|موجود|فاضي|يرد|بيرد|يجاوب|يساعد|احكي|اكلم|احجي|اتكلم)"
+    ),
     re.compile(r"\b(انسان|بشر) (حقيقي|مو روبوت|مش روبوت)\b"),
     re.compile(r"\b(ما|مو|مش|لا) (ابي|اريد|بدي|عايز) (اكلم|احجي|احكي|اتكلم)? ?(روبوت|بوت|الة|الي)\b"),
 ]
@@ -61,7 +65,7 @@ def _sorani(pattern: str) -> re.Pattern[str]:
 # "I want/need" or "contact me"; the person must be the object ("کارمەندێکم دەوێت"), not the
 # subject of another sentence ("کارمەندەکانی کۆمپانیاکەم سیمیان دەوێت").
 _CKB_PERSON = (
-    r"(?:کارمە?ند|فەرمانبەر|مرۆڤ|ئینسان|ئادەمیزاد|کەسێک|کەسێکی|بەرپرس|مووەزەف|موەزەف|موظف|ئۆپەرەیتەر|"
+    r"(?:کارمە?ند|فەرمانبەر|مرۆڤ|ئینسان|ئادەمیزاد|کەسێک|کەسێکی|بەرپرس|بەڕێوەبەر|مووەزەف|موەزەف|موظف|ئۆپەرەیتەر|"
     r"خزمەتگوزاری کڕیار|خزمەتگوزاریی کڕیار)\w{0,5}"
 )
 _CKB_PATTERNS = [
@@ -79,11 +83,14 @@ _CKB_PATTERNS = [
     _sorani(rf"\b(?:گفتوگۆ|چات|قسەکردن) (?:\S+ ){{0,2}}?لەگەڵ (?:\S+ )?{_CKB_PERSON}"),
     _sorani(rf"\b{_CKB_PERSON} (?:\S+ ){{0,2}}?پەیوەندیم (?:پێوە )?(?:بکات|بکەن|بکا)"),
     _sorani(r"\b(?:مرۆڤێکی|کەسێکی|کارمەندێکی) (?:ڕاستەقینە|ڕاستی|زیندوو)"),
+    # is there someone who answers me: "کەسێک هەیە وەڵامم بداتەوە"
+    _sorani(rf"\b{_CKB_PERSON} (?:\S+ )?هەیە (?:\S+ )?(?:وەڵامم|قسەم|یارمەتیم)"),
     _sorani(r"\b(?:نامەوێت|نامەوێ|نامەوێت) (?:\S+ )?(?:لەگەڵ )?(?:ڕۆبۆت|ڕۆبات|بۆت|ئامێر)"),
     _sorani(r"\b(?:ڕۆبۆت|ڕۆبات|بۆت|ئامێر)\w{0,5} (?:\S+ )?(?:نامەوێت|نامەوێ|ناوێت)"),
 ]
 _KU_PATTERNS = [
     re.compile(r"\b(karmend|karmendek|karmendeki|karmende|mirov|mirovek|mirovekî)\w*\b"),
+    re.compile(r"\b(kes|kesek|keseki|kesekî)\b.*\b(biaxivim|bipeyivim|biaxive|bipeyive|axivim)\b"),
     re.compile(
         r"\b(biaxivim|biaxive|axaftin|axivim|peyivim|girede|girêde|veguhez|veguhêze)\b.*\b(kes|kesek|kesekî|mirov|karmend)\w*"
     ),
@@ -112,6 +119,12 @@ _EN_PATTERNS = [
         r"\b(i want|i need|give me|get me|i would like|id like)\b.*\b(human|agent|agnet|person|representative|operator)\b"
     ),
     re.compile(r"\b(not|no|stop) (a |the )?(bot|robot|machine)\b"),
+    # "any human here?", "is anyone there", "can i get an agent"
+    re.compile(r"\bany (human|person|agent|one|body|representative)s? (here|there|around|available|online)\b"),
+    re.compile(
+        r"\bis (anyone|anybody|someone|somebody|there a (human|person|real person)) (there|here|available|online|around)\b"
+    ),
+    re.compile(rf"\b(can|could|may) i (get|have|speak|talk)\b.*\b{_EN_PERSON_WORDS}\b"),
 ]
 # A message that is only a word for a person (plus please / greetings) is a request too:
 # "موظف لو سمحت", "agent pls", "karmend". Typos within one edit of these words count.
