@@ -454,3 +454,105 @@ def test_docs_and_widget_page_work_under_their_csp_in_chromium(live_server):
             assert problems == [], problems
         finally:
             browser.close()
+
+
+# -- 8. bounded ingestion -------------------------------------------------------------------------
+
+
+def _docx(paragraphs: list[str], junk: int = 0, junk_name: str = "word/media/junk.bin") -> bytes:
+    """A real .docx (python-docx), optionally with a highly compressible extra part of ``junk`` bytes."""
+    import io
+    import zipfile
+
+    from docx import Document
+
+    document = Document()
+    document.add_heading("Prices", level=1)
+    for text in paragraphs:
+        document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    if not junk:
+        return buffer.getvalue()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        with dst.open(junk_name, "w") as part:
+            block = b"\0" * 1_000_000
+            for _ in range(junk // len(block)):
+                part.write(block)
+    return out.getvalue()
+
+
+def test_a_decompression_bomb_docx_is_refused_before_parsing():
+    from nura_appliance.auth.archive import ArchiveRefused, check_archive
+    from nura_appliance.auth.uploads import check_upload
+    from nura_appliance.errors import UnsupportedMediaType
+    from nura_appliance.knowledge.ingest import IngestError, extract
+
+    bomb = _docx(["The monthly plan costs 10 dollars."], junk=60_000_000)  # the attack: ~60 MB inflated
+    assert len(bomb) < 200_000
+    started = __import__("time").monotonic()
+    with pytest.raises(ArchiveRefused):
+        check_archive(bomb)
+    with pytest.raises(UnsupportedMediaType) as refused:
+        check_upload("handbook.docx", bomb, {"docx"})
+    assert refused.value.code == "upload_rejected" and "before reading" in refused.value.message
+    with pytest.raises(IngestError, match="refused before reading"):
+        extract("handbook.docx", bomb)  # files ingested from disk (nura knowledge ingest) too
+    assert __import__("time").monotonic() - started < 10  # 335 s before
+    # An ordinary document, even a long one, passes and is read.
+    normal = _docx([f"Paragraph {i}: the monthly plan costs {i} dollars." for i in range(3000)])
+    assert check_archive(normal) > len(normal)
+    title, sections = extract("handbook.docx", normal)
+    assert title == "Prices" and "costs 2999 dollars" in sections[-1].text
+
+
+def test_archive_limits_scale_with_the_upload():
+    from nura_appliance.auth.archive import MAX_TOTAL, ArchiveLimits
+
+    small, large = ArchiveLimits.for_size(50_000), ArchiveLimits.for_size(5_000_000)
+    assert small.total < large.total <= MAX_TOTAL and small.entries < large.entries
+
+
+def test_extraction_has_a_text_budget(monkeypatch):
+    from nura_appliance.knowledge import ingest
+
+    monkeypatch.setattr(ingest, "EXTRACT_MAX_CHARS", 10_000)
+    with pytest.raises(ingest.IngestError, match="characters of text"):
+        ingest.extract("big.md", ("# Big\n\n" + "word " * 5000).encode())
+
+
+async def test_an_ingest_run_that_stopped_the_server_twice_is_quarantined(app, client, data_dir):
+    """The attack: after ``kill -9`` during a bomb's ingestion the job ran again on every restart.
+    Here each start of the run is counted in its log row; a third start quarantines it."""
+    from nura_appliance.knowledge.routes import run_ingest_job, start_ingest
+
+    ctx = app.ctx.nura
+    folder = data_dir / "uploads" / "handbook"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "a.md").write_text("# Hours\n\nWe open at nine.\n")
+    ctx.services.pop("jobs", None)  # run it by hand below
+    run_id = await ctx.db.write(
+        lambda c: (
+            c.execute("INSERT INTO ingestion_logs (source, status, started_at) VALUES ('upload', 'queued', 0)"),
+            c.last_insert_rowid(),
+        )[1]
+    )
+    payload = {"run_id": run_id, "files": [{"stored_name": "a.md", "name": "a.md"}]}
+    from nura_appliance.knowledge import routes
+
+    assert await routes._quarantined(ctx, run_id) is False  # first start: the process then "dies"
+    assert await routes._quarantined(ctx, run_id) is False  # second start: dies again
+    await run_ingest_job(ctx, payload)  # third start: not run
+    row = await ctx.db.fetchone("SELECT status, error, chunks FROM ingestion_logs WHERE id = ?", (run_id,))
+    assert row["status"] == "quarantined" and "stopped 2 times" in row["error"] and row["chunks"] == 0
+    # A run that is not cut short runs normally.
+    fresh = await start_ingest(ctx, [{"stored_name": "a.md", "name": "a.md"}], source="upload")
+    for _ in range(100):
+        done = await ctx.db.fetchone("SELECT status FROM ingestion_logs WHERE id = ?", (fresh,))
+        if done["status"] not in ("queued", "running"):
+            break
+        await __import__("asyncio").sleep(0.05)
+    assert done["status"] == "done"

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from nura_appliance.auth.archive import ArchiveRefused, check_archive
 from nura_appliance.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 CONTENT_TYPES = {
@@ -125,6 +126,12 @@ def _check_zip(data: bytes, max_bytes: int) -> str:
             raise UnsupportedMediaType("documents with macros or programs are not accepted", code="upload_rejected")
     if "[Content_Types].xml" not in names or not any(n.startswith("word/") for n in names):
         raise UnsupportedMediaType("the zip archive is not a Word document", code="upload_type_mismatch")
+    try:
+        check_archive(data)  # the real decompressed bytes, entry by entry (declared sizes can lie)
+    except ArchiveRefused as exc:
+        raise UnsupportedMediaType(f"refused before reading: {exc}", code="upload_rejected") from None
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError):
+        raise UnsupportedMediaType("the file is a damaged zip archive", code="upload_type_mismatch") from None
     return "docx"
 
 

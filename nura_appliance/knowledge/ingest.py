@@ -30,6 +30,7 @@ from typing import Any
 import apsw
 import numpy as np
 
+from nura_appliance.auth.archive import ArchiveRefused, check_archive
 from nura_appliance.errors import ValidationFailed
 from nura_appliance.knowledge.chunking import Chunk, Section, chunk_sections
 from nura_appliance.knowledge.hybrid import passage_terms
@@ -207,6 +208,27 @@ def _readable_by_pdfplumber(data: bytes) -> bool:
     return True
 
 
+# Extraction budget per file (a handbook of ~1,500 pages has ~3 M characters): text beyond this,
+# or an extraction still running after the time budget, is refused (a crafted document cannot keep
+# the ingest, and the memory it holds, going for minutes).
+EXTRACT_MAX_CHARS = 20_000_000  # the default upload limit in bytes: text files are never cut
+EXTRACT_MAX_SECONDS = 120.0
+
+
+class _Budget:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.deadline = time.monotonic() + EXTRACT_MAX_SECONDS
+        self.chars = 0
+
+    def spend(self, text: str) -> None:
+        self.chars += len(text)
+        if self.chars > EXTRACT_MAX_CHARS:
+            raise IngestError(f"{self.name}: more than {EXTRACT_MAX_CHARS:,} characters of text; split the document")
+        if time.monotonic() > self.deadline:
+            raise IngestError(f"{self.name}: text extraction took longer than {EXTRACT_MAX_SECONDS:.0f} s; refused")
+
+
 def _docx_sections(data: bytes, name: str) -> list[Section]:
     """Paragraphs and tables in document order: Heading/Title styles start sections (their level
     builds the heading path, as in Markdown), tables become pipe rows (the first row is the
@@ -217,6 +239,12 @@ def _docx_sections(data: bytes, name: str) -> list[Section]:
     from docx.table import Table
 
     try:
+        check_archive(data)  # a zip bomb is refused before python-docx inflates it (auth/archive.py)
+    except ArchiveRefused as exc:
+        raise IngestError(f"{name}: refused before reading: {exc}") from None
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise IngestError(f"{name}: not a readable .docx file ({type(exc).__name__})") from None
+    try:
         document = Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise IngestError(f"{name}: not a readable .docx file ({type(exc).__name__})") from None
@@ -225,10 +253,12 @@ def _docx_sections(data: bytes, name: str) -> list[Section]:
     sections: list[Section] = []
     heading, lines = "", []
     trail: list[tuple[int, str]] = []
+    budget = _Budget(name)
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             rows = [_row_texts(row) for row in block.rows]
             rows = [r for r in rows if any(r)]
+            budget.spend("".join("".join(r) for r in rows))
             if rows:
                 lines.append("| " + " | ".join(rows[0]) + " |")
                 if len(rows) > 1:
@@ -238,6 +268,7 @@ def _docx_sections(data: bytes, name: str) -> list[Section]:
             continue
         style = (block.style.name if block.style is not None else "") or ""
         text = block.text.strip()
+        budget.spend(block.text)
         if style.lower().startswith(("heading", "title")) and text:
             if any(line.strip() for line in lines):
                 sections.append(Section(heading, "\n".join(lines)))
@@ -288,6 +319,7 @@ def extract(name: str, data: bytes) -> tuple[str, list[Section]]:
     else:
         text = _decode(data, name)
         sections = _markdown_sections(text) if kind == "md" else [Section("", text)]
+    _Budget(name).spend("".join(s.text for s in sections))  # every kind: the text-size budget
     if not any(s.text.strip() for s in sections):
         detail = " (a scanned PDF needs OCR first)" if kind == "pdf" else ""
         raise IngestError(f"{name}: no text found in the document{detail}")

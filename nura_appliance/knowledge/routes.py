@@ -293,9 +293,48 @@ async def start_ingest(ctx: Any, files: list[dict[str, Any]], *, source: str) ->
     return run_id
 
 
+INGEST_MAX_STARTS = 2  # a run whose process died this often is not started again
+
+
+async def _quarantined(ctx: Any, run_id: int) -> bool:
+    """Mark the run as running (counting its starts); True when it must not run again.
+
+    A run still ``running`` when its job starts again was cut short: the process died during it
+    (a file that exhausted memory, ``kill -9``) or it raised. After ``INGEST_MAX_STARTS`` starts the
+    run is ``quarantined`` instead of re-run on every restart (a decompression bomb was ingested
+    again after each restart, with the same blow-up)."""
+    import json
+
+    row = await ctx.db.fetchone("SELECT status, detail FROM ingestion_logs WHERE id = ?", (run_id,))
+    starts = 1
+    if row is not None and row["status"] == "running":
+        try:
+            starts = int(json.loads(row["detail"] or "{}").get("starts", 1)) + 1
+        except (ValueError, TypeError, AttributeError):
+            starts = 2
+    if starts > INGEST_MAX_STARTS:
+        log.error("ingestion run %s stopped %d times before it finished: quarantined", run_id, starts - 1)
+        await ctx.db.execute(
+            "UPDATE ingestion_logs SET status = 'quarantined', error = ?, finished_at = ? WHERE id = ?",
+            (
+                f"the server stopped {starts - 1} times while ingesting these files; not retried "
+                "(check the files, then upload them again)",
+                time.time(),
+                run_id,
+            ),
+        )
+        return True
+    await ctx.db.execute(
+        "UPDATE ingestion_logs SET status = 'running', detail = ? WHERE id = ?",
+        (json.dumps({"starts": starts}), run_id),
+    )
+    return False
+
+
 async def run_ingest_job(ctx: Any, payload: dict[str, Any]) -> None:
     """Job handler: ingest stored uploads and close the run's log row."""
-    await ctx.db.execute("UPDATE ingestion_logs SET status = 'running' WHERE id = ?", (payload["run_id"],))
+    if await _quarantined(ctx, payload["run_id"]):
+        return
     folder = _upload_dir(ctx)
     rows = []
     for item in payload["files"]:
@@ -316,6 +355,23 @@ async def run_ingest_job(ctx: Any, payload: dict[str, Any]) -> None:
         display = item["name"] if Path(item["name"]).suffix.lower() == path.suffix.lower() else path.name
         rows.append(await ingest_file(ctx, display, data, f"upload:{item['stored_name']}"))
     await finish_run(ctx, payload["run_id"], rows)
+    await asyncio.to_thread(release_memory)
+
+
+def release_memory() -> None:
+    """Give the memory an ingest used back to the system: collect the parsed documents, then ask
+    glibc to return its free heap pages (without it RSS stayed at its peak after an ingest)."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if name:
+        try:
+            ctypes.CDLL(name).malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
+            pass
 
 
 class _Tasks:

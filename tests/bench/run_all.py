@@ -24,6 +24,7 @@ ORDER = (
     "bench_cache",
     "bench_retrieval",
     "bench_ingest",
+    "bench_ingest_memory",
     "bench_quality",
     "bench_analytics",
     "bench_load",
