@@ -12,6 +12,7 @@ from sanic import Sanic
 from sanic_ext import Extend
 
 from nura_appliance import __version__
+from nura_appliance.api_docs import document_routes
 from nura_appliance.auth.access import ADMIN, PUBLIC, check_routes, level_of
 from nura_appliance.auth.production import check_production
 from nura_appliance.auth.secrets import ensure_secrets
@@ -88,6 +89,12 @@ def create_app(
     @app.before_server_start(priority=-1_000_000)
     async def routes_settled(app: Sanic) -> None:
         app.state.is_started = True
+
+    if docs != "off":
+
+        @app.before_server_start(priority=10)  # before sanic-ext builds the document (priority -1000)
+        async def describe_api(app: Sanic) -> None:
+            document_routes(app)
 
     @app.before_server_start
     async def open_context(app: Sanic) -> None:

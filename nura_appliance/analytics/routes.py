@@ -56,12 +56,14 @@ async def click(request: Request) -> HTTPResponse:
 @bp.get("/dashboard")
 @access(VIEWER)
 async def dashboard(request: Request) -> HTTPResponse:
+    """The dashboard figures for `?days=&since=&until=&channel=&lang=&agent=&issue_category=` (aggregates only)."""
     return json_response(await _service(request).dashboard(parse_query(request.args)))
 
 
 @bp.get("/reports")
 @access(VIEWER)
 async def reports(request: Request) -> HTTPResponse:
+    """The report tabs (knowledge gaps, intents, hand-offs, outcomes, cost) for `?days=&since=&until=&channel=&lang=&agent=&issue_category=`; viewers get no question text."""
     return json_response(
         await _service(request).reports(parse_query(request.args), with_text=sees_transcripts(request))
     )
@@ -87,6 +89,7 @@ async def report_csv(request: Request, name: str) -> HTTPResponse:
 @bp.get("/ratings")
 @access(VIEWER)
 async def ratings(request: Request) -> HTTPResponse:
+    """Customer ratings: the 1-5 distribution and rated sessions for `?days=&since=&until=&channel=&lang=`."""
     return json_response(await _service(request).ratings(parse_query(request.args)))
 
 
@@ -121,6 +124,7 @@ async def list_gaps(request: Request) -> HTTPResponse:
 @gaps_bp.post("/<gap_id:int>/approve")
 @access(ADMIN)
 async def approve_gap(request: Request, gap_id: int) -> HTTPResponse:
+    """Answer a knowledge gap `{mode: article|rule|faq, answer?, article_id?}`: it becomes knowledge and is closed."""
     mode, answer, article_id = parse_approval(json_object(request))
     return json_response(await _service(request).gaps.approve(gap_id, mode, answer, article_id, _actor(request)))
 
@@ -128,12 +132,14 @@ async def approve_gap(request: Request, gap_id: int) -> HTTPResponse:
 @gaps_bp.post("/<gap_id:int>/reject")
 @access(ADMIN)
 async def reject_gap(request: Request, gap_id: int) -> HTTPResponse:
+    """Close a knowledge gap as not worth an answer."""
     return json_response(await _service(request).gaps.close(gap_id, "rejected", _actor(request)))
 
 
 @gaps_bp.post("/<gap_id:int>/resolve")
 @access(ADMIN)
 async def resolve_gap(request: Request, gap_id: int) -> HTTPResponse:
+    """Close a knowledge gap as already answered."""
     return json_response(await _service(request).gaps.close(gap_id, "resolved", _actor(request)))
 
 

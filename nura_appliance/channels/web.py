@@ -67,18 +67,21 @@ async def _widget_file(request: Request, name: str) -> HTTPResponse:
 @bp.get("/widget.js")
 @access(PUBLIC)
 async def widget_js(request: Request) -> HTTPResponse:
+    """The chat widget (JavaScript, cacheable, loadable from any origin)."""
     return await _widget_file(request, "widget.js")
 
 
 @bp.get("/widget-loader.js")
 @access(PUBLIC)
 async def widget_loader(request: Request) -> HTTPResponse:
+    """The widget loader that host pages embed with one script tag."""
     return await _widget_file(request, "widget-loader.js")
 
 
 @bp.get("/widget.html")
 @access(PUBLIC)
 async def widget_page(request: Request) -> HTTPResponse:
+    """The widget demo page."""
     return await _widget_file(request, "widget.html")
 
 
@@ -92,6 +95,7 @@ async def favicon(request: Request) -> HTTPResponse:
 @bp.get("/admin", strict_slashes=True)
 @access(PUBLIC)
 async def admin_redirect(request: Request) -> HTTPResponse:
+    """Redirect to the web admin at /admin/."""
     return redirect("/admin/")
 
 
@@ -115,6 +119,7 @@ def _admin_path(relative: str) -> Path:
 @bp.get("/admin/", strict_slashes=True)
 @access(PUBLIC)
 async def admin_index(request: Request) -> HTTPResponse:
+    """The web admin (a static single page; its API calls need a token)."""
     return await admin_asset(request, "")
 
 

@@ -101,6 +101,7 @@ async def update_canned(request: Request, reply_id: str) -> HTTPResponse:
 @bp.delete("/canned-replies/<reply_id:str>")
 @access(ADMIN)
 async def delete_canned(request: Request, reply_id: str) -> HTTPResponse:
+    """Delete one canned reply."""
     await canned.CannedReplies(request.app.ctx.nura.db).delete(reply_id)
     return json_response({"ok": True, "id": reply_id})
 
