@@ -15,9 +15,10 @@ QUESTION = "my phone shows sos only since morning"  # the default pack has no su
 ARTICLE = "no-connection"
 
 
-def settings(data_dir: Any) -> Any:
+def settings(data_dir: Any, **extra: Any) -> Any:
     return make_settings(
         data_dir,
+        **extra,
         API_KEY=API_KEY,
         BUSINESS_HOURS="",
         HANDOFF_TRIGGERS="explicit",
@@ -49,7 +50,19 @@ async def handed_off(client: Any) -> str:
 
 
 async def test_a_resolved_handoff_teaches_the_next_answer(data_dir: Any) -> None:
-    async with running_app(settings(data_dir)) as (app, client):
+    await _teaches_the_next_answer(settings(data_dir))
+
+
+async def test_a_resolved_handoff_teaches_the_next_answer_in_postgresql_mode(data_dir: Any) -> None:
+    from test_store_contract import scale_backends
+
+    with scale_backends() as backend:
+        values = {k: v for k, v in backend.items() if k.startswith("NURA_")}
+        await _teaches_the_next_answer(settings(data_dir, **values))
+
+
+async def _teaches_the_next_answer(config: Any) -> None:
+    async with running_app(config) as (app, client):
         before = await say(client, QUESTION)
         assert before["kind"] in ("out_of_scope", "fallback", "ambiguous"), before
         sid = await handed_off(client)
