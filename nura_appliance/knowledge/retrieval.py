@@ -1,19 +1,24 @@
-"""Article decisions (BM25 over FTS5 + vectors).
+"""Article decisions (BM25 over FTS5 + vectors + the pack's learned models).
 
 :class:`ArticleMatcher` is the pipeline's article tier. For one message it scores every article
-from five signals, fuses them linearly and turns the best score and its margin over the runner-up
-into a calibrated confidence in [0, 1]:
+from seven signals, fuses them linearly and turns the best score, its margin over the runner-up
+and what the winning article covers of the message into a calibrated confidence in [0, 1]:
 
 * ``vmax`` — best cosine between the message and any item of the article (title, example,
   keyword, body sentence, any language);
 * ``v2`` — the second-best item cosine (an article matched by two items is more credible);
 * ``centroid`` — cosine with the mean of all the article's item vectors (its overall topic);
 * ``bm25_item`` / ``bm25_article`` — FTS5 BM25 over the light-stemmed items and over the
-  article as one document (IDF across articles makes rare topic words count).
+  article as one document (IDF across articles makes rare topic words count);
+* ``sparse`` — the pack's term model (:class:`SparseModel`: every example, title and keyword of
+  an article pooled into one TF-IDF profile), learnt from the pack;
+* ``learned`` — the pack's ridge model (:func:`train_model`) over the item vectors.
 
-The fusion weights and the calibration were chosen on the evaluation set as a whole with a
-held-out split, with and without example questions in the pack (docs/KNOWLEDGE.md); the
-answer/ambiguous thresholds are settings.
+Both models are built with the article snapshot of a knowledge version, so they always match the
+knowledge a message is decided on. The confidence's evidence (:func:`coverage`): the share of the
+message's content words the article covers, whether one word carries the match, how generic that
+word is, and the ridge model's margin. Weights and calibration were fitted on the dev splits, with
+and without example questions (docs/KNOWLEDGE.md); the answer/ambiguous thresholds are settings.
 
 The hybrid search over handbook chunks and articles (``ctx.services["retriever"]``) is
 :class:`nura_appliance.knowledge.hybrid.HybridRetriever`.
@@ -426,11 +431,6 @@ def analyse(text: str) -> tuple[list[str], list[tuple[str, str | None]]]:
             concept = concept_of(root)
             units[root] = "kc" + concept if concept else None
     return content + concepts(stems), list(units.items())
-
-
-def query_units(text: str) -> list[tuple[str, str | None]]:
-    """The content words of a message as (stem, concept term or None), stopwords left out."""
-    return analyse(text)[1]
 
 
 def coverage(snap: _Snapshot, units: list[tuple[str, str | None]], index: int) -> tuple[float, int, float]:
