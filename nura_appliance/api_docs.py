@@ -94,7 +94,7 @@ def document_routes(app: Sanic) -> None:
 
 
 def _document(operation: Any, route: Any, handler: Any, level: str) -> None:
-    doc = inspect.getdoc(handler) or ""
+    doc = (inspect.getdoc(handler) or "").split("openapi:\n---")[0].strip()  # a few carry sanic-ext YAML
     summary = doc.split("\n\n")[0].replace("\n", " ").strip()
     who = {
         PUBLIC: "anyone",

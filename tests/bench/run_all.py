@@ -33,6 +33,7 @@ ORDER = (
     "bench_worker_restart",
     "bench_bundle",
     "bench_a11y",
+    "bench_fuzz",
 )
 # Arguments that keep the whole run under 15 minutes on 2 cores (each script's own defaults may
 # be heavier when it is run alone).
