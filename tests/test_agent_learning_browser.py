@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from a11y_support import axe_violations, describe
 from playwright.sync_api import Page, expect
 from test_admin import (  # noqa: F401 - browser, server and new_page are fixtures
     ADMIN_PASSWORD,
@@ -66,6 +67,8 @@ def test_agent_names_the_article_and_one_click_teaches_the_bot(
     expect(row).to_contain_text(ARTICLE)
     accept = row.locator("[data-action=accept]")
     expect(accept).to_have_text("قبول كسؤال مثال")
+    violations = axe_violations(page, selector="#gaps-table")  # the new column and button too
+    assert not violations, describe(violations)
     accept.click()
     expect(page.locator("body")).to_contain_text("أُضيف كسؤال مثال.", timeout=10000)
     expect(page.locator("#gaps-table tr", has_text=QUESTION)).to_have_count(0, timeout=10000)
