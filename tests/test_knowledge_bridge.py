@@ -63,3 +63,12 @@ def test_words_that_only_ask_how_much_or_where_are_no_evidence_either_way() -> N
     for question in ("ڕۆمینگی ڕۆژانە بۆ ئەوروپا چەندە", "pakêta Halgurd bi çend e", "باقه سفين بيش"):
         units = [unit for unit, _ in QueryTerms.of(question).units]
         assert not {"جند", "cend", "بيش"} & set(units), units
+
+
+def test_odd_stored_shapes_teach_nothing_and_break_nothing() -> None:
+    rows = [
+        {"title": "not json", "body": '{"ar": 5, "en": ["x"]}', "examples": "[1, 2]"},
+        {"title": None, "body": '{"ar": "سطر", "en": "line"}', "examples": '{"ar": ["سؤال"], "en": "question"}'},
+    ]
+    bridge = Bridge.from_rows(rows)
+    assert bridge.translations("line", False) == set()

@@ -35,18 +35,25 @@ def _stems(text: str, sorani: bool) -> set[str]:
     return {s for w in words if w not in STOPWORDS and not w.isdigit() and len(s := stem(w, sorani)) > 1}
 
 
+def _texts(field: Any, lang: str) -> list[str]:
+    """The non-empty texts of one per-language field in ``lang`` (a string, or a list of them for
+    example questions); anything else — an older or hand-edited shape — gives nothing."""
+    value = field.get(lang) if isinstance(field, dict) else None
+    if isinstance(value, str):
+        return [line for line in value.splitlines() if line.strip()]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str) and item.strip()]
+    return []
+
+
 def _aligned(article: dict[str, Any], lang: str) -> Iterable[tuple[str, str]]:
-    """Pairs of (Arabic, ``lang``) texts of one article that say the same thing."""
-    title, body, examples = article["title"], article["body"], article["examples"]
-    if title.get("ar") and title.get(lang):
-        yield title["ar"], title[lang]
-    ar_lines = [line for line in (body.get("ar") or "").splitlines() if line.strip()]
-    other_lines = [line for line in (body.get(lang) or "").splitlines() if line.strip()]
-    if ar_lines and len(ar_lines) == len(other_lines):
-        yield from zip(ar_lines, other_lines, strict=True)
-    ar_examples, other_examples = examples.get("ar") or [], examples.get(lang) or []
-    if ar_examples and len(ar_examples) == len(other_examples):
-        yield from zip(ar_examples, other_examples, strict=True)
+    """Pairs of (Arabic, ``lang``) texts of one article that say the same thing: the title, the
+    body line by line and the example questions one by one, each only when both sides have the
+    same number of them."""
+    for field in (article.get("title"), article.get("body"), article.get("examples")):
+        ar, other = _texts(field, "ar"), _texts(field, lang)
+        if ar and len(ar) == len(other):
+            yield from zip(ar, other, strict=True)
 
 
 class Bridge:
@@ -89,13 +96,15 @@ class Bridge:
     @classmethod
     def from_rows(cls, rows: Iterable[Any]) -> Bridge:
         """From ``articles`` rows (title, body, examples as stored: JSON text)."""
+
+        def loaded(value: Any) -> Any:
+            try:
+                return json.loads(value) if isinstance(value, str) and value else value
+            except ValueError:
+                return None
+
         return cls.learn(
-            {
-                "title": json.loads(r["title"] or "{}"),
-                "body": json.loads(r["body"] or "{}"),
-                "examples": json.loads(r["examples"] or "{}"),
-            }
-            for r in rows
+            {"title": loaded(r["title"]), "body": loaded(r["body"]), "examples": loaded(r["examples"])} for r in rows
         )
 
     def translations(self, word: str, sorani: bool) -> set[str]:
