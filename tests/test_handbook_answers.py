@@ -207,6 +207,7 @@ async def test_a_question_in_another_language_reaches_the_arabic_handbook(
     system = _system_prompt(scripted)
     assert "2500" in system, system
     assert "2500" in answer["response"], answer
+    assert answer["article_id"], answer  # the article the article tier was confident in, kept
 
 
 CALLER_TUNES = """# نغمات الانتظار

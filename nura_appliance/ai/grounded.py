@@ -280,6 +280,7 @@ class GroundedAnswerTier:
             provider.source if provider else result.provider,
             round(confidence, 3),
             lang,
+            article_id=beside[0].ref if beside else None,  # the article the tier was confident in
             sources=[p.source() for p in cited],
             source_doc=cited[0].doc or cited[0].title,
         )
