@@ -556,3 +556,41 @@ async def test_an_ingest_run_that_stopped_the_server_twice_is_quarantined(app, c
             break
         await __import__("asyncio").sleep(0.05)
     assert done["status"] == "done"
+
+
+def test_sigterm_stops_a_running_ingest_cleanly(tmp_path):
+    """The attack run: SIGTERM did not stop the server while it ingested. Now the ingest stops at
+    its next step, the process exits, and the run is queued to run again after the restart."""
+    import signal
+    import sqlite3
+    import time
+
+    import httpx
+    from conftest import TEST_API_KEY, serving_subprocess
+
+    big = _docx([f"Paragraph {i}: plan {i} costs {i % 90 + 10} dollars." for i in range(12_000)])
+    with serving_subprocess(tmp_path) as server:
+        admin = {"Authorization": f"Bearer {TEST_API_KEY}"}
+        upload = httpx.post(
+            f"{server['url']}/v1/knowledge/upload", files={"file": ("big.docx", big)}, headers=admin, timeout=30
+        )
+        assert upload.status_code == 202, upload.text
+        run_id = upload.json()["run_id"]
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            runs = httpx.get(f"{server['url']}/v1/knowledge/ingestions", headers=admin, timeout=10).json()
+            run = next(r for r in runs["runs"] if r["id"] == run_id)
+            if run["status"] == "running":
+                break
+            time.sleep(0.1)
+        assert run["status"] == "running", run
+        time.sleep(0.5)
+        stopped = time.monotonic()
+        server["process"].send_signal(signal.SIGTERM)
+        server["process"].wait(timeout=60)
+        took = time.monotonic() - stopped
+        data = server["data_dir"]
+    assert took < 12, f"{took:.1f} s from SIGTERM to exit"
+    with sqlite3.connect(data / "nura.db") as db:
+        status = db.execute("SELECT status FROM ingestion_logs WHERE id = ?", (run_id,)).fetchone()[0]
+    assert status == "queued"  # runs again after the restart, not counted as a crash

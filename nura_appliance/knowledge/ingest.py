@@ -16,11 +16,13 @@ with overlap → FTS5 rows and vectors.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import html.parser
 import io
 import json
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -215,6 +217,26 @@ EXTRACT_MAX_CHARS = 20_000_000  # the default upload limit in bytes: text files 
 EXTRACT_MAX_SECONDS = 120.0
 
 
+class IngestStopped(IngestError):
+    """The server is stopping (SIGTERM): the file is left as it was and the run is queued again."""
+
+
+# Set by the serving process when it stops (``stop_event(ctx)``); read in the extraction and
+# indexing loops of the ingest running in this context (asyncio.to_thread copies the context).
+_STOP: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("nura_ingest_stop", default=None)
+
+
+def stop_event(ctx: Any) -> threading.Event:
+    """The event that stops ``ctx``'s ingests at their next step (set on server stop)."""
+    return ctx.services.setdefault("ingest_stop", threading.Event())
+
+
+def _check_stop(name: str) -> None:
+    event = _STOP.get()
+    if event is not None and event.is_set():
+        raise IngestStopped(f"{name}: the server is stopping; the file will be ingested after the restart")
+
+
 class _Budget:
     def __init__(self, name: str) -> None:
         self.name = name
@@ -222,6 +244,7 @@ class _Budget:
         self.chars = 0
 
     def spend(self, text: str) -> None:
+        _check_stop(self.name)
         self.chars += len(text)
         if self.chars > EXTRACT_MAX_CHARS:
             raise IngestError(f"{self.name}: more than {EXTRACT_MAX_CHARS:,} characters of text; split the document")
@@ -376,17 +399,21 @@ async def ingest_file(ctx: Any, name: str, data: bytes, path_key: str) -> dict[s
             chunks = chunk_sections(sections, settings.rag_chunk_size, settings.rag_chunk_overlap)
             if not chunks:
                 raise IngestError(f"{name}: no text found in the document")
+            _check_stop(name)
             texts = [index_text(c) for c in chunks]
             terms = [" ".join(passage_terms(t)) for t in texts]
+            _check_stop(name)
             vectors = ctx.db.read_sync(lambda c: ctx.knowledge.vectors.embed(texts, c))
             return title, chunks, vectors, terms
 
+        _STOP.set(stop_event(ctx))
         title, chunks, vectors, terms = await asyncio.to_thread(prepare)
         lang = document_language([c for c in chunks if c.unit == "text"] or chunks)
         doc = HandbookDocument(path_key, name, title, digest, len(data), lang)
         key = f"staging:{uuid.uuid4().hex}"
         try:
             for start in range(0, len(chunks), STAGE_BATCH):
+                _check_stop(name)  # staged rows are purged below: the published version stays
                 end = start + STAGE_BATCH
                 await ctx.db.write(
                     lambda c, s=start, e=end: store.stage(c, doc, key, chunks[s:e], vectors[s:e], terms[s:e])
@@ -408,6 +435,8 @@ async def ingest_file(ctx: Any, name: str, data: bytes, path_key: str) -> dict[s
         if warnings:
             result["warnings"] = warnings
         return result
+    except IngestStopped:
+        raise
     except IngestError as exc:
         return {"name": name, "status": "failed", "chunks": 0, "error": exc.message}
 

@@ -21,7 +21,7 @@ from sanic.response import HTTPResponse
 from nura_appliance.auth.access import ADMIN, AGENT, access
 from nura_appliance.errors import NotFound, ValidationFailed
 from nura_appliance.http import int_arg, json_object
-from nura_appliance.knowledge.ingest import SUPPORTED, finish_run, ingest_file
+from nura_appliance.knowledge.ingest import SUPPORTED, IngestStopped, finish_run, ingest_file, stop_event
 from nura_appliance.knowledge.pack import PackError, pick_text, validate_pack
 from nura_appliance.knowledge.service import install_knowledge
 from nura_appliance.languages import LANG_LIST, LANGS
@@ -353,7 +353,16 @@ async def run_ingest_job(ctx: Any, payload: dict[str, Any]) -> None:
             continue
         # The display name carries the type for extraction; the stored name is the identity.
         display = item["name"] if Path(item["name"]).suffix.lower() == path.suffix.lower() else path.name
-        rows.append(await ingest_file(ctx, display, data, f"upload:{item['stored_name']}"))
+        try:
+            rows.append(await ingest_file(ctx, display, data, f"upload:{item['stored_name']}"))
+        except IngestStopped:
+            # A clean stop is not a crash: queued again (not counted towards the quarantine), and
+            # the job fails so that the queue runs it again after the restart.
+            await ctx.db.execute(
+                "UPDATE ingestion_logs SET status = 'queued', detail = NULL WHERE id = ?", (payload["run_id"],)
+            )
+            log.info("ingestion run %s stopped with the server; it runs again after the restart", payload["run_id"])
+            raise
     await finish_run(ctx, payload["run_id"], rows)
     await asyncio.to_thread(release_memory)
 
@@ -473,3 +482,10 @@ def setup(app: Sanic) -> None:
     app.blueprint(bp)
     app.blueprint(rules_routes.bp)  # /v1/knowledge/rules: the admin's rules editor
     on_context(app, _on_context)
+
+    @app.before_server_stop
+    async def stop_ingests(app: Sanic) -> None:
+        """SIGTERM: a running ingest stops at its next step instead of holding the process."""
+        ctx = getattr(app.ctx, "nura", None)
+        if ctx is not None:
+            stop_event(ctx).set()
