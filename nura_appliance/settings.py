@@ -146,6 +146,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SESSION_TTL_SECONDS", 3600, "Live-cache lifetime of a bot-only session.", kind=int, minimum=1),
     Setting("HANDOFF_SESSION_TTL_SECONDS", 86400, "Live-cache lifetime of a session in hand-off.", kind=int, minimum=1),
     Setting(
+        "SESSION_LOCK_WAIT_SECONDS",
+        30.0,
+        "How long a customer message waits for the previous message of the same session to finish"
+        " before it is refused with 409 busy (messages of one session are handled in order).",
+        kind=float,
+        minimum=0.1,
+    ),
+    Setting(
         "SESSION_IDLE_CLOSE_SECONDS",
         86400,
         "A bot-only session idle this long is closed by the expiry job.",

@@ -456,25 +456,26 @@ async def test_a_rating_given_while_a_message_is_answered_is_kept(app, client, m
     assert (await client.get(f"/v1/session/{sid}", headers=headers)).json()["rating"] == 2
 
 
-async def test_stale_whole_row_save_cannot_undo_an_accept(app, client):
-    """A request that read the session before an agent accepted it saves its old copy afterwards:
-    the guard trigger keeps the accepted state."""
+async def test_commands_apply_to_the_committed_row_not_to_an_earlier_copy(app, client):
+    """Every change is a command on the row as committed: a copy read before an accept cannot be
+    written back (the store has no whole-row save), and the next command sees the accept."""
     answer = await ask_for_agent(client)
     sid, token = answer["session_id"], answer["session_token"]
     ctx = app.ctx.nura
     stale = await ctx.sessions_store.get(sid)
+    assert not hasattr(ctx.sessions_store, "save")
     assert (await client.post(f"/v1/handoff/{sid}/accept?agent_id=alice", headers=ADMIN)).status_code == 200
-    stale.message_count += 1
-    await ctx.sessions_store.save(stale)
+    rated = await client.post(f"/v1/session/{sid}/rating", json={"score": 3}, headers={"X-Session-Token": token})
+    assert rated.status_code == 200
     row = await session_row(app, sid)
-    assert (row["status"], row["assigned_agent"]) == ("human_active", "alice")
-    assert row["message_count"] == stale.message_count  # the rest of the write went through
-    # Same after resolve: a stale 'human_active' copy does not reopen the session.
-    stale_active = await ctx.sessions_store.get(sid)
+    assert (row["status"], row["assigned_agent"], row["rating"]) == ("human_active", "alice", 3)
+    assert row["version"] == stale.version + 2  # the accept, then the rating
+    # An older row offered to the cache never replaces the newer one it holds.
+    await ctx.sessions.warm(stale)
+    assert (await ctx.sessions.cached(sid))["status"] == "human_active"
     assert (
         await client.post(f"/v1/session/{sid}/resolve?agent_id=alice", json={"status": "solved"}, headers=ADMIN)
     ).status_code == 200
-    await ctx.sessions_store.save(stale_active)
     assert (await session_row(app, sid))["status"] == "resolved"
     # A customer writing again after the resolution starts a fresh bot conversation, and may be
     # handed off again (a newer handoff_at is not a stale write).

@@ -409,7 +409,7 @@ async def test_an_original_at_20260430_002_imports_what_it_has(tmp_path):
             clash = expected.session_ids[7]
             mine, _token = ctx.sessions.new(customer_id="here", channel="web", lang="ar")
             mine.id = clash
-            await ctx.sessions_store.create(mine)
+            await ctx.sessions.create(mine)
             with OriginalDatabase(url) as source:
                 clash_logs = len(source.rows_for_sessions("conversation_logs", [clash]))
                 report = await OriginalImporter(source, ctx).run()

@@ -146,6 +146,79 @@ async def test_cache_interface(data_dir, backend):
         ctx.close()
 
 
+async def test_cache_compare_and_set_on_the_version(data_dir, backend):
+    """The live cache keeps the newest committed row: an older version offered later is refused."""
+    ctx = build_context(backend_settings(data_dir, backend))
+    try:
+        cache = ctx.cache
+        assert await cache.set_newer("session:v", {"id": "v", "version": 3, "status": "human_active"}, 3, ttl=30)
+        assert not await cache.set_newer("session:v", {"id": "v", "version": 2, "status": "bot"}, 2, ttl=30)
+        assert (await cache.get("session:v"))["status"] == "human_active"
+        assert await cache.set_newer("session:v", {"id": "v", "version": 3, "status": "human_active"}, 3, ttl=30)
+        assert await cache.set_newer("session:v", {"id": "v", "version": 4, "status": "resolved"}, 4, ttl=30)
+        assert (await cache.get("session:v"))["status"] == "resolved"
+        remaining = await cache.ttl("session:v")
+        assert remaining is not None and 0 < remaining <= 30
+        # Racing writers of many versions: the newest wins whatever the order of arrival.
+        versions = list(range(5, 45))
+        await asyncio.gather(*(cache.set_newer("session:v", {"id": "v", "version": v}, v, ttl=30) for v in versions))
+        assert (await cache.get("session:v"))["version"] == 44
+    finally:
+        ctx.close()
+
+
+# -- session commands -------------------------------------------------------------------------------
+async def test_session_commands(data_dir, backend):
+    """``SessionStore.apply``: one command per transaction on the committed row, version bumped by
+    one, only the command's columns written, nothing written when it raises, and concurrent
+    commands serialised (no lost update)."""
+    from nura_appliance.errors import Conflict, NotFound
+    from nura_appliance.storage.base import SessionChange, TurnRecord
+
+    ctx = build_context(backend_settings(data_dir, backend))
+    try:
+        store, sessions = ctx.sessions_store, ctx.sessions
+        record, _token = sessions.new(customer_id="c-1", channel="web", lang="ar")
+        hello = TurnRecord(record.id, "customer", "مرحبا", 1.0)
+        committed, change = await store.apply(
+            record.id, lambda _c, cur: SessionChange({"message_count": cur.message_count + 1}, [hello]), new=record
+        )
+        assert (committed.version, committed.message_count) == (1, 1) and change.turns[0].id is not None
+        seen: list[int] = []
+
+        def rate(_conn: Any, current: Any) -> SessionChange:
+            seen.append(current.version)
+            return SessionChange({"rating": 4})
+
+        committed, _ = await store.apply(record.id, rate)
+        assert (committed.version, committed.rating, committed.message_count, seen) == (2, 4, 1, [1])
+
+        def refuse(_conn: Any, current: Any) -> SessionChange:
+            raise Conflict("no", code="refused")
+
+        with pytest.raises(Conflict):
+            await store.apply(record.id, refuse)
+        with pytest.raises(ValueError):
+            await store.apply(record.id, lambda _c, _cur: SessionChange({"id": "other"}))
+        nothing, _ = await store.apply(record.id, lambda _c, _cur: SessionChange())
+        assert nothing.version == 2 and (await store.get(record.id)).version == 2
+        with pytest.raises(NotFound):
+            await store.apply("no-such-session", rate)
+
+        def count(_conn: Any, current: Any) -> SessionChange:
+            turn = TurnRecord(current.id, "customer", f"m{current.message_count}", 2.0)
+            return SessionChange({"message_count": current.message_count + 1}, [turn])
+
+        await asyncio.gather(*(sessions.apply(record.id, count) for _ in range(30)))
+        row = await store.get(record.id)
+        assert (row.message_count, row.version) == (31, 32)
+        texts = [t.text for t in await store.turns(record.id)]
+        assert texts == ["مرحبا", *(f"m{i}" for i in range(1, 31))]  # each command saw the one before
+        assert (await sessions.cached(record.id))["version"] == 32
+    finally:
+        ctx.close()
+
+
 # -- event bus ------------------------------------------------------------------------------------
 async def test_bus_interface(data_dir, backend):
     ctx = build_context(backend_settings(data_dir, backend))
@@ -233,15 +306,15 @@ async def test_message_handoff_accept_race_resolve_report(data_dir, backend):
         assert [m["role"] for m in detail["messages"]].count("agent") == 1
         assert detail["session"]["status"] == "resolved"
 
-        # The rating is its own write: a whole-session save from a copy read before it keeps it.
+        # The rating is its own command on the committed row: the version moves on by one, and the
+        # cache holds the committed row.
         store = app.ctx.nura.sessions_store
-        stale = await store.get(sid)
+        before = await store.get(sid)
         rated = await client.post(f"/v1/session/{sid}/rating", json={"score": 5}, headers={"X-Session-Token": token})
         assert rated.status_code == 200, rated.text
-        assert stale.rating is None
-        await store.save(stale)
-        assert stale.rating == 5  # read back from the row
-        assert (await store.get(sid)).rating == 5
+        after = await store.get(sid)
+        assert (after.rating, after.version, after.status) == (5, before.version + 1, "resolved")
+        assert (await app.ctx.nura.sessions.cached(sid))["version"] == after.version
 
         jobs = app.ctx.nura.services["jobs"]
         await jobs.run_pending()

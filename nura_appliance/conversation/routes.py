@@ -123,9 +123,9 @@ async def get_messages(request: Request, session_id: str) -> HTTPResponse:
     session = await ctx.sessions.authorize(session_id, session_token(request))
     after = int_arg(request, "after", 0, 0, INT_MAX)
     turns = await ctx.sessions_store.turns(session.id, after_id=after)
-    return json_response(
-        {"session_id": session.id, "status": session.status, "messages": [turn_payload(t) for t in turns]}
-    )
+    # A bot answer withheld because a person took the chat meanwhile is for the agent's eyes only.
+    shown = [turn_payload(t) for t in turns if t.meta.get("kind") != "withheld"]
+    return json_response({"session_id": session.id, "status": session.status, "messages": shown})
 
 
 def setup(app: Sanic) -> None:

@@ -1,5 +1,13 @@
 """Handling one customer message end to end: validate, load or create the session, run the
-pipeline, apply hand-off triggers, persist the turn atomically, publish events."""
+pipeline, apply hand-off triggers, persist the turn atomically, publish events.
+
+Who decides what (docs/HANDOFF.md, "Who owns the session"): the message path owns the turns, the
+counters and the bot's fields of a session; it writes them with one command applied to the
+committed row (``SessionStore.apply``), never by saving a copy it read before the answer. Messages
+of one session are handled one at a time (``SessionService.ordered``). Routing follows the
+committed status: a message for a session in hand-off goes to the agent side; a bot answer that
+finishes after a hand-off began is stored (``kind: withheld``) but not delivered to the customer.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +25,14 @@ from nura_appliance.knowledge.language import detect_with_hint
 from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.realtime.bus import EventBus
 from nura_appliance.settings import Settings
-from nura_appliance.storage.base import ExchangeLog, OutboxItem, SessionRecord, SessionStore, TurnRecord
+from nura_appliance.storage.base import (
+    ExchangeLog,
+    OutboxItem,
+    SessionChange,
+    SessionRecord,
+    SessionStore,
+    TurnRecord,
+)
 from nura_appliance.text_policy import describe, forbidden_character
 
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
@@ -101,8 +116,9 @@ def choose_language(text: str, hint: str | None, fallback: str) -> str:
 
 
 class HandoffStarter(Protocol):
-    async def begin(self, session: SessionRecord, reason: str, lang: str) -> str:
-        """Move the session into the queue; returns the text to tell the customer."""
+    def start(self, current: SessionRecord, reason: str, lang: str, at: float) -> tuple[dict[str, Any], str]:
+        """The hand-off fields to write to the committed row ``current`` (status, reason, timings)
+        and the text to tell the customer. Runs inside the message's write transaction."""
         ...
 
 
@@ -113,11 +129,21 @@ class BasicHandoff:
     def __init__(self, bus: EventBus) -> None:
         self.bus = bus
 
-    async def begin(self, session: SessionRecord, reason: str, lang: str) -> str:
-        session.status = "pending_handoff"
-        session.handoff_reason = reason
-        session.handoff_at = time.time()
-        return message("handoff_started", lang)
+    def start(self, current: SessionRecord, reason: str, lang: str, at: float) -> tuple[dict[str, Any], str]:
+        fields = {"status": "pending_handoff", "handoff_reason": reason, "handoff_at": at}
+        return fields, message("handoff_started", lang)
+
+
+def taken_over(read: SessionRecord, current: SessionRecord) -> bool:
+    """Whether a hand-off began (or ended in a resolution) between reading ``read`` and the
+    committed row ``current``: the bot no longer owns the conversation it answered."""
+    if current.status in HUMAN_STATUSES:
+        return True
+    return current.status == "resolved" and current.resolved_at != read.resolved_at
+
+
+class _Rerouted(Exception):
+    """The committed status no longer matches the route a message took; take it again."""
 
 
 class ConversationService:
@@ -140,15 +166,6 @@ class ConversationService:
         # the message's own transaction, or None to leave it to the classify_message job.
         self.inline_insight: Callable[[dict[str, Any]], Awaitable[InsightWrite | None]] | None = None
 
-    async def open_session(self, incoming: IncomingMessage) -> tuple[SessionRecord, str, bool]:
-        """The session this message belongs to, its token, and whether it was created now."""
-        if incoming.session_id is None:
-            lang = choose_language(incoming.text, incoming.lang_hint, self.settings.default_lang)
-            session, token = self.sessions.new(customer_id=incoming.customer_id, channel=incoming.channel, lang=lang)
-            return session, token, True
-        session = await self.sessions.authorize(incoming.session_id, incoming.session_token)
-        return session, incoming.session_token or "", False
-
     def _triggers(self, session: SessionRecord, answer: Answer) -> str | None:
         settings = self.settings
         if not settings.handoff_enabled:
@@ -164,74 +181,67 @@ class ConversationService:
 
     async def handle(self, incoming: IncomingMessage) -> dict[str, Any]:
         started = time.perf_counter()
-        session, token, created = await self.open_session(incoming)
+        if incoming.session_id is None:
+            lang = choose_language(incoming.text, incoming.lang_hint, self.settings.default_lang)
+            session, token = self.sessions.new(customer_id=incoming.customer_id, channel=incoming.channel, lang=lang)
+            return await self._route(session, token, incoming, started, created=True)
+        # One message of a session at a time, in arrival order; the session is read once the
+        # previous message is committed.
+        async with self.sessions.ordered(incoming.session_id):
+            session = await self.sessions.authorize(incoming.session_id, incoming.session_token)
+            return await self._route(session, incoming.session_token or "", incoming, started, created=False)
+
+    async def _route(
+        self, session: SessionRecord, token: str, incoming: IncomingMessage, started: float, *, created: bool
+    ) -> dict[str, Any]:
         now = time.time()
         lang = choose_language(incoming.text, incoming.lang_hint, session.lang)
-        customer_turn = TurnRecord(session.id, "customer", incoming.text, now, meta={"lang": lang})
-        session.message_count += 1
-        session.updated_at = now
-        if incoming.customer_id and not session.customer_id:
-            session.customer_id = incoming.customer_id
+        for _ in range(3):
+            customer_turn = TurnRecord(session.id, "customer", incoming.text, now, meta={"lang": lang})
+            try:
+                if session.status in HUMAN_STATUSES:
+                    return await self._to_agent(session, token, customer_turn, incoming.customer_id, lang)
+                return await self._to_bot(session, token, customer_turn, incoming, lang, started, created)
+            except _Rerouted:
+                session = await self.store.get(session.id) or session
+        raise BadRequest("the session keeps changing; send the message again", code="session_changed")
 
-        if session.status in HUMAN_STATUSES:
-            # A person owns the conversation: deliver the message to the agent and stop.
-            turns = await self.store.record(session, [customer_turn])
-            await self.sessions.warm(session)
-            self._publish_customer_message(session, turns[0])
-            return self._response(
-                session, token, turns[0].id, Answer("agent", "", "agent", 1.0, lang), escalated=True, created=created
-            )
+    async def _to_agent(
+        self, session: SessionRecord, token: str, turn: TurnRecord, customer_id: str | None, lang: str
+    ) -> dict[str, Any]:
+        """A person owns the conversation: store the message for the agent side and stop."""
 
-        if session.status in ("resolved", "closed"):
-            # A resolved conversation that receives a new message starts a fresh bot exchange.
-            session.status = "bot"
-            session.low_confidence_streak = 0
-            session.negative_count = 0
+        def command(_conn: Any, current: SessionRecord) -> SessionChange:
+            if current.status not in HUMAN_STATUSES:
+                raise _Rerouted
+            fields: dict[str, Any] = {"message_count": current.message_count + 1}
+            if customer_id and not current.customer_id:
+                fields["customer_id"] = customer_id
+            return SessionChange(fields, [turn])
 
-        session.lang = lang
-        answer = await self.pipeline.answer(incoming.text, lang, {"session": session})
-        if answer.sentiment == "negative":
-            session.negative_count += 1
-        if answer.kind in LOW_CONFIDENCE_KINDS:
-            session.low_confidence_streak += 1
-        elif answer.kind in ("article", "rag", "rule"):
-            session.low_confidence_streak = 0
-
-        reason = self._triggers(session, answer)
-        escalated = False
-        if reason:
-            text = await self.handoff.begin(session, reason, lang)
-            answer.response = text if answer.kind == "handoff" else f"{answer.response}\n\n{text}".strip()
-            answer.handoff_reason = reason
-            escalated = True
-
-        bot_turn = TurnRecord(
-            session.id,
-            "bot",
-            answer.response,
-            time.time(),
-            source=answer.source,
-            confidence=answer.confidence,
-            article_id=answer.article_id,
-            sources=answer.sources,
-            meta={"kind": answer.kind, "lang": lang, "candidates": answer.candidates},
+        committed, change = await self.sessions.apply(session.id, command)
+        self._publish_customer_message(committed, change.turns[0])
+        return self._response(
+            committed, token, change.turns[0].id, Answer("agent", "", "agent", 1.0, lang), escalated=True, created=False
         )
-        log = ExchangeLog(
-            session_id=session.id,
-            customer_message=incoming.text,
-            created_at=now,
-            customer_id=session.customer_id,
-            channel=session.channel,
-            lang=lang,
-            response=answer.response,
-            source=answer.source,
-            confidence=answer.confidence,
-            escalated=escalated,
-            article_id=answer.article_id,
-            latency_ms=round((time.perf_counter() - started) * 1000, 2),
-        )
-        outbox = []
+
+    async def _to_bot(
+        self,
+        session: SessionRecord,
+        token: str,
+        customer_turn: TurnRecord,
+        incoming: IncomingMessage,
+        lang: str,
+        started: float,
+        created: bool,
+    ) -> dict[str, Any]:
+        read = session
+        view = SessionRecord.from_dict(session.to_dict())  # what the pipeline sees of the session
+        view.lang = lang
+        answer = await self.pipeline.answer(incoming.text, lang, {"session": view})
+        customer_id = incoming.customer_id
         insight: InsightWrite | None = None
+        classify: dict[str, Any] | None = None
         if self.settings.background_jobs_enabled:
             classify = {
                 "session_id": session.id,
@@ -243,10 +253,6 @@ class ConversationService:
             }
             if self.inline_insight is not None:
                 insight = await self.inline_insight(classify)
-            if insight is None:
-                outbox.append(OutboxItem("classify_message", classify))
-        if escalated:
-            outbox.append(OutboxItem("handoff_started", {"session_id": session.id, "reason": reason}))
         after = None
         if insight is not None:
             write_insight = insight
@@ -254,10 +260,99 @@ class ConversationService:
             def after(conn: Any, written: list[TurnRecord]) -> None:
                 write_insight(conn, written[0].id)
 
-        turns = await self.store.record(session, [customer_turn, bot_turn], log, outbox, after=after)
-        await self.sessions.warm(session)
-        self._publish_exchange(session, turns, escalated)
-        return self._response(session, token, turns[1].id, answer, escalated=escalated, created=created)
+        latency_ms = round((time.perf_counter() - started) * 1000, 2)
+
+        def command(_conn: Any, current: SessionRecord) -> SessionChange:
+            fields: dict[str, Any] = {"message_count": current.message_count + 1}
+            if customer_id and not current.customer_id:
+                fields["customer_id"] = customer_id
+            outbox = [OutboxItem("classify_message", dict(classify))] if classify and insight is None else []
+            if taken_over(read, current):
+                # A hand-off began while the bot was answering: the person owns the chat now. The
+                # answer is kept in the transcript for the agent, never delivered to the customer.
+                bot_turn = self._bot_turn(current.id, answer, answer.response, lang, withheld=True)
+                log = self._log(current, incoming.text, customer_turn.created_at, answer, lang, False, latency_ms)
+                return SessionChange(fields, [customer_turn, bot_turn], log, outbox, after, result=None)
+            counters = current
+            if current.status in ("resolved", "closed"):
+                # A new message after a resolution starts a fresh bot conversation.
+                fields.update(status="bot", low_confidence_streak=0, negative_count=0)
+                counters = SessionRecord.from_dict({**current.to_dict(), **fields})
+            negative = counters.negative_count + (1 if answer.sentiment == "negative" else 0)
+            streak = counters.low_confidence_streak
+            if answer.kind in LOW_CONFIDENCE_KINDS:
+                streak += 1
+            elif answer.kind in ("article", "rag", "rule"):
+                streak = 0
+            fields.update(lang=lang, negative_count=negative, low_confidence_streak=streak)
+            now_view = SessionRecord.from_dict({**current.to_dict(), **fields})
+            reason = self._triggers(now_view, answer)
+            response = answer.response
+            if reason:
+                handoff_fields, text = self.handoff.start(now_view, reason, lang, time.time())
+                fields.update(handoff_fields)
+                response = text if answer.kind == "handoff" else f"{answer.response}\n\n{text}".strip()
+                outbox.append(OutboxItem("handoff_started", {"session_id": current.id, "reason": reason}))
+            bot_turn = self._bot_turn(current.id, answer, response, lang)
+            log = self._log(current, incoming.text, customer_turn.created_at, answer, lang, bool(reason), latency_ms)
+            log.response = response
+            log.customer_id = fields.get("customer_id", current.customer_id)
+            return SessionChange(fields, [customer_turn, bot_turn], log, outbox, after, result=(response, reason))
+
+        committed, change = await self.sessions.apply(session.id, command, new=session if created else None)
+        turns = change.turns
+        if change.result is None:
+            self._publish_customer_message(committed, turns[0])
+            return self._response(
+                committed, token, turns[0].id, Answer("agent", "", "agent", 1.0, lang), escalated=True, created=created
+            )
+        answer.response, reason = change.result
+        if reason:
+            answer.handoff_reason = reason
+        self._publish_exchange(committed, turns, bool(reason))
+        return self._response(committed, token, turns[1].id, answer, escalated=bool(reason), created=created)
+
+    @staticmethod
+    def _bot_turn(session_id: str, answer: Answer, text: str, lang: str, *, withheld: bool = False) -> TurnRecord:
+        meta: dict[str, Any] = {"kind": answer.kind, "lang": lang, "candidates": answer.candidates}
+        if withheld:
+            meta.update(kind="withheld", answer_kind=answer.kind)
+        return TurnRecord(
+            session_id,
+            "bot",
+            text,
+            time.time(),
+            source=answer.source,
+            confidence=answer.confidence,
+            article_id=answer.article_id,
+            sources=answer.sources,
+            meta=meta,
+        )
+
+    @staticmethod
+    def _log(
+        session: SessionRecord,
+        text: str,
+        at: float,
+        answer: Answer,
+        lang: str,
+        escalated: bool,
+        latency_ms: float,
+    ) -> ExchangeLog:
+        return ExchangeLog(
+            session_id=session.id,
+            customer_message=text,
+            created_at=at,
+            customer_id=session.customer_id,
+            channel=session.channel,
+            lang=lang,
+            response=answer.response,
+            source=answer.source,
+            confidence=answer.confidence,
+            escalated=escalated,
+            article_id=answer.article_id,
+            latency_ms=latency_ms,
+        )
 
     async def attachment_turn(
         self,
@@ -270,30 +365,36 @@ class ConversationService:
         """Persist a customer's attachment turn; ``after(conn, turns)`` writes the attachment rows
         in the same transaction. The bot never looks at the file: a person owning the chat gets it
         in the agent queue; otherwise a bot turn suggests asking for a person (or, without
-        hand-off, describing the problem in text). Returns the written turns."""
-        session.message_count += 1
-        session.updated_at = turn.created_at
-        if session.status in HUMAN_STATUSES:
-            turns = await self.store.record(session, [turn], after=after)
-            await self.sessions.warm(session)
-            self._publish_customer_message(session, turns[0])
-            return turns
-        if session.status in ("resolved", "closed"):
-            session.status = "bot"
-            session.low_confidence_streak = 0
-            session.negative_count = 0
+        hand-off, describing the problem in text). Returns the written turns; ``session`` is
+        updated to the committed row."""
         offer_person = bool(self.settings.handoff_enabled) and "button" in self.settings.handoff_triggers
-        reply = TurnRecord(
-            session.id,
-            "bot",
-            message("attachment_bot" if offer_person else "attachment_bot_no_handoff", lang),
-            time.time(),
-            meta={"kind": "attachment_reply", "lang": lang, "offer_person": offer_person},
-        )
-        turns = await self.store.record(session, [turn, reply], after=after)
-        await self.sessions.warm(session)
-        self._publish_exchange(session, turns, False)
-        return turns
+
+        def command(_conn: Any, current: SessionRecord) -> SessionChange:
+            fields: dict[str, Any] = {"message_count": current.message_count + 1}
+            if current.status in HUMAN_STATUSES:
+                return SessionChange(fields, [turn], after=after, result=True)
+            if current.status in ("resolved", "closed"):
+                fields.update(status="bot", low_confidence_streak=0, negative_count=0)
+            reply = TurnRecord(
+                current.id,
+                "bot",
+                message("attachment_bot" if offer_person else "attachment_bot_no_handoff", lang),
+                time.time(),
+                meta={"kind": "attachment_reply", "lang": lang, "offer_person": offer_person},
+            )
+            return SessionChange(fields, [turn, reply], after=after, result=False)
+
+        if session.version == 0:  # a session started by this upload
+            committed, change = await self.sessions.apply(session.id, command, new=session)
+        else:
+            async with self.sessions.ordered(session.id):
+                committed, change = await self.sessions.apply(session.id, command)
+        session.__dict__.update(committed.__dict__)
+        if change.result:
+            self._publish_customer_message(committed, change.turns[0])
+        else:
+            self._publish_exchange(committed, change.turns, False)
+        return change.turns
 
     def _publish_customer_message(self, session: SessionRecord, turn: TurnRecord) -> None:
         payload = {"session_id": session.id, "message": turn_payload(turn)}

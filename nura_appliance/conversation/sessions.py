@@ -9,7 +9,9 @@ restores the session from the store and re-warms the cache.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import marshal
@@ -17,13 +19,14 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from cachetools import TLRUCache
 
-from nura_appliance.errors import Forbidden, NotFound, Unauthorized
+from nura_appliance.errors import Conflict, Forbidden, NotFound, Unauthorized
 from nura_appliance.settings import Settings
-from nura_appliance.storage.base import Cache, SessionRecord, SessionStore
+from nura_appliance.storage.base import Cache, SessionChange, SessionCommand, SessionRecord, SessionStore
 
 _HUMAN_STATUSES = ("pending_handoff", "human_active")
 
@@ -34,6 +37,19 @@ def hash_token(token: str) -> str:
 
 def _key(session_id: str) -> str:
     return f"session:{session_id}"
+
+
+# How long a worker may hold a session's cross-worker message lock (Redis) before it lapses on its
+# own: longer than any answer takes (LLM timeouts included), short enough that a worker killed
+# mid-message does not block the session for long.
+LOCK_LEASE_SECONDS = 120.0
+_LOCK_POLL_SECONDS = 0.02
+
+
+class SessionBusy(Conflict):
+    """409 ``busy``: an earlier message of the same session is still being answered."""
+
+    code = "busy"
 
 
 class SessionService:
@@ -52,13 +68,18 @@ class SessionService:
         self.settings = settings
         self.store = store
         self.cache = cache
-        self._memory: TLRUCache[str, tuple[float, bytes]] | None = None
+        self._memory: TLRUCache[str, tuple[float, int, bytes]] | None = None
         if local:
             # Each entry expires after its own TTL (bot and hand-off sessions differ); least
             # recently used entries go first when full.
             self._memory = TLRUCache(maxsize=max_local, ttu=lambda _key, entry, now: now + entry[0])
         # Job handlers call in from consumer threads; cachetools is not thread-safe on its own.
         self._lock = threading.Lock()
+        # Per-session message order in this process: a lock per session with waiters (and a count
+        # of its users, so that the dict only holds sessions with a message in flight).
+        self._order: dict[str, tuple[asyncio.Lock, int]] = {}
+        # Across workers (Redis): a short lock in the shared cache, when the cache offers one.
+        self._shared_lock = getattr(cache, "try_lock", None) if not local else None
 
     def ttl_for(self, session: SessionRecord) -> int:
         if session.status in _HUMAN_STATUSES or session.handoff_at:
@@ -87,21 +108,24 @@ class SessionService:
         return record, token
 
     async def warm(self, session: SessionRecord) -> None:
+        """Cache a committed row unless the cache already holds a newer version of it."""
         if self._memory is not None:
             # Kept as marshal bytes, not as a dict: tens of thousands of live dicts made every full
             # garbage collection walk them all (pauses of 50-170 ms that stalled every request).
             packed = marshal.dumps(session.to_dict())
             with self._lock:
-                self._memory[session.id] = (float(self.ttl_for(session)), packed)
+                held = self._memory.get(session.id)
+                if held is None or held[1] <= session.version:
+                    self._memory[session.id] = (float(self.ttl_for(session)), session.version, packed)
             return
-        await self.cache.set(_key(session.id), session.to_dict(), ttl=self.ttl_for(session))
+        await self.cache.set_newer(_key(session.id), session.to_dict(), session.version, ttl=self.ttl_for(session))
 
     async def get(self, session_id: str) -> SessionRecord | None:
         """Cache first; on a miss restore from the durable store and re-warm the cache."""
         if self._memory is not None:
             with self._lock:
                 entry = self._memory.get(session_id)
-            cached = marshal.loads(entry[1]) if entry is not None else None
+            cached = marshal.loads(entry[2]) if entry is not None else None
         else:
             cached = await self.cache.get(_key(session_id))
         if cached is not None:
@@ -137,17 +161,68 @@ class SessionService:
             return None
         return session.id
 
-    async def save(self, session: SessionRecord) -> None:
-        session.updated_at = time.time()
-        await self.store.save(session)
-        await self.warm(session)
+    async def apply(
+        self, session_id: str, command: SessionCommand, *, new: SessionRecord | None = None
+    ) -> tuple[SessionRecord, SessionChange]:
+        """Run a session command in the durable store, then cache the row it committed."""
+        committed, change = await self.store.apply(session_id, command, new=new)
+        await self.warm(committed)
+        return committed, change
 
-    async def set_rating(self, session: SessionRecord, score: int) -> None:
-        """Store the customer's rating on its own (a message saved meanwhile keeps it), then cache."""
-        session.updated_at = time.time()
-        await self.store.set_rating(session.id, score, session.updated_at)
-        session.rating = score
-        await self.warm(session)
+    async def create(self, session: SessionRecord) -> SessionRecord:
+        """Store a new session as it is (no turns) and cache it."""
+        committed, _ = await self.apply(session.id, lambda _conn, _current: SessionChange(), new=session)
+        return committed
+
+    async def set_rating(self, session_id: str, score: int) -> SessionRecord:
+        """The rating route's command: the one writer of the ``rating`` column."""
+        committed, _ = await self.apply(session_id, lambda _conn, _current: SessionChange({"rating": score}))
+        return committed
+
+    @contextlib.asynccontextmanager
+    async def ordered(self, session_id: str) -> AsyncIterator[None]:
+        """Handle one message of ``session_id`` at a time, in arrival order: a lock per session in
+        this process, plus a short lock in Redis across workers. Waiting longer than
+        ``SESSION_LOCK_WAIT_SECONDS`` answers 409 ``busy`` instead of hanging."""
+        wait = float(self.settings.session_lock_wait_seconds)
+        lock, users = self._order.get(session_id, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._order[session_id] = (lock, users + 1)
+        try:
+            deadline = time.monotonic() + wait
+            try:
+                await asyncio.wait_for(lock.acquire(), timeout=wait)
+            except TimeoutError:
+                raise SessionBusy(
+                    "an earlier message of this session is still being answered; send again shortly",
+                    details={"retry_after_s": 1},
+                ) from None
+            try:
+                if self._shared_lock is None:
+                    yield
+                    return
+                token = secrets.token_hex(8)
+                key = f"lock:{_key(session_id)}"
+                while not await self._shared_lock(key, token, LOCK_LEASE_SECONDS):
+                    if time.monotonic() >= deadline:
+                        raise SessionBusy(
+                            "an earlier message of this session is still being answered; send again shortly",
+                            details={"retry_after_s": 1},
+                        )
+                    await asyncio.sleep(_LOCK_POLL_SECONDS)
+                try:
+                    yield
+                finally:
+                    await self.cache.unlock(key, token)  # type: ignore[attr-defined]
+            finally:
+                lock.release()
+        finally:
+            lock_now, count = self._order[session_id]
+            if count <= 1:
+                del self._order[session_id]
+            else:
+                self._order[session_id] = (lock_now, count - 1)
 
     async def forget(self, session_id: str) -> None:
         if self._memory is not None:
@@ -161,7 +236,7 @@ class SessionService:
         if self._memory is not None:
             with self._lock:
                 entry = self._memory.get(session_id)
-            return marshal.loads(entry[1]) if entry is not None else None
+            return marshal.loads(entry[2]) if entry is not None else None
         return await self.cache.get(_key(session_id))
 
     async def forget_all(self) -> None:

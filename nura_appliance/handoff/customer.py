@@ -120,7 +120,8 @@ def parse_score(body: dict[str, Any]) -> int:
 
 
 async def record_rating(ctx: Any, session: SessionRecord, score: int) -> dict[str, Any]:
-    await ctx.sessions.set_rating(session, score)
+    """The rating route owns the ``rating`` column: one command on the committed row."""
+    await ctx.sessions.set_rating(session.id, score)
     ctx.bus.publish(AGENTS_CHANNEL, "rating", {"session_id": session.id, "score": score})
     return {"ok": True, "session_id": session.id, "score": score}
 
@@ -182,13 +183,15 @@ async def record_feedback(
         and downs >= ctx.settings.handoff_bad_feedback_count
         and handoff.trigger_enabled("bad_feedback")
     ):
-        text = await handoff.begin(session, "bad_feedback", session.lang)
-        await handoff.escalate(session, "bad_feedback", session.lang, text)
-        result.update(
-            escalated=True,
-            status=session.status,
-            response=text,
-            handoff_reason="bad_feedback",
-            offline=session.status == "bot",
-        )
+        committed, turn, text = await handoff.escalate(session.id, "bad_feedback", session.lang)
+        if turn is not None:  # None: a hand-off began meanwhile (the agent button); nothing more to do
+            result.update(
+                escalated=True,
+                status=committed.status,
+                response=text,
+                handoff_reason="bad_feedback",
+                offline=committed.status == "bot",
+            )
+        else:
+            result.update(escalated=committed.status in ("pending_handoff", "human_active"), status=committed.status)
     return result

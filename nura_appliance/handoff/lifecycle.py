@@ -28,7 +28,7 @@ async def expire_sessions(ctx: Any, now: float | None = None) -> list[str]:
 
     def run(conn: apsw.Connection) -> list[dict[str, Any]]:
         return conn.execute(
-            "UPDATE sessions SET status = 'closed', closed_at = ?, updated_at = ?"
+            "UPDATE sessions SET status = 'closed', closed_at = ?, updated_at = ?, version = version + 1"
             " WHERE status = 'bot' AND updated_at < ? RETURNING *",
             (now, now, cutoff),
         ).fetchall()
@@ -36,7 +36,8 @@ async def expire_sessions(ctx: Any, now: float | None = None) -> list[str]:
     rows = await ctx.db.write(run)
     for row in rows:
         session = session_from_row(row)
-        # Re-cache rather than forget: a reader then sees 'closed' at once, with no store round trip.
+        # Re-cache rather than forget: a reader then sees 'closed' at once, with no store round trip
+        # (the newer version replaces the cached one; a message committed meanwhile is newer still).
         await ctx.sessions.warm(session)
         ctx.bus.publish(
             f"session:{session.id}",

@@ -1,12 +1,11 @@
 """The hand-off lifecycle: ``bot → pending_handoff → human_active → resolved`` (DESIGN.md §7).
 
-Every transition an agent makes (accept, transfer, release, resolve) is one write transaction
-with a conditional ``UPDATE … WHERE id = ? AND status = …``: when two agents accept the same
-session at once, exactly one UPDATE changes a row and the other caller gets 409. Those
-UPDATEs bump ``handoff_version``, which lets the guard trigger of migration 0004 undo a stale
-whole-row save from a request that read the session before the transition. After each
-transition the fresh row is written to the live cache (and once more a moment later, in case a
-stale writer re-cached its old copy in between), then the events are published.
+This service owns a session's status, agent and timings. Every transition (request, accept,
+transfer, release, resolve) is a command applied to the committed row inside one write
+transaction (``SessionStore.apply``): it checks the current status, writes only the hand-off
+columns, bumps the session's version and returns the committed row, which is what the live
+cache then gets (newest version wins). When two agents accept the same session at once, the
+writer runs the two commands one after the other and the second finds the session taken: 409.
 """
 
 from __future__ import annotations
@@ -27,8 +26,8 @@ from nura_appliance.conversation.service import session_summary, turn_payload
 from nura_appliance.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from nura_appliance.handoff.business_hours import BusinessHours
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
-from nura_appliance.storage.base import OutboxItem, SessionRecord, TurnRecord
-from nura_appliance.storage.sqlite.sessions import insert_turn, session_from_row
+from nura_appliance.storage.base import OutboxItem, SessionChange, SessionRecord, TurnRecord
+from nura_appliance.storage.sqlite.sessions import session_from_row
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +157,6 @@ class HandoffService:
         self.sessions = ctx.sessions
         self.store = ctx.sessions_store
         self.hours = BusinessHours(ctx.settings.business_hours, ctx.settings.business_timezone)
-        self._tasks: set[asyncio.Task[None]] = set()
         # The in-process lifecycle loop, when no job consumer schedules those jobs (routes.py).
         self.lifecycle_task: asyncio.Task[None] | None = None
 
@@ -170,25 +168,30 @@ class HandoffService:
     def is_open(self, at: float | None = None) -> bool:
         return self.hours.is_open(at)
 
-    async def begin(self, session: SessionRecord, reason: str, lang: str) -> str:
-        """Put ``session`` in the queue (the caller persists it); returns what to tell the customer.
+    def start(self, current: SessionRecord, reason: str, lang: str, at: float) -> tuple[dict[str, Any], str]:
+        """The hand-off fields for the committed row ``current`` and what to tell the customer.
 
         Outside business hours the session stays with the bot, the request is remembered
         (``handoff_reason``, ``handoff_at``, ``meta.offline_handoff_at``) and the customer gets the
         offline message inviting them to leave contact details (``POST /v1/offline-requests``).
         """
-        now = time.time()
-        session.handoff_reason = reason
-        session.handoff_at = now
-        session.assigned_agent = None
-        session.accepted_at = None
-        session.resolved_at = None
-        if not self.is_open(now):
-            session.meta["offline_handoff_at"] = now
-            return message("handoff_offline", lang)
-        session.meta.pop("offline_handoff_at", None)
-        session.status = "pending_handoff"
-        return message("handoff_started", lang)
+        fields: dict[str, Any] = {
+            "handoff_reason": reason,
+            "handoff_at": at,
+            "assigned_agent": None,
+            "accepted_at": None,
+            "resolved_at": None,
+        }
+        meta = dict(current.meta)
+        if not self.is_open(at):
+            meta["offline_handoff_at"] = at
+            fields["meta"] = meta
+            return fields, message("handoff_offline", lang)
+        if "offline_handoff_at" in meta:
+            meta.pop("offline_handoff_at")
+            fields["meta"] = meta
+        fields["status"] = "pending_handoff"
+        return fields, message("handoff_started", lang)
 
     async def request(
         self,
@@ -207,40 +210,50 @@ class HandoffService:
                 customer_id=customer_id, channel=channel, lang=lang or self.settings.default_lang
             )
         lang = lang or session.lang
-        if session.status in HUMAN_STATUSES:
-            return self._request_answer(
-                session, token, message("waiting_for_agent", lang), escalated=True, created=created
-            )
         if not self.trigger_enabled(reason):
             if created:
-                await self.sessions.save(session)
+                session = await self.sessions.create(session)
+            elif session.status in HUMAN_STATUSES:
+                return self._request_answer(
+                    session, token, message("waiting_for_agent", lang), escalated=True, created=created
+                )
             return self._request_answer(
                 session, token, message("handoff_disabled", lang), escalated=False, created=created
             )
-        text = await self.begin(session, reason, lang)
-        turn = await self.escalate(session, reason, lang, text)
-        answer = self._request_answer(session, token, text, escalated=True, created=created)
-        answer["message_id"] = turn.id
+        committed, turn, text = await self.escalate(session.id, reason, lang, new=session if created else None)
+        answer = self._request_answer(committed, token, text, escalated=True, created=created)
+        if turn is not None:
+            answer["message_id"] = turn.id
         return answer
 
-    async def escalate(self, session: SessionRecord, reason: str, lang: str, text: str) -> TurnRecord:
-        """Persist a hand-off that :meth:`begin` started outside the message pipeline: the notice to
-        the customer, the outbox row for the webhook, then the cache and the events."""
-        if session.status in ("resolved", "closed"):
-            session.status = "bot"
-        session.updated_at = time.time()
-        turn = TurnRecord(
-            session.id, "system", text, time.time(), source="handoff", meta={"kind": "handoff", "lang": lang}
-        )
-        outbox = []
-        if self.settings.background_jobs_enabled:
-            outbox.append(OutboxItem("handoff_started", {"session_id": session.id, "reason": reason}))
-        turns = await self.store.record(session, [turn], None, outbox)
-        await self.sessions.warm(session)
-        self._publish_turn(session.id, turns[0])
-        self._publish_status(session)
-        self.bus.publish(AGENTS_CHANNEL, "handoff", session_summary(session))
-        return turns[0]
+    async def escalate(
+        self, session_id: str, reason: str, lang: str, *, new: SessionRecord | None = None
+    ) -> tuple[SessionRecord, TurnRecord | None, str]:
+        """A hand-off outside the message pipeline (the agent button, bad feedback): on the
+        committed row, queue the session (or, closed hours, record the offline request), with the
+        notice to the customer and the outbox row for the webhook; then cache and events. A
+        session already waiting for or talking to a person is left as it is (no turn)."""
+
+        def command(_conn: Any, current: SessionRecord) -> SessionChange:
+            if current.status in HUMAN_STATUSES:
+                return SessionChange(result=message("waiting_for_agent", lang))
+            now = time.time()
+            fields, text = self.start(current, reason, lang, now)
+            if current.status in ("resolved", "closed") and "status" not in fields:
+                fields["status"] = "bot"  # closed hours: a new bot conversation that remembers the request
+            turn = TurnRecord(current.id, "system", text, now, source="handoff", meta={"kind": "handoff", "lang": lang})
+            outbox = []
+            if self.settings.background_jobs_enabled:
+                outbox.append(OutboxItem("handoff_started", {"session_id": current.id, "reason": reason}))
+            return SessionChange(fields, [turn], outbox=outbox, result=text)
+
+        committed, change = await self.sessions.apply(session_id, command, new=new)
+        if not change.turns:
+            return committed, None, change.result
+        self._publish_turn(committed.id, change.turns[0])
+        self._publish_status(committed)
+        self.bus.publish(AGENTS_CHANNEL, "handoff", session_summary(committed))
+        return committed, change.turns[0], change.result
 
     def _request_answer(
         self, session: SessionRecord, token: str, text: str, *, escalated: bool, created: bool
@@ -260,16 +273,9 @@ class HandoffService:
     # -- agent side -------------------------------------------------------------------------------
     async def accept(self, session_id: str, actor: Actor) -> SessionRecord:
         """``pending_handoff → human_active`` for ``actor``; 409 when not pending or already taken."""
-        now = time.time()
 
-        def run(conn: apsw.Connection) -> tuple[SessionRecord, TurnRecord]:
-            current = self._row(conn, session_id)
-            conn.execute(
-                "UPDATE sessions SET status = 'human_active', assigned_agent = ?, accepted_at = ?, updated_at = ?,"
-                " handoff_version = handoff_version + 1 WHERE id = ? AND status = 'pending_handoff'",
-                (actor.name, now, now, session_id),
-            )
-            if conn.changes() == 0:
+        def command(conn: Any, current: SessionRecord) -> SessionChange:
+            if current.status != "pending_handoff":
                 taken = current.status == "human_active"
                 raise Conflict(
                     f"session is already taken by {current.assigned_agent}"
@@ -278,16 +284,17 @@ class HandoffService:
                     code="already_accepted" if taken else "not_pending",
                     details={"status": current.status, "assigned_agent": current.assigned_agent},
                 )
-            # Counted after the UPDATE, so it includes this session; raising rolls the UPDATE back.
-            self._check_capacity(conn, actor.name, including_new=True)
+            self._check_capacity(conn, actor.name)
+            now = time.time()
             self._event(conn, session_id, "accepted", actor.name, None, now)
-            session = self._row(conn, session_id)
             # The turn carries the display name: the widget's banner names the agent from it.
             shown = actor.customer_name or _display_name(conn, actor.name)  # also for ?agent_id= actors
-            turn = self._system_turn(conn, session, _joined(session.lang, shown), now, shown)
-            return session, turn
+            turn = self._system_turn(current, _joined(current.lang, shown), now, shown)
+            fields = {"status": "human_active", "assigned_agent": actor.name, "accepted_at": now}
+            return SessionChange(fields, [turn])
 
-        session, turn = await self.db.write(run)
+        session, change = await self.sessions.apply(session_id, command)
+        turn = change.turns[0]
         await self._after_transition(session, turn)
         self.bus.publish(
             AGENTS_CHANNEL,
@@ -298,10 +305,8 @@ class HandoffService:
 
     async def transfer(self, session_id: str, to_agent: str, actor: Actor) -> SessionRecord:
         """Hand an active session to another agent (the holder or an admin may do it)."""
-        now = time.time()
 
-        def run(conn: apsw.Connection) -> tuple[SessionRecord, TurnRecord]:
-            current = self._row(conn, session_id)
+        def command(conn: Any, current: SessionRecord) -> SessionChange:
             if current.status != "human_active":
                 raise Conflict(
                     f"only an active session can be transferred (status {current.status})",
@@ -313,19 +318,14 @@ class HandoffService:
                 raise Conflict(f"the session is already with {to_agent}", code="same_agent")
             self._check_known_agent(conn, to_agent)
             self._check_capacity(conn, to_agent)
-            conn.execute(
-                "UPDATE sessions SET assigned_agent = ?, updated_at = ?, handoff_version = handoff_version + 1"
-                " WHERE id = ? AND status = 'human_active' AND assigned_agent IS ?",
-                (to_agent, now, session_id, current.assigned_agent),
-            )
-            if conn.changes() == 0:
-                raise Conflict("the session changed meanwhile; reload it", code="session_changed")
+            now = time.time()
             self._event(conn, session_id, "transferred", actor.name, f"{current.assigned_agent} -> {to_agent}", now)
-            session = self._row(conn, session_id)
             shown = _display_name(conn, to_agent)
-            return session, self._system_turn(conn, session, _joined(session.lang, shown), now, shown)
+            turn = self._system_turn(current, _joined(current.lang, shown), now, shown)
+            return SessionChange({"assigned_agent": to_agent}, [turn])
 
-        session, turn = await self.db.write(run)
+        session, change = await self.sessions.apply(session_id, command)
+        turn = change.turns[0]
         await self._after_transition(session, turn)
         self.bus.publish(
             AGENTS_CHANNEL,
@@ -342,10 +342,8 @@ class HandoffService:
 
     async def release(self, session_id: str, actor: Actor) -> SessionRecord:
         """Put an active session back in the queue (``human_active → pending_handoff``)."""
-        now = time.time()
 
-        def run(conn: apsw.Connection) -> SessionRecord:
-            current = self._row(conn, session_id)
+        def command(conn: Any, current: SessionRecord) -> SessionChange:
             if current.status != "human_active":
                 raise Conflict(
                     f"only an active session can be released (status {current.status})",
@@ -353,18 +351,10 @@ class HandoffService:
                     details={"status": current.status},
                 )
             self._check_holder(current, actor)
-            conn.execute(
-                "UPDATE sessions SET status = 'pending_handoff', assigned_agent = NULL, accepted_at = NULL,"
-                " updated_at = ?, handoff_version = handoff_version + 1"
-                " WHERE id = ? AND status = 'human_active' AND assigned_agent IS ?",
-                (now, session_id, current.assigned_agent),
-            )
-            if conn.changes() == 0:
-                raise Conflict("the session changed meanwhile; reload it", code="session_changed")
-            self._event(conn, session_id, "released", actor.name, current.assigned_agent, now)
-            return self._row(conn, session_id)
+            self._event(conn, session_id, "released", actor.name, current.assigned_agent, time.time())
+            return SessionChange({"status": "pending_handoff", "assigned_agent": None, "accepted_at": None})
 
-        session = await self.db.write(run)
+        session, _ = await self.sessions.apply(session_id, command)
         await self._after_transition(session, None)
         self.bus.publish(
             AGENTS_CHANNEL, "assignment", {"session_id": session_id, "action": "released", "agent": actor.name}
@@ -374,10 +364,8 @@ class HandoffService:
 
     async def resolve(self, session_id: str, outcome: Outcome, actor: Actor) -> dict[str, Any]:
         """Close a hand-off with its outcome; writes one ``session_outcomes`` row. 409 when resolved."""
-        now = time.time()
 
-        def run(conn: apsw.Connection) -> tuple[SessionRecord, TurnRecord, dict[str, Any]]:
-            current = self._row(conn, session_id)
+        def command(conn: Any, current: SessionRecord) -> SessionChange:
             if current.status == "resolved":
                 raise Conflict("the session is already resolved", code="already_resolved")
             if current.status not in HUMAN_STATUSES:
@@ -396,13 +384,7 @@ class HandoffService:
                 raise ValidationFailed(
                     f"article {article} does not exist", code="article_not_found", details={"field": "answer_article"}
                 )
-            conn.execute(
-                "UPDATE sessions SET status = 'resolved', resolved_at = ?, updated_at = ?,"
-                " handoff_version = handoff_version + 1 WHERE id = ? AND status = ?",
-                (now, now, session_id, current.status),
-            )
-            if conn.changes() == 0:
-                raise Conflict("the session changed meanwhile; reload it", code="session_changed")
+            now = time.time()
             row = {
                 "session_id": session_id,
                 "status": outcome.status,
@@ -423,25 +405,25 @@ class HandoffService:
                 "assigned_agent": current.assigned_agent,
                 "created_at": now,
             }
-            conn.execute(
-                f"INSERT INTO session_outcomes ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+            inserted = conn.execute(
+                f"INSERT INTO session_outcomes ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)}) RETURNING id",
                 tuple(row.values()),
-            )
-            row["id"] = conn.last_insert_rowid()
+            ).fetchall()
+            row["id"] = inserted[0]["id"]
             if article is not None:
                 row["proposed"] = propose_from_handoff(
                     conn, session_id, None if article == NEW_TOPIC else article, current.handoff_at or now, now
                 )
             self._event(conn, session_id, "resolved", actor.name, outcome.status, now)
-            session = self._row(conn, session_id)
-            return session, self._system_turn(conn, session, message("resolved", session.lang), now), row
+            turn = self._system_turn(current, message("resolved", current.lang), now)
+            return SessionChange({"status": "resolved", "resolved_at": now}, [turn], result=row)
 
-        session, turn, row = await self.db.write(run)
-        await self._after_transition(session, turn)
+        session, change = await self.sessions.apply(session_id, command)
+        await self._after_transition(session, change.turns[0])
         self.bus.publish(
             AGENTS_CHANNEL, "assignment", {"session_id": session_id, "action": "resolved", "agent": actor.name}
         )
-        return {"ok": True, "session_id": session_id, "status": session.status, "outcome": row}
+        return {"ok": True, "session_id": session_id, "status": session.status, "outcome": change.result}
 
     async def agent_message(
         self,
@@ -457,10 +439,8 @@ class HandoffService:
 
         ``attachments`` (public attachment dicts) are shown with the turn; ``after(conn, turn)``
         runs in the same transaction once the turn has its id (it writes the attachment rows)."""
-        now = time.time()
 
-        def run(conn: apsw.Connection) -> TurnRecord:
-            current = self._row(conn, session_id)
+        def command(conn: Any, current: SessionRecord) -> SessionChange:
             if current.status in ("resolved", "closed"):
                 raise Conflict(
                     f"the session is {current.status}; it takes no more agent messages",
@@ -476,7 +456,7 @@ class HandoffService:
                 session_id,
                 "agent",
                 text,
-                now,
+                time.time(),
                 source="agent",
                 # The display name (also for agents acting through ?agent_id=), never the username.
                 sender_name=sender_name or _display_name(conn, actor.name),
@@ -484,13 +464,17 @@ class HandoffService:
             )
             if attachments:
                 turn.meta["attachments"] = attachments
-            turn.id = insert_turn(conn, turn)
+            hook = None
             if after is not None:
-                after(conn, turn)
-            conn.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (now, session_id))
-            return turn
+                write_after = after
 
-        turn = await self.db.write(run)
+                def hook(conn: Any, turns: list[TurnRecord]) -> None:
+                    write_after(conn, turns[0])
+
+            return SessionChange({}, [turn], after=hook)
+
+        _, change = await self.sessions.apply(session_id, command)
+        turn = change.turns[0]
         self._publish_turn(session_id, turn)
         self.bus.publish(AGENTS_CHANNEL, "agent_message", {"session_id": session_id, "message": turn_payload(turn)})
         return turn
@@ -612,10 +596,9 @@ class HandoffService:
         )
 
     @staticmethod
-    def _system_turn(
-        conn: apsw.Connection, session: SessionRecord, text: str, at: float, sender_name: str | None = None
-    ) -> TurnRecord:
-        turn = TurnRecord(
+    def _system_turn(session: SessionRecord, text: str, at: float, sender_name: str | None = None) -> TurnRecord:
+        """A status notice in the transcript (the store writes it with the command's change)."""
+        return TurnRecord(
             session.id,
             "system",
             text,
@@ -624,8 +607,6 @@ class HandoffService:
             sender_name=sender_name,
             meta={"kind": "status", "lang": session.lang},
         )
-        turn.id = insert_turn(conn, turn)
-        return turn
 
     def _publish_turn(self, session_id: str, turn: TurnRecord) -> None:
         self.bus.publish(f"session:{session_id}", "message", {"session_id": session_id, "message": turn_payload(turn)})
@@ -648,31 +629,12 @@ class HandoffService:
         self.bus.publish(AGENTS_CHANNEL, "status", data)
 
     async def _after_transition(self, session: SessionRecord, turn: TurnRecord | None) -> None:
-        await self.sessions.warm(session)
+        """Events after a committed transition (``sessions.apply`` already cached the row)."""
         if turn is not None:
             self._publish_turn(session.id, turn)
         self._publish_status(session, await self.agent_display_name(session.assigned_agent))
-        task = asyncio.get_running_loop().create_task(self._resync_cache(session.id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _resync_cache(self, session_id: str, delay: float = 1.0) -> None:
-        """Re-cache the durable row shortly after a transition: a request that read the session just
-        before it may have re-cached its stale copy (the guard trigger fixed the row, not the cache)."""
-        try:
-            await asyncio.sleep(delay)
-            session = await self.store.get(session_id)
-            if session is not None:
-                await self.sessions.warm(session)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - best effort; the next transition re-caches anyway
-            log.warning("re-caching session %s failed", session_id, exc_info=True)
 
     def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        self._tasks.clear()
         if self.lifecycle_task is not None:
             self.lifecycle_task.cancel()
             self.lifecycle_task = None

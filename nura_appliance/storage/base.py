@@ -35,6 +35,8 @@ class SessionRecord:
     message_count: int = 0
     rating: int | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # Bumped by every committed change (0 = never stored); the live cache keeps the newest.
+    version: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         # The fields are scalars but ``meta``: a shallow copy plus a copy of meta is what
@@ -149,28 +151,41 @@ class OutboxStore(Protocol):
     async def log_deliveries(self, attempts: Sequence[DeliveryAttempt]) -> None: ...
 
 
-class SessionStore(Protocol):
-    async def create(self, session: SessionRecord) -> None: ...
+@dataclass
+class SessionChange:
+    """What one session command writes, decided on the committed row inside the transaction.
 
+    ``fields`` are the columns the command's owner changes (the message path: turns, counters and
+    the bot's fields; the hand-off service: status, agent, timings; the rating route: the rating);
+    the store adds ``updated_at`` and bumps ``version``. ``turns`` (ids filled in), ``log`` and
+    ``outbox`` rows are written in the same transaction, then ``after(conn, turns)``. ``result`` is
+    anything the command wants handed back to its caller. A change with no fields and no turns
+    writes nothing (the row and its version stay as they are)."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    turns: list[TurnRecord] = field(default_factory=list)
+    log: ExchangeLog | None = None
+    outbox: list[OutboxItem] = field(default_factory=list)
+    after: Callable[[Any, list[TurnRecord]], None] | None = None
+    result: Any = None
+
+
+# A session command: ``(connection, committed row) -> SessionChange``. It runs in the writer's
+# transaction, so it may read other tables and write rows of its own (events, outcomes) on the
+# connection; raising rolls everything back.
+SessionCommand = Callable[[Any, SessionRecord], SessionChange]
+
+
+class SessionStore(Protocol):
     async def get(self, session_id: str) -> SessionRecord | None: ...
 
-    async def save(self, session: SessionRecord) -> None:
-        """Write the whole session but its rating; ``session.rating`` is set to the stored one."""
-        ...
-
-    async def set_rating(self, session_id: str, score: int, at: float) -> None: ...
-
-    async def record(
-        self,
-        session: SessionRecord,
-        turns: list[TurnRecord],
-        log: ExchangeLog | None = None,
-        outbox: list[OutboxItem] | None = None,
-        *,
-        after: Callable[[Any, list[TurnRecord]], None] | None = None,
-    ) -> list[TurnRecord]:
-        """Save the session, append turns (ids filled in), the log row and outbox items atomically;
-        ``after(conn, turns)`` runs last in the same transaction (e.g. the message's insight row)."""
+    async def apply(
+        self, session_id: str, command: SessionCommand, *, new: SessionRecord | None = None
+    ) -> tuple[SessionRecord, SessionChange]:
+        """Run ``command`` on the committed row of ``session_id`` in one write transaction and
+        return the row as committed with the change. With ``new`` (a record never stored), the
+        session is created: the command sees ``new`` and its change is part of the INSERT.
+        Raises NotFound for an unknown id, and whatever the command raises (nothing written)."""
         ...
 
     async def turns(self, session_id: str, *, after_id: int = 0, limit: int = 500) -> list[TurnRecord]: ...
@@ -473,6 +488,11 @@ class Cache(Protocol):
     async def get(self, key: str) -> Any: ...
 
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None: ...
+
+    async def set_newer(self, key: str, value: dict[str, Any], version: int, ttl: float | None = None) -> bool:
+        """Compare-and-set on ``value["version"]``: store ``value`` unless the entry already holds a
+        newer version; True when stored."""
+        ...
 
     async def delete(self, key: str) -> None: ...
 

@@ -27,6 +27,19 @@ class DiskCache:
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
         await self._run(lambda: self._cache.set(key, value, expire=ttl))
 
+    def _set_newer(self, key: str, value: dict[str, Any], version: int, ttl: float | None) -> bool:
+        # One transaction on the key's shard: the read and the write see no other writer between them.
+        with self._cache.transact():
+            current = self._cache.get(key)
+            if isinstance(current, dict) and int(current.get("version") or 0) > version:
+                return False
+            self._cache.set(key, value, expire=ttl)
+            return True
+
+    async def set_newer(self, key: str, value: dict[str, Any], version: int, ttl: float | None = None) -> bool:
+        """Store ``value`` unless the cache already holds a newer ``version`` of it."""
+        return bool(await self._run(self._set_newer, key, value, version, ttl))
+
     async def delete(self, key: str) -> None:
         await self._run(self._cache.delete, key)
 

@@ -26,6 +26,30 @@ import redis
 log = logging.getLogger(__name__)
 
 _LOG_EVERY_SECONDS = 10.0
+# Compare-and-set on the "version" of a JSON value: a slower writer holding an older row never
+# replaces a newer one (KEYS[1]; ARGV: value, version, ttl in ms or 0).
+_SET_NEWER = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, data = pcall(cjson.decode, current)
+  if ok and type(data) == 'table' and tonumber(data['version'] or 0) > tonumber(ARGV[2]) then
+    return 0
+  end
+end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+"""
+# Release a lock only when it is still ours (KEYS[1]; ARGV[1]: our token).
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
 
 
 class RedisCache:
@@ -42,6 +66,8 @@ class RedisCache:
         self._last_logged = 0.0
         self.failures = 0
         self._dirty = False
+        self._set_newer_script = self.client.register_script(_SET_NEWER)
+        self._unlock_script = self.client.register_script(_UNLOCK)
 
     def _key(self, key: str) -> str:
         return self.prefix + key
@@ -87,6 +113,39 @@ class RedisCache:
             await self._run(lambda: self.client.set(self._key(key), data, px=millis))
         except redis.RedisError as exc:
             self._degraded("set", exc)
+
+    async def set_newer(self, key: str, value: dict[str, Any], version: int, ttl: float | None = None) -> bool:
+        """Store ``value`` unless Redis already holds a newer ``version`` of it (one Lua call)."""
+        data = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        millis = 0 if ttl is None else max(1, int(ttl * 1000))
+        try:
+            stored = await self._run(
+                lambda: self._set_newer_script(keys=[self._key(key)], args=[data, version, millis])
+            )
+        except redis.RedisError as exc:
+            self._degraded("set", exc)
+            return False
+        return bool(stored)
+
+    # -- short locks (per-session message order across workers) -------------------------------------
+    async def try_lock(self, key: str, token: str, lease: float) -> bool:
+        """Take ``key`` for ``lease`` seconds unless someone holds it. With Redis down, every
+        caller gets the lock (each worker still orders its own messages; the database commands
+        keep the counters exact)."""
+        try:
+            taken = await self._run(
+                lambda: self.client.set(self._key(key), token, nx=True, px=max(1, int(lease * 1000)))
+            )
+        except redis.RedisError as exc:
+            self._degraded("lock", exc)
+            return True
+        return bool(taken)
+
+    async def unlock(self, key: str, token: str) -> None:
+        try:
+            await self._run(lambda: self._unlock_script(keys=[self._key(key)], args=[token]))
+        except redis.RedisError as exc:
+            self._degraded("unlock", exc)
 
     async def delete(self, key: str) -> None:
         try:

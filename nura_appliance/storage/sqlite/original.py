@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from nura_appliance.storage.sqlite.sessions import insert_turn, upsert_session
+from nura_appliance.storage.sqlite.sessions import insert_session, insert_turn
 
 # Tables this store inserts into, and the columns it may name (never taken from the source).
 _COLUMNS: dict[str, tuple[str, ...]] = {
@@ -305,7 +305,7 @@ class SqlOriginalImportStore:
                 plan = item.plan
                 if replace and plan.record.id in replace:
                     _forget_session(conn, plan.record.id, item)
-                upsert_session(conn, plan.record)
+                insert_session(conn, plan.record)
                 entries.append(
                     LedgerEntry(item.session_table, plan.record.id, "imported", "sessions", plan.record.id, item.state)
                 )

@@ -4,30 +4,30 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
 import apsw
 
-from nura_appliance.storage.base import ExchangeLog, OutboxItem, SessionRecord, TurnRecord, like_contains
+from nura_appliance.errors import NotFound, StorageError
+from nura_appliance.storage.base import (
+    OutboxItem,
+    SessionChange,
+    SessionCommand,
+    SessionRecord,
+    TurnRecord,
+    like_contains,
+)
 from nura_appliance.storage.sqlite.db import Database, Row
 
 _SESSION_COLUMNS = [f.name for f in fields(SessionRecord)]
 _INSERT_SESSION = (
     f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}) VALUES ({', '.join(':' + c for c in _SESSION_COLUMNS)})"
+    " RETURNING *"
 )
-# Columns a whole-session save never overwrites: identity, and the customer's rating, which only
-# ``set_rating`` writes (a message in flight holds a copy read before the rating came; saving that
-# copy must not undo it). The saved copy gets the stored rating back (``RETURNING``), so what the
-# caller caches next agrees with the row.
-_KEPT_ON_SAVE = ("id", "created_at", "token_hash", "rating")
-_UPSERT_SESSION = (
-    _INSERT_SESSION
-    + " ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _SESSION_COLUMNS if c not in _KEPT_ON_SAVE)
-    + " RETURNING rating"
-)
+# What a command may change: everything but the identity of the session.
+_FIXED = frozenset(("id", "token_hash", "created_at", "version", "updated_at"))
+_MUTABLE = frozenset(_SESSION_COLUMNS) - _FIXED
 
 
 def _session_params(session: SessionRecord) -> dict[str, Any]:
@@ -36,9 +36,39 @@ def _session_params(session: SessionRecord) -> dict[str, Any]:
     return params
 
 
-def upsert_session(conn: apsw.Connection, session: SessionRecord) -> None:
-    rows = conn.execute(_UPSERT_SESSION, _session_params(session)).fetchall()
-    session.rating = rows[0]["rating"]
+def insert_session(conn: apsw.Connection, session: SessionRecord) -> SessionRecord:
+    """Create ``session`` (version 1); returns the row as stored."""
+    params = _session_params(session)
+    params["version"] = 1
+    return session_from_row(conn.execute(_INSERT_SESSION, params).fetchall()[0])
+
+
+def update_session(conn: apsw.Connection, current: SessionRecord, changes: dict[str, Any], at: float) -> SessionRecord:
+    """Write ``changes`` (owned columns only) to the committed row ``current`` read in this
+    transaction, bump its version and return the new row. The version compare makes the write
+    conditional on nobody having changed the row since it was read (the writer serialises
+    transactions on both backends, so it holds; a mismatch is a programming error, not a race)."""
+    unknown = set(changes) - _MUTABLE
+    if unknown:
+        raise ValueError(f"a session command cannot write {sorted(unknown)}")
+    params: dict[str, Any] = {f"v_{k}": v for k, v in changes.items()}
+    if "meta" in changes:
+        params["v_meta"] = json.dumps(changes["meta"], ensure_ascii=False)
+    sets = "".join(f"{k} = :v_{k}, " for k in changes)
+    params.update(id=current.id, at=max(at, current.updated_at), expected=current.version)
+    rows = conn.execute(
+        f"UPDATE sessions SET {sets}updated_at = :at, version = version + 1"
+        " WHERE id = :id AND version = :expected RETURNING *",
+        params,
+    ).fetchall()
+    if not rows:
+        raise StorageError("the session changed while its command ran", code="session_changed")
+    return session_from_row(rows[0])
+
+
+def load_session(conn: apsw.Connection, session_id: str) -> SessionRecord | None:
+    rows = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchall()
+    return session_from_row(rows[0]) if rows else None
 
 
 def session_from_row(row: Row) -> SessionRecord:
@@ -95,70 +125,77 @@ def insert_outbox(conn: apsw.Connection, item: OutboxItem, *, max_attempts: int 
     return int(rows[0]["id"])
 
 
+def write_rows(conn: apsw.Connection, session: SessionRecord, change: SessionChange) -> None:
+    """The turns, log row, outbox rows and ``after`` hook of a committed command."""
+    turns, log = change.turns, change.log
+    for turn in turns:
+        turn.id = insert_turn(conn, turn)
+    if log is not None:
+        customer = next((t.id for t in turns if t.role == "customer"), None)
+        bot = next((t.id for t in turns if t.role in ("bot", "system")), None)
+        conn.execute(
+            "INSERT INTO conversation_logs (session_id, customer_id, channel, lang, customer_message,"
+            " response, source, confidence, escalated, article_id, customer_turn_id, bot_turn_id,"
+            " latency_ms, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                log.session_id,
+                log.customer_id,
+                log.channel,
+                log.lang,
+                log.customer_message,
+                log.response,
+                log.source,
+                log.confidence,
+                int(log.escalated),
+                log.article_id,
+                customer,
+                bot,
+                log.latency_ms,
+                log.created_at,
+            ),
+        )
+    first_id = turns[0].id if turns else None
+    for item in change.outbox:
+        item.payload.setdefault("message_id", first_id)
+        insert_outbox(conn, item)
+    if change.after is not None:
+        change.after(conn, turns)
+
+
 class SqliteSessionStore:
+    """Sessions as versioned aggregates: every change is a command run by :meth:`apply` inside the
+    writer's transaction (SQLite: the one writer thread; PostgreSQL: the same code through the
+    translated connection, where the writer's transaction holds the cluster-wide write lock and the
+    UPDATE compares the version)."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    async def create(self, session: SessionRecord) -> None:
-        await self.db.write(lambda c: c.execute(_INSERT_SESSION, _session_params(session)))
 
     async def get(self, session_id: str) -> SessionRecord | None:
         row = await self.db.fetchone("SELECT * FROM sessions WHERE id = ?", (session_id,))
         return session_from_row(row) if row else None
 
-    async def save(self, session: SessionRecord) -> None:
-        await self.db.write(lambda c: upsert_session(c, session))
-
-    async def set_rating(self, session_id: str, score: int, at: float) -> None:
-        """The customer's rating: the one write of that column (a whole-session save keeps it)."""
-        await self.db.write(
-            lambda c: c.execute("UPDATE sessions SET rating = ?, updated_at = ? WHERE id = ?", (score, at, session_id))
-        )
-
-    async def record(
-        self,
-        session: SessionRecord,
-        turns: list[TurnRecord],
-        log: ExchangeLog | None = None,
-        outbox: list[OutboxItem] | None = None,
-        *,
-        after: Callable[[apsw.Connection, list[TurnRecord]], None] | None = None,
-    ) -> list[TurnRecord]:
-        def run(conn: apsw.Connection) -> list[TurnRecord]:
-            upsert_session(conn, session)
-            for turn in turns:
-                turn.id = insert_turn(conn, turn)
-            if log is not None:
-                customer = next((t.id for t in turns if t.role == "customer"), None)
-                bot = next((t.id for t in turns if t.role in ("bot", "system")), None)
-                conn.execute(
-                    "INSERT INTO conversation_logs (session_id, customer_id, channel, lang, customer_message,"
-                    " response, source, confidence, escalated, article_id, customer_turn_id, bot_turn_id,"
-                    " latency_ms, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        log.session_id,
-                        log.customer_id,
-                        log.channel,
-                        log.lang,
-                        log.customer_message,
-                        log.response,
-                        log.source,
-                        log.confidence,
-                        int(log.escalated),
-                        log.article_id,
-                        customer,
-                        bot,
-                        log.latency_ms,
-                        log.created_at,
-                    ),
-                )
-            first_id = turns[0].id if turns else None
-            for item in outbox or []:
-                item.payload.setdefault("message_id", first_id)
-                insert_outbox(conn, item)
-            if after is not None:
-                after(conn, turns)
-            return turns
+    async def apply(
+        self, session_id: str, command: SessionCommand, *, new: SessionRecord | None = None
+    ) -> tuple[SessionRecord, SessionChange]:
+        def run(conn: apsw.Connection) -> tuple[SessionRecord, SessionChange]:
+            now = time.time()
+            if new is not None:
+                # A new session: the command's change goes into the INSERT itself (one statement).
+                change = command(conn, new)
+                fresh = SessionRecord.from_dict({**new.to_dict(), **change.fields})
+                fresh.updated_at = max(now, fresh.updated_at)
+                committed = insert_session(conn, fresh)
+            else:
+                current = load_session(conn, session_id)
+                if current is None:
+                    raise NotFound("no session with this id", code="session_not_found")
+                change = command(conn, current)
+                if not change.fields and not change.turns:
+                    return current, change
+                committed = update_session(conn, current, change.fields, now)
+            write_rows(conn, committed, change)
+            return committed, change
 
         return await self.db.write(run)
 
