@@ -667,7 +667,7 @@ async def test_the_whatsapp_store_on_both_backends(data_dir: Path, backend: dict
     try:
         store = SqlWhatsAppStore(ctx.db)
         session, token = ctx.sessions.new(customer_id=f"wa:{CUSTOMER}", channel="whatsapp", lang="ar")
-        await ctx.sessions.save(session)
+        await ctx.sessions.create(session)
         await store.remember(CUSTOMER, session_id=None, token=None, lang="ar", profile_name="Ali", inbound_at=100.0)
         await store.remember(CUSTOMER, session_id=session.id, token=token, lang="ckb")
         row = await store.contact(CUSTOMER)
