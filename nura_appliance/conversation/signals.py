@@ -13,6 +13,7 @@ import functools
 import re
 
 from nura_appliance.conversation.anger import is_negative, without_anger
+from nura_appliance.conversation.handoff import reads_as_request, refuses_person
 from nura_appliance.knowledge.arabizi import NO_VOCABULARY
 from nura_appliance.knowledge.folding import SORANI_E, fold_letters
 from nura_appliance.knowledge.normalize import arabizi_text, normalize
@@ -89,7 +90,6 @@ _CKB_PATTERNS = [
     _sorani(r"\b(?:ڕۆبۆت|ڕۆبات|بۆت|ئامێر)\w{0,5} (?:\S+ )?(?:نامەوێت|نامەوێ|ناوێت)"),
 ]
 _KU_PATTERNS = [
-    re.compile(r"\b(karmend|karmendek|karmendeki|karmende|mirov|mirovek|mirovekî)\w*\b"),
     re.compile(r"\b(kes|kesek|keseki|kesekî)\b.*\b(biaxivim|bipeyivim|biaxive|bipeyive|axivim)\b"),
     re.compile(
         r"\b(biaxivim|biaxive|axaftin|axivim|peyivim|girede|girêde|veguhez|veguhêze)\b.*\b(kes|kesek|kesekî|mirov|karmend)\w*"
@@ -255,6 +255,8 @@ def wants_human(text: str, lang: str | None = None, vocabulary: frozenset[str] =
     readings = _readings(text, vocabulary)
     if len(readings) > 1 and _EN_PERSON.search(readings[0]) and _AR_VERB.search(readings[1]):
         return True
+    if any(refuses_person(norm) for norm in readings):
+        return False
     for norm in readings:
         if _bare_request(norm):
             return True
@@ -264,7 +266,8 @@ def wants_human(text: str, lang: str | None = None, vocabulary: frozenset[str] =
             return True
         if _LATIN_LETTER.search(norm) and _LATIN_SCRIPT_REQUEST.search(norm):
             return True
-    return False
+    # the parts of a request in any order and form (conversation.handoff)
+    return any(reads_as_request(norm) for norm in readings)
 
 
 def _one_of(*patterns: re.Pattern[str]) -> re.Pattern[str]:

@@ -1,0 +1,67 @@
+"""Hand-off and anger signals on the DEV files only (never a test file): recall of the requests
+for a person and of angry messages, and how many other messages were read as such.
+
+    .venv/bin/python knowledge/eval/tools/signal_dev.py [--show]
+
+Reads every ``dev*.jsonl`` / ``handoff-dev*.jsonl`` / ``*-dev.jsonl`` under knowledge/eval (and
+cases.jsonl), calls ``wants_human`` and ``sentiment`` directly (no pipeline, no knowledge base:
+Arabizi is read with the dialect lexicon only), and prints the counts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+EVAL = Path(__file__).resolve().parents[1]
+
+
+def dev_files() -> list[Path]:
+    files = [p for p in sorted(EVAL.rglob("*.jsonl")) if "test" not in p.name and "handbooks" not in p.parts]
+    return files
+
+
+def cases() -> list[dict]:
+    out = []
+    for path in dev_files():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                case = json.loads(line)
+                case["file"] = str(path.relative_to(EVAL))
+                out.append(case)
+    return out
+
+
+def main() -> None:
+    from nura_appliance.conversation.signals import sentiment, wants_human
+
+    show = "--show" in sys.argv
+    all_cases = cases()
+    asks = [c for c in all_cases if c["expect"].get("handoff")]
+    others = [c for c in all_cases if "sentiment" not in c["expect"] and not c["expect"].get("handoff")]
+    angry = [c for c in all_cases if c["expect"].get("sentiment") == "negative"]
+    calm = [c for c in all_cases if c["expect"].get("sentiment") == "neutral"]
+    missed = [c for c in asks if not wants_human(c["text"], c.get("lang"))]
+    false_asks = [c for c in others if wants_human(c["text"], c.get("lang"))]
+    missed_anger = [c for c in angry if sentiment(c["text"]) != "negative"]
+    false_anger = [c for c in calm if sentiment(c["text"]) == "negative"]
+    print(
+        f"hand-off recall {len(asks) - len(missed)}/{len(asks)}; other messages read as a request {len(false_asks)}/{len(others)}"
+    )
+    print(
+        f"anger recall {len(angry) - len(missed_anger)}/{len(angry)}; calm read as angry {len(false_anger)}/{len(calm)}"
+    )
+    if show:
+        for label, group in (
+            ("MISSED", missed),
+            ("FALSE", false_asks),
+            ("MISSED-ANGER", missed_anger),
+            ("FALSE-ANGER", false_anger),
+        ):
+            for c in group:
+                print(label, c["file"], c["text"])
+
+
+if __name__ == "__main__":
+    main()

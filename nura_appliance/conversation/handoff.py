@@ -1,0 +1,301 @@
+"""A request for a person, read by composition rather than by listed phrases.
+
+The phrase lists of conversation.signals know the phrasings their authors thought of; customers
+combine the same few parts in other orders and spellings. Here each word of the normalised
+message (and of its Arabic-script reading when it is Arabizi) is given the roles it can play:
+
+* ``staff`` — a word for someone of the company: an employee, agent, manager, supervisor,
+  customer service, support, the administration (ar, ckb, ku, en);
+* ``human`` — a word for any person: someone, a human, a person, "حدا", "کەسێک", "kesek";
+* ``want`` — wanting or asking: "اريد", "بدي", "عايز", "محتاج", "دەمەوێت", "dixwazim", "need",
+  "would like", "can i", "let me";
+* ``talk`` — an action done *with* a person: talk, speak, chat, contact, consult ("احچي",
+  "اتواصل", "مراجعه", "قسە", "biaxivim");
+* ``connect`` — putting the customer through: "حولني", "وصلني", "دزلي", "بمگوازنەوە",
+  "transfer", "connect", "put through";
+* ``me`` — the customer as object ("معي", "وياي", "me", "min", "بمـ").
+
+Words are recognised by their stem after the dialect's glued prefixes (و ف ب ل ال، the verb
+prefixes ا ت ي ن ب ح ه) and endings (pronouns, plural, Sorani ێک/ەکە/ان) are taken off, so
+"احچي", "بحكي", "يحاچيني", "الموظفين", "کارمەندێکم" are all found. A request is then one of:
+
+1. ``talk`` (or ``connect``) and a person word within a few words, in either order;
+2. ``want`` followed closely by a staff word ("ابي المشرف", "get me a manager");
+3. ``connect`` with the customer as object ("transfer me", "دزلي موظف");
+4. a person word whose verb has the customer as object ("someone … contact me", "حد يكلمني");
+5. a message that is only a staff word and at most one more word ("مدير القسم لو سمحت").
+
+Near misses are read by the same parts: a transfer of something transferable ("transfer credit
+to another person"), a person who is "another" or a friend, a question of when, where, which
+number or who ("customer service hours", "who is the manager of your company"), a staff member
+who is the subject of a report ("the agent in the shop told me") and a negated want ("ما ابي
+موظف") do not make a request.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from nura_appliance.knowledge.folding import SORANI_E
+from nura_appliance.knowledge.normalize import normalize
+
+
+def _words(*items: str) -> frozenset[str]:
+    """Lexicon words in natural spelling, normalised like messages (Sorani ە read as ه)."""
+    out = set()
+    for item in items:
+        for word in item.split():
+            out.add(normalize(word).replace(SORANI_E, "ه"))
+    return frozenset(w for w in out if w)
+
+
+_STAFF = _words(
+    "موظف موضف مووظف موظفه مسؤول مسوول مسئول مدير مشرف ممثل مختص اداره اداري دعم سنتر اوبريتور اوبراتور "
+    "كابتن فني عملاء زباين زبائن عميل ادمن "
+    "کارمەند کارمند فەرمانبەر بەرپرس بەڕێوەبەر سەرپەرشتیار بەڕێوەبەرایەتی پشتگیری مووەزەف "
+    "karmend berpirs rêveber rêvebir midur müdür operator xerîdar xeridaran "
+    "agent agents agnet representative representatives rep staff operator manager managers supervisor "
+    "support employee employees advisor adviser consultant team admin administrator technician engineer"
+)
+_HUMAN = _words(
+    "شخص انسان بشر بشري ادمي بنادم حد حدا احد واحد حدى "
+    "مرۆڤ کەس کەسێک ئینسان ئادەمیزاد "
+    "mirov kes kesek insan "
+    "human humans person people someone somebody anyone anybody being"
+)
+_WANT = _words(
+    "اريد اريد نريد ابي نبي ابغى ابغي نبغى ابا بدي بدنا بدى عايز عاوز عايزه محتاج محتاجه احتاج نحتاج اطلب نطلب "
+    "ارجو ممكن اود نود ارغب ودي خلي خليني خلوني اعطني اعطيني جيبلي هاتلي بالامكان امكان "
+    "دەمەوێت دەمەوێ ئەمەوێت ئەمەوێ دەمانەوێت پێویستم پێویستمان تکایە "
+    "dixwazim dixwazin divê divêt hewce hewcedarim daxwaz bide bidin "
+    "want wanna need needs like prefer let get give request"
+)
+# Verbs of an action done with a person, as stems: the glued verb prefixes and endings are
+# removed before lookup.
+_TALK = _words(
+    "كلم تكلم حكي حجي حاجي حاكي تحدث حدث تواصل واصل راجع مراجعه سولف دردش خاطب تفاهم "
+    "قسه دوێم دوان ئاخڤم گفتوگۆ چات پەیوەندی "
+    "biaxivim biaxive axivim axaftin bipeyivim peyivin peyivîn tekili têkilî "
+    "talk speak chat contact reach discuss consult"
+)
+_CONNECT = _words(
+    "حولني حولوني تحولني تحولوني وصلني وصلوني توصلني توصلوني دزني دزوني تدزني دزلي دزولي ودني وديني "
+    "ودوني توديني حطني حطوني تحطني تحويل توصيل حول وصل ابعتلي ابعثلي ارسللي "
+    "بمگوازنەوە بمگوازەرەوە بمگوێزەرەوە بمگوێزنەوە بمبەستەوە بمبەستنەوە بمنێرە بمنێرن گواستنەوە "
+    "girêde girêbide girêdin veguhêze veguhezîne bişînin bisinin bişîne "
+    "connect transfer put forward pass escalate send"
+)
+# The customer as the object of the verb (a person "talks to me", "connect me").
+_ME = _words("معي معاي معايا وياي ويايا عليا الي لي بي me us min my ji بۆم بمن")
+# Verbs whose object is the customer: a person word with one of these is a request.
+_TO_ME_STEMS = _words(
+    "كلم حكي حجي حاجي حاكي تواصل اتصل رن رد جاوب ساعد فهم خابر contact call ring phone answer help text reach"
+)
+# Things that are transferred or sent, not the customer: "transfer credit to another person".
+_OBJECT = _words(
+    "رصيد رصيدي الرصيد فلوس مبلغ نقاط نقاطي باقه شريحه شرايح خطوط رسايل رساله رقم رقمي داتا انترنت نت وحدات دقايق كارت "
+    "باڵانس پارە خاڵ هێڵ ژمارە "
+    "kredi pere bakiye xal jimar "
+    "credit balance money points data minutes package bundle sim sims number file photo gift sms message messages link links"
+)
+# Another person, a friend or family, or someone abroad: not the company's staff.
+_OTHER = _words(
+    "ثاني ثانيه تاني تانيه اخر اخرى غيري صديق صاحبي صديقي اخوي اخويا اختي ابوي امي اهلي برا الخارج "
+    "تر دیکە هاوڕێ برا "
+    "din hevalê heval bira "
+    "another other else friend brother sister mother father family abroad"
+)
+# A question about the person or the service rather than for the person.
+_QUESTION = _words(
+    "منو مين من شنو ايش وش شو ايه ماهو ماهي اوقات دوام ساعات رقم عنوان متى امتى شوكت وين فين اين وقت "
+    "کێ کەی کاتی کات ژمارەی ناونیشان لەکوێ "
+    "kî kengî kengi kîjan hejmar navnîşan ku derê dem "
+    "who whom whose when hours hour number numbers address where open opening time times name"
+)
+# A polite or modal frame that makes "someone … call me" a request, not a report of spam calls.
+_MODAL = _words("ممكن خلي خلوا خليه خلو يرجى ارجو can could please pls plz let have should bila بلا")
+_NEGATION = _words("ما مو مش لا مب ماني مابي ماريد dont t not no never na ne نا نە")
+_FILLERS = _words(
+    "لو سمحت سمحتي من فضلك رجاء ارجوك يا جماعه اخي الحين هسه هلق بسرعه ضروري الله يخليك تكفى مرحبا السلام "
+    "عليكم حقيقي القسم تکایە ببورە سڵاو ئێستا زوو please pls plz now asap a an the hi hello real live "
+    "ji kerema xwe ere bi lutfen rast"
+)
+
+# Glued prefixes: conjunctions, prepositions, the article, the verb prefixes of the dialects.
+_AR_PREFIXES = ("وال", "فال", "بال", "لل", "ال", "و", "ف", "ب", "ل")
+_VERB_PREFIXES = ("بت", "بي", "بن", "عم", "ا", "ت", "ي", "ن", "ب", "ح", "ه")
+_AR_SUFFIXES = ("هم", "كم", "كن", "ها", "نا", "ني", "ين", "ون", "ات", "يك", "وا", "ه", "ي", "و", "ك", "ا")
+_CKB_SUFFIXES = ("یەکی", "ێکی", "ێکم", "ێک", "ەکە", "ەکان", "ەکانی", "ان", "م", "ی", "یش")
+_CKB_SUFFIXES_N = tuple(sorted({normalize(s).replace(SORANI_E, "ه") for s in _CKB_SUFFIXES}, key=len, reverse=True))
+_LATIN = re.compile("[a-z]")
+
+
+def _forms(word: str) -> set[str]:
+    """The word and what it may be once glued prefixes and endings are taken off."""
+    out = {word}
+    if _LATIN.match(word):
+        for end in ("s", "es", "ek", "eke", "ekî", "eki", "ê", "e", "î", "i", "an", "ing", "ed"):
+            if word.endswith(end) and len(word) - len(end) >= 3:
+                out.add(word[: -len(end)])
+        return out
+    stems = {word}
+    for prefix in _AR_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            stems.add(word[len(prefix) :])
+    for base in list(stems):
+        for prefix in _VERB_PREFIXES:
+            if base.startswith(prefix) and len(base) - len(prefix) >= 2:
+                stems.add(base[len(prefix) :])
+    for base in list(stems):
+        for suffix in _AR_SUFFIXES + _CKB_SUFFIXES_N:
+            if base.endswith(suffix) and len(base) - len(suffix) >= 2:
+                cut = base[: -len(suffix)]
+                stems.add(cut)
+                for again in _AR_SUFFIXES + _CKB_SUFFIXES_N:  # a plural then a pronoun
+                    if cut.endswith(again) and len(cut) - len(again) >= 3:
+                        stems.add(cut[: -len(again)])
+    out |= stems
+    return out
+
+
+_ROLE_SETS = (
+    ("staff", _STAFF),
+    ("human", _HUMAN),
+    ("want", _WANT),
+    ("talk", _TALK),
+    ("connect", _CONNECT),
+    ("me", _ME),
+    ("object", _OBJECT),
+    ("other", _OTHER),
+    ("question", _QUESTION),
+    ("negation", _NEGATION),
+    ("modal", _MODAL),
+    ("filler", _FILLERS),
+)
+# Whole words only (a stem would make "من" out of every word starting with it)
+_WHOLE_ONLY = {"me", "question", "negation", "filler", "want", "other", "human", "modal"}
+
+
+@functools.lru_cache(maxsize=65536)
+def roles(word: str) -> frozenset[str]:
+    """The roles a normalised word can play (see the module's docstring)."""
+    found = set()
+    forms = _forms(word)
+    for name, lexicon in _ROLE_SETS:
+        whole = name in _WHOLE_ONLY and not (name == "human" and _LATIN.match(word))
+        if (word in lexicon) if whole else bool(forms & lexicon):
+            found.add(name)
+    if not _LATIN.match(word):
+        # A verb with the customer as object: "يكلمني", "يحاچيني", "تتصل بي" (ني / بي glued)
+        if word.endswith("ني") and len(word) > 4 and (_forms(word[:-2]) & _TO_ME_STEMS or _forms(word[:-2]) & _TALK):
+            found.add("to_me")
+        if "staff" not in found and word in _HUMAN:
+            found.add("human")
+        # Sorani imperatives with the "me" clitic: بمـ (bim-) before a verb of sending or joining
+        if word.startswith("بم") and len(word) > 5 and any(c in word for c in ("كواز", "كويز", "بهست", "نير", "كهيهن")):
+            found.add("connect")
+            found.add("me")
+    return frozenset(found)
+
+
+_WINDOW = 6
+
+
+def _persons(rs: list[frozenset[str]]) -> list[int]:
+    return [i for i, r in enumerate(rs) if "staff" in r or "human" in r]
+
+
+def reads_as_request(norm: str) -> bool:
+    """Whether one normalised reading asks for a person (see the module's docstring)."""
+    words = norm.split()
+    if not words or len(words) > 40:
+        return False
+    rs = [roles(w) for w in words]
+    persons = _persons(rs)
+    if not persons and not any("connect" in r for r in rs):
+        return False
+    if any("question" in r for r in rs) and not any("want" in r for r in rs):
+        return False
+    if any("object" in r for r in rs) and not any("staff" in r for r in rs):
+        return False  # a transfer of credit, a call to someone about a number
+    # a person who is another, a friend, family: not the company's
+    staff = [i for i in persons if "staff" in rs[i]]
+    humans = [i for i in persons if "human" in rs[i] and "staff" not in rs[i]]
+    if any("other" in r for r in rs) and not staff:
+        return False
+    negated = {i + 1 for i, r in enumerate(rs) if "negation" in r}
+    wants = [i for i, r in enumerate(rs) if "want" in r and i not in negated]
+    talks = [i for i, r in enumerate(rs) if "talk" in r]
+    connects = [i for i, r in enumerate(rs) if "connect" in r]
+    to_me = [i for i, r in enumerate(rs) if "to_me" in r]
+    mes = [i for i, r in enumerate(rs) if "me" in r]
+
+    def near(a: list[int], b: list[int], span: int = _WINDOW) -> bool:
+        return any(abs(i - j) <= span for i in a for j in b)
+
+    # 1. talk with / be put through to a person, any order
+    if near(talks + connects, persons) and (wants or connects or _first_person(words, talks) or near(talks, mes, 3)):
+        return True
+    # 2. want a member of staff ("ابي المشرف", "get me a manager", "need support team"): only
+    # "me", fillers and articles between, and not "for the staff" ("شرايح لموظفين الشركه")
+    for w in wants:
+        for s in staff:
+            between = rs[w + 1 : s]
+            if 0 < s - w <= 3 and all("me" in r or "filler" in r for r in between) and not words[s].startswith("ل"):
+                return True
+    # 3. put me through ("transfer me to support", "دزلي موظف"), unless a thing is being sent
+    if (
+        connects
+        and (near(connects, mes, 2) or any(words[i].endswith(("ني", "لي", "وني")) for i in connects))
+        and persons
+    ):
+        return True
+    # 4. a person who talks to / calls / answers the customer ("someone from your team contact me")
+    polite = bool(wants) or any("modal" in r for r in rs)
+    if (
+        polite
+        and to_me
+        and near(to_me, persons, 4)
+        and not any(i < j for i in staff for j in to_me if _is_report(words, i, j))
+    ):
+        return True
+    if polite and (humans or staff):
+        contact = [i for i, r in enumerate(rs) if _forms(words[i]) & _TO_ME_STEMS]
+        if any(0 < m - c <= 2 for c in contact for m in mes) and near(contact, persons, 5):
+            return True
+    # 5. a message that is a staff word and at most one more word
+    content = [i for i, r in enumerate(rs) if "filler" not in r]
+    if staff and len(content) <= 2 and all(i in staff or i == content[-1] for i in content):
+        return True
+    return bool(humans) and content == humans[:1]  # "mirovekî rast ji kerema xwe", "a human please"
+
+
+def _first_person(words: list[str], talks: list[int]) -> bool:
+    """A talk verb in the first person ("احچي", "اتواصل", "biaxivim") or an infinitive."""
+    for i in talks:
+        w = words[i]
+        if w.startswith(("ا", "ن", "بح", "اح", "ات")) or w.endswith(("im", "ing")) or w in {"talk", "speak", "chat"}:
+            return True
+        if w.startswith(("ال", "مر", "تح", "تو")):  # a verbal noun: "التحدث", "مراجعه", "تواصل"
+            return True
+    return False
+
+
+def _is_report(words: list[str], person: int, verb: int) -> bool:
+    """A staff member who did something in the past ("the agent told me"): not a request."""
+    return any(w in {"قال", "قلي", "قالي", "told", "said", "gave", "got"} for w in words[person : verb + 1])
+
+
+def refuses_person(norm: str) -> bool:
+    """A negated want of a person: "ما ابي موظف بس قلي الرصيد", "i don't need an agent"."""
+    words = norm.split()
+    rs = [roles(w) for w in words]
+    for i, r in enumerate(rs[:-1]):
+        if "negation" in r and "want" in rs[i + 1]:
+            for x in rs[i + 2 : i + 5]:
+                if "want" in x or "negation" in x:
+                    break  # "ما ابي بوت ابي احد": the second want is not negated
+                if "staff" in x or "human" in x:
+                    return True
+    return False

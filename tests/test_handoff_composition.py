@@ -1,0 +1,66 @@
+"""The request for a person read by composition (conversation.handoff): the parts in any order
+and form, and the near misses read by the same parts. None of these phrasings is in the phrase
+lists of conversation.signals."""
+
+import pytest
+
+from nura_appliance.conversation.handoff import reads_as_request, refuses_person, roles
+from nura_appliance.conversation.signals import wants_human
+from nura_appliance.knowledge.normalize import normalize
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ابي اكلم المشرف",  # want + talk + a staff word the lists do not name
+        "بدي احكي مع الادارة",
+        "اريد مراجعة موظف خدمة الزبائن",  # a verbal noun
+        "دزلي موظف ضروري",  # send me (Iraqi)
+        "الموظف وينه؟ اريد احچي وياه",  # the person first, the verb after, a question word
+        "get me a manager now",
+        "transfer me to support please",
+        "can someone from your team contact me",
+        "my internet is down, connect me to a technician",
+        "min bi mirovekî ve girêde",  # Kurmanji, the person inside the verb frame
+        "بەرپرسێکم دەوێت",  # Sorani, the noun with ێک and the clitic م
+    ],
+)
+def test_requests_in_orders_and_forms_nobody_listed(text):
+    assert wants_human(text, None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do i transfer credit to another person",
+        "what are customer service hours",
+        "who is the manager of your company",
+        "منو المسؤول عن الشبكة",
+        "ابي احول رصيد لواحد",
+        "كيف اتواصل مع صديقي برا",
+        "someone keeps calling me at night",  # a report of spam calls, not a request
+        "the agent in the shop told me to reset my password",
+        "عايز شرايح لموظفين الشركة",  # SIMs for the company's employees
+        "ابي اعرف دوام الموظفين بالفرع",
+        "karmend li şaxê kengî vedibin",
+        "i don't need an agent, just tell me the balance",
+        "ما ابي موظف بس قلي الرصيد",
+    ],
+)
+def test_near_misses_are_not_requests(text):
+    assert not wants_human(text, None)
+
+
+def test_a_negated_want_refuses_only_the_person_it_governs():
+    assert refuses_person(normalize("ما ابي موظف"))
+    assert not refuses_person(normalize("ما ابي بوت ابي احد يفهمني"))
+    assert wants_human("ما ابي بوت ابي احد يفهمني", None)
+
+
+def test_roles_see_through_glued_prefixes_and_endings():
+    assert "staff" in roles(normalize("بالموظفين"))
+    assert "talk" in roles(normalize("يحاچيني"))
+    assert "to_me" in roles(normalize("يكلمني"))
+    assert "staff" in roles(normalize("karmendekî"))
+    assert "staff" not in roles(normalize("الشبكه"))
+    assert not reads_as_request(normalize("الشبكه ضعيفه"))
