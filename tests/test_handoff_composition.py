@@ -64,3 +64,27 @@ def test_roles_see_through_glued_prefixes_and_endings():
     assert "staff" in roles(normalize("karmendekî"))
     assert "staff" not in roles(normalize("الشبكه"))
     assert not reads_as_request(normalize("الشبكه ضعيفه"))
+
+
+def test_the_exemplar_stage_prefers_a_closer_near_miss():
+    from nura_appliance.conversation.exemplars import Bank, decide
+
+    bank = Bank(
+        [normalize(t) for t in ("customer service please", "i want customer service", "اريد خدمه العملاء")],
+        [normalize(t) for t in ("customer service hours", "what are the customer service opening hours")],
+    )
+    asks = bank.nearest(normalize("customer service now please"))
+    hours = bank.nearest(normalize("customer service hours on friday"))
+    assert asks[0] > asks[1]
+    assert hours[1] > hours[0]
+    assert decide(asks, 0.3, 0.05) and not decide(hours, 0.3, 0.05)
+    # a new spelling of a known word still shares its character 4-grams
+    assert bank.nearest(normalize("ابي خدمة العملااء"))[0] > 0.3
+
+
+def test_the_shipped_bank_was_chosen_by_cross_validation():
+    from nura_appliance.conversation.exemplars import banks
+
+    bank, threshold, margin = banks()["handoff"]
+    assert 0.2 <= threshold <= 0.95 and 0.0 <= margin <= 0.5
+    assert any(bank.labels) and not all(bank.labels)

@@ -52,11 +52,11 @@ def _words(*items: str) -> frozenset[str]:
 
 _STAFF = _words(
     "موظف موضف مووظف موظفه مسؤول مسوول مسئول مدير مشرف ممثل مختص اداره اداري دعم سنتر اوبريتور اوبراتور "
-    "كابتن فني عملاء زباين زبائن عميل ادمن "
+    "كابتن فني عامل عملاء زباين زبائن عميل ادمن بني بنادم "
     "کارمەند کارمند فەرمانبەر بەرپرس بەڕێوەبەر سەرپەرشتیار بەڕێوەبەرایەتی پشتگیری مووەزەف "
     "karmend berpirs rêveber rêvebir midur müdür operator xerîdar xeridaran "
     "agent agents agnet representative representatives rep staff operator manager managers supervisor "
-    "support employee employees advisor adviser consultant team admin administrator technician engineer"
+    "support customer employee employees advisor adviser consultant team admin administrator technician engineer"
 )
 _HUMAN = _words(
     "شخص انسان بشر بشري ادمي بنادم حد حدا احد واحد حدى "
@@ -115,6 +115,7 @@ _QUESTION = _words(
 )
 # A polite or modal frame that makes "someone … call me" a request, not a report of spam calls.
 _MODAL = _words("ممكن خلي خلوا خليه خلو يرجى ارجو can could please pls plz let have should bila بلا")
+_BOT = _words("روبوت بوت الي الة ربوت ڕۆبۆت ڕۆبات بۆت ئامێر robot bot machine chatbot ai")
 _NEGATION = _words("ما مو مش لا مب ماني مابي ماريد dont t not no never na ne نا نە")
 _FILLERS = _words(
     "لو سمحت سمحتي من فضلك رجاء ارجوك يا جماعه اخي الحين هسه هلق بسرعه ضروري الله يخليك تكفى مرحبا السلام "
@@ -126,36 +127,43 @@ _FILLERS = _words(
 _AR_PREFIXES = ("وال", "فال", "بال", "لل", "ال", "و", "ف", "ب", "ل")
 _VERB_PREFIXES = ("بت", "بي", "بن", "عم", "ا", "ت", "ي", "ن", "ب", "ح", "ه")
 _AR_SUFFIXES = ("هم", "كم", "كن", "ها", "نا", "ني", "ين", "ون", "ات", "يك", "وا", "ه", "ي", "و", "ك", "ا")
-_CKB_SUFFIXES = ("یەکی", "ێکی", "ێکم", "ێک", "ەکە", "ەکان", "ەکانی", "ان", "م", "ی", "یش")
+_CKB_SUFFIXES = ("ێکەوە", "ەوە", "ێکدا", "یەکی", "ێکی", "ێکم", "ێکە", "ێک", "ەکە", "ەکان", "ەکانی", "ان", "م", "ی", "یش")
 _CKB_SUFFIXES_N = tuple(sorted({normalize(s).replace(SORANI_E, "ه") for s in _CKB_SUFFIXES}, key=len, reverse=True))
 _LATIN = re.compile("[a-z]")
+
+
+_SUFFIX_SET = frozenset(_AR_SUFFIXES + _CKB_SUFFIXES_N)
+_SUFFIX_LENGTHS = tuple(sorted({len(x) for x in _SUFFIX_SET}, reverse=True))
+_LATIN_ENDS = ("s", "es", "ek", "eke", "eki", "e", "i", "an", "ing", "ed")
+
+
+def _cut_endings(base: str, out: set[str], keep: int) -> list[str]:
+    cuts = []
+    for n in _SUFFIX_LENGTHS:
+        if len(base) - n >= keep and base[-n:] in _SUFFIX_SET:
+            cut = base[:-n]
+            out.add(cut)
+            cuts.append(cut)
+    return cuts
 
 
 def _forms(word: str) -> set[str]:
     """The word and what it may be once glued prefixes and endings are taken off."""
     out = {word}
+    if len(word) < 3 or word.isdigit():
+        return out
     if _LATIN.match(word):
-        for end in ("s", "es", "ek", "eke", "ekî", "eki", "ê", "e", "î", "i", "an", "ing", "ed"):
+        for end in _LATIN_ENDS:
             if word.endswith(end) and len(word) - len(end) >= 3:
                 out.add(word[: -len(end)])
         return out
-    stems = {word}
-    for prefix in _AR_PREFIXES:
-        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
-            stems.add(word[len(prefix) :])
+    stems = [word] + [word[len(p) :] for p in _AR_PREFIXES if word.startswith(p) and len(word) - len(p) >= 2]
     for base in list(stems):
-        for prefix in _VERB_PREFIXES:
-            if base.startswith(prefix) and len(base) - len(prefix) >= 2:
-                stems.add(base[len(prefix) :])
-    for base in list(stems):
-        for suffix in _AR_SUFFIXES + _CKB_SUFFIXES_N:
-            if base.endswith(suffix) and len(base) - len(suffix) >= 2:
-                cut = base[: -len(suffix)]
-                stems.add(cut)
-                for again in _AR_SUFFIXES + _CKB_SUFFIXES_N:  # a plural then a pronoun
-                    if cut.endswith(again) and len(cut) - len(again) >= 3:
-                        stems.add(cut[: -len(again)])
-    out |= stems
+        stems.extend(base[len(p) :] for p in _VERB_PREFIXES if base.startswith(p) and len(base) - len(p) >= 2)
+    out.update(stems)
+    for base in stems:
+        for cut in _cut_endings(base, out, 2):
+            _cut_endings(cut, out, 3)  # a plural then a pronoun
     return out
 
 
@@ -171,15 +179,29 @@ _ROLE_SETS = (
     ("question", _QUESTION),
     ("negation", _NEGATION),
     ("modal", _MODAL),
+    ("bot", _BOT),
     ("filler", _FILLERS),
 )
 # Whole words only (a stem would make "من" out of every word starting with it)
 _WHOLE_ONLY = {"me", "question", "negation", "filler", "want", "other", "human", "modal"}
 
 
+_NONE: frozenset[str] = frozenset()
+
+
+@functools.lru_cache(maxsize=4096)
+def word_roles(norm: str) -> tuple[tuple[str, ...], tuple[frozenset[str], ...]]:
+    """The words of a normalised reading and their roles (one analysis for every check)."""
+    words = tuple(norm.split())
+    return words, tuple(roles(w) for w in words)
+
+
 @functools.lru_cache(maxsize=65536)
 def roles(word: str) -> frozenset[str]:
     """The roles a normalised word can play (see the module's docstring)."""
+    if word.isdigit():
+        return _NONE
+    word = word.replace(SORANI_E, "ه")
     found = set()
     forms = _forms(word)
     for name, lexicon in _ROLE_SETS:
@@ -190,8 +212,8 @@ def roles(word: str) -> frozenset[str]:
         # A verb with the customer as object: "يكلمني", "يحاچيني", "تتصل بي" (ني / بي glued)
         if word.endswith("ني") and len(word) > 4 and (_forms(word[:-2]) & _TO_ME_STEMS or _forms(word[:-2]) & _TALK):
             found.add("to_me")
-        if "staff" not in found and word in _HUMAN:
-            found.add("human")
+        if "human" not in found and any(word.endswith(end) and word[: -len(end)] in _HUMAN for end in _CKB_SUFFIXES_N):
+            found.add("human")  # Sorani: "کەسێکم", "مرۆڤێک", "کەسێکە"
         # Sorani imperatives with the "me" clitic: بمـ (bim-) before a verb of sending or joining
         if word.startswith("بم") and len(word) > 5 and any(c in word for c in ("كواز", "كويز", "بهست", "نير", "كهيهن")):
             found.add("connect")
@@ -208,10 +230,9 @@ def _persons(rs: list[frozenset[str]]) -> list[int]:
 
 def reads_as_request(norm: str) -> bool:
     """Whether one normalised reading asks for a person (see the module's docstring)."""
-    words = norm.split()
+    words, rs = word_roles(norm)
     if not words or len(words) > 40:
         return False
-    rs = [roles(w) for w in words]
     persons = _persons(rs)
     if not persons and not any("connect" in r for r in rs):
         return False
@@ -289,8 +310,7 @@ def _is_report(words: list[str], person: int, verb: int) -> bool:
 
 def refuses_person(norm: str) -> bool:
     """A negated want of a person: "ما ابي موظف بس قلي الرصيد", "i don't need an agent"."""
-    words = norm.split()
-    rs = [roles(w) for w in words]
+    rs = word_roles(norm)[1]
     for i, r in enumerate(rs[:-1]):
         if "negation" in r and "want" in rs[i + 1]:
             for x in rs[i + 2 : i + 5]:
@@ -299,3 +319,27 @@ def refuses_person(norm: str) -> bool:
                 if "staff" in x or "human" in x:
                     return True
     return False
+
+
+_CUE_ROLES = frozenset({"staff", "human", "connect", "bot"})
+
+
+def cue(norm: str) -> bool:
+    """Any word that can be part of a request for a person: without one, no phrase list can match
+    either, and the hand-off check stops here (most messages)."""
+    return any(r & _CUE_ROLES for r in word_roles(norm)[1])
+
+
+_PERSON_ROLES = frozenset({"staff", "human"})
+_ACT_ROLES = frozenset({"want", "talk", "connect", "to_me", "modal"})
+
+
+def gate(norm: str) -> bool:
+    """Whether the fuzzy stage should look at a reading: a word for a person and a word of
+    wanting, talking or being put through — two parts of a request that the composition did not
+    join (roles are remembered per word, so this costs a set lookup a word)."""
+    person = act = False
+    for r in word_roles(norm)[1]:
+        person = person or bool(r & _PERSON_ROLES)
+        act = act or bool(r & _ACT_ROLES)
+    return person and act

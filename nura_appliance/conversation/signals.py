@@ -13,6 +13,9 @@ import functools
 import re
 
 from nura_appliance.conversation.anger import is_negative, without_anger
+from nura_appliance.conversation.exemplars import close_to
+from nura_appliance.conversation.handoff import cue as handoff_cue
+from nura_appliance.conversation.handoff import gate as handoff_gate
 from nura_appliance.conversation.handoff import reads_as_request, refuses_person
 from nura_appliance.knowledge.arabizi import NO_VOCABULARY
 from nura_appliance.knowledge.folding import SORANI_E, fold_letters
@@ -251,8 +254,30 @@ _AR_VERB = re.compile(rf"\b(?:{_TALK}|{_WANT})")
 def wants_human(text: str, lang: str | None = None, vocabulary: frozenset[str] = NO_VOCABULARY) -> bool:
     """True when the customer explicitly asks to talk to a person (Arabizi is read in Arabic
     script too: "areed a7chi wiya mowadhaf"). ``vocabulary``: the knowledge base's words, for
-    reading Arabizi (knowledge.arabizi.vocabulary_of)."""
+    reading Arabizi (knowledge.arabizi.vocabulary_of). The phrase lists and the composition of
+    conversation.handoff first; then, for a message with a word for a person or for talking to
+    one, closeness to known requests against near misses (conversation.exemplars)."""
     readings = _readings(text, vocabulary)
+    # no word that can be part of a request (a short message may be a typed-wrong person word)
+    cued = [norm for norm in readings if handoff_cue(norm)]
+    if not cued and not any(norm.count(" ") <= 2 for norm in readings):
+        return False
+    if _requested(readings, bool(cued)):
+        return True
+    return any(handoff_gate(norm) and close_to("handoff", norm) for norm in cued) and not any(
+        refuses_person(norm) for norm in cued
+    )
+
+
+def wants_human_by_rules(text: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> bool:
+    """The phrase lists and the composition only (no exemplar bank)."""
+    readings = _readings(text, vocabulary)
+    return _requested(readings, any(handoff_cue(norm) for norm in readings))
+
+
+def _requested(readings: tuple[str, ...], cued: bool) -> bool:
+    if not cued and not any(norm.count(" ") <= 2 for norm in readings):
+        return False
     if len(readings) > 1 and _EN_PERSON.search(readings[0]) and _AR_VERB.search(readings[1]):
         return True
     if any(refuses_person(norm) for norm in readings):
@@ -338,10 +363,17 @@ _POSITIVE = {
 @functools.lru_cache(maxsize=4096)
 def sentiment(text: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> str:
     """``negative``, ``positive`` or ``neutral`` (offline, every language NURA reads): anger and
-    complaints by the phrase families of conversation.anger, then thanks and praise."""
+    complaints by the phrase families of conversation.anger, then thanks and praise. (An exemplar
+    stage for anger was cross-validated on the dev sets and found none of the angry messages the
+    families miss: knowledge/eval/tools/build_exemplars.py; not used.)"""
     readings = _readings(text, vocabulary)
     if any(is_negative(norm, text) for norm in readings):
         return "negative"
     if any(set(norm.split()) & _POSITIVE for norm in readings):
         return "positive"
     return "neutral"
+
+
+def sentiment_by_rules(text: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> str:
+    """``negative`` when the phrase families of conversation.anger read anger, else ``neutral``."""
+    return "negative" if any(is_negative(norm, text) for norm in _readings(text, vocabulary)) else "neutral"
