@@ -207,7 +207,8 @@ def test_viewer_and_agent_requests_never_get_a_5xx(api_schema: Any, fuzz_server:
     print(f"{role}: {operations} operations, {sum(statuses.values())} requests, statuses {dict(statuses)}")
     assert operations >= 100 and sum(statuses.values()) >= operations
     assert statuses[403] > 0 and statuses[200] > 0  # admin routes refused, their own answered
-    assert statuses[401] < 50  # the token held for the whole run (only calls with bad bodies/tokens)
+    # The token held for the whole run: the few 401s are generated calls that send their own token.
+    assert statuses[401] < 0.1 * sum(statuses.values())
     assert not failures, "\n".join(failures)
 
 
