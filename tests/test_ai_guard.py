@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from nura_appliance.ai.breaker import CircuitBreaker
-from nura_appliance.ai.guard import check_answer, extract_answer, pick_passage, same_language
+from nura_appliance.ai.guard import answer_types, check_answer, extract_answer, pick_passage, same_language
 from nura_appliance.ai.ledger import UsageLedger, parse_prices
 from nura_appliance.ai.prompts import Passage, build_messages, clean_text, compress, memory_messages
 from nura_appliance.ai.providers import ProviderError, estimate_tokens
@@ -111,6 +111,37 @@ def test_extractive_answer_prefers_the_customers_language_and_the_matching_sente
     )
     answer = extract_answer("How do I activate roaming?", long, max_chars=200)
     assert "*170#" in answer and len(answer) <= 200
+
+
+def test_extractive_answer_prefers_the_asked_kind_of_value() -> None:
+    desk = Passage(
+        "chunk",
+        "20",
+        "Corporate customers",
+        "The Business Desk serves companies with 10 lines or more. Contact desk@example.com or call"
+        " 0771 133 5050, Sunday to Thursday. Corporate lines get monthly invoicing.",
+        0.8,
+    )
+    # The sentence naming the desk holds no phone number: the next one, which does, comes with it.
+    assert "0771 133 5050" in extract_answer("business desk phone number", desk)
+    # Asked for how many lines, the first sentence alone answers.
+    assert extract_answer("how many lines does a company need for the business desk", desk) == (
+        "The Business Desk serves companies with 10 lines or more."
+    )
+    balance = Passage(
+        "chunk",
+        "21",
+        "الرصيد والتعبئة",
+        "لمعرفة الرصيد اطلب *120# مجانًا.\nلتعبئة الرصيد بكارت اطلب *121* ثم رقم الكارت ثم #.",
+        0.8,
+    )
+    # "معرفة" is held by "لمعرفة" (a one-letter proclitic), so the code that answers is the first.
+    assert extract_answer("ما كود معرفة الرصيد", balance).startswith("لمعرفة الرصيد اطلب *120#")
+    assert answer_types("كم رسوم حجز الرقم المميز") == {"price"}  # the number is the product here
+    assert answer_types("وين فرعكم في اربيل") == {"address"}
+    assert answer_types("what time does the branch open") == {"time"}
+    assert answer_types("ما هي إعدادات APN") == {"setting"}
+    assert answer_types("hello there") == set()
 
 
 def test_clean_text_keeps_ussd_codes_and_drops_markdown() -> None:

@@ -145,8 +145,17 @@ _QUANTITY_WORDS = frozenset(
 )
 
 
-def _units(text: str) -> set[str]:
-    """A text's matching units: light stems of its content words and their lexicon concepts."""
+_PROCLITIC = re.compile(r"(?<!\S)[لبكوف]([\u0621-\u064a]{3,})")
+
+
+def _units(text: str, *, proclitics: bool = False) -> set[str]:
+    """A text's matching units: light stems of its content words and their lexicon concepts.
+    ``proclitics``: an Arabic word with a one-letter proclitic (ل، ب، ك، و، ف) also counts as the
+    word without it ("لمعرفة" holds "معرفة"), which the search's light stemmer leaves whole."""
+    if proclitics:
+        bare = " ".join(_PROCLITIC.findall(normalize(text)))
+        if bare:
+            text = f"{text}\n{bare}"
     query = QueryTerms.of(text)
     found: set[str] = set(query.terms)
     for unit, forms in query.units:
@@ -163,6 +172,77 @@ TOPIC_WEIGHT = 0.3  # a question word the passage's heading holds, in choosing t
 def asks_quantity(question: str) -> bool:
     """Whether the question asks for an amount, a count or a date."""
     return any(w in _QUANTITY_WORDS for w in normalize(question).split())
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(normalize(w) for w in text.split())
+
+
+# What kind of value a question asks for, the words that ask for it (ar, ckb, ku, en) and what a
+# unit holding such a value looks like. A unit of the asked kind is preferred, and a unit that
+# names the thing but not its value brings the next one when that holds it ("Business Desk
+# serves companies …" + "call 0771 133 5050").
+_ANSWER_TYPES: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
+    "price": (
+        _words(
+            "سعر اسعار أسعار السعر رسوم الرسوم كلفة تكلفة الكلفة ثمن بكم بكام بيش نرخ نرخی نرخەکەی تێچوو "
+            "biha bihayê buha price prices cost costs fee fees charge"
+        ),
+        re.compile(r"\d\s*(?:ألف|الف)?\s*(?:دينار|د\.ع|دینار|IQD|dinars?|USD|\$|دولار)|\d{1,3}(?:,\d{3})+", re.I),
+    ),
+    "code": (
+        _words("كود الكود رمز الرمز اطلب فعل تفعيل الغاء إلغاء كۆد کۆدی kod koda code codes dial activate cancel"),
+        re.compile(r"[*#]\s?\d|\d\s?[*#]"),
+    ),
+    "phone": (
+        _words(
+            "هاتف الهاتف تلفون تليفون اتصال اتصل واتساب الواتساب واتسب whatsapp ژمارە ژمارەی ژمارەکەی "
+            "تەلەفۆن واتسئەپ واتسئەپی hejmar hejmara telefon phone telephone call hotline contact"
+        ),
+        re.compile(r"(?<![\d,.])\+?\d{2,4}(?:[ -]\d{3,4}){1,3}(?![\d,])|(?<![\d,.*#])\d{7,}(?![\d,])"),
+    ),
+    "time": (
+        _words(
+            "متى ساعة ساعات الساعة الساعه دوام الدوام يفتح يفتحون يسكر يغلق تفتح مفتوح كەی کاتژمێر "
+            "kengî saet when hours open opening close closes time"
+        ),
+        re.compile(
+            r"\d{1,2}[:.]\d{2}|صباح|مساء|ظهر|ليلا|\b\d{1,2}\s*(?:am|pm)\b|\d+\s*(?:ساعة|ساعات|hours?)\b|24/7", re.I
+        ),
+    ),
+    "address": (
+        _words(
+            "وين وينه اين أين عنوان العنوان موقع مكان كوي کوێ ناونیشان ku kû navnîşan where address located location"
+        ),
+        re.compile(r"شارع|حي\s|قرب|مقابل|ساحة|مجمع|\bمول|street|\bst\.|road|near|district|mall|شەقام", re.I),
+    ),
+    "setting": (
+        _words(
+            "apn إعدادات اعدادات الاعدادات الإعدادات إعداد ضبط proxy بروكسي mms mmsc بورت port ڕێکخستن ڕێکخستنی mîheng settings setting configure"
+        ),
+        re.compile(r"\b[a-z0-9-]+\.[a-z0-9.-]*[a-z0-9]\b|\d+\.\d+\.\d+\.\d+|https?://", re.I),
+    ),
+}
+_ARTICLE = re.compile(r"^(?:وال|بال|ال|و|ب)(?=\w{3})")
+
+
+def answer_types(question: str) -> set[str]:
+    """The kinds of value the question asks for (price, code, phone, time, address, setting)."""
+    words = set()
+    for w in normalize(question).split():
+        words.update((w, _ARTICLE.sub("", w)))
+    kinds = {kind for kind, (asking, _) in _ANSWER_TYPES.items() if not words.isdisjoint(asking)}
+    if "price" in kinds:
+        kinds.discard("phone")  # "رسوم حجز الرقم": the number is the product, the fee the answer
+    return kinds
+
+
+def holds_type(unit: str, kinds: set[str]) -> bool:
+    """Whether the unit holds a value of one of the asked kinds."""
+    return any(_ANSWER_TYPES[kind][1].search(unit) for kind in kinds)
+
+
+TYPE_WEIGHT = 0.5  # a unit holding a value of the asked kind counts this much more
 
 
 def extract_answer(question: str, passage: Passage, *, max_chars: int = 600, query: QueryTerms | None = None) -> str:
@@ -184,7 +264,7 @@ def extract_answer(question: str, passage: Passage, *, max_chars: int = 600, que
     # The question's words that the passage's heading already holds are its topic (every sentence
     # is about them): they count a third, the other words decide which sentence answers.
     topic = _units(passage.title) if passage.title else set()
-    found = [_units(s) for s in sentences]
+    found = [_units(s, proclitics=True) for s in sentences]
     holding = {unit: sum(1 for f in found if unit in f or not forms.isdisjoint(f)) for unit, forms in query.units}
     weights = {
         u: math.log(1 + len(sentences) / (1 + n)) * (TOPIC_WEIGHT if u in topic or not forms.isdisjoint(topic) else 1.0)
@@ -199,18 +279,24 @@ def extract_answer(question: str, passage: Passage, *, max_chars: int = 600, que
     # ("MCC: 418" for "mcc code", "وكيل MMS (MMS proxy): 10.44.0.8"): its label words count twice.
     labels = [_units(m.group(1)) if (m := _LABEL.match(s)) else set() for s in sentences]
 
-    def key(i: int) -> tuple[float, int, int]:
+    kinds = answer_types(question)
+    typed = [bool(kinds) and holds_type(s, kinds) for s in sentences]
+
+    def key(i: int) -> tuple[float, int, int, int]:
         got = sum(
             w * rarity.get(u, 1.0) * (2.0 if u in labels[i] or not forms.isdisjoint(labels[i]) else 1.0)
             for (u, forms) in query.units
             if (w := weights.get(u, 0.0)) and (u in found[i] or not forms.isdisjoint(found[i]))
         )
-        return (round(got, 6), int(wants_number and bool(_NUMBER.search(sentences[i]))), -i)
+        got *= 1.0 + TYPE_WEIGHT * typed[i]
+        return (round(got, 6), int(typed[i]), int(wants_number and bool(_NUMBER.search(sentences[i]))), -i)
 
     best = max(range(len(sentences)), key=key)
     if key(best)[0] == 0:
         best = 0  # nothing matched: the passage's opening, it was retrieved as a whole
     picked = [sentences[best]]
+    if kinds and not typed[best] and best + 1 < len(sentences) and typed[best + 1]:
+        picked.append(sentences[best + 1])  # it names the thing, the next one holds its value
     if sentences[best].rstrip().endswith((":", "：")):  # a list's introduction brings its items
         for following in sentences[best + 1 :]:
             if len(" ".join(picked)) + len(following) + 1 > max_chars:
