@@ -163,6 +163,15 @@ def test_compress_dedupes_strips_repeated_lines_and_respects_the_budget() -> Non
     assert small[0].text.endswith(".")  # cut at a sentence boundary
 
 
+def test_compress_in_the_given_order_keeps_a_lower_scored_chunk_whole() -> None:
+    article = Passage("article", "a1", "Complaints", "File a complaint in the app or at any branch. " * 12, 0.77)
+    chunk = Passage("chunk", "c1", "FAQ", "Is there a WhatsApp number for support? Yes: 0750 445 9999.", 0.69)
+    by_score = compress([chunk, article], budget_tokens=100)
+    assert by_score[0].ref == "a1" and all("9999" not in p.text for p in by_score)  # crowded out
+    ordered = compress([chunk, article], budget_tokens=100, ordered=True)
+    assert ordered[0].ref == "c1" and "0750 445 9999" in ordered[0].text and ordered[0].n == 1
+
+
 def test_prompt_carries_names_numbered_context_and_memory() -> None:
     turns = [
         TurnRecord("s", "customer", "hi", 1.0),

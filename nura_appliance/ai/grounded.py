@@ -196,12 +196,18 @@ class GroundedAnswerTier:
                 if not generating and best.score < settings.rag_found_threshold:
                     return None
                 beside = [chosen]
+        # The prompt's room goes to the confident article, then the handbook's passages, then the
+        # other articles as context: those the article tier already judged not to answer must not
+        # crowd out (or cut short) a lower-scored chunk that holds the fact.
         wanted = (
             beside
-            + [p for p in chunks if p.score >= settings.rag_min_score / 2]
-            + [a for a in articles if a.score >= settings.rag_min_score and a.ref != article_id]
+            + sorted((p for p in chunks if p.score >= settings.rag_min_score / 2), key=lambda p: -p.score)
+            + sorted(
+                (a for a in articles if a.score >= settings.rag_min_score and a.ref != article_id),
+                key=lambda p: -p.score,
+            )
         )
-        passages = compress(wanted, self._budget())
+        passages = compress(wanted, self._budget(), ordered=True)
         if not any(p.kind == "chunk" for p in passages):
             return None
         if "trace" in context:  # nura eval: what the LLM prompt carries, whether or not one is called

@@ -99,8 +99,9 @@ def _shingles(text: str) -> set[str]:
     return {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
 
 
-def compress(passages: list[Passage], budget_tokens: int) -> list[Passage]:
-    """Best-first passages, cleaned and numbered, within ``budget_tokens``.
+def compress(passages: list[Passage], budget_tokens: int, *, ordered: bool = False) -> list[Passage]:
+    """Best-first passages, cleaned and numbered, within ``budget_tokens`` (``ordered``: in the
+    order given, the caller has ranked them).
 
     * duplicates (same ref, or ≥ 80% shared word 3-grams with a kept passage) are dropped — hybrid
       retrieval often returns an article and the handbook chunk it was written from;
@@ -113,7 +114,7 @@ def compress(passages: list[Passage], budget_tokens: int) -> list[Passage]:
     seen_shingles: list[set[str]] = []
     seen_lines: set[str] = set()
     used = 0
-    for passage in sorted(passages, key=lambda p: p.score, reverse=True):
+    for passage in passages if ordered else sorted(passages, key=lambda p: p.score, reverse=True):
         key = (passage.kind, str(passage.ref))
         if key in seen_refs:
             continue
