@@ -88,3 +88,41 @@ def test_the_shipped_bank_was_chosen_by_cross_validation():
     bank, threshold, margin = banks()["handoff"]
     assert 0.2 <= threshold <= 0.95 and 0.0 <= margin <= 0.5
     assert any(bank.labels) and not all(bank.labels)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "شبكتكم مخيسة",  # a verdict with "your" glued on, a participle's م
+        "your network is a nightmare",
+        "this company is hopeless",
+        "xizmeta we pir nebaş e",
+        "خدمتكم ولا شي والله",  # worth nothing
+        "بتاكلوا الرصيد كل شهر",  # you (plural) eat the credit
+        "you guys eat my balance every month",
+        "زهگت من النت مالتكم",  # first-person fed up, Iraqi گ
+    ],
+)
+def test_anger_by_composition(text):
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) == "negative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "الشريحه خربت شلون ابدلها",
+        "رديت على الرسالة",
+        "وش الطريقه اسوي حساب بالتطبيق",
+        "ماكو نت من الصبح والشبكة فل بس ولا شي يفتح",  # "nothing opens", not "worth nothing"
+        "كل ما احاول اتصل يطلع فشل الاتصال",
+        "my internet is a bit slow today",
+        "is the network down in my area",
+        "دزلي موظف ضروري",
+    ],
+)
+def test_calm_messages_with_the_same_parts_stay_calm(text):
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) != "negative"

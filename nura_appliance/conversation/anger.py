@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 from nura_appliance.knowledge.folding import SORANI_E, fold_letters
+from nura_appliance.knowledge.normalize import normalize
 
 
 def _family(*patterns: str) -> re.Pattern[str]:
@@ -195,7 +196,7 @@ def is_negative(norm: str, raw: str) -> bool:
     arabic_script = _ARABIC_LETTER.search(norm) is not None
     latin_script = _LATIN_LETTER.search(norm) is not None
     families = ((ARABIC, SORANI) if arabic_script else ()) + ((KURMANJI, ENGLISH) if latin_script else ())
-    return any(family.search(norm) for family in families)
+    return any(family.search(norm) for family in families) or composed_anger(norm)
 
 
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
@@ -234,3 +235,137 @@ _OUTAGE_WORDS = re.compile(
 
 def _is_outage(phrase: str) -> bool:
     return bool(_OUTAGE_WORDS.search(phrase))
+
+
+# Anger by composition: a verdict word said of the company, its service or "you" (plural), in
+# any order and form — the families above know the phrases; these parts make the phrasings
+# nobody listed ("شبكتكم مخيسه", "your network is a nightmare", "xizmeta we pir nebaş e").
+def _stems(*items: str) -> frozenset[str]:
+    out = set()
+    for item in items:
+        for word in item.split():
+            out.add(normalize(word).replace(SORANI_E, "ه"))
+    return frozenset(w for w in out if w)
+
+
+# Verdicts: bad, rotten, rubbish, a disaster, thieves, liars, hopeless (stems; the glued
+# prefixes and endings of the dialects are taken off before lookup).
+_VERDICT = _stems(
+    "زبل زباله اخرب خيس خايس مخيس سيئ سيئه اسوا زفت تعبان تعبانه فاشل "
+    "لص لصوص حرامي حراميه حراميه سراق نصاب نصابين كذاب كذابين غشاش محتال قرف مقرف زهق زهك طفش ضجر ويل مستحيل "
+    "كارثه كارثي مصيبه مهزله مسخره فضيحه تعيس بهدله مبهدل خايب وسخ قذر حقير تافه ظالم ظلم نهب بلوه داهيه "
+    "خراپ زبڵ درۆزن بێکەڵک گەندەڵ فێڵباز "
+    "xirab xerab nebaş nebas rezil diz derewîn derewin pûç puc "
+    "nightmare hopeless useless awful terrible horrible pathetic disgrace disgraceful disgusting rubbish garbage trash "
+    "scam scammers fraud frauds thief thieves robbers robbery liars incompetent shameless ridiculous unacceptable "
+    "dreadful appalling atrocious miserable shambles disaster worthless worst lousy crap crappy joke"
+)
+# "you" (plural), "your", and what the verdict is said of: the company, its network, service,
+# internet, app, line, coverage.
+_TARGET = _stems(
+    "انتو انتم انتوا انتي اياكم شركه شبكه خدمه خدمات نت انترنت انترنيت تغطيه خط تطبيق ابلكيشن ارسال "
+    "ئێوە کۆمپانیا تۆڕ خزمەتگوزاری ئینتەرنێت هێڵ "
+    "we hûn hun şirket sirket tor xizmet înternet internet "
+    "you your youre yours company network service services internet app provider coverage signal"
+)
+# A first-person state of exasperation needs no target: "زهگت", "قرفت", "طفشت", "bêzar bûm".
+_FED_UP = _stems("زهقت زهكت زهكنا زهقنا قرفت قرفنا طفشت طفشنا ضجت انقهرت تعبت مليت")
+# "worth nothing", "no shame": a negation before a word of worth or shame, said of a target.
+_NEGATED = _stems("ما مو مش ولا لا مب not no never ne na نا نە")
+_WORTH = _stems("شي شيء تستحي يستحي تستحون تستحوا خوش زين good worth baş bas")
+_AR_GLUE = ("هال", "وال", "بال", "فال", "لل", "ال", "و", "ب", "ف", "م")
+_AR_ENDS = ("تكم", "تكن", "تكو", "كم", "كن", "كو", "ها", "ه", "ات", "ين", "ون", "ي", "ا", "ن", "وا", "ت")
+_CKB_ENDS = tuple(normalize(x).replace(SORANI_E, "ه") for x in ("ەکەتان", "ەکانتان", "تان", "ە", "ن", "ەکە", "ی"))
+_LATIN_WORD = re.compile("^[a-z]")
+
+
+# "you (plural) eat / take / swallow my credit": a taking verb in the second person plural with
+# money as its object ("تاكلون رصيدي", "بتسحبوا فلوسنا", "you eat my balance").
+_TAKE = _stems("اكل ماكل سحب بلع لهف شفط خصم eat eating take taking steal stealing swallow drain draining")
+_MONEY = _stems("رصيد رصيدي رصيدنا فلوس فلوسي فلوسنا مصاري مصرياتي بيزات credit balance money")
+_YOU_VERB = re.compile(r"^(?:و|ف)?(?:بت|ت|عم ت)\w{2,}(?:ون|وا|و|ن)$")
+_VERDICT_BIT, _TARGET_BIT, _FED_UP_BIT, _YOU_TAKE_BIT, _TAKE_BIT = 1, 2, 4, 8, 16
+_SIGNAL_BITS = _VERDICT_BIT | _FED_UP_BIT | _YOU_TAKE_BIT | _TAKE_BIT
+_CACHE_LIMIT = 65536
+_ROLE_CACHE: dict[str, int] = {}
+_SIGNAL_WORDS: set[str] = set()  # remembered words with a verdict, fed-up or taking role
+
+
+def _anger_roles(word: str) -> int:
+    """The roles of one normalised word as bits (verdict, target, fed up, taking), remembered."""
+    found = _ROLE_CACHE.get(word)
+    if found is not None:
+        return found
+    if word.isdigit():
+        return 0
+    folded = word.replace(SORANI_E, "ه")
+    forms = {folded}
+    if _LATIN_WORD.match(folded):
+        forms.update(
+            folded[: -len(e)]
+            for e in ("s", "a", "e", "ê", "ya", "ye", "ed")
+            if folded.endswith(e) and len(folded) > len(e) + 2
+        )
+    else:
+        bases = [folded] + [folded[len(g) :] for g in _AR_GLUE if folded.startswith(g) and len(folded) - len(g) >= 2]
+        forms.update(bases)
+        for base in bases:
+            for end in _AR_ENDS + _CKB_ENDS:
+                if base.endswith(end) and len(base) - len(end) >= 2:
+                    forms.add(base[: -len(end)])
+    your = not _LATIN_WORD.match(folded) and len(folded) > 3 and folded.endswith(("كم", "كن", "كو", "تان"))
+    taking = _taking(folded)
+    found = (
+        (_VERDICT_BIT if forms & _VERDICT else 0)
+        | (_TARGET_BIT if your or forms & _TARGET else 0)
+        | (_FED_UP_BIT if folded in _FED_UP else 0)
+        | (_YOU_TAKE_BIT if taking == 2 else _TAKE_BIT if taking == 1 else 0)
+    )
+    if len(_ROLE_CACHE) < _CACHE_LIMIT:
+        _ROLE_CACHE[word] = found
+        if found & _SIGNAL_BITS:
+            _SIGNAL_WORDS.add(word)
+    return found
+
+
+def _taking(word: str) -> int:
+    """2: a taking verb in the second person plural ("تاكلون"); 1: a bare taking verb ("eat");
+    0: neither."""
+    if _YOU_VERB.match(word) is not None and any(t in word for t in _TAKE if len(t) == 3):
+        return 2
+    return 1 if word.removesuffix("ing") in _TAKE else 0
+
+
+_NEAR = 5
+_WORTH_AFTER_NEGATION = re.compile(
+    "(?:^| )(?:"
+    + "|".join(re.escape(w) for w in _NEGATED)
+    + ") (?:"
+    + "|".join(re.escape(w) for w in _WORTH)
+    + ")(?: |$)"
+)
+
+
+def composed_anger(norm: str) -> bool:
+    """A verdict said of the company, its service or "you" within a few words, in either order; a
+    first-person "fed up"; "you eat our credit"; or "worth nothing" / "no shame" said of them."""
+    words = norm.split()[:60]
+    for word in set(words).difference(_ROLE_CACHE):  # words seen for the first time
+        _anger_roles(word)
+    if not _SIGNAL_WORDS.isdisjoint(words) or len(_ROLE_CACHE) >= _CACHE_LIMIT:
+        bits = [_anger_roles(w) for w in words]
+        if any(b & _FED_UP_BIT for b in bits):
+            return True
+        targets = [i for i, b in enumerate(bits) if b & _TARGET_BIT]
+        for i, b in enumerate(bits):
+            if b & _VERDICT_BIT and any(abs(i - t) <= _NEAR for t in targets if t != i or len(words) == 1):
+                return True
+            if b & (_YOU_TAKE_BIT | _TAKE_BIT) and (b & _YOU_TAKE_BIT or "you" in words[max(0, i - 2) : i]):
+                if any(w in _MONEY or w.removeprefix("ال") in _MONEY for w in words[i + 1 : i + 4]):
+                    return True
+    # "خدمتكم ولا شي", "شركه ما تستحي": worth or shame denied right after what it is said of
+    found = _WORTH_AFTER_NEGATION.search(norm)
+    if found is None:
+        return False
+    before = norm[: found.start()].split()
+    return bool(before) and bool(_anger_roles(before[-1]) & _TARGET_BIT)

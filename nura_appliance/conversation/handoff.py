@@ -205,11 +205,12 @@ _WHOLE_ONLY = {"me", "question", "negation", "filler", "want", "other", "human",
 _NONE: frozenset[str] = frozenset()
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=64)
 def word_roles(norm: str) -> tuple[tuple[str, ...], tuple[frozenset[str], ...]]:
-    """The words of a normalised reading and their roles (one analysis for every check)."""
+    """The words of a normalised reading and their roles (one analysis for every check of one
+    message; numbers have none and are not remembered)."""
     words = tuple(norm.split())
-    return words, tuple(roles(w) for w in words)
+    return words, tuple(_NONE if w.isdigit() else roles(w) for w in words)
 
 
 @functools.lru_cache(maxsize=65536)

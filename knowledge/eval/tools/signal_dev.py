@@ -44,15 +44,20 @@ def main() -> None:
     calm = [c for c in all_cases if c["expect"].get("sentiment") == "neutral"]
     missed = [c for c in asks if not wants_human(c["text"], c.get("lang"))]
     false_asks = [c for c in others if wants_human(c["text"], c.get("lang"))]
+    questions = [c for c in others if not c["expect"].get("handoff_ok") and "outage" not in c["file"]]
+    angry_questions = [c for c in questions if sentiment(c["text"]) == "negative"]
     missed_anger = [c for c in angry if sentiment(c["text"]) != "negative"]
     false_anger = [c for c in calm if sentiment(c["text"]) == "negative"]
     print(
         f"hand-off recall {len(asks) - len(missed)}/{len(asks)}; other messages read as a request {len(false_asks)}/{len(others)}"
     )
     print(
-        f"anger recall {len(angry) - len(missed_anger)}/{len(angry)}; calm read as angry {len(false_anger)}/{len(calm)}"
+        f"anger recall {len(angry) - len(missed_anger)}/{len(angry)}; calm read as angry {len(false_anger)}/{len(calm)}; "
+        f"article and out-of-scope questions read as angry {len(angry_questions)}/{len(questions)}"
     )
     if show:
+        for c in angry_questions:
+            print("ANGRY-Q", c["file"], c["text"])
         for label, group in (
             ("MISSED", missed),
             ("FALSE", false_asks),
