@@ -114,3 +114,73 @@ async def test_bad_input_gets_a_clear_answer_never_a_confident_wrong_article(dat
         assert short.kind == "article" and short.article_id == "internet-slow" and short.confidence >= 0.9
     finally:
         ctx.close()
+
+
+def test_the_background_bank_covers_many_categories_in_every_language() -> None:
+    import json
+
+    from nura_appliance.knowledge.normalize import has_sorani_letters
+    from nura_appliance.knowledge.retrieval import BANK_PATH, background_bags
+
+    bank = json.loads(BANK_PATH.read_text(encoding="utf-8"))["categories"]
+    assert len(bank) >= 15 and sum(len(v) for v in bank.values()) >= 250
+    texts = [t for v in bank.values() for t in v]
+    assert any(has_sorani_letters(t) for t in texts)  # Sorani
+    assert any("ê" in t or "î" in t for t in texts)  # Kurmanji
+    assert any(any("\u0600" <= ch <= "\u06ff" for ch in t) and not has_sorani_letters(t) for t in texts)  # Arabic
+    assert any(t.isascii() and any(d in t for d in "2357") for t in texts)  # Arabizi
+    assert len(background_bags()) == len(bank)  # one background class per category
+
+
+def test_background_classes_are_rows_after_the_articles() -> None:
+    docs = [term_features({"باق": 2.0, "نت": 1.0}), term_features({"رصيد": 1.0, "نت": 1.0})]
+    model = SparseModel.build(docs, [term_features({"ذهب": 1.0, "سعر": 1.0})])
+    scores = model.score(["سعر", "ذهب"])
+    assert scores.shape == (3,) and scores[2] > 0.9 and not scores[:2].any()
+    assert np.argmax(model.score(["رصيد", "نت"])) == 1
+
+
+async def test_near_domain_questions_are_out_of_scope_and_a_pack_can_extend_the_background(data_dir) -> None:  # noqa: ANN001
+    import pytest
+    from conftest import make_settings
+
+    from nura_appliance.context import build_context, load_default_knowledge
+    from nura_appliance.knowledge.pack import PackError, read_pack_file, validate_pack
+    from nura_appliance.knowledge.service import install_knowledge
+    from nura_appliance.paths import default_pack_path
+
+    ctx = build_context(make_settings(data_dir))
+    try:
+        await load_default_knowledge(ctx)
+        await install_knowledge(ctx, background_reindex=False)
+        await ctx.pipeline.refresh(force=True)
+        # near-domain questions phrased unlike the bank: no article answer
+        for text, lang in (
+            ("شكد صار سعر الليرة التركية بالسوق", "ar"),
+            ("which company has the cheapest bundles, zain or asiacell", "en"),
+            ("nirxê zêrê 24 îro çiqas e", "ku"),
+        ):
+            answer = await ctx.pipeline.answer(text, lang)
+            assert answer.kind != "article", (text, answer.article_id, answer.confidence)
+        # in-scope questions keep their answers
+        for text, article in (("النت عندي بطيء جدا", "internet-slow"), ("شلون اعرف رصيدي", "balance-check")):
+            answer = await ctx.pipeline.answer(text, "ar")
+            assert answer.kind == "article" and answer.article_id == article, (text, answer.article_id)
+        question = "how do i pay the school fees online"
+        before = await ctx.pipeline.answer(question, "en")
+        # a pack's own out-of-scope examples: validated, stored, exported and learnt
+        pack = read_pack_file(default_pack_path())
+        for bad in ("not a list", [1, 2], ["x" * 400]):
+            with pytest.raises(PackError, match="out_of_scope_examples"):
+                validate_pack({**pack, "out_of_scope_examples": bad})
+        own = ["school fees payment", "pay tuition fees online", "university fees deadline", "school bus fees"]
+        await ctx.knowledge.load_pack(validate_pack({**pack, "out_of_scope_examples": own}))
+        await ctx.pipeline.refresh(force=True)
+        assert (await ctx.knowledge.export_pack())["out_of_scope_examples"] == own
+        after = await ctx.pipeline.answer(question, "en")
+        assert before.kind == "article", (before.kind, before.confidence)  # the bill article, before
+        assert after.kind != "article" and after.confidence < before.confidence, (after.kind, after.confidence)
+        still = await ctx.pipeline.answer("how do i pay my bill", "en")
+        assert still.kind == "article" and still.article_id == "bill-payment"
+    finally:
+        ctx.close()

@@ -31,13 +31,13 @@ def test_eval_floors_with_the_default_pack(data_dir: Path) -> None:
     report = run_eval(data_dir, default_pack_path())
     summary = report["summary"]
     assert summary["cases"] == 358 and len(report["cases"]) == 358
-    # measured 0.944 / 0.913 / 0.975 / 1.0; floors leave room for small, deliberate trade-offs
+    # measured 0.944 / 0.913 / 1.0 / 1.0; floors leave room for small, deliberate trade-offs
     assert summary["top1"] >= 0.92
     assert summary["answered_correct"] >= 0.88
-    assert summary["out_of_scope_rejection"] >= 0.90
+    assert summary["out_of_scope_rejection"] >= 0.95
     assert summary["handoff_recall"] == 1.0
     # the confidence means what it says (issue 16): measured 205 answers at >= 0.9, all right, and
-    # no out-of-scope question answered above 0.73
+    # no out-of-scope question answered at all (0.73 before the background class)
     sure = summary["confident"]
     assert sure["answered"] >= 150 and sure["precision"] >= 0.95
     assert (sure["max_out_of_scope_answered"] or 0.0) <= 0.8
@@ -46,6 +46,11 @@ def test_eval_floors_with_the_default_pack(data_dir: Path) -> None:
     assert set(case["got"]) == {"kind", "article", "candidates", "confidence"}  # the documented shape
     assert case["got"]["kind"] in ("article", "ambiguous", "out_of_scope", "handoff", "rule", "fallback")
     assert set(summary["per_language"]) == {"ar", "ku", "en"} and len(summary["per_article"]) == 33
+    # near-domain out-of-scope questions written apart from the background bank (knowledge/eval/
+    # oos-dev): measured 0.933, none answered above 0.79 (0.893 and 0.999 before)
+    oos = run_eval(data_dir, default_pack_path(), REPO / "knowledge" / "eval" / "oos-dev" / "dev.jsonl")["summary"]
+    assert oos["out_of_scope_rejection"] >= 0.9
+    assert (oos["confident"]["max_out_of_scope_answered"] or 0.0) <= 0.8
 
 
 def test_eval_floors_without_any_example_questions(data_dir: Path, tmp_path: Path) -> None:
@@ -55,10 +60,11 @@ def test_eval_floors_without_any_example_questions(data_dir: Path, tmp_path: Pat
     stripped = tmp_path / "no-examples.json"
     stripped.write_text(json.dumps(pack, ensure_ascii=False), encoding="utf-8")
     summary = run_eval(data_dir, stripped)["summary"]
-    # measured 0.882 / 0.799 / 0.975 (0.865 / 0.819 / 0.95 before issue 16's learned models)
+    # measured 0.885 / 0.802 / 1.0 (0.865 / 0.819 / 0.95 before issue 16's learned models, 0.975
+    # out-of-scope rejection before the background class)
     assert summary["top1"] >= 0.85
     assert summary["answered_correct"] >= 0.78
-    assert summary["out_of_scope_rejection"] >= 0.90
+    assert summary["out_of_scope_rejection"] >= 0.95
     assert summary["handoff_recall"] == 1.0
     assert summary["confident"]["precision"] >= 0.95  # measured 1.0 of 158
 

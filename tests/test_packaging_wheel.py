@@ -97,6 +97,7 @@ def test_the_wheel_carries_both_migration_sets_and_the_bundled_folders(wheel: Pa
         folder = REPO / "nura_appliance" / "storage" / backend / "migrations"
         expected = {f"nura_appliance/storage/{backend}/migrations/{p.name}" for p in folder.glob("*.sql")}
         assert expected and expected <= names, sorted(expected - names)
+    assert "nura_appliance/knowledge/oos_bank.json" in names  # the article tier's background class
     # Every file of the three folders, sub-folders included (setuptools warns that it may one day
     # leave out sub-folders whose names look like packages, such as admin_static/js/pages).
     for folder in ("widget", "admin_static", "knowledge"):

@@ -203,6 +203,8 @@ def validate_pack(data: Any) -> dict[str, Any]:
         "rules": rules,
         "canned_replies": canned,
     }
+    if data.get("out_of_scope_examples") is not None:
+        clean["out_of_scope_examples"] = _out_of_scope_examples(data["out_of_scope_examples"])
     used = _languages_used(clean)
     declared = _declared_languages(data.get("languages"))
     if declared is not None:
@@ -214,6 +216,23 @@ def validate_pack(data: Any) -> dict[str, Any]:
                 )
     clean["languages"] = declared if declared is not None else [lang for lang in LANGS if lang in used]
     return clean
+
+
+MAX_OUT_OF_SCOPE_EXAMPLES, MAX_OUT_OF_SCOPE_CHARS = 2000, 300
+
+
+def _out_of_scope_examples(value: Any) -> list[str]:
+    """``pack.out_of_scope_examples``: questions the pack does not answer, in any language; they
+    extend the built-in background class of the article tier (knowledge/oos_bank.json)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PackError("pack.out_of_scope_examples: expected a list of questions (strings)")
+    texts = list(dict.fromkeys(v.strip() for v in value if v.strip()))
+    if len(texts) > MAX_OUT_OF_SCOPE_EXAMPLES:
+        raise PackError(f"pack.out_of_scope_examples: at most {MAX_OUT_OF_SCOPE_EXAMPLES} questions")
+    for text in texts:
+        if len(text) > MAX_OUT_OF_SCOPE_CHARS:
+            raise PackError(f"pack.out_of_scope_examples: a question longer than {MAX_OUT_OF_SCOPE_CHARS} characters")
+    return texts
 
 
 def _declared_languages(value: Any) -> list[str] | None:

@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import apsw
@@ -56,6 +58,11 @@ LONG_MESSAGE_WORDS = 40  # more content words than this: offer topics, never ans
 # by one generic word has a small one); the learned model's margin for the winner.
 CAL_BIAS, CAL_SCORE, CAL_MARGIN = -2.819, 2.25, 2.452
 CAL_COVERED, CAL_ONE_WORD, CAL_RAREST, CAL_LEARNED = -0.262, -1.322, 0.282, 1.157
+# The background ("none of these") classes of the term model (oos_bank.json and the pack's own
+# out_of_scope_examples): how far the best background class's score may exceed the winning
+# article's before the question is out of scope, and above which the answer may not be confident
+# (chosen on the dev splits and knowledge/eval/oos-dev; docs/KNOWLEDGE.md).
+BACKGROUND_OUT, BACKGROUND_UNSURE, BACKGROUND_CAP = 0.1, 0.0, 0.79
 
 
 def _as_tuple(cursor: apsw.Cursor, row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -216,6 +223,9 @@ class _Snapshot:
     # vector → a score per article.
     weights: np.ndarray | None = None
     sparse: SparseModel | None = None  # the pack's term model (see :class:`SparseModel`)
+    # How many background ("none of these") classes the term model holds after the articles
+    # (its last rows; see :func:`background_bags`).
+    background: int = 0
 
     def __post_init__(self) -> None:
         self.position = {a: i for i, a in enumerate(self.article_ids)}
@@ -260,7 +270,9 @@ def _load_snapshot(conn: apsw.Connection, version: str, learn: bool = True) -> _
                 bag[word] = bag.get(word, 0.0) + weight
     snap.terms = [frozenset(t) for t in terms]
     if learn:
-        snap.sparse = SparseModel.build([term_features(bag) for bag in counts])
+        background = [*background_bags(), *_pack_background(conn)]
+        snap.sparse = SparseModel.build([term_features(bag) for bag in counts], background)
+        snap.background = len(background)
     df: dict[str, int] = {}
     for found in snap.terms:
         for term in found:
@@ -270,6 +282,37 @@ def _load_snapshot(conn: apsw.Connection, version: str, learn: bool = True) -> _
     if learn and len(fields) == len(item_article):
         snap.weights = np.ascontiguousarray(train_model(vectors, item_article, fields, len(article_ids)).T)
     return snap
+
+
+BANK_PATH = Path(__file__).with_name("oos_bank.json")
+
+
+def _background_bag(texts: list[str]) -> dict[str, float]:
+    counts: dict[str, float] = {}
+    for text in texts:
+        for term in analyse(text)[0]:
+            counts[term] = counts.get(term, 0.0) + 1.0
+    return term_features(counts) if counts else {}
+
+
+@functools.lru_cache(maxsize=1)
+def background_bags() -> tuple[dict[str, float], ...]:
+    """The built-in background classes of the term model: one bag of index terms per category of
+    out-of-scope questions in ``oos_bank.json`` (currency and gold prices, phones for sale, other
+    companies, news, weather, sports, homework, coding, CVs, health …), as the term model's
+    features. Trained next to the articles, they let each pack's model learn what is *not* any of
+    its articles: a question nearer a background class than its best article is out of scope."""
+    data = json.loads(BANK_PATH.read_text(encoding="utf-8"))
+    bags = (_background_bag(texts) for texts in data["categories"].values())
+    return tuple(bag for bag in bags if bag)
+
+
+def _pack_background(conn: apsw.Connection) -> list[dict[str, float]]:
+    """The pack's own background class: its ``out_of_scope_examples`` (kb_meta), if any."""
+    rows = list(conn.execute("SELECT value FROM kb_meta WHERE key = 'out_of_scope_examples'"))
+    texts = json.loads(rows[0]["value"]) if rows else []
+    bag = _background_bag([t for t in texts if isinstance(t, str)]) if isinstance(texts, list) else {}
+    return [bag] if bag else []
 
 
 # The term model: each article as one weighted bag of its items' index terms (stems and concepts)
@@ -327,7 +370,12 @@ class SparseModel:
     _terms: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, docs: list[dict[str, float]]) -> SparseModel:
+    def build(cls, docs: list[dict[str, float]], background: list[dict[str, float]] = ()) -> SparseModel:
+        """The model of ``docs`` (one per article) and ``background`` classes (rows after the
+        articles, scored the same way). The background counts in the IDF like an article: a word
+        that out-of-scope questions use as much as the pack's articles ("سعر", "عروض", "price")
+        is discounted as evidence for an article."""
+        docs = [*docs, *background]
         n = len(docs)
         df: dict[str, int] = {}
         for doc in docs:
@@ -573,6 +621,7 @@ class ArticleMatcher:
         else:
             learned = dot_rows(weights, query).astype(np.float64)
         bm_item, bm_article, known = lexical
+        sparse = snap.sparse.score(list(terms)) if snap.sparse is not None else np.zeros(n)
         signals = {
             "vmax": vmax,
             "v2": v2,
@@ -581,7 +630,8 @@ class ArticleMatcher:
             "bm25_article": bm_article / (bm_article.max() + BM25_DAMPING),
             "known": np.full(n, known),
             "learned": learned,
-            "sparse": snap.sparse.score(list(terms)) if snap.sparse is not None else np.zeros(n),
+            "sparse": sparse[:n],
+            "background": sparse[n:],
         }
         fused = (
             W_VMAX * vmax
@@ -637,7 +687,17 @@ class ArticleMatcher:
         candidates = [
             Candidate(article_ids[i], round(float(fused[i]), 4), round(float(signals["vmax"][i]), 4)) for i in order[:5]
         ]
+        background = signals["background"]
+        background_best = float(background.max()) if len(background) else 0.0
+        background_margin = background_best - float(signals["sparse"][top])
+        if background_margin > BACKGROUND_OUT:
+            # Nearer a background class than its best article in the pack's own term model:
+            # the question is about something else (a price of gold, another company, a recipe).
+            confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
+        elif background_margin > BACKGROUND_UNSURE:
+            confidence = round(min(confidence, BACKGROUND_CAP), 3)
         detail = {
+            "background_margin": round(background_margin, 4),
             "best": round(best, 4),
             "margin": round(best - runner, 4),
             "known": round(known, 3),

@@ -166,6 +166,12 @@ class SqliteKnowledgeStore:
                 " SET value = excluded.value",
                 (json.dumps(pack["scope_message"], ensure_ascii=False),),
             )
+        if "out_of_scope_examples" in pack:
+            conn.execute(
+                "INSERT INTO kb_meta (key, value) VALUES ('out_of_scope_examples', ?) ON CONFLICT (key) DO UPDATE"
+                " SET value = excluded.value",
+                (json.dumps(pack["out_of_scope_examples"], ensure_ascii=False),),
+            )
         conn.execute(
             "INSERT INTO kb_meta (key, value) VALUES ('pack_name', ?) ON CONFLICT (key) DO UPDATE"
             " SET value = excluded.value",
@@ -315,7 +321,9 @@ class SqliteKnowledgeStore:
         articles = await self.articles()
         for article in articles:
             article.pop("updated_at", None)
+        extra = await self.meta("out_of_scope_examples")
         return {
+            **({"out_of_scope_examples": extra} if extra else {}),
             "format": "nura-knowledge/1",
             "name": await self.meta("pack_name") or "exported pack",
             "scope_message": await self.meta("scope_message") or {},
