@@ -138,7 +138,7 @@ def test_extractive_answer_prefers_the_asked_kind_of_value() -> None:
     # "معرفة" is held by "لمعرفة" (a one-letter proclitic), so the code that answers is the first.
     assert extract_answer("ما كود معرفة الرصيد", balance).startswith("لمعرفة الرصيد اطلب *120#")
     assert answer_types("كم رسوم حجز الرقم المميز") == {"price"}  # the number is the product here
-    assert answer_types("وين فرعكم في اربيل") == {"address"}
+    assert answer_types("فرعكم في اربيل وينه بالضبط") == {"address"}  # not "ضبط" (adjust) a setting
     assert answer_types("what time does the branch open") == {"time"}
     assert answer_types("ما هي إعدادات APN") == {"setting"}
     assert answer_types("hello there") == set()

@@ -218,7 +218,7 @@ _ANSWER_TYPES: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
     ),
     "setting": (
         _words(
-            "apn إعدادات اعدادات الاعدادات الإعدادات إعداد ضبط proxy بروكسي mms mmsc بورت port ڕێکخستن ڕێکخستنی mîheng settings setting configure"
+            "apn إعدادات اعدادات الاعدادات الإعدادات إعداد proxy بروكسي mms mmsc بورت port ڕێکخستن ڕێکخستنی mîheng settings setting configure"
         ),
         re.compile(r"\b[a-z0-9-]+\.[a-z0-9.-]*[a-z0-9]\b|\d+\.\d+\.\d+\.\d+|https?://", re.I),
     ),
