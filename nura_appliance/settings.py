@@ -233,6 +233,14 @@ SETTINGS: tuple[Setting, ...] = (
         section="auth",
     ),
     Setting(
+        "RATE_LIMIT_NEW_SESSIONS_PER_CUSTOMER_PER_MINUTE",
+        10,
+        "New sessions per verified customer (CUSTOMER_HMAC_SECRET) per minute.",
+        kind=int,
+        minimum=1,
+        section="auth",
+    ),
+    Setting(
         "HANDOFF_PENDING_PER_IP",
         20,
         "Hand-offs one IP may have waiting in the agents' queue at once (further requests get 429).",

@@ -594,3 +594,21 @@ def test_sigterm_stops_a_running_ingest_cleanly(tmp_path):
     with sqlite3.connect(data / "nura.db") as db:
         status = db.execute("SELECT status FROM ingestion_logs WHERE id = ?", (run_id,)).fetchone()[0]
     assert status == "queued"  # runs again after the restart, not counted as a crash
+
+
+async def test_a_verified_customer_has_its_own_session_budget_behind_a_shared_address(data_dir):
+    import hashlib
+    import hmac
+
+    secret = "hmac-secret-Qm7vY2pLx9TfR4sWk8ZbN3hJ"
+    settings = make_settings(data_dir, CUSTOMER_HMAC_SECRET=secret, RATE_LIMIT_NEW_SESSIONS_PER_CUSTOMER_PER_MINUTE=2)
+
+    def signed(customer: str) -> dict:
+        signature = hmac.new(secret.encode(), customer.encode(), hashlib.sha256).hexdigest()
+        return {"session_id": None, "message": "hi", "customer_id": customer, "customer_signature": signature}
+
+    async with running_app(settings) as (_app, client):
+        codes = [(await client.post("/v1/message", json=signed("cust-1"))).status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        # Another customer on the same address (carrier NAT) is not affected.
+        assert (await client.post("/v1/message", json=signed("cust-2"))).status_code == 200

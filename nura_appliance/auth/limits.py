@@ -150,6 +150,16 @@ class RateLimiter:
             if trusted is None:
                 await self.audit.security("customer_unverified", request, detail={"customer_id": incoming.customer_id})
             incoming.customer_id = trusted
+            if trusted is not None and incoming.session_id is None:
+                # Per verified customer: the fine-grained budget behind a shared (carrier NAT) address.
+                await self.hit(
+                    request,
+                    "new_session_customer",
+                    trusted,
+                    self.settings.rate_limit_new_sessions_per_customer_per_minute,
+                    60,
+                    lang=incoming.lang_hint,
+                )
 
     async def check_event(self, request: Request, session_id: str | None = None) -> None:
         """Widget analytics events, per session when known, else per IP."""
