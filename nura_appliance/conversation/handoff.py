@@ -341,10 +341,24 @@ def refuses_person(norm: str) -> bool:
 _CUE_ROLES = frozenset({"staff", "human", "connect", "bot"})
 
 
+_SEEN: set[str] = set()  # words whose roles were looked at
+_CUE_WORDS: set[str] = set()  # of those, the ones with a cue role
+_SEEN_LIMIT = 65536
+
+
 def cue(norm: str) -> bool:
     """Any word that can be part of a request for a person: without one, no phrase list can match
-    either, and the hand-off check stops here (most messages)."""
-    return any(r & _CUE_ROLES for r in word_roles(norm)[1])
+    either, and the hand-off check stops here (most messages). Words are looked at once; after
+    that a message costs one set test."""
+    words = norm.split()
+    for word in set(words).difference(_SEEN) if len(_SEEN) < _SEEN_LIMIT else ():
+        if not word.isdigit():
+            _SEEN.add(word)
+            if roles(word) & _CUE_ROLES:
+                _CUE_WORDS.add(word)
+    if len(_SEEN) >= _SEEN_LIMIT:
+        return any(r & _CUE_ROLES for r in word_roles(norm)[1])
+    return not _CUE_WORDS.isdisjoint(words)
 
 
 _PERSON_ROLES = frozenset({"staff", "human"})
