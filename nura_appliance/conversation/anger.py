@@ -178,6 +178,16 @@ ENGLISH = _family(
 OUTAGE = (_family(*_OUTAGE_AR, *_OUTAGE_CKB), _family(*_OUTAGE_KU, *_OUTAGE_EN))
 
 _SHOUTING_MIN_WORDS = 4
+_ASCII_LETTER = re.compile("[A-Za-z]")
+_ASCII_UPPER = re.compile("[A-Z]")
+
+
+def _shouting(raw: str) -> bool:
+    """A Latin message of four or more words (checked by the caller) mostly in capitals."""
+    if len(raw.split()) < _SHOUTING_MIN_WORDS:
+        return False
+    letters = len(_ASCII_LETTER.findall(raw))
+    return letters >= 12 and len(_ASCII_UPPER.findall(raw)) >= 0.8 * letters
 
 
 def is_negative(norm: str, raw: str) -> bool:
@@ -185,12 +195,7 @@ def is_negative(norm: str, raw: str) -> bool:
     complaint, in any language NURA reads."""
     if "!!!" in raw.replace("！", "!") or "???" in raw.replace("؟", "?"):
         return True
-    letters = [c for c in raw if c.isascii() and c.isalpha()]
-    if (
-        len(raw.split()) >= _SHOUTING_MIN_WORDS
-        and len(letters) >= 12
-        and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
-    ):
+    if raw.count(" ") + 1 >= _SHOUTING_MIN_WORDS and _shouting(raw):
         return True
     # Only the families of the scripts the text is written in (half the cost of a message).
     arabic_script = _ARABIC_LETTER.search(norm) is not None
@@ -364,6 +369,8 @@ def composed_anger(norm: str) -> bool:
                 if any(w in _MONEY or w.removeprefix("ال") in _MONEY for w in words[i + 1 : i + 4]):
                     return True
     # "خدمتكم ولا شي", "شركه ما تستحي": worth or shame denied right after what it is said of
+    if _WORTH.isdisjoint(words):
+        return False
     found = _WORTH_AFTER_NEGATION.search(norm)
     if found is None:
         return False
