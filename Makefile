@@ -5,7 +5,7 @@ NURA := $(VENV)/bin/nura
 PYTHON ?= python3
 DATA_DIR ?= ./data
 
-.PHONY: install install-app install-local llama-wheel run serve init test lint format bench build clean
+.PHONY: install install-app install-local install-test llama-wheel run serve init test test-fast lint format bench build clean
 
 # The appliance itself (SQLite, built-in embedder, OpenAI-compatible client): no compiler needed.
 install-app: $(VENV)/.installed-app
@@ -48,6 +48,16 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(PY) -m pip install -q -e '.[dev,local,scale]'
 	touch $@ $(VENV)/.installed-app
 
+# What `make test-fast` needs: the app, the test tools and the PostgreSQL/Redis clients; no
+# llama.cpp build (the `local` extra) and no PyInstaller. A full `make install` venv has all of it.
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed-test: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,scale]'
+	touch $@ $(VENV)/.installed-app
+
 # The in-process local LLM (llama-cpp-python) for offline generated answers.
 install-local: llama-wheel
 	$(PY) -m pip install -q -e '.[local]'
@@ -66,6 +76,14 @@ init: install-app
 # pytest exits 5 when it collected no tests: that is a failure here, never a green run.
 test: install
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; exit $$rc
+
+# The everyday lane (docs/DEVELOPING.md, "Test lanes"): everything but Chromium, llama.cpp
+# inference, the PyInstaller bundle and the long fault/fuzz/durability runs. `make test` stays the
+# full suite (README, CI). Exit code 5 (nothing collected) fails here too.
+FAST_MARKERS ?= not browser and not llm and not slow and not fault
+test-fast: install-test
+	$(PY) -m pytest -q -p no:cacheprovider -m "$(FAST_MARKERS)" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; exit $$rc
 
 lint: install

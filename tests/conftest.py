@@ -133,6 +133,14 @@ async def new_session(client: httpx.AsyncClient, text: str = "مرحبا", **ext
     return resp.json()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that takes a Chromium fixture is a browser test wherever the fixture comes from, so
+    `make test-fast` (``-m "not browser …"``) never starts Chromium for an unmarked one."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()) and item.get_closest_marker("browser") is None:
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """Keep each phase's report on the test item, so a fixture's teardown can tell a failure."""

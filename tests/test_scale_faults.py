@@ -33,6 +33,8 @@ from nura_appliance.context import build_context
 from nura_appliance.jobs.service import JobService
 from nura_appliance.jobs.tasks import WEBHOOK_KIND, run_webhook, webhook_payload
 
+pytestmark = pytest.mark.fault
+
 
 class RedisServer:
     """A redis-server process of this test's own (start/stop are idempotent)."""
