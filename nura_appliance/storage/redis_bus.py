@@ -40,6 +40,7 @@ _STREAM_TTL_SECONDS = 7 * 86400
 _CLOSED = "__closed__"
 _SEQ_SPAN = 1000
 _PRESENCE_SECONDS = 2.0
+_PUBLISH_BATCH = 64
 
 _PUBLISH_SCRIPT = """
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 't', ARGV[2], 'd', ARGV[3])
@@ -140,19 +141,40 @@ class RedisEventBus:
         return Event(self._local_id(), channel, type_, data)
 
     def _publish_loop(self) -> None:
+        """Send queued events in publish order; what queued up meanwhile goes in one pipelined
+        round trip (a message makes two events, a busy worker many per millisecond)."""
         while True:
             item = self._outbox.get()
             if item is None:
                 return
-            channel, type_, data, buffered, _loop = item
+            batch = [item]
+            while len(batch) < _PUBLISH_BATCH:
+                try:
+                    item = self._outbox.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._publish(batch)
+                    return
+                batch.append(item)
+            self._publish(batch)
+
+    def _publish(self, batch: list[tuple[str, str, dict[str, Any], bool, asyncio.AbstractEventLoop | None]]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for channel, type_, data, buffered, _loop in batch:
             payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
-            try:
-                self._script(
-                    keys=[self._stream(channel), self._pubsub_channel],
-                    args=[self._size, type_, payload, "1" if buffered else "0", _STREAM_TTL_SECONDS, channel],
-                )
-            except redis.RedisError as exc:
-                self._warn("publish", exc)
+            self._script(
+                keys=[self._stream(channel), self._pubsub_channel],
+                args=[self._size, type_, payload, "1" if buffered else "0", _STREAM_TTL_SECONDS, channel],
+                client=pipe,
+            )
+        try:
+            results: list[Any] = pipe.execute(raise_on_error=False)
+        except redis.RedisError as exc:
+            results = [exc] * len(batch)
+        for (channel, type_, data, buffered, _loop), result in zip(batch, results, strict=True):
+            if isinstance(result, Exception):  # this event reaches this worker's clients only
+                self._warn("publish", result)
                 self._dispatch(Event(self._local_id(), channel, type_, data), buffered)
 
     # -- receiving ---------------------------------------------------------------------------------
@@ -228,23 +250,36 @@ class RedisEventBus:
     def _presence_loop(self) -> None:
         """Share this worker's subscriber counts of the shared channels (``agents``) so the desk's
         ``agents_online`` counts agents on every worker; reports expire with a dead worker."""
-        own = f"{self.prefix}presence:{self.worker_id}"
         while not self._stop.wait(_PRESENCE_SECONDS):
-            with self._lock:
-                counts = {c: len(s) for c, s in self._subscribers.items() if s and not c.startswith("session:")}
             try:
-                self.client.set(own, json.dumps(counts), ex=int(_PRESENCE_SECONDS * 3))
-                others: dict[str, int] = {}
-                keys = [
-                    k for k in self.client.scan_iter(match=f"{self.prefix}presence:*", count=100) if k.decode() != own
-                ]
-                for raw in self.client.mget(keys) if keys else []:
-                    for channel, n in json.loads(raw or "{}").items():
-                        others[channel] = others.get(channel, 0) + int(n)
-                with self._lock:
-                    self._others = others
+                self._presence_once()
             except (redis.RedisError, ValueError) as exc:
                 self._warn("presence", exc)
+
+    def _presence_once(self) -> None:
+        """One report: this worker's counts under its own key, its id in a sorted set of live
+        workers (scored by when its report expires), then the other live workers' counts. Two
+        round trips whatever the size of the Redis database (a SCAN for ``presence:*`` walked the
+        whole keyspace every 2 s, which after a load run holds a key per session)."""
+        with self._lock:
+            counts = {c: len(s) for c, s in self._subscribers.items() if s and not c.startswith("session:")}
+        ttl_ms = int(_PRESENCE_SECONDS * 3 * 1000)
+        now_ms = int(time.time() * 1000)
+        index = f"{self.prefix}presence"
+        pipe = self.client.pipeline(transaction=False)
+        pipe.set(f"{index}:{self.worker_id}", json.dumps(counts), px=ttl_ms)
+        pipe.zadd(index, {self.worker_id: now_ms + ttl_ms})
+        pipe.zremrangebyscore(index, "-inf", now_ms)
+        pipe.pexpire(index, ttl_ms)  # the set goes too once every worker is gone
+        pipe.zrange(index, 0, -1)
+        members = pipe.execute()[-1]
+        keys = [f"{index}:{m.decode()}" for m in members if m.decode() != self.worker_id]
+        others: dict[str, int] = {}
+        for raw in self.client.mget(keys) if keys else []:
+            for channel, n in json.loads(raw or "{}").items():
+                others[channel] = others.get(channel, 0) + int(n)
+        with self._lock:
+            self._others = others
 
     def _history(self, channel: str, after_id: int) -> list[Event]:
         rows = self.client.xrange(self._stream(channel), min=f"({unpack_id(after_id)}", max="+", count=self._size)
@@ -302,6 +337,7 @@ class RedisEventBus:
         self._presence.join(timeout=3)
         try:
             self.client.delete(f"{self.prefix}presence:{self.worker_id}")
+            self.client.zrem(f"{self.prefix}presence", self.worker_id)
         except redis.RedisError:
             pass
         self.client.close()

@@ -53,6 +53,7 @@ def start_nura(
     args: tuple[str, ...] = (),
     cwd: Path | None = None,
     command: list[str] | None = None,
+    timeout: float = 30,
 ) -> tuple[subprocess.Popen[bytes], str, float, Path]:
     """Start ``nura serve`` on a free port; returns (process, base URL, seconds to healthy, data dir).
 
@@ -78,7 +79,7 @@ def start_nura(
         cwd=cwd,
     )
     base = f"http://127.0.0.1:{port}"
-    seconds = wait_healthy(f"{base}/v1/health", proc)
+    seconds = wait_healthy(f"{base}/v1/health", proc, timeout)
     return proc, base, seconds, data
 
 
