@@ -156,7 +156,8 @@ class RedisCache:
     def _incr(self, key: str, ttl: float) -> int:
         # Fixed window: INCR then set the expiry only when the key has none yet (NX), in one
         # round trip, so a counter never lives forever and later hits don't extend the window.
-        pipe = self.client.pipeline(transaction=True)
+        # No MULTI/EXEC: either order of two clients' INCR/PEXPIRE NX gives the same result.
+        pipe = self.client.pipeline(transaction=False)
         pipe.incr(key)
         pipe.pexpire(key, max(1, int(ttl * 1000)), nx=True)
         count, _ = pipe.execute()

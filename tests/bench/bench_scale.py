@@ -12,11 +12,13 @@ still written), so the comparison is about the request path and the stores.
 from __future__ import annotations
 
 import argparse
+import time
 import uuid
 from typing import Any
 
 import psycopg
 import redis
+from bench_idle import cpu_seconds, descendants
 from common import save, start_nura, stop, wrk
 
 BODY = {"session_id": None, "customer_id": "bench", "channel": "web", "message": "مرحبا"}
@@ -25,13 +27,29 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/6"
 
 
+def timed(root: int, run: Any) -> dict[str, Any]:
+    """``run()`` (a wrk run) plus the CPU milliseconds per request that every process of the
+    service (supervisor and workers) spent meanwhile (PostgreSQL's and Redis's own CPU excluded)."""
+    pids = descendants(root)
+    before = sum(cpu_seconds(p) for p in pids)
+    started = time.perf_counter()
+    result = run()
+    elapsed = time.perf_counter() - started
+    spent = sum(cpu_seconds(p) for p in pids) - before
+    requests = result["rps"] * elapsed
+    result["cpu_ms_per_msg"] = round(1000 * spent / requests, 2) if requests else None
+    return result
+
+
 def measure(env: dict[str, str], workers: int, seconds: int, connections: int) -> dict[str, Any]:
     args = ("--workers", str(workers)) if workers > 1 else ()
     proc, base, startup, _ = start_nura(env={"JOB_WORKER_ENABLED": "false", **env}, args=args)
     try:
         wrk(f"{base}/v1/message", body=BODY, connections=connections, seconds=2)  # warm-up
-        rule = wrk(f"{base}/v1/message", body=BODY, connections=connections, seconds=seconds)
-        article = wrk(f"{base}/v1/message", body=ARTICLE, connections=connections, seconds=seconds)
+        rule = timed(proc.pid, lambda: wrk(f"{base}/v1/message", body=BODY, connections=connections, seconds=seconds))
+        article = timed(
+            proc.pid, lambda: wrk(f"{base}/v1/message", body=ARTICLE, connections=connections, seconds=seconds)
+        )
         return {"startup_s": round(startup, 2), "rule": rule, "article": article}
     finally:
         stop(proc)
@@ -64,14 +82,18 @@ def main() -> None:
             if keys:
                 client.delete(*keys)
     base_rule, base_article = results["sqlite_1"]["rule"]["rps"], results["sqlite_1"]["article"]["rps"]
-    print(f"{'mode':<14} {'rule rps':>9} {'ratio':>6} {'p99 ms':>7} {'article rps':>12} {'ratio':>6} {'p99 ms':>7}")
+    print(
+        f"{'mode':<14} {'rule rps':>9} {'ratio':>6} {'p99 ms':>7} {'cpu ms':>7}"
+        f" {'article rps':>12} {'ratio':>6} {'p99 ms':>7} {'cpu ms':>7}"
+    )
     for mode, data in results.items():
         rule, article = data["rule"], data["article"]
         data["rule_ratio"] = round(rule["rps"] / base_rule, 2) if base_rule else None
         data["article_ratio"] = round(article["rps"] / base_article, 2) if base_article else None
         print(
-            f"{mode:<14} {rule['rps']:>9.0f} {data['rule_ratio']:>6} {rule['p99_ms']:>7.1f} {article['rps']:>12.0f}"
-            f" {data['article_ratio']:>6} {article['p99_ms']:>7.1f}"
+            f"{mode:<14} {rule['rps']:>9.0f} {data['rule_ratio']:>6} {rule['p99_ms']:>7.1f} {rule['cpu_ms_per_msg']:>7}"
+            f" {article['rps']:>12.0f} {data['article_ratio']:>6} {article['p99_ms']:>7.1f}"
+            f" {article['cpu_ms_per_msg']:>7}"
         )
     print(save("scale", {"connections": opts.connections, "seconds": opts.seconds, "results": results}))
 

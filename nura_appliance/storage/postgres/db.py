@@ -68,6 +68,8 @@ _VIRTUAL = re.compile(
     re.IGNORECASE,
 )
 _RETURNING = re.compile(r"\sRETURNING\s", re.IGNORECASE)
+_TRANSLATED_MAX = 4096
+_BEGIN_LOCKED = f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})"
 
 
 def _rewrite_params(statement: str) -> str:
@@ -263,29 +265,50 @@ class PgConnection:
         raw: psycopg.Connection[Any],
         conflict_keys: tuple[tuple[str, tuple[str, ...]], ...],
         database: PgDatabase | None = None,
+        translated: dict[str, str] | None = None,
     ) -> None:
         self.raw = raw
         self.database = database
         self._conflict_keys = conflict_keys
+        # statement text -> PostgreSQL text, shared by the database's connections (a dict lookup
+        # per statement instead of hashing the conflict-key table for the lru_cache every call)
+        self._translated = {} if translated is None else translated
+        self._cursor: psycopg.Cursor[Any] | None = None
         self._changes = 0
         self.on_write: Callable[[str], None] | None = None  # the writer's change counter
+
+    def _text(self, statement: str) -> str:
+        text = self._translated.get(statement)
+        if text is None:
+            if len(self._translated) >= _TRANSLATED_MAX:  # statements built with inlined values
+                self._translated.clear()
+            text = self._translated[statement] = translate(statement, self._conflict_keys)
+        return text
 
     def execute(self, statement: str, params: Iterable[Any] | dict[str, Any] | None = None) -> PgCursor:
         if self.on_write is not None:
             self.on_write(statement)
-        text = translate(statement, self._conflict_keys)
-        with self.raw.cursor() as cur:
-            args = _params(params)
-            cur.execute(text, args if args else None)  # type: ignore[arg-type]
-            self._changes = max(cur.rowcount, 0)
-            if cur.description is None:
-                return PgCursor([])
-            return PgCursor([{k: _convert(v) for k, v in row.items()} for row in cur.fetchall()])
+        text = self._text(statement)
+        cur = self._cursor
+        if cur is None or cur.closed:
+            cur = self._cursor = self.raw.cursor()  # one cursor per use of the connection
+        args = _params(params)
+        cur.execute(text, args if args else None)  # type: ignore[arg-type]
+        self._changes = max(cur.rowcount, 0)
+        if cur.description is None:
+            return PgCursor([])
+        rows = cur.fetchall()
+        if not rows:
+            return PgCursor([])
+        converted = [k for k, v in rows[0].items() if isinstance(v, Decimal | memoryview)]
+        if converted or len(rows) > 1:
+            return PgCursor([{k: _convert(v) for k, v in row.items()} for row in rows])
+        return PgCursor(rows)
 
     def executemany(self, statement: str, seq: Iterable[Iterable[Any] | dict[str, Any]]) -> None:
         if self.on_write is not None:
             self.on_write(statement)
-        text = translate(statement, self._conflict_keys)
+        text = self._text(statement)
         with self.raw.cursor() as cur:
             cur.executemany(text, [_params(p) for p in seq])
             self._changes = max(cur.rowcount, 0)
@@ -347,6 +370,7 @@ class PgDatabase:
         self._writer = threading.Thread(target=self._write_loop, name="nura-pg-writer", daemon=True)
         self._writer.start()
         self._conflict_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
+        self._translated: dict[str, str] = {}
         self._keys_lock = threading.Lock()
         self._checking = threading.Lock()
         self.refresh_schema()
@@ -365,6 +389,7 @@ class PgDatabase:
                 keys.setdefault(row["t"], []).append(row["c"])
         with self._keys_lock:
             self._conflict_keys = tuple(sorted((t, tuple(c)) for t, c in keys.items()))
+            self._translated = {}  # translations of INSERT OR REPLACE depend on the keys
 
     # -- reads (thread pool) ------------------------------------------------------------------
     def _read(self, fn: Callable[[PgConnection], T]) -> T:
@@ -372,7 +397,7 @@ class PgDatabase:
             raise StorageError("the database is closed")
         try:
             with self.pool.connection() as raw:
-                return fn(PgConnection(raw, self._conflict_keys, self))
+                return fn(PgConnection(raw, self._conflict_keys, self, self._translated))
         except (PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError) as exc:
             log.warning("PostgreSQL unavailable: %s", exc)
             self._connection_lost()
@@ -421,18 +446,30 @@ class PgDatabase:
         serve_writes(self._queue, self._run_batch, "PostgreSQL writer")
 
     def _run_batch(self, batch: list[tuple[Callable[[PgConnection], Any], Future[Any]]]) -> None:
-        """Run queued writes in one transaction, each in its own savepoint: one commit (one WAL
-        flush) covers the batch, and a write that fails rolls back alone."""
+        """Run queued writes in one transaction, each in its own savepoint (a lone write needs
+        none): one commit (one WAL flush) covers the batch, and a write that fails rolls back
+        alone. Round trips for one write: BEGIN with the lock, its statements, COMMIT."""
         outcomes: list[tuple[bool, Any]] = []
         self._touched.clear()
         try:
             with self.pool.connection() as raw:
-                conn = PgConnection(raw, self._conflict_keys, self)
+                conn = PgConnection(raw, self._conflict_keys, self, self._translated)
                 conn.on_write = self._note_write if self._watched else None
-                with raw.transaction():
-                    raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK_KEY,))
-                    self._writer_conn = conn
-                    try:
+                # BEGIN and the writers' lock in one round trip (a simple query, no parameters)
+                raw.execute(_BEGIN_LOCKED)
+                self._writer_conn = conn
+                finished = False
+                try:
+                    if len(batch) == 1:
+                        # One write: the transaction is its own savepoint (two round trips fewer);
+                        # it fails alone and rolls back alone either way.
+                        try:
+                            outcomes.append((True, batch[0][0](conn)))
+                        except BaseException as exc:  # noqa: BLE001 - handed to the caller's future
+                            if raw.broken or raw.closed:
+                                raise
+                            outcomes.append((False, exc))
+                    else:
                         for fn, _ in batch:
                             try:
                                 with raw.transaction():  # SAVEPOINT
@@ -443,8 +480,14 @@ class PgDatabase:
                                 outcomes.append((False, exc))
                             else:
                                 outcomes.append((True, result))
-                    finally:
-                        self._writer_conn = None
+                    finished = True
+                finally:
+                    self._writer_conn = None
+                    if not raw.closed and not raw.broken:
+                        # one commit for the batch; nothing to keep when every write failed (or
+                        # something escaped the loop, which the caller's futures then learn)
+                        keep = finished and any(ok for ok, _ in outcomes)
+                        raw.execute("COMMIT" if keep else "ROLLBACK")
         except (PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError) as exc:
             log.warning("PostgreSQL unavailable: %s", exc)
             for _, fut in batch:
