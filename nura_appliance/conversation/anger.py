@@ -354,10 +354,14 @@ _WORTH_AFTER_NEGATION = re.compile(
 def composed_anger(norm: str) -> bool:
     """A verdict said of the company, its service or "you" within a few words, in either order; a
     first-person "fed up"; "you eat our credit"; or "worth nothing" / "no shame" said of them."""
-    words = norm.split()[:60]
-    for word in set(words).difference(_ROLE_CACHE):  # words seen for the first time
-        _anger_roles(word)
-    if not _SIGNAL_WORDS.isdisjoint(words) or len(_ROLE_CACHE) >= _CACHE_LIMIT:
+    words = norm.split()
+    if len(words) > 60:
+        words = words[:60]
+    cache = _ROLE_CACHE
+    for word in words:
+        if word not in cache:  # seen for the first time (a number is never remembered)
+            _anger_roles(word)
+    if not _SIGNAL_WORDS.isdisjoint(words) or len(cache) >= _CACHE_LIMIT:
         bits = [_anger_roles(w) for w in words]
         if any(b & _FED_UP_BIT for b in bits):
             return True
