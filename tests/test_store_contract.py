@@ -209,12 +209,24 @@ async def test_session_commands(data_dir, backend):
             turn = TurnRecord(current.id, "customer", f"m{current.message_count}", 2.0)
             return SessionChange({"message_count": current.message_count + 1}, [turn])
 
+        # Optimistic: a command run on a row the caller holds is written only if the row is still at
+        # that version; on an older copy it runs again on the committed row.
+        held = await store.get(record.id)
+        stale = await store.get(record.id)
+        committed, _ = await store.apply(record.id, rate, expected=held)
+        assert committed.version == 3 and seen[-1] == 2
+        committed, _ = await store.apply(
+            record.id, lambda _c, cur: SessionChange({"message_count": cur.message_count + 1}), expected=stale
+        )
+        assert (committed.version, committed.message_count, committed.rating) == (4, 2, 4)
+        assert (await store.get(record.id)).message_count == 2
+        await store.apply(record.id, lambda _c, cur: SessionChange({"message_count": cur.message_count - 1}))
         await asyncio.gather(*(sessions.apply(record.id, count) for _ in range(30)))
         row = await store.get(record.id)
-        assert (row.message_count, row.version) == (31, 32)
+        assert (row.message_count, row.version) == (31, 35)
         texts = [t.text for t in await store.turns(record.id)]
         assert texts == ["مرحبا", *(f"m{i}" for i in range(1, 31))]  # each command saw the one before
-        assert (await sessions.cached(record.id))["version"] == 32
+        assert (await sessions.cached(record.id))["version"] == 35
     finally:
         ctx.close()
 

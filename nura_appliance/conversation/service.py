@@ -134,12 +134,13 @@ class BasicHandoff:
         return fields, message("handoff_started", lang)
 
 
-def taken_over(read: SessionRecord, current: SessionRecord) -> bool:
-    """Whether a hand-off began (or ended in a resolution) between reading ``read`` and the
-    committed row ``current``: the bot no longer owns the conversation it answered."""
+def taken_over(read_status: str, read_resolved_at: float | None, current: SessionRecord) -> bool:
+    """Whether a hand-off began (or ended in a resolution) between reading the session (its status
+    and ``resolved_at`` then) and the committed row ``current``: the bot no longer owns the
+    conversation it answered."""
     if current.status in HUMAN_STATUSES:
         return True
-    return current.status == "resolved" and current.resolved_at != read.resolved_at
+    return current.status == "resolved" and current.resolved_at != read_resolved_at
 
 
 class _Rerouted(Exception):
@@ -219,7 +220,7 @@ class ConversationService:
                 fields["customer_id"] = customer_id
             return SessionChange(fields, [turn])
 
-        committed, change = await self.sessions.apply(session.id, command)
+        committed, change = await self.sessions.apply(session.id, command, expected=session)
         self._publish_customer_message(committed, change.turns[0])
         return self._response(
             committed, token, change.turns[0].id, Answer("agent", "", "agent", 1.0, lang), escalated=True, created=False
@@ -235,10 +236,11 @@ class ConversationService:
         started: float,
         created: bool,
     ) -> dict[str, Any]:
-        read = session
-        view = SessionRecord.from_dict(session.to_dict())  # what the pipeline sees of the session
-        view.lang = lang
-        answer = await self.pipeline.answer(incoming.text, lang, {"session": view})
+        # ``session`` is this request's own copy of the committed row (never shared with the cache):
+        # the pipeline may read it, and the command compares its hand-off state with the row's.
+        read_status, read_resolved_at = session.status, session.resolved_at
+        session.lang = lang
+        answer = await self.pipeline.answer(incoming.text, lang, {"session": session})
         customer_id = incoming.customer_id
         insight: InsightWrite | None = None
         classify: dict[str, Any] | None = None
@@ -267,29 +269,32 @@ class ConversationService:
             if customer_id and not current.customer_id:
                 fields["customer_id"] = customer_id
             outbox = [OutboxItem("classify_message", dict(classify))] if classify and insight is None else []
-            if taken_over(read, current):
+            if taken_over(read_status, read_resolved_at, current):
                 # A hand-off began while the bot was answering: the person owns the chat now. The
                 # answer is kept in the transcript for the agent, never delivered to the customer.
                 bot_turn = self._bot_turn(current.id, answer, answer.response, lang, withheld=True)
                 log = self._log(current, incoming.text, customer_turn.created_at, answer, lang, False, latency_ms)
                 return SessionChange(fields, [customer_turn, bot_turn], log, outbox, after, result=None)
-            counters = current
+            negative, streak = current.negative_count, current.low_confidence_streak
             if current.status in ("resolved", "closed"):
                 # A new message after a resolution starts a fresh bot conversation.
-                fields.update(status="bot", low_confidence_streak=0, negative_count=0)
-                counters = SessionRecord.from_dict({**current.to_dict(), **fields})
-            negative = counters.negative_count + (1 if answer.sentiment == "negative" else 0)
-            streak = counters.low_confidence_streak
+                fields["status"] = "bot"
+                negative = streak = 0
+            if answer.sentiment == "negative":
+                negative += 1
             if answer.kind in LOW_CONFIDENCE_KINDS:
                 streak += 1
             elif answer.kind in ("article", "rag", "rule"):
                 streak = 0
             fields.update(lang=lang, negative_count=negative, low_confidence_streak=streak)
-            now_view = SessionRecord.from_dict({**current.to_dict(), **fields})
-            reason = self._triggers(now_view, answer)
+            # ``current`` is this transaction's own copy of the row: the trigger check and the
+            # hand-off see it with the message's changes.
+            for name, value in fields.items():
+                setattr(current, name, value)
+            reason = self._triggers(current, answer)
             response = answer.response
             if reason:
-                handoff_fields, text = self.handoff.start(now_view, reason, lang, time.time())
+                handoff_fields, text = self.handoff.start(current, reason, lang, time.time())
                 fields.update(handoff_fields)
                 response = text if answer.kind == "handoff" else f"{answer.response}\n\n{text}".strip()
                 outbox.append(OutboxItem("handoff_started", {"session_id": current.id, "reason": reason}))
@@ -299,7 +304,11 @@ class ConversationService:
             log.customer_id = fields.get("customer_id", current.customer_id)
             return SessionChange(fields, [customer_turn, bot_turn], log, outbox, after, result=(response, reason))
 
-        committed, change = await self.sessions.apply(session.id, command, new=session if created else None)
+        # The message's command writes nothing but its change: it may run on the row read at the
+        # start (one statement, no read in the transaction) when nobody changed the row meanwhile.
+        committed, change = await self.sessions.apply(
+            session.id, command, new=session if created else None, expected=None if created else session
+        )
         turns = change.turns
         if change.result is None:
             self._publish_customer_message(committed, turns[0])

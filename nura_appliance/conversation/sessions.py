@@ -162,10 +162,15 @@ class SessionService:
         return session.id
 
     async def apply(
-        self, session_id: str, command: SessionCommand, *, new: SessionRecord | None = None
+        self,
+        session_id: str,
+        command: SessionCommand,
+        *,
+        new: SessionRecord | None = None,
+        expected: SessionRecord | None = None,
     ) -> tuple[SessionRecord, SessionChange]:
         """Run a session command in the durable store, then cache the row it committed."""
-        committed, change = await self.store.apply(session_id, command, new=new)
+        committed, change = await self.store.apply(session_id, command, new=new, expected=expected)
         await self.warm(committed)
         return committed, change
 
@@ -192,7 +197,10 @@ class SessionService:
         try:
             deadline = time.monotonic() + wait
             try:
-                await asyncio.wait_for(lock.acquire(), timeout=wait)
+                if lock.locked():  # wait_for costs a task: only when there is something to wait for
+                    await asyncio.wait_for(lock.acquire(), timeout=wait)
+                else:
+                    await lock.acquire()
             except TimeoutError:
                 raise SessionBusy(
                     "an earlier message of this session is still being answered; send again shortly",

@@ -180,12 +180,21 @@ class SessionStore(Protocol):
     async def get(self, session_id: str) -> SessionRecord | None: ...
 
     async def apply(
-        self, session_id: str, command: SessionCommand, *, new: SessionRecord | None = None
+        self,
+        session_id: str,
+        command: SessionCommand,
+        *,
+        new: SessionRecord | None = None,
+        expected: SessionRecord | None = None,
     ) -> tuple[SessionRecord, SessionChange]:
         """Run ``command`` on the committed row of ``session_id`` in one write transaction and
         return the row as committed with the change. With ``new`` (a record never stored), the
-        session is created: the command sees ``new`` and its change is part of the INSERT.
-        Raises NotFound for an unknown id, and whatever the command raises (nothing written)."""
+        session is created: the command sees ``new`` and its change is part of the INSERT. With
+        ``expected`` (a committed row the caller holds, which the command may change), the command
+        runs on it first and the write is conditional on the row still being at its version
+        (``UPDATE … WHERE version = ?``); otherwise the row is read and the command runs again —
+        so only commands that write nothing but their change may be given ``expected``. Raises
+        NotFound for an unknown id, and whatever the command raises (nothing written)."""
         ...
 
     async def turns(self, session_id: str, *, after_id: int = 0, limit: int = 500) -> list[TurnRecord]: ...

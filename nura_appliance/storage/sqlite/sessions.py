@@ -23,7 +23,6 @@ from nura_appliance.storage.sqlite.db import Database, Row
 _SESSION_COLUMNS = [f.name for f in fields(SessionRecord)]
 _INSERT_SESSION = (
     f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}) VALUES ({', '.join(':' + c for c in _SESSION_COLUMNS)})"
-    " RETURNING *"
 )
 # What a command may change: everything but the identity of the session.
 _FIXED = frozenset(("id", "token_hash", "created_at", "version", "updated_at"))
@@ -37,17 +36,20 @@ def _session_params(session: SessionRecord) -> dict[str, Any]:
 
 
 def insert_session(conn: apsw.Connection, session: SessionRecord) -> SessionRecord:
-    """Create ``session`` (version 1); returns the row as stored."""
-    params = _session_params(session)
-    params["version"] = 1
-    return session_from_row(conn.execute(_INSERT_SESSION, params).fetchall()[0])
+    """Create ``session`` as version 1; returns it as stored (the row holds exactly these values:
+    no column has a default or trigger of its own, so no RETURNING round trip is needed)."""
+    session.version = 1
+    conn.execute(_INSERT_SESSION, _session_params(session))
+    return session
 
 
-def update_session(conn: apsw.Connection, current: SessionRecord, changes: dict[str, Any], at: float) -> SessionRecord:
-    """Write ``changes`` (owned columns only) to the committed row ``current`` read in this
-    transaction, bump its version and return the new row. The version compare makes the write
-    conditional on nobody having changed the row since it was read (the writer serialises
-    transactions on both backends, so it holds; a mismatch is a programming error, not a race)."""
+def update_session(
+    conn: apsw.Connection, current: SessionRecord, changes: dict[str, Any], at: float
+) -> SessionRecord | None:
+    """Write ``changes`` (owned columns only) to the row ``current`` was read from, if it is still
+    at ``current.version`` (``UPDATE … WHERE id = ? AND version = ?``), bumping the version.
+    Returns the committed row (``current`` with the changes: the row holds exactly these values),
+    or None when the row is at another version (or gone) and nothing was written."""
     unknown = set(changes) - _MUTABLE
     if unknown:
         raise ValueError(f"a session command cannot write {sorted(unknown)}")
@@ -55,15 +57,19 @@ def update_session(conn: apsw.Connection, current: SessionRecord, changes: dict[
     if "meta" in changes:
         params["v_meta"] = json.dumps(changes["meta"], ensure_ascii=False)
     sets = "".join(f"{k} = :v_{k}, " for k in changes)
-    params.update(id=current.id, at=max(at, current.updated_at), expected=current.version)
-    rows = conn.execute(
-        f"UPDATE sessions SET {sets}updated_at = :at, version = version + 1"
-        " WHERE id = :id AND version = :expected RETURNING *",
+    at = max(at, current.updated_at)
+    params.update(id=current.id, at=at, expected=current.version)
+    conn.execute(
+        f"UPDATE sessions SET {sets}updated_at = :at, version = version + 1 WHERE id = :id AND version = :expected",
         params,
-    ).fetchall()
-    if not rows:
-        raise StorageError("the session changed while its command ran", code="session_changed")
-    return session_from_row(rows[0])
+    )
+    if conn.changes() != 1:
+        return None
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.updated_at = at
+    current.version += 1
+    return current
 
 
 def load_session(conn: apsw.Connection, session_id: str) -> SessionRecord | None:
@@ -176,26 +182,49 @@ class SqliteSessionStore:
         return session_from_row(row) if row else None
 
     async def apply(
-        self, session_id: str, command: SessionCommand, *, new: SessionRecord | None = None
+        self,
+        session_id: str,
+        command: SessionCommand,
+        *,
+        new: SessionRecord | None = None,
+        expected: SessionRecord | None = None,
     ) -> tuple[SessionRecord, SessionChange]:
         def run(conn: apsw.Connection) -> tuple[SessionRecord, SessionChange]:
             now = time.time()
             if new is not None:
                 # A new session: the command's change goes into the INSERT itself (one statement).
                 change = command(conn, new)
-                fresh = SessionRecord.from_dict({**new.to_dict(), **change.fields})
-                fresh.updated_at = max(now, fresh.updated_at)
-                committed = insert_session(conn, fresh)
-            else:
-                current = load_session(conn, session_id)
+                for name, value in change.fields.items():
+                    if name not in _MUTABLE:
+                        raise ValueError(f"a session command cannot write {name!r}")
+                    setattr(new, name, value)
+                new.updated_at = max(now, new.updated_at)
+                committed = insert_session(conn, new)
+                write_rows(conn, committed, change)
+                return committed, change
+            # With ``expected`` (a committed row the caller holds, e.g. from the cache) the command
+            # runs on it and the UPDATE's version compare checks that it is still current; if not,
+            # the row is read and the command runs again on it.
+            for current in (expected, None):
                 if current is None:
-                    raise NotFound("no session with this id", code="session_not_found")
+                    current = load_session(conn, session_id)
+                    if current is None:
+                        raise NotFound("no session with this id", code="session_not_found")
+                    retry = False
+                else:
+                    retry = True
                 change = command(conn, current)
                 if not change.fields and not change.turns:
+                    if retry:
+                        continue  # a no-op decided on a row that may be old: decide on the current one
                     return current, change
                 committed = update_session(conn, current, change.fields, now)
-            write_rows(conn, committed, change)
-            return committed, change
+                if committed is not None:
+                    write_rows(conn, committed, change)
+                    return committed, change
+                if not retry:
+                    raise StorageError("the session changed while its command ran", code="session_changed")
+            raise AssertionError("unreachable")
 
         return await self.db.write(run)
 
