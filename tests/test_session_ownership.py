@@ -43,6 +43,7 @@ async def backend_app(kind: str, data_dir: Any) -> AsyncIterator[tuple[Any, Any]
         "RATE_LIMIT_IP_PER_MINUTE": 100_000,
         "RATE_LIMIT_NEW_SESSIONS_PER_MINUTE": 100_000,
         "AGENT_CAPACITY": 10_000,
+        "HANDOFF_PENDING_PER_IP": 10_000,
     }
     if kind == "sqlite":
         async with running_app(make_settings(data_dir, **base)) as pair:
@@ -356,7 +357,7 @@ LEGAL = {
     ("resolved", "bot"),  # a new message after a resolution
     ("resolved", "pending_handoff"),  # the button (or a trigger) after a resolution
 }
-EXAMPLES = int(os.environ.get("NURA_STATEFUL_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("NURA_STATEFUL_EXAMPLES", "30"))
 STEPS = int(os.environ.get("NURA_STATEFUL_STEPS", "14"))
 
 
