@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +13,7 @@ import typer
 
 from nura_appliance import __version__
 from nura_appliance.errors import NuraError
+from nura_appliance.ops.private import PRIVATE_UMASK
 from nura_appliance.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -30,6 +32,9 @@ DataDir = Annotated[
 
 
 def settings_for(data_dir: Path | None, **overrides: Any) -> Settings:
+    # Whatever a command writes (a data dir `nura doctor` or `nura db migrate` creates, exports,
+    # backups) holds customer data: private whatever the shell's umask (ops/private.py).
+    os.umask(PRIVATE_UMASK)
     try:
         return load_settings(overrides=overrides, data_dir=data_dir)
     except NuraError as exc:
