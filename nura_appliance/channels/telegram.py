@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -26,6 +25,7 @@ from typing import Any
 
 import apsw
 
+from nura_appliance.channels.delivery import run_delivery_loop
 from nura_appliance.channels.telegram_api import TelegramApi, TelegramError
 from nura_appliance.conversation.service import parse_message
 from nura_appliance.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -593,28 +593,7 @@ class TelegramChannel:
     async def delivery_loop(self, interval: float = 1.0) -> None:
         """Deliver agent replies every ``interval`` seconds, and at once when this process's event
         bus announces an agent message or a status change (the timer covers other processes)."""
-        wake = asyncio.Event()
-        listener = asyncio.get_running_loop().create_task(self._listen(wake))
-        try:
-            while True:
-                try:
-                    await self.deliver_agent_replies()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # noqa: BLE001 - one bad pass must not end delivery
-                    log.exception("telegram agent-reply delivery failed")
-                try:
-                    await asyncio.wait_for(wake.wait(), timeout=interval)
-                except TimeoutError:
-                    pass
-                wake.clear()
-        finally:
-            listener.cancel()
-
-    async def _listen(self, wake: asyncio.Event) -> None:
-        async for event in self.ctx.bus.subscribe("agents"):
-            if event.type in ("agent_message", "status", "assignment"):
-                wake.set()
+        await run_delivery_loop(self.ctx.bus, self.deliver_agent_replies, interval, "telegram")
 
 
 def _find(node: dict[str, Any] | None, node_id: str) -> dict[str, Any] | None:

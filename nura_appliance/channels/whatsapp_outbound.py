@@ -5,7 +5,6 @@ template, and the delivery of agent replies. :class:`~nura_appliance.channels.wh
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -14,6 +13,7 @@ from typing import Any
 
 from nura_appliance.ai.breaker import CircuitBreaker
 from nura_appliance.ai.providers import ProviderError
+from nura_appliance.channels.delivery import run_delivery_loop
 from nura_appliance.channels.telegram import split_text
 from nura_appliance.channels.whatsapp_api import WhatsAppApi, WhatsAppError
 from nura_appliance.errors import Conflict, NotFound
@@ -290,25 +290,4 @@ class WhatsAppOutbound:
     async def delivery_loop(self, interval: float = 2.0) -> None:
         """Deliver agent replies every ``interval`` seconds, and at once when this process's event
         bus announces an agent message or a status change."""
-        wake = asyncio.Event()
-        listener = asyncio.get_running_loop().create_task(self._listen(wake))
-        try:
-            while True:
-                try:
-                    await self.deliver_agent_replies()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # noqa: BLE001 - one bad pass must not end delivery
-                    log.exception("whatsapp agent-reply delivery failed")
-                try:
-                    await asyncio.wait_for(wake.wait(), timeout=interval)
-                except TimeoutError:
-                    pass
-                wake.clear()
-        finally:
-            listener.cancel()
-
-    async def _listen(self, wake: asyncio.Event) -> None:
-        async for event in self.ctx.bus.subscribe("agents"):
-            if event.type in ("agent_message", "status", "assignment"):
-                wake.set()
+        await run_delivery_loop(self.ctx.bus, self.deliver_agent_replies, interval, "whatsapp")
