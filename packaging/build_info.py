@@ -122,6 +122,11 @@ def data_files() -> list[tuple[str, str]]:
         if not source.is_dir():
             raise FileNotFoundError(f"{source} is missing: the bundle would have no {folder}/")
         pairs.append((str(source), folder))
+    # Data files the code reads beside its modules (the hand-off exemplars, the article tier's
+    # out-of-scope bank): every JSON file in the package, where the wheel also puts it.
+    for data in sorted(PACKAGE.rglob("*.json")):
+        if "__pycache__" not in data.parts:
+            pairs.append((str(data), str(data.parent.relative_to(REPO))))
     for backend in MIGRATION_SETS:
         folder = PACKAGE / "storage" / backend / "migrations"
         found = sorted(folder.glob("*.sql"))

@@ -72,6 +72,10 @@ def test_build_info_lists_everything_the_bundle_needs() -> None:
         )
         on_disk = sorted(p.name for p in (REPO / "nura_appliance" / "storage" / backend / "migrations").glob("*.sql"))
         assert shipped == on_disk and shipped[0] == "0001_core.sql", backend
+    # Data files read beside the code (missing from the bundle, the first message answered 500).
+    shipped_data = {(Path(src).name, dest) for src, dest in datas}
+    assert ("oos_bank.json", "nura_appliance/knowledge") in shipped_data
+    assert ("exemplars.json", "nura_appliance/conversation") in shipped_data
     modules = build_info.own_modules()
     assert "nura_appliance.channels.telegram_routes" in modules and "nura_appliance.ops.metrics" in modules
     binaries = build_info.native_libraries()
