@@ -25,7 +25,7 @@ from typing import Any
 
 import apsw
 
-from nura_appliance.channels.delivery import run_delivery_loop
+from nura_appliance.channels.shared import authorized_or_none, request_person, run_delivery_loop
 from nura_appliance.channels.telegram_api import TelegramApi, TelegramError
 from nura_appliance.conversation.service import parse_message
 from nura_appliance.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -382,12 +382,7 @@ class TelegramChannel:
             await self.send(chat_id, text("file_refused", lang, reason=exc.message))
             return
         session_id, token = await self._live_session(await self.chat(chat_id))
-        session = None
-        if session_id and token:
-            try:
-                session = await self.ctx.sessions.authorize(session_id, token)
-            except (NotFound, Forbidden, Unauthorized):
-                session = None
+        session = await authorized_or_none(self.ctx.sessions, session_id, token)
         if session is None:
             session, token = self.ctx.sessions.new(customer_id=f"tg:{chat_id}", channel="telegram", lang=lang)
         caption = msg.get("caption") if isinstance(msg.get("caption"), str) else None
@@ -409,20 +404,13 @@ class TelegramChannel:
     async def request_agent(self, chat_id: str, lang: str) -> None:
         """Hand the chat to a person: through the hand-off service when it is installed (same queue
         as the web widget's agent button), else as an explicit request through the pipeline."""
-        handoff = self.ctx.services.get("handoff")
-        if handoff is None or not hasattr(handoff, "request"):
+        session_id, token = await self._live_session(await self.chat(chat_id))
+        result = await request_person(
+            self.ctx, session_id, token, customer_id=f"tg:{chat_id}", channel="telegram", lang=lang
+        )
+        if result is None:
             await self.converse(chat_id, text("agent_phrase", lang), lang)
             return
-        session_id, token = await self._live_session(await self.chat(chat_id))
-        session = None
-        if session_id and token:
-            try:
-                session = await self.ctx.sessions.authorize(session_id, token)
-            except (NotFound, Forbidden, Unauthorized):
-                session, token = None, None
-        result = await handoff.request(
-            session, token or "", customer_id=f"tg:{chat_id}", channel="telegram", reason="button", lang=lang
-        )
         await self._remember(chat_id, result["session_id"], result["session_token"], lang)
         if result.get("response"):
             await self.send(chat_id, result["response"])

@@ -28,6 +28,7 @@ import logging
 import time
 from typing import Any
 
+from nura_appliance.channels.shared import authorized_or_none, request_person
 from nura_appliance.channels.telegram import source_label, split_text
 from nura_appliance.channels.telegram import text as telegram_text
 from nura_appliance.channels.whatsapp_api import WhatsAppError
@@ -157,11 +158,9 @@ class WhatsAppChannel(WhatsAppOutbound):
         """The number's live session record and token, a new one when it has none."""
         contact = await self.store.contact(wa_id)
         session_id, token = await self._live_session(contact)
-        if session_id and token:
-            try:
-                return await self.ctx.sessions.authorize(session_id, token), token
-            except (NotFound, Forbidden, Unauthorized):
-                pass
+        session = await authorized_or_none(self.ctx.sessions, session_id, token)
+        if session is not None:
+            return session, token
         return self.ctx.sessions.new(customer_id=f"wa:{wa_id}", channel="whatsapp", lang=lang)
 
     async def _remember(self, wa_id: str, session_id: str, token: str, lang: str) -> None:
@@ -394,21 +393,13 @@ class WhatsAppChannel(WhatsAppOutbound):
 
     async def request_agent(self, wa_id: str, lang: str) -> None:
         """Hand the number's conversation to a person (the same queue as the widget's button)."""
-        handoff = self.ctx.services.get("handoff")
-        if handoff is None or not hasattr(handoff, "request"):
+        session_id, token = await self._live_session(await self.store.contact(wa_id))
+        result = await request_person(
+            self.ctx, session_id, token, customer_id=f"wa:{wa_id}", channel="whatsapp", lang=lang
+        )
+        if result is None:
             await self.converse(wa_id, wa_text("agent_phrase", lang))
             return
-        contact = await self.store.contact(wa_id)
-        session_id, token = await self._live_session(contact)
-        session = None
-        if session_id and token:
-            try:
-                session = await self.ctx.sessions.authorize(session_id, token)
-            except (NotFound, Forbidden, Unauthorized):
-                session, token = None, None
-        result = await handoff.request(
-            session, token or "", customer_id=f"wa:{wa_id}", channel="whatsapp", reason="button", lang=lang
-        )
         await self._remember(wa_id, result["session_id"], result["session_token"], lang)
         if result.get("response"):
             await self.send(wa_id, result["session_id"], [("text", text_message(result["response"]))])

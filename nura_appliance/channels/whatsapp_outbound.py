@@ -13,7 +13,7 @@ from typing import Any
 
 from nura_appliance.ai.breaker import CircuitBreaker
 from nura_appliance.ai.providers import ProviderError
-from nura_appliance.channels.delivery import run_delivery_loop
+from nura_appliance.channels.shared import run_delivery_loop
 from nura_appliance.channels.telegram import split_text
 from nura_appliance.channels.whatsapp_api import WhatsAppApi, WhatsAppError
 from nura_appliance.errors import Conflict, NotFound

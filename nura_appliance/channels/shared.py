@@ -1,4 +1,5 @@
-"""The agent-reply delivery loop the messaging channels (Telegram, WhatsApp) share.
+"""What the messaging channels (Telegram, WhatsApp) share: the agent-reply delivery loop, the
+remembered session looked up again, and the "talk to a person" request.
 
 A channel delivers what agents wrote in the admin to its own customers: ``deliver`` runs one pass
 over the conversations it owns. It runs every ``interval`` seconds (the timer covers replies made
@@ -12,6 +13,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from nura_appliance.errors import Forbidden, NotFound, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -43,3 +46,34 @@ async def run_delivery_loop(bus: Any, deliver: Callable[[], Awaitable[Any]], int
             wake.clear()
     finally:
         listener.cancel()
+
+
+async def authorized_or_none(sessions: Any, session_id: str | None, token: str | None) -> Any | None:
+    """The chat's remembered session when it still exists and its token holds; ``None`` when it is
+    gone (restored backup, purged data) or the chat has none, so the caller starts a fresh one."""
+    if not (session_id and token):
+        return None
+    try:
+        return await sessions.authorize(session_id, token)
+    except (NotFound, Forbidden, Unauthorized):
+        return None
+
+
+async def request_person(
+    ctx: Any, session_id: str | None, token: str | None, *, customer_id: str, channel: str, lang: str
+) -> dict[str, Any] | None:
+    """Hand the chat to a person through the hand-off service (the same queue as the web widget's
+    agent button), in its live session or a new one. ``None`` when no hand-off service is installed:
+    the channel then sends the request through the message pipeline instead."""
+    handoff = ctx.services.get("handoff")
+    if handoff is None or not hasattr(handoff, "request"):
+        return None
+    session = await authorized_or_none(ctx.sessions, session_id, token)
+    return await handoff.request(
+        session,
+        token if session is not None else "",
+        customer_id=customer_id,
+        channel=channel,
+        reason="button",
+        lang=lang,
+    )
