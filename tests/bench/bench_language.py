@@ -17,17 +17,11 @@ With no tree, measures this checkout once. Writes ``bench-results/language.json`
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from common import REPO, save
+from common import REPO, compare_trees
 
 CASE_FILES = sorted((REPO / "knowledge" / "eval").rglob("*.jsonl"))
 
@@ -76,34 +70,8 @@ def measure(passes: int) -> float:
     return best * 1e6
 
 
-def run_tree(tree: Path, passes: int) -> float:
-    env = {**os.environ, "PYTHONPATH": str(tree.resolve()) + os.pathsep + str(Path(__file__).parent)}
-    code = f"import bench_language as b; print(b.measure({passes}))"
-    result = subprocess.run([sys.executable, "-c", code], cwd=tree, env=env, capture_output=True, text=True, check=True)
-    return float(result.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("trees", nargs="*", type=Path, help="before and after source trees")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--passes", type=int, default=3)
-    args = parser.parse_args()
-    trees = args.trees or [REPO]
-    samples: dict[str, list[float]] = {str(t): [] for t in trees}
-    for _ in range(args.rounds):
-        for tree in trees:
-            samples[str(tree)].append(run_tree(tree, args.passes))
-    result = {
-        "messages": len(messages()),
-        "us_per_message": {tree: round(statistics.median(v), 1) for tree, v in samples.items()},
-        "samples": samples,
-    }
-    if len(trees) == 2:
-        before, after = (statistics.median(samples[str(t)]) for t in trees)
-        result["ratio_after_before"] = round(after / before, 3)
-    print(json.dumps(result, indent=1))
-    save("language", result)
+    compare_trees(__doc__.split("\n\n")[0], "bench_language", "us_per_message", "language", len(messages()))
 
 
 if __name__ == "__main__":
