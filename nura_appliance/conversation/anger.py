@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 from nura_appliance.knowledge.folding import SORANI_E, fold_letters
-from nura_appliance.knowledge.normalize import normalize
+from nura_appliance.knowledge.normalize import lexicon_words, normalize
 
 
 def _family(*patterns: str) -> re.Pattern[str]:
@@ -245,17 +245,9 @@ def _is_outage(phrase: str) -> bool:
 # Anger by composition: a verdict word said of the company, its service or "you" (plural), in
 # any order and form — the families above know the phrases; these parts make the phrasings
 # nobody listed ("شبكتكم مخيسه", "your network is a nightmare", "xizmeta we pir nebaş e").
-def _stems(*items: str) -> frozenset[str]:
-    out = set()
-    for item in items:
-        for word in item.split():
-            out.add(normalize(word).replace(SORANI_E, "ه"))
-    return frozenset(w for w in out if w)
-
-
 # Verdicts: bad, rotten, rubbish, a disaster, thieves, liars, hopeless (stems; the glued
 # prefixes and endings of the dialects are taken off before lookup).
-_VERDICT = _stems(
+_VERDICT = lexicon_words(
     "زبل زباله اخرب خيس خايس مخيس سيئ سيئه اسوا زفت تعبان تعبانه فاشل "
     "لص لصوص حرامي حراميه حراميه سراق نصاب نصابين كذاب كذابين غشاش محتال قرف مقرف زهق زهك طفش ضجر ويل مستحيل "
     "كارثه كارثي مصيبه مهزله مسخره فضيحه تعيس بهدله مبهدل خايب وسخ قذر حقير تافه ظالم ظلم نهب بلوه داهيه "
@@ -267,17 +259,17 @@ _VERDICT = _stems(
 )
 # "you" (plural), "your", and what the verdict is said of: the company, its network, service,
 # internet, app, line, coverage.
-_TARGET = _stems(
+_TARGET = lexicon_words(
     "انتو انتم انتوا انتي اياكم شركه شبكه خدمه خدمات نت انترنت انترنيت تغطيه خط تطبيق ابلكيشن ارسال "
     "ئێوە کۆمپانیا تۆڕ خزمەتگوزاری ئینتەرنێت هێڵ "
     "we hûn hun şirket sirket tor xizmet înternet internet "
     "you your youre yours company network service services internet app provider coverage signal"
 )
 # A first-person state of exasperation needs no target: "زهگت", "قرفت", "طفشت", "bêzar bûm".
-_FED_UP = _stems("زهقت زهكت زهكنا زهقنا قرفت قرفنا طفشت طفشنا ضجت انقهرت تعبت مليت")
+_FED_UP = lexicon_words("زهقت زهكت زهكنا زهقنا قرفت قرفنا طفشت طفشنا ضجت انقهرت تعبت مليت")
 # "worth nothing", "no shame": a negation before a word of worth or shame, said of a target.
-_NEGATED = _stems("ما مو مش ولا لا مب not no never ne na نا نە")
-_WORTH = _stems("شي شيء تستحي يستحي تستحون تستحوا خوش زين good worth baş bas")
+_NEGATED = lexicon_words("ما مو مش ولا لا مب not no never ne na نا نە")
+_WORTH = lexicon_words("شي شيء تستحي يستحي تستحون تستحوا خوش زين good worth baş bas")
 _AR_GLUE = ("هال", "وال", "بال", "فال", "لل", "ال", "و", "ب", "ف", "م")
 _AR_ENDS = ("تكم", "تكن", "تكو", "كم", "كن", "كو", "ها", "ه", "ات", "ين", "ون", "ي", "ا", "ن", "وا", "ت")
 _CKB_ENDS = tuple(normalize(x).replace(SORANI_E, "ه") for x in ("ەکەتان", "ەکانتان", "تان", "ە", "ن", "ەکە", "ی"))
@@ -286,8 +278,8 @@ _LATIN_WORD = re.compile("^[a-z]")
 
 # "you (plural) eat / take / swallow my credit": a taking verb in the second person plural with
 # money as its object ("تاكلون رصيدي", "بتسحبوا فلوسنا", "you eat my balance").
-_TAKE = _stems("اكل ماكل سحب بلع لهف شفط خصم eat eating take taking steal stealing swallow drain draining")
-_MONEY = _stems("رصيد رصيدي رصيدنا فلوس فلوسي فلوسنا مصاري مصرياتي بيزات credit balance money")
+_TAKE = lexicon_words("اكل ماكل سحب بلع لهف شفط خصم eat eating take taking steal stealing swallow drain draining")
+_MONEY = lexicon_words("رصيد رصيدي رصيدنا فلوس فلوسي فلوسنا مصاري مصرياتي بيزات credit balance money")
 _YOU_VERB = re.compile(r"^(?:و|ف)?(?:بت|ت|عم ت)\w{2,}(?:ون|وا|و|ن)$")
 _VERDICT_BIT, _TARGET_BIT, _FED_UP_BIT, _YOU_TAKE_BIT, _TAKE_BIT = 1, 2, 4, 8, 16
 _SIGNAL_BITS = _VERDICT_BIT | _FED_UP_BIT | _YOU_TAKE_BIT | _TAKE_BIT

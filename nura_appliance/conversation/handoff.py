@@ -38,19 +38,9 @@ import functools
 import re
 
 from nura_appliance.knowledge.folding import SORANI_E
-from nura_appliance.knowledge.normalize import normalize
+from nura_appliance.knowledge.normalize import lexicon_words, normalize
 
-
-def _words(*items: str) -> frozenset[str]:
-    """Lexicon words in natural spelling, normalised like messages (Sorani ە read as ه)."""
-    out = set()
-    for item in items:
-        for word in item.split():
-            out.add(normalize(word).replace(SORANI_E, "ه"))
-    return frozenset(w for w in out if w)
-
-
-_STAFF = _words(
+_STAFF = lexicon_words(
     "موظف موضف مووظف موظفه مسؤول مسوول مسئول مدير مشرف ممثل مختص اداره اداري دعم سنتر اوبريتور اوبراتور "
     "كابتن فني عامل عملاء زباين زبائن عميل ادمن بني بنادم "
     "کارمەند کارمند فەرمانبەر بەرپرس بەڕێوەبەر سەرپەرشتیار بەڕێوەبەرایەتی پشتگیری مووەزەف "
@@ -58,13 +48,13 @@ _STAFF = _words(
     "agent agents agnet representative representatives rep staff operator manager managers supervisor "
     "support customer employee employees advisor adviser consultant team admin administrator technician engineer"
 )
-_HUMAN = _words(
+_HUMAN = lexicon_words(
     "شخص انسان بشر بشري ادمي بنادم حد حدا احد واحد حدى "
     "مرۆڤ کەس کەسێک ئینسان ئادەمیزاد "
     "mirov kes kesek insan "
     "human humans person people someone somebody anyone anybody being"
 )
-_WANT = _words(
+_WANT = lexicon_words(
     "اريد اريد نريد ابي نبي ابغى ابغي نبغى ابا بدي بدنا بدى عايز عاوز عايزه محتاج محتاجه احتاج نحتاج اطلب نطلب "
     "ارجو ممكن اود نود ارغب ودي خلي خليني خلوني اعطني اعطيني جيبلي هاتلي بالامكان امكان "
     "دەمەوێت دەمەوێ ئەمەوێت ئەمەوێ دەمانەوێت پێویستم پێویستمان تکایە "
@@ -73,13 +63,13 @@ _WANT = _words(
 )
 # Verbs of an action done with a person, as stems: the glued verb prefixes and endings are
 # removed before lookup.
-_TALK = _words(
+_TALK = lexicon_words(
     "كلم تكلم حكي حجي حاجي حاكي تحدث حدث تواصل واصل راجع مراجعه سولف دردش خاطب تفاهم "
     "قسه دوێم دوان ئاخڤم گفتوگۆ چات پەیوەندی "
     "biaxivim biaxive axivim axaftin bipeyivim peyivin peyivîn tekili têkilî "
     "talk speak chat contact reach discuss consult"
 )
-_CONNECT = _words(
+_CONNECT = lexicon_words(
     "حولني حولوني تحولني تحولوني وصلني وصلوني توصلني توصلوني دزني دزوني تدزني دزلي دزولي ودني وديني "
     "ودوني توديني حطني حطوني تحطني تحويل توصيل حول وصل ابعتلي ابعثلي ارسللي "
     "بمگوازنەوە بمگوازەرەوە بمگوێزەرەوە بمگوێزنەوە بمبەستەوە بمبەستنەوە بمنێرە بمنێرن گواستنەوە "
@@ -87,37 +77,37 @@ _CONNECT = _words(
     "connect transfer put forward pass escalate send"
 )
 # The customer as the object of the verb (a person "talks to me", "connect me").
-_ME = _words("معي معاي معايا وياي ويايا عليا الي لي بي me us min my ji بۆم بمن")
+_ME = lexicon_words("معي معاي معايا وياي ويايا عليا الي لي بي me us min my ji بۆم بمن")
 # Verbs whose object is the customer: a person word with one of these is a request.
-_TO_ME_STEMS = _words(
+_TO_ME_STEMS = lexicon_words(
     "كلم حكي حجي حاجي حاكي تواصل اتصل رن رد جاوب ساعد فهم خابر contact call ring phone answer help text reach"
 )
 # Things that are transferred or sent, not the customer: "transfer credit to another person".
-_OBJECT = _words(
+_OBJECT = lexicon_words(
     "رصيد رصيدي الرصيد فلوس مبلغ نقاط نقاطي باقه شريحه شرايح خطوط رسايل رساله رقم رقمي داتا انترنت نت وحدات دقايق كارت "
     "باڵانس پارە خاڵ هێڵ ژمارە "
     "kredi pere bakiye xal jimar "
     "credit balance money points data minutes package bundle sim sims number file photo gift sms message messages link links"
 )
 # Another person, a friend or family, or someone abroad: not the company's staff.
-_OTHER = _words(
+_OTHER = lexicon_words(
     "ثاني ثانيه تاني تانيه اخر اخرى غيري صديق صاحبي صديقي اخوي اخويا اختي ابوي امي اهلي برا الخارج "
     "تر دیکە هاوڕێ برا "
     "din hevalê heval bira "
     "another other else friend brother sister mother father family abroad"
 )
 # A question about the person or the service rather than for the person.
-_QUESTION = _words(
+_QUESTION = lexicon_words(
     "منو مين من شنو ايش وش شو ايه ماهو ماهي اوقات دوام ساعات رقم عنوان متى امتى شوكت وين فين اين وقت "
     "کێ کەی کاتی کات ژمارەی ناونیشان لەکوێ "
     "kî kengî kengi kîjan hejmar navnîşan ku derê dem "
     "who whom whose when hours hour number numbers address where open opening time times name"
 )
 # A polite or modal frame that makes "someone … call me" a request, not a report of spam calls.
-_MODAL = _words("ممكن خلي خلوا خليه خلو يرجى ارجو can could please pls plz let have should bila بلا")
-_BOT = _words("روبوت بوت الي الة ربوت ڕۆبۆت ڕۆبات بۆت ئامێر robot bot machine chatbot ai")
-_NEGATION = _words("ما مو مش لا مب ماني مابي ماريد dont t not no never na ne نا نە")
-_FILLERS = _words(
+_MODAL = lexicon_words("ممكن خلي خلوا خليه خلو يرجى ارجو can could please pls plz let have should bila بلا")
+_BOT = lexicon_words("روبوت بوت الي الة ربوت ڕۆبۆت ڕۆبات بۆت ئامێر robot bot machine chatbot ai")
+_NEGATION = lexicon_words("ما مو مش لا مب ماني مابي ماريد dont t not no never na ne نا نە")
+_FILLERS = lexicon_words(
     "لو سمحت سمحتي من فضلك رجاء ارجوك يا جماعه اخي الحين هسه هلق بسرعه ضروري الله يخليك تكفى مرحبا السلام "
     "عليكم حقيقي القسم تکایە ببورە سڵاو ئێستا زوو please pls plz now asap a an the hi hello real live "
     "ji kerema xwe ere bi lutfen rast"

@@ -16,7 +16,7 @@ Every index built from this analysis records :data:`ANALYSIS_VERSION`; a change 
 
 from __future__ import annotations
 
-from nura_appliance.knowledge.folding import ANALYSIS_VERSION, has_sorani_letters, normalize, tokens
+from nura_appliance.knowledge.folding import ANALYSIS_VERSION, SORANI_E, has_sorani_letters, normalize, tokens
 from nura_appliance.knowledge.language import arabizi_text, detect, detect_language
 from nura_appliance.knowledge.lexicon import concepts
 from nura_appliance.knowledge.stemming import STOPWORDS, stem
@@ -29,10 +29,18 @@ __all__ = [
     "detect_language",
     "has_sorani_letters",
     "index_terms",
+    "lexicon_words",
     "normalize",
     "stem",
     "tokens",
 ]
+
+
+def lexicon_words(*items: str) -> frozenset[str]:
+    """Word lists written in natural spelling (space-separated), normalised like messages with the
+    Sorani ە read as ه: what the hand-off and anger lexicons look words up in."""
+    out = {normalize(word).replace(SORANI_E, "ه") for item in items for word in item.split()}
+    return frozenset(w for w in out if w)
 
 
 def index_terms(text: str) -> list[str]:
