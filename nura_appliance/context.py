@@ -22,7 +22,7 @@ from nura_appliance.storage.cache import DiskCache
 from nura_appliance.storage.sqlite.db import Database
 from nura_appliance.storage.sqlite.knowledge import SqliteKnowledgeStore
 from nura_appliance.storage.sqlite.sessions import SqliteSessionStore
-from nura_appliance.storage.stores import open_database, open_scale_stores, scale_out
+from nura_appliance.storage.stores import Stores, open_database, open_scale_stores, scale_out, stores_for
 
 log = logging.getLogger(__name__)
 __all__ = ["AppContext", "build_context", "load_default_knowledge", "open_database"]
@@ -40,6 +40,8 @@ class AppContext:
     sessions: SessionService
     pipeline: Pipeline
     conversations: ConversationService
+    # The per-feature stores of ``db`` (storage/stores.py), picked once for its backend.
+    stores: Stores
     # Features attach their services here in their setup hooks (auth, handoff, jobs, ai, …).
     services: dict[str, Any] = field(default_factory=dict)
 
@@ -72,7 +74,9 @@ def build_context(settings: Settings) -> AppContext:
     )
     pipeline = Pipeline(settings, knowledge, matcher)
     conversations = ConversationService(settings, sessions, sessions_store, pipeline, bus)
-    return AppContext(settings, paths, db, cache, bus, sessions_store, knowledge, sessions, pipeline, conversations)
+    return AppContext(
+        settings, paths, db, cache, bus, sessions_store, knowledge, sessions, pipeline, conversations, stores_for(db)
+    )
 
 
 async def load_default_knowledge(ctx: AppContext) -> bool:

@@ -232,3 +232,71 @@ def need_service(host: str, port: int, what: str) -> None:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+
+
+# -- store backends (the contract mixins in tests/test_store_*.py) ------------------------------------
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Any]:
+    """A migrated SQLite ``Database`` in a temp dir."""
+    from nura_appliance.storage.stores import open_database
+
+    _, db = open_database(make_settings(tmp_path / "sqlite-store"))
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+@contextlib.contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database on 127.0.0.1:5432 (dropped on exit); its URL. Skips when
+    PostgreSQL is missing locally, fails under CI=true."""
+    import uuid
+
+    import psycopg
+
+    need_service("127.0.0.1", 5432, "PostgreSQL")
+    name = f"nura_store_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+@pytest.fixture
+def pg_db() -> Iterator[Any]:
+    """A migrated ``PgDatabase`` on a fresh PostgreSQL database."""
+    from nura_appliance.storage.stores import open_pg_database
+
+    with fresh_pg_database() as url:
+        db = open_pg_database(url)
+        try:
+            yield db
+        finally:
+            db.close()
+
+
+def seed_rows(db: Any, table: str, rows: list[dict[str, Any]]) -> None:
+    """Insert test rows on either backend (each backend's own parameter style, no translation)."""
+    for row in rows:
+        cols = ", ".join(row)
+        if getattr(db, "dialect", "sqlite") == "postgres":
+            text = f"INSERT INTO {table} ({cols}) VALUES ({', '.join('%s' for _ in row)})"
+            db.write_sync(lambda c, text=text, row=row: c.sql(text, tuple(row.values())))
+        else:
+            text = f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' for _ in row)})"
+            db.write_sync(lambda c, text=text, row=row: c.execute(text, tuple(row.values())))
+
+
+def query_rows(db: Any, sql_qmark: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """Read rows on either backend; ``sql_qmark`` uses ``?`` (turned into ``%s`` for PostgreSQL)."""
+    if getattr(db, "dialect", "sqlite") == "postgres":
+        return db.read_sync(lambda c: c.sql(sql_qmark.replace("?", "%s"), params).fetchall())
+    return db.read_sync(lambda c: list(c.execute(sql_qmark, params)))

@@ -79,7 +79,7 @@ def _brief(llm: LLMService) -> dict[str, Any]:
 
 
 async def _attach(app: Sanic, ctx: Any) -> None:
-    llm = LLMService(ctx.settings, ctx.db)
+    llm = LLMService(ctx.settings, ctx.stores.ai)
     ctx.services["llm"] = llm
     ctx.pipeline.retrieval = GroundedAnswerTier(ctx, llm)
     await llm.start()

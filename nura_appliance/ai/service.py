@@ -22,10 +22,9 @@ from nura_appliance.ai.ledger import UsageLedger, UsageRecord, parse_prices
 from nura_appliance.ai.local import LocalLlamaProvider, find_local_model, llama_available
 from nura_appliance.ai.providers import ChatProvider, ChatResult, Message, OpenAIProvider, ProviderError, TokenCallback
 from nura_appliance.settings import Settings
-from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.base import AiStore
 
 log = logging.getLogger(__name__)
-_SWITCH_KEY = "ai_enabled"
 _PROBE_TIMEOUT = 5.0
 SENTIMENTS = ("positive", "neutral", "negative")
 
@@ -80,14 +79,14 @@ class LLMService:
     def __init__(
         self,
         settings: Settings,
-        db: Database,
+        store: AiStore,
         *,
         providers: list[ChatProvider] | None = None,
         absent: dict[str, str] | None = None,
     ) -> None:
         self.settings = settings
-        self.db = db
-        self.ledger = UsageLedger(db, parse_prices(settings.llm_prices))
+        self.store = store
+        self.ledger = UsageLedger(store, parse_prices(settings.llm_prices))
         if providers is None:
             providers, absent = build_providers(settings)
         self.providers = providers
@@ -100,9 +99,9 @@ class LLMService:
     # -- life cycle ------------------------------------------------------------------------------
     async def start(self) -> None:
         """Load the persisted AI switch; probe remote providers in the background."""
-        row = await self.db.fetchone("SELECT value FROM ai_state WHERE key = ?", (_SWITCH_KEY,))
-        if row is not None:
-            self.enabled = row["value"] == "1"
+        switch = await self.store.switch()
+        if switch is not None:
+            self.enabled = switch
         for provider in self.providers:
             if provider.remote and self.enabled:
                 self._spawn(self._probe(provider))
@@ -127,15 +126,7 @@ class LLMService:
 
     # -- the AI switch ---------------------------------------------------------------------------
     async def set_enabled(self, enabled: bool, actor: str | None = None) -> None:
-        now = time.time()
-        await self.db.write(
-            lambda c: c.execute(
-                "INSERT INTO ai_state (key, value, updated_by, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by,"
-                " updated_at = excluded.updated_at",
-                (_SWITCH_KEY, "1" if enabled else "0", actor, now),
-            )
-        )
+        await self.store.set_switch(enabled, actor, time.time())
         self.enabled = enabled
 
     # -- choosing -----------------------------------------------------------------------------

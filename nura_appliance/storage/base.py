@@ -490,6 +490,59 @@ class WhatsAppStore(Protocol):
     async def claim_turn(self, wa_id: str, turn_id: int) -> bool: ...
 
 
+@dataclass(frozen=True)
+class LedgerRow:
+    """One ``llm_usage_logs`` row: an LLM call with its tokens, latency and estimated cost."""
+
+    provider: str
+    model: str | None
+    purpose: str  # chat | classify | embedding | probe
+    created_at: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float | None = None
+    cost_usd: float = 0.0
+    ok: bool = True
+    error: str | None = None
+    outcome: str | None = None
+    session_id: str | None = None
+    message_id: int | None = None
+
+
+class AiStore(Protocol):
+    """The AI feature's rows (``storage/sqlite/ai.py``, ``storage/postgres/ai.py``): the token and
+    cost ledger (``llm_usage_logs``) and the persisted AI switch (``ai_state``)."""
+
+    async def record(self, row: LedgerRow) -> int:
+        """Insert one ledger row (``error`` cut to 500 characters); returns its id."""
+        ...
+
+    async def set_outcome(self, row_id: int, outcome: str) -> None:
+        """What became of a call's output; an unknown id changes nothing."""
+        ...
+
+    async def link_message(self, row_ids: Sequence[int], message_id: int) -> None:
+        """Attach the persisted answer's message id to the calls that produced it."""
+        ...
+
+    async def session_cost(self, session_id: str) -> dict[str, Any]:
+        """``{session_id, calls, tokens, cost_usd}`` over the session's calls (zeros without any)."""
+        ...
+
+    async def usage(self, since: float, until: float) -> dict[str, Any]:
+        """The ledger over ``[since, until)``, read in one snapshot: ``total`` (calls, prompt,
+        completion and total tokens, cost_usd, failed, distinct sessions), ``resolved`` (sessions
+        now resolved and their cost), and ``by_provider`` / ``by_purpose`` / ``by_outcome`` (chat
+        calls; no outcome: answered or failed by ``ok``) lists, most calls first."""
+        ...
+
+    async def switch(self) -> bool | None:
+        """The persisted AI switch (None: never set)."""
+        ...
+
+    async def set_switch(self, enabled: bool, actor: str | None, now: float) -> None: ...
+
+
 class Cache(Protocol):
     """The live cache: sessions, rate-limit counters, small lookups (diskcache by default, Redis
     in scale-out). Async so that no cache I/O runs on the event loop."""

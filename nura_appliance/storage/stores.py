@@ -9,11 +9,13 @@ though several workers need both (``nura serve --workers N`` refuses otherwise).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from nura_appliance.paths import DataPaths
 from nura_appliance.settings import Settings
+from nura_appliance.storage.base import AiStore
 from nura_appliance.storage.sqlite import migrations as sqlite_migrations
 from nura_appliance.storage.sqlite.db import Database
 
@@ -137,3 +139,30 @@ def open_scale_stores(settings: Settings, open_sqlite: Any) -> tuple[DataPaths, 
         "Redis" if settings.nura_redis_url else "local",
     )
     return paths, db, cache, bus
+
+
+@dataclass
+class Stores:
+    """The per-feature stores of one database, each the implementation for its backend (see
+    docs/DEVELOPING.md, "Storage seam"). Features take the Protocol-typed field they need."""
+
+    db: Any
+    ai: AiStore
+
+
+def stores_for(db: Any) -> Stores:
+    """The stores of an open database, picked once by its backend (SQLite or PostgreSQL)."""
+    if getattr(db, "dialect", "sqlite") == "postgres":
+        from nura_appliance.storage.postgres.ai import PgAiStore
+
+        return Stores(db=db, ai=PgAiStore(db))
+    from nura_appliance.storage.sqlite.ai import SqliteAiStore
+
+    return Stores(db=db, ai=SqliteAiStore(db))
+
+
+def open_stores(settings: Settings) -> tuple[DataPaths, Stores]:
+    """Open the configured database (PostgreSQL when ``NURA_DATABASE_URL`` is set, else the data
+    dir's SQLite file), migrated, with its stores. The caller closes ``stores.db``."""
+    paths, db = open_main_database(settings)
+    return paths, stores_for(db)

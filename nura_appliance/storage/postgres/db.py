@@ -305,6 +305,60 @@ class PgConnection:
             return PgCursor([{k: _convert(v) for k, v in row.items()} for row in rows])
         return PgCursor(rows)
 
+    def sql(self, statement: str, params: Iterable[Any] | dict[str, Any] | None = None) -> PgCursor:
+        """Run PostgreSQL statement text as written (``%s`` / ``%(name)s`` parameters): what the
+        native stores (``storage/postgres/*.py``) call. Nothing is translated."""
+        if self.on_write is not None:
+            self.on_write(statement)
+        cur = self._cursor
+        if cur is None or cur.closed:
+            cur = self._cursor = self.raw.cursor()
+        args = _params(params)
+        cur.execute(statement, args if args else None)  # type: ignore[arg-type]
+        self._changes = max(cur.rowcount, 0)
+        if cur.description is None:
+            return PgCursor([])
+        return PgCursor([{k: _convert(v) for k, v in row.items()} for row in cur.fetchall()])
+
+    def sql_many(self, statement: str, seq: Iterable[Iterable[Any] | dict[str, Any]]) -> int:
+        """``executemany`` of PostgreSQL text as written (psycopg pipelines it); returns the rows changed."""
+        if self.on_write is not None:
+            self.on_write(statement)
+        with self.raw.cursor() as cur:
+            cur.executemany(statement, [_params(p) for p in seq])
+            self._changes = max(cur.rowcount, 0)
+        return self._changes
+
+    def sql_pipeline(
+        self, statements: list[tuple[str, Iterable[Any] | dict[str, Any] | None]], *, snapshot: bool = False
+    ) -> list[list[Row]]:
+        """Several statements of PostgreSQL text in one round trip (psycopg pipeline mode); their
+        rows in order. ``snapshot`` on a reader (autocommit) connection runs them in one
+        REPEATABLE READ READ ONLY transaction, so that they all see the same data."""
+        if self.on_write is not None:
+            for statement, _ in statements:
+                self.on_write(statement)
+        own = snapshot and self.raw.autocommit
+        cursors: list[psycopg.Cursor[Any]] = []
+        with self.raw.pipeline():
+            if own:
+                self.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                for statement, params in statements:
+                    cur = self.raw.cursor()
+                    args = _params(params)
+                    cur.execute(statement, args if args else None)  # type: ignore[arg-type]
+                    cursors.append(cur)
+            finally:
+                if own:
+                    self.raw.execute("COMMIT")
+        out: list[list[Row]] = []
+        for cur in cursors:
+            rows = cur.fetchall() if cur.description is not None else []
+            out.append([{k: _convert(v) for k, v in row.items()} for row in rows])
+            cur.close()
+        return out
+
     def executemany(self, statement: str, seq: Iterable[Iterable[Any] | dict[str, Any]]) -> None:
         if self.on_write is not None:
             self.on_write(statement)
@@ -420,6 +474,8 @@ class PgDatabase:
         return self._read(fn)
 
     async def read(self, fn: Callable[[PgConnection], T]) -> T:
+        if self._closed:  # as SQLite's Database: a StorageError, not the executor's RuntimeError
+            raise StorageError("the database is closed")
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._read, fn)
 
     # -- change counters (the SQLite Database's interface) ----------------------------------------
