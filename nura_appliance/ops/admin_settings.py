@@ -20,7 +20,6 @@ import logging
 import time
 from typing import Any
 
-import apsw
 from sanic import Blueprint, Request, Sanic
 from sanic import json as json_response
 from sanic.response import HTTPResponse
@@ -99,6 +98,7 @@ class AdminSettings:
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
+        self.store = ctx.stores.runtime_settings
         settings = ctx.settings
         # What each editable setting is without an admin's value (as loaded at start-up). Kept on
         # the Settings object too: an app built again on the same object (tests) must not take the
@@ -112,15 +112,14 @@ class AdminSettings:
 
     # -- reading and applying -------------------------------------------------------------------
     async def _stored(self) -> dict[str, Any]:
-        rows = await self.ctx.db.fetchall("SELECT name, value FROM runtime_settings")
         stored: dict[str, Any] = {}
-        for row in rows:
-            if row["name"] not in _BY_NAME:
+        for name, text in (await self.store.values()).items():
+            if name not in _BY_NAME:
                 continue
             try:
-                stored[row["name"]] = check_value(row["name"], json.loads(row["value"]))
+                stored[name] = check_value(name, json.loads(text))
             except (ValueError, ValidationFailed):  # a row that no longer validates is ignored
-                log.warning("ignoring the stored admin setting %s: it is no longer valid", row["name"])
+                log.warning("ignoring the stored admin setting %s: it is no longer valid", name)
         return stored
 
     def apply(self, stored: dict[str, Any]) -> None:
@@ -142,10 +141,7 @@ class AdminSettings:
         self.apply(await self._stored())
 
     async def _marker(self) -> tuple[int, float]:
-        row = await self.ctx.db.fetchone(
-            "SELECT count(*) AS n, coalesce(max(updated_at), 0) AS t FROM runtime_settings"
-        )
-        return (int(row["n"]), float(row["t"])) if row else (0, 0.0)
+        return await self.store.marker()
 
     async def poll_once(self) -> bool:
         """Reload when another process changed the table; True when it did."""
@@ -220,21 +216,11 @@ class AdminSettings:
             BusinessHours(values["BUSINESS_HOURS"], values["BUSINESS_TIMEZONE"])
         except ConfigError as exc:
             raise ValidationFailed(str(exc), code="invalid_field", details={"field": "business_hours"}) from None
-        now = time.time()
-
-        def write(conn: apsw.Connection) -> None:
-            for name, value in checked.items():
-                if value is None:
-                    conn.execute("DELETE FROM runtime_settings WHERE name = ?", (name,))
-                else:
-                    conn.execute(
-                        "INSERT INTO runtime_settings (name, value, updated_by, updated_at) VALUES (?, ?, ?, ?)"
-                        " ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
-                        " updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-                        (name, json.dumps(value, ensure_ascii=False), actor, now),
-                    )
-
-        await self.ctx.db.write(write)
+        await self.store.change(
+            {n: None if v is None else json.dumps(v, ensure_ascii=False) for n, v in checked.items()},
+            actor,
+            time.time(),
+        )
         await self.reload()
         self._seen = await self._marker()
         audit = self.ctx.services.get("audit")

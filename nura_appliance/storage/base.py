@@ -543,6 +543,23 @@ class AiStore(Protocol):
     async def set_switch(self, enabled: bool, actor: str | None, now: float) -> None: ...
 
 
+class RuntimeSettingsStore(Protocol):
+    """The admin's setting values (``runtime_settings``: name → JSON text), which every process
+    polls (``storage/sqlite/settings.py``, ``storage/postgres/settings.py``)."""
+
+    async def values(self) -> dict[str, str]:
+        """Every stored value by setting name (JSON text, as saved)."""
+        ...
+
+    async def marker(self) -> tuple[int, float]:
+        """``(rows, newest updated_at)``: changes when any process saves or clears a value."""
+        ...
+
+    async def change(self, values: dict[str, str | None], actor: str, now: float) -> None:
+        """Save (JSON text) or clear (None) each value, all in one transaction."""
+        ...
+
+
 class Cache(Protocol):
     """The live cache: sessions, rate-limit counters, small lookups (diskcache by default, Redis
     in scale-out). Async so that no cache I/O runs on the event loop."""

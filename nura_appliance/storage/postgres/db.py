@@ -333,12 +333,13 @@ class PgConnection:
         self, statements: list[tuple[str, Iterable[Any] | dict[str, Any] | None]], *, snapshot: bool = False
     ) -> list[list[Row]]:
         """Several statements of PostgreSQL text in one round trip (psycopg pipeline mode); their
-        rows in order. ``snapshot`` on a reader (autocommit) connection runs them in one
-        REPEATABLE READ READ ONLY transaction, so that they all see the same data."""
+        rows in order. ``snapshot`` outside a transaction (a reader) runs them in one REPEATABLE
+        READ READ ONLY transaction, so that they all see the same data; inside one (the writer)
+        they are part of it."""
         if self.on_write is not None:
             for statement, _ in statements:
                 self.on_write(statement)
-        own = snapshot and self.raw.autocommit
+        own = snapshot and self.raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
         cursors: list[psycopg.Cursor[Any]] = []
         with self.raw.pipeline():
             if own:
