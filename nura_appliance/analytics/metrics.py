@@ -14,16 +14,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-# A message counts as *answered* when the bot gave knowledge (not a fallback) and did not
-# escalate it.
-ANSWER_SOURCES = ("tree", "rules", "article", "rag", "openai", "local_llm")
+# What each source is grouped by (its SQL side) lives with the schema in storage; the answer
+# sources and confidence thresholds are defined there once and used here too.
+from nura_appliance.storage.analytics_sources import (
+    ANSWER_SOURCES,  # noqa: F401 - re-exported (admin i18n, docs)
+    HIGH_CONFIDENCE,
+    MEDIUM_CONFIDENCE,
+    SOURCE_BY_NAME,
+)
+
 # An outcome counts as *resolved* when the agent recorded one of these statuses.
 RESOLVED_STATUSES = ("solved", "resolved")
 # A rating (1..5) counts as *satisfied* at this score or above.
 SATISFIED_MIN_RATING = 4
-# Confidence buckets of an answer.
-HIGH_CONFIDENCE = 0.75
-MEDIUM_CONFIDENCE = 0.5
 # Answer kinds that flag a knowledge gap whatever the confidence.
 GAP_KINDS = ("ambiguous", "out_of_scope", "fallback")
 SEP = "\x1f"  # joins the parts of composite counter keys
@@ -51,47 +54,23 @@ def is_knowledge_gap(kind: str | None, confidence: float | None) -> str | None:
     return None
 
 
-_BUCKET_SQL = (
-    f"CASE WHEN coalesce(t.confidence, 0) >= {HIGH_CONFIDENCE} THEN 'high'"
-    f" WHEN coalesce(t.confidence, 0) >= {MEDIUM_CONFIDENCE} THEN 'medium' ELSE 'low' END"
-)
-_ANSWERED_SQL = "t.escalated = 0 AND t.source IN ({})".format(", ".join(f"'{s}'" for s in ANSWER_SOURCES))
-
 Emitted = Iterable[tuple[str, str, float]]  # (counter name, key, value)
 
 
 @dataclass(frozen=True)
 class Source:
-    """One source table, scanned once per read: rows grouped by day, channel, language and the
-    ``dims``; ``emit`` turns each group into contributions to named counters.
-
-    ``lang`` is None when the source has no language of its own (LLM usage): the language
-    filter then does not narrow its counters.
-    """
+    """One source table (``storage/analytics_sources.py`` says how its rows are grouped by day,
+    channel, language and dimensions); ``emit`` turns each group into contributions to named
+    counters. A source without a language of its own (LLM usage) is not narrowed by the
+    language filter."""
 
     name: str
-    table: str
-    time: str
-    channel: str
-    lang: str | None
-    session: str
-    dims: tuple[tuple[str, str], ...]
-    values: tuple[tuple[str, str], ...]
     emit: Callable[[dict[str, Any]], Emitted]
     counters: tuple[str, ...]
 
-    def select(self, extra_where: str = "") -> str:
-        lang = f"coalesce({self.lang}, '')" if self.lang else "''"
-        conditions = [f"{self.time} >= :start", f"{self.time} < :end"]
-        if extra_where:
-            conditions.append(extra_where)
-        dims = "".join(f", coalesce({expr}, '') AS {alias}" for alias, expr in self.dims)
-        values = "".join(f", {expr} AS {alias}" for alias, expr in self.values)
-        group = ", ".join(str(i) for i in range(1, 4 + len(self.dims)))
-        return (
-            f"SELECT date({self.time}, 'unixepoch') AS day, coalesce({self.channel}, '') AS channel,"
-            f" {lang} AS lang{dims}{values} FROM {self.table} WHERE {' AND '.join(conditions)} GROUP BY {group}"
-        )
+    @property
+    def langless(self) -> bool:
+        return SOURCE_BY_NAME[self.name].lang is None
 
 
 def _num(value: Any) -> float:
@@ -173,26 +152,12 @@ def _tree(r: dict[str, Any]) -> Emitted:
     yield "tree_clicks", r["topic"], _num(r["n"])
 
 
-_COUNT = (("n", "count(*)"),)
-
 SOURCES: tuple[Source, ...] = (
     # Messages: one conversation_logs row per customer message the pipeline answered.
     Source(
         "messages",
-        "conversation_logs t",
-        "t.created_at",
-        "t.channel",
-        "t.lang",
-        "t.session_id",
-        dims=(
-            ("source", "t.source"),
-            ("bucket", _BUCKET_SQL),
-            ("escalated", "t.escalated = 1"),
-            ("answered", _ANSWERED_SQL),
-        ),
-        values=(*_COUNT, ("latency", "sum(coalesce(t.latency_ms, 0))")),
-        emit=_logs,
-        counters=(
+        _logs,
+        (
             "messages",
             "messages_by_source",
             "messages_escalated",
@@ -204,20 +169,8 @@ SOURCES: tuple[Source, ...] = (
     # Sessions, counted on the day they started (their later state included).
     Source(
         "sessions",
-        "sessions t",
-        "t.created_at",
-        "t.channel",
-        "t.lang",
-        "t.id",
-        dims=(
-            ("engaged", "t.message_count > 0"),
-            ("handed_off", "t.handoff_at IS NOT NULL"),
-            ("reason", "CASE WHEN t.handoff_at IS NOT NULL THEN t.handoff_reason END"),
-            ("rating", "CAST(t.rating AS TEXT)"),
-        ),
-        values=_COUNT,
-        emit=_sessions,
-        counters=(
+        _sessions,
+        (
             "sessions_started",
             "sessions_engaged",
             "sessions_handed_off",
@@ -226,69 +179,16 @@ SOURCES: tuple[Source, ...] = (
         ),
     ),
     # Thumbs up/down on bot messages; channel and language of the message they rate.
-    Source(
-        "feedback",
-        "message_feedback t LEFT JOIN conversation_logs c ON c.bot_turn_id = t.message_id",
-        "t.created_at",
-        "c.channel",
-        "c.lang",
-        "t.session_id",
-        dims=(("value", "t.value"),),
-        values=_COUNT,
-        emit=_feedback,
-        counters=("feedback",),
-    ),
+    Source("feedback", _feedback, ("feedback",)),
     # Intent classification.
-    Source(
-        "insights",
-        "message_insights t LEFT JOIN sessions s ON s.id = t.session_id",
-        "t.created_at",
-        "s.channel",
-        "t.lang",
-        "t.session_id",
-        dims=(
-            ("intent", "t.intent"),
-            ("sentiment", "t.sentiment"),
-            ("bucket", "t.confidence_bucket"),
-            ("gap", "t.knowledge_gap = 1"),
-        ),
-        values=_COUNT,
-        emit=_insights,
-        counters=("insights_intent", "insights_sentiment", "insights_confidence", "insights_gap"),
-    ),
+    Source("insights", _insights, ("insights_intent", "insights_sentiment", "insights_confidence", "insights_gap")),
     # Knowledge gaps, by the signal that raised them.
-    Source(
-        "gaps",
-        "knowledge_gaps t LEFT JOIN sessions s ON s.id = t.session_id",
-        "t.created_at",
-        "s.channel",
-        "t.lang",
-        "t.session_id",
-        dims=(("reason", "t.reason"),),
-        values=_COUNT,
-        emit=_gaps,
-        counters=("gaps",),
-    ),
+    Source("gaps", _gaps, ("gaps",)),
     # Outcomes recorded by agents when resolving a hand-off.
     Source(
         "outcomes",
-        "session_outcomes t",
-        "t.created_at",
-        "t.channel",
-        "t.lang",
-        "t.session_id",
-        dims=(
-            ("status", "t.status"),
-            ("category", "t.issue_category"),
-            ("agent", "t.resolved_by"),
-            ("root_cause", "t.root_cause"),
-            ("reason", "t.handoff_reason"),
-            ("has_accept", "t.time_to_accept_s IS NOT NULL"),
-            ("has_resolve", "t.time_to_resolve_s IS NOT NULL"),
-        ),
-        values=(*_COUNT, ("accept", "sum(t.time_to_accept_s)"), ("resolve", "sum(t.time_to_resolve_s)")),
-        emit=_outcomes,
-        counters=(
+        _outcomes,
+        (
             "outcomes",
             "outcomes_root_cause",
             "outcomes_handoff_reason",
@@ -301,21 +201,8 @@ SOURCES: tuple[Source, ...] = (
     # LLM usage and estimated cost (no language of its own).
     Source(
         "llm_usage",
-        "llm_usage_logs t LEFT JOIN sessions s ON s.id = t.session_id",
-        "t.created_at",
-        "s.channel",
-        None,
-        "t.session_id",
-        dims=(("provider", "t.provider"), ("model", "t.model"), ("purpose", "t.purpose"), ("ok", "t.ok != 0")),
-        values=(
-            *_COUNT,
-            ("prompt", "sum(t.prompt_tokens)"),
-            ("completion", "sum(t.completion_tokens)"),
-            ("total", "sum(t.total_tokens)"),
-            ("cost", "sum(t.cost_usd)"),
-        ),
-        emit=_usage,
-        counters=(
+        _usage,
+        (
             "llm_calls",
             "llm_prompt_tokens",
             "llm_completion_tokens",
@@ -326,33 +213,11 @@ SOURCES: tuple[Source, ...] = (
         ),
     ),
     # Widget telemetry and guided-tree clicks.
-    Source(
-        "widget_events",
-        "widget_events t",
-        "t.created_at",
-        "t.channel",
-        "t.lang",
-        "t.session_id",
-        dims=(("event_type", "t.event_type"),),
-        values=_COUNT,
-        emit=_widget,
-        counters=("widget_events",),
-    ),
-    Source(
-        "tree_clicks",
-        "tree_clicks t",
-        "t.created_at",
-        "t.channel",
-        "t.lang",
-        "t.session_id",
-        dims=(("topic", "t.topic_id"),),
-        values=_COUNT,
-        emit=_tree,
-        counters=("tree_clicks",),
-    ),
+    Source("widget_events", _widget, ("widget_events",)),
+    Source("tree_clicks", _tree, ("tree_clicks",)),
 )
 COUNTER_NAMES = tuple(name for source in SOURCES for name in source.counters)
-LANGLESS_COUNTERS = tuple(name for source in SOURCES if source.lang is None for name in source.counters)
+LANGLESS_COUNTERS = tuple(name for source in SOURCES if source.langless for name in source.counters)
 
 
 def rate(part: float, whole: float) -> float | None:

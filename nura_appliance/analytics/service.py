@@ -13,7 +13,7 @@ from typing import Any
 import apsw
 
 from nura_appliance.analytics import aggregates
-from nura_appliance.analytics.aggregates import Filters, Window, collect, in_snapshot, window_for
+from nura_appliance.analytics.aggregates import Filters, Window, collect, window_for
 from nura_appliance.analytics.events import ClickEvent, store_click
 from nura_appliance.analytics.gaps import collect_feedback_gaps, gap_groups
 from nura_appliance.analytics.metrics import (
@@ -29,6 +29,7 @@ from nura_appliance.analytics.review import GapReview
 from nura_appliance.errors import ValidationFailed
 from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.spreadsheet import csv_text
+from nura_appliance.storage.base import AggregateRow, AnalyticsSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ class AnalyticsService:
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
         self.db = ctx.db
+        self.aggregates = ctx.stores.analytics
         self.gaps = GapReview(ctx)
 
     # -- collection ------------------------------------------------------------------------------
@@ -108,10 +110,8 @@ class AnalyticsService:
     ) -> tuple[Window, aggregates.Collected]:
         now = now or time.time()
         window = window_for(query.days, now, query.since, query.until)
-        collected = await self.db.read(
-            lambda c: in_snapshot(
-                c, lambda conn: collect(conn, window, query.filters, now=now, use_aggregates=use_aggregates)
-            )
+        collected = await self.aggregates.snapshot(
+            lambda snap: collect(snap, window, query.filters, now=now, use_aggregates=use_aggregates)
         )
         return window, collected
 
@@ -458,13 +458,13 @@ class AnalyticsService:
         watermark = now - aggregates.WATERMARK_SLACK_SECONDS
         started = time.perf_counter()
 
-        def compute(conn: apsw.Connection) -> tuple[list[str], list[tuple[str, str, str, str, str, float]]]:
-            days, _ = aggregates.days_to_refresh(conn, now)
-            return days, aggregates.compute_days(conn, days)
+        def compute(snap: AnalyticsSnapshot) -> tuple[list[str], list[AggregateRow]]:
+            days, _ = aggregates.days_to_refresh(snap, now)
+            return days, aggregates.compute_days(snap, days)
 
-        days, rows = await self.db.read(lambda c: in_snapshot(c, compute))
+        days, rows = await self.aggregates.snapshot(compute)
         if days:
-            await self.db.write(lambda c: aggregates.store_days(c, days, rows, watermark))
+            await self.aggregates.store_days(days, rows, watermark)
         before = await self.db.fetchone("SELECT count(*) AS n FROM knowledge_gaps WHERE reason = 'thumbs_down'")
         # In batches: each is one short write, so that other writes interleave.
         while await self.db.write(collect_feedback_gaps):

@@ -754,17 +754,12 @@ class OriginalImporter:
         days = await self.store.imported_days()
         boundary = aggregates.day_of(aggregates.today_start(time.time() - aggregates.SEAL_DELAY_SECONDS))
         past = [d for d in days if d < boundary]
-        db = self.ctx.db
+        analytics = self.ctx.stores.analytics
         for start in range(0, len(past), 31):  # a month per transaction: other writes interleave
             chunk = past[start : start + 31]
-            rows = await db.read(lambda conn, c=chunk: aggregates.compute_days(conn, c))
-
-            def store(conn: Any, c: list[str] = chunk, r: list[Any] = rows) -> None:
-                # The refresh watermark stays where it was: live refreshes carry on unchanged.
-                kept = aggregates.state(conn, "refreshed_at")
-                aggregates.store_days(conn, c, r, float(kept) if kept is not None else 0.0)
-
-            await db.write(store)
+            rows = await analytics.snapshot(lambda snap, c=chunk: aggregates.compute_days(snap, c))
+            # The refresh watermark stays where it was: live refreshes carry on unchanged.
+            await analytics.store_days(chunk, rows, None)
         return len(past)
 
 

@@ -560,6 +560,88 @@ class RuntimeSettingsStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ReportFilters:
+    """What a report narrows to (``analytics`` calls it ``Filters``)."""
+
+    channel: str | None = None
+    lang: str | None = None
+    agent: str | None = None
+    issue_category: str | None = None
+
+    @property
+    def needs_raw(self) -> bool:
+        """Agent and issue-category filters join the session's outcome: answered from raw rows."""
+        return bool(self.agent or self.issue_category)
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            k: v
+            for k, v in (
+                ("channel", self.channel),
+                ("lang", self.lang),
+                ("agent", self.agent),
+                ("issue_category", self.issue_category),
+            )
+            if v
+        }
+
+
+# One daily counter value: (day, counter, channel, lang, key, value).
+AggregateRow = tuple[str, str, str, str, str, float]
+
+
+class AnalyticsSnapshot(Protocol):
+    """Reads that all see one snapshot of the database (inside :meth:`AnalyticsStore.snapshot`).
+    Days are UTC ``YYYY-MM-DD`` text; times are epoch seconds."""
+
+    def state(self, key: str) -> str | None:
+        """A value of ``analytics_state`` (e.g. ``refreshed_at``, the refresh watermark)."""
+        ...
+
+    def session_days_changed(self, changed_since: float, start: float, end: float) -> set[str]:
+        """Days of sessions created in ``[start, end)`` and updated at or after ``changed_since``."""
+        ...
+
+    def computed_days(self, first: str | None = None, before: str | None = None) -> set[str]:
+        """Days with stored aggregates (``analytics_days``), optionally in ``[first, before)``."""
+        ...
+
+    def daily_sums(
+        self, days: list[str], channel: str | None, lang: str | None, langless: tuple[str, ...]
+    ) -> list[dict[str, Any]]:
+        """Stored aggregates of ``days``, summed over channel and language: ``{day, metric, key,
+        value}``; ``lang`` keeps the rows of that language and every row of a ``langless`` counter."""
+        ...
+
+    def grouped(self, source: str, start: float, end: float, filters: ReportFilters) -> list[dict[str, Any]]:
+        """One source's rows (``storage/analytics_sources.py``) in ``[start, end)``, grouped:
+        ``{day, channel, lang, <dims>, <values>}``; missing text is '' and flags are truthy or not."""
+        ...
+
+    def outcome_durations(self, start: float, end: float, filters: ReportFilters) -> list[dict[str, Any]]:
+        """``{accept, resolve}`` seconds of every outcome recorded in ``[start, end)``."""
+        ...
+
+    def earliest(self, floor: float) -> float | None:
+        """The oldest ``created_at`` at or after ``floor`` over every source table."""
+        ...
+
+
+class AnalyticsStore(Protocol):
+    """The analytics daily aggregates and the source reads reports need
+    (``storage/sqlite/analytics.py``, ``storage/postgres/analytics.py``)."""
+
+    async def snapshot(self, fn: Callable[[AnalyticsSnapshot], Any]) -> Any:
+        """Run ``fn`` with reads of one consistent snapshot (on a reader thread); its result."""
+        ...
+
+    async def store_days(self, days: list[str], rows: list[AggregateRow], watermark: float | None) -> None:
+        """Replace the aggregates of ``days`` with ``rows`` and mark the days computed, in one
+        transaction; set the refresh watermark to ``watermark`` (None: leave it as it is)."""
+        ...
+
+
 class Cache(Protocol):
     """The live cache: sessions, rate-limit counters, small lookups (diskcache by default, Redis
     in scale-out). Async so that no cache I/O runs on the event loop."""

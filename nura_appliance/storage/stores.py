@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from nura_appliance.paths import DataPaths
 from nura_appliance.settings import Settings
-from nura_appliance.storage.base import AiStore, RuntimeSettingsStore
+from nura_appliance.storage.base import AiStore, AnalyticsStore, RuntimeSettingsStore
 from nura_appliance.storage.sqlite import migrations as sqlite_migrations
 from nura_appliance.storage.sqlite.db import Database
 
@@ -148,6 +148,7 @@ class Stores:
 
     db: Any
     ai: AiStore
+    analytics: AnalyticsStore
     runtime_settings: RuntimeSettingsStore
 
 
@@ -155,13 +156,19 @@ def stores_for(db: Any) -> Stores:
     """The stores of an open database, picked once by its backend (SQLite or PostgreSQL)."""
     if getattr(db, "dialect", "sqlite") == "postgres":
         from nura_appliance.storage.postgres.ai import PgAiStore
+        from nura_appliance.storage.postgres.analytics import PgAnalyticsStore
         from nura_appliance.storage.postgres.settings import PgRuntimeSettingsStore
 
-        return Stores(db=db, ai=PgAiStore(db), runtime_settings=PgRuntimeSettingsStore(db))
+        return Stores(
+            db=db, ai=PgAiStore(db), analytics=PgAnalyticsStore(db), runtime_settings=PgRuntimeSettingsStore(db)
+        )
     from nura_appliance.storage.sqlite.ai import SqliteAiStore
+    from nura_appliance.storage.sqlite.analytics import SqliteAnalyticsStore
     from nura_appliance.storage.sqlite.settings import SqliteRuntimeSettingsStore
 
-    return Stores(db=db, ai=SqliteAiStore(db), runtime_settings=SqliteRuntimeSettingsStore(db))
+    return Stores(
+        db=db, ai=SqliteAiStore(db), analytics=SqliteAnalyticsStore(db), runtime_settings=SqliteRuntimeSettingsStore(db)
+    )
 
 
 def open_stores(settings: Settings) -> tuple[DataPaths, Stores]:
