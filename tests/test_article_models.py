@@ -112,6 +112,13 @@ async def test_bad_input_gets_a_clear_answer_never_a_confident_wrong_article(dat
         # a short question is still answered directly
         short = await ctx.pipeline.answer("النت عندي بطيء جدا", "ar")
         assert short.kind == "article" and short.article_id == "internet-slow" and short.confidence >= 0.9
+        # coverage evidence: a confident answer may not rest on part of the question — a word no
+        # article knows ("instagram", "zorblax"), or an article covering little of it
+        for text in ("how do i reset my instagram password", "zorblax password reset", "recharge my car battery"):
+            decision = await ctx.pipeline.decide(text, "en")
+            assert decision.confidence <= 0.79, (text, decision.article_id, decision.confidence)
+        plain = await ctx.pipeline.decide("how do i reset my password", "en")
+        assert plain.kind == "article" and plain.confidence >= 0.9 and plain.signals["unknown_words"] == 0
     finally:
         ctx.close()
 

@@ -36,10 +36,12 @@ def test_eval_floors_with_the_default_pack(data_dir: Path) -> None:
     assert summary["answered_correct"] >= 0.88
     assert summary["out_of_scope_rejection"] >= 0.95
     assert summary["handoff_recall"] == 1.0
-    # the confidence means what it says (issue 16): measured 205 answers at >= 0.9, all right, and
-    # no out-of-scope question answered at all (0.73 before the background class)
+    # the confidence means what it says (issue 16): measured 112 answers at >= 0.9, all right, and
+    # no out-of-scope question answered at all (0.73 before the background class). 205 were at
+    # >= 0.9 before the coverage cap: an answer with a word no article knows, or covering under a
+    # quarter of the question, is answered at 0.79 at most.
     sure = summary["confident"]
-    assert sure["answered"] >= 150 and sure["precision"] >= 0.95
+    assert sure["answered"] >= 90 and sure["precision"] >= 0.95
     assert (sure["max_out_of_scope_answered"] or 0.0) <= 0.8
     case = report["cases"][0]
     assert set(case) == {"text", "expect", "got", "ok"}
@@ -51,6 +53,11 @@ def test_eval_floors_with_the_default_pack(data_dir: Path) -> None:
     oos = run_eval(data_dir, default_pack_path(), REPO / "knowledge" / "eval" / "oos-dev" / "dev.jsonl")["summary"]
     assert oos["out_of_scope_rejection"] >= 0.9
     assert (oos["confident"]["max_out_of_scope_answered"] or 0.0) <= 0.8
+    # ... and those sharing the pack's own words (another app's password, a car battery's
+    # recharge; knowledge/eval/oos-dev2): measured 0.716, none above 0.79 (0.703 and 0.999 before)
+    oos2 = run_eval(data_dir, default_pack_path(), REPO / "knowledge" / "eval" / "oos-dev2" / "dev.jsonl")["summary"]
+    assert oos2["out_of_scope_rejection"] >= 0.68
+    assert (oos2["confident"]["max_out_of_scope_answered"] or 0.0) <= 0.8
 
 
 def test_eval_floors_without_any_example_questions(data_dir: Path, tmp_path: Path) -> None:
