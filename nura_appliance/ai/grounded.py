@@ -46,6 +46,7 @@ def passage_from_hit(hit: Any) -> Passage:
         coverage=float(getattr(hit, "coverage", 0.0) or 0.0),
         rare=float(getattr(getattr(hit, "evidence", None), "rare", 0.0) or 0.0),
         words=getattr(getattr(hit, "evidence", None), "words", None) or None,
+        lone=bool(getattr(getattr(hit, "evidence", None), "lone", False)),
     )
 
 
@@ -176,6 +177,10 @@ class GroundedAnswerTier:
             # Articles alone were already judged by the article tier (answer / ambiguous / none);
             # re-answering from them here would overrule its calibrated decision.
             return None
+        # Relevant in its own right: quotable without an LLM. A passage holding one of the
+        # question's several words is not, however rare that word (the golden *number* for
+        # "the price of gold today"); it may still go to an LLM, which declines what it does not answer.
+        relevant = best.score >= settings.rag_found_threshold and not best.lone
         confident = best.score >= settings.rag_answer_threshold or not calibrated
         beside: list[Passage] = []  # the confident article, given to the LLM with the handbook
         if article_id is not None:
@@ -185,7 +190,7 @@ class GroundedAnswerTier:
             # name the article lacks).
             held = chosen.coverage if chosen else 0.0
             rarer = best.rare > (chosen.rare if chosen else 0.0) + _OUTRANK_MARGIN and best.coverage >= held
-            outranks = best.score >= settings.rag_found_threshold and (best.coverage >= held + _OUTRANK_MARGIN or rarer)
+            outranks = relevant and (best.coverage >= held + _OUTRANK_MARGIN or rarer)
             if not outranks:
                 # A passage that holds as much of the question goes with the article: the article
                 # answers the topic, the handbook the particulars it may lack (a price, an address,
@@ -193,7 +198,7 @@ class GroundedAnswerTier:
                 # sentence when that passage is relevant in its own right.
                 if chosen is None or best.coverage < held:
                     return None
-                if not generating and best.score < settings.rag_found_threshold:
+                if not generating and not relevant:
                     return None
                 beside = [chosen]
         # The prompt's room goes to the confident article, then the handbook's passages, then the
@@ -216,7 +221,7 @@ class GroundedAnswerTier:
             return None
         # Below RAG_FOUND_THRESHOLD only the LLM may answer (it declines what the passages do not
         # answer); if it fails or its answer is rejected, the customer gets the scope message.
-        quotable = best.score >= settings.rag_found_threshold or not calibrated
+        quotable = relevant or not calibrated
         if not generating:
             if not quotable:
                 return None

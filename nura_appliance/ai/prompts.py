@@ -27,6 +27,7 @@ class Passage:
     coverage: float = 0.0  # idf-weighted share of the question's words the passage holds
     rare: float = 0.0  # how rare the rarest question word it holds is (see knowledge.hybrid.Evidence)
     words: dict[str, float] | None = None  # the question's words it holds: their rarity (same)
+    lone: bool = False  # it holds only one of the question's several words (Evidence.lone)
 
     @property
     def lang(self) -> str:

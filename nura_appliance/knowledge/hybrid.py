@@ -249,6 +249,14 @@ class Evidence:
     # The question's words the passage holds, each with its idf over the handbook / the idf of a
     # one-chunk term: the extractive answer prefers the sentence with the rarer ones.
     words: dict[str, float] = field(default_factory=dict)
+    asked: int = 0  # how many content words the question has
+
+    @property
+    def lone(self) -> bool:
+        """The passage holds only one of the question's several words: "كم سعر الذهب اليوم" and
+        the row of the *golden* number, "طريقة عمل الدولمه" and a branch on a *road*. Such a
+        passage is never quoted on its own (docs/KNOWLEDGE.md)."""
+        return self.asked >= 2 and len(self.words) <= 1
 
 
 def evidence(query: QueryTerms, found: frozenset[str], weights: Weights) -> Evidence:
@@ -277,6 +285,7 @@ def evidence(query: QueryTerms, found: frozenset[str], weights: Weights) -> Evid
         min(1.0, rare / weights.rarest) if weights.rarest else 0.0,
         unseen / len(query.units) if query.units else 0.0,
         words,
+        len(query.units),
     )
 
 
