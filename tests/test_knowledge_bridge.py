@@ -72,3 +72,19 @@ def test_odd_stored_shapes_teach_nothing_and_break_nothing() -> None:
     ]
     bridge = Bridge.from_rows(rows)
     assert bridge.translations("line", False) == set()
+
+
+def test_a_passage_holding_one_of_several_question_words_is_lone() -> None:
+    """``Evidence.lone``: the grounded tier never quotes such a passage on its own."""
+    from nura_appliance.knowledge.hybrid import QueryTerms, Weights, evidence, passage_terms
+
+    query = QueryTerms.of("كم سعر الذهب اليوم")
+    assert len(query.units) == 2  # "كم" only asks; "اليوم" is a stopword
+    counts = {"ذهبي": 1, "سعر": 3}
+    weights = Weights.of(query, counts, 10)
+    golden = evidence(query, frozenset(passage_terms("حجز رقم مميز ذهبي، الرسم: 75,000 دينار")), weights)
+    assert golden.lone and golden.rare == 1.0  # the rarest word held, and still only one of two
+    priced = evidence(query, frozenset(passage_terms("سعر الرقم الذهبي 50000 دينار")), weights)
+    assert not priced.lone and priced.asked == 2
+    single = QueryTerms.of("الذهبي")
+    assert not evidence(single, frozenset(passage_terms("الرقم الذهبي")), Weights.of(single, counts, 10)).lone
