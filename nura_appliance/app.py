@@ -13,7 +13,7 @@ from sanic_ext import Extend
 
 from nura_appliance import __version__
 from nura_appliance.api_docs import document_routes
-from nura_appliance.auth.access import ADMIN, PUBLIC, check_routes, level_of
+from nura_appliance.auth.access import ADMIN, PUBLIC, check_routes, level_of, setup_access
 from nura_appliance.auth.production import check_production
 from nura_appliance.auth.secrets import ensure_secrets
 from nura_appliance.context import AppContext, build_context, load_default_knowledge
@@ -78,6 +78,7 @@ def create_app(
     docs = settings.api_docs_access  # off by default in production (API_DOCS)
     Extend(app, config={"oas": docs != "off", "oas_autodoc": True, "cors": False, "health": False})
     setup_http(app)
+    setup_access(app)
 
     # sanic-ext adds automatic HEAD/OPTIONS routes in a before_server_start listener; once the app
     # counts as started, every add_route re-finalizes the whole router (~50 ms each with ~100
@@ -117,11 +118,6 @@ def create_app(
         setup(app)
 
     return app
-
-
-def on_context(app: Sanic, hook: Callable[[Sanic, AppContext], Awaitable[None]]) -> None:
-    """Run ``hook(app, ctx)`` at start-up once the AppContext exists (features attach services)."""
-    app.ctx.context_hooks.append(hook)
 
 
 def _declare_generated_routes(app: Sanic) -> None:

@@ -13,11 +13,12 @@ from typing import Any
 from nura_appliance.conversation.pipeline import Pipeline
 from nura_appliance.conversation.service import ConversationService
 from nura_appliance.conversation.sessions import SessionService
+from nura_appliance.knowledge.indexer import VectorIndex
 from nura_appliance.knowledge.pack import read_pack_file
 from nura_appliance.knowledge.retrieval import ArticleMatcher
 from nura_appliance.paths import DataPaths, default_pack_path
-from nura_appliance.realtime.bus import EventBus
 from nura_appliance.settings import Settings
+from nura_appliance.storage.bus import EventBus
 from nura_appliance.storage.cache import DiskCache
 from nura_appliance.storage.sqlite.db import Database
 from nura_appliance.storage.sqlite.knowledge import SqliteKnowledgeStore
@@ -66,7 +67,7 @@ def build_context(settings: Settings) -> AppContext:
         cache = DiskCache(paths.cache)
         bus = EventBus()
     sessions_store = SqliteSessionStore(db)
-    knowledge = SqliteKnowledgeStore(db)
+    knowledge = SqliteKnowledgeStore(db, VectorIndex())
     # diskcache means one HTTP process (several workers need Redis): live sessions in memory.
     sessions = SessionService(settings, sessions_store, cache, local=isinstance(cache, DiskCache))
     matcher = ArticleMatcher(

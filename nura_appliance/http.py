@@ -1,5 +1,5 @@
 """Request/response plumbing shared by every feature: JSON bodies with limits, the error
-envelope, request ids, slow-request logging, CORS and the access-table middleware."""
+envelope, request ids, slow-request logging, CORS. The access-table middleware is ``auth.access.setup_access``."""
 
 from __future__ import annotations
 
@@ -9,15 +9,18 @@ import logging
 import re
 import time
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from sanic import HTTPResponse, Request, Sanic
 from sanic import json as json_response
 from sanic.exceptions import SanicException
 
-from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, SESSION, VIEWER, level_of, require_role
 from nura_appliance.errors import BadRequest, NuraError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from nura_appliance.errors import NotFound as NotFoundError
+
+if TYPE_CHECKING:  # the composition root sits above every module that registers a hook
+    from nura_appliance.context import AppContext
 
 log = logging.getLogger("nura.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -163,6 +166,11 @@ def json_object(request: Request, *, required: bool = True) -> dict[str, Any]:
     return body
 
 
+def session_token(request: Request) -> str | None:
+    """The customer's session token from ``X-Session-Token`` or the ``session_token`` query."""
+    return request.headers.get("x-session-token") or request.args.get("session_token")
+
+
 def int_arg(request: Request, name: str, default: int, low: int, high: int) -> int:
     """A whole-number query argument within ``[low, high]``; absent or empty gives ``default``."""
     raw = request.args.get(name)
@@ -202,6 +210,11 @@ def _cors_headers(request: Request, response: HTTPResponse) -> None:
     response.headers["Access-Control-Expose-Headers"] = "X-Request-ID, Retry-After"
 
 
+def on_context(app: Sanic, hook: Callable[[Sanic, AppContext], Awaitable[None]]) -> None:
+    """Run ``hook(app, ctx)`` at start-up once the AppContext exists (features attach services)."""
+    app.ctx.context_hooks.append(hook)
+
+
 def setup_http(app: Sanic) -> None:
     @app.on_request(priority=100)
     async def begin(request: Request) -> HTTPResponse | None:
@@ -221,21 +234,9 @@ def setup_http(app: Sanic) -> None:
             return response
         return None
 
-    @app.on_request(priority=50)
-    async def enforce_access(request: Request) -> None:
-        route = request.route
-        if route is None:
-            return
-        level = level_of(route.handler)
-        if level is None:
-            raise NuraError("route has no access rule", code="access_undeclared")
-        authenticator = request.app.ctx.nura.services.get("auth")
-        if authenticator is not None and request.headers.get("authorization"):
-            request.ctx.principal = await authenticator.principal_from_request(request)
-        if level in (VIEWER, AGENT, ADMIN):
-            require_role(request, level)
-        elif level not in (PUBLIC, SESSION):
-            raise NuraError("unknown access level", code="access_undeclared")
+    # The access table's middleware (``auth.access.setup_access``) runs at priority 50, first.
+    @app.on_request(priority=49)
+    async def reject_out_of_range_ids(request: Request) -> None:
         for name, value in request.match_info.items():
             if isinstance(value, int) and not 1 <= value <= INT_MAX:  # <id:int> path parts: no such row
                 raise NotFoundError(f"no {name.replace('_', ' ')} {value}", code="not_found")

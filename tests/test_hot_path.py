@@ -145,7 +145,7 @@ async def test_message_rate_limit_refuses_over_the_limit_in_memory_mode(data_dir
 
 
 def test_replay_buffers_of_idle_channels_are_dropped_and_their_resume_refused() -> None:
-    from nura_appliance.realtime.bus import ChannelBuffers, Event, EventBus
+    from nura_appliance.storage.bus import ChannelBuffers, Event, EventBus
 
     buffers = ChannelBuffers(3, keep_seconds=60, max_channels=2)
     for i, (channel, at) in enumerate([("session:a", 0.0), ("session:b", 10.0), ("session:a", 20.0)], start=1):

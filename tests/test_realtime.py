@@ -16,7 +16,7 @@ import httpx
 from conftest import free_port, make_settings
 
 from nura_appliance.app import create_app
-from nura_appliance.realtime.bus import EventBus
+from nura_appliance.storage.bus import EventBus
 
 API_KEY = "realtime-test-api-key-0123456789"
 ADMIN = {"Authorization": f"Bearer {API_KEY}"}

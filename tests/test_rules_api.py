@@ -14,7 +14,7 @@ from auth_helpers import bearer, staff_tokens
 from conftest import make_settings, running_app
 from test_store_contract import backend_settings, scale_backends
 
-from nura_appliance.conversation.rules import RuleMatcher
+from nura_appliance.knowledge.rules import RuleMatcher
 
 URL = "/v1/knowledge/rules"
 PUK = {

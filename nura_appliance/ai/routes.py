@@ -15,7 +15,7 @@ from sanic.response import HTTPResponse
 from nura_appliance.ai.grounded import GroundedAnswerTier
 from nura_appliance.ai.service import LLMService
 from nura_appliance.auth.access import ADMIN, VIEWER, access
-from nura_appliance.http import int_arg
+from nura_appliance.http import int_arg, on_context
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ai", url_prefix="/v1/ai")
@@ -95,8 +95,6 @@ async def _health(ctx: Any) -> dict[str, Any]:
 
 
 def setup(app: Sanic) -> None:
-    from nura_appliance.app import on_context
-
     app.blueprint(bp)
     on_context(app, _attach)
     checks = getattr(app.ctx, "health_checks", None)

@@ -11,8 +11,8 @@ from typing import Any
 import apsw
 
 from nura_appliance.errors import BadRequest, ValidationFailed
+from nura_appliance.knowledge.legacy_ids import article_id_for
 from nura_appliance.languages import LANG_LIST, LANGS
-from nura_appliance.original.ids import article_id_for
 
 # The widget sends these; other names are accepted (custom telemetry) if they look like names.
 WIDGET_EVENT_TYPES = (

@@ -4,6 +4,7 @@ aggregate refresh and knowledge-gap review; registers the analytics jobs."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from sanic import Blueprint, HTTPResponse, Request, Sanic
 from sanic import json as json_response
@@ -16,10 +17,12 @@ from nura_appliance.analytics.review import parse_approval
 from nura_appliance.analytics.service import REPORT_TABS, AnalyticsService, parse_query
 from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, VIEWER, access, sees_transcripts
 from nura_appliance.auth.audit import client_ip
-from nura_appliance.context import AppContext
 from nura_appliance.errors import NotFound, ValidationFailed
-from nura_appliance.http import int_arg, json_body, json_object
+from nura_appliance.http import int_arg, json_body, json_object, on_context
 from nura_appliance.languages import LANG_LIST, LANGS
+
+if TYPE_CHECKING:  # annotations only: the composition root sits above the features
+    from nura_appliance.context import AppContext
 
 bp = Blueprint("analytics", url_prefix="/v1/analytics")
 gaps_bp = Blueprint("knowledge_gaps", url_prefix="/v1/knowledge-gaps")
@@ -157,8 +160,6 @@ async def create_analytics(app: Sanic, ctx: AppContext) -> None:
 
 
 def setup(app: Sanic) -> None:
-    from nura_appliance.app import on_context
-
     app.blueprint(bp)
     app.blueprint(gaps_bp)
     on_context(app, create_analytics)

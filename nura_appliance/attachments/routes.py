@@ -27,9 +27,10 @@ from nura_appliance.attachments.service import AttachmentService
 from nura_appliance.auth.access import AGENT, PUBLIC, ROLE_RANK, SESSION, access
 from nura_appliance.auth.audit import client_ip
 from nura_appliance.channels.identity import parse_identity
-from nura_appliance.conversation.routes import session_token
 from nura_appliance.conversation.service import LANGS, turn_payload
 from nura_appliance.errors import ValidationFailed
+from nura_appliance.handoff.routes import actor_of, check_reply_guards
+from nura_appliance.http import on_context, session_token
 from nura_appliance.storage.sqlite.attachments import SqlAttachmentStore
 
 bp = Blueprint("attachments", url_prefix="/v1")
@@ -214,8 +215,6 @@ async def upload_by_agent(request: Request, session_id: str) -> HTTPResponse:
               file: {type: array, items: {type: string, format: binary}}
               caption: {type: string}
     """
-    from nura_appliance.handoff.routes import actor_of, check_reply_guards
-
     ctx = request.app.ctx.nura
     actor = actor_of(request)
     await check_reply_guards(ctx, session_id)
@@ -279,8 +278,6 @@ async def _attach(app: Sanic, ctx: Any) -> None:
 
 
 def setup(app: Sanic) -> None:
-    from nura_appliance.app import on_context
-
     on_context(app, _attach)
     app.blueprint(bp)
 

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from sanic import Request, Sanic
 
-from nura_appliance.errors import Forbidden, Unauthorized
+from nura_appliance.errors import Forbidden, NuraError, Unauthorized
 
 PUBLIC, SESSION, VIEWER, AGENT, ADMIN = "public", "session", "viewer", "agent", "admin"
 LEVELS = (PUBLIC, SESSION, VIEWER, AGENT, ADMIN)
@@ -77,3 +77,24 @@ def sees_transcripts(request: Request) -> bool:
     """Whether the caller may read or search what customers and agents wrote (agents and admins)."""
     principal = getattr(request.ctx, "principal", None)
     return principal is not None and ROLE_RANK.get(principal.role, 0) >= ROLE_RANK[AGENT]
+
+
+def setup_access(app: Sanic) -> None:
+    """Enforce the table on every request: sign the caller in from ``Authorization`` (through the
+    auth service, when the auth feature is set up) and check the route's level."""
+
+    @app.on_request(priority=50)
+    async def enforce_access(request: Request) -> None:
+        route = request.route
+        if route is None:
+            return
+        level = level_of(route.handler)
+        if level is None:
+            raise NuraError("route has no access rule", code="access_undeclared")
+        authenticator = request.app.ctx.nura.services.get("auth")
+        if authenticator is not None and request.headers.get("authorization"):
+            request.ctx.principal = await authenticator.principal_from_request(request)
+        if level in (VIEWER, AGENT, ADMIN):
+            require_role(request, level)
+        elif level not in (PUBLIC, SESSION):
+            raise NuraError("unknown access level", code="access_undeclared")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sanic import Blueprint, HTTPResponse, Request, Sanic
 from sanic import json as json_response
@@ -18,10 +18,12 @@ from nura_appliance.auth.audit import AuditService
 from nura_appliance.auth.limits import RateLimiter
 from nura_appliance.auth.service import AuthService, UserService, check_username, create_first_admin
 from nura_appliance.auth.store import SqliteAuthStore
-from nura_appliance.context import AppContext
 from nura_appliance.errors import BadRequest, NuraError, Unauthorized, ValidationFailed
-from nura_appliance.http import int_arg, json_body, json_object, timestamp_arg
+from nura_appliance.http import int_arg, json_body, json_object, on_context, timestamp_arg
 from nura_appliance.storage.cache import DiskCache
+
+if TYPE_CHECKING:  # annotations only: the composition root sits above the features
+    from nura_appliance.context import AppContext
 
 bp = Blueprint("auth", url_prefix="/v1")
 
@@ -281,8 +283,6 @@ def html_csp(body: bytes, *, style_attributes: bool = False) -> str:
 
 
 def setup(app: Sanic) -> None:
-    from nura_appliance.app import on_context
-
     on_context(app, build_services)
     app.blueprint(bp)
 

@@ -18,7 +18,7 @@ import secrets
 from pathlib import Path
 
 from nura_appliance.errors import ConfigError
-from nura_appliance.ops.private import private_dir
+from nura_appliance.private import private_dir
 from nura_appliance.settings import SECRETS_FILE, Settings
 
 GENERATED = ("API_KEY", "ADMIN_SECRET_KEY")

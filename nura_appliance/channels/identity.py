@@ -32,7 +32,7 @@ from sanic.response import HTTPResponse
 from nura_appliance.auth.access import AGENT, ROLE_RANK, SESSION, access
 from nura_appliance.auth.customer import verify_customer
 from nura_appliance.errors import ValidationFailed
-from nura_appliance.http import int_arg, json_object
+from nura_appliance.http import int_arg, json_object, on_context, session_token
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
 from nura_appliance.settings import Settings
 from nura_appliance.storage.base import CustomerIdentity, IdentityStore
@@ -190,8 +190,6 @@ def identity_service(request: Request) -> IdentityService:
 async def set_identity(request: Request, session_id: str) -> HTTPResponse:
     """The widget's ``NuraWidget.setUser``: `{customer_id, customer_signature, customer: {name, phone,
     email, attributes}}` → `{ok, customer}`; `customer_id: null` and an empty `customer` forget it."""
-    from nura_appliance.conversation.routes import session_token
-
     ctx = request.app.ctx.nura
     session = await ctx.sessions.authorize(session_id, session_token(request))
     body = json_object(request)
@@ -219,7 +217,5 @@ async def _attach(app: Sanic, ctx: Any) -> None:
 
 
 def setup(app: Sanic) -> None:
-    from nura_appliance.app import on_context
-
     on_context(app, _attach)
     app.blueprint(bp)

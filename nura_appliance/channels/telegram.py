@@ -28,7 +28,7 @@ import apsw
 from nura_appliance.channels.shared import authorized_or_none, request_person, run_delivery_loop
 from nura_appliance.channels.telegram_api import TelegramApi, TelegramError
 from nura_appliance.conversation.service import parse_message
-from nura_appliance.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from nura_appliance.errors import Forbidden, NotFound, NuraError, Unauthorized, ValidationFailed
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.languages import LANGS, fallback_order
 
@@ -354,8 +354,6 @@ class TelegramChannel:
     async def receive_file(self, chat_id: str, msg: dict[str, Any], lang: str) -> None:
         """A customer's photo or document: fetched from Telegram, checked and stored like a widget
         attachment (the bot never processes it; a person owning the chat gets it)."""
-        from nura_appliance.errors import NuraError
-
         found = self._file_of(msg) or {}
         limit = int(self.ctx.settings.attachment_max_bytes)
         mb = f"{limit / 1_000_000:g}"

@@ -20,7 +20,7 @@ from nura_appliance.auth.access import PUBLIC, access
 from nura_appliance.channels.telegram import TelegramChannel
 from nura_appliance.channels.telegram_api import TelegramApi, TelegramError
 from nura_appliance.errors import NotFound, Unauthorized
-from nura_appliance.http import json_object
+from nura_appliance.http import json_object, on_context
 from nura_appliance.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -163,52 +163,10 @@ async def _start(app: Sanic, ctx: Any) -> None:
 
 
 def setup(app: Sanic) -> None:
-    from nura_appliance.app import on_context
-
     on_context(app, _start)
     app.blueprint(bp)
-
-
-async def _standalone(settings: Settings, *, once: bool, webhook_url: str | None) -> None:
-    from nura_appliance.app import create_app
-    from nura_appliance.context import build_context, load_default_knowledge
-
-    secret = str(settings.telegram_webhook_secret or "")
-    # The same services `nura serve` builds (hand-off, retrieval, AI…), without an HTTP listener.
-    # Jobs are left to the server's consumer; this process only enqueues them.
-    settings = settings.replace(TELEGRAM_POLLER_ENABLED=False, TELEGRAM_WEBHOOK_SECRET="", JOB_WORKER_ENABLED=False)
-    app = create_app(settings)
-    ctx = build_context(settings)
-    app.ctx.nura = ctx
-    try:
-        await load_default_knowledge(ctx)
-        for hook in app.ctx.context_hooks:
-            await hook(app, ctx)
-        api = make_api(settings)
-        channel = TelegramChannel(ctx, api)
-        if webhook_url:
-            await api.set_webhook(webhook_address(webhook_url, secret), secret)
-            return
-        poller = TelegramPoller(channel, poll_timeout=0 if once else POLL_TIMEOUT)
-        if once:
-            await poller.poll_once()
-            await channel.deliver_agent_replies()
-            return
-        delivery = asyncio.get_running_loop().create_task(channel.delivery_loop())
-        try:
-            await poller.run()
-        finally:
-            delivery.cancel()
-    finally:
-        ctx.close()
 
 
 def webhook_address(public_base_url: str, secret: str) -> str:
     """The URL Telegram posts updates to: the public base URL plus the secret path."""
     return f"{public_base_url.rstrip('/')}/v1/telegram/webhook/{secret}"
-
-
-def run_standalone(settings: Settings, *, once: bool = False, webhook_url: str | None = None) -> None:
-    """``nura telegram``: poll in this process until interrupted; with ``webhook_url`` (the
-    server's public base URL) register the webhook with Telegram instead and return."""
-    asyncio.run(_standalone(settings, once=once, webhook_url=webhook_url))

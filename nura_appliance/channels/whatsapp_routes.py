@@ -22,7 +22,8 @@ from nura_appliance.channels.whatsapp import WhatsAppChannel, signature_valid
 from nura_appliance.channels.whatsapp_api import WhatsAppApi
 from nura_appliance.channels.whatsapp_outbound import SEND_JOB
 from nura_appliance.errors import BadRequest, Forbidden, NotFound, Unauthorized
-from nura_appliance.http import json_object
+from nura_appliance.health import register_check
+from nura_appliance.http import json_object, on_context
 from nura_appliance.settings import Settings
 from nura_appliance.storage.sqlite.whatsapp import SqlWhatsAppStore
 
@@ -225,9 +226,6 @@ async def _health(ctx: Any) -> dict[str, Any]:
 
 
 def setup(app: Sanic) -> None:
-    from nura_appliance.app import on_context
-    from nura_appliance.health import register_check
-
     on_context(app, _start)
     app.blueprint(bp)
     if enabled(app.ctx.settings):

@@ -13,7 +13,7 @@ import typer
 
 from nura_appliance import __version__
 from nura_appliance.errors import NuraError
-from nura_appliance.ops.private import PRIVATE_UMASK
+from nura_appliance.private import PRIVATE_UMASK
 from nura_appliance.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -33,7 +33,7 @@ DataDir = Annotated[
 
 def settings_for(data_dir: Path | None, **overrides: Any) -> Settings:
     # Whatever a command writes (a data dir `nura doctor` or `nura db migrate` creates, exports,
-    # backups) holds customer data: private whatever the shell's umask (ops/private.py).
+    # backups) holds customer data: private whatever the shell's umask (private.py).
     os.umask(PRIVATE_UMASK)
     try:
         return load_settings(overrides=overrides, data_dir=data_dir)

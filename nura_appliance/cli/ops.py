@@ -307,7 +307,8 @@ def telegram(
     Example: TELEGRAM_BOT_TOKEN=123:abc nura telegram --data-dir /var/lib/nura
     """
     from nura_appliance.channels.telegram_api import TelegramError
-    from nura_appliance.channels.telegram_routes import run_standalone, webhook_address
+    from nura_appliance.channels.telegram_routes import webhook_address
+    from nura_appliance.cli.telegram import run_standalone
 
     settings = settings_for(data_dir)
     if not settings.telegram_bot_token:

@@ -15,7 +15,7 @@ from nura_appliance.auth.secrets import ensure_secrets
 from nura_appliance.auth.service import create_first_admin
 from nura_appliance.auth.store import SqliteAuthStore
 from nura_appliance.context import build_context, load_default_knowledge
-from nura_appliance.ops.private import make_private
+from nura_appliance.private import make_private
 from nura_appliance.settings import Settings
 from nura_appliance.storage.stores import applied_migrations, database_location, open_database, open_main_database
 

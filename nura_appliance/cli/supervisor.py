@@ -454,8 +454,9 @@ def run_api_worker(
     configure_logging(json_lines=bool(settings.log_json), process=f"api-{slot}")
     _watch_supervisor(lifeline)
 
-    from nura_appliance.app import create_app, on_context
+    from nura_appliance.app import create_app
     from nura_appliance.health import register_check
+    from nura_appliance.http import on_context
 
     app = create_app(settings, name=APP_NAME)
     view = SupervisionView(board, slot)

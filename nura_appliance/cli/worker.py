@@ -9,7 +9,7 @@ import logging
 import signal
 from importlib import import_module
 
-from nura_appliance.ops.private import make_private
+from nura_appliance.private import make_private
 from nura_appliance.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -14,13 +14,13 @@ from typing import Any, Protocol
 
 from nura_appliance.conversation.anger import is_outage
 from nura_appliance.conversation.messages import message
-from nura_appliance.conversation.rules import RuleMatcher
 from nura_appliance.conversation.signals import matching_text, sentiment, wants_human
 from nura_appliance.knowledge.arabizi import NO_VOCABULARY, vocabulary_of
 from nura_appliance.knowledge.folding import normalize
 from nura_appliance.knowledge.language import has_letters
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.knowledge.retrieval import ArticleMatcher, Decision
+from nura_appliance.knowledge.rules import RuleMatcher
 from nura_appliance.settings import Settings
 from nura_appliance.storage.sqlite.knowledge import SqliteKnowledgeStore
 

@@ -9,16 +9,11 @@ from sanic.response import HTTPResponse
 from nura_appliance.auth.access import PUBLIC, SESSION, access
 from nura_appliance.conversation.service import parse_message, session_summary, turn_payload
 from nura_appliance.errors import NotFound, ValidationFailed
-from nura_appliance.http import INT_MAX, int_arg, json_body
+from nura_appliance.http import INT_MAX, int_arg, json_body, session_token
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.languages import LANG_LIST, LANGS
 
 bp = Blueprint("conversation", url_prefix="/v1")
-
-
-def session_token(request: Request) -> str | None:
-    """The customer's session token from ``X-Session-Token`` or the ``session_token`` query."""
-    return request.headers.get("x-session-token") or request.args.get("session_token")
 
 
 def lang_arg(request: Request, default: str) -> str:

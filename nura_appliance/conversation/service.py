@@ -23,7 +23,6 @@ from nura_appliance.conversation.sessions import SessionService
 from nura_appliance.errors import BadRequest, ValidationFailed
 from nura_appliance.knowledge.language import detect_with_hint
 from nura_appliance.languages import LANG_LIST, LANGS
-from nura_appliance.realtime.bus import EventBus
 from nura_appliance.settings import Settings
 from nura_appliance.storage.base import (
     ExchangeLog,
@@ -33,6 +32,7 @@ from nura_appliance.storage.base import (
     SessionStore,
     TurnRecord,
 )
+from nura_appliance.storage.bus import EventBus
 from nura_appliance.text_policy import describe, forbidden_character
 
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")

@@ -12,18 +12,16 @@ from sanic import Blueprint, Request, Sanic
 from sanic import json as json_response
 from sanic.response import HTTPResponse
 
-from nura_appliance.app import on_context
 from nura_appliance.auth.access import AGENT, PUBLIC, SESSION, VIEWER, access, require_role, sees_transcripts
 from nura_appliance.auth.audit import client_ip
 from nura_appliance.channels.identity import parse_identity
-from nura_appliance.conversation.routes import session_token
 from nura_appliance.conversation.service import session_summary, turn_payload
 from nura_appliance.errors import Forbidden, ValidationFailed
 from nura_appliance.handoff import customer
 from nura_appliance.handoff.lifecycle import expire_sessions, flag_stale_pending, lifecycle_loop
 from nura_appliance.handoff.service import Actor, HandoffService, parse_outcome, parse_reason
 from nura_appliance.handoff.webhook import deliver_handoff_webhook
-from nura_appliance.http import int_arg, json_object
+from nura_appliance.http import int_arg, json_object, on_context, session_token
 from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.storage.base import SESSION_STATUSES
 from nura_appliance.text_policy import describe, forbidden_character

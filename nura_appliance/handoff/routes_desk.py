@@ -13,12 +13,11 @@ from sanic.response import HTTPResponse
 from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, access
 from nura_appliance.auth.audit import client_ip
 from nura_appliance.conversation.messages import message
-from nura_appliance.conversation.routes import session_token
 from nura_appliance.errors import NotFound, ValidationFailed
 from nura_appliance.handoff import canned, inbox
 from nura_appliance.handoff.customer import rate_limit
 from nura_appliance.handoff.routes import service_of
-from nura_appliance.http import int_arg, json_object
+from nura_appliance.http import int_arg, json_object, session_token
 from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
 

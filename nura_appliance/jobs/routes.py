@@ -4,15 +4,18 @@ after start-up (unless ``JOB_WORKER_ENABLED=false``), and serves the failed-jobs
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from sanic import Blueprint, HTTPResponse, Request, Sanic
 from sanic import json as json_response
 
 from nura_appliance.auth.access import ADMIN, access
-from nura_appliance.context import AppContext
-from nura_appliance.http import int_arg
+from nura_appliance.http import int_arg, on_context
 from nura_appliance.jobs.service import JobService
 from nura_appliance.jobs.tasks import WEBHOOK_KIND, purge_done_jobs, run_webhook
+
+if TYPE_CHECKING:  # annotations only: the composition root sits above the features
+    from nura_appliance.context import AppContext
 
 bp = Blueprint("jobs", url_prefix="/v1/jobs")
 
@@ -49,8 +52,6 @@ async def create_jobs(app: Sanic, ctx: AppContext) -> None:
 
 
 def setup(app: Sanic) -> None:
-    from nura_appliance.app import on_context
-
     app.blueprint(bp)
     on_context(app, create_jobs)
 

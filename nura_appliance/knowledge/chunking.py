@@ -25,22 +25,13 @@ from dataclasses import dataclass
 
 from nura_appliance.knowledge.indexer import split_sentences
 from nura_appliance.knowledge.normalize import detect_language
+from nura_appliance.storage.records import Chunk
 
 
 @dataclass
 class Section:
     heading: str
     text: str
-
-
-@dataclass
-class Chunk:
-    position: int
-    heading: str
-    text: str
-    lang: str
-    unit: str = "text"  # "text" | "row"
-    label: str | None = None  # a row's first cell
 
 
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")

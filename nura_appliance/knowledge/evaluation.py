@@ -34,8 +34,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from nura_appliance.conversation.service import choose_language
 from nura_appliance.errors import ValidationFailed
+from nura_appliance.knowledge.language import detect_with_hint
 from nura_appliance.languages import LANG_LIST, LANGS
 
 REJECTED = ("out_of_scope", "fallback", "rule")
@@ -114,7 +114,7 @@ async def run_cases(ctx: Any, cases: list[dict[str, Any]]) -> dict[str, Any]:
     kinds: list[str] = []  # the answer kind before "rag" is folded into "fallback" (same)
     started = time.perf_counter()
     for case in cases:
-        lang = choose_language(case["text"], case["lang"], ctx.settings.default_lang)
+        lang = detect_with_hint(case["text"], case["lang"], ctx.settings.default_lang)
         trace: dict[str, Any] = {}
         answer = await pipeline.answer(case["text"], lang, {"eval": True, "trace": trace})
         candidates = [c["article_id"] for c in answer.candidates]

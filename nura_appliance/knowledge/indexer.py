@@ -18,7 +18,6 @@ import re
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import apsw
@@ -26,22 +25,12 @@ import numpy as np
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder, content_key
 from nura_appliance.knowledge.normalize import ANALYSIS_VERSION, index_terms
+from nura_appliance.storage.records import Item
 
 # Sentence ends: Latin and Arabic full stop, question marks (? ؟), semicolons (; ؛), ellipsis —
 # followed by white space, so "3.5 GB" and "*124#" never split — or any line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?؟؛;…])\s+|\s*\n+\s*")
 _MIN_SENTENCE = 8
-
-
-@dataclass(frozen=True)
-class Item:
-    """One indexed text of an article or a handbook chunk."""
-
-    kind: str  # "article" | "chunk"
-    ref: str
-    field: str  # title | example | keyword | body | chunk
-    lang: str
-    text: str
 
 
 def split_sentences(text: str) -> list[str]:
@@ -86,11 +75,6 @@ def set_analysis_version(conn: apsw.Connection) -> None:
         " SET value = excluded.value",
         (ANALYSIS_VERSION,),
     )
-
-
-def chunk_fts_text(heading: str | None, text: str) -> str:
-    """What a handbook chunk is indexed and embedded as: its heading, then its text."""
-    return f"{heading}\n{text}" if heading else text
 
 
 def write_article_fts(conn: apsw.Connection, article_id: str, items: Sequence[Item], *, fresh: bool = False) -> None:
@@ -156,12 +140,27 @@ def from_blob(blob: bytes) -> np.ndarray:
 
 
 class VectorIndex:
-    """Embeds items (through the content-hash cache) and writes them to kb_vectors / kb_vec."""
+    """Embeds items (through the content-hash cache) and writes them to kb_vectors / kb_vec.
+
+    It is the :class:`~nura_appliance.storage.records.SearchIndex` the SQLite knowledge stores are
+    built with: they write rows, this decides what a text is indexed as."""
 
     def __init__(self, embedder: Embedder | None = None) -> None:
         self.embedder: Embedder = embedder or BuiltinEmbedder()
         self._pending: dict[str, tuple[str, bytes, float]] = {}
         self._lock = threading.Lock()
+
+    # -- text analysis, for the stores --------------------------------------------------------
+    def article_items(self, article: dict[str, Any]) -> list[Item]:
+        return article_items(article)
+
+    def write_article_fts(
+        self, conn: apsw.Connection, article_id: str, items: Sequence[Item], *, fresh: bool = False
+    ) -> None:
+        write_article_fts(conn, article_id, items, fresh=fresh)
+
+    def mark_analysis_if_new(self, conn: apsw.Connection) -> None:
+        mark_analysis_if_new(conn)
 
     # -- embedding ----------------------------------------------------------------------------
     def embed(self, texts: Sequence[str], conn: apsw.Connection | None = None) -> np.ndarray:

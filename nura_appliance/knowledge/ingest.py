@@ -34,9 +34,10 @@ import numpy as np
 
 from nura_appliance.auth.archive import ArchiveRefused, check_archive
 from nura_appliance.errors import ValidationFailed
-from nura_appliance.knowledge.chunking import Chunk, Section, chunk_sections
+from nura_appliance.knowledge.chunking import Section, chunk_sections
 from nura_appliance.knowledge.hybrid import passage_terms
 from nura_appliance.knowledge.pdf import pdf_sections
+from nura_appliance.storage.records import Chunk
 from nura_appliance.storage.sqlite.handbook import STAGE_BATCH, HandbookDocument, SqliteHandbookStore, index_text
 
 SUPPORTED = {

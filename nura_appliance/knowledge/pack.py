@@ -13,7 +13,7 @@ from nura_appliance.languages import LANG_LIST, LANGS, fallback_order
 
 FORMAT = "nura-knowledge/1"
 # How a rule's phrases match a message: the whole message (a word or two around tolerated), or
-# anywhere in it. See conversation/rules.py.
+# anywhere in it. See knowledge/rules.py.
 RULE_MATCHES = ("exact", "contains")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 # What a topic-tree node without children or article can do: hand the chat to a person, or open

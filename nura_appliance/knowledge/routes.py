@@ -19,9 +19,11 @@ from sanic import json as json_response
 from sanic.response import HTTPResponse
 
 from nura_appliance.auth.access import ADMIN, AGENT, access
+from nura_appliance.auth.uploads import check_upload
 from nura_appliance.errors import NotFound, ValidationFailed
-from nura_appliance.http import int_arg, json_object
-from nura_appliance.knowledge.ingest import SUPPORTED, IngestStopped, finish_run, ingest_file, stop_event
+from nura_appliance.http import int_arg, json_object, on_context
+from nura_appliance.knowledge.ingest import IngestStopped, finish_run, ingest_file, stop_event
+from nura_appliance.knowledge.language import detect_with_hint
 from nura_appliance.knowledge.pack import PackError, pick_text, validate_pack
 from nura_appliance.knowledge.service import install_knowledge
 from nura_appliance.languages import LANG_LIST, LANGS
@@ -176,26 +178,9 @@ def _upload_dir(ctx: Any) -> Path:
 
 
 def _check(filename: str, data: bytes, limit: int) -> tuple[str, str]:
-    """(stored name, display name) after the shared upload checks (auth feature) or ours."""
-    try:
-        from nura_appliance.auth.uploads import check_upload
-    except ImportError:  # pragma: no cover - the auth feature ships check_upload
-        check_upload = None
-    if check_upload is not None:
-        checked = check_upload(filename, data, UPLOAD_KINDS, max_bytes=limit)
-        return checked.stored_name, checked.original_name
-    import uuid
-
-    from nura_appliance.errors import PayloadTooLarge, UnsupportedMediaType
-
-    suffix = Path(filename).suffix.lower()
-    if suffix not in SUPPORTED:
-        raise UnsupportedMediaType(f"{filename}: unsupported file type", code="upload_type_not_allowed")
-    if len(data) > limit:
-        raise PayloadTooLarge(f"{filename}: larger than {limit} bytes", code="upload_too_large")
-    if not data:
-        raise ValidationFailed(f"{filename}: the file is empty", code="empty_upload")
-    return f"{uuid.uuid4().hex}{suffix}", Path(filename).name
+    """(stored name, display name) after the shared upload checks."""
+    checked = check_upload(filename, data, UPLOAD_KINDS, max_bytes=limit)
+    return checked.stored_name, checked.original_name
 
 
 @bp.post("/upload")
@@ -419,8 +404,6 @@ async def search(request: Request) -> HTTPResponse:
 async def try_message(request: Request) -> HTTPResponse:
     """What the pipeline would answer to ``{text, lang?}`` and why (tier, article, confidence,
     candidates, sources) — without creating a session or logging anything."""
-    from nura_appliance.conversation.service import choose_language
-
     ctx = _ctx(request)
     body = json_object(request)
     text = body.get("text")
@@ -431,7 +414,7 @@ async def try_message(request: Request) -> HTTPResponse:
     hint = body.get("lang")
     if hint is not None and hint not in LANGS:
         raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
-    lang = choose_language(text, hint, ctx.settings.default_lang)
+    lang = detect_with_hint(text, hint, ctx.settings.default_lang)
     answer = await ctx.pipeline.answer(text, lang, {"try": True})
     decision = await ctx.pipeline.matcher.decide(text, lang)
     titles = {a["id"]: pick_text(a["title"], lang)[0] for a in await ctx.knowledge.articles()}
@@ -476,7 +459,6 @@ async def _on_context(app: Sanic, ctx: Any) -> None:
 
 
 def setup(app: Sanic) -> None:
-    from nura_appliance.app import on_context
     from nura_appliance.knowledge import rules_routes
 
     app.blueprint(bp)

@@ -17,10 +17,11 @@ from sanic import json as json_response
 from sanic.response import HTTPResponse
 
 from nura_appliance.auth.access import ADMIN, AGENT, access
-from nura_appliance.conversation.rules import RuleHit, RuleMatcher
 from nura_appliance.errors import Conflict, NotFound, ValidationFailed
 from nura_appliance.http import json_object
+from nura_appliance.knowledge.language import detect_with_hint
 from nura_appliance.knowledge.pack import FORMAT, PackError, validate_pack
+from nura_appliance.knowledge.rules import RuleHit, RuleMatcher
 from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.storage.sqlite.rules import SqlRuleStore
 
@@ -231,8 +232,6 @@ async def test_rules(request: Request) -> HTTPResponse:
               lang: {type: string, enum: [ar, ckb, ku, en]}
               rule: {type: object, description: an unsaved rule (same shape as POST /v1/knowledge/rules)}
     """
-    from nura_appliance.conversation.service import choose_language
-
     ctx = request.app.ctx.nura
     body = json_object(request)
     text = body.get("text")
@@ -243,7 +242,7 @@ async def test_rules(request: Request) -> HTTPResponse:
     hint = body.get("lang")
     if hint is not None and hint not in LANGS:
         raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
-    lang = choose_language(text, hint, ctx.settings.default_lang)
+    lang = detect_with_hint(text, hint, ctx.settings.default_lang)
     draft_hit = None
     if body.get("rule") is not None:
         if not isinstance(body["rule"], dict):

@@ -13,16 +13,10 @@ import numpy as np
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder, EmbeddingError, make_embedder
 from nura_appliance.knowledge.hybrid import HybridRetriever, passage_terms
-from nura_appliance.knowledge.indexer import (
-    Item,
-    chunk_fts_text,
-    coarse_dim,
-    ensure_chunk_vocab,
-    set_analysis_version,
-    write_article_fts,
-)
+from nura_appliance.knowledge.indexer import coarse_dim, ensure_chunk_vocab, set_analysis_version, write_article_fts
 from nura_appliance.knowledge.ingest import purge_hidden
 from nura_appliance.knowledge.normalize import ANALYSIS_VERSION
+from nura_appliance.storage.records import Item, chunk_fts_text
 
 log = logging.getLogger(__name__)
 

@@ -18,18 +18,20 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sanic import Blueprint, Request, Sanic
 from sanic import json as json_response
 from sanic.response import HTTPResponse
 
 from nura_appliance.auth.access import ADMIN, access
-from nura_appliance.context import AppContext
 from nura_appliance.errors import ConfigError, ValidationFailed
 from nura_appliance.handoff.business_hours import BusinessHours, load_zone, parse_business_hours
-from nura_appliance.http import json_object
+from nura_appliance.http import json_object, on_context
 from nura_appliance.settings import SETTINGS, Setting, convert_setting
+
+if TYPE_CHECKING:  # annotations only: the composition root sits above the features
+    from nura_appliance.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -262,8 +264,6 @@ async def create_admin_settings(app: Sanic, ctx: AppContext) -> None:
 
 
 def setup(app: Sanic) -> None:
-    from nura_appliance.app import on_context
-
     app.blueprint(bp)
     on_context(app, create_admin_settings)
 

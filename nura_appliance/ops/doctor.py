@@ -11,8 +11,8 @@ import sqlite_vec
 
 from nura_appliance.ai.doctor import describe_llm
 from nura_appliance.auth.secrets import secret_problem
-from nura_appliance.ops.private import exposed_entries
 from nura_appliance.paths import admin_static_dir, default_pack_path, widget_dir
+from nura_appliance.private import exposed_entries
 from nura_appliance.settings import SECRETS_FILE, Settings
 from nura_appliance.storage.sqlite import migrations
 from nura_appliance.storage.stores import describe_url, open_database

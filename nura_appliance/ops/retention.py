@@ -14,6 +14,7 @@ from pathlib import Path
 
 import apsw
 
+from nura_appliance.attachments.service import FOLDER, remove_orphans
 from nura_appliance.errors import ValidationFailed
 from nura_appliance.storage.sqlite.db import Database
 
@@ -130,7 +131,6 @@ def purge(db: Database, purge_plan: PurgePlan, *, on_batch: Callable[[str, int],
 def sweep_attachments(db: Database, uploads: Path) -> int:
     """Remove attachment files whose row is gone (purged sessions take their attachment rows with
     them; ``--attachments`` deletes the rows): returns how many files went."""
-    from nura_appliance.attachments.service import FOLDER, remove_orphans
 
     def names(conn: apsw.Connection) -> set[str]:
         if "attachments" not in _existing(conn):

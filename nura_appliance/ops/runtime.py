@@ -5,14 +5,17 @@ JSON lines with ``LOG_JSON``)."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sanic import Sanic
 
-from nura_appliance.context import AppContext
+from nura_appliance.http import on_context
 from nura_appliance.ops import logs
 from nura_appliance.ops.live import ServeLock
 from nura_appliance.ops.logs import JsonFormatter
+
+if TYPE_CHECKING:  # annotations only: the composition root sits above the features
+    from nura_appliance.context import AppContext
 
 log = logging.getLogger(__name__)
 __all__ = ["JsonFormatter", "configure_json_logging", "setup"]
@@ -43,8 +46,6 @@ async def _take_lock(app: Sanic, ctx: AppContext) -> None:
 
 
 def setup(app: Sanic) -> None:
-    from nura_appliance.app import on_context
-
     if logs.configured():
         logs.reapply()  # this app's Sanic() replaced the handlers of Sanic's loggers
     elif app.ctx.settings.log_json:

@@ -34,6 +34,8 @@ from sanic.response import HTTPResponse
 
 from nura_appliance.auth.access import ADMIN, access
 from nura_appliance.errors import NuraError
+from nura_appliance.health import register_check
+from nura_appliance.http import on_context
 from nura_appliance.jobs.tasks import WEBHOOK_KIND, webhook_payload
 from nura_appliance.ops.backup import create_backup
 from nura_appliance.ops.schedule import BackupSchedule, parse_schedule
@@ -315,9 +317,6 @@ async def _health(ctx: Any) -> dict[str, Any]:
 
 
 def setup(app: Sanic) -> None:
-    from nura_appliance.app import on_context
-    from nura_appliance.health import register_check
-
     app.blueprint(bp)
     on_context(app, _attach)
     register_check(app, "backups", _health)

@@ -12,8 +12,8 @@ from typing import Any
 
 from nura_appliance.conversation.sessions import hash_token
 from nura_appliance.knowledge.language import detect_language
+from nura_appliance.knowledge.legacy_ids import article_id_for
 from nura_appliance.languages import LANGS
-from nura_appliance.original.ids import article_id_for
 from nura_appliance.original.source import epoch, json_value, plain
 from nura_appliance.storage.base import SessionRecord, TurnRecord
 

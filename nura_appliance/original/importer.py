@@ -31,7 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nura_appliance.analytics import aggregates
+from nura_appliance.analytics.gaps import GroupIndex, record_gap
 from nura_appliance.errors import ConfigError
+from nura_appliance.knowledge.normalize import normalize
+from nura_appliance.knowledge.pack import PackError, from_legacy
 from nura_appliance.original import convert
 from nura_appliance.original.source import KNOWN_TABLES, OriginalDatabase, epoch, source_key
 from nura_appliance.storage.sqlite.original import Insert, LedgerEntry, SqlOriginalImportStore
@@ -140,8 +144,6 @@ class WritablePlan:
 
 def read_knowledge(articles: Path | None, tree: Path | None) -> dict[str, Any] | None:
     """The pack made of the original's knowledge files (errors name the file and the field)."""
-    from nura_appliance.knowledge.pack import PackError, from_legacy
-
     if articles is None:
         if tree is not None:
             raise ConfigError("topic_tree.json needs its articals.json (--articles)")
@@ -510,8 +512,6 @@ class OriginalImporter:
 
     def _gap_recorder(self, conn: Any) -> Callable[[dict[str, Any]], None]:
         """Records the gaps insights flagged, grouped like live ones (one group index per write)."""
-        from nura_appliance.analytics.gaps import GroupIndex, record_gap
-
         index = GroupIndex(conn)
 
         def record(gap: dict[str, Any]) -> None:
@@ -529,8 +529,6 @@ class OriginalImporter:
         return record
 
     async def _gap_reviews(self) -> None:
-        from nura_appliance.knowledge.normalize import normalize
-
         done = await self._done("knowledge_gap_reviews")
         for batch in self.source.rows("knowledge_gap_reviews"):
             gaps, others = [], []
@@ -575,8 +573,6 @@ class OriginalImporter:
     def _gap_groups(conn: Any) -> Callable[[dict[str, Any]], str]:
         """Open reviewed gaps join the open groups of similar questions; closed ones keep their own."""
         import uuid
-
-        from nura_appliance.analytics.gaps import GroupIndex
 
         index: GroupIndex | None = None
 
@@ -748,8 +744,6 @@ class OriginalImporter:
     async def _rebuild_aggregates(self) -> int:
         """Recompute the dashboard's daily aggregates of the past days that got imported rows
         (a day aggregated before the import would otherwise keep its old counts)."""
-        from nura_appliance.analytics import aggregates
-
         assert self.store is not None
         days = await self.store.imported_days()
         boundary = aggregates.day_of(aggregates.today_start(time.time() - aggregates.SEAL_DELAY_SECONDS))

@@ -35,24 +35,26 @@ import json
 import re
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sanic import Blueprint, Request, Sanic
 from sanic import json as json_response
 from sanic.response import HTTPResponse
 
-from nura_appliance.app import on_context
+from nura_appliance.attachments.routes import download, send_attachment
 from nura_appliance.auth.access import SESSION, access
-from nura_appliance.context import AppContext
 from nura_appliance.conversation.messages import message
-from nura_appliance.conversation.routes import session_token
 from nura_appliance.errors import NotFound, Unauthorized, UnsupportedMediaType, ValidationFailed
-from nura_appliance.http import json_object
+from nura_appliance.handoff.inbox import parse_suggestion
+from nura_appliance.http import json_object, on_context, session_token
+from nura_appliance.knowledge.legacy_ids import position_of
 from nura_appliance.knowledge.pack import LANGS, pick_text
-from nura_appliance.original.ids import position_of
-from nura_appliance.realtime.bus import Event
 from nura_appliance.realtime.sse import SSE_HEADERS
 from nura_appliance.storage.base import SessionRecord
+from nura_appliance.storage.bus import Event
+
+if TYPE_CHECKING:  # annotations only: the composition root sits above the features
+    from nura_appliance.context import AppContext
 
 bp = Blueprint("original_wire", url_prefix="/v1")
 
@@ -329,8 +331,6 @@ class OriginalWire:
     @staticmethod
     def suggestion_fields(body: dict[str, Any]) -> dict[str, Any]:
         """The original's body ``{session_id, customer_id, channel, kind, message}`` as ours."""
-        from nura_appliance.handoff.inbox import parse_suggestion
-
         ours = {k: v for k, v in body.items() if k not in ("message", "text")}
         ours["text"] = body.get("message")
         if ours.get("kind") not in ("suggestion", "complaint", "compliment"):
@@ -500,8 +500,6 @@ async def uploaded_file(request: Request, session_id: str, attachment_id: str) -
       Served sandboxed and never cached.
     tags: [original-nura]
     """
-    from nura_appliance.attachments.routes import download, send_attachment
-
     wire: OriginalWire = request.app.ctx.nura.services["original"]
     file_token = request.args.get("file_token")
     if file_token:

@@ -22,10 +22,9 @@ from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse
 
 from nura_appliance.auth.access import AGENT, SESSION, access
-from nura_appliance.conversation.routes import session_token
 from nura_appliance.errors import BadRequest
-from nura_appliance.http import bounded_int
-from nura_appliance.realtime.bus import Event, EventBus
+from nura_appliance.http import bounded_int, session_token
+from nura_appliance.storage.bus import Event, EventBus
 
 bp = Blueprint("realtime", url_prefix="/v1")
 AGENTS_CHANNEL = "agents"

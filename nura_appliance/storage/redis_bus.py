@@ -31,7 +31,7 @@ from typing import Any
 
 import redis
 
-from nura_appliance.realtime.bus import ChannelBuffers, Event
+from nura_appliance.storage.bus import ChannelBuffers, Event
 
 log = logging.getLogger(__name__)
 

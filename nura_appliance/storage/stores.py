@@ -111,7 +111,7 @@ def open_pg_database(url: str) -> Any:
 def open_scale_stores(settings: Settings, open_sqlite: Any) -> tuple[DataPaths, Any, Any, Any]:
     """``(paths, db, cache, bus)`` for the configured backends. ``open_sqlite(settings)`` is the
     default database opener, used when only Redis is configured."""
-    from nura_appliance.realtime.bus import EventBus
+    from nura_appliance.storage.bus import EventBus
     from nura_appliance.storage.cache import DiskCache
 
     if settings.nura_database_url:

@@ -12,8 +12,7 @@ from typing import Any
 import apsw
 import numpy as np
 
-from nura_appliance.knowledge.chunking import Chunk
-from nura_appliance.knowledge.indexer import Item, VectorIndex, chunk_fts_text, mark_analysis_if_new
+from nura_appliance.storage.records import Chunk, Item, SearchIndex, chunk_fts_text
 from nura_appliance.storage.sqlite.db import Database
 
 
@@ -58,7 +57,7 @@ class SqliteHandbookStore:
     file never holds the single writer for more than a batch (a 5 MB file held it for 10 s in one
     transaction, and every customer message waited)."""
 
-    def __init__(self, db: Database, vectors: VectorIndex) -> None:
+    def __init__(self, db: Database, vectors: SearchIndex) -> None:
         self.db = db
         self.vectors = vectors
 
@@ -131,7 +130,7 @@ class SqliteHandbookStore:
         """Write one batch of a document's chunks under the staging key ``key`` (a path starting
         with ``staging:``): the retriever never shows chunks of a staged document, and nothing
         bumps the knowledge version until :meth:`publish`."""
-        mark_analysis_if_new(conn)
+        self.vectors.mark_analysis_if_new(conn)
         row = conn.execute("SELECT id FROM handbook_docs WHERE path = ?", (key,)).fetchall()
         if row:
             doc_id = row[0]["id"]

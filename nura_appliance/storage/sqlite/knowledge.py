@@ -11,7 +11,7 @@ from typing import Any
 import apsw
 import numpy as np
 
-from nura_appliance.knowledge.indexer import VectorIndex, article_items, write_article_fts
+from nura_appliance.storage.records import SearchIndex
 from nura_appliance.storage.sqlite.db import Database
 
 
@@ -30,7 +30,7 @@ def article_from_row(row: dict[str, Any]) -> dict[str, Any]:
 def index_article(
     conn: apsw.Connection,
     article: dict[str, Any],
-    vectors: VectorIndex,
+    vectors: SearchIndex,
     prepared: dict[str, np.ndarray] | None = None,
     *,
     fresh: bool = False,
@@ -39,8 +39,8 @@ def index_article(
 
     ``fresh``: the article has no rows yet (a replacing import emptied the index first). Deleting
     by ``ref`` scans the whole FTS table, so skipping it keeps a 1,000-article import linear."""
-    items = article_items(article)
-    write_article_fts(conn, article["id"], items, fresh=fresh)
+    items = vectors.article_items(article)
+    vectors.write_article_fts(conn, article["id"], items, fresh=fresh)
     if not fresh:
         vectors.delete(conn, "article", [article["id"]])
     vectors.write(conn, items, prepared.get(article["id"]) if prepared else None)
@@ -50,7 +50,7 @@ def _write_article(
     conn: apsw.Connection,
     article: dict[str, Any],
     now: float,
-    vectors: VectorIndex,
+    vectors: SearchIndex,
     prepared: dict[str, np.ndarray] | None = None,
     *,
     fresh: bool = False,
@@ -98,9 +98,9 @@ class SqliteKnowledgeStore:
     """Articles, tree, rules and their indexes; ``vectors`` embeds with the active provider (the
     knowledge feature swaps its embedder at start-up when EMBEDDING_PROVIDER is not builtin)."""
 
-    def __init__(self, db: Database, vectors: VectorIndex | None = None) -> None:
+    def __init__(self, db: Database, vectors: SearchIndex) -> None:
         self.db = db
-        self.vectors = vectors or VectorIndex()
+        self.vectors = vectors
 
     def prepare_vectors(self, pack: dict[str, Any]) -> dict[str, np.ndarray]:
         """Embed a pack's article items before the write transaction (a slow provider must not
@@ -109,7 +109,7 @@ class SqliteKnowledgeStore:
         texts: list[str] = []
         spans: list[tuple[str, int, int]] = []
         for article in pack["articles"]:
-            items = article_items(article)
+            items = self.vectors.article_items(article)
             spans.append((article["id"], len(texts), len(texts) + len(items)))
             texts.extend(i.text for i in items)
         matrix = self.db.read_sync(lambda c: self.vectors.embed(texts, c))

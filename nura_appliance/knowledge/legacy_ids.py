@@ -1,4 +1,4 @@
-"""How the original NURA's identifiers map to ours (no imports: analytics and knowledge use it too).
+"""How the original NURA's article identifiers map to ours (no imports: analytics and the importer use it).
 
 The original named an article by its position in ``articals.json``; imported articles keep that
 position in their id (``article-6``), as ``nura knowledge import-legacy`` has always done.
