@@ -1,0 +1,197 @@
+"""The package's layers point one way (docs/DEVELOPING.md, "Layers").
+
+Every ``import`` of the package is read with ``ast`` (those inside functions too: they run), folded
+to the top-level module or package it names, and checked against the layer table below. Imports
+under ``if TYPE_CHECKING:`` never run; the only upward one allowed is the ``AppContext``
+annotation, because the composition root sits above the features whose hooks it calls.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "nura_appliance"
+
+# Lowest first. A module may import its own layer and the layers below it, never above.
+LAYERS: dict[str, frozenset[str]] = {
+    "core": frozenset(
+        {"__init__", "errors", "languages", "settings", "paths", "private", "text_policy", "spreadsheet", "http"}
+    ),
+    "storage": frozenset({"storage"}),
+    "features": frozenset(
+        {
+            "knowledge",
+            "conversation",
+            "realtime",
+            "auth",
+            "ai",
+            "analytics",
+            "attachments",
+            "channels",
+            "handoff",
+            "jobs",
+            "ops",
+            "original",
+            "health",
+        }
+    ),
+    "root": frozenset({"context", "api_docs", "app"}),
+    "entry": frozenset({"cli", "__main__"}),
+}
+RANK = {name: rank for rank, members in enumerate(LAYERS.values()) for name in members}
+LAYER_OF = {name: layer for layer, members in LAYERS.items() for name in members}
+TYPE_ONLY_UPWARD = frozenset({"context"})  # `if TYPE_CHECKING: from nura_appliance.context import AppContext`
+
+
+def _top_levels() -> set[str]:
+    names = {path.stem for path in PACKAGE.glob("*.py")}
+    names |= {path.name for path in PACKAGE.iterdir() if path.is_dir() and (path / "__init__.py").is_file()}
+    return names
+
+
+def _module_parts(path: Path) -> list[str]:
+    return list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+
+
+def _source_top(parts: list[str]) -> str:
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _type_checking_nodes(tree: ast.AST) -> set[ast.AST]:
+    guarded: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.body:
+                guarded.update(ast.walk(child))
+    return guarded
+
+
+def _imported_tops(node: ast.Import | ast.ImportFrom, parts: list[str], tops: set[str]) -> list[str]:
+    if isinstance(node, ast.Import):
+        modules = [alias.name for alias in node.names]
+    else:
+        if node.level:
+            package = parts[:-1]  # the importing module's package (also for an __init__)
+            package = package[: len(package) - node.level + 1]
+            base = ".".join([*package, *([node.module] if node.module else [])])
+        else:
+            base = node.module or ""
+        if base == PACKAGE.name:  # `from nura_appliance import x`: a submodule or a name of __init__
+            return [alias.name if alias.name in tops else "__init__" for alias in node.names]
+        modules = [base]
+    found = []
+    for module in modules:
+        pieces = module.split(".")
+        if pieces[0] == PACKAGE.name:
+            found.append(pieces[1] if len(pieces) > 1 else "__init__")
+    return found
+
+
+def import_edges() -> dict[tuple[str, str], list[str]]:
+    """``(importer, imported) -> ["file:line", …]`` between top-level modules, run-time imports only;
+    type-only imports that point upward are collected under the key ``("TYPE_CHECKING", target)``."""
+    tops = _top_levels()
+    edges: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = _module_parts(path)
+        source = _source_top(parts)
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        guarded = _type_checking_nodes(tree)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+            for target in _imported_tops(node, parts, tops):
+                if target == source:
+                    continue
+                if node in guarded:
+                    if RANK.get(target, -1) > RANK.get(source, -1):
+                        edges[("TYPE_CHECKING", target)].append(where)
+                    continue
+                edges[(source, target)].append(where)
+    return edges
+
+
+def test_every_top_level_module_has_a_layer() -> None:
+    missing = sorted(_top_levels() - set(RANK))
+    assert not missing, f"put these in a layer of tests/test_layers.py and docs/DEVELOPING.md: {missing}"
+
+
+def test_no_import_points_upward() -> None:
+    upward = [
+        f"{source} ({LAYER_OF[source]}) -> {target} ({LAYER_OF[target]}) at {', '.join(places)}"
+        for (source, target), places in import_edges().items()
+        if source != "TYPE_CHECKING" and RANK[target] > RANK[source]
+    ]
+    assert not upward, "imports that point to a higher layer:\n" + "\n".join(upward)
+
+
+def test_type_only_imports_reach_up_only_for_the_app_context() -> None:
+    other = {
+        target: places
+        for (source, target), places in import_edges().items()
+        if source == "TYPE_CHECKING" and target not in TYPE_ONLY_UPWARD
+    }
+    assert not other, f"upward imports under TYPE_CHECKING: {other}"
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one member (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_cycle_between_top_level_modules() -> None:
+    edges = import_edges()
+    graph: dict[str, set[str]] = defaultdict(set)
+    for source, target in edges:
+        if source != "TYPE_CHECKING":
+            graph[source].add(target)
+    cycles = _cycles(graph)
+    detail = [
+        f"{' '.join(cycle)}: "
+        + "; ".join(f"{s}->{t} {edges[(s, t)][0]}" for s in cycle for t in cycle if (s, t) in edges)
+        for cycle in cycles
+    ]
+    assert not cycles, "import cycles between top-level modules:\n" + "\n".join(detail)
+
+
+def test_the_checker_sees_function_level_and_relative_imports() -> None:
+    """The walker is the test's own instrument: it must see imports inside functions and relative ones."""
+    source = "def f():\n    from nura_appliance.app import create_app\nfrom ..context import AppContext\n"
+    tree = ast.parse(source)
+    tops = _top_levels()
+    parts = ["nura_appliance", "storage", "x"]
+    seen = [t for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for t in _imported_tops(node, parts, tops)]
+    assert sorted(seen) == ["app", "context"]
