@@ -37,51 +37,78 @@ from __future__ import annotations
 import functools
 import re
 
+from nura_appliance.knowledge.arabizi import add_known_spellings
 from nura_appliance.knowledge.folding import SORANI_E
-from nura_appliance.knowledge.normalize import lexicon_words, normalize
+from nura_appliance.knowledge.normalize import has_sorani_letters, lexicon_words, normalize
 
-_STAFF = lexicon_words(
-    "موظف موضف مووظف موظفه مسؤول مسوول مسئول مدير مشرف ممثل مختص اداره اداري دعم سنتر اوبريتور اوبراتور "
+_STAFF_TEXT = (
+    "موظف موضف مووظف موظفه مسؤول مسوول مسئول مسول مدير مشرف ممثل مختص اداره اداري دعم سنتر اوبريتور اوبراتور "
     "كابتن فني عامل عملاء زباين زبائن عميل ادمن بني بنادم "
-    "کارمەند کارمند فەرمانبەر بەرپرس بەڕێوەبەر سەرپەرشتیار بەڕێوەبەرایەتی پشتگیری مووەزەف "
+    "کارمەند کارمند فەرمانبەر بەرپرس بەڕێوەبەر سەرپەرشتیار بەڕێوەبەرایەتی پشتگیری مووەزەف ستاف کڕیار "
     "karmend berpirs rêveber rêvebir midur müdür operator xerîdar xeridaran "
     "agent agents agnet representative representatives rep staff operator manager managers supervisor "
     "support customer employee employees advisor adviser consultant team admin administrator technician engineer"
 )
-_HUMAN = lexicon_words(
+_STAFF = lexicon_words(_STAFF_TEXT)
+_HUMAN_TEXT = (
     "شخص انسان بشر بشري ادمي بنادم حد حدا احد واحد حدى "
     "مرۆڤ کەس کەسێک ئینسان ئادەمیزاد "
     "mirov kes kesek insan "
     "human humans person people someone somebody anyone anybody being"
 )
-_WANT = lexicon_words(
+_HUMAN = lexicon_words(_HUMAN_TEXT)
+_WANT_TEXT = (
     "اريد اريد نريد ابي نبي ابغى ابغي نبغى ابا بدي بدنا بدى عايز عاوز عايزه محتاج محتاجه احتاج نحتاج اطلب نطلب "
     "ارجو ممكن اود نود ارغب ودي خلي خليني خلوني اعطني اعطيني جيبلي هاتلي بالامكان امكان "
-    "دەمەوێت دەمەوێ ئەمەوێت ئەمەوێ دەمانەوێت پێویستم پێویستمان تکایە "
+    "دەمەوێت دەمەوێ ئەمەوێت ئەمەوێ دەمانەوێت پێویستم پێویستمان تکایە حەزدەکەم حەزئەکەم "
     "dixwazim dixwazin divê divêt hewce hewcedarim daxwaz bide bidin "
     "want wanna need needs like prefer let get give request"
 )
+_WANT = lexicon_words(_WANT_TEXT)
 # Verbs of an action done with a person, as stems: the glued verb prefixes and endings are
 # removed before lookup.
-_TALK = lexicon_words(
+_TALK_TEXT = (
     "كلم تكلم حكي حجي حاجي حاكي تحدث حدث تواصل واصل راجع مراجعه سولف دردش خاطب تفاهم "
     "قسه دوێم دوان ئاخڤم گفتوگۆ چات پەیوەندی "
     "biaxivim biaxive axivim axaftin bipeyivim peyivin peyivîn tekili têkilî "
     "talk speak chat contact reach discuss consult"
 )
-_CONNECT = lexicon_words(
+_TALK = lexicon_words(_TALK_TEXT)
+_CONNECT_TEXT = (
     "حولني حولوني تحولني تحولوني وصلني وصلوني توصلني توصلوني دزني دزوني تدزني دزلي دزولي ودني وديني "
     "ودوني توديني حطني حطوني تحطني تحويل توصيل حول وصل ابعتلي ابعثلي ارسللي "
-    "بمگوازنەوە بمگوازەرەوە بمگوێزەرەوە بمگوێزنەوە بمبەستەوە بمبەستنەوە بمنێرە بمنێرن گواستنەوە "
+    "بمگوازنەوە بمگوازەرەوە بمگوێزەرەوە بمگوێزنەوە بمبەستەوە بمبەستنەوە بمنێرە بمنێرن گواستنەوە بمبە بمبەن بمبەرە "
     "girêde girêbide girêdin veguhêze veguhezîne bişînin bisinin bişîne "
     "connect transfer put forward pass escalate send"
 )
+_CONNECT = lexicon_words(_CONNECT_TEXT)
 # The customer as the object of the verb (a person "talks to me", "connect me").
-_ME = lexicon_words("معي معاي معايا وياي ويايا عليا الي لي بي me us min my ji بۆم بمن")
+_ME_TEXT = "معي معاي معايا وياي ويايا عليا الي لي بي me us min my ji بۆم بمن پەیوەندیم پەیوەندیمان"
+_ME = lexicon_words(_ME_TEXT)
 # Verbs whose object is the customer: a person word with one of these is a request.
-_TO_ME_STEMS = lexicon_words(
+_TO_ME_STEMS_TEXT = (
     "كلم حكي حجي حاجي حاكي تواصل اتصل رن رد جاوب ساعد فهم خابر contact call ring phone answer help text reach"
 )
+_TO_ME_STEMS = lexicon_words(_TO_ME_STEMS_TEXT)
+
+
+def _arabizi_spellings() -> set[str]:
+    """The Arabic (not Sorani) words of the roles above, as Arabizi may spell them: each word, and
+    each verb stem with the dialects' person prefixes ("ehki" → "احكي", "yekalmni" → "يكلمني")."""
+    words: set[str] = set()
+    for text in (_STAFF_TEXT, _HUMAN_TEXT, _WANT_TEXT, _TALK_TEXT, _CONNECT_TEXT, _ME_TEXT, _TO_ME_STEMS_TEXT):
+        for raw in text.split():
+            if not _ARABIC_RAW.match(raw) or has_sorani_letters(raw) or len(raw) < 2:
+                continue
+            word = normalize(raw)
+            words.add(word)
+            if text in (_TALK_TEXT, _TO_ME_STEMS_TEXT):
+                words.update(p + word for p in ("ا", "ي", "ت", "ن", "ب"))
+    return {w for w in words if len(w) >= 3}
+
+
+_ARABIC_RAW = re.compile("^[\u0621-\u064a]+$")
+add_known_spellings(_arabizi_spellings())
 # Things that are transferred or sent, not the customer: "transfer credit to another person".
 _OBJECT = lexicon_words(
     "رصيد رصيدي الرصيد فلوس مبلغ نقاط نقاطي باقه شريحه شرايح خطوط رسايل رساله رقم رقمي داتا انترنت نت وحدات دقايق كارت "
@@ -104,12 +131,15 @@ _QUESTION = lexicon_words(
     "who whom whose when hours hour number numbers address where open opening time times name"
 )
 # A polite or modal frame that makes "someone … call me" a request, not a report of spam calls.
-_MODAL = lexicon_words("ممكن خلي خلوا خليه خلو يرجى ارجو can could please pls plz let have should bila بلا")
+_MODAL = lexicon_words(
+    "ممكن خلي خلوا خليه خلو يرجى ارجو can could please pls plz let have should bila بلا "
+    "دەکرێت ئەکرێت دەتوانم ئەتوانم دەتوانن ئەتوانن"
+)
 _BOT = lexicon_words("روبوت بوت الي الة ربوت ڕۆبۆت ڕۆبات بۆت ئامێر robot bot machine chatbot ai")
 _NEGATION = lexicon_words("ما مو مش لا مب ماني مابي ماريد dont t not no never na ne نا نە")
 _FILLERS = lexicon_words(
     "لو سمحت سمحتي من فضلك رجاء ارجوك يا جماعه اخي الحين هسه هلق بسرعه ضروري الله يخليك تكفى مرحبا السلام "
-    "عليكم حقيقي القسم تکایە ببورە سڵاو ئێستا زوو please pls plz now asap a an the hi hello real live "
+    "عليكم حقيقي القسم تکایە ببورە سڵاو ئێستا زوو بە please pls plz now asap a an the hi hello real live "
     "ji kerema xwe ere bi lutfen rast"
 )
 
@@ -130,6 +160,7 @@ _CKB_SUFFIXES = (
     "ەکان",
     "ەکانی",
     "ان",
+    "تان",
     "م",
     "ی",
     "یش",
@@ -169,7 +200,8 @@ def _forms(word: str) -> set[str]:
     out.update(stems)
     for base in stems:
         for cut in _cut_endings(base, out, 2):
-            _cut_endings(cut, out, 3)  # a plural then a pronoun
+            for again in _cut_endings(cut, out, 3):  # a plural then a pronoun
+                _cut_endings(again, out, 3)  # Sorani: "ستافەکەتانم" (ەکە + تان + م)
     return out
 
 
@@ -262,8 +294,14 @@ def reads_as_request(norm: str) -> bool:
     def near(a: list[int], b: list[int], span: int = _WINDOW) -> bool:
         return any(abs(i - j) <= span for i in a for j in b)
 
-    # 1. talk with / be put through to a person, any order
-    if near(talks + connects, persons) and (wants or connects or _first_person(words, talks) or near(talks, mes, 3)):
+    # 1. talk with / be put through to a person, any order — not "I can't call and nobody can
+    # call me" (Sorani "ناتوانم پەیوەندی بکەم…": a call problem)
+    unable = not wants and any(w.replace(SORANI_E, "ه") in _CKB_UNABLE for w in words)
+    if (
+        near(talks + connects, persons)
+        and (wants or connects or _first_person(words, talks) or near(talks, mes, 3))
+        and not unable
+    ):
         return True
     # 2. want a member of staff ("ابي المشرف", "get me a manager", "need support team"): only
     # "me", fillers and articles between, and not "for the staff" ("شرايح لموظفين الشركه")
@@ -271,6 +309,15 @@ def reads_as_request(norm: str) -> bool:
         for s in staff:
             between = rs[w + 1 : s]
             if 0 < s - w <= 3 and all("me" in r or "filler" in r for r in between) and not words[s].startswith("ل"):
+                return True
+            # Sorani puts the verb last: "بەرپرسێکم پێویستە"
+            if 0 < w - s <= 2 and not any("object" in r for r in rs):
+                return True
+    # ... and "X is wanted by me": "کارمەندێکی خزمەتگوزاریم دەوێت", "…کارمەندەکانتانم دەوێت" (the
+    # م "me" glued on the word before; "سیمیان دەوێت", "they want SIMs", is not the customer's)
+    for w, word in enumerate(words):
+        if w and word.replace(SORANI_E, "ه") in _CKB_IS_WANTED and words[w - 1].endswith("م"):
+            if any(0 < w - s <= 2 for s in staff):
                 return True
     # 3. put me through ("transfer me to support", "دزلي موظف"), unless a thing is being sent
     if (
@@ -307,7 +354,15 @@ def _first_person(words: list[str], talks: list[int]) -> bool:
             return True
         if w.startswith(("ال", "مر", "تح", "تو")):  # a verbal noun: "التحدث", "مراجعه", "تواصل"
             return True
+        # Sorani: the talk noun with a first-person light verb after it ("قسە … بکەم")
+        if any(x.replace(SORANI_E, "ه") in _CKB_FIRST_PERSON for x in words[i + 1 : i + 4]):
+            return True
     return False
+
+
+_CKB_IS_WANTED = lexicon_words("دەوێت دەوێ ئەوێت ئەوێ")
+_CKB_UNABLE = lexicon_words("ناتوانم ناتوانێت ناتوانین ناتوانن ناکرێت ناتوانی")
+_CKB_FIRST_PERSON = lexicon_words("بکەم بکەین دەکەم ئەکەم بدوێم بدوێین")
 
 
 def _is_report(words: list[str], person: int, verb: int) -> bool:

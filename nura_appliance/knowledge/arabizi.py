@@ -106,6 +106,7 @@ wallahi inshallah yalla samaht smaht fadlak fadlik zbala zibala zbale zbaleh kha
 fashleen nasabeen nasabin haramiya sarqa dhimma thimma zimma dameer dhamir mushkila mushkile moshkela
 mshkle mushkla bidun bdoon bdun bidoon ayam ayyam iyam youm yoom thlath thalath flous floos fulus
 mukalama mokalma mokalmat mukalmat risala resala tahweel dawam dwam irsal ersal raqam rakam wala
+bdi bde bdy wadini waddini wdini dizni dezni
 mnkom minkom menkom mnkon 3alaikom 3alaykom 3lekom ilkom ma3kom m3kom wiyakom faydeh fayde fayda
 """.split()
 )
@@ -196,6 +197,19 @@ _EXPRESSIVE = frozenset(
 وصلني وصلوني توصلني توصلوني حولني حولوني تحولني تحولوني كلمني تكلمني يكلمني يحكيني يتصل اتواصل تواصل
 """.split()
 )
+
+
+def add_known_spellings(words: Iterable[str]) -> None:
+    """Make normalised Arabic-script ``words`` known spellings of the transliteration, as the
+    words above are: the hand-off composition's person, wanting and talking words register
+    themselves (conversation.handoff), so "modir", "mas2ul", "ehki" reach "مدير", "مسول", "احكي"."""
+    global _EXPRESSIVE
+    extra = frozenset(w for w in words if w) - _EXPRESSIVE
+    if extra:
+        _EXPRESSIVE = _EXPRESSIVE | extra
+        transliterate_word.cache_clear()
+
+
 _CLUSTER_RE = re.compile("|".join(re.escape(c) for c, _ in _CLUSTERS))
 _OPTIONS = dict(_CLUSTERS)
 _INITIAL_VOWEL = {"a": "ا", "e": "ا", "i": "ا", "o": "ا", "u": "ا"}
