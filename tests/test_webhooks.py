@@ -89,7 +89,7 @@ async def test_receiver_sees_signed_retries_after_failures(ctx: AppContext, rece
         SECRET,
         "handoff.started",
         {"session_id": "s-1", "reason": "x"},
-        db=ctx.db,
+        outbox=ctx.stores.outbox,
         attempts=4,
         base_delay=0.05,
     )
@@ -114,7 +114,7 @@ async def test_receiver_sees_signed_retries_after_failures(ctx: AppContext, rece
 async def test_unreachable_receiver_raises_after_last_attempt(ctx: AppContext) -> None:
     url = f"http://127.0.0.1:{free_port()}/nobody"
     with pytest.raises(WebhookFailed, match="after 2 attempt"):
-        await deliver_webhook(url, SECRET, "e", {}, db=ctx.db, attempts=2, base_delay=0.01, timeout=2)
+        await deliver_webhook(url, SECRET, "e", {}, outbox=ctx.stores.outbox, attempts=2, base_delay=0.01, timeout=2)
     log = await ctx.db.fetchall("SELECT ok, error FROM webhook_deliveries")
     assert len(log) == 2 and all(row["ok"] == 0 and "Connect" in row["error"] for row in log)
 

@@ -54,7 +54,7 @@ async def deliver_handoff_webhook(ctx: Any, payload: dict[str, Any]) -> None:
         ctx.settings.escalation_webhook_secret,
         EVENT,
         data,
-        db=ctx.db,
+        outbox=ctx.stores.outbox,
         defer=getattr(ctx, "with_outcome", None),  # logged with the job's outcome (jobs.service)
         attempts=1,
         delivery_id=delivery_id(payload),

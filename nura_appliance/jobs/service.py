@@ -37,16 +37,12 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-import apsw
 from huey import Huey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
 from nura_appliance.errors import Conflict, NotFound, StorageError
 from nura_appliance.settings import Settings
 from nura_appliance.storage.base import OutboxItem, OutboxStore, OutcomeWrite, Recorded
-from nura_appliance.storage.sqlite.db import Database
-from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
-from nura_appliance.storage.sqlite.sessions import insert_outbox
 from nura_appliance.storage.stores import describe_url
 
 log = logging.getLogger(__name__)
@@ -142,10 +138,10 @@ class JobService:
         # the server's loop (the bus itself must only be touched there).
         self.job_ctx = _JobContext(ctx, _ThreadSafeBus(ctx.bus, self))
         self.settings: Settings = ctx.settings
-        self.db: Database = ctx.db
+        self.db: Any = ctx.db
         self.lease_seconds = float(lease_seconds or self.settings.job_lease_seconds)
         self.sweep_interval = sweep_interval
-        self.store: OutboxStore = SqliteOutboxStore(ctx.db)
+        self.store: OutboxStore = ctx.stores.outbox
         self.storage_retry_seconds = STORAGE_RETRY_SECONDS
         # Set when a claim, a sweep or a hand-over to the queue failed: the next sweep hands every
         # due row to the queue again rather than after REDISPATCH_AFTER_SECONDS (duplicates are
@@ -224,13 +220,12 @@ class JobService:
         self._dispatch(row_id)
         return row_id
 
-    def enqueue_in(self, conn: apsw.Connection, kind: str, payload: dict[str, Any], *, dispatched: bool = False) -> int:
+    def enqueue_in(self, conn: Any, kind: str, payload: dict[str, Any], *, dispatched: bool = False) -> int:
         """Insert an outbox row on ``conn`` (inside the caller's write transaction). The sweeper
         dispatches it within about a second of the commit."""
-        row_id = insert_outbox(conn, OutboxItem(kind, payload), max_attempts=self.settings.job_max_attempts)
-        if dispatched:
-            SqliteOutboxStore.mark_dispatched(conn, row_id)
-        return row_id
+        return self.store.insert_in(
+            conn, OutboxItem(kind, payload), max_attempts=self.settings.job_max_attempts, dispatched=dispatched
+        )
 
     def _dispatch(self, row_id: int, delay: float = 0.0) -> None:
         try:

@@ -32,7 +32,7 @@ async def run_webhook(ctx: Any, payload: dict[str, Any]) -> None:
         ctx.settings.escalation_webhook_secret,
         payload["event"],
         payload.get("data") or {},
-        db=ctx.db,
+        outbox=ctx.stores.outbox,
         defer=getattr(ctx, "with_outcome", None),  # logged with the job's outcome (jobs.service)
         attempts=3,
         base_delay=1.0,
@@ -46,15 +46,7 @@ async def purge_done_jobs(ctx: Any, *, now: float | None = None) -> int:
     cutoff = (now or time.time()) - KEEP_DONE_SECONDS
     removed = 0
     while True:
-
-        def run(conn: Any) -> int:
-            conn.execute(
-                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status = 'done' AND done_at < ? LIMIT ?)",
-                (cutoff, _PURGE_BATCH),
-            )
-            return int(conn.changes())
-
-        batch = await ctx.db.write(run)
+        batch = await ctx.stores.outbox.purge_done(cutoff, _PURGE_BATCH)
         removed += batch
         if batch < _PURGE_BATCH:
             return removed

@@ -29,9 +29,7 @@ from typing import Any
 
 import httpx
 
-from nura_appliance.storage.base import DeliveryAttempt, OutcomeWrite
-from nura_appliance.storage.sqlite.db import Database
-from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
+from nura_appliance.storage.base import DeliveryAttempt, OutboxStore, OutcomeWrite
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +57,9 @@ def verify(
     return age <= max_age_seconds and hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-async def _log_now(db: Database, attempt: DeliveryAttempt) -> None:
+async def _log_now(outbox: OutboxStore, attempt: DeliveryAttempt) -> None:
     try:
-        await SqliteOutboxStore(db).log_deliveries([attempt])
+        await outbox.log_deliveries([attempt])
     except Exception:  # noqa: BLE001 - the log must not break a delivery made outside a job
         log.exception("could not log a webhook attempt")
 
@@ -72,7 +70,7 @@ async def deliver_webhook(
     event: str,
     payload: dict[str, Any],
     *,
-    db: Database | None = None,
+    outbox: OutboxStore | None = None,
     defer: Callable[[OutcomeWrite], None] | None = None,
     attempts: int = 3,
     base_delay: float = 1.0,
@@ -84,7 +82,8 @@ async def deliver_webhook(
 
     Inside a job pass ``defer=ctx.with_outcome``: the attempts are then logged in the same
     transaction that records the job's outcome (done, or failed and retried later), so the log
-    and the outbox never disagree. Outside a job, ``db`` logs each attempt at once (best effort).
+    and the outbox never disagree. Outside a job, each attempt is logged at once (best effort).
+    Either way the log is ``outbox``'s (``ctx.stores.outbox``); without it nothing is logged.
 
     Returns ``{"delivery_id", "attempts", "status_code"}`` on success; raises
     :class:`WebhookFailed` after the last attempt. For durable delivery call it from an outbox
@@ -123,10 +122,10 @@ async def deliver_webhook(
             record = DeliveryAttempt(
                 delivery, url, event, attempt, status, ok, last_error or None, elapsed, time.time()
             )
-            if defer is not None:
-                defer(SqliteOutboxStore.delivery_write(record))
-            elif db is not None:
-                await _log_now(db, record)
+            if outbox is not None and defer is not None:
+                defer(outbox.delivery_write(record))
+            elif outbox is not None:
+                await _log_now(outbox, record)
             if ok:
                 return {"delivery_id": delivery, "attempts": attempt, "status_code": status}
             if attempt < attempts:

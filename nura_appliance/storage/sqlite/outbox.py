@@ -1,5 +1,5 @@
 """The outbox's life cycle in SQL: claims, leases, outcomes, the failed list and the webhook
-delivery log. SQL both backends accept (PostgreSQL runs it through ``PgDatabase``).
+delivery log, on SQLite (``storage/postgres/outbox.py`` is the PostgreSQL twin).
 
 Every claim carries a random ``claim_token``. An outcome (progress, done, retry or failed) is
 recorded only for the claim that holds the row, and the handler's own rows that go with it (the
@@ -15,8 +15,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from nura_appliance.storage.base import DeliveryAttempt, OutcomeWrite, Recorded
+from nura_appliance.storage.base import DeliveryAttempt, OutboxItem, OutcomeWrite, Recorded
 from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.sessions import insert_outbox
 
 _CLAIMABLE = (
     "((status = 'pending' AND next_attempt_at <= :due) OR (status = 'running' AND coalesce(lease_until, 0) < :now)"
@@ -25,11 +26,18 @@ _CLAIMABLE = (
 
 
 class SqliteOutboxStore:
-    """``outbox`` and ``webhook_deliveries`` on a ``Database`` (SQLite, or PostgreSQL through its
-    adapter)."""
+    """``outbox`` and ``webhook_deliveries`` on a SQLite ``Database``."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    # -- rows written inside a caller's transaction -----------------------------------------------
+    @staticmethod
+    def insert_in(conn: Any, item: OutboxItem, *, max_attempts: int, dispatched: bool = False) -> int:
+        row_id = insert_outbox(conn, item, max_attempts=max_attempts)
+        if dispatched:
+            SqliteOutboxStore.mark_dispatched(conn, row_id)
+        return row_id
 
     # -- claims and leases -------------------------------------------------------------------------
     async def claim(self, row_ids: Sequence[int], token: str, lease_seconds: float) -> list[dict[str, Any]]:
@@ -187,6 +195,16 @@ class SqliteOutboxStore:
     async def counts(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT status, count(*) AS n FROM outbox GROUP BY status")
         return {r["status"]: r["n"] for r in rows}
+
+    async def purge_done(self, before: float, limit: int) -> int:
+        def run(conn: Any) -> int:
+            conn.execute(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status = 'done' AND done_at < ? LIMIT ?)",
+                (before, limit),
+            )
+            return int(conn.changes())
+
+        return await self.db.write(run)
 
     # -- the webhook delivery log ------------------------------------------------------------------
     @staticmethod
