@@ -187,3 +187,36 @@ def test_sorani_requests_compose_also_when_typed_on_an_arabic_keyboard():
 )
 def test_composed_near_misses_in_sorani_and_arabizi(text):
     assert not wants_human(text)
+
+
+AR_TARGETS = ["خدمتكم", "شبكتكم", "شركتكم", "النت مالكم", "انتو", "الشبكة"]
+AR_VERDICTS = ["زفت", "وحشة", "مقرفة", "بتقرف", "ولا تسوى", "مخيسة", "تعبانة", "حرامية", "مهزلة", "بلا فايدة"]
+
+
+def test_dialect_verdicts_compose_with_every_target():
+    """Egyptian "وحشة", Levantine "بتقرف" (the b- present glued on), Gulf "ولا تسوى" (worth denied)
+    with every way of naming the company, its service or "you"."""
+    from nura_appliance.conversation.signals import sentiment
+
+    missed = [f"{t} {v}" for t in AR_TARGETS for v in AR_VERDICTS if sentiment(f"{t} {v}") != "negative"]
+    assert not missed  # 18 of 60 of these were missed before
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["تعبنا منكم", "ارحمونا شوية", "ليش تبوكون رصيدي", "والله ما بقا فينا نتحمل", "تۆڕەکەتان هیچ نییە"],
+)
+def test_exasperation_taking_and_worthlessness_in_dialects(text):
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) == "negative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["عايز اقفل المواقع الوحشه على خط بنتي", "ما نقدر نتحمل سعر الباقة؟", "ئەم پاکێجە هیچ نییە بۆ من؟"],
+)
+def test_the_same_parts_said_of_something_else_stay_calm(text):
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) != "negative"

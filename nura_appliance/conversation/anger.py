@@ -110,7 +110,10 @@ ARABIC = _family(
     r"ما بيكم (?:خير|فايده)|انذال|نذلين|ما (?:بتستحوا|بتستحو|تستحو)|بتستحوش|(?:حاج|حاجه|خلص|خلاص) بقى|بكفي|بيكفي|"
     r"مش معقول|مو معقول|(?:بيقهر|بتقهر|شي بقهر)|(?:هو )?(?:ده|هذا|هاي) اسمه (?:شغل|خدمه)|الله لا يوفق\w*|"
     r"غير محترم\w*|مو محترمين|مش محترمين|قله (?:ادب|احترام|ذوق)|وقاحه|وقحين|ما يحترمون|ما تحترمون",
-    r"(?:كافي|بس|خلص|يكفي|خلاص) عاد|طفح الكيل|وصلت لحد|فاض الكيل",
+    r"(?:كافي|بس|خلص|يكفي|خلاص) عاد|طفح الكيل|وصلت لحد|فاض الكيل|تحت الصفر",
+    # can no longer bear it: "ما بقا فينا نتحمل", "مش قادر استحمل", "ما عاد اتحمل"
+    # (not "ما نقدر نتحمل سعر الباقه", "we can't afford the price": nothing may follow but "more")
+    r"(?:ما|مو|مش|ماعاد|معاد) (?:\w+ ){0,2}(?:ا|ن|ت|ي)?س?تحمل\w{0,3}(?:$| (?:اكثر|بعد|منكم|هيك|خلاص|والله))",
     # exasperation
     r"(?:ت|ي|ن|ا|م)?(?:زهق|طهق|طفش|قهر|قرف|نرفز|جلط)\w*|طفرت|طفرتونا|مليت|ملينا|كرهتونا|كرهتوني|فاض بي|فاض بيا|انقهرت|انجلطت|اتنرفزت|عصبتوني|معصب|متضايق|متنرفز|زعلان|غاضب|غضبان|تعبت منكم|طلعتوا روحي|طلعتو روحي|جننتوني|فقعتوا مرارتي",
     # threats to leave or to complain
@@ -138,6 +141,8 @@ SORANI = _family(
     r"پارەکەم\w* خوارد|پارەمان دەخۆن|پارەی خەڵک دەخۆن|ماندووتان کرد|بێزارتان کرد|هەموو ڕۆژێک هەمان)"
     # Sorani glues the copula and pronouns on: "بێ کەڵکە", "خراپن", "تووڕەم"
     r"\w{0,5}",
+    # worth nothing, said of you or yours: "خزمەتگوزارییەکەتان هیچ نییە"
+    r"(?:\w+تان|ئێوە) هیچ (?:نییە|نیە|نین|ناهێنێت|ناهێنن)",
     *_OUTAGE_CKB,
     r"(?:هەڵدەوەشێنمەوە|هەڵیدەوەشێنمەوە|هەڵی دەوەشێنمەوە|بەتاڵی دەکەمەوە|دەیگۆڕم|دەچم بۆ کۆمپانیایەکی تر|کۆمپانیایەکی تر)",
 )
@@ -250,7 +255,7 @@ def _is_outage(phrase: str) -> bool:
 _VERDICT = lexicon_words(
     "زبل زباله اخرب خيس خايس مخيس سيئ سيئه اسوا زفت تعبان تعبانه فاشل "
     "لص لصوص حرامي حراميه حراميه سراق نصاب نصابين كذاب كذابين غشاش محتال قرف مقرف زهق زهك طفش ضجر ويل مستحيل "
-    "كارثه كارثي مصيبه مهزله مسخره فضيحه تعيس بهدله مبهدل خايب وسخ قذر حقير تافه ظالم ظلم نهب بلوه داهيه "
+    "كارثه كارثي مصيبه مهزله مسخره فضيحه تعيس بهدله مبهدل خايب وسخ قذر حقير تافه ظالم ظلم نهب بلوه داهيه وحش "
     "خراپ زبڵ درۆزن بێکەڵک گەندەڵ فێڵباز "
     "xirab xerab nebaş nebas rezil diz derewîn derewin pûç puc "
     "nightmare hopeless useless awful terrible horrible pathetic disgrace disgraceful disgusting rubbish garbage trash "
@@ -266,11 +271,12 @@ _TARGET = lexicon_words(
     "you your youre yours company network service services internet app provider coverage signal"
 )
 # A first-person state of exasperation needs no target: "زهگت", "قرفت", "طفشت", "bêzar bûm".
-_FED_UP = lexicon_words("زهقت زهكت زهكنا زهقنا قرفت قرفنا طفشت طفشنا ضجت انقهرت تعبت مليت")
+_FED_UP = lexicon_words("زهقت زهكت زهكنا زهقنا قرفت قرفنا طفشت طفشنا ضجت انقهرت تعبت تعبنا مليت ارحمونا")
 # "worth nothing", "no shame": a negation before a word of worth or shame, said of a target.
 _NEGATED = lexicon_words("ما مو مش ولا لا مب not no never ne na نا نە")
-_WORTH = lexicon_words("شي شيء تستحي يستحي تستحون تستحوا خوش زين good worth baş bas")
-_AR_GLUE = ("هال", "وال", "بال", "فال", "لل", "ال", "و", "ب", "ف", "م")
+_WORTH = lexicon_words("شي شيء تستحي يستحي تستحون تستحوا تسوى يسوى تسوا خوش زين good worth baş bas")
+# (the Levantine/Egyptian present "بت", "بي": "بتقرف", "بيقرف")
+_AR_GLUE = ("هال", "وال", "بال", "فال", "لل", "ال", "بت", "بي", "و", "ب", "ف", "م")
 _AR_ENDS = ("تكم", "تكن", "تكو", "كم", "كن", "كو", "ها", "ه", "ات", "ين", "ون", "ي", "ا", "ن", "وا", "ت")
 _CKB_ENDS = tuple(normalize(x).replace(SORANI_E, "ه") for x in ("ەکەتان", "ەکانتان", "تان", "ە", "ن", "ەکە", "ی"))
 _LATIN_WORD = re.compile("^[a-z]")
@@ -278,7 +284,7 @@ _LATIN_WORD = re.compile("^[a-z]")
 
 # "you (plural) eat / take / swallow my credit": a taking verb in the second person plural with
 # money as its object ("تاكلون رصيدي", "بتسحبوا فلوسنا", "you eat my balance").
-_TAKE = lexicon_words("اكل ماكل سحب بلع لهف شفط خصم eat eating take taking steal stealing swallow drain draining")
+_TAKE = lexicon_words("اكل ماكل سحب بلع لهف شفط خصم بوك eat eating take taking steal stealing swallow drain draining")
 _MONEY = lexicon_words("رصيد رصيدي رصيدنا فلوس فلوسي فلوسنا مصاري مصرياتي بيزات credit balance money")
 _YOU_VERB = re.compile(r"^(?:و|ف)?(?:بت|ت|عم ت)\w{2,}(?:ون|وا|و|ن)$")
 _VERDICT_BIT, _TARGET_BIT, _FED_UP_BIT, _YOU_TAKE_BIT, _TAKE_BIT = 1, 2, 4, 8, 16
@@ -343,6 +349,12 @@ _WORTH_AFTER_NEGATION = re.compile(
 )
 
 
+def _attributive_of_other(words: list[str], bits: list[int], i: int) -> bool:
+    """An Arabic verdict with the article right after a noun that is not a target is that noun's
+    adjective ("المواقع الوحشه", "the bad sites"); after a target it stays a verdict ("الشبكه الزفت")."""
+    return i > 0 and words[i].startswith("ال") and not bits[i - 1] & (_TARGET_BIT | _VERDICT_BIT)
+
+
 def composed_anger(norm: str) -> bool:
     """A verdict said of the company, its service or "you" within a few words, in either order; a
     first-person "fed up"; "you eat our credit"; or "worth nothing" / "no shame" said of them."""
@@ -359,6 +371,8 @@ def composed_anger(norm: str) -> bool:
             return True
         targets = [i for i, b in enumerate(bits) if b & _TARGET_BIT]
         for i, b in enumerate(bits):
+            if b & _VERDICT_BIT and _attributive_of_other(words, bits, i):
+                continue  # "المواقع الوحشه" (the bad sites): said of the sites, not of us
             if b & _VERDICT_BIT and any(abs(i - t) <= _NEAR for t in targets if t != i or len(words) == 1):
                 return True
             if b & (_YOU_TAKE_BIT | _TAKE_BIT) and (b & _YOU_TAKE_BIT or "you" in words[max(0, i - 2) : i]):
