@@ -232,3 +232,21 @@ async def test_a_confident_article_is_followed_by_what_the_handbook_adds_offline
     assert answer["kind"] == "rag" and answer["article_id"], answer
     assert "*321#" in answer["response"] and "دليل الخدمة" in answer["response"], answer["response"]
     assert [s["kind"] for s in answer["sources"]] == ["article", "chunk"], answer["sources"]
+
+
+def test_the_quote_model_vetoes_what_the_out_of_scope_bank_knows() -> None:
+    """``quote_probability``: the same passage evidence is quotable for a question the article
+    tier's out-of-scope bank does not know and vetoed for one it knows ("how do i pay my electricity
+    bill online" and a handbook's bill payment passage: background margin 0.27 on the dev set)."""
+    from nura_appliance.ai.grounded import QUOTE_VETO, quote_probability
+    from nura_appliance.ai.prompts import Passage
+
+    bill = Passage("chunk", "1", "Bills", "Pay your bill online in the app", 0.82, coverage=0.55, rare=1.0, cosine=0.12)
+    assert quote_probability(bill, -0.05) >= QUOTE_VETO > quote_probability(bill, 0.27)
+    assert quote_probability(bill, None) == quote_probability(bill, 0.0)  # no article tier verdict
+    held_all = Passage("chunk", "2", "الباقات", "سفين 10,000", 0.92, coverage=1.0, rare=0.86, cosine=0.14)
+    assert quote_probability(held_all, 0.2) >= QUOTE_VETO  # every word held: the bank's nearness alone does not veto
+    lone = Passage("chunk", "3", "", "", 0.84, coverage=0.74, rare=0.86, cosine=0.1, lone=True)
+    assert quote_probability(lone, 0.0) < quote_probability(
+        Passage("chunk", "3", "", "", 0.84, coverage=0.74, rare=0.86, cosine=0.1), 0.0
+    )

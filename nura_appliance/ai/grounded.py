@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import uuid
 from typing import Any
 
@@ -29,6 +30,17 @@ _SYSTEM_OVERHEAD_TOKENS = 250
 # confident article answer only when it covers clearly more of the question (words the article
 # lacks: a product name, a place, a code) — by this share of the question's idf-weighted words.
 _OUTRANK_MARGIN = 0.05
+# The quote model (quote_probability) and its veto: a passage relevant enough to quote is still
+# not quoted when the model gives it less than QUOTE_VETO (below every dev question it answers).
+QUOTE_BIAS, QUOTE_COVERAGE, QUOTE_RARE, QUOTE_COSINE, QUOTE_LONE, QUOTE_BACKGROUND = (
+    -3.709,
+    3.486,
+    1.097,
+    1.989,
+    -1.79,
+    -2.309,
+)
+QUOTE_VETO = 0.3
 _MAX_REMEMBERED = 512
 
 
@@ -47,7 +59,26 @@ def passage_from_hit(hit: Any) -> Passage:
         rare=float(getattr(getattr(hit, "evidence", None), "rare", 0.0) or 0.0),
         words=getattr(getattr(hit, "evidence", None), "words", None) or None,
         lone=bool(getattr(getattr(hit, "evidence", None), "lone", False)),
+        cosine=float(getattr(hit, "cosine", 0.0) or 0.0),
     )
+
+
+def quote_probability(passage: Passage, background: float | None) -> float:
+    """How likely quoting ``passage`` without an LLM answers the question rather than a question
+    about something else: a logistic regression on the passage's evidence and the article tier's
+    out-of-scope bank margin (``Decision.signals["background_margin"]``: how much nearer the
+    question is to the bank's electricity bills, dollar prices and phones for sale than to the
+    pack's best article), fitted on the handbook dev questions against the out-of-scope dev sets
+    asked of the same installs (docs/KNOWLEDGE.md)."""
+    z = (
+        QUOTE_BIAS
+        + QUOTE_COVERAGE * passage.coverage
+        + QUOTE_RARE * passage.rare
+        + QUOTE_COSINE * max(passage.cosine, 0.0)
+        + QUOTE_LONE * passage.lone
+        + QUOTE_BACKGROUND * (background or 0.0)
+    )
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 async def lexical_passages(db: Any, text: str, k: int) -> list[Passage]:
@@ -181,6 +212,9 @@ class GroundedAnswerTier:
         # question's several words is not, however rare that word (the golden *number* for
         # "the price of gold today"); it may still go to an LLM, which declines what it does not answer.
         relevant = best.score >= settings.rag_found_threshold and not best.lone
+        # ... nor one the quote model gives under QUOTE_VETO: "شلون ادفع فاتورة الكهرباء" holds
+        # "ادفع فاتورة" of the handbook's bill payment, and the bank knows electricity bills.
+        relevant = relevant and quote_probability(best, context.get("background_margin")) >= QUOTE_VETO
         confident = best.score >= settings.rag_answer_threshold or not calibrated
         beside: list[Passage] = []  # the confident article, given to the LLM with the handbook
         if article_id is not None:

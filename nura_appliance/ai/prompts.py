@@ -28,6 +28,7 @@ class Passage:
     rare: float = 0.0  # how rare the rarest question word it holds is (see knowledge.hybrid.Evidence)
     words: dict[str, float] | None = None  # the question's words it holds: their rarity (same)
     lone: bool = False  # it holds only one of the question's several words (Evidence.lone)
+    cosine: float = 0.0  # the embedding similarity the retriever measured
 
     @property
     def lang(self) -> str:

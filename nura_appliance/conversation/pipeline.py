@@ -256,7 +256,12 @@ class Pipeline:
                 rag = await self.retrieval.answer(
                     text,
                     lang,
-                    {**context, "article_id": decision.article_id, "knowledge_version": decision.version},
+                    {
+                        **context,
+                        "article_id": decision.article_id,
+                        "knowledge_version": decision.version,
+                        "background_margin": decision.signals.get("background_margin"),
+                    },
                 )
                 if rag is not None:
                     rag.sentiment = mood
@@ -269,7 +274,15 @@ class Pipeline:
 
         # 6. handbook retrieval (grounded LLM or extractive)
         if self.retrieval is not None:
-            rag = await self.retrieval.answer(text, lang, {**context, "knowledge_version": decision.version})
+            rag = await self.retrieval.answer(
+                text,
+                lang,
+                {
+                    **context,
+                    "knowledge_version": decision.version,
+                    "background_margin": decision.signals.get("background_margin"),
+                },
+            )
             if rag is not None:
                 rag.sentiment = mood
                 return rag
