@@ -226,9 +226,9 @@ async def test_user_administration_is_audited_and_guards_the_last_admin(app, cli
 async def test_production_password_rules_apply_to_new_users(data_dir):
     from nura_appliance.auth.audit import AuditService
     from nura_appliance.auth.service import UserService
-    from nura_appliance.auth.store import SqliteAuthStore
     from nura_appliance.context import open_database
     from nura_appliance.errors import ValidationFailed
+    from nura_appliance.storage.sqlite.auth import SqliteAuthStore
 
     settings = make_settings(data_dir, APP_ENV="production")
     _, db = open_database(settings)

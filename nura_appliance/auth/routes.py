@@ -17,7 +17,6 @@ from nura_appliance.auth.access import ADMIN, PUBLIC, SESSION, VIEWER, access, l
 from nura_appliance.auth.audit import AuditService
 from nura_appliance.auth.limits import RateLimiter
 from nura_appliance.auth.service import AuthService, UserService, check_username, create_first_admin
-from nura_appliance.auth.store import SqliteAuthStore
 from nura_appliance.errors import BadRequest, NuraError, Unauthorized, ValidationFailed
 from nura_appliance.http import int_arg, json_body, json_object, on_context, timestamp_arg
 from nura_appliance.storage.cache import DiskCache
@@ -241,7 +240,7 @@ async def security_log(request: Request) -> HTTPResponse:
 # -- wiring ----------------------------------------------------------------------------------------
 async def build_services(app: Sanic, ctx: AppContext) -> None:
     """Create the auth services and the first admin from ADMIN_USERNAME/ADMIN_PASSWORD if needed."""
-    store = SqliteAuthStore(ctx.db)
+    store = ctx.stores.auth
     audit = AuditService(store)
     users = UserService(ctx.settings, store, audit)
     auth = AuthService(ctx.settings, users, ctx.cache, audit)

@@ -13,11 +13,16 @@ import apsw
 
 from nura_appliance.auth.secrets import ensure_secrets
 from nura_appliance.auth.service import create_first_admin
-from nura_appliance.auth.store import SqliteAuthStore
 from nura_appliance.context import build_context, load_default_knowledge
 from nura_appliance.private import make_private
 from nura_appliance.settings import Settings
-from nura_appliance.storage.stores import applied_migrations, database_location, open_database, open_main_database
+from nura_appliance.storage.stores import (
+    applied_migrations,
+    database_location,
+    open_database,
+    open_main_database,
+    stores_for,
+)
 
 
 def initialise(settings: Settings) -> dict[str, Any]:
@@ -31,7 +36,7 @@ def initialise(settings: Settings) -> dict[str, Any]:
     try:
 
         async def first_run() -> tuple[dict[str, Any] | None, bool]:
-            admin = await create_first_admin(settings, SqliteAuthStore(ctx.db))
+            admin = await create_first_admin(settings, ctx.stores.auth)
             return admin, await load_default_knowledge(ctx)
 
         admin, loaded = asyncio.run(first_run())
@@ -146,7 +151,7 @@ def serve_app(settings: Settings, *, workers: int = 1) -> None:
     _, db = open_main_database(settings)  # migrated once, before the workers start
     try:
         if settings.admin_password:
-            asyncio.run(create_first_admin(settings, SqliteAuthStore(db)))
+            asyncio.run(create_first_admin(settings, stores_for(db).auth))
     finally:
         db.close()
     if workers > 1:

@@ -18,10 +18,9 @@ import typer
 
 from nura_appliance.auth.audit import AuditService
 from nura_appliance.auth.service import UserService
-from nura_appliance.auth.store import SqliteAuthStore
 from nura_appliance.errors import NuraError
 from nura_appliance.settings import load_settings
-from nura_appliance.storage.stores import open_main_database
+from nura_appliance.storage.stores import open_main_database, stores_for
 
 users_app = typer.Typer(help="Staff accounts: admins, agents and viewers.", no_args_is_help=True)
 T = TypeVar("T")
@@ -58,7 +57,7 @@ def _with_users(data_dir: Path | None, work: Callable[[UserService], Awaitable[T
     except NuraError as exc:
         _fail(exc.message)
     try:
-        store = SqliteAuthStore(db)
+        store = stores_for(db).auth
         service = UserService(settings, store, AuditService(store))
         return asyncio.run(work(service))
     except NuraError as exc:

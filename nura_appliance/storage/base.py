@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
+from nura_appliance.errors import Conflict
+
 SESSION_STATUSES = ("bot", "pending_handoff", "human_active", "resolved", "closed")
 TURN_ROLES = ("customer", "bot", "agent", "system")
 
@@ -650,6 +652,99 @@ class AnalyticsStore(Protocol):
         """Replace the aggregates of ``days`` with ``rows`` and mark the days computed, in one
         transaction; set the refresh watermark to ``watermark`` (None: leave it as it is)."""
         ...
+
+
+@dataclass
+class UserRecord:
+    """One staff account (the password hash never leaves the auth package)."""
+
+    id: int
+    username: str
+    password_hash: str
+    role: str
+    display_name: str | None
+    active: bool
+    token_version: int
+    created_at: float
+    updated_at: float
+    last_login_at: float | None = None
+
+    def public(self) -> dict[str, Any]:
+        """The shape the API and CLI show: everything but the hash and the token version."""
+        return {
+            "username": self.username,
+            "role": self.role,
+            "display_name": self.display_name or self.username,
+            # False when the name above is only the username: customers then see a generic
+            # "customer service" instead (the admin's Users page asks for a real name).
+            "display_name_set": bool(self.display_name),
+            "active": self.active,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "last_login_at": self.last_login_at,
+        }
+
+
+def user_record(row: dict[str, Any]) -> UserRecord:
+    return UserRecord(
+        row["id"],
+        row["username"],
+        row["password_hash"],
+        row["role"],
+        row["display_name"],
+        bool(row["active"]),
+        int(row["token_version"]),
+        row["created_at"],
+        row["updated_at"],
+        row["last_login_at"],
+    )
+
+
+class UserStore(Protocol):
+    """Staff accounts and durable logouts (``storage/sqlite/auth.py``, ``storage/postgres/auth.py``)."""
+
+    async def get(self, username: str) -> UserRecord | None: ...
+    async def get_for_token(self, username: str, token_id: str) -> tuple[UserRecord | None, bool]: ...
+    async def revoke_token(self, token_id: str, username: str, expires_at: float) -> None: ...
+    async def list(self, role: str | None = None, active: bool | None = None) -> list[UserRecord]: ...
+    async def create(self, username: str, password_hash: str, role: str, display_name: str | None) -> UserRecord: ...
+    async def update(
+        self,
+        username: str,
+        *,
+        role: str | None = None,
+        active: bool | None = None,
+        display_name: str | None = None,
+        password_hash: str | None = None,
+        bump_version: bool = False,
+        keep_an_admin: bool = True,
+    ) -> UserRecord | None: ...
+    async def touch_login(self, username: str) -> None: ...
+
+
+class LogStore(Protocol):
+    """The audit log and the security log (the same stores as :class:`UserStore`)."""
+
+    async def add_audit(self, actor: str, action: str, target: str | None, detail: dict[str, Any] | None) -> None: ...
+    async def add_security(
+        self, event: str, ip: str | None, username: str | None, path: str | None, detail: dict[str, Any] | None
+    ) -> None: ...
+    async def audit(
+        self, limit: int, offset: int, actor: str | None, action: str | None, since: float | None
+    ) -> tuple[list[dict[str, Any]], int]: ...
+    async def security(
+        self, limit: int, offset: int, event: str | None, since: float | None
+    ) -> tuple[list[dict[str, Any]], int]: ...
+
+
+class AuthStore(UserStore, LogStore, Protocol):
+    """Both, as one store (``Stores.auth``)."""
+
+
+class LastAdminError(Conflict):
+    """A change would leave no active admin behind."""
+
+    code = "last_admin"
 
 
 class Cache(Protocol):

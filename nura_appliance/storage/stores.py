@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from nura_appliance.paths import DataPaths
 from nura_appliance.settings import Settings
-from nura_appliance.storage.base import AiStore, AnalyticsStore, OutboxStore, RuntimeSettingsStore
+from nura_appliance.storage.base import AiStore, AnalyticsStore, AuthStore, OutboxStore, RuntimeSettingsStore
 from nura_appliance.storage.sqlite import migrations as sqlite_migrations
 from nura_appliance.storage.sqlite.db import Database
 
@@ -149,6 +149,7 @@ class Stores:
     db: Any
     ai: AiStore
     analytics: AnalyticsStore
+    auth: AuthStore
     outbox: OutboxStore
     runtime_settings: RuntimeSettingsStore
 
@@ -158,6 +159,7 @@ def stores_for(db: Any) -> Stores:
     if getattr(db, "dialect", "sqlite") == "postgres":
         from nura_appliance.storage.postgres.ai import PgAiStore
         from nura_appliance.storage.postgres.analytics import PgAnalyticsStore
+        from nura_appliance.storage.postgres.auth import PgAuthStore
         from nura_appliance.storage.postgres.outbox import PgOutboxStore
         from nura_appliance.storage.postgres.settings import PgRuntimeSettingsStore
 
@@ -165,11 +167,13 @@ def stores_for(db: Any) -> Stores:
             db=db,
             ai=PgAiStore(db),
             analytics=PgAnalyticsStore(db),
+            auth=PgAuthStore(db),
             outbox=PgOutboxStore(db),
             runtime_settings=PgRuntimeSettingsStore(db),
         )
     from nura_appliance.storage.sqlite.ai import SqliteAiStore
     from nura_appliance.storage.sqlite.analytics import SqliteAnalyticsStore
+    from nura_appliance.storage.sqlite.auth import SqliteAuthStore
     from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
     from nura_appliance.storage.sqlite.settings import SqliteRuntimeSettingsStore
 
@@ -177,6 +181,7 @@ def stores_for(db: Any) -> Stores:
         db=db,
         ai=SqliteAiStore(db),
         analytics=SqliteAnalyticsStore(db),
+        auth=SqliteAuthStore(db),
         outbox=SqliteOutboxStore(db),
         runtime_settings=SqliteRuntimeSettingsStore(db),
     )
