@@ -23,6 +23,9 @@ from nura_appliance.knowledge.normalize import normalize
         "my internet is down, connect me to a technician",
         "min bi mirovekî ve girêde",  # Kurmanji, the person inside the verb frame
         "بەرپرسێکم دەوێت",  # Sorani, the noun with ێک and the clitic م
+        "7awwelni 3al mowazaf",  # Arabizi "aw" + "w": one و (حولني)
+        "ڕۆبۆت نا، کارمەند",  # a refused bot is no content
+        "ما ابي بوت موظف",  # the negation refuses the bot, not the person
     ],
 )
 def test_requests_in_orders_and_forms_nobody_listed(text):

@@ -340,7 +340,8 @@ def reads_as_request(norm: str) -> bool:
         if any(0 < m - c <= 2 for c in contact for m in mes) and near(contact, persons, 5):
             return True
     # 5. a message that is a staff word and at most one more word
-    content = [i for i, r in enumerate(rs) if "filler" not in r]
+    # (a refused bot is no content: "ڕۆبۆت نا، کارمەند", "no bot, an agent")
+    content = [i for i, r in enumerate(rs) if "filler" not in r and "bot" not in r and "negation" not in r]
     if staff and len(content) <= 2 and all(i in staff or i == content[-1] for i in content):
         return True
     return bool(humans) and content == humans[:1]  # "mirovekî rast ji kerema xwe", "a human please"
@@ -376,8 +377,8 @@ def refuses_person(norm: str) -> bool:
     for i, r in enumerate(rs[:-1]):
         if "negation" in r and "want" in rs[i + 1]:
             for x in rs[i + 2 : i + 5]:
-                if "want" in x or "negation" in x:
-                    break  # "ما ابي بوت ابي احد": the second want is not negated
+                if "want" in x or "negation" in x or "bot" in x:
+                    break  # "ما ابي بوت ابي احد", "ما ابي بوت موظف": the bot is refused, not the person
                 if "staff" in x or "human" in x:
                     return True
     return False

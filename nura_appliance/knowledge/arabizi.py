@@ -283,7 +283,8 @@ def _pieces(word: str) -> list[tuple[str, ...]]:
     consonant is written once (Arabic leaves the shadda unwritten: "afa33il" is "افعل"), and a
     final "at" is the feminine plural ات ("e3dadat" is "اعدادات")."""
     raw = _CLUSTER_RE.findall(word)
-    clusters = [c for i, c in enumerate(raw) if not (i and c == raw[i - 1] and c in _DOUBLED)]
+    # (also after a diphthong ending in the same letter: "7awwelni" is "aw" + "w", one و)
+    clusters = [c for i, c in enumerate(raw) if not (i and raw[i - 1].endswith(c) and c in _DOUBLED)]
     out: list[tuple[str, ...]] = []
     for i, cluster in enumerate(clusters):
         options = _OPTIONS.get(cluster, ("",))
