@@ -23,14 +23,13 @@ import re
 import time
 from typing import Any
 
-import apsw
-
 from nura_appliance.channels.shared import authorized_or_none, request_person, run_delivery_loop
 from nura_appliance.channels.telegram_api import TelegramApi, TelegramError
 from nura_appliance.conversation.service import parse_message
 from nura_appliance.errors import Forbidden, NotFound, NuraError, Unauthorized, ValidationFailed
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.languages import LANGS, fallback_order
+from nura_appliance.storage.base import TelegramStore
 
 log = logging.getLogger(__name__)
 
@@ -193,36 +192,14 @@ class TelegramChannel:
     def __init__(self, ctx: Any, api: TelegramApi) -> None:
         self.ctx = ctx
         self.api = api
-        self.db = ctx.db
+        self.store: TelegramStore = ctx.stores.telegram
 
     # -- chat ↔ session map --------------------------------------------------------------------
     async def chat(self, chat_id: str) -> dict[str, Any] | None:
-        return await self.db.fetchone("SELECT * FROM telegram_chats WHERE chat_id = ?", (chat_id,))
+        return await self.store.chat(chat_id)
 
     async def _remember(self, chat_id: str, session_id: str | None, token: str | None, lang: str) -> None:
-        now = time.time()
-
-        def run(conn: apsw.Connection) -> None:
-            row = conn.execute("SELECT session_id FROM telegram_chats WHERE chat_id = ?", (chat_id,)).fetchall()
-            if not row:
-                conn.execute(
-                    "INSERT INTO telegram_chats (chat_id, session_id, session_token, lang, last_turn_id,"
-                    " created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
-                    (chat_id, session_id, token, lang, now, now),
-                )
-            elif row[0]["session_id"] != session_id:
-                # A new session: agent-reply delivery starts from its beginning.
-                conn.execute(
-                    "UPDATE telegram_chats SET session_id = ?, session_token = ?, lang = ?, last_turn_id = 0,"
-                    " updated_at = ? WHERE chat_id = ?",
-                    (session_id, token, lang, now, chat_id),
-                )
-            else:
-                conn.execute(
-                    "UPDATE telegram_chats SET lang = ?, updated_at = ? WHERE chat_id = ?", (lang, now, chat_id)
-                )
-
-        await self.db.write(run)
+        await self.store.remember(chat_id, session_id, token, lang)
 
     async def _live_session(self, chat: dict[str, Any] | None) -> tuple[str | None, str | None]:
         """The chat's session to continue, or (None, None) when it must start fresh."""
@@ -237,17 +214,7 @@ class TelegramChannel:
         if update_id is None:
             return True
 
-        def run(conn: apsw.Connection) -> bool:
-            conn.execute(
-                "INSERT OR IGNORE INTO telegram_updates (update_id, received_at) VALUES (?, ?)",
-                (update_id, time.time()),
-            )
-            fresh = conn.changes() == 1
-            if fresh and update_id % 500 == 0:  # keep the table small
-                conn.execute("DELETE FROM telegram_updates WHERE update_id < ?", (update_id - 100_000,))
-            return fresh
-
-        return await self.db.write(run)
+        return await self.store.first_time(update_id)
 
     # -- updates --------------------------------------------------------------------------------
     async def handle_update(self, update: dict[str, Any]) -> None:
@@ -478,10 +445,8 @@ class TelegramChannel:
         label = text("source_article", lang, title=answer.source_doc or article_id)
         await self.send(chat_id, f"{answer.response}\n\n{label}", self._after_article(lang))
         chat = await self.chat(chat_id)
-        await self.db.execute(
-            "INSERT INTO tree_clicks (session_id, customer_id, topic_id, article_id, label, lang, channel, created_at)"
-            " VALUES (?, ?, NULL, ?, ?, ?, 'telegram', ?)",
-            ((chat or {}).get("session_id"), f"tg:{chat_id}", article_id, answer.source_doc, lang, time.time()),
+        await self.store.tree_click(
+            (chat or {}).get("session_id"), f"tg:{chat_id}", article_id, answer.source_doc, lang
         )
 
     def _after_article(self, lang: str) -> dict[str, Any]:
@@ -515,22 +480,8 @@ class TelegramChannel:
         """Send agent replies and hand-off notices not yet delivered; returns how many were sent."""
         since = time.time() - recent_seconds
 
-        def pending(conn: apsw.Connection) -> list[dict[str, Any]]:
-            return list(
-                conn.execute(
-                    "SELECT c.chat_id, c.last_turn_id, t.id, t.session_id, t.role, t.text, t.sender_name, t.meta"
-                    " FROM telegram_chats c"
-                    " JOIN sessions s ON s.id = c.session_id"
-                    " JOIN chat_turns t ON t.session_id = c.session_id AND t.id > c.last_turn_id"
-                    " WHERE (s.status IN ('pending_handoff', 'human_active') OR s.updated_at >= ?)"
-                    "   AND (t.role = 'agent' OR (t.role = 'system' AND json_extract(t.meta, '$.kind') = 'status'))"
-                    " ORDER BY t.id LIMIT 200",
-                    (since,),
-                )
-            )
-
         sent = 0
-        for row in await self.db.read(pending):
+        for row in await self.store.pending_turns(since):
             if not await self._claim(row["chat_id"], row["id"]):
                 continue
             body = row["text"]
@@ -567,14 +518,7 @@ class TelegramChannel:
                 return
 
     async def _claim(self, chat_id: str, turn_id: int) -> bool:
-        def run(conn: apsw.Connection) -> bool:
-            conn.execute(
-                "UPDATE telegram_chats SET last_turn_id = ? WHERE chat_id = ? AND last_turn_id < ?",
-                (turn_id, chat_id, turn_id),
-            )
-            return conn.changes() == 1
-
-        return await self.db.write(run)
+        return await self.store.claim_turn(chat_id, turn_id)
 
     async def delivery_loop(self, interval: float = 1.0) -> None:
         """Deliver agent replies every ``interval`` seconds, and at once when this process's event

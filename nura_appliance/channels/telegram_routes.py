@@ -26,7 +26,6 @@ from nura_appliance.settings import Settings
 log = logging.getLogger(__name__)
 bp = Blueprint("telegram", url_prefix="/v1/telegram")
 POLL_TIMEOUT = 25
-OFFSET_KEY = "poll_offset"
 
 
 class TelegramPoller:
@@ -39,14 +38,10 @@ class TelegramPoller:
         self.idle_wait = idle_wait
 
     async def _offset(self) -> int | None:
-        row = await self.channel.db.fetchone("SELECT value FROM telegram_state WHERE key = ?", (OFFSET_KEY,))
-        return int(row["value"]) if row else None
+        return await self.channel.store.offset()
 
     async def _save_offset(self, offset: int) -> None:
-        await self.channel.db.execute(
-            "INSERT INTO telegram_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (OFFSET_KEY, str(offset)),
-        )
+        await self.channel.store.save_offset(offset)
 
     async def poll_once(self) -> int:
         """Fetch one batch and answer it; returns the number of updates handled."""

@@ -747,6 +747,47 @@ class LastAdminError(Conflict):
     code = "last_admin"
 
 
+class TelegramStore(Protocol):
+    """The Telegram channel's rows (``storage/sqlite/telegram.py``, ``storage/postgres/telegram.py``):
+    each chat's session and delivery position, handled update ids, the poller's offset."""
+
+    async def chat(self, chat_id: str) -> dict[str, Any] | None:
+        """``{chat_id, session_id, session_token, lang, last_turn_id, created_at, updated_at}``."""
+        ...
+
+    async def remember(self, chat_id: str, session_id: str | None, token: str | None, lang: str) -> None:
+        """Insert the chat, or point it at a (new) session — delivery then starts from that
+        session's beginning — or only update its language when the session is the same."""
+        ...
+
+    async def first_time(self, update_id: int) -> bool:
+        """Record an update id; False when it was handled before (keeps the last 100,000 ids)."""
+        ...
+
+    async def tree_click(
+        self, session_id: str | None, customer_id: str, article_id: str, label: str | None, lang: str
+    ) -> None:
+        """An article opened from the topic menu (the analytics' ``tree_clicks``)."""
+        ...
+
+    async def pending_turns(self, since: float, limit: int = 200) -> list[dict[str, Any]]:
+        """Agent replies and hand-off notices (system turns with ``meta.kind = status``) of the
+        chats' sessions after each chat's ``last_turn_id``, oldest first, for sessions waiting for
+        or with an agent, or changed since ``since``: ``{chat_id, last_turn_id, id, session_id,
+        role, text, sender_name, meta}``."""
+        ...
+
+    async def claim_turn(self, chat_id: str, turn_id: int) -> bool:
+        """Move the chat's delivery position to ``turn_id``; False when it is there already."""
+        ...
+
+    async def offset(self) -> int | None:
+        """The long-poller's next update offset."""
+        ...
+
+    async def save_offset(self, offset: int) -> None: ...
+
+
 class Cache(Protocol):
     """The live cache: sessions, rate-limit counters, small lookups (diskcache by default, Redis
     in scale-out). Async so that no cache I/O runs on the event loop."""

@@ -15,7 +15,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from nura_appliance.paths import DataPaths
 from nura_appliance.settings import Settings
-from nura_appliance.storage.base import AiStore, AnalyticsStore, AuthStore, OutboxStore, RuntimeSettingsStore
+from nura_appliance.storage.base import (
+    AiStore,
+    AnalyticsStore,
+    AuthStore,
+    OutboxStore,
+    RuntimeSettingsStore,
+    TelegramStore,
+)
 from nura_appliance.storage.sqlite import migrations as sqlite_migrations
 from nura_appliance.storage.sqlite.db import Database
 
@@ -152,6 +159,7 @@ class Stores:
     auth: AuthStore
     outbox: OutboxStore
     runtime_settings: RuntimeSettingsStore
+    telegram: TelegramStore
 
 
 def stores_for(db: Any) -> Stores:
@@ -162,6 +170,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.auth import PgAuthStore
         from nura_appliance.storage.postgres.outbox import PgOutboxStore
         from nura_appliance.storage.postgres.settings import PgRuntimeSettingsStore
+        from nura_appliance.storage.postgres.telegram import PgTelegramStore
 
         return Stores(
             db=db,
@@ -170,12 +179,14 @@ def stores_for(db: Any) -> Stores:
             auth=PgAuthStore(db),
             outbox=PgOutboxStore(db),
             runtime_settings=PgRuntimeSettingsStore(db),
+            telegram=PgTelegramStore(db),
         )
     from nura_appliance.storage.sqlite.ai import SqliteAiStore
     from nura_appliance.storage.sqlite.analytics import SqliteAnalyticsStore
     from nura_appliance.storage.sqlite.auth import SqliteAuthStore
     from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
     from nura_appliance.storage.sqlite.settings import SqliteRuntimeSettingsStore
+    from nura_appliance.storage.sqlite.telegram import SqliteTelegramStore
 
     return Stores(
         db=db,
@@ -184,6 +195,7 @@ def stores_for(db: Any) -> Stores:
         auth=SqliteAuthStore(db),
         outbox=SqliteOutboxStore(db),
         runtime_settings=SqliteRuntimeSettingsStore(db),
+        telegram=SqliteTelegramStore(db),
     )
 
 
