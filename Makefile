@@ -5,7 +5,7 @@ NURA := $(VENV)/bin/nura
 PYTHON ?= python3
 DATA_DIR ?= ./data
 
-.PHONY: install install-app install-local install-test llama-wheel run serve init test test-fast lint format bench build clean
+.PHONY: install install-app install-local install-test llama-wheel run serve init test test-fast lint format bench build clean settings-fields
 
 # The appliance itself (SQLite, built-in embedder, OpenAI-compatible client): no compiler needed.
 install-app: $(VENV)/.installed-app
@@ -89,6 +89,7 @@ test-fast: install-test
 lint: install
 	$(VENV)/bin/ruff check nura_appliance tests
 	$(VENV)/bin/ruff format --check nura_appliance tests
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format nura_appliance tests
@@ -103,3 +104,7 @@ build: install
 
 clean:
 	rm -rf build dist .pytest_cache
+
+# Regenerate the typed setting declarations (nura_appliance/settings_fields.py) from SETTINGS.
+settings-fields: install-app
+	$(PY) -c "from pathlib import Path; from nura_appliance import settings; Path('nura_appliance/settings_fields.py').write_text(settings.render_fields(), encoding='utf-8')"

@@ -14,12 +14,13 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from croniter import croniter
 
 from nura_appliance.errors import ConfigError
 from nura_appliance.languages import LANGS
+from nura_appliance.settings_fields import SettingFields
 
 # Generated secrets (``nura_appliance/auth/secrets.py``), read below nura.toml and the environment.
 SECRETS_FILE = "secrets.toml"
@@ -730,21 +731,52 @@ def _lookup(source: Mapping[str, Any], setting: Setting) -> tuple[bool, Any]:
     return False, None
 
 
+_FIELD_TYPES = {str: "str", int: "int", float: "float", bool: "bool", list: "list[str]"}
+
+
+def render_fields() -> str:
+    """The source of ``settings_fields.py``: one typed attribute per setting, for type checkers.
+
+    Regenerate with ``make settings-fields`` after adding or changing a setting; a test fails
+    while the file and ``SETTINGS`` disagree.
+    """
+    lines = [
+        '"""Typed attribute declarations for ``Settings`` — generated from ``SETTINGS``; do not edit.',
+        "",
+        "Regenerate with ``make settings-fields``. At run time the values come from",
+        "``Settings.__getattr__``; these annotations only give every setting its type.",
+        '"""',
+        "",
+        "",
+        "class SettingFields:",
+        '    """One attribute per setting, in lower case."""',
+        "",
+    ]
+    lines += [f"    {s.name.lower()}: {_FIELD_TYPES[s.kind]}" for s in SETTINGS]
+    return "\n".join(lines) + "\n"
+
+
 @dataclass
-class Settings:
-    """Effective settings; read values as attributes in lower case (``settings.company_name``)."""
+class Settings(SettingFields):
+    """Effective settings; read values as attributes in lower case (``settings.company_name``).
+
+    Every setting has a declared type (``SettingFields``); a name that is not a setting is an
+    error for the type checker and ``AttributeError`` at run time.
+    """
 
     values: dict[str, Any]
     origins: dict[str, str] = field(default_factory=dict)
 
-    def __getattr__(self, item: str) -> Any:
-        values = self.__dict__.get("values")
-        if values is None:
-            raise AttributeError(item)
-        try:
-            return values[item.upper()]
-        except KeyError:
-            raise AttributeError(item) from None
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, item: str) -> Any:
+            values = self.__dict__.get("values")
+            if values is None:
+                raise AttributeError(item)
+            try:
+                return values[item.upper()]
+            except KeyError:
+                raise AttributeError(item) from None
 
     def get(self, name: str) -> Any:
         return self.values[name]

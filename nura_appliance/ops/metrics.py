@@ -230,7 +230,7 @@ async def render(app: Sanic) -> bytes:
         families = await app.ctx.nura.db.read(read_database_metrics)
         metrics.snapshot = cached = (time.monotonic(), families)
     scrape = CollectorRegistry(auto_describe=False)
-    scrape.register(_Families(cached[1] + supervision_metrics(app)))  # type: ignore[arg-type]
+    scrape.register(_Families(cached[1] + supervision_metrics(app)))
     return generate_latest(metrics.registry) + generate_latest(scrape)
 
 
