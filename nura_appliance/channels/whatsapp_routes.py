@@ -25,7 +25,6 @@ from nura_appliance.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from nura_appliance.health import register_check
 from nura_appliance.http import json_object, on_context
 from nura_appliance.settings import Settings
-from nura_appliance.storage.sqlite.whatsapp import SqlWhatsAppStore
 
 log = logging.getLogger(__name__)
 bp = Blueprint("whatsapp", url_prefix="/v1/whatsapp")
@@ -198,7 +197,7 @@ async def _start(app: Sanic, ctx: Any) -> None:
     settings = ctx.settings
     if not enabled(settings):
         return
-    runtime = WhatsAppRuntime(WhatsAppChannel(ctx, make_api(settings), SqlWhatsAppStore(ctx.db)))
+    runtime = WhatsAppRuntime(WhatsAppChannel(ctx, make_api(settings), ctx.stores.whatsapp))
     ctx.services["whatsapp"] = runtime
     ctx.services.setdefault("reply_guards", []).append(check_agent_reply)
     jobs = ctx.services.get("jobs")

@@ -457,8 +457,13 @@ class BackupStore(Protocol):
         ...
 
 
+# How far a WhatsApp delivery status may move: a late "delivered" never overwrites "read".
+WHATSAPP_STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 5}
+
+
 class WhatsAppStore(Protocol):
-    """The WhatsApp channel's rows (``storage/sqlite/whatsapp.py``): each number's session and
+    """The WhatsApp channel's rows (``storage/sqlite/whatsapp.py``, ``storage/postgres/whatsapp.py``):
+    each number's session and
     24-hour window, handled inbound message ids, and the ordered outbound queue with the delivery
     statuses Meta reports."""
 

@@ -22,6 +22,7 @@ from nura_appliance.storage.base import (
     OutboxStore,
     RuntimeSettingsStore,
     TelegramStore,
+    WhatsAppStore,
 )
 from nura_appliance.storage.sqlite import migrations as sqlite_migrations
 from nura_appliance.storage.sqlite.db import Database
@@ -160,6 +161,7 @@ class Stores:
     outbox: OutboxStore
     runtime_settings: RuntimeSettingsStore
     telegram: TelegramStore
+    whatsapp: WhatsAppStore
 
 
 def stores_for(db: Any) -> Stores:
@@ -171,6 +173,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.outbox import PgOutboxStore
         from nura_appliance.storage.postgres.settings import PgRuntimeSettingsStore
         from nura_appliance.storage.postgres.telegram import PgTelegramStore
+        from nura_appliance.storage.postgres.whatsapp import PgWhatsAppStore
 
         return Stores(
             db=db,
@@ -180,6 +183,7 @@ def stores_for(db: Any) -> Stores:
             outbox=PgOutboxStore(db),
             runtime_settings=PgRuntimeSettingsStore(db),
             telegram=PgTelegramStore(db),
+            whatsapp=PgWhatsAppStore(db),
         )
     from nura_appliance.storage.sqlite.ai import SqliteAiStore
     from nura_appliance.storage.sqlite.analytics import SqliteAnalyticsStore
@@ -187,6 +191,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
     from nura_appliance.storage.sqlite.settings import SqliteRuntimeSettingsStore
     from nura_appliance.storage.sqlite.telegram import SqliteTelegramStore
+    from nura_appliance.storage.sqlite.whatsapp import SqlWhatsAppStore
 
     return Stores(
         db=db,
@@ -196,6 +201,7 @@ def stores_for(db: Any) -> Stores:
         outbox=SqliteOutboxStore(db),
         runtime_settings=SqliteRuntimeSettingsStore(db),
         telegram=SqliteTelegramStore(db),
+        whatsapp=SqlWhatsAppStore(db),
     )
 
 

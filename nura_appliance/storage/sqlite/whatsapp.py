@@ -1,7 +1,7 @@
 """The WhatsApp channel's rows (:class:`~nura_appliance.storage.base.WhatsAppStore`):
 ``whatsapp_contacts``, ``whatsapp_inbound`` and ``whatsapp_outbound`` (migration 0018).
 
-Plain SQL that runs on SQLite and, unchanged, on PostgreSQL through ``PgDatabase``.
+SQLite's SQL; ``storage/postgres/whatsapp.py`` is the PostgreSQL twin.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-# How far a delivery status may move: a late "delivered" never overwrites "read".
-STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 5}
+from nura_appliance.storage.base import WHATSAPP_STATUS_RANK as STATUS_RANK
 
 
 class SqlWhatsAppStore:
