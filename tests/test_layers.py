@@ -17,7 +17,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nura_appliance"
 # Lowest first. A module may import its own layer and the layers below it, never above.
 LAYERS: dict[str, frozenset[str]] = {
     "core": frozenset(
-        {"__init__", "errors", "languages", "settings", "paths", "private", "text_policy", "spreadsheet", "http"}
+        {
+            "__init__",
+            "errors",
+            "languages",
+            "settings",
+            "settings_fields",
+            "paths",
+            "private",
+            "text_policy",
+            "spreadsheet",
+            "http",
+        }
     ),
     "storage": frozenset({"storage"}),
     "features": frozenset(
