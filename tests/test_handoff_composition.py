@@ -186,6 +186,9 @@ def test_sorani_requests_compose_also_when_typed_on_an_arabic_keyboard():
         "کارمەندەکانتان کەی دەوام دەکەن",
         "el modir taba3 el far3 ma rad 3alay",
         "abi a3ref ra8am el mas2ool 3an el shakawi",
+        "هیچ کەسێک ناتوانێت پەیوەندیم پێوە بکات",  # nobody can call me: a call problem
+        "دەمەوێت ببم بە کارمەند لای ئێوە",  # a job: to become an employee
+        "ابي اصير موظف عندكم",
     ],
 )
 def test_composed_near_misses_in_sorani_and_arabizi(text):

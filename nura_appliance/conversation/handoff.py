@@ -361,6 +361,7 @@ def _first_person(words: list[str], talks: list[int]) -> bool:
     return False
 
 
+_BECOME = lexicon_words("ببم ببمە ببین اصير اصبح نصير اتوظف become becoming bibim")
 _CKB_IS_WANTED = lexicon_words("دەوێت دەوێ ئەوێت ئەوێ")
 _CKB_UNABLE = lexicon_words("ناتوانم ناتوانێت ناتوانین ناتوانن ناکرێت ناتوانی")
 _CKB_FIRST_PERSON = lexicon_words("بکەم بکەین دەکەم ئەکەم بدوێم بدوێین")
@@ -372,8 +373,12 @@ def _is_report(words: list[str], person: int, verb: int) -> bool:
 
 
 def refuses_person(norm: str) -> bool:
-    """A negated want of a person: "ما ابي موظف بس قلي الرصيد", "i don't need an agent"."""
-    rs = word_roles(norm)[1]
+    """A negated want of a person: "ما ابي موظف بس قلي الرصيد", "i don't need an agent"; or a
+    person the customer wants to *become* (a job: "دەمەوێت ببم بە کارمەند", "ابي اصير موظف")."""
+    words, rs = word_roles(norm)
+    for i, word in enumerate(words):
+        if word.replace(SORANI_E, "ه") in _BECOME and any("staff" in r for r in rs[i + 1 : i + 4]):
+            return True
     for i, r in enumerate(rs[:-1]):
         if "negation" in r and "want" in rs[i + 1]:
             for x in rs[i + 2 : i + 5]:
