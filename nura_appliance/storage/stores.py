@@ -51,7 +51,7 @@ def describe_url(url: str) -> dict[str, Any]:
     kind = "postgresql" if scheme.startswith("postgres") else "redis" if scheme.startswith("redis") else scheme
     host = parts.hostname
     if not host:  # libpq's "postgresql:///db?host=/run/postgresql" (a Unix socket folder)
-        host = (parse_qs(parts.query).get("host") or [None])[0]
+        host = (parse_qs(parts.query).get("host") or [""])[0]
     described: dict[str, Any] = {"kind": kind, "host": host or "localhost"}
     described["port"] = port or (5432 if kind == "postgresql" else 6379 if kind == "redis" else None)
     database = unquote(parts.path.lstrip("/"))

@@ -5,6 +5,7 @@ SQLite's ``COLLATE NOCASE`` does."""
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
 from typing import Any
@@ -57,8 +58,9 @@ class PgAuthStore:
 
         await self.db.write(run)
 
-    async def list(self, role: str | None = None, active: bool | None = None) -> list[UserRecord]:
-        where, params = ["TRUE"], []
+    async def list(self, role: str | None = None, active: bool | None = None) -> builtins.list[UserRecord]:
+        where: builtins.list[str] = ["TRUE"]
+        params: builtins.list[Any] = []
         if role is not None:
             where.append("role = %s")
             params.append(role)
@@ -152,12 +154,12 @@ class PgAuthStore:
         )
 
     async def _page(
-        self, table: str, filters: list[tuple[str, Any]], limit: int, offset: int
-    ) -> tuple[list[dict[str, Any]], int]:
+        self, table: str, filters: builtins.list[tuple[str, Any]], limit: int, offset: int
+    ) -> tuple[builtins.list[dict[str, Any]], int]:
         where = " AND ".join(clause for clause, _ in filters) or "TRUE"
         params = [value for _, value in filters]
 
-        def run(conn: PgConnection) -> tuple[list[dict[str, Any]], int]:
+        def run(conn: PgConnection) -> tuple[builtins.list[dict[str, Any]], int]:
             total, rows = conn.sql_pipeline(
                 [
                     (f"SELECT count(*) AS n FROM {table} WHERE {where}", params),
@@ -176,8 +178,8 @@ class PgAuthStore:
 
     async def audit(
         self, limit: int, offset: int, actor: str | None, action: str | None, since: float | None
-    ) -> tuple[list[dict[str, Any]], int]:
-        filters: list[tuple[str, Any]] = []
+    ) -> tuple[builtins.list[dict[str, Any]], int]:
+        filters: builtins.list[tuple[str, Any]] = []
         if actor:
             filters.append(("actor = %s", actor))
         if action:
@@ -188,8 +190,8 @@ class PgAuthStore:
 
     async def security(
         self, limit: int, offset: int, event: str | None, since: float | None
-    ) -> tuple[list[dict[str, Any]], int]:
-        filters: list[tuple[str, Any]] = []
+    ) -> tuple[builtins.list[dict[str, Any]], int]:
+        filters: builtins.list[tuple[str, Any]] = []
         if event:
             filters.append(("event = %s", event))
         if since is not None:

@@ -9,8 +9,6 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-import apsw
-
 from nura_appliance.storage.analytics_sources import EARLIEST_TABLES, SOURCE_BY_NAME, SourceTable
 from nura_appliance.storage.base import AggregateRow, ReportFilters
 from nura_appliance.storage.sqlite.db import Database
@@ -55,7 +53,7 @@ def filter_sql(source: SourceTable, filters: ReportFilters) -> tuple[str, dict[s
 
 
 class SqliteAnalyticsSnapshot:
-    def __init__(self, conn: apsw.Connection) -> None:
+    def __init__(self, conn: Any) -> None:
         self.conn = conn
 
     def state(self, key: str) -> str | None:
@@ -134,7 +132,7 @@ class SqliteAnalyticsStore:
         self.db = db
 
     async def snapshot(self, fn: Callable[[SqliteAnalyticsSnapshot], Any]) -> Any:
-        def run(conn: apsw.Connection) -> Any:
+        def run(conn: Any) -> Any:
             conn.execute("BEGIN")  # one read transaction: every query sees the same data
             try:
                 return fn(SqliteAnalyticsSnapshot(conn))
@@ -146,7 +144,7 @@ class SqliteAnalyticsStore:
     async def store_days(self, days: list[str], rows: list[AggregateRow], watermark: float | None) -> None:
         now = time.time()
 
-        def write(conn: apsw.Connection) -> None:
+        def write(conn: Any) -> None:
             for day in days:
                 conn.execute("DELETE FROM analytics_daily WHERE day = ?", (day,))
                 conn.execute(

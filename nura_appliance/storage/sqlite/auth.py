@@ -4,11 +4,10 @@ Every call runs on the database's reader pool or writer thread, never on the eve
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
 from typing import Any
-
-import apsw
 
 from nura_appliance.errors import Conflict
 from nura_appliance.storage.base import LastAdminError, UserRecord, user_record
@@ -40,7 +39,7 @@ class SqliteAuthStore:
         """Record a logout until the token would have expired; drops records that have."""
         now = time.time()
 
-        def run(conn: apsw.Connection) -> None:
+        def run(conn: Any) -> None:
             conn.execute(
                 "INSERT INTO revoked_tokens (token_id, username, expires_at, revoked_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (token_id) DO NOTHING",
@@ -51,8 +50,9 @@ class SqliteAuthStore:
 
         await self.db.write(run)
 
-    async def list(self, role: str | None = None, active: bool | None = None) -> list[UserRecord]:
-        sql, params = "SELECT * FROM users WHERE 1 = 1", []
+    async def list(self, role: str | None = None, active: bool | None = None) -> builtins.list[UserRecord]:
+        sql = "SELECT * FROM users WHERE 1 = 1"
+        params: builtins.list[Any] = []
         if role is not None:
             sql += " AND role = ?"
             params.append(role)
@@ -63,7 +63,7 @@ class SqliteAuthStore:
         return [user_record(r) for r in rows]
 
     async def create(self, username: str, password_hash: str, role: str, display_name: str | None) -> UserRecord:
-        def run(conn: apsw.Connection) -> dict[str, Any]:
+        def run(conn: Any) -> dict[str, Any]:
             if conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchall():
                 raise Conflict(f"a user named {username!r} exists already", code="user_exists")
             now = time.time()
@@ -89,7 +89,7 @@ class SqliteAuthStore:
     ) -> UserRecord | None:
         """Change a user in one transaction; refuses to leave no active admin behind."""
 
-        def run(conn: apsw.Connection) -> dict[str, Any] | None:
+        def run(conn: Any) -> dict[str, Any] | None:
             rows = conn.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchall()
             if not rows:
                 return None
@@ -148,12 +148,12 @@ class SqliteAuthStore:
         )
 
     async def _page(
-        self, table: str, filters: list[tuple[str, Any]], limit: int, offset: int
-    ) -> tuple[list[dict[str, Any]], int]:
+        self, table: str, filters: builtins.list[tuple[str, Any]], limit: int, offset: int
+    ) -> tuple[builtins.list[dict[str, Any]], int]:
         where = " AND ".join(clause for clause, _ in filters) or "1 = 1"
         params = [value for _, value in filters]
 
-        def run(conn: apsw.Connection) -> tuple[list[dict[str, Any]], int]:
+        def run(conn: Any) -> tuple[builtins.list[dict[str, Any]], int]:
             total = conn.execute(f"SELECT count(*) AS n FROM {table} WHERE {where}", params).fetchall()[0]["n"]
             rows = conn.execute(
                 f"SELECT * FROM {table} WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?", (*params, limit, offset)
@@ -166,8 +166,8 @@ class SqliteAuthStore:
 
     async def audit(
         self, limit: int, offset: int, actor: str | None, action: str | None, since: float | None
-    ) -> tuple[list[dict[str, Any]], int]:
-        filters: list[tuple[str, Any]] = []
+    ) -> tuple[builtins.list[dict[str, Any]], int]:
+        filters: builtins.list[tuple[str, Any]] = []
         if actor:
             filters.append(("actor = ?", actor))
         if action:
@@ -178,8 +178,8 @@ class SqliteAuthStore:
 
     async def security(
         self, limit: int, offset: int, event: str | None, since: float | None
-    ) -> tuple[list[dict[str, Any]], int]:
-        filters: list[tuple[str, Any]] = []
+    ) -> tuple[builtins.list[dict[str, Any]], int]:
+        filters: builtins.list[tuple[str, Any]] = []
         if event:
             filters.append(("event = ?", event))
         if since is not None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import apsw
-
 from nura_appliance.storage.sqlite.db import Database
 
 OFFSET_KEY = "poll_offset"
@@ -22,7 +20,7 @@ class SqliteTelegramStore:
     async def remember(self, chat_id: str, session_id: str | None, token: str | None, lang: str) -> None:
         now = time.time()
 
-        def run(conn: apsw.Connection) -> None:
+        def run(conn: Any) -> None:
             row = conn.execute("SELECT session_id FROM telegram_chats WHERE chat_id = ?", (chat_id,)).fetchall()
             if not row:
                 conn.execute(
@@ -44,7 +42,7 @@ class SqliteTelegramStore:
         await self.db.write(run)
 
     async def first_time(self, update_id: int) -> bool:
-        def run(conn: apsw.Connection) -> bool:
+        def run(conn: Any) -> bool:
             conn.execute(
                 "INSERT OR IGNORE INTO telegram_updates (update_id, received_at) VALUES (?, ?)",
                 (update_id, time.time()),
@@ -78,7 +76,7 @@ class SqliteTelegramStore:
         )
 
     async def claim_turn(self, chat_id: str, turn_id: int) -> bool:
-        def run(conn: apsw.Connection) -> bool:
+        def run(conn: Any) -> bool:
             conn.execute(
                 "UPDATE telegram_chats SET last_turn_id = ? WHERE chat_id = ? AND last_turn_id < ?",
                 (turn_id, chat_id, turn_id),
