@@ -31,7 +31,6 @@ from nura_appliance.conversation.service import LANGS, turn_payload
 from nura_appliance.errors import ValidationFailed
 from nura_appliance.handoff.routes import actor_of, check_reply_guards
 from nura_appliance.http import on_context, session_token
-from nura_appliance.storage.sqlite.attachments import SqlAttachmentStore
 
 bp = Blueprint("attachments", url_prefix="/v1")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
@@ -273,7 +272,7 @@ async def list_for_session(request: Request, session_id: str) -> HTTPResponse:
 
 
 async def _attach(app: Sanic, ctx: Any) -> None:
-    service = AttachmentService(ctx, SqlAttachmentStore(ctx.db))
+    service = AttachmentService(ctx, ctx.stores.attachments)
     ctx.services["attachments"] = service
 
 

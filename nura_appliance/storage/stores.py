@@ -18,6 +18,7 @@ from nura_appliance.settings import Settings
 from nura_appliance.storage.base import (
     AiStore,
     AnalyticsStore,
+    AttachmentStore,
     AuthStore,
     OutboxStore,
     RuntimeSettingsStore,
@@ -157,6 +158,7 @@ class Stores:
     db: Any
     ai: AiStore
     analytics: AnalyticsStore
+    attachments: AttachmentStore
     auth: AuthStore
     outbox: OutboxStore
     runtime_settings: RuntimeSettingsStore
@@ -169,6 +171,7 @@ def stores_for(db: Any) -> Stores:
     if getattr(db, "dialect", "sqlite") == "postgres":
         from nura_appliance.storage.postgres.ai import PgAiStore
         from nura_appliance.storage.postgres.analytics import PgAnalyticsStore
+        from nura_appliance.storage.postgres.attachments import PgAttachmentStore
         from nura_appliance.storage.postgres.auth import PgAuthStore
         from nura_appliance.storage.postgres.outbox import PgOutboxStore
         from nura_appliance.storage.postgres.settings import PgRuntimeSettingsStore
@@ -179,6 +182,7 @@ def stores_for(db: Any) -> Stores:
             db=db,
             ai=PgAiStore(db),
             analytics=PgAnalyticsStore(db),
+            attachments=PgAttachmentStore(db),
             auth=PgAuthStore(db),
             outbox=PgOutboxStore(db),
             runtime_settings=PgRuntimeSettingsStore(db),
@@ -187,6 +191,7 @@ def stores_for(db: Any) -> Stores:
         )
     from nura_appliance.storage.sqlite.ai import SqliteAiStore
     from nura_appliance.storage.sqlite.analytics import SqliteAnalyticsStore
+    from nura_appliance.storage.sqlite.attachments import SqlAttachmentStore
     from nura_appliance.storage.sqlite.auth import SqliteAuthStore
     from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
     from nura_appliance.storage.sqlite.settings import SqliteRuntimeSettingsStore
@@ -197,6 +202,7 @@ def stores_for(db: Any) -> Stores:
         db=db,
         ai=SqliteAiStore(db),
         analytics=SqliteAnalyticsStore(db),
+        attachments=SqlAttachmentStore(db),
         auth=SqliteAuthStore(db),
         outbox=SqliteOutboxStore(db),
         runtime_settings=SqliteRuntimeSettingsStore(db),

@@ -1,7 +1,6 @@
 """The ``attachments`` rows (:class:`~nura_appliance.storage.base.AttachmentStore`).
 
-The SQL is plain enough to run unchanged on PostgreSQL through ``PgDatabase`` (``?`` parameters,
-``RETURNING``, no SQLite-only functions), so this one class serves both backends.
+SQLite's side; ``storage/postgres/attachments.py`` is the PostgreSQL twin.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ def _record(row: dict[str, Any]) -> AttachmentRecord:
 
 
 class SqlAttachmentStore:
-    """Attachment rows through the app's ``Database`` (SQLite) or ``PgDatabase``."""
+    """Attachment rows on the app's SQLite ``Database``."""
 
     def __init__(self, db: Any) -> None:
         self.db = db
