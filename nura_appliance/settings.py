@@ -818,6 +818,25 @@ class Settings(SettingFields):
         return shown
 
 
+def _reader(name: str) -> property:
+    def read(self: Settings) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name.lower()) from None
+
+    return property(read, doc=_BY_NAME[name].help)
+
+
+# Every registered setting is a property of Settings reading ``values`` (what ``__getattr__`` does
+# for any other name). ``__getattr__`` only runs after the ordinary lookup has failed, which costs
+# about 1 µs a read; a customer message reads a dozen settings (docs/PERFORMANCE.md, issue 18).
+# ``values`` stays the one place the settings live: changes to it (runtime settings) show at once.
+for _setting in SETTINGS:
+    if not hasattr(Settings, _setting.name.lower()):
+        setattr(Settings, _setting.name.lower(), _reader(_setting.name))
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,

@@ -185,7 +185,7 @@ class ConversationService:
         if incoming.session_id is None:
             lang = choose_language(incoming.text, incoming.lang_hint, self.settings.default_lang)
             session, token = self.sessions.new(customer_id=incoming.customer_id, channel=incoming.channel, lang=lang)
-            return await self._route(session, token, incoming, started, created=True)
+            return await self._route(session, token, incoming, started, created=True, lang=lang)
         # One message of a session at a time, in arrival order; the session is read once the
         # previous message is committed.
         async with self.sessions.ordered(incoming.session_id):
@@ -193,10 +193,18 @@ class ConversationService:
             return await self._route(session, incoming.session_token or "", incoming, started, created=False)
 
     async def _route(
-        self, session: SessionRecord, token: str, incoming: IncomingMessage, started: float, *, created: bool
+        self,
+        session: SessionRecord,
+        token: str,
+        incoming: IncomingMessage,
+        started: float,
+        *,
+        created: bool,
+        lang: str | None = None,
     ) -> dict[str, Any]:
+        """``lang``: the message's language when already chosen (a new session is started in it)."""
         now = time.time()
-        lang = choose_language(incoming.text, incoming.lang_hint, session.lang)
+        lang = lang or choose_language(incoming.text, incoming.lang_hint, session.lang)
         for _ in range(3):
             customer_turn = TurnRecord(session.id, "customer", incoming.text, now, meta={"lang": lang})
             try:

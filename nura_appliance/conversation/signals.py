@@ -252,12 +252,15 @@ _EN_PERSON = re.compile(
 _AR_VERB = re.compile(rf"\b(?:{_TALK}|{_WANT})")
 
 
+@functools.lru_cache(maxsize=4096)
 def wants_human(text: str, lang: str | None = None, vocabulary: frozenset[str] = NO_VOCABULARY) -> bool:
     """True when the customer explicitly asks to talk to a person (Arabizi is read in Arabic
     script too: "areed a7chi wiya mowadhaf"). ``vocabulary``: the knowledge base's words, for
     reading Arabizi (knowledge.arabizi.vocabulary_of). The phrase lists and the composition of
     conversation.handoff first; then, for a message with a word for a person or for talking to
-    one, closeness to known requests against near misses (conversation.exemplars)."""
+    one, closeness to known requests against near misses (conversation.exemplars). Remembered
+    per text like ``sentiment``: the answer depends on the text and the vocabulary only, and the
+    same short messages ("hello", "agent") come again and again."""
     readings = _readings(text, vocabulary)
     # no word that can be part of a request (a short message may be a typed-wrong person word)
     cued = [norm for norm in readings if handoff_cue(norm)]

@@ -27,11 +27,14 @@ _INSERT_SESSION = (
 # What a command may change: everything but the identity of the session.
 _FIXED = frozenset(("id", "token_hash", "created_at", "version", "updated_at"))
 _MUTABLE = frozenset(_SESSION_COLUMNS) - _FIXED
+# ``json.dumps(x, ensure_ascii=False)`` builds a new encoder on every call (any option does); the
+# rows of a message are encoded by this one (same output).
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _session_params(session: SessionRecord) -> dict[str, Any]:
     params = session.to_dict()
-    params["meta"] = json.dumps(session.meta, ensure_ascii=False)
+    params["meta"] = _to_json(session.meta)
     return params
 
 
@@ -55,7 +58,7 @@ def update_session(
         raise ValueError(f"a session command cannot write {sorted(unknown)}")
     params: dict[str, Any] = {f"v_{k}": v for k, v in changes.items()}
     if "meta" in changes:
-        params["v_meta"] = json.dumps(changes["meta"], ensure_ascii=False)
+        params["v_meta"] = _to_json(changes["meta"])
     sets = "".join(f"{k} = :v_{k}, " for k in changes)
     at = max(at, current.updated_at)
     params.update(id=current.id, at=at, expected=current.version)
@@ -101,24 +104,45 @@ def turn_from_row(row: Row) -> TurnRecord:
 
 # Inserts hand back their id with RETURNING rather than a second statement (last_insert_rowid):
 # the same in SQLite, one network round trip fewer per row in PostgreSQL mode.
+_TURN_COLUMNS = "session_id, role, text, source, confidence, article_id, sources, sender_name, meta, created_at"
+_TURN_VALUES = "(?,?,?,?,?,?,?,?,?,?)"
+
+
+def _turn_params(turn: TurnRecord) -> tuple[Any, ...]:
+    return (
+        turn.session_id,
+        turn.role,
+        turn.text,
+        turn.source,
+        turn.confidence,
+        turn.article_id,
+        _to_json(turn.sources) if turn.sources is not None else None,
+        turn.sender_name,
+        _to_json(turn.meta),
+        turn.created_at,
+    )
+
+
 def insert_turn(conn: apsw.Connection, turn: TurnRecord) -> int:
     rows = conn.execute(
-        "INSERT INTO chat_turns (session_id, role, text, source, confidence, article_id, sources,"
-        " sender_name, meta, created_at) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id",
-        (
-            turn.session_id,
-            turn.role,
-            turn.text,
-            turn.source,
-            turn.confidence,
-            turn.article_id,
-            json.dumps(turn.sources, ensure_ascii=False) if turn.sources is not None else None,
-            turn.sender_name,
-            json.dumps(turn.meta, ensure_ascii=False),
-            turn.created_at,
-        ),
+        f"INSERT INTO chat_turns ({_TURN_COLUMNS}) VALUES {_TURN_VALUES} RETURNING id", _turn_params(turn)
     ).fetchall()
     return int(rows[0]["id"])
+
+
+def insert_turns(conn: apsw.Connection, turns: list[TurnRecord]) -> None:
+    """Insert ``turns`` with one statement and set their ids (a message writes two turns: one
+    statement, and one round trip in PostgreSQL mode, instead of one each). Ids grow in the order
+    the rows are inserted, so the sorted ids are the turns' in order, whatever order RETURNING
+    hands them back in."""
+    if len(turns) == 1:
+        turns[0].id = insert_turn(conn, turns[0])
+        return
+    values = ", ".join(_TURN_VALUES for _ in turns)
+    params = [value for turn in turns for value in _turn_params(turn)]
+    rows = conn.execute(f"INSERT INTO chat_turns ({_TURN_COLUMNS}) VALUES {values} RETURNING id", params).fetchall()
+    for turn, turn_id in zip(turns, sorted(int(row["id"]) for row in rows), strict=True):
+        turn.id = turn_id
 
 
 def insert_outbox(conn: apsw.Connection, item: OutboxItem, *, max_attempts: int = 5) -> int:
@@ -126,7 +150,7 @@ def insert_outbox(conn: apsw.Connection, item: OutboxItem, *, max_attempts: int 
     rows = conn.execute(
         "INSERT INTO outbox (kind, payload, status, attempts, max_attempts, next_attempt_at, created_at,"
         " updated_at) VALUES (?, ?, 'pending', 0, ?, ?, ?, ?) RETURNING id",
-        (item.kind, json.dumps(item.payload, ensure_ascii=False), max_attempts, now, now, now),
+        (item.kind, _to_json(item.payload), max_attempts, now, now, now),
     ).fetchall()
     return int(rows[0]["id"])
 
@@ -134,8 +158,8 @@ def insert_outbox(conn: apsw.Connection, item: OutboxItem, *, max_attempts: int 
 def write_rows(conn: apsw.Connection, session: SessionRecord, change: SessionChange) -> None:
     """The turns, log row, outbox rows and ``after`` hook of a committed command."""
     turns, log = change.turns, change.log
-    for turn in turns:
-        turn.id = insert_turn(conn, turn)
+    if turns:
+        insert_turns(conn, turns)
     if log is not None:
         customer = next((t.id for t in turns if t.role == "customer"), None)
         bot = next((t.id for t in turns if t.role in ("bot", "system")), None)
