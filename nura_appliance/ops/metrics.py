@@ -54,10 +54,20 @@ class RequestMetrics:
         )
         ProcessCollector(registry=self.registry)
         self.snapshot: tuple[float, list[Metric]] | None = None
+        # (route, method, status) → its counter and histogram children: ``labels()`` validates the
+        # values and takes a lock on every call, half the cost of counting a request. As many
+        # entries as the metrics have label sets (routes are patterns, not paths).
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(route, method, str(status)).inc()
-        self.latency.labels(route, method).observe(seconds)
+        key = (route, method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (self.requests.labels(route, method, str(status)), self.latency.labels(route, method))
+            self._children[key] = children
+        count, latency = children
+        count.inc()
+        latency.observe(seconds)
 
 
 def _rows(conn: apsw.Connection, sql: str) -> list[dict[str, Any]]:
