@@ -1,7 +1,7 @@
 """Typed attribute declarations for ``Settings`` — generated from ``SETTINGS``; do not edit.
 
-Regenerate with ``make settings-fields``. At run time the values come from
-``Settings.__getattr__``; these annotations only give every setting its type.
+Regenerate with ``make settings-fields``. At run time each setting is a property of
+``Settings`` reading ``Settings.values``; these annotations only give every setting its type.
 """
 
 
