@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from typing import Any
 
@@ -55,6 +55,32 @@ def _resolve(future: asyncio.Future[Any], result: Any, exc: BaseException | None
         future.set_exception(exc)
     else:
         future.set_result(result)
+
+
+def _resolve_all(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for future, result, exc in outcomes:
+        _resolve(future, result, exc)
+
+
+Outcome = tuple["Future[Any] | LoopFuture", Any, "BaseException | None"]
+
+
+def settle_all(outcomes: Iterable[Outcome]) -> None:
+    """Resolve a finished batch's futures, ``(future, result, exception)`` each. Those of callers
+    on an event loop are resolved by one ``call_soon_threadsafe`` per loop: one wake-up of the loop
+    for the whole batch instead of one per write (each is a write to the loop's self-pipe by this
+    thread, which gives up the GIL for it). The others are resolved one by one."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = {}
+    for fut, result, exc in outcomes:
+        if isinstance(fut, LoopFuture):
+            by_loop.setdefault(fut.loop, []).append((fut.future, result, exc))
+        else:
+            settle(fut, result=result, exc=exc)
+    for loop, resolved in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve_all, resolved)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
 
 
 def settle(fut: Future[Any] | LoopFuture, *, result: Any = None, exc: BaseException | None = None) -> None:

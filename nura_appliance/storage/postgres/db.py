@@ -40,7 +40,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from nura_appliance.errors import StorageError
 from nura_appliance.storage.postgres.search import VectorIndex
-from nura_appliance.storage.writer import serve_writes, settle
+from nura_appliance.storage.writer import serve_writes, settle, settle_all
 
 log = logging.getLogger(__name__)
 
@@ -554,13 +554,12 @@ class PgDatabase:
         for table in self._touched:  # committed: counted before any caller's future resolves
             self._generations[table] += 1
         self._touched.clear()
-        for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
-            if ok:
-                settle(fut, result=value)
-            elif isinstance(value, psycopg.Error):
-                settle(fut, exc=storage_error(value))
-            else:
-                settle(fut, exc=value)
+        settle_all(
+            (fut, value, None)
+            if ok
+            else (fut, None, storage_error(value) if isinstance(value, psycopg.Error) else value)
+            for (_, fut), (ok, value) in zip(batch, outcomes, strict=True)
+        )
 
     def submit_write(self, fn: Callable[[PgConnection], T]) -> Future[T]:
         if self._closed:

@@ -30,7 +30,7 @@ import apsw
 import sqlite_vec
 
 from nura_appliance.errors import StorageError
-from nura_appliance.storage.writer import LoopFuture, serve_writes, settle
+from nura_appliance.storage.writer import LoopFuture, serve_writes, settle, settle_all
 
 log = logging.getLogger(__name__)
 
@@ -162,13 +162,10 @@ class Database:
         # Counted after COMMIT and before any caller's future resolves: a caller that awaited its
         # write sees the new count.
         self._count_commit(True)
-        for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
-            if ok:
-                settle(fut, result=value)
-            elif isinstance(value, apsw.Error):
-                settle(fut, exc=storage_error(value))
-            else:
-                settle(fut, exc=value)
+        settle_all(
+            (fut, value, None) if ok else (fut, None, storage_error(value) if isinstance(value, apsw.Error) else value)
+            for (_, fut), (ok, value) in zip(batch, outcomes, strict=True)
+        )
 
     def submit_write(self, fn: Callable[[apsw.Connection], T]) -> Future[T]:
         if self._closed:
