@@ -93,3 +93,17 @@ def test_every_setting_is_documented_in_the_readme():
     assert not missing, f"settings missing from the README's table: {missing}"
     unknown = documented - {s.name for s in SETTINGS}
     assert not unknown, f"README documents settings that do not exist: {sorted(unknown)}"
+
+
+def test_setting_reads_follow_values_at_once() -> None:
+    """Each setting is a property reading ``values`` (no copy to go stale): a runtime change made
+    to ``values`` shows on the next read; a name that is no setting is still AttributeError."""
+    settings = load_settings(environ={})
+    settings.values["COMPANY_NAME"] = "Renamed Telecom"
+    settings.values["HANDOFF_ENABLED"] = False
+    assert settings.company_name == "Renamed Telecom"
+    assert settings.handoff_enabled is False
+    assert getattr(settings, "no_such_setting", "absent") == "absent"
+    del settings.values["AGENT_NAME"]
+    with pytest.raises(AttributeError):
+        _ = settings.agent_name

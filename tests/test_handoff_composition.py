@@ -226,3 +226,20 @@ def test_the_same_parts_said_of_something_else_stay_calm(text):
     from nura_appliance.conversation.signals import sentiment
 
     assert sentiment(text) != "negative"
+
+
+def test_wants_human_is_remembered_per_text_and_vocabulary() -> None:
+    """The remembered answer is the computed one, and a different vocabulary (another knowledge
+    base) is a different entry, never the answer remembered for the old one."""
+    from nura_appliance.knowledge.arabizi import vocabulary_of
+
+    texts = ["areed a7chi wiya mowadhaf", "ابي اكلم موظف", "مرحبا", "talk to a human please", "النت عندي بطيء جدا"]
+    vocabulary = vocabulary_of(["موظف خدمة العملاء الانترنت بطيء"])
+    for text in texts:
+        for vocab in (frozenset(), vocabulary):
+            fresh = wants_human.__wrapped__(text, None, vocab)
+            assert wants_human(text, None, vocab) == fresh
+            assert wants_human(text, None, vocab) == fresh  # the remembered one
+    before = wants_human.cache_info().misses
+    wants_human(texts[0], None, vocabulary_of(["كلمة اخرى"]))
+    assert wants_human.cache_info().misses == before + 1

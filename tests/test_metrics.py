@@ -111,3 +111,15 @@ async def test_database_totals_tiers_handoffs_queue_jobs_and_llm_cost(
     assert value(found, "nura_llm_tokens_total", provider="openai", direction="completion") == 100
     assert value(found, "nura_llm_cost_usd_total", provider="openai") == pytest.approx(0.0002)
     assert value(found, "nura_knowledge_articles") > 0
+
+
+def test_request_counting_keeps_one_child_per_label_set() -> None:
+    """The counter and histogram children are looked up once per (route, method, status); every
+    request is still counted under its own labels."""
+    metrics = metrics_module.RequestMetrics()
+    for status in (200, 200, 200, 404):
+        metrics.observe("/v1/message", "POST", status, 0.003)
+    assert metrics.requests.labels("/v1/message", "POST", "200")._value.get() == 3
+    assert metrics.requests.labels("/v1/message", "POST", "404")._value.get() == 1
+    samples = {s.name: s.value for s in next(iter(metrics.latency.collect())).samples if not s.labels.get("le")}
+    assert samples["nura_http_request_duration_seconds_count"] == 4
