@@ -7,8 +7,10 @@ and tests) and closed by :meth:`AppContext.close`. No module-level singletons.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nura_appliance.conversation.pipeline import Pipeline
 from nura_appliance.conversation.service import ConversationService
@@ -24,6 +26,28 @@ from nura_appliance.storage.sqlite.db import Database
 from nura_appliance.storage.sqlite.knowledge import SqliteKnowledgeStore
 from nura_appliance.storage.sqlite.sessions import SqliteSessionStore
 from nura_appliance.storage.stores import Stores, open_database, open_scale_stores, scale_out, stores_for
+
+if TYPE_CHECKING:  # the feature services' types; the features import nothing from here at run time
+    from nura_appliance.ai.service import LLMService
+    from nura_appliance.analytics.service import AnalyticsService
+    from nura_appliance.attachments.service import AttachmentService
+    from nura_appliance.auth.audit import AuditService
+    from nura_appliance.auth.limits import RateLimiter
+    from nura_appliance.auth.service import AuthService, UserService
+    from nura_appliance.channels.identity import IdentityService
+    from nura_appliance.channels.telegram_routes import TelegramRuntime
+    from nura_appliance.channels.whatsapp_routes import WhatsAppRuntime
+    from nura_appliance.handoff.customer import WindowLimiter
+    from nura_appliance.handoff.service import HandoffService
+    from nura_appliance.jobs.service import JobService
+    from nura_appliance.knowledge.hybrid import HybridRetriever
+    from nura_appliance.knowledge.routes import KnowledgeTasks
+    from nura_appliance.knowledge.service import ReindexTask
+    from nura_appliance.ops.admin_settings import AdminSettings
+    from nura_appliance.ops.metrics import SupervisionView
+    from nura_appliance.ops.runtime import ServeLockHolder
+    from nura_appliance.ops.scheduled_backups import BackupService
+    from nura_appliance.original.wire import OriginalWire
 
 log = logging.getLogger(__name__)
 __all__ = ["AppContext", "build_context", "load_default_knowledge", "open_database"]
@@ -43,11 +67,66 @@ class AppContext:
     conversations: ConversationService
     # The per-feature stores of ``db`` (storage/stores.py), picked once for its backend.
     stores: Stores
-    # Features attach their services here in their setup hooks (auth, handoff, jobs, ai, …).
-    services: dict[str, Any] = field(default_factory=dict)
+    # Feature services, one typed field each, set by the feature's start-up hook; None while the
+    # feature is not set up (``create_app(features=...)`` can leave features out). Declared in
+    # FEATURES order: ``close`` closes them in reverse.
+    jobs: JobService | None = None
+    audit: AuditService | None = None
+    users: UserService | None = None
+    auth: AuthService | None = None
+    limits: RateLimiter | None = None
+    retriever: HybridRetriever | None = None
+    knowledge_reindex: ReindexTask | None = None
+    knowledge_tasks: KnowledgeTasks | None = None
+    ingest_stop: threading.Event = field(default_factory=threading.Event)
+    llm: LLMService | None = None
+    identities: IdentityService | None = None
+    attachments: AttachmentService | None = None
+    handoff: HandoffService | None = None
+    handoff_limiter: WindowLimiter | None = None
+    # ``async guard(ctx, session_id)``: channels that may refuse an agent's reply (WhatsApp's window).
+    reply_guards: list[Callable[[AppContext, str], Awaitable[None]]] = field(default_factory=list)
+    analytics: AnalyticsService | None = None
+    admin_settings: AdminSettings | None = None
+    serve_lock: ServeLockHolder | None = None
+    backups: BackupService | None = None
+    telegram: TelegramRuntime | None = None
+    whatsapp: WhatsAppRuntime | None = None
+    original: OriginalWire | None = None
+    supervision: SupervisionView | None = None
+
+    def feature_services(self) -> list[object]:
+        """The feature services that are set up, in declaration order."""
+        return [
+            service
+            for service in (
+                self.jobs,
+                self.audit,
+                self.users,
+                self.auth,
+                self.limits,
+                self.retriever,
+                self.knowledge_reindex,
+                self.knowledge_tasks,
+                self.llm,
+                self.identities,
+                self.attachments,
+                self.handoff,
+                self.handoff_limiter,
+                self.analytics,
+                self.admin_settings,
+                self.serve_lock,
+                self.backups,
+                self.telegram,
+                self.whatsapp,
+                self.original,
+                self.supervision,
+            )
+            if service is not None
+        ]
 
     def close(self) -> None:
-        for service in reversed(list(self.services.values())):
+        for service in reversed(self.feature_services()):
             closer = getattr(service, "close", None)
             if callable(closer):
                 try:

@@ -50,7 +50,7 @@ async def _cache(ctx: Any) -> dict[str, Any]:
 
 async def _queue(ctx: Any) -> dict[str, Any]:
     """The job queue this process hands work to, and whether it answers."""
-    jobs = ctx.services.get("jobs")
+    jobs = ctx.jobs
     if jobs is None:
         return {"ok": True, "backend": "none"}
     where = jobs.queue_description()

@@ -13,7 +13,7 @@ PASSWORDS = {"admin": "admin-pass-2024!x", "agent": "agent-pass-2024!x", "viewer
 async def make_user(app: Sanic, username: str, role: str, password: str | None = None) -> str:
     """Create a user through the real UserService; returns its password."""
     password = password or PASSWORDS.get(role, "some-pass-2024!x")
-    await app.ctx.nura.services["users"].create(username, password, role, actor="test")
+    await app.ctx.nura.users.create(username, password, role, actor="test")
     return password
 
 

@@ -101,7 +101,7 @@ async def server_enums(tmp_path: Path) -> dict[str, set[str]]:
     loaded = load_settings(overrides={"DEFAULT_LANG": "en"}, data_dir=data, environ={"AGENT_NAME": "Y"})
     provider = next(s for s in SETTINGS if s.name == "NURA_LLM_PROVIDER")
     async with running_app(make_settings(tmp_path / "app")) as (app, _client):
-        jobs = set(app.ctx.nura.services["jobs"].kinds())
+        jobs = set(app.ctx.nura.jobs.kinds())
         components = set(app.ctx.health_checks)
     ingest_source = (PACKAGE / "knowledge/ingest.py").read_text(encoding="utf-8") + (
         PACKAGE / "knowledge/routes.py"

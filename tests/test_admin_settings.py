@@ -134,10 +134,10 @@ async def test_another_process_notices_a_change(data_dir: Path) -> None:
     async with running_app(settings) as (app, client), running_app(settings) as (other, _other_client):
         admin = bearer((await staff_tokens(app, client))["admin"])
         await client.patch(URL, json={"agent_name": "Rawan", "business_hours": ""}, headers=admin)
-        service: AdminSettings = other.ctx.nura.services["admin_settings"]
+        service: AdminSettings = other.ctx.nura.admin_settings
         assert await service.poll_once() is True  # what its poll loop does every POLL_SECONDS
         assert other.ctx.nura.settings.agent_name == "Rawan"
-        assert other.ctx.nura.services["handoff"].hours.always_open
+        assert other.ctx.nura.handoff.hours.always_open
         assert await service.poll_once() is False  # nothing new
 
 

@@ -49,7 +49,7 @@ async def _start(data_dir: Path, *, seed: bool = True, **overrides: Any) -> tupl
     ctx = app.ctx.nura
     # These tests pin the built-in lexical search over the seeded handbook; the knowledge feature's
     # retriever has its own tests.
-    ctx.services.pop("retriever", None)
+    ctx.retriever = None
     if seed:
         seed_handbook(ctx.db)
     client = httpx.AsyncClient(
@@ -83,7 +83,7 @@ async def ai(
     shared: tuple[httpx.AsyncClient, Any], scripted: ScriptedOpenAI
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Any, ScriptedOpenAI]]:
     client, app = shared
-    llm = app.ctx.nura.services["llm"]
+    llm = app.ctx.nura.llm
     await asyncio.sleep(0.05)  # let the previous test's background work (probes, ledger links) finish
     scripted.script.clear()
     scripted.requests.clear()
@@ -96,7 +96,7 @@ async def ai(
 
 async def startup_probe_done(app: Any) -> None:
     """Wait for the background health probe sent at start-up (its success would reset breakers)."""
-    llm = app.ctx.nura.services["llm"]
+    llm = app.ctx.nura.llm
     for _ in range(400):
         if "openai" in llm.health:
             return
@@ -268,7 +268,7 @@ async def test_breaker_probe_brings_provider_back(data_dir: Path, scripted: Scri
         scripted.push({"status": 503})
         for _ in range(3):
             assert (await ask(client, "How do I redeem Priority Club points?", lang="en"))["source"] == "rag"
-        llm = app.ctx.nura.services["llm"]
+        llm = app.ctx.nura.llm
         assert llm.breakers["openai"].is_open  # three soft failures in a row
         await asyncio.sleep(1.1)
         # The cooled-down breaker sends a background probe, not the customer's message.
@@ -333,7 +333,7 @@ async def test_ai_switch_is_admin_only_persisted_and_keeps_text_local(data_dir: 
         answer = await ask(client, "How do I redeem Priority Club points?", lang="en")
         assert answer["source"] == "rag"
         assert scripted.requests == []  # nothing left the machine
-        assert await app.ctx.nura.services["llm"].classify("hello", "en", ["billing", "other"]) is None
+        assert await app.ctx.nura.llm.classify("hello", "en", ["billing", "other"]) is None
         status = (await client.get("/v1/ai/status", headers=ADMIN)).json()
         assert status["enabled"] is False and status["active_provider"] is None
         assert scripted.requests == []  # not even a health probe
@@ -346,7 +346,7 @@ async def test_ai_switch_is_admin_only_persisted_and_keeps_text_local(data_dir: 
         data_dir, seed=False, OPENAI_BASE_URL=scripted.base_url, NURA_LLM_PROVIDER="auto", LLM_STREAM=False
     )
     try:
-        assert app.ctx.nura.services["llm"].enabled is False
+        assert app.ctx.nura.llm.enabled is False
         resp = await client.post("/v1/ai/enable", headers=ADMIN)
         assert resp.json() == {"ok": True, "enabled": True, "active_provider": "openai", "reason": "configured"}
         scripted.push({"text": "Dial *155# to redeem points [1]."})
@@ -358,7 +358,7 @@ async def test_ai_switch_is_admin_only_persisted_and_keeps_text_local(data_dir: 
 
 async def test_classify_and_usage_report(ai: Any) -> None:
     client, app, server = ai
-    llm = app.ctx.nura.services["llm"]
+    llm = app.ctx.nura.llm
     server.push({"text": 'Sure: {"intent": "Billing", "sentiment": "negative", "confidence": 0.9}', "usage": (80, 20)})
     result = await llm.classify(
         "my bill is wrong!", "en", ["billing", "roaming", "other"], session_id="s-1", message_id=7

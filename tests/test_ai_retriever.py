@@ -28,7 +28,7 @@ async def test_handbook_question_answered_from_retrieved_chunks(data_dir: Path) 
     await start_app(app)
     try:
         ctx = app.ctx.nura
-        assert ctx.services.get("retriever") is not None, "the knowledge feature installs the retriever"
+        assert ctx.retriever is not None, "the knowledge feature installs the retriever"
         from nura_appliance.knowledge.ingest import ingest_file
 
         for path in sorted((REPO / "knowledge" / "handbook").iterdir()):

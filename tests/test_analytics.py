@@ -227,7 +227,7 @@ async def scripted_traffic(client: AppClient) -> dict[str, Any]:
     # hand-off's job is left.
     assert await ctx.db.fetchone("SELECT count(*) AS n FROM message_insights WHERE classifier = 'local'") == {"n": 7}
     assert not await ctx.db.fetchall("SELECT id FROM outbox WHERE kind = 'classify_message'")
-    ran = await ctx.services["jobs"].run_pending()
+    ran = await ctx.jobs.run_pending()
     assert ran == 1  # handoff_started
     return {"a": a, "b": b, "c": c, "d": d}
 
@@ -473,7 +473,7 @@ async def seed_history(ctx: Any, now: float) -> None:
 
 async def test_aggregates_equal_raw(aclient: AppClient) -> None:
     ctx = aclient.nura  # type: ignore[attr-defined]
-    service = ctx.services["analytics"]
+    service = ctx.analytics
     now = time.time()
     if now - today_start(now) < 4 * 3600:
         now = today_start(now) + 4 * 3600  # keep seeded "today" rows in the past of `now`
@@ -624,7 +624,7 @@ async def test_median_times_to_accept_and_resolve(aclient: AppClient) -> None:
     assert web["handoffs"]["median_time_to_accept_s"] == 15.0
     assert web["outcomes"]["median_time_to_resolve_s"] == 100.0  # 50, 100, 400
 
-    await ctx.services["analytics"].refresh()
+    await ctx.analytics.refresh()
     after = (await aclient.get("/v1/analytics/dashboard?days=7", headers=ADMIN)).json()
     assert after["read"]["aggregated_days"] > 0  # the past day now comes from aggregates
     assert after["resolution"] == dash

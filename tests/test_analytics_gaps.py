@@ -65,7 +65,7 @@ async def test_review_flow_and_pipeline_uses_approved_answer(aclient: AppClient)
     await say(aclient, "where is the shop in erbil")
     await say(aclient, "qwerty asdf zxcv")
     # Classified with each message (no LLM configured): the gaps exist without any job running.
-    assert await ctx.services["jobs"].run_pending() == 0
+    assert await ctx.jobs.run_pending() == 0
 
     listing = (await aclient.get("/v1/knowledge-gaps", headers=ADMIN)).json()
     assert listing["total"] == 2
@@ -130,7 +130,7 @@ async def test_reject_resolve_and_thumbs_down(aclient: AppClient) -> None:  # no
     answered = await say(aclient, "how to reset my router")
     await say(aclient, "blorp florp glorp")
     await say(aclient, "totally unrelated cucumber question")
-    await ctx.services["jobs"].run_pending()
+    await ctx.jobs.run_pending()
     await ctx.db.execute(
         "INSERT INTO message_feedback (session_id, message_id, value, created_at) VALUES (?, ?, 'down', 0)",
         (answered["session_id"], answered["message_id"]),

@@ -174,7 +174,7 @@ def Image_noise_png(width: int, height: int) -> bytes:  # noqa: N802 - reads as 
 
 async def test_a_failed_commit_removes_the_written_files(app, client, data_dir):
     session = await new_session(client, "hello")
-    service = app.ctx.nura.services["attachments"]
+    service = app.ctx.nura.attachments
     original = service.store.insert_in
 
     def broken(conn, records, turn_id):
@@ -299,7 +299,7 @@ async def test_orphan_files_are_swept_and_purged_sessions_take_their_files(app, 
     orphan.write_bytes(b"left by a crash before the commit")
     old = time.time() - 7200
     os.utime(orphan, (old, old))
-    service = app.ctx.nura.services["attachments"]
+    service = app.ctx.nura.attachments
     assert await service.sweep_orphans() == 1
     assert stored_files(data_dir) == [kept]
     # Retention: the session goes (its rows cascade), the sweep takes the file.
@@ -348,13 +348,13 @@ async def test_the_stores_work_on_postgresql(tmp_path):
             ids = [a["id"] for a in resp.json()["attachments"]]
             got = await client.get(resp.json()["attachments"][1]["url"], headers={"X-Session-Token": token})
             assert got.content == CLEAN_PDF
-            store = app.ctx.nura.services["attachments"].store
+            store = app.ctx.nura.attachments.store
             listed = await store.for_session(sid)
             assert [r.id for r in listed] == ids and listed[0].turn_id == resp.json()["message"]["id"]
             assert await store.totals() == {"count": 2, "bytes": sum(r.size for r in listed)}
-            identity = await app.ctx.nura.services["identities"].store.get(sid)
+            identity = await app.ctx.nura.identities.store.get(sid)
             assert identity is not None and identity.name == "Layla" and identity.verified is False
-            assert await app.ctx.nura.services["attachments"].purge_older(time.time() + 1) == 2
+            assert await app.ctx.nura.attachments.purge_older(time.time() + 1) == 2
             assert await store.for_session(sid) == []
 
 

@@ -22,7 +22,7 @@ def settings(data_dir):
 
 
 async def _security_events(app) -> list[dict]:
-    page = await app.ctx.nura.services["audit"].security_page(limit=500)
+    page = await app.ctx.nura.audit.security_page(limit=500)
     return page["entries"]
 
 
@@ -45,7 +45,7 @@ async def test_failed_logins_lock_out_that_username_from_that_ip_with_backoff(ap
 
 
 async def test_the_lock_doubles_with_each_further_failure(app, client):
-    limits = app.ctx.nura.services["limits"]
+    limits = app.ctx.nura.limits
     cache = app.ctx.nura.cache
     await make_user(app, "amal", "admin")
 

@@ -67,7 +67,7 @@ async def say(client: Any, text: str) -> str:
 
 
 async def run_of(app: Any, run_id: int) -> Any:
-    run = await app.ctx.nura.services["backups"].store.get(run_id)
+    run = await app.ctx.nura.backups.store.get(run_id)
     return run if run is not None and run.status in ("ok", "failed") else None
 
 
@@ -148,7 +148,7 @@ async def test_a_short_schedule_runs_backups_prunes_and_the_newest_archive_resto
     folder = tmp_path / "backups"
     settings = backup_settings(data_dir, folder)
     async with running_app(settings) as (app, client):
-        service = app.ctx.nura.services["backups"]
+        service = app.ctx.nura.backups
         start = time.time()
         assert await service.check_schedule(start) is None  # the start-up check set the baseline
         sessions: list[str] = []
@@ -199,7 +199,7 @@ async def test_a_run_missed_while_the_server_was_down_runs_once_at_start(data_di
     folder = tmp_path / "backups"
     settings = backup_settings(data_dir, folder, BACKUP_SCHEDULE="03:00, 15:00")
     async with running_app(settings) as (app, _client):
-        service = app.ctx.nura.services["backups"]
+        service = app.ctx.nura.backups
         assert await service.store.recent() == []  # first start with a schedule: nothing owed yet
         # Pretend the last check was three days ago (the server was down since): six slots passed.
         await app.ctx.nura.db.execute(
@@ -209,7 +209,7 @@ async def test_a_run_missed_while_the_server_was_down_runs_once_at_start(data_di
         status = (await _client.get("/v1/backups", headers=API_KEY)).json()
         assert status["alert"]["kind"] == "overdue"  # slots passed and no backup: the System page says so
     async with running_app(settings) as (app, client):
-        service = app.ctx.nura.services["backups"]
+        service = app.ctx.nura.backups
         [queued] = await service.store.recent()  # one run for the whole stretch, queued by the start-up check
         assert queued.origin == "schedule"
         assert queued.slot == service.schedule.latest_at_or_before(time.time())
@@ -232,7 +232,7 @@ async def test_a_run_missed_while_the_server_was_down_runs_once_at_start(data_di
         db.close()
     changed = backup_settings(data_dir, folder, BACKUP_SCHEDULE="0 4 * * *")
     async with running_app(changed) as (app, _client):
-        service = app.ctx.nura.services["backups"]
+        service = app.ctx.nura.backups
         assert len(await service.store.recent()) == 1
         assert await service.check_schedule() is None
 
@@ -244,7 +244,7 @@ async def test_back_up_now_from_the_admin_and_one_at_a_time(data_dir: Path, tmp_
         assert first.status_code == 202 and first.json()["run"]["status"] == "queued"
         again = await client.post("/v1/backups", headers=API_KEY)
         assert again.status_code == 409 and again.json()["error"]["code"] == "backup_running"
-        assert await app.ctx.nura.services["jobs"].run_pending() >= 1
+        assert await app.ctx.nura.jobs.run_pending() >= 1
         run = await run_of(app, first.json()["run"]["id"])
         assert run.status == "ok" and run.origin == "manual" and run.requested_by == "api-key"
         audit = (await client.get("/v1/audit-log?action=backup.run", headers=API_KEY)).json()
@@ -266,7 +266,7 @@ async def test_a_failed_backup_is_an_alert_and_a_signed_webhook_event(data_dir: 
     )
     try:
         async with running_app(settings) as (app, client):
-            service = app.ctx.nura.services["backups"]
+            service = app.ctx.nura.backups
             run_id = await service.check_schedule(time.time() + 61)
             run = await wait_for(lambda: run_of(app, run_id))
             assert run.status == "failed" and run.error
@@ -325,7 +325,7 @@ async def test_postgresql_mode_backs_up_with_pg_dump_and_nura_restore_brings_it_
     upload.write_text("# سياسة الاسترجاع\n", encoding="utf-8")
     async with running_app(settings) as (app, client):
         kept = await say(client, "مرحبا، رصيدي")
-        run_id = await app.ctx.nura.services["backups"].check_schedule(time.time() + 61)
+        run_id = await app.ctx.nura.backups.check_schedule(time.time() + 61)
         run = await wait_for(lambda: run_of(app, run_id))
         assert run.status == "ok", run.error
         assert run.database == "postgresql"

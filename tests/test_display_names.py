@@ -32,7 +32,7 @@ def events(app: Any, channel: str, kind: str) -> list[dict[str, Any]]:
 
 async def staff(app: Any, client: Any, username: str, display_name: str | None) -> dict[str, str]:
     password = "a-long-pass-2024!x"
-    await app.ctx.nura.services["users"].create(username, password, "agent", display_name, actor="test")
+    await app.ctx.nura.users.create(username, password, "agent", display_name, actor="test")
     return bearer(await login(client, username, password))
 
 

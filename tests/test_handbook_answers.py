@@ -204,7 +204,7 @@ async def test_a_question_in_another_language_reaches_the_arabic_handbook(
     beside it: the fee reaches the prompt."""
     app, client = with_llm
     await _upload(app, client, "numbers.md", TWO_CHUNK)
-    hits = (await app.ctx.nura.services["retriever"].search_lists("what is the fee for a number", "en", k=2))["chunk"]
+    hits = (await app.ctx.nura.retriever.search_lists("what is the fee for a number", "en", k=2))["chunk"]
     assert "2500" in hits[0].text and hits[0].coverage > 0.5, hits
     scripted.push({"text": "The fee is 2500 dinars [1]."})
     answer = await _ask(client, "what is the fee for a number", "en")

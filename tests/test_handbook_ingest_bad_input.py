@@ -149,7 +149,7 @@ async def test_an_interrupted_ingestion_leaves_nothing_visible_and_is_purged(kct
     finally:
         ingest.SqliteHandbookStore = real_store  # type: ignore[misc]
     assert first["status"] == "ingested" and await counts(kctx) == visible  # purged, the old file whole
-    hits = await kctx.services["retriever"].search("كم سعر باقة المريخ؟", "ar", k=3, kinds=("chunk",))
+    hits = await kctx.retriever.search("كم سعر باقة المريخ؟", "ar", k=3, kinds=("chunk",))
     assert hits and "27000" in hits[0].text
 
     # A crash between batches leaves a staged document: the next start purges it.

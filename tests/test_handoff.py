@@ -307,7 +307,7 @@ async def test_signed_in_agents_act_only_as_themselves(app, client):
     msg = await client.post(f"/v1/session/{sid}/agent-message", json={"message": "هلا"}, headers=sara)
     # Customers never see a username: without a display name the agent is "an agent" (issue 20).
     assert msg.status_code == 200 and msg.json()["message"]["sender_name"] is None
-    await app.ctx.nura.services["users"].update("sara", actor="test", display_name="سارة")
+    await app.ctx.nura.users.update("sara", actor="test", display_name="سارة")
     msg = await client.post(f"/v1/session/{sid}/agent-message", json={"message": "هلا"}, headers=sara)
     assert msg.json()["message"]["sender_name"] == "سارة"
     assert (await client.get("/v1/sessions/list", headers=viewer)).status_code == 200

@@ -219,7 +219,7 @@ async def test_sessions_list_filters_and_pages(app, client):
 
 async def test_lifecycle_jobs_close_idle_bot_sessions_and_flag_waiting_handoffs(app, client):
     ctx = app.ctx.nura
-    assert ctx.conversations.handoff is ctx.services["handoff"]
+    assert ctx.conversations.handoff is ctx.handoff
     bot = await new_session(client, "مرحبا")
     waiting = await new_session(client, "أريد موظف")
     active = await new_session(client, "بدي احكي مع موظف")
@@ -250,7 +250,7 @@ async def test_lifecycle_jobs_close_idle_bot_sessions_and_flag_waiting_handoffs(
         "/v1/message", json={"session_id": bot["session_id"], "message": "مرحبا", "session_token": bot["session_token"]}
     )
     assert back.json()["status"] == "bot"
-    jobs = ctx.services["jobs"]
+    jobs = ctx.jobs
     assert {"handoff.expire_sessions", "handoff.flag_stale_pending"} <= set(jobs._periodic)
 
 
@@ -287,7 +287,7 @@ async def test_escalation_webhook_is_signed_and_retried(data_dir, receiver):
     url, handler = receiver
     secret = "webhook-secret-for-tests"
     async with app_client(data_dir, ESCALATION_WEBHOOK_URL=url, ESCALATION_WEBHOOK_SECRET=secret) as (app, client):
-        jobs = app.ctx.nura.services["jobs"]
+        jobs = app.ctx.nura.jobs
         answer = await new_session(client, "أريد التحدث مع موظف")
         await jobs.run_pending()
         assert len(handler.received) == 1

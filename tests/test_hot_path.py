@@ -135,7 +135,7 @@ def test_local_rate_windows_count_per_window_and_forget_ended_ones() -> None:
 async def test_message_rate_limit_refuses_over_the_limit_in_memory_mode(data_dir: Path) -> None:
     settings = make_settings(data_dir, RATE_LIMIT_MESSAGES_PER_MINUTE=2)
     async with running_app(settings) as (app, client):
-        assert app.ctx.nura.services["limits"].local is not None
+        assert app.ctx.nura.limits.local is not None
         first = await new_session(client, "مرحبا")
         body = {"session_id": first["session_id"], "session_token": first["session_token"], "message": "شكرا"}
         codes = [(await client.post("/v1/message", json=body)).status_code for _ in range(3)]
@@ -176,7 +176,7 @@ async def test_an_article_answer_searches_the_handbook_only_when_there_is_one_an
     async with running_app(
         make_settings(data_dir, NURA_LLM_PROVIDER="off", LLM_STREAM=False, BACKGROUND_JOBS_ENABLED=False)
     ) as (app, client):
-        retriever = app.ctx.nura.services["retriever"]
+        retriever = app.ctx.nura.retriever
         searches: list[tuple[str, tuple[str, ...]]] = []
         search_lists = retriever.search_lists
 

@@ -209,7 +209,7 @@ async def test_consumer_threads_run_rows_written_in_other_transactions(ctx: AppC
 async def test_jobs_routes(client: Any) -> None:
     assert (await client.get("/v1/jobs/failed")).status_code == 401
     ctx = client._transport.app.ctx.nura
-    jobs = ctx.services["jobs"]
+    jobs = ctx.jobs
     row_id = await ctx.db.write(lambda c: insert_outbox(c, OutboxItem("nobody_handles_this", {"x": 1})))
     await ctx.db.execute(
         "UPDATE outbox SET status = 'failed', attempts = 5, last_error = 'boom' WHERE id = ?", (row_id,)

@@ -155,7 +155,7 @@ async def test_ingest_skips_unchanged_replaces_changed_and_logs_runs(kctx: Any, 
     fts_refs = {r["ref"] for r in await kctx.db.fetchall("SELECT ref FROM chunk_fts")}
     assert chunk_ids == vector_refs == fts_refs  # old chunks left no rows behind
 
-    hits = await kctx.services["retriever"].search("متى موعد دفع الفاتورة", "ar", k=3, kinds=("chunk",))
+    hits = await kctx.retriever.search("متى موعد دفع الفاتورة", "ar", k=3, kinds=("chunk",))
     assert hits and hits[0].kind == "chunk" and "20" in hits[0].text and hits[0].doc == "billing.md"
     assert hits[0].tier in ("fts", "vector", "hybrid") and 0 < hits[0].score <= 1
 

@@ -104,7 +104,7 @@ async def test_done_when_scenario_over_real_sockets(data_dir):
         hello = await agents.next("hello")
         assert hello.get("id") is None and hello["data"]["agent"] == "api-key"
         # Customers see the agent's display name, never the login name (issue 20).
-        await app.ctx.nura.services["users"].create("sara", "sara-long-pass-2024", "agent", "سارة", actor="test")
+        await app.ctx.nura.users.create("sara", "sara-long-pass-2024", "agent", "سارة", actor="test")
 
         # The customer asks for a person in Arabic; the agent sees it live.
         answer = (

@@ -88,7 +88,7 @@ async def test_hybrid_search_fuses_fts_and_vectors(data_dir: Path) -> None:
     try:
         await load_default_knowledge(ctx)
         retriever = await install_knowledge(ctx, background_reindex=False)
-        assert ctx.services["retriever"] is retriever
+        assert ctx.retriever is retriever
         hits = await retriever.search("النت عندي بطيء", "ar", k=5)
         assert hits[0].kind == "article" and hits[0].ref == "internet-slow" and hits[0].tier == "hybrid"
         assert all(0 < h.score <= 1 for h in hits) and hits == sorted(hits, key=lambda h: -h.score)
@@ -131,7 +131,7 @@ async def test_openai_provider_caches_and_switching_reindexes(
         assert stats["embedding_space"] == "openai:tiny-embed" and stats["vector_dim"] == DIM
         assert stats["vectors"] == builtin_count and stats["cached_embeddings"] > 0
         sent = sum(len(r) for r in embedding_server.requests)
-        hits = await ctx.services["retriever"].search("roaming abroad", "en", k=3)
+        hits = await ctx.retriever.search("roaming abroad", "en", k=3)
         assert hits and all(h.tier in ("fts", "vector", "hybrid") for h in hits)
         decision = await ctx.pipeline.matcher.decide("my internet is slow", "en")
         assert decision.kind in ("article", "ambiguous", "none")
@@ -172,7 +172,7 @@ async def test_unreachable_provider_falls_back_to_builtin_search(data_dir: Path)
         retriever = await install_knowledge(ctx, background_reindex=True)
         hits = await retriever.search("roaming", "en", k=3)  # vector half unavailable: FTS still answers
         assert hits and all(h.tier == "fts" for h in hits)
-        holder = ctx.services.get("knowledge_reindex")
+        holder = ctx.knowledge_reindex
         if holder is not None:
             holder.close()
     finally:

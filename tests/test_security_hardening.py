@@ -72,7 +72,7 @@ async def test_the_placeholders_no_longer_open_the_api(data_dir):
             await client.get("/v1/auth/me", headers={"Authorization": "Bearer change-me-api-key"})
         ).status_code == 401
         await make_user(app, "boss", "admin")
-        version = (await app.ctx.nura.services["users"].store.get("boss")).token_version
+        version = (await app.ctx.nura.users.store.get("boss")).token_version
         forged, _ = TokenSigner("change-me-secret-key", 3600).issue("boss", version)
         assert (await client.get("/v1/auth/me", headers={"Authorization": f"Bearer {forged}"})).status_code == 401
         me = await client.get("/v1/auth/me", headers={"Authorization": f"Bearer {generated.api_key}"})
@@ -533,7 +533,7 @@ async def test_an_ingest_run_that_stopped_the_server_twice_is_quarantined(app, c
     folder = data_dir / "uploads" / "handbook"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "a.md").write_text("# Hours\n\nWe open at nine.\n")
-    ctx.services.pop("jobs", None)  # run it by hand below
+    ctx.jobs = None  # run it by hand below
     run_id = await ctx.db.write(
         lambda c: (
             c.execute("INSERT INTO ingestion_logs (source, status, started_at) VALUES ('upload', 'queued', 0)"),

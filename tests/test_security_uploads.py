@@ -196,7 +196,7 @@ async def test_a_signed_customer_id_is_trusted(app, client):
 async def test_an_unsigned_customer_id_is_dropped(app, client):
     answer = await new_session(client, "hello", customer_id="cust-42")
     assert await _customer_of(app, answer["session_id"]) is None
-    events = (await app.ctx.nura.services["audit"].security_page(event="customer_unverified"))["entries"]
+    events = (await app.ctx.nura.audit.security_page(event="customer_unverified"))["entries"]
     assert events and events[0]["detail"]["customer_id"] == "cust-42"
 
 

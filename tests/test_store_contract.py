@@ -328,7 +328,7 @@ async def test_message_handoff_accept_race_resolve_report(data_dir, backend):
         assert (after.rating, after.version, after.status) == (5, before.version + 1, "resolved")
         assert (await app.ctx.nura.sessions.cached(sid))["version"] == after.version
 
-        jobs = app.ctx.nura.services["jobs"]
+        jobs = app.ctx.nura.jobs
         await jobs.run_pending()
         assert await jobs.counts() == {"done": (await jobs.counts())["done"]}  # every outbox row ran
         # Every periodic job (aggregate refresh, session expiry, outbox purge, …) runs on this backend.
@@ -428,7 +428,7 @@ async def _decisions(settings: Settings) -> tuple[list[tuple[str, float, str | N
         for text in PARITY_MESSAGES:
             decision = await ctx.pipeline.matcher.decide(text, "ar")
             decisions.append((decision.kind, decision.confidence, decision.article_id))
-        hits = await ctx.services["retriever"].search(PARITY_MESSAGES[0], "ar", k=3)
+        hits = await ctx.retriever.search(PARITY_MESSAGES[0], "ar", k=3)
         found = [(h.kind, h.ref, h.tier) for h in hits]
         # Handbook chunks next to the pack (issue 17): the same chunks, relevance and order on both
         # backends (articles' cosines come from the approximate binary scan on SQLite).
@@ -440,7 +440,7 @@ async def _decisions(settings: Settings) -> tuple[list[tuple[str, float, str | N
             "status"
         ] == "ingested"
         for question in ("كم سعر باقة المريخ؟", "ما هي إعدادات APN الصحيحة؟"):
-            hits = await ctx.services["retriever"].search(question, "ar", k=3, kinds=("chunk",))
+            hits = await ctx.retriever.search(question, "ar", k=3, kinds=("chunk",))
             found += [(h.kind, h.ref, h.tier, h.unit, round(h.score, 3)) for h in hits]
         return decisions, found
     finally:

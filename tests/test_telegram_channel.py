@@ -58,7 +58,7 @@ async def arrives(fake: FakeTelegram, wanted: Any, timeout: float = 10.0) -> boo
 
 
 def channel_of(app: Any) -> Any:
-    return app.ctx.nura.services["telegram"].channel
+    return app.ctx.nura.telegram.channel
 
 
 async def test_webhook_needs_the_secret_path_and_header(client: httpx.AsyncClient, fake_tg: FakeTelegram) -> None:
@@ -307,9 +307,9 @@ async def test_photos_and_documents_in_and_out(client: httpx.AsyncClient, fake_t
     assert reply["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "h"
     row = await app.ctx.nura.db.fetchone("SELECT session_id FROM telegram_chats WHERE chat_id = ?", (str(chat),))
     sid = row["session_id"]
-    [stored] = await app.ctx.nura.services["attachments"].store.for_session(sid)
+    [stored] = await app.ctx.nura.attachments.store.for_session(sid)
     assert stored.kind == "jpeg" and stored.channel == "telegram"
-    data = await app.ctx.nura.services["attachments"].read_bytes(stored)
+    data = await app.ctx.nura.attachments.read_bytes(stored)
     assert Image.open(io.BytesIO(data)).getexif() == {}
     turns = await app.ctx.nura.db.fetchall("SELECT role, text FROM chat_turns WHERE session_id = ? ORDER BY id", (sid,))
     assert turns[0] == {"role": "customer", "text": "ظهر الشريحة"}
@@ -318,7 +318,7 @@ async def test_photos_and_documents_in_and_out(client: httpx.AsyncClient, fake_t
     bad = fake_tg.add_file(b"MZ\x90\x00 an executable")
     await hook(client, fake_tg.document_update(chat, bad, "setup.exe", "application/x-msdownload"))
     assert "PDF" in fake_tg.sent[-1]["text"]
-    assert len(await app.ctx.nura.services["attachments"].store.for_session(sid)) == 1
+    assert len(await app.ctx.nura.attachments.store.for_session(sid)) == 1
 
     # A person takes the chat: the customer's PDF goes to the agent without a bot answer …
     await hook(client, fake_tg.text_update(chat, "/agent"))

@@ -69,7 +69,7 @@ async def say(client: httpx.AsyncClient, fake: FakeWhatsApp, *messages: dict[str
 
 
 def channel_of(app: Any) -> Any:
-    return app.ctx.nura.services["whatsapp"].channel
+    return app.ctx.nura.whatsapp.channel
 
 
 async def contact(app: Any, wa_id: str = CUSTOMER) -> dict[str, Any]:
@@ -92,7 +92,7 @@ async def test_the_channel_is_off_without_its_settings(data_dir: Path) -> None:
     from conftest import running_app
 
     async with running_app(make_settings(data_dir)) as (app, client):
-        assert "whatsapp" not in app.ctx.nura.services
+        assert app.ctx.nura.whatsapp is None
         get = await client.get("/v1/whatsapp/webhook", params={"hub.mode": "subscribe", "hub.verify_token": ""})
         assert get.status_code == 404
         assert (await client.post("/v1/whatsapp/webhook", json={})).status_code == 404
@@ -425,7 +425,7 @@ async def test_a_failed_send_is_retried_through_the_outbox_in_order(data_dir: Pa
 
     settings = wa_settings(data_dir, fake_wa, JOB_RETRY_DELAY_SECONDS=0)
     async with running_app(settings) as (app, client):
-        jobs = app.ctx.nura.services["jobs"]
+        jobs = app.ctx.nura.jobs
         who = "9647709000600"
         fake_wa.fail_next(500, 1, "An unknown error occurred")
         await say(client, fake_wa, fake_wa.text(who, "مرحبا"))
@@ -464,7 +464,7 @@ async def test_the_provider_down_opens_the_breaker_and_messages_wait_for_it(
 
     settings = wa_settings(data_dir, fake_wa, JOB_RETRY_DELAY_SECONDS=0)
     async with running_app(settings) as (app, client):
-        jobs = app.ctx.nura.services["jobs"]
+        jobs = app.ctx.nura.jobs
         channel = channel_of(app)
         who = "9647709000700"
         fake_wa.down = True
@@ -527,7 +527,7 @@ async def test_photos_and_documents_through_the_media_endpoint(
     assert "موظف" in reply["interactive"]["body"]["text"]
     assert [b["reply"]["id"] for b in reply["interactive"]["action"]["buttons"]] == ["h"]
     session_id = (await contact(app, who))["session_id"]
-    service = app.ctx.nura.services["attachments"]
+    service = app.ctx.nura.attachments
     [stored] = await service.store.for_session(session_id)
     assert stored.kind == "jpeg" and stored.channel == "whatsapp"
     assert Image.open(io.BytesIO(await service.read_bytes(stored))).getexif() == {}  # location data gone

@@ -132,7 +132,7 @@ async def test_customers_see_the_agents_display_name_never_the_username(app, cli
     joined = messages["messages"][-1]
     assert joined["role"] == "system" and "admin2" not in joined["text"] and joined["sender_name"] is None
     assert joined["text"] == "A customer service agent joined the conversation."
-    await app.ctx.nura.services["users"].update("admin2", actor="test", display_name="Omar")
+    await app.ctx.nura.users.update("admin2", actor="test", display_name="Omar")
     agent = bearer(await login(client, "admin2", password))
     await client.post(f"/v1/session/{sid}/agent-message", json={"message": "hi"}, headers=agent)
     messages = (

@@ -150,7 +150,7 @@ class GroundedAnswerTier:
         version the caller works on; with it an install without a handbook costs no search and a
         repeated question no second one."""
         k = self.settings.rag_top_k
-        retriever = self.ctx.services.get("retriever")
+        retriever = self.ctx.retriever
         if retriever is None:
             chunks = await lexical_passages(self.ctx.db, text, k)
             return chunks, []
@@ -198,7 +198,7 @@ class GroundedAnswerTier:
         best = chunks[0] if chunks else None
         settings = self.settings
         generating = bool(self.llm.usable())
-        calibrated = self.ctx.services.get("retriever") is not None
+        calibrated = self.ctx.retriever is not None
         # With an LLM the passages go to it from RAG_MIN_SCORE (it declines what they do not
         # answer); without one the tier quotes a passage only from RAG_FOUND_THRESHOLD. The
         # fallback search's score is the share of the question's words, not a calibrated
@@ -337,7 +337,7 @@ class GroundedAnswerTier:
         best = pick_passage([p for p in passages if p.kind == "chunk"], lang)
         if best is None:
             return None
-        retriever = self.ctx.services.get("retriever")
+        retriever = self.ctx.retriever
         query = retriever.query_terms(text) if hasattr(retriever, "query_terms") else None
         body = extract_answer(text, best, query=query)
         if not body:

@@ -1,5 +1,5 @@
 """The AI feature: ``/v1/ai/*`` (status, the AI switch, usage) and its start-up hook, which
-builds the LLM service (``ctx.services["llm"]``) and installs the grounded answer tier as
+builds the LLM service (``ctx.llm``) and installs the grounded answer tier as
 ``ctx.pipeline.retrieval``."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ bp = Blueprint("ai", url_prefix="/v1/ai")
 
 
 def _llm(request: Request) -> LLMService:
-    return request.app.ctx.nura.services["llm"]
+    return request.app.ctx.nura.llm
 
 
 def _actor(request: Request) -> str:
@@ -31,7 +31,7 @@ def _actor(request: Request) -> str:
 
 
 async def _audit(request: Request, action: str, detail: dict[str, Any]) -> None:
-    audit = request.app.ctx.nura.services.get("audit")
+    audit = request.app.ctx.nura.audit
     if audit is not None:
         await audit.record(_actor(request), action, "ai", detail)
 
@@ -80,13 +80,13 @@ def _brief(llm: LLMService) -> dict[str, Any]:
 
 async def _attach(app: Sanic, ctx: Any) -> None:
     llm = LLMService(ctx.settings, ctx.stores.ai)
-    ctx.services["llm"] = llm
+    ctx.llm = llm
     ctx.pipeline.retrieval = GroundedAnswerTier(ctx, llm)
     await llm.start()
 
 
 async def _health(ctx: Any) -> dict[str, Any]:
-    llm: LLMService | None = ctx.services.get("llm")
+    llm: LLMService | None = ctx.llm
     if llm is None:
         return {"ok": True, "detail": "AI feature not started"}
     active, reason = llm.decision()
@@ -104,6 +104,6 @@ def setup(app: Sanic) -> None:
     @app.after_server_stop
     async def close_ai(app: Sanic) -> None:
         ctx = getattr(app.ctx, "nura", None)
-        llm = ctx.services.get("llm") if ctx is not None else None
+        llm = ctx.llm if ctx is not None else None
         if llm is not None:
             await llm.aclose()

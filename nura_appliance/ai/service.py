@@ -1,4 +1,4 @@
-"""``LLMService`` (``ctx.services["llm"]``): which provider answers, the AI switch, breakers,
+"""``LLMService`` (``ctx.llm``): which provider answers, the AI switch, breakers,
 health probes, the ledger, and intent classification.
 
 Provider choice (``NURA_LLM_PROVIDER``): ``openai`` or ``local`` use only that provider; ``auto``

@@ -100,7 +100,7 @@ async def inline_insight(ctx: Any, payload: dict[str, Any]) -> Callable[[apsw.Co
     decision is remembered, the article is in memory), while the job cost as much database work
     as the message (outbox row, dispatch, claim, done): doing it inline halved the CPU per message
     (docs/PERFORMANCE.md)."""
-    llm = ctx.services.get("llm")
+    llm = ctx.llm
     if llm is not None and getattr(llm, "may_answer", lambda: True)():
         return None
     text = str(payload.get("text") or "")
@@ -123,11 +123,11 @@ async def classify_message(ctx: Any, payload: dict[str, Any]) -> None:
     message_id = payload.get("message_id")
     session_id = payload.get("session_id") or ""
     intent, mood, classifier = None, None, "local"
-    llm = ctx.services.get("llm")
+    llm = ctx.llm
     if llm is not None and text and getattr(llm, "may_answer", lambda: True)():
         try:
             labels = await intent_labels(ctx)
-            jobs = ctx.services.get("jobs")
+            jobs = ctx.jobs
             # The LLM client lives on the server's loop; this handler may run in a consumer thread.
             call = llm.classify(text, lang, labels, session_id=session_id or None, message_id=message_id)
             result = await (jobs.on_server_loop(call) if jobs is not None else call)

@@ -171,6 +171,6 @@ class GapReview:
         return {"ok": True, "gap_id": gap_id, "status": status, "gaps": closed}
 
     async def _audit(self, actor: str, action: str, gap_id: int, detail: dict[str, Any]) -> None:
-        audit = self.ctx.services.get("audit")
+        audit = self.ctx.audit
         if audit is not None:
             await audit.record(actor, action, str(gap_id), detail)

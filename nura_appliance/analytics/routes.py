@@ -29,7 +29,7 @@ gaps_bp = Blueprint("knowledge_gaps", url_prefix="/v1/knowledge-gaps")
 
 
 def _service(request: Request) -> AnalyticsService:
-    return request.app.ctx.nura.services["analytics"]
+    return request.app.ctx.nura.analytics
 
 
 def _actor(request: Request) -> str:
@@ -41,7 +41,7 @@ def _actor(request: Request) -> str:
 async def click(request: Request) -> HTTPResponse:
     """Record one widget event (``tree_click`` also lands in tree_clicks)."""
     ctx = request.app.ctx.nura
-    limits = ctx.services.get("limits")
+    limits = ctx.limits
     if limits is not None:
         ip = client_ip(request)
         await limits.hit(request, "analytics_click", ip, ctx.settings.rate_limit_ip_per_minute, 60)
@@ -148,8 +148,8 @@ async def resolve_gap(request: Request, gap_id: int) -> HTTPResponse:
 
 async def create_analytics(app: Sanic, ctx: AppContext) -> None:
     service = AnalyticsService(ctx)
-    ctx.services["analytics"] = service
-    jobs = ctx.services.get("jobs")
+    ctx.analytics = service
+    jobs = ctx.jobs
     if jobs is not None:
         jobs.register("classify_message", classify_message)
         # Local classification is written with the message itself; only LLM classification waits

@@ -1,4 +1,4 @@
-"""``ctx.services["analytics"]``: dashboard, reports, ratings, CSV export, aggregate refresh,
+"""``ctx.analytics``: dashboard, reports, ratings, CSV export, aggregate refresh,
 click events and knowledge-gap review. Every figure comes from the counters in metrics.py."""
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ _ID = re.compile(r"^[\w.@:+-]{1,128}$")
 
 
 def service_of(request: Request) -> AttachmentService:
-    return request.app.ctx.nura.services["attachments"]
+    return request.app.ctx.nura.attachments
 
 
 def _form(request: Request, name: str) -> str | None:
@@ -93,7 +93,7 @@ def _identity_body(request: Request) -> dict[str, Any]:
 
 
 async def _limit(request: Request, bucket: str, key: str, limit: int) -> None:
-    limits = request.app.ctx.nura.services.get("limits")
+    limits = request.app.ctx.nura.limits
     if limits is not None:
         await limits.hit(request, bucket, key, limit, 60)
 
@@ -130,7 +130,7 @@ async def _customer_upload(request: Request, session_id: str | None) -> HTTPResp
         session, prepared, caption=caption, lang=lang or session.lang, channel=session.channel
     )
     if created and identity is not None:
-        identities = ctx.services.get("identities")
+        identities = ctx.identities
         if identities is not None:
             await identities.remember(session.id, identity)
     return json_response(
@@ -273,7 +273,7 @@ async def list_for_session(request: Request, session_id: str) -> HTTPResponse:
 
 async def _attach(app: Sanic, ctx: Any) -> None:
     service = AttachmentService(ctx, ctx.stores.attachments)
-    ctx.services["attachments"] = service
+    ctx.attachments = service
 
 
 def setup(app: Sanic) -> None:
@@ -283,9 +283,9 @@ def setup(app: Sanic) -> None:
     @app.after_server_start
     async def sweep(app: Sanic) -> None:
         ctx = getattr(app.ctx, "nura", None)
-        if ctx is not None and "attachments" in ctx.services:
+        if ctx is not None and ctx.attachments is not None:
             try:
-                await ctx.services["attachments"].sweep_orphans()
+                await ctx.attachments.sweep_orphans()
             except Exception:  # noqa: BLE001 - housekeeping must never stop start-up
                 import logging
 

@@ -184,7 +184,7 @@ class AttachmentService:
         def rows(conn: Any, turn: TurnRecord) -> None:
             self.store.insert_in(conn, records, turn.id)
 
-        handoff = self.ctx.services["handoff"]
+        handoff = self.ctx.handoff
         turn = await self._stored(
             prepared,
             lambda: handoff.agent_message(

@@ -91,7 +91,7 @@ def setup_access(app: Sanic) -> None:
         level = level_of(route.handler)
         if level is None:
             raise NuraError("route has no access rule", code="access_undeclared")
-        authenticator = request.app.ctx.nura.services.get("auth")
+        authenticator = request.app.ctx.nura.auth
         if authenticator is not None and request.headers.get("authorization"):
             request.ctx.principal = await authenticator.principal_from_request(request)
         if level in (VIEWER, AGENT, ADMIN):

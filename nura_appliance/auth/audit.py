@@ -85,7 +85,7 @@ def _in(address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Netw
 
 
 class AuditService:
-    """``ctx.services["audit"]``: record admin actions and security events."""
+    """``ctx.audit``: record admin actions and security events."""
 
     def __init__(self, store: LogStore) -> None:
         self.store = store

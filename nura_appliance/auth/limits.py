@@ -78,7 +78,7 @@ class LocalWindows:
 
 
 class RateLimiter:
-    """``ctx.services["limits"]``. ``local``: count the request buckets in this process (see
+    """``ctx.limits``. ``local``: count the request buckets in this process (see
     :class:`LocalWindows`); otherwise in the shared cache (Redis when several workers serve)."""
 
     def __init__(self, settings: Settings, cache: Cache, audit: AuditService, *, local: bool = False) -> None:

@@ -1,7 +1,7 @@
 """Auth feature: login/logout/me, user administration, the audit and security logs, and the
 request-wide guards (per-IP limits on the public API, upload and event limits, security
-headers). Services are built at start-up and published as ``ctx.services["auth"|"users"|
-"limits"|"audit"]``."""
+headers). Services are built at start-up and published as ``ctx.auth``, ``ctx.users``,
+``ctx.limits`` and ``ctx.audit``."""
 
 from __future__ import annotations
 
@@ -35,8 +35,10 @@ _NOT_IP_LIMITED = ("v1/health", "v1/auth/login", "v1/whatsapp/webhook")
 
 
 def _services(request: Request) -> tuple[AuthService, UserService, RateLimiter, AuditService]:
-    services = request.app.ctx.nura.services
-    return services["auth"], services["users"], services["limits"], services["audit"]
+    ctx: AppContext = request.app.ctx.nura
+    if ctx.auth is None or ctx.users is None or ctx.limits is None or ctx.audit is None:
+        raise NuraError("the auth feature is not set up", code="feature_unavailable")
+    return ctx.auth, ctx.users, ctx.limits, ctx.audit
 
 
 def _text_field(body: dict[str, Any], key: str, *, required: bool = True, max_len: int = 256) -> str | None:
@@ -244,11 +246,11 @@ async def build_services(app: Sanic, ctx: AppContext) -> None:
     audit = AuditService(store)
     users = UserService(ctx.settings, store, audit)
     auth = AuthService(ctx.settings, users, ctx.cache, audit)
-    ctx.services["audit"] = audit
-    ctx.services["users"] = users
-    ctx.services["auth"] = auth
+    ctx.audit = audit
+    ctx.users = users
+    ctx.auth = auth
     # diskcache means one HTTP process (several workers need Redis): count requests in memory.
-    ctx.services["limits"] = RateLimiter(ctx.settings, ctx.cache, audit, local=isinstance(ctx.cache, DiskCache))
+    ctx.limits = RateLimiter(ctx.settings, ctx.cache, audit, local=isinstance(ctx.cache, DiskCache))
     if ctx.settings.admin_password:
         await create_first_admin(ctx.settings, store)
 
@@ -292,7 +294,7 @@ def setup(app: Sanic) -> None:
         nura = getattr(request.app.ctx, "nura", None)
         if route is None or nura is None or request.method == "OPTIONS":
             return
-        limits: RateLimiter | None = nura.services.get("limits")
+        limits: RateLimiter | None = nura.limits
         if limits is None:
             return
         level = level_of(route.handler)

@@ -100,7 +100,7 @@ async def create_first_admin(settings: Settings, store: UserStore) -> dict[str, 
 
 
 class UserService:
-    """``ctx.services["users"]``: staff accounts. Every change is audited under ``actor``."""
+    """``ctx.users``: staff accounts. Every change is audited under ``actor``."""
 
     def __init__(self, settings: Settings, store: UserStore, audit: AuditService) -> None:
         self.settings = settings
@@ -195,7 +195,7 @@ class UserService:
 
 
 class AuthService:
-    """``ctx.services["auth"]``: login, logout and request authentication for the middleware."""
+    """``ctx.auth``: login, logout and request authentication for the middleware."""
 
     def __init__(self, settings: Settings, users: UserService, cache: Cache, audit: AuditService) -> None:
         self.settings = settings

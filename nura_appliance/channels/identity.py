@@ -182,7 +182,7 @@ class IdentityService:
 
 
 def identity_service(request: Request) -> IdentityService:
-    return request.app.ctx.nura.services["identities"]
+    return request.app.ctx.nura.identities
 
 
 @bp.post("/session/<session_id:str>/identity")
@@ -213,7 +213,7 @@ async def customer_sessions(request: Request, customer_id: str) -> HTTPResponse:
 
 
 async def _attach(app: Sanic, ctx: Any) -> None:
-    ctx.services["identities"] = IdentityService(ctx.settings, SqlIdentityStore(ctx.db), ctx.bus)
+    ctx.identities = IdentityService(ctx.settings, SqlIdentityStore(ctx.db), ctx.bus)
 
 
 def setup(app: Sanic) -> None:

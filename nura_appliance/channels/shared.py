@@ -65,7 +65,7 @@ async def request_person(
     """Hand the chat to a person through the hand-off service (the same queue as the web widget's
     agent button), in its live session or a new one. ``None`` when no hand-off service is installed:
     the channel then sends the request through the message pipeline instead."""
-    handoff = ctx.services.get("handoff")
+    handoff = ctx.handoff
     if handoff is None or not hasattr(handoff, "request"):
         return None
     session = await authorized_or_none(ctx.sessions, session_id, token)

@@ -303,7 +303,7 @@ class TelegramChannel:
     # -- attachments (photos and PDFs) --------------------------------------------------------------
     def _file_of(self, msg: dict[str, Any]) -> dict[str, Any] | None:
         """The photo (largest size) or document a message carries, when attachments are on."""
-        if not self.ctx.settings.attachments_enabled or "attachments" not in self.ctx.services:
+        if not self.ctx.settings.attachments_enabled or self.ctx.attachments is None:
             return None
         photos = msg.get("photo")
         if isinstance(photos, list) and photos:
@@ -340,7 +340,7 @@ class TelegramChannel:
             log.warning("telegram file from %s could not be fetched: %s", chat_id, exc)
             await self.send(chat_id, text("file_too_large", lang, mb=mb) if exc.code == 413 else text("invalid", lang))
             return
-        service = self.ctx.services["attachments"]
+        service = self.ctx.attachments
         try:
             prepared = await service.prepare_all([(str(found.get("file_name") or "file"), data)])
         except NuraError as exc:
@@ -499,7 +499,7 @@ class TelegramChannel:
 
     async def _send_files(self, chat_id: str, session_id: str, files: list[dict[str, Any]], caption: str) -> None:
         """An agent's attachments: photos inline, PDFs as documents; the caption on the first."""
-        service = self.ctx.services.get("attachments")
+        service = self.ctx.attachments
         for index, item in enumerate(files):
             record = await service.store.get(session_id, item["id"]) if service else None
             if record is None:

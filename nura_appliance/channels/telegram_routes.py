@@ -80,7 +80,7 @@ class TelegramPoller:
 
 
 class TelegramRuntime:
-    """The channel plus its background tasks, held in ``ctx.services["telegram"]``."""
+    """The channel plus its background tasks, held in ``ctx.telegram``."""
 
     def __init__(self, channel: TelegramChannel) -> None:
         self.channel = channel
@@ -122,7 +122,7 @@ async def webhook(request: Request, secret: str) -> HTTPResponse:
     tags: [channels]
     """
     ctx = request.app.ctx.nura
-    runtime: TelegramRuntime | None = ctx.services.get("telegram")
+    runtime: TelegramRuntime | None = ctx.telegram
     expected = str(ctx.settings.telegram_webhook_secret or "")
     if runtime is None or not expected:
         raise NotFound("the Telegram webhook is not enabled", code="telegram_disabled")
@@ -153,7 +153,7 @@ async def _start(app: Sanic, ctx: Any) -> None:
         log.error("TELEGRAM_POLLER_ENABLED is ignored with NURA_DATABASE_URL: run `nura telegram` once instead")
         poll = False
     runtime = TelegramRuntime(TelegramChannel(ctx, make_api(settings)))
-    ctx.services["telegram"] = runtime
+    ctx.telegram = runtime
     runtime.start(poll=poll)
 
 

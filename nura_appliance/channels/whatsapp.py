@@ -166,7 +166,7 @@ class WhatsAppChannel(WhatsAppOutbound):
     async def _remember(self, wa_id: str, session_id: str, token: str, lang: str) -> None:
         before = await self.store.contact(wa_id)
         await self.store.remember(wa_id, session_id=session_id, token=token, lang=lang)
-        if (before or {}).get("session_id") != session_id and "identities" in self.ctx.services:
+        if (before or {}).get("session_id") != session_id and self.ctx.identities is not None:
             # WhatsApp has proven the number: the session's customer is that number, and the
             # agent sees the profile name and the number.
             identity = CustomerIdentity(
@@ -178,7 +178,7 @@ class WhatsAppChannel(WhatsAppOutbound):
                 phone=f"+{wa_id}",
                 attributes={"channel": "WhatsApp"},
             )
-            await self.ctx.services["identities"].remember(session_id, identity)
+            await self.ctx.identities.remember(session_id, identity)
 
     def _lang(self, contact: dict[str, Any] | None) -> str:
         return str((contact or {}).get("lang") or self.settings.default_lang)
@@ -313,7 +313,7 @@ class WhatsAppChannel(WhatsAppOutbound):
         keyed by the session): the customer is told once per window, further messages dropped."""
         limit = int(self.settings.rate_limit_messages_per_minute)
         key = session_id or f"wa:{wa_id}"
-        limits = self.ctx.services.get("limits")
+        limits = self.ctx.limits
         if limits is not None and request is not None:
             try:
                 await limits.hit(request, "message", key, limit, 60, lang=lang)
@@ -432,7 +432,7 @@ class WhatsAppChannel(WhatsAppOutbound):
         attachment. Without attachments it is acknowledged and the conversation handed to a person."""
         kind = str(msg.get("type"))
         media = _obj(msg.get(kind))
-        service = self.ctx.services.get("attachments")
+        service = self.ctx.attachments
         if not self.settings.attachments_enabled or service is None:
             await self.send(wa_id, None, [("text", text_message(wa_text("file_to_agent", lang)))])
             if self.settings.handoff_enabled:

@@ -174,7 +174,7 @@ class WhatsAppOutbound:
         if not isinstance(media, dict) or "attachment" not in media:
             return message
         ref = media.pop("attachment")
-        service = self.ctx.services.get("attachments")
+        service = self.ctx.attachments
         record = await service.store.get(ref["session_id"], ref["id"]) if service else None
         if record is None:
             return None
@@ -188,7 +188,7 @@ class WhatsAppOutbound:
         return message
 
     async def _retry_later(self, wa_id: str, up_to: int) -> None:
-        jobs = self.ctx.services.get("jobs")
+        jobs = self.ctx.jobs
         if jobs is None or not jobs.enabled:
             log.error("whatsapp messages to %s wait: background jobs are off, nothing retries them", mask_number(wa_id))
             return

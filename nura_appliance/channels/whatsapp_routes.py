@@ -36,7 +36,7 @@ def enabled(settings: Settings) -> bool:
 
 
 class WhatsAppRuntime:
-    """The channel plus its delivery task, held in ``ctx.services["whatsapp"]``."""
+    """The channel plus its delivery task, held in ``ctx.whatsapp``."""
 
     def __init__(self, channel: WhatsAppChannel) -> None:
         self.channel = channel
@@ -57,14 +57,14 @@ class WhatsAppRuntime:
 
 
 def runtime_of(request: Request) -> WhatsAppRuntime:
-    runtime = request.app.ctx.nura.services.get("whatsapp")
+    runtime = request.app.ctx.nura.whatsapp
     if runtime is None:
         raise NotFound("the WhatsApp channel is not enabled", code="whatsapp_disabled")
     return runtime
 
 
 async def _limit_per_ip(request: Request) -> None:
-    limits = request.app.ctx.nura.services.get("limits")
+    limits = request.app.ctx.nura.limits
     if limits is not None:
         await limits.check_public(request)
 
@@ -152,7 +152,7 @@ async def send_template(request: Request, session_id: str) -> HTTPResponse:
         principal = request.ctx.principal
         name = getattr(principal, "display_name", None) or getattr(principal, "username", None) or ""
     result = await channel.send_template(session_id, str(name).strip()[:80] or None)
-    audit = request.app.ctx.nura.services.get("audit")
+    audit = request.app.ctx.nura.audit
     if audit is not None:
         principal = getattr(request.ctx, "principal", None)
         detail = {"template": channel.settings.whatsapp_template_name, "sent": result["sent"]}
@@ -162,7 +162,7 @@ async def send_template(request: Request, session_id: str) -> HTTPResponse:
 
 async def check_agent_reply(ctx: Any, session_id: str) -> None:
     """The hand-off routes call this before storing an agent's reply (see ``reply_guards``)."""
-    runtime = ctx.services.get("whatsapp")
+    runtime = ctx.whatsapp
     if runtime is not None:
         await runtime.channel.check_reply(session_id)
 
@@ -170,10 +170,10 @@ async def check_agent_reply(ctx: Any, session_id: str) -> None:
 async def send_job(ctx: Any, payload: dict[str, Any]) -> None:
     """Outbox handler for ``whatsapp_send``: the number's waiting messages, on the server's loop
     (the HTTP client and the breaker live there). Raising makes the outbox retry with back-off."""
-    runtime = ctx.services.get("whatsapp")
+    runtime = ctx.whatsapp
     if runtime is None:
         raise RuntimeError("the WhatsApp channel is not running in this process")
-    jobs = ctx.services.get("jobs")
+    jobs = ctx.jobs
     work = runtime.channel.deliver(str(payload["wa_id"]), int(payload["up_to"]), from_job=True)
     if jobs is not None:
         await jobs.on_server_loop(work)
@@ -182,7 +182,7 @@ async def send_job(ctx: Any, payload: dict[str, Any]) -> None:
 
 
 async def forget_old_inbound(ctx: Any) -> None:
-    runtime = ctx.services.get("whatsapp")
+    runtime = ctx.whatsapp
     if runtime is not None:
         await runtime.channel.store.forget_inbound_before(time.time() - INBOUND_KEEP_SECONDS)
 
@@ -198,9 +198,9 @@ async def _start(app: Sanic, ctx: Any) -> None:
     if not enabled(settings):
         return
     runtime = WhatsAppRuntime(WhatsAppChannel(ctx, make_api(settings), ctx.stores.whatsapp))
-    ctx.services["whatsapp"] = runtime
-    ctx.services.setdefault("reply_guards", []).append(check_agent_reply)
-    jobs = ctx.services.get("jobs")
+    ctx.whatsapp = runtime
+    ctx.reply_guards.append(check_agent_reply)
+    jobs = ctx.jobs
     if jobs is not None:
         jobs.register(SEND_JOB, send_job)
         jobs.every(60, "whatsapp.forget_old_inbound", forget_old_inbound)
@@ -210,7 +210,7 @@ async def _start(app: Sanic, ctx: Any) -> None:
 
 async def _health(ctx: Any) -> dict[str, Any]:
     """``whatsapp`` in the detailed /v1/health: the Graph API's breaker and the outbound queue."""
-    runtime = ctx.services.get("whatsapp")
+    runtime = ctx.whatsapp
     if runtime is None:
         return {"ok": False, "error": "not running"}
     snap = runtime.channel.breaker.snapshot()

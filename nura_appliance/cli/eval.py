@@ -31,7 +31,7 @@ async def _evaluate(
             await hook(app, ctx)
         if pack is not None:  # k-fold: this fold's pack into this fold's scratch data dir
             await ctx.knowledge.load_pack(pack)
-        llm = ctx.services.get("llm")
+        llm = ctx.llm
         if not with_llm and llm is not None:
             # Offline: handbook questions get the extractive answer, exactly as with the AI
             # switch off (in memory only; the stored switch is not touched).

@@ -173,7 +173,7 @@ def search(
     """
 
     async def body(ctx: Any) -> dict[str, Any]:
-        hits = await ctx.services["retriever"].search(query, lang, k)
+        hits = await ctx.retriever.search(query, lang, k)
         decision = await ctx.pipeline.matcher.decide(query, lang)
         return {
             "hits": [h.as_dict() for h in hits],

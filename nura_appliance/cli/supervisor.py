@@ -400,18 +400,6 @@ class Supervisor:
 
 
 # -- inside a worker process ---------------------------------------------------------------------
-class SupervisionView:
-    """What a worker knows about its supervisor's workers (``ctx.services["supervision"]``)."""
-
-    def __init__(self, board: WorkerBoard, slot: int) -> None:
-        self.board = board
-        self.slot = slot
-
-    def describe(self) -> dict[str, Any]:
-        snapshot = self.board.snapshot()
-        return {"ok": snapshot["serving"] == snapshot["expected"], "this_worker": f"api-{self.slot}", **snapshot}
-
-
 def _watch_supervisor(lifeline: Any) -> None:
     """Stop this worker when its supervisor is gone (even killed with SIGKILL): an orphan would
     keep its SO_REUSEPORT socket and take a share of the next service's connections. Only the
@@ -457,12 +445,13 @@ def run_api_worker(
     from nura_appliance.app import create_app
     from nura_appliance.health import register_check
     from nura_appliance.http import on_context
+    from nura_appliance.ops.metrics import SupervisionView
 
     app = create_app(settings, name=APP_NAME)
     view = SupervisionView(board, slot)
 
     async def publish(_app: Any, ctx: Any) -> None:
-        ctx.services["supervision"] = view
+        ctx.supervision = view
 
     async def workers_check(_ctx: Any) -> dict[str, Any]:
         return view.describe()

@@ -9,6 +9,7 @@ import logging
 import signal
 from importlib import import_module
 
+from nura_appliance.errors import ConfigError
 from nura_appliance.private import make_private
 from nura_appliance.settings import Settings
 
@@ -27,7 +28,9 @@ async def _run(settings: Settings, modules: list[str], ready_message: bool) -> N
     try:
         for hook in app.ctx.context_hooks:
             await hook(app, ctx)
-        jobs = ctx.services["jobs"]
+        jobs = ctx.jobs
+        if jobs is None:  # create_app always sets the jobs feature up; a custom FEATURES list may not
+            raise ConfigError("nura worker needs the jobs feature (nura_appliance.jobs.routes)")
         for name in modules:
             # Extensions (and tests) add job kinds with a module-level register_jobs(jobs).
             import_module(name).register_jobs(jobs)

@@ -35,16 +35,16 @@ async def post_message(request: Request) -> HTTPResponse:
     """
     ctx = request.app.ctx.nura
     body = json_body(request)
-    original = ctx.services.get("original")
+    original = ctx.original
     if original is not None and original.wants_attachment_message(body):
         # The original NURA widget's confirmation of its upload (docs/WIDGET.md, "Original NURA embeds").
         return await original.attachment_message(request, body)
     incoming = parse_message(body, ctx.settings.message_max_chars, session_token(request))
-    limiter = ctx.services.get("limits")
+    limiter = ctx.limits
     if limiter is not None:
         await limiter.check_message(request, incoming)
     result = await ctx.conversations.handle(incoming)
-    identities = ctx.services.get("identities")
+    identities = ctx.identities
     if identities is not None:  # the widget's customer identity (channels/identity.py)
         await identities.remember_from_body(result["session_id"], body, new_session=result["new_session"])
     return json_response(result)
@@ -66,7 +66,7 @@ async def topic_tree(request: Request) -> HTTPResponse:
     tags: [conversation]
     """
     ctx = request.app.ctx.nura
-    original = ctx.services.get("original")
+    original = ctx.original
     if original is not None and original.wants_tree(request):
         return await original.topic_tree(request)
     lang = lang_arg(request, ctx.settings.default_lang)

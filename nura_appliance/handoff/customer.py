@@ -20,7 +20,7 @@ TYPING_PREVIEW_CHARS = 200
 
 
 class WindowLimiter:
-    """Fixed-window counters in process memory: the fallback when ``ctx.services["limits"]`` is absent."""
+    """Fixed-window counters in process memory: the fallback when ``ctx.limits`` is absent."""
 
     def __init__(self, max_keys: int = 10_000) -> None:
         self._windows: dict[str, tuple[float, int]] = {}
@@ -44,11 +44,11 @@ class WindowLimiter:
 async def rate_limit(request: Request, bucket: str, key: str, limit: int, window_seconds: int) -> None:
     """Use the auth feature's limiter when present (shared across workers), else the in-process one."""
     ctx = request.app.ctx.nura
-    limits = ctx.services.get("limits")
+    limits = ctx.limits
     if limits is not None:
         await limits.hit(request, bucket, key, limit, window_seconds)
         return
-    local: WindowLimiter = ctx.services["handoff_limiter"]
+    local: WindowLimiter = ctx.handoff_limiter
     local.hit(f"{bucket}:{key}", limit, window_seconds)
 
 

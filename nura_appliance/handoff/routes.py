@@ -32,14 +32,14 @@ _CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
 
 
 def service_of(request: Request) -> HandoffService:
-    return request.app.ctx.nura.services["handoff"]
+    return request.app.ctx.nura.handoff
 
 
 async def check_reply_guards(ctx: Any, session_id: str) -> None:
     """Channels that cannot always deliver an agent's reply refuse it first, loudly (WhatsApp after
     its 24-hour window: 409 ``whatsapp_window_closed``); they add ``async guard(ctx, session_id)``
-    to ``ctx.services["reply_guards"]``."""
-    for guard in ctx.services.get("reply_guards", ()):
+    to ``ctx.reply_guards``."""
+    for guard in ctx.reply_guards:
         await guard(ctx, session_id)
 
 
@@ -94,7 +94,7 @@ async def _request_handoff(request: Request, session_id: str | None, body: dict[
     if session is not None:
         await customer.rate_limit(request, "handoff", session.id, ctx.settings.rate_limit_messages_per_minute, 60)
     waiting = await customer.pending_handoffs_of(ctx, request, ip)
-    identities = ctx.services.get("identities")
+    identities = ctx.identities
     identity = parse_identity(ctx.settings, body) if identities is not None else None
     if identity is not None and not identity.verified and ctx.settings.customer_hmac_secret:
         customer_id = None  # as on /v1/message: only a signed id is trusted as the session's customer
@@ -263,7 +263,7 @@ async def queue(request: Request) -> HTTPResponse:
 
 
 async def _with_identity(request: Request, summaries: list[dict[str, Any]]) -> None:
-    identities = request.app.ctx.nura.services.get("identities")
+    identities = request.app.ctx.nura.identities
     if identities is not None:
         role = getattr(request.ctx.principal, "role", None)
         await identities.decorate(summaries, "admin" if role is None else role)
@@ -320,7 +320,7 @@ async def session_detail(request: Request, session_id: str) -> HTTPResponse:
     (`linked_sessions`: the other sessions of the same verified customer)."""
     detail = await service_of(request).session_detail(session_id)
     await _with_identity(request, [detail["session"]])
-    identities = request.app.ctx.nura.services.get("identities")
+    identities = request.app.ctx.nura.identities
     customer = detail["session"].get("customer")
     detail["linked_sessions"] = await identities.linked_sessions(session_id, customer) if identities else []
     return json_response(detail)
@@ -332,7 +332,7 @@ def _wire_jobs(app: Sanic, ctx: Any) -> None:
     small in-process loop instead (see ``start_lifecycle``)."""
     if getattr(app.ctx, "handoff_jobs_wired", False):
         return
-    jobs = ctx.services.get("jobs")
+    jobs = ctx.jobs
     app.ctx.handoff_lifecycle_interval = ctx.settings.lifecycle_interval_seconds
     if jobs is None:
         return
@@ -348,8 +348,8 @@ def _wire_jobs(app: Sanic, ctx: Any) -> None:
 async def _attach(app: Sanic, ctx: Any) -> None:
     """Install the hand-off service in place of the core's basic one."""
     service = HandoffService(ctx)
-    ctx.services["handoff"] = service
-    ctx.services["handoff_limiter"] = customer.WindowLimiter()
+    ctx.handoff = service
+    ctx.handoff_limiter = customer.WindowLimiter()
     ctx.conversations.handoff = service
     _wire_jobs(app, ctx)
 
@@ -368,11 +368,11 @@ def setup(app: Sanic) -> None:
     @app.after_server_start
     async def start_lifecycle(app: Sanic) -> None:
         ctx = getattr(app.ctx, "nura", None)
-        if ctx is None or "handoff" not in ctx.services:
+        if ctx is None or ctx.handoff is None:
             return
         _wire_jobs(app, ctx)  # the jobs feature may have attached after this one
         interval = getattr(app.ctx, "handoff_lifecycle_interval", None)
         if interval:
-            ctx.services["handoff"].lifecycle_task = asyncio.get_running_loop().create_task(
+            ctx.handoff.lifecycle_task = asyncio.get_running_loop().create_task(
                 lifecycle_loop(ctx, interval), name="handoff_lifecycle"
             )

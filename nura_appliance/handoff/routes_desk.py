@@ -59,7 +59,7 @@ async def list_canned(request: Request) -> HTTPResponse:
     if session_id:
         session = await ctx.sessions.require(session_id)
         principal = request.ctx.principal
-        identities = ctx.services.get("identities")
+        identities = ctx.identities
         identity = await identities.store.get(session.id) if identities is not None else None
         values = {
             # The host site's name for the customer (widget identity), else what the session knows.
@@ -141,7 +141,7 @@ async def post_suggestion(request: Request) -> HTTPResponse:
 
     The original NURA widget's body (`message` instead of `text`) is answered in its shape, with a
     `case_number` (docs/WIDGET.md, "Original NURA embeds")."""
-    original = request.app.ctx.nura.services.get("original")
+    original = request.app.ctx.nura.original
     if original is not None and original.wants_suggestion(request):
         return await _inbox_post(
             request, inbox.SUGGESTIONS, original.suggestion_fields, "suggestion", original.suggestion_answer
@@ -212,7 +212,7 @@ async def widget_config(request: Request) -> HTTPResponse:
     service = service_of(request)
     next_open = service.hours.next_open()
     hours = {**service.hours.describe(), "next_open": next_open.isoformat() if next_open else None}
-    attachments = ctx.services.get("attachments")
+    attachments = ctx.attachments
     return json_response(
         {
             "company_name": ctx.settings.company_name,

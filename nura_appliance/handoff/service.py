@@ -613,7 +613,7 @@ class HandoffService:
 
     async def agent_display_name(self, username: str | None) -> str | None:
         """The name customers see for a staff user (None: they see a generic "customer service")."""
-        users = self.ctx.services.get("users")
+        users = self.ctx.users
         return await users.display_name(username) if users is not None else None
 
     def _publish_status(self, session: SessionRecord, display_name: str | None = None) -> None:

@@ -90,7 +90,7 @@ def _respond(request: Request, fmt: str, items: list[dict[str, Any]], filename: 
 
 
 async def _audit(request: Request, target: str, detail: dict[str, Any]) -> None:
-    audit = request.app.ctx.nura.services.get("audit")
+    audit = request.app.ctx.nura.audit
     if audit is not None:
         await audit.record(getattr(request.ctx.principal, "username", "admin"), "sessions.export", target, detail)
 

@@ -1,4 +1,4 @@
-"""Jobs feature entry point: creates ``ctx.services["jobs"]``, starts the in-process consumer
+"""Jobs feature entry point: creates ``ctx.jobs``, starts the in-process consumer
 after start-up (unless ``JOB_WORKER_ENABLED=false``), and serves the failed-jobs list."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ bp = Blueprint("jobs", url_prefix="/v1/jobs")
 @access(ADMIN)
 async def failed_jobs(request: Request) -> HTTPResponse:
     """Jobs that failed their last attempt: ``{jobs: [...], total}``."""
-    jobs: JobService = request.app.ctx.nura.services["jobs"]
+    jobs: JobService = request.app.ctx.nura.jobs
     limit = int_arg(request, "limit", 100, 0, 1000)
     offset = int_arg(request, "offset", 0, 0, 10_000_000)
     return json_response(await jobs.failed(limit=limit, offset=offset))
@@ -35,8 +35,8 @@ async def failed_jobs(request: Request) -> HTTPResponse:
 async def retry_job(request: Request, job_id: int) -> HTTPResponse:
     """Put a failed job back in the queue with fresh attempts."""
     ctx = request.app.ctx.nura
-    result = await ctx.services["jobs"].retry(job_id)
-    audit = ctx.services.get("audit")
+    result = await ctx.jobs.retry(job_id)
+    audit = ctx.audit
     principal = getattr(request.ctx, "principal", None)
     if audit is not None:
         await audit.record(getattr(principal, "username", "admin"), "job.retry", str(job_id), {"kind": result["kind"]})
@@ -48,7 +48,7 @@ async def create_jobs(app: Sanic, ctx: AppContext) -> None:
     jobs.bind_loop(asyncio.get_running_loop())
     jobs.register(WEBHOOK_KIND, run_webhook)
     jobs.every(60, "nura.purge_done_jobs", purge_done_jobs)
-    ctx.services["jobs"] = jobs
+    ctx.jobs = jobs
 
 
 def setup(app: Sanic) -> None:
@@ -61,4 +61,4 @@ def setup(app: Sanic) -> None:
         ctx: AppContext = app.ctx.nura
         wanted = getattr(app.ctx, "start_job_consumer", ctx.settings.job_worker_enabled)
         if wanted:
-            ctx.services["jobs"].start_consumer(asyncio.get_running_loop())
+            ctx.jobs.start_consumer(asyncio.get_running_loop())

@@ -128,7 +128,7 @@ class _RunContext(_JobContext):
 
 
 class JobService:
-    """``ctx.services["jobs"]``: register handlers, enqueue durable work, run the consumer."""
+    """``ctx.jobs``: register handlers, enqueue durable work, run the consumer."""
 
     def __init__(
         self, ctx: Any, *, lease_seconds: float | None = None, sweep_interval: float = SWEEP_INTERVAL_SECONDS

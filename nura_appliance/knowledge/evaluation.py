@@ -310,7 +310,7 @@ async def score_handbook_case(
     messages = trace.get("messages")
     prompt = "\n".join(m["content"] for m in messages) if messages else None
     rank = None
-    retriever = ctx.services.get("retriever")
+    retriever = ctx.retriever
     if retriever is not None:
         hits = (await retriever.search_lists(text, lang, k=max(HIT_AT), kinds=("chunk",))).get("chunk", [])
         for position, hit in enumerate(hits, 1):

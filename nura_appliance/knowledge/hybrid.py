@@ -1,4 +1,4 @@
-"""Hybrid search over handbook chunks and articles: ``ctx.services["retriever"]``.
+"""Hybrid search over handbook chunks and articles: ``ctx.retriever``.
 
 Chunks and articles are searched as **two candidate lists**, each ranked on its own by BM25 and
 vectors (reciprocal rank fusion inside the list), and every candidate gets a **calibrated
@@ -438,7 +438,7 @@ def _finish(found: dict[str, _Candidate], query: QueryTerms, weights: Weights, k
 
 
 class HybridRetriever:
-    """``ctx.services["retriever"]``: hybrid search over handbook chunks and articles."""
+    """``ctx.retriever``: hybrid search over handbook chunks and articles."""
 
     def __init__(self, db: Database, embedder: Embedder | None = None, *, oversample: int = 8) -> None:
         self.db = db

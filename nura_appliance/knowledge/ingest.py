@@ -229,7 +229,7 @@ _STOP: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("
 
 def stop_event(ctx: Any) -> threading.Event:
     """The event that stops ``ctx``'s ingests at their next step (set on server stop)."""
-    return ctx.services.setdefault("ingest_stop", threading.Event())
+    return ctx.ingest_stop
 
 
 def _check_stop(name: str) -> None:

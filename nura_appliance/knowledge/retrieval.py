@@ -20,7 +20,7 @@ message's content words the article covers, whether one word carries the match, 
 word is, and the ridge model's margin. Weights and calibration were fitted on the dev splits, with
 and without example questions (docs/KNOWLEDGE.md); the answer/ambiguous thresholds are settings.
 
-The hybrid search over handbook chunks and articles (``ctx.services["retriever"]``) is
+The hybrid search over handbook chunks and articles (``ctx.retriever``) is
 :class:`nura_appliance.knowledge.hybrid.HybridRetriever`.
 """
 

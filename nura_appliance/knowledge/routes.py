@@ -2,8 +2,8 @@
 
 Reads and search are for agents; every write is admin-only and recorded in the audit log.
 Handbook uploads are checked (type from the bytes, size) and stored under generated names;
-ingestion runs as a background job (``ctx.services["jobs"]``) or, without the jobs feature, as
-an in-process task. The start-up hook installs ``ctx.services["retriever"]``.
+ingestion runs as a background job (``ctx.jobs``) or, without the jobs feature, as
+an in-process task. The start-up hook installs ``ctx.retriever``.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def _lang(request: Request, default: str = "ar") -> str:
 
 
 async def _audit(request: Request, action: str, target: str | None, detail: dict[str, Any] | None = None) -> None:
-    audit = _ctx(request).services.get("audit")
+    audit = _ctx(request).audit
     if audit is not None:
         principal = getattr(request.ctx, "principal", None)
         await audit.record(getattr(principal, "username", "admin"), action, target, detail)
@@ -270,11 +270,13 @@ async def start_ingest(ctx: Any, files: list[dict[str, Any]], *, source: str) ->
         )[1]
     )
     payload = {"run_id": run_id, "files": files}
-    jobs = ctx.services.get("jobs")
+    jobs = ctx.jobs
     if jobs is not None and await jobs.enqueue(INGEST_JOB, payload) is not None:
         return run_id
     task = asyncio.get_running_loop().create_task(run_ingest_job(ctx, payload))
-    ctx.services.setdefault("knowledge_tasks", _Tasks()).add(task)
+    if ctx.knowledge_tasks is None:
+        ctx.knowledge_tasks = KnowledgeTasks()
+    ctx.knowledge_tasks.add(task)
     return run_id
 
 
@@ -368,7 +370,7 @@ def release_memory() -> None:
             pass
 
 
-class _Tasks:
+class KnowledgeTasks:
     """Holds in-process ingestion tasks so they are not garbage-collected; cancelled at close."""
 
     def __init__(self) -> None:
@@ -395,7 +397,7 @@ async def search(request: Request) -> HTTPResponse:
     if len(query) > ctx.settings.message_max_chars:
         raise ValidationFailed("'q' is too long", code="invalid_field", details={"field": "q"})
     k = int_arg(request, "k", 5, 1, 50)
-    hits = await ctx.services["retriever"].search(query, _lang(request), k)
+    hits = await ctx.retriever.search(query, _lang(request), k)
     return json_response({"query": query, "hits": [h.as_dict() for h in hits]})
 
 
@@ -453,7 +455,7 @@ async def stats(request: Request) -> HTTPResponse:
 # -- setup -----------------------------------------------------------------------------------------
 async def _on_context(app: Sanic, ctx: Any) -> None:
     await install_knowledge(ctx)
-    jobs = ctx.services.get("jobs")
+    jobs = ctx.jobs
     if jobs is not None:
         jobs.register(INGEST_JOB, run_ingest_job)
 

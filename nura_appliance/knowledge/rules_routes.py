@@ -78,7 +78,7 @@ def clean_rule(body: dict[str, Any], rule_id: str | None = None) -> dict[str, An
 
 
 async def _audit(request: Request, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
-    audit = request.app.ctx.nura.services.get("audit")
+    audit = request.app.ctx.nura.audit
     if audit is not None:
         await audit.record(getattr(request.ctx.principal, "username", "admin"), action, target, detail)
 

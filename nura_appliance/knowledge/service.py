@@ -1,4 +1,4 @@
-"""Knowledge feature services: install the embedder and ``ctx.services["retriever"]``, keep the
+"""Knowledge feature services: install the embedder and ``ctx.retriever``, keep the
 vector index in the active embedding space, and import packs atomically."""
 
 from __future__ import annotations
@@ -140,14 +140,14 @@ async def install_knowledge(ctx: Any, *, background_reindex: bool = True) -> Hyb
     ctx.knowledge.vectors.embedder = embedder
     ctx.pipeline.matcher.embedder = embedder
     retriever = HybridRetriever(ctx.db, embedder)
-    ctx.services["retriever"] = retriever
+    ctx.retriever = retriever
     await ctx.db.write(ensure_chunk_vocab)
     await purge_hidden(ctx)  # what an interrupted ingestion left staged
     if await needs_reindex(ctx):
         if background_reindex:
             task = asyncio.get_running_loop().create_task(reindex(ctx))
             task.add_done_callback(_log_failure)
-            ctx.services["knowledge_reindex"] = _TaskHolder(task)
+            ctx.knowledge_reindex = ReindexTask(task)
         else:
             await reindex(ctx)
     return retriever
@@ -158,7 +158,7 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
         log.error("re-indexing failed: %s", task.exception())
 
 
-class _TaskHolder:
+class ReindexTask:
     """Keeps a background task referenced; ``close`` cancels it at shut-down."""
 
     def __init__(self, task: asyncio.Task[Any]) -> None:

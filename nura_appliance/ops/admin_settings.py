@@ -96,7 +96,7 @@ def check_value(name: str, raw: Any) -> Any:
 
 
 class AdminSettings:
-    """``ctx.services["admin_settings"]``: the admin's values over the configured ones."""
+    """``ctx.admin_settings``: the admin's values over the configured ones."""
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
@@ -135,7 +135,7 @@ class AdminSettings:
             else:
                 settings.values[name], settings.origins[name] = self.base[name]
         hours = (settings.values["BUSINESS_HOURS"], settings.values["BUSINESS_TIMEZONE"])
-        handoff = self.ctx.services.get("handoff")
+        handoff = self.ctx.handoff
         if hours != hours_before and handoff is not None:
             handoff.hours = BusinessHours(*hours)
 
@@ -225,7 +225,7 @@ class AdminSettings:
         )
         await self.reload()
         self._seen = await self._marker()
-        audit = self.ctx.services.get("audit")
+        audit = self.ctx.audit
         if audit is not None:
             await audit.record(actor, "settings.change", None, {n.lower(): v for n, v in checked.items()})
         return self.describe()
@@ -236,7 +236,7 @@ def _as_list(value: Any) -> list[str]:
 
 
 def _service(request: Request) -> AdminSettings:
-    return request.app.ctx.nura.services["admin_settings"]
+    return request.app.ctx.nura.admin_settings
 
 
 @bp.get("/settings")
@@ -258,7 +258,7 @@ async def patch_settings(request: Request) -> HTTPResponse:
 async def create_admin_settings(app: Sanic, ctx: AppContext) -> None:
     """Runs after the hand-off feature's hook (FEATURES order), so new business hours reach it."""
     service = AdminSettings(ctx)
-    ctx.services["admin_settings"] = service
+    ctx.admin_settings = service
     await service.poll_once()  # the stored values, before the first request
     service.start()  # here, not in a server listener: `nura worker` runs these hooks too
 
@@ -269,6 +269,6 @@ def setup(app: Sanic) -> None:
 
     @app.before_server_stop
     async def stop_polling(app: Sanic) -> None:
-        service = app.ctx.nura.services.get("admin_settings")
+        service = app.ctx.nura.admin_settings
         if service is not None:
             service.close()

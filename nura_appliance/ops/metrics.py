@@ -16,7 +16,7 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import apsw
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -215,10 +215,28 @@ class _Families:
         return self.families
 
 
+class WorkerBoardView(Protocol):
+    """The supervisor's shared-memory board of API workers (``cli.supervisor.WorkerBoard``)."""
+
+    def snapshot(self) -> dict[str, Any]: ...
+
+
+class SupervisionView:
+    """What a worker knows about its supervisor's workers (``ctx.supervision``)."""
+
+    def __init__(self, board: WorkerBoardView, slot: int) -> None:
+        self.board = board
+        self.slot = slot
+
+    def describe(self) -> dict[str, Any]:
+        snapshot = self.board.snapshot()
+        return {"ok": snapshot["serving"] == snapshot["expected"], "this_worker": f"api-{self.slot}", **snapshot}
+
+
 def supervision_metrics(app: Sanic) -> list[Metric]:
     """API workers of ``nura serve --workers`` as their supervisor counts them (shared memory,
     read fresh: the same in every worker). Empty for a single-process server."""
-    view = app.ctx.nura.services.get("supervision")
+    view = app.ctx.nura.supervision
     if view is None:
         return []
     snapshot = view.board.snapshot()

@@ -26,7 +26,7 @@ def configure_json_logging(stream: Any = None) -> logging.Handler:
     return logs.configure_logging(json_lines=True, process="nura", stream=stream)
 
 
-class _LockService:
+class ServeLockHolder:
     """Holds the data-dir lock as a context service so it is released when the context closes."""
 
     def __init__(self, lock: ServeLock) -> None:
@@ -39,7 +39,7 @@ class _LockService:
 async def _take_lock(app: Sanic, ctx: AppContext) -> None:
     lock = ServeLock(ctx.paths.root)
     if lock.acquire():
-        ctx.services["serve_lock"] = _LockService(lock)
+        ctx.serve_lock = ServeLockHolder(lock)
     else:
         # Not fatal: scale-out workers share a data dir. Restore still sees it as live.
         log.info("data dir %s is already locked by another nura process", ctx.paths.root)

@@ -82,7 +82,7 @@ def prune(folder: Path, keep: int) -> list[str]:
 
 
 class BackupService:
-    """``ctx.services["backups"]``: checks the schedule, queues and runs backups, reports."""
+    """``ctx.backups``: checks the schedule, queues and runs backups, reports."""
 
     def __init__(self, ctx: Any, store: BackupStore, *, clock: Any = time.time) -> None:
         self.ctx = ctx
@@ -100,7 +100,7 @@ class BackupService:
 
     @property
     def jobs(self) -> Any:
-        return self.ctx.services.get("jobs")
+        return self.ctx.jobs
 
     def _enqueue(self, conn: Any, run_id: int) -> None:
         self.jobs.enqueue_in(conn, JOB_KIND, {"run_id": run_id})
@@ -252,7 +252,7 @@ async def backups_status(request: Request) -> HTTPResponse:
     summary: Scheduled backups (status, last result, alert, archives)
     tags: [operations]
     """
-    service: BackupService = request.app.ctx.nura.services["backups"]
+    service: BackupService = request.app.ctx.nura.backups
     return json_response(await service.status())
 
 
@@ -272,8 +272,8 @@ async def back_up_now(request: Request) -> HTTPResponse:
     ctx = request.app.ctx.nura
     principal = getattr(request.ctx, "principal", None)
     actor = getattr(principal, "username", None)
-    run = await ctx.services["backups"].back_up_now(actor)
-    audit = ctx.services.get("audit")
+    run = await ctx.backups.back_up_now(actor)
+    audit = ctx.audit
     if audit is not None:
         await audit.record(actor or "admin", "backup.run", str(run.id), {"status": run.status})
     return json_response({"ok": True, "run": run.public()}, status=202 if run.status == "queued" else 200)
@@ -282,18 +282,18 @@ async def back_up_now(request: Request) -> HTTPResponse:
 # -- wiring ---------------------------------------------------------------------------------------
 async def run_backup_job(ctx: Any, payload: dict[str, Any]) -> None:
     """Outbox handler for ``backup_run``."""
-    await ctx.services["backups"].execute(int(payload["run_id"]))
+    await ctx.backups.execute(int(payload["run_id"]))
 
 
 async def check_schedule_job(ctx: Any) -> None:
     """Periodic job (every minute where a consumer runs)."""
-    await ctx.services["backups"].check_schedule()
+    await ctx.backups.check_schedule()
 
 
 async def _attach(app: Sanic, ctx: Any) -> None:
     service = BackupService(ctx, SqlBackupStore(ctx.db))
-    ctx.services["backups"] = service
-    jobs = ctx.services.get("jobs")
+    ctx.backups = service
+    jobs = ctx.jobs
     if jobs is not None:
         jobs.register(JOB_KIND, run_backup_job)
         jobs.every(1, TICK_NAME, check_schedule_job)
@@ -305,7 +305,7 @@ async def _attach(app: Sanic, ctx: Any) -> None:
 
 
 async def _health(ctx: Any) -> dict[str, Any]:
-    service: BackupService = ctx.services["backups"]
+    service: BackupService = ctx.backups
     alert = await service.alert()
     last = await service.store.last_finished("ok")
     return {

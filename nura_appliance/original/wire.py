@@ -20,7 +20,7 @@ its caller reads, and nothing changes for our own widget (docs/WIDGET.md, "Origi
   (defined here).
 
 The shared paths keep one handler each; it hands an original-shaped request to
-:class:`OriginalWire` (``ctx.services["original"]``), which holds every legacy shape, so the
+:class:`OriginalWire` (``ctx.original``), which holds every legacy shape, so the
 compatibility lives in this module and nowhere else.
 """
 
@@ -238,7 +238,7 @@ def _frame(payload: dict[str, Any]) -> str:
 
 # -- the service the shared routes delegate to -------------------------------------------------------
 class OriginalWire:
-    """``ctx.services["original"]``: recognises the original widget's requests on the paths we
+    """``ctx.original``: recognises the original widget's requests on the paths we
     share with it and answers them in its shapes."""
 
     def __init__(self, ctx: AppContext) -> None:
@@ -365,7 +365,7 @@ class OriginalWire:
             body.get("session_token") if isinstance(body.get("session_token"), str) else None
         )
         session = await self.ctx.sessions.authorize(session_id, token)
-        record = await self.ctx.services["attachments"].store.get(session.id, attachment_id)
+        record = await self.ctx.attachments.store.get(session.id, attachment_id)
         if record is None:
             raise NotFound("no upload with this link in this session", code="attachment_not_found")
         return json_response(
@@ -407,7 +407,7 @@ async def create_stream_token(request: Request, session_id: str) -> HTTPResponse
     responses:
       "200": {description: "`{stream_token, expires_in}`"}
     """
-    wire: OriginalWire = request.app.ctx.nura.services["original"]
+    wire: OriginalWire = request.app.ctx.nura.original
     session = await wire.ctx.sessions.authorize(session_id, session_token(request))
     token = issue_stream_token(wire.secret, session, time.time())
     return json_response(
@@ -454,7 +454,7 @@ async def upload(request: Request) -> HTTPResponse:
     responses:
       "200": {description: "`{ok, url, filename, content_type, attachment, session_id}`"}
     """
-    wire: OriginalWire = request.app.ctx.nura.services["original"]
+    wire: OriginalWire = request.app.ctx.nura.original
     ctx = wire.ctx
     session_id = _upload_session_id(request)
     if session_id is None:
@@ -462,10 +462,10 @@ async def upload(request: Request) -> HTTPResponse:
     session = await ctx.sessions.authorize(session_id, session_token(request))
     if not (request.content_type or "").startswith("multipart/form-data"):
         raise UnsupportedMediaType("send the file as multipart/form-data (field 'file')")
-    limits = ctx.services.get("limits")
+    limits = ctx.limits
     if limits is not None:
         await limits.hit(request, "message", session.id, ctx.settings.rate_limit_messages_per_minute, 60)
-    service = ctx.services["attachments"]
+    service = ctx.attachments
     parts = request.files.getlist("file") if request.files else []
     prepared = await service.prepare_all([(part.name or "", part.body) for part in parts or []])
     _turns, records = await service.from_customer(
@@ -500,7 +500,7 @@ async def uploaded_file(request: Request, session_id: str, attachment_id: str) -
       Served sandboxed and never cached.
     tags: [original-nura]
     """
-    wire: OriginalWire = request.app.ctx.nura.services["original"]
+    wire: OriginalWire = request.app.ctx.nura.original
     file_token = request.args.get("file_token")
     if file_token:
         session = await wire.ctx.sessions.require(session_id)
@@ -514,6 +514,6 @@ def setup(app: Sanic) -> None:
     app.blueprint(bp)
 
     async def attach(app: Sanic, ctx: AppContext) -> None:
-        ctx.services["original"] = OriginalWire(ctx)
+        ctx.original = OriginalWire(ctx)
 
     on_context(app, attach)

@@ -107,7 +107,7 @@ async def stream_channel(
 
 async def _display_name(ctx: Any, username: str | None) -> str | None:
     """The assigned agent's display name for the customer's banner (auth's UserService)."""
-    users = ctx.services.get("users")
+    users = ctx.users
     return await users.display_name(username) if users is not None else None
 
 
@@ -126,7 +126,7 @@ async def session_stream(request: Request, session_id: str) -> HTTPResponse:
     tags: [realtime]
     """
     ctx = request.app.ctx.nura
-    original = ctx.services.get("original")
+    original = ctx.original
     if original is not None and original.wants_stream(request):
         return await original.session_stream(request, session_id)
     session = await ctx.sessions.authorize(session_id, session_token(request))

@@ -197,9 +197,9 @@ async def bench_openai_path(server: ScriptedOpenAI) -> dict[str, Any]:
     )
     await start_app(app)
     ctx = app.ctx.nura
-    ctx.services.pop("retriever", None)  # the seeded handbook is searched lexically, as in the tests
+    ctx.retriever = None  # the seeded handbook is searched lexically, as in the tests
     seed_handbook(ctx.db)
-    llm = ctx.services["llm"]
+    llm = ctx.llm
     timings: dict[str, list[float]] = {"extractive": [], "openai": []}
     sources: dict[str, set[str]] = {"extractive": set(), "openai": set()}
     async with httpx.AsyncClient(
