@@ -189,6 +189,7 @@ def test_sorani_requests_compose_also_when_typed_on_an_arabic_keyboard():
         "هیچ کەسێک ناتوانێت پەیوەندیم پێوە بکات",  # nobody can call me: a call problem
         "دەمەوێت ببم بە کارمەند لای ئێوە",  # a job: to become an employee
         "ابي اصير موظف عندكم",
+        "تدعمون eSIM لو لا",  # "support" as a verb, and a "no" that refuses no bot
     ],
 )
 def test_composed_near_misses_in_sorani_and_arabizi(text):

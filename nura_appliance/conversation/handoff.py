@@ -341,7 +341,9 @@ def reads_as_request(norm: str) -> bool:
             return True
     # 5. a message that is a staff word and at most one more word
     # (a refused bot is no content: "ڕۆبۆت نا، کارمەند", "no bot, an agent")
-    content = [i for i, r in enumerate(rs) if "filler" not in r and "bot" not in r and "negation" not in r]
+    # (only beside a bot: "تدعمون eSIM لو لا", "do you support eSIM or not", keeps its "لا")
+    bot = any("bot" in r for r in rs)
+    content = [i for i, r in enumerate(rs) if "filler" not in r and not (bot and ("bot" in r or "negation" in r))]
     if staff and len(content) <= 2 and all(i in staff or i == content[-1] for i in content):
         return True
     return bool(humans) and content == humans[:1]  # "mirovekî rast ji kerema xwe", "a human please"
