@@ -40,7 +40,6 @@ from nura_appliance.jobs.tasks import WEBHOOK_KIND, webhook_payload
 from nura_appliance.ops.backup import create_backup
 from nura_appliance.ops.schedule import BackupSchedule, parse_schedule
 from nura_appliance.storage.base import BackupRun, BackupStore
-from nura_appliance.storage.sqlite.backups import SqlBackupStore
 
 log = logging.getLogger(__name__)
 bp = Blueprint("backups", url_prefix="/v1")
@@ -291,7 +290,7 @@ async def check_schedule_job(ctx: Any) -> None:
 
 
 async def _attach(app: Sanic, ctx: Any) -> None:
-    service = BackupService(ctx, SqlBackupStore(ctx.db))
+    service = BackupService(ctx, ctx.stores.backups)
     ctx.backups = service
     jobs = ctx.jobs
     if jobs is not None:

@@ -20,6 +20,7 @@ from nura_appliance.storage.base import (
     AnalyticsStore,
     AttachmentStore,
     AuthStore,
+    BackupStore,
     OutboxStore,
     RuntimeSettingsStore,
     TelegramStore,
@@ -160,6 +161,7 @@ class Stores:
     analytics: AnalyticsStore
     attachments: AttachmentStore
     auth: AuthStore
+    backups: BackupStore
     outbox: OutboxStore
     runtime_settings: RuntimeSettingsStore
     telegram: TelegramStore
@@ -173,6 +175,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.analytics import PgAnalyticsStore
         from nura_appliance.storage.postgres.attachments import PgAttachmentStore
         from nura_appliance.storage.postgres.auth import PgAuthStore
+        from nura_appliance.storage.postgres.backups import PgBackupStore
         from nura_appliance.storage.postgres.outbox import PgOutboxStore
         from nura_appliance.storage.postgres.settings import PgRuntimeSettingsStore
         from nura_appliance.storage.postgres.telegram import PgTelegramStore
@@ -184,6 +187,7 @@ def stores_for(db: Any) -> Stores:
             analytics=PgAnalyticsStore(db),
             attachments=PgAttachmentStore(db),
             auth=PgAuthStore(db),
+            backups=PgBackupStore(db),
             outbox=PgOutboxStore(db),
             runtime_settings=PgRuntimeSettingsStore(db),
             telegram=PgTelegramStore(db),
@@ -193,6 +197,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.analytics import SqliteAnalyticsStore
     from nura_appliance.storage.sqlite.attachments import SqlAttachmentStore
     from nura_appliance.storage.sqlite.auth import SqliteAuthStore
+    from nura_appliance.storage.sqlite.backups import SqlBackupStore
     from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
     from nura_appliance.storage.sqlite.settings import SqliteRuntimeSettingsStore
     from nura_appliance.storage.sqlite.telegram import SqliteTelegramStore
@@ -204,6 +209,7 @@ def stores_for(db: Any) -> Stores:
         analytics=SqliteAnalyticsStore(db),
         attachments=SqlAttachmentStore(db),
         auth=SqliteAuthStore(db),
+        backups=SqlBackupStore(db),
         outbox=SqliteOutboxStore(db),
         runtime_settings=SqliteRuntimeSettingsStore(db),
         telegram=SqliteTelegramStore(db),

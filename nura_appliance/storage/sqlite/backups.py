@@ -1,9 +1,8 @@
 """``backup_runs`` and ``backup_schedule_state`` (:class:`~nura_appliance.storage.base.BackupStore`).
 
-Plain SQL both backends accept (``?`` parameters, ``RETURNING``), so this one class serves SQLite
-and PostgreSQL through ``PgDatabase``. Read-then-write sequences run inside one ``db.write``:
-the single writer (SQLite) or the writers' advisory lock (PostgreSQL) makes them atomic across
-every process, which is what makes a scheduled slot run once.
+SQLite's side (``storage/postgres/backups.py`` is the PostgreSQL twin). Read-then-write sequences
+run inside one ``db.write``: the single writer makes them atomic, which is what makes a scheduled
+slot run once.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ def _run(row: dict[str, Any]) -> BackupRun:
 
 
 class SqlBackupStore:
-    """Backup runs through the app's ``Database`` (SQLite) or ``PgDatabase``."""
+    """Backup runs on the app's SQLite ``Database``."""
 
     def __init__(self, db: Any) -> None:
         self.db = db
