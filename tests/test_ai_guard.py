@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 
 from nura_appliance.ai.breaker import CircuitBreaker
-from nura_appliance.ai.guard import answer_types, check_answer, extract_answer, pick_passage, same_language
+from nura_appliance.ai.guard import (
+    answer_types,
+    check_answer,
+    extract_answer,
+    new_values,
+    pick_passage,
+    same_language,
+)
 from nura_appliance.ai.ledger import UsageLedger, parse_prices
 from nura_appliance.ai.prompts import Passage, build_messages, clean_text, compress, memory_messages
 from nura_appliance.ai.providers import ProviderError, estimate_tokens
@@ -142,6 +149,22 @@ def test_extractive_answer_prefers_the_asked_kind_of_value() -> None:
     assert answer_types("what time does the branch open") == {"time"}
     assert answer_types("ما هي إعدادات APN") == {"setting"}
     assert answer_types("hello there") == set()
+    # "for how much" asks a price in Sorani and Kurmanji; "how many" alone does not
+    assert answer_types("ڕاوتەری 5G ی ماڵەوە بە چەندە") == {"price"}
+    assert answer_types("SIM karta winda bi çend tê guhertin") == {"price"}
+    assert answer_types("زاگرۆس چەند تاوەری هەیە") == set()
+
+
+def test_new_values_is_the_particular_a_confident_article_lacks() -> None:
+    """A handbook passage adds a value of the asked kind only when the article does not hold it."""
+    article = "لاستخراج شريحة بنفس الرقم زر أي فرع بالبطاقة الوطنية. الإيقاف مجاني."
+    row = "الخدمة: استبدال شريحة تالفة أو مفقودة (بدل فاقد)، الرسم: 4,500 دينار"
+    assert new_values(row, article, {"price"})
+    assert not new_values(row, article + " رسوم البدل 4500 دينار.", {"price"})  # held, separators aside
+    assert not new_values(row, article, {"address"})  # no value of the asked kind
+    branches = "لدينا فروع في بغداد وأربيل، وفرع الكرادة في شارع 62."
+    assert new_values("المدينة: كركوك، العنوان: شارع القدس، عمارة النخيل", branches, {"address"})
+    assert not new_values("العنوان: شارع 62، قرب ساحة الواثق", branches + " شارع 62، قرب ساحة الواثق", {"address"})
 
 
 def test_clean_text_keeps_ussd_codes_and_drops_markdown() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import apsw
 
-from nura_appliance.ai.guard import check_answer, content_terms, extract_answer, pick_passage
+from nura_appliance.ai.guard import answer_types, check_answer, content_terms, extract_answer, new_values, pick_passage
 from nura_appliance.ai.prompts import Passage, build_messages, compress, memory_messages
 from nura_appliance.ai.service import LLMService
 from nura_appliance.conversation.messages import message
@@ -41,6 +41,9 @@ QUOTE_BIAS, QUOTE_COVERAGE, QUOTE_RARE, QUOTE_COSINE, QUOTE_LONE, QUOTE_BACKGROU
     -2.309,
 )
 QUOTE_VETO = 0.3
+# A handbook passage holding the value a confident article lacks is quoted after the article from
+# this relevance (docs/KNOWLEDGE.md, round 5).
+VALUE_FLOOR = 0.7
 _MAX_REMEMBERED = 512
 
 
@@ -225,7 +228,27 @@ class GroundedAnswerTier:
             held = chosen.coverage if chosen else 0.0
             rarer = best.rare > (chosen.rare if chosen else 0.0) + _OUTRANK_MARGIN and best.coverage >= held
             outranks = relevant and (best.coverage >= held + _OUTRANK_MARGIN or rarer)
-            if not outranks:
+            # The question asks for a value (a price, a code, an address …) that the article does
+            # not hold and the passage does, and the passage holds the question's rarest word the
+            # article holds: the handbook answers the particular, the article the topic.
+            adds = (
+                not outranks
+                and chosen is not None
+                and not best.lone
+                and best.rare >= chosen.rare - _OUTRANK_MARGIN
+                and bool(kinds := answer_types(text))
+                and new_values(best.text, chosen.text, kinds)
+            )
+            if adds:
+                beside = [chosen]
+                # Offline its sentence follows the article from VALUE_FLOOR: the article tier's
+                # confidence already says the question is the team's.
+                if (
+                    best.score >= VALUE_FLOOR
+                    and quote_probability(best, context.get("background_margin")) >= QUOTE_VETO
+                ):
+                    relevant, floor = True, min(floor, VALUE_FLOOR)
+            elif not outranks:
                 # A passage that holds as much of the question goes with the article: the article
                 # answers the topic, the handbook the particulars it may lack (a price, an address,
                 # a code). An LLM gets both; offline the article is followed by the handbook's

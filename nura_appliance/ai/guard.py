@@ -185,7 +185,7 @@ def _words(text: str) -> frozenset[str]:
 _ANSWER_TYPES: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
     "price": (
         _words(
-            "سعر اسعار أسعار السعر رسوم الرسوم كلفة تكلفة الكلفة ثمن بكم بكام بيش نرخ نرخی نرخەکەی تێچوو "
+            "سعر اسعار أسعار السعر رسوم الرسوم كلفة تكلفة الكلفة ثمن مبلغ بكم بكام بيش نرخ نرخی نرخەکەی تێچوو "
             "biha bihayê buha price prices cost costs fee fees charge"
         ),
         re.compile(r"\d\s*(?:ألف|الف)?\s*(?:دينار|د\.ع|دینار|IQD|dinars?|USD|\$|دولار)|\d{1,3}(?:,\d{3})+", re.I),
@@ -224,14 +224,21 @@ _ANSWER_TYPES: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
     ),
 }
 _ARTICLE = re.compile(r"^(?:وال|بال|ال|و|ب)(?=\w{3})")
+# "for how much" asks a price in Sorani ("بە چەندە") and Kurmanji ("bi çend e"); "چەند" alone is
+# "how many" (normalised: چ → ج, ç → c).
+_FOR = frozenset({"بە", "به", "bi", "be"})
+_HOW_MUCH = ("جەند", "جند", "cend")
 
 
 def answer_types(question: str) -> set[str]:
     """The kinds of value the question asks for (price, code, phone, time, address, setting)."""
     words = set()
-    for w in normalize(question).split():
+    tokens = normalize(question).split()
+    for w in tokens:
         words.update((w, _ARTICLE.sub("", w)))
     kinds = {kind for kind, (asking, _) in _ANSWER_TYPES.items() if not words.isdisjoint(asking)}
+    if any(a in _FOR and b.startswith(_HOW_MUCH) for a, b in zip(tokens, tokens[1:], strict=False)):
+        kinds.add("price")
     if "price" in kinds:
         kinds.discard("phone")  # "رسوم حجز الرقم": the number is the product, the fee the answer
     return kinds
@@ -240,6 +247,29 @@ def answer_types(question: str) -> set[str]:
 def holds_type(unit: str, kinds: set[str]) -> bool:
     """Whether the unit holds a value of one of the asked kinds."""
     return any(_ANSWER_TYPES[kind][1].search(unit) for kind in kinds)
+
+
+def _value_key(value: str) -> str:
+    return re.sub(r"[\s,٬]", "", value.translate(_DIGITS)).lower()
+
+
+def new_values(passage: str, known: str, kinds: set[str]) -> bool:
+    """Whether ``passage`` holds a value of an asked kind (a price, a code, an address …) that
+    ``known`` (a confident article's text) does not: the handbook adds the particular the article
+    lacks ("بدل فاقد … 4,500 دينار" beside the article on a lost SIM that names no fee)."""
+    held = _value_key(known)
+    for kind in kinds:
+        for match in _ANSWER_TYPES[kind][1].finditer(passage):
+            # The value itself: for an address the words around the marker ("شارع القدس").
+            start, end = match.span()
+            while start > 0 and (passage[start - 1].isdigit() or passage[start - 1] in ",.٬*#"):
+                start -= 1
+            if kind == "address":
+                end = min(len(passage), end + 12)
+            value = _value_key(passage[start:end])
+            if value and value not in held:
+                return True
+    return False
 
 
 TYPE_WEIGHT = 0.5  # a unit holding a value of the asked kind counts this much more
