@@ -159,12 +159,14 @@ def test_new_values_is_the_particular_a_confident_article_lacks() -> None:
     """A handbook passage adds a value of the asked kind only when the article does not hold it."""
     article = "لاستخراج شريحة بنفس الرقم زر أي فرع بالبطاقة الوطنية. الإيقاف مجاني."
     row = "الخدمة: استبدال شريحة تالفة أو مفقودة (بدل فاقد)، الرسم: 4,500 دينار"
-    assert new_values(row, article, {"price"})
-    assert not new_values(row, article + " رسوم البدل 4500 دينار.", {"price"})  # held, separators aside
-    assert not new_values(row, article, {"address"})  # no value of the asked kind
+    assert new_values(row, article, frozenset({"price"}))
+    assert not new_values(row, article + " رسوم البدل 4500 دينار.", frozenset({"price"}))  # held, separators aside
+    assert not new_values(row, article, frozenset({"address"}))  # no value of the asked kind
     branches = "لدينا فروع في بغداد وأربيل، وفرع الكرادة في شارع 62."
-    assert new_values("المدينة: كركوك، العنوان: شارع القدس، عمارة النخيل", branches, {"address"})
-    assert not new_values("العنوان: شارع 62، قرب ساحة الواثق", branches + " شارع 62، قرب ساحة الواثق", {"address"})
+    assert new_values("المدينة: كركوك، العنوان: شارع القدس، عمارة النخيل", branches, frozenset({"address"}))
+    assert not new_values(
+        "العنوان: شارع 62، قرب ساحة الواثق", branches + " شارع 62، قرب ساحة الواثق", frozenset({"address"})
+    )
 
 
 def test_clean_text_keeps_ussd_codes_and_drops_markdown() -> None:

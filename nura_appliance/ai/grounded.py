@@ -237,7 +237,7 @@ class GroundedAnswerTier:
                 and not best.lone
                 and best.rare >= chosen.rare - _OUTRANK_MARGIN
                 and bool(kinds := answer_types(text))
-                and new_values(best.text, chosen.text, kinds)
+                and new_values(best.text, chosen.text, frozenset(kinds))
             )
             if adds:
                 beside = [chosen]

@@ -8,6 +8,7 @@ extractive answer, built from the best retrieved passage, instead of an invented
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -253,7 +254,8 @@ def _value_key(value: str) -> str:
     return re.sub(r"[\s,٬]", "", value.translate(_DIGITS)).lower()
 
 
-def new_values(passage: str, known: str, kinds: set[str]) -> bool:
+@functools.lru_cache(maxsize=1024)  # the same question meets the same passages and article again
+def new_values(passage: str, known: str, kinds: frozenset[str]) -> bool:
     """Whether ``passage`` holds a value of an asked kind (a price, a code, an address …) that
     ``known`` (a confident article's text) does not: the handbook adds the particular the article
     lacks ("بدل فاقد … 4,500 دينار" beside the article on a lost SIM that names no fee)."""
