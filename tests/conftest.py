@@ -3,6 +3,7 @@ needed, a fresh app with an async test client."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
@@ -86,22 +87,55 @@ class AppClient(httpx.AsyncClient):
     as the event bus lives for the whole test."""
 
 
+class _Lifespan:
+    """One ASGI ``lifespan`` conversation with an app: the public ASGI interface that uvicorn and
+    every other ASGI server use to run an app's start-up and shut-down listeners."""
+
+    def __init__(self, app: Sanic) -> None:
+        self.to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": {}}
+        self.task = asyncio.create_task(app(scope, self.to_app.get, self.from_app.put))
+
+    async def step(self, event: str) -> None:
+        await self.to_app.put({"type": f"lifespan.{event}"})
+        getter = asyncio.ensure_future(self.from_app.get())
+        done, _ = await asyncio.wait({getter, self.task}, return_when=asyncio.FIRST_COMPLETED)
+        if getter not in done:
+            getter.cancel()
+            self.task.result()  # the app's lifespan handler ended early: raise what it raised
+            raise RuntimeError(f"the app ended its lifespan before {event} completed")
+        reply = getter.result()
+        if reply["type"] != f"lifespan.{event}.complete":
+            raise RuntimeError(f"{event} failed: {reply.get('message', reply)}")
+
+
+_LIFESPANS: dict[int, _Lifespan] = {}
+
+
 async def start_app(app: Sanic) -> None:
-    app.asgi = True
-    await app._startup()
-    await app._server_event("init", "before")
-    await app._server_event("init", "after")
+    """Run ``app``'s start-up listeners the way an ASGI server does (``lifespan.startup``)."""
+    lifespan = _LIFESPANS[id(app)] = _Lifespan(app)
+    await lifespan.step("startup")  # a failed start-up raises here; stop_app still shuts down
 
 
 async def stop_app(app: Sanic) -> None:
-    await app._server_event("shutdown", "before")
-    await app._server_event("shutdown", "after")
+    """Run ``app``'s shut-down listeners (``lifespan.shutdown``)."""
+    lifespan = _LIFESPANS.pop(id(app))
+    await lifespan.step("shutdown")
+    await lifespan.task
 
 
 @contextlib.asynccontextmanager
 async def serving(app: Sanic) -> AsyncIterator[AppClient]:
-    """Start ``app`` once, yield an httpx client on it over ASGI, stop it afterwards."""
-    await start_app(app)
+    """Start ``app`` once, yield an httpx client on it over ASGI, stop it afterwards. Start-up
+    and shut-down go through the ASGI ``lifespan`` protocol (``start_app``/``stop_app``), requests
+    through ``httpx.ASGITransport``: public interfaces only, no Sanic internals."""
+    try:
+        await start_app(app)
+    except BaseException:
+        await stop_app(app)
+        raise
     try:
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
         async with AppClient(transport=transport, base_url="http://testserver") as test_client:

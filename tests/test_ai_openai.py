@@ -5,6 +5,7 @@ the circuit breaker, the ledger, streaming and the AI switch."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -263,14 +264,19 @@ async def test_breaker_probe_brings_provider_back(data_dir: Path, scripted: Scri
     )
     await startup_probe_done(app)
     try:
+        llm = app.ctx.nura.llm
+        now = [time.monotonic()]
+        llm.breakers["openai"].clock = lambda: now[0]  # the cool-down runs on a clock the test moves
         scripted.push({"status": 503})
         scripted.push({"status": 503})
         scripted.push({"status": 503})
         for _ in range(3):
             assert (await ask(client, "How do I redeem Priority Club points?", lang="en"))["source"] == "rag"
-        llm = app.ctx.nura.llm
         assert llm.breakers["openai"].is_open  # three soft failures in a row
-        await asyncio.sleep(1.1)
+        now[0] += 0.5
+        assert not llm.breakers["openai"].probe_due()  # still cooling down (1 s)
+        now[0] += 0.6
+        assert llm.breakers["openai"].probe_due()
         # The cooled-down breaker sends a background probe, not the customer's message.
         assert (await ask(client, "How do I redeem Priority Club points?", lang="en"))["source"] == "rag"
         for _ in range(200):  # the probe runs in the background

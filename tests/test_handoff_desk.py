@@ -251,7 +251,7 @@ async def test_lifecycle_jobs_close_idle_bot_sessions_and_flag_waiting_handoffs(
     )
     assert back.json()["status"] == "bot"
     jobs = ctx.jobs
-    assert {"handoff.expire_sessions", "handoff.flag_stale_pending"} <= set(jobs._periodic)
+    assert {"handoff.expire_sessions", "handoff.flag_stale_pending"} <= set(jobs.periodic())
 
 
 class Receiver(BaseHTTPRequestHandler):

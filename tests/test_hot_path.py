@@ -85,16 +85,33 @@ async def test_another_processs_knowledge_change_is_noticed_within_the_refresh_i
         await asyncio.sleep(0.25)
 
 
+class FakeClock:
+    """A monotonic clock that moves only when told (for ``SessionService.clock``)."""
+
+    def __init__(self) -> None:
+        self.now = time.monotonic()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 async def test_live_sessions_in_memory_expire_per_status_and_restore_from_the_store(data_dir: Path) -> None:
     settings = make_settings(data_dir, SESSION_TTL_SECONDS=1, HANDOFF_SESSION_TTL_SECONDS=3600)
     async with running_app(settings) as (app, client):
         sessions: SessionService = app.ctx.nura.sessions
-        assert sessions._memory is not None  # diskcache mode: one HTTP process
+        assert sessions.local  # diskcache mode: one HTTP process
+        clock = FakeClock()
+        sessions.clock = clock  # the TTLs run on this clock: the test moves it on instead of sleeping
         bot = await new_session(client, "مرحبا")
         handed = await new_session(client, "اريد اكلم موظف خدمة العملاء")
         assert handed["status"] == "pending_handoff"
         assert await sessions.cached(bot["session_id"]) is not None
-        await asyncio.sleep(1.3)
+        clock.advance(0.9)
+        assert await sessions.cached(bot["session_id"]) is not None  # not yet: its lifetime is 1 s
+        clock.advance(0.4)
         # The bot session's 1 s lifetime ended; the hand-off session lives an hour.
         assert await sessions.cached(bot["session_id"]) is None
         assert (await sessions.cached(handed["session_id"]))["status"] == "pending_handoff"

@@ -206,9 +206,9 @@ async def test_consumer_threads_run_rows_written_in_other_transactions(ctx: AppC
     await loop.run_in_executor(None, jobs.close)
 
 
-async def test_jobs_routes(client: Any) -> None:
+async def test_jobs_routes(app: Any, client: Any) -> None:
     assert (await client.get("/v1/jobs/failed")).status_code == 401
-    ctx = client._transport.app.ctx.nura
+    ctx = app.ctx.nura
     jobs = ctx.jobs
     row_id = await ctx.db.write(lambda c: insert_outbox(c, OutboxItem("nobody_handles_this", {"x": 1})))
     await ctx.db.execute(

@@ -332,7 +332,7 @@ async def test_message_handoff_accept_race_resolve_report(data_dir, backend):
         await jobs.run_pending()
         assert await jobs.counts() == {"done": (await jobs.counts())["done"]}  # every outbox row ran
         # Every periodic job (aggregate refresh, session expiry, outbox purge, …) runs on this backend.
-        for name in sorted(jobs._periodic):
+        for name in jobs.periodic():
             await jobs.run_periodic(name)
         dashboard = await client.get("/v1/analytics/dashboard?days=7", headers=ADMIN)
         assert dashboard.status_code == 200, dashboard.text

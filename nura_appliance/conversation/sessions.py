@@ -19,7 +19,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from cachetools import TLRUCache
@@ -63,16 +63,28 @@ class SessionService:
     """
 
     def __init__(
-        self, settings: Settings, store: SessionStore, cache: Cache, *, local: bool = False, max_local: int = 50_000
+        self,
+        settings: Settings,
+        store: SessionStore,
+        cache: Cache,
+        *,
+        local: bool = False,
+        max_local: int = 50_000,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.store = store
         self.cache = cache
+        # The clock of the in-memory TTLs (seconds, never going back). Public so that a test can
+        # move time on instead of sleeping; set it before the first session is cached.
+        self.clock = clock
         self._memory: TLRUCache[str, tuple[float, int, bytes]] | None = None
         if local:
             # Each entry expires after its own TTL (bot and hand-off sessions differ); least
             # recently used entries go first when full.
-            self._memory = TLRUCache(maxsize=max_local, ttu=lambda _key, entry, now: now + entry[0])
+            self._memory = TLRUCache(
+                maxsize=max_local, ttu=lambda _key, entry, now: now + entry[0], timer=lambda: self.clock()
+            )
         # Job handlers call in from consumer threads; cachetools is not thread-safe on its own.
         self._lock = threading.Lock()
         # Per-session message order in this process: a lock per session with waiters (and a count
@@ -80,6 +92,11 @@ class SessionService:
         self._order: dict[str, tuple[asyncio.Lock, int]] = {}
         # Across workers (Redis): a short lock in the shared cache, when the cache offers one.
         self._shared_lock = getattr(cache, "try_lock", None) if not local else None
+
+    @property
+    def local(self) -> bool:
+        """True when live sessions are kept in this process's memory (one HTTP process)."""
+        return self._memory is not None
 
     def ttl_for(self, session: SessionRecord) -> int:
         if session.status in _HUMAN_STATUSES or session.handoff_at:

@@ -180,6 +180,10 @@ class JobService:
     def kinds(self) -> list[str]:
         return sorted(self._handlers)
 
+    def periodic(self) -> list[str]:
+        """The names of the registered periodic jobs, sorted."""
+        return sorted(self._periodic)
+
     def every(self, minutes: int, name: str, handler: PeriodicHandler) -> None:
         """Run ``async handler(ctx)`` every ``minutes`` minutes while a consumer runs.
 
