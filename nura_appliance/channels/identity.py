@@ -36,7 +36,6 @@ from nura_appliance.http import int_arg, json_object, on_context, session_token
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
 from nura_appliance.settings import Settings
 from nura_appliance.storage.base import CustomerIdentity, IdentityStore
-from nura_appliance.storage.sqlite.identities import SqlIdentityStore
 
 bp = Blueprint("customer_identity", url_prefix="/v1")
 _ID = re.compile(r"^[\w.@:+-]{1,128}$")
@@ -213,7 +212,7 @@ async def customer_sessions(request: Request, customer_id: str) -> HTTPResponse:
 
 
 async def _attach(app: Sanic, ctx: Any) -> None:
-    ctx.identities = IdentityService(ctx.settings, SqlIdentityStore(ctx.db), ctx.bus)
+    ctx.identities = IdentityService(ctx.settings, ctx.stores.identities, ctx.bus)
 
 
 def setup(app: Sanic) -> None:

@@ -21,6 +21,7 @@ from nura_appliance.storage.base import (
     AttachmentStore,
     AuthStore,
     BackupStore,
+    IdentityStore,
     OutboxStore,
     RuntimeSettingsStore,
     TelegramStore,
@@ -162,6 +163,7 @@ class Stores:
     attachments: AttachmentStore
     auth: AuthStore
     backups: BackupStore
+    identities: IdentityStore
     outbox: OutboxStore
     runtime_settings: RuntimeSettingsStore
     telegram: TelegramStore
@@ -176,6 +178,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.attachments import PgAttachmentStore
         from nura_appliance.storage.postgres.auth import PgAuthStore
         from nura_appliance.storage.postgres.backups import PgBackupStore
+        from nura_appliance.storage.postgres.identities import PgIdentityStore
         from nura_appliance.storage.postgres.outbox import PgOutboxStore
         from nura_appliance.storage.postgres.settings import PgRuntimeSettingsStore
         from nura_appliance.storage.postgres.telegram import PgTelegramStore
@@ -188,6 +191,7 @@ def stores_for(db: Any) -> Stores:
             attachments=PgAttachmentStore(db),
             auth=PgAuthStore(db),
             backups=PgBackupStore(db),
+            identities=PgIdentityStore(db),
             outbox=PgOutboxStore(db),
             runtime_settings=PgRuntimeSettingsStore(db),
             telegram=PgTelegramStore(db),
@@ -198,6 +202,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.attachments import SqlAttachmentStore
     from nura_appliance.storage.sqlite.auth import SqliteAuthStore
     from nura_appliance.storage.sqlite.backups import SqlBackupStore
+    from nura_appliance.storage.sqlite.identities import SqlIdentityStore
     from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
     from nura_appliance.storage.sqlite.settings import SqliteRuntimeSettingsStore
     from nura_appliance.storage.sqlite.telegram import SqliteTelegramStore
@@ -210,6 +215,7 @@ def stores_for(db: Any) -> Stores:
         attachments=SqlAttachmentStore(db),
         auth=SqliteAuthStore(db),
         backups=SqlBackupStore(db),
+        identities=SqlIdentityStore(db),
         outbox=SqliteOutboxStore(db),
         runtime_settings=SqliteRuntimeSettingsStore(db),
         telegram=SqliteTelegramStore(db),

@@ -1,6 +1,6 @@
 """The ``session_identities`` rows (:class:`~nura_appliance.storage.base.IdentityStore`).
 
-Plain SQL that runs on SQLite and, unchanged, on PostgreSQL through ``PgDatabase``.
+SQLite's side; ``storage/postgres/identities.py`` is the PostgreSQL twin.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def _identity(row: dict[str, Any]) -> CustomerIdentity:
 
 
 class SqlIdentityStore:
-    """Session identities through the app's ``Database`` (SQLite) or ``PgDatabase``."""
+    """Session identities on the app's SQLite ``Database``."""
 
     def __init__(self, db: Any) -> None:
         self.db = db
