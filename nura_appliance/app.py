@@ -23,20 +23,22 @@ from nura_appliance.settings import Settings, load_settings
 log = logging.getLogger(__name__)
 _names = itertools.count()
 
-# Feature modules with a ``setup(app)``; order is registration order.
+# Feature modules with a ``setup(app)``, in dependency order: registration order, and the order their
+# start-up hooks run in (a feature's hook sees the services of the features listed before it;
+# jobs come first, so every later feature registers its job handlers once, in its own hook).
 FEATURES: tuple[str, ...] = (
     "nura_appliance.health",
-    "nura_appliance.jobs.routes",
+    "nura_appliance.jobs.setup",
     "nura_appliance.auth.routes",
     "nura_appliance.conversation.routes",
     "nura_appliance.knowledge.routes",
-    "nura_appliance.ai.routes",
+    "nura_appliance.ai.setup",
     "nura_appliance.channels.web",
     "nura_appliance.channels.identity",
     "nura_appliance.attachments.routes",
     "nura_appliance.realtime.sse",
-    "nura_appliance.handoff.routes",
-    "nura_appliance.analytics.routes",
+    "nura_appliance.handoff.setup",
+    "nura_appliance.analytics.setup",
     "nura_appliance.ops.admin_settings",
     "nura_appliance.ops.runtime",
     "nura_appliance.ops.metrics",

@@ -1,6 +1,5 @@
-"""The AI feature: ``/v1/ai/*`` (status, the AI switch, usage) and its start-up hook, which
-builds the LLM service (``ctx.llm``) and installs the grounded answer tier as
-``ctx.pipeline.retrieval``."""
+"""The AI feature's routes: ``/v1/ai/*`` (status, the AI switch, usage); the wiring (the LLM
+service and the grounded answer tier) is in ``ai/setup.py``."""
 
 from __future__ import annotations
 
@@ -8,14 +7,13 @@ import logging
 import time
 from typing import Any
 
-from sanic import Blueprint, Request, Sanic
+from sanic import Blueprint, Request
 from sanic import json as json_response
 from sanic.response import HTTPResponse
 
-from nura_appliance.ai.grounded import GroundedAnswerTier
 from nura_appliance.ai.service import LLMService
 from nura_appliance.auth.access import ADMIN, VIEWER, access
-from nura_appliance.http import int_arg, on_context
+from nura_appliance.http import int_arg
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ai", url_prefix="/v1/ai")
@@ -76,34 +74,3 @@ async def ai_usage(request: Request) -> HTTPResponse:
 def _brief(llm: LLMService) -> dict[str, Any]:
     active, reason = llm.decision()
     return {"active_provider": active, "reason": reason}
-
-
-async def _attach(app: Sanic, ctx: Any) -> None:
-    llm = LLMService(ctx.settings, ctx.stores.ai)
-    ctx.llm = llm
-    ctx.pipeline.retrieval = GroundedAnswerTier(ctx, llm)
-    await llm.start()
-
-
-async def _health(ctx: Any) -> dict[str, Any]:
-    llm: LLMService | None = ctx.llm
-    if llm is None:
-        return {"ok": True, "detail": "AI feature not started"}
-    active, reason = llm.decision()
-    # Extractive answers keep working without an LLM, so a missing provider is not a failure.
-    return {"ok": True, "enabled": llm.enabled, "active_provider": active, "reason": reason}
-
-
-def setup(app: Sanic) -> None:
-    app.blueprint(bp)
-    on_context(app, _attach)
-    checks = getattr(app.ctx, "health_checks", None)
-    if checks is not None:
-        checks["ai"] = _health
-
-    @app.after_server_stop
-    async def close_ai(app: Sanic) -> None:
-        ctx = getattr(app.ctx, "nura", None)
-        llm = ctx.llm if ctx is not None else None
-        if llm is not None:
-            await llm.aclose()

@@ -1,28 +1,27 @@
 """Analytics feature entry point: click events, dashboard, reports (JSON and CSV), ratings,
-aggregate refresh and knowledge-gap review; registers the analytics jobs."""
+aggregate refresh and knowledge-gap review (the wiring and jobs are in ``analytics/setup.py``)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from sanic import Blueprint, HTTPResponse, Request, Sanic
+from sanic import Blueprint, HTTPResponse, Request
 from sanic import json as json_response
 from sanic.response import text as text_response
 
 from nura_appliance.analytics.events import parse_click
 from nura_appliance.analytics.gaps import collect_feedback_gaps
-from nura_appliance.analytics.jobs import classify_message, handoff_gap, inline_insight
 from nura_appliance.analytics.review import parse_approval
 from nura_appliance.analytics.service import REPORT_TABS, AnalyticsService, parse_query
 from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, VIEWER, access, sees_transcripts
 from nura_appliance.auth.audit import client_ip
 from nura_appliance.errors import NotFound, ValidationFailed
-from nura_appliance.http import int_arg, json_body, json_object, on_context
+from nura_appliance.http import int_arg, json_body, json_object
 from nura_appliance.languages import LANG_LIST, LANGS
 
 if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    from nura_appliance.context import AppContext
+    pass
 
 bp = Blueprint("analytics", url_prefix="/v1/analytics")
 gaps_bp = Blueprint("knowledge_gaps", url_prefix="/v1/knowledge-gaps")
@@ -144,22 +143,3 @@ async def reject_gap(request: Request, gap_id: int) -> HTTPResponse:
 async def resolve_gap(request: Request, gap_id: int) -> HTTPResponse:
     """Close a knowledge gap as already answered."""
     return json_response(await _service(request).gaps.close(gap_id, "resolved", _actor(request)))
-
-
-async def create_analytics(app: Sanic, ctx: AppContext) -> None:
-    service = AnalyticsService(ctx)
-    ctx.analytics = service
-    jobs = ctx.jobs
-    if jobs is not None:
-        jobs.register("classify_message", classify_message)
-        # Local classification is written with the message itself; only LLM classification waits
-        # for a job.
-        ctx.conversations.inline_insight = lambda payload: inline_insight(ctx, payload)
-        jobs.register("handoff_started", handoff_gap)
-        jobs.every(5, "nura.analytics_refresh", service.refresh_job)
-
-
-def setup(app: Sanic) -> None:
-    app.blueprint(bp)
-    app.blueprint(gaps_bp)
-    on_context(app, create_analytics)

@@ -3,12 +3,11 @@ transfer, release, chat, resolve), with bodies compatible with the original NURA
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sanic import Blueprint, Request, Sanic
+from sanic import Blueprint, Request
 from sanic import json as json_response
 from sanic.response import HTTPResponse
 
@@ -18,10 +17,8 @@ from nura_appliance.channels.identity import parse_identity
 from nura_appliance.conversation.service import session_summary, turn_payload
 from nura_appliance.errors import Forbidden, ValidationFailed
 from nura_appliance.handoff import customer
-from nura_appliance.handoff.lifecycle import expire_sessions, flag_stale_pending, lifecycle_loop
 from nura_appliance.handoff.service import Actor, HandoffService, parse_outcome, parse_reason
-from nura_appliance.handoff.webhook import deliver_handoff_webhook
-from nura_appliance.http import int_arg, json_object, on_context, session_token
+from nura_appliance.http import int_arg, json_object, session_token
 from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.storage.base import SESSION_STATUSES
 from nura_appliance.text_policy import describe, forbidden_character
@@ -324,55 +321,3 @@ async def session_detail(request: Request, session_id: str) -> HTTPResponse:
     customer = detail["session"].get("customer")
     detail["linked_sessions"] = await identities.linked_sessions(session_id, customer) if identities else []
     return json_response(detail)
-
-
-def _wire_jobs(app: Sanic, ctx: Any) -> None:
-    """Register the webhook handler and the periodic lifecycle jobs with the jobs feature, once.
-    Without a jobs service (or without a consumer in this process) the lifecycle jobs run on a
-    small in-process loop instead (see ``start_lifecycle``)."""
-    if getattr(app.ctx, "handoff_jobs_wired", False):
-        return
-    jobs = ctx.jobs
-    app.ctx.handoff_lifecycle_interval = ctx.settings.lifecycle_interval_seconds
-    if jobs is None:
-        return
-    app.ctx.handoff_jobs_wired = True
-    jobs.register("handoff_started", deliver_handoff_webhook, name="handoff.escalation_webhook")
-    minutes = max(1, ctx.settings.lifecycle_interval_seconds // 60)
-    jobs.every(minutes, "handoff.expire_sessions", expire_sessions)
-    jobs.every(minutes, "handoff.flag_stale_pending", flag_stale_pending)
-    if ctx.settings.job_worker_enabled:
-        app.ctx.handoff_lifecycle_interval = None  # Huey's consumer schedules them here
-
-
-async def _attach(app: Sanic, ctx: Any) -> None:
-    """Install the hand-off service in place of the core's basic one."""
-    service = HandoffService(ctx)
-    ctx.handoff = service
-    ctx.handoff_limiter = customer.WindowLimiter()
-    ctx.conversations.handoff = service
-    _wire_jobs(app, ctx)
-
-
-def setup(app: Sanic) -> None:
-    from nura_appliance.handoff import (
-        routes_desk,  # the desk endpoints share this feature's service
-        transcript_routes,  # transcript exports (CSV, JSON, printable HTML)
-    )
-
-    app.blueprint(bp)
-    app.blueprint(routes_desk.bp)
-    app.blueprint(transcript_routes.bp)
-    on_context(app, _attach)
-
-    @app.after_server_start
-    async def start_lifecycle(app: Sanic) -> None:
-        ctx = getattr(app.ctx, "nura", None)
-        if ctx is None or ctx.handoff is None:
-            return
-        _wire_jobs(app, ctx)  # the jobs feature may have attached after this one
-        interval = getattr(app.ctx, "handoff_lifecycle_interval", None)
-        if interval:
-            ctx.handoff.lifecycle_task = asyncio.get_running_loop().create_task(
-                lifecycle_loop(ctx, interval), name="handoff_lifecycle"
-            )

@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 JobHandler = Callable[[Any, dict[str, Any]], Awaitable[None]]
-PeriodicHandler = Callable[[Any], Awaitable[None]]
+PeriodicHandler = Callable[[Any], Awaitable[object]]  # the result is ignored
 
 # Pending rows dispatched this long ago without being claimed are dispatched again (the Huey
 # message was lost, e.g. jobs.db was deleted); duplicates are harmless because claims are atomic.

@@ -1,0 +1,44 @@
+"""AI feature wiring: the LLM service (``ctx.llm``), the grounded answer tier as the pipeline's
+retrieval tier, the health check and the admin routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Sanic
+
+from nura_appliance.ai.grounded import GroundedAnswerTier
+from nura_appliance.ai.routes import bp
+from nura_appliance.ai.service import LLMService
+from nura_appliance.http import on_context
+
+
+async def _attach(app: Sanic, ctx: Any) -> None:
+    llm = LLMService(ctx.settings, ctx.stores.ai)
+    ctx.llm = llm
+    ctx.pipeline.retrieval = GroundedAnswerTier(ctx, llm)
+    await llm.start()
+
+
+async def _health(ctx: Any) -> dict[str, Any]:
+    llm: LLMService | None = ctx.llm
+    if llm is None:
+        return {"ok": True, "detail": "AI feature not started"}
+    active, reason = llm.decision()
+    # Extractive answers keep working without an LLM, so a missing provider is not a failure.
+    return {"ok": True, "enabled": llm.enabled, "active_provider": active, "reason": reason}
+
+
+def setup(app: Sanic) -> None:
+    app.blueprint(bp)
+    on_context(app, _attach)
+    checks = getattr(app.ctx, "health_checks", None)
+    if checks is not None:
+        checks["ai"] = _health
+
+    @app.after_server_stop
+    async def close_ai(app: Sanic) -> None:
+        ctx = getattr(app.ctx, "nura", None)
+        llm = ctx.llm if ctx is not None else None
+        if llm is not None:
+            await llm.aclose()

@@ -1,0 +1,35 @@
+"""Analytics feature wiring: ``ctx.analytics``, the insight writer the conversation service calls
+for each customer message, the classification and gap jobs, and the dashboard and gap routes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sanic import Sanic
+
+from nura_appliance.analytics.jobs import classify_message, handoff_gap, inline_insight
+from nura_appliance.analytics.routes import bp, gaps_bp
+from nura_appliance.analytics.service import AnalyticsService
+from nura_appliance.http import on_context
+
+if TYPE_CHECKING:  # annotations only: the composition root sits above the features
+    from nura_appliance.context import AppContext
+
+
+async def create_analytics(app: Sanic, ctx: AppContext) -> None:
+    service = AnalyticsService(ctx)
+    ctx.analytics = service
+    jobs = ctx.jobs
+    if jobs is not None:
+        jobs.register("classify_message", classify_message)
+        # Local classification is written with the message itself; only LLM classification waits
+        # for a job.
+        ctx.conversations.inline_insight = lambda payload: inline_insight(ctx, payload)
+        jobs.register("handoff_started", handoff_gap)
+        jobs.every(5, "nura.analytics_refresh", service.refresh_job)
+
+
+def setup(app: Sanic) -> None:
+    app.blueprint(bp)
+    app.blueprint(gaps_bp)
+    on_context(app, create_analytics)

@@ -1,0 +1,39 @@
+"""Jobs feature wiring: creates ``ctx.jobs`` (first in ``FEATURES``, so every later feature
+registers its handlers in its own start-up hook), starts the in-process consumer after start-up
+(unless ``JOB_WORKER_ENABLED=false``) and registers the failed-jobs route."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from sanic import Sanic
+
+from nura_appliance.http import on_context
+from nura_appliance.jobs.routes import bp
+from nura_appliance.jobs.service import JobService
+from nura_appliance.jobs.tasks import WEBHOOK_KIND, purge_done_jobs, run_webhook
+
+if TYPE_CHECKING:  # annotations only: the composition root sits above the features
+    from nura_appliance.context import AppContext
+
+
+async def create_jobs(app: Sanic, ctx: AppContext) -> None:
+    jobs = JobService(ctx)
+    jobs.bind_loop(asyncio.get_running_loop())
+    jobs.register(WEBHOOK_KIND, run_webhook)
+    jobs.every(60, "nura.purge_done_jobs", purge_done_jobs)
+    ctx.jobs = jobs
+
+
+def setup(app: Sanic) -> None:
+    app.blueprint(bp)
+    on_context(app, create_jobs)
+
+    @app.after_server_start
+    async def start_consumer(app: Sanic) -> None:
+        # After every feature's hook ran, so all handlers and periodic jobs are registered.
+        ctx: AppContext = app.ctx.nura
+        wanted = getattr(app.ctx, "start_job_consumer", ctx.settings.job_worker_enabled)
+        if wanted and ctx.jobs is not None:
+            ctx.jobs.start_consumer(asyncio.get_running_loop())
