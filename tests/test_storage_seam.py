@@ -1,0 +1,91 @@
+"""The storage seam holds (docs/DEVELOPING.md, "Storage seam"): modules whose SQL moved into store
+classes stay free of SQL and of the database drivers, and the number of modules outside
+``storage/`` that still import ``apsw`` only goes down."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "nura_appliance"
+
+# Feature modules that talk to store Protocols only (ported in issue 22). Add a module when its SQL
+# moves into a store; never take one out.
+PORTED = (
+    "ai/ledger.py",
+    "ai/service.py",
+    "analytics/aggregates.py",
+    "analytics/metrics.py",
+    "attachments/*.py",
+    "auth/*.py",
+    "channels/*.py",
+    "jobs/*.py",
+    "ops/admin_settings.py",
+    "ops/scheduled_backups.py",
+)
+# Modules outside storage/ that still import apsw (20 when this test was written, 26 before the
+# first stores of issue 22). Lower it as modules are ported; never raise it.
+APSW_CEILING = 20
+
+_DRIVERS = ("apsw", "psycopg", "nura_appliance.storage.sqlite", "nura_appliance.storage.postgres")
+_SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE)\b.*\b(FROM|INTO|SET|VALUES)\b", re.I | re.S)
+
+
+def _ported() -> list[Path]:
+    paths = sorted({p for pattern in PORTED for p in PACKAGE.glob(pattern)})
+    assert len(paths) >= len(PORTED)
+    return paths
+
+
+def _imports(tree: ast.AST) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+    return names
+
+
+def _sql_literals(tree: ast.AST) -> list[str]:
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if id(node) in docstrings:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+        else:
+            continue
+        if _SQL.match(text):
+            found.append(text[:60])
+    return found
+
+
+def test_ported_modules_hold_no_sql_and_no_driver() -> None:
+    problems: list[str] = []
+    for path in _ported():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        rel = path.relative_to(PACKAGE).as_posix()
+        problems += [f"{rel} imports {name}" for name in _imports(tree) if name.startswith(_DRIVERS)]
+        problems += [f"{rel} holds SQL: {text!r}" for text in _sql_literals(tree)]
+    assert not problems, "\n".join(problems)
+
+
+def test_modules_importing_apsw_outside_storage_only_get_fewer() -> None:
+    importing = sorted(
+        path.relative_to(PACKAGE).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        if not path.relative_to(PACKAGE).as_posix().startswith("storage/")
+        and any(name == "apsw" or name.startswith("apsw.") for name in _imports(ast.parse(path.read_text("utf-8"))))
+    )
+    assert len(importing) <= APSW_CEILING, f"a module outside storage/ started importing apsw: {importing}"
