@@ -153,6 +153,29 @@ def test_extractive_answer_prefers_the_asked_kind_of_value() -> None:
     assert answer_types("ڕاوتەری 5G ی ماڵەوە بە چەندە") == {"price"}
     assert answer_types("SIM karta winda bi çend tê guhertin") == {"price"}
     assert answer_types("زاگرۆس چەند تاوەری هەیە") == set()
+    assert answer_types("business desk email address") == {"email"}  # not a street address
+
+
+def test_a_faq_question_brings_its_answer_and_an_email_question_its_address() -> None:
+    faq = Passage(
+        "chunk",
+        "1",
+        "أسئلة متكررة",
+        "هل يوجد رقم واتساب للدعم؟ نعم: 0750 445 9999 للمحادثة فقط.\n"
+        "ما سرعة الجيل الخامس المتوقعة؟ تتراوح السرعة بين 150 و600 ميغابت/ثانية.\n"
+        "كم مدة صلاحية كارت التعبئة؟ سنتين من تاريخ الطباعة.",
+        0.9,
+    )
+    assert "150 و600" in extract_answer("شكد سرعة الجيل الخامس عندكم", faq)
+    desk = Passage(
+        "chunk",
+        "2",
+        "Corporate customers",
+        "Nahr Business Desk serves companies with 10 lines or more. Contact business@nahr.example "
+        "or call 0771 133 5050. Corporate lines get a dedicated account manager.",
+        0.8,
+    )
+    assert "business@nahr.example" in extract_answer("business desk email address", desk)
 
 
 def test_new_values_is_the_particular_a_confident_article_lacks() -> None:

@@ -217,6 +217,10 @@ _ANSWER_TYPES: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
         ),
         re.compile(r"شارع|حي\s|قرب|مقابل|ساحة|مجمع|\bمول|street|\bst\.|road|near|district|mall|شەقام", re.I),
     ),
+    "email": (
+        _words("email e-mail mail بريد ايميل إيميل الايميل الإيميل ئیمەیڵ ئیمەیل"),
+        re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
+    ),
     "setting": (
         _words(
             "apn إعدادات اعدادات الاعدادات الإعدادات إعداد proxy بروكسي mms mmsc بورت port ڕێکخستن ڕێکخستنی mîheng settings setting configure"
@@ -240,6 +244,8 @@ def answer_types(question: str) -> set[str]:
     kinds = {kind for kind, (asking, _) in _ANSWER_TYPES.items() if not words.isdisjoint(asking)}
     if any(a in _FOR and b.startswith(_HOW_MUCH) for a, b in zip(tokens, tokens[1:], strict=False)):
         kinds.add("price")
+    if "email" in kinds:
+        kinds.discard("address")  # "email address"
     if "price" in kinds:
         kinds.discard("phone")  # "رسوم حجز الرقم": the number is the product, the fee the answer
     return kinds
@@ -329,6 +335,8 @@ def extract_answer(question: str, passage: Passage, *, max_chars: int = 600, que
     picked = [sentences[best]]
     if kinds and not typed[best] and best + 1 < len(sentences) and typed[best + 1]:
         picked.append(sentences[best + 1])  # it names the thing, the next one holds its value
+    elif sentences[best].rstrip().endswith(("?", "؟")) and best + 1 < len(sentences):
+        picked.append(sentences[best + 1])  # a FAQ's question: its answer is the next sentence
     if sentences[best].rstrip().endswith((":", "：")):  # a list's introduction brings its items
         for following in sentences[best + 1 :]:
             if len(" ".join(picked)) + len(following) + 1 > max_chars:

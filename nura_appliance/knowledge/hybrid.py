@@ -157,7 +157,7 @@ def passage_terms(text: str) -> list[str]:
 ASKING_WORDS = frozenset(
     normalize(w)
     for w in (
-        "كم بكم بكام قديش شقد شكد بيش چەند چەندە کوێ کوێیە کەی çend çiqas kengî kîjan li ku derê "
+        "كم بكم بكام قديش شقد شكد بيش وين وينه أين متى چەند چەندە کوێ کوێیە کەی çend çiqas kengî kîjan li ku derê "
         "how much many where when which"
     ).split()
 )
