@@ -19,7 +19,7 @@ import re
 import urllib.parse
 from typing import Any
 
-from sanic import Blueprint, Request, Sanic
+from sanic import Blueprint, Request
 from sanic import json as json_response
 from sanic.response import HTTPResponse, file
 
@@ -30,7 +30,7 @@ from nura_appliance.channels.identity import parse_identity
 from nura_appliance.conversation.service import LANGS, turn_payload
 from nura_appliance.errors import ValidationFailed
 from nura_appliance.handoff.routes import actor_of, check_reply_guards
-from nura_appliance.http import on_context, session_token
+from nura_appliance.http import session_token
 
 bp = Blueprint("attachments", url_prefix="/v1")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
@@ -269,24 +269,3 @@ async def list_for_session(request: Request, session_id: str) -> HTTPResponse:
     return json_response(
         {"session_id": session_id, "attachments": [{**r.public(), "uploader": r.uploader} for r in records]}
     )
-
-
-async def _attach(app: Sanic, ctx: Any) -> None:
-    service = AttachmentService(ctx, ctx.stores.attachments)
-    ctx.attachments = service
-
-
-def setup(app: Sanic) -> None:
-    on_context(app, _attach)
-    app.blueprint(bp)
-
-    @app.after_server_start
-    async def sweep(app: Sanic) -> None:
-        ctx = getattr(app.ctx, "nura", None)
-        if ctx is not None and ctx.attachments is not None:
-            try:
-                await ctx.attachments.sweep_orphans()
-            except Exception:  # noqa: BLE001 - housekeeping must never stop start-up
-                import logging
-
-                logging.getLogger(__name__).warning("attachment sweep failed", exc_info=True)

@@ -14,18 +14,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sanic import Blueprint, Request, Sanic
+from sanic import Blueprint, Request
 from sanic import json as json_response
 from sanic.response import HTTPResponse
 
 from nura_appliance.auth.access import ADMIN, AGENT, access
 from nura_appliance.auth.uploads import check_upload
 from nura_appliance.errors import NotFound, ValidationFailed
-from nura_appliance.http import int_arg, json_object, on_context
-from nura_appliance.knowledge.ingest import IngestStopped, finish_run, ingest_file, stop_event
+from nura_appliance.http import int_arg, json_object
+from nura_appliance.knowledge.ingest import IngestStopped, finish_run, ingest_file
 from nura_appliance.knowledge.language import detect_with_hint
 from nura_appliance.knowledge.pack import PackError, pick_text, validate_pack
-from nura_appliance.knowledge.service import install_knowledge
 from nura_appliance.languages import LANG_LIST, LANGS
 
 log = logging.getLogger(__name__)
@@ -453,23 +452,3 @@ async def stats(request: Request) -> HTTPResponse:
 
 
 # -- setup -----------------------------------------------------------------------------------------
-async def _on_context(app: Sanic, ctx: Any) -> None:
-    await install_knowledge(ctx)
-    jobs = ctx.jobs
-    if jobs is not None:
-        jobs.register(INGEST_JOB, run_ingest_job)
-
-
-def setup(app: Sanic) -> None:
-    from nura_appliance.knowledge import rules_routes
-
-    app.blueprint(bp)
-    app.blueprint(rules_routes.bp)  # /v1/knowledge/rules: the admin's rules editor
-    on_context(app, _on_context)
-
-    @app.before_server_stop
-    async def stop_ingests(app: Sanic) -> None:
-        """SIGTERM: a running ingest stops at its next step instead of holding the process."""
-        ctx = getattr(app.ctx, "nura", None)
-        if ctx is not None:
-            stop_event(ctx).set()

@@ -1,0 +1,34 @@
+"""Knowledge feature wiring: the embedder and ``ctx.retriever`` at start-up, the knowledge and rules
+routes, and stopping a running ingest at shut-down."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Sanic
+
+from nura_appliance.http import on_context
+from nura_appliance.knowledge import rules_routes
+from nura_appliance.knowledge.ingest import stop_event
+from nura_appliance.knowledge.routes import INGEST_JOB, bp, run_ingest_job
+from nura_appliance.knowledge.service import install_knowledge
+
+
+async def _on_context(app: Sanic, ctx: Any) -> None:
+    await install_knowledge(ctx)
+    jobs = ctx.jobs
+    if jobs is not None:
+        jobs.register(INGEST_JOB, run_ingest_job)
+
+
+def setup(app: Sanic) -> None:
+    app.blueprint(bp)
+    app.blueprint(rules_routes.bp)  # /v1/knowledge/rules: the admin's rules editor
+    on_context(app, _on_context)
+
+    @app.before_server_stop
+    async def stop_ingests(app: Sanic) -> None:
+        """SIGTERM: a running ingest stops at its next step instead of holding the process."""
+        ctx = getattr(app.ctx, "nura", None)
+        if ctx is not None:
+            stop_event(ctx).set()
