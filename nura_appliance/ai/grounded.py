@@ -140,6 +140,8 @@ class GroundedAnswerTier:
         # repeat, and the article tier's own decisions are remembered the same way.
         self._retrieved: dict[tuple[str, str, str, str | None], tuple[list[Passage], list[Passage]]] = {}
         self._retrieved_version: str | None = None
+        self._extracted: dict[tuple[str, str, str, str], str] = {}
+        self._compressed: dict[tuple[Any, ...], list[Passage]] = {}
 
     async def retrieve(
         self, text: str, lang: str, article_id: str | None = None, version: str | None = None
@@ -269,7 +271,16 @@ class GroundedAnswerTier:
                 key=lambda p: -p.score,
             )
         )
-        passages = compress(wanted, self._budget(), ordered=True)
+        budget = self._budget()
+        # The same question meets the same passages again: cleaning and de-duplicating them
+        # (normalising every line) is most of what an answer from memory costs.
+        shape = (budget, *((p.kind, p.ref, p.title, p.text) for p in wanted))
+        passages = self._compressed.get(shape)
+        if passages is None:
+            passages = compress(wanted, budget, ordered=True)
+            if len(self._compressed) >= _MAX_REMEMBERED:
+                self._compressed.clear()
+            self._compressed[shape] = passages
         if not any(p.kind == "chunk" for p in passages):
             return None
         if "trace" in context:  # nura eval: what the LLM prompt carries, whether or not one is called
@@ -360,9 +371,17 @@ class GroundedAnswerTier:
         best = pick_passage([p for p in passages if p.kind == "chunk"], lang)
         if best is None:
             return None
-        retriever = self.ctx.retriever
-        query = retriever.query_terms(text) if hasattr(retriever, "query_terms") else None
-        body = extract_answer(text, best, query=query)
+        # The sentence chosen depends on the question and the passage only: a repeated question
+        # (and every confident article it follows) pays for it once.
+        key = (text, best.ref, best.title, best.text)
+        body = self._extracted.get(key)
+        if body is None:
+            retriever = self.ctx.retriever
+            query = retriever.query_terms(text) if hasattr(retriever, "query_terms") else None
+            body = extract_answer(text, best, query=query)
+            if len(self._extracted) >= _MAX_REMEMBERED:
+                self._extracted.clear()
+            self._extracted[key] = body
         if not body:
             return None
         if not confident:
