@@ -20,7 +20,7 @@ from sanic.response import HTTPResponse
 
 from nura_appliance.auth.access import ADMIN, AGENT, access
 from nura_appliance.auth.uploads import check_upload
-from nura_appliance.errors import NotFound, ValidationFailed
+from nura_appliance.errors import Conflict, NotFound, ValidationFailed
 from nura_appliance.http import int_arg, json_object
 from nura_appliance.knowledge.ingest import IngestStopped, finish_run, ingest_file
 from nura_appliance.knowledge.language import detect_with_hint
@@ -89,8 +89,6 @@ async def get_article(request: Request, article_id: str) -> HTTPResponse:
 @access(ADMIN)
 async def create_article(request: Request) -> HTTPResponse:
     """Create an article (``{id, category?, title, body, examples?, keywords?}``); 409 if it exists."""
-    from nura_appliance.errors import Conflict
-
     ctx = _ctx(request)
     article = _one_article(json_object(request))
     if await ctx.knowledge.article(article["id"]) is not None:

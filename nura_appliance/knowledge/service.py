@@ -13,10 +13,17 @@ import numpy as np
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder, EmbeddingError, make_embedder
 from nura_appliance.knowledge.hybrid import HybridRetriever, passage_terms
-from nura_appliance.knowledge.indexer import coarse_dim, ensure_chunk_vocab, set_analysis_version, write_article_fts
+from nura_appliance.knowledge.indexer import (
+    article_items,
+    coarse_dim,
+    ensure_chunk_vocab,
+    set_analysis_version,
+    write_article_fts,
+)
 from nura_appliance.knowledge.ingest import purge_hidden
 from nura_appliance.knowledge.normalize import ANALYSIS_VERSION
 from nura_appliance.storage.records import Item, chunk_fts_text
+from nura_appliance.storage.sqlite.knowledge import article_from_row
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +81,6 @@ async def reindex(ctx: Any, progress: Progress | None = None) -> int:
     Analysis and embedding run outside the write transaction (a slow provider must not hold the
     single writer); the swap of old for new rows is one transaction.
     """
-    from nura_appliance.knowledge.indexer import article_items
-    from nura_appliance.storage.sqlite.knowledge import article_from_row
 
     def collect(conn: apsw.Connection) -> list[Item]:
         items = [
