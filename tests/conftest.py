@@ -94,11 +94,20 @@ def copy_initialised(template: Path, data_dir: Path) -> Path:
 
 
 @pytest.fixture
-def settings(data_dir: Path, initialised_data_dir: Path) -> Settings:
+def ready_data_dir(data_dir: Path, initialised_data_dir: Path) -> Path:
+    """``data_dir`` holding a copy of ``initialised_data_dir``. For a test (or a module's own
+    ``settings`` fixture) that passes overrides which do not change what a first start builds
+    (not the knowledge pack, ``LOAD_DEFAULT_KNOWLEDGE``, the database or the secrets):
+    ``make_settings(ready_data_dir, RATE_LIMIT_…=2)``. The app then starts as it would after a
+    restart with changed settings."""
+    return copy_initialised(initialised_data_dir, data_dir)
+
+
+@pytest.fixture
+def settings(ready_data_dir: Path) -> Settings:
     """Default settings on a copy of ``initialised_data_dir`` (what a first start would have made);
     a test that needs an empty data dir uses ``make_settings(data_dir)`` instead."""
-    copy_initialised(initialised_data_dir, data_dir)
-    return make_settings(data_dir)
+    return make_settings(ready_data_dir)
 
 
 @pytest.fixture

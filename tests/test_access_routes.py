@@ -22,9 +22,9 @@ STAFF = (VIEWER, AGENT, ADMIN)
 
 
 @pytest.fixture
-def settings(data_dir):
+def settings(ready_data_dir):
     # The walk makes a few hundred calls from one IP; the per-IP limit is tested elsewhere.
-    return make_settings(data_dir, RATE_LIMIT_IP_PER_MINUTE=100_000, RATE_LIMIT_NEW_SESSIONS_PER_MINUTE=1000)
+    return make_settings(ready_data_dir, RATE_LIMIT_IP_PER_MINUTE=100_000, RATE_LIMIT_NEW_SESSIONS_PER_MINUTE=1000)
 
 
 def concrete_path(path: str, value: str) -> str:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from pathlib import Path
@@ -34,14 +35,21 @@ LANGS = ("en", "ar", "ckb", "ku")
 ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff]")
 
 
+@functools.cache
+def _package_nodes() -> tuple[ast.AST, ...]:
+    """Every AST node of the package, parsed once per test session (the walks below read it ~10 times)."""
+    return tuple(
+        node for path in sorted(PACKAGE.rglob("*.py")) for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+    )
+
+
 def _calls(func_names: set[str]) -> list[ast.Call]:
     found = []
-    for path in PACKAGE.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call):
-                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
-                if name in func_names:
-                    found.append(node)
+    for node in _package_nodes():
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if name in func_names:
+                found.append(node)
     return found
 
 
@@ -52,10 +60,9 @@ def _literal(node: ast.AST | None) -> str | None:
 def keyword_literals(name: str) -> set[str]:
     """Every string literal passed as ``name=...`` anywhere in the package."""
     out = set()
-    for path in PACKAGE.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.keyword) and node.arg == name and _literal(node.value):
-                out.add(node.value.value)  # type: ignore[union-attr]
+    for node in _package_nodes():
+        if isinstance(node, ast.keyword) and node.arg == name and _literal(node.value):
+            out.add(node.value.value)  # type: ignore[union-attr]
     return out
 
 

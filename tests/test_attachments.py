@@ -17,8 +17,10 @@ STAFF = {"Authorization": f"Bearer {API_KEY}"}
 
 
 @pytest.fixture
-def settings(data_dir):
-    return make_settings(data_dir, API_KEY=API_KEY, ATTACHMENT_MAX_BYTES=200_000, RATE_LIMIT_UPLOADS_PER_MINUTE=1000)
+def settings(ready_data_dir):
+    return make_settings(
+        ready_data_dir, API_KEY=API_KEY, ATTACHMENT_MAX_BYTES=200_000, RATE_LIMIT_UPLOADS_PER_MINUTE=1000
+    )
 
 
 def photo(

@@ -152,8 +152,8 @@ async def test_token_rejections_are_logged_without_the_token(app, client):
 
 
 @pytest.fixture
-def settings(data_dir):
-    return make_settings(data_dir, API_KEY="automation-key-0123456789abcdef")
+def settings(ready_data_dir):
+    return make_settings(ready_data_dir, API_KEY="automation-key-0123456789abcdef")
 
 
 async def test_the_legacy_api_key_has_admin_scope(client):

@@ -9,9 +9,9 @@ from conftest import make_settings, new_session
 
 
 @pytest.fixture
-def settings(data_dir):
+def settings(ready_data_dir):
     return make_settings(
-        data_dir,
+        ready_data_dir,
         RATE_LIMIT_LOGIN_PER_MINUTE=50,
         LOGIN_BACKOFF_AFTER_FAILURES=3,
         RATE_LIMIT_NEW_SESSIONS_PER_MINUTE=3,

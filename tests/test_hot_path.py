@@ -31,7 +31,7 @@ async def test_an_article_edit_changes_the_next_answer_at_once(app: Any, client:
     article_id = first["article_id"]
     assert (await ask(client))["response"] == first["response"]  # answered from the remembered decision
     pipeline = app.ctx.nura.pipeline
-    assert (QUESTION, "ar") in pipeline._decisions
+    assert pipeline.remembers(QUESTION, "ar")
 
     admin = bearer((await staff_tokens(app, client))["admin"])
     article = (await client.get(f"/v1/knowledge/articles/{article_id}", headers=admin)).json()
@@ -50,9 +50,9 @@ async def test_an_article_edit_changes_the_next_answer_at_once_in_postgresql_mod
     with scale_backends() as backend:
         values = {k: v for k, v in backend.items() if k.startswith("NURA_")}
         async with running_app(make_settings(data_dir, **values)) as (app, client):
-            assert app.ctx.nura.pipeline._generation is not None  # the PostgreSQL writer counts too
+            assert app.ctx.nura.pipeline.follows_writes  # the PostgreSQL writer counts too
             first = await ask(client)
-            assert first["kind"] == "article" and (QUESTION, "ar") in app.ctx.nura.pipeline._decisions
+            assert first["kind"] == "article" and app.ctx.nura.pipeline.remembers(QUESTION, "ar")
             admin = bearer((await staff_tokens(app, client))["admin"])
             article = (await client.get(f"/v1/knowledge/articles/{first['article_id']}", headers=admin)).json()
             article["body"]["ar"] = "نص جديد من قاعدة PostgreSQL."
@@ -146,7 +146,7 @@ def test_local_rate_windows_count_per_window_and_forget_ended_ones() -> None:
     assert [windows.incr("rl:message:s1:100", 65, now=1000.0) for _ in range(3)] == [1, 2, 3]
     assert windows.incr("rl:message:s2:100", 65, now=1000.5) == 1  # another key counts alone
     assert windows.incr("rl:message:s1:100", 65, now=1066.0) == 1  # the window ended
-    assert set(windows._counts) == {"rl:message:s1:100"}  # the ended s2 window was dropped
+    assert windows.keys() == {"rl:message:s1:100"}  # the ended s2 window was dropped
 
 
 async def test_message_rate_limit_refuses_over_the_limit_in_memory_mode(data_dir: Path) -> None:
@@ -175,9 +175,8 @@ def test_replay_buffers_of_idle_channels_are_dropped_and_their_resume_refused() 
     assert [e.id for e in buffers.events("session:a")] == []
     assert [e.id for e in buffers.events("session:c")] == [4, 5]
 
-    bus = EventBus(buffer=10)
+    bus = EventBus(buffer=10, keep_seconds=-1)  # every channel but the one being published to is idle
     first = bus.publish("session:x", "message", {"n": 1})
-    bus._buffers.keep_seconds = -1  # every channel but the one being published to is idle now
     bus.publish("session:y", "message", {"n": 2})
     assert bus.replay("session:x", 0) == []
     assert not bus.can_resume("session:x", first.id - 1)  # its events are gone: the client must reset

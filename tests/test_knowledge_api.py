@@ -16,9 +16,9 @@ from nura_appliance.paths import default_pack_path
 
 
 @pytest.fixture
-def settings(data_dir: Any) -> Any:
+def settings(ready_data_dir: Any) -> Any:
     """Run the job consumer, so uploads are ingested by the real jobs feature."""
-    return make_settings(data_dir, JOB_WORKER_ENABLED=True)
+    return make_settings(ready_data_dir, JOB_WORKER_ENABLED=True)
 
 
 ARTICLE = {

@@ -20,9 +20,9 @@ ADMIN = {"Authorization": "Bearer suite-api-key-Vb4Rz8Kq2Wn6Tx9M"}
 
 
 @pytest.fixture
-def settings(data_dir: Path) -> Settings:
+def settings(ready_data_dir: Path) -> Settings:
     # Always open, so a hand-off request queues the session whatever the time of day.
-    return make_settings(data_dir, METRICS_TOKEN=TOKEN, BUSINESS_HOURS="")
+    return make_settings(ready_data_dir, METRICS_TOKEN=TOKEN, BUSINESS_HOURS="")
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -119,7 +119,8 @@ def test_request_counting_keeps_one_child_per_label_set() -> None:
     metrics = metrics_module.RequestMetrics()
     for status in (200, 200, 200, 404):
         metrics.observe("/v1/message", "POST", status, 0.003)
-    assert metrics.requests.labels("/v1/message", "POST", "200")._value.get() == 3
-    assert metrics.requests.labels("/v1/message", "POST", "404")._value.get() == 1
+    counted = metrics.registry.get_sample_value
+    assert counted("nura_http_requests_total", {"route": "/v1/message", "method": "POST", "status": "200"}) == 3
+    assert counted("nura_http_requests_total", {"route": "/v1/message", "method": "POST", "status": "404"}) == 1
     samples = {s.name: s.value for s in next(iter(metrics.latency.collect())).samples if not s.labels.get("le")}
     assert samples["nura_http_request_duration_seconds_count"] == 4

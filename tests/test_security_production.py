@@ -91,8 +91,8 @@ def test_nura_serve_refuses_weak_production_settings(tmp_path):
 
 
 @pytest.fixture
-def settings(data_dir):
-    return make_settings(data_dir, CORS_ORIGINS="https://shop.example.com")
+def settings(ready_data_dir):
+    return make_settings(ready_data_dir, CORS_ORIGINS="https://shop.example.com")
 
 
 async def test_cors_allows_only_listed_origins_and_never_credentials(client):

@@ -177,8 +177,8 @@ SECRET = "host-shared-secret-0123456789"
 
 
 @pytest.fixture
-def settings(data_dir):
-    return make_settings(data_dir, CUSTOMER_HMAC_SECRET=SECRET)
+def settings(ready_data_dir):
+    return make_settings(ready_data_dir, CUSTOMER_HMAC_SECRET=SECRET)
 
 
 async def _customer_of(app, session_id: str) -> str | None:

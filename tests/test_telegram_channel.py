@@ -30,10 +30,10 @@ def fake_tg() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
-def settings(data_dir: Path, fake_tg: FakeTelegram) -> Settings:
+def settings(ready_data_dir: Path, fake_tg: FakeTelegram) -> Settings:
     # Business hours empty: always open, so a hand-off queues the chat instead of going offline.
     return make_settings(
-        data_dir,
+        ready_data_dir,
         TELEGRAM_BOT_TOKEN=fake_tg.token,
         TELEGRAM_API_BASE=fake_tg.url,
         TELEGRAM_WEBHOOK_SECRET=SECRET,

@@ -46,8 +46,8 @@ def wa_settings(data_dir: Path, fake: FakeWhatsApp, **extra: Any) -> Settings:
 
 
 @pytest.fixture
-def settings(data_dir: Path, fake_wa: FakeWhatsApp) -> Settings:
-    return wa_settings(data_dir, fake_wa, WHATSAPP_TEMPLATE_NAME="support_reply", WHATSAPP_TEMPLATE_LANG="ar")
+def settings(ready_data_dir: Path, fake_wa: FakeWhatsApp) -> Settings:
+    return wa_settings(ready_data_dir, fake_wa, WHATSAPP_TEMPLATE_NAME="support_reply", WHATSAPP_TEMPLATE_LANG="ar")
 
 
 async def post(

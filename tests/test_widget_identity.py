@@ -21,8 +21,8 @@ PROFILE = {
 
 
 @pytest.fixture
-def settings(data_dir):
-    return make_settings(data_dir, API_KEY=API_KEY, CUSTOMER_HMAC_SECRET=SECRET)
+def settings(ready_data_dir):
+    return make_settings(ready_data_dir, API_KEY=API_KEY, CUSTOMER_HMAC_SECRET=SECRET)
 
 
 async def start(client, text: str, **extra) -> dict:

@@ -76,6 +76,10 @@ class LocalWindows:
         entry[0] += 1
         return int(entry[0])
 
+    def keys(self) -> set[str]:
+        """The keys of the windows held now (ended ones go at the next ``incr``, at most once a second)."""
+        return set(self._counts)
+
 
 class RateLimiter:
     """``ctx.limits``. ``local``: count the request buckets in this process (see

@@ -126,6 +126,16 @@ class Pipeline:
                 self._vocabulary_stamp = stamp
             self._version = version
 
+    @property
+    def follows_writes(self) -> bool:
+        """True when the database counts its writes: a knowledge change is noticed at once and
+        article decisions are remembered per knowledge version."""
+        return self._generation is not None
+
+    def remembers(self, text: str, lang: str) -> bool:
+        """Whether the article tier's decision for ``text`` in ``lang`` is remembered now."""
+        return (text, lang) in self._decisions
+
     async def decide(self, text: str, lang: str) -> Decision:
         """The article tier's decision for ``text``, remembered for this knowledge version."""
         if self._generation is None:

@@ -84,8 +84,8 @@ class ChannelBuffers:
 
 
 class EventBus:
-    def __init__(self, buffer: int = _BUFFER) -> None:
-        self._buffers = ChannelBuffers(buffer)
+    def __init__(self, buffer: int = _BUFFER, *, keep_seconds: float = KEEP_SECONDS) -> None:
+        self._buffers = ChannelBuffers(buffer, keep_seconds=keep_seconds)
         self._subscribers: dict[str, set[asyncio.Queue[Event]]] = {}
         # Ids start at the clock in milliseconds, so a later process always issues larger ids
         # than an earlier one and a stale Last-Event-ID is recognisable (see can_resume).
