@@ -4,12 +4,15 @@ needed, a fresh app with an async test client."""
 from __future__ import annotations
 
 import asyncio
+import atexit
+import concurrent.futures
 import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -71,20 +74,60 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     return load_settings(overrides=base, data_dir=data_dir, environ={})
 
 
+class InitialisedDirs:
+    """Data dirs on which an app has started and stopped once — migrations run, secrets written,
+    the knowledge pack imported — one per set of first-start settings, built on first use and
+    never opened again: tests get a copy of the files (``copy_to``), never a shared live database.
+    A first start costs ~0.7 s CPU here, a start on a copy ~0.15 s."""
+
+    def __init__(self) -> None:
+        self._root: Path | None = None
+        self.built: dict[tuple[tuple[str, str], ...], Path] = {}
+
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            self._root = Path(tempfile.mkdtemp(prefix="nura-initialised-"))
+            atexit.register(shutil.rmtree, self._root, True)
+        return self._root
+
+    def template(self, **first_start: Any) -> Path:
+        key = tuple(sorted((name, repr(value)) for name, value in first_start.items()))
+        if key not in self.built:
+            folder = self.root / f"initialised-{len(self.built)}" / "data"
+
+            async def build() -> None:
+                async with running_app(make_settings(folder, **first_start)):
+                    pass
+
+            # Its own thread and event loop: callable from a sync fixture and from an async test alike.
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, build()).result()
+            self.built[key] = folder
+        return self.built[key]
+
+    def copy_to(self, data_dir: Path, **first_start: Any) -> Path:
+        """``data_dir`` holding a copy of the template for ``first_start`` (settings that change
+        what a first start builds, e.g. ``LOAD_DEFAULT_KNOWLEDGE=False``); pass the same ones to
+        ``make_settings`` afterwards."""
+        return copy_initialised(self.template(**first_start), data_dir)
+
+
+INITIALISED = InitialisedDirs()
+
+
+def initialised_copy(data_dir: Path, **first_start: Any) -> Path:
+    """``data_dir`` as a first start with ``first_start`` settings left it (a copy; see
+    ``InitialisedDirs``). For helpers that build their own settings: ``make_settings(
+    initialised_copy(data_dir, LOAD_DEFAULT_KNOWLEDGE=False), LOAD_DEFAULT_KNOWLEDGE=False, …)``.
+    Not for PostgreSQL/Redis settings nor for tests of the first start itself."""
+    return INITIALISED.copy_to(data_dir, **first_start)
+
+
 @pytest.fixture(scope="session")
-def initialised_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir on which an app with ``make_settings``' defaults has started and stopped once:
-    migrations run, secrets written, the default knowledge pack imported. Built once per test
-    session and never opened again: tests get a copy of its files (``copy_initialised``), never
-    a shared live database. A first start costs ~0.7 s CPU here, a start on a copy ~0.15 s."""
-    folder = tmp_path_factory.mktemp("initialised") / "data"
-
-    async def build() -> None:
-        async with running_app(make_settings(folder)):
-            pass
-
-    asyncio.run(build())
-    return folder
+def initialised_data_dir() -> Path:
+    """The template of ``make_settings``' defaults (see ``InitialisedDirs``)."""
+    return INITIALISED.template()
 
 
 def copy_initialised(template: Path, data_dir: Path) -> Path:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import make_settings, running_app
+from conftest import initialised_copy, make_settings, running_app
 
 API_KEY = "learning-test-api-key-0123456789"
 ADMIN = {"Authorization": f"Bearer {API_KEY}"}
@@ -16,8 +16,9 @@ ARTICLE = "no-connection"
 
 
 def settings(data_dir: Any, **extra: Any) -> Any:
+    # SQLite mode starts on a copy of an initialised data dir; the PostgreSQL mode (extra) builds its own.
     return make_settings(
-        data_dir,
+        data_dir if extra else initialised_copy(data_dir),
         **extra,
         API_KEY=API_KEY,
         BUSINESS_HOURS="",

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import AppClient, make_settings, start_app, stop_app
+from conftest import AppClient, initialised_copy, make_settings, start_app, stop_app
 
 from nura_appliance.analytics.aggregates import DAY, today_start
 from nura_appliance.analytics.service import REPORT_TABS, parse_query
@@ -526,7 +526,8 @@ async def test_aggregates_equal_raw(aclient: AppClient) -> None:
 @pytest.fixture
 def settings(data_dir: Path) -> Any:
     """For the ``client`` fixture in this module: a low per-IP limit."""
-    return make_settings(data_dir, LOAD_DEFAULT_KNOWLEDGE=False, RATE_LIMIT_IP_PER_MINUTE=3)
+    ready = initialised_copy(data_dir, LOAD_DEFAULT_KNOWLEDGE=False)
+    return make_settings(ready, LOAD_DEFAULT_KNOWLEDGE=False, RATE_LIMIT_IP_PER_MINUTE=3)
 
 
 async def test_click_is_rate_limited_per_ip(client: AppClient) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from auth_helpers import bearer, login, make_user
-from conftest import make_settings, new_session, running_app
+from conftest import initialised_copy, make_settings, new_session, running_app
 
 API_KEY = "handoff-test-api-key-0123456789"
 ADMIN = {"Authorization": f"Bearer {API_KEY}"}
@@ -17,13 +17,16 @@ ADMIN = {"Authorization": f"Bearer {API_KEY}"}
 
 @pytest.fixture
 def settings(data_dir):
-    return make_settings(data_dir, API_KEY=API_KEY, LOAD_DEFAULT_KNOWLEDGE=False)
+    return make_settings(
+        initialised_copy(data_dir, LOAD_DEFAULT_KNOWLEDGE=False), API_KEY=API_KEY, LOAD_DEFAULT_KNOWLEDGE=False
+    )
 
 
 def app_client(data_dir, **overrides: Any):
     """An app with custom settings and an ASGI client on it (start-up and shut-down run once).
     No knowledge pack: these tests need hand-off behaviour, not answers (and start faster)."""
-    return running_app(make_settings(data_dir, API_KEY=API_KEY, LOAD_DEFAULT_KNOWLEDGE=False, **overrides))
+    ready = initialised_copy(data_dir, LOAD_DEFAULT_KNOWLEDGE=False)  # none of the overrides changes a first start
+    return running_app(make_settings(ready, API_KEY=API_KEY, LOAD_DEFAULT_KNOWLEDGE=False, **overrides))
 
 
 async def ask_for_agent(client) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from auth_helpers import bearer, login, make_user
-from conftest import free_port, make_settings, new_session, running_app
+from conftest import free_port, initialised_copy, make_settings, new_session, running_app
 
 from nura_appliance.handoff.business_hours import DAY_NAMES
 from nura_appliance.handoff.lifecycle import expire_sessions, flag_stale_pending
@@ -25,7 +25,9 @@ ADMIN = {"Authorization": f"Bearer {API_KEY}"}
 
 @pytest.fixture
 def settings(data_dir):
-    return make_settings(data_dir, API_KEY=API_KEY, LOAD_DEFAULT_KNOWLEDGE=False)
+    return make_settings(
+        initialised_copy(data_dir, LOAD_DEFAULT_KNOWLEDGE=False), API_KEY=API_KEY, LOAD_DEFAULT_KNOWLEDGE=False
+    )
 
 
 def app_client(data_dir, **overrides: Any):
