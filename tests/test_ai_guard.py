@@ -154,6 +154,10 @@ def test_extractive_answer_prefers_the_asked_kind_of_value() -> None:
     assert answer_types("SIM karta winda bi çend tê guhertin") == {"price"}
     assert answer_types("زاگرۆس چەند تاوەری هەیە") == set()
     assert answer_types("business desk email address") == {"email"}  # not a street address
+    # "phone" is the device unless a word asks for its number
+    assert answer_types("how do i move my esim to new phone") == set()
+    assert answer_types("business desk phone number") == {"phone"}
+    assert answer_types("ما هو رقم هاتف فرع البصرة") == {"phone"}
 
 
 def test_a_faq_question_brings_its_answer_and_an_email_question_its_address() -> None:

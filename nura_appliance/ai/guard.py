@@ -197,8 +197,8 @@ _ANSWER_TYPES: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
     ),
     "phone": (
         _words(
-            "هاتف الهاتف تلفون تليفون اتصال اتصل واتساب الواتساب واتسب whatsapp ژمارە ژمارەی ژمارەکەی "
-            "تەلەفۆن واتسئەپ واتسئەپی hejmar hejmara telefon phone telephone call hotline contact"
+            "اتصال اتصل واتساب الواتساب واتسب whatsapp ژمارە ژمارەی ژمارەکەی "
+            "واتسئەپ واتسئەپی hejmar hejmara call hotline contact"
         ),
         re.compile(r"(?<![\d,.])\+?\d{2,4}(?:[ -]\d{3,4}){1,3}(?![\d,])|(?<![\d,.*#])\d{7,}(?![\d,])"),
     ),
@@ -232,6 +232,8 @@ _ARTICLE = re.compile(r"^(?:وال|بال|ال|و|ب)(?=\w{3})")
 # "for how much" asks a price in Sorani ("بە چەندە") and Kurmanji ("bi çend e"); "چەند" alone is
 # "how many" (normalised: چ → ج, ç → c).
 _FOR = frozenset({"بە", "به", "bi", "be"})
+_DEVICE = _words("هاتف الهاتف تلفون تليفون تەلەفۆن telefon phone telephone")
+_NUMBER_WORDS = _words("رقم الرقم ارقام أرقام number numbers no ژمارە ژمارەی hejmar hejmara")
 _HOW_MUCH = ("جەند", "جند", "cend")
 
 
@@ -242,6 +244,10 @@ def answer_types(question: str) -> set[str]:
     for w in tokens:
         words.update((w, _ARTICLE.sub("", w)))
     kinds = {kind for kind, (asking, _) in _ANSWER_TYPES.items() if not words.isdisjoint(asking)}
+    # "phone" is as often the device ("move my esim to a new phone", "ضاع تلفوني") as the number:
+    # it asks for a number only with a word for one ("phone number", "رقم هاتف الفرع").
+    if not words.isdisjoint(_DEVICE) and not words.isdisjoint(_NUMBER_WORDS):
+        kinds.add("phone")
     if any(a in _FOR and b.startswith(_HOW_MUCH) for a, b in zip(tokens, tokens[1:], strict=False)):
         kinds.add("price")
     if "email" in kinds:
