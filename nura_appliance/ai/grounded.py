@@ -241,7 +241,7 @@ class GroundedAnswerTier:
                 and bool(kinds := answer_types(text))
                 and new_values(best.text, chosen.text, frozenset(kinds))
             )
-            if adds:
+            if adds and chosen is not None:
                 beside = [chosen]
                 # Offline its sentence follows the article from VALUE_FLOOR: the article tier's
                 # confidence already says the question is the team's.
