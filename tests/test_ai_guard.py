@@ -153,6 +153,8 @@ def test_extractive_answer_prefers_the_asked_kind_of_value() -> None:
     assert answer_types("ڕاوتەری 5G ی ماڵەوە بە چەندە") == {"price"}
     assert answer_types("SIM karta winda bi çend tê guhertin") == {"price"}
     assert answer_types("زاگرۆس چەند تاوەری هەیە") == set()
+    assert answer_types("in the nahri app how much is the dijla bundle") == {"price"}
+    assert answer_types("how much data is left") == set()
     assert answer_types("business desk email address") == {"email"}  # not a street address
     # "phone" is the device unless a word asks for its number
     assert answer_types("how do i move my esim to new phone") == set()

@@ -235,6 +235,7 @@ _FOR = frozenset({"بە", "به", "bi", "be"})
 _DEVICE = _words("هاتف الهاتف تلفون تليفون تەلەفۆن telefon phone telephone")
 _NUMBER_WORDS = _words("رقم الرقم ارقام أرقام number numbers no ژمارە ژمارەی hejmar hejmara")
 _HOW_MUCH = ("جەند", "جند", "cend")
+_EN_PRICE_NEXT = frozenset({"is", "are", "does", "do", "for", "will"})
 
 
 def answer_types(question: str) -> set[str]:
@@ -248,6 +249,12 @@ def answer_types(question: str) -> set[str]:
     # it asks for a number only with a word for one ("phone number", "رقم هاتف الفرع").
     if not words.isdisjoint(_DEVICE) and not words.isdisjoint(_NUMBER_WORDS):
         kinds.add("phone")
+    # English "how much is / does / for …" asks a price ("how much data" does not)
+    if any(
+        t[:3] == ["how", "much", t[2]] and t[2] in _EN_PRICE_NEXT
+        for t in map(list, zip(tokens, tokens[1:], tokens[2:], strict=False))
+    ):
+        kinds.add("price")
     if any(a in _FOR and b.startswith(_HOW_MUCH) for a, b in zip(tokens, tokens[1:], strict=False)):
         kinds.add("price")
     if "email" in kinds:
