@@ -44,7 +44,8 @@ async def _start(data_dir: Any, **overrides: Any) -> tuple[httpx.AsyncClient, An
     settings = make_settings(data_dir, **{**values, **overrides})
     app = create_app(settings)
     await start_app(app)
-    app.ctx.nura.retriever = None  # pin the lexical search over the seeded handbook
+    # pin the lexical search over the seeded handbook (the tier was handed the retriever at start-up)
+    app.ctx.nura.retriever = app.ctx.nura.pipeline.retrieval.retriever = None
     seed_handbook(app.ctx.nura.db)
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000)), base_url="http://testserver"

@@ -50,7 +50,7 @@ async def _start(data_dir: Path, *, seed: bool = True, **overrides: Any) -> tupl
     ctx = app.ctx.nura
     # These tests pin the built-in lexical search over the seeded handbook; the knowledge feature's
     # retriever has its own tests.
-    ctx.retriever = None
+    ctx.retriever = ctx.pipeline.retrieval.retriever = None  # the tier was handed it at start-up
     if seed:
         seed_handbook(ctx.db)
     client = httpx.AsyncClient(

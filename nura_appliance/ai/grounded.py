@@ -1,4 +1,4 @@
-"""The grounded answer tier (``ctx.pipeline.retrieval``): retrieve, compress, ask the LLM with
+"""The grounded answer tier (the pipeline's ``retrieval``): retrieve, compress, ask the LLM with
 numbered context and conversation memory, guard the answer, fall back to an extractive answer.
 
 Returns None when nothing relevant was retrieved, so the pipeline answers with the scope message.
@@ -10,7 +10,8 @@ import asyncio
 import logging
 import math
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import apsw
 
@@ -20,6 +21,13 @@ from nura_appliance.ai.service import LLMService
 from nura_appliance.conversation.messages import message
 from nura_appliance.conversation.pipeline import Answer
 from nura_appliance.knowledge.normalize import normalize
+
+if TYPE_CHECKING:  # annotations only: the stores are handed in by the composition root
+    from nura_appliance.knowledge.hybrid import HybridRetriever
+    from nura_appliance.settings import Settings
+    from nura_appliance.storage.bus import EventBus
+    from nura_appliance.storage.sqlite.db import Database
+    from nura_appliance.storage.sqlite.sessions import SqliteSessionStore
 
 log = logging.getLogger(__name__)
 _LINK_TIMEOUT = 30.0
@@ -132,10 +140,26 @@ async def lexical_passages(db: Any, text: str, k: int) -> list[Passage]:
 class GroundedAnswerTier:
     """Implements ``RetrievalTier.answer(text, lang, context) -> Answer | None``."""
 
-    def __init__(self, ctx: Any, llm: LLMService) -> None:
-        self.ctx = ctx
+    def __init__(
+        self,
+        settings: Settings,
+        llm: LLMService,
+        *,
+        db: Database,
+        bus: EventBus,
+        sessions_store: SqliteSessionStore,
+        retriever: HybridRetriever | None,
+        scope_message: Callable[[str], str],
+    ) -> None:
+        self.settings = settings
         self.llm = llm
-        self.settings = ctx.settings
+        self.db = db
+        self.bus = bus
+        self.sessions_store = sessions_store
+        # The knowledge feature's hybrid retriever; None: the built-in lexical search (no knowledge
+        # feature, or a test pinning the lexical search over a seeded handbook).
+        self.retriever = retriever
+        self.scope_message = scope_message
         # Retrieved passages per (knowledge version, text, lang, article): customers' questions
         # repeat, and the article tier's own decisions are remembered the same way.
         self._retrieved: dict[tuple[str, str, str, str | None], tuple[list[Passage], list[Passage]]] = {}
@@ -155,9 +179,9 @@ class GroundedAnswerTier:
         version the caller works on; with it an install without a handbook costs no search and a
         repeated question no second one."""
         k = self.settings.rag_top_k
-        retriever = self.ctx.retriever
+        retriever = self.retriever
         if retriever is None:
-            chunks = await lexical_passages(self.ctx.db, text, k)
+            chunks = await lexical_passages(self.db, text, k)
             return chunks, []
         if await retriever.chunk_count(version) == 0:
             return [], []
@@ -203,7 +227,7 @@ class GroundedAnswerTier:
         best = chunks[0] if chunks else None
         settings = self.settings
         generating = bool(self.llm.usable())
-        calibrated = self.ctx.retriever is not None
+        calibrated = self.retriever is not None
         # With an LLM the passages go to it from RAG_MIN_SCORE (it declines what they do not
         # answer); without one the tier quotes a passage only from RAG_FOUND_THRESHOLD. The
         # fallback search's score is the share of the question's words, not a calibrated
@@ -304,11 +328,11 @@ class GroundedAnswerTier:
         if session_id and self.settings.llm_memory_turns:
             try:
                 memory = memory_messages(
-                    await self.ctx.sessions_store.recent_turns(session_id, self.settings.llm_memory_turns)
+                    await self.sessions_store.recent_turns(session_id, self.settings.llm_memory_turns)
                 )
             except Exception:  # noqa: BLE001 - memory is an aid, not a requirement
                 log.exception("loading conversation memory failed")
-        scope = self.ctx.pipeline.scope_message(lang)
+        scope = self.scope_message(lang)
         messages = build_messages(
             question=text,
             lang=lang,
@@ -320,7 +344,7 @@ class GroundedAnswerTier:
         )
         if "trace" in context:
             context["trace"]["messages"] = messages
-        stream = _TokenStream(self.ctx.bus, session_id) if session_id and self.settings.llm_stream else None
+        stream = _TokenStream(self.bus, session_id) if session_id and self.settings.llm_stream else None
         try:
             outcome = await self.llm.chat(
                 messages,
@@ -376,8 +400,8 @@ class GroundedAnswerTier:
         key = (text, best.ref, best.title, best.text)
         body = self._extracted.get(key)
         if body is None:
-            retriever = self.ctx.retriever
-            query = retriever.query_terms(text) if hasattr(retriever, "query_terms") else None
+            retriever = self.retriever
+            query = retriever.query_terms(text) if retriever is not None else None
             body = extract_answer(text, best, query=query)
             if len(self._extracted) >= _MAX_REMEMBERED:
                 self._extracted.clear()
@@ -424,7 +448,7 @@ class GroundedAnswerTier:
         it announces as a ``message`` event on the session channel: link the ledger rows then."""
         channel = f"session:{session_id}"
         try:
-            buffered = self.ctx.bus.replay(channel, 0)
+            buffered = self.bus.replay(channel, 0)
         except Exception:  # noqa: BLE001 - a bus without replay only loses the message link
             log.debug("event bus replay failed", exc_info=True)
             buffered = []
@@ -433,7 +457,7 @@ class GroundedAnswerTier:
         async def link() -> None:
             try:
                 async with asyncio.timeout(_LINK_TIMEOUT):
-                    async for event in self.ctx.bus.subscribe(channel, after_id=after):
+                    async for event in self.bus.subscribe(channel, after_id=after):
                         message = event.data.get("message") if event.type == "message" else None
                         if message and message.get("role") == "bot" and message.get("id"):
                             await self.llm.ledger.link_message(row_ids, int(message["id"]))

@@ -16,7 +16,15 @@ from nura_appliance.http import on_context
 async def _attach(app: Sanic, ctx: Any) -> None:
     llm = LLMService(ctx.settings, ctx.stores.ai)
     ctx.llm = llm
-    ctx.pipeline.retrieval = GroundedAnswerTier(ctx, llm)
+    ctx.pipeline.retrieval = GroundedAnswerTier(
+        ctx.settings,
+        llm,
+        db=ctx.db,
+        bus=ctx.bus,
+        sessions_store=ctx.sessions_store,
+        retriever=ctx.retriever,  # the knowledge feature (earlier in FEATURES) built it, or None
+        scope_message=ctx.pipeline.scope_message,
+    )
     await llm.start()
 
 

@@ -6,13 +6,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import apsw
 
 from nura_appliance.analytics.gaps import record_gap, record_handoff_gap
 from nura_appliance.analytics.metrics import confidence_bucket, is_knowledge_gap
 from nura_appliance.conversation.signals import sentiment as word_sentiment
+
+if TYPE_CHECKING:  # annotations only: the composition root hands these in
+    from nura_appliance.ai.service import LLMService
+    from nura_appliance.conversation.pipeline import Pipeline
+    from nura_appliance.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +30,14 @@ async def intent_labels(ctx: Any) -> list[str]:
     return [r["category"] for r in rows] + list(EXTRA_INTENTS)
 
 
-async def local_intent(ctx: Any, text: str, lang: str, kind: str | None) -> str:
+async def local_intent(pipeline: Pipeline, text: str, lang: str, kind: str | None) -> str:
     """Intent without an LLM: the category of the best-matching article in the knowledge pack."""
     if kind == "handoff":
         return "human_request"
     if kind == "rule":
         return "smalltalk"
     try:
-        decision = await ctx.pipeline.decide(text, lang)
+        decision = await pipeline.decide(text, lang)
     except Exception:  # noqa: BLE001 - the matcher belongs to another feature; classify anyway
         log.exception("article matcher failed while classifying")
         return "out_of_scope"
@@ -40,7 +45,7 @@ async def local_intent(ctx: Any, text: str, lang: str, kind: str | None) -> str:
     article_id = getattr(decision, "article_id", None) or (candidates[0].article_id if candidates else None)
     if not article_id or getattr(decision, "kind", "none") == "none":
         return "out_of_scope"
-    article = await ctx.pipeline.article(article_id, getattr(decision, "version", None))
+    article = await pipeline.article(article_id, getattr(decision, "version", None))
     return (article or {}).get("category") or "general"
 
 
@@ -92,31 +97,39 @@ def write_insight(
         )
 
 
-async def inline_insight(ctx: Any, payload: dict[str, Any]) -> Callable[[apsw.Connection, int | None], None] | None:
-    """The local classification of a customer message, to be written in the same transaction as
-    the message itself; None when an LLM could classify it (the ``classify_message`` job does).
+class InlineInsight:
+    """The conversation service's insight writer: ``await insight(payload)`` gives the local
+    classification of a customer message, to be written in the same transaction as the message
+    itself; None when an LLM could classify it (the ``classify_message`` job does).
 
     The local method needs nothing the request has not already computed (the article tier's
     decision is remembered, the article is in memory), while the job cost as much database work
     as the message (outbox row, dispatch, claim, done): doing it inline halved the CPU per message
     (docs/PERFORMANCE.md)."""
-    llm = ctx.llm
-    if llm is not None and getattr(llm, "may_answer", lambda: True)():
-        return None
-    text = str(payload.get("text") or "")
-    lang = str(payload.get("lang") or ctx.settings.default_lang)
-    intent = await local_intent(ctx, text, lang, payload.get("kind"))
-    now = time.time()
 
-    def write(conn: apsw.Connection, message_id: int | None) -> None:
-        write_insight(conn, payload, intent=intent, mood=None, classifier="local", message_id=message_id, now=now)
+    def __init__(self, settings: Settings, pipeline: Pipeline, llm: LLMService | None) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.llm = llm  # the AI feature's service; None without the AI feature
 
-    return write
+    async def __call__(self, payload: dict[str, Any]) -> Callable[[apsw.Connection, int | None], None] | None:
+        llm = self.llm
+        if llm is not None and getattr(llm, "may_answer", lambda: True)():
+            return None
+        text = str(payload.get("text") or "")
+        lang = str(payload.get("lang") or self.settings.default_lang)
+        intent = await local_intent(self.pipeline, text, lang, payload.get("kind"))
+        now = time.time()
+
+        def write(conn: apsw.Connection, message_id: int | None) -> None:
+            write_insight(conn, payload, intent=intent, mood=None, classifier="local", message_id=message_id, now=now)
+
+        return write
 
 
 async def classify_message(ctx: Any, payload: dict[str, Any]) -> None:
     """Outbox handler for ``classify_message``: the LLM's classification when one is available,
-    else the local one (see :func:`inline_insight`, which handles that case without a job)."""
+    else the local one (see :class:`InlineInsight`, which handles that case without a job)."""
     text = str(payload.get("text") or "")
     lang = str(payload.get("lang") or ctx.settings.default_lang)
     kind = payload.get("kind")
@@ -139,7 +152,7 @@ async def classify_message(ctx: Any, payload: dict[str, Any]) -> None:
             mood = result.get("sentiment") if result.get("sentiment") in SENTIMENTS else None
             classifier = "llm"
     if intent is None:
-        intent = await local_intent(ctx, text, lang, kind)
+        intent = await local_intent(ctx.pipeline, text, lang, kind)
     now = time.time()
     await ctx.db.write(
         lambda conn: write_insight(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sanic import Sanic
 
-from nura_appliance.analytics.jobs import classify_message, handoff_gap, inline_insight
+from nura_appliance.analytics.jobs import InlineInsight, classify_message, handoff_gap
 from nura_appliance.analytics.routes import bp, gaps_bp
 from nura_appliance.analytics.service import AnalyticsService
 from nura_appliance.http import on_context
@@ -24,7 +24,7 @@ async def create_analytics(app: Sanic, ctx: AppContext) -> None:
         jobs.register("classify_message", classify_message)
         # Local classification is written with the message itself; only LLM classification waits
         # for a job.
-        ctx.conversations.inline_insight = lambda payload: inline_insight(ctx, payload)
+        ctx.conversations.inline_insight = InlineInsight(ctx.settings, ctx.pipeline, ctx.llm)
         jobs.register("handoff_started", handoff_gap)
         jobs.every(5, "nura.analytics_refresh", service.refresh_job)
 

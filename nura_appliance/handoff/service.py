@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import apsw
 
@@ -28,6 +28,14 @@ from nura_appliance.handoff.business_hours import BusinessHours
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
 from nura_appliance.storage.base import OutboxItem, SessionChange, SessionRecord, TurnRecord
 from nura_appliance.storage.sqlite.sessions import session_from_row
+
+if TYPE_CHECKING:  # annotations only: the composition root hands these in
+    from nura_appliance.auth.service import UserService
+    from nura_appliance.conversation.sessions import SessionService
+    from nura_appliance.settings import Settings
+    from nura_appliance.storage.bus import EventBus
+    from nura_appliance.storage.sqlite.db import Database
+    from nura_appliance.storage.sqlite.sessions import SqliteSessionStore
 
 log = logging.getLogger(__name__)
 
@@ -149,14 +157,24 @@ def _display_name(conn: apsw.Connection, username: str) -> str | None:
 class HandoffService:
     """Hand-off state changes for customers (request) and agents (accept … resolve)."""
 
-    def __init__(self, ctx: Any) -> None:
-        self.ctx = ctx
-        self.settings = ctx.settings
-        self.db = ctx.db
-        self.bus = ctx.bus
-        self.sessions = ctx.sessions
-        self.store = ctx.sessions_store
-        self.hours = BusinessHours(ctx.settings.business_hours, ctx.settings.business_timezone)
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        db: Database,
+        bus: EventBus,
+        sessions: SessionService,
+        sessions_store: SqliteSessionStore,
+        users: UserService | None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.bus = bus
+        self.sessions = sessions
+        self.store = sessions_store
+        # The auth feature's users (display names customers see); None without the auth feature.
+        self.users = users
+        self.hours = BusinessHours(settings.business_hours, settings.business_timezone)
         # The in-process lifecycle loop, when no job consumer schedules those jobs (routes.py).
         self.lifecycle_task: asyncio.Task[None] | None = None
 
@@ -613,7 +631,7 @@ class HandoffService:
 
     async def agent_display_name(self, username: str | None) -> str | None:
         """The name customers see for a staff user (None: they see a generic "customer service")."""
-        users = self.ctx.users
+        users = self.users
         return await users.display_name(username) if users is not None else None
 
     def _publish_status(self, session: SessionRecord, display_name: str | None = None) -> None:

@@ -37,7 +37,14 @@ def _wire_jobs(ctx: AppContext) -> int | None:
 
 async def _attach(app: Sanic, ctx: AppContext) -> None:
     """Install the hand-off service in place of the core's basic one."""
-    service = HandoffService(ctx)
+    service = HandoffService(
+        ctx.settings,
+        db=ctx.db,
+        bus=ctx.bus,
+        sessions=ctx.sessions,
+        sessions_store=ctx.sessions_store,
+        users=ctx.users,  # the auth feature (earlier in FEATURES) built it, or None
+    )
     ctx.handoff = service
     ctx.handoff_limiter = customer.WindowLimiter()
     ctx.conversations.handoff = service

@@ -197,7 +197,8 @@ async def bench_openai_path(server: ScriptedOpenAI) -> dict[str, Any]:
     )
     await start_app(app)
     ctx = app.ctx.nura
-    ctx.retriever = None  # the seeded handbook is searched lexically, as in the tests
+    # the seeded handbook is searched lexically, as in the tests
+    ctx.retriever = ctx.pipeline.retrieval.retriever = None
     seed_handbook(ctx.db)
     llm = ctx.llm
     timings: dict[str, list[float]] = {"extractive": [], "openai": []}
