@@ -166,7 +166,7 @@ def _load_and_chat(path: Path) -> str | None:
         if not llm.metadata.get("tokenizer.chat_template"):
             return "it has no chat template (a base model echoes prompts); use an instruct/chat GGUF"
         out = llm.create_chat_completion(messages=[{"role": "user", "content": "Hi"}], max_tokens=2)
-        if not out.get("choices"):
+        if not isinstance(out, dict) or not out.get("choices"):
             return "it produced no completion"
     except Exception as exc:  # noqa: BLE001 - reported to the admin
         return f"a test completion failed ({exc})"
