@@ -43,8 +43,8 @@ FEATURES: tuple[str, ...] = (
     "nura_appliance.ops.runtime",
     "nura_appliance.ops.metrics",
     "nura_appliance.ops.scheduled_backups",
-    "nura_appliance.channels.telegram_routes",
-    "nura_appliance.channels.whatsapp_routes",
+    "nura_appliance.channels.telegram_setup",
+    "nura_appliance.channels.whatsapp_setup",
     "nura_appliance.original.wire",
 )
 

@@ -1,4 +1,4 @@
-"""Running the Telegram channel: the webhook route, the long-polling loop (inside ``nura serve``
+"""Running the Telegram channel (wired by ``telegram_setup.py``): the webhook route, the long-polling loop (inside ``nura serve``
 with ``TELEGRAM_POLLER_ENABLED``, or standalone as ``nura telegram``) and agent-reply delivery.
 
 Only one of polling and webhook may be active for a bot (Telegram answers getUpdates with 409
@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from typing import Any
 
-from sanic import Blueprint, Request, Sanic
+from sanic import Blueprint, Request
 from sanic import json as json_response
 from sanic.response import HTTPResponse
 
@@ -20,7 +19,7 @@ from nura_appliance.auth.access import PUBLIC, access
 from nura_appliance.channels.telegram import TelegramChannel
 from nura_appliance.channels.telegram_api import TelegramApi, TelegramError
 from nura_appliance.errors import NotFound, Unauthorized
-from nura_appliance.http import json_object, on_context
+from nura_appliance.http import json_object
 from nura_appliance.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -138,28 +137,6 @@ async def webhook(request: Request, secret: str) -> HTTPResponse:
     except Exception:  # noqa: BLE001 - a 5xx would make Telegram redeliver the same update forever
         log.exception("telegram webhook update %s failed", update.get("update_id"))
     return json_response({"ok": True})
-
-
-async def _start(app: Sanic, ctx: Any) -> None:
-    settings = ctx.settings
-    if not settings.telegram_bot_token:
-        return
-    if not (settings.telegram_poller_enabled or settings.telegram_webhook_secret):
-        return
-    poll = bool(settings.telegram_poller_enabled)
-    if poll and settings.nura_database_url:
-        # Scale-out runs several workers; each would poll and Telegram answers all but one with
-        # 409. Exactly one `nura telegram` process polls there instead.
-        log.error("TELEGRAM_POLLER_ENABLED is ignored with NURA_DATABASE_URL: run `nura telegram` once instead")
-        poll = False
-    runtime = TelegramRuntime(TelegramChannel(ctx, make_api(settings)))
-    ctx.telegram = runtime
-    runtime.start(poll=poll)
-
-
-def setup(app: Sanic) -> None:
-    on_context(app, _start)
-    app.blueprint(bp)
 
 
 def webhook_address(public_base_url: str, secret: str) -> str:

@@ -1,5 +1,5 @@
-"""Running the WhatsApp channel: the webhook Meta calls, the admin's window/template routes, the
-``whatsapp_send`` outbox job and the agent-reply delivery loop.
+"""Running the WhatsApp channel: the webhook Meta calls, the admin's window/template routes and the
+agent-reply delivery loop (``whatsapp_setup.py`` wires them and the ``whatsapp_send`` outbox job).
 
 The channel is on when ``WHATSAPP_TOKEN``, ``WHATSAPP_PHONE_NUMBER_ID`` and
 ``WHATSAPP_APP_SECRET`` are set (``WHATSAPP_VERIFY_TOKEN`` too for Meta's address check).
@@ -10,20 +10,16 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import time
-from typing import Any
 
-from sanic import Blueprint, Request, Sanic
+from sanic import Blueprint, Request
 from sanic import json as json_response
 from sanic.response import HTTPResponse, text
 
 from nura_appliance.auth.access import AGENT, PUBLIC, access
 from nura_appliance.channels.whatsapp import WhatsAppChannel, signature_valid
 from nura_appliance.channels.whatsapp_api import WhatsAppApi
-from nura_appliance.channels.whatsapp_outbound import SEND_JOB
 from nura_appliance.errors import BadRequest, Forbidden, NotFound, Unauthorized
-from nura_appliance.health import register_check
-from nura_appliance.http import json_object, on_context
+from nura_appliance.http import json_object
 from nura_appliance.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -160,72 +156,7 @@ async def send_template(request: Request, session_id: str) -> HTTPResponse:
     return json_response({"ok": True, "session_id": session_id, **result})
 
 
-async def check_agent_reply(ctx: Any, session_id: str) -> None:
-    """The hand-off routes call this before storing an agent's reply (see ``reply_guards``)."""
-    runtime = ctx.whatsapp
-    if runtime is not None:
-        await runtime.channel.check_reply(session_id)
-
-
-async def send_job(ctx: Any, payload: dict[str, Any]) -> None:
-    """Outbox handler for ``whatsapp_send``: the number's waiting messages, on the server's loop
-    (the HTTP client and the breaker live there). Raising makes the outbox retry with back-off."""
-    runtime = ctx.whatsapp
-    if runtime is None:
-        raise RuntimeError("the WhatsApp channel is not running in this process")
-    jobs = ctx.jobs
-    work = runtime.channel.deliver(str(payload["wa_id"]), int(payload["up_to"]), from_job=True)
-    if jobs is not None:
-        await jobs.on_server_loop(work)
-    else:
-        await work
-
-
-async def forget_old_inbound(ctx: Any) -> None:
-    runtime = ctx.whatsapp
-    if runtime is not None:
-        await runtime.channel.store.forget_inbound_before(time.time() - INBOUND_KEEP_SECONDS)
-
-
 def make_api(settings: Settings) -> WhatsAppApi:
     return WhatsAppApi(
         str(settings.whatsapp_token), str(settings.whatsapp_phone_number_id), str(settings.whatsapp_api_base)
     )
-
-
-async def _start(app: Sanic, ctx: Any) -> None:
-    settings = ctx.settings
-    if not enabled(settings):
-        return
-    runtime = WhatsAppRuntime(WhatsAppChannel(ctx, make_api(settings), ctx.stores.whatsapp))
-    ctx.whatsapp = runtime
-    ctx.reply_guards.append(check_agent_reply)
-    jobs = ctx.jobs
-    if jobs is not None:
-        jobs.register(SEND_JOB, send_job)
-        jobs.every(60, "whatsapp.forget_old_inbound", forget_old_inbound)
-    runtime.start()
-    log.info("whatsapp channel on (phone number id …%s)", str(settings.whatsapp_phone_number_id)[-4:])
-
-
-async def _health(ctx: Any) -> dict[str, Any]:
-    """``whatsapp`` in the detailed /v1/health: the Graph API's breaker and the outbound queue."""
-    runtime = ctx.whatsapp
-    if runtime is None:
-        return {"ok": False, "error": "not running"}
-    snap = runtime.channel.breaker.snapshot()
-    counts = await runtime.channel.store.counts()
-    return {
-        "ok": snap.state == "closed",
-        "breaker": snap.state,
-        "last_error": snap.last_error,
-        "waiting": counts.get("queued", 0) + counts.get("sending", 0),
-        "failed": counts.get("failed", 0),
-    }
-
-
-def setup(app: Sanic) -> None:
-    on_context(app, _start)
-    app.blueprint(bp)
-    if enabled(app.ctx.settings):
-        register_check(app, "whatsapp", _health)
