@@ -4,11 +4,25 @@ implementation (default) and the PostgreSQL one (scale-out) are interchangeable.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Protocol
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal, Protocol, TypeVar
 
 from nura_appliance.errors import Conflict
+
+RecordT = TypeVar("RecordT")
+
+
+def record_columns(record_type: type) -> list[str]:
+    """The column names of a flat record dataclass (its fields, in order): both backends' SQL."""
+    return [f.name for f in fields(record_type)]
+
+
+def record_from_row(record_type: type[RecordT], row: Mapping[str, Any]) -> RecordT:
+    """A flat record dataclass from a row that holds a column per field (either backend's row)."""
+    return record_type(**{f.name: row[f.name] for f in fields(record_type)})  # type: ignore[arg-type]
+
 
 SESSION_STATUSES = ("bot", "pending_handoff", "human_active", "resolved", "closed")
 TURN_ROLES = ("customer", "bot", "agent", "system")
@@ -301,6 +315,34 @@ class CustomerIdentity:
     phone: str | None = None
     email: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> CustomerIdentity:
+        """From a ``session_identities`` row (either backend)."""
+        return cls(
+            session_id=row["session_id"],
+            customer_id=row["customer_id"],
+            verified=bool(row["verified"]),
+            name=row["name"],
+            phone=row["phone"],
+            email=row["email"],
+            attributes=json.loads(row["attributes"] or "{}"),
+            updated_at=row["updated_at"],
+        )
+
+    def row_values(self) -> tuple[Any, ...]:
+        """The values of a ``session_identities`` row: session_id, customer_id, verified, name, phone,
+        email, attributes, updated_at (the stores' upsert order)."""
+        return (
+            self.session_id,
+            self.customer_id,
+            1 if self.verified else 0,
+            self.name,
+            self.phone,
+            self.email,
+            json.dumps(self.attributes, ensure_ascii=False),
+            self.updated_at,
+        )
 
     def public(self) -> dict[str, Any]:
         """The ``customer`` object of session summaries (agents' view)."""

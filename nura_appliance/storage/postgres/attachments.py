@@ -3,18 +3,11 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-from typing import Any
-
-from nura_appliance.storage.base import AttachmentRecord
+from nura_appliance.storage.base import AttachmentRecord, record_columns, record_from_row
 from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
 
-_COLUMNS = [f.name for f in fields(AttachmentRecord)]
+_COLUMNS = record_columns(AttachmentRecord)
 _INSERT = f"INSERT INTO attachments ({', '.join(_COLUMNS)}) VALUES ({', '.join('%s' for _ in _COLUMNS)})"
-
-
-def _record(row: dict[str, Any]) -> AttachmentRecord:
-    return AttachmentRecord(**{name: row[name] for name in _COLUMNS})
 
 
 class PgAttachmentStore:
@@ -35,7 +28,7 @@ class PgAttachmentStore:
                 "SELECT * FROM attachments WHERE id = %s AND session_id = %s", (attachment_id, session_id)
             ).fetchone()
         )
-        return _record(row) if row else None
+        return record_from_row(AttachmentRecord, row) if row else None
 
     async def for_session(self, session_id: str) -> list[AttachmentRecord]:
         rows = await self.db.read(
@@ -43,7 +36,7 @@ class PgAttachmentStore:
                 "SELECT * FROM attachments WHERE session_id = %s ORDER BY created_at, id", (session_id,)
             ).fetchall()
         )
-        return [_record(r) for r in rows]
+        return [record_from_row(AttachmentRecord, r) for r in rows]
 
     async def stored_names(self) -> set[str]:
         rows = await self.db.read(lambda c: c.sql("SELECT stored_name FROM attachments").fetchall())

@@ -6,18 +6,11 @@ makes a scheduled slot run once."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields
 from typing import Any
 
 from nura_appliance.errors import Conflict
-from nura_appliance.storage.base import BackupRun, RunEnqueue
+from nura_appliance.storage.base import BackupRun, RunEnqueue, record_from_row
 from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
-
-_COLUMNS = [f.name for f in fields(BackupRun)]
-
-
-def _run(row: dict[str, Any]) -> BackupRun:
-    return BackupRun(**{name: row[name] for name in _COLUMNS})
 
 
 def _insert(conn: PgConnection, origin: str, slot: float | None, now: float, requested_by: str | None) -> int:
@@ -88,7 +81,7 @@ class PgBackupStore:
                 (now, run_id),
             ).fetchone()
         )
-        return _run(row) if row else None
+        return record_from_row(BackupRun, row) if row else None
 
     async def finish(self, run: BackupRun, after: Callable[[Any], None] | None = None) -> None:
         params = (
@@ -116,7 +109,7 @@ class PgBackupStore:
 
     async def _one(self, statement: str, params: Any = None) -> BackupRun | None:
         row = await self.db.read(lambda c: c.sql(statement, params).fetchone())
-        return _run(row) if row else None
+        return record_from_row(BackupRun, row) if row else None
 
     async def get(self, run_id: int) -> BackupRun | None:
         return await self._one("SELECT * FROM backup_runs WHERE id = %s", (run_id,))
@@ -125,7 +118,7 @@ class PgBackupStore:
         rows = await self.db.read(
             lambda c: c.sql("SELECT * FROM backup_runs ORDER BY id DESC LIMIT %s", (limit,)).fetchall()
         )
-        return [_run(r) for r in rows]
+        return [record_from_row(BackupRun, r) for r in rows]
 
     async def last_finished(self, status: str | None = None) -> BackupRun | None:
         # NULLS LAST: SQLite sorts NULL first in ascending order, so last in DESC; PostgreSQL would

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from nura_appliance.storage.base import CustomerIdentity
@@ -18,19 +17,6 @@ _UPSERT = (
 )
 
 
-def _identity(row: dict[str, Any]) -> CustomerIdentity:
-    return CustomerIdentity(
-        session_id=row["session_id"],
-        customer_id=row["customer_id"],
-        verified=bool(row["verified"]),
-        name=row["name"],
-        phone=row["phone"],
-        email=row["email"],
-        attributes=json.loads(row["attributes"] or "{}"),
-        updated_at=row["updated_at"],
-    )
-
-
 class PgIdentityStore:
     """Session identities on a :class:`PgDatabase`."""
 
@@ -38,23 +24,14 @@ class PgIdentityStore:
         self.db = db
 
     async def save(self, identity: CustomerIdentity) -> None:
-        params = (
-            identity.session_id,
-            identity.customer_id,
-            1 if identity.verified else 0,
-            identity.name,
-            identity.phone,
-            identity.email,
-            json.dumps(identity.attributes, ensure_ascii=False),
-            identity.updated_at,
-        )
+        params = identity.row_values()
         await self.db.write(lambda conn: conn.sql(_UPSERT, params))
 
     async def get(self, session_id: str) -> CustomerIdentity | None:
         row = await self.db.read(
             lambda c: c.sql("SELECT * FROM session_identities WHERE session_id = %s", (session_id,)).fetchone()
         )
-        return _identity(row) if row else None
+        return CustomerIdentity.from_row(row) if row else None
 
     async def for_sessions(self, session_ids: list[str]) -> dict[str, CustomerIdentity]:
         ids = list(dict.fromkeys(session_ids))
@@ -63,7 +40,7 @@ class PgIdentityStore:
         rows = await self.db.read(
             lambda c: c.sql("SELECT * FROM session_identities WHERE session_id = ANY(%s)", (ids,)).fetchall()
         )
-        return {r["session_id"]: _identity(r) for r in rows}
+        return {r["session_id"]: CustomerIdentity.from_row(r) for r in rows}
 
     async def sessions_of(self, customer_id: str, *, limit: int = 50) -> list[dict[str, Any]]:
         return await self.db.read(

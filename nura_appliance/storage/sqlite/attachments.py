@@ -5,17 +5,12 @@ SQLite's side; ``storage/postgres/attachments.py`` is the PostgreSQL twin.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
-from nura_appliance.storage.base import AttachmentRecord
+from nura_appliance.storage.base import AttachmentRecord, record_columns, record_from_row
 
-_COLUMNS = [f.name for f in fields(AttachmentRecord)]
+_COLUMNS = record_columns(AttachmentRecord)
 _INSERT = f"INSERT INTO attachments ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
-
-
-def _record(row: dict[str, Any]) -> AttachmentRecord:
-    return AttachmentRecord(**{name: row[name] for name in _COLUMNS})
 
 
 class SqlAttachmentStore:
@@ -33,13 +28,13 @@ class SqlAttachmentStore:
         row = await self.db.fetchone(
             "SELECT * FROM attachments WHERE id = ? AND session_id = ?", (attachment_id, session_id)
         )
-        return _record(row) if row else None
+        return record_from_row(AttachmentRecord, row) if row else None
 
     async def for_session(self, session_id: str) -> list[AttachmentRecord]:
         rows = await self.db.fetchall(
             "SELECT * FROM attachments WHERE session_id = ? ORDER BY created_at, id", (session_id,)
         )
-        return [_record(r) for r in rows]
+        return [record_from_row(AttachmentRecord, r) for r in rows]
 
     async def stored_names(self) -> set[str]:
         return {r["stored_name"] for r in await self.db.fetchall("SELECT stored_name FROM attachments")}

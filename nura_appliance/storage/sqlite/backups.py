@@ -8,20 +8,14 @@ slot run once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields
 from typing import Any
 
 from nura_appliance.errors import Conflict
-from nura_appliance.storage.base import BackupRun, RunEnqueue
+from nura_appliance.storage.base import BackupRun, RunEnqueue, record_from_row
 
-_COLUMNS = [f.name for f in fields(BackupRun)]
 _ACTIVE = ("queued", "running")
 # What /v1/metrics reads, in one statement per figure (see metric_rows).
 _LAST = "SELECT * FROM backup_runs WHERE status = ? ORDER BY finished_at DESC, id DESC LIMIT 1"
-
-
-def _run(row: dict[str, Any]) -> BackupRun:
-    return BackupRun(**{name: row[name] for name in _COLUMNS})
 
 
 class SqlBackupStore:
@@ -89,7 +83,7 @@ class SqlBackupStore:
                 " RETURNING *",
                 (now, run_id, *_ACTIVE),
             ).fetchall()
-            return _run(rows[0]) if rows else None
+            return record_from_row(BackupRun, rows[0]) if rows else None
 
         return await self.db.write(run)
 
@@ -117,11 +111,11 @@ class SqlBackupStore:
 
     async def get(self, run_id: int) -> BackupRun | None:
         row = await self.db.fetchone("SELECT * FROM backup_runs WHERE id = ?", (run_id,))
-        return _run(row) if row else None
+        return record_from_row(BackupRun, row) if row else None
 
     async def recent(self, limit: int = 10) -> list[BackupRun]:
         rows = await self.db.fetchall("SELECT * FROM backup_runs ORDER BY id DESC LIMIT ?", (limit,))
-        return [_run(r) for r in rows]
+        return [record_from_row(BackupRun, r) for r in rows]
 
     async def last_finished(self, status: str | None = None) -> BackupRun | None:
         if status is None:
@@ -130,7 +124,7 @@ class SqlBackupStore:
             )
         else:
             row = await self.db.fetchone(_LAST, (status,))
-        return _run(row) if row else None
+        return record_from_row(BackupRun, row) if row else None
 
     async def schedule_since(self, schedule: str) -> float | None:
         row = await self.db.fetchone("SELECT schedule, since FROM backup_schedule_state WHERE id = 1")
