@@ -28,9 +28,9 @@ def fake_tg() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
-def settings(ready_data_dir: Path, fake_tg: FakeTelegram) -> Settings:
+def settings(data_dir: Path, fake_tg: FakeTelegram) -> Settings:
     return make_settings(
-        ready_data_dir, TELEGRAM_BOT_TOKEN=fake_tg.token, TELEGRAM_API_BASE=fake_tg.url, TELEGRAM_POLLER_ENABLED=True
+        data_dir, TELEGRAM_BOT_TOKEN=fake_tg.token, TELEGRAM_API_BASE=fake_tg.url, TELEGRAM_POLLER_ENABLED=True
     )
 
 
