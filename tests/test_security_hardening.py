@@ -431,6 +431,7 @@ async def test_every_html_page_has_a_csp(client):
             assert "unsafe-inline" not in csp, (path, csp)
 
 
+@pytest.mark.browser  # starts Chromium itself (no `browser` fixture), so not marked automatically
 def test_docs_and_widget_page_work_under_their_csp_in_chromium(live_server):
     """The CSP allows exactly what the pages need: Swagger UI renders the operations, the demo page
     opens the widget, and Chromium reports no CSP violation on either."""
