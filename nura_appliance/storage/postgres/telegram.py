@@ -6,7 +6,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from nura_appliance.storage.postgres.channel_turns import TREE_CLICK, claim_turn_sql, pending_turns_sql
 from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
+
+_PENDING = pending_turns_sql("telegram_chats", "c.chat_id, c.last_turn_id")
+_CLAIM = claim_turn_sql("telegram_chats", "chat_id")
 
 OFFSET_KEY = "poll_offset"
 
@@ -59,36 +63,15 @@ class PgTelegramStore:
     async def tree_click(
         self, session_id: str | None, customer_id: str, article_id: str, label: str | None, lang: str
     ) -> None:
-        params = (session_id, customer_id, article_id, label, lang, time.time())
-        await self.db.write(
-            lambda c: c.sql(
-                "INSERT INTO tree_clicks (session_id, customer_id, topic_id, article_id, label, lang, channel,"
-                " created_at) VALUES (%s, %s, NULL, %s, %s, %s, 'telegram', %s)",
-                params,
-            )
-        )
+        params = (session_id, customer_id, article_id, label, lang, "telegram", time.time())
+        await self.db.write(lambda c: c.sql(TREE_CLICK, params))
 
     async def pending_turns(self, since: float, limit: int = 200) -> list[dict[str, Any]]:
-        return await self.db.read(
-            lambda c: c.sql(
-                "SELECT c.chat_id, c.last_turn_id, t.id, t.session_id, t.role, t.text, t.sender_name, t.meta"
-                " FROM telegram_chats c"
-                " JOIN sessions s ON s.id = c.session_id"
-                " JOIN chat_turns t ON t.session_id = c.session_id AND t.id > c.last_turn_id"
-                " WHERE (s.status IN ('pending_handoff', 'human_active') OR s.updated_at >= %s)"
-                "   AND (t.role = 'agent'"
-                "        OR (CASE WHEN t.role = 'system' THEN t.meta::jsonb ->> 'kind' END) = 'status')"
-                " ORDER BY t.id LIMIT %s",
-                (since, limit),
-            ).fetchall()
-        )
+        return await self.db.read(lambda c: c.sql(_PENDING, (since, limit)).fetchall())
 
     async def claim_turn(self, chat_id: str, turn_id: int) -> bool:
         def run(conn: PgConnection) -> bool:
-            conn.sql(
-                "UPDATE telegram_chats SET last_turn_id = %s WHERE chat_id = %s AND last_turn_id < %s",
-                (turn_id, chat_id, turn_id),
-            )
+            conn.sql(_CLAIM, (turn_id, chat_id, turn_id))
             return conn.changes() == 1
 
         return await self.db.write(run)

@@ -10,7 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 from nura_appliance.storage.base import WHATSAPP_STATUS_RANK as STATUS_RANK
+from nura_appliance.storage.postgres.channel_turns import TREE_CLICK, claim_turn_sql, pending_turns_sql
 from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
+
+_PENDING = pending_turns_sql("whatsapp_contacts", "c.wa_id, c.last_turn_id, c.last_inbound_at, c.lang")
+_CLAIM = claim_turn_sql("whatsapp_contacts", "wa_id")
 
 _RANK_SQL = "CASE status {} ELSE 0 END".format(" ".join(f"WHEN '{s}' THEN {r}" for s, r in STATUS_RANK.items()))
 
@@ -206,32 +210,11 @@ class PgWhatsAppStore:
     async def tree_click(
         self, session_id: str | None, customer_id: str, article_id: str, label: str | None, lang: str
     ) -> None:
-        await self._changed(
-            "INSERT INTO tree_clicks (session_id, customer_id, topic_id, article_id, label, lang, channel, created_at)"
-            " VALUES (%s, %s, NULL, %s, %s, %s, 'whatsapp', %s)",
-            (session_id, customer_id, article_id, label, lang, time.time()),
-        )
+        await self._changed(TREE_CLICK, (session_id, customer_id, article_id, label, lang, "whatsapp", time.time()))
 
     # -- agent replies ----------------------------------------------------------------------------
     async def pending_turns(self, since: float, limit: int = 200) -> list[dict[str, Any]]:
-        return await self._all(
-            "SELECT c.wa_id, c.last_turn_id, c.last_inbound_at, c.lang, t.id, t.session_id, t.role, t.text,"
-            " t.sender_name, t.meta"
-            " FROM whatsapp_contacts c"
-            " JOIN sessions s ON s.id = c.session_id"
-            " JOIN chat_turns t ON t.session_id = c.session_id AND t.id > c.last_turn_id"
-            " WHERE (s.status IN ('pending_handoff', 'human_active') OR s.updated_at >= %s)"
-            "   AND (t.role = 'agent'"
-            "        OR (CASE WHEN t.role = 'system' THEN t.meta::jsonb ->> 'kind' END) = 'status')"
-            " ORDER BY t.id LIMIT %s",
-            (since, limit),
-        )
+        return await self._all(_PENDING, (since, limit))
 
     async def claim_turn(self, wa_id: str, turn_id: int) -> bool:
-        return (
-            await self._changed(
-                "UPDATE whatsapp_contacts SET last_turn_id = %s WHERE wa_id = %s AND last_turn_id < %s",
-                (turn_id, wa_id, turn_id),
-            )
-            == 1
-        )
+        return await self._changed(_CLAIM, (turn_id, wa_id, turn_id)) == 1

@@ -5,7 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from nura_appliance.storage.sqlite.channel_turns import TREE_CLICK, claim_turn_sql, pending_turns_sql
 from nura_appliance.storage.sqlite.db import Database
+
+_PENDING = pending_turns_sql("telegram_chats", "c.chat_id, c.last_turn_id")
+_CLAIM = claim_turn_sql("telegram_chats", "chat_id")
 
 OFFSET_KEY = "poll_offset"
 
@@ -57,30 +61,14 @@ class SqliteTelegramStore:
     async def tree_click(
         self, session_id: str | None, customer_id: str, article_id: str, label: str | None, lang: str
     ) -> None:
-        await self.db.execute(
-            "INSERT INTO tree_clicks (session_id, customer_id, topic_id, article_id, label, lang, channel, created_at)"
-            " VALUES (?, ?, NULL, ?, ?, ?, 'telegram', ?)",
-            (session_id, customer_id, article_id, label, lang, time.time()),
-        )
+        await self.db.execute(TREE_CLICK, (session_id, customer_id, article_id, label, lang, "telegram", time.time()))
 
     async def pending_turns(self, since: float, limit: int = 200) -> list[dict[str, Any]]:
-        return await self.db.fetchall(
-            "SELECT c.chat_id, c.last_turn_id, t.id, t.session_id, t.role, t.text, t.sender_name, t.meta"
-            " FROM telegram_chats c"
-            " JOIN sessions s ON s.id = c.session_id"
-            " JOIN chat_turns t ON t.session_id = c.session_id AND t.id > c.last_turn_id"
-            " WHERE (s.status IN ('pending_handoff', 'human_active') OR s.updated_at >= ?)"
-            "   AND (t.role = 'agent' OR (t.role = 'system' AND json_extract(t.meta, '$.kind') = 'status'))"
-            " ORDER BY t.id LIMIT ?",
-            (since, limit),
-        )
+        return await self.db.fetchall(_PENDING, (since, limit))
 
     async def claim_turn(self, chat_id: str, turn_id: int) -> bool:
         def run(conn: Any) -> bool:
-            conn.execute(
-                "UPDATE telegram_chats SET last_turn_id = ? WHERE chat_id = ? AND last_turn_id < ?",
-                (turn_id, chat_id, turn_id),
-            )
+            conn.execute(_CLAIM, (turn_id, chat_id, turn_id))
             return conn.changes() == 1
 
         return await self.db.write(run)

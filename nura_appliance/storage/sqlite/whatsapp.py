@@ -12,6 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from nura_appliance.storage.base import WHATSAPP_STATUS_RANK as STATUS_RANK
+from nura_appliance.storage.sqlite.channel_turns import TREE_CLICK, claim_turn_sql, pending_turns_sql
+
+_PENDING = pending_turns_sql("whatsapp_contacts", "c.wa_id, c.last_turn_id, c.last_inbound_at, c.lang")
+_CLAIM = claim_turn_sql("whatsapp_contacts", "wa_id")
 
 
 class SqlWhatsAppStore:
@@ -222,33 +226,16 @@ class SqlWhatsAppStore:
         self, session_id: str | None, customer_id: str, article_id: str, label: str | None, lang: str
     ) -> None:
         """An article opened from the topic lists (the analytics' ``tree_clicks``)."""
-        await self.db.execute(
-            "INSERT INTO tree_clicks (session_id, customer_id, topic_id, article_id, label, lang, channel, created_at)"
-            " VALUES (?, ?, NULL, ?, ?, ?, 'whatsapp', ?)",
-            (session_id, customer_id, article_id, label, lang, time.time()),
-        )
+        await self.db.execute(TREE_CLICK, (session_id, customer_id, article_id, label, lang, "whatsapp", time.time()))
 
     # -- agent replies ----------------------------------------------------------------------------
     async def pending_turns(self, since: float, limit: int = 200) -> list[dict[str, Any]]:
         """Agent replies and hand-off notices of WhatsApp sessions not yet delivered."""
-        return await self.db.fetchall(
-            "SELECT c.wa_id, c.last_turn_id, c.last_inbound_at, c.lang, t.id, t.session_id, t.role, t.text,"
-            " t.sender_name, t.meta"
-            " FROM whatsapp_contacts c"
-            " JOIN sessions s ON s.id = c.session_id"
-            " JOIN chat_turns t ON t.session_id = c.session_id AND t.id > c.last_turn_id"
-            " WHERE (s.status IN ('pending_handoff', 'human_active') OR s.updated_at >= ?)"
-            "   AND (t.role = 'agent' OR (t.role = 'system' AND json_extract(t.meta, '$.kind') = 'status'))"
-            " ORDER BY t.id LIMIT ?",
-            (since, limit),
-        )
+        return await self.db.fetchall(_PENDING, (since, limit))
 
     async def claim_turn(self, wa_id: str, turn_id: int) -> bool:
         def run(conn: Any) -> bool:
-            conn.execute(
-                "UPDATE whatsapp_contacts SET last_turn_id = ? WHERE wa_id = ? AND last_turn_id < ?",
-                (turn_id, wa_id, turn_id),
-            )
+            conn.execute(_CLAIM, (turn_id, wa_id, turn_id))
             return bool(conn.changes() == 1)
 
         return bool(await self.db.write(run))
