@@ -101,11 +101,7 @@ def create_app(
 
     @app.before_server_start
     async def open_context(app: Sanic) -> None:
-        ctx: AppContext = build_context(settings)
-        app.ctx.nura = ctx
-        await load_default_knowledge(ctx)
-        for hook in app.ctx.context_hooks:
-            await hook(app, ctx)
+        await start_context(app, settings)
         _declare_generated_routes(app)
         check_routes(app)
 
@@ -120,6 +116,24 @@ def create_app(
         setup(app)
 
     return app
+
+
+async def start_context(app: Sanic, settings: Settings, *, load_knowledge: bool = True) -> AppContext:
+    """Build the context ``nura serve`` builds — the default knowledge loaded (unless
+    ``load_knowledge`` is false) and every feature's start-up hook run — and put it on ``app``.
+    The server's start-up and the processes without a listener (``nura worker``, ``nura telegram``,
+    ``nura eval``) share it; the caller closes the context (a failing hook closes it here)."""
+    ctx: AppContext = build_context(settings)
+    app.ctx.nura = ctx
+    try:
+        if load_knowledge:
+            await load_default_knowledge(ctx)
+        for hook in app.ctx.context_hooks:
+            await hook(app, ctx)
+    except BaseException:
+        ctx.close()
+        raise
+    return ctx
 
 
 def _declare_generated_routes(app: Sanic) -> None:

@@ -18,17 +18,11 @@ async def _evaluate(
 ) -> dict[str, Any]:
     """Build the same context ``nura serve`` builds — every feature's start-up hook included —
     and run the cases through its pipeline."""
-    from nura_appliance.app import create_app
-    from nura_appliance.context import build_context, load_default_knowledge
+    from nura_appliance.app import create_app, start_context
     from nura_appliance.knowledge.evaluation import run_cases
 
-    app = create_app(settings)
-    ctx = build_context(settings)
-    app.ctx.nura = ctx
+    ctx = await start_context(create_app(settings), settings)
     try:
-        await load_default_knowledge(ctx)
-        for hook in app.ctx.context_hooks:
-            await hook(app, ctx)
         if pack is not None:  # k-fold: this fold's pack into this fold's scratch data dir
             await ctx.knowledge.load_pack(pack)
         llm = ctx.llm

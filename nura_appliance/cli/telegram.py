@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from nura_appliance.app import create_app
+from nura_appliance.app import create_app, start_context
 from nura_appliance.channels.telegram import TelegramChannel
 from nura_appliance.channels.telegram_routes import POLL_TIMEOUT, TelegramPoller, make_api, webhook_address
-from nura_appliance.context import build_context, load_default_knowledge
 from nura_appliance.settings import Settings
 
 
@@ -17,13 +16,8 @@ async def _standalone(settings: Settings, *, once: bool, webhook_url: str | None
     # The same services `nura serve` builds (hand-off, retrieval, AI…), without an HTTP listener.
     # Jobs are left to the server's consumer; this process only enqueues them.
     settings = settings.replace(TELEGRAM_POLLER_ENABLED=False, TELEGRAM_WEBHOOK_SECRET="", JOB_WORKER_ENABLED=False)
-    app = create_app(settings)
-    ctx = build_context(settings)
-    app.ctx.nura = ctx
+    ctx = await start_context(create_app(settings), settings)
     try:
-        await load_default_knowledge(ctx)
-        for hook in app.ctx.context_hooks:
-            await hook(app, ctx)
         api = make_api(settings)
         channel = TelegramChannel(ctx, api)
         if webhook_url:

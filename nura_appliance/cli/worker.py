@@ -17,17 +17,13 @@ log = logging.getLogger(__name__)
 
 
 async def _run(settings: Settings, modules: list[str], ready_message: bool) -> None:
-    from nura_appliance.app import create_app
-    from nura_appliance.context import build_context
+    from nura_appliance.app import create_app, start_context
 
     app = create_app(settings)
     app.ctx.start_job_consumer = False  # this process starts it itself, below
-    ctx = build_context(settings)
-    app.ctx.nura = ctx
+    ctx = await start_context(app, settings, load_knowledge=False)
     loop = asyncio.get_running_loop()
     try:
-        for hook in app.ctx.context_hooks:
-            await hook(app, ctx)
         jobs = ctx.jobs
         if jobs is None:  # create_app always sets the jobs feature up; a custom FEATURES list may not
             raise ConfigError("nura worker needs the jobs feature (nura_appliance.jobs.routes)")
