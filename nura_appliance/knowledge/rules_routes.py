@@ -23,7 +23,7 @@ from nura_appliance.knowledge.language import detect_with_hint
 from nura_appliance.knowledge.pack import FORMAT, PackError, validate_pack
 from nura_appliance.knowledge.rules import RuleHit, RuleMatcher
 from nura_appliance.languages import LANG_LIST, LANGS
-from nura_appliance.storage.sqlite.rules import SqlRuleStore
+from nura_appliance.storage.base import RuleStore
 
 bp = Blueprint("knowledge_rules", url_prefix="/v1/knowledge")
 MAX_PHRASES = 100
@@ -31,8 +31,8 @@ MAX_PHRASE_CHARS = 200
 MAX_ANSWER_CHARS = 4000
 
 
-def _store(request: Request) -> SqlRuleStore:
-    return SqlRuleStore(request.app.ctx.nura.db)
+def _store(request: Request) -> RuleStore:
+    return request.app.ctx.nura.stores.rules
 
 
 def _fields(body: dict[str, Any]) -> dict[str, Any]:

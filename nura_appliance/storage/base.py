@@ -373,6 +373,33 @@ class IdentityStore(Protocol):
         ...
 
 
+def rule_from_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``rules`` row (either backend) as the pack's rule shape plus ``position`` and ``updated_at``."""
+    return {
+        "id": row["id"],
+        "patterns": json.loads(row["patterns"]),
+        "response": json.loads(row["response"]),
+        "match": row.get("match_mode") or "exact",
+        "enabled": bool(row.get("enabled", 1)),
+        "position": row["position"],
+        "updated_at": row.get("updated_at"),
+    }
+
+
+def rule_row_values(rule: Mapping[str, Any], position: int, now: float) -> tuple[Any, ...]:
+    """``(id, position, patterns, response, match_mode, enabled, updated_at)`` of a validated rule,
+    the column values both backends' upserts bind."""
+    return (
+        rule["id"],
+        position,
+        json.dumps(rule["patterns"], ensure_ascii=False),
+        json.dumps(rule["response"], ensure_ascii=False),
+        rule.get("match", "exact"),
+        int(rule.get("enabled", True)),
+        now,
+    )
+
+
 class RuleStore(Protocol):
     """The knowledge base's rules as the admin edits them (a rule is the pack shape: ``{id,
     patterns: {lang: [phrase]}, response: {lang: text}, match, enabled}`` plus ``position`` and

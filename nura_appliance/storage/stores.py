@@ -23,6 +23,7 @@ from nura_appliance.storage.base import (
     BackupStore,
     IdentityStore,
     OutboxStore,
+    RuleStore,
     RuntimeSettingsStore,
     TelegramStore,
     WhatsAppStore,
@@ -165,6 +166,7 @@ class Stores:
     backups: BackupStore
     identities: IdentityStore
     outbox: OutboxStore
+    rules: RuleStore
     runtime_settings: RuntimeSettingsStore
     telegram: TelegramStore
     whatsapp: WhatsAppStore
@@ -180,6 +182,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.backups import PgBackupStore
         from nura_appliance.storage.postgres.identities import PgIdentityStore
         from nura_appliance.storage.postgres.outbox import PgOutboxStore
+        from nura_appliance.storage.postgres.rules import PgRuleStore
         from nura_appliance.storage.postgres.settings import PgRuntimeSettingsStore
         from nura_appliance.storage.postgres.telegram import PgTelegramStore
         from nura_appliance.storage.postgres.whatsapp import PgWhatsAppStore
@@ -193,6 +196,7 @@ def stores_for(db: Any) -> Stores:
             backups=PgBackupStore(db),
             identities=PgIdentityStore(db),
             outbox=PgOutboxStore(db),
+            rules=PgRuleStore(db),
             runtime_settings=PgRuntimeSettingsStore(db),
             telegram=PgTelegramStore(db),
             whatsapp=PgWhatsAppStore(db),
@@ -204,6 +208,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.backups import SqlBackupStore
     from nura_appliance.storage.sqlite.identities import SqlIdentityStore
     from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
+    from nura_appliance.storage.sqlite.rules import SqliteRuleStore
     from nura_appliance.storage.sqlite.settings import SqliteRuntimeSettingsStore
     from nura_appliance.storage.sqlite.telegram import SqliteTelegramStore
     from nura_appliance.storage.sqlite.whatsapp import SqlWhatsAppStore
@@ -217,6 +222,7 @@ def stores_for(db: Any) -> Stores:
         backups=SqlBackupStore(db),
         identities=SqlIdentityStore(db),
         outbox=SqliteOutboxStore(db),
+        rules=SqliteRuleStore(db),
         runtime_settings=SqliteRuntimeSettingsStore(db),
         telegram=SqliteTelegramStore(db),
         whatsapp=SqlWhatsAppStore(db),

@@ -11,6 +11,7 @@ from typing import Any
 import apsw
 import numpy as np
 
+from nura_appliance.storage.base import rule_from_row, rule_row_values
 from nura_appliance.storage.records import SearchIndex
 from nura_appliance.storage.sqlite.db import Database
 
@@ -337,18 +338,6 @@ class SqliteKnowledgeStore:
         }
 
 
-def rule_from_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "patterns": json.loads(row["patterns"]),
-        "response": json.loads(row["response"]),
-        "match": row.get("match_mode") or "exact",
-        "enabled": bool(row.get("enabled", 1)),
-        "position": row["position"],
-        "updated_at": row.get("updated_at"),
-    }
-
-
 def write_rule(conn: apsw.Connection, rule: dict[str, Any], position: int, now: float) -> None:
     """Insert or replace one rule (a validated pack rule) at ``position``."""
     conn.execute(
@@ -356,15 +345,7 @@ def write_rule(conn: apsw.Connection, rule: dict[str, Any], position: int, now: 
         " ON CONFLICT (id) DO UPDATE SET position = excluded.position, patterns = excluded.patterns,"
         " response = excluded.response, match_mode = excluded.match_mode, enabled = excluded.enabled,"
         " updated_at = excluded.updated_at",
-        (
-            rule["id"],
-            position,
-            json.dumps(rule["patterns"], ensure_ascii=False),
-            json.dumps(rule["response"], ensure_ascii=False),
-            rule.get("match", "exact"),
-            int(rule.get("enabled", True)),
-            now,
-        ),
+        rule_row_values(rule, position, now),
     )
 
 

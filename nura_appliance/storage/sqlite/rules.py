@@ -1,8 +1,8 @@
-"""The rules the admin edits (``rules`` table): one store, the SQL for both backends in one place.
+"""The rules the admin edits (``rules`` table) on SQLite (:class:`~nura_appliance.storage.base.RuleStore`).
 
-Runs on SQLite (apsw) and, through ``PgDatabase``, on PostgreSQL: the statements use only SQL both
-accept. Every write bumps ``kb_meta.version`` in its own transaction, so the pipeline reloads its
-rule matcher at once in this process and within a couple of seconds in others (docs/DEVELOPING.md).
+``storage/postgres/rules.py`` is the PostgreSQL twin. Every write bumps ``kb_meta.version`` in its
+own transaction, so the pipeline reloads its rule matcher at once in this process and within a
+couple of seconds in others (docs/DEVELOPING.md).
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from nura_appliance.storage.sqlite.knowledge import bump_version, rule_from_row, write_rule
+from nura_appliance.storage.base import rule_from_row
+from nura_appliance.storage.sqlite.knowledge import bump_version, write_rule
 
 
-class SqlRuleStore:
-    """:class:`~nura_appliance.storage.base.RuleStore` over ``ctx.db``."""
+class SqliteRuleStore:
+    """Rules on the app's SQLite ``Database``."""
 
     def __init__(self, db: Any) -> None:
         self.db = db
