@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 PRIVATE_UMASK = 0o077
@@ -25,13 +26,8 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def make_private(root: Path) -> int:
-    """Set this process's umask to 077 and take group/other access away from everything under
-    ``root`` (0700 folders, 0600 files, executables keep their owner's x bit). Returns how many
-    entries changed. Symlinks are not followed."""
-    os.umask(PRIVATE_UMASK)
-    private_dir(root)
-    changed = 0
+def _shared_entries(root: Path) -> Iterator[tuple[Path, int]]:
+    """Every entry under ``root`` (symlinks not followed) that group or others may use, with its mode."""
     for folder, dirs, files in os.walk(root):
         for name in dirs + files:
             entry = Path(folder) / name
@@ -39,12 +35,21 @@ def make_private(root: Path) -> int:
                 info = entry.lstat()
             except FileNotFoundError:
                 continue
-            if stat.S_ISLNK(info.st_mode):
-                continue
             mode = stat.S_IMODE(info.st_mode)
-            if mode & 0o077:
-                entry.chmod(mode & 0o700)
-                changed += 1
+            if not stat.S_ISLNK(info.st_mode) and mode & 0o077:
+                yield entry, mode
+
+
+def make_private(root: Path) -> int:
+    """Set this process's umask to 077 and take group/other access away from everything under
+    ``root`` (0700 folders, 0600 files, executables keep their owner's x bit). Returns how many
+    entries changed. Symlinks are not followed."""
+    os.umask(PRIVATE_UMASK)
+    private_dir(root)
+    changed = 0
+    for entry, mode in _shared_entries(root):
+        entry.chmod(mode & 0o700)
+        changed += 1
     return changed
 
 
@@ -53,15 +58,8 @@ def exposed_entries(root: Path, limit: int = 5) -> list[str]:
     found: list[str] = []
     if root.is_dir() and stat.S_IMODE(root.stat().st_mode) & 0o077:
         found.append(f"{root} ({stat.S_IMODE(root.stat().st_mode):o})")
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            entry = Path(folder) / name
-            try:
-                info = entry.lstat()
-            except FileNotFoundError:
-                continue
-            if not stat.S_ISLNK(info.st_mode) and stat.S_IMODE(info.st_mode) & 0o077:
-                found.append(f"{entry} ({stat.S_IMODE(info.st_mode):o})")
-                if len(found) >= limit:
-                    return found
+    for entry, mode in _shared_entries(root):
+        if len(found) >= limit:
+            break
+        found.append(f"{entry} ({mode:o})")
     return found
