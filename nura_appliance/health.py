@@ -34,9 +34,9 @@ def _where(url: str | None, local: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _database(ctx: Any) -> dict[str, Any]:
-    row = await ctx.db.fetchone("SELECT count(*) AS n FROM schema_migrations")
+    migrations = await ctx.stores.health.migration_count()
     where = _where(ctx.settings.nura_database_url, {"kind": "sqlite", "path": str(ctx.paths.database)})
-    return {"ok": True, **where, "migrations": row["n"] if row else 0}
+    return {"ok": True, **where, "migrations": migrations}
 
 
 async def _cache(ctx: Any) -> dict[str, Any]:
@@ -62,8 +62,7 @@ async def _queue(ctx: Any) -> dict[str, Any]:
 
 
 async def _knowledge(ctx: Any) -> dict[str, Any]:
-    row = await ctx.db.fetchone("SELECT count(*) AS n FROM articles")
-    count = row["n"] if row else 0
+    count = await ctx.stores.health.article_count()
     return {"ok": count > 0, "articles": count}
 
 

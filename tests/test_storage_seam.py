@@ -21,6 +21,7 @@ PORTED = (
     "auth/*.py",
     "channels/*.py",
     "jobs/*.py",
+    "health.py",
     "knowledge/rules_routes.py",
     "ops/admin_settings.py",
     "ops/scheduled_backups.py",

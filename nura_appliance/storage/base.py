@@ -400,6 +400,18 @@ def rule_row_values(rule: Mapping[str, Any], position: int, now: float) -> tuple
     )
 
 
+class HealthStore(Protocol):
+    """What ``GET /v1/health`` asks the database (``health.py``): cheap counts that prove it answers."""
+
+    async def migration_count(self) -> int:
+        """How many migrations are recorded (``schema_migrations``)."""
+        ...
+
+    async def article_count(self) -> int:
+        """How many knowledge articles there are (all of them, drafts included)."""
+        ...
+
+
 class RuleStore(Protocol):
     """The knowledge base's rules as the admin edits them (a rule is the pack shape: ``{id,
     patterns: {lang: [phrase]}, response: {lang: text}, match, enabled}`` plus ``position`` and

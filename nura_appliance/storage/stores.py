@@ -21,6 +21,7 @@ from nura_appliance.storage.base import (
     AttachmentStore,
     AuthStore,
     BackupStore,
+    HealthStore,
     IdentityStore,
     OutboxStore,
     RuleStore,
@@ -164,6 +165,7 @@ class Stores:
     attachments: AttachmentStore
     auth: AuthStore
     backups: BackupStore
+    health: HealthStore
     identities: IdentityStore
     outbox: OutboxStore
     rules: RuleStore
@@ -180,6 +182,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.attachments import PgAttachmentStore
         from nura_appliance.storage.postgres.auth import PgAuthStore
         from nura_appliance.storage.postgres.backups import PgBackupStore
+        from nura_appliance.storage.postgres.health import PgHealthStore
         from nura_appliance.storage.postgres.identities import PgIdentityStore
         from nura_appliance.storage.postgres.outbox import PgOutboxStore
         from nura_appliance.storage.postgres.rules import PgRuleStore
@@ -194,6 +197,7 @@ def stores_for(db: Any) -> Stores:
             attachments=PgAttachmentStore(db),
             auth=PgAuthStore(db),
             backups=PgBackupStore(db),
+            health=PgHealthStore(db),
             identities=PgIdentityStore(db),
             outbox=PgOutboxStore(db),
             rules=PgRuleStore(db),
@@ -206,6 +210,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.attachments import SqlAttachmentStore
     from nura_appliance.storage.sqlite.auth import SqliteAuthStore
     from nura_appliance.storage.sqlite.backups import SqlBackupStore
+    from nura_appliance.storage.sqlite.health import SqliteHealthStore
     from nura_appliance.storage.sqlite.identities import SqlIdentityStore
     from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
     from nura_appliance.storage.sqlite.rules import SqliteRuleStore
@@ -220,6 +225,7 @@ def stores_for(db: Any) -> Stores:
         attachments=SqlAttachmentStore(db),
         auth=SqliteAuthStore(db),
         backups=SqlBackupStore(db),
+        health=SqliteHealthStore(db),
         identities=SqlIdentityStore(db),
         outbox=SqliteOutboxStore(db),
         rules=SqliteRuleStore(db),
