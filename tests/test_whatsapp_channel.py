@@ -833,7 +833,7 @@ async def test_purge_removes_old_whatsapp_rows_but_not_queued_messages(
     old = time.time() - 100 * 86400
     await db.execute("UPDATE whatsapp_outbound SET created_at = ?", (old,))
     await db.execute("UPDATE whatsapp_inbound SET received_at = ?", (old,))
-    counts = await asyncio.to_thread(purge, db, plan("90d"))
+    counts = await purge(app.ctx.nura.stores.retention, plan("90d"))
     assert counts["whatsapp_outbound"] == 1 and counts["whatsapp_inbound"] == 2
     left = await db.fetchall("SELECT status FROM whatsapp_outbound")
     assert [r["status"] for r in left] == ["queued"]

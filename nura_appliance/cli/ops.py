@@ -6,6 +6,7 @@ Registered on the main typer app by :func:`register`. Each command is a thin lay
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -238,7 +239,7 @@ def purge(
     """
     from nura_appliance.ops import retention
     from nura_appliance.paths import DataPaths
-    from nura_appliance.storage.sqlite.db import Database
+    from nura_appliance.storage.stores import open_stores
 
     settings = settings_for(data_dir)
     try:
@@ -246,21 +247,22 @@ def purge(
     except NuraError as exc:
         fail(exc.message)
     database = DataPaths(settings.data_dir).database
-    if not database.is_file():
+    if not settings.nura_database_url and not database.is_file():
         fail(f"{database} does not exist; run `nura init` first")
-    db = Database(database, readers=1)
+    paths, stores = open_stores(settings)  # PostgreSQL when NURA_DATABASE_URL is set
+    store = stores.retention
     try:
-        counts = retention.count(db, purge_plan)
+        counts = asyncio.run(retention.count(store, purge_plan))
         if not dry_run and sum(counts.values()) and not yes:
             typer.confirm(f"delete {sum(counts.values())} rows older than {older_than}?", abort=True)
-        done = counts if dry_run else retention.purge(db, purge_plan)
+        done = counts if dry_run else asyncio.run(retention.purge(store, purge_plan))
         if not dry_run:
             # Files of attachments whose rows went (with their sessions, or --attachments).
-            files = retention.sweep_attachments(db, DataPaths(settings.data_dir).uploads)
+            files = asyncio.run(retention.sweep_attachments(store, paths.uploads))
             if files:
                 done = {**done, "attachment files": files}
     finally:
-        db.close()
+        stores.db.close()
     if as_json:
         typer.echo(json.dumps({"dry_run": dry_run, "cutoff": purge_plan.cutoff, "rows": done}, indent=2))
         return

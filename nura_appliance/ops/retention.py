@@ -12,18 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import apsw
-
 from nura_appliance.attachments.service import FOLDER, remove_orphans
 from nura_appliance.errors import ValidationFailed
-from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.base import PurgeTable, RetentionStore
 
 BATCH = 2000
 _AGE = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400}
 
 # (table, time column, extra condition): the logs retention applies to.
-LOG_TABLES: tuple[tuple[str, str, str], ...] = (
+LOG_TABLES: tuple[PurgeTable, ...] = (
     ("conversation_logs", "created_at", ""),
     ("widget_events", "created_at", ""),
     ("tree_clicks", "created_at", ""),
@@ -57,7 +55,7 @@ def parse_age(text: str) -> float:
 @dataclass
 class PurgePlan:
     cutoff: float
-    tables: tuple[tuple[str, str, str], ...]
+    tables: tuple[PurgeTable, ...]
 
 
 def plan(
@@ -77,64 +75,32 @@ def plan(
     return PurgePlan((now or time.time()) - parse_age(older_than), tables)
 
 
-def _existing(conn: apsw.Connection) -> set[str]:
-    return {r["name"] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
-
-def _where(column: str, condition: str) -> str:
-    return f'"{column}" < ?' + (f" AND {condition}" if condition else "")
-
-
-def count(db: Database, purge: PurgePlan) -> dict[str, int]:
+async def count(store: RetentionStore, purge: PurgePlan) -> dict[str, int]:
     """Rows each table would lose (``--dry-run``)."""
-
-    def run(conn: apsw.Connection) -> dict[str, int]:
-        present = _existing(conn)
-        return {
-            table: conn.execute(
-                f'SELECT count(*) AS n FROM "{table}" WHERE {_where(column, cond)}', (purge.cutoff,)
-            ).fetchall()[0]["n"]
-            for table, column, cond in purge.tables
-            if table in present
-        }
-
-    return db.read_sync(run)
+    return await store.count_older(purge.tables, purge.cutoff)
 
 
-def purge(db: Database, purge_plan: PurgePlan, *, on_batch: Callable[[str, int], None] | None = None) -> dict[str, int]:
-    """Delete the rows; returns how many each table lost."""
-    present = db.read_sync(_existing)
+async def purge(
+    store: RetentionStore, purge_plan: PurgePlan, *, on_batch: Callable[[str, int], None] | None = None
+) -> dict[str, int]:
+    """Delete the rows, a batch per short write transaction; returns how many each table lost."""
+    present = await store.tables()
     removed: dict[str, int] = {}
-    for table, column, cond in purge_plan.tables:
-        if table not in present:
+    for table in purge_plan.tables:
+        if table[0] not in present:
             continue
-        removed[table] = 0
-        sql = (
-            f'DELETE FROM "{table}" WHERE rowid IN (SELECT rowid FROM "{table}" '
-            f"WHERE {_where(column, cond)} LIMIT {BATCH})"
-        )
+        removed[table[0]] = 0
         while True:
-
-            def run(conn: apsw.Connection, statement: str = sql) -> int:
-                conn.execute(statement, (purge_plan.cutoff,))
-                return conn.changes()
-
-            changed = db.write_sync(run)
-            removed[table] += changed
+            changed = await store.delete_older(table, purge_plan.cutoff, BATCH)
+            removed[table[0]] += changed
             if on_batch:
-                on_batch(table, changed)
+                on_batch(table[0], changed)
             if changed < BATCH:
                 break
     return removed
 
 
-def sweep_attachments(db: Database, uploads: Path) -> int:
+async def sweep_attachments(store: RetentionStore, uploads: Path) -> int:
     """Remove attachment files whose row is gone (purged sessions take their attachment rows with
     them; ``--attachments`` deletes the rows): returns how many files went."""
-
-    def names(conn: apsw.Connection) -> set[str]:
-        if "attachments" not in _existing(conn):
-            return set()
-        return {r["stored_name"] for r in conn.execute("SELECT stored_name FROM attachments")}
-
-    return remove_orphans(uploads / FOLDER, db.read_sync(names))
+    return remove_orphans(uploads / FOLDER, await store.attachment_names())

@@ -412,6 +412,32 @@ class HealthStore(Protocol):
         ...
 
 
+# A table retention may purge: (table, time column, extra condition). The condition is a plain SQL
+# fragment both backends accept (``status = 'done'``); the feature (``ops/retention.py``) owns the list.
+PurgeTable = tuple[str, str, str]
+
+
+class RetentionStore(Protocol):
+    """What ``nura purge`` needs (``ops/retention.py``): counts and batched deletes of rows older
+    than a cutoff, each batch its own short write transaction. Tables the database lacks are skipped."""
+
+    async def tables(self) -> set[str]:
+        """The names of the tables this database has."""
+        ...
+
+    async def count_older(self, tables: Sequence[PurgeTable], cutoff: float) -> dict[str, int]:
+        """Rows each present table holds with its time column before ``cutoff`` (and its condition)."""
+        ...
+
+    async def delete_older(self, table: PurgeTable, cutoff: float, limit: int) -> int:
+        """Delete at most ``limit`` such rows of one table in one transaction; how many went."""
+        ...
+
+    async def attachment_names(self) -> set[str]:
+        """The stored file names of the attachment rows that remain."""
+        ...
+
+
 class RuleStore(Protocol):
     """The knowledge base's rules as the admin edits them (a rule is the pack shape: ``{id,
     patterns: {lang: [phrase]}, response: {lang: text}, match, enabled}`` plus ``position`` and

@@ -24,6 +24,7 @@ from nura_appliance.storage.base import (
     HealthStore,
     IdentityStore,
     OutboxStore,
+    RetentionStore,
     RuleStore,
     RuntimeSettingsStore,
     TelegramStore,
@@ -168,6 +169,7 @@ class Stores:
     health: HealthStore
     identities: IdentityStore
     outbox: OutboxStore
+    retention: RetentionStore
     rules: RuleStore
     runtime_settings: RuntimeSettingsStore
     telegram: TelegramStore
@@ -185,6 +187,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.health import PgHealthStore
         from nura_appliance.storage.postgres.identities import PgIdentityStore
         from nura_appliance.storage.postgres.outbox import PgOutboxStore
+        from nura_appliance.storage.postgres.retention import PgRetentionStore
         from nura_appliance.storage.postgres.rules import PgRuleStore
         from nura_appliance.storage.postgres.settings import PgRuntimeSettingsStore
         from nura_appliance.storage.postgres.telegram import PgTelegramStore
@@ -200,6 +203,7 @@ def stores_for(db: Any) -> Stores:
             health=PgHealthStore(db),
             identities=PgIdentityStore(db),
             outbox=PgOutboxStore(db),
+            retention=PgRetentionStore(db),
             rules=PgRuleStore(db),
             runtime_settings=PgRuntimeSettingsStore(db),
             telegram=PgTelegramStore(db),
@@ -213,6 +217,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.health import SqliteHealthStore
     from nura_appliance.storage.sqlite.identities import SqlIdentityStore
     from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
+    from nura_appliance.storage.sqlite.retention import SqliteRetentionStore
     from nura_appliance.storage.sqlite.rules import SqliteRuleStore
     from nura_appliance.storage.sqlite.settings import SqliteRuntimeSettingsStore
     from nura_appliance.storage.sqlite.telegram import SqliteTelegramStore
@@ -228,6 +233,7 @@ def stores_for(db: Any) -> Stores:
         health=SqliteHealthStore(db),
         identities=SqlIdentityStore(db),
         outbox=SqliteOutboxStore(db),
+        retention=SqliteRetentionStore(db),
         rules=SqliteRuleStore(db),
         runtime_settings=SqliteRuntimeSettingsStore(db),
         telegram=SqliteTelegramStore(db),
