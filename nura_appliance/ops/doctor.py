@@ -4,18 +4,24 @@ which LLM would answer. Used by the command and by the support bundle (``ops/sup
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
-
-import apsw
-import sqlite_vec
 
 from nura_appliance.ai.doctor import describe_llm
 from nura_appliance.auth.secrets import secret_problem
+from nura_appliance.errors import StorageError
 from nura_appliance.paths import admin_static_dir, default_pack_path, widget_dir
 from nura_appliance.private import exposed_entries
 from nura_appliance.settings import SECRETS_FILE, Settings
-from nura_appliance.storage.sqlite import migrations
-from nura_appliance.storage.stores import describe_url, open_database
+from nura_appliance.storage.stores import (
+    applied_migrations,
+    connect_pg_database,
+    describe_url,
+    open_database,
+    pending_migrations,
+    sqlite_engine_versions,
+    stores_for,
+)
 
 
 def _location(url: str) -> str:
@@ -26,27 +32,25 @@ def _location(url: str) -> str:
 
 def _postgres_check(url: str) -> dict[str, Any]:
     """PostgreSQL mode: reachable, migrated, how many articles (no password in the detail)."""
-    # psycopg is the optional `scale` extra: imported only when PostgreSQL is configured.
-    from nura_appliance.storage.postgres import migrations as pg_migrations
-    from nura_appliance.storage.postgres.db import PgDatabase
-
     where = f"PostgreSQL {_location(url)}"
     try:
-        db = PgDatabase(url, min_size=1, max_size=2)
+        db = connect_pg_database(url)  # psycopg (the `scale` extra) is imported only here
     except Exception as exc:  # noqa: BLE001 - reported to the admin
         return {"ok": False, "detail": f"{where}: {exc}"}
     try:
-        applied = set(pg_migrations.applied(db))
-        pending = [m.name for m in pg_migrations.available() if m.name not in applied]
-        count = (
-            db.read_sync(lambda c: c.execute("SELECT count(*) AS n FROM articles").fetchall()[0]["n"]) if applied else 0
-        )
+        pending = pending_migrations(db)
+        count = _article_count(db) if applied_migrations(db) else 0
     except Exception as exc:  # noqa: BLE001 - reported to the admin
         return {"ok": False, "detail": f"{where}: {exc}"}
     finally:
         db.close()
     detail = f"{where}, {count} articles" + (f", migrations pending: {', '.join(pending)}" if pending else "")
     return {"ok": not pending, "detail": detail}
+
+
+def _article_count(db: Any) -> int:
+    """How many articles ``db`` holds (its backend's :class:`HealthStore`); ``diagnose`` is sync."""
+    return asyncio.run(stores_for(db).health.article_count())
 
 
 def _redis_check(url: str) -> dict[str, Any]:
@@ -115,21 +119,17 @@ def diagnose(settings: Settings) -> dict[str, Any]:
     except OSError as exc:
         checks["data_dir"] = {"ok": False, "detail": f"{data_dir}: {exc.strerror or exc}"}
     try:
-        conn = apsw.Connection(":memory:")
-        conn.enable_load_extension(True)
-        conn.load_extension(sqlite_vec.loadable_path())
-        version = conn.execute("SELECT vec_version()").fetchall()[0][0]
-        checks["sqlite_vec"] = {"ok": True, "detail": f"sqlite {apsw.sqlite_lib_version()}, sqlite-vec {version}"}
-    except apsw.Error as exc:
-        checks["sqlite_vec"] = {"ok": False, "detail": str(exc)}
+        checks["sqlite_vec"] = {"ok": True, "detail": sqlite_engine_versions()}
+    except StorageError as exc:
+        checks["sqlite_vec"] = {"ok": False, "detail": exc.message}
     if settings.nura_database_url:
         checks["database"] = _postgres_check(settings.nura_database_url)
     elif checks["data_dir"]["ok"]:
         try:
             _, db = open_database(settings)
             try:
-                pending = migrations.pending(db)
-                count = db.read_sync(lambda c: c.execute("SELECT count(*) AS n FROM articles").fetchall()[0]["n"])
+                pending = pending_migrations(db)
+                count = _article_count(db)
             finally:
                 db.close()
             checks["database"] = {"ok": not pending, "detail": f"{settings.data_dir / 'nura.db'}, {count} articles"}

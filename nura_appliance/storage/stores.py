@@ -98,6 +98,32 @@ def applied_migrations(db: Any) -> list[str]:
     return sqlite_migrations.applied(db)
 
 
+def pending_migrations(db: Any) -> list[str]:
+    """The names of the migrations not yet applied to ``db`` (either backend)."""
+    if getattr(db, "dialect", "sqlite") == "postgres":
+        from nura_appliance.storage.postgres import migrations as pg_migrations
+
+        done = set(pg_migrations.applied(db))
+        return [m.name for m in pg_migrations.available() if m.name not in done]
+    return [m.name for m in sqlite_migrations.pending(db)]
+
+
+def sqlite_engine_versions() -> str:
+    """``sqlite X, sqlite-vec Y`` (a :class:`~nura_appliance.errors.StorageError` when sqlite-vec
+    does not load)."""
+    from nura_appliance.storage.sqlite.db import engine_versions
+
+    return engine_versions()
+
+
+def connect_pg_database(url: str, *, max_size: int = 2) -> Any:
+    """A :class:`PgDatabase` on ``url`` **without** migrating it (``nura doctor`` only looks);
+    raises when PostgreSQL is unreachable."""
+    from nura_appliance.storage.postgres.db import PgDatabase
+
+    return PgDatabase(url, min_size=1, max_size=max_size)
+
+
 def database_location(settings: Settings) -> str:
     """Where the data lives, for people: the SQLite file, or ``PostgreSQL user@host:port/db``
     (never the password)."""

@@ -42,6 +42,20 @@ def _dict_rows(cursor: apsw.Cursor, row: tuple[Any, ...]) -> Row:
     return {d[0]: v for d, v in zip(cursor.get_description(), row, strict=False)}
 
 
+def engine_versions() -> str:
+    """``sqlite X, sqlite-vec Y`` from a throw-away in-memory connection that loads the extension
+    (``nura doctor``); a :class:`StorageError` when the extension does not load."""
+    try:
+        conn = apsw.Connection(":memory:")
+        conn.enable_load_extension(True)
+        conn.load_extension(sqlite_vec.loadable_path())
+        version = conn.execute("SELECT vec_version()").fetchall()[0][0]
+        conn.close()
+    except apsw.Error as exc:
+        raise StorageError(str(exc)) from None
+    return f"sqlite {apsw.sqlite_lib_version()}, sqlite-vec {version}"
+
+
 def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
     """Open a connection with our pragmas and sqlite-vec loaded."""
     flags = apsw.SQLITE_OPEN_READONLY if readonly else apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
