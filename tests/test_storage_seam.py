@@ -27,10 +27,11 @@ PORTED = (
     "ops/doctor.py",
     "ops/retention.py",
     "ops/scheduled_backups.py",
+    "ops/support.py",
 )
-# Modules outside storage/ that still import apsw (18 now; 20 when this test was written, 26 before the
+# Modules outside storage/ that still import apsw (17 now; 20 when this test was written, 26 before the
 # first stores of issue 22). Lower it as modules are ported; never raise it.
-APSW_CEILING = 18
+APSW_CEILING = 17
 
 _DRIVERS = ("apsw", "psycopg", "nura_appliance.storage.sqlite", "nura_appliance.storage.postgres")
 _SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE)\b.*\b(FROM|INTO|SET|VALUES)\b", re.I | re.S)

@@ -8,6 +8,7 @@ test searches the bundle for them).
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import platform
@@ -19,13 +20,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import apsw
-
 from nura_appliance import __version__
 from nura_appliance.ops.doctor import diagnose
 from nura_appliance.paths import DataPaths, is_frozen
 from nura_appliance.settings import SETTINGS, Settings
-from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.stores import connect_main_database, database_location, stores_for
 
 PACKAGES = (
     "sanic",
@@ -55,58 +54,17 @@ def _versions() -> dict[str, str | None]:
     return found
 
 
-def _database_facts(paths: DataPaths) -> dict[str, Any]:
-    if not paths.database.is_file():
+def _database_facts(settings: Settings, paths: DataPaths) -> dict[str, Any]:
+    """The configured database's facts (its backend's :class:`SupportStore`), not migrating it."""
+    if not settings.nura_database_url and not paths.database.is_file():
         return {"present": False}
-    db = Database(paths.database, readers=1)
+    db = connect_main_database(settings)
     try:
-
-        def run(conn: apsw.Connection) -> dict[str, Any]:
-            tables = [
-                r["name"]
-                for r in conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-                )
-            ]
-            counts = {}
-            for name in tables:
-                try:
-                    counts[name] = conn.execute(f'SELECT count(*) AS n FROM "{name}"').fetchall()[0]["n"]
-                except apsw.Error as exc:  # e.g. a vector table whose extension version differs
-                    counts[name] = f"unreadable: {exc}"
-            migrations = [r["name"] for r in conn.execute("SELECT name FROM schema_migrations ORDER BY name")]
-            # Kinds, attempts and errors only: payloads carry customer text.
-            failed = list(
-                conn.execute(
-                    "SELECT id, kind, attempts, substr(coalesce(last_error, ''), 1, 300) AS last_error, created_at,"
-                    " updated_at FROM outbox WHERE status = 'failed' ORDER BY id DESC LIMIT 50"
-                )
-            )
-            ingestion = list(
-                conn.execute(
-                    "SELECT id, status, files, skipped, chunks, substr(coalesce(error, ''), 1, 300) AS error, started_at,"
-                    " finished_at FROM ingestion_logs ORDER BY id DESC LIMIT 20"
-                )
-            )
-            statuses = {
-                r["status"]: r["n"] for r in conn.execute("SELECT status, count(*) AS n FROM sessions GROUP BY status")
-            }
-            pragmas = {
-                name: conn.execute(f"PRAGMA {name}").fetchall()[0]
-                for name in ("journal_mode", "page_size", "page_count", "freelist_count")
-            }
-            return {
-                "tables": counts,
-                "migrations": migrations,
-                "failed_jobs": failed,
-                "ingestion_runs": ingestion,
-                "sessions_by_status": statuses,
-                "pragmas": pragmas,
-            }
-
-        facts = db.read_sync(run)
+        facts = asyncio.run(stores_for(db).support.facts())
     finally:
         db.close()
+    if settings.nura_database_url:
+        facts["location"] = database_location(settings)
     facts["present"] = True
     facts["bytes"] = {
         name: (paths.root / name).stat().st_size
@@ -125,9 +83,9 @@ def collect(settings: Settings) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - a broken install is exactly when a bundle is needed
         checks = {"doctor": {"ok": False, "detail": str(exc)}}
     try:
-        database = _database_facts(paths)
+        database = _database_facts(settings, paths)
     except Exception as exc:  # noqa: BLE001 - reported, not raised
-        database = {"present": paths.database.is_file(), "error": str(exc)}
+        database = {"present": bool(settings.nura_database_url) or paths.database.is_file(), "error": str(exc)}
     usage = shutil.disk_usage(paths.root if paths.root.exists() else Path.cwd())
     return {
         "generated_at": time.time(),

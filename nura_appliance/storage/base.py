@@ -438,6 +438,16 @@ class RetentionStore(Protocol):
         ...
 
 
+class SupportStore(Protocol):
+    """What the support bundle reads (``ops/support.py``), never customer text: ``{tables: {name:
+    rows}, migrations: [name], failed_jobs: [{id, kind, attempts, last_error, created_at,
+    updated_at}] (newest 50, errors cut to 300 characters), ingestion_runs: [{id, status, files,
+    skipped, chunks, error, started_at, finished_at}] (newest 20), sessions_by_status: {status: n},
+    engine: {…}}`` — ``engine`` is the backend's own facts (SQLite pragmas, PostgreSQL version and size)."""
+
+    async def facts(self) -> dict[str, Any]: ...
+
+
 class RuleStore(Protocol):
     """The knowledge base's rules as the admin edits them (a rule is the pack shape: ``{id,
     patterns: {lang: [phrase]}, response: {lang: text}, match, enabled}`` plus ``position`` and

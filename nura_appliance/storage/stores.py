@@ -27,6 +27,7 @@ from nura_appliance.storage.base import (
     RetentionStore,
     RuleStore,
     RuntimeSettingsStore,
+    SupportStore,
     TelegramStore,
     WhatsAppStore,
 )
@@ -116,6 +117,15 @@ def sqlite_engine_versions() -> str:
     return engine_versions()
 
 
+def connect_main_database(settings: Settings) -> Any:
+    """The configured database **without** migrating it (tools that only look, like the support
+    bundle): PostgreSQL when ``NURA_DATABASE_URL`` is set, else the data dir's ``nura.db`` (which
+    must exist)."""
+    if settings.nura_database_url:
+        return connect_pg_database(settings.nura_database_url)
+    return Database(DataPaths(settings.data_dir).database, readers=1)
+
+
 def connect_pg_database(url: str, *, max_size: int = 2) -> Any:
     """A :class:`PgDatabase` on ``url`` **without** migrating it (``nura doctor`` only looks);
     raises when PostgreSQL is unreachable."""
@@ -198,6 +208,7 @@ class Stores:
     retention: RetentionStore
     rules: RuleStore
     runtime_settings: RuntimeSettingsStore
+    support: SupportStore
     telegram: TelegramStore
     whatsapp: WhatsAppStore
 
@@ -216,6 +227,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.retention import PgRetentionStore
         from nura_appliance.storage.postgres.rules import PgRuleStore
         from nura_appliance.storage.postgres.settings import PgRuntimeSettingsStore
+        from nura_appliance.storage.postgres.support import PgSupportStore
         from nura_appliance.storage.postgres.telegram import PgTelegramStore
         from nura_appliance.storage.postgres.whatsapp import PgWhatsAppStore
 
@@ -232,6 +244,7 @@ def stores_for(db: Any) -> Stores:
             retention=PgRetentionStore(db),
             rules=PgRuleStore(db),
             runtime_settings=PgRuntimeSettingsStore(db),
+            support=PgSupportStore(db),
             telegram=PgTelegramStore(db),
             whatsapp=PgWhatsAppStore(db),
         )
@@ -246,6 +259,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.retention import SqliteRetentionStore
     from nura_appliance.storage.sqlite.rules import SqliteRuleStore
     from nura_appliance.storage.sqlite.settings import SqliteRuntimeSettingsStore
+    from nura_appliance.storage.sqlite.support import SqliteSupportStore
     from nura_appliance.storage.sqlite.telegram import SqliteTelegramStore
     from nura_appliance.storage.sqlite.whatsapp import SqlWhatsAppStore
 
@@ -262,6 +276,7 @@ def stores_for(db: Any) -> Stores:
         retention=SqliteRetentionStore(db),
         rules=SqliteRuleStore(db),
         runtime_settings=SqliteRuntimeSettingsStore(db),
+        support=SqliteSupportStore(db),
         telegram=SqliteTelegramStore(db),
         whatsapp=SqlWhatsAppStore(db),
     )
