@@ -16,6 +16,7 @@ PORTED = (
     "ai/ledger.py",
     "ai/service.py",
     "analytics/aggregates.py",
+    "analytics/events.py",
     "analytics/metrics.py",
     "attachments/*.py",
     "auth/*.py",
@@ -29,9 +30,9 @@ PORTED = (
     "ops/scheduled_backups.py",
     "ops/support.py",
 )
-# Modules outside storage/ that still import apsw (17 now; 20 when this test was written, 26 before the
+# Modules outside storage/ that still import apsw (16 now; 20 when this test was written, 26 before the
 # first stores of issue 22). Lower it as modules are ported; never raise it.
-APSW_CEILING = 17
+APSW_CEILING = 16
 
 _DRIVERS = ("apsw", "psycopg", "nura_appliance.storage.sqlite", "nura_appliance.storage.postgres")
 _SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE)\b.*\b(FROM|INTO|SET|VALUES)\b", re.I | re.S)

@@ -14,7 +14,7 @@ from conftest import query_rows, seed_rows
 from nura_appliance.analytics import aggregates
 from nura_appliance.errors import StorageError
 from nura_appliance.storage.analytics_sources import SOURCE_TABLES
-from nura_appliance.storage.base import AnalyticsSnapshot, AnalyticsStore, ReportFilters
+from nura_appliance.storage.base import AnalyticsSnapshot, AnalyticsStore, ClickEvent, ReportFilters
 from nura_appliance.storage.stores import stores_for
 
 DAY = 86400.0
@@ -85,6 +85,10 @@ def _norm(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _flags(rows: list[dict[str, Any]], *names: str) -> list[dict[str, Any]]:
     return [{**r, **{n: bool(r[n]) for n in names}} for r in rows]
+
+
+def _click(event_type: str) -> ClickEvent:
+    return ClickEvent(event_type, "s1", "c1", "الفواتير", '{"x": 1}', "t1", "a1", "ar", "web")
 
 
 class AnalyticsStoreContract:
@@ -280,6 +284,28 @@ class AnalyticsStoreContract:
             await store.snapshot(lambda snap: snap.computed_days())
         with pytest.raises(StorageError):
             await store.store_days(["2026-01-01"], [], 1.0)
+        with pytest.raises(StorageError):
+            await store.record_click(_click("open"), 1.0)
+
+    async def test_record_click_writes_the_event_and_a_tree_click(self, store: AnalyticsStore, db: Any) -> None:
+        first = await store.record_click(_click("open"), 10.0)
+        second = await store.record_click(_click("tree_click"), 11.0)
+        assert second > first
+        events = query_rows(db, "SELECT * FROM widget_events ORDER BY id")
+        assert [(e["id"], e["event_type"], e["created_at"]) for e in events] == [
+            (first, "open", 10.0),
+            (second, "tree_click", 11.0),
+        ]
+        assert events[1]["label"] == "الفواتير" and events[1]["meta"] == '{"x": 1}' and events[1]["channel"] == "web"
+        clicks = query_rows(db, "SELECT * FROM tree_clicks")
+        assert [(c["topic_id"], c["article_id"], c["label"], c["lang"], c["created_at"]) for c in clicks] == [
+            ("t1", "a1", "الفواتير", "ar", 11.0)
+        ]
+
+    async def test_racing_clicks_get_distinct_ids(self, store: AnalyticsStore, db: Any) -> None:
+        ids = await asyncio.gather(*(store.record_click(_click("tree_click"), float(n)) for n in range(10)))
+        assert len(set(ids)) == 10
+        assert query_rows(db, "SELECT count(*) AS n FROM tree_clicks")[0]["n"] == 10
 
 
 class TestSqliteAnalyticsStore(AnalyticsStoreContract):

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from dataclasses import dataclass
 from typing import Any
-
-import apsw
 
 from nura_appliance.errors import BadRequest, ValidationFailed
 from nura_appliance.knowledge.legacy_ids import article_id_for
 from nura_appliance.languages import LANG_LIST, LANGS
+from nura_appliance.storage.base import ClickEvent
+
+__all__ = ["WIDGET_EVENT_TYPES", "ClickEvent", "parse_click"]
 
 # The widget sends these; other names are accepted (custom telemetry) if they look like names.
 WIDGET_EVENT_TYPES = (
@@ -31,19 +30,6 @@ _ID = re.compile(r"^[\w.@:+-]{1,128}$")
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
 MAX_LABEL = 300
 MAX_META = 2000
-
-
-@dataclass
-class ClickEvent:
-    event_type: str
-    session_id: str | None
-    customer_id: str | None
-    label: str | None
-    meta: str | None
-    topic_id: str | None
-    article_id: str | None
-    lang: str | None
-    channel: str
 
 
 def _field(
@@ -106,41 +92,3 @@ def parse_click(body: Any) -> ClickEvent:
         lang=lang,
         channel=_field(body, "channel", pattern=_CHANNEL, max_len=20) or "web",
     )
-
-
-def store_click(conn: apsw.Connection, event: ClickEvent, now: float | None = None) -> int:
-    """Insert the widget event (and the tree click for ``tree_click``) in one transaction."""
-    now = now or time.time()
-    conn.execute(
-        "INSERT INTO widget_events (session_id, customer_id, event_type, label, meta, topic_id, article_id, lang,"
-        " channel, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (
-            event.session_id,
-            event.customer_id,
-            event.event_type,
-            event.label,
-            event.meta,
-            event.topic_id,
-            event.article_id,
-            event.lang,
-            event.channel,
-            now,
-        ),
-    )
-    event_id = conn.last_insert_rowid()
-    if event.event_type == "tree_click":
-        conn.execute(
-            "INSERT INTO tree_clicks (session_id, customer_id, topic_id, article_id, label, lang, channel, created_at)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            (
-                event.session_id,
-                event.customer_id,
-                event.topic_id,
-                event.article_id,
-                event.label,
-                event.lang,
-                event.channel,
-                now,
-            ),
-        )
-    return event_id

@@ -14,7 +14,7 @@ import apsw
 
 from nura_appliance.analytics import aggregates
 from nura_appliance.analytics.aggregates import Filters, Window, collect, window_for
-from nura_appliance.analytics.events import ClickEvent, store_click
+from nura_appliance.analytics.events import ClickEvent
 from nura_appliance.analytics.gaps import collect_feedback_gaps, gap_groups
 from nura_appliance.analytics.metrics import (
     Totals,
@@ -484,7 +484,7 @@ class AnalyticsService:
 
     # -- events ------------------------------------------------------------------------------------
     async def record_click(self, event: ClickEvent) -> int:
-        return await self.db.write(lambda c: store_click(c, event))
+        return await self.aggregates.record_click(event, time.time())
 
 
 CSV_COLUMNS: dict[str, tuple[str, ...]] = {

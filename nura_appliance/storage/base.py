@@ -762,6 +762,32 @@ class AnalyticsSnapshot(Protocol):
         ...
 
 
+@dataclass
+class ClickEvent:
+    """A validated widget telemetry event (``POST /v1/analytics/click``, ``analytics/events.py``)."""
+
+    event_type: str
+    session_id: str | None
+    customer_id: str | None
+    label: str | None
+    meta: str | None
+    topic_id: str | None
+    article_id: str | None
+    lang: str | None
+    channel: str
+
+    def event_values(self, now: float) -> tuple[Any, ...]:
+        """``widget_events`` (session_id, customer_id, event_type, label, meta, topic_id, article_id,
+        lang, channel, created_at), as both backends bind them."""
+        return (self.session_id, self.customer_id, self.event_type, self.label, self.meta, self.topic_id,
+                self.article_id, self.lang, self.channel, now)  # fmt: skip
+
+    def click_values(self, now: float) -> tuple[Any, ...]:
+        """``tree_clicks`` (session_id, customer_id, topic_id, article_id, label, lang, channel, created_at)."""
+        return (self.session_id, self.customer_id, self.topic_id, self.article_id, self.label, self.lang,
+                self.channel, now)  # fmt: skip
+
+
 class AnalyticsStore(Protocol):
     """The analytics daily aggregates and the source reads reports need
     (``storage/sqlite/analytics.py``, ``storage/postgres/analytics.py``)."""
@@ -773,6 +799,11 @@ class AnalyticsStore(Protocol):
     async def store_days(self, days: list[str], rows: list[AggregateRow], watermark: float | None) -> None:
         """Replace the aggregates of ``days`` with ``rows`` and mark the days computed, in one
         transaction; set the refresh watermark to ``watermark`` (None: leave it as it is)."""
+        ...
+
+    async def record_click(self, event: ClickEvent, now: float) -> int:
+        """Insert the widget event (and, for ``tree_click``, its tree click) in one transaction;
+        the event's id."""
         ...
 
 

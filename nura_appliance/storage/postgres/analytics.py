@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from nura_appliance.storage.analytics_sources import EARLIEST_TABLES, SOURCE_BY_NAME, SourceTable
-from nura_appliance.storage.base import AggregateRow, ReportFilters
+from nura_appliance.storage.base import AggregateRow, ClickEvent, ReportFilters
 from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
 
 
@@ -128,6 +128,16 @@ class PgAnalyticsSnapshot:
         return None if row is None or row["t"] is None else float(row["t"])
 
 
+_EVENT = (
+    "INSERT INTO widget_events (session_id, customer_id, event_type, label, meta, topic_id, article_id, lang,"
+    " channel, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+)
+_TREE_CLICK = (
+    "INSERT INTO tree_clicks (session_id, customer_id, topic_id, article_id, label, lang, channel, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
 class PgAnalyticsStore:
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
@@ -173,3 +183,13 @@ class PgAnalyticsStore:
             conn.sql_pipeline(statements)
 
         await self.db.write(write)
+
+    async def record_click(self, event: ClickEvent, now: float) -> int:
+        statements: list[tuple[str, Any]] = [(_EVENT, event.event_values(now))]
+        if event.event_type == "tree_click":
+            statements.append((_TREE_CLICK, event.click_values(now)))
+
+        def run(conn: PgConnection) -> int:
+            return int(conn.sql_pipeline(statements)[0][0]["id"])
+
+        return await self.db.write(run)

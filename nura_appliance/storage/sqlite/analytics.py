@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from nura_appliance.storage.analytics_sources import EARLIEST_TABLES, SOURCE_BY_NAME, SourceTable
-from nura_appliance.storage.base import AggregateRow, ReportFilters
+from nura_appliance.storage.base import AggregateRow, ClickEvent, ReportFilters
 from nura_appliance.storage.sqlite.db import Database
 
 
@@ -127,6 +127,16 @@ class SqliteAnalyticsSnapshot:
         return earliest
 
 
+_EVENT = (
+    "INSERT INTO widget_events (session_id, customer_id, event_type, label, meta, topic_id, article_id, lang,"
+    " channel, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)"
+)
+_TREE_CLICK = (
+    "INSERT INTO tree_clicks (session_id, customer_id, topic_id, article_id, label, lang, channel, created_at)"
+    " VALUES (?,?,?,?,?,?,?,?)"
+)
+
+
 class SqliteAnalyticsStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -163,3 +173,13 @@ class SqliteAnalyticsStore:
                 )
 
         await self.db.write(write)
+
+    async def record_click(self, event: ClickEvent, now: float) -> int:
+        def run(conn: Any) -> int:
+            conn.execute(_EVENT, event.event_values(now))
+            event_id = int(conn.last_insert_rowid())
+            if event.event_type == "tree_click":
+                conn.execute(_TREE_CLICK, event.click_values(now))
+            return event_id
+
+        return await self.db.write(run)
