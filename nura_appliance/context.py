@@ -20,11 +20,11 @@ from nura_appliance.knowledge.pack import read_pack_file
 from nura_appliance.knowledge.retrieval import ArticleMatcher
 from nura_appliance.paths import DataPaths, default_pack_path
 from nura_appliance.settings import Settings
+from nura_appliance.storage.base import SessionStore
 from nura_appliance.storage.bus import EventBus
 from nura_appliance.storage.cache import DiskCache
 from nura_appliance.storage.sqlite.db import Database
 from nura_appliance.storage.sqlite.knowledge import SqliteKnowledgeStore
-from nura_appliance.storage.sqlite.sessions import SqliteSessionStore
 from nura_appliance.storage.stores import Stores, open_database, open_scale_stores, scale_out, stores_for
 
 if TYPE_CHECKING:  # the feature services' types; the features import nothing from here at run time
@@ -60,7 +60,7 @@ class AppContext:
     db: Database
     cache: DiskCache
     bus: EventBus
-    sessions_store: SqliteSessionStore
+    sessions_store: SessionStore
     knowledge: SqliteKnowledgeStore
     sessions: SessionService
     pipeline: Pipeline
@@ -145,7 +145,8 @@ def build_context(settings: Settings) -> AppContext:
         paths, db = open_database(settings)
         cache = DiskCache(paths.cache)
         bus = EventBus()
-    sessions_store = SqliteSessionStore(db)
+    stores = stores_for(db)
+    sessions_store = stores.sessions  # SQLite or native PostgreSQL, picked once by the backend
     knowledge = SqliteKnowledgeStore(db, VectorIndex())
     # diskcache means one HTTP process (several workers need Redis): live sessions in memory.
     sessions = SessionService(settings, sessions_store, cache, local=isinstance(cache, DiskCache))
@@ -155,7 +156,7 @@ def build_context(settings: Settings) -> AppContext:
     pipeline = Pipeline(settings, knowledge, matcher)
     conversations = ConversationService(settings, sessions, sessions_store, pipeline, bus)
     return AppContext(
-        settings, paths, db, cache, bus, sessions_store, knowledge, sessions, pipeline, conversations, stores_for(db)
+        settings, paths, db, cache, bus, sessions_store, knowledge, sessions, pipeline, conversations, stores
     )
 
 

@@ -25,9 +25,9 @@ from nura_appliance.knowledge.normalize import normalize
 if TYPE_CHECKING:  # annotations only: the stores are handed in by the composition root
     from nura_appliance.knowledge.hybrid import HybridRetriever
     from nura_appliance.settings import Settings
+    from nura_appliance.storage.base import SessionStore
     from nura_appliance.storage.bus import EventBus
     from nura_appliance.storage.sqlite.db import Database
-    from nura_appliance.storage.sqlite.sessions import SqliteSessionStore
 
 log = logging.getLogger(__name__)
 _LINK_TIMEOUT = 30.0
@@ -147,7 +147,7 @@ class GroundedAnswerTier:
         *,
         db: Database,
         bus: EventBus,
-        sessions_store: SqliteSessionStore,
+        sessions_store: SessionStore,
         retriever: HybridRetriever | None,
         scope_message: Callable[[str], str],
     ) -> None:

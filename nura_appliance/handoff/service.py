@@ -26,7 +26,7 @@ from nura_appliance.conversation.service import session_summary, turn_payload
 from nura_appliance.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from nura_appliance.handoff.business_hours import BusinessHours
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
-from nura_appliance.storage.base import OutboxItem, SessionChange, SessionRecord, TurnRecord
+from nura_appliance.storage.base import OutboxItem, SessionChange, SessionRecord, SessionStore, TurnRecord
 from nura_appliance.storage.sqlite.sessions import session_from_row
 
 if TYPE_CHECKING:  # annotations only: the composition root hands these in
@@ -35,7 +35,6 @@ if TYPE_CHECKING:  # annotations only: the composition root hands these in
     from nura_appliance.settings import Settings
     from nura_appliance.storage.bus import EventBus
     from nura_appliance.storage.sqlite.db import Database
-    from nura_appliance.storage.sqlite.sessions import SqliteSessionStore
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +163,7 @@ class HandoffService:
         db: Database,
         bus: EventBus,
         sessions: SessionService,
-        sessions_store: SqliteSessionStore,
+        sessions_store: SessionStore,
         users: UserService | None,
     ) -> None:
         self.settings = settings

@@ -68,6 +68,14 @@ class SessionRecord:
             known["meta"] = copy.deepcopy(known["meta"]) if known["meta"] else {}
         return cls(**known)
 
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> SessionRecord:
+        """From a ``sessions`` row (either backend: ``meta`` is JSON text in both)."""
+        data = dict(row)
+        data["meta"] = json.loads(data.get("meta") or "{}")
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
 
 @dataclass
 class TurnRecord:
@@ -87,6 +95,23 @@ class TurnRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> TurnRecord:
+        """From a ``chat_turns`` row (either backend: ``sources`` and ``meta`` are JSON text)."""
+        return cls(
+            id=row["id"],
+            session_id=row["session_id"],
+            role=row["role"],
+            text=row["text"],
+            created_at=row["created_at"],
+            source=row["source"],
+            confidence=row["confidence"],
+            article_id=row["article_id"],
+            sources=json.loads(row["sources"]) if row["sources"] else None,
+            sender_name=row["sender_name"],
+            meta=json.loads(row["meta"] or "{}"),
+        )
 
 
 @dataclass

@@ -27,6 +27,7 @@ from nura_appliance.storage.base import (
     RetentionStore,
     RuleStore,
     RuntimeSettingsStore,
+    SessionStore,
     SupportStore,
     TelegramStore,
     WhatsAppStore,
@@ -209,6 +210,7 @@ class Stores:
     rules: RuleStore
     runtime_settings: RuntimeSettingsStore
     support: SupportStore
+    sessions: SessionStore
     telegram: TelegramStore
     whatsapp: WhatsAppStore
 
@@ -226,6 +228,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.outbox import PgOutboxStore
         from nura_appliance.storage.postgres.retention import PgRetentionStore
         from nura_appliance.storage.postgres.rules import PgRuleStore
+        from nura_appliance.storage.postgres.sessions import PgSessionStore
         from nura_appliance.storage.postgres.settings import PgRuntimeSettingsStore
         from nura_appliance.storage.postgres.support import PgSupportStore
         from nura_appliance.storage.postgres.telegram import PgTelegramStore
@@ -245,6 +248,7 @@ def stores_for(db: Any) -> Stores:
             rules=PgRuleStore(db),
             runtime_settings=PgRuntimeSettingsStore(db),
             support=PgSupportStore(db),
+            sessions=PgSessionStore(db),
             telegram=PgTelegramStore(db),
             whatsapp=PgWhatsAppStore(db),
         )
@@ -258,6 +262,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
     from nura_appliance.storage.sqlite.retention import SqliteRetentionStore
     from nura_appliance.storage.sqlite.rules import SqliteRuleStore
+    from nura_appliance.storage.sqlite.sessions import SqliteSessionStore
     from nura_appliance.storage.sqlite.settings import SqliteRuntimeSettingsStore
     from nura_appliance.storage.sqlite.support import SqliteSupportStore
     from nura_appliance.storage.sqlite.telegram import SqliteTelegramStore
@@ -277,6 +282,7 @@ def stores_for(db: Any) -> Stores:
         rules=SqliteRuleStore(db),
         runtime_settings=SqliteRuntimeSettingsStore(db),
         support=SqliteSupportStore(db),
+        sessions=SqliteSessionStore(db),
         telegram=SqliteTelegramStore(db),
         whatsapp=SqlWhatsAppStore(db),
     )

@@ -18,7 +18,7 @@ from nura_appliance.storage.base import (
     TurnRecord,
     like_contains,
 )
-from nura_appliance.storage.sqlite.db import Database, Row
+from nura_appliance.storage.sqlite.db import Database
 
 _SESSION_COLUMNS = [f.name for f in fields(SessionRecord)]
 _INSERT_SESSION = (
@@ -80,26 +80,9 @@ def load_session(conn: apsw.Connection, session_id: str) -> SessionRecord | None
     return session_from_row(rows[0]) if rows else None
 
 
-def session_from_row(row: Row) -> SessionRecord:
-    data = dict(row)
-    data["meta"] = json.loads(data.get("meta") or "{}")
-    return SessionRecord.from_dict(data)
-
-
-def turn_from_row(row: Row) -> TurnRecord:
-    return TurnRecord(
-        id=row["id"],
-        session_id=row["session_id"],
-        role=row["role"],
-        text=row["text"],
-        created_at=row["created_at"],
-        source=row["source"],
-        confidence=row["confidence"],
-        article_id=row["article_id"],
-        sources=json.loads(row["sources"]) if row["sources"] else None,
-        sender_name=row["sender_name"],
-        meta=json.loads(row["meta"] or "{}"),
-    )
+# The row mapping is the record's (both backends share it); the names stay for their callers.
+session_from_row = SessionRecord.from_row
+turn_from_row = TurnRecord.from_row
 
 
 # Inserts hand back their id with RETURNING rather than a second statement (last_insert_rowid):
