@@ -26,13 +26,14 @@ PORTED = (
     "knowledge/rules_routes.py",
     "ops/admin_settings.py",
     "ops/doctor.py",
+    "ops/metrics.py",
     "ops/retention.py",
     "ops/scheduled_backups.py",
     "ops/support.py",
 )
-# Modules outside storage/ that still import apsw (16 now; 20 when this test was written, 26 before the
+# Modules outside storage/ that still import apsw (15 now; 20 when this test was written, 26 before the
 # first stores of issue 22). Lower it as modules are ported; never raise it.
-APSW_CEILING = 16
+APSW_CEILING = 15
 
 _DRIVERS = ("apsw", "psycopg", "nura_appliance.storage.sqlite", "nura_appliance.storage.postgres")
 _SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE)\b.*\b(FROM|INTO|SET|VALUES)\b", re.I | re.S)

@@ -6,8 +6,8 @@ Two kinds of numbers:
   a response middleware into a :class:`CollectorRegistry` that belongs to this app (no global
   registry, so every test app and every worker counts on its own);
 * **from the database at scrape time** — messages by source tier, hand-offs, queue depth, job
-  states and failures, LLM calls, tokens and cost. Read on a reader thread (never on the event
-  loop) and cached for a few seconds so a tight scrape interval stays cheap. They are the
+  states and failures, LLM calls, tokens and cost. Read through the database's
+  :class:`~nura_appliance.storage.base.MetricsStore` (a reader thread, never the event loop) and cached for a few seconds so a tight scrape interval stays cheap. They are the
   appliance's durable totals, so every worker reports the same values.
 """
 
@@ -18,7 +18,6 @@ import time
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-import apsw
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
@@ -27,7 +26,6 @@ from sanic import Blueprint, HTTPResponse, Request, Sanic
 from nura_appliance import __version__
 from nura_appliance.auth.access import PUBLIC, ROLE_RANK, access
 from nura_appliance.errors import Forbidden, Unauthorized
-from nura_appliance.storage.sqlite.backups import SqlBackupStore
 
 bp = Blueprint("metrics", url_prefix="/v1")
 SNAPSHOT_SECONDS = 5.0
@@ -70,15 +68,8 @@ class RequestMetrics:
         latency.observe(seconds)
 
 
-def _rows(conn: apsw.Connection, sql: str) -> list[dict[str, Any]]:
-    try:
-        return list(conn.execute(sql))
-    except apsw.SQLError:  # a table another feature adds is not there in this install
-        return []
-
-
-def read_database_metrics(conn: apsw.Connection) -> list[Metric]:
-    """Build the database-derived metric families (runs on a reader thread)."""
+def read_database_metrics(figures: dict[str, list[dict[str, Any]]]) -> list[Metric]:
+    """Build the database-derived metric families from :meth:`MetricsStore.figures` rows."""
     out: list[Metric] = []
     info = GaugeMetricFamily("nura_build_info", "Version of the running appliance.", labels=("version",))
     info.add_metric((__version__,), 1)
@@ -87,39 +78,24 @@ def read_database_metrics(conn: apsw.Connection) -> list[Metric]:
     messages = CounterMetricFamily(
         "nura_messages", "Answered customer messages by source tier and channel.", labels=("source", "channel")
     )
-    for row in _rows(
-        conn,
-        "SELECT coalesce(source, 'none') AS source, coalesce(channel, 'web') AS channel,"
-        " count(*) AS n FROM conversation_logs GROUP BY 1, 2",
-    ):
+    for row in figures["messages"]:
         messages.add_metric((row["source"], row["channel"]), row["n"])
     out.append(messages)
 
     handoffs = CounterMetricFamily("nura_handoffs", "Sessions handed off to a person, by reason.", labels=("reason",))
-    for row in _rows(
-        conn,
-        "SELECT coalesce(handoff_reason, 'unknown') AS reason, count(*) AS n FROM sessions"
-        " WHERE handoff_at IS NOT NULL GROUP BY 1",
-    ):
+    for row in figures["handoffs"]:
         handoffs.add_metric((row["reason"],), row["n"])
     out.append(handoffs)
 
     queue = GaugeMetricFamily("nura_queue_depth", "Sessions waiting for or held by an agent.", labels=("status",))
-    depth = {
-        r["status"]: r["n"]
-        for r in _rows(
-            conn,
-            "SELECT status, count(*) AS n FROM sessions WHERE status IN ('pending_handoff', 'human_active')"
-            " GROUP BY status",
-        )
-    }
+    depth = {r["status"]: r["n"] for r in figures["queue"]}
     for status in ("pending_handoff", "human_active"):
         queue.add_metric((status,), depth.get(status, 0))
     out.append(queue)
 
     jobs = GaugeMetricFamily("nura_jobs", "Background jobs in the outbox by kind and state.", labels=("kind", "state"))
     failures = GaugeMetricFamily("nura_job_failures", "Jobs that used up their attempts, by kind.", labels=("kind",))
-    for row in _rows(conn, "SELECT kind, status, count(*) AS n FROM outbox GROUP BY kind, status"):
+    for row in figures["jobs"]:
         jobs.add_metric((row["kind"], row["status"]), row["n"])
         if row["status"] == "failed":
             failures.add_metric((row["kind"],), row["n"])
@@ -135,12 +111,7 @@ def read_database_metrics(conn: apsw.Connection) -> list[Metric]:
         "nura_llm_cost_usd", "Estimated LLM cost in US dollars by provider.", labels=("provider",)
     )
     per_provider: dict[str, list[float]] = {}
-    for row in _rows(
-        conn,
-        "SELECT provider, purpose, ok, count(*) AS n, sum(prompt_tokens) AS p,"
-        " sum(completion_tokens) AS c, sum(cost_usd) AS usd FROM llm_usage_logs"
-        " GROUP BY provider, purpose, ok",
-    ):
+    for row in figures["llm"]:
         calls.add_metric((row["provider"], row["purpose"], "ok" if row["ok"] else "error"), row["n"])
         sums = per_provider.setdefault(row["provider"], [0, 0, 0.0])
         sums[0] += row["p"] or 0
@@ -152,30 +123,27 @@ def read_database_metrics(conn: apsw.Connection) -> list[Metric]:
         cost.add_metric((provider,), usd)
     out += [calls, tokens, cost]
 
-    out += _backup_metrics(conn)
+    out += _backup_metrics(figures)
 
     whatsapp = GaugeMetricFamily(
         "nura_whatsapp_messages", "Messages sent to WhatsApp customers, by delivery status.", labels=("status",)
     )
-    for row in _rows(conn, "SELECT status, count(*) AS n FROM whatsapp_outbound GROUP BY status"):
+    for row in figures["whatsapp"]:
         whatsapp.add_metric((row["status"],), row["n"])
     out.append(whatsapp)
 
     articles = GaugeMetricFamily("nura_knowledge_articles", "Articles in the knowledge base.")
-    rows = _rows(conn, "SELECT count(*) AS n FROM articles")
+    rows = figures["articles"]
     articles.add_metric((), rows[0]["n"] if rows else 0)
     out.append(articles)
     return out
 
 
-def _backup_metrics(conn: apsw.Connection) -> list[Metric]:
+def _backup_metrics(figures: dict[str, list[dict[str, Any]]]) -> list[Metric]:
     """Scheduled backups (ops/scheduled_backups.py): when the last one succeeded and failed, how
     big the last good archive is, whether the last run succeeded, and runs by outcome."""
-    try:
-        rows = SqlBackupStore.metric_rows(conn)
-    except apsw.SQLError:  # an install without the table
-        return []
-    ok, failed = rows["ok"], rows["failed"]
+    ok = figures["backup_last_ok"][0] if figures["backup_last_ok"] else None
+    failed = figures["backup_last_failed"][0] if figures["backup_last_failed"] else None
     families: list[Metric] = []
     for name, text, value in (
         (
@@ -192,15 +160,16 @@ def _backup_metrics(conn: apsw.Connection) -> list[Metric]:
         (
             "nura_backup_last_run_ok",
             "1 when the most recent backup succeeded, 0 when it failed or none has run.",
-            int(bool(ok) and (not failed or (ok["finished_at"] or 0) >= (failed["finished_at"] or 0))),
+            int(ok is not None and (failed is None or (ok["finished_at"] or 0) >= (failed["finished_at"] or 0))),
         ),
     ):
         gauge = GaugeMetricFamily(name, text)
         gauge.add_metric((), float(value or 0))
         families.append(gauge)
+    counts = {r["status"]: int(r["n"]) for r in figures["backup_counts"]}
     runs = CounterMetricFamily("nura_backups", "Backups the appliance made, by result.", labels=("result",))
     for result in ("ok", "failed"):
-        runs.add_metric((result,), rows["counts"].get(result, 0))
+        runs.add_metric((result,), counts.get(result, 0))
     families.append(runs)
     return families
 
@@ -255,7 +224,7 @@ async def render(app: Sanic) -> bytes:
     metrics: RequestMetrics = app.ctx.request_metrics
     cached = metrics.snapshot
     if cached is None or time.monotonic() - cached[0] > SNAPSHOT_SECONDS:
-        families = await app.ctx.nura.db.read(read_database_metrics)
+        families = read_database_metrics(await app.ctx.nura.stores.metrics.figures())
         metrics.snapshot = cached = (time.monotonic(), families)
     scrape = CollectorRegistry(auto_describe=False)
     scrape.register(_Families(cached[1] + supervision_metrics(app)))

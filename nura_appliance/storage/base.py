@@ -473,6 +473,14 @@ class SupportStore(Protocol):
     async def facts(self) -> dict[str, Any]: ...
 
 
+class MetricsStore(Protocol):
+    """What ``GET /v1/metrics`` reads (``ops/metrics.py``): the rows of each statement in
+    ``storage/metric_queries.py``, by name, all read in one snapshot. A statement whose table this
+    install lacks gives ``[]``."""
+
+    async def figures(self) -> dict[str, list[dict[str, Any]]]: ...
+
+
 class RuleStore(Protocol):
     """The knowledge base's rules as the admin edits them (a rule is the pack shape: ``{id,
     patterns: {lang: [phrase]}, response: {lang: text}, match, enabled}`` plus ``position`` and

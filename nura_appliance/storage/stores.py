@@ -23,6 +23,7 @@ from nura_appliance.storage.base import (
     BackupStore,
     HealthStore,
     IdentityStore,
+    MetricsStore,
     OutboxStore,
     RetentionStore,
     RuleStore,
@@ -205,6 +206,7 @@ class Stores:
     backups: BackupStore
     health: HealthStore
     identities: IdentityStore
+    metrics: MetricsStore
     outbox: OutboxStore
     retention: RetentionStore
     rules: RuleStore
@@ -225,6 +227,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.backups import PgBackupStore
         from nura_appliance.storage.postgres.health import PgHealthStore
         from nura_appliance.storage.postgres.identities import PgIdentityStore
+        from nura_appliance.storage.postgres.metrics import PgMetricsStore
         from nura_appliance.storage.postgres.outbox import PgOutboxStore
         from nura_appliance.storage.postgres.retention import PgRetentionStore
         from nura_appliance.storage.postgres.rules import PgRuleStore
@@ -243,6 +246,7 @@ def stores_for(db: Any) -> Stores:
             backups=PgBackupStore(db),
             health=PgHealthStore(db),
             identities=PgIdentityStore(db),
+            metrics=PgMetricsStore(db),
             outbox=PgOutboxStore(db),
             retention=PgRetentionStore(db),
             rules=PgRuleStore(db),
@@ -259,6 +263,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.backups import SqlBackupStore
     from nura_appliance.storage.sqlite.health import SqliteHealthStore
     from nura_appliance.storage.sqlite.identities import SqlIdentityStore
+    from nura_appliance.storage.sqlite.metrics import SqliteMetricsStore
     from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
     from nura_appliance.storage.sqlite.retention import SqliteRetentionStore
     from nura_appliance.storage.sqlite.rules import SqliteRuleStore
@@ -277,6 +282,7 @@ def stores_for(db: Any) -> Stores:
         backups=SqlBackupStore(db),
         health=SqliteHealthStore(db),
         identities=SqlIdentityStore(db),
+        metrics=SqliteMetricsStore(db),
         outbox=SqliteOutboxStore(db),
         retention=SqliteRetentionStore(db),
         rules=SqliteRuleStore(db),

@@ -14,7 +14,6 @@ from nura_appliance.errors import Conflict
 from nura_appliance.storage.base import BackupRun, RunEnqueue, record_from_row
 
 _ACTIVE = ("queued", "running")
-# What /v1/metrics reads, in one statement per figure (see metric_rows).
 _LAST = "SELECT * FROM backup_runs WHERE status = ? ORDER BY finished_at DESC, id DESC LIMIT 1"
 
 
@@ -132,18 +131,3 @@ class SqlBackupStore:
 
     async def clear_schedule(self) -> None:
         await self.db.execute("DELETE FROM backup_schedule_state WHERE id = 1")
-
-    @staticmethod
-    def metric_rows(conn: Any) -> dict[str, Any]:
-        """For /v1/metrics (on the caller's reader connection): the last successful and failed
-        runs, the last finished one, and run counts by outcome."""
-        ok = conn.execute(_LAST, ("ok",)).fetchall()
-        failed = conn.execute(_LAST, ("failed",)).fetchall()
-        counts = conn.execute(
-            "SELECT status, count(*) AS n FROM backup_runs WHERE status IN ('ok', 'failed') GROUP BY status"
-        ).fetchall()
-        return {
-            "ok": ok[0] if ok else None,
-            "failed": failed[0] if failed else None,
-            "counts": {r["status"]: int(r["n"]) for r in counts},
-        }
