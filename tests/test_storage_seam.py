@@ -21,6 +21,8 @@ PORTED = (
     "attachments/*.py",
     "auth/*.py",
     "channels/*.py",
+    "handoff/lifecycle.py",
+    "handoff/service.py",
     "jobs/*.py",
     "health.py",
     "knowledge/rules_routes.py",
@@ -31,9 +33,9 @@ PORTED = (
     "ops/scheduled_backups.py",
     "ops/support.py",
 )
-# Modules outside storage/ that still import apsw (15 now; 20 when this test was written, 26 before the
+# Modules outside storage/ that still import apsw (13 now; 20 when this test was written, 26 before the
 # first stores of issue 22). Lower it as modules are ported; never raise it.
-APSW_CEILING = 15
+APSW_CEILING = 13
 
 _DRIVERS = ("apsw", "psycopg", "nura_appliance.storage.sqlite", "nura_appliance.storage.postgres")
 _SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE)\b.*\b(FROM|INTO|SET|VALUES)\b", re.I | re.S)

@@ -13,10 +13,7 @@ import logging
 import time
 from typing import Any
 
-import apsw
-
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
-from nura_appliance.storage.sqlite.sessions import session_from_row
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +23,8 @@ async def expire_sessions(ctx: Any, now: float | None = None) -> list[str]:
     now = time.time() if now is None else now
     cutoff = now - ctx.settings.session_idle_close_seconds
 
-    def run(conn: apsw.Connection) -> list[dict[str, Any]]:
-        return conn.execute(
-            "UPDATE sessions SET status = 'closed', closed_at = ?, updated_at = ?, version = version + 1"
-            " WHERE status = 'bot' AND updated_at < ? RETURNING *",
-            (now, now, cutoff),
-        ).fetchall()
-
-    rows = await ctx.db.write(run)
-    for row in rows:
-        session = session_from_row(row)
+    closed = await ctx.stores.handoff.close_idle(cutoff, now)
+    for session in closed:
         # Re-cache rather than forget: a reader then sees 'closed' at once, with no store round trip
         # (the newer version replaces the cached one; a message committed meanwhile is newer still).
         await ctx.sessions.warm(session)
@@ -49,9 +38,9 @@ async def expire_sessions(ctx: Any, now: float | None = None) -> list[str]:
                 "assigned_agent": None,
             },
         )
-    if rows:
-        log.info("closed %d idle bot sessions", len(rows))
-    return [r["id"] for r in rows]
+    if closed:
+        log.info("closed %d idle bot sessions", len(closed))
+    return [s.id for s in closed]
 
 
 async def flag_stale_pending(ctx: Any, now: float | None = None) -> list[str]:
@@ -60,22 +49,7 @@ async def flag_stale_pending(ctx: Any, now: float | None = None) -> list[str]:
     now = time.time() if now is None else now
     cutoff = now - ctx.settings.handoff_pending_alert_seconds
 
-    def run(conn: apsw.Connection) -> list[dict[str, Any]]:
-        stale = conn.execute(
-            "SELECT id, handoff_at, handoff_reason FROM sessions s WHERE status = 'pending_handoff'"
-            " AND handoff_at < ? AND NOT EXISTS (SELECT 1 FROM handoff_events e WHERE e.session_id = s.id"
-            " AND e.action = 'stale_pending' AND e.created_at >= s.handoff_at)",
-            (cutoff,),
-        ).fetchall()
-        for row in stale:
-            conn.execute(
-                "INSERT INTO handoff_events (session_id, action, agent, detail, created_at)"
-                " VALUES (?, 'stale_pending', NULL, ?, ?)",
-                (row["id"], f"waiting {now - row['handoff_at']:.0f} s", now),
-            )
-        return stale
-
-    rows = await ctx.db.write(run)
+    rows = await ctx.stores.handoff.flag_stale(cutoff, now)
     for row in rows:
         ctx.bus.publish(
             AGENTS_CHANNEL,

@@ -18,23 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import apsw
-
 from nura_appliance.analytics.gaps import propose_from_handoff
 from nura_appliance.conversation.messages import message
 from nura_appliance.conversation.service import session_summary, turn_payload
 from nura_appliance.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from nura_appliance.handoff.business_hours import BusinessHours
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
-from nura_appliance.storage.base import OutboxItem, SessionChange, SessionRecord, SessionStore, TurnRecord
-from nura_appliance.storage.sqlite.sessions import session_from_row
+from nura_appliance.storage.base import HandoffStore, OutboxItem, SessionChange, SessionRecord, SessionStore, TurnRecord
 
 if TYPE_CHECKING:  # annotations only: the composition root hands these in
     from nura_appliance.auth.service import UserService
     from nura_appliance.conversation.sessions import SessionService
     from nura_appliance.settings import Settings
     from nura_appliance.storage.bus import EventBus
-    from nura_appliance.storage.sqlite.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -147,12 +143,6 @@ def _joined(lang: str, agent: str | None) -> str:
     return message("agent_joined", lang, agent=agent) if agent else message("agent_joined_neutral", lang)
 
 
-def _display_name(conn: apsw.Connection, username: str) -> str | None:
-    """A staff member's display name (customers never see usernames); None when there is none."""
-    rows = conn.execute("SELECT display_name FROM users WHERE username = ?", (username,)).fetchall()
-    return ((rows[0]["display_name"] or "").strip() or None) if rows else None
-
-
 class HandoffService:
     """Hand-off state changes for customers (request) and agents (accept … resolve)."""
 
@@ -160,14 +150,14 @@ class HandoffService:
         self,
         settings: Settings,
         *,
-        db: Database,
+        store: HandoffStore,
         bus: EventBus,
         sessions: SessionService,
         sessions_store: SessionStore,
         users: UserService | None,
     ) -> None:
         self.settings = settings
-        self.db = db
+        self.handoff_store = store  # the hand-off and desk SQL (storage/base.py HandoffStore)
         self.bus = bus
         self.sessions = sessions
         self.store = sessions_store
@@ -303,9 +293,11 @@ class HandoffService:
                 )
             self._check_capacity(conn, actor.name)
             now = time.time()
-            self._event(conn, session_id, "accepted", actor.name, None, now)
+            self.handoff_store.event_in(conn, session_id, "accepted", actor.name, None, now)
             # The turn carries the display name: the widget's banner names the agent from it.
-            shown = actor.customer_name or _display_name(conn, actor.name)  # also for ?agent_id= actors
+            shown = actor.customer_name or self.handoff_store.display_name_in(
+                conn, actor.name
+            )  # also for ?agent_id= actors
             turn = self._system_turn(current, _joined(current.lang, shown), now, shown)
             fields = {"status": "human_active", "assigned_agent": actor.name, "accepted_at": now}
             return SessionChange(fields, [turn])
@@ -336,8 +328,10 @@ class HandoffService:
             self._check_known_agent(conn, to_agent)
             self._check_capacity(conn, to_agent)
             now = time.time()
-            self._event(conn, session_id, "transferred", actor.name, f"{current.assigned_agent} -> {to_agent}", now)
-            shown = _display_name(conn, to_agent)
+            self.handoff_store.event_in(
+                conn, session_id, "transferred", actor.name, f"{current.assigned_agent} -> {to_agent}", now
+            )
+            shown = self.handoff_store.display_name_in(conn, to_agent)
             turn = self._system_turn(current, _joined(current.lang, shown), now, shown)
             return SessionChange({"assigned_agent": to_agent}, [turn])
 
@@ -368,7 +362,7 @@ class HandoffService:
                     details={"status": current.status},
                 )
             self._check_holder(current, actor)
-            self._event(conn, session_id, "released", actor.name, current.assigned_agent, time.time())
+            self.handoff_store.event_in(conn, session_id, "released", actor.name, current.assigned_agent, time.time())
             return SessionChange({"status": "pending_handoff", "assigned_agent": None, "accepted_at": None})
 
         session, _ = await self.sessions.apply(session_id, command)
@@ -394,10 +388,7 @@ class HandoffService:
             if current.status == "human_active":
                 self._check_holder(current, actor)
             article = outcome.answer_article
-            if (
-                article not in (None, NEW_TOPIC)
-                and not conn.execute("SELECT 1 FROM articles WHERE id = ?", (article,)).fetchall()
-            ):
+            if article not in (None, NEW_TOPIC) and not self.handoff_store.article_exists_in(conn, article):
                 raise ValidationFailed(
                     f"article {article} does not exist", code="article_not_found", details={"field": "answer_article"}
                 )
@@ -422,16 +413,12 @@ class HandoffService:
                 "assigned_agent": current.assigned_agent,
                 "created_at": now,
             }
-            inserted = conn.execute(
-                f"INSERT INTO session_outcomes ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)}) RETURNING id",
-                tuple(row.values()),
-            ).fetchall()
-            row["id"] = inserted[0]["id"]
+            row["id"] = self.handoff_store.insert_outcome_in(conn, row)
             if article is not None:
                 row["proposed"] = propose_from_handoff(
                     conn, session_id, None if article == NEW_TOPIC else article, current.handoff_at or now, now
                 )
-            self._event(conn, session_id, "resolved", actor.name, outcome.status, now)
+            self.handoff_store.event_in(conn, session_id, "resolved", actor.name, outcome.status, now)
             turn = self._system_turn(current, message("resolved", current.lang), now)
             return SessionChange({"status": "resolved", "resolved_at": now}, [turn], result=row)
 
@@ -476,7 +463,7 @@ class HandoffService:
                 time.time(),
                 source="agent",
                 # The display name (also for agents acting through ?agent_id=), never the username.
-                sender_name=sender_name or _display_name(conn, actor.name),
+                sender_name=sender_name or self.handoff_store.display_name_in(conn, actor.name),
                 meta={"kind": "agent", "lang": current.lang, "agent": actor.name},
             )
             if attachments:
@@ -498,89 +485,46 @@ class HandoffService:
 
     async def set_capacity(self, agent: str, capacity: int | None) -> int:
         """Set (or with None, clear) an agent's own capacity; returns the effective value."""
-        now = time.time()
-
-        def run(conn: apsw.Connection) -> int:
-            if capacity is None:
-                conn.execute("DELETE FROM agent_capacity WHERE agent = ?", (agent,))
-            else:
-                conn.execute(
-                    "INSERT INTO agent_capacity (agent, capacity, updated_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (agent) DO UPDATE SET capacity = excluded.capacity,"
-                    " updated_at = excluded.updated_at",
-                    (agent, capacity, now),
-                )
-            return self._capacity(conn, agent)
-
-        return await self.db.write(run)
+        stored = await self.handoff_store.set_capacity(agent, capacity, time.time())
+        return int(self.settings.agent_capacity) if stored is None else stored
 
     # -- reads ---------------------------------------------------------------------------------
     async def queue(self) -> dict[str, Any]:
         """Sessions waiting for an agent (oldest first) and active chats, with waiting time."""
         now = time.time()
 
-        def run(conn: apsw.Connection) -> dict[str, Any]:
-            rows = conn.execute(
-                "SELECT s.*, (SELECT text FROM chat_turns t WHERE t.session_id = s.id AND t.role = 'customer'"
-                " ORDER BY t.id DESC LIMIT 1) AS last_customer_message,"
-                " EXISTS (SELECT 1 FROM handoff_events e WHERE e.session_id = s.id AND e.action = 'stale_pending'"
-                " AND e.created_at >= s.handoff_at) AS stale"
-                " FROM sessions s WHERE s.status IN ('pending_handoff', 'human_active')"
-                " ORDER BY s.handoff_at, s.id"
-            ).fetchall()
-            pending, active = [], []
-            for row in rows:
-                extra = {"last_customer_message": row.pop("last_customer_message"), "stale": bool(row.pop("stale"))}
-                summary = {**session_summary(session_from_row(row)), **extra}
-                summary["waiting_s"] = round(now - summary["handoff_at"], 3) if summary["handoff_at"] else None
-                (pending if summary["status"] == "pending_handoff" else active).append(summary)
-            return {"pending": pending, "active": active, "business_open": self.is_open(now)}
-
-        return await self.db.read(run)
+        pending, active = [], []
+        for session, last_message, stale in await self.handoff_store.queue():
+            summary = {**session_summary(session), "last_customer_message": last_message, "stale": stale}
+            summary["waiting_s"] = round(now - summary["handoff_at"], 3) if summary["handoff_at"] else None
+            (pending if summary["status"] == "pending_handoff" else active).append(summary)
+        return {"pending": pending, "active": active, "business_open": self.is_open(now)}
 
     async def session_detail(self, session_id: str) -> dict[str, Any]:
-        def run(conn: apsw.Connection) -> dict[str, Any]:
-            session = self._row(conn, session_id)
-            outcome = conn.execute(
-                "SELECT * FROM session_outcomes WHERE session_id = ? ORDER BY id DESC LIMIT 1", (session_id,)
-            ).fetchall()
-            events = conn.execute(
-                "SELECT action, agent, detail, created_at FROM handoff_events WHERE session_id = ? ORDER BY id",
-                (session_id,),
-            ).fetchall()
-            return {
-                "session": session_summary(session),
-                "outcome": outcome[0] if outcome else None,
-                "handoff_events": events,
-            }
-
-        detail = await self.db.read(run)
+        session, outcome, events = await self.handoff_store.detail(session_id)
+        if session is None:
+            raise NotFound("no session with this id", code="session_not_found")
+        detail: dict[str, Any] = {
+            "session": session_summary(session),
+            "outcome": outcome,
+            "handoff_events": events,
+        }
         detail["messages"] = [turn_payload(t) for t in await self.store.turns(session_id, limit=5000)]
         return detail
 
     # -- helpers ---------------------------------------------------------------------------------
     @staticmethod
-    def _row(conn: apsw.Connection, session_id: str) -> SessionRecord:
-        rows = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchall()
-        if not rows:
-            raise NotFound("no session with this id", code="session_not_found")
-        return session_from_row(rows[0])
-
-    @staticmethod
     def _check_holder(session: SessionRecord, actor: Actor) -> None:
         if not actor.is_admin and (session.assigned_agent or "").lower() != actor.name.lower():
             raise Forbidden(f"the session is assigned to {session.assigned_agent}", code="not_assigned")
 
-    def _capacity(self, conn: apsw.Connection, agent: str) -> int:
-        rows = conn.execute("SELECT capacity FROM agent_capacity WHERE agent = ?", (agent,)).fetchall()
-        return int(rows[0]["capacity"]) if rows else int(self.settings.agent_capacity)
+    def _capacity(self, conn: Any, agent: str) -> int:
+        own = self.handoff_store.capacity_in(conn, agent)
+        return int(self.settings.agent_capacity) if own is None else own
 
-    def _check_capacity(self, conn: apsw.Connection, agent: str, *, including_new: bool = False) -> None:
+    def _check_capacity(self, conn: Any, agent: str, *, including_new: bool = False) -> None:
         limit = self._capacity(conn, agent)
-        held = conn.execute(
-            "SELECT count(*) AS n FROM sessions WHERE status = 'human_active' AND assigned_agent = ? COLLATE NOCASE",
-            (agent,),
-        ).fetchall()[0]["n"]
+        held = self.handoff_store.active_count_in(conn, agent)
         if including_new:
             held -= 1
         if held >= limit:
@@ -590,27 +534,12 @@ class HandoffService:
                 details={"agent": agent, "active": held, "capacity": limit},
             )
 
-    @staticmethod
-    def _check_known_agent(conn: apsw.Connection, agent: str) -> None:
+    def _check_known_agent(self, conn: Any, agent: str) -> None:
         """With staff accounts in place, a transfer must name an active agent or admin."""
-        if not conn.execute("SELECT 1 FROM users LIMIT 1").fetchall():
-            return  # no accounts yet (automation with the API key only): any name is an agent
-        found = conn.execute(
-            "SELECT 1 FROM users WHERE username = ? AND active = 1 AND role IN ('agent', 'admin')", (agent,)
-        ).fetchall()
-        if not found:
+        if not self.handoff_store.known_agent_in(conn, agent):
             raise ValidationFailed(
                 f"{agent!r} is not an active agent", code="unknown_agent", details={"field": "agent"}
             )
-
-    @staticmethod
-    def _event(
-        conn: apsw.Connection, session_id: str, action: str, agent: str | None, detail: str | None, at: float
-    ) -> None:
-        conn.execute(
-            "INSERT INTO handoff_events (session_id, action, agent, detail, created_at) VALUES (?,?,?,?,?)",
-            (session_id, action, agent, detail, at),
-        )
 
     @staticmethod
     def _system_turn(session: SessionRecord, text: str, at: float, sender_name: str | None = None) -> TurnRecord:

@@ -39,7 +39,7 @@ async def _attach(app: Sanic, ctx: AppContext) -> None:
     """Install the hand-off service in place of the core's basic one."""
     service = HandoffService(
         ctx.settings,
-        db=ctx.db,
+        store=ctx.stores.handoff,
         bus=ctx.bus,
         sessions=ctx.sessions,
         sessions_store=ctx.sessions_store,

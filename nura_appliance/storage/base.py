@@ -267,6 +267,58 @@ class SessionStore(Protocol):
     ) -> tuple[list[SessionRecord], int]: ...
 
 
+class HandoffStore(Protocol):
+    """The hand-off service's and the desk's own SQL (``storage/sqlite/handoff.py``,
+    ``storage/postgres/handoff.py``). The ``*_in`` methods run on the connection of the session
+    command that calls them (inside its write transaction); the rest open their own."""
+
+    def display_name_in(self, conn: Any, username: str) -> str | None:
+        """A staff member's display name, stripped; None without one (or without the user)."""
+        ...
+
+    def article_exists_in(self, conn: Any, article_id: str) -> bool: ...
+    def insert_outcome_in(self, conn: Any, row: dict[str, Any]) -> int:
+        """Insert a ``session_outcomes`` row (its columns as keys); returns its id."""
+        ...
+
+    def event_in(
+        self, conn: Any, session_id: str, action: str, agent: str | None, detail: str | None, at: float
+    ) -> None: ...
+    def capacity_in(self, conn: Any, agent: str) -> int | None:
+        """The agent's own capacity; None when they have not set one."""
+        ...
+
+    def active_count_in(self, conn: Any, agent: str) -> int:
+        """Sessions ``human_active`` with ``agent`` (any letter case)."""
+        ...
+
+    def known_agent_in(self, conn: Any, agent: str) -> bool:
+        """True when there are no staff accounts yet, or ``agent`` is an active agent or admin."""
+        ...
+
+    async def set_capacity(self, agent: str, capacity: int | None, at: float) -> int | None:
+        """Set (None: clear) an agent's capacity; returns what is stored afterwards."""
+        ...
+
+    async def queue(self) -> list[tuple[SessionRecord, str | None, bool]]:
+        """Sessions in hand-off (pending or active) by ``handoff_at``, ``id``: each with the
+        customer's last message and whether it was flagged stale since its hand-off."""
+        ...
+
+    async def detail(self, session_id: str) -> tuple[SessionRecord | None, dict[str, Any] | None, list[dict[str, Any]]]:
+        """The session, its latest outcome row and its hand-off events (oldest first)."""
+        ...
+
+    async def close_idle(self, cutoff: float, now: float) -> list[SessionRecord]:
+        """Close bot sessions last changed before ``cutoff`` (version bumped); the closed rows."""
+        ...
+
+    async def flag_stale(self, cutoff: float, now: float) -> list[dict[str, Any]]:
+        """Record a ``stale_pending`` event for sessions pending since before ``cutoff`` and not yet
+        flagged in this hand-off; their ``id``, ``handoff_at``, ``handoff_reason``."""
+        ...
+
+
 @dataclass
 class AttachmentRecord:
     """A photo or PDF attached to a conversation (the file is ``uploads/attachments/<stored_name>``)."""

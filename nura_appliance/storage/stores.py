@@ -21,6 +21,7 @@ from nura_appliance.storage.base import (
     AttachmentStore,
     AuthStore,
     BackupStore,
+    HandoffStore,
     HealthStore,
     IdentityStore,
     MetricsStore,
@@ -203,6 +204,7 @@ class Stores:
     analytics: AnalyticsStore
     attachments: AttachmentStore
     auth: AuthStore
+    handoff: HandoffStore
     backups: BackupStore
     health: HealthStore
     identities: IdentityStore
@@ -225,6 +227,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.attachments import PgAttachmentStore
         from nura_appliance.storage.postgres.auth import PgAuthStore
         from nura_appliance.storage.postgres.backups import PgBackupStore
+        from nura_appliance.storage.postgres.handoff import PgHandoffStore
         from nura_appliance.storage.postgres.health import PgHealthStore
         from nura_appliance.storage.postgres.identities import PgIdentityStore
         from nura_appliance.storage.postgres.metrics import PgMetricsStore
@@ -243,6 +246,7 @@ def stores_for(db: Any) -> Stores:
             analytics=PgAnalyticsStore(db),
             attachments=PgAttachmentStore(db),
             auth=PgAuthStore(db),
+            handoff=PgHandoffStore(db),
             backups=PgBackupStore(db),
             health=PgHealthStore(db),
             identities=PgIdentityStore(db),
@@ -261,6 +265,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.attachments import SqlAttachmentStore
     from nura_appliance.storage.sqlite.auth import SqliteAuthStore
     from nura_appliance.storage.sqlite.backups import SqlBackupStore
+    from nura_appliance.storage.sqlite.handoff import SqliteHandoffStore
     from nura_appliance.storage.sqlite.health import SqliteHealthStore
     from nura_appliance.storage.sqlite.identities import SqlIdentityStore
     from nura_appliance.storage.sqlite.metrics import SqliteMetricsStore
@@ -279,6 +284,7 @@ def stores_for(db: Any) -> Stores:
         analytics=SqliteAnalyticsStore(db),
         attachments=SqlAttachmentStore(db),
         auth=SqliteAuthStore(db),
+        handoff=SqliteHandoffStore(db),
         backups=SqlBackupStore(db),
         health=SqliteHealthStore(db),
         identities=SqlIdentityStore(db),

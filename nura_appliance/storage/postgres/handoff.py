@@ -1,0 +1,136 @@
+"""PostgreSQL implementation of :class:`~nura_appliance.storage.base.HandoffStore`: native SQL
+(``%s``, ``lower()`` for SQLite's ``COLLATE NOCASE``, ``RETURNING``, one ``INSERT … SELECT`` for the
+stale flags, the desk detail in one pipelined snapshot)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nura_appliance.storage.base import SessionRecord
+from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
+
+
+class PgHandoffStore:
+    def __init__(self, db: PgDatabase) -> None:
+        self.db = db
+
+    @staticmethod
+    def display_name_in(conn: PgConnection, username: str) -> str | None:
+        row = conn.sql("SELECT display_name FROM users WHERE username = %s", (username,)).fetchone()
+        return ((row["display_name"] or "").strip() or None) if row else None
+
+    @staticmethod
+    def article_exists_in(conn: PgConnection, article_id: str) -> bool:
+        return conn.sql("SELECT 1 FROM articles WHERE id = %s", (article_id,)).fetchone() is not None
+
+    @staticmethod
+    def insert_outcome_in(conn: PgConnection, row: dict[str, Any]) -> int:
+        inserted = conn.sql(
+            f"INSERT INTO session_outcomes ({', '.join(row)}) VALUES ({', '.join('%s' for _ in row)}) RETURNING id",
+            tuple(row.values()),
+        ).fetchone()
+        assert inserted is not None
+        return int(inserted["id"])
+
+    @staticmethod
+    def event_in(
+        conn: PgConnection, session_id: str, action: str, agent: str | None, detail: str | None, at: float
+    ) -> None:
+        conn.sql(
+            "INSERT INTO handoff_events (session_id, action, agent, detail, created_at) VALUES (%s, %s, %s, %s, %s)",
+            (session_id, action, agent, detail, at),
+        )
+
+    @staticmethod
+    def capacity_in(conn: PgConnection, agent: str) -> int | None:
+        row = conn.sql("SELECT capacity FROM agent_capacity WHERE agent = %s", (agent,)).fetchone()
+        return int(row["capacity"]) if row else None
+
+    @staticmethod
+    def active_count_in(conn: PgConnection, agent: str) -> int:
+        row = conn.sql(
+            "SELECT count(*) AS n FROM sessions WHERE status = 'human_active' AND lower(assigned_agent) = lower(%s)",
+            (agent,),
+        ).fetchone()
+        return int(row["n"]) if row else 0
+
+    @staticmethod
+    def known_agent_in(conn: PgConnection, agent: str) -> bool:
+        row = conn.sql(
+            "SELECT NOT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM users WHERE username = %s"
+            " AND active = 1 AND role IN ('agent', 'admin')) AS ok",
+            (agent,),
+        ).fetchone()
+        return bool(row and row["ok"])
+
+    async def set_capacity(self, agent: str, capacity: int | None, at: float) -> int | None:
+        def run(conn: PgConnection) -> int | None:
+            if capacity is None:
+                conn.sql("DELETE FROM agent_capacity WHERE agent = %s", (agent,))
+                return None
+            row = conn.sql(
+                "INSERT INTO agent_capacity (agent, capacity, updated_at) VALUES (%s, %s, %s)"
+                " ON CONFLICT (agent) DO UPDATE SET capacity = EXCLUDED.capacity, updated_at = EXCLUDED.updated_at"
+                " RETURNING capacity",
+                (agent, capacity, at),
+            ).fetchone()
+            return int(row["capacity"]) if row else None
+
+        return await self.db.write(run)
+
+    async def queue(self) -> list[tuple[SessionRecord, str | None, bool]]:
+        rows = await self.db.read(
+            lambda conn: conn.sql(
+                "SELECT s.*, (SELECT text FROM chat_turns t WHERE t.session_id = s.id AND t.role = 'customer'"
+                " ORDER BY t.id DESC LIMIT 1) AS last_customer_message,"
+                " EXISTS (SELECT 1 FROM handoff_events e WHERE e.session_id = s.id AND e.action = 'stale_pending'"
+                " AND e.created_at >= s.handoff_at) AS stale"
+                " FROM sessions s WHERE s.status IN ('pending_handoff', 'human_active')"
+                " ORDER BY s.handoff_at, s.id"
+            ).fetchall()
+        )
+        return [(SessionRecord.from_row(r), r["last_customer_message"], bool(r["stale"])) for r in rows]
+
+    async def detail(self, session_id: str) -> tuple[SessionRecord | None, dict[str, Any] | None, list[dict[str, Any]]]:
+        def run(conn: PgConnection) -> list[list[dict[str, Any]]]:
+            return conn.sql_pipeline(
+                [
+                    ("SELECT * FROM sessions WHERE id = %s", (session_id,)),
+                    ("SELECT * FROM session_outcomes WHERE session_id = %s ORDER BY id DESC LIMIT 1", (session_id,)),
+                    (
+                        "SELECT action, agent, detail, created_at FROM handoff_events WHERE session_id = %s ORDER BY id",
+                        (session_id,),
+                    ),
+                ],
+                snapshot=True,
+            )
+
+        sessions, outcome, events = await self.db.read(run)
+        if not sessions:
+            return None, None, []
+        return SessionRecord.from_row(sessions[0]), (outcome[0] if outcome else None), events
+
+    async def close_idle(self, cutoff: float, now: float) -> list[SessionRecord]:
+        rows = await self.db.write(
+            lambda conn: conn.sql(
+                "UPDATE sessions SET status = 'closed', closed_at = %s, updated_at = %s, version = version + 1"
+                " WHERE status = 'bot' AND updated_at < %s RETURNING *",
+                (now, now, cutoff),
+            ).fetchall()
+        )
+        return [SessionRecord.from_row(r) for r in rows]
+
+    async def flag_stale(self, cutoff: float, now: float) -> list[dict[str, Any]]:
+        return await self.db.write(
+            lambda conn: conn.sql(
+                "WITH stale AS (SELECT id, handoff_at, handoff_reason FROM sessions s"
+                " WHERE status = 'pending_handoff' AND handoff_at < %(cutoff)s AND NOT EXISTS (SELECT 1"
+                " FROM handoff_events e WHERE e.session_id = s.id AND e.action = 'stale_pending'"
+                " AND e.created_at >= s.handoff_at)),"
+                " flagged AS (INSERT INTO handoff_events (session_id, action, agent, detail, created_at)"
+                " SELECT id, 'stale_pending', NULL, 'waiting ' || round(%(now)s - handoff_at) || ' s', %(now)s"
+                " FROM stale)"
+                " SELECT id, handoff_at, handoff_reason FROM stale ORDER BY id",
+                {"cutoff": cutoff, "now": now},
+            ).fetchall()
+        )

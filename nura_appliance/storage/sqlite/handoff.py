@@ -1,0 +1,132 @@
+"""SQLite implementation of :class:`~nura_appliance.storage.base.HandoffStore`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nura_appliance.storage.base import SessionRecord
+from nura_appliance.storage.sqlite.db import Database
+
+_STALE = (
+    "SELECT id, handoff_at, handoff_reason FROM sessions s WHERE status = 'pending_handoff'"
+    " AND handoff_at < ? AND NOT EXISTS (SELECT 1 FROM handoff_events e WHERE e.session_id = s.id"
+    " AND e.action = 'stale_pending' AND e.created_at >= s.handoff_at)"
+)
+
+
+class SqliteHandoffStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @staticmethod
+    def display_name_in(conn: Any, username: str) -> str | None:
+        rows = conn.execute("SELECT display_name FROM users WHERE username = ?", (username,)).fetchall()
+        return ((rows[0]["display_name"] or "").strip() or None) if rows else None
+
+    @staticmethod
+    def article_exists_in(conn: Any, article_id: str) -> bool:
+        return bool(conn.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchall())
+
+    @staticmethod
+    def insert_outcome_in(conn: Any, row: dict[str, Any]) -> int:
+        inserted = conn.execute(
+            f"INSERT INTO session_outcomes ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)}) RETURNING id",
+            tuple(row.values()),
+        ).fetchall()
+        return int(inserted[0]["id"])
+
+    @staticmethod
+    def event_in(conn: Any, session_id: str, action: str, agent: str | None, detail: str | None, at: float) -> None:
+        conn.execute(
+            "INSERT INTO handoff_events (session_id, action, agent, detail, created_at) VALUES (?,?,?,?,?)",
+            (session_id, action, agent, detail, at),
+        )
+
+    @staticmethod
+    def capacity_in(conn: Any, agent: str) -> int | None:
+        rows = conn.execute("SELECT capacity FROM agent_capacity WHERE agent = ?", (agent,)).fetchall()
+        return int(rows[0]["capacity"]) if rows else None
+
+    @staticmethod
+    def active_count_in(conn: Any, agent: str) -> int:
+        rows = conn.execute(
+            "SELECT count(*) AS n FROM sessions WHERE status = 'human_active' AND assigned_agent = ? COLLATE NOCASE",
+            (agent,),
+        ).fetchall()
+        return int(rows[0]["n"])
+
+    @staticmethod
+    def known_agent_in(conn: Any, agent: str) -> bool:
+        if not conn.execute("SELECT 1 FROM users LIMIT 1").fetchall():
+            return True
+        return bool(
+            conn.execute(
+                "SELECT 1 FROM users WHERE username = ? AND active = 1 AND role IN ('agent', 'admin')", (agent,)
+            ).fetchall()
+        )
+
+    async def set_capacity(self, agent: str, capacity: int | None, at: float) -> int | None:
+        def run(conn: Any) -> int | None:
+            if capacity is None:
+                conn.execute("DELETE FROM agent_capacity WHERE agent = ?", (agent,))
+            else:
+                conn.execute(
+                    "INSERT INTO agent_capacity (agent, capacity, updated_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (agent) DO UPDATE SET capacity = excluded.capacity,"
+                    " updated_at = excluded.updated_at",
+                    (agent, capacity, at),
+                )
+            return self.capacity_in(conn, agent)
+
+        return await self.db.write(run)
+
+    async def queue(self) -> list[tuple[SessionRecord, str | None, bool]]:
+        rows = await self.db.fetchall(
+            "SELECT s.*, (SELECT text FROM chat_turns t WHERE t.session_id = s.id AND t.role = 'customer'"
+            " ORDER BY t.id DESC LIMIT 1) AS last_customer_message,"
+            " EXISTS (SELECT 1 FROM handoff_events e WHERE e.session_id = s.id AND e.action = 'stale_pending'"
+            " AND e.created_at >= s.handoff_at) AS stale"
+            " FROM sessions s WHERE s.status IN ('pending_handoff', 'human_active')"
+            " ORDER BY s.handoff_at, s.id"
+        )
+        return [(SessionRecord.from_row(r), r["last_customer_message"], bool(r["stale"])) for r in rows]
+
+    async def detail(self, session_id: str) -> tuple[SessionRecord | None, dict[str, Any] | None, list[dict[str, Any]]]:
+        def run(conn: Any) -> tuple[SessionRecord | None, dict[str, Any] | None, list[dict[str, Any]]]:
+            rows = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchall()
+            if not rows:
+                return None, None, []
+            outcome = conn.execute(
+                "SELECT * FROM session_outcomes WHERE session_id = ? ORDER BY id DESC LIMIT 1", (session_id,)
+            ).fetchall()
+            events = conn.execute(
+                "SELECT action, agent, detail, created_at FROM handoff_events WHERE session_id = ? ORDER BY id",
+                (session_id,),
+            ).fetchall()
+            return SessionRecord.from_row(rows[0]), (dict(outcome[0]) if outcome else None), [dict(e) for e in events]
+
+        return await self.db.read(run)
+
+    async def close_idle(self, cutoff: float, now: float) -> list[SessionRecord]:
+        def run(conn: Any) -> list[SessionRecord]:
+            rows = conn.execute(
+                "UPDATE sessions SET status = 'closed', closed_at = ?, updated_at = ?, version = version + 1"
+                " WHERE status = 'bot' AND updated_at < ? RETURNING *",
+                (now, now, cutoff),
+            ).fetchall()
+            return [SessionRecord.from_row(r) for r in rows]
+
+        return await self.db.write(run)
+
+    async def flag_stale(self, cutoff: float, now: float) -> list[dict[str, Any]]:
+        def run(conn: Any) -> list[dict[str, Any]]:
+            stale = [dict(r) for r in conn.execute(_STALE, (cutoff,)).fetchall()]
+            for row in stale:
+                conn.execute(
+                    "INSERT INTO handoff_events (session_id, action, agent, detail, created_at)"
+                    " VALUES (?, 'stale_pending', NULL, ?, ?)",
+                    (row["id"], f"waiting {now - row['handoff_at']:.0f} s", now),
+                )
+            return stale
+
+        return await self.db.write(run)
