@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from conftest import query_rows, seed_rows
 
-from nura_appliance.errors import StorageError
-from nura_appliance.storage.base import HandoffStore
+from nura_appliance.errors import Conflict, NotFound, StorageError
+from nura_appliance.storage.base import CannedReplyStore, HandoffStore
 from nura_appliance.storage.stores import stores_for
 
 
@@ -127,6 +127,59 @@ class TestSqliteHandoffStore(HandoffStoreContract):
 
 @pytest.mark.postgres
 class TestPostgresHandoffStore(HandoffStoreContract):
+    @pytest.fixture
+    def db(self, pg_db: Any) -> Any:
+        return pg_db
+
+
+class CannedReplyStoreContract:
+    @pytest.fixture
+    def db(self) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self, db: Any) -> CannedReplyStore:
+        return stores_for(db).canned
+
+    async def test_create_list_update_delete(self, store: CannedReplyStore) -> None:
+        rows = [
+            {"id": "b", "lang": "en", "title": "Refund", "text": "100% back, {agent_name}", "created_at": 1.0,
+             "updated_at": 1.0},
+            {"id": "a", "lang": "en", "title": "Hello", "text": "hi_there", "created_at": 1.0, "updated_at": 1.0},
+            {"id": "c", "lang": "ar", "title": "أهلاً", "text": "مرحبا", "created_at": 1.0, "updated_at": 1.0},
+        ]  # fmt: skip
+        for row in rows:
+            assert await store.create(row) == row
+        with pytest.raises(Conflict):
+            await store.create({**rows[0], "title": "again"})
+        assert [r["id"] for r in await store.list(lang=None, query=None)] == ["c", "a", "b"]
+        assert [r["id"] for r in await store.list(lang="en", query=None)] == ["a", "b"]
+        assert [r["id"] for r in await store.list(lang=None, query="REFUND")] == ["b"]  # case ignored
+        assert [r["id"] for r in await store.list(lang=None, query="%")] == ["b"]  # literal, not a wildcard
+        assert [r["id"] for r in await store.list(lang=None, query="i_t")] == ["a"]
+        updated = await store.update("a", {"title": "Hi", "updated_at": 2.0})
+        assert updated == {**rows[1], "title": "Hi", "updated_at": 2.0}
+        with pytest.raises(NotFound):
+            await store.update("zz", {"title": "x", "updated_at": 2.0})
+        await store.delete("a")
+        with pytest.raises(NotFound):
+            await store.delete("a")
+        assert [r["id"] for r in await store.list(lang="en", query=None)] == ["b"]
+
+    async def test_closed_database_is_a_storage_error(self, store: CannedReplyStore, db: Any) -> None:
+        db.close()
+        with pytest.raises(StorageError):
+            await store.list(lang=None, query=None)
+
+
+class TestSqliteCannedReplyStore(CannedReplyStoreContract):
+    @pytest.fixture
+    def db(self, sqlite_db: Any) -> Any:
+        return sqlite_db
+
+
+@pytest.mark.postgres
+class TestPostgresCannedReplyStore(CannedReplyStoreContract):
     @pytest.fixture
     def db(self, pg_db: Any) -> Any:
         return pg_db

@@ -9,12 +9,10 @@ import time
 import uuid
 from typing import Any
 
-import apsw
-
-from nura_appliance.errors import Conflict, NotFound, ValidationFailed
+from nura_appliance.errors import ValidationFailed
 from nura_appliance.handoff.inbox import text_field
 from nura_appliance.languages import LANG_LIST, LANGS
-from nura_appliance.storage.base import like_contains
+from nura_appliance.storage.base import CannedReplyStore
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -48,19 +46,13 @@ def parse_reply(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
 
 
 class CannedReplies:
-    def __init__(self, db: Any) -> None:
-        self.db = db
+    """Canned replies over the desk's :class:`~nura_appliance.storage.base.CannedReplyStore`."""
+
+    def __init__(self, store: CannedReplyStore) -> None:
+        self.store = store
 
     async def list(self, *, lang: str | None, query: str | None) -> list[dict[str, Any]]:
-        where, params = [], []
-        if lang:
-            where.append("lang = ?")
-            params.append(lang)
-        if query:
-            where.append("(title LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\')")
-            params.extend([like_contains(query), like_contains(query)])
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        return await self.db.fetchall(f"SELECT * FROM canned_replies {clause} ORDER BY lang, title, id", params)
+        return await self.store.list(lang=lang, query=query)
 
     async def create(self, fields: dict[str, Any]) -> dict[str, Any]:
         now = time.time()
@@ -72,37 +64,10 @@ class CannedReplies:
             "created_at": now,
             "updated_at": now,
         }
-
-        def run(conn: apsw.Connection) -> dict[str, Any]:
-            if conn.execute("SELECT 1 FROM canned_replies WHERE id = ?", (row["id"],)).fetchall():
-                raise Conflict("a canned reply with this id exists", code="duplicate_id")
-            conn.execute(
-                "INSERT INTO canned_replies (id, lang, title, text, created_at, updated_at)"
-                " VALUES (:id, :lang, :title, :text, :created_at, :updated_at)",
-                row,
-            )
-            return row
-
-        return await self.db.write(run)
+        return await self.store.create(row)
 
     async def update(self, reply_id: str, fields: dict[str, Any]) -> dict[str, Any]:
-        values = {**fields, "updated_at": time.time()}
-
-        def run(conn: apsw.Connection) -> dict[str, Any]:
-            conn.execute(
-                f"UPDATE canned_replies SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
-                (*values.values(), reply_id),
-            )
-            if conn.changes() == 0:
-                raise NotFound("no canned reply with this id", code="canned_reply_not_found")
-            return conn.execute("SELECT * FROM canned_replies WHERE id = ?", (reply_id,)).fetchall()[0]
-
-        return await self.db.write(run)
+        return await self.store.update(reply_id, {**fields, "updated_at": time.time()})
 
     async def delete(self, reply_id: str) -> None:
-        def run(conn: apsw.Connection) -> None:
-            conn.execute("DELETE FROM canned_replies WHERE id = ?", (reply_id,))
-            if conn.changes() == 0:
-                raise NotFound("no canned reply with this id", code="canned_reply_not_found")
-
-        await self.db.write(run)
+        await self.store.delete(reply_id)

@@ -54,7 +54,9 @@ async def list_canned(request: Request) -> HTTPResponse:
     lang = request.args.get("lang") or None
     if lang is not None and lang not in LANGS:
         raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
-    replies = await canned.CannedReplies(ctx.db).list(lang=lang, query=(request.args.get("q") or "").strip() or None)
+    replies = await canned.CannedReplies(ctx.stores.canned).list(
+        lang=lang, query=(request.args.get("q") or "").strip() or None
+    )
     session_id = request.args.get("session_id")
     if session_id:
         session = await ctx.sessions.require(session_id)
@@ -80,7 +82,7 @@ async def list_canned(request: Request) -> HTTPResponse:
 @access(ADMIN)
 async def create_canned(request: Request) -> HTTPResponse:
     """Add a canned reply `{id?, lang, title, text}`."""
-    reply = await canned.CannedReplies(request.app.ctx.nura.db).create(
+    reply = await canned.CannedReplies(request.app.ctx.nura.stores.canned).create(
         canned.parse_reply(json_object(request), partial=False)
     )
     return json_response(reply, status=201)
@@ -91,7 +93,7 @@ async def create_canned(request: Request) -> HTTPResponse:
 async def update_canned(request: Request, reply_id: str) -> HTTPResponse:
     """Change a canned reply's `lang`, `title` and/or `text`."""
     return json_response(
-        await canned.CannedReplies(request.app.ctx.nura.db).update(
+        await canned.CannedReplies(request.app.ctx.nura.stores.canned).update(
             reply_id, canned.parse_reply(json_object(request), partial=True)
         )
     )
@@ -101,7 +103,7 @@ async def update_canned(request: Request, reply_id: str) -> HTTPResponse:
 @access(ADMIN)
 async def delete_canned(request: Request, reply_id: str) -> HTTPResponse:
     """Delete one canned reply."""
-    await canned.CannedReplies(request.app.ctx.nura.db).delete(reply_id)
+    await canned.CannedReplies(request.app.ctx.nura.stores.canned).delete(reply_id)
     return json_response({"ok": True, "id": reply_id})
 
 

@@ -319,6 +319,27 @@ class HandoffStore(Protocol):
         ...
 
 
+class CannedReplyStore(Protocol):
+    """The desk's canned replies (``canned_replies`` rows as dicts: id, lang, title, text,
+    created_at, updated_at); ``storage/{sqlite,postgres}/handoff.py``."""
+
+    async def list(self, *, lang: str | None, query: str | None) -> list[dict[str, Any]]:
+        """By lang, title, id; ``query`` matches title or text anywhere, case ignored, literally."""
+        ...
+
+    async def create(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Insert ``row``; Conflict (``duplicate_id``) when its id exists."""
+        ...
+
+    async def update(self, reply_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Set ``values``; the row as stored. NotFound (``canned_reply_not_found``) when missing."""
+        ...
+
+    async def delete(self, reply_id: str) -> None:
+        """NotFound (``canned_reply_not_found``) when missing."""
+        ...
+
+
 @dataclass
 class AttachmentRecord:
     """A photo or PDF attached to a conversation (the file is ``uploads/attachments/<stored_name>``)."""

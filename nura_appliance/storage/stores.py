@@ -21,6 +21,7 @@ from nura_appliance.storage.base import (
     AttachmentStore,
     AuthStore,
     BackupStore,
+    CannedReplyStore,
     HandoffStore,
     HealthStore,
     IdentityStore,
@@ -206,6 +207,7 @@ class Stores:
     auth: AuthStore
     handoff: HandoffStore
     backups: BackupStore
+    canned: CannedReplyStore
     health: HealthStore
     identities: IdentityStore
     metrics: MetricsStore
@@ -227,7 +229,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.attachments import PgAttachmentStore
         from nura_appliance.storage.postgres.auth import PgAuthStore
         from nura_appliance.storage.postgres.backups import PgBackupStore
-        from nura_appliance.storage.postgres.handoff import PgHandoffStore
+        from nura_appliance.storage.postgres.handoff import PgCannedReplyStore, PgHandoffStore
         from nura_appliance.storage.postgres.health import PgHealthStore
         from nura_appliance.storage.postgres.identities import PgIdentityStore
         from nura_appliance.storage.postgres.metrics import PgMetricsStore
@@ -247,6 +249,7 @@ def stores_for(db: Any) -> Stores:
             attachments=PgAttachmentStore(db),
             auth=PgAuthStore(db),
             handoff=PgHandoffStore(db),
+            canned=PgCannedReplyStore(db),
             backups=PgBackupStore(db),
             health=PgHealthStore(db),
             identities=PgIdentityStore(db),
@@ -265,7 +268,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.attachments import SqlAttachmentStore
     from nura_appliance.storage.sqlite.auth import SqliteAuthStore
     from nura_appliance.storage.sqlite.backups import SqlBackupStore
-    from nura_appliance.storage.sqlite.handoff import SqliteHandoffStore
+    from nura_appliance.storage.sqlite.handoff import SqliteCannedReplyStore, SqliteHandoffStore
     from nura_appliance.storage.sqlite.health import SqliteHealthStore
     from nura_appliance.storage.sqlite.identities import SqlIdentityStore
     from nura_appliance.storage.sqlite.metrics import SqliteMetricsStore
@@ -285,6 +288,7 @@ def stores_for(db: Any) -> Stores:
         attachments=SqlAttachmentStore(db),
         auth=SqliteAuthStore(db),
         handoff=SqliteHandoffStore(db),
+        canned=SqliteCannedReplyStore(db),
         backups=SqlBackupStore(db),
         health=SqliteHealthStore(db),
         identities=SqlIdentityStore(db),

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nura_appliance.storage.base import SessionRecord
+from nura_appliance.errors import Conflict, NotFound
+from nura_appliance.storage.base import SessionRecord, like_contains
 from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
 
 
@@ -134,3 +135,65 @@ class PgHandoffStore:
                 {"cutoff": cutoff, "now": now},
             ).fetchall()
         )
+
+
+_NO_REPLY = ("no canned reply with this id", "canned_reply_not_found")
+_REPLY_COLUMNS = frozenset(("lang", "title", "text", "updated_at"))
+
+
+class PgCannedReplyStore:
+    def __init__(self, db: PgDatabase) -> None:
+        self.db = db
+
+    async def list(self, *, lang: str | None, query: str | None) -> list[dict[str, Any]]:
+        where: list[str] = []
+        params: dict[str, Any] = {}
+        if lang:
+            where.append("lang = %(lang)s")
+            params["lang"] = lang
+        if query:
+            # ILIKE: SQLite's LIKE ignores case too (like_contains escapes with a backslash)
+            where.append("(title ILIKE %(like)s OR text ILIKE %(like)s)")
+            params["like"] = like_contains(query)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        # the C collation: SQLite's BINARY order (a database's locale could order titles otherwise)
+        text = f'SELECT * FROM canned_replies {clause} ORDER BY lang COLLATE "C", title COLLATE "C", id COLLATE "C"'
+        return await self.db.read(lambda conn: conn.sql(text, params).fetchall())
+
+    async def create(self, row: dict[str, Any]) -> dict[str, Any]:
+        def run(conn: PgConnection) -> dict[str, Any]:
+            inserted = conn.sql(
+                "INSERT INTO canned_replies (id, lang, title, text, created_at, updated_at)"
+                " VALUES (%(id)s, %(lang)s, %(title)s, %(text)s, %(created_at)s, %(updated_at)s)"
+                " ON CONFLICT (id) DO NOTHING RETURNING id",
+                row,
+            ).fetchone()
+            if inserted is None:
+                raise Conflict("a canned reply with this id exists", code="duplicate_id")
+            return row
+
+        return await self.db.write(run)
+
+    async def update(self, reply_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(values) - _REPLY_COLUMNS
+        if unknown:
+            raise ValueError(f"not a canned reply column: {sorted(unknown)}")
+
+        def run(conn: PgConnection) -> dict[str, Any]:
+            sets = ", ".join(f"{k} = %(v_{k})s" for k in values)
+            row = conn.sql(
+                f"UPDATE canned_replies SET {sets} WHERE id = %(id)s RETURNING *",
+                {**{f"v_{k}": v for k, v in values.items()}, "id": reply_id},
+            ).fetchone()
+            if row is None:
+                raise NotFound(_NO_REPLY[0], code=_NO_REPLY[1])
+            return row
+
+        return await self.db.write(run)
+
+    async def delete(self, reply_id: str) -> None:
+        def run(conn: PgConnection) -> None:
+            if conn.sql("DELETE FROM canned_replies WHERE id = %s RETURNING id", (reply_id,)).fetchone() is None:
+                raise NotFound(_NO_REPLY[0], code=_NO_REPLY[1])
+
+        await self.db.write(run)

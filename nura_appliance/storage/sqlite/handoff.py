@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nura_appliance.storage.base import SessionRecord
+from nura_appliance.errors import Conflict, NotFound
+from nura_appliance.storage.base import SessionRecord, like_contains
 from nura_appliance.storage.sqlite.db import Database
 
 _STALE = (
@@ -130,3 +131,57 @@ class SqliteHandoffStore:
             return stale
 
         return await self.db.write(run)
+
+
+_NO_REPLY = ("no canned reply with this id", "canned_reply_not_found")
+
+
+class SqliteCannedReplyStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def list(self, *, lang: str | None, query: str | None) -> list[dict[str, Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        if lang:
+            where.append("lang = ?")
+            params.append(lang)
+        if query:
+            where.append("(title LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\')")
+            params.extend([like_contains(query), like_contains(query)])
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = await self.db.fetchall(f"SELECT * FROM canned_replies {clause} ORDER BY lang, title, id", params)
+        return [dict(r) for r in rows]
+
+    async def create(self, row: dict[str, Any]) -> dict[str, Any]:
+        def run(conn: Any) -> dict[str, Any]:
+            if conn.execute("SELECT 1 FROM canned_replies WHERE id = ?", (row["id"],)).fetchall():
+                raise Conflict("a canned reply with this id exists", code="duplicate_id")
+            conn.execute(
+                "INSERT INTO canned_replies (id, lang, title, text, created_at, updated_at)"
+                " VALUES (:id, :lang, :title, :text, :created_at, :updated_at)",
+                row,
+            )
+            return row
+
+        return await self.db.write(run)
+
+    async def update(self, reply_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        def run(conn: Any) -> dict[str, Any]:
+            rows = conn.execute(
+                f"UPDATE canned_replies SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ? RETURNING *",
+                (*values.values(), reply_id),
+            ).fetchall()
+            if not rows:
+                raise NotFound(_NO_REPLY[0], code=_NO_REPLY[1])
+            return dict(rows[0])
+
+        return await self.db.write(run)
+
+    async def delete(self, reply_id: str) -> None:
+        def run(conn: Any) -> None:
+            conn.execute("DELETE FROM canned_replies WHERE id = ?", (reply_id,))
+            if conn.changes() == 0:
+                raise NotFound(_NO_REPLY[0], code=_NO_REPLY[1])
+
+        await self.db.write(run)
