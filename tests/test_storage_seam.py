@@ -22,6 +22,7 @@ PORTED = (
     "auth/*.py",
     "channels/*.py",
     "handoff/canned.py",
+    "handoff/inbox.py",
     "handoff/lifecycle.py",
     "handoff/service.py",
     "jobs/*.py",
@@ -34,9 +35,9 @@ PORTED = (
     "ops/scheduled_backups.py",
     "ops/support.py",
 )
-# Modules outside storage/ that still import apsw (12 now; 20 when this test was written, 26 before the
+# Modules outside storage/ that still import apsw (11 now; 20 when this test was written, 26 before the
 # first stores of issue 22). Lower it as modules are ported; never raise it.
-APSW_CEILING = 12
+APSW_CEILING = 11
 
 _DRIVERS = ("apsw", "psycopg", "nura_appliance.storage.sqlite", "nura_appliance.storage.postgres")
 _SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE)\b.*\b(FROM|INTO|SET|VALUES)\b", re.I | re.S)

@@ -10,7 +10,7 @@ import pytest
 from conftest import query_rows, seed_rows
 
 from nura_appliance.errors import Conflict, NotFound, StorageError
-from nura_appliance.storage.base import CannedReplyStore, HandoffStore
+from nura_appliance.storage.base import CannedReplyStore, HandoffStore, InboxRowStore
 from nura_appliance.storage.stores import stores_for
 
 
@@ -180,6 +180,64 @@ class TestSqliteCannedReplyStore(CannedReplyStoreContract):
 
 @pytest.mark.postgres
 class TestPostgresCannedReplyStore(CannedReplyStoreContract):
+    @pytest.fixture
+    def db(self, pg_db: Any) -> Any:
+        return pg_db
+
+
+class InboxRowStoreContract:
+    @pytest.fixture
+    def db(self) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self, db: Any) -> InboxRowStore:
+        return stores_for(db).inbox
+
+    async def test_insert_page_update(self, store: InboxRowStore) -> None:
+        made = []
+        for n in range(3):
+            row = {"kind": "complaint", "text": f"t{n}", "lang": "ar", "session_id": None,
+                   "status": "closed" if n == 1 else "new", "created_at": 1.0 + n, "updated_at": 1.0 + n}  # fmt: skip
+            made.append(await store.insert("suggestions", row))
+        assert [m["id"] for m in made] == sorted(m["id"] for m in made) and made[0]["text"] == "t0"
+        rows, total = await store.page("suggestions", None, 2, 0)
+        assert total == 3 and [r["text"] for r in rows] == ["t2", "t1"]  # newest first
+        rows, total = await store.page("suggestions", "new", 1, 1)
+        assert total == 2 and [r["text"] for r in rows] == ["t0"]
+        assert (await store.page("offline_requests", None, 10, 0)) == ([], 0)
+        updated = await store.update(
+            "suggestions", made[0]["id"], {"status": "reviewed", "note": "ok", "updated_at": 9.0}
+        )
+        assert updated is not None and (updated["status"], updated["note"], updated["updated_at"]) == (
+            "reviewed",
+            "ok",
+            9.0,
+        )
+        assert await store.update("suggestions", 10_000, {"note": "x"}) is None
+        offline = await store.insert(
+            "offline_requests",
+            {"name": "علي", "phone": "+964 770", "description": "call me", "lang": "ar", "session_id": None,
+             "status": "open", "created_at": 1.0, "updated_at": 1.0},
+        )  # fmt: skip
+        assert (await store.page("offline_requests", "open", 10, 0))[0][0]["id"] == offline["id"]
+        with pytest.raises(ValueError):
+            await store.page("users", None, 1, 0)
+
+    async def test_closed_database_is_a_storage_error(self, store: InboxRowStore, db: Any) -> None:
+        db.close()
+        with pytest.raises(StorageError):
+            await store.page("suggestions", None, 1, 0)
+
+
+class TestSqliteInboxRowStore(InboxRowStoreContract):
+    @pytest.fixture
+    def db(self, sqlite_db: Any) -> Any:
+        return sqlite_db
+
+
+@pytest.mark.postgres
+class TestPostgresInboxRowStore(InboxRowStoreContract):
     @pytest.fixture
     def db(self, pg_db: Any) -> Any:
         return pg_db

@@ -9,10 +9,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import apsw
-
 from nura_appliance.errors import NotFound, ValidationFailed
 from nura_appliance.languages import LANG_LIST, LANGS
+from nura_appliance.storage.base import InboxRowStore
 from nura_appliance.text_policy import describe, forbidden_character
 
 # Phone numbers as people type them, Western or Arabic-Indic digits.
@@ -112,24 +111,16 @@ def parse_update(body: dict[str, Any], kind: InboxKind) -> dict[str, Any]:
 
 
 class InboxStore:
-    """Create, list and update rows of one inbox table."""
+    """Create, list and update rows of one inbox table (over the desk's ``InboxRowStore``)."""
 
-    def __init__(self, db: Any, kind: InboxKind) -> None:
-        self.db = db
+    def __init__(self, rows: InboxRowStore, kind: InboxKind) -> None:
+        self.rows = rows
         self.kind = kind
 
     async def create(self, fields: dict[str, Any], session_id: str | None) -> dict[str, Any]:
         now = time.time()
         row = {**fields, "session_id": session_id, "status": self.kind.initial, "created_at": now, "updated_at": now}
-
-        def run(conn: apsw.Connection) -> dict[str, Any]:
-            conn.execute(
-                f"INSERT INTO {self.kind.table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
-                tuple(row.values()),
-            )
-            return {"id": conn.last_insert_rowid(), **row}
-
-        return await self.db.write(run)
+        return await self.rows.insert(self.kind.table, row)
 
     async def list(self, *, status: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
         if status is not None and status not in self.kind.statuses:
@@ -138,25 +129,11 @@ class InboxStore:
                 code="invalid_field",
                 details={"field": "status"},
             )
-        where, params = ("WHERE status = ?", [status]) if status else ("", [])
-
-        def run(conn: apsw.Connection) -> tuple[list[dict[str, Any]], int]:
-            total = conn.execute(f"SELECT count(*) AS n FROM {self.kind.table} {where}", params).fetchall()[0]["n"]
-            rows = conn.execute(
-                f"SELECT * FROM {self.kind.table} {where} ORDER BY id DESC LIMIT ? OFFSET ?", [*params, limit, offset]
-            ).fetchall()
-            return rows, total
-
-        return await self.db.read(run)
+        return await self.rows.page(self.kind.table, status, limit, offset)
 
     async def update(self, item_id: int, changes: dict[str, Any], actor: str) -> dict[str, Any]:
         values = {**changes, "handled_by": actor, "updated_at": time.time()}
-
-        def run(conn: apsw.Connection) -> dict[str, Any]:
-            sets = ", ".join(f"{k} = ?" for k in values)
-            conn.execute(f"UPDATE {self.kind.table} SET {sets} WHERE id = ?", (*values.values(), item_id))
-            if conn.changes() == 0:
-                raise NotFound(f"no {self.kind.table[:-1].replace('_', ' ')} with this id", code="not_found")
-            return conn.execute(f"SELECT * FROM {self.kind.table} WHERE id = ?", (item_id,)).fetchall()[0]
-
-        return await self.db.write(run)
+        row = await self.rows.update(self.kind.table, item_id, values)
+        if row is None:
+            raise NotFound(f"no {self.kind.table[:-1].replace('_', ' ')} with this id", code="not_found")
+        return row

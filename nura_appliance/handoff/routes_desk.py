@@ -115,13 +115,13 @@ async def _inbox_post(
     body = json_object(request)
     fields = parse(body)
     await rate_limit(request, kind.table, client_ip(request), INBOX_POSTS_PER_HOUR, 3600)
-    row = await inbox.InboxStore(ctx.db, kind).create(fields, await _linked_session(request, body))
+    row = await inbox.InboxStore(ctx.stores.inbox, kind).create(fields, await _linked_session(request, body))
     ctx.bus.publish(AGENTS_CHANNEL, event, row)
     return json_response(answer(row) if answer else {"ok": True, **row}, status=201)
 
 
 async def _inbox_list(request: Request, kind: inbox.InboxKind) -> HTTPResponse:
-    rows, total = await inbox.InboxStore(request.app.ctx.nura.db, kind).list(
+    rows, total = await inbox.InboxStore(request.app.ctx.nura.stores.inbox, kind).list(
         status=request.args.get("status") or None,
         limit=int_arg(request, "limit", 50, 1, 200),
         offset=int_arg(request, "offset", 0, 0, 10_000_000),
@@ -132,7 +132,7 @@ async def _inbox_list(request: Request, kind: inbox.InboxKind) -> HTTPResponse:
 async def _inbox_patch(request: Request, kind: inbox.InboxKind, item_id: int) -> HTTPResponse:
     changes = inbox.parse_update(json_object(request), kind)
     return json_response(
-        await inbox.InboxStore(request.app.ctx.nura.db, kind).update(item_id, changes, _staff_name(request))
+        await inbox.InboxStore(request.app.ctx.nura.stores.inbox, kind).update(item_id, changes, _staff_name(request))
     )
 
 

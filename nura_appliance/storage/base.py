@@ -340,6 +340,26 @@ class CannedReplyStore(Protocol):
         ...
 
 
+INBOX_TABLES = ("suggestions", "offline_requests")
+
+
+class InboxRowStore(Protocol):
+    """Rows of the desk's inbox tables (``INBOX_TABLES``: what customers leave outside a live chat),
+    as dicts; ``storage/{sqlite,postgres}/handoff.py``. Other table names are a ValueError."""
+
+    async def insert(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
+        """Insert ``row`` (its columns as keys); the row with its new ``id`` first."""
+        ...
+
+    async def page(self, table: str, status: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        """Newest first (by id), optionally of one status; with the total of that filter."""
+        ...
+
+    async def update(self, table: str, item_id: int, values: dict[str, Any]) -> dict[str, Any] | None:
+        """Set ``values``; the row as stored, or None when there is no such row."""
+        ...
+
+
 @dataclass
 class AttachmentRecord:
     """A photo or PDF attached to a conversation (the file is ``uploads/attachments/<stored_name>``)."""

@@ -25,6 +25,7 @@ from nura_appliance.storage.base import (
     HandoffStore,
     HealthStore,
     IdentityStore,
+    InboxRowStore,
     MetricsStore,
     OutboxStore,
     RetentionStore,
@@ -210,6 +211,7 @@ class Stores:
     canned: CannedReplyStore
     health: HealthStore
     identities: IdentityStore
+    inbox: InboxRowStore
     metrics: MetricsStore
     outbox: OutboxStore
     retention: RetentionStore
@@ -229,7 +231,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.attachments import PgAttachmentStore
         from nura_appliance.storage.postgres.auth import PgAuthStore
         from nura_appliance.storage.postgres.backups import PgBackupStore
-        from nura_appliance.storage.postgres.handoff import PgCannedReplyStore, PgHandoffStore
+        from nura_appliance.storage.postgres.handoff import PgCannedReplyStore, PgHandoffStore, PgInboxRowStore
         from nura_appliance.storage.postgres.health import PgHealthStore
         from nura_appliance.storage.postgres.identities import PgIdentityStore
         from nura_appliance.storage.postgres.metrics import PgMetricsStore
@@ -250,6 +252,7 @@ def stores_for(db: Any) -> Stores:
             auth=PgAuthStore(db),
             handoff=PgHandoffStore(db),
             canned=PgCannedReplyStore(db),
+            inbox=PgInboxRowStore(db),
             backups=PgBackupStore(db),
             health=PgHealthStore(db),
             identities=PgIdentityStore(db),
@@ -268,7 +271,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.attachments import SqlAttachmentStore
     from nura_appliance.storage.sqlite.auth import SqliteAuthStore
     from nura_appliance.storage.sqlite.backups import SqlBackupStore
-    from nura_appliance.storage.sqlite.handoff import SqliteCannedReplyStore, SqliteHandoffStore
+    from nura_appliance.storage.sqlite.handoff import SqliteCannedReplyStore, SqliteHandoffStore, SqliteInboxRowStore
     from nura_appliance.storage.sqlite.health import SqliteHealthStore
     from nura_appliance.storage.sqlite.identities import SqlIdentityStore
     from nura_appliance.storage.sqlite.metrics import SqliteMetricsStore
@@ -289,6 +292,7 @@ def stores_for(db: Any) -> Stores:
         auth=SqliteAuthStore(db),
         handoff=SqliteHandoffStore(db),
         canned=SqliteCannedReplyStore(db),
+        inbox=SqliteInboxRowStore(db),
         backups=SqlBackupStore(db),
         health=SqliteHealthStore(db),
         identities=SqlIdentityStore(db),

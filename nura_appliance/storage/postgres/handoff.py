@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from nura_appliance.errors import Conflict, NotFound
-from nura_appliance.storage.base import SessionRecord, like_contains
+from nura_appliance.storage.base import INBOX_TABLES, SessionRecord, like_contains
 from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
 
 
@@ -197,3 +197,56 @@ class PgCannedReplyStore:
                 raise NotFound(_NO_REPLY[0], code=_NO_REPLY[1])
 
         await self.db.write(run)
+
+
+def _inbox_table(table: str) -> str:
+    if table not in INBOX_TABLES:
+        raise ValueError(f"not an inbox table: {table!r}")
+    return table
+
+
+class PgInboxRowStore:
+    def __init__(self, db: PgDatabase) -> None:
+        self.db = db
+
+    async def insert(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
+        name = _inbox_table(table)
+
+        def run(conn: PgConnection) -> dict[str, Any]:
+            inserted = conn.sql(
+                f"INSERT INTO {name} ({', '.join(row)}) VALUES ({', '.join('%s' for _ in row)}) RETURNING id",
+                tuple(row.values()),
+            ).fetchone()
+            assert inserted is not None
+            return {"id": int(inserted["id"]), **row}
+
+        return await self.db.write(run)
+
+    async def page(self, table: str, status: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        name = _inbox_table(table)
+        where, params = ("WHERE status = %(status)s", {"status": status}) if status else ("", {})
+        page = {**params, "limit": limit, "offset": offset}
+
+        def run(conn: PgConnection) -> tuple[list[dict[str, Any]], int]:
+            total, rows = conn.sql_pipeline(
+                [
+                    (f"SELECT count(*) AS n FROM {name} {where}", params),
+                    (f"SELECT * FROM {name} {where} ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s", page),
+                ],
+                snapshot=True,
+            )
+            return rows, int(total[0]["n"])
+
+        return await self.db.read(run)
+
+    async def update(self, table: str, item_id: int, values: dict[str, Any]) -> dict[str, Any] | None:
+        name = _inbox_table(table)
+
+        def run(conn: PgConnection) -> dict[str, Any] | None:
+            sets = ", ".join(f"{k} = %(v_{k})s" for k in values)
+            return conn.sql(
+                f"UPDATE {name} SET {sets} WHERE id = %(id)s RETURNING *",
+                {**{f"v_{k}": v for k, v in values.items()}, "id": item_id},
+            ).fetchone()
+
+        return await self.db.write(run)

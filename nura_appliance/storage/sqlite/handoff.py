@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nura_appliance.errors import Conflict, NotFound
-from nura_appliance.storage.base import SessionRecord, like_contains
+from nura_appliance.storage.base import INBOX_TABLES, SessionRecord, like_contains
 from nura_appliance.storage.sqlite.db import Database
 
 _STALE = (
@@ -185,3 +185,51 @@ class SqliteCannedReplyStore:
                 raise NotFound(_NO_REPLY[0], code=_NO_REPLY[1])
 
         await self.db.write(run)
+
+
+def _inbox_table(table: str) -> str:
+    if table not in INBOX_TABLES:
+        raise ValueError(f"not an inbox table: {table!r}")
+    return table
+
+
+class SqliteInboxRowStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def insert(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
+        name = _inbox_table(table)
+
+        def run(conn: Any) -> dict[str, Any]:
+            rows = conn.execute(
+                f"INSERT INTO {name} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)}) RETURNING id",
+                tuple(row.values()),
+            ).fetchall()
+            return {"id": int(rows[0]["id"]), **row}
+
+        return await self.db.write(run)
+
+    async def page(self, table: str, status: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        name = _inbox_table(table)
+        where, params = ("WHERE status = ?", [status]) if status else ("", [])
+
+        def run(conn: Any) -> tuple[list[dict[str, Any]], int]:
+            total = conn.execute(f"SELECT count(*) AS n FROM {name} {where}", params).fetchall()[0]["n"]
+            rows = conn.execute(
+                f"SELECT * FROM {name} {where} ORDER BY id DESC LIMIT ? OFFSET ?", [*params, limit, offset]
+            ).fetchall()
+            return [dict(r) for r in rows], int(total)
+
+        return await self.db.read(run)
+
+    async def update(self, table: str, item_id: int, values: dict[str, Any]) -> dict[str, Any] | None:
+        name = _inbox_table(table)
+
+        def run(conn: Any) -> dict[str, Any] | None:
+            sets = ", ".join(f"{k} = ?" for k in values)
+            rows = conn.execute(
+                f"UPDATE {name} SET {sets} WHERE id = ? RETURNING *", (*values.values(), item_id)
+            ).fetchall()
+            return dict(rows[0]) if rows else None
+
+        return await self.db.write(run)
