@@ -22,6 +22,7 @@ PORTED = (
     "auth/*.py",
     "channels/*.py",
     "handoff/canned.py",
+    "handoff/customer.py",
     "handoff/inbox.py",
     "handoff/lifecycle.py",
     "handoff/service.py",

@@ -104,6 +104,20 @@ class HandoffStoreContract:
         ]
         assert await store.detail("missing") == (None, None, [])
 
+    async def test_feedback_replaces_a_vote_and_counts_downs(self, store: HandoffStore, db: Any) -> None:
+        ids = {
+            r["role"]: r["id"] for r in query_rows(db, "SELECT id, role FROM chat_turns WHERE session_id = ?", ("p1",))
+        }
+        assert await store.record_feedback("p1", ids["bot"], "down", "bad", 10.0, 0.0) == ("bot", 1)
+        assert await store.record_feedback("p1", ids["bot"], "down", None, 11.0, 0.0) == ("bot", 1)  # replaced
+        assert await store.record_feedback("p1", ids["bot"], "up", None, 12.0, 0.0) == ("bot", 0)
+        assert await store.record_feedback("p1", ids["customer"], "down", None, 13.0, 0.0) == ("customer", 0)
+        assert await store.record_feedback("a1", ids["bot"], "down", None, 14.0, 0.0) == (None, 0)  # not its turn
+        rows = query_rows(db, "SELECT message_id, value, comment FROM message_feedback")
+        assert rows == [{"message_id": ids["bot"], "value": "up", "comment": None}]
+        assert await store.record_feedback("p1", ids["bot"], "down", None, 20.0, 15.0) == ("bot", 1)
+        assert await store.record_feedback("p1", ids["bot"], "down", None, 21.0, 25.0) == ("bot", 0)  # before since
+
     async def test_close_idle_bumps_the_version(self, store: HandoffStore) -> None:
         closed = await store.close_idle(100.0, 200.0)
         assert [(s.id, s.status, s.closed_at, s.updated_at, s.version) for s in closed] == [

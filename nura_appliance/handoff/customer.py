@@ -147,27 +147,11 @@ async def record_feedback(
     now = time.time()
     since = session.resolved_at or 0.0
 
-    def run(conn: Any) -> int:
-        found = conn.execute(
-            "SELECT role FROM chat_turns WHERE id = ? AND session_id = ?", (message_id, session.id)
-        ).fetchall()
-        if not found:
-            raise NotFound("no message with this id in this session", code="message_not_found")
-        if found[0]["role"] not in ("bot", "agent"):
-            raise ValidationFailed("only answers can be rated", code="invalid_field", details={"field": "message_id"})
-        conn.execute("DELETE FROM message_feedback WHERE session_id = ? AND message_id = ?", (session.id, message_id))
-        conn.execute(
-            "INSERT INTO message_feedback (session_id, message_id, value, comment, created_at) VALUES (?, ?, ?, ?, ?)",
-            (session.id, message_id, value, comment, now),
-        )
-        return int(
-            conn.execute(
-                "SELECT count(*) AS n FROM message_feedback WHERE session_id = ? AND value = 'down' AND created_at > ?",
-                (session.id, since),
-            ).fetchall()[0]["n"]
-        )
-
-    downs = await ctx.db.write(run)
+    role, downs = await ctx.stores.handoff.record_feedback(session.id, message_id, value, comment, now, since)
+    if role is None:
+        raise NotFound("no message with this id in this session", code="message_not_found")
+    if role not in ("bot", "agent"):
+        raise ValidationFailed("only answers can be rated", code="invalid_field", details={"field": "message_id"})
     result: dict[str, Any] = {
         "ok": True,
         "session_id": session.id,

@@ -313,6 +313,14 @@ class HandoffStore(Protocol):
         """Close bot sessions last changed before ``cutoff`` (version bumped); the closed rows."""
         ...
 
+    async def record_feedback(
+        self, session_id: str, message_id: int, value: str, comment: str | None, at: float, since: float
+    ) -> tuple[str | None, int]:
+        """A thumbs up/down on turn ``message_id`` of the session, replacing an earlier vote on it,
+        written only when that turn is an answer (``bot`` or ``agent``). Returns the turn's role
+        (None: no such turn in this session) and the session's thumbs-down votes after ``since``."""
+        ...
+
     async def flag_stale(self, cutoff: float, now: float) -> list[dict[str, Any]]:
         """Record a ``stale_pending`` event for sessions pending since before ``cutoff`` and not yet
         flagged in this hand-off; their ``id``, ``handoff_at``, ``handoff_reason``."""

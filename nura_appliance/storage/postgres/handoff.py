@@ -121,6 +121,33 @@ class PgHandoffStore:
         )
         return [SessionRecord.from_row(r) for r in rows]
 
+    async def record_feedback(
+        self, session_id: str, message_id: int, value: str, comment: str | None, at: float, since: float
+    ) -> tuple[str | None, int]:
+        params = {"sid": session_id, "mid": message_id, "value": value, "comment": comment, "at": at, "since": since}
+
+        def run(conn: PgConnection) -> tuple[str | None, int]:
+            found = conn.sql(
+                "SELECT role FROM chat_turns WHERE id = %(mid)s AND session_id = %(sid)s", params
+            ).fetchone()
+            role = found["role"] if found else None
+            if role in ("bot", "agent"):
+                # the old vote out and the new one in: one statement
+                conn.sql(
+                    "WITH gone AS (DELETE FROM message_feedback WHERE session_id = %(sid)s AND message_id = %(mid)s)"
+                    " INSERT INTO message_feedback (session_id, message_id, value, comment, created_at)"
+                    " VALUES (%(sid)s, %(mid)s, %(value)s, %(comment)s, %(at)s)",
+                    params,
+                )
+            row = conn.sql(
+                "SELECT count(*) AS n FROM message_feedback WHERE session_id = %(sid)s AND value = 'down'"
+                " AND created_at > %(since)s",
+                params,
+            ).fetchone()
+            return role, int(row["n"]) if row else 0
+
+        return await self.db.write(run)
+
     async def flag_stale(self, cutoff: float, now: float) -> list[dict[str, Any]]:
         return await self.db.write(
             lambda conn: conn.sql(

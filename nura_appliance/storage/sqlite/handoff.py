@@ -119,6 +119,31 @@ class SqliteHandoffStore:
 
         return await self.db.write(run)
 
+    async def record_feedback(
+        self, session_id: str, message_id: int, value: str, comment: str | None, at: float, since: float
+    ) -> tuple[str | None, int]:
+        def run(conn: Any) -> tuple[str | None, int]:
+            found = conn.execute(
+                "SELECT role FROM chat_turns WHERE id = ? AND session_id = ?", (message_id, session_id)
+            ).fetchall()
+            role = found[0]["role"] if found else None
+            if role in ("bot", "agent"):
+                conn.execute(
+                    "DELETE FROM message_feedback WHERE session_id = ? AND message_id = ?", (session_id, message_id)
+                )
+                conn.execute(
+                    "INSERT INTO message_feedback (session_id, message_id, value, comment, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (session_id, message_id, value, comment, at),
+                )
+            downs = conn.execute(
+                "SELECT count(*) AS n FROM message_feedback WHERE session_id = ? AND value = 'down' AND created_at > ?",
+                (session_id, since),
+            ).fetchall()[0]["n"]
+            return role, int(downs)
+
+        return await self.db.write(run)
+
     async def flag_stale(self, cutoff: float, now: float) -> list[dict[str, Any]]:
         def run(conn: Any) -> list[dict[str, Any]]:
             stale = [dict(r) for r in conn.execute(_STALE, (cutoff,)).fetchall()]
