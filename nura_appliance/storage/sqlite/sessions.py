@@ -177,9 +177,8 @@ def write_rows(conn: apsw.Connection, session: SessionRecord, change: SessionCha
 
 class SqliteSessionStore:
     """Sessions as versioned aggregates: every change is a command run by :meth:`apply` inside the
-    writer's transaction (SQLite: the one writer thread; PostgreSQL: the same code through the
-    translated connection, where the writer's transaction holds the cluster-wide write lock and the
-    UPDATE compares the version)."""
+    writer's transaction (the one writer thread); the UPDATE compares the version. PostgreSQL has
+    its own twin, ``storage/postgres/sessions.py``."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
