@@ -3,6 +3,7 @@ stored under random names, served only to the session's token holder and staff, 
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 from typing import Any
@@ -392,7 +393,11 @@ async def test_backup_export_and_purge_include_attachments(app, client, data_dir
     assert sorted(r["kind"] for r in exported) == ["jpeg", "pdf"] and "stored_name" not in exported[0]
 
     # Not old enough: nothing goes. Then --attachments with a cut-off in the future takes both.
-    out = runner.invoke(cli, ["purge", "--older-than", "1h", "--attachments", "--yes", "--data-dir", str(data_dir)])
+    # `nura purge` runs its own event loop (asyncio.run): invoke it off this test's loop, as a
+    # separate command would run.
+    out = await asyncio.to_thread(
+        runner.invoke, cli, ["purge", "--older-than", "1h", "--attachments", "--yes", "--data-dir", str(data_dir)]
+    )
     assert out.exit_code == 0 and len(stored_files(data_dir)) == 2
     import os
     import time
@@ -401,8 +406,10 @@ async def test_backup_export_and_purge_include_attachments(app, client, data_dir
     await app.ctx.nura.db.execute("UPDATE attachments SET created_at = ?", (old,))
     for path in stored_files(data_dir):
         os.utime(path, (old, old))
-    out = runner.invoke(
-        cli, ["purge", "--older-than", "1h", "--attachments", "--yes", "--json", "--data-dir", str(data_dir)]
+    out = await asyncio.to_thread(
+        runner.invoke,
+        cli,
+        ["purge", "--older-than", "1h", "--attachments", "--yes", "--json", "--data-dir", str(data_dir)],
     )
     assert out.exit_code == 0, out.output
     counts = json.loads(out.stdout)["rows"]
