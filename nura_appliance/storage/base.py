@@ -776,6 +776,27 @@ class LedgerRow:
     session_id: str | None = None
     message_id: int | None = None
 
+    def row_values(self) -> tuple[Any, ...]:
+        """The ``llm_usage_logs`` values both stores insert: session_id, message_id, provider, model,
+        purpose, prompt/completion/total tokens, latency_ms, cost_usd, ok, error (≤ 500
+        characters), outcome, created_at."""
+        return (
+            self.session_id,
+            self.message_id,
+            self.provider,
+            self.model,
+            self.purpose,
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.prompt_tokens + self.completion_tokens,
+            self.latency_ms,
+            self.cost_usd,
+            int(self.ok),
+            (self.error or None) and self.error[:500],
+            self.outcome,
+            self.created_at,
+        )
+
 
 class AiStore(Protocol):
     """The AI feature's rows (``storage/sqlite/ai.py``, ``storage/postgres/ai.py``): the token and

@@ -20,22 +20,7 @@ class SqliteAiStore:
         self.db = db
 
     async def record(self, row: LedgerRow) -> int:
-        params = (
-            row.session_id,
-            row.message_id,
-            row.provider,
-            row.model,
-            row.purpose,
-            row.prompt_tokens,
-            row.completion_tokens,
-            row.prompt_tokens + row.completion_tokens,
-            row.latency_ms,
-            row.cost_usd,
-            int(row.ok),
-            (row.error or None) and row.error[:500],
-            row.outcome,
-            row.created_at,
-        )
+        params = row.row_values()
 
         def run(conn: apsw.Connection) -> int:
             conn.execute(

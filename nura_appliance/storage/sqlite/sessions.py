@@ -77,12 +77,7 @@ def update_session(
 
 def load_session(conn: apsw.Connection, session_id: str) -> SessionRecord | None:
     rows = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchall()
-    return session_from_row(rows[0]) if rows else None
-
-
-# The row mapping is the record's (both backends share it); the names stay for their callers.
-session_from_row = SessionRecord.from_row
-turn_from_row = TurnRecord.from_row
+    return SessionRecord.from_row(rows[0]) if rows else None
 
 
 # Inserts hand back their id with RETURNING rather than a second statement (last_insert_rowid):
@@ -185,7 +180,7 @@ class SqliteSessionStore:
 
     async def get(self, session_id: str) -> SessionRecord | None:
         row = await self.db.fetchone("SELECT * FROM sessions WHERE id = ?", (session_id,))
-        return session_from_row(row) if row else None
+        return SessionRecord.from_row(row) if row else None
 
     async def apply(
         self,
@@ -239,14 +234,14 @@ class SqliteSessionStore:
             "SELECT * FROM chat_turns WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?",
             (session_id, after_id, limit),
         )
-        return [turn_from_row(r) for r in rows]
+        return [TurnRecord.from_row(r) for r in rows]
 
     async def recent_turns(self, session_id: str, limit: int) -> list[TurnRecord]:
         rows = await self.db.fetchall(
             "SELECT * FROM (SELECT * FROM chat_turns WHERE session_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
             (session_id, limit),
         )
-        return [turn_from_row(r) for r in rows]
+        return [TurnRecord.from_row(r) for r in rows]
 
     async def list(
         self,
@@ -295,6 +290,6 @@ class SqliteSessionStore:
                 f"SELECT * FROM sessions {clause} ORDER BY updated_at DESC LIMIT ? OFFSET ?",
                 [*params, limit, offset],
             ).fetchall()
-            return [session_from_row(r) for r in rows], total
+            return [SessionRecord.from_row(r) for r in rows], total
 
         return await self.db.read(run)
