@@ -54,7 +54,7 @@ async def test_in_process_poller_answers_and_remembers_its_offset(
     # A poller restarted later resumes from the stored offset, so the answered update is
     # confirmed and never fetched again.
     runtime = app.ctx.nura.telegram
-    runtime.stop_tasks()
+    await runtime.stop()
     again = TelegramPoller(runtime.channel, poll_timeout=0)
     fake_tg.push_update(**fake_tg.text_update(11, "/start", lang="ku", update_id=1000))
     assert await again.poll_once() == 0
@@ -72,7 +72,7 @@ async def test_poller_stops_on_a_refused_token_and_waits_on_flood_control(
     app: Any, client: httpx.AsyncClient, fake_tg: FakeTelegram
 ) -> None:
     runtime = app.ctx.nura.telegram
-    runtime.stop_tasks()
+    await runtime.stop()
     channel = runtime.channel
     waits: list[float] = []
 

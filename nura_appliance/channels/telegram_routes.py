@@ -91,11 +91,18 @@ class TelegramRuntime:
             self.tasks.append(loop.create_task(TelegramPoller(self.channel, poll_timeout=poll_timeout).run()))
         self.tasks.append(loop.create_task(self.channel.delivery_loop(delivery_interval)))
 
-    def stop_tasks(self) -> None:
-        """Stop polling and delivery (the channel itself stays usable)."""
-        for task in self.tasks:
+    def stop_tasks(self) -> list[asyncio.Task[None]]:
+        """Cancel polling and delivery (the channel itself stays usable); returns the cancelled
+        tasks, which may still be finishing an await (see ``stop``)."""
+        tasks, self.tasks = self.tasks, []
+        for task in tasks:
             task.cancel()
-        self.tasks.clear()
+        return tasks
+
+    async def stop(self) -> None:
+        """Cancel polling and delivery and wait until they have ended, so no request of theirs
+        is still in flight (a long poll would otherwise take updates meant for another poller)."""
+        await asyncio.gather(*self.stop_tasks(), return_exceptions=True)
 
     def close(self) -> None:
         self.stop_tasks()
