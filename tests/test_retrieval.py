@@ -271,3 +271,23 @@ def test_chunk_frequencies_are_remembered_until_the_knowledge_version_changes(tm
         )
     finally:
         db.close()
+
+
+def test_a_word_asking_for_a_value_is_held_by_a_passage_holding_one() -> None:
+    """"سعر" is held by a row that gives a price in dinars without the word (coverage), but that
+    is no evidence of the topic: the rarest word held and the words held do not change."""
+    from nura_appliance.knowledge.hybrid import QueryTerms, Weights, evidence, passage_terms
+    from nura_appliance.knowledge.values import value_kinds
+
+    query = QueryTerms.of("ما سعر باقة المريخ")
+    assert query.kinds == {"price"} and len(query.asks) == 1
+    row = "الباقة: المريخ، الإنترنت: 40 GB، 27,000 دينار"
+    found = frozenset(passage_terms(row))
+    weights = Weights.of(query, {t: 1 for t in found}, 10)
+    plain = evidence(query, found, weights)
+    held = evidence(query, found, weights, value_kinds(row, query.kinds))
+    assert value_kinds(row, query.kinds) == {"price"}
+    assert held.coverage > plain.coverage and held.by_value == pytest.approx(held.coverage - plain.coverage)
+    assert (held.rare, held.words) == (plain.rare, plain.words)
+    # a question that asks for no value gains nothing
+    assert QueryTerms.of("ما هي باقة المريخ").asks == {}

@@ -71,6 +71,7 @@ def passage_from_hit(hit: Any) -> Passage:
         words=getattr(getattr(hit, "evidence", None), "words", None) or None,
         lone=bool(getattr(getattr(hit, "evidence", None), "lone", False)),
         cosine=float(getattr(hit, "cosine", 0.0) or 0.0),
+        by_value=float(getattr(getattr(hit, "evidence", None), "by_value", 0.0) or 0.0),
     )
 
 
@@ -83,7 +84,7 @@ def quote_probability(passage: Passage, background: float | None) -> float:
     asked of the same installs (docs/KNOWLEDGE.md)."""
     z = (
         QUOTE_BIAS
-        + QUOTE_COVERAGE * passage.coverage
+        + QUOTE_COVERAGE * passage.by_words
         + QUOTE_RARE * passage.rare
         + QUOTE_COSINE * max(passage.cosine, 0.0)
         + QUOTE_LONE * passage.lone

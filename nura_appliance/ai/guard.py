@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from nura_appliance.ai.prompts import Passage, clean_text
 from nura_appliance.knowledge.hybrid import QueryTerms
 from nura_appliance.knowledge.normalize import detect_language, normalize
+from nura_appliance.knowledge.values import ANSWER_TYPES, answer_types, holds_type
 
 _CITATION = re.compile(r"\s*\[(\d{1,2})\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -175,100 +176,6 @@ def asks_quantity(question: str) -> bool:
     return any(w in _QUANTITY_WORDS for w in normalize(question).split())
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(normalize(w) for w in text.split())
-
-
-# What kind of value a question asks for, the words that ask for it (ar, ckb, ku, en) and what a
-# unit holding such a value looks like. A unit of the asked kind is preferred, and a unit that
-# names the thing but not its value brings the next one when that holds it ("Business Desk
-# serves companies …" + "call 0771 133 5050").
-_ANSWER_TYPES: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
-    "price": (
-        _words(
-            "سعر اسعار أسعار السعر رسوم الرسوم كلفة تكلفة الكلفة ثمن مبلغ بكم بكام بيش نرخ نرخی نرخەکەی تێچوو "
-            "biha bihayê buha price prices cost costs fee fees charge"
-        ),
-        re.compile(r"\d\s*(?:ألف|الف)?\s*(?:دينار|د\.ع|دینار|IQD|dinars?|USD|\$|دولار)|\d{1,3}(?:,\d{3})+", re.I),
-    ),
-    "code": (
-        _words("كود الكود رمز الرمز اطلب فعل تفعيل الغاء إلغاء كۆد کۆدی kod koda code codes dial activate cancel"),
-        re.compile(r"[*#]\s?\d|\d\s?[*#]"),
-    ),
-    "phone": (
-        _words(
-            "اتصال اتصل واتساب الواتساب واتسب whatsapp ژمارە ژمارەی ژمارەکەی "
-            "واتسئەپ واتسئەپی hejmar hejmara call hotline contact"
-        ),
-        re.compile(r"(?<![\d,.])\+?\d{2,4}(?:[ -]\d{3,4}){1,3}(?![\d,])|(?<![\d,.*#])\d{7,}(?![\d,])"),
-    ),
-    "time": (
-        _words(
-            "متى ساعة ساعات الساعة الساعه دوام الدوام يفتح يفتحون يسكر يغلق تفتح مفتوح كەی کاتژمێر "
-            "kengî saet when hours open opening close closes time"
-        ),
-        re.compile(
-            r"\d{1,2}[:.]\d{2}|صباح|مساء|ظهر|ليلا|\b\d{1,2}\s*(?:am|pm)\b|\d+\s*(?:ساعة|ساعات|hours?)\b|24/7", re.I
-        ),
-    ),
-    "address": (
-        _words(
-            "وين وينه اين أين عنوان العنوان موقع مكان كوي کوێ ناونیشان ku kû navnîşan where address located location"
-        ),
-        re.compile(r"شارع|حي\s|قرب|مقابل|ساحة|مجمع|\bمول|street|\bst\.|road|near|district|mall|شەقام", re.I),
-    ),
-    "email": (
-        _words("email e-mail mail بريد ايميل إيميل الايميل الإيميل ئیمەیڵ ئیمەیل"),
-        re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
-    ),
-    "setting": (
-        _words(
-            "apn إعدادات اعدادات الاعدادات الإعدادات إعداد proxy بروكسي mms mmsc بورت port ڕێکخستن ڕێکخستنی mîheng settings setting configure"
-        ),
-        re.compile(r"\b[a-z0-9-]+\.[a-z0-9.-]*[a-z0-9]\b|\d+\.\d+\.\d+\.\d+|https?://", re.I),
-    ),
-}
-_ARTICLE = re.compile(r"^(?:وال|بال|ال|و|ب)(?=\w{3})")
-# "for how much" asks a price in Sorani ("بە چەندە") and Kurmanji ("bi çend e"); "چەند" alone is
-# "how many" (normalised: چ → ج, ç → c).
-_FOR = frozenset({"بە", "به", "bi", "be"})
-_DEVICE = _words("هاتف الهاتف تلفون تليفون تەلەفۆن telefon phone telephone")
-_NUMBER_WORDS = _words("رقم الرقم ارقام أرقام number numbers no ژمارە ژمارەی hejmar hejmara")
-_HOW_MUCH = ("جەند", "جند", "cend")
-_EN_PRICE_NEXT = frozenset({"is", "are", "does", "do", "for", "will"})
-
-
-def answer_types(question: str) -> set[str]:
-    """The kinds of value the question asks for (price, code, phone, time, address, setting)."""
-    words = set()
-    tokens = normalize(question).split()
-    for w in tokens:
-        words.update((w, _ARTICLE.sub("", w)))
-    kinds = {kind for kind, (asking, _) in _ANSWER_TYPES.items() if not words.isdisjoint(asking)}
-    # "phone" is as often the device ("move my esim to a new phone", "ضاع تلفوني") as the number:
-    # it asks for a number only with a word for one ("phone number", "رقم هاتف الفرع").
-    if not words.isdisjoint(_DEVICE) and not words.isdisjoint(_NUMBER_WORDS):
-        kinds.add("phone")
-    # English "how much is / does / for …" asks a price ("how much data" does not)
-    if any(
-        t[:3] == ["how", "much", t[2]] and t[2] in _EN_PRICE_NEXT
-        for t in map(list, zip(tokens, tokens[1:], tokens[2:], strict=False))
-    ):
-        kinds.add("price")
-    if any(a in _FOR and b.startswith(_HOW_MUCH) for a, b in zip(tokens, tokens[1:], strict=False)):
-        kinds.add("price")
-    if "email" in kinds:
-        kinds.discard("address")  # "email address"
-    if "price" in kinds:
-        kinds.discard("phone")  # "رسوم حجز الرقم": the number is the product, the fee the answer
-    return kinds
-
-
-def holds_type(unit: str, kinds: set[str]) -> bool:
-    """Whether the unit holds a value of one of the asked kinds."""
-    return any(_ANSWER_TYPES[kind][1].search(unit) for kind in kinds)
-
-
 def _value_key(value: str) -> str:
     return re.sub(r"[\s,٬]", "", value.translate(_DIGITS)).lower()
 
@@ -280,7 +187,7 @@ def new_values(passage: str, known: str, kinds: frozenset[str]) -> bool:
     lacks ("بدل فاقد … 4,500 دينار" beside the article on a lost SIM that names no fee)."""
     held = _value_key(known)
     for kind in kinds:
-        for match in _ANSWER_TYPES[kind][1].finditer(passage):
+        for match in ANSWER_TYPES[kind][1].finditer(passage):
             # The value itself: for an address the words around the marker ("شارع القدس").
             start, end = match.span()
             while start > 0 and (passage[start - 1].isdigit() or passage[start - 1] in ",.٬*#"):

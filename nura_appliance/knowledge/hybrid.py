@@ -48,6 +48,7 @@ from nura_appliance.knowledge.lexicon import concepts
 from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, index_terms, normalize, stem
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.knowledge.retrieval import dot_rows, fts_query, knowledge_version
+from nura_appliance.knowledge.values import answer_types, asking_kinds, value_kinds
 from nura_appliance.storage.postgres import search as pg_search
 from nura_appliance.storage.sqlite.db import Database
 from nura_appliance.storage.sqlite.handbook import HIDDEN
@@ -170,6 +171,10 @@ class QueryTerms:
 
     terms: list[str]
     units: list[tuple[str, frozenset[str]]]
+    # The kinds of value the question asks for (knowledge/values.py) and, per unit, the kinds its
+    # word asks for: "رسوم" (price) is held by a passage holding a price, whatever its wording.
+    kinds: frozenset[str] = frozenset()
+    asks: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, text: str, bridge: Bridge | None = None) -> QueryTerms:
@@ -179,6 +184,8 @@ class QueryTerms:
         sorani = has_sorani_letters(text)
         bridged: list[str] = []
         arabizi = arabizi_text(text) is not None  # Latin letters, Arabic words
+        kinds = frozenset(answer_types(text))
+        asks: dict[str, frozenset[str]] = {}
         for word in normalize(text).split():
             if word in STOPWORDS or word in ASKING_WORDS:
                 continue
@@ -199,7 +206,9 @@ class QueryTerms:
                     bridged.extend(sorted(translated))
                     forms = forms | translated | set(concepts(sorted(translated)))
                 units[unit] = forms
-        return cls(list(dict.fromkeys(index_terms(text) + bridged)), list(units.items()))
+                if kinds and (asked := asking_kinds(word) & kinds):
+                    asks[unit] = asked
+        return cls(list(dict.fromkeys(index_terms(text) + bridged)), list(units.items()), kinds, asks)
 
     def lookup_terms(self) -> list[str]:
         """Every term whose document frequency the features need."""
@@ -250,6 +259,9 @@ class Evidence:
     # one-chunk term: the extractive answer prefers the sentence with the rarer ones.
     words: dict[str, float] = field(default_factory=dict)
     asked: int = 0  # how many content words the question has
+    # The part of ``coverage`` held through a value of the asked kind rather than a word
+    # ("رسوم" held by "4,000 دينار"): the quote model reads the coverage by words alone.
+    by_value: float = 0.0
 
     @property
     def lone(self) -> bool:
@@ -259,15 +271,31 @@ class Evidence:
         return self.asked >= 2 and len(self.words) <= 1
 
 
-def evidence(query: QueryTerms, found: frozenset[str], weights: Weights) -> Evidence:
-    """The lexical evidence of one passage (its index terms ``found``) for the question."""
-    total = got = known_total = known_got = rare = 0.0
+def evidence(
+    query: QueryTerms, found: frozenset[str], weights: Weights, values: frozenset[str] = frozenset()
+) -> Evidence:
+    """The lexical evidence of one passage (its index terms ``found``) for the question.
+
+    ``values``: the kinds of value the passage holds (a price, a time …). A word that asks for a
+    kind the passage holds a value of counts as held for ``coverage`` ("رسوم" and a row with
+    "4,000 دينار", "open" and "8:30–15:30"), never for ``rare`` nor as a word held: a price in a
+    passage is no evidence that it is about the question's topic."""
+    total = got = known_total = known_got = rare = by_value = 0.0
     unseen = 0
     words: dict[str, float] = {}
     for name, forms in query.units:
         weight = weights.unit.get(name, 0.0)
         total += weight
         matched = name in found or not forms.isdisjoint(found)
+        if not matched and values and not values.isdisjoint(query.asks.get(name, ())):
+            got += weight
+            by_value += weight
+            if weights.seen.get(name):
+                known_total += weight
+                known_got += weight
+            else:
+                unseen += 1
+            continue
         if matched:
             got += weight
             if weights.rarest:
@@ -286,6 +314,7 @@ def evidence(query: QueryTerms, found: frozenset[str], weights: Weights) -> Evid
         unseen / len(query.units) if query.units else 0.0,
         words,
         len(query.units),
+        by_value / total if total else 0.0,
     )
 
 
@@ -426,13 +455,21 @@ def _shortlist(found: dict[str, _Candidate], k: int) -> dict[str, _Candidate]:
     return {c.ref: c for c in best}
 
 
-def _finish(found: dict[str, _Candidate], query: QueryTerms, weights: Weights, k: int) -> list[_Candidate]:
-    """Relevance of every candidate; the best ``k`` by relevance (RRF breaks ties)."""
+def _finish(
+    found: dict[str, _Candidate],
+    query: QueryTerms,
+    weights: Weights,
+    k: int,
+    values: dict[str, frozenset[str]] | None = None,
+) -> list[_Candidate]:
+    """Relevance of every candidate; the best ``k`` by relevance (RRF breaks ties). ``values``:
+    per candidate, the kinds of value the question asks for that it holds."""
     for cand in found.values():
         terms = cand.terms
         if isinstance(terms, str):
             terms = cand.terms = frozenset(terms.split())
-        cand.evidence = evidence(query, terms or frozenset(), weights)
+        held = values.get(cand.ref, frozenset()) if values else frozenset()
+        cand.evidence = evidence(query, terms or frozenset(), weights, held)
         cand.relevance = relevance(cand.evidence, cand.cosine or 0.0)
     return sorted(found.values(), key=lambda c: (-round(c.relevance, 6), -c.fused, c.ref))[:k]
 
@@ -516,7 +553,8 @@ class HybridRetriever:
                 vector = self.vector_candidates(conn, "chunk", query, coarse_query, pool * self.oversample, version)
             found = _shortlist(_rank(lexical, vector, pool), k)
             self._complete_chunks(conn, found, query if usable else None)
-            hits = (self._chunk_hit(conn, c) for c in _finish(found, terms, weights, k))
+            values = self._chunk_values(conn, found, terms)
+            hits = (self._chunk_hit(conn, c) for c in _finish(found, terms, weights, k, values))
             out["chunk"] = [h for h in hits if h is not None]
         if "article" in kinds:
             best = self._articles(
@@ -545,6 +583,20 @@ class HybridRetriever:
         with self._lock:
             self._bridge = (version, learnt)
         return learnt
+
+    @staticmethod
+    def _chunk_values(conn: Any, found: dict[str, _Candidate], query: QueryTerms) -> dict[str, frozenset[str]]:
+        """For a question asking for a kind of value (a price, a time …): which of those kinds
+        each shortlisted chunk holds a value of, read from the chunk's text (at most the
+        shortlist, whatever the handbook's size)."""
+        if not query.asks or not found:
+            return {}
+        ids = [int(ref) for ref in found if ref.isdigit()]
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = conn.execute(f"SELECT id, text FROM handbook_chunks WHERE id IN ({marks})", ids).fetchall()
+        return {str(r["id"]): value_kinds(r["text"] or "", query.kinds) for r in rows}
 
     def _complete_chunks(self, conn: apsw.Connection, found: dict[str, _Candidate], query: np.ndarray | None) -> None:
         """Read the missing half of each candidate: the terms of chunks found by vectors only, the
@@ -704,7 +756,10 @@ class HybridRetriever:
                 for cand in found.values():
                     if cand.cosine is None:
                         cand.cosine = conn.database.vector_index.cosine(conn, query, "chunk", cand.ref)
-            out["chunk"] = [h for h in (self._chunk_hit(conn, c) for c in _finish(found, terms, weights, k)) if h]
+            values = self._chunk_values(conn, found, terms)
+            out["chunk"] = [
+                h for h in (self._chunk_hit(conn, c) for c in _finish(found, terms, weights, k, values)) if h
+            ]
         if "article" in kinds:
             lexical_articles = [
                 (r["ref"], r["score"], frozenset(r["text"].split()))

@@ -1,0 +1,124 @@
+"""What kind of value a question asks for, and which texts hold a value of that kind.
+
+A question's asking words in ar, ckb, ku and en say which kind of value it wants — a price
+("سعر", "رسوم", "نرخ", "biha", "fee"), a code, a phone number, a time ("متى", "دوام", "يفتح",
+"hours"), an address ("وين", "عنوان", "کوێ", "where"), an e-mail address or a setting ("APN",
+"إعدادات") — and a passage, sentence or table row holding such a value (a number with دينار or
+a grouped "27,000", ``*120#``, "0771 133 5050", "9:00", "شارع", ``zg.mms``) is the one that can
+answer it. The retriever counts an asking word as held by a passage holding a value of its kind
+(``hybrid.evidence``); the extractive answer prefers the sentence that holds one
+(``ai.guard.extract_answer``); the grounded tier adds a handbook passage beside a confident
+article that lacks the value (``ai.guard.new_values``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from nura_appliance.knowledge.normalize import normalize
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(normalize(w) for w in text.split())
+
+
+# What kind of value a question asks for, the words that ask for it (ar, ckb, ku, en) and what a
+# unit holding such a value looks like. A unit of the asked kind is preferred, and a unit that
+# names the thing but not its value brings the next one when that holds it ("Business Desk
+# serves companies …" + "call 0771 133 5050").
+ANSWER_TYPES: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
+    "price": (
+        _words(
+            "سعر اسعار أسعار السعر رسوم الرسوم كلفة تكلفة الكلفة ثمن مبلغ بكم بكام بيش نرخ نرخی نرخەکەی تێچوو "
+            "biha bihayê buha price prices cost costs fee fees charge"
+        ),
+        re.compile(r"\d\s*(?:ألف|الف)?\s*(?:دينار|د\.ع|دینار|IQD|dinars?|USD|\$|دولار)|\d{1,3}(?:,\d{3})+", re.I),
+    ),
+    "code": (
+        _words("كود الكود رمز الرمز اطلب فعل تفعيل الغاء إلغاء كۆد کۆدی kod koda code codes dial activate cancel"),
+        re.compile(r"[*#]\s?\d|\d\s?[*#]"),
+    ),
+    "phone": (
+        _words(
+            "اتصال اتصل واتساب الواتساب واتسب whatsapp ژمارە ژمارەی ژمارەکەی "
+            "واتسئەپ واتسئەپی hejmar hejmara call hotline contact"
+        ),
+        re.compile(r"(?<![\d,.])\+?\d{2,4}(?:[ -]\d{3,4}){1,3}(?![\d,])|(?<![\d,.*#])\d{7,}(?![\d,])"),
+    ),
+    "time": (
+        _words(
+            "متى ساعة ساعات الساعة الساعه دوام الدوام يفتح يفتحون يسكر يغلق تفتح مفتوح كەی کاتژمێر "
+            "kengî saet when hours open opening close closes time"
+        ),
+        re.compile(
+            r"\d{1,2}[:.]\d{2}|صباح|مساء|ظهر|ليلا|\b\d{1,2}\s*(?:am|pm)\b|\d+\s*(?:ساعة|ساعات|hours?)\b|24/7", re.I
+        ),
+    ),
+    "address": (
+        _words(
+            "وين وينه اين أين عنوان العنوان موقع مكان كوي کوێ ناونیشان ku kû navnîşan where address located location"
+        ),
+        re.compile(r"شارع|حي\s|قرب|مقابل|ساحة|مجمع|\bمول|street|\bst\.|road|near|district|mall|شەقام", re.I),
+    ),
+    "email": (
+        _words("email e-mail mail بريد ايميل إيميل الايميل الإيميل ئیمەیڵ ئیمەیل"),
+        re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+"),
+    ),
+    "setting": (
+        _words(
+            "apn إعدادات اعدادات الاعدادات الإعدادات إعداد proxy بروكسي mms mmsc بورت port ڕێکخستن ڕێکخستنی mîheng settings setting configure"
+        ),
+        re.compile(r"\b[a-z0-9-]+\.[a-z0-9.-]*[a-z0-9]\b|\d+\.\d+\.\d+\.\d+|https?://", re.I),
+    ),
+}
+_ARTICLE = re.compile(r"^(?:وال|بال|ال|و|ب)(?=\w{3})")
+# "for how much" asks a price in Sorani ("بە چەندە") and Kurmanji ("bi çend e"); "چەند" alone is
+# "how many" (normalised: چ → ج, ç → c).
+_FOR = frozenset({"بە", "به", "bi", "be"})
+_DEVICE = _words("هاتف الهاتف تلفون تليفون تەلەفۆن telefon phone telephone")
+_NUMBER_WORDS = _words("رقم الرقم ارقام أرقام number numbers no ژمارە ژمارەی hejmar hejmara")
+_HOW_MUCH = ("جەند", "جند", "cend")
+_EN_PRICE_NEXT = frozenset({"is", "are", "does", "do", "for", "will"})
+
+
+def answer_types(question: str) -> set[str]:
+    """The kinds of value the question asks for (price, code, phone, time, address, setting)."""
+    words: set[str] = set()
+    tokens = normalize(question).split()
+    for w in tokens:
+        words.update((w, _ARTICLE.sub("", w)))
+    kinds = {kind for kind, (asking, _) in ANSWER_TYPES.items() if not words.isdisjoint(asking)}
+    # "phone" is as often the device ("move my esim to a new phone", "ضاع تلفوني") as the number:
+    # it asks for a number only with a word for one ("phone number", "رقم هاتف الفرع").
+    if not words.isdisjoint(_DEVICE) and not words.isdisjoint(_NUMBER_WORDS):
+        kinds.add("phone")
+    # English "how much is / does / for …" asks a price ("how much data" does not)
+    if any(
+        t[:3] == ["how", "much", t[2]] and t[2] in _EN_PRICE_NEXT
+        for t in map(list, zip(tokens, tokens[1:], tokens[2:], strict=False))
+    ):
+        kinds.add("price")
+    if any(a in _FOR and b.startswith(_HOW_MUCH) for a, b in zip(tokens, tokens[1:], strict=False)):
+        kinds.add("price")
+    if "email" in kinds:
+        kinds.discard("address")  # "email address"
+    if "price" in kinds:
+        kinds.discard("phone")  # "رسوم حجز الرقم": the number is the product, the fee the answer
+    return kinds
+
+
+def holds_type(unit: str, kinds: set[str]) -> bool:
+    """Whether the unit holds a value of one of the asked kinds."""
+    return any(ANSWER_TYPES[kind][1].search(unit) for kind in kinds)
+
+
+def asking_kinds(word: str) -> frozenset[str]:
+    """The kinds of value one normalised question word asks for ("الرسوم" → price, "يفتح" →
+    time); empty for a word that asks for none."""
+    forms = {word, _ARTICLE.sub("", word)}
+    return frozenset(kind for kind, (asking, _) in ANSWER_TYPES.items() if not forms.isdisjoint(asking))
+
+
+def value_kinds(text: str, kinds: frozenset[str] | set[str]) -> frozenset[str]:
+    """Which of ``kinds`` the text holds a value of."""
+    return frozenset(kind for kind in kinds if ANSWER_TYPES[kind][1].search(text))
