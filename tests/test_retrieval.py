@@ -274,7 +274,7 @@ def test_chunk_frequencies_are_remembered_until_the_knowledge_version_changes(tm
 
 
 def test_a_word_asking_for_a_value_is_held_by_a_passage_holding_one() -> None:
-    """"سعر" is held by a row that gives a price in dinars without the word (coverage), but that
+    """ "سعر" is held by a row that gives a price in dinars without the word (coverage), but that
     is no evidence of the topic: the rarest word held and the words held do not change."""
     from nura_appliance.knowledge.hybrid import QueryTerms, Weights, evidence, passage_terms
     from nura_appliance.knowledge.values import value_kinds
