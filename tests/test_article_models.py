@@ -139,6 +139,25 @@ def test_the_background_bank_covers_many_categories_in_every_language() -> None:
     assert len(background_bags()) == len(bank)  # one background class per category
 
 
+def test_background_words_count_what_the_article_leaves_out_that_one_question_holds() -> None:
+    from nura_appliance.knowledge.retrieval import _question_index, _Snapshot, analyse, background_words
+
+    empty = np.zeros((0, 1), dtype=np.float32)
+    snap = _Snapshot(
+        "v", "", ["recharge", "bill"], np.zeros(0, dtype=np.int64), empty, empty, np.zeros(0, dtype=np.int64)
+    )
+    snap.terms = [frozenset(analyse("recharge card top up")[0]), frozenset(analyse("pay my bill")[0])]
+    snap.questions = _question_index([frozenset(analyse(q)[0]) for q in ("car battery dead", "weather in erbil")])
+    units = analyse("how do i recharge my car battery")[1]
+    assert background_words(snap, units, 0) == 2  # "car" and "battery": both in one question
+    assert background_words(snap, analyse("recharge my card")[1], 0) == 0
+    # words of two different questions do not add up; numbers do not count
+    assert background_words(snap, analyse("recharge car weather")[1], 0) == 1
+    assert background_words(snap, analyse("recharge 2 car")[1], 0) == 1
+    snap.questions = {}
+    assert background_words(snap, units, 0) == 0
+
+
 def test_background_classes_are_rows_after_the_articles() -> None:
     docs = [term_features({"باق": 2.0, "نت": 1.0}), term_features({"رصيد": 1.0, "نت": 1.0})]
     model = SparseModel.build(docs, [term_features({"ذهب": 1.0, "سعر": 1.0})])
@@ -166,6 +185,7 @@ async def test_near_domain_questions_are_out_of_scope_and_a_pack_can_extend_the_
             ("شكد صار سعر الليرة التركية بالسوق", "ar"),
             ("which company has the cheapest bundles, zain or asiacell", "en"),
             ("nirxê zêrê 24 îro çiqas e", "ku"),
+            ("how do i recharge my car battery at home", "en"),  # the card article covers "recharge" only
         ):
             answer = await ctx.pipeline.answer(text, lang)
             assert answer.kind != "article", (text, answer.article_id, answer.confidence)

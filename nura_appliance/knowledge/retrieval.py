@@ -71,6 +71,13 @@ BACKGROUND_OUT, BACKGROUND_UNSURE, BACKGROUND_CAP = 0.1, 0.0, 0.79
 # through "recharge" alone). Chosen on the dev splits and knowledge/eval/oos-dev2 (docs/KNOWLEDGE.md):
 # a confident answer must not rest on part of the question.
 UNCOVERED_SHARE, UNCOVERED_CAP = 0.25, 0.79
+# Out of scope when at least this many content words of the message that the winning article does
+# not cover occur together in one out-of-scope question (a line of oos_bank.json or of the pack's
+# out_of_scope_examples): what the article leaves out of the message is what a known out-of-scope
+# question is about ("how do i recharge my car battery" → "car battery dead": the recharge-card
+# article covers "recharge" only). Two words, as one matched word is weak evidence on the article's
+# side too. Chosen on the dev splits and knowledge/eval/oos-dev, oos-dev2 (docs/KNOWLEDGE.md).
+BACKGROUND_WORDS = 2
 
 
 def _as_tuple(cursor: apsw.Cursor, row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -234,6 +241,9 @@ class _Snapshot:
     # How many background ("none of these") classes the term model holds after the articles
     # (its last rows; see :func:`background_bags`).
     background: int = 0
+    # The out-of-scope questions (bank lines and the pack's own) as an inverted index: index term
+    # → the questions holding it (see :func:`background_words`).
+    questions: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.position = {a: i for i, a in enumerate(self.article_ids)}
@@ -278,9 +288,12 @@ def _load_snapshot(conn: apsw.Connection, version: str, learn: bool = True) -> _
                 bag[word] = bag.get(word, 0.0) + weight
     snap.terms = [frozenset(t) for t in terms]
     if learn:
-        background = [*background_bags(), *_pack_background(conn)]
+        own = _pack_background_texts(conn)
+        background = [*background_bags(), *([_background_bag(own)] if own else [])]
+        background = [bag for bag in background if bag]
         snap.sparse = SparseModel.build([term_features(bag) for bag in counts], background)
         snap.background = len(background)
+        snap.questions = _question_index([*bank_questions(), *(_question_terms(t) for t in own)])
     df: dict[str, int] = {}
     for found in snap.terms:
         for term in found:
@@ -318,12 +331,32 @@ def background_bags() -> tuple[dict[str, float], ...]:
     return tuple(bag for bag in bags if bag)
 
 
-def _pack_background(conn: apsw.Connection) -> list[dict[str, float]]:
-    """The pack's own background class: its ``out_of_scope_examples`` (kb_meta), if any."""
+def _pack_background_texts(conn: apsw.Connection) -> list[str]:
+    """The pack's own out-of-scope questions: its ``out_of_scope_examples`` (kb_meta), if any."""
     rows = list(conn.execute("SELECT value FROM kb_meta WHERE key = 'out_of_scope_examples'"))
     texts = json.loads(rows[0]["value"]) if rows else []
-    bag = _background_bag([t for t in texts if isinstance(t, str)]) if isinstance(texts, list) else {}
-    return [bag] if bag else []
+    return [t for t in texts if isinstance(t, str)] if isinstance(texts, list) else []
+
+
+def _question_terms(text: str) -> frozenset[str]:
+    """The index terms of one out-of-scope question (an Arabizi one in both scripts)."""
+    arabic = arabizi_text(text)
+    return frozenset(analyse(text)[0] + (analyse(arabic)[0] if arabic else []))
+
+
+@functools.lru_cache(maxsize=1)
+def bank_questions() -> tuple[frozenset[str], ...]:
+    """Every question of ``oos_bank.json`` as its set of index terms."""
+    data = json.loads(BANK_PATH.read_text(encoding="utf-8"))
+    return tuple(_question_terms(text) for texts in data["categories"].values() for text in texts)
+
+
+def _question_index(questions: list[frozenset[str]]) -> dict[str, tuple[int, ...]]:
+    index: dict[str, list[int]] = {}
+    for number, terms in enumerate(questions):
+        for term in terms:
+            index.setdefault(term, []).append(number)
+    return {term: tuple(found) for term, found in index.items()}
 
 
 # The term model: each article as one weighted bag of its items' index terms (stems and concepts)
@@ -528,6 +561,26 @@ def coverage_evidence(
     return (covered / total if total > 0 else 0.0), count, best, missing, unknown
 
 
+def background_words(snap: _Snapshot, units: list[tuple[str, str | None]], index: int) -> int:
+    """How many of the message's content words that article ``index`` does not cover one
+    out-of-scope question holds (the most over the questions; a word counts through its concept
+    too; numbers do not count)."""
+    questions = snap.questions
+    if not questions or not units:
+        return 0
+    terms = snap.terms[index] if index < len(snap.terms) else frozenset()
+    found: dict[int, int] = {}
+    for root, concept in units:
+        if root.isdigit() or root in terms or (concept is not None and concept in terms):
+            continue
+        lines = set(questions.get(root, ()))
+        if concept is not None:
+            lines.update(questions.get(concept, ()))
+        for line in lines:
+            found[line] = found.get(line, 0) + 1
+    return max(found.values()) if found else 0
+
+
 class ArticleMatcher:
     """The article tier: scores articles and decides answer / ambiguous / none."""
 
@@ -721,10 +774,15 @@ class ArticleMatcher:
             confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
         elif background_margin > BACKGROUND_UNSURE:
             confidence = round(min(confidence, BACKGROUND_CAP), 3)
+        explained = background_words(snap, units, top)
+        if explained >= BACKGROUND_WORDS:
+            # What the article leaves out of the message is what a known out-of-scope question is about.
+            confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
         if unknown or covered < UNCOVERED_SHARE:
             confidence = round(min(confidence, UNCOVERED_CAP), 3)
         detail = {
             "background_margin": round(background_margin, 4),
+            "background_words": explained,
             "best": round(best, 4),
             "margin": round(best - runner, 4),
             "known": round(known, 3),
