@@ -244,3 +244,73 @@ def test_wants_human_is_remembered_per_text_and_vocabulary() -> None:
     before = wants_human.cache_info().misses
     wants_human(texts[0], None, vocabulary_of(["كلمة اخرى"]))
     assert wants_human.cache_info().misses == before + 1
+
+
+# Fifth pass: words and frames the earlier role lists did not hold (probe grids in
+# knowledge/eval/tools/probe_grid.py; these phrasings are written for the test, not taken from
+# any evaluation file).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ez dixwazim bi xebatkarekî re bipeyvim",  # Kurmanji: worker, the v spelling of the verb
+        "min bigihînin berpirsyarekî",  # bring me to someone responsible
+        "pêwîstiya min bi tîma piştgiriyê heye",  # I need the support team
+        "bila şêwirmendekî gazî min bike",  # let an advisor call me (subjunctive)
+        "ئەکرێ یەکێک تەلەفۆنم بۆ بکات؟",  # Sorani: could someone phone me
+        "حەز دەکەم لەگەڵ بەرپرسێک قسە بکەم",  # "I'd like" written apart
+        "نبغا خدمة العملاء",  # Gulf want with a final alif, a unit before the staff word
+        "ابي اتصل بحدا من الدعم",  # a call, "someone" with a glued preposition
+        "could your support team ring me back",
+        "nabgha mowathaf",  # Arabizi: th for ظ
+    ],
+)
+def test_fifth_pass_requests(text: str) -> None:
+    assert wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "karmendek her roj gazî min dike",  # an employee calls me every day (indicative, a habit)
+        "کارمەندێک پەیوەندیم پێوە دەکات",  # Sorani indicative: someone calls me
+        "شخص يتصل بي كل يوم من رقم مجهول",
+        "a real person called me yesterday about my bill",
+        "how do i call a real person abroad",
+        "ma agdar at9il 3ala a7ad",  # I can't call anyone
+        "ez dixwazim bibim mirov",
+    ],
+)
+def test_fifth_pass_reports_of_calls_are_not_requests(text: str) -> None:
+    assert not wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "دمرتونا بهالنت",  # harm done to us in the 2nd person plural past
+        "انتو بتنصبوا علينا",  # cheating in the 2nd person plural
+        "dawwakhtona",  # Arabizi of the same form
+        "shabaktkom mkhayesa",  # "your" glued on a noun marks Arabizi
+        "ما بيها خير هالشركة",
+        "ئینتەرنێتەکەتان هیچ کەڵکی نییە",
+        "hûn derewan li me dikin",
+        "we krediya min xwar",
+    ],
+)
+def test_fifth_pass_anger(text: str) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) == "negative"
+
+
+def test_signal_words_are_registered_with_the_transliteration_explicitly() -> None:
+    """conversation.signals registers the hand-off and anger words as Arabizi spellings (once,
+    idempotently); importing conversation.handoff alone no longer changes the transliteration."""
+    from nura_appliance.conversation import anger, handoff, signals
+    from nura_appliance.knowledge import arabizi
+
+    signals.register_arabizi_spellings()
+    known = arabizi._EXPRESSIVE
+    assert handoff.arabizi_spellings() <= known and anger.arabizi_spellings() <= known
+    signals.register_arabizi_spellings()
+    assert arabizi._EXPRESSIVE == known

@@ -37,7 +37,6 @@ from __future__ import annotations
 import functools
 import re
 
-from nura_appliance.knowledge.arabizi import add_known_spellings
 from nura_appliance.knowledge.folding import SORANI_E
 from nura_appliance.knowledge.normalize import has_sorani_letters, lexicon_words, normalize
 
@@ -45,56 +44,58 @@ _STAFF_TEXT = (
     "موظف موضف مووظف موظفه مسؤول مسوول مسئول مسول مدير مشرف ممثل مختص اداره اداري دعم سنتر اوبريتور اوبراتور "
     "كابتن فني عامل عملاء زباين زبائن عميل ادمن بني بنادم "
     "کارمەند کارمند فەرمانبەر بەرپرس بەڕێوەبەر سەرپەرشتیار بەڕێوەبەرایەتی پشتگیری مووەزەف ستاف کڕیار "
-    "karmend berpirs rêveber rêvebir midur müdür operator xerîdar xeridaran "
+    "karmend berpirs berpirsyar rêveber rêvebir midur müdür operator xerîdar xeridaran xebatkar şêwirmend piştgirî tîm "
     "agent agents agnet representative representatives rep staff operator manager managers supervisor "
-    "support customer employee employees advisor adviser consultant team admin administrator technician engineer"
+    "support customer employee employees advisor adviser consultant team admin administrator technician engineer "
+    "supervisors colleague"
 )
 _STAFF = lexicon_words(_STAFF_TEXT)
 _HUMAN_TEXT = (
     "شخص انسان بشر بشري ادمي بنادم حد حدا احد واحد حدى "
-    "مرۆڤ کەس کەسێک ئینسان ئادەمیزاد "
-    "mirov kes kesek insan "
+    "مرۆڤ کەس کەسێک یەکێک یەکێکی ئینسان ئادەمیزاد "
+    "mirov kes kesek yekî yekê insan "
     "human humans person people someone somebody anyone anybody being"
 )
 _HUMAN = lexicon_words(_HUMAN_TEXT)
 _WANT_TEXT = (
-    "اريد اريد نريد ابي نبي ابغى ابغي نبغى ابا بدي بدنا بدى عايز عاوز عايزه محتاج محتاجه احتاج نحتاج اطلب نطلب "
+    "اريد اريد نريد ابي نبي ابغى ابغي ابغا نبغى نبغا ابا بدي بدنا بدى عايز عاوز عايزه محتاج محتاجه احتاج نحتاج اطلب نطلب "
     "ارجو ممكن اود نود ارغب ودي خلي خليني خلوني اعطني اعطيني جيبلي هاتلي بالامكان امكان "
-    "دەمەوێت دەمەوێ ئەمەوێت ئەمەوێ دەمانەوێت پێویستم پێویستمان تکایە حەزدەکەم حەزئەکەم "
-    "dixwazim dixwazin divê divêt hewce hewcedarim daxwaz bide bidin "
+    "دەمەوێت دەمەوێ ئەمەوێت ئەمەوێ دەمانەوێت پێویستم پێویستمان تکایە حەزدەکەم حەزئەکەم حەز "
+    "dixwazim dixwazin divê divêt hewce hewceyî hewcedarim hewcedar pêwîst pêwîstiya pêwîstî daxwaz bide bidin "
     "want wanna need needs like prefer let get give request"
 )
 _WANT = lexicon_words(_WANT_TEXT)
 # Verbs of an action done with a person, as stems: the glued verb prefixes and endings are
 # removed before lookup.
 _TALK_TEXT = (
-    "كلم تكلم حكي حجي حاجي حاكي تحدث حدث تواصل واصل راجع مراجعه سولف دردش خاطب تفاهم "
-    "قسه دوێم دوان ئاخڤم گفتوگۆ چات پەیوەندی "
-    "biaxivim biaxive axivim axaftin bipeyivim peyivin peyivîn tekili têkilî "
-    "talk speak chat contact reach discuss consult"
+    "كلم تكلم حكي حجي حاجي حاكي تحدث حدث تواصل واصل راجع مراجعه سولف دردش خاطب تفاهم تصل اتصال مكالمه "
+    "قسه دوێم دوان ئاخڤم گفتوگۆ چات پەیوەندی تەلەفۆن تەلەفون "
+    "biaxivim biaxive axivim axaftin bipeyivim peyivin peyivîn tekili têkilî biaxifim biaxife bipeyvim bipeyve gazî "
+    "talk speak chat contact reach discuss consult callback"
 )
 _TALK = lexicon_words(_TALK_TEXT)
 _CONNECT_TEXT = (
     "حولني حولوني تحولني تحولوني وصلني وصلوني توصلني توصلوني دزني دزوني تدزني دزلي دزولي ودني وديني "
     "ودوني توديني حطني حطوني تحطني تحويل توصيل حول وصل ابعتلي ابعثلي ارسللي "
-    "بمگوازنەوە بمگوازەرەوە بمگوێزەرەوە بمگوێزنەوە بمبەستەوە بمبەستنەوە بمنێرە بمنێرن گواستنەوە بمبە بمبەن بمبەرە "
-    "girêde girêbide girêdin veguhêze veguhezîne bişînin bisinin bişîne "
-    "connect transfer put forward pass escalate send"
+    "بگەم بگەین بمگوازنەوە بمگوازەرەوە بمگوێزەرەوە بمگوێزنەوە بمبەستەوە بمبەستنەوە بمنێرە بمنێرن گواستنەوە بمبە بمبەن بمبەرە "
+    "girêde girêbide girêdin veguhêze veguhêzin veguhezîne bişînin bisinin bişîne bigihîne bigihînin gihandin "
+    "connect transfer put forward pass escalate send hand"
 )
 _CONNECT = lexicon_words(_CONNECT_TEXT)
 # The customer as the object of the verb (a person "talks to me", "connect me").
-_ME_TEXT = "معي معاي معايا وياي ويايا عليا الي لي بي me us min my ji بۆم بمن پەیوەندیم پەیوەندیمان"
+_ME_TEXT = "معي معاي معايا وياي ويايا عليا الي لي بي بيه بيا me us min my ji بۆم بمن پەیوەندیم پەیوەندیمان"
 _ME = lexicon_words(_ME_TEXT)
 # Verbs whose object is the customer: a person word with one of these is a request.
 _TO_ME_STEMS_TEXT = (
-    "كلم حكي حجي حاجي حاكي تواصل اتصل رن رد جاوب ساعد فهم خابر contact call ring phone answer help text reach"
+    "كلم حكي حجي حاجي حاكي تواصل اتصل تصل رن رد جاوب ساعد فهم خابر gazî contact call ring phone answer help text reach"
 )
 _TO_ME_STEMS = lexicon_words(_TO_ME_STEMS_TEXT)
 
 
-def _arabizi_spellings() -> set[str]:
+def arabizi_spellings() -> frozenset[str]:
     """The Arabic (not Sorani) words of the roles above, as Arabizi may spell them: each word, and
-    each verb stem with the dialects' person prefixes ("ehki" → "احكي", "yekalmni" → "يكلمني")."""
+    each verb stem with the dialects' person prefixes ("ehki" → "احكي", "yekalmni" → "يكلمني").
+    Registered with the transliteration by conversation.signals (not on import here)."""
     words: set[str] = set()
     for text in (_STAFF_TEXT, _HUMAN_TEXT, _WANT_TEXT, _TALK_TEXT, _CONNECT_TEXT, _ME_TEXT, _TO_ME_STEMS_TEXT):
         for raw in text.split():
@@ -104,11 +105,10 @@ def _arabizi_spellings() -> set[str]:
             words.add(word)
             if text in (_TALK_TEXT, _TO_ME_STEMS_TEXT):
                 words.update(p + word for p in ("ا", "ي", "ت", "ن", "ب"))
-    return {w for w in words if len(w) >= 3}
+    return frozenset(w for w in words if len(w) >= 3)
 
 
 _ARABIC_RAW = re.compile("^[\u0621-\u064a]+$")
-add_known_spellings(_arabizi_spellings())
 # Things that are transferred or sent, not the customer: "transfer credit to another person".
 _OBJECT = lexicon_words(
     "رصيد رصيدي الرصيد فلوس مبلغ نقاط نقاطي باقه شريحه شرايح خطوط رسايل رساله رقم رقمي داتا انترنت نت وحدات دقايق كارت "
@@ -118,7 +118,7 @@ _OBJECT = lexicon_words(
 )
 # Another person, a friend or family, or someone abroad: not the company's staff.
 _OTHER = lexicon_words(
-    "ثاني ثانيه تاني تانيه اخر اخرى غيري صديق صاحبي صديقي اخوي اخويا اختي ابوي امي اهلي برا الخارج "
+    "دەرەوە ثاني ثانيه تاني تانيه اخر اخرى غيري صديق صاحبي صديقي اخوي اخويا اختي ابوي امي اهلي برا الخارج "
     "تر دیکە هاوڕێ برا "
     "din hevalê heval bira "
     "another other else friend brother sister mother father family abroad"
@@ -133,14 +133,19 @@ _QUESTION = lexicon_words(
 # A polite or modal frame that makes "someone … call me" a request, not a report of spam calls.
 _MODAL = lexicon_words(
     "ممكن خلي خلوا خليه خلو يرجى ارجو can could please pls plz let have should bila بلا "
-    "دەکرێت ئەکرێت دەتوانم ئەتوانم دەتوانن ئەتوانن"
+    "دەکرێت ئەکرێت ئەکرێ دەکرێ دەتوانم ئەتوانم دەتوانن ئەتوانن"
 )
+# A unit of the company between a want and its staff word: "ابغا خدمة العملاء", "need support team".
+_UNIT = lexicon_words("خدمه خدمات قسم خزمەتگوزاری خزمەتگوزاریی xizmet xizmeta beş service department tîma tima")
+# Words that can only mean a person (not also "one" like "واحد", "yekî"): a want of one of them
+# is a request ("ez mirovekî dixwazim", "i need a human", "ابي انسان").
+_ONLY_PERSON = lexicon_words("شخص انسان بشر بشري ادمي بنادم مرۆڤ کەسێک mirov kesek human person someone somebody")
 _BOT = lexicon_words("روبوت بوت الي الة ربوت ڕۆبۆت ڕۆبات بۆت ئامێر robot bot machine chatbot ai")
 _NEGATION = lexicon_words("ما مو مش لا مب ماني مابي ماريد dont t not no never na ne نا نە")
 _FILLERS = lexicon_words(
     "لو سمحت سمحتي من فضلك رجاء ارجوك يا جماعه اخي الحين هسه هلق بسرعه ضروري الله يخليك تكفى مرحبا السلام "
     "عليكم حقيقي القسم تکایە ببورە سڵاو ئێستا زوو بە please pls plz now asap a an the hi hello real live "
-    "ji kerema xwe ere bi lutfen rast"
+    "ji kerema xwe ere bi lutfen rast rastîn your ur"
 )
 
 # Glued prefixes: conjunctions, prepositions, the article, the verb prefixes of the dialects.
@@ -171,7 +176,26 @@ _LATIN = re.compile("[a-z]")
 
 _SUFFIX_SET = frozenset(_AR_SUFFIXES + _CKB_SUFFIXES_N)
 _SUFFIX_LENGTHS = tuple(sorted({len(x) for x in _SUFFIX_SET}, reverse=True))
-_LATIN_ENDS = ("s", "es", "ek", "eke", "eki", "e", "i", "an", "ing", "ed")
+_LATIN_ENDS = (
+    "s",
+    "es",
+    "ek",
+    "eke",
+    "eki",
+    "e",
+    "i",
+    "an",
+    "ing",
+    "ed",
+    "ye",
+    "iye",
+    "ya",
+    "yi",
+    "ekî",
+    "ê",
+    "î",
+    "a",
+)
 
 
 def _cut_endings(base: str, out: set[str], keep: int) -> list[str]:
@@ -218,6 +242,7 @@ _ROLE_SETS = (
     ("negation", _NEGATION),
     ("modal", _MODAL),
     ("bot", _BOT),
+    ("unit", _UNIT),
     ("filler", _FILLERS),
 )
 # Whole words only (a stem would make "من" out of every word starting with it)
@@ -251,8 +276,14 @@ def roles(word: str) -> frozenset[str]:
         # A verb with the customer as object: "يكلمني", "يحاچيني", "تتصل بي" (ني / بي glued)
         if word.endswith("ني") and len(word) > 4 and (_forms(word[:-2]) & _TO_ME_STEMS or _forms(word[:-2]) & _TALK):
             found.add("to_me")
+        if "human" not in found and word[:1] in "بلوف" and len(word) >= 4 and word[1:] in _HUMAN:
+            found.add("human")  # "ابي اتصل بحدا", "احكي لشخص"
         if "human" not in found and any(word.endswith(end) and word[: -len(end)] in _HUMAN for end in _CKB_SUFFIXES_N):
             found.add("human")  # Sorani: "کەسێکم", "مرۆڤێک", "کەسێکە"
+        # Sorani: a talk or help noun with the customer's م ("قسەم", "تەلەفۆنم", "یارمەتیم"), said of a
+        # person in the subjunctive (checked by the caller): "کەسێک هەیە یارمەتیم بدات"
+        if len(word) > 3 and word.endswith("م") and _forms(word[:-1]) & (_TALK | _CKB_HELP):
+            found.add("ckb_to_me")
         # Sorani imperatives with the "me" clitic: بمـ (bim-) before a verb of sending or joining
         if word.startswith("بم") and len(word) > 5 and any(c in word for c in ("كواز", "كويز", "بهست", "نير", "كهيهن")):
             found.add("connect")
@@ -289,6 +320,15 @@ def reads_as_request(norm: str) -> bool:
     talks = [i for i, r in enumerate(rs) if "talk" in r]
     connects = [i for i, r in enumerate(rs) if "connect" in r]
     to_me = [i for i, r in enumerate(rs) if "to_me" in r]
+    # Sorani "… قسەم لەگەڵ بکات" (that … talk with me): the subjunctive is itself the wish
+    ckb_to_me = [
+        i
+        for i, r in enumerate(rs)
+        if "ckb_to_me" in r and any(w.replace(SORANI_E, "ه") in _CKB_SUBJUNCTIVE for w in words[i + 1 : i + 4])
+    ]
+    if any(w.replace(SORANI_E, "ه") in _CKB_UNABLE or w == _NOBODY for w in words):
+        ckb_to_me = []  # "هیچ کەسێک ناتوانێت پەیوەندیم پێوە بکات": nobody can call me, a call problem
+    to_me += ckb_to_me
     mes = [i for i, r in enumerate(rs) if "me" in r]
 
     def near(a: list[int], b: list[int], span: int = _WINDOW) -> bool:
@@ -308,10 +348,22 @@ def reads_as_request(norm: str) -> bool:
     for w in wants:
         for s in staff:
             between = rs[w + 1 : s]
-            if 0 < s - w <= 3 and all("me" in r or "filler" in r for r in between) and not words[s].startswith("ل"):
+            if (
+                0 < s - w <= 3
+                and all("me" in r or "filler" in r or "unit" in r for r in between)
+                and not words[s].startswith("ل")
+            ):
                 return True
             # Sorani puts the verb last: "بەرپرسێکم پێویستە"
             if 0 < w - s <= 2 and not any("object" in r for r in rs):
+                return True
+    # a want of a word that can only mean a person, next to it in either order ("i need a human",
+    # "ez mirovekî dixwazim"; not "ابي واحد", "I want one")
+    for w in wants:
+        for h in humans:
+            if (_forms(words[h].replace(SORANI_E, "ه")) & _ONLY_PERSON) and (
+                (0 < h - w <= 2 and all("me" in r or "filler" in r for r in rs[w + 1 : h])) or 0 < w - h <= 1
+            ):
                 return True
     # ... and "X is wanted by me": "کارمەندێکی خزمەتگوزاریم دەوێت", "…کارمەندەکانتانم دەوێت" (the
     # م "me" glued on the word before; "سیمیان دەوێت", "they want SIMs", is not the customer's)
@@ -327,7 +379,7 @@ def reads_as_request(norm: str) -> bool:
     ):
         return True
     # 4. a person who talks to / calls / answers the customer ("someone from your team contact me")
-    polite = bool(wants) or any("modal" in r for r in rs)
+    polite = bool(wants) or bool(ckb_to_me) or any("modal" in r for r in rs)
     if (
         polite
         and to_me
@@ -363,6 +415,9 @@ def _first_person(words: list[str], talks: list[int]) -> bool:
     return False
 
 
+_CKB_HELP = lexicon_words("یارمەتی وەڵام")
+_NOBODY = normalize("هیچ")
+_CKB_SUBJUNCTIVE = lexicon_words("بکات بکەن بکا بدات بداتەوە بدەن بدەنەوە")
 _BECOME = lexicon_words("ببم ببمە ببین اصير اصبح نصير اتوظف become becoming bibim")
 _CKB_IS_WANTED = lexicon_words("دەوێت دەوێ ئەوێت ئەوێ")
 _CKB_UNABLE = lexicon_words("ناتوانم ناتوانێت ناتوانین ناتوانن ناکرێت ناتوانی")
@@ -374,12 +429,56 @@ def _is_report(words: list[str], person: int, verb: int) -> bool:
     return any(w in {"قال", "قلي", "قالي", "told", "said", "gave", "got"} for w in words[person : verb + 1])
 
 
+# Calls the customer *gets*: a habit ("every day", "always", "keeps"), a 3rd-person present
+# indicative (Sorani "دەکات", Kurmanji "dike", "diaxive": someone does it, as against the
+# subjunctive "بکات", "bike" of a wish), a past report ("called me", "told me") or a number
+# nobody knows. A wish for a person has none of these (spam calls, a shop employee's advice).
+_HABIT = lexicon_words(
+    "دايما دائما دوم يوميا باستمرار غريب مجهول مجهوله هەمیشە نەناسراو timî hergav her daily always every keeps keep "
+    "unknown called calling told said"
+)
+_CKB_INDICATIVE = lexicon_words("دەکات ئەکات دەکەن ئەکەن دەدات ئەدات دەکا ئەکا")
+_KU_INDICATIVE = lexicon_words("dike dikin diaxive diaxivin dipeyive dipeyivin digere digerin")
+_EVERY = lexicon_words("كل هەموو هەر")
+_DAY = lexicon_words("يوم ساعه مره ليله صباح ڕۆژێک ڕۆژ کات roj")
+_ABLE = lexicon_words("اقدر اكدر اگدر قادر نقدر نكدر اكدرش can")
+_UNABLE = lexicon_words("ماقدر مااقدر مقدر ماكدر مااكدر cant cannot nikarim nikarin")
+
+
+def reports_contact(norm: str) -> bool:
+    """A message about calls the customer gets or cannot make, not a wish for a person: a habit
+    ("واحد يتصل عليا كل يوم", "someone keeps calling me", "mirovek her roj gazî min dike"), a
+    3rd-person indicative ("کەسێک پەیوەندیم پێوە دەکات"), a past report ("a real person called me
+    yesterday"), "I can't call anyone"; also a person who is another, a friend or abroad ("how
+    do i call a real person abroad") when no member of staff is named."""
+    words, rs = word_roles(norm)
+    staff = any("staff" in r for r in rs)
+    if any("want" in r for r in rs):
+        # "ابي اعرف منو الشخص اللي يتصل عليا كل يوم"; but an angry "ابي موظف، كل يوم نفس المشكله" asks
+        return not staff and any(w in _HABIT for w in words)
+    if any(w in _HABIT for w in words):
+        return True
+    for i, w in enumerate(words[:-1]):
+        if w in _EVERY and words[i + 1] in _DAY:
+            return True
+    folded = [w.replace(SORANI_E, "ه") for w in words]
+    if any(w in _CKB_INDICATIVE for w in folded) or any(w in _KU_INDICATIVE for w in words):
+        return True
+    if any("other" in r for r in rs) and not staff:
+        return True
+    # "ما اگدر اتصل على احد" (I can't call anyone): a call problem, unless a member of staff is named
+    unable = any(w in _UNABLE for w in words) or any(
+        "negation" in rs[i] and words[i + 1] in _ABLE for i in range(len(words) - 1)
+    )
+    return unable and not staff
+
+
 def refuses_person(norm: str) -> bool:
     """A negated want of a person: "ما ابي موظف بس قلي الرصيد", "i don't need an agent"; or a
     person the customer wants to *become* (a job: "دەمەوێت ببم بە کارمەند", "ابي اصير موظف")."""
     words, rs = word_roles(norm)
     for i, word in enumerate(words):
-        if word.replace(SORANI_E, "ه") in _BECOME and any("staff" in r for r in rs[i + 1 : i + 4]):
+        if word.replace(SORANI_E, "ه") in _BECOME and any("staff" in r or "human" in r for r in rs[i + 1 : i + 4]):
             return True
     for i, r in enumerate(rs[:-1]):
         if "negation" in r and "want" in rs[i + 1]:

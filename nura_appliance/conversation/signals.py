@@ -12,14 +12,27 @@ from __future__ import annotations
 import functools
 import re
 
+from nura_appliance.conversation import anger, handoff
 from nura_appliance.conversation.anger import is_negative, without_anger
 from nura_appliance.conversation.exemplars import close_to
 from nura_appliance.conversation.handoff import cue as handoff_cue
 from nura_appliance.conversation.handoff import gate as handoff_gate
-from nura_appliance.conversation.handoff import reads_as_request, refuses_person
-from nura_appliance.knowledge.arabizi import NO_VOCABULARY
+from nura_appliance.conversation.handoff import reads_as_request, refuses_person, reports_contact
+from nura_appliance.knowledge.arabizi import NO_VOCABULARY, add_known_spellings
 from nura_appliance.knowledge.folding import SORANI_E, fold_letters
 from nura_appliance.knowledge.normalize import arabizi_text, normalize
+
+
+def register_arabizi_spellings() -> None:
+    """Make the Arabic words the hand-off composition and the anger reading look for known
+    spellings of the Arabizi transliteration ("modir" → "مدير", "ta3abna" → "تعبنا"), so that the
+    Arabic-script reading of an Arabizi message reaches them. Only which candidate spelling wins
+    changes (the stemmer's dictionary and the index stay as they are). Called once below, when
+    the signals are loaded; idempotent."""
+    add_known_spellings(handoff.arabizi_spellings() | anger.arabizi_spellings())
+
+
+register_arabizi_spellings()
 
 # Words for "a person / an agent / customer service" and verbs for "talk to / transfer me / put me
 # through". Arabic words may carry a glued article or preposition (ال, لل, بال, ب, ل, و) and a
@@ -269,7 +282,7 @@ def wants_human(text: str, lang: str | None = None, vocabulary: frozenset[str] =
     if _requested(readings, bool(cued)):
         return True
     return any(handoff_gate(norm) and close_to("handoff", norm) for norm in cued) and not any(
-        refuses_person(norm) for norm in cued
+        refuses_person(norm) or reports_contact(norm) for norm in cued
     )
 
 
@@ -284,7 +297,7 @@ def _requested(readings: tuple[str, ...], cued: bool) -> bool:
         return False
     if len(readings) > 1 and _EN_PERSON.search(readings[0]) and _AR_VERB.search(readings[1]):
         return True
-    if any(refuses_person(norm) for norm in readings):
+    if any(refuses_person(norm) or reports_contact(norm) for norm in readings):
         return False
     for norm in readings:
         if _bare_request(norm):

@@ -96,7 +96,7 @@ izzay ezai wein wain ween mita emta imta shgad shged chgad addesh mino meno minu
 enti ehna ihna mako maku aku ako mish mesh msh mush mafi mafee wiya wiyya wyah waya wayak wiyak yani
 hassa hessa hasa lissa lessa kulish kullish kolish kilish kteer ktir kter kthir katheer awi awy jiddan
 jedan hwaya hwaaya hwaye shway shwaya shwai zain zein mnee7 kwayes areed arid ared aridd abi abgha abga
-baddi badi bidi biddi bedi akalem akallem atkalam atkallam kalimni kalemni hawelni wasselni wasilni
+nabgha ab8a nab8a baddi badi bidi biddi bedi akalem akallem atkalam atkallam kalimni kalemni hawelni wasselni wasilni
 ashhan shahn agayer aghayer aghayyer algi alghi ashtirik ashtrik ashtarek yishtighil yeshteghel yshtghl
 yeshtaghel yishtaghil shaghal shaghaal wagef waqef thgeel tgeel thageel khirban kharban rasid raseed
 rased rasidi raseedi rasedi baqa baqat shariha khidma khedma mowadhaf mowazaf mwazaf muwazaf mowazzaf
@@ -137,7 +137,7 @@ _CLUSTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ch", ("چ", "ش")),
     ("kh", ("خ",)),
     ("gh", ("غ",)),
-    ("th", ("ث", "ذ", "ت")),
+    ("th", ("ث", "ذ", "ت", "ظ")),  # ظ as Iraqi and Gulf say it ("mowathaf" → "موظف")
     ("dh", ("ذ", "ض", "ظ")),
     ("ph", ("ف",)),
     ("aa", ("ا",)),
@@ -275,7 +275,14 @@ def arabizi_evidence(words: list[str]) -> float:
                 score += _ARTICLE_WORDS[word]
         elif word in _DIALECT and word not in _SHARED:
             score += 0.5
+        elif len(word) >= 6 and word.endswith(_YOUR_PLURAL):
+            score += 1.0  # "your" (plural) glued on a feminine noun ("shabaktkom"), "you … us" on a verb ("ta3abtona")
     return score
+
+
+# ـتكم / ـتكن: the feminine noun's t before the plural "your"; ـتونا / ـتوني: the past "you" (plural)
+# with "us" / "me" glued on. No English or Kurmanji word of six letters or more ends so.
+_YOUR_PLURAL = ("tkom", "tkum", "tkon", "tkun", "tkoum", "tona", "toona", "tonna", "tooni")
 
 
 def _pieces(word: str) -> list[tuple[str, ...]]:
