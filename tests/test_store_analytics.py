@@ -307,6 +307,64 @@ class AnalyticsStoreContract:
         assert len(set(ids)) == 10
         assert query_rows(db, "SELECT count(*) AS n FROM tree_clicks")[0]["n"] == 10
 
+    async def test_latest_exchanges(self, store: AnalyticsStore, db: Any) -> None:
+        assert await store.latest_exchanges(D1, D2 + DAY, ReportFilters()) == []
+        _seed(db)
+
+        async def messages(start: float = D1, end: float = D2 + DAY, limit: int = 10, **filters: Any) -> list[str]:
+            rows = await store.latest_exchanges(start, end, ReportFilters(**filters), limit)
+            return [r["customer_message"] for r in rows]
+
+        assert await messages() == ["d", "c", "b", "a"]
+        assert await messages(limit=2) == ["d", "c"]
+        assert await messages(end=D2) == ["c", "b", "a"]
+        assert await messages(channel="web") == ["d", "b", "a"]
+        assert await messages(lang="ar") == ["b", "a"]
+        assert await messages(lang="en") == []
+        assert await messages(agent="amal") == ["b", "a"]
+        assert await messages(issue_category="billing", channel="telegram") == []
+        assert await messages(issue_category="billing") == ["b", "a"]
+        row = (await store.latest_exchanges(D1, D2, ReportFilters(channel="telegram")))[0]
+        assert set(row) == {"id", "session_id", "customer_id", "channel", "lang", "customer_message", "response",
+                            "source", "confidence", "escalated", "article_id", "created_at"}  # fmt: skip
+        assert (row["session_id"], row["lang"], bool(row["escalated"]), row["created_at"]) == (
+            "s2",
+            None,
+            True,
+            D1 + 21,
+        )
+
+    async def test_recent_ratings(self, store: AnalyticsStore, db: Any) -> None:
+        assert await store.recent_ratings(D1, D2 + DAY, ReportFilters()) == []
+        _seed(db)
+        seed_rows(db, "sessions", [
+            {"id": "s4", "token_hash": "h", "channel": "telegram", "lang": "en", "status": "closed", "rating": 2,
+             "customer_id": "c4", "created_at": D1 + 30, "updated_at": D1 + 600},
+        ])  # fmt: skip
+
+        async def rated(start: float = D1, end: float = D2, limit: int = 20, **filters: Any) -> list[str]:
+            rows = await store.recent_ratings(start, end, ReportFilters(**filters), limit)
+            return [r["session_id"] for r in rows]
+
+        assert await rated() == ["s4", "s1"]
+        assert await rated(limit=1) == ["s4"]
+        assert await rated(start=D2, end=D2 + DAY) == []
+        assert await rated(channel="web") == ["s1"]
+        assert await rated(lang="en") == ["s4"]
+        assert await rated(agent="amal") == ["s1"]
+        assert await rated(issue_category="billing") == ["s1"]
+        assert await rated(agent="nobody") == []
+        row = (await store.recent_ratings(D1, D2, ReportFilters(channel="telegram")))[0]
+        assert row == {"session_id": "s4", "customer_id": "c4", "channel": "telegram", "lang": "en", "rating": 2,
+                       "status": "closed", "assigned_agent": None, "updated_at": D1 + 600}  # fmt: skip
+
+    async def test_report_lists_on_a_closed_database(self, store: AnalyticsStore, db: Any) -> None:
+        db.close()
+        with pytest.raises(StorageError):
+            await store.latest_exchanges(D1, D2, ReportFilters())
+        with pytest.raises(StorageError):
+            await store.recent_ratings(D1, D2, ReportFilters())
+
 
 class TestSqliteAnalyticsStore(AnalyticsStoreContract):
     @pytest.fixture

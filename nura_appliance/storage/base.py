@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from nura_appliance.errors import Conflict
 
 RecordT = TypeVar("RecordT")
+T = TypeVar("T")
 
 
 def record_columns(record_type: type) -> list[str]:
@@ -959,6 +960,170 @@ class AnalyticsStore(Protocol):
     async def record_click(self, event: ClickEvent, now: float) -> int:
         """Insert the widget event (and, for ``tree_click``, its tree click) in one transaction;
         the event's id."""
+        ...
+
+    async def latest_exchanges(
+        self, start: float, end: float, filters: ReportFilters, limit: int = 10
+    ) -> list[dict[str, Any]]:
+        """The newest ``conversation_logs`` rows created in ``[start, end)`` that match ``filters``
+        (newest first): ``id, session_id, customer_id, channel, lang, customer_message, response,
+        source, confidence, escalated, article_id, created_at``."""
+        ...
+
+    async def recent_ratings(
+        self, start: float, end: float, filters: ReportFilters, limit: int = 20
+    ) -> list[dict[str, Any]]:
+        """Rated sessions created in ``[start, end)`` that match ``filters``, last changed first:
+        ``session_id, customer_id, channel, lang, rating, status, assigned_agent, updated_at``."""
+        ...
+
+
+@dataclass(frozen=True)
+class GapRecord:
+    """One knowledge gap to insert (``knowledge_gaps``, status ``open``); the grouping
+    (``group_key``) is decided by ``analytics/gaps.py``."""
+
+    question: str
+    normalized: str
+    lang: str | None
+    reason: str
+    session_id: str | None
+    message_id: int | None
+    group_key: str
+    created_at: float
+
+    def row_values(self) -> tuple[Any, ...]:
+        """(question, normalized, lang, reason, session_id, message_id, group_key, created_at)."""
+        return (self.question, self.normalized, self.lang, self.reason, self.session_id, self.message_id,
+                self.group_key, self.created_at)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class InsightRecord:
+    """The ``message_insights`` row of one customer message (upserted by ``message_id``)."""
+
+    session_id: str
+    message_id: int | None
+    intent: str
+    sentiment: str | None
+    confidence_bucket: str
+    knowledge_gap: bool
+    classifier: str
+    lang: str
+    created_at: float
+
+    def row_values(self) -> tuple[Any, ...]:
+        """(session_id, message_id, intent, sentiment, confidence_bucket, knowledge_gap, classifier,
+        lang, created_at), as both backends bind them."""
+        return (self.session_id, self.message_id, self.intent, self.sentiment, self.confidence_bucket,
+                int(self.knowledge_gap), self.classifier, self.lang, self.created_at)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GapQuery:
+    """Which gap groups to list: gaps created in ``[start, end)`` (None: unbounded) that match
+    ``filters`` (channel and agent/issue category through the gap's session), groups whose status
+    is ``status`` (None: any), one page."""
+
+    start: float | None = None
+    end: float | None = None
+    status: str | None = None
+    filters: ReportFilters = ReportFilters()
+    limit: int = 100
+    offset: int = 0
+
+
+class GapStore(Protocol):
+    """Knowledge gaps and message insights (``storage/sqlite/gaps.py``, ``storage/postgres/gaps.py``).
+    The ``*_in`` methods run on a connection the caller holds inside a write transaction (from
+    :meth:`write`, a session command, the hand-off's resolve); the rest open their own."""
+
+    async def write(self, fn: Callable[[Any], T]) -> T:
+        """Run ``fn(conn)`` in one write transaction of the serialised writer; its result."""
+        ...
+
+    def open_groups_in(self, conn: Any, limit: int = 5000) -> list[tuple[str, str]]:
+        """``(group_key, normalized)`` of each group's first open gap, by id."""
+        ...
+
+    def recorded_in(self, conn: Any, message_id: int, reason: str) -> bool:
+        """Whether a gap of ``reason`` was recorded for message ``message_id`` already."""
+        ...
+
+    def insert_in(self, conn: Any, gap: GapRecord) -> int:
+        """Insert an open gap; its id."""
+        ...
+
+    def propose_article_in(self, conn: Any, gap_id: int, article_id: str | None) -> None:
+        """Set the article a gap proposes (None: a new topic)."""
+        ...
+
+    def feedback_after_in(self, conn: Any, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` feedback votes after the scan position (``analytics_state``
+        ``feedback_scanned_id``; 0 when unset), oldest first: ``id, value, session_id, message_id``
+        and the ``customer_message``, ``lang`` of the exchange the vote is on (None without one)."""
+        ...
+
+    def set_feedback_scanned_in(self, conn: Any, feedback_id: int) -> None:
+        """Move the feedback scan position to ``feedback_id``."""
+        ...
+
+    def last_exchange_in(self, conn: Any, session_id: str, before_turn: int | None) -> dict[str, Any] | None:
+        """The session's newest ``conversation_logs`` row (whose customer turn is before turn
+        ``before_turn``, when given): ``customer_message, lang, source, escalated, bot_turn_id,
+        created_at``; None without one."""
+        ...
+
+    def last_question_in(self, conn: Any, session_id: str, before: float) -> dict[str, Any] | None:
+        """The session's newest exchange at or before ``before`` that was neither escalated nor a
+        rule's answer: ``customer_message, lang, bot_turn_id``; None without one."""
+        ...
+
+    def turn_time_in(self, conn: Any, turn_id: int) -> float | None:
+        """When chat turn ``turn_id`` was written; None when there is no such turn."""
+        ...
+
+    def write_insight_in(self, conn: Any, insight: InsightRecord) -> None:
+        """Insert the insight, or replace the classification of its message's earlier one."""
+        ...
+
+    async def groups(self, query: GapQuery) -> tuple[list[dict[str, Any]], int]:
+        """One page of gap groups, biggest first (then newest, then oldest first gap), and how
+        many groups match. Each: ``first_id, question, lang`` (of its first gap), ``count``,
+        ``reasons`` (comma-separated, distinct), ``status`` ('open' while any gap is open, else its
+        newest gap's), ``proposed_article`` (of an open ``agent_resolved`` gap), ``first_seen``,
+        ``last_seen``."""
+        ...
+
+    async def members(self, gap_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The gap ``gap_id`` (every column; None when missing) and its group's open gaps by id."""
+        ...
+
+    async def close(
+        self,
+        gap_ids: Sequence[int],
+        status: str,
+        reviewer: str,
+        at: float,
+        *,
+        answer: str | None = None,
+        article_id: str | None = None,
+    ) -> int:
+        """Give the still-open gaps of ``gap_ids`` ``status`` (keeping their answer and article
+        where these are None); how many changed."""
+        ...
+
+    async def top_intent(self, message_ids: Sequence[int], excluded: Sequence[str]) -> str | None:
+        """The intent classified most often for these messages, leaving out ``excluded`` (ties:
+        the first in code-point order); None without one."""
+        ...
+
+    async def count(self, reason: str) -> int:
+        """How many gaps of ``reason`` there are."""
+        ...
+
+    async def intent_categories(self) -> list[str]:
+        """The distinct article categories (code-point order): the intents a classifier may pick."""
         ...
 
 

@@ -22,6 +22,7 @@ from nura_appliance.storage.base import (
     AuthStore,
     BackupStore,
     CannedReplyStore,
+    GapStore,
     HandoffStore,
     HealthStore,
     IdentityStore,
@@ -209,6 +210,7 @@ class Stores:
     handoff: HandoffStore
     backups: BackupStore
     canned: CannedReplyStore
+    gaps: GapStore
     health: HealthStore
     identities: IdentityStore
     inbox: InboxRowStore
@@ -231,6 +233,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.attachments import PgAttachmentStore
         from nura_appliance.storage.postgres.auth import PgAuthStore
         from nura_appliance.storage.postgres.backups import PgBackupStore
+        from nura_appliance.storage.postgres.gaps import PgGapStore
         from nura_appliance.storage.postgres.handoff import PgCannedReplyStore, PgHandoffStore, PgInboxRowStore
         from nura_appliance.storage.postgres.health import PgHealthStore
         from nura_appliance.storage.postgres.identities import PgIdentityStore
@@ -252,6 +255,7 @@ def stores_for(db: Any) -> Stores:
             auth=PgAuthStore(db),
             handoff=PgHandoffStore(db),
             canned=PgCannedReplyStore(db),
+            gaps=PgGapStore(db),
             inbox=PgInboxRowStore(db),
             backups=PgBackupStore(db),
             health=PgHealthStore(db),
@@ -271,6 +275,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.attachments import SqlAttachmentStore
     from nura_appliance.storage.sqlite.auth import SqliteAuthStore
     from nura_appliance.storage.sqlite.backups import SqlBackupStore
+    from nura_appliance.storage.sqlite.gaps import SqliteGapStore
     from nura_appliance.storage.sqlite.handoff import SqliteCannedReplyStore, SqliteHandoffStore, SqliteInboxRowStore
     from nura_appliance.storage.sqlite.health import SqliteHealthStore
     from nura_appliance.storage.sqlite.identities import SqlIdentityStore
@@ -292,6 +297,7 @@ def stores_for(db: Any) -> Stores:
         auth=SqliteAuthStore(db),
         handoff=SqliteHandoffStore(db),
         canned=SqliteCannedReplyStore(db),
+        gaps=SqliteGapStore(db),
         inbox=SqliteInboxRowStore(db),
         backups=SqlBackupStore(db),
         health=SqliteHealthStore(db),

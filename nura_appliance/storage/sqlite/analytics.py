@@ -12,6 +12,7 @@ from typing import Any
 from nura_appliance.storage.analytics_sources import EARLIEST_TABLES, SOURCE_BY_NAME, SourceTable
 from nura_appliance.storage.base import AggregateRow, ClickEvent, ReportFilters
 from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.gaps import session_filter
 
 
 @lru_cache(maxsize=64)
@@ -183,3 +184,38 @@ class SqliteAnalyticsStore:
             return event_id
 
         return await self.db.write(run)
+
+    async def latest_exchanges(
+        self, start: float, end: float, filters: ReportFilters, limit: int = 10
+    ) -> list[dict[str, Any]]:
+        where = ["created_at >= :start", "created_at < :end"]
+        params: dict[str, Any] = {"start": start, "end": end, "limit": limit}
+        for column in ("channel", "lang"):
+            value = getattr(filters, column)
+            if value:
+                where.append(f"{column} = :{column}")
+                params[column] = value
+        parts, extra = session_filter("session_id", filters)
+        sql = (
+            "SELECT id, session_id, customer_id, channel, lang, customer_message, response, source, confidence,"
+            f" escalated, article_id, created_at FROM conversation_logs WHERE {' AND '.join(where + parts)}"
+            " ORDER BY created_at DESC, id DESC LIMIT :limit"
+        )
+        return [dict(row) for row in await self.db.fetchall(sql, {**params, **extra})]
+
+    async def recent_ratings(
+        self, start: float, end: float, filters: ReportFilters, limit: int = 20
+    ) -> list[dict[str, Any]]:
+        where = ["rating IS NOT NULL", "created_at >= :start", "created_at < :end"]
+        params: dict[str, Any] = {"start": start, "end": end, "limit": limit}
+        for column in ("channel", "lang"):
+            value = getattr(filters, column)
+            if value:
+                where.append(f"{column} = :{column}")
+                params[column] = value
+        parts, extra = session_filter("id", filters)
+        sql = (
+            "SELECT id AS session_id, customer_id, channel, lang, rating, status, assigned_agent, updated_at"
+            f" FROM sessions WHERE {' AND '.join(where + parts)} ORDER BY updated_at DESC LIMIT :limit"
+        )
+        return [dict(row) for row in await self.db.fetchall(sql, {**params, **extra})]
