@@ -29,12 +29,6 @@ class Passage:
     words: dict[str, float] | None = None  # the question's words it holds: their rarity (same)
     lone: bool = False  # it holds only one of the question's several words (Evidence.lone)
     cosine: float = 0.0  # the embedding similarity the retriever measured
-    by_value: float = 0.0  # the part of ``coverage`` held through a value of the asked kind (same)
-
-    @property
-    def by_words(self) -> float:
-        """The share of the question's words the passage holds as words (not through a value)."""
-        return max(0.0, self.coverage - self.by_value)
 
     @property
     def lang(self) -> str:

@@ -259,8 +259,8 @@ class Evidence:
     # one-chunk term: the extractive answer prefers the sentence with the rarer ones.
     words: dict[str, float] = field(default_factory=dict)
     asked: int = 0  # how many content words the question has
-    # The part of ``coverage`` held through a value of the asked kind rather than a word
-    # ("رسوم" held by "4,000 دينار"): the quote model reads the coverage by words alone.
+    # The part of ``coverage`` held through a value of the asked kind rather than a word ("رسوم"
+    # held by "4,000 دينار"; shown with the evidence of a search).
     by_value: float = 0.0
 
     @property
