@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import apsw
-
 from nura_appliance.analytics import aggregates
 from nura_appliance.analytics.aggregates import Filters, Window, collect, window_for
 from nura_appliance.analytics.events import ClickEvent
@@ -29,7 +27,7 @@ from nura_appliance.analytics.review import GapReview
 from nura_appliance.errors import ValidationFailed
 from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.spreadsheet import csv_text
-from nura_appliance.storage.base import AggregateRow, AnalyticsSnapshot
+from nura_appliance.storage.base import AggregateRow, AnalyticsSnapshot, AnalyticsStore
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +99,7 @@ class AnalyticsService:
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
         self.db = ctx.db
-        self.aggregates = ctx.stores.analytics
+        self.aggregates: AnalyticsStore = ctx.stores.analytics
         self.gaps = GapReview(ctx)
 
     # -- collection ------------------------------------------------------------------------------
@@ -146,7 +144,20 @@ class AnalyticsService:
         window, collected = await self._collect(query, use_aggregates=use_aggregates, now=now)
         t = collected.totals
         figures = {**derived(t), **collected.medians}
-        latest, gaps_open, top_gaps = await self.db.read(lambda c: self._dashboard_rows(c, query, window))
+        latest = [
+            {**row, "escalated": bool(row["escalated"])}
+            for row in await self.aggregates.latest_exchanges(window.start, window.end, query.filters)
+        ]
+        top_gaps, gaps_open = await self.db.read(
+            lambda c: gap_groups(
+                c,
+                status="open",
+                lang=query.filters.lang,
+                channel=query.filters.channel,
+                session_filter=self._session_filter(query.filters),
+                limit=5,
+            )
+        )
         return {
             **self._header(query, window, collected),
             "totals": {
@@ -221,40 +232,6 @@ class AnalyticsService:
                 "errors": as_number(total(t, "llm_errors")),
             },
         }
-
-    def _dashboard_rows(
-        self, conn: apsw.Connection, query: ReportQuery, window: Window
-    ) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
-        where = ["created_at >= :start", "created_at < :end"]
-        params: dict[str, Any] = {"start": window.start, "end": window.end}
-        if query.filters.channel:
-            where.append("channel = :channel")
-            params["channel"] = query.filters.channel
-        if query.filters.lang:
-            where.append("lang = :lang")
-            params["lang"] = query.filters.lang
-        session_filter = self._session_filter(query.filters)
-        if session_filter:
-            where.append(session_filter[0].replace("{session}", "session_id"))
-            params.update(session_filter[1])
-        latest = [
-            dict(r, escalated=bool(r["escalated"]))
-            for r in conn.execute(
-                "SELECT id, session_id, customer_id, channel, lang, customer_message, response, source, confidence,"
-                f" escalated, article_id, created_at FROM conversation_logs WHERE {' AND '.join(where)}"
-                " ORDER BY created_at DESC, id DESC LIMIT 10",
-                params,
-            )
-        ]
-        top, open_groups = gap_groups(
-            conn,
-            status="open",
-            lang=query.filters.lang,
-            channel=query.filters.channel,
-            session_filter=session_filter,
-            limit=5,
-        )
-        return latest, open_groups, top
 
     # -- reports -----------------------------------------------------------------------------------
     async def reports(
@@ -412,26 +389,6 @@ class AnalyticsService:
             for score in range(1, 6)
         }
 
-        def recent(conn: apsw.Connection) -> list[dict[str, Any]]:
-            where = ["rating IS NOT NULL", "created_at >= :start", "created_at < :end"]
-            params: dict[str, Any] = {"start": window.start, "end": window.end}
-            for col in ("channel", "lang"):
-                value = getattr(query.filters, col)
-                if value:
-                    where.append(f"{col} = :{col}")
-                    params[col] = value
-            session_filter = self._session_filter(query.filters)
-            if session_filter:
-                where.append(session_filter[0].replace("{session}", "id"))
-                params.update(session_filter[1])
-            return list(
-                conn.execute(
-                    "SELECT id AS session_id, customer_id, channel, lang, rating, status, assigned_agent, updated_at"
-                    f" FROM sessions WHERE {' AND '.join(where)} ORDER BY updated_at DESC LIMIT 20",
-                    params,
-                )
-            )
-
         return {
             **self._header(query, window, collected),
             **{
@@ -447,7 +404,7 @@ class AnalyticsService:
                 )
             },
             "distribution": distribution,
-            "recent": await self.db.read(recent),
+            "recent": await self.aggregates.recent_ratings(window.start, window.end, query.filters),
         }
 
     # -- refresh -----------------------------------------------------------------------------------
