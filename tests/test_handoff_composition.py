@@ -314,3 +314,32 @@ def test_signal_words_are_registered_with_the_transliteration_explicitly() -> No
     assert handoff.arabizi_spellings() <= known and anger.arabizi_spellings() <= known
     signals.register_arabizi_spellings()
     assert arabizi._EXPRESSIVE == known
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ez divêm digel nûnerekî qise bikem",  # Badini want, "with", a talk noun and its light verb
+        "min divêt legel fermanberekî pêwendiyê bikem",
+        "ئەمەوێت لەگەڵ بەشی خزمەتگوزاری قسە بکەم",  # a unit of the company right after "with"
+        "دەتوانم لەگەڵ نوێنەرێک قسەبکەم",  # may I, a representative, the light verb glued
+        "mmkn akalim weya mashrif",  # Arabizi without digits: the words mark it
+    ],
+)
+def test_fifth_pass_wide_grid_requests(text: str) -> None:
+    assert wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ez dixwazim gilî li ser karmendekî bikim",  # a complaint about an employee
+        "دەمەوێت سکاڵا لە کارمەندێک بکەم",
+        "i want to complain about an agent",
+        "qiseya karmend ne rast bû",  # a past report
+        "dixwazim bizanim karmendên we kengî dixebitin",  # a want to know
+        "اتصال الموظف كان مزعج",
+    ],
+)
+def test_fifth_pass_complaints_and_reports_about_a_person_are_not_requests(text: str) -> None:
+    assert not wants_human(text)

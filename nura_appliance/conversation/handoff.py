@@ -43,8 +43,8 @@ from nura_appliance.knowledge.normalize import has_sorani_letters, lexicon_words
 _STAFF_TEXT = (
     "موظف موضف مووظف موظفه مسؤول مسوول مسئول مسول مدير مشرف ممثل مختص اداره اداري دعم سنتر اوبريتور اوبراتور "
     "كابتن فني عامل عملاء زباين زبائن عميل ادمن بني بنادم "
-    "کارمەند کارمند فەرمانبەر بەرپرس بەڕێوەبەر سەرپەرشتیار بەڕێوەبەرایەتی پشتگیری مووەزەف ستاف کڕیار "
-    "karmend berpirs berpirsyar rêveber rêvebir midur müdür operator xerîdar xeridaran xebatkar şêwirmend piştgirî tîm "
+    "کارمەند کارمند فەرمانبەر بەرپرس بەڕێوەبەر سەرپەرشتیار بەڕێوەبەرایەتی پشتگیری مووەزەف ستاف کڕیار نوێنەر تیم ئۆپەرەیتەر ئۆپەراتۆر "
+    "karmend berpirs berpirsyar rêveber rêvebir midur müdür operator xerîdar xeridaran xebatkar şêwirmend piştgirî piştevanî fermanber nûner mişterî endam tîm "
     "agent agents agnet representative representatives rep staff operator manager managers supervisor "
     "support customer employee employees advisor adviser consultant team admin administrator technician engineer "
     "supervisors colleague"
@@ -60,8 +60,8 @@ _HUMAN = lexicon_words(_HUMAN_TEXT)
 _WANT_TEXT = (
     "اريد اريد نريد ابي نبي ابغى ابغي ابغا نبغى نبغا ابا بدي بدنا بدى عايز عاوز عايزه محتاج محتاجه احتاج نحتاج اطلب نطلب "
     "ارجو ممكن اود نود ارغب ودي خلي خليني خلوني اعطني اعطيني جيبلي هاتلي بالامكان امكان "
-    "دەمەوێت دەمەوێ ئەمەوێت ئەمەوێ دەمانەوێت پێویستم پێویستمان تکایە حەزدەکەم حەزئەکەم حەز "
-    "dixwazim dixwazin divê divêt hewce hewceyî hewcedarim hewcedar pêwîst pêwîstiya pêwîstî daxwaz bide bidin "
+    "دەمەوێت دەمەوێ ئەمەوێت ئەمەوێ دەمانەوێت مەوێت مەوێ پێویستم پێویستمان پێویستە تکایە حەزدەکەم حەزئەکەم حەز "
+    "dixwazim dxwazim dixwazin divê divêt dvêm divêm dvêt hez hêvî tika hewce hewceyî hewcedarim hewcedar pêwîst pêwîstiya pêwîstî daxwaz bide bidin "
     "want wanna need needs like prefer let get give request"
 )
 _WANT = lexicon_words(_WANT_TEXT)
@@ -69,15 +69,15 @@ _WANT = lexicon_words(_WANT_TEXT)
 # removed before lookup.
 _TALK_TEXT = (
     "كلم تكلم حكي حجي حاجي حاكي تحدث حدث تواصل واصل راجع مراجعه سولف دردش خاطب تفاهم تصل اتصال مكالمه "
-    "قسه دوێم دوان ئاخڤم گفتوگۆ چات پەیوەندی تەلەفۆن تەلەفون "
-    "biaxivim biaxive axivim axaftin bipeyivim peyivin peyivîn tekili têkilî biaxifim biaxife bipeyvim bipeyve gazî "
+    "قسه قسان قسەبکەم قسەبکەین دوێم دوان ئاخڤم گفتوگۆ چات پەیوەندی تەلەفۆن تەلەفون "
+    "biaxivim biaxive axivim axaftin bipeyivim peyivin peyivîn tekili têkilî biaxifim biaxife bipeyvim bipeyve biaxvim gazî qise xeber gotûbêj pêwendî axaftinê "
     "talk speak chat contact reach discuss consult callback"
 )
 _TALK = lexicon_words(_TALK_TEXT)
 _CONNECT_TEXT = (
     "حولني حولوني تحولني تحولوني وصلني وصلوني توصلني توصلوني دزني دزوني تدزني دزلي دزولي ودني وديني "
     "ودوني توديني حطني حطوني تحطني تحويل توصيل حول وصل ابعتلي ابعثلي ارسللي "
-    "بگەم بگەین بمگوازنەوە بمگوازەرەوە بمگوێزەرەوە بمگوێزنەوە بمبەستەوە بمبەستنەوە بمنێرە بمنێرن گواستنەوە بمبە بمبەن بمبەرە "
+    "بمگوازنەوە بمگوازەرەوە بمگوێزەرەوە بمگوێزنەوە بمبەستەوە بمبەستنەوە بمنێرە بمنێرن گواستنەوە بمبە بمبەن بمبەرە "
     "girêde girêbide girêdin veguhêze veguhêzin veguhezîne bişînin bisinin bişîne bigihîne bigihînin gihandin "
     "connect transfer put forward pass escalate send hand"
 )
@@ -136,7 +136,7 @@ _MODAL = lexicon_words(
     "دەکرێت ئەکرێت ئەکرێ دەکرێ دەتوانم ئەتوانم دەتوانن ئەتوانن"
 )
 # A unit of the company between a want and its staff word: "ابغا خدمة العملاء", "need support team".
-_UNIT = lexicon_words("خدمه خدمات قسم خزمەتگوزاری خزمەتگوزاریی xizmet xizmeta beş service department tîma tima")
+_UNIT = lexicon_words("خدمه خدمات قسم بەش خزمەتگوزاری خزمەتگوزاریی xizmet xizmeta beş service department tîma tima")
 # Words that can only mean a person (not also "one" like "واحد", "yekî"): a want of one of them
 # is a request ("ez mirovekî dixwazim", "i need a human", "ابي انسان").
 _ONLY_PERSON = lexicon_words("شخص انسان بشر بشري ادمي بنادم مرۆڤ کەسێک mirov kesek human person someone somebody")
@@ -195,6 +195,9 @@ _LATIN_ENDS = (
     "ê",
     "î",
     "a",
+    "en",
+    "iyan",
+    "yan",
 )
 
 
@@ -294,8 +297,18 @@ def roles(word: str) -> frozenset[str]:
 _WINDOW = 6
 
 
-def _persons(rs: list[frozenset[str]]) -> list[int]:
-    return [i for i, r in enumerate(rs) if "staff" in r or "human" in r]
+_WITH = lexicon_words("مع ويا وياه ويه لەگەڵ لەگەل لگەڵ گەڵ digel ligel legel tevî with")
+
+
+def _persons(rs: list[frozenset[str]], words: tuple[str, ...] = ()) -> list[int]:
+    """Words for a person; also a unit of the company right after "with" ("لەگەڵ بەشی
+    خزمەتگوزاری", "with your service department"), which is talked *with*, not *about*."""
+    found = [i for i, r in enumerate(rs) if "staff" in r or "human" in r]
+    for i, r in enumerate(rs):
+        before = [w.replace(SORANI_E, "ه") for w in words[max(0, i - 2) : i]]
+        if "unit" in r and i not in found and not _WITH.isdisjoint(before):
+            found.append(i)
+    return sorted(found)
 
 
 def reads_as_request(norm: str) -> bool:
@@ -303,7 +316,7 @@ def reads_as_request(norm: str) -> bool:
     words, rs = word_roles(norm)
     if not words or len(words) > 40:
         return False
-    persons = _persons(rs)
+    persons = _persons(rs, words)
     if not persons and not any("connect" in r for r in rs):
         return False
     if any("question" in r for r in rs) and not any("want" in r for r in rs):
@@ -339,7 +352,7 @@ def reads_as_request(norm: str) -> bool:
     unable = not wants and any(w.replace(SORANI_E, "ه") in _CKB_UNABLE for w in words)
     if (
         near(talks + connects, persons)
-        and (wants or connects or _first_person(words, talks) or near(talks, mes, 3))
+        and (wants or connects or _first_person(words, talks) or near(talks, mes, 3) or _asks_may_i(words))
         and not unable
     ):
         return True
@@ -371,6 +384,11 @@ def reads_as_request(norm: str) -> bool:
         if w and word.replace(SORANI_E, "ه") in _CKB_IS_WANTED and words[w - 1].endswith("م"):
             if any(0 < w - s <= 2 for s in staff):
                 return True
+    # Sorani "… بە کارمەندێک بگەم" (reach an employee; folded, بگەم is written like بکەم)
+    for i, word in enumerate(words):
+        if wants and i >= 2 and i - 1 in persons and word.replace(SORANI_E, "ه") in _CKB_REACH:
+            if words[i - 2].replace(SORANI_E, "ه") == "به":
+                return True
     # 3. put me through ("transfer me to support", "دزلي موظف"), unless a thing is being sent
     if (
         connects
@@ -401,13 +419,24 @@ def reads_as_request(norm: str) -> bool:
     return bool(humans) and content == humans[:1]  # "mirovekî rast ji kerema xwe", "a human please"
 
 
+_MAY_I = lexicon_words("دەتوانم ئەتوانم دەکرێت ئەکرێت ئەکرێ دەکرێ dikarim dkarim")
+
+
+def _asks_may_i(words: tuple[str, ...]) -> bool:
+    """A first-person "can I / may I" frame ("دەتوانم … قسە بکەم", "ez dikarim … biaxivim")."""
+    return any(w.replace(SORANI_E, "ه") in _MAY_I for w in words)
+
+
 def _first_person(words: list[str], talks: list[int]) -> bool:
     """A talk verb in the first person ("احچي", "اتواصل", "biaxivim") or an infinitive."""
     for i in talks:
         w = words[i]
         if w.startswith(("ا", "ن", "بح", "اح", "ات")) or w.endswith(("im", "ing")) or w in {"talk", "speak", "chat"}:
             return True
-        if w.startswith(("ال", "مر", "تح", "تو")):  # a verbal noun: "التحدث", "مراجعه", "تواصل"
+        folded = w.replace(SORANI_E, "ه")
+        if (
+            w.startswith(("ال", "مر", "تح", "تو")) or folded.endswith("بكهم") or folded in _CKB_FIRST_PERSON
+        ):  # a verbal noun: "التحدث", "مراجعه", "تواصل"
             return True
         # Sorani: the talk noun with a first-person light verb after it ("قسە … بکەم")
         if any(x.replace(SORANI_E, "ه") in _CKB_FIRST_PERSON for x in words[i + 1 : i + 4]):
@@ -415,13 +444,14 @@ def _first_person(words: list[str], talks: list[int]) -> bool:
     return False
 
 
+_CKB_REACH = lexicon_words("بگەم بگەین")
 _CKB_HELP = lexicon_words("یارمەتی وەڵام")
 _NOBODY = normalize("هیچ")
 _CKB_SUBJUNCTIVE = lexicon_words("بکات بکەن بکا بدات بداتەوە بدەن بدەنەوە")
 _BECOME = lexicon_words("ببم ببمە ببین اصير اصبح نصير اتوظف become becoming bibim")
 _CKB_IS_WANTED = lexicon_words("دەوێت دەوێ ئەوێت ئەوێ")
 _CKB_UNABLE = lexicon_words("ناتوانم ناتوانێت ناتوانین ناتوانن ناکرێت ناتوانی")
-_CKB_FIRST_PERSON = lexicon_words("بکەم بکەین دەکەم ئەکەم بدوێم بدوێین")
+_CKB_FIRST_PERSON = lexicon_words("بکەم بکەین دەکەم ئەکەم بدوێم بدوێین bikim bikem bikin bidim daynim dayinim")
 
 
 def _is_report(words: list[str], person: int, verb: int) -> bool:
@@ -442,6 +472,13 @@ _KU_INDICATIVE = lexicon_words("dike dikin diaxive diaxivin dipeyive dipeyivin d
 _EVERY = lexicon_words("كل هەموو هەر")
 _DAY = lexicon_words("يوم ساعه مره ليله صباح ڕۆژێک ڕۆژ کات roj")
 _ABLE = lexicon_words("اقدر اكدر اگدر قادر نقدر نكدر اكدرش can")
+# A past report ("the employee's talk was not true", "کارمەندەکەتان قسەی … کردم", "كان")
+_PAST = lexicon_words("bû bu kir got gotin کرد کردم کردین وتی گوتی وتم كان كانت قال قالت قلي قالي")
+# "I want to know when your staff work": a want of knowing, not of a person
+_KNOW = lexicon_words("bizanim bizanin اعرف نعرف ادري اعرفه بزانم بزانین know")
+# A complaint about a person ("complain about an agent", "اشتكي على موظف", "سکاڵا لە کارمەندێک")
+_COMPLAIN = lexicon_words("complain complaint اشتكي نشتكي شكوى شكوه سکاڵا سکاڵایەک گلەیی gilî gili")
+_ABOUT = lexicon_words("about against on عن على من لە لەسەر li ser")
 _UNABLE = lexicon_words("ماقدر مااقدر مقدر ماكدر مااكدر cant cannot nikarim nikarin")
 
 
@@ -453,15 +490,24 @@ def reports_contact(norm: str) -> bool:
     do i call a real person abroad") when no member of staff is named."""
     words, rs = word_roles(norm)
     staff = any("staff" in r for r in rs)
+    folded = [w.replace(SORANI_E, "ه") for w in words]
+    acts = any("talk" in r or "connect" in r for r in rs)
+    for c, w in enumerate(folded):
+        if w in _COMPLAIN and any(
+            ("staff" in rs[p] or "human" in rs[p]) and any(x in _ABOUT for x in folded[c + 1 : p])
+            for p in range(c + 2, min(len(words), c + 5))
+        ):
+            return True  # the person is what the complaint is about
     if any("want" in r for r in rs):
+        if not acts and any(w in _KNOW for w in folded):
+            return True
         # "ابي اعرف منو الشخص اللي يتصل عليا كل يوم"; but an angry "ابي موظف، كل يوم نفس المشكله" asks
         return not staff and any(w in _HABIT for w in words)
-    if any(w in _HABIT for w in words):
+    if any(w in _HABIT for w in words) or any(w in _PAST for w in folded):
         return True
     for i, w in enumerate(words[:-1]):
         if w in _EVERY and words[i + 1] in _DAY:
             return True
-    folded = [w.replace(SORANI_E, "ه") for w in words]
     if any(w in _CKB_INDICATIVE for w in folded) or any(w in _KU_INDICATIVE for w in words):
         return True
     if any("other" in r for r in rs) and not staff:
@@ -490,7 +536,7 @@ def refuses_person(norm: str) -> bool:
     return False
 
 
-_CUE_ROLES = frozenset({"staff", "human", "connect", "bot"})
+_CUE_ROLES = frozenset({"staff", "human", "connect", "bot", "unit"})
 
 
 _SEEN: set[str] = set()  # words whose roles were looked at

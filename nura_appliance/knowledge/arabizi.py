@@ -108,6 +108,11 @@ mshkle mushkla bidun bdoon bdun bidoon ayam ayyam iyam youm yoom thlath thalath 
 mukalama mokalma mokalmat mukalmat risala resala tahweel dawam dwam irsal ersal raqam rakam wala
 bdi bde bdy wadini waddini wdini dizni dezni
 mnkom minkom menkom mnkon 3alaikom 3alaykom 3lekom ilkom ma3kom m3kom wiyakom faydeh fayde fayda
+ariid aried areid abee aby abii abgh beddi a7taj a7tag ahtaj momkin mumkin mmkn momken mumken momkn mumkn
+a7chi a7ki e7ki ahki ehki ehchi akallim akalim akalmak at7adath atkalem atwasal atasal atawasal ettesel
+a7aki a7achi ahaki weya wya weyak m3a mwzf mwzaf mwdhf mowazafa mwazafa mowazafin mowazafeen mwazafin
+wa7ad shakhs shakhes bnadem benadem modeer mudeer mas2ool mas2oul masool mas2ol mushrif mashrif
+moshref mumathil momathel
 """.split()
 )
 _ARTICLES = {

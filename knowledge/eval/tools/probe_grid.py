@@ -277,6 +277,87 @@ CALM = [
     "ez dixwazim krediyê bixwînim",
 ]
 
+# Wide grids: want × "with" × talk verb × person, sampled (fixed seed), per language.
+WIDE = {
+    "arabizi": (
+        "ar",
+        [
+            "areed ariid arid abi abee aby abgha abga ab8a biddi baddi badde bade bidi 3ayez 3ayz 3awz 3awez a7taj a7tag "
+            "momkin mumkin mmkn",
+            "a7chi a7ki e7ki ahki akalem akallim akalim at7adath atkalam atkallam atwasal atasal a7aki ehchi",
+            "wiya wiyya weya ma3 m3 wya ma3a",
+            "mowazaf mwazaf mowazzaf mwzf muwazaf mowadhaf mwdhf mowaddaf mowazafa el_mowazaf 7ada 7ad a7ad wa7ad "
+            "shakhs insan bani_adam bnadem modeer mudir mas2ool mas2oul masool mushrif mashrif mumathil el_da3m "
+            "khedmat_el_3omala customer_service agent wa7ed_mn_el_mowazafin 7ada_7a2i2i",
+        ],
+        "{0} {1} {2} {3}",
+    ),
+    "kurmanji": (
+        "ku",
+        [
+            "ez_dixwazim dixwazim ez_dxwazim ez_dvêm ez_divêm min_divêt ez_hez_dikim ez_hez_dkem ez_dikarim dkarim "
+            "ji_kerema_xwe tika_ye ez_hêvî_dikim",
+            "bi_{x}_re digel_{x} ligel_{x} tevî_{x} bi_{x}_ra legel_{x}",
+            "biaxivim bipeyivim axaftinê_bikim axaftin_bikem biaxifim bipeyvim qise_bikim qise_bikem xeber_bidim "
+            "gotûbêj_bikim têkilî_daynim pêwendî_bikim pêwendiyê_bikem biaxvim bi_axivim",
+            "karmend karmendekî fermanberekî fermanber xebatkarekî berpirsekî berpirsyarekî mirovekî kesekî "
+            "mirovekî_rast rêveberî operatorekî nûnerekî nûner endamekî_tîmê xizmetguzariya_xerîdaran "
+            "xizmeta_mişteriyan tîma_piştevaniyê piştgiriyê karmendê_we yek_ji_karmendan karmendên_we",
+        ],
+        None,
+    ),
+    "sorani": (
+        "ckb",
+        [
+            "دەمەوێت دەمەوێ ئەمەوێت ئەمەوێ مەوێت دەکرێت ئەکرێ تکایە حەز_دەکەم حەزدەکەم پێویستە دەتوانم ئایا_دەتوانم",
+            "لەگەڵ_{x} لەگەل_{x} لگەڵ_{x} لەگه\u200cڵ_{x} لە_گەڵ_{x}",
+            "قسە_بکەم قسه_بكەم قسەبکەم بدوێم گفتوگۆ_بکەم پەیوەندی_بکەم قسە_بکەین چات_بکەم قسان_بکەم",
+            "کارمەندێک کارمەند کارمەندێکی_ئێوە فەرمانبەرێک بەرپرسێک کەسێک مرۆڤێک یەکێک_لە_کارمەندەکانتان "
+            "ستافەکەتان بەشی_خزمەتگوزاری تیمی_پشتگیری ئۆپەرەیتەرێک نوێنەرێک کارمەندی_خزمەتگوزاری_کڕیاران "
+            "سەرپەرشتیارێک بەڕێوەبەر کەسێکی_ڕاستەقینە ئەندامێکی_تیمەکەتان مووەزەفێک",
+        ],
+        None,
+    ),
+}
+# Near misses written with the same new words: complaints about a person, reports, knowing, friends
+WIDE_NEAR = [
+    ("ku", "ez dixwazim gilî li ser karmendekî bikim"),
+    ("ku", "ez hez dikim pakêta mezin bikirim"),
+    ("ku", "xebera min ji vê pakêtê tune"),
+    ("ku", "qiseya karmend ne rast bû"),
+    ("ku", "karmendê we bi min re bi xerabî axivî"),
+    ("ku", "tika ye bêje min çawa krediyê bişînim"),
+    ("ku", "dixwazim bizanim karmendên we kengî dixebitin"),
+    ("ku", "ez dixwazim pêwendî bi hevalê xwe re bikim"),
+    ("ckb", "دەمەوێت سکاڵا لە کارمەندێک بکەم"),
+    ("ckb", "کارمەندەکەتان قسەی ناشیرینی لەگەڵ کردم"),
+    ("ckb", "دەمەوێت پەیوەندی بە هاوڕێکەمەوە بکەم"),
+    ("ckb", "پێویستە چی بکەم بۆ چالاککردنی پاکێج"),
+    ("ckb", "دەتوانم قسە بکەم بە بێ باڵانس؟"),
+    ("ckb", "تیمەکەتان کەی کار دەکات"),
+    ("ar", "momkin a7ki ma3 sadi8i bil internet?"),
+    ("ar", "ariid ashtiki 3la mowazaf"),
+    ("ar", "ابي اشتكي على موظف"),
+    ("ar", "الموظف كان وقح معي"),
+    ("ar", "اتصال الموظف كان مزعج"),
+    ("en", "i want to complain about an agent"),
+    ("en", "your agent was rude to me"),
+    ("en", "is customer service open on friday"),
+]
+
+
+def wide(name: str, limit: int = 2000) -> list[str]:
+    import random
+
+    _, parts, _ = WIDE[name]
+    lists = [[w.replace("_", " ") for w in part.split()] for part in parts]
+    if name == "arabizi":
+        texts = [" ".join(combo) for combo in product(*lists)]
+    else:
+        texts = [f"{w} {wi.format(x=x)} {v}" for w, wi, v, x in product(*lists)]
+    random.Random(7).shuffle(texts)
+    return texts[:limit]
+
 
 def main() -> None:
     from nura_appliance.conversation.signals import sentiment, wants_human
@@ -308,6 +389,17 @@ def main() -> None:
         if show:
             for t in misses:
                 print("  MISS", t)
+    for name, (lang, _, _) in WIDE.items():
+        asks = wide(name)
+        misses = [t for t in asks if not wants_human(t, lang)]
+        print(f"hand-off wide {name}: missed {len(misses)}/{len(asks)}")
+        if show:
+            for t in misses[:20]:
+                print("  MISS", t)
+    false = [t for lang, t in WIDE_NEAR if wants_human(t, lang)]
+    print(
+        f"wide near misses read as a request {len(false)}/{len(WIDE_NEAR)}" + "".join(f"\n  FALSE {t}" for t in false)
+    )
     bad = [t for t in CALM if sentiment(t) == "negative"]
     print(f"calm read as angry {len(bad)}/{len(CALM)}" + ("".join(f"\n  ANGRY {t}" for t in bad) if show else ""))
 
