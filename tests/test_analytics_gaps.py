@@ -30,12 +30,21 @@ def test_similarity_rules() -> None:
 
 
 async def test_record_gap_groups_and_is_idempotent(ctx: AppContext) -> None:
+    store = ctx.stores.gaps
+
     def run(conn: object) -> list[int | None]:
         return [
             record_gap(
-                conn, question="How do I pay my bill?", lang="en", reason="out_of_scope", session_id="s1", message_id=1
+                store,
+                conn,
+                question="How do I pay my bill?",
+                lang="en",
+                reason="out_of_scope",
+                session_id="s1",
+                message_id=1,
             ),
             record_gap(
+                store,
                 conn,
                 question="how can I pay the bill",
                 lang="en",
@@ -44,14 +53,26 @@ async def test_record_gap_groups_and_is_idempotent(ctx: AppContext) -> None:
                 message_id=2,
             ),
             record_gap(
-                conn, question="reset my router please", lang="en", reason="thumbs_down", session_id="s3", message_id=3
+                store,
+                conn,
+                question="reset my router please",
+                lang="en",
+                reason="thumbs_down",
+                session_id="s3",
+                message_id=3,
             ),
             record_gap(
-                conn, question="How do I pay my bill?", lang="en", reason="out_of_scope", session_id="s1", message_id=1
+                store,
+                conn,
+                question="How do I pay my bill?",
+                lang="en",
+                reason="out_of_scope",
+                session_id="s1",
+                message_id=1,
             ),  # the same job again
         ]
 
-    ids = await ctx.db.write(run)
+    ids = await store.write(run)
     assert ids[3] is None and all(ids[:3])
     rows = await ctx.db.fetchall("SELECT id, group_key FROM knowledge_gaps ORDER BY id")
     assert len(rows) == 3

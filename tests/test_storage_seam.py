@@ -15,9 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nura_appliance"
 PORTED = (
     "ai/ledger.py",
     "ai/service.py",
-    "analytics/aggregates.py",
-    "analytics/events.py",
-    "analytics/metrics.py",
+    "analytics/*.py",
     "attachments/*.py",
     "auth/*.py",
     "channels/*.py",
@@ -36,9 +34,9 @@ PORTED = (
     "ops/scheduled_backups.py",
     "ops/support.py",
 )
-# Modules outside storage/ that still import apsw (11 now; 20 when this test was written, 26 before the
+# Modules outside storage/ that still import apsw (7 now; 20 when this test was written, 26 before the
 # first stores of issue 22). Lower it as modules are ported; never raise it.
-APSW_CEILING = 11
+APSW_CEILING = 7
 
 _DRIVERS = ("apsw", "psycopg", "nura_appliance.storage.sqlite", "nura_appliance.storage.postgres")
 _SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE)\b.*\b(FROM|INTO|SET|VALUES)\b", re.I | re.S)

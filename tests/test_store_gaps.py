@@ -4,11 +4,13 @@ CI=true). The feature-level behaviour (review endpoints, jobs) is in ``test_anal
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from conftest import query_rows, seed_rows
 
+from nura_appliance.analytics.gaps import collect_feedback_gaps, gap_groups, propose_from_handoff, record_gap
 from nura_appliance.errors import StorageError
 from nura_appliance.storage.base import GapQuery, GapRecord, GapStore, InsightRecord, ReportFilters
 from nura_appliance.storage.stores import stores_for
@@ -278,6 +280,58 @@ class GapStoreContract:
             for n, category in enumerate(["internet", "Billing", "billing", None, "internet", "ئینتەرنێت"])
         ])  # fmt: skip
         assert await store.intent_categories() == ["Billing", "billing", "internet", "ئینتەرنێت"]
+
+    async def test_the_feature_algorithm_over_the_store(self, store: GapStore, db: Any) -> None:
+        """Grouping, idempotency, the feedback scan and the hand-off proposal through analytics/gaps.py."""
+
+        def gaps(conn: Any) -> list[int | None]:
+            return [
+                record_gap(store, conn, question="How do I pay my bill?", lang="en", reason="out_of_scope",
+                           session_id="s1", message_id=1, now=1.0),
+                record_gap(store, conn, question="how can I pay the bill", lang="en", reason="low_confidence",
+                           session_id="s2", message_id=2, now=2.0),
+                record_gap(store, conn, question="reset my router please", lang="en", reason="out_of_scope",
+                           session_id="s3", message_id=3, now=3.0),
+                record_gap(store, conn, question="How do I pay my bill?", lang="en", reason="out_of_scope",
+                           session_id="s1", message_id=1, now=4.0),
+                record_gap(store, conn, question="   ", lang="en", reason="out_of_scope", session_id="s1",
+                           message_id=9, now=5.0),
+            ]  # fmt: skip
+
+        ids = await store.write(gaps)
+        assert ids[3] is None and ids[4] is None and all(ids[:3])
+        groups, total = await gap_groups(store)
+        assert total == 2 and groups[0]["count"] == 2 and groups[0]["reasons"] == ["low_confidence", "out_of_scope"]
+        with pytest.raises(ValueError):
+            await store.write(lambda conn: record_gap(store, conn, question="q", lang=None, reason="nope",
+                                                      session_id=None, message_id=None))  # fmt: skip
+
+        seed_rows(db, "conversation_logs", [
+            {"session_id": "s2", "customer_message": "where is the shop", "lang": "en", "source": "article",
+             "escalated": 0, "customer_turn_id": 10, "bot_turn_id": 11, "created_at": 50.0},
+        ])  # fmt: skip
+        seed_rows(db, "message_feedback", [{"session_id": "s2", "message_id": 11, "value": "down", "created_at": 51.0}])
+        assert await store.write(lambda conn: collect_feedback_gaps(store, conn)) == 1
+        assert await store.write(lambda conn: collect_feedback_gaps(store, conn)) == 0
+        assert await store.count("thumbs_down") == 1
+        proposed = await store.write(lambda conn: propose_from_handoff(store, conn, "s2", "shop", 60.0, 61.0))
+        assert proposed is not None and proposed["question"] == "where is the shop" and proposed["article_id"] == "shop"
+        again = await store.write(lambda conn: propose_from_handoff(store, conn, "s2", "shop", 60.0, 62.0))
+        assert again is None  # one proposal per answer
+        shop = [g for g in (await gap_groups(store))[0] if g["question"] == "where is the shop"]
+        assert len(shop) == 1 and shop[0]["proposed_article"] == "shop"
+        assert shop[0]["reasons"] == ["agent_resolved", "thumbs_down"]
+
+    async def test_racing_writers_record_one_gap_per_message(self, store: GapStore) -> None:
+        def record(n: int) -> Any:
+            return store.write(
+                lambda conn: record_gap(store, conn, question=f"question number {n % 3}", lang="en",
+                                        reason="out_of_scope", session_id="s1", message_id=n % 3)
+            )  # fmt: skip
+
+        results = await asyncio.gather(*(record(n) for n in range(9)))
+        assert sum(1 for r in results if r is not None) == 3
+        assert await store.count("out_of_scope") == 3
 
     async def test_closed_database_is_a_storage_error(self, store: GapStore, db: Any) -> None:
         db.close()

@@ -5,6 +5,10 @@ a bot answer, and a hand-off requested right after a bot answer. A new gap joins
 whose representative question is most similar (normalised text: token overlap or character
 similarity), else starts a group. Every recorder is idempotent per (message, reason), so a job
 that runs twice records one gap.
+
+The recorders run on a connection inside the caller's write transaction (a session command, a
+job's write, the hand-off's resolve) and reach the rows through a :class:`GapStore`; the grouping
+decision is made here, the same on both backends.
 """
 
 from __future__ import annotations
@@ -12,12 +16,12 @@ from __future__ import annotations
 import difflib
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
-
-import apsw
 
 from nura_appliance.analytics.metrics import ANSWER_SOURCES
 from nura_appliance.knowledge.normalize import STOPWORDS, normalize
+from nura_appliance.storage.base import GapQuery, GapRecord, GapStore, ReportFilters
 
 GAP_REASONS = ("low_confidence", "out_of_scope", "thumbs_down", "handoff_after_answer", "agent_resolved")
 TOKEN_OVERLAP_MIN = 0.5
@@ -51,14 +55,13 @@ class GroupIndex:
     """The open groups' first questions, loaded once per write so that recording many gaps does
     not re-read them; cheap upper bounds skip most character comparisons."""
 
-    def __init__(self, conn: apsw.Connection) -> None:
-        self.groups: list[tuple[str, str, set[str]]] = [
-            (row["group_key"], row["normalized"], question_tokens(row["normalized"]))
-            for row in conn.execute(
-                "SELECT group_key, normalized FROM knowledge_gaps WHERE id IN"
-                " (SELECT min(id) FROM knowledge_gaps WHERE status = 'open' GROUP BY group_key) LIMIT 5000"
-            )
-        ]
+    def __init__(self, groups: Iterable[tuple[str, str]]) -> None:
+        self.groups: list[tuple[str, str, set[str]]] = [(key, text, question_tokens(text)) for key, text in groups]
+
+    @classmethod
+    def load(cls, store: GapStore, conn: Any) -> GroupIndex:
+        """The open groups as they are in the caller's write transaction."""
+        return cls(store.open_groups_in(conn))
 
     def find(self, normalized: str) -> str | None:
         """The most similar open group, or None."""
@@ -87,13 +90,14 @@ class GroupIndex:
         self.groups.append((group_key, normalized, question_tokens(normalized)))
 
 
-def find_group(conn: apsw.Connection, normalized: str) -> str | None:
+def find_group(store: GapStore, conn: Any, normalized: str) -> str | None:
     """The open group whose first question is most similar to ``normalized``."""
-    return GroupIndex(conn).find(normalized)
+    return GroupIndex.load(store, conn).find(normalized)
 
 
 def record_gap(
-    conn: apsw.Connection,
+    store: GapStore,
+    conn: Any,
     *,
     question: str,
     lang: str | None,
@@ -109,49 +113,37 @@ def record_gap(
     question = question.strip()
     if not question:
         return None
-    if (
-        message_id is not None
-        and conn.execute(
-            "SELECT 1 FROM knowledge_gaps WHERE message_id = ? AND reason = ?", (message_id, reason)
-        ).fetchall()
-    ):
+    if message_id is not None and store.recorded_in(conn, message_id, reason):
         return None
     normalized = normalize(question)
-    index = index or GroupIndex(conn)
+    index = index or GroupIndex.load(store, conn)
     group_key = index.find(normalized)
     if group_key is None:
         group_key = uuid.uuid4().hex[:16]
         index.add(group_key, normalized)
-    conn.execute(
-        "INSERT INTO knowledge_gaps (question, normalized, lang, reason, session_id, message_id, group_key, status,"
-        " created_at) VALUES (?,?,?,?,?,?,?, 'open', ?)",
-        (question[:2000], normalized[:2000], lang, reason, session_id, message_id, group_key, now or time.time()),
+    gap = GapRecord(
+        question[:2000], normalized[:2000], lang, reason, session_id, message_id, group_key, now or time.time()
     )
-    return conn.last_insert_rowid()
+    return store.insert_in(conn, gap)
 
 
 FEEDBACK_BATCH = 500
 
 
-def collect_feedback_gaps(conn: apsw.Connection) -> int:
+def collect_feedback_gaps(store: GapStore, conn: Any) -> int:
     """Turn new thumbs-down feedback into gaps (question = the customer message the answer was
     for), at most ``FEEDBACK_BATCH`` feedback rows per call so that one write transaction stays
     short. Remembers how far it scanned; returns how many feedback rows it scanned."""
-    rows = conn.execute("SELECT value FROM analytics_state WHERE key = 'feedback_scanned_id'").fetchall()
-    scanned = int(rows[0]["value"]) if rows else 0
-    batch = conn.execute(
-        "SELECT f.id, f.value, f.session_id, f.message_id, c.customer_message, c.lang FROM message_feedback f"
-        " LEFT JOIN conversation_logs c ON c.bot_turn_id = f.message_id WHERE f.id > ? ORDER BY f.id LIMIT ?",
-        (scanned, FEEDBACK_BATCH),
-    ).fetchall()
+    batch = store.feedback_after_in(conn, FEEDBACK_BATCH)
     if not batch:
         return 0
     index: GroupIndex | None = None
     for row in batch:
         if row["value"] != "down" or not row["customer_message"]:
             continue
-        index = index or GroupIndex(conn)
+        index = index or GroupIndex.load(store, conn)
         record_gap(
+            store,
             conn,
             question=row["customer_message"],
             lang=row["lang"],
@@ -160,34 +152,28 @@ def collect_feedback_gaps(conn: apsw.Connection) -> int:
             message_id=row["message_id"],
             index=index,
         )
-    conn.execute(
-        "INSERT INTO analytics_state (key, value) VALUES ('feedback_scanned_id', ?) ON CONFLICT (key)"
-        " DO UPDATE SET value = excluded.value",
-        (str(batch[-1]["id"]),),
-    )
+    store.set_feedback_scanned_in(conn, int(batch[-1]["id"]))
     return len(batch)
 
 
-def record_handoff_gap(conn: apsw.Connection, session_id: str, message_id: int | None, at: float) -> int | None:
+async def collect_all_feedback_gaps(store: GapStore) -> None:
+    """Collect thumbs-down gaps batch by batch until none is left; each batch is one short write,
+    so that other writes interleave."""
+    while await store.write(lambda conn: collect_feedback_gaps(store, conn)):
+        pass
+
+
+def record_handoff_gap(store: GapStore, conn: Any, session_id: str, message_id: int | None, at: float) -> int | None:
     """A hand-off right after a bot answer: the question that answer was for is a gap."""
-    params: list[Any] = [session_id]
-    clause = ""
-    if message_id is not None:
-        clause = " AND coalesce(customer_turn_id, 0) < ?"
-        params.append(message_id)
-    rows = conn.execute(
-        "SELECT customer_message, lang, source, escalated, bot_turn_id, created_at FROM conversation_logs"
-        f" WHERE session_id = ?{clause} ORDER BY id DESC LIMIT 1",
-        params,
-    ).fetchall()
-    if not rows:
+    last = store.last_exchange_in(conn, session_id, message_id)
+    if last is None:
         return None
-    last = rows[0]
     if last["escalated"] or last["source"] not in ANSWER_SOURCES:
         return None
     if at - float(last["created_at"]) > HANDOFF_AFTER_ANSWER_SECONDS:
         return None
     return record_gap(
+        store,
         conn,
         question=last["customer_message"],
         lang=last["lang"],
@@ -198,22 +184,18 @@ def record_handoff_gap(conn: apsw.Connection, session_id: str, message_id: int |
 
 
 def propose_from_handoff(
-    conn: apsw.Connection, session_id: str, article_id: str | None, before: float, now: float
+    store: GapStore, conn: Any, session_id: str, article_id: str | None, before: float, now: float
 ) -> dict[str, Any] | None:
     """An agent resolved a hand-off and named the article that answers the customer (None: a new
     topic). The customer's last question before the hand-off that was not itself the request for a
     person becomes an open gap (reason ``agent_resolved``) proposing that article; an admin
     accepts it on the Knowledge gaps page, which adds it as an example question. Nothing is added
     to the knowledge here."""
-    rows = conn.execute(
-        "SELECT customer_message, lang, bot_turn_id FROM conversation_logs WHERE session_id = ? AND created_at <= ?"
-        " AND escalated = 0 AND coalesce(source, '') <> 'rules' ORDER BY id DESC LIMIT 1",
-        (session_id, before),
-    ).fetchall()
-    if not rows or not (rows[0]["customer_message"] or "").strip():
+    row = store.last_question_in(conn, session_id, before)
+    if row is None or not (row["customer_message"] or "").strip():
         return None
-    row = rows[0]
     gap_id = record_gap(
+        store,
         conn,
         question=row["customer_message"],
         lang=row["lang"],
@@ -224,61 +206,23 @@ def propose_from_handoff(
     )
     if gap_id is None:
         return None
-    conn.execute("UPDATE knowledge_gaps SET article_id = ? WHERE id = ?", (article_id, gap_id))
+    store.propose_article_in(conn, gap_id, article_id)
     return {"gap_id": gap_id, "question": row["customer_message"], "article_id": article_id}
 
 
-def gap_groups(
-    conn: apsw.Connection,
+async def gap_groups(
+    store: GapStore,
     *,
     start: float | None = None,
     end: float | None = None,
     status: str | None = None,
-    lang: str | None = None,
-    channel: str | None = None,
-    session_filter: tuple[str, dict[str, Any]] | None = None,
+    filters: ReportFilters | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
     """Gaps grouped: one row per group with its first question, size, reasons and status."""
-    where = ["1 = 1"]
-    params: dict[str, Any] = {}
-    if start is not None:
-        where.append("g.created_at >= :start")
-        params["start"] = start
-    if end is not None:
-        where.append("g.created_at < :end")
-        params["end"] = end
-    if lang:
-        where.append("g.lang = :lang")
-        params["lang"] = lang
-    if channel:
-        where.append("g.session_id IN (SELECT id FROM sessions WHERE channel = :channel)")
-        params["channel"] = channel
-    if session_filter:
-        where.append(session_filter[0].replace("{session}", "g.session_id"))
-        params.update(session_filter[1])
-    grouped = (
-        "SELECT g.group_key, min(g.id) AS first_id, max(g.id) AS last_id, count(*) AS count,"
-        " group_concat(DISTINCT g.reason) AS reasons, sum(g.status = 'open') AS open_count,"
-        " max(CASE WHEN g.reason = 'agent_resolved' AND g.status = 'open' THEN g.article_id END)"
-        " AS proposed_article,"
-        " min(g.created_at) AS first_seen, max(g.created_at) AS last_seen"
-        f" FROM knowledge_gaps g WHERE {' AND '.join(where)} GROUP BY g.group_key"
-    )
-    # A group is open while any of its gaps is open; else it has its newest gap's status.
-    sql = (
-        "SELECT x.*, f.question, f.lang, CASE WHEN x.open_count > 0 THEN 'open' ELSE l.status END AS status"
-        f" FROM ({grouped}) x JOIN knowledge_gaps f ON f.id = x.first_id JOIN knowledge_gaps l ON l.id = x.last_id"
-    )
-    if status:
-        sql = f"SELECT * FROM ({sql}) WHERE status = :status"
-        params["status"] = status
-    total = conn.execute(f"SELECT count(*) AS n FROM ({sql})", params).fetchall()[0]["n"]
-    rows = conn.execute(
-        f"{sql} ORDER BY count DESC, last_seen DESC, first_id LIMIT :limit OFFSET :offset",
-        {**params, "limit": limit, "offset": offset},
-    ).fetchall()
+    query = GapQuery(start, end, status, filters or ReportFilters(), limit, offset)
+    rows, total = await store.groups(query)
     groups = []
     for row in rows:
         reasons = sorted(set((row["reasons"] or "").split(","))) if row["reasons"] else []
@@ -297,15 +241,3 @@ def gap_groups(
             }
         )
     return groups, total
-
-
-def group_members(conn: apsw.Connection, gap_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """The gap ``gap_id`` and the open gaps of its group (including itself when open)."""
-    rows = conn.execute("SELECT * FROM knowledge_gaps WHERE id = ?", (gap_id,)).fetchall()
-    if not rows:
-        return None, []
-    gap = rows[0]
-    members = conn.execute(
-        "SELECT * FROM knowledge_gaps WHERE group_key = ? AND status = 'open' ORDER BY id", (gap["group_key"],)
-    ).fetchall()
-    return gap, members

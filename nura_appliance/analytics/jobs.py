@@ -8,11 +8,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import apsw
-
 from nura_appliance.analytics.gaps import record_gap, record_handoff_gap
 from nura_appliance.analytics.metrics import confidence_bucket, is_knowledge_gap
 from nura_appliance.conversation.signals import sentiment as word_sentiment
+from nura_appliance.storage.base import GapStore, InsightRecord
 
 if TYPE_CHECKING:  # annotations only: the composition root hands these in
     from nura_appliance.ai.service import LLMService
@@ -25,9 +24,8 @@ SENTIMENTS = ("positive", "neutral", "negative")
 EXTRA_INTENTS = ("human_request", "smalltalk", "out_of_scope")
 
 
-async def intent_labels(ctx: Any) -> list[str]:
-    rows = await ctx.db.fetchall("SELECT DISTINCT category FROM articles WHERE category IS NOT NULL ORDER BY 1")
-    return [r["category"] for r in rows] + list(EXTRA_INTENTS)
+async def intent_labels(store: GapStore) -> list[str]:
+    return await store.intent_categories() + list(EXTRA_INTENTS)
 
 
 async def local_intent(pipeline: Pipeline, text: str, lang: str, kind: str | None) -> str:
@@ -50,7 +48,8 @@ async def local_intent(pipeline: Pipeline, text: str, lang: str, kind: str | Non
 
 
 def write_insight(
-    conn: apsw.Connection,
+    store: GapStore,
+    conn: Any,
     payload: dict[str, Any],
     *,
     intent: str,
@@ -67,26 +66,23 @@ def write_insight(
     session_id = payload.get("session_id") or ""
     mood = mood or payload.get("sentiment") or word_sentiment(text)
     gap_reason = is_knowledge_gap(payload.get("kind"), confidence)
-    conn.execute(
-        "INSERT INTO message_insights (session_id, message_id, intent, sentiment, confidence_bucket,"
-        " knowledge_gap, classifier, lang, created_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (message_id)"
-        " DO UPDATE SET intent = excluded.intent, sentiment = excluded.sentiment,"
-        " confidence_bucket = excluded.confidence_bucket, knowledge_gap = excluded.knowledge_gap,"
-        " classifier = excluded.classifier, lang = excluded.lang",
-        (
-            session_id,
-            message_id,
-            intent,
-            mood,
-            confidence_bucket(confidence),
-            int(gap_reason is not None),
-            classifier,
-            lang,
-            now,
+    store.write_insight_in(
+        conn,
+        InsightRecord(
+            session_id=session_id,
+            message_id=message_id,
+            intent=intent,
+            sentiment=mood,
+            confidence_bucket=confidence_bucket(confidence),
+            knowledge_gap=gap_reason is not None,
+            classifier=classifier,
+            lang=lang,
+            created_at=now,
         ),
     )
     if gap_reason:
         record_gap(
+            store,
             conn,
             question=text,
             lang=lang,
@@ -107,12 +103,13 @@ class InlineInsight:
     as the message (outbox row, dispatch, claim, done): doing it inline halved the CPU per message
     (docs/PERFORMANCE.md)."""
 
-    def __init__(self, settings: Settings, pipeline: Pipeline, llm: LLMService | None) -> None:
+    def __init__(self, settings: Settings, pipeline: Pipeline, llm: LLMService | None, store: GapStore) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.llm = llm  # the AI feature's service; None without the AI feature
+        self.store = store
 
-    async def __call__(self, payload: dict[str, Any]) -> Callable[[apsw.Connection, int | None], None] | None:
+    async def __call__(self, payload: dict[str, Any]) -> Callable[[Any, int | None], None] | None:
         llm = self.llm
         if llm is not None and getattr(llm, "may_answer", lambda: True)():
             return None
@@ -120,9 +117,12 @@ class InlineInsight:
         lang = str(payload.get("lang") or self.settings.default_lang)
         intent = await local_intent(self.pipeline, text, lang, payload.get("kind"))
         now = time.time()
+        store = self.store
 
-        def write(conn: apsw.Connection, message_id: int | None) -> None:
-            write_insight(conn, payload, intent=intent, mood=None, classifier="local", message_id=message_id, now=now)
+        def write(conn: Any, message_id: int | None) -> None:
+            write_insight(
+                store, conn, payload, intent=intent, mood=None, classifier="local", message_id=message_id, now=now
+            )
 
         return write
 
@@ -139,7 +139,7 @@ async def classify_message(ctx: Any, payload: dict[str, Any]) -> None:
     llm = ctx.llm
     if llm is not None and text and getattr(llm, "may_answer", lambda: True)():
         try:
-            labels = await intent_labels(ctx)
+            labels = await intent_labels(ctx.stores.gaps)
             jobs = ctx.jobs
             # The LLM client lives on the server's loop; this handler may run in a consumer thread.
             call = llm.classify(text, lang, labels, session_id=session_id or None, message_id=message_id)
@@ -154,9 +154,10 @@ async def classify_message(ctx: Any, payload: dict[str, Any]) -> None:
     if intent is None:
         intent = await local_intent(ctx.pipeline, text, lang, kind)
     now = time.time()
-    await ctx.db.write(
+    store: GapStore = ctx.stores.gaps
+    await store.write(
         lambda conn: write_insight(
-            conn, payload, intent=intent, mood=mood, classifier=classifier, message_id=message_id, now=now
+            store, conn, payload, intent=intent, mood=mood, classifier=classifier, message_id=message_id, now=now
         )
     )
 
@@ -168,13 +169,13 @@ async def handoff_gap(ctx: Any, payload: dict[str, Any]) -> None:
     if not session_id:
         return
     message_id = payload.get("message_id")
+    store: GapStore = ctx.stores.gaps
 
-    def write(conn: apsw.Connection) -> int | None:
+    def write(conn: Any) -> int | None:
         at = payload.get("at")
         if at is None and message_id is not None:
             # When the hand-off happened, not when this job runs.
-            turn = conn.execute("SELECT created_at FROM chat_turns WHERE id = ?", (message_id,)).fetchall()
-            at = turn[0]["created_at"] if turn else None
-        return record_handoff_gap(conn, session_id, message_id, float(at or time.time()))
+            at = store.turn_time_in(conn, message_id)
+        return record_handoff_gap(store, conn, session_id, message_id, float(at or time.time()))
 
-    await ctx.db.write(write)
+    await store.write(write)

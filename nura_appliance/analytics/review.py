@@ -8,14 +8,16 @@ import re
 import time
 from typing import Any
 
-import apsw
-
-from nura_appliance.analytics.gaps import gap_groups, group_members
+from nura_appliance.analytics.gaps import gap_groups
 from nura_appliance.errors import Conflict, NotFound, ValidationFailed
+from nura_appliance.storage.base import GapStore, ReportFilters
 
 MAX_ANSWER = 8000
 _ARTICLE_ID = re.compile(r"^[\w.-]{1,64}$")
 REVIEW_STATUSES = ("open", "approved", "rejected", "resolved")
+Gaps = list[dict[str, Any]]  # knowledge_gaps rows (GapReview.list shadows the builtin in its body)
+# Intents that do not name a topic: a new article takes its category from the others.
+NOT_A_CATEGORY = ("out_of_scope", "human_request", "smalltalk")
 
 
 def parse_approval(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
@@ -54,7 +56,7 @@ def parse_approval(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
 class GapReview:
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
-        self.db = ctx.db
+        self.store: GapStore = ctx.stores.gaps
 
     async def list(self, *, status: str | None, lang: str | None, limit: int, offset: int) -> dict[str, Any]:
         if status is not None and status not in REVIEW_STATUSES:
@@ -63,13 +65,13 @@ class GapReview:
                 code="invalid_query",
                 details={"field": "status"},
             )
-        groups, total = await self.db.read(
-            lambda c: gap_groups(c, status=status, lang=lang, limit=limit, offset=offset)
+        groups, total = await gap_groups(
+            self.store, status=status, filters=ReportFilters(lang=lang), limit=limit, offset=offset
         )
         return {"groups": groups, "total": total}
 
-    async def _open_group(self, gap_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        gap, members = await self.db.read(lambda c: group_members(c, gap_id))
+    async def _open_group(self, gap_id: int) -> tuple[dict[str, Any], Gaps]:
+        gap, members = await self.store.members(gap_id)
         if gap is None:
             raise NotFound(f"knowledge gap {gap_id} does not exist", code="gap_not_found")
         if not members:
@@ -78,7 +80,7 @@ class GapReview:
 
     async def _close(
         self,
-        members: list[dict[str, Any]],
+        members: Gaps,
         status: str,
         reviewer: str,
         *,
@@ -86,18 +88,7 @@ class GapReview:
         article_id: str | None = None,
     ) -> int:
         ids = [m["id"] for m in members]
-        now = time.time()
-
-        def run(conn: apsw.Connection) -> int:
-            marks = ", ".join("?" for _ in ids)
-            conn.execute(
-                f"UPDATE knowledge_gaps SET status = ?, answer = coalesce(?, answer), article_id = coalesce(?, article_id),"
-                f" reviewed_by = ?, reviewed_at = ? WHERE status = 'open' AND id IN ({marks})",
-                (status, answer, article_id, reviewer, now, *ids),
-            )
-            return conn.changes()
-
-        return await self.db.write(run)
+        return await self.store.close(ids, status, reviewer, time.time(), answer=answer, article_id=article_id)
 
     async def approve(
         self, gap_id: int, mode: str, answer: str | None, article_id: str | None, reviewer: str
@@ -149,18 +140,9 @@ class GapReview:
             "gaps": closed,
         }
 
-    async def _category(self, members: list[dict[str, Any]]) -> str:
+    async def _category(self, members: Gaps) -> str:
         ids = [m["message_id"] for m in members if m["message_id"] is not None]
-        if ids:
-            marks = ", ".join("?" for _ in ids)
-            rows = await self.db.fetchall(
-                f"SELECT intent, count(*) AS n FROM message_insights WHERE message_id IN ({marks})"
-                " AND intent NOT IN ('out_of_scope', 'human_request', 'smalltalk') GROUP BY intent ORDER BY n DESC",
-                ids,
-            )
-            if rows:
-                return rows[0]["intent"]
-        return "faq"
+        return await self.store.top_intent(ids, NOT_A_CATEGORY) or "faq"
 
     async def close(self, gap_id: int, status: str, reviewer: str) -> dict[str, Any]:
         """Reject (not worth answering) or resolve (fixed elsewhere) a gap and its open group."""

@@ -11,7 +11,6 @@ from sanic import json as json_response
 from sanic.response import text as text_response
 
 from nura_appliance.analytics.events import parse_click
-from nura_appliance.analytics.gaps import collect_feedback_gaps
 from nura_appliance.analytics.review import parse_approval
 from nura_appliance.analytics.service import REPORT_TABS, AnalyticsService, parse_query
 from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, VIEWER, access, sees_transcripts
@@ -113,7 +112,7 @@ async def list_gaps(request: Request) -> HTTPResponse:
     service = _service(request)
     # Thumbs-down feedback becomes gaps on the periodic refresh; listing collects the newest
     # batch first so that reviewers see it at once.
-    await service.db.write(collect_feedback_gaps)
+    await service.collect_feedback()
     result = await service.gaps.list(
         status=None if status == "all" else status,
         lang=lang,

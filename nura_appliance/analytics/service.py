@@ -13,7 +13,7 @@ from typing import Any
 from nura_appliance.analytics import aggregates
 from nura_appliance.analytics.aggregates import Filters, Window, collect, window_for
 from nura_appliance.analytics.events import ClickEvent
-from nura_appliance.analytics.gaps import collect_feedback_gaps, gap_groups
+from nura_appliance.analytics.gaps import collect_all_feedback_gaps, collect_feedback_gaps, gap_groups
 from nura_appliance.analytics.metrics import (
     Totals,
     as_number,
@@ -27,7 +27,7 @@ from nura_appliance.analytics.review import GapReview
 from nura_appliance.errors import ValidationFailed
 from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.spreadsheet import csv_text
-from nura_appliance.storage.base import AggregateRow, AnalyticsSnapshot, AnalyticsStore
+from nura_appliance.storage.base import AggregateRow, AnalyticsSnapshot, AnalyticsStore, GapStore
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,8 @@ def _plain(values: dict[str, float]) -> dict[str, int | float]:
 class AnalyticsService:
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
-        self.db = ctx.db
         self.aggregates: AnalyticsStore = ctx.stores.analytics
+        self.gap_store: GapStore = ctx.stores.gaps
         self.gaps = GapReview(ctx)
 
     # -- collection ------------------------------------------------------------------------------
@@ -124,19 +124,6 @@ class AnalyticsService:
             "read": {"aggregated_days": len(collected.aggregated_days), "raw_days": len(collected.raw_days)},
         }
 
-    def _session_filter(self, filters: Filters) -> tuple[str, dict[str, Any]] | None:
-        parts, params = [], {}
-        if filters.agent:
-            parts.append(
-                "{session} IN (SELECT id FROM sessions WHERE assigned_agent = :agent"
-                " UNION SELECT session_id FROM session_outcomes WHERE resolved_by = :agent)"
-            )
-            params["agent"] = filters.agent
-        if filters.issue_category:
-            parts.append("{session} IN (SELECT session_id FROM session_outcomes WHERE issue_category = :category)")
-            params["category"] = filters.issue_category
-        return (" AND ".join(parts), params) if parts else None
-
     # -- dashboard ---------------------------------------------------------------------------------
     async def dashboard(
         self, query: ReportQuery, *, use_aggregates: bool = True, now: float | None = None
@@ -148,16 +135,7 @@ class AnalyticsService:
             {**row, "escalated": bool(row["escalated"])}
             for row in await self.aggregates.latest_exchanges(window.start, window.end, query.filters)
         ]
-        top_gaps, gaps_open = await self.db.read(
-            lambda c: gap_groups(
-                c,
-                status="open",
-                lang=query.filters.lang,
-                channel=query.filters.channel,
-                session_filter=self._session_filter(query.filters),
-                limit=5,
-            )
-        )
+        top_gaps, gaps_open = await gap_groups(self.gap_store, status="open", filters=query.filters, limit=5)
         return {
             **self._header(query, window, collected),
             "totals": {
@@ -249,16 +227,8 @@ class AnalyticsService:
         window, collected = await self._collect(query, use_aggregates=use_aggregates, now=now)
         t = collected.totals
         figures = {**derived(t), **collected.medians}
-        gap_rows, gap_total = await self.db.read(
-            lambda c: gap_groups(
-                c,
-                start=window.start,
-                end=window.end,
-                lang=query.filters.lang,
-                channel=query.filters.channel,
-                session_filter=self._session_filter(query.filters),
-                limit=500,
-            )
+        gap_rows, gap_total = await gap_groups(
+            self.gap_store, start=window.start, end=window.end, filters=query.filters, limit=500
         )
         return {
             **self._header(query, window, collected),
@@ -318,7 +288,7 @@ class AnalyticsService:
         by_status: dict[str, float] = {}
         by_category: dict[str, float] = {}
         by_agent: dict[str, float] = {}
-        rows = []
+        rows: list[dict[str, Any]] = []
         for key, value in t.get("outcomes", {}).items():
             if not value:
                 continue
@@ -343,7 +313,7 @@ class AnalyticsService:
 
     @staticmethod
     def _cost_tab(t: Totals) -> dict[str, Any]:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for key, calls in t.get("llm_calls", {}).items():
             if not calls:
                 continue
@@ -422,17 +392,20 @@ class AnalyticsService:
         days, rows = await self.aggregates.snapshot(compute)
         if days:
             await self.aggregates.store_days(days, rows, watermark)
-        before = await self.db.fetchone("SELECT count(*) AS n FROM knowledge_gaps WHERE reason = 'thumbs_down'")
-        # In batches: each is one short write, so that other writes interleave.
-        while await self.db.write(collect_feedback_gaps):
-            pass
-        after = await self.db.fetchone("SELECT count(*) AS n FROM knowledge_gaps WHERE reason = 'thumbs_down'")
+        before = await self.gap_store.count("thumbs_down")
+        await collect_all_feedback_gaps(self.gap_store)
+        after = await self.gap_store.count("thumbs_down")
         return {
             "days": days,
             "rows": len(rows),
-            "feedback_gaps": after["n"] - before["n"],
+            "feedback_gaps": after - before,
             "seconds": round(time.perf_counter() - started, 3),
         }
+
+    async def collect_feedback(self) -> int:
+        """One batch of new thumbs-down feedback into knowledge gaps; how many votes it scanned."""
+        store = self.gap_store
+        return await store.write(lambda conn: collect_feedback_gaps(store, conn))
 
     async def refresh_job(self, ctx: Any) -> None:
         result = await self.refresh()

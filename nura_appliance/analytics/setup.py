@@ -24,7 +24,7 @@ async def create_analytics(app: Sanic, ctx: AppContext) -> None:
         jobs.register("classify_message", classify_message)
         # Local classification is written with the message itself; only LLM classification waits
         # for a job.
-        ctx.conversations.inline_insight = InlineInsight(ctx.settings, ctx.pipeline, ctx.llm)
+        ctx.conversations.inline_insight = InlineInsight(ctx.settings, ctx.pipeline, ctx.llm, ctx.stores.gaps)
         jobs.register("handoff_started", handoff_gap)
         jobs.every(5, "nura.analytics_refresh", service.refresh_job)
 

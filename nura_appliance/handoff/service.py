@@ -24,7 +24,15 @@ from nura_appliance.conversation.service import session_summary, turn_payload
 from nura_appliance.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from nura_appliance.handoff.business_hours import BusinessHours
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
-from nura_appliance.storage.base import HandoffStore, OutboxItem, SessionChange, SessionRecord, SessionStore, TurnRecord
+from nura_appliance.storage.base import (
+    GapStore,
+    HandoffStore,
+    OutboxItem,
+    SessionChange,
+    SessionRecord,
+    SessionStore,
+    TurnRecord,
+)
 
 if TYPE_CHECKING:  # annotations only: the composition root hands these in
     from nura_appliance.auth.service import UserService
@@ -151,6 +159,7 @@ class HandoffService:
         settings: Settings,
         *,
         store: HandoffStore,
+        gaps: GapStore,
         bus: EventBus,
         sessions: SessionService,
         sessions_store: SessionStore,
@@ -158,6 +167,7 @@ class HandoffService:
     ) -> None:
         self.settings = settings
         self.handoff_store = store  # the hand-off and desk SQL (storage/base.py HandoffStore)
+        self.gap_store = gaps  # the knowledge gap an agent's resolve may propose
         self.bus = bus
         self.sessions = sessions
         self.store = sessions_store
@@ -416,7 +426,12 @@ class HandoffService:
             row["id"] = self.handoff_store.insert_outcome_in(conn, row)
             if article is not None:
                 row["proposed"] = propose_from_handoff(
-                    conn, session_id, None if article == NEW_TOPIC else article, current.handoff_at or now, now
+                    self.gap_store,
+                    conn,
+                    session_id,
+                    None if article == NEW_TOPIC else article,
+                    current.handoff_at or now,
+                    now,
                 )
             self.handoff_store.event_in(conn, session_id, "resolved", actor.name, outcome.status, now)
             turn = self._system_turn(current, message("resolved", current.lang), now)

@@ -40,6 +40,7 @@ async def _attach(app: Sanic, ctx: AppContext) -> None:
     service = HandoffService(
         ctx.settings,
         store=ctx.stores.handoff,
+        gaps=ctx.stores.gaps,
         bus=ctx.bus,
         sessions=ctx.sessions,
         sessions_store=ctx.sessions_store,

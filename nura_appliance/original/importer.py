@@ -38,6 +38,7 @@ from nura_appliance.knowledge.normalize import normalize
 from nura_appliance.knowledge.pack import PackError, from_legacy
 from nura_appliance.original import convert
 from nura_appliance.original.source import KNOWN_TABLES, OriginalDatabase, epoch, source_key
+from nura_appliance.storage.base import GapStore
 from nura_appliance.storage.sqlite.original import Insert, LedgerEntry, SqlOriginalImportStore
 
 REBUILT = "(sessions rebuilt from logs)"
@@ -179,6 +180,7 @@ class OriginalImporter:
         self.source = source
         self.ctx = ctx
         self.store = SqlOriginalImportStore(ctx.db) if ctx is not None else None
+        self.gap_store: GapStore | None = ctx.stores.gaps if ctx is not None else None
         self.dry_run = dry_run
         self.progress = progress
         self.now = time.time() if now is None else now
@@ -512,10 +514,13 @@ class OriginalImporter:
 
     def _gap_recorder(self, conn: Any) -> Callable[[dict[str, Any]], None]:
         """Records the gaps insights flagged, grouped like live ones (one group index per write)."""
-        index = GroupIndex(conn)
+        store = self.gap_store
+        assert store is not None
+        index = GroupIndex.load(store, conn)
 
         def record(gap: dict[str, Any]) -> None:
             record_gap(
+                store,
                 conn,
                 question=gap["question"],
                 lang=gap["lang"],
@@ -569,18 +574,19 @@ class OriginalImporter:
                 await self.store.write_gaps(gaps, others, self._gap_groups)
             self._advance("knowledge_gap_reviews", len(batch))
 
-    @staticmethod
-    def _gap_groups(conn: Any) -> Callable[[dict[str, Any]], str]:
+    def _gap_groups(self, conn: Any) -> Callable[[dict[str, Any]], str]:
         """Open reviewed gaps join the open groups of similar questions; closed ones keep their own."""
         import uuid
 
+        store = self.gap_store
+        assert store is not None
         index: GroupIndex | None = None
 
         def group(gap: dict[str, Any]) -> str:
             nonlocal index
             if gap["status"] != "open":
                 return uuid.uuid4().hex[:16]
-            index = index or GroupIndex(conn)
+            index = index or GroupIndex.load(store, conn)
             key = index.find(gap["normalized"])
             if key is None:
                 key = uuid.uuid4().hex[:16]
