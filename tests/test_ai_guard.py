@@ -149,10 +149,10 @@ def test_extractive_answer_prefers_the_asked_kind_of_value() -> None:
     assert answer_types("what time does the branch open") == {"time"}
     assert answer_types("ما هي إعدادات APN") == {"setting"}
     assert answer_types("hello there") == set()
-    # "for how much" asks a price in Sorani and Kurmanji; "how many" alone does not
+    # "for how much" asks a price in Sorani and Kurmanji; "how many" alone asks a count, not a price
     assert answer_types("ڕاوتەری 5G ی ماڵەوە بە چەندە") == {"price"}
     assert answer_types("SIM karta winda bi çend tê guhertin") == {"price"}
-    assert answer_types("زاگرۆس چەند تاوەری هەیە") == set()
+    assert answer_types("زاگرۆس چەند تاوەری هەیە") == {"count"}
     assert answer_types("in the nahri app how much is the dijla bundle") == {"price"}
     assert answer_types("how much data is left") == set()
     assert answer_types("business desk email address") == {"email"}  # not a street address
@@ -298,3 +298,19 @@ def test_classification_parsing() -> None:
     assert parse_classification('noise {"intent": "weather"} {"intent": "billing"}', labels)["intent"] == "billing"
     assert parse_classification("billing", labels) is None
     assert parse_classification('{"intent": "billing", "confidence": "high"}', labels)["confidence"] == 0.5
+
+
+def test_counts_and_contact_numbers_are_asked_values() -> None:
+    """ "How many days" asks for a number of days, "the number of the Duhok branch" for a phone
+    number; "my number" and a price question do not."""
+    from nura_appliance.knowledge.values import counted, value_kinds
+
+    assert answer_types("كم يوم يبقى الرقم المميز محجوز") == {"count"}
+    assert counted("how many of your towers support 5g".split()) == {"towers"}
+    assert answer_types("pakêta Pirmam çend roj e") == {"count"}
+    assert answer_types("كم سعر باقة المريخ") == {"price"}  # a price, not a count
+    assert answer_types("رقم فرع دهوك") == {"phone"}
+    assert answer_types("fraud reporting number") == {"phone"}
+    assert answer_types("how do i keep my number") == set()
+    assert value_kinds("الأرقام المميزة تُحجز لمدة 7 أيام بعد دفع رسم الحجز", {"count"}) == {"count"}
+    assert value_kinds("تُحجز الأرقام المميزة من أي فرع", {"count"}) == frozenset()

@@ -48,7 +48,7 @@ from nura_appliance.knowledge.lexicon import concepts
 from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, index_terms, normalize, stem
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.knowledge.retrieval import dot_rows, fts_query, knowledge_version
-from nura_appliance.knowledge.values import answer_types, asking_kinds, value_kinds
+from nura_appliance.knowledge.values import answer_types, asking_kinds, counted, value_kinds
 from nura_appliance.storage.postgres import search as pg_search
 from nura_appliance.storage.sqlite.db import Database
 from nura_appliance.storage.sqlite.handbook import HIDDEN
@@ -186,6 +186,7 @@ class QueryTerms:
         arabizi = arabizi_text(text) is not None  # Latin letters, Arabic words
         kinds = frozenset(answer_types(text))
         asks: dict[str, frozenset[str]] = {}
+        counting = counted(normalize(text).split()) if "count" in kinds else set()
         for word in normalize(text).split():
             if word in STOPWORDS or word in ASKING_WORDS:
                 continue
@@ -206,7 +207,10 @@ class QueryTerms:
                     bridged.extend(sorted(translated))
                     forms = forms | translated | set(concepts(sorted(translated)))
                 units[unit] = forms
-                if kinds and (asked := asking_kinds(word) & kinds):
+                asked = asking_kinds(word) & kinds
+                if word in counting:
+                    asked |= {"count"}  # "يوم" of "كم يوم" is held by "7 أيام"
+                if asked:
                     asks[unit] = asked
         return cls(list(dict.fromkeys(index_terms(text) + bridged)), list(units.items()), kinds, asks)
 

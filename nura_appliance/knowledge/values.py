@@ -70,6 +70,18 @@ ANSWER_TYPES: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
         ),
         re.compile(r"\b[a-z0-9-]+\.[a-z0-9.-]*[a-z0-9]\b|\d+\.\d+\.\d+\.\d+|https?://", re.I),
     ),
+    # How many / how long: a number with what it counts (days, months, lines, stars, GB …). Asked
+    # by a how-many word before the thing counted ("كم يوم", "how many lines", "چەند ڕۆژ") or by
+    # a word for a duration (answer_types); the counted word is the asking word.
+    "count": (
+        _words("مدة المدة مده مدت duration long ماوە ماوەی"),
+        re.compile(
+            r"\d[\d,.]*\s*(?:%|أيام|ايام|يوم|يوما|يوماً|أسبوع|اسبوع|أسابيع|شهر|شهرا|شهراً|أشهر|اشهر|سنة|سنه|سنوات|"
+            r"ساعة|ساعات|دقيقة|دقائق|خط|خطوط|نجمة|نجوم|برج|أبراج|موظف|مشترك|مليون|ألف|الف|GB|MB|ميغابت|ميغا|جيگا|"
+            r"ڕۆژ|مانگ|ساڵ|days?|weeks?|months?|years?|hours?|minutes?|lines?|stars?|towers?|roj|meh|sal)",
+            re.I,
+        ),
+    ),
 }
 _ARTICLE = re.compile(r"^(?:وال|بال|ال|و|ب)(?=\w{3})")
 # "for how much" asks a price in Sorani ("بە چەندە") and Kurmanji ("bi çend e"); "چەند" alone is
@@ -78,6 +90,18 @@ _FOR = frozenset({"بە", "به", "bi", "be"})
 _DEVICE = _words("هاتف الهاتف تلفون تليفون تەلەفۆن telefon phone telephone")
 _NUMBER_WORDS = _words("رقم الرقم ارقام أرقام number numbers no ژمارە ژمارەی hejmar hejmara")
 _HOW_MUCH = ("جەند", "جند", "cend")
+# "number" asks for a phone number beside a word for whom to call: a branch, a department, a
+# service, support, complaints ("رقم فرع دهوك", "رقم قسم الاحتيال", "fraud reporting number");
+# alone it is as often the customer's own number or the product ("رقم مميز").
+_CONTACT = _words(
+    "فرع الفرع فروع قسم مركز خدمة خدمه الخدمة الدعم دعم الشكاوى شكاوى شكوى مكتب الإبلاغ الابلاغ للإبلاغ ابلاغ "
+    "لق لقی بەش پشتگیری ناوەند سکاڵا şax şaxa beş navend branch office department support service care "
+    "complaints complaint hotline report reporting"
+)
+# Words that ask how many of something ("كم يوم"); the word after them is the thing counted.
+_HOW_MANY = _words("كم قديش شقد شكد چەند çend")
+_FILLERS = frozenset({"of", "the", "your", "you", "my", "do", "does", "are", "is"})
+_NOT_COUNTED = _words("سعر السعر رسوم الرسوم كلفة ثمن مبلغ نرخ نرخی biha price fee cost much")
 _EN_PRICE_NEXT = frozenset({"is", "are", "does", "do", "for", "will"})
 
 
@@ -100,11 +124,33 @@ def answer_types(question: str) -> set[str]:
         kinds.add("price")
     if any(a in _FOR and b.startswith(_HOW_MUCH) for a, b in zip(tokens, tokens[1:], strict=False)):
         kinds.add("price")
+    if not words.isdisjoint(_NUMBER_WORDS) and not words.isdisjoint(_CONTACT):
+        kinds.add("phone")
+    if counted(tokens):
+        kinds.add("count")
     if "email" in kinds:
         kinds.discard("address")  # "email address"
     if "price" in kinds:
         kinds.discard("phone")  # "رسوم حجز الرقم": the number is the product, the fee the answer
+        kinds.discard("count")  # "كم سعر" asks a price
     return kinds
+
+
+def counted(tokens: list[str]) -> set[str]:
+    """The words a question counts: the word after a how-many word ("كم يوم" → يوم, "how many
+    lines" → lines, "چەند ڕۆژ" → ڕۆژ), not a price ("كم سعر")."""
+    found = set()
+    for i, token in enumerate(tokens[:-1]):
+        if token == "how" and tokens[i + 1] == "many":
+            following = [t for t in tokens[i + 2 : i + 5] if t not in _FILLERS]
+        elif token in _HOW_MANY:
+            following = tokens[i + 1 : i + 2]
+        else:
+            continue
+        nxt = following[0] if following else ""
+        if nxt and nxt not in _NOT_COUNTED and not nxt.isdigit() and len(nxt) > 1:
+            found.add(nxt)
+    return found
 
 
 def holds_type(unit: str, kinds: set[str]) -> bool:
@@ -116,7 +162,10 @@ def asking_kinds(word: str) -> frozenset[str]:
     """The kinds of value one normalised question word asks for ("الرسوم" → price, "يفتح" →
     time); empty for a word that asks for none."""
     forms = {word, _ARTICLE.sub("", word)}
-    return frozenset(kind for kind, (asking, _) in ANSWER_TYPES.items() if not forms.isdisjoint(asking))
+    kinds = {kind for kind, (asking, _) in ANSWER_TYPES.items() if not forms.isdisjoint(asking)}
+    if not forms.isdisjoint(_NUMBER_WORDS) or not forms.isdisjoint(_DEVICE):
+        kinds.add("phone")  # "رقم" when the question asks for a phone number (the caller intersects)
+    return frozenset(kinds)
 
 
 def value_kinds(text: str, kinds: frozenset[str] | set[str]) -> frozenset[str]:
