@@ -7,13 +7,13 @@ import asyncio
 import csv
 import io
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from conftest import AppClient, initialised_copy, make_settings, start_app, stop_app
+from conftest import AppClient, fresh_pg_database, initialised_copy, make_settings, start_app, stop_app
 
 from nura_appliance.analytics.aggregates import DAY, today_start
 from nura_appliance.analytics.service import REPORT_TABS, parse_query
@@ -69,9 +69,20 @@ def analytics_settings(data_dir: Path, **extra: Any) -> Any:
     return make_settings(data_dir, **{**base, **extra})
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def analytics_backend(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The database the app under test keeps its data in: the data dir's SQLite file, or a fresh
+    PostgreSQL database (skipped locally without PostgreSQL, a failure under CI=true)."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    with fresh_pg_database() as url:
+        yield {"NURA_DATABASE_URL": url}
+
+
 @pytest.fixture
-async def aclient(data_dir: Path) -> AsyncIterator[AppClient]:
-    app = create_app(analytics_settings(data_dir))
+async def aclient(data_dir: Path, analytics_backend: dict[str, str]) -> AsyncIterator[AppClient]:
+    app = create_app(analytics_settings(data_dir, **analytics_backend))
     await start_app(app)
     ctx = app.ctx.nura
     await ctx.knowledge.load_pack(validate_pack(PACK))
@@ -551,7 +562,7 @@ def test_csv_cells_never_start_a_formula() -> None:
     ]
 
 
-async def test_llm_classification_from_consumer_threads(data_dir: Path) -> None:
+async def test_llm_classification_from_consumer_threads(data_dir: Path, analytics_backend: dict[str, str]) -> None:
     """With an LLM available, classify_message uses it — called on the server's loop from a
     consumer thread — against a scripted OpenAI-compatible server on loopback."""
     from ai_support import ScriptedOpenAI
@@ -567,6 +578,7 @@ async def test_llm_classification_from_consumer_threads(data_dir: Path) -> None:
             NURA_LLM_PROVIDER="openai",
             LLM_STREAM=False,
             LLM_TIMEOUT_SECONDS=5,
+            **analytics_backend,
         )
     )
     await start_app(app)

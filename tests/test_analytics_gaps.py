@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
-from test_analytics import ADMIN, AppClient, aclient, say  # noqa: F401 - aclient is a fixture
+from test_analytics import ADMIN, AppClient, aclient, analytics_backend, say  # noqa: F401 - fixtures
 
 from nura_appliance.analytics.gaps import record_gap, similar_enough
 from nura_appliance.context import AppContext, build_context
 
 
 @pytest.fixture
-async def ctx(data_dir: Path) -> AsyncIterator[AppContext]:
-    context = build_context(make_settings(data_dir, LOAD_DEFAULT_KNOWLEDGE=False))
+async def ctx(data_dir: Path, analytics_backend: dict[str, str]) -> AsyncIterator[AppContext]:  # noqa: F811
+    context = build_context(make_settings(data_dir, LOAD_DEFAULT_KNOWLEDGE=False, **analytics_backend))
     yield context
     await asyncio.get_running_loop().run_in_executor(None, context.close)
 
