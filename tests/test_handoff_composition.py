@@ -343,3 +343,41 @@ def test_fifth_pass_wide_grid_requests(text: str) -> None:
 )
 def test_fifth_pass_complaints_and_reports_about_a_person_are_not_requests(text: str) -> None:
     assert not wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "قشمرتونا بالعروض",  # you fooled us (a harm verb with "us")
+        "ضحكتو علينا بهالباقات",  # you laughed at us
+        "الله يقطعكم",  # a curse said of "you", glued
+        "خدمة ملهاش لازمة",  # Egyptian: useless
+        "شبكتكم عفنة",  # a verdict said of "your network"
+        "مو خوش شبكة",  # "not a good network": the target after the negated worth
+        "نەفرەت لە تۆڕەکەتان",  # Sorani curse
+        "hûn me dixapînin",  # Kurmanji: you deceive us
+        "înterneta we bêfêde ye",
+        "ma 3indkom salfa",  # Arabizi, Gulf "you are not serious"
+    ],
+)
+def test_fifth_pass_anger_dialect_words(text: str) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) == "negative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ابي اخذ باقتكم الجديدة",  # "take" is no curse without "الله"
+        "النت يقطع عندكم بالمنطقة؟",
+        "كيف اوقف الرسائل المزعجة",  # spam messages: "annoying" is their adjective
+        "شو الخدمة الجديدة",
+        "ev çi şirket e ku ji min re sms dişîne?",
+        "ez ji xizmeta we razî me",
+    ],
+)
+def test_fifth_pass_calm_with_the_same_words(text: str) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) != "negative"

@@ -93,20 +93,30 @@ ARABIC = _family(
     # "this is fraud" accuses us; "fraud messages" (a scam SMS) is a question about spam
     r"(?:هذا|هاد|هاذا|ده|هذي|هاي) (?:نصب|احتيال|سرقه)",
     # no conscience, shame, religion invoked
-    r"ما ?(?:عندكم|عدكم|عندكو|عندكن|عدكن) ?(?:ش ?)?(?:ذمه|ضمير|شرف|دين|اخلاق|احترام|حيا|رحمه|انسانيه|ذوق)",
+    r"ما ?(?:عندكم|عدكم|عندكو|عندكن|عدكن) ?(?:ش ?)?(?:ذمه|ضمير|شرف|دين|اخلاق|احترام|حيا|رحمه|انسانيه|ذوق|سالفه)",
+    r"ما (?:الكم|الكن|لكم|لكن|الكو) (?:حل|دوا|علاج)|بلا (?:مخ|عقل|ضمير|ذمه|شرف|اخلاق)|"
+    r"(?:ملهاش|مالهاش|ما لها|ما الها|ملوش|مالوش) (?:اي )?(?:لازمه|فايده|داعي)|"
+    r"(?:ما|مو|مش|لا) (?:ت|ي)(?:سوه|سوا)|(?:خدم|شبك|شرك|نت)\w* (?:ما|لا|مو) (?:تسر|يسر|تسرش)|"
+    r"(?:بت|بي|ت|ي)جيب (?:ال)?(?:مرض|جلطه|سكري|ضغط|هم)|(?:بت|بي)عقد",
+    # you did X to us: "ضحكتو علينا", "لعبتو بينا", "كسرتو راسنا", "باكونا" (Iraqi: robbed us)
+    r"(?:ضحك|لعب|نصب|كذب|قشمر|تشاطر|استهزء|استهزا)(?:تو|توا|تم|تون|تن) (?:علينا|بينا|عليا|بيا|علي|بي)|"
+    r"(?:كسر|صدع|وجع|دوخ|فتر)(?:تو|توا|تم|تون)\w* (?:راس|روس|قلب)\w*|باكو(?:نا|ني)|بايكين|تبوقون|تبوكون",
     r"ما ?عندكن ?(?:ذمه|ضمير|شرف|اخلاق)|معندكمش (?:ذمه|ضمير|دم)|ما عندكو (?:ذمه|ضمير)|ما عندكمش \w+",
+    r"(?:الله|ان شاء الله) (?:ي|ت)?(?:قلع|قطع|خرب|لعن|حرق|هد|كسر|ياخذ|اخذ)\w* (?:\w+ )?\w+(?:كم|كن|كو)(?: |$)|"
+    r"خرب الله \w+(?:كم|كن|كو)|يقطع (?:عمر|ايد|راس)(?:كم|كن|كو)|"
+    r"الله (?:ي|ت)?(?:قلع|قطع|خرب|لعن|حرق|هد|ياخذ|اخذ)\w*(?:كم|كن|كو)|يخربيت\w*|منكم لله|منكن لله|منكو لله|لعنبو\w*|"
     r"(?:حسبي|حسبنا) الله|الله (?:ياخذ|ينتقم|لا يوفق|يلعن|لا يسامح|يحرق|يخرب)\w*|يلعن \w+|لعنه الله|تبا لكم|سحقا",
-    r"(?:حرام|عيب|عار) علي(?:كم|كن|كو|كوا|ك)|والله عيب|ما تستحون|ما تستحوا|ما تخجلون|ما تختشوش",
+    r"(?:حرام|عيب|عار|فشله|خزي) علي(?:كم|كن|كو|كوا|ك)|(?:يا )?خيب(?:ه|تكم|تكن)|والله عيب|ما تستحون|ما تستحوا|ما تخجلون|ما تختشوش",
     r"ضحك على الذقون|تضحكون علينا|بتضحكوا علينا|استهزاء",
     # "what is this service!", no use, injustice, stupidity, curses on the house
-    r"(?:شو|ايش|وش|شنو|ايه) (?:هال|هاي ال|هذي ال|هذا ال|ده ال|دي ال)?(?:خدمه|شبكه|شركه|نت|زفت|قرف|هبل|خرابيط|مهزله|خرا|خره)(?: ده| دي)?",
+    r"(?:شو|ايش|وش|شنو|ايه) (?:هال|هاي ال|هذي ال|هذا ال|ده ال|دي ال)?(?:خدمه|شبكه|شركه|نت|زفت|قرف|هبل|خرابيط|مهزله|مسخره|مصخره|خرا|خره|استهبال|ال(?:هبل|مسخره|مصخره|استهبال|زفت|قرف|خرابيط|مهزله))(?: ده| دي)?",
     r"(?:ما|مو|مش) (?:في|فيه|منكم|منكن) (?:فايده|فائده|امل)|بلا فايده|على الفاضي|هدر|خرابيط|تهريج|استهبال|بتستهبلوا|بتهرجوا|"
     r"استغلال|ظلم|ظالمين|غبي|اغبياء|غباء|حمير|كلاب|تفو|تف عليكم|استحوا|اخجلوا|يخرب بيت\w*|ما تفهمون|ما بتفهموا|مش فاهمين",
     r"(?:ت|ي|ن|ا|م)?(?:ضوج|دوخ|خنق)\w*|ضايج|تعبتونا|تعبتوني|تعبتو|طلعتوا روحنا|(?:رح|راح|ح|ه|حا|بكره) (?:اترك|اسيب)(?:كم|كن|ها)",
     # worthless, disrespectful, "enough already"
     r"(?:ما|مو|مش|لا|ولا) (?:ت|ي|ن)?(?:ستاهل|تستاهل|ستحق|يستحق|تستحق)\w{0,3} (?:\w+ )?(?:فلس|قرش|شي|شيء|ربع|نص|الفلوس|فلوس|المال|مال|المبلغ|السعر|الاشتراك)|"
     r"ما (?:ي|ت)?سو(?:ى|ا|ه|ي) (?:فلس|شي|قرش|شيء|بصله)|ما تسوى|ما يسوى|لا تسوى|لا يسوى|ما تنفع|ما ينفع بشي|ولا بتسوى",
-    r"(?:يا )?(?:شين|شينه|شينين)(?: كم)?|(?:يا )?حيف(?: عليكم)?|تعتير|بلا طعمه|سخيف|سخيفه|سخيفين|(?:خدمه|شبكه|شركه) وحشه|وحشين|"
+    r"(?:يا )?(?:شين|شينه|شينين)(?: ?كم)?|(?:يا )?حيف(?: عليكم)?|تعتير|بلا طعمه|سخيف|سخيفه|سخيفين|(?:خدمه|شبكه|شركه) وحشه|وحشين|"
     r"ما (?:بي|في)(?:كم|كو|ها|ه|هم) (?:خير|فايده|امل)|انذال|نذلين|ما (?:بتستحوا|بتستحو|تستحو)|بتستحوش|(?:حاج|حاجه|خلص|خلاص) بقى|بكفي|بيكفي|"
     r"مش معقول|مو معقول|(?:بيقهر|بتقهر|شي بقهر)|(?:هو )?(?:ده|هذا|هاي) اسمه (?:شغل|خدمه)|الله لا يوفق\w*|"
     r"غير محترم\w*|مو محترمين|مش محترمين|قله (?:ادب|احترام|ذوق)|وقاحه|وقحين|ما يحترمون|ما تحترمون",
@@ -145,6 +155,7 @@ SORANI = _family(
     # worth nothing, said of you or yours: "خزمەتگوزارییەکەتان هیچ نییە"
     r"(?:\w+تان|ئێوە) هیچ (?:نییە|نیە|نین|ناهێنێت|ناهێنن)",
     r"شەرم(?:یش)? (?:ناکەن|ناکەیت|ناکەی|ناکەنەوە)",
+    r"(?:قێزەون|ئابڕووچوون|بێمانا|بێ مانا)\w{0,5}|نەفرەت (?:لە|ل)\w*|تاڵان\w* (?:دەکەن|ئەکەن|کرد\w*)|دزان(?:ن|ە|ین)|کۆمپانیای دزان|^هیچ نین$|ئێوە هیچ نین",
     r"\w+تان (?:هیچ )?(?:کەڵک|سوود|فایدە)(?:ی|یان)? (?:نییە|نیە|نیه|نین)",
     r"\w+تان (?:هەر|هەمیشە|هەموو کات|دیسان|هەر ئێستاش) (?:پچڕاوە|بڕاوە|خراپە|لاوازە|کوژاوەتەوە|کار ناکات|ناکات)",
     *_OUTAGE_CKB,
@@ -161,6 +172,7 @@ KURMANJI = _family(
     r"her roj (?:qut|diqete|naxebite|xirab)",
     r"(?:we|hûn|hun) (?:\w+ ){0,2}?(?:pere|kredi|bakiye|balans|heq)\w* (?:\w+ )?(?:xwar|xwarin|dixwin|dizî|dizi|dizîn|dizin|didizin)",
     r"derew(?:an|a)? (?:li (?:me|min) )?(?:dikin|kirin|dikî|dike|dikir)",
+    r"(?:di)?xap[iî]nin|xapand\w*|dizên|serê (?:min|me) (?:êşand|êşandin|diêşînin)",
     *_OUTAGE_KU,
     r"(?:xet|xeta|xeta xwe|xeta min|abonetiya xwe)\w* (?:\w+ )?(?:betal|betal bikim|betal dikim|diguherînim|diguherinim)",
 )
@@ -169,7 +181,7 @@ ENGLISH = _family(
     r"terrible|awful|worst|useless|angry|furious|scammers|scamming|(?:this is|what a|it s a|its a) (?:scam|fraud|joke|rip off|ripoff)|ridiculous|horrible|hate|stupid|pathetic|"
     r"disgusting|unacceptable|rubbish|garbage|trash|crap|crappy|sucks|frauds|fraudsters|thieves|thief|robbery|incompetent|"
     r"shameful|shame on you|ripoff|rip off|rip offs|joke of a|what a joke|what a mess|fed up|sick of|sick and tired|"
-    r"wtf|damn|bullshit|f+ck|fucking|fuck|idiots|morons|clowns|a disgrace|disgrace|outrageous|lousy|shit|shitty|"
+    r"wtf|damn|bullshit|dogshit|horseshit|screw (?:you|this|your)|f+ck|fucking|fuck|idiots|morons|clowns|a disgrace|disgrace|outrageous|lousy|shit|shitty|"
     r"unbelievable|what the hell|what the heck|wth|done with you|done with your|never again|waste of (?:money|time)|"
     r"steal|stealing|stole|liars|lying to (?:me|us)|nobody cares|no one cares|annoyed|annoying|frustrated|frustrating|"
     r"disappointed|disappointing|upset|(?:poor|bad|awful|crappy|lousy|worst) (?:service|network|company|support|customer service)|"
@@ -261,9 +273,10 @@ def _is_outage(phrase: str) -> bool:
 _VERDICT = lexicon_words(
     "زبل زباله اخرب خيس خايس مخيس سيئ سيئه اسوا زفت تعبان تعبانه فاشل "
     "لص لصوص حرامي حراميه حراميه سراق نصاب نصابين كذاب كذابين غشاش محتال قرف مقرف زهق زهك طفش ضجر ويل مستحيل "
-    "كارثه كارثي مصيبه مهزله مسخره فضيحه تعيس بهدله مبهدل خايب وسخ قذر حقير تافه ظالم ظلم نهب بلوه داهيه وحش "
-    "خراپ زبڵ درۆزن بێکەڵک گەندەڵ فێڵباز "
-    "xirab xerab nebaş nebas rezil diz derewîn derewin pûç puc "
+    "كارثه كارثي مصيبه مهزله مسخره مصخره فضيحه تعيس بهدله مبهدل خايب وسخ قذر حقير تافه ظالم ظلم نهب بلوه داهيه وحش "
+    "عفن معفن ماصخ زق مزعجين فاشل هبل "
+    "خراپ زبڵ درۆزن بێکەڵک گەندەڵ فێڵباز قێزەون پیس ناخۆش بێمانا "
+    "xirab xerab nebaş nebas rezil diz derewîn derewin pûç puc pîs qirêj bêkêr bêfêde xirabtirîn rezîltirîn "
     "nightmare hopeless useless awful terrible horrible pathetic disgrace disgraceful disgusting rubbish garbage trash "
     "scam scammers fraud frauds thief thieves robbers robbery liars incompetent shameless ridiculous unacceptable "
     "dreadful appalling atrocious miserable shambles disaster worthless worst lousy crap crappy joke"
@@ -271,7 +284,7 @@ _VERDICT = lexicon_words(
 # "you" (plural), "your", and what the verdict is said of: the company, its network, service,
 # internet, app, line, coverage.
 _TARGET = lexicon_words(
-    "انتو انتم انتوا انتي اياكم شركه شبكه خدمه خدمات نت انترنت انترنيت تغطيه خط تطبيق ابلكيشن ارسال "
+    "انتو انتم انتوا انتي اياكم تراكم ترا شركه شبكه خدمه خدمات نت انترنت انترنيت تغطيه خط تطبيق ابلكيشن ارسال "
     "ئێوە کۆمپانیا تۆڕ خزمەتگوزاری ئینتەرنێت هێڵ "
     "we hûn hun şirket sirket tor xizmet înternet internet "
     "you your youre yours company network service services internet app provider coverage signal"
@@ -280,11 +293,14 @@ _TARGET = lexicon_words(
 _FED_UP = lexicon_words("زهقت زهكت زهكنا زهقنا قرفت قرفنا طفشت طفشنا ضجت انقهرت تعبت تعبنا مليت ارحمونا")
 # "worth nothing", "no shame": a negation before a word of worth or shame, said of a target.
 _NEGATED = lexicon_words("ما مو مش ولا لا مب not no never ne na نا نە")
-_WORTH = lexicon_words("شي شيء تستحي يستحي تستحون تستحوا تسوى يسوى تسوا خوش زين good worth baş bas")
+_WORTH = lexicon_words("شي شيء تستحي يستحي تستحون تستحوا تسوى يسوى تسوا خوش زين good worth baş bas kêrhatî kêr")
 # (the Levantine/Egyptian present "بت", "بي": "بتقرف", "بيقرف")
 _AR_GLUE = ("هال", "وال", "بال", "فال", "لل", "ال", "بت", "بي", "و", "ب", "ف", "م")
 _AR_ENDS = ("تكم", "تكن", "تكو", "كم", "كن", "كو", "ها", "ه", "ات", "ين", "ون", "ي", "ا", "ن", "وا", "ت")
-_CKB_ENDS = tuple(normalize(x).replace(SORANI_E, "ه") for x in ("ەکەتان", "ەکانتان", "تان", "ە", "ن", "ەکە", "ی"))
+_CKB_ENDS = tuple(
+    normalize(x).replace(SORANI_E, "ه")
+    for x in ("ەکەتان", "ەکانتان", "تان", "ە", "ن", "ەکە", "ی", "یەکی", "یەک", "ێکی", "ێک", "ین")
+)
 _LATIN_WORD = re.compile("^[a-z]")
 
 
@@ -297,7 +313,7 @@ _YOU_VERB = re.compile(r"^(?:و|ف)?(?:بت|ت|عم ت)\w{2,}(?:ون|وا|و|ن)
 # ("مللتونا", "دمرتونا", "قهرتوني", "ta3abtona"): exasperation said of the company.
 _HARM_STEMS = tuple(
     normalize(w)
-    for w in "ملل ملي مل دمر قهر جنن طفش زهق طهق تعب خرب ذبح موت هلك بهدل قتل عذب خنق ضوج دوخ قرف نرفز عصب حرق جلط فلس بهذل".split()
+    for w in "ملل ملي مل دمر قهر جنن طفش زهق طهق تعب خرب ذبح موت هلك بهدل قتل عذب خنق ضوج دوخ قرف نرفز عصب حرق جلط فلس بهذل قشمر صدع فشل".split()
 )
 _HARM_ENDS = ("تونا", "توني", "تونه", "تنا", "تني")
 _HARM_FORMS = frozenset(stem + end for stem in _HARM_STEMS for end in _HARM_ENDS)
@@ -413,4 +429,7 @@ def composed_anger(norm: str) -> bool:
     if found is None:
         return False
     before = norm[: found.start()].split()
-    return bool(before) and bool(_anger_roles(before[-1]) & _TARGET_BIT)
+    if before and _anger_roles(before[-1]) & _TARGET_BIT:
+        return True
+    after = norm[found.end() :].split()  # "مو خوش شركه", "not a good company"
+    return bool(after) and bool(_anger_roles(after[0]) & _TARGET_BIT)

@@ -112,7 +112,7 @@ ariid aried areid abee aby abii abgh beddi a7taj a7tag ahtaj momkin mumkin mmkn 
 a7chi a7ki e7ki ahki ehki ehchi akallim akalim akalmak at7adath atkalem atwasal atasal atawasal ettesel
 a7aki a7achi ahaki weya wya weyak m3a mwzf mwzaf mwdhf mowazafa mwazafa mowazafin mowazafeen mwazafin
 wa7ad shakhs shakhes bnadem benadem modeer mudeer mas2ool mas2oul masool mas2ol mushrif mashrif
-moshref mumathil momathel
+moshref mumathil momathel sharika sharike sharikat sharket
 """.split()
 )
 _ARTICLES = {
