@@ -12,7 +12,7 @@ from typing import Any
 
 import apsw
 from auth_helpers import bearer, staff_tokens
-from conftest import make_settings, new_session, running_app
+from conftest import make_settings, new_session, query_rows, running_app
 
 from nura_appliance.auth.limits import LocalWindows
 from nura_appliance.conversation.pipeline import REFRESH_SECONDS
@@ -180,6 +180,61 @@ def test_replay_buffers_of_idle_channels_are_dropped_and_their_resume_refused() 
     bus.publish("session:y", "message", {"n": 2})
     assert bus.replay("session:x", 0) == []
     assert not bus.can_resume("session:x", first.id - 1)  # its events are gone: the client must reset
+
+
+def test_replay_gives_each_reader_its_own_copy_of_what_was_published() -> None:
+    """Buffered events are kept packed (marshal bytes): a replay returns the data as published,
+    types and order intact, in a fresh dict each time; data marshal cannot pack is kept as it is."""
+    from nura_appliance.storage.bus import EventBus
+
+    class Name(str):
+        pass
+
+    bus = EventBus(buffer=10)
+    data = {"session_id": "s", "message": {"id": 7, "sources": [{"id": "a"}], "confidence": 0.5, "ok": True,
+                                           "pair": (1, 2), "sender_name": None}}  # fmt: skip
+    first = bus.publish("session:s", "message", data)
+    odd = bus.publish("session:s", "status", {"who": Name("agent")})
+    replayed = bus.replay("session:s", first.id - 1)
+    assert [(e.id, e.type, e.channel, e.at) for e in replayed] == [
+        (first.id, "message", "session:s", first.at),
+        (odd.id, "status", "session:s", odd.at),
+    ]
+    assert replayed[0].data == data and replayed[0].data is not data and replayed[0].data["message"]["pair"] == (1, 2)
+    replayed[0].data["message"]["id"] = 8
+    assert bus.replay("session:s", first.id - 1)[0].data == data
+    assert replayed[1].data["who"] == "agent"
+    assert bus.replay("session:s", first.id) == [replayed[1]]
+
+
+def test_the_writer_counts_committed_changes_of_watched_tables_only(sqlite_db: Any) -> None:
+    """``Database.watch``: a committed write that touches ``kb_meta`` (insert, update, delete)
+    bumps its generation once per batch; writes to other tables do not. (A write that touched it and
+    failed may count: one spare refresh of the knowledge caches, never a missed one.)"""
+    db = sqlite_db
+    db.watch("kb_meta")
+    db.watch("kb_meta")  # twice is once
+    start = db.generation("kb_meta")
+    db.write_sync(lambda c: c.execute("INSERT INTO kb_meta (key, value) VALUES ('t', '1')"))
+    assert db.generation("kb_meta") == start + 1
+    db.write_sync(lambda c: c.execute("UPDATE kb_meta SET value = '2' WHERE key = 't'"))
+    db.write_sync(lambda c: c.execute("DELETE FROM kb_meta WHERE key = 't'"))
+    assert db.generation("kb_meta") == start + 3
+    db.write_sync(
+        lambda c: c.execute("INSERT INTO sessions (id, token_hash, created_at, updated_at) VALUES ('x', 'h', 1, 1)")
+    )
+    db.write_sync(lambda c: c.execute("UPDATE kb_meta SET value = '3' WHERE key = 'nothing such'"))
+    assert db.generation("kb_meta") == start + 3
+
+    def fails(c: Any) -> None:
+        c.execute("INSERT INTO kb_meta (key, value) VALUES ('u', '1')")
+        raise RuntimeError("no")
+
+    try:
+        db.write_sync(fails)
+    except RuntimeError:
+        pass
+    assert not query_rows(db, "SELECT * FROM kb_meta WHERE key = 'u'")
 
 
 async def test_an_article_answer_searches_the_handbook_only_when_there_is_one_and_once(data_dir: Path) -> None:

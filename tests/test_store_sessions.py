@@ -91,6 +91,19 @@ class SessionStoreContract:
         assert query_rows(db, "SELECT count(*) AS n FROM conversation_logs")[0]["n"] == 0
         assert (await store.turns("s1"))[0].sender_name == "Ali"
 
+    async def test_every_written_turn_gets_its_own_rows_id(self, store: SessionStore, db: Any) -> None:
+        """One, two and three turns per command, the newest row deleted in between (a purge): each
+        turn's id is the id of the row holding its text, in the order written."""
+        await _create(store, "s1")
+        for count in (2, 1, 3, 2):
+            turns = [TurnRecord("s1", "customer" if i % 2 == 0 else "bot", f"t{count}-{i}", 2.0) for i in range(count)]
+            _, change = await store.apply("s1", lambda _c, _cur, turns=turns: SessionChange(turns=turns))
+            rows = query_rows(db, "SELECT id, text FROM chat_turns WHERE session_id = ? ORDER BY id DESC LIMIT ?",
+                              ("s1", count))  # fmt: skip
+            assert [(t.id, t.text) for t in change.turns] == [(r["id"], r["text"]) for r in reversed(rows)]
+            newest = max(r["id"] for r in rows)
+            assert await db.execute("DELETE FROM chat_turns WHERE id = ?", (newest,)) == 1
+
     async def test_errors_write_nothing(self, store: SessionStore, db: Any) -> None:
         await _create(store, "s1")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import marshal
 import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
@@ -22,13 +23,36 @@ MAX_CHANNELS = 10_000  # replay buffers kept at most (least recently active drop
 _CLOSED = "__closed__"  # internal: ends a subscription
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     id: int
     channel: str
     type: str
     data: dict[str, Any]
     at: float = field(default_factory=time.time)
+
+
+# A buffered event: (id, at, type, data as marshal bytes). Kept packed rather than as the Event:
+# an Event with its data is five to seven objects the garbage collector tracks (the dicts and
+# lists of a message payload), and every new session leaves its two message events in a buffer for
+# minutes, so the long-lived heap every full collection walks grew by ~14 objects per message
+# (about 5 % of a message's CPU went to collections; docs/PERFORMANCE.md, issue 18). A tuple of a
+# number, a string and bytes is untracked by the collector once it has seen it.
+_Packed = tuple[int, float, str, "bytes | dict[str, Any]"]
+
+
+def _pack(event: Event) -> _Packed:
+    try:
+        data: bytes | dict[str, Any] = marshal.dumps(event.data)
+    except ValueError:  # a value marshal does not know (a str subclass, an object): kept as it is
+        data = event.data
+    return (event.id, event.at, event.type, data)
+
+
+def _unpack(channel: str, item: _Packed) -> Event:
+    event_id, at, type_, data = item
+    # A fresh dict on every read: nobody can change the buffered copy through a replayed event.
+    return Event(event_id, channel, type_, marshal.loads(data) if isinstance(data, bytes) else data, at)
 
 
 class ChannelBuffers:
@@ -38,13 +62,14 @@ class ChannelBuffers:
     Every customer session has its own channel; keeping each one's buffer for the life of the
     process grew memory without bound and made every full garbage collection slower (pauses of
     50–170 ms after 20,000 sessions, measured). A client resuming on a dropped channel is told to
-    reset (``evicted``), as when its events were pushed out of a full buffer."""
+    reset (``evicted``), as when its events were pushed out of a full buffer. Events are held
+    packed (see ``_Packed``) and unpacked when replayed."""
 
     def __init__(self, size: int, *, keep_seconds: float = KEEP_SECONDS, max_channels: int = MAX_CHANNELS) -> None:
         self.size = size
         self.keep_seconds = keep_seconds
         self.max_channels = max_channels
-        self._buffers: OrderedDict[str, deque[Event]] = OrderedDict()
+        self._buffers: OrderedDict[str, deque[_Packed]] = OrderedDict()
         self._evicted: dict[str, int] = {}
         self.dropped_up_to = 0  # the newest event id of any dropped channel
 
@@ -55,22 +80,24 @@ class ChannelBuffers:
         else:
             self._buffers.move_to_end(event.channel)
         if len(buffer) == buffer.maxlen:
-            self._evicted[event.channel] = buffer[0].id
-        buffer.append(event)
+            self._evicted[event.channel] = buffer[0][0]
+        buffer.append(_pack(event))
         self._drop_idle(event.at)
 
     def _drop_idle(self, now: float) -> None:
         cutoff = now - self.keep_seconds
         while self._buffers:
             channel, buffer = next(iter(self._buffers.items()))
-            if len(self._buffers) <= self.max_channels and buffer[-1].at >= cutoff:
+            if len(self._buffers) <= self.max_channels and buffer[-1][1] >= cutoff:
                 return
             del self._buffers[channel]
             self._evicted.pop(channel, None)
-            self.dropped_up_to = max(self.dropped_up_to, buffer[-1].id)
+            self.dropped_up_to = max(self.dropped_up_to, buffer[-1][0])
 
-    def events(self, channel: str) -> deque[Event] | tuple[()]:
-        return self._buffers.get(channel, ())
+    def events(self, channel: str, after_id: int | None = None) -> list[Event]:
+        """The buffered events of ``channel`` (those after ``after_id`` when given), oldest first."""
+        buffer = self._buffers.get(channel, ())
+        return [_unpack(channel, item) for item in buffer if after_id is None or item[0] > after_id]
 
     def evicted(self, channel: str, *, unknown: int | None = None) -> int:
         """Ids up to this one may be missing from ``channel``'s buffer. For a channel with no
@@ -109,7 +136,7 @@ class EventBus:
         return event
 
     def replay(self, channel: str, after_id: int) -> list[Event]:
-        return [e for e in self._buffers.events(channel) if e.id > after_id]
+        return self._buffers.events(channel, after_id)
 
     def can_resume(self, channel: str, after_id: int) -> bool:
         """Whether everything buffered after ``after_id`` is still here: the id was issued by this

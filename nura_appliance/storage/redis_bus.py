@@ -226,7 +226,7 @@ class RedisEventBus:
         """Events this worker has seen on ``channel`` after ``after_id`` (no I/O: safe on the loop).
         ``subscribe(after_id=…)`` replays from Redis, which covers every worker."""
         with self._lock:
-            return [e for e in self._buffers.events(channel) if e.id > after_id]
+            return self._buffers.events(channel, after_id)
 
     def can_resume(self, channel: str, after_id: int) -> bool:
         """Whether ``after_id`` looks like an id this bus issued (a Redis stream id of the last

@@ -103,15 +103,33 @@ class Database:
         self._watched: set[str] = set()
         self._touched: set[str] = set()
         self._generations: dict[str, int] = {}
-        self._writer_conn.set_update_hook(self._on_update)
+        self._writer_conn.create_scalar_function("nura_touched", self._on_touched, 1)
         self._writer = threading.Thread(target=self._write_loop, name="nura-db-writer", daemon=True)
         self._writer.start()
 
     # -- change counters -----------------------------------------------------------------------
     def watch(self, table: str) -> None:
-        """Count committed changes to ``table`` made through this process's writer."""
-        self._watched.add(table)
+        """Count committed changes to ``table`` made through this process's writer.
+
+        Noticed by temporary triggers on the writer's connection that call back into Python for
+        the rows of ``table`` only. (An update hook did the same for every row any statement
+        wrote — five calls back into Python per customer message, each taking the GIL from inside
+        SQLite while the event loop wants it, for a table a message never touches.)"""
+        if table in self._watched:
+            return
+        if not table.isidentifier():
+            raise ValueError(f"cannot watch table {table!r}")
+
+        def install(conn: apsw.Connection) -> None:
+            for op in ("insert", "update", "delete"):
+                conn.execute(
+                    f"CREATE TEMP TRIGGER IF NOT EXISTS nura_watch_{table}_{op} AFTER {op.upper()} ON main.{table}"
+                    f" BEGIN SELECT nura_touched('{table}'); END"
+                )
+
+        self.write_sync(install)
         self._generations.setdefault(table, 0)
+        self._watched.add(table)
 
     def generation(self, table: str) -> int:
         """How many committed write batches of this process changed ``table`` (a watched one).
@@ -120,9 +138,8 @@ class Database:
         processes' changes still need a read (their writes never pass through this counter)."""
         return self._generations[table]
 
-    def _on_update(self, _op: int, _db: str, table: str, _rowid: int) -> None:
-        if table in self._watched:
-            self._touched.add(table)
+    def _on_touched(self, table: str) -> None:
+        self._touched.add(table)
 
     def _count_commit(self, committed: bool) -> None:
         if committed:
