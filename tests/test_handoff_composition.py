@@ -381,3 +381,23 @@ def test_fifth_pass_calm_with_the_same_words(text: str) -> None:
     from nura_appliance.conversation.signals import sentiment
 
     assert sentiment(text) != "negative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["انتو مو كفو", "شبعتونا كذب", "الله يغربلكم", "ئێوە نەزانن", "گەوجن", "hûn sextekar in", "sebra min nema"],
+)
+def test_fifth_pass_insults_second_batch(text: str) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) == "negative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ez çawa dizanim ku sîmkart sexte ye", "پاکێجێکی سووک هەیە بۆ مانگێک؟", "hûn vekirî ne?", "ئێوە کراوەن؟"],
+)
+def test_fifth_pass_second_batch_calm(text: str) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) != "negative"

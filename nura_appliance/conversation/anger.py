@@ -100,16 +100,18 @@ ARABIC = _family(
     r"(?:بت|بي|ت|ي)جيب (?:ال)?(?:مرض|جلطه|سكري|ضغط|هم)|(?:بت|بي)عقد",
     # you did X to us: "ضحكتو علينا", "لعبتو بينا", "كسرتو راسنا", "باكونا" (Iraqi: robbed us)
     r"(?:ضحك|لعب|نصب|كذب|قشمر|تشاطر|استهزء|استهزا)(?:تو|توا|تم|تون|تن) (?:علينا|بينا|عليا|بيا|علي|بي)|"
-    r"(?:كسر|صدع|وجع|دوخ|فتر)(?:تو|توا|تم|تون)\w* (?:راس|روس|قلب)\w*|باكو(?:نا|ني)|بايكين|تبوقون|تبوكون",
+    r"(?:كسر|صدع|وجع|دوخ|فتر)(?:تو|توا|تم|تون)\w* (?:راس|روس|قلب)\w*|(?:دمر|حرق|تلف|اكل|موت)(?:تو|توا|تم|تون) (?:اعصاب|قلب|دم)\w*|"
+    r"(?:كله|كلها|كلكم|كلامكم|شغلكم|كلامكن) (?:\w+ )?(?:كلاوات|خرط|خرطي|كذب|نصب|جذب)|كلاوجي\w*|خرطي|باكو(?:نا|ني)|بايكين|تبوقون|تبوكون",
     r"ما ?عندكن ?(?:ذمه|ضمير|شرف|اخلاق)|معندكمش (?:ذمه|ضمير|دم)|ما عندكو (?:ذمه|ضمير)|ما عندكمش \w+",
     r"(?:الله|ان شاء الله) (?:ي|ت)?(?:قلع|قطع|خرب|لعن|حرق|هد|كسر|ياخذ|اخذ)\w* (?:\w+ )?\w+(?:كم|كن|كو)(?: |$)|"
     r"خرب الله \w+(?:كم|كن|كو)|يقطع (?:عمر|ايد|راس)(?:كم|كن|كو)|"
-    r"الله (?:ي|ت)?(?:قلع|قطع|خرب|لعن|حرق|هد|ياخذ|اخذ)\w*(?:كم|كن|كو)|يخربيت\w*|منكم لله|منكن لله|منكو لله|لعنبو\w*|"
+    r"الله (?:ي|ت)?(?:قلع|قطع|خرب|لعن|حرق|هد|ياخذ|اخذ|ياخد|اخد|غربل)\w*(?:كم|كن|كو)|(?:ال)?لعنه (?:الله )?علي(?:كم|كن|كو)|عيب الشوم|(?:يا )?فشيل(?:تكم|تكن|تكو)|"
+    r"يخربيت\w*|منكم لله|منكن لله|منكو لله|لعنبو\w*|"
     r"(?:حسبي|حسبنا) الله|الله (?:ياخذ|ينتقم|لا يوفق|يلعن|لا يسامح|يحرق|يخرب)\w*|يلعن \w+|لعنه الله|تبا لكم|سحقا",
     r"(?:حرام|عيب|عار|فشله|خزي) علي(?:كم|كن|كو|كوا|ك)|(?:يا )?خيب(?:ه|تكم|تكن)|والله عيب|ما تستحون|ما تستحوا|ما تخجلون|ما تختشوش",
     r"ضحك على الذقون|تضحكون علينا|بتضحكوا علينا|استهزاء",
     # "what is this service!", no use, injustice, stupidity, curses on the house
-    r"(?:شو|ايش|وش|شنو|ايه) (?:هال|هاي ال|هذي ال|هذا ال|ده ال|دي ال)?(?:خدمه|شبكه|شركه|نت|زفت|قرف|هبل|خرابيط|مهزله|مسخره|مصخره|خرا|خره|استهبال|ال(?:هبل|مسخره|مصخره|استهبال|زفت|قرف|خرابيط|مهزله))(?: ده| دي)?",
+    r"(?:شو|ايش|وش|شنو|ايه) (?:هال|هاي ال|هذي ال|هذا ال|ده ال|دي ال)?(?:خدمه|شبكه|شركه|نت|زفت|قرف|هبل|خرابيط|مهزله|مسخره|مصخره|خرا|خره|استهبال|شغل|تخلف|اسلوب|معامله|ال(?:هبل|مسخره|مصخره|استهبال|زفت|قرف|خرابيط|مهزله))(?: ده| دي)?",
     r"(?:ما|مو|مش) (?:في|فيه|منكم|منكن) (?:فايده|فائده|امل)|بلا فايده|على الفاضي|هدر|خرابيط|تهريج|استهبال|بتستهبلوا|بتهرجوا|"
     r"استغلال|ظلم|ظالمين|غبي|اغبياء|غباء|حمير|كلاب|تفو|تف عليكم|استحوا|اخجلوا|يخرب بيت\w*|ما تفهمون|ما بتفهموا|مش فاهمين",
     r"(?:ت|ي|ن|ا|م)?(?:ضوج|دوخ|خنق)\w*|ضايج|تعبتونا|تعبتوني|تعبتو|طلعتوا روحنا|(?:رح|راح|ح|ه|حا|بكره) (?:اترك|اسيب)(?:كم|كن|ها)",
@@ -155,7 +157,8 @@ SORANI = _family(
     # worth nothing, said of you or yours: "خزمەتگوزارییەکەتان هیچ نییە"
     r"(?:\w+تان|ئێوە) هیچ (?:نییە|نیە|نین|ناهێنێت|ناهێنن)",
     r"شەرم(?:یش)? (?:ناکەن|ناکەیت|ناکەی|ناکەنەوە)",
-    r"(?:قێزەون|ئابڕووچوون|بێمانا|بێ مانا)\w{0,5}|نەفرەت (?:لە|ل)\w*|تاڵان\w* (?:دەکەن|ئەکەن|کرد\w*)|دزان(?:ن|ە|ین)|کۆمپانیای دزان|^هیچ نین$|ئێوە هیچ نین",
+    r"(?:قێزەون|ئابڕووچوون|بێمانا|بێ مانا|بێ ?ئابڕوو|بێ ?نرخن|بێنرخ)\w{0,5}|هەمووی (?:درۆ|فێڵ)\w*|ئەمە (?:تاڵان|دزی|فێڵ)\w*|هەر درۆ\w*|"
+    r"(?:خوا|خودا) (?:بتانگرێت|لێتان بگرێت|بتانکوژێت)|(?:تاقەت|سەبر|حەوسەڵە)(?:م|مان) (?:نەما|نەماوە)\w*|نەفرەت (?:لە|ل)\w*|تاڵان\w* (?:دەکەن|ئەکەن|کرد\w*)|دزان(?:ن|ە|ین)|کۆمپانیای دزان|^هیچ نین$|ئێوە هیچ نین",
     r"\w+تان (?:هیچ )?(?:کەڵک|سوود|فایدە)(?:ی|یان)? (?:نییە|نیە|نیه|نین)",
     r"\w+تان (?:هەر|هەمیشە|هەموو کات|دیسان|هەر ئێستاش) (?:پچڕاوە|بڕاوە|خراپە|لاوازە|کوژاوەتەوە|کار ناکات|ناکات)",
     *_OUTAGE_CKB,
@@ -173,6 +176,8 @@ KURMANJI = _family(
     r"(?:we|hûn|hun) (?:\w+ ){0,2}?(?:pere|kredi|bakiye|balans|heq)\w* (?:\w+ )?(?:xwar|xwarin|dixwin|dizî|dizi|dizîn|dizin|didizin)",
     r"derew(?:an|a)? (?:li (?:me|min) )?(?:dikin|kirin|dikî|dike|dikir)",
     r"(?:di)?xap[iî]nin|xapand\w*|dizên|serê (?:min|me) (?:êşand|êşandin|diêşînin)",
+    r"mêjiyê (?:me|min) dixw\w*|bizar (?:bûm|bûn|im|in)|(?:sebra|sebr|hesabê) (?:min|me) (?:nema|nemaye)|"
+    r"(?:hûn|hun) tu tişt (?:nînin|ninin|nîn)|fedî (?:nakin|nakî|bikin)|şerm nakin|(?:ev )?rezîlî ye|ev şerm e",
     *_OUTAGE_KU,
     r"(?:xet|xeta|xeta xwe|xeta min|abonetiya xwe)\w* (?:\w+ )?(?:betal|betal bikim|betal dikim|diguherînim|diguherinim)",
 )
@@ -274,13 +279,17 @@ _VERDICT = lexicon_words(
     "زبل زباله اخرب خيس خايس مخيس سيئ سيئه اسوا زفت تعبان تعبانه فاشل "
     "لص لصوص حرامي حراميه حراميه سراق نصاب نصابين كذاب كذابين غشاش محتال قرف مقرف زهق زهك طفش ضجر ويل مستحيل "
     "كارثه كارثي مصيبه مهزله مسخره مصخره فضيحه تعيس بهدله مبهدل خايب وسخ قذر حقير تافه ظالم ظلم نهب بلوه داهيه وحش "
-    "عفن معفن ماصخ زق مزعجين فاشل هبل "
-    "خراپ زبڵ درۆزن بێکەڵک گەندەڵ فێڵباز قێزەون پیس ناخۆش بێمانا "
+    "عفن معفن ماصخ زق مزعجين فاشل هبل جاهل جهال جهله غبي اغبياء حمير بهايم جايف جيفه عفط كلاوجي دجال دجالين "
+    "منافق منافقين واطي سافل منحط فاسد فاسدين جشع طماع طماعين مفتري لئيم خسيس نذل انذال مقرفين "
+    "خراپ زبڵ درۆزن بێکەڵک گەندەڵ فێڵباز قێزەون پیس ناخۆش بێمانا نەزان گەوج گەمژە بەدبەخت تاڵان تاڵانچی بێنرخ "
     "xirab xerab nebaş nebas rezil diz derewîn derewin pûç puc pîs qirêj bêkêr bêfêde xirabtirîn rezîltirîn "
+    "nezan bêaqil sexte sextekar talan talankar bêrûmet bênamûs ehmeq "
     "nightmare hopeless useless awful terrible horrible pathetic disgrace disgraceful disgusting rubbish garbage trash "
     "scam scammers fraud frauds thief thieves robbers robbery liars incompetent shameless ridiculous unacceptable "
     "dreadful appalling atrocious miserable shambles disaster worthless worst lousy crap crappy joke"
 )
+_CKB_VERDICT_TEXT = "خراپ زبڵ درۆزن بێکەڵک گەندەڵ فێڵباز قێزەون پیس ناخۆش بێمانا نەزان گەوج گەمژە بەدبەخت تاڵانچی بێنرخ"
+_CKB_VERDICT = frozenset(normalize(w).replace(SORANI_E, "ه") for w in _CKB_VERDICT_TEXT.split())
 # "you" (plural), "your", and what the verdict is said of: the company, its network, service,
 # internet, app, line, coverage.
 _TARGET = lexicon_words(
@@ -292,8 +301,11 @@ _TARGET = lexicon_words(
 # A first-person state of exasperation needs no target: "زهگت", "قرفت", "طفشت", "bêzar bûm".
 _FED_UP = lexicon_words("زهقت زهكت زهكنا زهقنا قرفت قرفنا طفشت طفشنا ضجت انقهرت تعبت تعبنا مليت ارحمونا")
 # "worth nothing", "no shame": a negation before a word of worth or shame, said of a target.
-_NEGATED = lexicon_words("ما مو مش ولا لا مب not no never ne na نا نە")
-_WORTH = lexicon_words("شي شيء تستحي يستحي تستحون تستحوا تسوى يسوى تسوا خوش زين good worth baş bas kêrhatî kêr")
+_NEGATED = lexicon_words("ما مو مش ولا لا مب مهب مهوب ماهي not no never ne na نا نە")
+_WORTH = lexicon_words(
+    "شي شيء تستحي يستحي تستحون تستحوا تسوى يسوى تسوا خوش زين كفو نافع نافعه نظيف نضيف محترمين "
+    "good worth baş bas kêrhatî kêr"
+)
 # (the Levantine/Egyptian present "بت", "بي": "بتقرف", "بيقرف")
 _AR_GLUE = ("هال", "وال", "بال", "فال", "لل", "ال", "بت", "بي", "و", "ب", "ف", "م")
 _AR_ENDS = ("تكم", "تكن", "تكو", "كم", "كن", "كو", "ها", "ه", "ات", "ين", "ون", "ي", "ا", "ن", "وا", "ت")
@@ -313,7 +325,7 @@ _YOU_VERB = re.compile(r"^(?:و|ف)?(?:بت|ت|عم ت)\w{2,}(?:ون|وا|و|ن)
 # ("مللتونا", "دمرتونا", "قهرتوني", "ta3abtona"): exasperation said of the company.
 _HARM_STEMS = tuple(
     normalize(w)
-    for w in "ملل ملي مل دمر قهر جنن طفش زهق طهق تعب خرب ذبح موت هلك بهدل قتل عذب خنق ضوج دوخ قرف نرفز عصب حرق جلط فلس بهذل قشمر صدع فشل".split()
+    for w in "ملل ملي مل دمر قهر جنن طفش زهق طهق تعب خرب ذبح موت هلك بهدل قتل عذب خنق ضوج دوخ قرف نرفز عصب حرق جلط فلس بهذل قشمر صدع فشل شبع ضغط".split()
 )
 _HARM_ENDS = ("تونا", "توني", "تونه", "تنا", "تني")
 _HARM_FORMS = frozenset(stem + end for stem in _HARM_STEMS for end in _HARM_ENDS)
@@ -393,6 +405,18 @@ _WORTH_AFTER_NEGATION = re.compile(
 )
 
 
+def _copula_verdict(word: str) -> bool:
+    """A Sorani word that is a verdict with the plural copula ن / ین glued on ("گەوجن")."""
+    folded = word.replace(SORANI_E, "ه")
+    if not folded.endswith("ن"):
+        return False
+    for end in ("ین", "ن"):
+        stem = folded[: -len(end)]
+        if folded.endswith(end) and len(stem) >= 3 and stem in _CKB_VERDICT:
+            return True
+    return False
+
+
 def _attributive_of_other(words: list[str], bits: list[int], i: int) -> bool:
     """An Arabic verdict with the article right after a noun that is not a target is that noun's
     adjective ("المواقع الوحشه", "the bad sites"); after a target it stays a verdict ("الشبكه الزفت")."""
@@ -422,6 +446,11 @@ def composed_anger(norm: str) -> bool:
             if b & (_YOU_TAKE_BIT | _TAKE_BIT) and (b & _YOU_TAKE_BIT or "you" in words[max(0, i - 2) : i]):
                 if any(w in _MONEY or w.removeprefix("ال") in _MONEY for w in words[i + 1 : i + 4]):
                     return True
+    # a verdict with the plural copula, last: Sorani "گەوجن", "بەدبەختن"; Kurmanji "… bêrûmet in"
+    if words and (
+        _copula_verdict(words[-1]) or (len(words) > 1 and words[-1] == "in" and _anger_roles(words[-2]) & _VERDICT_BIT)
+    ):
+        return True
     # "خدمتكم ولا شي", "شركه ما تستحي": worth or shame denied right after what it is said of
     if _WORTH.isdisjoint(words):
         return False
