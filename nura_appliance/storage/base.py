@@ -209,7 +209,7 @@ class SessionChange:
 
     ``fields`` are the columns the command's owner changes (the message path: turns, counters and
     the bot's fields; the hand-off service: status, agent, timings; the rating route: the rating);
-    the store adds ``updated_at`` and bumps ``version``. ``turns`` (ids filled in), ``log`` and
+    the store adds ``updated_at`` and bumps ``version``. ``turns`` (this session's; ids filled in), ``log`` and
     ``outbox`` rows are written in the same transaction, then ``after(conn, turns)``. ``result`` is
     anything the command wants handed back to its caller. A change with no fields and no turns
     writes nothing (the row and its version stay as they are)."""

@@ -40,7 +40,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from nura_appliance.errors import StorageError
 from nura_appliance.storage.postgres.search import VectorIndex
-from nura_appliance.storage.writer import serve_writes, settle, settle_all
+from nura_appliance.storage.writer import LoopFuture, serve_writes, settle, settle_all
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,9 @@ _VIRTUAL = re.compile(
 _RETURNING = re.compile(r"\sRETURNING\s", re.IGNORECASE)
 _TRANSLATED_MAX = 4096
 _BEGIN_LOCKED = f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})"
+_SAVEPOINT = "SAVEPOINT nura_write"
+_NEXT_SAVEPOINT = "RELEASE SAVEPOINT nura_write; SAVEPOINT nura_write"
+_ROLLBACK_TO = "ROLLBACK TO SAVEPOINT nura_write"
 
 
 def _rewrite_params(statement: str) -> str:
@@ -416,7 +419,7 @@ class PgDatabase:
         self.vector_index = VectorIndex()
         # Readers leave two pool connections free for the writer thread.
         self._executor = ThreadPoolExecutor(max_workers=max(2, max_size - 2), thread_name_prefix="nura-pg")
-        self._queue: queue.Queue[tuple[Callable[[PgConnection], Any], Future[Any]] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Callable[[PgConnection], Any], Future[Any] | LoopFuture] | None] = queue.Queue()
         self._writer_conn: PgConnection | None = None
         # Committed changes to watched tables made through this process's writer (see watch).
         self._watched: set[str] = set()
@@ -502,7 +505,7 @@ class PgDatabase:
     def _write_loop(self) -> None:
         serve_writes(self._queue, self._run_batch, "PostgreSQL writer")
 
-    def _run_batch(self, batch: list[tuple[Callable[[PgConnection], Any], Future[Any]]]) -> None:
+    def _run_batch(self, batch: list[tuple[Callable[[PgConnection], Any], Future[Any] | LoopFuture]]) -> None:
         """Run queued writes in one transaction, each in its own savepoint (a lone write needs
         none): one commit (one WAL flush) covers the batch, and a write that fails rolls back
         alone. Round trips for one write: BEGIN with the lock, its statements, COMMIT."""
@@ -527,16 +530,26 @@ class PgDatabase:
                                 raise
                             outcomes.append((False, exc))
                     else:
-                        for fn, _ in batch:
+                        # Each write in a savepoint, so that a failing one rolls back alone. The
+                        # savepoint commands go as simple queries, several in one round trip:
+                        # before the first write "SAVEPOINT", between two "RELEASE; SAVEPOINT"
+                        # (after a success) or "ROLLBACK TO" (after a failure; the savepoint stays
+                        # set), none after the last (COMMIT ends them). psycopg's transaction()
+                        # block cost two round trips and its own Python work per write.
+                        raw.execute(_SAVEPOINT)
+                        last = len(batch) - 1
+                        for index, (fn, _) in enumerate(batch):
                             try:
-                                with raw.transaction():  # SAVEPOINT
-                                    result = fn(conn)
+                                result = fn(conn)
                             except BaseException as exc:  # noqa: BLE001 - handed to the caller's future
                                 if raw.broken or raw.closed:
                                     raise
                                 outcomes.append((False, exc))
+                                raw.execute(_ROLLBACK_TO)
                             else:
                                 outcomes.append((True, result))
+                                if index < last:
+                                    raw.execute(_NEXT_SAVEPOINT)
                     finished = True
                 finally:
                     self._writer_conn = None
@@ -577,8 +590,15 @@ class PgDatabase:
         return self.submit_write(fn).result()
 
     async def write(self, fn: Callable[[PgConnection], T]) -> T:
-        """Run ``fn(conn)`` in a serialised write transaction; returns once it is committed."""
-        return await asyncio.wrap_future(self.submit_write(fn))
+        """Run ``fn(conn)`` in a serialised write transaction; returns once it is committed. The
+        writer resolves the caller's asyncio future directly (``LoopFuture``, as on SQLite): no
+        ``concurrent.futures.Future`` and ``wrap_future`` chain per write."""
+        if self._closed:
+            raise StorageError("the database is closed")
+        slot = LoopFuture(asyncio.get_running_loop())
+        self._queue.put((fn, slot))
+        result: T = await slot.future
+        return result
 
     # -- helpers ----------------------------------------------------------------------------------
     async def fetchall(self, statement: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[Row]:

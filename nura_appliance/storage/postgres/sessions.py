@@ -84,7 +84,11 @@ def _turns_and_log(turn_count: int, log: bool) -> str:
     parts = []
     if turn_count:
         rows = ", ".join(
-            "(" + ", ".join(_cast(f"t{i}_{name}", kind) for name, kind in _TURN_COLUMNS) + ")"
+            "("
+            + ", ".join(
+                _cast("c_session_id" if name == "session_id" else f"t{i}_{name}", kind) for name, kind in _TURN_COLUMNS
+            )
+            + ")"
             for i in range(turn_count)
         )
         parts.append(
@@ -98,7 +102,7 @@ def _turns_and_log(turn_count: int, log: bool) -> str:
             else "NULL::int8, NULL::int8"
         )
         parts.append(
-            f", l AS (INSERT INTO conversation_logs ({_LOG_COLUMNS}) SELECT %(l_session_id)s::text,"
+            f", l AS (INSERT INTO conversation_logs ({_LOG_COLUMNS}) SELECT %(c_session_id)s::text,"
             " %(l_customer_id)s::text, %(l_channel)s::text, %(l_lang)s::text, %(l_customer_message)s::text,"
             " %(l_response)s::text, %(l_source)s::text, %(l_confidence)s::float8, %(l_escalated)s::int8,"
             f" %(l_article_id)s::text, %(l_latency_ms)s::float8, %(l_created_at)s::float8, {turn_ids}"
@@ -140,9 +144,15 @@ def _remember(key: tuple[Any, ...], text: str) -> None:
     _TEXTS[key] = text
 
 
-def _change_params(change: SessionChange, params: dict[str, Any]) -> None:
+def _change_params(session_id: str, change: SessionChange, params: dict[str, Any]) -> None:
+    """The turns' and the log row's parameters. Their session id is one parameter (``c_session_id``):
+    a message's insert stays within psycopg's 50 parameters, the most whose parsed statement it
+    caches (at 52 it parsed the statement text again on every call)."""
+    if change.turns or change.log is not None:
+        params["c_session_id"] = session_id
     for i, turn in enumerate(change.turns):
-        params[f"t{i}_session_id"] = turn.session_id
+        if turn.session_id != session_id:
+            raise ValueError("a session command's turns belong to its session")
         params[f"t{i}_role"] = turn.role
         params[f"t{i}_text"] = turn.text
         params[f"t{i}_source"] = turn.source
@@ -154,8 +164,9 @@ def _change_params(change: SessionChange, params: dict[str, Any]) -> None:
         params[f"t{i}_created_at"] = turn.created_at
     log = change.log
     if log is not None:
+        if log.session_id != session_id:
+            raise ValueError("a session command's log row belongs to its session")
         params.update(
-            l_session_id=log.session_id,
             l_customer_id=log.customer_id,
             l_channel=log.channel,
             l_lang=log.lang,
@@ -195,7 +206,7 @@ def insert_session(conn: PgConnection, session: SessionRecord, change: SessionCh
     session.version = 1
     params = {f"s_{k}": v for k, v in session.__dict__.items()}
     params["s_meta"] = _to_json(session.meta)
-    _change_params(change, params)
+    _change_params(session.id, change, params)
     row = conn.sql(_insert_text(len(change.turns), change.log is not None), params).fetchone()
     assert row is not None
     _finish(conn, row, change)
@@ -215,7 +226,7 @@ def update_session(
     if "meta" in changes:
         params["s_meta"] = _to_json(changes["meta"])
     params.update(id=current.id, at=at, expected=current.version)
-    _change_params(change, params)
+    _change_params(current.id, change, params)
     text = _update_text(tuple(changes), len(change.turns), change.log is not None)
     row = conn.sql(text, params).fetchone()
     if row is None or row["version"] is None:
