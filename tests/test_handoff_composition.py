@@ -401,3 +401,34 @@ def test_fifth_pass_second_batch_calm(text: str) -> None:
     from nura_appliance.conversation.signals import sentiment
 
     assert sentiment(text) != "negative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "اكو موظف؟",
+        "في حدا؟",
+        "fi 7ada hon?",
+        "کەس هەیە؟",
+        "kes heye?",
+        "kesek li vir e?",
+        "anyone there?",
+        "وين الموظفين؟",
+    ],
+)
+def test_is_anyone_there_asks_for_a_person(text: str) -> None:
+    assert wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "اكو موظف بالفرع يوم الجمعه؟",
+        "kes li dikanê heye?",
+        "في احد يقدر يحول رصيد الي؟",
+        "سکاڵام لە کارمەندێک هەیە",
+        "وين فرعكم",
+    ],
+)
+def test_is_anyone_there_near_misses(text: str) -> None:
+    assert not wants_human(text)

@@ -47,7 +47,7 @@ _STAFF_TEXT = (
     "karmend berpirs berpirsyar rêveber rêvebir midur müdür operator xerîdar xeridaran xebatkar şêwirmend piştgirî piştevanî fermanber nûner mişterî endam tîm "
     "agent agents agnet representative representatives rep staff operator manager managers supervisor "
     "support customer employee employees advisor adviser consultant team admin administrator technician engineer "
-    "supervisors colleague"
+    "supervisors colleague boss bosses"
 )
 _STAFF = lexicon_words(_STAFF_TEXT)
 _HUMAN_TEXT = (
@@ -62,7 +62,7 @@ _WANT_TEXT = (
     "ارجو ممكن اود نود ارغب ودي خلي خليني خلوني اعطني اعطيني جيبلي هاتلي بالامكان امكان "
     "دەمەوێت دەمەوێ ئەمەوێت ئەمەوێ دەمانەوێت مەوێت مەوێ پێویستم پێویستمان پێویستە تکایە حەزدەکەم حەزئەکەم حەز "
     "dixwazim dxwazim dixwazin divê divêt dvêm divêm dvêt hez hêvî tika hewce hewceyî hewcedarim hewcedar pêwîst pêwîstiya pêwîstî daxwaz bide bidin "
-    "want wanna need needs like prefer let get give request"
+    "want wanna need needs needed required like prefer let get give request dixwest"
 )
 _WANT = lexicon_words(_WANT_TEXT)
 # Verbs of an action done with a person, as stems: the glued verb prefixes and endings are
@@ -86,9 +86,7 @@ _CONNECT = lexicon_words(_CONNECT_TEXT)
 _ME_TEXT = "معي معاي معايا وياي ويايا عليا الي لي بي بيه بيا me us min my ji بۆم بمن پەیوەندیم پەیوەندیمان"
 _ME = lexicon_words(_ME_TEXT)
 # Verbs whose object is the customer: a person word with one of these is a request.
-_TO_ME_STEMS_TEXT = (
-    "كلم حكي حجي حاجي حاكي تواصل اتصل تصل رن رد جاوب ساعد فهم خابر gazî contact call ring phone answer help text reach"
-)
+_TO_ME_STEMS_TEXT = "كلم حكي حجي حاجي حاكي تواصل اتصل تصل رن رد جاوب ساعد فهم خابر gazî alîkarî bersiv contact call ring phone answer help text reach"
 _TO_ME_STEMS = lexicon_words(_TO_ME_STEMS_TEXT)
 
 
@@ -319,6 +317,8 @@ def reads_as_request(norm: str) -> bool:
     persons = _persons(rs, words)
     if not persons and not any("connect" in r for r in rs):
         return False
+    if _asks_if_anyone_is_there(words, rs, persons):
+        return True
     if any("question" in r for r in rs) and not any("want" in r for r in rs):
         return False
     if any("object" in r for r in rs) and not any("staff" in r for r in rs):
@@ -398,6 +398,8 @@ def reads_as_request(norm: str) -> bool:
         return True
     # 4. a person who talks to / calls / answers the customer ("someone from your team contact me")
     polite = bool(wants) or bool(ckb_to_me) or any("modal" in r for r in rs)
+    # "is there someone who helps me": an existence word is as polite as a "could"
+    polite = polite or any(w.replace(SORANI_E, "ه") in _EXIST_LAST or w in _EXIST_FIRST for w in words)
     if (
         polite
         and to_me
@@ -417,6 +419,51 @@ def reads_as_request(norm: str) -> bool:
     if staff and len(content) <= 2 and all(i in staff or i == content[-1] for i in content):
         return True
     return bool(humans) and content == humans[:1]  # "mirovekî rast ji kerema xwe", "a human please"
+
+
+# Is anyone there? An existence word first ("اكو موظف؟", "في حدا؟", "is there an actual person")
+# or a presence word last ("کەس هەیە؟", "kes heye?", "anyone there?"), with a person close by, in a
+# short message that is not about a place or a time ("اكو موظف بالفرع يوم الجمعه؟").
+_EXIST_FIRST = lexicon_words("اكو في فيه فيش يوجد هناك there")
+_EXIST_LAST = lexicon_words(
+    "موجود موجودين متاح متاحين متوفر هنا هون هني هەیە لێرەیە لێرەن لێرە heye hene vir there here available online"
+)
+_LEADERS = lexicon_words("هل يا is are ئایا gelo")
+_WHERE = lexicon_words("وين فين اين وینن کوان ku where")
+_PLACE = lexicon_words(
+    "فرع الفرع بالفرع فروع محل بالمحل مكتب بالمكتب معرض مركز branch shop store office centre center "
+    "لق فرۆشگا نووسینگە şax şaxê şaxa dikan dikanê dikana nivîsgeh nivîsgehê navend navendê"
+)
+_TIME = lexicon_words(
+    "يوم الجمعه الجمعه السبت العطله الليل بالليل الصبح ساعه اوقات دوام متى امتى شوكت today tomorrow friday weekend "
+    "hours time when هەینی ڕۆژ کەی roj kengî"
+)
+
+
+def _asks_if_anyone_is_there(words: tuple[str, ...], rs: tuple[frozenset[str], ...], persons: list[int]) -> bool:
+    folded = [w.replace(SORANI_E, "ه") for w in words]
+    if not persons or len(words) > 6 or any(w in _PLACE or w in _TIME for w in folded):
+        return False
+    if any("object" in r or "other" in r for r in rs):
+        return False
+    content = [i for i, r in enumerate(rs) if "filler" not in r and folded[i] not in _LEADERS]
+    if not content:
+        return False
+    first, last = content[0], content[-1]
+    if len(content) > 1 and folded[last] in ("e", "ye"):  # Kurmanji copula: "kesek li vir e?"
+        last = content[-2]
+    if folded[first] in _EXIST_FIRST and any(0 < p - first <= 3 for p in persons):
+        return True
+    if folded[last] in _EXIST_LAST and len(content) <= 4 and any(0 < last - p <= 3 for p in persons):
+        return True
+    # "وين الموظفين؟", "where is customer service": a where-word and a member of staff, nothing else
+    staff = [i for i in persons if "staff" in rs[i]]
+    return (
+        len(content) <= 3
+        and folded[first] in _WHERE
+        and bool(staff)
+        and all(i == first or i in staff or "unit" in rs[i] for i in content)
+    )
 
 
 _MAY_I = lexicon_words("دەتوانم ئەتوانم دەکرێت ئەکرێت ئەکرێ دەکرێ dikarim dkarim")
@@ -493,7 +540,7 @@ def reports_contact(norm: str) -> bool:
     folded = [w.replace(SORANI_E, "ه") for w in words]
     acts = any("talk" in r or "connect" in r for r in rs)
     for c, w in enumerate(folded):
-        if w in _COMPLAIN and any(
+        if (w in _COMPLAIN or _forms(w) & _COMPLAIN) and any(
             ("staff" in rs[p] or "human" in rs[p]) and any(x in _ABOUT for x in folded[c + 1 : p])
             for p in range(c + 2, min(len(words), c + 5))
         ):
@@ -510,8 +557,8 @@ def reports_contact(norm: str) -> bool:
             return True
     if any(w in _CKB_INDICATIVE for w in folded) or any(w in _KU_INDICATIVE for w in words):
         return True
-    if any("other" in r for r in rs) and not staff:
-        return True
+    if any("other" in r or "object" in r for r in rs) and not staff:
+        return True  # someone else, or a thing sent: "في احد يقدر يحول رصيد الي؟"
     # "ما اگدر اتصل على احد" (I can't call anyone): a call problem, unless a member of staff is named
     unable = any(w in _UNABLE for w in words) or any(
         "negation" in rs[i] and words[i + 1] in _ABLE for i in range(len(words) - 1)
