@@ -32,7 +32,7 @@ from nura_appliance.conversation.sessions import hash_token
 from nura_appliance.original.convert import RESET_REQUIRED
 from nura_appliance.original.importer import REBUILT, OriginalImporter
 from nura_appliance.original.source import OriginalDatabase
-from nura_appliance.storage.sqlite.original import SqlOriginalImportStore
+from nura_appliance.storage.sqlite.original import SqliteOriginalImportStore
 
 pytestmark = pytest.mark.postgres
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -333,7 +333,7 @@ async def _check_through_the_api(settings: Any, expected: Expected) -> None:
 async def test_an_interrupted_import_resumes_without_duplicates(original, tmp_path, monkeypatch):
     url, expected = original
     settings = make_settings(tmp_path / "data", LOAD_DEFAULT_KNOWLEDGE=False)
-    real = SqlOriginalImportStore.write_sessions
+    real = SqliteOriginalImportStore.write_sessions
     calls = {"n": 0}
 
     async def failing(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -344,11 +344,11 @@ async def test_an_interrupted_import_resumes_without_duplicates(original, tmp_pa
 
     ctx = build_context(settings)
     try:
-        monkeypatch.setattr(SqlOriginalImportStore, "write_sessions", failing)
+        monkeypatch.setattr(SqliteOriginalImportStore, "write_sessions", failing)
         with OriginalDatabase(url) as source, pytest.raises(RuntimeError, match="power cut"):
             await OriginalImporter(source, ctx).run()
         assert (await ctx.db.fetchone("SELECT count(*) AS n FROM sessions"))["n"] == 5 * 100
-        monkeypatch.setattr(SqlOriginalImportStore, "write_sessions", real)
+        monkeypatch.setattr(SqliteOriginalImportStore, "write_sessions", real)
         with OriginalDatabase(url) as source:
             report = await OriginalImporter(source, ctx).run()
         assert report.complete

@@ -38,8 +38,8 @@ from nura_appliance.knowledge.normalize import normalize
 from nura_appliance.knowledge.pack import PackError, from_legacy
 from nura_appliance.original import convert
 from nura_appliance.original.source import KNOWN_TABLES, OriginalDatabase, epoch, source_key
-from nura_appliance.storage.base import GapStore
-from nura_appliance.storage.sqlite.original import Insert, LedgerEntry, SqlOriginalImportStore
+from nura_appliance.storage.base import GapStore, OriginalImportStore
+from nura_appliance.storage.original_rows import Insert, LedgerEntry
 
 REBUILT = "(sessions rebuilt from logs)"
 SESSION_BATCH = 100
@@ -179,7 +179,7 @@ class OriginalImporter:
     ) -> None:
         self.source = source
         self.ctx = ctx
-        self.store = SqlOriginalImportStore(ctx.db) if ctx is not None else None
+        self.store: OriginalImportStore | None = ctx.stores.original if ctx is not None else None
         self.gap_store: GapStore | None = ctx.stores.gaps if ctx is not None else None
         self.dry_run = dry_run
         self.progress = progress
@@ -277,7 +277,7 @@ class OriginalImporter:
             for i, a in enumerate(pack["articles"])
         ] + [LedgerEntry("topic_tree.json", n, "imported", "topic_nodes", n) for n in nodes]
         self._count(entries)
-        if self.dry_run or self.ctx is None:
+        if self.dry_run or self.ctx is None or self.store is None:
             return
         await self.ctx.knowledge.load_pack(pack, merge=not replace)
         await self.ctx.pipeline.refresh(force=True)

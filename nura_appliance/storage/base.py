@@ -600,9 +600,11 @@ class RuleStore(Protocol):
 
 
 class OriginalImportStore(Protocol):
-    """The writes of ``nura import-original`` (``storage/sqlite/original.py``): converted rows of an
-    original NURA database, each batch in one transaction with its ledger rows
-    (``original_import_rows``: what every source row became), so the import is idempotent."""
+    """The writes of ``nura import-original`` (``storage/sqlite/original.py``,
+    ``storage/postgres/original.py``; the records they share are in ``storage/original_rows.py``):
+    converted rows of an original NURA database, each batch in one transaction with its ledger rows
+    (``original_import_rows``: what every source row became), so the import is idempotent. A row
+    for a table the import never writes is a ``ValueError`` and the batch writes nothing."""
 
     async def done_keys(self, source_table: str) -> set[str]:
         """Source keys of ``source_table`` an earlier run dealt with."""

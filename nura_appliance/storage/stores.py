@@ -28,6 +28,7 @@ from nura_appliance.storage.base import (
     IdentityStore,
     InboxRowStore,
     MetricsStore,
+    OriginalImportStore,
     OutboxStore,
     RetentionStore,
     RuleStore,
@@ -215,6 +216,7 @@ class Stores:
     identities: IdentityStore
     inbox: InboxRowStore
     metrics: MetricsStore
+    original: OriginalImportStore
     outbox: OutboxStore
     retention: RetentionStore
     rules: RuleStore
@@ -238,6 +240,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.health import PgHealthStore
         from nura_appliance.storage.postgres.identities import PgIdentityStore
         from nura_appliance.storage.postgres.metrics import PgMetricsStore
+        from nura_appliance.storage.postgres.original import PgOriginalImportStore
         from nura_appliance.storage.postgres.outbox import PgOutboxStore
         from nura_appliance.storage.postgres.retention import PgRetentionStore
         from nura_appliance.storage.postgres.rules import PgRuleStore
@@ -261,6 +264,7 @@ def stores_for(db: Any) -> Stores:
             health=PgHealthStore(db),
             identities=PgIdentityStore(db),
             metrics=PgMetricsStore(db),
+            original=PgOriginalImportStore(db),
             outbox=PgOutboxStore(db),
             retention=PgRetentionStore(db),
             rules=PgRuleStore(db),
@@ -280,6 +284,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.health import SqliteHealthStore
     from nura_appliance.storage.sqlite.identities import SqlIdentityStore
     from nura_appliance.storage.sqlite.metrics import SqliteMetricsStore
+    from nura_appliance.storage.sqlite.original import SqliteOriginalImportStore
     from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
     from nura_appliance.storage.sqlite.retention import SqliteRetentionStore
     from nura_appliance.storage.sqlite.rules import SqliteRuleStore
@@ -303,6 +308,7 @@ def stores_for(db: Any) -> Stores:
         health=SqliteHealthStore(db),
         identities=SqlIdentityStore(db),
         metrics=SqliteMetricsStore(db),
+        original=SqliteOriginalImportStore(db),
         outbox=SqliteOutboxStore(db),
         retention=SqliteRetentionStore(db),
         rules=SqliteRuleStore(db),

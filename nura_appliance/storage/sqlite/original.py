@@ -6,7 +6,8 @@ the import runs or wherever it was interrupted, and the ledger accounts for ever
 (imported, merged, archived or skipped, with the reason). Sessions go in through the session
 store's own row helpers, so their shape is the one the sessions feature writes.
 
-The SQL is plain enough to run unchanged on PostgreSQL through ``PgDatabase``.
+PostgreSQL's twin is ``storage/postgres/original.py``; what both share is in
+``storage/original_rows.py``.
 """
 
 from __future__ import annotations
@@ -14,164 +15,21 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from nura_appliance.storage.original_rows import DASHBOARD_TABLES, Insert, LedgerEntry, insert_columns
 from nura_appliance.storage.sqlite.sessions import insert_session, insert_turn
 
-# Tables this store inserts into, and the columns it may name (never taken from the source).
-_COLUMNS: dict[str, tuple[str, ...]] = {
-    "conversation_logs": (
-        "session_id",
-        "customer_id",
-        "channel",
-        "lang",
-        "customer_message",
-        "response",
-        "source",
-        "confidence",
-        "escalated",
-        "article_id",
-        "customer_turn_id",
-        "bot_turn_id",
-        "latency_ms",
-        "created_at",
-    ),
-    "message_insights": (
-        "session_id",
-        "message_id",
-        "intent",
-        "sentiment",
-        "confidence_bucket",
-        "knowledge_gap",
-        "classifier",
-        "lang",
-        "created_at",
-    ),
-    "session_outcomes": (
-        "session_id",
-        "status",
-        "issue_category",
-        "root_cause",
-        "resolution_notes",
-        "resolved_by",
-        "handoff_reason",
-        "handoff_at",
-        "accepted_at",
-        "resolved_at",
-        "time_to_accept_s",
-        "time_to_resolve_s",
-        "channel",
-        "lang",
-        "assigned_agent",
-        "created_at",
-    ),
-    "users": (
-        "username",
-        "password_hash",
-        "role",
-        "display_name",
-        "active",
-        "token_version",
-        "created_at",
-        "updated_at",
-        "last_login_at",
-    ),
-    "canned_replies": ("id", "lang", "title", "text", "created_at", "updated_at"),
-    "suggestions": (
-        "session_id",
-        "kind",
-        "text",
-        "contact",
-        "lang",
-        "status",
-        "note",
-        "handled_by",
-        "created_at",
-        "updated_at",
-    ),
-    "message_feedback": ("session_id", "message_id", "value", "comment", "created_at"),
-    "llm_usage_logs": (
-        "session_id",
-        "provider",
-        "model",
-        "purpose",
-        "prompt_tokens",
-        "completion_tokens",
-        "total_tokens",
-        "cost_usd",
-        "ok",
-        "created_at",
-    ),
-    "tree_clicks": ("session_id", "customer_id", "topic_id", "article_id", "label", "lang", "channel", "created_at"),
-    "widget_events": (
-        "session_id",
-        "customer_id",
-        "event_type",
-        "label",
-        "meta",
-        "topic_id",
-        "article_id",
-        "lang",
-        "channel",
-        "created_at",
-    ),
-    "security_logs": ("event", "ip", "username", "path", "detail", "created_at"),
-    "audit_log": ("actor", "action", "target", "detail", "created_at"),
-    "ingestion_logs": (
-        "source",
-        "status",
-        "files",
-        "skipped",
-        "chunks",
-        "error",
-        "detail",
-        "started_at",
-        "finished_at",
-    ),
-}
-# Tables the dashboard's daily figures come from (analytics/metrics.py SOURCES).
-_DASHBOARD_TABLES = (
-    "sessions",
-    "conversation_logs",
-    "message_feedback",
-    "message_insights",
-    "knowledge_gaps",
-    "session_outcomes",
-    "llm_usage_logs",
-    "widget_events",
-    "tree_clicks",
-)
+__all__ = ["Insert", "LedgerEntry", "SqliteOriginalImportStore"]
+
 _LEDGER = (
     "INSERT INTO original_import_rows (source_table, source_key, outcome, target_table, target_key, data, imported_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_table, source_key) DO NOTHING"
 )
 
 
-@dataclass(frozen=True)
-class LedgerEntry:
-    """What became of one source row."""
-
-    source_table: str
-    source_key: str
-    outcome: str  # imported | merged | archived | skipped
-    target_table: str | None = None
-    target_key: str | None = None
-    data: str | None = None  # the archived row (JSON), or the reason a row was skipped
-
-
-@dataclass
-class Insert:
-    """One row for one of our tables, and the source row it comes from."""
-
-    table: str
-    row: dict[str, Any]
-    source_table: str
-    source_key: str
-
-
 def _insert(conn: Any, table: str, row: dict[str, Any]) -> str:
-    columns = [c for c in _COLUMNS[table] if c in row]
+    columns = insert_columns(table, row)
     marks = ", ".join("?" for _ in columns)
     key = "id"
     rows = conn.execute(
@@ -200,7 +58,7 @@ def _ledger(conn: Any, entries: list[LedgerEntry], now: float) -> None:
         )
 
 
-class SqlOriginalImportStore:
+class SqliteOriginalImportStore:
     """Writes of the original-NURA import, and the ledger that makes it idempotent."""
 
     def __init__(self, db: Any) -> None:
@@ -399,7 +257,7 @@ class SqlOriginalImportStore:
     async def imported_days(self) -> list[str]:
         """UTC days that received imported rows in any table the dashboard reads."""
         days: set[str] = set()
-        for table in _DASHBOARD_TABLES:
+        for table in DASHBOARD_TABLES:
             key = "id" if table == "sessions" else "CAST(id AS TEXT)"
             rows = await self.db.fetchall(
                 f"SELECT DISTINCT date(created_at, 'unixepoch') AS day FROM {table} WHERE {key} IN"
