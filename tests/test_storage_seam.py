@@ -19,6 +19,7 @@ PORTED = (
     "attachments/*.py",
     "auth/*.py",
     "channels/*.py",
+    "cli/setup.py",
     "handoff/canned.py",
     "handoff/customer.py",
     "handoff/inbox.py",
@@ -35,9 +36,9 @@ PORTED = (
     "ops/support.py",
     "original/importer.py",
 )
-# Modules outside storage/ that still import apsw (7 now; 20 when this test was written, 26 before the
+# Modules outside storage/ that still import apsw (6 now; 20 when this test was written, 26 before the
 # first stores of issue 22). Lower it as modules are ported; never raise it.
-APSW_CEILING = 7
+APSW_CEILING = 6
 
 _DRIVERS = ("apsw", "psycopg", "nura_appliance.storage.sqlite", "nura_appliance.storage.postgres")
 _SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE)\b.*\b(FROM|INTO|SET|VALUES)\b", re.I | re.S)

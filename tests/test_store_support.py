@@ -64,10 +64,28 @@ class SupportStoreContract:
         assert facts["failed_jobs"] == [] and facts["ingestion_runs"] == [] and facts["sessions_by_status"] == {}
         assert facts["tables"]["sessions"] == 0
 
+    async def test_stats(self, store: SupportStore, db: Any) -> None:
+        empty = await store.stats()
+        assert empty["tables"]["sessions"] == 0 and empty["tables"]["outbox"] == 0
+        assert "schema_migrations" in empty["tables"] and empty["bytes"] > 0
+        assert not [name for name in empty["tables"] if name.startswith("sqlite_")]
+        seed_rows(
+            db,
+            "sessions",
+            [{"id": f"s{n}", "token_hash": "h", "created_at": 1.0, "updated_at": 1.0} for n in range(3)],
+        )
+        stats = await store.stats()
+        assert stats["tables"]["sessions"] == 3
+        assert set(stats["tables"]) == set(empty["tables"])
+        assert list(stats["tables"]) == sorted(stats["tables"])
+        assert all(isinstance(n, int) for n in stats["tables"].values())
+
     async def test_closed_database_is_a_storage_error(self, store: SupportStore, db: Any) -> None:
         db.close()
         with pytest.raises(StorageError):
             await store.facts()
+        with pytest.raises(StorageError):
+            await store.stats()
 
 
 class TestSqliteSupportStore(SupportStoreContract):

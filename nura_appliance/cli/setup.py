@@ -9,8 +9,6 @@ import signal
 from functools import partial
 from typing import Any
 
-import apsw
-
 from nura_appliance.auth.secrets import ensure_secrets
 from nura_appliance.auth.service import create_first_admin
 from nura_appliance.context import build_context, load_default_knowledge
@@ -19,8 +17,8 @@ from nura_appliance.settings import Settings
 from nura_appliance.storage.stores import (
     applied_migrations,
     database_location,
-    open_database,
     open_main_database,
+    open_stores,
     stores_for,
 )
 
@@ -178,20 +176,10 @@ def serve_app(settings: Settings, *, workers: int = 1) -> None:
 
 
 def database_stats(settings: Settings) -> dict[str, Any]:
-    paths, db = open_database(settings)
+    """``nura db stats``: rows per table and the size of the configured database (the data dir's
+    SQLite file, or PostgreSQL when ``NURA_DATABASE_URL`` is set), through ``SupportStore.stats``."""
+    _paths, stores = open_stores(settings)
     try:
-
-        def run(conn: apsw.Connection) -> dict[str, int]:
-            names = [
-                r["name"]
-                for r in conn.execute(
-                    "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'virtual')"
-                    " AND name NOT LIKE 'sqlite_%' ORDER BY name"
-                )
-            ]
-            return {n: conn.execute(f'SELECT count(*) AS n FROM "{n}"').fetchall()[0]["n"] for n in names}
-
-        tables = db.read_sync(run)
+        return asyncio.run(stores.support.stats())
     finally:
-        db.close()
-    return {"tables": tables, "bytes": paths.database.stat().st_size}
+        stores.db.close()

@@ -574,6 +574,13 @@ class SupportStore(Protocol):
 
     async def facts(self) -> dict[str, Any]: ...
 
+    async def stats(self) -> dict[str, Any]:
+        """``nura db stats``: ``{tables: {name: rows}, bytes: n}`` — every table of the app's schema
+        (SQLite: plain and virtual tables, not their shadow tables; PostgreSQL: base tables) with
+        its row count, read in one snapshot, and the database's size on disk (the SQLite file; the
+        PostgreSQL database)."""
+        ...
+
 
 class MetricsStore(Protocol):
     """What ``GET /v1/metrics`` reads (``ops/metrics.py``): the rows of each statement in

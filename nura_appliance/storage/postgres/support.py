@@ -55,3 +55,14 @@ class PgSupportStore:
             }
 
         return await self.db.read(run)
+
+    async def stats(self) -> dict[str, Any]:
+        def run(conn: PgConnection) -> dict[str, Any]:
+            tables = sorted(r["name"] for r in conn.sql(_TABLES).fetchall())  # code-point order, as on SQLite
+            statements: list[tuple[str, Any]] = [(f'SELECT count(*) AS n FROM "{name}"', None) for name in tables]
+            statements.append(("SELECT pg_database_size(current_database()) AS n", None))
+            results = conn.sql_pipeline(statements, snapshot=True)
+            counts = {name: int(rows[0]["n"]) for name, rows in zip(tables, results, strict=False)}
+            return {"tables": counts, "bytes": int(results[-1][0]["n"])}
+
+        return await self.db.read(run)

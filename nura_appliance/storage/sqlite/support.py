@@ -52,3 +52,17 @@ class SqliteSupportStore:
             }
 
         return await self.db.read(run)
+
+    async def stats(self) -> dict[str, Any]:
+        def run(conn: Any) -> dict[str, int]:
+            names = [
+                r["name"]
+                for r in conn.execute(
+                    "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'virtual')"
+                    " AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                )
+            ]
+            return {n: conn.execute(f'SELECT count(*) AS n FROM "{n}"').fetchall()[0]["n"] for n in names}
+
+        tables = await self.db.read(run)
+        return {"tables": tables, "bytes": self.db.path.stat().st_size}
