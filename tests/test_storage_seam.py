@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nura_appliance"
 # Feature modules that talk to store Protocols only (ported in issue 22). Add a module when its SQL
 # moves into a store; never take one out.
 PORTED = (
+    "ai/grounded.py",
     "ai/ledger.py",
     "ai/service.py",
     "analytics/*.py",
@@ -36,9 +37,9 @@ PORTED = (
     "ops/support.py",
     "original/importer.py",
 )
-# Modules outside storage/ that still import apsw (6 now; 20 when this test was written, 26 before the
+# Modules outside storage/ that still import apsw (5 now; 20 when this test was written, 26 before the
 # first stores of issue 22). Lower it as modules are ported; never raise it.
-APSW_CEILING = 6
+APSW_CEILING = 5
 
 _DRIVERS = ("apsw", "psycopg", "nura_appliance.storage.sqlite", "nura_appliance.storage.postgres")
 _SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE)\b.*\b(FROM|INTO|SET|VALUES)\b", re.I | re.S)

@@ -13,8 +13,6 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import apsw
-
 from nura_appliance.ai.guard import answer_types, check_answer, content_terms, extract_answer, new_values, pick_passage
 from nura_appliance.ai.prompts import Passage, build_messages, compress, memory_messages
 from nura_appliance.ai.service import LLMService
@@ -25,9 +23,8 @@ from nura_appliance.knowledge.normalize import normalize
 if TYPE_CHECKING:  # annotations only: the stores are handed in by the composition root
     from nura_appliance.knowledge.hybrid import HybridRetriever
     from nura_appliance.settings import Settings
-    from nura_appliance.storage.base import SessionStore
+    from nura_appliance.storage.base import PassageSearchStore, SessionStore
     from nura_appliance.storage.bus import EventBus
-    from nura_appliance.storage.sqlite.db import Database
 
 log = logging.getLogger(__name__)
 _LINK_TIMEOUT = 30.0
@@ -94,28 +91,15 @@ def quote_probability(passage: Passage, background: float | None) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-async def lexical_passages(db: Any, text: str, k: int) -> list[Passage]:
-    """Fallback search over handbook chunks in ``kb_fts`` for when no retriever service is
-    registered: score = share of the question's content words found in the chunk."""
+async def lexical_passages(store: PassageSearchStore, text: str, k: int) -> list[Passage]:
+    """Fallback search over handbook chunks (``PassageSearchStore``) for when no retriever service
+    is registered: score = share of the question's content words found in the chunk."""
     words = list(dict.fromkeys(content_terms(text)))
     if not words:
         return []
-    query = " OR ".join(f'"{w}"' for w in words)
-
-    def run(conn: apsw.Connection) -> list[dict[str, Any]]:
-        return list(
-            conn.execute(
-                "SELECT f.ref, f.text AS norm, c.text, c.heading, d.path FROM kb_fts f"
-                " JOIN handbook_chunks c ON c.id = CAST(f.ref AS INTEGER)"
-                " JOIN handbook_docs d ON d.id = c.doc_id"
-                " WHERE kb_fts MATCH ? AND f.kind = 'chunk' ORDER BY bm25(kb_fts) LIMIT ?",
-                (query, k * 3),
-            )
-        )
-
     try:
-        rows = await db.read(run)
-    except Exception:  # noqa: BLE001 - a malformed FTS query is "nothing found", not an error
+        rows = await store.chunk_matches(words, k * 3)
+    except Exception:  # noqa: BLE001 - a failed search is "nothing found", not an error
         log.exception("lexical handbook search failed")
         return []
     passages = []
@@ -147,7 +131,7 @@ class GroundedAnswerTier:
         settings: Settings,
         llm: LLMService,
         *,
-        db: Database,
+        passages: PassageSearchStore,
         bus: EventBus,
         sessions_store: SessionStore,
         retriever: HybridRetriever | None,
@@ -155,7 +139,7 @@ class GroundedAnswerTier:
     ) -> None:
         self.settings = settings
         self.llm = llm
-        self.db = db
+        self.passages = passages
         self.bus = bus
         self.sessions_store = sessions_store
         # The knowledge feature's hybrid retriever; None: the built-in lexical search (no knowledge
@@ -183,7 +167,7 @@ class GroundedAnswerTier:
         k = self.settings.rag_top_k
         retriever = self.retriever
         if retriever is None:
-            chunks = await lexical_passages(self.db, text, k)
+            chunks = await lexical_passages(self.passages, text, k)
             return chunks, []
         if await retriever.chunk_count(version) == 0:
             return [], []

@@ -19,7 +19,7 @@ async def _attach(app: Sanic, ctx: Any) -> None:
     ctx.pipeline.retrieval = GroundedAnswerTier(
         ctx.settings,
         llm,
-        db=ctx.db,
+        passages=ctx.stores.passages,
         bus=ctx.bus,
         sessions_store=ctx.sessions_store,
         retriever=ctx.retriever,  # the knowledge feature (earlier in FEATURES) built it, or None

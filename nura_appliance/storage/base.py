@@ -582,6 +582,17 @@ class SupportStore(Protocol):
         ...
 
 
+class PassageSearchStore(Protocol):
+    """The grounded answer tier's built-in lexical search (``ai/grounded.py``, used when the
+    knowledge feature's retriever is not there): handbook chunks whose indexed text holds any of
+    ``terms``, best lexical match first (SQLite ``bm25``, PostgreSQL ``ts_rank``), at most
+    ``limit``, as ``{ref, norm, text, heading, path}`` (``norm``: the indexed, normalised text).
+    No terms or ``limit == 0`` is ``[]``; a negative ``limit`` is a ``ValueError``; any text is a
+    safe term (quoted)."""
+
+    async def chunk_matches(self, terms: list[str], limit: int) -> list[dict[str, Any]]: ...
+
+
 class MetricsStore(Protocol):
     """What ``GET /v1/metrics`` reads (``ops/metrics.py``): the rows of each statement in
     ``storage/metric_queries.py``, by name, all read in one snapshot. A statement whose table this

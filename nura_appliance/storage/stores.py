@@ -30,6 +30,7 @@ from nura_appliance.storage.base import (
     MetricsStore,
     OriginalImportStore,
     OutboxStore,
+    PassageSearchStore,
     RetentionStore,
     RuleStore,
     RuntimeSettingsStore,
@@ -218,6 +219,7 @@ class Stores:
     metrics: MetricsStore
     original: OriginalImportStore
     outbox: OutboxStore
+    passages: PassageSearchStore
     retention: RetentionStore
     rules: RuleStore
     runtime_settings: RuntimeSettingsStore
@@ -242,6 +244,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.metrics import PgMetricsStore
         from nura_appliance.storage.postgres.original import PgOriginalImportStore
         from nura_appliance.storage.postgres.outbox import PgOutboxStore
+        from nura_appliance.storage.postgres.passages import PgPassageSearchStore
         from nura_appliance.storage.postgres.retention import PgRetentionStore
         from nura_appliance.storage.postgres.rules import PgRuleStore
         from nura_appliance.storage.postgres.sessions import PgSessionStore
@@ -266,6 +269,7 @@ def stores_for(db: Any) -> Stores:
             metrics=PgMetricsStore(db),
             original=PgOriginalImportStore(db),
             outbox=PgOutboxStore(db),
+            passages=PgPassageSearchStore(db),
             retention=PgRetentionStore(db),
             rules=PgRuleStore(db),
             runtime_settings=PgRuntimeSettingsStore(db),
@@ -286,6 +290,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.metrics import SqliteMetricsStore
     from nura_appliance.storage.sqlite.original import SqliteOriginalImportStore
     from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
+    from nura_appliance.storage.sqlite.passages import SqlitePassageSearchStore
     from nura_appliance.storage.sqlite.retention import SqliteRetentionStore
     from nura_appliance.storage.sqlite.rules import SqliteRuleStore
     from nura_appliance.storage.sqlite.sessions import SqliteSessionStore
@@ -310,6 +315,7 @@ def stores_for(db: Any) -> Stores:
         metrics=SqliteMetricsStore(db),
         original=SqliteOriginalImportStore(db),
         outbox=SqliteOutboxStore(db),
+        passages=SqlitePassageSearchStore(db),
         retention=SqliteRetentionStore(db),
         rules=SqliteRuleStore(db),
         runtime_settings=SqliteRuntimeSettingsStore(db),
