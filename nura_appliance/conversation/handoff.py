@@ -209,8 +209,14 @@ def _cut_endings(base: str, out: set[str], keep: int) -> list[str]:
     return cuts
 
 
-def _forms(word: str) -> set[str]:
-    """The word and what it may be once glued prefixes and endings are taken off."""
+@functools.lru_cache(maxsize=65536)
+def _forms(word: str) -> frozenset[str]:
+    """The word and what it may be once glued prefixes and endings are taken off (remembered:
+    the near-miss readings ask again for words ``roles`` has seen)."""
+    return frozenset(_all_forms(word))
+
+
+def _all_forms(word: str) -> set[str]:
     out = {word}
     if len(word) < 3 or word.isdigit():
         return out
@@ -583,7 +589,7 @@ def refuses_person(norm: str) -> bool:
     return False
 
 
-_CUE_ROLES = frozenset({"staff", "human", "connect", "bot", "unit"})
+_CUE_ROLES = frozenset({"staff", "human", "connect", "bot"})
 
 
 _SEEN: set[str] = set()  # words whose roles were looked at
@@ -599,11 +605,24 @@ def cue(norm: str) -> bool:
     for word in set(words).difference(_SEEN) if len(_SEEN) < _SEEN_LIMIT else ():
         if not word.isdigit():
             _SEEN.add(word)
-            if roles(word) & _CUE_ROLES:
+            found = roles(word)
+            if found & _CUE_ROLES:
                 _CUE_WORDS.add(word)
+            elif "unit" in found:
+                _UNIT_WORDS.add(word)
     if len(_SEEN) >= _SEEN_LIMIT:
-        return any(r & _CUE_ROLES for r in word_roles(norm)[1])
-    return not _CUE_WORDS.isdisjoint(words)
+        return any(r & _CUE_ROLES for r in word_roles(norm)[1]) or _unit_with(words)
+    if not _CUE_WORDS.isdisjoint(words):
+        return True
+    # a unit of the company is a person only after "with" ("لەگەڵ بەشی خزمەتگوزاری")
+    return not _UNIT_WORDS.isdisjoint(words) and _unit_with(words)
+
+
+_UNIT_WORDS: set[str] = set()  # of the words looked at, the ones naming a unit of the company
+
+
+def _unit_with(words: list[str]) -> bool:
+    return any(w.replace(SORANI_E, "ه") in _WITH for w in words) and any("unit" in roles(w) for w in words)
 
 
 _PERSON_ROLES = frozenset({"staff", "human"})

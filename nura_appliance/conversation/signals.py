@@ -297,8 +297,14 @@ def _requested(readings: tuple[str, ...], cued: bool) -> bool:
         return False
     if len(readings) > 1 and _EN_PERSON.search(readings[0]) and _AR_VERB.search(readings[1]):
         return True
-    if any(refuses_person(norm) or reports_contact(norm) for norm in readings):
+    if any(refuses_person(norm) for norm in readings):
         return False
+    # a report of calls, a complaint about a person, someone else: checked only once something
+    # reads as a request (most messages do not), and it vetoes every way of reading one
+    return _reads_as_request(readings) and not any(reports_contact(norm) for norm in readings)
+
+
+def _reads_as_request(readings: tuple[str, ...]) -> bool:
     for norm in readings:
         if _bare_request(norm):
             return True
