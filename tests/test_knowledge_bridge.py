@@ -88,3 +88,21 @@ def test_a_passage_holding_one_of_several_question_words_is_lone() -> None:
     assert not priced.lone and priced.asked == 2
     single = QueryTerms.of("الذهبي")
     assert not evidence(single, frozenset(passage_terms("الرقم الذهبي")), Weights.of(single, counts, 10)).lone
+
+
+def test_latin_names_meet_the_handbooks_own_spelling() -> None:
+    """A place name asked in Latin letters meets the handbook's Arabic word with the same
+    consonant skeleton; lexicon words, short skeletons and another first letter do not."""
+    from nura_appliance.knowledge.bridge import Bridge, skeleton
+
+    vocabulary = ["كويت", "كوت", "بصر", "تركيا", "طريق", "اربيل", "امريكا", "اسم", "esim", "تالف"]
+    bridge = Bridge({}, vocabulary)
+    assert skeleton("بصر") == skeleton("بسريه") == "بسر"
+    assert bridge.names_for("kuwait") == {"كويت"}  # not the Kut (both are "كت")
+    assert bridge.names_for("besraye") == {"بصر"}
+    assert bridge.names_for("turkey") == {"تركيا"}  # not "طريق"
+    assert bridge.names_for("erbil") == {"اربيل"}
+    assert bridge.names_for("amerikaye") == {"امريكا"}
+    assert bridge.names_for("phone") == set()  # the lexicon's word, not a name
+    assert bridge.names_for("esim") == set()  # written in Latin letters by the handbook too
+    assert bridge.translations("besraye", False) == {"بصر"}

@@ -259,6 +259,12 @@ wen meta kem kam leh lei mal shi hallo ana wish abi bot
 )
 
 
+def lexicon_word(word: str) -> bool:
+    """Whether the lexicon knows this normalised Latin word (a dialect or English word such as
+    "phone" or "number", not a name)."""
+    return word in _DIALECT
+
+
 def arabizi_word(word: str) -> bool:
     """Whether one normalised Latin word marks Arabizi: a distinctive dialect word, or letters
     mixed with the digits that stand for Arabic letters (not "4g", "10gb", "2nd", "gr8")."""

@@ -13,21 +13,52 @@ one line).
 
 The bridge is rebuilt per knowledge version (articles change rarely) and adds the translations
 to a question word's forms in the handbook retriever; it never replaces the word itself.
+
+**Names from the handbook's own vocabulary.** Place and product names are not translated but
+transliterated, and no article may use them: "kuwait" / "الكويت", "Besrayê" / "البصرة",
+"turkey" / "تركيا", "Amerîkayê" / "أمريكا". A Latin word the handbook lacks is spelt in Arabic
+letters (the Arabizi reading) and meets the handbook's words with the same consonant skeleton —
+the article, long vowels and a last ه/ة dropped, letters Latin spelling cannot tell apart folded
+(ص/س, ط/ت, ق/ك, ح/ه …): "بسريه" and "بصر" are both "بسر". Only skeletons of three letters or
+more, shared by at most :data:`MAX_NAMES` handbook words, are used (a two-letter skeleton joins
+the Kuwait and Kut; the exact spelling still meets "كويت").
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, normalize, stem
+from nura_appliance.knowledge.arabizi import lexicon_word, transliterate_word
+from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, index_terms, normalize, stem
 
 MIN_LINES = 2  # lines a pair must share
 MIN_DICE = 0.5
 MAX_TRANSLATIONS = 2
 OTHER_LANGS = ("ckb", "ku", "en")
+MAX_NAMES = 3  # handbook words one skeleton may stand for
+MIN_NAME_LETTERS = 4  # a shorter Latin word is as often an English word ("pass", "zone") as a name
+# Letters Latin spelling does not tell apart, and Kurdish/Persian letters, folded for the skeleton.
+_FOLD = str.maketrans("صطضظذثقحةأإآىگپچڤژکیە", "ستدززسكههااايكبجفزكيه")
+_WEAK = re.compile("[اويعءئؤ]")
+
+
+def _first(term: str) -> str:
+    word = term[2:] if term.startswith("ال") and len(term) > 4 else term
+    return word[:1].replace("أ", "ا").replace("إ", "ا").replace("آ", "ا")
+
+
+def skeleton(term: str) -> str:
+    """The consonant skeleton of an Arabic-script index term ("بصر" and "بسريه" → "بسر")."""
+    word = term[2:] if term.startswith("ال") and len(term) > 4 else term
+    word = word.translate(_FOLD)
+    if not word:
+        return ""
+    core = word[0] + _WEAK.sub("", word[1:])
+    return core[:-1] if len(core) > 3 and core.endswith("ه") else core
 
 
 def _stems(text: str, sorani: bool) -> set[str]:
@@ -59,8 +90,46 @@ def _aligned(article: dict[str, Any], lang: str) -> Iterable[tuple[str, str]]:
 class Bridge:
     """``translations(word_stem, lang)`` → Arabic stems (see the module docstring)."""
 
-    def __init__(self, table: dict[str, dict[str, tuple[str, ...]]] | None = None) -> None:
+    def __init__(
+        self, table: dict[str, dict[str, tuple[str, ...]]] | None = None, vocabulary: Iterable[str] = ()
+    ) -> None:
         self.table = table or {}
+        # The handbook's index terms (for names, above): the Arabic-script ones by skeleton.
+        self.vocabulary = frozenset(vocabulary)
+        names: dict[str, list[str]] = defaultdict(list)
+        for term in self.vocabulary:
+            if len(term) >= 3 and not term.isascii() and (shape := skeleton(term)) and len(shape) >= 3:
+                names[shape].append(term)
+        self.names = {shape: tuple(sorted(terms)) for shape, terms in names.items() if len(terms) <= MAX_NAMES}
+
+    def with_vocabulary(self, vocabulary: Iterable[str]) -> Bridge:
+        """This bridge with the handbook's vocabulary for names."""
+        return Bridge(self.table, vocabulary)
+
+    def names_for(self, word: str) -> set[str]:
+        """Handbook words a Latin word the handbook lacks may be the name of ("kuwait" → "كويت",
+        "besraye" → "بصر"; "kuwait" also when the handbook writes it in Latin letters too)."""
+        if (
+            len(word) < MIN_NAME_LETTERS
+            or not word.isascii()
+            or not word.isalpha()
+            or lexicon_word(word)  # "phone", "number": a word, not a name
+        ):
+            return set()
+        found: set[str] = set()
+        # A word the handbook also writes in Latin letters ("eSIM", "Kuwait") is as often an
+        # English word as a name: its skeleton must be longer ("esim" is not "اسم").
+        shortest = 4 if word in self.vocabulary else 3
+        # The letters as spelt, not the lexicon's nearest word ("cudi" is not "كود").
+        for term in index_terms(normalize(transliterate_word(word, search=False))):
+            if term.isascii():
+                continue  # a lexicon concept, not a spelling
+            if len(term) >= 4 and term in self.vocabulary:
+                found.add(term)
+            if len(shape := skeleton(term)) >= shortest:
+                # ... beginning with the same letter: "turkey" is "تركيا", not "طريق" (ط folds to ت)
+                found.update(t for t in self.names.get(shape, ()) if _first(t) == _first(term))
+        return found
 
     @classmethod
     def learn(cls, articles: Iterable[dict[str, Any]]) -> Bridge:
@@ -110,13 +179,13 @@ class Bridge:
     def translations(self, word: str, sorani: bool) -> set[str]:
         """Arabic stems for one normalised question word: through the Sorani table for a word of a
         Sorani question, the Kurmanji and English ones for a Latin word."""
-        if not self.table or not word:
+        if not word:
             return set()
         if word.isascii():
             found: set[str] = set()
             for lang in ("ku", "en"):
                 found.update(self.table.get(lang, {}).get(stem(word), ()))
-            return found
+            return found or self.names_for(word)
         if sorani:
             return set(self.table.get("ckb", {}).get(stem(word, True), ()))
         return set()

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import threading
 import time
@@ -53,6 +54,7 @@ from nura_appliance.storage.postgres import search as pg_search
 from nura_appliance.storage.sqlite.db import Database
 from nura_appliance.storage.sqlite.handbook import HIDDEN
 
+log = logging.getLogger(__name__)
 RRF_K = 60
 MAX_QUERY_TERMS = 8
 COMMON_SHARE, COMMON_MIN_CHUNKS = 0.05, 500  # a term this common is not sent to FTS5
@@ -391,6 +393,22 @@ class ChunkFrequencies:
             return self._average
 
 
+def handbook_vocabulary(conn: Any) -> list[str]:
+    """Every index term of the handbook chunks (once per knowledge version, for the bridge's
+    names): FTS5's vocabulary table, or PostgreSQL's ``ts_stat`` over the chunk index."""
+    try:
+        if getattr(conn, "dialect", "sqlite") == "postgres":
+            rows = conn.execute("SELECT word AS term FROM ts_stat('SELECT tsv FROM chunk_fts')").fetchall()
+        elif conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunk_fts_vocab'").fetchall():
+            rows = conn.execute("SELECT term FROM chunk_fts_vocab").fetchall()
+        else:
+            return []
+    except Exception:  # noqa: BLE001 - names are an aid; a search without them still works
+        log.exception("reading the handbook vocabulary failed")
+        return []
+    return [str(r["term"]) for r in rows]
+
+
 def selective_terms(counts: dict[str, int], total: int, terms: list[str]) -> list[str]:
     """The query terms worth an FTS5 pass over handbook chunks: present in the handbook, not in
     more than 5 % of the chunks *and* at least 500 of them (such a word makes FTS5 score thousands
@@ -584,6 +602,7 @@ class HybridRetriever:
         if known is not None and known[0] == version:
             return known[1]
         learnt = Bridge.from_rows(conn.execute("SELECT title, body, examples FROM articles").fetchall())
+        learnt = learnt.with_vocabulary(handbook_vocabulary(conn))
         with self._lock:
             self._bridge = (version, learnt)
         return learnt
