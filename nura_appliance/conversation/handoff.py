@@ -25,11 +25,15 @@ prefixes ا ت ي ن ب ح ه) and endings (pronouns, plural, Sorani ێک/ەکە
 4. a person word whose verb has the customer as object ("someone … contact me", "حد يكلمني");
 5. a message that is only a staff word and at most one more word ("مدير القسم لو سمحت").
 
+6. "is anyone there?": an existence word first or a presence word last with a person, in a short
+   message not about a place or a time ("اكو موظف؟", "کەس هەیە؟", "kes heye?", "anyone there?").
+
 Near misses are read by the same parts: a transfer of something transferable ("transfer credit
 to another person"), a person who is "another" or a friend, a question of when, where, which
 number or who ("customer service hours", "who is the manager of your company"), a staff member
 who is the subject of a report ("the agent in the shop told me") and a negated want ("ما ابي
-موظف") do not make a request.
+موظف") do not make a request; nor do calls the customer gets, a complaint about a person or a
+want to know (``reports_contact``).
 """
 
 from __future__ import annotations
