@@ -159,19 +159,43 @@ class RedisEventBus:
                 batch.append(item)
             self._publish(batch)
 
-    def _publish(self, batch: list[tuple[str, str, dict[str, Any], bool, asyncio.AbstractEventLoop | None]]) -> None:
+    def _send(self, batch: list[tuple[str, str, dict[str, Any], bool, Any]], payloads: list[str]) -> list[Any]:
+        # Plain EVALSHA: redis-py's Script object in a pipeline asks SCRIPT EXISTS first, one
+        # round trip more per batch; a NOSCRIPT reply (Redis restarted) loads it and sends again.
         pipe = self.client.pipeline(transaction=False)
-        for channel, type_, data, buffered, _loop in batch:
-            payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
-            self._script(
-                keys=[self._stream(channel), self._pubsub_channel],
-                args=[self._size, type_, payload, "1" if buffered else "0", _STREAM_TTL_SECONDS, channel],
-                client=pipe,
+        sha = self._script.sha
+        for (channel, type_, _data, buffered, _loop), payload in zip(batch, payloads, strict=True):
+            pipe.evalsha(
+                sha,
+                2,
+                self._stream(channel),
+                self._pubsub_channel,
+                self._size,
+                type_,
+                payload,
+                "1" if buffered else "0",
+                _STREAM_TTL_SECONDS,
+                channel,
             )
         try:
-            results: list[Any] = pipe.execute(raise_on_error=False)
+            return list(pipe.execute(raise_on_error=False))
         except redis.RedisError as exc:
-            results = [exc] * len(batch)
+            return [exc] * len(batch)
+
+    def _publish(self, batch: list[tuple[str, str, dict[str, Any], bool, asyncio.AbstractEventLoop | None]]) -> None:
+        payloads = [
+            json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str) for _, _, data, _, _ in batch
+        ]
+        results = self._send(batch, payloads)
+        missing = [i for i, r in enumerate(results) if isinstance(r, redis.exceptions.NoScriptError)]
+        if missing:
+            try:
+                self.client.script_load(_PUBLISH_SCRIPT)
+                again = self._send([batch[i] for i in missing], [payloads[i] for i in missing])
+            except redis.RedisError as exc:
+                again = [exc] * len(missing)
+            for i, result in zip(missing, again, strict=True):
+                results[i] = result
         for (channel, type_, data, buffered, _loop), result in zip(batch, results, strict=True):
             if isinstance(result, Exception):  # this event reaches this worker's clients only
                 self._warn("publish", result)

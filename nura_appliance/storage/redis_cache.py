@@ -1,9 +1,12 @@
 """Redis-backed live cache for the scale-out mode, with the same async interface as DiskCache.
 
 Values are stored as JSON (sessions, lock times, flags are all JSON-able), so any worker — and
-any language — can read them. The calls run on a small thread pool over the synchronous redis
-client: its connection pool is thread-safe and not bound to an event loop, so job handlers that
-run in a consumer thread's own loop can use ``ctx.cache`` too.
+any language — can read them. The calls go to one I/O thread over the synchronous redis client,
+which sends whatever queued up meanwhile as one pipeline (one round trip, no MULTI) and resolves
+the callers' futures with one ``call_soon_threadsafe`` per event loop: under load a message's rate
+limit counts and session write share round trips and wake-ups with other requests' instead of
+costing a thread-pool hop and a round trip each (docs/PERFORMANCE.md). The client is not bound to
+an event loop, so job handlers that run in a consumer thread's own loop can use ``ctx.cache`` too.
 
 Faults: Redis restarting must not take the API down. A failing ``get`` is a cache miss (the
 caller falls back to the database), ``set``/``delete`` are skipped, and ``incr`` — the rate
@@ -17,15 +20,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import queue
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import Any
 
 import redis
 
+from nura_appliance.storage.writer import LoopFuture, settle_all
+
 log = logging.getLogger(__name__)
 
 _LOG_EVERY_SECONDS = 10.0
+_BATCH = 128  # calls sent in one pipeline at most
 # Compare-and-set on the "version" of a JSON value: a slower writer holding an older row never
 # replaces a newer one (KEYS[1]; ARGV: value, version, ttl in ms or 0).
 _SET_NEWER = """
@@ -52,22 +60,38 @@ return 0
 """
 
 
+# One call: ``queue(pipe)`` adds its commands to the pipeline, ``finish(replies)``
+# turns their replies into the call's result. ``queue`` None: ``finish([])`` runs on its own (a
+# call that is not a few commands, e.g. clearing the prefix).
+Queue = Callable[[Any], Any]
+Finish = Callable[[list[Any]], Any]
+Call = tuple["Queue | None", Finish, LoopFuture]
+Outcome = tuple[LoopFuture, Any, "BaseException | None"]
+
+
+def _first(replies: list[Any]) -> Any:
+    return replies[0]
+
+
 class RedisCache:
     """``ctx.cache`` on Redis. Keys are prefixed so that several appliances (or tests) can
     share one Redis database."""
 
-    def __init__(self, url: str, *, prefix: str = "nura:c:", threads: int = 8) -> None:
+    def __init__(self, url: str, *, prefix: str = "nura:c:") -> None:
         self.url = url
         self.prefix = prefix
         self.client = redis.Redis.from_url(
-            url, socket_timeout=2.0, socket_connect_timeout=1.0, health_check_interval=15, max_connections=threads * 2
+            url, socket_timeout=2.0, socket_connect_timeout=1.0, health_check_interval=15, max_connections=4
         )
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="nura-redis-cache")
         self._last_logged = 0.0
         self.failures = 0
         self._dirty = False
         self._set_newer_script = self.client.register_script(_SET_NEWER)
         self._unlock_script = self.client.register_script(_UNLOCK)
+        self._calls: queue.Queue[Call | None] = queue.Queue()
+        self._closed = False
+        self._thread = threading.Thread(target=self._serve, name="nura-redis-cache", daemon=True)
+        self._thread.start()
 
     def _key(self, key: str) -> str:
         return self.prefix + key
@@ -83,45 +107,135 @@ class RedisCache:
                 "redis unavailable during cache %s (%s); degrading to the database, rate limits open", action, exc
             )
 
-    async def _run(self, fn: Any, *args: Any) -> Any:
-        loop = asyncio.get_running_loop()
+    # -- the I/O thread ----------------------------------------------------------------------------
+    async def _call(self, queue_commands: Queue | None, finish: Finish) -> Any:
+        if self._closed:
+            raise redis.ConnectionError("the cache is closed")
+        slot = LoopFuture(asyncio.get_running_loop())
+        self._calls.put((queue_commands, finish, slot))
+        return await slot.future
+
+    def _serve(self) -> None:
+        while True:
+            call = self._calls.get()
+            if call is None:
+                return
+            batch = [call]
+            stop = False
+            while len(batch) < _BATCH:
+                try:
+                    extra = self._calls.get_nowait()
+                except queue.Empty:
+                    break
+                if extra is None:
+                    stop = True
+                    break
+                batch.append(extra)
+            try:
+                self._run_batch(batch)
+            except BaseException as exc:  # noqa: BLE001 - the I/O thread must never die
+                log.exception("redis cache: batch failed")
+                settle_all((slot, None, exc) for _, _, slot in batch)
+            if stop:
+                return
+
+    def _run_batch(self, batch: list[Call]) -> None:
         if self._dirty:
             # Redis is reachable again after failures: drop this appliance's keys once, because a
             # delete skipped during the outage (an invalidated session) may have left a stale
             # entry behind in a Redis that persisted it. A cache may always be emptied.
             try:
-                await loop.run_in_executor(self._pool, self._clear)
+                self._clear()
                 self._dirty = False
                 log.warning("redis is back; cleared the cache so no entry from before the outage is used")
             except redis.RedisError:
-                pass  # still down: the call below fails and degrades as usual
-        return await loop.run_in_executor(self._pool, fn, *args)
+                pass  # still down: the calls below fail and degrade as usual
+        outcomes: list[Outcome] = []
+        piped: list[Call] = []
+        for call in batch:
+            queue_commands, finish, slot = call
+            if queue_commands is None:
+                try:
+                    outcomes.append((slot, finish([]), None))
+                except Exception as exc:  # noqa: BLE001 - handed to the caller
+                    outcomes.append((slot, None, exc))
+            else:
+                piped.append(call)
+        if piped:
+            outcomes.extend(self._execute(piped))
+        settle_all(outcomes)
+
+    def _execute(self, calls: list[Call], *, again: bool = True) -> list[Outcome]:
+        """The calls' commands as one pipeline (one round trip); each call's outcome."""
+        pipe = self.client.pipeline(transaction=False)
+        counts = []
+        for queue_commands, _, _ in calls:
+            before = len(pipe)
+            queue_commands(pipe)  # type: ignore[misc]
+            counts.append(len(pipe) - before)
+        try:
+            replies: list[Any] = pipe.execute(raise_on_error=False)
+        except redis.RedisError as exc:
+            return [(slot, None, exc) for _, _, slot in calls]
+        outcomes: list[Outcome] = []
+        missing: list[Call] = []
+        start = 0
+        for call, count in zip(calls, counts, strict=True):
+            _, finish, slot = call
+            mine = replies[start : start + count]
+            start += count
+            error = next((r for r in mine if isinstance(r, Exception)), None)
+            if isinstance(error, redis.exceptions.NoScriptError) and again:
+                missing.append(call)
+            elif error is not None:
+                outcomes.append((slot, None, error))
+            else:
+                try:
+                    outcomes.append((slot, finish(mine), None))
+                except Exception as exc:  # noqa: BLE001 - handed to the caller
+                    outcomes.append((slot, None, exc))
+        if missing:
+            # Redis restarted or flushed its scripts: load them, send those calls once more.
+            # (Scripts go as plain EVALSHA: redis-py's pipelined Script object asks SCRIPT EXISTS
+            # first, one round trip more on every pipeline.)
+            try:
+                self._load_scripts()
+            except redis.RedisError as exc:
+                return outcomes + [(slot, None, exc) for _, _, slot in missing]
+            outcomes.extend(self._execute(missing, again=False))
+        return outcomes
+
+    def _load_scripts(self) -> None:
+        self.client.script_load(_SET_NEWER)
+        self.client.script_load(_UNLOCK)
 
     # -- the Cache protocol -----------------------------------------------------------------------
     async def get(self, key: str) -> Any:
+        name = self._key(key)
         try:
-            raw = await self._run(self.client.get, self._key(key))
+            raw = await self._call(lambda pipe: pipe.get(name), _first)
         except redis.RedisError as exc:
             self._degraded("get", exc)
             return None
         return None if raw is None else json.loads(raw)
 
     async def set(self, key: str, value: Any, ttl: float | None = None) -> None:
+        name = self._key(key)
         data = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         millis = None if ttl is None else max(1, int(ttl * 1000))
         try:
-            await self._run(lambda: self.client.set(self._key(key), data, px=millis))
+            await self._call(lambda pipe: pipe.set(name, data, px=millis), _first)
         except redis.RedisError as exc:
             self._degraded("set", exc)
 
     async def set_newer(self, key: str, value: dict[str, Any], version: int, ttl: float | None = None) -> bool:
         """Store ``value`` unless Redis already holds a newer ``version`` of it (one Lua call)."""
+        name = self._key(key)
         data = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         millis = 0 if ttl is None else max(1, int(ttl * 1000))
+        sha = self._set_newer_script.sha
         try:
-            stored = await self._run(
-                lambda: self._set_newer_script(keys=[self._key(key)], args=[data, version, millis])
-            )
+            stored = await self._call(lambda pipe: pipe.evalsha(sha, 1, name, data, version, millis), _first)
         except redis.RedisError as exc:
             self._degraded("set", exc)
             return False
@@ -132,47 +246,51 @@ class RedisCache:
         """Take ``key`` for ``lease`` seconds unless someone holds it. With Redis down, every
         caller gets the lock (each worker still orders its own messages; the database commands
         keep the counters exact)."""
+        name = self._key(key)
+        millis = max(1, int(lease * 1000))
         try:
-            taken = await self._run(
-                lambda: self.client.set(self._key(key), token, nx=True, px=max(1, int(lease * 1000)))
-            )
+            taken = await self._call(lambda pipe: pipe.set(name, token, nx=True, px=millis), _first)
         except redis.RedisError as exc:
             self._degraded("lock", exc)
             return True
         return bool(taken)
 
     async def unlock(self, key: str, token: str) -> None:
+        name = self._key(key)
+        sha = self._unlock_script.sha
         try:
-            await self._run(lambda: self._unlock_script(keys=[self._key(key)], args=[token]))
+            await self._call(lambda pipe: pipe.evalsha(sha, 1, name, token), _first)
         except redis.RedisError as exc:
             self._degraded("unlock", exc)
 
     async def delete(self, key: str) -> None:
+        name = self._key(key)
         try:
-            await self._run(self.client.delete, self._key(key))
+            await self._call(lambda pipe: pipe.delete(name), _first)
         except redis.RedisError as exc:
             self._degraded("delete", exc)
 
-    def _incr(self, key: str, ttl: float) -> int:
-        # Fixed window: INCR then set the expiry only when the key has none yet (NX), in one
-        # round trip, so a counter never lives forever and later hits don't extend the window.
-        # No MULTI/EXEC: either order of two clients' INCR/PEXPIRE NX gives the same result.
-        pipe = self.client.pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.pexpire(key, max(1, int(ttl * 1000)), nx=True)
-        count, _ = pipe.execute()
-        return int(count)
-
     async def incr(self, key: str, ttl: float) -> int:
+        # Fixed window: INCR then set the expiry only when the key has none yet (NX), in the same
+        # pipeline, so a counter never lives forever and later hits don't extend the window.
+        # No MULTI/EXEC: either order of two clients' INCR/PEXPIRE NX gives the same result.
+        name = self._key(key)
+        millis = max(1, int(ttl * 1000))
+
+        def queue_commands(pipe: Any) -> None:
+            pipe.incr(name)
+            pipe.pexpire(name, millis, nx=True)
+
         try:
-            return await self._run(self._incr, self._key(key), ttl)
+            return int(await self._call(queue_commands, _first))
         except redis.RedisError as exc:
             self._degraded("incr", exc)
             return 1  # fail open: a Redis outage must not lock every customer out
 
     async def ttl(self, key: str) -> float | None:
+        name = self._key(key)
         try:
-            millis = await self._run(self.client.pttl, self._key(key))
+            millis = await self._call(lambda pipe: pipe.pttl(name), _first)
         except redis.RedisError as exc:
             self._degraded("ttl", exc)
             return None
@@ -190,7 +308,7 @@ class RedisCache:
 
     async def clear(self) -> None:
         """Delete this appliance's keys (only those under the prefix, never FLUSHDB)."""
-        await self._run(self._clear)
+        await self._call(None, lambda _replies: self._clear())
 
     def ping(self) -> bool:
         try:
@@ -199,5 +317,8 @@ class RedisCache:
             return False
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        if not self._closed:
+            self._closed = True
+            self._calls.put(None)
+            self._thread.join(timeout=5)
         self.client.close()

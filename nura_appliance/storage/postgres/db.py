@@ -279,6 +279,11 @@ class PgConnection:
         self._cursor: psycopg.Cursor[Any] | None = None
         self._changes = 0
         self.on_write: Callable[[str], None] | None = None  # the writer's change counter
+        # Writes nobody reads a result of (``sql_deferred``), held by the writer's connection until
+        # its next statement or the end of the write, then sent with it (see ``flush``).
+        self.defer_writes = False
+        self._deferred: list[str] = []
+        self._binder: psycopg.ClientCursor[Any] | None = None
 
     def _text(self, statement: str) -> str:
         text = self._translated.get(statement)
@@ -288,7 +293,43 @@ class PgConnection:
             text = self._translated[statement] = translate(statement, self._conflict_keys)
         return text
 
+    def sql_deferred(self, statement: str, params: Iterable[Any] | dict[str, Any] | None = None) -> None:
+        """A write of PostgreSQL text whose result nobody reads (no rows, no ``changes()``). On
+        the writer's connection it is bound client-side and sent later in one simple query with
+        whatever comes next in the same write — its next statement, or at the end of the write
+        the savepoint commands or the COMMIT — so it costs no round trip of its own; an error in
+        it is still the error of the write that made it. Elsewhere it runs at once."""
+        if not self.defer_writes:
+            self.sql(statement, params)
+            return
+        if self.on_write is not None:
+            self.on_write(statement)
+        binder = self._binder
+        if binder is None:
+            binder = self._binder = psycopg.ClientCursor(self.raw)
+        self._deferred.append(binder.mogrify(statement, _params(params)))
+
+    def flush(self, tail: str = "") -> None:
+        """Send the deferred writes, then ``tail`` (commands without parameters), as one simple
+        query: one round trip. Raises what the first failing statement raised."""
+        parts = self._deferred
+        if tail:
+            parts.append(tail)
+        if not parts:
+            return
+        self._deferred = []
+        cur = self._cursor
+        if cur is None or cur.closed:
+            cur = self._cursor = self.raw.cursor()
+        cur.execute("; ".join(parts))
+
+    def discard(self) -> None:
+        """Forget deferred writes (their write failed and is rolled back)."""
+        self._deferred = []
+
     def execute(self, statement: str, params: Iterable[Any] | dict[str, Any] | None = None) -> PgCursor:
+        if self._deferred:
+            self.flush()
         if self.on_write is not None:
             self.on_write(statement)
         text = self._text(statement)
@@ -311,6 +352,8 @@ class PgConnection:
     def sql(self, statement: str, params: Iterable[Any] | dict[str, Any] | None = None) -> PgCursor:
         """Run PostgreSQL statement text as written (``%s`` / ``%(name)s`` parameters): what the
         native stores (``storage/postgres/*.py``) call. Nothing is translated."""
+        if self._deferred:
+            self.flush()
         if self.on_write is not None:
             self.on_write(statement)
         cur = self._cursor
@@ -325,6 +368,8 @@ class PgConnection:
 
     def sql_many(self, statement: str, seq: Iterable[Iterable[Any] | dict[str, Any]]) -> int:
         """``executemany`` of PostgreSQL text as written (psycopg pipelines it); returns the rows changed."""
+        if self._deferred:
+            self.flush()
         if self.on_write is not None:
             self.on_write(statement)
         with self.raw.cursor() as cur:
@@ -339,6 +384,8 @@ class PgConnection:
         rows in order. ``snapshot`` outside a transaction (a reader) runs them in one REPEATABLE
         READ READ ONLY transaction, so that they all see the same data; inside one (the writer)
         they are part of it."""
+        if self._deferred:
+            self.flush()
         if self.on_write is not None:
             for statement, _ in statements:
                 self.on_write(statement)
@@ -364,6 +411,8 @@ class PgConnection:
         return out
 
     def executemany(self, statement: str, seq: Iterable[Iterable[Any] | dict[str, Any]]) -> None:
+        if self._deferred:
+            self.flush()
         if self.on_write is not None:
             self.on_write(statement)
         text = self._text(statement)
@@ -375,6 +424,8 @@ class PgConnection:
         return self._changes
 
     def last_insert_rowid(self) -> int:
+        if self._deferred:
+            self.flush()
         with self.raw.cursor() as cur:
             cur.execute("SELECT lastval() AS id")
             row = cur.fetchone()
@@ -515,45 +566,53 @@ class PgDatabase:
             with self.pool.connection() as raw:
                 conn = PgConnection(raw, self._conflict_keys, self, self._translated)
                 conn.on_write = self._note_write if self._watched else None
-                # BEGIN and the writers' lock in one round trip (a simple query, no parameters)
-                raw.execute(_BEGIN_LOCKED)
+                conn.defer_writes = True
+                lone = len(batch) == 1
+                # BEGIN and the writers' lock (and a batch's first savepoint) in one round trip
+                # (a simple query, no parameters)
+                conn.flush(_BEGIN_LOCKED if lone else _BEGIN_LOCKED + "; " + _SAVEPOINT)
                 self._writer_conn = conn
-                finished = False
+                finished = committed = False
                 try:
-                    if len(batch) == 1:
+                    if lone:
                         # One write: the transaction is its own savepoint (two round trips fewer);
-                        # it fails alone and rolls back alone either way.
+                        # it fails alone and rolls back alone either way. Its deferred writes go
+                        # with the COMMIT.
                         try:
-                            outcomes.append((True, batch[0][0](conn)))
+                            result = batch[0][0](conn)
+                            conn.flush("COMMIT")
+                            committed = True
+                            outcomes.append((True, result))
                         except BaseException as exc:  # noqa: BLE001 - handed to the caller's future
+                            conn.discard()
                             if raw.broken or raw.closed:
                                 raise
                             outcomes.append((False, exc))
                     else:
                         # Each write in a savepoint, so that a failing one rolls back alone. The
-                        # savepoint commands go as simple queries, several in one round trip:
-                        # before the first write "SAVEPOINT", between two "RELEASE; SAVEPOINT"
-                        # (after a success) or "ROLLBACK TO" (after a failure; the savepoint stays
-                        # set), none after the last (COMMIT ends them). psycopg's transaction()
-                        # block cost two round trips and its own Python work per write.
-                        raw.execute(_SAVEPOINT)
+                        # savepoint commands go as simple queries with the write's deferred writes,
+                        # one round trip: after a success "RELEASE; SAVEPOINT" (none after the last:
+                        # COMMIT ends them), after a failure "ROLLBACK TO" (the savepoint stays
+                        # set). psycopg's transaction() block cost two round trips and its own
+                        # Python work per write.
                         last = len(batch) - 1
                         for index, (fn, _) in enumerate(batch):
                             try:
                                 result = fn(conn)
+                                conn.flush(_NEXT_SAVEPOINT if index < last else "")
                             except BaseException as exc:  # noqa: BLE001 - handed to the caller's future
+                                conn.discard()
                                 if raw.broken or raw.closed:
                                     raise
                                 outcomes.append((False, exc))
                                 raw.execute(_ROLLBACK_TO)
                             else:
                                 outcomes.append((True, result))
-                                if index < last:
-                                    raw.execute(_NEXT_SAVEPOINT)
                     finished = True
                 finally:
                     self._writer_conn = None
-                    if not raw.closed and not raw.broken:
+                    conn.discard()
+                    if not committed and not raw.closed and not raw.broken:
                         # one commit for the batch; nothing to keep when every write failed (or
                         # something escaped the loop, which the caller's futures then learn)
                         keep = finished and any(ok for ok, _ in outcomes)

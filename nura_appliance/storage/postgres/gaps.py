@@ -163,7 +163,8 @@ class PgGapStore:
 
     @staticmethod
     def write_insight_in(conn: PgConnection, insight: InsightRecord) -> None:
-        conn.sql(_INSIGHT, insight.row_values())
+        # No result is read: in the writer it goes with the write's COMMIT or savepoint commands.
+        conn.sql_deferred(_INSIGHT, insight.row_values())
 
     # -- on their own ----------------------------------------------------------------------------
     async def groups(self, query: GapQuery) -> tuple[list[dict[str, Any]], int]:
