@@ -17,8 +17,9 @@ from auth_helpers import make_user
 from conftest import make_settings, new_session
 from test_store_contract import app_client, backend_settings, scale_backends
 
-from nura_appliance.cli.migrate_data import checksum, migrate_data, open_store, plan
+from nura_appliance.cli.migrate_data import migrate_data
 from nura_appliance.errors import ConfigError
+from nura_appliance.storage.migrate_data import ROWID_TABLES, checksum, open_store, plan, side
 
 API_KEY = "store-contract-api-key-0123456789"
 ADMIN = {"Authorization": f"Bearer {API_KEY}"}
@@ -65,19 +66,18 @@ async def fill_sqlite_appliance(data_dir: Path) -> dict[str, Any]:
 
 
 def table_checksums(location: str, base: Any) -> dict[str, tuple[int, str]]:
-    from nura_appliance.cli.migrate_data import ROWID_TABLES, _columns
-
     db = open_store(location, base)
     try:
         out = {}
+        end = side(db)
+        primary = end.primary_keys()
         for table in plan(db, db):
             if table in ROWID_TABLES:
                 keys: tuple[str, ...] = ("rowid",)
-                cols = ["rowid", *[c for c in _columns(db, table) if c not in ("rowid", "tsv")]]
+                cols = ["rowid", *[c for c in end.columns(table) if c not in ("rowid", "tsv")]]
             else:
-                rows = db.read_sync(lambda c, t=table: list(c.execute(f'PRAGMA table_info("{t}")')))
-                keys = tuple(r["name"] for r in sorted((r for r in rows if r["pk"]), key=lambda r: r["pk"]))
-                cols = [r["name"] for r in rows]
+                keys = primary.get(table, ())
+                cols = end.columns(table)
             if not keys:
                 keys, cols = ("rowid",), ["rowid", *cols]
             out[table] = checksum(db, table, cols, keys)

@@ -20,6 +20,7 @@ PORTED = (
     "attachments/*.py",
     "auth/*.py",
     "channels/*.py",
+    "cli/migrate_data.py",
     "cli/setup.py",
     "handoff/canned.py",
     "handoff/customer.py",

@@ -1,6 +1,6 @@
 """Scale-out commands: ``nura serve --workers N`` (API worker processes under our supervisor, see
 :mod:`nura_appliance.cli.supervisor`) and ``nura migrate-data`` (SQLite ↔ PostgreSQL, see
-:mod:`nura_appliance.cli.migrate_data`)."""
+:mod:`nura_appliance.cli.migrate_data`, the copy itself :mod:`nura_appliance.storage.migrate_data`)."""
 
 from __future__ import annotations
 
