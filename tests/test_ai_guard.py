@@ -314,3 +314,12 @@ def test_counts_and_contact_numbers_are_asked_values() -> None:
     assert answer_types("how do i keep my number") == set()
     assert value_kinds("الأرقام المميزة تُحجز لمدة 7 أيام بعد دفع رسم الحجز", {"count"}) == {"count"}
     assert value_kinds("تُحجز الأرقام المميزة من أي فرع", {"count"}) == frozenset()
+
+
+def test_what_a_pass_includes_and_how_much_the_definite_thing_costs() -> None:
+    from nura_appliance.knowledge.values import value_kinds
+
+    assert answer_types("what does the zone 2 roaming pass include") == {"allowance"}
+    assert value_kinds("المنطقة: المنطقة 2، يشمل: 1 GB + 30 دقيقة", {"allowance"}) == {"allowance"}
+    assert answer_types("كم الباقة الشهرية") == {"price"}  # "كم" + a definite noun: its price
+    assert answer_types("كم يوم") == {"count"}  # "كم" + an indefinite noun: how many

@@ -70,6 +70,11 @@ ANSWER_TYPES: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
         ),
         re.compile(r"\b[a-z0-9-]+\.[a-z0-9.-]*[a-z0-9]\b|\d+\.\d+\.\d+\.\d+|https?://", re.I),
     ),
+    # What a package or pass includes: its data and minutes.
+    "allowance": (
+        _words("يشمل تشمل يتضمن تتضمن الشامل include includes included دەگرێتەوە digire"),
+        re.compile(r"\d[\d,.]*\s*(?:GB|MB|جيگا|جيجا|ميغا|دقيقة|دقائق|minutes?|SMS|رسالة)", re.I),
+    ),
     # How many / how long: a number with what it counts (days, months, lines, stars, GB …). Asked
     # by a how-many word before the thing counted ("كم يوم", "how many lines", "چەند ڕۆژ") or by
     # a word for a duration (answer_types); the counted word is the asking word.
@@ -128,12 +133,19 @@ def answer_types(question: str) -> set[str]:
         kinds.add("phone")
     if counted(tokens):
         kinds.add("count")
+    elif any(a in _HOW_MANY and definite(b) for a, b in zip(tokens, tokens[1:], strict=False)):
+        kinds.add("price")  # "كم الداي باس": how much is the day pass
     if "email" in kinds:
         kinds.discard("address")  # "email address"
     if "price" in kinds:
         kinds.discard("phone")  # "رسوم حجز الرقم": the number is the product, the fee the answer
         kinds.discard("count")  # "كم سعر" asks a price
     return kinds
+
+
+def definite(word: str) -> bool:
+    """An Arabic noun with the article ("الباقة"): after "كم" it is priced, not counted."""
+    return word.startswith("ال") and len(word) > 4
 
 
 def counted(tokens: list[str]) -> set[str]:
@@ -148,7 +160,8 @@ def counted(tokens: list[str]) -> set[str]:
         else:
             continue
         nxt = following[0] if following else ""
-        if nxt and nxt not in _NOT_COUNTED and not nxt.isdigit() and len(nxt) > 1:
+        # "كم الداي باس" (a definite noun) asks how much it costs, "كم يوم" how many days
+        if nxt and nxt not in _NOT_COUNTED and not nxt.isdigit() and len(nxt) > 1 and not definite(nxt):
             found.add(nxt)
     return found
 
