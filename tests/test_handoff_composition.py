@@ -432,3 +432,30 @@ def test_is_anyone_there_asks_for_a_person(text: str) -> None:
 )
 def test_is_anyone_there_near_misses(text: str) -> None:
     assert not wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "الله لا يبارك فيكم",
+        "ضيعتوا وقتي",
+        "انتو مش قد المسؤولية",
+        "بتستغلوا الناس",
+        "لە خوا ناترسن",
+        "hûn ji Xwedê natirsin",
+        "ev xizmet nayê qebûlkirin",
+    ],
+)
+def test_fifth_pass_insults_third_batch(text: str) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) == "negative"
+
+
+@pytest.mark.parametrize(
+    "text", ["عساكم بخير، سؤال", "krediya min sifir e", "ما فيها احترام للخصوصية؟ شلون احمي حسابي", "باقة الاولاد"]
+)
+def test_fifth_pass_third_batch_calm(text: str) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) != "negative"

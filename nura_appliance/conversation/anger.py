@@ -106,12 +106,16 @@ ARABIC = _family(
     r"(?:الله|ان شاء الله) (?:ي|ت)?(?:قلع|قطع|خرب|لعن|حرق|هد|كسر|ياخذ|اخذ)\w* (?:\w+ )?\w+(?:كم|كن|كو)(?: |$)|"
     r"خرب الله \w+(?:كم|كن|كو)|يقطع (?:عمر|ايد|راس)(?:كم|كن|كو)|"
     r"الله (?:ي|ت)?(?:قلع|قطع|خرب|لعن|حرق|هد|ياخذ|اخذ|ياخد|اخد|غربل)\w*(?:كم|كن|كو)|(?:ال)?لعنه (?:الله )?علي(?:كم|كن|كو)|عيب الشوم|(?:يا )?فشيل(?:تكم|تكن|تكو)|"
+    r"الله لا (?:يبارك|يبارك ف|يوفق|يسامح|يرحم|يهنيكم)\w* ?\w*(?:كم|كن|كو)|عسا?(?:كم|كن|كو) (?:بال)?(?:عمى|خراب|ويل|موت|هم|غم)|"
+    r"خساره (?:ال)?(?:فلوس|فلس|وقت|اشتراك)|(?:ضيع|خرب|دمر)(?:تو|توا|تم) (?:وقت|فلوس|حيات|شغل|يوم|الدنيا)\w*|خربتوها|"
+    r"(?:ولاد|اولاد|ابناء) (?:ال)?حرام|(?:مش|مو|ما|مب|مانكم|مانتو) (?:قد|كد|بقدر|بمستوى) (?:ال)?مسؤوليه|"
+    r"ما (?:بي|في)(?:ها|ه|هم|كم|كن|كو)? (?:ذره |ذرة |شوي |اي |ولا )?(?:احترام|ضمير|ذمه|اخلاق)(?! لل| ل)(?: عندكم| عندكن| عدكم)?|"
     r"يخربيت\w*|منكم لله|منكن لله|منكو لله|لعنبو\w*|"
     r"(?:حسبي|حسبنا) الله|الله (?:ياخذ|ينتقم|لا يوفق|يلعن|لا يسامح|يحرق|يخرب)\w*|يلعن \w+|لعنه الله|تبا لكم|سحقا",
     r"(?:حرام|عيب|عار|فشله|خزي) علي(?:كم|كن|كو|كوا|ك)|(?:يا )?خيب(?:ه|تكم|تكن)|والله عيب|ما تستحون|ما تستحوا|ما تخجلون|ما تختشوش",
     r"ضحك على الذقون|تضحكون علينا|بتضحكوا علينا|استهزاء",
     # "what is this service!", no use, injustice, stupidity, curses on the house
-    r"(?:شو|ايش|وش|شنو|ايه) (?:هال|هاي ال|هذي ال|هذا ال|ده ال|دي ال)?(?:خدمه|شبكه|شركه|نت|زفت|قرف|هبل|خرابيط|مهزله|مسخره|مصخره|خرا|خره|استهبال|شغل|تخلف|اسلوب|معامله|ال(?:هبل|مسخره|مصخره|استهبال|زفت|قرف|خرابيط|مهزله))(?: ده| دي)?",
+    r"(?:شو|ايش|وش|شنو|ايه) (?:هال|هاي ال|هذي ال|هذا ال|ذا ال|ذي ال|ده ال|دي ال)?(?:خدمه|شبكه|شركه|نت|زفت|قرف|هبل|خرابيط|مهزله|مسخره|مصخره|خرا|خره|استهبال|شغل|تخلف|اسلوب|معامله|ال(?:هبل|مسخره|مصخره|استهبال|زفت|قرف|خرابيط|مهزله))(?: ده| دي)?",
     r"(?:ما|مو|مش) (?:في|فيه|منكم|منكن) (?:فايده|فائده|امل)|بلا فايده|على الفاضي|هدر|خرابيط|تهريج|استهبال|بتستهبلوا|بتهرجوا|"
     r"استغلال|ظلم|ظالمين|غبي|اغبياء|غباء|حمير|كلاب|تفو|تف عليكم|استحوا|اخجلوا|يخرب بيت\w*|ما تفهمون|ما بتفهموا|مش فاهمين",
     r"(?:ت|ي|ن|ا|م)?(?:ضوج|دوخ|خنق)\w*|ضايج|تعبتونا|تعبتوني|تعبتو|طلعتوا روحنا|(?:رح|راح|ح|ه|حا|بكره) (?:اترك|اسيب)(?:كم|كن|ها)",
@@ -158,7 +162,9 @@ SORANI = _family(
     r"(?:\w+تان|ئێوە) هیچ (?:نییە|نیە|نین|ناهێنێت|ناهێنن)",
     r"شەرم(?:یش)? (?:ناکەن|ناکەیت|ناکەی|ناکەنەوە)",
     r"(?:قێزەون|ئابڕووچوون|بێمانا|بێ مانا|بێ ?ئابڕوو|بێ ?نرخن|بێنرخ)\w{0,5}|هەمووی (?:درۆ|فێڵ)\w*|ئەمە (?:تاڵان|دزی|فێڵ)\w*|هەر درۆ\w*|"
-    r"(?:خوا|خودا) (?:بتانگرێت|لێتان بگرێت|بتانکوژێت)|(?:تاقەت|سەبر|حەوسەڵە)(?:م|مان) (?:نەما|نەماوە)\w*|نەفرەت (?:لە|ل)\w*|تاڵان\w* (?:دەکەن|ئەکەن|کرد\w*)|دزان(?:ن|ە|ین)|کۆمپانیای دزان|^هیچ نین$|ئێوە هیچ نین",
+    r"(?:خوا|خودا) (?:بتانگرێت|لێتان بگرێت|بتانکوژێت)|فریو(?:مان|تان)? (?:دەدەن|ئەدەن|دا|داین|دەدرێین)|فێڵ (?:لە|ل)\w*(?: \w+)? (?:دەکەن|ئەکەن|کرد)|"
+    r"ساختەکار\w*|(?:لە )?خوا نا?ترسن|سەقەت\w*|بە فیڕۆ (?:دەڕوات|دەچێت|چوو|دەدەن)|تەنها پارە (?:دەخوات|دەخۆن)|\w+تان (?:سفر|صفر)\w*|"
+    r"هیچ (?:بەها|ڕێز|شەرم|ویژدان|ئەخلاق)\w* (?:نییە|نیە|نیه)|(?:تاقەت|سەبر|حەوسەڵە)(?:م|مان) (?:نەما|نەماوە)\w*|نەفرەت (?:لە|ل)\w*|تاڵان\w* (?:دەکەن|ئەکەن|کرد\w*)|دزان(?:ن|ە|ین)|کۆمپانیای دزان|^هیچ نین$|ئێوە هیچ نین",
     r"\w+تان (?:هیچ )?(?:کەڵک|سوود|فایدە)(?:ی|یان)? (?:نییە|نیە|نیه|نین)",
     r"\w+تان (?:هەر|هەمیشە|هەموو کات|دیسان|هەر ئێستاش) (?:پچڕاوە|بڕاوە|خراپە|لاوازە|کوژاوەتەوە|کار ناکات|ناکات)",
     *_OUTAGE_CKB,
@@ -176,6 +182,8 @@ KURMANJI = _family(
     r"(?:we|hûn|hun) (?:\w+ ){0,2}?(?:pere|kredi|bakiye|balans|heq)\w* (?:\w+ )?(?:xwar|xwarin|dixwin|dizî|dizi|dizîn|dizin|didizin)",
     r"derew(?:an|a)? (?:li (?:me|min) )?(?:dikin|kirin|dikî|dike|dikir)",
     r"(?:di)?xap[iî]nin|xapand\w*|dizên|serê (?:min|me) (?:êşand|êşandin|diêşînin)",
+    r"(?:ji )?xwed[eê] (?:na|ne)tirs\w*|bi f[iî]ro (?:da|çû|diçe|dan)|nayê qebûl ?kirin|qebûl nabe|"
+    r"\bwe (?:\w+ )?sifir e|(?:hûn|hun|we) (?:me|min) (?:diêşînin|êşandin|êşand|westandin)|hêrs (?:bûm|bûme|bûn|bûne|im|in|e)|"
     r"mêjiyê (?:me|min) dixw\w*|bizar (?:bûm|bûn|im|in)|(?:sebra|sebr|hesabê) (?:min|me) (?:nema|nemaye)|"
     r"(?:hûn|hun) tu tişt (?:nînin|ninin|nîn)|fedî (?:nakin|nakî|bikin)|şerm nakin|(?:ev )?rezîlî ye|ev şerm e",
     *_OUTAGE_KU,
@@ -280,10 +288,10 @@ _VERDICT = lexicon_words(
     "لص لصوص حرامي حراميه حراميه سراق نصاب نصابين كذاب كذابين غشاش محتال قرف مقرف زهق زهك طفش ضجر ويل مستحيل "
     "كارثه كارثي مصيبه مهزله مسخره مصخره فضيحه تعيس بهدله مبهدل خايب وسخ قذر حقير تافه ظالم ظلم نهب بلوه داهيه وحش "
     "عفن معفن ماصخ زق مزعجين فاشل هبل جاهل جهال جهله غبي اغبياء حمير بهايم جايف جيفه عفط كلاوجي دجال دجالين "
-    "منافق منافقين واطي سافل منحط فاسد فاسدين جشع طماع طماعين مفتري لئيم خسيس نذل انذال مقرفين "
+    "منافق منافقين واطي سافل منحط فاسد فاسدين جشع طماع طماعين مفتري لئيم خسيس نذل انذال مقرفين بطران بطرانين "
     "خراپ زبڵ درۆزن بێکەڵک گەندەڵ فێڵباز قێزەون پیس ناخۆش بێمانا نەزان گەوج گەمژە بەدبەخت تاڵان تاڵانچی بێنرخ "
     "xirab xerab nebaş nebas rezil diz derewîn derewin pûç puc pîs qirêj bêkêr bêfêde xirabtirîn rezîltirîn "
-    "nezan bêaqil sexte sextekar talan talankar bêrûmet bênamûs ehmeq "
+    "nezan bêaqil sexte sextekar talan talankar bêrûmet bênamûs ehmeq kirêt şermezar "
     "nightmare hopeless useless awful terrible horrible pathetic disgrace disgraceful disgusting rubbish garbage trash "
     "scam scammers fraud frauds thief thieves robbers robbery liars incompetent shameless ridiculous unacceptable "
     "dreadful appalling atrocious miserable shambles disaster worthless worst lousy crap crappy joke"
@@ -330,7 +338,7 @@ _HARM_STEMS = tuple(
 _HARM_ENDS = ("تونا", "توني", "تونه", "تنا", "تني")
 _HARM_FORMS = frozenset(stem + end for stem in _HARM_STEMS for end in _HARM_ENDS)
 # Cheating and lying in the 2nd person plural present ("تنصبون", "بتغشوا", "تكذبون علينا").
-_CHEAT = ("نصب", "غش", "كذب", "سرق", "بوك", "لهف", "نهب", "خدع", "استغل")
+_CHEAT = ("نصب", "غش", "كذب", "سرق", "بوك", "لهف", "نهب", "خدع", "ستغل")
 _VERDICT_BIT, _TARGET_BIT, _FED_UP_BIT, _YOU_TAKE_BIT, _TAKE_BIT = 1, 2, 4, 8, 16
 _SIGNAL_BITS = _VERDICT_BIT | _FED_UP_BIT | _YOU_TAKE_BIT | _TAKE_BIT
 _CACHE_LIMIT = 65536
@@ -405,6 +413,14 @@ _WORTH_AFTER_NEGATION = re.compile(
 )
 
 
+def _plural_verdict(word: str) -> bool:
+    if _LATIN_WORD.match(word) or not word.endswith(("ين", "ون")) or len(word) < 5:
+        return False
+    return bool(_anger_roles(word[:-2]) & _VERDICT_BIT) or bool(
+        _anger_roles(word) & _VERDICT_BIT and word[:-2] in _VERDICT
+    )
+
+
 def _copula_verdict(word: str) -> bool:
     """A Sorani word that is a verdict with the plural copula ن / ین glued on ("گەوجن")."""
     folded = word.replace(SORANI_E, "ه")
@@ -446,6 +462,10 @@ def composed_anger(norm: str) -> bool:
             if b & (_YOU_TAKE_BIT | _TAKE_BIT) and (b & _YOU_TAKE_BIT or "you" in words[max(0, i - 2) : i]):
                 if any(w in _MONEY or w.removeprefix("ال") in _MONEY for w in words[i + 1 : i + 4]):
                     return True
+    # a verdict in the masculine plural, in a message of three words at most, is said of people
+    # (the company's): "كلش سيئين", "خايسين"
+    if len(words) <= 3 and any(_plural_verdict(w) for w in words):
+        return True
     # a verdict with the plural copula, last: Sorani "گەوجن", "بەدبەختن"; Kurmanji "… bêrûmet in"
     if words and (
         _copula_verdict(words[-1]) or (len(words) > 1 and words[-1] == "in" and _anger_roles(words[-2]) & _VERDICT_BIT)
