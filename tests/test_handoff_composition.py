@@ -459,3 +459,17 @@ def test_fifth_pass_third_batch_calm(text: str) -> None:
     from nura_appliance.conversation.signals import sentiment
 
     assert sentiment(text) != "negative"
+
+
+@pytest.mark.parametrize("text", ["😡😡😡", "خدمتكم 🤮", "شركتكم 👎👎", "u suck", "شنو هالزبالة"])
+def test_angry_faces_and_short_forms_are_negative(text: str) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) == "negative"
+
+
+@pytest.mark.parametrize("text", ["🙏", "thanks 👍", "😂 ok", ""])
+def test_other_emoji_are_not_negative(text: str) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) != "negative"

@@ -115,7 +115,7 @@ ARABIC = _family(
     r"(?:حرام|عيب|عار|فشله|خزي) علي(?:كم|كن|كو|كوا|ك)|(?:يا )?خيب(?:ه|تكم|تكن)|والله عيب|ما تستحون|ما تستحوا|ما تخجلون|ما تختشوش",
     r"ضحك على الذقون|تضحكون علينا|بتضحكوا علينا|استهزاء",
     # "what is this service!", no use, injustice, stupidity, curses on the house
-    r"(?:شو|ايش|وش|شنو|ايه) (?:هال|هاي ال|هذي ال|هذا ال|ذا ال|ذي ال|ده ال|دي ال)?(?:خدمه|شبكه|شركه|نت|زفت|قرف|هبل|خرابيط|مهزله|مسخره|مصخره|خرا|خره|استهبال|شغل|تخلف|اسلوب|معامله|ال(?:هبل|مسخره|مصخره|استهبال|زفت|قرف|خرابيط|مهزله))(?: ده| دي)?",
+    r"(?:شو|ايش|وش|شنو|ايه) (?:هال|هاي ال|هذي ال|هذا ال|ذا ال|ذي ال|ده ال|دي ال)?(?:خدمه|شبكه|شركه|نت|زفت|قرف|هبل|خرابيط|مهزله|مسخره|مصخره|خرا|خره|زباله|استهبال|شغل|تخلف|اسلوب|معامله|ال(?:هبل|مسخره|مصخره|استهبال|زفت|قرف|خرابيط|مهزله))(?: ده| دي)?",
     r"(?:ما|مو|مش) (?:في|فيه|منكم|منكن) (?:فايده|فائده|امل)|بلا فايده|على الفاضي|هدر|خرابيط|تهريج|استهبال|بتستهبلوا|بتهرجوا|"
     r"استغلال|ظلم|ظالمين|غبي|اغبياء|غباء|حمير|كلاب|تفو|تف عليكم|استحوا|اخجلوا|يخرب بيت\w*|ما تفهمون|ما بتفهموا|مش فاهمين",
     r"(?:ت|ي|ن|ا|م)?(?:ضوج|دوخ|خنق)\w*|ضايج|تعبتونا|تعبتوني|تعبتو|طلعتوا روحنا|(?:رح|راح|ح|ه|حا|بكره) (?:اترك|اسيب)(?:كم|كن|ها)",
@@ -204,7 +204,7 @@ ENGLISH = _family(
     r"rip(?:ping|ped|s)? (?:us|me|people|everyone|customers) off|(?:robbing|robbed|scammed|scamming|cheating|cheated) (?:us|me|people|customers)|"
     r"(?:been )?waiting (?:for )?(?:an|one|two|three|\d+|several) (?:hours?|days?)|"
     r"what kind of (?:service|company|network|support) is this|i m (?:so )?done with|im done with|this is insane|"
-    r"beyond (?:frustrating|annoying|ridiculous)|you (?:guys |people )?suck|you re a joke|youre a joke|absolute (?:garbage|joke|trash)",
+    r"beyond (?:frustrating|annoying|ridiculous)|(?:you|u) (?:guys |people )?suck|you re a joke|youre a joke|absolute (?:garbage|joke|trash)",
     *_OUTAGE_EN,
     r"cancel(?:ling)? (?:my|the) (?:\w+ )?(?:line|contract|subscription|account|number|service)|"
     r"switch(?:ing)? to (?:another|a different|a new) (?:provider|operator|company|network|carrier)|leave (?:your|this) (?:company|network)",
@@ -226,11 +226,19 @@ def _shouting(raw: str) -> bool:
     return letters >= 12 and len(_ASCII_UPPER.findall(raw)) >= 0.8 * letters
 
 
+# Faces and gestures of anger and disgust (the normaliser drops emoji, so they are read as typed).
+_ANGRY_EMOJI = re.compile(
+    "[\U0001f621\U0001f92c\U0001f620\U0001f47f\U0001f4a2\U0001f595\U0001f92e\U0001f4a9\U0001f624\U0001f44e]"
+)
+
+
 def is_negative(norm: str, raw: str) -> bool:
     """Whether a message (``norm``: its normalised text, ``raw``: as typed) is angry or a
     complaint, in any language NURA reads."""
     if "!!!" in raw.replace("！", "!") or "???" in raw.replace("؟", "?"):
         return True
+    if _ANGRY_EMOJI.search(raw):
+        return True  # 😡 🤬 😠 👿 💢 🖕 🤮 💩 😤 👎
     if raw.count(" ") + 1 >= _SHOUTING_MIN_WORDS and _shouting(raw):
         return True
     # Only the families of the scripts the text is written in (half the cost of a message).

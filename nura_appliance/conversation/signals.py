@@ -390,7 +390,8 @@ def sentiment(text: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> str:
     stage for anger was cross-validated on the dev sets and found none of the angry messages the
     families miss: knowledge/eval/tools/build_exemplars.py; not used.)"""
     readings = _readings(text, vocabulary)
-    if any(is_negative(norm, text) for norm in readings):
+    # (a message of only emoji has no reading; its faces are read as typed: "😡😡")
+    if any(is_negative(norm, text) for norm in readings or ("",)):
         return "negative"
     if any(set(norm.split()) & _POSITIVE for norm in readings):
         return "positive"
