@@ -387,7 +387,10 @@ async def test_backup_export_and_purge_include_attachments(app, client, data_dir
     assert names == stored
 
     runner = CliRunner()
-    out = runner.invoke(cli, ["export", "files", "--format", "json", "--data-dir", str(data_dir)])
+    # `nura export` runs its own event loop too (asyncio.run): off this test's loop, like `purge` below.
+    out = await asyncio.to_thread(
+        runner.invoke, cli, ["export", "files", "--format", "json", "--data-dir", str(data_dir)]
+    )
     assert out.exit_code == 0, out.output
     exported = json.loads(out.stdout)
     assert sorted(r["kind"] for r in exported) == ["jpeg", "pdf"] and "stored_name" not in exported[0]

@@ -32,6 +32,7 @@ PORTED = (
     "knowledge/rules_routes.py",
     "ops/admin_settings.py",
     "ops/doctor.py",
+    "ops/export.py",
     "ops/metrics.py",
     "ops/retention.py",
     "ops/scheduled_backups.py",

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Modules exempt from the gate when it was introduced (issue 22). Lower this number as modules are
 # fixed; never raise it — new code is type-checked from its first line.
-EXEMPT_CEILING = 39
+EXEMPT_CEILING = 38
 
 
 def _exempt_modules() -> list[str]:

@@ -10,7 +10,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
@@ -177,36 +177,29 @@ def export(
     """
     import time
 
+    from nura_appliance.errors import NotFound
     from nura_appliance.ops.export import export as run_export
     from nura_appliance.paths import DataPaths
+    from nura_appliance.storage.stores import connect_main_database, stores_for
 
     settings = settings_for(data_dir)
     masked = settings.mask_personal_data if mask is None else mask
     since = time.time() - days * 86400 if days else 0.0
     try:
-        if output is None:
-            rows = run_export(
-                DataPaths(settings.data_dir).database,
-                name,
-                fmt,
-                sys.stdout,
-                mask=masked,
-                since=since,
-                limit=limit,
-                bom=bom,
-            )
-        else:
-            with open(output, "w", encoding="utf-8", newline="") as handle:
-                rows = run_export(
-                    DataPaths(settings.data_dir).database,
-                    name,
-                    fmt,
-                    handle,
-                    mask=masked,
-                    since=since,
-                    limit=limit,
-                    bom=bom,
-                )
+        database = DataPaths(settings.data_dir).database
+        if not settings.nura_database_url and not database.is_file():
+            raise NotFound(f"{database} does not exist; run `nura init` first", code="no_database")
+        db = connect_main_database(settings)  # read only: never migrates
+        try:
+            store = stores_for(db).export
+            options: dict[str, Any] = {"mask": masked, "since": since, "limit": limit, "bom": bom}
+            if output is None:
+                rows = run_export(store, name, fmt, sys.stdout, **options)
+            else:
+                with open(output, "w", encoding="utf-8", newline="") as handle:
+                    rows = run_export(store, name, fmt, handle, **options)
+        finally:
+            db.close()
     except NuraError as exc:
         if output is not None:
             output.unlink(missing_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -591,6 +591,26 @@ class PassageSearchStore(Protocol):
     safe term (quoted)."""
 
     async def chunk_matches(self, terms: list[str], limit: int) -> list[dict[str, Any]]: ...
+
+
+# ``sink(columns, rows) -> n``: writes the rows (dicts in ``columns`` order) as they are read.
+ExportSink = Callable[[list[str], Iterator[dict[str, Any]]], int]
+
+
+class ExportStore(Protocol):
+    """What ``nura export`` (``ops/export.py``) reads: a report (``ops.export.REPORTS``, each
+    backend's own SQL) or a table's rows, streamed to ``sink`` from one read. ``tables()`` lists
+    the exportable tables (not the engine's own, nor the lexical/vector index tables), sorted.
+    ``stream(name, …)`` leaves out the ``hidden`` columns of a table, keeps rows whose time column
+    (``created_at``, ``started_at`` or ``updated_at``) is at least ``since`` (when ``since``), at
+    most ``limit`` rows; it returns what ``sink`` returns. A name that is neither is a
+    ``LookupError``; a negative ``limit`` a ``ValueError``."""
+
+    async def tables(self) -> list[str]: ...
+
+    async def stream(
+        self, name: str, *, since: float, limit: int | None, hidden: frozenset[str], sink: ExportSink
+    ) -> int: ...
 
 
 class MetricsStore(Protocol):

@@ -22,6 +22,7 @@ from nura_appliance.storage.base import (
     AuthStore,
     BackupStore,
     CannedReplyStore,
+    ExportStore,
     GapStore,
     HandoffStore,
     HealthStore,
@@ -212,6 +213,7 @@ class Stores:
     handoff: HandoffStore
     backups: BackupStore
     canned: CannedReplyStore
+    export: ExportStore
     gaps: GapStore
     health: HealthStore
     identities: IdentityStore
@@ -237,6 +239,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.attachments import PgAttachmentStore
         from nura_appliance.storage.postgres.auth import PgAuthStore
         from nura_appliance.storage.postgres.backups import PgBackupStore
+        from nura_appliance.storage.postgres.export import PgExportStore
         from nura_appliance.storage.postgres.gaps import PgGapStore
         from nura_appliance.storage.postgres.handoff import PgCannedReplyStore, PgHandoffStore, PgInboxRowStore
         from nura_appliance.storage.postgres.health import PgHealthStore
@@ -261,6 +264,7 @@ def stores_for(db: Any) -> Stores:
             auth=PgAuthStore(db),
             handoff=PgHandoffStore(db),
             canned=PgCannedReplyStore(db),
+            export=PgExportStore(db),
             gaps=PgGapStore(db),
             inbox=PgInboxRowStore(db),
             backups=PgBackupStore(db),
@@ -283,6 +287,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.attachments import SqlAttachmentStore
     from nura_appliance.storage.sqlite.auth import SqliteAuthStore
     from nura_appliance.storage.sqlite.backups import SqlBackupStore
+    from nura_appliance.storage.sqlite.export import SqliteExportStore
     from nura_appliance.storage.sqlite.gaps import SqliteGapStore
     from nura_appliance.storage.sqlite.handoff import SqliteCannedReplyStore, SqliteHandoffStore, SqliteInboxRowStore
     from nura_appliance.storage.sqlite.health import SqliteHealthStore
@@ -307,6 +312,7 @@ def stores_for(db: Any) -> Stores:
         auth=SqliteAuthStore(db),
         handoff=SqliteHandoffStore(db),
         canned=SqliteCannedReplyStore(db),
+        export=SqliteExportStore(db),
         gaps=SqliteGapStore(db),
         inbox=SqliteInboxRowStore(db),
         backups=SqlBackupStore(db),
