@@ -98,6 +98,33 @@ def test_stemming_inside_a_sorani_text(word: str, expected: str) -> None:
     assert stem(normalize(word), True) == expected
 
 
+@pytest.mark.parametrize(
+    ("forms", "expected"),
+    [
+        (("kredî", "krediya", "Kredîya"), "kred"),  # the glide y of a vowel-final noun
+        (("biha", "bihayê", "Bihayên"), "bih"),
+        (("şîfre", "şîfreya", "şîfreyê"), "sifr"),
+        (("gazî", "gazîyan"), "gaz"),
+    ],
+)
+def test_kurmanji_inflections_meet_the_bare_noun(forms: tuple[str, ...], expected: str) -> None:
+    assert {stem(normalize(form)) for form in forms} == {expected}
+
+
+def test_english_endings_are_stripped_once() -> None:
+    assert stem(normalize("packages")) == stem(normalize("package")) == "packag"
+    assert stem(normalize("settings")) == "setting"
+
+
+def test_sorani_function_words_with_the_copula_are_function_words() -> None:
+    # "چەندە" (how much is) and "چەندن" (how much are) are "چەند" with "is"/"are" attached.
+    assert index_terms("باڵانسم چەندە؟") == index_terms("باڵانسم چەند؟")
+    assert index_terms("پاکێجەکان چەندن") == index_terms("پاکێجەکان چەند")
+    # "بکەم" (I do) is not the Arabic "بكم" (for how much): no price concept in a Sorani request.
+    assert "kcprice" not in index_terms("دەمەوێت لە ئەپەکە خۆم تۆمار بکەم")
+    assert "kcprice" in index_terms("بكم الباقه")
+
+
 def test_sorani_and_arabic_share_concepts() -> None:
     assert "kcbalance" in index_terms("باڵانسەکەم چەندە؟") and "kcbalance" in index_terms("كم رصيدي")
     assert "kcinternet" in index_terms("ئینتەرنێتەکەم خاوە") and "kcslow" in index_terms("ئینتەرنێتەکەم خاوە")

@@ -224,6 +224,10 @@ def stem(word: str, sorani: bool = False) -> str:
     if len(word) <= 2 or word.isdigit():
         return word
     if is_arabic_word(word):
+        if SORANI_E in word and word in STOPWORDS:
+            # A Sorani function word keeps its spelling: folded onto the Arabic skeleton "بکەم"
+            # (I do) became "بكم" (how much, a price concept) in every "… بکەم" request.
+            return word
         if sorani:
             word = _stem_sorani(word, _SORANI_TEXT_SUFFIXES)
         elif SORANI_E in word or word.startswith(SORANI_ALEF):
@@ -231,11 +235,29 @@ def stem(word: str, sorani: bool = False) -> str:
         else:
             word = _strip_proclitics(word)
         return word if len(word) <= 3 else _strip_arabic_suffix(word)
+    return _stem_latin(word)
+
+
+_ENGLISH_ENDINGS = frozenset(("ing", "ed", "es", "s"))
+
+
+def _stem_latin(word: str) -> str:
+    """One Kurmanji or English ending, keeping three letters. After a Kurmanji ending the glide y
+    of a vowel-final noun and that final vowel go too, so the inflected forms meet the bare one:
+    "krediya" → "kredi" → "kred" as "kredî" → "kred", "bihayên" → "biha" → "bih" as "biha",
+    "gazîyan" → "gazi" → "gaz" as "gazî" (before, each form kept a stem of its own)."""
     if len(word) <= 3:
         return word
     for suffix in _LATIN_SUFFIXES_FOLDED:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
+            rest = word[: -len(suffix)]
+            if suffix in _ENGLISH_ENDINGS:
+                return rest
+            if len(rest) >= 4 and rest[-1] == "y" and rest[-2] in "aeiou":
+                rest = rest[:-1]
+            if len(rest) >= 4 and rest[-1] in "aei":
+                rest = rest[:-1]
+            return rest
     return word
 
 
@@ -267,7 +289,13 @@ _STOP_KURMANJI = (
     "kengi an jî ku vê ve ev hûn hun me xwe dikarim dixwazim heye silav spas ka kî ki çend cend pir gelek "
     "ne na lê le ser"
 )
+# Sorani writes "is"/"are" as an enclitic on the word before it: "چەندە" (how much is), "چەندن"
+# (how much are), "کوێیە". A function word with the copula is still a function word (before,
+# "باڵانسم چەندە" kept "چەندە" as a content word shared by every price question).
+_SORANI_COPULAS = ("ە", "ن")
 STOPWORDS: frozenset[str] = frozenset(
     normalize(w) for block in (_STOP_ARABIC, _STOP_SORANI, _STOP_ENGLISH, _STOP_KURMANJI) for w in block.split()
+) | frozenset(
+    normalize(w + copula) for w in _STOP_SORANI.split() if not w.endswith(("ە", "ی")) for copula in _SORANI_COPULAS
 )
 ENGLISH_STOPWORDS: frozenset[str] = frozenset(_STOP_ENGLISH.split())
