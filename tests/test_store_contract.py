@@ -442,6 +442,11 @@ async def _decisions(settings: Settings) -> tuple[list[tuple[str, float, str | N
         for question in ("كم سعر باقة المريخ؟", "ما هي إعدادات APN الصحيحة؟"):
             hits = await ctx.retriever.search(question, "ar", k=3, kinds=("chunk",))
             found += [(h.kind, h.ref, h.tier, h.unit, round(h.score, 3)) for h in hits]
+        # The handbook's own vocabulary for Latin names (FTS5's vocabulary / PostgreSQL's ts_stat)
+        from nura_appliance.knowledge.retrieval import knowledge_version
+
+        bridge = await ctx.db.read(lambda c: ctx.retriever.bridge(c, knowledge_version(c)))
+        found.append(("names", tuple(sorted(bridge.names_for("almirrikh") | bridge.names_for("mirrikh")))))
         return decisions, found
     finally:
         ctx.close()
@@ -454,6 +459,7 @@ async def test_article_tier_and_retriever_decide_the_same_on_postgres(data_dir):
         postgres = await _decisions(backend_settings(data_dir / "pg", env, LOAD_DEFAULT_KNOWLEDGE=True))
     assert postgres == sqlite
     assert sum(1 for kind, _, _ in sqlite[0] if kind == "article") >= 4
+    assert ("names", ("مريخ",)) in sqlite[1]  # "mirrikh" meets the handbook's "المريخ" on both
 
 
 async def test_resume_from_an_evicted_id_is_refused(data_dir, backend):
