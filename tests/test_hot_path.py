@@ -6,6 +6,8 @@ and request rate limits counted in memory."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -205,6 +207,20 @@ def test_replay_gives_each_reader_its_own_copy_of_what_was_published() -> None:
     assert bus.replay("session:s", first.id - 1)[0].data == data
     assert replayed[1].data["who"] == "agent"
     assert bus.replay("session:s", first.id) == [replayed[1]]
+
+
+def test_a_serving_process_freezes_its_startup_heap_and_collects_young_objects_less_often() -> None:
+    """``nura serve``'s after-start hook (run in a child process: freezing pins the whole heap)."""
+    code = (
+        "import asyncio, gc\n"
+        "from nura_appliance.cli.setup import YOUNG_GC_THRESHOLD, freeze_startup_heap\n"
+        "before = gc.get_threshold()\n"
+        "asyncio.run(freeze_startup_heap(None))\n"
+        "assert gc.get_freeze_count() > 0\n"
+        "assert gc.get_threshold() == (YOUNG_GC_THRESHOLD, *before[1:]) and YOUNG_GC_THRESHOLD > before[0]\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
 
 
 def test_the_writer_counts_committed_changes_of_watched_tables_only(sqlite_db: Any) -> None:

@@ -163,8 +163,11 @@ class Database:
             for _, fut in batch:
                 settle(fut, exc=storage_error(exc))
             return
+        # The savepoints around each write run on one cursor: ``conn.execute`` makes a cursor per
+        # call (and registers it with the connection), twice per write for these two statements.
+        control = conn.cursor()
         for fn, _ in batch:
-            conn.execute("SAVEPOINT w")
+            control.execute("SAVEPOINT w")
             try:
                 result = fn(conn)
             except BaseException as exc:  # noqa: BLE001 - handed to the caller's future
@@ -174,11 +177,11 @@ class Database:
                     for _, fut in batch:
                         settle(fut, exc=storage_error(exc) if isinstance(exc, apsw.Error) else exc)
                     return
-                conn.execute("ROLLBACK TO w")
-                conn.execute("RELEASE w")
+                control.execute("ROLLBACK TO w")
+                control.execute("RELEASE w")
                 outcomes.append((False, exc))
             else:
-                conn.execute("RELEASE w")
+                control.execute("RELEASE w")
                 outcomes.append((True, result))
         try:
             conn.execute("COMMIT")
