@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "nura_appliance"
 # Feature modules that talk to store Protocols only (ported in issue 22). Add a module when its SQL
 # moves into a store; never take one out.
 PORTED = (
+    "ai/doctor.py",
     "ai/grounded.py",
     "ai/ledger.py",
     "ai/service.py",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -9,7 +10,7 @@ import httpx
 from nura_appliance.ai.local import find_local_model, inspect_model, llama_available
 from nura_appliance.ai.service import openai_configured
 from nura_appliance.settings import Settings
-from nura_appliance.storage.stores import open_main_database
+from nura_appliance.storage.stores import open_stores
 
 _PROBE_TIMEOUT = 3.0
 
@@ -17,15 +18,15 @@ _PROBE_TIMEOUT = 3.0
 def _switch_enabled(settings: Settings) -> tuple[bool, str]:
     """The AI switch as the server will see it (persisted value, else AI_ENABLED)."""
     try:
-        _, db = open_main_database(settings)
+        _, stores = open_stores(settings)
     except Exception as exc:  # noqa: BLE001 - the database check reports this problem itself
         return bool(settings.ai_enabled), f"AI_ENABLED (database unreadable: {exc})"
     try:
-        rows = db.read_sync(lambda c: list(c.execute("SELECT value FROM ai_state WHERE key = 'ai_enabled'")))
+        switch = asyncio.run(stores.ai.switch())
     finally:
-        db.close()
-    if rows:
-        return rows[0]["value"] == "1", "set at /v1/ai/enable|disable"
+        stores.db.close()
+    if switch is not None:
+        return switch, "set at /v1/ai/enable|disable"
     return bool(settings.ai_enabled), "AI_ENABLED"
 
 
