@@ -473,3 +473,32 @@ def test_other_emoji_are_not_negative(text: str) -> None:
     from nura_appliance.conversation.signals import sentiment
 
     assert sentiment(text) != "negative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "اتصلوا بي ضروري",
+        "كلموني ضروري",
+        "ممكن تتصلون بيه؟",
+        "please call me back",
+        "پەیوەندیم پێوە بکەن",
+        "ji kerema xwe gazî min bikin",
+    ],
+)
+def test_call_me_said_to_the_company_is_a_request(text: str) -> None:
+    assert wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "قبل شوي اتصلوا بيه",
+        "اتصلوا بي وقالوا ربحت جائزة",
+        "call me when my package ends?",
+        "ليش تتصلون بيه كل يوم؟",
+        "why do you keep calling me",
+    ],
+)
+def test_calls_received_or_conditional_are_not_requests(text: str) -> None:
+    assert not wants_human(text)

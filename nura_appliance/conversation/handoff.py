@@ -142,6 +142,16 @@ _UNIT = lexicon_words("خدمه خدمات قسم بەش خزمەتگوزاری 
 # Words that can only mean a person (not also "one" like "واحد", "yekî"): a want of one of them
 # is a request ("ez mirovekî dixwazim", "i need a human", "ابي انسان").
 _ONLY_PERSON = lexicon_words("شخص انسان بشر بشري ادمي بنادم مرۆڤ کەسێک mirov kesek human person someone somebody")
+# "Call me" said to the company (a callback is a person's call): Arabic plural imperatives and
+# "you (plural) call", Kurmanji "gazî / telefonî", English "call".
+_CALL_US = lexicon_words(
+    "اتصلوا اتصلو رنوا رنو خابروا خابرو تتصلون تتصلوا تتصلو ترنون ترنوا اتصلولي رنولي كلموني خابروني تكلموني "
+    "gazî telefonî call"
+)
+_CALL_ME_GLUED = lexicon_words("اتصلولي رنولي كلموني خابروني تكلموني")
+_CALL_ME_OBJECT = lexicon_words("بي بيه بيا علي عليا عليه فيا لي")
+_AGO = lexicon_words("قبل امس البارحه امبارح البارح شوي قالوا وقالوا ago yesterday called doh duh")
+_WHY_WHEN = lexicon_words("ليش ليه لماذا لما لمن بۆچی کاتێک boçi çima kengî gava why when once after")
 _BOT = lexicon_words("روبوت بوت الي الة ربوت ڕۆبۆت ڕۆبات بۆت ئامێر robot bot machine chatbot ai")
 _NEGATION = lexicon_words("ما مو مش لا مب ماني مابي ماريد dont t not no never na ne نا نە")
 _FILLERS = lexicon_words(
@@ -254,10 +264,11 @@ _ROLE_SETS = (
     ("modal", _MODAL),
     ("bot", _BOT),
     ("unit", _UNIT),
+    ("call_us", _CALL_US),
     ("filler", _FILLERS),
 )
 # Whole words only (a stem would make "من" out of every word starting with it)
-_WHOLE_ONLY = {"me", "question", "negation", "filler", "want", "other", "human", "modal"}
+_WHOLE_ONLY = {"me", "question", "negation", "filler", "want", "other", "human", "modal", "call_us"}
 
 
 _NONE: frozenset[str] = frozenset()
@@ -324,6 +335,8 @@ def reads_as_request(norm: str) -> bool:
     words, rs = word_roles(norm)
     if not words or len(words) > 40:
         return False
+    if _asks_for_a_call(words, rs):
+        return True
     persons = _persons(rs, words)
     if not persons and not any("connect" in r for r in rs):
         return False
@@ -450,6 +463,34 @@ _TIME = lexicon_words(
 )
 
 
+def _asks_for_a_call(words: tuple[str, ...], rs: tuple[frozenset[str], ...]) -> bool:
+    """ "Call me" said to the company, in a short message that is not "why" or "when" ("اتصلوا بي
+    ضروري", "كلموني", "ممكن تتصلون بيه؟", "پەیوەندیم پێوە بکەن", "gazî min bikin", "please call me
+    back"; not "call me when my package ends", "ليش تتصلون بيه كل يوم")."""
+    if len(words) > 7:
+        return False
+    folded = [w.replace(SORANI_E, "ه") for w in words]
+    if any(w in _WHY_WHEN or w in _HABIT or w in _TIME or w in _PAST or w in _AGO for w in folded):
+        return False  # "اتصلوا" is also "they called": "قبل شوي اتصلوا بيه", "اتصلوا بي وقالوا …"
+    if any("object" in r or "other" in r for r in rs):
+        return False
+    for i, w in enumerate(folded):
+        after = folded[i + 1 : i + 4]
+        if w in _CALL_ME_GLUED:
+            return True
+        if "call_us" in rs[i] and after and after[0] in _CALL_ME_OBJECT and not _LATIN.match(w):
+            return True
+        # Sorani: "پەیوەندیم پێوە بکەن", "تەلەفۆنم بۆ بکەن" (the plural imperative: you, the company)
+        if "ckb_to_me" in rs[i] and _CKB_YOU_DO in after:
+            return True
+        # Kurmanji "gazî min bikin", English "(please) call me (back)"
+        if "call_us" in rs[i] and after[:1] == ["min"] and "bikin" in after:
+            return True
+        if w == "call" and after[:1] == ["me"] and any(x in ("please", "pls", "plz", "can", "could") for x in folded):
+            return True
+    return False
+
+
 def _asks_if_anyone_is_there(words: tuple[str, ...], rs: tuple[frozenset[str], ...], persons: list[int]) -> bool:
     folded = [w.replace(SORANI_E, "ه") for w in words]
     if not persons or len(words) > 6 or any(w in _PLACE or w in _TIME for w in folded):
@@ -502,6 +543,7 @@ def _first_person(words: list[str], talks: list[int]) -> bool:
 
 
 _CKB_REACH = lexicon_words("بگەم بگەین")
+_CKB_YOU_DO = normalize("بکەن").replace(SORANI_E, "ه")
 _CKB_HELP = lexicon_words("یارمەتی وەڵام")
 _NOBODY = normalize("هیچ")
 _CKB_SUBJUNCTIVE = lexicon_words("بکات بکەن بکا بدات بداتەوە بدەن بدەنەوە")
@@ -593,7 +635,7 @@ def refuses_person(norm: str) -> bool:
     return False
 
 
-_CUE_ROLES = frozenset({"staff", "human", "connect", "bot"})
+_CUE_ROLES = frozenset({"staff", "human", "connect", "bot", "call_us", "ckb_to_me"})
 
 
 _SEEN: set[str] = set()  # words whose roles were looked at
