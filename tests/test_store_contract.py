@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -266,6 +268,42 @@ async def test_bus_interface(data_dir, backend):
         assert [(e.type, e.data["n"], e.id) for e in replayed] == [("message", 3, received[2].id)]
     finally:
         ctx.close()
+
+
+async def test_redis_bus_events_across_workers_in_both_envelopes() -> None:
+    """Two buses on one Redis (two workers): an event published by one reaches the other's
+    subscriber with its data intact (newlines, quotes, Arabic), and a message in the envelope of
+    workers before the one-decode format (the data as a JSON string inside the header) is read too."""
+    from nura_appliance.storage.redis_bus import RedisEventBus
+
+    with scale_backends() as env:
+        url, prefix = env["NURA_REDIS_URL"], env["NURA_REDIS_PREFIX"]
+        first, second = RedisEventBus(url, prefix=prefix), RedisEventBus(url, prefix=prefix)
+        raw = redis.Redis.from_url(url)
+        try:
+            assert first.wait_ready() and second.wait_ready()
+            received: list[Any] = []
+
+            async def listen() -> None:
+                async for event in second.subscribe("session:envelope"):
+                    received.append(event)
+                    if len(received) == 2:
+                        return
+
+            task = asyncio.create_task(listen())
+            await asyncio.sleep(0.1)
+            data = {"text": 'سطر\nو "اقتباس"\n', "n": 1}
+            first.publish("session:envelope", "message", data)
+            await asyncio.sleep(0.2)
+            later = f"{int(time.time() * 1000) + 60_000}-0"  # after the first event's id
+            old = json.dumps({"c": "session:envelope", "i": later, "t": "message", "d": json.dumps({"n": 2})})
+            raw.publish(f"{prefix}bus", old)
+            await asyncio.wait_for(task, 5)
+            assert [(e.type, e.data) for e in received] == [("message", data), ("message", {"n": 2})]
+        finally:
+            raw.close()
+            first.close()
+            second.close()
 
 
 # -- the main flow --------------------------------------------------------------------------------

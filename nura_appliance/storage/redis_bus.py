@@ -46,7 +46,7 @@ _PUBLISH_SCRIPT = """
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 't', ARGV[2], 'd', ARGV[3])
 if ARGV[4] == '0' then redis.call('XDEL', KEYS[1], id) end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
-redis.call('PUBLISH', KEYS[2], cjson.encode({c = ARGV[6], i = id, t = ARGV[2], d = ARGV[3]}))
+redis.call('PUBLISH', KEYS[2], cjson.encode({c = ARGV[6], i = id, t = ARGV[2]}) .. '\\n' .. ARGV[3])
 return id
 """
 
@@ -227,9 +227,14 @@ class RedisEventBus:
                     pass
 
     def _on_message(self, raw: bytes) -> None:
+        # "<header JSON>\n<data JSON>": the event's data is decoded once (inside the header, as a
+        # JSON string, it was decoded twice: the string's escapes, then the JSON in it). A header
+        # alone, with the data as its "d" string, is what workers before this format publish.
         try:
-            item = json.loads(raw)
-            event = Event(pack_id(item["i"]), item["c"], item["t"], json.loads(item["d"]))
+            head, newline, body = raw.partition(b"\n")
+            item = json.loads(head)
+            data = json.loads(body) if newline else json.loads(item["d"])
+            event = Event(pack_id(item["i"]), item["c"], item["t"], data)
         except (ValueError, KeyError, TypeError):
             log.warning("ignoring a malformed bus message")
             return
