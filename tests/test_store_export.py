@@ -4,6 +4,7 @@ CI=true); every report gives the same rows on both. The command itself is in ``t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -141,3 +142,33 @@ class TestPostgresExportStore(ExportStoreContract):
     @pytest.fixture
     def db(self, pg_db: Any) -> Any:
         return pg_db
+
+
+@pytest.mark.postgres
+def test_export_and_db_stats_read_postgresql_when_it_is_configured(tmp_path: Any) -> None:
+    """`nura export` and `nura db stats` read the configured PostgreSQL database, not a data dir's
+    SQLite file (the data dir holds none)."""
+    from conftest import fresh_pg_database
+    from typer.testing import CliRunner
+
+    from nura_appliance.cli.main import app as cli
+    from nura_appliance.storage.stores import open_pg_database
+
+    with fresh_pg_database() as url:
+        db = open_pg_database(url)
+        try:
+            seed_rows(db, "sessions", [{"id": "pg-only", "token_hash": "secret-hash", "created_at": DAY1,
+                                        "updated_at": DAY1}])  # fmt: skip
+        finally:
+            db.close()
+        runner = CliRunner()
+        env = {"NURA_DATABASE_URL": url}
+        data = str(tmp_path / "data")
+        out = runner.invoke(cli, ["export", "sessions", "--format", "json", "--data-dir", data], env=env)
+        assert out.exit_code == 0, out.output
+        rows = json.loads(out.stdout)
+        assert [r["id"] for r in rows] == ["pg-only"] and "token_hash" not in rows[0]
+        stats = runner.invoke(cli, ["db", "stats", "--json", "--data-dir", data], env=env)
+        assert stats.exit_code == 0, stats.output
+        assert json.loads(stats.stdout)["tables"]["sessions"] == 1
+        assert not (tmp_path / "data" / "nura.db").exists()
