@@ -502,3 +502,32 @@ def test_call_me_said_to_the_company_is_a_request(text: str) -> None:
 )
 def test_calls_received_or_conditional_are_not_requests(text: str) -> None:
     assert not wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ڕەوانەم بکەن بۆ کارمەندێک",  # Sorani: send me to an employee
+        "محتاج مساعدة من موظف",  # help from an employee, between the want and the staff word
+        "ابعتولي موظف",
+        "ez hewcedarê alîkariya karmendekî me",
+        "ez naxwazim bi robotê re biaxivim",  # Kurmanji: a refused bot
+        "ji kerema xwe min bi beşa xizmetguzariyê ve girêdin",  # the object far before the verb
+        "i want to escalate",
+    ],
+)
+def test_fifth_pass_send_help_escalate(text: str) -> None:
+    assert wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "محتاج مساعدة بتفعيل الباقة",
+        "how do i escalate my data limit",
+        "پارە ڕەوانە بکەم بۆ هاوڕێکەم",
+        "min bi înternetê ve girêdin",
+    ],
+)
+def test_fifth_pass_send_help_near_misses(text: str) -> None:
+    assert not wants_human(text)

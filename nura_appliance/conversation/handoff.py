@@ -65,7 +65,7 @@ _WANT_TEXT = (
     "اريد اريد نريد ابي نبي ابغى ابغي ابغا نبغى نبغا ابا بدي بدنا بدى عايز عاوز عايزه محتاج محتاجه احتاج نحتاج اطلب نطلب "
     "ارجو ممكن اود نود ارغب ودي خلي خليني خلوني اعطني اعطيني جيبلي هاتلي بالامكان امكان "
     "دەمەوێت دەمەوێ ئەمەوێت ئەمەوێ دەمانەوێت مەوێت مەوێ پێویستم پێویستمان پێویستە تکایە حەزدەکەم حەزئەکەم حەز "
-    "dixwazim dxwazim dixwazin divê divêt dvêm divêm dvêt hez hêvî tika hewce hewceyî hewcedarim hewcedar pêwîst pêwîstiya pêwîstî daxwaz bide bidin "
+    "dixwazim dxwazim dixwazin divê divêt dvêm divêm dvêt hez hêvî tika hewce hewceyî hewcedarê hewcedare hewcedarim hewcedar pêwîst pêwîstiya pêwîstî daxwaz bide bidin "
     "want wanna need needs needed required like prefer let get give request dixwest"
 )
 _WANT = lexicon_words(_WANT_TEXT)
@@ -80,8 +80,8 @@ _TALK_TEXT = (
 _TALK = lexicon_words(_TALK_TEXT)
 _CONNECT_TEXT = (
     "حولني حولوني تحولني تحولوني وصلني وصلوني توصلني توصلوني دزني دزوني تدزني دزلي دزولي ودني وديني "
-    "ودوني توديني حطني حطوني تحطني تحويل توصيل حول وصل ابعتلي ابعثلي ارسللي "
-    "بمگوازنەوە بمگوازەرەوە بمگوێزەرەوە بمگوێزنەوە بمبەستەوە بمبەستنەوە بمنێرە بمنێرن گواستنەوە بمبە بمبەن بمبەرە "
+    "ودوني توديني حطني حطوني تحطني تحويل توصيل حول وصل ابعتلي ابعثلي ارسللي ابعتولي ابعثولي ارسلولي بعتلي بعثلي "
+    "ڕەوانە بمگوازنەوە بمگوازەرەوە بمگوێزەرەوە بمگوێزنەوە بمبەستەوە بمبەستنەوە بمنێرە بمنێرن گواستنەوە بمبە بمبەن بمبەرە "
     "girêde girêbide girêdin veguhêze veguhêzin veguhezîne bişînin bisinin bişîne bigihîne bigihînin gihandin "
     "connect transfer put forward pass escalate send hand"
 )
@@ -137,8 +137,15 @@ _MODAL = lexicon_words(
     "ممكن خلي خلوا خليه خلو يرجى ارجو can could please pls plz let have should bila بلا "
     "دەکرێت ئەکرێت ئەکرێ دەکرێ دەتوانم ئەتوانم دەتوانن ئەتوانن"
 )
+# Help from someone, between a want and the staff word: "محتاج مساعدة من موظف",
+# "hewcedarê alîkariya karmendekî", "need help from an agent"
+_HELP = lexicon_words("مساعده مساعدة من یارمەتی لە alîkarî alîkariya ji help assistance from")
+_ESCALATE = lexicon_words("escalate escalation")
+_KU_CONNECT = lexicon_words("girêde girêbide girêdin veguhêze veguhêzin veguhezîne bigihîne bigihînin bişînin bişîne")
 # A unit of the company between a want and its staff word: "ابغا خدمة العملاء", "need support team".
-_UNIT = lexicon_words("خدمه خدمات قسم بەش خزمەتگوزاری خزمەتگوزاریی xizmet xizmeta beş service department tîma tima")
+_UNIT = lexicon_words(
+    "خدمه خدمات قسم بەش خزمەتگوزاری xizmetguzarî خزمەتگوزاریی xizmet xizmeta beş service department tîma tima"
+)
 # Words that can only mean a person (not also "one" like "واحد", "yekî"): a want of one of them
 # is a request ("ez mirovekî dixwazim", "i need a human", "ابي انسان").
 _ONLY_PERSON = lexicon_words("شخص انسان بشر بشري ادمي بنادم مرۆڤ کەسێک mirov kesek human person someone somebody")
@@ -264,11 +271,12 @@ _ROLE_SETS = (
     ("modal", _MODAL),
     ("bot", _BOT),
     ("unit", _UNIT),
+    ("help", _HELP),
     ("call_us", _CALL_US),
     ("filler", _FILLERS),
 )
 # Whole words only (a stem would make "من" out of every word starting with it)
-_WHOLE_ONLY = {"me", "question", "negation", "filler", "want", "other", "human", "modal", "call_us"}
+_WHOLE_ONLY = {"me", "question", "negation", "filler", "want", "other", "human", "modal", "call_us", "help"}
 
 
 _NONE: frozenset[str] = frozenset()
@@ -385,8 +393,9 @@ def reads_as_request(norm: str) -> bool:
         for s in staff:
             between = rs[w + 1 : s]
             if (
-                0 < s - w <= 3
-                and all("me" in r or "filler" in r or "unit" in r for r in between)
+                0 < s - w <= 4
+                and all("me" in r or "filler" in r or "unit" in r or "help" in r for r in between)
+                and (s - w <= 3 or any("help" in r for r in between))
                 and not words[s].startswith("ل")
             ):
                 return True
@@ -415,9 +424,17 @@ def reads_as_request(norm: str) -> bool:
     # 3. put me through ("transfer me to support", "دزلي موظف"), unless a thing is being sent
     if (
         connects
-        and (near(connects, mes, 2) or any(words[i].endswith(("ني", "لي", "وني")) for i in connects))
-        and persons
+        and (
+            near(connects, mes, 2)
+            or any(words[i].endswith(("ني", "لي", "وني")) for i in connects)
+            # Kurmanji puts the object far before the verb: "min bi beşa xizmetguzariyê ve girêdin"
+            or near([i for i in connects if words[i] in _KU_CONNECT], mes, 6)
+        )
+        and (persons or any("unit" in r for r in rs))  # "min bi beşa xizmetguzariyê ve girêdin"
     ):
+        return True
+    # "i want to escalate", "escalate this": escalating is only ever to a person
+    if any(w in _ESCALATE for w in words) and (wants or any("me" in r or "modal" in r for r in rs) or len(words) <= 3):
         return True
     # 4. a person who talks to / calls / answers the customer ("someone from your team contact me")
     polite = bool(wants) or bool(ckb_to_me) or any("modal" in r for r in rs)

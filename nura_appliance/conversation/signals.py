@@ -107,6 +107,7 @@ _CKB_PATTERNS = [
     _sorani(r"\b(?:ڕۆبۆت|ڕۆبات|بۆت|ئامێر)\w{0,5} (?:\S+ )?(?:نامەوێت|نامەوێ|ناوێت)"),
 ]
 _KU_PATTERNS = [
+    re.compile(r"\b(?:naxwazim|naxwazin|nexwazim) (?:bi )?(?:robot|bot|makîne|makine)\w*"),
     re.compile(r"\b(kes|kesek|keseki|kesekî)\b.*\b(biaxivim|bipeyivim|biaxive|bipeyive|axivim)\b"),
     re.compile(
         r"\b(biaxivim|biaxive|axaftin|axivim|peyivim|girede|girêde|veguhez|veguhêze)\b.*\b(kes|kesek|kesekî|mirov|karmend)\w*"
