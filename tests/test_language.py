@@ -116,6 +116,13 @@ def test_english_endings_are_stripped_once() -> None:
     assert stem(normalize("settings")) == "setting"
 
 
+def test_kurmanji_function_words_carry_no_topic() -> None:
+    # "ji bo" (for), the ezafe particles and the question words are not what a question is about.
+    assert index_terms("Ji bo xeteke nû çi belge lazim in?") == index_terms("xeteke nû belge lazim")
+    assert index_terms("Pakêta min kengê diqede?") == index_terms("Pakêta diqede")
+    assert index_terms("Bihayên pakêtên Sanad yên mehane") == index_terms("Bihayên pakêtên Sanad mehane")
+
+
 def test_sorani_function_words_with_the_copula_are_function_words() -> None:
     # "چەندە" (how much is) and "چەندن" (how much are) are "چەند" with "is"/"are" attached.
     assert index_terms("باڵانسم چەندە؟") == index_terms("باڵانسم چەند؟")

@@ -287,7 +287,7 @@ _STOP_ENGLISH = (
 _STOP_KURMANJI = (
     "ez tu min te em we ew wî wê ji li bi di de da re ra û u ye e in im î çi ci çawa cawa çima cima kengî "
     "kengi an jî ku vê ve ev hûn hun me xwe dikarim dixwazim heye silav spas ka kî ki çend cend pir gelek "
-    "ne na lê le ser"
+    "ne na lê le ser bo heta ya yê yên wek wekî disa paşê hemû her heke eger tenê kîjan kengê çiqas"
 )
 # Sorani writes "is"/"are" as an enclitic on the word before it: "چەندە" (how much is), "چەندن"
 # (how much are), "کوێیە". A function word with the copula is still a function word (before,
