@@ -16,7 +16,7 @@ from nura_appliance.api_docs import document_routes
 from nura_appliance.auth.access import ADMIN, PUBLIC, check_routes, level_of, setup_access
 from nura_appliance.auth.production import check_production
 from nura_appliance.auth.secrets import ensure_secrets
-from nura_appliance.context import AppContext, build_context, load_default_knowledge
+from nura_appliance.context import AppContext, CoreParts, build_core, load_default_pack, open_context
 from nura_appliance.http import setup_http
 from nura_appliance.settings import Settings, load_settings
 
@@ -26,6 +26,9 @@ _names = itertools.count()
 # Feature modules with a ``setup(app)``, in dependency order: registration order, and the order their
 # start-up hooks run in (a feature's hook sees the services of the features listed before it;
 # jobs come first, so every later feature registers its job handlers once, in its own hook).
+# Start-up runs in two phases (start_context): the ``before_core`` hooks (jobs, auth, knowledge,
+# AI, hand-off, analytics: the services the core is built with) in this order, then the core
+# objects are built with their parts, then the ``on_context`` hooks in this order.
 FEATURES: tuple[str, ...] = (
     "nura_appliance.health",
     "nura_appliance.jobs.setup",
@@ -76,6 +79,7 @@ def create_app(
         HEALTH=False,
     )
     app.ctx.settings = settings
+    app.ctx.core_hooks = []
     app.ctx.context_hooks = []
     docs = settings.api_docs_access  # off by default in production (API_DOCS)
     Extend(app, config={"oas": docs != "off", "oas_autodoc": True, "cors": False, "health": False})
@@ -122,12 +126,21 @@ async def start_context(app: Sanic, settings: Settings, *, load_knowledge: bool 
     """Build the context ``nura serve`` builds — the default knowledge loaded (unless
     ``load_knowledge`` is false) and every feature's start-up hook run — and put it on ``app``.
     The server's start-up and the processes without a listener (``nura worker``, ``nura telegram``,
-    ``nura eval``) share it; the caller closes the context (a failing hook closes it here)."""
-    ctx: AppContext = build_context(settings)
+    ``nura eval``) share it; the caller closes the context (a failing hook closes it here).
+
+    In dependency order: storage and sessions; the default pack; the ``before_core`` hooks, which
+    build the services the core needs and contribute its extension points; the pipeline and the
+    conversation service, built once with them; the ``on_context`` hooks."""
+    ctx: AppContext = open_context(settings)
     app.ctx.nura = ctx
     try:
-        if load_knowledge:
-            await load_default_knowledge(ctx)
+        loaded = load_knowledge and await load_default_pack(ctx)
+        parts = CoreParts()
+        for core_hook in app.ctx.core_hooks:
+            await core_hook(app, ctx, parts)
+        build_core(ctx, parts)
+        if loaded:
+            await ctx.pipeline.refresh(force=True)  # rules, scope message, vocabulary read at start-up
         for hook in app.ctx.context_hooks:
             await hook(app, ctx)
     except BaseException:

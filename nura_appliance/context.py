@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from nura_appliance.conversation.pipeline import Pipeline
-from nura_appliance.conversation.service import ConversationService
+from nura_appliance.conversation.pipeline import Pipeline, RetrievalFactory
+from nura_appliance.conversation.service import ConversationService, HandoffStarter, InsightWriter
 from nura_appliance.conversation.sessions import SessionService
 from nura_appliance.knowledge.indexer import VectorIndex
 from nura_appliance.knowledge.pack import read_pack_file
@@ -50,7 +50,27 @@ if TYPE_CHECKING:  # the feature services' types; the features import nothing fr
     from nura_appliance.original.wire import OriginalWire
 
 log = logging.getLogger(__name__)
-__all__ = ["AppContext", "build_context", "load_default_knowledge", "open_database"]
+__all__ = [
+    "AppContext",
+    "CoreParts",
+    "build_context",
+    "build_core",
+    "load_default_knowledge",
+    "load_default_pack",
+    "open_context",
+    "open_database",
+]
+
+
+@dataclass
+class CoreParts:
+    """The core's extension points, contributed by the features' ``before_core`` hooks (the AI,
+    hand-off and analytics features) and passed to the constructors of ``ctx.pipeline`` and
+    ``ctx.conversations`` by :func:`build_core`; None leaves the core's own behaviour."""
+
+    retrieval: RetrievalFactory | None = None  # tier 6 of the pipeline, built from its scope message
+    handoff: HandoffStarter | None = None  # starts hand-offs for the conversation service
+    insight: Callable[[Pipeline], InsightWriter] | None = None  # the insight writer, given the pipeline
 
 
 @dataclass
@@ -63,10 +83,15 @@ class AppContext:
     sessions_store: SessionStore
     knowledge: SqliteKnowledgeStore
     sessions: SessionService
-    pipeline: Pipeline
-    conversations: ConversationService
+    # The article tier's matcher; the pipeline is built with it (the knowledge feature gives it
+    # its embedder before the pipeline exists).
+    matcher: ArticleMatcher
     # The per-feature stores of ``db`` (storage/stores.py), picked once for its backend.
     stores: Stores
+    # The core objects, built once by ``build_core`` with the features' CoreParts, after the
+    # ``before_core`` hooks and before the ``on_context`` hooks (absent in between).
+    pipeline: Pipeline = field(init=False)
+    conversations: ConversationService = field(init=False)
     # Feature services, one typed field each, set by the feature's start-up hook; None while the
     # feature is not set up (``create_app(features=...)`` can leave features out). Declared in
     # FEATURES order: ``close`` closes them in reverse.
@@ -138,7 +163,16 @@ class AppContext:
         self.db.close()
 
 
-def build_context(settings: Settings) -> AppContext:
+def build_context(settings: Settings, parts: CoreParts | None = None) -> AppContext:
+    """The whole context in one step (the CLI and tests): :func:`open_context`, then
+    :func:`build_core` with ``parts``. ``start_context`` (app.py) runs the features' hooks between."""
+    ctx = open_context(settings)
+    build_core(ctx, parts or CoreParts())
+    return ctx
+
+
+def open_context(settings: Settings) -> AppContext:
+    """The storage, the caches, the bus and the sessions: everything but the core objects."""
     if scale_out(settings):
         paths, db, cache, bus = open_scale_stores(settings, open_database)
     else:
@@ -153,15 +187,33 @@ def build_context(settings: Settings) -> AppContext:
     matcher = ArticleMatcher(
         db, answer_threshold=settings.answer_threshold, ambiguous_threshold=settings.ambiguous_threshold
     )
-    pipeline = Pipeline(settings, knowledge, matcher)
-    conversations = ConversationService(settings, sessions, sessions_store, pipeline, bus)
-    return AppContext(
-        settings, paths, db, cache, bus, sessions_store, knowledge, sessions, pipeline, conversations, stores
+    return AppContext(settings, paths, db, cache, bus, sessions_store, knowledge, sessions, matcher, stores)
+
+
+def build_core(ctx: AppContext, parts: CoreParts) -> None:
+    """Build the pipeline and the conversation service, once, in dependency order, with the
+    features' extension points as constructor arguments (no feature replaces a part later)."""
+    settings = ctx.settings
+    pipeline = Pipeline(settings, ctx.knowledge, ctx.matcher, retrieval=parts.retrieval)
+    insight = parts.insight(pipeline) if parts.insight is not None else None
+    ctx.pipeline = pipeline
+    ctx.conversations = ConversationService(
+        settings, ctx.sessions, ctx.sessions_store, pipeline, ctx.bus, handoff=parts.handoff, inline_insight=insight
     )
 
 
 async def load_default_knowledge(ctx: AppContext) -> bool:
-    """Load the bundled pack into an empty knowledge base; returns whether it loaded."""
+    """Load the bundled pack into an empty knowledge base and refresh the pipeline; returns
+    whether it loaded."""
+    loaded = await load_default_pack(ctx)
+    if loaded:
+        await ctx.pipeline.refresh(force=True)
+    return loaded
+
+
+async def load_default_pack(ctx: AppContext) -> bool:
+    """Load the bundled pack into an empty knowledge base (no core object needed); returns
+    whether it loaded."""
     if not ctx.settings.load_default_knowledge or not await ctx.knowledge.is_empty():
         return False
     path = default_pack_path()
@@ -170,5 +222,4 @@ async def load_default_knowledge(ctx: AppContext) -> bool:
         return False
     pack = read_pack_file(path)
     await ctx.knowledge.load_pack(pack)
-    await ctx.pipeline.refresh(force=True)
     return True

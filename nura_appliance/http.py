@@ -20,7 +20,7 @@ from nura_appliance.errors import BadRequest, NuraError, PayloadTooLarge, Unsupp
 from nura_appliance.errors import NotFound as NotFoundError
 
 if TYPE_CHECKING:  # the composition root sits above every module that registers a hook
-    from nura_appliance.context import AppContext
+    from nura_appliance.context import AppContext, CoreParts
 
 log = logging.getLogger("nura.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -213,6 +213,13 @@ def _cors_headers(request: Request, response: HTTPResponse) -> None:
 def on_context(app: Sanic, hook: Callable[[Sanic, AppContext], Awaitable[None]]) -> None:
     """Run ``hook(app, ctx)`` at start-up once the AppContext exists (features attach services)."""
     app.ctx.context_hooks.append(hook)
+
+
+def before_core(app: Sanic, hook: Callable[[Sanic, AppContext, CoreParts], Awaitable[None]]) -> None:
+    """Run ``hook(app, ctx, parts)`` at start-up before the core objects (``ctx.pipeline``,
+    ``ctx.conversations``) are built: for features whose services the core is built with; the
+    hook puts its extension points in ``parts`` and must not touch the core objects."""
+    app.ctx.core_hooks.append(hook)
 
 
 def setup_http(app: Sanic) -> None:

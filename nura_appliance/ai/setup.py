@@ -1,8 +1,9 @@
 """AI feature wiring: the LLM service (``ctx.llm``), the grounded answer tier as the pipeline's
-retrieval tier, the health check and the admin routes."""
+retrieval tier (contributed before the core is built), the health check and the admin routes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sanic import Sanic
@@ -10,21 +11,27 @@ from sanic import Sanic
 from nura_appliance.ai.grounded import GroundedAnswerTier
 from nura_appliance.ai.routes import bp
 from nura_appliance.ai.service import LLMService
-from nura_appliance.http import on_context
+from nura_appliance.http import before_core
 
 
-async def _attach(app: Sanic, ctx: Any) -> None:
+async def _attach(app: Sanic, ctx: Any, parts: Any) -> None:
     llm = LLMService(ctx.settings, ctx.stores.ai)
     ctx.llm = llm
-    ctx.pipeline.retrieval = GroundedAnswerTier(
-        ctx.settings,
-        llm,
-        passages=ctx.stores.passages,
-        bus=ctx.bus,
-        sessions_store=ctx.sessions_store,
-        retriever=ctx.retriever,  # the knowledge feature (earlier in FEATURES) built it, or None
-        scope_message=ctx.pipeline.scope_message,
-    )
+    retriever = ctx.retriever  # the knowledge feature (earlier in FEATURES) built it, or None
+
+    def grounded_tier(scope_message: Callable[[str], str]) -> GroundedAnswerTier:
+        """The pipeline's retrieval tier; the pipeline calls this once, in its constructor."""
+        return GroundedAnswerTier(
+            ctx.settings,
+            llm,
+            passages=ctx.stores.passages,
+            bus=ctx.bus,
+            sessions_store=ctx.sessions_store,
+            retriever=retriever,
+            scope_message=scope_message,
+        )
+
+    parts.retrieval = grounded_tier
     await llm.start()
 
 
@@ -39,7 +46,7 @@ async def _health(ctx: Any) -> dict[str, Any]:
 
 def setup(app: Sanic) -> None:
     app.blueprint(bp)
-    on_context(app, _attach)
+    before_core(app, _attach)
     checks = getattr(app.ctx, "health_checks", None)
     if checks is not None:
         checks["ai"] = _health

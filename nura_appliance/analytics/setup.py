@@ -10,13 +10,14 @@ from sanic import Sanic
 from nura_appliance.analytics.jobs import InlineInsight, classify_message, handoff_gap
 from nura_appliance.analytics.routes import bp, gaps_bp
 from nura_appliance.analytics.service import AnalyticsService
-from nura_appliance.http import on_context
+from nura_appliance.http import before_core
 
 if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    from nura_appliance.context import AppContext
+    from nura_appliance.context import AppContext, CoreParts
 
 
-async def create_analytics(app: Sanic, ctx: AppContext) -> None:
+async def create_analytics(app: Sanic, ctx: AppContext, parts: CoreParts) -> None:
+    """Before the core: the insight writer is a constructor argument of the conversation service."""
     service = AnalyticsService(ctx)
     ctx.analytics = service
     jobs = ctx.jobs
@@ -24,7 +25,8 @@ async def create_analytics(app: Sanic, ctx: AppContext) -> None:
         jobs.register("classify_message", classify_message)
         # Local classification is written with the message itself; only LLM classification waits
         # for a job.
-        ctx.conversations.inline_insight = InlineInsight(ctx.settings, ctx.pipeline, ctx.llm, ctx.stores.gaps)
+        llm, gaps = ctx.llm, ctx.stores.gaps  # the AI feature (earlier in FEATURES) built llm, or None
+        parts.insight = lambda pipeline: InlineInsight(ctx.settings, pipeline, llm, gaps)
         jobs.register("handoff_started", handoff_gap)
         jobs.every(5, "nura.analytics_refresh", service.refresh_job)
 
@@ -32,4 +34,4 @@ async def create_analytics(app: Sanic, ctx: AppContext) -> None:
 def setup(app: Sanic) -> None:
     app.blueprint(bp)
     app.blueprint(gaps_bp)
-    on_context(app, create_analytics)
+    before_core(app, create_analytics)

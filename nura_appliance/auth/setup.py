@@ -14,14 +14,14 @@ from nura_appliance.auth.limits import RateLimiter
 from nura_appliance.auth.routes import EVENT_PATHS, NOT_IP_LIMITED, bp, html_csp
 from nura_appliance.auth.service import AuthService, UserService, create_first_admin
 from nura_appliance.errors import NuraError
-from nura_appliance.http import json_body, on_context
+from nura_appliance.http import before_core, json_body
 from nura_appliance.storage.cache import DiskCache
 
 if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    from nura_appliance.context import AppContext
+    from nura_appliance.context import AppContext, CoreParts
 
 
-async def build_services(app: Sanic, ctx: AppContext) -> None:
+async def build_services(app: Sanic, ctx: AppContext, parts: CoreParts) -> None:
     """Create the auth services and the first admin from ADMIN_USERNAME/ADMIN_PASSWORD if needed."""
     store = ctx.stores.auth
     audit = AuditService(store)
@@ -44,7 +44,7 @@ def _is_upload(request: Request) -> bool:
 
 
 def setup(app: Sanic) -> None:
-    on_context(app, build_services)
+    before_core(app, build_services)  # the hand-off service is built with ctx.users
     app.blueprint(bp)
 
     @app.on_request(priority=40)  # type: ignore[call-arg]  # sanic's overloads miss the keyword-only decorator form

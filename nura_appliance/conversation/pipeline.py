@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -48,17 +49,30 @@ class Answer:
 
 
 class RetrievalTier(Protocol):
-    """Tier 6: handbook retrieval answered by an LLM or extractively (set by the AI feature)."""
+    """Tier 6: handbook retrieval answered by an LLM or extractively (the AI feature's)."""
 
     async def answer(self, text: str, lang: str, context: dict[str, Any]) -> Answer | None: ...
 
 
+# Builds the retrieval tier from the pipeline's scope message (``scope_message(lang)``), the one
+# thing the tier needs from the pipeline it belongs to.
+RetrievalFactory = Callable[[Callable[[str], str]], RetrievalTier]
+
+
 class Pipeline:
-    def __init__(self, settings: Settings, knowledge: SqliteKnowledgeStore, matcher: ArticleMatcher) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        knowledge: SqliteKnowledgeStore,
+        matcher: ArticleMatcher,
+        retrieval: RetrievalFactory | None = None,
+    ) -> None:
+        """``retrieval``: builds tier 6 (the AI feature contributes it to the composition root);
+        None: no handbook retrieval tier."""
         self.settings = settings
         self.knowledge = knowledge
         self.matcher = matcher
-        self.retrieval: RetrievalTier | None = None
+        self.retrieval: RetrievalTier | None = retrieval(self.scope_message) if retrieval is not None else None
         self._rules: RuleMatcher | None = None
         self._scope: dict[str, str] = {}
         self._version: str | None = None

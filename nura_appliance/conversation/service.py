@@ -39,6 +39,9 @@ _CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
 _ID = re.compile(r"^[\w.@:+-]{1,128}$")
 LOW_CONFIDENCE_KINDS = ("ambiguous", "out_of_scope", "fallback")
 InsightWrite = Callable[[Any, "int | None"], None]  # (connection, customer message id)
+# ``await writer(payload)``: the local classification of a customer message as a write to run in
+# the message's own transaction, or None to leave it to the classify_message job.
+InsightWriter = Callable[[dict[str, Any]], Awaitable["InsightWrite | None"]]
 HUMAN_STATUSES = ("pending_handoff", "human_active")
 
 
@@ -156,16 +159,18 @@ class ConversationService:
         pipeline: Pipeline,
         bus: EventBus,
         handoff: HandoffStarter | None = None,
+        inline_insight: InsightWriter | None = None,
     ) -> None:
+        """``handoff``: the hand-off starter (the hand-off feature's service; else a basic queue).
+        ``inline_insight``: the analytics feature's insight writer; None: the classify_message job
+        classifies every message."""
         self.settings = settings
         self.sessions = sessions
         self.store = store
         self.pipeline = pipeline
         self.bus = bus
         self.handoff: HandoffStarter = handoff or BasicHandoff(bus)
-        # Set by the analytics feature: the local classification of a message as a write to run in
-        # the message's own transaction, or None to leave it to the classify_message job.
-        self.inline_insight: Callable[[dict[str, Any]], Awaitable[InsightWrite | None]] | None = None
+        self.inline_insight: InsightWriter | None = inline_insight
 
     def _triggers(self, session: SessionRecord, answer: Answer) -> str | None:
         settings = self.settings

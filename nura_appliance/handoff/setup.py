@@ -12,10 +12,10 @@ from nura_appliance.handoff import customer, routes, routes_desk, transcript_rou
 from nura_appliance.handoff.lifecycle import expire_sessions, flag_stale_pending, lifecycle_loop
 from nura_appliance.handoff.service import HandoffService
 from nura_appliance.handoff.webhook import deliver_handoff_webhook
-from nura_appliance.http import on_context
+from nura_appliance.http import before_core
 
 if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    from nura_appliance.context import AppContext
+    from nura_appliance.context import AppContext, CoreParts
 
 
 def _wire_jobs(ctx: AppContext) -> int | None:
@@ -35,8 +35,9 @@ def _wire_jobs(ctx: AppContext) -> int | None:
     return None if ctx.settings.job_worker_enabled else interval
 
 
-async def _attach(app: Sanic, ctx: AppContext) -> None:
-    """Install the hand-off service in place of the core's basic one."""
+async def _attach(app: Sanic, ctx: AppContext, parts: CoreParts) -> None:
+    """Before the core: the hand-off service is the conversation service's hand-off starter (in
+    place of the core's basic one)."""
     service = HandoffService(
         ctx.settings,
         store=ctx.stores.handoff,
@@ -48,7 +49,7 @@ async def _attach(app: Sanic, ctx: AppContext) -> None:
     )
     ctx.handoff = service
     ctx.handoff_limiter = customer.WindowLimiter()
-    ctx.conversations.handoff = service
+    parts.handoff = service
     app.ctx.handoff_lifecycle_interval = _wire_jobs(ctx)
 
 
@@ -56,7 +57,7 @@ def setup(app: Sanic) -> None:
     app.blueprint(routes.bp)
     app.blueprint(routes_desk.bp)  # the desk endpoints share this feature's service
     app.blueprint(transcript_routes.bp)  # transcript exports (CSV, JSON, printable HTML)
-    on_context(app, _attach)
+    before_core(app, _attach)
 
     @app.after_server_start
     async def start_lifecycle(app: Sanic) -> None:

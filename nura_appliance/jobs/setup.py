@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING
 
 from sanic import Sanic
 
-from nura_appliance.http import on_context
+from nura_appliance.http import before_core
 from nura_appliance.jobs.routes import bp
 from nura_appliance.jobs.service import JobService
 from nura_appliance.jobs.tasks import WEBHOOK_KIND, purge_done_jobs, run_webhook
 
 if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    from nura_appliance.context import AppContext
+    from nura_appliance.context import AppContext, CoreParts
 
 
-async def create_jobs(app: Sanic, ctx: AppContext) -> None:
+async def create_jobs(app: Sanic, ctx: AppContext, parts: CoreParts) -> None:
     jobs = JobService(ctx)
     jobs.bind_loop(asyncio.get_running_loop())
     jobs.register(WEBHOOK_KIND, run_webhook)
@@ -28,7 +28,7 @@ async def create_jobs(app: Sanic, ctx: AppContext) -> None:
 
 def setup(app: Sanic) -> None:
     app.blueprint(bp)
-    on_context(app, create_jobs)
+    before_core(app, create_jobs)  # every feature that registers jobs may run before the core
 
     @app.after_server_start
     async def start_consumer(app: Sanic) -> None:

@@ -143,7 +143,7 @@ async def install_knowledge(ctx: Any, *, background_reindex: bool = True) -> Hyb
     changed (in the background when serving, so start-up stays fast)."""
     embedder = choose_embedder(ctx.settings)
     ctx.knowledge.vectors.embedder = embedder
-    ctx.pipeline.matcher.embedder = embedder
+    ctx.matcher.embedder = embedder  # the pipeline is (or will be) built with this matcher
     retriever = HybridRetriever(ctx.db, embedder)
     ctx.retriever = retriever
     await ctx.db.write(ensure_chunk_vocab)

@@ -7,14 +7,16 @@ from typing import Any
 
 from sanic import Sanic
 
-from nura_appliance.http import on_context
+from nura_appliance.http import before_core
 from nura_appliance.knowledge import rules_routes
 from nura_appliance.knowledge.ingest import stop_event
 from nura_appliance.knowledge.routes import INGEST_JOB, bp, run_ingest_job
 from nura_appliance.knowledge.service import install_knowledge
 
 
-async def _on_context(app: Sanic, ctx: Any) -> None:
+async def _on_context(app: Sanic, ctx: Any, parts: Any) -> None:
+    """Before the core: the embedder goes to the article matcher the pipeline is built with, and
+    the AI feature builds its retrieval tier with ``ctx.retriever``."""
     await install_knowledge(ctx)
     jobs = ctx.jobs
     if jobs is not None:
@@ -24,7 +26,7 @@ async def _on_context(app: Sanic, ctx: Any) -> None:
 def setup(app: Sanic) -> None:
     app.blueprint(bp)
     app.blueprint(rules_routes.bp)  # /v1/knowledge/rules: the admin's rules editor
-    on_context(app, _on_context)
+    before_core(app, _on_context)
 
     @app.before_server_stop
     async def stop_ingests(app: Sanic) -> None:
