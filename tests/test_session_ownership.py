@@ -325,20 +325,25 @@ async def test_messages_of_one_session_are_ordered_across_workers(data_dir: Any)
         two = build_context(make_settings(data_dir / "b", **values, SESSION_LOCK_WAIT_SECONDS=2))
         try:
             order: list[str] = []
+            inside = asyncio.Event()
 
             async def hold(ctx: Any, name: str, seconds: float) -> None:
                 async with ctx.sessions.ordered("s-1"):
                     order.append(f"{name} in")
+                    inside.set()
                     await asyncio.sleep(seconds)
                     order.append(f"{name} out")
 
+            # Each second worker starts only once the first holds the session (an event, not a
+            # sleep: on a loaded machine taking the lock can take longer than any fixed pause).
             first = asyncio.create_task(hold(one, "one", 0.6))
-            await asyncio.sleep(0.1)
+            await asyncio.wait_for(inside.wait(), 10)
             await hold(two, "two", 0)  # waits for worker one, then runs
             await first
             assert order == ["one in", "one out", "two in", "two out"]
+            inside.clear()
             first = asyncio.create_task(hold(two, "two", 1.0))
-            await asyncio.sleep(0.1)
+            await asyncio.wait_for(inside.wait(), 10)
             with pytest.raises(SessionBusy):
                 await hold(one, "one", 0)
             await first
