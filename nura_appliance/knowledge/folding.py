@@ -107,17 +107,28 @@ def normalize(text: str) -> str:
     """Normalise ``text`` for matching; idempotent, total over any Unicode string."""
     if not text:
         return ""
+    # Single words (language detection and the lexicons normalise word by word) have their own
+    # memo: they come back across messages, and a stream of distinct whole messages would push
+    # them out of the shared one (every message then paid for its words again).
+    if len(text) <= _WORD_MAX_CHARS and " " not in text:
+        return _normalize_word(text)
     # One message is normalised by several tiers (signals, rules, articles); short texts repeat
     # across customers too. Long texts (handbook pages) are not worth remembering.
     return _normalize_short(text) if len(text) <= _MEMO_MAX_CHARS else _normalize(text)
 
 
 _MEMO_MAX_CHARS = 300
+_WORD_MAX_CHARS = 40
 
 
 @functools.lru_cache(maxsize=4096)
 def _normalize_short(text: str) -> str:
     return _normalize(text)
+
+
+@functools.lru_cache(maxsize=32768)
+def _normalize_word(word: str) -> str:
+    return _normalize(word)
 
 
 def _fold(text: str) -> str:

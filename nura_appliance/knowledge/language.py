@@ -87,6 +87,7 @@ def _arabic_script_scores(text: str) -> tuple[float, float]:
     return sorani, arabic
 
 
+@functools.lru_cache(maxsize=4096)  # asked of one message by detection, the hint and the Arabizi check
 def writing_script(text: str) -> str | None:
     """``arabic``, ``latin`` or None (no letters) for a message, by its words: Arabic script
     when it has at least as many Arabic-script words as Latin ones, or two of them — an English
@@ -108,15 +109,23 @@ def has_letters(text: str) -> bool:
     return writing_script(text) is not None
 
 
-@functools.lru_cache(maxsize=4096)
 def detect(text: str, default: str = "ar") -> tuple[str, bool]:
     """``(language, strong)``: the language of one message and whether the evidence is strong
     enough to override a client's hint. Text with no letters is ``default``, weak."""
+    found = _detect(text)
+    return (default, False) if found is None else found
+
+
+@functools.lru_cache(maxsize=4096)
+def _detect(text: str) -> tuple[str, bool] | None:
+    """:func:`detect` of a text with letters, else None. Remembered per text alone (``default``
+    plays no part once there are letters): one message is detected with the widget's hint and
+    again, without one, by the Arabizi check."""
     if not text or not text.strip():
-        return default, False
+        return None
     script = writing_script(text)
     if script is None:
-        return default, False
+        return None
     if script == "arabic":
         sorani, arabic = _arabic_script_scores(text)
         if sorani > arabic:
@@ -125,7 +134,9 @@ def detect(text: str, default: str = "ar") -> tuple[str, bool]:
     lowered = text.casefold()
     if any(ch in _KURDISH_LATIN_LETTERS for ch in lowered):
         return "ku", True
-    words = normalize(lowered).split()
+    # ASCII text normalises to the same words with or without case folding first; the text
+    # itself was normalised already (the hand-off check, sentiment), so its memo answers.
+    words = normalize(text if text.isascii() else lowered).split()
     ku_hits = sum(1 for w in words if w in _KURMANJI_WORDS)
     en_hits = sum(1 for w in words if w in _ENGLISH_WORDS)
     arabizi_hits = arabizi_evidence(words)

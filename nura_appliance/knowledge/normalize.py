@@ -16,14 +16,19 @@ Every index built from this analysis records :data:`ANALYSIS_VERSION`; a change 
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 from nura_appliance.knowledge.folding import ANALYSIS_VERSION, SORANI_E, has_sorani_letters, normalize, tokens
 from nura_appliance.knowledge.language import arabizi_text, detect, detect_language
-from nura_appliance.knowledge.lexicon import concepts
+from nura_appliance.knowledge.lexicon import concept_of, concepts
 from nura_appliance.knowledge.stemming import STOPWORDS, stem
 
 __all__ = [
     "ANALYSIS_VERSION",
     "STOPWORDS",
+    "Analysis",
+    "analysis",
     "arabizi_text",
     "detect",
     "detect_language",
@@ -46,8 +51,50 @@ def lexicon_words(*items: str) -> frozenset[str]:
 def index_terms(text: str) -> list[str]:
     """Stemmed content words of ``text`` (stopwords removed) plus its lexicon concepts
     (``kcroaming`` for "رومنج" or "roaming"), for BM25 indexing and querying."""
+    if len(text) <= _MEMO_MAX_CHARS:
+        return list(_analysis(text).terms)
+    return _terms(text)[0]
+
+
+def _terms(text: str) -> tuple[list[str], list[str]]:
+    """(index terms, content stems) of ``text``."""
     words = normalize(text).split()
     sorani = has_sorani_letters(text)
     stems = [stem(w, sorani) for w in words]
     content = [s for w, s in zip(words, stems, strict=True) if w not in STOPWORDS]
-    return content + concepts(stems)
+    return content + concepts(stems), content
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The analysis of one message that the tiers share: its index terms (exactly
+    :func:`index_terms`) and its content words as (stem, concept term or None), stopwords left
+    out, each once, in order (what the article tier's coverage evidence counts)."""
+
+    terms: tuple[str, ...]
+    units: tuple[tuple[str, str | None], ...]
+
+
+def analysis(text: str) -> Analysis:
+    """The :class:`Analysis` of ``text``, remembered for short texts: one message is analysed by
+    the article tier (its matching text), the handbook tier and the benches' callers alike, and
+    a message's decision is recomputed when the knowledge changes."""
+    return _analysis(text) if len(text) <= _MEMO_MAX_CHARS else _analyse(text)
+
+
+_MEMO_MAX_CHARS = 300  # messages; handbook pages and article bodies are analysed once, unremembered
+
+
+@functools.lru_cache(maxsize=4096)
+def _analysis(text: str) -> Analysis:
+    return _analyse(text)
+
+
+def _analyse(text: str) -> Analysis:
+    terms, content = _terms(text)
+    units: dict[str, str | None] = {}
+    for root in content:
+        if root and root not in STOPWORDS and root not in units:
+            concept = concept_of(root)
+            units[root] = "kc" + concept if concept else None
+    return Analysis(tuple(terms), tuple(units.items()))

@@ -40,8 +40,7 @@ import numpy as np
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
 from nura_appliance.knowledge.indexer import from_blob
 from nura_appliance.knowledge.language import arabizi_text
-from nura_appliance.knowledge.lexicon import concept_of, concepts
-from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, normalize, stem
+from nura_appliance.knowledge.normalize import analysis as shared_analysis
 from nura_appliance.storage.postgres import search as pg_search
 from nura_appliance.storage.sqlite.db import Database
 
@@ -512,17 +511,10 @@ def train_model(vectors: np.ndarray, item_article: np.ndarray, fields: list[str]
 def analyse(text: str) -> tuple[list[str], list[tuple[str, str | None]]]:
     """One pass of text analysis for the article tier: the message's index terms (exactly
     :func:`~nura_appliance.knowledge.normalize.index_terms`) and its content words as
-    (stem, concept term or None), stopwords left out."""
-    words = normalize(text).split()
-    sorani = has_sorani_letters(text)
-    stems = [stem(w, sorani) for w in words]
-    content = [s for w, s in zip(words, stems, strict=True) if w not in STOPWORDS]
-    units: dict[str, str | None] = {}
-    for root in content:
-        if root and root not in STOPWORDS and root not in units:
-            concept = concept_of(root)
-            units[root] = "kc" + concept if concept else None
-    return content + concepts(stems), list(units.items())
+    (stem, concept term or None), stopwords left out — the shared, remembered
+    :func:`~nura_appliance.knowledge.normalize.analysis` of the message."""
+    found = shared_analysis(text)
+    return list(found.terms), list(found.units)
 
 
 def coverage(snap: _Snapshot, units: list[tuple[str, str | None]], index: int) -> tuple[float, int, float]:
