@@ -531,3 +531,69 @@ def test_fifth_pass_send_help_escalate(text: str) -> None:
 )
 def test_fifth_pass_send_help_near_misses(text: str) -> None:
     assert not wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "انطيني موظف رجاءا",  # an imperative "give me" is a want
+        "عطوني المسؤول",
+        "اطلب محادثه مع مختص",  # a verbal noun of talking
+        "ez dixwazim bi berpirsiyarekî re biaxivim",  # a spelling of the role word
+        "damawet qsa lagal karmand bkam",  # Sorani in Latin letters
+    ],
+)
+def test_sixth_pass_give_me_and_talk_nouns(text: str) -> None:
+    assert wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "كلمت موظفكم البارحه وكان متعاون",  # a day already past, no want: a story
+        "tried an agent yesterday and it went fine",
+        "الموظف وقال الخط يشتغل بعد ساعه",  # "he said", with a glued و
+        "پێویستیمان بە کارمەند نییە",  # the need said not to exist after the person
+        "hewcedariya min bi mirovekî tune",
+        "عندكم شواغر لموظفين مبيعات؟",  # a job, not a person
+        "any vacancies for support agents",
+    ],
+)
+def test_sixth_pass_stories_refused_needs_and_jobs_are_not_requests(text: str) -> None:
+    assert not wants_human(text)
+
+
+def test_sixth_pass_a_past_day_does_not_veto_put_me_through() -> None:
+    assert wants_human("حولني لموظف امس انقطع النت")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "اوسخ خدمه بالعالم",  # the elative of a verdict, said of the service
+        "احقر شبكه",
+        "xirabtirîn tora ku min dîtiye",  # Kurmanji superlative suffix
+        "tora we torekeke bêkêr e",  # Kurmanji indefinite ending on the target
+        "ما عدت اتحمل هالوضع",  # patience at its end
+        "كل شوي يفصل الخط",  # out every day
+        "shame on u guys",
+    ],
+)
+def test_sixth_pass_anger_forms(text: str) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) == "negative"
+
+
+def test_sixth_pass_kurmanji_digraphs_are_read_as_letters() -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment("ev chi xizmet e") == "negative"  # ç typed as "ch"
+    assert sentiment("shukir, spas") != "negative"
+
+
+@pytest.mark.parametrize("text", ["ما نقدر نتحمل سعر الباقة؟", "احمر الخط بالتطبيق", "kesek heye ku alîkariyê bike"])
+def test_sixth_pass_calm_stays_calm(text: str) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) != "negative"

@@ -111,12 +111,18 @@ ARABIC = _family(
     r"(?:ولاد|اولاد|ابناء) (?:ال)?حرام|(?:مش|مو|ما|مب|مانكم|مانتو) (?:قد|كد|بقدر|بمستوى) (?:ال)?مسؤوليه|"
     r"ما (?:بي|في)(?:ها|ه|هم|كم|كن|كو)? (?:ذره |ذرة |شوي |اي |ولا )?(?:احترام|ضمير|ذمه|اخلاق)(?! لل| ل)(?: عندكم| عندكن| عدكم)?|"
     r"يخربيت\w*|منكم لله|منكن لله|منكو لله|لعنبو\w*|"
-    r"(?:حسبي|حسبنا) الله|الله (?:ياخذ|ينتقم|لا يوفق|يلعن|لا يسامح|يحرق|يخرب)\w*|يلعن \w+|لعنه الله|تبا لكم|سحقا",
+    r"(?:حسبي|حسبنا)\w{0,2} الله|الله (?:ياخذ|ينتقم|لا يوفق|يلعن|لا يسامح|يحرق|يخرب)\w*|يلعن \w+|لعنه الله|تبا لكم|سحقا",
     r"(?:حرام|عيب|عار|فشله|خزي) علي(?:كم|كن|كو|كوا|ك)|(?:يا )?خيب(?:ه|تكم|تكن)|والله عيب|ما تستحون|ما تستحوا|ما تخجلون|ما تختشوش",
     r"ضحك على الذقون|تضحكون علينا|بتضحكوا علينا|استهزاء",
+    # patience at its end ("لم اعد احتمل", "ما عدت اتحمل", "ما اقدر اتحمل اكثر" — not "can we
+    # afford the price", where the verb has an object), anger named ("بغضب شديد")
+    r"(?:لم (?:اعد|نعد)|ما ?عدت|ما ?عاد|ما ?بقيت|ما ?عدنا) (?:\w+ )?(?:احتمل|اتحمل|اطيق|نتحمل|نحتمل|نطيق)|"
+    r"(?:ما ?اقدر|ما ?اكدر|مش قادر|مقدرش|ما بقدر) (?:احتمل|اتحمل|اطيق)(?: اكثر| اكتر| بعد)?$|(?:ب|و)?غضب\w*",
+    # a service that goes out every day ("كل يوم بتقطع", "كل شوي يفصل")
+    r"كل (?:يوم|شوي|شويه|ساعه|مره|ليله) (?:\w+ )?(?:ب|ي|ت|بي|بت|عم )?(?:ي|ت)?(?:قطع|نقطع|فصل|طفي|وقف)\w*",
     # "what is this service!", no use, injustice, stupidity, curses on the house
     r"(?:شو|ايش|وش|شنو|ايه) (?:هال|هاي ال|هذي ال|هذا ال|ذا ال|ذي ال|ده ال|دي ال)?(?:خدمه|شبكه|شركه|نت|زفت|قرف|هبل|خرابيط|مهزله|مسخره|مصخره|خرا|خره|زباله|استهبال|شغل|تخلف|اسلوب|معامله|ال(?:هبل|مسخره|مصخره|استهبال|زفت|قرف|خرابيط|مهزله))(?: ده| دي)?",
-    r"(?:ما|مو|مش) (?:في|فيه|منكم|منكن) (?:فايده|فائده|امل)|بلا فايده|على الفاضي|هدر|خرابيط|تهريج|استهبال|بتستهبلوا|بتهرجوا|"
+    r"(?:ما|مو|مش) (?:في|فيه|منكم|منكن) (?:فايده|فائده|امل)|بلا فايده|على الفاضي|هدر|خرابيط|تهريج|استهبال|استهتار\w*|مستهتر\w*|بتستهبلوا|بتهرجوا|"
     r"استغلال|ظلم|ظالمين|غبي|اغبياء|غباء|حمير|كلاب|تفو|تف عليكم|استحوا|اخجلوا|يخرب بيت\w*|ما تفهمون|ما بتفهموا|مش فاهمين",
     r"(?:ت|ي|ن|ا|م)?(?:ضوج|دوخ|خنق)\w*|ضايج|تعبتونا|تعبتوني|تعبتو|طلعتوا روحنا|(?:رح|راح|ح|ه|حا|بكره) (?:اترك|اسيب)(?:كم|كن|ها)",
     # worthless, disrespectful, "enough already"
@@ -152,7 +158,7 @@ SORANI = _family(
     # "bad" as a verdict ("خراپە", "زۆر خراپن"), not as an adjective ("ماڵپەڕە خراپەکان", bad sites)
     r"(?:زۆر )?خراپ(?:ە|ن|ترین|ترینە)?",
     r"(?:خراپترین|زۆر خراپ|زبڵ|زبڵە|گەندەڵ|گەندەڵن|درۆزن|درۆزنن|فێڵباز|فێڵبازن|تاڵانچی|دزن|دزی|دزین|دەدزن|دزیتان|"
-    r"ڕقم ل\w*|ڕقمان ل\w*|ڕق لێبوونەوە|بێ ?کەڵک|بێکەڵکن|بێ ?سوود|بێ ?بەها|تووڕە|تووڕەم|بێزار|بێزارم|بێزار بووم|وەڕس|وەڕسم|وەڕس بووم|شەرمە|شەرم بکەن|شەرمتان|بێ ?شەرم|بێ ?ویژدان|بێ ?ئینساف|"
+    r"ڕقم ل\w*|ڕقمان ل\w*|ڕق لێبوونەوە|بێ ?کەڵک|بێکەڵکن|بێ ?سوود|بێ ?بەها|تووڕە|تووڕەم|بێزار|بێزارم|بێزار بووم|وەڕس|وەڕسم|وەڕس بووم|وەڕەز|شەرمە|شەرم بکەن|شەرمتان|بێ ?شەرم|بێ ?ویژدان|بێ ?ئینساف|"
     r"گاڵتەیە|گاڵتە جاڕ|گاڵتەجاڕی|ئەمە چ خزمەتگوزارییەکە|هەمیشە هەمان کێشە|تاکەی|تا کەی|هیچ کەس وەڵام نادا(?:تەوە)?|"
     r"شێت\w* (?:دەبم|بووم|کردم|کردین|کردووین)|شێتتان کرد\w*|ڕۆحم دەرچوو|ڕۆحمان دەرچوو|بەسە|ئیتر بەسە|بێ ?ئەخلاق|بێ ?ڕەوشت|گەمژە|گێل|لەعنەت|خوا لێتان|خودا لێتان|درۆ دەکەن|درۆمان لەگەڵ|"
     r"پارەکەم\w* خوارد|پارەمان دەخۆن|پارەی خەڵک دەخۆن|ماندووتان کرد|بێزارتان کرد|هەموو ڕۆژێک هەمان)"
@@ -193,7 +199,7 @@ KURMANJI = _family(
 ENGLISH = _family(
     r"terrible|awful|worst|useless|angry|furious|scammers|scamming|(?:this is|what a|it s a|its a) (?:scam|fraud|joke|rip off|ripoff)|ridiculous|horrible|hate|stupid|pathetic|"
     r"disgusting|unacceptable|rubbish|garbage|trash|crap|crappy|sucks|frauds|fraudsters|thieves|thief|robbery|incompetent|"
-    r"shameful|shame on you|ripoff|rip off|rip offs|joke of a|what a joke|what a mess|fed up|sick of|sick and tired|"
+    r"shameful|shame on (?:you|u|ya)|ripoff|rip off|rip offs|joke of a|what a joke|what a mess|fed up|sick of|sick and tired|"
     r"wtf|damn|bullshit|dogshit|horseshit|screw (?:you|this|your)|f+ck|fucking|fuck|idiots|morons|clowns|a disgrace|disgrace|outrageous|lousy|shit|shitty|"
     r"unbelievable|what the hell|what the heck|wth|done with you|done with your|never again|waste of (?:money|time)|"
     r"steal|stealing|stole|liars|lying to (?:me|us)|nobody cares|no one cares|annoyed|annoying|frustrated|frustrating|"
@@ -245,7 +251,15 @@ def is_negative(norm: str, raw: str) -> bool:
     arabic_script = _ARABIC_LETTER.search(norm) is not None
     latin_script = _LATIN_LETTER.search(norm) is not None
     families = ((ARABIC, SORANI) if arabic_script else ()) + ((KURMANJI, ENGLISH) if latin_script else ())
-    return any(family.search(norm) for family in families) or composed_anger(norm)
+    if any(family.search(norm) for family in families) or composed_anger(norm):
+        return True
+    # Kurmanji typed on an English keyboard writes ş and ç as "sh" and "ch" ("sherm nakin"); the
+    # families are folded to s and c, so the Kurmanji family is read once more with them undone.
+    return latin_script and ("sh" in norm or "ch" in norm) and KURMANJI.search(_undigraph(norm)) is not None
+
+
+def _undigraph(norm: str) -> str:
+    return norm.replace("sh", "s").replace("ch", "c")
 
 
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
@@ -304,6 +318,29 @@ _VERDICT = lexicon_words(
     "scam scammers fraud frauds thief thieves robbers robbery liars incompetent shameless ridiculous unacceptable "
     "dreadful appalling atrocious miserable shambles disaster worthless worst lousy crap crappy joke"
 )
+
+
+def _elatives(verdicts: frozenset[str]) -> frozenset[str]:
+    """The Arabic elative ("the most …") of each three-letter verdict root: "اغبى" of "غبي",
+    "اسخف" of "سخيف", "اتفه" of "تافه", "احقر" of "حقير" ("اغبى شركه شفتها"). A long vowel of
+    the pattern (فاعل، فعيل، فعول) is dropped; the root gets the ا in front."""
+    out = set()
+    for v in verdicts:
+        if not _ARABIC_WORD.match(v):
+            continue
+        if len(v) == 3:
+            out.add("ا" + v)
+        elif len(v) == 4 and v[1] in "اوي":
+            out.add("ا" + v[0] + v[2] + v[3])
+        elif len(v) == 4 and v[2] in "اوي":
+            out.add("ا" + v[0] + v[1] + v[3])
+    return frozenset(out - _NOT_ELATIVE)
+
+
+# elative shapes that are other words ("احمر", red, of "حمير")
+_NOT_ELATIVE = frozenset({"احمر", "اظلم", "اجهل"})
+_ARABIC_WORD = re.compile("^[\u0621-\u064a]+$")
+_VERDICT = _VERDICT | _elatives(_VERDICT)
 _CKB_VERDICT_TEXT = "خراپ زبڵ درۆزن بێکەڵک گەندەڵ فێڵباز قێزەون پیس ناخۆش بێمانا نەزان گەوج گەمژە بەدبەخت تاڵانچی بێنرخ"
 _CKB_VERDICT = frozenset(normalize(w).replace(SORANI_E, "ه") for w in _CKB_VERDICT_TEXT.split())
 # "you" (plural), "your", and what the verdict is said of: the company, its network, service,
@@ -315,7 +352,10 @@ _TARGET = lexicon_words(
     "you your youre yours company network service services internet app provider coverage signal"
 )
 # A first-person state of exasperation needs no target: "زهگت", "قرفت", "طفشت", "bêzar bûm".
-_FED_UP = lexicon_words("زهقت زهكت زهكنا زهقنا قرفت قرفنا طفشت طفشنا ضجت انقهرت تعبت تعبنا مليت ارحمونا")
+_FED_UP = lexicon_words(
+    "زهقت زهكت زهكنا زهقنا قرفت قرفنا طفشت طفشنا ضجت انقهرت تعبت تعبنا مليت ارحمونا سئمت سئمنا ضجرت ضقت غاضب غاضبه "
+    "غضبان معصب معصبه عصبت"
+)
 # "worth nothing", "no shame": a negation before a word of worth or shame, said of a target.
 _NEGATED = lexicon_words("ما مو مش ولا لا مب مهب مهوب ماهي not no never ne na نا نە")
 _WORTH = lexicon_words(
@@ -366,7 +406,8 @@ def _anger_roles(word: str) -> int:
     if _LATIN_WORD.match(folded):
         forms.update(
             folded[: -len(e)]
-            for e in ("s", "a", "e", "ê", "ya", "ye", "ed")
+            # Kurmanji also glues the indefinite (şirket-eke, -ek) and the superlative (xerab-tirîn)
+            for e in ("s", "a", "e", "ê", "ya", "ye", "ed", "eke", "ek", "tirin", "tir")
             if folded.endswith(e) and len(folded) > len(e) + 2
         )
     else:
@@ -398,9 +439,6 @@ def arabizi_spellings() -> frozenset[str]:
     """The Arabic words anger is read by that Arabizi may spell ("ta3abna" → "تعبنا", "mallaytona"
     → "مليتونا"): registered with the transliteration by conversation.signals."""
     return frozenset(w for w in _FED_UP | _HARM_FORMS | {v for v in _VERDICT if _ARABIC_WORD.match(v)} if len(w) >= 3)
-
-
-_ARABIC_WORD = re.compile("^[\u0621-\u064a]+$")
 
 
 def _taking(word: str) -> int:

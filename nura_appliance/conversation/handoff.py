@@ -48,7 +48,7 @@ _STAFF_TEXT = (
     "موظف موضف مووظف موظفه مسؤول مسوول مسئول مسول مدير مشرف ممثل مختص اداره اداري دعم سنتر اوبريتور اوبراتور "
     "كابتن فني عامل عملاء زباين زبائن عميل ادمن بني بنادم "
     "کارمەند کارمند فەرمانبەر بەرپرس بەڕێوەبەر سەرپەرشتیار بەڕێوەبەرایەتی پشتگیری مووەزەف ستاف کڕیار نوێنەر تیم ئۆپەرەیتەر ئۆپەراتۆر "
-    "karmend berpirs berpirsyar rêveber rêvebir midur müdür operator xerîdar xeridaran xebatkar şêwirmend piştgirî piştevanî fermanber nûner mişterî endam tîm "
+    "karmend berpirs berpirsyar berpirsiyar karmand rêveber rêvebir midur müdür operator xerîdar xeridaran xebatkar şêwirmend piştgirî piştevanî fermanber nûner mişterî endam tîm "
     "agent agents agnet representative representatives rep staff operator manager managers supervisor "
     "support customer employee employees advisor adviser consultant team admin administrator technician engineer "
     "supervisors colleague boss bosses"
@@ -63,18 +63,20 @@ _HUMAN_TEXT = (
 _HUMAN = lexicon_words(_HUMAN_TEXT)
 _WANT_TEXT = (
     "اريد اريد نريد ابي نبي ابغى ابغي ابغا نبغى نبغا ابا بدي بدنا بدى عايز عاوز عايزه محتاج محتاجه احتاج نحتاج اطلب نطلب "
-    "ارجو ممكن اود نود ارغب ودي خلي خليني خلوني اعطني اعطيني جيبلي هاتلي بالامكان امكان "
+    "ارجو ممكن اود نود ارغب ودي خلي خليني خلوني اعطني اعطيني عطني عطيني عطوني ادوني اديني انطيني انطوني جيبلي هاتلي "
+    "بالامكان امكان "
     "دەمەوێت دەمەوێ ئەمەوێت ئەمەوێ دەمانەوێت مەوێت مەوێ پێویستم پێویستمان پێویستە تکایە حەزدەکەم حەزئەکەم حەز "
     "dixwazim dxwazim dixwazin divê divêt dvêm divêm dvêt hez hêvî tika hewce hewceyî hewcedarê hewcedare hewcedarim hewcedar pêwîst pêwîstiya pêwîstî daxwaz bide bidin "
+    "damawe damawet dmawe dmawet amawe amawet "
     "want wanna need needs needed required like prefer let get give request dixwest"
 )
 _WANT = lexicon_words(_WANT_TEXT)
 # Verbs of an action done with a person, as stems: the glued verb prefixes and endings are
 # removed before lookup.
 _TALK_TEXT = (
-    "كلم تكلم حكي حجي حاجي حاكي تحدث حدث تواصل واصل راجع مراجعه سولف دردش خاطب تفاهم تصل اتصال مكالمه "
+    "كلم تكلم حكي حجي حاجي حاكي تحدث حدث محادثه حادث تواصل واصل راجع مراجعه سولف دردش خاطب تفاهم تصل اتصال مكالمه "
     "قسه قسان قسەبکەم قسەبکەین دوێم دوان ئاخڤم گفتوگۆ چات پەیوەندی تەلەفۆن تەلەفون "
-    "biaxivim biaxive axivim axaftin bipeyivim peyivin peyivîn tekili têkilî biaxifim biaxife bipeyvim bipeyve biaxvim gazî qise xeber gotûbêj pêwendî axaftinê "
+    "biaxivim biaxive axivim axaftin bipeyivim peyivin peyivîn tekili têkilî biaxifim biaxife bipeyvim bipeyve biaxvim gazî qise xeber gotûbêj pêwendî axaftinê qsa qse "
     "talk speak chat contact reach discuss consult callback"
 )
 _TALK = lexicon_words(_TALK_TEXT)
@@ -324,7 +326,7 @@ def roles(word: str) -> frozenset[str]:
 _WINDOW = 6
 
 
-_WITH = lexicon_words("مع ويا وياه ويه لەگەڵ لەگەل لگەڵ گەڵ digel ligel legel tevî with")
+_WITH = lexicon_words("مع ويا وياه ويه لەگەڵ لەگەل لگەڵ گەڵ digel ligel legel tevî lagal lagel lagall with")
 
 
 def _persons(rs: list[frozenset[str]], words: tuple[str, ...] = ()) -> list[int]:
@@ -596,6 +598,12 @@ _KNOW = lexicon_words("bizanim bizanin اعرف نعرف ادري اعرفه ب�
 _COMPLAIN = lexicon_words("complain complaint اشتكي نشتكي شكوى شكوه سکاڵا سکاڵایەک گلەیی gilî gili")
 _ABOUT = lexicon_words("about against on عن على من لە لەسەر li ser")
 _UNABLE = lexicon_words("ماقدر مااقدر مقدر ماكدر مااكدر cant cannot nikarim nikarin")
+# A day already past ("حكيت مع موظف مبارح", "the agent i talked to yesterday", "duh min bi karmendekî
+# re axivî"): with no want and no "put me through" / "could" in the message, the person is in a
+# story, not asked for ("حولني لموظف، امس انقطع النت" still asks).
+_PAST_DAY = lexicon_words("امس البارحه البارح امبارح مبارح امبرح yesterday duh doh دوێنێ دوينێ")
+# "X said / told me" in the dialects, also with a glued و ("وقلي", "وقال")
+_SAID = lexicon_words("قال قالت قلي قالي قلتلي كلي كالي كال گلي گالي گال")
 
 
 def reports_contact(norm: str) -> bool:
@@ -621,6 +629,8 @@ def reports_contact(norm: str) -> bool:
         return not staff and any(w in _HABIT for w in words)
     if any(w in _HABIT for w in words) or any(w in _PAST for w in folded):
         return True
+    if any(w in _PAST_DAY or w.removeprefix("و") in _SAID for w in folded) and not any(r & _ASKING_ROLES for r in rs):
+        return True
     for i, w in enumerate(words[:-1]):
         if w in _EVERY and words[i + 1] in _DAY:
             return True
@@ -636,9 +646,18 @@ def reports_contact(norm: str) -> bool:
 
 
 def refuses_person(norm: str) -> bool:
-    """A negated want of a person: "ما ابي موظف بس قلي الرصيد", "i don't need an agent"; or a
-    person the customer wants to *become* (a job: "دەمەوێت ببم بە کارمەند", "ابي اصير موظف")."""
+    """A negated want of a person: "ما ابي موظف بس قلي الرصيد", "i don't need an agent", or a need
+    said not to exist after its person ("پێویستم بە کارمەند نییە", "pêwîstiya min bi karmend tune");
+    a person the customer wants to *become* (a job: "دەمەوێت ببم بە کارمەند", "ابي اصير موظف"), or
+    a job or vacancy named anywhere ("تبحثون عن موظفين؟ اريد التقديم على وظيفه")."""
     words, rs = word_roles(norm)
+    folded = [w.replace(SORANI_E, "ه") for w in words]
+    if not _JOB.isdisjoint(folded):
+        return True
+    for i, r in enumerate(rs):
+        if "want" in r and any(w in _NOT_THERE for w in folded[i + 2 : i + 7]):
+            if any("staff" in x or "human" in x for x in rs[i + 1 : i + 6]):
+                return True
     for i, word in enumerate(words):
         if word.replace(SORANI_E, "ه") in _BECOME and any("staff" in r or "human" in r for r in rs[i + 1 : i + 4]):
             return True
@@ -650,6 +669,14 @@ def refuses_person(norm: str) -> bool:
                 if "staff" in x or "human" in x:
                     return True
     return False
+
+
+# A job or vacancy: the customer asks for work, not for a person ("ابي وظيفه عندكم").
+_JOB = lexicon_words(
+    "وظيفه وظيفة وظايف وظائف شواغر شاغر توظيف التقديم هەلیکار هەلی job jobs vacancy vacancies hiring careers career"
+)
+# "is not there / does not exist" after a need: Sorani نییە, Kurmanji tune / nîne
+_NOT_THERE = lexicon_words("نییە نیە نییه نيه tune tuneye nîne nine")
 
 
 _CUE_ROLES = frozenset({"staff", "human", "connect", "bot", "call_us", "ckb_to_me"})
@@ -688,6 +715,7 @@ def _unit_with(words: list[str]) -> bool:
     return any(w.replace(SORANI_E, "ه") in _WITH for w in words) and any("unit" in roles(w) for w in words)
 
 
+_ASKING_ROLES = frozenset({"connect", "modal", "call_us", "to_me"})
 _PERSON_ROLES = frozenset({"staff", "human"})
 _ACT_ROLES = frozenset({"want", "talk", "connect", "to_me", "modal"})
 
