@@ -255,11 +255,20 @@ def is_negative(norm: str, raw: str) -> bool:
         return True
     # Kurmanji typed on an English keyboard writes ş and ç as "sh" and "ch" ("sherm nakin"); the
     # families are folded to s and c, so the Kurmanji family is read once more with them undone.
-    return latin_script and ("sh" in norm or "ch" in norm) and KURMANJI.search(_undigraph(norm)) is not None
+    # Only a word that becomes one of the family's s/c words sends the message to that second read.
+    if not latin_script or ("sh" not in norm and "ch" not in norm):
+        return False
+    if not any(_undigraph(w) in _KU_SC_WORDS for w in norm.split() if "sh" in w or "ch" in w):
+        return False
+    return KURMANJI.search(_undigraph(norm)) is not None
 
 
 def _undigraph(norm: str) -> str:
     return norm.replace("sh", "s").replace("ch", "c")
+
+
+# The Kurmanji family's words with an s or c (folded ş, ç): "serm", "ci", "bêsermin" …
+_KU_SC_WORDS = frozenset(w for w in re.findall("[a-z]+", KURMANJI.pattern) if len(w) >= 2 and ("s" in w or "c" in w))
 
 
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
