@@ -577,6 +577,7 @@ def test_sixth_pass_a_past_day_does_not_veto_put_me_through() -> None:
         "ما عدت اتحمل هالوضع",  # patience at its end
         "كل شوي يفصل الخط",  # out every day
         "shame on u guys",
+        "a8ba shabake",  # Arabizi: the elative's ى typed as ا, 8 read as غ
     ],
 )
 def test_sixth_pass_anger_forms(text: str) -> None:

@@ -339,6 +339,8 @@ def _elatives(verdicts: frozenset[str]) -> frozenset[str]:
             continue
         if len(v) == 3:
             out.add("ا" + v)
+            if v.endswith("ي"):  # the final ى also typed ا, as Arabizi spells it ("a8ba" → "اغبا")
+                out.add("ا" + v[:-1] + "ا")
         elif len(v) == 4 and v[1] in "اوي":
             out.add("ا" + v[0] + v[2] + v[3])
         elif len(v) == 4 and v[2] in "اوي":
