@@ -107,6 +107,9 @@ class BuiltinEmbedder:
         self._words: dict[tuple[str, bool], tuple[str, str, tuple[tuple[str, float], ...]]] = {}
         self._rotation = dense_rotation(dim)
         self._lock = threading.Lock()
+        # One message's vector is asked for by the article tier (its matching text) and again by
+        # the handbook tier (the text as typed: the same string for most messages).
+        self._queries: dict[str, np.ndarray] = {}
 
     def _slot(self, feature: str) -> tuple[int, float]:
         found = self._slots.get(feature)
@@ -163,6 +166,18 @@ class BuiltinEmbedder:
         return out
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) == 1 and len(texts[0]) <= _QUERY_MEMO_CHARS:  # a message, not a batch of chunks
+            text = texts[0]
+            found = self._queries.get(text)
+            if found is None:
+                found = self._embed(texts)[0]
+                if len(self._queries) >= _QUERY_MEMO:
+                    self._queries.clear()
+                self._queries[text] = found
+            return found[None, :].copy()  # the caller's own array, as from a computation
+        return self._embed(texts)
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
         matrix = np.zeros((len(texts), self.dim), dtype=np.float32)
         slot = self._slot
         for row, text in enumerate(texts):
@@ -176,6 +191,10 @@ class BuiltinEmbedder:
             if indexes:
                 matrix[row] = np.bincount(indexes, weights=values, minlength=self.dim)
         return _l2(matrix @ self._rotation.T)
+
+
+_QUERY_MEMO = 2048  # message vectors remembered per built-in embedder (dim floats each)
+_QUERY_MEMO_CHARS = 300
 
 
 class OpenAIEmbedder:
