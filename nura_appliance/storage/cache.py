@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple
 
 import diskcache
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 class DiskCache:
@@ -18,7 +22,7 @@ class DiskCache:
         self._cache = diskcache.FanoutCache(str(directory), shards=shards, timeout=2.0)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="nura-cache")
 
-    async def _run(self, fn: Any, *args: Any) -> Any:
+    async def _run(self, fn: Callable[[*Ts], T], *args: *Ts) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     async def get(self, key: str) -> Any:

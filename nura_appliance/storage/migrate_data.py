@@ -27,12 +27,17 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from nura_appliance.errors import ConfigError
 from nura_appliance.settings import Settings
 from nura_appliance.storage.stores import open_database, open_pg_database
 
+if TYPE_CHECKING:
+    from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
+    from nura_appliance.storage.sqlite.db import Connection, Database
+
+T = TypeVar("T")
 SKIP_TABLES = {"schema_migrations", "sqlite_sequence", "kb_vec", "nura_migrate_state"}
 # Parents first (foreign keys): the rest follow in name order.
 FIRST_TABLES = ("sessions", "handbook_docs")
@@ -95,10 +100,20 @@ def _names(columns: Sequence[str]) -> str:
     return ", ".join(f'"{c}"' if c != "rowid" else "rowid" for c in columns)
 
 
+class CopyDb(Protocol):
+    """What a side uses of its database (:class:`Database` or :class:`PgDatabase`)."""
+
+    def read_sync(self, fn: Callable[[Any], T]) -> T: ...
+
+    def write_sync(self, fn: Callable[[Any], T]) -> T: ...
+
+
 class CopySide:
     """One end of the copy, in its backend's own SQL."""
 
-    def __init__(self, db: Any) -> None:
+    db: CopyDb
+
+    def __init__(self, db: CopyDb) -> None:
         self.db = db
 
     # Each backend's parameter mark; statement text is built with it.
@@ -171,12 +186,13 @@ class CopySide:
 
 
 class SqliteSide(CopySide):
+    db: Database
     mark = "?"
 
-    def _rows(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    def _rows(self, conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return list(conn.execute(sql, tuple(params)))
 
-    def _write_many(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    def _write_many(self, conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
         conn.executemany(sql, rows)
 
     def tables(self) -> set[str]:
@@ -223,12 +239,13 @@ class SqliteSide(CopySide):
 
 
 class PgSide(CopySide):
+    db: PgDatabase
     mark = "%s"
 
-    def _rows(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    def _rows(self, conn: PgConnection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return conn.sql(sql, tuple(params)).fetchall()
 
-    def _write_many(self, conn: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    def _write_many(self, conn: PgConnection, sql: str, rows: list[tuple[Any, ...]]) -> None:
         conn.sql_many(sql, rows)
 
     def tables(self) -> set[str]:

@@ -65,8 +65,8 @@ return 0
 # call that is not a few commands, e.g. clearing the prefix).
 Queue = Callable[[Any], Any]
 Finish = Callable[[list[Any]], Any]
-Call = tuple["Queue | None", Finish, LoopFuture]
-Outcome = tuple[LoopFuture, Any, "BaseException | None"]
+Call = tuple["Queue | None", Finish, "LoopFuture[Any]"]
+Outcome = tuple["LoopFuture[Any]", Any, "BaseException | None"]
 
 
 def _first(replies: list[Any]) -> Any:
@@ -111,7 +111,7 @@ class RedisCache:
     async def _call(self, queue_commands: Queue | None, finish: Finish) -> Any:
         if self._closed:
             raise redis.ConnectionError("the cache is closed")
-        slot = LoopFuture(asyncio.get_running_loop())
+        slot: LoopFuture[Any] = LoopFuture(asyncio.get_running_loop())
         self._calls.put((queue_commands, finish, slot))
         return await slot.future
 

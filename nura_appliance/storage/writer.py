@@ -11,17 +11,20 @@ import logging
 import queue
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from nura_appliance.errors import StorageError
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 64
-Write = tuple[Callable[[Any], Any], "Future[Any] | LoopFuture"]
+C = TypeVar("C")
+R = TypeVar("R")
+# One queued write: a function of the writer's connection (of type C) and the future to resolve.
+Write: TypeAlias = tuple[Callable[[C], Any], "Future[Any] | LoopFuture[Any]"]
 
 
-class LoopFuture:
+class LoopFuture(Generic[R]):
     """What the writer thread resolves for a caller on an event loop: the outcome goes straight
     to an asyncio future on that loop with one ``call_soon_threadsafe``. (A
     ``concurrent.futures.Future`` wrapped by ``asyncio.wrap_future`` builds a Condition and an
@@ -32,7 +35,7 @@ class LoopFuture:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.future: asyncio.Future[Any] = loop.create_future()
+        self.future: asyncio.Future[R] = loop.create_future()
 
     def set_running_or_notify_cancel(self) -> bool:
         # Read from the writer thread: a plain state read; at worst a just-cancelled write runs.
@@ -41,7 +44,7 @@ class LoopFuture:
     def done(self) -> bool:
         return self.future.done()
 
-    def set_result(self, result: Any) -> None:
+    def set_result(self, result: R) -> None:
         self.loop.call_soon_threadsafe(_resolve, self.future, result, None)
 
     def set_exception(self, exc: BaseException) -> None:
@@ -62,7 +65,7 @@ def _resolve_all(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | 
         _resolve(future, result, exc)
 
 
-Outcome = tuple["Future[Any] | LoopFuture", Any, "BaseException | None"]
+Outcome = tuple["Future[Any] | LoopFuture[Any]", Any, "BaseException | None"]
 
 
 def settle_all(outcomes: Iterable[Outcome]) -> None:
@@ -83,7 +86,7 @@ def settle_all(outcomes: Iterable[Outcome]) -> None:
             pass
 
 
-def settle(fut: Future[Any] | LoopFuture, *, result: Any = None, exc: BaseException | None = None) -> None:
+def settle(fut: Future[Any] | LoopFuture[Any], *, result: Any = None, exc: BaseException | None = None) -> None:
     """Resolve a future that nobody may be waiting for any more without raising."""
     if fut.done():
         return
@@ -96,7 +99,7 @@ def settle(fut: Future[Any] | LoopFuture, *, result: Any = None, exc: BaseExcept
         pass
 
 
-def serve_writes(writes: queue.Queue[Write | None], run_batch: Callable[[list[Write]], None], label: str) -> None:
+def serve_writes(writes: queue.Queue[Write[C] | None], run_batch: Callable[[list[Write[C]]], None], label: str) -> None:
     """Run queued writes in batches until ``None`` is queued. Never dies on a failing batch."""
     while True:
         item = writes.get()

@@ -470,7 +470,9 @@ class PgDatabase:
         self.vector_index = VectorIndex()
         # Readers leave two pool connections free for the writer thread.
         self._executor = ThreadPoolExecutor(max_workers=max(2, max_size - 2), thread_name_prefix="nura-pg")
-        self._queue: queue.Queue[tuple[Callable[[PgConnection], Any], Future[Any] | LoopFuture] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Callable[[PgConnection], Any], Future[Any] | LoopFuture[Any]] | None] = (
+            queue.Queue()
+        )
         self._writer_conn: PgConnection | None = None
         # Committed changes to watched tables made through this process's writer (see watch).
         self._watched: set[str] = set()
@@ -556,7 +558,7 @@ class PgDatabase:
     def _write_loop(self) -> None:
         serve_writes(self._queue, self._run_batch, "PostgreSQL writer")
 
-    def _run_batch(self, batch: list[tuple[Callable[[PgConnection], Any], Future[Any] | LoopFuture]]) -> None:
+    def _run_batch(self, batch: list[tuple[Callable[[PgConnection], Any], Future[Any] | LoopFuture[Any]]]) -> None:
         """Run queued writes in one transaction, each in its own savepoint (a lone write needs
         none): one commit (one WAL flush) covers the batch, and a write that fails rolls back
         alone. Round trips for one write: BEGIN with the lock, its statements, COMMIT."""
@@ -654,7 +656,7 @@ class PgDatabase:
         ``concurrent.futures.Future`` and ``wrap_future`` chain per write."""
         if self._closed:
             raise StorageError("the database is closed")
-        slot = LoopFuture(asyncio.get_running_loop())
+        slot: LoopFuture[T] = LoopFuture(asyncio.get_running_loop())
         self._queue.put((fn, slot))
         result: T = await slot.future
         return result

@@ -11,7 +11,7 @@ from typing import Any
 
 from nura_appliance.storage.analytics_sources import EARLIEST_TABLES, SOURCE_BY_NAME, SourceTable
 from nura_appliance.storage.base import AggregateRow, ClickEvent, ReportFilters
-from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.db import Connection, Database
 from nura_appliance.storage.sqlite.gaps import session_filter
 
 
@@ -143,7 +143,7 @@ class SqliteAnalyticsStore:
         self.db = db
 
     async def snapshot(self, fn: Callable[[SqliteAnalyticsSnapshot], Any]) -> Any:
-        def run(conn: Any) -> Any:
+        def run(conn: Connection) -> Any:
             conn.execute("BEGIN")  # one read transaction: every query sees the same data
             try:
                 return fn(SqliteAnalyticsSnapshot(conn))
@@ -155,7 +155,7 @@ class SqliteAnalyticsStore:
     async def store_days(self, days: list[str], rows: list[AggregateRow], watermark: float | None) -> None:
         now = time.time()
 
-        def write(conn: Any) -> None:
+        def write(conn: Connection) -> None:
             for day in days:
                 conn.execute("DELETE FROM analytics_daily WHERE day = ?", (day,))
                 conn.execute(
@@ -176,7 +176,7 @@ class SqliteAnalyticsStore:
         await self.db.write(write)
 
     async def record_click(self, event: ClickEvent, now: float) -> int:
-        def run(conn: Any) -> int:
+        def run(conn: Connection) -> int:
             conn.execute(_EVENT, event.event_values(now))
             event_id = int(conn.last_insert_rowid())
             if event.event_type == "tree_click":

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from nura_appliance.storage.base import AttachmentRecord, record_columns, record_from_row
+from nura_appliance.storage.sqlite.db import Connection, Database
 
 _COLUMNS = record_columns(AttachmentRecord)
 _INSERT = f"INSERT INTO attachments ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
@@ -16,7 +17,7 @@ _INSERT = f"INSERT INTO attachments ({', '.join(_COLUMNS)}) VALUES ({', '.join('
 class SqlAttachmentStore:
     """Attachment rows on the app's SQLite ``Database``."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     def insert_in(self, conn: Any, records: list[AttachmentRecord], turn_id: int | None) -> None:
@@ -40,7 +41,7 @@ class SqlAttachmentStore:
         return {r["stored_name"] for r in await self.db.fetchall("SELECT stored_name FROM attachments")}
 
     async def delete_older(self, cutoff: float, *, limit: int = 2000) -> list[str]:
-        def run(conn: Any) -> list[str]:
+        def run(conn: Connection) -> list[str]:
             rows = conn.execute(
                 "DELETE FROM attachments WHERE id IN (SELECT id FROM attachments WHERE created_at < ?"
                 " ORDER BY created_at LIMIT ?) RETURNING stored_name",
@@ -51,5 +52,6 @@ class SqlAttachmentStore:
         return await self.db.write(run)
 
     async def totals(self) -> dict[str, int]:
-        row = await self.db.fetchone("SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM attachments")
+        rows = await self.db.fetchall("SELECT count(*) AS n, coalesce(sum(size), 0) AS b FROM attachments")
+        row = rows[0]  # an aggregate without GROUP BY: always one row
         return {"count": int(row["n"]), "bytes": int(row["b"])}

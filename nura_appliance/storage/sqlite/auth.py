@@ -11,7 +11,7 @@ from typing import Any
 
 from nura_appliance.errors import Conflict
 from nura_appliance.storage.base import LastAdminError, UserRecord, user_record
-from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.db import Connection, Database
 
 
 class SqliteAuthStore:
@@ -39,7 +39,7 @@ class SqliteAuthStore:
         """Record a logout until the token would have expired; drops records that have."""
         now = time.time()
 
-        def run(conn: Any) -> None:
+        def run(conn: Connection) -> None:
             conn.execute(
                 "INSERT INTO revoked_tokens (token_id, username, expires_at, revoked_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (token_id) DO NOTHING",
@@ -63,7 +63,7 @@ class SqliteAuthStore:
         return [user_record(r) for r in rows]
 
     async def create(self, username: str, password_hash: str, role: str, display_name: str | None) -> UserRecord:
-        def run(conn: Any) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             if conn.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchall():
                 raise Conflict(f"a user named {username!r} exists already", code="user_exists")
             now = time.time()
@@ -89,7 +89,7 @@ class SqliteAuthStore:
     ) -> UserRecord | None:
         """Change a user in one transaction; refuses to leave no active admin behind."""
 
-        def run(conn: Any) -> dict[str, Any] | None:
+        def run(conn: Connection) -> dict[str, Any] | None:
             rows = conn.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchall()
             if not rows:
                 return None
@@ -153,7 +153,7 @@ class SqliteAuthStore:
         where = " AND ".join(clause for clause, _ in filters) or "1 = 1"
         params = [value for _, value in filters]
 
-        def run(conn: Any) -> tuple[builtins.list[dict[str, Any]], int]:
+        def run(conn: Connection) -> tuple[builtins.list[dict[str, Any]], int]:
             total = conn.execute(f"SELECT count(*) AS n FROM {table} WHERE {where}", params).fetchall()[0]["n"]
             rows = conn.execute(
                 f"SELECT * FROM {table} WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?", (*params, limit, offset)

@@ -12,6 +12,7 @@ from typing import Any
 
 from nura_appliance.errors import Conflict
 from nura_appliance.storage.base import BackupRun, RunEnqueue, record_from_row
+from nura_appliance.storage.sqlite.db import Connection, Database
 
 _ACTIVE = ("queued", "running")
 _LAST = "SELECT * FROM backup_runs WHERE status = ? ORDER BY finished_at DESC, id DESC LIMIT 1"
@@ -20,7 +21,7 @@ _LAST = "SELECT * FROM backup_runs WHERE status = ? ORDER BY finished_at DESC, i
 class SqlBackupStore:
     """Backup runs on the app's SQLite ``Database``."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     @staticmethod
@@ -35,7 +36,7 @@ class SqlBackupStore:
     async def tick(
         self, schedule: str, now: float, owed: Callable[[float], float | None], enqueue: RunEnqueue
     ) -> int | None:
-        def run(conn: Any) -> int | None:
+        def run(conn: Connection) -> int | None:
             rows = conn.execute("SELECT schedule, checked_until FROM backup_schedule_state WHERE id = 1").fetchall()
             if not rows or rows[0]["schedule"] != schedule:
                 # First check of this schedule: nothing is owed for the time before it existed.
@@ -59,7 +60,7 @@ class SqlBackupStore:
         return await self.db.write(run)
 
     async def queue_manual(self, requested_by: str | None, now: float, enqueue: RunEnqueue) -> int:
-        def run(conn: Any) -> int:
+        def run(conn: Connection) -> int:
             busy = conn.execute(
                 "SELECT id, status FROM backup_runs WHERE status IN (?, ?) ORDER BY id LIMIT 1", _ACTIVE
             ).fetchall()
@@ -76,7 +77,7 @@ class SqlBackupStore:
         return await self.db.write(run)
 
     async def start(self, run_id: int, now: float) -> BackupRun | None:
-        def run(conn: Any) -> BackupRun | None:
+        def run(conn: Connection) -> BackupRun | None:
             rows = conn.execute(
                 "UPDATE backup_runs SET status = 'running', started_at = ? WHERE id = ? AND status IN (?, ?)"
                 " RETURNING *",
@@ -87,7 +88,7 @@ class SqlBackupStore:
         return await self.db.write(run)
 
     async def finish(self, run: BackupRun, after: Callable[[Any], None] | None = None) -> None:
-        def write(conn: Any) -> None:
+        def write(conn: Connection) -> None:
             conn.execute(
                 "UPDATE backup_runs SET status = ?, finished_at = ?, archive = ?, bytes = ?, files = ?, database = ?,"
                 " pruned = ?, error = ? WHERE id = ?",

@@ -24,22 +24,83 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 import apsw
 import sqlite_vec
 
 from nura_appliance.errors import StorageError
-from nura_appliance.storage.writer import LoopFuture, serve_writes, settle, settle_all
+from nura_appliance.storage.writer import LoopFuture, Write, serve_writes, settle, settle_all
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# One result row: column name -> value (our connections' row tracer builds it). The values are
+# SQLite values whose types the query knows; each store turns rows into its own records.
 Row = dict[str, Any]
 
 
-def _dict_rows(cursor: apsw.Cursor, row: tuple[Any, ...]) -> Row:
+def _dict_rows(cursor: apsw.Cursor, row: apsw.SQLiteValues) -> Row:
     return {d[0]: v for d, v in zip(cursor.get_description(), row, strict=False)}
+
+
+if TYPE_CHECKING:
+    # Statement parameters: positional (a sequence) or named (``:name``); a stub-only name of apsw.
+    Params = apsw.Bindings
+
+    # What the type checker sees of a connection from :func:`connect`: apsw's, whose cursors yield
+    # dicts (the row tracer above). apsw's stubs type rows as tuples because a row tracer may
+    # return anything; these subclasses state what ours returns. At run time both names are apsw's
+    # own classes (nothing is wrapped). A function written against ``apsw.Connection`` still
+    # accepts one of these.
+    class Cursor(apsw.Cursor):
+        def execute(
+            self,
+            statements: str,
+            bindings: apsw.Bindings | None = None,
+            *,
+            can_cache: bool = True,
+            prepare_flags: int = 0,
+            explain: int = -1,
+        ) -> Cursor: ...
+        def executemany(
+            self,
+            statements: str,
+            sequenceofbindings: Iterable[apsw.Bindings],
+            *,
+            can_cache: bool = True,
+            prepare_flags: int = 0,
+            explain: int = -1,
+        ) -> Cursor: ...
+        def fetchall(self) -> list[Row]: ...  # type: ignore[override]  # rows are dicts (row tracer)
+        def fetchone(self) -> Row | None: ...
+        def __iter__(self) -> Self: ...
+        def __next__(self) -> Row: ...
+
+    class Connection(apsw.Connection):
+        def cursor(self) -> Cursor: ...
+        def execute(
+            self,
+            statements: str,
+            bindings: apsw.Bindings | None = None,
+            *,
+            can_cache: bool = True,
+            prepare_flags: int = 0,
+            explain: int = -1,
+        ) -> Cursor: ...
+        def executemany(
+            self,
+            statements: str,
+            sequenceofbindings: Iterable[apsw.Bindings],
+            *,
+            can_cache: bool = True,
+            prepare_flags: int = 0,
+            explain: int = -1,
+        ) -> Cursor: ...
+
+else:
+    Cursor = apsw.Cursor
+    Connection = apsw.Connection
 
 
 def engine_versions() -> str:
@@ -56,7 +117,7 @@ def engine_versions() -> str:
     return f"sqlite {apsw.sqlite_lib_version()}, sqlite-vec {version}"
 
 
-def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
+def connect(path: Path | str, *, readonly: bool = False) -> Connection:
     """Open a connection with our pragmas and sqlite-vec loaded."""
     flags = apsw.SQLITE_OPEN_READONLY if readonly else apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE
     try:
@@ -73,7 +134,7 @@ def connect(path: Path | str, *, readonly: bool = False) -> apsw.Connection:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA journal_size_limit=67108864")
-    return conn
+    return cast(Connection, conn)
 
 
 def storage_error(exc: BaseException) -> StorageError:
@@ -94,8 +155,8 @@ class Database:
         self.path = Path(path)
         self._local = threading.local()
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="nura-db-read")
-        self._queue: queue.Queue[tuple[Callable[[apsw.Connection], Any], Future[Any]] | None] = queue.Queue()
-        self._reader_conns: list[apsw.Connection] = []
+        self._queue: queue.Queue[Write[Connection] | None] = queue.Queue()
+        self._reader_conns: list[Connection] = []
         self._lock = threading.Lock()
         self._closed = False
         self._writer_conn = connect(self.path)
@@ -120,7 +181,7 @@ class Database:
         if not table.isidentifier():
             raise ValueError(f"cannot watch table {table!r}")
 
-        def install(conn: apsw.Connection) -> None:
+        def install(conn: Connection) -> None:
             for op in ("insert", "update", "delete"):
                 conn.execute(
                     f"CREATE TEMP TRIGGER IF NOT EXISTS nura_watch_{table}_{op} AFTER {op.upper()} ON main.{table}"
@@ -138,8 +199,8 @@ class Database:
         processes' changes still need a read (their writes never pass through this counter)."""
         return self._generations[table]
 
-    def _on_touched(self, table: str) -> None:
-        self._touched.add(table)
+    def _on_touched(self, *args: apsw.SQLiteValue) -> None:
+        self._touched.add(str(args[0]))  # nura_touched('<table>') from a watch trigger
 
     def _count_commit(self, committed: bool) -> None:
         if committed:
@@ -152,9 +213,7 @@ class Database:
         serve_writes(self._queue, lambda batch: self._run_batch(self._writer_conn, batch), "database writer")
         self._writer_conn.close()
 
-    def _run_batch(
-        self, conn: apsw.Connection, batch: list[tuple[Callable[[apsw.Connection], Any], Future[Any]]]
-    ) -> None:
+    def _run_batch(self, conn: Connection, batch: list[Write[Connection]]) -> None:
         self._touched.clear()
         outcomes: list[tuple[bool, Any]] = []
         try:
@@ -201,7 +260,7 @@ class Database:
             for (_, fut), (ok, value) in zip(batch, outcomes, strict=True)
         )
 
-    def submit_write(self, fn: Callable[[apsw.Connection], T]) -> Future[T]:
+    def submit_write(self, fn: Callable[[Connection], T]) -> Future[T]:
         if self._closed:
             raise StorageError("the database is closed")
         fut: Future[T] = Future()
@@ -213,19 +272,19 @@ class Database:
         self._queue.put((fn, fut))
         return fut
 
-    async def write(self, fn: Callable[[apsw.Connection], T]) -> T:
+    async def write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn(conn)`` in a write transaction; returns once it is committed."""
         if self._closed:
             raise StorageError("the database is closed")
-        slot = LoopFuture(asyncio.get_running_loop())
+        slot: LoopFuture[T] = LoopFuture(asyncio.get_running_loop())
         self._queue.put((fn, slot))
         return await slot.future
 
-    def write_sync(self, fn: Callable[[apsw.Connection], T]) -> T:
+    def write_sync(self, fn: Callable[[Connection], T]) -> T:
         return self.submit_write(fn).result()
 
     # -- reads ---------------------------------------------------------------------------------
-    def _reader(self) -> apsw.Connection:
+    def _reader(self) -> Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = connect(self.path)
@@ -234,33 +293,33 @@ class Database:
                 self._reader_conns.append(conn)
         return conn
 
-    def _read(self, fn: Callable[[apsw.Connection], T]) -> T:
+    def _read(self, fn: Callable[[Connection], T]) -> T:
         try:
             return fn(self._reader())
         except apsw.Error as exc:
             raise storage_error(exc) from None
 
-    async def read(self, fn: Callable[[apsw.Connection], T]) -> T:
+    async def read(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn(conn)`` on a reader connection in the reader pool."""
         if self._closed:
             raise StorageError("the database is closed")
         return await asyncio.wrap_future(self._readers.submit(self._read, fn))
 
-    def read_sync(self, fn: Callable[[apsw.Connection], T]) -> T:
+    def read_sync(self, fn: Callable[[Connection], T]) -> T:
         return self._readers.submit(self._read, fn).result()
 
     # -- helpers ----------------------------------------------------------------------------------
-    async def fetchall(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[Row]:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         return await self.read(lambda c: list(c.execute(sql, params)))
 
-    async def fetchone(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> Row | None:
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.read(lambda c: list(c.execute(sql, params)))
         return rows[0] if rows else None
 
-    async def execute(self, sql: str, params: Iterable[Any] | dict[str, Any] = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one write statement; returns the number of changed rows."""
 
-        def run(c: apsw.Connection) -> int:
+        def run(c: Connection) -> int:
             c.execute(sql, params)
             return c.changes()
 

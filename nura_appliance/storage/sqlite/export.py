@@ -10,6 +10,7 @@ from typing import Any
 import apsw
 
 from nura_appliance.storage.base import ExportSink
+from nura_appliance.storage.sqlite.db import Connection, Database
 
 # The reports of ``ops/export.py`` (``REPORTS``), in SQLite's SQL.
 REPORT_SQL: dict[str, str] = {
@@ -64,7 +65,7 @@ def _tables(conn: Any) -> list[str]:
 
 
 class SqliteExportStore:
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     async def tables(self) -> list[str]:
@@ -76,7 +77,7 @@ class SqliteExportStore:
         if limit is not None and limit < 0:
             raise ValueError("limit must not be negative")
 
-        def run(conn: Any) -> int:
+        def run(conn: Connection) -> int:
             if name in REPORT_SQL:
                 sql, params = REPORT_SQL[name], {"since": since}
             elif name in _tables(conn):

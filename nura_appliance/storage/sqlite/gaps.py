@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from nura_appliance.storage.base import GapQuery, GapRecord, InsightRecord, ReportFilters
-from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.db import Connection, Database
 
 T = TypeVar("T")
 
@@ -165,7 +165,7 @@ class SqliteGapStore:
     async def groups(self, query: GapQuery) -> tuple[list[dict[str, Any]], int]:
         sql, params = groups_sql(query)
 
-        def run(conn: Any) -> tuple[list[dict[str, Any]], int]:
+        def run(conn: Connection) -> tuple[list[dict[str, Any]], int]:
             total = conn.execute(f"SELECT count(*) AS n FROM ({sql})", params).fetchall()[0]["n"]
             rows = conn.execute(
                 f"{sql} ORDER BY count DESC, last_seen DESC, first_id LIMIT :limit OFFSET :offset",
@@ -176,7 +176,7 @@ class SqliteGapStore:
         return await self.db.read(run)
 
     async def members(self, gap_id: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        def run(conn: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        def run(conn: Connection) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
             rows = conn.execute("SELECT * FROM knowledge_gaps WHERE id = ?", (gap_id,)).fetchall()
             if not rows:
                 return None, []
@@ -202,7 +202,7 @@ class SqliteGapStore:
         if not ids:
             return 0
 
-        def run(conn: Any) -> int:
+        def run(conn: Connection) -> int:
             marks = ", ".join("?" for _ in ids)
             conn.execute(
                 "UPDATE knowledge_gaps SET status = ?, answer = coalesce(?, answer),"

@@ -6,7 +6,7 @@ from typing import Any
 
 from nura_appliance.errors import Conflict, NotFound
 from nura_appliance.storage.base import INBOX_TABLES, SessionRecord, like_contains
-from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.db import Connection, Database
 
 _STALE = (
     "SELECT id, handoff_at, handoff_reason FROM sessions s WHERE status = 'pending_handoff'"
@@ -67,7 +67,7 @@ class SqliteHandoffStore:
         )
 
     async def set_capacity(self, agent: str, capacity: int | None, at: float) -> int | None:
-        def run(conn: Any) -> int | None:
+        def run(conn: Connection) -> int | None:
             if capacity is None:
                 conn.execute("DELETE FROM agent_capacity WHERE agent = ?", (agent,))
             else:
@@ -93,7 +93,7 @@ class SqliteHandoffStore:
         return [(SessionRecord.from_row(r), r["last_customer_message"], bool(r["stale"])) for r in rows]
 
     async def detail(self, session_id: str) -> tuple[SessionRecord | None, dict[str, Any] | None, list[dict[str, Any]]]:
-        def run(conn: Any) -> tuple[SessionRecord | None, dict[str, Any] | None, list[dict[str, Any]]]:
+        def run(conn: Connection) -> tuple[SessionRecord | None, dict[str, Any] | None, list[dict[str, Any]]]:
             rows = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchall()
             if not rows:
                 return None, None, []
@@ -109,7 +109,7 @@ class SqliteHandoffStore:
         return await self.db.read(run)
 
     async def close_idle(self, cutoff: float, now: float) -> list[SessionRecord]:
-        def run(conn: Any) -> list[SessionRecord]:
+        def run(conn: Connection) -> list[SessionRecord]:
             rows = conn.execute(
                 "UPDATE sessions SET status = 'closed', closed_at = ?, updated_at = ?, version = version + 1"
                 " WHERE status = 'bot' AND updated_at < ? RETURNING *",
@@ -122,7 +122,7 @@ class SqliteHandoffStore:
     async def record_feedback(
         self, session_id: str, message_id: int, value: str, comment: str | None, at: float, since: float
     ) -> tuple[str | None, int]:
-        def run(conn: Any) -> tuple[str | None, int]:
+        def run(conn: Connection) -> tuple[str | None, int]:
             found = conn.execute(
                 "SELECT role FROM chat_turns WHERE id = ? AND session_id = ?", (message_id, session_id)
             ).fetchall()
@@ -145,7 +145,7 @@ class SqliteHandoffStore:
         return await self.db.write(run)
 
     async def flag_stale(self, cutoff: float, now: float) -> list[dict[str, Any]]:
-        def run(conn: Any) -> list[dict[str, Any]]:
+        def run(conn: Connection) -> list[dict[str, Any]]:
             stale = [dict(r) for r in conn.execute(_STALE, (cutoff,)).fetchall()]
             for row in stale:
                 conn.execute(
@@ -179,7 +179,7 @@ class SqliteCannedReplyStore:
         return [dict(r) for r in rows]
 
     async def create(self, row: dict[str, Any]) -> dict[str, Any]:
-        def run(conn: Any) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             if conn.execute("SELECT 1 FROM canned_replies WHERE id = ?", (row["id"],)).fetchall():
                 raise Conflict("a canned reply with this id exists", code="duplicate_id")
             conn.execute(
@@ -192,7 +192,7 @@ class SqliteCannedReplyStore:
         return await self.db.write(run)
 
     async def update(self, reply_id: str, values: dict[str, Any]) -> dict[str, Any]:
-        def run(conn: Any) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             rows = conn.execute(
                 f"UPDATE canned_replies SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ? RETURNING *",
                 (*values.values(), reply_id),
@@ -204,7 +204,7 @@ class SqliteCannedReplyStore:
         return await self.db.write(run)
 
     async def delete(self, reply_id: str) -> None:
-        def run(conn: Any) -> None:
+        def run(conn: Connection) -> None:
             conn.execute("DELETE FROM canned_replies WHERE id = ?", (reply_id,))
             if conn.changes() == 0:
                 raise NotFound(_NO_REPLY[0], code=_NO_REPLY[1])
@@ -225,7 +225,7 @@ class SqliteInboxRowStore:
     async def insert(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
         name = _inbox_table(table)
 
-        def run(conn: Any) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             rows = conn.execute(
                 f"INSERT INTO {name} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)}) RETURNING id",
                 tuple(row.values()),
@@ -238,7 +238,7 @@ class SqliteInboxRowStore:
         name = _inbox_table(table)
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
 
-        def run(conn: Any) -> tuple[list[dict[str, Any]], int]:
+        def run(conn: Connection) -> tuple[list[dict[str, Any]], int]:
             total = conn.execute(f"SELECT count(*) AS n FROM {name} {where}", params).fetchall()[0]["n"]
             rows = conn.execute(
                 f"SELECT * FROM {name} {where} ORDER BY id DESC LIMIT ? OFFSET ?", [*params, limit, offset]
@@ -250,7 +250,7 @@ class SqliteInboxRowStore:
     async def update(self, table: str, item_id: int, values: dict[str, Any]) -> dict[str, Any] | None:
         name = _inbox_table(table)
 
-        def run(conn: Any) -> dict[str, Any] | None:
+        def run(conn: Connection) -> dict[str, Any] | None:
             sets = ", ".join(f"{k} = ?" for k in values)
             rows = conn.execute(
                 f"UPDATE {name} SET {sets} WHERE id = ? RETURNING *", (*values.values(), item_id)

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from nura_appliance.storage.sqlite.db import Database
 
 
 class SqliteHealthStore:
     """Health counts on the app's SQLite ``Database``."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     async def migration_count(self) -> int:

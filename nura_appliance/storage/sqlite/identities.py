@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from nura_appliance.storage.base import CustomerIdentity
+from nura_appliance.storage.sqlite.db import Database
 
 _UPSERT = (
     "INSERT INTO session_identities (session_id, customer_id, verified, name, phone, email, attributes, updated_at)"
@@ -20,7 +21,7 @@ _UPSERT = (
 class SqlIdentityStore:
     """Session identities on the app's SQLite ``Database``."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     async def save(self, identity: CustomerIdentity) -> None:

@@ -9,16 +9,17 @@ from typing import Any
 import apsw
 
 from nura_appliance.storage.metric_queries import METRIC_QUERIES
+from nura_appliance.storage.sqlite.db import Connection, Database
 
 
 class SqliteMetricsStore:
     """Metric figures on the app's SQLite ``Database`` (one reader transaction)."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     async def figures(self) -> dict[str, list[dict[str, Any]]]:
-        def run(conn: Any) -> dict[str, list[dict[str, Any]]]:
+        def run(conn: Connection) -> dict[str, list[dict[str, Any]]]:
             out: dict[str, list[dict[str, Any]]] = {}
             with conn:  # one snapshot for every figure
                 for name, statement in METRIC_QUERIES.items():

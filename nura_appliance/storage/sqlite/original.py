@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nura_appliance.storage.original_rows import DASHBOARD_TABLES, Insert, LedgerEntry, insert_columns
+from nura_appliance.storage.sqlite.db import Connection, Database
 from nura_appliance.storage.sqlite.sessions import insert_session, insert_turn
 
 __all__ = ["Insert", "LedgerEntry", "SqliteOriginalImportStore"]
@@ -61,7 +62,7 @@ def _ledger(conn: Any, entries: list[LedgerEntry], now: float) -> None:
 class SqliteOriginalImportStore:
     """Writes of the original-NURA import, and the ledger that makes it idempotent."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     # -- the ledger ------------------------------------------------------------------------------
@@ -132,7 +133,7 @@ class SqliteOriginalImportStore:
     async def write_rows(self, inserts: list[Insert], others: list[LedgerEntry]) -> None:
         """Insert rows into our tables and ledger each (and ``others``) in one transaction."""
 
-        def run(conn: Any) -> None:
+        def run(conn: Connection) -> None:
             entries = list(others)
             for item in inserts:
                 target = _insert(conn, item.table, item.row)
@@ -156,7 +157,7 @@ class SqliteOriginalImportStore:
         plan plus its converted rows and ledger keys). ``gaps(conn)`` gives the function that
         records one flagged gap in this transaction (the analytics feature's grouping)."""
 
-        def run(conn: Any) -> None:
+        def run(conn: Connection) -> None:
             entries = list(others)
             record_gap = gaps(conn) if gaps is not None else None
             for item in plans:
@@ -213,7 +214,7 @@ class SqliteOriginalImportStore:
         """Reviewed knowledge gaps (the original's review queue) with their review state;
         ``group_of(conn)`` gives each its group of similar questions."""
 
-        def run(conn: Any) -> None:
+        def run(conn: Connection) -> None:
             entries = list(others)
             group = group_of(conn)
             for gap, key in gaps:

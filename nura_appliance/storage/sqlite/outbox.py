@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nura_appliance.storage.base import DeliveryAttempt, OutboxItem, OutcomeWrite, Recorded
-from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.db import Connection, Database
 from nura_appliance.storage.sqlite.sessions import insert_outbox
 
 _CLAIMABLE = (
@@ -50,7 +50,7 @@ class SqliteOutboxStore:
         params: dict[str, Any] = {f"id{n}": row_id for n, row_id in enumerate(row_ids)}
         params.update(now=now, due=now + 0.001, token=token, lease=now + lease_seconds)
 
-        def run(conn: Any) -> list[dict[str, Any]]:
+        def run(conn: Connection) -> list[dict[str, Any]]:
             return conn.execute(
                 "UPDATE outbox SET status = 'running', lease_until = :lease, updated_at = :now,"
                 " attempts = CASE WHEN status = 'running' AND claim_token = :token THEN attempts ELSE attempts + 1 END,"
@@ -103,7 +103,7 @@ class SqliteOutboxStore:
     async def _record(
         self, row_id: int, token: str, assignments: str, params: dict[str, Any], writes: Sequence[OutcomeWrite]
     ) -> Recorded:
-        def run(conn: Any) -> Recorded:
+        def run(conn: Connection) -> Recorded:
             conn.execute(
                 f"UPDATE outbox SET {assignments} WHERE id = :row_id AND claim_token = :token AND status = 'running'",
                 {**params, "row_id": row_id, "token": token},
@@ -162,7 +162,7 @@ class SqliteOutboxStore:
 
     # -- the failed list ---------------------------------------------------------------------------
     async def failed(self, limit: int, offset: int) -> dict[str, Any]:
-        def run(conn: Any) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             total = conn.execute("SELECT count(*) AS n FROM outbox WHERE status = 'failed'").fetchall()[0]["n"]
             rows = conn.execute(
                 "SELECT id, kind, payload, attempts, max_attempts, last_error, created_at, updated_at FROM outbox"
@@ -178,7 +178,7 @@ class SqliteOutboxStore:
         status), or None when there is no such row. Only a ``failed`` row changes."""
         now = time.time()
 
-        def run(conn: Any) -> dict[str, Any] | None:
+        def run(conn: Connection) -> dict[str, Any] | None:
             rows = conn.execute("SELECT id, kind, status FROM outbox WHERE id = ?", (row_id,)).fetchall()
             if not rows:
                 return None
@@ -197,7 +197,7 @@ class SqliteOutboxStore:
         return {r["status"]: r["n"] for r in rows}
 
     async def purge_done(self, before: float, limit: int) -> int:
-        def run(conn: Any) -> int:
+        def run(conn: Connection) -> int:
             conn.execute(
                 "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status = 'done' AND done_at < ? LIMIT ?)",
                 (before, limit),
@@ -212,7 +212,7 @@ class SqliteOutboxStore:
         """The write that adds ``attempt`` to ``webhook_deliveries`` (run inside a transaction:
         the job's outcome, or :meth:`log_deliveries`)."""
 
-        def insert(conn: Any) -> None:
+        def insert(conn: Connection) -> None:
             conn.execute(
                 "INSERT INTO webhook_deliveries (delivery_id, url, event, attempt, status_code, ok, error,"
                 " duration_ms, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
@@ -235,7 +235,7 @@ class SqliteOutboxStore:
         """Write delivery attempts on their own (webhooks sent outside a job)."""
         writes = [self.delivery_write(a) for a in attempts]
 
-        def run(conn: Any) -> None:
+        def run(conn: Connection) -> None:
             for write in writes:
                 write(conn)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nura_appliance.storage.sqlite.db import Database
+
 _MATCHES = (
     "SELECT f.ref, f.text AS norm, c.text, c.heading, d.path FROM kb_fts f"
     " JOIN handbook_chunks c ON c.id = CAST(f.ref AS INTEGER)"
@@ -20,7 +22,7 @@ def fts_query(terms: list[str]) -> str:
 
 
 class SqlitePassageSearchStore:
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     async def chunk_matches(self, terms: list[str], limit: int) -> list[dict[str, Any]]:

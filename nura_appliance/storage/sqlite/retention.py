@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from nura_appliance.storage.base import PurgeTable
+from nura_appliance.storage.sqlite.db import Connection, Database
 
 
 def _where(column: str, condition: str) -> str:
@@ -16,7 +16,7 @@ def _where(column: str, condition: str) -> str:
 class SqliteRetentionStore:
     """Retention on the app's SQLite ``Database``."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     async def tables(self) -> set[str]:
@@ -24,7 +24,7 @@ class SqliteRetentionStore:
         return {r["name"] for r in rows}
 
     async def count_older(self, tables: Sequence[PurgeTable], cutoff: float) -> dict[str, int]:
-        def run(conn: Any) -> dict[str, int]:
+        def run(conn: Connection) -> dict[str, int]:
             present = {r["name"] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             return {
                 table: conn.execute(
@@ -43,7 +43,7 @@ class SqliteRetentionStore:
             f"WHERE {_where(column, cond)} LIMIT {int(limit)})"
         )
 
-        def run(conn: Any) -> int:
+        def run(conn: Connection) -> int:
             conn.execute(statement, (cutoff,))
             return int(conn.changes())
 

@@ -11,13 +11,14 @@ import time
 from typing import Any
 
 from nura_appliance.storage.base import rule_from_row
+from nura_appliance.storage.sqlite.db import Connection, Database
 from nura_appliance.storage.sqlite.knowledge import bump_version, write_rule
 
 
 class SqliteRuleStore:
     """Rules on the app's SQLite ``Database``."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     async def list(self) -> list[dict[str, Any]]:
@@ -31,7 +32,7 @@ class SqliteRuleStore:
     async def save(self, rule: dict[str, Any]) -> dict[str, Any]:
         now = time.time()
 
-        def run(conn: Any) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             found = conn.execute("SELECT position FROM rules WHERE id = ?", (rule["id"],)).fetchall()
             if found:
                 position = found[0]["position"]
@@ -44,7 +45,7 @@ class SqliteRuleStore:
         return await self.db.write(run)
 
     async def delete(self, rule_id: str) -> bool:
-        def run(conn: Any) -> bool:
+        def run(conn: Connection) -> bool:
             conn.execute("DELETE FROM rules WHERE id = ?", (rule_id,))
             gone = conn.changes() > 0
             if gone:

@@ -7,8 +7,6 @@ import time
 from dataclasses import fields
 from typing import Any
 
-import apsw
-
 from nura_appliance.errors import NotFound, StorageError
 from nura_appliance.storage.base import (
     OutboxItem,
@@ -18,7 +16,7 @@ from nura_appliance.storage.base import (
     TurnRecord,
     like_contains,
 )
-from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.db import Connection, Database
 
 _SESSION_COLUMNS = [f.name for f in fields(SessionRecord)]
 # Positional parameters: binding by name costs apsw a dict lookup per column (0.7 µs a session).
@@ -38,7 +36,7 @@ def _session_params(session: SessionRecord) -> tuple[Any, ...]:
     return tuple(_to_json(values["meta"]) if name == "meta" else values[name] for name in _SESSION_COLUMNS)
 
 
-def insert_session(conn: apsw.Connection, session: SessionRecord) -> SessionRecord:
+def insert_session(conn: Connection, session: SessionRecord) -> SessionRecord:
     """Create ``session`` as version 1; returns it as stored (the row holds exactly these values:
     no column has a default or trigger of its own, so no RETURNING round trip is needed)."""
     session.version = 1
@@ -47,7 +45,7 @@ def insert_session(conn: apsw.Connection, session: SessionRecord) -> SessionReco
 
 
 def update_session(
-    conn: apsw.Connection, current: SessionRecord, changes: dict[str, Any], at: float
+    conn: Connection, current: SessionRecord, changes: dict[str, Any], at: float
 ) -> SessionRecord | None:
     """Write ``changes`` (owned columns only) to the row ``current`` was read from, if it is still
     at ``current.version`` (``UPDATE … WHERE id = ? AND version = ?``), bumping the version.
@@ -75,7 +73,7 @@ def update_session(
     return current
 
 
-def load_session(conn: apsw.Connection, session_id: str) -> SessionRecord | None:
+def load_session(conn: Connection, session_id: str) -> SessionRecord | None:
     rows = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchall()
     return SessionRecord.from_row(rows[0]) if rows else None
 
@@ -103,12 +101,12 @@ _INSERT_TURN = f"INSERT INTO chat_turns ({_TURN_COLUMNS}) VALUES {_TURN_VALUES}"
 _INSERT_TWO_TURNS = f"INSERT INTO chat_turns ({_TURN_COLUMNS}) VALUES {_TURN_VALUES}, {_TURN_VALUES}"
 
 
-def insert_turn(conn: apsw.Connection, turn: TurnRecord) -> int:
+def insert_turn(conn: Connection, turn: TurnRecord) -> int:
     conn.execute(_INSERT_TURN, _turn_params(turn))
     return conn.last_insert_rowid()
 
 
-def insert_turns(conn: apsw.Connection, turns: list[TurnRecord]) -> None:
+def insert_turns(conn: Connection, turns: list[TurnRecord]) -> None:
     """Insert ``turns`` with one statement and set their ids (a message writes two turns).
 
     The ids come from ``last_insert_rowid`` rather than ``RETURNING`` (which costs a step and a
@@ -133,7 +131,7 @@ def insert_turns(conn: apsw.Connection, turns: list[TurnRecord]) -> None:
         turn.id = first + offset
 
 
-def insert_outbox(conn: apsw.Connection, item: OutboxItem, *, max_attempts: int = 5) -> int:
+def insert_outbox(conn: Connection, item: OutboxItem, *, max_attempts: int = 5) -> int:
     now = time.time()
     rows = conn.execute(
         "INSERT INTO outbox (kind, payload, status, attempts, max_attempts, next_attempt_at, created_at,"
@@ -143,7 +141,7 @@ def insert_outbox(conn: apsw.Connection, item: OutboxItem, *, max_attempts: int 
     return int(rows[0]["id"])
 
 
-def write_rows(conn: apsw.Connection, session: SessionRecord, change: SessionChange) -> None:
+def write_rows(conn: Connection, session: SessionRecord, change: SessionChange) -> None:
     """The turns, log row, outbox rows and ``after`` hook of a committed command."""
     turns, log = change.turns, change.log
     if turns:
@@ -200,7 +198,7 @@ class SqliteSessionStore:
         new: SessionRecord | None = None,
         expected: SessionRecord | None = None,
     ) -> tuple[SessionRecord, SessionChange]:
-        def run(conn: apsw.Connection) -> tuple[SessionRecord, SessionChange]:
+        def run(conn: Connection) -> tuple[SessionRecord, SessionChange]:
             now = time.time()
             if new is not None:
                 # A new session: the command's change goes into the INSERT itself (one statement).
@@ -210,9 +208,9 @@ class SqliteSessionStore:
                         raise ValueError(f"a session command cannot write {name!r}")
                     setattr(new, name, value)
                 new.updated_at = max(now, new.updated_at)
-                committed = insert_session(conn, new)
-                write_rows(conn, committed, change)
-                return committed, change
+                inserted = insert_session(conn, new)
+                write_rows(conn, inserted, change)
+                return inserted, change
             # With ``expected`` (a committed row the caller holds, e.g. from the cache) the command
             # runs on it and the UPDATE's version compare checks that it is still current; if not,
             # the row is read and the command runs again on it.
@@ -294,7 +292,7 @@ class SqliteSessionStore:
                 params.extend([like, like])
         clause = f"WHERE {' AND '.join(where)}" if where else ""
 
-        def run(conn: apsw.Connection) -> tuple[list[SessionRecord], int]:
+        def run(conn: Connection) -> tuple[list[SessionRecord], int]:
             total = conn.execute(f"SELECT count(*) AS n FROM sessions {clause}", params).fetchall()[0]["n"]
             rows = conn.execute(
                 f"SELECT * FROM sessions {clause} ORDER BY updated_at DESC LIMIT ? OFFSET ?",

@@ -7,6 +7,8 @@ from typing import Any
 
 import apsw
 
+from nura_appliance.storage.sqlite.db import Connection, Database
+
 # Kinds, attempts and errors only: payloads carry customer text.
 _FAILED = (
     "SELECT id, kind, attempts, substr(coalesce(last_error, ''), 1, 300) AS last_error, created_at,"
@@ -21,11 +23,11 @@ _INGESTION = (
 class SqliteSupportStore:
     """Support facts on the app's SQLite ``Database``."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     async def facts(self) -> dict[str, Any]:
-        def run(conn: Any) -> dict[str, Any]:  # rows are dicts (the Database row trace)
+        def run(conn: Connection) -> dict[str, Any]:  # rows are dicts (the Database row trace)
             tables = [
                 r["name"]
                 for r in conn.execute(
@@ -54,7 +56,7 @@ class SqliteSupportStore:
         return await self.db.read(run)
 
     async def stats(self) -> dict[str, Any]:
-        def run(conn: Any) -> dict[str, int]:
+        def run(conn: Connection) -> dict[str, int]:
             names = [
                 r["name"]
                 for r in conn.execute(

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from nura_appliance.storage.sqlite.channel_turns import TREE_CLICK, claim_turn_sql, pending_turns_sql
-from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.db import Connection, Database
 
 _PENDING = pending_turns_sql("telegram_chats", "c.chat_id, c.last_turn_id")
 _CLAIM = claim_turn_sql("telegram_chats", "chat_id")
@@ -24,7 +24,7 @@ class SqliteTelegramStore:
     async def remember(self, chat_id: str, session_id: str | None, token: str | None, lang: str) -> None:
         now = time.time()
 
-        def run(conn: Any) -> None:
+        def run(conn: Connection) -> None:
             row = conn.execute("SELECT session_id FROM telegram_chats WHERE chat_id = ?", (chat_id,)).fetchall()
             if not row:
                 conn.execute(
@@ -46,7 +46,7 @@ class SqliteTelegramStore:
         await self.db.write(run)
 
     async def first_time(self, update_id: int) -> bool:
-        def run(conn: Any) -> bool:
+        def run(conn: Connection) -> bool:
             conn.execute(
                 "INSERT OR IGNORE INTO telegram_updates (update_id, received_at) VALUES (?, ?)",
                 (update_id, time.time()),
@@ -67,7 +67,7 @@ class SqliteTelegramStore:
         return await self.db.fetchall(_PENDING, (since, limit))
 
     async def claim_turn(self, chat_id: str, turn_id: int) -> bool:
-        def run(conn: Any) -> bool:
+        def run(conn: Connection) -> bool:
             conn.execute(_CLAIM, (turn_id, chat_id, turn_id))
             return conn.changes() == 1
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from nura_appliance.storage.base import WHATSAPP_STATUS_RANK as STATUS_RANK
 from nura_appliance.storage.sqlite.channel_turns import TREE_CLICK, claim_turn_sql, pending_turns_sql
+from nura_appliance.storage.sqlite.db import Connection, Database
 
 _PENDING = pending_turns_sql("whatsapp_contacts", "c.wa_id, c.last_turn_id, c.last_inbound_at, c.lang")
 _CLAIM = claim_turn_sql("whatsapp_contacts", "wa_id")
@@ -21,7 +22,7 @@ _CLAIM = claim_turn_sql("whatsapp_contacts", "wa_id")
 class SqlWhatsAppStore:
     """WhatsApp contacts, handled message ids and the outbound queue."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     # -- contacts ---------------------------------------------------------------------------------
@@ -48,7 +49,7 @@ class SqlWhatsAppStore:
         ``lang`` of None keeps the one known (a new number has none until its text shows it)."""
         now = time.time()
 
-        def run(conn: Any) -> None:
+        def run(conn: Connection) -> None:
             rows = list(conn.execute("SELECT session_id FROM whatsapp_contacts WHERE wa_id = ?", (wa_id,)))
             if not rows:
                 conn.execute(
@@ -76,7 +77,7 @@ class SqlWhatsAppStore:
     async def first_time(self, message_id: str, wa_id: str) -> bool:
         """Record an inbound message id; False when it was handled before (a redelivery)."""
 
-        def run(conn: Any) -> bool:
+        def run(conn: Connection) -> bool:
             conn.execute(
                 "INSERT OR IGNORE INTO whatsapp_inbound (message_id, wa_id, received_at) VALUES (?, ?, ?)",
                 (message_id, wa_id, time.time()),
@@ -86,7 +87,7 @@ class SqlWhatsAppStore:
         return bool(await self.db.write(run))
 
     async def forget_inbound_before(self, cutoff: float) -> int:
-        def run(conn: Any) -> int:
+        def run(conn: Connection) -> int:
             conn.execute("DELETE FROM whatsapp_inbound WHERE received_at < ?", (cutoff,))
             return int(conn.changes())
 
@@ -104,7 +105,7 @@ class SqlWhatsAppStore:
         transaction (the outbox row that delivers them when they are not sent at once)."""
         now = time.time()
 
-        def run(conn: Any) -> list[int]:
+        def run(conn: Connection) -> list[int]:
             ids: list[int] = []
             for kind, payload in messages:
                 row = list(
@@ -143,7 +144,7 @@ class SqlWhatsAppStore:
         messages go out in order whichever process sends them."""
         now = time.time()
 
-        def run(conn: Any) -> dict[str, Any] | None:
+        def run(conn: Connection) -> dict[str, Any] | None:
             conn.execute(
                 "UPDATE whatsapp_outbound SET status = 'sending', claimed_until = ?, attempts = attempts + 1,"
                 " updated_at = ? WHERE id = ? AND (status = 'queued' OR (status = 'sending' AND claimed_until < ?))"
@@ -176,7 +177,7 @@ class SqlWhatsAppStore:
     async def give_up(self, wa_id: str, up_to: int, error: str) -> int:
         """Mark the number's waiting messages up to ``up_to`` failed (the outbox's retries ran out)."""
 
-        def run(conn: Any) -> int:
+        def run(conn: Connection) -> int:
             conn.execute(
                 "UPDATE whatsapp_outbound SET status = 'failed', error = ?, claimed_until = NULL, updated_at = ?"
                 " WHERE wa_id = ? AND id <= ? AND status IN ('queued', 'sending')",
@@ -192,7 +193,7 @@ class SqlWhatsAppStore:
         if rank is None:
             return False
 
-        def run(conn: Any) -> bool:
+        def run(conn: Connection) -> bool:
             rows = list(
                 conn.execute("SELECT id, status FROM whatsapp_outbound WHERE wa_message_id = ?", (wa_message_id,))
             )
@@ -234,7 +235,7 @@ class SqlWhatsAppStore:
         return await self.db.fetchall(_PENDING, (since, limit))
 
     async def claim_turn(self, wa_id: str, turn_id: int) -> bool:
-        def run(conn: Any) -> bool:
+        def run(conn: Connection) -> bool:
             conn.execute(_CLAIM, (turn_id, wa_id, turn_id))
             return bool(conn.changes() == 1)
 
