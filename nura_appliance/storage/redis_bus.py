@@ -51,6 +51,11 @@ return id
 """
 
 
+def _text(value: bytes | str) -> str:
+    """A reply field as text (the client returns bytes: ``decode_responses`` is off)."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def pack_id(stream_id: str | bytes) -> int:
     """``"1700000000000-3"`` → ``1700000000000003`` (an SSE id the browser echoes back)."""
     text = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
@@ -313,8 +318,10 @@ class RedisEventBus:
     def _history(self, channel: str, after_id: int) -> list[Event]:
         rows = self.client.xrange(self._stream(channel), min=f"({unpack_id(after_id)}", max="+", count=self._size)
         events = []
-        for stream_id, fields in rows:
-            events.append(Event(pack_id(stream_id), channel, fields[b"t"].decode(), json.loads(fields[b"d"])))
+        for stream_id, fields in rows or ():
+            if stream_id is None or fields is None:  # XRANGE entries have both; redis-py's types allow None
+                continue
+            events.append(Event(pack_id(stream_id), channel, _text(fields[b"t"]), json.loads(fields[b"d"])))
         return events
 
     async def subscribe(self, channel: str, after_id: int | None = None) -> AsyncIterator[Event]:

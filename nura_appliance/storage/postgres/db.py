@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql as pgsql
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from nura_appliance.errors import StorageError
@@ -337,7 +337,7 @@ class PgConnection:
         if cur is None or cur.closed:
             cur = self._cursor = self.raw.cursor()  # one cursor per use of the connection
         args = _params(params)
-        cur.execute(text, args if args else None)  # type: ignore[arg-type]
+        cur.execute(text, args if args else None)
         self._changes = max(cur.rowcount, 0)
         if cur.description is None:
             return PgCursor([])
@@ -360,7 +360,7 @@ class PgConnection:
         if cur is None or cur.closed:
             cur = self._cursor = self.raw.cursor()
         args = _params(params)
-        cur.execute(statement, args if args else None)  # type: ignore[arg-type]
+        cur.execute(statement, args if args else None)
         self._changes = max(cur.rowcount, 0)
         if cur.description is None:
             return PgCursor([])
@@ -398,7 +398,7 @@ class PgConnection:
                 for statement, params in statements:
                     cur = self.raw.cursor()
                     args = _params(params)
-                    cur.execute(statement, args if args else None)  # type: ignore[arg-type]
+                    cur.execute(statement, args if args else None)
                     cursors.append(cur)
             finally:
                 if own:
@@ -452,7 +452,8 @@ class PgDatabase:
         self.url = url
         self.path = None  # no file: code that backs up files checks for this
         self._closed = False
-        self.pool = ConnectionPool(
+        # Rows are dicts (the row factory below); the annotation tells the type checker so.
+        self.pool: ConnectionPool[psycopg.Connection[DictRow]] = ConnectionPool(
             url,
             min_size=min_size,
             max_size=max_size,

@@ -46,7 +46,7 @@ def migrate(db: PgDatabase) -> list[str]:
             raw.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
             if raw.execute("SELECT 1 FROM schema_migrations WHERE name = %s", (migration.name,)).fetchall():
                 continue
-            raw.execute(migration.sql)  # type: ignore[arg-type] - our own file, no parameters
+            raw.execute(migration.sql)  # our own file, no parameters
             raw.execute(
                 "INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)", (migration.name, time.time())
             )
