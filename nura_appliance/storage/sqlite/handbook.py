@@ -9,11 +9,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import apsw
 import numpy as np
 
 from nura_appliance.storage.records import Chunk, Item, SearchIndex, chunk_fts_text
-from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.db import Connection, Database
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ HIDDEN = ("staging:%", "retired:%")
 STAGE_BATCH = 200  # chunks per write transaction while a document is staged or purged
 
 
-def bump_version(conn: apsw.Connection) -> None:
+def bump_version(conn: Connection) -> None:
     """Every knowledge change bumps ``kb_meta.version`` (the retriever's in-memory indexes and the
     pipeline's caches are kept per version)."""
     conn.execute(
@@ -88,7 +87,7 @@ class SqliteHandbookStore:
 
     def _insert_chunks(
         self,
-        conn: apsw.Connection,
+        conn: Connection,
         doc_id: int,
         chunks: list[Chunk],
         vectors: np.ndarray,
@@ -120,7 +119,7 @@ class SqliteHandbookStore:
 
     def stage(
         self,
-        conn: apsw.Connection,
+        conn: Connection,
         doc: HandbookDocument,
         key: str,
         chunks: list[Chunk],
@@ -143,7 +142,7 @@ class SqliteHandbookStore:
             doc_id = conn.last_insert_rowid()
         self._insert_chunks(conn, doc_id, chunks, vectors, terms)
 
-    def publish(self, conn: apsw.Connection, doc: HandbookDocument, key: str, count: int) -> None:
+    def publish(self, conn: Connection, doc: HandbookDocument, key: str, count: int) -> None:
         """Make a staged document the one customers see, in one short transaction: the previous
         version of the file is retired (hidden, its rows purged afterwards) and the knowledge
         version bumped."""
@@ -157,7 +156,7 @@ class SqliteHandbookStore:
         )
         bump_version(conn)
 
-    def hidden_documents(self, conn: apsw.Connection) -> list[int]:
+    def hidden_documents(self, conn: Connection) -> list[int]:
         """Documents being staged or retired (left behind by a failure or a crash, or waiting to be
         purged)."""
         return [
@@ -165,7 +164,7 @@ class SqliteHandbookStore:
             for r in conn.execute("SELECT id FROM handbook_docs WHERE path LIKE ? OR path LIKE ?", HIDDEN).fetchall()
         ]
 
-    def purge_batch(self, conn: apsw.Connection, doc_id: int, limit: int) -> int:
+    def purge_batch(self, conn: Connection, doc_id: int, limit: int) -> int:
         """Delete up to ``limit`` chunks (rows, FTS rows, vectors) of a hidden document, and the
         document itself once it has none; returns the chunks deleted."""
         ids = [

@@ -8,12 +8,11 @@ import json
 import time
 from typing import Any
 
-import apsw
 import numpy as np
 
 from nura_appliance.storage.base import rule_from_row, rule_row_values
 from nura_appliance.storage.records import SearchIndex
-from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.db import Connection, Database
 
 
 def article_from_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -29,7 +28,7 @@ def article_from_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def index_article(
-    conn: apsw.Connection,
+    conn: Connection,
     article: dict[str, Any],
     vectors: SearchIndex,
     prepared: dict[str, np.ndarray] | None = None,
@@ -48,7 +47,7 @@ def index_article(
 
 
 def _write_article(
-    conn: apsw.Connection,
+    conn: Connection,
     article: dict[str, Any],
     now: float,
     vectors: SearchIndex,
@@ -74,7 +73,7 @@ def _write_article(
     index_article(conn, article, vectors, prepared, fresh=fresh)
 
 
-def _write_tree(conn: apsw.Connection, tree: dict[str, Any]) -> None:
+def _write_tree(conn: Connection, tree: dict[str, Any]) -> None:
     conn.execute("DELETE FROM topic_nodes")
 
     def walk(node: dict[str, Any], parent: str | None, position: int) -> None:
@@ -126,7 +125,7 @@ class SqliteKnowledgeStore:
 
     def load_pack_in(
         self,
-        conn: apsw.Connection,
+        conn: Connection,
         pack: dict[str, Any],
         *,
         merge: bool = False,
@@ -190,14 +189,14 @@ class SqliteKnowledgeStore:
         }
 
     async def save_article(self, article: dict[str, Any]) -> None:
-        def run(conn: apsw.Connection) -> None:
+        def run(conn: Connection) -> None:
             _write_article(conn, article, time.time(), self.vectors)
             _bump_version(conn)
 
         await self.db.write(run)
 
     async def delete_article(self, article_id: str) -> bool:
-        def run(conn: apsw.Connection) -> bool:
+        def run(conn: Connection) -> bool:
             conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             gone = conn.changes() > 0
             conn.execute("DELETE FROM kb_fts WHERE kind = 'article' AND ref = ?", (article_id,))
@@ -209,7 +208,7 @@ class SqliteKnowledgeStore:
         return await self.db.write(run)
 
     async def save_tree(self, tree: dict[str, Any]) -> None:
-        def run(conn: apsw.Connection) -> None:
+        def run(conn: Connection) -> None:
             _write_tree(conn, tree)
             _bump_version(conn)
 
@@ -289,7 +288,7 @@ class SqliteKnowledgeStore:
     async def stats(self) -> dict[str, Any]:
         """Counts and the embedding space, plus the last ingestion runs."""
 
-        def run(conn: apsw.Connection) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
             one = conn.execute(
                 "SELECT (SELECT count(*) FROM articles) AS articles, (SELECT count(*) FROM topic_nodes) AS topic_nodes,"
                 " (SELECT count(*) FROM rules) AS rules, (SELECT count(*) FROM handbook_docs) AS documents,"
@@ -338,7 +337,7 @@ class SqliteKnowledgeStore:
         }
 
 
-def write_rule(conn: apsw.Connection, rule: dict[str, Any], position: int, now: float) -> None:
+def write_rule(conn: Connection, rule: dict[str, Any], position: int, now: float) -> None:
     """Insert or replace one rule (a validated pack rule) at ``position``."""
     conn.execute(
         "INSERT INTO rules (id, position, patterns, response, match_mode, enabled, updated_at) VALUES (?,?,?,?,?,?,?)"
@@ -349,19 +348,19 @@ def write_rule(conn: apsw.Connection, rule: dict[str, Any], position: int, now: 
     )
 
 
-def bump_version(conn: apsw.Connection) -> None:
+def bump_version(conn: Connection) -> None:
     """Mark the knowledge base changed (the pipeline reloads rules, decisions and caches)."""
     _bump_version(conn)
 
 
-def _bump_version(conn: apsw.Connection) -> None:
+def _bump_version(conn: Connection) -> None:
     conn.execute(
         "INSERT INTO kb_meta (key, value) VALUES ('version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (str(time.time()),),
     )
 
 
-def _merge_tree(conn: apsw.Connection, tree: dict[str, Any], existing: set[str]) -> None:
+def _merge_tree(conn: Connection, tree: dict[str, Any], existing: set[str]) -> None:
     start = conn.execute("SELECT coalesce(max(position), -1) + 1 AS p FROM topic_nodes WHERE parent_id = 'root'")
     position = start.fetchall()[0]["p"]
 
