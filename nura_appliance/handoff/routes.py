@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sanic import Blueprint, Request
 from sanic import json as json_response
@@ -23,13 +23,20 @@ from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.storage.base import SESSION_STATUSES
 from nura_appliance.text_policy import describe, forbidden_character
 
+if TYPE_CHECKING:
+    from nura_appliance.context import AppContext
+
 bp = Blueprint("handoff", url_prefix="/v1")
 _ID = re.compile(r"^[\w.@:+-]{1,128}$")
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
 
 
 def service_of(request: Request) -> HandoffService:
-    return request.app.ctx.nura.handoff
+    nura: AppContext = request.app.ctx.nura  # Sanic's ctx is untyped; the app keeps its context here
+    service = nura.handoff
+    if service is None:  # these routes are registered only by the hand-off feature's setup
+        raise RuntimeError("the hand-off feature is not set up")
+    return service
 
 
 async def check_reply_guards(ctx: Any, session_id: str) -> None:
@@ -71,7 +78,7 @@ def _opt(body: dict[str, Any], key: str, pattern: re.Pattern[str], what: str) ->
 def _lang(value: Any) -> str | None:
     if value is None:
         return None
-    if value not in LANGS:
+    if not isinstance(value, str) or value not in LANGS:
         raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
     return value
 

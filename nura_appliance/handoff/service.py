@@ -403,7 +403,7 @@ class HandoffService:
                     f"article {article} does not exist", code="article_not_found", details={"field": "answer_article"}
                 )
             now = time.time()
-            row = {
+            row: dict[str, Any] = {
                 "session_id": session_id,
                 "status": outcome.status,
                 "issue_category": outcome.issue_category,
@@ -508,7 +508,8 @@ class HandoffService:
         """Sessions waiting for an agent (oldest first) and active chats, with waiting time."""
         now = time.time()
 
-        pending, active = [], []
+        pending: list[dict[str, Any]] = []
+        active: list[dict[str, Any]] = []
         for session, last_message, stale in await self.handoff_store.queue():
             summary = {**session_summary(session), "last_customer_message": last_message, "stale": stale}
             summary["waiting_s"] = round(now - summary["handoff_at"], 3) if summary["handoff_at"] else None

@@ -15,7 +15,13 @@ from nura_appliance.handoff.webhook import deliver_handoff_webhook
 from nura_appliance.http import before_core
 
 if TYPE_CHECKING:  # annotations only: the composition root sits above the features
+    from types import SimpleNamespace
+
+    from sanic.config import Config
+
     from nura_appliance.context import AppContext, CoreParts
+
+    App = Sanic[Config, SimpleNamespace]  # what Sanic("nura") is: the default config and ctx
 
 
 def _wire_jobs(ctx: AppContext) -> int | None:
@@ -35,7 +41,7 @@ def _wire_jobs(ctx: AppContext) -> int | None:
     return None if ctx.settings.job_worker_enabled else interval
 
 
-async def _attach(app: Sanic, ctx: AppContext, parts: CoreParts) -> None:
+async def _attach(app: App, ctx: AppContext, parts: CoreParts) -> None:
     """Before the core: the hand-off service is the conversation service's hand-off starter (in
     place of the core's basic one)."""
     service = HandoffService(
@@ -53,14 +59,14 @@ async def _attach(app: Sanic, ctx: AppContext, parts: CoreParts) -> None:
     app.ctx.handoff_lifecycle_interval = _wire_jobs(ctx)
 
 
-def setup(app: Sanic) -> None:
+def setup(app: App) -> None:
     app.blueprint(routes.bp)
     app.blueprint(routes_desk.bp)  # the desk endpoints share this feature's service
     app.blueprint(transcript_routes.bp)  # transcript exports (CSV, JSON, printable HTML)
     before_core(app, _attach)
 
     @app.after_server_start
-    async def start_lifecycle(app: Sanic) -> None:
+    async def start_lifecycle(app: App) -> None:
         ctx = getattr(app.ctx, "nura", None)
         if ctx is None or ctx.handoff is None:
             return

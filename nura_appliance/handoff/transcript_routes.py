@@ -38,7 +38,10 @@ def _code_table() -> dict[str, dict[str, dict[str, str]]]:
     """The admin's translation table of server codes (admin_static/js/i18n/codes.json): one table
     for the admin pages and the printable transcripts."""
     try:
-        return json.loads((admin_static_dir() / "js" / "i18n" / "codes.json").read_text(encoding="utf-8"))
+        table: dict[str, dict[str, dict[str, str]]] = json.loads(
+            (admin_static_dir() / "js" / "i18n" / "codes.json").read_text(encoding="utf-8")
+        )
+        return table
     except (OSError, ValueError):
         return {}
 
