@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request, Sanic
+from typing import TYPE_CHECKING
+
+from sanic import Blueprint, Request
 from sanic import json as json_response
 from sanic.response import HTTPResponse
 
@@ -12,6 +14,16 @@ from nura_appliance.errors import NotFound, ValidationFailed
 from nura_appliance.http import INT_MAX, int_arg, json_body, session_token
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.languages import LANG_LIST, LANGS
+
+if TYPE_CHECKING:  # annotations only: the composition root sits above the features
+    from types import SimpleNamespace
+
+    from sanic import Sanic
+    from sanic.config import Config
+
+    from nura_appliance.context import AppContext
+
+    App = Sanic[Config, SimpleNamespace]  # what Sanic("nura") is: the default config and ctx
 
 bp = Blueprint("conversation", url_prefix="/v1")
 
@@ -33,7 +45,7 @@ async def post_message(request: Request) -> HTTPResponse:
     summary: Send a customer message and get the bot's answer
     tags: [conversation]
     """
-    ctx = request.app.ctx.nura
+    ctx: AppContext = request.app.ctx.nura
     body = json_body(request)
     original = ctx.original
     if original is not None and original.wants_attachment_message(body):
@@ -65,7 +77,7 @@ async def topic_tree(request: Request) -> HTTPResponse:
       language, leaves with `article` (docs/WIDGET.md, "Original NURA embeds").
     tags: [conversation]
     """
-    ctx = request.app.ctx.nura
+    ctx: AppContext = request.app.ctx.nura
     original = ctx.original
     if original is not None and original.wants_tree(request):
         return await original.topic_tree(request)
@@ -81,7 +93,7 @@ async def topic_tree(request: Request) -> HTTPResponse:
 @access(PUBLIC)
 async def get_article(request: Request, article_id: str) -> HTTPResponse:
     """One article in one language."""
-    ctx = request.app.ctx.nura
+    ctx: AppContext = request.app.ctx.nura
     lang = lang_arg(request, ctx.settings.default_lang)
     article = await ctx.knowledge.article(article_id)
     if article is None:
@@ -105,7 +117,7 @@ async def get_article(request: Request, article_id: str) -> HTTPResponse:
 @access(SESSION)
 async def get_session(request: Request, session_id: str) -> HTTPResponse:
     """A session's state; needs that session's token."""
-    ctx = request.app.ctx.nura
+    ctx: AppContext = request.app.ctx.nura
     session = await ctx.sessions.authorize(session_id, session_token(request))
     return json_response(session_summary(session))
 
@@ -114,7 +126,7 @@ async def get_session(request: Request, session_id: str) -> HTTPResponse:
 @access(SESSION)
 async def get_messages(request: Request, session_id: str) -> HTTPResponse:
     """A session's transcript; needs that session's token. ``after`` returns only newer messages."""
-    ctx = request.app.ctx.nura
+    ctx: AppContext = request.app.ctx.nura
     session = await ctx.sessions.authorize(session_id, session_token(request))
     after = int_arg(request, "after", 0, 0, INT_MAX)
     turns = await ctx.sessions_store.turns(session.id, after_id=after)
@@ -123,5 +135,5 @@ async def get_messages(request: Request, session_id: str) -> HTTPResponse:
     return json_response({"session_id": session.id, "status": session.status, "messages": shown})
 
 
-def setup(app: Sanic) -> None:
+def setup(app: App) -> None:
     app.blueprint(bp)

@@ -262,7 +262,8 @@ class SessionService:
             with self._lock:
                 entry = self._memory.get(session_id)
             return marshal.loads(entry[2]) if entry is not None else None
-        return await self.cache.get(_key(session_id))
+        cached: dict[str, Any] | None = await self.cache.get(_key(session_id))  # what save() put there
+        return cached
 
     async def forget_all(self) -> None:
         """Drop every cached session (the durable store restores each on its next use)."""
