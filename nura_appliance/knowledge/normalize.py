@@ -68,11 +68,20 @@ def _terms(text: str) -> tuple[list[str], list[str]]:
 @dataclass(frozen=True, slots=True)
 class Analysis:
     """The analysis of one message that the tiers share: its index terms (exactly
-    :func:`index_terms`) and its content words as (stem, concept term or None), stopwords left
-    out, each once, in order (what the article tier's coverage evidence counts)."""
+    :func:`index_terms`) and its content stems, stopwords left out, in order."""
 
     terms: tuple[str, ...]
-    units: tuple[tuple[str, str | None], ...]
+    content: tuple[str, ...]
+
+    def units(self) -> list[tuple[str, str | None]]:
+        """The content words as (stem, concept term or None), each once, in order (what the
+        article tier's coverage evidence counts); computed on demand, only that tier reads them."""
+        units: dict[str, str | None] = {}
+        for root in self.content:
+            if root and root not in STOPWORDS and root not in units:
+                concept = concept_of(root)
+                units[root] = "kc" + concept if concept else None
+        return list(units.items())
 
 
 def analysis(text: str) -> Analysis:
@@ -92,9 +101,4 @@ def _analysis(text: str) -> Analysis:
 
 def _analyse(text: str) -> Analysis:
     terms, content = _terms(text)
-    units: dict[str, str | None] = {}
-    for root in content:
-        if root and root not in STOPWORDS and root not in units:
-            concept = concept_of(root)
-            units[root] = "kc" + concept if concept else None
-    return Analysis(tuple(terms), tuple(units.items()))
+    return Analysis(tuple(terms), tuple(content))

@@ -514,7 +514,7 @@ def analyse(text: str) -> tuple[list[str], list[tuple[str, str | None]]]:
     (stem, concept term or None), stopwords left out — the shared, remembered
     :func:`~nura_appliance.knowledge.normalize.analysis` of the message."""
     found = shared_analysis(text)
-    return list(found.terms), list(found.units)
+    return list(found.terms), found.units()
 
 
 def coverage(snap: _Snapshot, units: list[tuple[str, str | None]], index: int) -> tuple[float, int, float]:
