@@ -329,7 +329,7 @@ _WINDOW = 6
 _WITH = lexicon_words("مع ويا وياه ويه لەگەڵ لەگەل لگەڵ گەڵ digel ligel legel tevî lagal lagel lagall with")
 
 
-def _persons(rs: list[frozenset[str]], words: tuple[str, ...] = ()) -> list[int]:
+def _persons(rs: tuple[frozenset[str], ...], words: tuple[str, ...] = ()) -> list[int]:
     """Words for a person; also a unit of the company right after "with" ("لەگەڵ بەشی
     خزمەتگوزاری", "with your service department"), which is talked *with*, not *about*."""
     found = [i for i, r in enumerate(rs) if "staff" in r or "human" in r]
@@ -544,7 +544,7 @@ def _asks_may_i(words: tuple[str, ...]) -> bool:
     return any(w.replace(SORANI_E, "ه") in _MAY_I for w in words)
 
 
-def _first_person(words: list[str], talks: list[int]) -> bool:
+def _first_person(words: tuple[str, ...], talks: list[int]) -> bool:
     """A talk verb in the first person ("احچي", "اتواصل", "biaxivim") or an infinitive."""
     for i in talks:
         w = words[i]
@@ -572,7 +572,7 @@ _CKB_UNABLE = lexicon_words("ناتوانم ناتوانێت ناتوانین ن
 _CKB_FIRST_PERSON = lexicon_words("بکەم بکەین دەکەم ئەکەم بدوێم بدوێین bikim bikem bikin bidim daynim dayinim")
 
 
-def _is_report(words: list[str], person: int, verb: int) -> bool:
+def _is_report(words: tuple[str, ...], person: int, verb: int) -> bool:
     """A staff member who did something in the past ("the agent told me"): not a request."""
     return any(w in {"قال", "قلي", "قالي", "told", "said", "gave", "got"} for w in words[person : verb + 1])
 
