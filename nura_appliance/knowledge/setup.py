@@ -3,7 +3,7 @@ routes, and stopping a running ingest at shut-down."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sanic import Sanic
 
@@ -13,8 +13,17 @@ from nura_appliance.knowledge.ingest import stop_event
 from nura_appliance.knowledge.routes import INGEST_JOB, bp, run_ingest_job
 from nura_appliance.knowledge.service import install_knowledge
 
+if TYPE_CHECKING:  # annotations only: the composition root sits above the features
+    from types import SimpleNamespace
 
-async def _on_context(app: Sanic, ctx: Any, parts: Any) -> None:
+    from sanic.config import Config
+
+    from nura_appliance.context import AppContext, CoreParts
+
+    App = Sanic[Config, SimpleNamespace]  # what Sanic("nura") is: the default config and ctx
+
+
+async def _on_context(app: App, ctx: AppContext, parts: CoreParts) -> None:
     """Before the core: the embedder goes to the article matcher the pipeline is built with, and
     the AI feature builds its retrieval tier with ``ctx.retriever``."""
     await install_knowledge(ctx)
@@ -23,13 +32,13 @@ async def _on_context(app: Sanic, ctx: Any, parts: Any) -> None:
         jobs.register(INGEST_JOB, run_ingest_job)
 
 
-def setup(app: Sanic) -> None:
+def setup(app: App) -> None:
     app.blueprint(bp)
     app.blueprint(rules_routes.bp)  # /v1/knowledge/rules: the admin's rules editor
     before_core(app, _on_context)
 
     @app.before_server_stop
-    async def stop_ingests(app: Sanic) -> None:
+    async def stop_ingests(app: App) -> None:
         """SIGTERM: a running ingest stops at its next step instead of holding the process."""
         ctx = getattr(app.ctx, "nura", None)
         if ctx is not None:
