@@ -10,7 +10,7 @@ would trigger — the saved rules, a draft still being edited, and the pipeline'
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sanic import Blueprint, Request
 from sanic import json as json_response
@@ -25,6 +25,9 @@ from nura_appliance.knowledge.rules import RuleHit, RuleMatcher
 from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.storage.base import RuleStore
 
+if TYPE_CHECKING:  # annotations only: the composition root sits above the features
+    from nura_appliance.context import AppContext
+
 bp = Blueprint("knowledge_rules", url_prefix="/v1/knowledge")
 MAX_PHRASES = 100
 MAX_PHRASE_CHARS = 200
@@ -32,7 +35,8 @@ MAX_ANSWER_CHARS = 4000
 
 
 def _store(request: Request) -> RuleStore:
-    return request.app.ctx.nura.stores.rules
+    ctx: AppContext = request.app.ctx.nura
+    return ctx.stores.rules
 
 
 def _fields(body: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +57,7 @@ def clean_rule(body: dict[str, Any], rule_id: str | None = None) -> dict[str, An
     elif not body.get("id"):
         body = {**body, "id": f"rule-{secrets.token_hex(4)}"}
     try:
-        rule = validate_pack({"format": FORMAT, "articles": [], "rules": [_fields(body)]})["rules"][0]
+        rule: dict[str, Any] = validate_pack({"format": FORMAT, "articles": [], "rules": [_fields(body)]})["rules"][0]
     except PackError as exc:
         field = next((f for f in ("patterns", "response", "match", "enabled", "id") if f in exc.message), None)
         raise ValidationFailed(exc.message, code="invalid_rule", details={"field": field} if field else None) from None
