@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sanic import Blueprint, Request
 from sanic import json as json_response
@@ -27,14 +27,18 @@ from nura_appliance.knowledge.language import detect_with_hint
 from nura_appliance.knowledge.pack import PackError, pick_text, validate_pack
 from nura_appliance.languages import LANG_LIST, LANGS
 
+if TYPE_CHECKING:  # annotations only: the composition root sits above the features
+    from nura_appliance.context import AppContext
+
 log = logging.getLogger(__name__)
 bp = Blueprint("knowledge", url_prefix="/v1/knowledge")
 INGEST_JOB = "knowledge_ingest"
 UPLOAD_KINDS = ("md", "txt", "html", "pdf", "docx")
 
 
-def _ctx(request: Request) -> Any:
-    return request.app.ctx.nura
+def _ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.app.ctx.nura  # Sanic's ctx is untyped; the app keeps its context here
+    return ctx
 
 
 def _lang(request: Request, default: str = "ar") -> str:
@@ -60,7 +64,8 @@ def _one_article(body: dict[str, Any], article_id: str | None = None) -> dict[st
             )
         body = {**body, "id": article_id}
     pack = validate_pack({"format": "nura-knowledge/1", "articles": [body]})
-    return pack["articles"][0]
+    article: dict[str, Any] = pack["articles"][0]
+    return article
 
 
 # -- articles --------------------------------------------------------------------------------------
@@ -168,7 +173,7 @@ async def import_pack(request: Request) -> HTTPResponse:
 
 
 # -- handbook --------------------------------------------------------------------------------------
-def _upload_dir(ctx: Any) -> Path:
+def _upload_dir(ctx: AppContext) -> Path:
     folder = ctx.paths.uploads / "handbook"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -256,7 +261,7 @@ async def ingestions(request: Request) -> HTTPResponse:
     return json_response({"runs": rows})
 
 
-async def start_ingest(ctx: Any, files: list[dict[str, Any]], *, source: str) -> int:
+async def start_ingest(ctx: AppContext, files: list[dict[str, Any]], *, source: str) -> int:
     """Log a run and hand it to the jobs feature (durable) or to an in-process task."""
     run_id = await ctx.db.write(
         lambda c: (
@@ -280,7 +285,7 @@ async def start_ingest(ctx: Any, files: list[dict[str, Any]], *, source: str) ->
 INGEST_MAX_STARTS = 2  # a run whose process died this often is not started again
 
 
-async def _quarantined(ctx: Any, run_id: int) -> bool:
+async def _quarantined(ctx: AppContext, run_id: int) -> bool:
     """Mark the run as running (counting its starts); True when it must not run again.
 
     A run still ``running`` when its job starts again was cut short: the process died during it
@@ -315,7 +320,7 @@ async def _quarantined(ctx: Any, run_id: int) -> bool:
     return False
 
 
-async def run_ingest_job(ctx: Any, payload: dict[str, Any]) -> None:
+async def run_ingest_job(ctx: AppContext, payload: dict[str, Any]) -> None:
     """Job handler: ingest stored uploads and close the run's log row."""
     if await _quarantined(ctx, payload["run_id"]):
         return
@@ -394,6 +399,8 @@ async def search(request: Request) -> HTTPResponse:
     if len(query) > ctx.settings.message_max_chars:
         raise ValidationFailed("'q' is too long", code="invalid_field", details={"field": "q"})
     k = int_arg(request, "k", 5, 1, 50)
+    if ctx.retriever is None:  # installed by this feature's start-up hook, before any request
+        raise RuntimeError("the knowledge feature is not set up")
     hits = await ctx.retriever.search(query, _lang(request), k)
     return json_response({"query": query, "hits": [h.as_dict() for h in hits]})
 
