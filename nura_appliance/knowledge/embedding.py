@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from nura_appliance.errors import NuraError
 from nura_appliance.knowledge.lexicon import concept_of, concepts
@@ -44,26 +45,27 @@ class Embedder(Protocol):
     space: str
     dim: int
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Return an array of shape ``(len(texts), dim)``, float32, rows L2-normalised."""
         ...
 
 
-def _l2(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+def _l2(matrix: NDArray[np.floating[Any]]) -> NDArray[np.float32]:
+    norms: NDArray[np.floating[Any]] = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return (matrix / norms).astype(np.float32)
 
 
-def _hadamard(n: int) -> np.ndarray:
+def _hadamard(n: int) -> NDArray[np.float64]:
     """Sylvester's Hadamard matrix of order ``n`` (a power of two), scaled to be orthogonal."""
-    h = np.ones((1, 1))
+    h: NDArray[np.float64] = np.ones((1, 1))
     while h.shape[0] < n:
         h = np.block([[h, h], [h, -h]])
-    return h / np.sqrt(n)
+    scaled: NDArray[np.float64] = h / np.sqrt(n)
+    return scaled
 
 
-def dense_rotation(dim: int) -> np.ndarray:
+def dense_rotation(dim: int) -> NDArray[np.float32]:
     """A fixed orthogonal matrix that spreads every input dimension over all outputs.
 
     Hashed features give sparse vectors, whose sign bits say little (most are "not positive"), so
@@ -109,7 +111,7 @@ class BuiltinEmbedder:
         self._lock = threading.Lock()
         # One message's vector is asked for by the article tier (its matching text) and again by
         # the handbook tier (the text as typed: the same string for most messages).
-        self._queries: dict[str, np.ndarray] = {}
+        self._queries: dict[str, NDArray[np.float32]] = {}
 
     def _slot(self, feature: str) -> tuple[int, float]:
         found = self._slots.get(feature)
@@ -165,7 +167,7 @@ class BuiltinEmbedder:
             out[key] = out.get(key, 0.0) + self._CONCEPT_WEIGHT
         return out
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         if len(texts) == 1 and len(texts[0]) <= _QUERY_MEMO_CHARS:  # a message, not a batch of chunks
             text = texts[0]
             found = self._queries.get(text)
@@ -177,7 +179,7 @@ class BuiltinEmbedder:
             return found[None, :].copy()  # the caller's own array, as from a computation
         return self._embed(texts)
 
-    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+    def _embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         matrix = np.zeros((len(texts), self.dim), dtype=np.float32)
         slot = self._slot
         for row, text in enumerate(texts):
@@ -215,7 +217,7 @@ class OpenAIEmbedder:
         self.dim = 0
         self.space = f"openai:{model}"
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         vectors: list[list[float]] = []
         for start in range(0, len(texts), 256):
             batch = [t or " " for t in texts[start : start + 256]]
@@ -245,7 +247,7 @@ class LocalEmbedder:
         self.dim = int(self._model.n_embd())
         self.space = f"local:{path.name}:{self.dim}"
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         with self._lock:
             rows = [self._model.embed(t or " ") for t in texts]
         matrix = np.zeros((len(texts), self.dim), dtype=np.float32)
