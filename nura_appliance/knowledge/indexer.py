@@ -22,6 +22,7 @@ from typing import Any
 
 import apsw
 import numpy as np
+from numpy.typing import NDArray
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder, content_key
 from nura_appliance.knowledge.normalize import ANALYSIS_VERSION, index_terms
@@ -107,17 +108,18 @@ def coarse_dim(dim: int) -> int:
 
 
 @functools.lru_cache(maxsize=4)
-def _hyperplanes(dim: int) -> np.ndarray:
+def _hyperplanes(dim: int) -> NDArray[np.float64]:
     """``COARSE_BITS`` fixed ±1 hyperplanes over ``dim`` dimensions, scaled so projected values stay
     near unit size. The signs come from PCG64's raw output (numpy keeps that stream stable across
     versions and machines); crc32 of "row:col" would not do — CRC is linear, so its bits form a
     nearly rank-one sign pattern and every hyperplane would be the same one."""
     raw = np.random.PCG64(20241124).random_raw(COARSE_BITS * dim)
     signs = np.where(raw & np.uint64(1), 1.0, -1.0).astype(np.float32).reshape(COARSE_BITS, dim)
-    return signs / np.sqrt(dim)
+    scaled: NDArray[np.float64] = signs / np.sqrt(dim)  # float64: numpy's scalar is not weak
+    return scaled
 
 
-def coarse(vector: np.ndarray) -> np.ndarray:
+def coarse(vector: NDArray[np.float32]) -> NDArray[np.float32]:
     """The float vector whose sign bits form the coarse code.
 
     One sign bit per dimension estimates the angle between two vectors; 384 bits estimate it too
@@ -131,11 +133,11 @@ def coarse(vector: np.ndarray) -> np.ndarray:
     return (vector @ _hyperplanes(vector.shape[-1]).T).astype(np.float32)
 
 
-def to_blob(vector: np.ndarray) -> bytes:
+def to_blob(vector: NDArray[np.float32]) -> bytes:
     return np.asarray(vector, dtype=np.float32).tobytes()
 
 
-def from_blob(blob: bytes) -> np.ndarray:
+def from_blob(blob: bytes) -> NDArray[np.float32]:
     return np.frombuffer(blob, dtype=np.float32)
 
 
@@ -163,7 +165,7 @@ class VectorIndex:
         mark_analysis_if_new(conn)
 
     # -- embedding ----------------------------------------------------------------------------
-    def embed(self, texts: Sequence[str], conn: apsw.Connection | None = None) -> np.ndarray:
+    def embed(self, texts: Sequence[str], conn: apsw.Connection | None = None) -> NDArray[np.float32]:
         """Vectors for ``texts``; with ``conn``, reuse cached vectors (new ones are queued for the
         cache and written by the next :meth:`write`, on the writer thread).
 
@@ -176,7 +178,7 @@ class VectorIndex:
             return self.embedder.embed(list(texts))
         space = self.embedder.space
         keys = [content_key(space, t) for t in texts]
-        found: dict[str, np.ndarray] = {}
+        found: dict[str, NDArray[np.float32]] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
@@ -256,7 +258,7 @@ class VectorIndex:
                 )
             conn.execute("DELETE FROM kb_vectors WHERE kind = ? AND ref = ?", (kind, ref))
 
-    def write(self, conn: apsw.Connection, items: Sequence[Item], vectors: np.ndarray | None = None) -> int:
+    def write(self, conn: apsw.Connection, items: Sequence[Item], vectors: NDArray[np.float32] | None = None) -> int:
         """Insert ``items`` with their vectors (computed here when not given); returns rows written."""
         if not items:
             return 0
