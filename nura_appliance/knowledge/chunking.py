@@ -94,7 +94,8 @@ def _blocks(text: str) -> list[_Block]:
                 blocks.append(_Block("table-row", render_row(header, cells), number, label))
             continue
         if _LIST_ITEM.match(line):
-            start, items = i, []
+            start = i
+            items: list[str] = []
             while i < len(lines) and (
                 _LIST_ITEM.match(lines[i]) or (items and lines[i].startswith("  ") and lines[i].strip())
             ):

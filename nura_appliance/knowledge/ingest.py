@@ -75,7 +75,8 @@ def _decode(data: bytes, name: str) -> str:
 
 def _markdown_sections(text: str) -> list[Section]:
     sections: list[Section] = []
-    heading, lines = "", []
+    heading = ""
+    lines: list[str] = []
     trail: list[tuple[int, str]] = []  # heading path, so a level-3 chunk knows its level-2 parent
     for line in text.splitlines():
         match = _MD_HEADING.match(line)
@@ -182,7 +183,7 @@ def _pdf_sections(data: bytes, name: str) -> list[Section]:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             try:
-                opened = reader.decrypt("")  # "encrypted" PDFs with an empty user password open
+                opened: int = reader.decrypt("")  # "encrypted" PDFs with an empty user password open
             except Exception:  # noqa: BLE001 - pypdf raises several kinds here
                 opened = 0
             if not opened:

@@ -148,7 +148,8 @@ def pdf_sections(data: bytes) -> list[tuple[str, str]]:
             pages.append(sorted(items, key=lambda item: item[0]))
     body = statistics.median(sizes) if sizes else 0.0
     trail: list[tuple[float, str]] = []
-    heading, lines = "", []
+    heading = ""
+    lines: list[str] = []
     for number, items in enumerate(pages, 1):
         for _, size, text, is_table in items:
             if not is_table and body and size >= body * _HEADING_RATIO and len(text) <= _MAX_HEADING:
