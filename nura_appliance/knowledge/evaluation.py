@@ -203,7 +203,7 @@ def summarise(results: list[dict[str, Any]], elapsed: float = 0.0, langs: list[s
             "top1": _ratio(sum(top1(r) for r in rows), len(rows)),
             "answered_correct": _ratio(sum(r["ok"] for r in rows), len(rows)),
         }
-    out = {
+    out: dict[str, Any] = {
         "cases": len(results),
         "ok": _ratio(sum(r["ok"] for r in results), len(results)),
         "top1": _ratio(sum(top1(r) for r in articles), len(articles)),

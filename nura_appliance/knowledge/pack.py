@@ -193,7 +193,7 @@ def validate_pack(data: Any) -> dict[str, Any]:
             raise PackError(f"canned reply {reply_id!r}.text: required")
         canned.append({"id": reply_id, "lang": lang, "title": str(title or reply_id), "text": text.strip()})
 
-    clean = {
+    clean: dict[str, Any] = {
         "format": FORMAT,
         "name": str(data.get("name") or "knowledge pack"),
         "languages": [],
