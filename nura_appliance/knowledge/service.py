@@ -23,6 +23,7 @@ from nura_appliance.knowledge.indexer import (
 from nura_appliance.knowledge.ingest import purge_hidden
 from nura_appliance.knowledge.normalize import ANALYSIS_VERSION
 from nura_appliance.storage.records import Item, chunk_fts_text
+from nura_appliance.storage.sqlite.db import Connection
 from nura_appliance.storage.sqlite.knowledge import article_from_row
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def choose_embedder(settings: Any) -> Embedder:
         return BuiltinEmbedder()
 
 
-def _space_state(conn: apsw.Connection) -> dict[str, Any]:
+def _space_state(conn: Connection) -> dict[str, Any]:
     meta = {
         r["key"]: r["value"]
         for r in conn.execute(
