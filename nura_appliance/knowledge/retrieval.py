@@ -30,6 +30,7 @@ import asyncio
 import functools
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ from nura_appliance.knowledge.indexer import from_blob
 from nura_appliance.knowledge.language import arabizi_text
 from nura_appliance.knowledge.normalize import analysis as shared_analysis
 from nura_appliance.storage.postgres import search as pg_search
-from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.db import Connection, Database
 
 # Fusion weights and calibration (docs/KNOWLEDGE.md). Weights: grid search for the best mean
 # top-1 over the dev splits, cases.jsonl (packs with and without example questions) and the
@@ -128,7 +129,7 @@ def fts_query(terms: list[str]) -> str:
     return " OR ".join('"' + t.replace('"', "") + '"' for t in dict.fromkeys(terms) if t.replace('"', ""))
 
 
-def knowledge_version(conn: apsw.Connection) -> str:
+def knowledge_version(conn: Connection) -> str:
     """The knowledge version ``conn`` sees; every change of articles or handbook bumps it, and the
     in-memory indexes (article snapshot, binary codes, term frequencies) are kept per version."""
     rows = conn.execute("SELECT value FROM kb_meta WHERE key = 'version'").fetchall()
@@ -178,17 +179,21 @@ class _Lexicon:
         return bm_item, bm_article
 
 
-def _load_lexicon(conn: apsw.Connection, position: dict[str, int]) -> _Lexicon | None:
+def _load_lexicon(conn: Connection, position: dict[str, int]) -> _Lexicon | None:
     """Build the :class:`_Lexicon` from FTS5's own index, or None where that cannot be read (the
     matcher then asks FTS5 per message)."""
     try:
         conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.kb_fts_instance USING fts5vocab(main, kb_fts, instance)")
-        cursor = conn.cursor()
+        cursor: apsw.Cursor = conn.cursor()  # rows as tuples (_as_tuple), not the connection's dicts
         cursor.row_trace = _as_tuple
-        meta = cursor.execute("SELECT rowid, kind, ref, field FROM kb_fts ORDER BY rowid").fetchall()
-        cursor = conn.cursor()
-        cursor.row_trace = _as_tuple
-        counts = cursor.execute("SELECT term, doc, count(*) FROM temp.kb_fts_instance GROUP BY term, doc").fetchall()
+        meta: list[tuple[Any, ...]] = cursor.execute(
+            "SELECT rowid, kind, ref, field FROM kb_fts ORDER BY rowid"
+        ).fetchall()
+        counting: apsw.Cursor = conn.cursor()
+        counting.row_trace = _as_tuple
+        counts: list[tuple[Any, ...]] = counting.execute(
+            "SELECT term, doc, count(*) FROM temp.kb_fts_instance GROUP BY term, doc"
+        ).fetchall()
     except apsw.Error:
         return None
     row_of = {rowid: i for i, (rowid, _, _, _) in enumerate(meta)}
@@ -248,7 +253,7 @@ class _Snapshot:
         self.position = {a: i for i, a in enumerate(self.article_ids)}
 
 
-def _load_snapshot(conn: apsw.Connection, version: str, learn: bool = True) -> _Snapshot:
+def _load_snapshot(conn: Connection, version: str, learn: bool = True) -> _Snapshot:
     rows = list(conn.execute("SELECT ref, vector FROM kb_vectors WHERE kind = 'article' ORDER BY ref, id"))
     space_row = list(conn.execute("SELECT value FROM kb_meta WHERE key = 'vector_space'"))
     article_ids = sorted({r["ref"] for r in rows})
@@ -330,7 +335,7 @@ def background_bags() -> tuple[dict[str, float], ...]:
     return tuple(bag for bag in bags if bag)
 
 
-def _pack_background_texts(conn: apsw.Connection) -> list[str]:
+def _pack_background_texts(conn: Connection) -> list[str]:
     """The pack's own out-of-scope questions: its ``out_of_scope_examples`` (kb_meta), if any."""
     rows = list(conn.execute("SELECT value FROM kb_meta WHERE key = 'out_of_scope_examples'"))
     texts = json.loads(rows[0]["value"]) if rows else []
@@ -413,7 +418,7 @@ class SparseModel:
     _terms: dict[str, tuple[list[int], list[float]]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, docs: list[dict[str, float]], background: list[dict[str, float]] = ()) -> SparseModel:
+    def build(cls, docs: list[dict[str, float]], background: Sequence[dict[str, float]] = ()) -> SparseModel:
         """The model of ``docs`` (one per article) and ``background`` classes (rows after the
         articles, scored the same way). The background counts in the IDF like an article: a word
         that out-of-scope questions use as much as the pack's articles ("سعر", "عروض", "price")
@@ -588,7 +593,7 @@ class ArticleMatcher:
         # (tests/bench/bench_pack_import.py).
         self.learn = True
 
-    def _snapshot_in(self, conn: apsw.Connection) -> _Snapshot:
+    def _snapshot_in(self, conn: Connection) -> _Snapshot:
         """The article index for the knowledge version ``conn`` sees (reloaded when it changed)."""
         version = knowledge_version(conn)
         snap = self._snapshot
@@ -597,7 +602,7 @@ class ArticleMatcher:
         return snap
 
     def _lexical(
-        self, conn: apsw.Connection, snap: _Snapshot, terms: list[str], *, use_lexicon: bool = True
+        self, conn: Connection, snap: _Snapshot, terms: list[str], *, use_lexicon: bool = True
     ) -> tuple[np.ndarray, np.ndarray, float]:
         """Best BM25 per article over its items and as one document, and the share of the
         message's words the index knows at all."""
@@ -614,9 +619,9 @@ class ArticleMatcher:
             found = pg_search.bm25(conn, "kb_fts", terms, columns=("ref", "field"), where="kind = 'article'")
             bm_item, bm_article = _best_per_article(snap, [(r["ref"], r["field"], r["score"]) for r in found])
             return bm_item, bm_article, (len(pg_search.known_terms(conn, words)) / len(words) if words else 1.0)
-        cursor = conn.cursor()
+        cursor: apsw.Cursor = conn.cursor()
         cursor.row_trace = _as_tuple  # hundreds of rows: no per-row dict (the connection's default)
-        rows = cursor.execute(
+        rows: list[tuple[Any, ...]] = cursor.execute(
             "SELECT ref, field, -bm25(kb_fts) FROM kb_fts WHERE kb_fts MATCH ? AND kind = 'article'",
             (fts_query(terms),),
         ).fetchall()
@@ -629,9 +634,11 @@ class ArticleMatcher:
             if len(vocab) > 50_000:  # bound memory against floods of made-up words
                 vocab.clear()
             marks = ",".join("?" * len(unseen))
-            known = {r["term"] for r in conn.execute(f"SELECT term FROM kb_fts_vocab WHERE term IN ({marks})", unseen)}
+            indexed = {
+                r["term"] for r in conn.execute(f"SELECT term FROM kb_fts_vocab WHERE term IN ({marks})", unseen)
+            }
             for word in unseen:
-                vocab[word] = word in known
+                vocab[word] = word in indexed
         return bm_item, bm_article, sum(1 for w in words if vocab.get(w)) / len(words)
 
     async def scores(self, text: str) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
@@ -651,7 +658,7 @@ class ArticleMatcher:
             analysis.update(terms=terms, units=units)
         builtin = isinstance(self.embedder, BuiltinEmbedder)
 
-        def work(conn: apsw.Connection) -> tuple[_Snapshot, Any]:
+        def work(conn: Connection) -> tuple[_Snapshot, Any]:
             snap = self._snapshot_in(conn)
             if not snap.article_ids:
                 return snap, None
@@ -670,7 +677,7 @@ class ArticleMatcher:
 
     @staticmethod
     def _fuse(
-        snap: _Snapshot, lexical: tuple[np.ndarray, np.ndarray, float], query: np.ndarray, terms: list[str] = ()
+        snap: _Snapshot, lexical: tuple[np.ndarray, np.ndarray, float], query: np.ndarray, terms: Sequence[str] = ()
     ) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
         n = len(snap.article_ids)
         if query.shape[0] != snap.vectors.shape[1]:
