@@ -51,7 +51,7 @@ from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.knowledge.retrieval import dot_rows, fts_query, knowledge_version
 from nura_appliance.knowledge.values import answer_types, asking_kinds, counted, value_kinds
 from nura_appliance.storage.postgres import search as pg_search
-from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.db import Connection, Database
 from nura_appliance.storage.sqlite.handbook import HIDDEN
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,14 @@ REL_BIAS, REL_COVERAGE, REL_RARE, REL_COSINE = -2.52, 2.70, 2.48, 0.80
 
 def _as_tuple(cursor: apsw.Cursor, row: tuple[Any, ...]) -> tuple[Any, ...]:
     return row
+
+
+def _tuple_rows(conn: Connection, sql: str, bindings: apsw.Bindings) -> list[tuple[Any, ...]]:
+    """The rows of one query as tuples, not the connection's dicts (cheaper for many rows)."""
+    cursor: apsw.Cursor = conn.cursor()
+    cursor.row_trace = _as_tuple
+    rows: list[tuple[Any, ...]] = cursor.execute(sql, bindings).fetchall()
+    return rows
 
 
 def idf(hits: int, total: int) -> float:
@@ -351,7 +359,7 @@ class ChunkFrequencies:
         self._has_vocab = False
         self._lock = threading.Lock()
 
-    def _reset(self, conn: apsw.Connection, version: str) -> None:
+    def _reset(self, conn: Connection, version: str) -> None:
         self._version, self._counts = version, {}
         self._has_vocab = bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunk_fts_vocab'").fetchall())
         # One pass over the index text per version (the terms are space-separated).
@@ -361,7 +369,7 @@ class ChunkFrequencies:
         self._chunks = int(row["n"])
         self._average = float(row["t"]) / self._chunks if self._chunks else 1.0
 
-    def lookup(self, conn: apsw.Connection, version: str, terms: list[str]) -> tuple[dict[str, int], int] | None:
+    def lookup(self, conn: Connection, version: str, terms: list[str]) -> tuple[dict[str, int], int] | None:
         """``({term: chunks holding it}, chunk count)`` under knowledge ``version``, or None
         without the vocabulary table."""
         with self._lock:
@@ -385,7 +393,7 @@ class ChunkFrequencies:
             known.update(fresh)
         return known, chunks
 
-    def average_length(self, conn: apsw.Connection, version: str) -> float:
+    def average_length(self, conn: Connection, version: str) -> float:
         """Average chunk length in index terms under ``version`` (BM25's avgdl)."""
         with self._lock:
             if version != self._version:
@@ -513,7 +521,7 @@ class HybridRetriever:
     # -- the search ---------------------------------------------------------------------------
     def search_sync(
         self,
-        conn: apsw.Connection,
+        conn: Connection,
         text: str,
         query: np.ndarray | None,
         k: int,
@@ -527,7 +535,7 @@ class HybridRetriever:
 
     def search_lists_sync(
         self,
-        conn: apsw.Connection,
+        conn: Connection,
         text: str,
         query: np.ndarray | None,
         k: int,
@@ -556,12 +564,11 @@ class HybridRetriever:
                 sent = selective_terms(counts, total, terms.terms) if looked is not None else terms.terms[:8]
                 if sent:
                     average = self._frequencies.average_length(conn, version)
-                    cursor = conn.cursor()
-                    cursor.row_trace = _as_tuple
-                    rows = cursor.execute(
+                    rows = _tuple_rows(
+                        conn,
                         "SELECT ref, -bm25(chunk_fts), text FROM chunk_fts WHERE chunk_fts MATCH ? ORDER BY rank LIMIT ?",
                         (fts_query(sent), pool),
-                    ).fetchall()
+                    )
                     # FTS5 floors the idf of a term in half the chunks or more to 1e-6: then (a small
                     # handbook) its ranking is re-done with the always-positive idf. Elsewhere FTS5's
                     # idf and Lucene's differ by a few per cent and its order stands.
@@ -621,18 +628,16 @@ class HybridRetriever:
         rows = conn.execute(f"SELECT id, text FROM handbook_chunks WHERE id IN ({marks})", ids).fetchall()
         return {str(r["id"]): value_kinds(r["text"] or "", query.kinds) for r in rows}
 
-    def _complete_chunks(self, conn: apsw.Connection, found: dict[str, _Candidate], query: np.ndarray | None) -> None:
+    def _complete_chunks(self, conn: Connection, found: dict[str, _Candidate], query: np.ndarray | None) -> None:
         """Read the missing half of each candidate: the terms of chunks found by vectors only, the
         cosine of chunks found by BM25 only."""
         need_terms = [c for c in found.values() if c.terms is None]
         if need_terms:
             ids = [int(c.ref) for c in need_terms if c.ref.isdigit()]
             marks = ",".join("?" * len(ids))
-            cursor = conn.cursor()
-            cursor.row_trace = _as_tuple
             terms = {
                 str(ref): frozenset(indexed.split())
-                for ref, indexed in cursor.execute(f"SELECT ref, text FROM chunk_fts WHERE rowid IN ({marks})", ids)
+                for ref, indexed in _tuple_rows(conn, f"SELECT ref, text FROM chunk_fts WHERE rowid IN ({marks})", ids)
             }
             for cand in need_terms:
                 cand.terms = terms.get(cand.ref, frozenset())
@@ -641,12 +646,11 @@ class HybridRetriever:
         need_cosine = [c for c in found.values() if c.cosine is None]
         if need_cosine:
             marks = ",".join("?" * len(need_cosine))
-            cursor = conn.cursor()
-            cursor.row_trace = _as_tuple
-            rows = cursor.execute(
+            rows = _tuple_rows(
+                conn,
                 f"SELECT ref, vector FROM kb_vectors WHERE kind = 'chunk' AND ref IN ({marks})",
                 [c.ref for c in need_cosine],
-            ).fetchall()
+            )
             if rows and len(rows[0][1]) == query.shape[0] * 4:
                 cosines = dot_rows(np.vstack([from_blob(v) for _, v in rows]), query)
                 best = {ref: float(cos) for (ref, _), cos in zip(rows, cosines, strict=True)}
@@ -655,7 +659,7 @@ class HybridRetriever:
 
     def _articles(
         self,
-        conn: apsw.Connection,
+        conn: Connection,
         terms: QueryTerms,
         weights: Weights,
         query: np.ndarray | None,
@@ -667,11 +671,10 @@ class HybridRetriever:
         """The article list: BM25 over each article as one document, best item cosine."""
         lexical: list[tuple[str, float, frozenset[str]]] = []
         if terms.terms:
-            cursor = conn.cursor()
-            cursor.row_trace = _as_tuple
             lexical = [
                 (ref, score, frozenset(indexed.split()))
-                for ref, indexed, score in cursor.execute(
+                for ref, indexed, score in _tuple_rows(
+                    conn,
                     "SELECT ref, text, -bm25(kb_fts) FROM kb_fts WHERE kb_fts MATCH ? AND field = 'all'"
                     " ORDER BY rank LIMIT ?",
                     (fts_query(terms.terms), pool),
@@ -691,7 +694,7 @@ class HybridRetriever:
         return best
 
     def _focus_article(
-        self, conn: apsw.Connection, terms: QueryTerms, weights: Weights, query: np.ndarray | None, focus: str
+        self, conn: Connection, terms: QueryTerms, weights: Weights, query: np.ndarray | None, focus: str
     ) -> _Candidate:
         """One article's evidence and best item cosine, without searching the article list (the
         grounded tier compares the article the article tier chose with the handbook)."""
@@ -701,19 +704,15 @@ class HybridRetriever:
         return cand
 
     @staticmethod
-    def _article_cosine(conn: apsw.Connection, cand: _Candidate, query: np.ndarray | None) -> _Candidate:
+    def _article_cosine(conn: Connection, cand: _Candidate, query: np.ndarray | None) -> _Candidate:
         if query is not None:
-            cursor = conn.cursor()
-            cursor.row_trace = _as_tuple
-            rows = cursor.execute(
-                "SELECT vector FROM kb_vectors WHERE kind = 'article' AND ref = ?", (cand.ref,)
-            ).fetchall()
+            rows = _tuple_rows(conn, "SELECT vector FROM kb_vectors WHERE kind = 'article' AND ref = ?", (cand.ref,))
             if rows and len(rows[0][0]) == query.shape[0] * 4:
                 cand.cosine = float(dot_rows(np.vstack([from_blob(v) for (v,) in rows]), query).max())
         return cand
 
     @staticmethod
-    def _article_terms(conn: apsw.Connection, found: dict[str, _Candidate]) -> None:
+    def _article_terms(conn: Connection, found: dict[str, _Candidate]) -> None:
         missing = [c for c in found.values() if c.terms is None]
         if missing:
             marks = ",".join("?" * len(missing))
@@ -830,7 +829,7 @@ class HybridRetriever:
 
     # -- the vector half ------------------------------------------------------------------------
     def vector_candidates(
-        self, conn: apsw.Connection, kind: str, query: np.ndarray, coarse_query: np.ndarray, count: int, version: str
+        self, conn: Connection, kind: str, query: np.ndarray, coarse_query: np.ndarray, count: int, version: str
     ) -> dict[str, float]:
         """The vector half of a search: the ``count`` nearest binary codes of ``kind``, re-scored
         with the float vectors; the best cosine per ref."""
@@ -838,9 +837,8 @@ class HybridRetriever:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        cursor = conn.cursor()
-        cursor.row_trace = _as_tuple  # ~160 rows: a dict each cost more than the re-scoring
-        rows = cursor.execute(f"SELECT ref, vector FROM kb_vectors WHERE id IN ({marks})", ids).fetchall()
+        # ~160 rows: a dict each cost more than the re-scoring
+        rows = _tuple_rows(conn, f"SELECT ref, vector FROM kb_vectors WHERE id IN ({marks})", ids)
         if not rows or len(rows[0][1]) != query.shape[0] * 4:
             return {}
         cosines = dot_rows(np.vstack([from_blob(vector) for _, vector in rows]), query)
@@ -850,9 +848,7 @@ class HybridRetriever:
                 best[ref] = float(cos)
         return best
 
-    def _coarse_knn(
-        self, conn: apsw.Connection, kind: str, coarse_query: np.ndarray, count: int, version: str
-    ) -> list[int]:
+    def _coarse_knn(self, conn: Connection, kind: str, coarse_query: np.ndarray, count: int, version: str) -> list[int]:
         """Row ids of the ``count`` nearest binary codes of ``kind`` (Hamming distance).
 
         The codes are stored in sqlite-vec's ``kb_vec``; a scan there costs about a microsecond
