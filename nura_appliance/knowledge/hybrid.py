@@ -927,12 +927,15 @@ class HybridRetriever:
 
     # -- the async API ----------------------------------------------------------------------------
     async def _query_vector(self, text: str) -> np.ndarray | None:
+        vector: np.ndarray
         if isinstance(self.embedder, BuiltinEmbedder):
-            return self.embedder.embed([text])[0]
+            vector = self.embedder.embed([text])[0]
+            return vector
         if time.monotonic() < self._down_until:
             return None
         try:
-            return (await asyncio.to_thread(self.embedder.embed, [text]))[0]
+            vector = (await asyncio.to_thread(self.embedder.embed, [text]))[0]
+            return vector
         except Exception:  # noqa: BLE001 - a dead provider degrades search to FTS only
             self._down_until = time.monotonic() + 60.0  # and is not retried on every query
             return None

@@ -230,7 +230,8 @@ _STOP: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("
 
 def stop_event(ctx: Any) -> threading.Event:
     """The event that stops ``ctx``'s ingests at their next step (set on server stop)."""
-    return ctx.ingest_stop
+    event: threading.Event = ctx.ingest_stop
+    return event
 
 
 def _check_stop(name: str) -> None:

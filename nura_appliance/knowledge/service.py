@@ -136,7 +136,8 @@ async def reindex(ctx: Any, progress: Progress | None = None) -> int:
         )
         return written
 
-    return await ctx.db.write(swap)
+    count: int = await ctx.db.write(swap)
+    return count
 
 
 async def install_knowledge(ctx: Any, *, background_reindex: bool = True) -> HybridRetriever:
