@@ -5,6 +5,7 @@ dashboard's daily figures come from."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,3 +166,42 @@ def insert_columns(table: str, row: dict[str, Any]) -> list[str]:
     if not columns:
         raise ValueError(f"a row for {table!r} holds none of its columns")
     return columns
+
+
+def conversation_rows(
+    item: Any,
+    turn_ids: list[int],
+    insert: Callable[[str, dict[str, Any]], str],
+    record_gap: Callable[[dict[str, Any]], None] | None,
+) -> list[LedgerEntry]:
+    """Write what one imported conversation holds after its session and turns (its turns' ledger
+    entries, logs, insights with their gaps, outcome) through the backend's ``insert(table, row)``
+    (returns the new row's id); ``item`` is a ``WritablePlan`` and ``turn_ids`` the ids its turns
+    got, in order. Returns the ledger entries, ``item.merged`` last."""
+    plan = item.plan
+    entries: list[LedgerEntry] = []
+    for key, turn_id in zip(item.turn_keys, turn_ids, strict=True):
+        if key is not None:  # a turn made from one of the original's chat_turns rows
+            entries.append(LedgerEntry("chat_turns", key, "imported", "chat_turns", str(turn_id)))
+    for (row, key), (_log, customer, bot) in zip(item.logs, plan.logs, strict=True):
+        row = {
+            **row,
+            "customer_turn_id": turn_ids[customer] if customer is not None else None,
+            "bot_turn_id": turn_ids[bot] if bot is not None else None,
+        }
+        entries.append(
+            LedgerEntry("conversation_logs", key, "imported", "conversation_logs", insert("conversation_logs", row))
+        )
+    for (row, key, gap), (_insight, turn) in zip(item.insights, plan.insights, strict=True):
+        message_id = turn_ids[turn] if turn is not None else None
+        target = insert("message_insights", {**row, "message_id": message_id})
+        entries.append(LedgerEntry("message_insights", key, "imported", "message_insights", target))
+        if gap is not None and record_gap is not None:
+            record_gap({**gap, "session_id": plan.record.id, "message_id": message_id})
+    if item.outcome is not None:
+        row, key = item.outcome
+        entries.append(
+            LedgerEntry("session_outcomes", key, "imported", "session_outcomes", insert("session_outcomes", row))
+        )
+    entries.extend(item.merged)
+    return entries

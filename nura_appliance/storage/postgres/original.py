@@ -17,7 +17,13 @@ from collections.abc import Callable
 from typing import Any
 
 from nura_appliance.storage.base import SessionChange, TurnRecord
-from nura_appliance.storage.original_rows import DASHBOARD_TABLES, Insert, LedgerEntry, insert_columns
+from nura_appliance.storage.original_rows import (
+    DASHBOARD_TABLES,
+    Insert,
+    LedgerEntry,
+    conversation_rows,
+    insert_columns,
+)
 from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
 from nura_appliance.storage.postgres.sessions import insert_session
 
@@ -219,28 +225,7 @@ class PgOriginalImportStore:
                         " ORDER BY t.created_at DESC, t.id DESC LIMIT 1) WHERE f.session_id = %s",
                         (plan.record.id,),
                     )
-                for key, turn_id in zip(item.turn_keys, turn_ids, strict=True):
-                    if key is not None:  # a turn made from one of the original's chat_turns rows
-                        entries.append(LedgerEntry("chat_turns", key, "imported", "chat_turns", str(turn_id)))
-                for (row, key), (_log, customer, bot) in zip(item.logs, plan.logs, strict=True):
-                    row = {
-                        **row,
-                        "customer_turn_id": turn_ids[customer] if customer is not None else None,
-                        "bot_turn_id": turn_ids[bot] if bot is not None else None,
-                    }
-                    target = _insert(conn, "conversation_logs", row)
-                    entries.append(LedgerEntry("conversation_logs", key, "imported", "conversation_logs", target))
-                for (row, key, gap), (_insight, turn) in zip(item.insights, plan.insights, strict=True):
-                    message_id = turn_ids[turn] if turn is not None else None
-                    target = _insert(conn, "message_insights", {**row, "message_id": message_id})
-                    entries.append(LedgerEntry("message_insights", key, "imported", "message_insights", target))
-                    if gap is not None and record_gap is not None:
-                        record_gap({**gap, "session_id": plan.record.id, "message_id": message_id})
-                if item.outcome is not None:
-                    row, key = item.outcome
-                    target = _insert(conn, "session_outcomes", row)
-                    entries.append(LedgerEntry("session_outcomes", key, "imported", "session_outcomes", target))
-                entries.extend(item.merged)
+                entries.extend(conversation_rows(item, turn_ids, lambda t, r: _insert(conn, t, r), record_gap))
             _ledger(conn, entries, time.time())
 
         if plans or others:
