@@ -598,3 +598,36 @@ def test_sixth_pass_calm_stays_calm(text: str) -> None:
     from nura_appliance.conversation.signals import sentiment
 
     assert sentiment(text) != "negative"
+
+
+# Seventh pass (a third writer): insults by address, Kurmanji wish forms of "talk", a request
+# buried in one clause of a run-on story, someone else's will.
+@pytest.mark.parametrize("text", ["يا بهايم جاوبوا", "ya 7ayawanat", "ey kerine", "kerino hun li ku ne", "you clowns"])
+def test_seventh_pass_insults_by_address(text: str) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) == "negative"
+
+
+@pytest.mark.parametrize("text", ["عندي كلب صغير", "انا اربي حيوانات بالبيت", "do you have dogs", "ya reet"])
+def test_seventh_pass_insult_nouns_alone_stay_calm(text: str) -> None:
+    from nura_appliance.conversation.signals import sentiment
+
+    assert sentiment(text) != "negative"
+
+
+def test_seventh_pass_kurmanji_wish_form_of_talk() -> None:
+    assert "talk" in roles("bipeyive")
+    assert "talk" in roles("biaxivin")
+    assert "talk" not in roles("dipeyive")  # the indicative reports
+
+
+def test_seventh_pass_request_in_one_clause_of_a_story() -> None:
+    text = "du roj e her car ez gazî dikim kes bersiv nade, ji kerema xwe karmendek bi min re bipeyive"
+    assert wants_human(text)
+    assert not wants_human("her roj karmendek bi min re dipeyive, ez nizanim kî ye")
+
+
+def test_seventh_pass_someone_elses_will_is_not_a_request() -> None:
+    assert not wants_human("my boss wants me to talk at the conference tomorrow")
+    assert wants_human("i want to talk to a manager")

@@ -251,7 +251,7 @@ def is_negative(norm: str, raw: str) -> bool:
     arabic_script = _ARABIC_LETTER.search(norm) is not None
     latin_script = _LATIN_LETTER.search(norm) is not None
     families = ((ARABIC, SORANI) if arabic_script else ()) + ((KURMANJI, ENGLISH) if latin_script else ())
-    if any(family.search(norm) for family in families) or composed_anger(norm):
+    if any(family.search(norm) for family in families) or composed_anger(norm) or addressed_insult(norm):
         return True
     # Kurmanji typed on an English keyboard writes ş and ç as "sh" and "ch" ("sherm nakin"); the
     # families are folded to s and c, so the Kurmanji family is read once more with them undone.
@@ -325,7 +325,7 @@ _VERDICT = lexicon_words(
     "nezan bêaqil sexte sextekar talan talankar bêrûmet bênamûs ehmeq kirêt şermezar "
     "nightmare hopeless useless awful terrible horrible pathetic disgrace disgraceful disgusting rubbish garbage trash "
     "scam scammers fraud frauds thief thieves robbers robbery liars incompetent shameless ridiculous unacceptable "
-    "dreadful appalling atrocious miserable shambles disaster worthless worst lousy crap crappy joke"
+    "dreadful appalling atrocious miserable shambles disaster worthless worst lousy crap crappy joke henek tinaz"
 )
 
 
@@ -449,7 +449,8 @@ def _anger_roles(word: str) -> int:
 def arabizi_spellings() -> frozenset[str]:
     """The Arabic words anger is read by that Arabizi may spell ("ta3abna" → "تعبنا", "mallaytona"
     → "مليتونا"): registered with the transliteration by conversation.signals."""
-    return frozenset(w for w in _FED_UP | _HARM_FORMS | {v for v in _VERDICT if _ARABIC_WORD.match(v)} if len(w) >= 3)
+    arabic = {v for v in _VERDICT | _INSULT_NOUN if _ARABIC_WORD.match(v)}
+    return frozenset(w for w in _FED_UP | _HARM_FORMS | arabic if len(w) >= 3)
 
 
 def _taking(word: str) -> int:
@@ -494,6 +495,58 @@ def _attributive_of_other(words: list[str], bits: list[int], i: int) -> bool:
     """An Arabic verdict with the article right after a noun that is not a target is that noun's
     adjective ("المواقع الوحشه", "the bad sites"); after a target it stays a verdict ("الشبكه الزفت")."""
     return i > 0 and words[i].startswith("ال") and not bits[i - 1] & (_TARGET_BIT | _VERDICT_BIT)
+
+
+# Insults by address: a noun that is an insult only when said *to* someone (animals, "idiots"),
+# after a vocative ("يا حيوانات", "ya 7ayawanat", Sorani "ئەی کەرینە", "you clowns") or with a
+# vocative ending glued on (Kurmanji "kerino", "kero"; Sorani "کەرینە", "کەرە"). A verdict word
+# after a vocative ("يا نصابين") is an insult too; a vocative alone, or the noun alone ("بيع
+# حيوانات"), is not.
+_INSULT_NOUN = lexicon_words(
+    "حيوان حيوانات كلب كلاب چلب چلاب جلب جلاب حمار حمير بقر بقره بهايم جحش جحوش زمال "
+    "خنزير خنازير ثور ثيران قرد قرود "
+    "کەر کەرە سەگ گوێدرێژ ئاژەڵ بەراز "
+    "ker kucik kûçik heywan beraz "
+    "idiots idiot morons moron clowns clown animals pigs donkeys fools muppets"
+)
+_INSULT_FOLDED = frozenset(w.replace(SORANI_E, "ه") for w in _INSULT_NOUN)
+_VOCATIVE = lexicon_words("يا ya yaa ئەی ئەي ey hey lo you")
+_SHOWN_AFTER_VOCATIVE = lexicon_words("شويه شوية بعض حفنه جماعه شلة شله lot bunch")
+_KU_VOCATIVE_ENDS = ("ino", "ine", "o")
+_CKB_VOCATIVE_ENDS = (normalize("ینە").replace(SORANI_E, "ه"),)
+
+
+def _insult_noun(word: str) -> bool:
+    folded = word.replace(SORANI_E, "ه")
+    if folded in _INSULT_FOLDED or folded.removeprefix("ال") in _INSULT_FOLDED:
+        return True
+    return folded.endswith("ات") and folded[:-2] in _INSULT_FOLDED
+
+
+def _vocative_insult(word: str) -> bool:
+    """An insult noun with a vocative ending ("kerino", "کەرینە")."""
+    folded = word.replace(SORANI_E, "ه")
+    ends = _KU_VOCATIVE_ENDS if _LATIN_WORD.match(folded) else _CKB_VOCATIVE_ENDS
+    if word.endswith(SORANI_E):  # the singular "کەرە" only in Sorani letters ("كلبه" is "his dog")
+        ends = (*ends, "ه")
+    return any(folded.endswith(e) and folded[: -len(e)] in _INSULT_FOLDED for e in ends)
+
+
+def addressed_insult(norm: str) -> bool:
+    """An insult said to the reader: a vocative then an insult noun or a verdict, or an insult
+    noun with a vocative ending."""
+    words = norm.split()[:60]
+    for i, word in enumerate(words):
+        if _vocative_insult(word):
+            return True
+        if word not in _VOCATIVE:
+            continue
+        after = words[i + 1 : i + 3]
+        if after and after[0] in _SHOWN_AFTER_VOCATIVE:
+            after = after[1:]
+        if after and (_insult_noun(after[0]) or (word != "you" and _anger_roles(after[0]) & _VERDICT_BIT)):
+            return True
+    return False
 
 
 def composed_anger(norm: str) -> bool:

@@ -304,6 +304,8 @@ def roles(word: str) -> frozenset[str]:
         whole = name in _WHOLE_ONLY and not (name == "human" and _LATIN.match(word))
         if (word in lexicon) if whole else bool(forms & lexicon):
             found.add(name)
+    if _LATIN.match(word) and _ku_subjunctive_talk(word):
+        found.add("talk")  # "bipeyive", "biaxivin", "bipeyvê": any person of the wish form
     if not _LATIN.match(word):
         # A verb with the customer as object: "يكلمني", "يحاچيني", "تتصل بي" (ني / بي glued)
         if word.endswith("ني") and len(word) > 4 and (_forms(word[:-2]) & _TO_ME_STEMS or _forms(word[:-2]) & _TALK):
@@ -321,6 +323,20 @@ def roles(word: str) -> frozenset[str]:
             found.add("connect")
             found.add("me")
     return frozenset(found)
+
+
+# Kurmanji verbs of talking by their stem: the subjunctive ("that … talk", the wish form) is bi-
+# + stem + a person ending, in any person ("bipeyive", "biaxivin", "bipeyvim"); the indicative
+# di- is a report (``_KU_INDICATIVE``).
+_KU_TALK_STEMS = ("axiv", "axif", "axv", "peyiv", "peyv", "axaf")
+_KU_PERSON_ENDS = ("im", "in", "e", "ê", "i", "î", "")
+
+
+def _ku_subjunctive_talk(word: str) -> bool:
+    if not word.startswith("bi") or len(word) < 6:
+        return False
+    stem = word[2:]
+    return any(stem == t + e for t in _KU_TALK_STEMS for e in _KU_PERSON_ENDS)
 
 
 _WINDOW = 6
@@ -606,6 +622,11 @@ _PAST_DAY = lexicon_words("امس البارحه البارح امبارح مب�
 _SAID = lexicon_words("قال قالت قلي قالي قلتلي كلي كالي كال گلي گالي گال")
 
 
+# A third person's want or request of the customer: "wants me", "asked me", "يريدني", "بدو ياني"
+_THIRD_WANT_ME = lexicon_words("يريدني يبيني يبغاني يبغيني عايزني عاوزني طلبني")
+_THIRD_WANT = lexicon_words("wants wanted asked asks expects told")
+
+
 def reports_contact(norm: str) -> bool:
     """A message about calls the customer gets or cannot make, not a wish for a person: a habit
     ("واحد يتصل عليا كل يوم", "someone keeps calling me", "mirovek her roj gazî min dike"), a
@@ -622,6 +643,13 @@ def reports_contact(norm: str) -> bool:
             for p in range(c + 2, min(len(words), c + 5))
         ):
             return True  # the person is what the complaint is about
+    # someone else's will with the customer as its object ("my manager wants me to speak …", "طلب
+    # مني احچي ويه …"): the customer is the one asked to talk, unless they also ask for a person
+    if not any(r & {"want", "connect"} for r in rs) and any(
+        w in _THIRD_WANT_ME or (w in _THIRD_WANT and i + 1 < len(rs) and "me" in rs[i + 1])
+        for i, w in enumerate(folded)
+    ):
+        return True
     if any("want" in r for r in rs):
         if not acts and any(w in _KNOW for w in folded):
             return True

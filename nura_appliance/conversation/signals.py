@@ -280,7 +280,7 @@ def wants_human(text: str, lang: str | None = None, vocabulary: frozenset[str] =
     cued = [norm for norm in readings if handoff_cue(norm)]
     if not cued and not any(norm.count(" ") <= 2 for norm in readings):
         return False
-    if _requested(readings, bool(cued)):
+    if _requested(readings, bool(cued)) or (cued and _clause_requested(text, vocabulary)):
         return True
     return any(handoff_gate(norm) and close_to("handoff", norm) for norm in cued) and not any(
         refuses_person(norm) or reports_contact(norm) for norm in cued
@@ -290,7 +290,26 @@ def wants_human(text: str, lang: str | None = None, vocabulary: frozenset[str] =
 def wants_human_by_rules(text: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> bool:
     """The phrase lists and the composition only (no exemplar bank)."""
     readings = _readings(text, vocabulary)
-    return _requested(readings, any(handoff_cue(norm) for norm in readings))
+    cued = any(handoff_cue(norm) for norm in readings)
+    return _requested(readings, cued) or (cued and _clause_requested(text, vocabulary))
+
+
+# A long run-on message puts the request in one clause and the story in another ("three days
+# with no internet, every time I call nobody answers, please let an employee talk to me, I'm
+# tired"): the story's habit or past day vetoes the whole message, so each clause of a message
+# of several is also read on its own, with the same parts and the same vetoes.
+_CLAUSE_BREAK = re.compile(r"[,،.;؛!?؟\n]+")
+
+
+def _clause_requested(text: str, vocabulary: frozenset[str]) -> bool:
+    clauses = [c for c in _CLAUSE_BREAK.split(text) if c.strip()]
+    if len(clauses) < 2:
+        return False
+    for clause in clauses:
+        readings = _readings(clause, vocabulary)
+        if any(handoff_cue(norm) for norm in readings) and _requested(readings, True):
+            return True
+    return False
 
 
 def _requested(readings: tuple[str, ...], cued: bool) -> bool:
