@@ -222,7 +222,14 @@ def test_serve_with_two_workers_under_the_supervisor(tmp_path):
                         headers={"Connection": "close"},
                     )
                     assert resp.status_code == 200, resp.text
+            # The health answer comes from whichever worker is up first; the supervisor reports
+            # each worker (and then both) as they become ready, so wait for its lines.
+            deadline = time.time() + 30
             output = log.read_text(errors="replace")
+            while "2 API workers serving" not in output and time.time() < deadline:
+                assert proc.poll() is None, output[-2000:]
+                time.sleep(0.2)
+                output = log.read_text(errors="replace")
             assert "API worker 1 ready" in output and "API worker 2 ready" in output
             assert "2 API workers serving" in output
 
