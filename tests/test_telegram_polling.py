@@ -19,6 +19,16 @@ from nura_appliance.cli.main import app as cli
 from nura_appliance.settings import Settings
 
 
+async def settle(fake: FakeTelegram) -> None:
+    """Wait until the fake has read every request the stopped poller had already sent: a
+    cancelled client cannot take back a request on the wire, and the fake would answer it with a
+    failure the test scripts next."""
+    seen = -1
+    while seen != len(fake.calls):
+        seen = len(fake.calls)
+        await asyncio.sleep(0.3)
+
+
 @pytest.fixture
 def fake_tg() -> Iterator[FakeTelegram]:
     fake = FakeTelegram().start()
@@ -55,6 +65,7 @@ async def test_in_process_poller_answers_and_remembers_its_offset(
     # confirmed and never fetched again.
     runtime = app.ctx.nura.telegram
     await runtime.stop()
+    await settle(fake_tg)
     again = TelegramPoller(runtime.channel, poll_timeout=0)
     fake_tg.push_update(**fake_tg.text_update(11, "/start", lang="ku", update_id=1000))
     assert await again.poll_once() == 0
@@ -73,6 +84,7 @@ async def test_poller_stops_on_a_refused_token_and_waits_on_flood_control(
 ) -> None:
     runtime = app.ctx.nura.telegram
     await runtime.stop()
+    await settle(fake_tg)
     channel = runtime.channel
     waits: list[float] = []
 
