@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from nura_appliance.knowledge.bridge import Bridge
+import json
+
+from nura_appliance.knowledge.bridge import Bridge, shipped_bridge
 from nura_appliance.knowledge.normalize import normalize
 
 
@@ -70,7 +72,7 @@ def test_odd_stored_shapes_teach_nothing_and_break_nothing() -> None:
         {"title": "not json", "body": '{"ar": 5, "en": ["x"]}', "examples": "[1, 2]"},
         {"title": None, "body": '{"ar": "سطر", "en": "line"}', "examples": '{"ar": ["سؤال"], "en": "question"}'},
     ]
-    bridge = Bridge.from_rows(rows)
+    bridge = Bridge.from_rows(rows, shipped=False)
     assert bridge.translations("line", False) == set()
 
 
@@ -106,3 +108,58 @@ def test_latin_names_meet_the_handbooks_own_spelling() -> None:
     assert bridge.names_for("phone") == set()  # the lexicon's word, not a name
     assert bridge.names_for("esim") == set()  # written in Latin letters by the handbook too
     assert bridge.translations("besraye", False) == {"بصر"}
+
+
+def test_latin_handbook_words_meet_their_arabic_spelling() -> None:
+    """A question that writes a Latin handbook word in Arabic letters ("البلاتينيوم" for the
+    handbook's "Platinum", "بزنس" for "Business") meets it by the skeleton of its Arabic spelling;
+    a word the handbook has, a short skeleton and an unrelated word do not."""
+    vocabulary = ["platinum", "proxy", "business", "esim", "mms", "اسم", "kcowner", "خط"]
+    bridge = Bridge({}, vocabulary)
+    assert bridge.translations(normalize("البلاتينيوم"), False) == {"platinum"}
+    assert bridge.translations(normalize("بروكسي"), False) == {"proxy"}
+    assert bridge.translations(normalize("بزنس"), False) == {"business"}
+    assert bridge.translations(normalize("ايسيم"), False) == set()  # "اسم": three letters, too short
+    assert bridge.translations(normalize("اسم"), False) == set()  # the handbook's own word
+    assert bridge.translations(normalize("مشتركين"), False) == set()
+
+
+def test_a_passive_participle_is_held_by_its_verb() -> None:
+    """ "محجوز" (reserved) is held by a passage that writes "تُحجز" (is reserved)."""
+    from nura_appliance.knowledge.hybrid import QueryTerms, Weights, evidence, passage_terms
+
+    query = QueryTerms.of("كم يوم يبقى الرقم المميز محجوز")
+    counts = {"حجز": 1, "تحجز": 1, "رقم": 3, "مميز": 2}
+    weights = Weights.of(query, counts, 10)
+    held = evidence(query, frozenset(passage_terms("الأرقام المميزة تُحجز لمدة 7 أيام بعد دفع رسم الحجز")), weights)
+    unit = next(u for u, _ in query.units if u.startswith("محجوز"))
+    assert unit in held.words
+    other = evidence(query, frozenset(passage_terms("حجز رقم مميز فضي، الرسم: 27,500 دينار")), weights)
+    assert unit in other.words  # "حجز" itself, the verb's root
+    assert "مكتوب" not in QueryTerms.of("محجوز").units[0][1]
+
+
+def test_the_shipped_pack_bridges_what_the_teams_pack_does_not() -> None:
+    """A team pack in Arabic and English only (no Sorani lines) still carries Sorani "هێڵ" (line)
+    and English "cancel" to the handbook's Arabic words, through the bridge learnt from the shipped
+    default pack; the team's own translation wins where both have one."""
+    rows = [
+        {
+            "title": json.dumps({"ar": "التجوال اليومي", "en": "Daily roaming"}),
+            "body": json.dumps(
+                {
+                    "ar": "باقة التجوال اليومية متاحة\nسعر التجوال اليومي ثابت",
+                    "en": "The daily roaming package is available\nThe daily roaming price is fixed",
+                }
+            ),
+            "examples": json.dumps({}),
+        }
+    ]
+    own = Bridge.from_rows(rows, shipped=False)
+    assert own.translations(normalize("هێڵ"), True) == set()
+    bridge = Bridge.from_rows(rows)
+    assert "خط" in bridge.translations(normalize("هێڵ"), True)
+    assert bridge.translations(normalize("cancel"), False)
+    # the team's own translation wins over the shipped one
+    assert own.translations(normalize("daily"), False) != shipped_bridge().translations(normalize("daily"), False)
+    assert bridge.translations(normalize("daily"), False) == own.translations(normalize("daily"), False)

@@ -26,6 +26,7 @@ the Kuwait and Kut; the exact spelling still meets "كويت").
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import Counter, defaultdict
@@ -34,12 +35,14 @@ from typing import Any
 
 from nura_appliance.knowledge.arabizi import lexicon_word, transliterate_word
 from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, index_terms, normalize, stem
+from nura_appliance.paths import default_pack_path
 
 MIN_LINES = 2  # lines a pair must share
 MIN_DICE = 0.5
 MAX_TRANSLATIONS = 2
 OTHER_LANGS = ("ckb", "ku", "en")
 MAX_NAMES = 3  # handbook words one skeleton may stand for
+MIN_LATIN_SKELETON = 4  # consonants an Arabic-script word must share with a Latin handbook word
 MIN_NAME_LETTERS = 4  # a shorter Latin word is as often an English word ("pass", "zone") as a name
 # Letters Latin spelling does not tell apart, and Kurdish/Persian letters, folded for the skeleton.
 _FOLD = str.maketrans("صطضظذثقحةأإآىگپچڤژکیە", "ستدززسكههااايكبجفزكيه")
@@ -59,6 +62,12 @@ def skeleton(term: str) -> str:
         return ""
     core = word[0] + _WEAK.sub("", word[1:])
     return core[:-1] if len(core) > 3 and core.endswith("ه") else core
+
+
+def _latin_key(term: str) -> str:
+    """The skeleton for matching Arabic spellings of Latin words: an English "s" is also written
+    "ز" ("business" / "بزنس")."""
+    return skeleton(term).replace("ز", "س")
 
 
 def _stems(text: str, sorani: bool) -> set[str]:
@@ -101,6 +110,15 @@ class Bridge:
             if len(term) >= 3 and not term.isascii() and (shape := skeleton(term)) and len(shape) >= 3:
                 names[shape].append(term)
         self.names = {shape: tuple(sorted(terms)) for shape, terms in names.items() if len(terms) <= MAX_NAMES}
+        # ... and the Latin ones ("Platinum", "proxy") by the skeleton of their Arabic spelling, for
+        # a question that writes them in Arabic letters ("البلاتينيوم", "بروكسي").
+        latin: dict[str, list[str]] = defaultdict(list)
+        for term in self.vocabulary:
+            if len(term) >= MIN_NAME_LETTERS and term.isascii() and term.isalpha() and not term.startswith("kc"):
+                for spelt in index_terms(normalize(transliterate_word(term, search=False))):
+                    if not spelt.isascii() and len(shape := _latin_key(spelt)) >= MIN_LATIN_SKELETON:
+                        latin[shape].append(term)
+        self.latin = {shape: tuple(sorted(set(t))) for shape, t in latin.items() if len(set(t)) <= MAX_NAMES}
 
     def with_vocabulary(self, vocabulary: Iterable[str]) -> Bridge:
         """This bridge with the handbook's vocabulary for names."""
@@ -162,9 +180,17 @@ class Bridge:
             table[lang] = learnt
         return cls(table)
 
+    def with_fallback(self, other: Bridge) -> Bridge:
+        """This bridge, with ``other``'s translations for the words it has none for."""
+        table = {
+            lang: {**other.table.get(lang, {}), **self.table.get(lang, {})} for lang in {*self.table, *other.table}
+        }
+        return Bridge(table, self.vocabulary)
+
     @classmethod
-    def from_rows(cls, rows: Iterable[Any]) -> Bridge:
-        """From ``articles`` rows (title, body, examples as stored: JSON text)."""
+    def from_rows(cls, rows: Iterable[Any], *, shipped: bool = True) -> Bridge:
+        """From ``articles`` rows (title, body, examples as stored: JSON text); ``shipped``: with
+        the shipped default pack's bridge for the words the team's pack does not translate."""
 
         def loaded(value: Any) -> Any:
             try:
@@ -172,9 +198,10 @@ class Bridge:
             except ValueError:
                 return None
 
-        return cls.learn(
+        learnt = cls.learn(
             {"title": loaded(r["title"]), "body": loaded(r["body"]), "examples": loaded(r["examples"])} for r in rows
         )
+        return learnt.with_fallback(shipped_bridge()) if shipped else learnt
 
     def translations(self, word: str, sorani: bool) -> set[str]:
         """Arabic stems for one normalised question word: through the Sorani table for a word of a
@@ -186,6 +213,30 @@ class Bridge:
             for lang in ("ku", "en"):
                 found.update(self.table.get(lang, {}).get(stem(word), ()))
             return found or self.names_for(word)
-        if sorani:
-            return set(self.table.get("ckb", {}).get(stem(word, True), ()))
-        return set()
+        found = set(self.table.get("ckb", {}).get(stem(word, True), ())) if sorani else set()
+        return found or self.latin_for(word, sorani)
+
+    def latin_for(self, word: str, sorani: bool = False) -> set[str]:
+        """Latin handbook words an Arabic-script question word the handbook lacks may spell
+        ("البلاتينيوم" → "platinum", "بروكسي" → "proxy"): the same consonant skeleton (four letters
+        or more, so "اسم" is never "esim") and the same first letter."""
+        if not self.latin or word.isascii():
+            return set()
+        unit = stem(word, sorani)
+        if unit in self.vocabulary or len(shape := _latin_key(unit)) < MIN_LATIN_SKELETON:
+            return set()
+        return set(self.latin.get(shape, ()))
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_bridge() -> Bridge:
+    """The bridge learnt from the shipped default pack (``knowledge/default-pack.json``), written
+    line for line in ar, ckb, ku and en: general support words ("هێڵ" / "xet" / "line" → خط,
+    "cancel" → الغاء, "tower" → برج) for a team whose own pack declares fewer languages or uses
+    other words. Learnt once per process; an unreadable file gives an empty bridge."""
+    try:
+        with open(default_pack_path(), encoding="utf-8") as handle:
+            articles = json.load(handle).get("articles", [])
+    except (OSError, ValueError, AttributeError):
+        return Bridge()
+    return Bridge.learn(a for a in articles if isinstance(a, dict))

@@ -141,7 +141,8 @@ def word_forms(word: str, sorani: bool = False) -> frozenset[str]:
     (read as Sorani too in a Sorani question: "ڕۆمینگی" → "رومين"), its lexicon concepts, and for
     Arabic script the stem with or without a last ي/ه (the light stemmer gives "الشهرية" → "شهري"
     but "الشهري" → "شهر") and a present-tense verb in its other persons ("يستغرق" asked, "تستغرق"
-    written; "الرد" asked, "نرد" written)."""
+    written; "الرد" asked, "نرد" written) and a passive participle's verb ("محجوز" asked, "تُحجز"
+    written)."""
     unit = stem(word)
     readings = {unit, stem(word, True)} if sorani else {unit}
     forms = {*readings, *concepts(list(readings))}
@@ -153,6 +154,11 @@ def word_forms(word: str, sorani: bool = False) -> frozenset[str]:
         base = unit[1:] if len(unit) >= 4 and unit[0] in _VERB_PREFIXES else unit
         forms.add(base)
         forms.update(prefix + base for prefix in _VERB_PREFIXES)
+        if len(unit) == 5 and unit[0] == "م" and unit[3] == "و":
+            # A passive participle (مفعول) is its verb: "محجوز" asked, "تُحجز" / "حجز" written.
+            root = unit[1] + unit[2] + unit[4]
+            forms.add(root)
+            forms.update(prefix + root for prefix in _VERB_PREFIXES)
     return frozenset(forms)
 
 
