@@ -362,18 +362,56 @@ def sqlite_db(tmp_path: Path) -> Iterator[Any]:
         db.close()
 
 
+class PgTemplate:
+    """A PostgreSQL database with every migration applied, made once per test process (so once per
+    pytest-xdist worker) and dropped at its exit. ``CREATE DATABASE … TEMPLATE`` copies it in ~0.1 s,
+    where running the migrations on an empty database takes ~1–1.5 s. Nothing ever connects to it
+    after it is built (PostgreSQL copies only a template nobody is connected to)."""
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+
+    def get(self) -> str:
+        if self.name is None:
+            import uuid
+
+            import psycopg
+
+            from nura_appliance.storage.stores import open_pg_database
+
+            name = f"nura_template_{uuid.uuid4().hex[:12]}"
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            atexit.register(_drop_pg_database, name)
+            open_pg_database(f"postgresql://postgres@127.0.0.1:5432/{name}").close()
+            self.name = name
+        return self.name
+
+
+def _drop_pg_database(name: str) -> None:
+    import psycopg
+
+    with contextlib.suppress(Exception), psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+PG_TEMPLATE = PgTemplate()
+
+
 @contextlib.contextmanager
-def fresh_pg_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database on 127.0.0.1:5432 (dropped on exit); its URL. Skips when
-    PostgreSQL is missing locally, fails under CI=true."""
+def fresh_pg_database(*, migrated: bool = False) -> Iterator[str]:
+    """A new PostgreSQL database on 127.0.0.1:5432 (dropped on exit); its URL. Empty, or with
+    ``migrated=True`` a copy of the migrated ``PG_TEMPLATE`` (for tests whose subject is not the
+    first migration). Skips when PostgreSQL is missing locally, fails under CI=true."""
     import uuid
 
     import psycopg
 
     need_service("127.0.0.1", 5432, "PostgreSQL")
     name = f"nura_store_{uuid.uuid4().hex[:12]}"
+    template = f' TEMPLATE "{PG_TEMPLATE.get()}"' if migrated else ""
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{template}')
     try:
         yield f"postgresql://postgres@127.0.0.1:5432/{name}"
     finally:
@@ -384,10 +422,11 @@ def fresh_pg_database() -> Iterator[str]:
 
 @pytest.fixture
 def pg_db() -> Iterator[Any]:
-    """A migrated ``PgDatabase`` on a fresh PostgreSQL database."""
+    """A migrated ``PgDatabase`` on a fresh PostgreSQL database (a copy of ``PG_TEMPLATE``; opening
+    it checks that every migration is applied)."""
     from nura_appliance.storage.stores import open_pg_database
 
-    with fresh_pg_database() as url:
+    with fresh_pg_database(migrated=True) as url:
         db = open_pg_database(url)
         try:
             yield db

@@ -76,7 +76,7 @@ def analytics_backend(request: pytest.FixtureRequest) -> Iterator[dict[str, str]
     if request.param == "sqlite":
         yield {}
         return
-    with fresh_pg_database() as url:
+    with fresh_pg_database(migrated=True) as url:  # a copy of the migrated template: faster
         yield {"NURA_DATABASE_URL": url}
 
 

@@ -147,21 +147,24 @@ async def test_a_short_schedule_runs_backups_prunes_and_the_newest_archive_resto
 ) -> None:
     folder = tmp_path / "backups"
     settings = backup_settings(data_dir, folder)
-    # The schedule is every minute on the wall clock: the start-up check and the first check
-    # below must fall in the same minute, or a real slot is owed in between. Start clear of a
-    # minute boundary (a loaded machine can take several seconds to start the app).
-    second = time.time() % 60
-    if second > 40:
-        await asyncio.sleep(61 - second)
+    # The schedule is every minute on the wall clock. The service's clock stops at the start-up
+    # check's baseline as soon as the app is up, so the job consumer's own minute ticks (real
+    # minute boundaries while the test runs) see no time pass; the test moves the clock on.
     async with running_app(settings) as (app, client):
         service = app.ctx.nura.backups
-        start = time.time()
-        assert await service.check_schedule(start) is None  # the start-up check set the baseline
+        now = [0.0]
+        service.clock = lambda: now[0]
+        assert await service.store.recent() == []  # no real minute boundary passed before the swap
+        start = await service.store.schedule_since(service.schedule_key)
+        assert start is not None  # the start-up check set the baseline
+        now[0] = start
+        assert await service.check_schedule() is None
         sessions: list[str] = []
         runs = []
         for minute in (1, 2, 3):
             sessions.append(await say(client, f"مرحبا {minute}"))
-            run_id = await service.check_schedule(start + 60 * minute + 1)
+            now[0] = start + 60 * minute + 1
+            run_id = await service.check_schedule()
             assert run_id is not None
             assert await service.check_schedule(start + 60 * minute + 1) is None  # a second process: nothing
             run = await wait_for(lambda rid=run_id: run_of(app, rid))
@@ -176,7 +179,7 @@ async def test_a_short_schedule_runs_backups_prunes_and_the_newest_archive_resto
         status = (await client.get("/v1/backups", headers=API_KEY)).json()
         assert status["last"]["id"] == runs[-1].id and status["last_success"]["status"] == "ok"
         assert status["alert"] is None and status["keep"] == 2 and len(status["archives"]) == 2
-        assert status["schedule"]["enabled"] and status["schedule"]["next_run_at"] > time.time()
+        assert status["schedule"]["enabled"] and status["schedule"]["next_run_at"] > now[0]
         metrics = (await client.get("/v1/metrics", headers=API_KEY)).text
         assert 'nura_backups_total{result="ok"} 3.0' in metrics
         assert "nura_backup_last_run_ok 1.0" in metrics

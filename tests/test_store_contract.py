@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 import redis
-from conftest import make_settings, need_service, new_session, running_app
+from conftest import PG_TEMPLATE, make_settings, need_service, new_session, running_app
 
 from nura_appliance.context import build_context
 from nura_appliance.errors import StorageError
@@ -37,13 +37,15 @@ def _drop_database(name: str) -> None:
 
 
 @contextlib.contextmanager
-def scale_backends() -> Iterator[dict[str, str]]:
-    """A new PostgreSQL database and Redis prefix; both removed on exit."""
+def scale_backends(*, migrated: bool = False) -> Iterator[dict[str, str]]:
+    """A new PostgreSQL database and Redis prefix; both removed on exit. The database is empty (an
+    app's first start migrates it), or with ``migrated=True`` a copy of the migrated template."""
     need_service("127.0.0.1", 5432, "PostgreSQL")
     need_service("127.0.0.1", 6379, "Redis")
     name = f"nura_test_{uuid.uuid4().hex[:12]}"
+    template = f' TEMPLATE "{PG_TEMPLATE.get()}"' if migrated else ""
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{template}')
     prefix = f"nuratest{uuid.uuid4().hex[:8]}:"
     try:
         yield {
@@ -66,7 +68,9 @@ def backend(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     if request.param == "sqlite":
         yield {}
         return
-    with scale_backends() as env:
+    # Migrated already: these tests are about the stores and routes, not the first migration
+    # (scale_backends() without it, in tests/test_health_and_logs.py and elsewhere, keeps that).
+    with scale_backends(migrated=True) as env:
         yield env
 
 
