@@ -323,3 +323,37 @@ def test_what_a_pass_includes_and_how_much_the_definite_thing_costs() -> None:
     assert value_kinds("المنطقة: المنطقة 2، يشمل: 1 GB + 30 دقيقة", {"allowance"}) == {"allowance"}
     assert answer_types("كم الباقة الشهرية") == {"price"}  # "كم" + a definite noun: its price
     assert answer_types("كم يوم") == {"count"}  # "كم" + an indefinite noun: how many
+
+
+def test_a_count_is_of_the_thing_counted() -> None:
+    """ "How many towers" is answered by a number of towers, not by "600 ميغابت": the counted word
+    names its class in ar, ckb, ku and en, and only a number of that thing holds it — in the
+    search's coverage and in the sentence the extractive answer picks."""
+    from nura_appliance.knowledge.hybrid import QueryTerms, Weights, evidence, passage_terms
+    from nura_appliance.knowledge.normalize import normalize
+    from nura_appliance.knowledge.values import count_kind, value_kinds
+
+    assert count_kind(normalize("towers")) == count_kind(normalize("تاوەری")) == "count:tower"
+    assert count_kind(normalize("يوم")) == count_kind(normalize("ڕۆژ")) == "count:day"
+    assert count_kind(normalize("خطوط")) == "count:line"
+    assert count_kind(normalize("شي")) == "count"  # a thing no class names: any number of anything
+    assert value_kinds("عدد الأبراج: 4,200 برج", {"count:tower"}) == {"count:tower"}
+    assert value_kinds("تتراوح السرعة بين 150 و600 ميغابت/ثانية", {"count:tower"}) == frozenset()
+    assert value_kinds("تتراوح السرعة بين 150 و600 ميغابت/ثانية", {"count"}) == {"count"}
+
+    query = QueryTerms.of("how many of your towers support 5g")
+    assert query.asks == {"tower": frozenset({"count:tower"})}
+    weights = Weights.of(query, {"دعم": 2, "5g": 2, "برج": 1}, 10)
+    speed = "في المناطق المغطاة بالجيل الخامس 5g تتراوح السرعة بين 150 و600 ميغابت، وتحتاج هاتفاً يدعم n78"
+    held = evidence(query, frozenset(passage_terms(speed)), weights, value_kinds(speed, query.kinds))
+    assert held.by_value == 0.0  # no number of towers
+
+    sorani = QueryTerms.of("زاگرۆس چەند تاوەری هەیە")
+    passage = Passage(
+        "chunk",
+        "1",
+        "",
+        "تأسست زاگروس موبايل عام 2009 في مدينة السليمانية.\nعدد الأبراج: 4,200 برج، منها 640 برج تدعم الجيل الخامس 5G.",
+        0.6,
+    )
+    assert extract_answer("زاگرۆس چەند تاوەری هەیە", passage, query=sorani).startswith("عدد الأبراج")

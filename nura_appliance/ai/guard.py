@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from nura_appliance.ai.prompts import Passage, clean_text
 from nura_appliance.knowledge.hybrid import QueryTerms
 from nura_appliance.knowledge.normalize import detect_language, normalize
-from nura_appliance.knowledge.values import ANSWER_TYPES, answer_types, holds_type
+from nura_appliance.knowledge.values import ANSWER_TYPES, answer_types, holds_type, value_kinds
 
 _CITATION = re.compile(r"\s*\[(\d{1,2})\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -223,6 +223,10 @@ def extract_answer(question: str, passage: Passage, *, max_chars: int = 600, que
     # is about them): they count a third, the other words decide which sentence answers.
     topic = _units(passage.title) if passage.title else set()
     found = [_units(s, proclitics=True) for s in sentences]
+    # A word that asks for a kind of value is held by a sentence holding one, as in the search
+    # ("تاوەری" of "چەند تاوەری" by "4,200 برج", "رسوم" by "4,000 دينار").
+    for i, sentence in enumerate(sentences):
+        found[i] |= {unit for unit, asked in query.asks.items() if value_kinds(sentence, asked)}
     holding = {unit: sum(1 for f in found if unit in f or not forms.isdisjoint(f)) for unit, forms in query.units}
     weights = {
         u: math.log(1 + len(sentences) / (1 + n)) * (TOPIC_WEIGHT if u in topic or not forms.isdisjoint(topic) else 1.0)

@@ -49,7 +49,7 @@ from nura_appliance.knowledge.lexicon import concepts
 from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, index_terms, normalize, stem
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.knowledge.retrieval import dot_rows, fts_query, knowledge_version
-from nura_appliance.knowledge.values import answer_types, asking_kinds, counted, value_kinds
+from nura_appliance.knowledge.values import answer_types, asking_kinds, count_kind, counted, value_kinds
 from nura_appliance.storage.postgres import search as pg_search
 from nura_appliance.storage.sqlite.db import Connection, Database
 from nura_appliance.storage.sqlite.handbook import HIDDEN
@@ -225,9 +225,11 @@ class QueryTerms:
                 units[unit] = forms
                 asked = asking_kinds(word) & kinds
                 if word in counting:
-                    asked |= {"count"}  # "يوم" of "كم يوم" is held by "7 أيام"
+                    # "يوم" of "كم يوم" is held by "7 أيام", "towers" by "640 برج" (not "600 ميغابت")
+                    asked |= {count_kind(word)}
                 if asked:
                     asks[unit] = asked
+        kinds = kinds.union(*asks.values())  # with the kinds of count asked ("count:tower")
         return cls(list(dict.fromkeys(index_terms(text) + bridged)), list(units.items()), kinds, asks)
 
     def lookup_terms(self) -> list[str]:

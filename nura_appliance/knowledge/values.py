@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from nura_appliance.knowledge.normalize import normalize
+from nura_appliance.knowledge.normalize import normalize, stem
 
 
 def _words(text: str) -> frozenset[str]:
@@ -181,6 +181,60 @@ def asking_kinds(word: str) -> frozenset[str]:
     return frozenset(kinds)
 
 
+# What a count is of: a question counting one of these things ("كم يوم", "how many towers",
+# "چەند تاوەر") is answered by a number of that thing ("7 أيام", "640 برج"), not by any number
+# with a noun ("600 ميغابت" does not say how many towers). Each class: the words that name the
+# thing in ar, ckb, ku and en (singular and plural, as a question counts them) and the units a
+# handbook writes after the number.
+_COUNT_CLASSES: dict[str, tuple[str, str]] = {
+    "day": ("يوم ايام أيام day days roj rojan ڕۆژ", r"أيام|ايام|يوم|يوما|يوماً|days?|roj|ڕۆژ"),
+    "week": ("اسبوع أسبوع اسابيع أسابيع week weeks hefte هەفتە", r"أسبوع|اسبوع|أسابيع|اسابيع|weeks?|hefte|هەفتە"),
+    "month": ("شهر اشهر أشهر شهور month months meh mehan مانگ", r"شهر|شهرا|شهراً|أشهر|اشهر|شهور|months?|meh|مانگ"),
+    "year": ("سنة سنه سنوات سنين عام year years sal ساڵ", r"سنة|سنه|سنوات|سنين|عام|أعوام|years?|sal|ساڵ"),
+    "hour": ("ساعة ساعه ساعات hour hours saet کاتژمێر سەعات", r"ساعة|ساعات|hours?|saet|کاتژمێر"),
+    "minute": ("دقيقة دقيقه دقائق minute minutes deqîqe خولەک", r"دقيقة|دقائق|minutes?|deqîqe|خولەک"),
+    "line": ("خط خطوط line lines xet xetên هێڵ", r"خطان|خطوط|خط|lines?|xet|هێڵ"),
+    "star": ("نجمة نجمه نجوم نجمات star stars stêrk ئەستێرە", r"نجمة|نجوم|نجمات|stars?|stêrk|ئەستێرە"),
+    "tower": ("برج ابراج أبراج tower towers birc تاوەر بورج", r"برج|أبراج|ابراج|towers?|birc|تاوەر"),
+    "staff": ("موظف موظفين موظفا employee employees staff karmend کارمەند", r"موظف|employees?|staff|karmend|کارمەند"),
+    "subscriber": (
+        "مشترك مشتركين مشتركا subscriber subscribers customers abone ئابوونە بەشداربوو",
+        r"مشترك|مليون|subscribers?|customers?|abone|بەشداربوو",
+    ),
+    "data": ("جيگا جيجا جيكا ميغا gb mb giga گیگا", r"GB|MB|جيگا|جيجا|ميغا|گیگا"),
+}
+
+
+def _count_words() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name, (words, _) in _COUNT_CLASSES.items():
+        for word in _words(words):
+            for form in (word, stem(word), stem(word, True)):
+                found.setdefault(form, name)
+    return found
+
+
+_COUNT_WORDS = _count_words()
+_COUNT_PATTERNS = {
+    f"count:{name}": re.compile(rf"\d[\d,.]*\s*(?:{units})", re.I) for name, (_, units) in _COUNT_CLASSES.items()
+}
+
+
+def count_kind(word: str) -> str:
+    """The kind of count a counted question word asks for: ``count:day`` for "يوم" / "days" /
+    "ڕۆژ", ``count:tower`` for "towers" / "تاوەری"; plain ``count`` (any number of anything) for a
+    thing no class names."""
+    bare = _ARTICLE.sub("", word)
+    for form in (word, bare, stem(word), stem(word, True)):
+        if form in _COUNT_WORDS:
+            return f"count:{_COUNT_WORDS[form]}"
+    return "count"
+
+
+def _pattern(kind: str) -> re.Pattern[str]:
+    return _COUNT_PATTERNS[kind] if kind in _COUNT_PATTERNS else ANSWER_TYPES[kind][1]
+
+
 def value_kinds(text: str, kinds: frozenset[str] | set[str]) -> frozenset[str]:
-    """Which of ``kinds`` the text holds a value of."""
-    return frozenset(kind for kind in kinds if ANSWER_TYPES[kind][1].search(text))
+    """Which of ``kinds`` the text holds a value of (``count:<thing>``: a number of that thing)."""
+    return frozenset(kind for kind in kinds if _pattern(kind).search(text))
