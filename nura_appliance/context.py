@@ -20,12 +20,18 @@ from nura_appliance.knowledge.pack import read_pack_file
 from nura_appliance.knowledge.retrieval import ArticleMatcher
 from nura_appliance.paths import DataPaths, default_pack_path
 from nura_appliance.settings import Settings
-from nura_appliance.storage.base import SessionStore
+from nura_appliance.storage.base import KnowledgeStore, SessionStore
 from nura_appliance.storage.bus import EventBus
 from nura_appliance.storage.cache import DiskCache
 from nura_appliance.storage.sqlite.db import Database
-from nura_appliance.storage.sqlite.knowledge import SqliteKnowledgeStore
-from nura_appliance.storage.stores import Stores, open_database, open_scale_stores, scale_out, stores_for
+from nura_appliance.storage.stores import (
+    Stores,
+    knowledge_store,
+    open_database,
+    open_scale_stores,
+    scale_out,
+    stores_for,
+)
 
 if TYPE_CHECKING:  # the feature services' types; the features import nothing from here at run time
     from nura_appliance.ai.service import LLMService
@@ -81,7 +87,7 @@ class AppContext:
     cache: DiskCache
     bus: EventBus
     sessions_store: SessionStore
-    knowledge: SqliteKnowledgeStore
+    knowledge: KnowledgeStore
     sessions: SessionService
     # The article tier's matcher; the pipeline is built with it (the knowledge feature gives it
     # its embedder before the pipeline exists).
@@ -181,7 +187,7 @@ def open_context(settings: Settings) -> AppContext:
         bus = EventBus()
     stores = stores_for(db)
     sessions_store = stores.sessions  # SQLite or native PostgreSQL, picked once by the backend
-    knowledge = SqliteKnowledgeStore(db, VectorIndex())
+    knowledge = knowledge_store(db, VectorIndex())  # SQLite or native PostgreSQL, by the backend
     # diskcache means one HTTP process (several workers need Redis): live sessions in memory.
     sessions = SessionService(settings, sessions_store, cache, local=isinstance(cache, DiskCache))
     matcher = ArticleMatcher(

@@ -30,7 +30,11 @@ PORTED = (
     "handoff/service.py",
     "jobs/*.py",
     "health.py",
+    "knowledge/pack.py",
+    "knowledge/routes.py",
+    "knowledge/rules.py",
     "knowledge/rules_routes.py",
+    "knowledge/service.py",
     "ops/admin_settings.py",
     "ops/doctor.py",
     "ops/export.py",
@@ -40,9 +44,9 @@ PORTED = (
     "ops/support.py",
     "original/importer.py",
 )
-# Modules outside storage/ that still import apsw (5 now; 20 when this test was written, 26 before the
+# Modules outside storage/ that still import apsw (4 now; 20 when this test was written, 26 before the
 # first stores of issue 22). Lower it as modules are ported; never raise it.
-APSW_CEILING = 5
+APSW_CEILING = 4
 
 _DRIVERS = ("apsw", "psycopg", "nura_appliance.storage.sqlite", "nura_appliance.storage.postgres")
 _SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE)\b.*\b(FROM|INTO|SET|VALUES)\b", re.I | re.S)

@@ -23,7 +23,7 @@ from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.knowledge.retrieval import ArticleMatcher, Decision
 from nura_appliance.knowledge.rules import RuleMatcher
 from nura_appliance.settings import Settings
-from nura_appliance.storage.sqlite.knowledge import SqliteKnowledgeStore
+from nura_appliance.storage.base import KnowledgeStore
 
 KINDS = ("article", "ambiguous", "out_of_scope", "handoff", "rule", "fallback", "rag")
 REFRESH_SECONDS = 2.0  # how soon another process's knowledge change is noticed
@@ -63,7 +63,7 @@ class Pipeline:
     def __init__(
         self,
         settings: Settings,
-        knowledge: SqliteKnowledgeStore,
+        knowledge: KnowledgeStore,
         matcher: ArticleMatcher,
         retrieval: RetrievalFactory | None = None,
     ) -> None:

@@ -224,8 +224,7 @@ async def ingest(request: Request) -> HTTPResponse:
     folder = _upload_dir(ctx)
     wanted = body.get("files")
     if wanted is None:
-        docs = await ctx.db.fetchall("SELECT path, source_name FROM handbook_docs WHERE path LIKE 'upload:%'")
-        names = {d["path"].removeprefix("upload:"): d["source_name"] for d in docs}
+        names = await ctx.stores.ingestion_runs.uploads()
         for path in folder.iterdir():
             names.setdefault(path.name, path.name)
     elif isinstance(wanted, list) and all(isinstance(w, str) for w in wanted):
@@ -255,7 +254,7 @@ async def ingestions(request: Request) -> HTTPResponse:
     """The latest ingestion runs with their per-file outcome."""
     import json
 
-    rows = await _ctx(request).db.fetchall("SELECT * FROM ingestion_logs ORDER BY id DESC LIMIT 50")
+    rows = await _ctx(request).stores.ingestion_runs.runs(50)
     for row in rows:
         row["detail"] = json.loads(row["detail"]) if row.get("detail") else []
     return json_response({"runs": rows})
@@ -263,14 +262,7 @@ async def ingestions(request: Request) -> HTTPResponse:
 
 async def start_ingest(ctx: AppContext, files: list[dict[str, Any]], *, source: str) -> int:
     """Log a run and hand it to the jobs feature (durable) or to an in-process task."""
-    run_id = await ctx.db.write(
-        lambda c: (
-            c.execute(
-                "INSERT INTO ingestion_logs (source, status, started_at) VALUES (?, 'queued', ?)", (source, time.time())
-            ),
-            c.last_insert_rowid(),
-        )[1]
-    )
+    run_id = await ctx.stores.ingestion_runs.start(source, "queued", time.time())
     payload = {"run_id": run_id, "files": files}
     jobs = ctx.jobs
     if jobs is not None and await jobs.enqueue(INGEST_JOB, payload) is not None:
@@ -294,7 +286,8 @@ async def _quarantined(ctx: AppContext, run_id: int) -> bool:
     again after each restart, with the same blow-up)."""
     import json
 
-    row = await ctx.db.fetchone("SELECT status, detail FROM ingestion_logs WHERE id = ?", (run_id,))
+    runs = ctx.stores.ingestion_runs
+    row = await runs.run(run_id)
     starts = 1
     if row is not None and row["status"] == "running":
         try:
@@ -303,20 +296,14 @@ async def _quarantined(ctx: AppContext, run_id: int) -> bool:
             starts = 2
     if starts > INGEST_MAX_STARTS:
         log.error("ingestion run %s stopped %d times before it finished: quarantined", run_id, starts - 1)
-        await ctx.db.execute(
-            "UPDATE ingestion_logs SET status = 'quarantined', error = ?, finished_at = ? WHERE id = ?",
-            (
-                f"the server stopped {starts - 1} times while ingesting these files; not retried "
-                "(check the files, then upload them again)",
-                time.time(),
-                run_id,
-            ),
+        await runs.quarantine(
+            run_id,
+            f"the server stopped {starts - 1} times while ingesting these files; not retried "
+            "(check the files, then upload them again)",
+            time.time(),
         )
         return True
-    await ctx.db.execute(
-        "UPDATE ingestion_logs SET status = 'running', detail = ? WHERE id = ?",
-        (json.dumps({"starts": starts}), run_id),
-    )
+    await runs.set_running(run_id, json.dumps({"starts": starts}))
     return False
 
 
@@ -347,9 +334,7 @@ async def run_ingest_job(ctx: AppContext, payload: dict[str, Any]) -> None:
         except IngestStopped:
             # A clean stop is not a crash: queued again (not counted towards the quarantine), and
             # the job fails so that the queue runs it again after the restart.
-            await ctx.db.execute(
-                "UPDATE ingestion_logs SET status = 'queued', detail = NULL WHERE id = ?", (payload["run_id"],)
-            )
+            await ctx.stores.ingestion_runs.requeue(payload["run_id"])
             log.info("ingestion run %s stopped with the server; it runs again after the restart", payload["run_id"])
             raise
     await finish_run(ctx, payload["run_id"], rows)

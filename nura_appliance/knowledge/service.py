@@ -8,23 +8,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import apsw
 import numpy as np
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder, EmbeddingError, make_embedder
 from nura_appliance.knowledge.hybrid import HybridRetriever, passage_terms
-from nura_appliance.knowledge.indexer import (
-    article_items,
-    coarse_dim,
-    ensure_chunk_vocab,
-    set_analysis_version,
-    write_article_fts,
-)
+from nura_appliance.knowledge.indexer import article_items, coarse_dim
 from nura_appliance.knowledge.ingest import purge_hidden
 from nura_appliance.knowledge.normalize import ANALYSIS_VERSION
 from nura_appliance.storage.records import Item, chunk_fts_text
-from nura_appliance.storage.sqlite.db import Connection
-from nura_appliance.storage.sqlite.knowledge import article_from_row
 
 log = logging.getLogger(__name__)
 
@@ -41,26 +32,10 @@ def choose_embedder(settings: Any) -> Embedder:
         return BuiltinEmbedder()
 
 
-def _space_state(conn: Connection) -> dict[str, Any]:
-    meta = {
-        r["key"]: r["value"]
-        for r in conn.execute(
-            "SELECT key, value FROM kb_meta WHERE key IN ('vector_space', 'vector_dim', 'vector_coarse', 'text_analysis')"
-        )
-    }
-    counts = conn.execute(
-        "SELECT (SELECT count(*) FROM articles) AS articles,"
-        " (SELECT count(*) FROM kb_vectors WHERE kind = 'article') AS article_vectors,"
-        " (SELECT count(*) FROM handbook_chunks) AS chunks,"
-        " (SELECT count(*) FROM kb_vectors WHERE kind = 'chunk') AS chunk_vectors"
-    ).fetchall()[0]
-    return {**meta, **counts}
-
-
 async def needs_reindex(ctx: Any) -> bool:
     """True when stored vectors belong to another embedding space or are missing, or the FTS
     rows and vectors were built by another text analysis (normaliser, stemmer, lexicon)."""
-    state = await ctx.db.read(_space_state)
+    state = await ctx.knowledge.index_state()
     space = ctx.knowledge.vectors.embedder.space
     if state["articles"] == 0 and state["chunks"] == 0:
         return False
@@ -83,25 +58,13 @@ async def reindex(ctx: Any, progress: Progress | None = None) -> int:
     single writer); the swap of old for new rows is one transaction.
     """
 
-    def collect(conn: apsw.Connection) -> list[Item]:
-        items = [
-            it
-            for row in conn.execute("SELECT * FROM articles ORDER BY id")
-            for it in article_items(article_from_row(row))
-        ]
-        # A chunk is embedded as it was at ingestion: its heading path, then its text.
-        items += [
-            Item("chunk", str(r["id"]), "chunk", r["lang"] or "", chunk_fts_text(r["heading"], r["text"]))
-            for r in conn.execute("SELECT id, lang, heading, text FROM handbook_chunks ORDER BY id")
-        ]
-        return items
-
-    items = await ctx.db.read(collect)
+    articles, chunks = await ctx.knowledge.index_sources()
+    items = [it for article in articles for it in article_items(article)]
+    # A chunk is embedded as it was at ingestion: its heading path, then its text.
+    items += [
+        Item("chunk", str(r["id"]), "chunk", r["lang"] or "", chunk_fts_text(r["heading"], r["text"])) for r in chunks
+    ]
     vectors_index = ctx.knowledge.vectors
-    articles: dict[str, list[Item]] = {}
-    for item in items:
-        if item.kind == "article":
-            articles.setdefault(item.ref, []).append(item)
     # A chunk's FTS row has the chunk's id as its rowid (the retriever reads terms by rowid).
     chunk_terms = await asyncio.to_thread(
         lambda: [(int(i.ref), " ".join(passage_terms(i.text)), i.ref) for i in items if i.kind == "chunk"]
@@ -118,25 +81,7 @@ async def reindex(ctx: Any, progress: Progress | None = None) -> int:
 
     matrix = await asyncio.to_thread(embed_all)
 
-    def swap(conn: apsw.Connection) -> int:
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'").fetchall():
-            conn.execute("DROP TABLE kb_vec")
-        conn.execute("DELETE FROM kb_vectors")
-        conn.execute("DELETE FROM kb_meta WHERE key IN ('vector_dim', 'vector_space', 'vector_coarse')")
-        written = vectors_index.write(conn, items, matrix) if items else 0
-        conn.execute("DELETE FROM kb_fts WHERE kind = 'article'")
-        for article_id, article_rows in articles.items():
-            write_article_fts(conn, article_id, article_rows, fresh=True)
-        conn.execute("DELETE FROM chunk_fts")
-        conn.executemany("INSERT INTO chunk_fts (rowid, text, ref) VALUES (?, ?, ?)", chunk_terms)
-        set_analysis_version(conn)
-        conn.execute(
-            "INSERT INTO kb_meta (key, value) VALUES ('version', strftime('%s','now') || random())"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-        )
-        return written
-
-    count: int = await ctx.db.write(swap)
+    count: int = await ctx.knowledge.replace_index(items, matrix, chunk_terms, ANALYSIS_VERSION)
     return count
 
 
@@ -148,7 +93,7 @@ async def install_knowledge(ctx: Any, *, background_reindex: bool = True) -> Hyb
     ctx.matcher.embedder = embedder  # the pipeline is (or will be) built with this matcher
     retriever = HybridRetriever(ctx.db, embedder)
     ctx.retriever = retriever
-    await ctx.db.write(ensure_chunk_vocab)
+    await ctx.knowledge.prepare_index()
     await purge_hidden(ctx)  # what an interrupted ingestion left staged
     if await needs_reindex(ctx):
         if background_reindex:

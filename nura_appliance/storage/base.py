@@ -1335,3 +1335,130 @@ def like_contains(text: str) -> str:
     read hidden text one character at a time."""
     escaped = text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
     return f"%{escaped}%"
+
+
+class KnowledgeStore(Protocol):
+    """Articles, the topic tree, rules, canned replies, the scope message and the knowledge
+    version (``storage/sqlite/knowledge.py``, ``storage/postgres/knowledge.py``; the rows are
+    shared in ``storage/knowledge_rows.py``). Every write bumps ``kb_meta.version`` in its own
+    transaction. The FTS rows and vectors of articles are written through ``vectors`` (the
+    knowledge feature's :class:`~nura_appliance.storage.records.SearchIndex`) in the same
+    transaction; ``db`` is the database the pipeline watches for knowledge changes."""
+
+    db: Any
+    vectors: Any
+
+    async def load_pack(self, pack: dict[str, Any], *, merge: bool = False) -> dict[str, int]:
+        """Load a validated pack in one transaction (all or nothing); ``merge`` keeps what is
+        there and adds the tree's branches under the existing root. Returns the counts."""
+        ...
+
+    async def save_article(self, article: dict[str, Any]) -> None: ...
+
+    async def delete_article(self, article_id: str) -> bool:
+        """Delete an article, its index rows and vectors; tree nodes naming it are detached."""
+        ...
+
+    async def save_tree(self, tree: dict[str, Any]) -> None: ...
+
+    async def article(self, article_id: str) -> dict[str, Any] | None: ...
+
+    async def articles(self) -> list[dict[str, Any]]: ...
+
+    async def articles_stamp(self) -> tuple[int, float]:
+        """How many articles there are and when the last was saved."""
+        ...
+
+    async def tree(self) -> dict[str, Any] | None: ...
+
+    async def rules(self) -> list[dict[str, Any]]:
+        """Every rule, switched-off ones included, in pack order."""
+        ...
+
+    async def meta(self, key: str) -> Any:
+        """A ``kb_meta`` value (decoded when it is JSON); None when unset."""
+        ...
+
+    async def version(self) -> str:
+        """The knowledge version (``"0"`` before any knowledge was written)."""
+        ...
+
+    async def canned_replies(self, lang: str | None = None) -> list[dict[str, Any]]: ...
+
+    async def is_empty(self) -> bool: ...
+
+    async def stats(self) -> dict[str, Any]:
+        """Counts, the embedding space and the last five ingestion runs, in one snapshot."""
+        ...
+
+    async def export_pack(self) -> dict[str, Any]: ...
+
+    async def prepare_index(self) -> None:
+        """What the index needs at start-up that a migration could not give (SQLite's FTS5
+        vocabulary table over ``chunk_fts``; nothing on PostgreSQL, whose schema has the views)."""
+        ...
+
+    async def index_state(self) -> dict[str, Any]:
+        """The ``kb_meta`` index keys (``vector_space``, ``vector_dim``, ``vector_coarse``,
+        ``text_analysis``) that are set, with the counts ``articles``, ``article_vectors``,
+        ``chunks`` and ``chunk_vectors``."""
+        ...
+
+    async def index_sources(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """What a re-index rebuilds from, in one snapshot: every article (by id) and every
+        handbook chunk's ``{id, lang, heading, text}`` (by id)."""
+        ...
+
+    async def replace_index(
+        self,
+        items: list[Any],
+        matrix: Any,
+        chunk_terms: list[tuple[int, str, str]],
+        analysis_version: str,
+    ) -> int:
+        """Swap every vector, article FTS row and chunk FTS row ``(rowid, terms, ref)`` for new
+        ones in one transaction, record ``analysis_version`` and bump the version; returns the
+        vectors written."""
+        ...
+
+
+class IngestionRunStore(Protocol):
+    """The handbook ingestion runs (``ingestion_logs``) and the uploads a re-ingest picks up
+    (``storage/sqlite/ingestion_runs.py``, ``storage/postgres/ingestion_runs.py``)."""
+
+    async def start(self, source: str, status: str, at: float) -> int:
+        """Log a new run (``queued`` or ``running``); its id."""
+        ...
+
+    async def runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest runs, newest first (``detail`` as stored: JSON text or None)."""
+        ...
+
+    async def run(self, run_id: int) -> dict[str, Any] | None:
+        """One run's ``{status, detail}``."""
+        ...
+
+    async def set_running(self, run_id: int, detail: str) -> None: ...
+
+    async def quarantine(self, run_id: int, error: str, at: float) -> None: ...
+
+    async def requeue(self, run_id: int) -> None:
+        """Back to ``queued`` with no detail (a clean stop with the server)."""
+        ...
+
+    async def finish(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        files: int,
+        skipped: int,
+        chunks: int,
+        error: str | None,
+        detail: str,
+        at: float,
+    ) -> None: ...
+
+    async def uploads(self) -> dict[str, str]:
+        """Stored name → display name of every uploaded handbook document (``upload:`` paths)."""
+        ...

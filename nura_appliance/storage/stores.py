@@ -28,6 +28,8 @@ from nura_appliance.storage.base import (
     HealthStore,
     IdentityStore,
     InboxRowStore,
+    IngestionRunStore,
+    KnowledgeStore,
     MetricsStore,
     OriginalImportStore,
     OutboxStore,
@@ -40,6 +42,7 @@ from nura_appliance.storage.base import (
     TelegramStore,
     WhatsAppStore,
 )
+from nura_appliance.storage.records import SearchIndex
 from nura_appliance.storage.sqlite import migrations as sqlite_migrations
 from nura_appliance.storage.sqlite.db import Database
 
@@ -229,6 +232,7 @@ class Stores:
     sessions: SessionStore
     telegram: TelegramStore
     whatsapp: WhatsAppStore
+    ingestion_runs: IngestionRunStore
 
 
 def stores_for(db: Any) -> Stores:
@@ -244,6 +248,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.handoff import PgCannedReplyStore, PgHandoffStore, PgInboxRowStore
         from nura_appliance.storage.postgres.health import PgHealthStore
         from nura_appliance.storage.postgres.identities import PgIdentityStore
+        from nura_appliance.storage.postgres.ingestion_runs import PgIngestionRunStore
         from nura_appliance.storage.postgres.metrics import PgMetricsStore
         from nura_appliance.storage.postgres.original import PgOriginalImportStore
         from nura_appliance.storage.postgres.outbox import PgOutboxStore
@@ -281,6 +286,7 @@ def stores_for(db: Any) -> Stores:
             sessions=PgSessionStore(db),
             telegram=PgTelegramStore(db),
             whatsapp=PgWhatsAppStore(db),
+            ingestion_runs=PgIngestionRunStore(db),
         )
     from nura_appliance.storage.sqlite.ai import SqliteAiStore
     from nura_appliance.storage.sqlite.analytics import SqliteAnalyticsStore
@@ -292,6 +298,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.handoff import SqliteCannedReplyStore, SqliteHandoffStore, SqliteInboxRowStore
     from nura_appliance.storage.sqlite.health import SqliteHealthStore
     from nura_appliance.storage.sqlite.identities import SqlIdentityStore
+    from nura_appliance.storage.sqlite.ingestion_runs import SqliteIngestionRunStore
     from nura_appliance.storage.sqlite.metrics import SqliteMetricsStore
     from nura_appliance.storage.sqlite.original import SqliteOriginalImportStore
     from nura_appliance.storage.sqlite.outbox import SqliteOutboxStore
@@ -329,7 +336,20 @@ def stores_for(db: Any) -> Stores:
         sessions=SqliteSessionStore(db),
         telegram=SqliteTelegramStore(db),
         whatsapp=SqlWhatsAppStore(db),
+        ingestion_runs=SqliteIngestionRunStore(db),
     )
+
+
+def knowledge_store(db: Any, vectors: SearchIndex) -> KnowledgeStore:
+    """The knowledge store of an open database (its backend's), indexing through ``vectors`` (the
+    knowledge feature's text analysis and embedder, which storage does not import)."""
+    if getattr(db, "dialect", "sqlite") == "postgres":
+        from nura_appliance.storage.postgres.knowledge import PgKnowledgeStore
+
+        return PgKnowledgeStore(db, vectors)
+    from nura_appliance.storage.sqlite.knowledge import SqliteKnowledgeStore
+
+    return SqliteKnowledgeStore(db, vectors)
 
 
 def open_stores(settings: Settings) -> tuple[DataPaths, Stores]:

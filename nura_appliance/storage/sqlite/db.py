@@ -306,6 +306,8 @@ class Database:
         return await asyncio.wrap_future(self._readers.submit(self._read, fn))
 
     def read_sync(self, fn: Callable[[Connection], T]) -> T:
+        if self._closed:  # as ``read``: a StorageError, not the pool's RuntimeError
+            raise StorageError("the database is closed")
         return self._readers.submit(self._read, fn).result()
 
     # -- helpers ----------------------------------------------------------------------------------

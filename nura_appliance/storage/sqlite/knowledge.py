@@ -1,49 +1,53 @@
-"""SQLite knowledge store: articles, topic tree, rules, scope message, canned replies, and the
-FTS5 index over their normalised text."""
+"""SQLite knowledge store (:class:`~nura_appliance.storage.base.KnowledgeStore`): articles, topic
+tree, rules, scope message, canned replies, and the FTS5 index over their normalised text (written
+through the feature's ``SearchIndex``). ``storage/postgres/knowledge.py`` is the PostgreSQL twin;
+the rows both write are in ``storage/knowledge_rows.py``."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any
 
 import numpy as np
 
 from nura_appliance.storage.base import rule_from_row, rule_row_values
-from nura_appliance.storage.records import SearchIndex
+from nura_appliance.storage.knowledge_rows import (
+    INDEX_META,
+    STATS_META,
+    VECTOR_META,
+    article_from_row,
+    article_values,
+    branch_values,
+    export_pack,
+    index_article,
+    meta_value,
+    node_values,
+    pack_counts,
+    pack_meta_values,
+    prepare_vectors,
+    stats_from,
+    tree_from_rows,
+)
+from nura_appliance.storage.records import Item, SearchIndex
 from nura_appliance.storage.sqlite.db import Connection, Database
 
-
-def article_from_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "category": row["category"],
-        "title": json.loads(row["title"]),
-        "body": json.loads(row["body"]),
-        "examples": json.loads(row["examples"]),
-        "keywords": json.loads(row["keywords"]),
-        "updated_at": row["updated_at"],
-    }
-
-
-def index_article(
-    conn: Connection,
-    article: dict[str, Any],
-    vectors: SearchIndex,
-    prepared: dict[str, np.ndarray] | None = None,
-    *,
-    fresh: bool = False,
-) -> None:
-    """(Re)write the FTS rows and vectors of one article: every field, every language, normalised.
-
-    ``fresh``: the article has no rows yet (a replacing import emptied the index first). Deleting
-    by ``ref`` scans the whole FTS table, so skipping it keeps a 1,000-article import linear."""
-    items = vectors.article_items(article)
-    vectors.write_article_fts(conn, article["id"], items, fresh=fresh)
-    if not fresh:
-        vectors.delete(conn, "article", [article["id"]])
-    vectors.write(conn, items, prepared.get(article["id"]) if prepared else None)
+_UPSERT_ARTICLE = (
+    "INSERT INTO articles (id, category, title, body, examples, keywords, updated_at)"
+    " VALUES (?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET category = excluded.category,"
+    " title = excluded.title, body = excluded.body, examples = excluded.examples,"
+    " keywords = excluded.keywords, updated_at = excluded.updated_at"
+)
+_INSERT_NODE = "INSERT INTO topic_nodes (id, parent_id, position, label, article_id, action) VALUES (?,?,?,?,?,?)"
+_MERGE_NODE = _INSERT_NODE + (
+    " ON CONFLICT (id) DO UPDATE SET label = excluded.label, article_id = excluded.article_id, action = excluded.action"
+)
+_UPSERT_CANNED = (
+    "INSERT INTO canned_replies (id, lang, title, text, created_at, updated_at) VALUES (?,?,?,?,?,?)"
+    " ON CONFLICT (id) DO UPDATE SET lang = excluded.lang, title = excluded.title,"
+    " text = excluded.text, updated_at = excluded.updated_at"
+)
+_SET_META = "INSERT INTO kb_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 
 
 def _write_article(
@@ -55,43 +59,13 @@ def _write_article(
     *,
     fresh: bool = False,
 ) -> None:
-    conn.execute(
-        "INSERT INTO articles (id, category, title, body, examples, keywords, updated_at)"
-        " VALUES (?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET category = excluded.category,"
-        " title = excluded.title, body = excluded.body, examples = excluded.examples,"
-        " keywords = excluded.keywords, updated_at = excluded.updated_at",
-        (
-            article["id"],
-            article.get("category") or "general",
-            json.dumps(article["title"], ensure_ascii=False),
-            json.dumps(article["body"], ensure_ascii=False),
-            json.dumps(article.get("examples", {}), ensure_ascii=False),
-            json.dumps(article.get("keywords", []), ensure_ascii=False),
-            now,
-        ),
-    )
+    conn.execute(_UPSERT_ARTICLE, article_values(article, now))
     index_article(conn, article, vectors, prepared, fresh=fresh)
 
 
 def _write_tree(conn: Connection, tree: dict[str, Any]) -> None:
     conn.execute("DELETE FROM topic_nodes")
-
-    def walk(node: dict[str, Any], parent: str | None, position: int) -> None:
-        conn.execute(
-            "INSERT INTO topic_nodes (id, parent_id, position, label, article_id, action) VALUES (?,?,?,?,?,?)",
-            (
-                node["id"],
-                parent,
-                position,
-                json.dumps(node["label"], ensure_ascii=False),
-                node.get("article"),
-                node.get("action"),
-            ),
-        )
-        for i, child in enumerate(node.get("children", [])):
-            walk(child, node["id"], i)
-
-    walk(tree, None, 0)
+    conn.executemany(_INSERT_NODE, node_values(tree))
 
 
 class SqliteKnowledgeStore:
@@ -103,19 +77,7 @@ class SqliteKnowledgeStore:
         self.vectors = vectors
 
     def prepare_vectors(self, pack: dict[str, Any]) -> dict[str, np.ndarray]:
-        """Embed a pack's article items before the write transaction (a slow provider must not
-        hold the single writer); uses the embedding cache through a reader connection."""
-        out: dict[str, np.ndarray] = {}
-        texts: list[str] = []
-        spans: list[tuple[str, int, int]] = []
-        for article in pack["articles"]:
-            items = self.vectors.article_items(article)
-            spans.append((article["id"], len(texts), len(texts) + len(items)))
-            texts.extend(i.text for i in items)
-        matrix = self.db.read_sync(lambda c: self.vectors.embed(texts, c))
-        for article_id, start, end in spans:
-            out[article_id] = matrix[start:end]
-        return out
+        return prepare_vectors(self.db, self.vectors, pack)
 
     # -- writes -------------------------------------------------------------------------------------
     async def load_pack(self, pack: dict[str, Any], *, merge: bool = False) -> dict[str, int]:
@@ -144,49 +106,24 @@ class SqliteKnowledgeStore:
         if pack.get("topic_tree"):
             if merge:
                 # Merging keeps one tree: the incoming tree's branches are added under the root.
-                existing = {r["id"] for r in conn.execute("SELECT id FROM topic_nodes")}
-                if existing and "root" in existing:
-                    _merge_tree(conn, pack["topic_tree"], existing)
+                nodes = {r["id"] for r in conn.execute("SELECT id FROM topic_nodes")}
+                if nodes and "root" in nodes:
+                    start = conn.execute(
+                        "SELECT coalesce(max(position), -1) + 1 AS p FROM topic_nodes WHERE parent_id = 'root'"
+                    ).fetchall()[0]["p"]
+                    conn.executemany(_MERGE_NODE, branch_values(pack["topic_tree"], start))
                 else:
                     _write_tree(conn, pack["topic_tree"])
             else:
                 _write_tree(conn, pack["topic_tree"])
         for position, rule in enumerate(pack.get("rules", [])):
             write_rule(conn, rule, position, now)
-        for reply in pack.get("canned_replies", []):
-            conn.execute(
-                "INSERT INTO canned_replies (id, lang, title, text, created_at, updated_at) VALUES (?,?,?,?,?,?)"
-                " ON CONFLICT (id) DO UPDATE SET lang = excluded.lang, title = excluded.title,"
-                " text = excluded.text, updated_at = excluded.updated_at",
-                (reply["id"], reply["lang"], reply["title"], reply["text"], now, now),
-            )
-        if pack.get("scope_message"):
-            conn.execute(
-                "INSERT INTO kb_meta (key, value) VALUES ('scope_message', ?) ON CONFLICT (key) DO UPDATE"
-                " SET value = excluded.value",
-                (json.dumps(pack["scope_message"], ensure_ascii=False),),
-            )
-        if "out_of_scope_examples" in pack:
-            conn.execute(
-                "INSERT INTO kb_meta (key, value) VALUES ('out_of_scope_examples', ?) ON CONFLICT (key) DO UPDATE"
-                " SET value = excluded.value",
-                (json.dumps(pack["out_of_scope_examples"], ensure_ascii=False),),
-            )
-        conn.execute(
-            "INSERT INTO kb_meta (key, value) VALUES ('pack_name', ?) ON CONFLICT (key) DO UPDATE"
-            " SET value = excluded.value",
-            (pack.get("name", ""),),
+        conn.executemany(
+            _UPSERT_CANNED,
+            [(r["id"], r["lang"], r["title"], r["text"], now, now) for r in pack.get("canned_replies", [])],
         )
-        conn.execute(
-            "INSERT INTO kb_meta (key, value) VALUES ('version', ?) ON CONFLICT (key) DO UPDATE"
-            " SET value = excluded.value",
-            (str(now),),
-        )
-        return {
-            "articles": len(pack["articles"]),
-            "rules": len(pack.get("rules", [])),
-            "canned_replies": len(pack.get("canned_replies", [])),
-        }
+        conn.executemany(_SET_META, pack_meta_values(pack, str(now)))
+        return pack_counts(pack)
 
     async def save_article(self, article: dict[str, Any]) -> None:
         def run(conn: Connection) -> None:
@@ -230,33 +167,7 @@ class SqliteKnowledgeStore:
         return (int(row["n"]), float(row["last"] or 0.0)) if row else (0, 0.0)
 
     async def tree(self) -> dict[str, Any] | None:
-        rows = await self.db.fetchall("SELECT * FROM topic_nodes ORDER BY parent_id, position")
-        if not rows:
-            return None
-        nodes = {
-            r["id"]: {
-                "id": r["id"],
-                "label": json.loads(r["label"]),
-                "article": r["article_id"],
-                "action": r["action"],
-                "parent": r["parent_id"],
-            }
-            for r in rows
-        }
-        children: dict[str | None, list[dict[str, Any]]] = {}
-        for r in rows:
-            children.setdefault(r["parent_id"], []).append(nodes[r["id"]])
-        for node in nodes.values():
-            kids = children.get(node["id"])
-            if kids is not None or not (node["article"] or node["action"]):
-                node["children"] = kids or []
-            if not node["article"]:
-                node.pop("article")
-            if not node["action"] or "children" in node or "article" in node:
-                node.pop("action")
-            node.pop("parent")
-        roots = children.get(None, [])
-        return roots[0] if roots else None
+        return tree_from_rows(await self.db.fetchall("SELECT * FROM topic_nodes ORDER BY parent_id, position"))
 
     async def rules(self) -> list[dict[str, Any]]:
         """Every rule, switched-off ones included (the matcher skips those), in pack order."""
@@ -265,16 +176,11 @@ class SqliteKnowledgeStore:
 
     async def meta(self, key: str) -> Any:
         row = await self.db.fetchone("SELECT value FROM kb_meta WHERE key = ?", (key,))
-        if row is None:
-            return None
-        try:
-            return json.loads(row["value"])
-        except json.JSONDecodeError:
-            return row["value"]
+        return meta_value(row["value"]) if row else None
 
     async def version(self) -> str:
         row = await self.db.fetchone("SELECT value FROM kb_meta WHERE key = 'version'")
-        return row["value"] if row else "0"
+        return str(row["value"]) if row else "0"
 
     async def canned_replies(self, lang: str | None = None) -> list[dict[str, Any]]:
         if lang:
@@ -297,9 +203,7 @@ class SqliteKnowledgeStore:
             ).fetchall()[0]
             meta = {
                 r["key"]: r["value"]
-                for r in conn.execute(
-                    "SELECT key, value FROM kb_meta WHERE key IN ('vector_space', 'vector_dim', 'pack_name')"
-                )
+                for r in conn.execute("SELECT key, value FROM kb_meta WHERE key IN (?, ?, ?)", STATS_META)
             }
             runs = list(
                 conn.execute(
@@ -307,34 +211,76 @@ class SqliteKnowledgeStore:
                     " FROM ingestion_logs ORDER BY id DESC LIMIT 5"
                 )
             )
-            return {
-                **one,
-                "pack": meta.get("pack_name", ""),
-                "embedding_space": meta.get("vector_space", ""),
-                "vector_dim": int(meta.get("vector_dim", 0) or 0),
-                "ingestions": runs,
-            }
+            return stats_from(one, meta, runs)
 
         return await self.db.read(run)
 
     async def export_pack(self) -> dict[str, Any]:
-        articles = await self.articles()
-        for article in articles:
-            article.pop("updated_at", None)
-        extra = await self.meta("out_of_scope_examples")
-        return {
-            **({"out_of_scope_examples": extra} if extra else {}),
-            "format": "nura-knowledge/1",
-            "name": await self.meta("pack_name") or "exported pack",
-            "scope_message": await self.meta("scope_message") or {},
-            "articles": articles,
-            "topic_tree": await self.tree(),
-            "rules": [{k: v for k, v in r.items() if k not in ("position", "updated_at")} for r in await self.rules()],
-            "canned_replies": [
-                {"id": r["id"], "lang": r["lang"], "title": r["title"], "text": r["text"]}
-                for r in await self.canned_replies()
-            ],
-        }
+        return await export_pack(
+            await self.articles(), self.meta, await self.tree(), await self.rules(), await self.canned_replies()
+        )
+
+    # -- the index as a whole -------------------------------------------------------------------------
+    async def prepare_index(self) -> None:
+        # The document-frequency view of chunk_fts used to prune common query terms (created here
+        # rather than in a migration so that databases migrated before it get it too).
+        await self.db.write(
+            lambda c: c.execute("CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts_vocab USING fts5vocab (chunk_fts, 'row')")
+        )
+
+    async def index_state(self) -> dict[str, Any]:
+        def run(conn: Connection) -> dict[str, Any]:
+            meta = {
+                r["key"]: r["value"]
+                for r in conn.execute("SELECT key, value FROM kb_meta WHERE key IN (?, ?, ?, ?)", INDEX_META)
+            }
+            counts = conn.execute(
+                "SELECT (SELECT count(*) FROM articles) AS articles,"
+                " (SELECT count(*) FROM kb_vectors WHERE kind = 'article') AS article_vectors,"
+                " (SELECT count(*) FROM handbook_chunks) AS chunks,"
+                " (SELECT count(*) FROM kb_vectors WHERE kind = 'chunk') AS chunk_vectors"
+            ).fetchall()[0]
+            return {**meta, **counts}
+
+        return await self.db.read(run)
+
+    async def index_sources(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        def run(conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+            articles = [article_from_row(r) for r in conn.execute("SELECT * FROM articles ORDER BY id")]
+            chunks = list(conn.execute("SELECT id, lang, heading, text FROM handbook_chunks ORDER BY id"))
+            return articles, chunks
+
+        return await self.db.read(run)
+
+    async def replace_index(
+        self,
+        items: list[Item],
+        matrix: np.ndarray,
+        chunk_terms: list[tuple[int, str, str]],
+        analysis_version: str,
+    ) -> int:
+        articles: dict[str, list[Item]] = {}
+        for item in items:
+            if item.kind == "article":
+                articles.setdefault(item.ref, []).append(item)
+
+        def swap(conn: Connection) -> int:
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'").fetchall():
+                conn.execute("DROP TABLE kb_vec")
+            conn.execute("DELETE FROM kb_vectors")
+            conn.execute("DELETE FROM kb_meta WHERE key IN (?, ?, ?)", VECTOR_META)
+            written = self.vectors.write(conn, items, matrix) if items else 0
+            conn.execute("DELETE FROM kb_fts WHERE kind = 'article'")
+            for article_id, article_rows in articles.items():
+                self.vectors.write_article_fts(conn, article_id, article_rows, fresh=True)
+            conn.execute("DELETE FROM chunk_fts")
+            conn.executemany("INSERT INTO chunk_fts (rowid, text, ref) VALUES (?, ?, ?)", chunk_terms)
+            conn.execute(_SET_META, ("text_analysis", analysis_version))
+            _bump_version(conn)
+            return written
+
+        count: int = await self.db.write(swap)
+        return count
 
 
 def write_rule(conn: Connection, rule: dict[str, Any], position: int, now: float) -> None:
@@ -354,32 +300,4 @@ def bump_version(conn: Connection) -> None:
 
 
 def _bump_version(conn: Connection) -> None:
-    conn.execute(
-        "INSERT INTO kb_meta (key, value) VALUES ('version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (str(time.time()),),
-    )
-
-
-def _merge_tree(conn: Connection, tree: dict[str, Any], existing: set[str]) -> None:
-    start = conn.execute("SELECT coalesce(max(position), -1) + 1 AS p FROM topic_nodes WHERE parent_id = 'root'")
-    position = start.fetchall()[0]["p"]
-
-    def walk(node: dict[str, Any], parent: str, pos: int) -> None:
-        conn.execute(
-            "INSERT INTO topic_nodes (id, parent_id, position, label, article_id, action) VALUES (?,?,?,?,?,?)"
-            " ON CONFLICT (id) DO UPDATE SET label = excluded.label, article_id = excluded.article_id,"
-            " action = excluded.action",
-            (
-                node["id"],
-                parent,
-                pos,
-                json.dumps(node["label"], ensure_ascii=False),
-                node.get("article"),
-                node.get("action"),
-            ),
-        )
-        for i, child in enumerate(node.get("children", [])):
-            walk(child, node["id"], i)
-
-    for i, child in enumerate(tree.get("children", [])):
-        walk(child, "root", position + i)
+    conn.execute(_SET_META, ("version", str(time.time())))
