@@ -464,14 +464,16 @@ def _is_arabic(word: str) -> bool:
 
 
 def _keep_latin(word: str) -> bool:
-    """English function words, and telecom words the lexicon already maps to a concept, stay in
-    Latin letters."""
-    from nura_appliance.knowledge.lexicon import concept_of
+    """English function words, telecom words the lexicon already maps to a concept and the names
+    of other services ("facebook", "insta": a name is written the same in any language, and
+    transliterated it was "فكبوك") stay in Latin letters."""
+    from nura_appliance.knowledge.lexicon import concept_of, other_services
     from nura_appliance.knowledge.stemming import stem
 
     if any(c.isdigit() for c in word):
         return False
-    return word in _ENGLISH_STOPWORDS or concept_of(stem(word)) is not None
+    root = stem(word)
+    return word in _ENGLISH_STOPWORDS or concept_of(root) is not None or bool(other_services([root]))
 
 
 _KEEP_LATIN = functools.lru_cache(maxsize=8192)(_keep_latin)

@@ -14,6 +14,7 @@ variants folded by the normaliser need no entry of their own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 from nura_appliance.knowledge.folding import normalize
@@ -651,3 +652,133 @@ def concept_of(word_stem: str) -> str | None:
 def vocabulary() -> list[str]:
     """Every word and phrase of the lexicon as written (the stemmer's known words)."""
     return [form for forms in _GROUPS.values() for form in forms]
+
+
+# Other services a customer may ask a telecom desk about: platforms, apps, shops and
+# utilities that keep their own accounts, passwords, subscriptions and bills. Written from the
+# services in common use in Iraq and the region, not from evaluation cases. Left out on purpose:
+# other mobile operators (a question about moving one's number *from* them is in scope), mobile
+# wallets (customers top up with them), phone makers ("APN on my iPhone"), and names that are
+# ordinary words in Arabic ("كريم" generous, "طلبات" requests, "نون", "فايبر" fibre).
+_OTHER_SERVICES: tuple[str, ...] = (
+    # social, messaging, e-mail and accounts of other platforms
+    "facebook", "fb", "فيسبوك", "فيس بوك", "فيس", "فەیسبووک", "فەیسبوک", "فەیس",
+    "messenger", "ماسنجر", "مسنجر",
+    "instagram", "insta", "انستغرام", "انستقرام", "انستجرام", "انستكرام", "انستا", "ئینستاگرام", "ئینستا",
+    "tiktok", "تيك توك", "تيكتوك", "تیکتۆک", "تیک تۆک",
+    "snapchat", "snap", "سناب", "سناب شات", "سنابچات", "سناپچات", "سناپ",
+    "twitter", "تويتر", "تویتەر", "telegram", "تلغرام", "تيليجرام", "تلكرام", "تێلێگرام",
+    "whatsapp", "واتساب", "واتس اب", "وتساب", "واتسئاپ", "imo", "ايمو", "discord", "ديسكورد",
+    "linkedin", "لينكدان", "gmail", "جيميل", "جي ميل", "جیمەیڵ", "hotmail", "هوتميل", "outlook",
+    "yahoo", "ياهو", "icloud", "ايكلاود", "google", "جوجل", "كوكل", "قوقل", "گووگڵ",
+    # streaming and games
+    "netflix", "نتفلكس", "نتفليكس", "نيتفلكس", "نێتفلیکس", "shahid", "شاهد", "osn", "spotify",
+    "سبوتيفاي", "anghami", "انغامي", "disney", "youtube", "يوتيوب", "یوتیوب", "pubg", "ببجي",
+    "پەبجی", "fortnite", "steam", "ستيم", "playstation", "بلايستيشن", "بلي ستيشن", "xbox",
+    "roblox", "روبلوكس",
+    # shops, delivery and rides
+    "amazon", "امازون", "ئەمازۆن", "aliexpress", "shein", "شي ان", "temu", "uber", "اوبر", "careem",
+    # banks, cards and money services (see _PAYMENT_SERVICES)
+    "bank", "بنك", "مصرف", "بانک", "banka", "banke", "visa", "فيزا", "mastercard", "ماستر كارد",
+    "ماستركارد", "paypal", "باي بال", "western union", "ويسترن يونيون",
+    # utilities
+    "electricity", "كهرباء", "كهربا", "کارەبا", "elektrîk", "ceryan",
+)  # fmt: skip
+
+# Banks and cards are also how customers pay this desk: with them, paying and topping up ("can I
+# pay the bill with Visa", "top up from my bank card") is this desk's question; their PIN, account,
+# password or card is not ("my bank card is locked after a wrong PIN").
+_PAYMENT_SERVICES: tuple[str, ...] = _OTHER_SERVICES[
+    _OTHER_SERVICES.index("bank") : _OTHER_SERVICES.index("electricity")
+]
+_PAYING_FACETS = frozenset(("bill", "recharge", "card"))
+
+# What a customer asks *of* a service: its account, password, login, subscription, price, bill,
+# refund, card. With one of these and another service the desk does not run, the question is
+# about that service ("reset my instagram password", "netflix subscription price").
+_SERVICE_FACETS = frozenset(
+    ("password", "login", "register", "app", "pin", "recharge", "subscribe", "price", "bill", "owner")
+)
+_FACET_WORDS: dict[str, tuple[str, ...]] = {
+    "account": ("account", "حساب", "اكاونت", "hesab", "hesabê", "هەژمار", "ئەکاونت", "hacked", "hack", "هكر", "تهكر", "اختراق", "اخترق", "هاک", "hak", "banned", "blocked", "محظور", "مبند", "باند"),
+    "refund": ("refund", "استرجاع", "استرداد", "ترجيع", "گەڕاندنەوە", "vegerandin"),
+    "card": ("wallet", "محفظه", "جزدان", "card", "بطاقه"),
+}  # fmt: skip
+# What the desk itself carries: its network, calls, messages, data, balance, packages, SIM. A
+# service named next to one of these is a symptom ("youtube buffers, the internet is slow",
+# "whatsapp calls drop", "netflix eats my balance"), not another company's question.
+_CARRIER_CONCEPTS = frozenset(
+    "kc" + c
+    for c in ("internet", "slow", "signal", "hotspot", "fiber", "roaming", "call", "sms", "usage", "balance")
+    + ("package", "sim", "esim", "vas", "points", "draining")
+)
+
+
+def _stem_forms(form: str) -> set[tuple[str, ...]]:
+    words = normalize(form).split()
+    return {tuple(stem(w) for w in words), tuple(stem(w, True) for w in words)} - {()}
+
+
+@lru_cache(maxsize=1)
+def _service_table() -> tuple[frozenset[tuple[str, ...]], dict[str, str], frozenset[str]]:
+    """(stemmed other-service names, stemmed facet word → facet, the payment services' stems joined by a space)."""
+    names = {parts for form in _OTHER_SERVICES for parts in _stem_forms(form)}
+    facets = {
+        parts[0]: facet
+        for facet, forms in _FACET_WORDS.items()
+        for form in forms
+        for parts in _stem_forms(form)
+        if len(parts) == 1
+    }
+    payments = {" ".join(parts) for form in _PAYMENT_SERVICES for parts in _stem_forms(form)}
+    return frozenset(names), facets, frozenset(payments)
+
+
+def other_services(stems: list[str]) -> list[str]:
+    """The stems (joined by a space for a name of several words) of the other services a message
+    names, in order: a whole-word match of a name's stems, or a Latin word that starts with a
+    name of five letters or more ("instagramê", "facebookê")."""
+    names = _service_table()[0]
+    found: list[str] = []
+    for i, word in enumerate(stems):
+        for size in (1, 2):
+            part = tuple(stems[i : i + size])
+            if len(part) == size and part in names:
+                found.append(" ".join(part))
+        if word.isascii() and word not in found:
+            if any(len(n) == 1 and len(n[0]) >= 5 and word.startswith(n[0]) for n in names):
+                found.append(word)
+    return list(dict.fromkeys(found))
+
+
+def service_facets(units: list[tuple[str, str | None]], terms: Sequence[str]) -> frozenset[str]:
+    """What a message asks of a service — account, password, subscription, price, bill, refund,
+    card (concept names, or "account", "refund", "card" for the words of _FACET_WORDS) — when it names nothing the desk carries
+    (network, calls, messages, data, balance, packages, SIM); empty otherwise."""
+    if any(term in _CARRIER_CONCEPTS for term in terms):
+        return frozenset()
+    facets = _service_table()[1]
+    found = {term[2:] for term in terms if term.startswith("kc") and term[2:] in _SERVICE_FACETS}
+    for root, concept in units:
+        if concept is not None and concept[2:] in _SERVICE_FACETS:
+            found.add(concept[2:])
+        elif root in facets:
+            found.add(facets[root])
+    return frozenset(found)
+
+
+def asks_of_service(units: list[tuple[str, str | None]], terms: Sequence[str]) -> bool:
+    """Whether a message asks something of a service (:func:`service_facets` is not empty)."""
+    return bool(service_facets(units, terms))
+
+
+def services_asked(stems: list[str], facets: frozenset[str]) -> list[str]:
+    """The other services of :func:`other_services` a message with these facets asks about: a
+    bank or card only when the message does more than pay or top up."""
+    if not facets:
+        return []
+    names = other_services(stems)
+    if facets <= _PAYING_FACETS:
+        payments = _service_table()[2]
+        names = [name for name in names if name not in payments]
+    return names

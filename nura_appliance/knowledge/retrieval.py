@@ -41,6 +41,7 @@ import numpy as np
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
 from nura_appliance.knowledge.indexer import from_blob
 from nura_appliance.knowledge.language import arabizi_text
+from nura_appliance.knowledge.lexicon import service_facets, services_asked
 from nura_appliance.knowledge.normalize import analysis as shared_analysis
 from nura_appliance.storage.postgres import search as pg_search
 from nura_appliance.storage.sqlite.db import Connection, Database
@@ -579,6 +580,21 @@ def background_words(snap: _Snapshot, units: list[tuple[str, str | None]], index
     return max(found.values()) if found else 0
 
 
+def other_service_words(
+    snap: _Snapshot, units: list[tuple[str, str | None]], terms: Sequence[str], index: int
+) -> list[str]:
+    """The other services (``lexicon.other_services``: another platform, shop, bank or utility)
+    a message names and article ``index`` does not, when the message asks for an account,
+    password, subscription, price, bill, refund or card and names nothing the desk carries
+    (``lexicon.service_facets``; a bank or card only beyond paying and topping up): "reset my instagram password" is Instagram's question, however
+    well the password article covers "reset" and "password". Empty when there are none."""
+    names = services_asked([root for root, _ in units], service_facets(units, terms))
+    if not names:
+        return []
+    covered = snap.terms[index] if index < len(snap.terms) else frozenset()
+    return [name for name in names if not all(part in covered for part in name.split())]
+
+
 class ArticleMatcher:
     """The article tier: scores articles and decides answer / ambiguous / none."""
 
@@ -780,9 +796,14 @@ class ArticleMatcher:
             confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
         if unknown or covered < UNCOVERED_SHARE:
             confidence = round(min(confidence, UNCOVERED_CAP), 3)
+        services = other_service_words(snap, units, analysis["terms"], top)
+        if services:
+            # Another service's account, password, bill or price: not this desk's to answer.
+            confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
         detail = {
             "background_margin": round(background_margin, 4),
             "background_words": explained,
+            "other_services": len(services),
             "best": round(best, 4),
             "margin": round(best - runner, 4),
             "known": round(known, 3),
