@@ -20,12 +20,14 @@ from hypothesis import strategies as st
 
 from nura_appliance.context import build_context, load_default_knowledge
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, EmbeddingError, OpenAIEmbedder
-from nura_appliance.knowledge.hybrid import ChunkFrequencies, nearest_rows
+from nura_appliance.knowledge.hybrid import ChunkFrequencies
 from nura_appliance.knowledge.indexer import ensure_chunk_vocab
 from nura_appliance.knowledge.retrieval import knowledge_version
 from nura_appliance.knowledge.service import install_knowledge, needs_reindex
 from nura_appliance.storage.sqlite import migrations
 from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.search import nearest_rows
+from nura_appliance.storage.stores import stores_for
 
 DIM = 16
 
@@ -250,22 +252,23 @@ def test_chunk_frequencies_are_remembered_until_the_knowledge_version_changes(tm
 
             db.write_sync(write)
 
-        frequencies = ChunkFrequencies()
+        store = stores_for(db).search
+        frequencies = ChunkFrequencies(store)
         conn = db._reader()
         add("roaming bundle", "roaming", version="1")
         assert (
-            frequencies.lookup(conn, knowledge_version(conn), ["roaming"]) is None
+            frequencies.lookup(conn, knowledge_version(store, conn), ["roaming"]) is None
         )  # no vocabulary table yet: no pruning
         db.write_sync(ensure_chunk_vocab)
         add(version="2")
-        assert frequencies.lookup(conn, knowledge_version(conn), ["roaming", "bundle", "absent"]) == (
+        assert frequencies.lookup(conn, knowledge_version(store, conn), ["roaming", "bundle", "absent"]) == (
             {"roaming": 2, "bundle": 1, "absent": 0},
             2,
         )
         add("roaming again")  # chunks change within an ingestion; the version moves at its end
-        assert frequencies.lookup(conn, knowledge_version(conn), ["roaming"]) == ({"roaming": 2}, 2)
+        assert frequencies.lookup(conn, knowledge_version(store, conn), ["roaming"]) == ({"roaming": 2}, 2)
         add(version="3")
-        assert frequencies.lookup(conn, knowledge_version(conn), ["roaming", "absent"]) == (
+        assert frequencies.lookup(conn, knowledge_version(store, conn), ["roaming", "absent"]) == (
             {"roaming": 3, "absent": 0},
             3,
         )

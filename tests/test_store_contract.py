@@ -487,7 +487,7 @@ async def _decisions(settings: Settings) -> tuple[list[tuple[str, float, str | N
         # The handbook's own vocabulary for Latin names (FTS5's vocabulary / PostgreSQL's ts_stat)
         from nura_appliance.knowledge.retrieval import knowledge_version
 
-        bridge = await ctx.db.read(lambda c: ctx.retriever.bridge(c, knowledge_version(c)))
+        bridge = await ctx.db.read(lambda c: ctx.retriever.bridge(c, knowledge_version(ctx.retriever.store, c)))
         found.append(("names", tuple(sorted(bridge.names_for("almirrikh") | bridge.names_for("mirrikh")))))
         return decisions, found
     finally:

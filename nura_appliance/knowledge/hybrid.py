@@ -37,22 +37,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import apsw
 import numpy as np
 
 from nura_appliance.knowledge.arabizi import transliterate_word
 from nura_appliance.knowledge.bridge import Bridge
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
-from nura_appliance.knowledge.indexer import coarse, from_blob, to_blob
+from nura_appliance.knowledge.indexer import coarse
 from nura_appliance.knowledge.language import arabizi_text
 from nura_appliance.knowledge.lexicon import concepts
 from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, index_terms, normalize, stem
 from nura_appliance.knowledge.pack import pick_text
-from nura_appliance.knowledge.retrieval import dot_rows, fts_query, knowledge_version
+from nura_appliance.knowledge.retrieval import knowledge_version
 from nura_appliance.knowledge.values import answer_types, asking_kinds, count_kind, counted, value_kinds
-from nura_appliance.storage.postgres import search as pg_search
-from nura_appliance.storage.sqlite.db import Connection, Database
-from nura_appliance.storage.sqlite.handbook import HIDDEN
+from nura_appliance.storage.base import SearchStore
 
 log = logging.getLogger(__name__)
 RRF_K = 60
@@ -63,18 +60,6 @@ SHORTLIST = 10  # candidates per source scored in full (at least 2k)
 BM25_K1, BM25_B = 1.2, 0.75
 # Calibrated relevance (logistic regression on the handbook dev questions; docs/KNOWLEDGE.md).
 REL_BIAS, REL_COVERAGE, REL_RARE, REL_COSINE = -2.52, 2.70, 2.48, 0.80
-
-
-def _as_tuple(cursor: apsw.Cursor, row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return row
-
-
-def _tuple_rows(conn: Connection, sql: str, bindings: apsw.Bindings) -> list[tuple[Any, ...]]:
-    """The rows of one query as tuples, not the connection's dicts (cheaper for many rows)."""
-    cursor: apsw.Cursor = conn.cursor()
-    cursor.row_trace = _as_tuple
-    rows: list[tuple[Any, ...]] = cursor.execute(sql, bindings).fetchall()
-    return rows
 
 
 def idf(hits: int, total: int) -> float:
@@ -358,7 +343,8 @@ class ChunkFrequencies:
     customers' words repeat, so each is counted once per version. Terms the handbook lacks are
     remembered as 0. Every ingestion bumps the version."""
 
-    def __init__(self, max_terms: int = 50_000) -> None:
+    def __init__(self, store: SearchStore, max_terms: int = 50_000) -> None:
+        self.store = store
         self.max_terms = max_terms
         self._version: str | None = None
         self._counts: dict[str, int] = {}
@@ -367,17 +353,12 @@ class ChunkFrequencies:
         self._has_vocab = False
         self._lock = threading.Lock()
 
-    def _reset(self, conn: Connection, version: str) -> None:
+    def _reset(self, conn: Any, version: str) -> None:
         self._version, self._counts = version, {}
-        self._has_vocab = bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunk_fts_vocab'").fetchall())
-        # One pass over the index text per version (the terms are space-separated).
-        row = conn.execute(
-            "SELECT count(*) AS n, total(length(text) - length(replace(text, ' ', '')) + 1) AS t FROM chunk_fts"
-        ).fetchall()[0]
-        self._chunks = int(row["n"])
-        self._average = float(row["t"]) / self._chunks if self._chunks else 1.0
+        # One pass over the index text per version.
+        self._chunks, self._average, self._has_vocab = self.store.chunk_stats_in(conn)
 
-    def lookup(self, conn: Connection, version: str, terms: list[str]) -> tuple[dict[str, int], int] | None:
+    def lookup(self, conn: Any, version: str, terms: list[str]) -> tuple[dict[str, int], int] | None:
         """``({term: chunks holding it}, chunk count)`` under knowledge ``version``, or None
         without the vocabulary table."""
         with self._lock:
@@ -389,19 +370,14 @@ class ChunkFrequencies:
             chunks = self._chunks
         missing = [t for t in terms if t not in known]
         if missing:
-            marks = ",".join("?" * len(missing))
-            found = {
-                r["term"]: r["doc"]
-                for r in conn.execute(f"SELECT term, doc FROM chunk_fts_vocab WHERE term IN ({marks})", missing)
-            }
-            fresh = {t: int(found.get(t, 0)) for t in missing}
+            fresh = self.store.chunk_frequencies_in(conn, missing)
             with self._lock:
                 if self._version == version:
                     self._counts.update(fresh)
             known.update(fresh)
         return known, chunks
 
-    def average_length(self, conn: Connection, version: str) -> float:
+    def average_length(self, conn: Any, version: str) -> float:
         """Average chunk length in index terms under ``version`` (BM25's avgdl)."""
         with self._lock:
             if version != self._version:
@@ -409,20 +385,14 @@ class ChunkFrequencies:
             return self._average
 
 
-def handbook_vocabulary(conn: Any) -> list[str]:
+def handbook_vocabulary(store: SearchStore, conn: Any) -> list[str]:
     """Every index term of the handbook chunks (once per knowledge version, for the bridge's
     names): FTS5's vocabulary table, or PostgreSQL's ``ts_stat`` over the chunk index."""
     try:
-        if getattr(conn, "dialect", "sqlite") == "postgres":
-            rows = conn.execute("SELECT word AS term FROM ts_stat('SELECT tsv FROM chunk_fts')").fetchall()
-        elif conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunk_fts_vocab'").fetchall():
-            rows = conn.execute("SELECT term FROM chunk_fts_vocab").fetchall()
-        else:
-            return []
+        return store.handbook_vocabulary_in(conn)
     except Exception:  # noqa: BLE001 - names are an aid; a search without them still works
         log.exception("reading the handbook vocabulary failed")
         return []
-    return [str(r["term"]) for r in rows]
 
 
 def selective_terms(counts: dict[str, int], total: int, terms: list[str]) -> list[str]:
@@ -436,19 +406,6 @@ def selective_terms(counts: dict[str, int], total: int, terms: list[str]) -> lis
     limit = max(COMMON_MIN_CHUNKS, int(total * COMMON_SHARE))
     kept = [t for n, t in present if n <= limit][:MAX_QUERY_TERMS]
     return kept or [t for _, t in present[:2]]
-
-
-def nearest_rows(distances: np.ndarray, count: int) -> np.ndarray:
-    """Indexes of the ``count`` smallest of ``distances`` (small non-negative integers), ties going
-    to the lower index. A histogram finds the cut-off distance in one pass, then two comparisons
-    pick the rows: about a fifth of ``np.argpartition``'s time at 50k rows."""
-    if len(distances) <= count:
-        return np.arange(len(distances))
-    reached = np.cumsum(np.bincount(distances))
-    cut = int(np.searchsorted(reached, count))  # the smallest distance with >= count rows at or below it
-    below = np.flatnonzero(distances < cut)
-    at_cut = np.flatnonzero(distances == cut)[: count - len(below)]
-    return np.concatenate([below, at_cut])
 
 
 @dataclass
@@ -515,13 +472,12 @@ def _finish(
 class HybridRetriever:
     """``ctx.retriever``: hybrid search over handbook chunks and articles."""
 
-    def __init__(self, db: Database, embedder: Embedder | None = None, *, oversample: int = 8) -> None:
-        self.db = db
+    def __init__(self, store: SearchStore, embedder: Embedder | None = None, *, oversample: int = 8) -> None:
+        self.store = store
         self.embedder: Embedder = embedder or BuiltinEmbedder()
         self.oversample = oversample
         self._down_until = 0.0
-        self._codes: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
-        self._frequencies = ChunkFrequencies()
+        self._frequencies = ChunkFrequencies(store)
         self._chunk_count: tuple[str, int] | None = None  # (knowledge version, chunks)
         self._bridge: tuple[str, Bridge] | None = None  # (knowledge version, the pack's word bridge)
         self._lock = threading.Lock()
@@ -529,7 +485,7 @@ class HybridRetriever:
     # -- the search ---------------------------------------------------------------------------
     def search_sync(
         self,
-        conn: Connection,
+        conn: Any,
         text: str,
         query: np.ndarray | None,
         k: int,
@@ -543,7 +499,7 @@ class HybridRetriever:
 
     def search_lists_sync(
         self,
-        conn: Connection,
+        conn: Any,
         text: str,
         query: np.ndarray | None,
         k: int,
@@ -554,29 +510,22 @@ class HybridRetriever:
         """The best ``k`` hits of each kind, as separate lists; ``focus_article`` is scored and
         listed in any case (the grounded tier compares it with the handbook)."""
         pool = max(k * 4, 20)
-        if getattr(conn, "dialect", "sqlite") == "postgres":
-            terms = QueryTerms.of(text, self.bridge(conn, knowledge_version(conn)))
-            return self._search_postgres(conn, terms, query, k, kinds, lang, pool, focus_article)
-        version = knowledge_version(conn)
+        version = knowledge_version(self.store, conn)
         terms = QueryTerms.of(text, self.bridge(conn, version))
         looked = self._frequencies.lookup(conn, version, terms.lookup_terms()) if terms.terms else None
         counts, total = looked if looked is not None else ({}, 0)
         weights = Weights.of(terms, counts, total)
         usable = query is not None and float(np.abs(query).sum()) > 0
-        has_vec = usable and bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'").fetchall())
+        has_vec = usable and self.store.has_vectors_in(conn)
         coarse_query = coarse(query) if has_vec and query is not None else None
         out: dict[str, list[Hit]] = {}
         if "chunk" in kinds:
-            lexical: list[tuple[str, float, frozenset[str]]] = []
+            lexical: list[tuple[str, float, Any]] = []  # the indexed text, split once shortlisted
             if terms.terms:
                 sent = selective_terms(counts, total, terms.terms) if looked is not None else terms.terms[:8]
                 if sent:
                     average = self._frequencies.average_length(conn, version)
-                    rows = _tuple_rows(
-                        conn,
-                        "SELECT ref, -bm25(chunk_fts), text FROM chunk_fts WHERE chunk_fts MATCH ? ORDER BY rank LIMIT ?",
-                        (fts_query(sent), pool),
-                    )
+                    rows = self.store.chunk_bm25_in(conn, sent, pool)
                     # FTS5 floors the idf of a term in half the chunks or more to 1e-6: then (a small
                     # handbook) its ranking is re-done with the always-positive idf. Elsewhere FTS5's
                     # idf and Lucene's differ by a few per cent and its order stands.
@@ -584,7 +533,7 @@ class HybridRetriever:
                     for ref, score, indexed in rows:
                         if floored:
                             score = bm25(indexed.split(), weights.term, average)
-                        lexical.append((str(ref), score, indexed))
+                        lexical.append((ref, score, indexed))
             vector: dict[str, float] = {}
             if coarse_query is not None and query is not None:
                 vector = self.vector_candidates(conn, "chunk", query, coarse_query, pool * self.oversample, version)
@@ -616,58 +565,41 @@ class HybridRetriever:
             known = self._bridge
         if known is not None and known[0] == version:
             return known[1]
-        learnt = Bridge.from_rows(conn.execute("SELECT title, body, examples FROM articles").fetchall())
-        learnt = learnt.with_vocabulary(handbook_vocabulary(conn))
+        learnt = Bridge.from_rows(self.store.article_sources_in(conn))
+        learnt = learnt.with_vocabulary(handbook_vocabulary(self.store, conn))
         with self._lock:
             self._bridge = (version, learnt)
         return learnt
 
-    @staticmethod
-    def _chunk_values(conn: Any, found: dict[str, _Candidate], query: QueryTerms) -> dict[str, frozenset[str]]:
+    def _chunk_values(self, conn: Any, found: dict[str, _Candidate], query: QueryTerms) -> dict[str, frozenset[str]]:
         """For a question asking for a kind of value (a price, a time …): which of those kinds
         each shortlisted chunk holds a value of, read from the chunk's text (at most the
         shortlist, whatever the handbook's size)."""
         if not query.asks or not found:
             return {}
-        ids = [int(ref) for ref in found if ref.isdigit()]
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = conn.execute(f"SELECT id, text FROM handbook_chunks WHERE id IN ({marks})", ids).fetchall()
-        return {str(r["id"]): value_kinds(r["text"] or "", query.kinds) for r in rows}
+        texts = self.store.chunk_texts_in(conn, list(found))
+        return {ref: value_kinds(text, query.kinds) for ref, text in texts.items()}
 
-    def _complete_chunks(self, conn: Connection, found: dict[str, _Candidate], query: np.ndarray | None) -> None:
+    def _complete_chunks(self, conn: Any, found: dict[str, _Candidate], query: np.ndarray | None) -> None:
         """Read the missing half of each candidate: the terms of chunks found by vectors only, the
         cosine of chunks found by BM25 only."""
         need_terms = [c for c in found.values() if c.terms is None]
         if need_terms:
-            ids = [int(c.ref) for c in need_terms if c.ref.isdigit()]
-            marks = ",".join("?" * len(ids))
-            terms = {
-                str(ref): frozenset(indexed.split())
-                for ref, indexed in _tuple_rows(conn, f"SELECT ref, text FROM chunk_fts WHERE rowid IN ({marks})", ids)
-            }
+            terms = self.store.chunk_terms_in(conn, [c.ref for c in need_terms])
             for cand in need_terms:
-                cand.terms = terms.get(cand.ref, frozenset())
+                indexed = terms.get(cand.ref)
+                cand.terms = frozenset(indexed.split()) if indexed is not None else frozenset()
         if query is None:
             return
         need_cosine = [c for c in found.values() if c.cosine is None]
         if need_cosine:
-            marks = ",".join("?" * len(need_cosine))
-            rows = _tuple_rows(
-                conn,
-                f"SELECT ref, vector FROM kb_vectors WHERE kind = 'chunk' AND ref IN ({marks})",
-                [c.ref for c in need_cosine],
-            )
-            if rows and len(rows[0][1]) == query.shape[0] * 4:
-                cosines = dot_rows(np.vstack([from_blob(v) for _, v in rows]), query)
-                best = {ref: float(cos) for (ref, _), cos in zip(rows, cosines, strict=True)}
-                for cand in need_cosine:
-                    cand.cosine = best.get(cand.ref)
+            best = self.store.cosines_in(conn, "chunk", [c.ref for c in need_cosine], query)
+            for cand in need_cosine:
+                cand.cosine = best.get(cand.ref)
 
     def _articles(
         self,
-        conn: Connection,
+        conn: Any,
         terms: QueryTerms,
         weights: Weights,
         query: np.ndarray | None,
@@ -681,16 +613,11 @@ class HybridRetriever:
         if terms.terms:
             lexical = [
                 (ref, score, frozenset(indexed.split()))
-                for ref, indexed, score in _tuple_rows(
-                    conn,
-                    "SELECT ref, text, -bm25(kb_fts) FROM kb_fts WHERE kb_fts MATCH ? AND field = 'all'"
-                    " ORDER BY rank LIMIT ?",
-                    (fts_query(terms.terms), pool),
-                )
+                for ref, score, indexed in self.store.article_matches_in(conn, terms.terms, pool)
             ]
         vector: dict[str, float] = {}
         if query is not None and coarse_query is not None:
-            version = knowledge_version(conn)
+            version = knowledge_version(self.store, conn)
             vector = self.vector_candidates(conn, "article", query, coarse_query, pool * self.oversample, version)
         found = _rank(lexical, vector, pool)
         if focus is not None and focus not in found:
@@ -702,7 +629,7 @@ class HybridRetriever:
         return best
 
     def _focus_article(
-        self, conn: Connection, terms: QueryTerms, weights: Weights, query: np.ndarray | None, focus: str
+        self, conn: Any, terms: QueryTerms, weights: Weights, query: np.ndarray | None, focus: str
     ) -> _Candidate:
         """One article's evidence and best item cosine, without searching the article list (the
         grounded tier compares the article the article tier chose with the handbook)."""
@@ -711,190 +638,34 @@ class HybridRetriever:
         _finish({focus: cand}, terms, weights, 1)
         return cand
 
-    @staticmethod
-    def _article_cosine(conn: Connection, cand: _Candidate, query: np.ndarray | None) -> _Candidate:
+    def _article_cosine(self, conn: Any, cand: _Candidate, query: np.ndarray | None) -> _Candidate:
         if query is not None:
-            rows = _tuple_rows(conn, "SELECT vector FROM kb_vectors WHERE kind = 'article' AND ref = ?", (cand.ref,))
-            if rows and len(rows[0][0]) == query.shape[0] * 4:
-                cand.cosine = float(dot_rows(np.vstack([from_blob(v) for (v,) in rows]), query).max())
+            found = self.store.cosines_in(conn, "article", [cand.ref], query)
+            if cand.ref in found:
+                cand.cosine = found[cand.ref]
         return cand
 
-    @staticmethod
-    def _article_terms(conn: Connection, found: dict[str, _Candidate]) -> None:
+    def _article_terms(self, conn: Any, found: dict[str, _Candidate]) -> None:
         missing = [c for c in found.values() if c.terms is None]
         if missing:
-            marks = ",".join("?" * len(missing))
-            rows = conn.execute(
-                f"SELECT ref, text FROM kb_fts WHERE kind = 'article' AND field = 'all' AND ref IN ({marks})",
-                [c.ref for c in missing],
-            ).fetchall()
-            texts = {r["ref"]: frozenset(r["text"].split()) for r in rows}
+            texts = self.store.article_documents_in(conn, [c.ref for c in missing])
             for cand in missing:
-                cand.terms = texts.get(cand.ref, frozenset())
-
-    # -- scale-out ----------------------------------------------------------------------------
-    def _search_postgres(
-        self,
-        conn: Any,
-        terms: QueryTerms,
-        query: np.ndarray | None,
-        k: int,
-        kinds: tuple[str, ...],
-        lang: str,
-        pool: int,
-        focus: str | None = None,
-    ) -> dict[str, list[Hit]]:
-        """Scale-out path: BM25 over the tsvector tables and the worker's in-memory vector index,
-        with the same idf, features and relevance as the SQLite path."""
-        lookup = terms.lookup_terms()
-        counts, total = pg_search.document_frequencies(conn, "chunk_fts", lookup) if lookup else ({}, 0)
-        weights = Weights.of(terms, counts, total)
-        usable = query is not None and float(np.abs(query).sum()) > 0
-        vectors: list[tuple[str, str, float]] = []
-        if usable and query is not None:
-            vectors = conn.database.vector_index.search(conn, query, kinds, pool)
-        out: dict[str, list[Hit]] = {}
-        if "chunk" in kinds:
-            sent = selective_terms(counts, total, terms.terms)
-            rows = (
-                pg_search.bm25(
-                    conn,
-                    "chunk_fts",
-                    sent,
-                    columns=("ref",),
-                    limit=pool,
-                    keep_text=True,
-                )
-                if sent
-                else []
-            )
-            average = pg_search.average_length(conn, "chunk_fts")
-            lexical = []
-            for row in rows:
-                tokens = row["text"].split()
-                lexical.append((str(row["ref"]), bm25(tokens, weights.term, average), frozenset(tokens)))
-            found = _shortlist(_rank(lexical, {ref: cos for kind, ref, cos in vectors if kind == "chunk"}, pool), k)
-            missing = [c.ref for c in found.values() if c.terms is None]
-            if missing:
-                texts = {
-                    r["ref"]: frozenset(r["text"].split())
-                    for r in conn.execute("SELECT ref, text FROM chunk_fts WHERE ref = ANY(?)", (missing,)).fetchall()
-                }
-                for ref in missing:
-                    found[ref].terms = texts.get(ref, frozenset())
-            if usable and query is not None:
-                for cand in found.values():
-                    if cand.cosine is None:
-                        cand.cosine = conn.database.vector_index.cosine(conn, query, "chunk", cand.ref)
-            values = self._chunk_values(conn, found, terms)
-            out["chunk"] = [
-                h for h in (self._chunk_hit(conn, c) for c in _finish(found, terms, weights, k, values)) if h
-            ]
-        if "article" in kinds:
-            lexical_articles = [
-                (r["ref"], r["score"], frozenset(r["text"].split()))
-                for r in pg_search.bm25(
-                    conn,
-                    "kb_fts",
-                    terms.terms,
-                    columns=("ref",),
-                    where="field = 'all'",
-                    limit=pool,
-                    keep_text=True,
-                )
-            ]
-            found = _rank(lexical_articles, {ref: cos for kind, ref, cos in vectors if kind == "article"}, pool)
-            if focus is not None and focus not in found:
-                found[focus] = _Candidate(focus)
-                if usable and query is not None:
-                    found[focus].cosine = conn.database.vector_index.cosine(conn, query, "article", focus)
-            missing = [c.ref for c in found.values() if c.terms is None]
-            if missing:
-                texts = {
-                    r["ref"]: frozenset(r["text"].split())
-                    for r in conn.execute(
-                        "SELECT ref, text FROM kb_fts WHERE kind = 'article' AND field = 'all' AND ref = ANY(?)",
-                        (missing,),
-                    ).fetchall()
-                }
-                for ref in missing:
-                    found[ref].terms = texts.get(ref, frozenset())
-            best = _finish(found, terms, weights, k)
-            if focus is not None and all(c.ref != focus for c in best):
-                best.append(found[focus])
-            out["article"] = [self._article_hit(conn, c, lang) for c in best]
-        elif focus is not None:
-            cand = _Candidate(focus)
-            if usable and query is not None:
-                cand.cosine = conn.database.vector_index.cosine(conn, query, "article", focus)
-            rows = conn.execute(
-                "SELECT text FROM kb_fts WHERE kind = 'article' AND field = 'all' AND ref = ?", (focus,)
-            ).fetchall()
-            cand.terms = frozenset(rows[0]["text"].split()) if rows else frozenset()
-            _finish({focus: cand}, terms, weights, 1)
-            out["article"] = [self._article_hit(conn, cand, lang)]
-        return out
+                text = texts.get(cand.ref)
+                cand.terms = frozenset(text.split()) if text is not None else frozenset()
 
     # -- the vector half ------------------------------------------------------------------------
     def vector_candidates(
-        self, conn: Connection, kind: str, query: np.ndarray, coarse_query: np.ndarray, count: int, version: str
+        self, conn: Any, kind: str, query: np.ndarray, coarse_query: np.ndarray, count: int, version: str
     ) -> dict[str, float]:
-        """The vector half of a search: the ``count`` nearest binary codes of ``kind``, re-scored
-        with the float vectors; the best cosine per ref."""
-        ids = self._coarse_knn(conn, kind, coarse_query, count, version)
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        # ~160 rows: a dict each cost more than the re-scoring
-        rows = _tuple_rows(conn, f"SELECT ref, vector FROM kb_vectors WHERE id IN ({marks})", ids)
-        if not rows or len(rows[0][1]) != query.shape[0] * 4:
-            return {}
-        cosines = dot_rows(np.vstack([from_blob(vector) for _, vector in rows]), query)
-        best: dict[str, float] = {}
-        for (ref, _), cos in zip(rows, cosines, strict=True):
-            if cos > best.get(ref, -2.0):
-                best[ref] = float(cos)
-        return best
-
-    def _coarse_knn(self, conn: Connection, kind: str, coarse_query: np.ndarray, count: int, version: str) -> list[int]:
-        """Row ids of the ``count`` nearest binary codes of ``kind`` (Hamming distance).
-
-        The codes are stored in sqlite-vec's ``kb_vec``; a scan there costs about a microsecond
-        per row in per-row overhead, so the codes are also held in memory as packed 64-bit words
-        (6.4 MB for 50k chunks), reloaded when the knowledge version changes, and scanned with
-        XOR + popcount in numpy. Without a snapshot yet, sqlite-vec answers.
-        """
-        code_blob = conn.execute("SELECT vec_quantize_binary(?) AS c", (to_blob(coarse_query),)).fetchall()[0]["c"]
-        with self._lock:
-            snapshot = self._codes.get(kind)
-        if snapshot is None or snapshot[0] != version:
-            rows = list(conn.execute("SELECT rowid AS id, embedding FROM kb_vec WHERE kind = ?", (kind,)))
-            if not rows or any(len(r["embedding"]) != len(code_blob) for r in rows[:1]):
-                return []
-            word = np.uint64 if len(code_blob) % 8 == 0 else np.uint8
-            codes = np.frombuffer(b"".join(r["embedding"] for r in rows), dtype=word).reshape(len(rows), -1)
-            snapshot = (version, np.array([r["id"] for r in rows], dtype=np.int64), codes)
-            with self._lock:
-                self._codes[kind] = snapshot
-        _, ids, codes = snapshot
-        query_code = np.frombuffer(code_blob, dtype=codes.dtype)
-        # Hamming distances (at most the code's bit count, so int16). einsum sums the per-word
-        # counts about 3x faster than .sum(axis=1) does here.
-        distances = np.einsum("ij->i", np.bitwise_count(codes ^ query_code), dtype=np.int16)
-        return [int(i) for i in ids[nearest_rows(distances, count)]]
+        """The vector half of a search: the ``count`` nearest items of ``kind`` (by their coarse
+        codes where the store has them), re-scored with the float vectors; the best cosine per ref."""
+        return self.store.nearest_in(conn, kind, query, coarse_query, count, version)
 
     # -- hits -----------------------------------------------------------------------------------
-    @staticmethod
-    def _chunk_hit(conn: Any, cand: _Candidate) -> Hit | None:
-        rows = conn.execute(
-            "SELECT c.text, c.heading, c.unit, c.lang, d.title, coalesce(d.source_name, d.path) AS doc"
-            " FROM handbook_chunks c JOIN handbook_docs d ON d.id = c.doc_id WHERE c.id = ?"
-            " AND d.path NOT LIKE ? AND d.path NOT LIKE ?",
-            (int(cand.ref), *HIDDEN),
-        ).fetchall()
-        if not rows:
+    def _chunk_hit(self, conn: Any, cand: _Candidate) -> Hit | None:
+        r = self.store.chunk_row_in(conn, cand.ref)
+        if r is None:
             return None  # a chunk being staged or purged (an ingestion in progress), or gone
-        r = rows[0]
         return Hit(
             "chunk",
             cand.ref,
@@ -910,14 +681,13 @@ class HybridRetriever:
             evidence=cand.evidence,
         )
 
-    @staticmethod
-    def _article_hit(conn: Any, cand: _Candidate, lang: str) -> Hit:
-        rows = conn.execute("SELECT title, body FROM articles WHERE id = ?", (cand.ref,)).fetchall()
+    def _article_hit(self, conn: Any, cand: _Candidate, lang: str) -> Hit:
+        row = self.store.article_row_in(conn, cand.ref)
         title = text = ""
         used = lang
-        if rows:
-            title, _ = pick_text(json.loads(rows[0]["title"]), lang)
-            text, used = pick_text(json.loads(rows[0]["body"]), lang)
+        if row is not None:
+            title, _ = pick_text(json.loads(row[0]), lang)
+            text, used = pick_text(json.loads(row[1]), lang)
         return Hit(
             "article",
             cand.ref,
@@ -958,10 +728,10 @@ class HybridRetriever:
             return known[1]
 
         def count(conn: Any) -> tuple[str, int]:
-            seen = knowledge_version(conn)  # first: a later ingestion only adds to the count
-            return seen, int(conn.execute("SELECT count(*) AS n FROM chunk_fts").fetchall()[0]["n"])
+            seen = knowledge_version(self.store, conn)  # first: a later ingestion only adds to the count
+            return seen, self.store.chunk_count_in(conn)
 
-        found = await self.db.read(count)
+        found = await self.store.read(count)
         with self._lock:
             self._chunk_count = found
         return found[1]
@@ -975,7 +745,7 @@ class HybridRetriever:
         if not text or not text.strip():
             return []
         query = await self._query_vector(text)
-        return await self.db.read(lambda c: self.search_sync(c, text, query, k, kinds, lang or "ar"))
+        return await self.store.read(lambda c: self.search_sync(c, text, query, k, kinds, lang or "ar"))
 
     async def search_lists(
         self,
@@ -991,6 +761,6 @@ class HybridRetriever:
         if not text or not text.strip():
             return {kind: [] for kind in kinds}
         query = await self._query_vector(text)
-        return await self.db.read(
+        return await self.store.read(
             lambda c: self.search_lists_sync(c, text, query, k, kinds, lang or "ar", focus_article)
         )

@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import apsw
 import numpy as np
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
@@ -43,8 +42,7 @@ from nura_appliance.knowledge.indexer import from_blob
 from nura_appliance.knowledge.language import arabizi_text
 from nura_appliance.knowledge.lexicon import service_facets, services_asked
 from nura_appliance.knowledge.normalize import analysis as shared_analysis
-from nura_appliance.storage.postgres import search as pg_search
-from nura_appliance.storage.sqlite.db import Connection, Database
+from nura_appliance.storage.base import SearchStore
 
 # Fusion weights and calibration (docs/KNOWLEDGE.md). Weights: grid search for the best mean
 # top-1 over the dev splits, cases.jsonl (packs with and without example questions) and the
@@ -79,10 +77,6 @@ UNCOVERED_SHARE, UNCOVERED_CAP = 0.25, 0.79
 # article covers "recharge" only). Two words, as one matched word is weak evidence on the article's
 # side too. Chosen on the dev splits and knowledge/eval/oos-dev, oos-dev2 (docs/KNOWLEDGE.md).
 BACKGROUND_WORDS = 2
-
-
-def _as_tuple(cursor: apsw.Cursor, row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return row
 
 
 def _best_per_article(snap: _Snapshot, rows: list[tuple[str, str, float]]) -> tuple[np.ndarray, np.ndarray]:
@@ -126,16 +120,10 @@ class Decision:
     version: str | None = None  # the knowledge version it was decided on
 
 
-def fts_query(terms: list[str]) -> str:
-    """An FTS5 OR-query of quoted terms (quotes make any user text safe to MATCH)."""
-    return " OR ".join('"' + t.replace('"', "") + '"' for t in dict.fromkeys(terms) if t.replace('"', ""))
-
-
-def knowledge_version(conn: Connection) -> str:
+def knowledge_version(store: SearchStore, conn: Any) -> str:
     """The knowledge version ``conn`` sees; every change of articles or handbook bumps it, and the
     in-memory indexes (article snapshot, binary codes, term frequencies) are kept per version."""
-    rows = conn.execute("SELECT value FROM kb_meta WHERE key = 'version'").fetchall()
-    return rows[0]["value"] if rows else "0"
+    return store.meta_in(conn, "version") or "0"
 
 
 BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() constants
@@ -181,23 +169,13 @@ class _Lexicon:
         return bm_item, bm_article
 
 
-def _load_lexicon(conn: Connection, position: dict[str, int]) -> _Lexicon | None:
-    """Build the :class:`_Lexicon` from FTS5's own index, or None where that cannot be read (the
-    matcher then asks FTS5 per message)."""
-    try:
-        conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.kb_fts_instance USING fts5vocab(main, kb_fts, instance)")
-        cursor: apsw.Cursor = conn.cursor()  # rows as tuples (_as_tuple), not the connection's dicts
-        cursor.row_trace = _as_tuple
-        meta: list[tuple[Any, ...]] = cursor.execute(
-            "SELECT rowid, kind, ref, field FROM kb_fts ORDER BY rowid"
-        ).fetchall()
-        counting: apsw.Cursor = conn.cursor()
-        counting.row_trace = _as_tuple
-        counts: list[tuple[Any, ...]] = counting.execute(
-            "SELECT term, doc, count(*) FROM temp.kb_fts_instance GROUP BY term, doc"
-        ).fetchall()
-    except apsw.Error:
+def _load_lexicon(store: SearchStore, conn: Any, position: dict[str, int]) -> _Lexicon | None:
+    """Build the :class:`_Lexicon` from the lexical index's own postings, or None where the store
+    scores per query (the matcher then asks it per message)."""
+    index = store.article_postings_in(conn)
+    if index is None:
         return None
+    meta, counts = index.rows, index.counts
     row_of = {rowid: i for i, (rowid, _, _, _) in enumerate(meta)}
     row_article = np.array(
         [position.get(ref, -1) if kind == "article" else -1 for _, kind, ref, _ in meta], dtype=np.int64
@@ -235,7 +213,7 @@ class _Snapshot:
     # fts5vocab lookup was a second query on every message).
     vocab: dict[str, bool] = field(default_factory=dict)
     position: dict[str, int] = field(default_factory=dict)  # article id → index
-    lexicon: _Lexicon | None = None  # SQLite only; the other stores are asked per message
+    lexicon: _Lexicon | None = None  # where the store gives postings; else it is asked per message
     # The index terms of each article (every item, every language) and in how many articles each
     # term occurs: what part of a message an article covers, and how telling each word is.
     terms: list[frozenset[str]] = field(default_factory=list)
@@ -255,16 +233,16 @@ class _Snapshot:
         self.position = {a: i for i, a in enumerate(self.article_ids)}
 
 
-def _load_snapshot(conn: Connection, version: str, learn: bool = True) -> _Snapshot:
-    rows = list(conn.execute("SELECT ref, vector FROM kb_vectors WHERE kind = 'article' ORDER BY ref, id"))
-    space_row = list(conn.execute("SELECT value FROM kb_meta WHERE key = 'vector_space'"))
-    article_ids = sorted({r["ref"] for r in rows})
+def _load_snapshot(store: SearchStore, conn: Any, version: str, learn: bool = True) -> _Snapshot:
+    rows = store.article_items_in(conn)
+    space = store.meta_in(conn, "vector_space") or ""
+    article_ids = sorted({ref for ref, _, _ in rows})
     position = {a: i for i, a in enumerate(article_ids)}
     if not rows:
         empty = np.zeros((0, 1), dtype=np.float32)
         return _Snapshot(version, "", [], np.zeros(0, dtype=np.int64), empty, empty, np.zeros(0, dtype=np.int64))
-    vectors = np.vstack([from_blob(r["vector"]) for r in rows])
-    item_article = np.array([position[r["ref"]] for r in rows], dtype=np.int64)
+    vectors = np.vstack([from_blob(vector) for _, _, vector in rows])
+    item_article = np.array([position[ref] for ref, _, _ in rows], dtype=np.int64)
     starts = np.flatnonzero(np.r_[True, item_article[1:] != item_article[:-1]])
     centroids = np.zeros((len(article_ids), vectors.shape[1]), dtype=np.float32)
     centroids[item_article[starts]] = np.add.reduceat(vectors, starts, axis=0)  # rows grouped by article
@@ -272,29 +250,28 @@ def _load_snapshot(conn: Connection, version: str, learn: bool = True) -> _Snaps
     norms[norms == 0] = 1.0
     snap = _Snapshot(
         version,
-        space_row[0]["value"] if space_row else "",
+        space,
         article_ids,
         item_article,
         vectors,
         centroids / norms,
         starts,
     )
-    if getattr(conn, "dialect", "sqlite") == "sqlite":
-        snap.lexicon = _load_lexicon(conn, snap.position)
+    snap.lexicon = _load_lexicon(store, conn, snap.position)
     terms: list[set[str]] = [set() for _ in article_ids]
     counts: list[dict[str, float]] = [{} for _ in article_ids]  # term → field-weighted count
-    for row in conn.execute("SELECT ref, field, text FROM kb_fts WHERE kind = 'article' AND field <> 'all'"):
-        index = position.get(row["ref"])
+    for ref, kind, text in store.article_fields_in(conn):
+        index = position.get(ref)
         if index is not None:
-            words = row["text"].split()
+            words = text.split()
             terms[index].update(words)
-            weight = TERM_FIELD_WEIGHT.get(row["field"], 0.3)
+            weight = TERM_FIELD_WEIGHT.get(kind, 0.3)
             bag = counts[index]
             for word in words:
                 bag[word] = bag.get(word, 0.0) + weight
     snap.terms = [frozenset(t) for t in terms]
     if learn:
-        own = _pack_background_texts(conn)
+        own = _pack_background_texts(store, conn)
         background = [*background_bags(), *([_background_bag(own)] if own else [])]
         background = [bag for bag in background if bag]
         snap.sparse = SparseModel.build([term_features(bag) for bag in counts], background)
@@ -305,7 +282,7 @@ def _load_snapshot(conn: Connection, version: str, learn: bool = True) -> _Snaps
         for term in found:
             df[term] = df.get(term, 0) + 1
     snap.df = df
-    fields = [r["field"] for r in conn.execute("SELECT field FROM kb_vectors WHERE kind = 'article' ORDER BY ref, id")]
+    fields = [kind for _, kind, _ in rows]
     if learn and len(fields) == len(item_article):
         snap.weights = np.ascontiguousarray(train_model(vectors, item_article, fields, len(article_ids)).T)
     return snap
@@ -337,10 +314,10 @@ def background_bags() -> tuple[dict[str, float], ...]:
     return tuple(bag for bag in bags if bag)
 
 
-def _pack_background_texts(conn: Connection) -> list[str]:
+def _pack_background_texts(store: SearchStore, conn: Any) -> list[str]:
     """The pack's own out-of-scope questions: its ``out_of_scope_examples`` (kb_meta), if any."""
-    rows = list(conn.execute("SELECT value FROM kb_meta WHERE key = 'out_of_scope_examples'"))
-    texts = json.loads(rows[0]["value"]) if rows else []
+    value = store.meta_in(conn, "out_of_scope_examples")
+    texts = json.loads(value) if value is not None else []
     return [t for t in texts if isinstance(t, str)] if isinstance(texts, list) else []
 
 
@@ -599,9 +576,14 @@ class ArticleMatcher:
     """The article tier: scores articles and decides answer / ambiguous / none."""
 
     def __init__(
-        self, db: Database, *, answer_threshold: float, ambiguous_threshold: float, embedder: Embedder | None = None
+        self,
+        store: SearchStore,
+        *,
+        answer_threshold: float,
+        ambiguous_threshold: float,
+        embedder: Embedder | None = None,
     ) -> None:
-        self.db = db
+        self.store = store
         self.answer_threshold = answer_threshold
         self.ambiguous_threshold = ambiguous_threshold
         self.embedder: Embedder = embedder or BuiltinEmbedder()
@@ -610,16 +592,16 @@ class ArticleMatcher:
         # (tests/bench/bench_pack_import.py).
         self.learn = True
 
-    def _snapshot_in(self, conn: Connection) -> _Snapshot:
+    def _snapshot_in(self, conn: Any) -> _Snapshot:
         """The article index for the knowledge version ``conn`` sees (reloaded when it changed)."""
-        version = knowledge_version(conn)
+        version = knowledge_version(self.store, conn)
         snap = self._snapshot
         if snap is None or snap.version != version:
-            snap = self._snapshot = _load_snapshot(conn, version, self.learn)
+            snap = self._snapshot = _load_snapshot(self.store, conn, version, self.learn)
         return snap
 
     def _lexical(
-        self, conn: Connection, snap: _Snapshot, terms: list[str], *, use_lexicon: bool = True
+        self, conn: Any, snap: _Snapshot, terms: list[str], *, use_lexicon: bool = True
     ) -> tuple[np.ndarray, np.ndarray, float]:
         """Best BM25 per article over its items and as one document, and the share of the
         message's words the index knows at all."""
@@ -632,17 +614,7 @@ class ArticleMatcher:
             bm_item, bm_article = lexicon.score(terms, n)
             known = sum(1 for w in words if w in lexicon.postings) / len(words) if words else 1.0
             return bm_item, bm_article, known
-        if getattr(conn, "dialect", "sqlite") == "postgres":  # scale-out: tsvector tables, same BM25
-            found = pg_search.bm25(conn, "kb_fts", terms, columns=("ref", "field"), where="kind = 'article'")
-            bm_item, bm_article = _best_per_article(snap, [(r["ref"], r["field"], r["score"]) for r in found])
-            return bm_item, bm_article, (len(pg_search.known_terms(conn, words)) / len(words) if words else 1.0)
-        cursor: apsw.Cursor = conn.cursor()
-        cursor.row_trace = _as_tuple  # hundreds of rows: no per-row dict (the connection's default)
-        rows: list[tuple[Any, ...]] = cursor.execute(
-            "SELECT ref, field, -bm25(kb_fts) FROM kb_fts WHERE kb_fts MATCH ? AND kind = 'article'",
-            (fts_query(terms),),
-        ).fetchall()
-        bm_item, bm_article = _best_per_article(snap, rows)
+        bm_item, bm_article = _best_per_article(snap, self.store.article_bm25_in(conn, terms))
         if not words:
             return bm_item, bm_article, 1.0
         vocab = snap.vocab
@@ -650,10 +622,7 @@ class ArticleMatcher:
         if unseen:
             if len(vocab) > 50_000:  # bound memory against floods of made-up words
                 vocab.clear()
-            marks = ",".join("?" * len(unseen))
-            indexed = {
-                r["term"] for r in conn.execute(f"SELECT term FROM kb_fts_vocab WHERE term IN ({marks})", unseen)
-            }
+            indexed = self.store.indexed_terms_in(conn, unseen)
             for word in unseen:
                 vocab[word] = word in indexed
         return bm_item, bm_article, sum(1 for w in words if vocab.get(w)) / len(words)
@@ -675,7 +644,7 @@ class ArticleMatcher:
             analysis.update(terms=terms, units=units)
         builtin = isinstance(self.embedder, BuiltinEmbedder)
 
-        def work(conn: Connection) -> tuple[_Snapshot, Any]:
+        def work(conn: Any) -> tuple[_Snapshot, Any]:
             snap = self._snapshot_in(conn)
             if not snap.article_ids:
                 return snap, None
@@ -684,7 +653,7 @@ class ArticleMatcher:
                 return snap, lexical
             return snap, self._fuse(snap, lexical, self.embedder.embed([text])[0], terms)
 
-        snap, result = await self.db.read(work)
+        snap, result = await self.store.read(work)
         if result is None:
             return snap.version, ([], np.zeros(0), {}), snap
         if not builtin:  # a provider may do network I/O: embed outside the reader pool

@@ -91,7 +91,7 @@ async def install_knowledge(ctx: Any, *, background_reindex: bool = True) -> Hyb
     embedder = choose_embedder(ctx.settings)
     ctx.knowledge.vectors.embedder = embedder
     ctx.matcher.embedder = embedder  # the pipeline is (or will be) built with this matcher
-    retriever = HybridRetriever(ctx.db, embedder)
+    retriever = HybridRetriever(ctx.stores.search, embedder)
     ctx.retriever = retriever
     await ctx.knowledge.prepare_index()
     await purge_hidden(ctx)  # what an interrupted ingestion left staged

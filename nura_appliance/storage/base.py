@@ -593,6 +593,136 @@ class PassageSearchStore(Protocol):
     async def chunk_matches(self, terms: list[str], limit: int) -> list[dict[str, Any]]: ...
 
 
+class SearchStore(Protocol):
+    """The knowledge feature's search reads: the article tier's index (``knowledge/retrieval.py``)
+    and the hybrid search over handbook chunks and articles (``knowledge/hybrid.py``).
+    ``storage/sqlite/search.py`` reads FTS5, its fts5vocab tables and sqlite-vec's coarse binary
+    index; ``storage/postgres/search.py`` the ``tsvector`` tables (BM25 with FTS5's constants,
+    ``ts_stat``) and the per-worker in-memory vector index.
+
+    A message is scored in one reader hop: :meth:`read` runs the feature's function on a reader
+    connection, and the ``*_in(conn, …)`` methods run on that connection (never on another
+    backend's). Texts are the index's normalised, space-separated terms; ``ref`` is an article id
+    or a chunk id as text; vectors are float32 blobs. Terms are plain text, never query syntax (any
+    text is safe)."""
+
+    async def read(self, fn: Callable[[Any], T]) -> T:
+        """Run ``fn(conn)`` on a reader connection; its result (a closed database: StorageError)."""
+        ...
+
+    def meta_in(self, conn: Any, key: str) -> str | None:
+        """The ``kb_meta`` value of ``key`` (``version``, ``vector_space``,
+        ``out_of_scope_examples`` …); None when unset."""
+        ...
+
+    # -- the article tier ----------------------------------------------------------------------
+    def article_items_in(self, conn: Any) -> list[tuple[str, str, bytes]]:
+        """``(ref, field, vector)`` of every article item vector, by article then insertion."""
+        ...
+
+    def article_fields_in(self, conn: Any) -> list[tuple[str, str, str]]:
+        """``(ref, field, text)`` of every article index row but the whole-article ones (``all``)."""
+        ...
+
+    def article_postings_in(self, conn: Any) -> ArticlePostings | None:
+        """Every index row and its term counts, read from the lexical index itself, for an
+        in-memory BM25 identical to :meth:`article_bm25_in`; None where the backend scores per
+        query instead (the feature then calls :meth:`article_bm25_in`)."""
+        ...
+
+    def article_bm25_in(self, conn: Any, terms: list[str]) -> list[tuple[str, str, float]]:
+        """``(ref, field, score)`` of the article index rows holding any of ``terms``: FTS5's BM25
+        (k1 1.2, b 0.75, its idf floor over every index row), positive, in no particular order."""
+        ...
+
+    def indexed_terms_in(self, conn: Any, words: list[str]) -> set[str]:
+        """Which of ``words`` occur anywhere in the article index."""
+        ...
+
+    # -- the handbook search -------------------------------------------------------------------
+    def chunk_stats_in(self, conn: Any) -> tuple[int, float, bool]:
+        """``(chunks, average length in terms, frequencies)`` of the handbook chunk index;
+        ``frequencies`` is False when :meth:`chunk_frequencies_in` cannot be read (no term
+        vocabulary: the feature then sends the question's terms as they are)."""
+        ...
+
+    def chunk_frequencies_in(self, conn: Any, terms: list[str]) -> dict[str, int]:
+        """How many handbook chunks hold each of ``terms`` (0 for a term none holds)."""
+        ...
+
+    def chunk_count_in(self, conn: Any) -> int:
+        """How many handbook chunks are indexed."""
+        ...
+
+    def chunk_bm25_in(self, conn: Any, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
+        """``(ref, score, text)`` of the best ``limit`` chunks holding any of ``terms``, best first:
+        FTS5's BM25 (positive) as :meth:`article_bm25_in` scores it."""
+        ...
+
+    def chunk_terms_in(self, conn: Any, refs: Sequence[str]) -> dict[str, str]:
+        """ref → indexed text of these handbook chunks (refs that are not chunk ids are left out)."""
+        ...
+
+    def chunk_texts_in(self, conn: Any, refs: Sequence[str]) -> dict[str, str]:
+        """ref → the chunk's own text (``handbook_chunks.text``) of these chunks."""
+        ...
+
+    def chunk_row_in(self, conn: Any, ref: str) -> dict[str, Any] | None:
+        """``text, heading, unit, lang, title, doc`` of a visible chunk (``doc``: its document's
+        source name or path); None for a chunk being staged or purged, or gone."""
+        ...
+
+    def handbook_vocabulary_in(self, conn: Any) -> list[str]:
+        """Every index term of the handbook chunks ([] without a vocabulary)."""
+        ...
+
+    def article_matches_in(self, conn: Any, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
+        """``(ref, score, text)`` of the best ``limit`` whole-article index rows (``all``) holding
+        any of ``terms``, best first (BM25 as :meth:`chunk_bm25_in`)."""
+        ...
+
+    def article_documents_in(self, conn: Any, refs: Sequence[str]) -> dict[str, str]:
+        """ref → the whole-article index text (``all``) of these articles."""
+        ...
+
+    def article_row_in(self, conn: Any, article_id: str) -> tuple[str, str] | None:
+        """The article's ``(title, body)`` JSON texts; None when there is no such article."""
+        ...
+
+    def article_sources_in(self, conn: Any) -> list[dict[str, Any]]:
+        """``title, body, examples`` (JSON texts) of every article (the word bridge learns from them)."""
+        ...
+
+    def has_vectors_in(self, conn: Any) -> bool:
+        """Whether this database can search vectors (SQLite: sqlite-vec's coarse index exists)."""
+        ...
+
+    def nearest_in(
+        self, conn: Any, kind: str, query: Any, coarse_query: Any, count: int, version: str
+    ) -> dict[str, float]:
+        """The vector half of a search over ``kind`` (``chunk`` or ``article``) items: the best
+        cosine per ref of the items nearest ``query`` (float32) under knowledge ``version``. SQLite
+        finds the ``count`` items whose coarse codes (the sign bits of ``coarse_query``) are
+        nearest and re-scores them; PostgreSQL scores every item and keeps the best ``count``
+        refs. {} when the index holds vectors of another dimension."""
+        ...
+
+    def cosines_in(self, conn: Any, kind: str, refs: Sequence[str], query: Any) -> dict[str, float]:
+        """The best cosine between ``query`` and each ref's ``kind`` item vectors (refs without
+        vectors, or vectors of another dimension, are left out)."""
+        ...
+
+
+@dataclass
+class ArticlePostings:
+    """The article index as the lexical index holds it (:meth:`SearchStore.article_postings_in`):
+    every row ``(rowid, kind, ref, field)`` by rowid, and ``(term, rowid, count)`` of each term in
+    each row."""
+
+    rows: list[tuple[Any, ...]]
+    counts: list[tuple[Any, ...]]
+
+
 # ``sink(columns, rows) -> n``: writes the rows (dicts in ``columns`` order) as they are read.
 ExportSink = Callable[[list[str], Iterator[dict[str, Any]]], int]
 

@@ -37,6 +37,7 @@ from nura_appliance.storage.base import (
     RetentionStore,
     RuleStore,
     RuntimeSettingsStore,
+    SearchStore,
     SessionStore,
     SupportStore,
     TelegramStore,
@@ -228,6 +229,7 @@ class Stores:
     retention: RetentionStore
     rules: RuleStore
     runtime_settings: RuntimeSettingsStore
+    search: SearchStore
     support: SupportStore
     sessions: SessionStore
     telegram: TelegramStore
@@ -255,6 +257,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.passages import PgPassageSearchStore
         from nura_appliance.storage.postgres.retention import PgRetentionStore
         from nura_appliance.storage.postgres.rules import PgRuleStore
+        from nura_appliance.storage.postgres.search import PgSearchStore
         from nura_appliance.storage.postgres.sessions import PgSessionStore
         from nura_appliance.storage.postgres.settings import PgRuntimeSettingsStore
         from nura_appliance.storage.postgres.support import PgSupportStore
@@ -282,6 +285,7 @@ def stores_for(db: Any) -> Stores:
             retention=PgRetentionStore(db),
             rules=PgRuleStore(db),
             runtime_settings=PgRuntimeSettingsStore(db),
+            search=PgSearchStore(db),
             support=PgSupportStore(db),
             sessions=PgSessionStore(db),
             telegram=PgTelegramStore(db),
@@ -305,6 +309,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.passages import SqlitePassageSearchStore
     from nura_appliance.storage.sqlite.retention import SqliteRetentionStore
     from nura_appliance.storage.sqlite.rules import SqliteRuleStore
+    from nura_appliance.storage.sqlite.search import SqliteSearchStore
     from nura_appliance.storage.sqlite.sessions import SqliteSessionStore
     from nura_appliance.storage.sqlite.settings import SqliteRuntimeSettingsStore
     from nura_appliance.storage.sqlite.support import SqliteSupportStore
@@ -332,6 +337,7 @@ def stores_for(db: Any) -> Stores:
         retention=SqliteRetentionStore(db),
         rules=SqliteRuleStore(db),
         runtime_settings=SqliteRuntimeSettingsStore(db),
+        search=SqliteSearchStore(db),
         support=SqliteSupportStore(db),
         sessions=SqliteSessionStore(db),
         telegram=SqliteTelegramStore(db),

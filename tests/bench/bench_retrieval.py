@@ -42,6 +42,7 @@ from nura_appliance.knowledge.normalize import index_terms  # noqa: E402
 from nura_appliance.knowledge.retrieval import knowledge_version  # noqa: E402
 from nura_appliance.storage.sqlite import migrations  # noqa: E402
 from nura_appliance.storage.sqlite.db import Database  # noqa: E402
+from nura_appliance.storage.stores import stores_for  # noqa: E402
 
 SIZES = tuple(int(s) for s in os.environ.get("BENCH_RETRIEVAL_SIZES", "1000,10000,50000").split(","))
 QUERIES = 200
@@ -131,7 +132,7 @@ def measure(
     out: dict[str, Any] = {"chunks": len(texts), "dim": int(vectors.shape[1])}
     with tempfile.TemporaryDirectory() as tmp:
         db = build_db(Path(tmp), texts, vectors)
-        retriever = HybridRetriever(db)
+        retriever = HybridRetriever(stores_for(db).search)
         try:
             conn = db._reader()  # the benchmark runs in this thread; no pool hop in the timings
             for text, q in zip(query_texts[:5], query_vectors[:5], strict=True):  # warm caches
@@ -173,7 +174,7 @@ def measure(
 def vector_stage(conn: Any, retriever: HybridRetriever, q: np.ndarray) -> list[int]:
     """The retriever's vector half alone: binary KNN, then float re-scoring of the candidates."""
     pool = max(K * 4, 20) * retriever.oversample
-    best = retriever.vector_candidates(conn, "chunk", q, coarse(q), pool, knowledge_version(conn))
+    best = retriever.vector_candidates(conn, "chunk", q, coarse(q), pool, knowledge_version(retriever.store, conn))
     return [int(ref) for ref, _ in sorted(best.items(), key=lambda item: -item[1])]
 
 

@@ -1,11 +1,13 @@
-"""The PostgreSQL side of retrieval: BM25 over the ``tsvector`` tables and the per-worker vector
-index, behind the knowledge retriever's existing interface.
+"""The knowledge feature's search reads on PostgreSQL (:class:`~nura_appliance.storage.base.SearchStore`;
+``storage/sqlite/search.py`` is the SQLite twin): BM25 over the ``tsvector`` tables and the
+per-worker vector index, in PostgreSQL's own SQL.
 
 Lexical: ``kb_fts`` / ``chunk_fts`` hold the same normalised text as the SQLite FTS5 tables, with a
 GIN-indexed ``to_tsvector('simple', text)`` column. PostgreSQL finds the matching rows through the
 index; the score is FTS5's BM25 (k1 = 1.2, b = 0.75, the same idf floor) computed here from the
 row text, so the article tier's calibrated thresholds mean the same on both backends (``ts_rank``
-is on another scale and would shift every confidence).
+is on another scale and would shift every confidence). The matching rows and their terms' row
+counts are read in one round trip (a pipeline).
 
 Vectors: pgvector is not assumed. Each worker keeps the ``kb_vectors`` rows of the current
 knowledge version in memory (float32) and scores them with one matrix product; it reloads when
@@ -18,15 +20,40 @@ import math
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
+from nura_appliance.storage.base import ArticlePostings
+from nura_appliance.storage.sqlite.handbook import HIDDEN
+
+T = TypeVar("T")
 K1 = 1.2
 B = 0.75
 _STATS_TTL_SECONDS = 30.0
 _MAX_MATCHES = 5000
+# The tables BM25 runs over, each with the rows it may match (statement text, never user input).
+_SOURCES = {
+    "article": ("kb_fts", "ref, field, text", "kind = 'article'"),
+    "article_all": ("kb_fts", "ref, field, text", "field = 'all'"),
+    "chunk": ("chunk_fts", "ref, text", "true"),
+}
+_STATS_SQL = {
+    table: "SELECT count(*) AS n, coalesce(avg(array_length(regexp_split_to_array(btrim(text), '\\s+'), 1)), 0)"
+    f" AS avgdl FROM {table}"
+    for table in ("kb_fts", "chunk_fts")
+}
+_MATCH_SQL = {
+    name: f"SELECT {columns} FROM {table} WHERE tsv @@ to_tsquery('simple', %s) AND {where} LIMIT %s"
+    for name, (table, columns, where) in _SOURCES.items()
+}
+_FREQUENCY_SQL = {
+    table: f"SELECT t AS term, (SELECT count(*) FROM {table} WHERE tsv @@ to_tsquery('simple', quote_literal(t)))"
+    " AS n FROM unnest(%s::text[]) AS t"
+    for table in ("kb_fts", "chunk_fts")
+}
 
 
 def tsquery(terms: list[str]) -> str:
@@ -49,10 +76,7 @@ class _StatsCache:
             cached = self._values.get(table)
         if cached and now - cached[0] < _STATS_TTL_SECONDS:
             return cached[1], cached[2]
-        row = conn.execute(
-            f"SELECT count(*) AS n, coalesce(avg(array_length(regexp_split_to_array(btrim(text), '\\s+'), 1)), 0)"
-            f" AS avgdl FROM {table}"
-        ).fetchall()[0]
+        row = conn.sql(_STATS_SQL[table]).fetchall()[0]
         value = (now, int(row["n"]), float(row["avgdl"] or 0.0))
         with self._lock:
             self._values[table] = value
@@ -62,39 +86,21 @@ class _StatsCache:
 _STATS = _StatsCache()
 
 
-def bm25(
-    conn: Any,
-    table: str,
-    terms: list[str],
-    *,
-    columns: tuple[str, ...],
-    where: str = "",
-    limit: int | None = None,
-    keep_text: bool = False,
-) -> list[dict[str, Any]]:
-    """Rows of ``table`` matching any of ``terms`` with ``columns`` and a positive BM25 ``score``
-    (what ``-bm25(table)`` gives in SQLite), best first; with ``keep_text`` each row keeps its
-    indexed ``text`` (the handbook retriever re-scores and reads the terms)."""
+def bm25(conn: Any, source: str, terms: list[str], limit: int | None = None) -> list[dict[str, Any]]:
+    """Rows of ``source`` (see ``_SOURCES``) matching any of ``terms``, each with its indexed
+    ``text`` and a positive BM25 ``score`` (what ``-bm25(table)`` gives in SQLite), best first."""
     unique = [t for t in dict.fromkeys(terms) if t.strip("'\\")]
     if not unique:
         return []
-    query = tsquery(unique)
-    extra = f" AND ({where})" if where else ""
-    rows = conn.execute(
-        f"SELECT {', '.join(columns)}, text FROM {table} WHERE tsv @@ to_tsquery('simple', ?){extra} LIMIT ?",
-        (query, _MAX_MATCHES),
-    ).fetchall()
+    table = _SOURCES[source][0]
+    found: list[list[dict[str, Any]]] = conn.sql_pipeline(
+        [(_MATCH_SQL[source], (tsquery(unique), _MAX_MATCHES)), (_FREQUENCY_SQL[table], (unique,))]
+    )
+    rows, counted = found
     if not rows:
         return []
     total, avgdl = _STATS.get(conn, table)
-    frequency = {
-        r["term"]: int(r["n"])
-        for r in conn.execute(
-            f"SELECT t AS term, (SELECT count(*) FROM {table} WHERE tsv @@ to_tsquery('simple', quote_literal(t)))"
-            " AS n FROM unnest(?::text[]) AS t",
-            (unique,),
-        ).fetchall()
-    }
+    frequency = {r["term"]: int(r["n"]) for r in counted}
     # The row count is cached for 30 s: right after an ingestion it may be below a term's count.
     total = max(total, *frequency.values(), 1)
     avgdl = avgdl or 1.0
@@ -104,53 +110,15 @@ def bm25(
         value = math.log((total - n + 0.5) / (n + 0.5))
         idf[term] = value if value > 0 else 1e-6
     wanted = set(unique)
-    scored = []
     for row in rows:
-        tokens = (row["text"] if keep_text else row.pop("text")).split()
+        tokens = row["text"].split()
         counts = Counter(t for t in tokens if t in wanted)
         length = len(tokens) or 1
-        score = sum(idf[t] * (tf * (K1 + 1)) / (tf + K1 * (1 - B + B * length / avgdl)) for t, tf in counts.items())
-        row["score"] = score
-        scored.append(row)
-    scored.sort(key=lambda r: -r["score"])
-    return scored[:limit] if limit else scored
-
-
-def document_frequencies(conn: Any, table: str, terms: list[str]) -> tuple[dict[str, int], int]:
-    """``({term: rows holding it}, row count)`` of ``table`` (what ``chunk_fts_vocab`` gives in
-    SQLite)."""
-    unique = [t for t in dict.fromkeys(terms) if t.strip("'\\")]
-    # Counted, not the 30-second cache: the handbook's size decides every weight (and the
-    # relevance must match SQLite's right after an ingestion).
-    total = int(conn.execute(f"SELECT count(*) AS n FROM {table}").fetchall()[0]["n"])
-    if not unique:
-        return {}, total
-    rows = conn.execute(
-        f"SELECT t AS term, (SELECT count(*) FROM {table} WHERE tsv @@ to_tsquery('simple', quote_literal(t)))"
-        " AS n FROM unnest(?::text[]) AS t",
-        (unique,),
-    ).fetchall()
-    counts = {r["term"]: int(r["n"]) for r in rows}
-    return counts, max(total, *counts.values(), 0)  # the cached count may predate an ingestion
-
-
-def average_length(conn: Any, table: str) -> float:
-    """Average row length of ``table`` in terms (BM25's avgdl)."""
-    return _STATS.get(conn, table)[1] or 1.0
-
-
-def known_terms(conn: Any, words: list[str]) -> set[str]:
-    """Which ``words`` occur anywhere in the article index (the fts5vocab lookup)."""
-    if not words:
-        return set()
-    return {
-        r["t"]
-        for r in conn.execute(
-            "SELECT t FROM unnest(?::text[]) AS t WHERE EXISTS"
-            " (SELECT 1 FROM kb_fts WHERE tsv @@ to_tsquery('simple', quote_literal(t)))",
-            (list(words),),
-        ).fetchall()
-    }
+        row["score"] = sum(
+            idf[t] * (tf * (K1 + 1)) / (tf + K1 * (1 - B + B * length / avgdl)) for t, tf in counts.items()
+        )
+    rows.sort(key=lambda r: -r["score"])
+    return rows[:limit] if limit else rows
 
 
 @dataclass
@@ -176,9 +144,7 @@ class VectorIndex:
         self._snapshot: _VectorSnapshot | None = None
         self._lock = threading.Lock()
 
-    def _current(self, conn: Any) -> _VectorSnapshot:
-        rows = conn.execute("SELECT value FROM kb_meta WHERE key = 'version'").fetchall()
-        version = rows[0]["value"] if rows else "0"
+    def _current(self, conn: Any, version: str) -> _VectorSnapshot:
         snap = self._snapshot
         if snap is not None and snap.version == version:
             return snap
@@ -186,7 +152,7 @@ class VectorIndex:
             if self._snapshot is not None and self._snapshot.version == version:
                 return self._snapshot
             grouped: dict[str, tuple[list[str], list[np.ndarray]]] = {}
-            for row in conn.execute("SELECT kind, ref, vector FROM kb_vectors ORDER BY id").fetchall():
+            for row in conn.sql("SELECT kind, ref, vector FROM kb_vectors ORDER BY id").fetchall():
                 refs, vectors = grouped.setdefault(row["kind"], ([], []))
                 refs.append(row["ref"])
                 vectors.append(np.frombuffer(bytes(row["vector"]), dtype=np.float32))
@@ -198,36 +164,176 @@ class VectorIndex:
             self._snapshot = _VectorSnapshot(version, kinds)
             return self._snapshot
 
-    def cosine(self, conn: Any, query: np.ndarray, kind: str, ref: str) -> float | None:
-        """The best cosine between ``query`` and the vectors of one ref (None when it has none)."""
-        snap = self._current(conn)
+    def cosines(self, conn: Any, version: str, query: np.ndarray, kind: str, refs: Sequence[str]) -> dict[str, float]:
+        """The best cosine between ``query`` and the vectors of each ref (refs without any left out)."""
+        snap = self._current(conn, version)
         if kind not in snap.kinds:
-            return None
+            return {}
+        matrix = snap.kinds[kind][1]
+        if matrix.shape[1] != query.shape[0]:
+            return {}
+        rows_of = snap.rows_of(kind)
+        found: dict[str, float] = {}
+        for ref in refs:
+            rows = rows_of.get(ref)
+            if rows:
+                found[ref] = float(np.max(np.einsum("ij,j->i", matrix[rows], query.astype(np.float32))))
+        return found
+
+    def search(self, conn: Any, version: str, query: np.ndarray, kind: str, count: int) -> dict[str, float]:
+        """The best ``count`` refs of ``kind`` with their best item's cosine."""
+        snap = self._current(conn, version)
+        if kind not in snap.kinds:
+            return {}
         refs, matrix = snap.kinds[kind]
         if matrix.shape[1] != query.shape[0]:
-            return None
-        rows = snap.rows_of(kind).get(ref)
-        if not rows:
-            return None
-        return float(np.max(np.einsum("ij,j->i", matrix[rows], query.astype(np.float32))))
+            return {}  # the index is being rebuilt for another embedding provider
+        cosines = np.einsum("ij,j->i", matrix, query.astype(np.float32))  # no BLAS threads (see retrieval)
+        best: dict[str, float] = {}
+        for index in np.argsort(-cosines)[: count * 8]:
+            ref = refs[int(index)]
+            if ref not in best:
+                best[ref] = float(cosines[index])
+                if len(best) >= count:
+                    break
+        return best
 
-    def search(self, conn: Any, query: np.ndarray, kinds: tuple[str, ...], pool: int) -> list[tuple[str, str, float]]:
-        """``(kind, ref, cosine)`` of the best ``pool`` refs per kind (best item per ref)."""
-        snap = self._current(conn)
-        found: list[tuple[str, str, float]] = []
-        for kind in kinds:
-            if kind not in snap.kinds:
-                continue
-            refs, matrix = snap.kinds[kind]
-            if matrix.shape[1] != query.shape[0]:
-                continue  # the index is being rebuilt for another embedding provider
-            cosines = np.einsum("ij,j->i", matrix, query.astype(np.float32))  # no BLAS threads (see retrieval)
-            best: dict[str, float] = {}
-            for index in np.argsort(-cosines)[: pool * 8]:
-                ref = refs[int(index)]
-                if ref not in best:
-                    best[ref] = float(cosines[index])
-                    if len(best) >= pool:
-                        break
-            found += [(kind, ref, cos) for ref, cos in best.items()]
-        return found
+
+_CHUNK_ROW = (
+    "SELECT c.text, c.heading, c.unit, c.lang, d.title, coalesce(d.source_name, d.path) AS doc"
+    " FROM handbook_chunks c JOIN handbook_docs d ON d.id = c.doc_id WHERE c.id = %s"
+    " AND d.path NOT LIKE %s AND d.path NOT LIKE %s"
+)
+_CHUNK_STATS = (
+    "SELECT count(*) AS n, coalesce(sum(array_length(regexp_split_to_array(btrim(text), '\\s+'), 1)), 0) AS t"
+    " FROM chunk_fts"
+)
+
+
+def _chunk_ids(refs: Sequence[str]) -> list[int]:
+    return [int(ref) for ref in refs if ref.isdigit()]
+
+
+class PgSearchStore:
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    @property
+    def _vectors(self) -> VectorIndex:
+        index: VectorIndex = self.db.vector_index  # one per worker: the database's
+        return index
+
+    async def read(self, fn: Callable[[Any], T]) -> T:
+        result: T = await self.db.read(fn)
+        return result
+
+    def meta_in(self, conn: Any, key: str) -> str | None:
+        rows = conn.sql("SELECT value FROM kb_meta WHERE key = %s", (key,)).fetchall()
+        return rows[0]["value"] if rows else None
+
+    # -- the article tier ----------------------------------------------------------------------
+    def article_items_in(self, conn: Any) -> list[tuple[str, str, bytes]]:
+        rows = conn.sql(
+            "SELECT ref, field, vector FROM kb_vectors WHERE kind = 'article' ORDER BY ref COLLATE \"C\", id"
+        )
+        return [(r["ref"], r["field"], bytes(r["vector"])) for r in rows.fetchall()]
+
+    def article_fields_in(self, conn: Any) -> list[tuple[str, str, str]]:
+        rows = conn.sql("SELECT ref, field, text FROM kb_fts WHERE kind = 'article' AND field <> 'all'").fetchall()
+        return [(r["ref"], r["field"], r["text"]) for r in rows]
+
+    def article_postings_in(self, conn: Any) -> ArticlePostings | None:
+        return None  # scored per message (article_bm25_in): the tsvector index holds no term counts
+
+    def article_bm25_in(self, conn: Any, terms: list[str]) -> list[tuple[str, str, float]]:
+        return [(r["ref"], r["field"], r["score"]) for r in bm25(conn, "article", terms)]
+
+    def indexed_terms_in(self, conn: Any, words: list[str]) -> set[str]:
+        if not words:
+            return set()
+        rows = conn.sql(
+            "SELECT t FROM unnest(%s::text[]) AS t WHERE EXISTS"
+            " (SELECT 1 FROM kb_fts WHERE tsv @@ to_tsquery('simple', quote_literal(t)))",
+            (list(words),),
+        ).fetchall()
+        return {r["t"] for r in rows}
+
+    # -- the handbook search -------------------------------------------------------------------
+    def chunk_stats_in(self, conn: Any) -> tuple[int, float, bool]:
+        row = conn.sql(_CHUNK_STATS).fetchall()[0]
+        chunks = int(row["n"])
+        return chunks, (float(row["t"]) / chunks if chunks else 1.0), True
+
+    def chunk_frequencies_in(self, conn: Any, terms: list[str]) -> dict[str, int]:
+        unique = list(dict.fromkeys(terms))
+        if not unique:
+            return {}
+        found = {r["term"]: int(r["n"]) for r in conn.sql(_FREQUENCY_SQL["chunk_fts"], (unique,)).fetchall()}
+        return {t: found.get(t, 0) for t in terms}
+
+    def chunk_count_in(self, conn: Any) -> int:
+        return int(conn.sql("SELECT count(*) AS n FROM chunk_fts").fetchall()[0]["n"])
+
+    def chunk_bm25_in(self, conn: Any, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
+        if limit <= 0:
+            return []
+        return [(str(r["ref"]), r["score"], r["text"]) for r in bm25(conn, "chunk", terms, limit)]
+
+    def chunk_terms_in(self, conn: Any, refs: Sequence[str]) -> dict[str, str]:
+        wanted = [str(i) for i in _chunk_ids(refs)]
+        if not wanted:
+            return {}
+        rows = conn.sql("SELECT ref, text FROM chunk_fts WHERE ref = ANY(%s)", (wanted,)).fetchall()
+        return {r["ref"]: r["text"] for r in rows}
+
+    def chunk_texts_in(self, conn: Any, refs: Sequence[str]) -> dict[str, str]:
+        ids = _chunk_ids(refs)
+        if not ids:
+            return {}
+        rows = conn.sql("SELECT id, text FROM handbook_chunks WHERE id = ANY(%s)", (ids,)).fetchall()
+        return {str(r["id"]): r["text"] or "" for r in rows}
+
+    def chunk_row_in(self, conn: Any, ref: str) -> dict[str, Any] | None:
+        if not ref.isdigit():
+            return None
+        rows = conn.sql(_CHUNK_ROW, (int(ref), *HIDDEN)).fetchall()
+        return rows[0] if rows else None
+
+    def handbook_vocabulary_in(self, conn: Any) -> list[str]:
+        return [str(r["term"]) for r in conn.sql("SELECT word AS term FROM ts_stat('SELECT tsv FROM chunk_fts')")]
+
+    def article_matches_in(self, conn: Any, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
+        if limit <= 0:
+            return []
+        return [(r["ref"], r["score"], r["text"]) for r in bm25(conn, "article_all", terms, limit)]
+
+    def article_documents_in(self, conn: Any, refs: Sequence[str]) -> dict[str, str]:
+        if not refs:
+            return {}
+        rows = conn.sql(
+            "SELECT ref, text FROM kb_fts WHERE kind = 'article' AND field = 'all' AND ref = ANY(%s)", (list(refs),)
+        ).fetchall()
+        return {r["ref"]: r["text"] for r in rows}
+
+    def article_row_in(self, conn: Any, article_id: str) -> tuple[str, str] | None:
+        rows = conn.sql("SELECT title, body FROM articles WHERE id = %s", (article_id,)).fetchall()
+        return (rows[0]["title"], rows[0]["body"]) if rows else None
+
+    def article_sources_in(self, conn: Any) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = conn.sql("SELECT title, body, examples FROM articles").fetchall()
+        return rows
+
+    # -- vectors -------------------------------------------------------------------------------
+    def has_vectors_in(self, conn: Any) -> bool:
+        return True  # every worker's in-memory index
+
+    def nearest_in(
+        self, conn: Any, kind: str, query: np.ndarray, coarse_query: np.ndarray, count: int, version: str
+    ) -> dict[str, float]:
+        return self._vectors.search(conn, version, query, kind, count)
+
+    def cosines_in(self, conn: Any, kind: str, refs: Sequence[str], query: np.ndarray) -> dict[str, float]:
+        if not refs:
+            return {}
+        version = self.meta_in(conn, "version") or "0"
+        return self._vectors.cosines(conn, version, query, kind, refs)
