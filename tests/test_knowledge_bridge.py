@@ -163,3 +163,24 @@ def test_the_shipped_pack_bridges_what_the_teams_pack_does_not() -> None:
     # the team's own translation wins over the shipped one
     assert own.translations(normalize("daily"), False) != shipped_bridge().translations(normalize("daily"), False)
     assert bridge.translations(normalize("daily"), False) == own.translations(normalize("daily"), False)
+
+
+def test_a_dialect_modal_verb_is_no_evidence() -> None:
+    """ "اقدر" (can I) is a function word of the dialects: a handbook's agent script writes it ("كيف
+    أقدر أخدمك"), and held as a rare word it drew a question about lines to the greeting."""
+    from nura_appliance.knowledge.hybrid import QueryTerms
+
+    units = [unit for unit, _ in QueryTerms.of("كم خط اقدر اطلع باسمي").units]
+    assert "اقدر" not in units and "خط" in units
+    assert [unit for unit, _ in QueryTerms.of("شكد أقل مبلغ أكدر احوله").units][0] == "اقل"
+
+
+def test_data_units_as_customers_spell_them_meet_the_handbooks_gb() -> None:
+    from nura_appliance.knowledge.hybrid import QueryTerms, Weights, evidence, passage_terms, word_forms
+
+    assert "gb" in word_forms(normalize("جيگا")) and "gb" in word_forms(normalize("جيجا"))
+    assert "mb" in word_forms(normalize("ميغا")) and "gb" not in word_forms(normalize("جيب"))
+    query = QueryTerms.of("كم نجمة احتاج حتى آخذ 1 جيگا")
+    weights = Weights.of(query, {"نجم": 1, "gb": 3}, 10)
+    held = evidence(query, frozenset(passage_terms("يمكن استبدال 100 نجمة بـ 1 GB إنترنت")), weights)
+    assert any(unit.startswith("جيك") for unit in held.words)

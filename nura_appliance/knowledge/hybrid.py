@@ -121,6 +121,16 @@ _ARABIC_LETTERS = frozenset("ابتثجحخدذرزسشصضطظعغفقكلمن�
 _VERB_PREFIXES = "يتنا"  # the person prefixes of an Arabic present-tense verb
 
 
+# Units of data as customers spell them ("جيگا", "جيجا", "ميغا", "giga") and as handbooks write
+# them ("1 GB", "500 MB").
+_DATA_UNITS = {
+    **dict.fromkeys(
+        (normalize(w) for w in "جيگا جيجا جيكا جيغا غيغا قيقا كيكا جيكات جيگات giga gigs gig گیگا".split()), "gb"
+    ),
+    **dict.fromkeys((normalize(w) for w in "ميغا ميجا ميكا ميگا mega megs meg".split()), "mb"),
+}
+
+
 def word_forms(word: str, sorani: bool = False) -> frozenset[str]:
     """The index terms one normalised question word may appear as in a passage: its light stem
     (read as Sorani too in a Sorani question: "ڕۆمینگی" → "رومين"), its lexicon concepts, and for
@@ -131,6 +141,8 @@ def word_forms(word: str, sorani: bool = False) -> frozenset[str]:
     unit = stem(word)
     readings = {unit, stem(word, True)} if sorani else {unit}
     forms = {*readings, *concepts(list(readings))}
+    if word in _DATA_UNITS or unit in _DATA_UNITS:
+        forms.add(_DATA_UNITS.get(word) or _DATA_UNITS[unit])  # "1 جيگا" is the handbook's "1 GB"
     if len(unit) >= 2 and unit[-1] in _ARABIC_LETTERS:
         if len(unit) >= 3:
             if len(unit) >= 4 and unit[-1] in "يه":
@@ -165,6 +177,15 @@ ASKING_WORDS = frozenset(
 )
 
 
+# "Can I" in the dialects: a modal verb, not a topic. The shared stopword list has "ممكن" and
+# "يمكنني" but not the dialects' "اقدر" / "أكدر"; a handbook writes it in its agent scripts ("كيف
+# أقدر أخدمك"), where, as a rare word, it drew "كم خط اقدر اطلع باسمي" to the greeting.
+MODAL_WORDS = frozenset(
+    normalize(w)
+    for w in "اقدر أقدر نقدر تقدر يقدر اكدر أكدر نكدر تكدر اگدر نگدر تگدر بقدر بنقدر اقدرش استطيع أستطيع نستطيع تستطيع".split()
+)
+
+
 @dataclass
 class QueryTerms:
     """A question as the retriever sees it: its BM25 terms (stems and lexicon concepts) and its
@@ -189,7 +210,7 @@ class QueryTerms:
         asks: dict[str, frozenset[str]] = {}
         counting = counted(normalize(text).split()) if "count" in kinds else set()
         for word in normalize(text).split():
-            if word in STOPWORDS or word in ASKING_WORDS:
+            if word in STOPWORDS or word in ASKING_WORDS or word in MODAL_WORDS:
                 continue
             unit = stem(word, sorani)
             if unit and unit not in units:
