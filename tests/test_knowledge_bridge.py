@@ -184,3 +184,12 @@ def test_data_units_as_customers_spell_them_meet_the_handbooks_gb() -> None:
     weights = Weights.of(query, {"نجم": 1, "gb": 3}, 10)
     held = evidence(query, frozenset(passage_terms("يمكن استبدال 100 نجمة بـ 1 GB إنترنت")), weights)
     assert any(unit.startswith("جيك") for unit in held.words)
+
+
+def test_a_translated_verb_is_held_in_its_other_persons() -> None:
+    """The bridge carries "support" to "دعم"; the handbook writes "640 برج تدعم الجيل الخامس"."""
+    from nura_appliance.knowledge.hybrid import QueryTerms
+
+    bridge = Bridge({"en": {"support": ("دعم",)}})
+    forms = dict(QueryTerms.of("how many of your towers support 5g", bridge).units)["support"]
+    assert {"دعم", "تدعم", "يدعم"} <= forms

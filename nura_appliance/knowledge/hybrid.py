@@ -227,7 +227,10 @@ class QueryTerms:
                 translated = bridge.translations(word, sorani) if bridge is not None else set()
                 if translated:
                     bridged.extend(sorted(translated))
-                    forms = forms | translated | set(concepts(sorted(translated)))
+                    # a translation that is a verb in its other persons too: "support" → دعم is
+                    # written "تدعم"
+                    persons = {p + t for t in translated if len(t) == 3 and not t.isascii() for p in _VERB_PREFIXES}
+                    forms = forms | translated | persons | set(concepts(sorted(translated)))
                 units[unit] = forms
                 asked = asking_kinds(word) & kinds
                 if word in counting:
