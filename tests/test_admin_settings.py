@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from auth_helpers import bearer, staff_tokens
-from conftest import make_settings, new_session, running_app
+from conftest import initialised_copy, make_settings, new_session, running_app
 from test_store_contract import scale_backends
 
 from nura_appliance.ops.admin_settings import AdminSettings
@@ -22,7 +22,7 @@ def by_name(listing: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 async def test_only_admins_read_and_change_settings(data_dir: Path) -> None:
-    async with running_app(make_settings(data_dir)) as (app, client):
+    async with running_app(make_settings(initialised_copy(data_dir))) as (app, client):
         tokens = await staff_tokens(app, client)
         assert (await client.get(URL)).status_code == 401
         for role in ("agent", "viewer"):
@@ -37,7 +37,7 @@ async def test_only_admins_read_and_change_settings(data_dir: Path) -> None:
 
 
 async def test_bad_values_are_refused_and_nothing_is_half_written(data_dir: Path) -> None:
-    async with running_app(make_settings(data_dir)) as (app, client):
+    async with running_app(make_settings(initialised_copy(data_dir))) as (app, client):
         admin = bearer((await staff_tokens(app, client))["admin"])
         cases = [
             ({"api_key": "x"}, "unknown_setting", "api_key"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import make_settings, serving
+from conftest import initialised_copy, make_settings, serving
 from sanic import json as json_response
 
 from nura_appliance.api_docs import check_documented
@@ -43,7 +43,7 @@ async def test_every_route_is_documented(client, app):
 
 
 async def test_an_undocumented_route_is_reported(data_dir):
-    app = create_app(make_settings(data_dir))
+    app = create_app(make_settings(initialised_copy(data_dir)))
 
     @app.get("/v1/undocumented-probe")
     @access(ADMIN)

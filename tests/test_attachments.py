@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from auth_helpers import bearer, login, make_user
-from conftest import make_settings, new_session
+from conftest import initialised_copy, make_settings, new_session
 from PIL import Image
 
 API_KEY = "attachments-test-api-key-0123456789"
@@ -316,7 +316,7 @@ async def test_orphan_files_are_swept_and_purged_sessions_take_their_files(app, 
 async def test_attachments_can_be_turned_off(data_dir):
     from conftest import running_app
 
-    async with running_app(make_settings(data_dir, ATTACHMENTS_ENABLED=False)) as (app, client):
+    async with running_app(make_settings(initialised_copy(data_dir), ATTACHMENTS_ENABLED=False)) as (app, client):
         session = await new_session(client, "hello")
         resp = await client.post(
             f"/v1/session/{session['session_id']}/attachments",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from auth_helpers import PASSWORDS, bearer, make_user, staff_tokens
-from conftest import make_settings, new_session
+from conftest import initialised_copy, make_settings, new_session
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ async def test_login_attempts_per_ip_are_capped(data_dir):
 
     from nura_appliance.app import create_app
 
-    app = create_app(make_settings(data_dir, RATE_LIMIT_LOGIN_PER_MINUTE=4))
+    app = create_app(make_settings(initialised_copy(data_dir), RATE_LIMIT_LOGIN_PER_MINUTE=4))
     await start_app(app)
     try:
         transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 50000))
@@ -146,7 +146,7 @@ async def test_the_public_api_is_capped_per_ip_but_health_and_staff_are_not(data
 
     from nura_appliance.app import create_app
 
-    app = create_app(make_settings(data_dir, RATE_LIMIT_IP_PER_MINUTE=5))
+    app = create_app(make_settings(initialised_copy(data_dir), RATE_LIMIT_IP_PER_MINUTE=5))
     await start_app(app)
     try:
         transport = httpx.ASGITransport(app=app, client=("203.0.113.5", 50000))

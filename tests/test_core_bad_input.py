@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_settings, new_session
+from conftest import initialised_copy, make_settings, new_session
 
 
 async def _count(app, table: str) -> int:
@@ -66,7 +66,7 @@ async def test_message_limit_is_configurable(data_dir):
 
     from nura_appliance.app import create_app
 
-    app = create_app(make_settings(data_dir, MESSAGE_MAX_CHARS=10))
+    app = create_app(make_settings(initialised_copy(data_dir), MESSAGE_MAX_CHARS=10))
     await start_app(app)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:

@@ -14,7 +14,7 @@ from typing import Any
 
 import apsw
 from auth_helpers import bearer, staff_tokens
-from conftest import make_settings, new_session, query_rows, running_app
+from conftest import initialised_copy, make_settings, new_session, query_rows, running_app
 
 from nura_appliance.auth.limits import LocalWindows
 from nura_appliance.conversation.pipeline import REFRESH_SECONDS
@@ -101,7 +101,7 @@ class FakeClock:
 
 
 async def test_live_sessions_in_memory_expire_per_status_and_restore_from_the_store(data_dir: Path) -> None:
-    settings = make_settings(data_dir, SESSION_TTL_SECONDS=1, HANDOFF_SESSION_TTL_SECONDS=3600)
+    settings = make_settings(initialised_copy(data_dir), SESSION_TTL_SECONDS=1, HANDOFF_SESSION_TTL_SECONDS=3600)
     async with running_app(settings) as (app, client):
         sessions: SessionService = app.ctx.nura.sessions
         assert sessions.local  # diskcache mode: one HTTP process
@@ -133,7 +133,7 @@ async def test_live_sessions_in_memory_expire_per_status_and_restore_from_the_st
 
 
 async def test_the_memory_of_sessions_is_bounded(data_dir: Path) -> None:
-    async with running_app(make_settings(data_dir)) as (app, _client):
+    async with running_app(make_settings(initialised_copy(data_dir))) as (app, _client):
         ctx = app.ctx.nura
         small = SessionService(ctx.settings, ctx.sessions_store, ctx.cache, local=True, max_local=3)
         records = [small.new(customer_id=None, channel="web", lang="ar")[0] for _ in range(5)]
@@ -152,7 +152,7 @@ def test_local_rate_windows_count_per_window_and_forget_ended_ones() -> None:
 
 
 async def test_message_rate_limit_refuses_over_the_limit_in_memory_mode(data_dir: Path) -> None:
-    settings = make_settings(data_dir, RATE_LIMIT_MESSAGES_PER_MINUTE=2)
+    settings = make_settings(initialised_copy(data_dir), RATE_LIMIT_MESSAGES_PER_MINUTE=2)
     async with running_app(settings) as (app, client):
         assert app.ctx.nura.limits.local is not None
         first = await new_session(client, "مرحبا")

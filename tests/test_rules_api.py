@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from auth_helpers import bearer, staff_tokens
-from conftest import make_settings, running_app
+from conftest import initialised_copy, make_settings, running_app
 from test_store_contract import backend_settings, scale_backends
 
 from nura_appliance.knowledge.rules import RuleMatcher
@@ -39,7 +39,7 @@ async def ask(client: Any, text: str, lang: str | None = None) -> dict[str, Any]
 
 
 async def test_an_admin_adds_switches_off_and_deletes_a_rule_and_the_bot_follows(data_dir: Path) -> None:
-    async with running_app(make_settings(data_dir)) as (app, client):
+    async with running_app(make_settings(initialised_copy(data_dir))) as (app, client):
         tokens = await staff_tokens(app, client)
         admin, agent = bearer(tokens["admin"]), bearer(tokens["agent"])
         version = await app.ctx.nura.knowledge.version()
@@ -92,7 +92,7 @@ async def test_an_admin_adds_switches_off_and_deletes_a_rule_and_the_bot_follows
 
 
 async def test_bad_rules_are_refused_with_the_field_and_change_nothing(data_dir: Path) -> None:
-    async with running_app(make_settings(data_dir)) as (app, client):
+    async with running_app(make_settings(initialised_copy(data_dir))) as (app, client):
         admin = bearer((await staff_tokens(app, client))["admin"])
         before = (await client.get(URL, headers=admin)).json()
         cases = [
@@ -124,7 +124,7 @@ async def test_bad_rules_are_refused_with_the_field_and_change_nothing(data_dir:
 
 
 async def test_the_test_call_shows_what_a_message_triggers(data_dir: Path) -> None:
-    async with running_app(make_settings(data_dir)) as (app, client):
+    async with running_app(make_settings(initialised_copy(data_dir))) as (app, client):
         tokens = await staff_tokens(app, client)
         agent = bearer(tokens["agent"])
         # A greeting of the default pack: the saved rule, the whole message, and the real answer.
@@ -164,7 +164,7 @@ async def test_the_test_call_shows_what_a_message_triggers(data_dir: Path) -> No
 
 
 async def test_rules_round_trip_through_packs_with_match_and_enabled(data_dir: Path) -> None:
-    async with running_app(make_settings(data_dir)) as (app, client):
+    async with running_app(make_settings(initialised_copy(data_dir))) as (app, client):
         admin = bearer((await staff_tokens(app, client))["admin"])
         await client.post(URL, json={**PUK, "enabled": False}, headers=admin)
         pack = (await client.get("/v1/knowledge/packs/export", headers=admin)).json()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from auth_helpers import make_user
-from conftest import REPO, make_settings, new_session, running_app
+from conftest import REPO, initialised_copy, make_settings, new_session, running_app
 
 from nura_appliance.app import create_app
 from nura_appliance.auth.secrets import entropy_bits, secret_problem
@@ -314,7 +314,9 @@ async def test_writes_link_to_a_session_only_with_its_token_and_never_tell_wheth
 
 
 async def test_every_route_that_starts_a_session_shares_one_budget_per_ip(data_dir):
-    settings = make_settings(data_dir, RATE_LIMIT_NEW_SESSIONS_PER_MINUTE=6, HANDOFF_PENDING_PER_IP=50)
+    settings = make_settings(
+        initialised_copy(data_dir), RATE_LIMIT_NEW_SESSIONS_PER_MINUTE=6, HANDOFF_PENDING_PER_IP=50
+    )
     async with running_app(settings) as (_app, client):
         codes = []
         for _ in range(4):  # alternate: before, the hand-off button had a counter of its own

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from auth_helpers import bearer, staff_tokens
-from conftest import make_settings, running_app
+from conftest import initialised_copy, make_settings, running_app
 
 from nura_appliance.spreadsheet import UTF8_BOM
 
@@ -30,7 +30,7 @@ async def conversation(client: Any, *texts: str, customer: str = "cust-tx", lang
 
 
 async def test_one_conversation_and_a_filtered_list_in_three_formats(data_dir: Path) -> None:
-    async with running_app(make_settings(data_dir)) as (app, client):
+    async with running_app(make_settings(initialised_copy(data_dir))) as (app, client):
         tokens = await staff_tokens(app, client)
         agent, viewer, admin = (bearer(tokens[r]) for r in ("agent", "viewer", "admin"))
         first = await conversation(client, "النت عندي بطيء", '=HYPERLINK("http://x","<b>اضغط</b>")')

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import make_settings
+from conftest import initialised_copy, make_settings
 from whatsapp_fake_api import FakeWhatsApp
 
 from nura_appliance.channels.whatsapp import signature_valid
@@ -91,7 +91,7 @@ async def test_meta_verifies_the_webhook_address_with_the_verify_token(client: h
 async def test_the_channel_is_off_without_its_settings(data_dir: Path) -> None:
     from conftest import running_app
 
-    async with running_app(make_settings(data_dir)) as (app, client):
+    async with running_app(make_settings(initialised_copy(data_dir))) as (app, client):
         assert app.ctx.nura.whatsapp is None
         get = await client.get("/v1/whatsapp/webhook", params={"hub.mode": "subscribe", "hub.verify_token": ""})
         assert get.status_code == 404
