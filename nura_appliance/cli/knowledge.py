@@ -43,7 +43,7 @@ def _with_context(data_dir: Path | None, body: Callable[[Any], Awaitable[T]], *,
     try:
         return asyncio.run(run())
     except NuraError as exc:
-        fail(exc.message)
+        raise fail(exc.message) from None  # fail() raises; ``raise`` tells the type checker
 
 
 @knowledge_app.command("import")
