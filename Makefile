@@ -81,9 +81,13 @@ test: install
 # The everyday lane (docs/DEVELOPING.md, "Test lanes"): everything but Chromium, llama.cpp
 # inference, the PyInstaller bundle and the long fault/fuzz/durability runs. `make test` stays the
 # full suite (README, CI). Exit code 5 (nothing collected) fails here too.
+# It runs on every core (pytest-xdist, `FAST_WORKERS=0` for one process) and lets Python keep the
+# compiled, assertion-rewritten test modules (__pycache__/, ignored by git) even where the shell sets
+# PYTHONDONTWRITEBYTECODE: rewriting ~120 test modules costs ~7 s CPU in each worker otherwise.
 FAST_MARKERS ?= not browser and not llm and not slow and not fault
+FAST_WORKERS ?= auto
 test-fast: install-test
-	$(PY) -m pytest -q -p no:cacheprovider -m "$(FAST_MARKERS)" $(PYTEST_ARGS); rc=$$?; \
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -q -p no:cacheprovider -n $(FAST_WORKERS) -m "$(FAST_MARKERS)" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; exit $$rc
 
 lint: install
