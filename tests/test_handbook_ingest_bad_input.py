@@ -18,7 +18,8 @@ from nura_appliance.context import build_context
 from nura_appliance.knowledge.ingest import ingest_file, ingest_paths, purge_hidden
 from nura_appliance.knowledge.pack import validate_pack
 from nura_appliance.knowledge.service import install_knowledge
-from nura_appliance.storage.sqlite.handbook import STAGE_BATCH, SqliteHandbookStore
+from nura_appliance.storage.base import STAGE_BATCH
+from nura_appliance.storage.stores import handbook_store_for
 
 
 @pytest.fixture
@@ -135,29 +136,29 @@ async def test_a_5_mb_single_paragraph_is_staged_in_short_transactions(kctx: Any
 async def test_an_interrupted_ingestion_leaves_nothing_visible_and_is_purged(kctx: Any) -> None:
     first = await ingest_file(kctx, "call-centre.md", PRICE_TABLE.encode(), "call-centre.md")
     visible = await counts(kctx)
-    store = SqliteHandbookStore(kctx.db, kctx.knowledge.vectors)
+    store = handbook_store_for(kctx.db, kctx.knowledge.vectors)
     calls = 0
     original = store.stage
 
-    def dies_on_the_second_batch(*args: Any) -> None:
+    async def dies_on_the_second_batch(*args: Any) -> None:
         nonlocal calls
         calls += 1
         if calls == 2:
             raise RuntimeError("power cut")
-        original(*args)
+        await original(*args)
 
     # A new version of the file, large enough for several batches, fails half-way.
     bigger = PRICE_TABLE + "\n" + "\n".join(f"سطر إضافي رقم {i} عن الخدمة." for i in range(12000))
     import nura_appliance.knowledge.ingest as ingest
 
-    real_store = ingest.SqliteHandbookStore
-    ingest.SqliteHandbookStore = lambda db, vectors: store  # type: ignore[assignment,misc]
+    real_store = ingest.handbook_store
+    ingest.handbook_store = lambda ctx: store  # type: ignore[assignment]
     store.stage = dies_on_the_second_batch  # type: ignore[method-assign]
     try:
         with pytest.raises(RuntimeError):
             await ingest_file(kctx, "call-centre.md", bigger.encode(), "call-centre.md")
     finally:
-        ingest.SqliteHandbookStore = real_store  # type: ignore[misc]
+        ingest.handbook_store = real_store
     assert first["status"] == "ingested" and await counts(kctx) == visible  # purged, the old file whole
     hits = await kctx.retriever.search("كم سعر باقة المريخ؟", "ar", k=3, kinds=("chunk",))
     assert hits and "27000" in hits[0].text

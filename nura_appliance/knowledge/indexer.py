@@ -1,14 +1,17 @@
-"""Writes the retrieval indexes: FTS5 rows (light-stemmed, normalised text) and vectors.
+"""What the retrieval indexes hold: FTS rows (light-stemmed, normalised text) and vectors.
 
 Every article is indexed as small *items* — each title, example question, keyword and body
 sentence in every language — because a customer's short question matches one sentence far
 better than a whole article. One extra FTS row per article (field ``all``) concatenates every
 item, so BM25's IDF is computed over articles and rare topic words ("volte", "esim") count.
 
-Vectors: full-precision float32 rows in ``kb_vectors`` (for exact re-scoring) plus a
-binary-quantised sqlite-vec ``vec0`` table ``kb_vec`` for the coarse KNN step over many chunks.
-The vec0 table is created here for the active embedding space's dimension; when the space
-changes (another provider or model) it is dropped and rebuilt by :meth:`VectorIndex.reindex`.
+Vectors: full-precision float32 rows in ``kb_vectors`` (for exact re-scoring) plus, on SQLite, a
+binary-quantised sqlite-vec ``vec0`` table ``kb_vec`` for the coarse KNN step over many chunks,
+for the active embedding space's dimension; when the space changes (another provider or model)
+it is rebuilt. The rows are written by the backend's
+:class:`~nura_appliance.storage.base.IndexStore` (``storage/sqlite/index.py``,
+``storage/postgres/index.py``), picked by the connection each call is handed; this module holds
+no SQL.
 """
 
 from __future__ import annotations
@@ -20,13 +23,14 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import apsw
 import numpy as np
 from numpy.typing import NDArray
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder, content_key
 from nura_appliance.knowledge.normalize import ANALYSIS_VERSION, index_terms
+from nura_appliance.storage.base import VectorRow
 from nura_appliance.storage.records import Item
+from nura_appliance.storage.stores import index_store_for
 
 # Sentence ends: Latin and Arabic full stop, question marks (? ؟), semicolons (; ؛), ellipsis —
 # followed by white space, so "3.5 GB" and "*124#" never split — or any line break.
@@ -55,51 +59,34 @@ def article_items(article: dict[str, Any]) -> list[Item]:
     return items
 
 
-def mark_analysis_if_new(conn: apsw.Connection) -> None:
+def mark_analysis_if_new(conn: Any) -> None:
     """Record the text-analysis version on a database whose FTS tables are still empty (a fresh
     one), so its first start does not re-index text that was just indexed with this analysis.
     A database with rows and no record predates the record: it is re-indexed once at start-up."""
-    if conn.execute("SELECT 1 FROM kb_meta WHERE key = 'text_analysis'").fetchall():
-        return
-    if (
-        conn.execute("SELECT 1 FROM kb_fts LIMIT 1").fetchall()
-        or conn.execute("SELECT 1 FROM chunk_fts LIMIT 1").fetchall()
-    ):
-        return
-    set_analysis_version(conn)
+    index_store_for(conn).mark_analysis_if_new_in(conn, ANALYSIS_VERSION)
 
 
-def set_analysis_version(conn: apsw.Connection) -> None:
+def set_analysis_version(conn: Any) -> None:
     """Record that every FTS row and vector was built with this :data:`ANALYSIS_VERSION`."""
-    conn.execute(
-        "INSERT INTO kb_meta (key, value) VALUES ('text_analysis', ?) ON CONFLICT (key) DO UPDATE"
-        " SET value = excluded.value",
-        (ANALYSIS_VERSION,),
-    )
+    index_store_for(conn).set_analysis_version_in(conn, ANALYSIS_VERSION)
 
 
-def write_article_fts(conn: apsw.Connection, article_id: str, items: Sequence[Item], *, fresh: bool = False) -> None:
+def write_article_fts(conn: Any, article_id: str, items: Sequence[Item], *, fresh: bool = False) -> None:
     """(Re)write an article's FTS rows: one per item plus the article-level ``all`` row
     (``fresh``: it has none yet, nothing to delete)."""
     mark_analysis_if_new(conn)
-    if not fresh:
-        conn.execute("DELETE FROM kb_fts WHERE kind = 'article' AND ref = ?", (article_id,))
     rows = [(" ".join(index_terms(item.text)), item.field, item.lang) for item in items]
     rows = [row for row in rows if row[0]]
     rows.append((" ".join(text for text, _, _ in rows), "all", ""))
-    conn.executemany(
-        "INSERT INTO kb_fts (text, kind, ref, field, lang) VALUES (?, 'article', ?, ?, ?)",
-        [(text, article_id, field, lang) for text, field, lang in rows],
-    )
+    index_store_for(conn).write_article_fts_in(conn, article_id, rows, fresh=fresh)
 
 
 COARSE_BITS = 1024
 
 
-def ensure_chunk_vocab(conn: apsw.Connection) -> None:
-    """The document-frequency view of ``chunk_fts`` used to prune common query terms (created
-    here rather than in a migration so that databases migrated before it get it too)."""
-    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts_vocab USING fts5vocab (chunk_fts, 'row')")
+def ensure_chunk_vocab(conn: Any) -> None:
+    """The document-frequency view of ``chunk_fts`` used to prune common query terms."""
+    index_store_for(conn).ensure_chunk_vocab_in(conn)
 
 
 def coarse_dim(dim: int) -> int:
@@ -142,10 +129,11 @@ def from_blob(blob: bytes) -> NDArray[np.float32]:
 
 
 class VectorIndex:
-    """Embeds items (through the content-hash cache) and writes them to kb_vectors / kb_vec.
+    """Embeds items (through the content-hash cache) and has them written to the index.
 
-    It is the :class:`~nura_appliance.storage.records.SearchIndex` the SQLite knowledge stores are
-    built with: they write rows, this decides what a text is indexed as."""
+    It is the :class:`~nura_appliance.storage.records.SearchIndex` the knowledge and handbook
+    stores are built with: they write rows, this decides what a text is indexed as; the index's
+    own rows go through the connection's :class:`~nura_appliance.storage.base.IndexStore`."""
 
     def __init__(self, embedder: Embedder | None = None) -> None:
         self.embedder: Embedder = embedder or BuiltinEmbedder()
@@ -156,16 +144,14 @@ class VectorIndex:
     def article_items(self, article: dict[str, Any]) -> list[Item]:
         return article_items(article)
 
-    def write_article_fts(
-        self, conn: apsw.Connection, article_id: str, items: Sequence[Item], *, fresh: bool = False
-    ) -> None:
+    def write_article_fts(self, conn: Any, article_id: str, items: Sequence[Item], *, fresh: bool = False) -> None:
         write_article_fts(conn, article_id, items, fresh=fresh)
 
-    def mark_analysis_if_new(self, conn: apsw.Connection) -> None:
+    def mark_analysis_if_new(self, conn: Any) -> None:
         mark_analysis_if_new(conn)
 
     # -- embedding ----------------------------------------------------------------------------
-    def embed(self, texts: Sequence[str], conn: apsw.Connection | None = None) -> NDArray[np.float32]:
+    def embed(self, texts: Sequence[str], conn: Any | None = None) -> NDArray[np.float32]:
         """Vectors for ``texts``; with ``conn``, reuse cached vectors (new ones are queued for the
         cache and written by the next :meth:`write`, on the writer thread).
 
@@ -178,12 +164,7 @@ class VectorIndex:
             return self.embedder.embed(list(texts))
         space = self.embedder.space
         keys = [content_key(space, t) for t in texts]
-        found: dict[str, NDArray[np.float32]] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in conn.execute(f"SELECT key, vector FROM embedding_cache WHERE key IN ({marks})", chunk):
-                found[row["key"]] = from_blob(row["vector"])
+        found = {key: from_blob(blob) for key, blob in index_store_for(conn).cached_vectors(conn, keys).items()}
         missing = [i for i, key in enumerate(keys) if key not in found]
         if missing:
             fresh = self.embedder.embed([texts[i] for i in missing])
@@ -194,71 +175,25 @@ class VectorIndex:
                     self._pending[keys[i]] = (space, to_blob(vector), now)
         return np.vstack([found[key] for key in keys]).astype(np.float32)
 
-    def flush_cache(self, conn: apsw.Connection) -> None:
+    def flush_cache(self, conn: Any) -> None:
         """Write vectors computed on reader connections into the cache (writer thread only: the
         cache is filled inside the same transaction that stores the vectors)."""
         with self._lock:
             rows = [(key, *value) for key, value in self._pending.items()]
             self._pending.clear()
-        if rows:
-            conn.executemany(
-                "INSERT OR IGNORE INTO embedding_cache (key, space, vector, created_at) VALUES (?,?,?,?)", rows
-            )
+        index_store_for(conn).cache_vectors_in(conn, rows)
 
     # -- vec0 table ---------------------------------------------------------------------------
-    def ensure_table(self, conn: apsw.Connection, dim: int) -> None:
-        """Create ``kb_vec`` for ``dim`` bits; rebuild it (empty) when the dimension changed."""
-        meta = {
-            r["key"]: r["value"]
-            for r in conn.execute(
-                "SELECT key, value FROM kb_meta WHERE key IN ('vector_dim', 'vector_space', 'vector_coarse')"
-            )
-        }
-        exists = bool(list(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'")))
-        space = self.embedder.space
-        if (
-            exists
-            and meta.get("vector_dim") == str(dim)
-            and meta.get("vector_space") == space
-            and meta.get("vector_coarse") == str(coarse_dim(dim))
-        ):
-            return
-        if exists:
-            conn.execute("DROP TABLE kb_vec")
-        if meta.get("vector_space") not in (None, space):
-            conn.execute("DELETE FROM kb_vectors")  # vectors of another space are meaningless now
-        # Binary quantisation (SimHash): one bit per coarse dimension, Hamming distance. 50k × 1024
-        # bits is 6.4 MB, scanned in a few milliseconds; the candidates are re-scored in float32.
-        conn.execute(f"CREATE VIRTUAL TABLE kb_vec USING vec0 (kind text, embedding bit[{coarse_dim(dim)}])")
-        rows = list(conn.execute("SELECT id, kind, vector FROM kb_vectors WHERE length(vector) = ?", (dim * 4,)))
-        for row in rows:
-            conn.execute(
-                "INSERT INTO kb_vec (rowid, kind, embedding) VALUES (?, ?, vec_quantize_binary(?))",
-                (row["id"], row["kind"], to_blob(coarse(from_blob(row["vector"])))),
-            )
-        for key, value in (("vector_dim", str(dim)), ("vector_space", space), ("vector_coarse", str(coarse_dim(dim)))):
-            conn.execute(
-                "INSERT INTO kb_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+    def ensure_table(self, conn: Any, dim: int) -> None:
+        """Keep the index in the active space: vectors of ``dim`` dimensions (SQLite's ``kb_vec``
+        of ``coarse_dim(dim)`` bits), rebuilt when the dimension or the space changed."""
+        index_store_for(conn).ensure_space_in(conn, dim, self.embedder.space, coarse_dim(dim), _codes_of)
 
-    def delete(self, conn: apsw.Connection, kind: str, refs: Sequence[str] | None = None) -> None:
+    def delete(self, conn: Any, kind: str, refs: Sequence[str] | None = None) -> None:
         """Remove the vectors of ``refs`` (all of ``kind`` when None)."""
-        has_vec = bool(list(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'")))
-        if refs is None:
-            if has_vec:
-                conn.execute("DELETE FROM kb_vec WHERE rowid IN (SELECT id FROM kb_vectors WHERE kind = ?)", (kind,))
-            conn.execute("DELETE FROM kb_vectors WHERE kind = ?", (kind,))
-            return
-        for ref in refs:
-            if has_vec:
-                conn.execute(
-                    "DELETE FROM kb_vec WHERE rowid IN (SELECT id FROM kb_vectors WHERE kind = ? AND ref = ?)",
-                    (kind, ref),
-                )
-            conn.execute("DELETE FROM kb_vectors WHERE kind = ? AND ref = ?", (kind, ref))
+        index_store_for(conn).delete_vectors_in(conn, kind, refs)
 
-    def write(self, conn: apsw.Connection, items: Sequence[Item], vectors: NDArray[np.float32] | None = None) -> int:
+    def write(self, conn: Any, items: Sequence[Item], vectors: NDArray[np.float32] | None = None) -> int:
         """Insert ``items`` with their vectors (computed here when not given); returns rows written."""
         if not items:
             return 0
@@ -268,14 +203,17 @@ class VectorIndex:
         self.ensure_table(conn, int(vectors.shape[1]))
         # One projection for all rows: per-row products were a fifth of a 1,000-article import.
         codes = coarse(np.asarray(vectors, dtype=np.float32))
-        for item, vector, code in zip(items, vectors, codes, strict=True):
-            conn.execute(
-                "INSERT INTO kb_vectors (kind, ref, field, lang, text, vector) VALUES (?,?,?,?,?,?)",
-                (item.kind, item.ref, item.field, item.lang, item.text, to_blob(vector)),
-            )
-            rowid = conn.last_insert_rowid()
-            conn.execute(
-                "INSERT INTO kb_vec (rowid, kind, embedding) VALUES (?, ?, vec_quantize_binary(?))",
-                (rowid, item.kind, to_blob(code)),
-            )
+        rows = [
+            VectorRow(item.kind, item.ref, item.field, item.lang, item.text, to_blob(vector), to_blob(code))
+            for item, vector, code in zip(items, vectors, codes, strict=True)
+        ]
+        index_store_for(conn).write_vectors_in(conn, rows)
         return len(items)
+
+
+def _codes_of(blobs: list[bytes]) -> list[bytes]:
+    """The coarse codes of stored vectors (rebuilding SQLite's coarse index)."""
+    if not blobs:
+        return []
+    codes = coarse(np.vstack([from_blob(blob) for blob in blobs]))
+    return [to_blob(code) for code in codes]

@@ -29,7 +29,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import apsw
 import numpy as np
 
 from nura_appliance.auth.archive import ArchiveRefused, check_archive
@@ -37,8 +36,9 @@ from nura_appliance.errors import ValidationFailed
 from nura_appliance.knowledge.chunking import Section, chunk_sections
 from nura_appliance.knowledge.hybrid import passage_terms
 from nura_appliance.knowledge.pdf import pdf_sections
+from nura_appliance.storage.base import STAGE_BATCH, HandbookDocument, HandbookStore, chunk_index_text
 from nura_appliance.storage.records import Chunk
-from nura_appliance.storage.sqlite.handbook import STAGE_BATCH, HandbookDocument, SqliteHandbookStore, index_text
+from nura_appliance.storage.stores import handbook_store_for
 
 SUPPORTED = {
     ".md": "md",
@@ -380,7 +380,7 @@ async def ingest_file(ctx: Any, name: str, data: bytes, path_key: str) -> dict[s
     whose exact content is already indexed under another name is not indexed twice (duplicate
     passages would crowd the prompt)."""
     limit = ctx.settings.upload_max_bytes
-    store = SqliteHandbookStore(ctx.db, ctx.knowledge.vectors)
+    store = handbook_store(ctx)
     try:
         if len(data) > limit:
             raise IngestError(f"{name}: {len(data)} bytes is larger than the {limit}-byte limit (UPLOAD_MAX_BYTES)")
@@ -403,7 +403,7 @@ async def ingest_file(ctx: Any, name: str, data: bytes, path_key: str) -> dict[s
             if not chunks:
                 raise IngestError(f"{name}: no text found in the document")
             _check_stop(name)
-            texts = [index_text(c) for c in chunks]
+            texts = [chunk_index_text(c) for c in chunks]
             terms = [" ".join(passage_terms(t)) for t in texts]
             _check_stop(name)
             vectors = ctx.db.read_sync(lambda c: ctx.knowledge.vectors.embed(texts, c))
@@ -418,10 +418,8 @@ async def ingest_file(ctx: Any, name: str, data: bytes, path_key: str) -> dict[s
             for start in range(0, len(chunks), STAGE_BATCH):
                 _check_stop(name)  # staged rows are purged below: the published version stays
                 end = start + STAGE_BATCH
-                await ctx.db.write(
-                    lambda c, s=start, e=end: store.stage(c, doc, key, chunks[s:e], vectors[s:e], terms[s:e])
-                )
-            await ctx.db.write(lambda c: store.publish(c, doc, key, len(chunks)))
+                await store.stage(doc, key, chunks[start:end], vectors[start:end], terms[start:end])
+            await store.publish(doc, key, len(chunks))
         finally:
             await purge_hidden(ctx, store)
         count = len(chunks)
@@ -444,13 +442,19 @@ async def ingest_file(ctx: Any, name: str, data: bytes, path_key: str) -> dict[s
         return {"name": name, "status": "failed", "chunks": 0, "error": exc.message}
 
 
-async def purge_hidden(ctx: Any, store: SqliteHandbookStore | None = None) -> None:
+def handbook_store(ctx: Any) -> HandbookStore:
+    """The handbook store of ``ctx``'s database (its backend's), indexing with the knowledge
+    feature's text analysis."""
+    return handbook_store_for(ctx.db, ctx.knowledge.vectors)
+
+
+async def purge_hidden(ctx: Any, store: HandbookStore | None = None) -> None:
     """Delete, in short transactions, the chunks of documents that are no longer shown: the
     previous version of a re-ingested file and anything a failed or interrupted ingestion left
     staged."""
-    store = store or SqliteHandbookStore(ctx.db, ctx.knowledge.vectors)
-    for doc_id in await ctx.db.read(store.hidden_documents):
-        while await ctx.db.write(lambda c, d=doc_id: store.purge_batch(c, d, STAGE_BATCH)):
+    store = store or handbook_store(ctx)
+    for doc_id in await store.hidden_documents():
+        while await store.purge_batch(doc_id, STAGE_BATCH):
             pass
 
 
@@ -478,15 +482,7 @@ async def ingest_paths(
     ctx: Any, paths: list[Path], *, progress: Progress | None = None, source: str = "cli"
 ) -> dict[str, Any]:
     """Ingest files and folders; logs the run in ``ingestion_logs``; returns a report."""
-    started = time.time()
-    run_id = await ctx.db.write(
-        lambda c: (
-            c.execute(
-                "INSERT INTO ingestion_logs (source, status, started_at) VALUES (?, 'running', ?)", (source, started)
-            ),
-            c.last_insert_rowid(),
-        )[1]
-    )
+    run_id = await ctx.stores.ingestion_runs.start(source, "running", time.time())
     files = expand_paths(paths)
     rows: list[dict[str, Any]] = []
     for done, (path, error) in enumerate(files):
@@ -530,15 +526,17 @@ async def finish_run(ctx: Any, run_id: int, rows: list[dict[str, Any]]) -> dict[
     status = "failed" if failed and not (ingested or skipped) else ("partial" if failed else "done")
     errors = "; ".join(r["error"] for r in rows if r.get("error"))[:2000] or None
     warnings = [w for r in rows for w in r.get("warnings", [])]
-
-    def close(conn: apsw.Connection) -> None:
-        conn.execute(
-            "UPDATE ingestion_logs SET status = ?, files = ?, skipped = ?, chunks = ?, error = ?,"
-            " detail = ?, finished_at = ? WHERE id = ?",
-            (status, ingested, skipped, chunks, errors, json.dumps(rows, ensure_ascii=False), time.time(), run_id),
-        )
-
-    await ctx.db.write(close)
+    detail = json.dumps(rows, ensure_ascii=False)
+    await ctx.stores.ingestion_runs.finish(
+        run_id,
+        status=status,
+        files=ingested,
+        skipped=skipped,
+        chunks=chunks,
+        error=errors,
+        detail=detail,
+        at=time.time(),
+    )
     return {
         "run_id": run_id,
         "status": status,

@@ -4,12 +4,17 @@ implementation (default) and the PostgreSQL one (scale-out) are interchangeable.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from nura_appliance.errors import Conflict
+from nura_appliance.storage.records import Chunk, chunk_fts_text
+
+if TYPE_CHECKING:
+    import numpy as np
 
 RecordT = TypeVar("RecordT")
 T = TypeVar("T")
@@ -1591,4 +1596,156 @@ class IngestionRunStore(Protocol):
 
     async def uploads(self) -> dict[str, str]:
         """Stored name → display name of every uploaded handbook document (``upload:`` paths)."""
+
+
+# -- the retrieval index and the handbook (issue 22) -----------------------------------------------
+# Paths of handbook documents customers do not see (being staged, or replaced and waiting to be
+# purged): both backends' SQL takes them as parameters.
+HIDDEN = ("staging:%", "retired:%")
+STAGE_BATCH = 200  # chunks per write transaction while a document is staged or purged
+
+
+@dataclass(frozen=True)
+class VectorRow:
+    """One indexed text with its float32 vector and its coarse (binary) code, as bytes."""
+
+    kind: str  # "article" | "chunk"
+    ref: str
+    field: str
+    lang: str
+    text: str
+    vector: bytes
+    code: bytes
+
+
+class IndexStore(Protocol):
+    """The retrieval index's rows — FTS rows of articles, vectors, the embedding cache, the
+    text-analysis version — written in the caller's transaction (``conn`` is the writer's
+    connection, or a reader's for :meth:`cached_vectors`). What a text is indexed *as* is the
+    knowledge feature's (``knowledge/indexer.py``); SQLite keeps a sqlite-vec ``kb_vec`` table of
+    the coarse codes, PostgreSQL none (each worker holds the vectors in memory,
+    ``storage/postgres/search.py``)."""
+
+    def mark_analysis_if_new_in(self, conn: Any, version: str) -> None:
+        """Record ``version`` as the text analysis of a database whose FTS tables are empty and
+        that has no record yet (a fresh one); otherwise leave it."""
+        ...
+
+    def set_analysis_version_in(self, conn: Any, version: str) -> None: ...
+
+    def write_article_fts_in(
+        self, conn: Any, article_id: str, rows: Sequence[tuple[str, str, str]], *, fresh: bool = False
+    ) -> None:
+        """Replace an article's FTS rows by ``rows`` of (indexed text, field, lang) (``fresh``:
+        it has none yet)."""
+        ...
+
+    def ensure_chunk_vocab_in(self, conn: Any) -> None:
+        """The document-frequency view of the chunk index exists (SQLite's ``fts5vocab``; a
+        no-op where the backend has none)."""
+        ...
+
+    def cached_vectors(self, conn: Any, keys: Sequence[str]) -> dict[str, bytes]:
+        """The embedding cache's vectors of those ``keys`` it holds."""
+        ...
+
+    def cache_vectors_in(self, conn: Any, rows: Sequence[tuple[str, str, bytes, float]]) -> None:
+        """Add (key, space, vector, created_at) rows to the embedding cache; a key already there
+        keeps its vector."""
+        ...
+
+    def ensure_space_in(
+        self, conn: Any, dim: int, space: str, coarse_bits: int, codes: Callable[[list[bytes]], list[bytes]]
+    ) -> None:
+        """Make the index hold vectors of ``dim`` dimensions in ``space``: when either changed,
+        vectors of another space are deleted and the coarse index is rebuilt (``codes`` turns
+        vectors into coarse codes)."""
+        ...
+
+    def delete_vectors_in(self, conn: Any, kind: str, refs: Sequence[str] | None = None) -> None:
+        """Delete the vectors of ``refs`` of ``kind`` (every one of ``kind`` when None)."""
+        ...
+
+    def write_vectors_in(self, conn: Any, rows: Sequence[VectorRow]) -> None: ...
+
+
+@dataclass(frozen=True)
+class HandbookDocument:
+    """One handbook file as indexed: ``path`` is its identity (a resolved path or ``upload:<name>``)."""
+
+    path: str
+    name: str
+    title: str
+    content_hash: str
+    size: int
+    lang: str
+
+
+def chunk_index_text(chunk: Chunk) -> str:
+    """What a handbook chunk is indexed (and embedded) as: its heading path, then its text."""
+    return chunk_fts_text(chunk.heading, chunk.text)
+
+
+def chunk_hash(chunk: Chunk) -> str:
+    """The SHA-256 of a chunk's indexed text (``handbook_chunks.content_hash``)."""
+    return hashlib.sha256(chunk_index_text(chunk).encode()).hexdigest()
+
+
+def title_languages(titles: Sequence[str | None]) -> set[str]:
+    """The languages articles' titles (JSON objects keyed by language) are written in; a title that
+    is not such an object is skipped."""
+    found: set[str] = set()
+    for title in titles:
+        try:
+            found.update(json.loads(title or "").keys())
+        except (TypeError, ValueError, AttributeError):
+            continue
+    return found
+
+
+class HandbookStore(Protocol):
+    """Handbook documents and their chunks (rows, FTS rows, vectors); the ingestion runs are the
+    :class:`IngestionRunStore`'s.
+
+    A document is written in batches of :data:`STAGE_BATCH` chunks under a hidden staging key
+    (:meth:`stage`, each batch one write), then published in one short write (:meth:`publish`);
+    the version it replaces is hidden in that same write and purged in batches afterwards
+    (:meth:`purge_batch`). So customers never see half a file, and a large file never holds the
+    single writer for more than a batch."""
+
+    async def content_hash(self, path: str) -> str | None:
+        """The SHA-256 the document at ``path`` was last ingested with."""
+        ...
+
+    async def same_content(self, digest: str, path: str) -> str | None:
+        """The name of another visible document with exactly this content, if one is indexed."""
+        ...
+
+    async def declared_languages(self) -> set[str]:
+        """The languages the knowledge pack's articles are written in."""
+        ...
+
+    async def stage(
+        self, doc: HandbookDocument, key: str, chunks: list[Chunk], vectors: np.ndarray, terms: list[str]
+    ) -> None:
+        """Write one batch of a document's chunks under the staging key ``key`` (``staging:…``),
+        in one write; nothing customers see changes and the knowledge version stays."""
+        ...
+
+    async def publish(self, doc: HandbookDocument, key: str, count: int) -> None:
+        """Show the staged document as ``doc.path`` (its previous version retired) and bump the
+        knowledge version, in one write."""
+        ...
+
+    async def hidden_documents(self) -> list[int]:
+        """Documents being staged or retired (waiting to be purged, or left by a failure)."""
+        ...
+
+    async def purge_batch(self, doc_id: int, limit: int) -> int:
+        """Delete up to ``limit`` chunks of a hidden document (rows, FTS rows, vectors) in one
+        write, and the document once it has none; the chunks deleted."""
+        ...
+
+    async def documents(self) -> list[dict[str, Any]]:
+        """Every indexed document (id, name, title, chunks, lang, bytes, updated_at)."""
         ...

@@ -24,10 +24,12 @@ from nura_appliance.storage.base import (
     CannedReplyStore,
     ExportStore,
     GapStore,
+    HandbookStore,
     HandoffStore,
     HealthStore,
     IdentityStore,
     InboxRowStore,
+    IndexStore,
     IngestionRunStore,
     KnowledgeStore,
     MetricsStore,
@@ -363,3 +365,33 @@ def open_stores(settings: Settings) -> tuple[DataPaths, Stores]:
     dir's SQLite file), migrated, with its stores. The caller closes ``stores.db``."""
     paths, db = open_main_database(settings)
     return paths, stores_for(db)
+
+
+def index_store_for(conn: Any) -> IndexStore:
+    """The :class:`~nura_appliance.storage.base.IndexStore` of the backend ``conn`` belongs to.
+
+    The index's writes run in the caller's transaction and the knowledge feature's text analysis
+    (``knowledge.indexer.VectorIndex``) is handed only the connection, so the connection picks:
+    the store and the connection always belong to the same backend. The stores are stateless."""
+    if getattr(conn, "dialect", "sqlite") == "postgres":
+        from nura_appliance.storage.postgres.index import PgIndexStore
+
+        return _INDEX_STORES.setdefault("postgres", PgIndexStore())
+    from nura_appliance.storage.sqlite.index import SqliteIndexStore
+
+    return _INDEX_STORES.setdefault("sqlite", SqliteIndexStore())
+
+
+_INDEX_STORES: dict[str, IndexStore] = {}
+
+
+def handbook_store_for(db: Any, vectors: Any) -> HandbookStore:
+    """The :class:`~nura_appliance.storage.base.HandbookStore` of an open database, picked by its
+    backend; ``vectors`` is the knowledge feature's text index (a ``SearchIndex``)."""
+    if getattr(db, "dialect", "sqlite") == "postgres":
+        from nura_appliance.storage.postgres.handbook import PgHandbookStore
+
+        return PgHandbookStore(db, vectors)
+    from nura_appliance.storage.sqlite.handbook import SqliteHandbookStore
+
+    return SqliteHandbookStore(db, vectors)

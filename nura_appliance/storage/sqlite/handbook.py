@@ -1,36 +1,25 @@
-"""The handbook's SQL: documents, their chunks, FTS rows and vectors (``HandbookStore`` in
-``storage/base.py``). The same statements run on PostgreSQL through ``PgDatabase``."""
+"""Handbook documents, their chunks, FTS rows and vectors on SQLite
+(:class:`~nura_appliance.storage.base.HandbookStore`)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from nura_appliance.storage.records import Chunk, Item, SearchIndex, chunk_fts_text
+from nura_appliance.storage.base import (
+    HIDDEN,
+    STAGE_BATCH,
+    HandbookDocument,
+    chunk_hash,
+    chunk_index_text,
+    title_languages,
+)
+from nura_appliance.storage.records import Chunk, Item, SearchIndex
 from nura_appliance.storage.sqlite.db import Connection, Database
 
-
-@dataclass(frozen=True)
-class HandbookDocument:
-    """One handbook file as indexed: ``path`` is its identity (a resolved path or ``upload:<name>``)."""
-
-    path: str
-    name: str
-    title: str
-    content_hash: str
-    size: int
-    lang: str
-
-
-# Paths of documents customers do not see (being staged, or replaced and waiting to be purged);
-# passed as parameters: a literal % in SQL is a placeholder to psycopg.
-HIDDEN = ("staging:%", "retired:%")
-STAGE_BATCH = 200  # chunks per write transaction while a document is staged or purged
+__all__ = ["HIDDEN", "STAGE_BATCH", "HandbookDocument", "SqliteHandbookStore", "bump_version", "index_text"]
 
 
 def bump_version(conn: Connection) -> None:
@@ -44,91 +33,56 @@ def bump_version(conn: Connection) -> None:
 
 def index_text(chunk: Chunk) -> str:
     """What a chunk is indexed (and embedded) as: its heading path, then its text."""
-    return chunk_fts_text(chunk.heading, chunk.text)
+    return chunk_index_text(chunk)
 
 
 class SqliteHandbookStore:
-    """Handbook documents and chunks on the single writer.
-
-    A document is written in batches of :data:`STAGE_BATCH` chunks under a hidden staging key, then
-    published in one short transaction; the version it replaces is hidden in that same
-    transaction and purged in batches afterwards. So customers never see half a file, and a large
-    file never holds the single writer for more than a batch (a 5 MB file held it for 10 s in one
-    transaction, and every customer message waited)."""
+    """Handbook documents and chunks on the single writer (see the Protocol for the staging,
+    publishing and purging; a 5 MB file held the writer for 10 s in one transaction before, and
+    every customer message waited)."""
 
     def __init__(self, db: Database, vectors: SearchIndex) -> None:
         self.db = db
         self.vectors = vectors
 
     async def content_hash(self, path: str) -> str | None:
-        """The SHA-256 the document at ``path`` was last ingested with."""
         row = await self.db.fetchone("SELECT content_hash FROM handbook_docs WHERE path = ?", (path,))
         return row["content_hash"] if row else None
 
     async def same_content(self, digest: str, path: str) -> str | None:
-        """The name of another document with exactly this content, if one is indexed."""
         row = await self.db.fetchone(
             "SELECT coalesce(source_name, path) AS name FROM handbook_docs WHERE content_hash = ? AND path <> ?"
-            " AND path NOT LIKE ? AND path NOT LIKE ?",
+            " AND path NOT LIKE ? AND path NOT LIKE ? ORDER BY id LIMIT 1",
             (digest, path, *HIDDEN),
         )
         return row["name"] if row else None
 
     async def declared_languages(self) -> set[str]:
-        """The languages the knowledge pack's articles are written in."""
         rows = await self.db.fetchall("SELECT title FROM articles")
-        found: set[str] = set()
-        for row in rows:
-            try:
-                found.update(json.loads(row["title"]).keys())
-            except (TypeError, ValueError, AttributeError):
-                continue
-        return found
+        return title_languages([row["title"] for row in rows])
 
     def _insert_chunks(
-        self,
-        conn: Connection,
-        doc_id: int,
-        chunks: list[Chunk],
-        vectors: np.ndarray,
-        terms: list[str],
+        self, conn: Connection, doc_id: int, chunks: list[Chunk], vectors: np.ndarray, terms: list[str]
     ) -> None:
         items: list[Item] = []
         for chunk, indexed in zip(chunks, terms, strict=True):
-            text = index_text(chunk)
             conn.execute(
                 "INSERT INTO handbook_chunks (doc_id, position, heading, text, lang, content_hash, unit, label)"
                 " VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    doc_id,
-                    chunk.position,
-                    chunk.heading,
-                    chunk.text,
-                    chunk.lang,
-                    hashlib.sha256(text.encode()).hexdigest(),
-                    chunk.unit,
-                    chunk.label,
-                ),
-            )
+                (doc_id, chunk.position, chunk.heading, chunk.text, chunk.lang, chunk_hash(chunk), chunk.unit,
+                 chunk.label),
+            )  # fmt: skip
             chunk_id = conn.last_insert_rowid()
             conn.execute(
                 "INSERT INTO chunk_fts (rowid, text, ref) VALUES (?, ?, ?)", (chunk_id, indexed, str(chunk_id))
             )
-            items.append(Item("chunk", str(chunk_id), "chunk", chunk.lang, text))
+            items.append(Item("chunk", str(chunk_id), "chunk", chunk.lang, index_text(chunk)))
         self.vectors.write(conn, items, vectors)
 
-    def stage(
-        self,
-        conn: Connection,
-        doc: HandbookDocument,
-        key: str,
-        chunks: list[Chunk],
-        vectors: np.ndarray,
+    def _stage(
+        self, conn: Connection, doc: HandbookDocument, key: str, chunks: list[Chunk], vectors: np.ndarray,
         terms: list[str],
-    ) -> None:
-        """Write one batch of a document's chunks under the staging key ``key`` (a path starting
-        with ``staging:``): the retriever never shows chunks of a staged document, and nothing
-        bumps the knowledge version until :meth:`publish`."""
+    ) -> None:  # fmt: skip
         self.vectors.mark_analysis_if_new(conn)
         row = conn.execute("SELECT id FROM handbook_docs WHERE path = ?", (key,)).fetchall()
         if row:
@@ -142,10 +96,14 @@ class SqliteHandbookStore:
             doc_id = conn.last_insert_rowid()
         self._insert_chunks(conn, doc_id, chunks, vectors, terms)
 
-    def publish(self, conn: Connection, doc: HandbookDocument, key: str, count: int) -> None:
-        """Make a staged document the one customers see, in one short transaction: the previous
-        version of the file is retired (hidden, its rows purged afterwards) and the knowledge
-        version bumped."""
+    async def stage(
+        self, doc: HandbookDocument, key: str, chunks: list[Chunk], vectors: np.ndarray, terms: list[str]
+    ) -> None:
+        if len(chunks) != len(terms):
+            raise ValueError("one indexed text per chunk")
+        await self.db.write(lambda c: self._stage(c, doc, key, chunks, vectors, terms))
+
+    def _publish(self, conn: Connection, doc: HandbookDocument, key: str, count: int) -> None:
         old = conn.execute("SELECT id FROM handbook_docs WHERE path = ?", (doc.path,)).fetchall()
         if old:
             conn.execute("UPDATE handbook_docs SET path = ? WHERE id = ?", (f"retired:{old[0]['id']}", old[0]["id"]))
@@ -156,17 +114,16 @@ class SqliteHandbookStore:
         )
         bump_version(conn)
 
-    def hidden_documents(self, conn: Connection) -> list[int]:
-        """Documents being staged or retired (left behind by a failure or a crash, or waiting to be
-        purged)."""
-        return [
-            r["id"]
-            for r in conn.execute("SELECT id FROM handbook_docs WHERE path LIKE ? OR path LIKE ?", HIDDEN).fetchall()
-        ]
+    async def publish(self, doc: HandbookDocument, key: str, count: int) -> None:
+        await self.db.write(lambda c: self._publish(c, doc, key, count))
 
-    def purge_batch(self, conn: Connection, doc_id: int, limit: int) -> int:
-        """Delete up to ``limit`` chunks (rows, FTS rows, vectors) of a hidden document, and the
-        document itself once it has none; returns the chunks deleted."""
+    async def hidden_documents(self) -> list[int]:
+        rows = await self.db.fetchall(
+            "SELECT id FROM handbook_docs WHERE path LIKE ? OR path LIKE ? ORDER BY id", HIDDEN
+        )
+        return [row["id"] for row in rows]
+
+    def _purge_batch(self, conn: Connection, doc_id: int, limit: int) -> int:
         ids = [
             r["id"] for r in conn.execute("SELECT id FROM handbook_chunks WHERE doc_id = ? LIMIT ?", (doc_id, limit))
         ]
@@ -178,8 +135,10 @@ class SqliteHandbookStore:
             conn.execute("DELETE FROM handbook_docs WHERE id = ?", (doc_id,))
         return len(ids)
 
+    async def purge_batch(self, doc_id: int, limit: int) -> int:
+        return await self.db.write(lambda c: self._purge_batch(c, doc_id, limit))
+
     async def documents(self) -> list[dict[str, Any]]:
-        """Every indexed document (name, title, chunks, language, size, when)."""
         return await self.db.fetchall(
             "SELECT id, coalesce(source_name, path) AS name, title, chunks, lang, bytes, updated_at"
             " FROM handbook_docs ORDER BY id"
