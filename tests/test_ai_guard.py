@@ -357,3 +357,15 @@ def test_a_count_is_of_the_thing_counted() -> None:
         0.6,
     )
     assert extract_answer("زاگرۆس چەند تاوەری هەیە", passage, query=sorani).startswith("عدد الأبراج")
+
+
+def test_a_share_is_asked_and_answered_by_a_percentage() -> None:
+    """ "coverage percentage", "نسبة التغطية", "ڕێژەی" ask for a share; "88%" answers it and is a
+    value a confident article without it lacks."""
+    from nura_appliance.knowledge.values import value_kinds
+
+    assert answer_types("nahr 4g coverage percentage") == {"percent"}
+    assert "percent" in answer_types("شنو نسبة تغطية الجيل الرابع")
+    assert value_kinds("يغطي الجيل الرابع 88% من مناطق الجنوب", {"percent"}) == {"percent"}
+    assert value_kinds("يغطي الجيل الرابع 88 منطقة", {"percent"}) == frozenset()
+    assert new_values("الجيل الرابع 88% من مناطق الجنوب", "Download the Nahri app", frozenset({"percent"}))

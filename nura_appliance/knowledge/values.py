@@ -75,6 +75,11 @@ ANSWER_TYPES: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
         _words("يشمل تشمل يتضمن تتضمن الشامل include includes included دەگرێتەوە digire"),
         re.compile(r"\d[\d,.]*\s*(?:GB|MB|جيگا|جيجا|ميغا|دقيقة|دقائق|minutes?|SMS|رسالة)", re.I),
     ),
+    # A share: "نسبة التغطية", "coverage percentage", "ڕێژەی" — a number with a percent sign.
+    "percent": (
+        _words("نسبة نسبه النسبة النسبه بالمية بالمئة percentage percent ڕێژە ڕێژەی rêje rêjeya"),
+        re.compile(r"\d[\d,.]*\s*(?:%|٪|في المئة|في المائة|بالمئة|percent)", re.I),
+    ),
     # How many / how long: a number with what it counts (days, months, lines, stars, GB …). Asked
     # by a how-many word before the thing counted ("كم يوم", "how many lines", "چەند ڕۆژ") or by
     # a word for a duration (answer_types); the counted word is the asking word.
