@@ -250,3 +250,27 @@ def test_the_quote_model_vetoes_what_the_out_of_scope_bank_knows() -> None:
     assert quote_probability(lone, 0.0) < quote_probability(
         Passage("chunk", "3", "", "", 0.84, coverage=0.74, rare=0.86, cosine=0.1), 0.0
     )
+
+
+APP_HANDBOOK = """# حساب التطبيق
+
+إذا نسيت كلمة المرور ولم يصلك رمز التحقق، اضغط «نسيت كلمة المرور» في التطبيق وسيصلك رمز جديد برسالة خلال دقيقة.
+
+## Forgotten password
+
+If you forgot your password and the code never arrives, tap "Forgot password" in the app and a new code arrives by SMS within a minute.
+"""
+
+
+async def test_another_services_password_is_not_quoted_from_the_handbook(
+    offline: tuple[Any, httpx.AsyncClient],
+) -> None:
+    """The article tier finds that "i forgot my facebook password …" names another service
+    (``Decision.signals["other_services"]``); the handbook's own password passage holds the
+    question's words, not its answer, and is not quoted — while our own app's question still is."""
+    app, client = offline
+    await _upload(app, client, "app.md", APP_HANDBOOK)
+    ours = await _ask(client, "i forgot my password and the code never arrives", "en")
+    assert ours["kind"] == "rag" and "Forgot password" in ours["response"], ours
+    theirs = await _ask(client, "i forgot my facebook password and the code never arrives", "en")
+    assert theirs["kind"] != "rag" and theirs["source"] != "rag", theirs

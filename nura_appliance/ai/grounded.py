@@ -230,6 +230,12 @@ class GroundedAnswerTier:
         # ... nor one the quote model gives under QUOTE_VETO: "شلون ادفع فاتورة الكهرباء" holds
         # "ادفع فاتورة" of the handbook's bill payment, and the bank knows electricity bills.
         relevant = relevant and quote_probability(best, context.get("background_margin")) >= QUOTE_VETO
+        # ... nor when the article tier found the question names another service's account,
+        # password, bill or price ("i forgot my facebook password", "shlon asawi hesab instagram"):
+        # the handbook's own passwords and accounts hold its words, not the answer. An LLM still
+        # gets the passages and declines what they do not answer.
+        elsewhere = bool(context.get("other_services"))
+        relevant = relevant and not elsewhere
         confident = best.score >= settings.rag_answer_threshold or not calibrated
         beside: list[Passage] = []  # the confident article, given to the LLM with the handbook
         if article_id is not None:
@@ -257,6 +263,7 @@ class GroundedAnswerTier:
                 # confidence already says the question is the team's.
                 if (
                     best.score >= VALUE_FLOOR
+                    and not elsewhere
                     and quote_probability(best, context.get("background_margin")) >= QUOTE_VETO
                 ):
                     relevant, floor = True, min(floor, VALUE_FLOOR)

@@ -285,6 +285,7 @@ class Pipeline:
                         "article_id": decision.article_id,
                         "knowledge_version": decision.version,
                         "background_margin": decision.signals.get("background_margin"),
+                        "other_services": decision.signals.get("other_services"),
                     },
                 )
                 if rag is not None:
@@ -305,6 +306,7 @@ class Pipeline:
                     **context,
                     "knowledge_version": decision.version,
                     "background_margin": decision.signals.get("background_margin"),
+                    "other_services": decision.signals.get("other_services"),
                 },
             )
             if rag is not None:
