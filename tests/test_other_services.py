@@ -57,6 +57,7 @@ def test_a_bank_or_card_is_another_service_beyond_paying_and_topping_up() -> Non
     assert asked("بطاقة الماستر كارد مقفولة")
     assert asked("أقدر أدفع الفاتورة بالفيزا؟") == []  # a way to pay this desk's bill
     assert asked("top up from my bank card") == []
+    assert asked("حول فلوس للبنك") == ["بنك"]  # money to a bank is the bank's business
     assert asked("how do i reset my instagram password") == ["instagram"]
 
 

@@ -694,10 +694,10 @@ _PAYMENT_SERVICES: tuple[str, ...] = _OTHER_SERVICES[
 _PAYING_FACETS = frozenset(("bill", "recharge", "card"))
 
 # What a customer asks *of* a service: its account, password, login, subscription, price, bill,
-# refund, card. With one of these and another service the desk does not run, the question is
+# refund, card, a transfer (of money to a bank). With one of these and another service the desk does not run, the question is
 # about that service ("reset my instagram password", "netflix subscription price").
 _SERVICE_FACETS = frozenset(
-    ("password", "login", "register", "app", "pin", "recharge", "subscribe", "price", "bill", "owner")
+    ("password", "login", "register", "app", "pin", "recharge", "subscribe", "price", "bill", "owner", "transfer")
 )
 _FACET_WORDS: dict[str, tuple[str, ...]] = {
     "account": ("account", "حساب", "اكاونت", "hesab", "hesabê", "هەژمار", "ئەکاونت", "hacked", "hack", "هكر", "تهكر", "اختراق", "اخترق", "هاک", "hak", "banned", "blocked", "محظور", "مبند", "باند"),
