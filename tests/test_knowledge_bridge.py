@@ -193,3 +193,14 @@ def test_a_translated_verb_is_held_in_its_other_persons() -> None:
     bridge = Bridge({"en": {"support": ("دعم",)}})
     forms = dict(QueryTerms.of("how many of your towers support 5g", bridge).units)["support"]
     assert {"دعم", "تدعم", "يدعم"} <= forms
+
+
+def test_a_warranty_is_one_idea_in_every_wording() -> None:
+    """ "الكفالة" (Levantine/Iraqi), "الضمان" (the handbook's word), "warranty" and Sorani
+    "گەرەنتی" share one lexicon concept, so the question meets the handbook's section."""
+    from nura_appliance.knowledge.hybrid import QueryTerms, passage_terms
+
+    assert "kcwarranty" in passage_terms("الأجهزة المشتراة عليها ضمان 18 شهراً من تاريخ الشراء")
+    for question in ("قديش مدة الكفالة عالموبايل", "how long is the warranty on batteries", "گەرەنتی مۆبایل چەندە"):
+        forms = set().union(*(f for _, f in QueryTerms.of(question).units))
+        assert "kcwarranty" in forms, question
