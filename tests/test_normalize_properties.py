@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from nura_appliance.knowledge.arabizi import transliterate
 from nura_appliance.knowledge.embedding import BuiltinEmbedder
 from nura_appliance.knowledge.normalize import detect_language, index_terms, normalize, stem
-from nura_appliance.knowledge.stemming import sorani_verb
+from nura_appliance.knowledge.stemming import kurmanji_verb, sorani_verb
 
 ARABIC_TEXT = st.text(alphabet=st.characters(min_codepoint=0x0600, max_codepoint=0x06FF), max_size=60)
 # Sorani letters with the joiners and marks people type between them, and spaces.
@@ -115,8 +115,8 @@ def test_sorani_stems_never_grow_and_joiners_never_split_words(text: str) -> Non
     for word in folded.split():
         for sorani in (False, True):
             root = stem(word, sorani)
-            # a form of the Sorani verb table reads as the verb's verbal noun ("بچم" → "چوون")
-            assert root and (len(root) <= len(word) or sorani_verb(word) is not None)
+            # a form of the Sorani or Kurmanji verb table reads as the verb's verbal noun ("بچم" → "چوون")
+            assert root and (len(root) <= len(word) or sorani_verb(word) is not None or kurmanji_verb(word) is not None)
 
 
 @settings(max_examples=200, deadline=None)

@@ -4,7 +4,7 @@ noun, and glued light verbs (کردن, بوون) leave their noun (issue 16, eig
 from __future__ import annotations
 
 from nura_appliance.knowledge.folding import normalize
-from nura_appliance.knowledge.stemming import sorani_verb, stem
+from nura_appliance.knowledge.stemming import kurmanji_verb, sorani_verb, stem
 
 
 def _stem(word: str) -> str:
@@ -44,3 +44,20 @@ def test_a_glued_light_verb_leaves_its_noun() -> None:
     # two letters would remain: the word is kept ("ونبوو" lost, "پڕکردنەوە" recharge)
     assert _stem("ونبوو") != _stem("ون")
     assert _stem("پڕکردنەوە") == stem(normalize("پڕکردنەوە"), True) and len(_stem("پڕکردنەوە")) > 3
+
+
+def test_kurmanji_present_and_past_forms_meet_the_infinitive() -> None:
+    def latin(word: str) -> str:
+        return stem(normalize(word))
+
+    for forms in (
+        ("bişînim", "dişîne", "şand", "şandin"),  # send
+        ("diqede", "qediya", "qedîn"),  # run out
+        ("biguherînim", "guhertin", "guhert"),  # change
+        ("nagihîjin", "gihîştin"),  # arrive
+    ):
+        assert len({latin(form) for form in forms}) == 1, forms
+    # nouns, the verbs left out ("bikirim" buy folds onto "kirin" do), a present without its mood
+    # prefix ("bînim" is "I bring", not "I see") and English words are not verbs
+    for word in ("kredî", "pakêt", "balans", "bikirim", "kirin", "internet", "send", "bînim"):
+        assert kurmanji_verb(normalize(word)) is None, word

@@ -344,7 +344,51 @@ def stem(word: str, sorani: bool = False) -> str:
         else:
             word = _strip_proclitics(word)
         return word if len(word) <= 3 else _strip_arabic_suffix(word)
-    return _stem_latin(word)
+    lemma = kurmanji_verb(word)
+    return lemma if lemma is not None else _stem_latin(word)
+
+
+# Kurmanji verbs: (present stem, past stem, infinitive), as for Sorani above: the present with
+# bi-/di-/na-/ne- and a person ending ("bişînim", "diqede", "nagihîjin") and the past and
+# infinitive the articles use ("şand", "qediya", "gihîştin") read as the infinitive. A closed table
+# of support verbs; left out: "kirîn" (buy: folded it is "kirin", do) and "xebitîn" (work:
+# "dixebite" works and "naxebite" does not work, in many titles, became one word and "does my line
+# work in Turkey" lost the roaming article).
+_KURMANJI_VERBS: tuple[tuple[str, str, str], ...] = (
+    ("şîn", "şand", "şandin"),  # send
+    ("guherîn", "guhert", "guhertin"),  # change
+    ("qed", "qediya", "qedîn"),  # end, run out
+    ("bîn", "dît", "dîtin"),  # see, find
+    ("zan", "zanî", "zanîn"),  # know
+    ("daxîn", "daxist", "daxistin"),  # download
+    ("rawestîn", "rawestand", "rawestandin"),  # stop
+    ("gihîj", "gihîşt", "gihîştin"),  # reach, arrive
+)
+_KURMANJI_MOODS = ("bi", "di", "na", "ne", "nay")  # a present always has one: "bînim" is "I bring"
+_KURMANJI_PERSONS = ("im", "î", "e", "in", "ê", "")
+_KURMANJI_PAST_ENDINGS = ("", "im", "î", "in", "e", "iye", "ye", "ne", "in")
+
+
+@functools.lru_cache(maxsize=1)
+def _kurmanji_verb_forms() -> dict[str, str]:
+    forms: dict[str, str] = {}
+    for present, past, infinitive in _KURMANJI_VERBS:
+        lemma = normalize(infinitive)
+        generated = [
+            mood + present + person for mood in _KURMANJI_MOODS for person in _KURMANJI_PERSONS if mood or person
+        ]
+        generated += [negation + past + ending for negation in ("", "ne") for ending in _KURMANJI_PAST_ENDINGS]
+        generated += [infinitive, infinitive + "ê", infinitive + "a"]
+        for form in generated:
+            folded = normalize(form)
+            if len(folded) >= 4 and folded not in STOPWORDS:
+                forms.setdefault(folded, lemma)
+    return forms
+
+
+def kurmanji_verb(word: str) -> str | None:
+    """The infinitive of a normalised Kurmanji verb form of the table above, if it is one."""
+    return _kurmanji_verb_forms().get(word)
 
 
 _ENGLISH_ENDINGS = frozenset(("ing", "ed", "es", "s"))
