@@ -63,8 +63,9 @@ def tsquery(terms: list[str]) -> str:
 
 
 class _StatsCache:
-    """Row count and average length per FTS table, refreshed every 30 s (BM25 needs both; a
-    slightly stale average changes scores negligibly and saves a table scan per query)."""
+    """Row count and average length per FTS table of one database (each store keeps its own),
+    refreshed every 30 s (BM25 needs both; a slightly stale average changes scores negligibly and
+    saves a table scan per query)."""
 
     def __init__(self) -> None:
         self._values: dict[str, tuple[float, int, float]] = {}
@@ -83,10 +84,9 @@ class _StatsCache:
         return value[1], value[2]
 
 
-_STATS = _StatsCache()
-
-
-def bm25(conn: Any, source: str, terms: list[str], limit: int | None = None) -> list[dict[str, Any]]:
+def bm25(
+    conn: Any, stats: _StatsCache, source: str, terms: list[str], limit: int | None = None
+) -> list[dict[str, Any]]:
     """Rows of ``source`` (see ``_SOURCES``) matching any of ``terms``, each with its indexed
     ``text`` and a positive BM25 ``score`` (what ``-bm25(table)`` gives in SQLite), best first."""
     unique = [t for t in dict.fromkeys(terms) if t.strip("'\\")]
@@ -99,7 +99,7 @@ def bm25(conn: Any, source: str, terms: list[str], limit: int | None = None) -> 
     rows, counted = found
     if not rows:
         return []
-    total, avgdl = _STATS.get(conn, table)
+    total, avgdl = stats.get(conn, table)
     frequency = {r["term"]: int(r["n"]) for r in counted}
     # The row count is cached for 30 s: right after an ingestion it may be below a term's count.
     total = max(total, *frequency.values(), 1)
@@ -217,6 +217,7 @@ def _chunk_ids(refs: Sequence[str]) -> list[int]:
 class PgSearchStore:
     def __init__(self, db: Any) -> None:
         self.db = db
+        self._stats = _StatsCache()
 
     @property
     def _vectors(self) -> VectorIndex:
@@ -246,7 +247,7 @@ class PgSearchStore:
         return None  # scored per message (article_bm25_in): the tsvector index holds no term counts
 
     def article_bm25_in(self, conn: Any, terms: list[str]) -> list[tuple[str, str, float]]:
-        return [(r["ref"], r["field"], r["score"]) for r in bm25(conn, "article", terms)]
+        return [(r["ref"], r["field"], r["score"]) for r in bm25(conn, self._stats, "article", terms)]
 
     def indexed_terms_in(self, conn: Any, words: list[str]) -> set[str]:
         if not words:
@@ -277,7 +278,7 @@ class PgSearchStore:
     def chunk_bm25_in(self, conn: Any, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
         if limit <= 0:
             return []
-        return [(str(r["ref"]), r["score"], r["text"]) for r in bm25(conn, "chunk", terms, limit)]
+        return [(str(r["ref"]), r["score"], r["text"]) for r in bm25(conn, self._stats, "chunk", terms, limit)]
 
     def chunk_terms_in(self, conn: Any, refs: Sequence[str]) -> dict[str, str]:
         wanted = [str(i) for i in _chunk_ids(refs)]
@@ -305,7 +306,7 @@ class PgSearchStore:
     def article_matches_in(self, conn: Any, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
         if limit <= 0:
             return []
-        return [(r["ref"], r["score"], r["text"]) for r in bm25(conn, "article_all", terms, limit)]
+        return [(r["ref"], r["score"], r["text"]) for r in bm25(conn, self._stats, "article_all", terms, limit)]
 
     def article_documents_in(self, conn: Any, refs: Sequence[str]) -> dict[str, str]:
         if not refs:
