@@ -8,6 +8,7 @@ import atexit
 import concurrent.futures
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -434,20 +435,79 @@ def pg_db() -> Iterator[Any]:
             db.close()
 
 
+# -- raw SQL in tests, on either backend (the product has no translator: each backend gets its own text) --
+_QMARK = re.compile(r"('(?:[^']|'')*')|(\?)|(?<!:):([A-Za-z_]\w*)|(%)")
+
+
+def is_pg(db_or_conn: Any) -> bool:
+    """Whether a database or a connection handed to ``fn(conn)`` is PostgreSQL's."""
+    return getattr(db_or_conn, "dialect", "sqlite") == "postgres"
+
+
+def pg_text(sql_qmark: str, params: Any = ()) -> str:
+    """Test SQL written with SQLite's parameters (``?``, ``:name``) in psycopg's (``%s``,
+    ``%(name)s``; a literal ``%`` doubled when there are parameters). Only the parameter style:
+    the statement itself must be valid on both backends (or pick a text per backend with ``is_pg``)."""
+
+    def swap(match: re.Match[str]) -> str:
+        if match.group(2):
+            return "%s"
+        if match.group(3):
+            return f"%({match.group(3)})s"
+        if match.group(4):
+            return "%%" if params else "%"
+        return match.group(0)
+
+    return _QMARK.sub(swap, sql_qmark)
+
+
+def run_sql(conn: Any, sql_qmark: str, params: Any = ()) -> list[dict[str, Any]]:
+    """Run test SQL (``?`` parameters) on a connection of either backend inside ``db.read`` /
+    ``db.write``; its rows (none for a statement without any)."""
+    if is_pg(conn):
+        return conn.sql(pg_text(sql_qmark, params), params).fetchall()
+    return list(conn.execute(sql_qmark, params))
+
+
+def execute_sql(db: Any, sql_qmark: str, params: Any = ()) -> int:
+    """A write of test SQL on either backend, in the database's writer; the rows it changed."""
+
+    def run(conn: Any) -> int:
+        run_sql(conn, sql_qmark, params)
+        return int(conn.changes())
+
+    return int(db.write_sync(run))
+
+
+async def fetch_rows(db: Any, sql_qmark: str, params: Any = ()) -> list[dict[str, Any]]:
+    """``query_rows`` for async tests (on the database's readers, off the event loop)."""
+    return list(await db.read(lambda c: run_sql(c, sql_qmark, params)))
+
+
+async def fetch_row(db: Any, sql_qmark: str, params: Any = ()) -> dict[str, Any] | None:
+    """The first row of ``fetch_rows`` (None without rows)."""
+    rows = await fetch_rows(db, sql_qmark, params)
+    return rows[0] if rows else None
+
+
+async def write_sql(db: Any, sql_qmark: str, params: Any = ()) -> int:
+    """``execute_sql`` for async tests: a write of test SQL in the database's writer; rows changed."""
+
+    def run(conn: Any) -> int:
+        run_sql(conn, sql_qmark, params)
+        return int(conn.changes())
+
+    return int(await db.write(run))
+
+
 def seed_rows(db: Any, table: str, rows: list[dict[str, Any]]) -> None:
     """Insert test rows on either backend (each backend's own parameter style, no translation)."""
     for row in rows:
         cols = ", ".join(row)
-        if getattr(db, "dialect", "sqlite") == "postgres":
-            text = f"INSERT INTO {table} ({cols}) VALUES ({', '.join('%s' for _ in row)})"
-            db.write_sync(lambda c, text=text, row=row: c.sql(text, tuple(row.values())))
-        else:
-            text = f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' for _ in row)})"
-            db.write_sync(lambda c, text=text, row=row: c.execute(text, tuple(row.values())))
+        text = f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' for _ in row)})"
+        db.write_sync(lambda c, text=text, row=row: run_sql(c, text, tuple(row.values())))
 
 
-def query_rows(db: Any, sql_qmark: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    """Read rows on either backend; ``sql_qmark`` uses ``?`` (turned into ``%s`` for PostgreSQL)."""
-    if getattr(db, "dialect", "sqlite") == "postgres":
-        return db.read_sync(lambda c: c.sql(sql_qmark.replace("?", "%s"), params).fetchall())
-    return db.read_sync(lambda c: list(c.execute(sql_qmark, params)))
+def query_rows(db: Any, sql_qmark: str, params: Any = ()) -> list[dict[str, Any]]:
+    """Read rows on either backend; ``sql_qmark`` uses ``?`` / ``:name`` (psycopg's style on PostgreSQL)."""
+    return db.read_sync(lambda c: run_sql(c, sql_qmark, params))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from auth_helpers import bearer, staff_tokens
-from conftest import initialised_copy, make_settings, new_session, running_app
+from conftest import fetch_rows, initialised_copy, make_settings, new_session, running_app
 from test_store_contract import scale_backends
 
 from nura_appliance.ops.admin_settings import AdminSettings
@@ -66,7 +66,7 @@ async def test_bad_values_are_refused_and_nothing_is_half_written(data_dir: Path
         listing = by_name((await client.get(URL, headers=admin)).json())
         assert all(item["source"] != "admin" for item in listing.values())
         assert app.ctx.nura.settings.agent_name == "Nura"
-        assert not await app.ctx.nura.db.fetchall("SELECT name FROM runtime_settings")
+        assert not await fetch_rows(app.ctx.nura.db, "SELECT name FROM runtime_settings")
 
 
 async def test_changes_reach_customers_at_once_persist_and_reset(data_dir: Path) -> None:
@@ -100,8 +100,8 @@ async def test_changes_reach_customers_at_once_persist_and_reset(data_dir: Path)
         again = await new_session(client, "اريد اكلم موظف خدمة العملاء")
         assert again["escalated"] is False and again["status"] == "bot"
 
-        audit = await app.ctx.nura.db.fetchall(
-            "SELECT actor, action, detail FROM audit_log WHERE action = ?", ("settings.change",)
+        audit = await fetch_rows(
+            app.ctx.nura.db, "SELECT actor, action, detail FROM audit_log WHERE action = ?", ("settings.change",)
         )
         assert len(audit) == 1 and audit[0]["actor"] == "admin-user" and "Zagros Mobile" in audit[0]["detail"]
 
@@ -151,7 +151,7 @@ async def test_settings_in_postgresql_mode(data_dir: Path) -> None:
                 URL, json={"company_name": "Kurdistan Net", "handoff_enabled": False}, headers=admin
             )
             assert resp.status_code == 200, resp.text
-            rows = await app.ctx.nura.db.fetchall("SELECT name, value FROM runtime_settings ORDER BY name")
+            rows = await fetch_rows(app.ctx.nura.db, "SELECT name, value FROM runtime_settings ORDER BY name")
             assert [r["name"] for r in rows] == ["COMPANY_NAME", "HANDOFF_ENABLED"]
         async with running_app(settings) as (app, client):
             config = (await client.get("/v1/widget/config")).json()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import initialised_copy, make_settings, running_app
+from conftest import fetch_rows, initialised_copy, make_settings, running_app
 
 API_KEY = "learning-test-api-key-0123456789"
 ADMIN = {"Authorization": f"Bearer {API_KEY}"}
@@ -76,9 +76,9 @@ async def _teaches_the_next_answer(config: Any) -> None:
                 headers=ADMIN,
             )
             assert resp.status_code == 422, resp.text
-        row = (await app.ctx.nura.db.fetchall("SELECT status FROM sessions WHERE id = ?", (sid,)))[0]
+        row = (await fetch_rows(app.ctx.nura.db, "SELECT status FROM sessions WHERE id = ?", (sid,)))[0]
         assert row["status"] == "human_active"
-        assert not await app.ctx.nura.db.fetchall("SELECT id FROM knowledge_gaps WHERE reason = 'agent_resolved'")
+        assert not await fetch_rows(app.ctx.nura.db, "SELECT id FROM knowledge_gaps WHERE reason = 'agent_resolved'")
 
         done = await client.post(
             f"/v1/handoff/{sid}/resolve?agent_id=alice",
@@ -137,4 +137,4 @@ async def test_resolve_without_an_article_proposes_nothing(data_dir: Any) -> Non
         done = await client.post(f"/v1/handoff/{sid}/resolve?agent_id=alice", json={"status": "solved"}, headers=ADMIN)
         assert done.status_code == 200, done.text
         assert "proposed" not in done.json()["outcome"]
-        assert not await app.ctx.nura.db.fetchall("SELECT id FROM knowledge_gaps WHERE reason = 'agent_resolved'")
+        assert not await fetch_rows(app.ctx.nura.db, "SELECT id FROM knowledge_gaps WHERE reason = 'agent_resolved'")

@@ -13,7 +13,17 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import AppClient, fresh_pg_database, initialised_copy, make_settings, start_app, stop_app
+from conftest import (
+    AppClient,
+    fetch_row,
+    fetch_rows,
+    fresh_pg_database,
+    initialised_copy,
+    make_settings,
+    run_sql,
+    start_app,
+    stop_app,
+)
 
 from nura_appliance.analytics.aggregates import DAY, today_start
 from nura_appliance.analytics.service import REPORT_TABS, parse_query
@@ -124,13 +134,13 @@ async def test_click_event_seed_example_is_stored(aclient: AppClient) -> None:
     )
     assert resp.status_code == 200
     db = aclient.nura.db  # type: ignore[attr-defined]
-    events = await db.fetchall("SELECT event_type, article_id, meta, lang FROM widget_events ORDER BY id")
+    events = await fetch_rows(db, "SELECT event_type, article_id, meta, lang FROM widget_events ORDER BY id")
     assert events == [
         # The original widget's number is the article's position in articals.json: our article-6.
         {"event_type": "tree_click", "article_id": "article-6", "meta": "slow", "lang": None},
         {"event_type": "open", "article_id": None, "meta": '{"page": "/help"}', "lang": "ku"},
     ]
-    clicks = await db.fetchall("SELECT topic_id, article_id, label FROM tree_clicks")
+    clicks = await fetch_rows(db, "SELECT topic_id, article_id, label FROM tree_clicks")
     assert clicks == [{"topic_id": "slow", "article_id": "article-6", "label": "الإنترنت بطيء"}]
 
 
@@ -151,7 +161,7 @@ async def test_click_rejects_bad_input(aclient: AppClient) -> None:
         assert "error" in resp.json()
     resp = await aclient.post("/v1/analytics/click", content=b"{nope", headers={"content-type": "application/json"})
     assert resp.status_code == 400 and resp.json()["error"]["code"] == "invalid_json"
-    assert await aclient.nura.db.fetchall("SELECT id FROM widget_events") == []  # type: ignore[attr-defined]
+    assert await fetch_rows(aclient.nura.db, "SELECT id FROM widget_events") == []  # type: ignore[attr-defined]
 
 
 async def test_analytics_routes_need_staff(aclient: AppClient) -> None:
@@ -192,20 +202,23 @@ async def scripted_traffic(client: AppClient) -> dict[str, Any]:
 
     def extra(conn: Any) -> None:
         # Rows other features write (feedback, rating, outcome, LLM usage), inserted as they would.
-        conn.execute(
+        run_sql(
+            conn,
             "INSERT INTO message_feedback (session_id, message_id, value, created_at) VALUES (?,?,?,?)",
             (a["session_id"], a["message_id"], "up", now),
         )
-        conn.execute(
+        run_sql(
+            conn,
             "INSERT INTO message_feedback (session_id, message_id, value, created_at) VALUES (?,?,?,?)",
             (d["session_id"], d["message_id"], "down", now),
         )
-        conn.execute("UPDATE sessions SET rating = 5, updated_at = ? WHERE id = ?", (now, a["session_id"]))
-        conn.execute("UPDATE sessions SET rating = 2, updated_at = ? WHERE id = ?", (now, d["session_id"]))
-        conn.execute(
-            "UPDATE sessions SET assigned_agent = 'sara', accepted_at = ? WHERE id = ?", (now, c["session_id"])
+        run_sql(conn, "UPDATE sessions SET rating = 5, updated_at = ? WHERE id = ?", (now, a["session_id"]))
+        run_sql(conn, "UPDATE sessions SET rating = 2, updated_at = ? WHERE id = ?", (now, d["session_id"]))
+        run_sql(
+            conn, "UPDATE sessions SET assigned_agent = 'sara', accepted_at = ? WHERE id = ?", (now, c["session_id"])
         )
-        conn.execute(
+        run_sql(
+            conn,
             "INSERT INTO session_outcomes (session_id, status, issue_category, root_cause, resolved_by,"
             " handoff_reason, resolved_at, time_to_accept_s, time_to_resolve_s, channel, lang, created_at)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -225,7 +238,8 @@ async def scripted_traffic(client: AppClient) -> dict[str, Any]:
             ),
         )
         for tokens, cost, ok in ((100, 0.002, 1), (50, 0.001, 0)):
-            conn.execute(
+            run_sql(
+                conn,
                 "INSERT INTO llm_usage_logs (session_id, provider, model, purpose, prompt_tokens, completion_tokens,"
                 " total_tokens, cost_usd, ok, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (b["session_id"], "openai", "gpt-4o-mini", "answer", tokens - 20, 20, tokens, cost, ok, now),
@@ -236,8 +250,8 @@ async def scripted_traffic(client: AppClient) -> dict[str, Any]:
         await client.post("/v1/analytics/click", json={"event_type": event, "topic_id": "billing", "lang": "en"})
     # Without an LLM the 7 messages were classified in their own transactions; only the
     # hand-off's job is left.
-    assert await ctx.db.fetchone("SELECT count(*) AS n FROM message_insights WHERE classifier = 'local'") == {"n": 7}
-    assert not await ctx.db.fetchall("SELECT id FROM outbox WHERE kind = 'classify_message'")
+    assert await fetch_row(ctx.db, "SELECT count(*) AS n FROM message_insights WHERE classifier = 'local'") == {"n": 7}
+    assert not await fetch_rows(ctx.db, "SELECT id FROM outbox WHERE kind = 'classify_message'")
     ran = await ctx.jobs.run_pending()
     assert ran == 1  # handoff_started
     return {"a": a, "b": b, "c": c, "d": d}
@@ -393,7 +407,8 @@ async def seed_history(ctx: Any, now: float) -> None:
                 lang = ("ar", "ku", "en")[i % 3]
                 sid = f"s-{day}-{i}"
                 handoff = at + 5 if i % 4 == 0 else None
-                conn.execute(
+                run_sql(
+                    conn,
                     "INSERT INTO sessions (id, token_hash, customer_id, channel, lang, status, handoff_reason,"
                     " handoff_at, message_count, rating, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
@@ -412,7 +427,8 @@ async def seed_history(ctx: Any, now: float) -> None:
                     ),
                 )
                 for j in range(i % 5):
-                    conn.execute(
+                    run_sql(
+                        conn,
                         "INSERT INTO conversation_logs (session_id, channel, lang, customer_message, response, source,"
                         " confidence, escalated, bot_turn_id, latency_ms, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                         (
@@ -429,11 +445,13 @@ async def seed_history(ctx: Any, now: float) -> None:
                             at + j,
                         ),
                     )
-                conn.execute(
+                run_sql(
+                    conn,
                     "INSERT INTO message_feedback (session_id, message_id, value, created_at) VALUES (?,?,?,?)",
                     (sid, day * 1000 + i * 10, "up" if i % 2 else "down", at + 1),
                 )
-                conn.execute(
+                run_sql(
+                    conn,
                     "INSERT INTO message_insights (session_id, message_id, intent, sentiment,"
                     " confidence_bucket, knowledge_gap, lang, created_at) VALUES (?,?,?,?,?,?,?,?)",
                     (
@@ -447,12 +465,14 @@ async def seed_history(ctx: Any, now: float) -> None:
                         at + 2,
                     ),
                 )
-                conn.execute(
+                run_sql(
+                    conn,
                     "INSERT INTO knowledge_gaps (question, normalized, lang, reason, session_id, group_key,"
                     " created_at) VALUES (?,?,?,?,?,?,?)",
                     (f"q{i}", f"q{i}", lang, "out_of_scope", sid, f"g{i}", at + 3),
                 )
-                conn.execute(
+                run_sql(
+                    conn,
                     "INSERT INTO session_outcomes (session_id, status, issue_category, resolved_by,"
                     " resolved_at, time_to_accept_s, time_to_resolve_s, channel, lang, created_at)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -469,12 +489,14 @@ async def seed_history(ctx: Any, now: float) -> None:
                         at + 4,
                     ),
                 )
-                conn.execute(
+                run_sql(
+                    conn,
                     "INSERT INTO llm_usage_logs (session_id, provider, model, purpose, prompt_tokens,"
                     " completion_tokens, total_tokens, cost_usd, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
                     (sid, "openai", "m", "answer", 10, 5, 15, 0.0001 * (i + 1), at + 5),
                 )
-                conn.execute(
+                run_sql(
+                    conn,
                     "INSERT INTO widget_events (session_id, event_type, channel, lang, created_at) VALUES (?,?,?,?,?)",
                     (sid, "open", channel, lang, at + 6),
                 )
@@ -523,8 +545,8 @@ async def test_aggregates_equal_raw(aclient: AppClient) -> None:
 
     # A session of a past day changes after the refresh: its day is read raw until the next refresh.
     await ctx.db.write(
-        lambda c: c.execute(
-            "UPDATE sessions SET rating = 5, handoff_at = ?, updated_at = ? WHERE id = 's-3-1'", (now, now)
+        lambda c: run_sql(
+            c, "UPDATE sessions SET rating = 5, handoff_at = ?, updated_at = ? WHERE id = 's-3-1'", (now, now)
         )
     )
     dirty = await service.dashboard(parse_query({"days": "7"}), now=now)
@@ -591,7 +613,7 @@ async def test_llm_classification_from_consumer_threads(data_dir: Path, analytic
             answer = await say(client, "how do I pay my bill")
             assert answer["source"] == "article"
             for _ in range(200):
-                rows = await ctx.db.fetchall("SELECT intent, sentiment, classifier FROM message_insights")
+                rows = await fetch_rows(ctx.db, "SELECT intent, sentiment, classifier FROM message_insights")
                 if rows:
                     break
                 await asyncio.sleep(0.05)
@@ -620,7 +642,8 @@ async def test_median_times_to_accept_and_resolve(aclient: AppClient) -> None:
 
     def seed(conn: Any) -> None:
         for i, (agent, channel, accept, resolve, at) in enumerate(rows):
-            conn.execute(
+            run_sql(
+                conn,
                 "INSERT INTO session_outcomes (session_id, status, issue_category, resolved_by, resolved_at,"
                 " time_to_accept_s, time_to_resolve_s, channel, lang, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (f"median-{i}", "solved", "billing", agent, at, accept, resolve, channel, "ar", at),

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from conftest import fetch_rows, make_settings, write_sql
 from test_analytics import ADMIN, AppClient, aclient, analytics_backend, say  # noqa: F401 - fixtures
 
 from nura_appliance.analytics.gaps import record_gap, similar_enough
@@ -74,7 +74,7 @@ async def test_record_gap_groups_and_is_idempotent(ctx: AppContext) -> None:
 
     ids = await store.write(run)
     assert ids[3] is None and all(ids[:3])
-    rows = await ctx.db.fetchall("SELECT id, group_key FROM knowledge_gaps ORDER BY id")
+    rows = await fetch_rows(ctx.db, "SELECT id, group_key FROM knowledge_gaps ORDER BY id")
     assert len(rows) == 3
     assert rows[0]["group_key"] == rows[1]["group_key"] != rows[2]["group_key"]
 
@@ -152,7 +152,8 @@ async def test_reject_resolve_and_thumbs_down(aclient: AppClient) -> None:  # no
     await say(aclient, "blorp florp glorp")
     await say(aclient, "totally unrelated cucumber question")
     await ctx.jobs.run_pending()
-    await ctx.db.execute(
+    await write_sql(
+        ctx.db,
         "INSERT INTO message_feedback (session_id, message_id, value, created_at) VALUES (?, ?, 'down', 0)",
         (answered["session_id"], answered["message_id"]),
     )

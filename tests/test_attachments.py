@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from auth_helpers import bearer, login, make_user
-from conftest import initialised_copy, make_settings, new_session
+from conftest import fetch_rows, initialised_copy, make_settings, new_session, write_sql
 from PIL import Image
 
 API_KEY = "attachments-test-api-key-0123456789"
@@ -57,7 +57,7 @@ def stored_files(data_dir: Path) -> list[Path]:
 
 
 async def rows(app, sql: str, *args: Any) -> list[dict[str, Any]]:
-    return await app.ctx.nura.db.fetchall(sql, args)
+    return await fetch_rows(app.ctx.nura.db, sql, args)
 
 
 async def test_a_customer_photo_is_cleaned_stored_and_answered_by_the_bot(app, client, data_dir):
@@ -306,7 +306,7 @@ async def test_orphan_files_are_swept_and_purged_sessions_take_their_files(app, 
     assert await service.sweep_orphans() == 1
     assert stored_files(data_dir) == [kept]
     # Retention: the session goes (its rows cascade), the sweep takes the file.
-    await app.ctx.nura.db.execute("DELETE FROM sessions WHERE id = ?", (session["session_id"],))
+    await write_sql(app.ctx.nura.db, "DELETE FROM sessions WHERE id = ?", (session["session_id"],))
     assert await rows(app, "SELECT id FROM attachments") == []
     os.utime(kept, (old, old))
     assert await service.sweep_orphans() == 1 and stored_files(data_dir) == []
@@ -406,7 +406,7 @@ async def test_backup_export_and_purge_include_attachments(app, client, data_dir
     import time
 
     old = time.time() - 7200
-    await app.ctx.nura.db.execute("UPDATE attachments SET created_at = ?", (old,))
+    await write_sql(app.ctx.nura.db, "UPDATE attachments SET created_at = ?", (old,))
     for path in stored_files(data_dir):
         os.utime(path, (old, old))
     out = await asyncio.to_thread(

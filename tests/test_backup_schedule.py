@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import make_settings, need_service, running_app
+from conftest import make_settings, need_service, running_app, write_sql
 from test_webhooks import Receiver
 from typer.testing import CliRunner
 
@@ -211,7 +211,8 @@ async def test_a_run_missed_while_the_server_was_down_runs_once_at_start(data_di
         service = app.ctx.nura.backups
         assert await service.store.recent() == []  # first start with a schedule: nothing owed yet
         # Pretend the last check was three days ago (the server was down since): six slots passed.
-        await app.ctx.nura.db.execute(
+        await write_sql(
+            app.ctx.nura.db,
             "UPDATE backup_schedule_state SET checked_until = checked_until - ?, since = since - ?",
             (3 * 86400, 3 * 86400),
         )

@@ -20,7 +20,7 @@ import httpx
 import psycopg
 import pytest
 from auth_helpers import bearer
-from conftest import AppClient, make_settings, need_service, start_app, stop_app
+from conftest import AppClient, fetch_row, fetch_rows, make_settings, need_service, start_app, stop_app
 from original_nura_db import PASSWORDS, Expected, build
 from original_support import ORIGINAL_ARTICLES, ORIGINAL_TREE
 from typer.testing import CliRunner
@@ -105,7 +105,7 @@ async def _counts(db: Any) -> dict[str, int]:
         "suggestions",
         "original_import_rows",
     )
-    return {t: int((await db.fetchone(f"SELECT count(*) AS n FROM {t}"))["n"]) for t in tables}
+    return {t: int((await fetch_row(db, f"SELECT count(*) AS n FROM {t}"))["n"]) for t in tables}
 
 
 def _check_counts(counts: dict[str, int], expected: Expected, report: dict[str, dict[str, Any]]) -> None:
@@ -254,11 +254,12 @@ async def _check_sample(ctx: Any, expected: Expected) -> None:
             assert session.rating == meta["rating"]
             assert session.accepted_at is not None and session.handoff_at is not None
             assert session.accepted_at >= session.handoff_at
-            outcome = await ctx.db.fetchone("SELECT * FROM session_outcomes WHERE session_id = ?", (session.id,))
+            outcome = await fetch_row(ctx.db, "SELECT * FROM session_outcomes WHERE session_id = ?", (session.id,))
             assert outcome["status"] == "solved" and outcome["time_to_resolve_s"] > 0
             assert outcome["resolved_by"] == meta["assigned_agent"]
         # Logs point at their turns; the bot turn knows its tier from the log.
-        logs = await ctx.db.fetchall(
+        logs = await fetch_rows(
+            ctx.db,
             "SELECT l.customer_message, l.source, c.text AS asked, b.text AS answered, b.source AS tier"
             " FROM conversation_logs l JOIN chat_turns c ON c.id = l.customer_turn_id"
             " JOIN chat_turns b ON b.id = l.bot_turn_id WHERE l.session_id = ?",
@@ -270,19 +271,19 @@ async def _check_sample(ctx: Any, expected: Expected) -> None:
     assert rebuilt is not None and rebuilt.status == "closed" and rebuilt.meta["original"]["source"] == "logs"
     assert [t.role for t in await ctx.sessions_store.turns(rebuilt.id)] == ["customer", "bot"]
     # Reviewed gaps keep their review; cases become suggestions or are archived verbatim.
-    statuses = {r["status"] for r in await ctx.db.fetchall("SELECT DISTINCT status FROM knowledge_gaps")}
+    statuses = {r["status"] for r in await fetch_rows(ctx.db, "SELECT DISTINCT status FROM knowledge_gaps")}
     assert statuses >= {"open", "approved", "rejected", "resolved"}
-    approved = await ctx.db.fetchone("SELECT answer, reviewed_by FROM knowledge_gaps WHERE status = 'approved'")
+    approved = await fetch_row(ctx.db, "SELECT answer, reviewed_by FROM knowledge_gaps WHERE status = 'approved'")
     assert approved["answer"] == "جواب معتمد" and approved["reviewed_by"] == "admin"
-    archived = await ctx.db.fetchone(
-        "SELECT data FROM original_import_rows WHERE source_table = 'support_cases' AND outcome = 'archived'"
+    archived = await fetch_row(
+        ctx.db, "SELECT data FROM original_import_rows WHERE source_table = 'support_cases' AND outcome = 'archived'"
     )
     assert json.loads(archived["data"])["department"] == "technical"
-    complaint = await ctx.db.fetchone("SELECT * FROM suggestions WHERE kind = 'complaint'")
+    complaint = await fetch_row(ctx.db, "SELECT * FROM suggestions WHERE kind = 'complaint'")
     assert complaint["text"].startswith("ملاحظة رقم") and "case NURA-" in complaint["note"]
-    clicks = await ctx.db.fetchall("SELECT DISTINCT article_id FROM tree_clicks WHERE article_id IS NOT NULL")
+    clicks = await fetch_rows(ctx.db, "SELECT DISTINCT article_id FROM tree_clicks WHERE article_id IS NOT NULL")
     assert {r["article_id"] for r in clicks} == {"article-1", "article-3"}
-    users = {r["username"]: r for r in await ctx.db.fetchall("SELECT * FROM users")}
+    users = {r["username"]: r for r in await fetch_rows(ctx.db, "SELECT * FROM users")}
     assert users["legacy"]["password_hash"] == RESET_REQUIRED
     assert users["samira"]["password_hash"].startswith("$2")
 
@@ -298,7 +299,7 @@ async def _check_through_the_api(settings: Any, expected: Expected) -> None:
             login = await client.post("/v1/auth/login", json={"username": "samira", "password": PASSWORDS["samira"]})
             assert login.status_code == 200, login.text
             token = login.json()["access_token"]
-            user = await app.ctx.nura.db.fetchone("SELECT password_hash FROM users WHERE username = 'samira'")
+            user = await fetch_row(app.ctx.nura.db, "SELECT password_hash FROM users WHERE username = 'samira'")
             assert user["password_hash"].startswith("$argon2")  # rehashed at the first login
             again = await client.post("/v1/auth/login", json={"username": "samira", "password": PASSWORDS["samira"]})
             assert again.status_code == 200
@@ -313,7 +314,7 @@ async def _check_through_the_api(settings: Any, expected: Expected) -> None:
             totals = dashboard.json()["totals"]
             assert totals["sessions"] == SESSIONS + REBUILT_SESSIONS
             assert totals["messages"] == expected.rows["conversation_logs"]
-            days = await app.ctx.nura.db.fetchone("SELECT count(*) AS n FROM analytics_days")
+            days = await fetch_row(app.ctx.nura.db, "SELECT count(*) AS n FROM analytics_days")
             assert days["n"] > 60
             viewer = await client.get("/v1/auth/me", headers=bearer(token))
             assert viewer.json()["role"] == "agent"
@@ -347,7 +348,7 @@ async def test_an_interrupted_import_resumes_without_duplicates(original, tmp_pa
         monkeypatch.setattr(SqliteOriginalImportStore, "write_sessions", failing)
         with OriginalDatabase(url) as source, pytest.raises(RuntimeError, match="power cut"):
             await OriginalImporter(source, ctx).run()
-        assert (await ctx.db.fetchone("SELECT count(*) AS n FROM sessions"))["n"] == 5 * 100
+        assert (await fetch_row(ctx.db, "SELECT count(*) AS n FROM sessions"))["n"] == 5 * 100
         monkeypatch.setattr(SqliteOriginalImportStore, "write_sessions", real)
         with OriginalDatabase(url) as source:
             report = await OriginalImporter(source, ctx).run()
@@ -357,9 +358,10 @@ async def test_an_interrupted_import_resumes_without_duplicates(original, tmp_pa
         assert counts["sessions"] == SESSIONS + REBUILT_SESSIONS
         assert counts["conversation_logs"] == expected.rows["conversation_logs"]
         assert counts["chat_turns"] == expected.history_turns + expected.chat_turn_only_turns + expected.log_only_turns
-        duplicates = await ctx.db.fetchone(
+        duplicates = await fetch_row(
+            ctx.db,
             "SELECT count(*) AS n FROM (SELECT session_id, customer_message, created_at FROM conversation_logs"
-            " GROUP BY 1, 2, 3 HAVING count(*) > 1) d"
+            " GROUP BY 1, 2, 3 HAVING count(*) > 1) d",
         )
         assert duplicates["n"] == 0
     finally:
@@ -532,9 +534,10 @@ async def test_a_later_run_brings_what_changed_in_the_original(tmp_path):
             assert await ctx.sessions_store.get("late-1") is not None
             counts = await _counts(ctx.db)
             assert counts["conversation_logs"] == logs_before + 1  # went_on's new one; both's is left out
-            twice = await ctx.db.fetchone(
+            twice = await fetch_row(
+                ctx.db,
                 "SELECT count(*) AS n FROM (SELECT session_id, customer_message, created_at FROM conversation_logs"
-                " GROUP BY 1, 2, 3 HAVING count(*) > 1) d"
+                " GROUP BY 1, 2, 3 HAVING count(*) > 1) d",
             )
             assert twice["n"] == 0
             with OriginalDatabase(url) as source:

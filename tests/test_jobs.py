@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, make_settings
+from conftest import REPO, fetch_row, fetch_rows, make_settings, write_sql
 from test_store_contract import backend_settings, scale_backends
 
 from nura_appliance.context import AppContext, build_context
@@ -64,13 +64,13 @@ async def ctx(data_dir: Path) -> AsyncIterator[AppContext]:
 
 
 async def outbox_row(ctx: AppContext, row_id: int) -> dict[str, Any]:
-    row = await ctx.db.fetchone("SELECT * FROM outbox WHERE id = ?", (row_id,))
+    row = await fetch_row(ctx.db, "SELECT * FROM outbox WHERE id = ?", (row_id,))
     assert row is not None
     return row
 
 
 async def make_due(ctx: AppContext, row_id: int) -> None:
-    await ctx.db.execute("UPDATE outbox SET next_attempt_at = 0 WHERE id = ?", (row_id,))
+    await write_sql(ctx.db, "UPDATE outbox SET next_attempt_at = 0 WHERE id = ?", (row_id,))
 
 
 def test_retry_delay_doubles() -> None:
@@ -158,7 +158,7 @@ async def test_background_jobs_disabled(data_dir: Path) -> None:
         jobs = JobService(context)
         assert await jobs.enqueue("anything", {}) is None
         assert not jobs.start_consumer()
-        assert await context.db.fetchall("SELECT id FROM outbox") == []
+        assert await fetch_rows(context.db, "SELECT id FROM outbox") == []
         jobs.close()
     finally:
         context.close()
@@ -211,8 +211,8 @@ async def test_jobs_routes(app: Any, client: Any) -> None:
     ctx = app.ctx.nura
     jobs = ctx.jobs
     row_id = await ctx.db.write(lambda c: insert_outbox(c, OutboxItem("nobody_handles_this", {"x": 1})))
-    await ctx.db.execute(
-        "UPDATE outbox SET status = 'failed', attempts = 5, last_error = 'boom' WHERE id = ?", (row_id,)
+    await write_sql(
+        ctx.db, "UPDATE outbox SET status = 'failed', attempts = 5, last_error = 'boom' WHERE id = ?", (row_id,)
     )
     listing = (await client.get("/v1/jobs/failed", headers=ADMIN)).json()
     assert listing["total"] == 1 and listing["jobs"][0]["kind"] == "nobody_handles_this"
@@ -347,7 +347,7 @@ async def test_purge_keeps_recent_and_unfinished_rows(ctx: AppContext) -> None:
 
     await ctx.db.write(seed)
     assert await purge_done_jobs(ctx, now=now) == 1
-    left = await ctx.db.fetchall("SELECT status, done_at FROM outbox ORDER BY id")
+    left = await fetch_rows(ctx.db, "SELECT status, done_at FROM outbox ORDER BY id")
     assert [r["status"] for r in left] == ["done", "failed", "pending"] and left[0]["done_at"] == now - 60
 
 
@@ -400,8 +400,10 @@ async def test_an_outcome_is_recorded_once_per_claim(data_dir: Path, outbox_back
     or logging a delivery twice, and a claim that expired cannot overwrite the one that took over."""
     ctx = build_context(backend_settings(data_dir, outbox_backend))
     try:
-        store = SqliteOutboxStore(ctx.db)
-        first, second = [await ctx.db.write(lambda c: insert_outbox(c, OutboxItem("k", {}))) for _ in range(2)]
+        store = ctx.stores.outbox  # the backend's own store (native SQL on PostgreSQL)
+        first, second = [
+            await ctx.db.write(lambda c: store.insert_in(c, OutboxItem("k", {}), max_attempts=5)) for _ in range(2)
+        ]
 
         [row] = await store.claim([first], "token-a", 30)
         assert row["attempts"] == 1 and row["claim_token"] == "token-a"
@@ -411,7 +413,7 @@ async def test_an_outcome_is_recorded_once_per_claim(data_dir: Path, outbox_back
         deliveries = [store.delivery_write(_attempt("d-1"))]
         assert await store.finish(first, "token-a", deliveries) == "recorded"
         assert await store.finish(first, "token-a", deliveries) == "already"  # retried after an unseen commit
-        logged = await ctx.db.fetchall("SELECT delivery_id FROM webhook_deliveries")
+        logged = await fetch_rows(ctx.db, "SELECT delivery_id FROM webhook_deliveries")
         assert [r["delivery_id"] for r in logged] == ["d-1"]
         assert (await store.counts())["done"] == 1
 
@@ -421,9 +423,9 @@ async def test_an_outcome_is_recorded_once_per_claim(data_dir: Path, outbox_back
         [taken] = await store.claim([second], "token-d", 30)
         assert taken["attempts"] == 2
         assert await store.fail(second, "token-c", "boom", 5, None, [store.delivery_write(_attempt("d-2"))]) == "lost"
-        row = await ctx.db.fetchone("SELECT status, claim_token FROM outbox WHERE id = ?", (second,))
+        row = await fetch_row(ctx.db, "SELECT status, claim_token FROM outbox WHERE id = ?", (second,))
         assert row == {"status": "running", "claim_token": "token-d"}
-        assert await ctx.db.fetchone("SELECT count(*) AS n FROM webhook_deliveries WHERE delivery_id = 'd-2'") == {
+        assert await fetch_row(ctx.db, "SELECT count(*) AS n FROM webhook_deliveries WHERE delivery_id = 'd-2'") == {
             "n": 1
         }
     finally:
@@ -441,7 +443,7 @@ async def test_what_a_handler_defers_is_written_with_its_outcome(ctx: AppContext
         calls.append(1)
         job_ctx.with_outcome(store.delivery_write(_attempt(f"try-{len(calls)}", ok=len(calls) > 1)))
         assert (
-            await ctx.db.fetchall("SELECT id FROM webhook_deliveries WHERE delivery_id = ?", (f"try-{len(calls)}",))
+            await fetch_rows(ctx.db, "SELECT id FROM webhook_deliveries WHERE delivery_id = ?", (f"try-{len(calls)}",))
             == []
         )
         if len(calls) == 1:
@@ -450,10 +452,10 @@ async def test_what_a_handler_defers_is_written_with_its_outcome(ctx: AppContext
     jobs.register("deliver", deliver)
     row_id = await jobs.enqueue("deliver", {})
     assert await jobs.run_row(row_id) == "pending"
-    log = await ctx.db.fetchall("SELECT delivery_id, ok FROM webhook_deliveries ORDER BY id")
+    log = await fetch_rows(ctx.db, "SELECT delivery_id, ok FROM webhook_deliveries ORDER BY id")
     assert log == [{"delivery_id": "try-1", "ok": 0}]
     await make_due(ctx, row_id)
     assert await jobs.run_row(row_id) == "done"
-    log = await ctx.db.fetchall("SELECT delivery_id, ok FROM webhook_deliveries ORDER BY id")
+    log = await fetch_rows(ctx.db, "SELECT delivery_id, ok FROM webhook_deliveries ORDER BY id")
     assert log == [{"delivery_id": "try-1", "ok": 0}, {"delivery_id": "try-2", "ok": 1}]
     jobs.close()

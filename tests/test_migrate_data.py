@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from auth_helpers import make_user
-from conftest import make_settings, new_session
+from conftest import fetch_row, make_settings, new_session
 from test_store_contract import app_client, backend_settings, scale_backends
 
 from nura_appliance.cli.migrate_data import migrate_data
@@ -138,8 +138,8 @@ async def test_round_trip_sqlite_postgres_sqlite_is_lossless_and_resumable(tmp_p
             app,
             client,
         ):
-            assert await app.ctx.nura.db.fetchone(
-                "SELECT count(*) AS n FROM users WHERE username = ?", ("agent.alia",)
+            assert await fetch_row(
+                app.ctx.nura.db, "SELECT count(*) AS n FROM users WHERE username = ?", ("agent.alia",)
             ) == {"n": 1}
             answer = await new_session(client, "كيف أشحن رصيدي؟")
             assert answer["article_id"] == "recharge-card", answer  # the moved knowledge answers
@@ -155,8 +155,8 @@ async def test_round_trip_sqlite_postgres_sqlite_is_lossless_and_resumable(tmp_p
                 },
             )
             assert more.status_code == 200, more.text
-            turns = await app.ctx.nura.db.fetchone(
-                "SELECT count(*) AS n FROM chat_turns WHERE session_id = ?", (bot["session_id"],)
+            turns = await fetch_row(
+                app.ctx.nura.db, "SELECT count(*) AS n FROM chat_turns WHERE session_id = ?", (bot["session_id"],)
             )
             assert turns["n"] >= 4  # the migrated two plus the new exchange (new ids did not collide)
 

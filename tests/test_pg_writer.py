@@ -19,9 +19,9 @@ pytestmark = pytest.mark.postgres
 
 def _insert(value: str, *, fail: bool = False, raise_after: bool = False) -> Any:
     def run(conn: Any) -> str:
-        conn.execute("INSERT INTO writer_probe (v) VALUES (?)", (value,))
+        conn.sql("INSERT INTO writer_probe (v) VALUES (%s)", (value,))
         if fail:
-            conn.execute("INSERT INTO writer_probe (v) VALUES (?)", (value,))  # unique violation
+            conn.sql("INSERT INTO writer_probe (v) VALUES (%s)", (value,))  # unique violation
         if raise_after:
             raise RuntimeError("the command gave up after its statement")  # a Python error, not SQL
         return value
@@ -33,7 +33,7 @@ def test_lone_and_batched_writes_commit_or_roll_back_alone() -> None:
     with scale_backends() as env:
         db = PgDatabase(env["NURA_DATABASE_URL"])
         try:
-            db.write_sync(lambda c: c.execute("CREATE TABLE writer_probe (v text PRIMARY KEY)"))
+            db.write_sync(lambda c: c.sql("CREATE TABLE writer_probe (v text PRIMARY KEY)"))
             # a lone write that fails: nothing of it stays, the next lone write commits
             with pytest.raises(Exception) as failed:
                 db.write_sync(_insert("lone-bad", fail=True))
@@ -55,12 +55,12 @@ def test_lone_and_batched_writes_commit_or_roll_back_alone() -> None:
                     outcomes.append(fut.result(timeout=10))
                 except Exception as exc:  # noqa: BLE001 - the failing write's error
                     outcomes.append(type(exc).__name__)
-            rows = db.read_sync(lambda c: [r["v"] for r in c.execute("SELECT v FROM writer_probe ORDER BY v")])
+            rows = db.read_sync(lambda c: [r["v"] for r in c.sql("SELECT v FROM writer_probe ORDER BY v")])
             assert rows == sorted(["lone-good", *[f"b{n}" for n in (1, 2, 4, 6)]])
             assert outcomes[5] == "RuntimeError"
             assert [o for o in outcomes if o.startswith("b")] == ["b1", "b2", "b4", "b6"]
             # the connection went back to the pool outside any transaction
-            assert db.read_sync(lambda c: c.execute("SELECT count(*) AS n FROM writer_probe").fetchone())["n"] == 5
+            assert db.read_sync(lambda c: c.sql("SELECT count(*) AS n FROM writer_probe").fetchone())["n"] == 5
         finally:
             db.close()
 
@@ -81,7 +81,7 @@ def test_deferred_writes_commit_with_their_write_or_fail_it() -> None:
     with scale_backends() as env:
         db = PgDatabase(env["NURA_DATABASE_URL"])
         try:
-            db.write_sync(lambda c: c.execute("CREATE TABLE writer_probe (v text PRIMARY KEY)"))
+            db.write_sync(lambda c: c.sql("CREATE TABLE writer_probe (v text PRIMARY KEY)"))
             # lone writes: the deferred row goes with the COMMIT, its failure is the write's
             assert db.write_sync(_deferred("one")) == "one"
             with pytest.raises(StorageError, match="duplicate key"):
@@ -109,7 +109,7 @@ def test_deferred_writes_commit_with_their_write_or_fail_it() -> None:
                 )[1]
             )
             assert seen == 1
-            rows = db.read_sync(lambda c: [r["v"] for r in c.execute("SELECT v FROM writer_probe ORDER BY v")])
+            rows = db.read_sync(lambda c: [r["v"] for r in c.sql("SELECT v FROM writer_probe ORDER BY v")])
             assert rows == sorted(["one", "one-later", "d1", "d1-later", "d3", "d3-later", "seen"])
             # outside the writer a deferred write runs at once
             db.read_sync(lambda c: c.sql_deferred("INSERT INTO writer_probe (v) VALUES (%s)", ("reader",)))

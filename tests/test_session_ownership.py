@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from conftest import make_settings, running_app
+from conftest import fetch_row, make_settings, running_app
 from test_store_contract import scale_backends
 
 API_KEY = "ownership-test-api-key-0123456789"
@@ -71,7 +71,7 @@ async def say(client: Any, sid: str, token: str, text: str) -> Any:
 
 
 async def row_of(app: Any, sid: str) -> dict[str, Any]:
-    return await app.ctx.nura.db.fetchone("SELECT * FROM sessions WHERE id = ?", (sid,))
+    return await fetch_row(app.ctx.nura.db, "SELECT * FROM sessions WHERE id = ?", (sid,))
 
 
 async def assert_row_and_cache_agree(app: Any, sid: str) -> dict[str, Any]:

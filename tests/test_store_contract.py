@@ -18,7 +18,16 @@ from typing import Any
 import psycopg
 import pytest
 import redis
-from conftest import PG_TEMPLATE, make_settings, need_service, new_session, running_app
+from conftest import (
+    PG_TEMPLATE,
+    execute_sql,
+    make_settings,
+    need_service,
+    new_session,
+    query_rows,
+    run_sql,
+    running_app,
+)
 
 from nura_appliance.context import build_context
 from nura_appliance.errors import StorageError
@@ -85,45 +94,42 @@ def app_client(settings: Settings):
 
 # -- database -----------------------------------------------------------------------------------
 async def test_database_interface(data_dir, backend):
+    """What both backends' databases offer the stores: ``write``/``read`` of ``fn(conn)``, a
+    connection's ``changes()``, a failing write rolled back alone, serialised writes. Each backend
+    gets its own SQL text (``run_sql``: the parameter style), nothing is translated."""
     ctx = build_context(backend_settings(data_dir, backend))
     try:
         db = ctx.db
 
         def insert(conn: Any) -> tuple[int, int]:
-            conn.execute(
-                "INSERT INTO audit_log (actor, action, target, detail, created_at) VALUES (?, ?, ?, ?, ?)",
+            (row,) = run_sql(
+                conn,
+                "INSERT INTO audit_log (actor, action, target, detail, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
                 ("tester", "contract", "t-1", "مرحبا", 1.5),
             )
-            return conn.last_insert_rowid(), conn.changes()
+            return int(row["id"]), conn.changes()
 
         row_id, changed = await db.write(insert)
         assert changed == 1 and row_id >= 1
-        row = await db.fetchone("SELECT * FROM audit_log WHERE id = :id", {"id": row_id})
-        assert row is not None and row["detail"] == "مرحبا" and row["created_at"] == 1.5
-        assert await db.execute("UPDATE audit_log SET target = ? WHERE actor = ?", ("t-2", "tester")) == 1
-        assert [r["target"] for r in await db.fetchall("SELECT target FROM audit_log WHERE actor LIKE 'TEST%'")] == [
-            "t-2"
-        ]
-        # INSERT OR IGNORE / OR REPLACE keep SQLite's meaning.
-        await db.execute("INSERT OR REPLACE INTO kb_meta (key, value) VALUES (?, ?)", ("contract", "1"))
-        await db.execute("INSERT OR REPLACE INTO kb_meta (key, value) VALUES (?, ?)", ("contract", "2"))
-        await db.execute("INSERT OR IGNORE INTO kb_meta (key, value) VALUES (?, ?)", ("contract", "3"))
-        assert (await db.fetchone("SELECT value FROM kb_meta WHERE key = ?", ("contract",)))["value"] == "2"
+        (row,) = await db.read(lambda c: run_sql(c, "SELECT * FROM audit_log WHERE id = :id", {"id": row_id}))
+        assert row["detail"] == "مرحبا" and row["created_at"] == 1.5
+        assert execute_sql(db, "UPDATE audit_log SET target = ? WHERE actor = ?", ("t-2", "tester")) == 1
+        assert [r["target"] for r in query_rows(db, "SELECT target FROM audit_log WHERE actor LIKE 'test%'")] == ["t-2"]
         # A failing write rolls back alone and raises; iteration over a cursor works.
         with pytest.raises(Exception):  # noqa: B017 - the backend's own constraint error
-            await db.write(lambda c: c.execute("INSERT INTO kb_meta (key, value) VALUES (?, NULL)", ("x",)))
-        assert await db.read(lambda c: [r["key"] for r in c.execute("SELECT key FROM kb_meta WHERE key = 'x'")]) == []
+            await db.write(lambda c: run_sql(c, "INSERT INTO kb_meta (key, value) VALUES (?, NULL)", ("x",)))
+        assert query_rows(db, "SELECT key FROM kb_meta WHERE key = 'x'") == []
 
         # Writes are serialised: concurrent read-modify-write increments never lose an update.
-        await db.execute("INSERT INTO kb_meta (key, value) VALUES ('counter', '0')")
+        execute_sql(db, "INSERT INTO kb_meta (key, value) VALUES ('counter', '0')")
 
         def bump(conn: Any) -> None:
-            value = int(conn.execute("SELECT value FROM kb_meta WHERE key = 'counter'").fetchall()[0]["value"])
-            conn.execute("UPDATE kb_meta SET value = ? WHERE key = 'counter'", (str(value + 1),))
+            value = int(run_sql(conn, "SELECT value FROM kb_meta WHERE key = 'counter'")[0]["value"])
+            run_sql(conn, "UPDATE kb_meta SET value = ? WHERE key = 'counter'", (str(value + 1),))
 
         await asyncio.gather(*(db.write(bump) for _ in range(40)))
-        assert (await db.fetchone("SELECT value FROM kb_meta WHERE key = 'counter'"))["value"] == "40"
-        assert db.read_sync(lambda c: c.execute("SELECT count(*) AS n FROM audit_log").fetchall())[0]["n"] == 1
+        assert query_rows(db, "SELECT value FROM kb_meta WHERE key = 'counter'")[0]["value"] == "40"
+        assert query_rows(db, "SELECT count(*) AS n FROM audit_log")[0]["n"] == 1
     finally:
         ctx.close()
 
@@ -326,7 +332,7 @@ async def test_message_handoff_accept_race_resolve_report(data_dir, backend):
         assert codes == [200, 409], [r.text for r in accepts]
         winner = next(r for r in accepts if r.status_code == 200).json()
         agent = winner.get("assigned_agent") or winner.get("session", {}).get("assigned_agent")
-        row = await app.ctx.nura.db.fetchone("SELECT status, assigned_agent FROM sessions WHERE id = ?", (sid,))
+        (row,) = query_rows(app.ctx.nura.db, "SELECT status, assigned_agent FROM sessions WHERE id = ?", (sid,))
         assert row["status"] == "human_active" and row["assigned_agent"] in ("alice", "bob")
         agent = row["assigned_agent"]
 

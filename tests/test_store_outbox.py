@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import query_rows
+from conftest import execute_sql, query_rows
 
 from nura_appliance.errors import StorageError
 from nura_appliance.storage.base import DeliveryAttempt, OutboxItem, OutboxStore
@@ -116,11 +116,7 @@ class OutboxStoreContract:
         # claimed again later by t2; t1's late outcome is "lost" but its writes happen
         db_row = self.row(db, row_id)
         assert db_row["status"] == "pending"
-        query = "UPDATE outbox SET next_attempt_at = 0 WHERE id = ?"
-        if getattr(db, "dialect", "sqlite") == "postgres":
-            db.write_sync(lambda c: c.sql(query.replace("?", "%s"), (row_id,)))
-        else:
-            db.write_sync(lambda c: c.execute(query, (row_id,)))
+        execute_sql(db, "UPDATE outbox SET next_attempt_at = 0 WHERE id = ?", (row_id,))
         assert [r["attempts"] for r in await store.claim([row_id], "t2", 60)] == [2]
         assert await store.finish(row_id, "t1", [note("late")]) == "lost"
         assert await store.finish(row_id, "t2", [store.delivery_write(_attempt(1, ok=True))]) == "recorded"

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import query_rows
+from conftest import execute_sql, query_rows
 
 from nura_appliance.errors import Conflict, NotFound, StorageError
 from nura_appliance.storage.base import (
@@ -102,7 +102,7 @@ class SessionStoreContract:
                               ("s1", count))  # fmt: skip
             assert [(t.id, t.text) for t in change.turns] == [(r["id"], r["text"]) for r in reversed(rows)]
             newest = max(r["id"] for r in rows)
-            assert await db.execute("DELETE FROM chat_turns WHERE id = ?", (newest,)) == 1
+            assert execute_sql(db, "DELETE FROM chat_turns WHERE id = ?", (newest,)) == 1
 
     async def test_errors_write_nothing(self, store: SessionStore, db: Any) -> None:
         await _create(store, "s1")

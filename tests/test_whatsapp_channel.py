@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import initialised_copy, make_settings
+from conftest import fetch_row, fetch_rows, initialised_copy, make_settings, run_sql, write_sql
 from whatsapp_fake_api import FakeWhatsApp
 
 from nura_appliance.channels.whatsapp import signature_valid
@@ -73,7 +73,7 @@ def channel_of(app: Any) -> Any:
 
 
 async def contact(app: Any, wa_id: str = CUSTOMER) -> dict[str, Any]:
-    return await app.ctx.nura.db.fetchone("SELECT * FROM whatsapp_contacts WHERE wa_id = ?", (wa_id,))
+    return await fetch_row(app.ctx.nura.db, "SELECT * FROM whatsapp_contacts WHERE wa_id = ?", (wa_id,))
 
 
 async def test_meta_verifies_the_webhook_address_with_the_verify_token(client: httpx.AsyncClient) -> None:
@@ -157,13 +157,13 @@ async def test_a_text_is_answered_through_the_pipeline_once_per_message_id(
 
     await say(client, fake_wa, fake_wa.text(CUSTOMER, "شكراً"))
     db = app.ctx.nura.db
-    sessions = await db.fetchall("SELECT * FROM sessions WHERE customer_id = ?", (f"wa:{CUSTOMER}",))
+    sessions = await fetch_rows(db, "SELECT * FROM sessions WHERE customer_id = ?", (f"wa:{CUSTOMER}",))
     assert len(sessions) == 1 and sessions[0]["channel"] == "whatsapp" and sessions[0]["message_count"] == 2
-    logs = await db.fetchall("SELECT channel FROM conversation_logs")
+    logs = await fetch_rows(db, "SELECT channel FROM conversation_logs")
     assert {r["channel"] for r in logs} == {"whatsapp"}
     row = await contact(app)
     assert row["session_id"] == sessions[0]["id"] and row["profile_name"] == "Customer" and row["lang"] == "ar"
-    outbound = await db.fetchall("SELECT status, wa_message_id FROM whatsapp_outbound ORDER BY id")
+    outbound = await fetch_rows(db, "SELECT status, wa_message_id FROM whatsapp_outbound ORDER BY id")
     assert [r["status"] for r in outbound] == ["sent", "sent"]
     assert [r["wa_message_id"] for r in outbound] == [m["id"] for m in fake_wa.to(CUSTOMER)]
 
@@ -238,7 +238,7 @@ async def test_the_topic_tree_as_lists_nested_levels_and_articles(
     await say(client, fake_wa, fake_wa.list_reply(who, "a:internet-slow", "Slow internet"))
     article = fake_wa.to(who)[-1]["interactive"]
     assert "*124#" in article["body"]["text"] and article["body"]["text"].endswith("📄 Source: Slow mobile internet")
-    clicks = await app.ctx.nura.db.fetchall("SELECT * FROM tree_clicks WHERE channel = 'whatsapp'")
+    clicks = await fetch_rows(app.ctx.nura.db, "SELECT * FROM tree_clicks WHERE channel = 'whatsapp'")
     assert [(c["article_id"], c["customer_id"]) for c in clicks] == [("internet-slow", f"wa:{who}")]
     await say(client, fake_wa, fake_wa.list_reply(who, "t:no-such-node"))
     assert fake_wa.texts(who)[-1] == "This topic isn't available right now."
@@ -302,8 +302,8 @@ async def test_handoff_both_ways_agent_replies_and_a_resolved_chat_starts_fresh(
     assert len(fake_wa.to(who)) == delivered
     [read] = [r for r in fake_wa.reads if r["message_id"] == "wamid.in.to-agent"]
     assert "typing_indicator" not in read
-    turns = await app.ctx.nura.db.fetchall(
-        "SELECT role, text FROM chat_turns WHERE session_id = ? ORDER BY id", (session_id,)
+    turns = await fetch_rows(
+        app.ctx.nura.db, "SELECT role, text FROM chat_turns WHERE session_id = ? ORDER BY id", (session_id,)
     )
     assert turns[-1] == {"role": "customer", "text": "عندي مشكلة في الفاتورة"}
 
@@ -318,7 +318,7 @@ async def test_handoff_both_ways_agent_replies_and_a_resolved_chat_starts_fresh(
     assert "*124#" in fake_wa.texts(who)[-1]
     fresh = (await contact(app, who))["session_id"]
     assert fresh != session_id
-    row = await app.ctx.nura.db.fetchone("SELECT status, customer_id FROM sessions WHERE id = ?", (fresh,))
+    row = await fetch_row(app.ctx.nura.db, "SELECT status, customer_id FROM sessions WHERE id = ?", (fresh,))
     assert row == {"status": "bot", "customer_id": f"wa:{who}"}
 
 
@@ -335,8 +335,10 @@ async def test_the_24_hour_window_refuses_free_replies_and_offers_the_template(
     assert info["template"] == "support_reply"
 
     # 25 hours later the window is closed: the reply is refused loudly, nothing is stored.
-    await app.ctx.nura.db.execute(
-        "UPDATE whatsapp_contacts SET last_inbound_at = ? WHERE wa_id = ?", (time.time() - 25 * 3600, who)
+    await write_sql(
+        app.ctx.nura.db,
+        "UPDATE whatsapp_contacts SET last_inbound_at = ? WHERE wa_id = ?",
+        (time.time() - 25 * 3600, who),
     )
     before = len(fake_wa.to(who))
     refused = await client.post(
@@ -346,8 +348,8 @@ async def test_the_24_hour_window_refuses_free_replies_and_offers_the_template(
     error = refused.json()["error"]
     assert error["code"] == "whatsapp_window_closed" and error["details"]["template"] == "support_reply"
     assert error["details"]["window"]["open"] is False
-    agent_turns = await app.ctx.nura.db.fetchall(
-        "SELECT * FROM chat_turns WHERE session_id = ? AND role = 'agent'", (session_id,)
+    agent_turns = await fetch_rows(
+        app.ctx.nura.db, "SELECT * FROM chat_turns WHERE session_id = ? AND role = 'agent'", (session_id,)
     )
     assert agent_turns == []
     info = (await client.get(f"/v1/whatsapp/sessions/{session_id}", headers=API_KEY)).json()
@@ -375,9 +377,9 @@ async def test_the_24_hour_window_refuses_free_replies_and_offers_the_template(
     # A window Meta still considers closed: the message fails for good with Meta's reason, no retry.
     fake_wa.close_window(who)
     await channel_of(app).send(who, session_id, [("text", {"type": "text", "text": {"body": "x"}})])
-    row = await app.ctx.nura.db.fetchone("SELECT status, error FROM whatsapp_outbound ORDER BY id DESC LIMIT 1")
+    row = await fetch_row(app.ctx.nura.db, "SELECT status, error FROM whatsapp_outbound ORDER BY id DESC LIMIT 1")
     assert row["status"] == "failed" and "131047" in row["error"]
-    jobs = await app.ctx.nura.db.fetchall("SELECT * FROM outbox WHERE kind = 'whatsapp_send'")
+    jobs = await fetch_rows(app.ctx.nura.db, "SELECT * FROM outbox WHERE kind = 'whatsapp_send'")
     assert jobs == []
 
 
@@ -405,8 +407,8 @@ async def test_delivery_statuses_are_recorded_and_never_go_backwards(
         assert resp.status_code == 200
 
     async def current() -> dict[str, Any]:
-        return await app.ctx.nura.db.fetchone(
-            "SELECT status, error FROM whatsapp_outbound WHERE wa_message_id = ?", (wamid,)
+        return await fetch_row(
+            app.ctx.nura.db, "SELECT status, error FROM whatsapp_outbound WHERE wa_message_id = ?", (wamid,)
         )
 
     await status("delivered")
@@ -430,9 +432,9 @@ async def test_a_failed_send_is_retried_through_the_outbox_in_order(data_dir: Pa
         fake_wa.fail_next(500, 1, "An unknown error occurred")
         await say(client, fake_wa, fake_wa.text(who, "مرحبا"))
         assert fake_wa.to(who) == []
-        rows = await app.ctx.nura.db.fetchall("SELECT status, attempts, error FROM whatsapp_outbound")
+        rows = await fetch_rows(app.ctx.nura.db, "SELECT status, attempts, error FROM whatsapp_outbound")
         assert [(r["status"], r["attempts"]) for r in rows] == [("queued", 1)] and "500" in rows[0]["error"]
-        [job] = await app.ctx.nura.db.fetchall("SELECT * FROM outbox WHERE kind = 'whatsapp_send'")
+        [job] = await fetch_rows(app.ctx.nura.db, "SELECT * FROM outbox WHERE kind = 'whatsapp_send'")
         assert json.loads(job["payload"])["wa_id"] == who
 
         # Throttled once more (Meta's 130429: retryable, the API is there so the breaker stays closed).
@@ -443,16 +445,16 @@ async def test_a_failed_send_is_retried_through_the_outbox_in_order(data_dir: Pa
         await say(client, fake_wa, fake_wa.text(who, "الإنترنت بطيء جداً"))
         texts = fake_wa.texts(who)
         assert len(texts) == 2 and "*124#" in texts[1]
-        rows = await app.ctx.nura.db.fetchall("SELECT status, attempts FROM whatsapp_outbound ORDER BY id")
+        rows = await fetch_rows(app.ctx.nura.db, "SELECT status, attempts FROM whatsapp_outbound ORDER BY id")
         assert [(r["status"], r["attempts"]) for r in rows] == [("sent", 3), ("sent", 1)]
 
         # A bad request is not retried: failed for good with Meta's reason.
         fake_wa.fail_next(400, 100, "Invalid parameter")
         await say(client, fake_wa, fake_wa.text(who, "شكراً"))
-        last = await app.ctx.nura.db.fetchone("SELECT status, error FROM whatsapp_outbound ORDER BY id DESC LIMIT 1")
+        last = await fetch_row(app.ctx.nura.db, "SELECT status, error FROM whatsapp_outbound ORDER BY id DESC LIMIT 1")
         assert last["status"] == "failed" and "Invalid parameter" in last["error"]
         assert (
-            await app.ctx.nura.db.fetchall("SELECT id FROM outbox WHERE kind = 'whatsapp_send' AND status != 'done'")
+            await fetch_rows(app.ctx.nura.db, "SELECT id FROM outbox WHERE kind = 'whatsapp_send' AND status != 'done'")
             == []
         )
 
@@ -476,7 +478,7 @@ async def test_the_provider_down_opens_the_breaker_and_messages_wait_for_it(
         await say(client, fake_wa, fake_wa.text(who, "الإنترنت بطيء جداً"))
         await say(client, fake_wa, fake_wa.text(who, "شكراً"))
         assert len(fake_wa.calls) == calls
-        queued = await app.ctx.nura.db.fetchall("SELECT status FROM whatsapp_outbound ORDER BY id")
+        queued = await fetch_rows(app.ctx.nura.db, "SELECT status FROM whatsapp_outbound ORDER BY id")
         assert [r["status"] for r in queued] == ["queued"] * 3
         health = (await client.get("/v1/health", headers=API_KEY)).json()
         assert health["status"] == "degraded"
@@ -492,7 +494,9 @@ async def test_the_provider_down_opens_the_breaker_and_messages_wait_for_it(
         # The outbox retries: still open (cooling down), the job fails and is rescheduled.
         await jobs.run_pending(limit=3)
         assert len(fake_wa.calls) == calls
-        failed = await app.ctx.nura.db.fetchall("SELECT attempts, last_error FROM outbox WHERE kind = 'whatsapp_send'")
+        failed = await fetch_rows(
+            app.ctx.nura.db, "SELECT attempts, last_error FROM outbox WHERE kind = 'whatsapp_send'"
+        )
         assert failed and all("circuit breaker open" in (r["last_error"] or "") for r in failed)
 
         # The API is back and the cool-down has passed: one job probes, the breaker closes, and the
@@ -503,7 +507,7 @@ async def test_the_provider_down_opens_the_breaker_and_messages_wait_for_it(
         texts = fake_wa.texts(who)
         assert len(texts) == 3 and "*124#" in texts[1]
         assert channel.breaker.snapshot().state == "closed"
-        rows = await app.ctx.nura.db.fetchall("SELECT status FROM whatsapp_outbound ORDER BY id")
+        rows = await fetch_rows(app.ctx.nura.db, "SELECT status FROM whatsapp_outbound ORDER BY id")
         assert [r["status"] for r in rows] == ["sent"] * 3
 
 
@@ -531,8 +535,8 @@ async def test_photos_and_documents_through_the_media_endpoint(
     [stored] = await service.store.for_session(session_id)
     assert stored.kind == "jpeg" and stored.channel == "whatsapp"
     assert Image.open(io.BytesIO(await service.read_bytes(stored))).getexif() == {}  # location data gone
-    turns = await app.ctx.nura.db.fetchall(
-        "SELECT role, text FROM chat_turns WHERE session_id = ? ORDER BY id", (session_id,)
+    turns = await fetch_rows(
+        app.ctx.nura.db, "SELECT role, text FROM chat_turns WHERE session_id = ? ORDER BY id", (session_id,)
     )
     assert turns[0] == {"role": "customer", "text": "ظهر الشريحة"}
 
@@ -585,8 +589,8 @@ async def test_a_location_goes_to_the_agent_or_is_noted_with_the_offer_of_one(
     await say(client, fake_wa, fake_wa.button_reply(who, "h"))
     session_id = (await contact(app, who))["session_id"]
     await say(client, fake_wa, fake_wa.message(who, "location", place))
-    turns = await app.ctx.nura.db.fetchall(
-        "SELECT role, text FROM chat_turns WHERE session_id = ? ORDER BY id", (session_id,)
+    turns = await fetch_rows(
+        app.ctx.nura.db, "SELECT role, text FROM chat_turns WHERE session_id = ? ORDER BY id", (session_id,)
     )
     assert turns[-1]["role"] == "customer"
     assert turns[-1]["text"].startswith("📍 33.312805, 44.361488 (Sanad shop — Karrada, Baghdad)")
@@ -608,11 +612,11 @@ async def test_a_number_flooding_messages_is_limited_like_a_web_session(data_dir
         # Like the web: the message that opens the session is not in the session's budget, then three
         # answers, then one notice; the sixth message is dropped silently.
         assert len(texts) == 5
-        logged = await app.ctx.nura.db.fetchone(
-            "SELECT count(*) AS n FROM conversation_logs WHERE channel = 'whatsapp'"
+        logged = await fetch_row(
+            app.ctx.nura.db, "SELECT count(*) AS n FROM conversation_logs WHERE channel = 'whatsapp'"
         )
         assert logged["n"] == 4
-        limited = await app.ctx.nura.db.fetchall("SELECT * FROM security_logs WHERE event = 'rate_limited'")
+        limited = await fetch_rows(app.ctx.nura.db, "SELECT * FROM security_logs WHERE event = 'rate_limited'")
         assert len(limited) == 1
 
 
@@ -642,7 +646,9 @@ async def test_a_whole_conversation_tree_answer_handoff_and_agent_reply(
     roles = [m["role"] for m in detail["messages"]]
     assert roles.count("customer") >= 2 and roles[-1] == "customer" and "agent" in roles
     assert detail["session"]["channel"] == "whatsapp"
-    statuses = await app.ctx.nura.db.fetchall("SELECT DISTINCT status FROM whatsapp_outbound WHERE wa_id = ?", (who,))
+    statuses = await fetch_rows(
+        app.ctx.nura.db, "SELECT DISTINCT status FROM whatsapp_outbound WHERE wa_id = ?", (who,)
+    )
     assert {r["status"] for r in statuses} == {"sent"}
 
 
@@ -701,11 +707,13 @@ async def test_the_whatsapp_store_on_both_backends(data_dir: Path, backend: dict
         assert [m["status"] for m in listed] == ["failed", "read"]
 
         def agent_turn(conn: Any) -> None:
-            conn.execute(
+            run_sql(
+                conn,
                 "INSERT INTO chat_turns (session_id, role, text, created_at, meta) VALUES (?, 'agent', 'hi', ?, '{}')",
                 (session.id, time.time()),
             )
-            conn.execute(
+            run_sql(
+                conn,
                 "INSERT INTO chat_turns (session_id, role, text, created_at, meta) VALUES (?, 'system', 's', ?, ?)",
                 (session.id, time.time(), json.dumps({"kind": "status"})),
             )
@@ -814,8 +822,8 @@ async def test_a_conversation_on_postgresql_and_redis(data_dir: Path, fake_wa: F
             wamid = fake_wa.to(who)[-1]["id"]
             note = {"id": wamid, "status": "read", "timestamp": str(int(time.time())), "recipient_id": who}
             await post(client, fake_wa, fake_wa.notification(statuses=[note]))
-            row = await app.ctx.nura.db.fetchone(
-                "SELECT status FROM whatsapp_outbound WHERE wa_message_id = ?", (wamid,)
+            row = await fetch_row(
+                app.ctx.nura.db, "SELECT status FROM whatsapp_outbound WHERE wa_message_id = ?", (wamid,)
             )
             assert row["status"] == "read"
 
@@ -831,11 +839,11 @@ async def test_purge_removes_old_whatsapp_rows_but_not_queued_messages(
     await say(client, fake_wa, fake_wa.text(who, "شكراً"))  # stays queued: the API is down
     db = app.ctx.nura.db
     old = time.time() - 100 * 86400
-    await db.execute("UPDATE whatsapp_outbound SET created_at = ?", (old,))
-    await db.execute("UPDATE whatsapp_inbound SET received_at = ?", (old,))
+    await write_sql(db, "UPDATE whatsapp_outbound SET created_at = ?", (old,))
+    await write_sql(db, "UPDATE whatsapp_inbound SET received_at = ?", (old,))
     counts = await purge(app.ctx.nura.stores.retention, plan("90d"))
     assert counts["whatsapp_outbound"] == 1 and counts["whatsapp_inbound"] == 2
-    left = await db.fetchall("SELECT status FROM whatsapp_outbound")
+    left = await fetch_rows(db, "SELECT status FROM whatsapp_outbound")
     assert [r["status"] for r in left] == ["queued"]
 
 
