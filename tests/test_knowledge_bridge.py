@@ -204,3 +204,21 @@ def test_a_warranty_is_one_idea_in_every_wording() -> None:
     for question in ("قديش مدة الكفالة عالموبايل", "how long is the warranty on batteries", "گەرەنتی مۆبایل چەندە"):
         forms = set().union(*(f for _, f in QueryTerms.of(question).units))
         assert "kcwarranty" in forms, question
+
+
+def test_a_latin_words_arabic_skeleton_is_a_letter_map() -> None:
+    """``latin_skeleton`` spells a Latin handbook word's consonants as Arabic letters would, with
+    the same folding as the Arabic side, so both meet; it is cheap enough for every Latin word of a
+    handbook (it runs once per knowledge version)."""
+    import time
+
+    from nura_appliance.knowledge.bridge import _latin_key, latin_skeleton
+    from nura_appliance.knowledge.normalize import stem
+
+    for latin, arabic in (("platinum", "البلاتينيوم"), ("proxy", "بروكسي"), ("business", "بزنس"), ("anatel", "أناتيل")):
+        assert latin_skeleton(latin) == _latin_key(stem(normalize(arabic))), latin
+    assert latin_skeleton("esim") == "اسم" and latin_skeleton("apple") == "ابل"  # a first vowel is alif, "pp" once
+    words = [f"name{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}{chr(97 + i // 676 % 26)}" for i in range(5000)]
+    start = time.perf_counter()
+    Bridge({}, words)
+    assert time.perf_counter() - start < 2.0  # the Arabizi transliterator took ~1.6 s per 5,000

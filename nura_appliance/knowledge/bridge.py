@@ -64,6 +64,49 @@ def skeleton(term: str) -> str:
     return core[:-1] if len(core) > 3 and core.endswith("ه") else core
 
 
+# A Latin word's consonants as Arabic letters would spell them (folded as `skeleton` folds them):
+# the skeleton of "platinum" is that of "بلاتينيوم". Digraphs first; vowels are dropped after the
+# first letter, as `skeleton` drops the long vowels.
+_LATIN_DIGRAPHS = (("sh", "ش"), ("ch", "ش"), ("th", "س"), ("kh", "ه"), ("gh", "ك"), ("ph", "ف"), ("ck", "ك"))
+_LATIN_LETTERS = dict(zip("bpvfkcqgsztdlmnrhj", "ببففككككسستدلمنرهج", strict=True))
+_LATIN_VOWELS = frozenset("aeiouwy")
+
+
+def latin_skeleton(word: str) -> str:
+    """The skeleton (`_latin_key`) of a Latin word as spelt in Arabic letters: "platinum" →
+    "بلتنم", "proxy" → "بركس", "business" → "بسنس". A letter map, not the Arabizi
+    transliterator: it runs over every Latin word of a handbook once per knowledge version."""
+    word = word.lower()
+    out: list[str] = []
+    previous = ""
+    i = 0
+    while i < len(word):
+        pair = word[i : i + 2]
+        letter = next((ar for latin, ar in _LATIN_DIGRAPHS if pair == latin), None)
+        if letter is not None:
+            i += 2
+            char = pair
+        else:
+            char = word[i]
+            i += 1
+            if char in _LATIN_VOWELS:
+                if out:
+                    previous = char
+                    continue
+                letter = "ا"  # a first vowel is written with alif
+            elif char == "x":
+                letter = "كس"
+            else:
+                letter = _LATIN_LETTERS.get(char, "")
+        if letter and char != previous:  # a doubled consonant ("ss", "ll") is written once
+            out.append(letter)
+        previous = char
+    core = "".join(out)
+    if len(core) > 3 and core.endswith("ه"):
+        core = core[:-1]
+    return core
+
+
 def _latin_key(term: str) -> str:
     """The skeleton for matching Arabic spellings of Latin words: an English "s" is also written
     "ز" ("business" / "بزنس")."""
@@ -115,9 +158,8 @@ class Bridge:
         latin: dict[str, list[str]] = defaultdict(list)
         for term in self.vocabulary:
             if len(term) >= MIN_NAME_LETTERS and term.isascii() and term.isalpha() and not term.startswith("kc"):
-                for spelt in index_terms(normalize(transliterate_word(term, search=False))):
-                    if not spelt.isascii() and len(shape := _latin_key(spelt)) >= MIN_LATIN_SKELETON:
-                        latin[shape].append(term)
+                if len(shape := latin_skeleton(term)) >= MIN_LATIN_SKELETON:
+                    latin[shape].append(term)
         self.latin = {shape: tuple(sorted(set(t))) for shape, t in latin.items() if len(set(t)) <= MAX_NAMES}
 
     def with_vocabulary(self, vocabulary: Iterable[str]) -> Bridge:
