@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from admin_support import open_page, seeded  # noqa: F401 - seeded is a fixture
-from conftest import make_settings, running_app
+from conftest import initialised_copy, make_settings, running_app
 from playwright.sync_api import expect
 from test_admin import ADMIN_PASSWORD, auth, browser, new_page, sign_in  # noqa: F401 - fixtures
 
@@ -107,7 +107,7 @@ async def server_enums(tmp_path: Path) -> dict[str, set[str]]:
     (data / "nura.toml").write_text('COMPANY_NAME = "X"\n', encoding="utf-8")
     loaded = load_settings(overrides={"DEFAULT_LANG": "en"}, data_dir=data, environ={"AGENT_NAME": "Y"})
     provider = next(s for s in SETTINGS if s.name == "NURA_LLM_PROVIDER")
-    async with running_app(make_settings(tmp_path / "app")) as (app, _client):
+    async with running_app(make_settings(initialised_copy(tmp_path / "app"))) as (app, _client):
         jobs = set(app.ctx.nura.jobs.kinds())
         components = set(app.ctx.health_checks)
     ingest_source = (PACKAGE / "knowledge/ingest.py").read_text(encoding="utf-8") + (
