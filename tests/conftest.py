@@ -92,6 +92,12 @@ class InitialisedDirs:
             atexit.register(shutil.rmtree, self._root, True)
         return self._root
 
+    def remove(self) -> None:
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+            self.built.clear()
+
     def template(self, **first_start: Any) -> Path:
         key = tuple(sorted((name, repr(value)) for name, value in first_start.items()))
         if key not in self.built:
@@ -380,13 +386,43 @@ class PgTemplate:
 
             from nura_appliance.storage.stores import open_pg_database
 
-            name = f"nura_template_{uuid.uuid4().hex[:12]}"
+            # The creating process's id is in the name: a run that was killed (no session finish,
+            # no atexit) leaves its template behind, and the next run drops it.
+            name = f"nura_template_{os.getpid()}_{uuid.uuid4().hex[:8]}"
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                stale = [
+                    row[0]
+                    for row in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'nura_template_%'")
+                    if _creator_gone(row[0])
+                ]
                 conn.execute(f'CREATE DATABASE "{name}"')
-            atexit.register(_drop_pg_database, name)
-            open_pg_database(f"postgresql://postgres@127.0.0.1:5432/{name}").close()
+            for old in stale:
+                _drop_pg_database(old)
             self.name = name
+            atexit.register(self.drop)
+            open_pg_database(f"postgresql://postgres@127.0.0.1:5432/{name}").close()
         return self.name
+
+    def drop(self) -> None:
+        """Drop the template (at the end of the session; atexit as a fallback)."""
+        if self.name is not None:
+            _drop_pg_database(self.name)
+            self.name = None
+
+
+def _creator_gone(name: str) -> bool:
+    """Whether the process that built template ``name`` (``nura_template_<pid>_<hex>``) has ended
+    (a name without a pid is left alone: nothing tells whether its run still uses it)."""
+    parts = name.split("_")
+    if len(parts) != 4 or not parts[2].isdigit():
+        return False
+    try:
+        os.kill(int(parts[2]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _drop_pg_database(name: str) -> None:
@@ -397,6 +433,13 @@ def _drop_pg_database(name: str) -> None:
 
 
 PG_TEMPLATE = PgTemplate()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove this process's PostgreSQL template and initialised data dirs. In each pytest-xdist
+    worker too, where atexit handlers do not always run."""
+    PG_TEMPLATE.drop()
+    INITIALISED.remove()
 
 
 @contextlib.contextmanager
