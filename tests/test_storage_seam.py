@@ -115,3 +115,26 @@ def test_modules_importing_apsw_outside_storage_only_get_fewer() -> None:
         and any(name == "apsw" or name.startswith("apsw.") for name in _imports(ast.parse(path.read_text("utf-8"))))
     )
     assert len(importing) <= APSW_CEILING, f"a module outside storage/ started importing apsw: {importing}"
+
+
+def test_the_sql_translator_is_gone() -> None:
+    """PostgreSQL gets only text a native store wrote (issue 22): the SQLite-to-PostgreSQL
+    translator and the connection methods that ran translated text are gone, so SQLite text sent to
+    PostgreSQL fails at once (``AttributeError``) rather than being rewritten."""
+    from nura_appliance.storage.postgres import db
+
+    for name in ("translate", "_rewrite_params", "_blank_coalesce", "_alias_subqueries", "_closing"):
+        assert not hasattr(db, name), name
+    for name in ("execute", "executemany", "last_insert_rowid", "_text"):
+        assert not hasattr(db.PgConnection, name), f"PgConnection.{name}"
+    for name in ("fetchall", "fetchone", "execute", "refresh_schema"):
+        assert not hasattr(db.PgDatabase, name), f"PgDatabase.{name}"
+    assert {"sql", "sql_many", "sql_pipeline", "sql_deferred"} <= set(dir(db.PgConnection))
+    # no PostgreSQL store calls a connection's execute (a psycopg cursor's or raw connection's is fine)
+    calls = re.compile(r"\b(?:conn|c|connection)\.execute(?:many)?\(")
+    offenders = [
+        path.name
+        for path in sorted((PACKAGE / "storage" / "postgres").glob("*.py"))
+        if calls.search(path.read_text(encoding="utf-8"))
+    ]
+    assert not offenders, offenders

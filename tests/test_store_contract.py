@@ -582,3 +582,82 @@ def test_workers_starting_together_migrate_once():
         finally:
             for db in dbs:
                 db.close()
+
+
+# The SQLite look-alikes 0001_core / 0003_retrieval created for the translator, and the table it made
+# of sqlite-vec's coarse index: 0019_drop_sqlite_compat drops them all.
+LOOK_ALIKE_FUNCTIONS = (
+    "json_extract(text, text)",
+    "json_each(text)",
+    "ifnull(anyelement, anyelement)",
+    "instr(text, text)",
+    "strftime(text, text)",
+    "strftime(text, double precision, text)",
+    "date(double precision, text)",
+    "datetime(double precision, text)",
+    "nura_blank(boolean)",
+    "nura_blank(text)",
+    "nura_blank(bigint)",
+    "nura_blank(double precision)",
+    "sum(boolean)",
+    "group_concat(text)",
+    "group_concat(text, text)",
+    "_nura_bool_sum(bigint, boolean)",
+    "_nura_concat(text, text, text)",
+    "_nura_concat1(text, text)",
+    "vec_quantize_binary(bytea)",
+)
+LOOK_ALIKE_RELATIONS = ("sqlite_master", "kb_fts_vocab", "kb_vec")
+
+
+def _look_alikes(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        functions = [
+            sig
+            for sig in LOOK_ALIKE_FUNCTIONS
+            if conn.execute("SELECT to_regprocedure(current_schema() || '.' || %s) IS NOT NULL", (sig,)).fetchone()[0]
+        ]
+        relations = [
+            name
+            for name in LOOK_ALIKE_RELATIONS
+            if conn.execute("SELECT to_regclass(current_schema() || '.' || %s) IS NOT NULL", (name,)).fetchone()[0]
+        ]
+    return functions + relations
+
+
+@pytest.mark.postgres
+def test_migrations_leave_no_sqlite_look_alikes_on_a_fresh_or_an_upgraded_database(monkeypatch):
+    """A fresh database ends without the SQLite look-alikes; so does one migrated before 0019 (which
+    has them, and the translator's ``kb_vec`` table), and its data stays."""
+    from conftest import fresh_pg_database
+
+    from nura_appliance.storage.postgres import migrations
+    from nura_appliance.storage.postgres.db import PgDatabase
+
+    with fresh_pg_database() as url:
+        db = PgDatabase(url, min_size=1, max_size=3)
+        try:
+            assert "0019_drop_sqlite_compat" in migrations.migrate(db)
+        finally:
+            db.close()
+        assert _look_alikes(url) == []
+
+    every = migrations.available()
+    with fresh_pg_database() as url:
+        db = PgDatabase(url, min_size=1, max_size=3)
+        try:
+            with monkeypatch.context() as patch:
+                patch.setattr(migrations, "available", lambda: [m for m in every if m.name < "0019"])
+                migrations.migrate(db)
+            db.write_sync(
+                lambda c: (
+                    c.sql("CREATE TABLE kb_vec (rowid bigint PRIMARY KEY, kind text, embedding bytea)"),
+                    c.sql("INSERT INTO kb_meta (key, value) VALUES ('kept', 'yes')"),
+                )
+            )
+            assert len(_look_alikes(url)) == len(LOOK_ALIKE_FUNCTIONS) + len(LOOK_ALIKE_RELATIONS)
+            assert migrations.migrate(db) == [m.name for m in every if m.name >= "0019"]
+            assert query_rows(db, "SELECT value FROM kb_meta WHERE key = 'kept'") == [{"value": "yes"}]
+        finally:
+            db.close()
+        assert _look_alikes(url) == []

@@ -667,11 +667,10 @@ async def test_the_whatsapp_store_on_both_backends(data_dir: Path, backend: dict
     from test_store_contract import backend_settings
 
     from nura_appliance.context import build_context
-    from nura_appliance.storage.sqlite.whatsapp import SqlWhatsAppStore
 
     ctx = build_context(backend_settings(data_dir, backend))
     try:
-        store = SqlWhatsAppStore(ctx.db)
+        store = ctx.stores.whatsapp  # the backend's own store (native SQL on PostgreSQL)
         session, token = ctx.sessions.new(customer_id=f"wa:{CUSTOMER}", channel="whatsapp", lang="ar")
         await ctx.sessions.create(session)
         await store.remember(CUSTOMER, session_id=None, token=None, lang="ar", profile_name="Ali", inbound_at=100.0)

@@ -1,11 +1,17 @@
-"""PostgreSQL access with the SQLite :class:`~nura_appliance.storage.sqlite.db.Database` interface.
+"""PostgreSQL access with the shape of the SQLite :class:`~nura_appliance.storage.sqlite.db.Database`.
 
-Feature code hands ``fn(conn)`` to ``db.read`` / ``db.write`` and writes SQLite-flavoured SQL
-(``?`` and ``:name`` parameters, ``INSERT OR IGNORE``, ``last_insert_rowid()``). So that the same
-code runs here unchanged, ``fn`` receives :class:`PgConnection`, a thin adapter over a psycopg
-connection that translates the statement text once (cached) and returns dict rows. What cannot be
-translated textually is provided in the schema instead (``migrations/0001_core.sql`` defines
-SQLite-compatible functions and aggregates, a ``sqlite_master`` view and the FTS vocabulary view).
+Stores hand ``fn(conn)`` to ``db.read`` / ``db.write`` as on SQLite; here ``fn`` receives
+:class:`PgConnection`, a thin adapter over a psycopg connection that returns dict rows. It runs
+PostgreSQL text as written (``sql``, ``sql_many``, ``sql_pipeline``, ``sql_deferred``: ``%s`` /
+``%(name)s`` parameters): every statement comes from a native store in ``storage/postgres/``.
+There is no SQLite-to-PostgreSQL translation and no ``execute``: SQLite text sent here is a
+programming error that fails loudly (``AttributeError``), not a rewrite.
+
+What both backends' databases offer (what code above the stores may call on either): ``read`` /
+``read_sync``, ``write`` / ``write_sync`` / ``submit_write`` of ``fn(conn)``, ``watch`` /
+``generation``, ``checkpoint``, ``close``, ``dialect`` and ``path``; a connection's ``changes()``.
+The SQLite ``Database``'s ``fetchall`` / ``fetchone`` / ``execute`` helpers take SQLite text and
+exist there only (its stores use them); ``table_names`` is this backend's own (``nura migrate-data``).
 
 Semantics kept from SQLite:
 
@@ -25,12 +31,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, TypeVar
 
 import psycopg
@@ -51,178 +55,10 @@ DIALECT = "postgres"
 # pg_advisory_xact_lock key for "the writer" (any constant; "nura" in ASCII).
 WRITER_LOCK_KEY = 0x6E757261
 
-_TOKEN = re.compile(
-    r"""('(?:[^']|'')*')"""  # string literal
-    r"""|("(?:[^"]|"")*")"""  # quoted identifier
-    r"|(--[^\n]*)"  # comment
-    r"|(\?)"  # qmark parameter
-    r"|(?<!:):([A-Za-z_][A-Za-z0-9_]*)"  # named parameter (not a ::cast)
-    r"|(%)",
-)
-_INSERT_OR = re.compile(
-    r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(([^)]*)\)", re.IGNORECASE
-)
-_VIRTUAL = re.compile(
-    r"^\s*CREATE\s+VIRTUAL\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?([A-Za-z_][A-Za-z0-9_]*)\s+USING\s+"
-    r"([A-Za-z0-9_]+)",
-    re.IGNORECASE,
-)
-_RETURNING = re.compile(r"\sRETURNING\s", re.IGNORECASE)
-_TRANSLATED_MAX = 4096
 _BEGIN_LOCKED = f"BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})"
 _SAVEPOINT = "SAVEPOINT nura_write"
 _NEXT_SAVEPOINT = "RELEASE SAVEPOINT nura_write; SAVEPOINT nura_write"
 _ROLLBACK_TO = "ROLLBACK TO SAVEPOINT nura_write"
-
-
-def _rewrite_params(statement: str) -> str:
-    def replace(match: re.Match[str]) -> str:
-        if match.group(4):
-            return "%s"
-        if match.group(5):
-            return f"%({match.group(5)})s"
-        if match.group(6):
-            return "%%"
-        return match.group(0)
-
-    return _TOKEN.sub(replace, statement)
-
-
-def _blank_coalesce(text: str) -> str:
-    """``coalesce(x, '')`` → ``nura_blank(x)``. SQLite mixes types freely (a boolean or a number
-    coalesced with ''); PostgreSQL needs one type, so an overloaded function gives booleans as
-    0/1 and numbers as text (what SQLite shows once the value has been stored in a TEXT key)."""
-    lower = text.lower()
-    out: list[str] = []
-    pos = 0
-    while True:
-        start = lower.find("coalesce(", pos)
-        if start < 0 or (start > 0 and (lower[start - 1].isalnum() or lower[start - 1] == "_")):
-            if start < 0:
-                out.append(text[pos:])
-                return "".join(out)
-            out.append(text[pos : start + 9])
-            pos = start + 9
-            continue
-        depth, index, in_string, comma = 0, start + 8, False, -1
-        while index < len(text):
-            char = text[index]
-            if char == "'":
-                in_string = not in_string
-            elif not in_string:
-                if char == "(":
-                    depth += 1
-                elif char == ")":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                elif char == "," and depth == 1:
-                    comma = index if comma < 0 else -2
-            index += 1
-        inner_first = text[start + 9 : comma] if comma > 0 else ""
-        if comma > 0 and text[comma + 1 : index].strip() == "''":
-            out.append(text[pos:start] + "nura_blank(" + _blank_coalesce(inner_first) + ")")
-        else:
-            out.append(text[pos : start + 9])
-            index = start + 8
-        pos = index + 1
-        if comma <= 0 or text[comma + 1 : index].strip() != "''":
-            pos = start + 9
-
-
-def _closing(text: str, open_index: int) -> int:
-    """Index of the parenthesis closing the one at ``open_index`` (string literals skipped)."""
-    depth, in_string = 0, False
-    for index in range(open_index, len(text)):
-        char = text[index]
-        if char == "'":
-            in_string = not in_string
-        elif not in_string:
-            if char == "(":
-                depth += 1
-            elif char == ")":
-                depth -= 1
-                if depth == 0:
-                    return index
-    return -1
-
-
-_SUBQUERY = re.compile(r"\b(FROM|JOIN)\s*\(\s*SELECT\b", re.IGNORECASE)
-_ALIAS_FOLLOWS = re.compile(r"\s*(AS\b|[A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
-_NOT_ALIAS = {
-    "where",
-    "group",
-    "order",
-    "limit",
-    "offset",
-    "union",
-    "join",
-    "left",
-    "inner",
-    "on",
-    "having",
-    "window",
-    "except",
-    "intersect",
-    "cross",
-    "returning",
-}
-
-
-def _alias_subqueries(text: str) -> str:
-    """PostgreSQL 15 needs an alias on every subquery in FROM; SQLite does not."""
-    count = 0
-    pos = 0
-    while True:
-        match = _SUBQUERY.search(text, pos)
-        if not match:
-            return text
-        open_index = text.index("(", match.start())
-        close = _closing(text, open_index)
-        if close < 0:
-            return text
-        follow = _ALIAS_FOLLOWS.match(text, close + 1)
-        if not follow or follow.group(1).lower() in _NOT_ALIAS:
-            count += 1
-            text = f"{text[: close + 1]} AS _nura_sub{count}{text[close + 1 :]}"
-        pos = open_index + 1
-
-
-@lru_cache(maxsize=4096)
-def translate(statement: str, conflict_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> str:
-    """SQLite statement text → PostgreSQL statement text (parameters, a few dialect words)."""
-    text = statement
-    text = re.sub(r"\s+COLLATE\s+NOCASE", "", text, flags=re.IGNORECASE)
-    if "''" in text:
-        text = _blank_coalesce(text)
-    text = _alias_subqueries(text)
-    text = re.sub(r"(?<![A-Za-z_])LIKE(?![A-Za-z_])", "ILIKE", text)  # SQLite's LIKE ignores ASCII case
-    text = re.sub(r"\bIS\s+NOT\s+\?", "IS DISTINCT FROM ?", text, flags=re.IGNORECASE)
-    text = re.sub(r"\bIS\s+\?", "IS NOT DISTINCT FROM ?", text, flags=re.IGNORECASE)
-    text = re.sub(r"\bBEGIN\s+IMMEDIATE\b", "BEGIN", text, flags=re.IGNORECASE)
-    virtual = _VIRTUAL.match(text)
-    if virtual:
-        # fts5vocab views are SQL views here (or not needed); the sqlite-vec coarse index becomes a
-        # plain table so existence checks and row bookkeeping keep working (searches use the
-        # in-memory vector index, see storage/postgres/search.py).
-        if virtual.group(3).lower() == "vec0":
-            return f"CREATE TABLE {virtual.group(2)} (rowid bigint PRIMARY KEY, kind text, embedding bytea)"
-        return "SELECT 1"
-    match = _INSERT_OR.match(text)
-    if match:
-        mode, table, columns = match.group(1).upper(), match.group(2), match.group(3)
-        text = re.sub(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO", "INSERT INTO", text, count=1, flags=re.IGNORECASE)
-        if mode == "IGNORE":
-            clause = " ON CONFLICT DO NOTHING"
-        else:
-            keys = dict(conflict_keys).get(table.lower(), ())
-            cols = [c.strip() for c in columns.split(",")]
-            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c not in keys)
-            clause = f" ON CONFLICT ({', '.join(keys)}) DO " + (f"UPDATE SET {updates}" if updates else "NOTHING")
-        ret = _RETURNING.search(text)
-        body = text.rstrip().rstrip(";")
-        text = body[: ret.start()] + clause + body[ret.start() :] if ret else body + clause
-    return _rewrite_params(text)
 
 
 def _convert(value: Any) -> Any:
@@ -243,7 +79,7 @@ def _params(params: Iterable[Any] | dict[str, Any] | None) -> Any:
 
 
 class PgCursor:
-    """What ``conn.execute(...)`` returns: iterable, with ``fetchall``/``fetchone``."""
+    """What ``conn.sql(...)`` returns: iterable, with ``fetchall``/``fetchone``."""
 
     def __init__(self, rows: list[Row]) -> None:
         self._rows = rows
@@ -259,23 +95,17 @@ class PgCursor:
 
 
 class PgConnection:
-    """The apsw-like face of a psycopg connection that ``fn(conn)`` sees."""
+    """The psycopg connection that ``fn(conn)`` sees: PostgreSQL text in, dict rows out."""
 
     dialect = DIALECT
 
     def __init__(
         self,
         raw: psycopg.Connection[Any],
-        conflict_keys: tuple[tuple[str, tuple[str, ...]], ...],
         database: PgDatabase | None = None,
-        translated: dict[str, str] | None = None,
     ) -> None:
         self.raw = raw
         self.database = database
-        self._conflict_keys = conflict_keys
-        # statement text -> PostgreSQL text, shared by the database's connections (a dict lookup
-        # per statement instead of hashing the conflict-key table for the lru_cache every call)
-        self._translated = {} if translated is None else translated
         self._cursor: psycopg.Cursor[Any] | None = None
         self._changes = 0
         self.on_write: Callable[[str], None] | None = None  # the writer's change counter
@@ -284,14 +114,6 @@ class PgConnection:
         self.defer_writes = False
         self._deferred: list[str] = []
         self._binder: psycopg.ClientCursor[Any] | None = None
-
-    def _text(self, statement: str) -> str:
-        text = self._translated.get(statement)
-        if text is None:
-            if len(self._translated) >= _TRANSLATED_MAX:  # statements built with inlined values
-                self._translated.clear()
-            text = self._translated[statement] = translate(statement, self._conflict_keys)
-        return text
 
     def sql_deferred(self, statement: str, params: Iterable[Any] | dict[str, Any] | None = None) -> None:
         """A write of PostgreSQL text whose result nobody reads (no rows, no ``changes()``). On
@@ -327,28 +149,6 @@ class PgConnection:
         """Forget deferred writes (their write failed and is rolled back)."""
         self._deferred = []
 
-    def execute(self, statement: str, params: Iterable[Any] | dict[str, Any] | None = None) -> PgCursor:
-        if self._deferred:
-            self.flush()
-        if self.on_write is not None:
-            self.on_write(statement)
-        text = self._text(statement)
-        cur = self._cursor
-        if cur is None or cur.closed:
-            cur = self._cursor = self.raw.cursor()  # one cursor per use of the connection
-        args = _params(params)
-        cur.execute(text, args if args else None)
-        self._changes = max(cur.rowcount, 0)
-        if cur.description is None:
-            return PgCursor([])
-        rows = cur.fetchall()
-        if not rows:
-            return PgCursor([])
-        converted = [k for k, v in rows[0].items() if isinstance(v, Decimal | memoryview)]
-        if converted or len(rows) > 1:
-            return PgCursor([{k: _convert(v) for k, v in row.items()} for row in rows])
-        return PgCursor(rows)
-
     def sql(self, statement: str, params: Iterable[Any] | dict[str, Any] | None = None) -> PgCursor:
         """Run PostgreSQL statement text as written (``%s`` / ``%(name)s`` parameters): what the
         native stores (``storage/postgres/*.py``) call. Nothing is translated."""
@@ -364,7 +164,13 @@ class PgConnection:
         self._changes = max(cur.rowcount, 0)
         if cur.description is None:
             return PgCursor([])
-        return PgCursor([{k: _convert(v) for k, v in row.items()} for row in cur.fetchall()])
+        rows = cur.fetchall()
+        if not rows:
+            return PgCursor([])
+        # rows are dicts already; copy them only when a value needs converting (Decimal, bytea)
+        if any(isinstance(v, Decimal | memoryview) for v in rows[0].values()) or len(rows) > 1:
+            return PgCursor([{k: _convert(v) for k, v in row.items()} for row in rows])
+        return PgCursor(rows)
 
     def sql_many(self, statement: str, seq: Iterable[Iterable[Any] | dict[str, Any]]) -> int:
         """``executemany`` of PostgreSQL text as written (psycopg pipelines it); returns the rows changed."""
@@ -410,26 +216,8 @@ class PgConnection:
             cur.close()
         return out
 
-    def executemany(self, statement: str, seq: Iterable[Iterable[Any] | dict[str, Any]]) -> None:
-        if self._deferred:
-            self.flush()
-        if self.on_write is not None:
-            self.on_write(statement)
-        text = self._text(statement)
-        with self.raw.cursor() as cur:
-            cur.executemany(text, [_params(p) for p in seq])
-            self._changes = max(cur.rowcount, 0)
-
     def changes(self) -> int:
         return self._changes
-
-    def last_insert_rowid(self) -> int:
-        if self._deferred:
-            self.flush()
-        with self.raw.cursor() as cur:
-            cur.execute("SELECT lastval() AS id")
-            row = cur.fetchone()
-        return int(row["id"]) if row else 0
 
 
 def storage_error(exc: BaseException) -> StorageError:
@@ -481,27 +269,7 @@ class PgDatabase:
         self._generations: dict[str, int] = {}
         self._writer = threading.Thread(target=self._write_loop, name="nura-pg-writer", daemon=True)
         self._writer.start()
-        self._conflict_keys: tuple[tuple[str, tuple[str, ...]], ...] = ()
-        self._translated: dict[str, str] = {}
-        self._keys_lock = threading.Lock()
         self._checking = threading.Lock()
-        self.refresh_schema()
-
-    def refresh_schema(self) -> None:
-        """Primary keys per table, used to translate ``INSERT OR REPLACE`` (after migrations)."""
-        query = (
-            "SELECT tc.table_name AS t, kcu.column_name AS c FROM information_schema.table_constraints tc"
-            " JOIN information_schema.key_column_usage kcu ON tc.constraint_name = kcu.constraint_name"
-            " AND tc.table_schema = kcu.table_schema WHERE tc.constraint_type = 'PRIMARY KEY'"
-            " AND tc.table_schema = current_schema() ORDER BY tc.table_name, kcu.ordinal_position"
-        )
-        keys: dict[str, list[str]] = {}
-        with self.pool.connection() as raw:
-            for row in raw.execute(query).fetchall():
-                keys.setdefault(row["t"], []).append(row["c"])
-        with self._keys_lock:
-            self._conflict_keys = tuple(sorted((t, tuple(c)) for t, c in keys.items()))
-            self._translated = {}  # translations of INSERT OR REPLACE depend on the keys
 
     # -- reads (thread pool) ------------------------------------------------------------------
     def _read(self, fn: Callable[[PgConnection], T]) -> T:
@@ -509,7 +277,7 @@ class PgDatabase:
             raise StorageError("the database is closed")
         try:
             with self.pool.connection() as raw:
-                return fn(PgConnection(raw, self._conflict_keys, self, self._translated))
+                return fn(PgConnection(raw, self))
         except (PoolTimeout, psycopg.OperationalError, psycopg.InterfaceError) as exc:
             log.warning("PostgreSQL unavailable: %s", exc)
             self._connection_lost()
@@ -567,7 +335,7 @@ class PgDatabase:
         self._touched.clear()
         try:
             with self.pool.connection() as raw:
-                conn = PgConnection(raw, self._conflict_keys, self, self._translated)
+                conn = PgConnection(raw, self)
                 conn.on_write = self._note_write if self._watched else None
                 conn.defer_writes = True
                 lone = len(batch) == 1
@@ -663,25 +431,12 @@ class PgDatabase:
         return result
 
     # -- helpers ----------------------------------------------------------------------------------
-    async def fetchall(self, statement: str, params: Iterable[Any] | dict[str, Any] = ()) -> list[Row]:
-        return await self.read(lambda c: c.execute(statement, params).fetchall())
-
-    async def fetchone(self, statement: str, params: Iterable[Any] | dict[str, Any] = ()) -> Row | None:
-        return await self.read(lambda c: c.execute(statement, params).fetchone())
-
-    async def execute(self, statement: str, params: Iterable[Any] | dict[str, Any] = ()) -> int:
-        def run(c: PgConnection) -> int:
-            c.execute(statement, params)
-            return c.changes()
-
-        return await self.write(run)
-
     def checkpoint(self) -> None:
         """Nothing to do: PostgreSQL manages its WAL (kept for interface parity)."""
 
     def table_names(self) -> list[str]:
         rows = self.read_sync(
-            lambda c: c.execute(
+            lambda c: c.sql(
                 "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()"
                 " AND table_type = 'BASE TABLE' ORDER BY table_name"
             ).fetchall()

@@ -72,10 +72,9 @@ class PgIndexStore:
         wanted = {"vector_dim": str(dim), "vector_space": space, "vector_coarse": str(coarse_bits)}
         if meta == wanted:
             return
-        statements: list[tuple[str, Any]] = [
-            # the translator once made a plain bookkeeping table of the SQLite coarse index: nobody reads it
-            ("DROP TABLE IF EXISTS kb_vec", None),
-        ]
+        # (no coarse index table here: the coarse search is each worker's in-memory VectorIndex; the
+        # bookkeeping table the translator once made of SQLite's kb_vec is dropped by migration 0019)
+        statements: list[tuple[str, Any]] = []
         if meta.get("vector_space") not in (None, space):
             statements.append(("DELETE FROM kb_vectors", None))  # vectors of another space are meaningless now
         statements += [(_SET_META, (key, value)) for key, value in wanted.items()]

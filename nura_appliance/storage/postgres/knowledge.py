@@ -266,8 +266,8 @@ class PgKnowledgeStore:
 
     # -- the index as a whole -------------------------------------------------------------------------
     async def prepare_index(self) -> None:
-        """Nothing: the schema has what the index needs (``kb_fts_vocab`` is a view, and the
-        handbook retriever counts document frequencies from ``chunk_fts`` itself)."""
+        """Nothing: the schema has what the index needs (the search store asks ``kb_fts`` and
+        ``chunk_fts`` themselves which words they hold and how often: ``@@`` and ``ts_stat``)."""
 
     async def index_state(self) -> dict[str, Any]:
         def run(conn: PgConnection) -> dict[str, Any]:
@@ -301,7 +301,6 @@ class PgKnowledgeStore:
         def swap(conn: PgConnection) -> int:
             conn.sql_pipeline(
                 [
-                    ("DROP TABLE IF EXISTS kb_vec", None),
                     ("DELETE FROM kb_vectors", None),
                     ("DELETE FROM kb_meta WHERE key = ANY(%s)", (list(VECTOR_META),)),
                 ]

@@ -51,6 +51,4 @@ def migrate(db: PgDatabase) -> list[str]:
                 "INSERT INTO schema_migrations (name, applied_at) VALUES (%s, %s)", (migration.name, time.time())
             )
         names.append(migration.name)
-    if names:
-        db.refresh_schema()
     return names
