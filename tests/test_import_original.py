@@ -31,7 +31,7 @@ from nura_appliance.context import build_context
 from nura_appliance.conversation.sessions import hash_token
 from nura_appliance.original.convert import RESET_REQUIRED
 from nura_appliance.original.importer import REBUILT, OriginalImporter
-from nura_appliance.original.source import OriginalDatabase
+from nura_appliance.storage.original_source import OriginalDatabase
 from nura_appliance.storage.sqlite.original import SqliteOriginalImportStore
 
 pytestmark = pytest.mark.postgres

@@ -98,7 +98,7 @@ def import_original(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from nura_appliance.original.importer import OriginalImporter, read_knowledge
-    from nura_appliance.original.source import OriginalDatabase
+    from nura_appliance.storage.original_source import OriginalDatabase
 
     if not postgres_url.startswith(("postgresql://", "postgres://")):
         fail("the original NURA's database is a postgresql:// URL")

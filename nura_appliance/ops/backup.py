@@ -33,7 +33,7 @@ from nura_appliance.errors import Conflict, NuraError
 from nura_appliance.ops import pgdump
 from nura_appliance.ops.live import is_live
 from nura_appliance.paths import DataPaths
-from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.stores import snapshot_sqlite_file
 
 FORMAT = "nura-backup/1"
 MANIFEST = "manifest.json"
@@ -83,21 +83,6 @@ def _integrity(path: Path) -> str:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         return str(conn.execute("PRAGMA quick_check").fetchone()[0])
-    finally:
-        conn.close()
-
-
-def _snapshot(source: Path, target: Path) -> None:
-    """Consistent copy of a live SQLite database, then a WAL-free single file."""
-    db = Database(source, readers=1)
-    try:
-        db.backup_to(target)
-    finally:
-        db.close()
-    # The copy is a plain rollback-journal file: nothing else needs to travel with it.
-    conn = sqlite3.connect(target)
-    try:
-        conn.execute("PRAGMA journal_mode=DELETE")
     finally:
         conn.close()
 
@@ -179,7 +164,7 @@ def create_backup(
                 continue
             say(f"copying {name} (online backup)")
             copy = staging / name
-            _snapshot(source, copy)
+            snapshot_sqlite_file(source, copy)
             members.append((copy, name))
         if paths.settings_file.is_file():
             members.append((paths.settings_file, "nura.toml"))

@@ -37,9 +37,10 @@ from nura_appliance.errors import ConfigError
 from nura_appliance.knowledge.normalize import normalize
 from nura_appliance.knowledge.pack import PackError, from_legacy
 from nura_appliance.original import convert
-from nura_appliance.original.source import KNOWN_TABLES, OriginalDatabase, epoch, source_key
+from nura_appliance.original.source import epoch, source_key
 from nura_appliance.storage.base import GapStore, OriginalImportStore
 from nura_appliance.storage.original_rows import Insert, LedgerEntry
+from nura_appliance.storage.original_source import KNOWN_TABLES, OriginalDatabase
 
 REBUILT = "(sessions rebuilt from logs)"
 SESSION_BATCH = 100

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -47,7 +48,7 @@ from nura_appliance.storage.base import (
 )
 from nura_appliance.storage.records import SearchIndex
 from nura_appliance.storage.sqlite import migrations as sqlite_migrations
-from nura_appliance.storage.sqlite.db import Database
+from nura_appliance.storage.sqlite.db import Database, snapshot_file
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,11 @@ def open_scale_stores(settings: Settings, open_sqlite: Any) -> tuple[DataPaths, 
         "Redis" if settings.nura_redis_url else "local",
     )
     return paths, db, cache, bus
+
+
+def snapshot_sqlite_file(source: Path, target: Path) -> None:
+    """A consistent, self-contained copy of the live SQLite database file (``nura backup``)."""
+    snapshot_file(source, target)
 
 
 @dataclass

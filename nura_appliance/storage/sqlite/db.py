@@ -352,3 +352,18 @@ class Database:
             for conn in self._reader_conns:
                 conn.close()
             self._reader_conns.clear()
+
+
+def snapshot_file(source: Path | str, target: Path | str) -> None:
+    """A consistent copy of a live SQLite database file (the backup API, while it serves), left as a
+    plain rollback-journal file so that nothing else (``-wal``, ``-shm``) needs to travel with it."""
+    db = Database(source, readers=1)
+    try:
+        db.backup_to(target)
+    finally:
+        db.close()
+    conn = apsw.Connection(str(target))
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        conn.close()
