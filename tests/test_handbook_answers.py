@@ -274,3 +274,59 @@ async def test_another_services_password_is_not_quoted_from_the_handbook(
     assert ours["kind"] == "rag" and "Forgot password" in ours["response"], ours
     theirs = await _ask(client, "i forgot my facebook password and the code never arrives", "en")
     assert theirs["kind"] != "rag" and theirs["source"] != "rag", theirs
+
+
+async def _zagros(app: Any, client: httpx.AsyncClient) -> None:
+    """The evaluation's Zagros install: the operator2 pack and the call-centre handbook."""
+    root = Path(__file__).resolve().parents[1] / "knowledge" / "eval"
+    handbook = (root / "handbooks" / "zagros" / "docs" / "zagros-callcentre-handbook.md").read_text(encoding="utf-8")
+    admin = await _upload(app, client, "zagros-callcentre-handbook.md", handbook)
+    pack = json.loads((root / "operator2" / "pack.json").read_text(encoding="utf-8"))
+    resp = await client.post("/v1/knowledge/packs/import", json=pack, headers=admin)
+    assert resp.status_code == 200, resp.text
+
+
+async def test_a_value_the_confident_article_lacks_reaches_the_llm_from_any_ranked_chunk(
+    with_llm: tuple[Any, httpx.AsyncClient], scripted: ScriptedOpenAI
+) -> None:
+    """ "fraud reporting number": the article tier is confident in the spam-and-scam article; the
+    handbook's internal numbers passage (the call centre from other networks, 0750 445 5000, the
+    complaints line 4499 — numbers the article lacks) is ranked third and holds one of the
+    question's three words. With an LLM that passage goes into the prompt beside the article,
+    after it and under its heading, and the LLM may quote it; told to decline, a rejected or
+    declined answer leaves the article's own."""
+    app, client = with_llm
+    await _zagros(app, client)
+    scripted.push({"text": "OK [1]."})  # a reply the guard rejects: the article answers
+    answer = await _ask(client, "fraud reporting number", "en")
+    system = _system_prompt(scripted)
+    context = system.split("Context:", 1)[1]
+    blocks = context.strip().split("\n\n[")
+    assert blocks[0].startswith("[1] (Scam and nuisance calls"), "the confident article comes first"
+    n = next(int(b.split("]", 1)[0].lstrip("[")) for b in blocks if "0750 445 5000" in b and "4499" in b)
+    assert n > 1 and "أرقام الخدمة الداخلية" in blocks[n - 1], blocks[n - 1]  # under its heading
+    assert "If the context does not answer the question" in system  # told to decline
+    assert answer["kind"] == "article" and answer["article_id"] == "spam-scam", answer
+
+    scripted.push({"text": f"To follow up a complaint, call 4499 [{n}]."})
+    quoted = await _ask(client, "fraud reporting number", "en")
+    assert quoted["kind"] == "rag" and "4499" in quoted["response"], quoted
+    assert quoted["source_doc"] == "zagros-callcentre-handbook.md", quoted
+
+    scripted.requests.clear()
+    scripted.push({"text": app.ctx.nura.pipeline.retrieval.scope_message("en")})
+    declined = await _ask(client, "fraud reporting number", "en")
+    assert scripted.chat_requests(), "the LLM was asked"
+    assert declined["kind"] == "article" and declined["article_id"] == "spam-scam", declined
+
+
+async def test_a_value_question_the_article_answers_alone_offline_is_unchanged(
+    offline: tuple[Any, httpx.AsyncClient],
+) -> None:
+    """The same question with no LLM: the third-ranked, one-word passage is not quoted after the
+    article (the offline rules are the round-5 ones), the article answers alone."""
+    app, client = offline
+    await _zagros(app, client)
+    answer = await _ask(client, "fraud reporting number", "en")
+    assert answer["kind"] == "article" and answer["article_id"] == "spam-scam", answer
+    assert "0750 445 5000" not in answer["response"] and "4499" not in answer["response"], answer["response"]

@@ -50,6 +50,10 @@ QUOTE_VETO = 0.35
 # A handbook passage holding the value a confident article lacks is quoted after the article from
 # this relevance (docs/KNOWLEDGE.md, round 5).
 VALUE_FLOOR = 0.7
+# With an LLM the prompt carries this many handbook chunks at least (within the token budget):
+# the retriever scores the same shortlist for 4 and 5 (``max(2k, 10)``), so the tier's decision on
+# the best passage is the same as offline; only the prompt holds one more ranked chunk.
+PROMPT_TOP_K = 5
 _MAX_REMEMBERED = 512
 
 
@@ -89,6 +93,16 @@ def quote_probability(passage: Passage, background: float | None) -> float:
         + QUOTE_BACKGROUND * (background or 0.0)
     )
     return 1.0 / (1.0 + math.exp(-z))
+
+
+def _value_beside(text: str, chunks: list[Passage], article: Passage, floor: float) -> bool:
+    """With an LLM: whether a ranked chunk (from ``floor``) holds a value of the kind the question
+    asks (a phone number, a price, a code …) that the confident article lacks — lone or not, first
+    or not ("fraud reporting number": the numbers passage is third and holds one word of three).
+    The article tier's confidence already says the question is the team's; the LLM is told to
+    decline what the passages do not answer, and a declined answer leaves the article."""
+    kinds = answer_types(text)
+    return bool(kinds) and any(c.score >= floor and new_values(c.text, article.text, frozenset(kinds)) for c in chunks)
 
 
 async def lexical_passages(store: PassageSearchStore, text: str, k: int) -> list[Passage]:
@@ -148,13 +162,13 @@ class GroundedAnswerTier:
         self.scope_message = scope_message
         # Retrieved passages per (knowledge version, text, lang, article): customers' questions
         # repeat, and the article tier's own decisions are remembered the same way.
-        self._retrieved: dict[tuple[str, str, str, str | None], tuple[list[Passage], list[Passage]]] = {}
+        self._retrieved: dict[tuple[str, str, str, str | None, int], tuple[list[Passage], list[Passage]]] = {}
         self._retrieved_version: str | None = None
         self._extracted: dict[tuple[str, str, str, str], str] = {}
         self._compressed: dict[tuple[Any, ...], list[Passage]] = {}
 
     async def retrieve(
-        self, text: str, lang: str, article_id: str | None = None, version: str | None = None
+        self, text: str, lang: str, article_id: str | None = None, version: str | None = None, k: int | None = None
     ) -> tuple[list[Passage], list[Passage]]:
         """Handbook chunks and articles for ``text``, each list best first by calibrated
         relevance.
@@ -163,15 +177,15 @@ class GroundedAnswerTier:
         that one article's evidence are needed (the article list is most of a search's cost),
         which is what an article answer pays for the handbook check. ``version``: the knowledge
         version the caller works on; with it an install without a handbook costs no search and a
-        repeated question no second one."""
-        k = self.settings.rag_top_k
+        repeated question no second one. ``k``: chunks wanted (default ``RAG_TOP_K``)."""
+        k = k or self.settings.rag_top_k
         retriever = self.retriever
         if retriever is None:
             chunks = await lexical_passages(self.passages, text, k)
             return chunks, []
         if await retriever.chunk_count(version) == 0:
             return [], []
-        key = (version or "", text, lang, article_id)
+        key = (version or "", text, lang, article_id, k)
         if version is not None:
             if version != self._retrieved_version:
                 self._retrieved, self._retrieved_version = {}, version
@@ -205,14 +219,17 @@ class GroundedAnswerTier:
         session = context.get("session")
         session_id = getattr(session, "id", None)
         article_id = context.get("article_id")
+        generating = bool(self.llm.usable())
+        # Offline the extractive answer reads the RAG_TOP_K best chunks; an LLM's prompt may carry
+        # more (within the token budget) — same shortlist, same decision (PROMPT_TOP_K).
+        k = max(self.settings.rag_top_k, PROMPT_TOP_K) if generating else self.settings.rag_top_k
         try:
-            chunks, articles = await self.retrieve(text, lang, article_id, context.get("knowledge_version"))
+            chunks, articles = await self.retrieve(text, lang, article_id, context.get("knowledge_version"), k)
         except Exception:  # noqa: BLE001 - a broken retriever must not cost a 500; the pipeline goes on
             log.exception("retrieval failed")
             return None
         best = chunks[0] if chunks else None
         settings = self.settings
-        generating = bool(self.llm.usable())
         calibrated = self.retriever is not None
         # With an LLM the passages go to it from RAG_MIN_SCORE (it declines what they do not
         # answer); without one the tier quotes a passage only from RAG_FOUND_THRESHOLD. The
@@ -272,7 +289,10 @@ class GroundedAnswerTier:
                 # answers the topic, the handbook the particulars it may lack (a price, an address,
                 # a code). An LLM gets both; offline the article is followed by the handbook's
                 # sentence when that passage is relevant in its own right.
-                if chosen is None or best.coverage < held:
+                if chosen is None or (
+                    best.coverage < held
+                    and not (generating and _value_beside(text, chunks, chosen, settings.rag_min_score))
+                ):
                     return None
                 if not generating and not relevant:
                     return None

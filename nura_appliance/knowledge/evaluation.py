@@ -325,6 +325,8 @@ async def score_handbook_case(
         "source": answer.source,
         "in_context": in_context,
         "in_prompt": None if prompt is None else (fact is None or _holds(fact, prompt)),
+        # What the prompt sent costs (system text with the passages, memory, the question).
+        "prompt_chars": None if prompt is None else len(prompt),
         "rank": rank,
         "relevance": trace.get("best"),
         "response": answer.response[:300],
@@ -362,6 +364,7 @@ def summarise_handbook(
         # Over every handbook case (a case the LLM never saw did not get the fact into a prompt).
         "fact_in_prompt": _ratio(sum(bool(h["in_prompt"]) for h in prompted), len(rows)) if prompted else None,
         "llm_called": len(prompted),
+        "prompt_chars_mean": round(sum(h["prompt_chars"] for h in prompted) / len(prompted)) if prompted else None,
     }
     for k in HIT_AT:
         out[f"hit@{k}"] = _ratio(sum(h["rank"] is not None and h["rank"] <= k for h in rows), len(rows))
