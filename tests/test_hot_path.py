@@ -46,6 +46,43 @@ async def test_an_article_edit_changes_the_next_answer_at_once(app: Any, client:
     assert after["response"] == "نص جديد للاختبار: أعد تشغيل الراوتر ثم جرّب مرة أخرى."
 
 
+async def test_a_slow_reload_on_an_older_version_cannot_put_it_back(app: Any, client: Any, monkeypatch: Any) -> None:
+    """A reload that read the knowledge version before an edit, and is still loading when a message
+    after the edit reloads, must not finish last and leave the old version's remembered decisions
+    (and articles) answering: reloads run one at a time."""
+    first = await ask(client)
+    article_id = first["article_id"]
+    pipeline = app.ctx.nura.pipeline
+    store = pipeline.knowledge
+    entered, release = asyncio.Event(), asyncio.Event()
+    real_rules = store.rules
+    calls = 0
+
+    async def rules() -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:  # the first reload stalls here, holding the version it read
+            entered.set()
+            await release.wait()
+        return await real_rules()
+
+    monkeypatch.setattr(store, "rules", rules)
+    slow = asyncio.create_task(pipeline.refresh(force=True))
+    await asyncio.wait_for(entered.wait(), 10)
+
+    admin = bearer((await staff_tokens(app, client))["admin"])
+    article = (await client.get(f"/v1/knowledge/articles/{article_id}", headers=admin)).json()
+    article["body"]["ar"] = "نص بعد التعديل أثناء إعادة التحميل."
+    assert (await client.put(f"/v1/knowledge/articles/{article_id}", json=article, headers=admin)).status_code == 200
+
+    later = asyncio.create_task(pipeline.refresh())  # a message after the edit
+    await asyncio.sleep(0.2)
+    release.set()
+    await asyncio.wait_for(asyncio.gather(slow, later), 10)
+
+    assert (await ask(client))["response"] == "نص بعد التعديل أثناء إعادة التحميل."
+
+
 async def test_an_article_edit_changes_the_next_answer_at_once_in_postgresql_mode(data_dir: Path) -> None:
     from test_store_contract import scale_backends
 

@@ -77,6 +77,9 @@ class Pipeline:
         self._scope: dict[str, str] = {}
         self._version: str | None = None
         self._checked_at = 0.0
+        # One reload at a time: two interleaved reloads could otherwise finish in the wrong order
+        # and leave the older knowledge version (and its remembered decisions) in place.
+        self._refresh_lock = asyncio.Lock()
         # Articles by id, valid for one knowledge version (see _article): an answer and its
         # candidates used to cost four reader-pool round trips and JSON decodes per message.
         self._articles: dict[str, dict[str, Any] | None] = {}
@@ -117,28 +120,39 @@ class Pipeline:
 
     async def refresh(self, force: bool = False) -> None:
         """Reload rules and the scope message when the knowledge base changed: at once after a
-        knowledge write in this process, every REFRESH_SECONDS for other processes' writes."""
-        now = time.monotonic()
-        generation = self._generation("kb_meta") if self._generation is not None else 0
-        if (
-            not force
-            and self._rules is not None
-            and generation == self._seen_generation
-            and now - self._checked_at < REFRESH_SECONDS
-        ):
+        knowledge write in this process, every REFRESH_SECONDS for other processes' writes.
+
+        Reloads run one at a time (a message that finds one running waits for it and then checks
+        again), so a slow reload that began on an older version can never finish after a newer one
+        and put the older version back."""
+        if not force and self._fresh():
             return
-        self._checked_at = now
-        self._seen_generation = generation  # read before the version: a later write bumps it again
-        version = await self.knowledge.version()
-        if force or version != self._version or self._rules is None:
-            self._rules = RuleMatcher(await self.knowledge.rules())
-            self._scope = await self.knowledge.meta("scope_message") or {}
-            stamp = await self.knowledge.articles_stamp()
-            if stamp != self._vocabulary_stamp:
-                articles = await self.knowledge.articles()
-                self.vocabulary = await asyncio.to_thread(arabic_vocabulary, articles)
-                self._vocabulary_stamp = stamp
-            self._version = version
+        async with self._refresh_lock:
+            if not force and self._fresh():  # the reload this call waited for covered it
+                return
+            generation = self._generation("kb_meta") if self._generation is not None else 0
+            self._checked_at = time.monotonic()
+            self._seen_generation = generation  # read before the version: a later write bumps it again
+            version = await self.knowledge.version()
+            if force or version != self._version or self._rules is None:
+                self._rules = RuleMatcher(await self.knowledge.rules())
+                self._scope = await self.knowledge.meta("scope_message") or {}
+                stamp = await self.knowledge.articles_stamp()
+                if stamp != self._vocabulary_stamp:
+                    articles = await self.knowledge.articles()
+                    self.vocabulary = await asyncio.to_thread(arabic_vocabulary, articles)
+                    self._vocabulary_stamp = stamp
+                self._version = version
+
+    def _fresh(self) -> bool:
+        """Whether what was loaded is still current: no knowledge write of this process since, and
+        checked for other processes' writes less than REFRESH_SECONDS ago."""
+        generation = self._generation("kb_meta") if self._generation is not None else 0
+        return (
+            self._rules is not None
+            and generation == self._seen_generation
+            and time.monotonic() - self._checked_at < REFRESH_SECONDS
+        )
 
     @property
     def follows_writes(self) -> bool:
