@@ -330,22 +330,3 @@ async def test_a_value_question_the_article_answers_alone_offline_is_unchanged(
     answer = await _ask(client, "fraud reporting number", "en")
     assert answer["kind"] == "article" and answer["article_id"] == "spam-scam", answer
     assert "0750 445 5000" not in answer["response"] and "4499" not in answer["response"], answer["response"]
-
-
-async def test_the_llm_prompt_reads_one_more_ranked_chunk_with_the_same_decision(
-    offline: tuple[Any, httpx.AsyncClient],
-) -> None:
-    """``PROMPT_TOP_K``: with an LLM the tier retrieves 5 chunks instead of ``RAG_TOP_K`` (4); the
-    retriever scores the same shortlist, so the first four — and the best, on which the tier
-    decides — are the same passages with the same relevance."""
-    from nura_appliance.ai.grounded import PROMPT_TOP_K
-
-    app, client = offline
-    await _zagros(app, client)
-    tier = app.ctx.nura.pipeline.retrieval
-    assert PROMPT_TOP_K > tier.settings.rag_top_k == 4
-    for question in ("fraud reporting number", "كم سعر باقة المريخ", "شكد رسوم بدل فاقد"):
-        four, _ = await tier.retrieve(question, "ar", None, None, tier.settings.rag_top_k)
-        five, _ = await tier.retrieve(question, "ar", None, None, PROMPT_TOP_K)
-        assert len(five) == PROMPT_TOP_K and len(four) == tier.settings.rag_top_k, question
-        assert [(p.ref, p.score) for p in five[:4]] == [(p.ref, p.score) for p in four], question

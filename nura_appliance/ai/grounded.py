@@ -50,10 +50,6 @@ QUOTE_VETO = 0.35
 # A handbook passage holding the value a confident article lacks is quoted after the article from
 # this relevance (docs/KNOWLEDGE.md, round 5).
 VALUE_FLOOR = 0.7
-# With an LLM the prompt carries this many handbook chunks at least (within the token budget):
-# the retriever scores the same shortlist for 4 and 5 (``max(2k, 10)``), so the tier's decision on
-# the best passage is the same as offline; only the prompt holds one more ranked chunk.
-PROMPT_TOP_K = 5
 _MAX_REMEMBERED = 512
 
 
@@ -162,13 +158,13 @@ class GroundedAnswerTier:
         self.scope_message = scope_message
         # Retrieved passages per (knowledge version, text, lang, article): customers' questions
         # repeat, and the article tier's own decisions are remembered the same way.
-        self._retrieved: dict[tuple[str, str, str, str | None, int], tuple[list[Passage], list[Passage]]] = {}
+        self._retrieved: dict[tuple[str, str, str, str | None], tuple[list[Passage], list[Passage]]] = {}
         self._retrieved_version: str | None = None
         self._extracted: dict[tuple[str, str, str, str], str] = {}
         self._compressed: dict[tuple[Any, ...], list[Passage]] = {}
 
     async def retrieve(
-        self, text: str, lang: str, article_id: str | None = None, version: str | None = None, k: int | None = None
+        self, text: str, lang: str, article_id: str | None = None, version: str | None = None
     ) -> tuple[list[Passage], list[Passage]]:
         """Handbook chunks and articles for ``text``, each list best first by calibrated
         relevance.
@@ -177,15 +173,15 @@ class GroundedAnswerTier:
         that one article's evidence are needed (the article list is most of a search's cost),
         which is what an article answer pays for the handbook check. ``version``: the knowledge
         version the caller works on; with it an install without a handbook costs no search and a
-        repeated question no second one. ``k``: chunks wanted (default ``RAG_TOP_K``)."""
-        k = k or self.settings.rag_top_k
+        repeated question no second one."""
+        k = self.settings.rag_top_k
         retriever = self.retriever
         if retriever is None:
             chunks = await lexical_passages(self.passages, text, k)
             return chunks, []
         if await retriever.chunk_count(version) == 0:
             return [], []
-        key = (version or "", text, lang, article_id, k)
+        key = (version or "", text, lang, article_id)
         if version is not None:
             if version != self._retrieved_version:
                 self._retrieved, self._retrieved_version = {}, version
@@ -220,11 +216,8 @@ class GroundedAnswerTier:
         session_id = getattr(session, "id", None)
         article_id = context.get("article_id")
         generating = bool(self.llm.usable())
-        # Offline the extractive answer reads the RAG_TOP_K best chunks; an LLM's prompt may carry
-        # more (within the token budget) — same shortlist, same decision (PROMPT_TOP_K).
-        k = max(self.settings.rag_top_k, PROMPT_TOP_K) if generating else self.settings.rag_top_k
         try:
-            chunks, articles = await self.retrieve(text, lang, article_id, context.get("knowledge_version"), k)
+            chunks, articles = await self.retrieve(text, lang, article_id, context.get("knowledge_version"))
         except Exception:  # noqa: BLE001 - a broken retriever must not cost a 500; the pipeline goes on
             log.exception("retrieval failed")
             return None
