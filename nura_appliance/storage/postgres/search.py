@@ -26,8 +26,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from nura_appliance.storage.base import ArticlePostings
-from nura_appliance.storage.sqlite.handbook import HIDDEN
+from nura_appliance.storage.base import HIDDEN, ArticlePostings
 
 T = TypeVar("T")
 K1 = 1.2

@@ -16,9 +16,8 @@ from typing import Any, TypeVar
 import apsw
 import numpy as np
 
-from nura_appliance.storage.base import ArticlePostings
+from nura_appliance.storage.base import HIDDEN, ArticlePostings
 from nura_appliance.storage.sqlite.db import Connection, Database
-from nura_appliance.storage.sqlite.handbook import HIDDEN
 
 T = TypeVar("T")
 
