@@ -26,6 +26,8 @@ PACK_OF = {
     "lang-dev2/default": KNOWLEDGE / "default-pack.json",
     "lang-dev2/operator2": EVAL / "operator2" / "pack.json",
     "lang-dev2/sentiment": None,
+    "oos-dev3/default": KNOWLEDGE / "default-pack.json",
+    "oos-dev3/operator2": EVAL / "operator2" / "pack.json",
 }
 EXPECT_KEYS = {
     "article": {"article", "handoff_ok"},
