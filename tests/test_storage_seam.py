@@ -155,3 +155,20 @@ def test_the_sql_translator_is_gone() -> None:
         if calls.search(path.read_text(encoding="utf-8"))
     ]
     assert not offenders, offenders
+
+
+def test_a_backend_never_imports_the_other() -> None:
+    """What both backends share (the migration record and reader, the Protocols, the row helpers)
+    lives in ``storage/`` itself: the PostgreSQL package imports no SQLite module, nor the reverse."""
+    problems = []
+    for own, other in (("postgres", "sqlite"), ("sqlite", "postgres")):
+        for path in sorted((PACKAGE / "storage" / own).glob("*.py")):
+            names = _imports(ast.parse(path.read_text(encoding="utf-8")))
+            problems += [
+                f"storage/{own}/{path.name} imports {name}"
+                for name in names
+                if name.startswith(f"nura_appliance.storage.{other}")
+                or (own == "postgres" and name.startswith("apsw"))
+                or (own == "sqlite" and name.startswith("psycopg"))
+            ]
+    assert not problems, "\n".join(problems)

@@ -8,22 +8,15 @@ advisory lock, so exactly one process applies a migration and the others find it
 from __future__ import annotations
 
 import time
-from importlib import resources
 
+from nura_appliance.storage.migration_files import Migration, migrations_of
 from nura_appliance.storage.postgres.db import PgDatabase
-from nura_appliance.storage.sqlite.migrations import Migration
 
 MIGRATION_LOCK_KEY = 0x6E75726D  # "nurm"
 
 
 def available() -> list[Migration]:
-    folder = resources.files("nura_appliance.storage.postgres") / "migrations"
-    found = [
-        Migration(entry.name.removesuffix(".sql"), entry.read_text(encoding="utf-8"))
-        for entry in folder.iterdir()
-        if entry.name.endswith(".sql") and entry.name[:4].isdigit()
-    ]
-    return sorted(found, key=lambda m: m.name)
+    return migrations_of("nura_appliance.storage.postgres")
 
 
 def applied(db: PgDatabase) -> list[str]:

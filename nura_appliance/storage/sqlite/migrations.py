@@ -4,28 +4,15 @@ transaction, and recorded in ``schema_migrations``."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from importlib import resources
 
 import apsw
 
+from nura_appliance.storage.migration_files import Migration, migrations_of
 from nura_appliance.storage.sqlite.db import Database
 
 
-@dataclass(frozen=True)
-class Migration:
-    name: str
-    sql: str
-
-
 def available() -> list[Migration]:
-    folder = resources.files("nura_appliance.storage.sqlite") / "migrations"
-    found = [
-        Migration(entry.name.removesuffix(".sql"), entry.read_text(encoding="utf-8"))
-        for entry in folder.iterdir()
-        if entry.name.endswith(".sql") and entry.name[:4].isdigit()
-    ]
-    return sorted(found, key=lambda m: m.name)
+    return migrations_of("nura_appliance.storage.sqlite")
 
 
 def _ensure_table(conn: apsw.Connection) -> None:
