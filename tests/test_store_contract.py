@@ -280,11 +280,18 @@ async def test_bus_interface(data_dir, backend):
         ctx.close()
 
 
-async def test_redis_bus_events_across_workers_in_both_envelopes() -> None:
+@pytest.mark.parametrize("hiredis_reader", [True, False], ids=["hiredis-reader", "redis-py-pubsub"])
+async def test_redis_bus_events_across_workers_in_both_envelopes(
+    hiredis_reader: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Two buses on one Redis (two workers): an event published by one reaches the other's
     subscriber with its data intact (newlines, quotes, Arabic), and a message in the envelope of
-    workers before the one-decode format (the data as a JSON string inside the header) is read too."""
+    workers before the one-decode format (the data as a JSON string inside the header) is read too.
+    Both readers: hiredis on the raw connection, and redis-py's pub/sub without hiredis."""
+    from nura_appliance.storage import redis_bus
     from nura_appliance.storage.redis_bus import RedisEventBus
+
+    monkeypatch.setattr(redis_bus, "_HIREDIS", hiredis_reader)
 
     with scale_backends() as env:
         url, prefix = env["NURA_REDIS_URL"], env["NURA_REDIS_PREFIX"]
@@ -314,6 +321,54 @@ async def test_redis_bus_events_across_workers_in_both_envelopes() -> None:
             raw.close()
             first.close()
             second.close()
+
+
+@pytest.mark.parametrize("hiredis_reader", [True, False], ids=["hiredis-reader", "redis-py-pubsub"])
+async def test_redis_bus_keeps_unlistened_events_for_replay(
+    hiredis_reader: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events on a channel nobody listens to on a worker (another worker's customer) are still in
+    that worker's replay buffer, decoded when replayed (they are kept as the JSON text they came
+    as); a message whose data is not JSON is left out and the events after it still come."""
+    need_service("127.0.0.1", 6379, "Redis")
+    from nura_appliance.storage import redis_bus
+
+    monkeypatch.setattr(redis_bus, "_HIREDIS", hiredis_reader)
+    prefix = f"nuratest{uuid.uuid4().hex[:8]}:"
+    first = redis_bus.RedisEventBus(REDIS_URL, prefix=prefix)
+    second = redis_bus.RedisEventBus(REDIS_URL, prefix=prefix)
+    raw = redis.Redis.from_url(REDIS_URL)
+    try:
+        assert first.wait_ready() and second.wait_ready()
+        data = {"text": 'سطر\nو "اقتباس"', "n": 1, "nested": {"list": [1, 2.5, None, True]}}
+        first.publish("session:elsewhere", "message", data)
+        await asyncio.sleep(0.2)  # the first event is in before the malformed one
+        head = json.dumps({"c": "session:elsewhere", "i": f"{int(time.time() * 1000) + 60_000}-0", "t": "message"})
+        raw.publish(f"{prefix}bus", head + "\n{not json")
+        await asyncio.sleep(0.2)
+        first.publish("session:elsewhere", "status", {"n": 2})
+        deadline = time.monotonic() + 5
+        while len(second.replay("session:elsewhere", 0)) < 2:
+            assert time.monotonic() < deadline, second.replay("session:elsewhere", 0)
+            await asyncio.sleep(0.05)
+        for bus in (second, first):  # the publishing worker reads its own events the same way
+            events = bus.replay("session:elsewhere", 0)
+            assert [(e.type, e.data) for e in events] == [("message", data), ("status", {"n": 2})]
+            assert events[0].id < events[1].id
+            assert [e.data for e in bus.replay("session:elsewhere", events[0].id)] == [{"n": 2}]
+            assert bus.can_resume("session:elsewhere", events[0].id)
+        again = second.replay("session:elsewhere", 0)[0]
+        again.data["n"] = 99  # a replayed event is a fresh copy: the buffer keeps the original
+        assert second.replay("session:elsewhere", 0)[0].data == data
+    finally:
+        raw.close()
+        first.close()
+        second.close()
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
 
 
 # -- the main flow --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import marshal
 import time
 from collections import OrderedDict, deque
@@ -32,13 +33,14 @@ class Event:
     at: float = field(default_factory=time.time)
 
 
-# A buffered event: (id, at, type, data as marshal bytes). Kept packed rather than as the Event:
+# A buffered event: (id, at, type, data as marshal bytes, or as JSON text when it came so from
+# another worker over Redis and nobody here has read it yet). Kept packed rather than as the Event:
 # an Event with its data is five to seven objects the garbage collector tracks (the dicts and
 # lists of a message payload), and every new session leaves its two message events in a buffer for
 # minutes, so the long-lived heap every full collection walks grew by ~14 objects per message
 # (about 5 % of a message's CPU went to collections; docs/PERFORMANCE.md, issue 18). A tuple of a
 # number, a string and bytes is untracked by the collector once it has seen it.
-_Packed = tuple[int, float, str, "bytes | dict[str, Any]"]
+_Packed = tuple[int, float, str, "bytes | str | dict[str, Any]"]
 
 
 def _pack(event: Event) -> _Packed:
@@ -52,7 +54,11 @@ def _pack(event: Event) -> _Packed:
 def _unpack(channel: str, item: _Packed) -> Event:
     event_id, at, type_, data = item
     # A fresh dict on every read: nobody can change the buffered copy through a replayed event.
-    return Event(event_id, channel, type_, marshal.loads(data) if isinstance(data, bytes) else data, at)
+    if isinstance(data, bytes):
+        return Event(event_id, channel, type_, marshal.loads(data), at)
+    if isinstance(data, str):
+        return Event(event_id, channel, type_, json.loads(data), at)
+    return Event(event_id, channel, type_, data, at)
 
 
 class ChannelBuffers:
@@ -74,15 +80,23 @@ class ChannelBuffers:
         self.dropped_up_to = 0  # the newest event id of any dropped channel
 
     def append(self, event: Event) -> None:
-        buffer = self._buffers.get(event.channel)
+        self._append(event.channel, _pack(event))
+
+    def append_json(self, channel: str, event_id: int, type_: str, data: str, at: float) -> None:
+        """Buffer an event whose data is still JSON text (an event from another worker): it is
+        decoded only if it is ever replayed, which most events never are."""
+        self._append(channel, (event_id, at, type_, data))
+
+    def _append(self, channel: str, item: _Packed) -> None:
+        buffer = self._buffers.get(channel)
         if buffer is None:
-            buffer = self._buffers[event.channel] = deque(maxlen=self.size)
+            buffer = self._buffers[channel] = deque(maxlen=self.size)
         else:
-            self._buffers.move_to_end(event.channel)
+            self._buffers.move_to_end(channel)
         if len(buffer) == buffer.maxlen:
-            self._evicted[event.channel] = buffer[0][0]
-        buffer.append(_pack(event))
-        self._drop_idle(event.at)
+            self._evicted[channel] = buffer[0][0]
+        buffer.append(item)
+        self._drop_idle(item[1])
 
     def _drop_idle(self, now: float) -> None:
         cutoff = now - self.keep_seconds
@@ -97,7 +111,14 @@ class ChannelBuffers:
     def events(self, channel: str, after_id: int | None = None) -> list[Event]:
         """The buffered events of ``channel`` (those after ``after_id`` when given), oldest first."""
         buffer = self._buffers.get(channel, ())
-        return [_unpack(channel, item) for item in buffer if after_id is None or item[0] > after_id]
+        events = []
+        for item in buffer:
+            if after_id is None or item[0] > after_id:
+                try:
+                    events.append(_unpack(channel, item))
+                except ValueError:  # JSON text that does not decode: no bus publishes such data
+                    continue
+        return events
 
     def evicted(self, channel: str, *, unknown: int | None = None) -> int:
         """Ids up to this one may be missing from ``channel``'s buffer. For a channel with no

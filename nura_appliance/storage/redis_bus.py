@@ -26,12 +26,19 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import redis
 
 from nura_appliance.storage.bus import ChannelBuffers, Event
+
+try:  # redis-py's C reply parser (the ``scale`` extra installs it): the reader parses pub/sub with it
+    import hiredis
+
+    _HIREDIS = True
+except ImportError:  # pragma: no cover - plain ``redis`` without the extra
+    _HIREDIS = False
 
 log = logging.getLogger(__name__)
 
@@ -208,42 +215,109 @@ class RedisEventBus:
 
     # -- receiving ---------------------------------------------------------------------------------
     def _read_loop(self) -> None:
-        backoff = 0.2
+        backoff = [0.2]
+
+        def subscribed() -> None:
+            self._connected.set()
+            backoff[0] = 0.2
+
         while not self._stop.is_set():
-            pubsub = self.client.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub.subscribe(self._pubsub_channel)
-                self._connected.set()
-                backoff = 0.2
-                while not self._stop.is_set():
-                    message = pubsub.get_message(timeout=0.5)
-                    if message is None or message.get("type") != "message":
-                        continue
-                    self._on_message(message["data"])
-            except redis.RedisError as exc:
+                if _HIREDIS:
+                    self._read_raw(subscribed)
+                else:
+                    self._read_pubsub(subscribed)
+            except (redis.RedisError, OSError) as exc:
                 self._connected.clear()
                 self._warn("subscribe", exc)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 2.0)
-            finally:
+                self._stop.wait(backoff[0])
+                backoff[0] = min(backoff[0] * 2, 2.0)
+
+    def _read_raw(self, subscribed: Callable[[], None]) -> None:
+        """Read the bus channel's pub/sub messages straight off the connection with hiredis: one
+        ``recv`` takes whatever arrived meanwhile and each message costs a C parse and
+        ``_on_message``. redis-py's ``PubSub.get_message`` spent more than that around every
+        message (two ``poll`` calls before each read, its retry and health-check layers, a dict
+        per message), and every worker reads every worker's events (docs/PERFORMANCE.md)."""
+        pool = self.client.connection_pool
+        # A connection of its own (the client's settings: address, password, database, TLS),
+        # never returned to the pool: it is in subscribe mode until it is closed.
+        conn = pool.connection_class(**pool.connection_kwargs)
+        try:
+            conn.connect()
+            conn.send_command("SUBSCRIBE", self._pubsub_channel)
+            sock = conn._sock  # noqa: SLF001 - redis-py keeps the connected socket here
+            if sock is None:
+                raise redis.ConnectionError("the pub/sub connection has no socket")
+            reader = hiredis.Reader()
+            sock.settimeout(0.5)  # how soon a stop is noticed (as get_message(timeout=0.5) did)
+            while not self._stop.is_set():
                 try:
-                    pubsub.close()
-                except Exception:  # noqa: BLE001 - closing a broken connection
-                    pass
+                    data = sock.recv(65536)
+                except TimeoutError:
+                    continue
+                if not data:
+                    raise redis.ConnectionError("Redis closed the pub/sub connection")
+                reader.feed(data)
+                while (reply := reader.gets()) is not False:
+                    if isinstance(reply, Exception):  # an error reply (e.g. SUBSCRIBE not allowed)
+                        raise redis.ConnectionError(str(reply))
+                    if reply[0] == b"message":
+                        self._on_message(reply[2])
+                    elif reply[0] == b"subscribe":
+                        subscribed()
+        finally:
+            conn.disconnect()
+
+    def _read_pubsub(self, subscribed: Callable[[], None]) -> None:
+        """The same with redis-py's pub/sub client (when hiredis is not installed)."""
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(self._pubsub_channel)
+            subscribed()
+            while not self._stop.is_set():
+                message = pubsub.get_message(timeout=0.5)
+                if message is None or message.get("type") != "message":
+                    continue
+                self._on_message(message["data"])
+        finally:
+            try:
+                pubsub.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
 
     def _on_message(self, raw: bytes) -> None:
         # "<header JSON>\n<data JSON>": the event's data is decoded once (inside the header, as a
         # JSON string, it was decoded twice: the string's escapes, then the JSON in it). A header
         # alone, with the data as its "d" string, is what workers before this format publish.
+        # Every worker reads every worker's events, and most are on a channel with no subscriber
+        # here (another worker's customer): the data is buffered as the JSON text it came as and
+        # decoded only for a subscriber of this worker or a replay.
         try:
             head, newline, body = raw.partition(b"\n")
             item = json.loads(head)
-            data = json.loads(body) if newline else json.loads(item["d"])
-            event = Event(pack_id(item["i"]), item["c"], item["t"], data)
-        except (ValueError, KeyError, TypeError):
+            text = body.decode() if newline else item["d"]
+            event_id, channel, type_ = pack_id(item["i"]), item["c"], item["t"]
+            if not (isinstance(text, str) and isinstance(channel, str) and isinstance(type_, str)):
+                raise TypeError("not an event")
+        except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("ignoring a malformed bus message")
             return
-        self._dispatch(event, buffered=True)
+        at = time.time()
+        with self._lock:
+            self._buffers.append_json(channel, event_id, type_, text, at)
+            local = self._subscribers.get(channel)
+            targets = list(local) if local else None
+        if targets is None:
+            return
+        try:
+            data = json.loads(text)
+        except ValueError:
+            log.warning("ignoring a malformed bus message")
+            return
+        event = Event(event_id, channel, type_, data, at)
+        for subscriber in targets:
+            subscriber.deliver(event)
 
     def _dispatch(self, event: Event, buffered: bool) -> None:
         with self._lock:
