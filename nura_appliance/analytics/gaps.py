@@ -21,7 +21,7 @@ from typing import Any
 
 from nura_appliance.analytics.metrics import ANSWER_SOURCES
 from nura_appliance.knowledge.normalize import STOPWORDS, normalize
-from nura_appliance.storage.base import GapQuery, GapRecord, GapStore, ReportFilters
+from nura_appliance.storage.base import GapQuery, GapRecord, GapStore, ReportFilters, Transaction
 
 GAP_REASONS = ("low_confidence", "out_of_scope", "thumbs_down", "handoff_after_answer", "agent_resolved")
 TOKEN_OVERLAP_MIN = 0.5
@@ -59,7 +59,7 @@ class GroupIndex:
         self.groups: list[tuple[str, str, set[str]]] = [(key, text, question_tokens(text)) for key, text in groups]
 
     @classmethod
-    def load(cls, store: GapStore, conn: Any) -> GroupIndex:
+    def load(cls, store: GapStore, conn: Transaction) -> GroupIndex:
         """The open groups as they are in the caller's write transaction."""
         return cls(store.open_groups_in(conn))
 
@@ -90,14 +90,14 @@ class GroupIndex:
         self.groups.append((group_key, normalized, question_tokens(normalized)))
 
 
-def find_group(store: GapStore, conn: Any, normalized: str) -> str | None:
+def find_group(store: GapStore, conn: Transaction, normalized: str) -> str | None:
     """The open group whose first question is most similar to ``normalized``."""
     return GroupIndex.load(store, conn).find(normalized)
 
 
 def record_gap(
     store: GapStore,
-    conn: Any,
+    conn: Transaction,
     *,
     question: str,
     lang: str | None,
@@ -130,7 +130,7 @@ def record_gap(
 FEEDBACK_BATCH = 500
 
 
-def collect_feedback_gaps(store: GapStore, conn: Any) -> int:
+def collect_feedback_gaps(store: GapStore, conn: Transaction) -> int:
     """Turn new thumbs-down feedback into gaps (question = the customer message the answer was
     for), at most ``FEEDBACK_BATCH`` feedback rows per call so that one write transaction stays
     short. Remembers how far it scanned; returns how many feedback rows it scanned."""
@@ -163,7 +163,9 @@ async def collect_all_feedback_gaps(store: GapStore) -> None:
         pass
 
 
-def record_handoff_gap(store: GapStore, conn: Any, session_id: str, message_id: int | None, at: float) -> int | None:
+def record_handoff_gap(
+    store: GapStore, conn: Transaction, session_id: str, message_id: int | None, at: float
+) -> int | None:
     """A hand-off right after a bot answer: the question that answer was for is a gap."""
     last = store.last_exchange_in(conn, session_id, message_id)
     if last is None:
@@ -184,7 +186,7 @@ def record_handoff_gap(store: GapStore, conn: Any, session_id: str, message_id: 
 
 
 def propose_from_handoff(
-    store: GapStore, conn: Any, session_id: str, article_id: str | None, before: float, now: float
+    store: GapStore, conn: Transaction, session_id: str, article_id: str | None, before: float, now: float
 ) -> dict[str, Any] | None:
     """An agent resolved a hand-off and named the article that answers the customer (None: a new
     topic). The customer's last question before the hand-off that was not itself the request for a

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from nura_appliance.analytics.gaps import record_gap, record_handoff_gap
 from nura_appliance.analytics.metrics import confidence_bucket, is_knowledge_gap
 from nura_appliance.conversation.signals import sentiment as word_sentiment
-from nura_appliance.storage.base import GapStore, InsightRecord
+from nura_appliance.storage.base import GapStore, InsightRecord, Transaction
 
 if TYPE_CHECKING:  # annotations only: the composition root hands these in
     from nura_appliance.ai.service import LLMService
@@ -49,7 +49,7 @@ async def local_intent(pipeline: Pipeline, text: str, lang: str, kind: str | Non
 
 def write_insight(
     store: GapStore,
-    conn: Any,
+    conn: Transaction,
     payload: dict[str, Any],
     *,
     intent: str,
@@ -119,7 +119,7 @@ class InlineInsight:
         now = time.time()
         store = self.store
 
-        def write(conn: Any, message_id: int | None) -> None:
+        def write(conn: Transaction, message_id: int | None) -> None:
             write_insight(
                 store, conn, payload, intent=intent, mood=None, classifier="local", message_id=message_id, now=now
             )
@@ -171,7 +171,7 @@ async def handoff_gap(ctx: Any, payload: dict[str, Any]) -> None:
     message_id = payload.get("message_id")
     store: GapStore = ctx.stores.gaps
 
-    def write(conn: Any) -> int | None:
+    def write(conn: Transaction) -> int | None:
         at = payload.get("at")
         if at is None and message_id is not None:
             # When the hand-off happened, not when this job runs.

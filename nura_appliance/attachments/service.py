@@ -25,7 +25,7 @@ from typing import Any
 from nura_appliance.attachments.files import PreparedFile, accepted_types, prepare
 from nura_appliance.auth.uploads import stored_path
 from nura_appliance.errors import NotFound, PayloadTooLarge, ValidationFailed
-from nura_appliance.storage.base import AttachmentRecord, AttachmentStore, SessionRecord, TurnRecord
+from nura_appliance.storage.base import AttachmentRecord, AttachmentStore, SessionRecord, Transaction, TurnRecord
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class AttachmentService:
             meta={"lang": lang, "kind": "attachment", "attachments": public},
         )
 
-        def rows(conn: Any, turns: list[TurnRecord]) -> None:
+        def rows(conn: Transaction, turns: list[TurnRecord]) -> None:
             self.store.insert_in(conn, records, turns[0].id)
 
         turns = await self._stored(
@@ -181,7 +181,7 @@ class AttachmentService:
         """An agent's files as one agent turn (the hand-off service checks status and holder)."""
         records = self._records(prepared, session_id, "agent", actor.name, "web")
 
-        def rows(conn: Any, turn: TurnRecord) -> None:
+        def rows(conn: Transaction, turn: TurnRecord) -> None:
             self.store.insert_in(conn, records, turn.id)
 
         handoff = self.ctx.handoff

@@ -30,6 +30,7 @@ from nura_appliance.storage.base import (
     SessionChange,
     SessionRecord,
     SessionStore,
+    Transaction,
     TurnRecord,
 )
 from nura_appliance.storage.bus import EventBus
@@ -225,7 +226,7 @@ class ConversationService:
     ) -> dict[str, Any]:
         """A person owns the conversation: store the message for the agent side and stop."""
 
-        def command(_conn: Any, current: SessionRecord) -> SessionChange:
+        def command(_conn: Transaction, current: SessionRecord) -> SessionChange:
             if current.status not in HUMAN_STATUSES:
                 raise _Rerouted
             fields: dict[str, Any] = {"message_count": current.message_count + 1}
@@ -272,12 +273,12 @@ class ConversationService:
         if insight is not None:
             write_insight = insight
 
-            def after(conn: Any, written: list[TurnRecord]) -> None:
+            def after(conn: Transaction, written: list[TurnRecord]) -> None:
                 write_insight(conn, written[0].id)
 
         latency_ms = round((time.perf_counter() - started) * 1000, 2)
 
-        def command(_conn: Any, current: SessionRecord) -> SessionChange:
+        def command(_conn: Transaction, current: SessionRecord) -> SessionChange:
             fields: dict[str, Any] = {"message_count": current.message_count + 1}
             if customer_id and not current.customer_id:
                 fields["customer_id"] = customer_id
@@ -391,7 +392,7 @@ class ConversationService:
         updated to the committed row."""
         offer_person = bool(self.settings.handoff_enabled) and "button" in self.settings.handoff_triggers
 
-        def command(_conn: Any, current: SessionRecord) -> SessionChange:
+        def command(_conn: Transaction, current: SessionRecord) -> SessionChange:
             fields: dict[str, Any] = {"message_count": current.message_count + 1}
             if current.status in HUMAN_STATUSES:
                 return SessionChange(fields, [turn], after=after, result=True)

@@ -31,6 +31,7 @@ from nura_appliance.storage.base import (
     SessionChange,
     SessionRecord,
     SessionStore,
+    Transaction,
     TurnRecord,
 )
 
@@ -251,7 +252,7 @@ class HandoffService:
         notice to the customer and the outbox row for the webhook; then cache and events. A
         session already waiting for or talking to a person is left as it is (no turn)."""
 
-        def command(_conn: Any, current: SessionRecord) -> SessionChange:
+        def command(_conn: Transaction, current: SessionRecord) -> SessionChange:
             if current.status in HUMAN_STATUSES:
                 return SessionChange(result=message("waiting_for_agent", lang))
             now = time.time()
@@ -291,7 +292,7 @@ class HandoffService:
     async def accept(self, session_id: str, actor: Actor) -> SessionRecord:
         """``pending_handoff → human_active`` for ``actor``; 409 when not pending or already taken."""
 
-        def command(conn: Any, current: SessionRecord) -> SessionChange:
+        def command(conn: Transaction, current: SessionRecord) -> SessionChange:
             if current.status != "pending_handoff":
                 taken = current.status == "human_active"
                 raise Conflict(
@@ -325,7 +326,7 @@ class HandoffService:
     async def transfer(self, session_id: str, to_agent: str, actor: Actor) -> SessionRecord:
         """Hand an active session to another agent (the holder or an admin may do it)."""
 
-        def command(conn: Any, current: SessionRecord) -> SessionChange:
+        def command(conn: Transaction, current: SessionRecord) -> SessionChange:
             if current.status != "human_active":
                 raise Conflict(
                     f"only an active session can be transferred (status {current.status})",
@@ -364,7 +365,7 @@ class HandoffService:
     async def release(self, session_id: str, actor: Actor) -> SessionRecord:
         """Put an active session back in the queue (``human_active → pending_handoff``)."""
 
-        def command(conn: Any, current: SessionRecord) -> SessionChange:
+        def command(conn: Transaction, current: SessionRecord) -> SessionChange:
             if current.status != "human_active":
                 raise Conflict(
                     f"only an active session can be released (status {current.status})",
@@ -386,7 +387,7 @@ class HandoffService:
     async def resolve(self, session_id: str, outcome: Outcome, actor: Actor) -> dict[str, Any]:
         """Close a hand-off with its outcome; writes one ``session_outcomes`` row. 409 when resolved."""
 
-        def command(conn: Any, current: SessionRecord) -> SessionChange:
+        def command(conn: Transaction, current: SessionRecord) -> SessionChange:
             if current.status == "resolved":
                 raise Conflict("the session is already resolved", code="already_resolved")
             if current.status not in HUMAN_STATUSES:
@@ -459,7 +460,7 @@ class HandoffService:
         ``attachments`` (public attachment dicts) are shown with the turn; ``after(conn, turn)``
         runs in the same transaction once the turn has its id (it writes the attachment rows)."""
 
-        def command(conn: Any, current: SessionRecord) -> SessionChange:
+        def command(conn: Transaction, current: SessionRecord) -> SessionChange:
             if current.status in ("resolved", "closed"):
                 raise Conflict(
                     f"the session is {current.status}; it takes no more agent messages",
@@ -487,7 +488,7 @@ class HandoffService:
             if after is not None:
                 write_after = after
 
-                def hook(conn: Any, turns: list[TurnRecord]) -> None:
+                def hook(conn: Transaction, turns: list[TurnRecord]) -> None:
                     write_after(conn, turns[0])
 
             return SessionChange({}, [turn], after=hook)
@@ -534,11 +535,11 @@ class HandoffService:
         if not actor.is_admin and (session.assigned_agent or "").lower() != actor.name.lower():
             raise Forbidden(f"the session is assigned to {session.assigned_agent}", code="not_assigned")
 
-    def _capacity(self, conn: Any, agent: str) -> int:
+    def _capacity(self, conn: Transaction, agent: str) -> int:
         own = self.handoff_store.capacity_in(conn, agent)
         return int(self.settings.agent_capacity) if own is None else own
 
-    def _check_capacity(self, conn: Any, agent: str, *, including_new: bool = False) -> None:
+    def _check_capacity(self, conn: Transaction, agent: str, *, including_new: bool = False) -> None:
         limit = self._capacity(conn, agent)
         held = self.handoff_store.active_count_in(conn, agent)
         if including_new:
@@ -550,7 +551,7 @@ class HandoffService:
                 details={"agent": agent, "active": held, "capacity": limit},
             )
 
-    def _check_known_agent(self, conn: Any, agent: str) -> None:
+    def _check_known_agent(self, conn: Transaction, agent: str) -> None:
         """With staff accounts in place, a transfer must name an active agent or admin."""
         if not self.handoff_store.known_agent_in(conn, agent):
             raise ValidationFailed(

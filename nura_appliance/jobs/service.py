@@ -42,7 +42,7 @@ from huey.consumer import Consumer
 
 from nura_appliance.errors import Conflict, NotFound, StorageError
 from nura_appliance.settings import Settings
-from nura_appliance.storage.base import OutboxItem, OutboxStore, OutcomeWrite, Recorded
+from nura_appliance.storage.base import OutboxItem, OutboxStore, OutcomeWrite, Recorded, Transaction
 from nura_appliance.storage.stores import describe_url
 
 log = logging.getLogger(__name__)
@@ -224,7 +224,7 @@ class JobService:
         self._dispatch(row_id)
         return row_id
 
-    def enqueue_in(self, conn: Any, kind: str, payload: dict[str, Any], *, dispatched: bool = False) -> int:
+    def enqueue_in(self, conn: Transaction, kind: str, payload: dict[str, Any], *, dispatched: bool = False) -> int:
         """Insert an outbox row on ``conn`` (inside the caller's write transaction). The sweeper
         dispatches it within about a second of the commit."""
         return self.store.insert_in(

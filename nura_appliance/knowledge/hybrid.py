@@ -49,7 +49,7 @@ from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, in
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.knowledge.retrieval import knowledge_version
 from nura_appliance.knowledge.values import answer_types, asking_kinds, count_kind, counted, value_kinds
-from nura_appliance.storage.base import SearchStore
+from nura_appliance.storage.base import SearchStore, Transaction
 
 log = logging.getLogger(__name__)
 RRF_K = 60
@@ -377,12 +377,12 @@ class ChunkFrequencies:
         self._has_vocab = False
         self._lock = threading.Lock()
 
-    def _reset(self, conn: Any, version: str) -> None:
+    def _reset(self, conn: Transaction, version: str) -> None:
         self._version, self._counts = version, {}
         # One pass over the index text per version.
         self._chunks, self._average, self._has_vocab = self.store.chunk_stats_in(conn)
 
-    def lookup(self, conn: Any, version: str, terms: list[str]) -> tuple[dict[str, int], int] | None:
+    def lookup(self, conn: Transaction, version: str, terms: list[str]) -> tuple[dict[str, int], int] | None:
         """``({term: chunks holding it}, chunk count)`` under knowledge ``version``, or None
         without the vocabulary table."""
         with self._lock:
@@ -401,7 +401,7 @@ class ChunkFrequencies:
             known.update(fresh)
         return known, chunks
 
-    def average_length(self, conn: Any, version: str) -> float:
+    def average_length(self, conn: Transaction, version: str) -> float:
         """Average chunk length in index terms under ``version`` (BM25's avgdl)."""
         with self._lock:
             if version != self._version:
@@ -409,7 +409,7 @@ class ChunkFrequencies:
             return self._average
 
 
-def handbook_vocabulary(store: SearchStore, conn: Any) -> list[str]:
+def handbook_vocabulary(store: SearchStore, conn: Transaction) -> list[str]:
     """Every index term of the handbook chunks (once per knowledge version, for the bridge's
     names): FTS5's vocabulary table, or PostgreSQL's ``ts_stat`` over the chunk index."""
     try:
@@ -509,7 +509,7 @@ class HybridRetriever:
     # -- the search ---------------------------------------------------------------------------
     def search_sync(
         self,
-        conn: Any,
+        conn: Transaction,
         text: str,
         query: np.ndarray | None,
         k: int,
@@ -523,7 +523,7 @@ class HybridRetriever:
 
     def search_lists_sync(
         self,
-        conn: Any,
+        conn: Transaction,
         text: str,
         query: np.ndarray | None,
         k: int,
@@ -583,7 +583,7 @@ class HybridRetriever:
             known = self._bridge
         return QueryTerms.of(text, known[1] if known else None)
 
-    def bridge(self, conn: Any, version: str) -> Bridge:
+    def bridge(self, conn: Transaction, version: str) -> Bridge:
         """The pack's word bridge (knowledge/bridge.py) for knowledge ``version``."""
         with self._lock:
             known = self._bridge
@@ -595,7 +595,9 @@ class HybridRetriever:
             self._bridge = (version, learnt)
         return learnt
 
-    def _chunk_values(self, conn: Any, found: dict[str, _Candidate], query: QueryTerms) -> dict[str, frozenset[str]]:
+    def _chunk_values(
+        self, conn: Transaction, found: dict[str, _Candidate], query: QueryTerms
+    ) -> dict[str, frozenset[str]]:
         """For a question asking for a kind of value (a price, a time …): which of those kinds
         each shortlisted chunk holds a value of, read from the chunk's text (at most the
         shortlist, whatever the handbook's size)."""
@@ -604,7 +606,7 @@ class HybridRetriever:
         texts = self.store.chunk_texts_in(conn, list(found))
         return {ref: value_kinds(text, query.kinds) for ref, text in texts.items()}
 
-    def _complete_chunks(self, conn: Any, found: dict[str, _Candidate], query: np.ndarray | None) -> None:
+    def _complete_chunks(self, conn: Transaction, found: dict[str, _Candidate], query: np.ndarray | None) -> None:
         """Read the missing half of each candidate: the terms of chunks found by vectors only, the
         cosine of chunks found by BM25 only."""
         need_terms = [c for c in found.values() if c.terms is None]
@@ -623,7 +625,7 @@ class HybridRetriever:
 
     def _articles(
         self,
-        conn: Any,
+        conn: Transaction,
         terms: QueryTerms,
         weights: Weights,
         query: np.ndarray | None,
@@ -653,7 +655,7 @@ class HybridRetriever:
         return best
 
     def _focus_article(
-        self, conn: Any, terms: QueryTerms, weights: Weights, query: np.ndarray | None, focus: str
+        self, conn: Transaction, terms: QueryTerms, weights: Weights, query: np.ndarray | None, focus: str
     ) -> _Candidate:
         """One article's evidence and best item cosine, without searching the article list (the
         grounded tier compares the article the article tier chose with the handbook)."""
@@ -662,14 +664,14 @@ class HybridRetriever:
         _finish({focus: cand}, terms, weights, 1)
         return cand
 
-    def _article_cosine(self, conn: Any, cand: _Candidate, query: np.ndarray | None) -> _Candidate:
+    def _article_cosine(self, conn: Transaction, cand: _Candidate, query: np.ndarray | None) -> _Candidate:
         if query is not None:
             found = self.store.cosines_in(conn, "article", [cand.ref], query)
             if cand.ref in found:
                 cand.cosine = found[cand.ref]
         return cand
 
-    def _article_terms(self, conn: Any, found: dict[str, _Candidate]) -> None:
+    def _article_terms(self, conn: Transaction, found: dict[str, _Candidate]) -> None:
         missing = [c for c in found.values() if c.terms is None]
         if missing:
             texts = self.store.article_documents_in(conn, [c.ref for c in missing])
@@ -679,14 +681,14 @@ class HybridRetriever:
 
     # -- the vector half ------------------------------------------------------------------------
     def vector_candidates(
-        self, conn: Any, kind: str, query: np.ndarray, coarse_query: np.ndarray, count: int, version: str
+        self, conn: Transaction, kind: str, query: np.ndarray, coarse_query: np.ndarray, count: int, version: str
     ) -> dict[str, float]:
         """The vector half of a search: the ``count`` nearest items of ``kind`` (by their coarse
         codes where the store has them), re-scored with the float vectors; the best cosine per ref."""
         return self.store.nearest_in(conn, kind, query, coarse_query, count, version)
 
     # -- hits -----------------------------------------------------------------------------------
-    def _chunk_hit(self, conn: Any, cand: _Candidate) -> Hit | None:
+    def _chunk_hit(self, conn: Transaction, cand: _Candidate) -> Hit | None:
         r = self.store.chunk_row_in(conn, cand.ref)
         if r is None:
             return None  # a chunk being staged or purged (an ingestion in progress), or gone
@@ -705,7 +707,7 @@ class HybridRetriever:
             evidence=cand.evidence,
         )
 
-    def _article_hit(self, conn: Any, cand: _Candidate, lang: str) -> Hit:
+    def _article_hit(self, conn: Transaction, cand: _Candidate, lang: str) -> Hit:
         row = self.store.article_row_in(conn, cand.ref)
         title = text = ""
         used = lang
@@ -751,7 +753,7 @@ class HybridRetriever:
         if version is not None and known is not None and known[0] == version:
             return known[1]
 
-        def count(conn: Any) -> tuple[str, int]:
+        def count(conn: Transaction) -> tuple[str, int]:
             seen = knowledge_version(self.store, conn)  # first: a later ingestion only adds to the count
             return seen, self.store.chunk_count_in(conn)
 

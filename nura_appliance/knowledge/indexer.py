@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder, content_key
 from nura_appliance.knowledge.normalize import ANALYSIS_VERSION, index_terms
-from nura_appliance.storage.base import VectorRow
+from nura_appliance.storage.base import Transaction, VectorRow
 from nura_appliance.storage.records import Item
 from nura_appliance.storage.stores import index_store_for
 
@@ -59,19 +59,19 @@ def article_items(article: dict[str, Any]) -> list[Item]:
     return items
 
 
-def mark_analysis_if_new(conn: Any) -> None:
+def mark_analysis_if_new(conn: Transaction) -> None:
     """Record the text-analysis version on a database whose FTS tables are still empty (a fresh
     one), so its first start does not re-index text that was just indexed with this analysis.
     A database with rows and no record predates the record: it is re-indexed once at start-up."""
     index_store_for(conn).mark_analysis_if_new_in(conn, ANALYSIS_VERSION)
 
 
-def set_analysis_version(conn: Any) -> None:
+def set_analysis_version(conn: Transaction) -> None:
     """Record that every FTS row and vector was built with this :data:`ANALYSIS_VERSION`."""
     index_store_for(conn).set_analysis_version_in(conn, ANALYSIS_VERSION)
 
 
-def write_article_fts(conn: Any, article_id: str, items: Sequence[Item], *, fresh: bool = False) -> None:
+def write_article_fts(conn: Transaction, article_id: str, items: Sequence[Item], *, fresh: bool = False) -> None:
     """(Re)write an article's FTS rows: one per item plus the article-level ``all`` row
     (``fresh``: it has none yet, nothing to delete)."""
     mark_analysis_if_new(conn)
@@ -84,7 +84,7 @@ def write_article_fts(conn: Any, article_id: str, items: Sequence[Item], *, fres
 COARSE_BITS = 1024
 
 
-def ensure_chunk_vocab(conn: Any) -> None:
+def ensure_chunk_vocab(conn: Transaction) -> None:
     """The document-frequency view of ``chunk_fts`` used to prune common query terms."""
     index_store_for(conn).ensure_chunk_vocab_in(conn)
 
@@ -144,14 +144,16 @@ class VectorIndex:
     def article_items(self, article: dict[str, Any]) -> list[Item]:
         return article_items(article)
 
-    def write_article_fts(self, conn: Any, article_id: str, items: Sequence[Item], *, fresh: bool = False) -> None:
+    def write_article_fts(
+        self, conn: Transaction, article_id: str, items: Sequence[Item], *, fresh: bool = False
+    ) -> None:
         write_article_fts(conn, article_id, items, fresh=fresh)
 
-    def mark_analysis_if_new(self, conn: Any) -> None:
+    def mark_analysis_if_new(self, conn: Transaction) -> None:
         mark_analysis_if_new(conn)
 
     # -- embedding ----------------------------------------------------------------------------
-    def embed(self, texts: Sequence[str], conn: Any | None = None) -> NDArray[np.float32]:
+    def embed(self, texts: Sequence[str], conn: Transaction | None = None) -> NDArray[np.float32]:
         """Vectors for ``texts``; with ``conn``, reuse cached vectors (new ones are queued for the
         cache and written by the next :meth:`write`, on the writer thread).
 
@@ -175,7 +177,7 @@ class VectorIndex:
                     self._pending[keys[i]] = (space, to_blob(vector), now)
         return np.vstack([found[key] for key in keys]).astype(np.float32)
 
-    def flush_cache(self, conn: Any) -> None:
+    def flush_cache(self, conn: Transaction) -> None:
         """Write vectors computed on reader connections into the cache (writer thread only: the
         cache is filled inside the same transaction that stores the vectors)."""
         with self._lock:
@@ -184,16 +186,16 @@ class VectorIndex:
         index_store_for(conn).cache_vectors_in(conn, rows)
 
     # -- vec0 table ---------------------------------------------------------------------------
-    def ensure_table(self, conn: Any, dim: int) -> None:
+    def ensure_table(self, conn: Transaction, dim: int) -> None:
         """Keep the index in the active space: vectors of ``dim`` dimensions (SQLite's ``kb_vec``
         of ``coarse_dim(dim)`` bits), rebuilt when the dimension or the space changed."""
         index_store_for(conn).ensure_space_in(conn, dim, self.embedder.space, coarse_dim(dim), _codes_of)
 
-    def delete(self, conn: Any, kind: str, refs: Sequence[str] | None = None) -> None:
+    def delete(self, conn: Transaction, kind: str, refs: Sequence[str] | None = None) -> None:
         """Remove the vectors of ``refs`` (all of ``kind`` when None)."""
         index_store_for(conn).delete_vectors_in(conn, kind, refs)
 
-    def write(self, conn: Any, items: Sequence[Item], vectors: NDArray[np.float32] | None = None) -> int:
+    def write(self, conn: Transaction, items: Sequence[Item], vectors: NDArray[np.float32] | None = None) -> int:
         """Insert ``items`` with their vectors (computed here when not given); returns rows written."""
         if not items:
             return 0

@@ -42,7 +42,7 @@ from nura_appliance.knowledge.indexer import from_blob
 from nura_appliance.knowledge.language import arabizi_text
 from nura_appliance.knowledge.lexicon import service_facets, services_asked
 from nura_appliance.knowledge.normalize import analysis as shared_analysis
-from nura_appliance.storage.base import SearchStore
+from nura_appliance.storage.base import SearchStore, Transaction
 
 # Fusion weights and calibration (docs/KNOWLEDGE.md). Weights: grid search for the best mean
 # top-1 over the dev splits, cases.jsonl (packs with and without example questions) and the
@@ -120,7 +120,7 @@ class Decision:
     version: str | None = None  # the knowledge version it was decided on
 
 
-def knowledge_version(store: SearchStore, conn: Any) -> str:
+def knowledge_version(store: SearchStore, conn: Transaction) -> str:
     """The knowledge version ``conn`` sees; every change of articles or handbook bumps it, and the
     in-memory indexes (article snapshot, binary codes, term frequencies) are kept per version."""
     return store.meta_in(conn, "version") or "0"
@@ -169,7 +169,7 @@ class _Lexicon:
         return bm_item, bm_article
 
 
-def _load_lexicon(store: SearchStore, conn: Any, position: dict[str, int]) -> _Lexicon | None:
+def _load_lexicon(store: SearchStore, conn: Transaction, position: dict[str, int]) -> _Lexicon | None:
     """Build the :class:`_Lexicon` from the lexical index's own postings, or None where the store
     scores per query (the matcher then asks it per message)."""
     index = store.article_postings_in(conn)
@@ -233,7 +233,7 @@ class _Snapshot:
         self.position = {a: i for i, a in enumerate(self.article_ids)}
 
 
-def _load_snapshot(store: SearchStore, conn: Any, version: str, learn: bool = True) -> _Snapshot:
+def _load_snapshot(store: SearchStore, conn: Transaction, version: str, learn: bool = True) -> _Snapshot:
     rows = store.article_items_in(conn)
     space = store.meta_in(conn, "vector_space") or ""
     article_ids = sorted({ref for ref, _, _ in rows})
@@ -314,7 +314,7 @@ def background_bags() -> tuple[dict[str, float], ...]:
     return tuple(bag for bag in bags if bag)
 
 
-def _pack_background_texts(store: SearchStore, conn: Any) -> list[str]:
+def _pack_background_texts(store: SearchStore, conn: Transaction) -> list[str]:
     """The pack's own out-of-scope questions: its ``out_of_scope_examples`` (kb_meta), if any."""
     value = store.meta_in(conn, "out_of_scope_examples")
     texts = json.loads(value) if value is not None else []
@@ -592,7 +592,7 @@ class ArticleMatcher:
         # (tests/bench/bench_pack_import.py).
         self.learn = True
 
-    def _snapshot_in(self, conn: Any) -> _Snapshot:
+    def _snapshot_in(self, conn: Transaction) -> _Snapshot:
         """The article index for the knowledge version ``conn`` sees (reloaded when it changed)."""
         version = knowledge_version(self.store, conn)
         snap = self._snapshot
@@ -601,7 +601,7 @@ class ArticleMatcher:
         return snap
 
     def _lexical(
-        self, conn: Any, snap: _Snapshot, terms: list[str], *, use_lexicon: bool = True
+        self, conn: Transaction, snap: _Snapshot, terms: list[str], *, use_lexicon: bool = True
     ) -> tuple[np.ndarray, np.ndarray, float]:
         """Best BM25 per article over its items and as one document, and the share of the
         message's words the index knows at all."""
@@ -644,7 +644,7 @@ class ArticleMatcher:
             analysis.update(terms=terms, units=units)
         builtin = isinstance(self.embedder, BuiltinEmbedder)
 
-        def work(conn: Any) -> tuple[_Snapshot, Any]:
+        def work(conn: Transaction) -> tuple[_Snapshot, Any]:
             snap = self._snapshot_in(conn)
             if not snap.article_ids:
                 return snap, None

@@ -39,7 +39,7 @@ from nura_appliance.http import on_context
 from nura_appliance.jobs.tasks import WEBHOOK_KIND, webhook_payload
 from nura_appliance.ops.backup import create_backup
 from nura_appliance.ops.schedule import BackupSchedule, parse_schedule
-from nura_appliance.storage.base import BackupRun, BackupStore
+from nura_appliance.storage.base import BackupRun, BackupStore, Transaction
 
 log = logging.getLogger(__name__)
 bp = Blueprint("backups", url_prefix="/v1")
@@ -101,7 +101,7 @@ class BackupService:
     def jobs(self) -> Any:
         return self.ctx.jobs
 
-    def _enqueue(self, conn: Any, run_id: int) -> None:
+    def _enqueue(self, conn: Transaction, run_id: int) -> None:
         self.jobs.enqueue_in(conn, JOB_KIND, {"run_id": run_id})
 
     async def check_schedule(self, now: float | None = None) -> int | None:
@@ -157,7 +157,7 @@ class BackupService:
             log.error("backup %s failed: %s", run.id, run.error)
         return run
 
-    def _alert(self, conn: Any, run: BackupRun) -> None:
+    def _alert(self, conn: Transaction, run: BackupRun) -> None:
         """The ``backup.failed`` webhook event, queued with the failure (when a URL is set)."""
         url = str(self.settings.escalation_webhook_url or "")
         if not url or self.jobs is None:

@@ -38,7 +38,7 @@ from nura_appliance.knowledge.normalize import normalize
 from nura_appliance.knowledge.pack import PackError, from_legacy
 from nura_appliance.original import convert
 from nura_appliance.original.source import epoch, source_key
-from nura_appliance.storage.base import GapStore, OriginalImportStore
+from nura_appliance.storage.base import GapStore, OriginalImportStore, Transaction
 from nura_appliance.storage.original_rows import Insert, LedgerEntry
 from nura_appliance.storage.original_source import KNOWN_TABLES, OriginalDatabase
 
@@ -513,7 +513,7 @@ class OriginalImporter:
             self.report.table("session_outcomes").imported += 1
         self._count(item.merged)
 
-    def _gap_recorder(self, conn: Any) -> Callable[[dict[str, Any]], None]:
+    def _gap_recorder(self, conn: Transaction) -> Callable[[dict[str, Any]], None]:
         """Records the gaps insights flagged, grouped like live ones (one group index per write)."""
         store = self.gap_store
         assert store is not None
@@ -575,7 +575,7 @@ class OriginalImporter:
                 await self.store.write_gaps(gaps, others, self._gap_groups)
             self._advance("knowledge_gap_reviews", len(batch))
 
-    def _gap_groups(self, conn: Any) -> Callable[[dict[str, Any]], str]:
+    def _gap_groups(self, conn: Transaction) -> Callable[[dict[str, Any]], str]:
         """Open reviewed gaps join the open groups of similar questions; closed ones keep their own."""
         import uuid
 

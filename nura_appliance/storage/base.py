@@ -11,13 +11,45 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from nura_appliance.errors import Conflict
-from nura_appliance.storage.records import Chunk, chunk_fts_text
+from nura_appliance.storage.records import Chunk, Item, chunk_fts_text
 
 if TYPE_CHECKING:
     import numpy as np
 
 RecordT = TypeVar("RecordT")
 T = TypeVar("T")
+
+
+class Transaction(Protocol):
+    """An open connection of one database inside a transaction that the caller holds: what a
+    store's ``*_in`` method, a ``read``/``write`` callback, a session command and an outcome or
+    enqueue hook are handed. Features only carry it from a store's callback to the ``*_in``
+    methods of stores of the same database; each backend's stores know the connection behind it
+    (SQLite: apsw's, whose rows are dicts; PostgreSQL: ``storage.postgres.db.PgConnection``), so
+    no feature sees a driver type. The one operation both offer is the number of rows the last
+    statement changed."""
+
+    def changes(self) -> int: ...
+
+
+class SearchIndex(Protocol):
+    """The text analysis the knowledge and handbook stores index with (FTS rows and vectors): the
+    knowledge feature's ``knowledge.indexer.VectorIndex``, handed to the stores at construction.
+    Its writes run on the store's connection, in the store's transaction."""
+
+    def article_items(self, article: dict[str, Any]) -> list[Item]: ...
+
+    def write_article_fts(
+        self, conn: Transaction, article_id: str, items: Sequence[Item], *, fresh: bool = False
+    ) -> None: ...
+
+    def mark_analysis_if_new(self, conn: Transaction) -> None: ...
+
+    def embed(self, texts: Sequence[str], conn: Transaction | None = None) -> np.ndarray: ...
+
+    def write(self, conn: Transaction, items: Sequence[Item], vectors: np.ndarray | None = None) -> int: ...
+
+    def delete(self, conn: Transaction, kind: str, refs: Sequence[str] | None = None) -> None: ...
 
 
 def record_columns(record_type: type) -> list[str]:
@@ -148,7 +180,7 @@ class OutboxItem:
 
 # A function the job runner calls on the connection of the transaction that records a job's
 # outcome (e.g. to insert the webhook delivery log rows of the attempts the job made).
-OutcomeWrite = Callable[[Any], None]
+OutcomeWrite = Callable[[Transaction], None]
 # How an outcome write went: "recorded" (this call wrote it), "already" (an earlier try of the
 # same claim had, its commit unseen), "lost" (another claim holds the row now: ours expired). The
 # outcome's own writes run for "recorded" and "lost" (what the job did happened either way),
@@ -175,7 +207,7 @@ class OutboxStore(Protocol):
     """The outbox's life cycle (claims with a token, leases, outcomes) and the delivery log
     (``storage/sqlite/outbox.py``, ``storage/postgres/outbox.py``)."""
 
-    def insert_in(self, conn: Any, item: OutboxItem, *, max_attempts: int, dispatched: bool = False) -> int:
+    def insert_in(self, conn: Transaction, item: OutboxItem, *, max_attempts: int, dispatched: bool = False) -> int:
         """Insert a pending row on ``conn``, inside a write transaction the caller holds (the data
         that caused it); ``dispatched`` marks it handed to the queue now. Returns its id."""
         ...
@@ -223,14 +255,14 @@ class SessionChange:
     turns: list[TurnRecord] = field(default_factory=list)
     log: ExchangeLog | None = None
     outbox: list[OutboxItem] = field(default_factory=list)
-    after: Callable[[Any, list[TurnRecord]], None] | None = None
+    after: Callable[[Transaction, list[TurnRecord]], None] | None = None
     result: Any = None
 
 
 # A session command: ``(connection, committed row) -> SessionChange``. It runs in the writer's
 # transaction, so it may read other tables and write rows of its own (events, outcomes) on the
 # connection; raising rolls everything back.
-SessionCommand = Callable[[Any, SessionRecord], SessionChange]
+SessionCommand = Callable[[Transaction, SessionRecord], SessionChange]
 
 
 class SessionStore(Protocol):
@@ -278,27 +310,27 @@ class HandoffStore(Protocol):
     ``storage/postgres/handoff.py``). The ``*_in`` methods run on the connection of the session
     command that calls them (inside its write transaction); the rest open their own."""
 
-    def display_name_in(self, conn: Any, username: str) -> str | None:
+    def display_name_in(self, conn: Transaction, username: str) -> str | None:
         """A staff member's display name, stripped; None without one (or without the user)."""
         ...
 
-    def article_exists_in(self, conn: Any, article_id: str) -> bool: ...
-    def insert_outcome_in(self, conn: Any, row: dict[str, Any]) -> int:
+    def article_exists_in(self, conn: Transaction, article_id: str) -> bool: ...
+    def insert_outcome_in(self, conn: Transaction, row: dict[str, Any]) -> int:
         """Insert a ``session_outcomes`` row (its columns as keys); returns its id."""
         ...
 
     def event_in(
-        self, conn: Any, session_id: str, action: str, agent: str | None, detail: str | None, at: float
+        self, conn: Transaction, session_id: str, action: str, agent: str | None, detail: str | None, at: float
     ) -> None: ...
-    def capacity_in(self, conn: Any, agent: str) -> int | None:
+    def capacity_in(self, conn: Transaction, agent: str) -> int | None:
         """The agent's own capacity; None when they have not set one."""
         ...
 
-    def active_count_in(self, conn: Any, agent: str) -> int:
+    def active_count_in(self, conn: Transaction, agent: str) -> int:
         """Sessions ``human_active`` with ``agent`` (any letter case)."""
         ...
 
-    def known_agent_in(self, conn: Any, agent: str) -> bool:
+    def known_agent_in(self, conn: Transaction, agent: str) -> bool:
         """True when there are no staff accounts yet, or ``agent`` is an active agent or admin."""
         ...
 
@@ -414,7 +446,7 @@ class AttachmentRecord:
 class AttachmentStore(Protocol):
     """The rows of ``attachments``; the files are the attachment service's business."""
 
-    def insert_in(self, conn: Any, records: list[AttachmentRecord], turn_id: int | None) -> None:
+    def insert_in(self, conn: Transaction, records: list[AttachmentRecord], turn_id: int | None) -> None:
         """Insert inside a transaction the caller holds (the turn that shows them)."""
         ...
 
@@ -611,99 +643,99 @@ class SearchStore(Protocol):
     or a chunk id as text; vectors are float32 blobs. Terms are plain text, never query syntax (any
     text is safe)."""
 
-    async def read(self, fn: Callable[[Any], T]) -> T:
+    async def read(self, fn: Callable[[Transaction], T]) -> T:
         """Run ``fn(conn)`` on a reader connection; its result (a closed database: StorageError)."""
         ...
 
-    def meta_in(self, conn: Any, key: str) -> str | None:
+    def meta_in(self, conn: Transaction, key: str) -> str | None:
         """The ``kb_meta`` value of ``key`` (``version``, ``vector_space``,
         ``out_of_scope_examples`` …); None when unset."""
         ...
 
     # -- the article tier ----------------------------------------------------------------------
-    def article_items_in(self, conn: Any) -> list[tuple[str, str, bytes]]:
+    def article_items_in(self, conn: Transaction) -> list[tuple[str, str, bytes]]:
         """``(ref, field, vector)`` of every article item vector, by article then insertion."""
         ...
 
-    def article_fields_in(self, conn: Any) -> list[tuple[str, str, str]]:
+    def article_fields_in(self, conn: Transaction) -> list[tuple[str, str, str]]:
         """``(ref, field, text)`` of every article index row but the whole-article ones (``all``)."""
         ...
 
-    def article_postings_in(self, conn: Any) -> ArticlePostings | None:
+    def article_postings_in(self, conn: Transaction) -> ArticlePostings | None:
         """Every index row and its term counts, read from the lexical index itself, for an
         in-memory BM25 identical to :meth:`article_bm25_in`; None where the backend scores per
         query instead (the feature then calls :meth:`article_bm25_in`)."""
         ...
 
-    def article_bm25_in(self, conn: Any, terms: list[str]) -> list[tuple[str, str, float]]:
+    def article_bm25_in(self, conn: Transaction, terms: list[str]) -> list[tuple[str, str, float]]:
         """``(ref, field, score)`` of the article index rows holding any of ``terms``: FTS5's BM25
         (k1 1.2, b 0.75, its idf floor over every index row), positive, in no particular order."""
         ...
 
-    def indexed_terms_in(self, conn: Any, words: list[str]) -> set[str]:
+    def indexed_terms_in(self, conn: Transaction, words: list[str]) -> set[str]:
         """Which of ``words`` occur anywhere in the article index."""
         ...
 
     # -- the handbook search -------------------------------------------------------------------
-    def chunk_stats_in(self, conn: Any) -> tuple[int, float, bool]:
+    def chunk_stats_in(self, conn: Transaction) -> tuple[int, float, bool]:
         """``(chunks, average length in terms, frequencies)`` of the handbook chunk index;
         ``frequencies`` is False when :meth:`chunk_frequencies_in` cannot be read (no term
         vocabulary: the feature then sends the question's terms as they are)."""
         ...
 
-    def chunk_frequencies_in(self, conn: Any, terms: list[str]) -> dict[str, int]:
+    def chunk_frequencies_in(self, conn: Transaction, terms: list[str]) -> dict[str, int]:
         """How many handbook chunks hold each of ``terms`` (0 for a term none holds)."""
         ...
 
-    def chunk_count_in(self, conn: Any) -> int:
+    def chunk_count_in(self, conn: Transaction) -> int:
         """How many handbook chunks are indexed."""
         ...
 
-    def chunk_bm25_in(self, conn: Any, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
+    def chunk_bm25_in(self, conn: Transaction, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
         """``(ref, score, text)`` of the best ``limit`` chunks holding any of ``terms``, best first:
         FTS5's BM25 (positive) as :meth:`article_bm25_in` scores it."""
         ...
 
-    def chunk_terms_in(self, conn: Any, refs: Sequence[str]) -> dict[str, str]:
+    def chunk_terms_in(self, conn: Transaction, refs: Sequence[str]) -> dict[str, str]:
         """ref → indexed text of these handbook chunks (refs that are not chunk ids are left out)."""
         ...
 
-    def chunk_texts_in(self, conn: Any, refs: Sequence[str]) -> dict[str, str]:
+    def chunk_texts_in(self, conn: Transaction, refs: Sequence[str]) -> dict[str, str]:
         """ref → the chunk's own text (``handbook_chunks.text``) of these chunks."""
         ...
 
-    def chunk_row_in(self, conn: Any, ref: str) -> dict[str, Any] | None:
+    def chunk_row_in(self, conn: Transaction, ref: str) -> dict[str, Any] | None:
         """``text, heading, unit, lang, title, doc`` of a visible chunk (``doc``: its document's
         source name or path); None for a chunk being staged or purged, or gone."""
         ...
 
-    def handbook_vocabulary_in(self, conn: Any) -> list[str]:
+    def handbook_vocabulary_in(self, conn: Transaction) -> list[str]:
         """Every index term of the handbook chunks ([] without a vocabulary)."""
         ...
 
-    def article_matches_in(self, conn: Any, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
+    def article_matches_in(self, conn: Transaction, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
         """``(ref, score, text)`` of the best ``limit`` whole-article index rows (``all``) holding
         any of ``terms``, best first (BM25 as :meth:`chunk_bm25_in`)."""
         ...
 
-    def article_documents_in(self, conn: Any, refs: Sequence[str]) -> dict[str, str]:
+    def article_documents_in(self, conn: Transaction, refs: Sequence[str]) -> dict[str, str]:
         """ref → the whole-article index text (``all``) of these articles."""
         ...
 
-    def article_row_in(self, conn: Any, article_id: str) -> tuple[str, str] | None:
+    def article_row_in(self, conn: Transaction, article_id: str) -> tuple[str, str] | None:
         """The article's ``(title, body)`` JSON texts; None when there is no such article."""
         ...
 
-    def article_sources_in(self, conn: Any) -> list[dict[str, Any]]:
+    def article_sources_in(self, conn: Transaction) -> list[dict[str, Any]]:
         """``title, body, examples`` (JSON texts) of every article (the word bridge learns from them)."""
         ...
 
-    def has_vectors_in(self, conn: Any) -> bool:
+    def has_vectors_in(self, conn: Transaction) -> bool:
         """Whether this database can search vectors (SQLite: sqlite-vec's coarse index exists)."""
         ...
 
     def nearest_in(
-        self, conn: Any, kind: str, query: Any, coarse_query: Any, count: int, version: str
+        self, conn: Transaction, kind: str, query: Any, coarse_query: Any, count: int, version: str
     ) -> dict[str, float]:
         """The vector half of a search over ``kind`` (``chunk`` or ``article``) items: the best
         cosine per ref of the items nearest ``query`` (float32) under knowledge ``version``. SQLite
@@ -712,7 +744,7 @@ class SearchStore(Protocol):
         refs. {} when the index holds vectors of another dimension."""
         ...
 
-    def cosines_in(self, conn: Any, kind: str, refs: Sequence[str], query: Any) -> dict[str, float]:
+    def cosines_in(self, conn: Transaction, kind: str, refs: Sequence[str], query: Any) -> dict[str, float]:
         """The best cosine between ``query`` and each ref's ``kind`` item vectors (refs without
         vectors, or vectors of another dimension, are left out)."""
         ...
@@ -841,7 +873,7 @@ class BackupRun:
 
 
 # Inside the transaction that queues a run: ``enqueue(conn, run_id)`` writes its outbox row.
-RunEnqueue = Callable[[Any, int], None]
+RunEnqueue = Callable[[Transaction, int], None]
 
 
 class BackupStore(Protocol):
@@ -864,7 +896,7 @@ class BackupStore(Protocol):
         """Mark the run running (again, after a crash); None when it does not exist or is finished."""
         ...
 
-    async def finish(self, run: BackupRun, after: Callable[[Any], None] | None = None) -> None:
+    async def finish(self, run: BackupRun, after: Callable[[Transaction], None] | None = None) -> None:
         """Record the run's outcome (status, archive, size, error …); ``after(conn)`` runs in the
         same transaction (the failure's webhook row)."""
         ...
@@ -914,9 +946,9 @@ class WhatsAppStore(Protocol):
         wa_id: str,
         session_id: str | None,
         messages: list[tuple[str, dict[str, Any]]],
-        enqueue: Callable[[Any, list[int]], None] | None = None,
+        enqueue: Callable[[Transaction, list[int]], None] | None = None,
     ) -> list[int]: ...
-    async def enqueue_later(self, enqueue: Callable[[Any], None]) -> None: ...
+    async def enqueue_later(self, enqueue: Callable[[Transaction], None]) -> None: ...
     async def waiting(self, wa_id: str, *, up_to: int | None = None, now: float | None = None) -> list[int]: ...
     async def claim(self, row_id: int, lease_seconds: float) -> dict[str, Any] | None: ...
     async def sent(self, row_id: int, wa_message_id: str) -> None: ...
@@ -1213,52 +1245,52 @@ class GapStore(Protocol):
     The ``*_in`` methods run on a connection the caller holds inside a write transaction (from
     :meth:`write`, a session command, the hand-off's resolve); the rest open their own."""
 
-    async def write(self, fn: Callable[[Any], T]) -> T:
+    async def write(self, fn: Callable[[Transaction], T]) -> T:
         """Run ``fn(conn)`` in one write transaction of the serialised writer; its result."""
         ...
 
-    def open_groups_in(self, conn: Any, limit: int = 5000) -> list[tuple[str, str]]:
+    def open_groups_in(self, conn: Transaction, limit: int = 5000) -> list[tuple[str, str]]:
         """``(group_key, normalized)`` of each group's first open gap, by id."""
         ...
 
-    def recorded_in(self, conn: Any, message_id: int, reason: str) -> bool:
+    def recorded_in(self, conn: Transaction, message_id: int, reason: str) -> bool:
         """Whether a gap of ``reason`` was recorded for message ``message_id`` already."""
         ...
 
-    def insert_in(self, conn: Any, gap: GapRecord) -> int:
+    def insert_in(self, conn: Transaction, gap: GapRecord) -> int:
         """Insert an open gap; its id."""
         ...
 
-    def propose_article_in(self, conn: Any, gap_id: int, article_id: str | None) -> None:
+    def propose_article_in(self, conn: Transaction, gap_id: int, article_id: str | None) -> None:
         """Set the article a gap proposes (None: a new topic)."""
         ...
 
-    def feedback_after_in(self, conn: Any, limit: int) -> list[dict[str, Any]]:
+    def feedback_after_in(self, conn: Transaction, limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` feedback votes after the scan position (``analytics_state``
         ``feedback_scanned_id``; 0 when unset), oldest first: ``id, value, session_id, message_id``
         and the ``customer_message``, ``lang`` of the exchange the vote is on (None without one)."""
         ...
 
-    def set_feedback_scanned_in(self, conn: Any, feedback_id: int) -> None:
+    def set_feedback_scanned_in(self, conn: Transaction, feedback_id: int) -> None:
         """Move the feedback scan position to ``feedback_id``."""
         ...
 
-    def last_exchange_in(self, conn: Any, session_id: str, before_turn: int | None) -> dict[str, Any] | None:
+    def last_exchange_in(self, conn: Transaction, session_id: str, before_turn: int | None) -> dict[str, Any] | None:
         """The session's newest ``conversation_logs`` row (whose customer turn is before turn
         ``before_turn``, when given): ``customer_message, lang, source, escalated, bot_turn_id,
         created_at``; None without one."""
         ...
 
-    def last_question_in(self, conn: Any, session_id: str, before: float) -> dict[str, Any] | None:
+    def last_question_in(self, conn: Transaction, session_id: str, before: float) -> dict[str, Any] | None:
         """The session's newest exchange at or before ``before`` that was neither escalated nor a
         rule's answer: ``customer_message, lang, bot_turn_id``; None without one."""
         ...
 
-    def turn_time_in(self, conn: Any, turn_id: int) -> float | None:
+    def turn_time_in(self, conn: Transaction, turn_id: int) -> float | None:
         """When chat turn ``turn_id`` was written; None when there is no such turn."""
         ...
 
-    def write_insight_in(self, conn: Any, insight: InsightRecord) -> None:
+    def write_insight_in(self, conn: Transaction, insight: InsightRecord) -> None:
         """Insert the insight, or replace the classification of its message's earlier one."""
         ...
 
@@ -1626,47 +1658,47 @@ class IndexStore(Protocol):
     the coarse codes, PostgreSQL none (each worker holds the vectors in memory,
     ``storage/postgres/search.py``)."""
 
-    def mark_analysis_if_new_in(self, conn: Any, version: str) -> None:
+    def mark_analysis_if_new_in(self, conn: Transaction, version: str) -> None:
         """Record ``version`` as the text analysis of a database whose FTS tables are empty and
         that has no record yet (a fresh one); otherwise leave it."""
         ...
 
-    def set_analysis_version_in(self, conn: Any, version: str) -> None: ...
+    def set_analysis_version_in(self, conn: Transaction, version: str) -> None: ...
 
     def write_article_fts_in(
-        self, conn: Any, article_id: str, rows: Sequence[tuple[str, str, str]], *, fresh: bool = False
+        self, conn: Transaction, article_id: str, rows: Sequence[tuple[str, str, str]], *, fresh: bool = False
     ) -> None:
         """Replace an article's FTS rows by ``rows`` of (indexed text, field, lang) (``fresh``:
         it has none yet)."""
         ...
 
-    def ensure_chunk_vocab_in(self, conn: Any) -> None:
+    def ensure_chunk_vocab_in(self, conn: Transaction) -> None:
         """The document-frequency view of the chunk index exists (SQLite's ``fts5vocab``; a
         no-op where the backend has none)."""
         ...
 
-    def cached_vectors(self, conn: Any, keys: Sequence[str]) -> dict[str, bytes]:
+    def cached_vectors(self, conn: Transaction, keys: Sequence[str]) -> dict[str, bytes]:
         """The embedding cache's vectors of those ``keys`` it holds."""
         ...
 
-    def cache_vectors_in(self, conn: Any, rows: Sequence[tuple[str, str, bytes, float]]) -> None:
+    def cache_vectors_in(self, conn: Transaction, rows: Sequence[tuple[str, str, bytes, float]]) -> None:
         """Add (key, space, vector, created_at) rows to the embedding cache; a key already there
         keeps its vector."""
         ...
 
     def ensure_space_in(
-        self, conn: Any, dim: int, space: str, coarse_bits: int, codes: Callable[[list[bytes]], list[bytes]]
+        self, conn: Transaction, dim: int, space: str, coarse_bits: int, codes: Callable[[list[bytes]], list[bytes]]
     ) -> None:
         """Make the index hold vectors of ``dim`` dimensions in ``space``: when either changed,
         vectors of another space are deleted and the coarse index is rebuilt (``codes`` turns
         vectors into coarse codes)."""
         ...
 
-    def delete_vectors_in(self, conn: Any, kind: str, refs: Sequence[str] | None = None) -> None:
+    def delete_vectors_in(self, conn: Transaction, kind: str, refs: Sequence[str] | None = None) -> None:
         """Delete the vectors of ``refs`` of ``kind`` (every one of ``kind`` when None)."""
         ...
 
-    def write_vectors_in(self, conn: Any, rows: Sequence[VectorRow]) -> None: ...
+    def write_vectors_in(self, conn: Transaction, rows: Sequence[VectorRow]) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from nura_appliance.storage.records import SearchIndex
+from nura_appliance.storage.base import SearchIndex
 
 ARTICLE_COLUMNS = ("id", "category", "title", "body", "examples", "keywords", "updated_at")
 NODE_COLUMNS = ("id", "parent_id", "position", "label", "article_id", "action")

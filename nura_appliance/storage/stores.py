@@ -40,13 +40,13 @@ from nura_appliance.storage.base import (
     RetentionStore,
     RuleStore,
     RuntimeSettingsStore,
+    SearchIndex,
     SearchStore,
     SessionStore,
     SupportStore,
     TelegramStore,
     WhatsAppStore,
 )
-from nura_appliance.storage.records import SearchIndex
 from nura_appliance.storage.sqlite import migrations as sqlite_migrations
 from nura_appliance.storage.sqlite.db import Database, snapshot_file
 

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from nura_appliance.storage.base import AttachmentRecord, record_columns, record_from_row
-from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
+from nura_appliance.storage.base import AttachmentRecord, Transaction, record_columns, record_from_row
+from nura_appliance.storage.postgres.db import PgDatabase, own
 
 _COLUMNS = record_columns(AttachmentRecord)
 _INSERT = f"INSERT INTO attachments ({', '.join(_COLUMNS)}) VALUES ({', '.join('%s' for _ in _COLUMNS)})"
@@ -16,7 +16,8 @@ class PgAttachmentStore:
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
 
-    def insert_in(self, conn: PgConnection, records: list[AttachmentRecord], turn_id: int | None) -> None:
+    def insert_in(self, conn: Transaction, records: list[AttachmentRecord], turn_id: int | None) -> None:
+        conn = own(conn)
         for record in records:
             record.turn_id = turn_id
         if records:

@@ -35,7 +35,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import psycopg
 from psycopg import sql as pgsql
@@ -43,7 +43,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from nura_appliance.errors import StorageError
-from nura_appliance.storage.postgres.search import VectorIndex
+from nura_appliance.storage.base import Transaction
 from nura_appliance.storage.writer import LoopFuture, serve_writes, settle, settle_all
 
 log = logging.getLogger(__name__)
@@ -220,6 +220,13 @@ class PgConnection:
         return self._changes
 
 
+def own(conn: Transaction) -> PgConnection:
+    """The :class:`PgConnection` behind a transaction a PostgreSQL store's method is handed: a store
+    is only ever handed a connection of its own database (the seam's ``Transaction`` hides the
+    driver from the features, not from the store)."""
+    return cast(PgConnection, conn)
+
+
 def storage_error(exc: BaseException) -> StorageError:
     # Connection problems are transient (PostgreSQL restarting, pool exhausted): tell clients when
     # to retry; the pool replaces broken connections in the meantime.
@@ -256,7 +263,6 @@ class PgDatabase:
         except PoolTimeout as exc:
             self.pool.close()
             raise StorageError(f"cannot connect to PostgreSQL: {exc}") from None
-        self.vector_index = VectorIndex()
         # Readers leave two pool connections free for the writer thread.
         self._executor = ThreadPoolExecutor(max_workers=max(2, max_size - 2), thread_name_prefix="nura-pg")
         self._queue: queue.Queue[tuple[Callable[[PgConnection], Any], Future[Any] | LoopFuture[Any]] | None] = (

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from nura_appliance.storage.base import GapQuery, GapRecord, InsightRecord, ReportFilters
-from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
+from nura_appliance.storage.base import GapQuery, GapRecord, InsightRecord, ReportFilters, Transaction
+from nura_appliance.storage.postgres.db import PgConnection, PgDatabase, own
 
 T = TypeVar("T")
 
@@ -97,7 +97,8 @@ class PgGapStore:
 
     # -- inside the caller's write ---------------------------------------------------------------
     @staticmethod
-    def open_groups_in(conn: PgConnection, limit: int = 5000) -> list[tuple[str, str]]:
+    def open_groups_in(conn: Transaction, limit: int = 5000) -> list[tuple[str, str]]:
+        conn = own(conn)
         rows = conn.sql(
             "SELECT group_key, normalized FROM knowledge_gaps WHERE id IN"
             " (SELECT min(id) FROM knowledge_gaps WHERE status = 'open' GROUP BY group_key) ORDER BY id LIMIT %s",
@@ -106,28 +107,33 @@ class PgGapStore:
         return [(row["group_key"], row["normalized"]) for row in rows]
 
     @staticmethod
-    def recorded_in(conn: PgConnection, message_id: int, reason: str) -> bool:
+    def recorded_in(conn: Transaction, message_id: int, reason: str) -> bool:
+        conn = own(conn)
         found = conn.sql(
             "SELECT 1 FROM knowledge_gaps WHERE message_id = %s AND reason = %s LIMIT 1", (message_id, reason)
         ).fetchone()
         return found is not None
 
     @staticmethod
-    def insert_in(conn: PgConnection, gap: GapRecord) -> int:
+    def insert_in(conn: Transaction, gap: GapRecord) -> int:
+        conn = own(conn)
         row = conn.sql(_INSERT_GAP, gap.row_values()).fetchone()
         assert row is not None
         return int(row["id"])
 
     @staticmethod
-    def propose_article_in(conn: PgConnection, gap_id: int, article_id: str | None) -> None:
+    def propose_article_in(conn: Transaction, gap_id: int, article_id: str | None) -> None:
+        conn = own(conn)
         conn.sql("UPDATE knowledge_gaps SET article_id = %s WHERE id = %s", (article_id, gap_id))
 
     @staticmethod
-    def feedback_after_in(conn: PgConnection, limit: int) -> list[dict[str, Any]]:
+    def feedback_after_in(conn: Transaction, limit: int) -> list[dict[str, Any]]:
+        conn = own(conn)
         return conn.sql(_FEEDBACK, (limit,)).fetchall()
 
     @staticmethod
-    def set_feedback_scanned_in(conn: PgConnection, feedback_id: int) -> None:
+    def set_feedback_scanned_in(conn: Transaction, feedback_id: int) -> None:
+        conn = own(conn)
         conn.sql(
             "INSERT INTO analytics_state (key, value) VALUES ('feedback_scanned_id', %s)"
             " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
@@ -135,7 +141,8 @@ class PgGapStore:
         )
 
     @staticmethod
-    def last_exchange_in(conn: PgConnection, session_id: str, before_turn: int | None) -> dict[str, Any] | None:
+    def last_exchange_in(conn: Transaction, session_id: str, before_turn: int | None) -> dict[str, Any] | None:
+        conn = own(conn)
         params: list[Any] = [session_id]
         clause = ""
         if before_turn is not None:
@@ -148,7 +155,8 @@ class PgGapStore:
         ).fetchone()
 
     @staticmethod
-    def last_question_in(conn: PgConnection, session_id: str, before: float) -> dict[str, Any] | None:
+    def last_question_in(conn: Transaction, session_id: str, before: float) -> dict[str, Any] | None:
+        conn = own(conn)
         return conn.sql(
             "SELECT customer_message, lang, bot_turn_id FROM conversation_logs WHERE session_id = %s"
             " AND created_at <= %s AND escalated = 0 AND source IS DISTINCT FROM 'rules'"
@@ -157,13 +165,15 @@ class PgGapStore:
         ).fetchone()
 
     @staticmethod
-    def turn_time_in(conn: PgConnection, turn_id: int) -> float | None:
+    def turn_time_in(conn: Transaction, turn_id: int) -> float | None:
+        conn = own(conn)
         row = conn.sql("SELECT created_at FROM chat_turns WHERE id = %s", (turn_id,)).fetchone()
         return float(row["created_at"]) if row else None
 
     @staticmethod
-    def write_insight_in(conn: PgConnection, insight: InsightRecord) -> None:
+    def write_insight_in(conn: Transaction, insight: InsightRecord) -> None:
         # No result is read: in the writer it goes with the write's COMMIT or savepoint commands.
+        conn = own(conn)
         conn.sql_deferred(_INSIGHT, insight.row_values())
 
     # -- on their own ----------------------------------------------------------------------------

@@ -12,9 +12,16 @@ from typing import Any
 
 import numpy as np
 
-from nura_appliance.storage.base import HIDDEN, HandbookDocument, chunk_hash, chunk_index_text, title_languages
+from nura_appliance.storage.base import (
+    HIDDEN,
+    HandbookDocument,
+    SearchIndex,
+    chunk_hash,
+    chunk_index_text,
+    title_languages,
+)
 from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
-from nura_appliance.storage.records import Chunk, Item, SearchIndex
+from nura_appliance.storage.records import Chunk, Item
 
 _BUMP_VERSION = (
     "INSERT INTO kb_meta (key, value) VALUES ('version', %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"

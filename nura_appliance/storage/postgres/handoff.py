@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from nura_appliance.errors import Conflict, NotFound
-from nura_appliance.storage.base import INBOX_TABLES, SessionRecord, like_contains
-from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
+from nura_appliance.storage.base import INBOX_TABLES, SessionRecord, Transaction, like_contains
+from nura_appliance.storage.postgres.db import PgConnection, PgDatabase, own
 
 
 class PgHandoffStore:
@@ -16,16 +16,19 @@ class PgHandoffStore:
         self.db = db
 
     @staticmethod
-    def display_name_in(conn: PgConnection, username: str) -> str | None:
+    def display_name_in(conn: Transaction, username: str) -> str | None:
+        conn = own(conn)
         row = conn.sql("SELECT display_name FROM users WHERE username = %s", (username,)).fetchone()
         return ((row["display_name"] or "").strip() or None) if row else None
 
     @staticmethod
-    def article_exists_in(conn: PgConnection, article_id: str) -> bool:
+    def article_exists_in(conn: Transaction, article_id: str) -> bool:
+        conn = own(conn)
         return conn.sql("SELECT 1 FROM articles WHERE id = %s", (article_id,)).fetchone() is not None
 
     @staticmethod
-    def insert_outcome_in(conn: PgConnection, row: dict[str, Any]) -> int:
+    def insert_outcome_in(conn: Transaction, row: dict[str, Any]) -> int:
+        conn = own(conn)
         inserted = conn.sql(
             f"INSERT INTO session_outcomes ({', '.join(row)}) VALUES ({', '.join('%s' for _ in row)}) RETURNING id",
             tuple(row.values()),
@@ -35,20 +38,23 @@ class PgHandoffStore:
 
     @staticmethod
     def event_in(
-        conn: PgConnection, session_id: str, action: str, agent: str | None, detail: str | None, at: float
+        conn: Transaction, session_id: str, action: str, agent: str | None, detail: str | None, at: float
     ) -> None:
+        conn = own(conn)
         conn.sql(
             "INSERT INTO handoff_events (session_id, action, agent, detail, created_at) VALUES (%s, %s, %s, %s, %s)",
             (session_id, action, agent, detail, at),
         )
 
     @staticmethod
-    def capacity_in(conn: PgConnection, agent: str) -> int | None:
+    def capacity_in(conn: Transaction, agent: str) -> int | None:
+        conn = own(conn)
         row = conn.sql("SELECT capacity FROM agent_capacity WHERE agent = %s", (agent,)).fetchone()
         return int(row["capacity"]) if row else None
 
     @staticmethod
-    def active_count_in(conn: PgConnection, agent: str) -> int:
+    def active_count_in(conn: Transaction, agent: str) -> int:
+        conn = own(conn)
         row = conn.sql(
             "SELECT count(*) AS n FROM sessions WHERE status = 'human_active' AND lower(assigned_agent) = lower(%s)",
             (agent,),
@@ -56,7 +62,8 @@ class PgHandoffStore:
         return int(row["n"]) if row else 0
 
     @staticmethod
-    def known_agent_in(conn: PgConnection, agent: str) -> bool:
+    def known_agent_in(conn: Transaction, agent: str) -> bool:
+        conn = own(conn)
         row = conn.sql(
             "SELECT NOT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM users WHERE username = %s"
             " AND active = 1 AND role IN ('agent', 'admin')) AS ok",

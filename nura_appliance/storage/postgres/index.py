@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from nura_appliance.storage.base import VectorRow
-from nura_appliance.storage.postgres.db import PgConnection
+from nura_appliance.storage.base import Transaction, VectorRow
+from nura_appliance.storage.postgres.db import own
 
 _SET_META = "INSERT INTO kb_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
 
@@ -18,8 +18,9 @@ _SET_META = "INSERT INTO kb_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) 
 class PgIndexStore:
     """Stateless: one instance serves every PostgreSQL connection."""
 
-    def mark_analysis_if_new_in(self, conn: PgConnection, version: str) -> None:
+    def mark_analysis_if_new_in(self, conn: Transaction, version: str) -> None:
         # A read first: a write naming kb_meta counts as a knowledge change for Database.watch.
+        conn = own(conn)
         row = conn.sql(
             "SELECT EXISTS (SELECT 1 FROM kb_meta WHERE key = 'text_analysis') OR EXISTS (SELECT 1 FROM kb_fts)"
             " OR EXISTS (SELECT 1 FROM chunk_fts) AS known"
@@ -27,12 +28,14 @@ class PgIndexStore:
         if not (row and row["known"]):
             self.set_analysis_version_in(conn, version)
 
-    def set_analysis_version_in(self, conn: PgConnection, version: str) -> None:
+    def set_analysis_version_in(self, conn: Transaction, version: str) -> None:
+        conn = own(conn)
         conn.sql(_SET_META, ("text_analysis", version))
 
     def write_article_fts_in(
-        self, conn: PgConnection, article_id: str, rows: Sequence[tuple[str, str, str]], *, fresh: bool = False
+        self, conn: Transaction, article_id: str, rows: Sequence[tuple[str, str, str]], *, fresh: bool = False
     ) -> None:
+        conn = own(conn)
         insert = (
             "INSERT INTO kb_fts (text, kind, ref, field, lang)"
             " SELECT t, 'article', %s, f, l FROM unnest(%s::text[], %s::text[], %s::text[]) AS u(t, f, l)",
@@ -43,16 +46,18 @@ class PgIndexStore:
             return
         conn.sql_pipeline([("DELETE FROM kb_fts WHERE kind = 'article' AND ref = %s", (article_id,)), insert])
 
-    def ensure_chunk_vocab_in(self, conn: PgConnection) -> None:
+    def ensure_chunk_vocab_in(self, conn: Transaction) -> None:
         """Nothing to create: term statistics come from ``ts_stat`` (``storage/postgres/search.py``)."""
 
-    def cached_vectors(self, conn: PgConnection, keys: Sequence[str]) -> dict[str, bytes]:
+    def cached_vectors(self, conn: Transaction, keys: Sequence[str]) -> dict[str, bytes]:
+        conn = own(conn)
         if not keys:
             return {}
         rows = conn.sql("SELECT key, vector FROM embedding_cache WHERE key = ANY(%s)", (list(keys),)).fetchall()
         return {row["key"]: row["vector"] for row in rows}
 
-    def cache_vectors_in(self, conn: PgConnection, rows: Sequence[tuple[str, str, bytes, float]]) -> None:
+    def cache_vectors_in(self, conn: Transaction, rows: Sequence[tuple[str, str, bytes, float]]) -> None:
+        conn = own(conn)
         if rows:
             conn.sql(
                 "INSERT INTO embedding_cache (key, space, vector, created_at)"
@@ -61,8 +66,9 @@ class PgIndexStore:
             )
 
     def ensure_space_in(
-        self, conn: PgConnection, dim: int, space: str, coarse_bits: int, codes: Callable[[list[bytes]], list[bytes]]
+        self, conn: Transaction, dim: int, space: str, coarse_bits: int, codes: Callable[[list[bytes]], list[bytes]]
     ) -> None:
+        conn = own(conn)
         meta = {
             r["key"]: r["value"]
             for r in conn.sql(
@@ -80,13 +86,15 @@ class PgIndexStore:
         statements += [(_SET_META, (key, value)) for key, value in wanted.items()]
         conn.sql_pipeline(statements)
 
-    def delete_vectors_in(self, conn: PgConnection, kind: str, refs: Sequence[str] | None = None) -> None:
+    def delete_vectors_in(self, conn: Transaction, kind: str, refs: Sequence[str] | None = None) -> None:
+        conn = own(conn)
         if refs is None:
             conn.sql("DELETE FROM kb_vectors WHERE kind = %s", (kind,))
         elif refs:
             conn.sql("DELETE FROM kb_vectors WHERE kind = %s AND ref = ANY(%s)", (kind, list(refs)))
 
-    def write_vectors_in(self, conn: PgConnection, rows: Sequence[VectorRow]) -> None:
+    def write_vectors_in(self, conn: Transaction, rows: Sequence[VectorRow]) -> None:
+        conn = own(conn)
         if rows:
             conn.sql(
                 "INSERT INTO kb_vectors (kind, ref, field, lang, text, vector)"

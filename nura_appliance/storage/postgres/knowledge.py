@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from nura_appliance.storage.base import rule_from_row, rule_row_values
+from nura_appliance.storage.base import SearchIndex, Transaction, rule_from_row, rule_row_values
 from nura_appliance.storage.knowledge_rows import (
     INDEX_META,
     STATS_META,
@@ -35,8 +35,8 @@ from nura_appliance.storage.knowledge_rows import (
     stats_from,
     tree_from_rows,
 )
-from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
-from nura_appliance.storage.records import Item, SearchIndex
+from nura_appliance.storage.postgres.db import PgConnection, PgDatabase, own
+from nura_appliance.storage.records import Item
 
 _UPSERT_ARTICLE = (
     "INSERT INTO articles (id, category, title, body, examples, keywords, updated_at)"
@@ -117,12 +117,13 @@ class PgKnowledgeStore:
 
     def load_pack_in(
         self,
-        conn: PgConnection,
+        conn: Transaction,
         pack: dict[str, Any],
         *,
         merge: bool = False,
         prepared: dict[str, np.ndarray] | None = None,
     ) -> dict[str, int]:
+        conn = own(conn)
         now = time.time()
         existing: set[str] = set()
         if merge:

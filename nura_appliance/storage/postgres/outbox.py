@@ -10,8 +10,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from nura_appliance.storage.base import DeliveryAttempt, OutboxItem, OutcomeWrite, Recorded
-from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
+from nura_appliance.storage.base import DeliveryAttempt, OutboxItem, OutcomeWrite, Recorded, Transaction
+from nura_appliance.storage.postgres.db import PgConnection, PgDatabase, own
 
 _CLAIMABLE = (
     "((status = 'pending' AND next_attempt_at <= %(due)s)"
@@ -46,7 +46,8 @@ class PgOutboxStore:
 
     # -- rows written inside a caller's transaction -----------------------------------------------
     @staticmethod
-    def insert_in(conn: PgConnection, item: OutboxItem, *, max_attempts: int, dispatched: bool = False) -> int:
+    def insert_in(conn: Transaction, item: OutboxItem, *, max_attempts: int, dispatched: bool = False) -> int:
+        conn = own(conn)
         now = time.time()
         row = conn.sql(
             "INSERT INTO outbox (kind, payload, status, attempts, max_attempts, next_attempt_at, created_at,"
@@ -236,8 +237,8 @@ class PgOutboxStore:
     def delivery_write(attempt: DeliveryAttempt) -> OutcomeWrite:
         params = _delivery_params(attempt)
 
-        def insert(conn: PgConnection) -> None:
-            conn.sql(_DELIVERY, params)
+        def insert(conn: Transaction) -> None:
+            own(conn).sql(_DELIVERY, params)
 
         return insert
 

@@ -26,7 +26,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from nura_appliance.storage.base import HIDDEN, ArticlePostings
+from nura_appliance.storage.base import HIDDEN, ArticlePostings, Transaction
+from nura_appliance.storage.postgres.db import own
 
 T = TypeVar("T")
 K1 = 1.2
@@ -217,38 +218,40 @@ class PgSearchStore:
     def __init__(self, db: Any) -> None:
         self.db = db
         self._stats = _StatsCache()
-
-    @property
-    def _vectors(self) -> VectorIndex:
-        index: VectorIndex = self.db.vector_index  # one per worker: the database's
-        return index
+        # The worker's in-memory copy of kb_vectors: one search store per database (stores_for).
+        self._vectors = VectorIndex()
 
     async def read(self, fn: Callable[[Any], T]) -> T:
         result: T = await self.db.read(fn)
         return result
 
-    def meta_in(self, conn: Any, key: str) -> str | None:
+    def meta_in(self, conn: Transaction, key: str) -> str | None:
+        conn = own(conn)
         rows = conn.sql("SELECT value FROM kb_meta WHERE key = %s", (key,)).fetchall()
         return rows[0]["value"] if rows else None
 
     # -- the article tier ----------------------------------------------------------------------
-    def article_items_in(self, conn: Any) -> list[tuple[str, str, bytes]]:
+    def article_items_in(self, conn: Transaction) -> list[tuple[str, str, bytes]]:
+        conn = own(conn)
         rows = conn.sql(
             "SELECT ref, field, vector FROM kb_vectors WHERE kind = 'article' ORDER BY ref COLLATE \"C\", id"
         )
         return [(r["ref"], r["field"], bytes(r["vector"])) for r in rows.fetchall()]
 
-    def article_fields_in(self, conn: Any) -> list[tuple[str, str, str]]:
+    def article_fields_in(self, conn: Transaction) -> list[tuple[str, str, str]]:
+        conn = own(conn)
         rows = conn.sql("SELECT ref, field, text FROM kb_fts WHERE kind = 'article' AND field <> 'all'").fetchall()
         return [(r["ref"], r["field"], r["text"]) for r in rows]
 
-    def article_postings_in(self, conn: Any) -> ArticlePostings | None:
+    def article_postings_in(self, conn: Transaction) -> ArticlePostings | None:
         return None  # scored per message (article_bm25_in): the tsvector index holds no term counts
 
-    def article_bm25_in(self, conn: Any, terms: list[str]) -> list[tuple[str, str, float]]:
+    def article_bm25_in(self, conn: Transaction, terms: list[str]) -> list[tuple[str, str, float]]:
+        conn = own(conn)
         return [(r["ref"], r["field"], r["score"]) for r in bm25(conn, self._stats, "article", terms)]
 
-    def indexed_terms_in(self, conn: Any, words: list[str]) -> set[str]:
+    def indexed_terms_in(self, conn: Transaction, words: list[str]) -> set[str]:
+        conn = own(conn)
         if not words:
             return set()
         rows = conn.sql(
@@ -259,55 +262,65 @@ class PgSearchStore:
         return {r["t"] for r in rows}
 
     # -- the handbook search -------------------------------------------------------------------
-    def chunk_stats_in(self, conn: Any) -> tuple[int, float, bool]:
+    def chunk_stats_in(self, conn: Transaction) -> tuple[int, float, bool]:
+        conn = own(conn)
         row = conn.sql(_CHUNK_STATS).fetchall()[0]
         chunks = int(row["n"])
         return chunks, (float(row["t"]) / chunks if chunks else 1.0), True
 
-    def chunk_frequencies_in(self, conn: Any, terms: list[str]) -> dict[str, int]:
+    def chunk_frequencies_in(self, conn: Transaction, terms: list[str]) -> dict[str, int]:
+        conn = own(conn)
         unique = list(dict.fromkeys(terms))
         if not unique:
             return {}
         found = {r["term"]: int(r["n"]) for r in conn.sql(_FREQUENCY_SQL["chunk_fts"], (unique,)).fetchall()}
         return {t: found.get(t, 0) for t in terms}
 
-    def chunk_count_in(self, conn: Any) -> int:
+    def chunk_count_in(self, conn: Transaction) -> int:
+        conn = own(conn)
         return int(conn.sql("SELECT count(*) AS n FROM chunk_fts").fetchall()[0]["n"])
 
-    def chunk_bm25_in(self, conn: Any, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
+    def chunk_bm25_in(self, conn: Transaction, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
+        conn = own(conn)
         if limit <= 0:
             return []
         return [(str(r["ref"]), r["score"], r["text"]) for r in bm25(conn, self._stats, "chunk", terms, limit)]
 
-    def chunk_terms_in(self, conn: Any, refs: Sequence[str]) -> dict[str, str]:
+    def chunk_terms_in(self, conn: Transaction, refs: Sequence[str]) -> dict[str, str]:
+        conn = own(conn)
         wanted = [str(i) for i in _chunk_ids(refs)]
         if not wanted:
             return {}
         rows = conn.sql("SELECT ref, text FROM chunk_fts WHERE ref = ANY(%s)", (wanted,)).fetchall()
         return {r["ref"]: r["text"] for r in rows}
 
-    def chunk_texts_in(self, conn: Any, refs: Sequence[str]) -> dict[str, str]:
+    def chunk_texts_in(self, conn: Transaction, refs: Sequence[str]) -> dict[str, str]:
+        conn = own(conn)
         ids = _chunk_ids(refs)
         if not ids:
             return {}
         rows = conn.sql("SELECT id, text FROM handbook_chunks WHERE id = ANY(%s)", (ids,)).fetchall()
         return {str(r["id"]): r["text"] or "" for r in rows}
 
-    def chunk_row_in(self, conn: Any, ref: str) -> dict[str, Any] | None:
+    def chunk_row_in(self, conn: Transaction, ref: str) -> dict[str, Any] | None:
+        conn = own(conn)
         if not ref.isdigit():
             return None
         rows = conn.sql(_CHUNK_ROW, (int(ref), *HIDDEN)).fetchall()
         return rows[0] if rows else None
 
-    def handbook_vocabulary_in(self, conn: Any) -> list[str]:
+    def handbook_vocabulary_in(self, conn: Transaction) -> list[str]:
+        conn = own(conn)
         return [str(r["term"]) for r in conn.sql("SELECT word AS term FROM ts_stat('SELECT tsv FROM chunk_fts')")]
 
-    def article_matches_in(self, conn: Any, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
+    def article_matches_in(self, conn: Transaction, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
+        conn = own(conn)
         if limit <= 0:
             return []
         return [(r["ref"], r["score"], r["text"]) for r in bm25(conn, self._stats, "article_all", terms, limit)]
 
-    def article_documents_in(self, conn: Any, refs: Sequence[str]) -> dict[str, str]:
+    def article_documents_in(self, conn: Transaction, refs: Sequence[str]) -> dict[str, str]:
+        conn = own(conn)
         if not refs:
             return {}
         rows = conn.sql(
@@ -315,24 +328,28 @@ class PgSearchStore:
         ).fetchall()
         return {r["ref"]: r["text"] for r in rows}
 
-    def article_row_in(self, conn: Any, article_id: str) -> tuple[str, str] | None:
+    def article_row_in(self, conn: Transaction, article_id: str) -> tuple[str, str] | None:
+        conn = own(conn)
         rows = conn.sql("SELECT title, body FROM articles WHERE id = %s", (article_id,)).fetchall()
         return (rows[0]["title"], rows[0]["body"]) if rows else None
 
-    def article_sources_in(self, conn: Any) -> list[dict[str, Any]]:
+    def article_sources_in(self, conn: Transaction) -> list[dict[str, Any]]:
+        conn = own(conn)
         rows: list[dict[str, Any]] = conn.sql("SELECT title, body, examples FROM articles").fetchall()
         return rows
 
     # -- vectors -------------------------------------------------------------------------------
-    def has_vectors_in(self, conn: Any) -> bool:
+    def has_vectors_in(self, conn: Transaction) -> bool:
         return True  # every worker's in-memory index
 
     def nearest_in(
-        self, conn: Any, kind: str, query: np.ndarray, coarse_query: np.ndarray, count: int, version: str
+        self, conn: Transaction, kind: str, query: np.ndarray, coarse_query: np.ndarray, count: int, version: str
     ) -> dict[str, float]:
+        conn = own(conn)
         return self._vectors.search(conn, version, query, kind, count)
 
-    def cosines_in(self, conn: Any, kind: str, refs: Sequence[str], query: np.ndarray) -> dict[str, float]:
+    def cosines_in(self, conn: Transaction, kind: str, refs: Sequence[str], query: np.ndarray) -> dict[str, float]:
+        conn = own(conn)
         if not refs:
             return {}
         version = self.meta_in(conn, "version") or "0"

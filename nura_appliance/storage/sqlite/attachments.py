@@ -5,10 +5,8 @@ SQLite's side; ``storage/postgres/attachments.py`` is the PostgreSQL twin.
 
 from __future__ import annotations
 
-from typing import Any
-
-from nura_appliance.storage.base import AttachmentRecord, record_columns, record_from_row
-from nura_appliance.storage.sqlite.db import Connection, Database
+from nura_appliance.storage.base import AttachmentRecord, Transaction, record_columns, record_from_row
+from nura_appliance.storage.sqlite.db import Connection, Database, own
 
 _COLUMNS = record_columns(AttachmentRecord)
 _INSERT = f"INSERT INTO attachments ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
@@ -20,7 +18,8 @@ class SqlAttachmentStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def insert_in(self, conn: Any, records: list[AttachmentRecord], turn_id: int | None) -> None:
+    def insert_in(self, conn: Transaction, records: list[AttachmentRecord], turn_id: int | None) -> None:
+        conn = own(conn)
         for record in records:
             record.turn_id = turn_id
             conn.execute(_INSERT, tuple(getattr(record, name) for name in _COLUMNS))

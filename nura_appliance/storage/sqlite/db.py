@@ -30,6 +30,7 @@ import apsw
 import sqlite_vec
 
 from nura_appliance.errors import StorageError
+from nura_appliance.storage.base import Transaction
 from nura_appliance.storage.writer import LoopFuture, Write, serve_writes, settle, settle_all
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,13 @@ if TYPE_CHECKING:
 else:
     Cursor = apsw.Cursor
     Connection = apsw.Connection
+
+
+def own(conn: Transaction) -> Connection:
+    """The apsw connection behind a transaction a SQLite store's method is handed: a store is only
+    ever handed a connection of its own database (the seam's ``Transaction`` hides the driver from
+    the features, not from the store)."""
+    return cast(Connection, conn)
 
 
 def engine_versions() -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from nura_appliance.storage.base import GapQuery, GapRecord, InsightRecord, ReportFilters
-from nura_appliance.storage.sqlite.db import Connection, Database
+from nura_appliance.storage.base import GapQuery, GapRecord, InsightRecord, ReportFilters, Transaction
+from nura_appliance.storage.sqlite.db import Connection, Database, own
 
 T = TypeVar("T")
 
@@ -92,7 +92,8 @@ class SqliteGapStore:
 
     # -- inside the caller's write ---------------------------------------------------------------
     @staticmethod
-    def open_groups_in(conn: Any, limit: int = 5000) -> list[tuple[str, str]]:
+    def open_groups_in(conn: Transaction, limit: int = 5000) -> list[tuple[str, str]]:
+        conn = own(conn)
         rows = conn.execute(
             "SELECT group_key, normalized FROM knowledge_gaps WHERE id IN"
             " (SELECT min(id) FROM knowledge_gaps WHERE status = 'open' GROUP BY group_key) ORDER BY id LIMIT ?",
@@ -101,7 +102,8 @@ class SqliteGapStore:
         return [(row["group_key"], row["normalized"]) for row in rows]
 
     @staticmethod
-    def recorded_in(conn: Any, message_id: int, reason: str) -> bool:
+    def recorded_in(conn: Transaction, message_id: int, reason: str) -> bool:
+        conn = own(conn)
         return bool(
             conn.execute(
                 "SELECT 1 FROM knowledge_gaps WHERE message_id = ? AND reason = ?", (message_id, reason)
@@ -109,20 +111,24 @@ class SqliteGapStore:
         )
 
     @staticmethod
-    def insert_in(conn: Any, gap: GapRecord) -> int:
+    def insert_in(conn: Transaction, gap: GapRecord) -> int:
+        conn = own(conn)
         conn.execute(_INSERT_GAP, gap.row_values())
         return int(conn.last_insert_rowid())
 
     @staticmethod
-    def propose_article_in(conn: Any, gap_id: int, article_id: str | None) -> None:
+    def propose_article_in(conn: Transaction, gap_id: int, article_id: str | None) -> None:
+        conn = own(conn)
         conn.execute("UPDATE knowledge_gaps SET article_id = ? WHERE id = ?", (article_id, gap_id))
 
     @staticmethod
-    def feedback_after_in(conn: Any, limit: int) -> list[dict[str, Any]]:
+    def feedback_after_in(conn: Transaction, limit: int) -> list[dict[str, Any]]:
+        conn = own(conn)
         return list(conn.execute(_FEEDBACK, (limit,)))
 
     @staticmethod
-    def set_feedback_scanned_in(conn: Any, feedback_id: int) -> None:
+    def set_feedback_scanned_in(conn: Transaction, feedback_id: int) -> None:
+        conn = own(conn)
         conn.execute(
             "INSERT INTO analytics_state (key, value) VALUES ('feedback_scanned_id', ?) ON CONFLICT (key)"
             " DO UPDATE SET value = excluded.value",
@@ -130,7 +136,8 @@ class SqliteGapStore:
         )
 
     @staticmethod
-    def last_exchange_in(conn: Any, session_id: str, before_turn: int | None) -> dict[str, Any] | None:
+    def last_exchange_in(conn: Transaction, session_id: str, before_turn: int | None) -> dict[str, Any] | None:
+        conn = own(conn)
         params: list[Any] = [session_id]
         clause = ""
         if before_turn is not None:
@@ -144,7 +151,8 @@ class SqliteGapStore:
         return dict(rows[0]) if rows else None
 
     @staticmethod
-    def last_question_in(conn: Any, session_id: str, before: float) -> dict[str, Any] | None:
+    def last_question_in(conn: Transaction, session_id: str, before: float) -> dict[str, Any] | None:
+        conn = own(conn)
         rows = conn.execute(
             "SELECT customer_message, lang, bot_turn_id FROM conversation_logs WHERE session_id = ?"
             " AND created_at <= ? AND escalated = 0 AND coalesce(source, '') <> 'rules' ORDER BY id DESC LIMIT 1",
@@ -153,12 +161,14 @@ class SqliteGapStore:
         return dict(rows[0]) if rows else None
 
     @staticmethod
-    def turn_time_in(conn: Any, turn_id: int) -> float | None:
+    def turn_time_in(conn: Transaction, turn_id: int) -> float | None:
+        conn = own(conn)
         rows = conn.execute("SELECT created_at FROM chat_turns WHERE id = ?", (turn_id,)).fetchall()
         return float(rows[0]["created_at"]) if rows else None
 
     @staticmethod
-    def write_insight_in(conn: Any, insight: InsightRecord) -> None:
+    def write_insight_in(conn: Transaction, insight: InsightRecord) -> None:
+        conn = own(conn)
         conn.execute(_INSIGHT, insight.row_values())
 
     # -- on their own ----------------------------------------------------------------------------

@@ -12,11 +12,12 @@ from nura_appliance.storage.base import (
     HIDDEN,
     STAGE_BATCH,
     HandbookDocument,
+    SearchIndex,
     chunk_hash,
     chunk_index_text,
     title_languages,
 )
-from nura_appliance.storage.records import Chunk, Item, SearchIndex
+from nura_appliance.storage.records import Chunk, Item
 from nura_appliance.storage.sqlite.db import Connection, Database
 
 __all__ = ["HIDDEN", "STAGE_BATCH", "HandbookDocument", "SqliteHandbookStore", "bump_version", "index_text"]

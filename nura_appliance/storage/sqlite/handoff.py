@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from nura_appliance.errors import Conflict, NotFound
-from nura_appliance.storage.base import INBOX_TABLES, SessionRecord, like_contains
-from nura_appliance.storage.sqlite.db import Connection, Database
+from nura_appliance.storage.base import INBOX_TABLES, SessionRecord, Transaction, like_contains
+from nura_appliance.storage.sqlite.db import Connection, Database, own
 
 _STALE = (
     "SELECT id, handoff_at, handoff_reason FROM sessions s WHERE status = 'pending_handoff'"
@@ -20,16 +20,19 @@ class SqliteHandoffStore:
         self.db = db
 
     @staticmethod
-    def display_name_in(conn: Any, username: str) -> str | None:
+    def display_name_in(conn: Transaction, username: str) -> str | None:
+        conn = own(conn)
         rows = conn.execute("SELECT display_name FROM users WHERE username = ?", (username,)).fetchall()
         return ((rows[0]["display_name"] or "").strip() or None) if rows else None
 
     @staticmethod
-    def article_exists_in(conn: Any, article_id: str) -> bool:
+    def article_exists_in(conn: Transaction, article_id: str) -> bool:
+        conn = own(conn)
         return bool(conn.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchall())
 
     @staticmethod
-    def insert_outcome_in(conn: Any, row: dict[str, Any]) -> int:
+    def insert_outcome_in(conn: Transaction, row: dict[str, Any]) -> int:
+        conn = own(conn)
         inserted = conn.execute(
             f"INSERT INTO session_outcomes ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)}) RETURNING id",
             tuple(row.values()),
@@ -37,19 +40,24 @@ class SqliteHandoffStore:
         return int(inserted[0]["id"])
 
     @staticmethod
-    def event_in(conn: Any, session_id: str, action: str, agent: str | None, detail: str | None, at: float) -> None:
+    def event_in(
+        conn: Transaction, session_id: str, action: str, agent: str | None, detail: str | None, at: float
+    ) -> None:
+        conn = own(conn)
         conn.execute(
             "INSERT INTO handoff_events (session_id, action, agent, detail, created_at) VALUES (?,?,?,?,?)",
             (session_id, action, agent, detail, at),
         )
 
     @staticmethod
-    def capacity_in(conn: Any, agent: str) -> int | None:
+    def capacity_in(conn: Transaction, agent: str) -> int | None:
+        conn = own(conn)
         rows = conn.execute("SELECT capacity FROM agent_capacity WHERE agent = ?", (agent,)).fetchall()
         return int(rows[0]["capacity"]) if rows else None
 
     @staticmethod
-    def active_count_in(conn: Any, agent: str) -> int:
+    def active_count_in(conn: Transaction, agent: str) -> int:
+        conn = own(conn)
         rows = conn.execute(
             "SELECT count(*) AS n FROM sessions WHERE status = 'human_active' AND assigned_agent = ? COLLATE NOCASE",
             (agent,),
@@ -57,7 +65,8 @@ class SqliteHandoffStore:
         return int(rows[0]["n"])
 
     @staticmethod
-    def known_agent_in(conn: Any, agent: str) -> bool:
+    def known_agent_in(conn: Transaction, agent: str) -> bool:
+        conn = own(conn)
         if not conn.execute("SELECT 1 FROM users LIMIT 1").fetchall():
             return True
         return bool(

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from nura_appliance.storage.base import VectorRow
-from nura_appliance.storage.sqlite.db import Connection
+from nura_appliance.storage.base import Transaction, VectorRow
+from nura_appliance.storage.sqlite.db import Connection, own
 
 _SET_META = "INSERT INTO kb_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 _ADD_CODE = "INSERT INTO kb_vec (rowid, kind, embedding) VALUES (?, ?, vec_quantize_binary(?))"
@@ -22,7 +22,8 @@ def _has_coarse_table(conn: Connection) -> bool:
 class SqliteIndexStore:
     """Stateless: one instance serves every SQLite connection."""
 
-    def mark_analysis_if_new_in(self, conn: Connection, version: str) -> None:
+    def mark_analysis_if_new_in(self, conn: Transaction, version: str) -> None:
+        conn = own(conn)
         if conn.execute("SELECT 1 FROM kb_meta WHERE key = 'text_analysis'").fetchall():
             return
         if (
@@ -32,12 +33,14 @@ class SqliteIndexStore:
             return
         self.set_analysis_version_in(conn, version)
 
-    def set_analysis_version_in(self, conn: Connection, version: str) -> None:
+    def set_analysis_version_in(self, conn: Transaction, version: str) -> None:
+        conn = own(conn)
         conn.execute(_SET_META, ("text_analysis", version))
 
     def write_article_fts_in(
-        self, conn: Connection, article_id: str, rows: Sequence[tuple[str, str, str]], *, fresh: bool = False
+        self, conn: Transaction, article_id: str, rows: Sequence[tuple[str, str, str]], *, fresh: bool = False
     ) -> None:
+        conn = own(conn)
         if not fresh:
             conn.execute("DELETE FROM kb_fts WHERE kind = 'article' AND ref = ?", (article_id,))
         conn.executemany(
@@ -45,11 +48,13 @@ class SqliteIndexStore:
             [(text, article_id, field, lang) for text, field, lang in rows],
         )
 
-    def ensure_chunk_vocab_in(self, conn: Connection) -> None:
+    def ensure_chunk_vocab_in(self, conn: Transaction) -> None:
         # Created here rather than in a migration so that databases migrated before it get it too.
+        conn = own(conn)
         conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts_vocab USING fts5vocab (chunk_fts, 'row')")
 
-    def cached_vectors(self, conn: Connection, keys: Sequence[str]) -> dict[str, bytes]:
+    def cached_vectors(self, conn: Transaction, keys: Sequence[str]) -> dict[str, bytes]:
+        conn = own(conn)
         found: dict[str, bytes] = {}
         for start in range(0, len(keys), _CACHE_LOOKUP):
             part = list(keys[start : start + _CACHE_LOOKUP])
@@ -58,15 +63,17 @@ class SqliteIndexStore:
                 found[row["key"]] = row["vector"]
         return found
 
-    def cache_vectors_in(self, conn: Connection, rows: Sequence[tuple[str, str, bytes, float]]) -> None:
+    def cache_vectors_in(self, conn: Transaction, rows: Sequence[tuple[str, str, bytes, float]]) -> None:
+        conn = own(conn)
         if rows:
             conn.executemany(
                 "INSERT OR IGNORE INTO embedding_cache (key, space, vector, created_at) VALUES (?,?,?,?)", rows
             )
 
     def ensure_space_in(
-        self, conn: Connection, dim: int, space: str, coarse_bits: int, codes: Callable[[list[bytes]], list[bytes]]
+        self, conn: Transaction, dim: int, space: str, coarse_bits: int, codes: Callable[[list[bytes]], list[bytes]]
     ) -> None:
+        conn = own(conn)
         meta = {
             r["key"]: r["value"]
             for r in conn.execute(
@@ -100,7 +107,8 @@ class SqliteIndexStore:
         for key, value in (("vector_dim", str(dim)), ("vector_space", space), ("vector_coarse", str(coarse_bits))):
             conn.execute(_SET_META, (key, value))
 
-    def delete_vectors_in(self, conn: Connection, kind: str, refs: Sequence[str] | None = None) -> None:
+    def delete_vectors_in(self, conn: Transaction, kind: str, refs: Sequence[str] | None = None) -> None:
+        conn = own(conn)
         has_vec = _has_coarse_table(conn)
         if refs is None:
             if has_vec:
@@ -115,7 +123,8 @@ class SqliteIndexStore:
                 )
             conn.execute("DELETE FROM kb_vectors WHERE kind = ? AND ref = ?", (kind, ref))
 
-    def write_vectors_in(self, conn: Connection, rows: Sequence[VectorRow]) -> None:
+    def write_vectors_in(self, conn: Transaction, rows: Sequence[VectorRow]) -> None:
+        conn = own(conn)
         for row in rows:
             conn.execute(
                 "INSERT INTO kb_vectors (kind, ref, field, lang, text, vector) VALUES (?,?,?,?,?,?)",

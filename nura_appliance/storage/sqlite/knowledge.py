@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from nura_appliance.storage.base import rule_from_row, rule_row_values
+from nura_appliance.storage.base import SearchIndex, Transaction, rule_from_row, rule_row_values
 from nura_appliance.storage.knowledge_rows import (
     INDEX_META,
     STATS_META,
@@ -29,8 +29,8 @@ from nura_appliance.storage.knowledge_rows import (
     stats_from,
     tree_from_rows,
 )
-from nura_appliance.storage.records import Item, SearchIndex
-from nura_appliance.storage.sqlite.db import Connection, Database
+from nura_appliance.storage.records import Item
+from nura_appliance.storage.sqlite.db import Connection, Database, own
 
 _UPSERT_ARTICLE = (
     "INSERT INTO articles (id, category, title, body, examples, keywords, updated_at)"
@@ -87,12 +87,13 @@ class SqliteKnowledgeStore:
 
     def load_pack_in(
         self,
-        conn: Connection,
+        conn: Transaction,
         pack: dict[str, Any],
         *,
         merge: bool = False,
         prepared: dict[str, np.ndarray] | None = None,
     ) -> dict[str, int]:
+        conn = own(conn)
         now = time.time()
         if not merge:
             conn.execute("DELETE FROM articles")

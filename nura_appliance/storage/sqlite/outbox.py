@@ -15,8 +15,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from nura_appliance.storage.base import DeliveryAttempt, OutboxItem, OutcomeWrite, Recorded
-from nura_appliance.storage.sqlite.db import Connection, Database
+from nura_appliance.storage.base import DeliveryAttempt, OutboxItem, OutcomeWrite, Recorded, Transaction
+from nura_appliance.storage.sqlite.db import Connection, Database, own
 from nura_appliance.storage.sqlite.sessions import insert_outbox
 
 _CLAIMABLE = (
@@ -33,7 +33,8 @@ class SqliteOutboxStore:
 
     # -- rows written inside a caller's transaction -----------------------------------------------
     @staticmethod
-    def insert_in(conn: Any, item: OutboxItem, *, max_attempts: int, dispatched: bool = False) -> int:
+    def insert_in(conn: Transaction, item: OutboxItem, *, max_attempts: int, dispatched: bool = False) -> int:
+        conn = own(conn)
         row_id = insert_outbox(conn, item, max_attempts=max_attempts)
         if dispatched:
             SqliteOutboxStore.mark_dispatched(conn, row_id)
@@ -212,8 +213,8 @@ class SqliteOutboxStore:
         """The write that adds ``attempt`` to ``webhook_deliveries`` (run inside a transaction:
         the job's outcome, or :meth:`log_deliveries`)."""
 
-        def insert(conn: Connection) -> None:
-            conn.execute(
+        def insert(conn: Transaction) -> None:
+            own(conn).execute(
                 "INSERT INTO webhook_deliveries (delivery_id, url, event, attempt, status_code, ok, error,"
                 " duration_ms, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
                 (

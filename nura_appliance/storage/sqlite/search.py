@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 import apsw
 import numpy as np
 
-from nura_appliance.storage.base import HIDDEN, ArticlePostings
-from nura_appliance.storage.sqlite.db import Connection, Database
+from nura_appliance.storage.base import HIDDEN, ArticlePostings, Transaction
+from nura_appliance.storage.sqlite.db import Connection, Database, own
 
 T = TypeVar("T")
 
@@ -73,12 +73,14 @@ class SqliteSearchStore:
     async def read(self, fn: Callable[[Any], T]) -> T:
         return await self.db.read(fn)
 
-    def meta_in(self, conn: Connection, key: str) -> str | None:
+    def meta_in(self, conn: Transaction, key: str) -> str | None:
+        conn = own(conn)
         rows = conn.execute("SELECT value FROM kb_meta WHERE key = ?", (key,)).fetchall()
         return rows[0]["value"] if rows else None
 
     # -- the article tier ----------------------------------------------------------------------
-    def article_items_in(self, conn: Connection) -> list[tuple[str, str, bytes]]:
+    def article_items_in(self, conn: Transaction) -> list[tuple[str, str, bytes]]:
+        conn = own(conn)
         return [
             (ref, field, vector)
             for ref, field, vector in _tuple_rows(
@@ -86,7 +88,8 @@ class SqliteSearchStore:
             )
         ]
 
-    def article_fields_in(self, conn: Connection) -> list[tuple[str, str, str]]:
+    def article_fields_in(self, conn: Transaction) -> list[tuple[str, str, str]]:
+        conn = own(conn)
         return [
             (ref, field, text)
             for ref, field, text in _tuple_rows(
@@ -94,7 +97,8 @@ class SqliteSearchStore:
             )
         ]
 
-    def article_postings_in(self, conn: Connection) -> ArticlePostings | None:
+    def article_postings_in(self, conn: Transaction) -> ArticlePostings | None:
+        conn = own(conn)
         try:
             conn.execute(
                 "CREATE VIRTUAL TABLE IF NOT EXISTS temp.kb_fts_instance USING fts5vocab(main, kb_fts, instance)"
@@ -105,7 +109,8 @@ class SqliteSearchStore:
             return None
         return ArticlePostings(rows, counts)
 
-    def article_bm25_in(self, conn: Connection, terms: list[str]) -> list[tuple[str, str, float]]:
+    def article_bm25_in(self, conn: Transaction, terms: list[str]) -> list[tuple[str, str, float]]:
+        conn = own(conn)
         query = fts_query(terms)
         if not query:
             return []
@@ -116,7 +121,8 @@ class SqliteSearchStore:
             )
         ]
 
-    def indexed_terms_in(self, conn: Connection, words: list[str]) -> set[str]:
+    def indexed_terms_in(self, conn: Transaction, words: list[str]) -> set[str]:
+        conn = own(conn)
         if not words:
             return set()
         return {
@@ -125,7 +131,8 @@ class SqliteSearchStore:
         }
 
     # -- the handbook search -------------------------------------------------------------------
-    def chunk_stats_in(self, conn: Connection) -> tuple[int, float, bool]:
+    def chunk_stats_in(self, conn: Transaction) -> tuple[int, float, bool]:
+        conn = own(conn)
         vocab = bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunk_fts_vocab'").fetchall())
         # One pass over the index text (the terms are space-separated).
         row = conn.execute(
@@ -134,7 +141,8 @@ class SqliteSearchStore:
         chunks = int(row["n"])
         return chunks, (float(row["t"]) / chunks if chunks else 1.0), vocab
 
-    def chunk_frequencies_in(self, conn: Connection, terms: list[str]) -> dict[str, int]:
+    def chunk_frequencies_in(self, conn: Transaction, terms: list[str]) -> dict[str, int]:
+        conn = own(conn)
         if not terms:
             return {}
         found = {
@@ -143,10 +151,12 @@ class SqliteSearchStore:
         }
         return {t: int(found.get(t, 0)) for t in terms}
 
-    def chunk_count_in(self, conn: Connection) -> int:
+    def chunk_count_in(self, conn: Transaction) -> int:
+        conn = own(conn)
         return int(conn.execute("SELECT count(*) AS n FROM chunk_fts").fetchall()[0]["n"])
 
-    def chunk_bm25_in(self, conn: Connection, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
+    def chunk_bm25_in(self, conn: Transaction, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
+        conn = own(conn)
         query = fts_query(terms)
         if not query or limit <= 0:
             return []
@@ -159,7 +169,8 @@ class SqliteSearchStore:
             )
         ]
 
-    def chunk_terms_in(self, conn: Connection, refs: Sequence[str]) -> dict[str, str]:
+    def chunk_terms_in(self, conn: Transaction, refs: Sequence[str]) -> dict[str, str]:
+        conn = own(conn)
         ids = [int(ref) for ref in refs if ref.isdigit()]
         if not ids:
             return {}
@@ -170,14 +181,16 @@ class SqliteSearchStore:
             )
         }
 
-    def chunk_texts_in(self, conn: Connection, refs: Sequence[str]) -> dict[str, str]:
+    def chunk_texts_in(self, conn: Transaction, refs: Sequence[str]) -> dict[str, str]:
+        conn = own(conn)
         ids = [int(ref) for ref in refs if ref.isdigit()]
         if not ids:
             return {}
         rows = conn.execute(f"SELECT id, text FROM handbook_chunks WHERE id IN ({_marks(len(ids))})", ids).fetchall()
         return {str(r["id"]): r["text"] or "" for r in rows}
 
-    def chunk_row_in(self, conn: Connection, ref: str) -> dict[str, Any] | None:
+    def chunk_row_in(self, conn: Transaction, ref: str) -> dict[str, Any] | None:
+        conn = own(conn)
         if not ref.isdigit():
             return None
         rows = conn.execute(
@@ -188,12 +201,14 @@ class SqliteSearchStore:
         ).fetchall()
         return dict(rows[0]) if rows else None
 
-    def handbook_vocabulary_in(self, conn: Connection) -> list[str]:
+    def handbook_vocabulary_in(self, conn: Transaction) -> list[str]:
+        conn = own(conn)
         if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'chunk_fts_vocab'").fetchall():
             return []
         return [str(r["term"]) for r in conn.execute("SELECT term FROM chunk_fts_vocab").fetchall()]
 
-    def article_matches_in(self, conn: Connection, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
+    def article_matches_in(self, conn: Transaction, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
+        conn = own(conn)
         query = fts_query(terms)
         if not query or limit <= 0:
             return []
@@ -207,7 +222,8 @@ class SqliteSearchStore:
             )
         ]
 
-    def article_documents_in(self, conn: Connection, refs: Sequence[str]) -> dict[str, str]:
+    def article_documents_in(self, conn: Transaction, refs: Sequence[str]) -> dict[str, str]:
+        conn = own(conn)
         if not refs:
             return {}
         rows = conn.execute(
@@ -216,20 +232,24 @@ class SqliteSearchStore:
         ).fetchall()
         return {r["ref"]: r["text"] for r in rows}
 
-    def article_row_in(self, conn: Connection, article_id: str) -> tuple[str, str] | None:
+    def article_row_in(self, conn: Transaction, article_id: str) -> tuple[str, str] | None:
+        conn = own(conn)
         rows = conn.execute("SELECT title, body FROM articles WHERE id = ?", (article_id,)).fetchall()
         return (rows[0]["title"], rows[0]["body"]) if rows else None
 
-    def article_sources_in(self, conn: Connection) -> list[dict[str, Any]]:
+    def article_sources_in(self, conn: Transaction) -> list[dict[str, Any]]:
+        conn = own(conn)
         return list(conn.execute("SELECT title, body, examples FROM articles").fetchall())
 
     # -- vectors -------------------------------------------------------------------------------
-    def has_vectors_in(self, conn: Connection) -> bool:
+    def has_vectors_in(self, conn: Transaction) -> bool:
+        conn = own(conn)
         return bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'kb_vec'").fetchall())
 
     def nearest_in(
-        self, conn: Connection, kind: str, query: np.ndarray, coarse_query: np.ndarray, count: int, version: str
+        self, conn: Transaction, kind: str, query: np.ndarray, coarse_query: np.ndarray, count: int, version: str
     ) -> dict[str, float]:
+        conn = own(conn)
         ids = self._coarse_knn(conn, kind, coarse_query, count, version)
         if not ids:
             return {}
@@ -271,7 +291,8 @@ class SqliteSearchStore:
         distances = np.einsum("ij->i", np.bitwise_count(codes ^ query_code), dtype=np.int16)
         return [int(i) for i in ids[nearest_rows(distances, count)]]
 
-    def cosines_in(self, conn: Connection, kind: str, refs: Sequence[str], query: np.ndarray) -> dict[str, float]:
+    def cosines_in(self, conn: Transaction, kind: str, refs: Sequence[str], query: np.ndarray) -> dict[str, float]:
+        conn = own(conn)
         if not refs:
             return {}
         rows = _tuple_rows(
