@@ -187,7 +187,7 @@ def open_context(settings: Settings) -> AppContext:
         bus = EventBus()
     stores = stores_for(db)
     sessions_store = stores.sessions  # SQLite or native PostgreSQL, picked once by the backend
-    knowledge = knowledge_store(db, VectorIndex())  # SQLite or native PostgreSQL, by the backend
+    knowledge = knowledge_store(db, VectorIndex(stores.index))  # SQLite or native PostgreSQL, by the backend
     # diskcache means one HTTP process (several workers need Redis): live sessions in memory.
     sessions = SessionService(settings, sessions_store, cache, local=isinstance(cache, DiskCache))
     matcher = ArticleMatcher(

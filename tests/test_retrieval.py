@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 from nura_appliance.context import build_context, load_default_knowledge
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, EmbeddingError, OpenAIEmbedder
 from nura_appliance.knowledge.hybrid import ChunkFrequencies
-from nura_appliance.knowledge.indexer import ensure_chunk_vocab
 from nura_appliance.knowledge.retrieval import knowledge_version
 from nura_appliance.knowledge.service import install_knowledge, needs_reindex
 from nura_appliance.storage.sqlite import migrations
@@ -259,7 +258,7 @@ def test_chunk_frequencies_are_remembered_until_the_knowledge_version_changes(tm
         assert (
             frequencies.lookup(conn, knowledge_version(store, conn), ["roaming"]) is None
         )  # no vocabulary table yet: no pruning
-        db.write_sync(ensure_chunk_vocab)
+        db.write_sync(stores_for(db).index.ensure_chunk_vocab_in)
         add(version="2")
         assert frequencies.lookup(conn, knowledge_version(store, conn), ["roaming", "bundle", "absent"]) == (
             {"roaming": 2, "bundle": 1, "absent": 0},

@@ -172,3 +172,29 @@ def test_a_backend_never_imports_the_other() -> None:
                 or (own == "sqlite" and name.startswith("psycopg"))
             ]
     assert not problems, "\n".join(problems)
+
+
+def test_connections_at_the_seam_are_typed() -> None:
+    """A connection crosses the seam as ``storage.base.Transaction``, never ``Any``: every ``conn``
+    parameter of the Protocols (``storage/base.py``) and of the modules outside ``storage/`` is
+    annotated without ``Any``, and no callback type in ``storage/base.py`` takes an ``Any`` first
+    (the connection a ``read``/``write`` callback, a session command or an outcome hook gets), so
+    mypy checks what features pass on and features see no driver type."""
+    problems = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if rel.startswith("storage/") and rel != "storage/base.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
+                if arg.arg != "conn":
+                    continue
+                annotation = ast.unparse(arg.annotation) if arg.annotation else ""
+                if not annotation or "Any" in annotation:
+                    problems.append(f"{rel}:{node.lineno} {node.name}(conn: {annotation or '?'})")
+    base = (PACKAGE / "storage" / "base.py").read_text(encoding="utf-8")
+    problems += [f"storage/base.py: {m.group(0)}" for m in re.finditer(r"Callable\[\[Any\b[^\]]*\]", base)]
+    assert not problems, "\n".join(problems)

@@ -26,7 +26,7 @@ from nura_appliance.storage.base import (
     chunk_index_text,
 )
 from nura_appliance.storage.records import Chunk
-from nura_appliance.storage.stores import handbook_store_for, index_store_for
+from nura_appliance.storage.stores import handbook_store_for, stores_for
 
 DOC = HandbookDocument("/srv/guide.md", "guide.md", "Guide", "d1", 120, "en")
 
@@ -55,8 +55,8 @@ class HandbookStoreContract:
         raise NotImplementedError
 
     @pytest.fixture
-    def index(self) -> VectorIndex:
-        return VectorIndex()
+    def index(self, db: Any) -> VectorIndex:
+        return VectorIndex(stores_for(db).index)
 
     @pytest.fixture
     def store(self, db: Any, index: VectorIndex) -> HandbookStore:
@@ -233,7 +233,8 @@ class IndexStoreContract:
         raise NotImplementedError
 
     def _in(self, db: Any, fn: Any) -> Any:
-        return db.write_sync(lambda c: fn(index_store_for(c), c))
+        store = stores_for(db).index
+        return db.write_sync(lambda c: fn(store, c))
 
     def test_the_analysis_version_is_recorded_on_a_fresh_index_only(self, db: Any) -> None:
         self._in(db, lambda s, c: s.mark_analysis_if_new_in(c, "v1"))
@@ -268,9 +269,9 @@ class IndexStoreContract:
         self._in(db, lambda s, c: s.cache_vectors_in(c, [("k1", "sp", b"\x09", 3.0)]))
         self._in(db, lambda s, c: s.cache_vectors_in(c, []))
         many = [f"k{i}" for i in range(1200)]  # more keys than one lookup holds on SQLite
-        found = db.read_sync(lambda c: index_store_for(c).cached_vectors(c, many))
+        found = db.read_sync(lambda c: stores_for(db).index.cached_vectors(c, many))
         assert found == {"k1": b"\x01\x02", "k2": b"\x03"}
-        assert db.read_sync(lambda c: index_store_for(c).cached_vectors(c, [])) == {}
+        assert db.read_sync(lambda c: stores_for(db).index.cached_vectors(c, [])) == {}
 
     def test_vectors_are_written_deleted_and_follow_the_space(self, db: Any) -> None:
         self._in(db, lambda s, c: s.ensure_space_in(c, 4, "space-a", 128, _codes))
@@ -310,7 +311,7 @@ class IndexStoreContract:
         with pytest.raises(StorageError):
             self._in(db, lambda s, c: s.mark_analysis_if_new_in(c, "v1"))
         with pytest.raises(StorageError):
-            db.read_sync(lambda c: index_store_for(c).cached_vectors(c, ["k"]))
+            db.read_sync(lambda c: stores_for(db).index.cached_vectors(c, ["k"]))
 
 
 class TestSqliteIndexStore(IndexStoreContract):
@@ -325,7 +326,7 @@ class TestPostgresIndexStore(IndexStoreContract):
         return pg_db
 
 
-def test_the_connection_picks_the_index_store(sqlite_db: Any, pg_db: Any) -> None:
-    picked: IndexStore = sqlite_db.read_sync(index_store_for)
+def test_the_index_store_is_chosen_once_with_the_other_stores(sqlite_db: Any, pg_db: Any) -> None:
+    picked: IndexStore = stores_for(sqlite_db).index
     assert type(picked).__name__ == "SqliteIndexStore"
-    assert type(pg_db.read_sync(index_store_for)).__name__ == "PgIndexStore"
+    assert type(stores_for(pg_db).index).__name__ == "PgIndexStore"

@@ -85,7 +85,7 @@ class KnowledgeStoreContract:
 
     @pytest.fixture
     def store(self, db: Any) -> KnowledgeStore:
-        return knowledge_store(db, VectorIndex())
+        return knowledge_store(db, VectorIndex(stores_for(db).index))
 
     async def test_an_empty_knowledge_base(self, store: KnowledgeStore) -> None:
         assert await store.is_empty() is True
@@ -433,7 +433,7 @@ async def test_both_backends_write_the_same_rows(sqlite_db: Any, pg_db: Any) -> 
         "id": "root", "label": {"en": "x"}, "children": [{"id": "roam", "label": {"en": "Roaming"}, "article": "roaming"}],
     })  # fmt: skip
     for db in (sqlite_db, pg_db):
-        store = knowledge_store(db, VectorIndex())
+        store = knowledge_store(db, VectorIndex(stores_for(db).index))
         await store.load_pack(_pack())
         await store.load_pack(extra, merge=True)
         await store.save_article(_article("new-one", "A new one"))

@@ -10,8 +10,8 @@ binary-quantised sqlite-vec ``vec0`` table ``kb_vec`` for the coarse KNN step ov
 for the active embedding space's dimension; when the space changes (another provider or model)
 it is rebuilt. The rows are written by the backend's
 :class:`~nura_appliance.storage.base.IndexStore` (``storage/sqlite/index.py``,
-``storage/postgres/index.py``), picked by the connection each call is handed; this module holds
-no SQL.
+``storage/postgres/index.py``), chosen once with the other stores (``Stores.index``) and handed to
+:class:`VectorIndex` at construction; this module holds no SQL.
 """
 
 from __future__ import annotations
@@ -28,9 +28,8 @@ from numpy.typing import NDArray
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder, content_key
 from nura_appliance.knowledge.normalize import ANALYSIS_VERSION, index_terms
-from nura_appliance.storage.base import Transaction, VectorRow
+from nura_appliance.storage.base import IndexStore, Transaction, VectorRow
 from nura_appliance.storage.records import Item
-from nura_appliance.storage.stores import index_store_for
 
 # Sentence ends: Latin and Arabic full stop, question marks (? ؟), semicolons (; ؛), ellipsis —
 # followed by white space, so "3.5 GB" and "*124#" never split — or any line break.
@@ -59,34 +58,7 @@ def article_items(article: dict[str, Any]) -> list[Item]:
     return items
 
 
-def mark_analysis_if_new(conn: Transaction) -> None:
-    """Record the text-analysis version on a database whose FTS tables are still empty (a fresh
-    one), so its first start does not re-index text that was just indexed with this analysis.
-    A database with rows and no record predates the record: it is re-indexed once at start-up."""
-    index_store_for(conn).mark_analysis_if_new_in(conn, ANALYSIS_VERSION)
-
-
-def set_analysis_version(conn: Transaction) -> None:
-    """Record that every FTS row and vector was built with this :data:`ANALYSIS_VERSION`."""
-    index_store_for(conn).set_analysis_version_in(conn, ANALYSIS_VERSION)
-
-
-def write_article_fts(conn: Transaction, article_id: str, items: Sequence[Item], *, fresh: bool = False) -> None:
-    """(Re)write an article's FTS rows: one per item plus the article-level ``all`` row
-    (``fresh``: it has none yet, nothing to delete)."""
-    mark_analysis_if_new(conn)
-    rows = [(" ".join(index_terms(item.text)), item.field, item.lang) for item in items]
-    rows = [row for row in rows if row[0]]
-    rows.append((" ".join(text for text, _, _ in rows), "all", ""))
-    index_store_for(conn).write_article_fts_in(conn, article_id, rows, fresh=fresh)
-
-
 COARSE_BITS = 1024
-
-
-def ensure_chunk_vocab(conn: Transaction) -> None:
-    """The document-frequency view of ``chunk_fts`` used to prune common query terms."""
-    index_store_for(conn).ensure_chunk_vocab_in(conn)
 
 
 def coarse_dim(dim: int) -> int:
@@ -131,11 +103,13 @@ def from_blob(blob: bytes) -> NDArray[np.float32]:
 class VectorIndex:
     """Embeds items (through the content-hash cache) and has them written to the index.
 
-    It is the :class:`~nura_appliance.storage.records.SearchIndex` the knowledge and handbook
+    It is the :class:`~nura_appliance.storage.base.SearchIndex` the knowledge and handbook
     stores are built with: they write rows, this decides what a text is indexed as; the index's
-    own rows go through the connection's :class:`~nura_appliance.storage.base.IndexStore`."""
+    own rows go through ``store``, the :class:`~nura_appliance.storage.base.IndexStore` of the
+    same database (``Stores.index``), in the caller's transaction."""
 
-    def __init__(self, embedder: Embedder | None = None) -> None:
+    def __init__(self, store: IndexStore, embedder: Embedder | None = None) -> None:
+        self.store = store
         self.embedder: Embedder = embedder or BuiltinEmbedder()
         self._pending: dict[str, tuple[str, bytes, float]] = {}
         self._lock = threading.Lock()
@@ -147,10 +121,20 @@ class VectorIndex:
     def write_article_fts(
         self, conn: Transaction, article_id: str, items: Sequence[Item], *, fresh: bool = False
     ) -> None:
-        write_article_fts(conn, article_id, items, fresh=fresh)
+        """(Re)write an article's FTS rows: one per item plus the article-level ``all`` row
+        (``fresh``: it has none yet, nothing to delete)."""
+        self.mark_analysis_if_new(conn)
+        rows = [(" ".join(index_terms(item.text)), item.field, item.lang) for item in items]
+        rows = [row for row in rows if row[0]]
+        rows.append((" ".join(text for text, _, _ in rows), "all", ""))
+        self.store.write_article_fts_in(conn, article_id, rows, fresh=fresh)
 
     def mark_analysis_if_new(self, conn: Transaction) -> None:
-        mark_analysis_if_new(conn)
+        """Record the text-analysis version on a database whose FTS tables are still empty (a
+        fresh one), so its first start does not re-index text that was just indexed with this
+        analysis. A database with rows and no record predates the record: it is re-indexed once
+        at start-up."""
+        self.store.mark_analysis_if_new_in(conn, ANALYSIS_VERSION)
 
     # -- embedding ----------------------------------------------------------------------------
     def embed(self, texts: Sequence[str], conn: Transaction | None = None) -> NDArray[np.float32]:
@@ -166,7 +150,7 @@ class VectorIndex:
             return self.embedder.embed(list(texts))
         space = self.embedder.space
         keys = [content_key(space, t) for t in texts]
-        found = {key: from_blob(blob) for key, blob in index_store_for(conn).cached_vectors(conn, keys).items()}
+        found = {key: from_blob(blob) for key, blob in self.store.cached_vectors(conn, keys).items()}
         missing = [i for i, key in enumerate(keys) if key not in found]
         if missing:
             fresh = self.embedder.embed([texts[i] for i in missing])
@@ -183,17 +167,17 @@ class VectorIndex:
         with self._lock:
             rows = [(key, *value) for key, value in self._pending.items()]
             self._pending.clear()
-        index_store_for(conn).cache_vectors_in(conn, rows)
+        self.store.cache_vectors_in(conn, rows)
 
     # -- vec0 table ---------------------------------------------------------------------------
     def ensure_table(self, conn: Transaction, dim: int) -> None:
         """Keep the index in the active space: vectors of ``dim`` dimensions (SQLite's ``kb_vec``
         of ``coarse_dim(dim)`` bits), rebuilt when the dimension or the space changed."""
-        index_store_for(conn).ensure_space_in(conn, dim, self.embedder.space, coarse_dim(dim), _codes_of)
+        self.store.ensure_space_in(conn, dim, self.embedder.space, coarse_dim(dim), _codes_of)
 
     def delete(self, conn: Transaction, kind: str, refs: Sequence[str] | None = None) -> None:
         """Remove the vectors of ``refs`` (all of ``kind`` when None)."""
-        index_store_for(conn).delete_vectors_in(conn, kind, refs)
+        self.store.delete_vectors_in(conn, kind, refs)
 
     def write(self, conn: Transaction, items: Sequence[Item], vectors: NDArray[np.float32] | None = None) -> int:
         """Insert ``items`` with their vectors (computed here when not given); returns rows written."""
@@ -209,7 +193,7 @@ class VectorIndex:
             VectorRow(item.kind, item.ref, item.field, item.lang, item.text, to_blob(vector), to_blob(code))
             for item, vector, code in zip(items, vectors, codes, strict=True)
         ]
-        index_store_for(conn).write_vectors_in(conn, rows)
+        self.store.write_vectors_in(conn, rows)
         return len(items)
 
 

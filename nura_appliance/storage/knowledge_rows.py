@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from nura_appliance.storage.base import SearchIndex
+from nura_appliance.storage.base import SearchIndex, Transaction
 
 ARTICLE_COLUMNS = ("id", "category", "title", "body", "examples", "keywords", "updated_at")
 NODE_COLUMNS = ("id", "parent_id", "position", "label", "article_id", "action")
@@ -145,7 +145,7 @@ def stats_from(counts: dict[str, Any], meta: dict[str, str], runs: list[dict[str
 
 
 def index_article(
-    conn: Any,
+    conn: Transaction,
     article: dict[str, Any],
     vectors: SearchIndex,
     prepared: dict[str, np.ndarray] | None = None,

@@ -228,6 +228,7 @@ class Stores:
     export: ExportStore
     gaps: GapStore
     health: HealthStore
+    index: IndexStore
     identities: IdentityStore
     inbox: InboxRowStore
     metrics: MetricsStore
@@ -258,6 +259,7 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.handoff import PgCannedReplyStore, PgHandoffStore, PgInboxRowStore
         from nura_appliance.storage.postgres.health import PgHealthStore
         from nura_appliance.storage.postgres.identities import PgIdentityStore
+        from nura_appliance.storage.postgres.index import PgIndexStore
         from nura_appliance.storage.postgres.ingestion_runs import PgIngestionRunStore
         from nura_appliance.storage.postgres.metrics import PgMetricsStore
         from nura_appliance.storage.postgres.original import PgOriginalImportStore
@@ -285,6 +287,7 @@ def stores_for(db: Any) -> Stores:
             inbox=PgInboxRowStore(db),
             backups=PgBackupStore(db),
             health=PgHealthStore(db),
+            index=PgIndexStore(),
             identities=PgIdentityStore(db),
             metrics=PgMetricsStore(db),
             original=PgOriginalImportStore(db),
@@ -310,6 +313,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.handoff import SqliteCannedReplyStore, SqliteHandoffStore, SqliteInboxRowStore
     from nura_appliance.storage.sqlite.health import SqliteHealthStore
     from nura_appliance.storage.sqlite.identities import SqlIdentityStore
+    from nura_appliance.storage.sqlite.index import SqliteIndexStore
     from nura_appliance.storage.sqlite.ingestion_runs import SqliteIngestionRunStore
     from nura_appliance.storage.sqlite.metrics import SqliteMetricsStore
     from nura_appliance.storage.sqlite.original import SqliteOriginalImportStore
@@ -337,6 +341,7 @@ def stores_for(db: Any) -> Stores:
         inbox=SqliteInboxRowStore(db),
         backups=SqlBackupStore(db),
         health=SqliteHealthStore(db),
+        index=SqliteIndexStore(),
         identities=SqlIdentityStore(db),
         metrics=SqliteMetricsStore(db),
         original=SqliteOriginalImportStore(db),
@@ -371,24 +376,6 @@ def open_stores(settings: Settings) -> tuple[DataPaths, Stores]:
     dir's SQLite file), migrated, with its stores. The caller closes ``stores.db``."""
     paths, db = open_main_database(settings)
     return paths, stores_for(db)
-
-
-def index_store_for(conn: Any) -> IndexStore:
-    """The :class:`~nura_appliance.storage.base.IndexStore` of the backend ``conn`` belongs to.
-
-    The index's writes run in the caller's transaction and the knowledge feature's text analysis
-    (``knowledge.indexer.VectorIndex``) is handed only the connection, so the connection picks:
-    the store and the connection always belong to the same backend. The stores are stateless."""
-    if getattr(conn, "dialect", "sqlite") == "postgres":
-        from nura_appliance.storage.postgres.index import PgIndexStore
-
-        return _INDEX_STORES.setdefault("postgres", PgIndexStore())
-    from nura_appliance.storage.sqlite.index import SqliteIndexStore
-
-    return _INDEX_STORES.setdefault("sqlite", SqliteIndexStore())
-
-
-_INDEX_STORES: dict[str, IndexStore] = {}
 
 
 def handbook_store_for(db: Any, vectors: Any) -> HandbookStore:

@@ -37,7 +37,7 @@ from common import REPO, save  # noqa: E402
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder  # noqa: E402
 from nura_appliance.knowledge.hybrid import HybridRetriever  # noqa: E402
-from nura_appliance.knowledge.indexer import coarse, coarse_dim, ensure_chunk_vocab, split_sentences, to_blob  # noqa: E402
+from nura_appliance.knowledge.indexer import coarse, coarse_dim, split_sentences, to_blob  # noqa: E402
 from nura_appliance.knowledge.normalize import index_terms  # noqa: E402
 from nura_appliance.knowledge.retrieval import knowledge_version  # noqa: E402
 from nura_appliance.storage.sqlite import migrations  # noqa: E402
@@ -121,7 +121,7 @@ def build_db(folder: Path, texts: list[str], vectors: np.ndarray) -> Database:
             conn.execute("INSERT OR REPLACE INTO kb_meta (key, value) VALUES (?, ?)", (key, value))
 
     db.write_sync(write)
-    db.write_sync(ensure_chunk_vocab)
+    db.write_sync(stores_for(db).index.ensure_chunk_vocab_in)
     return db
 
 

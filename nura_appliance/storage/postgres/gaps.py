@@ -172,8 +172,8 @@ class PgGapStore:
 
     @staticmethod
     def write_insight_in(conn: Transaction, insight: InsightRecord) -> None:
-        # No result is read: in the writer it goes with the write's COMMIT or savepoint commands.
         conn = own(conn)
+        # No result is read: in the writer it goes with the write's COMMIT or savepoint commands.
         conn.sql_deferred(_INSIGHT, insight.row_values())
 
     # -- on their own ----------------------------------------------------------------------------

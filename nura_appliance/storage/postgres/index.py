@@ -19,8 +19,8 @@ class PgIndexStore:
     """Stateless: one instance serves every PostgreSQL connection."""
 
     def mark_analysis_if_new_in(self, conn: Transaction, version: str) -> None:
-        # A read first: a write naming kb_meta counts as a knowledge change for Database.watch.
         conn = own(conn)
+        # A read first: a write naming kb_meta counts as a knowledge change for Database.watch.
         row = conn.sql(
             "SELECT EXISTS (SELECT 1 FROM kb_meta WHERE key = 'text_analysis') OR EXISTS (SELECT 1 FROM kb_fts)"
             " OR EXISTS (SELECT 1 FROM chunk_fts) AS known"

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from nura_appliance.storage.base import HIDDEN, ArticlePostings, Transaction
-from nura_appliance.storage.postgres.db import own
+from nura_appliance.storage.postgres.db import PgConnection, own
 
 T = TypeVar("T")
 K1 = 1.2
@@ -71,7 +71,7 @@ class _StatsCache:
         self._values: dict[str, tuple[float, int, float]] = {}
         self._lock = threading.Lock()
 
-    def get(self, conn: Any, table: str) -> tuple[int, float]:
+    def get(self, conn: PgConnection, table: str) -> tuple[int, float]:
         now = time.monotonic()
         with self._lock:
             cached = self._values.get(table)
@@ -85,7 +85,7 @@ class _StatsCache:
 
 
 def bm25(
-    conn: Any, stats: _StatsCache, source: str, terms: list[str], limit: int | None = None
+    conn: PgConnection, stats: _StatsCache, source: str, terms: list[str], limit: int | None = None
 ) -> list[dict[str, Any]]:
     """Rows of ``source`` (see ``_SOURCES``) matching any of ``terms``, each with its indexed
     ``text`` and a positive BM25 ``score`` (what ``-bm25(table)`` gives in SQLite), best first."""
@@ -144,7 +144,7 @@ class VectorIndex:
         self._snapshot: _VectorSnapshot | None = None
         self._lock = threading.Lock()
 
-    def _current(self, conn: Any, version: str) -> _VectorSnapshot:
+    def _current(self, conn: PgConnection, version: str) -> _VectorSnapshot:
         snap = self._snapshot
         if snap is not None and snap.version == version:
             return snap
@@ -164,7 +164,9 @@ class VectorIndex:
             self._snapshot = _VectorSnapshot(version, kinds)
             return self._snapshot
 
-    def cosines(self, conn: Any, version: str, query: np.ndarray, kind: str, refs: Sequence[str]) -> dict[str, float]:
+    def cosines(
+        self, conn: PgConnection, version: str, query: np.ndarray, kind: str, refs: Sequence[str]
+    ) -> dict[str, float]:
         """The best cosine between ``query`` and the vectors of each ref (refs without any left out)."""
         snap = self._current(conn, version)
         if kind not in snap.kinds:
@@ -180,7 +182,7 @@ class VectorIndex:
                 found[ref] = float(np.max(np.einsum("ij,j->i", matrix[rows], query.astype(np.float32))))
         return found
 
-    def search(self, conn: Any, version: str, query: np.ndarray, kind: str, count: int) -> dict[str, float]:
+    def search(self, conn: PgConnection, version: str, query: np.ndarray, kind: str, count: int) -> dict[str, float]:
         """The best ``count`` refs of ``kind`` with their best item's cosine."""
         snap = self._current(conn, version)
         if kind not in snap.kinds:

@@ -54,7 +54,7 @@ def filter_sql(source: SourceTable, filters: ReportFilters) -> tuple[str, dict[s
 
 
 class SqliteAnalyticsSnapshot:
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def state(self, key: str) -> str | None:

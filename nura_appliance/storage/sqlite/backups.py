@@ -25,7 +25,7 @@ class SqlBackupStore:
         self.db = db
 
     @staticmethod
-    def _insert(conn: Any, origin: str, slot: float | None, now: float, requested_by: str | None) -> int:
+    def _insert(conn: Connection, origin: str, slot: float | None, now: float, requested_by: str | None) -> int:
         rows = conn.execute(
             "INSERT INTO backup_runs (origin, slot, status, queued_at, requested_by) VALUES (?, ?, 'queued', ?, ?)"
             " RETURNING id",

@@ -50,7 +50,7 @@ REPORT_SQL: dict[str, str] = {
 _TIME_COLUMNS = ("created_at", "started_at", "updated_at")
 
 
-def _tables(conn: Any) -> list[str]:
+def _tables(conn: Connection) -> list[str]:
     """Plain tables: not SQLite's own, not FTS/vector virtual tables nor their shadow tables."""
     rows = list(conn.execute("SELECT name, type FROM pragma_table_list WHERE schema = 'main'"))
     virtual = {r["name"] for r in rows if r["type"] == "virtual"}

@@ -49,8 +49,8 @@ class SqliteIndexStore:
         )
 
     def ensure_chunk_vocab_in(self, conn: Transaction) -> None:
-        # Created here rather than in a migration so that databases migrated before it get it too.
         conn = own(conn)
+        # Created here rather than in a migration so that databases migrated before it get it too.
         conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts_vocab USING fts5vocab (chunk_fts, 'row')")
 
     def cached_vectors(self, conn: Transaction, keys: Sequence[str]) -> dict[str, bytes]:

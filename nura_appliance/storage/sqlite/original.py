@@ -35,7 +35,7 @@ _LEDGER = (
 )
 
 
-def _insert(conn: Any, table: str, row: dict[str, Any]) -> str:
+def _insert(conn: Connection, table: str, row: dict[str, Any]) -> str:
     columns = insert_columns(table, row)
     marks = ", ".join("?" for _ in columns)
     key = "id"
@@ -46,7 +46,7 @@ def _insert(conn: Any, table: str, row: dict[str, Any]) -> str:
     return str(rows[0][key])
 
 
-def _forget_session(conn: Any, session_id: str, item: Any) -> None:
+def _forget_session(conn: Connection, session_id: str, item: Any) -> None:
     """Remove what an earlier run imported of one conversation (and those ledger rows), so that
     it is imported again whole: the original changed it since, and nobody here did."""
     for table in ("conversation_logs", "message_insights", "session_outcomes", "knowledge_gaps", "chat_turns"):
@@ -57,7 +57,7 @@ def _forget_session(conn: Any, session_id: str, item: Any) -> None:
     conn.executemany("DELETE FROM original_import_rows WHERE source_table = ? AND source_key = ?", keys)
 
 
-def _ledger(conn: Any, entries: list[LedgerEntry], now: float) -> None:
+def _ledger(conn: Connection, entries: list[LedgerEntry], now: float) -> None:
     if entries:
         conn.executemany(
             _LEDGER,

@@ -97,7 +97,7 @@ class SqliteOutboxStore:
         return [r["id"] for r in rows]
 
     @staticmethod
-    def mark_dispatched(conn: Any, row_id: int) -> None:
+    def mark_dispatched(conn: Connection, row_id: int) -> None:
         conn.execute("UPDATE outbox SET dispatched_at = ? WHERE id = ?", (time.time(), row_id))
 
     # -- outcomes ----------------------------------------------------------------------------------
