@@ -15,6 +15,7 @@ from nura_appliance.storage.records import Chunk, Item, chunk_fts_text
 
 if TYPE_CHECKING:
     import numpy as np
+    from numpy.typing import NDArray
 
 RecordT = TypeVar("RecordT")
 T = TypeVar("T")
@@ -735,7 +736,13 @@ class SearchStore(Protocol):
         ...
 
     def nearest_in(
-        self, conn: Transaction, kind: str, query: Any, coarse_query: Any, count: int, version: str
+        self,
+        conn: Transaction,
+        kind: str,
+        query: NDArray[np.float32],
+        coarse_query: NDArray[np.float32],
+        count: int,
+        version: str,
     ) -> dict[str, float]:
         """The vector half of a search over ``kind`` (``chunk`` or ``article``) items: the best
         cosine per ref of the items nearest ``query`` (float32) under knowledge ``version``. SQLite
@@ -744,7 +751,9 @@ class SearchStore(Protocol):
         refs. {} when the index holds vectors of another dimension."""
         ...
 
-    def cosines_in(self, conn: Transaction, kind: str, refs: Sequence[str], query: Any) -> dict[str, float]:
+    def cosines_in(
+        self, conn: Transaction, kind: str, refs: Sequence[str], query: NDArray[np.float32]
+    ) -> dict[str, float]:
         """The best cosine between ``query`` and each ref's ``kind`` item vectors (refs without
         vectors, or vectors of another dimension, are left out)."""
         ...
@@ -1509,7 +1518,7 @@ class KnowledgeStore(Protocol):
     version (``storage/sqlite/knowledge.py``, ``storage/postgres/knowledge.py``; the rows are
     shared in ``storage/knowledge_rows.py``). Every write bumps ``kb_meta.version`` in its own
     transaction. The FTS rows and vectors of articles are written through ``vectors`` (the
-    knowledge feature's :class:`~nura_appliance.storage.records.SearchIndex`) in the same
+    knowledge feature's :class:`SearchIndex`) in the same
     transaction; ``db`` is the database the pipeline watches for knowledge changes."""
 
     db: Any
