@@ -211,3 +211,35 @@ async def test_near_domain_questions_are_out_of_scope_and_a_pack_can_extend_the_
         assert still.kind == "article" and still.article_id == "bill-payment"
     finally:
         ctx.close()
+
+
+async def test_messages_arriving_together_share_one_build_of_the_article_index(data_dir) -> None:  # noqa: ANN001
+    """The first messages after a start (or a knowledge edit) arrive together on several reader
+    threads: one of them builds the version's article index and the others wait for it and use
+    the same one (each built its own copy before: the CPU of the build times the readers)."""
+    import asyncio
+
+    from conftest import make_settings
+
+    from nura_appliance.context import build_context, load_default_knowledge
+    from nura_appliance.knowledge.service import install_knowledge
+
+    ctx = build_context(make_settings(data_dir))
+    try:
+        await load_default_knowledge(ctx)
+        await install_knowledge(ctx, background_reindex=False)
+        settings = ctx.settings
+        # a worker's matcher that has built nothing yet
+        matcher = ArticleMatcher(
+            ctx.stores.search,
+            answer_threshold=settings.answer_threshold,
+            ambiguous_threshold=settings.ambiguous_threshold,
+        )
+        results = await asyncio.gather(*(matcher._versioned_scores("النت عندي بطيء جدا") for _ in range(8)))
+        snapshots = {id(snap) for _, _, snap in results}
+        assert len(snapshots) == 1, f"{len(snapshots)} article indexes built for one version"
+        assert len({version for version, _, _ in results}) == 1
+        again = await matcher._versioned_scores("كيف أشحن رصيدي")
+        assert id(again[2]) in snapshots  # the version did not change: no new build
+    finally:
+        ctx.close()

@@ -30,6 +30,7 @@ import asyncio
 import functools
 import json
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -588,6 +589,10 @@ class ArticleMatcher:
         self.ambiguous_threshold = ambiguous_threshold
         self.embedder: Embedder = embedder or BuiltinEmbedder()
         self._snapshot: _Snapshot | None = None
+        # One build of a version's snapshot at a time: the reader threads that ask for it together
+        # (the first messages after a start or a knowledge edit) wait for that build and share it,
+        # instead of each building its own copy (SparseModel.build and train_model: CPU-heavy).
+        self._build_lock = threading.Lock()
         # The pack's learned models (term model, ridge model); off only to measure what they cost
         # (tests/bench/bench_pack_import.py).
         self.learn = True
@@ -597,7 +602,10 @@ class ArticleMatcher:
         version = knowledge_version(self.store, conn)
         snap = self._snapshot
         if snap is None or snap.version != version:
-            snap = self._snapshot = _load_snapshot(self.store, conn, version, self.learn)
+            with self._build_lock:
+                snap = self._snapshot  # built by the thread that held the lock meanwhile?
+                if snap is None or snap.version != version:
+                    snap = self._snapshot = _load_snapshot(self.store, conn, version, self.learn)
         return snap
 
     def _lexical(
