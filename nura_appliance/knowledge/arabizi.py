@@ -465,15 +465,17 @@ def _is_arabic(word: str) -> bool:
 
 def _keep_latin(word: str) -> bool:
     """English function words, telecom words the lexicon already maps to a concept and the names
-    of other services ("facebook", "insta": a name is written the same in any language, and
-    transliterated it was "فكبوك") stay in Latin letters."""
-    from nura_appliance.knowledge.lexicon import concept_of, other_services
+    of other services and operators ("facebook", "insta", "asiacell": a name is written the same
+    in any language, and transliterated it was "فكبوك", "اسكل") stay in Latin letters."""
+    from nura_appliance.knowledge.lexicon import carrier_name, concept_of, other_services
     from nura_appliance.knowledge.stemming import stem
 
     if any(c.isdigit() for c in word):
         return False
     root = stem(word)
-    return word in _ENGLISH_STOPWORDS or concept_of(root) is not None or bool(other_services([root]))
+    return (
+        word in _ENGLISH_STOPWORDS or concept_of(root) is not None or bool(other_services([root])) or carrier_name(word)
+    )
 
 
 _KEEP_LATIN = functools.lru_cache(maxsize=8192)(_keep_latin)

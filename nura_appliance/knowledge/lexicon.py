@@ -797,3 +797,224 @@ def services_asked(stems: list[str], facets: frozenset[str]) -> list[str]:
         payments = _service_table()[2]
         names = [name for name in names if name not in payments]
     return names
+
+
+# Other mobile operators and their money wallets (issue 16, `h16oos`). A question about another
+# operator's balance, packages, prices, top-up or app ("رصيد زين", "korek 4g package prices",
+# "باڵانسی کۆڕەک") is that operator's to answer, however well this desk's balance or packages
+# article covers the rest; a question about *their numbers* (calls or messages to them, bringing
+# a number from them, sending credit to one) is this desk's. Written from the operators and wallets
+# in use in Iraq and the region, not from evaluation cases. Left out: names that are ordinary words
+# ("اتصالات" calls, "موبايلي" my mobile, "جوال" mobile phone, "امنيه" wish, "orange", Kurmanji
+# "du" two). "زين" is also the Iraqi/Gulf "good": in Arabic script it counts only right after a
+# noun it can belong to without the article ("رصيد زين", Zain's balance — "الرصيد زين" is "the
+# balance is fine") or before a wallet word ("زين كاش").
+_OTHER_OPERATORS: tuple[str, ...] = (
+    "zain", "asiacell", "asia cell", "asiacel", "اسياسيل", "اسيا سيل", "اسياسل", "ئاسیاسێڵ", "ئاسیا سێڵ",
+    "korek", "كورك", "کۆڕەک", "کۆرەک", "stc", "اس تي سي", "ooredoo", "اوريدو", "etisalat", "vodafone",
+    "فودافون", "ڤۆدافۆن", "mobily", "jawwal", "umniah", "turkcell", "تركسيل", "fastlink", "فاستلنك",
+    "batelco", "omantel",
+)  # fmt: skip
+_WALLETS: tuple[str, ...] = (
+    "zaincash", "fastpay", "فاست باي", "فاستباي", "asiahawala", "asia hawala", "اسيا حواله", "اسياحواله",
+    "stcpay", "زينكاش",
+)  # fmt: skip
+_WALLET_WORDS = frozenset(("cash", "كاش", "کاش", "pay", "money", "wallet", "محفظه", "حواله"))
+_ZAIN_SCRIPT = frozenset(("زين", "زهين"))  # Arabic and Sorani spelling of the operator
+_ZAIN_OWNERS = frozenset(
+    (
+        "رصيد", "باقه", "باقات", "عروض", "عرض", "خط", "خطوط", "شبكه", "شريحه", "شركه", "كارت", "كرت", "تطبيق",
+        "حساب", "اسعار", "سعر", "نت", "انترنت", "بالانسي", "بالانس", "باقهي", "هيلي", "سيمي", "كارتي", "ديناري", "ارقام",
+    )
+)  # fmt: skip
+# The same after the name, in English ("zain balance": a message read as Arabizi has "زين" there).
+_ZAIN_OWNED_LATIN = frozenset(
+    (
+        "balance",
+        "credit",
+        "package",
+        "packages",
+        "bundle",
+        "bundles",
+        "offers",
+        "offer",
+        "plan",
+        "plans",
+        "app",
+        "account",
+    )  # fmt: skip
+)
+_ZAIN_NEXT = _ZAIN_OWNED_LATIN | {"العراق", "عراق", "iraq"}  # "زين العراق", the operator's full name
+_ARABIC_PREFIXES = ("وبال", "بال", "وال", "لل", "ال", "و", "ب", "ل")
+# What may be asked of another operator or wallet (concepts), and what makes the question this
+# desk's (their numbers: calls, messages, bringing a number, sending credit; SIM and ownership).
+_OPERATOR_FACETS = frozenset(
+    ("balance", "package", "price", "recharge", "app", "login", "password", "register", "points", "bill", "subscribe")
+)
+_OPERATOR_BLOCKERS = frozenset(
+    ("call", "sms", "transfer", "sim", "esim", "owner", "roaming", "signal", "hotspot", "international")
+)
+_NUMBER_WORDS = frozenset(("رقم", "رقمي", "ارقام", "number", "numbers", "hejmar", "ژماره", "ژمارهكهم", "نمره", "port"))
+
+
+def _canonical(word: str) -> str:
+    """A normalised word with the Sorani ە as ه and a leading Sorani ئ dropped (ئاسیاسێڵ, اسياسيل)."""
+    word = word.replace("ە", "ه")
+    return word[1:] if word.startswith("ئ") and len(word) > 2 else word
+
+
+@lru_cache(maxsize=1)
+def _carrier_table() -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], ...]]:
+    """(operator names, wallet names), each as a tuple of canonical normalised words, the
+    longest first (so "asiacell" is found before its prefix "asiacel")."""
+
+    def forms(items: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+        found = {tuple(_canonical(w) for w in normalize(item).split()) for item in items} - {()}
+        return tuple(sorted(found, key=lambda name: (-len(name), -len(name[0]), name)))
+
+    return forms(_OTHER_OPERATORS), forms(_WALLETS)
+
+
+def _name_at(words: list[str], i: int, names: tuple[tuple[str, ...], ...]) -> tuple[str, ...] | None:
+    """The name of ``names`` that starts at word ``i`` (an Arabic-script word may carry a
+    preposition or the article before it and a Sorani/Kurmanji ending after a name of five
+    letters or more; a Latin word may carry an ending after a name of four or more)."""
+    for name in names:
+        size = len(name)
+        part = words[i : i + size]
+        if len(part) < size or part[1:] != list(name[1:]):
+            continue
+        first, head = part[0], name[0]
+        if first == head:
+            return name
+        if head.isascii():
+            if len(head) >= 4 and first.startswith(head):
+                return name
+            continue
+        bare = next(
+            (first[len(p) :] for p in _ARABIC_PREFIXES if first.startswith(p) and len(first) > len(p) + 2), first
+        )
+        if bare == head or (len(head) >= 5 and (bare.startswith(head) or first.startswith(head))):
+            return name
+    return None
+
+
+def other_carriers(text: str) -> tuple[list[str], bool]:
+    """Other operators and wallets a message names (canonical names joined by a space) and
+    whether one of them is a wallet ("zain cash", "fastpay", an operator name before "cash")."""
+    words = [_canonical(w) for w in normalize(text).split()]
+    operators, wallets = _carrier_table()
+    found: list[str] = []
+    wallet = False
+    for i, word in enumerate(words):
+        following = words[i + 1] if i + 1 < len(words) else ""
+        name = _name_at(words, i, wallets)
+        if name is not None:
+            found.append(" ".join(name))
+            wallet = True
+            continue
+        if word in _ZAIN_SCRIPT or any(word == p + z for p in ("و", "ب", "ل") for z in _ZAIN_SCRIPT):
+            before = words[i - 1] if i > 0 else ""
+            if before in _ZAIN_OWNERS or following in _WALLET_WORDS or following in _ZAIN_NEXT:
+                found.append("zain")
+                wallet = wallet or following in _WALLET_WORDS
+            continue
+        name = _name_at(words, i, operators)
+        if name is not None:
+            found.append(" ".join(name))
+            wallet = wallet or following in _WALLET_WORDS
+    return list(dict.fromkeys(found)), wallet
+
+
+def carrier_question(text: str, units: list[tuple[str, str | None]], terms: Sequence[str]) -> list[str]:
+    """The other operators or wallets a message asks *about* — their balance, packages, prices,
+    top-up, app or account — rather than about their numbers (calls or messages to them, bringing
+    a number from them, sending credit to one). A wallet counts with anything asked but paying or
+    topping up with it ("can I top up with Zain Cash" is this desk's question). Empty otherwise."""
+    names, wallet = other_carriers(text)
+    concepts_found = {term[2:] for term in terms if term.startswith("kc")}
+    concepts_found.update(concept[2:] for _, concept in units if concept is not None)
+    roots = {root for root, _ in units}
+    if not names and "balance" in concepts_found:
+        # A bank's or card's balance ("رصيد الماستر كارد"): as with a wallet, theirs unless paid or topped up with.
+        payments = _service_table()[2]
+        names = [name for name in other_services([root for root, _ in units]) if name in payments]
+        wallet = bank = bool(names)
+    else:
+        bank = False
+    if not names:
+        return []
+    blockers = _OPERATOR_BLOCKERS - ({"transfer"} if wallet and not bank else set())
+    if concepts_found & blockers or roots & _NUMBER_WORDS:
+        return []
+    if wallet:
+        return [] if concepts_found & {"recharge", "bill"} else names
+    return names if concepts_found & _OPERATOR_FACETS or roots & set(_service_table()[1]) else []
+
+
+def carrier_name(word: str) -> bool:
+    """Whether a Latin word is another operator's or wallet's name ("asiacell", "korek",
+    "fastpay"; not "zain", which Arabizi also writes for "good"): kept in Latin letters by the
+    Arabizi reader, as a service name is ("asiacell" transliterated was "اسكل")."""
+    operators, wallets = _carrier_table()
+    words = [word]
+    return word != "zain" and any(
+        len(name) == 1 and name[0].isascii() and _name_at(words, 0, (name,)) is not None for name in operators + wallets
+    )
+
+
+# Government papers (issue 16, `h16oos`): a passport or a driving licence is something a telecom
+# desk *asks for* ("can I get a line with my passport" is the new-line article's question), never
+# something it issues: getting, renewing or applying for one ("شلون اطلع جواز سفر", "how long does
+# a passport renewal take") is the government's question. Stems, as ``analyse`` gives them
+# (an Arabizi "passport" is read as "بسبرت"); two-word names as pairs.
+_PAPERS = frozenset(
+    ("passport", "pasaport", "جواز", "باسبورت", "بسبرت", "بسبورت", "باسبرت", "ليسن", "licenc", "licens")
+)
+_PAPER_PAIRS = frozenset((("اجاز", "سوق"), ("شهاد", "ميلاد"), ("birth", "certificat"), ("driv", "licenc")))
+_ISSUING = frozenset(
+    (
+        "renew", "renewal", "تجديد", "اجدد", "جدد", "يتجدد", "استخرج", "استخراج", "اطلع", "يطلع", "يتلع", "طلع",
+        "issu", "apply", "اقدم", "تقديم", "قدم", "wergirim", "bistinim", "دربه", "دەربه", "extract",
+    )
+)  # fmt: skip
+# Concepts that make it a question about the line ("register a SIM with my passport").
+_PAPER_BLOCKERS = frozenset(
+    ("sim", "esim", "owner", "register", "call", "sms", "internet", "balance", "recharge", "bill", "app", "login")
+    + ("password", "transfer", "points", "vas", "business", "package")
+)
+
+
+_LINE_WORDS = frozenset(("خط", "خطوط", "هيل", "line", "lin", "xet", "شريح", "sim"))
+
+
+def paper_question(units: list[tuple[str, str | None]], terms: Sequence[str]) -> list[str]:
+    """The government paper (passport, driving licence, birth certificate) a message asks to get,
+    renew or apply for, when it says nothing of a line, SIM, number or other telecom matter;
+    empty otherwise."""
+    roots = [root for root, _ in units]
+    found = [root for root in roots if root in _PAPERS]
+    found += [" ".join(pair) for pair in zip(roots, roots[1:], strict=False) if pair in _PAPER_PAIRS]
+    if not found or not any(root in _ISSUING for root in roots):
+        return []
+    concepts_found = {term[2:] for term in terms if term.startswith("kc")}
+    if concepts_found & _PAPER_BLOCKERS or set(roots) & (_NUMBER_WORDS | _LINE_WORDS):
+        return []
+    return found
+
+
+def carrier_numbers(text: str, units: list[tuple[str, str | None]], terms: Sequence[str]) -> bool:
+    """Whether a message names another operator as the *other end* of the customer's own line —
+    calls or messages to its numbers, bringing a number from it, sending credit or data to
+    someone on it — and asks nothing of the operator itself (its balance, packages, prices).
+    Such a question is this desk's, however much the built-in out-of-scope questions about other
+    operators share its name ("i cant call asiacell numbers")."""
+    names, wallet = other_carriers(text)
+    if not names or wallet:
+        return False
+    concepts_found = {term[2:] for term in terms if term.startswith("kc")}
+    concepts_found.update(concept[2:] for _, concept in units if concept is not None)
+    roots = {root for root, _ in units}
+    if concepts_found & {"balance", "package", "price", "app", "login", "password", "register", "bill"}:
+        return False
+    return bool(concepts_found & {"call", "sms", "transfer"} or roots & _NUMBER_WORDS)

@@ -41,7 +41,13 @@ import numpy as np
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
 from nura_appliance.knowledge.indexer import from_blob
 from nura_appliance.knowledge.language import arabizi_text
-from nura_appliance.knowledge.lexicon import service_facets, services_asked
+from nura_appliance.knowledge.lexicon import (
+    carrier_numbers,
+    carrier_question,
+    paper_question,
+    service_facets,
+    services_asked,
+)
 from nura_appliance.knowledge.normalize import analysis as shared_analysis
 from nura_appliance.storage.base import SearchStore, Transaction
 
@@ -296,9 +302,12 @@ def _background_bag(texts: list[str]) -> dict[str, float]:
     counts: dict[str, float] = {}
     for text in texts:
         # An Arabizi question is matched in Arabic script (signals.matching_text): the bank's
-        # Arabizi lines count in both scripts.
+        # Arabizi lines count in both scripts; a word both readings hold (an English or telecom
+        # word, a service or operator name kept in Latin letters) counts once.
         arabic = arabizi_text(text)
-        for term in analyse(text)[0] + (analyse(arabic)[0] if arabic else []):
+        latin = analyse(text)[0]
+        seen = set(latin)
+        for term in latin + ([t for t in analyse(arabic)[0] if t not in seen] if arabic else []):
             counts[term] = counts.get(term, 0.0) + 1.0
     return term_features(counts) if counts else {}
 
@@ -573,6 +582,28 @@ def other_service_words(
     return [name for name in names if not all(part in covered for part in name.split())]
 
 
+OWN_BRAND_ARTICLES = 3  # a carrier name this many articles hold is the pack's own operator
+
+
+def other_carrier_words(
+    snap: _Snapshot, text: str, units: list[tuple[str, str | None]], terms: Sequence[str], index: int
+) -> list[str]:
+    """The other operators or wallets whose balance, packages, prices, top-up or app a message
+    asks about (``lexicon.carrier_question``), leaving out a name the winning article ``index``
+    holds or that the pack itself uses widely (its own operator). Empty when there are none."""
+    names = carrier_question(text, units, terms)
+    if not names:
+        return []
+    covered = snap.terms[index] if index < len(snap.terms) else frozenset()
+    found = []
+    for name in names:
+        stems = [root for root, _ in shared_analysis(name).units()] or name.split()
+        if all(s in covered for s in stems) or min(snap.df.get(s, 0) for s in stems) >= OWN_BRAND_ARTICLES:
+            continue
+        found.append(name)
+    return found
+
+
 class ArticleMatcher:
     """The article tier: scores articles and decides answer / ambiguous / none."""
 
@@ -761,7 +792,11 @@ class ArticleMatcher:
         background = signals["background"]
         background_best = float(background.max()) if len(background) else 0.0
         background_margin = background_best - float(signals["sparse"][top])
-        if background_margin > BACKGROUND_OUT:
+        # Another operator named as the other end of the customer's line (calls or messages to
+        # its numbers, a number brought from it): the background class of questions *about* other
+        # operators shares the name, not the question — the answer stands, not confidently.
+        their_numbers = carrier_numbers(text, units, analysis["terms"])
+        if background_margin > BACKGROUND_OUT and not their_numbers:
             # Nearer a background class than its best article in the pack's own term model:
             # the question is about something else (a price of gold, another company, a recipe).
             confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
@@ -777,8 +812,16 @@ class ArticleMatcher:
         if services:
             # Another service's account, password, bill or price: not this desk's to answer.
             confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
+        carriers = other_carrier_words(snap, text, units, analysis["terms"], top)
+        papers = paper_question(units, analysis["terms"])
+        if carriers or papers:
+            # Another operator's balance, packages or prices, another wallet's money, or getting a
+            # passport: theirs to answer.
+            confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
         detail = {
             "background_margin": round(background_margin, 4),
+            "other_carriers": len(carriers),
+            "papers": len(papers),
             "background_words": explained,
             "other_services": len(services),
             "best": round(best, 4),
