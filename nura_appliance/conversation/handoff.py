@@ -116,8 +116,8 @@ _ARABIC_RAW = re.compile("^[\u0621-\u064a]+$")
 # Things that are transferred or sent, not the customer: "transfer credit to another person".
 _OBJECT = lexicon_words(
     "رصيد رصيدي الرصيد فلوس مبلغ نقاط نقاطي باقه شريحه شرايح خطوط رسايل رساله رقم رقمي داتا انترنت نت وحدات دقايق كارت "
-    "باڵانس پارە خاڵ هێڵ ژمارە "
-    "kredi pere bakiye xal jimar "
+    "باڵانس پارە خاڵ هێڵ ژمارە سیم سیمکارت "
+    "kredi pere bakiye xal jimar sîm sîmkart "
     "credit balance money points data minutes package bundle sim sims number file photo gift sms message messages link links"
 )
 # Another person, a friend or family, or someone abroad: not the company's staff.
@@ -452,7 +452,12 @@ def reads_as_request(norm: str) -> bool:
     ):
         return True
     # "i want to escalate", "escalate this": escalating is only ever to a person
-    if any(w in _ESCALATE for w in words) and (wants or any("me" in r or "modal" in r for r in rs) or len(words) <= 3):
+    # ("how to escalate my complaint" asks how: a possessive "my" is not the customer as object)
+    if any(w in _ESCALATE for w in words) and (
+        wants
+        or any(("me" in r and w not in _POSSESSIVE) or "modal" in r for w, r in zip(words, rs, strict=True))
+        or len(words) <= 3
+    ):
         return True
     # 4. a person who talks to / calls / answers the customer ("someone from your team contact me")
     polite = bool(wants) or bool(ckb_to_me) or any("modal" in r for r in rs)
@@ -475,6 +480,11 @@ def reads_as_request(norm: str) -> bool:
     bot = any("bot" in r for r in rs)
     content = [i for i, r in enumerate(rs) if "filler" not in r and not (bot and ("bot" in r or "negation" in r))]
     if staff and len(content) <= 2 and all(i in staff or i == content[-1] for i in content):
+        return True
+    # ... or a noun phrase made only of staff and company-unit words, in any order and with the
+    # ezafe or construct between them ("کارمەندێکی خزمەتگوزاری کڕیاران", "موظف خدمة العملاء",
+    # "karmendê xizmeta xerîdaran", "customer service agent"): naming the person is asking for them
+    if staff and len(content) <= 4 and all("staff" in rs[i] or "unit" in rs[i] for i in content):
         return True
     return bool(humans) and content == humans[:1]  # "mirovekî rast ji kerema xwe", "a human please"
 
@@ -671,6 +681,31 @@ def reports_contact(norm: str) -> bool:
         "negation" in rs[i] and words[i + 1] in _ABLE for i in range(len(words) - 1)
     )
     return unable and not staff
+
+
+_POSSESSIVE = lexicon_words("my our")
+_FOR = lexicon_words("for بۆ ji bo لـ")
+
+
+def staff_as_beneficiary(norm: str) -> bool:
+    """Staff that a thing is *for* or *of*, with no talking or putting through in the message:
+    "SIMs for our employees", Sorani "سیمی کارمەندان" (the ezafe: SIMs of the employees), "شرايح
+    لموظفين الشركه", "sîmkartên karmendan" — the company's customers buying for their own staff,
+    not asking for the desk's. A thing right before the staff word, or "for" between them."""
+    words, rs = word_roles(norm)
+    if any(r & {"talk", "connect", "to_me", "call_us", "ckb_to_me"} for r in rs):
+        return False
+    for s, r in enumerate(rs):
+        if "staff" not in r:
+            continue
+        before = rs[max(0, s - 3) : s]
+        if s and "object" in rs[s - 1]:
+            return True
+        if any("object" in b for b in before) and (
+            any(w.replace(SORANI_E, "ه") in _FOR for w in words[max(0, s - 2) : s]) or words[s].startswith("ل")
+        ):
+            return True
+    return False
 
 
 def refuses_person(norm: str) -> bool:

@@ -17,7 +17,7 @@ from nura_appliance.conversation.anger import is_negative, without_anger
 from nura_appliance.conversation.exemplars import close_to
 from nura_appliance.conversation.handoff import cue as handoff_cue
 from nura_appliance.conversation.handoff import gate as handoff_gate
-from nura_appliance.conversation.handoff import reads_as_request, refuses_person, reports_contact
+from nura_appliance.conversation.handoff import reads_as_request, refuses_person, reports_contact, staff_as_beneficiary
 from nura_appliance.knowledge.arabizi import NO_VOCABULARY, add_known_spellings
 from nura_appliance.knowledge.folding import SORANI_E, fold_letters
 from nura_appliance.knowledge.normalize import arabizi_text, normalize
@@ -283,7 +283,7 @@ def wants_human(text: str, lang: str | None = None, vocabulary: frozenset[str] =
     if _requested(readings, bool(cued)) or (cued and _clause_requested(text, vocabulary)):
         return True
     return any(handoff_gate(norm) and close_to("handoff", norm) for norm in cued) and not any(
-        refuses_person(norm) or reports_contact(norm) for norm in cued
+        refuses_person(norm) or reports_contact(norm) or staff_as_beneficiary(norm) for norm in cued
     )
 
 

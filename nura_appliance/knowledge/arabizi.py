@@ -82,7 +82,7 @@ t3bana تعبانه|fashil فاشل|fashel فاشل|fashle فاشله|fashla ف�
 haramiya حراميه|sar8a سرقه|sarqa سرقه|dhimma ذمه|thimma ذمه|zimma ذمه|dameer ضمير|dhamir ضمير|3eib عيب
 3eb عيب|7aram حرام|3indi عندي|3ndi عندي|3andi عندي|3indkum عندكم|3ndkm عندكم|3andkom عندكم|3indak عندك
 ma3ndkm ماعندكم|3al على|3a على|mal مال|mali مالي|malti مالتي|bdi بدي|shakhis شخص|mnkom منكم|minkom منكم|menkom منكم|mnkon منكن|3alaikom عليكم|3alaykom عليكم|3lekom عليكم|ilkom الكم|ma3kom معكم|m3kom معكم|wiyakom وياكم|faydeh فايده|fayde فايده|fayda فايده|mas2ool مسؤول|mas2ol مسؤول|mas2oul مسؤول|masool مسؤول|masoul مسؤول|robot روبوت|rubot روبوت|robo روبوت|bot بوت|bade7ki بدي احكي|bde7ki بدي احكي|bidi7ki بدي احكي|allah الله|alla الله|allh الله|alah الله|2araf قرف|2arf قرف|2arafouni قرفوني|2arafouna قرفونا|2erfan قرفان|agent موظف|operator موظف|employee موظف|representative موظف|staff موظف|human انسان|person شخص|khedmet خدمه|5edmet خدمه|khidmat خدمه|5idmat خدمه|5alas خلاص|khalas خلاص|5ls خلاص|mobile موبايل|mobayil موبايل|phone تلفون|network شبكه|settings اعدادات|account حساب|number رقم|shakhs شخص|wala ولا|kul كل|kil كل|nafs نفس|mushkila مشكله|mushkile مشكله|moshkela مشكله
-min من|mn من|men من|7ada حدا|7adan حدا|7ad حد|a7ad احد|wa7ad واحد|wa7id واحد|mshkle مشكله|mushkla مشكله|el ال|il ال|al ال|bil بال|bel بال|bl بال|wel وال|wil وال|lil لل|lel لل|lal لل
+min من|mn من|men من|7ada حدا|7adan حدا|7ad حد|had حد|a7ad احد|wa7ad واحد|wa7id واحد|mshkle مشكله|mushkla مشكله|el ال|il ال|al ال|bil بال|bel بال|bl بال|wel وال|wil وال|lil لل|lel لل|lal لل
 """.strip()
 _DIALECT: dict[str, str] = dict(
     pair.split(" ", 1) for line in _DIALECT_WORDS.splitlines() for pair in line.split("|") if pair.strip()
@@ -145,7 +145,7 @@ _CLUSTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("th", ("ث", "ذ", "ت", "ظ")),  # ظ as Iraqi and Gulf say it ("mowathaf" → "موظف")
     ("dh", ("ذ", "ض", "ظ")),
     ("ph", ("ف",)),
-    ("aa", ("ا",)),
+    ("aa", ("ا", "ع", "اع")),  # without digits a doubled a is often the ع ("aaref", "adfaa", "saa")
     ("ee", ("ي",)),
     ("ii", ("ي",)),
     ("oo", ("و",)),
@@ -204,6 +204,33 @@ _EXPRESSIVE = frozenset(
 )
 
 
+# Dialect verbs by stem (folded as the candidates are: گ → ك, چ → ج, no hamza): the lexicon knows
+# telecom nouns, and a customer's verbs ("asawi", "agdar", "aaref", "anzil", "ekteb") had no known
+# spelling, so "aaref" became "ارف" and a message of verbs was not recognised as Arabizi at all.
+# Each stem is known with the dialects' person and tense prefixes and the common object endings
+# (``_verb_forms``); these spellings are known to the transliteration only, like ``_EXPRESSIVE``.
+_VERB_STEMS = """
+سوي سوو قدر كدر عرف كتب نزل شوف شاف حط صير صار خلص دفع حول شغل فتح طفي رجع وصل طلع دخل غير جيب روح شحن فعل لغي
+شترك سجل بعث بعت رسل حجي حكي كلم تصل دور حمل نقل سكر بطل وقف شتغل ضيع ستلم طلب عطي نطي قرا فهم ساعد تاكد
+عمل خلي بدل شيل سحب ضيف مسح حذف جدد نسي قطع فصل ظهر بين طبق دزل دز
+""".split()
+_VERB_PREFIXES = ("", "ا", "ي", "ت", "ن", "بي", "بت", "بن", "با", "ح", "رح", "عم")
+_VERB_ENDINGS = ("", "ه", "ها", "ني", "لي", "له", "ون", "ين", "وا", "و", "ك", "كم", "نا", "ت", "تو", "تي")
+
+
+def _verb_forms() -> frozenset[str]:
+    forms = set()
+    for stem in _VERB_STEMS:
+        for prefix in _VERB_PREFIXES:
+            for ending in _VERB_ENDINGS:
+                if prefix or ending:  # a bare stem of two or three letters is too often another word
+                    forms.add(prefix + stem + ending)
+    return frozenset(f for f in forms if len(f) >= 3)
+
+
+_VERB_FORMS = _verb_forms()
+
+
 def add_known_spellings(words: Iterable[str]) -> None:
     """Make normalised Arabic-script ``words`` known spellings of the transliteration, as the
     words above are: the hand-off composition's person, wanting and talking words register
@@ -254,7 +281,7 @@ _SHARED = frozenset(
     """
 net nett internet data wifi sim seem kart kard agent operator employee representative staff human person mobile
 phone network settings account number robot bot robo giga jiga telefon tilifon law fee fi ma mo mu la ya bas bs
-wen meta kem kam leh lei mal shi hallo ana wish abi bot
+wen meta kem kam leh lei mal shi hallo ana wish abi bot had
 """.split()
 )
 
@@ -362,7 +389,32 @@ def vocabulary_of(texts: Iterable[str]) -> frozenset[str]:
 
 
 def _known_word(c: str) -> bool:
-    return is_known_word(c) or c in _EXPRESSIVE
+    return is_known_word(c) or c in _EXPRESSIVE or c in _VERB_FORMS
+
+
+@functools.lru_cache(maxsize=8192)
+def reads_as_arabic(word: str) -> bool:
+    """Whether a normalised Latin word without digits spells a known Arabic word (lexicon,
+    anger and hand-off words, dialect verbs) — evidence of Arabizi written without digits
+    ("ma agdar asawi ittisal", "dazli mwatheff"). Words of four letters or more only, and none
+    that the dialect list, the English stopwords or the telecom words kept in Latin already place
+    (on the dev sets' English and Kurmanji text about 1 word in 30 reads so, by chance or as a
+    loanword — "code", "laptop" — against 1 in 5 of Arabizi; ``language`` asks for two)."""
+    if len(word) < 4 or not word.isalpha() or not word.isascii() or word in _DIALECT or word in _ENGLISH_STOPWORDS:
+        return False
+    if _KEEP_LATIN(word):
+        return False
+    pieces = _pieces(word)
+    total = 1
+    for options in pieces:
+        total *= len(options)
+    if total > MAX_CANDIDATES:
+        return False
+    for choice in itertools.product(*pieces):
+        c = "".join(choice).translate(_CANDIDATE_FOLD)
+        if len(c) >= 3 and _known_word(c):
+            return True
+    return False
 
 
 def _in_vocabulary(c: str, vocabulary: frozenset[str]) -> int:
@@ -411,7 +463,9 @@ def transliterate_word(word: str, vocabulary: frozenset[str] = NO_VOCABULARY, se
         if not known and vocabulary:
             known = {c for c in spellings if c and _in_vocabulary(c, vocabulary)}
         if known:
-            return max(known, key=lambda c: (len(c), _known_word(c), c))
+            # (at equal length the lexicon's or the signal families' word before a dialect verb form:
+            # "al8i" is "الغي" cancel, not "القي")
+            return max(known, key=lambda c: (len(c), _known_word(c), c not in _VERB_FORMS or c in _EXPRESSIVE, c))
     plain = "".join(_plain(options) for options in pieces)
     return normalize(plain) or word
 

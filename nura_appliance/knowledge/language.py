@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 
-from nura_appliance.knowledge.arabizi import arabizi_evidence, transliterate
+from nura_appliance.knowledge.arabizi import arabizi_evidence, reads_as_arabic, transliterate
 from nura_appliance.knowledge.folding import normalize
 
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
@@ -140,6 +140,12 @@ def _detect(text: str) -> tuple[str, bool] | None:
     ku_hits = sum(1 for w in words if w in _KURMANJI_WORDS)
     en_hits = sum(1 for w in words if w in _ENGLISH_WORDS)
     arabizi_hits = arabizi_evidence(words)
+    if max(ku_hits, en_hits) <= 1 and len(words) <= _SPELLED_MAX_WORDS:
+        # Arabizi without digits or listed words ("ma agdar asawi ittisal"): two or more words
+        # that spell known Arabic words count half each
+        spelled = sum(1 for w in words if reads_as_arabic(w))
+        if spelled >= 2:
+            arabizi_hits += 0.5 * spelled
     if arabizi_hits >= 1 and arabizi_hits >= max(ku_hits, en_hits):
         return "ar", arabizi_hits > max(ku_hits, en_hits)
     if ku_hits > en_hits:
@@ -147,6 +153,7 @@ def _detect(text: str) -> tuple[str, bool] | None:
     return "en", en_hits - ku_hits >= 2
 
 
+_SPELLED_MAX_WORDS = 16  # a short message: a long one with at most one function word is rarely prose
 _ARABIC_SCRIPT_LANGS = ("ar", "ckb")
 _LATIN_SCRIPT_LANGS = ("ku", "en", "ar")  # Arabic in Latin letters is Arabizi
 
