@@ -631,3 +631,35 @@ def test_seventh_pass_request_in_one_clause_of_a_story() -> None:
 def test_seventh_pass_someone_elses_will_is_not_a_request() -> None:
     assert not wants_human("my boss wants me to talk at the conference tomorrow")
     assert wants_human("i want to talk to a manager")
+
+
+# Ninth pass (lang-dev9): a person named by a noun phrase of staff and unit words, staff that a
+# thing is for, and "escalate my …" asked as a how-question.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "کارمەندێکی خزمەتگوزاری کڕیاران",  # an employee of customer service (ezafe), nothing else
+        "موظف خدمة العملاء",
+        "karmendê xizmeta xerîdaran",
+        "customer service agent please",
+    ],
+)
+def test_ninth_pass_a_person_named_by_a_noun_phrase_is_asked_for(text: str) -> None:
+    assert wants_human(text, None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "بۆ کۆمپانیاکەمان سیمی کارمەندان و ئینتەرنێتی تایبەت دەمانەوێت",  # SIMs of (our) employees
+        "how to escalate my complaint",
+        "customer service agent working hours",  # a question about the person, not for them
+    ],
+)
+def test_ninth_pass_near_misses_of_the_noun_phrase(text: str) -> None:
+    assert not wants_human(text, None)
+
+
+def test_ninth_pass_escalating_with_a_want_or_a_please_still_asks() -> None:
+    assert wants_human("i want to escalate my complaint", None)
+    assert wants_human("please escalate this", None)

@@ -257,3 +257,27 @@ def test_is_there_a_person_and_its_near_misses(text: str, handoff: bool) -> None
     from nura_appliance.conversation.signals import wants_human
 
     assert wants_human(text) == handoff
+
+
+# Ninth pass: Arabizi without digits or listed marker words is recognised by words that spell known
+# Arabic words (two at least), and the dialects' verbs are known spellings.
+@pytest.mark.parametrize(
+    ("text", "arabizi"),
+    [
+        ("ma agdar asawi ittisal", True),  # no digit and no marker: verbs and a noun spell Arabic
+        ("dazli mwatheff plz", True),
+        ("home router plans", False),  # English without a function word stays English
+        ("laptop code", False),  # a loanword and a chance spelling: English
+        ("the code on my laptop is wrong", False),
+    ],
+)
+def test_arabizi_without_digits_by_the_words_it_spells(text: str, arabizi: bool) -> None:
+    assert (detect(text)[0] == "ar") == arabizi
+    assert (arabizi_text(text) is not None) == arabizi
+
+
+def test_dialect_verbs_and_a_doubled_a_as_ayn() -> None:
+    assert transliterate("shlon aaref raseedi") == "شلون اعرف رصيدي"
+    assert transliterate("shlon anzil el app") == "شلون انزل ال app"
+    assert transliterate("ma agdar asawi ittisal") == "ما اكدر اسوي اتصال"
+    assert transliterate("areed al8i el ba8a") == "اريد الغي الباقه"  # cancel, not a verb form of "find"

@@ -393,28 +393,35 @@ def _known_word(c: str) -> bool:
 
 
 @functools.lru_cache(maxsize=8192)
-def reads_as_arabic(word: str) -> bool:
+def reads_as_arabic(word: str) -> int:
     """Whether a normalised Latin word without digits spells a known Arabic word (lexicon,
     anger and hand-off words, dialect verbs) — evidence of Arabizi written without digits
     ("ma agdar asawi ittisal", "dazli mwatheff"). Words of four letters or more only, and none
     that the dialect list, the English stopwords or the telecom words kept in Latin already place
     (on the dev sets' English and Kurmanji text about 1 word in 30 reads so, by chance or as a
-    loanword — "code", "laptop" — against 1 in 5 of Arabizi; ``language`` asks for two)."""
+    loanword — "code", "laptop" — against 1 in 5 of Arabizi; ``language`` asks for two, one of
+    them a dialect verb or a word of the anger and hand-off families).
+    0: no; 1: a word of the lexicon (telecom nouns, loanwords among them); 2: a dialect verb form
+    or a word of the anger and hand-off families — the dialect's grammar, not a shared noun."""
     if len(word) < 4 or not word.isalpha() or not word.isascii() or word in _DIALECT or word in _ENGLISH_STOPWORDS:
-        return False
+        return 0
     if _KEEP_LATIN(word):
-        return False
+        return 0
     pieces = _pieces(word)
     total = 1
     for options in pieces:
         total *= len(options)
     if total > MAX_CANDIDATES:
-        return False
+        return 0
+    found = 0
     for choice in itertools.product(*pieces):
         c = "".join(choice).translate(_CANDIDATE_FOLD)
-        if len(c) >= 3 and _known_word(c):
-            return True
-    return False
+        if len(c) >= 3:
+            if c in _VERB_FORMS or c in _EXPRESSIVE:
+                return 2
+            if not found and is_known_word(c):
+                found = 1
+    return found
 
 
 def _in_vocabulary(c: str, vocabulary: frozenset[str]) -> int:
@@ -463,9 +470,7 @@ def transliterate_word(word: str, vocabulary: frozenset[str] = NO_VOCABULARY, se
         if not known and vocabulary:
             known = {c for c in spellings if c and _in_vocabulary(c, vocabulary)}
         if known:
-            # (at equal length the lexicon's or the signal families' word before a dialect verb form:
-            # "al8i" is "الغي" cancel, not "القي")
-            return max(known, key=lambda c: (len(c), _known_word(c), c not in _VERB_FORMS or c in _EXPRESSIVE, c))
+            return max(known, key=lambda c: (len(c), _known_word(c), c))
     plain = "".join(_plain(options) for options in pieces)
     return normalize(plain) or word
 

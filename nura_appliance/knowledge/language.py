@@ -142,10 +142,11 @@ def _detect(text: str) -> tuple[str, bool] | None:
     arabizi_hits = arabizi_evidence(words)
     if max(ku_hits, en_hits) <= 1 and len(words) <= _SPELLED_MAX_WORDS:
         # Arabizi without digits or listed words ("ma agdar asawi ittisal"): two or more words
-        # that spell known Arabic words count half each
-        spelled = sum(1 for w in words if reads_as_arabic(w))
-        if spelled >= 2:
-            arabizi_hits += 0.5 * spelled
+        # that spell known Arabic words, one of them a dialect verb or a hand-off or anger word
+        # (a telecom noun may be a loanword: "laptop code"), count half each
+        spelled = [reads_as_arabic(w) for w in words]
+        if sum(1 for x in spelled if x) >= 2 and 2 in spelled:
+            arabizi_hits += 0.5 * sum(1 for x in spelled if x)
     if arabizi_hits >= 1 and arabizi_hits >= max(ku_hits, en_hits):
         return "ar", arabizi_hits > max(ku_hits, en_hits)
     if ku_hits > en_hits:
