@@ -128,3 +128,30 @@ def test_arabizi_transliteration_is_total(text: str) -> None:
     typed = set(normalize(text).split())
     for word in arabic.split():
         assert word in typed or "\u0600" <= word[0] <= "\u06ff", (text, word)
+
+
+MIXED_TEXT = st.text(alphabet="abcpinsm45gیمەکتانالـ ", max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(MIXED_TEXT)
+def test_mixed_script_words_normalise_idempotently(text: str) -> None:
+    once = normalize(text)
+    assert normalize(once) == once
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("کۆدی PINم سێ جار هەڵە لێدا", "كودي pin سي جار هەلە ليدا"),  # Sorani "my" glued on a Latin name
+        ("APNی سەنەد", "apn سەنەد"),  # the ezafe
+        ("eSIMەکەم کار ناکات", "esim كار ناكات"),  # definite + "my"
+        ("5Gی", "5g"),
+        ("الـAPN", "apn"),  # the Arabic article before a Latin name
+        ("بالـeSIM", "esim"),
+        ("abcمرحبا", "abc مرحبا"),  # a real word glued on: split, not dropped
+    ],
+)
+def test_arabic_script_clitics_on_a_latin_name(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+    assert index_terms("eSIMەکەم") == index_terms("eSIM")

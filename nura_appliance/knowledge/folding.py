@@ -33,7 +33,7 @@ import unicodedata
 # Bumped whenever the folding, the stemmer, the stopwords or the lexicon change what a text
 # indexes as: stored FTS rows and vectors of an older analysis are rebuilt at start-up
 # (knowledge.service.needs_reindex).
-ANALYSIS_VERSION = "11"
+ANALYSIS_VERSION = "12"
 
 SORANI_E = "\u06d5"  # ە, the Sorani vowel letter kept by the normaliser
 SORANI_ALEF = "ئ"  # word-initial vowel carrier, kept at the start of a word
@@ -161,7 +161,43 @@ def _normalize(text: str) -> str:
     text = _fold(_strip_accents(text))
     text = _REPEATS.sub(r"\1", text)
     text = _NON_WORD.sub(" ", text)
+    if _MIXED.search(text):
+        text = _split_scripts(text)
     return " ".join(text.split())
+
+
+# A Latin word with Arabic-script clitics glued on ("APNی", "PINم", "eSIMەکەم", "5Gی", "الـAPN"
+# once the tatweel is gone): Sorani and Arabic write their grammar onto a borrowed Latin name. Kept
+# as one token, "pinم" matched nothing. The clitics are taken off — a suffix made only of the
+# Sorani ezafe, definite, indefinite, plural and pronoun endings, a prefix only of the article,
+# prepositions and conjunctions — and any other Arabic-script part is split off as a word of its own.
+_MIXED = re.compile("[a-z0-9][\u0600-\u06ff]|[\u0600-\u06ff][a-z]")
+_LATIN_THEN_ARABIC = re.compile("(?<=[a-z0-9])(?=[\u0600-\u06ff])|(?<=[\u0600-\u06ff])(?=[a-z])")
+_SUFFIX_ONLY = re.compile(
+    "^(?:ي|يي)?(?:\u06d5كان|\u06d5كه|\u06d5ك|كان|كه|يك|ان)?(?:م|ت|ي|ش|مان|تان|يان|دا|\u06d5وه|وه|\u06d5|ه|ات)*$"
+)
+_PREFIX_ONLY = re.compile("^(?:و|ف)?(?:بال|لل|ال|ب|ل|ك)?$")
+
+
+def _split_scripts(text: str) -> str:
+    out = []
+    for word in text.split():
+        if not _MIXED.search(word):
+            out.append(word)
+            continue
+        parts = _LATIN_THEN_ARABIC.split(word)
+        kept = []
+        for i, part in enumerate(parts):
+            if not part:
+                continue
+            if not part.isascii():
+                latin_before = i > 0 and parts[i - 1].isascii()
+                latin_after = i + 1 < len(parts) and parts[i + 1].isascii()
+                if latin_before and _SUFFIX_ONLY.match(part) or latin_after and _PREFIX_ONLY.match(part):
+                    continue
+            kept.append(part)
+        out.append(" ".join(kept) if kept else word)
+    return " ".join(out)
 
 
 def tokens(text: str) -> list[str]:
