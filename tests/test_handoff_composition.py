@@ -663,3 +663,18 @@ def test_ninth_pass_near_misses_of_the_noun_phrase(text: str) -> None:
 def test_ninth_pass_escalating_with_a_want_or_a_please_still_asks() -> None:
     assert wants_human("i want to escalate my complaint", None)
     assert wants_human("please escalate this", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "handoff"),
+    [
+        ("ئادەمیزادێک بۆ قسەکردن", True),  # the Sorani infinitive is a talk noun
+        ("پێویستم بە یارمەتی مرۆڤە", True),  # a person's help, with the copula ە
+        ("i need help from a human", True),
+        ("wenkum ya mowazafin", True),  # where are you (plural), employees
+        ("wen el far3", False),  # where is the branch: a place
+        ("قسەکردن لەگەڵ براکەم بە تەلەفۆن گرانە", False),  # talking with my brother is expensive
+    ],
+)
+def test_ninth_pass_second_dev_round(text: str, handoff: bool) -> None:
+    assert wants_human(text, None) == handoff

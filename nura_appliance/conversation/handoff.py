@@ -75,7 +75,7 @@ _WANT = lexicon_words(_WANT_TEXT)
 # removed before lookup.
 _TALK_TEXT = (
     "كلم تكلم حكي حجي حاجي حاكي تحدث حدث محادثه حادث تواصل واصل راجع مراجعه سولف دردش خاطب تفاهم تصل اتصال مكالمه "
-    "قسه قسان قسەبکەم قسەبکەین دوێم دوان ئاخڤم گفتوگۆ چات پەیوەندی تەلەفۆن تەلەفون "
+    "قسه قسان قسەبکەم قسەبکەین قسەکردن دوێم دوان ئاخڤم گفتوگۆ چات پەیوەندی تەلەفۆن تەلەفون "
     "biaxivim biaxive axivim axaftin bipeyivim peyivin peyivîn tekili têkilî biaxifim biaxife bipeyvim bipeyve biaxvim gazî qise xeber gotûbêj pêwendî axaftinê qsa qse "
     "talk speak chat contact reach discuss consult callback"
 )
@@ -297,6 +297,7 @@ def roles(word: str) -> frozenset[str]:
     """The roles a normalised word can play (see the module's docstring)."""
     if word.isdigit():
         return _NONE
+    sorani_copula = word.endswith(SORANI_E) and len(word) > 3
     word = word.replace(SORANI_E, "ه")
     found = set()
     forms = _forms(word)
@@ -314,6 +315,8 @@ def roles(word: str) -> frozenset[str]:
             found.add("human")  # "ابي اتصل بحدا", "احكي لشخص"
         if "human" not in found and any(word.endswith(end) and word[: -len(end)] in _HUMAN for end in _CKB_SUFFIXES_N):
             found.add("human")  # Sorani: "کەسێکم", "مرۆڤێک", "کەسێکە"
+        if "human" not in found and sorani_copula and word[:-1] in _HUMAN:
+            found.add("human")  # the Sorani copula ە: "یارمەتی مرۆڤە" (it is a human's help)
         # Sorani: a talk or help noun with the customer's م ("قسەم", "تەلەفۆنم", "یارمەتیم"), said of a
         # person in the subjunctive (checked by the caller): "کەسێک هەیە یارمەتیم بدات"
         if len(word) > 3 and word.endswith("م") and _forms(word[:-1]) & (_TALK | _CKB_HELP):
@@ -424,8 +427,15 @@ def reads_as_request(norm: str) -> bool:
     # "ez mirovekî dixwazim"; not "ابي واحد", "I want one")
     for w in wants:
         for h in humans:
-            if (_forms(words[h].replace(SORANI_E, "ه")) & _ONLY_PERSON) and (
-                (0 < h - w <= 2 and all("me" in r or "filler" in r for r in rs[w + 1 : h])) or 0 < w - h <= 1
+            # (or a person's help: "پێویستم بە یارمەتی مرۆڤە", "i need help from a human")
+            between = rs[w + 1 : h]
+            helped = any("help" in r for r in between)
+            if (
+                _forms(words[h].replace(SORANI_E, "ه")) & _ONLY_PERSON
+                or (words[h].endswith(SORANI_E) and words[h][:-1].replace(SORANI_E, "ه") in _ONLY_PERSON)
+            ) and (
+                (0 < h - w <= (3 if helped else 2) and all("me" in r or "filler" in r or "help" in r for r in between))
+                or 0 < w - h <= 1
             ):
                 return True
     # ... and "X is wanted by me": "کارمەندێکی خزمەتگوزاریم دەوێت", "…کارمەندەکانتانم دەوێت" (the
@@ -497,7 +507,7 @@ _EXIST_LAST = lexicon_words(
     "موجود موجودين متاح متاحين متوفر هنا هون هني هەیە لێرەیە لێرەن لێرە heye hene vir there here available online"
 )
 _LEADERS = lexicon_words("هل يا is are ئایا gelo")
-_WHERE = lexicon_words("وين فين اين وینن کوان ku where")
+_WHERE = lexicon_words("وين فين اين وينكم وينك وينكو وينهم فينكم فينك وینن کوان ku where")  # "wenkum ya mowazafin"
 _PLACE = lexicon_words(
     "فرع الفرع بالفرع فروع محل بالمحل مكتب بالمكتب معرض مركز branch shop store office centre center "
     "لق فرۆشگا نووسینگە şax şaxê şaxa dikan dikanê dikana nivîsgeh nivîsgehê navend navendê"
@@ -578,8 +588,8 @@ def _first_person(words: tuple[str, ...], talks: list[int]) -> bool:
             return True
         folded = w.replace(SORANI_E, "ه")
         if (
-            w.startswith(("ال", "مر", "تح", "تو")) or folded.endswith("بكهم") or folded in _CKB_FIRST_PERSON
-        ):  # a verbal noun: "التحدث", "مراجعه", "تواصل"
+            w.startswith(("ال", "مر", "تح", "تو")) or folded.endswith(("بكهم", "كردن")) or folded in _CKB_FIRST_PERSON
+        ):  # a verbal noun: "التحدث", "مراجعه", "تواصل", Sorani "قسەکردن"
             return True
         # Sorani: the talk noun with a first-person light verb after it ("قسە … بکەم")
         if any(x.replace(SORANI_E, "ه") in _CKB_FIRST_PERSON for x in words[i + 1 : i + 4]):
