@@ -392,7 +392,7 @@ def vocabulary_of(texts: Iterable[str]) -> frozenset[str]:
 
 
 def _known_word(c: str) -> bool:
-    return is_known_word(c) or c in _EXPRESSIVE or c in _VERB_FORMS
+    return is_known_word(c) or c in _EXPRESSIVE
 
 
 @functools.lru_cache(maxsize=8192)
@@ -468,6 +468,11 @@ def transliterate_word(word: str, vocabulary: frozenset[str] = NO_VOCABULARY, se
         # lexicon's before the knowledge base's (a clitic reading of a large vocabulary is the
         # likelier accident: "7awlni" is "حولني", not "حاولني").
         known = {c for c in spellings if c and (_known_word(c) or _in_vocabulary(c, vocabulary) == 2)}
+        if not known:
+            # then a dialect verb form ("aaref" → "اعرف", "anzil" → "انزل"): after the whole words of
+            # the lexicon and the knowledge base (the desk's topics), before a known word read with
+            # a glued clitic ("انذل" is not ا + the insult "نذل")
+            known = {c for c in spellings if c in _VERB_FORMS}
         if not known:
             known = {c for c in spellings if c and (is_known(c) or _in_vocabulary(c, _EXPRESSIVE))}
         if not known and vocabulary:
