@@ -20,10 +20,9 @@ from nura_appliance.knowledge.pack import read_pack_file
 from nura_appliance.knowledge.retrieval import ArticleMatcher
 from nura_appliance.paths import DataPaths, default_pack_path
 from nura_appliance.settings import Settings
-from nura_appliance.storage.base import KnowledgeStore, SessionStore
+from nura_appliance.storage.base import Database, KnowledgeStore, SessionStore
 from nura_appliance.storage.bus import EventBus
 from nura_appliance.storage.cache import DiskCache
-from nura_appliance.storage.sqlite.db import Database
 from nura_appliance.storage.stores import (
     Stores,
     knowledge_store,
@@ -83,7 +82,7 @@ class CoreParts:
 class AppContext:
     settings: Settings
     paths: DataPaths
-    db: Database
+    db: Database  # either backend
     cache: DiskCache
     bus: EventBus
     sessions_store: SessionStore

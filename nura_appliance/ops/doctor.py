@@ -13,6 +13,7 @@ from nura_appliance.errors import StorageError
 from nura_appliance.paths import admin_static_dir, default_pack_path, widget_dir
 from nura_appliance.private import exposed_entries
 from nura_appliance.settings import SECRETS_FILE, Settings
+from nura_appliance.storage.base import Database
 from nura_appliance.storage.stores import (
     applied_migrations,
     connect_pg_database,
@@ -48,7 +49,7 @@ def _postgres_check(url: str) -> dict[str, Any]:
     return {"ok": not pending, "detail": detail}
 
 
-def _article_count(db: Any) -> int:
+def _article_count(db: Database) -> int:
     """How many articles ``db`` holds (its backend's :class:`HealthStore`); ``diagnose`` is sync."""
     return asyncio.run(stores_for(db).health.article_count())
 

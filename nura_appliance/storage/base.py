@@ -14,6 +14,8 @@ from nura_appliance.errors import Conflict
 from nura_appliance.storage.records import Chunk, Item, chunk_fts_text
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import numpy as np
     from numpy.typing import NDArray
 
@@ -31,6 +33,31 @@ class Transaction(Protocol):
     statement changed."""
 
     def changes(self) -> int: ...
+
+
+class Database(Protocol):
+    """An open database of either backend (``storage.sqlite.db.Database``,
+    ``storage.postgres.db.PgDatabase``), as the composition root, the CLI and the features hold it
+    (``AppContext.db``, ``Stores.db``): a function ``fn(conn)`` runs on a reader or in the one
+    serialised writer's transaction and is handed a :class:`Transaction`; SQL stays in the stores."""
+
+    async def read(self, fn: Callable[[Transaction], T]) -> T: ...
+
+    def read_sync(self, fn: Callable[[Transaction], T]) -> T: ...
+
+    async def write(self, fn: Callable[[Transaction], T]) -> T: ...
+
+    def write_sync(self, fn: Callable[[Transaction], T]) -> T: ...
+
+    def submit_write(self, fn: Callable[[Transaction], T]) -> Future[T]: ...
+
+    def watch(self, table: str) -> None: ...
+
+    def generation(self, table: str) -> int: ...
+
+    def checkpoint(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class SearchIndex(Protocol):
@@ -1521,8 +1548,10 @@ class KnowledgeStore(Protocol):
     knowledge feature's :class:`SearchIndex`) in the same
     transaction; ``db`` is the database the pipeline watches for knowledge changes."""
 
-    db: Any
     vectors: Any
+
+    @property
+    def db(self) -> Database: ...
 
     async def load_pack(self, pack: dict[str, Any], *, merge: bool = False) -> dict[str, int]:
         """Load a validated pack in one transaction (all or nothing); ``merge`` keeps what is

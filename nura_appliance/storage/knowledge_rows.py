@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from nura_appliance.storage.base import SearchIndex, Transaction
+from nura_appliance.storage.base import Database, SearchIndex, Transaction
 
 ARTICLE_COLUMNS = ("id", "category", "title", "body", "examples", "keywords", "updated_at")
 NODE_COLUMNS = ("id", "parent_id", "position", "label", "article_id", "action")
@@ -163,7 +163,7 @@ def index_article(
     vectors.write(conn, items, prepared.get(article["id"]) if prepared else None)
 
 
-def prepare_vectors(db: Any, vectors: SearchIndex, pack: dict[str, Any]) -> dict[str, np.ndarray]:
+def prepare_vectors(db: Database, vectors: SearchIndex, pack: dict[str, Any]) -> dict[str, np.ndarray]:
     """Embed a pack's article items before the write transaction (a slow provider must not hold
     the single writer); uses the embedding cache through a reader connection."""
     out: dict[str, np.ndarray] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from nura_appliance.paths import DataPaths
@@ -23,6 +23,7 @@ from nura_appliance.storage.base import (
     AuthStore,
     BackupStore,
     CannedReplyStore,
+    Database,
     ExportStore,
     GapStore,
     HandbookStore,
@@ -48,7 +49,11 @@ from nura_appliance.storage.base import (
     WhatsAppStore,
 )
 from nura_appliance.storage.sqlite import migrations as sqlite_migrations
-from nura_appliance.storage.sqlite.db import Database, snapshot_file
+from nura_appliance.storage.sqlite.db import Database as SqliteDatabase
+from nura_appliance.storage.sqlite.db import snapshot_file
+
+if TYPE_CHECKING:
+    from nura_appliance.storage.postgres.db import PgDatabase
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +89,10 @@ def describe_url(url: str) -> dict[str, Any]:
     return described
 
 
-def open_database(settings: Settings) -> tuple[DataPaths, Database]:
+def open_database(settings: Settings) -> tuple[DataPaths, SqliteDatabase]:
     """Create the data dir and open its SQLite ``nura.db``, migrated to the newest schema."""
     paths = DataPaths(settings.data_dir).ensure()
-    db = Database(paths.database)
+    db = SqliteDatabase(paths.database)
     try:
         sqlite_migrations.migrate(db)
     except Exception:
@@ -96,7 +101,7 @@ def open_database(settings: Settings) -> tuple[DataPaths, Database]:
     return paths, db
 
 
-def open_main_database(settings: Settings) -> tuple[DataPaths, Any]:
+def open_main_database(settings: Settings) -> tuple[DataPaths, Database]:
     """The database this set-up keeps its data in, migrated: PostgreSQL when
     ``NURA_DATABASE_URL`` is set, else the data dir's SQLite file. Every command that reads or
     writes users, knowledge or settings outside the server opens it here, so that no command
@@ -106,23 +111,23 @@ def open_main_database(settings: Settings) -> tuple[DataPaths, Any]:
     return open_database(settings)
 
 
-def applied_migrations(db: Any) -> list[str]:
+def applied_migrations(db: Database) -> list[str]:
     """The migrations recorded in ``db`` (either backend)."""
     if getattr(db, "dialect", "sqlite") == "postgres":
         from nura_appliance.storage.postgres import migrations as pg_migrations
 
-        return pg_migrations.applied(db)
-    return sqlite_migrations.applied(db)
+        return pg_migrations.applied(cast("PgDatabase", db))
+    return sqlite_migrations.applied(cast(SqliteDatabase, db))
 
 
-def pending_migrations(db: Any) -> list[str]:
+def pending_migrations(db: Database) -> list[str]:
     """The names of the migrations not yet applied to ``db`` (either backend)."""
     if getattr(db, "dialect", "sqlite") == "postgres":
         from nura_appliance.storage.postgres import migrations as pg_migrations
 
-        done = set(pg_migrations.applied(db))
+        done = set(pg_migrations.applied(cast("PgDatabase", db)))
         return [m.name for m in pg_migrations.available() if m.name not in done]
-    return [m.name for m in sqlite_migrations.pending(db)]
+    return [m.name for m in sqlite_migrations.pending(cast(SqliteDatabase, db))]
 
 
 def sqlite_engine_versions() -> str:
@@ -133,16 +138,16 @@ def sqlite_engine_versions() -> str:
     return engine_versions()
 
 
-def connect_main_database(settings: Settings) -> Any:
+def connect_main_database(settings: Settings) -> Database:
     """The configured database **without** migrating it (tools that only look, like the support
     bundle): PostgreSQL when ``NURA_DATABASE_URL`` is set, else the data dir's ``nura.db`` (which
     must exist)."""
     if settings.nura_database_url:
         return connect_pg_database(settings.nura_database_url)
-    return Database(DataPaths(settings.data_dir).database, readers=1)
+    return SqliteDatabase(DataPaths(settings.data_dir).database, readers=1)
 
 
-def connect_pg_database(url: str, *, max_size: int = 2) -> Any:
+def connect_pg_database(url: str, *, max_size: int = 2) -> PgDatabase:
     """A :class:`PgDatabase` on ``url`` **without** migrating it (``nura doctor`` only looks);
     raises when PostgreSQL is unreachable."""
     from nura_appliance.storage.postgres.db import PgDatabase
@@ -160,7 +165,7 @@ def database_location(settings: Settings) -> str:
     return f"PostgreSQL {user}{where['host']}:{where['port']}/{where['database']}"
 
 
-def open_pg_database(url: str) -> Any:
+def open_pg_database(url: str) -> PgDatabase:
     """A migrated :class:`PgDatabase` (raises StorageError when PostgreSQL is unreachable)."""
     from nura_appliance.storage.postgres import migrations
     from nura_appliance.storage.postgres.db import PgDatabase
@@ -217,7 +222,7 @@ class Stores:
     """The per-feature stores of one database, each the implementation for its backend (see
     docs/DEVELOPING.md, "Storage seam"). Features take the Protocol-typed field they need."""
 
-    db: Any
+    db: Database
     ai: AiStore
     analytics: AnalyticsStore
     attachments: AttachmentStore
@@ -246,9 +251,9 @@ class Stores:
     ingestion_runs: IngestionRunStore
 
 
-def stores_for(db: Any) -> Stores:
+def stores_for(database: Database) -> Stores:
     """The stores of an open database, picked once by its backend (SQLite or PostgreSQL)."""
-    if getattr(db, "dialect", "sqlite") == "postgres":
+    if getattr(database, "dialect", "sqlite") == "postgres":
         from nura_appliance.storage.postgres.ai import PgAiStore
         from nura_appliance.storage.postgres.analytics import PgAnalyticsStore
         from nura_appliance.storage.postgres.attachments import PgAttachmentStore
@@ -274,34 +279,35 @@ def stores_for(db: Any) -> Stores:
         from nura_appliance.storage.postgres.telegram import PgTelegramStore
         from nura_appliance.storage.postgres.whatsapp import PgWhatsAppStore
 
+        pg = cast("PgDatabase", database)
         return Stores(
-            db=db,
-            ai=PgAiStore(db),
-            analytics=PgAnalyticsStore(db),
-            attachments=PgAttachmentStore(db),
-            auth=PgAuthStore(db),
-            handoff=PgHandoffStore(db),
-            canned=PgCannedReplyStore(db),
-            export=PgExportStore(db),
-            gaps=PgGapStore(db),
-            inbox=PgInboxRowStore(db),
-            backups=PgBackupStore(db),
-            health=PgHealthStore(db),
+            db=pg,
+            ai=PgAiStore(pg),
+            analytics=PgAnalyticsStore(pg),
+            attachments=PgAttachmentStore(pg),
+            auth=PgAuthStore(pg),
+            handoff=PgHandoffStore(pg),
+            canned=PgCannedReplyStore(pg),
+            export=PgExportStore(pg),
+            gaps=PgGapStore(pg),
+            inbox=PgInboxRowStore(pg),
+            backups=PgBackupStore(pg),
+            health=PgHealthStore(pg),
             index=PgIndexStore(),
-            identities=PgIdentityStore(db),
-            metrics=PgMetricsStore(db),
-            original=PgOriginalImportStore(db),
-            outbox=PgOutboxStore(db),
-            passages=PgPassageSearchStore(db),
-            retention=PgRetentionStore(db),
-            rules=PgRuleStore(db),
-            runtime_settings=PgRuntimeSettingsStore(db),
-            search=PgSearchStore(db),
-            support=PgSupportStore(db),
-            sessions=PgSessionStore(db),
-            telegram=PgTelegramStore(db),
-            whatsapp=PgWhatsAppStore(db),
-            ingestion_runs=PgIngestionRunStore(db),
+            identities=PgIdentityStore(pg),
+            metrics=PgMetricsStore(pg),
+            original=PgOriginalImportStore(pg),
+            outbox=PgOutboxStore(pg),
+            passages=PgPassageSearchStore(pg),
+            retention=PgRetentionStore(pg),
+            rules=PgRuleStore(pg),
+            runtime_settings=PgRuntimeSettingsStore(pg),
+            search=PgSearchStore(pg),
+            support=PgSupportStore(pg),
+            sessions=PgSessionStore(pg),
+            telegram=PgTelegramStore(pg),
+            whatsapp=PgWhatsAppStore(pg),
+            ingestion_runs=PgIngestionRunStore(pg),
         )
     from nura_appliance.storage.sqlite.ai import SqliteAiStore
     from nura_appliance.storage.sqlite.analytics import SqliteAnalyticsStore
@@ -328,6 +334,7 @@ def stores_for(db: Any) -> Stores:
     from nura_appliance.storage.sqlite.telegram import SqliteTelegramStore
     from nura_appliance.storage.sqlite.whatsapp import SqlWhatsAppStore
 
+    db = cast(SqliteDatabase, database)
     return Stores(
         db=db,
         ai=SqliteAiStore(db),
@@ -359,15 +366,17 @@ def stores_for(db: Any) -> Stores:
     )
 
 
-def knowledge_store(db: Any, vectors: SearchIndex) -> KnowledgeStore:
+def knowledge_store(database: Database, vectors: SearchIndex) -> KnowledgeStore:
     """The knowledge store of an open database (its backend's), indexing through ``vectors`` (the
     knowledge feature's text analysis and embedder, which storage does not import)."""
-    if getattr(db, "dialect", "sqlite") == "postgres":
+    if getattr(database, "dialect", "sqlite") == "postgres":
         from nura_appliance.storage.postgres.knowledge import PgKnowledgeStore
 
-        return PgKnowledgeStore(db, vectors)
+        pg = cast("PgDatabase", database)
+        return PgKnowledgeStore(pg, vectors)
     from nura_appliance.storage.sqlite.knowledge import SqliteKnowledgeStore
 
+    db = cast(SqliteDatabase, database)
     return SqliteKnowledgeStore(db, vectors)
 
 
@@ -378,13 +387,15 @@ def open_stores(settings: Settings) -> tuple[DataPaths, Stores]:
     return paths, stores_for(db)
 
 
-def handbook_store_for(db: Any, vectors: Any) -> HandbookStore:
+def handbook_store_for(database: Database, vectors: SearchIndex) -> HandbookStore:
     """The :class:`~nura_appliance.storage.base.HandbookStore` of an open database, picked by its
     backend; ``vectors`` is the knowledge feature's text index (a ``SearchIndex``)."""
-    if getattr(db, "dialect", "sqlite") == "postgres":
+    if getattr(database, "dialect", "sqlite") == "postgres":
         from nura_appliance.storage.postgres.handbook import PgHandbookStore
 
-        return PgHandbookStore(db, vectors)
+        pg = cast("PgDatabase", database)
+        return PgHandbookStore(pg, vectors)
     from nura_appliance.storage.sqlite.handbook import SqliteHandbookStore
 
+    db = cast(SqliteDatabase, database)
     return SqliteHandbookStore(db, vectors)
