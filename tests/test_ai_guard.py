@@ -10,6 +10,7 @@ from nura_appliance.ai.guard import (
     answer_types,
     check_answer,
     extract_answer,
+    extract_best,
     new_values,
     pick_passage,
     same_language,
@@ -369,3 +370,37 @@ def test_a_share_is_asked_and_answered_by_a_percentage() -> None:
     assert value_kinds("يغطي الجيل الرابع 88% من مناطق الجنوب", {"percent"}) == {"percent"}
     assert value_kinds("يغطي الجيل الرابع 88 منطقة", {"percent"}) == frozenset()
     assert new_values("الجيل الرابع 88% من مناطق الجنوب", "Download the Nahri app", frozenset({"percent"}))
+
+
+def test_the_answer_sentence_may_come_from_a_passage_ranked_second():
+    """The passage ranking counts the question's words wherever they stand; the answer is the one
+    sentence holding most of them, whichever of the relevant passages it is in."""
+    packages = Passage(
+        "chunk",
+        "30",
+        "باقات نهر الشهرية",
+        "تُفعَّل الباقات بالكود ثم رقم الباقة، أو من تطبيق نهري.\n"
+        "باقة الأهوار تخضع لسياسة الاستخدام العادل على الشبكة: بعد 300 GB تنخفض السرعة.",
+        0.86,
+        words={"رقم": 0.3, "شبك": 0.4},
+    )
+    profile = Passage(
+        "chunk",
+        "31",
+        "من نحن",
+        "نهر تيليكوم شركة اتصالات تأسست عام 2016 في البصرة.\n"
+        "خط خدمة المشتركين 133 مجاني، ومن الشبكات الأخرى اتصل على 0771 133 0000.",
+        0.76,
+        words={"خدم": 0.5, "مشترك": 0.5, "شبك": 0.4},
+    )
+    question = "رقم خدمة المشتركين من شبكة ثانية شنو"
+    # Each passage alone gives its own best sentence ...
+    assert "الأهوار" in extract_answer(question, packages)
+    # ... and between them the hotline sentence, which holds the question together, answers.
+    found = extract_best(question, [packages, profile])
+    assert found is not None
+    chosen, body = found
+    assert chosen is profile and "0771 133 0000" in body
+    # A passage holding no more of the question than the first leaves the first's sentence.
+    assert extract_best(question, [packages, packages])[0] is packages  # type: ignore[index]
+    assert extract_best(question, []) is None

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from nura_appliance.ai.guard import answer_types, check_answer, content_terms, extract_answer, new_values, pick_passage
+from nura_appliance.ai.guard import answer_types, check_answer, content_terms, extract_best, new_values, pick_passage
 from nura_appliance.ai.prompts import Passage, build_messages, compress, memory_messages
 from nura_appliance.ai.service import LLMService
 from nura_appliance.conversation.messages import message
@@ -51,6 +51,9 @@ QUOTE_VETO = 0.35
 # this relevance (docs/KNOWLEDGE.md, round 5).
 VALUE_FLOOR = 0.7
 _MAX_REMEMBERED = 512
+# The extractive answer's sentence may come from any passage within this relevance of the best one
+# (and relevant in its own right: from RAG_FOUND_THRESHOLD, not lone).
+EXTRACT_MARGIN = 0.1
 
 
 def passage_from_hit(hit: Any) -> Passage:
@@ -160,7 +163,7 @@ class GroundedAnswerTier:
         # repeat, and the article tier's own decisions are remembered the same way.
         self._retrieved: dict[tuple[str, str, str, str | None], tuple[list[Passage], list[Passage]]] = {}
         self._retrieved_version: str | None = None
-        self._extracted: dict[tuple[str, str, str, str], str] = {}
+        self._extracted: dict[tuple[Any, ...], tuple[Passage, str]] = {}
         self._compressed: dict[tuple[Any, ...], list[Passage]] = {}
 
     async def retrieve(
@@ -398,20 +401,27 @@ class GroundedAnswerTier:
         """The sentence or table row that answers, from the best handbook passage (in the
         customer's language when one is nearly as good); below RAG_ANSWER_THRESHOLD it is
         offered as "here is what I found in our handbook"."""
-        best = pick_passage([p for p in passages if p.kind == "chunk"], lang)
-        if best is None:
+        chunks = [p for p in passages if p.kind == "chunk"]
+        first = pick_passage(chunks, lang)
+        if first is None:
             return None
-        # The sentence chosen depends on the question and the passage only: a repeated question
+        # The sentence may come from another passage nearly as relevant (and relevant in its own
+        # right): the passage ranking counts the question's words wherever they stand in a
+        # passage, the answer is one sentence that should hold them together.
+        floor = max(self.settings.rag_found_threshold, first.score - EXTRACT_MARGIN)
+        candidates = [first, *(p for p in chunks if p is not first and p.score >= floor and not p.lone)]
+        # The sentence chosen depends on the question and the passages only: a repeated question
         # (and every confident article it follows) pays for it once.
-        key = (text, best.ref, best.title, best.text)
-        body = self._extracted.get(key)
-        if body is None:
+        key = (text, *((p.ref, p.title, p.text) for p in candidates))
+        found = self._extracted.get(key)
+        if found is None:
             retriever = self.retriever
             query = retriever.query_terms(text) if retriever is not None else None
-            body = extract_answer(text, best, query=query)
+            found = extract_best(text, candidates, query=query) or (first, "")
             if len(self._extracted) >= _MAX_REMEMBERED:
                 self._extracted.clear()
-            self._extracted[key] = body
+            self._extracted[key] = found
+        best, body = found
         if not body:
             return None
         if not confident:

@@ -168,6 +168,7 @@ def _units(text: str, *, proclitics: bool = False) -> set[str]:
 
 # "label: value" — a short label (not the "8:30" of a time inside a sentence) and its value.
 _LABEL = re.compile(r"^\W*((?:[^\s:：]+\s+){0,5}[^\s:：]+)\s*[:：]\s+\S")
+_LABEL_SEP = re.compile(r"[:：]\s")
 TOPIC_WEIGHT = 0.3  # a question word the passage's heading holds, in choosing the sentence
 
 
@@ -204,6 +205,58 @@ TYPE_WEIGHT = 0.5  # a unit holding a value of the asked kind counts this much m
 
 
 def extract_answer(question: str, passage: Passage, *, max_chars: int = 600, query: QueryTerms | None = None) -> str:
+    """The sentence, line or table row of ``passage`` that answers the question (see
+    ``_extract``)."""
+    return _extract(question, passage, max_chars=max_chars, query=query)[0]
+
+
+# A question word held only by the passage's heading counts this share of its weight when the
+# sentences of several passages are compared (the heading says what the passage is about, the
+# sentence what it answers).
+HEADING_HELD = 0.5
+# A question word no candidate passage holds by a word (held only through a value of the asked
+# kind) weighs like a word in a tenth of the chunks, as in the search.
+_UNSEEN_WEIGHT = 0.35
+
+
+def extract_best(
+    question: str,
+    passages: list[Passage],
+    *,
+    max_chars: int = 600,
+    query: QueryTerms | None = None,
+) -> tuple[Passage, str] | None:
+    """The sentence or row that answers, chosen among the sentences of several passages: each
+    passage's best sentence scores the question's words it holds — by the words' rarity in the
+    whole handbook, not by how they tell this passage's sentences apart, so the scores compare
+    across passages — and the one holding most of the question wins; ties go to the passage
+    ranked first. The ranking of whole passages counts words wherever they stand, so a passage
+    whose heading and separate sentences hold the question's words can outrank the one whose
+    single sentence holds them all ("رقم خدمة المشتركين من شبكة ثانية": the packages passage
+    holds "رقم" and "شبكة" apart, the profile passage's hotline sentence holds them together)."""
+    if not passages:
+        return None
+    query = query or QueryTerms.of(question)
+    rarity: dict[str, float] = {}
+    for p in passages:
+        for word, weight in (getattr(p, "words", None) or {}).items():
+            rarity[word] = max(rarity.get(word, 0.0), weight)
+    best: tuple[float, Passage, str] | None = None
+    for p in passages:
+        body, held = _extract(question, p, max_chars=max_chars, query=query, rarity=rarity)
+        if body and (best is None or held > best[0] + 1e-9):
+            best = (held, p, body)
+    return (best[1], best[2]) if best is not None else None
+
+
+def _extract(
+    question: str,
+    passage: Passage,
+    *,
+    max_chars: int = 600,
+    query: QueryTerms | None = None,
+    rarity: dict[str, float] | None = None,
+) -> tuple[str, float]:
     """The sentence, line or table row of ``passage`` that answers the question.
 
     Each sentence (table rows and list items are lines, so they are sentences here) scores the
@@ -212,16 +265,41 @@ def extract_answer(question: str, passage: Passage, *, max_chars: int = 600, que
     share). A question asking for an amount or a date prefers a sentence with a number. A
     sentence that introduces a list (ends with ":") brings the list with it. A table row passage
     is its own answer."""
-    text = clean_text(passage.text)
-    if getattr(passage, "unit", "text") == "row" or len(text) <= 80:
-        return text[:max_chars].rstrip()
-    sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
-    if not sentences:
-        return ""
     query = query or QueryTerms.of(question)  # the retriever's, with the pack's word bridge
     # The question's words that the passage's heading already holds are its topic (every sentence
     # is about them): they count a third, the other words decide which sentence answers.
     topic = _units(passage.title) if passage.title else set()
+    kinds = answer_types(question)
+    across = rarity or {}
+
+    def held(body: str, units: set[str] | None = None) -> float:
+        """How much of the question ``body`` holds, comparable across passages (``extract_best``):
+        its words by their rarity in the handbook, a "label: value" line's label words twice."""
+        if units is None:
+            units = _units(body, proclitics=True)
+            units |= {unit for unit, asked in query.asks.items() if value_kinds(body, asked)}
+        # One "label: value" line, not a run of them ("Kuwait: Gulfnet K · Iran: Parsnet"), whose
+        # value is of the kind asked (a note "باقة زوزك للطلاب فقط: يجب …" names the package, its
+        # row holds the "20 GB" asked).
+        typed = bool(kinds) and holds_type(body, kinds)
+        one = len(_LABEL_SEP.findall(body)) == 1 and (typed or not kinds)
+        label = _units(m.group(1)) if one and (m := _LABEL.match(body)) else set()
+        total = 0.0
+        for unit, forms in query.units:
+            weight = across.get(unit, _UNSEEN_WEIGHT)
+            if unit in units or not forms.isdisjoint(units):
+                total += weight * (2.0 if unit in label or not forms.isdisjoint(label) else 1.0)
+            elif unit in topic or not forms.isdisjoint(topic):
+                total += HEADING_HELD * weight
+        return total * (1.0 + TYPE_WEIGHT * typed)
+
+    text = clean_text(passage.text)
+    if getattr(passage, "unit", "text") == "row" or len(text) <= 80:
+        body = text[:max_chars].rstrip()
+        return body, held(body)
+    sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+    if not sentences:
+        return "", 0.0
     found = [_units(s, proclitics=True) for s in sentences]
     # A word that asks for a kind of value is held by a sentence holding one, as in the search
     # ("تاوەری" of "چەند تاوەری" by "4,200 برج", "رسوم" by "4,000 دينار").
@@ -241,7 +319,6 @@ def extract_answer(question: str, passage: Passage, *, max_chars: int = 600, que
     # ("MCC: 418" for "mcc code", "وكيل MMS (MMS proxy): 10.44.0.8"): its label words count twice.
     labels = [_units(m.group(1)) if (m := _LABEL.match(s)) else set() for s in sentences]
 
-    kinds = answer_types(question)
     typed = [bool(kinds) and holds_type(s, kinds) for s in sentences]
 
     def key(i: int) -> tuple[float, int, int, int]:
@@ -261,9 +338,10 @@ def extract_answer(question: str, passage: Passage, *, max_chars: int = 600, que
         picked.append(sentences[best + 1])  # it names the thing, the next one holds its value
     elif sentences[best].rstrip().endswith(("?", "؟")) and best + 1 < len(sentences):
         picked.append(sentences[best + 1])  # a FAQ's question: its answer is the next sentence
+    score = held(" ".join(picked)) if len(picked) > 1 else held(sentences[best], found[best])
     if sentences[best].rstrip().endswith((":", "：")):  # a list's introduction brings its items
         for following in sentences[best + 1 :]:
             if len(" ".join(picked)) + len(following) + 1 > max_chars:
                 break
             picked.append(following)
-    return "\n".join(picked)[:max_chars].rstrip()
+    return "\n".join(picked)[:max_chars].rstrip(), score
