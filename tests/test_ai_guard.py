@@ -404,3 +404,17 @@ def test_the_answer_sentence_may_come_from_a_passage_ranked_second():
     # A passage holding no more of the question than the first leaves the first's sentence.
     assert extract_best(question, [packages, packages])[0] is packages  # type: ignore[index]
     assert extract_best(question, []) is None
+
+
+def test_a_sentence_holding_the_question_word_itself_beats_one_holding_its_concept():
+    """The words "corporate" and "companies" are one lexicon concept (business); the sentence with the
+    customer's own word answers "what does a corporate line get"."""
+    desk = Passage(
+        "chunk",
+        "32",
+        "Corporate customers",
+        "Nahr Business Desk serves companies with 10 lines or more. Call 0771 133 5050."
+        " Corporate lines get a dedicated account manager and monthly invoicing.",
+        0.9,
+    )
+    assert extract_answer("what does a corporate line get", desk).startswith("Corporate lines get")

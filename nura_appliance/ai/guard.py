@@ -201,6 +201,10 @@ def new_values(passage: str, known: str, kinds: frozenset[str]) -> bool:
     return False
 
 
+# A question word a sentence holds only through another form (its lexicon concept, a translation)
+# counts a little less than the word itself: "corporate" is "Corporate lines get …" before
+# "… serves companies" (both the business concept).
+INDIRECT_WEIGHT = 0.9
 TYPE_WEIGHT = 0.5  # a unit holding a value of the asked kind counts this much more
 
 
@@ -323,7 +327,10 @@ def _extract(
 
     def key(i: int) -> tuple[float, int, int, int]:
         got = sum(
-            w * rarity.get(u, 1.0) * (2.0 if u in labels[i] or not forms.isdisjoint(labels[i]) else 1.0)
+            w
+            * rarity.get(u, 1.0)
+            * (2.0 if u in labels[i] or not forms.isdisjoint(labels[i]) else 1.0)
+            * (1.0 if u in found[i] else INDIRECT_WEIGHT)
             for (u, forms) in query.units
             if (w := weights.get(u, 0.0)) and (u in found[i] or not forms.isdisjoint(found[i]))
         )
