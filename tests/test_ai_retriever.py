@@ -56,3 +56,17 @@ async def test_handbook_question_answered_from_retrieved_chunks(data_dir: Path) 
     finally:
         await stop_app(app)
         server.stop()
+
+
+def test_the_shortlist_keeps_each_lists_best_whatever_the_fusion():
+    """A chunk first by BM25 (the only one holding "MNC") and absent from the vector list fused
+    below ten chunks that are middling in both lists; it is still scored in full."""
+    from nura_appliance.knowledge.hybrid import SOURCE_KEEP, _rank, _shortlist
+
+    lexical = [("rare", 9.0, "mnc 45")] + [(f"c{i}", 5.0 - 0.1 * i, "zagros") for i in range(12)]
+    vector = {f"c{i}": 0.9 - 0.01 * i for i in range(12)} | {"v-only": 0.95}
+    kept = _shortlist(_rank(lexical, vector, 20), 5)
+    assert "rare" in kept and "v-only" in kept  # each list's first
+    fused = sorted(kept.values(), key=lambda c: -c.fused)[:10]
+    assert "rare" not in {c.ref for c in fused}  # ... which fusion alone would have dropped
+    assert len(kept) <= 10 + 2 * SOURCE_KEEP

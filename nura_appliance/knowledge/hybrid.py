@@ -57,6 +57,7 @@ MAX_QUERY_TERMS = 8
 COMMON_SHARE, COMMON_MIN_CHUNKS = 0.05, 500  # a term this common is not sent to FTS5
 UNSEEN_SHARE = 0.1  # see Weights.of
 SHORTLIST = 10  # candidates per source scored in full (at least 2k)
+SOURCE_KEEP = 2  # the best of the lexical and of the vector list are scored in full in any case
 BM25_K1, BM25_B = 1.2, 0.75
 # Calibrated relevance (logistic regression on the handbook dev questions; docs/KNOWLEDGE.md).
 REL_BIAS, REL_COVERAGE, REL_RARE, REL_COSINE = -2.52, 2.70, 2.48, 0.80
@@ -470,8 +471,14 @@ def _shortlist(found: dict[str, _Candidate], k: int) -> dict[str, _Candidate]:
     keep = max(2 * k, SHORTLIST)
     if len(found) <= keep:
         return found
-    best = sorted(found.values(), key=lambda c: (-c.fused, c.ref))[:keep]
-    return {c.ref: c for c in best}
+    best = {c.ref: c for c in sorted(found.values(), key=lambda c: (-c.fused, c.ref))[:keep]}
+    # ... and each list's own best few, whatever the other list thinks: the chunk holding a rare
+    # word of the question ("MNC" in "شنو MNC مال زاگروس") is first by BM25 and absent from the
+    # vector list, and fusion ranked it below ten chunks that share "زاگروس" with the question.
+    for cand in found.values():
+        if any(r is not None and r < SOURCE_KEEP for r in (cand.lexical_rank, cand.vector_rank)):
+            best.setdefault(cand.ref, cand)
+    return best
 
 
 def _finish(
