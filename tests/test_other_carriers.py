@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from nura_appliance.knowledge.arabizi import transliterate
-from nura_appliance.knowledge.lexicon import carrier_numbers, carrier_question, other_carriers, paper_question
+from nura_appliance.knowledge.lexicon import (
+    carrier_numbers,
+    carrier_question,
+    other_carriers,
+    paper_question,
+    water_named,
+)
 from nura_appliance.knowledge.retrieval import _Snapshot, analyse, other_carrier_words
 
 
@@ -88,6 +94,12 @@ def test_getting_a_passport_is_the_governments_question_showing_one_is_not() -> 
     assert papers("is a passport enough") == []  # nothing asked to be issued
 
 
+def test_water_is_named_as_written_not_as_the_stem_my() -> None:
+    assert water_named("كيف ادفع فاتورة الماي")
+    assert water_named("fatûreya avê çawa bidim")
+    assert not water_named("ماي زاگروس ما يفتح")  # the "My…" app
+
+
 def test_an_arabizi_message_keeps_operator_names_in_latin_letters() -> None:
     assert "asiacell" in transliterate("shlon a3ref raseed asiacell").split()
     assert "zain" not in transliterate("el net zain el yom").split()  # Arabizi "good"
@@ -131,6 +143,7 @@ async def test_another_operators_balance_is_not_answered_with_an_article(data_di
             ("chon balansy korek bzanm", "ar"),
             ("باڵانسی کۆڕەکەکەم چەندە", "ckb"),
             ("how do i apply for a new passport", "en"),
+            ("شلون ادفع فاتورة المي", "ar"),
         ):
             answer = await ctx.pipeline.answer(text, lang)
             assert answer.kind != "article", (text, answer.article_id, answer.confidence)

@@ -1018,3 +1018,13 @@ def carrier_numbers(text: str, units: list[tuple[str, str | None]], terms: Seque
     if concepts_found & {"balance", "package", "price", "app", "login", "password", "register", "bill"}:
         return False
     return bool(concepts_found & {"call", "sms", "transfer"} or roots & _NUMBER_WORDS)
+
+
+# Water, the utility beside electricity in _OTHER_SERVICES, matched as written (normalised, not
+# stemmed): with the article only in Arabic script, since "ماي" alone is also "my" ("ماي زاگروس").
+_WATER = frozenset(("الماء", "الماي", "المي", "مياه", "water", "ئاو", "av", "ave"))
+
+
+def water_named(text: str) -> bool:
+    """Whether a message names the water utility (a water bill is the water company's question)."""
+    return any(word in _WATER for word in normalize(text).split())

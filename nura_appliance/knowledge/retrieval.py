@@ -47,6 +47,7 @@ from nura_appliance.knowledge.lexicon import (
     paper_question,
     service_facets,
     services_asked,
+    water_named,
 )
 from nura_appliance.knowledge.normalize import analysis as shared_analysis
 from nura_appliance.storage.base import SearchStore, Transaction
@@ -809,6 +810,8 @@ class ArticleMatcher:
         if unknown or covered < UNCOVERED_SHARE:
             confidence = round(min(confidence, UNCOVERED_CAP), 3)
         services = other_service_words(snap, units, analysis["terms"], top)
+        if not services and water_named(text) and service_facets(units, analysis["terms"]):
+            services = ["water"]  # the water bill: the utility beside electricity, matched as written
         if services:
             # Another service's account, password, bill or price: not this desk's to answer.
             confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
