@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from sanic import HTTPResponse, Request, Sanic
 from sanic import json as json_response
@@ -19,8 +19,12 @@ from sanic.exceptions import SanicException
 from nura_appliance.errors import BadRequest, NuraError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from nura_appliance.errors import NotFound as NotFoundError
 
-if TYPE_CHECKING:  # the composition root sits above every module that registers a hook
-    from nura_appliance.context import AppContext, CoreParts
+# The start-up hooks' context and core-parts types. This core module does not name them: they are
+# ``context.AppContext`` and ``context.CoreParts`` of the composition root, which sits above every
+# feature that registers a hook and calls each hook with them (``app.start_context``). A hook is
+# typed by its feature against the types it uses; core keeps no import of a higher layer.
+ContextT = TypeVar("ContextT")
+PartsT = TypeVar("PartsT")
 
 log = logging.getLogger("nura.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -210,12 +214,12 @@ def _cors_headers(request: Request, response: HTTPResponse) -> None:
     response.headers["Access-Control-Expose-Headers"] = "X-Request-ID, Retry-After"
 
 
-def on_context(app: Sanic, hook: Callable[[Sanic, AppContext], Awaitable[None]]) -> None:
+def on_context(app: Sanic, hook: Callable[[Sanic, ContextT], Awaitable[None]]) -> None:
     """Run ``hook(app, ctx)`` at start-up once the AppContext exists (features attach services)."""
     app.ctx.context_hooks.append(hook)
 
 
-def before_core(app: Sanic, hook: Callable[[Sanic, AppContext, CoreParts], Awaitable[None]]) -> None:
+def before_core(app: Sanic, hook: Callable[[Sanic, ContextT, PartsT], Awaitable[None]]) -> None:
     """Run ``hook(app, ctx, parts)`` at start-up before the core objects (``ctx.pipeline``,
     ``ctx.conversations``) are built: for features whose services the core is built with; the
     hook puts its extension points in ``parts`` and must not touch the core objects."""

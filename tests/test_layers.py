@@ -139,6 +139,28 @@ def test_no_import_points_upward() -> None:
     assert not upward, "imports that point to a higher layer:\n" + "\n".join(upward)
 
 
+# Modules whose type-only imports must not reach up either, not even for the AppContext: they are
+# typed against their own layer and the ones below (issue 22: no type-level import cycle).
+TYPE_CLEAN = frozenset({"http"})
+
+
+def test_type_clean_modules_import_nothing_above_them_even_for_types() -> None:
+    tops = _top_levels()
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = _module_parts(path)
+        source = _source_top(parts)
+        if source not in TYPE_CLEAN:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in _type_checking_nodes(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                for target in _imported_tops(node, parts, tops):
+                    if RANK.get(target, -1) > RANK[source]:
+                        found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} -> {target}")
+    assert not found, "type-only imports that point to a higher layer:\n" + "\n".join(found)
+
+
 def test_type_only_imports_reach_up_only_for_the_app_context() -> None:
     other = {
         target: places
