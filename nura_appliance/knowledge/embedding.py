@@ -14,6 +14,7 @@ different spaces are never compared; switching provider re-indexes (see knowledg
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import threading
@@ -65,6 +66,7 @@ def _hadamard(n: int) -> NDArray[np.float64]:
     return scaled
 
 
+@functools.lru_cache(maxsize=4)
 def dense_rotation(dim: int) -> NDArray[np.float32]:
     """A fixed orthogonal matrix that spreads every input dimension over all outputs.
 
@@ -73,6 +75,7 @@ def dense_rotation(dim: int) -> NDArray[np.float32]:
     keeps every cosine exactly and makes the vectors dense, so one bit per dimension becomes a
     good locality-sensitive hash. Built only from exact ±1 operations (sign flips, a fixed
     permutation and block Hadamard transforms, twice), so it is identical on every machine.
+    Built once per dimension and process (~20 ms; an app start makes three embedders), read-only.
     """
     block = 1
     while block * 2 <= dim and dim % (block * 2) == 0:
@@ -82,7 +85,9 @@ def dense_rotation(dim: int) -> NDArray[np.float32]:
     signs2 = np.diag([1.0 if zlib.crc32(b"s2:%d" % i) & 1 else -1.0 for i in range(dim)])
     step = next(s for s in range(dim // 3 + 1, dim) if math.gcd(s, dim) == 1)
     permutation = np.eye(dim)[[(i * step) % dim for i in range(dim)]]
-    return (blocks @ signs2 @ permutation @ blocks @ signs1).astype(np.float32)
+    rotation = (blocks @ signs2 @ permutation @ blocks @ signs1).astype(np.float32)
+    rotation.setflags(write=False)  # one matrix per dimension and process, shared by every embedder
+    return rotation
 
 
 class BuiltinEmbedder:
