@@ -5,7 +5,7 @@ JSON lines with ``LOG_JSON``)."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sanic import Sanic
 
@@ -13,9 +13,7 @@ from nura_appliance.http import on_context
 from nura_appliance.ops import logs
 from nura_appliance.ops.live import ServeLock
 from nura_appliance.ops.logs import JsonFormatter
-
-if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    from nura_appliance.context import AppContext
+from nura_appliance.paths import DataPaths
 
 log = logging.getLogger(__name__)
 __all__ = ["JsonFormatter", "configure_json_logging", "setup"]
@@ -36,7 +34,17 @@ class ServeLockHolder:
         self.lock.close()
 
 
-async def _take_lock(app: Sanic, ctx: AppContext) -> None:
+class LockSite(Protocol):
+    """What the lock hook uses of the app context; ``context.AppContext`` satisfies it (checked by
+    mypy in ``context.py``), so this feature does not name the composition root above it."""
+
+    @property
+    def paths(self) -> DataPaths: ...
+
+    serve_lock: ServeLockHolder | None
+
+
+async def _take_lock(app: Sanic, ctx: LockSite) -> None:
     lock = ServeLock(ctx.paths.root)
     if lock.acquire():
         ctx.serve_lock = ServeLockHolder(lock)
