@@ -48,7 +48,7 @@ if TYPE_CHECKING:  # the feature services' types; the features import nothing fr
     from nura_appliance.knowledge.hybrid import HybridRetriever
     from nura_appliance.knowledge.routes import KnowledgeTasks
     from nura_appliance.knowledge.service import ReindexTask
-    from nura_appliance.ops.admin_settings import AdminSettings
+    from nura_appliance.ops.admin_settings import AdminSettings, SettingsSite
     from nura_appliance.ops.metrics import SupervisionView
     from nura_appliance.ops.runtime import LockSite, ServeLockHolder
     from nura_appliance.ops.scheduled_backups import BackupService
@@ -232,7 +232,7 @@ async def load_default_pack(ctx: AppContext) -> bool:
 
 if TYPE_CHECKING:
 
-    def _gives_the_features_their_seams(ctx: AppContext) -> tuple[LockSite]:
+    def _gives_the_features_their_seams(ctx: AppContext) -> tuple[LockSite, SettingsSite]:
         """Never called: mypy checks here that the AppContext satisfies each seam Protocol a
         feature types its start-up hook against instead of naming this module (issue 22)."""
-        return (ctx,)
+        return (ctx, ctx)

@@ -18,7 +18,7 @@ import asyncio
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sanic import Blueprint, Request, Sanic
 from sanic import json as json_response
@@ -30,8 +30,11 @@ from nura_appliance.handoff.business_hours import BusinessHours, load_zone, pars
 from nura_appliance.http import json_object, on_context
 from nura_appliance.settings import SETTINGS, Setting, convert_setting
 
-if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    from nura_appliance.context import AppContext
+if TYPE_CHECKING:  # annotations only: services of features beside this one
+    from nura_appliance.auth.audit import AuditService
+    from nura_appliance.handoff.service import HandoffService
+    from nura_appliance.settings import Settings
+    from nura_appliance.storage.stores import Stores
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +98,26 @@ def check_value(name: str, raw: Any) -> Any:
     return value
 
 
+class SettingsSite(Protocol):
+    """What this feature uses of the app context; ``context.AppContext`` satisfies it (checked by
+    mypy in ``context.py``), so this feature does not name the composition root above it."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def stores(self) -> Stores: ...
+    @property
+    def handoff(self) -> HandoffService | None: ...
+    @property
+    def audit(self) -> AuditService | None: ...
+
+    admin_settings: AdminSettings | None
+
+
 class AdminSettings:
     """``ctx.admin_settings``: the admin's values over the configured ones."""
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: SettingsSite) -> None:
         self.ctx = ctx
         self.store = ctx.stores.runtime_settings
         settings = ctx.settings
@@ -255,7 +274,7 @@ async def patch_settings(request: Request) -> HTTPResponse:
     return json_response(await _service(request).change(json_object(request), actor))
 
 
-async def create_admin_settings(app: Sanic, ctx: AppContext) -> None:
+async def create_admin_settings(app: Sanic, ctx: SettingsSite) -> None:
     """Runs after the hand-off feature's hook (FEATURES order), so new business hours reach it."""
     service = AdminSettings(ctx)
     ctx.admin_settings = service
