@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # the feature services' types; the features import nothing fr
     from nura_appliance.ops.metrics import SupervisionView
     from nura_appliance.ops.runtime import LockSite, ServeLockHolder
     from nura_appliance.ops.scheduled_backups import BackupService
-    from nura_appliance.original.wire import OriginalWire
+    from nura_appliance.original.wire import OriginalWire, WireSite
 
 log = logging.getLogger(__name__)
 __all__ = [
@@ -232,7 +232,7 @@ async def load_default_pack(ctx: AppContext) -> bool:
 
 if TYPE_CHECKING:
 
-    def _gives_the_features_their_seams(ctx: AppContext) -> tuple[LockSite, SettingsSite]:
+    def _gives_the_features_their_seams(ctx: AppContext) -> tuple[LockSite, SettingsSite, WireSite]:
         """Never called: mypy checks here that the AppContext satisfies each seam Protocol a
         feature types its start-up hook against instead of naming this module (issue 22)."""
-        return (ctx, ctx)
+        return (ctx, ctx, ctx)

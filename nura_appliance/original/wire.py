@@ -35,7 +35,7 @@ import json
 import re
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sanic import Blueprint, Request, Sanic
 from sanic import json as json_response
@@ -53,8 +53,13 @@ from nura_appliance.realtime.sse import SSE_HEADERS
 from nura_appliance.storage.base import SessionRecord
 from nura_appliance.storage.bus import Event
 
-if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    from nura_appliance.context import AppContext
+if TYPE_CHECKING:  # annotations only: services of the features and stores below this one
+    from nura_appliance.attachments.service import AttachmentService
+    from nura_appliance.auth.limits import RateLimiter
+    from nura_appliance.conversation.sessions import SessionService
+    from nura_appliance.settings import Settings
+    from nura_appliance.storage.base import KnowledgeStore
+    from nura_appliance.storage.bus import EventBus
 
 bp = Blueprint("original_wire", url_prefix="/v1")
 
@@ -237,11 +242,31 @@ def _frame(payload: dict[str, Any]) -> str:
 
 
 # -- the service the shared routes delegate to -------------------------------------------------------
+class WireSite(Protocol):
+    """What the original wire uses of the app context; ``context.AppContext`` satisfies it (checked
+    by mypy in ``context.py``), so this feature does not name the composition root above it."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def knowledge(self) -> KnowledgeStore: ...
+    @property
+    def sessions(self) -> SessionService: ...
+    @property
+    def bus(self) -> EventBus: ...
+    @property
+    def attachments(self) -> AttachmentService | None: ...
+    @property
+    def limits(self) -> RateLimiter | None: ...
+
+    original: OriginalWire | None
+
+
 class OriginalWire:
     """``ctx.original``: recognises the original widget's requests on the paths we
     share with it and answers them in its shapes."""
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: WireSite) -> None:
         self.ctx = ctx
         self._tree: tuple[str, dict[str, Any]] | None = None
 
@@ -513,7 +538,7 @@ async def uploaded_file(request: Request, session_id: str, attachment_id: str) -
 def setup(app: Sanic) -> None:
     app.blueprint(bp)
 
-    async def attach(app: Sanic, ctx: AppContext) -> None:
+    async def attach(app: Sanic, ctx: WireSite) -> None:
         ctx.original = OriginalWire(ctx)
 
     on_context(app, attach)
