@@ -50,8 +50,11 @@ _SORANI_SUFFIXES = tuple(
 )
 # In a Sorani text also the indefinite article and "my"/"our" on words without ە; a one-letter
 # suffix only when three letters remain ("کارتم" → "کارت", never "نێت" → "نێ").
-# After a vowel the definite suffixes lose their ە ("فرۆشگاکان" the shops, "پارەکە" the money).
-_AFTER_VOWEL = tuple(normalize(s) for s in "کانمان کانتان کانیان کەمان کەتان کانم کانت کانی کەم کەت کەی کان کە".split())
+# After a vowel the definite suffixes lose their ە ("فرۆشگاکان" the shops, "پارەکە" the money),
+# and "is" is یە ("لەسەرخۆیە" it is slow, "گرانە" it is expensive after a consonant: see ە).
+_AFTER_VOWEL = tuple(
+    normalize(s) for s in "کانمان کانتان کانیان کەمان کەتان کانم کانت کانی کەم کەت کەی کان کە یە".split()
+)
 _SORANI_TEXT_SUFFIXES = tuple(
     sorted(
         {*_SORANI_SUFFIXES, *_AFTER_VOWEL, *(normalize(s) for s in "ێکی ێکم ێک م مان دا".split())},
