@@ -281,3 +281,17 @@ def test_dialect_verbs_and_a_doubled_a_as_ayn() -> None:
     assert transliterate("wein adfaa el fatoora") == "وين ادفع الفاتوره"  # aa as ع at the end
     assert transliterate("ma agdar asawi ittisal") == "ما اكدر اسوي اتصال"
     assert transliterate("areed al8i el ba8a") == "اريد الغي الباقه"  # cancel, not a verb form of "find"
+
+
+def test_english_words_in_an_arabizi_message_stay_english() -> None:
+    # Spelled letter by letter they were "كود بيتون", "جكك", "ارق", "انلمتد" and matched the
+    # desk's Arabic topics (a code question offered topics, another operator's plan answered).
+    assert transliterate("shlon a3ref code el python") == "شلون اعرف code ال python"
+    for word in ("check", "iraq", "unlimited", "laptop", "plans", "checked"):
+        assert transliterate(f"shlon a3ref {word}").split()[-1] == word
+    assert detect("ekteb li code python")[0] != "ar"  # one dialect verb around English words
+    assert detect("zain iraq unlimited plan price")[0] == "en"
+    # Arabizi stays Arabizi, its dialect and telecom words transliterated.
+    assert arabizi_text("shlon a3ref rasidi") == "شلون اعرف رصيدي"
+    assert arabizi_text("ma agdar asawi ittisal") == "ما اكدر اسوي اتصال"
+    assert arabizi_text("el net 3indi kulish ba6i2") == "النت عندي كلش بطيء"

@@ -533,7 +533,10 @@ def _is_arabic(word: str) -> bool:
 def _keep_latin(word: str) -> bool:
     """English function words, telecom words the lexicon already maps to a concept and the names
     of other services and operators ("facebook", "insta", "asiacell": a name is written the same
-    in any language, and transliterated it was "فكبوك", "اسكل") stay in Latin letters."""
+    in any language, and transliterated it was "فكبوك", "اسكل") stay in Latin letters, as do known
+    English words (``english.is_english_word``: "code", "python", "check", "iraq", "unlimited" were
+    "كود", "بيتون", "جكك", "ارق", "انلمتد" and matched the desk's Arabic topics)."""
+    from nura_appliance.knowledge.english import is_english_word
     from nura_appliance.knowledge.lexicon import carrier_name, concept_of, other_services
     from nura_appliance.knowledge.stemming import stem
 
@@ -541,7 +544,11 @@ def _keep_latin(word: str) -> bool:
         return False
     root = stem(word)
     return (
-        word in _ENGLISH_STOPWORDS or concept_of(root) is not None or bool(other_services([root])) or carrier_name(word)
+        word in _ENGLISH_STOPWORDS
+        or concept_of(root) is not None
+        or bool(other_services([root]))
+        or carrier_name(word)
+        or is_english_word(word)
     )
 
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 import functools
 import re
 
-from nura_appliance.knowledge.arabizi import arabizi_evidence, reads_as_arabic, transliterate
+from nura_appliance.knowledge.arabizi import arabizi_evidence, lexicon_word, reads_as_arabic, transliterate
+from nura_appliance.knowledge.english import is_english_word
 from nura_appliance.knowledge.folding import normalize
 
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
@@ -147,8 +148,15 @@ def _detect(text: str) -> tuple[str, bool] | None:
         spelled = [reads_as_arabic(w) for w in words]
         if sum(1 for x in spelled if x) >= 2 and 2 in spelled:
             arabizi_hits += 0.5 * sum(1 for x in spelled if x)
-    if arabizi_hits >= 1 and arabizi_hits >= max(ku_hits, en_hits):
-        return "ar", arabizi_hits > max(ku_hits, en_hits)
+    # Known English content words (not the dialect list's, not Kurmanji) weigh half against
+    # Arabizi: "zain iraq unlimited plan price" is English around a name that Arabizi also spells.
+    english = en_hits + 0.5 * sum(
+        1
+        for w in words
+        if w not in _ENGLISH_WORDS and w not in _KURMANJI_WORDS and not lexicon_word(w) and is_english_word(w)
+    )
+    if arabizi_hits >= 1 and arabizi_hits >= max(ku_hits, english):
+        return "ar", arabizi_hits > max(ku_hits, english)
     if ku_hits > en_hits:
         return "ku", ku_hits - en_hits >= 2
     return "en", en_hits - ku_hits >= 2
