@@ -190,7 +190,10 @@ def open_context(settings: Settings) -> AppContext:
     # diskcache means one HTTP process (several workers need Redis): live sessions in memory.
     sessions = SessionService(settings, sessions_store, cache, local=isinstance(cache, DiskCache))
     matcher = ArticleMatcher(
-        stores.search, answer_threshold=settings.answer_threshold, ambiguous_threshold=settings.ambiguous_threshold
+        stores.search,
+        answer_threshold=settings.answer_threshold,
+        ambiguous_threshold=settings.ambiguous_threshold,
+        company_name=str(settings.company_name),
     )
     return AppContext(settings, paths, db, cache, bus, sessions_store, knowledge, sessions, matcher, stores)
 

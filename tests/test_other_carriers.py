@@ -156,3 +156,53 @@ async def test_another_operators_balance_is_not_answered_with_an_article(data_di
             assert answer.kind == "article" and answer.article_id == article, (text, answer.article_id)
     finally:
         ctx.close()
+
+
+def test_the_packs_name_scope_message_and_company_name_make_an_operator_its_own() -> None:
+    from nura_appliance.knowledge.lexicon import carrier_family, own_carriers
+
+    assert own_carriers(["Asiacell support"]) == {"asiacell"}
+    assert own_carriers(["خدمة عملاء آسياسيل"]) == {"asiacell"}  # the same operator in Arabic script
+    assert own_carriers(["Zain"]) == {"zain"}  # in a name Zain is the operator
+    assert own_carriers(["Sanad Telecom", "نجيب على أسئلة الخطوط"]) == frozenset()
+    assert carrier_family("اسياسيل") == carrier_family("asiacell") == "asiacell"
+    text = "شلون اعرف رصيد آسياسيل"
+    terms, units = analyse(text)
+    snap = _snapshot(["معرفة الرصيد المتبقي", "الباقات الشهرية"])  # the articles never write the brand
+    assert other_carrier_words(snap, text, units, terms, 0) == ["اسياسيل"]
+    snap.own_carriers = own_carriers(["Asiacell"])
+    assert other_carrier_words(snap, text, units, terms, 0) == []
+    assert other_carrier_words(_snapshot(["معرفة الرصيد"]), text, units, terms, 0, own_carriers(["آسياسيل"])) == []
+
+
+async def test_a_held_out_pack_for_another_operator_answers_its_own_brand(data_dir) -> None:  # noqa: ANN001
+    """The default pack renamed for Asiacell (its articles never write the brand): "رصيد
+    آسياسيل" is its own balance question, by the pack's name or by COMPANY_NAME alone."""
+    from conftest import make_settings
+
+    from nura_appliance.context import build_context
+    from nura_appliance.knowledge.pack import read_pack_file
+    from nura_appliance.knowledge.service import install_knowledge
+    from nura_appliance.paths import default_pack_path
+
+    questions = ("شلون اعرف رصيد آسياسيل", "شكد باقي رصيد اسياسيل مالي")
+    for name, company, own in (
+        ("Asiacell", "Sanad Telecom", True),  # the pack's name
+        ("Support pack", "Asiacell", True),  # the COMPANY_NAME setting
+        ("Support pack", "Sanad Telecom", False),  # neither: another operator
+    ):
+        ctx = build_context(make_settings(data_dir / name / company, COMPANY_NAME=company))
+        try:
+            pack = read_pack_file(default_pack_path())
+            pack["name"] = name
+            await ctx.knowledge.load_pack(pack)
+            await install_knowledge(ctx, background_reindex=False)
+            await ctx.pipeline.refresh(force=True)
+            for text in questions:
+                answer = await ctx.pipeline.answer(text, "ar")
+                if own:
+                    assert answer.kind == "article" and answer.article_id == "balance-check", (name, company, text)
+                else:
+                    assert answer.kind != "article", (name, company, text, answer.article_id)
+        finally:
+            ctx.close()

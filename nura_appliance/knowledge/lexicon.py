@@ -14,7 +14,7 @@ variants folded by the normaliser need no entry of their own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from nura_appliance.knowledge.folding import normalize
@@ -908,6 +908,75 @@ def _name_at(words: list[str], i: int, names: tuple[tuple[str, ...], ...]) -> tu
         if bare == head or (len(head) >= 5 and (bare.startswith(head) or first.startswith(head))):
             return name
     return None
+
+
+# The spellings of one operator or wallet, in every script: a pack written for Asiacell names
+# itself "آسياسيل" in Arabic and "Asiacell" in its name, and both are its own (``own_carriers``).
+_CARRIER_FAMILIES: tuple[tuple[str, ...], ...] = (
+    ("zain", "زين", "زهين"),
+    ("asiacell", "asia cell", "asiacel", "اسياسيل", "اسيا سيل", "اسياسل", "ئاسیاسێڵ", "ئاسیا سێڵ"),
+    ("korek", "كورك", "کۆڕەک", "کۆرەک"),
+    ("stc", "اس تي سي"),
+    ("ooredoo", "اوريدو"),
+    ("vodafone", "فودافون", "ڤۆدافۆن"),
+    ("turkcell", "تركسيل"),
+    ("fastlink", "فاستلنك"),
+    ("zaincash", "زينكاش"),
+    ("fastpay", "فاست باي", "فاستباي"),
+    ("asiahawala", "asia hawala", "اسيا حواله", "اسياحواله"),
+)  # fmt: skip
+
+
+def _carrier_key(name: str) -> str:
+    return " ".join(_canonical(w) for w in normalize(name).split())
+
+
+@lru_cache(maxsize=1)
+def _carrier_families() -> dict[str, str]:
+    """Canonical name (as ``other_carriers`` gives it) → the operator's or wallet's first spelling."""
+    return {_carrier_key(form): family[0] for family in _CARRIER_FAMILIES for form in family}
+
+
+def carrier_family(name: str) -> str:
+    """One operator or wallet whatever the script of its name ("اسياسيل", "asiacell" → "asiacell")."""
+    return _carrier_families().get(name, name)
+
+
+def own_carriers(names: Iterable[str]) -> frozenset[str]:
+    """The operators and wallets (``carrier_family``) the desk's own names hold — the pack's
+    name, its scope message, the COMPANY_NAME setting: a name there is the desk's own operator,
+    never "another" one, however rarely its articles write it. In a name "Zain" is the operator
+    (in a message it is also the dialect's "good")."""
+    found: set[str] = set()
+    for text in names:
+        if not text:
+            continue
+        carriers, _ = other_carriers(text)
+        found.update(carrier_family(c) for c in carriers)
+        words = {_canonical(w) for w in normalize(text).split()}
+        if words & ({"zain"} | _ZAIN_SCRIPT):
+            found.add("zain")
+    return frozenset(found)
+
+
+def own_name(word: str, own: frozenset[str]) -> bool:
+    """Whether one normalised word of a message is the name of one of the desk's own operators
+    or wallets (``own_carriers``), in any script or with an ending ("اسياسيل", "asiacell")."""
+    if not own:
+        return False
+    if "zain" in own and _canonical(word) in ({"zain"} | _ZAIN_SCRIPT):
+        return True
+    return any(carrier_family(name) in own for name in other_carriers(word)[0])
+
+
+def without_own_names(text: str, own: frozenset[str]) -> str:
+    """``text`` without the words that name the desk's own operators or wallets (``own_name``):
+    a pack rarely writes its own brand, so to its articles the name is an unknown word that
+    only lowers the match ("شكد باقي رصيد آسياسيل" to Asiacell's desk is "شكد باقي رصيد")."""
+    if not own:
+        return text
+    kept = [w for w in text.split() if not ((n := normalize(w).split()) and all(own_name(x, own) for x in n))]
+    return " ".join(kept) if kept else text
 
 
 def other_carriers(text: str) -> tuple[list[str], bool]:

@@ -42,12 +42,15 @@ from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
 from nura_appliance.knowledge.indexer import from_blob
 from nura_appliance.knowledge.language import arabizi_text
 from nura_appliance.knowledge.lexicon import (
+    carrier_family,
     carrier_numbers,
     carrier_question,
+    own_carriers,
     paper_question,
     service_facets,
     services_asked,
     water_named,
+    without_own_names,
 )
 from nura_appliance.knowledge.normalize import analysis as shared_analysis
 from nura_appliance.storage.base import SearchStore, Transaction
@@ -236,6 +239,8 @@ class _Snapshot:
     # The out-of-scope questions (bank lines and the pack's own) as an inverted index: index term
     # → the questions holding it (see :func:`background_words`).
     questions: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # The operators and wallets the pack's name and scope message name (``lexicon.own_carriers``).
+    own_carriers: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         self.position = {a: i for i, a in enumerate(self.article_ids)}
@@ -278,6 +283,7 @@ def _load_snapshot(store: SearchStore, conn: Transaction, version: str, learn: b
             for word in words:
                 bag[word] = bag.get(word, 0.0) + weight
     snap.terms = [frozenset(t) for t in terms]
+    snap.own_carriers = own_carriers(_pack_names(store, conn))
     if learn:
         own = _pack_background_texts(store, conn)
         background = [*background_bags(), *([_background_bag(own)] if own else [])]
@@ -330,6 +336,19 @@ def _pack_background_texts(store: SearchStore, conn: Transaction) -> list[str]:
     value = store.meta_in(conn, "out_of_scope_examples")
     texts = json.loads(value) if value is not None else []
     return [t for t in texts if isinstance(t, str)] if isinstance(texts, list) else []
+
+
+def _pack_names(store: SearchStore, conn: Transaction) -> list[str]:
+    """The pack's name and its scope message in every language (kb_meta)."""
+    names = [store.meta_in(conn, "pack_name") or ""]
+    value = store.meta_in(conn, "scope_message")
+    try:
+        scope = json.loads(value) if value else {}
+    except ValueError:
+        scope = {}
+    if isinstance(scope, dict):
+        names.extend(t for t in scope.values() if isinstance(t, str))
+    return names
 
 
 def _question_terms(text: str) -> frozenset[str]:
@@ -587,17 +606,26 @@ OWN_BRAND_ARTICLES = 3  # a carrier name this many articles hold is the pack's o
 
 
 def other_carrier_words(
-    snap: _Snapshot, text: str, units: list[tuple[str, str | None]], terms: Sequence[str], index: int
+    snap: _Snapshot,
+    text: str,
+    units: list[tuple[str, str | None]],
+    terms: Sequence[str],
+    index: int,
+    own: frozenset[str] = frozenset(),
 ) -> list[str]:
     """The other operators or wallets whose balance, packages, prices, top-up or app a message
     asks about (``lexicon.carrier_question``), leaving out a name the winning article ``index``
-    holds or that the pack itself uses widely (its own operator). Empty when there are none."""
+    holds, that the pack itself uses widely, or that the pack's name, its scope message or
+    ``own`` (the COMPANY_NAME setting's operators) name: the desk's own operator. Empty when
+    there are none."""
     names = carrier_question(text, units, terms)
     if not names:
         return []
     covered = snap.terms[index] if index < len(snap.terms) else frozenset()
     found = []
     for name in names:
+        if carrier_family(name) in snap.own_carriers or carrier_family(name) in own:
+            continue
         stems = [root for root, _ in shared_analysis(name).units()] or name.split()
         if all(s in covered for s in stems) or min(snap.df.get(s, 0) for s in stems) >= OWN_BRAND_ARTICLES:
             continue
@@ -615,8 +643,11 @@ class ArticleMatcher:
         answer_threshold: float,
         ambiguous_threshold: float,
         embedder: Embedder | None = None,
+        company_name: str = "",
     ) -> None:
         self.store = store
+        # The operator of the COMPANY_NAME setting is the desk's own (``other_carrier_words``).
+        self.own_carriers = own_carriers([company_name])
         self.answer_threshold = answer_threshold
         self.ambiguous_threshold = ambiguous_threshold
         self.embedder: Embedder = embedder or BuiltinEmbedder()
@@ -769,7 +800,12 @@ class ArticleMatcher:
     async def decide(self, text: str, lang: str) -> Decision:
         """Answer with one article, offer candidates (ambiguous) or nothing (out of scope)."""
         analysis: dict[str, Any] = {}
-        version, (article_ids, fused, signals), snap = await self._versioned_scores(text, analysis)
+        # The desk's own operator named in the message ("رصيد آسياسيل" to Asiacell's desk) is no
+        # content its articles must hold: they rarely write their own brand (the pack's name and
+        # scope message as of the last snapshot, and COMPANY_NAME).
+        own = self.own_carriers | (self._snapshot.own_carriers if self._snapshot is not None else frozenset())
+        scored = without_own_names(text, own)
+        version, (article_ids, fused, signals), snap = await self._versioned_scores(scored, analysis)
         units, length = analysis["units"], len(analysis["terms"])
         if not article_ids or not text.strip():
             return Decision("none", 0.0, version=version)
@@ -815,7 +851,7 @@ class ArticleMatcher:
         if services:
             # Another service's account, password, bill or price: not this desk's to answer.
             confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
-        carriers = other_carrier_words(snap, text, units, analysis["terms"], top)
+        carriers = other_carrier_words(snap, text, units, analysis["terms"], top, self.own_carriers)
         papers = paper_question(units, analysis["terms"])
         if carriers or papers:
             # Another operator's balance, packages or prices, another wallet's money, or getting a
