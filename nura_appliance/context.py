@@ -193,7 +193,8 @@ def open_context(settings: Settings) -> AppContext:
         stores.search,
         answer_threshold=settings.answer_threshold,
         ambiguous_threshold=settings.ambiguous_threshold,
-        company_name=str(settings.company_name),
+        # read at each message: the admin settings change COMPANY_NAME at run time
+        company_name=lambda: str(settings.company_name),
     )
     return AppContext(settings, paths, db, cache, bus, sessions_store, knowledge, sessions, matcher, stores)
 

@@ -124,6 +124,37 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     return load_settings(overrides=base, data_dir=data_dir, environ={})
 
 
+@contextlib.asynccontextmanager
+async def default_pack_context(
+    data_dir: Path, pack: dict[str, Any] | None = None, **overrides: Any
+) -> AsyncIterator[Any]:
+    """A context (no app, no server) on ``data_dir`` with the shipped default pack (or ``pack``)
+    loaded and indexed and the pipeline's rules and scope message read:
+    ``ctx.pipeline.answer(text, lang)`` at once. ``overrides``: settings for ``make_settings``."""
+    from nura_appliance.context import build_context, load_default_knowledge
+    from nura_appliance.knowledge.service import install_knowledge
+
+    ctx = build_context(make_settings(data_dir, **overrides))
+    try:
+        if pack is None:
+            await load_default_knowledge(ctx)
+        else:
+            await ctx.knowledge.load_pack(pack)
+        await install_knowledge(ctx, background_reindex=False)
+        await ctx.pipeline.refresh(force=True)
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+async def default_pipeline(data_dir: Path) -> AsyncIterator[Any]:
+    """The app context of ``default_pack_context`` with default settings (the article tier's
+    tests: ``default_pipeline.pipeline.answer(text, lang)``)."""
+    async with default_pack_context(data_dir) as ctx:
+        yield ctx
+
+
 class InitialisedDirs:
     """Data dirs on which an app has started and stopped once — migrations run, secrets written,
     the knowledge pack imported — one per set of first-start settings, built on first use and

@@ -4,6 +4,7 @@ coverage evidence behind the calibrated confidence, and what they do to decision
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -83,44 +84,33 @@ def test_one_analysis_gives_the_index_terms_and_the_content_words() -> None:
     assert [root for root, _ in analyse("how do i pay my bill")[1]] == ["pay", "bill"]
 
 
-async def test_bad_input_gets_a_clear_answer_never_a_confident_wrong_article(data_dir) -> None:  # noqa: ANN001
+async def test_bad_input_gets_a_clear_answer_never_a_confident_wrong_article(default_pipeline: Any) -> None:
     import random
 
-    from conftest import make_settings
-
-    from nura_appliance.context import build_context, load_default_knowledge
-    from nura_appliance.knowledge.service import install_knowledge
-
-    ctx = build_context(make_settings(data_dir))
-    try:
-        await load_default_knowledge(ctx)
-        await install_knowledge(ctx, background_reindex=False)
-        await ctx.pipeline.refresh(force=True)
-        rng = random.Random(1)
-        news = (
-            "الحكومة أعلنت اليوم عن خطة جديدة لتطوير البنية التحتية في المدن الكبرى وسيتم تنفيذ المشاريع خلال"
-            " السنوات القادمة بالتعاون مع شركات محلية ودولية"
-        ).split()
-        paste = " ".join(rng.choice(news) for _ in range(700))[:4000]
-        answer = await ctx.pipeline.answer(paste, "ar")
-        assert answer.kind != "article", (answer.kind, answer.article_id, answer.confidence)
-        for text in ("🙂🙂🙂", "12345", "👨‍👩‍👧"):
-            answer = await ctx.pipeline.answer(text, "ar")
-            assert answer.kind != "article" and answer.response
-        mixed = await ctx.pipeline.answer("النت slow جدا today ئینتەرنێت", "ar")
-        assert mixed.kind == "article" and mixed.article_id == "internet-slow"
-        # a short question is still answered directly
-        short = await ctx.pipeline.answer("النت عندي بطيء جدا", "ar")
-        assert short.kind == "article" and short.article_id == "internet-slow" and short.confidence >= 0.9
-        # coverage evidence: a confident answer may not rest on part of the question — a word no
-        # article knows ("instagram", "zorblax"), or an article covering little of it
-        for text in ("how do i reset my instagram password", "zorblax password reset", "recharge my car battery"):
-            decision = await ctx.pipeline.decide(text, "en")
-            assert decision.confidence <= 0.79, (text, decision.article_id, decision.confidence)
-        plain = await ctx.pipeline.decide("how do i reset my password", "en")
-        assert plain.kind == "article" and plain.confidence >= 0.9 and plain.signals["unknown_words"] == 0
-    finally:
-        ctx.close()
+    ctx = default_pipeline
+    rng = random.Random(1)
+    news = (
+        "الحكومة أعلنت اليوم عن خطة جديدة لتطوير البنية التحتية في المدن الكبرى وسيتم تنفيذ المشاريع خلال"
+        " السنوات القادمة بالتعاون مع شركات محلية ودولية"
+    ).split()
+    paste = " ".join(rng.choice(news) for _ in range(700))[:4000]
+    answer = await ctx.pipeline.answer(paste, "ar")
+    assert answer.kind != "article", (answer.kind, answer.article_id, answer.confidence)
+    for text in ("🙂🙂🙂", "12345", "👨‍👩‍👧"):
+        answer = await ctx.pipeline.answer(text, "ar")
+        assert answer.kind != "article" and answer.response
+    mixed = await ctx.pipeline.answer("النت slow جدا today ئینتەرنێت", "ar")
+    assert mixed.kind == "article" and mixed.article_id == "internet-slow"
+    # a short question is still answered directly
+    short = await ctx.pipeline.answer("النت عندي بطيء جدا", "ar")
+    assert short.kind == "article" and short.article_id == "internet-slow" and short.confidence >= 0.9
+    # coverage evidence: a confident answer may not rest on part of the question — a word no
+    # article knows ("instagram", "zorblax"), or an article covering little of it
+    for text in ("how do i reset my instagram password", "zorblax password reset", "recharge my car battery"):
+        decision = await ctx.pipeline.decide(text, "en")
+        assert decision.confidence <= 0.79, (text, decision.article_id, decision.confidence)
+    plain = await ctx.pipeline.decide("how do i reset my password", "en")
+    assert plain.kind == "article" and plain.confidence >= 0.9 and plain.signals["unknown_words"] == 0
 
 
 def test_the_background_bank_covers_many_categories_in_every_language() -> None:
@@ -166,80 +156,63 @@ def test_background_classes_are_rows_after_the_articles() -> None:
     assert np.argmax(model.score(["رصيد", "نت"])) == 1
 
 
-async def test_near_domain_questions_are_out_of_scope_and_a_pack_can_extend_the_background(data_dir) -> None:  # noqa: ANN001
+async def test_near_domain_questions_are_out_of_scope_and_a_pack_can_extend_the_background(
+    default_pipeline: Any,
+) -> None:
     import pytest
-    from conftest import make_settings
 
-    from nura_appliance.context import build_context, load_default_knowledge
     from nura_appliance.knowledge.pack import PackError, read_pack_file, validate_pack
-    from nura_appliance.knowledge.service import install_knowledge
     from nura_appliance.paths import default_pack_path
 
-    ctx = build_context(make_settings(data_dir))
-    try:
-        await load_default_knowledge(ctx)
-        await install_knowledge(ctx, background_reindex=False)
-        await ctx.pipeline.refresh(force=True)
-        # near-domain questions phrased unlike the bank: no article answer
-        for text, lang in (
-            ("شكد صار سعر الليرة التركية بالسوق", "ar"),
-            ("which company has the cheapest bundles, zain or asiacell", "en"),
-            ("nirxê zêrê 24 îro çiqas e", "ku"),
-            ("how do i recharge my car battery at home", "en"),  # the card article covers "recharge" only
-        ):
-            answer = await ctx.pipeline.answer(text, lang)
-            assert answer.kind != "article", (text, answer.article_id, answer.confidence)
-        # in-scope questions keep their answers
-        for text, article in (("النت عندي بطيء جدا", "internet-slow"), ("شلون اعرف رصيدي", "balance-check")):
-            answer = await ctx.pipeline.answer(text, "ar")
-            assert answer.kind == "article" and answer.article_id == article, (text, answer.article_id)
-        question = "how do i pay the school fees online"
-        before = await ctx.pipeline.answer(question, "en")
-        # a pack's own out-of-scope examples: validated, stored, exported and learnt
-        pack = read_pack_file(default_pack_path())
-        for bad in ("not a list", [1, 2], ["x" * 400]):
-            with pytest.raises(PackError, match="out_of_scope_examples"):
-                validate_pack({**pack, "out_of_scope_examples": bad})
-        own = ["school fees payment", "pay tuition fees online", "university fees deadline", "school bus fees"]
-        await ctx.knowledge.load_pack(validate_pack({**pack, "out_of_scope_examples": own}))
-        await ctx.pipeline.refresh(force=True)
-        assert (await ctx.knowledge.export_pack())["out_of_scope_examples"] == own
-        after = await ctx.pipeline.answer(question, "en")
-        assert before.kind == "article", (before.kind, before.confidence)  # the bill article, before
-        assert after.kind != "article" and after.confidence < before.confidence, (after.kind, after.confidence)
-        still = await ctx.pipeline.answer("how do i pay my bill", "en")
-        assert still.kind == "article" and still.article_id == "bill-payment"
-    finally:
-        ctx.close()
+    ctx = default_pipeline
+    # near-domain questions phrased unlike the bank: no article answer
+    for text, lang in (
+        ("شكد صار سعر الليرة التركية بالسوق", "ar"),
+        ("which company has the cheapest bundles, zain or asiacell", "en"),
+        ("nirxê zêrê 24 îro çiqas e", "ku"),
+        ("how do i recharge my car battery at home", "en"),  # the card article covers "recharge" only
+    ):
+        answer = await ctx.pipeline.answer(text, lang)
+        assert answer.kind != "article", (text, answer.article_id, answer.confidence)
+    # in-scope questions keep their answers
+    for text, article in (("النت عندي بطيء جدا", "internet-slow"), ("شلون اعرف رصيدي", "balance-check")):
+        answer = await ctx.pipeline.answer(text, "ar")
+        assert answer.kind == "article" and answer.article_id == article, (text, answer.article_id)
+    question = "how do i pay the school fees online"
+    before = await ctx.pipeline.answer(question, "en")
+    # a pack's own out-of-scope examples: validated, stored, exported and learnt
+    pack = read_pack_file(default_pack_path())
+    for bad in ("not a list", [1, 2], ["x" * 400]):
+        with pytest.raises(PackError, match="out_of_scope_examples"):
+            validate_pack({**pack, "out_of_scope_examples": bad})
+    own = ["school fees payment", "pay tuition fees online", "university fees deadline", "school bus fees"]
+    await ctx.knowledge.load_pack(validate_pack({**pack, "out_of_scope_examples": own}))
+    await ctx.pipeline.refresh(force=True)
+    assert (await ctx.knowledge.export_pack())["out_of_scope_examples"] == own
+    after = await ctx.pipeline.answer(question, "en")
+    assert before.kind == "article", (before.kind, before.confidence)  # the bill article, before
+    assert after.kind != "article" and after.confidence < before.confidence, (after.kind, after.confidence)
+    still = await ctx.pipeline.answer("how do i pay my bill", "en")
+    assert still.kind == "article" and still.article_id == "bill-payment"
 
 
-async def test_messages_arriving_together_share_one_build_of_the_article_index(data_dir) -> None:  # noqa: ANN001
+async def test_messages_arriving_together_share_one_build_of_the_article_index(default_pipeline: Any) -> None:
     """The first messages after a start (or a knowledge edit) arrive together on several reader
     threads: one of them builds the version's article index and the others wait for it and use
     the same one (each built its own copy before: the CPU of the build times the readers)."""
     import asyncio
 
-    from conftest import make_settings
-
-    from nura_appliance.context import build_context, load_default_knowledge
-    from nura_appliance.knowledge.service import install_knowledge
-
-    ctx = build_context(make_settings(data_dir))
-    try:
-        await load_default_knowledge(ctx)
-        await install_knowledge(ctx, background_reindex=False)
-        settings = ctx.settings
-        # a worker's matcher that has built nothing yet
-        matcher = ArticleMatcher(
-            ctx.stores.search,
-            answer_threshold=settings.answer_threshold,
-            ambiguous_threshold=settings.ambiguous_threshold,
-        )
-        results = await asyncio.gather(*(matcher._versioned_scores("النت عندي بطيء جدا") for _ in range(8)))
-        snapshots = {id(snap) for _, _, snap in results}
-        assert len(snapshots) == 1, f"{len(snapshots)} article indexes built for one version"
-        assert len({version for version, _, _ in results}) == 1
-        again = await matcher._versioned_scores("كيف أشحن رصيدي")
-        assert id(again[2]) in snapshots  # the version did not change: no new build
-    finally:
-        ctx.close()
+    ctx = default_pipeline
+    settings = ctx.settings
+    # a worker's matcher that has built nothing yet
+    matcher = ArticleMatcher(
+        ctx.stores.search,
+        answer_threshold=settings.answer_threshold,
+        ambiguous_threshold=settings.ambiguous_threshold,
+    )
+    results = await asyncio.gather(*(matcher._versioned_scores("النت عندي بطيء جدا") for _ in range(8)))
+    snapshots = {id(snap) for _, _, snap in results}
+    assert len(snapshots) == 1, f"{len(snapshots)} article indexes built for one version"
+    assert len({version for version, _, _ in results}) == 1
+    again = await matcher._versioned_scores("كيف أشحن رصيدي")
+    assert id(again[2]) in snapshots  # the version did not change: no new build

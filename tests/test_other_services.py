@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from nura_appliance.knowledge.arabizi import transliterate
@@ -84,30 +86,19 @@ def test_other_service_words_are_those_the_winning_article_does_not_cover() -> N
     assert other_service_words(snap, units, terms, 0) == []
 
 
-async def test_another_services_password_or_price_is_not_answered_with_an_article(data_dir) -> None:  # noqa: ANN001
-    from conftest import make_settings
-
-    from nura_appliance.context import build_context, load_default_knowledge
-    from nura_appliance.knowledge.service import install_knowledge
-
-    ctx = build_context(make_settings(data_dir))
-    try:
-        await load_default_knowledge(ctx)
-        await install_knowledge(ctx, background_reindex=False)
-        await ctx.pipeline.refresh(force=True)
-        for text, lang in (
-            ("how do i reset my snapchat password", "en"),
-            ("كلمة سر الهوتميل نسيتها", "ar"),
-            ("nseet el password mal facebook", "ar"),
-            ("وشەی نهێنیی جیمەیڵەکەم بیرچووەتەوە", "ckb"),
-        ):
-            answer = await ctx.pipeline.answer(text, lang)
-            assert answer.kind != "article", (text, answer.article_id, answer.confidence)
-        for text, lang, article in (
-            ("نسيت باسورد تطبيق سند", "ar", "password-reset"),
-            ("the internet is very slow, youtube keeps buffering", "en", "internet-slow"),
-        ):
-            answer = await ctx.pipeline.answer(text, lang)
-            assert answer.kind == "article" and answer.article_id == article, (text, answer.article_id)
-    finally:
-        ctx.close()
+async def test_another_services_password_or_price_is_not_answered_with_an_article(default_pipeline: Any) -> None:
+    ctx = default_pipeline
+    for text, lang in (
+        ("how do i reset my snapchat password", "en"),
+        ("كلمة سر الهوتميل نسيتها", "ar"),
+        ("nseet el password mal facebook", "ar"),
+        ("وشەی نهێنیی جیمەیڵەکەم بیرچووەتەوە", "ckb"),
+    ):
+        answer = await ctx.pipeline.answer(text, lang)
+        assert answer.kind != "article", (text, answer.article_id, answer.confidence)
+    for text, lang, article in (
+        ("نسيت باسورد تطبيق سند", "ar", "password-reset"),
+        ("the internet is very slow, youtube keeps buffering", "en", "internet-slow"),
+    ):
+        answer = await ctx.pipeline.answer(text, lang)
+        assert answer.kind == "article" and answer.article_id == article, (text, answer.article_id)

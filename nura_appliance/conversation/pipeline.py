@@ -98,7 +98,9 @@ class Pipeline:
             knowledge.db.watch("kb_meta")  # every knowledge change bumps kb_meta's version
         self._seen_generation = -1
         self._decisions: dict[tuple[str, str], Decision] = {}
-        self._decisions_version: str | None = None
+        # The knowledge version and COMPANY_NAME's operators the remembered decisions were made
+        # with: an admin's new COMPANY_NAME changes which operator is the desk's own.
+        self._decisions_stamp: tuple[str | None, frozenset[str]] | None = None
         # The knowledge base's own Arabic words, for reading Arabizi (an operator's product words
         # are in no dialect dictionary); rebuilt when an article changes.
         self.vocabulary: frozenset[str] = NO_VOCABULARY
@@ -169,8 +171,9 @@ class Pipeline:
         if self._generation is None:
             return await self.matcher.decide(text, lang)
         version = self._version
-        if version != self._decisions_version:
-            self._decisions, self._decisions_version = {}, version
+        stamp = (version, self.matcher.company_carriers())
+        if stamp != self._decisions_stamp:
+            self._decisions, self._decisions_stamp = {}, stamp
         decisions = self._decisions  # this version's dict, even if a newer one replaces it meanwhile
         key = (text, lang)
         found = decisions.get(key)

@@ -31,7 +31,7 @@ import functools
 import json
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -239,7 +239,9 @@ class _Snapshot:
     # The out-of-scope questions (bank lines and the pack's own) as an inverted index: index term
     # → the questions holding it (see :func:`background_words`).
     questions: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    # The operators and wallets the pack's name and scope message name (``lexicon.own_carriers``).
+    # The operators and wallets the pack's name and scope message name (``lexicon.own_carriers``),
+    # read with the rest of this knowledge version: an import that renames the pack counts from
+    # its first message on.
     own_carriers: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -605,6 +607,12 @@ def other_service_words(
 OWN_BRAND_ARTICLES = 3  # a carrier name this many articles hold is the pack's own operator
 
 
+@functools.lru_cache(maxsize=16)
+def _named_carriers(name: str) -> frozenset[str]:
+    """``lexicon.own_carriers`` of one name (the COMPANY_NAME setting: asked at every message)."""
+    return own_carriers([name])
+
+
 def other_carrier_words(
     snap: _Snapshot,
     text: str,
@@ -643,11 +651,12 @@ class ArticleMatcher:
         answer_threshold: float,
         ambiguous_threshold: float,
         embedder: Embedder | None = None,
-        company_name: str = "",
+        company_name: Callable[[], str] | str = "",
     ) -> None:
         self.store = store
-        # The operator of the COMPANY_NAME setting is the desk's own (``other_carrier_words``).
-        self.own_carriers = own_carriers([company_name])
+        # The COMPANY_NAME setting, read at each message (an admin may change it at run time): its
+        # operator is the desk's own (``other_carrier_words``, ``company_carriers``).
+        self.company_name: Callable[[], str] = company_name if callable(company_name) else lambda: company_name
         self.answer_threshold = answer_threshold
         self.ambiguous_threshold = ambiguous_threshold
         self.embedder: Embedder = embedder or BuiltinEmbedder()
@@ -659,6 +668,10 @@ class ArticleMatcher:
         # The pack's learned models (term model, ridge model); off only to measure what they cost
         # (tests/bench/bench_pack_import.py).
         self.learn = True
+
+    def company_carriers(self) -> frozenset[str]:
+        """The operators and wallets the COMPANY_NAME setting names now (``lexicon.own_carriers``)."""
+        return _named_carriers(self.company_name())
 
     def _snapshot_in(self, conn: Transaction) -> _Snapshot:
         """The article index for the knowledge version ``conn`` sees (reloaded when it changed)."""
@@ -703,33 +716,39 @@ class ArticleMatcher:
         return (await self._versioned_scores(text))[1]
 
     async def _versioned_scores(
-        self, text: str, analysis: dict[str, Any] | None = None
+        self, text: str, analysis: dict[str, Any] | None = None, own: frozenset[str] = frozenset()
     ) -> tuple[str | None, tuple[list[str], np.ndarray, dict[str, np.ndarray]], _Snapshot]:
         """The knowledge version the scores were computed on, the scores and the snapshot.
 
-        The version check, the BM25 query, the built-in embedding and the fusion run together on
-        a reader thread: one hop, and no CPU-heavy work on the event loop. ``analysis`` (filled in
-        when given): the message's ``terms`` and content words (``units``) from the same pass."""
-        terms, units = analyse(text)
-        if analysis is not None:
-            analysis.update(terms=terms, units=units)
+        The version check, the text analysis, the BM25 query, the built-in embedding and the
+        fusion run together on a reader thread: one hop, and no CPU-heavy work on the event loop.
+        The message is scored without the words that name the desk's own operators — ``own``
+        (COMPANY_NAME's) and the snapshot's (the pack's name and scope message, of the version the
+        message is decided on: a pack imported a moment ago counts at once). ``analysis`` (filled
+        in when given): the message's ``terms`` and content words (``units``) from the same pass."""
         builtin = isinstance(self.embedder, BuiltinEmbedder)
+        found: dict[str, Any] = {} if analysis is None else analysis
 
         def work(conn: Transaction) -> tuple[_Snapshot, Any]:
             snap = self._snapshot_in(conn)
+            # A pack rarely writes its own brand: to its articles the name is an unknown word that
+            # only lowers the match ("رصيد آسياسيل" to Asiacell's desk is "رصيد").
+            scored = without_own_names(text, own | snap.own_carriers)
+            terms, units = analyse(scored)
+            found.update(terms=terms, units=units, scored=scored)
             if not snap.article_ids:
                 return snap, None
             lexical = self._lexical(conn, snap, terms)
             if not builtin:
                 return snap, lexical
-            return snap, self._fuse(snap, lexical, self.embedder.embed([text])[0], terms)
+            return snap, self._fuse(snap, lexical, self.embedder.embed([scored])[0], terms)
 
         snap, result = await self.store.read(work)
         if result is None:
             return snap.version, ([], np.zeros(0), {}), snap
         if not builtin:  # a provider may do network I/O: embed outside the reader pool
-            query = (await asyncio.to_thread(self.embedder.embed, [text]))[0]
-            result = self._fuse(snap, result, query, terms)
+            query = (await asyncio.to_thread(self.embedder.embed, [found["scored"]]))[0]
+            result = self._fuse(snap, result, query, found["terms"])
         return snap.version, result, snap
 
     @staticmethod
@@ -801,11 +820,10 @@ class ArticleMatcher:
         """Answer with one article, offer candidates (ambiguous) or nothing (out of scope)."""
         analysis: dict[str, Any] = {}
         # The desk's own operator named in the message ("رصيد آسياسيل" to Asiacell's desk) is no
-        # content its articles must hold: they rarely write their own brand (the pack's name and
-        # scope message as of the last snapshot, and COMPANY_NAME).
-        own = self.own_carriers | (self._snapshot.own_carriers if self._snapshot is not None else frozenset())
-        scored = without_own_names(text, own)
-        version, (article_ids, fused, signals), snap = await self._versioned_scores(scored, analysis)
+        # content its articles must hold (``_versioned_scores``): COMPANY_NAME as it is now, the
+        # pack's name and scope message as the knowledge version the message is decided on.
+        own = self.company_carriers()
+        version, (article_ids, fused, signals), snap = await self._versioned_scores(text, analysis, own)
         units, length = analysis["units"], len(analysis["terms"])
         if not article_ids or not text.strip():
             return Decision("none", 0.0, version=version)
@@ -851,7 +869,7 @@ class ArticleMatcher:
         if services:
             # Another service's account, password, bill or price: not this desk's to answer.
             confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
-        carriers = other_carrier_words(snap, text, units, analysis["terms"], top, self.own_carriers)
+        carriers = other_carrier_words(snap, text, units, analysis["terms"], top, own)
         papers = paper_question(units, analysis["terms"])
         if carriers or papers:
             # Another operator's balance, packages or prices, another wallet's money, or getting a
