@@ -73,9 +73,11 @@ serve: install-app
 init: install-app
 	$(NURA) init --data-dir $(DATA_DIR)
 
-# pytest exits 5 when it collected no tests: that is a failure here, never a green run.
+# pytest exits 5 when it collected no tests: that is a failure here, never a green run. The 30
+# longest tests are listed at the end and progress is counted in tests (the CI log shows where time
+# went); pytest-timeout (pyproject.toml) fails a hung test instead of letting it eat the run.
 test: install
-	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
+	$(PY) -m pytest -q -p no:cacheprovider -o console_output_style=count --durations=30 $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; exit $$rc
 
 # The everyday lane (docs/DEVELOPING.md, "Test lanes"): everything but Chromium, llama.cpp

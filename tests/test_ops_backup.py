@@ -6,8 +6,11 @@ import io
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tarfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,31 +84,42 @@ def test_backup_while_serving_then_restore_round_trips(
     def chatter() -> None:
         with httpx.Client(base_url=base, timeout=10) as http:
             while not stop.is_set():
-                resp = http.post(
-                    "/v1/message",
-                    json={
-                        "session_id": None,
-                        "customer_id": "bk-1",
-                        "channel": "web",
-                        "message": "ما هي الباقات المتاحة؟",
-                    },
-                )
+                try:
+                    resp = http.post(
+                        "/v1/message",
+                        json={
+                            "session_id": None,
+                            "customer_id": "bk-1",
+                            "channel": "web",
+                            "message": "ما هي الباقات المتاحة؟",
+                        },
+                    )
+                except httpx.HTTPError as exc:  # a dead thread must not leave the waits below spinning
+                    errors.append(repr(exc))
+                    return
                 if resp.status_code == 200:
                     sent.append(resp.json()["session_id"])
                 else:
                     errors.append(resp.text)
 
+    def wait_for_answers(count: int) -> None:
+        """Until ``count`` answers came back; fails on the first error or after 60 s (never hangs)."""
+        deadline = time.monotonic() + 60
+        while len(sent) < count:
+            assert not errors, errors[:3]
+            assert thread.is_alive(), "the chatter stopped"
+            assert time.monotonic() < deadline, f"only {len(sent)} of {count} answers in 60 s"
+            time.sleep(0.05)
+
     thread = threading.Thread(target=chatter)
     thread.start()
     try:
-        while len(sent) < 5:  # the backup starts while messages are flowing
-            threading.Event().wait(0.05)
+        wait_for_answers(5)  # the backup starts while messages are flowing
         archive = tmp_path / "live.tar.gz"
         result = nura("backup", str(archive), "--data-dir", str(data_dir), "--json")
         assert result.exit_code == 0, result.output
         during = len(sent)
-        while len(sent) < during + 5:  # and the server kept answering after it
-            threading.Event().wait(0.05)
+        wait_for_answers(during + 5)  # and the server kept answering after it
     finally:
         stop.set()
         thread.join()
@@ -249,3 +263,55 @@ def test_backup_to_a_folder_creates_it_and_puts_the_archive_inside(initialised: 
     result = nura("backup", f"{other}/", "--data-dir", str(data))
     assert result.exit_code == 1 and "not a folder" in result.output
     assert other.read_text() == "keep me"
+
+
+def test_the_online_copy_finishes_while_another_process_keeps_committing(tmp_path: Path) -> None:
+    """SQLite's backup API restarts a copy taken in slices whenever another process commits between
+    two slices: with a 40 MB database and a server writing all the time, `nura backup` used to spin
+    for ever (seen: never done after 10 s and 12,000 slices; it hung a CI run). One slice does it."""
+    from nura_appliance.storage.sqlite.db import snapshot_file
+
+    source = tmp_path / "busy.db"
+    with sqlite3.connect(source) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)")
+        conn.executemany("INSERT INTO t (body) VALUES (?)", [("x" * 1000,) for _ in range(40_000)])
+    before = count(source, "SELECT count(*) FROM t")
+    marker = tmp_path / "writing"
+    writer_code = (
+        "import pathlib, sqlite3, sys\n"
+        "conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)\n"
+        "conn.execute(\"INSERT INTO t (body) VALUES ('y')\")\n"
+        "pathlib.Path(sys.argv[2]).touch()\n"
+        "while True:\n"
+        "    conn.execute(\"INSERT INTO t (body) VALUES ('y')\")\n"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", writer_code, str(source), str(marker)])
+    copied = tmp_path / "copy.db"
+    done = threading.Event()
+    failure: list[BaseException] = []
+
+    def copy() -> None:
+        try:
+            snapshot_file(source, copied)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failure.append(exc)
+        finally:
+            done.set()
+
+    try:
+        deadline = time.monotonic() + 30
+        while not marker.exists():  # the copy starts while the other process commits
+            assert writer.poll() is None and time.monotonic() < deadline, "the writer did not start"
+            time.sleep(0.02)
+        threading.Thread(target=copy, daemon=True).start()
+        assert done.wait(20), "the online copy never finished while another process committed"
+        assert writer.poll() is None, "the writer stopped, so the copy was not taken under writes"
+    finally:
+        writer.kill()
+        writer.wait()
+    assert not failure, failure
+    with sqlite3.connect(copied) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert conn.execute("SELECT count(*) FROM t").fetchone()[0] > before

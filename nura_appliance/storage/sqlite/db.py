@@ -336,12 +336,16 @@ class Database:
         return await self.write(run)
 
     def backup_to(self, target: Path | str) -> None:
-        """Online, consistent copy of the database (SQLite's backup API) while serving."""
+        """Online, consistent copy of the database (SQLite's backup API) while serving.
+
+        One step copies every page inside one read transaction: in WAL mode writers go on meanwhile.
+        Copying in slices instead restarts from the first page whenever another process commits
+        between two slices, so under steady traffic (the server answering messages) the copy never
+        finished: ``nura backup`` of a busy appliance hung."""
         dest = apsw.Connection(str(target))
         try:
             with dest.backup("main", self._reader(), "main") as job:
-                while not job.done:
-                    job.step(256)
+                job.step(-1)
         finally:
             dest.close()
 
