@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import httpx
@@ -67,31 +68,68 @@ def test_bad_setting_is_a_clean_cli_error(tmp_path):
     assert "NURA_PORT" in out.stderr and "Traceback" not in out.stderr
 
 
-def _spawn(data, port):
-    env = {**os.environ, "NURA_DATA_DIR": str(data), "APP_ENV": "test"}
-    return subprocess.Popen(
-        [*NURA, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+class Served:
+    """``nura serve`` as a subprocess whose output a thread keeps reading: an undrained pipe fills
+    (64 KB) and blocks the server's next log line, which looks exactly like a server that ignores
+    its SIGTERM or never starts."""
+
+    def __init__(self, data, port):
+        env = {**os.environ, "NURA_DATA_DIR": str(data), "APP_ENV": "test"}
+        self.proc = subprocess.Popen(
+            [*NURA, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            self.lines.append(raw.decode(errors="replace"))
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for_line(self, text: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.lines):
+            assert self.proc.poll() is None, f"nura serve exited ({self.proc.returncode}):\n{self.output[-3000:]}"
+            assert time.monotonic() < deadline, f"no {text!r} from nura serve in {timeout} s:\n{self.output[-3000:]}"
+            time.sleep(0.02)
+
+    def terminate(self) -> None:
+        self.proc.terminate()
+
+    def wait(self, timeout: float) -> int:
+        code = self.proc.wait(timeout=timeout)
+        self.reader.join(10)  # the rest of the output
+        return code
 
 
-def _start(data, port):
-    proc = _spawn(data, port)
-    started = time.perf_counter()
-    for _ in range(300):
+def _start(data, port, timeout: float = 120) -> Served:
+    """Start and wait until the health check answers (a first start indexes the default knowledge:
+    seconds on a quiet machine, more beside the rest of the suite)."""
+    served = Served(data, port)
+    deadline = time.monotonic() + timeout
+    while True:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
-                return proc, time.perf_counter() - started
+                return served
         except httpx.HTTPError:
-            time.sleep(0.05)
-    proc.kill()
-    raise AssertionError(proc.stdout.read().decode() if proc.stdout else "server did not start")
+            pass
+        if served.proc.poll() is not None or time.monotonic() > deadline:
+            served.proc.kill()
+            served.wait(10)
+            raise AssertionError(f"nura serve did not start in {timeout} s:\n{served.output[-3000:]}")
+        time.sleep(0.05)
 
 
 def test_serve_end_to_end_and_restart(tmp_path):
     data = tmp_path / "e2e"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc, _ = _start(data, port)
+    proc = _start(data, port)
     try:
         assert httpx.get(f"{base}/v1/health").json()["status"] == "ok"
         answer = httpx.post(
@@ -103,7 +141,7 @@ def test_serve_end_to_end_and_restart(tmp_path):
     finally:
         proc.terminate()
         assert proc.wait(timeout=20) == 0
-    proc, _ = _start(data, port)
+    proc = _start(data, port)
     try:
         resp = httpx.get(
             f"{base}/v1/session/{answer['session_id']}/messages", headers={"X-Session-Token": answer["session_token"]}
@@ -122,31 +160,27 @@ def test_a_stop_during_start_up_is_carried_out_once_started(tmp_path):
     the first answer (first start and restart), and sent while the server is still starting."""
     data = tmp_path / "stop"
     for _ in range(2):
-        proc, _ = _start(data, free_port())
+        proc = _start(data, free_port())
         proc.terminate()
         _assert_orderly_stop(proc)
-    proc = _spawn(data, free_port())
-    seen = []
-    for line in proc.stdout:  # type: ignore[union-attr]
-        seen.append(line.decode())
-        if "Starting worker" in seen[-1]:  # Sanic is starting: the context and knowledge come next
-            break
+    proc = Served(data, free_port())
+    proc.wait_for_line("Starting worker")  # Sanic is starting: the context and knowledge come next
     proc.terminate()
-    output = "".join(seen) + _assert_orderly_stop(proc)
+    output = _assert_orderly_stop(proc)
     assert "a stop signal came during start-up" in output, output
 
 
-def _assert_orderly_stop(proc: subprocess.Popen[bytes]) -> str:
+def _assert_orderly_stop(proc: Served) -> str:
     # An ignored SIGTERM leaves the server running for good; an orderly stop on a busy machine
     # (the whole suite in one process) can take longer than a quiet one, so the limit is generous
     # and a failure shows the server's own output.
     try:
         code = proc.wait(timeout=60)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        tail = proc.stdout.read().decode(errors="replace")[-3000:] if proc.stdout else ""
-        raise AssertionError(f"nura serve ignored a SIGTERM sent during its start-up:\n{tail}") from None
-    output = proc.stdout.read().decode() if proc.stdout else ""
+        proc.proc.kill()
+        proc.wait(10)
+        raise AssertionError(f"nura serve ignored a SIGTERM sent during its start-up:\n{proc.output[-3000:]}") from None
+    output = proc.output
     assert code == 0, f"exit status {code} (a negative one is the signal's default action):\n{output}"
     assert "Server Stopped" in output  # Sanic's shut-down ran
     return output
