@@ -222,3 +222,48 @@ def test_a_latin_words_arabic_skeleton_is_a_letter_map() -> None:
     start = time.perf_counter()
     Bridge({}, words)
     assert time.perf_counter() - start < 2.0  # the Arabizi transliterator took ~1.6 s per 5,000
+
+
+def test_names_listed_together_are_linked_by_their_spelling_not_by_the_lines() -> None:
+    """A pack lists its branch cities together in every language, so every city word shares every
+    line with every city and Dice ties them all: "duhok", "basra", "baghdad" each became "اربيل"
+    and a Kurmanji question about the Duhok branch quoted Erbil's row. A name is transliterated:
+    the candidate a word spells is its translation; another word's name leaves the tie."""
+    cities = {
+        "ar": "لدينا فروع في بغداد وأربيل ودهوك والبصرة",
+        "ckb": "لقمان لە بەغدا و هەولێر و دهۆک و بەسرە هەیە",
+        "en": "We have branches in Baghdad, Erbil, Duhok and Basra",
+    }
+    hours = {
+        "ar": "فروع بغداد وأربيل ودهوك والبصرة تفتح من 9",
+        "ckb": "لقەکانی بەغدا و هەولێر و دهۆک و بەسرە لە 9 دەکرێنەوە",
+        "en": "The Baghdad, Erbil, Duhok and Basra branches open at 9",
+    }
+    article = {
+        "title": {},
+        "body": {lang: f"{cities[lang]}\n{hours[lang]}" for lang in cities},
+        "examples": {},
+    }
+    bridge = Bridge.learn([article, *PACK])
+    assert bridge.translations(normalize("duhok"), False) == {"دهو"}  # the index's stem of "دهوك"
+    assert bridge.translations(normalize("basra"), False) == {"بصر"}
+    assert bridge.translations(normalize("baghdad"), False) == {"بغداد"}
+    assert bridge.translations(normalize("erbil"), False) == {"اربيل"}
+    assert bridge.translations(normalize("بەسرە"), True) == {"بصر"}
+    # Sorani "هەولێر" spells no Arabic city: the others' names leave the tie to "اربيل"
+    erbil = bridge.translations(normalize("هەولێر"), True)
+    assert "اربيل" in erbil and not erbil & {"بغداد", "دهو", "بصر"}
+    # words that are not names keep what the lines teach
+    assert "يومي" in bridge.translations(normalize("daily"), False)
+
+
+def test_a_tie_of_names_the_spelling_cannot_break_teaches_nothing() -> None:
+    from nura_appliance.knowledge.bridge import _link
+
+    scored = [(1.0, "اربيل"), (1.0, "بصر"), (1.0, "دهو"), (1.0, "كركوك"), (1.0, "نجف")]
+    table = _link({"basr": scored, "kirkuk": scored, "mosul": scored}, set())
+    assert table["basr"] == ("بصر",) and table["kirkuk"] == ("كركوك",)
+    # "mosul" spells none of them and three unspelt names are still tied for it: none, not a wrong one
+    assert "mosul" not in table
+    # a tie without names among it keeps the lines' best two, as before
+    assert _link({"expiry": [(1.0, "انتهاي"), (1.0, "تاريخ"), (1.0, "مدة")]}, set())["expiry"] == ("انتهاي", "تاريخ")

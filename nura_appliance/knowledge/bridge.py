@@ -139,6 +139,53 @@ def _aligned(article: dict[str, Any], lang: str) -> Iterable[tuple[str, str]]:
             yield from zip(ar, other, strict=True)
 
 
+def spells(word: str, ar: str) -> bool:
+    """Whether ``word`` (a Latin or Sorani stem) is ``ar`` spelt in its own letters: the same
+    consonant skeleton, or one letter more or less at the end ("duhok" / "دهو", the index's stem
+    of "دهوك"; "basr" / "بصر"; Sorani "بسر" / "بصر"). Names are transliterated, not translated."""
+    if word.isascii():
+        if not word.isalpha() or len(word) < 3:
+            return False
+        mine = latin_skeleton(word).replace("غ", "ك")
+        theirs = _latin_key(ar).replace("غ", "ك")
+    else:
+        mine, theirs = skeleton(word).replace("ز", "س"), _latin_key(ar)
+    mine, theirs = mine.replace("غ", "ك"), theirs.replace("غ", "ك")
+    if len(mine) < 2 or len(theirs) < 2 or mine[0] != theirs[0]:
+        return False
+    short, long = sorted((mine, theirs), key=len)
+    return short == long or (len(long) >= 3 and len(long) == len(short) + 1 and long.startswith(short))
+
+
+def _link(candidates: dict[str, list[tuple[float, str]]], seen_words: set[str]) -> dict[str, tuple[str, ...]]:
+    """Translations from each word's scored candidates (best first), names linked one to one.
+
+    The pack lists its branch cities together ("بغداد وأربيل والسليمانية ودهوك والبصرة"), so every
+    city word shares every line with every city: Dice ties them all, and "duhok" became "اربيل".
+    A name is transliterated, not translated: a candidate the word spells is its translation and
+    the only one; when more candidates tie than :data:`MAX_TRANSLATIONS`, one that another word of
+    the language spells (or writes as is) is that word's and leaves the tie, and a tie still too wide — more tied candidates than
+    :data:`MAX_TRANSLATIONS` — gives no translation rather than a wrong one (competitive linking,
+    as in Melamed's one-to-one word alignment)."""
+    spelt = {ar for word, scored in candidates.items() for _, ar in scored if spells(word, ar)}
+    learnt: dict[str, tuple[str, ...]] = {}
+    for word, scored in candidates.items():
+        own = [ar for _, ar in scored if spells(word, ar)]
+        if own:
+            learnt[word] = tuple(own[:MAX_TRANSLATIONS])
+            continue
+        top = scored[0][0]
+        if sum(dice >= top - 1e-9 for dice, _ in scored) > MAX_TRANSLATIONS:
+            # Ambiguous lines: what another word of the language spells or is, is that word's.
+            kept = [(dice, ar) for dice, ar in scored if ar not in spelt and ar not in seen_words]
+            if len(kept) < len(scored):  # names among the tied: the rest is as likely another name
+                if not kept or sum(dice >= kept[0][0] - 1e-9 for dice, _ in kept) > MAX_TRANSLATIONS:
+                    continue
+                scored = kept
+        learnt[word] = tuple(ar for _, ar in scored[:MAX_TRANSLATIONS])
+    return learnt
+
+
 class Bridge:
     """``translations(word_stem, lang)`` → Arabic stems (see the module docstring)."""
 
@@ -199,17 +246,18 @@ class Bridge:
             seen: Counter[str] = Counter()
             seen_ar: Counter[str] = Counter()
             together: dict[str, Counter[str]] = defaultdict(Counter)
+            seen_words: set[str] = set()  # every word of this language's lines, shared ones too
             for article in articles:
                 for ar_text, text in _aligned(article, lang):
                     ar = _stems(ar_text, False)
-                    other = (
-                        _stems(text, lang == "ckb" or has_sorani_letters(text)) - ar
-                    )  # a shared word needs no bridge
+                    mine = _stems(text, lang == "ckb" or has_sorani_letters(text))
+                    seen_words |= mine
+                    other = mine - ar  # a shared word needs no bridge
                     seen_ar.update(ar)
                     seen.update(other)
                     for word in other:
                         together[word].update(ar)
-            learnt: dict[str, tuple[str, ...]] = {}
+            candidates: dict[str, list[tuple[float, str]]] = {}
             for word, pairs in together.items():
                 scored = [
                     (2 * n / (seen[word] + seen_ar[ar]), ar)
@@ -218,8 +266,8 @@ class Bridge:
                 ]
                 if scored:
                     scored.sort(key=lambda s: (-s[0], s[1]))
-                    learnt[word] = tuple(ar for _, ar in scored[:MAX_TRANSLATIONS])
-            table[lang] = learnt
+                    candidates[word] = scored
+            table[lang] = _link(candidates, seen_words)
         return cls(table)
 
     def with_fallback(self, other: Bridge) -> Bridge:
