@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from nura_appliance.conversation.pipeline import Pipeline, RetrievalFactory
-from nura_appliance.conversation.service import ConversationService, HandoffStarter, InsightWriter
+from nura_appliance.channels.shared import ReplyGuard
+from nura_appliance.conversation.parts import CoreParts
+from nura_appliance.conversation.pipeline import Pipeline
+from nura_appliance.conversation.service import ConversationService
 from nura_appliance.conversation.sessions import SessionService
 from nura_appliance.knowledge.indexer import VectorIndex
 from nura_appliance.knowledge.pack import read_pack_file
@@ -35,19 +36,26 @@ from nura_appliance.storage.stores import (
 if TYPE_CHECKING:  # the feature services' types; the features import nothing from here at run time
     from nura_appliance.ai.service import LLMService
     from nura_appliance.analytics.service import AnalyticsService
+    from nura_appliance.analytics.setup import AnalyticsSite
     from nura_appliance.attachments.service import AttachmentService
     from nura_appliance.auth.audit import AuditService
     from nura_appliance.auth.limits import RateLimiter
     from nura_appliance.auth.service import AuthService, UserService
+    from nura_appliance.auth.site import AuthSite
     from nura_appliance.channels.identity import IdentityService
     from nura_appliance.channels.telegram_routes import TelegramRuntime
+    from nura_appliance.channels.telegram_setup import TelegramSite
     from nura_appliance.channels.whatsapp_routes import WhatsAppRuntime
+    from nura_appliance.channels.whatsapp_setup import WhatsAppSite
+    from nura_appliance.conversation.site import ConversationSite
     from nura_appliance.handoff.customer import WindowLimiter
     from nura_appliance.handoff.service import HandoffService
+    from nura_appliance.handoff.site import HandoffSite
     from nura_appliance.jobs.service import JobService
+    from nura_appliance.jobs.setup import JobsSite
     from nura_appliance.knowledge.hybrid import HybridRetriever
-    from nura_appliance.knowledge.routes import KnowledgeTasks
     from nura_appliance.knowledge.service import ReindexTask
+    from nura_appliance.knowledge.site import KnowledgeSite, KnowledgeTasks
     from nura_appliance.ops.admin_settings import AdminSettings, SettingsSite
     from nura_appliance.ops.metrics import SupervisionView
     from nura_appliance.ops.runtime import LockSite, ServeLockHolder
@@ -65,17 +73,6 @@ __all__ = [
     "open_context",
     "open_database",
 ]
-
-
-@dataclass
-class CoreParts:
-    """The core's extension points, contributed by the features' ``before_core`` hooks (the AI,
-    hand-off and analytics features) and passed to the constructors of ``ctx.pipeline`` and
-    ``ctx.conversations`` by :func:`build_core`; None leaves the core's own behaviour."""
-
-    retrieval: RetrievalFactory | None = None  # tier 6 of the pipeline, built from its scope message
-    handoff: HandoffStarter | None = None  # starts hand-offs for the conversation service
-    insight: Callable[[Pipeline], InsightWriter] | None = None  # the insight writer, given the pipeline
 
 
 @dataclass
@@ -114,8 +111,9 @@ class AppContext:
     attachments: AttachmentService | None = None
     handoff: HandoffService | None = None
     handoff_limiter: WindowLimiter | None = None
-    # ``async guard(ctx, session_id)``: channels that may refuse an agent's reply (WhatsApp's window).
-    reply_guards: list[Callable[[AppContext, str], Awaitable[None]]] = field(default_factory=list)
+    # ``await guard(session_id)``, bound to its channel: channels that may refuse an agent's reply
+    # (WhatsApp's 24-hour window); the hand-off and attachment routes run them.
+    reply_guards: list[ReplyGuard] = field(default_factory=list)
     analytics: AnalyticsService | None = None
     admin_settings: AdminSettings | None = None
     serve_lock: ServeLockHolder | None = None
@@ -236,7 +234,22 @@ async def load_default_pack(ctx: AppContext) -> bool:
 
 if TYPE_CHECKING:
 
-    def _gives_the_features_their_seams(ctx: AppContext) -> tuple[LockSite, SettingsSite, WireSite]:
+    def _gives_the_features_their_seams(
+        ctx: AppContext,
+    ) -> tuple[
+        LockSite,
+        SettingsSite,
+        WireSite,
+        KnowledgeSite,
+        ConversationSite,
+        HandoffSite,
+        AuthSite,
+        JobsSite,
+        AnalyticsSite,
+        TelegramSite,
+        WhatsAppSite,
+    ]:
         """Never called: mypy checks here that the AppContext satisfies each seam Protocol a
-        feature types its start-up hook against instead of naming this module (issue 22)."""
-        return (ctx, ctx, ctx)
+        feature types its routes and start-up hook against instead of naming this module (issue 22;
+        ``tests/test_layers.py`` fails on a feature that imports this module)."""
+        return (ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx)

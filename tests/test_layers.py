@@ -2,8 +2,9 @@
 
 Every ``import`` of the package is read with ``ast`` (those inside functions too: they run), folded
 to the top-level module or package it names, and checked against the layer table below. Imports
-under ``if TYPE_CHECKING:`` never run; the only upward one allowed is the ``AppContext``
-annotation, because the composition root sits above the features whose hooks it calls.
+under ``if TYPE_CHECKING:`` never run, but they point upward no more than the others: no module
+names a layer above its own even for types. A feature types what it uses of the app context as a
+seam Protocol of its own (``knowledge.site.KnowledgeSite``, …), never as ``context.AppContext``.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ LAYERS: dict[str, frozenset[str]] = {
 }
 RANK = {name: rank for rank, members in enumerate(LAYERS.values()) for name in members}
 LAYER_OF = {name: layer for layer, members in LAYERS.items() for name in members}
-TYPE_ONLY_UPWARD = frozenset({"context"})  # `if TYPE_CHECKING: from nura_appliance.context import AppContext`
+TYPE_ONLY_UPWARD: frozenset[str] = frozenset()  # no upward import even under `if TYPE_CHECKING:` (issue 22)
 
 
 def _top_levels() -> set[str]:
@@ -139,42 +140,57 @@ def test_no_import_points_upward() -> None:
     assert not upward, "imports that point to a higher layer:\n" + "\n".join(upward)
 
 
-# Modules whose type-only imports must not reach up either, not even for the AppContext: they are
-# typed against their own layer and the ones below (issue 22: no type-level import cycle).
-TYPE_CLEAN = frozenset(
-    {
-        "nura_appliance/http.py",
-        "nura_appliance/ops/runtime.py",
-        "nura_appliance/ops/admin_settings.py",
-        "nura_appliance/original/wire.py",
-    }
-)
+def _imports_of(path: Path) -> list[tuple[ast.Import | ast.ImportFrom, bool]]:
+    """Every import node of ``path`` and whether it sits under ``if TYPE_CHECKING:``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    guarded = _type_checking_nodes(tree)
+    return [(node, node in guarded) for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
 
 
-def test_type_clean_modules_import_nothing_above_them_even_for_types() -> None:
+def test_no_feature_imports_the_composition_root_even_for_types() -> None:
+    """Issue 22: a feature names what it uses of the app context as a seam Protocol of its own (its
+    ``site.py``, or one beside its hook), which ``context.py`` checks the AppContext against; it
+    never imports ``nura_appliance.context``, not under ``if TYPE_CHECKING:`` either (that import
+    never runs, but it ties every feature into one circle with the root that imports them)."""
     tops = _top_levels()
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         parts = _module_parts(path)
-        source = _source_top(parts)
-        if str(path.relative_to(PACKAGE.parent)) not in TYPE_CLEAN:
+        if LAYER_OF.get(_source_top(parts)) != "features":
             continue
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for node in _type_checking_nodes(tree):
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                for target in _imported_tops(node, parts, tops):
-                    if RANK.get(target, -1) > RANK[source]:
-                        found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} -> {target}")
-    assert not found, "type-only imports that point to a higher layer:\n" + "\n".join(found)
+        for node, type_only in _imports_of(path):
+            for target in _imported_tops(node, parts, tops):
+                if LAYER_OF.get(target) in ("root", "entry"):
+                    kind = "type-only " if type_only else ""
+                    found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} -> {target} ({kind}import)")
+    assert not found, "features that import the composition root or the CLI:\n" + "\n".join(found)
 
 
-def test_type_only_imports_reach_up_only_for_the_app_context() -> None:
+def test_type_only_imports_point_upward_nowhere() -> None:
     other = {
         target: places
         for (source, target), places in import_edges().items()
         if source == "TYPE_CHECKING" and target not in TYPE_ONLY_UPWARD
     }
     assert not other, f"upward imports under TYPE_CHECKING: {other}"
+
+
+def test_the_feature_check_sees_a_type_only_import_of_the_context() -> None:
+    """The check's own instrument: an ``AppContext`` import under ``if TYPE_CHECKING:`` in a
+    feature module is found, as an upward type-only edge."""
+    source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from nura_appliance.context import AppContext\n"
+    tree = ast.parse(source)
+    guarded = _type_checking_nodes(tree)
+    parts = ["nura_appliance", "knowledge", "routes"]
+    seen = [
+        (target, node in guarded)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for target in _imported_tops(node, parts, _top_levels())
+        if target != "__init__"
+    ]
+    assert seen == [("context", True)]
+    assert LAYER_OF["context"] == "root" and LAYER_OF["knowledge"] == "features"
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:

@@ -3,20 +3,41 @@ for each customer message, the classification and gap jobs, and the dashboard an
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sanic import Sanic
 
 from nura_appliance.analytics.jobs import InlineInsight, classify_message, handoff_gap
 from nura_appliance.analytics.routes import bp, gaps_bp
 from nura_appliance.analytics.service import AnalyticsService
+from nura_appliance.conversation.parts import CoreParts
 from nura_appliance.http import before_core
+from nura_appliance.settings import Settings
+from nura_appliance.storage.stores import Stores
 
-if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    from nura_appliance.context import AppContext, CoreParts
+if TYPE_CHECKING:  # annotations only (features below this one)
+    from nura_appliance.ai.service import LLMService
+    from nura_appliance.jobs.service import JobService
 
 
-async def create_analytics(app: Sanic, ctx: AppContext, parts: CoreParts) -> None:
+class AnalyticsSite(Protocol):
+    """What this feature's hook names of the app context (``context.AppContext`` satisfies it,
+    checked by mypy in ``context.py``): read-only members as properties, ``analytics`` set here.
+    ``AnalyticsService`` itself still takes the whole context (its gap review reads it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def stores(self) -> Stores: ...
+    @property
+    def jobs(self) -> JobService | None: ...
+    @property
+    def llm(self) -> LLMService | None: ...
+
+    analytics: AnalyticsService | None
+
+
+async def create_analytics(app: Sanic, ctx: AnalyticsSite, parts: CoreParts) -> None:
     """Before the core: the insight writer is a constructor argument of the conversation service."""
     service = AnalyticsService(ctx)
     ctx.analytics = service

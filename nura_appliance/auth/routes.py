@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sanic import Blueprint, HTTPResponse, Request
 from sanic import json as json_response
@@ -17,11 +17,9 @@ from nura_appliance.auth.access import ADMIN, PUBLIC, VIEWER, access
 from nura_appliance.auth.audit import AuditService
 from nura_appliance.auth.limits import RateLimiter
 from nura_appliance.auth.service import AuthService, UserService, check_username
+from nura_appliance.auth.site import auth_site
 from nura_appliance.errors import BadRequest, NuraError, Unauthorized, ValidationFailed
 from nura_appliance.http import int_arg, json_object, timestamp_arg
-
-if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    from nura_appliance.context import AppContext
 
 bp = Blueprint("auth", url_prefix="/v1")
 
@@ -34,7 +32,7 @@ NOT_IP_LIMITED = ("v1/health", "v1/auth/login", "v1/whatsapp/webhook")
 
 
 def _services(request: Request) -> tuple[AuthService, UserService, RateLimiter, AuditService]:
-    ctx: AppContext = request.app.ctx.nura
+    ctx = auth_site(request)
     if ctx.auth is None or ctx.users is None or ctx.limits is None or ctx.audit is None:
         raise NuraError("the auth feature is not set up", code="feature_unavailable")
     return ctx.auth, ctx.users, ctx.limits, ctx.audit

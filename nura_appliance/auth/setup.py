@@ -4,8 +4,6 @@ limits on the public API, event and upload limits, security headers."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sanic import HTTPResponse, Request, Sanic
 
 from nura_appliance.auth.access import PUBLIC, SESSION, level_of
@@ -13,16 +11,15 @@ from nura_appliance.auth.audit import AuditService
 from nura_appliance.auth.limits import RateLimiter
 from nura_appliance.auth.routes import EVENT_PATHS, NOT_IP_LIMITED, bp, html_csp
 from nura_appliance.auth.service import AuthService, UserService, create_first_admin
+from nura_appliance.auth.site import AuthSite
 from nura_appliance.errors import NuraError
 from nura_appliance.http import before_core, json_body
 from nura_appliance.storage.cache import DiskCache
 
-if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    from nura_appliance.context import AppContext, CoreParts
 
-
-async def build_services(app: Sanic, ctx: AppContext, parts: CoreParts) -> None:
-    """Create the auth services and the first admin from ADMIN_USERNAME/ADMIN_PASSWORD if needed."""
+async def build_services(app: Sanic, ctx: AuthSite, parts: object) -> None:
+    """Create the auth services and the first admin from ADMIN_USERNAME/ADMIN_PASSWORD if needed
+    (before the core: the hand-off service is built with ``ctx.users``; no core part here)."""
     store = ctx.stores.auth
     audit = AuditService(store)
     users = UserService(ctx.settings, store, audit)

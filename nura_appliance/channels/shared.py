@@ -20,6 +20,11 @@ log = logging.getLogger(__name__)
 
 WAKE_EVENTS = frozenset({"agent_message", "status", "assignment"})
 
+# ``await guard(session_id)``, bound to its channel: run by the hand-off and attachment routes for
+# every guard in ``ctx.reply_guards`` before an agent's reply is stored; a channel that may refuse
+# the reply (WhatsApp's 24-hour window: 409 ``whatsapp_window_closed``) raises.
+ReplyGuard = Callable[[str], Awaitable[None]]
+
 
 async def run_delivery_loop(bus: Any, deliver: Callable[[], Awaitable[Any]], interval: float, channel: str) -> None:
     """Call ``deliver`` forever: every ``interval`` seconds and whenever an agents' event arrives."""

@@ -4,21 +4,29 @@ or a webhook secret are set) ``ctx.telegram`` with its polling and delivery task
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sanic import Sanic
 
 from nura_appliance.channels.telegram import TelegramChannel
 from nura_appliance.channels.telegram_routes import TelegramRuntime, bp, make_api
 from nura_appliance.http import on_context
-
-if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    from nura_appliance.context import AppContext
+from nura_appliance.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-async def _start(app: Sanic, ctx: AppContext) -> None:
+class TelegramSite(Protocol):
+    """What this feature uses of the app context (``context.AppContext`` satisfies it, checked by
+    mypy in ``context.py``): the settings, and ``telegram`` set here."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    telegram: TelegramRuntime | None
+
+
+async def _start(app: Sanic, ctx: TelegramSite) -> None:
     settings = ctx.settings
     if not settings.telegram_bot_token:
         return

@@ -10,18 +10,17 @@ from sanic.response import HTTPResponse
 
 from nura_appliance.auth.access import PUBLIC, SESSION, access
 from nura_appliance.conversation.service import parse_message, session_summary, turn_payload
+from nura_appliance.conversation.site import conversation_site
 from nura_appliance.errors import NotFound, ValidationFailed
 from nura_appliance.http import INT_MAX, int_arg, json_body, session_token
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.languages import LANG_LIST, LANGS
 
-if TYPE_CHECKING:  # annotations only: the composition root sits above the features
+if TYPE_CHECKING:  # annotations only
     from types import SimpleNamespace
 
     from sanic import Sanic
     from sanic.config import Config
-
-    from nura_appliance.context import AppContext
 
     App = Sanic[Config, SimpleNamespace]  # what Sanic("nura") is: the default config and ctx
 
@@ -45,7 +44,7 @@ async def post_message(request: Request) -> HTTPResponse:
     summary: Send a customer message and get the bot's answer
     tags: [conversation]
     """
-    ctx: AppContext = request.app.ctx.nura
+    ctx = conversation_site(request)
     body = json_body(request)
     original = ctx.original
     if original is not None and original.wants_attachment_message(body):
@@ -77,7 +76,7 @@ async def topic_tree(request: Request) -> HTTPResponse:
       language, leaves with `article` (docs/WIDGET.md, "Original NURA embeds").
     tags: [conversation]
     """
-    ctx: AppContext = request.app.ctx.nura
+    ctx = conversation_site(request)
     original = ctx.original
     if original is not None and original.wants_tree(request):
         return await original.topic_tree(request)
@@ -93,7 +92,7 @@ async def topic_tree(request: Request) -> HTTPResponse:
 @access(PUBLIC)
 async def get_article(request: Request, article_id: str) -> HTTPResponse:
     """One article in one language."""
-    ctx: AppContext = request.app.ctx.nura
+    ctx = conversation_site(request)
     lang = lang_arg(request, ctx.settings.default_lang)
     article = await ctx.knowledge.article(article_id)
     if article is None:
@@ -117,7 +116,7 @@ async def get_article(request: Request, article_id: str) -> HTTPResponse:
 @access(SESSION)
 async def get_session(request: Request, session_id: str) -> HTTPResponse:
     """A session's state; needs that session's token."""
-    ctx: AppContext = request.app.ctx.nura
+    ctx = conversation_site(request)
     session = await ctx.sessions.authorize(session_id, session_token(request))
     return json_response(session_summary(session))
 
@@ -126,7 +125,7 @@ async def get_session(request: Request, session_id: str) -> HTTPResponse:
 @access(SESSION)
 async def get_messages(request: Request, session_id: str) -> HTTPResponse:
     """A session's transcript; needs that session's token. ``after`` returns only newer messages."""
-    ctx: AppContext = request.app.ctx.nura
+    ctx = conversation_site(request)
     session = await ctx.sessions.authorize(session_id, session_token(request))
     after = int_arg(request, "after", 0, 0, INT_MAX)
     turns = await ctx.sessions_store.turns(session.id, after_id=after)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sanic import Blueprint, Request
 from sanic import json as json_response
@@ -18,13 +18,11 @@ from nura_appliance.conversation.service import session_summary, turn_payload
 from nura_appliance.errors import Forbidden, ValidationFailed
 from nura_appliance.handoff import customer
 from nura_appliance.handoff.service import Actor, HandoffService, parse_outcome, parse_reason
+from nura_appliance.handoff.site import GuardSite, handoff_site
 from nura_appliance.http import int_arg, json_object, session_token
 from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.storage.base import SESSION_STATUSES
 from nura_appliance.text_policy import describe, forbidden_character
-
-if TYPE_CHECKING:
-    from nura_appliance.context import AppContext
 
 bp = Blueprint("handoff", url_prefix="/v1")
 _ID = re.compile(r"^[\w.@:+-]{1,128}$")
@@ -32,19 +30,18 @@ _CHANNEL = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")
 
 
 def service_of(request: Request) -> HandoffService:
-    nura: AppContext = request.app.ctx.nura  # Sanic's ctx is untyped; the app keeps its context here
-    service = nura.handoff
+    service = handoff_site(request).handoff
     if service is None:  # these routes are registered only by the hand-off feature's setup
         raise RuntimeError("the hand-off feature is not set up")
     return service
 
 
-async def check_reply_guards(ctx: Any, session_id: str) -> None:
+async def check_reply_guards(ctx: GuardSite, session_id: str) -> None:
     """Channels that cannot always deliver an agent's reply refuse it first, loudly (WhatsApp after
-    its 24-hour window: 409 ``whatsapp_window_closed``); they add ``async guard(ctx, session_id)``
-    to ``ctx.reply_guards``."""
+    its 24-hour window: 409 ``whatsapp_window_closed``); they add ``async guard(session_id)``,
+    bound to their channel, to ``ctx.reply_guards`` (``channels.shared.ReplyGuard``)."""
     for guard in ctx.reply_guards:
-        await guard(ctx, session_id)
+        await guard(session_id)
 
 
 def actor_of(request: Request) -> Actor:

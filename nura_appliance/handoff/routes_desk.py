@@ -4,7 +4,7 @@ queue, per-agent capacity and the widget's public configuration."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sanic import Blueprint, Request
 from sanic import json as json_response
@@ -17,12 +17,10 @@ from nura_appliance.errors import NotFound, ValidationFailed
 from nura_appliance.handoff import canned, inbox
 from nura_appliance.handoff.customer import rate_limit
 from nura_appliance.handoff.routes import service_of
+from nura_appliance.handoff.site import handoff_site
 from nura_appliance.http import int_arg, json_object, session_token
 from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
-
-if TYPE_CHECKING:
-    from nura_appliance.context import AppContext
 
 bp = Blueprint("handoff_desk", url_prefix="/v1")
 INBOX_POSTS_PER_HOUR = 20
@@ -37,7 +35,7 @@ async def _linked_session(request: Request, body: dict[str, Any]) -> str | None:
     """The session a suggestion or offline request belongs to: linked only with that session's
     token; without it (or with another's, or for an unknown id) the request is stored unlinked
     and answered the same, so nobody learns whether a session exists or attaches to another's."""
-    ctx: AppContext = request.app.ctx.nura
+    ctx = handoff_site(request)
     session_id = body.get("session_id")
     if session_id is None or session_id == "":
         return None

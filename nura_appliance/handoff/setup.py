@@ -8,23 +8,23 @@ from typing import TYPE_CHECKING
 
 from sanic import Sanic
 
+from nura_appliance.conversation.parts import CoreParts
 from nura_appliance.handoff import customer, routes, routes_desk, transcript_routes
 from nura_appliance.handoff.lifecycle import expire_sessions, flag_stale_pending, lifecycle_loop
 from nura_appliance.handoff.service import HandoffService
+from nura_appliance.handoff.site import HandoffSite
 from nura_appliance.handoff.webhook import deliver_handoff_webhook
 from nura_appliance.http import before_core
 
-if TYPE_CHECKING:  # annotations only: the composition root sits above the features
+if TYPE_CHECKING:  # annotations only
     from types import SimpleNamespace
 
     from sanic.config import Config
 
-    from nura_appliance.context import AppContext, CoreParts
-
     App = Sanic[Config, SimpleNamespace]  # what Sanic("nura") is: the default config and ctx
 
 
-def _wire_jobs(ctx: AppContext) -> int | None:
+def _wire_jobs(ctx: HandoffSite) -> int | None:
     """Register the webhook handler and the periodic lifecycle jobs with the jobs service; returns
     the interval of the in-process lifecycle loop to run instead when no consumer in this process
     schedules them (no jobs feature, or ``JOB_WORKER_ENABLED=false``), else None.
@@ -41,7 +41,7 @@ def _wire_jobs(ctx: AppContext) -> int | None:
     return None if ctx.settings.job_worker_enabled else interval
 
 
-async def _attach(app: App, ctx: AppContext, parts: CoreParts) -> None:
+async def _attach(app: App, ctx: HandoffSite, parts: CoreParts) -> None:
     """Before the core: the hand-off service is the conversation service's hand-off starter (in
     place of the core's basic one)."""
     service = HandoffService(

@@ -5,7 +5,7 @@ registers its handlers in its own start-up hook), starts the in-process consumer
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sanic import Sanic
 
@@ -13,12 +13,22 @@ from nura_appliance.http import before_core
 from nura_appliance.jobs.routes import bp
 from nura_appliance.jobs.service import JobService
 from nura_appliance.jobs.tasks import WEBHOOK_KIND, purge_done_jobs, run_webhook
-
-if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    from nura_appliance.context import AppContext, CoreParts
+from nura_appliance.settings import Settings
 
 
-async def create_jobs(app: Sanic, ctx: AppContext, parts: CoreParts) -> None:
+class JobsSite(Protocol):
+    """What this feature names of the app context (``context.AppContext`` satisfies it, checked by
+    mypy in ``context.py``): the settings, and ``jobs`` set here. ``JobService`` itself still takes
+    the whole context: job handlers get it (with a thread-safe bus) as their ``ctx``."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    jobs: JobService | None
+
+
+async def create_jobs(app: Sanic, ctx: JobsSite, parts: object) -> None:
+    """Before the core (every feature that registers jobs may run before it); no core part here."""
     jobs = JobService(ctx)
     jobs.bind_loop(asyncio.get_running_loop())
     jobs.register(WEBHOOK_KIND, run_webhook)
@@ -33,7 +43,7 @@ def setup(app: Sanic) -> None:
     @app.after_server_start
     async def start_consumer(app: Sanic) -> None:
         # After every feature's hook ran, so all handlers and periodic jobs are registered.
-        ctx: AppContext = app.ctx.nura
+        ctx: JobsSite = app.ctx.nura
         wanted = getattr(app.ctx, "start_job_consumer", ctx.settings.job_worker_enabled)
         if wanted and ctx.jobs is not None:
             ctx.jobs.start_consumer(asyncio.get_running_loop())

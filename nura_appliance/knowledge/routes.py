@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sanic import Blueprint, Request
 from sanic import json as json_response
@@ -25,10 +25,8 @@ from nura_appliance.http import int_arg, json_object
 from nura_appliance.knowledge.ingest import IngestStopped, finish_run, ingest_file
 from nura_appliance.knowledge.language import detect_with_hint
 from nura_appliance.knowledge.pack import PackError, pick_text, validate_pack
+from nura_appliance.knowledge.site import KnowledgeSite, KnowledgeTasks, knowledge_site
 from nura_appliance.languages import LANG_LIST, LANGS
-
-if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    from nura_appliance.context import AppContext
 
 log = logging.getLogger(__name__)
 bp = Blueprint("knowledge", url_prefix="/v1/knowledge")
@@ -36,9 +34,8 @@ INGEST_JOB = "knowledge_ingest"
 UPLOAD_KINDS = ("md", "txt", "html", "pdf", "docx")
 
 
-def _ctx(request: Request) -> AppContext:
-    ctx: AppContext = request.app.ctx.nura  # Sanic's ctx is untyped; the app keeps its context here
-    return ctx
+def _ctx(request: Request) -> KnowledgeSite:
+    return knowledge_site(request)
 
 
 def _lang(request: Request, default: str = "ar") -> str:
@@ -173,7 +170,7 @@ async def import_pack(request: Request) -> HTTPResponse:
 
 
 # -- handbook --------------------------------------------------------------------------------------
-def _upload_dir(ctx: AppContext) -> Path:
+def _upload_dir(ctx: KnowledgeSite) -> Path:
     folder = ctx.paths.uploads / "handbook"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -260,7 +257,7 @@ async def ingestions(request: Request) -> HTTPResponse:
     return json_response({"runs": rows})
 
 
-async def start_ingest(ctx: AppContext, files: list[dict[str, Any]], *, source: str) -> int:
+async def start_ingest(ctx: KnowledgeSite, files: list[dict[str, Any]], *, source: str) -> int:
     """Log a run and hand it to the jobs feature (durable) or to an in-process task."""
     run_id = await ctx.stores.ingestion_runs.start(source, "queued", time.time())
     payload = {"run_id": run_id, "files": files}
@@ -277,7 +274,7 @@ async def start_ingest(ctx: AppContext, files: list[dict[str, Any]], *, source: 
 INGEST_MAX_STARTS = 2  # a run whose process died this often is not started again
 
 
-async def _quarantined(ctx: AppContext, run_id: int) -> bool:
+async def _quarantined(ctx: KnowledgeSite, run_id: int) -> bool:
     """Mark the run as running (counting its starts); True when it must not run again.
 
     A run still ``running`` when its job starts again was cut short: the process died during it
@@ -307,7 +304,7 @@ async def _quarantined(ctx: AppContext, run_id: int) -> bool:
     return False
 
 
-async def run_ingest_job(ctx: AppContext, payload: dict[str, Any]) -> None:
+async def run_ingest_job(ctx: KnowledgeSite, payload: dict[str, Any]) -> None:
     """Job handler: ingest stored uploads and close the run's log row."""
     if await _quarantined(ctx, payload["run_id"]):
         return
@@ -355,21 +352,6 @@ def release_memory() -> None:
             ctypes.CDLL(name).malloc_trim(0)
         except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
             pass
-
-
-class KnowledgeTasks:
-    """Holds in-process ingestion tasks so they are not garbage-collected; cancelled at close."""
-
-    def __init__(self) -> None:
-        self.tasks: set[asyncio.Task[Any]] = set()
-
-    def add(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    def close(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
 
 
 # -- search and try --------------------------------------------------------------------------------

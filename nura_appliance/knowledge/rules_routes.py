@@ -10,7 +10,7 @@ would trigger — the saved rules, a draft still being edited, and the pipeline'
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sanic import Blueprint, Request
 from sanic import json as json_response
@@ -22,11 +22,9 @@ from nura_appliance.http import json_object
 from nura_appliance.knowledge.language import detect_with_hint
 from nura_appliance.knowledge.pack import FORMAT, PackError, validate_pack
 from nura_appliance.knowledge.rules import RuleHit, RuleMatcher
+from nura_appliance.knowledge.site import knowledge_site
 from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.storage.base import RuleStore
-
-if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    from nura_appliance.context import AppContext
 
 bp = Blueprint("knowledge_rules", url_prefix="/v1/knowledge")
 MAX_PHRASES = 100
@@ -35,8 +33,7 @@ MAX_ANSWER_CHARS = 4000
 
 
 def _store(request: Request) -> RuleStore:
-    ctx: AppContext = request.app.ctx.nura
-    return ctx.stores.rules
+    return knowledge_site(request).stores.rules
 
 
 def _fields(body: dict[str, Any]) -> dict[str, Any]:
@@ -82,14 +79,14 @@ def clean_rule(body: dict[str, Any], rule_id: str | None = None) -> dict[str, An
 
 
 async def _audit(request: Request, action: str, target: str, detail: dict[str, Any] | None = None) -> None:
-    audit = request.app.ctx.nura.audit
+    audit = knowledge_site(request).audit
     if audit is not None:
         await audit.record(getattr(request.ctx.principal, "username", "admin"), action, target, detail)
 
 
 async def _changed(request: Request) -> None:
     """Let this process's pipeline answer with the change before the response goes out."""
-    await request.app.ctx.nura.pipeline.refresh(force=True)
+    await knowledge_site(request).pipeline.refresh(force=True)
 
 
 @bp.get("/rules")
@@ -236,7 +233,7 @@ async def test_rules(request: Request) -> HTTPResponse:
               lang: {type: string, enum: [ar, ckb, ku, en]}
               rule: {type: object, description: an unsaved rule (same shape as POST /v1/knowledge/rules)}
     """
-    ctx = request.app.ctx.nura
+    ctx = knowledge_site(request)
     body = json_object(request)
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():

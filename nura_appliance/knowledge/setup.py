@@ -12,20 +12,20 @@ from nura_appliance.knowledge import rules_routes
 from nura_appliance.knowledge.ingest import stop_event
 from nura_appliance.knowledge.routes import INGEST_JOB, bp, run_ingest_job
 from nura_appliance.knowledge.service import install_knowledge
+from nura_appliance.knowledge.site import KnowledgeSite
 
-if TYPE_CHECKING:  # annotations only: the composition root sits above the features
+if TYPE_CHECKING:  # annotations only
     from types import SimpleNamespace
 
     from sanic.config import Config
 
-    from nura_appliance.context import AppContext, CoreParts
-
     App = Sanic[Config, SimpleNamespace]  # what Sanic("nura") is: the default config and ctx
 
 
-async def _on_context(app: App, ctx: AppContext, parts: CoreParts) -> None:
+async def _on_context(app: App, ctx: KnowledgeSite, parts: object) -> None:
     """Before the core: the embedder goes to the article matcher the pipeline is built with, and
-    the AI feature builds its retrieval tier with ``ctx.retriever``."""
+    the AI feature builds its retrieval tier with ``ctx.retriever``. This feature contributes no
+    core part (``parts`` is the root's ``CoreParts``, unused here)."""
     await install_knowledge(ctx)
     jobs = ctx.jobs
     if jobs is not None:

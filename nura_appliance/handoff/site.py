@@ -1,0 +1,59 @@
+"""What the hand-off feature uses of the app context, as seam Protocols (docs/DEVELOPING.md,
+"Layers"): the feature names these instead of ``context.AppContext``, which sits above it; mypy
+checks in ``context.py`` that the AppContext satisfies them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from sanic import Request
+
+from nura_appliance.channels.shared import ReplyGuard
+from nura_appliance.conversation.sessions import SessionService
+from nura_appliance.handoff.customer import WindowLimiter
+from nura_appliance.handoff.service import HandoffService
+from nura_appliance.settings import Settings
+from nura_appliance.storage.base import SessionStore
+from nura_appliance.storage.bus import EventBus
+from nura_appliance.storage.stores import Stores
+
+if TYPE_CHECKING:  # annotations only (features below this one)
+    from nura_appliance.auth.service import UserService
+    from nura_appliance.jobs.service import JobService
+
+__all__ = ["GuardSite", "HandoffSite", "handoff_site"]
+
+
+class GuardSite(Protocol):
+    """What ``check_reply_guards`` needs: the channels' agent-reply guards."""
+
+    @property
+    def reply_guards(self) -> list[ReplyGuard]: ...
+
+
+class HandoffSite(GuardSite, Protocol):
+    """What the hand-off routes and start-up hook use of the app context: read-only members as
+    properties, the fields the feature sets as attributes."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def stores(self) -> Stores: ...
+    @property
+    def bus(self) -> EventBus: ...
+    @property
+    def sessions(self) -> SessionService: ...
+    @property
+    def sessions_store(self) -> SessionStore: ...
+    @property
+    def users(self) -> UserService | None: ...
+    @property
+    def jobs(self) -> JobService | None: ...
+
+    handoff: HandoffService | None
+    handoff_limiter: WindowLimiter | None
+
+
+def handoff_site(request: Request) -> HandoffSite:
+    site: HandoffSite = request.app.ctx.nura  # Sanic's ctx is untyped; the app keeps its context here
+    return site

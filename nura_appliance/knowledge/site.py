@@ -1,0 +1,104 @@
+"""What the knowledge feature uses of the app context, as seam Protocols (docs/DEVELOPING.md,
+"Layers"): the feature names these instead of ``context.AppContext``, which sits above it; mypy
+checks in ``context.py`` that the AppContext satisfies them.
+
+The pipeline belongs to the conversation feature, above this one, so the knowledge routes see it
+as :class:`AnswerPipeline` (``refresh``, ``answer`` and its matcher) and its answers as
+:class:`TriedAnswer`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sanic import Request
+
+from nura_appliance.knowledge.hybrid import HybridRetriever
+from nura_appliance.knowledge.retrieval import ArticleMatcher
+from nura_appliance.paths import DataPaths
+from nura_appliance.settings import Settings
+from nura_appliance.storage.base import KnowledgeStore
+from nura_appliance.storage.stores import Stores
+
+if TYPE_CHECKING:  # annotations only (both features are below this one or beside it)
+    from nura_appliance.auth.audit import AuditService
+    from nura_appliance.jobs.service import JobService
+
+__all__ = ["AnswerPipeline", "KnowledgeSite", "KnowledgeTasks", "TriedAnswer", "knowledge_site"]
+
+
+class TriedAnswer(Protocol):
+    """What the routes read of the pipeline's answer (``conversation.pipeline.Answer``)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def response(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def article_id(self) -> str | None: ...
+    @property
+    def rule_id(self) -> str | None: ...
+    @property
+    def sources(self) -> list[dict[str, Any]]: ...
+    @property
+    def handoff_reason(self) -> str | None: ...
+
+
+class AnswerPipeline(Protocol):
+    """What the routes use of ``ctx.pipeline`` (``conversation.pipeline.Pipeline``): answer a try
+    message, show the article tier's decision, take a knowledge change at once."""
+
+    @property
+    def matcher(self) -> ArticleMatcher: ...
+
+    async def answer(self, text: str, lang: str, context: dict[str, Any] | None = None) -> TriedAnswer: ...
+
+    async def refresh(self, force: bool = False) -> None: ...
+
+
+class KnowledgeTasks:
+    """Holds in-process ingestion tasks so they are not garbage-collected; cancelled at close."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    def add(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def close(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+
+
+class KnowledgeSite(Protocol):
+    """What the knowledge routes, rules routes, ingestion job and start-up hook use of the app
+    context: read-only members as properties, the one field the feature sets as an attribute."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def paths(self) -> DataPaths: ...
+    @property
+    def knowledge(self) -> KnowledgeStore: ...
+    @property
+    def stores(self) -> Stores: ...
+    @property
+    def pipeline(self) -> AnswerPipeline: ...
+    @property
+    def retriever(self) -> HybridRetriever | None: ...
+    @property
+    def jobs(self) -> JobService | None: ...
+    @property
+    def audit(self) -> AuditService | None: ...
+
+    knowledge_tasks: KnowledgeTasks | None
+
+
+def knowledge_site(request: Request) -> KnowledgeSite:
+    site: KnowledgeSite = request.app.ctx.nura  # Sanic's ctx is untyped; the app keeps its context here
+    return site
