@@ -267,3 +267,25 @@ def test_a_tie_of_names_the_spelling_cannot_break_teaches_nothing() -> None:
     assert "mosul" not in table
     # a tie without names among it keeps the lines' best two, as before
     assert _link({"expiry": [(1.0, "انتهاي"), (1.0, "تاريخ"), (1.0, "مدة")]}, set())["expiry"] == ("انتهاي", "تاريخ")
+
+
+def test_a_countable_thing_is_held_in_any_language_the_count_classes_list() -> None:
+    """Sorani "تاوەری" (towers) and "بەشداربووی" (subscribers), Kurmanji "abone": no pack article
+    uses them, so no bridge carried them and the company-profile passage held only "زاگرۆس" by
+    word (relevance 0.61, under the threshold). The count classes list each countable thing in
+    ar, ckb, ku and en; they are the word's forms now, whether or not the question counts it."""
+    from nura_appliance.knowledge.hybrid import QueryTerms, Weights, evidence, passage_terms
+
+    profile = frozenset(passage_terms("عدد الأبراج: 4,200 برج. عدد المشتركين: 6.4 مليون مشترك"))
+    for question, word in (
+        ("زاگرۆس چەند تاوەری هەیە", "تاوەری"),
+        ("زاگرۆس چەند بەشداربووی هەیە", "بەشداربووی"),
+        ("Zagros çend abone hene", "abone"),
+    ):
+        query = QueryTerms.of(question)
+        weights = Weights.of(query, {"برج": 1, "ابراج": 1, "مشترك": 2, "مشتركين": 2}, 20)
+        held = evidence(query, profile, weights)
+        thing = QueryTerms.of(word).units[0][0]
+        assert thing in held.words, question  # held as a word, not only by the count's value
+    assert "برج" in QueryTerms.of("how many towers").terms  # and searched for
+    assert not any("برج" in forms or "مشترك" in forms for _, forms in QueryTerms.of("طريقة عمل الدولمه").units)

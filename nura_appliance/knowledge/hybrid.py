@@ -48,7 +48,7 @@ from nura_appliance.knowledge.lexicon import concepts
 from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, index_terms, normalize, stem
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.knowledge.retrieval import knowledge_version
-from nura_appliance.knowledge.values import answer_types, asking_kinds, count_kind, counted, value_kinds
+from nura_appliance.knowledge.values import answer_types, asking_kinds, count_kind, counted, thing_forms, value_kinds
 from nura_appliance.storage.base import SearchStore, Transaction
 
 log = logging.getLogger(__name__)
@@ -232,6 +232,12 @@ class QueryTerms:
                     # written "تدعم"
                     persons = {p + t for t in translated if len(t) == 3 and not t.isascii() for p in _VERB_PREFIXES}
                     forms = forms | translated | persons | set(concepts(sorted(translated)))
+                # the other languages' words for a countable thing ("تاوەری" is "برج", "abone"
+                # "مشترك"), as the count classes list them
+                things = thing_forms(word) - forms
+                if things:
+                    bridged.extend(sorted(t for t in things if t not in STOPWORDS))
+                    forms = forms | things
                 units[unit] = forms
                 asked = asking_kinds(word) & kinds
                 if word in counting:

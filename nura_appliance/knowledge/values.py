@@ -13,9 +13,10 @@ article that lacks the value (``ai.guard.new_values``).
 
 from __future__ import annotations
 
+import functools
 import re
 
-from nura_appliance.knowledge.normalize import normalize, stem
+from nura_appliance.knowledge.normalize import index_terms, normalize, stem
 
 
 def _words(text: str) -> frozenset[str]:
@@ -225,12 +226,31 @@ _COUNT_PATTERNS = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
+def thing_forms(word: str) -> frozenset[str]:
+    """The other languages' words for the thing a normalised question word names, from the count
+    classes (tower / "تاوەر" / "birc" / "برج", subscriber / "abone" / "بەشداربوو" / "مشترك", staff /
+    "کارمەند" / "موظف" …) as index terms; empty for a word no class names. The classes list these
+    words line for line in ar, ckb, ku and en, so they are a small lexicon of countable things
+    whether or not the question counts them."""
+    kind = count_kind(word)
+    if kind == "count":
+        return frozenset()
+    words, _ = _COUNT_CLASSES[kind.removeprefix("count:")]
+    # words, not the lexicon's concepts: "line" is also a signal word there
+    return frozenset(
+        term for w in _words(words) for term in index_terms(w) if len(term) > 1 and not term.startswith("kc")
+    )
+
+
 def count_kind(word: str) -> str:
     """The kind of count a counted question word asks for: ``count:day`` for "يوم" / "days" /
     "ڕۆژ", ``count:tower`` for "towers" / "تاوەری"; plain ``count`` (any number of anything) for a
     thing no class names."""
     bare = _ARTICLE.sub("", word)
-    for form in (word, bare, stem(word), stem(word, True)):
+    # ... and without the Sorani linking "ی" ("بەشداربووی هەیە": its stem is not the word's)
+    linked = word[:-1] if word.endswith("ي") and len(word) > 4 else word
+    for form in (word, bare, stem(word), stem(word, True), stem(linked, True)):
         if form in _COUNT_WORDS:
             return f"count:{_COUNT_WORDS[form]}"
     return "count"
