@@ -295,3 +295,49 @@ def test_english_words_in_an_arabizi_message_stay_english() -> None:
     assert arabizi_text("shlon a3ref rasidi") == "شلون اعرف رصيدي"
     assert arabizi_text("ma agdar asawi ittisal") == "ما اكدر اسوي اتصال"
     assert arabizi_text("el net 3indi kulish ba6i2") == "النت عندي كلش بطيء"
+
+
+def test_known_english_words_come_from_the_pack_the_bank_and_the_lexicon() -> None:
+    """The English words are derived where the product holds them; only the rest is written."""
+    from nura_appliance.knowledge import english
+    from nura_appliance.knowledge.lexicon import latin_names
+
+    derived = english._english() - frozenset(english._UNDERIVED)
+    assert {"balance", "roaming", "recharge"} <= english._pack_words("en")  # the default pack's English
+    assert {"flights", "electricity", "iphone"} <= english._bank_english()  # the bank's English questions
+    assert "shgad" not in english._bank_english()  # ... not its Arabizi ones ("shgad el dolar el yom")
+    assert {"topup", "modem", "netflix", "korek"} <= english._lexicon_english()  # the lexicon's Latin words
+    assert "netflix" in latin_names()
+    assert not english._lexicon_english() & {"fatura", "kart", "rasid"}  # Arabizi spellings of the dialect list
+    assert not english._lexicon_english() & english._pack_words("ku") - english._pack_words("en")  # nor Kurmanji
+    assert not set(english._UNDERIVED) & derived  # the written list holds only what is not derived
+    assert len(english._UNDERIVED) < 400 < len(derived)
+    assert english.is_english_word("anyone") and english.is_english_word("python")  # written: not derivable
+    assert detect("anyone selling a ps5")[0] == "en"
+
+
+def test_a_digit_before_letters_is_a_quantity_unless_the_arabizi_message_spells_a_dialect_word() -> None:
+    from nura_appliance.knowledge.arabizi import quantity_as_letters
+
+    assert quantity_as_letters("7d") == "حد"  # someone, as the dialects write it short
+    for word in ("4g", "5g", "10gb", "2m", "3rd", "2min", "7days", "a7ky"):
+        assert quantity_as_letters(word) is None, word  # a quantity, or no number's shape at all
+    assert transliterate("3ayz a7ky m3 7d") == "عايز احكي مع حد"
+    assert transliterate("3ndi 5g w 4g bas el net ba6i2").split()[1:4] == ["5g", "و", "4g"]
+    assert not arabizi_word("7d")  # never itself evidence of Arabizi: the rest of the message is
+    assert arabizi_text("i want the 7d package") is None
+
+
+def test_two_vowels_without_a_diphthong_may_hide_an_ayn() -> None:
+    assert transliterate("areed moawen") == "اريد معاون"  # the ع that Latin spelling without digits leaves out
+    assert transliterate("areed mo3awen") == "اريد معاون"
+    assert transliterate("shlon aaref raseedi") == "شلون اعرف رصيدي"  # unchanged elsewhere
+
+
+@pytest.mark.parametrize(
+    "text", ["3ayz a7ky m3 7d", "areed moawen", "abi akallim mowazaf", "اريد معاون", "ana 3ayz a7ky m3 7ad"]
+)
+def test_arabizi_requests_for_a_person_hand_off(text: str) -> None:
+    from nura_appliance.conversation.signals import wants_human
+
+    assert wants_human(text, "ar", frozenset())

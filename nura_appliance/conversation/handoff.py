@@ -45,7 +45,7 @@ from nura_appliance.knowledge.folding import SORANI_E
 from nura_appliance.knowledge.normalize import has_sorani_letters, lexicon_words, normalize
 
 _STAFF_TEXT = (
-    "موظف موضف مووظف موظفه مسؤول مسوول مسئول مسول مدير مشرف ممثل مختص اداره اداري دعم سنتر اوبريتور اوبراتور "
+    "موظف موضف مووظف موظفه مسؤول مسوول مسئول مسول مدير مشرف ممثل معاون مختص اداره اداري دعم سنتر اوبريتور اوبراتور "
     "كابتن فني عامل عملاء زباين زبائن عميل ادمن بني بنادم "
     "کارمەند کارمند فەرمانبەر بەرپرس بەڕێوەبەر سەرپەرشتیار بەڕێوەبەرایەتی پشتگیری مووەزەف ستاف کڕیار نوێنەر تیم ئۆپەرەیتەر ئۆپەراتۆر "
     "karmend berpirs berpirsyar berpirsiyar karmand rêveber rêvebir midur müdür operator xerîdar xeridaran xebatkar şêwirmend piştgirî piştevanî fermanber nûner mişterî endam tîm "

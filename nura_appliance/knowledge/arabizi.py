@@ -263,6 +263,7 @@ _CANDIDATE_FOLD = str.maketrans({"ء": "", "چ": "ج", "گ": "ك"})
 # Digits inside Latin words that are units or technology names, not letters ("4g", "10gb").
 _NOT_ARABIZI = re.compile(r"^\d+(?:g|gb|mb|kb|tb|k|m|x|h|hr|hrs|min|mins|sec|s|st|nd|rd|th|am|pm|iqd|d|p|mp|w)$")
 _DIGIT_LETTER = re.compile(r"^(?=.*[a-z])(?=.*[2356789])[a-z0-9']+$")
+_ONE_LETTER_DIGIT = re.compile(r"^[2356789][a-z]+$")
 # English chat spellings with a digit for a sound ("gr8", "2day"): not Arabic letters.
 _ENGLISH_DIGIT_WORDS = frozenset("gr8 l8r l8 m8 h8 w8 str8 sk8 2day 2nite 2night 2moro 2morrow 2mrw".split())
 # The Arabic article or a preposition with it, written as a word of its own ("el net", "bil app"):
@@ -287,6 +288,34 @@ phone network settings account number robot bot robo giga jiga telefon tilifon l
 wen meta kem kam leh lei mal shi hallo ana wish abi bot had
 """.split()
 )
+
+
+@functools.lru_cache(maxsize=1)
+def _dialect_spellings() -> frozenset[str]:
+    """The Arabic words of the dialect list (its frequent, irregularly written words), folded as
+    the candidates are."""
+    return frozenset(v.translate(_CANDIDATE_FOLD) for v in _DIALECT.values() if " " not in v)
+
+
+@functools.lru_cache(maxsize=4096)
+def quantity_as_letters(word: str) -> str | None:
+    """The Arabic word a number-with-unit-shaped word spells in an Arabizi message, if any.
+
+    "7d" is seven days in an English message and حد (someone) in "3ayz a7ky m3 7d"; "3nd" may
+    be عند. One digit that stands for a letter (2 3 5 6 7 8 9) before letters, read as letters,
+    that spell a word of the dialect list — the dialects' frequent words, written short and
+    without vowels — is that word once the message is known to be Arabizi; anything else with a
+    number's shape ("4g", "10gb", "5g", "2m", "3rd": no dialect word) stays a quantity. Detection
+    never counts such a word as Arabizi evidence (``arabizi_word``): the rest of the message must."""
+    if not _ONE_LETTER_DIGIT.match(word) or not _NOT_ARABIZI.match(word):
+        return None
+    spellings = {
+        "".join(choice).translate(_CANDIDATE_FOLD)
+        for choice in itertools.product(*_pieces(word))
+        if choice[0].translate(_CANDIDATE_FOLD)  # the digit is a letter of the word, not a dropped hamza
+    }
+    found = sorted(spellings & _dialect_spellings(), key=lambda c: (-len(c), c))
+    return found[0] if found else None
 
 
 def lexicon_word(word: str) -> bool:
@@ -329,7 +358,8 @@ _YOUR_PLURAL = ("tkom", "tkum", "tkon", "tkun", "tkoum", "tona", "toona", "tonna
 def _pieces(word: str) -> list[tuple[str, ...]]:
     """The letter options of each Latin cluster of ``word``, position-aware for vowels. A doubled
     consonant is written once (Arabic leaves the shadda unwritten: "afa33il" is "افعل"), and a
-    final "at" is the feminine plural ات ("e3dadat" is "اعدادات")."""
+    final "at" is the feminine plural ات ("e3dadat" is "اعدادات"). Two vowels that make no
+    diphthong ("moawen", "shaeb") may hide an unwritten ع between them: "معاون", "شعب"."""
     raw = _CLUSTER_RE.findall(word)
     # (also after a diphthong ending in the same letter: "7awwelni" is "aw" + "w", one و)
     clusters = [c for i, c in enumerate(raw) if not (i and raw[i - 1].endswith(c) and c in _DOUBLED)]
@@ -347,6 +377,8 @@ def _pieces(word: str) -> list[tuple[str, ...]]:
             # Next to a consonant a hamza is rare in Arabic spelling; there 2 is the ق that
             # Levantine and Egyptian pronounce as a glottal stop ("zh2na" is "زهقنا").
             options = ("ق", "ء", "ا")
+        if i and clusters[i - 1] in _INITIAL_VOWEL and cluster[0] in _INITIAL_VOWEL:
+            out.append(("", "ع"))  # a hiatus: the ع a Latin spelling without digits leaves out
         out.append(options)
     return out
 
@@ -504,7 +536,10 @@ def transliterate(text: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> str:
         if word in _ARTICLES:
             pending = _ARTICLES[word]
             continue
-        if (
+        spelled = quantity_as_letters(word)
+        if spelled is not None:
+            arabic = spelled
+        elif (
             not _is_latin(word)
             or _NOT_ARABIZI.match(word)
             or (word not in _DIALECT and (_KEEP_LATIN(word) or "latin:" + word in vocabulary))

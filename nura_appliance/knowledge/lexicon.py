@@ -868,6 +868,11 @@ _OPERATOR_BLOCKERS = frozenset(
 _NUMBER_WORDS = frozenset(("رقم", "رقمي", "ارقام", "number", "numbers", "hejmar", "ژماره", "ژمارهكهم", "نمره", "port"))
 
 
+def latin_names() -> tuple[str, ...]:
+    """The names of other services, operators and wallets written in Latin letters."""
+    return tuple(n for n in (*_OTHER_SERVICES, *_OTHER_OPERATORS, *_WALLETS) if n.isascii())
+
+
 def _canonical(word: str) -> str:
     """A normalised word with the Sorani ە as ه and a leading Sorani ئ dropped (ئاسیاسێڵ, اسياسيل)."""
     word = word.replace("ە", "ه")
