@@ -565,6 +565,48 @@ async def test_article_tier_and_retriever_decide_the_same_on_postgres(data_dir):
     assert ("names", ("مريخ",)) in sqlite[1]  # "mirrikh" meets the handbook's "المريخ" on both
 
 
+async def test_article_tier_reads_no_index_per_message_on_postgres(data_dir, monkeypatch):
+    """Issue 22: PostgreSQL mode's article tier scores BM25 in memory, as SQLite mode does — the
+    index rows are read once per knowledge version, and a message the tier has not seen costs one
+    statement (the knowledge version), never a kb_fts query (before: the BM25 pipeline of two
+    statements per message, and a vocabulary lookup per unseen word)."""
+    from nura_appliance.context import load_default_knowledge
+    from nura_appliance.storage.postgres.db import PgConnection
+
+    with scale_backends(migrated=True) as env:
+        ctx = build_context(backend_settings(data_dir, env, LOAD_DEFAULT_KNOWLEDGE=True))
+        try:
+            assert await load_default_knowledge(ctx)
+            matcher = ctx.pipeline.matcher
+            await matcher.decide("warm up", "ar")  # the first message of a version loads its index
+            seen: list[str] = []
+            sql, pipeline = PgConnection.sql, PgConnection.sql_pipeline
+
+            def counted_sql(self: Any, statement: str, params: Any = None) -> Any:
+                seen.append(statement)
+                return sql(self, statement, params)
+
+            def counted_pipeline(self: Any, statements: list[Any], **kwargs: Any) -> Any:
+                seen.extend(statement for statement, _ in statements)
+                return pipeline(self, statements, **kwargs)
+
+            monkeypatch.setattr(PgConnection, "sql", counted_sql)
+            monkeypatch.setattr(PgConnection, "sql_pipeline", counted_pipeline)
+            messages = [*PARITY_MESSAGES, "باقة انترنت شهرية zzqx", "roaming price abroad"]
+            for text in messages:
+                await matcher.decide(text, "ar")
+            monkeypatch.undo()
+            assert not [statement for statement in seen if "kb_fts" in statement], seen
+            assert len(seen) == len(messages), seen  # the version read of each message
+            # A knowledge change is a new version: its first message reads the new index once.
+            await ctx.knowledge.save_tree(await ctx.knowledge.tree())
+            before = matcher._snapshot
+            await matcher.decide(messages[0], "ar")
+            assert matcher._snapshot is not before and matcher._snapshot.lexicon is not None
+        finally:
+            ctx.close()
+
+
 async def test_resume_from_an_evicted_id_is_refused(data_dir, backend):
     """When more events than the replay buffer holds came after a client's last id, resuming is
     refused (the SSE layer then sends a reset) instead of silently skipping events."""

@@ -691,8 +691,9 @@ class SearchStore(Protocol):
 
     def article_postings_in(self, conn: Transaction) -> ArticlePostings | None:
         """Every index row and its term counts, read from the lexical index itself, for an
-        in-memory BM25 identical to :meth:`article_bm25_in`; None where the backend scores per
-        query instead (the feature then calls :meth:`article_bm25_in`)."""
+        in-memory BM25 identical to :meth:`article_bm25_in` (both backends give them: the
+        article tier reads them once per knowledge version and makes no query per message); None
+        where the backend cannot (the feature then calls :meth:`article_bm25_in` per message)."""
         ...
 
     def article_bm25_in(self, conn: Transaction, terms: list[str]) -> list[tuple[str, str, float]]:

@@ -7,7 +7,9 @@ GIN-indexed ``to_tsvector('simple', text)`` column. PostgreSQL finds the matchin
 index; the score is FTS5's BM25 (k1 = 1.2, b = 0.75, the same idf floor) computed here from the
 row text, so the article tier's calibrated thresholds mean the same on both backends (``ts_rank``
 is on another scale and would shift every confidence). The matching rows and their terms' row
-counts are read in one round trip (a pipeline).
+counts are read in one round trip (a pipeline). The article tier reads the whole article index
+once per knowledge version instead (``article_postings_in``: every row's terms, counted from its
+text) and scores each message in memory with the same BM25, as it does on SQLite.
 
 Vectors: pgvector is not assumed. Each worker keeps the ``kb_vectors`` rows of the current
 knowledge version in memory (float32) and scores them with one matrix product; it reloads when
@@ -246,7 +248,15 @@ class PgSearchStore:
         return [(r["ref"], r["field"], r["text"]) for r in rows]
 
     def article_postings_in(self, conn: Transaction) -> ArticlePostings | None:
-        return None  # scored per message (article_bm25_in): the tsvector index holds no term counts
+        # The tsvector index holds no term counts, but the row text is the indexed terms, space
+        # separated (what ``bm25`` counts per query): read once per knowledge version, the
+        # article tier scores every message in memory, as on SQLite (no query per message).
+        conn = own(conn)
+        rows = conn.sql("SELECT rowid, kind, ref, field, text FROM kb_fts ORDER BY rowid").fetchall()
+        return ArticlePostings(
+            [(r["rowid"], r["kind"], r["ref"], r["field"]) for r in rows],
+            [(term, r["rowid"], count) for r in rows for term, count in Counter(r["text"].split()).items()],
+        )
 
     def article_bm25_in(self, conn: Transaction, terms: list[str]) -> list[tuple[str, str, float]]:
         conn = own(conn)
