@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -154,6 +155,26 @@ async def test_cache_interface(data_dir, backend):
         assert await cache.get("short") is None
         await cache.clear()
         assert await cache.get("flag") is None
+    finally:
+        ctx.close()
+
+
+async def test_cache_counts_until_a_limit_is_over(data_dir, backend):
+    """``incr_until``: the counters in order, each as ``incr`` counts it (one expiry from its
+    first hit), stopping after the first over its limit; the later ones are not counted."""
+    ctx = build_context(backend_settings(data_dir, backend))
+    try:
+        cache = ctx.cache
+        assert await cache.incr_until([], 60) == []
+        assert await cache.incr_until([("a", 2), ("b", 5)], 60) == [1, 1]
+        assert await cache.incr_until([("a", 2), ("b", 5)], 60) == [2, 2]
+        assert await cache.incr_until([("a", 2), ("b", 5)], 60) == [3]  # "a" over: "b" not counted
+        assert await cache.incr("b", 60) == 3 and await cache.incr("a", 60) == 4
+        remaining = await cache.ttl("a")
+        assert remaining is not None and 0 < remaining <= 60
+        assert await cache.incr_until([("short", 9)], 0.2) == [1]
+        await asyncio.sleep(0.4)
+        assert await cache.incr_until([("short", 9), ("a", 100)], 0.2) == [1, 5]
     finally:
         ctx.close()
 
@@ -450,6 +471,77 @@ async def test_message_handoff_accept_race_resolve_report(data_dir, backend):
 
 
 # -- faults (scale-out only) ------------------------------------------------------------------
+async def test_message_rate_limits_refuse_in_order_on_both_backends(data_dir, backend):
+    """``POST /v1/message`` counts its per-IP limit in the route, with the new-session or
+    per-session count in one cache call: the same refusals, in the same order, as the middleware's
+    count followed by the route's — over the IP limit a malformed message is a 429 (not a 400), a
+    malformed message counts against the IP limit, the new-session limit refuses by its bucket."""
+    settings = backend_settings(data_dir, backend, RATE_LIMIT_IP_PER_MINUTE=6, RATE_LIMIT_NEW_SESSIONS_PER_MINUTE=2)
+    async with app_client(settings) as (_app, client):
+        first = await new_session(client, "hello")
+        await new_session(client, "hi")
+        refused = await client.post("/v1/message", json={"session_id": None, "message": "again"})
+        assert refused.status_code == 429 and refused.json()["error"]["details"]["bucket"] == "new_session"
+        malformed = await client.post("/v1/message", json={"session_id": None, "message": ""})
+        assert malformed.status_code == 422  # 4 of 6 counted against the IP
+        follow = {"session_id": first["session_id"], "session_token": first["session_token"], "message": "prices?"}
+        assert (await client.post("/v1/message", json=follow)).status_code == 200
+        bad_json = await client.post("/v1/message", content=b"{not json", headers={"content-type": "application/json"})
+        assert bad_json.status_code == 400  # the 6th
+        over = [await client.post("/v1/message", json=body) for body in (follow, {"message": ""})]
+        assert [r.status_code for r in over] == [429, 429]
+        assert {r.json()["error"]["details"]["bucket"] for r in over} == {"ip"}
+
+
+@contextlib.contextmanager
+def redis_commands(prefix: str) -> Iterator[list[dict[str, Any]]]:
+    """The commands clients send Redis that name ``prefix`` (MONITOR; commands a Lua script runs
+    are left out: they are part of the client's one call)."""
+    seen: list[dict[str, Any]] = []
+    stop = f"{prefix}monitor-stop"
+    client = redis.Redis.from_url(REDIS_URL)
+    ready = threading.Event()
+
+    def watch() -> None:
+        with client.monitor() as monitor:
+            ready.set()
+            while True:
+                command = monitor.next_command()
+                if stop in command["command"]:
+                    return
+                if prefix in command["command"] and command["client_type"] != "lua":
+                    seen.append(command)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    assert ready.wait(5)
+    time.sleep(0.2)  # MONITOR is on before the first command of the test
+    try:
+        yield seen
+    finally:
+        redis.Redis.from_url(REDIS_URL).get(stop)
+        thread.join(10)
+        client.close()
+
+
+async def test_a_message_costs_one_redis_call_for_its_rate_limits(data_dir):
+    """Issue 22: a customer message's rate limits (its IP's count, then the new-session or the
+    session's count) are one Redis call (one Lua script, one round trip), not two pipelines of
+    INCR + PEXPIRE each."""
+    with scale_backends(migrated=True) as env:
+        async with app_client(backend_settings(data_dir, env)) as (_app, client):
+            await new_session(client, "warm up")  # the scripts are loaded, the connections open
+            with redis_commands(env["NURA_REDIS_PREFIX"]) as seen:
+                started = await new_session(client, "hello")
+                follow = {"session_id": started["session_id"], "session_token": started["session_token"]}
+                assert (await client.post("/v1/message", json={**follow, "message": "prices?"})).status_code == 200
+            counted = [c["command"] for c in seen if ":rl:" in c["command"]]
+            assert len(counted) == 2, counted  # one a message
+            assert all(c.startswith("EVALSHA") for c in counted), counted
+            assert all(":rl:ip:" in c for c in counted), counted
+            assert ":rl:new_session:" in counted[0] and ":rl:message:" in counted[1], counted
+
+
 async def test_redis_outage_degrades_cache_and_fails_rate_limits_open(caplog):
     need_service("127.0.0.1", 6379, "Redis")
     from nura_appliance.storage.redis_cache import RedisCache

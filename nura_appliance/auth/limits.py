@@ -10,6 +10,7 @@ session), ``events`` (widget analytics per session or IP), ``uploads`` (per user
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from sanic import Request
@@ -81,6 +82,17 @@ class LocalWindows:
         return set(self._counts)
 
 
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One count of :meth:`RateLimiter.hit_each`: ``bucket``/``key`` against ``limit`` per window;
+    ``lang`` (a hint) for the refusal's text."""
+
+    bucket: str
+    key: str
+    limit: int
+    lang: str | None = None
+
+
 class RateLimiter:
     """``ctx.limits``. ``local``: count the request buckets in this process (see
     :class:`LocalWindows`); otherwise in the shared cache (Redis when several workers serve)."""
@@ -95,22 +107,36 @@ class RateLimiter:
         self, request: Request, bucket: str, key: str, limit: int, window_seconds: int, *, lang: str | None = None
     ) -> int:
         """Count one call against ``bucket``/``key``; raise :class:`RateLimited` over ``limit``."""
+        return (await self.hit_each(request, [Hit(bucket, key, limit, lang)], window_seconds))[0]
+
+    async def hit_each(self, request: Request, hits: list[Hit], window_seconds: int) -> list[int]:
+        """Count one call against each hit's bucket and key, in order, in one cache call (one round
+        trip on Redis); the first over its limit raises :class:`RateLimited` for its bucket and the
+        later ones are not counted — as ``hit`` one after the other would. Returns the counts."""
         now = time.time()
         window = max(1, int(window_seconds))
         slot = int(now // window)
-        name = f"rl:{bucket}:{key}:{slot}"
+        names = [(f"rl:{h.bucket}:{h.key}:{slot}", h.limit) for h in hits]
         if self.local is not None:
-            count = self.local.incr(name, window + 5, now)
+            counts: list[int] = []
+            for name, limit in names:
+                counts.append(self.local.incr(name, window + 5, now))
+                if counts[-1] > limit:
+                    break
+        elif len(names) == 1:
+            counts = [await self.cache.incr(names[0][0], window + 5)]
         else:
-            count = await self.cache.incr(name, window + 5)
-        if count <= limit:
-            return count
-        retry_after = max(1, int((slot + 1) * window - now + 0.999))
-        if count == limit + 1:
-            await self.audit.security(
-                "rate_limited", request, detail={"bucket": bucket, "limit": limit, "window_seconds": window}
-            )
-        raise self._refusal("rate_limited", request, retry_after, lang, bucket)
+            counts = await self.cache.incr_until(names, window + 5)
+        for hit, count in zip(hits, counts, strict=False):
+            if count <= hit.limit:
+                continue
+            retry_after = max(1, int((slot + 1) * window - now + 0.999))
+            if count == hit.limit + 1:
+                await self.audit.security(
+                    "rate_limited", request, detail={"bucket": hit.bucket, "limit": hit.limit, "window_seconds": window}
+                )
+            raise self._refusal("rate_limited", request, retry_after, hit.lang, hit.bucket)
+        return counts
 
     def _refusal(self, kind: str, request: Request, retry_after: int, lang: str | None, bucket: str) -> RateLimited:
         chosen = request_lang(request, lang, self.settings.default_lang)
@@ -121,29 +147,23 @@ class RateLimiter:
         return exc
 
     # -- the public API, per IP ---------------------------------------------------------------
-    async def check_public(self, request: Request) -> None:
-        await self.hit(request, "ip", client_ip(request), self.settings.rate_limit_ip_per_minute, 60)
+    def _ip_hit(self, request: Request) -> Hit:
+        return Hit("ip", client_ip(request), self.settings.rate_limit_ip_per_minute)
 
-    async def check_message(self, request: Request, incoming: Any) -> None:
-        """Limits for ``POST /v1/message`` plus verified customer identity (see customer.py)."""
+    async def check_public(self, request: Request) -> None:
+        await self.hit_each(request, [self._ip_hit(request)], 60)
+
+    async def check_message(self, request: Request, incoming: Any, *, with_ip: bool = False) -> None:
+        """Limits for ``POST /v1/message`` plus verified customer identity (see customer.py).
+        ``with_ip``: the route counts the request's per-IP limit here, first, in the same cache call
+        (``MESSAGE_PATH`` is left out of the middleware's count; see ``conversation/routes.py``)."""
         if incoming.session_id is None:
-            await self.hit(
-                request,
-                "new_session",
-                client_ip(request),
-                self.settings.rate_limit_new_sessions_per_minute,
-                60,
-                lang=incoming.lang_hint,
+            own = Hit(
+                "new_session", client_ip(request), self.settings.rate_limit_new_sessions_per_minute, incoming.lang_hint
             )
         else:
-            await self.hit(
-                request,
-                "message",
-                incoming.session_id,
-                self.settings.rate_limit_messages_per_minute,
-                60,
-                lang=incoming.lang_hint,
-            )
+            own = Hit("message", incoming.session_id, self.settings.rate_limit_messages_per_minute, incoming.lang_hint)
+        await self.hit_each(request, [self._ip_hit(request), own] if with_ip else [own], 60)
         if incoming.customer_id and self.settings.customer_hmac_secret:
             try:
                 body = json_body(request)  # parsed by the route already (cached on the request)

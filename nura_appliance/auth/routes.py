@@ -29,6 +29,10 @@ EVENT_PATHS = ("v1/analytics/click",)
 # Health probes; login has its own limit; Meta's few servers carry every WhatsApp customer's
 # messages (the webhook limits unsigned calls per IP itself, signed ones per number).
 NOT_IP_LIMITED = ("v1/health", "v1/auth/login", "v1/whatsapp/webhook")
+# POSTs whose route counts the per-IP limit itself, first and in the same cache call as its own
+# limit (``RateLimiter.check_message(..., with_ip=True)``; one Redis round trip, not two): the
+# customer message. The route counts it on every path, its refusals and errors included.
+IP_COUNTED_BY_ROUTE = ("v1/message",)
 
 
 def _services(request: Request) -> tuple[AuthService, UserService, RateLimiter, AuditService]:

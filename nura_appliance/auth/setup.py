@@ -9,7 +9,7 @@ from sanic import HTTPResponse, Request, Sanic
 from nura_appliance.auth.access import PUBLIC, SESSION, level_of
 from nura_appliance.auth.audit import AuditService
 from nura_appliance.auth.limits import RateLimiter
-from nura_appliance.auth.routes import EVENT_PATHS, NOT_IP_LIMITED, bp, html_csp
+from nura_appliance.auth.routes import EVENT_PATHS, IP_COUNTED_BY_ROUTE, NOT_IP_LIMITED, bp, html_csp
 from nura_appliance.auth.service import AuthService, UserService, create_first_admin
 from nura_appliance.auth.site import AuthSite
 from nura_appliance.errors import NuraError
@@ -56,7 +56,8 @@ def setup(app: Sanic) -> None:
             return
         level = level_of(route.handler)
         if level in (PUBLIC, SESSION) and route.path.startswith("v1/") and route.path not in NOT_IP_LIMITED:
-            await limits.check_public(request)
+            if not (request.method == "POST" and route.path in IP_COUNTED_BY_ROUTE):
+                await limits.check_public(request)
         if request.method == "POST" and route.path in EVENT_PATHS:
             session_id = None
             try:

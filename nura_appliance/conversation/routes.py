@@ -45,15 +45,27 @@ async def post_message(request: Request) -> HTTPResponse:
     tags: [conversation]
     """
     ctx = conversation_site(request)
-    body = json_body(request)
-    original = ctx.original
-    if original is not None and original.wants_attachment_message(body):
-        # The original NURA widget's confirmation of its upload (docs/WIDGET.md, "Original NURA embeds").
-        return await original.attachment_message(request, body)
-    incoming = parse_message(body, ctx.settings.message_max_chars, session_token(request))
     limiter = ctx.limits
+    # This route counts its per-IP limit itself (auth.routes.IP_COUNTED_BY_ROUTE): with the
+    # new-session or per-session count in one cache call once the message is parsed, alone on
+    # every other path — first, so that over the IP limit a malformed request is a 429 as before.
+    counted = False
+    try:
+        body = json_body(request)
+        original = ctx.original
+        if original is not None and original.wants_attachment_message(body):
+            counted = True
+            if limiter is not None:
+                await limiter.check_public(request)
+            # The original NURA widget's confirmation of its upload (docs/WIDGET.md, "Original NURA embeds").
+            return await original.attachment_message(request, body)
+        incoming = parse_message(body, ctx.settings.message_max_chars, session_token(request))
+    except Exception:
+        if limiter is not None and not counted:
+            await limiter.check_public(request)
+        raise
     if limiter is not None:
-        await limiter.check_message(request, incoming)
+        await limiter.check_message(request, incoming, with_ip=True)
     result = await ctx.conversations.handle(incoming)
     identities = ctx.identities
     if identities is not None:  # the widget's customer identity (channels/identity.py)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar, TypeVarTuple
@@ -59,6 +59,18 @@ class DiskCache:
 
     async def incr(self, key: str, ttl: float) -> int:
         return await self._run(self._incr, key, ttl)
+
+    def _incr_until(self, counters: Sequence[tuple[str, int]], ttl: float) -> list[int]:
+        counts: list[int] = []
+        for key, limit in counters:
+            counts.append(self._incr(key, ttl))
+            if counts[-1] > limit:
+                break
+        return counts
+
+    async def incr_until(self, counters: Sequence[tuple[str, int]], ttl: float) -> list[int]:
+        """:meth:`incr` on each ``(key, limit)`` in order up to the first over its limit (one hop)."""
+        return await self._run(self._incr_until, list(counters), ttl)
 
     async def ttl(self, key: str) -> float | None:
         def remaining() -> float | None:

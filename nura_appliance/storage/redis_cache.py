@@ -23,7 +23,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
@@ -50,6 +50,20 @@ else
   redis.call('SET', KEYS[1], ARGV[1])
 end
 return 1
+"""
+# Fixed-window counters in order, stopping after the first over its limit (KEYS: the counters;
+# ARGV[1]: their expiry in ms, set when a counter has none; ARGV[2..]: each counter's limit).
+# The rate limits of one request (its IP's count, then its session's or new-session count) are one
+# call and one round trip, and a later counter is not counted once an earlier one refused.
+_INCR_UNTIL = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  redis.call('PEXPIRE', key, ARGV[1], 'NX')
+  counts[i] = count
+  if count > tonumber(ARGV[i + 1]) then break end
+end
+return counts
 """
 # Release a lock only when it is still ours (KEYS[1]; ARGV[1]: our token).
 _UNLOCK = """
@@ -88,6 +102,7 @@ class RedisCache:
         self._dirty = False
         self._set_newer_script = self.client.register_script(_SET_NEWER)
         self._unlock_script = self.client.register_script(_UNLOCK)
+        self._incr_until_script = self.client.register_script(_INCR_UNTIL)
         self._calls: queue.Queue[Call | None] = queue.Queue()
         self._closed = False
         self._thread = threading.Thread(target=self._serve, name="nura-redis-cache", daemon=True)
@@ -208,6 +223,7 @@ class RedisCache:
     def _load_scripts(self) -> None:
         self.client.script_load(_SET_NEWER)
         self.client.script_load(_UNLOCK)
+        self.client.script_load(_INCR_UNTIL)
 
     # -- the Cache protocol -----------------------------------------------------------------------
     async def get(self, key: str) -> Any:
@@ -286,6 +302,22 @@ class RedisCache:
         except redis.RedisError as exc:
             self._degraded("incr", exc)
             return 1  # fail open: a Redis outage must not lock every customer out
+
+    async def incr_until(self, counters: Sequence[tuple[str, int]], ttl: float) -> list[int]:
+        """:meth:`incr` on each ``(key, limit)`` in order up to the first over its limit, as one
+        Lua call. Fails open like :meth:`incr`: with Redis down every counter reads 1."""
+        if not counters:
+            return []
+        names = [self._key(key) for key, _ in counters]
+        limits = [int(limit) for _, limit in counters]
+        millis = max(1, int(ttl * 1000))
+        sha = self._incr_until_script.sha
+        try:
+            counts = await self._call(lambda pipe: pipe.evalsha(sha, len(names), *names, millis, *limits), _first)
+        except redis.RedisError as exc:
+            self._degraded("incr", exc)
+            return [1] * len(counters)
+        return [int(count) for count in counts]
 
     async def ttl(self, key: str) -> float | None:
         name = self._key(key)
