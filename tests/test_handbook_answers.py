@@ -330,3 +330,29 @@ async def test_a_value_question_the_article_answers_alone_offline_is_unchanged(
     answer = await _ask(client, "fraud reporting number", "en")
     assert answer["kind"] == "article" and answer["article_id"] == "spam-scam", answer
     assert "0750 445 5000" not in answer["response"] and "4499" not in answer["response"], answer["response"]
+
+
+ZONES = """# 4. الرسوم والأجور
+
+## باقة التجوال اليومية حسب المنطقة
+
+| المنطقة | الدول | السعر اليومي | يشمل |
+|---|---|---|---|
+| المنطقة 1 | تركيا، إيران، الأردن | 6,500 دينار | 500 MB + 10 دقائق |
+| المنطقة 2 | دول الاتحاد الأوروبي، بريطانيا | 9,500 دينار | 1 GB + 30 دقيقة |
+| المنطقة 3 | أمريكا، كندا، أستراليا | 16,000 دينار | 1 GB + 15 دقيقة |
+"""
+
+
+async def test_a_row_of_another_numbered_item_is_not_quoted_offline(offline: tuple[Any, httpx.AsyncClient]) -> None:
+    """The question names its thing by a number ("zone 4") the passage lacks: the zone 3 row is
+    another pass, and quoting its price after the roaming article was a confident wrong answer.
+    The zone the handbook has is still answered with its row."""
+    app, client = offline
+    await _upload(app, client, "zones.md", ZONES)
+    missing = await _ask(client, "كم سعر باقة التجوال اليومية المنطقة 4", "ar")
+    assert not any(s["kind"] == "chunk" for s in missing["sources"]), missing["sources"]
+    assert "دليل الخدمة" not in missing["response"], missing["response"]
+    known = await _ask(client, "كم سعر باقة التجوال اليومية المنطقة 2", "ar")
+    assert known["kind"] == "rag" and "9,500" in known["response"], known["response"]
+    assert "16,000" not in known["response"] and "6,500" not in known["response"], known["response"]

@@ -19,6 +19,7 @@ from nura_appliance.ai.service import LLMService
 from nura_appliance.conversation.messages import message
 from nura_appliance.conversation.pipeline import Answer
 from nura_appliance.knowledge.normalize import normalize
+from nura_appliance.knowledge.values import identifiers, names_other_item
 
 if TYPE_CHECKING:  # annotations only: the stores are handed in by the composition root
     from nura_appliance.knowledge.hybrid import HybridRetriever
@@ -248,7 +249,10 @@ class GroundedAnswerTier:
         # the handbook's own passwords and accounts hold its words, not the answer. An LLM still
         # gets the passages and declines what they do not answer.
         elsewhere = bool(context.get("other_services"))
-        relevant = relevant and not elsewhere
+        # ... nor one that lacks the number the question names its thing by: "how much is the
+        # zone 4 roaming pass" and the zone 3 row are about different passes (an LLM still gets it).
+        other_item = names_other_item(identifiers(text), best.text)
+        relevant = relevant and not elsewhere and not other_item
         confident = best.score >= settings.rag_answer_threshold or not calibrated
         beside: list[Passage] = []  # the confident article, given to the LLM with the handbook
         if article_id is not None:
@@ -266,6 +270,7 @@ class GroundedAnswerTier:
                 not outranks
                 and chosen is not None
                 and not best.lone
+                and not other_item
                 and best.rare >= chosen.rare - _OUTRANK_MARGIN
                 and bool(kinds := answer_types(text))
                 and new_values(best.text, chosen.text, frozenset(kinds))

@@ -186,6 +186,16 @@ def _link(candidates: dict[str, list[tuple[float, str]]], seen_words: set[str]) 
     return learnt
 
 
+def _singular(word: str) -> str:
+    """An English plural's singular, by its ending ("batteries" → "battery", "routers" →
+    "router"); any other word as it is."""
+    if word.endswith("ies") and len(word) > 5:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 4:
+        return word[:-1]
+    return word
+
+
 class Bridge:
     """``translations(word_stem, lang)`` → Arabic stems (see the module docstring)."""
 
@@ -227,8 +237,11 @@ class Bridge:
         # A word the handbook also writes in Latin letters ("eSIM", "Kuwait") is as often an
         # English word as a name: its skeleton must be longer ("esim" is not "اسم").
         shortest = 4 if word in self.vocabulary else 3
-        # The letters as spelt, not the lexicon's nearest word ("cudi" is not "كود").
-        for term in index_terms(normalize(transliterate_word(word, search=False))):
+        # The letters as spelt, not the lexicon's nearest word ("cudi" is not "كود"); an English
+        # plural also as its singular, the loanword a handbook writes ("batteries" → "بطاري").
+        spellings = [word, *({_singular(word)} - {word})]
+        terms = dict.fromkeys(t for w in spellings for t in index_terms(normalize(transliterate_word(w, search=False))))
+        for term in terms:
             if term.isascii():
                 continue  # a lexicon concept, not a spelling
             if len(term) >= 4 and term in self.vocabulary:

@@ -178,6 +178,10 @@ ASKING_WORDS = frozenset(
 )
 
 
+# "how long is the warranty", "how often", "how far": the adjective asks for the value's kind.
+_HOW_ADJECTIVES = frozenset({"long", "often", "far", "soon", "fast", "old"})
+
+
 # "Can I" in the dialects: a modal verb, not a topic. The shared stopword list has "ممكن" and
 # "يمكنني" but not the dialects' "اقدر" / "أكدر"; a handbook writes it in its agent scripts ("كيف
 # أقدر أخدمك"), where, as a rare word, it drew "كم خط اقدر اطلع باسمي" to the greeting.
@@ -210,9 +214,12 @@ class QueryTerms:
         kinds = frozenset(answer_types(text))
         asks: dict[str, frozenset[str]] = {}
         counting = counted(normalize(text).split()) if "count" in kinds else set()
-        for word in normalize(text).split():
+        tokens = normalize(text).split()
+        for i, word in enumerate(tokens):
             if word in STOPWORDS or word in ASKING_WORDS or word in MODAL_WORDS:
                 continue
+            if i and tokens[i - 1] == "how" and word in _HOW_ADJECTIVES:
+                continue  # "how long", "how often": they ask, like "how much"
             unit = stem(word, sorani)
             if unit and unit not in units:
                 forms = word_forms(word, sorani)

@@ -263,3 +263,36 @@ def _pattern(kind: str) -> re.Pattern[str]:
 def value_kinds(text: str, kinds: frozenset[str] | set[str]) -> frozenset[str]:
     """Which of ``kinds`` the text holds a value of (``count:<thing>``: a number of that thing)."""
     return frozenset(kind for kind in kinds if _pattern(kind).search(text))
+
+
+_AMOUNT_WORDS = _words("دينار الف ألف مليون دولار dollar dollars iqd usd dinar بالمية بالمئة percent")
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def identifiers(text: str) -> frozenset[str]:
+    """The numbers a question names a thing by — "zone 4", "خط 133", "عيار 21", "ايفون 15": a
+    number after a word and not before a unit ("4 شهور", "1 جيگا", "24 hour" and "1,000 دينار" are
+    amounts, not names)."""
+    tokens = normalize(text).split()
+    found = set()
+    for i, token in enumerate(tokens):
+        if not token.isdigit() or i == 0 or tokens[i - 1].isdigit():
+            continue
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if after and (after.isdigit() or after in _AMOUNT_WORDS or count_kind(after) != "count"):
+            continue
+        found.add(token.lstrip("0") or "0")
+    return frozenset(found)
+
+
+def names_other_item(question_ids: frozenset[str], passage: str) -> bool:
+    """Whether a passage lacks a number the question names its thing by: "how much is the zone 4
+    roaming pass" and the zone 3 row are about two different passes."""
+    if not question_ids:
+        return False
+    held = {n.replace(",", "").lstrip("0") or "0" for n in _NUMBER.findall(passage.translate(_DIGITS))}
+    held |= {
+        part.lstrip("0") or "0" for n in _NUMBER.findall(passage.translate(_DIGITS)) for part in re.split(r"[.,]", n)
+    }
+    return not question_ids <= held

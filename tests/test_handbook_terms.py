@@ -1,0 +1,45 @@
+"""Question terms of the handbook search (issue 17): numbers that name a thing, English plurals of
+the handbook's loanwords, "how long"."""
+
+from __future__ import annotations
+
+from nura_appliance.knowledge.bridge import Bridge
+from nura_appliance.knowledge.hybrid import QueryTerms
+from nura_appliance.knowledge.values import identifiers, names_other_item
+
+
+def test_a_number_after_a_word_names_the_thing_and_a_number_before_a_unit_is_an_amount() -> None:
+    assert identifiers("how much is the zone 4 roaming pass") == {"4"}
+    assert identifiers("خط 133 لحد الساعة كم يشتغل") == {"133"}
+    assert identifiers("سعر ايفون ١٥ عدكم") == {"15"}
+    for amount in (
+        "كم نجمة احتاج حتى آخذ 1 جيگا",
+        "خطي موقوف لأن ما استخدمته 4 شهور، شكد رسوم إعادة تفعيله",
+        "250 نجمة شكد دقيقة تنطيني",
+        "compensation after a 24 hour outage",
+        "عندي رصيد 1,000 دينار",
+    ):
+        assert identifiers(amount) == frozenset(), amount
+
+
+def test_a_passage_without_the_named_number_is_about_another_item() -> None:
+    zone4 = identifiers("how much is the zone 4 roaming pass")
+    assert names_other_item(zone4, "المنطقة: المنطقة 3، السعر اليومي: 16,000 دينار")
+    assert not names_other_item(identifiers("what does the zone 2 roaming pass include"), "المنطقة: المنطقة ٢، 9,500")
+    assert not names_other_item(frozenset(), "any passage")
+    # a grouped number is read whole and in its parts: "1,250" holds "1250" and "250"
+    assert not names_other_item(frozenset({"250"}), "الاشتراك الشهري 1,250 دينار")
+    assert not names_other_item(identifiers("خط 133 لحد الساعة كم يشتغل"), "اتصل بـ 133 من أي خط")
+
+
+def test_an_english_plural_meets_the_handbooks_loanword_by_its_singular() -> None:
+    bridge = Bridge({}, ["بطاري", "راوتر"])
+    assert bridge.names_for("batteries") == {"بطاري"}
+    assert bridge.names_for("routers") == {"راوتر"}
+    assert bridge.names_for("battery") == {"بطاري"}
+
+
+def test_how_long_asks_and_is_no_word_of_the_topic() -> None:
+    units = [unit for unit, _ in QueryTerms.of("how long is the warranty on batteries").units]
+    assert "long" not in units and "warranty" in units
+    assert "long" in [unit for unit, _ in QueryTerms.of("long distance calls").units]
