@@ -301,6 +301,64 @@ async def test_bus_interface(data_dir, backend):
         ctx.close()
 
 
+async def test_bus_publishes_several_events_in_one_call(data_dir, backend):
+    """``publish_many``: the events in order, each on its channel with its own id, as ``publish``
+    one after the other gives them — live, replayed, and (on Redis) on another worker's bus in the
+    envelope every reader knows (one pub/sub message per event)."""
+    ctx = build_context(backend_settings(data_dir, backend))
+    other = None
+    if backend:
+        from nura_appliance.storage.redis_bus import RedisEventBus
+
+        other = RedisEventBus(backend["NURA_REDIS_URL"], prefix=backend["NURA_REDIS_PREFIX"])
+        assert other.wait_ready()
+    try:
+        bus = ctx.bus
+        if backend:
+            assert bus.wait_ready()
+        received: dict[str, list[Any]] = {"here": [], "agents": [], "there": []}
+
+        async def listen(source: Any, channel: str, into: str, count: int) -> None:
+            async for event in source.subscribe(channel):
+                received[into].append(event)
+                if len(received[into]) == count:
+                    return
+
+        tasks = [
+            asyncio.create_task(listen(bus, "session:many", "here", 2)),
+            asyncio.create_task(listen(bus, "agents", "agents", 1)),
+        ]
+        if other is not None:
+            tasks.append(asyncio.create_task(listen(other, "session:many", "there", 2)))
+        await asyncio.sleep(0.1)
+        text = 'سطر\nو "اقتباس"'
+        published = bus.publish_many(
+            [
+                ("session:many", "message", {"n": 1, "text": text}),
+                ("session:many", "message", {"n": 2}),
+                ("agents", "handoff", {"n": 3}),
+            ]
+        )
+        assert [(e.channel, e.type, e.data["n"]) for e in published] == [
+            ("session:many", "message", 1),
+            ("session:many", "message", 2),
+            ("agents", "handoff", 3),
+        ]
+        await asyncio.wait_for(asyncio.gather(*tasks), 5)
+        here = received["here"]
+        assert [(e.type, e.data) for e in here] == [("message", {"n": 1, "text": text}), ("message", {"n": 2})]
+        assert here[0].id < here[1].id
+        assert [(e.type, e.data) for e in received["agents"]] == [("handoff", {"n": 3})]
+        if other is not None:  # another worker: the same events with the same ids
+            assert [(e.id, e.data) for e in received["there"]] == [(e.id, e.data) for e in here]
+        assert [(e.id, e.data) for e in bus.replay("session:many", here[0].id)] == [(here[1].id, {"n": 2})]
+        assert bus.publish_many([]) == []
+    finally:
+        if other is not None:
+            other.close()
+        ctx.close()
+
+
 @pytest.mark.parametrize("hiredis_reader", [True, False], ids=["hiredis-reader", "redis-py-pubsub"])
 async def test_redis_bus_events_across_workers_in_both_envelopes(
     hiredis_reader: bool, monkeypatch: pytest.MonkeyPatch
@@ -524,10 +582,10 @@ def redis_commands(prefix: str) -> Iterator[list[dict[str, Any]]]:
         client.close()
 
 
-async def test_a_message_costs_one_redis_call_for_its_rate_limits(data_dir):
+async def test_a_message_costs_one_redis_call_for_its_rate_limits_and_one_for_its_events(data_dir):
     """Issue 22: a customer message's rate limits (its IP's count, then the new-session or the
     session's count) are one Redis call (one Lua script, one round trip), not two pipelines of
-    INCR + PEXPIRE each."""
+    INCR + PEXPIRE each; its two events (the message, the answer) are one script call, not two."""
     with scale_backends(migrated=True) as env:
         async with app_client(backend_settings(data_dir, env)) as (_app, client):
             await new_session(client, "warm up")  # the scripts are loaded, the connections open
@@ -540,6 +598,10 @@ async def test_a_message_costs_one_redis_call_for_its_rate_limits(data_dir):
             assert all(c.startswith("EVALSHA") for c in counted), counted
             assert all(":rl:ip:" in c for c in counted), counted
             assert ":rl:new_session:" in counted[0] and ":rl:message:" in counted[1], counted
+            # The message and its answer: one bus call (both stream entries, both pub/sub messages).
+            published = [c["command"] for c in seen if ":ev:" in c["command"]]
+            assert len(published) == 2, published  # one a message
+            assert all(c.startswith("EVALSHA") and c.count(":ev:session:") == 2 for c in published), published
 
 
 async def test_redis_outage_degrades_cache_and_fails_rate_limits_open(caplog):

@@ -421,21 +421,25 @@ class ConversationService:
 
     def _publish_customer_message(self, session: SessionRecord, turn: TurnRecord) -> None:
         payload = {"session_id": session.id, "message": turn_payload(turn)}
-        self.bus.publish(f"session:{session.id}", "message", payload)
-        self.bus.publish("agents", "customer_message", payload)
+        self.bus.publish_many([(f"session:{session.id}", "message", payload), ("agents", "customer_message", payload)])
 
     def _publish_exchange(self, session: SessionRecord, turns: list[TurnRecord], escalated: bool) -> None:
-        for turn in turns:
-            self.bus.publish(
-                f"session:{session.id}", "message", {"session_id": session.id, "message": turn_payload(turn)}
-            )
+        """The message and its answer (and a hand-off's status and queue entry): one publish call,
+        one queued item and one Redis script call in scale-out mode (``publish_many``)."""
+        channel = f"session:{session.id}"
+        events: list[tuple[str, str, dict[str, Any]]] = [
+            (channel, "message", {"session_id": session.id, "message": turn_payload(turn)}) for turn in turns
+        ]
         if escalated:
-            self.bus.publish(
-                f"session:{session.id}",
-                "status",
-                {"session_id": session.id, "status": session.status, "handoff_reason": session.handoff_reason},
+            events.append(
+                (
+                    channel,
+                    "status",
+                    {"session_id": session.id, "status": session.status, "handoff_reason": session.handoff_reason},
+                )
             )
-            self.bus.publish("agents", "handoff", session_summary(session))
+            events.append(("agents", "handoff", session_summary(session)))
+        self.bus.publish_many(events)
 
     @staticmethod
     def _response(

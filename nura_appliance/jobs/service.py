@@ -95,6 +95,10 @@ class _ThreadSafeBus:
     def publish(self, channel: str, type_: str, data: dict[str, Any], **kwargs: Any) -> None:
         self._jobs.publish(channel, type_, data, **kwargs)
 
+    def publish_many(self, events: list[tuple[str, str, dict[str, Any]]]) -> None:
+        for channel, type_, data in events:
+            self._jobs.publish(channel, type_, data)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._bus, name)
 

@@ -14,7 +14,7 @@ import json
 import marshal
 import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,6 +155,11 @@ class EventBus:
             if queue.qsize() < 1000:
                 queue.put_nowait(event)
         return event
+
+    def publish_many(self, events: Sequence[tuple[str, str, dict[str, Any]]]) -> list[Event]:
+        """Publish ``(channel, type, data)`` events in order, as one call (a customer message and
+        its answer): on Redis one queued item and one script call for all of them."""
+        return [self.publish(channel, type_, data) for channel, type_, data in events]
 
     def replay(self, channel: str, after_id: int) -> list[Event]:
         return self._buffers.events(channel, after_id)

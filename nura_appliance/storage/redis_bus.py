@@ -26,7 +26,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import redis
@@ -56,6 +56,34 @@ redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('PUBLISH', KEYS[2], cjson.encode({c = ARGV[6], i = id, t = ARGV[2]}) .. '\\n' .. ARGV[3])
 return id
 """
+
+# Several events in one call, in order (a customer message and its answer): each as the script
+# above does it — its own stream entry and its own pub/sub message in the same envelope, so every
+# reader (older workers too) sees the same events. KEYS: the events' streams, then the pub/sub
+# channel; ARGV: the stream length, the stream TTL, then per event its type, data, buffered flag
+# and channel.
+_PUBLISH_MANY_SCRIPT = """
+local n = #KEYS - 1
+local ids = {}
+for i = 1, n do
+  local a = 2 + (i - 1) * 4
+  local id = redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*', 't', ARGV[a + 1], 'd', ARGV[a + 2])
+  if ARGV[a + 3] == '0' then redis.call('XDEL', KEYS[i], id) end
+  redis.call('EXPIRE', KEYS[i], ARGV[2])
+  redis.call('PUBLISH', KEYS[n + 1], cjson.encode({c = ARGV[a + 4], i = id, t = ARGV[a + 1]}) .. '\\n' .. ARGV[a + 2])
+  ids[i] = id
+end
+return ids
+"""
+# One queued publish: its events ``(channel, type, data, buffered)`` and the publisher's loop.
+_Outgoing = tuple[list[tuple[str, str, dict[str, Any], bool]], asyncio.AbstractEventLoop | None]
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _text(value: bytes | str) -> str:
@@ -99,14 +127,14 @@ class RedisEventBus:
         self._size = buffer
         self.client = redis.Redis.from_url(url, socket_timeout=3.0, socket_connect_timeout=1.0)
         self._script = self.client.register_script(_PUBLISH_SCRIPT)
+        self._many_script = self.client.register_script(_PUBLISH_MANY_SCRIPT)
         self._pubsub_channel = f"{prefix}bus"
         self._subscribers: dict[str, set[_Subscriber]] = {}
         self._buffers = ChannelBuffers(buffer)
         self._others: dict[str, int] = {}
         self.worker_id = uuid.uuid4().hex[:12]
         self._lock = threading.Lock()
-        self._outbox: queue.Queue[tuple[str, str, dict[str, Any], bool, asyncio.AbstractEventLoop | None] | None]
-        self._outbox = queue.Queue()
+        self._outbox: queue.Queue[_Outgoing | None] = queue.Queue()
         self.first_id = int(time.time() * 1000) * _SEQ_SPAN
         self._last_local = self.first_id
         self._id_lock = threading.Lock()
@@ -145,12 +173,16 @@ class RedisEventBus:
     def publish(self, channel: str, type_: str, data: dict[str, Any], *, buffered: bool = True) -> Event:
         """Queue the event for Redis and return at once. The returned Event carries a local id;
         subscribers receive it with its Redis id."""
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        self._outbox.put((channel, type_, data, buffered, loop))
+        self._outbox.put(([(channel, type_, data, buffered)], _running_loop()))
         return Event(self._local_id(), channel, type_, data)
+
+    def publish_many(self, events: Sequence[tuple[str, str, dict[str, Any]]]) -> list[Event]:
+        """Queue ``(channel, type, data)`` events as one item, sent in order as one script call
+        (each still its own stream entry and pub/sub message, as :meth:`publish` sends it)."""
+        if not events:
+            return []
+        self._outbox.put(([(channel, type_, data, True) for channel, type_, data in events], _running_loop()))
+        return [Event(self._local_id(), channel, type_, data) for channel, type_, data in events]
 
     def _publish_loop(self) -> None:
         """Send queued events in publish order; what queued up meanwhile goes in one pipelined
@@ -171,47 +203,58 @@ class RedisEventBus:
                 batch.append(item)
             self._publish(batch)
 
-    def _send(self, batch: list[tuple[str, str, dict[str, Any], bool, Any]], payloads: list[str]) -> list[Any]:
+    def _send(self, batch: list[_Outgoing], payloads: list[list[str]]) -> list[Any]:
         # Plain EVALSHA: redis-py's Script object in a pipeline asks SCRIPT EXISTS first, one
         # round trip more per batch; a NOSCRIPT reply (Redis restarted) loads it and sends again.
+        # One EVALSHA per queued item: a lone event by the one-event script, several by the other.
         pipe = self.client.pipeline(transaction=False)
-        sha = self._script.sha
-        for (channel, type_, _data, buffered, _loop), payload in zip(batch, payloads, strict=True):
-            pipe.evalsha(
-                sha,
-                2,
-                self._stream(channel),
-                self._pubsub_channel,
-                self._size,
-                type_,
-                payload,
-                "1" if buffered else "0",
-                _STREAM_TTL_SECONDS,
-                channel,
-            )
+        for (events, _loop), texts in zip(batch, payloads, strict=True):
+            if len(events) == 1:
+                (channel, type_, _data, buffered), text = events[0], texts[0]
+                pipe.evalsha(
+                    self._script.sha,
+                    2,
+                    self._stream(channel),
+                    self._pubsub_channel,
+                    self._size,
+                    type_,
+                    text,
+                    "1" if buffered else "0",
+                    _STREAM_TTL_SECONDS,
+                    channel,
+                )
+                continue
+            args: list[Any] = [self._size, _STREAM_TTL_SECONDS]
+            for (channel, type_, _data, buffered), text in zip(events, texts, strict=True):
+                args += [type_, text, "1" if buffered else "0", channel]
+            keys = [self._stream(channel) for channel, _, _, _ in events]
+            pipe.evalsha(self._many_script.sha, len(keys) + 1, *keys, self._pubsub_channel, *args)
         try:
             return list(pipe.execute(raise_on_error=False))
         except redis.RedisError as exc:
             return [exc] * len(batch)
 
-    def _publish(self, batch: list[tuple[str, str, dict[str, Any], bool, asyncio.AbstractEventLoop | None]]) -> None:
+    def _publish(self, batch: list[_Outgoing]) -> None:
         payloads = [
-            json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str) for _, _, data, _, _ in batch
+            [json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str) for _, _, data, _ in events]
+            for events, _loop in batch
         ]
         results = self._send(batch, payloads)
         missing = [i for i, r in enumerate(results) if isinstance(r, redis.exceptions.NoScriptError)]
         if missing:
             try:
                 self.client.script_load(_PUBLISH_SCRIPT)
+                self.client.script_load(_PUBLISH_MANY_SCRIPT)
                 again = self._send([batch[i] for i in missing], [payloads[i] for i in missing])
             except redis.RedisError as exc:
                 again = [exc] * len(missing)
             for i, result in zip(missing, again, strict=True):
                 results[i] = result
-        for (channel, type_, data, buffered, _loop), result in zip(batch, results, strict=True):
-            if isinstance(result, Exception):  # this event reaches this worker's clients only
+        for (events, _loop), result in zip(batch, results, strict=True):
+            if isinstance(result, Exception):  # these events reach this worker's clients only
                 self._warn("publish", result)
-                self._dispatch(Event(self._local_id(), channel, type_, data), buffered)
+                for channel, type_, data, buffered in events:
+                    self._dispatch(Event(self._local_id(), channel, type_, data), buffered)
 
     # -- receiving ---------------------------------------------------------------------------------
     def _read_loop(self) -> None:
