@@ -43,3 +43,16 @@ def test_how_long_asks_and_is_no_word_of_the_topic() -> None:
     units = [unit for unit, _ in QueryTerms.of("how long is the warranty on batteries").units]
     assert "long" not in units and "warranty" in units
     assert "long" in [unit for unit, _ in QueryTerms.of("long distance calls").units]
+
+
+def test_an_arabic_word_meets_the_handbooks_english_section_through_the_bridge_read_backwards() -> None:
+    """A handbook that writes a section in English ("Turkey: Anatel", "Zagros MMS"): the pack's
+    bridge maps English words to Arabic ones; read backwards it gives an Arabic question word the
+    handbook's English word — only words the handbook has."""
+    table = {"en": {"turkey": ("تركيا",), "roam": ("تجوال",), "zagro": ("زاكروس",)}}
+    bridge = Bridge(table, ["turkey", "anatel", "zagro", "تركيا"])
+    assert bridge.english_for("تركيا") == {"turkey"}
+    assert "zagro" in bridge.translations("زاكروس", False)
+    assert bridge.english_for("تجوال") == set()  # "roam": not a word of this handbook
+    assert bridge.english_for("تركيا", sorani=True) == set()
+    assert Bridge(table).english_for("تركيا") == set()  # no handbook vocabulary: nothing to meet

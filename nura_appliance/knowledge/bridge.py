@@ -218,6 +218,13 @@ class Bridge:
                 if len(shape := latin_skeleton(term)) >= MIN_LATIN_SKELETON:
                     latin[shape].append(term)
         self.latin = {shape: tuple(sorted(set(t))) for shape, t in latin.items() if len(set(t)) <= MAX_NAMES}
+        # ... and the English table read backwards, for a handbook that writes a section in English
+        reverse: dict[str, set[str]] = defaultdict(set)
+        if self.vocabulary:
+            for english, arabic in self.table.get("en", {}).items():
+                for ar in arabic:
+                    reverse[ar].add(english)
+        self.reverse = {ar: frozenset(words) for ar, words in reverse.items()}
 
     def with_vocabulary(self, vocabulary: Iterable[str]) -> Bridge:
         """This bridge with the handbook's vocabulary for names."""
@@ -317,7 +324,15 @@ class Bridge:
                 found.update(self.table.get(lang, {}).get(stem(word), ()))
             return found or self.names_for(word)
         found = set(self.table.get("ckb", {}).get(stem(word, True), ())) if sorani else set()
-        return found or self.latin_for(word, sorani)
+        return (found or self.latin_for(word, sorani)) | self.english_for(word, sorani)
+
+    def english_for(self, word: str, sorani: bool = False) -> set[str]:
+        """The handbook's English words an Arabic question word translates (the bridge read
+        backwards): "تركيا" → "turkey", "تجوال" → "roaming" when the handbook has a section in
+        English ("Turkey: Anatel") — only words the handbook has."""
+        if sorani or not self.reverse or word.isascii():
+            return set()
+        return {w for w in self.reverse.get(stem(word), ()) if w in self.vocabulary}
 
     def latin_for(self, word: str, sorani: bool = False) -> set[str]:
         """Latin handbook words an Arabic-script question word the handbook lacks may spell
