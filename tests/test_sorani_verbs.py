@@ -3,6 +3,8 @@ noun, and glued light verbs (کردن, بوون) leave their noun (issue 16, eig
 
 from __future__ import annotations
 
+from typing import Any
+
 from nura_appliance.knowledge.folding import normalize
 from nura_appliance.knowledge.stemming import kurmanji_verb, sorani_verb, stem
 
@@ -61,3 +63,52 @@ def test_kurmanji_present_and_past_forms_meet_the_infinitive() -> None:
     # prefix ("bînim" is "I bring", not "I see") and English words are not verbs
     for word in ("kredî", "pakêt", "balans", "bikirim", "kirin", "internet", "send", "bînim"):
         assert kurmanji_verb(normalize(word)) is None, word
+
+
+def test_a_compound_verb_written_apart_carries_the_verbs_concept() -> None:
+    """ "چالاککردن" (activate) is the subscribe concept; written apart, "چالاک بکەم", or with the
+    ezafe, "چالاککردنی پاکێج", its noun carried no concept before (ANALYSIS_VERSION 14)."""
+    from nura_appliance.knowledge.retrieval import analyse
+
+    for text in ("دەمەوێت پاکێجی هەفتانە چالاک بکەم", "چالاککردنی پاکێج", "چالاککردن"):
+        assert "kcsubscribe" in analyse(text)[0], text
+
+
+def test_sorani_predicates_are_verbs_and_nouns_before_a_light_verb() -> None:
+    from nura_appliance.knowledge.stemming import sorani_predicates
+
+    assert sorani_predicates("باڵانسەکەم بێ هۆ خێرا تەواو دەبێت") == {_stem("تەواو")}  # "بێ" is "without"
+    assert sorani_predicates("دەمەوێت پاکێجی هەفتانە چالاک بکەم") == {_stem("چالاک")}
+    assert sorani_predicates("چۆن پاکێجەکەم هەڵبوەشێنمەوە") == {_stem("هەڵبوەشێنمەوە")}
+    assert sorani_predicates("باڵانسم چەندە") == frozenset()  # nouns and function words only
+
+
+def test_the_predicate_decides_between_articles_that_share_the_noun() -> None:
+    import numpy as np
+
+    from nura_appliance.knowledge.retrieval import _Snapshot, analyse, what_decides
+    from nura_appliance.knowledge.stemming import sorani_predicates
+
+    empty = np.zeros((0, 1), dtype=np.float32)
+    snap = _Snapshot("v", "", ["check", "draining"], np.zeros(0, dtype=np.int64), empty, empty, np.zeros(0))
+    snap.terms = [
+        frozenset(analyse("زانینی باڵانس باڵانسم چەندە")[0]),
+        frozenset(analyse("باڵانسەکەم زوو زوو تەواو دەبێت")[0]),
+    ]
+    text = "باڵانسەکەم بێ هۆ خێرا تەواو دەبێت"
+    units = analyse(text)[1]
+    order = np.array([0, 1])
+    assert what_decides(snap, units, order, np.array([1.38, 1.37]), sorani_predicates(text))
+    assert not what_decides(snap, units, order, np.array([1.58, 1.37]), sorani_predicates(text))  # no near tie
+    assert not what_decides(snap, units, order, np.array([1.38, 1.37]), frozenset())  # no predicate: the noun alone
+
+
+async def test_sorani_compound_verbs_and_predicates_reach_their_articles(default_pipeline: Any) -> None:
+    for text, article in (
+        ("دەمەوێت پاکێجی هەفتانە چالاک بکەم", "package-subscribe"),  # refused before: a tie on "package"
+        ("باڵانسەکەم بێ هۆ خێرا تەواو دەبێت", "balance-draining"),  # refused before, balance-check first
+        ("باڵانسم چەندە؟", "balance-check"),
+        ("نرخی پاکێجی ئینتەرنێتی مانگانە چەندە؟", "packages-prices"),
+    ):
+        answer = await default_pipeline.pipeline.answer(text, "ckb")
+        assert answer.kind == "article" and answer.article_id == article, (text, answer.kind, answer.article_id)

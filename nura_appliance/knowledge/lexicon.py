@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from nura_appliance.knowledge.folding import normalize
-from nura_appliance.knowledge.stemming import stem
+from nura_appliance.knowledge.stemming import light_verb_noun, stem
 
 _GROUPS: dict[str, tuple[str, ...]] = {
     "internet": (
@@ -651,6 +651,16 @@ def _table() -> tuple[dict[str, str], dict[tuple[str, ...], str]]:
                 words.setdefault(parts[0], concept)
             else:
                 phrases.setdefault(parts, concept)
+    # A Sorani compound verb (a noun + "do"/"become": "چالاککردن" activate) is one predicate
+    # however it is written: glued in titles, apart or inflected in questions ("چالاک بکەم",
+    # "چالاککردنی پاکێج"), where a Sorani text's stem is its noun ("چالاک" → "جالا"). That noun
+    # carries the verb's concept (it had none: "I want to activate the weekly package" was
+    # scored on "package" alone, a tie between subscribing and the prices).
+    for concept, forms in _GROUPS.items():
+        for form in forms:
+            word = normalize(form)
+            if " " not in word and light_verb_noun(word) != word:
+                words.setdefault(stem(word, sorani=True), concept)
     return words, phrases
 
 

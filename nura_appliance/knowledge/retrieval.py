@@ -53,6 +53,8 @@ from nura_appliance.knowledge.lexicon import (
     without_own_names,
 )
 from nura_appliance.knowledge.normalize import analysis as shared_analysis
+from nura_appliance.knowledge.normalize import has_sorani_letters
+from nura_appliance.knowledge.stemming import sorani_predicates
 from nura_appliance.storage.base import SearchStore, Transaction
 
 # Fusion weights and calibration (docs/KNOWLEDGE.md). Weights: grid search for the best mean
@@ -88,6 +90,9 @@ UNCOVERED_SHARE, UNCOVERED_CAP = 0.25, 0.79
 # article covers "recharge" only). Two words, as one matched word is weak evidence on the article's
 # side too. Chosen on the dev splits and knowledge/eval/oos-dev, oos-dev2 (docs/KNOWLEDGE.md).
 BACKGROUND_WORDS = 2
+# Two articles this close in fused score that share the message's topic words are told apart by
+# what only one of them covers (``what_decides``): chosen on the dev splits (docs/KNOWLEDGE.md).
+RERANK_MARGIN = 0.1
 
 
 def _best_per_article(snap: _Snapshot, rows: list[tuple[str, str, float]]) -> tuple[np.ndarray, np.ndarray]:
@@ -569,6 +574,31 @@ def coverage_evidence(
     return (covered / total if total > 0 else 0.0), count, best, missing, unknown
 
 
+def covered_units(snap: _Snapshot, units: list[tuple[str, str | None]], index: int) -> frozenset[str]:
+    """The message's content words (their stems) article ``index`` covers, itself or by concept."""
+    terms = snap.terms[index] if index < len(snap.terms) else frozenset()
+    return frozenset(root for root, concept in units if root in terms or (concept is not None and concept in terms))
+
+
+def what_decides(
+    snap: _Snapshot,
+    units: list[tuple[str, str | None]],
+    order: np.ndarray,
+    fused: np.ndarray,
+    predicates: frozenset[str],
+) -> bool:
+    """Whether the runner-up should win over a best article it nearly ties with
+    (``RERANK_MARGIN``): the two share the message's nouns, and the runner-up also covers its
+    predicate (``stemming.sorani_predicates``: "باڵانسەکەم … تەواو دەبێت", my balance finishes —
+    the draining article's verb, where the balance-check article shares only the noun) while the
+    best one covers nothing the runner-up lacks."""
+    if not predicates or len(order) < 2 or float(fused[order[0]] - fused[order[1]]) >= RERANK_MARGIN:
+        return False
+    best, runner = covered_units(snap, units, int(order[0])), covered_units(snap, units, int(order[1]))
+    extra = runner - best
+    return bool(best & runner) and best < runner and extra <= predicates
+
+
 def background_words(snap: _Snapshot, units: list[tuple[str, str | None]], index: int) -> int:
     """How many of the message's content words that article ``index`` does not cover one
     out-of-scope question holds (the most over the questions; a word counts through its concept
@@ -830,6 +860,12 @@ class ArticleMatcher:
         order = np.argsort(-fused, kind="stable")
         best = float(fused[order[0]])
         runner = float(fused[order[1]]) if len(order) > 1 else 0.0
+        if what_decides(
+            snap, units, order, fused, sorani_predicates(text) if has_sorani_letters(text) else frozenset()
+        ):
+            # The runner-up holds what the best one lacks: it leads, on no margin (a near tie).
+            order[[0, 1]] = order[[1, 0]]
+            best = runner
         known = float(signals["known"][0])
         top = int(order[0])
         covered, words, rarest, missing, unknown = coverage_evidence(snap, units, top)

@@ -214,11 +214,50 @@ _LIGHT_VERBS = tuple(
 )
 
 
-def _light_verb_noun(word: str) -> str:
+def light_verb_noun(word: str) -> str:
+    """The noun of a glued Sorani compound verb ("تۆمارکردن" → "تۆمار"), else ``word``."""
     for verb in _LIGHT_VERBS:
         if word.endswith(verb) and len(fold_sorani(word[: -len(verb)])) >= 3:
             return word[: -len(verb)]
     return word
+
+
+# The light verbs "do" and "become" as Sorani writes them apart after their noun ("چالاک بکەم",
+# "تەواو دەبێت"): mood or negation, stem, person (present) and the common past forms.
+_LIGHT_VERB_FORMS = frozenset(
+    normalize(mood + stem_ + person)
+    for mood in ("", "دە", "ئە", "ب", "نا", "نە")
+    for stem_, persons in (
+        ("کە", ("م", "یت", "ین", "ن", "ن")),
+        ("کا", ("ت",)),
+        ("کر", ("ێت", "ا", "اوە")),
+        ("ب", ("ێت", "ێ", "م", "ین", "ن", "یت")),
+    )
+    for person in persons
+    if mood or stem_ != "ب"  # a bare "بێ" is "without", "بم", "بن" are other words
+) | frozenset(normalize(w) for w in "کرد کردم کردین کردووە کراوە بوو بووە بووم بوون بێت بکە مەکە".split())
+
+
+_WITH_START, _WITH_END = normalize("بە"), normalize("ەوە")
+
+
+def sorani_predicates(text: str) -> frozenset[str]:
+    """The stems (as a Sorani text is stemmed) of the words of ``text`` that are its verbs: a verb
+    of the table above, a glued compound verb ("تەواوبوون") and a noun or adjective followed by a
+    light verb written apart ("تەواو دەبێت" finishes, "چالاک بکەم" activate). Between articles that
+    share a message's nouns, these words say what is asked of them."""
+    words = normalize(text).split()
+    found: set[str] = set()
+    for i, word in enumerate(words):
+        if word in STOPWORDS or word in _LIGHT_VERB_FORMS:
+            continue
+        glued = sorani_verb(word) is not None or light_verb_noun(word) != word
+        # ... not the object of the circumposition "بە … ەوە" before the light verb ("پەیوەندی
+        # بە ژمارەی کۆڕەکەوە بکەم": call Korek's number — the noun of the verb is "پەیوەندی")
+        inside = word.endswith(_WITH_END) and _WITH_START in words[max(0, i - 3) : i]
+        if glued or (i + 1 < len(words) and words[i + 1] in _LIGHT_VERB_FORMS and not inside):
+            found.add(stem(word, sorani=True))
+    return frozenset(found)
 
 
 def sorani_verb(word: str) -> str | None:
@@ -339,7 +378,7 @@ def stem(word: str, sorani: bool = False) -> str:
             lemma = sorani_verb(word)
             if lemma is not None:
                 return fold_sorani(lemma)
-            word = _light_verb_noun(word)
+            word = light_verb_noun(word)
         if sorani:
             word = _stem_sorani(word, _SORANI_TEXT_SUFFIXES)
         elif SORANI_E in word or word.startswith(SORANI_ALEF):
