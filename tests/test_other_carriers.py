@@ -227,3 +227,35 @@ async def test_company_name_changed_in_the_admin_settings_counts_from_the_next_m
         await client.patch("/v1/admin/settings", json={"company_name": None}, headers=admin)
         answer = await new_session(client, OWN_BRAND_QUESTIONS[0])
         assert answer["kind"] != "article", answer["article_id"]  # back to Sanad Telecom
+
+
+def test_another_operators_customer_service_and_another_services_hours_are_theirs() -> None:
+    from nura_appliance.knowledge.lexicon import asks_for_support, service_facets, services_asked
+
+    for text in ("رقم خدمة عملاء آسياسيل", "korek customer service number"):
+        terms, units = analyse(text)
+        assert asks_for_support(units)
+        assert carrier_question(text, units, terms), text  # their desk's number, not someone on their network
+        assert not carrier_numbers(text, units, terms), text
+    terms, units = analyse("i cant call asiacell numbers")
+    assert carrier_numbers("i cant call asiacell numbers", units, terms)  # still the other end of the line
+    terms, units = analyse("what time does the bank open on saturday")
+    facets = service_facets(units, terms)
+    assert "hours" in facets and services_asked([root for root, _ in units], facets) == ["bank"]
+
+
+async def test_another_desks_number_or_hours_get_no_article_the_desks_own_do(default_pipeline: Any) -> None:
+    for text in ("what time does the bank open on saturday", "رقم خدمة عملاء آسياسيل", "korek customer service number"):
+        answer = await default_pipeline.pipeline.answer(text, "ar")
+        assert answer.kind != "article", (
+            text,
+            answer.article_id,
+            answer.confidence,
+        )  # operator2 answered two with its store hours (0.72, 0.71)
+    for text, article in (
+        ("what time do your shops open on saturday", "working-hours"),
+        ("رقم خدمة العملاء", "working-hours"),
+        ("i cant call asiacell numbers", "call-problems"),
+    ):
+        answer = await default_pipeline.pipeline.answer(text, "ar")
+        assert answer.kind == "article" and answer.article_id == article, (text, answer.kind, answer.article_id)

@@ -734,6 +734,7 @@ _PAYING_FACETS = frozenset(("bill", "recharge", "card"))
 # about that service ("reset my instagram password", "netflix subscription price").
 _SERVICE_FACETS = frozenset(
     ("password", "login", "register", "app", "pin", "recharge", "subscribe", "price", "bill", "owner", "transfer")
+    + ("hours", "branch")  # "what time does the bank open", a branch of the bank
 )
 _FACET_WORDS: dict[str, tuple[str, ...]] = {
     "account": ("account", "حساب", "اكاونت", "hesab", "hesabê", "هەژمار", "ئەکاونت", "hacked", "hack", "هكر", "تهكر", "اختراق", "اخترق", "هاک", "hak", "banned", "blocked", "محظور", "مبند", "باند"),
@@ -871,7 +872,14 @@ _ARABIC_PREFIXES = ("وبال", "بال", "وال", "لل", "ال", "و", "ب", 
 # desk's (their numbers: calls, messages, bringing a number, sending credit; SIM and ownership).
 _OPERATOR_FACETS = frozenset(
     ("balance", "package", "price", "recharge", "app", "login", "password", "register", "points", "bill", "subscribe")
+    + ("hours", "branch")  # their shops' opening hours and branches
 )
+# Another operator's or service's customer service: its number is the operator's own desk, not
+# the other end of the customer's line ("رقم خدمة عملاء آسياسيل", "korek customer service number").
+_SUPPORT_FORMS = (
+    "خدمة العملاء", "خدمة عملاء", "خدمه الزبائن", "customer service", "customer care", "call center",
+    "كول سنتر", "خزمەتگوزاری کڕیاران", "xizmeta xerîdaran",
+)  # fmt: skip
 _OPERATOR_BLOCKERS = frozenset(
     ("call", "sms", "transfer", "sim", "esim", "owner", "roaming", "signal", "hotspot", "international")
 )
@@ -1021,6 +1029,17 @@ def other_carriers(text: str) -> tuple[list[str], bool]:
     return list(dict.fromkeys(found)), wallet
 
 
+@lru_cache(maxsize=1)
+def _support_table() -> frozenset[tuple[str, ...]]:
+    return frozenset(parts for form in _SUPPORT_FORMS for parts in _stem_forms(form))
+
+
+def asks_for_support(units: list[tuple[str, str | None]]) -> bool:
+    """Whether a message names a customer service ("خدمة العملاء", "customer service")."""
+    roots = [root for root, _ in units]
+    return any(tuple(roots[i : i + len(p)]) in _support_table() for p in _support_table() for i in range(len(roots)))
+
+
 def carrier_question(text: str, units: list[tuple[str, str | None]], terms: Sequence[str]) -> list[str]:
     """The other operators or wallets a message asks *about* — their balance, packages, prices,
     top-up, app or account — rather than about their numbers (calls or messages to them, bringing
@@ -1040,6 +1059,8 @@ def carrier_question(text: str, units: list[tuple[str, str | None]], terms: Sequ
     if not names:
         return []
     blockers = _OPERATOR_BLOCKERS - ({"transfer"} if wallet and not bank else set())
+    if not bank and asks_for_support(units) and not concepts_found & blockers:
+        return names  # their customer service (and its number): theirs to answer
     if concepts_found & blockers or roots & _NUMBER_WORDS:
         return []
     if wallet:
@@ -1112,6 +1133,8 @@ def carrier_numbers(text: str, units: list[tuple[str, str | None]], terms: Seque
     roots = {root for root, _ in units}
     if concepts_found & {"balance", "package", "price", "app", "login", "password", "register", "bill"}:
         return False
+    if asks_for_support(units) and not concepts_found & {"call", "sms", "transfer"}:
+        return False  # the number of their customer service, not of someone on their network
     return bool(concepts_found & {"call", "sms", "transfer"} or roots & _NUMBER_WORDS)
 
 
