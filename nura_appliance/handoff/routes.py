@@ -81,7 +81,7 @@ def _lang(value: Any) -> str | None:
 
 
 async def _request_handoff(request: Request, session_id: str | None, body: dict[str, Any]) -> HTTPResponse:
-    ctx = request.app.ctx.nura
+    ctx = handoff_site(request)
     token = body.get("session_token") if isinstance(body.get("session_token"), str) else None
     token = token or session_token(request)
     customer_id = _opt(body, "customer_id", _ID, "1-128 letters, digits or . _ - @ : +")
@@ -180,7 +180,7 @@ async def resolve_session(request: Request, session_id: str) -> HTTPResponse:
 @access(AGENT)
 async def agent_message(request: Request, session_id: str) -> HTTPResponse:
     """An agent's reply `{message, agent_name}`; 409 for a session that is not active."""
-    ctx = request.app.ctx.nura
+    ctx = handoff_site(request)
     body = json_object(request)
     text = body.get("message")
     if not isinstance(text, str) or not text.strip():
@@ -219,7 +219,7 @@ async def agent_message(request: Request, session_id: str) -> HTTPResponse:
 async def typing(request: Request, session_id: str) -> HTTPResponse:
     """Typing indicator `{sender: customer|agent, text}`: customers with the session token, agents
     signed in. Rate-limited per session and sender (429 with Retry-After)."""
-    ctx = request.app.ctx.nura
+    ctx = handoff_site(request)
     sender, text = customer.parse_typing(json_object(request))
     if sender == "agent":
         require_role(request, AGENT)
@@ -237,7 +237,7 @@ async def typing(request: Request, session_id: str) -> HTTPResponse:
 @access(SESSION)
 async def rating(request: Request, session_id: str) -> HTTPResponse:
     """The customer's satisfaction score `{score: 1..5}`."""
-    ctx = request.app.ctx.nura
+    ctx = handoff_site(request)
     session = await ctx.sessions.authorize(session_id, session_token(request))
     return json_response(await customer.record_rating(ctx, session, customer.parse_score(json_object(request))))
 
@@ -247,7 +247,7 @@ async def rating(request: Request, session_id: str) -> HTTPResponse:
 async def feedback(request: Request, session_id: str) -> HTTPResponse:
     """Thumbs up/down on one answer `{message_id, value: up|down, comment?}`; thumbs-down votes
     count toward the bad-feedback hand-off trigger."""
-    ctx = request.app.ctx.nura
+    ctx = handoff_site(request)
     session = await ctx.sessions.authorize(session_id, session_token(request))
     message_id, value, comment = customer.parse_feedback(json_object(request))
     return json_response(await customer.record_feedback(ctx, service_of(request), session, message_id, value, comment))
@@ -264,7 +264,7 @@ async def queue(request: Request) -> HTTPResponse:
 
 
 async def _with_identity(request: Request, summaries: list[dict[str, Any]]) -> None:
-    identities = request.app.ctx.nura.identities
+    identities = handoff_site(request).identities
     if identities is not None:
         role = getattr(request.ctx.principal, "role", None)
         await identities.decorate(summaries, "admin" if role is None else role)
@@ -292,7 +292,7 @@ def _time_arg(request: Request, key: str) -> float | None:
 async def list_sessions(request: Request) -> HTTPResponse:
     """Sessions, newest activity first: `?status=&q=&customer_id=&since=&until=&limit=&offset=`.
     `q` matches session and customer ids, and message text for agents and admins only."""
-    ctx = request.app.ctx.nura
+    ctx = handoff_site(request)
     status = request.args.get("status") or None
     if status is not None and status not in SESSION_STATUSES:
         raise ValidationFailed(
@@ -321,7 +321,7 @@ async def session_detail(request: Request, session_id: str) -> HTTPResponse:
     (`linked_sessions`: the other sessions of the same verified customer)."""
     detail = await service_of(request).session_detail(session_id)
     await _with_identity(request, [detail["session"]])
-    identities = request.app.ctx.nura.identities
+    identities = handoff_site(request).identities
     customer = detail["session"].get("customer")
     detail["linked_sessions"] = await identities.linked_sessions(session_id, customer) if identities else []
     return json_response(detail)

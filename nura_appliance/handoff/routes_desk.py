@@ -51,7 +51,7 @@ async def _linked_session(request: Request, body: dict[str, Any]) -> str | None:
 async def list_canned(request: Request) -> HTTPResponse:
     """Canned replies `?lang=&q=`; with `?session_id=` each carries `rendered` with the placeholders
     ({customer_name}, {agent_name}, {company_name}, {session_id}) filled in for that session."""
-    ctx = request.app.ctx.nura
+    ctx = handoff_site(request)
     lang = request.args.get("lang") or None
     if lang is not None and lang not in LANGS:
         raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
@@ -83,7 +83,7 @@ async def list_canned(request: Request) -> HTTPResponse:
 @access(ADMIN)
 async def create_canned(request: Request) -> HTTPResponse:
     """Add a canned reply `{id?, lang, title, text}`."""
-    reply = await canned.CannedReplies(request.app.ctx.nura.stores.canned).create(
+    reply = await canned.CannedReplies(handoff_site(request).stores.canned).create(
         canned.parse_reply(json_object(request), partial=False)
     )
     return json_response(reply, status=201)
@@ -94,7 +94,7 @@ async def create_canned(request: Request) -> HTTPResponse:
 async def update_canned(request: Request, reply_id: str) -> HTTPResponse:
     """Change a canned reply's `lang`, `title` and/or `text`."""
     return json_response(
-        await canned.CannedReplies(request.app.ctx.nura.stores.canned).update(
+        await canned.CannedReplies(handoff_site(request).stores.canned).update(
             reply_id, canned.parse_reply(json_object(request), partial=True)
         )
     )
@@ -104,7 +104,7 @@ async def update_canned(request: Request, reply_id: str) -> HTTPResponse:
 @access(ADMIN)
 async def delete_canned(request: Request, reply_id: str) -> HTTPResponse:
     """Delete one canned reply."""
-    await canned.CannedReplies(request.app.ctx.nura.stores.canned).delete(reply_id)
+    await canned.CannedReplies(handoff_site(request).stores.canned).delete(reply_id)
     return json_response({"ok": True, "id": reply_id})
 
 
@@ -112,7 +112,7 @@ async def delete_canned(request: Request, reply_id: str) -> HTTPResponse:
 async def _inbox_post(
     request: Request, kind: inbox.InboxKind, parse: Any, event: str, answer: Any = None
 ) -> HTTPResponse:
-    ctx = request.app.ctx.nura
+    ctx = handoff_site(request)
     body = json_object(request)
     fields = parse(body)
     await rate_limit(request, kind.table, client_ip(request), INBOX_POSTS_PER_HOUR, 3600)
@@ -122,7 +122,7 @@ async def _inbox_post(
 
 
 async def _inbox_list(request: Request, kind: inbox.InboxKind) -> HTTPResponse:
-    rows, total = await inbox.InboxStore(request.app.ctx.nura.stores.inbox, kind).list(
+    rows, total = await inbox.InboxStore(handoff_site(request).stores.inbox, kind).list(
         status=request.args.get("status") or None,
         limit=int_arg(request, "limit", 50, 1, 200),
         offset=int_arg(request, "offset", 0, 0, 10_000_000),
@@ -133,7 +133,7 @@ async def _inbox_list(request: Request, kind: inbox.InboxKind) -> HTTPResponse:
 async def _inbox_patch(request: Request, kind: inbox.InboxKind, item_id: int) -> HTTPResponse:
     changes = inbox.parse_update(json_object(request), kind)
     return json_response(
-        await inbox.InboxStore(request.app.ctx.nura.stores.inbox, kind).update(item_id, changes, _staff_name(request))
+        await inbox.InboxStore(handoff_site(request).stores.inbox, kind).update(item_id, changes, _staff_name(request))
     )
 
 
@@ -144,7 +144,7 @@ async def post_suggestion(request: Request) -> HTTPResponse:
 
     The original NURA widget's body (`message` instead of `text`) is answered in its shape, with a
     `case_number` (docs/WIDGET.md, "Original NURA embeds")."""
-    original = request.app.ctx.nura.original
+    original = handoff_site(request).original
     if original is not None and original.wants_suggestion(request):
         return await _inbox_post(
             request, inbox.SUGGESTIONS, original.suggestion_fields, "suggestion", original.suggestion_answer
@@ -211,7 +211,7 @@ async def put_capacity(request: Request, username: str) -> HTTPResponse:
 @access(PUBLIC)
 async def widget_config(request: Request) -> HTTPResponse:
     """What the widget needs before the first message: names, languages, hand-off availability."""
-    ctx = request.app.ctx.nura
+    ctx = handoff_site(request)
     service = service_of(request)
     next_open = service.hours.next_open()
     hours = {**service.hours.describe(), "next_open": next_open.isoformat() if next_open else None}

@@ -4,10 +4,11 @@ checks in ``context.py`` that the AppContext satisfies them."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sanic import Request
 
+from nura_appliance.channels.identity import IdentityService
 from nura_appliance.channels.shared import ReplyGuard
 from nura_appliance.conversation.sessions import SessionService
 from nura_appliance.handoff.customer import WindowLimiter
@@ -18,10 +19,28 @@ from nura_appliance.storage.bus import EventBus
 from nura_appliance.storage.stores import Stores
 
 if TYPE_CHECKING:  # annotations only (features below this one)
+    from nura_appliance.auth.audit import AuditService
+    from nura_appliance.auth.limits import RateLimiter
     from nura_appliance.auth.service import UserService
     from nura_appliance.jobs.service import JobService
 
-__all__ = ["GuardSite", "HandoffSite", "handoff_site"]
+__all__ = ["AttachmentOffer", "GuardSite", "HandoffSite", "OriginalInbox", "handoff_site"]
+
+
+class AttachmentOffer(Protocol):
+    """``ctx.attachments`` (``attachments.service.AttachmentService``, a feature above this one)
+    as the widget configuration reads it: what a customer may attach."""
+
+    def config(self) -> dict[str, Any]: ...
+
+
+class OriginalInbox(Protocol):
+    """``ctx.original`` (``original.wire.OriginalWire``, a feature above this one) as the
+    suggestions route uses it: the original widget's body and answer."""
+
+    def wants_suggestion(self, request: Request) -> bool: ...
+    def suggestion_fields(self, body: dict[str, Any]) -> dict[str, Any]: ...
+    def suggestion_answer(self, row: dict[str, Any]) -> dict[str, Any]: ...
 
 
 class GuardSite(Protocol):
@@ -49,6 +68,16 @@ class HandoffSite(GuardSite, Protocol):
     def users(self) -> UserService | None: ...
     @property
     def jobs(self) -> JobService | None: ...
+    @property
+    def audit(self) -> AuditService | None: ...
+    @property
+    def limits(self) -> RateLimiter | None: ...
+    @property
+    def identities(self) -> IdentityService | None: ...
+    @property
+    def attachments(self) -> AttachmentOffer | None: ...
+    @property
+    def original(self) -> OriginalInbox | None: ...
 
     handoff: HandoffService | None
     handoff_limiter: WindowLimiter | None

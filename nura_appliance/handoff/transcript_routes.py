@@ -17,6 +17,7 @@ from nura_appliance.auth.access import AGENT, access
 from nura_appliance.errors import ValidationFailed
 from nura_appliance.handoff import transcripts
 from nura_appliance.handoff.routes import _time_arg, _with_identity, service_of
+from nura_appliance.handoff.site import handoff_site
 from nura_appliance.http import int_arg
 from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.paths import admin_static_dir
@@ -93,7 +94,7 @@ def _respond(request: Request, fmt: str, items: list[dict[str, Any]], filename: 
 
 
 async def _audit(request: Request, target: str, detail: dict[str, Any]) -> None:
-    audit = request.app.ctx.nura.audit
+    audit = handoff_site(request).audit
     if audit is not None:
         await audit.record(getattr(request.ctx.principal, "username", "admin"), "sessions.export", target, detail)
 
@@ -118,7 +119,7 @@ async def export_many(request: Request) -> HTTPResponse:
     filters), as `?format=csv|json|html`. `?lang=` sets the printable page's headings."""
     fmt = _format(request)
     lang = _ui_lang(request)
-    ctx = request.app.ctx.nura
+    ctx = handoff_site(request)
     status = request.args.get("status") or None
     if status is not None and status not in SESSION_STATUSES:
         raise ValidationFailed(
