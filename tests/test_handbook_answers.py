@@ -320,16 +320,21 @@ async def test_a_value_the_confident_article_lacks_reaches_the_llm_from_any_rank
     assert declined["kind"] == "article" and declined["article_id"] == "spam-scam", declined
 
 
-async def test_a_value_question_the_article_answers_alone_offline_is_unchanged(
+async def test_a_value_question_after_the_article_offline_quotes_the_line_that_answers(
     offline: tuple[Any, httpx.AsyncClient],
 ) -> None:
-    """The same question with no LLM: the third-ranked, one-word passage is not quoted after the
-    article (the offline rules are the round-5 ones), the article answers alone."""
+    """The same question with no LLM. Round 8: the internal numbers passage held one of the
+    question's three words ("fraud" reached no Arabic word), so it was not quoted and the article
+    answered alone. Since round 10 "fraud" meets "الاحتيال" (the profile and policy word groups):
+    the article is followed by the handbook's own fraud-reporting line — that line, not the
+    passage's other numbers."""
     app, client = offline
     await _zagros(app, client)
     answer = await _ask(client, "fraud reporting number", "en")
-    assert answer["kind"] == "article" and answer["article_id"] == "spam-scam", answer
-    assert "0750 445 5000" not in answer["response"] and "4499" not in answer["response"], answer["response"]
+    assert answer["kind"] == "rag" and answer["article_id"] == "spam-scam", answer
+    handbook = answer["response"].split("Here is what I found in our service handbook", 1)[1]
+    assert "4488" in handbook, answer["response"]
+    assert "0750 445 5000" not in handbook and "4499" not in handbook, answer["response"]
 
 
 ZONES = """# 4. الرسوم والأجور

@@ -56,3 +56,39 @@ def test_an_arabic_word_meets_the_handbooks_english_section_through_the_bridge_r
     assert bridge.english_for("تجوال") == set()  # "roam": not a word of this handbook
     assert bridge.english_for("تركيا", sorani=True) == set()
     assert Bridge(table).english_for("تركيا") == set()  # no handbook vocabulary: nothing to meet
+
+
+def test_a_company_profile_word_meets_the_handbook_in_any_language() -> None:
+    """Words of an operator's history, people and policies that no pack article uses: Kurmanji
+    "damezrandin" (founded), English "launch", "fraud", "ceo", Sorani "بەدواداچوون" (follow-up) meet
+    the Arabic handbook's "تأسست", "إطلاق", "احتيال", "الرئيس التنفيذي", "متابعة"."""
+    from nura_appliance.knowledge.hybrid import Weights, evidence, passage_terms
+
+    cases = (
+        ("Zagros kengî hat damezrandin", "damezrandin", "تأسست زاگروس موبايل عام 2009"),
+        ("when did zagros launch 5g", "launch", "إطلاق الجيل الخامس: تشرين الأول 2024"),
+        ("fraud reporting number", "fraud", "قسم الاحتيال: 4488"),
+        ("who is the ceo of zagros", "ceo", "الرئيس التنفيذي: دلشاد كريم"),
+        ("ژمارەی بەدواداچوونی سکاڵا چەندە", "بەدواداچوونی", "متابعة الشكاوى: 4499"),
+    )
+    for question, word, passage in cases:
+        query = QueryTerms.of(question)
+        unit = QueryTerms.of(word).units[0][0]
+        held = evidence(query, frozenset(passage_terms(passage)), Weights.of(query, {}, 20))
+        assert unit in held.words, (question, held.words)
+    # "main" is not the chief: "المقر الرئيسي" does not hold "ceo"
+    query = QueryTerms.of("who is the ceo")
+    held = evidence(query, frozenset(passage_terms("المقر الرئيسي: السليمانية")), Weights.of(query, {}, 20))
+    assert not held.words
+
+
+def test_a_code_with_its_number_names_the_thing_and_5g_is_also_the_fifth_generation() -> None:
+    """ "6g", "n78": a name with its number in it. "when will zagros launch 6g" is not answered by
+    the 5G launch date; "5g" is held by "الجيل الخامس", "4g" by "الجيل الرابع". Arabizi words with
+    digits for letters ("se3r", "ba8at") are words, not codes."""
+    assert identifiers("when will zagros launch 6g") == {"6g"}
+    assert names_other_item({"6g"}, "إطلاق الجيل الخامس: تشرين الأول 2024")
+    assert not names_other_item({"5g"}, "إطلاق الجيل الخامس: تشرين الأول 2024")
+    assert not names_other_item({"4g"}, "تغطية الجيل الرابع 88%")
+    assert not names_other_item({"n78"}, "5G: n78 (3.5 GHz)")
+    assert identifiers("shgad se3r ba8at gara") == frozenset()

@@ -329,10 +329,16 @@ class Bridge:
     def english_for(self, word: str, sorani: bool = False) -> set[str]:
         """The handbook's English words an Arabic question word translates (the bridge read
         backwards): "تركيا" → "turkey", "تجوال" → "roaming" when the handbook has a section in
-        English ("Turkey: Anatel") — only words the handbook has."""
+        English ("Turkey: Anatel") — only words the handbook has, and for an Arabic word it also has
+        only a name."""
         if sorani or not self.reverse or word.isascii():
             return set()
-        return {w for w in self.reverse.get(stem(word), ()) if w in self.vocabulary}
+        unit = stem(word)
+        lacks = unit not in self.vocabulary
+        # A word the handbook also writes in Arabic meets its English section only through a name
+        # spelt in Latin letters ("Zagros", "Turkey"), not a translation ("رقم" is not "number":
+        # English passages would outrank the Arabic one that answers).
+        return {w for w in self.reverse.get(unit, ()) if w in self.vocabulary and (lacks or spells(w, unit))}
 
     def latin_for(self, word: str, sorani: bool = False) -> set[str]:
         """Latin handbook words an Arabic-script question word the handbook lacks may spell

@@ -48,7 +48,15 @@ from nura_appliance.knowledge.lexicon import concepts
 from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, index_terms, normalize, stem
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.knowledge.retrieval import knowledge_version
-from nura_appliance.knowledge.values import answer_types, asking_kinds, count_kind, counted, thing_forms, value_kinds
+from nura_appliance.knowledge.values import (
+    answer_types,
+    asking_kinds,
+    count_kind,
+    counted,
+    support_forms,
+    thing_forms,
+    value_kinds,
+)
 from nura_appliance.storage.base import SearchStore, Transaction
 
 log = logging.getLogger(__name__)
@@ -241,7 +249,7 @@ class QueryTerms:
                     forms = forms | translated | persons | set(concepts(sorted(translated)))
                 # the other languages' words for a countable thing ("تاوەری" is "برج", "abone"
                 # "مشترك"), as the count classes list them
-                things = thing_forms(word) - forms
+                things = (thing_forms(word) | support_forms(word)) - forms
                 if things:
                     bridged.extend(sorted(t for t in things if t not in STOPWORDS))
                     forms = forms | things

@@ -226,6 +226,55 @@ _COUNT_PATTERNS = {
 }
 
 
+# Words of a company's profile and policies that a handbook writes and a pack's articles rarely
+# use, so no pack bridge carries them: each group is one idea in ar, ckb, ku and en (written from
+# the general vocabulary of an operator's handbook — its history, people, policies, devices —
+# not from evaluation questions). Used by the handbook search only, like the count classes.
+_SUPPORT_GROUPS: tuple[str, ...] = (
+    "تأسست تأسيس تاسست مؤسس founded established establish founder damezrandin damezrand damezirand دامەزرا دامەزراندن دامەزراوە",
+    "إطلاق اطلاق أطلقت اطلقت launch launched destpêkirin دەستپێکرد",
+    "يبدأ تبدأ بدأ بداية start starts begin begins destpêdike دەستپێدەکات",
+    "احتيال محتال نصب fraud fraudulent scam scammer sextekarî dolabkarî ساختەکاری",
+    "تعويض تعويضات compensation compensate tezmînat قەرەبووکردنەوە",
+    "مقر headquarters hq navenda sereke بارەگا",
+    "تنفيذي ceo executive",
+    "متابعة تتبع follow track tracking şopandin bişopînim بەدواداچوون",
+    "بطارية بطاريات battery batteries pîl باتری پاتری",
+    "تردد ترددات نطاق band bands frequency frequencies frekans فرێکوێنسی",
+    "ايميل إيميل بريد email mail îmêl ئیمەیڵ",
+    "شريك شريكة شركاء partner partners hevkar هاوبەش",
+    "وكيل وكلاء agent agents dealer dealers nûner بریکار",
+    "إرجاع ارجاع ترجيع return returns vegerandin گەڕاندنەوە",
+)
+
+
+def _group_words() -> dict[str, frozenset[str]]:
+    found: dict[str, frozenset[str]] = {}
+    for group in _SUPPORT_GROUPS:
+        words = _words(group)
+        terms = frozenset(t for w in words for t in index_terms(w) if len(t) > 1 and not t.startswith("kc"))
+        for word in words:
+            for form in (word, stem(word), stem(word, True)):
+                found.setdefault(form, terms)
+    return found
+
+
+_GROUP_WORDS = _group_words()
+
+
+@functools.lru_cache(maxsize=4096)
+def support_forms(word: str) -> frozenset[str]:
+    """The other languages' words for a normalised question word of a company's profile or
+    policies ("damezrandin" → "تأسست", "launch" → "إطلاق", "بەدواداچوون" → "متابعة"), as index
+    terms; empty for any other word."""
+    bare = _ARTICLE.sub("", word)
+    linked = word[:-1] if word.endswith("ي") and len(word) > 4 else word
+    for form in (word, bare, stem(word), stem(word, True), stem(linked, True)):
+        if form in _GROUP_WORDS:
+            return _GROUP_WORDS[form]
+    return frozenset()
+
+
 @functools.lru_cache(maxsize=4096)
 def thing_forms(word: str) -> frozenset[str]:
     """The other languages' words for the thing a normalised question word names, from the count
@@ -268,6 +317,10 @@ def value_kinds(text: str, kinds: frozenset[str] | set[str]) -> frozenset[str]:
 _AMOUNT_WORDS = _words("دينار الف ألف مليون دولار dollar dollars iqd usd dinar بالمية بالمئة percent")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# "4G" is also "الجيل الرابع" (5G has its lexicon concept too)
+_GENERATIONS = {"2g": ("ثاني",), "3g": ("ثالث",), "4g": ("رابع",), "5g": ("خامس",), "6g": ("سادس",)}
+# letters then digits or digits then letters, no more ("se3r", "ba8at" are Arabizi words)
+_CODE = re.compile(r"[a-z]{1,2}\d{1,4}|\d{1,4}[a-z]{1,2}")
 
 
 def identifiers(text: str) -> frozenset[str]:
@@ -277,6 +330,9 @@ def identifiers(text: str) -> frozenset[str]:
     tokens = normalize(text).split()
     found = set()
     for i, token in enumerate(tokens):
+        if _CODE.fullmatch(token):  # "6g", "n78": a name with its number in it
+            found.add(token)
+            continue
         if not token.isdigit() or i == 0 or tokens[i - 1].isdigit():
             continue
         after = tokens[i + 1] if i + 1 < len(tokens) else ""
@@ -291,6 +347,15 @@ def names_other_item(question_ids: frozenset[str], passage: str) -> bool:
     roaming pass" and the zone 3 row are about two different passes."""
     if not question_ids:
         return False
+    codes = {i for i in question_ids if not i.isdigit()}
+    if codes:
+        # "5g" is also written "الجيل الخامس": the code or its lexicon concept
+        terms = set(index_terms(normalize(passage)))
+        if any(terms.isdisjoint({*index_terms(code), *_GENERATIONS.get(code, ())}) for code in codes):
+            return True
+        question_ids = question_ids - codes
+        if not question_ids:
+            return False
     held = {n.replace(",", "").lstrip("0") or "0" for n in _NUMBER.findall(passage.translate(_DIGITS))}
     held |= {
         part.lstrip("0") or "0" for n in _NUMBER.findall(passage.translate(_DIGITS)) for part in re.split(r"[.,]", n)
