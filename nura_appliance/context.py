@@ -54,8 +54,7 @@ if TYPE_CHECKING:  # the feature services' types; the features import nothing fr
     from nura_appliance.jobs.service import JobService
     from nura_appliance.jobs.setup import JobsSite
     from nura_appliance.knowledge.hybrid import HybridRetriever
-    from nura_appliance.knowledge.service import ReindexTask
-    from nura_appliance.knowledge.site import KnowledgeSite, KnowledgeTasks
+    from nura_appliance.knowledge.site import IndexSite, KnowledgeSite, KnowledgeTasks, ReindexTask
     from nura_appliance.ops.admin_settings import AdminSettings, SettingsSite
     from nura_appliance.ops.metrics import SupervisionView
     from nura_appliance.ops.runtime import LockSite, ServeLockHolder
@@ -241,6 +240,7 @@ if TYPE_CHECKING:
         SettingsSite,
         WireSite,
         KnowledgeSite,
+        IndexSite,
         ConversationSite,
         HandoffSite,
         AuthSite,
@@ -252,4 +252,4 @@ if TYPE_CHECKING:
         """Never called: mypy checks here that the AppContext satisfies each seam Protocol a
         feature types its routes and start-up hook against instead of naming this module (issue 22;
         ``tests/test_layers.py`` fails on a feature that imports this module)."""
-        return (ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx)
+        return (ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx)

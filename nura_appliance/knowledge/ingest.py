@@ -36,6 +36,7 @@ from nura_appliance.errors import ValidationFailed
 from nura_appliance.knowledge.chunking import Section, chunk_sections
 from nura_appliance.knowledge.hybrid import passage_terms
 from nura_appliance.knowledge.pdf import pdf_sections
+from nura_appliance.knowledge.site import IndexSite
 from nura_appliance.storage.base import STAGE_BATCH, HandbookDocument, HandbookStore, chunk_index_text
 from nura_appliance.storage.records import Chunk
 from nura_appliance.storage.stores import handbook_store_for
@@ -228,10 +229,9 @@ class IngestStopped(IngestError):
 _STOP: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("nura_ingest_stop", default=None)
 
 
-def stop_event(ctx: Any) -> threading.Event:
+def stop_event(ctx: IndexSite) -> threading.Event:
     """The event that stops ``ctx``'s ingests at their next step (set on server stop)."""
-    event: threading.Event = ctx.ingest_stop
-    return event
+    return ctx.ingest_stop
 
 
 def _check_stop(name: str) -> None:
@@ -371,7 +371,7 @@ LANGUAGE_NAMES = {
 }
 
 
-async def ingest_file(ctx: Any, name: str, data: bytes, path_key: str) -> dict[str, Any]:
+async def ingest_file(ctx: IndexSite, name: str, data: bytes, path_key: str) -> dict[str, Any]:
     """Ingest one file's bytes; returns ``{name, status: ingested|unchanged|duplicate|failed,
     chunks, rows, lang, warnings, error?}``.
 
@@ -442,13 +442,13 @@ async def ingest_file(ctx: Any, name: str, data: bytes, path_key: str) -> dict[s
         return {"name": name, "status": "failed", "chunks": 0, "error": exc.message}
 
 
-def handbook_store(ctx: Any) -> HandbookStore:
+def handbook_store(ctx: IndexSite) -> HandbookStore:
     """The handbook store of ``ctx``'s database (its backend's), indexing with the knowledge
     feature's text analysis."""
     return handbook_store_for(ctx.db, ctx.knowledge.vectors)
 
 
-async def purge_hidden(ctx: Any, store: HandbookStore | None = None) -> None:
+async def purge_hidden(ctx: IndexSite, store: HandbookStore | None = None) -> None:
     """Delete, in short transactions, the chunks of documents that are no longer shown: the
     previous version of a re-ingested file and anything a failed or interrupted ingestion left
     staged."""
@@ -479,7 +479,7 @@ def expand_paths(paths: list[Path]) -> list[tuple[Path, str | None]]:
 
 
 async def ingest_paths(
-    ctx: Any, paths: list[Path], *, progress: Progress | None = None, source: str = "cli"
+    ctx: IndexSite, paths: list[Path], *, progress: Progress | None = None, source: str = "cli"
 ) -> dict[str, Any]:
     """Ingest files and folders; logs the run in ``ingestion_logs``; returns a report."""
     run_id = await ctx.stores.ingestion_runs.start(source, "running", time.time())
@@ -514,7 +514,7 @@ async def ingest_paths(
     return await finish_run(ctx, run_id, rows)
 
 
-async def finish_run(ctx: Any, run_id: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
+async def finish_run(ctx: IndexSite, run_id: int, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Close an ``ingestion_logs`` row with the outcome and return the run report (each file's
     outcome, warnings and errors are in ``files``; every ingested file already bumped the
     knowledge version in its own transaction)."""

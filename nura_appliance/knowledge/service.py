@@ -15,6 +15,8 @@ from nura_appliance.knowledge.hybrid import HybridRetriever, passage_terms
 from nura_appliance.knowledge.indexer import article_items, coarse_dim
 from nura_appliance.knowledge.ingest import purge_hidden
 from nura_appliance.knowledge.normalize import ANALYSIS_VERSION
+from nura_appliance.knowledge.site import IndexSite, ReindexTask
+from nura_appliance.storage.base import Transaction
 from nura_appliance.storage.records import Item, chunk_fts_text
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ def choose_embedder(settings: Any) -> Embedder:
         return BuiltinEmbedder()
 
 
-async def needs_reindex(ctx: Any) -> bool:
+async def needs_reindex(ctx: IndexSite) -> bool:
     """True when stored vectors belong to another embedding space or are missing, or the FTS
     rows and vectors were built by another text analysis (normaliser, stemmer, lexicon)."""
     state = await ctx.knowledge.index_state()
@@ -50,7 +52,7 @@ async def needs_reindex(ctx: Any) -> bool:
     return stored is not None and stored.split(":")[:2] != space.split(":")[:2]
 
 
-async def reindex(ctx: Any, progress: Progress | None = None) -> int:
+async def reindex(ctx: IndexSite, progress: Progress | None = None) -> int:
     """Rebuild every article item's and handbook chunk's FTS row and vector with the active text
     analysis and embedding space.
 
@@ -71,10 +73,15 @@ async def reindex(ctx: Any, progress: Progress | None = None) -> int:
     )
 
     def embed_all() -> np.ndarray:
-        parts = []
+        parts: list[np.ndarray] = []
         for start in range(0, len(items), 256):
             batch = [i.text for i in items[start : start + 256]]
-            parts.append(ctx.db.read_sync(lambda c, b=batch: vectors_index.embed(b, c)))
+
+            def embed(conn: Transaction, texts: list[str] = batch) -> np.ndarray:
+                embedded: np.ndarray = vectors_index.embed(texts, conn)
+                return embedded
+
+            parts.append(ctx.db.read_sync(embed))
             if progress:
                 progress(min(start + 256, len(items)), len(items))
         return np.vstack(parts) if parts else np.zeros((0, 1), dtype=np.float32)
@@ -85,7 +92,7 @@ async def reindex(ctx: Any, progress: Progress | None = None) -> int:
     return count
 
 
-async def install_knowledge(ctx: Any, *, background_reindex: bool = True) -> HybridRetriever:
+async def install_knowledge(ctx: IndexSite, *, background_reindex: bool = True) -> HybridRetriever:
     """Start-up hook body: pick the embedder, install the retriever, re-index when the provider
     changed (in the background when serving, so start-up stays fast)."""
     embedder = choose_embedder(ctx.settings)
@@ -108,14 +115,3 @@ async def install_knowledge(ctx: Any, *, background_reindex: bool = True) -> Hyb
 def _log_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("re-indexing failed: %s", task.exception())
-
-
-class ReindexTask:
-    """Keeps a background task referenced; ``close`` cancels it at shut-down."""
-
-    def __init__(self, task: asyncio.Task[Any]) -> None:
-        self.task = task
-
-    def close(self) -> None:
-        if not self.task.done():
-            self.task.cancel()

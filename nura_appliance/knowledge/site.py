@@ -9,6 +9,7 @@ as :class:`AnswerPipeline` (``refresh``, ``answer`` and its matcher) and its ans
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sanic import Request
@@ -17,14 +18,22 @@ from nura_appliance.knowledge.hybrid import HybridRetriever
 from nura_appliance.knowledge.retrieval import ArticleMatcher
 from nura_appliance.paths import DataPaths
 from nura_appliance.settings import Settings
-from nura_appliance.storage.base import KnowledgeStore
+from nura_appliance.storage.base import Database, KnowledgeStore
 from nura_appliance.storage.stores import Stores
 
 if TYPE_CHECKING:  # annotations only (both features are below this one or beside it)
     from nura_appliance.auth.audit import AuditService
     from nura_appliance.jobs.service import JobService
 
-__all__ = ["AnswerPipeline", "KnowledgeSite", "KnowledgeTasks", "TriedAnswer", "knowledge_site"]
+__all__ = [
+    "AnswerPipeline",
+    "IndexSite",
+    "KnowledgeSite",
+    "KnowledgeTasks",
+    "ReindexTask",
+    "TriedAnswer",
+    "knowledge_site",
+]
 
 
 class TriedAnswer(Protocol):
@@ -75,22 +84,47 @@ class KnowledgeTasks:
             task.cancel()
 
 
-class KnowledgeSite(Protocol):
-    """What the knowledge routes, rules routes, ingestion job and start-up hook use of the app
-    context: read-only members as properties, the one field the feature sets as an attribute."""
+class ReindexTask:
+    """Keeps a background re-index task referenced; ``close`` cancels it at shut-down."""
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+
+    def close(self) -> None:
+        if not self.task.done():
+            self.task.cancel()
+
+
+class IndexSite(Protocol):
+    """What installing, re-indexing and ingesting knowledge use of the app context
+    (``knowledge.service``, ``knowledge.ingest``; the CLI passes its context too): read-only
+    members as properties, the fields they set as attributes."""
 
     @property
     def settings(self) -> Settings: ...
     @property
-    def paths(self) -> DataPaths: ...
+    def db(self) -> Database: ...
     @property
     def knowledge(self) -> KnowledgeStore: ...
     @property
     def stores(self) -> Stores: ...
     @property
-    def pipeline(self) -> AnswerPipeline: ...
+    def matcher(self) -> ArticleMatcher: ...
     @property
-    def retriever(self) -> HybridRetriever | None: ...
+    def ingest_stop(self) -> threading.Event: ...
+
+    retriever: HybridRetriever | None
+    knowledge_reindex: ReindexTask | None
+
+
+class KnowledgeSite(IndexSite, Protocol):
+    """What the knowledge routes, rules routes, ingestion job and start-up hook use of the app
+    context besides :class:`IndexSite`."""
+
+    @property
+    def paths(self) -> DataPaths: ...
+    @property
+    def pipeline(self) -> AnswerPipeline: ...
     @property
     def jobs(self) -> JobService | None: ...
     @property
