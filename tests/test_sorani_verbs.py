@@ -112,3 +112,14 @@ async def test_sorani_compound_verbs_and_predicates_reach_their_articles(default
     ):
         answer = await default_pipeline.pipeline.answer(text, "ckb")
         assert answer.kind == "article" and answer.article_id == article, (text, answer.kind, answer.article_id)
+
+
+def test_the_lexicons_sorani_forms_are_known_as_a_sorani_text_stems_them() -> None:
+    """A Sorani text stems its words as Sorani ("کاتی" → "كات"): the lexicon's Sorani words and
+    phrases are known that way too (ANALYSIS_VERSION 15; "کاتی کارکردن", opening hours, never
+    matched in a Sorani message)."""
+    from nura_appliance.knowledge.retrieval import analyse
+
+    assert "kchours" in analyse("کاتی کارکردنی لقەکان")[0]
+    assert "kcsignal" in analyse("هێڵەکەم پچڕان هەیە")[0]
+    assert "kchours" not in analyse("کاتی خۆم نییە")[0]  # "my time" alone is no opening hours

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from nura_appliance.knowledge.folding import normalize
+from nura_appliance.knowledge.folding import has_sorani_letters, normalize
 from nura_appliance.knowledge.stemming import light_verb_noun, stem
 
 _GROUPS: dict[str, tuple[str, ...]] = {
@@ -637,6 +637,9 @@ _GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
+_PERSIAN_FORMS = frozenset("کی")  # the kaf and ya Sorani writes (Arabic writes ك and ي)
+
+
 @lru_cache(maxsize=1)
 def _table() -> tuple[dict[str, str], dict[tuple[str, ...], str]]:
     """(single stemmed word → concept, tuple of stemmed words → concept) for phrases."""
@@ -650,6 +653,17 @@ def _table() -> tuple[dict[str, str], dict[tuple[str, ...], str]]:
             if len(parts) == 1:
                 words.setdefault(parts[0], concept)
             else:
+                phrases.setdefault(parts, concept)
+    # A Sorani form is met in a Sorani text, whose words are stemmed as Sorani ("کاتی دەوام" opening
+    # hours is "كات دوام" there, "كاتي دوام" above): it is known by that stemming too.
+    for concept, forms in _GROUPS.items():
+        for form in forms:
+            if not (has_sorani_letters(form) or set(form) & _PERSIAN_FORMS):
+                continue
+            parts = tuple(stem(w, sorani=True) for w in normalize(form).split())
+            if len(parts) == 1:
+                words.setdefault(parts[0], concept)
+            elif parts:
                 phrases.setdefault(parts, concept)
     # A Sorani compound verb (a noun + "do"/"become": "چالاککردن" activate) is one predicate
     # however it is written: glued in titles, apart or inflected in questions ("چالاک بکەم",
