@@ -201,6 +201,23 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("ADMIN_TOKEN_TTL_SECONDS", 43200, "Lifetime of an access token.", kind=int, minimum=60, section="auth"),
     Setting(
+        "PASSWORD_HASH_MEMORY_KIB",
+        19456,
+        "argon2id memory per password hash, in KiB (19456 = 19 MiB, OWASP's minimum; `APP_ENV=production`"
+        " refuses less). Hashes made with other parameters are re-hashed at the next login.",
+        kind=int,
+        minimum=8,
+        section="auth",
+    ),
+    Setting(
+        "PASSWORD_HASH_TIME_COST",
+        2,
+        "argon2id passes per password hash (`APP_ENV=production` refuses fewer than 2).",
+        kind=int,
+        minimum=1,
+        section="auth",
+    ),
+    Setting(
         "CUSTOMER_HMAC_SECRET",
         "",
         "Shared secret for verified customer identities (HMAC of customer_id).",

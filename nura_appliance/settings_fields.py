@@ -37,6 +37,8 @@ class SettingFields:
     admin_display_name: str
     admin_password: str
     admin_token_ttl_seconds: int
+    password_hash_memory_kib: int
+    password_hash_time_cost: int
     customer_hmac_secret: str
     rate_limit_messages_per_minute: int
     rate_limit_ip_per_minute: int

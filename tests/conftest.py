@@ -108,6 +108,13 @@ def data_dir(tmp_path: Path) -> Path:
 TEST_API_KEY = "suite-api-key-Vb4Rz8Kq2Wn6Tx9M"
 
 
+# Still argon2id, at 256 KiB and 1 pass (~0.3 ms a hash) instead of the production 19 MiB and 2
+# passes (~0.03 s here): the suite hashes and verifies a few hundred passwords (logins, users,
+# first admins), ~12 s CPU at the production cost. tests/test_auth.py checks the production
+# default parameters and the re-hash between the two.
+CHEAP_PASSWORD_HASHES: dict[str, Any] = {"PASSWORD_HASH_MEMORY_KIB": 256, "PASSWORD_HASH_TIME_COST": 1}
+
+
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     # Always open for agents, so hand-off outcomes do not depend on the hour the tests run at
     # (tests of working hours set BUSINESS_HOURS themselves). No scheduled backups either: a test
@@ -120,6 +127,8 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "BACKUP_SCHEDULE": "off",
         "API_KEY": TEST_API_KEY,
     }
+    if overrides.get("APP_ENV") != "production":  # production refuses them; its tests keep the real cost
+        base.update(CHEAP_PASSWORD_HASHES)
     base.update(overrides)
     return load_settings(overrides=base, data_dir=data_dir, environ={})
 
@@ -365,6 +374,8 @@ def serving_subprocess(folder: Path, extra_env: dict[str, str] | None = None) ->
         "BACKUP_SCHEDULE": os.environ.get("BACKUP_SCHEDULE", "off"),
         **(extra_env or {}),
     }
+    if env["APP_ENV"] != "production":
+        env = {**{name: str(value) for name, value in CHEAP_PASSWORD_HASHES.items()}, **env}
     # The server's output goes to a file: a pipe nobody reads fills up (64 KiB) and then blocks
     # the server on its next log line.
     log_file = log_path.open("wb")

@@ -285,3 +285,39 @@ async def test_first_admin_comes_from_admin_password(data_dir):
             assert (await client.get("/v1/auth/me", headers=bearer(token))).json()["role"] == "admin"
     finally:
         await stop_app(app)
+
+
+async def test_password_hashes_use_the_production_argon2id_parameters_by_default(data_dir):
+    """The suite's settings hash cheaply (conftest.CHEAP_PASSWORD_HASHES); the shipped defaults
+    are argon2id at OWASP's minimum, and a hash of other parameters is replaced at the next login."""
+    from nura_appliance.auth.audit import AuditService
+    from nura_appliance.auth.passwords import hash_password, needs_rehash, settings_hasher, verify_password
+    from nura_appliance.auth.service import AuthService, UserService
+    from nura_appliance.context import open_database
+    from nura_appliance.settings import load_settings
+    from nura_appliance.storage.cache import DiskCache
+    from nura_appliance.storage.sqlite.auth import SqliteAuthStore
+
+    default = load_settings(data_dir=data_dir, environ={})
+    production_hash = hash_password("tiger-lantern-42-river", settings_hasher(default))
+    assert production_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert hash_password("tiger-lantern-42-river").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    cheap = make_settings(data_dir)
+    cheap_hash = hash_password("tiger-lantern-42-river", settings_hasher(cheap))
+    assert cheap_hash.startswith("$argon2id$v=19$m=256,t=1,p=1$")
+    assert verify_password(cheap_hash, "tiger-lantern-42-river") and not verify_password(cheap_hash, "tiger")
+    assert needs_rehash(cheap_hash, settings_hasher(default)) and not needs_rehash(production_hash)
+
+    # A user stored with the cheap parameters signs in on the default settings and is re-hashed.
+    _, db = open_database(default)
+    try:
+        store = SqliteAuthStore(db)
+        audit = AuditService(store)
+        await store.create("omar", cheap_hash, "agent", None)
+        auth = AuthService(default, UserService(default, store, audit), DiskCache(data_dir / "auth-cache"), audit)
+        assert await auth.check_credentials("omar", "tiger-lantern-42-river") is not None
+        stored = (await store.get("omar")).password_hash
+        assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+        assert verify_password(stored, "tiger-lantern-42-river")
+    finally:
+        db.close()

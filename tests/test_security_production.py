@@ -49,6 +49,8 @@ def test_production_refuses_weak_secrets_and_open_cors_and_says_what_to_set(data
         ({"CORS_ORIGINS": "*"}, "CORS_ORIGINS=* lets every website"),
         ({"CORS_ORIGINS": "shop.example.com/path"}, "not origins"),
         ({"CUSTOMER_HMAC_SECRET": "abc"}, "CUSTOMER_HMAC_SECRET is too easy to guess"),
+        ({"PASSWORD_HASH_MEMORY_KIB": 8192}, "PASSWORD_HASH_MEMORY_KIB=8192"),
+        ({"PASSWORD_HASH_TIME_COST": 1}, "cheaper to crack than OWASP's minimum"),
     ],
 )
 def test_each_weak_setting_is_named(data_dir, override, expected):

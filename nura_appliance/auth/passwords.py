@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+if TYPE_CHECKING:
+    from nura_appliance.settings import Settings
+
 # argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): ~0.1 s per hash on a
 # small 2-core appliance. The library default (64 MiB, 3 passes, 4 lanes) took ~0.5 s there,
 # which made every login a 64 MiB, half-second job that a burst of logins could stack up.
-_HASHER = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
+# PASSWORD_HASH_MEMORY_KIB / PASSWORD_HASH_TIME_COST change them (the test suite lowers them;
+# APP_ENV=production refuses anything below these, auth/production.py).
+TIME_COST = 2
+MEMORY_KIB = 19_456
+
+
+@functools.cache
+def hasher(time_cost: int = TIME_COST, memory_kib: int = MEMORY_KIB) -> PasswordHasher:
+    """The argon2id hasher for these parameters (one lane), one per process and parameter set."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+
+
+def settings_hasher(settings: Settings) -> PasswordHasher:
+    """The hasher of ``PASSWORD_HASH_TIME_COST`` and ``PASSWORD_HASH_MEMORY_KIB``."""
+    return hasher(int(settings.password_hash_time_cost), int(settings.password_hash_memory_kib))
+
+
 _BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 _COMMON = {
     "password",
@@ -35,15 +56,18 @@ _COMMON = {
 }
 
 
-def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+def hash_password(password: str, using: PasswordHasher | None = None) -> str:
+    """An argon2id hash of ``password`` (``using``: a :func:`settings_hasher`; default the
+    production parameters)."""
+    return (using or hasher()).hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    """Whether ``password`` matches; the parameters are read from the hash itself."""
     if password_hash.startswith(_BCRYPT_PREFIXES):
         return _verify_bcrypt(password_hash, password)
     try:
-        return _HASHER.verify(password_hash, password)
+        return hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -61,10 +85,11 @@ def _verify_bcrypt(password_hash: str, password: str) -> bool:
         return False
 
 
-def needs_rehash(password_hash: str) -> bool:
-    """Whether a stored hash uses other parameters than today's (rehash it at the next login)."""
+def needs_rehash(password_hash: str, using: PasswordHasher | None = None) -> bool:
+    """Whether a stored hash uses other parameters than ``using``'s (default the production
+    ones): rehash it at the next login."""
     try:
-        return _HASHER.check_needs_rehash(password_hash)
+        return (using or hasher()).check_needs_rehash(password_hash)
     except InvalidHashError:
         return True
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from nura_appliance.auth.passwords import password_problem
+from nura_appliance.auth.passwords import MEMORY_KIB, TIME_COST, password_problem
 from nura_appliance.auth.secrets import MIN_BITS, secret_problem
 from nura_appliance.errors import ConfigError
 from nura_appliance.settings import Settings
@@ -41,6 +41,12 @@ def production_problems(settings: Settings) -> list[str]:
                 "are not the username and not a common password, or leave it empty to have "
                 "`nura init` generate one"
             )
+    if int(settings.password_hash_memory_kib) < MEMORY_KIB or int(settings.password_hash_time_cost) < TIME_COST:
+        problems.append(
+            f"PASSWORD_HASH_MEMORY_KIB={settings.password_hash_memory_kib} / PASSWORD_HASH_TIME_COST="
+            f"{settings.password_hash_time_cost} make password hashes cheaper to crack than OWASP's minimum:"
+            f" set at least {MEMORY_KIB} and {TIME_COST} (the defaults) or remove them"
+        )
     origins = list(settings.cors_origins)
     if "*" in origins:
         problems.append(

@@ -21,6 +21,7 @@ from nura_appliance.auth.passwords import (
     hash_password,
     needs_rehash,
     password_problem,
+    settings_hasher,
     verify_password,
 )
 from nura_appliance.auth.store import ROLES, UserRecord, UserStore
@@ -88,7 +89,7 @@ async def create_first_admin(settings: Settings, store: UserStore) -> dict[str, 
     problem = password_problem(password, username, strict=settings.is_production)
     if problem:
         raise ConfigError(f"ADMIN_PASSWORD: {problem}")
-    password_hash = await asyncio.to_thread(hash_password, password)
+    password_hash = await asyncio.to_thread(hash_password, password, settings_hasher(settings))
     # The display name is what customers read ("Layla joined the conversation"); without one they
     # see a generic "customer service" rather than the login name.
     display_name = settings.admin_display_name or None
@@ -151,7 +152,7 @@ class UserService:
                 code="invalid_field",
                 details={"field": "display_name"},
             )
-        password_hash = await asyncio.to_thread(hash_password, password)
+        password_hash = await asyncio.to_thread(hash_password, password, settings_hasher(self.settings))
         user = await self.store.create(username, password_hash, role, display_name)
         await self.audit.record(actor, "user.create", username, {"role": role})
         return user, generated
@@ -187,7 +188,7 @@ class UserService:
         """Replace a password and revoke every token issued before."""
         user = await self.require(username)
         self._password_ok(password, user.username)
-        password_hash = await asyncio.to_thread(hash_password, password)
+        password_hash = await asyncio.to_thread(hash_password, password, settings_hasher(self.settings))
         updated = await self.store.update(user.username, password_hash=password_hash, bump_version=True)
         assert updated is not None
         await self.audit.record(actor, "user.password", user.username, None)
@@ -263,12 +264,14 @@ class AuthService:
         if stored is None:
             # Unknown usernames are checked against a throw-away hash, so that a miss costs as much
             # time as a wrong password and response times do not reveal which usernames exist.
-            stored = self._dummy_hash = await asyncio.to_thread(hash_password, generate_password())
+            stored = self._dummy_hash = await asyncio.to_thread(
+                hash_password, generate_password(), settings_hasher(self.settings)
+            )
         ok = await asyncio.to_thread(verify_password, stored, password)
         if user is None or not ok or not user.active:
             return None
-        if needs_rehash(user.password_hash):
-            new_hash = await asyncio.to_thread(hash_password, password)
+        if needs_rehash(user.password_hash, settings_hasher(self.settings)):
+            new_hash = await asyncio.to_thread(hash_password, password, settings_hasher(self.settings))
             await self.users.store.update(user.username, password_hash=new_hash)
         return user
 
