@@ -86,10 +86,12 @@ test: install
 # It runs on every core (pytest-xdist, `FAST_WORKERS=0` for one process) and lets Python keep the
 # compiled, assertion-rewritten test modules (__pycache__/, ignored by git) even where the shell sets
 # PYTHONDONTWRITEBYTECODE: rewriting ~120 test modules costs ~7 s CPU in each worker otherwise.
+# No schemathesis pytest plugin (~0.3 s CPU per process to import): the only schemathesis test
+# (tests/test_security_fuzz.py, `slow`) calls it as a library and is not in this lane.
 FAST_MARKERS ?= not browser and not llm and not slow and not fault
 FAST_WORKERS ?= auto
 test-fast: install-test
-	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -q -p no:cacheprovider -n $(FAST_WORKERS) -m "$(FAST_MARKERS)" $(PYTEST_ARGS); rc=$$?; \
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -q -p no:cacheprovider -n $(FAST_WORKERS) -p no:schemathesis -m "$(FAST_MARKERS)" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; exit $$rc
 
 lint: install
