@@ -289,3 +289,34 @@ def test_a_countable_thing_is_held_in_any_language_the_count_classes_list() -> N
         assert thing in held.words, question  # held as a word, not only by the count's value
     assert "برج" in QueryTerms.of("how many towers").terms  # and searched for
     assert not any("برج" in forms or "مشترك" in forms for _, forms in QueryTerms.of("طريقة عمل الدولمه").units)
+
+
+def test_a_loanword_keeps_its_translation_beside_its_spelling() -> None:
+    """Outside a wide tie of names, a word that spells one candidate keeps its other translation
+    too (Sorani "کارت" is "كروت" and "بطاقة"), but not another word's name ("iran" is not "تركيا",
+    which "turkey" spells)."""
+    from nura_appliance.knowledge.bridge import _link
+
+    table = _link(
+        {
+            "كارت": [(0.8, "بطاق"), (0.8, "كروت")],
+            "iran": [(0.9, "اير"), (0.9, "تركيا")],
+            "turkey": [(0.9, "اير"), (0.9, "تركيا")],
+        },
+        set(),
+    )
+    assert set(table["كارت"]) == {"كروت", "بطاق"}
+    assert table["iran"] == ("اير",) and table["turkey"] == ("تركيا",)
+
+
+def test_an_arabic_word_the_handbook_writes_gets_no_other_languages_words() -> None:
+    """The count classes and the profile groups carry a Kurdish or English word to the handbook's
+    Arabic; an Arabic question word the handbook writes itself keeps its own forms ("خط" needs no
+    "xet" or "lines": they would only draw the handbook's English or Kurdish lines)."""
+    from nura_appliance.knowledge.hybrid import QueryTerms
+
+    bridge = Bridge({}, ["خط", "برج", "lines"])
+    forms = dict(QueryTerms.of("كم خط", bridge).units)
+    assert "xet" not in forms["خط"] and "lines" not in forms["خط"]
+    assert "برج" in dict(QueryTerms.of("how many towers", bridge).units)["tower"]
+    assert "خط" in dict(QueryTerms.of("çend xet", bridge).units)["xet"]

@@ -162,20 +162,26 @@ def _link(candidates: dict[str, list[tuple[float, str]]], seen_words: set[str]) 
 
     The pack lists its branch cities together ("بغداد وأربيل والسليمانية ودهوك والبصرة"), so every
     city word shares every line with every city: Dice ties them all, and "duhok" became "اربيل".
-    A name is transliterated, not translated: a candidate the word spells is its translation and
-    the only one; when more candidates tie than :data:`MAX_TRANSLATIONS`, one that another word of
-    the language spells (or writes as is) is that word's and leaves the tie, and a tie still too wide — more tied candidates than
-    :data:`MAX_TRANSLATIONS` — gives no translation rather than a wrong one (competitive linking,
+    A name is transliterated, not translated: a candidate the word spells is its translation (in
+    a tie wider than :data:`MAX_TRANSLATIONS` the only one; beside it only a candidate no other
+    word spells); when more candidates tie than :data:`MAX_TRANSLATIONS`, one that another word of
+    the language spells (or writes as is) is that word's and leaves the tie, and a tie still too
+    wide gives no translation rather than a wrong one (competitive linking,
     as in Melamed's one-to-one word alignment)."""
     spelt = {ar for word, scored in candidates.items() for _, ar in scored if spells(word, ar)}
     learnt: dict[str, tuple[str, ...]] = {}
     for word, scored in candidates.items():
+        top = scored[0][0]
+        wide = sum(dice >= top - 1e-9 for dice, _ in scored) > MAX_TRANSLATIONS
         own = [ar for _, ar in scored if spells(word, ar)]
         if own:
-            learnt[word] = tuple(own[:MAX_TRANSLATIONS])
+            # In a wide tie the word's own spelling alone; otherwise a loanword keeps its
+            # translation too ("کارت" is "كروت" and "بطاقة"), not another word's name ("iran" is
+            # not "تركيا", which "turkey" spells).
+            others = [] if wide else [ar for _, ar in scored[:MAX_TRANSLATIONS] if ar not in own and ar not in spelt]
+            learnt[word] = tuple([*own, *others][:MAX_TRANSLATIONS])
             continue
-        top = scored[0][0]
-        if sum(dice >= top - 1e-9 for dice, _ in scored) > MAX_TRANSLATIONS:
+        if wide:
             # Ambiguous lines: what another word of the language spells or is, is that word's.
             kept = [(dice, ar) for dice, ar in scored if ar not in spelt and ar not in seen_words]
             if len(kept) < len(scored):  # names among the tied: the rest is as likely another name

@@ -249,7 +249,12 @@ class QueryTerms:
                     forms = forms | translated | persons | set(concepts(sorted(translated)))
                 # the other languages' words for a countable thing ("تاوەری" is "برج", "abone"
                 # "مشترك"), as the count classes list them
-                things = (thing_forms(word) | support_forms(word)) - forms
+                # ... but an Arabic question word the handbook writes itself needs none: "خط" needs no
+                # "xet" or "lines" (they would only draw the handbook's English or Kurdish lines)
+                known = (
+                    not sorani and not word.isascii() and bridge is not None and not forms.isdisjoint(bridge.vocabulary)
+                )
+                things = set() if known else (thing_forms(word) | support_forms(word)) - forms
                 if things:
                     bridged.extend(sorted(t for t in things if t not in STOPWORDS))
                     forms = forms | things
