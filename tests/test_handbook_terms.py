@@ -92,3 +92,14 @@ def test_a_code_with_its_number_names_the_thing_and_5g_is_also_the_fifth_generat
     assert not names_other_item({"4g"}, "تغطية الجيل الرابع 88%")
     assert not names_other_item({"n78"}, "5G: n78 (3.5 GHz)")
     assert identifiers("shgad se3r ba8at gara") == frozenset()
+
+
+def test_the_address_of_a_setting_is_the_setting_asked_for() -> None:
+    """ "what is the mmsc address": the address is the URL asked for, not a street and not a word of
+    the topic (held by no passage, it made the MMS settings block lone: not quoted)."""
+    from nura_appliance.knowledge.values import answer_types
+
+    assert answer_types("what is the mmsc address") == {"setting"}
+    assert [unit for unit, _ in QueryTerms.of("what is the mmsc address").units] == ["mmsc"]
+    assert "address" in answer_types("address of the basra branch")
+    assert len(QueryTerms.of("عنوان فرع البصرة").units) == 3  # a street address: the word stays

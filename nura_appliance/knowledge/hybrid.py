@@ -228,6 +228,8 @@ class QueryTerms:
                 continue
             if i and tokens[i - 1] == "how" and word in _HOW_ADJECTIVES:
                 continue  # "how long", "how often": they ask, like "how much"
+            if "setting" in kinds and asking_kinds(word) == {"address"}:
+                continue  # "what is the MMSC address": the address is the setting asked for
             unit = stem(word, sorani)
             if unit and unit not in units:
                 forms = word_forms(word, sorani)

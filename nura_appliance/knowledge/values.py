@@ -141,8 +141,8 @@ def answer_types(question: str) -> set[str]:
         kinds.add("count")
     elif any(a in _HOW_MANY and definite(b) for a, b in zip(tokens, tokens[1:], strict=False)):
         kinds.add("price")  # "كم الداي باس": how much is the day pass
-    if "email" in kinds:
-        kinds.discard("address")  # "email address"
+    if "email" in kinds or "setting" in kinds:
+        kinds.discard("address")  # "email address", "MMSC address": not a street
     if "price" in kinds:
         kinds.discard("phone")  # "رسوم حجز الرقم": the number is the product, the fee the answer
         kinds.discard("count")  # "كم سعر" asks a price
