@@ -103,3 +103,16 @@ def test_the_address_of_a_setting_is_the_setting_asked_for() -> None:
     assert [unit for unit, _ in QueryTerms.of("what is the mmsc address").units] == ["mmsc"]
     assert "address" in answer_types("address of the basra branch")
     assert len(QueryTerms.of("عنوان فرع البصرة").units) == 3  # a street address: the word stays
+
+
+def test_a_dialect_noun_with_a_preposition_and_a_possessive_is_the_noun() -> None:
+    """ "كم يوم يحتفظون برقمي بعد ما تخلص صلاحيته": "برقمي" (with my number) is "رقم", "صلاحيته" (its
+    validity) is "الصلاحية" — the light stemmer kept both whole, and the handbook's "مدة الاحتفاظ
+    بالرقم بعد انتهاء الصلاحية: 90 يوماً" held one word of six."""
+    from nura_appliance.knowledge.hybrid import word_forms
+    from nura_appliance.knowledge.normalize import normalize, stem
+
+    assert "رقم" in word_forms(normalize("برقمي"))
+    assert stem(normalize("الصلاحية")) in word_forms(normalize("صلاحيته"))
+    assert stem(normalize("الفاتورة")) in word_forms(normalize("فاتورتكم"))
+    assert "بنان" not in word_forms(normalize("لبنان"))  # no possessive: a name, not "ل" + noun

@@ -31,6 +31,7 @@ import asyncio
 import json
 import logging
 import math
+import re
 import threading
 import time
 from collections import Counter
@@ -140,6 +141,11 @@ _DATA_UNITS = {
 }
 
 
+# A feminine noun's ت before a possessive pronoun ("صلاحيته", "باقتي", "فاتورتكم"): the noun ends in ة.
+_POSSESSIVE_T = re.compile(r"(?<=\w{3})ت(?:ه|ها|هم|ي|ك|كم|نا)$")
+_POSSESSIVE = re.compile(r"(?:ي|ه|ك|ها|هم|كم|نا)$")
+
+
 def word_forms(word: str, sorani: bool = False) -> frozenset[str]:
     """The index terms one normalised question word may appear as in a passage: its light stem
     (read as Sorani too in a Sorani question: "ڕۆمینگی" → "رومين"), its lexicon concepts, and for
@@ -160,6 +166,17 @@ def word_forms(word: str, sorani: bool = False) -> frozenset[str]:
         base = unit[1:] if len(unit) >= 4 and unit[0] in _VERB_PREFIXES else unit
         forms.add(base)
         forms.update(prefix + base for prefix in _VERB_PREFIXES)
+        if not sorani:
+            # A dialect noun with a preposition and a possessive: "برقمي" (with my number) is
+            # "رقم", "صلاحيته" (its validity) is "صلاحية" — the light stemmer keeps both whole.
+            bare = _POSSESSIVE_T.sub("ه", word)
+            if bare != word:
+                forms.add(stem(bare))
+            if len(word) >= 5 and word[0] in "بل" and word[1] != "ا" and (own := _POSSESSIVE.search(word)):
+                inner = word[1 : own.start()]
+                inner = inner[:-1] + "ه" if inner.endswith("ت") and len(inner) >= 4 else inner
+                if len(inner) >= 3:
+                    forms.add(stem(inner))
         if len(unit) == 5 and unit[0] == "م" and unit[3] == "و":
             # A passive participle (مفعول) is its verb: "محجوز" asked, "تُحجز" / "حجز" written.
             root = unit[1] + unit[2] + unit[4]
