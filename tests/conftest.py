@@ -86,7 +86,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's environment or ./data."""
     for name in list(os.environ):
         if name.startswith(
-            ("NURA_", "OPENAI_", "HANDOFF_", "TELEGRAM_", "WHATSAPP_", "ADMIN_", "JOB_", "RAG_")
+            ("NURA_", "OPENAI_", "HANDOFF_", "TELEGRAM_", "WHATSAPP_", "ADMIN_", "JOB_", "RAG_", "PASSWORD_HASH_")
         ) or name in (
             "API_KEY",
             "APP_ENV",
