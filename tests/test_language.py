@@ -8,8 +8,9 @@ import re
 
 import pytest
 
-from nura_appliance.knowledge.arabizi import arabizi_word, transliterate
+from nura_appliance.knowledge.arabizi import transliterate
 from nura_appliance.knowledge.language import detect, detect_with_hint
+from nura_appliance.knowledge.latin_words import arabizi_word
 from nura_appliance.knowledge.normalize import arabizi_text, detect_language, index_terms, normalize, stem
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.text_policy import forbidden_character

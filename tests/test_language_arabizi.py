@@ -11,8 +11,9 @@ from auth_helpers import bearer, staff_tokens
 from conftest import new_session
 
 from nura_appliance.conversation.pipeline import arabic_vocabulary
-from nura_appliance.knowledge.arabizi import arabizi_evidence, arabizi_word, transliterate, vocabulary_of
+from nura_appliance.knowledge.arabizi import transliterate, vocabulary_of
 from nura_appliance.knowledge.language import arabizi_text, detect
+from nura_appliance.knowledge.latin_words import arabizi_evidence, arabizi_word
 from nura_appliance.knowledge.normalize import normalize
 
 PRODUCT = {

@@ -33,7 +33,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from nura_appliance.knowledge.arabizi import lexicon_word, transliterate_word
+from nura_appliance.knowledge.arabizi import transliterate_word
+from nura_appliance.knowledge.latin_words import lexicon_word
 from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, index_terms, normalize, stem
 from nura_appliance.paths import default_pack_path
 

@@ -99,7 +99,7 @@ def _pack_words(lang: str) -> frozenset[str]:
 def _bank_english() -> frozenset[str]:
     """The words of the out-of-scope bank's English questions: Latin lines with an English
     function word and no Arabizi (no digit-letters, articles written apart or dialect words)."""
-    from nura_appliance.knowledge.arabizi import arabizi_evidence, lexicon_word
+    from nura_appliance.knowledge.latin_words import arabizi_evidence, lexicon_word
     from nura_appliance.knowledge.stemming import ENGLISH_STOPWORDS
 
     try:
@@ -119,7 +119,7 @@ def _bank_english() -> frozenset[str]:
 def _lexicon_english() -> frozenset[str]:
     """The lexicon's Latin words (concept words; other services', operators' and wallets' names)
     that are neither the pack's Kurmanji nor the dialect list's Arabizi spellings."""
-    from nura_appliance.knowledge.arabizi import lexicon_word
+    from nura_appliance.knowledge.latin_words import lexicon_word
     from nura_appliance.knowledge.lexicon import latin_names, vocabulary
 
     kurmanji = _pack_words("ku")

@@ -19,9 +19,10 @@ from __future__ import annotations
 import functools
 import re
 
-from nura_appliance.knowledge.arabizi import arabizi_evidence, lexicon_word, reads_as_arabic, transliterate
+from nura_appliance.knowledge.arabizi import reads_as_arabic, transliterate
 from nura_appliance.knowledge.english import is_english_word
 from nura_appliance.knowledge.folding import normalize
+from nura_appliance.knowledge.latin_words import arabizi_evidence, lexicon_word
 
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
