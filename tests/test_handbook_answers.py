@@ -361,3 +361,33 @@ async def test_a_row_of_another_numbered_item_is_not_quoted_offline(offline: tup
     known = await _ask(client, "كم سعر باقة التجوال اليومية المنطقة 2", "ar")
     assert known["kind"] == "rag" and "9,500" in known["response"], known["response"]
     assert "16,000" not in known["response"] and "6,500" not in known["response"], known["response"]
+
+
+def test_another_operator_the_passage_does_not_name_is_another_company() -> None:
+    """``names_other_operator``: a question about Korek's subscribers or Zain's APN is not answered
+    by the desk's own count or APN; the desk's own operator (COMPANY_NAME) and another operator as
+    the other end of the customer's line are this desk's questions."""
+    from nura_appliance.ai.grounded import names_other_operator
+
+    own_count = "عدد المشتركين: 6.4 مليون مشترك فعّال"
+    assert names_other_operator("كم عدد مشتركي كورك", own_count)
+    assert names_other_operator("how many subscribers does zain iraq have", "Subscribers: 6.4 million")
+    assert not names_other_operator("كم عدد المشتركين", own_count)
+    assert not names_other_operator("كم عدد مشتركي كورك", "Korek: 9 مليون مشترك")  # the passage names it
+    assert not names_other_operator("كم عدد مشتركي آسياسيل", own_count, company="Asiacell")  # the desk's own
+    # calls to another operator's numbers: the desk's own tariff answers it
+    assert not names_other_operator("ما اكدر اتصل على ارقام اسياسيل", "إذا لم تستطع الاتصال بالشبكات الأخرى")
+
+
+async def test_another_operators_figures_are_not_quoted_from_the_handbook(
+    offline: tuple[Any, httpx.AsyncClient],
+) -> None:
+    """The question "كم عدد مشتركي كورك" holds "عدد" and "مشترك" of the handbook's own subscriber count (relevance
+    0.90 on the Zagros handbook): another company's figure, never quoted; our own still is."""
+    app, client = offline
+    await _upload(app, client, "call-centre.md", PRICE_TABLE)
+    ours = await _ask(client, "كم عدد المشتركين؟")
+    assert ours["kind"] == "rag" and "4.2" in ours["response"], ours
+    theirs = await _ask(client, "كم عدد مشتركي كورك")
+    assert theirs["kind"] != "rag" and theirs["source"] != "rag", theirs
+    assert "4.2" not in theirs["response"], theirs

@@ -18,7 +18,9 @@ from nura_appliance.ai.prompts import Passage, build_messages, compress, memory_
 from nura_appliance.ai.service import LLMService
 from nura_appliance.conversation.messages import message
 from nura_appliance.conversation.pipeline import Answer
+from nura_appliance.knowledge.lexicon import carrier_family, carrier_numbers, other_carriers, own_carriers
 from nura_appliance.knowledge.normalize import normalize
+from nura_appliance.knowledge.retrieval import analyse
 from nura_appliance.knowledge.values import identifiers, names_other_item
 
 if TYPE_CHECKING:  # annotations only: the stores are handed in by the composition root
@@ -103,6 +105,27 @@ def _value_beside(text: str, chunks: list[Passage], article: Passage, floor: flo
     decline what the passages do not answer, and a declined answer leaves the article."""
     kinds = answer_types(text)
     return bool(kinds) and any(c.score >= floor and new_values(c.text, article.text, frozenset(kinds)) for c in chunks)
+
+
+def names_other_operator(text: str, passage: str, company: str = "") -> bool:
+    """Whether the question is about another operator or wallet (``lexicon.other_carriers``:
+    Korek, Asiacell, Zain …) that the passage does not name: "كم عدد مشتركي كورك" and the
+    handbook's own subscriber count, "how much is the korek 5g router" and the desk's own router
+    are about two different companies. Not when the operator is the desk's own (``company``, the
+    COMPANY_NAME setting) nor when it is the other end of the customer's line ("رقم خدمة
+    المشتركين من خط آسياسيل", ``lexicon.carrier_numbers``): those are this desk's questions."""
+    names, _ = other_carriers(text)
+    if not names:
+        return False
+    own = own_carriers([company])
+    asked = {carrier_family(n) for n in names} - own
+    if not asked:
+        return False
+    terms, units = analyse(text)
+    if carrier_numbers(text, units, terms):
+        return False
+    held = {carrier_family(n) for n in other_carriers(passage)[0]}
+    return not asked <= held
 
 
 async def lexical_passages(store: PassageSearchStore, text: str, k: int) -> list[Passage]:
@@ -249,6 +272,9 @@ class GroundedAnswerTier:
         # the handbook's own passwords and accounts hold its words, not the answer. An LLM still
         # gets the passages and declines what they do not answer.
         elsewhere = bool(context.get("other_services"))
+        # ... nor when it names another operator the passage does not ("كم عدد مشتركي كورك" and
+        # the desk's own subscriber count).
+        elsewhere = elsewhere or names_other_operator(text, best.text, settings.company_name or "")
         # ... nor one that lacks the number the question names its thing by: "how much is the
         # zone 4 roaming pass" and the zone 3 row are about different passes (an LLM still gets it).
         other_item = names_other_item(identifiers(text), best.text)
