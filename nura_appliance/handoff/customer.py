@@ -4,19 +4,63 @@ per-message feedback, plus the small rate limiter used when the auth feature's i
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from sanic import Request
 
 from nura_appliance.auth.limits import MESSAGES as LIMIT_MESSAGES
-from nura_appliance.auth.limits import request_lang
+from nura_appliance.auth.limits import RateLimiter, request_lang
+from nura_appliance.conversation.sessions import SessionService
 from nura_appliance.errors import NotFound, RateLimited, ValidationFailed
 from nura_appliance.handoff.service import HandoffService
 from nura_appliance.http import bounded_int
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
-from nura_appliance.storage.base import SessionRecord
+from nura_appliance.settings import Settings
+from nura_appliance.storage.base import Cache, SessionRecord
+from nura_appliance.storage.bus import EventBus
+from nura_appliance.storage.stores import Stores
 
 TYPING_PREVIEW_CHARS = 200
+
+
+class LimiterSite(Protocol):
+    """What :func:`rate_limit` uses of the app context: the auth feature's limiter, else this
+    module's in-process one."""
+
+    @property
+    def limits(self) -> RateLimiter | None: ...
+
+    handoff_limiter: WindowLimiter | None
+
+
+class PendingSite(Protocol):
+    """What the pending-hand-off budget uses of the app context (``handoff.site.HandoffSite`` extends
+    it; it lives here, not in ``site.py``, which imports :class:`WindowLimiter` from this module)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def cache(self) -> Cache: ...
+    @property
+    def sessions(self) -> SessionService: ...
+
+
+class RatingSite(Protocol):
+    """What :func:`record_rating` uses of the app context."""
+
+    @property
+    def sessions(self) -> SessionService: ...
+    @property
+    def bus(self) -> EventBus: ...
+
+
+class FeedbackSite(Protocol):
+    """What :func:`record_feedback` uses of the app context."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def stores(self) -> Stores: ...
 
 
 class WindowLimiter:
@@ -43,12 +87,14 @@ class WindowLimiter:
 
 async def rate_limit(request: Request, bucket: str, key: str, limit: int, window_seconds: int) -> None:
     """Use the auth feature's limiter when present (shared across workers), else the in-process one."""
-    ctx = request.app.ctx.nura
+    ctx: LimiterSite = request.app.ctx.nura  # Sanic's ctx is untyped; the app keeps its context here
     limits = ctx.limits
     if limits is not None:
         await limits.hit(request, bucket, key, limit, window_seconds)
         return
-    local: WindowLimiter = ctx.handoff_limiter
+    local = ctx.handoff_limiter
+    if local is None:  # the hand-off feature's hook sets it before any route runs
+        raise RuntimeError("the hand-off feature is not set up (ctx.handoff_limiter)")
     local.hit(f"{bucket}:{key}", limit, window_seconds)
 
 
@@ -56,7 +102,7 @@ def _pending_key(ip: str) -> str:
     return f"handoff:pending-by-ip:{ip}"
 
 
-async def pending_handoffs_of(ctx: Any, request: Request, ip: str) -> list[str]:
+async def pending_handoffs_of(ctx: PendingSite, request: Request, ip: str) -> list[str]:
     """The sessions this IP handed to people that still wait in the queue; 429 when there are
     ``HANDOFF_PENDING_PER_IP`` already (one address filled the agents' queue with 22 before).
     Accepted, resolved and closed ones no longer count."""
@@ -75,7 +121,7 @@ async def pending_handoffs_of(ctx: Any, request: Request, ip: str) -> list[str]:
     return waiting
 
 
-async def remember_pending_handoff(ctx: Any, ip: str, waiting: list[str]) -> None:
+async def remember_pending_handoff(ctx: PendingSite, ip: str, waiting: list[str]) -> None:
     await ctx.cache.set(_pending_key(ip), waiting, ttl=86_400)
 
 
@@ -119,7 +165,7 @@ def parse_score(body: dict[str, Any]) -> int:
     return score
 
 
-async def record_rating(ctx: Any, session: SessionRecord, score: int) -> dict[str, Any]:
+async def record_rating(ctx: RatingSite, session: SessionRecord, score: int) -> dict[str, Any]:
     """The rating route owns the ``rating`` column: one command on the committed row."""
     await ctx.sessions.set_rating(session.id, score)
     ctx.bus.publish(AGENTS_CHANNEL, "rating", {"session_id": session.id, "score": score})
@@ -140,7 +186,7 @@ def parse_feedback(body: dict[str, Any]) -> tuple[int, str, str | None]:
 
 
 async def record_feedback(
-    ctx: Any, handoff: HandoffService, session: SessionRecord, message_id: int, value: str, comment: str | None
+    ctx: FeedbackSite, handoff: HandoffService, session: SessionRecord, message_id: int, value: str, comment: str | None
 ) -> dict[str, Any]:
     """Store thumbs up/down for one answer (a second vote replaces the first). Thumbs-down votes in
     the current conversation count toward ``HANDOFF_BAD_FEEDBACK_COUNT``."""

@@ -11,10 +11,10 @@ from sanic import Request
 from nura_appliance.channels.identity import IdentityService
 from nura_appliance.channels.shared import ReplyGuard
 from nura_appliance.conversation.sessions import SessionService
-from nura_appliance.handoff.customer import WindowLimiter
+from nura_appliance.handoff.customer import FeedbackSite, LimiterSite, PendingSite, RatingSite, WindowLimiter
 from nura_appliance.handoff.service import HandoffService
 from nura_appliance.settings import Settings
-from nura_appliance.storage.base import SessionStore
+from nura_appliance.storage.base import Cache, SessionStore
 from nura_appliance.storage.bus import EventBus
 from nura_appliance.storage.stores import Stores
 
@@ -50,12 +50,15 @@ class GuardSite(Protocol):
     def reply_guards(self) -> list[ReplyGuard]: ...
 
 
-class HandoffSite(GuardSite, Protocol):
+class HandoffSite(GuardSite, LimiterSite, PendingSite, RatingSite, FeedbackSite, Protocol):
     """What the hand-off routes and start-up hook use of the app context: read-only members as
-    properties, the fields the feature sets as attributes."""
+    properties, the fields the feature sets as attributes. It extends the narrow sites of
+    ``handoff.customer``'s helpers (they live there: this module imports ``WindowLimiter`` from it)."""
 
     @property
     def settings(self) -> Settings: ...
+    @property
+    def cache(self) -> Cache: ...
     @property
     def stores(self) -> Stores: ...
     @property
