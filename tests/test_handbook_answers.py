@@ -391,3 +391,61 @@ async def test_another_operators_figures_are_not_quoted_from_the_handbook(
     theirs = await _ask(client, "كم عدد مشتركي كورك")
     assert theirs["kind"] != "rag" and theirs["source"] != "rag", theirs
     assert "4.2" not in theirs["response"], theirs
+
+
+BRANCHES = """# فروعنا
+
+| الفرع | العنوان | الدوام |
+|---|---|---|
+| البصرة | شارع الجزائر، مجاور مصرف الرشيد | 8:00 – 20:00 |
+| الكوت | شارع المحافظة | 8:00 – 17:00 |
+| السماوة | شارع السوق المسقف | 8:00 – 17:00 |
+"""
+
+
+def test_addresses_are_where_a_thing_is_not_what_it_is() -> None:
+    """``values.without_addresses``: the value of a row's address field and a landmark clause."""
+    from nura_appliance.knowledge.values import without_addresses
+
+    row = "المدينة: كركوك، العنوان: شارع القدس، عمارة النخيل، أوقات الدوام: 9:00–20:00، هاتف الفرع: 0780 445 6601"
+    rest = without_addresses(row)
+    assert "عمارة" not in rest and "القدس" not in rest
+    assert "كركوك" in rest and "9:00–20:00" in rest and "0780 445 6601" in rest
+    assert "رزگاري" not in without_addresses("مركز الصيانة: أربيل، شارع 60 متر، قرب مستشفى رزگاري.")
+    assert without_addresses("عدد الأبراج: 4,200 برج") == "عدد الأبراج: 4,200 برج"
+
+
+async def test_a_place_named_only_in_an_address_is_a_neighbour_not_the_place(
+    offline: tuple[Any, httpx.AsyncClient],
+) -> None:
+    """The question "متى يفتح مصرف الرشيد في البصرة" holds every word of the Basra branch row (relevance 0.92 on
+    the Nahr guide), "مصرف الرشيد" only in its address: the bank's hours are not the branch's.
+    A branch's own hours are answered."""
+    app, client = offline
+    await _upload(app, client, "branches.md", BRANCHES)
+    bank = await _ask(client, "متى يفتح مصرف الرشيد في البصرة")
+    assert bank["kind"] != "rag" and bank["source"] != "rag", bank
+    assert "8:00 – 20:00" not in bank["response"], bank
+    ours = await _ask(client, "متى يفتح فرع السماوة")
+    assert ours["kind"] == "rag" and "8:00 – 17:00" in ours["response"], ours
+
+
+def test_a_question_asking_where_may_be_answered_by_the_address() -> None:
+    """``named_beside`` reads the addresses out only when the question asks for something else
+    than a place: "which branch is beside the Rasheed bank" is about the address."""
+    from nura_appliance.ai.grounded import named_beside
+    from nura_appliance.ai.prompts import Passage
+
+    row = Passage(
+        "chunk",
+        "1",
+        "فروعنا",
+        "الفرع: البصرة، العنوان: شارع الجزائر، مجاور مصرف الرشيد، الدوام: 8:00 – 20:00",
+        0.9,
+        words={"مصرف": 0.82, "رشيد": 0.82, "بصر": 0.7},
+    )
+    units = {"مصرف": frozenset({"مصرف"}), "رشيد": frozenset({"رشيد"}), "بصر": frozenset({"بصر"})}
+    assert named_beside("متى يفتح مصرف الرشيد في البصرة", row, units)
+    assert not named_beside("وين الفرع اللي مجاور مصرف الرشيد في البصرة", row, units)
+    branch = Passage("chunk", "1", "فروعنا", row.text, 0.9, words={"فرع": 0.1, "بصر": 0.7})
+    assert not named_beside("فرع البصرة متى يفتح", branch, {"فرع": frozenset({"فرع"}), "بصر": frozenset({"بصر"})})

@@ -11,6 +11,7 @@ import logging
 import math
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from nura_appliance.ai.guard import answer_types, check_answer, content_terms, extract_best, new_values, pick_passage
@@ -18,10 +19,11 @@ from nura_appliance.ai.prompts import Passage, build_messages, compress, memory_
 from nura_appliance.ai.service import LLMService
 from nura_appliance.conversation.messages import message
 from nura_appliance.conversation.pipeline import Answer
+from nura_appliance.knowledge.hybrid import passage_terms
 from nura_appliance.knowledge.lexicon import carrier_family, carrier_numbers, other_carriers, own_carriers
 from nura_appliance.knowledge.normalize import normalize
 from nura_appliance.knowledge.retrieval import analyse
-from nura_appliance.knowledge.values import identifiers, names_other_item
+from nura_appliance.knowledge.values import identifiers, names_other_item, without_addresses
 
 if TYPE_CHECKING:  # annotations only: the stores are handed in by the composition root
     from nura_appliance.knowledge.hybrid import HybridRetriever
@@ -128,6 +130,36 @@ def names_other_operator(text: str, passage: str, company: str = "") -> bool:
     return not asked <= held
 
 
+def named_beside(text: str, passage: Passage, units: dict[str, frozenset[str]]) -> bool:
+    """Whether the question's rarest words the passage holds are held only in its addresses
+    (``values.without_addresses``) while the question asks for something else than a place:
+    "متى يفتح مصرف الرشيد في البصرة" and the Basra branch "مجاور مصرف الرشيد" (the bank is the
+    branch's neighbour, not the branch), "رقم فرع زاگروس في العمارة" and Kirkuk's "عمارة النخيل".
+    Likewise when, its addresses left out, the passage holds one of the question's several words.
+    A question asking where ("وين فرع شارع كاوا") is about the address and may be answered by it.
+    ``units``: the question's words and their forms (``QueryTerms.units``)."""
+    if not passage.words or "address" in answer_types(text):
+        return False
+    rest = without_addresses(passage.text)
+    if rest == passage.text:
+        return False
+    whole = set(passage_terms(f"{passage.title}\n{passage.text}"))
+    outside = set(passage_terms(f"{passage.title}\n{rest}"))
+    top = max(passage.words.values())
+    rarest = [word for word, weight in passage.words.items() if weight >= top]
+
+    def held(word: str, terms: set[str]) -> bool:
+        return word in terms or not units.get(word, frozenset()).isdisjoint(terms)
+
+    # only words found in the passage's text (not through its document) can be placed
+    if all(held(word, whole) and not held(word, outside) for word in rarest):
+        return True
+    # ... or, its addresses left out, the passage holds one of the question's several words
+    # (as ``Evidence.lone``; in a small handbook every word is as rare as the others)
+    placed = [word for word in passage.words if held(word, whole)]
+    return len(passage.words) >= 2 and len(placed) == len(passage.words) and sum(held(w, outside) for w in placed) <= 1
+
+
 async def lexical_passages(store: PassageSearchStore, text: str, k: int) -> list[Passage]:
     """Fallback search over handbook chunks (``PassageSearchStore``) for when no retriever service
     is registered: score = share of the question's content words found in the chunk."""
@@ -225,6 +257,22 @@ class GroundedAnswerTier:
             self._retrieved[key] = (chunks, articles)
         return chunks, articles
 
+    def _placed(self, text: str, chunks: list[Passage], generating: bool) -> list[Passage]:
+        """``chunks`` with those :func:`named_beside` marked lone (not quotable on their own);
+        without an LLM they go after the others (with one the order stays: the LLM reads them all)."""
+        if self.retriever is None or not any(c.words for c in chunks) or "address" in answer_types(text):
+            return chunks
+        units = dict(self.retriever.query_terms(text).units)
+        beside = [named_beside(text, c, units) for c in chunks]
+        if not any(beside):
+            return chunks
+        marked = [replace(c, lone=True) if away else c for c, away in zip(chunks, beside, strict=True)]
+        if generating:
+            return marked
+        return [c for c, away in zip(marked, beside, strict=True) if not away] + [
+            c for c, away in zip(marked, beside, strict=True) if away
+        ]
+
     def _budget(self) -> int:
         budget = self.settings.llm_context_tokens
         for provider in self.llm.usable():
@@ -248,6 +296,10 @@ class GroundedAnswerTier:
         except Exception:  # noqa: BLE001 - a broken retriever must not cost a 500; the pipeline goes on
             log.exception("retrieval failed")
             return None
+        # A passage that holds the question's rarest words only in its addresses is about a
+        # neighbour of the place ("متى يفتح مصرف الرشيد" and the branch beside the bank): never
+        # quoted on its own; offline the passages after it are tried first.
+        chunks = self._placed(text, chunks, generating)
         best = chunks[0] if chunks else None
         settings = self.settings
         calibrated = self.retriever is not None

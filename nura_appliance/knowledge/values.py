@@ -361,3 +361,30 @@ def names_other_item(question_ids: frozenset[str], passage: str) -> bool:
         part.lstrip("0") or "0" for n in _NUMBER.findall(passage.translate(_DIGITS)) for part in re.split(r"[.,]", n)
     }
     return not question_ids <= held
+
+
+# Where a thing is, not what it is: the value of an address field of a table row ("العنوان: شارع
+# القدس، عمارة النخيل") and a landmark clause ("قرب مستشفى رزگاري", "مجاور مصرف الرشيد").
+_ADDRESS_LABELS = _words("عنوان العنوان الموقع موقع ناونیشان ناونیشانی navnîşan address location")
+_FIELD = re.compile(r"(?:^|(?<=[،,]\s))([^:،,\n]{1,40}):\s*")
+_LANDMARK = re.compile(r"(?:قرب|مجاور|مقابل|بجانب|جنب|\bnear|\bopposite|\bnext to)\s[^،,.\n]*", re.I)
+
+
+def without_addresses(text: str) -> str:
+    """``text`` without its addresses (the values of its address fields and its landmark
+    clauses): a word a passage holds only there names a neighbour of the place, not the place —
+    "رقم فرع زاگروس في العمارة" (Amarah) and Kirkuk's branch in "عمارة النخيل" (a building),
+    "متى يفتح مصرف الرشيد" and the branch "مجاور مصرف الرشيد"."""
+    lines = []
+    for line in text.splitlines():
+        fields = list(_FIELD.finditer(line))
+        kept, pos = [], 0
+        for i, field_ in enumerate(fields):
+            label = set(normalize(field_.group(1)).split())
+            if label.isdisjoint(_ADDRESS_LABELS):
+                continue
+            kept.append(line[pos : field_.end()])
+            pos = fields[i + 1].start() if i + 1 < len(fields) else len(line)
+        kept.append(line[pos:])
+        lines.append(_LANDMARK.sub(" ", "".join(kept)))
+    return "\n".join(lines)
