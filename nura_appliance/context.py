@@ -35,6 +35,8 @@ from nura_appliance.storage.stores import (
 
 if TYPE_CHECKING:  # the feature services' types; the features import nothing from here at run time
     from nura_appliance.ai.service import LLMService
+    from nura_appliance.analytics.jobs import ClassifySite, GapJobSite
+    from nura_appliance.analytics.review import ReviewSite
     from nura_appliance.analytics.service import AnalyticsService
     from nura_appliance.analytics.setup import AnalyticsSite
     from nura_appliance.attachments.service import AttachmentService
@@ -48,17 +50,20 @@ if TYPE_CHECKING:  # the feature services' types; the features import nothing fr
     from nura_appliance.channels.whatsapp_routes import WhatsAppRuntime
     from nura_appliance.channels.whatsapp_setup import WhatsAppSite
     from nura_appliance.conversation.site import ConversationSite
-    from nura_appliance.handoff.customer import WindowLimiter
+    from nura_appliance.handoff.customer import FeedbackSite, LimiterSite, PendingSite, RatingSite, WindowLimiter
+    from nura_appliance.handoff.lifecycle import LifecycleSite
     from nura_appliance.handoff.service import HandoffService
     from nura_appliance.handoff.site import HandoffSite
-    from nura_appliance.jobs.service import JobService
+    from nura_appliance.handoff.webhook import EscalationSite
+    from nura_appliance.jobs.service import JobService, JobServiceSite
     from nura_appliance.jobs.setup import JobsSite
+    from nura_appliance.jobs.tasks import OutboxJobSite
     from nura_appliance.knowledge.hybrid import HybridRetriever
     from nura_appliance.knowledge.site import IndexSite, KnowledgeSite, KnowledgeTasks, ReindexTask
     from nura_appliance.ops.admin_settings import AdminSettings, SettingsSite
     from nura_appliance.ops.metrics import SupervisionView
     from nura_appliance.ops.runtime import LockSite, ServeLockHolder
-    from nura_appliance.ops.scheduled_backups import BackupService
+    from nura_appliance.ops.scheduled_backups import BackupJobSite, BackupService
     from nura_appliance.original.wire import OriginalWire, WireSite
 
 log = logging.getLogger(__name__)
@@ -252,4 +257,26 @@ if TYPE_CHECKING:
         """Never called: mypy checks here that the AppContext satisfies each seam Protocol a
         feature types its routes and start-up hook against instead of naming this module (issue 22;
         ``tests/test_layers.py`` fails on a feature that imports this module)."""
+        return (ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx)
+
+    def _gives_the_helpers_and_job_handlers_their_seams(
+        ctx: AppContext,
+    ) -> tuple[
+        JobServiceSite,
+        OutboxJobSite,
+        LifecycleSite,
+        EscalationSite,
+        ClassifySite,
+        GapJobSite,
+        ReviewSite,
+        BackupJobSite,
+        LimiterSite,
+        PendingSite,
+        RatingSite,
+        FeedbackSite,
+    ]:
+        """Never called: as above, for the seams of the services built with the context
+        (``JobService``, ``AnalyticsService``'s gap review), of the job handlers (the jobs feature
+        hands them this context with a thread-safe bus, a ``jobs.service.JobBus``) and of
+        ``handoff.customer``'s helpers."""
         return (ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx)

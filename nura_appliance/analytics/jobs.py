@@ -6,22 +6,45 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nura_appliance.analytics.gaps import record_gap, record_handoff_gap
 from nura_appliance.analytics.metrics import confidence_bucket, is_knowledge_gap
 from nura_appliance.conversation.signals import sentiment as word_sentiment
+from nura_appliance.settings import Settings
 from nura_appliance.storage.base import GapStore, InsightRecord, Transaction
+from nura_appliance.storage.stores import Stores
 
 if TYPE_CHECKING:  # annotations only: the composition root hands these in
     from nura_appliance.ai.service import LLMService
     from nura_appliance.conversation.pipeline import Pipeline
-    from nura_appliance.settings import Settings
+    from nura_appliance.jobs.service import JobService
 
 log = logging.getLogger(__name__)
 
 SENTIMENTS = ("positive", "neutral", "negative")
 EXTRA_INTENTS = ("human_request", "smalltalk", "out_of_scope")
+
+
+class GapJobSite(Protocol):
+    """What :func:`handoff_gap` uses of the app context: the gap store."""
+
+    @property
+    def stores(self) -> Stores: ...
+
+
+class ClassifySite(GapJobSite, Protocol):
+    """What :func:`classify_message` uses of the app context: the LLM when there is one (called on
+    the server's loop through ``jobs``), else the pipeline's article match."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def llm(self) -> LLMService | None: ...
+    @property
+    def jobs(self) -> JobService | None: ...
+    @property
+    def pipeline(self) -> Pipeline: ...
 
 
 async def intent_labels(store: GapStore) -> list[str]:
@@ -127,7 +150,7 @@ class InlineInsight:
         return write
 
 
-async def classify_message(ctx: Any, payload: dict[str, Any]) -> None:
+async def classify_message(ctx: ClassifySite, payload: dict[str, Any]) -> None:
     """Outbox handler for ``classify_message``: the LLM's classification when one is available,
     else the local one (see :class:`InlineInsight`, which handles that case without a job)."""
     text = str(payload.get("text") or "")
@@ -162,7 +185,7 @@ async def classify_message(ctx: Any, payload: dict[str, Any]) -> None:
     )
 
 
-async def handoff_gap(ctx: Any, payload: dict[str, Any]) -> None:
+async def handoff_gap(ctx: GapJobSite, payload: dict[str, Any]) -> None:
     """Outbox handler for ``handoff_started``: a hand-off right after a bot answer marks the
     question that answer was for as a knowledge gap."""
     session_id = payload.get("session_id")

@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nura_appliance.analytics.gaps import gap_groups
 from nura_appliance.errors import Conflict, NotFound, ValidationFailed
-from nura_appliance.storage.base import GapStore, ReportFilters
+from nura_appliance.settings import Settings
+from nura_appliance.storage.base import GapStore, KnowledgeStore, ReportFilters
+from nura_appliance.storage.stores import Stores
+
+if TYPE_CHECKING:  # annotations only (features below this one)
+    from nura_appliance.auth.audit import AuditService
+    from nura_appliance.conversation.pipeline import Pipeline
 
 MAX_ANSWER = 8000
 _ARTICLE_ID = re.compile(r"^[\w.-]{1,64}$")
@@ -53,8 +59,25 @@ def parse_approval(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
     return mode, answer, article_id
 
 
+class ReviewSite(Protocol):
+    """What the gap review uses of the app context. It keeps the context, not the pipeline: the
+    analytics service is built before the core (``before_core``), and reads ``pipeline`` only when
+    an admin turns a gap into an article."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def stores(self) -> Stores: ...
+    @property
+    def knowledge(self) -> KnowledgeStore: ...
+    @property
+    def pipeline(self) -> Pipeline: ...
+    @property
+    def audit(self) -> AuditService | None: ...
+
+
 class GapReview:
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: ReviewSite) -> None:
         self.ctx = ctx
         self.store: GapStore = ctx.stores.gaps
 
@@ -102,7 +125,8 @@ class GapReview:
             if member["question"] not in questions.setdefault(lang, []):
                 questions[lang].append(member["question"])
         if mode == "example":
-            article = await knowledge.article(article_id)
+            # parse_approval requires an article_id in this mode; a missing one is "not found" here
+            article = await knowledge.article(article_id) if article_id is not None else None
             if article is None:
                 raise NotFound(f"article {article_id} does not exist", code="article_not_found")
             examples = {lang: list(items) for lang, items in (article.get("examples") or {}).items()}

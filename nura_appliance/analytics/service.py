@@ -23,7 +23,7 @@ from nura_appliance.analytics.metrics import (
     split_key,
     total,
 )
-from nura_appliance.analytics.review import GapReview
+from nura_appliance.analytics.review import GapReview, ReviewSite
 from nura_appliance.errors import ValidationFailed
 from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.spreadsheet import csv_text
@@ -96,7 +96,7 @@ def _plain(values: dict[str, float]) -> dict[str, int | float]:
 
 
 class AnalyticsService:
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: ReviewSite) -> None:
         self.ctx = ctx
         self.aggregates: AnalyticsStore = ctx.stores.analytics
         self.gap_store: GapStore = ctx.stores.gaps
@@ -407,7 +407,7 @@ class AnalyticsService:
         store = self.gap_store
         return await store.write(lambda conn: collect_feedback_gaps(store, conn))
 
-    async def refresh_job(self, ctx: Any) -> None:
+    async def refresh_job(self, ctx: object) -> None:
         result = await self.refresh()
         if result["days"]:
             log.info("analytics aggregates refreshed for %s day(s) in %.2f s", len(result["days"]), result["seconds"])

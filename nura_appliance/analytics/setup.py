@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 from sanic import Sanic
 
 from nura_appliance.analytics.jobs import InlineInsight, classify_message, handoff_gap
+from nura_appliance.analytics.review import ReviewSite
 from nura_appliance.analytics.routes import bp, gaps_bp
 from nura_appliance.analytics.service import AnalyticsService
 from nura_appliance.conversation.parts import CoreParts
@@ -20,10 +21,10 @@ if TYPE_CHECKING:  # annotations only (features below this one)
     from nura_appliance.jobs.service import JobService
 
 
-class AnalyticsSite(Protocol):
+class AnalyticsSite(ReviewSite, Protocol):
     """What this feature's hook names of the app context (``context.AppContext`` satisfies it,
     checked by mypy in ``context.py``): read-only members as properties, ``analytics`` set here.
-    ``AnalyticsService`` itself still takes the whole context (its gap review reads it)."""
+    ``AnalyticsService`` takes it as its gap review's ``ReviewSite``."""
 
     @property
     def settings(self) -> Settings: ...

@@ -11,14 +11,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import Protocol
 
+from nura_appliance.conversation.sessions import SessionService
+from nura_appliance.jobs.service import JobBus
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
+from nura_appliance.settings import Settings
+from nura_appliance.storage.stores import Stores
 
 log = logging.getLogger(__name__)
 
 
-async def expire_sessions(ctx: Any, now: float | None = None) -> list[str]:
+class LifecycleSite(Protocol):
+    """What the lifecycle jobs use of the app context (as a job handler's ``ctx``, its bus may be
+    the jobs feature's thread-safe one: a :class:`JobBus`)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def stores(self) -> Stores: ...
+    @property
+    def sessions(self) -> SessionService: ...
+    @property
+    def bus(self) -> JobBus: ...
+
+
+async def expire_sessions(ctx: LifecycleSite, now: float | None = None) -> list[str]:
     """Close bot-only sessions idle longer than ``SESSION_IDLE_CLOSE_SECONDS``; returns their ids."""
     now = time.time() if now is None else now
     cutoff = now - ctx.settings.session_idle_close_seconds
@@ -43,7 +61,7 @@ async def expire_sessions(ctx: Any, now: float | None = None) -> list[str]:
     return [s.id for s in closed]
 
 
-async def flag_stale_pending(ctx: Any, now: float | None = None) -> list[str]:
+async def flag_stale_pending(ctx: LifecycleSite, now: float | None = None) -> list[str]:
     """Flag sessions waiting for an agent longer than ``HANDOFF_PENDING_ALERT_SECONDS`` (once per
     hand-off); agents get a ``stale_pending`` event. Returns the flagged ids."""
     now = time.time() if now is None else now
@@ -63,12 +81,12 @@ async def flag_stale_pending(ctx: Any, now: float | None = None) -> list[str]:
     return [r["id"] for r in rows]
 
 
-async def run_lifecycle(ctx: Any) -> None:
+async def run_lifecycle(ctx: LifecycleSite) -> None:
     await expire_sessions(ctx)
     await flag_stale_pending(ctx)
 
 
-async def lifecycle_loop(ctx: Any, interval: float) -> None:
+async def lifecycle_loop(ctx: LifecycleSite, interval: float) -> None:
     """The in-process scheduler used when no jobs service schedules the two jobs."""
     while True:
         await asyncio.sleep(interval)

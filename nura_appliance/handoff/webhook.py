@@ -12,15 +12,29 @@ with ESCALATION_WEBHOOK_SECRET>``. See docs/HANDOFF.md for a receiver.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from nura_appliance.conversation.service import session_summary
 from nura_appliance.jobs.webhooks import deliver_webhook
+from nura_appliance.settings import Settings
+from nura_appliance.storage.base import SessionStore
+from nura_appliance.storage.stores import Stores
 
 EVENT = "handoff.started"
 
 
-async def handoff_event(ctx: Any, payload: dict[str, Any]) -> dict[str, Any] | None:
+class EscalationSite(Protocol):
+    """What the escalation webhook's job handler uses of the app context."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def stores(self) -> Stores: ...
+    @property
+    def sessions_store(self) -> SessionStore: ...
+
+
+async def handoff_event(ctx: EscalationSite, payload: dict[str, Any]) -> dict[str, Any] | None:
     """The event data for one ``handoff_started`` outbox payload (None if the session is gone)."""
     session = await ctx.sessions_store.get(payload["session_id"])
     if session is None:
@@ -40,7 +54,7 @@ def delivery_id(payload: dict[str, Any]) -> str:
     return f"handoff-{payload['session_id']}-{payload.get('message_id') or payload.get('reason') or 'x'}"
 
 
-async def deliver_handoff_webhook(ctx: Any, payload: dict[str, Any]) -> None:
+async def deliver_handoff_webhook(ctx: EscalationSite, payload: dict[str, Any]) -> None:
     """Job handler for outbox kind ``handoff_started``; raises on failure so that it is retried."""
     url = ctx.settings.escalation_webhook_url
     if not url:

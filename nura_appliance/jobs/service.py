@@ -34,22 +34,52 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from huey import Huey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
 from nura_appliance.errors import Conflict, NotFound, StorageError
+from nura_appliance.paths import DataPaths
 from nura_appliance.settings import Settings
-from nura_appliance.storage.base import OutboxItem, OutboxStore, OutcomeWrite, Recorded, Transaction
-from nura_appliance.storage.stores import describe_url
+from nura_appliance.storage.base import Database, OutboxItem, OutboxStore, OutcomeWrite, Recorded, Transaction
+from nura_appliance.storage.bus import EventBus
+from nura_appliance.storage.stores import Stores, describe_url
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# A handler types its ``ctx`` as a seam Protocol of its own (what it uses of the app context, its
+# ``bus`` a :class:`JobBus`); ``context.py`` checks the AppContext against each. The queue hands it
+# the app context behind a thread-safe bus, so the queue itself cannot name that type here.
 JobHandler = Callable[[Any, dict[str, Any]], Awaitable[None]]
 PeriodicHandler = Callable[[Any], Awaitable[object]]  # the result is ignored
+
+
+class JobBus(Protocol):
+    """The event bus as a job handler may use it: ``ctx.bus`` is the server's ``EventBus`` where a
+    handler is called on the server's loop, a :class:`_ThreadSafeBus` in a consumer thread."""
+
+    def publish(self, channel: str, type_: str, data: dict[str, Any], *, buffered: bool = True) -> object: ...
+    def publish_many(self, events: list[tuple[str, str, dict[str, Any]]]) -> object: ...
+
+
+class JobServiceSite(Protocol):
+    """What :class:`JobService` uses of the app context (it keeps the context to hand it, with a
+    thread-safe bus, to the handlers)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def db(self) -> Database: ...
+    @property
+    def stores(self) -> Stores: ...
+    @property
+    def paths(self) -> DataPaths: ...
+    @property
+    def bus(self) -> EventBus: ...
+
 
 # Pending rows dispatched this long ago without being claimed are dispatched again (the Huey
 # message was lost, e.g. jobs.db was deleted); duplicates are harmless because claims are atomic.
@@ -88,14 +118,14 @@ class _ThreadSafeBus:
     """The event bus as job handlers see it: ``publish`` is handed to the server's loop, so a
     handler written against ``ctx.bus.publish`` is safe in a consumer thread too."""
 
-    def __init__(self, bus: Any, jobs: JobService) -> None:
+    def __init__(self, bus: EventBus, jobs: JobService) -> None:
         self._bus = bus
         self._jobs = jobs
 
     def publish(self, channel: str, type_: str, data: dict[str, Any], **kwargs: Any) -> None:
         self._jobs.publish(channel, type_, data, **kwargs)
 
-    def publish_many(self, events: list[tuple[str, str, dict[str, Any]]]) -> None:
+    def publish_many(self, events: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
         for channel, type_, data in events:
             self._jobs.publish(channel, type_, data)
 
@@ -106,7 +136,7 @@ class _ThreadSafeBus:
 class _JobContext:
     """The AppContext handed to job handlers: the same object except for a thread-safe bus."""
 
-    def __init__(self, ctx: Any, bus: _ThreadSafeBus) -> None:
+    def __init__(self, ctx: object, bus: _ThreadSafeBus) -> None:
         self._ctx = ctx
         self.bus = bus
 
@@ -117,7 +147,7 @@ class _JobContext:
 class _RunContext(_JobContext):
     """The context of one run of one outbox row: adds :meth:`with_outcome`."""
 
-    def __init__(self, ctx: Any, bus: _ThreadSafeBus) -> None:
+    def __init__(self, ctx: object, bus: _ThreadSafeBus) -> None:
         super().__init__(ctx, bus)
         self._writes: list[OutcomeWrite] = []
 
@@ -135,14 +165,14 @@ class JobService:
     """``ctx.jobs``: register handlers, enqueue durable work, run the consumer."""
 
     def __init__(
-        self, ctx: Any, *, lease_seconds: float | None = None, sweep_interval: float = SWEEP_INTERVAL_SECONDS
+        self, ctx: JobServiceSite, *, lease_seconds: float | None = None, sweep_interval: float = SWEEP_INTERVAL_SECONDS
     ) -> None:
         self.ctx = ctx
         # Handlers get this view of ctx: ctx.bus.publish from a consumer thread is forwarded to
         # the server's loop (the bus itself must only be touched there).
         self.job_ctx = _JobContext(ctx, _ThreadSafeBus(ctx.bus, self))
         self.settings: Settings = ctx.settings
-        self.db: Any = ctx.db
+        self.db: Database = ctx.db
         self.lease_seconds = float(lease_seconds or self.settings.job_lease_seconds)
         self.sweep_interval = sweep_interval
         self.store: OutboxStore = ctx.stores.outbox
@@ -595,3 +625,10 @@ class JobService:
 
     async def counts(self) -> dict[str, int]:
         return await self.store.counts()
+
+
+if TYPE_CHECKING:
+
+    def _the_thread_safe_bus_is_a_job_bus(bus: _ThreadSafeBus, server: EventBus) -> tuple[JobBus, JobBus]:
+        """Never called: mypy checks that both buses a handler may get satisfy :class:`JobBus`."""
+        return (bus, server)

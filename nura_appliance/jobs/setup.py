@@ -11,18 +11,15 @@ from sanic import Sanic
 
 from nura_appliance.http import before_core
 from nura_appliance.jobs.routes import bp
-from nura_appliance.jobs.service import JobService
+from nura_appliance.jobs.service import JobService, JobServiceSite
 from nura_appliance.jobs.tasks import WEBHOOK_KIND, purge_done_jobs, run_webhook
-from nura_appliance.settings import Settings
 
 
-class JobsSite(Protocol):
+class JobsSite(JobServiceSite, Protocol):
     """What this feature names of the app context (``context.AppContext`` satisfies it, checked by
-    mypy in ``context.py``): the settings, and ``jobs`` set here. ``JobService`` itself still takes
-    the whole context: job handlers get it (with a thread-safe bus) as their ``ctx``."""
-
-    @property
-    def settings(self) -> Settings: ...
+    mypy in ``context.py``): what ``JobService`` uses (``JobServiceSite``), and ``jobs`` set here.
+    Job handlers get the app context (with a thread-safe bus) as their ``ctx``, each typed as its
+    own seam Protocol."""
 
     jobs: JobService | None
 

@@ -5,15 +5,26 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 from nura_appliance.errors import ValidationFailed
 from nura_appliance.jobs.webhooks import deliver_webhook
+from nura_appliance.settings import Settings
+from nura_appliance.storage.stores import Stores
 
 WEBHOOK_KIND = "webhook"
 # Finished outbox rows are kept this long (to inspect recent work), then deleted.
 KEEP_DONE_SECONDS = 7 * 86400
 _PURGE_BATCH = 5000
+
+
+class OutboxJobSite(Protocol):
+    """What this module's job handlers use of the app context: the settings and the outbox."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def stores(self) -> Stores: ...
 
 
 def webhook_payload(url: str, event: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -24,7 +35,7 @@ def webhook_payload(url: str, event: str, data: dict[str, Any]) -> dict[str, Any
     return {"url": url, "event": event, "data": data, "delivery_id": uuid.uuid4().hex}
 
 
-async def run_webhook(ctx: Any, payload: dict[str, Any]) -> None:
+async def run_webhook(ctx: OutboxJobSite, payload: dict[str, Any]) -> None:
     """Outbox handler for kind ``webhook``: signed with ``ESCALATION_WEBHOOK_SECRET``; a few quick
     retries here, then the outbox's exponential back-off between job attempts."""
     await deliver_webhook(
@@ -40,7 +51,7 @@ async def run_webhook(ctx: Any, payload: dict[str, Any]) -> None:
     )
 
 
-async def purge_done_jobs(ctx: Any, *, now: float | None = None) -> int:
+async def purge_done_jobs(ctx: OutboxJobSite, *, now: float | None = None) -> int:
     """Delete outbox rows finished more than 7 days ago, in short batches (one message makes
     one row, so the table would otherwise grow with the logs). Failed rows stay until retried."""
     cutoff = (now or time.time()) - KEEP_DONE_SECONDS

@@ -26,7 +26,7 @@ import logging
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sanic import Blueprint, Request, Sanic
 from sanic import json as json_response
@@ -279,14 +279,28 @@ async def back_up_now(request: Request) -> HTTPResponse:
 
 
 # -- wiring ---------------------------------------------------------------------------------------
-async def run_backup_job(ctx: Any, payload: dict[str, Any]) -> None:
+class BackupJobSite(Protocol):
+    """What the backup jobs use of the app context: ``ctx.backups``, set before they are registered."""
+
+    @property
+    def backups(self) -> BackupService | None: ...
+
+
+def _service(ctx: BackupJobSite) -> BackupService:
+    service = ctx.backups
+    if service is None:  # registered by ``_attach`` right after it sets ``ctx.backups``
+        raise RuntimeError("the scheduled backups feature is not set up (ctx.backups)")
+    return service
+
+
+async def run_backup_job(ctx: BackupJobSite, payload: dict[str, Any]) -> None:
     """Outbox handler for ``backup_run``."""
-    await ctx.backups.execute(int(payload["run_id"]))
+    await _service(ctx).execute(int(payload["run_id"]))
 
 
-async def check_schedule_job(ctx: Any) -> None:
+async def check_schedule_job(ctx: BackupJobSite) -> None:
     """Periodic job (every minute where a consumer runs)."""
-    await ctx.backups.check_schedule()
+    await _service(ctx).check_schedule()
 
 
 async def _attach(app: Sanic, ctx: Any) -> None:
