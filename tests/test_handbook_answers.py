@@ -449,3 +449,34 @@ def test_a_question_asking_where_may_be_answered_by_the_address() -> None:
     assert not named_beside("وين الفرع اللي مجاور مصرف الرشيد في البصرة", row, units)
     branch = Passage("chunk", "1", "فروعنا", row.text, 0.9, words={"فرع": 0.1, "بصر": 0.7})
     assert not named_beside("فرع البصرة متى يفتح", branch, {"فرع": frozenset({"فرع"}), "بصر": frozenset({"بصر"})})
+
+
+def test_a_named_price_is_not_answered_by_a_passage_without_one() -> None:
+    """``values.priceless``: "كم سعر جهاز سامسونج A05" and the line that lends a Samsung A05 during
+    repairs (relevance 0.91 on the Zagros handbook) are about the device, not its price; "بكم" alone
+    also asks "in how many" and does not count."""
+    from nura_appliance.knowledge.values import priceless
+
+    lent = "جهاز بديل مؤقت (Samsung A05) يُعطى لمشتركي Platinum فقط خلال فترة الصيانة."
+    assert priceless("كم سعر جهاز سامسونج A05 عندكم", lent)
+    assert priceless("how much does the samsung a05 cost", lent)
+    assert not priceless("كم سعر الراوتر", "راوتر Zagros Home 5G بدون التزام: 95,000 دينار")
+    assert not priceless("شركة نهر بكم محافظة تشتغل", "تخدم الشركة أكثر من 2.1 مليون مشترك في تسع محافظات")
+
+
+async def test_a_device_line_without_its_price_is_not_quoted_for_the_price(
+    offline: tuple[Any, httpx.AsyncClient],
+) -> None:
+    app, client = offline
+    await _upload(app, client, "repairs.md", REPAIRS)
+    price = await _ask(client, "كم سعر جهاز سامسونج A05 عندكم")
+    assert price["kind"] != "rag" and "Samsung A05" not in price["response"], price
+    which = await _ask(client, "شنو الجهاز البديل اللي تعطوه وقت الصيانة")
+    assert which["kind"] == "rag" and "Samsung A05" in which["response"], which
+
+
+REPAIRS = """# الصيانة
+
+- الأجهزة المشتراة من فروعنا عليها ضمان 18 شهراً من تاريخ الشراء.
+- جهاز بديل مؤقت (Samsung A05) يُعطى لمشتركي Platinum فقط خلال فترة الصيانة.
+"""

@@ -23,7 +23,7 @@ from nura_appliance.knowledge.hybrid import passage_terms
 from nura_appliance.knowledge.lexicon import carrier_family, carrier_numbers, other_carriers, own_carriers
 from nura_appliance.knowledge.normalize import normalize
 from nura_appliance.knowledge.retrieval import analyse
-from nura_appliance.knowledge.values import identifiers, names_other_item, without_addresses
+from nura_appliance.knowledge.values import identifiers, names_other_item, priceless, without_addresses
 
 if TYPE_CHECKING:  # annotations only: the stores are handed in by the composition root
     from nura_appliance.knowledge.hybrid import HybridRetriever
@@ -330,7 +330,8 @@ class GroundedAnswerTier:
         # ... nor one that lacks the number the question names its thing by: "how much is the
         # zone 4 roaming pass" and the zone 3 row are about different passes (an LLM still gets it).
         other_item = names_other_item(identifiers(text), best.text)
-        relevant = relevant and not elsewhere and not other_item
+        # ... nor one without a price when the question names one (the device, not its price)
+        relevant = relevant and not elsewhere and not other_item and not priceless(text, best.text)
         confident = best.score >= settings.rag_answer_threshold or not calibrated
         beside: list[Passage] = []  # the confident article, given to the LLM with the handbook
         if article_id is not None:

@@ -388,3 +388,19 @@ def without_addresses(text: str) -> str:
         kept.append(line[pos:])
         lines.append(_LANDMARK.sub(" ", "".join(kept)))
     return "\n".join(lines)
+
+
+# The words that name a price ("سعر", "رسوم", "نرخ", "fee"), not those that only ask how much
+# ("بكم" is also "in how many": "شركة نهر بكم محافظة تشتغل").
+_PRICE_NOUNS = _words(
+    "سعر اسعار أسعار السعر الأسعار رسوم الرسوم رسم كلفة تكلفة الكلفة ثمن نرخ نرخی نرخەکەی تێچوو "
+    "biha bihayê buha price prices cost costs fee fees charge charges"
+)
+
+
+def priceless(question: str, passage: str) -> bool:
+    """Whether the question names a price and the passage holds none: "كم سعر جهاز سامسونج A05"
+    and the line that lends a Samsung A05 during repairs are about the device, not its price."""
+    words = set(normalize(question).split())
+    words |= {_ARTICLE.sub("", w) for w in words}
+    return not words.isdisjoint(_PRICE_NOUNS) and not ANSWER_TYPES["price"][1].search(passage)
