@@ -45,6 +45,8 @@ if TYPE_CHECKING:  # the feature services' types; the features import nothing fr
     from nura_appliance.auth.service import AuthService, UserService
     from nura_appliance.auth.site import AuthSite
     from nura_appliance.channels.identity import IdentityService
+    from nura_appliance.channels.shared import PersonSite
+    from nura_appliance.channels.site import ChannelSite, WhatsAppChannelSite
     from nura_appliance.channels.telegram_routes import TelegramRuntime
     from nura_appliance.channels.telegram_setup import TelegramSite
     from nura_appliance.channels.whatsapp_routes import WhatsAppRuntime
@@ -274,9 +276,12 @@ if TYPE_CHECKING:
         PendingSite,
         RatingSite,
         FeedbackSite,
+        PersonSite,
+        ChannelSite,
+        WhatsAppChannelSite,
     ]:
         """Never called: as above, for the seams of the services built with the context
         (``JobService``, ``AnalyticsService``'s gap review), of the job handlers (the jobs feature
         hands them this context with a thread-safe bus, a ``jobs.service.JobBus``) and of
-        ``handoff.customer``'s helpers."""
-        return (ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx)
+        ``handoff.customer``'s helpers, and of the chat channels."""
+        return (ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx)

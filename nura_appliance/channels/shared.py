@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
+from nura_appliance.conversation.sessions import SessionService
 from nura_appliance.errors import Forbidden, NotFound, Unauthorized
+from nura_appliance.storage.base import SessionRecord
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,9 @@ async def run_delivery_loop(bus: Any, deliver: Callable[[], Awaitable[Any]], int
         listener.cancel()
 
 
-async def authorized_or_none(sessions: Any, session_id: str | None, token: str | None) -> Any | None:
+async def authorized_or_none(
+    sessions: SessionService, session_id: str | None, token: str | None
+) -> SessionRecord | None:
     """The chat's remembered session when it still exists and its token holds; ``None`` when it is
     gone (restored backup, purged data) or the chat has none, so the caller starts a fresh one."""
     if not (session_id and token):
@@ -64,8 +68,33 @@ async def authorized_or_none(sessions: Any, session_id: str | None, token: str |
         return None
 
 
+class HandoffRequests(Protocol):
+    """``ctx.handoff`` (``handoff.service.HandoffService``, a feature above the channels) as a
+    channel uses it: the agent button's hand-off."""
+
+    async def request(
+        self,
+        session: SessionRecord | None,
+        token: str,
+        *,
+        customer_id: str | None,
+        channel: str,
+        reason: str,
+        lang: str | None,
+    ) -> dict[str, Any]: ...
+
+
+class PersonSite(Protocol):
+    """What :func:`request_person` uses of the app context."""
+
+    @property
+    def sessions(self) -> SessionService: ...
+    @property
+    def handoff(self) -> HandoffRequests | None: ...
+
+
 async def request_person(
-    ctx: Any, session_id: str | None, token: str | None, *, customer_id: str, channel: str, lang: str
+    ctx: PersonSite, session_id: str | None, token: str | None, *, customer_id: str, channel: str, lang: str
 ) -> dict[str, Any] | None:
     """Hand the chat to a person through the hand-off service (the same queue as the web widget's
     agent button), in its live session or a new one. ``None`` when no hand-off service is installed:
@@ -76,7 +105,7 @@ async def request_person(
     session = await authorized_or_none(ctx.sessions, session_id, token)
     return await handoff.request(
         session,
-        token if session is not None else "",
+        (token or "") if session is not None else "",  # a live session came with its token
         customer_id=customer_id,
         channel=channel,
         reason="button",

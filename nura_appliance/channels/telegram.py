@@ -24,6 +24,7 @@ import time
 from typing import Any
 
 from nura_appliance.channels.shared import authorized_or_none, request_person, run_delivery_loop
+from nura_appliance.channels.site import ChannelSite
 from nura_appliance.channels.telegram_api import TelegramApi, TelegramError
 from nura_appliance.conversation.service import parse_message
 from nura_appliance.errors import Forbidden, NotFound, NuraError, Unauthorized, ValidationFailed
@@ -189,7 +190,7 @@ def _button(label: str, data: str) -> dict[str, str] | None:
 class TelegramChannel:
     """Handles updates for one bot and delivers agent replies back to the chats."""
 
-    def __init__(self, ctx: Any, api: TelegramApi) -> None:
+    def __init__(self, ctx: ChannelSite, api: TelegramApi) -> None:
         self.ctx = ctx
         self.api = api
         self.store: TelegramStore = ctx.stores.telegram
@@ -341,6 +342,8 @@ class TelegramChannel:
             await self.send(chat_id, text("file_too_large", lang, mb=mb) if exc.code == 413 else text("invalid", lang))
             return
         service = self.ctx.attachments
+        if service is None:  # _file_of found the file only with the attachments feature set up
+            raise RuntimeError("the attachments feature is not set up (ctx.attachments)")
         try:
             prepared = await service.prepare_all([(str(found.get("file_name") or "file"), data)])
         except NuraError as exc:
@@ -501,8 +504,8 @@ class TelegramChannel:
         """An agent's attachments: photos inline, PDFs as documents; the caption on the first."""
         service = self.ctx.attachments
         for index, item in enumerate(files):
-            record = await service.store.get(session_id, item["id"]) if service else None
-            if record is None:
+            record = await service.store.get(session_id, item["id"]) if service is not None else None
+            if service is None or record is None:
                 continue  # purged meanwhile
             try:
                 await self.api.send_file(

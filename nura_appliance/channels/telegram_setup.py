@@ -8,6 +8,7 @@ from typing import Protocol
 
 from sanic import Sanic
 
+from nura_appliance.channels.site import ChannelSite
 from nura_appliance.channels.telegram import TelegramChannel
 from nura_appliance.channels.telegram_routes import TelegramRuntime, bp, make_api
 from nura_appliance.http import on_context
@@ -16,9 +17,9 @@ from nura_appliance.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class TelegramSite(Protocol):
+class TelegramSite(ChannelSite, Protocol):
     """What this feature uses of the app context (``context.AppContext`` satisfies it, checked by
-    mypy in ``context.py``): the settings, and ``telegram`` set here."""
+    mypy in ``context.py``): what the channel reads (``ChannelSite``), and ``telegram`` set here."""
 
     @property
     def settings(self) -> Settings: ...

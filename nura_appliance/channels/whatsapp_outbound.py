@@ -14,10 +14,11 @@ from typing import Any
 from nura_appliance.ai.breaker import CircuitBreaker
 from nura_appliance.ai.providers import ProviderError
 from nura_appliance.channels.shared import run_delivery_loop
+from nura_appliance.channels.site import WhatsAppChannelSite
 from nura_appliance.channels.telegram import split_text
 from nura_appliance.channels.whatsapp_api import WhatsAppApi, WhatsAppError
 from nura_appliance.errors import Conflict, NotFound
-from nura_appliance.storage.base import WhatsAppStore
+from nura_appliance.storage.base import Transaction, WhatsAppStore
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def list_message(body: str, button: str, rows: list[tuple[str, str]]) -> dict[st
 class WhatsAppOutbound:
     """Everything that sends to one business number's customers."""
 
-    def __init__(self, ctx: Any, api: WhatsAppApi, store: WhatsAppStore) -> None:
+    def __init__(self, ctx: WhatsAppChannelSite, api: WhatsAppApi, store: WhatsAppStore) -> None:
         self.ctx = ctx
         self.api = api
         self.store = store
@@ -175,8 +176,8 @@ class WhatsAppOutbound:
             return message
         ref = media.pop("attachment")
         service = self.ctx.attachments
-        record = await service.store.get(ref["session_id"], ref["id"]) if service else None
-        if record is None:
+        record = await service.store.get(ref["session_id"], ref["id"]) if service is not None else None
+        if service is None or record is None:
             return None
         try:
             data = await service.read_bytes(record)
@@ -192,7 +193,11 @@ class WhatsAppOutbound:
         if jobs is None or not jobs.enabled:
             log.error("whatsapp messages to %s wait: background jobs are off, nothing retries them", mask_number(wa_id))
             return
-        await self.store.enqueue_later(lambda conn: jobs.enqueue_in(conn, SEND_JOB, {"wa_id": wa_id, "up_to": up_to}))
+
+        def enqueue(conn: Transaction) -> None:
+            jobs.enqueue_in(conn, SEND_JOB, {"wa_id": wa_id, "up_to": up_to})
+
+        await self.store.enqueue_later(enqueue)
 
     # -- the 24-hour window and templates ----------------------------------------------------------------
     @staticmethod

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sanic import Sanic
 
 from nura_appliance.channels.shared import ReplyGuard
+from nura_appliance.channels.site import WhatsAppChannelSite
 from nura_appliance.channels.whatsapp import WhatsAppChannel
 from nura_appliance.channels.whatsapp_outbound import SEND_JOB
 from nura_appliance.channels.whatsapp_routes import INBOUND_KEEP_SECONDS, WhatsAppRuntime, bp, enabled, make_api
@@ -25,7 +26,7 @@ if TYPE_CHECKING:  # annotations only (a feature below this one)
 log = logging.getLogger(__name__)
 
 
-class WhatsAppSite(Protocol):
+class WhatsAppSite(WhatsAppChannelSite, Protocol):
     """What this feature uses of the app context (``context.AppContext`` satisfies it, checked by
     mypy in ``context.py``): read-only members as properties, ``whatsapp`` set here."""
 
