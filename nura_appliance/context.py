@@ -60,6 +60,7 @@ if TYPE_CHECKING:  # the feature services' types; the features import nothing fr
     from nura_appliance.jobs.service import JobService, JobServiceSite
     from nura_appliance.jobs.setup import JobsSite
     from nura_appliance.jobs.tasks import OutboxJobSite
+    from nura_appliance.knowledge.evaluation import EvalSite
     from nura_appliance.knowledge.hybrid import HybridRetriever
     from nura_appliance.knowledge.site import IndexSite, KnowledgeSite, KnowledgeTasks, ReindexTask
     from nura_appliance.ops.admin_settings import AdminSettings, SettingsSite
@@ -279,9 +280,10 @@ if TYPE_CHECKING:
         PersonSite,
         ChannelSite,
         WhatsAppChannelSite,
+        EvalSite,
     ]:
         """Never called: as above, for the seams of the services built with the context
         (``JobService``, ``AnalyticsService``'s gap review), of the job handlers (the jobs feature
         hands them this context with a thread-safe bus, a ``jobs.service.JobBus``) and of
-        ``handoff.customer``'s helpers, and of the chat channels."""
-        return (ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx)
+        ``handoff.customer``'s helpers, of the chat channels and of ``knowledge.evaluation``."""
+        return (ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx)

@@ -32,11 +32,14 @@ import time
 import unicodedata
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from nura_appliance.errors import ValidationFailed
+from nura_appliance.knowledge.hybrid import HybridRetriever
 from nura_appliance.knowledge.language import detect_with_hint
+from nura_appliance.knowledge.site import TriedAnswer
 from nura_appliance.languages import LANG_LIST, LANGS
+from nura_appliance.settings import Settings
 
 REJECTED = ("out_of_scope", "fallback", "rule")
 
@@ -105,7 +108,39 @@ def _ratio(good: int, total: int) -> float | None:
     return round(good / total, 4) if total else None
 
 
-async def run_cases(ctx: Any, cases: list[dict[str, Any]]) -> dict[str, Any]:
+class EvalAnswer(TriedAnswer, Protocol):
+    """What scoring reads of the pipeline's answer (``conversation.pipeline.Answer``, a feature
+    above this one) besides what the routes read."""
+
+    @property
+    def candidates(self) -> list[dict[str, Any]]: ...
+    @property
+    def sentiment(self) -> str: ...
+    @property
+    def source_doc(self) -> str | None: ...
+
+
+class EvalPipeline(Protocol):
+    """``ctx.pipeline`` as the evaluation drives it: the very ``answer`` ``POST /v1/message`` uses."""
+
+    async def answer(self, text: str, lang: str, context: dict[str, Any] | None = None) -> EvalAnswer: ...
+
+    async def refresh(self, force: bool = False) -> None: ...
+
+
+class EvalSite(Protocol):
+    """What :func:`run_cases` uses of the app context (the CLI's ``nura eval`` passes its own);
+    ``context.py`` checks the AppContext against it."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def pipeline(self) -> EvalPipeline: ...
+    @property
+    def retriever(self) -> HybridRetriever | None: ...
+
+
+async def run_cases(ctx: EvalSite, cases: list[dict[str, Any]]) -> dict[str, Any]:
     """Answer every case with the live pipeline; returns ``{"summary", "cases"}``."""
     pipeline = ctx.pipeline
     await pipeline.refresh(force=True)
@@ -121,7 +156,7 @@ async def run_cases(ctx: Any, cases: list[dict[str, Any]]) -> dict[str, Any]:
         if answer.article_id and answer.article_id not in candidates:
             candidates.insert(0, answer.article_id)
         kind = answer.kind if answer.kind != "rag" else "fallback"
-        got = {
+        got: dict[str, Any] = {
             "kind": kind,
             "article": answer.article_id,
             "candidates": candidates,
@@ -292,7 +327,7 @@ def _from_source(source: str, doc: str | None) -> bool:
 
 
 async def score_handbook_case(
-    ctx: Any, text: str, lang: str, expect: dict[str, Any], answer: Any, trace: dict[str, Any]
+    ctx: EvalSite, text: str, lang: str, expect: dict[str, Any], answer: EvalAnswer, trace: dict[str, Any]
 ) -> dict[str, Any]:
     """One handbook case: did the answer carry the fact (and come from the file), did the fact
     reach the passages chosen for the prompt, did the LLM prompt carry it, and at which rank the
