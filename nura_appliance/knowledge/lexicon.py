@@ -763,6 +763,9 @@ _CARRIER_CONCEPTS = frozenset(
     for c in ("internet", "slow", "signal", "hotspot", "fiber", "roaming", "call", "sms", "usage", "balance")
     + ("package", "sim", "esim", "vas", "points", "draining")
 )
+# A charge or deduction alone is no part of the desk: "netflix eats my balance" names the balance,
+# "uber refund for a wrong charge" names nothing the desk charges — the charge is the service's.
+_CARRIED = _CARRIER_CONCEPTS - {"kcdraining"}
 
 
 def _stem_forms(form: str) -> set[tuple[str, ...]]:
@@ -806,7 +809,7 @@ def service_facets(units: list[tuple[str, str | None]], terms: Sequence[str]) ->
     """What a message asks of a service — account, password, subscription, price, bill, refund,
     card (concept names, or "account", "refund", "card" for the words of _FACET_WORDS) — when it names nothing the desk carries
     (network, calls, messages, data, balance, packages, SIM); empty otherwise."""
-    if any(term in _CARRIER_CONCEPTS for term in terms):
+    if any(term in _CARRIED for term in terms):
         return frozenset()
     facets = _service_table()[1]
     found = {term[2:] for term in terms if term.startswith("kc") and term[2:] in _SERVICE_FACETS}

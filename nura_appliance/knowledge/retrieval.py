@@ -93,6 +93,12 @@ BACKGROUND_WORDS = 2
 # Two articles this close in fused score that share the message's topic words are told apart by
 # what only one of them covers (``what_decides``): chosen on the dev splits (docs/KNOWLEDGE.md).
 RERANK_MARGIN = 0.1
+# Two articles within this fused score of each other, of which the runner-up covers every content
+# word the best one covers and more, one of them rarer in the pack by at least this much (the largest
+# covered IDF, 0-1): the rarer word is what the question is about, and the runner-up leads
+# (``specific_word_decides``: "لە دەرەوەی وڵات … ئینتەرنێت", internet abroad, is roaming, not the
+# data-usage article that covers only "internet" and "use"). Chosen on the dev splits (docs/KNOWLEDGE.md).
+DECIDING_MARGIN, DECIDING_RARITY = 0.2, 0.3
 
 
 def _best_per_article(snap: _Snapshot, rows: list[tuple[str, str, float]]) -> tuple[np.ndarray, np.ndarray]:
@@ -599,6 +605,22 @@ def what_decides(
     return bool(best & runner) and best < runner and extra <= predicates
 
 
+def specific_word_decides(
+    snap: _Snapshot, units: list[tuple[str, str | None]], order: np.ndarray, fused: np.ndarray
+) -> bool:
+    """Whether the runner-up should win over a best article it nearly ties with
+    (``DECIDING_MARGIN``): it covers every content word of the message the best one covers, and
+    more, among them a word rarer in the pack (``DECIDING_RARITY`` more of the largest covered IDF)
+    than any the best one covers — the best one won on the message's generic words."""
+    if len(order) < 2 or float(fused[order[0]] - fused[order[1]]) >= DECIDING_MARGIN:
+        return False
+    first, second = int(order[0]), int(order[1])
+    best, runner = covered_units(snap, units, first), covered_units(snap, units, second)
+    if not best or not best < runner:
+        return False
+    return coverage_evidence(snap, units, second)[2] - coverage_evidence(snap, units, first)[2] >= DECIDING_RARITY
+
+
 def background_words(snap: _Snapshot, units: list[tuple[str, str | None]], index: int) -> int:
     """How many of the message's content words that article ``index`` does not cover one
     out-of-scope question holds (the most over the questions; a word counts through its concept
@@ -846,6 +868,21 @@ class ArticleMatcher:
         )
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
+    @classmethod
+    def _confidence_of(
+        cls,
+        snap: _Snapshot,
+        units: list[tuple[str, str | None]],
+        top: int,
+        best: float,
+        runner: float,
+        learned: np.ndarray,
+    ) -> float:
+        """:meth:`calibrate` for article ``top`` leading with ``best`` over ``runner``."""
+        covered, words, rarest = coverage(snap, units, top)
+        learned_margin = float(learned[top] - np.max(np.delete(learned, top))) if len(learned) > 1 else 0.0
+        return cls.calibrate(best, best - runner, covered, words, rarest, learned_margin)
+
     async def decide(self, text: str, lang: str) -> Decision:
         """Answer with one article, offer candidates (ambiguous) or nothing (out of scope)."""
         analysis: dict[str, Any] = {}
@@ -860,18 +897,24 @@ class ArticleMatcher:
         order = np.argsort(-fused, kind="stable")
         best = float(fused[order[0]])
         runner = float(fused[order[1]]) if len(order) > 1 else 0.0
+        learned = signals["learned"]
+        ceiling = 1.0
         if what_decides(
             snap, units, order, fused, sorani_predicates(text) if has_sorani_letters(text) else frozenset()
         ):
             # The runner-up holds what the best one lacks: it leads, on no margin (a near tie).
             order[[0, 1]] = order[[1, 0]]
             best = runner
+        elif specific_word_decides(snap, units, order, fused):
+            # The same, on a rarer word: no more confident than the order it overturns.
+            ceiling = self._confidence_of(snap, units, int(order[0]), best, runner, learned)
+            order[[0, 1]] = order[[1, 0]]
+            best = runner
         known = float(signals["known"][0])
         top = int(order[0])
         covered, words, rarest, missing, unknown = coverage_evidence(snap, units, top)
-        learned = signals["learned"]
         learned_margin = float(learned[top] - np.max(np.delete(learned, top))) if len(learned) > 1 else 0.0
-        confidence = round(self.calibrate(best, best - runner, covered, words, rarest, learned_margin), 3)
+        confidence = round(min(ceiling, self.calibrate(best, best - runner, covered, words, rarest, learned_margin)), 3)
         if length > LONG_MESSAGE_WORDS and confidence >= self.answer_threshold:
             # A pasted text, not a question: the calibration never saw one (its questions have
             # 1-25 content words), and a long text shares generic words with every article. Offer
