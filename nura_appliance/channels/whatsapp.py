@@ -46,7 +46,7 @@ from nura_appliance.conversation.service import parse_message
 from nura_appliance.errors import Forbidden, NotFound, NuraError, RateLimited, Unauthorized, ValidationFailed
 from nura_appliance.knowledge.pack import pick_text
 from nura_appliance.languages import fallback_order
-from nura_appliance.storage.base import CustomerIdentity
+from nura_appliance.storage.base import CustomerIdentity, SessionRecord
 
 log = logging.getLogger(__name__)
 
@@ -154,13 +154,13 @@ class WhatsAppChannel(WhatsAppOutbound):
             return None, None
         return contact["session_id"], contact["session_token"]
 
-    async def _session(self, wa_id: str, lang: str) -> tuple[Any, str]:
+    async def _session(self, wa_id: str, lang: str) -> tuple[SessionRecord, str]:
         """The number's live session record and token, a new one when it has none."""
         contact = await self.store.contact(wa_id)
         session_id, token = await self._live_session(contact)
         session = await authorized_or_none(self.ctx.sessions, session_id, token)
         if session is not None:
-            return session, token
+            return session, token or ""  # a live session came with its token
         return self.ctx.sessions.new(customer_id=f"wa:{wa_id}", channel="whatsapp", lang=lang)
 
     async def _remember(self, wa_id: str, session_id: str, token: str, lang: str) -> None:

@@ -54,7 +54,7 @@ T = TypeVar("T")
 # ``bus`` a :class:`JobBus`); ``context.py`` checks the AppContext against each. The queue hands it
 # the app context behind a thread-safe bus, so the queue itself cannot name that type here.
 JobHandler = Callable[[Any, dict[str, Any]], Awaitable[None]]
-PeriodicHandler = Callable[[Any], Awaitable[object]]  # the result is ignored
+PeriodicHandler = Callable[[Any], Coroutine[Any, Any, object]]  # an async def; the result is ignored
 
 
 class JobBus(Protocol):
@@ -398,10 +398,13 @@ class JobService:
             done.append(name)
             if index < len(todo) - 1:  # the last handler's record is the 'done' write below
                 writes, progress = run.take_writes(), list(done)
-                outcome = await self._with_retries(
-                    f"record the progress of job {row_id}",
-                    lambda p=progress, w=writes: self.store.progress(row_id, token, p, w),
-                )
+
+                def record_progress(
+                    p: list[str] = progress, w: list[OutcomeWrite] = writes
+                ) -> Coroutine[Any, Any, Recorded]:
+                    return self.store.progress(row_id, token, p, w)
+
+                outcome = await self._with_retries(f"record the progress of job {row_id}", record_progress)
                 if outcome == "lost":
                     return self._lost(row)
         writes = run.take_writes()
