@@ -35,16 +35,18 @@ from nura_appliance.storage.stores import (
 
 if TYPE_CHECKING:  # the feature services' types; the features import nothing from here at run time
     from nura_appliance.ai.service import LLMService
+    from nura_appliance.ai.setup import AiSite
     from nura_appliance.analytics.jobs import ClassifySite, GapJobSite
     from nura_appliance.analytics.review import ReviewSite
     from nura_appliance.analytics.service import AnalyticsService
     from nura_appliance.analytics.setup import AnalyticsSite
-    from nura_appliance.attachments.service import AttachmentService
+    from nura_appliance.attachments.service import AttachmentService, AttachmentSite
+    from nura_appliance.attachments.setup import AttachmentsSetupSite
     from nura_appliance.auth.audit import AuditService
     from nura_appliance.auth.limits import RateLimiter
     from nura_appliance.auth.service import AuthService, UserService
     from nura_appliance.auth.site import AuthSite
-    from nura_appliance.channels.identity import IdentityService
+    from nura_appliance.channels.identity import IdentityService, IdentitySite
     from nura_appliance.channels.shared import PersonSite
     from nura_appliance.channels.site import ChannelSite, WhatsAppChannelSite
     from nura_appliance.channels.telegram_routes import TelegramRuntime
@@ -57,6 +59,7 @@ if TYPE_CHECKING:  # the feature services' types; the features import nothing fr
     from nura_appliance.handoff.service import HandoffService
     from nura_appliance.handoff.site import HandoffSite
     from nura_appliance.handoff.webhook import EscalationSite
+    from nura_appliance.health import HealthSite
     from nura_appliance.jobs.service import JobService, JobServiceSite
     from nura_appliance.jobs.setup import JobsSite
     from nura_appliance.jobs.tasks import OutboxJobSite
@@ -66,7 +69,7 @@ if TYPE_CHECKING:  # the feature services' types; the features import nothing fr
     from nura_appliance.ops.admin_settings import AdminSettings, SettingsSite
     from nura_appliance.ops.metrics import SupervisionView
     from nura_appliance.ops.runtime import LockSite, ServeLockHolder
-    from nura_appliance.ops.scheduled_backups import BackupJobSite, BackupService
+    from nura_appliance.ops.scheduled_backups import BackupJobSite, BackupService, BackupServiceSite, BackupsSite
     from nura_appliance.original.wire import OriginalWire, WireSite
 
 log = logging.getLogger(__name__)
@@ -281,9 +284,17 @@ if TYPE_CHECKING:
         ChannelSite,
         WhatsAppChannelSite,
         EvalSite,
+        HealthSite,
+        AiSite,
+        AttachmentSite,
+        AttachmentsSetupSite,
+        IdentitySite,
+        BackupServiceSite,
+        BackupsSite,
     ]:
         """Never called: as above, for the seams of the services built with the context
         (``JobService``, ``AnalyticsService``'s gap review), of the job handlers (the jobs feature
         hands them this context with a thread-safe bus, a ``jobs.service.JobBus``) and of
-        ``handoff.customer``'s helpers, of the chat channels and of ``knowledge.evaluation``."""
-        return (ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx)
+        ``handoff.customer``'s helpers, of the chat channels, of ``knowledge.evaluation``, and of the
+        hooks and health checks that took ``ctx: Any`` before (AI, attachments, identities, backups)."""
+        return (ctx,) * 23

@@ -4,17 +4,40 @@ retrieval tier (contributed before the core is built), the health check and the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sanic import Sanic
 
 from nura_appliance.ai.grounded import GroundedAnswerTier
 from nura_appliance.ai.routes import bp
 from nura_appliance.ai.service import LLMService
+from nura_appliance.conversation.parts import CoreParts
 from nura_appliance.http import before_core
+from nura_appliance.knowledge.hybrid import HybridRetriever
+from nura_appliance.settings import Settings
+from nura_appliance.storage.base import SessionStore
+from nura_appliance.storage.bus import EventBus
+from nura_appliance.storage.stores import Stores
 
 
-async def _attach(app: Sanic, ctx: Any, parts: Any) -> None:
+class AiSite(Protocol):
+    """What this feature's hook and health check use of the app context: ``llm`` is set here."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def stores(self) -> Stores: ...
+    @property
+    def bus(self) -> EventBus: ...
+    @property
+    def sessions_store(self) -> SessionStore: ...
+    @property
+    def retriever(self) -> HybridRetriever | None: ...
+
+    llm: LLMService | None
+
+
+async def _attach(app: Sanic, ctx: AiSite, parts: CoreParts) -> None:
     llm = LLMService(ctx.settings, ctx.stores.ai)
     ctx.llm = llm
     retriever = ctx.retriever  # the knowledge feature (earlier in FEATURES) built it, or None
@@ -35,8 +58,8 @@ async def _attach(app: Sanic, ctx: Any, parts: Any) -> None:
     await llm.start()
 
 
-async def _health(ctx: Any) -> dict[str, Any]:
-    llm: LLMService | None = ctx.llm
+async def _health(ctx: AiSite) -> dict[str, Any]:
+    llm = ctx.llm
     if llm is None:
         return {"ok": True, "detail": "AI feature not started"}
     active, reason = llm.decision()

@@ -20,12 +20,33 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nura_appliance.attachments.files import PreparedFile, accepted_types, prepare
 from nura_appliance.auth.uploads import stored_path
 from nura_appliance.errors import NotFound, PayloadTooLarge, ValidationFailed
+from nura_appliance.paths import DataPaths
+from nura_appliance.settings import Settings
 from nura_appliance.storage.base import AttachmentRecord, AttachmentStore, SessionRecord, Transaction, TurnRecord
+
+if TYPE_CHECKING:  # annotations only (features below this one)
+    from nura_appliance.conversation.service import ConversationService
+    from nura_appliance.handoff.service import HandoffService
+
+
+class AttachmentSite(Protocol):
+    """What :class:`AttachmentService` uses of the app context: the core's conversation service and
+    the hand-off service (read when a file comes in: both are built before this feature)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def paths(self) -> DataPaths: ...
+    @property
+    def conversations(self) -> ConversationService: ...
+    @property
+    def handoff(self) -> HandoffService | None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +83,7 @@ class AttachmentService:
     """Checks, stores and serves attachments; the turn itself goes through the conversation
     service (customers) or the hand-off service (agents), which own the transcript."""
 
-    def __init__(self, ctx: Any, store: AttachmentStore) -> None:
+    def __init__(self, ctx: AttachmentSite, store: AttachmentStore) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
         self.store = store
@@ -185,6 +206,8 @@ class AttachmentService:
             self.store.insert_in(conn, records, turn.id)
 
         handoff = self.ctx.handoff
+        if handoff is None:  # the agent routes are the hand-off feature's; it is set up before this one
+            raise RuntimeError("the hand-off feature is not set up (ctx.handoff)")
         turn = await self._stored(
             prepared,
             lambda: handoff.agent_message(

@@ -4,18 +4,28 @@ upload and download routes, and the start-up sweep of orphaned files."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Protocol
 
 from sanic import Sanic
 
 from nura_appliance.attachments.routes import bp
-from nura_appliance.attachments.service import AttachmentService
+from nura_appliance.attachments.service import AttachmentService, AttachmentSite
 from nura_appliance.http import on_context
+from nura_appliance.storage.stores import Stores
 
 log = logging.getLogger(__name__)
 
 
-async def _attach(app: Sanic, ctx: Any) -> None:
+class AttachmentsSetupSite(AttachmentSite, Protocol):
+    """What this feature's hook uses of the app context: ``attachments`` is set here."""
+
+    @property
+    def stores(self) -> Stores: ...
+
+    attachments: AttachmentService | None
+
+
+async def _attach(app: Sanic, ctx: AttachmentsSetupSite) -> None:
     service = AttachmentService(ctx, ctx.stores.attachments)
     ctx.attachments = service
 

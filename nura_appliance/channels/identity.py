@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from sanic import Blueprint, Request, Sanic
 from sanic import json as json_response
@@ -36,6 +36,8 @@ from nura_appliance.http import int_arg, json_object, on_context, session_token
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
 from nura_appliance.settings import Settings
 from nura_appliance.storage.base import CustomerIdentity, IdentityStore
+from nura_appliance.storage.bus import EventBus
+from nura_appliance.storage.stores import Stores
 
 bp = Blueprint("customer_identity", url_prefix="/v1")
 _ID = re.compile(r"^[\w.@:+-]{1,128}$")
@@ -211,7 +213,20 @@ async def customer_sessions(request: Request, customer_id: str) -> HTTPResponse:
     return json_response({"customer_id": customer_id, "sessions": sessions})
 
 
-async def _attach(app: Sanic, ctx: Any) -> None:
+class IdentitySite(Protocol):
+    """What this feature's hook uses of the app context: ``identities`` is set here."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def stores(self) -> Stores: ...
+    @property
+    def bus(self) -> EventBus: ...
+
+    identities: IdentityService | None
+
+
+async def _attach(app: Sanic, ctx: IdentitySite) -> None:
     ctx.identities = IdentityService(ctx.settings, ctx.stores.identities, ctx.bus)
 
 

@@ -26,7 +26,7 @@ import logging
 import re
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sanic import Blueprint, Request, Sanic
 from sanic import json as json_response
@@ -39,7 +39,14 @@ from nura_appliance.http import on_context
 from nura_appliance.jobs.tasks import WEBHOOK_KIND, webhook_payload
 from nura_appliance.ops.backup import create_backup
 from nura_appliance.ops.schedule import BackupSchedule, parse_schedule
+from nura_appliance.paths import DataPaths
+from nura_appliance.settings import Settings
 from nura_appliance.storage.base import BackupRun, BackupStore, Transaction
+from nura_appliance.storage.stores import Stores
+
+if TYPE_CHECKING:  # annotations only (features below this one)
+    from nura_appliance.auth.audit import AuditService
+    from nura_appliance.jobs.service import JobService
 
 log = logging.getLogger(__name__)
 bp = Blueprint("backups", url_prefix="/v1")
@@ -80,10 +87,21 @@ def prune(folder: Path, keep: int) -> list[str]:
     return deleted
 
 
+class BackupServiceSite(Protocol):
+    """What :class:`BackupService` uses of the app context (``jobs`` is read when used)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def paths(self) -> DataPaths: ...
+    @property
+    def jobs(self) -> JobService | None: ...
+
+
 class BackupService:
     """``ctx.backups``: checks the schedule, queues and runs backups, reports."""
 
-    def __init__(self, ctx: Any, store: BackupStore, *, clock: Any = time.time) -> None:
+    def __init__(self, ctx: BackupServiceSite, store: BackupStore, *, clock: Any = time.time) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
         self.store = store
@@ -268,10 +286,10 @@ async def back_up_now(request: Request) -> HTTPResponse:
       "202": {description: "queued: {run}"}
       "409": {description: "a backup is queued or running"}
     """
-    ctx = request.app.ctx.nura
+    ctx: BackupsSite = request.app.ctx.nura  # Sanic's ctx is untyped; the app keeps its context here
     principal = getattr(request.ctx, "principal", None)
     actor = getattr(principal, "username", None)
-    run = await ctx.backups.back_up_now(actor)
+    run = await _service(ctx).back_up_now(actor)
     audit = ctx.audit
     if audit is not None:
         await audit.record(actor or "admin", "backup.run", str(run.id), {"status": run.status})
@@ -284,6 +302,18 @@ class BackupJobSite(Protocol):
 
     @property
     def backups(self) -> BackupService | None: ...
+
+
+class BackupsSite(BackupServiceSite, Protocol):
+    """What this feature's hook, routes and health check use of the app context: ``backups`` is
+    set by the hook."""
+
+    @property
+    def stores(self) -> Stores: ...
+    @property
+    def audit(self) -> AuditService | None: ...
+
+    backups: BackupService | None
 
 
 def _service(ctx: BackupJobSite) -> BackupService:
@@ -303,7 +333,7 @@ async def check_schedule_job(ctx: BackupJobSite) -> None:
     await _service(ctx).check_schedule()
 
 
-async def _attach(app: Sanic, ctx: Any) -> None:
+async def _attach(app: Sanic, ctx: BackupsSite) -> None:
     service = BackupService(ctx, ctx.stores.backups)
     ctx.backups = service
     jobs = ctx.jobs
@@ -317,8 +347,8 @@ async def _attach(app: Sanic, ctx: Any) -> None:
         log.exception("checking the backup schedule at start-up failed")
 
 
-async def _health(ctx: Any) -> dict[str, Any]:
-    service: BackupService = ctx.backups
+async def _health(ctx: BackupJobSite) -> dict[str, Any]:
+    service = _service(ctx)
     alert = await service.alert()
     last = await service.store.last_finished("ok")
     return {
