@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -480,3 +481,34 @@ REPAIRS = """# الصيانة
 - الأجهزة المشتراة من فروعنا عليها ضمان 18 شهراً من تاريخ الشراء.
 - جهاز بديل مؤقت (Samsung A05) يُعطى لمشتركي Platinum فقط خلال فترة الصيانة.
 """
+
+
+def test_a_passage_lone_only_by_word_holds_the_topic_and_the_value() -> None:
+    """``valued_topic`` (round 12): "رقم قسم الاحتيال" — the internal numbers passage holds
+    "الاحتيال" by word and "رقم" by its phone number; beside the confident scam article (which
+    holds the same rarest word) it is not a passage about something else. Without the value, or
+    holding a commoner word than the article's, it stays lone."""
+    from nura_appliance.ai.grounded import valued_topic
+    from nura_appliance.ai.prompts import Passage
+
+    numbers = "- الإبلاغ عن الاحتيال: 4488.\n- متابعة الشكاوى: 4499."
+    scam = Passage("article", "spam-scam", "الاحتيال", "للإبلاغ عن رقم محتال …", 0.91, rare=1.0)
+    held = Passage("chunk", "1", "أرقام", numbers, 0.88, rare=1.0, words={"احتيال": 1.0}, lone=True, by_value=0.3)
+    assert valued_topic(held, scam)
+    assert not valued_topic(replace(held, by_value=0.0), scam)  # the asking word is not held
+    assert not valued_topic(replace(held, rare=0.5, words={"رقم": 0.5}), scam)  # a commoner word
+    assert not valued_topic(replace(held, lone=False), scam)
+
+
+async def test_a_lone_by_word_line_with_the_value_follows_the_confident_article_offline(
+    offline: tuple[Any, httpx.AsyncClient],
+) -> None:
+    """Round 12: "رقم قسم الاحتيال" got the scam article alone (the internal numbers passage held
+    "الاحتيال" by word and "رقم" only by its number: lone). Now the article is followed by the
+    handbook's fraud line — that line, not the passage's other numbers."""
+    app, client = offline
+    await _zagros(app, client)
+    answer = await _ask(client, "رقم قسم الاحتيال", "ar")
+    assert answer["kind"] == "rag" and answer["article_id"] == "spam-scam", answer
+    handbook = answer["response"].split("هذا ما وجدته في دليل الخدمة", 1)[1]
+    assert "4488" in handbook and "4499" not in handbook and "0750" not in handbook, answer["response"]

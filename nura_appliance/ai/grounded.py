@@ -77,6 +77,7 @@ def passage_from_hit(hit: Any) -> Passage:
         words=getattr(getattr(hit, "evidence", None), "words", None) or None,
         lone=bool(getattr(getattr(hit, "evidence", None), "lone", False)),
         cosine=float(getattr(hit, "cosine", 0.0) or 0.0),
+        by_value=float(getattr(getattr(hit, "evidence", None), "by_value", 0.0) or 0.0),
     )
 
 
@@ -107,6 +108,21 @@ def _value_beside(text: str, chunks: list[Passage], article: Passage, floor: flo
     decline what the passages do not answer, and a declined answer leaves the article."""
     kinds = answer_types(text)
     return bool(kinds) and any(c.score >= floor and new_values(c.text, article.text, frozenset(kinds)) for c in chunks)
+
+
+def valued_topic(passage: Passage, article: Passage) -> bool:
+    """Whether a lone passage (one of the question's words held by word) also holds a value of
+    the kind the question asks for (``Passage.by_value``) and the question's rarest word that the
+    confident ``article`` holds: "رقم قسم الاحتيال" beside the scam article, and the handbook's
+    "خط الإبلاغ عن الاحتيال: 4488" — "الاحتيال" by word, "رقم" by the number. The article tier's
+    confidence says the question is the team's topic; the passage adds its particular."""
+    return (
+        passage.lone
+        and passage.by_value > 0
+        and len(passage.words or {}) == 1
+        and article.rare > 0
+        and passage.rare >= article.rare
+    )
 
 
 def names_other_operator(text: str, passage: str, company: str = "") -> bool:
@@ -345,6 +361,12 @@ class GroundedAnswerTier:
             # The question asks for a value (a price, a code, an address …) that the article does
             # not hold and the passage does, and the passage holds the question's rarest word the
             # article holds: the handbook answers the particular, the article the topic.
+            # A passage lone only by word (the asking word held by its value: "رقم قسم الاحتيال"
+            # and the internal numbers' "الاحتيال: 4488") holds two things the question names —
+            # beside an article on the same topic (the passage holds the article's rarest word of
+            # the question) it adds the particular, as a passage that is not lone does.
+            if best.lone and chosen is not None and valued_topic(best, chosen):
+                best = replace(best, lone=False)
             adds = (
                 not outranks
                 and chosen is not None

@@ -29,6 +29,8 @@ class Passage:
     words: dict[str, float] | None = None  # the question's words it holds: their rarity (same)
     lone: bool = False  # it holds only one of the question's several words (Evidence.lone)
     cosine: float = 0.0  # the embedding similarity the retriever measured
+    # the share of the question held through a value of the asked kind, not a word (Evidence.by_value)
+    by_value: float = 0.0
 
     @property
     def lang(self) -> str:
