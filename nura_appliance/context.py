@@ -60,6 +60,7 @@ if TYPE_CHECKING:  # the feature services' types; the features import nothing fr
     from nura_appliance.handoff.site import HandoffSite
     from nura_appliance.handoff.webhook import EscalationSite
     from nura_appliance.health import HealthSite
+    from nura_appliance.jobs.routes import RetrySite
     from nura_appliance.jobs.service import JobService, JobServiceSite
     from nura_appliance.jobs.setup import JobsSite
     from nura_appliance.jobs.tasks import OutboxJobSite
@@ -71,6 +72,7 @@ if TYPE_CHECKING:  # the feature services' types; the features import nothing fr
     from nura_appliance.ops.runtime import LockSite, ServeLockHolder
     from nura_appliance.ops.scheduled_backups import BackupJobSite, BackupService, BackupServiceSite, BackupsSite
     from nura_appliance.original.wire import OriginalWire, WireSite
+    from nura_appliance.realtime.sse import UsersSite
 
 log = logging.getLogger(__name__)
 __all__ = [
@@ -291,10 +293,12 @@ if TYPE_CHECKING:
         IdentitySite,
         BackupServiceSite,
         BackupsSite,
+        RetrySite,
+        UsersSite,
     ]:
         """Never called: as above, for the seams of the services built with the context
         (``JobService``, ``AnalyticsService``'s gap review), of the job handlers (the jobs feature
         hands them this context with a thread-safe bus, a ``jobs.service.JobBus``) and of
         ``handoff.customer``'s helpers, of the chat channels, of ``knowledge.evaluation``, and of the
         hooks and health checks that took ``ctx: Any`` before (AI, attachments, identities, backups)."""
-        return (ctx,) * 23
+        return (ctx,) * 25

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sanic import Blueprint, HTTPResponse, Request
 from sanic import json as json_response
@@ -11,8 +11,18 @@ from nura_appliance.auth.access import ADMIN, access
 from nura_appliance.http import int_arg
 from nura_appliance.jobs.service import JobService
 
-if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    pass
+if TYPE_CHECKING:  # annotations only (a feature below this one)
+    from nura_appliance.auth.audit import AuditService
+
+
+class RetrySite(Protocol):
+    """What the retry route uses of the app context (``context.py`` checks the AppContext)."""
+
+    @property
+    def jobs(self) -> JobService | None: ...
+    @property
+    def audit(self) -> AuditService | None: ...
+
 
 bp = Blueprint("jobs", url_prefix="/v1/jobs")
 
@@ -31,8 +41,11 @@ async def failed_jobs(request: Request) -> HTTPResponse:
 @access(ADMIN)
 async def retry_job(request: Request, job_id: int) -> HTTPResponse:
     """Put a failed job back in the queue with fresh attempts."""
-    ctx = request.app.ctx.nura
-    result = await ctx.jobs.retry(job_id)
+    ctx: RetrySite = request.app.ctx.nura  # Sanic's ctx is untyped; the app keeps its context here
+    jobs = ctx.jobs
+    if jobs is None:  # this blueprint is the jobs feature's, registered with it
+        raise RuntimeError("the jobs feature is not set up (ctx.jobs)")
+    result = await jobs.retry(job_id)
     audit = ctx.audit
     principal = getattr(request.ctx, "principal", None)
     if audit is not None:

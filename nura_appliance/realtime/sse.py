@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse
@@ -25,6 +25,9 @@ from nura_appliance.auth.access import AGENT, SESSION, access
 from nura_appliance.errors import BadRequest
 from nura_appliance.http import bounded_int, session_token
 from nura_appliance.storage.bus import Event, EventBus
+
+if TYPE_CHECKING:  # annotations only (a feature below this one)
+    from nura_appliance.auth.service import UserService
 
 bp = Blueprint("realtime", url_prefix="/v1")
 AGENTS_CHANNEL = "agents"
@@ -105,7 +108,14 @@ async def stream_channel(
     return response
 
 
-async def _display_name(ctx: Any, username: str | None) -> str | None:
+class UsersSite(Protocol):
+    """What :func:`_display_name` uses of the app context: auth's user service, when set up."""
+
+    @property
+    def users(self) -> UserService | None: ...
+
+
+async def _display_name(ctx: UsersSite, username: str | None) -> str | None:
     """The assigned agent's display name for the customer's banner (auth's UserService)."""
     users = ctx.users
     return await users.display_name(username) if users is not None else None
