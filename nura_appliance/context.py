@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # the feature services' types; the features import nothing fr
     from nura_appliance.ai.setup import AiSite
     from nura_appliance.analytics.jobs import ClassifySite, GapJobSite
     from nura_appliance.analytics.review import ReviewSite
+    from nura_appliance.analytics.routes import ClickSite
     from nura_appliance.analytics.service import AnalyticsService
     from nura_appliance.analytics.setup import AnalyticsSite
     from nura_appliance.attachments.service import AttachmentService, AttachmentSite
@@ -295,10 +296,11 @@ if TYPE_CHECKING:
         BackupsSite,
         RetrySite,
         UsersSite,
+        ClickSite,
     ]:
         """Never called: as above, for the seams of the services built with the context
         (``JobService``, ``AnalyticsService``'s gap review), of the job handlers (the jobs feature
         hands them this context with a thread-safe bus, a ``jobs.service.JobBus``) and of
         ``handoff.customer``'s helpers, of the chat channels, of ``knowledge.evaluation``, and of the
         hooks and health checks that took ``ctx: Any`` before (AI, attachments, identities, backups)."""
-        return (ctx,) * 25
+        return (ctx,) * 26

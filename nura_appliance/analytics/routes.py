@@ -4,7 +4,7 @@ aggregate refresh and knowledge-gap review (the wiring and jobs are in ``analyti
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sanic import Blueprint, HTTPResponse, Request
 from sanic import json as json_response
@@ -15,12 +15,24 @@ from nura_appliance.analytics.review import parse_approval
 from nura_appliance.analytics.service import REPORT_TABS, AnalyticsService, parse_query
 from nura_appliance.auth.access import ADMIN, AGENT, PUBLIC, VIEWER, access, sees_transcripts
 from nura_appliance.auth.audit import client_ip
+from nura_appliance.auth.limits import RateLimiter
+from nura_appliance.conversation.sessions import SessionService
 from nura_appliance.errors import NotFound, ValidationFailed
 from nura_appliance.http import int_arg, json_body, json_object
 from nura_appliance.languages import LANG_LIST, LANGS
+from nura_appliance.settings import Settings
 
-if TYPE_CHECKING:  # annotations only: the composition root sits above the features
-    pass
+
+class ClickSite(Protocol):
+    """What the widget-event route uses of the app context (``context.py`` checks the AppContext)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def limits(self) -> RateLimiter | None: ...
+    @property
+    def sessions(self) -> SessionService: ...
+
 
 bp = Blueprint("analytics", url_prefix="/v1/analytics")
 gaps_bp = Blueprint("knowledge_gaps", url_prefix="/v1/knowledge-gaps")
@@ -38,7 +50,7 @@ def _actor(request: Request) -> str:
 @access(PUBLIC)
 async def click(request: Request) -> HTTPResponse:
     """Record one widget event (``tree_click`` also lands in tree_clicks)."""
-    ctx = request.app.ctx.nura
+    ctx: ClickSite = request.app.ctx.nura  # Sanic's ctx is untyped; the app keeps its context here
     limits = ctx.limits
     if limits is not None:
         ip = client_ip(request)
