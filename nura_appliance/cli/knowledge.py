@@ -6,13 +6,16 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from nura_appliance.cli.main import DataDir, fail, settings_for
 from nura_appliance.errors import NuraError
+
+if TYPE_CHECKING:  # annotations only (imported inside the commands at run time: `nura --help` stays fast)
+    from nura_appliance.context import AppContext
 
 knowledge_app = typer.Typer(help="Knowledge: packs, handbook ingestion, search.", no_args_is_help=True)
 T = TypeVar("T")
@@ -24,7 +27,7 @@ def _progress() -> Progress:
     )
 
 
-def _with_context(data_dir: Path | None, body: Callable[[Any], Awaitable[T]], *, install: bool = True) -> T:
+def _with_context(data_dir: Path | None, body: Callable[[AppContext], Awaitable[T]], *, install: bool = True) -> T:
     """Open the data dir's context (no server), run ``body(ctx)``, close it."""
     from nura_appliance.context import build_context
     from nura_appliance.knowledge.service import install_knowledge
@@ -129,7 +132,7 @@ def ingest(
     """
     from nura_appliance.knowledge.ingest import ingest_paths
 
-    async def body(ctx: Any) -> dict[str, Any]:
+    async def body(ctx: AppContext) -> dict[str, Any]:
         with _progress() as bar:
             task = bar.add_task("ingesting", total=None)
 
@@ -172,8 +175,11 @@ def search(
     Example: nura knowledge search "النت بطيء" --json
     """
 
-    async def body(ctx: Any) -> dict[str, Any]:
-        hits = await ctx.retriever.search(query, lang, k)
+    async def body(ctx: AppContext) -> dict[str, Any]:
+        retriever = ctx.retriever
+        if retriever is None:  # install_knowledge (run by _with_context) builds it
+            raise RuntimeError("the knowledge base was not installed (ctx.retriever)")
+        hits = await retriever.search(query, lang, k)
         decision = await ctx.pipeline.matcher.decide(query, lang)
         return {
             "hits": [h.as_dict() for h in hits],
@@ -226,7 +232,7 @@ def reindex_command(data_dir: DataDir = None) -> None:
     """
     from nura_appliance.knowledge.service import reindex
 
-    async def body(ctx: Any) -> int:
+    async def body(ctx: AppContext) -> int:
         with _progress() as bar:
             task = bar.add_task("re-indexing", total=None)
             return await reindex(ctx, progress=lambda done, total: bar.update(task, completed=done, total=total))
