@@ -331,7 +331,22 @@ class Bridge:
                 found.update(self.table.get(lang, {}).get(stem(word), ()))
             return found or self.names_for(word)
         found = set(self.table.get("ckb", {}).get(stem(word, True), ())) if sorani else set()
-        return (found or self.latin_for(word, sorani)) | self.english_for(word, sorani)
+        found = found or self.latin_for(word, sorani) or (self.sorani_names_for(word) if sorani else set())
+        return found | self.english_for(word, sorani)
+
+    def sorani_names_for(self, word: str) -> set[str]:
+        """Handbook words a Sorani word the handbook lacks may be the name of: Sorani writes an
+        Arabic place name in its own letters ("ناسریە" for "الناصرية": س for ص, ە for ة), so the
+        word read as Arabic (a final ە as ه, a medial one dropped; the Arabic light stem) meets the handbook's term of the same
+        consonant skeleton and first letter, as a Latin name does (``names_for``)."""
+        # ە is a vowel: a final one is the Arabic ة (ه once normalised), a medial one has no letter
+        folded = word[:-1].replace("\u06d5", "") + word[-1:].replace("\u06d5", "ه")
+        if folded == word and not has_sorani_letters(word):
+            return set()
+        unit = stem(folded)
+        if unit in self.vocabulary or len(shape := skeleton(unit)) < 3:
+            return set()
+        return {t for t in self.names.get(shape, ()) if _first(t) == _first(unit)}
 
     def english_for(self, word: str, sorani: bool = False) -> set[str]:
         """The handbook's English words an Arabic question word translates (the bridge read
