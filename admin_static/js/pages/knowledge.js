@@ -84,16 +84,23 @@ async function articlesTab(box) {
     }
   }
 
+  // Each opening of the editor takes a ticket; an article that arrives after a newer choice is
+  // dropped. (The first article opens by itself when the tab loads: on a slow link its answer
+  // came after the admin had picked another article and replaced that form, so the admin's
+  // edit was saved into the wrong article.)
+  let ticket = 0;
   async function edit(id, byUser = false) {
+    const mine = ++ticket;
     selected = id;
     renderList();
     let article = { id: "", category: "", title: {}, body: {}, examples: {}, keywords: [] };
     if (id) {
       try {
         const got = await api("GET", K.article(id));
+        if (mine !== ticket) return;
         article = got.article || got;
       } catch (err) {
-        mount(editor, card(null, failure(err)));
+        if (mine === ticket) mount(editor, card(null, failure(err)));
         return;
       }
     }
