@@ -155,7 +155,7 @@ class LLMService:
             return None, "the AI switch is off: extractive answers only, no customer text leaves the machine"
         if self.settings.nura_llm_provider == "off":
             return None, "NURA_LLM_PROVIDER=off: extractive answers only"
-        skipped = []
+        skipped: list[str] = []
         for provider in self.providers:
             snap = self.breakers[provider.name].snapshot()
             if snap.state == "closed":
