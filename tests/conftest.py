@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -645,3 +645,20 @@ def seed_rows(db: Any, table: str, rows: list[dict[str, Any]]) -> None:
 def query_rows(db: Any, sql_qmark: str, params: Any = ()) -> list[dict[str, Any]]:
     """Read rows on either backend; ``sql_qmark`` uses ``?`` / ``:name`` (psycopg's style on PostgreSQL)."""
     return db.read_sync(lambda c: run_sql(c, sql_qmark, params))
+
+
+def article_snapshot(texts: Sequence[str]) -> Any:
+    """An article index snapshot of one article per text, holding only the terms and their document
+    frequencies (no vectors): what the article tier's word rules read."""
+    import numpy as np
+
+    from nura_appliance.knowledge.retrieval import _Snapshot, analyse
+
+    empty = np.zeros((0, 1), dtype=np.float32)
+    ids = [f"a{i}" for i in range(len(texts))]
+    snap = _Snapshot("v", "", ids, np.zeros(0, dtype=np.int64), empty, empty, np.zeros(0, dtype=np.int64))
+    snap.terms = [frozenset(analyse(text)[0]) for text in texts]
+    for terms in snap.terms:
+        for term in terms:
+            snap.df[term] = snap.df.get(term, 0) + 1
+    return snap

@@ -9,30 +9,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from conftest import default_pack_context
+from conftest import article_snapshot, default_pack_context
 
 from nura_appliance.knowledge.lexicon import asks_of_service
-from nura_appliance.knowledge.retrieval import _Snapshot, analyse, specific_word_decides
-
-
-def _snapshot(*texts: str) -> _Snapshot:
-    empty = np.zeros((0, 1), dtype=np.float32)
-    ids = [f"a{i}" for i in range(len(texts))]
-    snap = _Snapshot("v", "", ids, np.zeros(0, dtype=np.int64), empty, empty, np.zeros(0, dtype=np.int64))
-    snap.terms = [frozenset(analyse(text)[0]) for text in texts]
-    for terms in snap.terms:
-        for term in terms:
-            snap.df[term] = snap.df.get(term, 0) + 1
-    return snap
+from nura_appliance.knowledge.retrieval import analyse, specific_word_decides
 
 
 def test_the_rarer_word_the_runner_up_also_covers_decides_a_near_tie() -> None:
-    snap = _snapshot(
-        "how much internet data have i used",  # covers "use" and "internet" only
-        "use the internet abroad with roaming",  # covers both, and "abroad" (one article)
-        "slow internet",
-        "internet settings",
-        "what did i use my balance on",
+    snap = article_snapshot(
+        [
+            "how much internet data have i used",  # covers "use" and "internet" only
+            "use the internet abroad with roaming",  # covers both, and "abroad" (one article)
+            "slow internet",
+            "internet settings",
+            "what did i use my balance on",
+        ]
     )
     units = analyse("how do i use the internet abroad")[1]
     order = np.array([0, 1, 2, 3, 4])

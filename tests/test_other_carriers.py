@@ -6,8 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from conftest import TEST_API_KEY, default_pack_context, initialised_copy, make_settings, new_session, running_app
+from conftest import (
+    TEST_API_KEY,
+    article_snapshot,
+    default_pack_context,
+    initialised_copy,
+    make_settings,
+    new_session,
+    running_app,
+)
 
 from nura_appliance.knowledge.arabizi import transliterate
 from nura_appliance.knowledge.lexicon import (
@@ -18,7 +25,7 @@ from nura_appliance.knowledge.lexicon import (
     water_named,
 )
 from nura_appliance.knowledge.pack import read_pack_file
-from nura_appliance.knowledge.retrieval import _Snapshot, analyse, other_carrier_words
+from nura_appliance.knowledge.retrieval import analyse, other_carrier_words
 from nura_appliance.paths import default_pack_path
 
 # Asiacell's balance, asked in Arabic: another operator's question to Sanad Telecom's desk, the
@@ -115,24 +122,13 @@ def test_an_arabizi_message_keeps_operator_names_in_latin_letters() -> None:
     assert "zain" not in transliterate("el net zain el yom").split()  # Arabizi "good"
 
 
-def _snapshot(texts: list[str]) -> _Snapshot:
-    empty = np.zeros((0, 1), dtype=np.float32)
-    ids = [f"a{i}" for i in range(len(texts))]
-    snap = _Snapshot("v", "", ids, np.zeros(0, dtype=np.int64), empty, empty, np.zeros(0, dtype=np.int64))
-    snap.terms = [frozenset(analyse(text)[0]) for text in texts]
-    for terms in snap.terms:
-        for term in terms:
-            snap.df[term] = snap.df.get(term, 0) + 1
-    return snap
-
-
 def test_other_carrier_words_leave_out_the_packs_own_operator_and_a_name_the_article_holds() -> None:
     text = "how do i check my korek balance"
     terms, units = analyse(text)
-    snap = _snapshot(["check your balance with *100#", "bring your number from korek or asiacell"])
+    snap = article_snapshot(["check your balance with *100#", "bring your number from korek or asiacell"])
     assert other_carrier_words(snap, text, units, terms, 0) == ["korek"]
     assert other_carrier_words(snap, text, units, terms, 1) == []  # the winning article names it
-    own = _snapshot([f"korek {topic}" for topic in ("balance check", "packages", "roaming", "app")])
+    own = article_snapshot([f"korek {topic}" for topic in ("balance check", "packages", "roaming", "app")])
     assert other_carrier_words(own, text, units, terms, 0) == []  # the pack is Korek's own
 
 
@@ -167,11 +163,13 @@ def test_the_packs_name_scope_message_and_company_name_make_an_operator_its_own(
     assert carrier_family("اسياسيل") == carrier_family("asiacell") == "asiacell"
     text = "شلون اعرف رصيد آسياسيل"
     terms, units = analyse(text)
-    snap = _snapshot(["معرفة الرصيد المتبقي", "الباقات الشهرية"])  # the articles never write the brand
+    snap = article_snapshot(["معرفة الرصيد المتبقي", "الباقات الشهرية"])  # the articles never write the brand
     assert other_carrier_words(snap, text, units, terms, 0) == ["اسياسيل"]
     snap.own_carriers = own_carriers(["Asiacell"])
     assert other_carrier_words(snap, text, units, terms, 0) == []
-    assert other_carrier_words(_snapshot(["معرفة الرصيد"]), text, units, terms, 0, own_carriers(["آسياسيل"])) == []
+    assert (
+        other_carrier_words(article_snapshot(["معرفة الرصيد"]), text, units, terms, 0, own_carriers(["آسياسيل"])) == []
+    )
 
 
 async def test_a_held_out_pack_for_another_operator_answers_its_own_brand(data_dir: Path) -> None:
