@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from sanic import Request, Sanic
 
+from nura_appliance.auth.site import auth_site
 from nura_appliance.errors import Forbidden, NuraError, Unauthorized
 
 PUBLIC, SESSION, VIEWER, AGENT, ADMIN = "public", "session", "viewer", "agent", "admin"
@@ -83,7 +84,10 @@ def setup_access(app: Sanic) -> None:
     """Enforce the table on every request: sign the caller in from ``Authorization`` (through the
     auth service, when the auth feature is set up) and check the route's level."""
 
-    @app.on_request(priority=50)
+    # ``middleware("request", priority=…)``, which ``on_request(priority=…)`` calls: the same
+    # registration, and the form Sanic types as a decorator (``on_request`` types its result as
+    # the middleware itself).
+    @app.middleware("request", priority=50)
     async def enforce_access(request: Request) -> None:
         route = request.route
         if route is None:
@@ -91,7 +95,7 @@ def setup_access(app: Sanic) -> None:
         level = level_of(route.handler)
         if level is None:
             raise NuraError("route has no access rule", code="access_undeclared")
-        authenticator = request.app.ctx.nura.auth
+        authenticator = auth_site(request).auth
         if authenticator is not None and request.headers.get("authorization"):
             request.ctx.principal = await authenticator.principal_from_request(request)
         if level in (VIEWER, AGENT, ADMIN):
