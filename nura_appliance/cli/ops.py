@@ -246,8 +246,9 @@ def purge(
     store = stores.retention
     try:
         counts = asyncio.run(retention.count(store, purge_plan))
-        if not dry_run and sum(counts.values()) and not yes:
-            typer.confirm(f"delete {sum(counts.values())} rows older than {older_than}?", abort=True)
+        total: int = sum(counts.values())
+        if not dry_run and total and not yes:
+            typer.confirm(f"delete {total} rows older than {older_than}?", abort=True)
         done = counts if dry_run else asyncio.run(retention.purge(store, purge_plan))
         if not dry_run:
             # Files of attachments whose rows went (with their sessions, or --attachments).

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -36,7 +36,7 @@ PasswordOpt = Annotated[
 GenerateOpt = Annotated[bool, typer.Option("--generate", help="Generate a password and print it once.")]
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str) -> NoReturn:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(1)
 
@@ -48,7 +48,7 @@ def _actor() -> str:
         return "cli"
 
 
-def _with_users(data_dir: Path | None, work: Callable[[UserService], Awaitable[T]]) -> T:
+def _with_users(data_dir: Path | None, work: Callable[[UserService], Coroutine[Any, Any, T]]) -> T:
     """Open the configured database (SQLite, or PostgreSQL with ``NURA_DATABASE_URL``), run ``work``
     with a UserService, close; domain errors become one line."""
     try:
