@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from nura_appliance.ai.guard import answer_types, check_answer, content_terms, extract_best, new_values, pick_passage
 from nura_appliance.ai.prompts import Passage, build_messages, compress, memory_messages
+from nura_appliance.ai.providers import Message
 from nura_appliance.ai.service import LLMService
 from nura_appliance.conversation.messages import message
 from nura_appliance.conversation.pipeline import Answer
@@ -439,7 +440,7 @@ class GroundedAnswerTier:
         # With the article beside it, a failed generation leaves the answer to the article.
         extractive = self._extractive(text, lang, passages, confident) if quotable and not beside else None
 
-        memory: list[dict[str, str]] = []
+        memory: list[Message] = []
         if session_id and self.settings.llm_memory_turns:
             try:
                 memory = memory_messages(

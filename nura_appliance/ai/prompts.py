@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from nura_appliance.ai.providers import Message, estimate_tokens
+from nura_appliance.ai.providers import Message, Role, estimate_tokens
 from nura_appliance.knowledge.normalize import detect_language, normalize
 
 
@@ -189,7 +189,9 @@ def memory_messages(turns: list[Any], *, max_chars: int = 400) -> list[Message]:
     Consecutive turns of one role are merged because many chat templates require alternation."""
     out: list[Message] = []
     for turn in turns:
-        role = "user" if turn.role == "customer" else "assistant" if turn.role in ("bot", "agent") else None
+        role: Role | None = (
+            "user" if turn.role == "customer" else "assistant" if turn.role in ("bot", "agent") else None
+        )
         text = (turn.text or "").strip()
         if role is None or not text:
             continue

@@ -14,13 +14,23 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, TypedDict
 
 if TYPE_CHECKING:
     import openai
+    from openai.types import CompletionUsage
+    from openai.types.chat import ChatCompletionMessageParam
 
 TokenCallback = Callable[[str], None]
-Message = dict[str, str]
+Role = Literal["system", "user", "assistant"]
+
+
+class Message(TypedDict):
+    """One chat message, as the prompts build it and every provider takes it."""
+
+    role: Role
+    content: str
+
 
 # Failure kinds. The first group means "the provider is not there": the breaker opens at once so
 # an outage costs one timeout, not one per message.
@@ -127,6 +137,19 @@ def _translate(exc: BaseException) -> ProviderError:
     )
 
 
+def _openai_messages(messages: list[Message]) -> list[ChatCompletionMessageParam]:
+    """The messages as the openai client types them: one message type per role."""
+    out: list[ChatCompletionMessageParam] = []
+    for message in messages:
+        if message["role"] == "system":
+            out.append({"role": "system", "content": message["content"]})
+        elif message["role"] == "user":
+            out.append({"role": "user", "content": message["content"]})
+        else:
+            out.append({"role": "assistant", "content": message["content"]})
+    return out
+
+
 class OpenAIProvider:
     """OpenAI, or any OpenAI-compatible server (Ollama, vLLM, ``llama_cpp.server``) via base URL."""
 
@@ -168,9 +191,9 @@ class OpenAIProvider:
     ) -> ChatResult:
         resp = await self.client.chat.completions.create(
             model=self.model,
-            messages=messages,
+            messages=_openai_messages(messages),
             max_tokens=max_tokens,
-            temperature=temperature,  # type: ignore[arg-type]
+            temperature=temperature,
             timeout=timeout,
         )
         choice = resp.choices[0]
@@ -203,9 +226,9 @@ class OpenAIProvider:
     ) -> ChatResult:
         stream = await self.client.chat.completions.create(
             model=self.model,
-            messages=messages,
+            messages=_openai_messages(messages),
             max_tokens=max_tokens,
-            temperature=temperature,  # type: ignore[arg-type]
+            temperature=temperature,
             stream=True,
             stream_options={"include_usage": True},
             timeout=timeout,
@@ -213,7 +236,7 @@ class OpenAIProvider:
         parts: list[str] = []
         finish: str | None = None
         first: float | None = None
-        usage: Any = None
+        usage: CompletionUsage | None = None
         model = self.model
         async for chunk in stream:
             model = chunk.model or model
