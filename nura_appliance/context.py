@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # the feature services' types; the features import nothing fr
     from nura_appliance.analytics.setup import AnalyticsSite
     from nura_appliance.attachments.service import AttachmentService, AttachmentSite
     from nura_appliance.attachments.setup import AttachmentsSetupSite
+    from nura_appliance.attachments.site import AttachmentRoutesSite
     from nura_appliance.auth.audit import AuditService
     from nura_appliance.auth.limits import RateLimiter
     from nura_appliance.auth.service import AuthService, UserService
@@ -262,11 +263,12 @@ if TYPE_CHECKING:
         AnalyticsSite,
         TelegramSite,
         WhatsAppSite,
+        AttachmentRoutesSite,
     ]:
         """Never called: mypy checks here that the AppContext satisfies each seam Protocol a
         feature types its routes and start-up hook against instead of naming this module (issue 22;
         ``tests/test_layers.py`` fails on a feature that imports this module)."""
-        return (ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx, ctx)
+        return (ctx,) * 13
 
     def _gives_the_helpers_and_job_handlers_their_seams(
         ctx: AppContext,

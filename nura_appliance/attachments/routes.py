@@ -24,13 +24,15 @@ from sanic import json as json_response
 from sanic.response import HTTPResponse, file
 
 from nura_appliance.attachments.service import AttachmentService
+from nura_appliance.attachments.site import attachment_service, attachments_site
 from nura_appliance.auth.access import AGENT, PUBLIC, ROLE_RANK, SESSION, access
 from nura_appliance.auth.audit import client_ip
 from nura_appliance.channels.identity import parse_identity
-from nura_appliance.conversation.service import LANGS, turn_payload
+from nura_appliance.conversation.service import turn_payload
 from nura_appliance.errors import ValidationFailed
 from nura_appliance.handoff.routes import actor_of, check_reply_guards
 from nura_appliance.http import session_token
+from nura_appliance.languages import LANGS
 
 bp = Blueprint("attachments", url_prefix="/v1")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
@@ -38,12 +40,12 @@ _ID = re.compile(r"^[\w.@:+-]{1,128}$")
 
 
 def service_of(request: Request) -> AttachmentService:
-    return request.app.ctx.nura.attachments
+    return attachment_service(attachments_site(request))
 
 
 def _form(request: Request, name: str) -> str | None:
-    form = request.form or {}
-    value = form.get(name)
+    form = request.form
+    value = form.get(name) if form else None
     return value if isinstance(value, str) else None
 
 
@@ -93,14 +95,14 @@ def _identity_body(request: Request) -> dict[str, Any]:
 
 
 async def _limit(request: Request, bucket: str, key: str, limit: int) -> None:
-    limits = request.app.ctx.nura.limits
+    limits = attachments_site(request).limits
     if limits is not None:
         await limits.hit(request, bucket, key, limit, 60)
 
 
 async def _customer_upload(request: Request, session_id: str | None) -> HTTPResponse:
-    ctx = request.app.ctx.nura
-    service = service_of(request)
+    ctx = attachments_site(request)
+    service = attachment_service(ctx)
     token = session_token(request) or _form(request, "session_token")
     session = await ctx.sessions.authorize(session_id, token) if session_id else None
     caption = _caption(request, ctx.settings.message_max_chars)
@@ -214,11 +216,11 @@ async def upload_by_agent(request: Request, session_id: str) -> HTTPResponse:
               file: {type: array, items: {type: string, format: binary}}
               caption: {type: string}
     """
-    ctx = request.app.ctx.nura
+    ctx = attachments_site(request)
     actor = actor_of(request)
     await check_reply_guards(ctx, session_id)
     caption = _caption(request, ctx.settings.message_max_chars)
-    service = service_of(request)
+    service = attachment_service(ctx)
     prepared = await service.prepare_all(_files(request))
     turn, records = await service.from_agent(
         session_id, prepared, caption=caption, sender_name=actor.customer_name, actor=actor
@@ -238,10 +240,15 @@ async def upload_by_agent(request: Request, session_id: str) -> HTTPResponse:
 async def download(request: Request, session_id: str, attachment_id: str) -> HTTPResponse:
     """One attachment's file: for the holder of the session's token (`X-Session-Token` or
     `?session_token=`) and for agents and admins (bearer). `?download=1` asks for a download."""
-    ctx = request.app.ctx.nura
+    return await send_authorized_attachment(request, session_id, attachment_id)
+
+
+async def send_authorized_attachment(request: Request, session_id: str, attachment_id: str) -> HTTPResponse:
+    """What ``download`` answers, for other routes too (the original widget's file link): the file
+    for the holder of the session's token and for agents and admins."""
     principal = getattr(request.ctx, "principal", None)
     if principal is None or ROLE_RANK.get(principal.role, 0) < ROLE_RANK[AGENT]:
-        await ctx.sessions.authorize(session_id, session_token(request))
+        await attachments_site(request).sessions.authorize(session_id, session_token(request))
     return await send_attachment(request, session_id, attachment_id)
 
 

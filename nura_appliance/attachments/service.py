@@ -31,7 +31,7 @@ from nura_appliance.storage.base import AttachmentRecord, AttachmentStore, Sessi
 
 if TYPE_CHECKING:  # annotations only (features below this one)
     from nura_appliance.conversation.service import ConversationService
-    from nura_appliance.handoff.service import HandoffService
+    from nura_appliance.handoff.service import Actor, HandoffService
 
 
 class AttachmentSite(Protocol):
@@ -197,7 +197,13 @@ class AttachmentService:
         return turns, records
 
     async def from_agent(
-        self, session_id: str, prepared: list[PreparedFile], *, caption: str | None, sender_name: str, actor: Any
+        self,
+        session_id: str,
+        prepared: list[PreparedFile],
+        *,
+        caption: str | None,
+        sender_name: str | None,
+        actor: Actor,
     ) -> tuple[TurnRecord, list[AttachmentRecord]]:
         """An agent's files as one agent turn (the hand-off service checks status and holder)."""
         records = self._records(prepared, session_id, "agent", actor.name, "web")
