@@ -120,13 +120,18 @@ def _admin_path(relative: str) -> Path:
 @access(PUBLIC)
 async def admin_index(request: Request) -> HTTPResponse:
     """The web admin (a static single page; its API calls need a token)."""
-    return await admin_asset(request, "")
+    return await _admin_file("")
 
 
 @bp.get("/admin/<relative:path>")
 @access(PUBLIC)
 async def admin_asset(request: Request, relative: str) -> HTTPResponse:
     """The web admin's static files (the page itself is public; its API calls need a token)."""
+    return await _admin_file(relative)
+
+
+async def _admin_file(relative: str) -> HTTPResponse:
+    """One file of the web admin with its security headers (the single page for client-side routes)."""
     path = _admin_path(relative)
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if mime.startswith("text/") or mime in ("application/javascript", "application/json"):
