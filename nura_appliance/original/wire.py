@@ -35,20 +35,21 @@ import json
 import re
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, Protocol, TypedDict
 
 from sanic import Blueprint, Request, Sanic
 from sanic import json as json_response
 from sanic.response import HTTPResponse
 
-from nura_appliance.attachments.routes import download, send_attachment
+from nura_appliance.attachments.routes import send_attachment, send_authorized_attachment
 from nura_appliance.auth.access import SESSION, access
 from nura_appliance.conversation.messages import message
 from nura_appliance.errors import NotFound, Unauthorized, UnsupportedMediaType, ValidationFailed
 from nura_appliance.handoff.inbox import parse_suggestion
 from nura_appliance.http import json_object, on_context, session_token
 from nura_appliance.knowledge.legacy_ids import position_of
-from nura_appliance.knowledge.pack import LANGS, pick_text
+from nura_appliance.knowledge.pack import pick_text
+from nura_appliance.languages import LANGS
 from nura_appliance.realtime.sse import SSE_HEADERS
 from nura_appliance.storage.base import SessionRecord
 from nura_appliance.storage.bus import Event
@@ -130,6 +131,54 @@ def file_token_valid(secret: str, session: SessionRecord, attachment_id: str, to
 
 
 # -- shapes ----------------------------------------------------------------------------------------
+class OriginalNode(TypedDict):
+    """A node of the original widget's topic tree: a label per language and one of ``article`` (a
+    leaf: the article's position in ``articals.json``, else our id, with ``article_id`` our id),
+    ``action`` (``"agent"`` / ``"complaint"``) or ``children``."""
+
+    id: str
+    label: dict[str, str]
+    article: NotRequired[int | str]
+    article_id: NotRequired[str]
+    action: NotRequired[str]
+    children: NotRequired[list[OriginalNode]]
+
+
+class OriginalTurn(TypedDict):
+    """A transcript turn as the original stream's ``turn`` frame carries it."""
+
+    id: int | None
+    role: str  # "agent" | "customer" | "system"
+    source: str  # "human" for a person's reply, the answering tier for the bot's
+    message: str
+    timestamp: str | None  # ISO 8601, UTC
+    confidence: float | None
+    agent_name: str | None
+    attachments: list[dict[str, Any]]
+
+
+class TurnFrame(TypedDict):
+    type: Literal["turn"]
+    turn: OriginalTurn
+
+
+class TypingFrame(TypedDict):
+    type: Literal["typing"]
+    sender: str | None
+
+
+class StatusFrame(TypedDict):
+    type: Literal["status"]
+    status: str  # the original's status name (STATUS_NAMES)
+    session_id: str | None
+    handoff_reason: str | None
+    assigned_agent: str | None
+
+
+# One frame of the original widget's stream.
+OriginalFrame = TurnFrame | TypingFrame | StatusFrame
+
+
 def _labels(texts: dict[str, str]) -> dict[str, str]:
     """A label in every widget language (the original widget reads ``label[lang] || label.ar``);
     a missing language falls back like pack texts do."""
@@ -144,7 +193,7 @@ def _has_action(node: dict[str, Any], action: str) -> bool:
     return node.get("action") == action or any(_has_action(c, action) for c in node.get("children", []))
 
 
-def original_tree(tree: dict[str, Any] | None) -> dict[str, Any]:
+def original_tree(tree: dict[str, Any] | None) -> OriginalNode:
     """Our stored topic tree (per-language labels) in the original widget's shape.
 
     The original widget shows an article leaf from the article table it carries, by the article's
@@ -155,8 +204,8 @@ def original_tree(tree: dict[str, Any] | None) -> dict[str, Any]:
     an "Other" branch with both, as the original's own tree had.
     """
 
-    def convert(node: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": node["id"], "label": _labels(node["label"])}
+    def convert(node: dict[str, Any]) -> OriginalNode:
+        out: OriginalNode = {"id": node["id"], "label": _labels(node["label"])}
         if node.get("article"):
             position = position_of(node["article"])
             out["article"] = position if position is not None else node["article"]
@@ -167,7 +216,7 @@ def original_tree(tree: dict[str, Any] | None) -> dict[str, Any]:
             out["children"] = [convert(c) for c in node.get("children", [])]
         return out
 
-    root = (
+    root: OriginalNode = (
         convert(tree) if tree is not None else {"id": "root", "label": _strings("original_tree_root"), "children": []}
     )
     missing = [a for a in ("complaint", "agent") if tree is None or not _has_action(tree, a)]
@@ -188,7 +237,7 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat() if ts is not None else None
 
 
-def original_frame(event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
+def original_frame(event_type: str, data: dict[str, Any]) -> OriginalFrame | None:
     """One of our session events as the original stream's frame, or None when it has none.
 
     The original widget shows a ``turn`` whose role is ``agent`` and source ``human`` (a person's
@@ -225,18 +274,29 @@ def original_frame(event_type: str, data: dict[str, Any]) -> dict[str, Any] | No
             return None  # the original widget hides the dots by itself after 3 s
         return {"type": "typing", "sender": data.get("sender")}
     if event_type == "status":
-        status = str(data.get("status") or "")
-        return {
-            "type": "status",
-            "status": STATUS_NAMES.get(status, status.upper()),
-            "session_id": data.get("session_id"),
-            "handoff_reason": data.get("handoff_reason"),
-            "assigned_agent": data.get("assigned_agent"),
-        }
+        return status_frame(
+            str(data.get("status") or ""),
+            data.get("session_id"),
+            data.get("handoff_reason"),
+            data.get("assigned_agent"),
+        )
     return None  # token streaming, resets, identity: our widget's own events
 
 
-def _frame(payload: dict[str, Any]) -> str:
+def status_frame(
+    status: str, session_id: str | None, handoff_reason: str | None, assigned_agent: str | None
+) -> StatusFrame:
+    """A session's status in the original's names (the stream's first frame, then each change)."""
+    return {
+        "type": "status",
+        "status": STATUS_NAMES.get(status, status.upper()),
+        "session_id": session_id,
+        "handoff_reason": handoff_reason,
+        "assigned_agent": assigned_agent,
+    }
+
+
+def _frame(payload: OriginalFrame) -> str:
     """An unnamed SSE frame (no ``event:`` and no ``id:``), as the original's server sent."""
     return f"data: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n"
 
@@ -268,11 +328,19 @@ class OriginalWire:
 
     def __init__(self, ctx: WireSite) -> None:
         self.ctx = ctx
-        self._tree: tuple[str, dict[str, Any]] | None = None
+        self._tree: tuple[str, OriginalNode] | None = None
 
     @property
     def secret(self) -> str:
         return str(self.ctx.settings.admin_secret_key)
+
+    @property
+    def attachments(self) -> AttachmentService:
+        """``ctx.attachments``: the attachments feature comes before this one (``app.FEATURES``)."""
+        service = self.ctx.attachments
+        if service is None:
+            raise RuntimeError("the attachments feature is not set up (ctx.attachments)")
+        return service
 
     # GET /v1/topic-tree -----------------------------------------------------------------------
     @staticmethod
@@ -310,18 +378,7 @@ class OriginalWire:
             current = await ctx.sessions.get(session.id) or session
             await response.send(": connected\n\n")
             await response.send(
-                _frame(
-                    original_frame(
-                        "status",
-                        {
-                            "session_id": current.id,
-                            "status": current.status,
-                            "handoff_reason": current.handoff_reason,
-                            "assigned_agent": current.assigned_agent,
-                        },
-                    )
-                    or {}
-                )
+                _frame(status_frame(current.status, current.id, current.handoff_reason, current.assigned_agent))
             )
             ping = ctx.settings.sse_ping_seconds
             while True:
@@ -343,7 +400,7 @@ class OriginalWire:
                 pending.cancel()
                 with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
                     await pending
-            await events.aclose()  # type: ignore[attr-defined]
+            await events.aclose()
         await response.eof()
         return response
 
@@ -369,7 +426,7 @@ class OriginalWire:
 
     # POST /v1/message after POST /v1/upload ----------------------------------------------------
     @staticmethod
-    def wants_attachment_message(body: Any) -> bool:
+    def wants_attachment_message(body: object) -> bool:
         """The original widget follows an upload with a message ``[صورة]`` / ``[ملف: name]`` that
         names the upload's link in ``attachment_url``."""
         url = body.get("attachment_url") if isinstance(body, dict) else None
@@ -390,7 +447,7 @@ class OriginalWire:
             body.get("session_token") if isinstance(body.get("session_token"), str) else None
         )
         session = await self.ctx.sessions.authorize(session_id, token)
-        record = await self.ctx.attachments.store.get(session.id, attachment_id)
+        record = await self.attachments.store.get(session.id, attachment_id)
         if record is None:
             raise NotFound("no upload with this link in this session", code="attachment_not_found")
         return json_response(
@@ -415,6 +472,15 @@ class OriginalWire:
 
 
 # -- routes that exist only for the original widget --------------------------------------------------
+def original_wire(request: Request) -> OriginalWire:
+    """``ctx.original``, which this feature's start-up hook sets before the server takes a request."""
+    site: WireSite = request.app.ctx.nura  # Sanic's ctx is untyped; the app keeps its context here
+    wire = site.original
+    if wire is None:  # set up with these routes: never at run time
+        raise RuntimeError("the original wire is not set up (ctx.original)")
+    return wire
+
+
 @bp.post("/session/<session_id:str>/stream-token")
 @access(SESSION)
 async def create_stream_token(request: Request, session_id: str) -> HTTPResponse:
@@ -432,7 +498,7 @@ async def create_stream_token(request: Request, session_id: str) -> HTTPResponse
     responses:
       "200": {description: "`{stream_token, expires_in}`"}
     """
-    wire: OriginalWire = request.app.ctx.nura.original
+    wire = original_wire(request)
     session = await wire.ctx.sessions.authorize(session_id, session_token(request))
     token = issue_stream_token(wire.secret, session, time.time())
     return json_response(
@@ -443,8 +509,8 @@ async def create_stream_token(request: Request, session_id: str) -> HTTPResponse
 def _upload_session_id(request: Request) -> str | None:
     """The original sends ``session_id`` as a form field (or in the query); a JSON body is read
     too, so that a wrong request is refused for its credentials before its format."""
-    form = request.form or {}
-    value = form.get("session_id") or request.args.get("session_id")
+    form = request.form
+    value = (form.get("session_id") if form else None) or request.args.get("session_id")
     if not value and (request.content_type or "").startswith("application/json"):
         with contextlib.suppress(Exception):
             body = json_object(request, required=False)
@@ -479,7 +545,7 @@ async def upload(request: Request) -> HTTPResponse:
     responses:
       "200": {description: "`{ok, url, filename, content_type, attachment, session_id}`"}
     """
-    wire: OriginalWire = request.app.ctx.nura.original
+    wire = original_wire(request)
     ctx = wire.ctx
     session_id = _upload_session_id(request)
     if session_id is None:
@@ -490,7 +556,7 @@ async def upload(request: Request) -> HTTPResponse:
     limits = ctx.limits
     if limits is not None:
         await limits.hit(request, "message", session.id, ctx.settings.rate_limit_messages_per_minute, 60)
-    service = ctx.attachments
+    service = wire.attachments
     parts = request.files.getlist("file") if request.files else []
     prepared = await service.prepare_all([(part.name or "", part.body) for part in parts or []])
     _turns, records = await service.from_customer(
@@ -525,14 +591,14 @@ async def uploaded_file(request: Request, session_id: str, attachment_id: str) -
       Served sandboxed and never cached.
     tags: [original-nura]
     """
-    wire: OriginalWire = request.app.ctx.nura.original
+    wire = original_wire(request)
     file_token = request.args.get("file_token")
     if file_token:
         session = await wire.ctx.sessions.require(session_id)
         if not file_token_valid(wire.secret, session, attachment_id, file_token, time.time()):
             raise Unauthorized("the file_token is invalid or expired", code="file_token_invalid")
         return await send_attachment(request, session_id, attachment_id)
-    return await download(request, session_id, attachment_id)
+    return await send_authorized_attachment(request, session_id, attachment_id)
 
 
 def setup(app: Sanic) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sanic import Blueprint, Request, Sanic
@@ -50,7 +50,7 @@ def last_event_id(request: Request) -> int | None:
     return bounded_int(raw, "last_event_id", 0)
 
 
-async def _events_with_pings(events: AsyncIterator[Event], ping_seconds: float) -> AsyncIterator[Event | None]:
+async def _events_with_pings(events: AsyncGenerator[Event, None], ping_seconds: float) -> AsyncIterator[Event | None]:
     """Yield events as they come and ``None`` whenever ``ping_seconds`` pass without one.
 
     The pending ``__anext__`` is kept across pings rather than cancelled: cancelling it would
@@ -76,7 +76,7 @@ async def _events_with_pings(events: AsyncIterator[Event], ping_seconds: float) 
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
                 await pending
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()
 
 
 async def stream_channel(

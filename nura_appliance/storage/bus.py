@@ -14,7 +14,7 @@ import json
 import marshal
 import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,7 +174,7 @@ class EventBus:
     def subscriber_count(self, channel: str) -> int:
         return len(self._subscribers.get(channel, ()))
 
-    async def subscribe(self, channel: str, after_id: int | None = None) -> AsyncIterator[Event]:
+    async def subscribe(self, channel: str, after_id: int | None = None) -> AsyncGenerator[Event, None]:
         queue: asyncio.Queue[Event] = asyncio.Queue()
         self._subscribers.setdefault(channel, set()).add(queue)
         try:

@@ -26,7 +26,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any
 
 import redis
@@ -441,7 +441,7 @@ class RedisEventBus:
             events.append(Event(pack_id(stream_id), channel, _text(fields[b"t"]), json.loads(fields[b"d"])))
         return events
 
-    async def subscribe(self, channel: str, after_id: int | None = None) -> AsyncIterator[Event]:
+    async def subscribe(self, channel: str, after_id: int | None = None) -> AsyncGenerator[Event, None]:
         subscriber = _Subscriber(asyncio.get_running_loop())
         with self._lock:
             self._subscribers.setdefault(channel, set()).add(subscriber)
