@@ -82,6 +82,33 @@ def record_stop_signals() -> list[int]:
     return requested
 
 
+def keep_stop_signals_through_sanic_set_up() -> None:
+    """Let no stop signal get lost between :func:`record_stop_signals` and our loop handlers.
+
+    Sanic's ``_setup_system_signals`` (``sanic/server/runners.py``) sets SIGINT and SIGTERM to
+    ``SIG_IGN`` and only then adds its event-loop handlers: a stop signal that comes in between is
+    dropped by the kernel and the server runs on for good (an API worker once did, when the
+    supervisor forwarded a stop in the same millisecond). ``register_sys_signals=False`` does not
+    avoid that ``SIG_IGN``, so in a serving process it is skipped here for the stop signals: our
+    recording handler stays until :func:`honour_stop_during_startup` replaces it with the loop's,
+    in one ``sigaction`` with no gap. Sanic's other calls of ``signal_func`` go through unchanged.
+    The servers run with ``register_sys_signals=False``: Sanic's own handler, installed just before
+    the start-up listeners run, took a signal of that moment and stopped the loop inside them,
+    where the stop is swallowed. tests/test_stop_signal_window.py sends a SIGTERM at both points."""
+    from sanic.server import runners
+
+    sanic_signal = runners.signal_func
+    if sanic_signal.__name__ == "keep_stop_signals":  # done already in this process
+        return
+
+    def keep_stop_signals(signalnum: int, handler: Any) -> Any:
+        if handler == signal.SIG_IGN and signalnum in STOP_SIGNALS:
+            return signal.getsignal(signalnum)
+        return sanic_signal(signalnum, handler)
+
+    runners.signal_func = keep_stop_signals
+
+
 def honour_stop_during_startup(app: Any, requested: list[int] | None = None) -> None:
     """Carry out a SIGTERM or SIGINT that arrives while ``nura serve`` starts, once it has started.
 
@@ -91,10 +118,13 @@ def honour_stop_during_startup(app: Any, requested: list[int] | None = None) -> 
     server ran on until SIGKILL (20 s per start in bench_startup); a moment earlier, before Sanic
     installs its handlers, the default action killed the process without its shut-down (no
     closing of the database, no job hand-back). Here the signal is only recorded until start-up
-    is over, then the server stops the ordinary way. Call before ``app.run``; ``requested`` is the
-    list of a :func:`record_stop_signals` made earlier (an API worker records from its first line)."""
+    is over, then the server stops the ordinary way. Call before ``app.run``, and run the server with
+    ``register_sys_signals=False`` (the handlers here are the only ones, see
+    :func:`keep_stop_signals_through_sanic_set_up`); ``requested`` is the list of a
+    :func:`record_stop_signals` made earlier (an API worker records from its first line)."""
     if requested is None:
-        requested = record_stop_signals()  # until Sanic installs its own (just before serving)
+        requested = record_stop_signals()  # until `hold` hands the signals to the event loop
+    keep_stop_signals_through_sanic_set_up()
 
     async def hold(_app: Any) -> None:
         loop = asyncio.get_running_loop()
@@ -114,7 +144,8 @@ def honour_stop_during_startup(app: Any, requested: list[int] | None = None) -> 
     async def release(app: Any) -> None:
         # Not from inside the listeners: a stop there is the very thing that got lost (and a
         # signal that is delivered now is only handled after this listener returns). A moment
-        # later the loop runs the server: restore Sanic's handlers and stop if it was asked to.
+        # later the loop runs the server: the stopping handlers (Sanic's own, which ``app.run`` no
+        # longer installs) and the stop if one was asked for.
         asyncio.get_running_loop().call_later(0.05, settle, app)
 
     app.after_server_start(hold, priority=1_000_000)
@@ -181,6 +212,7 @@ def serve_app(settings: Settings, *, workers: int = 1) -> None:
         host=settings.nura_host,
         port=settings.nura_port,
         single_process=True,
+        register_sys_signals=False,  # our handlers only: honour_stop_during_startup
         access_log=False,
         motd=False,
         backlog=1024,

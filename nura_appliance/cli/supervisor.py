@@ -465,4 +465,5 @@ def run_api_worker(
     app.after_server_start(serving)
     honour_stop_during_startup(app, requested)
     sock = shared_socket or _bind(settings.nura_host, settings.nura_port, 1024, reuse_port=True)
-    app.run(sock=sock, single_process=True, access_log=False, motd=False, backlog=1024)
+    # Our stop-signal handlers only (honour_stop_during_startup): Sanic's could lose a stop.
+    app.run(sock=sock, single_process=True, register_sys_signals=False, access_log=False, motd=False, backlog=1024)
