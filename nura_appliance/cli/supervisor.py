@@ -52,9 +52,16 @@ import time
 from dataclasses import dataclass, field
 from ipaddress import ip_address
 from multiprocessing.connection import wait
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from nura_appliance.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: the app is imported in the worker, not at `nura --help`
+    from multiprocessing.context import BaseContext, ForkServerContext, SpawnContext
+
+    from sanic import Sanic
+
+    from nura_appliance.context import AppContext
 
 log = logging.getLogger("nura_appliance.cli.supervisor")
 
@@ -79,7 +86,7 @@ class WorkerBoard:
     state and pid, and the restart count. Workers read it for ``/v1/metrics`` and the detailed
     ``/v1/health``; it costs no round trip and survives any worker."""
 
-    def __init__(self, context: Any, workers: int) -> None:
+    def __init__(self, context: BaseContext, workers: int) -> None:
         self.workers = workers
         self.values = context.RawArray("d", _GLOBAL_FIELDS + _SLOT_FIELDS * workers)
         self.values[0] = workers
@@ -196,16 +203,22 @@ def _check_port_free(host: str, port: int) -> None:
 class Supervisor:
     """Runs ``workers`` API worker processes and keeps them serving (see the module docstring)."""
 
-    def __init__(self, settings: Settings, workers: int, *, start_method: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, workers: int, *, start_method: Literal["forkserver", "spawn"] | None = None
+    ) -> None:
         self.settings = settings
         self.host = str(settings.nura_host)
         self.port = int(settings.nura_port)
         self.slots = [_Slot(n) for n in range(1, workers + 1)]
-        method = start_method or ("forkserver" if BALANCED_REUSEPORT else "spawn")
-        self.context = multiprocessing.get_context(method)
+        method: Literal["forkserver", "spawn"] = start_method or ("forkserver" if BALANCED_REUSEPORT else "spawn")
+        # Named per method: mypy knows a context's Process by the literal method (BaseContext has none).
+        self.context: ForkServerContext | SpawnContext
         if method == "forkserver":
+            self.context = multiprocessing.get_context("forkserver")
             # Imported once in the fork server: a worker (first or restarted) starts from a copy.
             self.context.set_forkserver_preload(["nura_appliance.cli.supervisor", "nura_appliance.cli.worker_preload"])
+        else:
+            self.context = multiprocessing.get_context("spawn")
         self.board = WorkerBoard(self.context, workers)
         # Workers get the reading end; the writing end stays here alone (see _watch_supervisor).
         self.lifeline, self._lifeline_writer = self.context.Pipe(duplex=False)
@@ -450,13 +463,13 @@ def run_api_worker(
     app = create_app(settings, name=APP_NAME)
     view = SupervisionView(board, slot)
 
-    async def publish(_app: Any, ctx: Any) -> None:
+    async def publish(_app: Sanic, ctx: AppContext) -> None:
         ctx.supervision = view
 
     async def workers_check(_ctx: Any) -> dict[str, Any]:
         return view.describe()
 
-    async def serving(_app: Any) -> None:
+    async def serving(_app: Sanic) -> None:
         board.set_state(slot, SERVING)
 
     on_context(app, publish)
