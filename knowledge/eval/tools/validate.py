@@ -28,6 +28,10 @@ PACK_OF = {
     "lang-dev2/sentiment": None,
     "oos-dev3/default": KNOWLEDGE / "default-pack.json",
     "oos-dev3/operator2": EVAL / "operator2" / "pack.json",
+    "oos-dev4/default": KNOWLEDGE / "default-pack.json",
+    "oos-dev4/operator2": EVAL / "operator2" / "pack.json",
+    "oos-dev5/default": KNOWLEDGE / "default-pack.json",
+    "oos-dev5/operator2": EVAL / "operator2" / "pack.json",
 }
 EXPECT_KEYS = {
     "article": {"article", "handoff_ok"},
