@@ -678,3 +678,26 @@ def test_ninth_pass_escalating_with_a_want_or_a_please_still_asks() -> None:
 )
 def test_ninth_pass_second_dev_round(text: str, handoff: bool) -> None:
     assert wants_human(text, None) == handoff
+
+
+@pytest.mark.parametrize(
+    ("text", "handoff"),
+    [
+        # a person set against a bot: the customer asks for what the bot is not
+        ("is anyone real here or just a bot", True),
+        ("kesek heye ku alîkariya min bike? ne robot", True),
+        ("في حدا بني آدم هون ولا كلها ردود آلية", True),
+        # an Arabizi digit letter with its mark written before it ("'6" as "6'", ظ)
+        ("abi akalim mowa'6af", True),
+        # "is there someone who knows / has …": a question to the crowd, not a request
+        ("في حدا بيعرف صيدلية فاتحة هلق", False),
+        ("في حد عنده قطة عايز يتبناها", False),
+        ("is there anyone who knows a good dentist", False),
+        ("کەسێک هەیە دەزانێت نرخی زێڕ چەندە", False),
+        # ... while "is there someone here / who answers me" still asks
+        ("fi 7ada hon?", True),
+        ("هل يوجد موظف يمكنه مساعدتي مباشرة", True),
+    ],
+)
+def test_thirteenth_pass_existence_questions_and_the_bot_contrast(text: str, handoff: bool) -> None:
+    assert wants_human(text, None) == handoff

@@ -369,7 +369,7 @@ def reads_as_request(norm: str) -> bool:
     persons = _persons(rs, words)
     if not persons and not any("connect" in r for r in rs):
         return False
-    if _asks_if_anyone_is_there(words, rs, persons):
+    if _asks_if_anyone_is_there(words, rs, persons) or _person_not_bot(words, rs, persons):
         return True
     if any("question" in r for r in rs) and not any("want" in r for r in rs):
         return False
@@ -558,7 +558,11 @@ def _asks_if_anyone_is_there(words: tuple[str, ...], rs: tuple[frozenset[str], .
     first, last = content[0], content[-1]
     if len(content) > 1 and folded[last] in ("e", "ye"):  # Kurmanji copula: "kesek li vir e?"
         last = content[-2]
-    if folded[first] in _EXIST_FIRST and any(0 < p - first <= 3 for p in persons):
+    if (
+        folded[first] in _EXIST_FIRST
+        and any(0 < p - first <= 3 for p in persons)
+        and not _asks_the_crowd(words, min(p for p in persons if p > first))
+    ):
         return True
     if folded[last] in _EXIST_LAST and len(content) <= 4 and any(0 < last - p <= 3 for p in persons):
         return True
@@ -569,6 +573,38 @@ def _asks_if_anyone_is_there(words: tuple[str, ...], rs: tuple[frozenset[str], .
         and folded[first] in _WHERE
         and bool(staff)
         and all(i == first or i in staff or "unit" in rs[i] for i in content)
+    )
+
+
+# "Is there someone who knows / has / sells …" asks the crowd for a thing, not the company for a
+# person ("في حدا بيعرف صيدلية فاتحة", "في حد عنده قطة", "is there anyone who knows a good dentist"):
+# a verb of knowing, having, selling or recommending after the person of "is there someone".
+_CROWD = lexicon_words(
+    "يعرف بيعرف تعرف بتعرف يعرفلك يدل بيدل عنده عندو عندها عندهم عندكم يملك يبيع بيبيع يشتري بيشتري يأجر ينصح "
+    "دەزانێت دەزانێ ئەزانێت ئەزانێ هەیەتی دەفرۆشێت دەیفرۆشێت دەکڕێت "
+    "dizane dizanin difiroşe dikire heyê "
+    "knows know has have sells selling sell owns buys recommend recommends"
+)
+
+
+def _asks_the_crowd(words: tuple[str, ...], after: int) -> bool:
+    return any(w.replace(SORANI_E, "ه") in _CROWD for w in words[after + 1 :])
+
+
+# A person set against a bot: "is anyone real here or just a bot", "kesek heye …? ne robot", "في
+# حدا بني آدم هون ولا كلها ردود آلية" — the customer asks for the person the bot is not.
+_BOT_CONTRAST = lexicon_words(
+    "ما مو مش مب لا ولا او بس فقط غير نا نە نەک یان تەنها ne na an tenê or just only not no than"
+)
+
+
+def _person_not_bot(words: tuple[str, ...], rs: tuple[frozenset[str], ...], persons: list[int]) -> bool:
+    if not persons or len(words) > 12 or any("object" in r or "other" in r for r in rs):
+        return False
+    folded = [w.replace(SORANI_E, "ه") for w in words]
+    bots = [i for i, r in enumerate(rs) if "bot" in r and "staff" not in r and "human" not in r]
+    return any(
+        any(folded[j] in _BOT_CONTRAST for j in range(max(0, b - 3), b)) and any(p < b for p in persons) for b in bots
     )
 
 

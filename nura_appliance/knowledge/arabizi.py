@@ -378,12 +378,15 @@ def _plain(options: tuple[str, ...]) -> str:
 
 
 _APOSTROPHE_DIGITS = (("3'", "gh"), ("6'", "dh"), ("7'", "kh"), ("9'", "dh"))
+_MARK_BEFORE_DIGIT = re.compile(r"(?<=[A-Za-z])(['’])([3679])(?![3679'’])")
 
 
 def transliterate(text: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> str:
     """Arabizi words of ``text`` in Arabic script; other words (English telecom and function
     words, numbers, and Latin product names the knowledge base writes inside its Arabic text)
     kept. Articles written apart are glued onto the next word."""
+    # the mark written before the digit is the same letter ("mowa'6af", "ba'3dad")
+    text = _MARK_BEFORE_DIGIT.sub(r"\2'", text)
     for digit, letters in _APOSTROPHE_DIGITS:  # the normaliser would split 3' into 3 and a space
         text = text.replace(digit, letters).replace(digit.replace("'", "’"), letters)
     out: list[str] = []
