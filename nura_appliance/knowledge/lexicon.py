@@ -732,7 +732,7 @@ _OTHER_SERVICES: tuple[str, ...] = (
     "bank", "بنك", "مصرف", "بانک", "banka", "banke", "visa", "فيزا", "mastercard", "ماستر كارد",
     "ماستركارد", "paypal", "باي بال", "western union", "ويسترن يونيون",
     # utilities
-    "electricity", "كهرباء", "كهربا", "کارەبا", "elektrîk", "ceryan",
+    "electricity", "كهرباء", "كهربا", "کارەبا", "elektrîk", "ceryan", "kehreba",
 )  # fmt: skip
 
 # Banks and cards are also how customers pay this desk: with them, paying and topping up ("can I
@@ -768,6 +768,12 @@ _CARRIER_CONCEPTS = frozenset(
 _CARRIED = _CARRIER_CONCEPTS - {"kcdraining"}
 
 
+def carries_desk_matter(terms: Sequence[str]) -> bool:
+    """Whether a message's index terms name something the desk carries (network, calls,
+    messages, data, balance, packages, SIM — not a charge alone)."""
+    return any(term in _CARRIED for term in terms)
+
+
 def _stem_forms(form: str) -> set[tuple[str, ...]]:
     words = normalize(form).split()
     return {tuple(stem(w) for w in words), tuple(stem(w, True) for w in words)} - {()}
@@ -788,6 +794,10 @@ def _service_table() -> tuple[frozenset[tuple[str, ...]], dict[str, str], frozen
     return frozenset(names), facets, frozenset(payments)
 
 
+# Prepositions and conjunctions the light stemmer leaves glued to a name ("لمصرف", to the bank).
+_GLUED = frozenset("لبوف")
+
+
 def other_services(stems: list[str]) -> list[str]:
     """The stems (joined by a space for a name of several words) of the other services a message
     names, in order: a whole-word match of a name's stems, or a Latin word that starts with a
@@ -799,6 +809,10 @@ def other_services(stems: list[str]) -> list[str]:
             part = tuple(stems[i : i + size])
             if len(part) == size and part in names:
                 found.append(" ".join(part))
+            elif (
+                len(part) == size and part[0][:1] in _GLUED and len(part[0]) >= 5 and (part[0][1:], *part[1:]) in names
+            ):
+                found.append(" ".join((part[0][1:], *part[1:])))  # a preposition glued on: "لمصرف"
         if word.isascii() and word not in found:
             if any(len(n) == 1 and len(n[0]) >= 5 and word.startswith(n[0]) for n in names):
                 found.append(word)
@@ -809,7 +823,7 @@ def service_facets(units: list[tuple[str, str | None]], terms: Sequence[str]) ->
     """What a message asks of a service — account, password, subscription, price, bill, refund,
     card (concept names, or "account", "refund", "card" for the words of _FACET_WORDS) — when it names nothing the desk carries
     (network, calls, messages, data, balance, packages, SIM); empty otherwise."""
-    if any(term in _CARRIED for term in terms):
+    if carries_desk_matter(terms):
         return frozenset()
     facets = _service_table()[1]
     found = {term[2:] for term in terms if term.startswith("kc") and term[2:] in _SERVICE_FACETS}
@@ -1109,6 +1123,7 @@ _ISSUING = frozenset(
     (
         "renew", "renewal", "تجديد", "اجدد", "جدد", "يتجدد", "استخرج", "استخراج", "اطلع", "يطلع", "يتلع", "طلع",
         "issu", "apply", "اقدم", "تقديم", "قدم", "wergirim", "bistinim", "دربه", "دەربه", "extract",
+        "وركرتن", "werbigirim", "werdigirim",  # Sorani "get" (its verb-table stem), Kurmanji "get"
     )
 )  # fmt: skip
 # Concepts that make it a question about the line ("register a SIM with my passport").
@@ -1157,7 +1172,7 @@ def carrier_numbers(text: str, units: list[tuple[str, str | None]], terms: Seque
 
 # Water, the utility beside electricity in _OTHER_SERVICES, matched as written (normalised, not
 # stemmed): with the article only in Arabic script, since "ماي" alone is also "my" ("ماي زاگروس").
-_WATER = frozenset(("الماء", "الماي", "المي", "مياه", "water", "ئاو", "av", "ave"))
+_WATER = frozenset(normalize(w) for w in ("الماء", "الماي", "المي", "مياه", "water", "ئاو", "av", "ave"))
 
 
 def water_named(text: str) -> bool:

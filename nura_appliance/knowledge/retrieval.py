@@ -45,6 +45,7 @@ from nura_appliance.knowledge.lexicon import (
     carrier_family,
     carrier_numbers,
     carrier_question,
+    carries_desk_matter,
     own_carriers,
     paper_question,
     service_facets,
@@ -55,6 +56,7 @@ from nura_appliance.knowledge.lexicon import (
 from nura_appliance.knowledge.normalize import analysis as shared_analysis
 from nura_appliance.knowledge.normalize import has_sorani_letters
 from nura_appliance.knowledge.stemming import sorani_predicates
+from nura_appliance.knowledge.topics import topic_words
 from nura_appliance.storage.base import SearchStore, Transaction
 
 # Fusion weights and calibration (docs/KNOWLEDGE.md). Weights: grid search for the best mean
@@ -656,6 +658,23 @@ def other_service_words(
     return [name for name in names if not all(part in covered for part in name.split())]
 
 
+def foreign_topic_words(
+    snap: _Snapshot, text: str, units: list[tuple[str, str | None]], terms: Sequence[str], index: int
+) -> list[str]:
+    """The words of a subject no telecom desk carries (``topics.topic_words``: health, food,
+    animals, sport, the weather, cars, jokes …) that a message names and article ``index`` does
+    not hold, when the message names nothing the desk carries ("is paracetamol safe every day",
+    not "my dog chewed my SIM"). Empty when there are none."""
+    if carries_desk_matter(terms):
+        return []
+    found = topic_words(text, [root for root, _ in units])
+    if not found:
+        return []
+    covered = [root for root in covered_units(snap, units, index) if len(root) >= 3]
+    held = snap.terms[index] if index < len(snap.terms) else frozenset()
+    return [w for w in found if w not in held and not any(w.startswith(r) or r.startswith(w) for r in covered)]
+
+
 OWN_BRAND_ARTICLES = 3  # a carrier name this many articles hold is the pack's own operator
 
 
@@ -948,6 +967,10 @@ class ArticleMatcher:
         if services:
             # Another service's account, password, bill or price: not this desk's to answer.
             confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
+        topics = foreign_topic_words(snap, text, units, analysis["terms"], top)
+        if topics:
+            # A subject no telecom desk carries (a medicine, a recipe, a dog, the weather).
+            confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
         carriers = other_carrier_words(snap, text, units, analysis["terms"], top, own)
         papers = paper_question(units, analysis["terms"])
         if carriers or papers:
@@ -960,6 +983,7 @@ class ArticleMatcher:
             "papers": len(papers),
             "background_words": explained,
             "other_services": len(services),
+            "foreign_topics": len(topics),
             "best": round(best, 4),
             "margin": round(best - runner, 4),
             "known": round(known, 3),
