@@ -100,17 +100,19 @@ def create_app(
     # sanic-ext adds automatic HEAD/OPTIONS routes in a before_server_start listener; once the app
     # counts as started, every add_route re-finalizes the whole router (~50 ms each with ~100
     # routes, seconds per start-up). Let those listeners batch their changes, then mark it started.
-    @app.before_server_start(priority=1_000_000)
+    # A listener with a priority is registered as ``app.listener(event, priority=…)``, the call
+    # ``app.before_server_start(priority=…)`` makes, which Sanic types as a decorator.
+    @app.listener("before_server_start", priority=1_000_000)
     async def batch_route_changes(app: Sanic) -> None:
         app.state.is_started = False
 
-    @app.before_server_start(priority=-1_000_000)
+    @app.listener("before_server_start", priority=-1_000_000)
     async def routes_settled(app: Sanic) -> None:
         app.state.is_started = True
 
     if docs != "off":
 
-        @app.before_server_start(priority=10)  # before sanic-ext builds the document (priority -1000)
+        @app.listener("before_server_start", priority=10)  # before sanic-ext builds the document (priority -1000)
         async def describe_api(app: Sanic) -> None:
             document_routes(app)
 

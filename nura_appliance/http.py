@@ -227,7 +227,10 @@ def before_core(app: Sanic, hook: Callable[[Sanic, ContextT, PartsT], Awaitable[
 
 
 def setup_http(app: Sanic) -> None:
-    @app.on_request(priority=100)
+    # Request middleware with a priority goes through ``app.middleware("request", priority=…)``, the
+    # call ``app.on_request(priority=…)`` makes: Sanic types that form as a decorator (the other
+    # as the middleware itself, which mypy cannot apply to a function).
+    @app.middleware("request", priority=100)
     async def begin(request: Request) -> HTTPResponse | None:
         incoming = request.headers.get("x-request-id", "")
         request.ctx.request_id = incoming if _REQUEST_ID.match(incoming) else new_request_id()
@@ -246,7 +249,7 @@ def setup_http(app: Sanic) -> None:
         return None
 
     # The access table's middleware (``auth.access.setup_access``) runs at priority 50, first.
-    @app.on_request(priority=49)
+    @app.middleware("request", priority=49)
     async def reject_out_of_range_ids(request: Request) -> None:
         for name, value in request.match_info.items():
             if isinstance(value, int) and not 1 <= value <= INT_MAX:  # <id:int> path parts: no such row
