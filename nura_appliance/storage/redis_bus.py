@@ -134,7 +134,7 @@ class RedisEventBus:
         self._others: dict[str, int] = {}
         self.worker_id = uuid.uuid4().hex[:12]
         self._lock = threading.Lock()
-        self._outbox: queue.Queue[_Outgoing | None] = queue.Queue()
+        self._outbox: queue.SimpleQueue[_Outgoing | None] = queue.SimpleQueue()
         self.first_id = int(time.time() * 1000) * _SEQ_SPAN
         self._last_local = self.first_id
         self._id_lock = threading.Lock()

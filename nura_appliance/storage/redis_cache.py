@@ -103,7 +103,7 @@ class RedisCache:
         self._set_newer_script = self.client.register_script(_SET_NEWER)
         self._unlock_script = self.client.register_script(_UNLOCK)
         self._incr_until_script = self.client.register_script(_INCR_UNTIL)
-        self._calls: queue.Queue[Call | None] = queue.Queue()
+        self._calls: queue.SimpleQueue[Call | None] = queue.SimpleQueue()
         self._closed = False
         self._thread = threading.Thread(target=self._serve, name="nura-redis-cache", daemon=True)
         self._thread.start()

@@ -286,8 +286,8 @@ class PgDatabase:
             raise StorageError(f"cannot connect to PostgreSQL: {exc}") from None
         # Readers leave two pool connections free for the writer thread.
         self._executor = ThreadPoolExecutor(max_workers=max(2, max_size - 2), thread_name_prefix="nura-pg")
-        self._queue: queue.Queue[tuple[Callable[[PgConnection], Any], Future[Any] | LoopFuture[Any]] | None] = (
-            queue.Queue()
+        self._queue: queue.SimpleQueue[tuple[Callable[[PgConnection], Any], Future[Any] | LoopFuture[Any]] | None] = (
+            queue.SimpleQueue()
         )
         self._writer_conn: PgConnection | None = None
         # Committed changes to watched tables made through this process's writer (see watch).

@@ -163,7 +163,7 @@ class Database:
         self.path = Path(path)
         self._local = threading.local()
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="nura-db-read")
-        self._queue: queue.Queue[Write[Connection] | None] = queue.Queue()
+        self._queue: queue.SimpleQueue[Write[Connection] | None] = queue.SimpleQueue()
         self._reader_conns: list[Connection] = []
         self._lock = threading.Lock()
         self._closed = False
