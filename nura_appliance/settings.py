@@ -318,7 +318,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "RAG_FOUND_THRESHOLD",
-        0.73,
+        0.7,
         "Without an LLM, a handbook passage this relevant (below RAG_ANSWER_THRESHOLD) is offered as "
         '"here is what I found"; below it the customer gets the scope message.',
         kind=float,

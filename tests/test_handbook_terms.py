@@ -131,3 +131,37 @@ def test_a_sorani_spelling_of_an_arabic_place_name_meets_the_handbooks_name() ->
     assert bridge.translations(normalize("ناسریە"), False) == set()  # an Arabic question: not read so
     assert bridge.sorani_names_for(normalize("شارع")) == set()  # a word the handbook has
     assert Bridge({}).sorani_names_for(normalize("ناسریە")) == set()  # no handbook vocabulary
+
+
+def test_a_verb_meets_the_handbooks_verbal_noun_by_its_root() -> None:
+    """Round 13: a customer writes the verb ("احول" I transfer, "جمدت" I froze, "بيخصموا" they
+    deduct), the handbook the verbal noun ("تحويل", "تجميد", "خصم"); the light stemmer keeps each
+    whole. A question word the handbook lacks meets the handbook's words of its three-letter root —
+    not a word the handbook has, not a root the handbook writes in many words."""
+    from nura_appliance.knowledge.bridge import MAX_DERIVED
+
+    bridge = Bridge({}, ["تحويل", "تجميد", "خصم", "رصيد", "استرجاع"])
+    assert bridge.derived_for("احول") == {"تحويل"}
+    assert bridge.derived_for("جمدت") == {"تجميد"}
+    assert bridge.derived_for("بيخصموا") == {"خصم"}
+    assert bridge.derived_for("رجعت") == {"استرجاع"}
+    assert bridge.derived_for("رصيد") == set()  # the handbook has the word itself
+    assert bridge.derived_for("transfer") == set() and bridge.derived_for("ڕۆژانە") == set()
+    assert Bridge({}).derived_for("احول") == set()  # no handbook vocabulary: nothing to meet
+    common = Bridge({}, ["تحويل", "يحول", "تحول", "نحول", "حول"][: MAX_DERIVED + 1])
+    assert common.derived_for("احول") == set()  # a root written in too many words tells nothing
+    forms = dict(QueryTerms.of("اريد احول رصيد لاخوي", bridge).units)
+    assert "تحويل" in forms["احول"]
+
+
+def test_an_ordinal_after_a_noun_names_the_thing_as_a_number_does() -> None:
+    """Round 13: "متى يطلق الجيل السادس" (6G, out of scope) met the 5G launch line once its verb
+    met "إطلاق"; the ordinal names the generation as "6g" does, and a passage holding only the
+    fifth is about another item. A month's name is no ordinal of a thing."""
+    launch = "- إطلاق الجيل الخامس: تشرين الأول 2024 في أربيل. عدد المشتركين: 6.4 مليون"
+    assert identifiers("متى يطلق الجيل السادس") == {"6g"}
+    assert names_other_item(identifiers("متى يطلق الجيل السادس"), launch)
+    assert not names_other_item(identifiers("متى اطلقتم الجيل الخامس"), launch)
+    assert identifiers("المنطقة الرابعة بيش") == {"4"}
+    assert names_other_item(identifiers("المنطقة الرابعة بيش"), "المنطقة: المنطقة 3، 16,000 دينار")
+    assert identifiers("شنو عروض تشرين الأول") == frozenset()

@@ -36,6 +36,7 @@ from typing import Any
 from nura_appliance.knowledge.arabizi import transliterate_word
 from nura_appliance.knowledge.latin_words import lexicon_word
 from nura_appliance.knowledge.normalize import STOPWORDS, has_sorani_letters, index_terms, normalize, stem
+from nura_appliance.knowledge.roots import root_candidates
 from nura_appliance.paths import default_pack_path
 
 MIN_LINES = 2  # lines a pair must share
@@ -43,6 +44,7 @@ MIN_DICE = 0.5
 MAX_TRANSLATIONS = 2
 OTHER_LANGS = ("ckb", "ku", "en")
 MAX_NAMES = 3  # handbook words one skeleton may stand for
+MAX_DERIVED = 4  # handbook words one root may stand for (a root with more is too common to tell)
 MIN_LATIN_SKELETON = 4  # consonants an Arabic-script word must share with a Latin handbook word
 MIN_NAME_LETTERS = 4  # a shorter Latin word is as often an English word ("pass", "zone") as a name
 # Letters Latin spelling does not tell apart, and Kurdish/Persian letters, folded for the skeleton.
@@ -225,6 +227,14 @@ class Bridge:
                 if len(shape := latin_skeleton(term)) >= MIN_LATIN_SKELETON:
                     latin[shape].append(term)
         self.latin = {shape: tuple(sorted(set(t))) for shape, t in latin.items() if len(set(t)) <= MAX_NAMES}
+        # ... and the Arabic ones by their three-letter roots, for a question's verb the handbook
+        # writes as a verbal noun ("احول" / "تحويل", "جمدت" / "تجميد"; knowledge/roots.py)
+        roots: dict[str, set[str]] = defaultdict(set)
+        for term in self.vocabulary:
+            if len(term) >= 3 and not term.isascii():
+                for root in root_candidates(term):
+                    roots[root].add(term)
+        self.roots = {root: tuple(sorted(t)) for root, t in roots.items() if len(t) <= MAX_DERIVED}
         # ... and the English table read backwards, for a handbook that writes a section in English
         reverse: dict[str, set[str]] = defaultdict(set)
         if self.vocabulary:
@@ -347,6 +357,18 @@ class Bridge:
         if unit in self.vocabulary or len(shape := skeleton(unit)) < 3:
             return set()
         return {t for t in self.names.get(shape, ()) if _first(t) == _first(unit)}
+
+    def derived_for(self, word: str) -> set[str]:
+        """Handbook words an Arabic question word the handbook lacks shares a three-letter root
+        with: the customer's verb and the handbook's verbal noun ("احول" → "تحويل", "جمدت" →
+        "تجميد", "بيخصموا" → "خصم", "ارجاع" → "استرجاع"), a root the handbook writes in at most
+        ``MAX_DERIVED`` words."""
+        if not self.roots or word.isascii() or has_sorani_letters(word):
+            return set()
+        unit = stem(word)
+        if unit in self.vocabulary or word in self.vocabulary:
+            return set()
+        return {t for root in root_candidates(word) | root_candidates(unit) for t in self.roots.get(root, ())}
 
     def english_for(self, word: str, sorani: bool = False) -> set[str]:
         """The handbook's English words an Arabic question word translates (the bridge read

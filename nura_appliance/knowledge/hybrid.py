@@ -277,6 +277,16 @@ class QueryTerms:
                 if things:
                     bridged.extend(sorted(t for t in things if t not in STOPWORDS))
                     forms = forms | things
+                # a verb the handbook writes as its verbal noun ("احول" / "تحويل"): the handbook's
+                # words of the same root, for an Arabic word it lacks (knowledge/roots.py)
+                derived = (
+                    bridge.derived_for(word) - forms
+                    if bridge is not None and not sorani and not word.isascii() and forms.isdisjoint(bridge.vocabulary)
+                    else set()
+                )
+                if derived:
+                    bridged.extend(sorted(derived))
+                    forms = forms | derived
                 units[unit] = forms
                 asked = asking_kinds(word) & kinds
                 if word in counting:

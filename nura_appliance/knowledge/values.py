@@ -323,6 +323,43 @@ _GENERATIONS = {"2g": ("ثاني",), "3g": ("ثالث",), "4g": ("رابع",), "
 _CODE = re.compile(r"[a-z]{1,2}\d{1,4}|\d{1,4}[a-z]{1,2}")
 
 
+# An ordinal after a noun names the thing by its number as a digit does ("الجيل السادس" is the
+# 6th generation, "المنطقة الرابعة" zone 4) — not inside a month's name ("تشرين الأول", "كانون الثاني").
+_ORDINALS = {
+    normalize(word): str(n)
+    for n, words in enumerate(
+        (
+            "الأول الأولى",
+            "الثاني الثانية",
+            "الثالث الثالثة",
+            "الرابع الرابعة",
+            "الخامس الخامسة",
+            "السادس السادسة",
+            "السابع السابعة",
+            "الثامن الثامنة",
+            "التاسع التاسعة",
+            "العاشر العاشرة",
+        ),
+        start=1,
+    )
+    for word in words.split()
+}
+_MONTH_WORDS = _words("تشرين كانون ربيع جمادى")
+
+
+_GENERATION_WORDS = _words("جيل الجيل")
+
+
+def _ordinals(tokens: list[str]) -> set[str]:
+    """The numbers ordinals after a noun name things by; after "الجيل" the generation's code
+    ("الجيل السادس" → "6g"), which a passage holds as the code or its ordinal (``_GENERATIONS``)."""
+    return {
+        _ORDINALS[t] + ("g" if tokens[i - 1] in _GENERATION_WORDS else "")
+        for i, t in enumerate(tokens)
+        if t in _ORDINALS and i and not tokens[i - 1].isdigit() and tokens[i - 1] not in _MONTH_WORDS
+    }
+
+
 def identifiers(text: str) -> frozenset[str]:
     """The numbers a question names a thing by — "zone 4", "خط 133", "عيار 21", "ايفون 15": a
     number after a word and not before a unit ("4 شهور", "1 جيگا", "24 hour" and "1,000 دينار" are
@@ -339,7 +376,7 @@ def identifiers(text: str) -> frozenset[str]:
         if after and (after.isdigit() or after in _AMOUNT_WORDS or count_kind(after) != "count"):
             continue
         found.add(token.lstrip("0") or "0")
-    return frozenset(found)
+    return frozenset(found | _ordinals(tokens))
 
 
 def names_other_item(question_ids: frozenset[str], passage: str) -> bool:
@@ -360,6 +397,7 @@ def names_other_item(question_ids: frozenset[str], passage: str) -> bool:
     held |= {
         part.lstrip("0") or "0" for n in _NUMBER.findall(passage.translate(_DIGITS)) for part in re.split(r"[.,]", n)
     }
+    held |= _ordinals(normalize(passage).split())  # "الجيل الخامس" holds 5
     return not question_ids <= held
 
 
