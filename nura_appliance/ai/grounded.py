@@ -56,9 +56,11 @@ QUOTE_VETO = 0.35
 # A handbook passage holding the value a confident article lacks is quoted after the article from
 # this relevance (docs/KNOWLEDGE.md, round 5).
 VALUE_FLOOR = 0.7
-# Under this article-tier confidence a relevant handbook passage goes with the article even when
-# the article holds more of the question's words (docs/KNOWLEDGE.md, round 13).
-MODERATE_ARTICLE = 0.8
+# Offline, a passage that holds as much of the question as a confident article (and no value the
+# article lacks) follows it from this relevance: RAG_FOUND_THRESHOLD's value before round 13. At
+# 0.7 "bade solfe rased, 5olis rasidi" got the emergency-credit article followed by the balance
+# transfer limits (docs/KNOWLEDGE.md, round 13).
+AFTER_ARTICLE_FLOOR = 0.73
 _MAX_REMEMBERED = 512
 # The extractive answer's sentence may come from any passage within this relevance of the best one
 # (and relevant in its own right: from RAG_FOUND_THRESHOLD, not lone).
@@ -395,21 +397,12 @@ class GroundedAnswerTier:
                 # answers the topic, the handbook the particulars it may lack (a price, an address,
                 # a code). An LLM gets both; offline the article is followed by the handbook's
                 # sentence when that passage is relevant in its own right.
-                # An article the article tier is only moderately sure of (under MODERATE_ARTICLE:
-                # the coverage cap's 0.79 and below) does not hide a passage relevant in its own
-                # right and confidently so (from RAG_ANSWER_THRESHOLD) because the article, scored over
-                # its text in every language, holds more of the question's words ("gilî bi SMS bo
-                # kîjan hejmarê bişînim" and the Nahri app). From RAG_FOUND_THRESHOLD only, a
-                # passage that shares the topic's words was added to right articles ("كارت التعبئة
-                # يطلع خطأ" and the card's validity).
-                moderate = relevant and confident and float(context.get("article_confidence") or 1.0) < MODERATE_ARTICLE
                 if chosen is None or (
                     best.coverage < held
-                    and not moderate
                     and not (generating and _value_beside(text, chunks, chosen, settings.rag_min_score))
                 ):
                     return None
-                if not generating and not relevant:
+                if not generating and (not relevant or best.score < AFTER_ARTICLE_FLOOR):
                     return None
                 beside = [chosen]
         # The prompt's room goes to the confident article, then the handbook's passages, then the

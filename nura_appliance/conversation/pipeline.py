@@ -300,7 +300,6 @@ class Pipeline:
                     {
                         **context,
                         "article_id": decision.article_id,
-                        "article_confidence": decision.confidence,
                         "knowledge_version": decision.version,
                         "background_margin": decision.signals.get("background_margin"),
                         "other_services": decision.signals.get("other_services"),

@@ -229,9 +229,12 @@ class QueryTerms:
     asks: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, text: str, bridge: Bridge | None = None) -> QueryTerms:
+    def of(cls, text: str, bridge: Bridge | None = None, derive: bool = True) -> QueryTerms:
         """``bridge``: Arabic translations of Sorani, Kurmanji and English words (learnt from the
-        pack) are added to a word's forms and to the BM25 terms."""
+        pack) are added to a word's forms and to the BM25 terms. ``derive``: with the handbook's
+        words of a question verb's root (``Bridge.derived_for``); not beside a confident article,
+        where a root shared with a passage on another topic made that passage follow right
+        articles ("كيف أسجل في تطبيق MyZagros" and the student package's registration)."""
         units: dict[str, frozenset[str]] = {}
         sorani = has_sorani_letters(text)
         bridged: list[str] = []
@@ -281,7 +284,11 @@ class QueryTerms:
                 # words of the same root, for an Arabic word it lacks (knowledge/roots.py)
                 derived = (
                     bridge.derived_for(word) - forms
-                    if bridge is not None and not sorani and not word.isascii() and forms.isdisjoint(bridge.vocabulary)
+                    if derive
+                    and bridge is not None
+                    and not sorani
+                    and not word.isascii()
+                    and forms.isdisjoint(bridge.vocabulary)
                     else set()
                 )
                 if derived:
@@ -597,7 +604,7 @@ class HybridRetriever:
         listed in any case (the grounded tier compares it with the handbook)."""
         pool = max(k * 4, 20)
         version = knowledge_version(self.store, conn)
-        terms = QueryTerms.of(text, self.bridge(conn, version))
+        terms = QueryTerms.of(text, self.bridge(conn, version), derive=focus_article is None)
         looked = self._frequencies.lookup(conn, version, terms.lookup_terms()) if terms.terms else None
         counts, total = looked if looked is not None else ({}, 0)
         weights = Weights.of(terms, counts, total)
