@@ -48,3 +48,19 @@ async def test_a_foreign_subject_is_not_answered_and_the_desks_own_question_is(d
     ):
         answer = await ctx.pipeline.answer(text, lang)
         assert answer.article_id == article, (text, answer.kind, answer.article_id, answer.confidence)
+
+
+def test_arabic_topic_words_are_known_spellings_of_arabizi() -> None:
+    import nura_appliance.conversation.signals  # noqa: F401  (registers the known spellings)
+    from nura_appliance.knowledge.arabizi import transliterate
+
+    assert "نكته" in transliterate("3ndk nokta 7elwa").split()  # a joke, not the pack's نقطه (points)
+    assert "طبيب" in transliterate("wen a7san 6abib atfal b arbil").split()
+    assert "نقاطي" in transliterate("shlon a3ref nqa6i").split()  # the points stay points
+
+
+def test_second_hand_goods_count_only_in_english() -> None:
+    assert _topics("where can i buy a second hand iphone 14 in erbil") == ["second hand"]
+    # "used" is also a recharge card's state and data used: not a topic in any language
+    assert _topics("کارتەکە دەڵێت بەکارهاتووە") == []
+    assert _topics("الكارت يطلع مستعمل") == []

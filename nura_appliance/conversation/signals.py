@@ -18,18 +18,20 @@ from nura_appliance.conversation.exemplars import close_to
 from nura_appliance.conversation.handoff import cue as handoff_cue
 from nura_appliance.conversation.handoff import gate as handoff_gate
 from nura_appliance.conversation.handoff import reads_as_request, refuses_person, reports_contact, staff_as_beneficiary
+from nura_appliance.knowledge import topics
 from nura_appliance.knowledge.arabizi import NO_VOCABULARY, add_known_spellings
 from nura_appliance.knowledge.folding import SORANI_E, fold_letters
 from nura_appliance.knowledge.normalize import arabizi_text, normalize
 
 
 def register_arabizi_spellings() -> None:
-    """Make the Arabic words the hand-off composition and the anger reading look for known
+    """Make the Arabic words the hand-off composition and the anger reading look for (and the
+    article tier's foreign topics, ``knowledge.topics``) known
     spellings of the Arabizi transliteration ("modir" → "مدير", "ta3abna" → "تعبنا"), so that the
     Arabic-script reading of an Arabizi message reaches them. Only which candidate spelling wins
     changes (the stemmer's dictionary and the index stay as they are). Called once below, when
     the signals are loaded; idempotent."""
-    add_known_spellings(handoff.arabizi_spellings() | anger.arabizi_spellings())
+    add_known_spellings(handoff.arabizi_spellings() | anger.arabizi_spellings() | topics.arabizi_spellings())
 
 
 register_arabizi_spellings()

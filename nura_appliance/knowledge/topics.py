@@ -12,8 +12,9 @@ carries (network, calls, messages, data, balance, packages, SIM: ``lexicon.servi
 guard) — "is paracetamol safe every day", "best pediatrician in Erbil", "کەشوهەوای سبەی".
 
 Written from the subjects, not from evaluation cases. Left out on purpose, because they are also
-telecom or everyday words: currencies and gold (the background class carries them), "used" and
-"مستعمل" (data used), "traffic", "match", "fine", "tablet", "حمل" (the stem of تحميل, download),
+telecom or everyday words: currencies and gold (the background class carries them), "used",
+"مستعمل" and "بەکارهاتوو" (data used, and a recharge card that says it is used: "کارتەکە دەڵێت
+بەکارهاتووە" — measured on the k-folds), "traffic", "match", "fine", "tablet", "حمل" (the stem of تحميل, download),
 "ضغط" (press a button), "حراره"/"درجه" (a device's heat, a class), "غدا" (tomorrow), "خواردن" and
 "xwarin" (eating: "it eats my balance"), "بيت"/"xanî" (home internet), "فيزا" (the card),
 "student" and "loan" (student packages, borrowed balance), "علاج" (a fix), "مرض"/"مرضي"
@@ -28,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from nura_appliance.knowledge.folding import normalize
+from nura_appliance.knowledge.folding import has_sorani_letters, normalize
 from nura_appliance.knowledge.normalize import analysis as shared_analysis
 
 _TOPICS: dict[str, str] = {
@@ -62,10 +63,14 @@ _TOPICS: dict[str, str] = {
         "cars vehicle petrol gasoline mechanic tyre tyres"
     ),
     "jokes": ("نكته نكتة نكت نوکتە henekek jokes riddle"),
+    # goods bought and sold second-hand (a phone "for sale" is a marketplace's, not the desk's)
+    "second-hand": "secondhand",
     "generator": "مولده المولده امبير مۆلیدە generator",
     "prayer": "صلاه صلاة مسجد قران نوێژ مزگەوت nimêj mizgeft prayer mosque quran",
     "embassy": "سفاره سفارة باڵیۆزخانە balyozxane embassy",
 }
+# Topic words of two words, matched as written.
+_PHRASES = ("second hand",)
 # The shortest stem that counts (Sorani and Kurmanji stems of two letters — "در" of دەرمان, "سك" of
 # سەگ — are other words too); shorter ones match the written word instead.
 _MIN_STEM = 3
@@ -111,7 +116,23 @@ def topic_words(text: str, roots: Sequence[str]) -> list[str]:
     normalised written words) that name a subject no telecom desk carries; empty when none."""
     stems, written = _table()
     found: list[str] = [root for root in roots if root in stems]
-    for word in normalize(text).split():
+    words = normalize(text).split()
+    padded = f" {' '.join(words)} "
+    found += [phrase for phrase in _PHRASES if f" {phrase} " in padded]
+    for word in words:
         if word in written or (len(word) > _MIN_PREFIX and _prefixed(word, written)):
             found.append(word)
     return list(dict.fromkeys(found))
+
+
+def arabizi_spellings() -> frozenset[str]:
+    """The Arabic (not Sorani) topic words of four letters or more, as known spellings of the
+    Arabizi transliteration (registered by conversation.signals with the hand-off and anger
+    words): "3ndk nokta 7elwa" is "نكته" (a joke), not the pack's "نقطه" (points); "6abib" is
+    "طبيب"."""
+    return frozenset(
+        normalize(form)
+        for text in _TOPICS.values()
+        for form in text.split()
+        if not form.isascii() and not has_sorani_letters(form) and len(normalize(form)) >= 4
+    )
