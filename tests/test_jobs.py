@@ -319,11 +319,14 @@ def test_serve_runs_the_consumer_in_process(live_server: dict[str, Any]) -> None
     import httpx
 
     base = live_server["url"]
-    resp = httpx.post(f"{base}/v1/message", json={"session_id": None, "message": "zzqx blorf", "lang": "en"})
+    # A generous read timeout: the first message of a just-started server took more than httpx's
+    # default 5 s once at a load of 16 on 2 cores.
+    message = {"session_id": None, "message": "zzqx blorf", "lang": "en"}
+    resp = httpx.post(f"{base}/v1/message", json=message, timeout=30)
     assert resp.status_code == 200
 
     def classified() -> int:
-        report = httpx.get(f"{base}/v1/analytics/reports?days=1", headers=ADMIN, timeout=5).json()
+        report = httpx.get(f"{base}/v1/analytics/reports?days=1", headers=ADMIN, timeout=30).json()
         return int(report["intents"]["classified"])
 
     assert wait_for(classified, 20, "the in-process consumer to classify the message") == 1

@@ -251,11 +251,14 @@ def test_a_stop_while_the_workers_start_is_carried_out(tmp_path, when):
             else:
                 wait_healthy(f"http://127.0.0.1:{port}", proc, log)
             proc.send_signal(signal.SIGTERM)
+            # A lost stop runs on for good; an orderly one includes the rest of the workers' start-up
+            # (13 s of it at a load of 16 on 2 cores, and the stop then took more than the 20 s this
+            # test used to allow), so the limit is generous, as in test_core_cli_e2e.
             try:
-                code = proc.wait(timeout=20)
+                code = proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 raise AssertionError(
-                    f"still running 20 s after SIGTERM:\n{log.read_text(errors='replace')[-3000:]}"
+                    f"still running 60 s after SIGTERM:\n{log.read_text(errors='replace')[-3000:]}"
                 ) from None
             output = log.read_text(errors="replace")
             assert code == 0, output[-3000:]
