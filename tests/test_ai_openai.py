@@ -5,8 +5,9 @@ the circuit breaker, the ledger, streaming and the AI switch."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,14 @@ from conftest import make_settings, start_app, stop_app
 
 from nura_appliance.ai.breaker import CircuitBreaker
 from nura_appliance.app import create_app
+from nura_appliance.settings import Settings
 
 ADMIN = {"Authorization": "Bearer test-api-key-123456"}
+# The LLM timeout of every app here: far above any answer of the scripted server on loopback, so a
+# loaded machine (a CI run beside other jobs) cannot turn an answer, or the start-up health probe
+# (min(5 s, the timeout)), into a timeout and a fallback. The one test of the timeout itself
+# shortens it for its own call (``short_llm_timeout``) against a server that waits much longer.
+GENEROUS_TIMEOUT = 30
 
 
 # One app and one scripted server serve the module (app start-up is the slow part of a test); the
@@ -67,7 +74,7 @@ async def shared(
         tmp_path_factory.mktemp("ai-openai") / "data",
         OPENAI_BASE_URL=scripted.base_url,
         NURA_LLM_PROVIDER="openai",
-        LLM_TIMEOUT_SECONDS=1.5,
+        LLM_TIMEOUT_SECONDS=GENEROUS_TIMEOUT,
         LLM_STREAM=False,
         OPENAI_MODEL="gpt-4o-mini",
     )
@@ -238,19 +245,35 @@ async def test_rate_limit_opens_breaker_for_retry_after(ai: Any) -> None:
     assert status["active_provider"] is None
 
 
+@contextlib.contextmanager
+def short_llm_timeout(app: Any, seconds: float) -> Iterator[None]:
+    """The shared app's LLM service with ``LLM_TIMEOUT_SECONDS=seconds`` for one test (its settings
+    object replaced, not edited, and put back), so only the timeout test waits on a short timeout."""
+    llm = app.ctx.nura.llm
+    kept = llm.settings
+    llm.settings = Settings(values={**kept.values, "LLM_TIMEOUT_SECONDS": seconds}, origins=kept.origins)
+    try:
+        yield
+    finally:
+        llm.settings = kept
+
+
 async def test_timeout_costs_one_wait_then_breaker_skips(ai: Any) -> None:
     client, app, server = ai
-    server.push({"sleep": 3, "text": "late [1]."})
-    first = await ask(client, "How do I redeem Priority Club points?", lang="en")
-    assert first["source"] == "rag"
-    calls = len(server.chat_requests())
-    second = await ask(client, "When do Priority Club points expire?", lang="en")
+    # The server answers only after 30 s, 20 times the timeout: however late a loaded machine fires
+    # the 1.5 s timer, the answer cannot arrive first.
+    server.push({"sleep": 30, "text": "late [1]."})
+    with short_llm_timeout(app, 1.5):
+        first = await ask(client, "How do I redeem Priority Club points?", lang="en")
+        assert first["source"] == "rag"
+        calls = len(server.chat_requests())
+        second = await ask(client, "When do Priority Club points expire?", lang="en")
     assert second["source"] == "rag"
     assert len(server.chat_requests()) == calls  # the open breaker skipped the server: no second wait
     rows = await ledger(app)
     assert [r["ok"] for r in rows] == [0]
     assert rows[0]["error"].startswith("timeout")
-    assert 1400 < rows[0]["latency_ms"] < 2900  # LLM_TIMEOUT_SECONDS=1.5, not the server's 3 s
+    assert 1400 < rows[0]["latency_ms"] < 30_000  # the 1.5 s timeout ended the wait, not the server's 30 s
 
 
 async def test_breaker_probe_brings_provider_back(data_dir: Path, scripted: ScriptedOpenAI) -> None:
@@ -258,7 +281,7 @@ async def test_breaker_probe_brings_provider_back(data_dir: Path, scripted: Scri
         data_dir,
         OPENAI_BASE_URL=scripted.base_url,
         NURA_LLM_PROVIDER="openai",
-        LLM_TIMEOUT_SECONDS=1.5,
+        LLM_TIMEOUT_SECONDS=GENEROUS_TIMEOUT,
         LLM_STREAM=False,
         LLM_BREAKER_COOLDOWN_SECONDS=1,
     )
@@ -292,7 +315,11 @@ async def test_breaker_probe_brings_provider_back(data_dir: Path, scripted: Scri
 
 async def test_streaming_publishes_tokens_then_the_message(data_dir: Path, scripted: ScriptedOpenAI) -> None:
     client, app = await _start(
-        data_dir, OPENAI_BASE_URL=scripted.base_url, NURA_LLM_PROVIDER="openai", LLM_TIMEOUT_SECONDS=2, LLM_STREAM=True
+        data_dir,
+        OPENAI_BASE_URL=scripted.base_url,
+        NURA_LLM_PROVIDER="openai",
+        LLM_TIMEOUT_SECONDS=GENEROUS_TIMEOUT,
+        LLM_STREAM=True,
     )
     try:
         scripted.push({"text": "Dial *155# to redeem points for data bundles [1].", "usage": (300, 12)})
@@ -326,7 +353,11 @@ async def test_streaming_publishes_tokens_then_the_message(data_dir: Path, scrip
 
 async def test_ai_switch_is_admin_only_persisted_and_keeps_text_local(data_dir: Path, scripted: ScriptedOpenAI) -> None:
     client, app = await _start(
-        data_dir, OPENAI_BASE_URL=scripted.base_url, NURA_LLM_PROVIDER="auto", LLM_TIMEOUT_SECONDS=2, LLM_STREAM=False
+        data_dir,
+        OPENAI_BASE_URL=scripted.base_url,
+        NURA_LLM_PROVIDER="auto",
+        LLM_TIMEOUT_SECONDS=GENEROUS_TIMEOUT,
+        LLM_STREAM=False,
     )
     try:
         assert (await client.post("/v1/ai/disable")).status_code == 401
