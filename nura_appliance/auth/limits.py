@@ -10,6 +10,7 @@ session), ``events`` (widget analytics per session or IP), ``uploads`` (per user
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,11 +98,22 @@ class RateLimiter:
     """``ctx.limits``. ``local``: count the request buckets in this process (see
     :class:`LocalWindows`); otherwise in the shared cache (Redis when several workers serve)."""
 
-    def __init__(self, settings: Settings, cache: Cache, audit: AuditService, *, local: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        cache: Cache,
+        audit: AuditService,
+        *,
+        local: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.settings = settings
         self.cache = cache
         self.audit = audit
         self.local = LocalWindows() if local else None
+        # The windows' clock (epoch seconds): a test sets one that cannot cross a window's edge
+        # mid-test (tests/conftest.py, ``start_app``), as the breaker's and the sessions' clocks.
+        self.clock = clock
 
     async def hit(
         self, request: Request, bucket: str, key: str, limit: int, window_seconds: int, *, lang: str | None = None
@@ -113,7 +125,7 @@ class RateLimiter:
         """Count one call against each hit's bucket and key, in order, in one cache call (one round
         trip on Redis); the first over its limit raises :class:`RateLimited` for its bucket and the
         later ones are not counted — as ``hit`` one after the other would. Returns the counts."""
-        now = time.time()
+        now = self.clock()
         window = max(1, int(window_seconds))
         slot = int(now // window)
         names = [(f"rl:{h.bucket}:{h.key}:{slot}", h.limit) for h in hits]
