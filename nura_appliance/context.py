@@ -48,10 +48,10 @@ if TYPE_CHECKING:  # the feature services' types; the features import nothing fr
     from nura_appliance.auth.limits import RateLimiter
     from nura_appliance.auth.service import AuthService, UserService
     from nura_appliance.auth.site import AuthSite
-    from nura_appliance.channels.identity import IdentityService, IdentitySite
+    from nura_appliance.channels.identity import IdentityRoutesSite, IdentityService, IdentitySite
     from nura_appliance.channels.shared import PersonSite
     from nura_appliance.channels.site import ChannelSite, WhatsAppChannelSite
-    from nura_appliance.channels.telegram_routes import TelegramRuntime
+    from nura_appliance.channels.telegram_routes import TelegramRuntime, TelegramWebhookSite
     from nura_appliance.channels.telegram_setup import TelegramSite
     from nura_appliance.channels.whatsapp_routes import WhatsAppRuntime
     from nura_appliance.channels.whatsapp_setup import WhatsAppSite
@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # the feature services' types; the features import nothing fr
     from nura_appliance.handoff.site import HandoffSite
     from nura_appliance.handoff.webhook import EscalationSite
     from nura_appliance.health import HealthSite
+    from nura_appliance.http import CoreSite
     from nura_appliance.jobs.routes import RetrySite
     from nura_appliance.jobs.service import JobService, JobServiceSite
     from nura_appliance.jobs.setup import JobsSite
@@ -73,8 +74,9 @@ if TYPE_CHECKING:  # the feature services' types; the features import nothing fr
     from nura_appliance.ops.metrics import SupervisionView
     from nura_appliance.ops.runtime import LockSite, ServeLockHolder
     from nura_appliance.ops.scheduled_backups import BackupJobSite, BackupService, BackupServiceSite, BackupsSite
+    from nura_appliance.original.importer import ImportSite
     from nura_appliance.original.wire import OriginalWire, WireSite
-    from nura_appliance.realtime.sse import UsersSite
+    from nura_appliance.realtime.sse import StreamSite, UsersSite
 
 log = logging.getLogger(__name__)
 __all__ = [
@@ -264,11 +266,17 @@ if TYPE_CHECKING:
         TelegramSite,
         WhatsAppSite,
         AttachmentRoutesSite,
+        IdentityRoutesSite,
+        TelegramWebhookSite,
+        StreamSite,
+        ImportSite,
+        CoreSite,
     ]:
         """Never called: mypy checks here that the AppContext satisfies each seam Protocol a
         feature types its routes and start-up hook against instead of naming this module (issue 22;
-        ``tests/test_layers.py`` fails on a feature that imports this module)."""
-        return (ctx,) * 13
+        ``tests/test_layers.py`` fails on a feature that imports this module), and the core's
+        ``http.CoreSite``."""
+        return (ctx,) * 18
 
     def _gives_the_helpers_and_job_handlers_their_seams(
         ctx: AppContext,

@@ -10,7 +10,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sanic import HTTPResponse, Request, Sanic
 from sanic import json as json_response
@@ -18,6 +18,7 @@ from sanic.exceptions import SanicException
 
 from nura_appliance.errors import BadRequest, NuraError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from nura_appliance.errors import NotFound as NotFoundError
+from nura_appliance.settings import Settings
 
 # The start-up hooks' context and core-parts types. This core module does not name them: they are
 # ``context.AppContext`` and ``context.CoreParts`` of the composition root, which sits above every
@@ -114,12 +115,26 @@ def parse_json_text(text: str) -> Any:
     return value
 
 
+class CoreSite(Protocol):
+    """What the core's request helpers read of the app context: its settings only (this module
+    names no higher layer; ``context.py`` checks that the AppContext satisfies this)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+
+def request_settings(request: Request) -> Settings:
+    """The app's settings as a request handler or helper sees them (``request.app.ctx.nura``)."""
+    site: CoreSite = request.app.ctx.nura  # Sanic's ctx is untyped; the app keeps its context here
+    return site.settings
+
+
 def json_body(request: Request, *, required: bool = True) -> Any:
     """Parse the body as UTF-8 JSON within ``REQUEST_MAX_BYTES``; clear 4xx errors otherwise."""
     cached = getattr(request.ctx, "json_body", None)
     if cached is not None:
         return cached
-    settings = request.app.ctx.nura.settings
+    settings = request_settings(request)
     raw = request.body or b""
     if len(raw) > settings.request_max_bytes:
         raise PayloadTooLarge(f"the request body is larger than {settings.request_max_bytes} bytes")
@@ -203,7 +218,7 @@ def _cors_headers(request: Request, response: HTTPResponse) -> None:
     origin = request.headers.get("origin")
     if not origin:
         return
-    allowed = request.app.ctx.nura.settings.cors_origins
+    allowed = request_settings(request).cors_origins
     if "*" in allowed:
         response.headers["Access-Control-Allow-Origin"] = "*"
     elif origin in allowed:

@@ -31,6 +31,7 @@ from sanic.response import HTTPResponse
 
 from nura_appliance.auth.access import AGENT, ROLE_RANK, SESSION, access
 from nura_appliance.auth.customer import verify_customer
+from nura_appliance.conversation.sessions import SessionService
 from nura_appliance.errors import ValidationFailed
 from nura_appliance.http import int_arg, json_object, on_context, session_token
 from nura_appliance.realtime.sse import AGENTS_CHANNEL
@@ -182,8 +183,30 @@ class IdentityService:
         return [s for s in await self.store.sessions_of(customer["id"]) if s["session_id"] != session_id]
 
 
+class IdentityRoutesSite(Protocol):
+    """What this feature's routes use of the app context: the settings (the customer signature's
+    secret), the sessions (the token check) and ``identities``, which this feature's hook sets."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def sessions(self) -> SessionService: ...
+    @property
+    def identities(self) -> IdentityService | None: ...
+
+
+def identity_site(request: Request) -> IdentityRoutesSite:
+    site: IdentityRoutesSite = request.app.ctx.nura  # Sanic's ctx is untyped; the app keeps its context here
+    return site
+
+
 def identity_service(request: Request) -> IdentityService:
-    return request.app.ctx.nura.identities
+    """``ctx.identities``, which this feature's start-up hook sets before the server takes a
+    request (the routes exist only with the feature)."""
+    service = identity_site(request).identities
+    if service is None:  # set up with its routes: never at run time
+        raise RuntimeError("the identities feature is not set up (ctx.identities)")
+    return service
 
 
 @bp.post("/session/<session_id:str>/identity")
@@ -191,7 +214,7 @@ def identity_service(request: Request) -> IdentityService:
 async def set_identity(request: Request, session_id: str) -> HTTPResponse:
     """The widget's ``NuraWidget.setUser``: `{customer_id, customer_signature, customer: {name, phone,
     email, attributes}}` → `{ok, customer}`; `customer_id: null` and an empty `customer` forget it."""
-    ctx = request.app.ctx.nura
+    ctx = identity_site(request)
     session = await ctx.sessions.authorize(session_id, session_token(request))
     body = json_object(request)
     identity = parse_identity(ctx.settings, body)

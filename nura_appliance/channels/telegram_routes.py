@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from typing import Protocol
 
 from sanic import Blueprint, Request
 from sanic import json as json_response
@@ -117,6 +118,16 @@ def make_api(settings: Settings) -> TelegramApi:
     return TelegramApi(settings.telegram_bot_token, settings.telegram_api_base)
 
 
+class TelegramWebhookSite(Protocol):
+    """What the webhook route reads of the app context: the settings (the secret) and the runtime
+    this feature's hook sets (``telegram_setup.TelegramSite``, which imports this module)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def telegram(self) -> TelegramRuntime | None: ...
+
+
 @bp.post("/webhook/<secret:str>")
 @access(PUBLIC)  # authenticated by the secret path and Telegram's secret-token header, checked below
 async def webhook(request: Request, secret: str) -> HTTPResponse:
@@ -127,8 +138,8 @@ async def webhook(request: Request, secret: str) -> HTTPResponse:
     summary: Telegram Bot API webhook (secret path and X-Telegram-Bot-Api-Secret-Token header)
     tags: [channels]
     """
-    ctx = request.app.ctx.nura
-    runtime: TelegramRuntime | None = ctx.telegram
+    ctx: TelegramWebhookSite = request.app.ctx.nura  # Sanic's ctx is untyped; the app keeps its context here
+    runtime = ctx.telegram
     expected = str(ctx.settings.telegram_webhook_secret or "")
     if runtime is None or not expected:
         raise NotFound("the Telegram webhook is not enabled", code="telegram_disabled")

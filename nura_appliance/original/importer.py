@@ -23,24 +23,27 @@ decisions and writes nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from nura_appliance.analytics import aggregates
 from nura_appliance.analytics.gaps import GroupIndex, record_gap
+from nura_appliance.conversation.pipeline import Pipeline
 from nura_appliance.errors import ConfigError
 from nura_appliance.knowledge.normalize import normalize
 from nura_appliance.knowledge.pack import PackError, from_legacy
 from nura_appliance.original import convert
 from nura_appliance.original.source import epoch, source_key
-from nura_appliance.storage.base import GapStore, OriginalImportStore, Transaction
+from nura_appliance.storage.base import GapStore, KnowledgeStore, OriginalImportStore, Transaction
 from nura_appliance.storage.original_rows import Insert, LedgerEntry
 from nura_appliance.storage.original_source import KNOWN_TABLES, OriginalDatabase
+from nura_appliance.storage.stores import Stores
 
 REBUILT = "(sessions rebuilt from logs)"
 SESSION_BATCH = 100
@@ -165,14 +168,36 @@ def read_knowledge(articles: Path | None, tree: Path | None) -> dict[str, Any] |
         raise ConfigError(exc.message) from None
 
 
+class ImportSite(Protocol):
+    """What the import writes through of the target's app context (docs/DEVELOPING.md, "Layers"):
+    the stores (the import's own, gaps, analytics), the knowledge store (the pack) and the answer
+    pipeline (refreshed after the pack); mypy checks in ``context.py`` that the AppContext fits."""
+
+    @property
+    def stores(self) -> Stores: ...
+    @property
+    def knowledge(self) -> KnowledgeStore: ...
+    @property
+    def pipeline(self) -> Pipeline: ...
+
+
+class _SessionContext(NamedTuple):
+    """What every batch of conversations is planned against, read once before the first."""
+
+    outcomes: dict[str, dict[str, Any]]  # session id → its session_outcomes row
+    reviewed: set[int]  # insight ids with a knowledge-gap review
+    cases: dict[str, list[str]]  # session id → its support case numbers
+    done: set[str]  # session ids an earlier run imported (or rebuilt)
+
+
 class OriginalImporter:
-    """One run of the import. ``ctx`` is the target's AppContext (None for a dry run against a
+    """One run of the import. ``ctx`` is the target's app context (None for a dry run against a
     target that does not exist yet); ``progress`` a rich Progress or None."""
 
     def __init__(
         self,
         source: OriginalDatabase,
-        ctx: Any,
+        ctx: ImportSite | None,
         *,
         dry_run: bool = False,
         progress: Any = None,
@@ -356,7 +381,7 @@ class OriginalImporter:
         done = await self._done("sessions") | await self._done(REBUILT)
         # Keys of the conversations' rows imported before: what an earlier run already has.
         self._related_done = {t: await self._done(t) for t in _SESSION_TABLES[1:]}
-        context = (outcomes, reviewed, cases, done)
+        context = _SessionContext(outcomes, reviewed, cases, done)
         pending: list[tuple[str, dict[str, Any] | None]] = []
         for batch in source.rows("sessions"):
             for row in batch:
@@ -372,7 +397,7 @@ class OriginalImporter:
         for start in range(0, len(rebuilt), SESSION_BATCH):
             await self._session_batch([(sid, None) for sid in rebuilt[start : start + SESSION_BATCH]], context)
 
-    async def _session_batch(self, items: list[tuple[str, dict[str, Any] | None]], context: Any) -> None:
+    async def _session_batch(self, items: list[tuple[str, dict[str, Any] | None]], context: _SessionContext) -> None:
         outcomes, reviewed, cases, done = context
         source = self.source
         ids = [sid for sid, _row in items]
@@ -751,14 +776,14 @@ class OriginalImporter:
     async def _rebuild_aggregates(self) -> int:
         """Recompute the dashboard's daily aggregates of the past days that got imported rows
         (a day aggregated before the import would otherwise keep its old counts)."""
-        assert self.store is not None
+        assert self.ctx is not None and self.store is not None  # called only for a run that writes
         days = await self.store.imported_days()
         boundary = aggregates.day_of(aggregates.today_start(time.time() - aggregates.SEAL_DELAY_SECONDS))
         past = [d for d in days if d < boundary]
         analytics = self.ctx.stores.analytics
         for start in range(0, len(past), 31):  # a month per transaction: other writes interleave
             chunk = past[start : start + 31]
-            rows = await analytics.snapshot(lambda snap, c=chunk: aggregates.compute_days(snap, c))
+            rows = await analytics.snapshot(functools.partial(aggregates.compute_days, days=chunk))
             # The refresh watermark stays where it was: live refreshes carry on unchanged.
             await analytics.store_days(chunk, rows, None)
         return len(past)

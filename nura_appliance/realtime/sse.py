@@ -22,8 +22,10 @@ from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse
 
 from nura_appliance.auth.access import AGENT, SESSION, access
+from nura_appliance.conversation.sessions import SessionService
 from nura_appliance.errors import BadRequest
 from nura_appliance.http import bounded_int, session_token
+from nura_appliance.settings import Settings
 from nura_appliance.storage.bus import Event, EventBus
 
 if TYPE_CHECKING:  # annotations only (a feature below this one)
@@ -121,6 +123,34 @@ async def _display_name(ctx: UsersSite, username: str | None) -> str | None:
     return await users.display_name(username) if users is not None else None
 
 
+class OriginalStreams(Protocol):
+    """``ctx.original`` (``original.wire.OriginalWire``, a feature above this one) as the session
+    stream uses it: the original widget's stream, asked for with ``?stream_token=``."""
+
+    def wants_stream(self, request: Request) -> bool: ...
+    async def session_stream(self, request: Request, session_id: str) -> HTTPResponse: ...
+
+
+class StreamSite(UsersSite, Protocol):
+    """What the stream routes use of the app context (all read-only): the bus they subscribe to,
+    the settings (the ping interval), the sessions (the token check), the original wire and the
+    user service (``UsersSite``) when those features are set up."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def bus(self) -> EventBus: ...
+    @property
+    def sessions(self) -> SessionService: ...
+    @property
+    def original(self) -> OriginalStreams | None: ...
+
+
+def stream_site(request: Request) -> StreamSite:
+    site: StreamSite = request.app.ctx.nura  # Sanic's ctx is untyped; the app keeps its context here
+    return site
+
+
 @bp.get("/session/<session_id:str>/stream")
 @access(SESSION)
 async def session_stream(request: Request, session_id: str) -> HTTPResponse:
@@ -135,7 +165,7 @@ async def session_stream(request: Request, session_id: str) -> HTTPResponse:
       unnamed `turn`/`typing`/`status` frames in its shapes (docs/WIDGET.md, "Original NURA embeds").
     tags: [realtime]
     """
-    ctx = request.app.ctx.nura
+    ctx = stream_site(request)
     original = ctx.original
     if original is not None and original.wants_stream(request):
         return await original.session_stream(request, session_id)
@@ -174,7 +204,7 @@ async def agents_stream(request: Request) -> HTTPResponse:
     """
     if any(name in request.args for name in _URL_TOKEN_PARAMS):
         raise BadRequest("send staff credentials in the Authorization header, not in the URL", code="token_in_url")
-    ctx = request.app.ctx.nura
+    ctx = stream_site(request)
     principal = request.ctx.principal
     hello = {"agent": getattr(principal, "username", None), "agents_online": ctx.bus.subscriber_count(AGENTS_CHANNEL)}
     return await stream_channel(
