@@ -402,57 +402,6 @@ async def test_redis_bus_events_across_workers_in_both_envelopes(
             second.close()
 
 
-async def test_redis_bus_on_the_cache_thread_keeps_order_and_reloads_its_scripts() -> None:
-    """The scale-out bus publishes through the Redis cache's I/O thread (``open_stores`` passes
-    ``io``): its events come in publish order with increasing ids to a worker whose bus has a
-    publisher thread of its own, and after Redis lost its scripts (a restart, SCRIPT FLUSH) both
-    the bus's and the cache's scripts are loaded again by that thread."""
-    need_service("127.0.0.1", 6379, "Redis")
-    from nura_appliance.storage.redis_bus import RedisEventBus
-    from nura_appliance.storage.redis_cache import RedisCache
-
-    prefix = f"nuratest{uuid.uuid4().hex[:8]}:"
-    cache = RedisCache(REDIS_URL, prefix=prefix + "c:")
-    bus = RedisEventBus(REDIS_URL, prefix=prefix, io=cache)
-    other = RedisEventBus(REDIS_URL, prefix=prefix)
-    raw = redis.Redis.from_url(REDIS_URL)
-    received: list[Any] = []
-
-    async def listen() -> None:
-        async for event in other.subscribe("session:io"):
-            received.append(event)
-            if len(received) == 4:
-                return
-
-    try:
-        assert bus.wait_ready() and other.wait_ready()
-        task = asyncio.create_task(listen())
-        await asyncio.sleep(0.1)
-        raw.script_flush()
-        bus.publish("session:io", "message", {"n": 1})
-        assert await cache.set_newer("session:x", {"version": 2}, 2)
-        bus.publish_many([("session:io", "message", {"n": 2}), ("session:io", "status", {"n": 3})])
-        bus.publish("session:io", "typing", {"n": 4}, buffered=False)
-        await asyncio.wait_for(task, 5)
-        assert [(e.type, e.data["n"]) for e in received] == [
-            ("message", 1),
-            ("message", 2),
-            ("status", 3),
-            ("typing", 4),
-        ]
-        assert [e.id for e in received] == sorted({e.id for e in received})
-        assert raw.xlen(f"{prefix}ev:session:io") == 3  # the typing event is not kept
-        assert await cache.get("session:x") == {"version": 2}
-    finally:
-        bus.close()
-        other.close()
-        cache.close()
-        keys = list(raw.scan_iter(match=f"{prefix}*"))
-        if keys:
-            raw.delete(*keys)
-        raw.close()
-
-
 @pytest.mark.parametrize("hiredis_reader", [True, False], ids=["hiredis-reader", "redis-py-pubsub"])
 async def test_redis_bus_keeps_unlistened_events_for_replay(
     hiredis_reader: bool, monkeypatch: pytest.MonkeyPatch

@@ -12,10 +12,7 @@ Ephemeral events (typing) get an id the same way but are deleted from the stream
 
 Threads, not the loop: a publisher thread runs the scripts in publish order, a reader thread
 listens to pub/sub and a presence thread shares subscriber counts between workers; they hand events to subscribers with ``call_soon_threadsafe``. ``publish``
-stays a cheap synchronous call on the loop, as with the in-process bus. Given the Redis cache
-(``io``, as ``open_stores`` does), the bus has no publisher thread: its scripts go in publish
-order through the cache's one I/O thread, in the same pipelines as the cache's calls (a message's
-session write and its events share that thread's wake-ups and round trips). When Redis is down,
+stays a cheap synchronous call on the loop, as with the in-process bus. When Redis is down,
 events are delivered to this worker's own subscribers (local ids) with a log line, and the
 threads reconnect on their own.
 """
@@ -30,7 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncGenerator, Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import redis
 
@@ -82,24 +79,11 @@ return ids
 _Outgoing = tuple[list[tuple[str, str, dict[str, Any], bool]], asyncio.AbstractEventLoop | None]
 
 
-class RedisIO(Protocol):
-    """The Redis cache's I/O thread as the bus uses it (``RedisCache.add_script`` / ``post``)."""
-
-    def add_script(self, text: str) -> str: ...
-
-    def post(self, queue_commands: Callable[[Any], Any], finish: Callable[[list[Any]], Any]) -> None: ...
-
-
 def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-def _texts(item: _Outgoing) -> list[str]:
-    """A queued item's events' data as JSON text (sent as the stream entry and pub/sub body)."""
-    return [json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str) for _, _, data, _ in item[0]]
 
 
 def _text(value: bytes | str) -> str:
@@ -137,18 +121,13 @@ class _Subscriber:
 class RedisEventBus:
     """``ctx.bus`` in scale-out mode (see the module docstring)."""
 
-    def __init__(self, url: str, *, prefix: str = "nura:", buffer: int = _BUFFER, io: RedisIO | None = None) -> None:
+    def __init__(self, url: str, *, prefix: str = "nura:", buffer: int = _BUFFER) -> None:
         self.url = url
         self.prefix = prefix
         self._size = buffer
         self.client = redis.Redis.from_url(url, socket_timeout=3.0, socket_connect_timeout=1.0)
-        self._io = io
-        if io is None:
-            self._one_sha = str(self.client.register_script(_PUBLISH_SCRIPT).sha)
-            self._many_sha = str(self.client.register_script(_PUBLISH_MANY_SCRIPT).sha)
-        else:
-            self._one_sha = io.add_script(_PUBLISH_SCRIPT)
-            self._many_sha = io.add_script(_PUBLISH_MANY_SCRIPT)
+        self._script = self.client.register_script(_PUBLISH_SCRIPT)
+        self._many_script = self.client.register_script(_PUBLISH_MANY_SCRIPT)
         self._pubsub_channel = f"{prefix}bus"
         self._subscribers: dict[str, set[_Subscriber]] = {}
         self._buffers = ChannelBuffers(buffer)
@@ -162,12 +141,10 @@ class RedisEventBus:
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._last_logged = 0.0
-        self._publisher: threading.Thread | None = None
-        if io is None:
-            self._publisher = threading.Thread(target=self._publish_loop, name="nura-bus-publish", daemon=True)
-            self._publisher.start()
+        self._publisher = threading.Thread(target=self._publish_loop, name="nura-bus-publish", daemon=True)
         self._reader = threading.Thread(target=self._read_loop, name="nura-bus-read", daemon=True)
         self._presence = threading.Thread(target=self._presence_loop, name="nura-bus-presence", daemon=True)
+        self._publisher.start()
         self._reader.start()
         self._presence.start()
 
@@ -196,7 +173,7 @@ class RedisEventBus:
     def publish(self, channel: str, type_: str, data: dict[str, Any], *, buffered: bool = True) -> Event:
         """Queue the event for Redis and return at once. The returned Event carries a local id;
         subscribers receive it with its Redis id."""
-        self._enqueue(([(channel, type_, data, buffered)], _running_loop()))
+        self._outbox.put(([(channel, type_, data, buffered)], _running_loop()))
         return Event(self._local_id(), channel, type_, data)
 
     def publish_many(self, events: Sequence[tuple[str, str, dict[str, Any]]]) -> list[Event]:
@@ -204,18 +181,8 @@ class RedisEventBus:
         (each still its own stream entry and pub/sub message, as :meth:`publish` sends it)."""
         if not events:
             return []
-        self._enqueue(([(channel, type_, data, True) for channel, type_, data in events], _running_loop()))
+        self._outbox.put(([(channel, type_, data, True) for channel, type_, data in events], _running_loop()))
         return [Event(self._local_id(), channel, type_, data) for channel, type_, data in events]
-
-    def _enqueue(self, item: _Outgoing) -> None:
-        if self._io is None:
-            self._outbox.put(item)
-            return
-
-        def queue_commands(pipe: Any) -> None:
-            self._queue_item(pipe, item[0], _texts(item))
-
-        self._io.post(queue_commands, lambda replies: self._delivered([item], replies[:1]))
 
     def _publish_loop(self) -> None:
         """Send queued events in publish order; what queued up meanwhile goes in one pipelined
@@ -239,40 +206,39 @@ class RedisEventBus:
     def _send(self, batch: list[_Outgoing], payloads: list[list[str]]) -> list[Any]:
         # Plain EVALSHA: redis-py's Script object in a pipeline asks SCRIPT EXISTS first, one
         # round trip more per batch; a NOSCRIPT reply (Redis restarted) loads it and sends again.
+        # One EVALSHA per queued item: a lone event by the one-event script, several by the other.
         pipe = self.client.pipeline(transaction=False)
         for (events, _loop), texts in zip(batch, payloads, strict=True):
-            self._queue_item(pipe, events, texts)
+            if len(events) == 1:
+                (channel, type_, _data, buffered), text = events[0], texts[0]
+                pipe.evalsha(
+                    self._script.sha,
+                    2,
+                    self._stream(channel),
+                    self._pubsub_channel,
+                    self._size,
+                    type_,
+                    text,
+                    "1" if buffered else "0",
+                    _STREAM_TTL_SECONDS,
+                    channel,
+                )
+                continue
+            args: list[Any] = [self._size, _STREAM_TTL_SECONDS]
+            for (channel, type_, _data, buffered), text in zip(events, texts, strict=True):
+                args += [type_, text, "1" if buffered else "0", channel]
+            keys = [self._stream(channel) for channel, _, _, _ in events]
+            pipe.evalsha(self._many_script.sha, len(keys) + 1, *keys, self._pubsub_channel, *args)
         try:
             return list(pipe.execute(raise_on_error=False))
         except redis.RedisError as exc:
             return [exc] * len(batch)
 
-    def _queue_item(self, pipe: Any, events: list[tuple[str, str, dict[str, Any], bool]], texts: list[str]) -> None:
-        """One queued item's ``EVALSHA`` on ``pipe``: a lone event by the one-event script,
-        several by the other."""
-        if len(events) == 1:
-            (channel, type_, _data, buffered), text = events[0], texts[0]
-            pipe.evalsha(
-                self._one_sha,
-                2,
-                self._stream(channel),
-                self._pubsub_channel,
-                self._size,
-                type_,
-                text,
-                "1" if buffered else "0",
-                _STREAM_TTL_SECONDS,
-                channel,
-            )
-            return
-        args: list[Any] = [self._size, _STREAM_TTL_SECONDS]
-        for (channel, type_, _data, buffered), text in zip(events, texts, strict=True):
-            args += [type_, text, "1" if buffered else "0", channel]
-        keys = [self._stream(channel) for channel, _, _, _ in events]
-        pipe.evalsha(self._many_sha, len(keys) + 1, *keys, self._pubsub_channel, *args)
-
     def _publish(self, batch: list[_Outgoing]) -> None:
-        payloads = [_texts(item) for item in batch]
+        payloads = [
+            [json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str) for _, _, data, _ in events]
+            for events, _loop in batch
+        ]
         results = self._send(batch, payloads)
         missing = [i for i, r in enumerate(results) if isinstance(r, redis.exceptions.NoScriptError)]
         if missing:
@@ -284,12 +250,8 @@ class RedisEventBus:
                 again = [exc] * len(missing)
             for i, result in zip(missing, again, strict=True):
                 results[i] = result
-        self._delivered(batch, results)
-
-    def _delivered(self, batch: list[_Outgoing], results: list[Any]) -> None:
-        """After the scripts ran: events whose script failed reach this worker's clients only."""
         for (events, _loop), result in zip(batch, results, strict=True):
-            if isinstance(result, Exception):
+            if isinstance(result, Exception):  # these events reach this worker's clients only
                 self._warn("publish", result)
                 for channel, type_, data, buffered in events:
                     self._dispatch(Event(self._local_id(), channel, type_, data), buffered)
@@ -522,9 +484,8 @@ class RedisEventBus:
         with self._lock:
             self._subscribers.clear()
         self._stop.set()
-        if self._publisher is not None:
-            self._outbox.put(None)
-            self._publisher.join(timeout=5)
+        self._outbox.put(None)
+        self._publisher.join(timeout=5)
         self._reader.join(timeout=3)
         self._presence.join(timeout=3)
         try:

@@ -76,23 +76,15 @@ return 0
 
 # One call: ``queue(pipe)`` adds its commands to the pipeline, ``finish(replies)``
 # turns their replies into the call's result. ``queue`` None: ``finish([])`` runs on its own (a
-# call that is not a few commands, e.g. clearing the prefix). No future: a call nobody awaits
-# (``post``), whose ``finish`` gets the replies with errors in them as exceptions.
+# call that is not a few commands, e.g. clearing the prefix).
 Queue = Callable[[Any], Any]
 Finish = Callable[[list[Any]], Any]
-Call = tuple["Queue | None", Finish, "LoopFuture[Any] | None"]
+Call = tuple["Queue | None", Finish, "LoopFuture[Any]"]
 Outcome = tuple["LoopFuture[Any]", Any, "BaseException | None"]
 
 
 def _first(replies: list[Any]) -> Any:
     return replies[0]
-
-
-def _finish_posted(finish: Finish, replies: list[Any]) -> None:
-    try:
-        finish(replies)
-    except Exception:  # noqa: BLE001 - the I/O thread must never die
-        log.exception("redis cache: a posted call's finish failed")
 
 
 class RedisCache:
@@ -111,7 +103,6 @@ class RedisCache:
         self._set_newer_script = self.client.register_script(_SET_NEWER)
         self._unlock_script = self.client.register_script(_UNLOCK)
         self._incr_until_script = self.client.register_script(_INCR_UNTIL)
-        self._scripts = [_SET_NEWER, _UNLOCK, _INCR_UNTIL]  # loaded again after a NOSCRIPT reply
         self._calls: queue.SimpleQueue[Call | None] = queue.SimpleQueue()
         self._closed = False
         self._thread = threading.Thread(target=self._serve, name="nura-redis-cache", daemon=True)
@@ -139,25 +130,6 @@ class RedisCache:
         self._calls.put((queue_commands, finish, slot))
         return await slot.future
 
-    def add_script(self, text: str) -> str:
-        """Register a Lua script that ``post``ed calls send by ``EVALSHA``: reloaded with this
-        cache's own after a NOSCRIPT reply (Redis restarted). Returns its SHA1."""
-        sha = str(self.client.register_script(text).sha)
-        self._scripts.append(text)
-        return sha
-
-    def post(self, queue_commands: Queue, finish: Finish) -> None:
-        """Commands nobody awaits — the event bus's publishes: sent by the I/O thread in queue
-        order with the awaited calls, in the same pipeline (one thread and one round trip for a
-        message's session write and its events instead of a publisher thread of the bus's own).
-        ``finish(replies)`` runs on the I/O thread; an error reply, or the connection's error,
-        is in the replies as an exception. Once the cache is closed, ``finish`` gets the error
-        at once."""
-        if self._closed:
-            finish([redis.ConnectionError("the cache is closed")])
-            return
-        self._calls.put((queue_commands, finish, None))
-
     def _serve(self) -> None:
         while True:
             call = self._calls.get()
@@ -178,7 +150,7 @@ class RedisCache:
                 self._run_batch(batch)
             except BaseException as exc:  # noqa: BLE001 - the I/O thread must never die
                 log.exception("redis cache: batch failed")
-                settle_all((slot, None, exc) for _, _, slot in batch if slot is not None)
+                settle_all((slot, None, exc) for _, _, slot in batch)
             if stop:
                 return
 
@@ -197,7 +169,7 @@ class RedisCache:
         piped: list[Call] = []
         for call in batch:
             queue_commands, finish, slot = call
-            if queue_commands is None and slot is not None:
+            if queue_commands is None:
                 try:
                     outcomes.append((slot, finish([]), None))
                 except Exception as exc:  # noqa: BLE001 - handed to the caller
@@ -219,7 +191,7 @@ class RedisCache:
         try:
             replies: list[Any] = pipe.execute(raise_on_error=False)
         except redis.RedisError as exc:
-            return self._failed(calls, exc)
+            return [(slot, None, exc) for _, _, slot in calls]
         outcomes: list[Outcome] = []
         missing: list[Call] = []
         start = 0
@@ -230,8 +202,6 @@ class RedisCache:
             error = next((r for r in mine if isinstance(r, Exception)), None)
             if isinstance(error, redis.exceptions.NoScriptError) and again:
                 missing.append(call)
-            elif slot is None:
-                _finish_posted(finish, mine)
             elif error is not None:
                 outcomes.append((slot, None, error))
             else:
@@ -246,22 +216,14 @@ class RedisCache:
             try:
                 self._load_scripts()
             except redis.RedisError as exc:
-                return outcomes + self._failed(missing, exc)
+                return outcomes + [(slot, None, exc) for _, _, slot in missing]
             outcomes.extend(self._execute(missing, again=False))
         return outcomes
 
-    @staticmethod
-    def _failed(calls: list[Call], exc: BaseException) -> list[Outcome]:
-        """Every call failed with ``exc`` (the connection's error): the awaited calls' outcomes;
-        a posted call's ``finish`` gets it as its reply."""
-        for _, finish, slot in calls:
-            if slot is None:
-                _finish_posted(finish, [exc])
-        return [(slot, None, exc) for _, _, slot in calls if slot is not None]
-
     def _load_scripts(self) -> None:
-        for text in self._scripts:
-            self.client.script_load(text)
+        self.client.script_load(_SET_NEWER)
+        self.client.script_load(_UNLOCK)
+        self.client.script_load(_INCR_UNTIL)
 
     # -- the Cache protocol -----------------------------------------------------------------------
     async def get(self, key: str) -> Any:

@@ -197,8 +197,7 @@ def open_scale_stores(settings: Settings, open_sqlite: Any) -> tuple[DataPaths, 
 
             prefix = redis_prefix(settings)
             cache: Any = RedisCache(settings.nura_redis_url, prefix=prefix + "c:")
-            # the bus publishes through the cache's I/O thread (one thread, shared round trips)
-            bus: Any = RedisEventBus(settings.nura_redis_url, prefix=prefix, io=cache)
+            bus: Any = RedisEventBus(settings.nura_redis_url, prefix=prefix)
             bus.wait_ready(3.0)
         else:
             cache, bus = DiskCache(paths.cache), EventBus()
