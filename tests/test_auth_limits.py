@@ -140,6 +140,25 @@ async def test_messages_per_session_are_capped_but_other_sessions_continue(clien
     assert other.status_code == 200
 
 
+async def test_a_per_minute_limit_holds_across_the_clock_minute(app, client):
+    """A sliding window: 4 messages at hh:mm:59 leave no room at hh:mm+1:01 (fixed windows let 4
+    more through there: 8 in two seconds); Retry-After says when the previous minute's weighed
+    count leaves room for one more, and one more passes then."""
+    now = [1_800_000_000.0 + 59]  # 59 s into a clock minute (1.8e9 is a multiple of 60)
+    app.ctx.nura.limits.clock = lambda: now[0]
+    session = await new_session(client, "hello")
+    body = {"session_id": session["session_id"], "message": "prices?", "session_token": session["session_token"]}
+    assert [(await client.post("/v1/message", json=body)).status_code for _ in range(4)] == [200] * 4
+    now[0] += 2  # hh:mm+1:01: a new clock minute, but the last minute held 4 calls
+    refused = await client.post("/v1/message", json=body)
+    assert refused.status_code == 429
+    # 1 call here (the refused one counts) + 4 × the share of the last minute still inside: room for
+    # one more when 2 + 4 × (1 − t/60) ≤ 4, at t = 30 s.
+    assert int(refused.headers["retry-after"]) == 29
+    now[0] += 29
+    assert (await client.post("/v1/message", json=body)).status_code == 200
+
+
 async def test_the_public_api_is_capped_per_ip_but_health_and_staff_are_not(data_dir):
     import httpx
     from conftest import AppClient, start_app, stop_app

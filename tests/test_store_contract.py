@@ -33,6 +33,7 @@ from conftest import (
 from nura_appliance.context import build_context
 from nura_appliance.errors import StorageError
 from nura_appliance.settings import Settings
+from nura_appliance.storage.base import SlidingCount
 
 API_KEY = "store-contract-api-key-0123456789"
 ADMIN = {"Authorization": f"Bearer {API_KEY}"}
@@ -161,20 +162,37 @@ async def test_cache_interface(data_dir, backend):
 
 async def test_cache_counts_until_a_limit_is_over(data_dir, backend):
     """``incr_until``: the counters in order, each as ``incr`` counts it (one expiry from its
-    first hit), stopping after the first over its limit; the later ones are not counted."""
+    first hit) with its previous window's count, stopping after the first over its limit (this
+    window's count plus the previous one's weighed); the later ones are not counted."""
     ctx = build_context(backend_settings(data_dir, backend))
     try:
         cache = ctx.cache
+
+        def pair(weight: float = 0.0, a: int = 2, b: int = 5) -> list[SlidingCount]:
+            return [SlidingCount("a", "a0", weight, a), SlidingCount("b", "b0", weight, b)]
+
         assert await cache.incr_until([], 60) == []
-        assert await cache.incr_until([("a", 2), ("b", 5)], 60) == [1, 1]
-        assert await cache.incr_until([("a", 2), ("b", 5)], 60) == [2, 2]
-        assert await cache.incr_until([("a", 2), ("b", 5)], 60) == [3]  # "a" over: "b" not counted
+        assert await cache.incr_until(pair(), 60) == [(1, 0), (1, 0)]
+        assert await cache.incr_until(pair(), 60) == [(2, 0), (2, 0)]
+        assert await cache.incr_until(pair(), 60) == [(3, 0)]  # "a" over: "b" not counted
         assert await cache.incr("b", 60) == 3 and await cache.incr("a", 60) == 4
         remaining = await cache.ttl("a")
         assert remaining is not None and 0 < remaining <= 60
-        assert await cache.incr_until([("short", 9)], 0.2) == [1]
+        # The previous window's count is read, and weighs: 4 there × 0.5 + 1 here = 3 ≤ 3 passes,
+        # the next (2 + 2 = 4) is over and stops before "b".
+        for _ in range(4):
+            await cache.incr("p0", 60)
+        weighed = [SlidingCount("p", "p0", 0.5, 3), SlidingCount("b", "b0", 0.5, 100)]
+        assert await cache.incr_until(weighed, 60) == [(1, 4), (4, 0)]
+        assert await cache.incr_until(weighed, 60) == [(2, 4)]
+        assert await cache.incr_until([SlidingCount("short", "s0", 0.0, 9)], 0.2) == [(1, 0)]
         await asyncio.sleep(0.4)
-        assert await cache.incr_until([("short", 9), ("a", 100)], 0.2) == [1, 5]
+        assert await cache.incr_until(
+            [SlidingCount("short", "s0", 0.0, 9), SlidingCount("a", "a0", 0.0, 100)], 0.2
+        ) == [
+            (1, 0),
+            (5, 0),
+        ]
     finally:
         ctx.close()
 

@@ -1,6 +1,11 @@
-"""Rate limits: fixed windows counted in the live cache (diskcache, or Redis in scale-out), so
-every worker shares them. A refused call gets ``429`` with ``Retry-After``; the first refusal in
-each window is written to ``security_logs``.
+"""Rate limits: sliding windows counted in the live cache (diskcache, or Redis in scale-out), so
+every worker shares them. A refused call gets ``429`` with ``Retry-After``; the call that goes over
+is written to ``security_logs`` (the refused ones after it are not).
+
+A limit of N per minute holds over *any* minute, not only within a clock minute: each clock window
+keeps its own counter, and a call counts this window's calls plus the previous window's, weighed
+by the share of it still inside the minute that ends now (the "sliding window counter"). With fixed
+windows alone, N calls at hh:mm:59 and N more at hh:mm+1:00 all passed: 2N in two seconds.
 
 Buckets: ``ip`` (every public /v1 call per IP), ``new_session`` (per IP), ``message`` (per
 session), ``events`` (widget analytics per session or IP), ``uploads`` (per user or IP),
@@ -9,6 +14,7 @@ session), ``events`` (widget analytics per session or IP), ``uploads`` (per user
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +28,7 @@ from nura_appliance.errors import NuraError, RateLimited
 from nura_appliance.http import json_body
 from nura_appliance.languages import LANGS
 from nura_appliance.settings import Settings
-from nura_appliance.storage.base import Cache
+from nura_appliance.storage.base import Cache, SlidingCount
 
 MESSAGES = {
     "rate_limited": {
@@ -59,7 +65,7 @@ def request_lang(request: Request, hint: str | None, default: str) -> str:
 
 
 class LocalWindows:
-    """Fixed-window counters in this process's memory, for a cache no other process serves HTTP
+    """Window counters in this process's memory, for a cache no other process serves HTTP
     from (the SQLite appliance is one process). Counting in diskcache cost two thread hops and
     two SQLite write transactions per customer message; here it is a dict update. Counts start
     again after a restart, which only ever lets a client through, never locks it out."""
@@ -78,9 +84,38 @@ class LocalWindows:
         entry[0] += 1
         return int(entry[0])
 
+    def count(self, key: str, now: float) -> int:
+        """The count of ``key`` now (0 when absent or its window ended)."""
+        entry = self._counts.get(key)
+        return int(entry[0]) if entry is not None and entry[1] > now else 0
+
+    def incr_until(self, counters: list[SlidingCount], ttl: float, now: float) -> list[tuple[int, int]]:
+        """``Cache.incr_until`` in memory: each counter's count and its previous window's, in order,
+        up to the first over its limit."""
+        counts: list[tuple[int, int]] = []
+        for counter in counters:
+            count, previous = self.incr(counter.key, ttl, now), self.count(counter.previous, now)
+            counts.append((count, previous))
+            if count + previous * counter.weight > counter.limit:
+                break
+        return counts
+
     def keys(self) -> set[str]:
         """The keys of the windows held now (ended ones go at the next ``incr``, at most once a second)."""
         return set(self._counts)
+
+
+def sliding_retry_after(count: int, previous: int, limit: int, window: int, now: float) -> int:
+    """Whole seconds until one more call would pass, if none came before it: later in this window,
+    once the previous window's weighed count has shrunk enough, else in the next one, once this
+    window's ``count`` (which becomes the previous) has."""
+    start = now // window * window
+    if count + 1 <= limit and previous > 0:  # room in this window once enough of the previous is out
+        at = start + window * (1.0 - (limit - count - 1) / previous)
+    else:  # next window: 1 + count × (1 − share) ≤ limit
+        share = 1.0 - (limit - 1) / count if count > 0 and limit >= 1 else 1.0
+        at = start + window + window * max(0.0, share)
+    return max(1, math.ceil(at - now))
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,27 +163,27 @@ class RateLimiter:
         now = self.clock()
         window = max(1, int(window_seconds))
         slot = int(now // window)
-        names = [(f"rl:{h.bucket}:{h.key}:{slot}", h.limit) for h in hits]
+        weight = 1.0 - (now - slot * window) / window  # the previous window's share still in the sliding one
+        counters = [
+            SlidingCount(f"rl:{h.bucket}:{h.key}:{slot}", f"rl:{h.bucket}:{h.key}:{slot - 1}", weight, h.limit)
+            for h in hits
+        ]
+        ttl = 2 * window + 5  # a window's count is read as the previous one all through the next window
         if self.local is not None:
-            counts: list[int] = []
-            for name, limit in names:
-                counts.append(self.local.incr(name, window + 5, now))
-                if counts[-1] > limit:
-                    break
-        elif len(names) == 1:
-            counts = [await self.cache.incr(names[0][0], window + 5)]
+            counts = self.local.incr_until(counters, ttl, now)
         else:
-            counts = await self.cache.incr_until(names, window + 5)
-        for hit, count in zip(hits, counts, strict=False):
-            if count <= hit.limit:
+            counts = await self.cache.incr_until(counters, ttl)
+        for hit, (count, previous) in zip(hits, counts, strict=False):
+            used = count + previous * weight
+            if used <= hit.limit:
                 continue
-            retry_after = max(1, int((slot + 1) * window - now + 0.999))
-            if count == hit.limit + 1:
+            if used - 1 <= hit.limit:  # this call went over; the refused ones after it are not logged
                 await self.audit.security(
                     "rate_limited", request, detail={"bucket": hit.bucket, "limit": hit.limit, "window_seconds": window}
                 )
+            retry_after = sliding_retry_after(count, previous, hit.limit, window, now)
             raise self._refusal("rate_limited", request, retry_after, hit.lang, hit.bucket)
-        return counts
+        return [count for count, _previous in counts]
 
     def _refusal(self, kind: str, request: Request, retry_after: int, lang: str | None, bucket: str) -> RateLimited:
         chosen = request_lang(request, lang, self.settings.default_lang)

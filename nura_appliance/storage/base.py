@@ -1505,6 +1505,19 @@ class TelegramStore(Protocol):
     async def save_offset(self, offset: int) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class SlidingCount:
+    """One rate count of :meth:`Cache.incr_until` in a sliding window: ``key`` counts this fixed
+    window's calls, ``previous`` names the window before it, whose count weighs ``weight`` (the share
+    of that window still inside the sliding one, 1 at this window's start, 0 at its end). The call is
+    over when ``count + previous count × weight`` exceeds ``limit``."""
+
+    key: str
+    previous: str
+    weight: float
+    limit: int
+
+
 class Cache(Protocol):
     """The live cache: sessions, rate-limit counters, small lookups (diskcache by default, Redis
     in scale-out). Async so that no cache I/O runs on the event loop."""
@@ -1524,10 +1537,11 @@ class Cache(Protocol):
         """Add one to a counter that expires ``ttl`` seconds after it was created."""
         ...
 
-    async def incr_until(self, counters: Sequence[tuple[str, int]], ttl: float) -> list[int]:
-        """Add one to each counter ``(key, limit)`` in order, as :meth:`incr` does, and stop after
-        the first whose count goes over its limit (the later ones are not counted): the counts of
-        the counters counted, in order. One round trip where the cache is remote."""
+    async def incr_until(self, counters: Sequence[SlidingCount], ttl: float) -> list[tuple[int, int]]:
+        """Add one to each counter's ``key`` in order, as :meth:`incr` does, read its ``previous``
+        count (0 when absent), and stop after the first over its limit (the later ones are not
+        counted): ``(count, previous count)`` of the counters counted, in order. One round trip
+        where the cache is remote."""
         ...
 
     async def clear(self) -> None: ...

@@ -13,6 +13,8 @@ from typing import Any, TypeVar, TypeVarTuple
 
 import diskcache
 
+from nura_appliance.storage.base import SlidingCount
+
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
 
@@ -60,16 +62,19 @@ class DiskCache:
     async def incr(self, key: str, ttl: float) -> int:
         return await self._run(self._incr, key, ttl)
 
-    def _incr_until(self, counters: Sequence[tuple[str, int]], ttl: float) -> list[int]:
-        counts: list[int] = []
-        for key, limit in counters:
-            counts.append(self._incr(key, ttl))
-            if counts[-1] > limit:
+    def _incr_until(self, counters: Sequence[SlidingCount], ttl: float) -> list[tuple[int, int]]:
+        counts: list[tuple[int, int]] = []
+        for counter in counters:
+            count = self._incr(counter.key, ttl)
+            previous = int(self._cache.get(counter.previous, default=0) or 0)
+            counts.append((count, previous))
+            if count + previous * counter.weight > counter.limit:
                 break
         return counts
 
-    async def incr_until(self, counters: Sequence[tuple[str, int]], ttl: float) -> list[int]:
-        """:meth:`incr` on each ``(key, limit)`` in order up to the first over its limit (one hop)."""
+    async def incr_until(self, counters: Sequence[SlidingCount], ttl: float) -> list[tuple[int, int]]:
+        """:meth:`incr` on each counter in order, with its previous window's count, up to the first
+        over its limit (one hop)."""
         return await self._run(self._incr_until, list(counters), ttl)
 
     async def ttl(self, key: str) -> float | None:

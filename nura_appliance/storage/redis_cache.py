@@ -28,6 +28,7 @@ from typing import Any
 
 import redis
 
+from nura_appliance.storage.base import SlidingCount
 from nura_appliance.storage.writer import LoopFuture, settle_all
 
 log = logging.getLogger(__name__)
@@ -51,17 +52,20 @@ else
 end
 return 1
 """
-# Fixed-window counters in order, stopping after the first over its limit (KEYS: the counters;
-# ARGV[1]: their expiry in ms, set when a counter has none; ARGV[2..]: each counter's limit).
+# Sliding-window counters in order, stopping after the first over its limit (KEYS[1..n]: this
+# window's counters, KEYS[n+1..2n]: the previous windows'; ARGV[1]: the counters' expiry in ms, set
+# when a counter has none; ARGV[1+i]: counter i's limit, ARGV[1+n+i]: its previous window's weight).
 # The rate limits of one request (its IP's count, then its session's or new-session count) are one
 # call and one round trip, and a later counter is not counted once an earlier one refused.
 _INCR_UNTIL = """
+local n = #KEYS / 2
 local counts = {}
-for i, key in ipairs(KEYS) do
-  local count = redis.call('INCR', key)
-  redis.call('PEXPIRE', key, ARGV[1], 'NX')
-  counts[i] = count
-  if count > tonumber(ARGV[i + 1]) then break end
+for i = 1, n do
+  local count = redis.call('INCR', KEYS[i])
+  redis.call('PEXPIRE', KEYS[i], ARGV[1], 'NX')
+  local previous = tonumber(redis.call('GET', KEYS[n + i]) or '0') or 0
+  counts[i] = {count, previous}
+  if count + previous * tonumber(ARGV[1 + n + i]) > tonumber(ARGV[1 + i]) then break end
 end
 return counts
 """
@@ -303,21 +307,25 @@ class RedisCache:
             self._degraded("incr", exc)
             return 1  # fail open: a Redis outage must not lock every customer out
 
-    async def incr_until(self, counters: Sequence[tuple[str, int]], ttl: float) -> list[int]:
-        """:meth:`incr` on each ``(key, limit)`` in order up to the first over its limit, as one
-        Lua call. Fails open like :meth:`incr`: with Redis down every counter reads 1."""
+    async def incr_until(self, counters: Sequence[SlidingCount], ttl: float) -> list[tuple[int, int]]:
+        """:meth:`incr` on each counter in order, with its previous window's count, up to the first
+        over its limit, as one Lua call. Fails open like :meth:`incr`: with Redis down every counter
+        reads 1 and its previous window 0."""
         if not counters:
             return []
-        names = [self._key(key) for key, _ in counters]
-        limits = [int(limit) for _, limit in counters]
+        names = [self._key(c.key) for c in counters] + [self._key(c.previous) for c in counters]
+        limits = [int(c.limit) for c in counters]
+        weights = [repr(float(c.weight)) for c in counters]
         millis = max(1, int(ttl * 1000))
         sha = self._incr_until_script.sha
         try:
-            counts = await self._call(lambda pipe: pipe.evalsha(sha, len(names), *names, millis, *limits), _first)
+            counts = await self._call(
+                lambda pipe: pipe.evalsha(sha, len(names), *names, millis, *limits, *weights), _first
+            )
         except redis.RedisError as exc:
             self._degraded("incr", exc)
-            return [1] * len(counters)
-        return [int(count) for count in counts]
+            return [(1, 0)] * len(counters)
+        return [(int(count), int(previous)) for count, previous in counts]
 
     async def ttl(self, key: str) -> float | None:
         name = self._key(key)
