@@ -599,7 +599,7 @@ async def test_llm_classification_from_consumer_threads(data_dir: Path, analytic
             OPENAI_BASE_URL=server.base_url,
             NURA_LLM_PROVIDER="openai",
             LLM_STREAM=False,
-            LLM_TIMEOUT_SECONDS=5,
+            LLM_TIMEOUT_SECONDS=30,  # generous: a bound on a hang under load, not the pace under test
             **analytics_backend,
         )
     )

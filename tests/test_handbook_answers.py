@@ -100,7 +100,7 @@ def scripted() -> Any:
 @pytest.fixture
 async def with_llm(data_dir: Path, scripted: ScriptedOpenAI) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
     app, client = await _app(
-        data_dir, OPENAI_BASE_URL=scripted.base_url, NURA_LLM_PROVIDER="openai", LLM_TIMEOUT_SECONDS=5
+        data_dir, OPENAI_BASE_URL=scripted.base_url, NURA_LLM_PROVIDER="openai", LLM_TIMEOUT_SECONDS=30
     )
     try:
         yield app, client
