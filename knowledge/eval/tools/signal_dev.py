@@ -3,8 +3,8 @@ for a person and of angry messages, and how many other messages were read as suc
 
     .venv/bin/python knowledge/eval/tools/signal_dev.py [--show]
 
-Reads every ``dev*.jsonl`` / ``handoff-dev*.jsonl`` / ``*-dev.jsonl`` under knowledge/eval (and
-cases.jsonl), calls ``wants_human`` and ``sentiment`` directly (no pipeline, no knowledge base:
+Reads every ``dev*.jsonl`` / ``handoff-dev*.jsonl`` / ``*-dev.jsonl`` under knowledge/eval (never
+the frozen ``cases.jsonl``, ``test.jsonl`` or ``*-test.jsonl``), calls ``wants_human`` and ``sentiment`` directly (no pipeline, no knowledge base:
 Arabizi is read with the dialect lexicon only), and prints the counts.
 """
 
@@ -18,7 +18,12 @@ EVAL = Path(__file__).resolve().parents[1]
 
 
 def dev_files() -> list[Path]:
-    files = [p for p in sorted(EVAL.rglob("*.jsonl")) if "test" not in p.name and "handbooks" not in p.parts]
+    frozen = {"cases.jsonl"}  # the first evaluation set: reported, never tuned on
+    files = [
+        p
+        for p in sorted(EVAL.rglob("*.jsonl"))
+        if "test" not in p.name and p.name not in frozen and "handbooks" not in p.parts
+    ]
     return files
 
 
