@@ -289,12 +289,13 @@ _LIFESPANS: dict[int, _Lifespan] = {}
 
 async def start_app(app: Sanic) -> None:
     """Run ``app``'s start-up listeners the way an ASGI server does (``lifespan.startup``), then
-    start its rate limiter's windows afresh (``rate_windows_from_now``)."""
+    start its rate limiters' windows afresh (``rate_windows_from_now``)."""
     lifespan = _LIFESPANS[id(app)] = _Lifespan(app)
     await lifespan.step("startup")  # a failed start-up raises here; stop_app still shuts down
-    limits = getattr(getattr(app.ctx, "nura", None), "limits", None)
-    if limits is not None:
-        limits.clock = rate_windows_from_now()
+    ctx = getattr(app.ctx, "nura", None)
+    for limiter in (getattr(ctx, "limits", None), getattr(ctx, "handoff_limiter", None)):
+        if limiter is not None:
+            limiter.clock = rate_windows_from_now()
 
 
 def rate_windows_from_now() -> Callable[[], float]:

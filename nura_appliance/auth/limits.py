@@ -70,16 +70,18 @@ class LocalWindows:
     two SQLite write transactions per customer message; here it is a dict update. Counts start
     again after a restart, which only ever lets a client through, never locks it out."""
 
-    def __init__(self) -> None:
-        self._counts: dict[str, list[float]] = {}  # key → [count, expires at]
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self._counts: dict[str, list[float]] = {}  # key → [count, expires at], oldest first
         self._next_sweep = 0.0
+        self._max_keys = max(1, max_keys)
 
     def incr(self, key: str, ttl: float, now: float) -> int:
         if now >= self._next_sweep:  # drop ended windows, at most once a second
-            self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
-            self._next_sweep = now + 1.0
+            self._sweep(now)
         entry = self._counts.get(key)
         if entry is None or entry[1] <= now:
+            if entry is None and len(self._counts) >= self._max_keys:
+                self._make_room(now)
             entry = self._counts[key] = [0, now + ttl]
         entry[0] += 1
         return int(entry[0])
@@ -103,6 +105,52 @@ class LocalWindows:
     def keys(self) -> set[str]:
         """The keys of the windows held now (ended ones go at the next ``incr``, at most once a second)."""
         return set(self._counts)
+
+    def _sweep(self, now: float) -> None:
+        self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
+        self._next_sweep = now + 1.0
+
+    def _make_room(self, now: float) -> None:
+        """At ``max_keys``: drop the ended windows, and when every one is live (a flood of new keys),
+        the oldest. A dropped counter starts again at 0, which lets a client through, never locks one
+        out; the memory stays bounded whatever the number of keys."""
+        self._sweep(now)
+        while len(self._counts) >= self._max_keys:
+            del self._counts[next(iter(self._counts))]
+
+
+@dataclass(frozen=True, slots=True)
+class SlidingWindow:
+    """The sliding window of ``window`` seconds that ends at ``now``: the clock window ``slot`` it
+    falls in, and ``weight``, the share of the previous clock window still inside it (1 at this
+    window's start, 0 at its end). One place for the arithmetic of every limiter here."""
+
+    now: float
+    window: int
+    slot: int
+    weight: float
+
+    @classmethod
+    def at(cls, now: float, window_seconds: float) -> SlidingWindow:
+        window = max(1, int(window_seconds))
+        slot = int(now // window)
+        return cls(now, window, slot, 1.0 - (now - slot * window) / window)
+
+    @property
+    def ttl(self) -> float:
+        """How long a window's counter lives: it is read as the previous one all through the next."""
+        return 2 * self.window + 5
+
+    def counter(self, name: str, limit: int) -> SlidingCount:
+        """The counter of ``name`` in this window, with its previous window's, against ``limit``."""
+        return SlidingCount(f"{name}:{self.slot}", f"{name}:{self.slot - 1}", self.weight, limit)
+
+    def used(self, count: int, previous: int) -> float:
+        """The calls inside the sliding window: this window's plus the previous one's weighed."""
+        return count + previous * self.weight
+
+    def retry_after(self, count: int, previous: int, limit: int) -> int:
+        return sliding_retry_after(count, previous, limit, self.window, self.now)
 
 
 def sliding_retry_after(count: int, previous: int, limit: int, window: int, now: float) -> int:
@@ -160,28 +208,20 @@ class RateLimiter:
         """Count one call against each hit's bucket and key, in order, in one cache call (one round
         trip on Redis); the first over its limit raises :class:`RateLimited` for its bucket and the
         later ones are not counted — as ``hit`` one after the other would. Returns the counts."""
-        now = self.clock()
-        window = max(1, int(window_seconds))
-        slot = int(now // window)
-        weight = 1.0 - (now - slot * window) / window  # the previous window's share still in the sliding one
-        counters = [
-            SlidingCount(f"rl:{h.bucket}:{h.key}:{slot}", f"rl:{h.bucket}:{h.key}:{slot - 1}", weight, h.limit)
-            for h in hits
-        ]
-        ttl = 2 * window + 5  # a window's count is read as the previous one all through the next window
+        sliding = SlidingWindow.at(self.clock(), window_seconds)
+        counters = [sliding.counter(f"rl:{h.bucket}:{h.key}", h.limit) for h in hits]
         if self.local is not None:
-            counts = self.local.incr_until(counters, ttl, now)
+            counts = self.local.incr_until(counters, sliding.ttl, sliding.now)
         else:
-            counts = await self.cache.incr_until(counters, ttl)
+            counts = await self.cache.incr_until(counters, sliding.ttl)
         for hit, (count, previous) in zip(hits, counts, strict=False):
-            used = count + previous * weight
+            used = sliding.used(count, previous)
             if used <= hit.limit:
                 continue
             if used - 1 <= hit.limit:  # this call went over; the refused ones after it are not logged
-                await self.audit.security(
-                    "rate_limited", request, detail={"bucket": hit.bucket, "limit": hit.limit, "window_seconds": window}
-                )
-            retry_after = sliding_retry_after(count, previous, hit.limit, window, now)
+                detail = {"bucket": hit.bucket, "limit": hit.limit, "window_seconds": sliding.window}
+                await self.audit.security("rate_limited", request, detail=detail)
+            retry_after = sliding.retry_after(count, previous, hit.limit)
             raise self._refusal("rate_limited", request, retry_after, hit.lang, hit.bucket)
         return [count for count, _previous in counts]
 

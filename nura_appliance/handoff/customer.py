@@ -4,12 +4,13 @@ per-message feedback, plus the small rate limiter used when the auth feature's i
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from sanic import Request
 
 from nura_appliance.auth.limits import MESSAGES as LIMIT_MESSAGES
-from nura_appliance.auth.limits import RateLimiter, request_lang
+from nura_appliance.auth.limits import LocalWindows, RateLimiter, SlidingWindow, request_lang
 from nura_appliance.conversation.sessions import SessionService
 from nura_appliance.errors import NotFound, RateLimited, ValidationFailed
 from nura_appliance.handoff.service import HandoffService
@@ -64,25 +65,30 @@ class FeedbackSite(Protocol):
 
 
 class WindowLimiter:
-    """Fixed-window counters in process memory: the fallback when ``ctx.limits`` is absent."""
+    """Sliding-window counters in process memory: the fallback when ``ctx.limits`` is absent.
 
-    def __init__(self, max_keys: int = 10_000) -> None:
-        self._windows: dict[str, tuple[float, int]] = {}
-        self._max_keys = max_keys
+    The same counting as the auth feature's limiter (:class:`~nura_appliance.auth.limits.SlidingWindow`
+    over :class:`~nura_appliance.auth.limits.LocalWindows`): a limit of N holds over any window, not
+    only a clock window (fixed windows let N calls at a window's end and N more at the next one's
+    start through), and Retry-After says when one more call would pass. At most ``max_keys``
+    counters are held. ``clock`` gives epoch seconds (a test sets its own)."""
 
-    def hit(self, key: str, limit: int, window_seconds: float, now: float | None = None) -> None:
-        """Count one event for ``key``; raises RateLimited past ``limit`` per window."""
-        now = time.monotonic() if now is None else now
-        start, count = self._windows.get(key, (now, 0))
-        if now - start >= window_seconds:
-            start, count = now, 0
-        count += 1
-        if len(self._windows) >= self._max_keys and key not in self._windows:
-            # Drop expired windows; the map only ever holds recent keys.
-            self._windows = {k: v for k, v in self._windows.items() if now - v[0] < window_seconds}
-        self._windows[key] = (start, count)
-        if count > limit:
-            raise RateLimited("too many requests; slow down", retry_after=int(window_seconds - (now - start)) + 1)
+    def __init__(self, max_keys: int = 10_000, clock: Callable[[], float] = time.time) -> None:
+        self._windows = LocalWindows(max_keys)
+        self.clock = clock
+
+    def hit(self, key: str, limit: int, window_seconds: float) -> None:
+        """Count one event for ``key``; raises RateLimited past ``limit`` per sliding window."""
+        sliding = SlidingWindow.at(self.clock(), window_seconds)
+        counters = [sliding.counter(f"rl:{key}", limit)]
+        ((count, previous),) = self._windows.incr_until(counters, sliding.ttl, sliding.now)
+        if sliding.used(count, previous) > limit:
+            retry_after = sliding.retry_after(count, previous, limit)
+            raise RateLimited("too many requests; slow down", retry_after=retry_after)
+
+    def keys(self) -> set[str]:
+        """The counters held now (for the memory bound's test)."""
+        return self._windows.keys()
 
 
 async def rate_limit(request: Request, bucket: str, key: str, limit: int, window_seconds: int) -> None:
