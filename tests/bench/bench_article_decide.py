@@ -1,7 +1,8 @@
 """Per-message cost of the article tier's decision, in process: ``ArticleMatcher.decide`` (BM25,
 the built-in embedding, the fusion, and since issue 16 the pack's term and ridge models and the
-coverage evidence) on the default pack, for every article and out-of-scope case text of
-``knowledge/eval/cases.jsonl`` and ``default-more`` (the pipeline's decision cache is not used).
+coverage evidence) on the default pack, for every article and out-of-scope case text of the
+development sets written for it or for no pack (``common.dev_case_files("default")``; never a frozen
+test file; the pipeline's decision cache is not used).
 
 Before/after: give two source trees; each imports the default pack into its own scratch data dir
 and measures in its own process, in alternating rounds (a busy shared machine slows both alike);
@@ -16,25 +17,15 @@ With no tree, measures this checkout once. Writes ``bench-results/article_decide
 from __future__ import annotations
 
 import asyncio
-import json
 import tempfile
 import time
 from pathlib import Path
 
-from common import REPO, compare_trees
-
-CASE_FILES = [REPO / "knowledge/eval/cases.jsonl", *sorted((REPO / "knowledge/eval/default-more").glob("*.jsonl"))]
+from common import compare_trees, dev_cases
 
 
 def messages() -> list[str]:
-    out = []
-    for path in CASE_FILES:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                case = json.loads(line)
-                if "article" in case["expect"] or case["expect"].get("out_of_scope"):
-                    out.append(case["text"])
-    return out
+    return [c["text"] for c in dev_cases("default") if "article" in c["expect"] or c["expect"].get("out_of_scope")]
 
 
 def measure(passes: int) -> float:

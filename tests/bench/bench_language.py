@@ -3,8 +3,9 @@ the hand-off check, sentiment, the text the article tier matches (Arabizi transl
 left out) and the query's index terms — what every new message pays before retrieval.
 
 Every message is made unique by a number (nothing is answered from the per-message memo; the
-per-word caches are warm, as in a serving process). Messages: every case text of the evaluation
-sets (Arabic dialects, Arabizi, Sorani, Kurmanji, English, outage complaints, anger).
+per-word caches are warm, as in a serving process). Messages: every case text of the development
+sets (``common.dev_case_files()``: Arabic dialects, Arabizi, Sorani, Kurmanji, English, outage
+complaints, anger; never a frozen test file).
 
 Before/after: give two source trees; they run in separate processes in alternating rounds (a busy
 shared machine slows both alike) and the ratio of the medians is printed::
@@ -21,19 +22,11 @@ import json
 import time
 from typing import Any
 
-from common import REPO, compare_trees
-
-CASE_FILES = sorted((REPO / "knowledge" / "eval").rglob("*.jsonl"))
+from common import compare_trees, dev_cases
 
 
 def messages() -> list[tuple[str, str | None]]:
-    out = []
-    for path in CASE_FILES:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                case = json.loads(line)
-                out.append((case["text"], case.get("lang")))
-    return out
+    return [(case["text"], case.get("lang")) for case in dev_cases()]
 
 
 def measure(passes: int) -> float:

@@ -5,8 +5,8 @@ Targets (issue 12): ≥ 0.5 of the bare endpoint's requests/s and p99 < 25 ms at
 sessions. Every request starts a new session (the heaviest case: session + two turns + log +
 outbox row written durably before the answer returns, plus the session cache write).
 
-A third run sends a different message on every request (the evaluation set's questions, each
-made unique by a number), so no request is answered from the remembered article decisions: the
+A third run sends a different message on every request (the texts of the development case sets
+for the default pack, ``common.dev_case_files("default")``, each made unique by a number), so no request is answered from the remembered article decisions: the
 cost of the full article tier (BM25 + vector scan) on every message.
 
 At each level the servers are measured back to back, so a busy machine slows all three
@@ -22,14 +22,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from common import REPO, RESULTS, free_port, save, start_nura, stop, wait_healthy, wrk
+from common import REPO, RESULTS, dev_cases, free_port, save, start_nura, stop, wait_healthy, wrk
 
 ARTICLE = {"session_id": None, "customer_id": "bench", "channel": "web", "message": "النت عندي بطيء جدا"}
 RULE = {"session_id": None, "customer_id": "bench", "channel": "web", "message": "مرحبا"}
 # The committed plot; a run whose results go elsewhere (NURA_BENCH_RESULTS) draws it there instead.
 PLOT = (REPO / "docs" / "perf" if RESULTS == REPO / "bench-results" else RESULTS) / "latency_vs_concurrency.png"
 TARGET_RATIO = 0.5
-EVAL_CASES = REPO / "knowledge" / "eval" / "cases.jsonl"
 
 
 def varied_bodies(count: int = 30000) -> Path:
@@ -37,7 +36,7 @@ def varied_bodies(count: int = 30000) -> Path:
     import json
     import tempfile
 
-    texts = [json.loads(line)["text"] for line in EVAL_CASES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [case["text"] for case in dev_cases("default")]
     path = Path(tempfile.mkstemp(prefix="nura-bench-bodies-", suffix=".jsonl")[1])
     with path.open("w", encoding="utf-8") as out:
         for i in range(count):

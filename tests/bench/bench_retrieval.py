@@ -1,7 +1,8 @@
 """Hybrid retrieval latency and recall at 1k / 10k / 50k handbook chunks, side by side with
 ChromaDB (the original NURA's store) on the same corpus and the same embeddings.
 
-Measured per corpus size, for 200 customer questions from knowledge/eval:
+Measured per corpus size, for 200 customer questions: article cases of knowledge/eval's development
+sets for the default pack (``common.dev_case_files("default")``, never a frozen test file):
 
 * ``nura_hybrid`` — the full ``HybridRetriever.search_sync`` (FTS5 BM25 + binary-quantised
   sqlite-vec KNN re-scored in float32 + reciprocal rank fusion + fetching the hit rows);
@@ -33,7 +34,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import REPO, save  # noqa: E402
+from common import REPO, dev_cases, save  # noqa: E402
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder  # noqa: E402
 from nura_appliance.knowledge.hybrid import HybridRetriever  # noqa: E402
@@ -69,8 +70,7 @@ def corpus(n: int, seed: int = 7) -> list[str]:
 
 
 def questions() -> list[str]:
-    lines = (REPO / "knowledge" / "eval" / "cases.jsonl").read_text(encoding="utf-8").splitlines()
-    texts = [json.loads(line)["text"] for line in lines if '"article"' in line]
+    texts = [case["text"] for case in dev_cases("default") if "article" in case["expect"]]
     return random.Random(3).sample(texts, QUERIES)
 
 

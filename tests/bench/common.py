@@ -25,6 +25,42 @@ REPO = Path(__file__).resolve().parents[2]
 # figures the docs quote).
 RESULTS = Path(os.environ.get("NURA_BENCH_RESULTS") or REPO / "bench-results")
 WRK_SCRIPT = Path(__file__).with_name("wrk_post.lua")
+EVAL = REPO / "knowledge" / "eval"
+
+
+def is_frozen(path: Path) -> bool:
+    """A frozen evaluation file (``cases.jsonl``, ``**/test.jsonl``, ``**/*-test.jsonl``): the
+    coordinator measures them; no benchmark reads them (knowledge/eval/README.md, the frozen-split rule)."""
+    return path.name in ("cases.jsonl", "test.jsonl") or path.name.endswith("-test.jsonl")
+
+
+def is_dev(path: Path) -> bool:
+    """A development case file: ``dev*.jsonl``/``*-dev*.jsonl``, or any case file in a dev-only
+    folder (``lang-dev*``, ``oos-dev*``)."""
+    if is_frozen(path) or path.suffix != ".jsonl":
+        return False
+    folders = path.relative_to(EVAL).parts[:-1]
+    dev_folder = any(part.startswith(("lang-dev", "oos-dev")) for part in folders)
+    return dev_folder or path.name.startswith("dev") or "-dev" in path.name
+
+
+def dev_case_files(pack: str | None = None) -> list[Path]:
+    """knowledge/eval's development case files, never a frozen one. ``pack="default"``: leave out
+    those written for another pack or handbook (``operator2``, ``handbooks``); the rest are for the
+    default pack (Sanad Telecom) or for none (out of scope, hand-off, sentiment)."""
+    files = [p for p in sorted(EVAL.rglob("*.jsonl")) if is_dev(p)]
+    if pack == "default":
+        other = ("operator2", "handbooks")
+        files = [p for p in files if not any(part.startswith(other) for part in p.relative_to(EVAL).parts)]
+    return files
+
+
+def dev_cases(pack: str | None = None) -> list[dict[str, Any]]:
+    """Every case of :func:`dev_case_files`, in file order."""
+    cases = []
+    for path in dev_case_files(pack):
+        cases.extend(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return cases
 
 
 def free_port() -> int:
