@@ -14,7 +14,7 @@ import pytest
 from conftest import query_rows, seed_rows
 
 from nura_appliance.errors import StorageError
-from nura_appliance.storage.base import OutboxItem, WhatsAppStore
+from nura_appliance.storage.base import EarlyStatusLimits, OutboxItem, WhatsAppStore
 from nura_appliance.storage.stores import stores_for
 
 
@@ -151,6 +151,51 @@ class WhatsAppStoreContract:
         assert await store.status("wamid.1", "failed", "expired")
         message = (await store.messages(wa_id="964"))[-1]
         assert (message["status"], message["error"]) == ("failed", "expired")
+
+    async def test_a_status_before_its_id_is_saved_is_kept_and_applied_once_it_is(
+        self, store: WhatsAppStore, db: Any
+    ) -> None:
+        """Meta can post a message's status before the send job saved its id: kept, then applied by
+        ``sent``, never an older status over a newer one."""
+        ids = await store.queue("964", None, [("text", {}), ("text", {}), ("text", {})])
+        assert not await store.status("wamid.a", "delivered")  # no message has the id: kept
+        assert not await store.status("wamid.a", "read")
+        assert not await store.status("wamid.a", "delivered")  # late: the kept "read" stays
+        assert not await store.status("wamid.b", "sent")
+        assert not await store.status("wamid.c", "failed", "131026 Message undeliverable")
+        assert not await store.status("wamid.c", "read")  # failed is final
+        kept = query_rows(db, "SELECT wa_message_id, status FROM whatsapp_early_statuses ORDER BY wa_message_id")
+        assert [(r["wa_message_id"], r["status"]) for r in kept] == [
+            ("wamid.a", "read"),
+            ("wamid.b", "sent"),
+            ("wamid.c", "failed"),
+        ]
+        for row_id, wamid in zip(ids, ("wamid.a", "wamid.b", "wamid.c"), strict=True):
+            assert await store.claim(row_id, 30) is not None
+            await store.sent(row_id, wamid)
+        got = {m["wa_message_id"]: (m["status"], m["error"]) for m in await store.messages(wa_id="964")}
+        assert got == {
+            "wamid.a": ("read", None),
+            "wamid.b": ("sent", None),
+            "wamid.c": ("failed", "131026 Message undeliverable"),
+        }
+        assert query_rows(db, "SELECT count(*) AS n FROM whatsapp_early_statuses")[0]["n"] == 0  # applied: gone
+        assert not await store.status("wamid.a", "delivered")  # and still never backwards
+        assert await store.status("wamid.b", "delivered")
+
+    async def test_kept_statuses_expire_and_their_number_is_bounded(self, store: WhatsAppStore, db: Any) -> None:
+        small = type(store)(db, EarlyStatusLimits(seconds=60, max_ids=3))  # type: ignore[call-arg]
+        for i in range(5):
+            assert not await small.status(f"wamid.{i}", "delivered", now=1000.0 + i)
+        kept = query_rows(db, "SELECT wa_message_id FROM whatsapp_early_statuses ORDER BY wa_message_id")
+        assert [r["wa_message_id"] for r in kept] == ["wamid.2", "wamid.3", "wamid.4"]  # the oldest went
+        (row_id,) = await small.queue("964", None, [("text", {})])
+        assert await small.claim(row_id, 30) is not None
+        await small.sent(row_id, "wamid.4", now=1004.0 + 60)  # kept 60 s ago: expired, not applied
+        assert [m["status"] for m in await small.messages(wa_id="964")] == ["sent"]
+        assert not await small.status("wamid.9", "read", now=1004.0 + 60)  # sweeps the expired ones
+        kept = query_rows(db, "SELECT wa_message_id FROM whatsapp_early_statuses ORDER BY wa_message_id")
+        assert [r["wa_message_id"] for r in kept] == ["wamid.9"]
 
     async def test_racing_claims_send_once(self, store: WhatsAppStore) -> None:
         (row_id,) = await store.queue("964", None, [("text", {"body": "once"})])

@@ -48,6 +48,9 @@ class FakeWhatsApp:
         self.templates: set[str] = {"support_reply"}
         self.closed_windows: set[str] = set()
         self.down = False
+        # Set to an Event: a message is accepted (in ``sent``, with its id) but the answer waits until
+        # the event is set, as when Meta posts the message's status before our send call returns.
+        self.hold_replies: threading.Event | None = None
         self._failures: dict[str, list[tuple[int, int, str]]] = {}
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -257,6 +260,8 @@ class FakeWhatsApp:
             wamid = f"wamid.out.{uuid.uuid4().hex[:16]}"
             with self._lock:
                 self.sent.append({**payload, "id": wamid})
+            if self.hold_replies is not None:
+                self.hold_replies.wait(timeout=60)
             return 200, {
                 "messaging_product": "whatsapp",
                 "contacts": [{"input": payload["to"], "wa_id": payload["to"]}],

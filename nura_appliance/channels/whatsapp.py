@@ -13,7 +13,8 @@ widget and Telegram, over Meta's Graph API.
 * Every outbound message is queued in ``whatsapp_outbound`` and sent at once in order; what could
   not be sent (the Graph API down or throttling) is retried with back-off by the outbox
   (``whatsapp_send`` jobs), and a circuit breaker like the LLM providers' stops calling an API
-  that is down. Delivery statuses (sent, delivered, read, failed) from the webhook are recorded.
+  that is down. Delivery statuses (sent, delivered, read, failed) from the webhook are recorded;
+  one that comes before its message's id was saved is kept by the store and applied with the id.
 * Agent replies and status notices are read from the transcript by a delivery loop, as for
   Telegram. WhatsApp only lets a business write freely within 24 hours of the customer's last
   message; after that an agent's reply is refused with 409 ``whatsapp_window_closed`` and the

@@ -957,6 +957,16 @@ class BackupStore(Protocol):
 WHATSAPP_STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 5}
 
 
+@dataclass(frozen=True, slots=True)
+class EarlyStatusLimits:
+    """How long a WhatsApp status that came before its message's id was saved waits
+    (``whatsapp_early_statuses``; Meta can post "read" before the send job saved the id), and how
+    many ids are kept at most (the oldest go first)."""
+
+    seconds: float = 3600.0
+    max_ids: int = 10_000
+
+
 class WhatsAppStore(Protocol):
     """The WhatsApp channel's rows (``storage/sqlite/whatsapp.py``, ``storage/postgres/whatsapp.py``):
     each number's session and
@@ -988,10 +998,21 @@ class WhatsAppStore(Protocol):
     async def enqueue_later(self, enqueue: Callable[[Transaction], None]) -> None: ...
     async def waiting(self, wa_id: str, *, up_to: int | None = None, now: float | None = None) -> list[int]: ...
     async def claim(self, row_id: int, lease_seconds: float) -> dict[str, Any] | None: ...
-    async def sent(self, row_id: int, wa_message_id: str) -> None: ...
+    async def sent(self, row_id: int, wa_message_id: str, *, now: float | None = None) -> None:
+        """The message went out as ``wa_message_id``; a status Meta reported for that id before
+        (kept by :meth:`status`, not expired) is applied in the same transaction, when further."""
+        ...
+
     async def unsent(self, row_id: int, error: str, *, final: bool) -> None: ...
     async def give_up(self, wa_id: str, up_to: int, error: str) -> int: ...
-    async def status(self, wa_message_id: str, status: str, error: str | None = None) -> bool: ...
+    async def status(
+        self, wa_message_id: str, status: str, error: str | None = None, *, now: float | None = None
+    ) -> bool:
+        """Record a delivery status Meta reported; never moves a message backwards (sent <
+        delivered < read < failed). True when a message changed. A status for an id no message
+        has yet is kept for :meth:`sent`: the furthest one per id, within :class:`EarlyStatusLimits`."""
+        ...
+
     async def messages(
         self, *, wa_id: str | None = None, session_id: str | None = None, limit: int = 50
     ) -> list[dict[str, Any]]: ...

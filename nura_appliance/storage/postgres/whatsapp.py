@@ -1,6 +1,7 @@
 """The WhatsApp channel's rows on PostgreSQL, in its own SQL (see
 :class:`~nura_appliance.storage.base.WhatsAppStore` and ``storage/sqlite/whatsapp.py``, whose
-rules are the same): ``whatsapp_contacts``, ``whatsapp_inbound`` and ``whatsapp_outbound``."""
+rules are the same): ``whatsapp_contacts``, ``whatsapp_inbound``, ``whatsapp_outbound`` and
+``whatsapp_early_statuses``."""
 
 from __future__ import annotations
 
@@ -10,20 +11,44 @@ from collections.abc import Callable
 from typing import Any
 
 from nura_appliance.storage.base import WHATSAPP_STATUS_RANK as STATUS_RANK
+from nura_appliance.storage.base import EarlyStatusLimits
 from nura_appliance.storage.postgres.channel_turns import TREE_CLICK, claim_turn_sql, pending_turns_sql
 from nura_appliance.storage.postgres.db import PgConnection, PgDatabase
 
 _PENDING = pending_turns_sql("whatsapp_contacts", "c.wa_id, c.last_turn_id, c.last_inbound_at, c.lang")
 _CLAIM = claim_turn_sql("whatsapp_contacts", "wa_id")
 
-_RANK_SQL = "CASE status {} ELSE 0 END".format(" ".join(f"WHEN '{s}' THEN {r}" for s, r in STATUS_RANK.items()))
+
+def _rank(column: str) -> str:
+    """The SQL rank of a status column (``WHATSAPP_STATUS_RANK``; unknown ranks 0)."""
+    return "CASE {} {} ELSE 0 END".format(column, " ".join(f"WHEN '{s}' THEN {r}" for s, r in STATUS_RANK.items()))
+
+
+_RANK_SQL = _rank("status")
+# The message went out: 'sent', unless Meta reported a further status for its id before (kept in
+# whatsapp_early_statuses and not expired), which is taken over; the kept row goes either way.
+_SENT = (
+    "WITH early AS (DELETE FROM whatsapp_early_statuses WHERE wa_message_id = %(wamid)s"
+    " RETURNING status, error, received_at),"
+    f" further AS (SELECT status, error FROM early WHERE received_at > %(fresh)s AND {_rank('status')} > %(sent)s)"
+    " UPDATE whatsapp_outbound SET status = COALESCE((SELECT status FROM further), 'sent'),"
+    " error = (SELECT error FROM further), wa_message_id = %(wamid)s, claimed_until = NULL, updated_at = %(now)s"
+    " WHERE id = %(id)s AND status = 'sending'"
+)
+_KEEP_EARLY = (
+    "INSERT INTO whatsapp_early_statuses AS e (wa_message_id, status, error, received_at)"
+    " VALUES (%(wamid)s, %(status)s, %(error)s, %(now)s) ON CONFLICT (wa_message_id) DO UPDATE"
+    " SET status = EXCLUDED.status, error = COALESCE(EXCLUDED.error, e.error), received_at = EXCLUDED.received_at"
+    f" WHERE {_rank('e.status')} < {_rank('EXCLUDED.status')}"
+)
 
 
 class PgWhatsAppStore:
     """WhatsApp contacts, handled message ids and the outbound queue on a :class:`PgDatabase`."""
 
-    def __init__(self, db: PgDatabase) -> None:
+    def __init__(self, db: PgDatabase, early: EarlyStatusLimits = EarlyStatusLimits()) -> None:
         self.db = db
+        self.early = early
 
     async def _one(self, statement: str, params: Any) -> dict[str, Any] | None:
         return await self.db.read(lambda c: c.sql(statement, params).fetchone())
@@ -155,12 +180,11 @@ class PgWhatsAppStore:
             ).fetchone()
         )
 
-    async def sent(self, row_id: int, wa_message_id: str) -> None:
-        await self._changed(
-            "UPDATE whatsapp_outbound SET status = 'sent', wa_message_id = %s, error = NULL, claimed_until = NULL,"
-            " updated_at = %s WHERE id = %s AND status = 'sending'",
-            (wa_message_id, time.time(), row_id),
-        )
+    async def sent(self, row_id: int, wa_message_id: str, *, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        fresh = now - self.early.seconds
+        params = {"wamid": wa_message_id, "id": row_id, "now": now, "fresh": fresh, "sent": STATUS_RANK["sent"]}
+        await self._changed(_SENT, params)
 
     async def unsent(self, row_id: int, error: str, *, final: bool) -> None:
         await self._changed(
@@ -176,10 +200,13 @@ class PgWhatsAppStore:
             (error[:500], time.time(), wa_id, up_to),
         )
 
-    async def status(self, wa_message_id: str, status: str, error: str | None = None) -> bool:
+    async def status(
+        self, wa_message_id: str, status: str, error: str | None = None, *, now: float | None = None
+    ) -> bool:
         rank = STATUS_RANK.get(status)
-        if rank is None:
+        if rank is None or not wa_message_id:
             return False
+        now = time.time() if now is None else now
 
         def run(conn: PgConnection) -> bool:
             # The first row with this id moves forward only (a late "delivered" never hides "read").
@@ -187,9 +214,23 @@ class PgWhatsAppStore:
                 "UPDATE whatsapp_outbound SET status = %s, error = COALESCE(%s, error), updated_at = %s"
                 " WHERE id = (SELECT id FROM whatsapp_outbound WHERE wa_message_id = %s ORDER BY id LIMIT 1)"
                 f" AND {_RANK_SQL} < %s RETURNING id",
-                (status, error, time.time(), wa_message_id, rank),
+                (status, error, now, wa_message_id, rank),
             ).fetchone()
-            return row is not None
+            if row is not None:
+                return True
+            if conn.sql(
+                "SELECT 1 FROM whatsapp_outbound WHERE wa_message_id = %s LIMIT 1", (wa_message_id,)
+            ).fetchone():
+                return False  # its message has a further status already
+            # No message has the id yet (the send job saves it after the Graph API answered): keep it.
+            conn.sql("DELETE FROM whatsapp_early_statuses WHERE received_at <= %s", (now - self.early.seconds,))
+            conn.sql(_KEEP_EARLY, {"wamid": wa_message_id, "status": status, "error": error, "now": now})
+            conn.sql(
+                "DELETE FROM whatsapp_early_statuses WHERE wa_message_id IN (SELECT wa_message_id"
+                " FROM whatsapp_early_statuses ORDER BY received_at DESC, wa_message_id OFFSET %s)",
+                (self.early.max_ids,),
+            )
+            return False
 
         return await self.db.write(run)
 

@@ -1,5 +1,6 @@
 """The WhatsApp channel's rows (:class:`~nura_appliance.storage.base.WhatsAppStore`):
-``whatsapp_contacts``, ``whatsapp_inbound`` and ``whatsapp_outbound`` (migration 0018).
+``whatsapp_contacts``, ``whatsapp_inbound`` and ``whatsapp_outbound`` (migration 0018), and the
+statuses that came before their message's id was saved, ``whatsapp_early_statuses`` (0020).
 
 SQLite's SQL; ``storage/postgres/whatsapp.py`` is the PostgreSQL twin.
 """
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nura_appliance.storage.base import WHATSAPP_STATUS_RANK as STATUS_RANK
+from nura_appliance.storage.base import EarlyStatusLimits
 from nura_appliance.storage.sqlite.channel_turns import TREE_CLICK, claim_turn_sql, pending_turns_sql
 from nura_appliance.storage.sqlite.db import Connection, Database
 
@@ -22,8 +24,9 @@ _CLAIM = claim_turn_sql("whatsapp_contacts", "wa_id")
 class SqlWhatsAppStore:
     """WhatsApp contacts, handled message ids and the outbound queue."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, early: EarlyStatusLimits = EarlyStatusLimits()) -> None:
         self.db = db
+        self.early = early
 
     # -- contacts ---------------------------------------------------------------------------------
     async def contact(self, wa_id: str) -> dict[str, Any] | None:
@@ -159,12 +162,34 @@ class SqlWhatsAppStore:
 
         return await self.db.write(run)
 
-    async def sent(self, row_id: int, wa_message_id: str) -> None:
-        await self.db.execute(
-            "UPDATE whatsapp_outbound SET status = 'sent', wa_message_id = ?, error = NULL, claimed_until = NULL,"
-            " updated_at = ? WHERE id = ? AND status = 'sending'",
-            (wa_message_id, time.time(), row_id),
-        )
+    async def sent(self, row_id: int, wa_message_id: str, *, now: float | None = None) -> None:
+        """The message went out as ``wa_message_id``; a further status Meta reported for it before
+        (``whatsapp_early_statuses``) is applied in the same transaction."""
+        now = time.time() if now is None else now
+
+        def run(conn: Connection) -> None:
+            conn.execute(
+                "UPDATE whatsapp_outbound SET status = 'sent', wa_message_id = ?, error = NULL, claimed_until = NULL,"
+                " updated_at = ? WHERE id = ? AND status = 'sending'",
+                (wa_message_id, now, row_id),
+            )
+            if conn.changes() != 1:
+                return
+            early = list(
+                conn.execute(
+                    "DELETE FROM whatsapp_early_statuses WHERE wa_message_id = ? RETURNING status, error, received_at",
+                    (wa_message_id,),
+                )
+            )
+            if not early or early[0]["received_at"] <= now - self.early.seconds:
+                return
+            if STATUS_RANK.get(early[0]["status"], 0) > STATUS_RANK["sent"]:
+                conn.execute(
+                    "UPDATE whatsapp_outbound SET status = ?, error = ? WHERE id = ?",
+                    (early[0]["status"], early[0]["error"], row_id),
+                )
+
+        await self.db.write(run)
 
     async def unsent(self, row_id: int, error: str, *, final: bool) -> None:
         """A send that failed: back in the queue (``final=False``) or failed for good."""
@@ -187,25 +212,57 @@ class SqlWhatsAppStore:
 
         return int(await self.db.write(run))
 
-    async def status(self, wa_message_id: str, status: str, error: str | None = None) -> bool:
-        """Record a delivery status Meta reported; never moves a message backwards."""
+    async def status(
+        self, wa_message_id: str, status: str, error: str | None = None, *, now: float | None = None
+    ) -> bool:
+        """Record a delivery status Meta reported; never moves a message backwards. A status for an
+        id no message has yet is kept for :meth:`sent` (see ``WhatsAppStore.status``)."""
         rank = STATUS_RANK.get(status)
-        if rank is None:
+        if rank is None or not wa_message_id:
             return False
+        now = time.time() if now is None else now
 
         def run(conn: Connection) -> bool:
             rows = list(
                 conn.execute("SELECT id, status FROM whatsapp_outbound WHERE wa_message_id = ?", (wa_message_id,))
             )
-            if not rows or STATUS_RANK.get(rows[0]["status"], 0) >= rank:
+            if not rows:
+                self._keep_early(conn, wa_message_id, status, error, now)
+                return False
+            if STATUS_RANK.get(rows[0]["status"], 0) >= rank:
                 return False
             conn.execute(
                 "UPDATE whatsapp_outbound SET status = ?, error = COALESCE(?, error), updated_at = ? WHERE id = ?",
-                (status, error, time.time(), rows[0]["id"]),
+                (status, error, now, rows[0]["id"]),
             )
             return True
 
         return bool(await self.db.write(run))
+
+    def _keep_early(self, conn: Connection, wa_message_id: str, status: str, error: str | None, now: float) -> None:
+        """Keep the furthest status of an id not saved yet; drop the expired ones and, over
+        ``early.max_ids``, the oldest."""
+        conn.execute("DELETE FROM whatsapp_early_statuses WHERE received_at <= ?", (now - self.early.seconds,))
+        kept = list(
+            conn.execute("SELECT status FROM whatsapp_early_statuses WHERE wa_message_id = ?", (wa_message_id,))
+        )
+        if kept:
+            if STATUS_RANK.get(kept[0]["status"], 0) < STATUS_RANK[status]:
+                conn.execute(
+                    "UPDATE whatsapp_early_statuses SET status = ?, error = COALESCE(?, error), received_at = ?"
+                    " WHERE wa_message_id = ?",
+                    (status, error, now, wa_message_id),
+                )
+            return
+        conn.execute(
+            "INSERT INTO whatsapp_early_statuses (wa_message_id, status, error, received_at) VALUES (?, ?, ?, ?)",
+            (wa_message_id, status, error, now),
+        )
+        conn.execute(
+            "DELETE FROM whatsapp_early_statuses WHERE wa_message_id IN (SELECT wa_message_id"
+            " FROM whatsapp_early_statuses ORDER BY received_at DESC, rowid DESC LIMIT -1 OFFSET ?)",
+            (self.early.max_ids,),
+        )
 
     async def messages(
         self, *, wa_id: str | None = None, session_id: str | None = None, limit: int = 50
