@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from nura_appliance.ai.guard import answer_types, check_answer, content_terms, extract_best, new_values, pick_passage
+from nura_appliance.ai.guard import Pick, answer_types, check_answer, content_terms, new_values, pick_passage, pick_unit
 from nura_appliance.ai.prompts import Passage, build_messages, compress, memory_messages
 from nura_appliance.ai.providers import Message
 from nura_appliance.ai.service import LLMService
@@ -62,9 +62,9 @@ VALUE_FLOOR = 0.7
 # transfer limits (docs/KNOWLEDGE.md, round 13).
 AFTER_ARTICLE_FLOOR = 0.73
 _MAX_REMEMBERED = 512
-# The extractive answer's sentence may come from any passage within this relevance of the best one
-# (and relevant in its own right: from RAG_FOUND_THRESHOLD, not lone).
-EXTRACT_MARGIN = 0.1
+# The extractive answer's unit may come from any passage within this relevance of the best one (not
+# lone, from RAG_MIN_SCORE): every unit of them is scored on one scale (``guard.pick_unit``).
+UNIT_MARGIN = 0.25
 
 
 def passage_from_hit(hit: Any) -> Passage:
@@ -241,7 +241,7 @@ class GroundedAnswerTier:
         # repeat, and the article tier's own decisions are remembered the same way.
         self._retrieved: dict[tuple[str, str, str, str | None], tuple[list[Passage], list[Passage]]] = {}
         self._retrieved_version: str | None = None
-        self._extracted: dict[tuple[Any, ...], tuple[Passage, str]] = {}
+        self._extracted: dict[tuple[Any, ...], Pick | None] = {}
         self._compressed: dict[tuple[Any, ...], list[Passage]] = {}
 
     async def retrieve(
@@ -517,25 +517,29 @@ class GroundedAnswerTier:
         first = pick_passage(chunks, lang)
         if first is None:
             return None
-        # The sentence may come from another passage nearly as relevant (and relevant in its own
-        # right): the passage ranking counts the question's words wherever they stand in a
-        # passage, the answer is one sentence that should hold them together.
-        floor = max(self.settings.rag_found_threshold, first.score - EXTRACT_MARGIN)
+        # The unit may come from any passage within UNIT_MARGIN of the best (and not lone): the
+        # passage ranking counts the question's words wherever they stand in a passage, the answer
+        # is one unit that should hold them together, and every unit is scored on one scale.
+        floor = max(self.settings.rag_min_score, first.score - UNIT_MARGIN)
         candidates = [first, *(p for p in chunks if p is not first and p.score >= floor and not p.lone)]
-        # The sentence chosen depends on the question and the passages only: a repeated question
+        # The unit chosen depends on the question and the passages only: a repeated question
         # (and every confident article it follows) pays for it once.
-        key = (text, *((p.ref, p.title, p.text) for p in candidates))
+        key = (text, lang, *((p.ref, p.title, p.text) for p in candidates))
         found = self._extracted.get(key)
         if found is None:
             retriever = self.retriever
             query = retriever.query_terms(text) if retriever is not None else None
-            found = extract_best(text, candidates, query=query) or (first, "")
+            found = pick_unit(text, candidates, query=query, lang=lang)
             if len(self._extracted) >= _MAX_REMEMBERED:
                 self._extracted.clear()
             self._extracted[key] = found
-        best, body = found
-        if not body:
+        if found is None or not found.body:
             return None
+        best, body = found.passage, found.body
+        # Quoted as the answer only from a passage relevant enough in its own right (the fallback
+        # search's score is no calibrated relevance).
+        if self.retriever is not None:
+            confident = confident and best.score >= self.settings.rag_answer_threshold
         if not confident:
             body = f"{message('handbook_found', lang)}\n{body}"
         return Answer(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from nura_appliance.ai.prompts import Passage, clean_text
 from nura_appliance.knowledge.hybrid import QueryTerms
 from nura_appliance.knowledge.normalize import detect_language, normalize
-from nura_appliance.knowledge.values import ANSWER_TYPES, answer_types, holds_type, value_kinds
+from nura_appliance.knowledge.values import ANSWER_TYPES, answer_types, holds_type, value_kinds, without_values
 
 _CITATION = re.compile(r"\s*\[(\d{1,2})\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -169,7 +169,6 @@ def _units(text: str, *, proclitics: bool = False) -> set[str]:
 # "label: value" — a short label (not the "8:30" of a time inside a sentence) and its value.
 _LABEL = re.compile(r"^\W*((?:[^\s:：]+\s+){0,5}[^\s:：]+)\s*[:：]\s+\S")
 _LABEL_SEP = re.compile(r"[:：]\s")
-TOPIC_WEIGHT = 0.3  # a question word the passage's heading holds, in choosing the sentence
 
 
 def asks_quantity(question: str) -> bool:
@@ -210,17 +209,54 @@ TYPE_WEIGHT = 0.5  # a unit holding a value of the asked kind counts this much m
 
 def extract_answer(question: str, passage: Passage, *, max_chars: int = 600, query: QueryTerms | None = None) -> str:
     """The sentence, line or table row of ``passage`` that answers the question (see
-    ``_extract``)."""
-    return _extract(question, passage, max_chars=max_chars, query=query)[0]
+    ``pick_unit``)."""
+    found = pick_unit(question, [passage], max_chars=max_chars, query=query)
+    return found.body if found is not None else ""
 
 
-# A question word held only by the passage's heading counts this share of its weight when the
-# sentences of several passages are compared (the heading says what the passage is about, the
-# sentence what it answers).
+# A question word the passage's heading holds counts this much more in a unit that names it again.
+TOPIC_WEIGHT = 0.3
+# A question word held only by the passage's heading counts this share of its weight (the heading
+# says what the passage is about, the unit what it answers).
 HEADING_HELD = 0.5
 # A question word no candidate passage holds by a word (held only through a value of the asked
 # kind) weighs like a word in a tenth of the chunks, as in the search.
 _UNSEEN_WEIGHT = 0.35
+# A unit of a passage ranked lower counts this much less per point of relevance below the best
+# passage's: between two units holding as much of the question the better passage's wins.
+RANK_DISCOUNT = 0.5
+
+
+@dataclass(frozen=True)
+class Pick:
+    """The unit chosen as the offline answer: its passage, its text (with the unit after it when
+    that holds the value, a FAQ question's answer or a list's items), how much of the question it
+    holds (``held``, the score units are compared by) and ``share``: the share of the question's
+    idf-weighted words it holds, by a word, by a value of the asked kind or by its heading (at
+    ``HEADING_HELD``); ``typed``: it holds a value of a kind the question asks for."""
+
+    passage: Passage
+    body: str
+    held: float
+    share: float
+    typed: bool
+
+
+def _sentences(passage: Passage) -> list[str]:
+    """A passage's candidate units: its sentences, lines, list items and table rows (a row chunk
+    is one unit)."""
+    text = clean_text(passage.text)
+    if getattr(passage, "unit", "text") == "row" or len(text) <= 80:
+        return [text.strip()] if text.strip() else []
+    units: list[str] = []
+    for sentence in (s.strip() for s in _SENTENCE.split(text)):
+        if not sentence:
+            continue
+        if units and units[-1].endswith(("?", "؟")) and len(units[-1]) <= 120:
+            units[-1] = f"{units[-1]} {sentence}"  # a FAQ's question and its answer are one unit
+        else:
+            units.append(sentence)
+    return units
 
 
 def extract_best(
@@ -230,125 +266,133 @@ def extract_best(
     max_chars: int = 600,
     query: QueryTerms | None = None,
 ) -> tuple[Passage, str] | None:
-    """The sentence or row that answers, chosen among the sentences of several passages: each
-    passage's best sentence scores the question's words it holds — by the words' rarity in the
-    whole handbook, not by how they tell this passage's sentences apart, so the scores compare
-    across passages — and the one holding most of the question wins; ties go to the passage
-    ranked first. The ranking of whole passages counts words wherever they stand, so a passage
-    whose heading and separate sentences hold the question's words can outrank the one whose
-    single sentence holds them all ("رقم خدمة المشتركين من شبكة ثانية": the packages passage
-    holds "رقم" and "شبكة" apart, the profile passage's hotline sentence holds them together)."""
+    """The passage and unit that answer (``pick_unit``), or None without passages."""
+    found = pick_unit(question, passages, max_chars=max_chars, query=query)
+    return (found.passage, found.body) if found is not None else None
+
+
+def pick_unit(
+    question: str,
+    passages: list[Passage],
+    *,
+    max_chars: int = 600,
+    query: QueryTerms | None = None,
+    lang: str | None = None,
+) -> Pick | None:
+    """The unit (sentence, "label: value" line, list item, table row) of the retrieved passages
+    that answers the question: every unit of every passage is scored on one scale, and the best
+    one wins (round 14; before, each passage chose its sentence by how its words told that
+    passage's sentences apart, and only the passages within 0.1 of the best competed).
+
+    A unit's score is the question's words it holds, each weighted by its rarity in the whole
+    handbook (the retriever's idf, ``Passage.words``: the company's name is in every passage, a
+    product name in one); a word held only through another form (a lexicon concept, a translation)
+    counts ``INDIRECT_WEIGHT``, a word several units of the passage hold counts less (it tells
+    them apart less: "APN" in every settings line, "نوع" in one), one held only by the passage's heading ``HEADING_HELD`` (the topic
+    of every unit under it); the label of a single "label: value" line counts twice ("MCC: 418"
+    for "mcc code"); a word that asks for a kind of value is held by a unit holding one ("رسوم"
+    by "4,000 دينار"), at most like a common word (every unit with such a value holds it) and a unit holding a value of an asked kind counts ``1 + TYPE_WEIGHT``. A
+    unit of a lower-ranked passage counts ``RANK_DISCOUNT`` less per point of relevance below the
+    first. Ties go to a unit with a number when the question asks an amount, then to the
+    customer's language (``lang``), then to the better passage and the earlier unit."""
     if not passages:
         return None
-    query = query or QueryTerms.of(question)
+    query = query or QueryTerms.of(question)  # the retriever's, with the pack's word bridge
+    kinds = answer_types(question)
+    wants_number = asks_quantity(question)
     rarity: dict[str, float] = {}
     for p in passages:
         for word, weight in (getattr(p, "words", None) or {}).items():
             rarity[word] = max(rarity.get(word, 0.0), weight)
-    best: tuple[float, Passage, str] | None = None
-    for p in passages:
-        body, held = _extract(question, p, max_chars=max_chars, query=query, rarity=rarity)
-        if body and (best is None or held > best[0] + 1e-9):
-            best = (held, p, body)
-    return (best[1], best[2]) if best is not None else None
+    weight_of = {unit: rarity.get(unit, _UNSEEN_WEIGHT) for unit, _ in query.units}
+    total_weight = sum(weight_of.values()) or 1.0
+    top = max(p.score for p in passages)
 
-
-def _extract(
-    question: str,
-    passage: Passage,
-    *,
-    max_chars: int = 600,
-    query: QueryTerms | None = None,
-    rarity: dict[str, float] | None = None,
-) -> tuple[str, float]:
-    """The sentence, line or table row of ``passage`` that answers the question.
-
-    Each sentence (table rows and list items are lines, so they are sentences here) scores the
-    question's words it holds, each weighted by how few of the passage's sentences hold it (the
-    word that tells the sentences apart — "رسوم", a product name — decides, not "رقم" which all
-    share). A question asking for an amount or a date prefers a sentence with a number. A
-    sentence that introduces a list (ends with ":") brings the list with it. A table row passage
-    is its own answer."""
-    query = query or QueryTerms.of(question)  # the retriever's, with the pack's word bridge
-    # The question's words that the passage's heading already holds are its topic (every sentence
-    # is about them): they count a third, the other words decide which sentence answers.
-    topic = _units(passage.title) if passage.title else set()
-    kinds = answer_types(question)
-    across = rarity or {}
-
-    def held(body: str, units: set[str] | None = None) -> float:
-        """How much of the question ``body`` holds, comparable across passages (``extract_best``):
-        its words by their rarity in the handbook, a "label: value" line's label words twice."""
-        if units is None:
-            units = _units(body, proclitics=True)
-            units |= {unit for unit, asked in query.asks.items() if value_kinds(body, asked)}
+    def score(
+        body: str, found: set[str], topic: set[str], discount: float, local: dict[str, float], valued: set[str]
+    ) -> tuple[float, float, bool]:
+        typed = bool(kinds) and holds_type(body, kinds)
         # One "label: value" line, not a run of them ("Kuwait: Gulfnet K · Iran: Parsnet"), whose
         # value is of the kind asked (a note "باقة زوزك للطلاب فقط: يجب …" names the package, its
         # row holds the "20 GB" asked).
-        typed = bool(kinds) and holds_type(body, kinds)
         one = len(_LABEL_SEP.findall(body)) == 1 and (typed or not kinds)
         label = _units(m.group(1)) if one and (m := _LABEL.match(body)) else set()
-        total = 0.0
+        got = share = 0.0
         for unit, forms in query.units:
-            weight = across.get(unit, _UNSEEN_WEIGHT)
-            if unit in units or not forms.isdisjoint(units):
-                total += weight * (2.0 if unit in label or not forms.isdisjoint(label) else 1.0)
-            elif unit in topic or not forms.isdisjoint(topic):
-                total += HEADING_HELD * weight
-        return total * (1.0 + TYPE_WEIGHT * typed)
+            weight = weight_of[unit]
+            if unit in topic or not forms.isdisjoint(topic):
+                # the heading's word is the topic of every unit under it: it tells them apart only
+                # a little (a unit that names it again is a little nearer)
+                got += HEADING_HELD * weight
+                if unit in found or not forms.isdisjoint(found):
+                    got += TOPIC_WEIGHT * weight * (1.0 if unit in found else INDIRECT_WEIGHT)
+                    share += (1.0 - HEADING_HELD) * weight
+                share += HEADING_HELD * weight
+            elif unit in valued and not forms & (found - valued):
+                # held through a value of the kind it asks for ("proxy" by any "zg.internet"):
+                # every unit with such a value holds it, so it weighs like a common word
+                got += min(weight, _UNSEEN_WEIGHT) * local.get(unit, 1.0)
+                share += weight
+            elif unit in found or not forms.isdisjoint(found):
+                direct = 1.0 if unit in found else INDIRECT_WEIGHT
+                labelled = 2.0 if unit in label or not forms.isdisjoint(label) else 1.0
+                got += weight * local.get(unit, 1.0) * direct * labelled
+                share += weight
+        got *= (1.0 + TYPE_WEIGHT * typed) * discount
+        return got, share / total_weight, typed
 
-    text = clean_text(passage.text)
-    if getattr(passage, "unit", "text") == "row" or len(text) <= 80:
-        body = text[:max_chars].rstrip()
-        return body, held(body)
-    sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
-    if not sentences:
-        return "", 0.0
-    found = [_units(s, proclitics=True) for s in sentences]
-    # A word that asks for a kind of value is held by a sentence holding one, as in the search
-    # ("تاوەری" of "چەند تاوەری" by "4,200 برج", "رسوم" by "4,000 دينار").
-    for i, sentence in enumerate(sentences):
-        found[i] |= {unit for unit, asked in query.asks.items() if value_kinds(sentence, asked)}
-    holding = {unit: sum(1 for f in found if unit in f or not forms.isdisjoint(f)) for unit, forms in query.units}
-    weights = {
-        u: math.log(1 + len(sentences) / (1 + n)) * (TOPIC_WEIGHT if u in topic or not forms.isdisjoint(topic) else 1.0)
-        for (u, forms), n in zip(query.units, holding.values(), strict=True)
-        if n
-    }
-    wants_number = asks_quantity(question)
-    # How rare each word is in the whole handbook (from the retriever): the company's name is in
-    # every passage, "proxy" in one; within this passage both may be in one sentence each.
-    rarity = getattr(passage, "words", None) or {}
-    # A "label: value" line whose label names a word of the question is that word's value
-    # ("MCC: 418" for "mcc code", "وكيل MMS (MMS proxy): 10.44.0.8"): its label words count twice.
-    labels = [_units(m.group(1)) if (m := _LABEL.match(s)) else set() for s in sentences]
-
-    typed = [bool(kinds) and holds_type(s, kinds) for s in sentences]
-
-    def key(i: int) -> tuple[float, int, int, int]:
-        got = sum(
-            w
-            * rarity.get(u, 1.0)
-            * (2.0 if u in labels[i] or not forms.isdisjoint(labels[i]) else 1.0)
-            * (1.0 if u in found[i] else INDIRECT_WEIGHT)
-            for (u, forms) in query.units
-            if (w := weights.get(u, 0.0)) and (u in found[i] or not forms.isdisjoint(found[i]))
-        )
-        got *= 1.0 + TYPE_WEIGHT * typed[i]
-        return (round(got, 6), int(typed[i]), int(wants_number and bool(_NUMBER.search(sentences[i]))), -i)
-
-    best = max(range(len(sentences)), key=key)
-    if key(best)[0] == 0:
-        best = 0  # nothing matched: the passage's opening, it was retrieved as a whole
-    picked = [sentences[best]]
-    if kinds and not typed[best] and best + 1 < len(sentences) and typed[best + 1]:
-        picked.append(sentences[best + 1])  # it names the thing, the next one holds its value
-    elif sentences[best].rstrip().endswith(("?", "؟")) and best + 1 < len(sentences):
-        picked.append(sentences[best + 1])  # a FAQ's question: its answer is the next sentence
-    score = held(" ".join(picked)) if len(picked) > 1 else held(sentences[best], found[best])
-    if sentences[best].rstrip().endswith((":", "：")):  # a list's introduction brings its items
-        for following in sentences[best + 1 :]:
+    best: tuple[tuple[float, int, int, int, float, int], Passage, list[str], int, float, bool] | None = None
+    for rank, p in enumerate(passages):
+        sentences = _sentences(p)
+        if not sentences:
+            continue
+        topic = _units(p.title) if p.title else set()
+        discount = max(0.0, 1.0 - RANK_DISCOUNT * max(0.0, top - p.score))
+        same = int(lang is not None and getattr(p, "lang", None) == lang)
+        founds = []
+        valued = []
+        for sentence in sentences:
+            found = _units(sentence, proclitics=True)
+            by_value = {unit for unit, asked in query.asks.items() if value_kinds(sentence, asked)}
+            # A word that asks for a kind of value held only inside such a value ("ساعة" of "لي
+            # ساعة كم" in "بعد 24 ساعة") is held by the value, not named by the unit.
+            if by_value & found:
+                bare = _units(without_values(sentence, {k for ks in query.asks.values() for k in ks}), proclitics=True)
+                inside = {u for u in by_value & found if u not in bare}
+            else:
+                inside = set()
+            by_value = (by_value - found) | inside
+            founds.append(found | by_value)
+            valued.append(by_value)
+        # A word several units of the passage hold tells them apart less ("APN" in every line of
+        # the settings, "نوع" in one): log(1 + N/n) / log(1 + N) of its weight, 1 when one holds it.
+        n_units = len(sentences)
+        local: dict[str, float] = {}
+        for unit, forms in query.units:
+            n = sum(1 for f in founds if unit in f or not forms.isdisjoint(f))
+            if n > 1:
+                local[unit] = math.log(1 + n_units / n) / math.log(1 + n_units)
+        for i, (sentence, found) in enumerate(zip(sentences, founds, strict=True)):
+            got, share, typed = score(sentence, found, topic, discount, local, valued[i])
+            number = int(wants_number and bool(_NUMBER.search(sentence)))
+            key = (round(got, 6), int(typed), number, same, -p.score, -rank * 1000 - i)
+            if best is None or key > best[0]:
+                best = (key, p, sentences, i, share, typed)
+    if best is None:
+        return None
+    key, passage, sentences, i, share, typed = best
+    if key[0] == 0 and len(passages) == 1:
+        i = 0  # nothing matched: the passage's opening, it was retrieved as a whole
+    elif key[0] == 0:
+        passage, sentences = passages[0], _sentences(passages[0]) or sentences
+        i, share, typed = 0, 0.0, False
+    picked = [sentences[i]]
+    if kinds and not typed and i + 1 < len(sentences) and holds_type(sentences[i + 1], kinds):
+        picked.append(sentences[i + 1])  # it names the thing, the next one holds its value
+        typed = True
+    if sentences[i].rstrip().endswith((":", "：")):  # a list's introduction brings its items
+        for following in sentences[i + 1 :]:
             if len(" ".join(picked)) + len(following) + 1 > max_chars:
                 break
             picked.append(following)
-    return "\n".join(picked)[:max_chars].rstrip(), score
+    return Pick(passage, "\n".join(picked)[:max_chars].rstrip(), key[0], share, typed)

@@ -52,7 +52,10 @@ ANSWER_TYPES: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
             "kengî saet when hours open opening close closes time"
         ),
         re.compile(
-            r"\d{1,2}[:.]\d{2}|صباح|مساء|ظهر|ليلا|\b\d{1,2}\s*(?:am|pm)\b|\d+\s*(?:ساعة|ساعات|hours?)\b|24/7", re.I
+            r"\d{1,2}[:.]\d{2}|صباح|مساء|ظهر|ليلا|\b\d{1,2}\s*(?:am|pm)\b|\d+\s*(?:ساعة|ساعات|hours?)\b|24/7"
+            # "when" is also answered by a date: a year, a month's name
+            r"|(?<![\d,.])(?:19|20)\d{2}(?![\d,.])|كانون|شباط|آذار|نيسان|أيار|حزيران|تموز|آب|أيلول|تشرين",
+            re.I,
         ),
     ),
     "address": (
@@ -312,6 +315,14 @@ def _pattern(kind: str) -> re.Pattern[str]:
 def value_kinds(text: str, kinds: frozenset[str] | set[str]) -> frozenset[str]:
     """Which of ``kinds`` the text holds a value of (``count:<thing>``: a number of that thing)."""
     return frozenset(kind for kind in kinds if _pattern(kind).search(text))
+
+
+def without_values(text: str, kinds: frozenset[str] | set[str]) -> str:
+    """``text`` with its values of ``kinds`` blanked out: what it names besides them ("24 ساعة"
+    holds "ساعة" only inside a time)."""
+    for kind in kinds:
+        text = _pattern(kind).sub(" ", text)
+    return text
 
 
 _AMOUNT_WORDS = _words("دينار الف ألف مليون دولار dollar dollars iqd usd dinar بالمية بالمئة percent")
