@@ -16,6 +16,7 @@ from nura_appliance.conversation.parts import CoreParts
 from nura_appliance.conversation.pipeline import Pipeline
 from nura_appliance.conversation.service import ConversationService
 from nura_appliance.conversation.sessions import SessionService
+from nura_appliance.knowledge.encoder import make_sentence_encoder
 from nura_appliance.knowledge.indexer import VectorIndex
 from nura_appliance.knowledge.pack import read_pack_file
 from nura_appliance.knowledge.retrieval import ArticleMatcher
@@ -209,6 +210,8 @@ def open_context(settings: Settings) -> AppContext:
         ambiguous_threshold=settings.ambiguous_threshold,
         # read at each message: the admin settings change COMPANY_NAME at run time
         company_name=lambda: str(settings.company_name),
+        # ARTICLE_ENCODER: the multilingual sentence encoder as one more signal (None: off)
+        encoder=make_sentence_encoder(settings),
     )
     return AppContext(settings, paths, db, cache, bus, sessions_store, knowledge, sessions, matcher, stores)
 

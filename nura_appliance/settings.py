@@ -347,6 +347,14 @@ SETTINGS: tuple[Setting, ...] = (
         section="knowledge",
     ),
     Setting(
+        "ARTICLE_ENCODER",
+        "off",
+        "Multilingual sentence encoder as an extra signal of the article tier: off or use-m3 "
+        "(USE multilingual v3, bundled weights, no download; docs/KNOWLEDGE.md).",
+        choices=("off", "use-m3"),
+        section="knowledge",
+    ),
+    Setting(
         "ANSWER_THRESHOLD",
         0.5,
         "Confidence at which the article tier answers directly (tuned on knowledge/eval).",

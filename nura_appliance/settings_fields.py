@@ -58,6 +58,7 @@ class SettingFields:
     rag_chunk_overlap: int
     embedding_provider: str
     local_embedding_model: str
+    article_encoder: str
     answer_threshold: float
     ambiguous_threshold: float
     nura_llm_provider: str

@@ -213,7 +213,8 @@ class SearchStoreContract:
         assert await store.read(lambda c: store.article_row_in(c, "nope")) is None
         sources = await store.read(store.article_sources_in)
         assert sorted(json.loads(s["examples"])["en"][0] for s in sources) == ["Bills?", "roaming?"]
-        assert all(set(s) >= {"title", "body", "examples"} for s in sources)
+        assert all(set(s) >= {"id", "title", "body", "examples"} for s in sources)
+        assert [s["id"] for s in sources] == sorted(s["id"] for s in sources)
 
     async def test_vectors(self, store: SearchStore, db: Any) -> None:
         assert await store.read(store.has_vectors_in)

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
+from nura_appliance.knowledge.encoder import SentenceEncoder
 from nura_appliance.knowledge.indexer import from_blob
 from nura_appliance.knowledge.language import arabizi_text
 from nura_appliance.knowledge.lexicon import (
@@ -101,6 +102,18 @@ RERANK_MARGIN = 0.1
 # (``specific_word_decides``: "لە دەرەوەی وڵات … ئینتەرنێت", internet abroad, is roaming, not the
 # data-usage article that covers only "internet" and "use"). Chosen on the dev splits (docs/KNOWLEDGE.md).
 DECIDING_MARGIN, DECIDING_RARITY = 0.2, 0.3
+# The optional sentence encoder (ARTICLE_ENCODER, knowledge.encoder): ``semantic`` is the best
+# cosine between the message and an article's titles and example questions in the encoder's
+# space. It is added to the fused score centred on its median over the articles (so it moves the
+# order and the margin, not the score scale the calibration was fitted on), and the best cosine
+# with an out-of-scope question (``oos_bank.json`` and the pack's own) against the winning
+# article's is evidence like the term model's background class. Chosen on the dev splits
+# (docs/KNOWLEDGE.md, "Sentence encoder").
+W_SEMANTIC = 0.0
+SEMANTIC_OUT, SEMANTIC_UNSURE = 9.0, 9.0
+CAL_SEMANTIC, SEMANTIC_PIVOT = 0.0, 0.5
+SEMANTIC_RAISES = True
+SEMANTIC_FIELDS = ("title", "examples")
 
 
 def _best_per_article(snap: _Snapshot, rows: list[tuple[str, str, float]]) -> tuple[np.ndarray, np.ndarray]:
@@ -256,12 +269,100 @@ class _Snapshot:
     # read with the rest of this knowledge version: an import that renames the pack counts from
     # its first message on.
     own_carriers: frozenset[str] = frozenset()
+    # The sentence encoder's vectors of this version's titles, examples and out-of-scope
+    # questions (None without ARTICLE_ENCODER; see :class:`_Semantic`).
+    semantic: _Semantic | None = None
 
     def __post_init__(self) -> None:
         self.position = {a: i for i, a in enumerate(self.article_ids)}
 
 
-def _load_snapshot(store: SearchStore, conn: Transaction, version: str, learn: bool = True) -> _Snapshot:
+@dataclass
+class _Semantic:
+    """The sentence encoder's view of one knowledge version: a vector per title and example
+    question of every article (rows grouped by article) and per out-of-scope question."""
+
+    vectors: np.ndarray  # (items, dim)
+    item_article: np.ndarray  # item row → article index
+    starts: np.ndarray  # first row of each article that has items
+    owners: np.ndarray  # the article index of each group in ``starts``
+    background: np.ndarray  # (out-of-scope questions, dim)
+    articles: int
+
+    def score(self, query: np.ndarray) -> tuple[np.ndarray, float]:
+        """Best cosine per article (0 for an article with no item) and with any out-of-scope question."""
+        best = np.zeros(self.articles)
+        if len(self.vectors):
+            cosines = dot_rows(self.vectors, query)
+            best[self.owners] = np.maximum.reduceat(cosines, self.starts)
+        background = float(dot_rows(self.background, query).max()) if len(self.background) else 0.0
+        return best, background
+
+
+_BANK_VECTORS: dict[int, np.ndarray] = {}
+
+
+def _bank_vectors(encoder: SentenceEncoder) -> np.ndarray:
+    """The encoder's vectors of every ``oos_bank.json`` question (once per encoder and process)."""
+    found = _BANK_VECTORS.get(id(encoder))
+    if found is None:
+        data = json.loads(BANK_PATH.read_text(encoding="utf-8"))
+        found = _BANK_VECTORS[id(encoder)] = encoder.encode(
+            [text for texts in data["categories"].values() for text in texts]
+        )
+    return found
+
+
+def _texts_of(value: Any) -> list[str]:
+    """Every text of a stored JSON field ({lang: text} or {lang: [texts]})."""
+    try:
+        loaded = json.loads(value) if isinstance(value, str) and value else value
+    except ValueError:
+        return []
+    out: list[str] = []
+    if isinstance(loaded, dict):
+        for item in loaded.values():
+            if isinstance(item, str) and item.strip():
+                out.append(item)
+            elif isinstance(item, list):
+                out.extend(t for t in item if isinstance(t, str) and t.strip())
+    return out
+
+
+def _load_semantic(
+    store: SearchStore, conn: Transaction, encoder: SentenceEncoder, position: dict[str, int], own: list[str]
+) -> _Semantic:
+    texts: list[str] = []
+    owners: list[int] = []
+    for row in store.article_sources_in(conn):
+        index = position.get(row["id"])
+        if index is None:
+            continue
+        for name in SEMANTIC_FIELDS:
+            found = _texts_of(row[name])
+            texts.extend(found)
+            owners.extend([index] * len(found))
+    order = np.argsort(np.array(owners, dtype=np.int64), kind="stable")
+    item_article = np.array(owners, dtype=np.int64)[order]
+    vectors = encoder.encode([texts[i] for i in order]) if texts else np.zeros((0, encoder.dim), dtype=np.float32)
+    starts = (
+        np.flatnonzero(np.r_[True, item_article[1:] != item_article[:-1]])
+        if len(texts)
+        else np.zeros(0, dtype=np.int64)
+    )
+    background = _bank_vectors(encoder)
+    if own:
+        background = np.vstack([background, encoder.encode(own)])
+    return _Semantic(vectors, item_article, starts, item_article[starts], background, len(position))
+
+
+def _load_snapshot(
+    store: SearchStore,
+    conn: Transaction,
+    version: str,
+    learn: bool = True,
+    encoder: SentenceEncoder | None = None,
+) -> _Snapshot:
     rows = store.article_items_in(conn)
     space = store.meta_in(conn, "vector_space") or ""
     article_ids = sorted({ref for ref, _, _ in rows})
@@ -299,6 +400,8 @@ def _load_snapshot(store: SearchStore, conn: Transaction, version: str, learn: b
                 bag[word] = bag.get(word, 0.0) + weight
     snap.terms = [frozenset(t) for t in terms]
     snap.own_carriers = own_carriers(_pack_names(store, conn))
+    if encoder is not None:
+        snap.semantic = _load_semantic(store, conn, encoder, snap.position, _pack_background_texts(store, conn))
     if learn:
         own = _pack_background_texts(store, conn)
         background = [*background_bags(), *([_background_bag(own)] if own else [])]
@@ -723,6 +826,7 @@ class ArticleMatcher:
         ambiguous_threshold: float,
         embedder: Embedder | None = None,
         company_name: Callable[[], str] | str = "",
+        encoder: SentenceEncoder | None = None,
     ) -> None:
         self.store = store
         # The COMPANY_NAME setting, read at each message (an admin may change it at run time): its
@@ -731,6 +835,8 @@ class ArticleMatcher:
         self.answer_threshold = answer_threshold
         self.ambiguous_threshold = ambiguous_threshold
         self.embedder: Embedder = embedder or BuiltinEmbedder()
+        # The optional sentence encoder (ARTICLE_ENCODER): one more signal (``semantic``).
+        self.encoder = encoder
         self._snapshot: _Snapshot | None = None
         # One build of a version's snapshot at a time: the reader threads that ask for it together
         # (the first messages after a start or a knowledge edit) wait for that build and share it,
@@ -752,7 +858,7 @@ class ArticleMatcher:
             with self._build_lock:
                 snap = self._snapshot  # built by the thread that held the lock meanwhile?
                 if snap is None or snap.version != version:
-                    snap = self._snapshot = _load_snapshot(self.store, conn, version, self.learn)
+                    snap = self._snapshot = _load_snapshot(self.store, conn, version, self.learn, self.encoder)
         return snap
 
     def _lexical(
@@ -870,7 +976,13 @@ class ArticleMatcher:
 
     @staticmethod
     def calibrate(
-        best: float, margin: float, covered: float = 1.0, words: int = 2, rarest: float = 1.0, learned: float = 0.0
+        best: float,
+        margin: float,
+        covered: float = 1.0,
+        words: int = 2,
+        rarest: float = 1.0,
+        learned: float = 0.0,
+        semantic: float = SEMANTIC_PIVOT,
     ) -> float:
         """Confidence in [0, 1] that the best article is the right answer (logistic; see the
         constants above): a strong score and margin raise it; content words the article does
@@ -884,6 +996,7 @@ class ArticleMatcher:
             + CAL_ONE_WORD * (1.0 if words <= 1 else 0.0)
             + CAL_RAREST * rarest
             + CAL_LEARNED * learned
+            + CAL_SEMANTIC * (semantic - SEMANTIC_PIVOT if SEMANTIC_RAISES else min(0.0, semantic - SEMANTIC_PIVOT))
         )
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
@@ -913,6 +1026,14 @@ class ArticleMatcher:
         units, length = analysis["units"], len(analysis["terms"])
         if not article_ids or not text.strip():
             return Decision("none", 0.0, version=version)
+        semantic: np.ndarray | None = None
+        semantic_background = 0.0
+        if self.encoder is not None and snap.semantic is not None:
+            query = await asyncio.to_thread(self.encoder.encode_one, analysis["scored"])
+            semantic, semantic_background = snap.semantic.score(query)
+            signals["semantic"] = semantic
+            if W_SEMANTIC:
+                fused = fused + W_SEMANTIC * (semantic - float(np.median(semantic)))
         order = np.argsort(-fused, kind="stable")
         best = float(fused[order[0]])
         runner = float(fused[order[1]]) if len(order) > 1 else 0.0
@@ -933,7 +1054,10 @@ class ArticleMatcher:
         top = int(order[0])
         covered, words, rarest, missing, unknown = coverage_evidence(snap, units, top)
         learned_margin = float(learned[top] - np.max(np.delete(learned, top))) if len(learned) > 1 else 0.0
-        confidence = round(min(ceiling, self.calibrate(best, best - runner, covered, words, rarest, learned_margin)), 3)
+        semantic_top = float(semantic[top]) if semantic is not None else SEMANTIC_PIVOT
+        confidence = round(
+            min(ceiling, self.calibrate(best, best - runner, covered, words, rarest, learned_margin, semantic_top)), 3
+        )
         if length > LONG_MESSAGE_WORDS and confidence >= self.answer_threshold:
             # A pasted text, not a question: the calibration never saw one (its questions have
             # 1-25 content words), and a long text shares generic words with every article. Offer
@@ -954,6 +1078,13 @@ class ArticleMatcher:
             # the question is about something else (a price of gold, another company, a recipe).
             confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
         elif background_margin > BACKGROUND_UNSURE:
+            confidence = round(min(confidence, BACKGROUND_CAP), 3)
+        semantic_margin = semantic_background - semantic_top if semantic is not None else 0.0
+        if semantic is not None and semantic_margin > SEMANTIC_OUT and not their_numbers:
+            # Nearer a known out-of-scope question than any title or example of its article, in
+            # the sentence encoder's space (a paraphrase the term model's words do not reach).
+            confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
+        elif semantic is not None and semantic_margin > SEMANTIC_UNSURE:
             confidence = round(min(confidence, BACKGROUND_CAP), 3)
         explained = background_words(snap, units, top)
         if explained >= BACKGROUND_WORDS:
@@ -995,6 +1126,9 @@ class ArticleMatcher:
             "unknown_words": unknown,
             "content_words": len(units),
         }
+        if semantic is not None:
+            detail["semantic"] = round(semantic_top, 4)
+            detail["semantic_margin"] = round(semantic_margin, 4)
         if confidence >= self.answer_threshold:
             return Decision("article", confidence, candidates[0].article_id, candidates, detail, version)
         if confidence >= self.ambiguous_threshold:

@@ -756,7 +756,8 @@ class SearchStore(Protocol):
         ...
 
     def article_sources_in(self, conn: Transaction) -> list[dict[str, Any]]:
-        """``title, body, examples`` (JSON texts) of every article (the word bridge learns from them)."""
+        """``id, title, body, examples`` (JSON texts) of every article, by id (the word bridge and the
+        sentence encoder learn from them)."""
         ...
 
     def has_vectors_in(self, conn: Transaction) -> bool:

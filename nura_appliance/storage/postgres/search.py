@@ -347,7 +347,9 @@ class PgSearchStore:
 
     def article_sources_in(self, conn: Transaction) -> list[dict[str, Any]]:
         conn = own(conn)
-        rows: list[dict[str, Any]] = conn.sql("SELECT title, body, examples FROM articles").fetchall()
+        rows: list[dict[str, Any]] = conn.sql(
+            'SELECT id, title, body, examples FROM articles ORDER BY id COLLATE "C"'
+        ).fetchall()
         return rows
 
     # -- vectors -------------------------------------------------------------------------------

@@ -239,7 +239,7 @@ class SqliteSearchStore:
 
     def article_sources_in(self, conn: Transaction) -> list[dict[str, Any]]:
         conn = own(conn)
-        return list(conn.execute("SELECT title, body, examples FROM articles").fetchall())
+        return list(conn.execute("SELECT id, title, body, examples FROM articles ORDER BY id").fetchall())
 
     # -- vectors -------------------------------------------------------------------------------
     def has_vectors_in(self, conn: Transaction) -> bool:
