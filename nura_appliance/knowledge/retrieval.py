@@ -103,16 +103,14 @@ RERANK_MARGIN = 0.1
 # data-usage article that covers only "internet" and "use"). Chosen on the dev splits (docs/KNOWLEDGE.md).
 DECIDING_MARGIN, DECIDING_RARITY = 0.2, 0.3
 # The optional sentence encoder (ARTICLE_ENCODER, knowledge.encoder): ``semantic`` is the best
-# cosine between the message and an article's titles and example questions in the encoder's
-# space. It is added to the fused score centred on its median over the articles (so it moves the
-# order and the margin, not the score scale the calibration was fitted on), and the best cosine
-# with an out-of-scope question (``oos_bank.json`` and the pack's own) against the winning
-# article's is evidence like the term model's background class. Chosen on the dev splits
-# (docs/KNOWLEDGE.md, "Sentence encoder").
-W_SEMANTIC = 0.0
-SEMANTIC_OUT, SEMANTIC_UNSURE = 9.0, 9.0
-CAL_SEMANTIC, SEMANTIC_PIVOT = 0.0, 0.5
-SEMANTIC_RAISES = True
+# cosine between the message and the winning article's titles and example questions in the
+# encoder's space, one more input of the calibration (CAL_SEMANTIC · (semantic − SEMANTIC_PIVOT)).
+# It moves the confidence by at most SEMANTIC_REACH in logits, so the message is encoded only when
+# that can change the decision: a confidence that far from both thresholds keeps its kind. Chosen
+# on the dev splits; using it in the fused score or as out-of-scope evidence was measured and not
+# kept (docs/KNOWLEDGE.md, "Sentence encoder").
+CAL_SEMANTIC, SEMANTIC_PIVOT = 1.0, 0.5
+SEMANTIC_REACH = CAL_SEMANTIC * max(SEMANTIC_PIVOT, 1.0 - SEMANTIC_PIVOT)
 SEMANTIC_FIELDS = ("title", "examples")
 
 
@@ -280,37 +278,21 @@ class _Snapshot:
 @dataclass
 class _Semantic:
     """The sentence encoder's view of one knowledge version: a vector per title and example
-    question of every article (rows grouped by article) and per out-of-scope question."""
+    question of every article (rows grouped by article)."""
 
     vectors: np.ndarray  # (items, dim)
     item_article: np.ndarray  # item row → article index
     starts: np.ndarray  # first row of each article that has items
     owners: np.ndarray  # the article index of each group in ``starts``
-    background: np.ndarray  # (out-of-scope questions, dim)
     articles: int
 
-    def score(self, query: np.ndarray) -> tuple[np.ndarray, float]:
-        """Best cosine per article (0 for an article with no item) and with any out-of-scope question."""
+    def score(self, query: np.ndarray) -> np.ndarray:
+        """Best cosine per article (0 for an article with no item)."""
         best = np.zeros(self.articles)
         if len(self.vectors):
             cosines = dot_rows(self.vectors, query)
             best[self.owners] = np.maximum.reduceat(cosines, self.starts)
-        background = float(dot_rows(self.background, query).max()) if len(self.background) else 0.0
-        return best, background
-
-
-_BANK_VECTORS: dict[int, np.ndarray] = {}
-
-
-def _bank_vectors(encoder: SentenceEncoder) -> np.ndarray:
-    """The encoder's vectors of every ``oos_bank.json`` question (once per encoder and process)."""
-    found = _BANK_VECTORS.get(id(encoder))
-    if found is None:
-        data = json.loads(BANK_PATH.read_text(encoding="utf-8"))
-        found = _BANK_VECTORS[id(encoder)] = encoder.encode(
-            [text for texts in data["categories"].values() for text in texts]
-        )
-    return found
+        return best
 
 
 def _texts_of(value: Any) -> list[str]:
@@ -330,8 +312,9 @@ def _texts_of(value: Any) -> list[str]:
 
 
 def _load_semantic(
-    store: SearchStore, conn: Transaction, encoder: SentenceEncoder, position: dict[str, int], own: list[str]
+    store: SearchStore, conn: Transaction, encoder: SentenceEncoder, position: dict[str, int]
 ) -> _Semantic:
+    """Encode this version's titles and example questions (once per version, with the snapshot)."""
     texts: list[str] = []
     owners: list[int] = []
     for row in store.article_sources_in(conn):
@@ -350,10 +333,7 @@ def _load_semantic(
         if len(texts)
         else np.zeros(0, dtype=np.int64)
     )
-    background = _bank_vectors(encoder)
-    if own:
-        background = np.vstack([background, encoder.encode(own)])
-    return _Semantic(vectors, item_article, starts, item_article[starts], background, len(position))
+    return _Semantic(vectors, item_article, starts, item_article[starts], len(position))
 
 
 def _load_snapshot(
@@ -401,7 +381,7 @@ def _load_snapshot(
     snap.terms = [frozenset(t) for t in terms]
     snap.own_carriers = own_carriers(_pack_names(store, conn))
     if encoder is not None:
-        snap.semantic = _load_semantic(store, conn, encoder, snap.position, _pack_background_texts(store, conn))
+        snap.semantic = _load_semantic(store, conn, encoder, snap.position)
     if learn:
         own = _pack_background_texts(store, conn)
         background = [*background_bags(), *([_background_bag(own)] if own else [])]
@@ -778,6 +758,11 @@ def foreign_topic_words(
     return [w for w in found if w not in held and not any(w.startswith(r) or r.startswith(w) for r in covered)]
 
 
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-12), 1.0 - 1e-12)
+    return math.log(p / (1.0 - p))
+
+
 OWN_BRAND_ARTICLES = 3  # a carrier name this many articles hold is the pack's own operator
 
 
@@ -996,9 +981,17 @@ class ArticleMatcher:
             + CAL_ONE_WORD * (1.0 if words <= 1 else 0.0)
             + CAL_RAREST * rarest
             + CAL_LEARNED * learned
-            + CAL_SEMANTIC * (semantic - SEMANTIC_PIVOT if SEMANTIC_RAISES else min(0.0, semantic - SEMANTIC_PIVOT))
+            + CAL_SEMANTIC * (min(max(semantic, 0.0), 1.0) - SEMANTIC_PIVOT)
         )
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    def _semantic_may_decide(self, confidence: float) -> bool:
+        """Whether moving ``confidence`` by ``SEMANTIC_REACH`` logits either way can cross the
+        answer or the ambiguous threshold (the caps after it only lower it: they keep the kind)."""
+        z = math.log(max(confidence, 1e-12) / max(1.0 - confidence, 1e-12))
+        low = min(self.ambiguous_threshold, self.answer_threshold)
+        high = max(self.ambiguous_threshold, self.answer_threshold)
+        return _logit(low) - SEMANTIC_REACH <= z < _logit(high) + SEMANTIC_REACH
 
     @classmethod
     def _confidence_of(
@@ -1026,14 +1019,6 @@ class ArticleMatcher:
         units, length = analysis["units"], len(analysis["terms"])
         if not article_ids or not text.strip():
             return Decision("none", 0.0, version=version)
-        semantic: np.ndarray | None = None
-        semantic_background = 0.0
-        if self.encoder is not None and snap.semantic is not None:
-            query = await asyncio.to_thread(self.encoder.encode_one, analysis["scored"])
-            semantic, semantic_background = snap.semantic.score(query)
-            signals["semantic"] = semantic
-            if W_SEMANTIC:
-                fused = fused + W_SEMANTIC * (semantic - float(np.median(semantic)))
         order = np.argsort(-fused, kind="stable")
         best = float(fused[order[0]])
         runner = float(fused[order[1]]) if len(order) > 1 else 0.0
@@ -1054,10 +1039,16 @@ class ArticleMatcher:
         top = int(order[0])
         covered, words, rarest, missing, unknown = coverage_evidence(snap, units, top)
         learned_margin = float(learned[top] - np.max(np.delete(learned, top))) if len(learned) > 1 else 0.0
-        semantic_top = float(semantic[top]) if semantic is not None else SEMANTIC_PIVOT
-        confidence = round(
-            min(ceiling, self.calibrate(best, best - runner, covered, words, rarest, learned_margin, semantic_top)), 3
-        )
+        evidence = (best, best - runner, covered, words, rarest, learned_margin)
+        confidence = self.calibrate(*evidence)
+        semantic: float | None = None
+        if self.encoder is not None and snap.semantic is not None and self._semantic_may_decide(confidence):
+            # A message the sentence encoder can move across a threshold: its cosine with the
+            # winning article's titles and examples is one more input (on a reader thread: ~15 ms CPU).
+            query = await asyncio.to_thread(self.encoder.encode_one, analysis["scored"])
+            semantic = float(snap.semantic.score(query)[top])
+            confidence = self.calibrate(*evidence, semantic=semantic)
+        confidence = round(min(ceiling, confidence), 3)
         if length > LONG_MESSAGE_WORDS and confidence >= self.answer_threshold:
             # A pasted text, not a question: the calibration never saw one (its questions have
             # 1-25 content words), and a long text shares generic words with every article. Offer
@@ -1078,13 +1069,6 @@ class ArticleMatcher:
             # the question is about something else (a price of gold, another company, a recipe).
             confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
         elif background_margin > BACKGROUND_UNSURE:
-            confidence = round(min(confidence, BACKGROUND_CAP), 3)
-        semantic_margin = semantic_background - semantic_top if semantic is not None else 0.0
-        if semantic is not None and semantic_margin > SEMANTIC_OUT and not their_numbers:
-            # Nearer a known out-of-scope question than any title or example of its article, in
-            # the sentence encoder's space (a paraphrase the term model's words do not reach).
-            confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
-        elif semantic is not None and semantic_margin > SEMANTIC_UNSURE:
             confidence = round(min(confidence, BACKGROUND_CAP), 3)
         explained = background_words(snap, units, top)
         if explained >= BACKGROUND_WORDS:
@@ -1127,8 +1111,7 @@ class ArticleMatcher:
             "content_words": len(units),
         }
         if semantic is not None:
-            detail["semantic"] = round(semantic_top, 4)
-            detail["semantic_margin"] = round(semantic_margin, 4)
+            detail["semantic"] = round(semantic, 4)
         if confidence >= self.answer_threshold:
             return Decision("article", confidence, candidates[0].article_id, candidates, detail, version)
         if confidence >= self.ambiguous_threshold:

@@ -4,7 +4,8 @@ Google's USE multilingual v3 in numpy) costs next to the article tier's decision
 In one process, on the default pack: the load time and resident memory the encoder adds, one
 short message's encoding (CPU and wall, best of several passes over the evaluation texts), a
 batch's encoding per text, and ``ArticleMatcher.decide`` per message as it is (encoder off) and
-with the encoder signal on — the ratios are against the decision measured in the same run::
+with the encoder signal on (it encodes only the uncertain messages: the share is printed) — the
+ratios are against the decision measured in the same run::
 
     .venv/bin/python tests/bench/bench_sentence_encoder.py [--passes 3]
 
@@ -48,8 +49,9 @@ def per_text(fn, texts: list[str], passes: int) -> tuple[float, float]:
     return best_cpu * 1e6, best_wall * 1e6
 
 
-async def decide_cost(texts: list[str], passes: int, encoder: str) -> tuple[float, float]:
-    """(CPU µs, wall µs) per ``decide`` on the default pack with ARTICLE_ENCODER=``encoder``."""
+async def decide_cost(texts: list[str], passes: int, encoder: str) -> tuple[float, float, float]:
+    """(CPU µs, wall µs) per ``decide`` on the default pack with ARTICLE_ENCODER=``encoder``, and
+    the share of the decisions that encoded the message (the uncertain ones)."""
     from nura_appliance.context import build_context
     from nura_appliance.knowledge.pack import read_pack_file
     from nura_appliance.knowledge.service import install_knowledge
@@ -65,8 +67,9 @@ async def decide_cost(texts: list[str], passes: int, encoder: str) -> tuple[floa
             await install_knowledge(ctx, background_reindex=False)
             await ctx.knowledge.load_pack(read_pack_file(default_pack_path()))
             matcher = ctx.pipeline.matcher
+            encoded = 0
             for text in texts:  # warm the snapshot, the per-word caches (not the encoder's memo)
-                await matcher.decide(text, "ar")
+                encoded += "semantic" in (await matcher.decide(text, "ar")).signals
             if matcher.encoder is not None:
                 matcher.encoder.forget()  # every message is new to the encoder, as in production
             best_cpu = best_wall = float("inf")
@@ -78,7 +81,7 @@ async def decide_cost(texts: list[str], passes: int, encoder: str) -> tuple[floa
                 best_wall = min(best_wall, (time.perf_counter() - wall) / len(texts))
                 if matcher.encoder is not None:
                     matcher.encoder.forget()
-            return best_cpu * 1e6, best_wall * 1e6
+            return best_cpu * 1e6, best_wall * 1e6, encoded / len(texts)
         finally:
             ctx.close()
 
@@ -107,8 +110,8 @@ def main() -> None:
         batch_cpu = min(batch_cpu, (time.process_time() - cpu) / len(texts) * 1e6)
         batch_wall = min(batch_wall, (time.perf_counter() - wall) / len(texts) * 1e6)
 
-    off_cpu, off_wall = asyncio.run(decide_cost(texts, args.passes, "off"))
-    on_cpu, on_wall = asyncio.run(decide_cost(texts, args.passes, "use-m3"))
+    off_cpu, off_wall, _ = asyncio.run(decide_cost(texts, args.passes, "off"))
+    on_cpu, on_wall, share = asyncio.run(decide_cost(texts, args.passes, "use-m3"))
     result = {
         "texts": len(texts),
         "encoder_load_s": round(load_s, 2),
@@ -117,6 +120,7 @@ def main() -> None:
         "encode_batch64_us_per_text": {"cpu": round(batch_cpu), "wall": round(batch_wall)},
         "decide_off_us": {"cpu": round(off_cpu), "wall": round(off_wall)},
         "decide_on_us": {"cpu": round(on_cpu), "wall": round(on_wall)},
+        "share_encoded": round(share, 3),
         "ratio_encode_one_to_decide_cpu": round(one_cpu / off_cpu, 2),
         "ratio_decide_on_to_off_cpu": round(on_cpu / off_cpu, 2),
         "ratio_decide_on_to_off_wall": round(on_wall / off_wall, 2),

@@ -64,31 +64,18 @@ OTHER = [
     "lang-dev7/dev.jsonl",
     "lang-dev9/dev2.jsonl",
 ]
+# ``off``: the encoder unused; the others set constants of ``knowledge.retrieval`` (the reach
+# of the calibration term, which decides when the encoder runs, follows CAL_SEMANTIC and
+# SEMANTIC_PIVOT unless given). ``use-m3`` is the shipped setting.
 CONFIGS: dict[str, dict[str, float] | None] = {
     "off": None,
-    "observe": {},
-    "fuse0.5": {"W_SEMANTIC": 0.5},
-    "fuse1": {"W_SEMANTIC": 1.0},
-    "fuse2": {"W_SEMANTIC": 2.0},
-    "oos0.1": {"SEMANTIC_OUT": 0.1, "SEMANTIC_UNSURE": 0.0},
-    "oos0.2": {"SEMANTIC_OUT": 0.2, "SEMANTIC_UNSURE": 0.05},
-    "fuse1+oos0.2": {"W_SEMANTIC": 1.0, "SEMANTIC_OUT": 0.2, "SEMANTIC_UNSURE": 0.05},
-    "fuse0.75": {"W_SEMANTIC": 0.75},
-    "fuse0.5+oos0.3": {"W_SEMANTIC": 0.5, "SEMANTIC_OUT": 0.3},
-    "fuse0.5+unsure0.1": {"W_SEMANTIC": 0.5, "SEMANTIC_UNSURE": 0.1},
-    "fuse0.5+unsure0.2": {"W_SEMANTIC": 0.5, "SEMANTIC_UNSURE": 0.2},
-    "cal1": {"CAL_SEMANTIC": 1.0},
-    "cal2": {"CAL_SEMANTIC": 2.0},
-    "fuse0.5+cal1": {"W_SEMANTIC": 0.5, "CAL_SEMANTIC": 1.0},
-    "fuse0.25+cal1": {"W_SEMANTIC": 0.25, "CAL_SEMANTIC": 1.0},
-    "cal1.5": {"CAL_SEMANTIC": 1.5},
+    "use-m3": {},
     "cal0.5": {"CAL_SEMANTIC": 0.5},
     "cal1p0.4": {"CAL_SEMANTIC": 1.0, "SEMANTIC_PIVOT": 0.4},
     "cal1p0.6": {"CAL_SEMANTIC": 1.0, "SEMANTIC_PIVOT": 0.6},
-    "low1": {"CAL_SEMANTIC": 1.0, "SEMANTIC_RAISES": 0},
-    "low2": {"CAL_SEMANTIC": 2.0, "SEMANTIC_RAISES": 0},
-    "low2p0.4": {"CAL_SEMANTIC": 2.0, "SEMANTIC_RAISES": 0, "SEMANTIC_PIVOT": 0.4},
+    "ungated": {"SEMANTIC_REACH": 99.0},
 }
+SHIPPED = {"CAL_SEMANTIC": 1.0, "SEMANTIC_PIVOT": 0.5}
 
 
 def frozen(name: str) -> bool:
@@ -124,15 +111,11 @@ def metrics(results: list[dict[str, Any]]) -> dict[str, Any]:
 def apply(config: dict[str, float] | None, matcher: Any, encoder: Any) -> None:
     from nura_appliance.knowledge import retrieval
 
-    defaults = {
-        "W_SEMANTIC": 0.0,
-        "SEMANTIC_OUT": 9.0,
-        "SEMANTIC_UNSURE": 9.0,
-        "CAL_SEMANTIC": 0.0,
-        "SEMANTIC_PIVOT": 0.5,
-        "SEMANTIC_RAISES": 1,
-    }
-    for key, value in {**defaults, **(config or {})}.items():
+    values = {**SHIPPED, **(config or {})}
+    values.setdefault(
+        "SEMANTIC_REACH", values["CAL_SEMANTIC"] * max(values["SEMANTIC_PIVOT"], 1 - values["SEMANTIC_PIVOT"])
+    )
+    for key, value in values.items():
         setattr(retrieval, key, value)
     matcher.encoder = None if config is None else encoder
 
@@ -155,12 +138,24 @@ async def run_dir(pack: dict[str, Any], files: dict[str, list[dict[str, Any]]], 
             matcher = ctx.pipeline.matcher
             encoder = matcher.encoder
             await matcher.decide("warm up", "ar")  # the snapshot is built with the encoder's vectors
+            decide = matcher.decide
+            counts = {"decisions": 0, "encoded": 0}
+
+            async def counted(text: str, lang: str) -> Any:
+                counts["decisions"] += 1
+                decision = await decide(text, lang)
+                counts["encoded"] += "semantic" in decision.signals
+                return decision
+
+            matcher.decide = counted
             for name in configs:
                 apply(CONFIGS[name], matcher, encoder)
                 out[name] = {}
+                counts.update(decisions=0, encoded=0)
                 for file, cases in files.items():
                     ctx.pipeline._decisions_stamp = None  # noqa: SLF001 - a fresh decision cache per config
                     out[name][file] = (await run_cases(ctx, cases))["cases"]
+                out[name]["_encoded"] = [dict(counts)]
         finally:
             ctx.close()
     return out
@@ -174,7 +169,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kfold", action="store_true")
     parser.add_argument("--all", action="store_true", help="also the hand-off and sentiment dev files")
-    parser.add_argument("--configs", default="off,observe")
+    parser.add_argument("--configs", default="off,use-m3")
     parser.add_argument("--packs", default="default,operator2")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -204,6 +199,7 @@ def main() -> None:
         for config in configs:
             rows = {file: metrics(found[config][file]) for file in names}
             rows["POOLED"] = metrics([r for file in names for r in found[config][file]])
+            rows["POOLED"]["encoded"] = found[config]["_encoded"][0]
             report.setdefault(name, {})[config] = rows
     for title, by_config in report.items():
         print(f"\n== {title}")
@@ -214,7 +210,7 @@ def main() -> None:
                 print(
                     f"{key:44} {config:14} n={m['n']:<4} top1={m['top1']:6} ans={m['answered']:6} "
                     f"outage={m['outage_ok']:6} oos={m['oos_reject']:6}({m['oos_n']}) oosmax={m['oos_max']:6} "
-                    f"p90={m['p90']:12} ok={m['all_ok']}"
+                    f"p90={m['p90']:12} ok={m['all_ok']}" + (f" encoded={m['encoded']}" if "encoded" in m else "")
                 )
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
