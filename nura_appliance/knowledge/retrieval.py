@@ -14,6 +14,10 @@ and what the winning article covers of the message into a calibrated confidence 
   an article pooled into one TF-IDF profile), learnt from the pack;
 * ``learned`` — the pack's ridge model (:func:`train_model`) over the item vectors.
 
+With ``ARTICLE_ENCODER=use-m3`` a multilingual sentence encoder (:mod:`knowledge.encoder`) adds
+``semantic``, the cosine with the winning article's titles and examples, to the calibration, for
+the messages whose decision it can change (docs/KNOWLEDGE.md, "Sentence encoder").
+
 Both models are built with the article snapshot of a knowledge version, so they always match the
 knowledge a message is decided on. The confidence's evidence (:func:`coverage`): the share of the
 message's content words the article covers, whether one word carries the match, how generic that
