@@ -1048,7 +1048,7 @@ class ArticleMatcher:
         semantic: float | None = None
         if self.encoder is not None and snap.semantic is not None and self._semantic_may_decide(confidence):
             # A message the sentence encoder can move across a threshold: its cosine with the
-            # winning article's titles and examples is one more input (on a reader thread: ~15 ms CPU).
+            # winning article's titles and examples is one more input (on a reader thread: ~2 ms CPU).
             query = await asyncio.to_thread(self.encoder.encode_one, analysis["scored"])
             semantic = float(snap.semantic.score(query)[top])
             confidence = self.calibrate(*evidence, semantic=semantic)
