@@ -62,6 +62,10 @@ def test_a_word_that_tells_a_passages_lines_apart_picks_the_line() -> None:
     assert pick_unit("شنو بروتوكول الـ APN", [settings]).body == "بروتوكول APN: IPv4/IPv6"  # type: ignore[union-attr]
     assert pick_unit("ما نوع APN", [settings]).body == "نوع APN: default,supl"  # type: ignore[union-attr]
     assert pick_unit("ما هو الـ APN", [settings]).body == "APN: najma.net"  # type: ignore[union-attr]
+    # Without "APN" in the heading, the line whose label names the rarer word still answers: a
+    # settings line's value is a setting whatever its shape (not only "najma.net").
+    untitled = Passage("chunk", "apn2", "إعدادات الإنترنت", settings.text, 0.9, words=settings.words)
+    assert pick_unit("شنو بروتوكول الـ APN", [untitled]).body == "بروتوكول APN: IPv4/IPv6"  # type: ignore[union-attr]
 
 
 def test_a_word_that_asks_held_only_inside_a_value_is_not_the_topic() -> None:
@@ -125,6 +129,17 @@ HANDBOOK = """# دليل خدمة شركة نجمة
 - تحقق من لوحة الأعطال قبل فتح بلاغ عطل جديد.
 - التعويض التلقائي بعد 24 ساعة انقطاع: 5 GB أو 3 أيام صلاحية حسب نوع الخط.
 
+## إعدادات الإنترنت
+
+الاسم: Najma Internet
+APN: najma.net
+اسم المستخدم: (فارغ)
+كلمة المرور: (فارغة)
+نوع APN: default,supl
+بروتوكول APN: IPv4/IPv6
+MCC: 418
+MNC: 45
+
 ## أسئلة متكررة
 
 **هل تعمل الشريحة في الساعات الذكية؟** نعم، بخدمة رقم واحد بسعر 2,500 دينار شهرياً.
@@ -146,6 +161,12 @@ def test_offline_answers_through_the_eval_path(data_dir: Path, tmp_path: Path) -
         {"text": "شنو رقم واتساب الدعم مالتكم", "lang": "ar", "expect": {"fact": "0790 445 9999"}},
         {"text": "بالعطلة الرسمية الفروع تفتح لي ساعة كم", "lang": "ar", "expect": {"fact": "10:00 إلى 16:00"}},
         {"text": "كم رسوم نقل ملكية الخط", "lang": "ar", "expect": {"fact": "3,500"}},
+        # A settings line's value is a setting whatever its shape; and two questions meeting the
+        # same passages each choose their line by their own words (the passages' cleaned text is
+        # remembered across questions, their evidence must not be).
+        {"text": "what is the apn protocol for najma internet", "lang": "en", "expect": {"fact": "IPv4/IPv6"}},
+        {"text": "what mnc do i type in the najma apn settings", "lang": "en", "expect": {"fact": "45"}},
+        {"text": "شنو بروتوكول الـ APN للانترنت", "lang": "ar", "expect": {"fact": "IPv4/IPv6"}},
     ]
     path = tmp_path / "cases.jsonl"
     path.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in cases), encoding="utf-8")

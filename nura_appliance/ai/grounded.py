@@ -426,6 +426,15 @@ class GroundedAnswerTier:
             if len(self._compressed) >= _MAX_REMEMBERED:
                 self._compressed.clear()
             self._compressed[shape] = passages
+        else:
+            # Another question met the same passages: their cleaned text is the same, their
+            # evidence (score, the question's words held, lone …) is this question's own. Before
+            # round 14 the first question's evidence was kept, and "what mnc do i type in the apn
+            # settings" asked after "apn protocol" chose its line by the other question's words.
+            current: dict[tuple[str, str], Passage] = {}
+            for p in wanted:
+                current.setdefault((p.kind, p.ref), p)
+            passages = [replace(current[(c.kind, c.ref)], text=c.text, n=c.n) for c in passages]
         if not any(p.kind == "chunk" for p in passages):
             return None
         if "trace" in context:  # nura eval: what the LLM prompt carries, whether or not one is called

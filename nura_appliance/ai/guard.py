@@ -311,7 +311,10 @@ def pick_unit(
     def score(
         body: str, found: set[str], topic: set[str], discount: float, local: dict[str, float], valued: set[str]
     ) -> tuple[float, float, bool]:
-        typed = bool(kinds) and holds_type(body, kinds)
+        single = len(_LABEL_SEP.findall(body)) == 1 and _LABEL.match(body) is not None
+        # Settings are written as "label: value" lines: the value of one is a setting whatever its
+        # shape ("IPv4/IPv6", "default,supl", "8080"), not only a dotted name, an IP or a URL.
+        typed = bool(kinds) and (holds_type(body, kinds) or ("setting" in kinds and single))
         # One "label: value" line, not a run of them ("Kuwait: Gulfnet K · Iran: Parsnet"), whose
         # value is of the kind asked (a note "باقة زوزك للطلاب فقط: يجب …" names the package, its
         # row holds the "20 GB" asked).
