@@ -180,3 +180,25 @@ def test_offline_answers_through_the_eval_path(data_dir: Path, tmp_path: Path) -
     whatsapp = report["cases"][0]["got"]["handbook"]["response"]
     assert "الساعات الذكية" not in whatsapp and "60,000" not in whatsapp, whatsapp
     assert report["summary"]["handbook"]["answer_has_fact"] == 1.0
+
+
+def test_a_unit_holding_the_asked_value_lifts_the_quote_models_veto(data_dir: Path, tmp_path: Path) -> None:
+    """The quote model judges a passage as a whole and vetoed the Nahr branch table for "until
+    what time is the Kut branch open" (relevance ≥ RAG_FOUND_THRESHOLD, quote probability under
+    QUOTE_VETO: the built-in embedder sees little of the dialect question in the table). The unit
+    the answer quotes — the Kut row — holds the branch, the city and a time: the veto is lifted
+    and the row is offered. The evaluation's Nahr PDF guide with its one-article pack, ingested
+    into a temp SQLite data dir; scored by ``nura eval`` offline."""
+    nahr = Path(__file__).resolve().parent.parent / "knowledge" / "eval" / "handbooks" / "nahr"
+    code = runner.invoke(cli, ["knowledge", "import", str(nahr / "pack.json"), "--data-dir", str(data_dir)])
+    assert code.exit_code == 0, code.output
+    code = runner.invoke(cli, ["knowledge", "ingest", str(nahr / "docs"), "--data-dir", str(data_dir)])
+    assert code.exit_code == 0, code.output
+    path = tmp_path / "cases.jsonl"
+    case = {"text": "فرع الكوت لأي ساعة يظل فاتح", "lang": "ar", "expect": {"fact": "17:00"}}
+    path.write_text(json.dumps(case, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(cli, ["eval", str(path), "--data-dir", str(data_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.output[result.output.index("{") :])["cases"][0]["got"]["handbook"]
+    assert got["answered"] and got["kind"] == "rag", got
+    assert "الكوت" in got["response"] and "الناصرية" not in got["response"], got["response"]

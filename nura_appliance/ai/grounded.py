@@ -65,6 +65,9 @@ _MAX_REMEMBERED = 512
 # The extractive answer's unit may come from any passage within this relevance of the best one (not
 # lone, from RAG_MIN_SCORE): every unit of them is scored on one scale (``guard.pick_unit``).
 UNIT_MARGIN = 0.25
+# The quote model's veto is lifted for a unit holding a value of the asked kind and at least this
+# share of the question's weighted words (docs/KNOWLEDGE.md, round 14).
+UNIT_LIFT = 0.4
 
 
 def passage_from_hit(hit: Any) -> Passage:
@@ -340,7 +343,8 @@ class GroundedAnswerTier:
         relevant = best.score >= settings.rag_found_threshold and not best.lone
         # ... nor one the quote model gives under QUOTE_VETO: "شلون ادفع فاتورة الكهرباء" holds
         # "ادفع فاتورة" of the handbook's bill payment, and the bank knows electricity bills.
-        relevant = relevant and quote_probability(best, context.get("background_margin")) >= QUOTE_VETO
+        vetoed = quote_probability(best, context.get("background_margin")) < QUOTE_VETO
+        relevant = relevant and not vetoed
         # ... nor when the article tier found the question names another service's account,
         # password, bill or price ("i forgot my facebook password", "shlon asawi hesab instagram"):
         # the handbook's own passwords and accounts hold its words, not the answer. An LLM still
@@ -353,7 +357,22 @@ class GroundedAnswerTier:
         # zone 4 roaming pass" and the zone 3 row are about different passes (an LLM still gets it).
         other_item = names_other_item(identifiers(text), best.text)
         # ... nor one without a price when the question names one (the device, not its price)
-        relevant = relevant and not elsewhere and not other_item and not priceless(text, best.text)
+        hard = elsewhere or other_item or priceless(text, best.text)
+        relevant = relevant and not hard
+        # ... but the quote model judges the passage as a whole: when, without an article the
+        # article tier is confident in, the unit the answer would quote holds a value of the kind
+        # the question asks for and UNIT_LIFT of the question's weighted words ("ما شحنت من زمان،
+        # كم يوم يبقى رقمي" and "مدة الاحتفاظ بالرقم …: 90 يوماً"), the veto is lifted; it is
+        # offered as "here is what I found" below RAG_ANSWER_THRESHOLD as any other.
+        if vetoed and article_id is None and calibrated and not hard and not best.lone:
+            if best.score >= settings.rag_found_threshold:
+                unit = self._pick(text, lang, chunks)
+                relevant = (
+                    unit is not None
+                    and unit.typed
+                    and unit.share >= UNIT_LIFT
+                    and unit.passage.score >= settings.rag_found_threshold
+                )
         confident = best.score >= settings.rag_answer_threshold or not calibrated
         beside: list[Passage] = []  # the confident article, given to the LLM with the handbook
         if article_id is not None:
@@ -526,22 +545,7 @@ class GroundedAnswerTier:
         first = pick_passage(chunks, lang)
         if first is None:
             return None
-        # The unit may come from any passage within UNIT_MARGIN of the best (and not lone): the
-        # passage ranking counts the question's words wherever they stand in a passage, the answer
-        # is one unit that should hold them together, and every unit is scored on one scale.
-        floor = max(self.settings.rag_min_score, first.score - UNIT_MARGIN)
-        candidates = [first, *(p for p in chunks if p is not first and p.score >= floor and not p.lone)]
-        # The unit chosen depends on the question and the passages only: a repeated question
-        # (and every confident article it follows) pays for it once.
-        key = (text, lang, *((p.ref, p.title, p.text) for p in candidates))
-        found = self._extracted.get(key)
-        if found is None:
-            retriever = self.retriever
-            query = retriever.query_terms(text) if retriever is not None else None
-            found = pick_unit(text, candidates, query=query, lang=lang)
-            if len(self._extracted) >= _MAX_REMEMBERED:
-                self._extracted.clear()
-            self._extracted[key] = found
+        found = self._pick(text, lang, chunks, first)
         if found is None or not found.body:
             return None
         best, body = found.passage, found.body
@@ -560,6 +564,29 @@ class GroundedAnswerTier:
             sources=[best.source()],
             source_doc=best.doc or best.title,
         )
+
+    def _pick(self, text: str, lang: str, chunks: list[Passage], first: Passage | None = None) -> Pick | None:
+        """The unit the offline answer quotes (``guard.pick_unit``). It may come from any passage
+        within UNIT_MARGIN of the best (and not lone): the passage ranking counts the question's
+        words wherever they stand in a passage, the answer is one unit that should hold them
+        together, and every unit is scored on one scale."""
+        first = first or pick_passage(chunks, lang)
+        if first is None:
+            return None
+        floor = max(self.settings.rag_min_score, first.score - UNIT_MARGIN)
+        candidates = [first, *(p for p in chunks if p is not first and p.score >= floor and not p.lone)]
+        # The unit chosen depends on the question and the passages only: a repeated question
+        # (and every confident article it follows) pays for it once.
+        key = (text, lang, *((p.ref, p.title, p.text, p.score) for p in candidates))
+        if key in self._extracted:
+            return self._extracted[key]
+        retriever = self.retriever
+        query = retriever.query_terms(text) if retriever is not None else None
+        found = pick_unit(text, candidates, query=query, lang=lang)
+        if len(self._extracted) >= _MAX_REMEMBERED:
+            self._extracted.clear()
+        self._extracted[key] = found
+        return found
 
     @staticmethod
     def _after_article(article: Passage, found: Answer) -> Answer:
