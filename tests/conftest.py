@@ -77,8 +77,79 @@ def _read_touchup_sources_once() -> None:
     touchup.getsource = functools.cache(inspect.getsource)  # type: ignore[attr-defined]
 
 
+def _analyse_route_handlers_once() -> None:
+    """Sanic analyses every handler it routes, for every app: ``inspect.signature`` (twice for a
+    path with parameters: the parameter names, and the annotations of ``<name>`` parameters), and
+    ``_determine_error_format``, which reads the handler's source and parses it to find what its
+    ``return`` statements build. sanic-ext's automatic HEAD and OPTIONS routes add ~160
+    ``functools.partial`` handlers per app on top of our ~115 routes, and a partial's signature
+    costs a trial ``bind_partial``. With the route paths split into parts (``path_to_parts``,
+    pure on two strings) that was ~0.045 s CPU of each ~0.105 s app start here (cProfile, 20
+    starts on initialised copies). Each analysis is a function of the handler's code (its
+    ``__code__``, the names of a partial's bound arguments; the annotations for a signature), which
+    every app shares: the handlers are the same functions, or closures of the same code made per
+    app, and no file changes during a run. So each is made once per process and code. Anything
+    else (a ``__signature__``, a ``__wrapped__``, a callable object) is analysed as before.
+    Test-only, like the two above."""
+    import inspect
+    import types
+
+    import sanic.mixins.routes as sanic_routes
+    import sanic.router as sanic_router
+    import sanic_routing.route as routing_route
+    import sanic_routing.router as routing_router
+    import sanic_routing.utils as routing_utils
+
+    def plain(handler: Any) -> types.FunctionType | None:
+        if type(handler) is types.FunctionType and not hasattr(handler, "__wrapped__"):
+            if not hasattr(handler, "__signature__"):
+                return handler
+        return None
+
+    def code_key(function: types.FunctionType) -> tuple[Any, ...]:
+        annotations = tuple((name, repr(value)) for name, value in function.__annotations__.items())
+        return (function.__code__, annotations)
+
+    signatures: dict[tuple[Any, ...], inspect.Signature] = {}
+
+    def signature(handler: Any) -> inspect.Signature:
+        function = plain(handler)
+        if function is not None:
+            key: tuple[Any, ...] | None = code_key(function)
+        elif type(handler) is functools.partial and plain(handler.func) is not None:
+            key = (*code_key(handler.func), len(handler.args), tuple(sorted(handler.keywords)))
+        else:
+            key = None
+        if key is None:
+            return inspect.signature(handler)
+        known = signatures.get(key)
+        if known is None:
+            known = signatures[key] = inspect.signature(handler)
+        return known
+
+    error_formats: dict[Any, str] = {}
+    determine = sanic_routes.RouteMixin._determine_error_format
+
+    def _determine_error_format(self: Any, handler: Any) -> str:
+        function = plain(handler)
+        if function is None:
+            return determine(self, handler)
+        code = function.__code__
+        if code not in error_formats:
+            error_formats[code] = determine(self, handler)
+        return error_formats[code]
+
+    sanic_routes.signature = signature  # type: ignore[attr-defined]
+    sanic_router.signature = signature  # type: ignore[attr-defined]
+    sanic_routes.RouteMixin._determine_error_format = _determine_error_format  # type: ignore[method-assign]
+    split = functools.lru_cache(maxsize=None)(routing_utils.path_to_parts)
+    routing_route.path_to_parts = split  # type: ignore[attr-defined]
+    routing_router.path_to_parts = split  # type: ignore[attr-defined]
+
+
 _reuse_compiled_routers()
 _read_touchup_sources_once()
+_analyse_route_handlers_once()
 
 
 @pytest.fixture(autouse=True)
