@@ -47,7 +47,7 @@ from nura_appliance.knowledge.normalize import has_sorani_letters, lexicon_words
 _STAFF_TEXT = (
     "موظف موضف مووظف موظفه مسؤول مسوول مسئول مسول مدير مشرف ممثل معاون مختص اداره اداري دعم سنتر اوبريتور اوبراتور "
     "كابتن فني عامل عملاء زباين زبائن عميل ادمن بني بنادم "
-    "کارمەند کارمند فەرمانبەر بەرپرس بەڕێوەبەر سەرپەرشتیار بەڕێوەبەرایەتی پشتگیری مووەزەف ستاف کڕیار نوێنەر تیم ئۆپەرەیتەر ئۆپەراتۆر "
+    "کارمەند کارمند فەرمانبەر بەرپرس بەڕێوەبەر سەرپەرشتیار بەڕێوەبەرایەتی پشتگیری مووەزەف ستاف کڕیار مشتەری نوێنەر تیم ئۆپەرەیتەر ئۆپەراتۆر "
     "karmend berpirs berpirsyar berpirsiyar karmand rêveber rêvebir midur müdür operator xerîdar xeridaran xebatkar şêwirmend piştgirî piştevanî fermanber nûner mişterî endam tîm "
     "agent agents agnet representative representatives rep staff operator manager managers supervisor "
     "support customer employee employees advisor adviser consultant team admin administrator technician engineer "
@@ -722,11 +722,13 @@ def reports_contact(norm: str) -> bool:
         return True
     if any("other" in r or "object" in r for r in rs) and not staff:
         return True  # someone else, or a thing sent: "في احد يقدر يحول رصيد الي؟"
-    # "ما اگدر اتصل على احد" (I can't call anyone): a call problem, unless a member of staff is named
-    unable = any(w in _UNABLE for w in words) or any(
+    # "ما اگدر اتصل على احد", "ناتوانم تەلەفۆن بۆ هیچ کەسێک بکەم" (I can't call anyone): a call
+    # problem, unless a member of staff is named
+    unable = any(w in _UNABLE or w in _CKB_UNABLE for w in folded) or any(
         "negation" in rs[i] and words[i + 1] in _ABLE for i in range(len(words) - 1)
     )
-    return unable and not staff
+    # ... nor when the bot is what they cannot talk to ("ناتوانم لەگەڵ ڕۆبۆت قسە بکەم، کەسێکم بدەنێ")
+    return unable and not staff and not any("bot" in r for r in rs)
 
 
 _POSSESSIVE = lexicon_words("my our")

@@ -84,6 +84,8 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "xet",
         "ئیشارە",
         "ئیشارەت",
+        "سیگناڵ",  # the English loanword as Sorani spells it
+        "سیگنال",
         "تۆڕ",
         "شەبەکە",
         "شبكه",
@@ -511,6 +513,23 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "کاتی کار",
         "کاتی کارکردن",
     ),
+    # the operator's own support line by its name ("ژمارەی خزمەتگوزاریی کڕیاران", the call
+    # centre's number): one idea in every language, as "مركز الاتصال" and "call centre" are
+    "callcentre": (
+        "مركز الاتصال",
+        "مركز اتصال",
+        "كول سنتر",
+        "call centre",
+        "call center",
+        "callcenter",
+        "navenda gazîkirinê",
+        "ناوەندی پەیوەندی",
+        "کۆڵ سەنتەر",
+        "کۆڵسەنتەر",
+        "سەنتەری پەیوەندی",
+        "خزمەتگوزاری کڕیاران",
+        "خزمەتگوزاریی کڕیاران",
+    ),
     "branch": (
         "فرع",
         "فروع",
@@ -914,7 +933,10 @@ _SUPPORT_FORMS = (
 _OPERATOR_BLOCKERS = frozenset(
     ("call", "sms", "transfer", "sim", "esim", "owner", "roaming", "signal", "hotspot", "international")
 )
-_NUMBER_WORDS = frozenset(("رقم", "رقمي", "ارقام", "number", "numbers", "hejmar", "ژماره", "ژمارهكهم", "نمره", "port"))
+_NUMBER_FORMS = ("رقم", "رقمي", "ارقام", "number", "numbers", "hejmar", "ژمارە", "ژمارەکەم", "نمره", "port")
+# compared with a message's stems: the Sorani forms as a Sorani text stems them ("ژمارەکەم" → "زمار";
+# written unstemmed with ژ, which the normaliser folds to ز, they never matched)
+_NUMBER_WORDS = frozenset(_NUMBER_FORMS) | frozenset(stem(normalize(w), has_sorani_letters(w)) for w in _NUMBER_FORMS)
 
 
 def latin_names() -> tuple[str, ...]:

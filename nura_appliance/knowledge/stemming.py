@@ -62,7 +62,28 @@ _SORANI_TEXT_SUFFIXES = tuple(
         reverse=True,
     )
 )
-_SORANI_MIN_STEM = {normalize("م"): 3, normalize("ی"): 2, normalize("دا"): 3}
+# After a consonant the plural possessives "their"/"your" join the noun directly ("نرخیان" their
+# price, "پاکێجێکتان" a package of yours); three letters must remain.
+_SORANI_TEXT_SUFFIXES = tuple(
+    sorted(
+        {*_SORANI_TEXT_SUFFIXES, *(normalize(s) for s in "یان تان ێکت ێکتان ێکمان ێکیان".split())},
+        key=len,
+        reverse=True,
+    )
+)
+_SORANI_MIN_STEM = {
+    normalize("م"): 3,
+    normalize("ی"): 2,
+    normalize("دا"): 3,
+    normalize("یان"): 3,
+    normalize("تان"): 3,
+}
+# The outer layer of a Sorani noun: a postposition or "too" after the article and the possessive
+# ("هێڵەکەدا" in the line, "پاکێجەکانتانم" … "ئەڵمانیاوە" to Germany, "مەسجیشم"): taken off first,
+# then one suffix of the inner layer above, so the stacked form meets the bare noun; "too" (ش) and
+# the person of the verb that follows (م: "پاکێجەکانتانم دەوێت" I want your packages) only after
+# an article or a possessive. Three letters of the noun must remain at every step.
+_SORANI_OUTER = tuple(normalize(s) for s in ("ەوە", "دا", "ش", "م"))
 _VOWEL_LETTERS = frozenset("اويە")
 _LATIN_SUFFIXES = (
     # Kurmanji (after folding ê→e, î→i): definite/indefinite and case endings
@@ -269,7 +290,8 @@ def fold_sorani(word: str) -> str:
     """A normalised Sorani-spelled word on the Arabic consonant skeleton (no ە, no initial ئ, and
     the doubled ی of "پەیوەندییەکان" once)."""
     if word.startswith(SORANI_ALEF):
-        word = "ا" + word[2:] if word[1:2] == SORANI_E else "ا" + word[1:]
+        # ئە and ئا are one vowel each ("ئایفۆن" is the Arabic "ايفون", not "اايفون")
+        word = "ا" + word[2:] if word[1:2] in (SORANI_E, "ا") else "ا" + word[1:]
     if SORANI_E in word:
         word = word[:-1].replace(SORANI_E, "") + ("ه" if word[-1] == SORANI_E else word[-1])
     return word[:-1] if word.endswith("يي") else word
@@ -344,9 +366,32 @@ def _bare_proclitic(prefix: str, rest: str) -> bool:
     return prefix == "ب" and rest[0] in "يتن" and len(rest) >= 4
 
 
+def _sorani_outer(word: str) -> str:
+    """``word`` without the outer layer of a Sorani noun (see ``_SORANI_OUTER``), if it has one."""
+    for outer in _SORANI_OUTER:
+        if not word.endswith(outer):
+            continue
+        rest = word[: -len(outer)]
+        if outer in _AFTER_POSSESSIVE_ONLY and not rest.endswith(_POSSESSIVE_ENDINGS):
+            return word  # "too" and a person only after an article or a possessive, not "فرۆش"
+        if len(fold_sorani(rest)) >= 3 and rest not in STOPWORDS:
+            return rest
+        return word  # the longest ending decides: "دەرەوە" is not "دەرە" + وە
+    return word
+
+
+_AFTER_POSSESSIVE_ONLY = frozenset(normalize(s) for s in ("ش", "م"))
+_POSSESSIVE_ENDINGS = tuple(normalize(s) for s in "ەکە ەکان کە کان ێک مان تان یان".split())
+
+
 def _stem_sorani(word: str, suffixes: tuple[str, ...] = _SORANI_SUFFIXES) -> str:
     # Only content words protect a suffix: "ئەپی" (the app of) folds to "ابي", an Arabic stopword.
-    if fold_sorani(word) not in _known(content_only=True):
+    # And only when the word without its suffix is no known word itself: "شەبەکە" is the network
+    # (not "شەب" + the article), but "باقەی" is "باقە" + the ezafe, though folded it spells the
+    # Arabic "باقي" (remaining).
+    if suffixes is _SORANI_TEXT_SUFFIXES:
+        word = _sorani_outer(word)
+    if fold_sorani(word) not in _known(content_only=True) or _known_remainder(word, suffixes):
         for suffix in suffixes:
             rest = word[: -len(suffix)]
             if not word.endswith(suffix) or len(fold_sorani(rest)) < _SORANI_MIN_STEM.get(suffix, 2):
@@ -356,6 +401,25 @@ def _stem_sorani(word: str, suffixes: tuple[str, ...] = _SORANI_SUFFIXES) -> str
             word = rest
             break
     return fold_sorani(word)
+
+
+def _known_remainder(word: str, suffixes: tuple[str, ...]) -> bool:
+    """Whether ``word`` ends in a Sorani suffix whose remainder is itself a known content word."""
+    known = _known(content_only=True)
+    return any(
+        word.endswith(suffix) and len(word) > len(suffix) and fold_sorani(word[: -len(suffix)]) in known
+        for suffix in suffixes
+        if SORANI_E in suffix or word[: -len(suffix)].endswith(SORANI_E)
+    )
+
+
+def sorani_final_e(word: str) -> str:
+    """A normalised word of a Sorani text with a final ه read as ە: typed the old way (ە as ه +
+    ZWNJ) a word's last ە is a bare ه, since nothing follows to need the joiner ("لاوازه",
+    "هەڵبوەشێنمەوه", "چەنده"). Folding keeps them on the standard spelling's stems and stopwords."""
+    if len(word) >= 2 and word.endswith("ه") and is_arabic_word(word):
+        return word[:-1] + SORANI_E
+    return word
 
 
 @functools.lru_cache(maxsize=262_144)
@@ -370,6 +434,8 @@ def stem(word: str, sorani: bool = False) -> str:
     if len(word) <= 2 or word.isdigit():
         return word
     if is_arabic_word(word):
+        if sorani:
+            word = sorani_final_e(word)
         if SORANI_E in word and word in STOPWORDS:
             # A Sorani function word keeps its spelling: folded onto the Arabic skeleton "بکەم"
             # (I do) became "بكم" (how much, a price concept) in every "… بکەم" request.
@@ -471,7 +537,9 @@ _STOP_SORANI = (
     "کەی کوا کێ کام چەند هەیە نییە نیە یە بوو بووە دەبێت دەکرێت دەتوانم ناتوانم دەمەوێت ئەمەوێت "
     "دەمانەوێت مەوێت تکایە سوپاس سڵاو زۆر هەر هیچ ئێستا ئەمڕۆ بەڵام ئایا دا لێ پێ تێ خۆم خۆت خۆی "
     "هەموو هەندێک ئیتر تر کاکە کاک براکەم ببورە بەڕێز ئەگەر تا هێشتا بکەم بکەین بکەیت دەکەم دەکەیت "
-    "چۆنە چیم منیش دەوێت دەوێ ئەوێت"
+    "چۆنە چیم منیش دەوێت دەوێ ئەوێت "
+    # on, there: place words of every sentence ("خێرایی داتا لەسەر 4G", "لەوێ کار دەکات")
+    "لەسەر لەوێ"
 )
 _STOP_ENGLISH = (
     "the a an is are was were be been my i im i'm me to how what do does did can could of in on at for "
@@ -488,9 +556,13 @@ _STOP_KURMANJI = (
 # (how much are), "کوێیە". A function word with the copula is still a function word (before,
 # "باڵانسم چەندە" kept "چەندە" as a content word shared by every price question).
 _SORANI_COPULAS = ("ە", "ن")
-STOPWORDS: frozenset[str] = frozenset(
-    normalize(w) for block in (_STOP_ARABIC, _STOP_SORANI, _STOP_ENGLISH, _STOP_KURMANJI) for w in block.split()
-) | frozenset(
+_SORANI_STOPS = frozenset(normalize(w) for w in _STOP_SORANI.split()) | frozenset(
     normalize(w + copula) for w in _STOP_SORANI.split() if not w.endswith(("ە", "ی")) for copula in _SORANI_COPULAS
+)
+STOPWORDS: frozenset[str] = (
+    frozenset(normalize(w) for block in (_STOP_ARABIC, _STOP_ENGLISH, _STOP_KURMANJI) for w in block.split())
+    | _SORANI_STOPS
+    # ... and typed the old way, the final ە as ه ("چەنده", "بووه"; see sorani_final_e)
+    | frozenset(w[:-1] + "ه" for w in _SORANI_STOPS if w.endswith(SORANI_E))
 )
 ENGLISH_STOPWORDS: frozenset[str] = frozenset(_STOP_ENGLISH.split())
