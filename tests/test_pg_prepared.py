@@ -59,6 +59,11 @@ def test_prepared_statements_give_what_sql_gives(pg_db: Any) -> None:
         return updated.fetchall(), n, none, many
 
     assert pg_db.write_sync(positional) == ([], 2, [], [{"k": "a", "t": "y"}, {"k": "b", "t": "y"}])
+    # parameters of the wrong kind for the placeholders: refused before anything is sent
+    with pytest.raises(TypeError):
+        pg_db.read_sync(lambda c: c.sql_prepared("SELECT %s::text AS v", {"v": 1}))
+    with pytest.raises(TypeError):
+        pg_db.read_sync(lambda c: c.sql_prepared("SELECT %(v)s::text AS v", ("x",)))
 
 
 def test_a_new_parameter_type_prepares_again_and_the_count_is_bounded(pg_db: Any, monkeypatch: Any) -> None:

@@ -295,6 +295,8 @@ class PgConnection:
             if not isinstance(params, dict):
                 raise TypeError("a statement with %(name)s placeholders takes a dict of parameters")
             values: Any = [params[name] for name in order]
+        elif isinstance(params, dict):
+            raise TypeError("a statement with %s placeholders takes a sequence of parameters")
         else:
             values = params if isinstance(params, list | tuple) else list(params)
         raw = self.raw
