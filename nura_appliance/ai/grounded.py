@@ -24,7 +24,7 @@ from nura_appliance.knowledge.hybrid import passage_terms
 from nura_appliance.knowledge.lexicon import carrier_family, carrier_numbers, other_carriers, own_carriers
 from nura_appliance.knowledge.normalize import normalize
 from nura_appliance.knowledge.retrieval import analyse
-from nura_appliance.knowledge.values import identifiers, names_other_item, priceless, without_addresses
+from nura_appliance.knowledge.values import identifiers, names_other_item, priceless, value_kinds, without_addresses
 
 if TYPE_CHECKING:  # annotations only: the stores are handed in by the composition root
     from nura_appliance.knowledge.hybrid import HybridRetriever
@@ -401,6 +401,27 @@ class GroundedAnswerTier:
                 and bool(kinds := answer_types(text))
                 and new_values(best.text, chosen.text, frozenset(kinds))
             )
+            # ... or the article holds no value at all of a kind the question asks for ("قديش بكلف"
+            # beside the eSIM article, which names no fee) and the unit the offline answer would
+            # quote holds one with UNIT_LIFT of the question's weighted words, from a passage
+            # relevant in its own right (not lone): the handbook's row is shown after the article
+            # even when the article holds a rarer word of the question (round 15).
+            lacking = (
+                chosen is not None and calibrated and not outranks and not adds and not other_item and not elsewhere
+            )
+            if lacking and chosen is not None:
+                missing = frozenset(k for k in answer_types(text) if not value_kinds(chosen.text, {k}))
+                unit = self._pick(text, lang, chunks) if missing else None
+                if (
+                    unit is not None
+                    and unit.typed
+                    and unit.share >= UNIT_LIFT
+                    and not unit.passage.lone
+                    and unit.passage.score >= VALUE_FLOOR
+                    and value_kinds(unit.body, missing)
+                    and not names_other_operator(text, unit.passage.text, settings.company_name or "")
+                ):
+                    adds, best = True, unit.passage
             if adds and chosen is not None:
                 beside = [chosen]
                 # Offline its sentence follows the article from VALUE_FLOOR: the article tier's

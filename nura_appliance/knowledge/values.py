@@ -31,7 +31,10 @@ ANSWER_TYPES: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
     "price": (
         _words(
             "سعر اسعار أسعار السعر رسوم الرسوم كلفة تكلفة الكلفة ثمن مبلغ بكم بكام بيش نرخ نرخی نرخەکەی تێچوو "
-            "biha bihayê buha price prices cost costs fee fees charge"
+            # "it costs" as customers write the verb, a penalty or fine (round 15): "قديش بكلف",
+            # "چەندی تێدەچێت", "what is the penalty if i pay late"
+            "يكلف تكلف بكلف بيكلف بتكلف يكلفني تكلفني بيكلفني غرامة الغرامة غرامه الغرامه غرامات تێدەچێت تێدەچێ "
+            "biha bihayê buha price prices cost costs fee fees charge penalty penalties"
         ),
         re.compile(r"\d\s*(?:ألف|الف)?\s*(?:دينار|د\.ع|دینار|IQD|dinars?|USD|\$|دولار)|\d{1,3}(?:,\d{3})+", re.I),
     ),
@@ -44,7 +47,15 @@ ANSWER_TYPES: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
             "اتصال اتصل واتساب الواتساب واتسب whatsapp ژمارە ژمارەی ژمارەکەی "
             "واتسئەپ واتسئەپی hejmar hejmara call hotline contact"
         ),
-        re.compile(r"(?<![\d,.])\+?\d{2,4}(?:[ -]\d{3,4}){1,3}(?![\d,])|(?<![\d,.*#])\d{7,}(?![\d,])"),
+        re.compile(
+            r"(?<![\d,.])\+?\d{2,4}(?:[ -]\d{3,4}){1,3}(?![\d,])|(?<![\d,.*#])\d{7,}(?![\d,])"
+            # a short service number (3-5 digits) where a number is given: after a label's colon
+            # or "call / send to" ("الاحتيال: 4488", "اتصل بـ 4455", "أرسل … إلى 1330", "call
+            # 133"), not a value with its unit ("640 برج", "3,000 دينار") nor a code (round 15)
+            r"|(?:(?<=: )|(?<=\sب )|(?<=\sبـ )|(?<=\sبـ)|(?<=إلى )|(?<=الى )|(?<=على )|(?<=call )|(?<=dial )"
+            r"|(?<=to ))\d{3,5}(?![\d,%*#:/])(?!\.\d)(?!\s*(?:دينار|IQD|GB|MB|يوم|أيام|ايام|دقيقة|دقائق|ساعة|شهر|برج|خط|نجمة|%))",
+            re.I,
+        ),
     ),
     "time": (
         _words(
@@ -146,6 +157,8 @@ def answer_types(question: str) -> set[str]:
         kinds.add("price")  # "كم الداي باس": how much is the day pass
     if "email" in kinds or "setting" in kinds:
         kinds.discard("address")  # "email address", "MMSC address": not a street
+    if "time" in kinds and words.isdisjoint(_NUMBER_WORDS):
+        kinds.discard("phone")  # "customer hotline opening hours": the line is the thing, its hours the answer
     if "price" in kinds:
         kinds.discard("phone")  # "رسوم حجز الرقم": the number is the product, the fee the answer
         kinds.discard("count")  # "كم سعر" asks a price
