@@ -214,6 +214,11 @@ async def default_pack_context(
     from nura_appliance.context import build_context, load_default_knowledge
     from nura_appliance.knowledge.service import install_knowledge
 
+    if pack is None and not overrides:
+        # A copy of a first start's data dir: the default pack is already imported and indexed
+        # there (importing it costs ~0.45 s CPU here), so load_default_knowledge finds it and
+        # loads nothing. With overrides the pack is imported here, as before.
+        initialised_copy(data_dir)
     ctx = build_context(make_settings(data_dir, **overrides))
     try:
         if pack is None:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from ai_support import ScriptedOpenAI
 from auth_helpers import bearer, staff_tokens
-from conftest import make_settings, start_app, stop_app
+from conftest import initialised_copy, make_settings, start_app, stop_app
 from handbook_support import ONE_ARTICLE_PACK, PRICE_TABLE, TWO_CHUNK
 from typer.testing import CliRunner
 
@@ -53,7 +53,10 @@ def test_two_chunk_handbook_is_found_first_by_the_cli(data_dir: Path, tmp_path: 
 
 
 async def _app(data_dir: Path, **overrides: Any) -> tuple[Any, httpx.AsyncClient]:
-    settings = make_settings(data_dir, BACKGROUND_JOBS_ENABLED=False, LLM_STREAM=False, **overrides)
+    """An app on a copy of a first start's data dir (the default pack imported and indexed: these
+    tests are about the handbook, not the first start), started with ``overrides``."""
+    folder = initialised_copy(data_dir)
+    settings = make_settings(folder, BACKGROUND_JOBS_ENABLED=False, LLM_STREAM=False, **overrides)
     app = create_app(settings)
     await start_app(app)
     client = httpx.AsyncClient(
