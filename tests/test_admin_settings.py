@@ -70,7 +70,7 @@ async def test_bad_values_are_refused_and_nothing_is_half_written(data_dir: Path
 
 
 async def test_changes_reach_customers_at_once_persist_and_reset(data_dir: Path) -> None:
-    settings = make_settings(data_dir)
+    settings = make_settings(initialised_copy(data_dir))
     async with running_app(settings) as (app, client):
         admin = bearer((await staff_tokens(app, client))["admin"])
         asked = await new_session(client, "اريد اكلم موظف خدمة العملاء")
@@ -130,7 +130,7 @@ async def test_admin_values_win_over_the_environment_and_fall_back_to_it(data_di
 
 async def test_another_process_notices_a_change(data_dir: Path) -> None:
     """Two apps on one data directory stand for `nura serve` and `nura worker`."""
-    settings = make_settings(data_dir)
+    settings = make_settings(initialised_copy(data_dir))
     async with running_app(settings) as (app, client), running_app(settings) as (other, _other_client):
         admin = bearer((await staff_tokens(app, client))["admin"])
         await client.patch(URL, json={"agent_name": "Rawan", "business_hours": ""}, headers=admin)

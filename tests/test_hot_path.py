@@ -298,7 +298,9 @@ async def test_an_article_answer_searches_the_handbook_only_when_there_is_one_an
     from test_handbook_answers import _upload
 
     async with running_app(
-        make_settings(data_dir, NURA_LLM_PROVIDER="off", LLM_STREAM=False, BACKGROUND_JOBS_ENABLED=False)
+        make_settings(
+            initialised_copy(data_dir), NURA_LLM_PROVIDER="off", LLM_STREAM=False, BACKGROUND_JOBS_ENABLED=False
+        )
     ) as (app, client):
         retriever = app.ctx.nura.retriever
         searches: list[tuple[str, tuple[str, ...]]] = []

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import make_settings
+from conftest import initialised_copy, make_settings
 from telegram_fake_api import FakeTelegram
 from typer.testing import CliRunner
 
@@ -40,7 +40,10 @@ def fake_tg() -> Iterator[FakeTelegram]:
 @pytest.fixture
 def settings(data_dir: Path, fake_tg: FakeTelegram) -> Settings:
     return make_settings(
-        data_dir, TELEGRAM_BOT_TOKEN=fake_tg.token, TELEGRAM_API_BASE=fake_tg.url, TELEGRAM_POLLER_ENABLED=True
+        initialised_copy(data_dir),
+        TELEGRAM_BOT_TOKEN=fake_tg.token,
+        TELEGRAM_API_BASE=fake_tg.url,
+        TELEGRAM_POLLER_ENABLED=True,
     )
 
 

@@ -387,7 +387,7 @@ async def test_the_24_hour_window_refuses_free_replies_and_offers_the_template(
 async def test_template_route_without_a_template_or_for_a_web_session(data_dir: Path, fake_wa: FakeWhatsApp) -> None:
     from conftest import new_session, running_app
 
-    async with running_app(wa_settings(data_dir, fake_wa)) as (app, client):
+    async with running_app(wa_settings(initialised_copy(data_dir), fake_wa)) as (app, client):
         web = await new_session(client)
         missing = await client.post(f"/v1/whatsapp/sessions/{web['session_id']}/template", headers=API_KEY)
         assert missing.status_code == 409 and missing.json()["error"]["code"] == "whatsapp_no_template"
@@ -567,7 +567,10 @@ async def test_without_attachments_a_file_is_acknowledged_and_handed_to_a_person
 ) -> None:
     from conftest import running_app
 
-    async with running_app(wa_settings(data_dir, fake_wa, ATTACHMENTS_ENABLED=False)) as (app, client):
+    async with running_app(wa_settings(initialised_copy(data_dir), fake_wa, ATTACHMENTS_ENABLED=False)) as (
+        app,
+        client,
+    ):
         who = "9647709000900"
         media_id = fake_wa.add_media(b"\xff\xd8\xff", "image/jpeg")
         await say(client, fake_wa, fake_wa.message(who, "image", {"id": media_id, "mime_type": "image/jpeg"}))
@@ -604,7 +607,10 @@ async def test_a_location_goes_to_the_agent_or_is_noted_with_the_offer_of_one(
 async def test_a_number_flooding_messages_is_limited_like_a_web_session(data_dir: Path, fake_wa: FakeWhatsApp) -> None:
     from conftest import running_app
 
-    async with running_app(wa_settings(data_dir, fake_wa, RATE_LIMIT_MESSAGES_PER_MINUTE=3)) as (app, client):
+    async with running_app(wa_settings(initialised_copy(data_dir), fake_wa, RATE_LIMIT_MESSAGES_PER_MINUTE=3)) as (
+        app,
+        client,
+    ):
         who = "9647709001100"
         for i in range(6):
             await say(client, fake_wa, fake_wa.text(who, f"مرحبا {i}"))
@@ -978,7 +984,10 @@ async def test_metas_signed_calls_are_not_held_to_the_per_ip_limit_but_unsigned_
     throttled per IP (signed calls are limited per number instead); unsigned calls are."""
     from conftest import running_app
 
-    async with running_app(wa_settings(data_dir, fake_wa, RATE_LIMIT_IP_PER_MINUTE=5)) as (_app, client):
+    async with running_app(wa_settings(initialised_copy(data_dir), fake_wa, RATE_LIMIT_IP_PER_MINUTE=5)) as (
+        _app,
+        client,
+    ):
         note = fake_wa.notification(statuses=[{"id": "wamid.x", "status": "read"}])
         for _ in range(12):
             assert (await post(client, fake_wa, note)).status_code == 200
