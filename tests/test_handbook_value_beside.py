@@ -71,3 +71,41 @@ def test_the_handbook_value_follows_a_confident_article_that_holds_none(data_dir
     # fact was checked on the whole of it)
     esim = report["cases"][0]["got"]["handbook"]["response"]
     assert esim.startswith("تأكد أولاً أن هاتفك يدعم eSIM"), esim
+
+
+def test_a_detached_particle_is_no_question_word() -> None:
+    """The Sorani izafe written apart ("MNC ی زاگرۆس") and the article cut off by a tatweel ("الـ
+    APN") are no content words (they made every passage lone or held "ال" as the rarest word)."""
+    from nura_appliance.knowledge.hybrid import QueryTerms
+
+    assert [u for u, _ in QueryTerms.of("MNC ی زاگرۆس چییە").units] == ["mnc", "زاكروس"]
+    assert "ال" not in dict(QueryTerms.of("بورت الـ MMS شكد").units)
+    # a digit alone is a number, not a particle; Arabizi words keep their own reading
+    assert "2" in dict(QueryTerms.of("zone 2 roaming price").units)
+
+
+def test_the_company_name_the_passage_does_not_hold_does_not_make_it_lone(data_dir: Path, tmp_path: Path) -> None:
+    """ "MNC ی زاگرۆس چییە": the settings lines name the company in Latin letters ("Zagros
+    Internet"), and the company's name is in most of the handbook's chunks. Not held, such a word
+    does not count as a second word asked: the MNC line is quoted (it was the scope message)."""
+    code = runner.invoke(
+        cli, ["knowledge", "import", str(EVAL / "operator2" / "pack.json"), "--data-dir", str(data_dir)]
+    )
+    assert code.exit_code == 0, code.output
+    code = runner.invoke(
+        cli, ["knowledge", "ingest", str(EVAL / "handbooks" / "zagros" / "docs"), "--data-dir", str(data_dir)]
+    )
+    assert code.exit_code == 0, code.output
+    cases = [
+        {"text": "MNC ی زاگرۆس چییە", "lang": "ckb", "expect": {"fact": "MNC: 45"}},
+        # a near miss stays out: another operator's MNC
+        {"text": "MNC ی کۆرەک چییە", "lang": "ckb", "expect": {"out_of_scope": True}},
+    ]
+    path = tmp_path / "cases.jsonl"
+    path.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in cases), encoding="utf-8")
+    result = runner.invoke(cli, ["eval", str(path), "--data-dir", str(data_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{") :])
+    mnc, korek = report["cases"]
+    assert mnc["got"]["handbook"]["answered"], mnc["got"]
+    assert korek["got"]["kind"] != "rag", korek["got"]

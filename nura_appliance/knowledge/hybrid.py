@@ -216,6 +216,16 @@ MODAL_WORDS = frozenset(
 )
 
 
+# A particle standing apart is no question word (round 15): the Sorani izafe written apart ("MCC ی
+# زاگرۆس"), the Arabic article cut off by a tatweel ("بورت الـ MMS" → "ال"). Counted, the article
+# was held by every Arabic passage (the "rarest" word of the package table for "بورت الـ MMS شكد")
+# and the izafe made the settings lines lone for "MCC ی زاگرۆس چەندە". Latin letters are left alone
+# (a digit is a number: "zone 2"; Arabizi "b", "el" changed article answers when dropped).
+def particle(word: str) -> bool:
+    """Whether a normalised question word is a one-letter particle or a detached article."""
+    return (len(word) == 1 and not word.isascii()) or word == "ال"
+
+
 @dataclass
 class QueryTerms:
     """A question as the retriever sees it: its BM25 terms (stems and lexicon concepts) and its
@@ -244,7 +254,7 @@ class QueryTerms:
         counting = counted(normalize(text).split()) if "count" in kinds else set()
         tokens = normalize(text).split()
         for i, word in enumerate(tokens):
-            if word in STOPWORDS or word in ASKING_WORDS or word in MODAL_WORDS:
+            if word in STOPWORDS or word in ASKING_WORDS or word in MODAL_WORDS or particle(word):
                 continue
             if i and tokens[i - 1] == "how" and word in _HOW_ADJECTIVES:
                 continue  # "how long", "how often": they ask, like "how much"
@@ -324,6 +334,9 @@ class Weights:
     seen: dict[str, bool]
     rarest: float
     term: dict[str, float]  # idf per BM25 term
+    # The idf of a term in half the chunks: a word at least this common (the company's own name)
+    # that a passage does not hold is not a second word asked for the lone-word rule (round 15).
+    common: float = 0.0
 
     @classmethod
     def of(cls, query: QueryTerms, counts: dict[str, int], total: int) -> Weights:
@@ -338,7 +351,7 @@ class Weights:
             unit[name] = idf(df if df else unseen_df, total)
             seen[name] = df > 0
         terms = {t: idf(counts.get(t, 0), total) for t in query.lookup_terms()}
-        return cls(unit, seen, idf(1, max(total, 1)), terms)
+        return cls(unit, seen, idf(1, max(total, 1)), terms, idf(max(1, total // 2), total) if total >= 4 else 0.0)
 
 
 @dataclass
@@ -356,13 +369,20 @@ class Evidence:
     # The part of ``coverage`` held through a value of the asked kind rather than a word ("رسوم"
     # held by "4,000 دينار"; shown with the evidence of a search).
     by_value: float = 0.0
+    # The words that count as asked for ``lone``: those the passage holds and those it lacks that
+    # the handbook does not hold in half its chunks or more; -1: every word counts.
+    asked_content: int = -1
 
     @property
     def lone(self) -> bool:
         """The passage holds only one of the question's several words: "كم سعر الذهب اليوم" and
         the row of the *golden* number, "طريقة عمل الدولمه" and a branch on a *road*. Such a
-        passage is never quoted on its own (docs/KNOWLEDGE.md)."""
-        return self.asked >= 2 and len(self.words) <= 1
+        passage is never quoted on its own (docs/KNOWLEDGE.md). A word in half the handbook's
+        chunks or more that the passage lacks (the company's name: "MCC ی زاگرۆس" and the settings
+        line naming "Zagros" in Latin letters) does not count as a second word asked; held, it
+        counts as any word (round 15: dropping it from both lost "zagros mcc code")."""
+        asked = self.asked if self.asked_content < 0 else self.asked_content
+        return asked >= 2 and len(self.words) <= 1
 
 
 def evidence(
@@ -375,12 +395,13 @@ def evidence(
     "4,000 دينار", "open" and "8:30–15:30"), never for ``rare`` nor as a word held: a price in a
     passage is no evidence that it is about the question's topic."""
     total = got = known_total = known_got = rare = by_value = 0.0
-    unseen = 0
+    unseen = asked_content = 0
     words: dict[str, float] = {}
     for name, forms in query.units:
         weight = weights.unit.get(name, 0.0)
         total += weight
         matched = name in found or not forms.isdisjoint(found)
+        asked_content += matched or weight > weights.common
         if not matched and values and not values.isdisjoint(query.asks.get(name, ())):
             got += weight
             by_value += weight
@@ -409,6 +430,7 @@ def evidence(
         words,
         len(query.units),
         by_value / total if total else 0.0,
+        asked_content,
     )
 
 
