@@ -98,6 +98,8 @@ def test_the_company_name_the_passage_does_not_hold_does_not_make_it_lone(data_d
     assert code.exit_code == 0, code.output
     cases = [
         {"text": "MNC ی زاگرۆس چییە", "lang": "ckb", "expect": {"fact": "MNC: 45"}},
+        # a short Latin word of the handbook spelt whole in Arabic letters ("MMS port")
+        {"text": "شنو رقم البورت للـ MMS", "lang": "ar", "expect": {"fact": "8080"}},
         # a near miss stays out: another operator's MNC
         {"text": "MNC ی کۆرەک چییە", "lang": "ckb", "expect": {"out_of_scope": True}},
     ]
@@ -106,6 +108,18 @@ def test_the_company_name_the_passage_does_not_hold_does_not_make_it_lone(data_d
     result = runner.invoke(cli, ["eval", str(path), "--data-dir", str(data_dir), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output[result.output.index("{") :])
-    mnc, korek = report["cases"]
+    mnc, port, korek = report["cases"]
     assert mnc["got"]["handbook"]["answered"], mnc["got"]
+    assert port["got"]["handbook"]["answered"], port["got"]
     assert korek["got"]["kind"] != "rag", korek["got"]
+
+
+def test_a_short_latin_word_is_met_by_its_whole_arabic_spelling() -> None:
+    """Three consonants are too weak a skeleton ("اسم" is not "esim"); the whole spelling, vowels
+    as long vowels, is not ("بورت" is "port")."""
+    from nura_appliance.knowledge.bridge import Bridge
+
+    bridge = Bridge(vocabulary=["port", "esim", "mms"])
+    assert bridge.latin_for("بورت") == {"port"}
+    assert bridge.latin_for("اسم") == set()
+    assert bridge.latin_for("برت") == set()

@@ -75,6 +75,26 @@ _LATIN_LETTERS = dict(zip("bpvfkcqgsztdlmnrhj", "ببففككككسستدلمن�
 _LATIN_VOWELS = frozenset("aeiouwy")
 
 
+_LATIN_VOWEL_LETTERS = {"a": "ا", "e": "ي", "i": "ي", "o": "و", "u": "و"}
+
+
+def latin_spelling(word: str) -> str:
+    """A short Latin word spelt whole in Arabic letters, its vowels as long vowels ("port" →
+    "بورت", "esim" → "ايسيم"), folded as ``skeleton`` folds: for a three-consonant skeleton,
+    which alone is too weak ("اسم" is not "esim"), the whole spelling must agree (round 15)."""
+    out: list[str] = []
+    for i, char in enumerate(word.lower()):
+        if char in _LATIN_VOWEL_LETTERS:
+            letter = "ا" if i == 0 else _LATIN_VOWEL_LETTERS[char]
+        else:
+            letter = _LATIN_LETTERS.get(char, "")
+            if not letter:
+                return ""
+        if not out or out[-1] != letter or i == 0:
+            out.append(letter)
+    return "".join(out).translate(_FOLD)
+
+
 def latin_skeleton(word: str) -> str:
     """The skeleton (`_latin_key`) of a Latin word as spelt in Arabic letters: "platinum" →
     "بلتنم", "proxy" → "بركس", "business" → "بسنس". A letter map, not the Arabizi
@@ -227,6 +247,13 @@ class Bridge:
                 if len(shape := latin_skeleton(term)) >= MIN_LATIN_SKELETON:
                     latin[shape].append(term)
         self.latin = {shape: tuple(sorted(set(t))) for shape, t in latin.items() if len(set(t)) <= MAX_NAMES}
+        # ... and those of three consonants by their whole spelling ("port" → "بورت" for "بورت الـ MMS")
+        spelt: dict[str, set[str]] = defaultdict(set)
+        for term in self.vocabulary:
+            if len(term) >= MIN_NAME_LETTERS and term.isascii() and term.isalpha() and not term.startswith("kc"):
+                if len(latin_skeleton(term)) == MIN_LATIN_SKELETON - 1 and (whole := latin_spelling(term)):
+                    spelt[whole].add(term)
+        self.latin_spelt = {whole: tuple(sorted(t)) for whole, t in spelt.items() if len(t) <= MAX_NAMES}
         # ... and the Arabic ones by their three-letter roots, for a question's verb the handbook
         # writes as a verbal noun ("احول" / "تحويل", "جمدت" / "تجميد"; knowledge/roots.py)
         roots: dict[str, set[str]] = defaultdict(set)
@@ -388,11 +415,15 @@ class Bridge:
         """Latin handbook words an Arabic-script question word the handbook lacks may spell
         ("البلاتينيوم" → "platinum", "بروكسي" → "proxy"): the same consonant skeleton (four letters
         or more, so "اسم" is never "esim") and the same first letter."""
-        if not self.latin or word.isascii():
+        if not (self.latin or self.latin_spelt) or word.isascii():
             return set()
         unit = stem(word, sorani)
-        if unit in self.vocabulary or len(shape := _latin_key(unit)) < MIN_LATIN_SKELETON:
+        if unit in self.vocabulary:
             return set()
+        if len(shape := _latin_key(unit)) < MIN_LATIN_SKELETON:
+            return (
+                set(self.latin_spelt.get(unit.translate(_FOLD), ())) if len(shape) == MIN_LATIN_SKELETON - 1 else set()
+            )
         return set(self.latin.get(shape, ()))
 
 
