@@ -111,6 +111,25 @@ def test_the_call_centre_is_one_idea_across_languages() -> None:
     assert "kccallcentre" not in analyse("خزمەتگوزارییە زیادەکان هەڵبوەشێنەوە")[0]  # added services
 
 
+def test_customer_service_is_the_call_centre_in_every_language() -> None:
+    from nura_appliance.knowledge.retrieval import analyse
+
+    # the Sorani "customer service" is in the call-centre group: so are its Arabic, English and
+    # Kurmanji equivalents, or a question in one language never meets the article's wording in
+    # another through the concept (k-fold: "Hejmara xizmeta xerîdaran çi ye?" met no article)
+    for text in (
+        "شنو رقم خدمة العملاء؟",
+        "رقم خدمة الزبائن",
+        "What is the customer service number?",
+        "customer care number",
+        "Hejmara xizmeta xerîdaran çi ye?",
+    ):
+        assert "kccallcentre" in analyse(text)[0], text
+    # the words alone are other ideas: a service, a customer
+    for text in ("اريد الغي خدمة الاخبار", "cancel the news service", "new customer offers"):
+        assert "kccallcentre" not in analyse(text)[0], text
+
+
 def test_a_sorani_number_word_is_a_number_for_the_other_operator_check() -> None:
     from nura_appliance.knowledge.lexicon import carrier_numbers
     from nura_appliance.knowledge.retrieval import analyse

@@ -514,7 +514,8 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "کاتی کارکردن",
     ),
     # the operator's own support line by its name ("ژمارەی خزمەتگوزاریی کڕیاران", the call
-    # centre's number): one idea in every language, as "مركز الاتصال" and "call centre" are
+    # centre's number): one idea in every language, as "مركز الاتصال" and "call centre" are, and
+    # so are its Arabic, English and Kurmanji equivalents ("خدمة العملاء", "customer service")
     "callcentre": (
         "مركز الاتصال",
         "مركز اتصال",
@@ -529,6 +530,12 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "سەنتەری پەیوەندی",
         "خزمەتگوزاری کڕیاران",
         "خزمەتگوزاریی کڕیاران",
+        "خدمة العملاء",
+        "خدمة عملاء",
+        "خدمة الزبائن",
+        "customer service",
+        "customer care",
+        "xizmeta xerîdaran",
     ),
     "branch": (
         "فرع",
