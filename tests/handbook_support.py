@@ -3,6 +3,16 @@ two-chunk handbook of issue 17 and a call-centre handbook with a package price t
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from nura_appliance.cli.main import app as cli
+
+_runner = CliRunner()
+
 # The issue's example: two short sections, the fee in the first.
 TWO_CHUNK = """# الأرقام المميزة
 
@@ -73,3 +83,22 @@ ONE_ARTICLE_PACK = {
         "children": [{"id": "hours", "label": {"ar": "أوقات العمل", "en": "Hours"}, "article": "opening-hours"}],
     },
 }
+
+
+def import_and_ingest(data_dir: Path, pack: Path, docs: Path) -> None:
+    """``nura knowledge import PACK`` then ``nura knowledge ingest DOCS`` into ``data_dir`` (the CLI,
+    in process), each required to succeed."""
+    for args in (["knowledge", "import", str(pack)], ["knowledge", "ingest", str(docs)]):
+        result = _runner.invoke(cli, [*args, "--data-dir", str(data_dir)])
+        assert result.exit_code == 0, result.output
+
+
+def eval_offline(data_dir: Path, cases: list[dict[str, Any]], tmp_path: Path) -> dict[str, Any]:
+    """Score ``cases`` with ``nura eval --json`` against the knowledge in ``data_dir`` (the
+    product's evaluation path) and return the report."""
+    path = tmp_path / "cases.jsonl"
+    path.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in cases), encoding="utf-8")
+    result = _runner.invoke(cli, ["eval", str(path), "--data-dir", str(data_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    report: dict[str, Any] = json.loads(result.output[result.output.index("{") :])
+    return report

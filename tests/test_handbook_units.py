@@ -6,18 +6,14 @@ SQLite data dir and scores questions with ``nura eval`` — the product's own ev
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from typer.testing import CliRunner
+from handbook_support import eval_offline, import_and_ingest
 
 from nura_appliance.ai.guard import pick_unit
 from nura_appliance.ai.prompts import Passage
-from nura_appliance.cli.main import app as cli
 from nura_appliance.knowledge.values import holds_type, without_values
 from nura_appliance.paths import default_pack_path
-
-runner = CliRunner()
 
 FEES = Passage(
     "chunk",
@@ -151,12 +147,9 @@ MNC: 45
 def test_offline_answers_through_the_eval_path(data_dir: Path, tmp_path: Path) -> None:
     """A handbook ingested into a temp SQLite data dir next to the default pack; ``nura eval``
     answers each question offline and checks the fact is in the unit it quotes."""
-    code = runner.invoke(cli, ["knowledge", "import", str(default_pack_path()), "--data-dir", str(data_dir)])
-    assert code.exit_code == 0, code.output
     (tmp_path / "hb").mkdir()
     (tmp_path / "hb" / "najma.md").write_text(HANDBOOK, encoding="utf-8")
-    code = runner.invoke(cli, ["knowledge", "ingest", str(tmp_path / "hb"), "--data-dir", str(data_dir)])
-    assert code.exit_code == 0, code.output
+    import_and_ingest(data_dir, default_pack_path(), tmp_path / "hb")
     cases = [
         {"text": "شنو رقم واتساب الدعم مالتكم", "lang": "ar", "expect": {"fact": "0790 445 9999"}},
         {"text": "بالعطلة الرسمية الفروع تفتح لي ساعة كم", "lang": "ar", "expect": {"fact": "10:00 إلى 16:00"}},
@@ -168,11 +161,7 @@ def test_offline_answers_through_the_eval_path(data_dir: Path, tmp_path: Path) -
         {"text": "what mnc do i type in the najma apn settings", "lang": "en", "expect": {"fact": "45"}},
         {"text": "شنو بروتوكول الـ APN للانترنت", "lang": "ar", "expect": {"fact": "IPv4/IPv6"}},
     ]
-    path = tmp_path / "cases.jsonl"
-    path.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in cases), encoding="utf-8")
-    result = runner.invoke(cli, ["eval", str(path), "--data-dir", str(data_dir), "--json"])
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.output[result.output.index("{") :])
+    report = eval_offline(data_dir, cases, tmp_path)
     for case in report["cases"]:
         got = case["got"]["handbook"]
         assert got["answered"], (case["text"], got["response"])
@@ -190,15 +179,8 @@ def test_a_unit_holding_the_asked_value_lifts_the_quote_models_veto(data_dir: Pa
     and the row is offered. The evaluation's Nahr PDF guide with its one-article pack, ingested
     into a temp SQLite data dir; scored by ``nura eval`` offline."""
     nahr = Path(__file__).resolve().parent.parent / "knowledge" / "eval" / "handbooks" / "nahr"
-    code = runner.invoke(cli, ["knowledge", "import", str(nahr / "pack.json"), "--data-dir", str(data_dir)])
-    assert code.exit_code == 0, code.output
-    code = runner.invoke(cli, ["knowledge", "ingest", str(nahr / "docs"), "--data-dir", str(data_dir)])
-    assert code.exit_code == 0, code.output
-    path = tmp_path / "cases.jsonl"
+    import_and_ingest(data_dir, nahr / "pack.json", nahr / "docs")
     case = {"text": "فرع الكوت لأي ساعة يظل فاتح", "lang": "ar", "expect": {"fact": "17:00"}}
-    path.write_text(json.dumps(case, ensure_ascii=False), encoding="utf-8")
-    result = runner.invoke(cli, ["eval", str(path), "--data-dir", str(data_dir), "--json"])
-    assert result.exit_code == 0, result.output
-    got = json.loads(result.output[result.output.index("{") :])["cases"][0]["got"]["handbook"]
+    got = eval_offline(data_dir, [case], tmp_path)["cases"][0]["got"]["handbook"]
     assert got["answered"] and got["kind"] == "rag", got
     assert "الكوت" in got["response"] and "الناصرية" not in got["response"], got["response"]

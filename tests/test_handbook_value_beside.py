@@ -9,15 +9,12 @@ scored by ``nura eval`` offline — the product's evaluation path."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from typer.testing import CliRunner
+from handbook_support import eval_offline, import_and_ingest
 
-from nura_appliance.cli.main import app as cli
 from nura_appliance.knowledge.values import answer_types, holds_type, value_kinds
 
-runner = CliRunner()
 EVAL = Path(__file__).resolve().parent.parent / "knowledge" / "eval"
 
 
@@ -46,24 +43,14 @@ def test_a_line_asked_for_its_hours_is_not_asked_for_its_number() -> None:
 
 
 def test_the_handbook_value_follows_a_confident_article_that_holds_none(data_dir: Path, tmp_path: Path) -> None:
-    code = runner.invoke(
-        cli, ["knowledge", "import", str(EVAL / "operator2" / "pack.json"), "--data-dir", str(data_dir)]
-    )
-    assert code.exit_code == 0, code.output
-    docs = EVAL / "handbooks" / "zagros" / "docs"
-    code = runner.invoke(cli, ["knowledge", "ingest", str(docs), "--data-dir", str(data_dir)])
-    assert code.exit_code == 0, code.output
+    import_and_ingest(data_dir, EVAL / "operator2" / "pack.json", EVAL / "handbooks" / "zagros" / "docs")
     cases = [
         # the eSIM article is confident and holds the rarer word ("الإلكترونية") but no fee
         {"text": "QR جديد للشريحة الإلكترونية بيكلف قديش", "lang": "ar", "expect": {"fact": "3,000"}},
         # the postpaid article holds plan prices, not the late-payment penalty
         {"text": "what's the penalty for paying my postpaid bill late", "lang": "en", "expect": {"fact": "2,000"}},
     ]
-    path = tmp_path / "cases.jsonl"
-    path.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in cases), encoding="utf-8")
-    result = runner.invoke(cli, ["eval", str(path), "--data-dir", str(data_dir), "--json"])
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.output[result.output.index("{") :])
+    report = eval_offline(data_dir, cases, tmp_path)
     for case in report["cases"]:
         got = case["got"]["handbook"]
         assert got["answered"] and got["kind"] == "rag", (case["text"], got)
@@ -88,14 +75,7 @@ def test_the_company_name_the_passage_does_not_hold_does_not_make_it_lone(data_d
     """ "MNC ی زاگرۆس چییە": the settings lines name the company in Latin letters ("Zagros
     Internet"), and the company's name is in most of the handbook's chunks. Not held, such a word
     does not count as a second word asked: the MNC line is quoted (it was the scope message)."""
-    code = runner.invoke(
-        cli, ["knowledge", "import", str(EVAL / "operator2" / "pack.json"), "--data-dir", str(data_dir)]
-    )
-    assert code.exit_code == 0, code.output
-    code = runner.invoke(
-        cli, ["knowledge", "ingest", str(EVAL / "handbooks" / "zagros" / "docs"), "--data-dir", str(data_dir)]
-    )
-    assert code.exit_code == 0, code.output
+    import_and_ingest(data_dir, EVAL / "operator2" / "pack.json", EVAL / "handbooks" / "zagros" / "docs")
     cases = [
         {"text": "MNC ی زاگرۆس چییە", "lang": "ckb", "expect": {"fact": "MNC: 45"}},
         # a short Latin word of the handbook spelt whole in Arabic letters ("MMS port")
@@ -103,11 +83,7 @@ def test_the_company_name_the_passage_does_not_hold_does_not_make_it_lone(data_d
         # a near miss stays out: another operator's MNC
         {"text": "MNC ی کۆرەک چییە", "lang": "ckb", "expect": {"out_of_scope": True}},
     ]
-    path = tmp_path / "cases.jsonl"
-    path.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in cases), encoding="utf-8")
-    result = runner.invoke(cli, ["eval", str(path), "--data-dir", str(data_dir), "--json"])
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.output[result.output.index("{") :])
+    report = eval_offline(data_dir, cases, tmp_path)
     mnc, port, korek = report["cases"]
     assert mnc["got"]["handbook"]["answered"], mnc["got"]
     assert port["got"]["handbook"]["answered"], port["got"]
