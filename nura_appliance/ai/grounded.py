@@ -24,7 +24,14 @@ from nura_appliance.knowledge.hybrid import passage_terms
 from nura_appliance.knowledge.lexicon import carrier_family, carrier_numbers, other_carriers, own_carriers
 from nura_appliance.knowledge.normalize import normalize
 from nura_appliance.knowledge.retrieval import analyse
-from nura_appliance.knowledge.values import identifiers, names_other_item, priceless, value_kinds, without_addresses
+from nura_appliance.knowledge.values import (
+    identifiers,
+    names_other_item,
+    numberless,
+    priceless,
+    value_kinds,
+    without_addresses,
+)
 
 if TYPE_CHECKING:  # annotations only: the stores are handed in by the composition root
     from nura_appliance.knowledge.hybrid import HybridRetriever
@@ -373,6 +380,12 @@ class GroundedAnswerTier:
                     and unit.share >= UNIT_LIFT
                     and unit.passage.score >= settings.rag_found_threshold
                 )
+        # ... nor, without a confident article, a unit without a phone number when the question
+        # asks for one and the best passage holds none (round 16): "رقم خدمة المشتركين مالتكم" and
+        # the fee row "الخدمة: رقم مميز (حجز)" share "رقم" and the heading's "خدمات … للمشتركين".
+        if relevant and article_id is None and calibrated and numberless(text, best.text):
+            unit = self._pick(text, lang, chunks)
+            relevant = unit is not None and not numberless(text, unit.body)
         confident = best.score >= settings.rag_answer_threshold or not calibrated
         beside: list[Passage] = []  # the confident article, given to the LLM with the handbook
         if article_id is not None:

@@ -366,7 +366,10 @@ class Bridge:
             found: set[str] = set()
             for lang in ("ku", "en"):
                 found.update(self.table.get(lang, {}).get(stem(word), ()))
-            return found or self.names_for(word)
+            # ... a name as written, or without the ending the stemmer takes off: a Kurmanji
+            # name carries its case ending ("Kerkûkê" → "kerkuke", whose skeleton is not that of
+            # "كركوك"; the stem "kerkuk" is) — round 16.
+            return found or self.names_for(word) or self.names_for(stem(word))
         found = set(self.table.get("ckb", {}).get(stem(word, True), ())) if sorani else set()
         found = found or self.latin_for(word, sorani) or (self.sorani_names_for(word) if sorani else set())
         return found | self.english_for(word, sorani)

@@ -49,6 +49,27 @@ def _ltr_run(run: str) -> str:
     return run[end:][::-1] + run[start:end] + run[:start][::-1]
 
 
+# Arabic combining marks (harakat, tanween, shadda, the dagger alif): printed over or under the
+# letter before them in reading order.
+_MARKS = re.compile("[\u064b-\u065f\u0670]")
+_LETTER = re.compile("[\u0621-\u064a\u0671-\u06d3\u06d5\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+def _reversed_letters(text: str) -> str:
+    """A visual run of Arabic letters in reading order: reversed letter by letter, each letter
+    with the marks printed after it in the visual run kept after it (round 16: reversing every
+    character put the tanween of "يوماً" on the م — "يومًا" — and the damma of "تُفعَّل" before its
+    letter, so "30 يوماً" as the handbook writes it was never quoted). A mark after no letter (the lam-alef
+    ligature's, printed before it) is kept where the reversal leaves it."""
+    clusters: list[str] = []
+    for char in text:
+        if clusters and _MARKS.match(char) and _LETTER.match(clusters[-1][0]):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return "".join(reversed(clusters))
+
+
 def _latin(word: str) -> bool:
     return bool(_LATIN.search(word)) and not _is_rtl(word)
 
@@ -77,7 +98,7 @@ def logical(line: str, *, rtl: bool | None = None) -> str:
         text = " ".join(group)
         if _is_rtl(text):
             # Reversing the letters also reversed any number or Latin code inside the word.
-            out.append(_EMBEDDED_LTR.sub(lambda m: m.group(0)[::-1], text[::-1]))
+            out.append(_EMBEDDED_LTR.sub(lambda m: m.group(0)[::-1], _reversed_letters(text)))
         else:
             out.append(_ltr_run(text))
     return " ".join(part for part in out if part)

@@ -466,3 +466,19 @@ def priceless(question: str, passage: str) -> bool:
     words = set(normalize(question).split())
     words |= {_ARTICLE.sub("", w) for w in words}
     return not words.isdisjoint(_PRICE_NOUNS) and not ANSWER_TYPES["price"][1].search(passage)
+
+
+def numberless(question: str, passage: str) -> bool:
+    """Whether the question asks for a phone number (by a word for a number, no price, and gives
+    none itself) and the passage holds none:
+    "رقم خدمة المشتركين مالتكم" and the fee row "الخدمة: رقم مميز (حجز)، الرسم: 40,000 دينار" share
+    "رقم" and the heading's "خدمات … للمشتركين", not the number (round 16; as ``priceless`` for a
+    price)."""
+    kinds = answer_types(question)
+    if "phone" not in kinds or "price" in kinds or value_kinds(question, {"phone"}):
+        return False
+    words = set(normalize(question).split())
+    words |= {_ARTICLE.sub("", w) for w in words}
+    # asked by a word for a number ("رقم", "number", "ژمارە"), not by "whatsapp" alone ("does the
+    # qandil bundle give extra data for whatsapp")
+    return not words.isdisjoint(_NUMBER_WORDS) and not value_kinds(passage, {"phone"})
