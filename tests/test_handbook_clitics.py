@@ -86,3 +86,18 @@ def test_zagros_quotes_the_passage_a_clitic_made_lone(data_dir: Path, tmp_path: 
     report = eval_offline(data_dir, cases, tmp_path)
     for case in report["cases"]:
         assert case["got"]["handbook"]["answered"], (case["text"], case["got"])
+
+
+def test_two_question_words_met_by_one_passage_word_are_one_word_held() -> None:
+    """ "طلبات ما وصلت الطلبية مالتي" (a delivery app's order): "طلبات" and "الطلبية" are both held
+    by the agent script's "طلب" — one word of the passage, so the passage is lone (with "مالتي" no
+    longer counted, coverage alone let the escalation line through)."""
+    from nura_appliance.knowledge.hybrid import QueryTerms, Weights, evidence, passage_terms
+
+    query = QueryTerms.of("طلبات ما وصلت الطلبية مالتي")
+    weights = Weights.of(query, {"طلب": 2, "وصلت": 1}, 20)
+    script = evidence(query, frozenset(passage_terms("إذا طلب التحدث مع مسؤول حوّل المكالمة")), weights)
+    assert len(script.words) == 2 and script.lone
+    # a second word held through another passage word: not lone
+    arrived = evidence(query, frozenset(passage_terms("إذا طلب الزبون وصلت الرسالة")), weights)
+    assert not arrived.lone and arrived.distinct == 2

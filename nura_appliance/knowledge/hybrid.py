@@ -399,6 +399,9 @@ class Evidence:
     # The words that count as asked for ``lone``: those the passage holds and those it lacks that
     # the handbook does not hold in half its chunks or more; -1: every word counts.
     asked_content: int = -1
+    # How many of the held words are held through different passage terms (-1: as ``words``): two
+    # question words met by one passage word are one word held ("طلبات … الطلبية" and "طلب").
+    distinct: int = -1
 
     @property
     def lone(self) -> bool:
@@ -409,7 +412,8 @@ class Evidence:
         line naming "Zagros" in Latin letters) does not count as a second word asked; held, it
         counts as any word (round 15: dropping it from both lost "zagros mcc code")."""
         asked = self.asked if self.asked_content < 0 else self.asked_content
-        return asked >= 2 and len(self.words) <= 1
+        held = len(self.words) if self.distinct < 0 else self.distinct
+        return asked >= 2 and held <= 1
 
 
 def evidence(
@@ -424,6 +428,7 @@ def evidence(
     total = got = known_total = known_got = rare = by_value = 0.0
     unseen = asked_content = 0
     words: dict[str, float] = {}
+    holding: set[frozenset[str]] = set()  # the passage terms through which each held word is held
     for name, forms in query.units:
         weight = weights.unit.get(name, 0.0)
         total += weight
@@ -440,6 +445,7 @@ def evidence(
             continue
         if matched:
             got += weight
+            holding.add(frozenset(found & (forms | {name})))
             if weights.rarest:
                 words[name] = round(min(1.0, weight / weights.rarest), 4)
         if weights.seen.get(name):
@@ -458,6 +464,7 @@ def evidence(
         len(query.units),
         by_value / total if total else 0.0,
         asked_content,
+        len(holding),
     )
 
 
