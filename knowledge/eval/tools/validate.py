@@ -33,6 +33,7 @@ PACK_OF = {
     "oos-dev5/default": KNOWLEDGE / "default-pack.json",
     "oos-dev5/operator2": EVAL / "operator2" / "pack.json",
     "lang-dev11": KNOWLEDGE / "default-pack.json",
+    "lang-dev12": KNOWLEDGE / "default-pack.json",
 }
 EXPECT_KEYS = {
     "article": {"article", "handoff_ok"},
