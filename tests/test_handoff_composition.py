@@ -701,3 +701,31 @@ def test_ninth_pass_second_dev_round(text: str, handoff: bool) -> None:
 )
 def test_thirteenth_pass_existence_questions_and_the_bot_contrast(text: str, handoff: bool) -> None:
     assert wants_human(text, None) == handoff
+
+
+def test_kurmanji_putting_through_in_any_person() -> None:
+    # girê dan, veguhêztin, gihandin: every person of the imperative, not only the listed ones
+    for text in (
+        "ji kerema xwe min bi karmendekî ve girêbidin",
+        "min bi berpirsekî ve girêbide",
+        "min veguhêzin bo karmendekî",
+        "min bigihînin karmendekî",
+    ):
+        assert wants_human(text, "ku"), text
+    # connecting a thing is no request
+    assert not wants_human("ez dixwazim xeta xwe bi înternetê ve girê bidim", "ku")
+    assert not wants_human("modema min girê nade", "ku")
+
+
+def test_an_arabizi_request_is_read_also_without_the_pack_vocabulary() -> None:
+    """The pack's words are for its product names; read against them a dialect word of the
+    request can become a longer pack word ("3alaya", on me, became "عاليه", high): the request is
+    also read with the dialect lexicon alone, and its near misses keep every veto."""
+    from nura_appliance.knowledge.arabizi import vocabulary_of
+
+    vocabulary = vocabulary_of(["سرعة عالية للانترنت", "باقة عاليه السرعة"])
+    assert wants_human("7ad yerod 3alaya law sama7t", "ar", vocabulary)
+    assert wants_human("7ad yerod 3alaya law sama7t", "ar")
+    # a near miss stays one with the vocabulary too
+    for text in ("shno ra8am el call center", "areed a7awel raseed l akhoy"):
+        assert not wants_human(text, "ar", vocabulary), text

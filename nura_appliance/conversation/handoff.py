@@ -307,6 +307,8 @@ def roles(word: str) -> frozenset[str]:
             found.add(name)
     if _LATIN.match(word) and _ku_subjunctive_talk(word):
         found.add("talk")  # "bipeyive", "biaxivin", "bipeyvê": any person of the wish form
+    if _LATIN.match(word) and _ku_connect(word):
+        found.add("connect")  # "girêbidin", "veguhêzin", "bigihînin": any person of the imperative
     if not _LATIN.match(word):
         # A verb with the customer as object: "يكلمني", "يحاچيني", "تتصل بي" (ني / بي glued)
         if word.endswith("ني") and len(word) > 4 and (_forms(word[:-2]) & _TO_ME_STEMS or _forms(word[:-2]) & _TALK):
@@ -340,6 +342,18 @@ def _ku_subjunctive_talk(word: str) -> bool:
         return False
     stem = word[2:]
     return any(stem == t + e for t in _KU_TALK_STEMS for e in _KU_PERSON_ENDS)
+
+
+# Kurmanji verbs of putting through by their form, in any person of the imperative or wish:
+# girê dan (connect; "girêbidin", "girê bide", "girêde"), veguhêztin (transfer; "veguhêzin",
+# "veguhezînin"), gihandin (bring to; "bigihînin") — the list held some persons only.
+_KU_CONNECT_FORM = re.compile(
+    r"^(?:gire(?:bi)?d(?:e|in|im|i|an)?|(?:bi)?veguhez(?:in|e|ine|inin|i)?|bigihin(?:e|in|i)?|bigihin(?:ine|inin))$"
+)
+
+
+def _ku_connect(word: str) -> bool:
+    return bool(_KU_CONNECT_FORM.match(word))
 
 
 _WINDOW = 6
@@ -456,7 +470,7 @@ def reads_as_request(norm: str) -> bool:
             near(connects, mes, 2)
             or any(words[i].endswith(("ني", "لي", "وني")) for i in connects)
             # Kurmanji puts the object far before the verb: "min bi beşa xizmetguzariyê ve girêdin"
-            or near([i for i in connects if words[i] in _KU_CONNECT], mes, 6)
+            or near([i for i in connects if words[i] in _KU_CONNECT or _ku_connect(words[i])], mes, 6)
         )
         and (persons or any("unit" in r for r in rs))  # "min bi beşa xizmetguzariyê ve girêdin"
     ):

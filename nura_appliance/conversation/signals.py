@@ -19,8 +19,9 @@ from nura_appliance.conversation.handoff import cue as handoff_cue
 from nura_appliance.conversation.handoff import gate as handoff_gate
 from nura_appliance.conversation.handoff import reads_as_request, refuses_person, reports_contact, staff_as_beneficiary
 from nura_appliance.knowledge import topics
-from nura_appliance.knowledge.arabizi import NO_VOCABULARY, add_known_spellings
+from nura_appliance.knowledge.arabizi import NO_VOCABULARY, add_known_spellings, transliterate
 from nura_appliance.knowledge.folding import SORANI_E, fold_letters
+from nura_appliance.knowledge.language import writing_script
 from nura_appliance.knowledge.normalize import arabizi_text, normalize
 
 
@@ -277,7 +278,7 @@ def wants_human(text: str, lang: str | None = None, vocabulary: frozenset[str] =
     one, closeness to known requests against near misses (conversation.exemplars). Remembered
     per text like ``sentiment``: the answer depends on the text and the vocabulary only, and the
     same short messages ("hello", "agent") come again and again."""
-    readings = _readings(text, vocabulary)
+    readings = _handoff_readings(text, vocabulary, lang)
     # no word that can be part of a request (a short message may be a typed-wrong person word)
     cued = [norm for norm in readings if handoff_cue(norm)]
     if not cued and not any(norm.count(" ") <= 2 for norm in readings):
@@ -289,9 +290,39 @@ def wants_human(text: str, lang: str | None = None, vocabulary: frozenset[str] =
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _handoff_readings(text: str, vocabulary: frozenset[str], lang: str | None = None) -> tuple[str, ...]:
+    """The readings a request for a person is looked for in (every veto is read in all of them):
+
+    * an Arabizi message is also read without the knowledge base's words. The pack's vocabulary is
+      there to reach the operator's product words; read against it, a dialect word of a request
+      can become a longer pack word ("3alaya", on me, "عليا" → the pack's "عاليه", high: "7ad yerod
+      3alaya" lost its "me"). The request is the customer's, not the pack's;
+    * a short Latin message that detection does not call Arabizi (one or two words: "kalmoni",
+      "mwazzaf plz" read as English) is also read as Arabizi when the client says Arabic (the
+      widget's tab): detection needs more words than such a message has. English words stay in
+      Latin letters in that reading."""
+    readings = _readings(text, vocabulary)
+    if len(readings) >= 2 and vocabulary:
+        readings += tuple(r for r in _readings(text) if r not in readings)
+    if (
+        lang == "ar"
+        and len(readings) == 1
+        and len(readings[0].split()) <= _HINTED_ARABIZI_WORDS
+        and writing_script(text) == "latin"
+    ):
+        arabic = normalize(transliterate(text, vocabulary))
+        if arabic and arabic != readings[0]:
+            readings += (arabic,)
+    return readings
+
+
+_HINTED_ARABIZI_WORDS = 3
+
+
 def wants_human_by_rules(text: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> bool:
     """The phrase lists and the composition only (no exemplar bank)."""
-    readings = _readings(text, vocabulary)
+    readings = _handoff_readings(text, vocabulary)
     cued = any(handoff_cue(norm) for norm in readings)
     return _requested(readings, cued) or (cued and _clause_requested(text, vocabulary))
 
@@ -308,7 +339,7 @@ def _clause_requested(text: str, vocabulary: frozenset[str]) -> bool:
     if len(clauses) < 2:
         return False
     for clause in clauses:
-        readings = _readings(clause, vocabulary)
+        readings = _handoff_readings(clause, vocabulary)
         if any(handoff_cue(norm) for norm in readings) and _requested(readings, True):
             return True
     return False
