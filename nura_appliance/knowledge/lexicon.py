@@ -366,6 +366,8 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "نرخ",
         "نرخی",
         "بە چەند",
+        "بە چەندە",  # with the copula (is / are): "… بە چەندە؟", "… بە چەندن؟"
+        "بە چەندن",
         "ارخص",
         "اغلى",
         "cheap",
@@ -660,6 +662,54 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "charging",
         "charges",
     ),
+    # running out / coming to an end (a package, the data, the balance): Sorani "تەواو بوو",
+    # Kurmanji "qedîn" (its verb forms read as the infinitive), Arabic "خلص / انتهى", English
+    "finish": (
+        "تەواو",
+        "تەواوبوو",
+        "qedîn",
+        "خلصت",
+        "خلص",
+        "خلصان",
+        "انتهت",
+        "انتهى",
+        "تنتهي",
+        "ينتهي",
+        "finished",
+        "finish",
+        "run out",
+        "runs out",
+        "ran out",
+        "expire",
+        "expires",
+        "expired",
+    ),
+    # a one-time code that proves who you are (the app's sign-up, a bank's SMS)
+    "verify": (
+        "رمز التحقق",
+        "التحقق",
+        "تحقق",
+        "otp",
+        "verification",
+        "verify",
+        "piştrastkirin",
+        "piştrastkirinê",
+        "پشتڕاستکردنەوە",
+        "پشتڕاستکردنەوەی",
+    ),
+    "quickly": ("زوو", "zû", "بسرعه", "quickly", "too fast", "so fast"),
+    # countries customers travel to and call, in every language (Sorani "ئەڵمانیا" meets
+    # "ألمانيا", "Almanya", "Germany")
+    "turkey": ("تركيا", "turkey", "tirkiye", "tirkiya", "tirkiyê", "تورکیا", "تورکیە"),
+    "germany": ("المانيا", "germany", "almanya", "almanyayê", "ئەڵمانیا", "ئەلمانیا"),
+    "europe": ("اوروبا", "اوربا", "europe", "ewropa", "ewropayê", "ئەوروپا", "ئەورووپا"),
+    "iran": ("ايران", "iran", "êran", "îranê", "ئێران"),
+    "jordan": ("الاردن", "اردن", "jordan", "urdun", "ئوردن"),
+    "emirates": ("الامارات", "امارات", "دبي", "uae", "emirates", "dubai", "îmarat", "ئیمارات", "دوبەی"),
+    "saudi": ("السعوديه", "سعوديه", "saudi", "erebistana siûdî", "سعودیە"),
+    "britain": ("بريطانيا", "لندن", "britain", "uk", "england", "london", "brîtanya", "بەریتانیا"),
+    "america": ("امريكا", "اميركا", "america", "usa", "emerîka", "ئەمریکا"),
+    "sweden": ("السويد", "سويد", "sweden", "swêd", "سوید"),
 }
 
 

@@ -85,6 +85,7 @@ _SORANI_MIN_STEM = {
 # an article or a possessive. Three letters of the noun must remain at every step.
 _SORANI_OUTER = tuple(normalize(s) for s in ("ەوە", "دا", "ش", "م"))
 _VOWEL_LETTERS = frozenset("اويە")
+_VE = normalize("وە")
 _LATIN_SUFFIXES = (
     # Kurmanji (after folding ê→e, î→i): definite/indefinite and case endings
     "ekê",
@@ -226,9 +227,16 @@ _TRIPLE = re.compile(r"(.)\1\1+")
 # Sorani compound verbs are a noun or adjective + "do"/"be" (تۆمارکردن register, چالاککردن
 # activate, خاوبوون become slow), written joined in titles and apart in questions ("تۆمار
 # بکەم"): the glued light verb goes when three letters remain, so both meet the noun.
+# The verbal noun also takes the noun's own endings, the person of the verb after it or the
+# article and a possessive ("پشتڕاستکردنەوەم بۆ نایەت", my verification does not come;
+# "تۆمارکردنەکەم", my registration): those come off with it.
+_VERBAL_NOUN_ENDINGS = ("", "م", "ت", "مان", "تان", "یان", "ەکە", "ەکەم", "ەکەت", "ەکەی", "ەکەمان", "ەکەتان", "ەکان")
 _LIGHT_VERBS = tuple(
     sorted(
-        (normalize(v) for v in "کردنەوەی کردنەوە کردنی کردن کراوە کردووە کرا بوونەوە بوونی بوون بووە بوو".split()),
+        {
+            *(normalize(v) for v in "کردنەوەی کردنی کراوە کردووە کرا بوونی بووە بوو".split()),
+            *(normalize(v + e) for v in ("کردنەوە", "کردن", "بوونەوە", "بوون") for e in _VERBAL_NOUN_ENDINGS),
+        },
         key=len,
         reverse=True,
     )
@@ -377,6 +385,10 @@ def _sorani_outer(word: str) -> str:
         if len(fold_sorani(rest)) >= 3 and rest not in STOPWORDS:
             return rest
         return word  # the longest ending decides: "دەرەوە" is not "دەرە" + وە
+    # ەوە after a vowel is وە ("ئەڵمانیاوە", from/to Germany): taken off only when what remains
+    # is a known content word ("تەواوە", it is finished, is not "تەوا" + وە)
+    if word.endswith(_VE) and word[-3:-2] in _VOWEL_LETTERS and fold_sorani(word[:-2]) in _known(content_only=True):
+        return word[:-2]
     return word
 
 

@@ -1,0 +1,67 @@
+"""Sorani words carry the concept their Arabic, Kurmanji and English equivalents carry (issue 16,
+``h16ckb3``): "for how much" with the copula is a price question, "تەواو بوو"
+(it ran out) and "زوو" (quickly) are what "qediya", "zû", "finished", "quickly" are, a
+verification code is one idea, and a country's name is one idea in every language, also with the
+Sorani postposition glued on after a vowel ("ئەڵمانیاوە")."""
+
+from __future__ import annotations
+
+from nura_appliance.knowledge.folding import normalize
+from nura_appliance.knowledge.retrieval import analyse
+from nura_appliance.knowledge.stemming import stem
+
+
+def _terms(text: str) -> set[str]:
+    return set(analyse(text)[0])
+
+
+def test_for_how_much_with_the_copula_asks_a_price() -> None:
+    for text in ("پاکێجەکانی ئینتەرنێت بە چەندن؟", "پاکێجی ڕۆمینگ بە چەندە", "Pakêta înternetê bi çend e?"):
+        assert "kcprice" in _terms(text), text
+    # "how much is left" asks no price: "چەند" without "بە"
+    assert "kcprice" not in _terms("چەند گیگام ماوە؟")
+
+
+def test_running_out_and_quickly_mean_the_same_in_every_language() -> None:
+    for text in ("باڵانسەکەم زوو زوو تەواو دەبێت", "Balansa min zû diqede", "My balance ran out quickly"):
+        terms = _terms(text)
+        assert {"kcfinish", "kcquickly"} <= terms, (text, terms)
+    for text in (
+        "داتای پاکێجەکەم کەی تەواو دەبێت",
+        "Pakêta min kengê diqede?",
+        "الباقة خلصت",
+        "When does my package expire?",
+    ):
+        assert "kcfinish" in _terms(text), text
+
+
+def test_verification_in_sorani_is_the_kurmanji_and_english_idea() -> None:
+    # "خێرایی" (speed) is left out: stemmed it is "خێرا" (quickly), "balance runs out quickly"
+    assert "kcslow" not in _terms("باڵانسەکەم بێ هۆ خێرا تەواو دەبێت")
+    # the glued light verb comes off with the person after it: "پشتڕاستکردنەوەم" is "پشتڕاست"
+    for text in (
+        "کۆدی پشتڕاستکردنەوەم بۆ نایەت",
+        "رمز التحقق ما يوصلني",
+        "Koda piştrastkirinê nayê",
+        "verification code",
+    ):
+        assert "kcverify" in _terms(text), text
+    assert stem(normalize("تۆمارکردنەکەم"), True) == stem(normalize("تۆمار"), True)
+
+
+def test_a_country_is_one_idea_in_every_language() -> None:
+    for text in (
+        "چۆن پەیوەندی بە ئەڵمانیاوە بکەم",
+        "كم سعر الدقيقة لألمانيا؟",
+        "Bihayê gazîkirinê bo Almanyayê",
+        "call rates to Germany",
+    ):
+        assert "kcgermany" in _terms(text), text
+    for text in ("دەچمە تورکیا", "مسافر لتركيا", "Ez diçim Tirkiyê", "travelling to Turkey"):
+        assert "kcturkey" in _terms(text), text
+
+
+def test_the_postposition_after_a_vowel_comes_off_a_known_word_only() -> None:
+    assert stem(normalize("ئەڵمانیاوە"), True) == stem(normalize("ئەڵمانیا"), True)
+    # "تەواوە" (it is finished) is no "تەوا" + وە: the remainder is no known word
+    assert stem(normalize("تەواوە"), True) == stem(normalize("تەواو"), True)
