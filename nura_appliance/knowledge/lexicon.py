@@ -684,19 +684,6 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "expires",
         "expired",
     ),
-    # a one-time code that proves who you are (the app's sign-up, a bank's SMS)
-    "verify": (
-        "رمز التحقق",
-        "التحقق",
-        "تحقق",
-        "otp",
-        "verification",
-        "verify",
-        "piştrastkirin",
-        "piştrastkirinê",
-        "پشتڕاستکردنەوە",
-        "پشتڕاستکردنەوەی",
-    ),
     "quickly": ("زوو", "zû", "بسرعه", "quickly", "too fast", "so fast"),
     # countries customers travel to and call, in every language (Sorani "ئەڵمانیا" meets
     # "ألمانيا", "Almanya", "Germany")

@@ -5,7 +5,8 @@ for a person and of angry messages, and how many other messages were read as suc
 
 Reads every ``dev*.jsonl`` / ``handoff-dev*.jsonl`` / ``*-dev.jsonl`` under knowledge/eval (never
 the frozen ``cases.jsonl``, ``test.jsonl`` or ``*-test.jsonl``), calls ``wants_human`` and ``sentiment`` directly (no pipeline, no knowledge base:
-Arabizi is read with the dialect lexicon only), and prints the counts.
+Arabizi is read with the dialect lexicon only), and prints the counts; then the hand-off counts
+again with each pack's vocabulary, as the pipeline reads Arabizi.
 """
 
 from __future__ import annotations
@@ -56,6 +57,23 @@ def main() -> None:
     print(
         f"hand-off recall {len(asks) - len(missed)}/{len(asks)}; other messages read as a request {len(false_asks)}/{len(others)}"
     )
+    # The pipeline reads Arabizi against the knowledge base's words too: the same counts with each
+    # pack's vocabulary (a pack word can take the place of a dialect word of the request).
+    from nura_appliance.conversation.pipeline import arabic_vocabulary
+
+    for pack in (EVAL.parent / "default-pack.json", EVAL / "operator2" / "pack.json"):
+        vocabulary = arabic_vocabulary(json.loads(pack.read_text(encoding="utf-8"))["articles"])
+        missed_v = [c for c in asks if not wants_human(c["text"], c.get("lang"), vocabulary)]
+        false_v = [c for c in others if wants_human(c["text"], c.get("lang"), vocabulary)]
+        print(
+            f"  with {pack.name}'s vocabulary: recall {len(asks) - len(missed_v)}/{len(asks)}; "
+            f"others read as a request {len(false_v)}/{len(others)}"
+        )
+        if show:
+            for c in missed_v:
+                print("  MISSED-WITH-VOCABULARY", c["file"], c["text"])
+            for c in false_v:
+                print("  FALSE-WITH-VOCABULARY", c["file"], c["text"])
     print(
         f"anger recall {len(angry) - len(missed_anger)}/{len(angry)}; calm read as angry {len(false_anger)}/{len(calm)}; "
         f"article and out-of-scope questions read as angry {len(angry_questions)}/{len(questions)}"
