@@ -34,32 +34,69 @@ Sanic.test_mode = True
 
 
 def _reuse_compiled_routers() -> None:
-    """Compile each distinct router source once per test process.
+    """Render and compile each distinct route table once per test process.
 
     Every app start finalizes its router three times (sanic-ext adds the automatic HEAD routes,
     then the OPTIONS routes, then Sanic's own start-up), and each finalize renders the route
-    table as Python source, parses it, un-parses it again (``find_route_src_compiled``, kept only
-    for people reading it) and compiles it: ~0.09 s CPU of each ~0.3 s app start here. The
-    compiled ``find_route`` is a function of that source alone — it reads every table through its
-    ``router`` argument — so apps with the same routes can share it. The source is still rendered
-    for every router (the tree, the regex indices), only the compile step is reused. Test-only:
-    ``nura serve`` starts one app per process and compiles as before."""
+    table as Python source (walking the route tree), parses it, un-parses it again
+    (``find_route_src_compiled``, kept only for people reading it) and compiles it: ~0.09 s CPU of
+    each ~0.3 s app start here before any of this, ~0.02-0.04 s for the rendering alone once the
+    compile was shared. The source is a function of the table's shape alone: which groups sit in
+    the static, dynamic and regex tables, in that order, and for each of their routes its raw path
+    (the parameters and their types), methods, requirements (hosts), strictness, unquoting and
+    priority, plus the router's parameter types. The compiled ``find_route`` reads every table
+    through its ``router`` argument, so routers of the same shape share the source, the function
+    and each regex group's index into the matchers (the one thing rendering sets on the groups).
+    A router of a shape not seen before is rendered and compiled as before. Test-only: ``nura
+    serve`` starts one app per process and renders as before."""
     from sanic_routing.router import BaseRouter
 
     render = BaseRouter._render
-    compiled: dict[str, tuple[Any, Any, str]] = {}
+    rendered: dict[tuple[Any, ...], tuple[str, Any, Any, str, tuple[int, ...]]] = {}
+
+    def group_shape(segments: tuple[str, ...], group: Any) -> tuple[Any, ...]:
+        routes = tuple(
+            (
+                route.raw_path,
+                tuple(sorted(route.methods)),
+                repr(route.requirements),
+                route.strict,
+                route.unquote,
+                route.priority,
+            )
+            for route in group.routes
+        )
+        return (segments, routes)
+
+    def shape(router: BaseRouter) -> tuple[Any, ...]:
+        # The static table is only looked up by its key in the source (its order does not show);
+        # the order of the other two decides the order of the source's checks, so it is kept.
+        static = tuple(sorted(group_shape(segments, group) for segments, group in router.static_routes.items()))
+        dynamic = tuple(group_shape(segments, group) for segments, group in router.dynamic_routes.items())
+        regex = tuple(group_shape(segments, group) for segments, group in router.regex_routes.items())
+        types = tuple(sorted((label, repr(value)) for label, value in router.regex_types.items()))
+        return (type(router), router.delimiter, static, dynamic, regex, types)
 
     def _render(self: BaseRouter, do_compile: bool = True, do_optimize: bool = False) -> None:
         if not do_compile or do_optimize:
             render(self, do_compile, do_optimize)
             return
-        render(self, do_compile=False)  # the source (and each group's regex index) for this router
-        known = compiled.get(self.find_route_src)
+        key = shape(self)
+        known = rendered.get(key)
         if known is None:
             render(self, do_compile=True)
-            compiled[self.find_route_src] = (self._find_route, self._matchers, self.find_route_src_compiled)
-        else:
-            self._find_route, self._matchers, self.find_route_src_compiled = known
+            indices = tuple(group.pattern_idx for group in self.regex_routes.values())
+            rendered[key] = (
+                self.find_route_src,
+                self._find_route,
+                self._matchers,
+                self.find_route_src_compiled,
+                indices,
+            )
+            return
+        self.find_route_src, self._find_route, self._matchers, self.find_route_src_compiled, indices = known
+        for group, index in zip(self.regex_routes.values(), indices, strict=True):
+            group.pattern_idx = index
 
     BaseRouter._render = _render  # type: ignore[method-assign]
 
@@ -75,6 +112,39 @@ def _read_touchup_sources_once() -> None:
     from sanic.touchup.schemes import base as touchup
 
     touchup.getsource = functools.cache(inspect.getsource)  # type: ignore[attr-defined]
+    _touch_up_once_per_signal_set()
+
+
+def _touch_up_once_per_signal_set() -> None:
+    """The rest of the touch-up (parse each of the nine methods, run the schemes' AST visitors,
+    compile, ``exec``) was ~0.03 s CPU of each app start here, and its result is a function of
+    three things only: the method (its original source), the names of the signals the app has
+    (``OptionalDispatchEvent`` removes the ``dispatch`` calls of the others) and the HTTP versions
+    and ports of the app's servers (``AltSvcCheck``; none under ASGI). The touched function is set
+    on the ``Sanic`` class and so shared by every app already; here one is built per distinct
+    (method, signals, servers) and reused. The schemes are still instantiated for every app
+    (``OptionalDispatchEvent.__init__`` syncs the signals of running servers: a side effect kept).
+    Test-only, like the two above: a served app is touched once per process anyway."""
+    from sanic.touchup.schemes.base import BaseScheme
+
+    build = BaseScheme.build.__func__  # type: ignore[attr-defined]
+    built: dict[tuple[Any, ...], Any] = {}
+
+    def cached_build(cls: type[BaseScheme], method: Any, module_globals: dict[str, Any], app: Any) -> Any:
+        for scheme in BaseScheme._registry:
+            scheme(app)()  # each scheme's own start-up, as build would (the result is in the key)
+        key = (
+            getattr(method, "__code__", method),
+            tuple(sorted(signal.name for signal in app.signal_router.routes)),
+            tuple((info.settings["version"], info.settings["port"]) for info in app.state.server_info),
+            app.state.verbosity,
+        )
+        known = built.get(key)
+        if known is None:
+            known = built[key] = build(cls, method, module_globals, app)
+        return known
+
+    BaseScheme.build = classmethod(cached_build)  # type: ignore[method-assign,assignment]
 
 
 def _analyse_route_handlers_once() -> None:
@@ -501,11 +571,9 @@ def serving_subprocess(folder: Path, extra_env: dict[str, str] | None = None) ->
         if proc.poll() is not None:
             log_file.close()
             raise RuntimeError(log_path.read_text(errors="replace") or "server exited")
-        try:
-            if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
+        if health_answers(base):
+            break
+        time.sleep(0.1)
     else:
         proc.kill()
         log_file.close()
@@ -535,6 +603,23 @@ def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict
             if report is not None and report.failed:  # shown under "Captured stdout teardown"
                 log = info["log"]
                 print(f"--- the server's output ({log}) ---\n{log.read_text(errors='replace')[-8000:]}")
+
+
+@functools.cache
+def _polling_client() -> httpx.Client:
+    # Built once per process: an httpx.Client builds an SSL context (loads the CA bundle), ~0.02 s
+    # CPU here (0.06 s under load), and ``httpx.get`` builds a client per call, so a wait that
+    # polled ``/v1/health`` every 0.05-0.2 s spent more CPU in the test process than the server did
+    # starting. No keep-alive: each poll is its own connection and leaves none open, as before.
+    return httpx.Client(timeout=1, limits=httpx.Limits(max_keepalive_connections=0))
+
+
+def health_answers(base: str) -> bool:
+    """Whether ``GET {base}/v1/health`` answers 200 within 1 s (the polls of the start-up waits)."""
+    try:
+        return _polling_client().get(f"{base}/v1/health").status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def free_port() -> int:

@@ -10,7 +10,7 @@ import threading
 import time
 
 import httpx
-from conftest import free_port
+from conftest import free_port, health_answers
 
 NURA = [sys.executable, "-m", "nura_appliance"]
 
@@ -113,11 +113,8 @@ def _start(data, port, timeout: float = 120) -> Served:
     served = Served(data, port)
     deadline = time.monotonic() + timeout
     while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
-                return served
-        except httpx.HTTPError:
-            pass
+        if health_answers(f"http://127.0.0.1:{port}"):
+            return served
         if served.proc.poll() is not None or time.monotonic() > deadline:
             served.proc.kill()
             served.wait(10)

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from conftest import free_port
+from conftest import free_port, health_answers
 from test_store_contract import scale_backends
 
 API_KEY = "scale-workers-api-key-0123456789"
@@ -85,11 +85,8 @@ def wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
     while time.time() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"server exited:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        if health_answers(base):
+            return
         time.sleep(0.2)
     raise AssertionError(f"{base} not healthy:\n{log.read_text(errors='replace')[-3000:]}")
 

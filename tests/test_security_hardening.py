@@ -586,12 +586,13 @@ def test_sigterm_stops_a_running_ingest_cleanly(tmp_path):
         assert upload.status_code == 202, upload.text
         run_id = upload.json()["run_id"]
         deadline = time.time() + 30
-        while time.time() < deadline:
-            runs = httpx.get(f"{server['url']}/v1/knowledge/ingestions", headers=admin, timeout=10).json()
-            run = next(r for r in runs["runs"] if r["id"] == run_id)
-            if run["status"] == "running":
-                break
-            time.sleep(0.1)
+        with httpx.Client(headers=admin, timeout=10) as http:  # one client (SSL context) for the polls
+            while time.time() < deadline:
+                runs = http.get(f"{server['url']}/v1/knowledge/ingestions").json()
+                run = next(r for r in runs["runs"] if r["id"] == run_id)
+                if run["status"] == "running":
+                    break
+                time.sleep(0.1)
         assert run["status"] == "running", run
         time.sleep(0.5)
         stopped = time.monotonic()
