@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import make_settings
+from conftest import initialised_copy, make_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -85,7 +85,7 @@ def embedding_server() -> Iterator[EmbeddingServer]:
 
 
 async def test_hybrid_search_fuses_fts_and_vectors(data_dir: Path) -> None:
-    ctx = build_context(make_settings(data_dir))
+    ctx = build_context(make_settings(initialised_copy(data_dir)))
     try:
         await load_default_knowledge(ctx)
         retriever = await install_knowledge(ctx, background_reindex=False)
@@ -106,7 +106,7 @@ async def test_hybrid_search_fuses_fts_and_vectors(data_dir: Path) -> None:
 async def test_openai_provider_caches_and_switching_reindexes(
     data_dir: Path, embedding_server: EmbeddingServer
 ) -> None:
-    ctx = build_context(make_settings(data_dir))
+    ctx = build_context(make_settings(initialised_copy(data_dir)))
     try:
         await load_default_knowledge(ctx)
         await install_knowledge(ctx, background_reindex=False)
@@ -189,7 +189,7 @@ async def test_in_memory_bm25_scores_exactly_as_fts5(data_dir: Path) -> None:
     cases_file = Path(__file__).resolve().parents[1] / "knowledge" / "eval" / "cases.jsonl"
     texts = [json.loads(line)["text"] for line in cases_file.read_text(encoding="utf-8").splitlines() if line.strip()]
     texts += ["hello there", "zzqx", "النت", "Internet hêdî ye", '"; DROP TABLE articles; --']
-    ctx = build_context(make_settings(data_dir))
+    ctx = build_context(make_settings(initialised_copy(data_dir)))
     try:
         await load_default_knowledge(ctx)
         matcher = ctx.pipeline.matcher
