@@ -8,7 +8,7 @@ import time
 import jwt
 import pytest
 from auth_helpers import PASSWORDS, bearer, login, make_user, staff_tokens
-from conftest import make_settings
+from conftest import initialised_copy, make_settings
 from typer.testing import CliRunner
 
 from nura_appliance.auth.tokens import TokenSigner
@@ -170,7 +170,9 @@ async def test_the_api_key_can_be_disabled(data_dir):
 
     from nura_appliance.app import create_app
 
-    app = create_app(make_settings(data_dir, API_KEY="automation-key-0123456789abcdef", API_KEY_ENABLED=False))
+    app = create_app(
+        make_settings(initialised_copy(data_dir), API_KEY="automation-key-0123456789abcdef", API_KEY_ENABLED=False)
+    )
     await start_app(app)
     try:
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_settings, new_session, start_app, stop_app
+from conftest import initialised_copy, make_settings, new_session, start_app, stop_app
 
 from nura_appliance.app import create_app
 
@@ -148,7 +148,7 @@ async def test_durable_restore_after_cache_is_cleared(client, app):
 async def test_restart_keeps_sessions_and_history(data_dir):
     import httpx
 
-    settings = make_settings(data_dir)
+    settings = make_settings(initialised_copy(data_dir))  # a restart, not a first start, is the subject
     app1 = create_app(settings)
     await start_app(app1)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app1), base_url="http://t") as c1:
