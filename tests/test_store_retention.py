@@ -11,7 +11,7 @@ import pytest
 from conftest import query_rows, seed_rows
 
 from nura_appliance.errors import StorageError
-from nura_appliance.ops.retention import LOG_TABLES, SESSION_TABLE, plan, purge
+from nura_appliance.ops.retention import LOG_TABLES, SESSION_TABLE, count, plan, purge
 from nura_appliance.storage.base import RetentionStore
 from nura_appliance.storage.stores import stores_for
 
@@ -90,6 +90,22 @@ class RetentionStoreContract:
         assert removed["sessions"] == 1 and set(removed) >= {t[0] for t in LOG_TABLES} | {SESSION_TABLE[0]}
         assert [r["id"] for r in query_rows(db, "SELECT id FROM sessions")] == ["open"]
         assert await store.attachment_names() == {"open.png"}  # the row went with its session
+
+    async def test_purge_takes_old_early_whatsapp_statuses(self, store: RetentionStore, db: Any) -> None:
+        now = 100 * DAY
+        seed_rows(
+            db,
+            "whatsapp_early_statuses",
+            [
+                {"wa_message_id": f"wamid.{i}", "status": status, "error": None, "received_at": at}
+                for i, (status, at) in enumerate((("read", 1.0), ("failed", now - 31 * DAY), ("delivered", now - DAY)))
+            ],
+        )
+        older = plan("30d", now=now)
+        assert (await count(store, older))["whatsapp_early_statuses"] == 2
+        assert (await purge(store, older))["whatsapp_early_statuses"] == 2
+        kept = query_rows(db, "SELECT wa_message_id, status FROM whatsapp_early_statuses")
+        assert kept == [{"wa_message_id": "wamid.2", "status": "delivered"}]
 
     async def test_racing_batches_delete_each_row_once(self, store: RetentionStore, db: Any) -> None:
         seed_rows(db, "conversation_logs", _logs([1.0] * 30))

@@ -32,6 +32,10 @@ LOG_TABLES: tuple[PurgeTable, ...] = (
     ("ingestion_logs", "started_at", ""),
     ("telegram_updates", "received_at", ""),
     ("whatsapp_inbound", "received_at", ""),
+    # Delivery statuses that came before their message's id was saved (migration 0020): the channel
+    # drops them after an hour when the next early status arrives; a number that stops receiving
+    # them kept its last ones for ever without this.
+    ("whatsapp_early_statuses", "received_at", ""),
     # Messages to WhatsApp customers whose fate is known (still-queued ones are work to do).
     ("whatsapp_outbound", "created_at", "status NOT IN ('queued', 'sending')"),
     # Finished jobs only: pending and failed ones are still work to do or to look at.
