@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 from collections import Counter
 from typing import Any
 
@@ -17,6 +18,7 @@ from conftest import seed_rows
 
 from nura_appliance.errors import StorageError
 from nura_appliance.storage.base import SearchStore
+from nura_appliance.storage.sqlite.search import fts_query, hamming, varints
 from nura_appliance.storage.stores import stores_for
 
 DIM = 8
@@ -274,6 +276,54 @@ class TestSqliteSearchStore(SearchStoreContract):
                     )
 
         db.write_sync(write)
+
+    @staticmethod
+    def fts5_rank(db: Any, terms: list[str], limit: int) -> list[tuple[str, float, str]]:
+        """FTS5's own answer: every matching row scored by bm25() and sorted (``ORDER BY rank``)."""
+        rows = db.read_sync(
+            lambda c: c.execute(
+                "SELECT ref, -bm25(chunk_fts) AS score, text FROM chunk_fts WHERE chunk_fts MATCH ?"
+                " ORDER BY rank LIMIT ?",
+                (fts_query(terms), limit),
+            ).fetchall()
+        )
+        return [(str(r["ref"]), r["score"], r["text"]) for r in rows]
+
+    async def test_chunk_bm25_is_fts5s_ranking(self, store: SearchStore, db: Any) -> None:
+        # Many rows of equal length and term counts (ties), and rows of 128 tokens or more (their
+        # size takes two varint bytes): the in-memory scores are FTS5's doubles, in FTS5's order.
+        rng = random.Random(5)
+        words = [f"w{i}" for i in range(40)]
+        texts = [" ".join(rng.choice(words) for _ in range(rng.choice((3, 3, 4, 9, 130)))) for _ in range(300)]
+        seed_rows(db, "chunk_fts", [{"rowid": 100 + i, "text": t, "ref": str(100 + i)} for i, t in enumerate(texts)])
+        for terms, limit in ((["w1"], 20), (["w2", "w3", "w2"], 40), (["w5", "router", "w7"], 300), (["w9"], 3)):
+            found = await store.read(lambda c, t=terms, n=limit: store.chunk_bm25_in(c, t, n))
+            assert found == self.fts5_rank(db, terms, limit)
+        # Terms that are not the index's tokens as they stand are FTS5's to fold: the same answer.
+        for terms in (["W1", "w4"], ["nowhere", "w6"], ["w1 w2"]):
+            found = await store.read(lambda c, t=terms: store.chunk_bm25_in(c, t, 10))
+            assert found == self.fts5_rank(db, terms, 10)
+
+    async def test_chunk_bm25_follows_index_changes(self, store: SearchStore, db: Any) -> None:
+        # Rows staged or purged without a new knowledge version change FTS5's row count and
+        # average length: the next search scores with them.
+        assert await store.read(lambda c: store.chunk_bm25_in(c, ["router"], 5)) == self.fts5_rank(db, ["router"], 5)
+        seed_rows(db, "chunk_fts", [{"rowid": 50 + i, "text": "router x y", "ref": str(50 + i)} for i in range(3)])
+        added = await store.read(lambda c: store.chunk_bm25_in(c, ["router", "x"], 10))
+        assert len(added) == 4 and added == self.fts5_rank(db, ["router", "x"], 10)
+        db.write_sync(lambda c: c.execute("DELETE FROM chunk_fts WHERE rowid IN (3, 50)"))
+        gone = await store.read(lambda c: store.chunk_bm25_in(c, ["router", "x"], 10))
+        assert [r for r, _, _ in gone] == ["51", "52"] and gone == self.fts5_rank(db, ["router", "x"], 10)
+
+    def test_varints_and_hamming(self) -> None:
+        assert varints(bytes([0x33, 0x00, 0x81, 0x00, 0x82, 0x80, 0x01])) == [51, 0, 128, 2 * 16384 + 1]
+        rng = np.random.default_rng(3)
+        codes = rng.integers(0, 2**63, size=(20_000, 16), dtype=np.uint64)  # more than two blocks
+        q = codes[7].copy()
+        q[0] ^= np.uint64(0b1011)
+        expected = np.unpackbits((codes ^ q).view(np.uint8), axis=1).sum(axis=1)
+        found = hamming(np.ascontiguousarray(codes.T), q)
+        assert found.dtype == np.int16 and (found == expected).all() and found[7] == 3
 
     async def test_without_the_vocabulary_or_the_vector_table(self, tmp_path: Any) -> None:
         from conftest import make_settings

@@ -11,6 +11,11 @@ sets for the default pack (``common.dev_case_files("default")``, never a frozen 
   pitfalls list measured at ~20 ms for 50k × 384);
 * ``chromadb`` — ``collection.query`` on an HNSW collection with the same vectors.
 
+``cpu_p50_ms`` is the hybrid search's CPU time per question (``time.thread_time``; on a shared
+machine it moves less than the wall time). ``lexical_as_fts5`` is the share of questions whose
+handbook BM25 candidates (``chunk_bm25_in``, scored in memory from FTS5's postings) are FTS5's own
+``ORDER BY rank`` rows with the same scores in the same order (1.0 expected).
+
 ``recall@5`` is the share of the exact top-5 neighbours (brute-force float cosine in numpy) that a
 vector search returns in its top 5. At 50k chunks the run repeats with 1536-dimensional vectors
 (the same vectors through a fixed random projection) to show the cost does not follow the size.
@@ -37,12 +42,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import REPO, dev_cases, save  # noqa: E402
 
 from nura_appliance.knowledge.embedding import BuiltinEmbedder  # noqa: E402
-from nura_appliance.knowledge.hybrid import HybridRetriever  # noqa: E402
+from nura_appliance.knowledge.hybrid import HybridRetriever, QueryTerms, selective_terms  # noqa: E402
 from nura_appliance.knowledge.indexer import coarse, coarse_dim, split_sentences, to_blob  # noqa: E402
 from nura_appliance.knowledge.normalize import index_terms  # noqa: E402
 from nura_appliance.knowledge.retrieval import knowledge_version  # noqa: E402
 from nura_appliance.storage.sqlite import migrations  # noqa: E402
 from nura_appliance.storage.sqlite.db import Database  # noqa: E402
+from nura_appliance.storage.sqlite.search import fts_query  # noqa: E402
 from nura_appliance.storage.stores import stores_for  # noqa: E402
 
 SIZES = tuple(int(s) for s in os.environ.get("BENCH_RETRIEVAL_SIZES", "1000,10000,50000").split(","))
@@ -137,12 +143,13 @@ def measure(
             conn = db._reader()  # the benchmark runs in this thread; no pool hop in the timings
             for text, q in zip(query_texts[:5], query_vectors[:5], strict=True):  # warm caches
                 retriever.search_sync(conn, text, q, K, ("chunk",))
-            hybrid, vector_only, baseline = [], [], []
+            hybrid, hybrid_cpu, vector_only, baseline = [], [], [], []
             recall_vec, recall_base = [], []
             for text, q, truth in zip(query_texts, query_vectors, exact, strict=True):
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.thread_time()
                 retriever.search_sync(conn, text, q, K, ("chunk",))
                 hybrid.append(time.perf_counter() - t)
+                hybrid_cpu.append(time.thread_time() - c)
                 t = time.perf_counter()
                 ranked = vector_stage(conn, retriever, q)
                 vector_only.append(time.perf_counter() - t)
@@ -153,7 +160,11 @@ def measure(
                 )
                 baseline.append(time.perf_counter() - t)
                 recall_base.append(len(truth & {r["rowid"] for r in rows}) / K)
-            out["nura_hybrid"] = percentiles(hybrid)
+            out["nura_hybrid"] = {
+                **percentiles(hybrid),
+                "cpu_p50_ms": percentiles(hybrid_cpu)["p50_ms"],
+                "lexical_as_fts5": lexical_as_fts5(conn, retriever, query_texts),
+            }
             out["nura_vector"] = {**percentiles(vector_only), "recall@5": round(statistics.mean(recall_vec), 3)}
             out["sqlite_vec_float"] = {**percentiles(baseline), "recall@5": round(statistics.mean(recall_base), 3)}
         finally:
@@ -164,11 +175,33 @@ def measure(
         round(base / out["nura_vector"]["p50_ms"], 2) if out["nura_vector"]["p50_ms"] else None
     )
     print(
-        f"{label}: hybrid p50 {out['nura_hybrid']['p50_ms']} ms p99 {out['nura_hybrid']['p99_ms']} ms |"
+        f"{label}: hybrid p50 {out['nura_hybrid']['p50_ms']} ms p99 {out['nura_hybrid']['p99_ms']} ms"
+        f" cpu p50 {out['nura_hybrid']['cpu_p50_ms']} ms lexical=FTS5 {out['nura_hybrid']['lexical_as_fts5']} |"
         f" vector {out['nura_vector']} | float baseline {out['sqlite_vec_float']} | chroma {out['chromadb']}",
         flush=True,
     )
     return out
+
+
+def lexical_as_fts5(conn: Any, retriever: HybridRetriever, query_texts: list[str]) -> float:
+    """Share of questions whose handbook BM25 candidates are FTS5's own ranking of the terms the
+    retriever sends (rows, scores and order)."""
+    version = knowledge_version(retriever.store, conn)
+    same = asked = 0
+    for text in query_texts:
+        terms = QueryTerms.of(text, retriever.bridge(conn, version))
+        looked = retriever._frequencies.lookup(conn, version, terms.lookup_terms())
+        sent = selective_terms(*looked, terms.terms) if looked else []
+        if not sent:
+            continue
+        asked += 1
+        ours = retriever.store.chunk_bm25_in(conn, sent, 20)
+        rows = conn.execute(
+            "SELECT ref, -bm25(chunk_fts) AS score, text FROM chunk_fts WHERE chunk_fts MATCH ? ORDER BY rank LIMIT 20",
+            (fts_query(sent),),
+        ).fetchall()
+        same += ours == [(str(r["ref"]), r["score"], r["text"]) for r in rows]
+    return round(same / asked, 3) if asked else 1.0
 
 
 def vector_stage(conn: Any, retriever: HybridRetriever, q: np.ndarray) -> list[int]:

@@ -5,10 +5,15 @@
 Many rows per message are read as tuples, not the connection's dicts (a cursor whose row trace
 returns the row): hundreds of BM25 rows or 160 vector rows each cost more as a dict than their
 scoring did.
+
+The handbook's BM25 (:meth:`SqliteSearchStore.chunk_bm25_in`) is FTS5's own ``bm25()``, computed
+here from FTS5's postings (:class:`_ChunkLexicon`): ``ORDER BY rank`` made FTS5 score every chunk
+holding a query term (about 4,000 rows per question at 50k chunks, half of a hybrid search).
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -56,6 +61,116 @@ def nearest_rows(distances: np.ndarray, count: int) -> np.ndarray:
     return np.concatenate([below, at_cut])
 
 
+def varints(blob: bytes) -> list[int]:
+    """The SQLite varints (big-endian, 7 bits a byte, the 9th byte whole) of an FTS5 record."""
+    out: list[int] = []
+    value = length = 0
+    for byte in blob:
+        length += 1
+        if length == 9:
+            out.append((value << 8) | byte)
+            value = length = 0
+        elif byte & 0x80:
+            value = (value << 7) | (byte & 0x7F)
+        else:
+            out.append((value << 7) | byte)
+            value = length = 0
+    return out
+
+
+def row_lengths(records: list[bytes]) -> np.ndarray:
+    """Tokens per row from FTS5's size records (``chunk_fts_docsize.sz``: a varint per column).
+    Rows under 128 tokens a column (one byte a varint: nearly every chunk) are summed in numpy."""
+    sizes = [len(r) for r in records]
+    joined = np.frombuffer(b"".join(records), dtype=np.uint8)
+    if not records or min(sizes) == 0 or int(joined.max()) >= 0x80:
+        return np.array([sum(varints(r)) for r in records], dtype=np.float64)
+    starts = np.cumsum([0, *sizes[:-1]])
+    summed: np.ndarray = np.add.reduceat(joined.astype(np.float64), starts)
+    return summed
+
+
+BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() constants
+# Postings held in memory per knowledge version (12 bytes each: 2M postings are 24 MB); over it the
+# lexicon starts again empty. At 50k chunks a question's terms hold about 4,000 postings.
+MAX_POSTINGS = 2_000_000
+
+
+class _ChunkLexicon:
+    """``chunk_fts`` scored as FTS5's ``bm25()`` scores it, from FTS5's own postings.
+
+    ``SELECT … ORDER BY rank LIMIT n`` makes FTS5 compute ``bm25()`` for every row holding any
+    query term (reading each row's size and position list) before it can sort: at 50k chunks
+    ~4,000 rows and half of a hybrid search. A term's contribution to a row's score depends only
+    on the term's row count, the row's length and the index's row count and average length, all
+    fixed until the index changes; so each term's postings are read once (an fts5vocab
+    ``instance`` table joined with the row sizes FTS5 keeps in ``chunk_fts_docsize``) and kept as
+    ``(rowids, contributions)``, and a query adds them up. The index's row count and total length
+    come from FTS5's averages record (``chunk_fts_data`` row 1), whose bytes are part of the key:
+    any insert or delete (a staged batch, a purge) changes it and the lexicon starts again.
+
+    The arithmetic is FTS5's, term by term in the query's order (``fts5_aux.c``): the scores are
+    the same doubles, and ties go to the lower rowid as FTS5's sorter puts them (all 200 benchmark
+    questions at 50k chunks: the same rows, scores and order; docs/PERFORMANCE.md)."""
+
+    def __init__(self, key: tuple[str, bytes], rows: int, average: float) -> None:
+        self.key = key
+        self.rows = rows
+        self.average = average
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.size = 0
+
+    def idf(self, hits: int) -> float:
+        value = math.log((self.rows - hits + 0.5) / (hits + 0.5))
+        return value if value > 0 else 1e-6
+
+    def add(self, term: str, rows: list[tuple[Any, ...]]) -> tuple[np.ndarray, np.ndarray]:
+        """Keep ``term``'s postings, rows of ``(rowid, instances, size record)``."""
+        rowids = np.array([r[0] for r in rows], dtype=np.int64)
+        tf = np.array([r[1] for r in rows], dtype=np.float64)
+        length = row_lengths([r[2] for r in rows])
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * length / self.average)
+        found = rowids, self.idf(len(rows)) * ((tf * (BM25_K1 + 1.0)) / (tf + norm))
+        self.postings[term] = found
+        self.size += len(rows)
+        return found
+
+    def best(self, parts: list[tuple[np.ndarray, np.ndarray]], limit: int) -> list[tuple[int, float]]:
+        """The best ``limit`` rowids by summed score, ties to the lower rowid."""
+        rowids = np.concatenate([p[0] for p in parts])
+        # bincount adds in array order: each row's score sums its terms in the query's order.
+        unique, at = np.unique(rowids, return_inverse=True)
+        scores = np.bincount(at, weights=np.concatenate([p[1] for p in parts]))
+        order = np.lexsort((unique, -scores))[:limit]
+        return [(int(unique[i]), float(scores[i])) for i in order]
+
+
+HAMMING_BLOCK = 8192  # codes per block: the block's XOR (1 MB at 1,024 bits) stays in the cache
+
+
+def hamming(words: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Hamming distance (int16) between ``query`` (one code of w words) and every code of
+    ``words``, stored word-major: shape (w, codes), row i holding word i of every code.
+
+    Row-major codes (one code per row) made numpy's XOR run an inner loop of 16 words per code
+    (3.7 ms CPU at 50k codes on the loaded machine); word-major, each operation runs over a block
+    of 8,192 codes at once and its temporaries stay in the cache (1.6 ms, the same distances).
+    """
+    width, total = words.shape
+    out = np.empty(total, dtype=np.int16)
+    block = min(total, HAMMING_BLOCK)
+    xored = np.empty((width, block), dtype=words.dtype)
+    counts = np.empty((width, block), dtype=np.uint8)
+    column = query.reshape(width, 1)
+    for start in range(0, total, block):
+        end = min(total, start + block)
+        size = end - start
+        np.bitwise_xor(words[:, start:end], column, out=xored[:, :size])
+        np.bitwise_count(xored[:, :size], out=counts[:, :size])
+        np.add.reduce(counts[:, :size], axis=0, dtype=np.int16, out=out[start:end])
+    return out
+
+
 def _cosines(matrix_blobs: list[bytes], query: np.ndarray) -> np.ndarray:
     matrix = np.frombuffer(b"".join(matrix_blobs), dtype=np.float32).reshape(len(matrix_blobs), -1)
     # einsum, not BLAS: for one query vector it is as fast and wakes no thread pool (retrieval.dot_rows)
@@ -68,6 +183,7 @@ class SqliteSearchStore:
         self.db = db
         # The coarse codes of each kind, per knowledge version: (version, row ids, packed codes).
         self._codes: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
+        self._lexicon: _ChunkLexicon | None = None
         self._lock = threading.Lock()
 
     async def read(self, fn: Callable[[Any], T]) -> T:
@@ -160,6 +276,18 @@ class SqliteSearchStore:
         query = fts_query(terms)
         if not query or limit <= 0:
             return []
+        best = self._lexicon_best(conn, terms, limit)
+        if best is not None:
+            if not best:
+                return []
+            ids = [rowid for rowid, _ in best]
+            found = {
+                rowid: (ref, text)
+                for rowid, ref, text in _tuple_rows(
+                    conn, f"SELECT rowid, ref, text FROM chunk_fts WHERE rowid IN ({_marks(len(ids))})", ids
+                )
+            }
+            return [(str(found[r][0]), score, found[r][1]) for r, score in best if r in found]
         return [
             (str(ref), score, text)
             for ref, score, text in _tuple_rows(
@@ -168,6 +296,45 @@ class SqliteSearchStore:
                 (query, limit),
             )
         ]
+
+    def _lexicon_best(self, conn: Connection, terms: list[str], limit: int) -> list[tuple[int, float]] | None:
+        """:meth:`chunk_bm25_in`'s rows from :class:`_ChunkLexicon`, or None where FTS5 must
+        answer: a term that is not one of the index's tokens as it stands (FTS5 would fold its case
+        and accents, or split it), or an index without its averages record."""
+        averages = _tuple_rows(conn, "SELECT block FROM chunk_fts_data WHERE id = 1", ())
+        version = _tuple_rows(conn, "SELECT value FROM kb_meta WHERE key = 'version'", ())
+        if not averages:
+            return None
+        key = (str(version[0][0]) if version else "", bytes(averages[0][0]))
+        with self._lock:
+            lexicon = self._lexicon
+        if lexicon is None or lexicon.key != key or lexicon.size > MAX_POSTINGS:
+            counts = varints(key[1])
+            if not counts or counts[0] <= 0:
+                return []  # no chunks
+            lexicon = _ChunkLexicon(key, counts[0], sum(counts[1:]) / counts[0])
+            with self._lock:
+                self._lexicon = lexicon
+        parts = []
+        for term in dict.fromkeys(t.replace('"', "") for t in terms if t.replace('"', "")):
+            found = lexicon.postings.get(term)
+            if found is None:
+                conn.execute(
+                    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_fts_instance"
+                    " USING fts5vocab(main, chunk_fts, instance)"
+                )
+                rows = _tuple_rows(
+                    conn,
+                    "SELECT i.doc, i.n, d.sz FROM (SELECT doc, count(*) AS n FROM temp.chunk_fts_instance"
+                    " WHERE term = ? GROUP BY doc) AS i JOIN chunk_fts_docsize AS d ON d.id = i.doc",
+                    (term,),
+                )
+                if not rows:
+                    return None
+                with self._lock:
+                    found = lexicon.add(term, rows)
+            parts.append(found)
+        return lexicon.best(parts, limit) if parts else []
 
     def chunk_terms_in(self, conn: Transaction, refs: Sequence[str]) -> dict[str, str]:
         conn = own(conn)
@@ -281,14 +448,12 @@ class SqliteSearchStore:
                 return []
             word = np.uint64 if len(code_blob) % 8 == 0 else np.uint8
             codes = np.frombuffer(b"".join(code for _, code in rows), dtype=word).reshape(len(rows), -1)
-            snapshot = (version, np.array([rowid for rowid, _ in rows], dtype=np.int64), codes)
+            # word-major: each word of every code in one contiguous row (see hamming)
+            snapshot = (version, np.array([rowid for rowid, _ in rows], dtype=np.int64), np.ascontiguousarray(codes.T))
             with self._lock:
                 self._codes[kind] = snapshot
         _, ids, codes = snapshot
-        query_code = np.frombuffer(code_blob, dtype=codes.dtype)
-        # Hamming distances (at most the code's bit count, so int16). einsum sums the per-word
-        # counts about 3x faster than .sum(axis=1) does here.
-        distances = np.einsum("ij->i", np.bitwise_count(codes ^ query_code), dtype=np.int16)
+        distances = hamming(codes, np.frombuffer(code_blob, dtype=codes.dtype))
         return [int(i) for i in ids[nearest_rows(distances, count)]]
 
     def cosines_in(self, conn: Transaction, kind: str, refs: Sequence[str], query: np.ndarray) -> dict[str, float]:
