@@ -23,6 +23,7 @@ from nura_appliance.conversation.pipeline import Answer
 from nura_appliance.knowledge.hybrid import passage_terms
 from nura_appliance.knowledge.lexicon import carrier_family, carrier_numbers, other_carriers, own_carriers
 from nura_appliance.knowledge.normalize import normalize
+from nura_appliance.knowledge.places import names_region, place_groups
 from nura_appliance.knowledge.retrieval import analyse
 from nura_appliance.knowledge.values import (
     identifiers,
@@ -357,6 +358,11 @@ class GroundedAnswerTier:
         # the handbook's own passwords and accounts hold its words, not the answer. An LLM still
         # gets the passages and declines what they do not answer.
         elsewhere = bool(context.get("other_services"))
+        # ... nor when it found the question is about a subject no telecom desk carries, another
+        # operator's or wallet's matter or a government paper ("كم رسوم نقل ملكية السيارة" and the
+        # handbook's line-ownership fee, "رقم مطعم بالمنصور مول" and the Mansour branch): the
+        # subject is not the team's, whatever words a passage shares with it.
+        elsewhere = elsewhere or bool(context.get("elsewhere"))
         # ... nor when it names another operator the passage does not ("كم عدد مشتركي كورك" and
         # the desk's own subscriber count).
         elsewhere = elsewhere or names_other_operator(text, best.text, settings.company_name or "")
@@ -583,6 +589,13 @@ class GroundedAnswerTier:
         if found is None or not found.body:
             return None
         best, body = found.passage, found.body
+        # A row or sentence that names other places and not the one asked about answers for
+        # them: "شكد سعر يوم التجوال بتركيا" and "باقة يوم التجوال في الكويت 5,500 دينار".
+        asked = place_groups(text)
+        if asked and not names_region(body):
+            named = place_groups(body)
+            if named and not named & asked:
+                return None
         # Quoted as the answer only from a passage relevant enough in its own right (the fallback
         # search's score is no calibrated relevance).
         if self.retriever is not None:

@@ -303,6 +303,7 @@ class Pipeline:
                         "knowledge_version": decision.version,
                         "background_margin": decision.signals.get("background_margin"),
                         "other_services": decision.signals.get("other_services"),
+                        "elsewhere": elsewhere(decision),
                     },
                 )
                 if rag is not None:
@@ -324,6 +325,7 @@ class Pipeline:
                     "knowledge_version": decision.version,
                     "background_margin": decision.signals.get("background_margin"),
                     "other_services": decision.signals.get("other_services"),
+                    "elsewhere": elsewhere(decision),
                 },
             )
             if rag is not None:
@@ -385,6 +387,14 @@ class Pipeline:
             candidates=await self._candidates(decision, lang),
             sentiment=mood,
         )
+
+
+def elsewhere(decision: Decision) -> bool:
+    """Whether the article tier found the message is about a subject that is not the desk's: a
+    subject no telecom desk carries, another operator's or wallet's matter, a government paper
+    (its ``foreign_topics``, ``other_carriers`` and ``papers`` signals). The handbook tier quotes
+    no passage for such a message (it may still go to an LLM, which declines it)."""
+    return any(decision.signals.get(key) for key in ("foreign_topics", "other_carriers", "papers"))
 
 
 def arabic_vocabulary(articles: list[dict[str, Any]]) -> frozenset[str]:

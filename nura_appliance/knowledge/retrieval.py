@@ -42,8 +42,11 @@ from typing import Any
 
 import numpy as np
 
+from nura_appliance.knowledge.arabizi import transliterate_word
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
 from nura_appliance.knowledge.encoder import SentenceEncoder
+from nura_appliance.knowledge.english import is_english_word
+from nura_appliance.knowledge.folding import normalize
 from nura_appliance.knowledge.indexer import from_blob
 from nura_appliance.knowledge.language import arabizi_text
 from nura_appliance.knowledge.lexicon import (
@@ -60,6 +63,7 @@ from nura_appliance.knowledge.lexicon import (
 )
 from nura_appliance.knowledge.normalize import analysis as shared_analysis
 from nura_appliance.knowledge.normalize import has_sorani_letters
+from nura_appliance.knowledge.places import held_in, place_words
 from nura_appliance.knowledge.stemming import sorani_predicates
 from nura_appliance.knowledge.topics import topic_words
 from nura_appliance.storage.base import SearchStore, Transaction
@@ -271,6 +275,9 @@ class _Snapshot:
     # read with the rest of this knowledge version: an import that renames the pack counts from
     # its first message on.
     own_carriers: frozenset[str] = frozenset()
+    # The consonant skeletons of the company's own name (``own_name_skeletons``): a match carried
+    # by it alone says the question is for this desk, not which article answers it.
+    own_names: frozenset[str] = frozenset()
     # The sentence encoder's vectors of this version's titles, examples and out-of-scope
     # questions (None without ARTICLE_ENCODER; see :class:`_Semantic`).
     semantic: _Semantic | None = None
@@ -383,7 +390,9 @@ def _load_snapshot(
             for word in words:
                 bag[word] = bag.get(word, 0.0) + weight
     snap.terms = [frozenset(t) for t in terms]
-    snap.own_carriers = own_carriers(_pack_names(store, conn))
+    names = _pack_names(store, conn)
+    snap.own_carriers = own_carriers(names)
+    snap.own_names = own_name_skeletons(names)
     if encoder is not None:
         snap.semantic = _load_semantic(store, conn, encoder, snap.position)
     if learn:
@@ -451,6 +460,54 @@ def _pack_names(store: SearchStore, conn: Transaction) -> list[str]:
     if isinstance(scope, dict):
         names.extend(t for t in scope.values() if isinstance(t, str))
     return names
+
+
+_SKELETON_FOLD = str.maketrans("قطصضظذثحى", "كتسدززسهي")
+
+
+def skeleton(word: str) -> str:
+    """A word's consonants (long vowels and Latin vowels dropped, letters Latin spelling cannot
+    tell apart folded), to meet a name across scripts: "zagros" → "zgrs", "زاكروس" → "زكرس"."""
+    word = normalize(word)
+    if word.isascii():
+        return "".join(c for c in word if c.isalpha() and c not in "aeiouy")
+    return "".join(c for c in word.translate(_SKELETON_FOLD) if c not in "اويەۆێیئء" and not c.isdigit())
+
+
+def own_name_skeletons(names: list[str]) -> frozenset[str]:
+    """The company's own name in the pack: the words of the pack's name (``names[0]``) that its
+    scope message also writes (in any of its languages) and that are no English word ("Nahr" of
+    "Nahr Telecom", not "Telecom"), as consonant skeletons in Latin and, read as Arabizi, in
+    Arabic script."""
+    if not names or not names[0]:
+        return frozenset()
+    scope = {w for text in names[1:] for w in normalize(text).split()}
+    found: set[str] = set()
+    for word in normalize(names[0]).split():
+        word = word.strip("()[],.:;")
+        if len(word) < 4 or not word.isalpha() or word not in scope or is_english_word(word):
+            continue
+        for form in (word, transliterate_word(word)):
+            shape = skeleton(form)
+            if len(shape) >= 3:
+                found.add(shape)
+    return frozenset(found)
+
+
+def names_only_own(snap: _Snapshot, units: list[tuple[str, str | None]], index: int) -> bool:
+    """Whether every content word of the message article ``index`` covers is the company's own
+    name ("who is the ceo of nahr telecom" and the one-article pack's app article, through
+    "nahr"): the name says the question is for this desk, not which article answers it."""
+    if not snap.own_names:
+        return False
+    covered = covered_units(snap, units, index)
+    if not covered:
+        return False
+    for root in covered:
+        shape = skeleton(root)
+        if len(shape) < 3 or not any(own.startswith(shape) or shape.startswith(own) for own in snap.own_names):
+            return False
+    return True
 
 
 def _question_terms(text: str) -> frozenset[str]:
@@ -728,6 +785,23 @@ def background_words(snap: _Snapshot, units: list[tuple[str, str | None]], index
         for line in lines:
             found[line] = found.get(line, 0) + 1
     return max(found.values()) if found else 0
+
+
+# Concepts whose articles list named items (branches by city, packages by mountain or river): a
+# message about one of them that names a local place the winning article does not hold asks about
+# an item the list lacks (``unlisted_places``).
+LIST_KINDS = frozenset({"kcpackage", "kcbranch"})
+
+
+def unlisted_places(snap: _Snapshot, text: str, units: list[tuple[str, str | None]], index: int) -> list[str]:
+    """The local places (``places.place_words``) a message about a branch or a package names that
+    article ``index`` does not hold, when that article covers the branch or package word: "وين
+    فرعكم بالكوت" and the article listing the branches in other cities, "كم سعر باقة آزمر" and
+    the packages article. Empty when there are none."""
+    terms = snap.terms[index] if index < len(snap.terms) else frozenset()
+    if not any(concept in LIST_KINDS and concept in terms for _, concept in units):
+        return []
+    return [name for name in place_words(text) if not held_in(name, terms)]
 
 
 def other_service_words(
@@ -1080,6 +1154,14 @@ class ArticleMatcher:
             confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
         if unknown or covered < UNCOVERED_SHARE:
             confidence = round(min(confidence, UNCOVERED_CAP), 3)
+        unlisted = unlisted_places(snap, text, units, top)
+        if unlisted:
+            # A branch or a package in a place the article that lists them does not name.
+            confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
+        own_only = names_only_own(snap, units, top)
+        if own_only:
+            # Carried by the company's own name alone: for this desk, but not this article's.
+            confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
         services = other_service_words(snap, units, analysis["terms"], top)
         if not services and water_named(text) and service_facets(units, analysis["terms"]):
             services = ["water"]  # the water bill: the utility beside electricity, matched as written
@@ -1103,6 +1185,8 @@ class ArticleMatcher:
             "background_words": explained,
             "other_services": len(services),
             "foreign_topics": len(topics),
+            "unlisted": len(unlisted),
+            "own_name_only": int(own_only),
             "best": round(best, 4),
             "margin": round(best - runner, 4),
             "known": round(known, 3),

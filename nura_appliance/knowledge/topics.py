@@ -1,5 +1,6 @@
 """Topics a telecom desk never carries: health, food, animals, sport, the weather, cars, jokes,
-the neighbourhood generator, prayer, embassies (issue 16, thirteenth pass).
+the neighbourhood generator, prayer, embassies (issue 16, thirteenth pass); wages and hiring
+(`h16oos`).
 
 The fifth, ninth and twelfth passes found that a word no article knows cannot tell an
 out-of-scope question from an in-scope one: dialect verbs, place names and typos are unknown
@@ -68,6 +69,9 @@ _TOPICS: dict[str, str] = {
     "generator": "مولده المولده امبير مۆلیدە generator",
     "prayer": "صلاه صلاة مسجد قران نوێژ مزگەوت nimêj mizgeft prayer mosque quran",
     "embassy": "سفاره سفارة باڵیۆزخانە balyozxane embassy",
+    # wages and hiring: the bank's "CVs and jobs" class, as nouns (h16oos); "وظيفه" left out (a
+    # phone's function), an article that asks for a salary slip holds its word and keeps it
+    "jobs": "راتب رواتب معاش توظيف مووچە meaş salary salaries wage wages vacancy vacancies hiring",
 }
 # Topic words of two words, matched as written.
 _PHRASES = ("second hand",)
