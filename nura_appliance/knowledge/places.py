@@ -9,9 +9,14 @@ that lists the others is not its answer (``retrieval.unlisted_places``). The fif
 thirteenth passes found that "a word no article knows" cannot tell such a name from a dialect verb
 ("ترجعولي", "الكم"); what does is *what* the word is, as ``topics`` does for subjects.
 
+A branch question counts every place; a package question only mountains, rivers and lakes
+(``_NATURE``): a town there is where the customer is ("باقة نت بأربيل"). Countries are a list of
+their own (``_COUNTRIES``), used only to tell a handbook row for one country from a question about
+another (``place_groups``): international calls and roaming name them ("باقة دولية لألمانيا" is the
+desk's).
+
 Written from geography, not from evaluation cases, in Arabic, Sorani, Kurmanji and Latin
-spellings. Left out on purpose: countries and foreign cities (international calls and roaming name
-them: "باقة دولية لألمانيا" is the desk's), the operators' own names ("زاگروس" is also a mountain
+spellings. Left out on purpose: foreign cities, the operators' own names ("زاگروس" is also a mountain
 range, "كورك" a mountain and an operator), and names that are everyday words in one of the
 languages: "دوكان"/"دوکان" (Dukan; Sorani "shop"), "متين" (Matin; "solid"), "الشعب" (al-Shaab;
 "the people"), "الجامعة" (university), "البياع" (seller), "رانيه" in Arabic script (Ranya; a verb
@@ -75,7 +80,6 @@ _PLACES = (
     "العماديه ئامێدی amadiya amedi amêdî",
     "خانقين خانەقین khanaqin",
     "كفري کفری kifri",
-    "دربندخان دەربەندیخان darbandikhan",
     "بنجوين پێنجوێن penjwen",
     "قلعه دزه قەڵادزێ qaladze",
     "مخمور مەخموور makhmur",
@@ -84,7 +88,19 @@ _PLACES = (
     "النعمانيه numaniyah",
     "المقداديه muqdadiyah",
     "طوزخورماتو tuz khurmatu",
-    # mountains, rivers, lakes, marshes
+    # Baghdad districts
+    "الكراده karrada karada",
+    "المنصور mansour",
+    "الاعظميه adhamiya",
+    "الكاظميه kadhimiya",
+    "زيونه zayouna",
+    "الجادريه jadriya",
+    "اليرموك yarmouk",
+    "الغزاليه ghazaliya",
+)
+# Mountains, rivers, lakes and marshes: what packages are named after ("باقة قنديل", "شط العرب").
+# A town in a package question is more often where the customer is ("باقة نت بأربيل").
+_NATURE = (
     "قنديل قەندیل qandil",
     "هلكورد هەڵگورد halgurd",
     "سفين سەفین safeen",
@@ -101,15 +117,7 @@ _PLACES = (
     "الاهوار marshes",
     "الحبانيه habbaniyah",
     "الثرثار tharthar",
-    # Baghdad districts
-    "الكراده karrada karada",
-    "المنصور mansour",
-    "الاعظميه adhamiya",
-    "الكاظميه kadhimiya",
-    "زيونه zayouna",
-    "الجادريه jadriya",
-    "اليرموك yarmouk",
-    "الغزاليه ghazaliya",
+    "دربندخان دەربەندیخان darbandikhan",
 )
 # Countries and regions: not for the article tier (international calls and roaming name them), but
 # a handbook row or sentence that names one country answers about that one (``place_groups``).
@@ -157,7 +165,7 @@ def _groups(countries: bool = False) -> dict[str, int]:
     ``_COUNTRIES`` when asked). A place written in two words ("ذي قار", "shatt al arab") counts by
     its last word."""
     found: dict[str, int] = {}
-    for number, line in enumerate(_PLACES + (_COUNTRIES if countries else ())):
+    for number, line in enumerate(_PLACES + _NATURE + (_COUNTRIES if countries else ())):
         for form in line.split():
             word = normalize(form)
             if len(word) < _MIN_NAME or word in (
@@ -178,10 +186,6 @@ def _groups(countries: bool = False) -> dict[str, int]:
             if word.startswith("ال") and len(word) - 2 >= _MIN_NAME:
                 found.setdefault(word[2:], number)
     return found
-
-
-def _names() -> frozenset[str]:
-    return frozenset(_groups())
 
 
 @lru_cache(maxsize=256)
@@ -220,11 +224,16 @@ def _as_place(word: str, names: Collection[str]) -> str | None:
     return None
 
 
-def place_words(text: str) -> list[str]:
-    """The local place names a message names (normalised, as the gazetteer writes them)."""
-    names = _names()
-    found = [_as_place(word, names) for word in normalize(text).split()]
-    return list(dict.fromkeys(name for name in found if name))
+def place_words(text: str, nature_only: bool = False) -> list[str]:
+    """The local place names a message names (normalised, as the gazetteer writes them); with
+    ``nature_only`` its mountains, rivers, lakes and marshes only."""
+    groups = _groups()
+    found = [_as_place(word, groups) for word in normalize(text).split()]
+    names = (name for name in found if name)
+    if nature_only:
+        first = len(_PLACES)
+        names = (name for name in names if first <= groups[name] < first + len(_NATURE))
+    return list(dict.fromkeys(names))
 
 
 def place_groups(text: str) -> frozenset[int]:

@@ -787,8 +787,8 @@ def background_words(snap: _Snapshot, units: list[tuple[str, str | None]], index
     return max(found.values()) if found else 0
 
 
-# Concepts whose articles list named items (branches by city, packages by mountain or river): a
-# message about one of them that names a local place the winning article does not hold asks about
+# Concepts whose articles list named items (branches by town, packages by mountain or river): a
+# message about one of them that names such a place the winning article does not hold asks about
 # an item the list lacks (``unlisted_places``).
 LIST_KINDS = frozenset({"kcpackage", "kcbranch"})
 
@@ -799,9 +799,13 @@ def unlisted_places(snap: _Snapshot, text: str, units: list[tuple[str, str | Non
     فرعكم بالكوت" and the article listing the branches in other cities, "كم سعر باقة آزمر" and
     the packages article. Empty when there are none."""
     terms = snap.terms[index] if index < len(snap.terms) else frozenset()
-    if not any(concept in LIST_KINDS and concept in terms for _, concept in units):
+    kinds = {concept for _, concept in units if concept in LIST_KINDS and concept in terms}
+    if not kinds:
         return []
-    return [name for name in place_words(text) if not held_in(name, terms)]
+    # Branches are named by town, packages by mountain or river: a town in a package question is
+    # where the customer is ("باقة نت بأربيل").
+    nature_only = "kcbranch" not in kinds
+    return [name for name in place_words(text, nature_only) if not held_in(name, terms)]
 
 
 def other_service_words(
