@@ -2,7 +2,8 @@
 
 Information for the retrieval engineer, not a test: a fact that pypdf scrambles (bidi reordering
 of numbers, codes and Latin runs inside Arabic lines) can only be found with a better extractor
-or normalisation. Usage: python knowledge/eval/handbooks/nahr/check_extraction.py
+or normalisation. It reads the dev files only: the frozen test split is never opened by a tuning
+tool. Usage: python knowledge/eval/handbooks/nahr/check_extraction.py
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ def main() -> None:
     reader = pypdf.PdfReader(HERE / "docs" / "nahr-service-guide.pdf")
     text = "\n".join(page.extract_text() for page in reader.pages)
     facts: dict[str, list[str]] = {}
-    for name in ("dev.jsonl", "test.jsonl"):
-        for line in (HERE / name).read_text(encoding="utf-8").splitlines():
+    for path in sorted(HERE.glob("dev*.jsonl")):
+        name = path.name
+        for line in path.read_text(encoding="utf-8").splitlines():
             case = json.loads(line)
             if "fact" in case["expect"]:
                 facts.setdefault(case["expect"]["fact"], []).append(name.split(".")[0])
