@@ -294,18 +294,7 @@ class Pipeline:
             # ... unless the handbook answers what this article cannot: a handbook passage holding
             # words of the question the article lacks (a product name, a place, a code).
             if self.retrieval is not None:
-                rag = await self.retrieval.answer(
-                    text,
-                    lang,
-                    {
-                        **context,
-                        "article_id": decision.article_id,
-                        "knowledge_version": decision.version,
-                        "background_margin": decision.signals.get("background_margin"),
-                        "other_services": decision.signals.get("other_services"),
-                        "elsewhere": elsewhere(decision),
-                    },
-                )
+                rag = await self.retrieval.answer(text, lang, handbook_context(context, decision, decision.article_id))
                 if rag is not None:
                     rag.sentiment = mood
                     return rag
@@ -317,17 +306,7 @@ class Pipeline:
 
         # 6. handbook retrieval (grounded LLM or extractive)
         if self.retrieval is not None:
-            rag = await self.retrieval.answer(
-                text,
-                lang,
-                {
-                    **context,
-                    "knowledge_version": decision.version,
-                    "background_margin": decision.signals.get("background_margin"),
-                    "other_services": decision.signals.get("other_services"),
-                    "elsewhere": elsewhere(decision),
-                },
-            )
+            rag = await self.retrieval.answer(text, lang, handbook_context(context, decision))
             if rag is not None:
                 rag.sentiment = mood
                 return rag
@@ -387,6 +366,22 @@ class Pipeline:
             candidates=await self._candidates(decision, lang),
             sentiment=mood,
         )
+
+
+def handbook_context(context: dict[str, Any], decision: Decision, article_id: str | None = None) -> dict[str, Any]:
+    """What the handbook tier is told of the article tier's decision: the knowledge version, the
+    background margin, other services, whether the subject is elsewhere (``elsewhere``) and, when
+    an article was confident, its id. One place, so the two handbook calls cannot drift apart."""
+    found = {
+        **context,
+        "knowledge_version": decision.version,
+        "background_margin": decision.signals.get("background_margin"),
+        "other_services": decision.signals.get("other_services"),
+        "elsewhere": elsewhere(decision),
+    }
+    if article_id:
+        found["article_id"] = article_id
+    return found
 
 
 def elsewhere(decision: Decision) -> bool:
