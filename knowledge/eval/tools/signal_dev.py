@@ -39,6 +39,13 @@ def cases() -> list[dict]:
     return out
 
 
+def print_cases(groups: tuple[tuple[str, list[dict]], ...]) -> None:
+    """One line per case of each group: its label, its file and its text."""
+    for label, group in groups:
+        for c in group:
+            print(label, c["file"], c["text"])
+
+
 def main() -> None:
     from nura_appliance.conversation.signals import sentiment, wants_human
 
@@ -70,25 +77,21 @@ def main() -> None:
             f"others read as a request {len(false_v)}/{len(others)}"
         )
         if show:
-            for c in missed_v:
-                print("  MISSED-WITH-VOCABULARY", c["file"], c["text"])
-            for c in false_v:
-                print("  FALSE-WITH-VOCABULARY", c["file"], c["text"])
+            print_cases((("  MISSED-WITH-VOCABULARY", missed_v), ("  FALSE-WITH-VOCABULARY", false_v)))
     print(
         f"anger recall {len(angry) - len(missed_anger)}/{len(angry)}; calm read as angry {len(false_anger)}/{len(calm)}; "
         f"article and out-of-scope questions read as angry {len(angry_questions)}/{len(questions)}"
     )
     if show:
-        for c in angry_questions:
-            print("ANGRY-Q", c["file"], c["text"])
-        for label, group in (
-            ("MISSED", missed),
-            ("FALSE", false_asks),
-            ("MISSED-ANGER", missed_anger),
-            ("FALSE-ANGER", false_anger),
-        ):
-            for c in group:
-                print(label, c["file"], c["text"])
+        print_cases(
+            (
+                ("ANGRY-Q", angry_questions),
+                ("MISSED", missed),
+                ("FALSE", false_asks),
+                ("MISSED-ANGER", missed_anger),
+                ("FALSE-ANGER", false_anger),
+            )
+        )
 
 
 if __name__ == "__main__":
