@@ -136,6 +136,13 @@ def _latin_key(term: str) -> str:
     return skeleton(term).replace("ز", "س")
 
 
+def spelling_key(term: str) -> str:
+    """A word's consonant skeleton in Arabic letters whatever its script, to meet a name spelt in
+    another script: "zagros", "زاكروس" and "زاگرۆس" → "سكرس"; "nahr" and "نهر" → "نهر"."""
+    key = latin_skeleton(term) if term.isascii() else _latin_key(term)
+    return key.replace("غ", "ك")
+
+
 def _stems(text: str, sorani: bool) -> set[str]:
     words = normalize(text).split()
     return {s for w in words if w not in STOPWORDS and not w.isdigit() and len(s := stem(w, sorani)) > 1}
@@ -166,14 +173,9 @@ def spells(word: str, ar: str) -> bool:
     """Whether ``word`` (a Latin or Sorani stem) is ``ar`` spelt in its own letters: the same
     consonant skeleton, or one letter more or less at the end ("duhok" / "دهو", the index's stem
     of "دهوك"; "basr" / "بصر"; Sorani "بسر" / "بصر"). Names are transliterated, not translated."""
-    if word.isascii():
-        if not word.isalpha() or len(word) < 3:
-            return False
-        mine = latin_skeleton(word).replace("غ", "ك")
-        theirs = _latin_key(ar).replace("غ", "ك")
-    else:
-        mine, theirs = skeleton(word).replace("ز", "س"), _latin_key(ar)
-    mine, theirs = mine.replace("غ", "ك"), theirs.replace("غ", "ك")
+    if word.isascii() and (not word.isalpha() or len(word) < 3):
+        return False
+    mine, theirs = spelling_key(word), _latin_key(ar).replace("غ", "ك")
     if len(mine) < 2 or len(theirs) < 2 or mine[0] != theirs[0]:
         return False
     short, long = sorted((mine, theirs), key=len)

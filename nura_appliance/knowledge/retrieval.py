@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from nura_appliance.knowledge.arabizi import transliterate_word
+from nura_appliance.knowledge.bridge import spelling_key
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
 from nura_appliance.knowledge.encoder import SentenceEncoder
 from nura_appliance.knowledge.english import is_english_word
@@ -462,23 +463,11 @@ def _pack_names(store: SearchStore, conn: Transaction) -> list[str]:
     return names
 
 
-_SKELETON_FOLD = str.maketrans("قطصضظذثحى", "كتسدززسهي")
-
-
-def skeleton(word: str) -> str:
-    """A word's consonants (long vowels and Latin vowels dropped, letters Latin spelling cannot
-    tell apart folded), to meet a name across scripts: "zagros" → "zgrs", "زاكروس" → "زكرس"."""
-    word = normalize(word)
-    if word.isascii():
-        return "".join(c for c in word if c.isalpha() and c not in "aeiouy")
-    return "".join(c for c in word.translate(_SKELETON_FOLD) if c not in "اويەۆێیئء" and not c.isdigit())
-
-
 def own_name_skeletons(names: list[str]) -> frozenset[str]:
     """The company's own name in the pack: the words of the pack's name (``names[0]``) that its
     scope message also writes (in any of its languages) and that are no English word ("Nahr" of
-    "Nahr Telecom", not "Telecom"), as consonant skeletons in Latin and, read as Arabizi, in
-    Arabic script."""
+    "Nahr Telecom", not "Telecom"), as the consonant skeletons (``bridge.spelling_key``, one
+    alphabet for both scripts) of the word and of its Arabizi reading."""
     if not names or not names[0]:
         return frozenset()
     scope = {w for text in names[1:] for w in normalize(text).split()}
@@ -488,7 +477,7 @@ def own_name_skeletons(names: list[str]) -> frozenset[str]:
         if len(word) < 4 or not word.isalpha() or word not in scope or is_english_word(word):
             continue
         for form in (word, transliterate_word(word)):
-            shape = skeleton(form)
+            shape = spelling_key(form)
             if len(shape) >= 3:
                 found.add(shape)
     return frozenset(found)
@@ -504,7 +493,7 @@ def names_only_own(snap: _Snapshot, units: list[tuple[str, str | None]], index: 
     if not covered:
         return False
     for root in covered:
-        shape = skeleton(root)
+        shape = spelling_key(root)
         if len(shape) < 3 or not any(own.startswith(shape) or shape.startswith(own) for own in snap.own_names):
             return False
     return True
