@@ -31,6 +31,7 @@ import re
 import time
 import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -205,29 +206,24 @@ def summarise(results: list[dict[str, Any]], elapsed: float = 0.0, langs: list[s
     def top1(r: dict[str, Any]) -> bool:
         return bool(r["got"]["candidates"]) and r["got"]["candidates"][0] == r["expect"]["article"]
 
-    per_lang: dict[str, dict[str, Any]] = {}
-    by_lang: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r, lang in zip(results, langs or [r.get("lang") or "?" for r in results], strict=True):
-        by_lang[lang].append(r)
-    for lang, rows in sorted(by_lang.items()):
-        arts = [r for r in rows if "article" in r["expect"]]
-        per_lang[lang] = {
-            "cases": len(rows),
-            "ok": _ratio(sum(r["ok"] for r in rows), len(rows)),
-            "top1": _ratio(sum(top1(r) for r in arts), len(arts)),
-        }
-    per_variety: dict[str, dict[str, Any]] = {}
-    by_variety: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in results:
-        if r.get("variety"):
-            by_variety[r["variety"]].append(r)
-    for variety, rows in sorted(by_variety.items()):
-        arts = [r for r in rows if "article" in r["expect"]]
-        per_variety[variety] = {
-            "cases": len(rows),
-            "ok": _ratio(sum(r["ok"] for r in rows), len(rows)),
-            "top1": _ratio(sum(top1(r) for r in arts), len(arts)),
-        }
+    def per_group(keys: Sequence[str | None]) -> dict[str, dict[str, Any]]:
+        """Cases, ok and top-1 of the results grouped by ``keys`` (one a result; None: in no group)."""
+        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r, key in zip(results, keys, strict=True):
+            if key:
+                groups[key].append(r)
+        out: dict[str, dict[str, Any]] = {}
+        for key, rows in sorted(groups.items()):
+            arts = [r for r in rows if "article" in r["expect"]]
+            out[key] = {
+                "cases": len(rows),
+                "ok": _ratio(sum(r["ok"] for r in rows), len(rows)),
+                "top1": _ratio(sum(top1(r) for r in arts), len(arts)),
+            }
+        return out
+
+    per_lang = per_group(langs or [r.get("lang") or "?" for r in results])
+    per_variety = per_group([r.get("variety") for r in results])
     per_article: dict[str, dict[str, Any]] = {}
     by_article: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in articles:

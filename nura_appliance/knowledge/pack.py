@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,21 @@ def _slug(value: Any, where: str) -> str:
     return value
 
 
+def _with_ids(items: Iterable[Any], key: str, label: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each object of the pack's list ``key`` with its id, a slug unique in the list (errors name
+    the item: "rules[2]: expected an object", "rule 'greet': duplicate id")."""
+    seen: set[str] = set()
+    for index, raw in enumerate(items):
+        where = f"{key}[{index}]"
+        if not isinstance(raw, dict):
+            raise PackError(f"{where}: expected an object")
+        item_id = _slug(raw.get("id"), f"{where}.id")
+        if item_id in seen:
+            raise PackError(f"{label} {item_id!r}: duplicate id")
+        seen.add(item_id)
+        yield item_id, raw
+
+
 def validate_pack(data: Any) -> dict[str, Any]:
     """Return a clean copy of ``data`` or raise :class:`PackError` naming what is wrong."""
     if not isinstance(data, dict):
@@ -86,16 +102,8 @@ def validate_pack(data: Any) -> dict[str, Any]:
     if not isinstance(raw_articles, list):
         raise PackError("pack.articles: expected a list")
     articles: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(raw_articles):
-        where = f"articles[{index}]"
-        if not isinstance(raw, dict):
-            raise PackError(f"{where}: expected an object")
-        article_id = _slug(raw.get("id"), f"{where}.id")
+    for article_id, raw in _with_ids(raw_articles, "articles", "article"):
         where = f"article {article_id!r}"
-        if article_id in seen:
-            raise PackError(f"{where}: duplicate id")
-        seen.add(article_id)
         keywords = raw.get("keywords") or []
         if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
             raise PackError(f"{where}.keywords: expected a list of texts")
@@ -113,6 +121,7 @@ def validate_pack(data: Any) -> dict[str, Any]:
             }
         )
 
+    seen = {article["id"] for article in articles}
     node_ids: set[str] = set()
 
     def clean_node(raw: Any, where: str, depth: int) -> dict[str, Any]:
@@ -150,15 +159,7 @@ def validate_pack(data: Any) -> dict[str, Any]:
     tree = clean_node(tree_raw, "topic_tree", 0) if tree_raw is not None else None
 
     rules: list[dict[str, Any]] = []
-    rule_ids: set[str] = set()
-    for index, raw in enumerate(data.get("rules") or []):
-        where = f"rules[{index}]"
-        if not isinstance(raw, dict):
-            raise PackError(f"{where}: expected an object")
-        rule_id = _slug(raw.get("id"), f"{where}.id")
-        if rule_id in rule_ids:
-            raise PackError(f"rule {rule_id!r}: duplicate id")
-        rule_ids.add(rule_id)
+    for rule_id, raw in _with_ids(data.get("rules") or [], "rules", "rule"):
         match = raw.get("match", "exact")
         if match not in RULE_MATCHES:
             raise PackError(f"rule {rule_id!r}.match: use one of {', '.join(RULE_MATCHES)} (got {match!r})")
@@ -176,15 +177,7 @@ def validate_pack(data: Any) -> dict[str, Any]:
         )
 
     canned: list[dict[str, Any]] = []
-    canned_ids: set[str] = set()
-    for index, raw in enumerate(data.get("canned_replies") or []):
-        where = f"canned_replies[{index}]"
-        if not isinstance(raw, dict):
-            raise PackError(f"{where}: expected an object")
-        reply_id = _slug(raw.get("id"), f"{where}.id")
-        if reply_id in canned_ids:
-            raise PackError(f"canned reply {reply_id!r}: duplicate id")
-        canned_ids.add(reply_id)
+    for reply_id, raw in _with_ids(data.get("canned_replies") or [], "canned_replies", "canned reply"):
         lang = raw.get("lang", "ar")
         if lang not in LANGS:
             raise PackError(f"canned reply {reply_id!r}.lang: use {LANG_LIST}")

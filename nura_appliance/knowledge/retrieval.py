@@ -532,27 +532,28 @@ def _grams(term: str) -> tuple[str, ...]:
     return tuple("g:" + padded[i : i + n] for n in (3, 4) for i in range(len(padded) - n + 1))
 
 
+def _add_term(bag: dict[str, float], term: str, weight: float) -> None:
+    """Add one index term's features to ``bag``: the word, and its letter grams unless a concept."""
+    key = "w:" + term
+    bag[key] = bag.get(key, 0.0) + weight
+    if not term.startswith("kc"):
+        part = GRAM_WEIGHT * weight
+        for gram in _grams(term):
+            bag[gram] = bag.get(gram, 0.0) + part
+
+
 def term_features(counts: dict[str, float]) -> dict[str, float]:
     """The term model's features of a bag of index terms with (weighted) counts."""
     bag: dict[str, float] = {}
     for term, weight in counts.items():
-        bag["w:" + term] = bag.get("w:" + term, 0.0) + weight
-        if not term.startswith("kc"):
-            part = GRAM_WEIGHT * weight
-            for gram in _grams(term):
-                bag[gram] = bag.get(gram, 0.0) + part
+        _add_term(bag, term, weight)
     return bag
 
 
 def add_features(bag: dict[str, float], terms: list[str], weight: float = 1.0) -> dict[str, float]:
     """Add the term model's features of ``terms`` (index terms of one text) to ``bag``."""
     for term in terms:
-        key = "w:" + term
-        bag[key] = bag.get(key, 0.0) + weight
-        if not term.startswith("kc"):
-            part = GRAM_WEIGHT * weight
-            for gram in _grams(term):
-                bag[gram] = bag.get(gram, 0.0) + part
+        _add_term(bag, term, weight)
     return bag
 
 

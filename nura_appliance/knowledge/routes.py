@@ -23,9 +23,8 @@ from nura_appliance.auth.uploads import check_upload
 from nura_appliance.errors import Conflict, NotFound, ValidationFailed
 from nura_appliance.http import int_arg, json_object
 from nura_appliance.knowledge.ingest import IngestStopped, finish_run, ingest_file
-from nura_appliance.knowledge.language import detect_with_hint
 from nura_appliance.knowledge.pack import PackError, pick_text, validate_pack
-from nura_appliance.knowledge.site import KnowledgeSite, KnowledgeTasks, knowledge_site
+from nura_appliance.knowledge.site import KnowledgeSite, KnowledgeTasks, knowledge_site, tried_text
 from nura_appliance.languages import LANG_LIST, LANGS
 
 log = logging.getLogger(__name__)
@@ -379,15 +378,7 @@ async def try_message(request: Request) -> HTTPResponse:
     candidates, sources) — without creating a session or logging anything."""
     ctx = _ctx(request)
     body = json_object(request)
-    text = body.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise ValidationFailed("'text' is required", code="invalid_field", details={"field": "text"})
-    if len(text) > ctx.settings.message_max_chars:
-        raise ValidationFailed("'text' is too long", code="invalid_field", details={"field": "text"})
-    hint = body.get("lang")
-    if hint is not None and hint not in LANGS:
-        raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
-    lang = detect_with_hint(text, hint, ctx.settings.default_lang)
+    text, lang = tried_text(body, ctx.settings)
     answer = await ctx.pipeline.answer(text, lang, {"try": True})
     decision = await ctx.pipeline.matcher.decide(text, lang)
     titles = {a["id"]: pick_text(a["title"], lang)[0] for a in await ctx.knowledge.articles()}

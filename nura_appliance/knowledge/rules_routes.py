@@ -19,11 +19,10 @@ from sanic.response import HTTPResponse
 from nura_appliance.auth.access import ADMIN, AGENT, access
 from nura_appliance.errors import Conflict, NotFound, ValidationFailed
 from nura_appliance.http import json_object
-from nura_appliance.knowledge.language import detect_with_hint
 from nura_appliance.knowledge.pack import FORMAT, PackError, validate_pack
 from nura_appliance.knowledge.rules import RuleHit, RuleMatcher
-from nura_appliance.knowledge.site import knowledge_site
-from nura_appliance.languages import LANG_LIST, LANGS
+from nura_appliance.knowledge.site import knowledge_site, tried_text
+from nura_appliance.languages import LANG_LIST
 from nura_appliance.storage.base import RuleStore
 
 bp = Blueprint("knowledge_rules", url_prefix="/v1/knowledge")
@@ -235,15 +234,7 @@ async def test_rules(request: Request) -> HTTPResponse:
     """
     ctx = knowledge_site(request)
     body = json_object(request)
-    text = body.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise ValidationFailed("'text' is required", code="invalid_field", details={"field": "text"})
-    if len(text) > ctx.settings.message_max_chars:
-        raise ValidationFailed("'text' is too long", code="invalid_field", details={"field": "text"})
-    hint = body.get("lang")
-    if hint is not None and hint not in LANGS:
-        raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
-    lang = detect_with_hint(text, hint, ctx.settings.default_lang)
+    text, lang = tried_text(body, ctx.settings)
     draft_hit = None
     if body.get("rule") is not None:
         if not isinstance(body["rule"], dict):

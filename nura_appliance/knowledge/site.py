@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sanic import Request
 
+from nura_appliance.errors import ValidationFailed
 from nura_appliance.knowledge.hybrid import HybridRetriever
+from nura_appliance.knowledge.language import detect_with_hint
 from nura_appliance.knowledge.retrieval import ArticleMatcher
+from nura_appliance.languages import LANG_LIST, LANGS
 from nura_appliance.paths import DataPaths
 from nura_appliance.settings import Settings
 from nura_appliance.storage.base import Database, KnowledgeStore
@@ -33,6 +36,7 @@ __all__ = [
     "ReindexTask",
     "TriedAnswer",
     "knowledge_site",
+    "tried_text",
 ]
 
 
@@ -136,3 +140,17 @@ class KnowledgeSite(IndexSite, Protocol):
 def knowledge_site(request: Request) -> KnowledgeSite:
     site: KnowledgeSite = request.app.ctx.nura  # Sanic's ctx is untyped; the app keeps its context here
     return site
+
+
+def tried_text(body: dict[str, Any], settings: Settings) -> tuple[str, str]:
+    """The ``text`` of a try request (``POST /v1/knowledge/try``, ``/v1/knowledge/rules/test``)
+    and the language it is answered in (its ``lang`` hint, checked, or the detected one)."""
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationFailed("'text' is required", code="invalid_field", details={"field": "text"})
+    if len(text) > settings.message_max_chars:
+        raise ValidationFailed("'text' is too long", code="invalid_field", details={"field": "text"})
+    hint = body.get("lang")
+    if hint is not None and hint not in LANGS:
+        raise ValidationFailed(f"'lang' must be one of {LANG_LIST}", code="invalid_field", details={"field": "lang"})
+    return text, detect_with_hint(text, hint, settings.default_lang)
