@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nura_appliance.errors import ValidationFailed
+from nura_appliance.knowledge.places import Gazetteer, PlacesError
 from nura_appliance.languages import LANG_LIST, LANGS, fallback_order
 
 FORMAT = "nura-knowledge/1"
@@ -198,6 +199,12 @@ def validate_pack(data: Any) -> dict[str, Any]:
     }
     if data.get("out_of_scope_examples") is not None:
         clean["out_of_scope_examples"] = _out_of_scope_examples(data["out_of_scope_examples"])
+    if data.get("places") is not None:
+        try:
+            Gazetteer.from_data(data["places"])
+        except PlacesError as exc:
+            raise PackError(f"pack.places: {exc}") from None
+        clean["places"] = data["places"]
     used = _languages_used(clean)
     declared = _declared_languages(data.get("languages"))
     if declared is not None:

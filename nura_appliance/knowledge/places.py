@@ -1,5 +1,7 @@
-"""Local place names: Iraq's governorates, cities and towns, the Kurdistan Region's towns,
-mountains, rivers and lakes, and Baghdad's best-known districts (issue 16/17, `h16oos`).
+"""Local place names: by default Iraq's governorates, cities and towns, the Kurdistan Region's
+towns, mountains, rivers and lakes, and Baghdad's best-known districts (issue 16/17, `h16oos`),
+shipped as data (``knowledge/places-iraq.json``); a pack that serves another country declares its
+own (``pack.places``, docs/KNOWLEDGE_FORMAT.md) and the article tier reads that one (``Gazetteer``).
 
 An operator's lists name such places: its branches by city ("لدينا فروع في بغداد وأربيل …") and,
 often, its packages by mountain or river (Qandil, Safeen, Halgurd; Tigris, Euphrates). A question
@@ -10,8 +12,8 @@ thirteenth passes found that "a word no article knows" cannot tell such a name f
 ("ترجعولي", "الكم"); what does is *what* the word is, as ``topics`` does for subjects.
 
 A branch question counts every place; a package question only mountains, rivers and lakes
-(``_NATURE``): a town there is where the customer is ("باقة نت بأربيل"). Countries are a list of
-their own (``_COUNTRIES``), used only to tell a handbook row for one country from a question about
+(``nature``): a town there is where the customer is ("باقة نت بأربيل"). Countries are a list of
+their own (``countries``), used only to tell a handbook row for one country from a question about
 another (``place_groups``): international calls and roaming name them ("باقة دولية لألمانيا" is the
 desk's).
 
@@ -25,178 +27,144 @@ form).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import json
+from collections.abc import Collection, Sequence
 from functools import lru_cache
+from typing import Any
 
 from nura_appliance.knowledge.folding import normalize
 from nura_appliance.knowledge.normalize import analysis as shared_analysis
+from nura_appliance.paths import knowledge_dir
 
-_PLACES = (
-    # Iraq: governorates, cities and towns — one place a line, its spellings in every script
-    "بغداد بەغدا baghdad bexda",
-    "البصره بەسرە basra basrah besra",
-    "الموصل مووسڵ mosul musil mûsil",
-    "اربيل هەولێر erbil arbil irbil hewler hewlêr",
-    "السليمانيه سلێمانی sulaymaniyah sulaimaniyah sulaimani slemani silêmanî",
-    "دهوك دهۆک duhok dohuk dihok",
-    "كركوك کەرکووک kirkuk kerkuk kerkûk",
-    "النجف نەجەف najaf",
-    "كربلاء كربلا کەربەلا karbala kerbela",
-    "الحله حیلە hilla hillah",
-    "بابل babil babylon",
-    "الكوت کووت kut",
-    "واسط wasit",
-    "العماره عەمارە amarah amara",
-    "ميسان maysan misan",
-    "الناصريه ناسریە nasiriyah nasiriya",
-    "ذي قار dhi qar",
-    "السماوه سەماوە samawah samawa",
-    "المثنى muthanna",
-    "الديوانيه دیوانیە diwaniyah diwaniya",
-    "القادسيه qadisiyah",
-    "الرمادي ڕومادی ramadi",
-    "الانبار anbar",
-    "الفلوجه فەللووجە fallujah falluja",
-    "تكريت تکریت tikrit",
-    "سامراء سامەڕا samarra",
-    "بعقوبه بەعقووبە baqubah baquba",
-    "ديالى دیالە diyala",
-    "الكوفه kufa",
-    "الزبير zubair",
-    "الفاو fao",
-    "حديثه haditha",
-    "بيجي baiji",
-    "تلعفر tal afar",
-    "سنجار شنگال sinjar şengal",
-    "زاخو زاخۆ zakho zaxo",
-    "حلبجه هەڵەبجە halabja helebce",
-    "رانیە ranya raniya",
-    "كلار کەلار kalar kelar",
-    "جمجمال چەمچەماڵ chamchamal",
-    "كويسنجق کۆیە koya koye",
-    "سوران سۆران soran",
-    "شقلاوه شەقڵاوە shaqlawa şeqlawe",
-    "عقره ئاکرێ akre akrê",
-    "العماديه ئامێدی amadiya amedi amêdî",
-    "خانقين خانەقین khanaqin",
-    "كفري کفری kifri",
-    "بنجوين پێنجوێن penjwen",
-    "قلعه دزه قەڵادزێ qaladze",
-    "مخمور مەخموور makhmur",
-    "الشطره shatra",
-    "الصويره suwaira",
-    "النعمانيه numaniyah",
-    "المقداديه muqdadiyah",
-    "طوزخورماتو tuz khurmatu",
-    # Baghdad districts
-    "الكراده karrada karada",
-    "المنصور mansour",
-    "الاعظميه adhamiya",
-    "الكاظميه kadhimiya",
-    "زيونه zayouna",
-    "الجادريه jadriya",
-    "اليرموك yarmouk",
-    "الغزاليه ghazaliya",
-)
-# Mountains, rivers, lakes and marshes: what packages are named after ("باقة قنديل", "شط العرب").
-# A town in a package question is more often where the customer is ("باقة نت بأربيل").
-_NATURE = (
-    "قنديل قەندیل qandil",
-    "هلكورد هەڵگورد halgurd",
-    "سفين سەفین safeen",
-    "بيرمام پیرمام pirmam",
-    "ازمر ئەزمەڕ ئازمەڕ azmar",
-    "كويژه گۆیژە goyzha",
-    "جودي judi cudî",
-    "حمرين hamrin",
-    "دجله دیجلە tigris dijla",
-    "الفرات فورات euphrates furat",
-    "الزاب zab",
-    "سيروان سیروان sirwan",
-    "شط العرب shatt al arab",
-    "الاهوار marshes",
-    "الحبانيه habbaniyah",
-    "الثرثار tharthar",
-    "دربندخان دەربەندیخان darbandikhan",
-)
-# Countries and regions: not for the article tier (international calls and roaming name them), but
-# a handbook row or sentence that names one country answers about that one (``place_groups``).
-_COUNTRIES = (
-    "تركيا توركيا تورکیا tirkiye turkey turkiye",
-    "ايران ئێران iran",
-    "الكويت کوێت kuweyt kuwait",
-    "السعوديه سعودیە erebistan saudi ksa",
-    "الاردن ئوردن urdun jordan",
-    "الامارات ئیمارات emirates uae dubai دبي",
-    "سوريا سوريه سووریا suriye syria",
-    "لبنان لوبنان libnan lebanon",
-    "مصر میسر misir egypt",
-    "قطر qatar",
-    "البحرين bahrain",
-    "المانيا ئەڵمانیا almanya germany",
-    "بريطانيا بەریتانیا britain england لندن london",
-    "فرنسا فەرەنسا fransa france",
-    "السويد سوید swed sweden",
-    "امريكا ئەمریکا amerika america usa",
-    "كندا کەنەدا kanada canada",
-    "استراليا ئوسترالیا australia",
-    "اوروبا الاوروبي اوروبي ئەوروپا ewropa europe european",
-    "هولندا holland netherlands",
-    "النمسا austria",
-    "سويسرا switzerland",
-    "ايطاليا italy",
-    "اسبانيا spain",
-    "روسيا rusya russia",
-    "الصين چین china",
-    "الهند هیند india",
-    "باكستان pakistan",
-)
+# The shipped gazetteer: the default places of a pack that declares none.
+DEFAULT_PLACES = "places-iraq.json"
+MAX_PLACES, MAX_SPELLING = 5000, 60  # per list of a pack's ``places``, and characters a spelling
 # Proclitics glued to an Arabic-script place name: "بالكوت", "للبصره", "وبغداد", "لكربلاء".
 _PROCLITICS = ("وبال", "بال", "لل", "وال", "فال", "كال", "ال", "و", "ب", "ل", "ف")
 # Endings a Sorani or Kurmanji name takes: "هەولێرەوە", "سلێمانیدا", "Kelarê", "Duhokê", "Zaxoyê".
 _SUFFIXES = ("ەوە", "دا", "ی", "ە", "yê", "ê", "ya", "a", "ne", "de", "ve")
 _MIN_NAME = 3
 _PREFIX = 4  # the shortest term compared by its beginning (``held_in``)
+# Words of a group of countries ("دول الاتحاد الأوروبي", "باقي الدول", "other countries"): a text
+# that names one may hold a country without naming it.
+_REGION_WORDS = frozenset(normalize(w) for w in "دول الدول بلدان وڵاتان وڵاتانی welatên welatan countries".split())
+_LISTS = ("local", "nature", "countries")
 
 
-@lru_cache(maxsize=2)
-def _groups(countries: bool = False) -> dict[str, int]:
-    """Normalised spelling (also without its article) → the place (its line in ``_PLACES``, then
-    ``_COUNTRIES`` when asked). A place written in two words ("ذي قار", "shatt al arab") counts by
-    its last word."""
-    found: dict[str, int] = {}
-    for number, line in enumerate(_PLACES + _NATURE + (_COUNTRIES if countries else ())):
-        for form in line.split():
-            word = normalize(form)
-            if len(word) < _MIN_NAME or word in (
-                "ذي",
-                "قار",
-                "tal",
-                "dhi",
-                "qar",
-                "al",
-                "tuz",
-                "shatt",
-                "arab",
-                "دزه",
-                "قلعه",
-            ):
-                continue
-            found.setdefault(word, number)
-            if word.startswith("ال") and len(word) - 2 >= _MIN_NAME:
-                found.setdefault(word[2:], number)
-    return found
+class PlacesError(ValueError):
+    """A ``places`` declaration of the wrong shape."""
 
 
-@lru_cache(maxsize=256)
-def spellings(name: str) -> tuple[str, ...]:
-    """Every normalised spelling of the place ``name`` is (its line of the gazetteer), each also
-    without its article: how an article in any of its languages may write it."""
-    groups = _groups()
-    number = groups.get(name)
-    if number is None:
-        return (name,)
-    return tuple(word for word, place in groups.items() if place == number)
+def _lines(data: dict[str, Any], key: str) -> tuple[tuple[str, ...], ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or len(value) > MAX_PLACES:
+        raise PlacesError(f"{key}: expected a list of places (at most {MAX_PLACES}), each a list of spellings")
+    lines: list[tuple[str, ...]] = []
+    for place in value:
+        if not isinstance(place, list) or not place or not all(isinstance(s, str) and s.strip() for s in place):
+            raise PlacesError(f"{key}: a place is a non-empty list of spellings (strings)")
+        if any(len(s) > MAX_SPELLING for s in place):
+            raise PlacesError(f"{key}: a spelling longer than {MAX_SPELLING} characters")
+        lines.append(tuple(s.strip() for s in place))
+    return tuple(lines)
+
+
+class Gazetteer:
+    """The places a desk serves and the countries its rows may name, each place one line of
+    spellings. A spelling of several words ("ذي قار", "tal afar") counts by its last word unless
+    ``not_alone`` holds that word; a spelling with the article counts also without it."""
+
+    def __init__(
+        self,
+        local: Sequence[Sequence[str]],
+        nature: Sequence[Sequence[str]],
+        countries: Sequence[Sequence[str]],
+        not_alone: Collection[str] = (),
+    ) -> None:
+        skip = {normalize(w) for w in not_alone}
+        self._first_nature, first_country = len(local), len(local) + len(nature)
+        # Normalised spelling (also without its article) → the place (its line): the local places,
+        # and with them the countries.
+        self._local: dict[str, int] = {}
+        self._all: dict[str, int] = {}
+        for number, line in enumerate([*local, *nature, *countries]):
+            for spelling in line:
+                word = (normalize(spelling).split() or [""])[-1]
+                if len(word) < _MIN_NAME or word in skip:
+                    continue
+                forms = [word, word[2:]] if word.startswith("ال") and len(word) - 2 >= _MIN_NAME else [word]
+                for form in forms:
+                    self._all.setdefault(form, number)
+                    if number < first_country:
+                        self._local.setdefault(form, number)
+        self._spellings: dict[int, tuple[str, ...]] = {}
+        for word, number in self._local.items():
+            self._spellings[number] = (*self._spellings.get(number, ()), word)
+
+    @classmethod
+    def from_data(cls, data: Any) -> Gazetteer:
+        """The gazetteer a ``places`` object declares (``local``, ``nature``, ``countries``: lists
+        of places, each a list of spellings; ``not_alone``: words that alone name no place)."""
+        if not isinstance(data, dict):
+            raise PlacesError("expected an object with local, nature and countries lists")
+        unknown = set(data) - {*_LISTS, "not_alone", "about"}
+        if unknown:
+            raise PlacesError(f"unknown key(s) {sorted(unknown)}: use {', '.join(_LISTS)}, not_alone")
+        not_alone = data.get("not_alone", [])
+        if not isinstance(not_alone, list) or not all(isinstance(w, str) for w in not_alone):
+            raise PlacesError("not_alone: expected a list of words")
+        return cls(_lines(data, "local"), _lines(data, "nature"), _lines(data, "countries"), not_alone)
+
+    def spellings(self, name: str) -> tuple[str, ...]:
+        """Every normalised spelling of the place ``name`` is (its line), each also without its
+        article: how an article in any of its languages may write it."""
+        number = self._local.get(name)
+        return (name,) if number is None else self._spellings[number]
+
+    def place_words(self, text: str, nature_only: bool = False) -> list[str]:
+        """The local place names a message names (normalised, as the gazetteer writes them); with
+        ``nature_only`` its mountains, rivers, lakes and marshes only."""
+        found = [_as_place(word, self._local) for word in normalize(text).split()]
+        names = (name for name in found if name)
+        if nature_only:
+            names = (name for name in names if self._first_nature <= self._local[name])
+        return list(dict.fromkeys(names))
+
+    def place_groups(self, text: str) -> frozenset[int]:
+        """The places and countries a text names, as gazetteer lines (one per place, whatever its
+        spelling or script): "بتركيا", "Tirkiyê" and "turkey" are one."""
+        found = (_as_place(word, self._all) for word in normalize(text).split())
+        return frozenset(self._all[name] for name in found if name)
+
+    def names_region(self, text: str) -> bool:
+        """Whether a text speaks of a group of countries (or of Europe) rather than of each by name."""
+        words = set(normalize(text).split())
+        europe = self._all.get(normalize("اوروبا"))
+        return bool(words & _REGION_WORDS) or (europe is not None and europe in self.place_groups(text))
+
+    def held_in(self, name: str, terms: Collection[str]) -> bool:
+        """Whether a text indexed as ``terms`` names the place ``name`` in any of its spellings: a
+        spelling or its analysed stem among the terms, or a term of four letters or more that begins
+        one of them or that one begins (the stemmers cut place names differently in one context and
+        another: "سلێمانی" → "سليمان" alone, "سليم" in a sentence). Lenient on purpose: a place the
+        article may hold is never refused."""
+        forms: set[str] = set()
+        for word in self.spellings(name):
+            forms.add(word)
+            forms.update(shared_analysis(word).terms)
+        if forms & set(terms):
+            return True
+        long_forms = [f for f in forms if len(f) >= _PREFIX]
+        return any(
+            len(term) >= _PREFIX and any(f.startswith(term) or term.startswith(f) for f in long_forms) for term in terms
+        )
+
+
+@lru_cache(maxsize=1)
+def default_gazetteer() -> Gazetteer:
+    """The shipped places (``knowledge/places-iraq.json``): those of a pack that declares none."""
+    data = json.loads((knowledge_dir() / DEFAULT_PLACES).read_text(encoding="utf-8"))
+    return Gazetteer.from_data(data)
 
 
 @lru_cache(maxsize=1)
@@ -225,50 +193,15 @@ def _as_place(word: str, names: Collection[str]) -> str | None:
 
 
 def place_words(text: str, nature_only: bool = False) -> list[str]:
-    """The local place names a message names (normalised, as the gazetteer writes them); with
-    ``nature_only`` its mountains, rivers, lakes and marshes only."""
-    groups = _groups()
-    found = [_as_place(word, groups) for word in normalize(text).split()]
-    names = (name for name in found if name)
-    if nature_only:
-        first = len(_PLACES)
-        names = (name for name in names if first <= groups[name] < first + len(_NATURE))
-    return list(dict.fromkeys(names))
+    """``Gazetteer.place_words`` of the shipped places."""
+    return default_gazetteer().place_words(text, nature_only)
 
 
 def place_groups(text: str) -> frozenset[int]:
-    """The places and countries a text names, as gazetteer lines (one per place, whatever its
-    spelling or script): "بتركيا", "Tirkiyê" and "turkey" are one."""
-    groups = _groups(True)
-    found = (_as_place(word, groups) for word in normalize(text).split())
-    return frozenset(groups[name] for name in found if name)
-
-
-# Words of a group of countries ("دول الاتحاد الأوروبي", "باقي الدول", "other countries"): a text
-# that names one may hold a country without naming it.
-_REGION_WORDS = frozenset(normalize(w) for w in "دول الدول بلدان وڵاتان وڵاتانی welatên welatan countries".split())
+    """``Gazetteer.place_groups`` of the shipped places."""
+    return default_gazetteer().place_groups(text)
 
 
 def names_region(text: str) -> bool:
-    """Whether a text speaks of a group of countries (or of Europe) rather than of each by name."""
-    words = set(normalize(text).split())
-    europe = _groups(True).get(normalize("اوروبا"))
-    return bool(words & _REGION_WORDS) or (europe is not None and europe in place_groups(text))
-
-
-def held_in(name: str, terms: Collection[str]) -> bool:
-    """Whether a text indexed as ``terms`` names the place ``name`` in any of its spellings: a
-    spelling or its analysed stem among the terms, or a term of four letters or more that begins
-    one of them or that one begins (the stemmers cut place names differently in one context and
-    another: "سلێمانی" → "سليمان" alone, "سليم" in a sentence). Lenient on purpose: a place the
-    article may hold is never refused."""
-    forms: set[str] = set()
-    for word in spellings(name):
-        forms.add(word)
-        forms.update(shared_analysis(word).terms)
-    if forms & set(terms):
-        return True
-    long_forms = [f for f in forms if len(f) >= _PREFIX]
-    return any(
-        len(term) >= _PREFIX and any(f.startswith(term) or term.startswith(f) for f in long_forms) for term in terms
-    )
+    """``Gazetteer.names_region`` of the shipped places."""
+    return default_gazetteer().names_region(text)

@@ -64,7 +64,7 @@ from nura_appliance.knowledge.lexicon import (
 )
 from nura_appliance.knowledge.normalize import analysis as shared_analysis
 from nura_appliance.knowledge.normalize import has_sorani_letters
-from nura_appliance.knowledge.places import held_in, place_words
+from nura_appliance.knowledge.places import Gazetteer, default_gazetteer
 from nura_appliance.knowledge.stemming import sorani_predicates
 from nura_appliance.knowledge.topics import topic_words
 from nura_appliance.storage.base import SearchStore, Transaction
@@ -279,6 +279,9 @@ class _Snapshot:
     # The consonant skeletons of the company's own name (``own_name_skeletons``): a match carried
     # by it alone says the question is for this desk, not which article answers it.
     own_names: frozenset[str] = frozenset()
+    # The places the desk serves (``pack.places``, else the shipped ones): a branch or package
+    # question naming one of them that the listing article lacks asks for an unlisted item.
+    places: Gazetteer = field(default_factory=default_gazetteer)
     # The sentence encoder's vectors of this version's titles, examples and out-of-scope
     # questions (None without ARTICLE_ENCODER; see :class:`_Semantic`).
     semantic: _Semantic | None = None
@@ -394,6 +397,7 @@ def _load_snapshot(
     names = _pack_names(store, conn)
     snap.own_carriers = own_carriers(names)
     snap.own_names = own_name_skeletons(names)
+    snap.places = _pack_places(store, conn)
     if encoder is not None:
         snap.semantic = _load_semantic(store, conn, encoder, snap.position)
     if learn:
@@ -461,6 +465,17 @@ def _pack_names(store: SearchStore, conn: Transaction) -> list[str]:
     if isinstance(scope, dict):
         names.extend(t for t in scope.values() if isinstance(t, str))
     return names
+
+
+def _pack_places(store: SearchStore, conn: Transaction) -> Gazetteer:
+    """The places the pack declares (``pack.places``, kb_meta), else the shipped ones."""
+    value = store.meta_in(conn, "places")
+    if not value or value == "null":
+        return default_gazetteer()
+    try:
+        return Gazetteer.from_data(json.loads(value))
+    except ValueError:  # checked on import; a hand-edited row reads as none
+        return default_gazetteer()
 
 
 def own_name_skeletons(names: list[str]) -> frozenset[str]:
@@ -784,7 +799,7 @@ LIST_KINDS = frozenset({"kcpackage", "kcbranch"})
 
 
 def unlisted_places(snap: _Snapshot, text: str, units: list[tuple[str, str | None]], index: int) -> list[str]:
-    """The local places (``places.place_words``) a message about a branch or a package names that
+    """The local places (``Gazetteer.place_words``) a message about a branch or a package names that
     article ``index`` does not hold, when that article covers the branch or package word: "وين
     فرعكم بالكوت" and the article listing the branches in other cities, "كم سعر باقة آزمر" and
     the packages article. Empty when there are none."""
@@ -795,7 +810,7 @@ def unlisted_places(snap: _Snapshot, text: str, units: list[tuple[str, str | Non
     # Branches are named by town, packages by mountain or river: a town in a package question is
     # where the customer is ("باقة نت بأربيل").
     nature_only = "kcbranch" not in kinds
-    return [name for name in place_words(text, nature_only) if not held_in(name, terms)]
+    return [name for name in snap.places.place_words(text, nature_only) if not snap.places.held_in(name, terms)]
 
 
 def other_service_words(

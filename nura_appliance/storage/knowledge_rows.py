@@ -115,12 +115,14 @@ def meta_value(value: str | None) -> Any:
 
 
 def pack_meta_values(pack: dict[str, Any], version: str) -> list[tuple[str, str]]:
-    """The ``kb_meta`` rows a pack import writes (scope message, out-of-scope examples, name, version)."""
+    """The ``kb_meta`` rows a pack import writes (scope message, out-of-scope examples, places, name, version)."""
     rows: list[tuple[str, str]] = []
     if pack.get("scope_message"):
         rows.append(("scope_message", dumps(pack["scope_message"])))
     if "out_of_scope_examples" in pack:
         rows.append(("out_of_scope_examples", dumps(pack["out_of_scope_examples"])))
+    # Always written: a pack without its own places returns the desk to the shipped ones.
+    rows.append(("places", dumps(pack.get("places"))))
     rows.append(("pack_name", pack.get("name", "")))
     rows.append(("version", version))
     return rows
@@ -190,8 +192,10 @@ async def export_pack(
     for article in articles:
         article.pop("updated_at", None)
     extra = await meta("out_of_scope_examples")
+    places = await meta("places")
     return {
         **({"out_of_scope_examples": extra} if extra else {}),
+        **({"places": places} if places else {}),
         "format": "nura-knowledge/1",
         "name": await meta("pack_name") or "exported pack",
         "scope_message": await meta("scope_message") or {},

@@ -246,7 +246,7 @@ class PgKnowledgeStore:
 
     async def export_pack(self) -> dict[str, Any]:
         def run(conn: PgConnection) -> list[list[dict[str, Any]]]:
-            keys = ["out_of_scope_examples", "pack_name", "scope_message"]
+            keys = ["out_of_scope_examples", "pack_name", "places", "scope_message"]
             return conn.sql_pipeline(
                 [(_ARTICLES, None), (_META, (keys,)), (_NODES, None), (_RULES, None), (_CANNED, None)], snapshot=True
             )
