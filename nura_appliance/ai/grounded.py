@@ -401,7 +401,10 @@ class GroundedAnswerTier:
             # name the article lacks).
             held = chosen.coverage if chosen else 0.0
             rarer = best.rare > (chosen.rare if chosen else 0.0) + _OUTRANK_MARGIN and best.coverage >= held
-            outranks = relevant and (best.coverage >= held + _OUTRANK_MARGIN or rarer)
+            # Beside an article the article tier did not stand behind (``article_unsure``: capped
+            # for words it lacks), any passage that holds more of the question outranks it.
+            more = best.coverage > held if context.get("article_unsure") else best.coverage >= held + _OUTRANK_MARGIN
+            outranks = relevant and (more or rarer)
             # The question asks for a value (a price, a code, an address …) that the article does
             # not hold and the passage does, and the passage holds the question's rarest word the
             # article holds: the handbook answers the particular, the article the topic.

@@ -28,6 +28,10 @@ from nura_appliance.storage.base import KnowledgeStore
 KINDS = ("article", "ambiguous", "out_of_scope", "handoff", "rule", "fallback", "rag")
 REFRESH_SECONDS = 2.0  # how soon another process's knowledge change is noticed
 MAX_DECISIONS = 8192  # remembered article decisions per knowledge version
+# An article answer at or under this confidence is one the article tier capped (UNCOVERED_CAP,
+# BACKGROUND_CAP: the article lacks words of the question) or barely passed: the handbook tier
+# lets a passage that holds more of the question answer instead (docs/KNOWLEDGE.md, round 17).
+ARTICLE_UNSURE = 0.79
 
 
 @dataclass
@@ -381,6 +385,8 @@ def handbook_context(context: dict[str, Any], decision: Decision, article_id: st
     }
     if article_id:
         found["article_id"] = article_id
+        # an article the article tier capped (words of the question it lacks) or barely passed
+        found["article_unsure"] = decision.confidence <= ARTICLE_UNSURE
     return found
 
 
