@@ -76,8 +76,16 @@ init: install-app
 # pytest exits 5 when it collected no tests: that is a failure here, never a green run. The 30
 # longest tests are listed at the end and progress is counted in tests (the CI log shows where time
 # went); pytest-timeout (pyproject.toml) fails a hung test instead of letting it eat the run.
+# It runs under pytest-xdist like `make test-fast` (docs/DEVELOPING.md, "Test lanes"): TEST_WORKERS
+# workers (two per core; `TEST_WORKERS=auto` for one per core, `TEST_WORKERS=0` for one process).
+# XDIST_ORDER (both lanes): `--dist loadgroup` keeps the tests that share a module-scoped fixture
+# (the PyInstaller bundle, the built wheel, a seeded server; tests/conftest.py marks them) on one
+# worker, so it is built once per run, and `--no-loadscope-reorder` keeps the order tests/conftest.py
+# sets (the long tests first, so none forms the tail of the run alone).
+XDIST_ORDER := --dist loadgroup --no-loadscope-reorder
+TEST_WORKERS ?= $(shell echo $$((2 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1))))
 test: install
-	$(PY) -m pytest -q -p no:cacheprovider -o console_output_style=count --durations=30 $(PYTEST_ARGS); rc=$$?; \
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(XDIST_ORDER) -o console_output_style=count --durations=30 $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; exit $$rc
 
 # The everyday lane (docs/DEVELOPING.md, "Test lanes"): everything but Chromium, llama.cpp
@@ -93,7 +101,7 @@ FAST_MARKERS ?= not browser and not llm and not slow and not fault
 # PostgreSQL (docs/DEVELOPING.md, "Test lanes"); `FAST_WORKERS=auto` for one per core.
 FAST_WORKERS ?= $(shell echo $$((2 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1))))
 test-fast: install-test
-	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -q -p no:cacheprovider -n $(FAST_WORKERS) -p no:schemathesis -m "$(FAST_MARKERS)" $(PYTEST_ARGS); rc=$$?; \
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -q -p no:cacheprovider -n $(FAST_WORKERS) $(XDIST_ORDER) -p no:schemathesis -m "$(FAST_MARKERS)" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; exit $$rc
 
 lint: install

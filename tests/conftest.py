@@ -515,12 +515,87 @@ async def new_session(client: httpx.AsyncClient, text: str = "مرحبا", **ext
     return resp.json()
 
 
+# Under pytest-xdist (``make test``, ``make test-fast``), the order in which the controller hands
+# out work: the long tests first (the PyInstaller bundle's group, the built wheel, fuzzing, mypy),
+# then Chromium, llama.cpp and the fault tests, then the rest, so no long test starts last and forms
+# the run's tail alone on one worker while the others are idle (``--no-loadscope-reorder`` in the
+# Makefile keeps this order; xdist would otherwise put the largest groups first).
+_FIRST_MARKERS = (("slow",), ("browser", "llm", "fault"))
+
+
+def _shared_fixture_module(item: pytest.Item) -> str | None:
+    """The module of ``item`` when it takes a fixture of module (or package or class) scope: such a
+    fixture (the PyInstaller bundle, the built wheel, a seeded live server, a fuzzed server, the
+    original app's PostgreSQL database) is built once per process that runs a test of the module,
+    so under ``--dist loadgroup`` the module's tests stay on one worker and it is built once per run.
+    Session-scoped fixtures (``initialised_data_dir``) are per process by design and cheap; they do
+    not group."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    for definitions in info.name2fixturedefs.values():
+        if any(d.scope in ("module", "package", "class") for d in definitions):
+            return item.nodeid.split("::", 1)[0]
+    return None
+
+
+def _group_of(item: pytest.Item) -> str | None:
+    names = sorted(
+        {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+    )
+    module = _shared_fixture_module(item)
+    if module is not None:
+        names.append(module)
+    return "_".join(names) or None
+
+
+def _join_group(item: pytest.Item, group: str) -> None:
+    """What ``--dist loadgroup`` reads: the group after an ``@`` at the end of the test's node id.
+    pytest-xdist 3.8 writes it into ``item._nodeid``, which pytest 9.2's structured node ids no
+    longer read (pytest-dev/pytest-xdist#1386: the ``xdist_group`` mark silently stops grouping), so
+    it is written here, into whichever of the two this pytest has, and no mark is added for xdist to
+    write again. A suffix written twice (a fixed xdist and an ``xdist_group`` mark) still names the
+    same group: the scheduler reads what follows the last ``@``."""
+    nodeid = f"{item.nodeid}@{group}"
+    if hasattr(item, "_id"):
+        from _pytest.nodeid import coerce_node_id
+
+        item._id = coerce_node_id(nodeid)
+    else:
+        item._nodeid = nodeid
+    assert item.nodeid == nodeid, "this pytest keeps node ids elsewhere: tests/conftest.py, _join_group"
+
+
+# First: the browser mark must be there before ``-m`` deselects (the mark plugin's hook).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test that takes a Chromium fixture is a browser test wherever the fixture comes from, so
-    `make test-fast` (``-m "not browser …"``) never starts Chromium for an unmarked one."""
+    `make test-fast` (``-m "not browser …"``) never starts Chromium for an unmarked one. In a
+    pytest-xdist worker, the long tests go first and, under ``--dist loadgroup``, the tests sharing
+    a module-scoped fixture form one group (above)."""
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()) and item.get_closest_marker("browser") is None:
             item.add_marker(pytest.mark.browser)
+    if not hasattr(config, "workerinput"):  # the controller or a plain run: collection order kept
+        return
+
+    def rank(item: pytest.Item) -> int:
+        for position, names in enumerate(_FIRST_MARKERS):
+            if any(item.get_closest_marker(name) is not None for name in names):
+                return position
+        return len(_FIRST_MARKERS)
+
+    groups = {id(item): _group_of(item) for item in items}
+    # A group moves as one: it ranks as its most urgent test.
+    group_rank: dict[str, int] = {}
+    for item in items:
+        if (group := groups[id(item)]) is not None:
+            group_rank[group] = min(group_rank.get(group, len(_FIRST_MARKERS)), rank(item))
+    items.sort(key=lambda item: group_rank[group] if (group := groups[id(item)]) is not None else rank(item))
+    if config.getvalue("loadgroup"):
+        for item in items:
+            if (group := groups[id(item)]) is not None:
+                _join_group(item, group)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

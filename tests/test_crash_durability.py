@@ -17,7 +17,7 @@ from typing import Any
 import apsw
 import httpx
 import pytest
-from conftest import REPO, free_port
+from conftest import REPO, SERVE_START_TIMEOUT, free_port, health_answers
 
 pytestmark = pytest.mark.slow
 CLIENTS = 12
@@ -35,24 +35,31 @@ def start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
             "RATE_LIMIT_MESSAGES_PER_MINUTE": "1000000",
         }
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nura_appliance", "serve", "--port", str(port)],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.time() + 60
+    # Its log goes to a file beside the data dir: a pipe nobody reads fills up (64 KiB) and then
+    # blocks the server on its next log line (the fuzzing tests send it thousands of requests).
+    log_path = data.parent / f"server-{port}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "nura_appliance", "serve", "--port", str(port)],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    # conftest's start-up allowance: under `make test` (pytest-xdist) the start shares the CPU with
+    # the other workers, and 60 s was too little there (the fuzzing module's server, load ~20).
+    deadline = time.time() + SERVE_START_TIMEOUT
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server exited")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
+            raise RuntimeError(log_path.read_text(errors="replace") or "server exited")
+        if health_answers(f"http://127.0.0.1:{port}"):
+            return proc
+        time.sleep(0.1)
     proc.kill()
-    raise RuntimeError("nura serve did not become healthy in 60 s")
+    raise RuntimeError(
+        f"nura serve did not become healthy in {SERVE_START_TIMEOUT:.0f} s:\n"
+        f"{log_path.read_text(errors='replace')[-4000:]}"
+    )
 
 
 async def customer(base: str, number: int, acked: list[dict[str, Any]], stop: asyncio.Event) -> None:

@@ -553,9 +553,10 @@ async def test_message_rate_limits_refuse_in_order_on_both_backends(data_dir, ba
     count followed by the route's — over the IP limit a malformed message is a 429 (not a 400), a
     malformed message counts against the IP limit, the new-session limit refuses by its bucket."""
     settings = backend_settings(data_dir, backend, RATE_LIMIT_IP_PER_MINUTE=6, RATE_LIMIT_NEW_SESSIONS_PER_MINUTE=2)
+    # The counts are per minute window: start_app (conftest) sets the limiter's clock one second into
+    # a fresh hour, so all of them fall in one window (this waited up to 10 s for the wall clock's
+    # next minute before).
     async with app_client(settings) as (_app, client):
-        if time.time() % 60 > 50:  # the counts are per minute window: all of them in one window
-            await asyncio.sleep(60.2 - time.time() % 60)
         first = await new_session(client, "hello")
         await new_session(client, "hi")
         refused = await client.post("/v1/message", json={"session_id": None, "message": "again"})
