@@ -45,7 +45,7 @@ from nura_appliance.knowledge.folding import SORANI_E
 from nura_appliance.knowledge.normalize import has_sorani_letters, lexicon_words, normalize
 
 _STAFF_TEXT = (
-    "موظف موضف مووظف موظفه مسؤول مسوول مسئول مسول مدير مشرف ممثل معاون مختص اداره اداري دعم سنتر اوبريتور اوبراتور "
+    "موظف موضف مووظف موظفه مسؤول مسوول مسئول مسول مدير مشرف رئيس ممثل معاون مختص اداره اداري دعم سنتر اوبريتور اوبراتور "
     "كابتن فني عامل عملاء زباين زبائن عميل ادمن بني بنادم "
     "کارمەند کارمند فەرمانبەر بەرپرس بەڕێوەبەر سەرپەرشتیار بەڕێوەبەرایەتی پشتگیری مووەزەف ستاف کڕیار مشتەری نوێنەر تیم ئۆپەرەیتەر ئۆپەراتۆر "
     "karmend berpirs berpirsyar berpirsiyar karmand rêveber rêvebir midur müdür operator xerîdar xeridaran xebatkar şêwirmend piştgirî piştevanî fermanber nûner mişterî endam tîm "
@@ -85,7 +85,7 @@ _CONNECT_TEXT = (
     "ودوني توديني حطني حطوني تحطني تحويل توصيل حول وصل ابعتلي ابعثلي ارسللي ابعتولي ابعثولي ارسلولي بعتلي بعثلي "
     "ڕەوانە بمگوازنەوە بمگوازەرەوە بمگوێزەرەوە بمگوێزنەوە بمبەستەوە بمبەستنەوە بمنێرە بمنێرن گواستنەوە بمبە بمبەن بمبەرە "
     "girêde girêbide girêdin veguhêze veguhêzin veguhezîne bişînin bisinin bişîne bigihîne bigihînin gihandin "
-    "connect transfer put forward pass escalate send hand"
+    "connect transfer put forward pass escalate send hand transferred connected"
 )
 _CONNECT = lexicon_words(_CONNECT_TEXT)
 # The customer as the object of the verb (a person "talks to me", "connect me").
@@ -155,7 +155,7 @@ _ONLY_PERSON = lexicon_words("شخص انسان بشر بشري ادمي بنا�
 # "you (plural) call", Kurmanji "gazî / telefonî", English "call".
 _CALL_US = lexicon_words(
     "اتصلوا اتصلو رنوا رنو خابروا خابرو تتصلون تتصلوا تتصلو ترنون ترنوا اتصلولي رنولي كلموني خابروني تكلموني "
-    "gazî telefonî call"
+    "gazî telefonî call ring"
 )
 _CALL_ME_GLUED = lexicon_words("اتصلولي رنولي كلموني خابروني تكلموني")
 _CALL_ME_OBJECT = lexicon_words("بي بيه بيا علي عليا عليه فيا لي")
@@ -385,7 +385,12 @@ def reads_as_request(norm: str) -> bool:
         return False
     if _asks_if_anyone_is_there(words, rs, persons) or _person_not_bot(words, rs, persons):
         return True
-    if any("question" in r for r in rs) and not any("want" in r for r in rs):
+    # (Kurmanji "ku" after "there is" is the relative "who", not "where": "karmendek heye ku
+    # alîkariya min bike", is there an employee who helps me)
+    asked = [
+        i for i, r in enumerate(rs) if "question" in r and not (words[i] == "ku" and i and words[i - 1] in _KU_EXIST)
+    ]
+    if asked and not any("want" in r for r in rs):
         return False
     if any("object" in r for r in rs) and not any("staff" in r for r in rs):
         return False  # a transfer of credit, a call to someone about a number
@@ -427,9 +432,14 @@ def reads_as_request(norm: str) -> bool:
     for w in wants:
         for s in staff:
             between = rs[w + 1 : s]
+            # (also "one of the staff": "خلي واحد من الموظفين يشوف", "let one of your agents")
+            partitive = any("help" in r for r in between)
             if (
                 0 < s - w <= 4
-                and all("me" in r or "filler" in r or "unit" in r or "help" in r for r in between)
+                and all(
+                    "me" in r or "filler" in r or "unit" in r or "help" in r or (partitive and "human" in r)
+                    for r in between
+                )
                 and (s - w <= 3 or any("help" in r for r in between))
                 and not words[s].startswith("ل")
             ):
@@ -516,6 +526,7 @@ def reads_as_request(norm: str) -> bool:
 # Is anyone there? An existence word first ("اكو موظف؟", "في حدا؟", "is there an actual person")
 # or a presence word last ("کەس هەیە؟", "kes heye?", "anyone there?"), with a person close by, in a
 # short message that is not about a place or a time ("اكو موظف بالفرع يوم الجمعه؟").
+_KU_EXIST = lexicon_words("heye hene")
 _EXIST_FIRST = lexicon_words("اكو في فيه فيش يوجد هناك there")
 _EXIST_LAST = lexicon_words(
     "موجود موجودين متاح متاحين متوفر هنا هون هني هەیە لێرەیە لێرەن لێرە heye hene vir there here available online"
@@ -536,13 +547,16 @@ def _asks_for_a_call(words: tuple[str, ...], rs: tuple[frozenset[str], ...]) -> 
     """ "Call me" said to the company, in a short message that is not "why" or "when" ("اتصلوا بي
     ضروري", "كلموني", "ممكن تتصلون بيه؟", "پەیوەندیم پێوە بکەن", "gazî min bikin", "please call me
     back"; not "call me when my package ends", "ليش تتصلون بيه كل يوم")."""
-    if len(words) > 7:
+    if len(words) > 9:
         return False
     folded = [w.replace(SORANI_E, "ه") for w in words]
     if any(w in _WHY_WHEN or w in _HABIT or w in _TIME or w in _PAST or w in _AGO for w in folded):
         return False  # "اتصلوا" is also "they called": "قبل شوي اتصلوا بيه", "اتصلوا بي وقالوا …"
-    if any("object" in r or "other" in r for r in rs):
+    # "on this number" / "على رقمي" says where to call back, it is no thing being sent
+    if any(("object" in r and w not in _NUMBER) or "other" in r for w, r in zip(folded, rs, strict=True)):
         return False
+    if any(w in _CKB_UNABLE for w in folded):
+        return False  # "ناتوانن پەیوەندیم پێوە بکەن": they cannot call me, a call problem
     for i, w in enumerate(folded):
         after = folded[i + 1 : i + 4]
         if w in _CALL_ME_GLUED:
@@ -550,12 +564,19 @@ def _asks_for_a_call(words: tuple[str, ...], rs: tuple[frozenset[str], ...]) -> 
         if "call_us" in rs[i] and after and after[0] in _CALL_ME_OBJECT and not _LATIN.match(w):
             return True
         # Sorani: "پەیوەندیم پێوە بکەن", "تەلەفۆنم بۆ بکەن" (the plural imperative: you, the company)
-        if "ckb_to_me" in rs[i] and _CKB_YOU_DO in after:
+        if "ckb_to_me" in rs[i] and not _CKB_YOU_DO.isdisjoint(after):
             return True
         # Kurmanji "gazî min bikin", English "(please) call me (back)"
         if "call_us" in rs[i] and after[:1] == ["min"] and "bikin" in after:
             return True
-        if w == "call" and after[:1] == ["me"] and any(x in ("please", "pls", "plz", "can", "could") for x in folded):
+        if (
+            w in ("call", "ring")
+            and after[:1] == ["me"]
+            and any(x in ("please", "pls", "plz", "can", "could") for x in folded)
+        ):
+            return True
+        # "give me a call / a ring", "can you guys give me a call"
+        if w == "give" and after[:1] == ["me"] and any(x in ("call", "ring", "buzz") for x in folded[i + 2 : i + 4]):
             return True
     return False
 
@@ -648,7 +669,10 @@ def _first_person(words: tuple[str, ...], talks: list[int]) -> bool:
 
 
 _CKB_REACH = lexicon_words("بگەم بگەین")
-_CKB_YOU_DO = normalize("بکەن").replace(SORANI_E, "ه")
+# the plural imperative (you, the company), also with ـەوە (back): "پەیوەندیم پێوە بکەنەوە"
+_CKB_YOU_DO = lexicon_words("بکەن بکەنەوە بکەرەوە")
+# A number as where to call back ("اتصلوا بي على هذا الرقم", "call me back on this number")
+_NUMBER = lexicon_words("رقم رقمي الرقم رقمه number ژمارە ژمارەکەم ژمارەم jimar jimara hejmar hejmara")
 _CKB_HELP = lexicon_words("یارمەتی وەڵام")
 _NOBODY = normalize("هیچ")
 _CKB_SUBJUNCTIVE = lexicon_words("بکات بکەن بکا بدات بداتەوە بدەن بدەنەوە")
@@ -675,7 +699,7 @@ _CKB_INDICATIVE = lexicon_words("دەکات ئەکات دەکەن ئەکەن د�
 _KU_INDICATIVE = lexicon_words("dike dikin diaxive diaxivin dipeyive dipeyivin digere digerin")
 _EVERY = lexicon_words("كل هەموو هەر")
 _DAY = lexicon_words("يوم ساعه مره ليله صباح ڕۆژێک ڕۆژ کات roj")
-_ABLE = lexicon_words("اقدر اكدر اگدر قادر نقدر نكدر اكدرش can")
+_ABLE = lexicon_words("اقدر اكدر اگدر قادر نقدر نكدر اكدرش يقدر يكدر يگدر تقدر تكدر يقدرون يكدرون can")
 # A past report ("the employee's talk was not true", "کارمەندەکەتان قسەی … کردم", "كان")
 _PAST = lexicon_words("bû bu kir got gotin کرد کردم کردین وتی گوتی وتم كان كانت قال قالت قلي قالي")
 # "I want to know when your staff work": a want of knowing, not of a person
@@ -704,6 +728,8 @@ def reports_contact(norm: str) -> bool:
     yesterday"), "I can't call anyone"; also a person who is another, a friend or abroad ("how
     do i call a real person abroad") when no member of staff is named."""
     words, rs = word_roles(norm)
+    if _asks_for_a_call(words, rs):
+        return False  # "call me back on this number": the number is where, not what
     staff = any("staff" in r for r in rs)
     folded = [w.replace(SORANI_E, "ه") for w in words]
     acts = any("talk" in r or "connect" in r for r in rs)
@@ -738,13 +764,21 @@ def reports_contact(norm: str) -> bool:
         return True  # someone else, or a thing sent: "في احد يقدر يحول رصيد الي؟"
     # "ما اگدر اتصل على احد", "ناتوانم تەلەفۆن بۆ هیچ کەسێک بکەم" (I can't call anyone): a call
     # problem, unless a member of staff is named
-    unable = any(w in _UNABLE or w in _CKB_UNABLE for w in folded) or any(
-        "negation" in rs[i] and words[i + 1] in _ABLE for i in range(len(words) - 1)
+    # (also "nobody can": "ما حد يقدر يتصل علي", "محد يكدر يخابرني")
+    unable = (
+        any(w in _UNABLE or w in _CKB_UNABLE for w in folded)
+        or any("negation" in rs[i] and words[i + 1] in _ABLE for i in range(len(words) - 1))
+        or any(
+            ("negation" in rs[i] and "human" in rs[i + 1] and words[i + 2] in _ABLE)
+            or (words[i] in _NOBODY_AR and words[i + 1] in _ABLE)
+            for i in range(len(words) - 2)
+        )
     )
     # ... nor when the bot is what they cannot talk to ("ناتوانم لەگەڵ ڕۆبۆت قسە بکەم، کەسێکم بدەنێ")
     return unable and not staff and not any("bot" in r for r in rs)
 
 
+_NOBODY_AR = lexicon_words("محد ماحد محدا ماحدا ماكو مافي")
 _POSSESSIVE = lexicon_words("my our")
 _FOR = lexicon_words("for بۆ ji bo لـ")
 
@@ -779,6 +813,8 @@ def refuses_person(norm: str) -> bool:
     folded = [w.replace(SORANI_E, "ه") for w in words]
     if not _JOB.isdisjoint(folded):
         return True
+    if _asks_what_the_bot_is(folded, rs):
+        return True
     for i, r in enumerate(rs):
         if "want" in r and any(w in _NOT_THERE for w in folded[i + 2 : i + 7]):
             if any("staff" in x or "human" in x for x in rs[i + 1 : i + 6]):
@@ -794,6 +830,18 @@ def refuses_person(norm: str) -> bool:
                 if "staff" in x or "human" in x:
                     return True
     return False
+
+
+# "Are you a real person?", "انت انسان لو روبوت؟", "tu mirov î?": a question about the bot,
+# with no want, talk or putting through in it ("are you human? i want to speak to one" asks).
+_YOU_FIRST = (("are", "you"), ("r", "u"), ("is", "this"), ("هل", "انت"), ("انت",), ("انتي",), ("تو",), ("tu",))
+_ASK_ROLES = frozenset({"want", "talk", "connect", "to_me", "call_us", "ckb_to_me", "modal"})
+
+
+def _asks_what_the_bot_is(folded: list[str], rs: tuple[frozenset[str], ...]) -> bool:
+    if len(folded) > 8 or not any(tuple(folded[: len(p)]) == p for p in _YOU_FIRST):
+        return False
+    return not any(r & _ASK_ROLES for r in rs) and any(r & {"human", "bot"} for r in rs)
 
 
 # A job or vacancy: the customer asks for work, not for a person ("ابي وظيفه عندكم").

@@ -112,6 +112,8 @@ _CKB_PATTERNS = [
 _KU_PATTERNS = [
     re.compile(r"\b(?:naxwazim|naxwazin|nexwazim) (?:bi )?(?:robot|bot|makîne|makine)\w*"),
     re.compile(r"\b(kes|kesek|keseki|kesekî)\b.*\b(biaxivim|bipeyivim|biaxive|bipeyive|axivim)\b"),
+    # "ez li karmendekî digerim" (I am looking for an employee)
+    re.compile(r"\bli (karmend|mirov|kes|berpirs|rêveber)\w* (digerim|digerin|bigerim)\b"),
     re.compile(
         r"\b(biaxivim|biaxive|axaftin|axivim|peyivim|girede|girêde|veguhez|veguhêze)\b.*\b(kes|kesek|kesekî|mirov|karmend)\w*"
     ),
@@ -135,6 +137,13 @@ _EN_PATTERNS = [
     re.compile(rf"\b{_EN_PERSON_WORDS}\b (\w+ ){{0,3}}?(i can|to|who can|that can|i could) (talk|speak|chat)"),
     re.compile(r"\b(human|live|real) (agent|person|support|being|chat)\b"),
     re.compile(r"\bneed (a |an )?(human|agent|person|representative|operator|manager)\b"),
+    # "i'd like to be transferred", "can i be put through"
+    re.compile(r"\b(like|want|need|can i|could i|may i) (to )?be (transferred|connected|put through|escalated)\b"),
+    # "I'd rather deal with a person", "let me work this out with someone"
+    re.compile(
+        r"\b(deal|sort (this|it) out|work (this|it) out) with (a |an |the |your )?(real |actual |live )?"
+        r"(human|person|agent|someone|somebody|representative|manager|supervisor)\b"
+    ),
     re.compile(r"\b(person|human|someone|somebody|agent) (\w+ )?(call|ring|phone) me\b"),
     re.compile(
         r"\b(i want|i need|give me|get me|i would like|id like)\b.*\b(human|agent|agnet|person|representative|operator)\b"
