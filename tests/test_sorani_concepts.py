@@ -59,3 +59,21 @@ def test_the_postposition_after_a_vowel_comes_off_a_known_word_only() -> None:
     assert stem(normalize("ئەڵمانیاوە"), True) == stem(normalize("ئەڵمانیا"), True)
     # "تەواوە" (it is finished) is no "تەوا" + وە: the remainder is no known word
     assert stem(normalize("تەواوە"), True) == stem(normalize("تەواو"), True)
+
+
+def test_a_country_is_abroad_and_going_there_is_roaming() -> None:
+    # a call to another country is international in every language ...
+    for text in ("شكد سعر المكالمة للسويد", "how much to call Jordan", "ez çawa gazî Îranê bikim", "پەیوەندی بۆ ئوردن"):
+        terms = _terms(text)
+        assert "kcinternational" in terms, text
+        assert "kcroaming" not in terms, text
+    # ... and going to, travelling to or being there is using the line abroad
+    for text in ("رايحين للامارات الشهر الجاي", "travelling to Sweden soon", "ez ê biçim Almanyayê"):
+        terms = _terms(text)
+        assert "kcroaming" in terms, text
+        assert "kcinternational" not in terms, text
+    # going without a country is no travel ("where is my balance going"); a country alone is neither
+    assert "kcroaming" not in _terms("where is my balance going")
+    assert not {"kcroaming", "kcinternational"} & _terms("how to get a student visa for Sweden")
+    # the data or the SIM in a country is roaming
+    assert "kcroaming" in _terms("will my internet work in Jordan"), "in a country"

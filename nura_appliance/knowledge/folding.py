@@ -33,7 +33,7 @@ import unicodedata
 # Bumped whenever the folding, the stemmer, the stopwords or the lexicon change what a text
 # indexes as: stored FTS rows and vectors of an older analysis are rebuilt at start-up
 # (knowledge.service.needs_reindex).
-ANALYSIS_VERSION = "18"
+ANALYSIS_VERSION = "19"
 
 SORANI_E = "\u06d5"  # ە, the Sorani vowel letter kept by the normaliser
 SORANI_ALEF = "ئ"  # word-initial vowel carrier, kept at the start of a word

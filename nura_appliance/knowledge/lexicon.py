@@ -741,6 +741,30 @@ def _table() -> tuple[dict[str, str], dict[tuple[str, ...], str]]:
     return words, phrases
 
 
+# A country other than the operator's is abroad. Going to, travelling to or being *there* is using
+# the line abroad (roaming: "رايح تركيا", "ez ê biçim Tirkiyê … li wir", "travelling to Sweden"),
+# and so is the data, a package, the SIM or the signal in a country ("will my package work in
+# Turkey"); a call or a message to a country with no roaming word is an international call ("how
+# much to call my mum in London"). A country alone is neither ("a student visa for Germany" stays
+# out of scope). The country's own concept stays, for the rates and packages that name it.
+_COUNTRIES = frozenset(
+    ("turkey", "germany", "europe", "iran", "jordan", "emirates", "saudi", "britain", "america", "sweden")
+)
+_CALLED_TO = frozenset(("call", "sms", "volte"))
+_USED_IN = frozenset(("internet", "package", "sim", "esim", "signal", "balance", "recharge", "hotspot"))
+_TRAVEL_TEXT = (
+    "رايح رايحه رايحين مسافر مسافره مسافرين اسافر نسافر سافر travel travelling traveling travell trip going visiting there "
+    "biçim diçim diçin biçin wir دەچمە دەچم ئەچمە ئەچم دەڕۆم لەوێ"
+)
+
+
+@lru_cache(maxsize=1)
+def _travel_stems() -> frozenset[str]:
+    return frozenset(stem(normalize(w), has_sorani_letters(w)) for w in _TRAVEL_TEXT.split()) | frozenset(
+        stem(normalize(w)) for w in _TRAVEL_TEXT.split()
+    )
+
+
 def concepts(stems: list[str]) -> list[str]:
     """Concept terms (``kc<name>``: one token for FTS5, which splits at "_") for a sequence of stemmed words, in order, without repeats."""
     words, phrases = _table()
@@ -754,6 +778,13 @@ def concepts(stems: list[str]) -> list[str]:
                 concept = phrases.get(tuple(stems[i : i + size]))
                 if concept:
                     found.append(concept)
+    if not _COUNTRIES.isdisjoint(found) and "roaming" not in found:
+        if not _travel_stems().isdisjoint(stems):
+            found.append("roaming")
+        elif not _CALLED_TO.isdisjoint(found):
+            found.append("international")
+        elif not _USED_IN.isdisjoint(found):
+            found.append("roaming")
     return ["kc" + c for c in dict.fromkeys(found)]
 
 
