@@ -23,7 +23,10 @@ import pytest
 from conftest import free_port
 
 REPO = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
+# The build is one PyInstaller process of ~2 min CPU; under `make test` it shares the 2 cores with
+# three other workers, and at a load of 10-13 (other sessions beside the run) it did not finish in
+# pytest-timeout's 600 s. Its own subprocess limit (900 s) still ends a hung build.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 
 def clean_env(**extra: str) -> dict[str, str]:

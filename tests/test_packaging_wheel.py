@@ -71,6 +71,9 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-index", str(wheel)],
         check=True,
         timeout=300,
+        # Not the caller's PYTHONPATH: a checkout on it (its nura_appliance.egg-info) made pip find the
+        # package "already installed" and install nothing into the new venv.
+        env=_clean_env(),
     )
     # The dependencies come from the dev venv, added as a plain path: its .pth files are not run,
     # so its editable install of this checkout stays out of the new venv.
