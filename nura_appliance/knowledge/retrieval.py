@@ -64,6 +64,7 @@ from nura_appliance.knowledge.lexicon import (
 )
 from nura_appliance.knowledge.normalize import analysis as shared_analysis
 from nura_appliance.knowledge.normalize import has_sorani_letters
+from nura_appliance.knowledge.numbered import Numbered, numbered_items, unlisted_numbers
 from nura_appliance.knowledge.places import Gazetteer, default_gazetteer
 from nura_appliance.knowledge.stemming import sorani_predicates
 from nura_appliance.knowledge.topics import topic_words
@@ -282,6 +283,9 @@ class _Snapshot:
     # The places the desk serves (``pack.places``, else the shipped ones): a branch or package
     # question naming one of them that the listing article lacks asks for an unlisted item.
     places: Gazetteer = field(default_factory=default_gazetteer)
+    # The numbered items each article's text holds ("zone 2", "Plus 30"; ``numbered``): a question
+    # naming another number of an item it lists asks for an unlisted item.
+    numbered: list[Numbered] = field(default_factory=list)
     # The sentence encoder's vectors of this version's titles, examples and out-of-scope
     # questions (None without ARTICLE_ENCODER; see :class:`_Semantic`).
     semantic: _Semantic | None = None
@@ -351,6 +355,17 @@ def _load_semantic(
     return _Semantic(vectors, item_article, starts, item_article[starts], len(position))
 
 
+def _numbered_of(store: SearchStore, conn: Transaction, position: dict[str, int]) -> list[Numbered]:
+    """The numbered items of each article's title, body and examples (``numbered.numbered_items``)."""
+    found = [Numbered() for _ in position]
+    for row in store.article_sources_in(conn):
+        index = position.get(row["id"])
+        if index is not None:
+            texts = [text for name in ("title", "body", "examples") for text in _texts_of(row[name])]
+            found[index] = numbered_items("\n".join(texts))
+    return found
+
+
 def _load_snapshot(
     store: SearchStore,
     conn: Transaction,
@@ -398,6 +413,7 @@ def _load_snapshot(
     snap.own_carriers = own_carriers(names)
     snap.own_names = own_name_skeletons(names)
     snap.places = _pack_places(store, conn)
+    snap.numbered = _numbered_of(store, conn, position)
     if encoder is not None:
         snap.semantic = _load_semantic(store, conn, encoder, snap.position)
     if learn:
@@ -1167,6 +1183,10 @@ class ArticleMatcher:
         if unlisted:
             # A branch or a package in a place the article that lists them does not name.
             confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
+        numbers = unlisted_numbers(numbered_items(text), snap.numbered[top]) if top < len(snap.numbered) else []
+        if numbers:
+            # A numbered item ("zone 7", "Plus 90") whose word the article holds, never that number.
+            confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
         own_only = names_only_own(snap, units, top)
         if own_only:
             # Carried by the company's own name alone: for this desk, but not this article's.
@@ -1195,6 +1215,7 @@ class ArticleMatcher:
             "other_services": len(services),
             "foreign_topics": len(topics),
             "unlisted": len(unlisted),
+            "unlisted_numbers": len(numbers),
             "own_name_only": int(own_only),
             "best": round(best, 4),
             "margin": round(best - runner, 4),
