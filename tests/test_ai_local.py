@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -132,6 +133,33 @@ async def test_local_provider_generates_streams_and_never_blocks_the_loop() -> N
         assert capped.finish_reason == "length" and capped.completion_tokens == 20
     finally:
         provider.close()
+
+
+async def test_closing_during_a_generation_stops_it_before_freeing_the_model() -> None:
+    """Shut-down while the model generates: the generation is cancelled and the worker thread has
+    left llama.cpp before the model's memory is freed. Freeing it under a running decode crashed
+    the server at shut-down (SIGSEGV, seen from the frozen bundle on a loaded machine)."""
+    provider = LocalLlamaProvider(smollm_path(), n_ctx=1024, n_threads=1, queue_size=1)
+    started = asyncio.Event()
+    long_one = asyncio.create_task(
+        provider.chat(
+            [{"role": "user", "content": "Count from 1 to 1000, separated by commas."}],
+            max_tokens=900,
+            temperature=0.0,
+            timeout=300,
+            on_token=lambda _piece: started.set(),
+        )
+    )
+    await asyncio.wait_for(started.wait(), 120)  # generating now
+    await asyncio.get_running_loop().run_in_executor(None, provider.close)
+    assert not [t for t in threading.enumerate() if t.name == "nura-llama"]  # the worker left
+    # and the provider still serves a later request (a new worker loads the model again)
+    again = await provider.chat([{"role": "user", "content": "Hi"}], max_tokens=4, temperature=0.0, timeout=60)
+    provider.close()
+    assert again.text.strip()
+    with pytest.raises(ProviderError) as stopped:
+        await asyncio.wait_for(long_one, 60)
+    assert stopped.value.kind == "busy"  # stopped by the shut-down, not run to its 900 tokens
 
 
 async def test_model_discovery_and_inspection(tmp_path: Any) -> None:

@@ -23,6 +23,10 @@ from nura_appliance.ai.providers import ChatResult, Message, ProviderError, Toke
 from nura_appliance.settings import Settings
 
 log = logging.getLogger(__name__)
+# How long a shut-down waits for the worker thread to leave llama.cpp (the abort callback makes a
+# decode return at its next graph step; a loaded 2-core machine once took seconds per step).
+CLOSE_WAIT_S = 30.0
+STOPPING = "the local model is stopping (shut-down)"
 
 
 def llama_available() -> bool:
@@ -103,6 +107,8 @@ class LocalLlamaProvider:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._llm: Any = None
+        self._closing = threading.Event()  # set by close(): the generation in progress stops
+        self._abort: Any = None  # the llama.cpp abort callback of a shut-down (kept alive for C)
         self.load_error: str | None = None
         self.loaded_at: float | None = None
 
@@ -164,9 +170,17 @@ class LocalLlamaProvider:
             except queue.Empty:
                 break
             if job is not None:
-                job.cancel.set()
+                self._settle(job, ProviderError(STOPPING, kind="busy"))
+        self._closing.set()  # a stream stops at its next token
+        self._abort_decoding()  # a prompt being read stops at llama.cpp's next step
         self._queue.put(None)
-        thread.join(timeout=10)
+        thread.join(timeout=CLOSE_WAIT_S)
+        if thread.is_alive():
+            # Freeing the model under a running llama_decode crashed the server at shut-down
+            # (SIGSEGV, exit -11; seen in the frozen bundle on a loaded machine). The process is
+            # ending: its memory goes back with it.
+            log.warning("the local model was still generating after %g s; not freeing it", CLOSE_WAIT_S)
+            return
         self._thread = None
         if self._llm is not None:
             try:
@@ -174,6 +188,22 @@ class LocalLlamaProvider:
             except Exception:  # noqa: BLE001 - freeing native memory at shutdown must not raise
                 log.exception("closing the local model failed")
             self._llm = None
+        self._closing.clear()  # a later request loads the model again in a new worker thread
+
+    def _abort_decoding(self) -> None:
+        """Make a ``llama_decode`` in progress, and any later one, return early (llama.cpp checks
+        the abort callback between the steps of its compute graph). Installed only at close: a
+        Python callback per graph step would slow every generation."""
+        llm = self._llm
+        if llm is None:
+            return
+        try:
+            import llama_cpp
+
+            self._abort = llama_cpp.ggml_abort_callback(lambda _data: True)
+            llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._abort, None)
+        except Exception:  # noqa: BLE001 - another llama-cpp-python layout: the join below waits
+            log.debug("cannot set llama.cpp's abort callback", exc_info=True)
 
     def _purge_abandoned(self) -> None:
         now = time.monotonic()
@@ -228,10 +258,13 @@ class LocalLlamaProvider:
                 continue  # the caller has already fallen back
             try:
                 result = self._generate(job)
-            except ProviderError as exc:
-                self._settle(job, exc)
             except Exception as exc:  # noqa: BLE001 - llama.cpp errors become provider errors
-                self._settle(job, ProviderError(f"local model failed: {exc}"[:300], kind="server_error"))
+                if self._closing.is_set():  # stopped (or aborted inside llama.cpp) by close()
+                    self._settle(job, ProviderError(STOPPING, kind="busy"))
+                elif isinstance(exc, ProviderError):
+                    self._settle(job, exc)
+                else:
+                    self._settle(job, ProviderError(f"local model failed: {exc}"[:300], kind="server_error"))
             else:
                 self._settle(job, result)
 
@@ -248,7 +281,7 @@ class LocalLlamaProvider:
             messages=job.messages, max_tokens=job.max_tokens, temperature=job.temperature, stream=True
         )
         for chunk in stream:
-            if job.cancel.is_set():
+            if job.cancel.is_set() or self._closing.is_set():
                 finish = "cancelled"
                 break
             choice = chunk["choices"][0]
