@@ -130,22 +130,17 @@ _NOT_COUNTED = _words("سعر السعر رسوم الرسوم كلفة ثمن �
 _EN_PRICE_NEXT = frozenset({"is", "are", "does", "do", "for", "will"})
 
 
-# A Latin word with an Arabizi digit between letters ("s3er", "ba8at", "2esh"): the message is
-# Arabic written in Latin letters.
-_ARABIZI_WORD = re.compile(r"(?<![\w])[a-z]*[a-z][2356789][a-z]+|(?<![\w])[2357][a-z]{2,}", re.I)
-_ARABIC_LETTER = re.compile(r"[\u0600-\u06ff]")
-
-
 def answer_types(question: str) -> set[str]:
     """The kinds of value the question asks for (price, code, phone, time, address, setting); an
-    Arabizi question is also read in Arabic letters ("shgad s3er baqat qandil" asks a price as
-    "شكد سعر" does: before round 17 it asked nothing, and the extractive answer quoted a note
-    holding the package's name instead of its row)."""
-    kinds = _answer_types(question)
-    if _ARABIZI_WORD.search(question) and not _ARABIC_LETTER.search(question):
-        from nura_appliance.knowledge.arabizi import transliterate  # arabizi reads the stemmer's lists
+    Arabizi question is also read in Arabic letters (``language.arabizi_text``: "shgad s3er baqat
+    qandil" asks a price as "شكد سعر" does: before round 17 it asked nothing, and the extractive
+    answer quoted a note holding the package's name instead of its row)."""
+    from nura_appliance.knowledge.language import arabizi_text  # language reads the stemmer's lists
 
-        kinds |= _answer_types(transliterate(question))
+    kinds = _answer_types(question)
+    arabic = arabizi_text(question)
+    if arabic is not None:
+        kinds |= _answer_types(arabic)
     return kinds
 
 
