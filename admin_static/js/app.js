@@ -174,12 +174,20 @@ async function route() {
     const module = await import(target.module);
     if (current !== navigation) return;
     const container = h("section", { class: `page page-${target.name}`, id: `page-${target.name}` });
+    // Busy until the page's first data is drawn (render resolves): screen readers wait for it,
+    // and so can anything that reads the page (the browser tests' settle()).
+    container.setAttribute("aria-busy", "true");
     mount(page, container);
     const rendering = module.render(container, { user, route: target.name });
     // The heading exists once the page's first synchronous part has run: focus it right away, so
     // a keyboard user starts on the new page (not on the link in the menu, or on <body>).
     if (moveFocus) focusTarget(container.querySelector("h1"));
-    const stop = (await rendering) || null;
+    let stop = null;
+    try {
+      stop = (await rendering) || null;
+    } finally {
+      container.removeAttribute("aria-busy");
+    }
     if (current !== navigation) { if (stop) stop(); return; }
     cleanup = stop;
   } catch (err) {
