@@ -48,6 +48,7 @@ from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
 from nura_appliance.knowledge.encoder import SentenceEncoder
 from nura_appliance.knowledge.english import is_english_word
 from nura_appliance.knowledge.folding import normalize
+from nura_appliance.knowledge.generic import generic
 from nura_appliance.knowledge.indexer import from_blob
 from nura_appliance.knowledge.language import arabizi_text
 from nura_appliance.knowledge.lexicon import (
@@ -808,6 +809,31 @@ def background_words(snap: _Snapshot, units: list[tuple[str, str | None]], index
     return max(found.values()) if found else 0
 
 
+def generic_only(snap: _Snapshot, units: list[tuple[str, str | None]], index: int) -> int:
+    """Whether article ``index``'s match with a message rests on generic words alone
+    (``generic.generic``: a code, a number, a price, charging, a phone …) while the message has
+    other content words the article does not hold: 0 when not; 1 when those words are known to
+    the pack (another article's matter: offer topics, do not answer); 2 when one of them is known
+    to no article at all (the question is about something else: "شحن جواهر فري فاير", game gems,
+    and the recharge article through "شحن" alone). Numbers count on neither side."""
+    terms = snap.terms[index] if index < len(snap.terms) else frozenset()
+    matched = rest = unknown = 0
+    for root, concept in units:
+        if root.isdigit():
+            continue
+        if root in terms or (concept is not None and concept in terms):
+            if not generic(root, concept):
+                return 0
+            matched += 1
+        elif len(root) > 2:
+            rest += 1
+            if max(snap.df.get(root, 0), snap.df.get(concept, 0) if concept else 0) == 0:
+                unknown += 1
+    if not matched or not rest:
+        return 0
+    return 2 if unknown else 1
+
+
 # Concepts whose articles list named items (branches by town, packages by mountain or river): a
 # message about one of them that names such a place the winning article does not hold asks about
 # an item the list lacks (``unlisted_places``).
@@ -1179,6 +1205,12 @@ class ArticleMatcher:
             confidence = round(min(confidence, self.ambiguous_threshold - 0.01), 3)
         if unknown or covered < UNCOVERED_SHARE:
             confidence = round(min(confidence, UNCOVERED_CAP), 3)
+        carried = generic_only(snap, units, top)
+        if carried:
+            # Only generic words match ("كود", "سعر", "رقم", "شحن"), and the rest of the message is
+            # not in the article: never a direct answer; out of scope when no article knows the rest.
+            limit = self.ambiguous_threshold if carried == 2 else self.answer_threshold
+            confidence = round(min(confidence, limit - 0.01), 3)
         unlisted = unlisted_places(snap, text, units, top)
         if unlisted:
             # A branch or a package in a place the article that lists them does not name.
@@ -1214,6 +1246,7 @@ class ArticleMatcher:
             "background_words": explained,
             "other_services": len(services),
             "foreign_topics": len(topics),
+            "generic_only": carried,
             "unlisted": len(unlisted),
             "unlisted_numbers": len(numbers),
             "own_name_only": int(own_only),

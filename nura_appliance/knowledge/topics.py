@@ -69,12 +69,24 @@ _TOPICS: dict[str, str] = {
     "generator": "مولده المولده امبير مۆلیدە generator",
     "prayer": "صلاه صلاة مسجد قران نوێژ مزگەوت nimêj mizgeft prayer mosque quran",
     "embassy": "سفاره سفارة باڵیۆزخانە balyozxane embassy",
+    # programming and video games (h16oos, eighth out-of-scope pass): the loanwords as Arabic,
+    # Sorani and Kurmanji write them ("بايثون", "پایتۆن"); "code" itself is everyday (generic.py)
+    "coding": (
+        "برمجه برمجة مبرمج بايثون جافا جافاسكربت جافاسكريبت "
+        "پرۆگرامسازی پایتۆن جاڤا جاڤاسکریپت "
+        "bernamesazî bernamenûs paytûn "
+        "python javascript java html css sql php programming programmer"
+    ),
+    "games": "فورتنايت ماينكرافت روبلوكس شدات fortnite minecraft freefire",
+    # emergency services: their numbers are not the desk's ("police" in Arabic is left out: Iraqi
+    # "شرطه" is a signal bar)
+    "emergency": "اسعاف إسعاف اطفاء إطفاء ئاگرکوژێنەوە فریاکەوتن پۆلیس ambulans polîs ambulance police firefighters",
     # wages and hiring: the bank's "CVs and jobs" class, as nouns (h16oos); "وظيفه" left out (a
     # phone's function), an article that asks for a salary slip holds its word and keeps it
     "jobs": "راتب رواتب معاش توظيف مووچە meaş salary salaries wage wages vacancy vacancies hiring",
 }
 # Topic words of two words, matched as written.
-_PHRASES = ("second hand",)
+_PHRASES = ("second hand", "free fire", "فري فاير", "فري فايەر")
 # The shortest stem that counts (Sorani and Kurmanji stems of two letters — "در" of دەرمان, "سك" of
 # سەگ — are other words too); shorter ones match the written word instead.
 _MIN_STEM = 3
