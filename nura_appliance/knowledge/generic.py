@@ -10,7 +10,7 @@ message is not in that article, says nothing about *this* desk's matter: "شحن
 market price) only "نرخ" with the packages article. The article tier then does not answer
 (``retrieval.ArticleMatcher.decide``).
 
-Written from the words themselves (the everyday vocabulary of codes, numbers, prices, charging,
+Written from the words themselves (the everyday vocabulary of codes and their activation and discounts, numbers, prices, charging,
 devices, working, newness and age, writing, buying and selling, in Arabic and its dialects, Sorani,
 Kurmanji and English), not from evaluation cases. Left out on purpose, because they name the
 desk's own matter even alone: card ("كارت", the recharge card), balance, line, SIM, package,
@@ -27,6 +27,8 @@ from nura_appliance.knowledge.normalize import analysis as shared_analysis
 _FORMS = (
     # codes
     "رمز رموز الرمز كود اكواد الكود code codes kod koda kodê کۆد کۆدی کۆدەکە"
+    # activating one, a discount on one
+    " تفعيل تفعيله activation activate çalakirin چالاککردن خصم discount promo daxistin داشکاندن"
     # numbers
     " رقم ارقام الرقم number numbers hejmar hejmara ژمارە ژمارەی"
     # prices: the concept (سعر, price, نرخ, biha, cost …) is generic as a whole, see _CONCEPTS
