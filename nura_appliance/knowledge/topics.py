@@ -86,7 +86,7 @@ _TOPICS: dict[str, str] = {
     "jobs": "راتب رواتب معاش توظيف مووچە meaş salary salaries wage wages vacancy vacancies hiring",
 }
 # Topic words of two words, matched as written.
-_PHRASES = ("second hand", "free fire", "فري فاير", "فري فايەر")
+_PHRASES = ("second hand", "free fire", "فري فاير", "فري فايەر", "fire department", "fire brigade")
 # The shortest stem that counts (Sorani and Kurmanji stems of two letters — "در" of دەرمان, "سك" of
 # سەگ — are other words too); shorter ones match the written word instead.
 _MIN_STEM = 3
