@@ -8,10 +8,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from conftest import default_pack_context
+
 from nura_appliance.knowledge.generic import generic
 from nura_appliance.knowledge.retrieval import analyse
 from nura_appliance.knowledge.topics import topic_words
-from conftest import default_pack_context
 
 OPERATOR2 = Path(__file__).resolve().parent.parent / "knowledge/eval/operator2/pack.json"
 
