@@ -78,9 +78,10 @@ _TOPICS: dict[str, str] = {
         "python javascript java html css sql php programming programmer"
     ),
     "games": "فورتنايت ماينكرافت روبلوكس شدات fortnite minecraft freefire",
-    # emergency services: their numbers are not the desk's ("police" in Arabic is left out: Iraqi
-    # "شرطه" is a signal bar)
-    "emergency": "اسعاف إسعاف اطفاء إطفاء ئاگرکوژێنەوە فریاکەوتن پۆلیس ambulans polîs ambulance police firefighters",
+    # the ambulance and the fire brigade: their numbers are not the desk's. The police is left out in
+    # every language: a stolen phone is reported to it ("my phone was stolen, should I go to the
+    # police" is the lost-SIM article's), and Iraqi "شرطه" is a signal bar
+    "emergency": "اسعاف إسعاف اطفاء إطفاء ئاگرکوژێنەوە فریاکەوتن ambulans ambulance firefighters",
     # wages and hiring: the bank's "CVs and jobs" class, as nouns (h16oos); "وظيفه" left out (a
     # phone's function), an article that asks for a salary slip holds its word and keeps it
     "jobs": "راتب رواتب معاش توظيف مووچە meaş salary salaries wage wages vacancy vacancies hiring",
