@@ -44,6 +44,7 @@ MIN_DICE = 0.5
 MAX_TRANSLATIONS = 2
 OTHER_LANGS = ("ckb", "ku", "en")
 MAX_NAMES = 3  # handbook words one skeleton may stand for
+MAX_CROWDED = 12  # a skeleton shared by more handbook words than this is not told apart by its vowels
 MAX_DERIVED = 4  # handbook words one root may stand for (a root with more is too common to tell)
 MIN_LATIN_SKELETON = 4  # consonants an Arabic-script word must share with a Latin handbook word
 MIN_NAME_LETTERS = 4  # a shorter Latin word is as often an English word ("pass", "zone") as a name
@@ -128,6 +129,55 @@ def latin_skeleton(word: str) -> str:
     if len(core) > 3 and core.endswith("ه"):
         core = core[:-1]
     return core
+
+
+# A Latin word's letters with its vowels, as Arabic letters would write them long (``vowelled``).
+_LATIN_LONG_VOWELS = {"a": "ا", "e": "ي", "i": "ي", "y": "ي", "o": "و", "u": "و", "w": "و"}
+_UNWRITTEN = re.compile("[ءئؤع]")  # letters a Latin spelling has no letter for
+
+
+def _latin_letters(word: str) -> str:
+    """A Latin word letter by letter in Arabic letters, vowels as long vowels ("mosul" →
+    "موسول"), folded as ``skeleton`` folds."""
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        pair = word[i : i + 2]
+        letter = next((ar for latin, ar in _LATIN_DIGRAPHS if pair == latin), None)
+        if letter is not None:
+            i += 2
+        else:
+            char = word[i]
+            i += 1
+            letter = _LATIN_LONG_VOWELS.get(char) or ("كس" if char == "x" else _LATIN_LETTERS.get(char, ""))
+        if letter and (not out or out[-1] != letter):
+            out.append(letter)
+    return "".join(out).translate(_FOLD)
+
+
+def _within(short: str, long: str) -> bool:
+    """Whether ``short``'s letters occur in ``long`` in order."""
+    rest = iter(long)
+    return all(letter in rest for letter in short)
+
+
+def vowelled(spellings: Iterable[str], terms: Iterable[str]) -> set[str]:
+    """Of handbook ``terms`` sharing one consonant skeleton, those a Latin name spells with its
+    vowels: every letter of the term (article and a last ة dropped, folded) in the Latin word's
+    letters in order, long vowels included — the longest such terms. "mosul" ("موسول") is "موصل"
+    ("موسل"), not "مثلا" (no alif in "mosul") nor "مسوول" (two و); "مثل" also fits, with fewer
+    letters. Skeletons leave out the vowels, so four handbook words shared "مسل" and no name was
+    linked (round 18)."""
+    letters = [_latin_letters(w) for w in spellings if w.isascii()]
+    fits: dict[str, int] = {}
+    for term in terms:
+        word = term[2:] if term.startswith("ال") and len(term) > 4 else term
+        word = _UNWRITTEN.sub("", word.translate(_FOLD))
+        word = word[:-1] if len(word) > 3 and word.endswith("ه") else word
+        if word and any(_within(word, latin) for latin in letters):
+            fits[term] = len(word)
+    longest = max(fits.values(), default=0)
+    return {t for t, n in fits.items() if n == longest and n >= 4}
 
 
 def _latin_key(term: str) -> str:
@@ -241,6 +291,11 @@ class Bridge:
             if len(term) >= 3 and not term.isascii() and (shape := skeleton(term)) and len(shape) >= 3:
                 names[shape].append(term)
         self.names = {shape: tuple(sorted(terms)) for shape, terms in names.items() if len(terms) <= MAX_NAMES}
+        # ... and the skeletons shared by more words ("موصل", "مثل", "مثلا", "مسوول" are all "مسل"):
+        # a Latin name's vowels tell them apart (``vowelled``)
+        self.crowded = {
+            shape: tuple(sorted(terms)) for shape, terms in names.items() if MAX_NAMES < len(terms) <= MAX_CROWDED
+        }
         # ... and the Latin ones ("Platinum", "proxy") by the skeleton of their Arabic spelling, for
         # a question that writes them in Arabic letters ("البلاتينيوم", "بروكسي").
         latin: dict[str, list[str]] = defaultdict(list)
@@ -302,6 +357,8 @@ class Bridge:
             if len(shape := skeleton(term)) >= shortest:
                 # ... beginning with the same letter: "turkey" is "تركيا", not "طريق" (ط folds to ت)
                 found.update(t for t in self.names.get(shape, ()) if _first(t) == _first(term))
+                if shape in self.crowded:
+                    found.update(vowelled(spellings, [t for t in self.crowded[shape] if _first(t) == _first(term)]))
         return found
 
     @classmethod

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from nura_appliance.knowledge.arabizi import transliterate_word
+from nura_appliance.knowledge.arabizi import NO_VOCABULARY, transliterate_word
 from nura_appliance.knowledge.bridge import Bridge
 from nura_appliance.knowledge.embedding import BuiltinEmbedder, Embedder
 from nura_appliance.knowledge.indexer import coarse
@@ -54,6 +54,8 @@ from nura_appliance.knowledge.values import (
     asking_kinds,
     count_kind,
     counted,
+    named_numbers,
+    ordinal_number,
     support_forms,
     thing_forms,
     value_kinds,
@@ -66,6 +68,7 @@ MAX_QUERY_TERMS = 8
 COMMON_SHARE, COMMON_MIN_CHUNKS = 0.05, 500  # a term this common is not sent to FTS5
 UNSEEN_SHARE = 0.1  # see Weights.of
 SHORTLIST = 10  # candidates per source scored in full (at least 2k)
+COUNT_HOLDERS = 2  # see _finish
 SOURCE_KEEP = 2  # the best of the lexical and of the vector list are scored in full in any case
 BM25_K1, BM25_B = 1.2, 0.75
 # Calibrated relevance (logistic regression on the handbook dev questions; docs/KNOWLEDGE.md).
@@ -260,6 +263,9 @@ class QueryTerms:
     # word asks for: "رسوم" (price) is held by a passage holding a price, whatever its wording.
     kinds: frozenset[str] = frozenset()
     asks: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Per unit, the number an ordinal word stands for ("third" → "3"): held by a passage that names
+    # a thing by it (``values.named_numbers``), as ``ordinal:<n>`` among a passage's values.
+    ordinals: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, text: str, bridge: Bridge | None = None, derive: bool = True) -> QueryTerms:
@@ -274,6 +280,7 @@ class QueryTerms:
         arabizi = arabizi_text(text) is not None  # Latin letters, Arabic words
         kinds = frozenset(answer_types(text))
         asks: dict[str, frozenset[str]] = {}
+        ordinals: dict[str, str] = {}
         counting = counted(normalize(text).split()) if "count" in kinds else set()
         tokens = normalize(text).split()
         for i, word in enumerate(tokens):
@@ -293,9 +300,13 @@ class QueryTerms:
                 if arabizi and word.isascii() and not word.isdigit():
                     # The Arabic-script reading joins the Latin one ("gara" is also "(Gara)" in
                     # the handbook); a word that reads as a function word is no evidence.
-                    spelt = normalize(transliterate_word(word))
-                    if spelt in STOPWORDS:
-                        continue
+                    # ... spelt with the handbook's own words among the candidates: "2andil" is
+                    # "قنديل" ("2" for ق, as the Levant and Egypt say it), "ma2ar" "مقر" (round 18)
+                    spelt = normalize(
+                        transliterate_word(word, bridge.vocabulary if bridge is not None else NO_VOCABULARY)
+                    )
+                    if spelt in STOPWORDS or particle(spelt):
+                        continue  # ... and "el", "il" read as the article alone (round 18)
                     if spelt and spelt != word:
                         forms = forms | word_forms(spelt)
                         bridged.extend(index_terms(spelt))
@@ -331,6 +342,15 @@ class QueryTerms:
                 if derived:
                     bridged.extend(sorted(derived))
                     forms = forms | derived
+                number = ordinal_number(word)
+                if number is not None:
+                    # "the third zone" is held by the row "المنطقة 3": by a passage that names a
+                    # thing by that number (round 18; a "3" in "3 أيام" or a heading's "3." is not)
+                    # (the number is among the word's forms for the offline answer's sentence
+                    # choice, where "المنطقة 2" is the row's own text; the search does not count it)
+                    bridged.append(number)
+                    ordinals[unit] = number
+                    forms = forms | {number}
                 units[unit] = forms
                 asked = asking_kinds(word) & kinds
                 if word in counting:
@@ -339,7 +359,7 @@ class QueryTerms:
                 if asked:
                     asks[unit] = asked
         kinds = kinds.union(*asks.values())  # with the kinds of count asked ("count:tower")
-        return cls(list(dict.fromkeys(index_terms(text) + bridged)), list(units.items()), kinds, asks)
+        return cls(list(dict.fromkeys(index_terms(text) + bridged)), list(units.items()), kinds, asks, ordinals)
 
     def lookup_terms(self) -> list[str]:
         """Every term whose document frequency the features need."""
@@ -374,6 +394,8 @@ class Weights:
         # one chunk of UNSEEN_SHARE, not like the rarest word of all.
         unseen_df = max(1, int(total * UNSEEN_SHARE))
         for name, forms in query.units:
+            if name in query.ordinals:  # an ordinal is as rare as its word, not as the digit
+                forms = forms - {query.ordinals[name]}
             df = max((counts.get(f, 0) for f in forms | {name}), default=0)
             unit[name] = idf(df if df else unseen_df, total)
             seen[name] = df > 0
@@ -432,7 +454,11 @@ def evidence(
     for name, forms in query.units:
         weight = weights.unit.get(name, 0.0)
         total += weight
-        matched = name in found or not forms.isdisjoint(found)
+        if name in query.ordinals:
+            number = query.ordinals[name]
+            matched = name in found or not (forms - {number}).isdisjoint(found) or "ordinal:" + number in values
+        else:
+            matched = name in found or not forms.isdisjoint(found)
         asked_content += matched or weight > weights.common
         if not matched and values and not values.isdisjoint(query.asks.get(name, ())):
             got += weight
@@ -448,6 +474,10 @@ def evidence(
             holding.add(frozenset(found & (forms | {name})))
             if weights.rarest:
                 words[name] = round(min(1.0, weight / weights.rarest), 4)
+            if "counts" in values and not values.isdisjoint(query.asks.get(name, ())):
+                # the passage names the thing counted and holds a count of it that few passages
+                # hold ("how many employees" and "2,300 موظف"): the rarest evidence there is
+                rare = max(rare, weights.rarest)
         if weights.seen.get(name):
             known_total += weight
             if matched:
@@ -608,11 +638,19 @@ def _finish(
 ) -> list[_Candidate]:
     """Relevance of every candidate; the best ``k`` by relevance (RRF breaks ties). ``values``:
     per candidate, the kinds of value the question asks for that it holds."""
+    # A count of the thing asked ("count:staff") that at most COUNT_HOLDERS candidates hold tells
+    # them apart (round 18); one most of them hold ("30 يوماً" of every package row) does not.
+    counts = {k for k in query.kinds if k.startswith("count:")} if values else set()
+    distinct = (
+        {k for k in counts if 0 < sum(k in held for held in values.values()) <= COUNT_HOLDERS} if values else set()
+    )
     for cand in found.values():
         terms = cand.terms
         if isinstance(terms, str):
             terms = cand.terms = frozenset(terms.split())
         held = values.get(cand.ref, frozenset()) if values else frozenset()
+        if distinct and not distinct.isdisjoint(held):
+            held = held | {"counts"}
         cand.evidence = evidence(query, terms or frozenset(), weights, held)
         cand.relevance = relevance(cand.evidence, cand.cosine or 0.0)
     return sorted(found.values(), key=lambda c: (-round(c.relevance, 6), -c.fused, c.ref))[:k]
@@ -726,10 +764,15 @@ class HybridRetriever:
         """For a question asking for a kind of value (a price, a time …): which of those kinds
         each shortlisted chunk holds a value of, read from the chunk's text (at most the
         shortlist, whatever the handbook's size)."""
-        if not query.asks or not found:
+        if not (query.asks or query.ordinals) or not found:
             return {}
         texts = self.store.chunk_texts_in(conn, list(found))
-        return {ref: value_kinds(text, query.kinds) for ref, text in texts.items()}
+        wanted = set(query.ordinals.values())
+        return {
+            ref: value_kinds(text, query.kinds)
+            | frozenset("ordinal:" + n for n in (named_numbers(text) & wanted if wanted else ()))
+            for ref, text in texts.items()
+        }
 
     def _complete_chunks(self, conn: Transaction, found: dict[str, _Candidate], query: np.ndarray | None) -> None:
         """Read the missing half of each candidate: the terms of chunks found by vectors only, the

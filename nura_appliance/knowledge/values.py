@@ -274,6 +274,26 @@ _SUPPORT_GROUPS: tuple[str, ...] = (
     "شريك شريكة شركاء partner partners hevkar هاوبەش",
     "وكيل وكلاء agent agents dealer dealers nûner بریکار",
     "إرجاع ارجاع ترجيع return returns vegerandin گەڕاندنەوە",
+    # round 18: more of a handbook's profile, policy, warranty and address words
+    "شعار الشعار slogan motto tagline dirûşm dirûşma دروشم دروشمی",
+    "سوائل سائل مياه liquid liquids water wet şil شلە",
+    "كسر الكسر مكسور كسور broken cracked crack smashed şikestî şikandin شکاو شکان شکاندن",
+    "صيانة الصيانة تصليح repair repairs maintenance tamîr tamîrkirin",
+    "نسبة percentage percent",  # not Kurdish "rêje" / "ڕێژە": also a rate ("rêjeya nifûsê")
+    "عقد العقد contract contracts peyman گرێبەست",
+    "حجز الحجز reserve reserved reservation booking rezervkirin ڕیزەرڤ",
+    "أجنبي اجنبي foreigner foreigners foreign biyanî بیانی",
+    "مواطن citizen citizens welatî هاوڵاتی",
+    "غرامة penalty cerîme غەرامە سزا",
+    "طابق الطابق floor storey qat نهۆم",
+    "جامعة الجامعة university zanîngeh زانکۆ",
+    "طلاب للطلاب طالب student students xwendekar قوتابی خوێندکار",
+    "محافظة محافظات province provinces governorate governorates parêzgeh پارێزگا",
+    "العطل عطلة holiday holidays betlane پشوو",
+    "بديل البديل replacement loaner substitute cîgir جێگرەوە",
+    "مشرف supervisor supervisors serperişt سەرپەرشتیار",
+    "وردية shift shifts",
+    "واتساب whatsapp",
 )
 
 
@@ -397,6 +417,38 @@ def _ordinals(tokens: list[str]) -> set[str]:
     }
 
 
+# An ordinal in any of the four languages read as its number, for the search (round 18): "the
+# first roaming zone", "ناوچەی دووەم", "herêma sêyem", "الباقة الثالثة" ask for the rows a table
+# numbers "المنطقة 1", "2", "3". Arabic only with the article (Iraqi "ثاني" without it is "another":
+# "من شبكة ثانية"), and "اول" / "أول" before its noun ("اول منطقة").
+_ORDINAL_NUMBERS = {
+    normalize(word): str(n)
+    for n, words in enumerate(
+        (
+            "first 1st اول الأول الأولى یەکەم یەکەمین yekem yekemîn",
+            "second 2nd الثاني الثانية دووەم دووەمین duyem duyemîn diduyan duwem",
+            "third 3rd الثالث الثالثة التالت التالتة سێیەم سێیەمین sêyem sêyemîn",
+            "fourth 4th الرابع الرابعة چوارەم چوارەمین çarem çaremîn",
+            "fifth 5th الخامس الخامسة پێنجەم پێنجەمین pêncem pêncemîn",
+            "sixth 6th السادس السادسة شەشەم شەشەمین şeşem şeşemîn",
+            "seventh 7th السابع السابعة حەوتەم حەوتەمین heftem heftemîn",
+            "eighth 8th الثامن الثامنة هەشتەم هەشتەمین heştem heştemîn",
+            "ninth 9th التاسع التاسعة نۆیەم نۆیەمین nehem nehemîn",
+            "tenth 10th العاشر العاشرة دەیەم دەیەمین dehem dehemîn",
+        ),
+        start=1,
+    )
+    for word in words.split()
+}
+
+
+def ordinal_number(word: str) -> str | None:
+    """The number a normalised ordinal word stands for ("third", "الثالثة", "سێیەم", "sêyem" →
+    "3"), or None. The search adds it to the word's forms; ``identifiers`` (what the decision
+    reads as a thing's number) keeps the Arabic ordinals after a noun only."""
+    return _ORDINAL_NUMBERS.get(word)
+
+
 def identifiers(text: str) -> frozenset[str]:
     """The numbers a question names a thing by — "zone 4", "خط 133", "عيار 21", "ايفون 15": a
     number after a word and not before a unit ("4 شهور", "1 جيگا", "24 hour" and "1,000 دينار" are
@@ -414,6 +466,20 @@ def identifiers(text: str) -> frozenset[str]:
             continue
         found.add(token.lstrip("0") or "0")
     return frozenset(found | _ordinals(tokens))
+
+
+# A number that names a thing: after a word and ending its field ("المنطقة 1،", "رقم: 3،", "الطابق
+# 11" at the end of a line) — not an amount ("6,500 دينار", "more than 5 working days") — and
+# the number of a letter code ("L4").
+_NAMED_NUMBER = re.compile(r"(?<=[^\W\d_])[ \t:]+(\d{1,3})(?=[ \t]*(?:[،؛;:)\n]|[.,](?!\d)|$))")
+_LETTER_CODE = re.compile(r"\b[A-Za-z]{1,2}(\d{1,3})\b")
+
+
+def named_numbers(text: str) -> frozenset[str]:
+    """The numbers a passage names things by (above): what an ordinal of the question ("the
+    fourth level", "المنطقة الثالثة") is held by (round 18)."""
+    text = text.translate(_DIGITS)
+    return frozenset(m.group(1).lstrip("0") or "0" for p in (_NAMED_NUMBER, _LETTER_CODE) for m in p.finditer(text))
 
 
 def names_other_item(question_ids: frozenset[str], passage: str) -> bool:
