@@ -103,3 +103,20 @@ def test_zagros_ranks_the_row_the_name_the_ordinal_and_the_count_point_to(data_d
         assert handbook["rank"] == 1 and handbook["in_context"], (case["text"], handbook)
     # no zone row answers the zone the handbook does not have
     assert fourth["got"]["kind"] == "out_of_scope", fourth["got"]
+
+
+def test_a_chunk_holding_a_rare_question_term_is_not_crowded_out_of_the_shortlist() -> None:
+    from nura_appliance.knowledge.hybrid import _Candidate, _shortlist
+
+    # twelve short chunks sharing the common words rank first by BM25 and by vectors; the one
+    # chunk holding "تاسست" (the question's rare term) is fifth by BM25 and far down the vectors
+    found = {
+        f"c{i}": _Candidate(f"c{i}", bm25=5.0 - i * 0.1, terms="nahr telecom", lexical_rank=i, vector_rank=i)
+        for i in range(12)
+    }
+    found["profile"] = _Candidate("profile", bm25=2.3, terms="نهر تاسست عام 2016", lexical_rank=4, vector_rank=30)
+    for i in range(12):
+        found[f"c{i}"].fused = 2 / (61 + i)
+    found["profile"].fused = 1 / 65 + 1 / 91
+    assert "profile" not in _shortlist(found, 4)
+    assert "profile" in _shortlist(found, 4, frozenset({"تاسست"}))

@@ -69,6 +69,7 @@ COMMON_SHARE, COMMON_MIN_CHUNKS = 0.05, 500  # a term this common is not sent to
 UNSEEN_SHARE = 0.1  # see Weights.of
 SHORTLIST = 10  # candidates per source scored in full (at least 2k)
 COUNT_HOLDERS = 2  # see _finish
+RARE_CHUNKS = 3  # a question term in this few chunks keeps its lexical candidates in the shortlist
 SOURCE_KEEP = 2  # the best of the lexical and of the vector list are scored in full in any case
 BM25_K1, BM25_B = 1.2, 0.75
 # Calibrated relevance (logistic regression on the handbook dev questions; docs/KNOWLEDGE.md).
@@ -613,7 +614,16 @@ def _rank(lexical: list[tuple[str, float, Any]], vector: dict[str, float], pool:
     return found
 
 
-def _shortlist(found: dict[str, _Candidate], k: int) -> dict[str, _Candidate]:
+def _holds_any(cand: _Candidate, terms: frozenset[str]) -> bool:
+    """Whether a lexical candidate's index terms (as stored: one string) hold one of ``terms``."""
+    indexed = cand.terms
+    if indexed is None:
+        return False
+    held = indexed.split() if isinstance(indexed, str) else indexed
+    return not terms.isdisjoint(held)
+
+
+def _shortlist(found: dict[str, _Candidate], k: int, rare: frozenset[str] = frozenset()) -> dict[str, _Candidate]:
     """The candidates worth scoring in full: the best ``max(2k, 10)`` by reciprocal rank fusion
     (reading the other half of up to 40 candidates was a third of a search at 50k chunks)."""
     keep = max(2 * k, SHORTLIST)
@@ -626,6 +636,15 @@ def _shortlist(found: dict[str, _Candidate], k: int) -> dict[str, _Candidate]:
     for cand in found.values():
         if any(r is not None and r < SOURCE_KEEP for r in (cand.lexical_rank, cand.vector_rank)):
             best.setdefault(cand.ref, cand)
+    # ... and every lexical candidate holding one of the question's rare terms (in at most
+    # RARE_CHUNKS chunks): "when was nahr telecom founded" — BM25 put the one-line title "Nahr
+    # Telecom — Subscriber Service Guide" and three other short chunks sharing the common "nahr",
+    # "telecom" above the profile paragraph, the only chunk holding "تأسست", and fusion ranked it
+    # twelfth, out of the shortlist (round 18).
+    if rare:
+        for cand in found.values():
+            if cand.lexical_rank is not None and cand.ref not in best and _holds_any(cand, rare):
+                best[cand.ref] = cand
     return best
 
 
@@ -724,7 +743,8 @@ class HybridRetriever:
             vector: dict[str, float] = {}
             if coarse_query is not None and query is not None:
                 vector = self.vector_candidates(conn, "chunk", query, coarse_query, pool * self.oversample, version)
-            found = _shortlist(_rank(lexical, vector, pool), k)
+            rare = frozenset(t for t in sent if 0 < counts.get(t, 0) <= RARE_CHUNKS) if lexical else frozenset()
+            found = _shortlist(_rank(lexical, vector, pool), k, rare)
             self._complete_chunks(conn, found, query if usable else None)
             values = self._chunk_values(conn, found, terms)
             hits = (self._chunk_hit(conn, c) for c in _finish(found, terms, weights, k, values))
