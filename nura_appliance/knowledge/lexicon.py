@@ -1221,6 +1221,9 @@ _ISSUING = frozenset(
         "renew", "renewal", "تجديد", "اجدد", "جدد", "يتجدد", "استخرج", "استخراج", "اطلع", "يطلع", "يتلع", "طلع",
         "issu", "apply", "اقدم", "تقديم", "قدم", "wergirim", "bistinim", "دربه", "دەربه", "extract",
         "وركرتن", "werbigirim", "werdigirim",  # Sorani "get" (its verb-table stem), Kurmanji "get"
+        # changing what a paper says (the name on a passport: round 18, issue 17's dev9): the
+        # government's too; a line's owner changed with a passport is blocked below (owner, line)
+        "chang", "تغيير", "غير", "اغير", "كورين", "guhertin",
     )
 )  # fmt: skip
 # Concepts that make it a question about the line ("register a SIM with my passport").

@@ -34,7 +34,11 @@ ANSWER_TYPES: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
             # "it costs" as customers write the verb, a penalty or fine (round 15): "قديش بكلف",
             # "چەندی تێدەچێت", "what is the penalty if i pay late"
             "يكلف تكلف بكلف بيكلف بتكلف يكلفني تكلفني بيكلفني غرامة الغرامة غرامه الغرامه غرامات تێدەچێت تێدەچێ "
-            "biha bihayê buha price prices cost costs fee fees charge penalty penalties"
+            "biha bihayê buha price prices cost costs fee fees charge penalty penalties "
+            # Kurmanji "cost" and "fee" (xerc, berdêl, lêçûn), "amount", "the limit" of a transfer or
+            # a spend ("الحد الأعلى لتحويل الرصيد"): each is answered by a sum (round 18). Not the
+            # Sorani "بڕ" (amount): normalised it is "پڕ" (full, to fill: a card that does not fill)
+            "xerc xerca xercê berdêl berdêla berdêlê lêçûn lêçûna amount الحد"
         ),
         re.compile(r"\d\s*(?:ألف|الف)?\s*(?:دينار|د\.ع|دینار|IQD|dinars?|USD|\$|دولار)|\d{1,3}(?:,\d{3})+", re.I),
     ),
@@ -71,7 +75,8 @@ ANSWER_TYPES: dict[str, tuple[frozenset[str], re.Pattern[str]]] = {
     ),
     "address": (
         _words(
-            "وين وينه اين أين عنوان العنوان موقع مكان كوي کوێ ناونیشان ku kû navnîşan where address located location"
+            "وين وينه اين أين عنوان العنوان موقع مكان كوي کوێ کوێیە ناونیشان ناونیشانی ناونیشانەکەی ku kû navnîşan "
+            "navnîşana navnîşanê where address located location"
         ),
         re.compile(r"شارع|حي\s|قرب|مقابل|ساحة|مجمع|\bمول|street|\bst\.|road|near|district|mall|شەقام", re.I),
     ),
@@ -114,20 +119,28 @@ _ARTICLE = re.compile(r"^(?:وال|بال|ال|و|ب)(?=\w{3})")
 _FOR = frozenset({"بە", "به", "bi", "be"})
 _DEVICE = _words("هاتف الهاتف تلفون تليفون تەلەفۆن telefon phone telephone")
 _NUMBER_WORDS = _words("رقم الرقم ارقام أرقام number numbers no ژمارە ژمارەی hejmar hejmara")
-_HOW_MUCH = ("جەند", "جند", "cend")
+_HOW_MUCH = ("جەند", "جند", "cend", "ciqas")
+# Kurmanji "how much" (çiqas, çiqasî): a price unless what follows is counted ("çiqas înternet" is
+# data, "çiqas roj" days); Sorani and Kurmanji words for a number ("ژمارەیەک", "hejmarê") by their
+# stem, whatever the suffix or case ending (round 18)
+_KU_HOW_MUCH = frozenset({"ciqas", "ciqasi", "ciqase"})
+_NUMBER_STEMS = ("زمارە", "hejmar")
+# Money counted ("çend pere", "چەند پارە", "كم فلوس") is a price, not a count
+_MONEY = _words("pere perê پارە پارەی فلوس money")
+_DATA = _words("înternet internet data داتا ئینتەرنێت")
 # "number" asks for a phone number beside a word for whom to call: a branch, a department, a
 # service, support, complaints ("رقم فرع دهوك", "رقم قسم الاحتيال", "fraud reporting number");
 # alone it is as often the customer's own number or the product ("رقم مميز").
 _CONTACT = _words(
     "فرع الفرع فروع قسم مركز خدمة خدمه الخدمة الدعم دعم الشكاوى شكاوى شكوى مكتب الإبلاغ الابلاغ للإبلاغ ابلاغ "
-    "لق لقی بەش پشتگیری ناوەند سکاڵا şax şaxa beş navend branch office department support service care "
+    "لق لقی بەش پشتگیری ناوەند سکاڵا şax şaxa beş navend gilî giliyê branch office department support service care "
     "complaints complaint hotline report reporting"
 )
 # Words that ask how many of something ("كم يوم"); the word after them is the thing counted.
 _HOW_MANY = _words("كم قديش شقد شكد چەند çend")
 _FILLERS = frozenset({"of", "the", "your", "you", "my", "do", "does", "are", "is"})
-_NOT_COUNTED = _words("سعر السعر رسوم الرسوم كلفة ثمن مبلغ نرخ نرخی biha price fee cost much")
-_EN_PRICE_NEXT = frozenset({"is", "are", "does", "do", "for", "will"})
+_NOT_COUNTED = _words("سعر السعر رسوم الرسوم كلفة ثمن مبلغ نرخ نرخی biha price fee cost much") | _MONEY
+_EN_PRICE_NEXT = frozenset({"is", "are", "does", "do", "for", "will", "to"})
 
 
 def answer_types(question: str) -> set[str]:
@@ -162,9 +175,29 @@ def _answer_types(question: str) -> set[str]:
         kinds.add("price")
     if any(a in _FOR and b.startswith(_HOW_MUCH) for a, b in zip(tokens, tokens[1:], strict=False)):
         kinds.add("price")
-    if not words.isdisjoint(_NUMBER_WORDS) and not words.isdisjoint(_CONTACT):
+    # "the number of lines" ("ژمارەی هێڵ", "hejmara xetan", "number of lines") counts them: no
+    # phone. Not the Arabic "رقم خط" (a line's number); Arabic counts with "عدد".
+    counting = False
+    for i, token in enumerate(tokens):
+        following = tokens[i + 1 : i + 3]
+        if token.startswith(_NUMBER_STEMS) and following:
+            counting = counting or _counts(following[0])
+        elif token == "number" and following[:1] == ["of"] and len(following) == 2:
+            counting = counting or _counts(following[1])
+    # a Kurdish word for a number with its ending ("kîjan hejmarê", "ژمارەیەک") asks for a phone
+    # number beside a word for whom to call, as "رقم" does
+    numbered = not words.isdisjoint(_NUMBER_WORDS) or any(t.startswith(_NUMBER_STEMS) for t in tokens)
+    if counting:
+        kinds.discard("phone")
+    elif numbered and not words.isdisjoint(_CONTACT):
         kinds.add("phone")
-    if counted(tokens):
+    if any(a in _HOW_MANY and b in _MONEY for a, b in zip(tokens, tokens[1:], strict=False)):
+        kinds.add("price")
+    for i, token in enumerate(tokens):
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if token in _KU_HOW_MUCH and not _counts(after) and after not in _DATA:
+            kinds.add("price")
+    if counting or counted(tokens):
         kinds.add("count")
     elif any(a in _HOW_MANY and definite(b) for a, b in zip(tokens, tokens[1:], strict=False)):
         kinds.add("price")  # "كم الداي باس": how much is the day pass
@@ -176,6 +209,11 @@ def _answer_types(question: str) -> set[str]:
         kinds.discard("phone")  # "رسوم حجز الرقم": the number is the product, the fee the answer
         kinds.discard("count")  # "كم سعر" asks a price
     return kinds
+
+
+def _counts(word: str) -> bool:
+    """Whether ``word`` names a thing a handbook counts (``_COUNT_CLASSES``: days, lines, GB …)."""
+    return word in _COUNT_WORDS or stem(word) in _COUNT_WORDS or stem(word, True) in _COUNT_WORDS
 
 
 def definite(word: str) -> bool:
@@ -453,10 +491,17 @@ def identifiers(text: str) -> frozenset[str]:
     """The numbers a question names a thing by — "zone 4", "خط 133", "عيار 21", "ايفون 15": a
     number after a word and not before a unit ("4 شهور", "1 جيگا", "24 hour" and "1,000 دينار" are
     amounts, not names)."""
+    from nura_appliance.knowledge.language import arabizi_text  # language reads the stemmer's lists
+
     tokens = normalize(text).split()
+    arabizi = arabizi_text(text) is not None
     found = set()
     for i, token in enumerate(tokens):
         if _CODE.fullmatch(token):  # "6g", "n78": a name with its number in it
+            # ... but in an Arabizi message one digit beside two letters is a letter ("7ad" is
+            # "حد", "3la" "على": "2esh el 7ad el a3la" asks the limit, it names no item; round 18)
+            if arabizi and sum(c.isdigit() for c in token) == 1 and sum(c.isalpha() for c in token) >= 2:
+                continue
             found.add(token)
             continue
         if not token.isdigit() or i == 0 or tokens[i - 1].isdigit():
@@ -502,6 +547,35 @@ def names_other_item(question_ids: frozenset[str], passage: str) -> bool:
     }
     held |= _ordinals(normalize(passage).split())  # "الجيل الخامس" holds 5
     return not question_ids <= held
+
+
+# Words that name a variant of a product, as operators name them (ar, ckb, ku, en, Arabizi): a
+# question naming "Dijla Plus", "Pro Mini" or "the weekly roaming pass" asks for a product the
+# handbook does not list when the passage about "Dijla", "Pro Start" or the daily pass does not
+# say it (round 18). "max" is left out: it is as often "maximum" ("max compensation"); "daily" and
+# "monthly" too: a handbook's periods are written in many ways ("30 يوماً", "(يومية)").
+_VARIANTS: tuple[frozenset[str], ...] = tuple(
+    _words(group)
+    for group in (
+        "plus بلس پلەس پلس",
+        "mini ميني مینی",
+        "ultra الترا ئولترا",
+        "lite لايت",
+        "weekly اسبوعي اسبوعية اسبوعيه الاسبوعي الاسبوعية الاسبوعيه أسبوعي أسبوعية الأسبوعية هەفتانە heftane hefteyî",
+    )
+)
+
+
+def names_variant(question: str, passage: str) -> bool:
+    """Whether the question names a product's variant ("plus", "mini", "weekly" …) that the passage
+    does not write in any of its spellings: "كم سعر باقة الفرات بلس" and the Furat row, "price of
+    the pro mini business plan" and the Pro Start row are about products the handbook does not
+    list; "pro plus price" and the "Pro Plus" row are not."""
+    asked = set(normalize(question).split())
+    if not any(not group.isdisjoint(asked) for group in _VARIANTS):
+        return False
+    written = set(normalize(passage).split())
+    return any(not group.isdisjoint(asked) and group.isdisjoint(written) for group in _VARIANTS)
 
 
 # Where a thing is, not what it is: the value of an address field of a table row ("العنوان: شارع
