@@ -28,6 +28,7 @@ from nura_appliance.knowledge.retrieval import analyse
 from nura_appliance.knowledge.values import (
     identifiers,
     names_other_item,
+    names_variant,
     numberless,
     priceless,
     value_kinds,
@@ -368,7 +369,9 @@ class GroundedAnswerTier:
         elsewhere = elsewhere or names_other_operator(text, best.text, settings.company_name or "")
         # ... nor one that lacks the number the question names its thing by: "how much is the
         # zone 4 roaming pass" and the zone 3 row are about different passes (an LLM still gets it).
-        other_item = names_other_item(identifiers(text), best.text)
+        # ... nor one that lacks the variant the question names ("باقة دجلة بلس" and the Dijla row,
+        # "the weekly roaming pass" and the daily one: round 18)
+        other_item = names_other_item(identifiers(text), best.text) or names_variant(text, f"{best.title}\n{best.text}")
         # ... nor one without a price when the question names one (the device, not its price)
         hard = elsewhere or other_item or priceless(text, best.text)
         relevant = relevant and not hard
@@ -400,6 +403,18 @@ class GroundedAnswerTier:
             # right and hold more of the question: more of its words, or a rarer one (a product
             # name the article lacks).
             held = chosen.coverage if chosen else 0.0
+            # A variant of a product ("Pro Mini", "the weekly pass") that neither the article nor
+            # a passage holding as much of the question writes is a product the team does not
+            # list: the scope message, not the article about its siblings (round 18).
+            if (
+                chosen is not None
+                and calibrated
+                and not best.lone
+                and best.coverage >= held
+                and names_variant(text, f"{best.title}\n{best.text}")
+                and names_variant(text, f"{chosen.title}\n{chosen.text}")
+            ):
+                return Answer("out_of_scope", self.scope_message(lang), "fallback", 0.0, lang)
             rarer = best.rare > (chosen.rare if chosen else 0.0) + _OUTRANK_MARGIN and best.coverage >= held
             # Beside an article the article tier did not stand behind (``article_unsure``: capped
             # for words it lacks), any passage that holds more of the question outranks it.

@@ -299,7 +299,9 @@ class Pipeline:
             # words of the question the article lacks (a product name, a place, a code).
             if self.retrieval is not None:
                 rag = await self.retrieval.answer(text, lang, handbook_context(context, decision, decision.article_id))
-                if rag is not None:
+                # (the handbook tier's scope message for a product nobody lists is never given to
+                # an upset customer: the article answers, as step 7 below would have it)
+                if rag is not None and not (rag.kind == "out_of_scope" and mood == "negative"):
                     rag.sentiment = mood
                     return rag
             found = await self.article_answer(decision.article_id, lang, decision.confidence, version=decision.version)
