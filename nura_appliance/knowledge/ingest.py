@@ -280,6 +280,11 @@ def _docx_sections(data: bytes, name: str) -> list[Section]:
     heading, lines = "", []
     trail: list[tuple[int, str]] = []
     budget = _Budget(name)
+    # python-docx resolves a paragraph's style by scanning every style of the document (for the
+    # default one, each call): ~2.5 ms a paragraph here, most of a long document's reading. The
+    # name is a function of the paragraph's style id (``None``: the default), so it is resolved
+    # once per id and document.
+    style_names: dict[str | None, str] = {}
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             rows = [_row_texts(row) for row in block.rows]
@@ -292,7 +297,11 @@ def _docx_sections(data: bytes, name: str) -> list[Section]:
                 lines.extend("| " + " | ".join(r) + " |" for r in rows[1:])
                 lines.append("")
             continue
-        style = (block.style.name if block.style is not None else "") or ""
+        style_id = block._p.style
+        if style_id not in style_names:
+            resolved = block.style
+            style_names[style_id] = (resolved.name if resolved is not None else "") or ""
+        style = style_names[style_id]
         text = block.text.strip()
         budget.spend(block.text)
         if style.lower().startswith(("heading", "title")) and text:
