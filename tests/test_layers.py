@@ -14,6 +14,12 @@ import functools
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
+# One worker under pytest-xdist: the tests share the parsed package (``parsed``, ``_imports_of``,
+# ``_import_edges``; ~2 s CPU to build in each process that runs one of them).
+pytestmark = pytest.mark.xdist_group("test_layers")
+
 PACKAGE = Path(__file__).resolve().parent.parent / "nura_appliance"
 
 # Lowest first. A module may import its own layer and the layers below it, never above.
@@ -111,22 +117,24 @@ def parsed(path: Path) -> ast.Module:
 
 def import_edges() -> dict[tuple[str, str], list[str]]:
     """``(importer, imported) -> ["file:line", …]`` between top-level modules, run-time imports only;
-    type-only imports that point upward are collected under the key ``("TYPE_CHECKING", target)``."""
+    type-only imports that point upward are collected under the key ``("TYPE_CHECKING", target)``.
+    Three tests read it: built once per test process (``_import_edges``), a fresh copy each."""
+    return {edge: list(places) for edge, places in _import_edges().items()}
+
+
+@functools.cache
+def _import_edges() -> dict[tuple[str, str], list[str]]:
     tops = _top_levels()
     edges: dict[tuple[str, str], list[str]] = defaultdict(list)
     for path in sorted(PACKAGE.rglob("*.py")):
         parts = _module_parts(path)
         source = _source_top(parts)
-        tree = parsed(path)
-        guarded = _type_checking_nodes(tree)
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Import | ast.ImportFrom):
-                continue
+        for node, type_only in _imports_of(path):
             where = f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
             for target in _imported_tops(node, parts, tops):
                 if target == source:
                     continue
-                if node in guarded:
+                if type_only:
                     if RANK.get(target, -1) > RANK.get(source, -1):
                         edges[("TYPE_CHECKING", target)].append(where)
                     continue
@@ -148,11 +156,15 @@ def test_no_import_points_upward() -> None:
     assert not upward, "imports that point to a higher layer:\n" + "\n".join(upward)
 
 
-def _imports_of(path: Path) -> list[tuple[ast.Import | ast.ImportFrom, bool]]:
-    """Every import node of ``path`` and whether it sits under ``if TYPE_CHECKING:``."""
+@functools.cache
+def _imports_of(path: Path) -> tuple[tuple[ast.Import | ast.ImportFrom, bool], ...]:
+    """Every import node of ``path`` and whether it sits under ``if TYPE_CHECKING:``, found once per
+    test process (walking every tree for its guarded nodes cost ~1.5 s CPU a test here)."""
     tree = parsed(path)
     guarded = _type_checking_nodes(tree)
-    return [(node, node in guarded) for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
+    return tuple(
+        (node, node in guarded) for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)
+    )
 
 
 def test_no_feature_imports_the_composition_root_even_for_types() -> None:
