@@ -96,7 +96,7 @@ test: install
 # PYTHONDONTWRITEBYTECODE: rewriting ~120 test modules costs ~7 s CPU in each worker otherwise.
 # No schemathesis pytest plugin (~0.3 s CPU per process to import): the only schemathesis test
 # (tests/test_security_fuzz.py, `slow`) calls it as a library and is not in this lane.
-FAST_MARKERS ?= not browser and not llm and not slow and not fault
+FAST_MARKERS ?= not browser and not llm and not slow and not fault and not system
 # Two workers per core: one runs while the other waits for a `nura serve` subprocess, an fsync or
 # PostgreSQL (docs/DEVELOPING.md, "Test lanes"); `FAST_WORKERS=auto` for one per core.
 FAST_WORKERS ?= $(shell echo $$((2 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1))))

@@ -520,7 +520,7 @@ async def new_session(client: httpx.AsyncClient, text: str = "مرحبا", **ext
 # then Chromium, llama.cpp and the fault tests, then the rest, so no long test starts last and forms
 # the run's tail alone on one worker while the others are idle (``--no-loadscope-reorder`` in the
 # Makefile keeps this order; xdist would otherwise put the largest groups first).
-_FIRST_MARKERS = (("slow",), ("browser", "llm", "fault"))
+_FIRST_MARKERS = (("slow",), ("browser", "llm", "fault", "system"))
 
 
 def _shared_fixture_module(item: pytest.Item) -> str | None:

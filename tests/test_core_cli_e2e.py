@@ -10,7 +10,11 @@ import threading
 import time
 
 import httpx
+import pytest
 from conftest import free_port, health_answers
+
+# `system` (docs/DEVELOPING.md, "Test lanes"): in `make test`, not in `make test-fast`.
+pytestmark = pytest.mark.system
 
 NURA = [sys.executable, "-m", "nura_appliance"]
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from conftest import free_port
 from test_scale_workers import ADMIN, _env, process, wait_healthy
 from test_store_contract import ADMIN as CONTRACT_ADMIN
@@ -79,6 +80,7 @@ def wait_for_line(log: Path, needle: str, timeout: float = 60) -> str:
     raise AssertionError(f"{needle!r} not logged:\n{log.read_text(errors='replace')[-3000:]}")
 
 
+@pytest.mark.system
 def test_nura_worker_logs_its_real_queue_backend_with_timestamps(tmp_path) -> None:
     with scale_backends() as backend:
         log = tmp_path / "worker.log"
@@ -98,6 +100,7 @@ def _serve_and_stop(args: list[str], env: dict[str, str], log: Path, port: int) 
     return [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
 
 
+@pytest.mark.system
 def test_every_serve_log_line_has_a_timestamp_and_a_level(tmp_path) -> None:
     port = free_port()
     lines = _serve_and_stop(["serve", "--port", str(port)], _env(tmp_path / "one", {}), tmp_path / "one.log", port)
@@ -113,6 +116,7 @@ def test_every_serve_log_line_has_a_timestamp_and_a_level(tmp_path) -> None:
     assert any("api-1" in line for line in lines) and any("api-2" in line for line in lines), lines
 
 
+@pytest.mark.system
 def test_json_logs_in_every_process(tmp_path) -> None:
     with scale_backends() as backend:
         port = free_port()
@@ -135,6 +139,7 @@ def test_json_logs_in_every_process(tmp_path) -> None:
     assert consumer["queue"] == "redis" and consumer["level"] == "info"
 
 
+@pytest.mark.system
 def test_doctor_names_postgres_and_redis_in_scale_out_mode(tmp_path) -> None:
     with scale_backends() as backend:
         url = f"postgresql://postgres:never-shown-pw@127.0.0.1:5432/{backend['db_name']}"

@@ -278,6 +278,7 @@ def wait_for(check: Any, timeout: float, what: str) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.mark.system
 def test_worker_killed_mid_job_completes_after_restart_once(
     tmp_path: Path, workers: list[subprocess.Popen[str]]
 ) -> None:
@@ -314,6 +315,7 @@ def test_worker_killed_mid_job_completes_after_restart_once(
         db.close()
 
 
+@pytest.mark.system
 def test_serve_runs_the_consumer_in_process(live_server: dict[str, Any]) -> None:
     """`nura serve` (JOB_WORKER_ENABLED defaults to true) classifies messages in its own threads."""
     import httpx

@@ -68,6 +68,7 @@ def lenient_limits(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, "100000")
 
 
+@pytest.mark.system
 def test_backup_while_serving_then_restore_round_trips(
     lenient_limits: None, live_server: dict[str, Any], tmp_path: Path
 ) -> None:

@@ -25,6 +25,9 @@ import pytest
 from conftest import free_port, health_answers
 from test_store_contract import scale_backends
 
+# `system` (docs/DEVELOPING.md, "Test lanes"): in `make test`, not in `make test-fast`.
+pytestmark = pytest.mark.system
+
 API_KEY = "scale-workers-api-key-0123456789"
 ADMIN = {"Authorization": f"Bearer {API_KEY}"}
 

@@ -567,6 +567,7 @@ async def test_an_ingest_run_that_stopped_the_server_twice_is_quarantined(app, c
     assert done["status"] == "done"
 
 
+@pytest.mark.system
 def test_sigterm_stops_a_running_ingest_cleanly(tmp_path):
     """The attack run: SIGTERM did not stop the server while it ingested. Now the ingest stops at
     its next step, the process exits, and the run is queued to run again after the restart."""

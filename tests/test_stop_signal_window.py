@@ -28,6 +28,9 @@ import textwrap
 import pytest
 from conftest import free_port
 
+# `system` (docs/DEVELOPING.md, "Test lanes"): in `make test`, not in `make test-fast`.
+pytestmark = pytest.mark.system
+
 HOOK = textwrap.dedent(
     """
     import os, signal, sys
