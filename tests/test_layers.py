@@ -162,9 +162,7 @@ def _imports_of(path: Path) -> tuple[tuple[ast.Import | ast.ImportFrom, bool], .
     test process (walking every tree for its guarded nodes cost ~1.5 s CPU a test here)."""
     tree = parsed(path)
     guarded = _type_checking_nodes(tree)
-    return tuple(
-        (node, node in guarded) for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)
-    )
+    return tuple((node, node in guarded) for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom))
 
 
 def test_no_feature_imports_the_composition_root_even_for_types() -> None:
