@@ -101,6 +101,12 @@ def arabizi_spellings() -> frozenset[str]:
     each verb stem with the dialects' person prefixes ("ehki" → "احكي", "yekalmni" → "يكلمني").
     Registered with the transliteration by conversation.signals (not on import here)."""
     words: set[str] = set()
+    # the fetch verbs with the glued "for me" ("jeebli", "la2eeli" → "جيبلي", "لاقيلي") and the
+    # verbs of calling back with the persons that ask ("t3awdoon" → "تعاودون")
+    for stem in _FETCH_AR_TEXT.split():
+        words.update(p + stem + "لي" for p in ("", "ت"))
+    for stem in ("عاود", "رجع"):
+        words.update(p + stem + e for p in ("ي", "ت") for e in ("", "ون", "وا"))
     for text in (_STAFF_TEXT, _HUMAN_TEXT, _WANT_TEXT, _TALK_TEXT, _CONNECT_TEXT, _ME_TEXT, _TO_ME_STEMS_TEXT):
         for raw in text.split():
             if not _ARABIC_RAW.match(raw) or has_sorani_letters(raw) or len(raw) < 2:
@@ -327,6 +333,12 @@ def roles(word: str) -> frozenset[str]:
         if word.startswith("بم") and len(word) > 5 and any(c in word for c in ("كواز", "كويز", "بهست", "نير", "كهيهن")):
             found.add("connect")
             found.add("me")
+        if word.endswith("كم") and word[:-2] in _HUMAN:
+            found.add("staff")  # "one of you": "احدكم", "واحدكم", "حدكم" is someone of the company
+        if forms & _BACK_AR or _CKB_BACK.match(word):
+            found.add("back")  # a call back ("معاودة الاتصال", "پەیوەندیم پێوە بکاتەوە")
+    elif word in _BACK_WORDS_LATIN:
+        found.add("back")  # "callback", "call me back", "li min vegerin"
     return frozenset(found)
 
 
@@ -378,7 +390,7 @@ def reads_as_request(norm: str) -> bool:
     words, rs = word_roles(norm)
     if not words or len(words) > 40:
         return False
-    if _asks_for_a_call(words, rs):
+    if _asks_for_a_call(words, rs) or asks_to_be_called_back(words, rs) or _bare_to_me(words, rs):
         return True
     persons = _persons(rs, words)
     if not persons and not any("connect" in r for r in rs):
@@ -387,8 +399,13 @@ def reads_as_request(norm: str) -> bool:
         return True
     # (Kurmanji "ku" after "there is" is the relative "who", not "where": "karmendek heye ku
     # alîkariya min bike", is there an employee who helps me)
+    # (nor is Arabic "من" after a person: "حدا من الموظفين", one of the staff, not "who")
     asked = [
-        i for i, r in enumerate(rs) if "question" in r and not (words[i] == "ku" and i and words[i - 1] in _KU_EXIST)
+        i
+        for i, r in enumerate(rs)
+        if "question" in r
+        and not (words[i] == "ku" and i and words[i - 1] in _KU_EXIST)
+        and not (words[i] == "من" and 0 < i < len(rs) - 1 and "human" in rs[i - 1] and rs[i + 1] & {"staff", "unit"})
     ]
     if asked and not any("want" in r for r in rs):
         return False
@@ -399,6 +416,8 @@ def reads_as_request(norm: str) -> bool:
     humans = [i for i in persons if "human" in rs[i] and "staff" not in rs[i]]
     if any("other" in r for r in rs) and not staff:
         return False
+    if _asks_to_fetch_a_person(words, rs, persons):
+        return True
     negated = {i + 1 for i, r in enumerate(rs) if "negation" in r}
     wants = [i for i, r in enumerate(rs) if "want" in r and i not in negated]
     talks = [i for i, r in enumerate(rs) if "talk" in r]
@@ -581,6 +600,175 @@ def _asks_for_a_call(words: tuple[str, ...], rs: tuple[frozenset[str], ...]) -> 
     return False
 
 
+# A message that is only a verb of talking or putting through with the customer glued on as its
+# object, said to the company: "كلمني", "kalmoni", "دزوني", "dizzoni", "وصلني" (talk to me, send me
+# on); not "ساعدني" (help me), which the article tier may answer.
+_BARE_TO_ME_STEMS = _TALK | lexicon_words("رن خابر اتصل")
+
+
+def _bare_to_me(words: tuple[str, ...], rs: tuple[frozenset[str], ...]) -> bool:
+    content = [w for w, r in zip(words, rs, strict=True) if "filler" not in r]
+    if len(content) != 1 or _LATIN.match(content[0]) or not content[0].endswith("ني"):
+        return False
+    word = content[0]
+    return "connect" in roles(word) or bool(_forms(word[:-2]) & _BARE_TO_ME_STEMS)
+
+
+# Finding or bringing a person *for* the customer: "تكدر تجيبلي موظف؟", "لگيلي موظف", "فيك تجبلي
+# حدا من الموظفين", "کارمەندێکم بۆ بدۆزیتەوە", "karmendekî ji min re bibînî", "can you find me an
+# employee". Three parts: a verb of fetching, the customer as the one it is for (the glued لي,
+# Sorani بۆ, Kurmanji "ji min re", English "me" / "for me") and a person as what is fetched. A
+# thing fetched ("تجيبلي باقة", "find me a cheap package", "پاکێجێکم بۆ بدۆزەرەوە") has no person.
+_FETCH_AR_TEXT = "جيب جب هات لقي لكي لاقي لاكي شوف دبر طلع دور وفر"
+_FETCH_AR = lexicon_words(_FETCH_AR_TEXT)
+# fetch verbs that ask for what follows without a "for me" ("تقدر تجيب موظف؟")
+_FETCH_AR_BARE = lexicon_words("جيب جب لاقي")
+_FOR_ME_AR = ("ولنا", "ولي", "لنا", "لي")
+_FOR_ME_WORD = lexicon_words("لي الي إلي الى لنا")
+# (said to the company: the imperative or "you"; not "اجيب", I bring: "اريد اجيب موظفيني للفرع")
+_FETCH_VERB_PREFIXES = ("بت", "ت")
+# Sorani "bring / find" in the subjunctive or imperative, folded (ە as ه): بهێنیت, بهێنە, بێنە,
+# بهێنن, بدۆزیتەوە, بدۆزەرەوە, بدۆزنەوە
+_FETCH_CKB = re.compile("^ب(?:هين|ين|دوز)(?:يت|ه|ن|يتهوه|هرهوه|رهوه|نهوه|نه)$")
+_CKB_FOR = lexicon_words("بۆ بۆم بۆمان")
+_FETCH_KU = lexicon_words("bibîne bibînî bibînin bîne bînin bibînim bianî bînî")
+_FETCH_EN = lexicon_words("find get bring fetch grab locate arrange")
+# a person fetched: a member of staff or a word for someone ("حدا", "someone"), not "one" (واحد,
+# yekî: "تجيبلي واحد جديد" is a new SIM)
+_FETCHED = lexicon_words(
+    "حد حدا احد حدى شخص انسان بشر بنادم ادمي مرۆڤ کەس کەسێک mirov kes kesek human person someone somebody anyone anybody"
+)
+
+
+def _fetch_ar(word: str) -> tuple[bool, bool]:
+    """(a verb of fetching, with the glued "for me") for an Arabic-script word."""
+    bases = [word] + [word[len(p) :] for p in _FETCH_VERB_PREFIXES if word.startswith(p) and len(word) - len(p) >= 2]
+    for base in bases:
+        for end in _FOR_ME_AR:
+            if base.endswith(end) and base[: -len(end)] in _FETCH_AR:
+                return True, True
+    return any(b in _FETCH_AR_BARE for b in bases), False
+
+
+def _a_thing_fetched(folded: list[str], rs: tuple[frozenset[str], ...], verb: int, person: int) -> bool:
+    after = person + (2 if folded[person + 1 : person + 2] == ["s"] else 1)
+    return any("object" in r for r in rs[min(verb, person) + 1 : max(verb, person)]) or (
+        after < len(rs) and "object" in rs[after]
+    )
+
+
+def _asks_to_fetch_a_person(words: tuple[str, ...], rs: tuple[frozenset[str], ...], persons: list[int]) -> bool:
+    if len(words) > 14:
+        return False
+    folded = [w.replace(SORANI_E, "ه") for w in words]
+    # (Arabic verbs only in a message without Sorani ە: Sorani "لێ هات" is "happened to")
+    sorani = any(SORANI_E in w for w in words)
+    fetched = [
+        p for p in persons if "staff" in rs[p] or (_forms(folded[p]) & _FETCHED and not folded[p].endswith("كم"))
+    ] + [p for p, r in enumerate(rs) if "staff" in r and p not in persons]
+    if not fetched:
+        return False
+    for i, w in enumerate(folded):
+        # (what is fetched is a thing when a thing stands between, or is the person's: "get a sim
+        # for my employee", "جيبلي رقم الموظف", "get me the manager's number")
+        near = [p for p in fetched if 0 < abs(p - i) <= 4 and not _a_thing_fetched(folded, rs, i, p)]
+        if not near:
+            continue
+        after = folded[i + 1 : i + 3]
+        if _LATIN.match(w):
+            if w in _FETCH_EN and (after[:1] in (["me"], ["us"]) or "for" in folded[i + 1 : i + 6]):
+                if w == "find" or any(p > i for p in near):
+                    return True
+            if w in _FETCH_KU and any(
+                folded[j] in ("ji", "bo") and folded[j + 1] == "min" for j in range(max(0, i - 5), i - 1)
+            ):
+                return True
+            continue
+        if _FETCH_CKB.match(w) and not _CKB_FOR.isdisjoint(folded[max(0, i - 3) : i]):
+            return True
+        is_fetch, for_me = (False, False) if sorani else _fetch_ar(w)
+        if not is_fetch:
+            continue
+        for_me = for_me or (bool(after) and after[0] in _FOR_ME_WORD)
+        ahead = [p for p in near if p > i]
+        if ahead and (for_me or min(ahead) - i <= 2):
+            return True
+    return False
+
+
+# Asking to be called back: a call *back* is only ever a person's ("I'd like a callback", "is
+# there a number where someone can call me back", "أطلب معاودة الاتصال", "أود أن يعاود أحدكم
+# الاتصال بي", "کەسێک پەیوەندیم پێوە بکاتەوە", "li min vegerin"). The call back is the customer's
+# ("me" after it, the glued ني, Arabic بي / فيني / علي) or wanted ("request", "need", "ممكن", "أطلب");
+# not one of the past ("called me back"), not why ("why didn't you call me back"), not refused.
+_BACK_EN = lexicon_words("call ring phone")
+_CALLBACK_EN = lexicon_words("callback callbacks")
+# wanting a call back: a want, or booking one ("can I book a callback", "schedule a call back")
+_BOOK = lexicon_words("book schedule arrange order")
+_PLEASE = lexicon_words("please pls plz")
+_BACK_AR = lexicon_words("عاود معاوده اعاده رجع")
+_CALL_AR = lexicon_words("اتصال اتصل تصل كلم رن خابر تواصل مكالمه")
+_ME_AFTER_CALL = lexicon_words("بي بيه بيا فيني فيا علي عليا معي me us")
+_CKB_BACK = re.compile("^ب(?:كات|كهن|كهيت|كهرهوه)هوه$|^بكهرهوه$")
+_KU_BACK = lexicon_words("vegere vegerin vegerî vegerine vegerînin")
+_BACK_WORDS_LATIN = _CALLBACK_EN | _KU_BACK | {"back"}
+_WHY = lexicon_words("ليش ليه لماذا ليش بۆچی boçi çima why")
+
+
+def _back_en(folded: list[str], rs: tuple[frozenset[str], ...], i: int) -> bool:
+    """An English call back at ``i`` asked for: "call me back", "(please) call back", "get back to
+    me", "(I'd like / book) a callback", "(I need to) be called back"."""
+    w, after = folded[i], folded[i + 1 : i + 4]
+    back = "back" in folded[i + 1 : i + 3]
+    if w == "get" and folded[i + 1 : i + 3] == ["back", "to"] and after[2:3] in (["me"], ["us"]):
+        return True  # "get back to me"; not "get back my money"
+    if w == "called" and back and i and folded[i - 1] in ("be", "get", "being"):
+        return any("want" in r for r in rs[:i])  # "I need to be called back"
+    if not (w in _CALLBACK_EN or (w in _BACK_EN and back)):
+        return False
+    return (
+        not _ME_AFTER_CALL.isdisjoint(after)
+        or any("want" in r or x in _BOOK for x, r in zip(folded[:i], rs[:i], strict=True))
+        or not _PLEASE.isdisjoint(folded)
+    )
+
+
+def asks_to_be_called_back(words: tuple[str, ...], rs: tuple[frozenset[str], ...]) -> bool:
+    """Whether a message asks to be called back (see ``_BACK_EN`` above)."""
+    if len(words) > 16:
+        return False
+    folded = [w.replace(SORANI_E, "ه") for w in words]
+    # (the passive "be called back" is no report of a call)
+    reported = [
+        i
+        for i, w in enumerate(folded)
+        if (w in _WHY or w in _PAST or w in _AGO or w in _HABIT)
+        and not (w == "called" and i and folded[i - 1] in ("be", "get", "being"))
+    ]
+    if reported or any(w in _CKB_UNABLE or w in _UNABLE for w in folded):
+        return False
+    wanted = any(r & {"want", "modal"} for r in rs)
+    for i, w in enumerate(folded):
+        if any("negation" in r for r in rs[max(0, i - 3) : i]):
+            continue  # "don't call me back", "ما ابي احد يرجع يتصل"
+        if _LATIN.match(w):
+            if _back_en(folded, rs, i) or (w in _KU_BACK and "min" in folded[max(0, i - 4) : i]):
+                return True
+            continue
+        if _CKB_BACK.match(w) and any("ckb_to_me" in r for r in rs[max(0, i - 3) : i]):
+            return True
+        # Arabic: a verb of doing again, not of the first person ("ارجع اتصل", I call back)
+        if not (_forms(w) & _BACK_AR) or (w.startswith(("ا", "ن")) and w != "اعاده"):
+            continue
+        calls = [j for j in range(i + 1, min(len(words), i + 3)) if _forms(folded[j]) & _CALL_AR]
+        if not calls:
+            continue
+        j = calls[0]
+        if not _ME_AFTER_CALL.isdisjoint(folded[j + 1 : j + 3]) or folded[j].endswith("ني") or wanted:
+            return True
+    return False
+
+
 def _asks_if_anyone_is_there(words: tuple[str, ...], rs: tuple[frozenset[str], ...], persons: list[int]) -> bool:
     folded = [w.replace(SORANI_E, "ه") for w in words]
     if not persons or len(words) > 6 or any(w in _PLACE or w in _TIME for w in folded):
@@ -728,7 +916,7 @@ def reports_contact(norm: str) -> bool:
     yesterday"), "I can't call anyone"; also a person who is another, a friend or abroad ("how
     do i call a real person abroad") when no member of staff is named."""
     words, rs = word_roles(norm)
-    if _asks_for_a_call(words, rs):
+    if _asks_for_a_call(words, rs) or asks_to_be_called_back(words, rs):
         return False  # "call me back on this number": the number is where, not what
     staff = any("staff" in r for r in rs)
     folded = [w.replace(SORANI_E, "ه") for w in words]
@@ -852,7 +1040,7 @@ _JOB = lexicon_words(
 _NOT_THERE = lexicon_words("نییە نیە نییه نيه tune tuneye nîne nine")
 
 
-_CUE_ROLES = frozenset({"staff", "human", "connect", "bot", "call_us", "ckb_to_me"})
+_CUE_ROLES = frozenset({"staff", "human", "connect", "bot", "call_us", "ckb_to_me", "back"})
 
 
 _SEEN: set[str] = set()  # words whose roles were looked at

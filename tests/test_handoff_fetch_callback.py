@@ -1,0 +1,87 @@
+"""Two kinds of request for a person read by composition (conversation.handoff): asking the bot
+to find or bring a person *for* the customer, and asking to be called back — and their near
+misses, read by the same parts (a thing fetched, a call back of the customer's own, one of the
+past, refused or asked why)."""
+
+import pytest
+
+from nura_appliance.conversation.signals import wants_human
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "تكدر تدبرلي واحد من الموظفين؟",  # Iraqi: a verb of fetching with the glued "for me"
+        "ممكن تلاقيلي موظف يفهم بالراوتر",
+        "جيبلي مسؤول",
+        "تقدر تجيب لي موظف؟",  # "for me" written apart
+        "فيك تجبلي حدا من الموظفين؟",  # "من" after a person is "of", not "who"
+        "خلي احدكم يكلمني",  # "one of you" is someone of the company
+        "ناتوانی کارمەندێکم بۆ بدۆزیتەوە؟",  # Sorani: the person, بۆ, a verb of finding
+        "تکایە کەسێکم بۆ بهێنە",
+        "tu dikarî karmendekî ji min re bibînî?",  # Kurmanji "ji min re" (for me)
+        "karmendekî ji bo min bibînin",
+        "can you find me an employee?",
+        "la2eeli 7ada",  # Arabizi, read in Arabic script
+    ],
+)
+def test_finding_a_person_for_the_customer_is_a_request(text: str) -> None:
+    assert wants_human(text, "ar" if text.isascii() and "7" in text else None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "جيبلي كارت شحن",  # a thing fetched
+        "ممكن تشوفلي رصيدي",
+        "شوفلي شنو المشكلة بالنت",
+        "find me a package",
+        "can you get me a new sim",
+        "دەتوانی پاکێجێکی هەرزانم بۆ بدۆزیتەوە؟",
+        "tu dikarî pakêtek erzan ji min re bibînî?",
+        "سكاڵاكه‌م چي لێ هات؟ كه‌س وه‌ڵامي نه‌دامه‌وه",  # Sorani "لێ هات" (happened to) is no "هات" (bring)
+    ],
+)
+def test_a_thing_fetched_is_no_request(text: str) -> None:
+    assert not wants_human(text, None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "is there a number where someone can call me back",  # the number is where, not what
+        "I'd like a callback please",
+        "request a callback",
+        "can I book a callback",
+        "pls call back",
+        "I need to be called back",
+        "please get back to me",
+        "أطلب معاودة الاتصال بي من قبل موظف",
+        "أود أن يعاود أحدكم الاتصال بي",
+        "ابي احد يرجع يتصل بيه",
+        "دەتوانن پەیوەندیم پێوە بکەنەوە؟",  # Sorani ـەوە: back
+        "ji kerema xwe li min vegerin",
+        "momken t3awdoon el ittisal biya",
+        "kalmoni",  # a bare "talk to me", on the Arabic tab
+    ],
+)
+def test_asking_to_be_called_back_is_a_request(text: str) -> None:
+    assert wants_human(text, "ar" if text.isascii() and text.startswith(("momken", "kalmoni")) else None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do I call back a missed number",  # the customer calls back
+        "كيف ارجع اتصل على الرقم اللي اتصل علي",
+        "why didn't anyone call me back",  # a complaint asks why
+        "someone called me back yesterday but I missed it",  # the past
+        "don't call me back",
+        "i want to get back my money",  # "get back" a thing
+        "رجعلي الرصيد بعد ما شحنت",
+        "يرجع يتصل بيه نفس الرقم كل شوي",  # a habit: calls the customer gets
+        "ساعدني",  # help me: the article tier's
+    ],
+)
+def test_call_backs_that_are_no_request(text: str) -> None:
+    assert not wants_human(text, None)
