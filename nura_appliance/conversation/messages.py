@@ -56,6 +56,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ku": "Heke tu bixwazî, ez ê te yekser bi karmendekî me re girêdim: binivîse «karmend».",
         "en": 'If you prefer, I\'ll connect you with one of our agents right away: just type "agent".',
     },
+    "about_bot": {
+        # A question about the bot itself ("what's your name", "are you a robot"): what it is.
+        "ar": "أنا المساعد الآلي لخدمة العملاء، ولست موظفاً. أجيب عن أسئلتك حول خدماتنا: اكتب سؤالك أو اختر موضوعاً.",
+        "ckb": "من یاریدەدەری ئۆتۆماتیکیی خزمەتگوزاریی کڕیارانم، کارمەند نیم. وەڵامی پرسیارەکانت دەربارەی خزمەتگوزارییەکانمان دەدەمەوە: پرسیارەکەت بنووسە یان بابەتێک هەڵبژێرە.",
+        "ku": "Ez alîkarê otomatîk ê xizmeta xerîdaran im, ne karmend im. Ez bersiva pirsên te yên li ser xizmetên me didim: pirsa xwe binivîse an mijarekê hilbijêre.",
+        "en": "I'm the automated customer service assistant, not a person. I answer questions about our services: type your question or pick a topic.",
+    },
     "no_words": {
         # A message of only digits, emoji or symbols: there is no question to match.
         "ar": "لم أفهم رسالتك. اكتب سؤالك بالكلمات من فضلك، أو اختر موضوعاً من القائمة.",

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from nura_appliance.conversation.anger import is_outage
 from nura_appliance.conversation.messages import message
-from nura_appliance.conversation.signals import matching_text, sentiment, wants_human
+from nura_appliance.conversation.signals import about_the_bot, matching_text, sentiment, wants_human
 from nura_appliance.knowledge.arabizi import NO_VOCABULARY, vocabulary_of
 from nura_appliance.knowledge.folding import normalize
 from nura_appliance.knowledge.language import has_letters
@@ -286,6 +286,15 @@ class Pipeline:
         rule = self._rules.match(text, lang)
         if rule is not None and rule.exact:
             return Answer("rule", rule.response, "rules", 1.0, lang, rule_id=rule.rule_id, sentiment=mood)
+
+        # 4b. a question about the bot itself ("what's your name", "are you a robot", "ناوت چییە"):
+        # what the bot is (or the pack's own rule that came close), never an article that shares a
+        # word with it ("اسمك" was the line-ownership article's "اسم" at 0.79)
+        if about_the_bot(text, vocabulary):
+            if rule is not None:
+                return Answer("rule", rule.response, "rules", 1.0, lang, rule_id=rule.rule_id, sentiment=mood)
+            offer = message("complaint_offer", lang) if handoff_on else ""  # ... and the offer of a person
+            return Answer("rule", f"{message('about_bot', lang)} {offer}".strip(), "rules", 1.0, lang, sentiment=mood)
 
         # 5. article match (Arabizi in Arabic script; an upset customer's insults left out). Digits,
         # emoji and symbols alone are no question: "123" must not match an article about *123#.

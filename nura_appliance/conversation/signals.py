@@ -13,6 +13,7 @@ import functools
 import re
 
 from nura_appliance.conversation import anger, handoff
+from nura_appliance.conversation.about_bot import asks_about_the_bot
 from nura_appliance.conversation.anger import is_negative, without_anger
 from nura_appliance.conversation.exemplars import close_to
 from nura_appliance.conversation.handoff import cue as handoff_cue
@@ -399,6 +400,13 @@ def _readings(text: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> tuple[st
         return ()
     arabic = arabizi_text(text, vocabulary)
     return (norm, normalize(arabic)) if arabic else (norm,)
+
+
+@functools.lru_cache(maxsize=4096)
+def about_the_bot(text: str, vocabulary: frozenset[str] = NO_VOCABULARY) -> bool:
+    """A question about the bot itself ("شنو اسمك", "navê te çi ye?", "are you a robot"), in the
+    text or its Arabizi reading ("shinu ismak"): conversation.about_bot."""
+    return any(asks_about_the_bot(norm) for norm in _readings(text, vocabulary))
 
 
 def matching_text(text: str, mood: str | None = None, vocabulary: frozenset[str] = NO_VOCABULARY) -> str:
