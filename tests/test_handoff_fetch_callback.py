@@ -85,3 +85,24 @@ def test_asking_to_be_called_back_is_a_request(text: str) -> None:
 )
 def test_call_backs_that_are_no_request(text: str) -> None:
     assert not wants_human(text, None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "مابي اتكلم مع الآلة",  # the negation glued on the want
+        "ما ابي احچي ويا روبوت",  # "with" between the verb and the bot
+        "I don't want to talk to a bot",
+        "i'm tired of talking to a machine",
+    ],
+)
+def test_refusing_the_bot_asks_for_the_person_it_is_not(text: str) -> None:
+    assert wants_human(text, None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ما ابي رسائل البوت", "I don't want the bot to send me sms", "ما ابي الباقة الي اشتركت بيها"],
+)
+def test_refusing_a_thing_of_the_bot_is_no_request(text: str) -> None:
+    assert not wants_human(text, None)

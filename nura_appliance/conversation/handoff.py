@@ -390,7 +390,12 @@ def reads_as_request(norm: str) -> bool:
     words, rs = word_roles(norm)
     if not words or len(words) > 40:
         return False
-    if _asks_for_a_call(words, rs) or asks_to_be_called_back(words, rs) or _bare_to_me(words, rs):
+    if (
+        _asks_for_a_call(words, rs)
+        or asks_to_be_called_back(words, rs)
+        or _bare_to_me(words, rs)
+        or _refuses_the_bot(words, rs)
+    ):
         return True
     persons = _persons(rs, words)
     if not persons and not any("connect" in r for r in rs):
@@ -612,6 +617,32 @@ def _bare_to_me(words: tuple[str, ...], rs: tuple[frozenset[str], ...]) -> bool:
         return False
     word = content[0]
     return "connect" in roles(word) or bool(_forms(word[:-2]) & _BARE_TO_ME_STEMS)
+
+
+# Refusing the bot is asking for the person it is not: a negated want ("ما ابي", glued "مابي",
+# "don't want", "naxwazim", "نامەوێت") or a weariness ("tired of", "زهكت") a few words before a
+# word for the bot, with or without a verb of talking between ("ما ابي احچي ويا روبوت", "مابي
+# اتكلم مع الآلة", "I don't want to talk to a bot", "i'm tired of talking to a machine"). ("الي",
+# Iraqi for a machine, is also "to me" and "which": not here.) A thing of the bot's ("ما ابي رسائل
+# البوت") is no refusal of talking.
+_REFUSE_GLUED = lexicon_words(
+    "مابي ماابي ماريد مااريد مابدي مابغى مابغي مابغا naxwazim naxwazin nexwazim نامەوێت نامەوێ ناموێت "
+    "tired enough زهكت زهقت تعبت مليت طفرت"
+)
+
+
+def _refuses_the_bot(words: tuple[str, ...], rs: tuple[frozenset[str], ...]) -> bool:
+    if len(words) > 12 or any(r & {"object", "other", "question"} for r in rs):
+        return False
+    folded = [w.replace(SORANI_E, "ه") for w in words]
+    bots = [b for b, r in enumerate(rs) if "bot" in r and not r & {"staff", "human"} and folded[b] != "الي"]
+    for b in bots:
+        before = range(max(0, b - 6), b)
+        if any(folded[j] in _REFUSE_GLUED for j in before) or any(
+            "negation" in rs[j] and any("want" in x for x in rs[j + 1 : min(b, j + 3)]) for j in before
+        ):
+            return True
+    return False
 
 
 # Finding or bringing a person *for* the customer: "تكدر تجيبلي موظف؟", "لگيلي موظف", "فيك تجبلي
