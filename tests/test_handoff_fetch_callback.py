@@ -106,3 +106,42 @@ def test_refusing_the_bot_asks_for_the_person_it_is_not(text: str) -> None:
 )
 def test_refusing_a_thing_of_the_bot_is_no_request(text: str) -> None:
     assert not wants_human(text, None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "منو اكدر اكلم بخصوص مشكلتي؟",  # whom, with a verb of talking in the first person
+        "مع من يمكنني التحدث بخصوص شكواي؟",  # a verbal noun after "can I"
+        "who do I speak to about my bill",
+        "لەگەڵ کێ قسە بکەم؟",
+        "کێ دەتوانێت یارمەتیم بدات؟",  # who can help me
+        "bi kê re biaxivim?",
+        "ma3 meen a7ki",
+        "بانگی کارمەندێک بکە",  # summoning
+        "صيحلي موظف",
+        "can you call a manager for me",
+        "is an agent free?",  # free / available last
+        "ئایا کارمەندێک ئامادەیە؟",
+        "wen agdar alga mowazaf",  # where can I find an employee
+    ],
+)
+def test_whom_to_talk_to_summoning_and_availability_are_requests(text: str) -> None:
+    arabizi = text in ("ma3 meen a7ki", "wen agdar alga mowazaf")
+    assert wants_human(text, "ar" if arabizi else None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "who called me from this number",  # the past
+        "منو اتصل بيه من رقم غريب",
+        "منو اكدر احول له رصيد",  # a thing sent
+        "who are you talking to",  # someone else's talk
+        "talabat delivery is late, who do i contact",  # whom at another company, after its story
+        "is customer service free?",  # free of charge
+        "can I find an employee discount for the business package",
+    ],
+)
+def test_who_and_free_near_misses_are_not_requests(text: str) -> None:
+    assert not wants_human(text, None)

@@ -26,7 +26,16 @@ prefixes ا ت ي ن ب ح ه) and endings (pronouns, plural, Sorani ێک/ەکە
 5. a message that is only a staff word and at most one more word ("مدير القسم لو سمحت").
 
 6. "is anyone there?": an existence word first or a presence word last with a person, in a short
-   message not about a place or a time ("اكو موظف؟", "کەس هەیە؟", "kes heye?", "anyone there?").
+   message not about a place or a time ("اكو موظف؟", "کەس هەیە؟", "kes heye?", "anyone there?",
+   "is an agent free?", "کارمەندێک ئامادەیە؟").
+7. a person found, brought or summoned *for* the customer ("تكدر تجيبلي موظف؟", "صيحلي موظف",
+   "کارمەندێکم بۆ بدۆزیتەوە", "بانگی کارمەندێک بکە", "karmendekî ji min re bibînî", "can you find
+   me an employee"); a thing fetched has no person.
+8. a call *back* asked for ("I'd like a callback", "أطلب معاودة الاتصال", "پەیوەندیم پێوە
+   بکەنەوە", "li min vegerin"), not one of the past, a habit, "why" or "don't".
+9. *whom* to talk to ("منو اكدر اكلم", "who do I speak to about my bill", "لەگەڵ کێ قسە بکەم؟",
+   "bi kê re biaxivim?"), as the whole message, not the end of a story about something else.
+10. the bot refused ("ما ابي احچي ويا روبوت", "I don't want to talk to a bot"): the person it is not.
 
 Near misses are read by the same parts: a transfer of something transferable ("transfer credit
 to another person"), a person who is "another" or a friend, a question of when, where, which
@@ -339,6 +348,8 @@ def roles(word: str) -> frozenset[str]:
             found.add("back")  # a call back ("معاودة الاتصال", "پەیوەندیم پێوە بکاتەوە")
     elif word in _BACK_WORDS_LATIN:
         found.add("back")  # "callback", "call me back", "li min vegerin"
+    if word in _WHOM:
+        found.add("whom")  # "who do I speak to": a cue (conversation.signals looks no further without one)
     return frozenset(found)
 
 
@@ -385,8 +396,10 @@ def _persons(rs: tuple[frozenset[str], ...], words: tuple[str, ...] = ()) -> lis
     return sorted(found)
 
 
-def reads_as_request(norm: str) -> bool:
-    """Whether one normalised reading asks for a person (see the module's docstring)."""
+def reads_as_request(norm: str, clause: bool = False) -> bool:
+    """Whether one normalised reading asks for a person (see the module's docstring). ``clause``:
+    the reading is one clause of a longer message, so "whom do I talk to" is not read (the
+    clauses before it say what about: "talabat delivery is late, who do i contact")."""
     words, rs = word_roles(norm)
     if not words or len(words) > 40:
         return False
@@ -395,6 +408,8 @@ def reads_as_request(norm: str) -> bool:
         or asks_to_be_called_back(words, rs)
         or _bare_to_me(words, rs)
         or _refuses_the_bot(words, rs)
+        or (not clause and _asks_whom_to_talk_to(words, rs))
+        or _asks_where_to_find_staff(words, rs)
     ):
         return True
     persons = _persons(rs, words)
@@ -553,8 +568,12 @@ def reads_as_request(norm: str) -> bool:
 _KU_EXIST = lexicon_words("heye hene")
 _EXIST_FIRST = lexicon_words("اكو في فيه فيش يوجد هناك there")
 _EXIST_LAST = lexicon_words(
-    "موجود موجودين متاح متاحين متوفر هنا هون هني هەیە لێرەیە لێرەن لێرە heye hene vir there here available online"
+    "موجود موجودين متاح متاحين متوفر هنا هون هني هەیە لێرەیە لێرەن لێرە heye hene vir there here available online "
+    "ئامادە ئامادەیە ئامادەن amade free vala"
 )
+# "free" is also "of no charge": free beside a unit of the company ("is customer service free?")
+# asks a price, not for a person
+_FREE = lexicon_words("free vala")
 _LEADERS = lexicon_words("هل يا is are ئایا gelo")
 _WHERE = lexicon_words("وين فين اين وينكم وينك وينكو وينهم فينكم فينك وینن کوان ku where")  # "wenkum ya mowazafin"
 _PLACE = lexicon_words(
@@ -645,12 +664,81 @@ def _refuses_the_bot(words: tuple[str, ...], rs: tuple[frozenset[str], ...]) -> 
     return False
 
 
+# Asking *whom* to talk to is asking for a person: a who-word with a verb of talking in the first
+# person ("منو اكدر اكلم", "مع مين احكي", "بمن أتصل", "who do I speak to about my bill", "لەگەڵ کێ
+# قسە بکەم؟", "bi kê re biaxivim?"), or with a person's help to the customer that someone *can*
+# give ("کێ دەتوانێت یارمەتیم بدات؟", "who can help me"). Not of the past or a habit ("who called
+# me", "منو اتصل بيه"), a thing sent ("منو اكدر احول له رصيد"), someone else's talk ("who are you
+# talking to").
+_WHOM = lexicon_words("منو مين من بمن لمن who whom کێ کێوە kê kî ki")
+_I_CAN = lexicon_words("اكدر اقدر اگدر بقدر بكدر يمكنني استطيع نقدر نكدر i")
+_HELP_STEMS = lexicon_words("ساعد help یارمەتی alîkarî alîkariya")
+_CAN = lexicon_words("can could يكدر يقدر يگدر بيقدر يمكنه يستطيع دەتوانێت ئەتوانێت dikare")
+_ME_AFTER_TALK = lexicon_words("بي بيه بيا علي عليا me")
+
+
+def _asks_whom_to_talk_to(words: tuple[str, ...], rs: tuple[frozenset[str], ...]) -> bool:
+    if len(words) > 12:
+        return False
+    folded = [w.replace(SORANI_E, "ه") for w in words]
+    if any(w in _PAST or w in _HABIT or w in _AGO for w in folded) or any(r & {"object", "other"} for r in rs):
+        return False
+    whos = [i for i, w in enumerate(folded) if w in _WHOM]
+    if not whos:
+        return False
+    for i, w in enumerate(folded):
+        if not any(0 < abs(i - j) <= 3 for j in whos):
+            continue
+        # the question is the message, not the end of a story about something else ("talabat
+        # delivery is late, who do i contact" asks whom at another company): at most two words
+        # of other content before it
+        start = min([i] + [j for j in whos if abs(i - j) <= 3])
+        if sum(1 for r in rs[:start] if not r & {"filler", "want", "modal", "me", "talk", "whom"}) > 2:
+            continue
+        if "talk" in rs[i] and folded[i + 1 : i + 2] != [] and folded[i + 1] in _ME_AFTER_TALK:
+            continue  # "منو اتصل بيه": someone called the customer
+        if "talk" in rs[i]:
+            if _LATIN.match(w):
+                if w.endswith("im") or "i" in folded[max(0, i - 3) : i]:
+                    return True  # "biaxivim", "who do I speak to"
+            elif w.startswith(("ا", "ن")) and not w.startswith("ال"):
+                return True  # "اكلم", "احچي", "اتصل", "نتواصل"
+            elif any(x in _I_CAN for x in folded[max(0, i - 3) : i]):
+                return True  # "مع من يمكنني التحدث"
+            elif not _CKB_FIRST_PERSON.isdisjoint(folded[i + 1 : i + 4]):
+                return True  # Sorani "لەگەڵ کێ قسە بکەم", "پەیوەندی بە کێوە بکەم"
+        # "who can help me": a help to the customer that someone can give
+        helps = (
+            bool(_forms(w) & _HELP_STEMS) or "ckb_to_me" in rs[i] or ("to_me" in rs[i] and _forms(w[:-2]) & _HELP_STEMS)
+        )
+        if helps and not _CAN.isdisjoint(folded) and (w.endswith(("ني", "م")) or folded[i + 1 : i + 2] == ["me"]):
+            return True
+    return False
+
+
+# "Where can I find a member of staff": a where-word, a verb of finding in the first person and a
+# staff word close by, with no place or time in the message ("wen agdar alga mowazaf", "کارمەندێک
+# لە کوێ بدۆزمەوە؟"; not "وين احصل موظف المبيعات بالفرع").
+_FIND_I = lexicon_words("القى الاقي الكى الكه الكي الاكي الگى احصل اجد الاقيه بدۆزمەوە بیدۆزمەوە bibînim find")
+
+
+def _asks_where_to_find_staff(words: tuple[str, ...], rs: tuple[frozenset[str], ...]) -> bool:
+    folded = [w.replace(SORANI_E, "ه") for w in words]
+    if len(words) > 8 or any(w in _PLACE or w in _TIME for w in folded):
+        return False
+    if not any(w in _WHERE or w in ("کوێ", "كوي", "where") for w in folded):
+        return False
+    finds = [i for i, w in enumerate(folded) if w in _FIND_I]
+    staff = [i for i, r in enumerate(rs) if "staff" in r]
+    return any(abs(i - s) <= 3 for i in finds for s in staff)
+
+
 # Finding or bringing a person *for* the customer: "تكدر تجيبلي موظف؟", "لگيلي موظف", "فيك تجبلي
 # حدا من الموظفين", "کارمەندێکم بۆ بدۆزیتەوە", "karmendekî ji min re bibînî", "can you find me an
 # employee". Three parts: a verb of fetching, the customer as the one it is for (the glued لي,
 # Sorani بۆ, Kurmanji "ji min re", English "me" / "for me") and a person as what is fetched. A
 # thing fetched ("تجيبلي باقة", "find me a cheap package", "پاکێجێکم بۆ بدۆزەرەوە") has no person.
-_FETCH_AR_TEXT = "جيب جب هات لقي لكي لاقي لاكي شوف دبر طلع دور وفر"
+_FETCH_AR_TEXT = "جيب جب هات لقي لكي لاقي لاكي شوف دبر طلع دور وفر صيح نادي ناد"
 _FETCH_AR = lexicon_words(_FETCH_AR_TEXT)
 # fetch verbs that ask for what follows without a "for me" ("تقدر تجيب موظف؟")
 _FETCH_AR_BARE = lexicon_words("جيب جب لاقي")
@@ -663,7 +751,11 @@ _FETCH_VERB_PREFIXES = ("بت", "ت")
 _FETCH_CKB = re.compile("^ب(?:هين|ين|دوز)(?:يت|ه|ن|يتهوه|هرهوه|رهوه|نهوه|نه)$")
 _CKB_FOR = lexicon_words("بۆ بۆم بۆمان")
 _FETCH_KU = lexicon_words("bibîne bibînî bibînin bîne bînin bibînim bianî bînî")
-_FETCH_EN = lexicon_words("find get bring fetch grab locate arrange")
+_FETCH_EN = lexicon_words("find get bring fetch grab locate arrange call summon")
+# Sorani "call (someone) in": بانگ with the imperative after it ("بانگی کارمەندێک بکە", "کارمەندێکم
+# بۆ بانگ بکە"); Arabic بانك (bank) has no Sorani imperative after it
+_CKB_SUMMON = lexicon_words("بانگ بانگی")
+_CKB_DO = lexicon_words("بکە بکەن بکەیت بکەن")
 # a person fetched: a member of staff or a word for someone ("حدا", "someone"), not "one" (واحد,
 # yekî: "تجيبلي واحد جديد" is a new SIM)
 _FETCHED = lexicon_words(
@@ -707,7 +799,8 @@ def _asks_to_fetch_a_person(words: tuple[str, ...], rs: tuple[frozenset[str], ..
             continue
         after = folded[i + 1 : i + 3]
         if _LATIN.match(w):
-            if w in _FETCH_EN and (after[:1] in (["me"], ["us"]) or "for" in folded[i + 1 : i + 6]):
+            for_me = any(folded[j : j + 2] in (["for", "me"], ["for", "us"]) for j in range(i + 1, i + 7))
+            if w in _FETCH_EN and (after[:1] in (["me"], ["us"]) or for_me):
                 if w == "find" or any(p > i for p in near):
                     return True
             if w in _FETCH_KU and any(
@@ -716,6 +809,8 @@ def _asks_to_fetch_a_person(words: tuple[str, ...], rs: tuple[frozenset[str], ..
                 return True
             continue
         if _FETCH_CKB.match(w) and not _CKB_FOR.isdisjoint(folded[max(0, i - 3) : i]):
+            return True
+        if w in _CKB_SUMMON and not _CKB_DO.isdisjoint(folded[i + 1 : i + 4]):
             return True
         is_fetch, for_me = (False, False) if sorani else _fetch_ar(w)
         if not is_fetch:
@@ -818,6 +913,8 @@ def _asks_if_anyone_is_there(words: tuple[str, ...], rs: tuple[frozenset[str], .
         and not _asks_the_crowd(words, min(p for p in persons if p > first))
     ):
         return True
+    if folded[last] in _FREE and any("unit" in r for r in rs):
+        return False
     if folded[last] in _EXIST_LAST and len(content) <= 4 and any(0 < last - p <= 3 for p in persons):
         return True
     # "وين الموظفين؟", "where is customer service": a where-word and a member of staff, nothing else
@@ -1071,7 +1168,7 @@ _JOB = lexicon_words(
 _NOT_THERE = lexicon_words("نییە نیە نییه نيه tune tuneye nîne nine")
 
 
-_CUE_ROLES = frozenset({"staff", "human", "connect", "bot", "call_us", "ckb_to_me", "back"})
+_CUE_ROLES = frozenset({"staff", "human", "connect", "bot", "call_us", "ckb_to_me", "back", "whom"})
 
 
 _SEEN: set[str] = set()  # words whose roles were looked at

@@ -350,12 +350,13 @@ def _clause_requested(text: str, vocabulary: frozenset[str]) -> bool:
         return False
     for clause in clauses:
         readings = _handoff_readings(clause, vocabulary)
-        if any(handoff_cue(norm) for norm in readings) and _requested(readings, True):
+        if any(handoff_cue(norm) for norm in readings) and _requested(readings, True, clause=True):
             return True
     return False
 
 
-def _requested(readings: tuple[str, ...], cued: bool) -> bool:
+def _requested(readings: tuple[str, ...], cued: bool, clause: bool = False) -> bool:
+    """``clause``: the readings are of one clause of a longer message (``_clause_requested``)."""
     if not cued and not any(norm.count(" ") <= 2 for norm in readings):
         return False
     if len(readings) > 1 and _EN_PERSON.search(readings[0]) and _AR_VERB.search(readings[1]):
@@ -364,10 +365,10 @@ def _requested(readings: tuple[str, ...], cued: bool) -> bool:
         return False
     # a report of calls, a complaint about a person, someone else: checked only once something
     # reads as a request (most messages do not), and it vetoes every way of reading one
-    return _reads_as_request(readings) and not any(reports_contact(norm) for norm in readings)
+    return _reads_as_request(readings, clause) and not any(reports_contact(norm) for norm in readings)
 
 
-def _reads_as_request(readings: tuple[str, ...]) -> bool:
+def _reads_as_request(readings: tuple[str, ...], clause: bool = False) -> bool:
     for norm in readings:
         if _bare_request(norm):
             return True
@@ -378,7 +379,7 @@ def _reads_as_request(readings: tuple[str, ...]) -> bool:
         if _LATIN_LETTER.search(norm) and _LATIN_SCRIPT_REQUEST.search(norm):
             return True
     # the parts of a request in any order and form (conversation.handoff)
-    return any(reads_as_request(norm) for norm in readings)
+    return any(reads_as_request(norm, clause) for norm in readings)
 
 
 def _one_of(*patterns: re.Pattern[str]) -> re.Pattern[str]:
