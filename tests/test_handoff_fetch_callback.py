@@ -145,3 +145,32 @@ def test_whom_to_talk_to_summoning_and_availability_are_requests(text: str) -> N
 )
 def test_who_and_free_near_misses_are_not_requests(text: str) -> None:
     assert not wants_human(text, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("یەکێک لە ستافەکەتان", None),  # "one of your staff" as the whole message
+        ("واحد من الموظفين لو سمحت", None),
+        ("yek ji karmendên we ji kerema xwe", None),
+        ("ya jama3a wen el mowazafeen", "ar"),  # the filler read as a filler, not as Friday
+        ("ما ارضى احچي ويا روبوت بعد", None),  # not accepting the bot
+        ("لا أقبل التحدث مع آلة", None),
+        ("عايز اقابل موظف", None),  # meeting an employee
+    ],
+)
+def test_one_of_the_staff_not_accepting_the_bot_and_meeting_a_person(text: str, lang: str | None) -> None:
+    assert wants_human(text, lang)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "واحد من الموظفين بالفرع قال لي الشريحة خربانة",  # one of the staff in a report
+        "one of your shops is closed on friday",
+        "خصم على الباقة مقابل موظفين الشركة",  # مقابل (for) is no meeting
+        "ما ارضى على الباقة الجديدة",  # not accepting a package
+    ],
+)
+def test_their_near_misses_are_not_requests(text: str) -> None:
+    assert not wants_human(text, None)

@@ -83,10 +83,10 @@ _WANT = lexicon_words(_WANT_TEXT)
 # Verbs of an action done with a person, as stems: the glued verb prefixes and endings are
 # removed before lookup.
 _TALK_TEXT = (
-    "كلم تكلم حكي حجي حاجي حاكي تحدث حدث محادثه حادث تواصل واصل راجع مراجعه سولف دردش خاطب تفاهم تصل اتصال مكالمه "
+    "كلم تكلم حكي حجي حاجي حاكي تحدث حدث محادثه حادث تواصل واصل راجع مراجعه سولف دردش خاطب تفاهم تصل اتصال مكالمه قابل "
     "قسه قسان قسەبکەم قسەبکەین قسەکردن دوێم دوان ئاخڤم گفتوگۆ چات پەیوەندی تەلەفۆن تەلەفون "
     "biaxivim biaxive axivim axaftin bipeyivim peyivin peyivîn tekili têkilî biaxifim biaxife bipeyvim bipeyve biaxvim gazî qise xeber gotûbêj pêwendî axaftinê qsa qse "
-    "talk speak chat contact reach discuss consult callback"
+    "talk speak chat contact reach discuss consult callback meet"
 )
 _TALK = lexicon_words(_TALK_TEXT)
 _CONNECT_TEXT = (
@@ -114,6 +114,10 @@ def arabizi_spellings() -> frozenset[str]:
     # verbs of calling back with the persons that ask ("t3awdoon" → "تعاودون")
     for stem in _FETCH_AR_TEXT.split():
         words.update(p + stem + "لي" for p in ("", "ت"))
+    # the fillers around a request ("ya jama3a", "law sama7t") and not accepting ("ardha")
+    words.update(
+        normalize(w) for w in (_FILLERS_TEXT + " " + _ACCEPT_TEXT).split() if _ARABIC_RAW.match(w) and len(w) >= 3
+    )
     for stem in ("عاود", "رجع"):
         words.update(p + stem + e for p in ("ي", "ت") for e in ("", "ون", "وا"))
     for text in (_STAFF_TEXT, _HUMAN_TEXT, _WANT_TEXT, _TALK_TEXT, _CONNECT_TEXT, _ME_TEXT, _TO_ME_STEMS_TEXT):
@@ -178,11 +182,12 @@ _AGO = lexicon_words("قبل امس البارحه امبارح البارح ش�
 _WHY_WHEN = lexicon_words("ليش ليه لماذا لما لمن بۆچی کاتێک boçi çima kengî gava why when once after")
 _BOT = lexicon_words("روبوت بوت الي الة ربوت ڕۆبۆت ڕۆبات بۆت ئامێر robot bot machine chatbot ai")
 _NEGATION = lexicon_words("ما مو مش لا مب ماني مابي ماريد dont t not no never na ne نا نە")
-_FILLERS = lexicon_words(
+_FILLERS_TEXT = (
     "لو سمحت سمحتي من فضلك رجاء ارجوك يا جماعه اخي الحين هسه هلق بسرعه ضروري الله يخليك تكفى مرحبا السلام "
     "عليكم حقيقي القسم تکایە ببورە سڵاو ئێستا زوو بە please pls plz now asap a an the hi hello real live "
     "ji kerema xwe ere bi lutfen rast rastîn your ur"
 )
+_FILLERS = lexicon_words(_FILLERS_TEXT)
 
 # Glued prefixes: conjunctions, prepositions, the article, the verb prefixes of the dialects.
 _AR_PREFIXES = ("وال", "فال", "بال", "لل", "ال", "و", "ف", "ب", "ل")
@@ -551,7 +556,11 @@ def reads_as_request(norm: str, clause: bool = False) -> bool:
     # (a refused bot is no content: "ڕۆبۆت نا، کارمەند", "no bot, an agent")
     # (only beside a bot: "تدعمون eSIM لو لا", "do you support eSIM or not", keeps its "لا")
     bot = any("bot" in r for r in rs)
-    content = [i for i, r in enumerate(rs) if "filler" not in r and not (bot and ("bot" in r or "negation" in r))]
+    content = [
+        i
+        for i, r in enumerate(rs)
+        if "filler" not in r and not (bot and ("bot" in r or "negation" in r)) and i not in _partitive(words, rs)
+    ]
     if staff and len(content) <= 2 and all(i in staff or i == content[-1] for i in content):
         return True
     # ... or a noun phrase made only of staff and company-unit words, in any order and with the
@@ -650,6 +659,11 @@ _REFUSE_GLUED = lexicon_words(
 )
 
 
+# not accepting: "ما ارضى احچي ويا روبوت", "لا أقبل التحدث مع آلة"
+_ACCEPT_TEXT = "ارضى ارضا اقبل نقبل نرضى"
+_ACCEPT = lexicon_words(_ACCEPT_TEXT, "accept")
+
+
 def _refuses_the_bot(words: tuple[str, ...], rs: tuple[frozenset[str], ...]) -> bool:
     if len(words) > 12 or any(r & {"object", "other", "question"} for r in rs):
         return False
@@ -658,7 +672,12 @@ def _refuses_the_bot(words: tuple[str, ...], rs: tuple[frozenset[str], ...]) -> 
     for b in bots:
         before = range(max(0, b - 6), b)
         if any(folded[j] in _REFUSE_GLUED for j in before) or any(
-            "negation" in rs[j] and any("want" in x for x in rs[j + 1 : min(b, j + 3)]) for j in before
+            "negation" in rs[j]
+            and any(
+                "want" in x or y in _ACCEPT
+                for x, y in zip(rs[j + 1 : min(b, j + 3)], folded[j + 1 : min(b, j + 3)], strict=True)
+            )
+            for j in before
         ):
             return True
     return False
@@ -731,6 +750,25 @@ def _asks_where_to_find_staff(words: tuple[str, ...], rs: tuple[frozenset[str], 
     finds = [i for i, w in enumerate(folded) if w in _FIND_I]
     staff = [i for i, r in enumerate(rs) if "staff" in r]
     return any(abs(i - s) <= 3 for i in finds for s in staff)
+
+
+# "One of the staff" as a whole message: a word for one or someone, "of", a staff word ("یەکێک لە
+# ستافەکەتان", "واحد من الموظفين لو سمحت", "yek ji karmendên we", "one of your agents please"). The
+# head and "of" are then no content of their own.
+_PARTITIVE = lexicon_words("من لە ji of")
+_ONE = lexicon_words("واحد احد حد یەکێک یەک yek yekî one someone")
+_YOUR_PLURAL = lexicon_words("we your ur")
+
+
+def _partitive(words: tuple[str, ...], rs: tuple[frozenset[str], ...]) -> set[int]:
+    folded = [w.replace(SORANI_E, "ه") for w in words]
+    out: set[int] = set()
+    for i in range(1, len(words) - 1):
+        if folded[i] in _PARTITIVE and (folded[i - 1] in _ONE or "human" in rs[i - 1]) and "staff" in rs[i + 1]:
+            out.update((i - 1, i))
+            if i + 2 < len(words) and folded[i + 2] in _YOUR_PLURAL:
+                out.add(i + 2)
+    return out
 
 
 # Finding or bringing a person *for* the customer: "تكدر تجيبلي موظف؟", "لگيلي موظف", "فيك تجبلي
