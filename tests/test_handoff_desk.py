@@ -276,7 +276,7 @@ class Receiver(BaseHTTPRequestHandler):
 def receiver() -> Iterator[tuple[str, type[Receiver]]]:
     handler = type("TestReceiver", (Receiver,), {"received": [], "status": 200})
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/hook", handler

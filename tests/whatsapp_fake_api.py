@@ -57,7 +57,8 @@ class FakeWhatsApp:
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.base = f"{self.url}/{VERSION}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() returns at the loop's next poll: 0.5 s by default, spent by every test's teardown
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     # -- test controls ----------------------------------------------------------------------------
     def start(self) -> FakeWhatsApp:
