@@ -91,15 +91,16 @@ test: install
 # The everyday lane (docs/DEVELOPING.md, "Test lanes"): everything but Chromium, llama.cpp
 # inference, the PyInstaller bundle and the long fault/fuzz/durability runs. `make test` stays the
 # full suite (README, CI). Exit code 5 (nothing collected) fails here too.
-# It runs two workers per core (pytest-xdist, `FAST_WORKERS=0` for one process) and lets Python keep the
+# It runs three workers per core (pytest-xdist, `FAST_WORKERS=0` for one process) and lets Python keep the
 # compiled, assertion-rewritten test modules (__pycache__/, ignored by git) even where the shell sets
 # PYTHONDONTWRITEBYTECODE: rewriting ~120 test modules costs ~7 s CPU in each worker otherwise.
 # No schemathesis pytest plugin (~0.3 s CPU per process to import): the only schemathesis test
 # (tests/test_security_fuzz.py, `slow`) calls it as a library and is not in this lane.
 FAST_MARKERS ?= not browser and not llm and not slow and not fault and not system
-# Two workers per core: one runs while the other waits for a `nura serve` subprocess, an fsync or
-# PostgreSQL (docs/DEVELOPING.md, "Test lanes"); `FAST_WORKERS=auto` for one per core.
-FAST_WORKERS ?= $(shell echo $$((2 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1))))
+# Three workers per core: the others run while one waits for an fsync, PostgreSQL or a fake HTTP
+# server (docs/DEVELOPING.md, "Test lanes"; quiet, 2 cores: 6 workers 2:40-3:13, 4 workers
+# 2:49-3:25, 8 workers 2:59, docs/PERFORMANCE.md); `FAST_WORKERS=auto` for one per core.
+FAST_WORKERS ?= $(shell echo $$((3 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1))))
 test-fast: install-test
 	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -q -p no:cacheprovider -n $(FAST_WORKERS) $(XDIST_ORDER) -p no:schemathesis -m "$(FAST_MARKERS)" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "no tests were collected: failing"; exit 1; fi; exit $$rc
